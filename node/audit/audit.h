@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * audit: re-checking what a store holds, trusting nothing it says about
+ * itself: every entry's signature over its exact bytes, every chain from
+ * seq 1, every value against its hash and its collection's validation, and
+ * the materialized state against a replay of the log.
+ */
+#ifndef STRATA_AUDIT_H
+#define STRATA_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/crypto.h"
+#include "storage/store.h"
+
+/* What was checked. */
+struct verify_counts {
+	size_t feeds;
+	size_t entries;      /* entries read from the log */
+	size_t signatures;   /* signatures that verified */
+	size_t ops;
+	size_t values;       /* values hashed and validated */
+	size_t state;        /* state records compared with the log */
+	size_t failures;
+};
+
+/* One failure at an exact place. author is NULL for store-wide failures
+ * (e.g. state records no entry wrote); seq is 0 for feed-wide ones. */
+struct verify_failure {
+	const uint8_t *author;
+	const char *feed;
+	uint64_t seq;
+	const char *reason;
+};
+
+struct verify_hooks {
+	/* Called for every failure; may be NULL. */
+	void (*failure)(const struct verify_failure *f, void *arg);
+	/* Called now and then with entries done and the total; may be NULL. */
+	void (*progress)(size_t done, size_t total, void *arg);
+	void *arg;
+};
+
+/* Verifies the whole store in one read transaction. Returns 0 when every
+ * check holds, -EBADMSG when any failed (each reported through the hook and
+ * counted), or another negative code if the store could not be read. */
+int verify_store(struct store *s, struct verify_counts *c, const struct verify_hooks *h,
+		 struct err *e) WUR;
+
+#endif

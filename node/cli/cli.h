@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The `strata` command line: one table of commands (main.c), one
+ * cmd_<name>.c per command, and the conventions they share: options, exit
+ * codes, error lines, JSON output and progress on a terminal.
+ */
+#ifndef STRATA_CLI_H
+#define STRATA_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "crypto/crypto.h"
+
+/* Exit codes, the same for every command (documented in `strata --help`). */
+enum cli_exit {
+	EXIT_OK = 0,
+	EXIT_USAGE = 1,    /* wrong options or arguments */
+	EXIT_REJECTED = 2, /* input refused: bad record, bad CSV row, unknown id */
+	EXIT_VERIFY = 3,   /* a signature, chain or state check failed */
+	EXIT_SYSTEM = 4,   /* the environment failed: no node, store locked/corrupt, disk full */
+};
+
+struct cli_cmd {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *summary;
+};
+
+/* Options every command takes. */
+struct cli_common {
+	const char *dir; /* -d DIR, else $STRATA_DIR, else "." */
+	bool json;       /* --json */
+};
+
+/* Fills c with the defaults (dir from $STRATA_DIR or "."). */
+void cli_common_init(struct cli_common *c);
+
+/* Prints "strata: WHAT: REASON" to stderr and returns code. */
+int cli_fail(const char *what, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Prints "strata: WHAT: e->msg" and returns the exit code for errno-style
+ * ret (cli_exit_for). */
+int cli_fail_err(const char *what, int ret, const struct err *e);
+
+/* The exit code for a negative errno from the lower layers. */
+int cli_exit_for(int ret);
+
+/* Prints a usage error with a hint to --help; returns EXIT_USAGE. */
+int cli_usage(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Writes j to stdout as indented JSON and a newline; takes the reference. */
+void cli_json_print(json_t *j);
+
+/* Progress on a terminal: "\rWHAT  45% [#####     ] 94000/209000". Does
+ * nothing when stderr is not a terminal. cli_progress_done ends the line. */
+void cli_progress(const char *what, size_t done, size_t total);
+void cli_progress_done(const char *what);
+
+/* Writes a short form of a 32-byte key ("1a2b3c4d5e6f7a8b…") into out[20]. */
+void cli_key_short(char out[20], const unsigned char *key);
+
+/* The command table, for `strata help`. */
+extern const struct cli_cmd cli_cmds[];
+
+int cmd_init_main(int argc, char **argv);
+int cmd_id_main(int argc, char **argv);
+int cmd_member_main(int argc, char **argv);
+int cmd_log_main(int argc, char **argv);
+int cmd_verify_main(int argc, char **argv);
+
+/* member subcommands (cmd_member*.c) */
+int member_import_main(int argc, char **argv);
+
+#endif

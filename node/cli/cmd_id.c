@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * strata id: the node's identity: key, org path, root key.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "node/cli/cli.h"
+#include "node/core/node.h"
+
+static void help(FILE *f)
+{
+	fprintf(f, "usage: strata id [-d DIR] [--json]\n\n"
+		   "Prints the node key (64 hex characters; also its id on the network), its\n"
+		   "org path and the root key of its trust domain.\n");
+}
+
+int cmd_id_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"dir", required_argument, NULL, 'd'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli_common c;
+	struct node *n = NULL;
+	struct err e = {0};
+	char key[KEY_HEX], root[KEY_HEX] = "";
+	int opt, ret;
+
+	cli_common_init(&c);
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd': c.dir = optarg; break;
+		case 'j': c.json = true; break;
+		case 'h': help(stdout); return EXIT_OK;
+		default: return cli_usage("id", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage("id", "unexpected argument \"%s\"", argv[optind]);
+	if ((ret = node_open(&n, c.dir, NODE_NO_KEY | NODE_RDONLY, &e)) < 0)
+		return cli_fail_err("id", ret, &e);
+	key_hex(key, node_id(n));
+	if (node_root(n))
+		key_hex(root, node_root(n));
+	if (c.json) {
+		json_t *j = json_pack("{s:s, s:s}", "key", key, "name", node_name(n));
+
+		json_object_set_new(j, "root", node_root(n) ? json_string(root) : json_null());
+		cli_json_print(j);
+	} else {
+		printf("key:  %s\nname: %s\nroot: %s%s\n", key, node_name(n), node_root(n) ? root : "none yet",
+		       node_root(n) && strcmp(root, key) == 0 ? " (this node)" : "");
+	}
+	node_close(&n);
+	return EXIT_OK;
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What every command shares: defaults, error lines, exit codes, JSON output
+ * and the progress line.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "node/cli/cli.h"
+
+void cli_common_init(struct cli_common *c)
+{
+	const char *env = getenv("STRATA_DIR");
+
+	c->dir = env && *env ? env : ".";
+	c->json = false;
+}
+
+int cli_fail(const char *what, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "strata: %s: ", what);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+int cli_exit_for(int ret)
+{
+	switch (-ret) {
+	case 0:
+		return EXIT_OK;
+	case EINVAL:
+	case EEXIST:
+	case EBADMSG:
+	case EACCES:
+	case E2BIG:
+	case ERANGE:
+	case EBADE:
+	case EPERM:
+	case ESRCH:
+		return EXIT_REJECTED;
+	default:
+		return EXIT_SYSTEM;
+	}
+}
+
+int cli_fail_err(const char *what, int ret, const struct err *e)
+{
+	return cli_fail(what, cli_exit_for(ret), "%s", e->msg[0] ? e->msg : strerror(-ret));
+}
+
+int cli_usage(const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "strata: %s: ", what);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(see strata %s --help)\n", what);
+	return EXIT_USAGE;
+}
+
+void cli_json_print(json_t *j)
+{
+	if (!j) {
+		fputs("null\n", stdout);
+		return;
+	}
+	json_dumpf(j, stdout, JSON_INDENT(2));
+	fputc('\n', stdout);
+	json_decref(j);
+}
+
+void cli_progress(const char *what, size_t done, size_t total)
+{
+	enum { WIDTH = 30 };
+	char bar[WIDTH + 1];
+	size_t fill = total ? done * WIDTH / total : 0;
+
+	if (!isatty(STDERR_FILENO))
+		return;
+	for (size_t i = 0; i < WIDTH; i++)
+		bar[i] = i < fill ? '#' : ' ';
+	bar[WIDTH] = '\0';
+	fprintf(stderr, "\r%s %3zu%% [%s] %zu/%zu", what, total ? done * 100 / total : 100, bar, done, total);
+	fflush(stderr);
+}
+
+void cli_progress_done(const char *what)
+{
+	(void)what;
+	if (isatty(STDERR_FILENO))
+		fputc('\n', stderr);
+}
+
+void cli_key_short(char out[20], const unsigned char *key)
+{
+	hex_encode(out, key, 8);
+	strcpy(out + 16, "…"); /* 3 bytes of UTF-8 and the NUL */
+}

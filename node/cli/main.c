@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * strata: the entry point and the one table of commands.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "node/cli/cli.h"
+
+const struct cli_cmd cli_cmds[] = {
+	{"init", cmd_init_main, "create a node: key file, store, config"},
+	{"id", cmd_id_main, "print the node's key, org path and root key"},
+	{"member", cmd_member_main, "the member registry: add, update, import, list, show"},
+	{"log", cmd_log_main, "print the signed history, entry by entry"},
+	{"verify", cmd_verify_main, "re-check every signature, chain and record in the store"},
+	{NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: strata COMMAND [-d DIR] [options]\n\n"
+		   "Strata keeps an organization's records as signed, hash-chained feeds in a\n"
+		   "local store, one node per org unit.\n\ncommands:\n");
+	for (const struct cli_cmd *c = cli_cmds; c->name; c++)
+		fprintf(f, "  %-8s %s\n", c->name, c->summary);
+	fprintf(f, "\n"
+		   "Every command takes -d DIR (default: $STRATA_DIR, then the current directory)\n"
+		   "and --help; commands that print data take --json.\n\n"
+		   "exit codes: 0 ok, 1 usage error, 2 rejected input, 3 verification failure,\n"
+		   "            4 system error (no node, store unusable, disk full)\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (keys_init() < 0) {
+		fprintf(stderr, "strata: libsodium could not start\n");
+		return EXIT_SYSTEM;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		if (argc > 2 && strcmp(argv[1], "help") == 0)
+			for (const struct cli_cmd *c = cli_cmds; c->name; c++)
+				if (strcmp(c->name, argv[2]) == 0) {
+					char *args[] = {argv[2], "--help", NULL};
+					return c->main(2, args);
+				}
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("strata %s\n", STRATA_VERSION);
+		return EXIT_OK;
+	}
+	for (const struct cli_cmd *c = cli_cmds; c->name; c++)
+		if (strcmp(c->name, argv[1]) == 0)
+			return c->main(argc - 1, argv + 1);
+	fprintf(stderr, "strata: unknown command \"%s\"\n\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A node directory: creating one (key, store, config, identity in meta) and
+ * opening one. Creation leaves nothing behind when any step fails.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "node/core/node_internal.h"
+
+bool node_name_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0, seg = 0;
+
+	if (n == 0 || n > NODE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i <= n; i++) {
+		char c = s[i];
+
+		if (c == '/' || c == '\0') {
+			if (seg == 0)
+				return false; /* empty segment, leading or trailing '/' */
+			seg = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+		seg++;
+	}
+	return true;
+}
+
+/* Paths are at most PATH_MAX; a longer one is cut and then simply not found. */
+static void path_join(char *out, size_t cap, const char *dir, const char *name)
+{
+	int n = snprintf(out, cap, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= cap)
+		out[0] = '\0';
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+static void remove_store_dir(const char *store_dir)
+{
+	char p[4096];
+
+	path_join(p, sizeof p, store_dir, "data.mdb");
+	unlink(p);
+	path_join(p, sizeof p, store_dir, "lock.mdb");
+	unlink(p);
+	rmdir(store_dir);
+}
+
+int node_create(const char *dir, const struct node_init_opts *o, struct err *e)
+{
+	char key_path[4096], conf_path[4096], store_dir[4096];
+	struct keypair *kp = NULL;
+	struct store *s = NULL;
+	struct store_txn *t = NULL;
+	bool made_key = false, made_conf = false, made_store = false;
+	int ret = -EINVAL;
+
+	if (!node_name_valid(o->name)) {
+		err_set(e, "org path \"%s\" is not valid: use lowercase segments of a-z, 0-9, '-' and '_' "
+			   "joined by '/', e.g. xiamen/huli/hetong",
+			o->name ? o->name : "");
+		goto out;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		ret = -errno;
+		err_set(e, "cannot create %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	path_join(key_path, sizeof key_path, dir, NODE_KEY_FILE);
+	path_join(conf_path, sizeof conf_path, dir, NODE_CONF_FILE);
+	path_join(store_dir, sizeof store_dir, dir, NODE_STORE_DIR);
+	if (exists(key_path) || exists(store_dir)) {
+		ret = -EEXIST;
+		err_set(e, "%s already holds a Strata node", dir);
+		goto out;
+	}
+	if ((ret = keypair_generate(&kp, e)) < 0 || (ret = keypair_save(kp, key_path, e)) < 0)
+		goto out;
+	made_key = true;
+	if (mkdir(store_dir, 0700) < 0) {
+		ret = -errno;
+		err_set(e, "cannot create %s: %s", store_dir, strerror(errno));
+		goto out;
+	}
+	made_store = true;
+	if ((ret = store_open(&s, store_dir, STORE_CREATE, e)) < 0 ||
+	    (ret = store_txn_begin(s, true, &t, e)) < 0)
+		goto out;
+	if ((ret = store_meta_put(t, "self", keypair_public(kp), KEY_BYTES, e)) < 0 ||
+	    (ret = store_meta_put(t, "name", (const uint8_t *)o->name, strlen(o->name), e)) < 0 ||
+	    (o->root && (ret = store_meta_put(t, "root", keypair_public(kp), KEY_BYTES, e)) < 0) ||
+	    (ret = store_txn_commit(&t, e)) < 0)
+		goto out;
+	if (!exists(conf_path)) {
+		if ((ret = node_config_write(dir, o->listen, e)) < 0)
+			goto out;
+		made_conf = true;
+	}
+	ret = 0;
+out:
+	store_txn_abort(&t);
+	store_close(&s);
+	keypair_destroy(&kp);
+	if (ret < 0) {
+		if (made_conf)
+			unlink(conf_path);
+		if (made_store)
+			remove_store_dir(store_dir);
+		if (made_key)
+			unlink(key_path);
+	}
+	return ret;
+}
+
+static int meta_copy(struct store_txn *t, const char *name, void *out, size_t want, size_t *got,
+		     struct err *e)
+{
+	const uint8_t *v;
+	size_t n;
+	int ret = store_meta_get(t, name, &v, &n, e);
+
+	if (ret < 0)
+		return ret;
+	if (got ? n > want : n != want) {
+		err_set(e, "store meta %s has %zu bytes, expected %s%zu", name, n, got ? "at most " : "", want);
+		return -EIO;
+	}
+	memcpy(out, v, n);
+	if (got)
+		*got = n;
+	return 0;
+}
+
+int node_open(struct node **out, const char *dir, int flags, struct err *e)
+{
+	char store_dir[4096], key_path[4096];
+	struct node *n = calloc(1, sizeof *n);
+	struct store_txn *t = NULL;
+	struct err ignore = {0};
+	size_t name_len = 0;
+	int ret = -ENOMEM;
+
+	if (!n || !(n->dir = strdup(dir))) {
+		err_set(e, "out of memory");
+		goto out;
+	}
+	path_join(store_dir, sizeof store_dir, dir, NODE_STORE_DIR);
+	path_join(key_path, sizeof key_path, dir, NODE_KEY_FILE);
+	if (!exists(store_dir)) {
+		ret = -ENOENT;
+		err_set(e, "no Strata node in %s (run strata init, or pass -d DIR or set STRATA_DIR)", dir);
+		goto out;
+	}
+	if ((ret = node_config_load(&n->config, dir, e)) < 0)
+		goto out;
+	if ((ret = store_open(&n->store, store_dir, (flags & NODE_RDONLY) ? STORE_RDONLY : 0, e)) < 0)
+		goto out;
+	if ((ret = store_txn_begin(n->store, false, &t, e)) < 0)
+		goto out;
+	if ((ret = meta_copy(t, "self", n->id, KEY_BYTES, NULL, e)) < 0 ||
+	    (ret = meta_copy(t, "name", n->name, NODE_NAME_MAX, &name_len, e)) < 0) {
+		err_prefix(e, "store %s is not a complete node store", store_dir);
+		goto out;
+	}
+	n->name[name_len] = '\0';
+	ret = meta_copy(t, "root", n->root, KEY_BYTES, NULL, &ignore);
+	if (ret < 0 && ret != -ENOENT) {
+		err_set(e, "%s", ignore.msg);
+		goto out;
+	}
+	n->has_root = ret == 0;
+	store_txn_abort(&t);
+	if (!(flags & NODE_NO_KEY)) {
+		if ((ret = keypair_load(&n->key, key_path, e)) < 0)
+			goto out;
+		if (memcmp(keypair_public(n->key), n->id, KEY_BYTES) != 0) {
+			ret = -EINVAL;
+			err_set(e, "%s does not hold the key of the node whose store is in %s", key_path, store_dir);
+			goto out;
+		}
+	}
+	*out = n;
+	n = NULL;
+	ret = 0;
+out:
+	store_txn_abort(&t);
+	node_close(&n);
+	return ret;
+}
+
+void node_close(struct node **n)
+{
+	if (!n || !*n)
+		return;
+	keypair_destroy(&(*n)->key);
+	store_close(&(*n)->store);
+	free((*n)->dir);
+	free(*n);
+	*n = NULL;
+}
+
+const uint8_t *node_id(const struct node *n)
+{
+	return n->id;
+}
+
+const char *node_name(const struct node *n)
+{
+	return n->name;
+}
+
+const char *node_dir(const struct node *n)
+{
+	return n->dir;
+}
+
+const uint8_t *node_root(const struct node *n)
+{
+	return n->has_root ? n->root : NULL;
+}
+
+const struct node_config *node_config(const struct node *n)
+{
+	return &n->config;
+}
+
+struct store *node_store(struct node *n)
+{
+	return n->store;
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * node core: one node directory (its key, its config, its store), the one
+ * ingest path that every entry goes through before it is stored (local
+ * writes included), and the writer that turns records into signed change
+ * sets. A node directory holds:
+ *   node.key     the Ed25519 seed, mode 0600
+ *   strata.conf  INI settings (listen endpoint, batching)
+ *   store/       the LMDB environment
+ */
+#ifndef STRATA_NODE_H
+#define STRATA_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/crypto.h"
+#include "storage/store.h"
+
+#define NODE_KEY_FILE "node.key"
+#define NODE_CONF_FILE "strata.conf"
+#define NODE_STORE_DIR "store"
+#define NODE_NAME_MAX 255
+#define NODE_OPS_PER_CHANGESET 1000 /* default ops in one change set of a bulk write */
+#define NODE_CHANGESETS_PER_TXN 16  /* change sets per durable commit of a bulk write */
+
+/* Settings read from strata.conf. */
+struct node_config {
+	char listen[256];            /* [node] listen: endpoint that accepts children */
+	unsigned ops_per_changeset;  /* [write] ops_per_changeset, 1..10000 */
+};
+
+struct node;
+
+enum node_open_flags {
+	NODE_RDONLY = 1 << 0, /* open the store read-only */
+	NODE_NO_KEY = 1 << 1, /* do not load the secret key (read-only commands) */
+};
+
+/* What `strata init` sets up. */
+struct node_init_opts {
+	const char *name;   /* org path, e.g. xiamen/huli/hetong */
+	bool root;          /* this node is the root of its trust domain */
+	const char *listen; /* may be NULL */
+};
+
+/* Creates a node in DIR (created if missing; must not already hold a node):
+ * a new key, the store, the config. -EEXIST if DIR already has a node,
+ * -EINVAL for a bad org path. Nothing is left behind on failure. */
+int node_create(const char *dir, const struct node_init_opts *o, struct err *e) WUR;
+
+/* Is s a valid org path: 1..255 bytes of segments [a-z0-9_-] joined by '/'? */
+bool node_name_valid(const char *s);
+
+/* Opens the node in DIR. -ENOENT with "no Strata node in DIR (run strata
+ * init)" if there is none. Caller owns *out (node_close). */
+int node_open(struct node **out, const char *dir, int flags, struct err *e) WUR;
+
+/* Closes *n (wiping its key) and sets it to NULL. NULL-safe. */
+void node_close(struct node **n);
+
+/* The node's public key (32 bytes), its org path, its directory, its root
+ * key (32 bytes; NULL while it has not joined a trust domain). */
+const uint8_t *node_id(const struct node *n);
+const char *node_name(const struct node *n);
+const char *node_dir(const struct node *n);
+const uint8_t *node_root(const struct node *n);
+const struct node_config *node_config(const struct node *n);
+struct store *node_store(struct node *n);
+
+/* Runs every check of DESIGN.md "Verification before anything is stored"
+ * on one envelope and, if all hold, appends it in write transaction t:
+ * decoding within limits, the signature over the exact bytes, an author
+ * allowed to write this feed, seq and prev against the stored head, every
+ * value decoding and validating as its collection's record, no key written
+ * twice in one change set. Returns 0 when stored, -EALREADY when it was
+ * already stored (a no-op), or a negative code with a reason:
+ * -EBADMSG (malformed or forged), -EACCES (author not allowed), -EINVAL
+ * (bad record), -ERANGE (gap), -EBADE (conflict with the stored chain),
+ * -EPERM (frozen feed), -ENOSPC/-EIO. Nothing is written on failure. */
+int node_ingest(struct node *n, struct store_txn *t, const uint8_t *env, size_t len, struct err *e) WUR;
+
+/* A writer turns local puts and deletes on one feed into signed change sets
+ * of up to ops_per_changeset ops each, ingested through node_ingest. It
+ * holds a write transaction, and commits durably every
+ * NODE_CHANGESETS_PER_TXN change sets so that a bulk write's memory stays
+ * bounded: a failure or crash in a bulk write keeps the whole change sets
+ * committed before it (node_writer_ops_committed says how many ops) and
+ * nothing after. A write of fewer ops is all or nothing. Opaque. */
+struct node_writer;
+
+/* Begins writing to FEED of this node (needs the key). Caller owns *out. */
+int node_writer_begin(struct node *n, const char *feed, struct node_writer **out, struct err *e) WUR;
+
+/* The writer's transaction, for reads that must see the writer's view. */
+struct store_txn *node_writer_txn(struct node_writer *w);
+
+/* Adds put(collection, key) = value; may seal and ingest a change set. */
+int node_writer_put(struct node_writer *w, const char *collection, const uint8_t *key, size_t key_len,
+		    const uint8_t *value, size_t value_len, struct err *e) WUR;
+
+/* Adds delete(collection, key); may seal and ingest a change set. */
+int node_writer_delete(struct node_writer *w, const char *collection, const uint8_t *key,
+		       size_t key_len, struct err *e) WUR;
+
+/* Ops durably committed so far by this writer (before its final commit). */
+size_t node_writer_ops_committed(const struct node_writer *w);
+
+/* Seals the last change set and commits what is left durably, frees *w.
+ * On failure nothing since the last checkpoint is stored. changesets (may be NULL)
+ * receives how many change sets were written; head (may be NULL) the seq
+ * of the feed's head. */
+int node_writer_commit(struct node_writer **w, size_t *changesets, uint64_t *head, struct err *e) WUR;
+
+/* Discards everything written through *w, frees it, sets it NULL. NULL-safe. */
+void node_writer_abort(struct node_writer **w);
+
+#endif

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* The node's fields, shared by the files of node/core/ only. */
+#ifndef STRATA_NODE_INTERNAL_H
+#define STRATA_NODE_INTERNAL_H
+
+#include "node/core/node.h"
+
+struct node {
+	char *dir;
+	char name[NODE_NAME_MAX + 1];
+	uint8_t id[KEY_BYTES];
+	uint8_t root[KEY_BYTES];
+	bool has_root;
+	struct keypair *key; /* NULL when opened with NODE_NO_KEY */
+	struct store *store;
+	struct node_config config;
+};
+
+/* Reads DIR/strata.conf into *c (defaults for what it does not set). */
+int node_config_load(struct node_config *c, const char *dir, struct err *e);
+
+/* Writes a fresh DIR/strata.conf with the given listen endpoint. */
+int node_config_write(const char *dir, const char *listen, struct err *e);
+
+#endif

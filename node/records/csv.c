@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * CSV reading on top of libcsv (Debian's libcsv3: RFC 4180 quoting done
+ * right, so we do not write another parser). We feed it one physical line
+ * at a time so that every row carries the line it starts on, which is what
+ * a person needs to fix a file: "members.csv:17: ...".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <csv.h>
+
+#include "node/records/records.h"
+
+struct csv_state {
+	const char *path;
+	size_t line;      /* the physical line being fed */
+	size_t row_line;  /* the line the current row started on */
+	size_t nrows;     /* rows seen, the header included */
+	struct csv_row row;
+	size_t cap;
+	int (*header)(const struct csv_row *r, void *arg, struct err *e);
+	int (*on_row)(const struct csv_row *r, void *arg);
+	void *arg;
+	struct err *e;
+	int ret;          /* first fatal error */
+};
+
+static void on_field(void *data, size_t len, void *st_)
+{
+	struct csv_state *st = st_;
+	const char *s = data ? data : "";
+	char *copy;
+
+	if (st->ret)
+		return;
+	if (st->row.n == 0) {
+		size_t nl = 0;
+
+		for (size_t i = 0; i < len; i++)
+			nl += s[i] == '\n';
+		st->row_line = st->line - nl;
+	}
+	if (!utf8_valid(s, len)) {
+		err_set(st->e, "%s:%zu: column %zu is not valid UTF-8 text", st->path, st->row_line,
+			st->row.n + 1);
+		st->ret = -EINVAL;
+		return;
+	}
+	if (st->row.n == st->cap) {
+		size_t cap = st->cap ? 2 * st->cap : 16;
+		char **f = realloc(st->row.fields, cap * sizeof *f);
+
+		if (!f) {
+			st->ret = -ENOMEM;
+			err_set(st->e, "out of memory reading %s", st->path);
+			return;
+		}
+		st->row.fields = f;
+		st->cap = cap;
+	}
+	if (!(copy = malloc(len + 1))) {
+		st->ret = -ENOMEM;
+		err_set(st->e, "out of memory reading %s", st->path);
+		return;
+	}
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	st->row.fields[st->row.n++] = copy;
+}
+
+static void row_clear(struct csv_row *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->fields[i]);
+	r->n = 0;
+}
+
+static void on_row(int term, void *st_)
+{
+	struct csv_state *st = st_;
+
+	(void)term;
+	if (!st->ret) {
+		st->row.line = st->row_line;
+		if (st->nrows++ == 0)
+			st->ret = st->header(&st->row, st->arg, st->e);
+		else
+			st->on_row(&st->row, st->arg);
+	}
+	row_clear(&st->row);
+}
+
+int csv_read(const char *path, int (*header)(const struct csv_row *r, void *arg, struct err *e),
+	     int (*row)(const struct csv_row *r, void *arg), void *arg, struct err *e)
+{
+	struct csv_state st = {.path = path, .header = header, .on_row = row, .arg = arg, .e = e};
+	struct csv_parser p;
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f = fopen(path, "r");
+	int ret;
+
+	if (!f) {
+		ret = -errno;
+		err_set(e, "cannot open %s: %s", path, strerror(errno));
+		return ret;
+	}
+	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+		fclose(f);
+		err_set(e, "out of memory reading %s", path);
+		return -ENOMEM;
+	}
+	while (!st.ret && (n = getline(&buf, &cap, f)) > 0) {
+		const char *s = buf;
+
+		st.line++;
+		if (st.line == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+			s += 3, n -= 3;
+		if ((size_t)csv_parse(&p, s, (size_t)n, on_field, on_row, &st) != (size_t)n && !st.ret) {
+			err_set(e, "%s:%zu: %s", path, st.line, csv_strerror(csv_error(&p)));
+			st.ret = -EINVAL;
+		}
+	}
+	if (!st.ret && ferror(f)) {
+		err_set(e, "cannot read %s: %s", path, strerror(errno));
+		st.ret = -EIO;
+	}
+	if (!st.ret && csv_fini(&p, on_field, on_row, &st) != 0 && !st.ret) {
+		err_set(e, "%s:%zu: unterminated quoted field", path, st.row_line ? st.row_line : st.line);
+		st.ret = -EINVAL;
+	}
+	if (!st.ret && st.nrows == 0) {
+		err_set(e, "%s: the file is empty (expected a header row)", path);
+		st.ret = -EINVAL;
+	}
+	ret = st.ret;
+	row_clear(&st.row);
+	free(st.row.fields);
+	csv_free(&p);
+	free(buf);
+	fclose(f);
+	return ret;
+}

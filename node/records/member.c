@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Members (collection "member", feed "up"): the registry of a branch. Key =
+ * member id. Holds the deterministic validation that every receiving node
+ * runs, the input checks for people, the words of the enums, and printing.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "node/records/records.h"
+
+#define MEMBER_ID_MAX 64
+#define MEMBER_NAME_MAX 200
+#define MEMBER_PHONE_MAX 32
+
+static const char *const category_words[] = {[STRATA__MEMBER_CATEGORY__CATEGORY_FULL] = "full",
+					      [STRATA__MEMBER_CATEGORY__CATEGORY_PROBATIONARY] =
+						      "probationary"};
+static const char *const status_words[] = {[STRATA__MEMBER_STATUS__STATUS_ACTIVE] = "active",
+					    [STRATA__MEMBER_STATUS__STATUS_LAPSED] = "lapsed",
+					    [STRATA__MEMBER_STATUS__STATUS_DECEASED] = "deceased",
+					    [STRATA__MEMBER_STATUS__STATUS_TRANSFERRED] = "transferred"};
+static const char *const gender_words[] = {[STRATA__GENDER__GENDER_FEMALE] = "female",
+					    [STRATA__GENDER__GENDER_MALE] = "male",
+					    [STRATA__GENDER__GENDER_OTHER] = "other"};
+
+#define NWORDS(a) (sizeof(a) / sizeof(a)[0])
+
+static int word_parse(const char *s, const char *const *words, size_t n, const char *what,
+		      const char *choices, int *out, struct err *e)
+{
+	for (size_t i = 1; s && i < n; i++)
+		if (words[i] && strcmp(s, words[i]) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	err_set(e, "%s \"%s\" is not one of %s", what, s ? s : "", choices);
+	return -EINVAL;
+}
+
+int member_category_parse(const char *s, Strata__MemberCategory *out, struct err *e)
+{
+	int v = 0, ret = word_parse(s, category_words, NWORDS(category_words), "category",
+				    "full, probationary", &v, e);
+	*out = (Strata__MemberCategory)v;
+	return ret;
+}
+
+int member_status_parse(const char *s, Strata__MemberStatus *out, struct err *e)
+{
+	int v = 0, ret = word_parse(s, status_words, NWORDS(status_words), "status",
+				    "active, lapsed, deceased, transferred", &v, e);
+	*out = (Strata__MemberStatus)v;
+	return ret;
+}
+
+int member_gender_parse(const char *s, Strata__Gender *out, struct err *e)
+{
+	int v = 0, ret = word_parse(s, gender_words, NWORDS(gender_words), "gender",
+				    "female, male, other", &v, e);
+	*out = (Strata__Gender)v;
+	return ret;
+}
+
+static const char *word(const char *const *words, size_t n, int v)
+{
+	return v > 0 && (size_t)v < n && words[v] ? words[v] : "unknown";
+}
+
+const char *member_category_word(Strata__MemberCategory c)
+{
+	return word(category_words, NWORDS(category_words), (int)c);
+}
+
+const char *member_status_word(Strata__MemberStatus s)
+{
+	return word(status_words, NWORDS(status_words), (int)s);
+}
+
+const char *member_gender_word(Strata__Gender g)
+{
+	return word(gender_words, NWORDS(gender_words), (int)g);
+}
+
+static bool id_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > MEMBER_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+static bool phone_valid(const char *s)
+{
+	size_t n = strlen(s), digits = 0;
+
+	if (n == 0 || n > MEMBER_PHONE_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c >= '0' && c <= '9')
+			digits++;
+		else if (!(c == '+' && i == 0) && c != '-' && c != ' ')
+			return false;
+	}
+	return digits >= 3;
+}
+
+/* Deterministic: the same record gives the same answer on every node. */
+static int member_validate(const ProtobufCMessage *msg, const uint8_t *key, size_t key_len,
+			   struct err *e)
+{
+	const Strata__Member *m = (const Strata__Member *)msg;
+	size_t name_len = strlen(m->name);
+
+	if (!id_valid(m->id)) {
+		err_set(e, "member id \"%s\" must be 1-%d letters, digits, '-', '_' or '.'", m->id,
+			MEMBER_ID_MAX);
+		return -EINVAL;
+	}
+	if (key && (key_len != strlen(m->id) || memcmp(key, m->id, key_len) != 0)) {
+		err_set(e, "member %s is stored under another key", m->id);
+		return -EINVAL;
+	}
+	if (name_len == 0 || name_len > MEMBER_NAME_MAX || !text_valid(m->name, name_len)) {
+		err_set(e, "member %s: name must be 1-%d bytes of text", m->id, MEMBER_NAME_MAX);
+		return -EINVAL;
+	}
+	if ((size_t)m->category >= NWORDS(category_words) || !category_words[m->category]) {
+		err_set(e, "member %s: unknown category %d", m->id, (int)m->category);
+		return -EINVAL;
+	}
+	if ((size_t)m->status >= NWORDS(status_words) || !status_words[m->status]) {
+		err_set(e, "member %s: unknown status %d", m->id, (int)m->status);
+		return -EINVAL;
+	}
+	if (!date_valid(m->joined)) {
+		err_set(e, "member %s: joined date \"%s\" is not a real date (YYYY-MM-DD)", m->id, m->joined);
+		return -EINVAL;
+	}
+	if (m->phone && !phone_valid(m->phone)) {
+		err_set(e, "member %s: phone \"%s\" is not a phone number", m->id, m->phone);
+		return -EINVAL;
+	}
+	if (m->birth && !date_valid(m->birth)) {
+		err_set(e, "member %s: birth date \"%s\" is not a real date (YYYY-MM-DD)", m->id, m->birth);
+		return -EINVAL;
+	}
+	if (m->birth && strcmp(m->birth, m->joined) > 0) {
+		err_set(e, "member %s: birth date %s is after joined date %s", m->id, m->birth, m->joined);
+		return -EINVAL;
+	}
+	if (m->has_gender && ((size_t)m->gender >= NWORDS(gender_words) || !gender_words[m->gender])) {
+		err_set(e, "member %s: unknown gender %d", m->id, (int)m->gender);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const struct record_type record_member = {
+	.collection = "member",
+	.feed = "up",
+	.descriptor = &strata__member__descriptor,
+	.validate = member_validate,
+};
+
+int member_check_input(const Strata__Member *m, struct err *e)
+{
+	char today[11];
+	int ret = member_validate(&m->base, NULL, 0, e);
+
+	if (ret < 0)
+		return ret;
+	date_today(today);
+	if (strcmp(m->joined, today) > 0) {
+		err_set(e, "member %s: joined date %s is in the future", m->id, m->joined);
+		return -EINVAL;
+	}
+	if (m->birth && strcmp(m->birth, today) > 0) {
+		err_set(e, "member %s: birth date %s is in the future", m->id, m->birth);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int member_from_text(Strata__Member *m, const char *id, const char *name, const char *category,
+		     const char *status, const char *joined, const char *phone, const char *birth,
+		     const char *gender, struct err *e)
+{
+	strata__member__init(m);
+	m->id = (char *)id;
+	m->name = (char *)name;
+	m->joined = (char *)joined;
+	m->phone = phone && *phone ? (char *)phone : NULL;
+	m->birth = birth && *birth ? (char *)birth : NULL;
+	if (!id || !*id) {
+		err_set(e, "member id is missing");
+		return -EINVAL;
+	}
+	if (!name || !*name) {
+		err_set(e, "member %s: name is missing", id);
+		return -EINVAL;
+	}
+	if (!joined || !*joined) {
+		err_set(e, "member %s: joined date is missing", id);
+		return -EINVAL;
+	}
+	if (member_category_parse(category, &m->category, e) < 0)
+		return -EINVAL;
+	m->status = STRATA__MEMBER_STATUS__STATUS_ACTIVE;
+	if (status && *status && member_status_parse(status, &m->status, e) < 0)
+		return -EINVAL;
+	if (gender && *gender) {
+		if (member_gender_parse(gender, &m->gender, e) < 0)
+			return -EINVAL;
+		m->has_gender = 1;
+	}
+	return member_check_input(m, e);
+}
+
+json_t *member_to_json(const Strata__Member *m)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", m->id, "name", m->name, "category",
+			      member_category_word(m->category), "status", member_status_word(m->status),
+			      "joined", m->joined);
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "phone", m->phone ? json_string(m->phone) : json_null());
+	json_object_set_new(o, "birth", m->birth ? json_string(m->birth) : json_null());
+	json_object_set_new(o, "gender", m->has_gender ? json_string(member_gender_word(m->gender)) : json_null());
+	return o;
+}
+
+void member_print(FILE *f, const Strata__Member *m)
+{
+	fprintf(f, "id:        %s\nname:      %s\ncategory:  %s\nstatus:    %s\njoined:    %s\n", m->id,
+		m->name, member_category_word(m->category), member_status_word(m->status), m->joined);
+	if (m->phone)
+		fprintf(f, "phone:     %s\n", m->phone);
+	if (m->birth)
+		fprintf(f, "birth:     %s\n", m->birth);
+	if (m->has_gender)
+		fprintf(f, "gender:    %s\n", member_gender_word(m->gender));
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * records: the collections a node keeps (members, and later dues, meetings,
+ * ...). One file per collection holds its validation, its CSV columns and
+ * its printing; this header lists them in one registry so that ingest can
+ * check any received value, and holds the helpers they share (dates, CSV
+ * reading, text checks).
+ *
+ * Validation is split in two on purpose: record_validate() is deterministic
+ * (the same bytes give the same answer on every node, whatever its clock),
+ * and is what ingest runs on received data; input checks that depend on
+ * "today" (a joined date in the future) run only where a person types data.
+ */
+#ifndef STRATA_RECORDS_H
+#define STRATA_RECORDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "protocol/protocol.h"
+
+/* One collection: its name on the wire, the feed it travels in, its
+ * protobuf message, and its deterministic validation. */
+struct record_type {
+	const char *collection;
+	const char *feed;
+	const ProtobufCMessageDescriptor *descriptor;
+	/* Checks a decoded value stored under key; fills e and returns
+	 * -EINVAL if it is not acceptable. */
+	int (*validate)(const ProtobufCMessage *m, const uint8_t *key, size_t key_len, struct err *e);
+};
+
+/* The registered type of a collection, or NULL. */
+const struct record_type *record_type_find(const char *collection);
+
+/* Every registered type; *n receives how many. */
+const struct record_type *const *record_types(size_t *n);
+
+/* Decodes VALUE as COLLECTION's message and validates it under KEY, and
+ * checks the collection travels in FEED. 0, or -EINVAL with a reason. */
+int record_check(const char *collection, const char *feed, const uint8_t *key, size_t key_len,
+		 const uint8_t *value, size_t value_len, struct err *e) WUR;
+
+/* --- shared checks --- */
+
+/* Is s a real calendar date written YYYY-MM-DD (years 1800..9999)? */
+bool date_valid(const char *s);
+
+/* Today's date as YYYY-MM-DD (UTC) into out[11]. */
+void date_today(char out[11]);
+
+/* Is s valid UTF-8 (shortest forms, no surrogates)? */
+bool utf8_valid(const char *s, size_t len);
+
+/* Is s valid UTF-8 with no control characters (tab allowed)? */
+bool text_valid(const char *s, size_t len);
+
+/* --- CSV --- */
+
+/* Reads a CSV file (RFC 4180 quoting) with a header row. header() is
+ * called once with the header; a non-zero return stops the read and is
+ * returned. row() is called for every data row with its fields (trimmed,
+ * NUL-terminated, already checked to be valid UTF-8 text) and the line it
+ * starts on; its return value is ignored, so that the caller can collect
+ * every bad row. Empty lines are skipped and a UTF-8 byte-order mark is
+ * ignored. -ENOENT/-EIO reading the file, -EINVAL on a syntax error or a
+ * field that is not UTF-8 text ("FILE:LINE: reason"). */
+struct csv_row {
+	size_t line;     /* 1-based line the row starts on */
+	size_t n;        /* number of fields */
+	char **fields;   /* n NUL-terminated fields, owned by the reader */
+};
+int csv_read(const char *path, int (*header)(const struct csv_row *r, void *arg, struct err *e),
+	     int (*row)(const struct csv_row *r, void *arg), void *arg, struct err *e) WUR;
+
+/* --- members (collection "member", feed "up") --- */
+
+extern const struct record_type record_member;
+
+/* Checks input values typed by a person or read from CSV, beyond
+ * member_validate: dates not in the future, birth before joining. */
+int member_check_input(const Strata__Member *m, struct err *e) WUR;
+
+/* Fills *m (its strings point into the given strings) from text fields;
+ * NULL for an absent optional field. status NULL means active. */
+int member_from_text(Strata__Member *m, const char *id, const char *name, const char *category,
+		     const char *status, const char *joined, const char *phone, const char *birth,
+		     const char *gender, struct err *e) WUR;
+
+/* Parses a category / status / gender word. -EINVAL with a reason. */
+int member_category_parse(const char *s, Strata__MemberCategory *out, struct err *e) WUR;
+int member_status_parse(const char *s, Strata__MemberStatus *out, struct err *e) WUR;
+int member_gender_parse(const char *s, Strata__Gender *out, struct err *e) WUR;
+
+/* The words of enum values, for printing. */
+const char *member_category_word(Strata__MemberCategory c);
+const char *member_status_word(Strata__MemberStatus s);
+const char *member_gender_word(Strata__Gender g);
+
+/* The member as a JSON object (new reference). */
+json_t *member_to_json(const Strata__Member *m);
+
+/* Prints the member as "key: value" lines. */
+void member_print(FILE *f, const Strata__Member *m);
+
+#endif

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The registry of record types, and the one check that ingest runs on
+ * every received value: it decodes as its collection's message, passes that
+ * collection's validation, and travels in that collection's feed.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "node/records/records.h"
+
+static const struct record_type *const types[] = {
+	&record_member,
+};
+
+const struct record_type *record_type_find(const char *collection)
+{
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (strcmp(types[i]->collection, collection) == 0)
+			return types[i];
+	return NULL;
+}
+
+const struct record_type *const *record_types(size_t *n)
+{
+	*n = sizeof types / sizeof types[0];
+	return types;
+}
+
+int record_check(const char *collection, const char *feed, const uint8_t *key, size_t key_len,
+		 const uint8_t *value, size_t value_len, struct err *e)
+{
+	const struct record_type *t = record_type_find(collection);
+	ProtobufCMessage *m;
+	int ret;
+
+	if (!t) {
+		err_set(e, "unknown collection \"%s\"", collection);
+		return -EINVAL;
+	}
+	if (strcmp(t->feed, feed) != 0) {
+		err_set(e, "collection %s travels in feed %s, not %s", collection, t->feed, feed);
+		return -EINVAL;
+	}
+	if (!value) /* an erased value: nothing left to check */
+		return 0;
+	m = protobuf_c_message_unpack(t->descriptor, NULL, value_len, value);
+	if (!m) {
+		err_set(e, "%s value does not decode as a %s record", collection, t->descriptor->short_name);
+		return -EINVAL;
+	}
+	if (m->n_unknown_fields) {
+		err_set(e, "%s value has %u unknown field(s)", collection, m->n_unknown_fields);
+		ret = -EINVAL;
+	} else {
+		ret = t->validate(m, key, key_len, e);
+	}
+	protobuf_c_message_free_unpacked(m, NULL);
+	return ret;
+}

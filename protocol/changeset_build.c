@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Building a change set: ops and their values are collected into one arena
+ * that grows geometrically, the exact encoded size is tracked as ops are
+ * added (so a caller can cut batches by size and every limit is refused at
+ * the op that would break it), and finish encodes the body once, signs it
+ * and frames it with its values into an envelope.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol/protocol.h"
+
+/* One collected op; offsets into the arena, which moves as it grows. */
+struct bop {
+	enum op_kind kind;
+	size_t coll; /* NUL-terminated */
+	size_t key, key_len;
+	size_t val, val_len;
+	uint8_t value_hash[HASH_BYTES];
+};
+
+struct changeset_builder {
+	char feed[LIMIT_NAME_BYTES + 1];
+	uint64_t seq;
+	uint8_t prev[HASH_BYTES];
+	uint64_t time_ms;
+	struct bop *ops;
+	size_t n_ops, cap_ops;
+	uint8_t *arena;
+	size_t arena_len, arena_cap;
+	size_t body_bytes;   /* encoded ChangeSetBody so far */
+	size_t values_bytes; /* encoded values fields so far */
+	bool finished;
+};
+
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+/* A length-delimited field with a one-byte tag (field numbers below 16). */
+static size_t ld_len(size_t len)
+{
+	return 1 + varint_len(len) + len;
+}
+
+static size_t envelope_len(size_t body_bytes, size_t values_bytes)
+{
+	return ld_len(body_bytes) + ld_len(SIG_BYTES) + values_bytes;
+}
+
+static int name_ok(const char *name, const char *what, struct err *e)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n == 0 || n > LIMIT_NAME_BYTES) {
+		err_set(e, "change set: %s name must be 1 to %u bytes", what, LIMIT_NAME_BYTES);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+			err_set(e, "change set: %s name \"%s\": byte %zu is not one of [a-z0-9_-]",
+				what, name, i);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int changeset_builder_new(struct changeset_builder **out, const char *feed, uint64_t seq,
+			  const uint8_t prev[HASH_BYTES], uint64_t time_ms, struct err *e)
+{
+	static const uint8_t zero[HASH_BYTES];
+	struct changeset_builder *b = NULL;
+	int ret = -EINVAL;
+
+	if (name_ok(feed, "feed", e) < 0)
+		goto out;
+	if (!prev)
+		prev = zero;
+	if (seq == 0) {
+		err_set(e, "change set: seq is 0; a feed starts at seq 1");
+		goto out;
+	}
+	if (seq == 1 && memcmp(prev, zero, HASH_BYTES) != 0) {
+		err_set(e, "change set: seq 1 must have an all-zero prev");
+		goto out;
+	}
+	ret = -ENOMEM;
+	if (!(b = calloc(1, sizeof *b))) {
+		err_set(e, "change set: out of memory");
+		goto out;
+	}
+	strcpy(b->feed, feed);
+	b->seq = seq;
+	memcpy(b->prev, prev, HASH_BYTES);
+	b->time_ms = time_ms;
+	b->body_bytes = ld_len(KEY_BYTES) + ld_len(strlen(feed)) + 1 + varint_len(seq) + ld_len(HASH_BYTES) +
+			1 + varint_len(time_ms);
+	*out = b;
+	ret = 0;
+out:
+	return ret;
+}
+
+/* Copies n bytes (and a NUL if nul) into the arena; the offset in *off. */
+static int arena_put(struct changeset_builder *b, const void *p, size_t n, bool nul, size_t *off)
+{
+	size_t need = b->arena_len + n + nul;
+	if (need > b->arena_cap) {
+		size_t cap = b->arena_cap ? b->arena_cap : 4096;
+		while (cap < need)
+			cap *= 2;
+		uint8_t *a = realloc(b->arena, cap);
+		if (!a)
+			return -ENOMEM;
+		b->arena = a;
+		b->arena_cap = cap;
+	}
+	*off = b->arena_len;
+	if (n)
+		memcpy(b->arena + b->arena_len, p, n);
+	if (nul)
+		b->arena[b->arena_len + n] = 0;
+	b->arena_len = need;
+	return 0;
+}
+
+static int add(struct changeset_builder *b, enum op_kind kind, const char *collection, const uint8_t *key,
+	       size_t key_len, const uint8_t *value, size_t value_len, struct err *e)
+{
+	if (b->finished) {
+		err_set(e, "change set: already finished");
+		return -EINVAL;
+	}
+	if (b->n_ops >= LIMIT_OPS) {
+		err_set(e, "change set: %u ops is the limit", LIMIT_OPS);
+		return -E2BIG;
+	}
+	if (name_ok(collection, "collection", e) < 0)
+		return -EINVAL;
+	if (key_len == 0 || !key) {
+		err_set(e, "change set: op %zu: key is empty", b->n_ops);
+		return -EINVAL;
+	}
+	if (key_len > LIMIT_KEY_BYTES) {
+		err_set(e, "change set: op %zu: key of %zu bytes exceeds the limit of %u", b->n_ops, key_len,
+			LIMIT_KEY_BYTES);
+		return -E2BIG;
+	}
+	if (kind == OP_PUT && value_len > LIMIT_VALUE_BYTES) {
+		err_set(e, "change set: op %zu: value of %zu bytes exceeds the limit of %u", b->n_ops,
+			value_len, LIMIT_VALUE_BYTES);
+		return -E2BIG;
+	}
+	if (kind == OP_PUT && value_len && !value) {
+		err_set(e, "change set: op %zu: value is NULL", b->n_ops);
+		return -EINVAL;
+	}
+
+	size_t clen = strlen(collection);
+	size_t op_bytes = 2 + ld_len(clen) + ld_len(key_len) + (kind == OP_PUT ? ld_len(HASH_BYTES) : 0);
+	size_t body = b->body_bytes + ld_len(op_bytes);
+	size_t values = b->values_bytes;
+	if (kind == OP_PUT)
+		values += ld_len(1 + varint_len(b->n_ops) + ld_len(value_len));
+	size_t total = envelope_len(body, values);
+	if (total > LIMIT_ENVELOPE_BYTES) {
+		err_set(e, "change set: op %zu would make the envelope %zu bytes, over the limit of %u",
+			b->n_ops, total, LIMIT_ENVELOPE_BYTES);
+		return -E2BIG;
+	}
+
+	if (b->n_ops == b->cap_ops) {
+		size_t cap = b->cap_ops ? b->cap_ops * 2 : 64;
+		struct bop *ops = realloc(b->ops, cap * sizeof *ops);
+		if (!ops)
+			goto nomem;
+		b->ops = ops;
+		b->cap_ops = cap;
+	}
+	struct bop *o = &b->ops[b->n_ops];
+	memset(o, 0, sizeof *o);
+	o->kind = kind;
+	o->key_len = key_len;
+	if (arena_put(b, collection, clen, true, &o->coll) < 0 || arena_put(b, key, key_len, false, &o->key) < 0)
+		goto nomem;
+	if (kind == OP_PUT) {
+		if (arena_put(b, value, value_len, false, &o->val) < 0)
+			goto nomem;
+		o->val_len = value_len;
+		hash_blake2b(o->value_hash, value, value_len);
+	}
+	b->n_ops++;
+	b->body_bytes = body;
+	b->values_bytes = values;
+	return 0;
+nomem:
+	/* The op was not counted; what it put in the arena is dead weight. */
+	err_set(e, "change set: out of memory");
+	return -ENOMEM;
+}
+
+int changeset_builder_put(struct changeset_builder *b, const char *collection, const uint8_t *key,
+			  size_t key_len, const uint8_t *value, size_t value_len, struct err *e)
+{
+	return add(b, OP_PUT, collection, key, key_len, value, value_len, e);
+}
+
+int changeset_builder_delete(struct changeset_builder *b, const char *collection, const uint8_t *key,
+			     size_t key_len, struct err *e)
+{
+	return add(b, OP_DELETE, collection, key, key_len, NULL, 0, e);
+}
+
+size_t changeset_builder_ops(const struct changeset_builder *b)
+{
+	return b->n_ops;
+}
+
+size_t changeset_builder_bytes(const struct changeset_builder *b)
+{
+	return envelope_len(b->body_bytes, b->values_bytes);
+}
+
+int changeset_builder_finish(struct changeset_builder *b, const struct keypair *kp, uint8_t **env,
+			     size_t *env_len, uint8_t hash[HASH_BYTES], struct err *e)
+{
+	Strata__Op *ops = NULL, **op_ptrs = NULL;
+	Strata__Value *vals = NULL, **val_ptrs = NULL;
+	uint8_t *body_buf = NULL, *env_buf = NULL;
+	uint8_t sig[SIG_BYTES];
+	size_t n = b->n_ops, n_vals = 0;
+	int ret = -EINVAL;
+
+	if (b->finished) {
+		err_set(e, "change set: already finished");
+		goto out;
+	}
+	ret = -ENOMEM;
+	/* +1: calloc(0) may return NULL. */
+	if (!(ops = calloc(n + 1, sizeof *ops)) || !(op_ptrs = calloc(n + 1, sizeof *op_ptrs)) ||
+	    !(vals = calloc(n + 1, sizeof *vals)) || !(val_ptrs = calloc(n + 1, sizeof *val_ptrs))) {
+		err_set(e, "change set: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct bop *o = &b->ops[i];
+		strata__op__init(&ops[i]);
+		ops[i].kind = o->kind == OP_PUT ? STRATA__OP_KIND__OP_PUT : STRATA__OP_KIND__OP_DELETE;
+		ops[i].collection = (char *)b->arena + o->coll;
+		ops[i].key.data = b->arena + o->key;
+		ops[i].key.len = o->key_len;
+		if (o->kind == OP_PUT) {
+			ops[i].has_value_hash = 1;
+			ops[i].value_hash.data = (uint8_t *)o->value_hash;
+			ops[i].value_hash.len = HASH_BYTES;
+			strata__value__init(&vals[n_vals]);
+			vals[n_vals].op = (uint32_t)i;
+			vals[n_vals].data.data = b->arena + o->val;
+			vals[n_vals].data.len = o->val_len;
+			val_ptrs[n_vals] = &vals[n_vals];
+			n_vals++;
+		}
+		op_ptrs[i] = &ops[i];
+	}
+
+	Strata__ChangeSetBody body = STRATA__CHANGE_SET_BODY__INIT;
+	body.author.data = (uint8_t *)keypair_public(kp);
+	body.author.len = KEY_BYTES;
+	body.feed = b->feed;
+	body.seq = b->seq;
+	body.prev.data = b->prev;
+	body.prev.len = HASH_BYTES;
+	body.time_ms = b->time_ms;
+	body.n_ops = n;
+	body.ops = op_ptrs;
+	size_t body_len = strata__change_set_body__get_packed_size(&body);
+	if (!(body_buf = malloc(body_len))) {
+		err_set(e, "change set: out of memory");
+		goto out;
+	}
+	strata__change_set_body__pack(&body, body_buf);
+	if ((ret = keypair_sign(kp, DOMAIN_CHANGESET, body_buf, body_len, sig)) < 0) {
+		err_set(e, "change set: cannot sign");
+		goto out;
+	}
+
+	Strata__Envelope envelope = STRATA__ENVELOPE__INIT;
+	envelope.body.data = body_buf;
+	envelope.body.len = body_len;
+	envelope.signature.data = sig;
+	envelope.signature.len = SIG_BYTES;
+	envelope.n_values = n_vals;
+	envelope.values = val_ptrs;
+	size_t len = strata__envelope__get_packed_size(&envelope);
+	ret = -ENOMEM;
+	if (!(env_buf = malloc(len))) {
+		err_set(e, "change set: out of memory");
+		goto out;
+	}
+	strata__envelope__pack(&envelope, env_buf);
+	if (hash)
+		hash_blake2b(hash, body_buf, body_len);
+	b->finished = true;
+	*env = env_buf;
+	*env_len = len;
+	env_buf = NULL;
+	ret = 0;
+out:
+	free(env_buf);
+	free(body_buf);
+	free(val_ptrs);
+	free(vals);
+	free(op_ptrs);
+	free(ops);
+	return ret;
+}
+
+void changeset_builder_destroy(struct changeset_builder **b)
+{
+	if (!b || !*b)
+		return;
+	free((*b)->ops);
+	free((*b)->arena);
+	free(*b);
+	*b = NULL;
+}

@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Decoding and verifying a received envelope. Nothing in it is trusted: the
+ * size is checked before anything is parsed, the number of repeated fields
+ * before anything is allocated for them, and every field is checked before a
+ * pointer to it is handed out. The body must be the canonical protobuf-c
+ * encoding of what it decodes to, so one content has exactly one entry hash.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol/protocol.h"
+
+/* The public struct first, so a struct changeset * is also one of these. */
+struct decoded {
+	struct changeset cs;
+	Strata__Envelope *env;
+	Strata__ChangeSetBody *body;
+	uint8_t *copy;
+	struct op *ops;
+};
+
+/* Walks the top level of a protobuf message without allocating and counts
+ * the occurrences of field `want`. -1 with *bad_at set if the bytes are not
+ * a sequence of well-formed fields (groups included: protobuf-c refuses
+ * them too). */
+static int wire_count(const uint8_t *p, size_t len, uint32_t want, size_t *count, size_t *bad_at)
+{
+	size_t i = 0;
+	*count = 0;
+	while (i < len) {
+		size_t start = i;
+		uint64_t v = 0;
+		unsigned shift = 0;
+		bool done = false;
+		/* The tag: a varint of at most 5 bytes. */
+		while (i < len && shift < 35) {
+			uint8_t b = p[i++];
+			v |= (uint64_t)(b & 0x7f) << shift;
+			shift += 7;
+			if (!(b & 0x80)) {
+				done = true;
+				break;
+			}
+		}
+		uint64_t field = v >> 3;
+		if (!done || field == 0 || field > 0x1fffffff)
+			goto bad;
+		if (field == want)
+			(*count)++;
+		switch (v & 7) {
+		case 0: /* varint: at most 10 bytes */
+			for (unsigned n = 0;; n++) {
+				if (i >= len || n == 10)
+					goto bad;
+				if (!(p[i++] & 0x80))
+					break;
+			}
+			break;
+		case 1:
+			if (len - i < 8)
+				goto bad;
+			i += 8;
+			break;
+		case 5:
+			if (len - i < 4)
+				goto bad;
+			i += 4;
+			break;
+		case 2: {
+			uint64_t l = 0;
+			shift = 0;
+			done = false;
+			while (i < len && shift < 70) {
+				uint8_t b = p[i++];
+				l |= (uint64_t)(b & 0x7f) << shift;
+				shift += 7;
+				if (!(b & 0x80)) {
+					done = true;
+					break;
+				}
+			}
+			if (!done || l > len - i)
+				goto bad;
+			i += (size_t)l;
+			break;
+		}
+		default:
+			goto bad;
+		}
+		continue;
+	bad:
+		*bad_at = start;
+		return -1;
+	}
+	return 0;
+}
+
+/* A ProtobufCBuffer that compares what is packed into it with given bytes. */
+struct cmp_buf {
+	ProtobufCBuffer base;
+	const uint8_t *want;
+	size_t len;
+	size_t pos;
+	bool differs;
+	size_t diff_at;
+};
+
+static void cmp_append(ProtobufCBuffer *buf, size_t len, const uint8_t *data)
+{
+	struct cmp_buf *c = (struct cmp_buf *)buf;
+	if (c->differs)
+		return;
+	if (len <= c->len - c->pos && memcmp(c->want + c->pos, data, len) == 0) {
+		c->pos += len;
+		return;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (c->pos + i >= c->len || c->want[c->pos + i] != data[i]) {
+			c->differs = true;
+			c->diff_at = c->pos + i;
+			return;
+		}
+	}
+	c->pos += len;
+}
+
+/* 0 if packing msg gives exactly want; else the offset of the first
+ * difference in *diff_at. */
+static int canonical(const ProtobufCMessage *msg, const uint8_t *want, size_t len, size_t *diff_at)
+{
+	struct cmp_buf c = {.base = {.append = cmp_append}, .want = want, .len = len};
+	protobuf_c_message_pack_to_buffer(msg, &c.base);
+	if (!c.differs && c.pos != len) {
+		c.differs = true;
+		c.diff_at = c.pos;
+	}
+	*diff_at = c.diff_at;
+	return c.differs ? -1 : 0;
+}
+
+static int check_unknown(const ProtobufCMessage *m, const char *where, size_t idx, struct err *e)
+{
+	if (m->n_unknown_fields == 0)
+		return 0;
+	if (!where)
+		err_set(e, "envelope: unknown field %u", m->unknown_fields[0].tag);
+	else if (idx == SIZE_MAX)
+		err_set(e, "envelope: %s: unknown field %u", where, m->unknown_fields[0].tag);
+	else
+		err_set(e, "envelope: %s %zu: unknown field %u", where, idx, m->unknown_fields[0].tag);
+	return -EBADMSG;
+}
+
+/* 1..LIMIT_NAME_BYTES of [a-z0-9_-]. The name itself is never printed:
+ * it may hold anything, terminal escapes included. */
+static int check_name(const char *name, const char *what, size_t op, struct err *e)
+{
+	char where[48] = "body";
+	if (op != SIZE_MAX)
+		snprintf(where, sizeof where, "op %zu", op);
+	size_t n = strlen(name);
+	if (n == 0) {
+		err_set(e, "envelope: %s: %s name is empty", where, what);
+		return -EBADMSG;
+	}
+	if (n > LIMIT_NAME_BYTES) {
+		err_set(e, "envelope: %s: %s name of %zu bytes exceeds the limit of %u", where, what, n,
+			LIMIT_NAME_BYTES);
+		return -EBADMSG;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+			err_set(e, "envelope: %s: %s name: byte %zu (0x%02x) is not one of [a-z0-9_-]", where,
+				what, i, c);
+			return -EBADMSG;
+		}
+	}
+	return 0;
+}
+
+static int check_body(struct decoded *d, struct err *e)
+{
+	const Strata__ChangeSetBody *b = d->body;
+	if (b->author.len != KEY_BYTES) {
+		err_set(e, "envelope: body: author is %zu bytes, not %d", b->author.len, KEY_BYTES);
+		return -EBADMSG;
+	}
+	if (b->prev.len != HASH_BYTES) {
+		err_set(e, "envelope: body: prev is %zu bytes, not %d", b->prev.len, HASH_BYTES);
+		return -EBADMSG;
+	}
+	if (b->seq == 0) {
+		err_set(e, "envelope: body: seq is 0; a feed starts at seq 1");
+		return -EBADMSG;
+	}
+	if (b->seq == 1) {
+		for (size_t i = 0; i < HASH_BYTES; i++) {
+			if (b->prev.data[i]) {
+				err_set(e, "envelope: body: seq 1 has a non-zero prev");
+				return -EBADMSG;
+			}
+		}
+	}
+	if (check_name(b->feed, "feed", SIZE_MAX, e) < 0)
+		return -EBADMSG;
+	for (size_t i = 0; i < b->n_ops; i++) {
+		const Strata__Op *o = b->ops[i];
+		if (check_unknown(&o->base, "op", i, e) < 0)
+			return -EBADMSG;
+		if (o->kind != STRATA__OP_KIND__OP_PUT && o->kind != STRATA__OP_KIND__OP_DELETE) {
+			err_set(e, "envelope: op %zu: kind %d is neither put (1) nor delete (2)", i, (int)o->kind);
+			return -EBADMSG;
+		}
+		if (check_name(o->collection, "collection", i, e) < 0)
+			return -EBADMSG;
+		if (o->key.len == 0) {
+			err_set(e, "envelope: op %zu: key is empty", i);
+			return -EBADMSG;
+		}
+		if (o->key.len > LIMIT_KEY_BYTES) {
+			err_set(e, "envelope: op %zu: key of %zu bytes exceeds the limit of %u", i, o->key.len,
+				LIMIT_KEY_BYTES);
+			return -EBADMSG;
+		}
+		if (o->kind == STRATA__OP_KIND__OP_PUT) {
+			if (!o->has_value_hash) {
+				err_set(e, "envelope: op %zu: put has no value hash", i);
+				return -EBADMSG;
+			}
+			if (o->value_hash.len != HASH_BYTES) {
+				err_set(e, "envelope: op %zu: value hash is %zu bytes, not %d", i,
+					o->value_hash.len, HASH_BYTES);
+				return -EBADMSG;
+			}
+		} else if (o->has_value_hash) {
+			err_set(e, "envelope: op %zu: delete carries a value hash", i);
+			return -EBADMSG;
+		}
+	}
+	return 0;
+}
+
+static int check_values(struct decoded *d, struct err *e)
+{
+	const Strata__Envelope *env = d->env;
+	size_t n_ops = d->body->n_ops;
+	for (size_t i = 0; i < env->n_values; i++) {
+		const Strata__Value *v = env->values[i];
+		if (check_unknown(&v->base, "value", i, e) < 0)
+			return -EBADMSG;
+		if (v->op >= n_ops) {
+			err_set(e, "envelope: value %zu names op %u, but the body has %zu ops", i, v->op, n_ops);
+			return -EBADMSG;
+		}
+		if (i > 0 && v->op <= env->values[i - 1]->op) {
+			err_set(e, "envelope: value %zu names op %u after op %u; values must be in strictly "
+				   "increasing op order", i, v->op, env->values[i - 1]->op);
+			return -EBADMSG;
+		}
+		struct op *o = &d->ops[v->op];
+		if (o->kind != OP_PUT) {
+			err_set(e, "envelope: value %zu names op %u, which is a delete", i, v->op);
+			return -EBADMSG;
+		}
+		if (v->data.len > LIMIT_VALUE_BYTES) {
+			err_set(e, "envelope: op %u: value of %zu bytes exceeds the limit of %u", v->op,
+				v->data.len, LIMIT_VALUE_BYTES);
+			return -EBADMSG;
+		}
+		uint8_t h[HASH_BYTES];
+		hash_blake2b(h, v->data.data, v->data.len);
+		if (memcmp(h, o->value_hash, HASH_BYTES) != 0) {
+			err_set(e, "envelope: op %u: value hash does not match its value", v->op);
+			return -EBADMSG;
+		}
+		/* protobuf-c leaves data NULL for an empty value; the op still
+		 * has its value, of zero bytes. */
+		o->value = v->data.data ? v->data.data : (const uint8_t *)"";
+		o->value_len = v->data.len;
+	}
+	return 0;
+}
+
+int changeset_decode(struct changeset **out, const uint8_t *buf, size_t len, struct err *e)
+{
+	struct decoded *d = NULL;
+	size_t count, at;
+	int ret = -EBADMSG;
+
+	if (len > LIMIT_ENVELOPE_BYTES) {
+		err_set(e, "envelope: %zu bytes exceeds the limit of %u", len, LIMIT_ENVELOPE_BYTES);
+		goto out;
+	}
+	if (len == 0 || !buf) {
+		err_set(e, "envelope: empty");
+		goto out;
+	}
+	if (wire_count(buf, len, 3, &count, &at) < 0) {
+		err_set(e, "envelope: malformed protobuf at byte %zu", at);
+		goto out;
+	}
+	if (count > LIMIT_OPS) {
+		err_set(e, "envelope: %zu values exceeds the limit of %u", count, LIMIT_OPS);
+		goto out;
+	}
+
+	ret = -ENOMEM;
+	if (!(d = calloc(1, sizeof *d)) || !(d->copy = malloc(len))) {
+		err_set(e, "envelope: out of memory");
+		goto out;
+	}
+	memcpy(d->copy, buf, len);
+
+	ret = -EBADMSG;
+	d->env = strata__envelope__unpack(NULL, len, d->copy);
+	if (!d->env) {
+		err_set(e, "envelope: not an Envelope message (a required field is missing, or a field "
+			   "has the wrong type)");
+		goto out;
+	}
+	if (check_unknown(&d->env->base, NULL, SIZE_MAX, e) < 0)
+		goto out;
+	if (d->env->signature.len != SIG_BYTES) {
+		err_set(e, "envelope: signature is %zu bytes, not %d", d->env->signature.len, SIG_BYTES);
+		goto out;
+	}
+
+	const ProtobufCBinaryData *body = &d->env->body;
+	if (body->len == 0) {
+		err_set(e, "envelope: body is empty");
+		goto out;
+	}
+	if (wire_count(body->data, body->len, 6, &count, &at) < 0) {
+		err_set(e, "envelope: body: malformed protobuf at byte %zu", at);
+		goto out;
+	}
+	if (count > LIMIT_OPS) {
+		err_set(e, "envelope: body: %zu ops exceeds the limit of %u", count, LIMIT_OPS);
+		goto out;
+	}
+	d->body = strata__change_set_body__unpack(NULL, body->len, body->data);
+	if (!d->body) {
+		err_set(e, "envelope: body: not a ChangeSetBody message (a required field is missing, "
+			   "or a field has the wrong type)");
+		goto out;
+	}
+	if (check_unknown(&d->body->base, "body", SIZE_MAX, e) < 0)
+		goto out;
+	if (check_body(d, e) < 0)
+		goto out;
+	/* Last among the body checks: the reasons above are more precise for
+	 * what they catch. This one catches duplicate or reordered fields,
+	 * overlong numbers and strings cut short by a NUL byte. */
+	if (canonical(&d->body->base, body->data, body->len, &at) < 0) {
+		err_set(e, "envelope: body is not in canonical encoding (differs at byte %zu)", at);
+		goto out;
+	}
+
+	ret = -ENOMEM;
+	if (d->body->n_ops && !(d->ops = calloc(d->body->n_ops, sizeof *d->ops))) {
+		err_set(e, "envelope: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < d->body->n_ops; i++) {
+		const Strata__Op *o = d->body->ops[i];
+		struct op *op = &d->ops[i];
+		op->kind = o->kind == STRATA__OP_KIND__OP_PUT ? OP_PUT : OP_DELETE;
+		op->collection = o->collection;
+		op->key = o->key.data;
+		op->key_len = o->key.len;
+		if (op->kind == OP_PUT)
+			memcpy(op->value_hash, o->value_hash.data, HASH_BYTES);
+	}
+	ret = -EBADMSG;
+	if (check_values(d, e) < 0)
+		goto out;
+	if (canonical(&d->env->base, d->copy, len, &at) < 0) {
+		err_set(e, "envelope: not in canonical encoding (differs at byte %zu)", at);
+		goto out;
+	}
+
+	struct changeset *cs = &d->cs;
+	memcpy(cs->author, d->body->author.data, KEY_BYTES);
+	cs->feed = d->body->feed;
+	cs->seq = d->body->seq;
+	memcpy(cs->prev, d->body->prev.data, HASH_BYTES);
+	cs->time_ms = d->body->time_ms;
+	cs->n_ops = d->body->n_ops;
+	cs->ops = d->ops;
+	cs->body = body->data;
+	cs->body_len = body->len;
+	memcpy(cs->signature, d->env->signature.data, SIG_BYTES);
+	hash_blake2b(cs->hash, body->data, body->len);
+	cs->envelope = d->copy;
+	cs->envelope_len = len;
+
+	*out = cs;
+	d = NULL;
+	ret = 0;
+out:
+	if (d) {
+		struct changeset *c = &d->cs;
+		changeset_destroy(&c);
+	}
+	return ret;
+}
+
+int changeset_verify(const struct changeset *cs, struct err *e)
+{
+	if (sig_verify(cs->author, DOMAIN_CHANGESET, cs->body, cs->body_len, cs->signature) == 0)
+		return 0;
+	char hex[KEY_HEX];
+	key_hex(hex, cs->author);
+	hex[16] = '\0';
+	err_set(e, "signature by %s… does not verify for feed %s seq %llu", hex, cs->feed,
+		(unsigned long long)cs->seq);
+	return -EBADMSG;
+}
+
+void changeset_destroy(struct changeset **cs)
+{
+	if (!cs || !*cs)
+		return;
+	struct decoded *d = (struct decoded *)*cs;
+	if (d->body)
+		strata__change_set_body__free_unpacked(d->body, NULL);
+	if (d->env)
+		strata__envelope__free_unpacked(d->env, NULL);
+	free(d->ops);
+	free(d->copy);
+	free(d);
+	*cs = NULL;
+}

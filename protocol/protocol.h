@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * protocol: Strata's wire format. Building, signing, decoding and verifying
+ * change sets (envelopes), with hard limits enforced before anything is
+ * trusted. The generated protobuf-c record messages (Strata__Member, ...)
+ * are part of this interface so that a record type lives in strata.proto and
+ * one file of node/records/; the wire messages are only reached through the
+ * functions below.
+ */
+#ifndef STRATA_PROTOCOL_H
+#define STRATA_PROTOCOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/crypto.h"
+#include "protocol/strata.pb-c.h"
+
+/* Limits a decoder enforces; anything larger is refused before allocation
+ * where the size is known up front. */
+#define LIMIT_ENVELOPE_BYTES (16u << 20) /* one encoded envelope */
+#define LIMIT_OPS 10000u                  /* ops in one change set */
+#define LIMIT_KEY_BYTES 256u              /* a record key */
+#define LIMIT_NAME_BYTES 32u              /* a collection or feed name */
+#define LIMIT_VALUE_BYTES (64u << 10)     /* one record value */
+
+enum op_kind { OP_PUT = 1, OP_DELETE = 2 };
+
+/* One decoded op. Pointers point into the changeset that holds it. */
+struct op {
+	enum op_kind kind;
+	const char *collection; /* NUL-terminated, 1..LIMIT_NAME_BYTES */
+	const uint8_t *key;
+	size_t key_len;         /* 1..LIMIT_KEY_BYTES */
+	uint8_t value_hash[HASH_BYTES]; /* puts only; zeros for deletes */
+	const uint8_t *value;   /* NULL for deletes and erased values */
+	size_t value_len;
+};
+
+/* A decoded envelope. Every pointer stays valid until changeset_destroy. */
+struct changeset {
+	uint8_t author[KEY_BYTES];
+	const char *feed; /* NUL-terminated, 1..LIMIT_NAME_BYTES */
+	uint64_t seq;     /* >= 1 */
+	uint8_t prev[HASH_BYTES];
+	uint64_t time_ms;
+	size_t n_ops;
+	struct op *ops;
+	const uint8_t *body; /* the exact signed bytes */
+	size_t body_len;
+	uint8_t signature[SIG_BYTES];
+	uint8_t hash[HASH_BYTES]; /* BLAKE2b-256(body): the entry's id, next prev */
+	const uint8_t *envelope;  /* a private copy of the exact input bytes */
+	size_t envelope_len;
+};
+
+/* Decodes an envelope and checks its structure: sizes within the limits,
+ * every required field present, no unknown field, author and prev and hash
+ * lengths right, seq >= 1, seq 1 has an all-zero prev, feed and collection
+ * names of [a-z0-9_-], ops of a known kind, puts with a value hash, deletes
+ * without, values naming existing puts in increasing order and hashing to
+ * their op's value hash. Does NOT check the signature (changeset_verify).
+ * Copies buf; caller owns *out (changeset_destroy). -EBADMSG with a reason
+ * on any failure, -ENOMEM. */
+int changeset_decode(struct changeset **out, const uint8_t *buf, size_t len, struct err *e) WUR;
+
+/* Checks the Ed25519 signature by cs->author over DOMAIN_CHANGESET NUL body.
+ * 0, or -EBADMSG with a reason. */
+int changeset_verify(const struct changeset *cs, struct err *e) WUR;
+
+/* Frees *cs and sets it to NULL. NULL-safe. */
+void changeset_destroy(struct changeset **cs);
+
+/* Builds a new change set: collects ops and values, then encodes, signs and
+ * returns the envelope bytes. Opaque. */
+struct changeset_builder;
+
+/* Starts a change set for (author of kp, feed) at seq with the given prev
+ * hash. Caller owns *out. */
+int changeset_builder_new(struct changeset_builder **out, const char *feed, uint64_t seq,
+			  const uint8_t prev[HASH_BYTES], uint64_t time_ms, struct err *e) WUR;
+
+/* Adds put(collection, key) = value (value copied). -E2BIG past a limit. */
+int changeset_builder_put(struct changeset_builder *b, const char *collection, const uint8_t *key,
+			  size_t key_len, const uint8_t *value, size_t value_len, struct err *e) WUR;
+
+/* Adds delete(collection, key). -E2BIG past a limit. */
+int changeset_builder_delete(struct changeset_builder *b, const char *collection, const uint8_t *key,
+			     size_t key_len, struct err *e) WUR;
+
+/* Number of ops and encoded bytes added so far (for batching decisions). */
+size_t changeset_builder_ops(const struct changeset_builder *b);
+size_t changeset_builder_bytes(const struct changeset_builder *b);
+
+/* Encodes the body with kp's public key as author, signs it, and returns the
+ * envelope in *env (malloc'd, caller frees) of *env_len bytes, and the body
+ * hash in hash if not NULL. The builder stays usable only for destroy. */
+int changeset_builder_finish(struct changeset_builder *b, const struct keypair *kp, uint8_t **env,
+			     size_t *env_len, uint8_t hash[HASH_BYTES], struct err *e) WUR;
+
+/* Frees *b and sets it to NULL. NULL-safe. */
+void changeset_builder_destroy(struct changeset_builder **b);
+
+/* Re-frames an envelope without the value of op index `op` (for erasure):
+ * the body and signature bytes are kept exactly. Caller frees *out. */
+int changeset_strip_value(const struct changeset *cs, size_t op, uint8_t **out, size_t *out_len,
+			  struct err *e) WUR;
+
+#endif

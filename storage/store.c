@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Opening and closing a store: the LMDB environment in one directory, its
+ * four named databases and the schema version in meta. Opening refuses a
+ * missing, corrupt, truncated or too new store with a reason a user can act
+ * on, and clears reader slots left behind by processes that died.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "storage/store_internal.h"
+
+/* Sparse: LMDB only reserves address space; the file grows as data does. */
+#define STORE_MAP_SIZE_DEFAULT ((size_t)64 << 30)
+
+static int map_size(size_t *out, struct err *e)
+{
+	const char *v = getenv("STRATA_MAP_SIZE");
+	if (!v || !*v) {
+		*out = STORE_MAP_SIZE_DEFAULT;
+		return 0;
+	}
+	char *end = NULL;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (errno || *end || n == 0 || v[0] == '-' || n > SIZE_MAX / 2) {
+		err_set(e, "STRATA_MAP_SIZE=%s is not a size in bytes", v);
+		return -EINVAL;
+	}
+	/* LMDB wants a multiple of the OS page size */
+	long page = sysconf(_SC_PAGESIZE);
+	size_t p = page > 0 ? (size_t)page : 4096;
+	*out = ((size_t)n + p - 1) / p * p;
+	return 0;
+}
+
+/* Refuses a data.mdb shorter than the pages its meta page claims: LMDB maps
+ * the file and would die of SIGBUS reading past its end. The meta is read
+ * before the file size, and writers write pages before the meta that points
+ * at them, so a concurrent writer cannot cause a false alarm. */
+static int check_size(struct store *s, const char *path, struct err *e)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	struct stat sb;
+	int ret;
+
+	if ((ret = lmdb_err(mdb_env_info(s->env, &info), e, "store %s", s->dir)) < 0)
+		return ret;
+	if ((ret = lmdb_err(mdb_env_stat(s->env, &st), e, "store %s", s->dir)) < 0)
+		return ret;
+	if (stat(path, &sb) < 0) {
+		ret = -errno;
+		err_set(e, "store %s: %s: %s", s->dir, path, strerror(errno));
+		return ret;
+	}
+	uint64_t need = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+	if ((uint64_t)sb.st_size < need) {
+		err_set(e, "store %s: data.mdb is truncated: %" PRIu64 " bytes, its pages need %" PRIu64,
+			s->dir, (uint64_t)sb.st_size, need);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int schema_check(struct store *s, const MDB_val *v, struct err *e)
+{
+	if (v->mv_size != 4) {
+		err_set(e, "store %s: meta schema is %zu bytes, not 4: data.mdb is corrupt", s->dir,
+			v->mv_size);
+		return -EIO;
+	}
+	uint32_t schema = be32_get(v->mv_data);
+	if (schema > STORE_SCHEMA) {
+		err_set(e, "store %s has schema %" PRIu32 ", this build reads up to %d; upgrade Strata",
+			s->dir, schema, STORE_SCHEMA);
+		return -EPROTONOSUPPORT;
+	}
+	if (schema == 0) {
+		err_set(e, "store %s: meta schema is 0: data.mdb is corrupt", s->dir);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Opens the named databases and checks the schema. In a read transaction
+ * nothing can be created: if something is missing, *missing names it and
+ * 0 is returned without opening the rest, so the caller may retry writing. */
+static int open_dbs(struct store *s, bool write, bool create, const char **missing, struct err *e)
+{
+	static const char *const names[] = {"feeds", "log", "state"};
+	MDB_dbi *const dbis[] = {&s->feeds, &s->log, &s->state};
+	unsigned dbflags = write ? MDB_CREATE : 0;
+	MDB_txn *txn = NULL;
+	int rc;
+	int ret;
+
+	*missing = NULL;
+	rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &txn);
+	if ((ret = lmdb_err(rc, e, "store %s: opening", s->dir)) < 0)
+		goto out;
+
+	rc = mdb_dbi_open(txn, "meta", dbflags, &s->meta);
+	if (rc == MDB_NOTFOUND) {
+		*missing = "meta";
+		ret = 0;
+		goto out;
+	}
+	if ((ret = lmdb_err(rc, e, "store %s: opening database meta", s->dir)) < 0)
+		goto out;
+
+	MDB_val k = {.mv_size = 6, .mv_data = "schema"};
+	MDB_val v;
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		if (!write) {
+			*missing = "schema";
+			ret = 0;
+			goto out;
+		}
+		if (!create) {
+			err_set(e, "no Strata store in %s (data.mdb holds no schema)", s->dir);
+			ret = -ENOENT;
+			goto out;
+		}
+		uint8_t buf[4];
+		be32_put(buf, STORE_SCHEMA);
+		v.mv_size = sizeof buf;
+		v.mv_data = buf;
+		rc = mdb_put(txn, s->meta, &k, &v, 0);
+		if ((ret = lmdb_err(rc, e, "store %s: writing schema", s->dir)) < 0)
+			goto out;
+	} else if ((ret = lmdb_err(rc, e, "store %s: reading schema", s->dir)) < 0) {
+		goto out;
+	} else if ((ret = schema_check(s, &v, e)) < 0) {
+		goto out;
+	}
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		rc = mdb_dbi_open(txn, names[i], dbflags, dbis[i]);
+		if (rc == MDB_NOTFOUND) {
+			*missing = names[i];
+			ret = 0;
+			goto out;
+		}
+		if ((ret = lmdb_err(rc, e, "store %s: opening database %s", s->dir, names[i])) < 0)
+			goto out;
+	}
+
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	ret = lmdb_err(rc, e, "store %s: opening", s->dir);
+out:
+	if (txn)
+		mdb_txn_abort(txn);
+	return ret;
+}
+
+int store_open(struct store **out, const char *dir, int flags, struct err *e)
+{
+	struct store *s = NULL;
+	char *path = NULL;
+	const char *missing = NULL;
+	int ret = -EINVAL;
+	bool rdonly = flags & STORE_RDONLY;
+	bool create = flags & STORE_CREATE;
+	size_t mapsize;
+
+	if (!out || !dir || !*dir || (flags & ~(STORE_CREATE | STORE_RDONLY)) || (rdonly && create)) {
+		err_set(e, "store_open: bad arguments");
+		goto out;
+	}
+	size_t dlen = strlen(dir);
+	ret = -ENOMEM;
+	if (!(s = calloc(1, sizeof *s + dlen + 1)) || !(path = malloc(dlen + sizeof "/data.mdb"))) {
+		err_set(e, "store %s: out of memory", dir);
+		goto out;
+	}
+	memcpy(s->dir, dir, dlen + 1);
+	s->flags = flags;
+	memcpy(path, dir, dlen);
+	memcpy(path + dlen, "/data.mdb", sizeof "/data.mdb");
+
+	if ((ret = map_size(&mapsize, e)) < 0)
+		goto out;
+
+	if (create) {
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			ret = -errno;
+			err_set(e, "store %s: cannot create the directory: %s", dir, strerror(errno));
+			goto out;
+		}
+	} else {
+		/* an empty data.mdb is what a crash during creation leaves */
+		struct stat sb;
+		int src = stat(path, &sb);
+		if (src < 0 && errno != ENOENT && errno != ENOTDIR) {
+			ret = -errno;
+			err_set(e, "store %s: %s: %s", dir, path, strerror(errno));
+			goto out;
+		} else if (src < 0 || sb.st_size == 0) {
+			err_set(e, "no Strata store in %s", dir);
+			ret = -ENOENT;
+			goto out;
+		}
+	}
+
+	if ((ret = lmdb_err(mdb_env_create(&s->env), e, "store %s", dir)) < 0)
+		goto out;
+	if ((ret = lmdb_err(mdb_env_set_maxdbs(s->env, 16), e, "store %s", dir)) < 0)
+		goto out;
+	if ((ret = lmdb_err(mdb_env_set_mapsize(s->env, mapsize), e, "store %s", dir)) < 0)
+		goto out;
+	/* MDB_NOTLS: reader slots belong to transactions, not threads, so the
+	 * daemon's threads may hand read transactions around. */
+	unsigned envflags = MDB_NOTLS | (rdonly ? MDB_RDONLY : 0);
+	if ((ret = lmdb_err(mdb_env_open(s->env, dir, envflags, 0600), e, "store %s", dir)) < 0)
+		goto out;
+	if ((ret = check_size(s, path, e)) < 0)
+		goto out;
+
+	int dead = 0;
+	if ((ret = lmdb_err(mdb_reader_check(s->env, &dead), e, "store %s: clearing stale readers",
+			    dir)) < 0)
+		goto out;
+
+	/* A read transaction first, so opening does not wait for a writer;
+	 * write only when something has to be created. */
+	if ((ret = open_dbs(s, false, create, &missing, e)) < 0)
+		goto out;
+	if (missing && !rdonly) {
+		if ((ret = open_dbs(s, true, create, &missing, e)) < 0)
+			goto out;
+	} else if (missing) {
+		if (!strcmp(missing, "meta") || !strcmp(missing, "schema")) {
+			err_set(e, "no Strata store in %s (data.mdb holds no schema)", dir);
+			ret = -ENOENT;
+		} else {
+			err_set(e, "store %s is incomplete: database %s is missing", dir, missing);
+			ret = -EIO;
+		}
+		goto out;
+	}
+	s->max_key = (size_t)mdb_env_get_maxkeysize(s->env);
+	if (s->max_key > STORE_KEY_MAX)
+		s->max_key = STORE_KEY_MAX;
+
+	*out = s;
+	s = NULL;
+	ret = 0;
+out:
+	free(path);
+	store_close(&s);
+	return ret;
+}
+
+void store_close(struct store **s)
+{
+	if (!s || !*s)
+		return;
+	if ((*s)->env)
+		mdb_env_close((*s)->env);
+	free(*s);
+	*s = NULL;
+}

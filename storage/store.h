@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * storage: one node's LMDB environment. Named databases:
+ *   feeds  author(32) | feed name  -> head seq (u64 BE) | head hash (32) | flags (u32 BE)
+ *   log    author(32) | len(1) | feed name | seq (u64 BE) -> entry hash (32) | envelope bytes
+ *   state  collection | NUL | owner(32) | key -> feed len(1) | feed | seq (u64 BE) | value
+ *   meta   name -> bytes (schema version, own key, org path, pinned roots, ...)
+ * Appending an entry checks seq and prev and updates state in the same write
+ * transaction. Storage knows nothing of encodings: callers hand it decoded,
+ * already verified entries (struct store_entry). Depends on LMDB and the
+ * crypto module's struct err only.
+ *
+ * Errors are negative errno codes with a reason in struct err; LMDB's codes
+ * are mapped in one place (MDB_NOTFOUND -> -ENOENT, MDB_MAP_FULL -> -ENOSPC,
+ * MDB_CORRUPTED/MDB_INVALID/MDB_VERSION_MISMATCH -> -EIO).
+ */
+#ifndef STRATA_STORE_H
+#define STRATA_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/crypto.h"
+
+#define STORE_SCHEMA 1 /* the schema version this build reads and writes */
+
+enum store_open_flags {
+	STORE_CREATE = 1 << 0,   /* create the environment if missing */
+	STORE_RDONLY = 1 << 1,   /* read-only (audits, listings) */
+};
+
+enum store_feed_flags {
+	STORE_FEED_FROZEN = 1 << 0, /* equivocation seen: no more appends */
+};
+
+struct store;
+struct store_txn;
+
+/* Opens (or with STORE_CREATE creates) the store in directory DIR, which
+ * holds data.mdb and lock.mdb. Clears reader slots left by dead processes.
+ * Refuses with a clear reason: a missing store (-ENOENT: "no Strata store in
+ * DIR"), a corrupt file (-EIO), a schema newer than STORE_SCHEMA
+ * (-EPROTONOSUPPORT). Caller owns *out (store_close). */
+int store_open(struct store **out, const char *dir, int flags, struct err *e) WUR;
+
+/* Closes *s and sets it to NULL. NULL-safe. Transactions must be ended. */
+void store_close(struct store **s);
+
+/* Begins a transaction; a write transaction waits for any other writer, in
+ * this or another process. Caller owns *out: end it with commit or abort. */
+int store_txn_begin(struct store *s, bool write, struct store_txn **out, struct err *e) WUR;
+
+/* Commits (durably) and frees *t, sets *t NULL. On failure (-ENOSPC when
+ * the disk or map is full, -EIO) nothing of the transaction is kept. */
+int store_txn_commit(struct store_txn **t, struct err *e) WUR;
+
+/* Aborts and frees *t, sets *t NULL. NULL-safe. */
+void store_txn_abort(struct store_txn **t);
+
+/* --- feeds and log --- */
+
+enum store_op_kind { STORE_PUT = 1, STORE_DELETE = 2 };
+
+struct store_op {
+	enum store_op_kind kind;
+	const char *collection;   /* NUL-terminated, no NUL inside */
+	const uint8_t *key;
+	size_t key_len;
+	const uint8_t *value;     /* puts: the value to store (may be NULL when erased) */
+	size_t value_len;
+};
+
+/* A verified entry to append, as decoded by the caller. */
+struct store_entry {
+	const uint8_t *author;    /* 32 bytes; also the owner of every key in ops */
+	const char *feed;         /* 1..255 bytes */
+	uint64_t seq;
+	const uint8_t *prev;      /* 32 bytes */
+	const uint8_t *hash;      /* 32 bytes: this entry's hash */
+	const uint8_t *bytes;     /* the envelope, stored exactly */
+	size_t len;
+	size_t n_ops;
+	const struct store_op *ops;
+};
+
+/* Appends one entry and applies its ops to state, inside write transaction
+ * t, as a nested transaction: on any failure nothing of this entry is
+ * written and t stays usable. Returns:
+ *   0          appended;
+ *   -EALREADY  this exact entry (same seq and hash) is already stored: a no-op;
+ *   -ERANGE    seq > head + 1: a gap (the reason names the head);
+ *   -EBADE     seq <= head with a different hash, or seq == head + 1 with a
+ *              prev that is not the head hash: a conflicting entry; nothing
+ *              written (the caller records evidence and freezes the feed);
+ *   -EPERM     the feed is frozen;
+ *   -ENOSPC, -EIO, -ENOMEM. */
+int store_append(struct store_txn *t, const struct store_entry *en, struct err *e) WUR;
+
+/* A feed head. seq 0 and a zero hash when the feed is unknown. */
+struct store_head {
+	uint8_t author[32];
+	char feed[256];
+	uint64_t seq;
+	uint8_t hash[32];
+	uint32_t flags;
+};
+
+/* Reads the head of (author, feed) into *h; -ENOENT (with *h zeroed but
+ * author and feed filled) when the store has no such feed. */
+int store_head_get(struct store_txn *t, const uint8_t author[32], const char *feed,
+		   struct store_head *h, struct err *e) WUR;
+
+/* Sets flags of an existing feed (e.g. STORE_FEED_FROZEN). -ENOENT. */
+int store_feed_set_flags(struct store_txn *t, const uint8_t author[32], const char *feed,
+			 uint32_t flags, struct err *e) WUR;
+
+/* Calls fn for every feed head in key order. A non-zero return from fn
+ * stops the walk and is returned. */
+int store_heads_each(struct store_txn *t, int (*fn)(const struct store_head *h, void *arg),
+		     void *arg, struct err *e) WUR;
+
+/* Reads the entry at seq of a feed: *bytes and *len point into the map and
+ * stay valid until the transaction ends; hash (may be NULL) receives the
+ * stored entry hash. -ENOENT if absent. */
+int store_log_get(struct store_txn *t, const uint8_t author[32], const char *feed, uint64_t seq,
+		  const uint8_t **bytes, size_t *len, uint8_t hash[32], struct err *e) WUR;
+
+/* Calls fn for each stored entry of a feed with from <= seq <= to (to == 0:
+ * to the head), in seq order. Pointers as in store_log_get. A non-zero
+ * return from fn stops the walk and is returned. */
+int store_log_each(struct store_txn *t, const uint8_t author[32], const char *feed, uint64_t from,
+		   uint64_t to,
+		   int (*fn)(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes, size_t len, void *arg),
+		   void *arg, struct err *e) WUR;
+
+/* Replaces the stored envelope bytes of an existing entry, keeping its hash
+ * (used to erase a value: the signed body is unchanged). -ENOENT. */
+int store_log_replace(struct store_txn *t, const uint8_t author[32], const char *feed, uint64_t seq,
+		      const uint8_t *bytes, size_t len, struct err *e) WUR;
+
+/* --- state --- */
+
+/* Where a state value came from. */
+struct store_origin {
+	char feed[256];
+	uint64_t seq;
+};
+
+/* Reads the current value of (collection, owner, key). *val and *val_len
+ * point into the map (valid until the transaction ends); origin may be NULL.
+ * -ENOENT if there is no such record. */
+int store_state_get(struct store_txn *t, const char *collection, const uint8_t owner[32],
+		    const uint8_t *key, size_t key_len, const uint8_t **val, size_t *val_len,
+		    struct store_origin *origin, struct err *e) WUR;
+
+/* One state record, as passed to store_state_each's callback. */
+struct store_record {
+	const char *collection;
+	const uint8_t *owner;     /* 32 bytes */
+	const uint8_t *key;
+	size_t key_len;
+	const uint8_t *value;
+	size_t value_len;
+	struct store_origin origin;
+};
+
+/* Calls fn for each record of a collection, of one owner if owner is not
+ * NULL (else of every owner), in key order. A non-zero return from fn stops
+ * the walk and is returned. */
+int store_state_each(struct store_txn *t, const char *collection, const uint8_t *owner,
+		     int (*fn)(const struct store_record *r, void *arg), void *arg, struct err *e) WUR;
+
+/* Counts the records of a collection (of one owner if not NULL). */
+int store_state_count(struct store_txn *t, const char *collection, const uint8_t *owner,
+		      size_t *count, struct err *e) WUR;
+
+/* --- meta --- */
+
+/* Reads meta NAME: *val and *len point into the map. -ENOENT if unset. */
+int store_meta_get(struct store_txn *t, const char *name, const uint8_t **val, size_t *len,
+		   struct err *e) WUR;
+
+/* Sets meta NAME to val. */
+int store_meta_put(struct store_txn *t, const char *name, const uint8_t *val, size_t len,
+		   struct err *e) WUR;
+
+#endif

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * storage internals shared by the .c files of storage/: the store and
+ * transaction structs, the LMDB error mapper, and the byte layouts of the
+ * keys and values of the named databases (see store.h).
+ */
+#ifndef STRATA_STORE_INTERNAL_H
+#define STRATA_STORE_INTERNAL_H
+
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "storage/store.h"
+
+#define STORE_AUTHOR_LEN 32
+#define STORE_HASH_LEN 32
+#define STORE_FEED_MAX 255
+/* feeds value: head seq (8) | head hash (32) | flags (4) */
+#define STORE_HEAD_VAL_LEN (8 + STORE_HASH_LEN + 4)
+/* the largest key any of our databases uses; LMDB's default limit is 511 */
+#define STORE_KEY_MAX 512
+
+struct store {
+	MDB_env *env;
+	MDB_dbi feeds, log, state, meta;
+	int flags;
+	size_t max_key; /* mdb_env_get_maxkeysize */
+	char dir[];     /* for reasons: "store DIR: ..." */
+};
+
+struct store_txn {
+	struct store *s;
+	MDB_txn *txn;
+	bool write;
+};
+
+/* Maps an LMDB (or errno) return code to a negative errno code and, for a
+ * failure, writes "CONTEXT: what went wrong (MDB_NAME)" into e, where
+ * CONTEXT is printf(fmt, ...). 0 stays 0. The one place that knows LMDB's
+ * codes: MDB_NOTFOUND -> -ENOENT, MDB_MAP_FULL -> -ENOSPC, corruption ->
+ * -EIO, MDB_READERS_FULL -> -EAGAIN, errno codes pass through negated. */
+int lmdb_err(int rc, struct err *e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Writes a short printable name of a feed, "1a2b3c4d/posts", for reasons. */
+void store_feed_label(char *out, size_t size, const uint8_t author[32], const char *feed);
+
+/* Checks a feed name (1..255 bytes) and returns its length, or -EINVAL with
+ * a reason. */
+int store_feed_check(const struct store *s, const char *feed, struct err *e);
+
+/* Reads the head record of (author, feed) within txn into *h (author and
+ * feed always filled). MDB_NOTFOUND, 0, or another LMDB code; -EIO with a
+ * reason for a malformed record. Used by append in its nested txn. */
+int store_head_read(struct store *s, MDB_txn *txn, const uint8_t author[32], const char *feed,
+		    size_t feed_len, struct store_head *h, struct err *e);
+
+/* Writes the head record of (author, feed). Returns an LMDB code. */
+int store_head_write(struct store *s, MDB_txn *txn, const struct store_head *h, size_t feed_len);
+
+/* Applies one op of an entry by author at (feed, seq) to state in txn:
+ * a put stores the value with its origin, a delete removes the key (a
+ * missing key is fine). 0 or a negative errno with a reason. */
+int store_state_apply(struct store *s, MDB_txn *txn, const uint8_t author[32], const char *feed,
+		      size_t feed_len, uint64_t seq, const struct store_op *op, struct err *e);
+
+/* -EROFS with a reason unless t is a write transaction. */
+int store_txn_writable(const struct store_txn *t, const char *what, struct err *e);
+
+static inline void be64_put(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static inline uint64_t be64_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static inline void be32_put(uint8_t *p, uint32_t v)
+{
+	for (int i = 3; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static inline uint32_t be32_get(const uint8_t *p)
+{
+	uint32_t v = 0;
+	for (int i = 0; i < 4; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* feeds key: author(32) | feed name. buf holds STORE_KEY_MAX. */
+static inline size_t feed_key(uint8_t *buf, const uint8_t author[32], const char *feed,
+			      size_t feed_len)
+{
+	memcpy(buf, author, STORE_AUTHOR_LEN);
+	memcpy(buf + STORE_AUTHOR_LEN, feed, feed_len);
+	return STORE_AUTHOR_LEN + feed_len;
+}
+
+/* log key prefix: author(32) | len(1) | feed name; the length byte keeps
+ * feed "a" from being a prefix of feed "ab". */
+static inline size_t log_prefix(uint8_t *buf, const uint8_t author[32], const char *feed,
+				size_t feed_len)
+{
+	memcpy(buf, author, STORE_AUTHOR_LEN);
+	buf[STORE_AUTHOR_LEN] = (uint8_t)feed_len;
+	memcpy(buf + STORE_AUTHOR_LEN + 1, feed, feed_len);
+	return STORE_AUTHOR_LEN + 1 + feed_len;
+}
+
+/* log key: the prefix then seq (u64 BE), so one feed's entries sort by seq. */
+static inline size_t log_key(uint8_t *buf, const uint8_t author[32], const char *feed,
+			     size_t feed_len, uint64_t seq)
+{
+	size_t n = log_prefix(buf, author, feed, feed_len);
+	be64_put(buf + n, seq);
+	return n + 8;
+}
+
+#endif

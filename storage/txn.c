@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Transactions: thin owners of an LMDB transaction. Every read and write of
+ * the store happens inside one; a write transaction waits for the single
+ * writer lock shared by all processes that open the same directory.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "storage/store_internal.h"
+
+int store_txn_begin(struct store *s, bool write, struct store_txn **out, struct err *e)
+{
+	struct store_txn *t = NULL;
+	int ret = -EINVAL;
+
+	if (!s || !out) {
+		err_set(e, "store_txn_begin: bad arguments");
+		goto out;
+	}
+	if (write && (s->flags & STORE_RDONLY)) {
+		err_set(e, "store %s: opened read-only, cannot write", s->dir);
+		ret = -EROFS;
+		goto out;
+	}
+	ret = -ENOMEM;
+	if (!(t = calloc(1, sizeof *t))) {
+		err_set(e, "store %s: out of memory", s->dir);
+		goto out;
+	}
+	t->s = s;
+	t->write = write;
+	int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+	if ((ret = lmdb_err(rc, e, "store %s: beginning a %s transaction", s->dir,
+			    write ? "write" : "read")) < 0) {
+		t->txn = NULL;
+		goto out;
+	}
+	*out = t;
+	t = NULL;
+	ret = 0;
+out:
+	store_txn_abort(&t);
+	return ret;
+}
+
+int store_txn_commit(struct store_txn **t, struct err *e)
+{
+	if (!t || !*t) {
+		err_set(e, "store_txn_commit: no transaction");
+		return -EINVAL;
+	}
+	struct store_txn *x = *t;
+	*t = NULL;
+	/* mdb_txn_commit frees the transaction whether or not it succeeds */
+	int rc = mdb_txn_commit(x->txn);
+	int ret = lmdb_err(rc, e, "store %s: commit", x->s->dir);
+	free(x);
+	return ret;
+}
+
+void store_txn_abort(struct store_txn **t)
+{
+	if (!t || !*t)
+		return;
+	if ((*t)->txn)
+		mdb_txn_abort((*t)->txn);
+	free(*t);
+	*t = NULL;
+}
+
+int store_txn_writable(const struct store_txn *t, const char *what, struct err *e)
+{
+	if (t->write)
+		return 0;
+	err_set(e, "store %s: %s needs a write transaction", t->s->dir, what);
+	return -EROFS;
+}

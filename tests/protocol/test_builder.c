@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The change set builder: its refusals, its size tracking (which must be
+ * exact, since importers cut batches by it), and its speed at the scale of
+ * a city's member import.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "protocol/protocol.h"
+
+static struct keypair *kp;
+
+static void setup(void)
+{
+	uint8_t seed[SEED_BYTES];
+	struct err e = {{0}};
+	cr_assert_eq(keys_init(), 0);
+	memset(seed, 3, sizeof seed);
+	cr_assert_eq(keypair_from_seed(&kp, seed, &e), 0, "%s", e.msg);
+}
+
+static void teardown(void)
+{
+	keypair_destroy(&kp);
+}
+
+TestSuite(protocol_builder, .init = setup, .fini = teardown);
+
+static const uint8_t *K(const char *s)
+{
+	return (const uint8_t *)s;
+}
+
+Test(protocol_builder, refuses_bad_starts)
+{
+	struct changeset_builder *b = NULL;
+	struct err e = {{0}};
+	uint8_t prev[HASH_BYTES] = {1};
+	cr_assert_eq(changeset_builder_new(&b, "up", 0, NULL, 0, &e), -EINVAL);
+	cr_assert_str_eq(e.msg, "change set: seq is 0; a feed starts at seq 1");
+	memset(&e, 0, sizeof e);
+	cr_assert_eq(changeset_builder_new(&b, "up", 1, prev, 0, &e), -EINVAL);
+	cr_assert_str_eq(e.msg, "change set: seq 1 must have an all-zero prev");
+	memset(&e, 0, sizeof e);
+	cr_assert_eq(changeset_builder_new(&b, "Up", 1, NULL, 0, &e), -EINVAL);
+	cr_assert(strstr(e.msg, "feed name"), "%s", e.msg);
+	cr_assert_eq(changeset_builder_new(&b, "", 1, NULL, 0, &e), -EINVAL);
+	cr_assert_eq(changeset_builder_new(&b, "abcdefghijklmnopqrstuvwxyz0123456", 1, NULL, 0, &e), -EINVAL);
+	cr_assert_null(b);
+	cr_assert_eq(changeset_builder_new(&b, "up", 2, prev, 0, &e), 0);
+	changeset_builder_destroy(&b);
+	changeset_builder_destroy(&b);
+	changeset_builder_destroy(NULL);
+}
+
+Test(protocol_builder, refuses_bad_ops)
+{
+	struct changeset_builder *b = NULL;
+	struct err e = {{0}};
+	uint8_t key[LIMIT_KEY_BYTES + 1];
+	memset(key, 'k', sizeof key);
+	cr_assert_eq(changeset_builder_new(&b, "up", 1, NULL, 0, &e), 0);
+
+	cr_assert_eq(changeset_builder_put(b, "member", key, sizeof key, K("v"), 1, &e), -E2BIG);
+	cr_assert_str_eq(e.msg, "change set: op 0: key of 257 bytes exceeds the limit of 256");
+	memset(&e, 0, sizeof e);
+	cr_assert_eq(changeset_builder_delete(b, "member", key, 0, &e), -EINVAL);
+	cr_assert_eq(changeset_builder_delete(b, "Member", key, 1, &e), -EINVAL);
+	cr_assert_eq(changeset_builder_delete(b, NULL, key, 1, &e), -EINVAL);
+	uint8_t *big = calloc(1, LIMIT_VALUE_BYTES + 1);
+	memset(&e, 0, sizeof e);
+	cr_assert_eq(changeset_builder_put(b, "member", key, 1, big, LIMIT_VALUE_BYTES + 1, &e), -E2BIG);
+	cr_assert_str_eq(e.msg, "change set: op 0: value of 65537 bytes exceeds the limit of 65536");
+	cr_assert_eq(changeset_builder_ops(b), 0, "refused ops are not added");
+
+	cr_assert_eq(changeset_builder_put(b, "member", key, LIMIT_KEY_BYTES, big, LIMIT_VALUE_BYTES, &e), 0);
+	cr_assert_eq(changeset_builder_ops(b), 1);
+	free(big);
+	changeset_builder_destroy(&b);
+}
+
+Test(protocol_builder, ops_limit)
+{
+	struct changeset_builder *b = NULL;
+	struct err e = {{0}};
+	char key[16];
+	cr_assert_eq(changeset_builder_new(&b, "up", 1, NULL, 0, &e), 0);
+	for (unsigned i = 0; i < LIMIT_OPS; i++) {
+		int n = snprintf(key, sizeof key, "M%05u", i);
+		cr_assert_eq(changeset_builder_delete(b, "member", K(key), (size_t)n, &e), 0, "%s", e.msg);
+	}
+	cr_assert_eq(changeset_builder_delete(b, "member", K("x"), 1, &e), -E2BIG);
+	cr_assert_str_eq(e.msg, "change set: 10000 ops is the limit");
+	uint8_t *env;
+	size_t len;
+	cr_assert_eq(changeset_builder_finish(b, kp, &env, &len, NULL, &e), 0, "%s", e.msg);
+	changeset_builder_destroy(&b);
+	struct changeset *cs = NULL;
+	cr_assert_eq(changeset_decode(&cs, env, len, &e), 0, "%s", e.msg);
+	cr_assert_eq(cs->n_ops, LIMIT_OPS);
+	changeset_destroy(&cs);
+	free(env);
+}
+
+Test(protocol_builder, envelope_limit)
+{
+	struct changeset_builder *b = NULL;
+	struct err e = {{0}};
+	uint8_t *v = malloc(LIMIT_VALUE_BYTES);
+	char key[16];
+	int rc;
+	cr_assert_eq(changeset_builder_new(&b, "up", 1, NULL, 0, &e), 0);
+	unsigned i = 0;
+	for (;; i++) {
+		memset(v, (int)i, LIMIT_VALUE_BYTES);
+		int n = snprintf(key, sizeof key, "M%05u", i);
+		size_t before = changeset_builder_bytes(b);
+		if ((rc = changeset_builder_put(b, "member", K(key), (size_t)n, v, LIMIT_VALUE_BYTES, &e)) < 0) {
+			cr_assert_eq(changeset_builder_bytes(b), before);
+			break;
+		}
+	}
+	cr_assert_eq(rc, -E2BIG);
+	cr_assert(strstr(e.msg, "over the limit of 16777216"), "%s", e.msg);
+	cr_assert_gt(i, 250);
+	size_t bytes = changeset_builder_bytes(b);
+	cr_assert_leq(bytes, LIMIT_ENVELOPE_BYTES);
+	/* A small op may still fit. */
+	memset(&e, 0, sizeof e);
+	while (changeset_builder_delete(b, "m", K("k"), 1, &e) == 0)
+		;
+	cr_assert_eq(e.msg[0] != 0, true);
+	bytes = changeset_builder_bytes(b);
+	cr_assert_gt(bytes, LIMIT_ENVELOPE_BYTES - 16);
+
+	uint8_t *env;
+	size_t len;
+	memset(&e, 0, sizeof e);
+	cr_assert_eq(changeset_builder_finish(b, kp, &env, &len, NULL, &e), 0, "%s", e.msg);
+	cr_assert_eq(len, bytes);
+	struct changeset *cs = NULL;
+	cr_assert_eq(changeset_decode(&cs, env, len, &e), 0, "%s", e.msg);
+	cr_assert_eq(changeset_verify(cs, &e), 0, "%s", e.msg);
+	changeset_destroy(&cs);
+	changeset_builder_destroy(&b);
+	free(env);
+	free(v);
+}
+
+static uint64_t rng_state = 0x243f6a8885a308d3ull;
+
+static uint64_t rng(void)
+{
+	uint64_t x = rng_state;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return rng_state = x;
+}
+
+/* The tracked size must be the exact encoded size, across every varint
+ * width boundary the fields can cross. */
+Test(protocol_builder, tracked_size_is_exact)
+{
+	static const size_t lens[] = {0, 1, 127, 128, 129, 255, 16383, 16384, 65536};
+	static const uint64_t nums[] = {1, 127, 128, 16384, 1ull << 35, UINT64_MAX};
+	uint8_t *v = calloc(1, LIMIT_VALUE_BYTES);
+	uint8_t key[LIMIT_KEY_BYTES];
+	memset(key, 'k', sizeof key);
+	uint8_t prev[HASH_BYTES] = {9};
+	for (int round = 0; round < 60; round++) {
+		struct changeset_builder *b = NULL;
+		struct err e = {{0}};
+		uint64_t seq = nums[rng() % 6];
+		cr_assert_eq(changeset_builder_new(&b, round % 2 ? "up" : "report", seq, seq == 1 ? NULL : prev,
+						   nums[rng() % 6] - 1, &e),
+			     0, "%s", e.msg);
+		size_t n_ops = rng() % 300;
+		for (size_t i = 0; i < n_ops; i++) {
+			size_t kl = 1 + rng() % LIMIT_KEY_BYTES;
+			if (rng() % 3 == 0) {
+				cr_assert_eq(changeset_builder_delete(b, "dues", key, kl, &e), 0);
+			} else {
+				size_t vl = rng() % 4 == 0 ? lens[rng() % 9] : rng() % 200;
+				cr_assert_eq(changeset_builder_put(b, "member_x", key, kl, v, vl, &e), 0, "%s", e.msg);
+			}
+		}
+		uint8_t *env, hash[HASH_BYTES];
+		size_t len, bytes = changeset_builder_bytes(b);
+		cr_assert_eq(changeset_builder_finish(b, kp, &env, &len, hash, &e), 0, "%s", e.msg);
+		cr_assert_eq(len, bytes, "round %d: tracked %zu, encoded %zu", round, bytes, len);
+		cr_assert_eq(changeset_builder_ops(b), n_ops);
+
+		/* Finished: usable only for destroy. */
+		cr_assert_eq(changeset_builder_delete(b, "dues", key, 1, &e), -EINVAL);
+		uint8_t *again;
+		size_t again_len;
+		cr_assert_eq(changeset_builder_finish(b, kp, &again, &again_len, NULL, &e), -EINVAL);
+
+		struct changeset *cs = NULL;
+		memset(&e, 0, sizeof e);
+		cr_assert_eq(changeset_decode(&cs, env, len, &e), 0, "%s", e.msg);
+		cr_assert_eq(changeset_verify(cs, &e), 0, "%s", e.msg);
+		cr_assert_eq(cs->seq, seq);
+		cr_assert_arr_eq(cs->hash, hash, HASH_BYTES);
+		changeset_destroy(&cs);
+		changeset_builder_destroy(&b);
+		free(env);
+	}
+	free(v);
+}
+
+/* CPU time, so that tests running beside this one do not count. */
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SLOWDOWN 5.0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLOWDOWN 5.0
+#endif
+#endif
+#ifndef SLOWDOWN
+#define SLOWDOWN 1.0
+#endif
+
+/* A city's import: 209,000 members in 209 change sets of 1,000, each built,
+ * signed, decoded and verified. About 0.5 s of CPU here; the bound is loose
+ * on purpose, to catch a quadratic slip, not a noisy machine. */
+Test(protocol_builder, city_import_is_fast, .timeout = 60)
+{
+	char key[16], value[160];
+	uint8_t prev[HASH_BYTES] = {0};
+	uint8_t **envs = calloc(209, sizeof *envs);
+	size_t *lens = calloc(209, sizeof *lens);
+	double t0 = now();
+	for (unsigned s = 0; s < 209; s++) {
+		struct changeset_builder *b = NULL;
+		struct err e = {{0}};
+		cr_assert_eq(changeset_builder_new(&b, "up", s + 1, prev, 1700000000000ull + s, &e), 0, "%s",
+			     e.msg);
+		for (unsigned i = 0; i < 1000; i++) {
+			unsigned m = s * 1000 + i;
+			int kl = snprintf(key, sizeof key, "M%06u", m);
+			int vl = snprintf(value, sizeof value,
+					  "\n\x07M%06u\x12\x0cZhang Wei %02u\x18\x01 \x01*\n2019-07-01"
+					  "2\x0b" "1380000%04u",
+					  m, m % 100, m % 10000);
+			cr_assert_eq(changeset_builder_put(b, "member", K(key), (size_t)kl, K(value), (size_t)vl, &e),
+				     0, "%s", e.msg);
+		}
+		cr_assert_eq(changeset_builder_finish(b, kp, &envs[s], &lens[s], prev, &e), 0, "%s", e.msg);
+		changeset_builder_destroy(&b);
+	}
+	double t1 = now();
+	uint8_t want_prev[HASH_BYTES] = {0};
+	for (unsigned s = 0; s < 209; s++) {
+		struct changeset *cs = NULL;
+		struct err e = {{0}};
+		cr_assert_eq(changeset_decode(&cs, envs[s], lens[s], &e), 0, "%s", e.msg);
+		cr_assert_eq(changeset_verify(cs, &e), 0, "%s", e.msg);
+		cr_assert_eq(cs->n_ops, 1000);
+		cr_assert_arr_eq(cs->prev, want_prev, HASH_BYTES, "the chain links");
+		memcpy(want_prev, cs->hash, HASH_BYTES);
+		changeset_destroy(&cs);
+		free(envs[s]);
+	}
+	double t2 = now();
+	fprintf(stderr, "city import: build+sign %.3f s, decode+verify %.3f s of CPU (209,000 ops)\n", t1 - t0,
+		t2 - t1);
+	cr_assert_lt(t2 - t0, 1.0 * SLOWDOWN, "build and decode took %.3f s of CPU", t2 - t0);
+	free(envs);
+	free(lens);
+}

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * storage_mapfull: a store whose map is full refuses with -ENOSPC, from
+ * append or from commit, keeps every committed entry and stays readable;
+ * a larger map lets it grow again.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+TestSuite(storage_mapfull, .init = test_dir_make, .fini = test_dir_remove);
+
+#define BODY 3000
+#define VALUE 1000
+
+static uint8_t A[32];
+
+static void fill(uint8_t *buf, size_t n, uint64_t seq)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (uint8_t)(seq * 131 + i);
+}
+
+static int append_big(struct store_txn *t, uint64_t seq)
+{
+	static uint8_t body[BODY], value[VALUE];
+	uint8_t prev[32] = {0}, hash[32];
+	char key[32];
+	if (seq > 1)
+		fake_hash(prev, A, "big", seq - 1, 0);
+	fake_hash(hash, A, "big", seq, 0);
+	fill(body, sizeof body, seq);
+	fill(value, sizeof value, seq + 7);
+	snprintf(key, sizeof key, "k%llu", (unsigned long long)seq);
+	struct store_op op = {.kind = STORE_PUT, .collection = "docs", .key = (const uint8_t *)key,
+			      .key_len = strlen(key), .value = value, .value_len = sizeof value};
+	struct store_entry en = {.author = A, .feed = "big", .seq = seq, .prev = prev, .hash = hash,
+				 .bytes = body, .len = sizeof body, .n_ops = 1, .ops = &op};
+	return store_append(t, &en, E());
+}
+
+static int check_body(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes, size_t len,
+		      void *arg)
+{
+	uint64_t *n = arg;
+	uint8_t want[BODY], wh[32];
+	cr_assert_eq(seq, *n + 1);
+	*n = seq;
+	fake_hash(wh, A, "big", seq, 0);
+	cr_assert_eq(memcmp(hash, wh, 32), 0);
+	cr_assert_eq(len, BODY);
+	fill(want, sizeof want, seq);
+	cr_assert_eq(memcmp(bytes, want, len), 0);
+	return 0;
+}
+
+static void check_store(int flags, uint64_t committed)
+{
+	struct store *s = test_open(flags);
+	struct store_txn *t = test_begin(s, false);
+	struct store_head h;
+	cr_assert_eq(store_head_get(t, A, "big", &h, E()), 0, "%s", test_err.msg);
+	cr_assert_eq(h.seq, committed);
+	uint64_t n = 0;
+	cr_assert_eq(store_log_each(t, A, "big", 0, 0, check_body, &n, E()), 0, "%s", test_err.msg);
+	cr_assert_eq(n, committed);
+	size_t count = 0;
+	cr_assert_eq(store_state_count(t, "docs", A, &count, E()), 0);
+	cr_assert_eq(count, committed);
+	store_txn_abort(&t);
+	store_close(&s);
+}
+
+Test(storage_mapfull, enospc_then_still_readable, .timeout = 60)
+{
+	fake_author(A, 1);
+	setenv("STRATA_MAP_SIZE", "1048576", 1);
+	struct store *s = test_open(STORE_CREATE);
+	uint64_t committed = 0;
+	bool full = false, from_append = false;
+
+	for (int round = 0; round < 1000 && !full; round++) {
+		struct store_txn *t = test_begin(s, true);
+		uint64_t seq = committed;
+		for (int i = 0; i < 10; i++) {
+			int rc = append_big(t, seq + 1);
+			if (rc == -ENOSPC) {
+				full = from_append = true;
+				cr_assert(strstr(test_err.msg, "STRATA_MAP_SIZE"), "%s", test_err.msg);
+				break;
+			}
+			cr_assert_eq(rc, 0, "%d %s", rc, test_err.msg);
+			seq++;
+		}
+		if (from_append) {
+			/* the failed entry left the transaction usable */
+			struct store_head h;
+			int rc = store_head_get(t, A, "big", &h, E());
+			if (seq == 0)
+				cr_assert_eq(rc, -ENOENT);
+			else
+				cr_assert_eq(h.seq, seq, "%s", test_err.msg);
+			const uint8_t *b;
+			size_t len;
+			cr_assert_eq(store_log_get(t, A, "big", seq + 1, &b, &len, NULL, E()), -ENOENT);
+		}
+		int rc = store_txn_commit(&t, E());
+		cr_assert_null(t);
+		if (rc == -ENOSPC) {
+			full = true;
+			continue; /* nothing of this transaction is kept */
+		}
+		cr_assert_eq(rc, 0, "%d %s", rc, test_err.msg);
+		committed = seq;
+	}
+	cr_assert(full, "a 1 MiB store never filled up");
+	cr_log_info("full after %llu entries, refused by %s", (unsigned long long)committed,
+		    from_append ? "append" : "commit");
+	cr_assert_gt(committed, 10);
+
+	/* still usable for reading, in this handle and after reopening */
+	struct store_txn *t = test_begin(s, false);
+	struct store_head h;
+	cr_assert_eq(store_head_get(t, A, "big", &h, E()), 0);
+	cr_assert_eq(h.seq, committed);
+	store_txn_abort(&t);
+	store_close(&s);
+	check_store(0, committed);
+	check_store(STORE_RDONLY, committed);
+
+	/* still full with the small map */
+	s = test_open(0);
+	t = test_begin(s, true);
+	int rc = 0;
+	for (uint64_t seq = committed + 1; rc == 0 && seq < committed + 100; seq++)
+		rc = append_big(t, seq);
+	cr_assert_eq(rc, -ENOSPC);
+	store_txn_abort(&t);
+	store_close(&s);
+
+	/* a larger map lets it grow */
+	setenv("STRATA_MAP_SIZE", "8388608", 1);
+	s = test_open(0);
+	t = test_begin(s, true);
+	for (uint64_t seq = committed + 1; seq <= committed + 20; seq++)
+		cr_assert_eq(append_big(t, seq), 0, "%s", test_err.msg);
+	test_commit(&t);
+	store_close(&s);
+	check_store(STORE_RDONLY, committed + 20);
+	unsetenv("STRATA_MAP_SIZE");
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the storage tests (see util.h). */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+char test_dir[64];
+struct err test_err;
+
+void test_dir_make(void)
+{
+	strcpy(test_dir, "/tmp/strata-storage-XXXXXX");
+	cr_assert_not_null(mkdtemp(test_dir), "mkdtemp: %s", strerror(errno));
+	unsetenv("STRATA_MAP_SIZE");
+}
+
+static void remove_tree(const char *path)
+{
+	struct stat sb;
+	if (lstat(path, &sb) < 0)
+		return;
+	if (S_ISDIR(sb.st_mode)) {
+		DIR *d = opendir(path);
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			char sub[4096];
+			snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+			remove_tree(sub);
+		}
+		if (d)
+			closedir(d);
+		rmdir(path);
+	} else {
+		unlink(path);
+	}
+}
+
+void test_dir_remove(void)
+{
+	if (test_dir[0])
+		remove_tree(test_dir);
+	test_dir[0] = '\0';
+}
+
+struct err *E(void)
+{
+	memset(&test_err, 0, sizeof test_err);
+	return &test_err;
+}
+
+struct store *test_open(int flags)
+{
+	struct store *s = NULL;
+	int rc = store_open(&s, test_dir, flags, E());
+	cr_assert_eq(rc, 0, "store_open: %d %s", rc, test_err.msg);
+	cr_assert_not_null(s);
+	return s;
+}
+
+struct store_txn *test_begin(struct store *s, bool write)
+{
+	struct store_txn *t = NULL;
+	int rc = store_txn_begin(s, write, &t, E());
+	cr_assert_eq(rc, 0, "store_txn_begin: %d %s", rc, test_err.msg);
+	return t;
+}
+
+void test_commit(struct store_txn **t)
+{
+	int rc = store_txn_commit(t, E());
+	cr_assert_eq(rc, 0, "store_txn_commit: %d %s", rc, test_err.msg);
+	cr_assert_null(*t);
+}
+
+void fake_author(uint8_t out[32], uint8_t n)
+{
+	for (int i = 0; i < 32; i++)
+		out[i] = (uint8_t)(n * 37 + i);
+	out[0] = n; /* authors sort by n */
+}
+
+void fake_hash(uint8_t out[32], const uint8_t author[32], const char *feed, uint64_t seq,
+	       uint8_t variant)
+{
+	uint32_t f = 2166136261u;
+	for (const char *p = feed; *p; p++)
+		f = (f ^ (uint8_t)*p) * 16777619u;
+	for (int i = 0; i < 8; i++)
+		out[i] = (uint8_t)(seq >> (56 - 8 * i));
+	out[8] = variant;
+	for (int i = 0; i < 4; i++)
+		out[9 + i] = (uint8_t)(f >> (8 * i));
+	memcpy(out + 13, author, 19);
+}
+
+void test_entry_make(struct test_entry *te, const uint8_t author[32], const char *feed,
+		     uint64_t seq, uint8_t variant, const struct store_op *ops, size_t n_ops)
+{
+	memset(te, 0, sizeof *te);
+	if (seq > 1)
+		fake_hash(te->prev, author, feed, seq - 1, 0);
+	fake_hash(te->hash, author, feed, seq, variant);
+	int n = snprintf((char *)te->bytes, sizeof te->bytes, "entry %s #%llu v%u", feed,
+			 (unsigned long long)seq, variant);
+	te->en = (struct store_entry){
+		.author = author,
+		.feed = feed,
+		.seq = seq,
+		.prev = te->prev,
+		.hash = te->hash,
+		.bytes = te->bytes,
+		.len = (size_t)n,
+		.n_ops = n_ops,
+		.ops = ops,
+	};
+}
+
+void test_append_range(struct store_txn *t, const uint8_t author[32], const char *feed,
+		       uint64_t from, uint64_t to)
+{
+	for (uint64_t seq = from; seq <= to; seq++) {
+		struct test_entry te;
+		test_entry_make(&te, author, feed, seq, 0, NULL, 0);
+		int rc = store_append(t, &te.en, E());
+		cr_assert_eq(rc, 0, "append #%llu: %d %s", (unsigned long long)seq, rc, test_err.msg);
+	}
+}
