@@ -112,7 +112,7 @@ struct cmp_buf {
 static void cmp_append(ProtobufCBuffer *buf, size_t len, const uint8_t *data)
 {
 	struct cmp_buf *c = (struct cmp_buf *)buf;
-	if (c->differs)
+	if (c->differs || len == 0)
 		return;
 	if (len <= c->len - c->pos && memcmp(c->want + c->pos, data, len) == 0) {
 		c->pos += len;
