@@ -65,10 +65,10 @@ static int name_ok(const char *name, const char *what, struct err *e)
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
+		unsigned char c = (unsigned char)name[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
-			err_set(e, "change set: %s name \"%s\": byte %zu is not one of [a-z0-9_-]",
-				what, name, i);
+			err_set(e, "change set: %s name: byte %zu (0x%02x) is not one of [a-z0-9_-]", what, i,
+				c);
 			return -EINVAL;
 		}
 	}

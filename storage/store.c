@@ -93,8 +93,8 @@ static int schema_check(struct store *s, const MDB_val *v, struct err *e)
  * 0 is returned without opening the rest, so the caller may retry writing. */
 static int open_dbs(struct store *s, bool write, bool create, const char **missing, struct err *e)
 {
-	static const char *const names[] = {"feeds", "log", "state"};
-	MDB_dbi *const dbis[] = {&s->feeds, &s->log, &s->state};
+	static const char *const names[] = {"feeds", "log", "state", "index"};
+	MDB_dbi *const dbis[] = {&s->feeds, &s->log, &s->state, &s->index};
 	unsigned dbflags = write ? MDB_CREATE : 0;
 	MDB_txn *txn = NULL;
 	int rc;

@@ -5,6 +5,9 @@
  *   log    author(32) | len(1) | feed name | seq (u64 BE) -> entry hash (32) | envelope bytes
  *   state  collection | NUL | owner(32) | key -> feed len(1) | feed | seq (u64 BE) | value
  *   meta   name -> bytes (schema version, own key, org path, pinned roots, ...)
+ *   index  index name | NUL | key -> bytes: secondary indexes kept by callers
+ *          in the same transaction as the entries they index (certificates
+ *          by subject, invitations, equivocation evidence)
  * Appending an entry checks seq and prev and updates state in the same write
  * transaction. Storage knows nothing of encodings: callers hand it decoded,
  * already verified entries (struct store_entry). Depends on LMDB and the
@@ -184,5 +187,25 @@ int store_meta_get(struct store_txn *t, const char *name, const uint8_t **val, s
 /* Sets meta NAME to val. */
 int store_meta_put(struct store_txn *t, const char *name, const uint8_t *val, size_t len,
 		   struct err *e) WUR;
+
+/* --- indexes --- */
+
+/* Reads index NAME at KEY: *val and *len point into the map. -ENOENT. */
+int store_index_get(struct store_txn *t, const char *name, const uint8_t *key, size_t key_len,
+		    const uint8_t **val, size_t *len, struct err *e) WUR;
+
+/* Sets index NAME at KEY to val (write transaction). */
+int store_index_put(struct store_txn *t, const char *name, const uint8_t *key, size_t key_len,
+		    const uint8_t *val, size_t len, struct err *e) WUR;
+
+/* Removes index NAME at KEY; a missing key is fine. */
+int store_index_del(struct store_txn *t, const char *name, const uint8_t *key, size_t key_len,
+		    struct err *e) WUR;
+
+/* Calls fn for every key of index NAME in key order; a non-zero return
+ * from fn stops the walk and is returned. */
+int store_index_each(struct store_txn *t, const char *name,
+		     int (*fn)(const uint8_t *key, size_t key_len, const uint8_t *val, size_t len, void *arg),
+		     void *arg, struct err *e) WUR;
 
 #endif

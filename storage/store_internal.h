@@ -25,7 +25,7 @@
 
 struct store {
 	MDB_env *env;
-	MDB_dbi feeds, log, state, meta;
+	MDB_dbi feeds, log, state, meta, index;
 	int flags;
 	size_t max_key; /* mdb_env_get_maxkeysize */
 	char dir[];     /* for reasons: "store DIR: ..." */

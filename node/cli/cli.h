@@ -70,6 +70,10 @@ int cmd_id_main(int argc, char **argv);
 int cmd_member_main(int argc, char **argv);
 int cmd_log_main(int argc, char **argv);
 int cmd_verify_main(int argc, char **argv);
+int cmd_invite_main(int argc, char **argv);
+int cmd_join_main(int argc, char **argv);
+int cmd_serve_main(int argc, char **argv);
+int cmd_status_main(int argc, char **argv);
 
 /* member subcommands (cmd_member*.c) */
 int member_import_main(int argc, char **argv);

@@ -12,6 +12,7 @@
 
 #include "node/cli/cli.h"
 #include "node/core/node.h"
+#include "node/records/records.h"
 #include "protocol/protocol.h"
 
 struct log_state {
@@ -32,6 +33,20 @@ static void iso_time(char out[32], uint64_t ms)
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* A record key as text if it is text (member ids), else as hex (keys). */
+static const char *key_text(char *buf, size_t cap, const struct op *op)
+{
+	if (text_valid((const char *)op->key, op->key_len) && op->key_len < cap) {
+		memcpy(buf, op->key, op->key_len);
+		buf[op->key_len] = '\0';
+	} else {
+		size_t n = op->key_len < (cap - 1) / 2 ? op->key_len : (cap - 1) / 2;
+
+		hex_encode(buf, op->key, n);
+	}
+	return buf;
+}
+
 static json_t *entry_json(const struct changeset *cs)
 {
 	char author[KEY_HEX], prev[2 * HASH_BYTES + 1], hash[2 * HASH_BYTES + 1], sig[2 * SIG_BYTES + 1];
@@ -43,9 +58,9 @@ static json_t *entry_json(const struct changeset *cs)
 	hex_encode(sig, cs->signature, SIG_BYTES);
 	for (size_t i = 0; i < cs->n_ops; i++) {
 		const struct op *op = &cs->ops[i];
-		char vh[2 * HASH_BYTES + 1];
-		json_t *o = json_pack("{s:s, s:s, s:s%}", "kind", op->kind == OP_PUT ? "put" : "delete", "collection",
-				      op->collection, "key", (const char *)op->key, op->key_len);
+		char vh[2 * HASH_BYTES + 1], key[2 * LIMIT_KEY_BYTES + 1];
+		json_t *o = json_pack("{s:s, s:s, s:s}", "kind", op->kind == OP_PUT ? "put" : "delete", "collection",
+				      op->collection, "key", key_text(key, sizeof key, op));
 
 		if (op->kind == OP_PUT) {
 			hex_encode(vh, op->value_hash, HASH_BYTES);
@@ -86,9 +101,10 @@ static int on_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes, 
 		       cs->n_ops, cs->n_ops == 1 ? " " : "s", cs->envelope_len, h, author);
 		for (size_t i = 0; st->ops && i < cs->n_ops; i++) {
 			const struct op *op = &cs->ops[i];
+			char key[2 * LIMIT_KEY_BYTES + 1];
 
-			printf("    %-6s %s %.*s%s\n", op->kind == OP_PUT ? "put" : "delete", op->collection,
-			       (int)op->key_len, (const char *)op->key,
+			printf("    %-6s %s %s%s\n", op->kind == OP_PUT ? "put" : "delete", op->collection,
+			       key_text(key, sizeof key, op),
 			       op->kind == OP_PUT && !op->value ? " (value erased)" : "");
 		}
 	}

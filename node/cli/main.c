@@ -13,6 +13,10 @@ const struct cli_cmd cli_cmds[] = {
 	{"member", cmd_member_main, "the member registry: add, update, import, list, show"},
 	{"log", cmd_log_main, "print the signed history, entry by entry"},
 	{"verify", cmd_verify_main, "re-check every signature, chain and record in the store"},
+	{"invite", cmd_invite_main, "make a one-time join token for a child, peer or auditor"},
+	{"join", cmd_join_main, "enroll this node with its parent using a join token"},
+	{"serve", cmd_serve_main, "run the node: replicate with parent, children and peers"},
+	{"status", cmd_status_main, "links, feed heads, lag, last errors, evidence"},
 	{NULL, NULL, NULL},
 };
 

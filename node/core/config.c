@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -17,6 +18,7 @@
 struct conf_state {
 	struct node_config *c;
 	struct err *e;
+	bool parent_key_seen, parent_endpoint_seen;
 };
 
 static int on_key(void *arg, const char *section, const char *key, const char *value)
@@ -30,6 +32,35 @@ static int on_key(void *arg, const char *section, const char *key, const char *v
 			return 0;
 		}
 		strcpy(st->c->listen, value);
+		return 1;
+	}
+	if (strcmp(section, "node") == 0 && strcmp(key, "up_depth") == 0) {
+		unsigned long v = strtoul(value, &end, 10);
+
+		if (*value == '\0' || *end || v > 64) {
+			err_set(st->e, "up_depth must be a number from 0 (no limit) to 64, not \"%s\"", value);
+			return 0;
+		}
+		st->c->up_depth = (unsigned)v;
+		return 1;
+	}
+	if (strcmp(section, "parent") == 0 && strcmp(key, "endpoint") == 0) {
+		if (strlen(value) >= sizeof st->c->parent_endpoint || strncmp(value, "tcp://", 6) != 0) {
+			err_set(st->e, "parent endpoint \"%s\" must be tcp://HOST:PORT", value);
+			return 0;
+		}
+		strcpy(st->c->parent_endpoint, value);
+		st->c->has_parent = st->parent_key_seen;
+		st->parent_endpoint_seen = true;
+		return 1;
+	}
+	if (strcmp(section, "parent") == 0 && strcmp(key, "key") == 0) {
+		if (hex_decode(st->c->parent_key, KEY_BYTES, value) < 0) {
+			err_set(st->e, "parent key must be 64 hex characters");
+			return 0;
+		}
+		st->parent_key_seen = true;
+		st->c->has_parent = st->parent_endpoint_seen;
 		return 1;
 	}
 	if (strcmp(section, "write") == 0 && strcmp(key, "ops_per_changeset") == 0) {
@@ -92,6 +123,10 @@ int node_config_write(const char *dir, const char *listen, struct err *e)
 		"# Strata node settings (INI). See docs/OPERATIONS.md.\n"
 		"[node]\n"
 		"%slisten = %s\n"
+		"# levels above its author that a descendant's up feed travels past this node\n"
+		"# (0 = no limit; a city with up_depth = 1 keeps its members' records, and its\n"
+		"# own parent receives only reports)\n"
+		"# up_depth = 0\n"
 		"\n"
 		"[write]\n"
 		"# ops in one change set of a bulk write (1..10000)\n"
@@ -102,5 +137,34 @@ int node_config_write(const char *dir, const char *listen, struct err *e)
 		err_set(e, "cannot write %s: %s", path, strerror(errno));
 		return -EIO;
 	}
+	return 0;
+}
+
+int node_config_set_parent(const char *dir, const char *endpoint, const uint8_t key[KEY_BYTES], struct err *e)
+{
+	struct node_config c;
+	char path[4096], hex[KEY_HEX];
+	FILE *f;
+	int ret;
+
+	if ((ret = node_config_load(&c, dir, e)) < 0)
+		return ret;
+	if (c.has_parent) {
+		err_set(e, "%s/%s already names a parent (%s)", dir, NODE_CONF_FILE, c.parent_endpoint);
+		return -EEXIST;
+	}
+	snprintf(path, sizeof path, "%s/%s", dir, NODE_CONF_FILE);
+	if (!(f = fopen(path, "a"))) {
+		err_set(e, "cannot write %s: %s", path, strerror(errno));
+		return -EIO;
+	}
+	key_hex(hex, key);
+	fprintf(f, "\n# set by strata join\n[parent]\nendpoint = %s\nkey = %s\n", endpoint, hex);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		fclose(f);
+		err_set(e, "cannot write %s: %s", path, strerror(errno));
+		return -EIO;
+	}
+	fclose(f);
 	return 0;
 }

@@ -18,19 +18,6 @@ static void short_hex(char out[17], const uint8_t *key)
 	hex_encode(out, key, 8);
 }
 
-/* Step 3: may this author write this feed here? Until certificates arrive
- * (the trust feed), a node accepts only its own entries. */
-static int author_allowed(const struct node *n, const struct changeset *cs, struct err *e)
-{
-	char who[17];
-
-	if (memcmp(cs->author, n->id, KEY_BYTES) == 0)
-		return 0;
-	short_hex(who, cs->author);
-	err_set(e, "author %s… holds no certificate in this trust domain", who);
-	return -EACCES;
-}
-
 static int op_cmp(const void *a, const void *b)
 {
 	const struct op *x = *(const struct op *const *)a, *y = *(const struct op *const *)b;
@@ -93,17 +80,14 @@ static int check_ops(const struct changeset *cs, struct err *e)
 	return ret;
 }
 
-int node_ingest(struct node *n, struct store_txn *t, const uint8_t *env, size_t len, struct err *e)
+int node_ingest_changeset(struct node *n, struct store_txn *t, const struct changeset *cs, struct err *e)
 {
-	struct changeset *cs = NULL;
 	struct store_op *ops = NULL;
 	struct store_head head;
 	struct err ignore = {0};
 	int ret;
 
-	if ((ret = changeset_decode(&cs, env, len, e)) < 0)
-		goto out;
-	if ((ret = changeset_verify(cs, e)) < 0 || (ret = author_allowed(n, cs, e)) < 0)
+	if ((ret = changeset_verify(cs, e)) < 0 || (ret = node_authorize(n, t, cs->author, cs->feed, e)) < 0)
 		goto out;
 	/* A duplicate is the common case on a link: answer it before the costly checks. */
 	ret = store_head_get(t, cs->author, cs->feed, &head, &ignore);
@@ -152,15 +136,26 @@ int node_ingest(struct node *n, struct store_txn *t, const uint8_t *env, size_t 
 		.n_ops = cs->n_ops,
 		.ops = ops,
 	};
-	ret = store_append(t, &en, e);
+	if ((ret = store_append(t, &en, e)) == 0)
+		ret = trust_index_apply(t, cs, e);
 out:
-	if (ret < 0 && ret != -EALREADY && cs) {
+	if (ret < 0 && ret != -EALREADY) {
 		char who[17];
 
 		short_hex(who, cs->author);
 		err_prefix(e, "entry %s…/%s/%llu", who, cs->feed, (unsigned long long)cs->seq);
 	}
 	free(ops);
+	return ret;
+}
+
+int node_ingest(struct node *n, struct store_txn *t, const uint8_t *env, size_t len, struct err *e)
+{
+	struct changeset *cs = NULL;
+	int ret = changeset_decode(&cs, env, len, e);
+
+	if (ret == 0)
+		ret = node_ingest_changeset(n, t, cs, e);
 	changeset_destroy(&cs);
 	return ret;
 }

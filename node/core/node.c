@@ -11,27 +11,11 @@
 #include <unistd.h>
 
 #include "node/core/node_internal.h"
+#include "node/records/records.h"
 
 bool node_name_valid(const char *s)
 {
-	size_t n = s ? strlen(s) : 0, seg = 0;
-
-	if (n == 0 || n > NODE_NAME_MAX)
-		return false;
-	for (size_t i = 0; i <= n; i++) {
-		char c = s[i];
-
-		if (c == '/' || c == '\0') {
-			if (seg == 0)
-				return false; /* empty segment, leading or trailing '/' */
-			seg = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return false;
-		seg++;
-	}
-	return true;
+	return org_path_valid(s);
 }
 
 /* Paths are at most PATH_MAX; a longer one is cut and then simply not found. */
@@ -59,6 +43,45 @@ static void remove_store_dir(const char *store_dir)
 	path_join(p, sizeof p, store_dir, "lock.mdb");
 	unlink(p);
 	rmdir(store_dir);
+}
+
+/* The root's first trust entry: its own certificate, so that every node of
+ * the domain learns the root's org path the way it learns everyone's. */
+static int root_self_certify(const char *dir, const char *name, struct err *e)
+{
+	static char *feeds[] = {"up", "report", "down", "trust"};
+	Strata__Certificate c = STRATA__CERTIFICATE__INIT;
+	struct node *n = NULL;
+	struct node_writer *w = NULL;
+	uint8_t *buf = NULL;
+	size_t len;
+	int ret;
+
+	if ((ret = node_open(&n, dir, 0, e)) < 0)
+		return ret;
+	c.subject.data = (uint8_t *)node_id(n);
+	c.subject.len = KEY_BYTES;
+	c.name = (char *)name;
+	c.role = STRATA__ROLE__ROLE_ROOT;
+	c.n_feeds = 4;
+	c.feeds = feeds;
+	c.issued_ms = node_now_ms();
+	len = strata__certificate__get_packed_size(&c);
+	if (!(buf = malloc(len))) {
+		ret = -ENOMEM;
+		err_set(e, "out of memory");
+		goto out;
+	}
+	strata__certificate__pack(&c, buf);
+	if ((ret = node_writer_begin(n, "trust", &w, e)) < 0 ||
+	    (ret = node_writer_put(w, "cert", node_id(n), KEY_BYTES, buf, len, e)) < 0 ||
+	    (ret = node_writer_commit(&w, NULL, NULL, e)) < 0)
+		goto out;
+out:
+	free(buf);
+	node_writer_abort(&w);
+	node_close(&n);
+	return ret;
 }
 
 int node_create(const char *dir, const struct node_init_opts *o, struct err *e)
@@ -111,6 +134,9 @@ int node_create(const char *dir, const struct node_init_opts *o, struct err *e)
 			goto out;
 		made_conf = true;
 	}
+	store_close(&s);
+	if (o->root && (ret = root_self_certify(dir, o->name, e)) < 0)
+		goto out;
 	ret = 0;
 out:
 	store_txn_abort(&t);
@@ -242,4 +268,14 @@ const struct node_config *node_config(const struct node *n)
 struct store *node_store(struct node *n)
 {
 	return n->store;
+}
+
+int node_sign(const struct node *n, const char *domain, const uint8_t *msg, size_t len, uint8_t sig[SIG_BYTES])
+{
+	return n->key ? keypair_sign(n->key, domain, msg, len, sig) : -EPERM;
+}
+
+int node_curve_keys(const struct node *n, uint8_t curve_pk[KEY_BYTES], uint8_t curve_sk[KEY_BYTES])
+{
+	return n->key ? keypair_curve(n->key, curve_pk, curve_sk) : -EPERM;
 }

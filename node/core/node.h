@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "crypto/crypto.h"
+#include "protocol/protocol.h"
 #include "storage/store.h"
 
 #define NODE_KEY_FILE "node.key"
@@ -28,8 +29,16 @@
 /* Settings read from strata.conf. */
 struct node_config {
 	char listen[256];            /* [node] listen: endpoint that accepts children */
+	unsigned up_depth;           /* [node] up_depth: levels above its author an up feed
+					travels through this node; 0 = no limit */
 	unsigned ops_per_changeset;  /* [write] ops_per_changeset, 1..10000 */
+	char parent_endpoint[256];   /* [parent] endpoint (empty: no parent) */
+	uint8_t parent_key[KEY_BYTES]; /* [parent] key */
+	bool has_parent;
 };
+
+/* Appends a [parent] section to DIR/strata.conf. -EEXIST if one is there. */
+int node_config_set_parent(const char *dir, const char *endpoint, const uint8_t key[KEY_BYTES], struct err *e) WUR;
 
 struct node;
 
@@ -69,6 +78,33 @@ const uint8_t *node_root(const struct node *n);
 const struct node_config *node_config(const struct node *n);
 struct store *node_store(struct node *n);
 
+/* Signs DOMAIN NUL MSG with the node's key. -EPERM without the key. */
+int node_sign(const struct node *n, const char *domain, const uint8_t *msg, size_t len, uint8_t sig[SIG_BYTES]) WUR;
+
+/* The node's CURVE key pair for ZeroMQ; curve_sk is secret: wipe it. */
+int node_curve_keys(const struct node *n, uint8_t curve_pk[KEY_BYTES], uint8_t curve_sk[KEY_BYTES]) WUR;
+
+/* Wall-clock time in unix milliseconds (informational in entries). */
+uint64_t node_now_ms(void);
+
+/* --- trust --- */
+
+/* Reads the certificate of SUBJECT from the index: *out (caller frees with
+ * strata__certificate__free_unpacked) and its issuer. -ENOENT if none. */
+int trust_cert_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], uint8_t issuer[KEY_BYTES],
+		   Strata__Certificate **out, struct err *e) WUR;
+
+/* May AUTHOR write FEED here? This node and its pinned root always may;
+ * any other author needs a certificate allowing FEED, issued by a chain of
+ * certified nodes (each below its issuer in the org tree) up to the root.
+ * 0, or -EACCES with the reason. */
+int node_authorize(const struct node *n, struct store_txn *t, const uint8_t author[KEY_BYTES], const char *feed,
+		   struct err *e) WUR;
+
+/* The org path of KEY into out: this node's name, or its certificate's.
+ * -ENOENT (out empty) for a key with no certificate here. */
+int node_key_name(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], char out[256]);
+
 /* Runs every check of DESIGN.md "Verification before anything is stored"
  * on one envelope and, if all hold, appends it in write transaction t:
  * decoding within limits, the signature over the exact bytes, an author
@@ -78,8 +114,12 @@ struct store *node_store(struct node *n);
  * already stored (a no-op), or a negative code with a reason:
  * -EBADMSG (malformed or forged), -EACCES (author not allowed), -EINVAL
  * (bad record), -ERANGE (gap), -EBADE (conflict with the stored chain),
- * -EPERM (frozen feed), -ENOSPC/-EIO. Nothing is written on failure. */
+ * -EPERM (frozen feed). Nothing of the entry is written on those. On
+ * -ENOSPC, -EIO or -ENOMEM the caller must abort transaction t. */
 int node_ingest(struct node *n, struct store_txn *t, const uint8_t *env, size_t len, struct err *e) WUR;
+
+/* The same for an envelope the caller already decoded (changeset_decode). */
+int node_ingest_changeset(struct node *n, struct store_txn *t, const struct changeset *cs, struct err *e) WUR;
 
 /* A writer turns local puts and deletes on one feed into signed change sets
  * of up to ops_per_changeset ops each, ingested through node_ingest. It

@@ -4,6 +4,7 @@
 #define STRATA_NODE_INTERNAL_H
 
 #include "node/core/node.h"
+#include "protocol/protocol.h"
 
 struct node {
 	char *dir;
@@ -21,5 +22,9 @@ int node_config_load(struct node_config *c, const char *dir, struct err *e);
 
 /* Writes a fresh DIR/strata.conf with the given listen endpoint. */
 int node_config_write(const char *dir, const char *listen, struct err *e);
+
+/* Keeps the certificate index in step with an appended trust entry (same
+ * transaction). */
+int trust_index_apply(struct store_txn *t, const struct changeset *cs, struct err *e);
 
 #endif

@@ -27,7 +27,7 @@ struct node_writer {
 	size_t ops_committed;
 };
 
-static uint64_t now_ms(void)
+uint64_t node_now_ms(void)
 {
 	struct timespec ts;
 
@@ -130,7 +130,7 @@ static int room(struct node_writer *w, size_t need, struct err *e)
 			return ret;
 	}
 	if (!w->b)
-		return changeset_builder_new(&w->b, w->feed, w->head_seq + 1, w->head_hash, now_ms(), e);
+		return changeset_builder_new(&w->b, w->feed, w->head_seq + 1, w->head_hash, node_now_ms(), e);
 	return 0;
 }
 

@@ -107,4 +107,26 @@ json_t *member_to_json(const Strata__Member *m);
 /* Prints the member as "key: value" lines. */
 void member_print(FILE *f, const Strata__Member *m);
 
+/* --- certificates (collection "cert", feed "trust", key = subject) --- */
+
+extern const struct record_type record_cert;
+
+/* Is s one of the feeds Strata knows: up, report, down, trust? */
+bool feed_name_known(const char *s);
+
+/* Is s a valid org path: 1..255 bytes of [a-z0-9_-] segments joined by '/'? */
+bool org_path_valid(const char *s);
+
+/* Is child strictly below parent ("a/b/c" under "a/b", not "a/bc")? */
+bool org_path_under(const char *child, const char *parent);
+
+/* Does the certificate let its subject publish FEED / does its issuer
+ * share FEED with the subject (peers)? */
+bool cert_allows(const Strata__Certificate *c, const char *feed);
+bool cert_shares(const Strata__Certificate *c, const char *feed);
+
+/* The word of a role, and the role of a word (child, peer, auditor). */
+const char *cert_role_word(Strata__Role r);
+int cert_role_parse(const char *s, Strata__Role *out, struct err *e) WUR;
+
 #endif

@@ -11,6 +11,7 @@
 
 static const struct record_type *const types[] = {
 	&record_member,
+	&record_cert,
 };
 
 const struct record_type *record_type_find(const char *collection)

@@ -490,6 +490,7 @@ Test(protocol_changeset, names)
 		{"a b", "name: byte 1 (0x20) is not one of"},
 		{"up\x1b[2J", "name: byte 2 (0x1b)"},
 		{"caf\xc3\xa9", "name: byte 3 (0xc3)"},
+		{"up\xff", "name: byte 2 (0xff)"},
 		{"abcdefghijklmnopqrstuvwxyz0123456", "name of 33 bytes exceeds the limit of 32"},
 	};
 	struct raw r;

@@ -49,10 +49,12 @@ static size_t encode(uint8_t *out, const struct decoded *d, const uint8_t idx[])
 		out[p++] = (uint8_t)op->kind;
 		out[p++] = idx[i];
 		out[p++] = (uint8_t)op->key_len;
-		memcpy(out + p, op->key, op->key_len);
+		if (op->key_len)
+			memcpy(out + p, op->key, op->key_len);
 		p += op->key_len;
 		out[p++] = (uint8_t)op->value_len;
-		memcpy(out + p, op->value, op->value_len);
+		if (op->value_len)
+			memcpy(out + p, op->value, op->value_len);
 		p += op->value_len;
 	}
 	return p;

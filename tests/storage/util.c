@@ -118,7 +118,7 @@ void test_entry_make(struct test_entry *te, const uint8_t author[32], const char
 		.prev = te->prev,
 		.hash = te->hash,
 		.bytes = te->bytes,
-		.len = (size_t)n,
+		.len = (size_t)n < sizeof te->bytes ? (size_t)n : sizeof te->bytes - 1,
 		.n_ops = n_ops,
 		.ops = ops,
 	};

@@ -1,0 +1,534 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * strata serve: the daemon's sockets and its one event loop. A ROUTER (CURVE
+ * server, ZAP-checked) for children, peers and auditors when the node has a
+ * listen endpoint; a DEALER (CURVE client) to the parent when it has one,
+ * with ZeroMQ's reconnection and heartbeats and a monitor that says when the
+ * handshake succeeded; the ZAP handler; and the control socket for the CLI.
+ * One thread: verification and storage of a batch happen in the loop, and a
+ * batch is bounded, so every link stays responsive.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <zmq.h>
+
+#include "node/records/records.h"
+#include "node/sync/sync_internal.h"
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+	stopping = sig;
+}
+
+struct link *link_new(struct daemon *d, enum link_kind kind)
+{
+	struct link *l = calloc(1, sizeof *l);
+
+	if (!l)
+		return NULL;
+	l->d = d;
+	l->kind = kind;
+	l->role = STRATA__ROLE__ROLE_CHILD;
+	l->last_rx_ms = node_now_ms();
+	return l;
+}
+
+void link_free(struct link **l)
+{
+	if (!l || !*l)
+		return;
+	feedmap_clear(&(*l)->sent);
+	feedmap_clear(&(*l)->refused);
+	if ((*l)->cert)
+		strata__certificate__free_unpacked((*l)->cert, NULL);
+	free(*l);
+	*l = NULL;
+}
+
+static void child_remove(struct daemon *d, size_t i)
+{
+	link_free(&d->children[i]);
+	d->children[i] = d->children[--d->nchildren];
+}
+
+static struct link *child_by_rid(struct daemon *d, const uint8_t *rid, size_t rid_len)
+{
+	for (size_t i = 0; i < d->nchildren; i++)
+		if (d->children[i]->rid_len == rid_len && memcmp(d->children[i]->rid, rid, rid_len) == 0)
+			return d->children[i];
+	return NULL;
+}
+
+/* A new connection said Hello: make its link from its certificate. */
+static struct link *child_add(struct daemon *d, const uint8_t key[KEY_BYTES], const uint8_t *rid, size_t rid_len)
+{
+	Strata__Certificate *c = NULL;
+	uint8_t issuer[KEY_BYTES];
+	struct store_txn *t = NULL;
+	struct link *l = NULL;
+	struct err e = {0};
+
+	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0)
+		return NULL;
+	if (trust_cert_get(t, key, issuer, &c, &e) < 0 || memcmp(issuer, node_id(d->n), KEY_BYTES) != 0) {
+		store_txn_abort(&t);
+		if (c)
+			strata__certificate__free_unpacked(c, NULL);
+		return NULL;
+	}
+	store_txn_abort(&t);
+	for (size_t i = 0; i < d->nchildren; i++)
+		if (memcmp(d->children[i]->key, key, KEY_BYTES) == 0) {
+			sync_log(d, "%s reconnected; dropping its old connection", d->children[i]->name);
+			child_remove(d, i);
+			break;
+		}
+	if (d->nchildren == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 8;
+		struct link **v = realloc(d->children, cap * sizeof *v);
+
+		if (!v)
+			goto fail;
+		d->children = v;
+		d->cap = cap;
+	}
+	if (!(l = link_new(d, LINK_CHILD)))
+		goto fail;
+	memcpy(l->key, key, KEY_BYTES);
+	memcpy(l->rid, rid, rid_len);
+	l->rid_len = rid_len;
+	l->role = c->role;
+	snprintf(l->name, sizeof l->name, "%s", c->name);
+	l->cert = c;
+	d->children[d->nchildren++] = l;
+	return l;
+fail:
+	strata__certificate__free_unpacked(c, NULL);
+	return NULL;
+}
+
+static void on_router(struct daemon *d)
+{
+	for (int budget = 0; budget < 64; budget++) {
+		uint8_t rid[256], key[KEY_BYTES];
+		size_t rid_len = 0;
+		char uid[80];
+		Strata__Frame *f = NULL;
+		struct link *l;
+		struct err e = {0};
+		int ret = frame_recv(d->router, true, rid, &rid_len, uid, sizeof uid, &f, &e);
+
+		if (ret == -EAGAIN)
+			return;
+		if (ret < 0) {
+			struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
+
+			memcpy(tmp.rid, rid, rid_len);
+			if ((l = child_by_rid(d, rid, rid_len)))
+				snprintf(tmp.name, sizeof tmp.name, "%s", l->name);
+			sync_log(d, "refused a message from %s: %s", tmp.name[0] ? tmp.name : "a connection", e.msg);
+			link_send_error(&tmp, EBADMSG, e.msg, NULL, NULL, 0);
+			continue;
+		}
+		if (strncmp(uid, "invite:", 7) == 0) {
+			if (f->msg_case == STRATA__FRAME__MSG_JOIN)
+				join_on_frame(d, rid, rid_len, uid, f->join);
+			strata__frame__free_unpacked(f, NULL);
+			continue;
+		}
+		l = child_by_rid(d, rid, rid_len);
+		if (!l && f->msg_case == STRATA__FRAME__MSG_HELLO && strncmp(uid, "key:", 4) == 0 &&
+		    hex_decode(key, KEY_BYTES, uid + 4) == 0)
+			l = child_add(d, key, rid, rid_len);
+		if (l)
+			link_on_frame(l, f);
+		else if (f->msg_case != STRATA__FRAME__MSG_PING) {
+			struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
+
+			memcpy(tmp.rid, rid, rid_len);
+			link_send_error(&tmp, ENOTCONN, "say hello first", NULL, NULL, 0);
+		}
+		strata__frame__free_unpacked(f, NULL);
+	}
+}
+
+static void on_dealer(struct daemon *d)
+{
+	for (int budget = 0; budget < 64; budget++) {
+		uint8_t rid[8];
+		size_t rid_len;
+		char uid[8];
+		Strata__Frame *f = NULL;
+		struct err e = {0};
+		int ret = frame_recv(d->dealer, false, rid, &rid_len, uid, sizeof uid, &f, &e);
+
+		if (ret == -EAGAIN)
+			return;
+		if (ret < 0) {
+			sync_log(d, "refused a message from the parent: %s", e.msg);
+			continue;
+		}
+		link_on_frame(d->parent, f);
+		strata__frame__free_unpacked(f, NULL);
+	}
+}
+
+static void on_monitor(struct daemon *d)
+{
+	static uint64_t last_auth_log;
+	zmq_msg_t ev, addr;
+
+	zmq_msg_init(&ev);
+	zmq_msg_init(&addr);
+	if (zmq_msg_recv(&ev, d->monitor, ZMQ_DONTWAIT) >= 6 && zmq_msg_recv(&addr, d->monitor, 0) >= 0) {
+		uint16_t event;
+
+		memcpy(&event, zmq_msg_data(&ev), sizeof event);
+		if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+			link_reset(d->parent);
+			d->parent->last_rx_ms = node_now_ms();
+			link_send_hello(d->parent);
+		} else if (event == ZMQ_EVENT_DISCONNECTED) {
+			if (d->parent->up)
+				sync_log(d, "link to parent %s is down; reconnecting", d->parent->name);
+			link_reset(d->parent);
+		} else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && node_now_ms() - last_auth_log > 30000) {
+			last_auth_log = node_now_ms();
+			snprintf(d->parent->last_error, sizeof d->parent->last_error,
+				 "the parent refused this node's key at the handshake");
+			d->parent->last_error_ms = last_auth_log;
+			sync_log(d, "the parent refused this node's key at the handshake (not certified by it?)");
+		}
+	}
+	zmq_msg_close(&ev);
+	zmq_msg_close(&addr);
+}
+
+static json_t *link_json(struct daemon *d, struct link *l, struct store_txn *t, const struct store_head *heads,
+			 size_t nheads)
+{
+	char hex[KEY_HEX];
+	uint64_t lag = 0;
+
+	key_hex(hex, l->key);
+	for (size_t i = 0; t && i < nheads; i++) {
+		struct feedmap_val *v;
+
+		if (heads[i].flags & STORE_FEED_FROZEN || !route_send(d, t, l, heads[i].author, heads[i].feed))
+			continue;
+		v = feedmap_find(&l->sent, heads[i].author, heads[i].feed);
+		lag += heads[i].seq - (v && v->seq < heads[i].seq ? v->seq : (v ? heads[i].seq : 0));
+	}
+	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I}", "kind",
+			 l->kind == LINK_PARENT ? "parent" : "child", "role", cert_role_word(l->role), "name", l->name,
+			 "key", hex, "connected", l->up, "since_ms", (json_int_t)l->since_ms, "last_rx_ms",
+			 (json_int_t)l->last_rx_ms, "entries_sent", (json_int_t)l->entries_sent, "entries_received",
+			 (json_int_t)l->entries_received, "refusals_sent", (json_int_t)l->refusals_sent,
+			 "refusals_received", (json_int_t)l->refusals_received, "lag", (json_int_t)lag, "last_error",
+			 l->last_error, "last_error_ms", (json_int_t)l->last_error_ms);
+}
+
+static int copy_head(const struct store_head *h, void *arg)
+{
+	struct {
+		struct store_head *v;
+		size_t n, cap;
+	} *a = arg;
+
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? 2 * a->cap : 32;
+		struct store_head *v = realloc(a->v, cap * sizeof *v);
+
+		if (!v)
+			return -ENOMEM;
+		a->v = v;
+		a->cap = cap;
+	}
+	a->v[a->n++] = *h;
+	return 0;
+}
+
+json_t *daemon_status(struct daemon *d)
+{
+	struct {
+		struct store_head *v;
+		size_t n, cap;
+	} heads = {0};
+	struct store_txn *t = NULL;
+	struct err e = {0};
+	json_t *links = json_array();
+
+	if (store_txn_begin(node_store(d->n), false, &t, &e) == 0 && store_heads_each(t, copy_head, &heads, &e) < 0)
+		store_txn_abort(&t);
+	if (d->parent)
+		json_array_append_new(links, link_json(d, d->parent, t, heads.v, heads.n));
+	for (size_t i = 0; i < d->nchildren; i++)
+		json_array_append_new(links, link_json(d, d->children[i], t, heads.v, heads.n));
+	store_txn_abort(&t);
+	free(heads.v);
+	return json_pack("{s:i, s:I, s:s, s:o}", "pid", (int)getpid(), "started_ms", (json_int_t)d->started_ms,
+			 "listen", node_config(d->n)->listen, "links", links);
+}
+
+static void on_control(struct daemon *d)
+{
+	char req[32];
+	int n = zmq_recv(d->control, req, sizeof req - 1, ZMQ_DONTWAIT);
+
+	if (n < 0)
+		return;
+	req[n < (int)sizeof req ? n : (int)sizeof req - 1] = '\0';
+	if (strcmp(req, "status") == 0) {
+		json_t *j = daemon_status(d);
+		char *s = json_dumps(j, JSON_COMPACT);
+
+		zmq_send(d->control, s ? s : "{}", s ? strlen(s) : 2, 0);
+		free(s);
+		json_decref(j);
+	} else if (strcmp(req, "notify") == 0) {
+		zmq_send(d->control, "ok", 2, 0);
+		daemon_pump_all(d);
+	} else {
+		zmq_send(d->control, "unknown request", 15, 0);
+	}
+}
+
+static void send_ping(struct link *l)
+{
+	Strata__Frame f = STRATA__FRAME__INIT;
+	Strata__Ping p = STRATA__PING__INIT;
+
+	p.time_ms = node_now_ms();
+	f.msg_case = STRATA__FRAME__MSG_PING;
+	f.ping = &p;
+	link_send(l, &f);
+}
+
+static void sweep(struct daemon *d)
+{
+	uint64_t now = node_now_ms();
+
+	if (d->parent && d->parent->up) {
+		if (now - d->parent->last_rx_ms > SYNC_DEAD_MS) {
+			sync_log(d, "parent %s silent for %d s; waiting for it", d->parent->name, SYNC_DEAD_MS / 1000);
+			link_reset(d->parent);
+		} else if (now - d->parent->last_tx_ms > SYNC_PING_MS) {
+			send_ping(d->parent);
+		}
+	}
+	for (size_t i = 0; i < d->nchildren;) {
+		struct link *l = d->children[i];
+
+		if (now - l->last_rx_ms > SYNC_DEAD_MS) {
+			sync_log(d, "link from %s is down (silent for %d s)", l->name, SYNC_DEAD_MS / 1000);
+			child_remove(d, i);
+			continue;
+		}
+		if (now - l->last_tx_ms > SYNC_PING_MS)
+			send_ping(l);
+		i++;
+	}
+	if (now - d->last_sweep_ms >= 1000) {
+		d->last_sweep_ms = now;
+		daemon_pump_all(d); /* entries written by the CLI without a notify, stalls that ended */
+	}
+}
+
+static int setup_sockets(struct daemon *d, struct err *e)
+{
+	const struct node_config *c = node_config(d->n);
+	int one = 1, hwm = 100000, ivl = 2000, timeout = 6000, linger = 0, rc_ivl = 100, rc_max = 5000;
+	int64_t maxmsg = SYNC_FRAME_MAX;
+	char endpoint[4300];
+
+	/* The ZAP handler must exist before any CURVE server socket accepts. */
+	if (!(d->zap = zmq_socket(d->ctx, ZMQ_REP)) || zmq_bind(d->zap, "inproc://zeromq.zap.01") != 0) {
+		err_set(e, "cannot start the ZAP handler: %s", zmq_strerror(errno));
+		return -EIO;
+	}
+	if (c->listen[0]) {
+		if (!(d->router = zmq_socket(d->ctx, ZMQ_ROUTER)))
+			return -EIO;
+		zmq_setsockopt(d->router, ZMQ_CURVE_SERVER, &one, sizeof one);
+		zmq_setsockopt(d->router, ZMQ_CURVE_SECRETKEY, d->curve_sk, KEY_BYTES);
+		zmq_setsockopt(d->router, ZMQ_ZAP_DOMAIN, "strata", 6);
+		zmq_setsockopt(d->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+		zmq_setsockopt(d->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+		zmq_setsockopt(d->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
+		zmq_setsockopt(d->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
+		zmq_setsockopt(d->router, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
+		zmq_setsockopt(d->router, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof timeout);
+		zmq_setsockopt(d->router, ZMQ_LINGER, &linger, sizeof linger);
+		if (zmq_bind(d->router, c->listen) != 0) {
+			err_set(e, "cannot listen on %s: %s", c->listen, zmq_strerror(errno));
+			return -EADDRINUSE;
+		}
+	}
+	if (c->has_parent) {
+		uint8_t server[KEY_BYTES];
+
+		if (key_to_curve(server, c->parent_key) < 0) {
+			err_set(e, "the parent key in %s is not a valid key", NODE_CONF_FILE);
+			return -EINVAL;
+		}
+		if (!(d->dealer = zmq_socket(d->ctx, ZMQ_DEALER)))
+			return -EIO;
+		zmq_setsockopt(d->dealer, ZMQ_CURVE_SERVERKEY, server, KEY_BYTES);
+		zmq_setsockopt(d->dealer, ZMQ_CURVE_PUBLICKEY, d->curve_pk, KEY_BYTES);
+		zmq_setsockopt(d->dealer, ZMQ_CURVE_SECRETKEY, d->curve_sk, KEY_BYTES);
+		zmq_setsockopt(d->dealer, ZMQ_IMMEDIATE, &one, sizeof one);
+		zmq_setsockopt(d->dealer, ZMQ_RECONNECT_IVL, &rc_ivl, sizeof rc_ivl);
+		zmq_setsockopt(d->dealer, ZMQ_RECONNECT_IVL_MAX, &rc_max, sizeof rc_max);
+		zmq_setsockopt(d->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+		zmq_setsockopt(d->dealer, ZMQ_SNDHWM, &hwm, sizeof hwm);
+		zmq_setsockopt(d->dealer, ZMQ_RCVHWM, &hwm, sizeof hwm);
+		zmq_setsockopt(d->dealer, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
+		zmq_setsockopt(d->dealer, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof timeout);
+		zmq_setsockopt(d->dealer, ZMQ_LINGER, &linger, sizeof linger);
+		if (zmq_socket_monitor(d->dealer, "inproc://parent-monitor",
+				       ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+					       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0 ||
+		    !(d->monitor = zmq_socket(d->ctx, ZMQ_PAIR)) ||
+		    zmq_connect(d->monitor, "inproc://parent-monitor") != 0) {
+			err_set(e, "cannot monitor the parent link: %s", zmq_strerror(errno));
+			return -EIO;
+		}
+		if (!(d->parent = link_new(d, LINK_PARENT)))
+			return -ENOMEM;
+		memcpy(d->parent->key, c->parent_key, KEY_BYTES);
+		snprintf(d->parent->name, sizeof d->parent->name, "%.200s", c->parent_endpoint);
+		if (zmq_connect(d->dealer, c->parent_endpoint) != 0) {
+			err_set(e, "cannot connect to %s: %s", c->parent_endpoint, zmq_strerror(errno));
+			return -EINVAL;
+		}
+	}
+	snprintf(d->control_path, sizeof d->control_path, "%s/%s", node_dir(d->n), SYNC_CONTROL_SOCKET);
+	snprintf(endpoint, sizeof endpoint, "ipc://%s", d->control_path);
+	unlink(d->control_path); /* a stale socket of a daemon that died: the lock says none runs */
+	if (!(d->control = zmq_socket(d->ctx, ZMQ_REP)) || zmq_bind(d->control, endpoint) != 0) {
+		err_set(e, "cannot create the control socket %s: %s", d->control_path, zmq_strerror(errno));
+		return -EIO;
+	}
+	zmq_setsockopt(d->control, ZMQ_LINGER, &linger, sizeof linger);
+	zmq_setsockopt(d->zap, ZMQ_LINGER, &linger, sizeof linger);
+	return 0;
+}
+
+/* One daemon per node directory: an exclusive lock on DIR/serve.lock. */
+static int lock_dir(struct node *n, int *fd, struct err *e)
+{
+	char path[4200];
+
+	snprintf(path, sizeof path, "%s/serve.lock", node_dir(n));
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		err_set(e, "cannot open %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		err_set(e, "another strata serve is already running for %s", node_dir(n));
+		close(*fd);
+		*fd = -1;
+		return -EBUSY;
+	}
+	return 0;
+}
+
+int sync_serve(struct node *n, const struct sync_serve_opts *o, struct err *e)
+{
+	struct daemon d = {.n = n, .o = o};
+	struct sigaction sa = {.sa_handler = on_signal};
+	char hex[KEY_HEX];
+	int ret, lock_fd = -1;
+
+	if ((ret = lock_dir(n, &lock_fd, e)) < 0)
+		return ret;
+	d.started_ms = node_now_ms();
+	if (!(d.curve_sk = sodium_malloc(KEY_BYTES)) || node_curve_keys(n, d.curve_pk, d.curve_sk) < 0) {
+		err_set(e, "cannot derive the node's CURVE keys");
+		ret = -EIO;
+		goto out;
+	}
+	if (!node_config(n)->listen[0] && !node_config(n)->has_parent) {
+		err_set(e, "nothing to serve: %s/%s names neither a listen endpoint nor a parent", node_dir(n),
+			NODE_CONF_FILE);
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!(d.ctx = zmq_ctx_new())) {
+		err_set(e, "cannot create a ZeroMQ context");
+		ret = -EIO;
+		goto out;
+	}
+	if ((ret = setup_sockets(&d, e)) < 0)
+		goto out;
+	sodium_memzero(d.curve_sk, KEY_BYTES); /* the sockets hold their own copies */
+	stopping = 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	key_hex(hex, node_id(n));
+	sync_log(&d, "ready: key %s%s%s%s%s", hex, node_config(n)->listen[0] ? ", listening on " : "",
+		 node_config(n)->listen, node_config(n)->has_parent ? ", parent at " : "", node_config(n)->parent_endpoint);
+	while (!stopping) {
+		zmq_pollitem_t items[5];
+		int ni = 0, zi = -1, ri = -1, di = -1, mi = -1, ci;
+
+		items[zi = ni++] = (zmq_pollitem_t){d.zap, 0, ZMQ_POLLIN, 0};
+		if (d.router)
+			items[ri = ni++] = (zmq_pollitem_t){d.router, 0, ZMQ_POLLIN, 0};
+		if (d.dealer) {
+			items[di = ni++] = (zmq_pollitem_t){d.dealer, 0, ZMQ_POLLIN, 0};
+			items[mi = ni++] = (zmq_pollitem_t){d.monitor, 0, ZMQ_POLLIN, 0};
+		}
+		items[ci = ni++] = (zmq_pollitem_t){d.control, 0, ZMQ_POLLIN, 0};
+		if (zmq_poll(items, ni, 250) < 0) {
+			if (errno == EINTR)
+				continue;
+			err_set(e, "polling failed: %s", zmq_strerror(errno));
+			ret = -EIO;
+			break;
+		}
+		if (items[zi].revents & ZMQ_POLLIN)
+			zap_handle(&d);
+		if (mi >= 0 && items[mi].revents & ZMQ_POLLIN)
+			on_monitor(&d);
+		if (ri >= 0 && items[ri].revents & ZMQ_POLLIN)
+			on_router(&d);
+		if (di >= 0 && items[di].revents & ZMQ_POLLIN)
+			on_dealer(&d);
+		if (items[ci].revents & ZMQ_POLLIN)
+			on_control(&d);
+		sweep(&d);
+	}
+	if (stopping)
+		sync_log(&d, "stopping on %s", stopping == SIGTERM ? "SIGTERM" : "SIGINT");
+out:
+	if (d.control_path[0])
+		unlink(d.control_path);
+	if (d.dealer)
+		zmq_socket_monitor(d.dealer, NULL, 0);
+	for (void **s = (void *[]){d.monitor, d.dealer, d.router, d.control, d.zap}, **end = s + 5; s < end; s++)
+		if (*s)
+			zmq_close(*s);
+	if (d.ctx)
+		zmq_ctx_term(d.ctx);
+	link_free(&d.parent);
+	for (size_t i = 0; i < d.nchildren; i++)
+		link_free(&d.children[i]);
+	free(d.children);
+	sodium_free(d.curve_sk);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	return ret;
+}

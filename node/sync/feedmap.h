@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* A map from feed id (author, feed name) to a link's cursor; private to sync/. */
+#ifndef STRATA_FEEDMAP_H
+#define STRATA_FEEDMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct feedmap_val {
+	uint64_t seq;     /* the peer has (or has been sent) every entry up to seq */
+	uint64_t stalled_until; /* refused: wait until then (ms), a Want or a new Hello */
+};
+
+struct feedmap {
+	struct feedmap_slot *slots;
+	size_t cap, used;
+};
+
+/* The value of (author, feed), created zeroed if absent; NULL on ENOMEM. */
+struct feedmap_val *feedmap_get(struct feedmap *m, const uint8_t author[32], const char *feed);
+/* The value if present, else NULL. */
+struct feedmap_val *feedmap_find(const struct feedmap *m, const uint8_t author[32], const char *feed);
+/* Forgets everything; the map stays usable. */
+void feedmap_clear(struct feedmap *m);
+
+#endif

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's log: one line per event on stderr, with a UTC timestamp and
+ * the node's org path. Never a key's secret half: only public keys appear.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "node/sync/sync_internal.h"
+
+void sync_log(const struct daemon *d, const char *fmt, ...)
+{
+	struct timespec ts;
+	struct tm tm;
+	char when[32];
+	va_list ap;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(stderr, "%s.%03ldZ %s: ", when, ts.tv_nsec / 1000000, node_name(d->n));
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}

@@ -1,0 +1,613 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Replication on one link. Both sides open with Hello (the heads of every
+ * feed the other side may send them); each then streams what the other
+ * lacks, oldest first and trust feeds before data feeds, in batches bounded
+ * in entries and bytes with at most SYNC_WINDOW unacknowledged. The receiver
+ * verifies and stores a whole batch in one transaction and acknowledges it
+ * with its new heads. Anything refused is answered with an Error naming the
+ * entry; a gap is answered with a Want. Heads are the only cursor, so a
+ * restart or a week offline resumes exactly where it stopped.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/records/records.h"
+#include "node/sync/sync_internal.h"
+#include "protocol/protocol.h"
+
+/* --- sending --- */
+
+struct head_list {
+	struct store_head *v;
+	size_t n, cap;
+};
+
+static int collect_head(const struct store_head *h, void *arg)
+{
+	struct head_list *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct store_head *v = realloc(l->v, cap * sizeof *v);
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *h;
+	return 0;
+}
+
+void link_reset(struct link *l)
+{
+	l->up = false;
+	l->hello_sent = false;
+	l->inflight = 0;
+	feedmap_clear(&l->sent);
+	feedmap_clear(&l->refused);
+}
+
+void link_send_hello(struct link *l)
+{
+	struct daemon *d = l->d;
+	Strata__Frame f = STRATA__FRAME__INIT;
+	Strata__Hello h = STRATA__HELLO__INIT;
+	struct head_list heads = {0};
+	Strata__Head *hv = NULL, **hp = NULL;
+	struct store_txn *t = NULL;
+	struct err e = {0};
+	size_t n = 0;
+
+	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0 ||
+	    store_heads_each(t, collect_head, &heads, &e) < 0) {
+		sync_log(d, "cannot read heads for a hello: %s", e.msg);
+		goto out;
+	}
+	hv = calloc(heads.n ? heads.n : 1, sizeof *hv);
+	hp = calloc(heads.n ? heads.n : 1, sizeof *hp);
+	if (!hv || !hp)
+		goto out;
+	for (size_t i = 0; i < heads.n; i++) {
+		struct store_head *sh = &heads.v[i];
+
+		if (!route_accept(d, t, l, sh->author, sh->feed))
+			continue;
+		strata__head__init(&hv[n]);
+		hv[n].author.data = sh->author;
+		hv[n].author.len = KEY_BYTES;
+		hv[n].feed = sh->feed;
+		hv[n].seq = sh->seq;
+		hp[n] = &hv[n];
+		n++;
+	}
+	h.version = SYNC_PROTOCOL_VERSION;
+	h.node.data = (uint8_t *)node_id(d->n);
+	h.node.len = KEY_BYTES;
+	h.name = (char *)node_name(d->n);
+	h.n_heads = n;
+	h.heads = hp;
+	f.msg_case = STRATA__FRAME__MSG_HELLO;
+	f.hello = &h;
+	if (link_send(l, &f) == 0)
+		l->hello_sent = true;
+out:
+	store_txn_abort(&t);
+	free(hv);
+	free(hp);
+	free(heads.v);
+}
+
+struct batch {
+	ProtobufCBinaryData *env;
+	size_t n, cap, bytes;
+	uint64_t last_seq;
+};
+
+static int add_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes, size_t len, void *arg)
+{
+	struct batch *b = arg;
+
+	(void)hash;
+	if (b->n >= SYNC_BATCH_ENTRIES || (b->n && b->bytes + len > SYNC_BATCH_BYTES))
+		return 1; /* full */
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 64;
+		ProtobufCBinaryData *v = realloc(b->env, cap * sizeof *v);
+
+		if (!v)
+			return -ENOMEM;
+		b->env = v;
+		b->cap = cap;
+	}
+	b->env[b->n].data = (uint8_t *)bytes; /* valid while the read transaction lives */
+	b->env[b->n].len = len;
+	b->n++;
+	b->bytes += len;
+	b->last_seq = seq;
+	return 0;
+}
+
+static size_t name_depth(struct daemon *d, struct store_txn *t, const uint8_t *key)
+{
+	char name[256];
+	size_t n = 1;
+
+	if (node_key_name(d->n, t, key, name) < 0)
+		return 1000;
+	for (const char *p = name; *p; p++)
+		n += *p == '/';
+	return n;
+}
+
+/* Adds what link l lacks of head h to the batch; true if the batch is full. */
+static bool fill_from(struct link *l, struct store_txn *t, const struct store_head *h, struct batch *b, uint64_t now)
+{
+	struct feedmap_val *v;
+	struct err e = {0};
+	int ret;
+
+	if (h->flags & STORE_FEED_FROZEN)
+		return false; /* an equivocating feed goes no further */
+	if (!(v = feedmap_get(&l->sent, h->author, h->feed)) || v->seq >= h->seq || v->stalled_until > now)
+		return false;
+	if (!route_send(l->d, t, l, h->author, h->feed))
+		return false;
+	b->last_seq = v->seq;
+	ret = store_log_each(t, h->author, h->feed, v->seq + 1, h->seq, add_entry, b, &e);
+	if (ret < 0) {
+		sync_log(l->d, "cannot read %s entries for %s: %s", h->feed, l->name, e.msg);
+		return false;
+	}
+	v->seq = b->last_seq;
+	return ret == 1;
+}
+
+struct ranked {
+	size_t i, depth;
+};
+
+static int by_depth(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	return (x->depth > y->depth) - (x->depth < y->depth);
+}
+
+void link_pump(struct link *l)
+{
+	struct daemon *d = l->d;
+	struct head_list heads = {0};
+	struct store_txn *t = NULL;
+	struct batch b = {0};
+	struct ranked *trust = NULL;
+	size_t ntrust = 0;
+	uint64_t now = node_now_ms();
+	struct err e = {0};
+
+	if (!l->up || l->inflight >= SYNC_WINDOW)
+		return;
+	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0 ||
+	    store_heads_each(t, collect_head, &heads, &e) < 0) {
+		sync_log(d, "cannot read heads: %s", e.msg);
+		goto out;
+	}
+	/* Trust feeds first, the root's before its children's, so that every
+	 * certificate arrives before the entries it vouches for. */
+	if (!(trust = calloc(heads.n ? heads.n : 1, sizeof *trust)))
+		goto out;
+	for (size_t i = 0; i < heads.n; i++)
+		if (strcmp(heads.v[i].feed, "trust") == 0)
+			trust[ntrust++] = (struct ranked){.i = i, .depth = name_depth(d, t, heads.v[i].author)};
+	qsort(trust, ntrust, sizeof *trust, by_depth);
+	while (l->inflight < SYNC_WINDOW) {
+		Strata__Frame f = STRATA__FRAME__INIT;
+		Strata__Entries en = STRATA__ENTRIES__INIT;
+		bool full = false, had_trust = false;
+
+		b.n = b.bytes = 0;
+		for (size_t i = 0; i < ntrust && !full; i++)
+			full = fill_from(l, t, &heads.v[trust[i].i], &b, now);
+		had_trust = b.n > 0;
+		for (size_t i = 0; i < heads.n && !full && !had_trust; i++)
+			if (strcmp(heads.v[i].feed, "trust") != 0)
+				full = fill_from(l, t, &heads.v[i], &b, now);
+		if (b.n == 0)
+			break;
+		en.batch = ++d->batch_seq;
+		en.n_envelopes = b.n;
+		en.envelopes = b.env;
+		f.msg_case = STRATA__FRAME__MSG_ENTRIES;
+		f.entries = &en;
+		if (link_send(l, &f) < 0) {
+			sync_log(d, "cannot send to %s; will resend after it reconnects", l->name);
+			l->up = false;
+			break;
+		}
+		l->inflight++;
+		l->batches++;
+		l->entries_sent += b.n;
+		if (d->o->verbose)
+			sync_log(d, "sent batch %llu of %zu entries to %s", (unsigned long long)en.batch, b.n, l->name);
+	}
+out:
+	store_txn_abort(&t);
+	free(b.env);
+	free(trust);
+	free(heads.v);
+}
+
+void daemon_pump_all(struct daemon *d)
+{
+	if (d->parent)
+		link_pump(d->parent);
+	for (size_t i = 0; i < d->nchildren; i++)
+		link_pump(d->children[i]);
+}
+
+/* --- receiving --- */
+
+static void on_hello(struct link *l, const Strata__Hello *h)
+{
+	struct daemon *d = l->d;
+	struct store_txn *t = NULL;
+	struct err e = {0};
+
+	if (h->version != SYNC_PROTOCOL_VERSION) {
+		link_send_error(l, EPROTONOSUPPORT, "protocol version not supported (this node speaks 1)", NULL, NULL, 0);
+		return;
+	}
+	if (h->node.len != KEY_BYTES || memcmp(h->node.data, l->key, KEY_BYTES) != 0) {
+		link_send_error(l, EACCES, "hello names a key other than the one this connection authenticated", NULL,
+				NULL, 0);
+		sync_log(d, "refused a hello from %s: it names another key", l->name);
+		return;
+	}
+	if (l->kind == LINK_PARENT)
+		snprintf(l->name, sizeof l->name, "%s", h->name);
+	feedmap_clear(&l->sent);
+	l->inflight = 0;
+	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0) {
+		sync_log(d, "cannot read the store: %s", e.msg);
+		return;
+	}
+	for (size_t i = 0; i < h->n_heads; i++) {
+		const Strata__Head *hd = h->heads[i];
+		struct feedmap_val *v;
+
+		if (hd->author.len != KEY_BYTES || strlen(hd->feed) > LIMIT_NAME_BYTES)
+			continue;
+		if ((v = feedmap_get(&l->sent, hd->author.data, hd->feed)))
+			v->seq = hd->seq;
+	}
+	store_txn_abort(&t);
+	if (!l->up)
+		sync_log(d, "link %s %s is up", l->kind == LINK_PARENT ? "to parent" : "from", l->name);
+	l->up = true;
+	l->since_ms = node_now_ms();
+	if (!l->hello_sent)
+		link_send_hello(l);
+	if (l->kind == LINK_PARENT)
+		evidence_send_all(l);
+	link_pump(l);
+}
+
+struct conflict {
+	uint8_t *first, *second;
+	size_t first_len, second_len;
+};
+
+struct touched {
+	uint8_t author[KEY_BYTES];
+	char feed[LIMIT_NAME_BYTES + 1];
+};
+
+static void note_touched(struct touched **v, size_t *n, const struct changeset *cs)
+{
+	struct touched *nv;
+
+	for (size_t i = 0; i < *n; i++)
+		if (memcmp((*v)[i].author, cs->author, KEY_BYTES) == 0 && strcmp((*v)[i].feed, cs->feed) == 0)
+			return;
+	if (!(nv = realloc(*v, (*n + 1) * sizeof *nv)))
+		return;
+	*v = nv;
+	memcpy(nv[*n].author, cs->author, KEY_BYTES);
+	snprintf(nv[*n].feed, sizeof nv[*n].feed, "%s", cs->feed);
+	(*n)++;
+}
+
+static uint8_t *dup_bytes(const uint8_t *p, size_t n)
+{
+	uint8_t *c = malloc(n ? n : 1);
+
+	if (c && n)
+		memcpy(c, p, n);
+	return c;
+}
+
+static void send_ack(struct link *l, uint64_t batch, uint32_t stored, uint32_t dups, uint32_t refused,
+		     const struct touched *tv, size_t nt)
+{
+	struct daemon *d = l->d;
+	Strata__Frame f = STRATA__FRAME__INIT;
+	Strata__Ack a = STRATA__ACK__INIT;
+	Strata__Head *hv = calloc(nt ? nt : 1, sizeof *hv);
+	Strata__Head **hp = calloc(nt ? nt : 1, sizeof *hp);
+	struct store_head *sh = calloc(nt ? nt : 1, sizeof *sh);
+	struct store_txn *t = NULL;
+	struct err e = {0};
+
+	a.batch = batch;
+	a.stored = stored;
+	a.duplicates = dups;
+	a.refused = refused;
+	if (hv && hp && sh && store_txn_begin(node_store(d->n), false, &t, &e) == 0) {
+		for (size_t i = 0; i < nt; i++) {
+			int r = store_head_get(t, tv[i].author, tv[i].feed, &sh[i], &e);
+
+			if (r < 0 && r != -ENOENT)
+				continue;
+			strata__head__init(&hv[a.n_heads]);
+			hv[a.n_heads].author.data = (uint8_t *)tv[i].author;
+			hv[a.n_heads].author.len = KEY_BYTES;
+			hv[a.n_heads].feed = (char *)tv[i].feed;
+			hv[a.n_heads].seq = sh[i].seq;
+			hp[a.n_heads] = &hv[a.n_heads];
+			a.n_heads++;
+		}
+		a.heads = hp;
+	}
+	store_txn_abort(&t);
+	f.msg_case = STRATA__FRAME__MSG_ACK;
+	f.ack = &a;
+	link_send(l, &f);
+	free(hv);
+	free(hp);
+	free(sh);
+}
+
+static void send_want(struct link *l, const uint8_t *author, const char *feed, uint64_t from)
+{
+	Strata__Frame f = STRATA__FRAME__INIT;
+	Strata__Want w = STRATA__WANT__INIT;
+
+	w.author.data = (uint8_t *)author;
+	w.author.len = KEY_BYTES;
+	w.feed = (char *)feed;
+	w.from = from;
+	w.to = 0;
+	f.msg_case = STRATA__FRAME__MSG_WANT;
+	f.want = &w;
+	link_send(l, &f);
+}
+
+static bool recently_refused(struct link *l, const struct changeset *cs, uint64_t now)
+{
+	struct feedmap_val *v = feedmap_find(&l->refused, cs->author, cs->feed);
+
+	return v && v->stalled_until > now;
+}
+
+static void mark_refused(struct link *l, const struct changeset *cs, uint64_t now)
+{
+	struct feedmap_val *v = feedmap_get(&l->refused, cs->author, cs->feed);
+
+	if (v)
+		v->stalled_until = now + SYNC_STALL_MS;
+}
+
+static void on_entries(struct link *l, const Strata__Entries *en)
+{
+	struct daemon *d = l->d;
+	size_t n = en->n_envelopes, nconf = 0, nt = 0;
+	struct changeset **cs = calloc(n ? n : 1, sizeof *cs);
+	int *res = calloc(n ? n : 1, sizeof *res);
+	struct err *why = calloc(n ? n : 1, sizeof *why);
+	struct conflict *conf = calloc(n ? n : 1, sizeof *conf);
+	struct touched *tv = NULL;
+	struct store_txn *t = NULL;
+	uint32_t stored = 0, dups = 0, refused = 0;
+	uint64_t now = node_now_ms();
+	struct err e = {0};
+	bool progress, fatal = false;
+
+	if (!cs || !res || !why || !conf) {
+		sync_log(d, "out of memory receiving a batch from %s", l->name);
+		goto out;
+	}
+	l->entries_received += n;
+	for (size_t i = 0; i < n; i++) {
+		res[i] = changeset_decode(&cs[i], en->envelopes[i].data, en->envelopes[i].len, &why[i]);
+		if (res[i] == 0) {
+			res[i] = -EAGAIN; /* to do */
+			note_touched(&tv, &nt, cs[i]);
+		}
+	}
+	if (store_txn_begin(node_store(d->n), true, &t, &e) < 0) {
+		sync_log(d, "cannot write the store: %s", e.msg);
+		link_send_error(l, EIO, e.msg, NULL, NULL, 0);
+		goto out;
+	}
+	/* Entries may depend on each other (a certificate, then its subject's
+	 * entries): retry what failed while anything succeeds. */
+	do {
+		progress = false;
+		for (size_t i = 0; i < n && !fatal; i++) {
+			int r;
+
+			if (res[i] != -EAGAIN && res[i] != -EACCES && res[i] != -ERANGE)
+				continue;
+			if (res[i] != -EAGAIN && recently_refused(l, cs[i], now))
+				continue;
+			memset(&why[i], 0, sizeof why[i]);
+			if (!route_accept(d, t, l, cs[i]->author, cs[i]->feed)) {
+				err_set(&why[i], "feed %s of this author does not come through this link", cs[i]->feed);
+				res[i] = -EPERM;
+				continue;
+			}
+			r = node_ingest_changeset(d->n, t, cs[i], &why[i]);
+			if (r == 0) {
+				stored++;
+				progress = true;
+			} else if (r == -EALREADY) {
+				dups++;
+			} else if (r == -EBADE) {
+				const uint8_t *b;
+				size_t bl;
+				struct err ignore = {0};
+
+				if (store_log_get(t, cs[i]->author, cs[i]->feed, cs[i]->seq, &b, &bl, NULL, &ignore) == 0) {
+					conf[nconf].first = dup_bytes(b, bl);
+					conf[nconf].first_len = bl;
+					conf[nconf].second = dup_bytes(cs[i]->envelope, cs[i]->envelope_len);
+					conf[nconf].second_len = cs[i]->envelope_len;
+					nconf++;
+				} else { /* its prev differs from our head: ask for the entry before */
+					send_want(l, cs[i]->author, cs[i]->feed, cs[i]->seq - 1);
+				}
+			} else if (r == -ENOSPC || r == -EIO || r == -ENOMEM) {
+				fatal = true;
+				e = why[i];
+			}
+			res[i] = r;
+		}
+	} while (progress && !fatal);
+	if (fatal) {
+		store_txn_abort(&t);
+		sync_log(d, "batch from %s not stored: %s", l->name, e.msg);
+		link_send_error(l, ENOSPC, e.msg, NULL, NULL, 0);
+		refused = (uint32_t)n;
+		stored = dups = 0;
+		goto ack;
+	}
+	if (store_txn_commit(&t, &e) < 0) {
+		sync_log(d, "batch from %s not stored: %s", l->name, e.msg);
+		link_send_error(l, EIO, e.msg, NULL, NULL, 0);
+		refused = (uint32_t)n;
+		stored = dups = 0;
+		goto ack;
+	}
+	/* Report refusals: the first of each feed (the rest are its consequences). */
+	for (size_t i = 0; i < n; i++) {
+		if (res[i] == 0 || res[i] == -EALREADY)
+			continue;
+		refused++;
+		if (!cs[i]) {
+			link_send_error(l, EBADMSG, why[i].msg, NULL, NULL, 0);
+			sync_log(d, "refused an entry from %s: %s", l->name, why[i].msg);
+			continue;
+		}
+		if (recently_refused(l, cs[i], now))
+			continue;
+		if (res[i] == -ERANGE) {
+			struct store_head h;
+			struct store_txn *rt = NULL;
+			struct err ignore = {0};
+
+			if (store_txn_begin(node_store(d->n), false, &rt, &ignore) == 0) {
+				int hr = store_head_get(rt, cs[i]->author, cs[i]->feed, &h, &ignore);
+
+				if (hr == 0 || hr == -ENOENT)
+					send_want(l, cs[i]->author, cs[i]->feed, h.seq + 1);
+				store_txn_abort(&rt);
+			}
+			mark_refused(l, cs[i], now - SYNC_STALL_MS + 1000); /* one Want a second at most */
+			continue;
+		}
+		link_send_error(l, -res[i], why[i].msg, cs[i]->author, cs[i]->feed, cs[i]->seq);
+		sync_log(d, "refused from %s: %s", l->name, why[i].msg);
+		mark_refused(l, cs[i], now);
+	}
+ack:
+	send_ack(l, en->batch, stored, dups, refused, tv, nt);
+	if (d->o->verbose)
+		sync_log(d, "batch %llu from %s: %u stored, %u duplicates, %u refused", (unsigned long long)en->batch,
+			 l->name, stored, dups, refused);
+	for (size_t i = 0; i < nconf; i++)
+		evidence_record(d, conf[i].first, conf[i].first_len, conf[i].second, conf[i].second_len);
+	if (stored)
+		daemon_pump_all(d); /* live push to the other links */
+out:
+	for (size_t i = 0; i < n && cs; i++)
+		changeset_destroy(&cs[i]);
+	for (size_t i = 0; i < nconf; i++) {
+		free(conf[i].first);
+		free(conf[i].second);
+	}
+	free(cs);
+	free(res);
+	free(why);
+	free(conf);
+	free(tv);
+}
+
+static void on_ack(struct link *l, const Strata__Ack *a)
+{
+	if (l->inflight)
+		l->inflight--;
+	if (a->refused)
+		for (size_t i = 0; i < a->n_heads; i++) {
+			const Strata__Head *h = a->heads[i];
+			struct feedmap_val *v;
+
+			if (h->author.len == KEY_BYTES && (v = feedmap_find(&l->sent, h->author.data, h->feed)) &&
+			    h->seq < v->seq)
+				v->seq = h->seq; /* the truth, for when the stall ends */
+		}
+	link_pump(l);
+}
+
+static void on_want(struct link *l, const Strata__Want *w)
+{
+	struct feedmap_val *v;
+
+	if (w->author.len != KEY_BYTES || w->from == 0 || strlen(w->feed) > LIMIT_NAME_BYTES)
+		return;
+	if ((v = feedmap_get(&l->sent, w->author.data, w->feed))) {
+		v->seq = w->from - 1;
+		v->stalled_until = 0;
+	}
+	link_pump(l);
+}
+
+static void on_error(struct link *l, const Strata__Error *er)
+{
+	struct daemon *d = l->d;
+	struct feedmap_val *v;
+
+	snprintf(l->last_error, sizeof l->last_error, "%s", er->reason);
+	l->last_error_ms = node_now_ms();
+	l->refusals_received++;
+	sync_log(d, "%s refused: %s", l->name, er->reason);
+	if (er->has_author && er->author.len == KEY_BYTES && er->feed &&
+	    (v = feedmap_get(&l->sent, er->author.data, er->feed))) {
+		if (er->has_seq && er->seq && er->seq - 1 < v->seq)
+			v->seq = er->seq - 1;
+		v->stalled_until = node_now_ms() + SYNC_STALL_MS;
+	}
+}
+
+void link_on_frame(struct link *l, Strata__Frame *f)
+{
+	l->last_rx_ms = node_now_ms();
+	if (!l->up && f->msg_case != STRATA__FRAME__MSG_HELLO && f->msg_case != STRATA__FRAME__MSG_PING &&
+	    f->msg_case != STRATA__FRAME__MSG_ERROR) {
+		link_send_error(l, ENOTCONN, "say hello first", NULL, NULL, 0);
+		return;
+	}
+	switch (f->msg_case) {
+	case STRATA__FRAME__MSG_HELLO: on_hello(l, f->hello); break;
+	case STRATA__FRAME__MSG_ENTRIES: on_entries(l, f->entries); break;
+	case STRATA__FRAME__MSG_ACK: on_ack(l, f->ack); break;
+	case STRATA__FRAME__MSG_WANT: on_want(l, f->want); break;
+	case STRATA__FRAME__MSG_ERROR: on_error(l, f->error); break;
+	case STRATA__FRAME__MSG_EVIDENCE: evidence_on_frame(l, f->evidence); break;
+	case STRATA__FRAME__MSG_PING: break;
+	default:
+		link_send_error(l, EPROTO, "unexpected message on an established link", NULL, NULL, 0);
+		break;
+	}
+}

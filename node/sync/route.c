@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Routing: which feeds go on which link (DESIGN.md, "Feeds and where they
+ * flow"). `trust` goes everywhere; `up` and `report` go to the parent when
+ * their author is this node or below it (`up` at most up_depth levels above
+ * its author); `down` goes to children when its author is this node or
+ * above it; a peer gets only the feeds its certificate shares. Receiving is
+ * the mirror image: a link may only bring what its sender may send us.
+ */
+#include <string.h>
+
+#include "node/records/records.h"
+#include "node/sync/sync_internal.h"
+
+static size_t depth(const char *name)
+{
+	size_t n = 1;
+
+	for (; *name; name++)
+		n += *name == '/';
+	return n;
+}
+
+/* Is KEY's org path NAME, or below it? */
+static bool at_or_below(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_BYTES], const char *name,
+			char *key_name)
+{
+	if (node_key_name(d->n, t, key, key_name) < 0)
+		return false;
+	return strcmp(key_name, name) == 0 || org_path_under(key_name, name);
+}
+
+/* Is KEY this node or one of its ancestors? */
+static bool self_or_above(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_BYTES])
+{
+	char key_name[256];
+
+	if (memcmp(key, node_id(d->n), KEY_BYTES) == 0)
+		return true;
+	if (node_key_name(d->n, t, key, key_name) < 0)
+		return false;
+	return org_path_under(node_name(d->n), key_name);
+}
+
+bool route_send(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
+		const char *feed)
+{
+	char author_name[256];
+
+	if (strcmp(feed, "trust") == 0)
+		return true;
+	if (l->kind == LINK_PARENT) {
+		bool up = strcmp(feed, "up") == 0;
+
+		if (!up && strcmp(feed, "report") != 0)
+			return false;
+		if (!at_or_below(d, t, author, node_name(d->n), author_name))
+			return false;
+		/* levels above the author that the parent stands */
+		if (up && node_config(d->n)->up_depth &&
+		    depth(node_name(d->n)) + 1 - depth(author_name) > node_config(d->n)->up_depth)
+			return false;
+		return true;
+	}
+	/* child links */
+	if (l->role == STRATA__ROLE__ROLE_PEER) {
+		if (!l->cert || !cert_shares(l->cert, feed))
+			return false;
+		if (strcmp(feed, "down") == 0)
+			return self_or_above(d, t, author);
+		return at_or_below(d, t, author, node_name(d->n), author_name);
+	}
+	if (l->role == STRATA__ROLE__ROLE_AUDITOR) /* everything that reaches this level */
+		return true;
+	return strcmp(feed, "down") == 0 && self_or_above(d, t, author);
+}
+
+bool route_accept(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
+		  const char *feed)
+{
+	char author_name[256];
+
+	if (strcmp(feed, "trust") == 0)
+		return true;
+	if (l->kind == LINK_PARENT) /* the parent brings down feeds of our ancestors */
+		return strcmp(feed, "down") == 0 && memcmp(author, node_id(d->n), KEY_BYTES) != 0 &&
+		       self_or_above(d, t, author);
+	if (l->role == STRATA__ROLE__ROLE_AUDITOR)
+		return false; /* auditors write no data feeds */
+	if (l->role == STRATA__ROLE__ROLE_PEER)
+		return memcmp(author, l->key, KEY_BYTES) == 0 && l->cert && cert_allows(l->cert, feed);
+	return (strcmp(feed, "up") == 0 || strcmp(feed, "report") == 0) &&
+	       at_or_below(d, t, author, l->name, author_name);
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sync: nodes talking to nodes over ZeroMQ. The daemon (`strata serve`):
+ * a ROUTER (CURVE server) for children and peers, a DEALER (CURVE client)
+ * to the parent, a ZAP handler that admits only keys this node certified
+ * and holders of a one-time join token, and the replication of feeds by
+ * heads, batches and acknowledgements (docs/PROTOCOL.md). Also the two ends
+ * of enrollment (invite, join) and the local control socket through which
+ * the CLI tells a running daemon about new entries and asks for its status.
+ */
+#ifndef STRATA_SYNC_H
+#define STRATA_SYNC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "node/core/node.h"
+
+#define SYNC_PROTOCOL_VERSION 1
+#define SYNC_CONTROL_SOCKET "control.sock"
+
+struct sync_serve_opts {
+	bool verbose; /* log every batch, not only connections and refusals */
+};
+
+/* Runs the daemon for node n until SIGTERM or SIGINT; logs to stderr and
+ * prints "ready" there when it accepts connections. 0 on a clean stop, or
+ * a negative code if it could not start (endpoint in use, bad config). */
+int sync_serve(struct node *n, const struct sync_serve_opts *o, struct err *e) WUR;
+
+/* What an invitation grants. */
+struct sync_invite_opts {
+	const char *name;        /* the org path the child will hold */
+	Strata__Role role;       /* child, peer or auditor */
+	uint64_t ttl_ms;         /* validity from now */
+	const char *endpoint;    /* where the child connects; NULL: the listen endpoint */
+	char **feeds;            /* feeds the subject may publish; NULL: by role */
+	size_t n_feeds;
+	char **receive;          /* peers: feeds shared with the subject */
+	size_t n_receive;
+};
+
+/* Records a one-time invitation and returns its token (malloc'd text,
+ * "strata-join:..."), to be given to the child out of band. */
+int sync_invite(struct node *n, const struct sync_invite_opts *o, char **token, struct err *e) WUR;
+
+/* Enrolls node n with the parent named in TOKEN: proves it holds its key,
+ * receives its certificate, pins the root and records the parent in
+ * strata.conf. The parent must be serving. *cert_name (malloc'd) receives
+ * the certified org path. */
+int sync_join(struct node *n, const char *token, int timeout_ms, struct err *e) WUR;
+
+/* Tells a daemon running on DIR that the store changed (best effort, no
+ * error when none runs). */
+void sync_notify(const char *dir);
+
+/* Asks the daemon running on DIR for its status (links, counters). -ENOTCONN
+ * when no daemon answers within timeout_ms. Caller owns *out. */
+int sync_status(const char *dir, int timeout_ms, json_t **out, struct err *e) WUR;
+
+#endif
