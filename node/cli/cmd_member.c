@@ -12,6 +12,7 @@
 #include "node/cli/cli.h"
 #include "node/core/node.h"
 #include "node/records/records.h"
+#include "node/sync/sync.h"
 
 static void help(FILE *f)
 {
@@ -22,20 +23,24 @@ static void help(FILE *f)
 		"       strata member update [-d DIR] --id ID [--name ..] [--category ..] [--status ..]\n"
 		"                            [--joined ..] [--phone ..] [--birth ..] [--gender ..] [--json]\n"
 		"       strata member import [-d DIR] FILE.csv [--dry-run] [--json]\n"
-		"       strata member list   [-d DIR] [--status S] [--category C] [--json]\n"
+		"       strata member list   [-d DIR] [--own] [--status S] [--category C] [--json]\n"
 		"       strata member show   [-d DIR] --id ID [--json]\n\n"
 		"The member registry of this node. Every change is a signed entry of the\n"
 		"node's `up` feed. status is one of active (the default), lapsed, deceased,\n"
 		"transferred. An empty value (--phone \"\") clears an optional field.\n"
+		"On an upper node, list shows the members of every branch below it whose\n"
+		"records reached it, with the branch (BRANCH column, \"branch\" in JSON);\n"
+		"--own lists this node's own members only.\n"
 		"CSV: a header row naming the columns id,name,category,joined and optionally\n"
 		"status,phone,birth,gender, in any order (see strata member import --help).\n");
 }
 
-enum { O_ID = 256, O_NAME, O_CATEGORY, O_STATUS, O_JOINED, O_PHONE, O_BIRTH, O_GENDER, O_JSON };
+enum { O_ID = 256, O_NAME, O_CATEGORY, O_STATUS, O_JOINED, O_PHONE, O_BIRTH, O_GENDER, O_JSON, O_OWN };
 
 struct member_args {
 	struct cli_common c;
 	const char *id, *name, *category, *status, *joined, *phone, *birth, *gender;
+	bool own;
 };
 
 static const struct option member_opts[] = {
@@ -44,6 +49,7 @@ static const struct option member_opts[] = {
 	{"status", required_argument, NULL, O_STATUS}, {"joined", required_argument, NULL, O_JOINED},
 	{"phone", required_argument, NULL, O_PHONE},   {"birth", required_argument, NULL, O_BIRTH},
 	{"gender", required_argument, NULL, O_GENDER}, {"json", no_argument, NULL, O_JSON},
+	{"own", no_argument, NULL, O_OWN},
 	{"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
 };
 
@@ -68,6 +74,7 @@ static int parse(const char *what, int argc, char **argv, struct member_args *a)
 		case O_BIRTH: a->birth = optarg; break;
 		case O_GENDER: a->gender = optarg; break;
 		case O_JSON: a->c.json = true; break;
+		case O_OWN: a->own = true; break;
 		case 'h': help(stdout); return 1000 + EXIT_OK;
 		default: return 1000 + cli_usage(what, "unknown option");
 		}
@@ -99,7 +106,7 @@ static int member_get(struct store_txn *t, const struct node *n, const char *id,
 }
 
 /* Packs m and writes it through a writer on feed up; prints the result. */
-static int member_write(const char *what, struct node_writer **w, const Strata__Member *m, bool json, struct err *e)
+static int member_write(const char *what, struct node *n, struct node_writer **w, const Strata__Member *m, bool json, struct err *e)
 {
 	size_t len = strata__member__get_packed_size(m);
 	uint8_t *buf = malloc(len ? len : 1);
@@ -120,6 +127,7 @@ static int member_write(const char *what, struct node_writer **w, const Strata__
 	}
 	if ((ret = node_writer_commit(w, NULL, &head, e)) < 0)
 		return ret;
+	sync_notify(node_dir(n));
 	if (json) {
 		json_t *j = member_to_json(m);
 
@@ -159,7 +167,7 @@ static int member_add(int argc, char **argv)
 	if (ret != -ENOENT)
 		goto out;
 	memset(&e, 0, sizeof e);
-	ret = member_write("added", &w, &m, a.c.json, &e);
+	ret = member_write("added", n, &w, &m, a.c.json, &e);
 out:
 	if (old)
 		strata__member__free_unpacked(old, NULL);
@@ -193,7 +201,7 @@ static int member_update(int argc, char **argv)
 			       a.gender ? a.gender : (old->has_gender ? member_gender_word(old->gender) : NULL), &e);
 	if (ret < 0)
 		goto out;
-	ret = member_write("updated", &w, &m, a.c.json, &e);
+	ret = member_write("updated", n, &w, &m, a.c.json, &e);
 out:
 	if (old)
 		strata__member__free_unpacked(old, NULL);
@@ -204,6 +212,11 @@ out:
 
 struct list_state {
 	const struct member_args *a;
+	struct node *n;
+	struct store_txn *t;
+	bool own;
+	uint8_t last_owner[KEY_BYTES];
+	char branch[256];
 	Strata__MemberStatus status;
 	Strata__MemberCategory category;
 	size_t count;
@@ -219,16 +232,28 @@ static int list_one(const struct store_record *r, void *arg)
 			(int)r->key_len, (const char *)r->key);
 		return 0;
 	}
+	if (memcmp(st->last_owner, r->owner, KEY_BYTES) != 0) {
+		memcpy(st->last_owner, r->owner, KEY_BYTES);
+		if (node_key_name(st->n, st->t, r->owner, st->branch) < 0)
+			hex_encode(st->branch, r->owner, 8);
+	}
 	if ((!st->status || m->status == st->status) && (!st->category || m->category == st->category)) {
 		if (st->a->c.json) {
 			json_t *j = member_to_json(m);
 
+			if (!st->own)
+				json_object_set_new(j, "branch", json_string(st->branch));
 			fputs(st->count ? ",\n" : "\n", stdout);
 			json_dumpf(j, stdout, JSON_COMPACT);
 			json_decref(j);
 		} else {
-			if (!st->count)
+			if (!st->count && st->own)
 				printf("%-12s %-12s %-11s %-10s %s\n", "ID", "CATEGORY", "STATUS", "JOINED", "NAME");
+			else if (!st->count)
+				printf("%-28s %-12s %-12s %-11s %-10s %s\n", "BRANCH", "ID", "CATEGORY", "STATUS", "JOINED",
+				       "NAME");
+			if (!st->own)
+				printf("%-28s ", st->branch);
 			printf("%-12s %-12s %-11s %-10s %s\n", m->id, member_category_word(m->category),
 			       member_status_word(m->status), m->joined, m->name);
 		}
@@ -256,9 +281,13 @@ static int member_list(int argc, char **argv)
 	if ((ret = node_open(&n, a.c.dir, NODE_RDONLY | NODE_NO_KEY, &e)) < 0 ||
 	    (ret = store_txn_begin(node_store(n), false, &t, &e)) < 0)
 		goto out;
+	st.n = n;
+	st.t = t;
+	st.own = a.own;
+	memset(st.last_owner, 0xff, sizeof st.last_owner);
 	if (a.c.json)
 		fputs("[", stdout);
-	ret = store_state_each(t, "member", node_id(n), list_one, &st, &e);
+	ret = store_state_each(t, "member", a.own ? node_id(n) : NULL, list_one, &st, &e);
 	if (a.c.json)
 		fputs(st.count ? "\n]\n" : "]\n", stdout);
 	else if (ret == 0)

@@ -17,6 +17,7 @@
 #include "node/cli/cli.h"
 #include "node/core/node.h"
 #include "node/records/records.h"
+#include "node/sync/sync.h"
 
 #define MAX_ERRORS_SHOWN 50
 
@@ -322,6 +323,8 @@ int member_import_main(int argc, char **argv)
 			written = node_writer_ops_committed(w);
 			node_writer_abort(&w);
 		}
+		if (written || ret >= 0)
+			sync_notify(c.dir);
 		cli_progress("importing members", ret < 0 ? written : todo, todo);
 		cli_progress_done("importing members");
 		if (ret < 0) {
