@@ -3,7 +3,8 @@
  * The log: every appended entry, keyed author | len | feed name | seq (BE)
  * so that one feed's entries are contiguous and in seq order, valued
  * entry hash | exact envelope bytes. Reads hand out pointers into LMDB's
- * map, valid until the transaction ends; walks use one cursor.
+ * map, valid until the transaction ends (in a write transaction, only until
+ * its next write: LMDB may then reuse the page); walks use one cursor.
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -2,7 +2,7 @@
 /*
  * Meta: small named values of the node (schema version, own key, org path,
  * pinned roots). Values read point into LMDB's map and stay valid until the
- * transaction ends.
+ * transaction ends (in a write transaction, only until its next write).
  */
 #include <errno.h>
 #include <string.h>

@@ -5,7 +5,8 @@
  * owner(32) | key, so one collection, and within it one owner, is a
  * contiguous range walked with one cursor; values are feed len(1) | feed |
  * seq (BE) | value, the origin first. Pointers handed out point into LMDB's
- * map and stay valid until the transaction ends.
+ * map and stay valid until the transaction ends (in a write transaction,
+ * only until its next write).
  */
 #include <errno.h>
 #include <inttypes.h>

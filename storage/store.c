@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Opening and closing a store: the LMDB environment in one directory, its
- * four named databases and the schema version in meta. Opening refuses a
+ * named databases and the schema version in meta. Opening refuses a
  * missing, corrupt, truncated or too new store with a reason a user can act
- * on, and clears reader slots left behind by processes that died.
+ * on, and clears reader slots left behind by processes that died. LMDB
+ * allows one open environment per directory per process: closing a second
+ * handle would drop the first one's file locks.
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -84,20 +84,23 @@ static int parse(const char *what, int argc, char **argv, struct member_args *a)
 	return 0;
 }
 
-/* Reads member ID of this node in t. -ENOENT if absent. Caller frees *out. */
+/* Reads member ID of this node in t. -ESRCH if absent. Caller frees *out. */
 static int member_get(struct store_txn *t, const struct node *n, const char *id, Strata__Member **out,
 		      struct store_origin *o, struct err *e)
 {
 	const uint8_t *v;
 	size_t vl;
-	int ret = store_state_get(t, "member", node_id(n), (const uint8_t *)id, strlen(id), &v, &vl, o, e);
+	struct err why = {0};
+	int ret = store_state_get(t, "member", node_id(n), (const uint8_t *)id, strlen(id), &v, &vl, o, &why);
 
 	if (ret == -ENOENT) {
 		err_set(e, "no member with id %s in this node's registry", id);
+		return -ESRCH;
+	}
+	if (ret < 0) {
+		err_set(e, "%s", why.msg);
 		return ret;
 	}
-	if (ret < 0)
-		return ret;
 	if (!(*out = strata__member__unpack(NULL, vl, v))) {
 		err_set(e, "stored member %s does not decode; run strata verify", id);
 		return -EIO;
@@ -164,7 +167,7 @@ static int member_add(int argc, char **argv)
 		err_set(&e, "member %s already exists (use strata member update)", a.id);
 		goto out;
 	}
-	if (ret != -ENOENT)
+	if (ret != -ESRCH)
 		goto out;
 	memset(&e, 0, sizeof e);
 	ret = member_write("added", n, &w, &m, a.c.json, &e);

@@ -118,6 +118,10 @@ static int on_row(const struct csv_row *r, void *arg)
 
 	if (im->oom)
 		return 0;
+	if (r->bad) {
+		add_bad(im, r->line, r->bad);
+		return 0;
+	}
 	if (r->n != im->ncols) {
 		snprintf(e.msg, sizeof e.msg, "has %zu column%s, the header has %zu", r->n, r->n == 1 ? "" : "s",
 			 im->ncols);
@@ -185,7 +189,8 @@ static int check_ids(struct import *im, struct node *n, size_t *unchanged, struc
 	char msg[300];
 	int ret;
 
-	qsort(im->rows, im->nrows, sizeof *im->rows, row_cmp);
+	if (im->nrows > 1)
+		qsort(im->rows, im->nrows, sizeof *im->rows, row_cmp);
 	for (size_t i = 1; i < im->nrows; i++)
 		if (strcmp(im->rows[i]->data, im->rows[i - 1]->data) == 0) {
 			snprintf(msg, sizeof msg, "duplicate id %.64s (first on line %zu)", im->rows[i]->data,
@@ -291,7 +296,8 @@ int member_import_main(int argc, char **argv)
 		goto out;
 	}
 	if (im.nbad) {
-		qsort(im.bad, im.nbad, sizeof *im.bad, bad_cmp);
+		if (im.nbad > 1)
+			qsort(im.bad, im.nbad, sizeof *im.bad, bad_cmp);
 		for (size_t i = 0; i < im.nbad && i < MAX_ERRORS_SHOWN; i++)
 			fprintf(stderr, "strata: member import: %s:%zu: %s\n", im.path, im.bad[i].line, im.bad[i].msg);
 		if (im.nbad > MAX_ERRORS_SHOWN)
@@ -334,6 +340,16 @@ int member_import_main(int argc, char **argv)
 			code = cli_fail_err("member import", ret, &e);
 			goto out;
 		}
+	}
+	if (!changesets) { /* nothing written: report the feed's current head */
+		struct store_txn *t = NULL;
+		struct store_head h;
+		struct err ignore = {0};
+
+		if (store_txn_begin(node_store(n), false, &t, &ignore) == 0 &&
+		    store_head_get(t, node_id(n), "up", &h, &ignore) == 0)
+			head = h.seq;
+		store_txn_abort(&t);
 	}
 	if (c.json)
 		cli_json_print(json_pack("{s:s, s:I, s:I, s:I, s:I, s:b}", "file", im.path, "rows", (json_int_t)im.nrows,

@@ -26,6 +26,7 @@ struct csv_state {
 	void *arg;
 	struct err *e;
 	int ret;          /* first fatal error */
+	char bad[80];     /* why the current row is unreadable, or empty */
 };
 
 static void on_field(void *data, size_t len, void *st_)
@@ -44,10 +45,10 @@ static void on_field(void *data, size_t len, void *st_)
 		st->row_line = st->line - nl;
 	}
 	if (!utf8_valid(s, len)) {
-		err_set(st->e, "%s:%zu: column %zu is not valid UTF-8 text", st->path, st->row_line,
-			st->row.n + 1);
-		st->ret = -EINVAL;
-		return;
+		if (!st->bad[0])
+			snprintf(st->bad, sizeof st->bad, "column %zu is not valid UTF-8 text", st->row.n + 1);
+		s = "";
+		len = 0;
 	}
 	if (st->row.n == st->cap) {
 		size_t cap = st->cap ? 2 * st->cap : 16;
@@ -85,11 +86,19 @@ static void on_row(int term, void *st_)
 	(void)term;
 	if (!st->ret) {
 		st->row.line = st->row_line;
-		if (st->nrows++ == 0)
-			st->ret = st->header(&st->row, st->arg, st->e);
-		else
+		st->row.bad = st->bad[0] ? st->bad : NULL;
+		if (st->nrows++ == 0) {
+			if (st->row.bad) {
+				err_set(st->e, "%s:%zu: header %s", st->path, st->row_line, st->bad);
+				st->ret = -EINVAL;
+			} else {
+				st->ret = st->header(&st->row, st->arg, st->e);
+			}
+		} else {
 			st->on_row(&st->row, st->arg);
+		}
 	}
+	st->bad[0] = '\0';
 	row_clear(&st->row);
 }
 

@@ -92,12 +92,7 @@ const char *gen_path(void)
 {
 	static char p[4096];
 
-	/* bench/ when the top meson.build defines it before tests/, else the
-	 * copy tests/node/meson.build builds for itself */
-	build_path(p, sizeof p, "bench/strata-gen-members");
-	if (access(p, X_OK) == 0)
-		return p;
-	return build_path(p, sizeof p, "tests/node/strata-gen-members");
+	return build_path(p, sizeof p, "bench/strata-gen-members");
 }
 
 struct sink {

@@ -88,7 +88,7 @@ static int count_seq(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes,
 	(void)bytes;
 	(void)len;
 	uint64_t *n = arg;
-	cr_assert_eq(seq, *n + 1, "log has a hole before #%llu", (unsigned long long)seq);
+	CHECK(seq == *n + 1, "log has a hole before #%llu", (unsigned long long)seq);
 	*n = seq;
 	return 0;
 }
@@ -153,7 +153,7 @@ static void kill_child(pid_t pid)
 		  "child ended otherwise: status %d", status);
 }
 
-Test(storage_crash, sigkill_during_appends, .timeout = 120)
+Test(storage_crash, sigkill_during_appends)
 {
 	fake_author(A, 1);
 	struct store *s = test_open(STORE_CREATE);
@@ -165,7 +165,7 @@ Test(storage_crash, sigkill_during_appends, .timeout = 120)
 		int fd;
 		pid_t pid = spawn(writer, &fd);
 		uint64_t last = 0, v;
-		while (last < head + (uint64_t)(20 + 7 * round) * PER_TXN) {
+		while (last < head + (uint64_t)(3 + round) * PER_TXN) {
 			cr_assert(read_u64(fd, &v), "writer stopped early");
 			last = v;
 		}
@@ -220,7 +220,7 @@ static void holder(int fd)
 		pause();
 }
 
-Test(storage_crash, sigkill_holding_write_lock, .timeout = 60)
+Test(storage_crash, sigkill_holding_write_lock)
 {
 	fake_author(A, 1);
 	struct store *s = test_open(STORE_CREATE);
@@ -232,7 +232,8 @@ Test(storage_crash, sigkill_holding_write_lock, .timeout = 60)
 	kill_child(pid);
 	close(fd);
 
-	/* the dead child held the writer mutex: this must not hang */
+	/* the dead child held the writer mutex: this must not hang (meson's
+	 * timeout catches it; Criterion's .timeout leaks in its runner) */
 	uint64_t head = check_after_kill(s, last);
 	cr_assert_eq(head, PER_TXN, "the open transaction was dropped");
 	store_close(&s);

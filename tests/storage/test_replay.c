@@ -63,7 +63,7 @@ static size_t encode(uint8_t *out, const struct decoded *d, const uint8_t idx[])
 static void decode(struct decoded *d, const uint8_t *in, size_t len)
 {
 	size_t p = 0;
-	cr_assert_gt(len, 0);
+	CHECK(len > 0, "empty envelope");
 	d->n = in[p++];
 	for (size_t i = 0; i < d->n; i++) {
 		struct store_op *op = &d->ops[i];
@@ -77,9 +77,9 @@ static void decode(struct decoded *d, const uint8_t *in, size_t len)
 		memcpy(d->vals[i], in + p, op->value_len);
 		op->value = op->value_len ? d->vals[i] : NULL;
 		p += op->value_len;
-		cr_assert_leq(p, len);
+		CHECK(p <= len, "envelope overrun");
 	}
-	cr_assert_eq(p, len);
+	CHECK(p == len, "envelope trailing bytes");
 }
 
 struct rebuild {
@@ -99,13 +99,14 @@ static int replay_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *byt
 	if (seq > 1) {
 		const uint8_t *b;
 		size_t l;
-		cr_assert_eq(store_log_get(r->dst, r->author, r->feed, seq - 1, &b, &l, prev, E()), 0);
+		int rc = store_log_get(r->dst, r->author, r->feed, seq - 1, &b, &l, prev, E());
+		CHECK(rc == 0, "%s", test_err.msg);
 	}
 	struct store_entry en = {.author = r->author, .feed = r->feed, .seq = seq, .prev = prev,
 				 .hash = hash, .bytes = bytes, .len = len, .n_ops = d.n,
 				 .ops = d.ops};
 	int rc = store_append(r->dst, &en, E());
-	cr_assert_eq(rc, 0, "replay #%llu: %d %s", (unsigned long long)seq, rc, test_err.msg);
+	CHECK(rc == 0, "replay #%llu: %d %s", (unsigned long long)seq, rc, test_err.msg);
 	r->n++;
 	return 0;
 }
@@ -135,7 +136,7 @@ struct flat {
 static int flatten(const struct store_record *r, void *arg)
 {
 	struct flat *f = arg;
-	cr_assert_lt(f->n, 4096);
+	CHECK(f->n < 4096, "too many records");
 	char *o = f->rec[f->n++];
 	int p = snprintf(o, 160, "%.20s|%02x|%.*s|%.20s|%llu|", r->collection, r->owner[0],
 			 (int)r->key_len, (const char *)r->key, r->origin.feed,
@@ -163,7 +164,7 @@ static int flatten_head(const struct store_head *h, void *arg)
 	return 0;
 }
 
-Test(storage_replay, state_is_replay_of_log, .timeout = 60)
+Test(storage_replay, state_is_replay_of_log)
 {
 	uint8_t authors[N_AUTHORS][32];
 	uint64_t heads[N_AUTHORS][N_FEEDS] = {{0}};
@@ -172,9 +173,9 @@ Test(storage_replay, state_is_replay_of_log, .timeout = 60)
 
 	struct store *src = test_open(STORE_CREATE);
 	size_t appended = 0;
-	for (int txn = 0; txn < 20; txn++) {
+	for (int txn = 0; txn < 15; txn++) {
 		struct store_txn *t = test_begin(src, true);
-		for (int i = 0; i < 30; i++) {
+		for (int i = 0; i < 20; i++) {
 			int a = (int)rnd(N_AUTHORS), f = (int)rnd(N_FEEDS);
 			uint64_t seq = ++heads[a][f];
 			struct decoded d = {.n = rnd(MAX_OPS + 1)};
@@ -206,7 +207,7 @@ Test(storage_replay, state_is_replay_of_log, .timeout = 60)
 						 .prev = prev, .hash = hash, .bytes = env,
 						 .len = len, .n_ops = d.n, .ops = d.ops};
 			int rc = store_append(t, &en, E());
-			cr_assert_eq(rc, 0, "%d %s", rc, test_err.msg);
+			CHECK(rc == 0, "%d %s", rc, test_err.msg);
 			appended++;
 		}
 		test_commit(&t);
@@ -229,7 +230,7 @@ Test(storage_replay, state_is_replay_of_log, .timeout = 60)
 	cr_assert_gt(fa.n, 20, "the random ops left some state");
 	cr_assert_eq(fa.n, fb.n);
 	for (size_t i = 0; i < fa.n; i++)
-		cr_assert_str_eq(fa.rec[i], fb.rec[i]);
+		CHECK(!strcmp(fa.rec[i], fb.rec[i]), "record %zu: %s != %s", i, fa.rec[i], fb.rec[i]);
 
 	/* and the same heads */
 	struct store_txn *ta = test_begin(src, false), *tb = test_begin(dst, false);

@@ -162,11 +162,15 @@ Test(storage_store, garbage_data_mdb)
 
 Test(storage_store, truncated_data_mdb)
 {
-	uint8_t author[32];
-	fake_author(author, 1);
 	struct store *s = test_open(STORE_CREATE);
 	struct store_txn *t = test_begin(s, true);
-	test_append_range(t, author, "posts", 1, 2000);
+	static uint8_t big[4000];
+	for (int i = 0; i < 100; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "big%d", i);
+		memset(big, i, sizeof big);
+		cr_assert_eq(store_meta_put(t, name, big, sizeof big, E()), 0, "%s", test_err.msg);
+	}
 	test_commit(&t);
 	store_close(&s);
 

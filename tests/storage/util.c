@@ -131,6 +131,6 @@ void test_append_range(struct store_txn *t, const uint8_t author[32], const char
 		struct test_entry te;
 		test_entry_make(&te, author, feed, seq, 0, NULL, 0);
 		int rc = store_append(t, &te.en, E());
-		cr_assert_eq(rc, 0, "append #%llu: %d %s", (unsigned long long)seq, rc, test_err.msg);
+		CHECK(rc == 0, "append #%llu: %d %s", (unsigned long long)seq, rc, test_err.msg);
 	}
 }
