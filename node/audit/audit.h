@@ -37,6 +37,9 @@ struct verify_failure {
 struct verify_hooks {
 	/* Called for every failure; may be NULL. */
 	void (*failure)(const struct verify_failure *f, void *arg);
+	/* Checks that author may write feed (its certificate chain); may be
+	 * NULL. Non-zero fails the feed with e's reason. */
+	int (*authorize)(struct store_txn *t, const uint8_t author[32], const char *feed, struct err *e, void *arg);
 	/* Called now and then with entries done and the total; may be NULL. */
 	void (*progress)(size_t done, size_t total, void *arg);
 	void *arg;

@@ -187,6 +187,10 @@ static int on_feed(const struct store_head *h, void *arg)
 
 	w->c->feeds++;
 	w->head = h;
+	if (w->h && w->h->authorize && w->h->authorize(w->t, h->author, h->feed, &e, w->h->arg) != 0) {
+		fail(w, h->author, h->feed, 0, "%s", e.msg);
+		memset(&e, 0, sizeof e);
+	}
 	w->expect_seq = 1;
 	memset(w->prev, 0, sizeof w->prev);
 	w->chain_known = true;

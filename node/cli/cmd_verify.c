@@ -16,6 +16,7 @@
 #define MAX_FAILURES_SHOWN 100
 
 struct verify_state {
+	struct node *n;
 	bool json;
 	json_t *failures;
 	size_t shown;
@@ -42,6 +43,11 @@ static void on_failure(const struct verify_failure *f, void *arg)
 		fprintf(stdout, "FAIL store: %s\n", f->reason);
 }
 
+static int on_authorize(struct store_txn *t, const uint8_t author[32], const char *feed, struct err *e, void *arg)
+{
+	return node_authorize(((struct verify_state *)arg)->n, t, author, feed, e);
+}
+
 static void on_progress(size_t done, size_t total, void *arg)
 {
 	(void)arg;
@@ -53,7 +59,8 @@ static void help(FILE *f)
 	fprintf(f, "usage: strata verify [-d DIR] [--json]\n\n"
 		   "Re-checks the whole store, trusting nothing it says about itself: every\n"
 		   "entry of every feed from seq 1 to its head is present, decodes, is signed\n"
-		   "by its author over its exact bytes, chains to the entry before it, and\n"
+		   "by its author over its exact bytes, chains to the entry before it, has an\n"
+		   "author whose certificate chain to the pinned root allows the feed, and\n"
 		   "holds only valid records whose values match their hashes; and the current\n"
 		   "records equal a replay of the log. Prints what it checked and every\n"
 		   "failure with its feed and seq. Exit 0 when everything holds, 3 if not.\n");
@@ -70,7 +77,8 @@ int cmd_verify_main(int argc, char **argv)
 	struct cli_common c;
 	struct verify_state st = {0};
 	struct verify_counts cnt;
-	struct verify_hooks hooks = {.failure = on_failure, .progress = on_progress, .arg = &st};
+	struct verify_hooks hooks = {
+		.failure = on_failure, .authorize = on_authorize, .progress = on_progress, .arg = &st};
 	struct node *n = NULL;
 	struct err e = {0};
 	int opt, ret;
@@ -94,6 +102,7 @@ int cmd_verify_main(int argc, char **argv)
 		json_decref(st.failures);
 		return cli_fail_err("verify", ret, &e);
 	}
+	st.n = n;
 	ret = verify_store(node_store(n), &cnt, &hooks, &e);
 	cli_progress_done("verifying");
 	node_close(&n);
