@@ -118,8 +118,14 @@ int node_key_name(const struct node *n, struct store_txn *t, const uint8_t key[K
  * -ENOSPC, -EIO or -ENOMEM the caller must abort transaction t. */
 int node_ingest(struct node *n, struct store_txn *t, const uint8_t *env, size_t len, struct err *e) WUR;
 
-/* The same for an envelope the caller already decoded (changeset_decode). */
-int node_ingest_changeset(struct node *n, struct store_txn *t, const struct changeset *cs, struct err *e) WUR;
+enum node_ingest_flags {
+	NODE_SIG_CHECKED = 1 << 0, /* the caller verified the signature (changeset_verify) */
+};
+
+/* The same for an envelope the caller already decoded (changeset_decode);
+ * flags lets a caller that verified signatures in parallel skip that step. */
+int node_ingest_changeset(struct node *n, struct store_txn *t, const struct changeset *cs, int flags,
+			  struct err *e) WUR;
 
 /* A writer turns local puts and deletes on one feed into signed change sets
  * of up to ops_per_changeset ops each, ingested through node_ingest. It

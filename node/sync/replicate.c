@@ -10,6 +10,7 @@
  * restart or a week offline resumes exactly where it stopped.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,9 @@ void link_send_hello(struct link *l)
 		hv[n].author.len = KEY_BYTES;
 		hv[n].feed = sh->feed;
 		hv[n].seq = sh->seq;
+		hv[n].has_hash = 1;
+		hv[n].hash.data = sh->hash;
+		hv[n].hash.len = HASH_BYTES;
 		hp[n] = &hv[n];
 		n++;
 	}
@@ -279,8 +283,19 @@ static void on_hello(struct link *l, const Strata__Hello *h)
 
 		if (hd->author.len != KEY_BYTES || strlen(hd->feed) > LIMIT_NAME_BYTES)
 			continue;
-		if ((v = feedmap_get(&l->sent, hd->author.data, hd->feed)))
+		if ((v = feedmap_get(&l->sent, hd->author.data, hd->feed))) {
+			uint8_t mine[HASH_BYTES];
+			const uint8_t *b;
+			size_t bl;
+			struct err ig = {0};
+
 			v->seq = hd->seq;
+			/* the same seq with another hash: send ours, the receiver sees the fork */
+			if (hd->seq && hd->has_hash && hd->hash.len == HASH_BYTES &&
+			    store_log_get(t, hd->author.data, hd->feed, hd->seq, &b, &bl, mine, &ig) == 0 &&
+			    memcmp(mine, hd->hash.data, HASH_BYTES) != 0)
+				v->seq = hd->seq - 1;
+		}
 	}
 	store_txn_abort(&t);
 	if (!l->up)
@@ -399,6 +414,40 @@ static void mark_refused(struct link *l, const struct changeset *cs, uint64_t no
 		v->stalled_until = now + SYNC_STALL_MS;
 }
 
+/* Signatures are independent and Ed25519 verification is the CPU ceiling of
+ * ingest: a batch's signatures are checked on two cores, the second half
+ * by a short-lived worker thread, before the entries are stored in order. */
+struct sig_job {
+	struct changeset **cs;
+	int *res;
+	struct err *why;
+	size_t from, n, step;
+};
+
+static void *verify_sigs(void *arg)
+{
+	struct sig_job *j = arg;
+
+	for (size_t i = j->from; i < j->n; i += j->step)
+		if (j->res[i] == -EAGAIN && changeset_verify(j->cs[i], &j->why[i]) < 0)
+			j->res[i] = -EBADMSG;
+	return NULL;
+}
+
+static void verify_batch(struct changeset **cs, int *res, struct err *why, size_t n)
+{
+	struct sig_job a = {cs, res, why, 0, n, 2}, b = {cs, res, why, 1, n, 2};
+	pthread_t worker;
+
+	if (n < 8 || pthread_create(&worker, NULL, verify_sigs, &b) != 0) {
+		a.step = 1;
+		verify_sigs(&a);
+		return;
+	}
+	verify_sigs(&a);
+	pthread_join(worker, NULL);
+}
+
 static void on_entries(struct link *l, const Strata__Entries *en)
 {
 	struct daemon *d = l->d;
@@ -426,6 +475,7 @@ static void on_entries(struct link *l, const Strata__Entries *en)
 			note_touched(&tv, &nt, cs[i]);
 		}
 	}
+	verify_batch(cs, res, why, n);
 	if (store_txn_begin(node_store(d->n), true, &t, &e) < 0) {
 		sync_log(d, "cannot write the store: %s", e.msg);
 		link_send_error(l, EIO, e.msg, NULL, NULL, 0);
@@ -448,7 +498,7 @@ static void on_entries(struct link *l, const Strata__Entries *en)
 				res[i] = -EPERM;
 				continue;
 			}
-			r = node_ingest_changeset(d->n, t, cs[i], &why[i]);
+			r = node_ingest_changeset(d->n, t, cs[i], NODE_SIG_CHECKED, &why[i]);
 			if (r == 0) {
 				stored++;
 				progress = true;
@@ -500,7 +550,17 @@ static void on_entries(struct link *l, const Strata__Entries *en)
 			sync_log(d, "refused an entry from %s: %s", l->name, why[i].msg);
 			continue;
 		}
-		if (recently_refused(l, cs[i], now))
+		{
+			bool earlier = false;
+
+			for (size_t k = 0; k < i && !earlier; k++)
+				earlier = cs[k] && res[k] != 0 && res[k] != -EALREADY &&
+					  memcmp(cs[k]->author, cs[i]->author, KEY_BYTES) == 0 &&
+					  strcmp(cs[k]->feed, cs[i]->feed) == 0;
+			if (earlier)
+				continue; /* a consequence of the first refusal in this batch */
+		}
+		if (res[i] == -ERANGE && recently_refused(l, cs[i], now))
 			continue;
 		if (res[i] == -ERANGE) {
 			struct store_head h;
