@@ -63,6 +63,14 @@ static int on_key(void *arg, const char *section, const char *key, const char *v
 		st->c->has_parent = st->parent_endpoint_seen;
 		return 1;
 	}
+	if (strcmp(section, "parent") == 0 && strcmp(key, "role") == 0) {
+		if (strcmp(value, "peer") != 0 && strcmp(value, "child") != 0) {
+			err_set(st->e, "parent role must be child or peer, not \"%s\"", value);
+			return 0;
+		}
+		st->c->parent_is_peer = strcmp(value, "peer") == 0;
+		return 1;
+	}
 	if (strcmp(section, "write") == 0 && strcmp(key, "ops_per_changeset") == 0) {
 		unsigned long v = strtoul(value, &end, 10);
 
@@ -140,7 +148,8 @@ int node_config_write(const char *dir, const char *listen, struct err *e)
 	return 0;
 }
 
-int node_config_set_parent(const char *dir, const char *endpoint, const uint8_t key[KEY_BYTES], struct err *e)
+int node_config_set_parent(const char *dir, const char *endpoint, const uint8_t key[KEY_BYTES], bool peer,
+			   struct err *e)
 {
 	struct node_config c;
 	char path[4096], hex[KEY_HEX];
@@ -159,7 +168,8 @@ int node_config_set_parent(const char *dir, const char *endpoint, const uint8_t 
 		return -EIO;
 	}
 	key_hex(hex, key);
-	fprintf(f, "\n# set by strata join\n[parent]\nendpoint = %s\nkey = %s\n", endpoint, hex);
+	fprintf(f, "\n# set by strata join\n[parent]\nendpoint = %s\nkey = %s\n%s", endpoint, hex,
+		peer ? "# a peer agreement: this node belongs to another trust domain\nrole = peer\n" : "");
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
 		fclose(f);
 		err_set(e, "cannot write %s: %s", path, strerror(errno));

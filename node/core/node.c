@@ -210,6 +210,13 @@ int node_open(struct node **out, const char *dir, int flags, struct err *e)
 		goto out;
 	}
 	n->has_root = ret == 0;
+	memset(&ignore, 0, sizeof ignore);
+	ret = meta_copy(t, "peer_root", n->peer_root, KEY_BYTES, NULL, &ignore);
+	if (ret < 0 && ret != -ENOENT) {
+		err_set(e, "%s", ignore.msg);
+		goto out;
+	}
+	n->has_peer_root = ret == 0;
 	store_txn_abort(&t);
 	if (!(flags & NODE_NO_KEY)) {
 		if ((ret = keypair_load(&n->key, key_path, e)) < 0)
@@ -258,6 +265,11 @@ const char *node_dir(const struct node *n)
 const uint8_t *node_root(const struct node *n)
 {
 	return n->has_root ? n->root : NULL;
+}
+
+const uint8_t *node_peer_root(const struct node *n)
+{
+	return n->has_peer_root ? n->peer_root : NULL;
 }
 
 const struct node_config *node_config(const struct node *n)

@@ -33,12 +33,14 @@ struct node_config {
 					travels through this node; 0 = no limit */
 	unsigned ops_per_changeset;  /* [write] ops_per_changeset, 1..10000 */
 	char parent_endpoint[256];   /* [parent] endpoint (empty: no parent) */
+	bool parent_is_peer;         /* [parent] role = peer: the link is a peer agreement */
 	uint8_t parent_key[KEY_BYTES]; /* [parent] key */
 	bool has_parent;
 };
 
 /* Appends a [parent] section to DIR/strata.conf. -EEXIST if one is there. */
-int node_config_set_parent(const char *dir, const char *endpoint, const uint8_t key[KEY_BYTES], struct err *e) WUR;
+int node_config_set_parent(const char *dir, const char *endpoint, const uint8_t key[KEY_BYTES], bool peer,
+			   struct err *e) WUR;
 
 struct node;
 
@@ -76,6 +78,13 @@ const char *node_name(const struct node *n);
 const char *node_dir(const struct node *n);
 const uint8_t *node_root(const struct node *n);
 const struct node_config *node_config(const struct node *n);
+/* The root key of the trust domain this node joined as a peer (its parent
+ * link is a peer agreement), or NULL. */
+const uint8_t *node_peer_root(const struct node *n);
+
+/* This node's peer agreement: the certificate its parent issued it when it
+ * joined as a peer (caller frees). -ENOENT until it has arrived. */
+int node_peer_cert(const struct node *n, struct store_txn *t, Strata__Certificate **out, struct err *e) WUR;
 struct store *node_store(struct node *n);
 
 /* Signs DOMAIN NUL MSG with the node's key. -EPERM without the key. */
@@ -97,7 +106,9 @@ int trust_cert_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], uint8_
 /* May AUTHOR write FEED here? This node and its pinned root always may;
  * any other author needs a certificate allowing FEED, issued by a chain of
  * certified nodes (each below its issuer in the org tree) up to the root.
- * 0, or -EACCES with the reason. */
+ * A node that joined another domain as a peer also accepts chains ending
+ * at that domain's root, for the trust feed and the feeds its agreement
+ * shares with it. 0, or -EACCES with the reason. */
 int node_authorize(const struct node *n, struct store_txn *t, const uint8_t author[KEY_BYTES], const char *feed,
 		   struct err *e) WUR;
 

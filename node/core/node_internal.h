@@ -12,6 +12,8 @@ struct node {
 	uint8_t id[KEY_BYTES];
 	uint8_t root[KEY_BYTES];
 	bool has_root;
+	uint8_t peer_root[KEY_BYTES]; /* the root of the domain this node joined as a peer */
+	bool has_peer_root;
 	struct keypair *key; /* NULL when opened with NODE_NO_KEY */
 	struct store *store;
 	struct node_config config;

@@ -58,18 +58,62 @@ static void short_hex(char out[17], const uint8_t *key)
 	hex_encode(out, key, 8);
 }
 
+int node_peer_cert(const struct node *n, struct store_txn *t, Strata__Certificate **out, struct err *e)
+{
+	const uint8_t *v;
+	size_t len;
+	int ret;
+
+	if (!n->has_peer_root || !n->config.has_parent)
+		return -ENOENT;
+	ret = store_state_get(t, "cert", n->config.parent_key, n->id, KEY_BYTES, &v, &len, NULL, e);
+	if (ret < 0)
+		return ret;
+	if (!(*out = strata__certificate__unpack(NULL, len, v))) {
+		err_set(e, "this node's peer certificate is malformed");
+		return -EIO;
+	}
+	return 0;
+}
+
+/* What a peer domain may write here: its certificates, and the feeds our
+ * agreement (our certificate from it) says it shares with us. */
+static int peer_allows(const struct node *n, struct store_txn *t, const char *feed, const char *who, struct err *e)
+{
+	Strata__Certificate *mine = NULL;
+	struct err ignore = {0};
+	bool ok;
+
+	if (strcmp(feed, "trust") == 0)
+		return 0;
+	if (node_peer_cert(n, t, &mine, &ignore) < 0) {
+		err_set(e, "author %s… is in the peer domain, whose agreement has not arrived yet", who);
+		return -EACCES;
+	}
+	ok = cert_shares(mine, feed);
+	strata__certificate__free_unpacked(mine, NULL);
+	if (!ok) {
+		err_set(e, "the peer agreement does not share feed %s with this node", feed);
+		return -EACCES;
+	}
+	return 0;
+}
+
 int node_authorize(const struct node *n, struct store_txn *t, const uint8_t author[KEY_BYTES], const char *feed,
 		   struct err *e)
 {
 	uint8_t subject[KEY_BYTES], issuer[KEY_BYTES];
 	Strata__Certificate *c = NULL;
 	char who[17], child_name[256] = "";
+	Strata__Role child_role = STRATA__ROLE__ROLE_CHILD;
 	int ret = 0;
 
 	if (memcmp(author, n->id, KEY_BYTES) == 0 || (n->has_root && memcmp(author, n->root, KEY_BYTES) == 0))
 		return 0;
 	short_hex(who, author);
-	if (!n->has_root) {
+	if (n->has_peer_root && memcmp(author, n->peer_root, KEY_BYTES) == 0)
+		return peer_allows(n, t, feed, who, e);
+	if (!n->has_root && !n->has_peer_root) {
 		err_set(e, "author %s… is not this node, and this node has joined no trust domain yet", who);
 		return -EACCES;
 	}
@@ -98,16 +142,21 @@ int node_authorize(const struct node *n, struct store_txn *t, const uint8_t auth
 			ret = -EACCES;
 			goto out;
 		}
-		if (depth > 0 && c->role == STRATA__ROLE__ROLE_CHILD && !org_path_under(child_name, c->name)) {
+		/* children live below their issuer; peers and auditors are named freely */
+		if (depth > 0 && c->role == STRATA__ROLE__ROLE_CHILD && child_role == STRATA__ROLE__ROLE_CHILD &&
+		    !org_path_under(child_name, c->name)) {
 			err_set(e, "%s certified %s, which is not below it", c->name, child_name);
 			ret = -EACCES;
 			goto out;
 		}
 		snprintf(child_name, sizeof child_name, "%s", c->name);
+		child_role = c->role;
 		strata__certificate__free_unpacked(c, NULL);
 		c = NULL;
-		if (memcmp(issuer, n->root, KEY_BYTES) == 0)
+		if (n->has_root && memcmp(issuer, n->root, KEY_BYTES) == 0)
 			return 0;
+		if (n->has_peer_root && memcmp(issuer, n->peer_root, KEY_BYTES) == 0)
+			return peer_allows(n, t, feed, who, e);
 		if (memcmp(issuer, subject, KEY_BYTES) == 0)
 			break; /* a self-certified key that is not our root */
 		memcpy(subject, issuer, KEY_BYTES);

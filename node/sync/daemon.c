@@ -406,6 +406,7 @@ static int setup_sockets(struct daemon *d, struct err *e)
 		if (!(d->parent = link_new(d, LINK_PARENT)))
 			return -ENOMEM;
 		memcpy(d->parent->key, c->parent_key, KEY_BYTES);
+		d->parent->role = c->parent_is_peer ? STRATA__ROLE__ROLE_PEER : STRATA__ROLE__ROLE_CHILD;
 		snprintf(d->parent->name, sizeof d->parent->name, "%.200s", c->parent_endpoint);
 		if (zmq_connect(d->dealer, c->parent_endpoint) != 0) {
 			err_set(e, "cannot connect to %s: %s", c->parent_endpoint, zmq_strerror(errno));

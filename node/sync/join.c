@@ -225,8 +225,11 @@ int sync_join(struct node *n, const char *token, int timeout_ms, struct err *e)
 		err_set(e, "the token is for %s, but this node is %s", tok->name, node_name(n));
 		goto out;
 	}
-	if (node_root(n)) {
-		err_set(e, "this node already belongs to a trust domain (it is a root or has joined)");
+	if (tok->role == STRATA__ROLE__ROLE_PEER ? node_peer_root(n) != NULL : node_root(n) != NULL) {
+		err_set(e, tok->role == STRATA__ROLE__ROLE_PEER
+				   ? "this node already has a peer agreement"
+				   : "this node already belongs to a trust domain (it is a root or has joined); a root "
+				     "joins another domain only as a peer (strata invite --role peer)");
 		goto out;
 	}
 	if (node_config(n)->has_parent) {
@@ -323,11 +326,13 @@ int sync_join(struct node *n, const char *token, int timeout_ms, struct err *e)
 	if ((ret = check_reply(n, tok, reply->join_reply, e)) < 0)
 		goto out;
 	if ((ret = store_txn_begin(node_store(n), true, &t, e)) < 0 ||
-	    (ret = store_meta_put(t, "root", tok->root.data, KEY_BYTES, e)) < 0 ||
+	    (ret = store_meta_put(t, tok->role == STRATA__ROLE__ROLE_PEER ? "peer_root" : "root", tok->root.data,
+				  KEY_BYTES, e)) < 0 ||
 	    (ret = store_meta_put(t, "parent", tok->parent.data, KEY_BYTES, e)) < 0 ||
 	    (ret = store_txn_commit(&t, e)) < 0)
 		goto out;
-	ret = node_config_set_parent(node_dir(n), tok->endpoint, tok->parent.data, e);
+	ret = node_config_set_parent(node_dir(n), tok->endpoint, tok->parent.data, tok->role == STRATA__ROLE__ROLE_PEER,
+				     e);
 out:
 	store_txn_abort(&t);
 	if (reply)

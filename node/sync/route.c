@@ -42,11 +42,29 @@ static bool self_or_above(struct daemon *d, struct store_txn *t, const uint8_t k
 	return org_path_under(node_name(d->n), key_name);
 }
 
+/* On a node that joined another domain as a peer: may it publish FEED to
+ * that domain? Its certificate from the other side says so; its own trust
+ * feed stays home. */
+static bool agreement_allows(struct daemon *d, struct store_txn *t, const char *feed)
+{
+	Strata__Certificate *mine = NULL;
+	struct err ignore = {0};
+	bool ok;
+
+	if (node_peer_cert(d->n, t, &mine, &ignore) < 0)
+		return false;
+	ok = cert_allows(mine, feed);
+	strata__certificate__free_unpacked(mine, NULL);
+	return ok;
+}
+
 bool route_send(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
 		const char *feed)
 {
 	char author_name[256];
 
+	if (l->kind == LINK_PARENT && l->role == STRATA__ROLE__ROLE_PEER)
+		return memcmp(author, node_id(d->n), KEY_BYTES) == 0 && agreement_allows(d, t, feed);
 	if (strcmp(feed, "trust") == 0)
 		return true;
 	if (l->kind == LINK_PARENT) {
@@ -82,6 +100,8 @@ bool route_accept(struct daemon *d, struct store_txn *t, const struct link *l, c
 
 	if (strcmp(feed, "trust") == 0)
 		return true;
+	if (l->kind == LINK_PARENT && l->role == STRATA__ROLE__ROLE_PEER) /* node_authorize checks the agreement */
+		return strcmp(feed, "down") == 0 && memcmp(author, node_id(d->n), KEY_BYTES) != 0;
 	if (l->kind == LINK_PARENT) /* the parent brings down feeds of our ancestors */
 		return strcmp(feed, "down") == 0 && memcmp(author, node_id(d->n), KEY_BYTES) != 0 &&
 		       self_or_above(d, t, author);
