@@ -74,9 +74,9 @@ bool route_send(struct daemon *d, struct store_txn *t, const struct link *l, con
 			return false;
 		if (!at_or_below(d, t, author, node_name(d->n), author_name))
 			return false;
-		/* levels above the author that the parent stands */
+		/* how many levels above the author the parent stands */
 		if (up && node_config(d->n)->up_depth &&
-		    depth(node_name(d->n)) + 1 - depth(author_name) > node_config(d->n)->up_depth)
+		    depth(author_name) + 1 - depth(node_name(d->n)) > node_config(d->n)->up_depth)
 			return false;
 		return true;
 	}
