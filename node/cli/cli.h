@@ -74,6 +74,8 @@ int cmd_invite_main(int argc, char **argv);
 int cmd_join_main(int argc, char **argv);
 int cmd_serve_main(int argc, char **argv);
 int cmd_status_main(int argc, char **argv);
+int cmd_export_main(int argc, char **argv);
+int cmd_import_main(int argc, char **argv);
 
 /* member subcommands (cmd_member*.c) */
 int member_import_main(int argc, char **argv);

@@ -17,6 +17,8 @@ const struct cli_cmd cli_cmds[] = {
 	{"join", cmd_join_main, "enroll this node with its parent using a join token"},
 	{"serve", cmd_serve_main, "run the node: replicate with parent, children and peers"},
 	{"status", cmd_status_main, "links, feed heads, lag, last errors, evidence"},
+	{"export", cmd_export_main, "write feeds to a bundle file (no network, auditors)"},
+	{"import", cmd_import_main, "read a bundle file, with the network's checks"},
 	{NULL, NULL, NULL},
 };
 

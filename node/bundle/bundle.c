@@ -1,0 +1,489 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Bundle files: writing a node's feeds to a file and reading them back.
+ * Layout (docs/PROTOCOL.md, "Bundles"): BUNDLE_MAGIC, then records of a
+ * 4-byte big-endian length and a message: a BundleHeader, Frames holding
+ * Entries (at most 512 envelopes or 1 MiB each), and a final Frame holding
+ * a BundleEnd with the number of entries.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "node/bundle/bundle.h"
+#include "node/records/records.h"
+
+#define BUNDLE_BATCH_ENTRIES 512
+#define BUNDLE_BATCH_BYTES (1u << 20)
+#define BUNDLE_RECORD_MAX (LIMIT_ENVELOPE_BYTES + (2u << 20))
+
+/* --- writing --- */
+
+struct writer {
+	FILE *f;
+	const char *path;
+	ProtobufCBinaryData *env;
+	size_t n, cap, bytes;
+	struct bundle_counts *c;
+	struct err *e;
+	int ret;
+};
+
+static int put_record(struct writer *w, const uint8_t *buf, size_t len)
+{
+	uint8_t be[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
+
+	if (fwrite(be, 1, 4, w->f) != 4 || fwrite(buf, 1, len, w->f) != len) {
+		err_set(w->e, "cannot write %s: %s", w->path, strerror(errno));
+		return w->ret = -EIO;
+	}
+	w->c->bytes += len + 4;
+	return 0;
+}
+
+static int put_frame(struct writer *w, const Strata__Frame *f)
+{
+	size_t len = strata__frame__get_packed_size(f);
+	uint8_t *buf = malloc(len ? len : 1);
+	int ret;
+
+	if (!buf) {
+		err_set(w->e, "out of memory");
+		return w->ret = -ENOMEM;
+	}
+	strata__frame__pack(f, buf);
+	ret = put_record(w, buf, len);
+	free(buf);
+	return ret;
+}
+
+static int flush_batch(struct writer *w)
+{
+	Strata__Frame f = STRATA__FRAME__INIT;
+	Strata__Entries en = STRATA__ENTRIES__INIT;
+	int ret;
+
+	if (!w->n)
+		return 0;
+	en.batch = w->c->entries;
+	en.n_envelopes = w->n;
+	en.envelopes = w->env;
+	f.msg_case = STRATA__FRAME__MSG_ENTRIES;
+	f.entries = &en;
+	ret = put_frame(w, &f);
+	w->n = w->bytes = 0;
+	return ret;
+}
+
+static int add_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes, size_t len, void *arg)
+{
+	struct writer *w = arg;
+
+	(void)seq;
+	(void)hash;
+	if ((w->n >= BUNDLE_BATCH_ENTRIES || (w->n && w->bytes + len > BUNDLE_BATCH_BYTES)) && flush_batch(w) < 0)
+		return w->ret;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 64;
+		ProtobufCBinaryData *v = realloc(w->env, cap * sizeof *v);
+
+		if (!v) {
+			err_set(w->e, "out of memory");
+			return w->ret = -ENOMEM;
+		}
+		w->env = v;
+		w->cap = cap;
+	}
+	/* Points into the map: the read transaction outlives the flush. */
+	w->env[w->n].data = (uint8_t *)bytes;
+	w->env[w->n].len = len;
+	w->n++;
+	w->bytes += len;
+	w->c->entries++;
+	return 0;
+}
+
+struct heads {
+	struct store_head *v;
+	size_t n, cap;
+};
+
+static int collect(const struct store_head *h, void *arg)
+{
+	struct heads *a = arg;
+
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? 2 * a->cap : 64;
+		struct store_head *v = realloc(a->v, cap * sizeof *v);
+
+		if (!v)
+			return -ENOMEM;
+		a->v = v;
+		a->cap = cap;
+	}
+	a->v[a->n++] = *h;
+	return 0;
+}
+
+struct ranked {
+	size_t i, rank;
+};
+
+static int by_rank(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return (x->rank > y->rank) - (x->rank < y->rank);
+	return (x->i > y->i) - (x->i < y->i);
+}
+
+static bool wanted(const struct bundle_filter *f, const char *feed)
+{
+	if (!f || !f->feeds)
+		return true;
+	for (size_t i = 0; i < f->n_feeds; i++)
+		if (strcmp(f->feeds[i], feed) == 0)
+			return true;
+	return false;
+}
+
+/* Trust feeds first, shallower authors first, so that an importer meets
+ * every certificate before the entries it vouches for. */
+static size_t rank_of(struct node *n, struct store_txn *t, const struct store_head *h)
+{
+	char name[256];
+	size_t depth = 1;
+
+	if (node_key_name(n, t, h->author, name) < 0)
+		depth = 500;
+	else
+		for (const char *p = name; *p; p++)
+			depth += *p == '/';
+	return (strcmp(h->feed, "trust") == 0 ? 0 : 1000) + depth;
+}
+
+int bundle_export(struct node *n, const struct bundle_filter *flt, const char *path, struct bundle_counts *c,
+		  struct err *e)
+{
+	Strata__BundleHeader hd = STRATA__BUNDLE_HEADER__INIT;
+	Strata__BundleEnd end = STRATA__BUNDLE_END__INIT;
+	Strata__Frame f = STRATA__FRAME__INIT;
+	struct writer w = {.path = path, .c = c, .e = e};
+	struct heads heads = {0};
+	struct ranked *order = NULL;
+	struct store_txn *t = NULL;
+	char tmp[4200];
+	uint8_t *buf = NULL;
+	size_t len;
+	int ret;
+
+	memset(c, 0, sizeof *c);
+	snprintf(tmp, sizeof tmp, "%s.partial", path);
+	if (!(w.f = fopen(tmp, "wb"))) {
+		err_set(e, "cannot create %s: %s", tmp, strerror(errno));
+		return -errno;
+	}
+	if ((ret = store_txn_begin(node_store(n), false, &t, e)) < 0 ||
+	    (ret = store_heads_each(t, collect, &heads, e)) < 0)
+		goto out;
+	ret = -ENOMEM;
+	if (!(order = calloc(heads.n ? heads.n : 1, sizeof *order)))
+		goto out;
+	for (size_t i = 0; i < heads.n; i++)
+		order[i] = (struct ranked){.i = i, .rank = rank_of(n, t, &heads.v[i])};
+	qsort(order, heads.n, sizeof *order, by_rank);
+	hd.version = 1;
+	hd.node.data = (uint8_t *)node_id(n);
+	hd.node.len = KEY_BYTES;
+	hd.name = (char *)node_name(n);
+	if (node_root(n)) {
+		hd.has_root = 1;
+		hd.root.data = (uint8_t *)node_root(n);
+		hd.root.len = KEY_BYTES;
+	}
+	hd.created_ms = node_now_ms();
+	len = strata__bundle_header__get_packed_size(&hd);
+	if (!(buf = malloc(len)))
+		goto out;
+	strata__bundle_header__pack(&hd, buf);
+	if (fwrite(BUNDLE_MAGIC, 1, BUNDLE_MAGIC_LEN, w.f) != BUNDLE_MAGIC_LEN || put_record(&w, buf, len) < 0) {
+		err_set(e, "cannot write %s: %s", tmp, strerror(errno));
+		ret = -EIO;
+		goto out;
+	}
+	for (size_t k = 0; k < heads.n; k++) {
+		const struct store_head *h = &heads.v[order[k].i];
+		uint64_t from = 0;
+
+		if (!wanted(flt, h->feed))
+			continue;
+		if (flt && flt->since && flt->since(h->author, h->feed, &from, flt->arg) == 0 && from >= h->seq)
+			continue;
+		c->feeds++;
+		if ((ret = store_log_each(t, h->author, h->feed, from + 1, h->seq, add_entry, &w, e)) < 0 ||
+		    (ret = w.ret) < 0)
+			goto out;
+	}
+	if ((ret = flush_batch(&w)) < 0)
+		goto out;
+	end.entries = c->entries;
+	f.msg_case = STRATA__FRAME__MSG_END;
+	f.end = &end;
+	if ((ret = put_frame(&w, &f)) < 0)
+		goto out;
+	if (fflush(w.f) != 0 || fsync(fileno(w.f)) != 0) {
+		err_set(e, "cannot write %s: %s", tmp, strerror(errno));
+		ret = -EIO;
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret == -ENOMEM)
+		err_set(e, "out of memory");
+	store_txn_abort(&t);
+	if (w.f && fclose(w.f) != 0 && ret == 0) {
+		err_set(e, "cannot write %s: %s", tmp, strerror(errno));
+		ret = -EIO;
+	}
+	if (ret == 0 && rename(tmp, path) != 0) {
+		err_set(e, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+		ret = -EIO;
+	}
+	if (ret < 0)
+		unlink(tmp);
+	free(buf);
+	free(order);
+	free(w.env);
+	free(heads.v);
+	return ret;
+}
+
+/* --- reading --- */
+
+struct bundle_reader {
+	FILE *f;
+	char *path;
+	Strata__BundleHeader *header;
+	Strata__Frame *frame;   /* the current Entries frame */
+	size_t next;            /* next envelope in it */
+	size_t entries;         /* entries returned so far */
+	bool ended;
+	uint8_t *buf;
+	size_t cap;
+};
+
+/* Reads one length-prefixed record into r->buf. 1, 0 at a clean EOF, -EBADMSG. */
+static int read_record(struct bundle_reader *r, size_t *len, struct err *e)
+{
+	uint8_t be[4];
+	size_t got = fread(be, 1, 4, r->f);
+
+	if (got == 0 && feof(r->f))
+		return 0;
+	if (got != 4) {
+		err_set(e, "%s: truncated after entry %zu", r->path, r->entries);
+		return -EBADMSG;
+	}
+	*len = (size_t)be[0] << 24 | (size_t)be[1] << 16 | (size_t)be[2] << 8 | be[3];
+	if (*len > BUNDLE_RECORD_MAX) {
+		err_set(e, "%s: a record of %zu bytes after entry %zu exceeds the limit", r->path, *len, r->entries);
+		return -EBADMSG;
+	}
+	if (*len > r->cap) {
+		uint8_t *b = realloc(r->buf, *len);
+
+		if (!b) {
+			err_set(e, "out of memory");
+			return -ENOMEM;
+		}
+		r->buf = b;
+		r->cap = *len;
+	}
+	if (fread(r->buf, 1, *len, r->f) != *len) {
+		err_set(e, "%s: truncated after entry %zu", r->path, r->entries);
+		return -EBADMSG;
+	}
+	return 1;
+}
+
+int bundle_open(struct bundle_reader **out, const char *path, struct err *e)
+{
+	struct bundle_reader *r = calloc(1, sizeof *r);
+	char magic[BUNDLE_MAGIC_LEN];
+	size_t len = 0;
+	int ret = -ENOMEM;
+
+	if (!r || !(r->path = strdup(path))) {
+		err_set(e, "out of memory");
+		goto out;
+	}
+	if (!(r->f = fopen(path, "rb"))) {
+		ret = -errno;
+		err_set(e, "cannot open %s: %s", path, strerror(errno));
+		goto out;
+	}
+	ret = -EINVAL;
+	if (fread(magic, 1, sizeof magic, r->f) != sizeof magic || memcmp(magic, BUNDLE_MAGIC, sizeof magic) != 0) {
+		err_set(e, "%s is not a Strata bundle (version 1)", path);
+		goto out;
+	}
+	if ((ret = read_record(r, &len, e)) <= 0 ||
+	    !(r->header = strata__bundle_header__unpack(NULL, len, r->buf)) || r->header->version != 1 ||
+	    r->header->node.len != KEY_BYTES || (r->header->has_root && r->header->root.len != KEY_BYTES)) {
+		err_set(e, "%s: the bundle header is damaged or of an unknown version", path);
+		ret = -EINVAL;
+		goto out;
+	}
+	*out = r;
+	r = NULL;
+	ret = 0;
+out:
+	bundle_close(&r);
+	return ret;
+}
+
+void bundle_close(struct bundle_reader **r)
+{
+	if (!r || !*r)
+		return;
+	if ((*r)->f)
+		fclose((*r)->f);
+	if ((*r)->header)
+		strata__bundle_header__free_unpacked((*r)->header, NULL);
+	if ((*r)->frame)
+		strata__frame__free_unpacked((*r)->frame, NULL);
+	free((*r)->buf);
+	free((*r)->path);
+	free(*r);
+	*r = NULL;
+}
+
+const Strata__BundleHeader *bundle_header(const struct bundle_reader *r)
+{
+	return r->header;
+}
+
+size_t bundle_entry_index(const struct bundle_reader *r)
+{
+	return r->entries;
+}
+
+int bundle_next(struct bundle_reader *r, const uint8_t **env, size_t *len, const Strata__Evidence **evidence,
+		struct err *e)
+{
+	for (;;) {
+		size_t rl = 0;
+		int ret;
+
+		if (r->frame && r->frame->msg_case == STRATA__FRAME__MSG_ENTRIES &&
+		    r->next < r->frame->entries->n_envelopes) {
+			ProtobufCBinaryData *b = &r->frame->entries->envelopes[r->next++];
+
+			*env = b->data;
+			*len = b->len;
+			r->entries++;
+			return 1;
+		}
+		if (r->ended)
+			return 0;
+		if (r->frame) {
+			strata__frame__free_unpacked(r->frame, NULL);
+			r->frame = NULL;
+		}
+		if ((ret = read_record(r, &rl, e)) < 0)
+			return ret;
+		if (ret == 0) {
+			err_set(e, "%s: truncated after entry %zu (no end record)", r->path, r->entries);
+			return -EBADMSG;
+		}
+		r->next = 0;
+		if (!(r->frame = strata__frame__unpack(NULL, rl, r->buf))) {
+			err_set(e, "%s: a damaged record after entry %zu", r->path, r->entries);
+			return -EBADMSG;
+		}
+		switch (r->frame->msg_case) {
+		case STRATA__FRAME__MSG_ENTRIES:
+			continue;
+		case STRATA__FRAME__MSG_EVIDENCE:
+			if (evidence) {
+				*evidence = r->frame->evidence;
+				*len = 0;
+				return 1;
+			}
+			continue;
+		case STRATA__FRAME__MSG_END:
+			if (r->frame->end->entries != r->entries) {
+				err_set(e, "%s: the end record counts %llu entries, the bundle holds %zu", r->path,
+					(unsigned long long)r->frame->end->entries, r->entries);
+				return -EBADMSG;
+			}
+			r->ended = true;
+			return 0;
+		default:
+			err_set(e, "%s: an unexpected record after entry %zu", r->path, r->entries);
+			return -EBADMSG;
+		}
+	}
+}
+
+int bundle_import(struct node *n, const char *path, struct bundle_counts *stored, size_t *duplicates, struct err *e)
+{
+	struct bundle_reader *r = NULL;
+	struct store_txn *t = NULL;
+	const uint8_t *env;
+	size_t len, in_txn = 0;
+	int ret;
+
+	memset(stored, 0, sizeof *stored);
+	*duplicates = 0;
+	if ((ret = bundle_open(&r, path, e)) < 0)
+		return ret;
+	for (;;) {
+		struct err why = {0};
+
+		if ((ret = bundle_next(r, &env, &len, NULL, e)) <= 0)
+			break;
+		if (!t && (ret = store_txn_begin(node_store(n), true, &t, e)) < 0)
+			break;
+		ret = node_ingest(n, t, env, len, &why);
+		if (ret == -EALREADY) {
+			(*duplicates)++;
+		} else if (ret < 0) {
+			err_set(e, "%s: entry %zu: %s", path, bundle_entry_index(r), why.msg);
+			if (ret == -ENOSPC || ret == -EIO || ret == -ENOMEM) {
+				store_txn_abort(&t); /* this batch is lost, the ones before it are committed */
+				stored->entries -= in_txn;
+			}
+			break;
+		} else {
+			stored->entries++;
+			stored->bytes += len;
+			in_txn++;
+		}
+		if (in_txn >= BUNDLE_BATCH_ENTRIES) {
+			int c = store_txn_commit(&t, e);
+
+			if (c < 0) {
+				stored->entries -= in_txn;
+				ret = c;
+				break;
+			}
+			in_txn = 0;
+		}
+	}
+	/* Everything before a bad entry stays: commit what this transaction holds. */
+	if (t) {
+		int c = store_txn_commit(&t, ret < 0 ? NULL : e);
+
+		if (c < 0) {
+			stored->entries -= in_txn;
+			if (ret >= 0)
+				ret = c;
+		}
+	}
+	bundle_close(&r);
+	return ret < 0 ? ret : 0;
+}
