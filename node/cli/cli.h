@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -37,6 +38,13 @@ struct cli_common {
 
 /* Fills c with the defaults (dir from $STRATA_DIR or "."). */
 void cli_common_init(struct cli_common *c);
+
+/* Parses a command that takes only -d DIR, --json and --help, and exactly
+ * nargs positional arguments (described by args_desc for errors). Returns
+ * -1 to go on (the arguments are argv[optind...]), else the exit code to
+ * return at once (help printed, or a usage error). */
+int cli_parse_common(const char *what, int argc, char **argv, struct cli_common *c, void (*help)(FILE *f),
+		     int nargs, const char *args_desc);
 
 /* Prints "strata: WHAT: REASON" to stderr and returns code. */
 int cli_fail(const char *what, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

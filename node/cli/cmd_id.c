@@ -2,7 +2,6 @@
 /*
  * strata id: the node's identity: key, org path, root key.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,30 +17,14 @@ static void help(FILE *f)
 
 int cmd_id_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"dir", required_argument, NULL, 'd'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct cli_common c;
 	struct node *n = NULL;
 	struct err e = {0};
 	char key[KEY_HEX], root[KEY_HEX] = "";
-	int opt, ret;
+	int ret;
 
-	cli_common_init(&c);
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'd': c.dir = optarg; break;
-		case 'j': c.json = true; break;
-		case 'h': help(stdout); return EXIT_OK;
-		default: return cli_usage("id", "unknown option");
-		}
-	}
-	if (optind != argc)
-		return cli_usage("id", "unexpected argument \"%s\"", argv[optind]);
+	if ((ret = cli_parse_common("id", argc, argv, &c, help, 0, "")) >= 0)
+		return ret;
 	if ((ret = node_open(&n, c.dir, NODE_NO_KEY | NODE_RDONLY, &e)) < 0)
 		return cli_fail_err("id", ret, &e);
 	key_hex(key, node_id(n));

@@ -22,31 +22,15 @@ static void help(FILE *f)
 
 int cmd_import_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"dir", required_argument, NULL, 'd'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct cli_common c;
 	struct bundle_counts cnt;
 	struct node *n = NULL;
 	struct err e = {0};
 	size_t dups = 0;
-	int opt, ret;
+	int ret;
 
-	cli_common_init(&c);
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'd': c.dir = optarg; break;
-		case 'j': c.json = true; break;
-		case 'h': help(stdout); return EXIT_OK;
-		default: return cli_usage("import", "unknown option");
-		}
-	}
-	if (optind + 1 != argc)
-		return cli_usage("import", "give exactly one bundle FILE");
+	if ((ret = cli_parse_common("import", argc, argv, &c, help, 1, "one bundle FILE")) >= 0)
+		return ret;
 	if ((ret = node_open(&n, c.dir, NODE_NO_KEY, &e)) < 0) {
 		node_close(&n);
 		return cli_fail_err("import", ret, &e);

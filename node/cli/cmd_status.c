@@ -4,7 +4,6 @@
  * and any evidence of equivocation it holds.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -113,31 +112,15 @@ static void help(FILE *f)
 
 int cmd_status_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"dir", required_argument, NULL, 'd'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct cli_common c;
 	struct status st = {0};
 	struct err e = {0};
 	json_t *daemon = NULL, *j;
 	char key[KEY_HEX], root[KEY_HEX];
-	int opt, ret;
+	int ret;
 
-	cli_common_init(&c);
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'd': c.dir = optarg; break;
-		case 'j': c.json = true; break;
-		case 'h': help(stdout); return EXIT_OK;
-		default: return cli_usage("status", "unknown option");
-		}
-	}
-	if (optind != argc)
-		return cli_usage("status", "unexpected argument \"%s\"", argv[optind]);
+	if ((ret = cli_parse_common("status", argc, argv, &c, help, 0, "")) >= 0)
+		return ret;
 	if ((ret = node_open(&st.n, c.dir, NODE_NO_KEY | NODE_RDONLY, &e)) < 0 ||
 	    (ret = store_txn_begin(node_store(st.n), false, &st.t, &e)) < 0) {
 		node_close(&st.n);

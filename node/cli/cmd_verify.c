@@ -4,7 +4,6 @@
  * of the store (node/audit), printing each failure with its exact place.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,12 +67,6 @@ static void help(FILE *f)
 
 int cmd_verify_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"dir", required_argument, NULL, 'd'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct cli_common c;
 	struct verify_state st = {0};
 	struct verify_counts cnt;
@@ -81,20 +74,10 @@ int cmd_verify_main(int argc, char **argv)
 		.failure = on_failure, .authorize = on_authorize, .progress = on_progress, .arg = &st};
 	struct node *n = NULL;
 	struct err e = {0};
-	int opt, ret;
+	int ret;
 
-	cli_common_init(&c);
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'd': c.dir = optarg; break;
-		case 'j': c.json = true; break;
-		case 'h': help(stdout); return EXIT_OK;
-		default: return cli_usage("verify", "unknown option");
-		}
-	}
-	if (optind != argc)
-		return cli_usage("verify", "unexpected argument \"%s\"", argv[optind]);
+	if ((ret = cli_parse_common("verify", argc, argv, &c, help, 0, "")) >= 0)
+		return ret;
 	st.json = c.json;
 	if (c.json)
 		st.failures = json_array();

@@ -4,6 +4,7 @@
  * and the progress line.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,35 @@ void cli_common_init(struct cli_common *c)
 
 	c->dir = env && *env ? env : ".";
 	c->json = false;
+}
+
+int cli_parse_common(const char *what, int argc, char **argv, struct cli_common *c, void (*help)(FILE *f),
+		     int nargs, const char *args_desc)
+{
+	static const struct option opts[] = {
+		{"dir", required_argument, NULL, 'd'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	cli_common_init(c);
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd': c->dir = optarg; break;
+		case 'j': c->json = true; break;
+		case 'h': help(stdout); return EXIT_OK;
+		default: return cli_usage(what, "unknown option");
+		}
+	}
+	if (argc - optind != nargs) {
+		if (nargs == 0)
+			return cli_usage(what, "unexpected argument \"%s\"", argv[optind]);
+		return cli_usage(what, "give exactly %s", args_desc);
+	}
+	return -1;
 }
 
 int cli_fail(const char *what, int code, const char *fmt, ...)
