@@ -51,4 +51,15 @@ struct verify_hooks {
 int verify_store(struct store *s, struct verify_counts *c, const struct verify_hooks *h,
 		 struct err *e) WUR;
 
+/* Audits a bundle file against ROOT alone: its entries go, in order and with
+ * every check of the network, into a scratch store in a temporary directory
+ * (removed afterwards) whose only trusted key is ROOT; a bad entry is
+ * reported at its place and the rest of its feed as unverifiable, and the
+ * audit goes on with the other feeds; then the scratch store is verified
+ * like any store. 0 when everything holds, -EBADMSG when anything failed
+ * (each failure through the hooks), another negative code when the audit
+ * could not run. */
+int audit_bundle(const char *path, const uint8_t root[32], struct verify_counts *c, const struct verify_hooks *h,
+		 struct err *e) WUR;
+
 #endif

@@ -84,6 +84,7 @@ int cmd_serve_main(int argc, char **argv);
 int cmd_status_main(int argc, char **argv);
 int cmd_export_main(int argc, char **argv);
 int cmd_import_main(int argc, char **argv);
+int cmd_audit_main(int argc, char **argv);
 
 /* member subcommands (cmd_member*.c) */
 int member_import_main(int argc, char **argv);

@@ -19,6 +19,7 @@ const struct cli_cmd cli_cmds[] = {
 	{"status", cmd_status_main, "links, feed heads, lag, last errors, evidence"},
 	{"export", cmd_export_main, "write feeds to a bundle file (no network, auditors)"},
 	{"import", cmd_import_main, "read a bundle file, with the network's checks"},
+	{"audit", cmd_audit_main, "check a store or a bundle against a pinned root key"},
 	{NULL, NULL, NULL},
 };
 

@@ -267,6 +267,13 @@ const uint8_t *node_root(const struct node *n)
 	return n->has_root ? n->root : NULL;
 }
 
+void node_pin_root(struct node *n, const uint8_t root[KEY_BYTES])
+{
+	memcpy(n->root, root, KEY_BYTES);
+	n->has_root = true;
+	n->has_peer_root = false;
+}
+
 const uint8_t *node_peer_root(const struct node *n)
 {
 	return n->has_peer_root ? n->peer_root : NULL;

@@ -78,6 +78,10 @@ const char *node_name(const struct node *n);
 const char *node_dir(const struct node *n);
 const uint8_t *node_root(const struct node *n);
 const struct node_config *node_config(const struct node *n);
+/* Trusts ROOT as this open node's root from now on, in memory only, for an
+ * audit against a root key given by the auditor rather than the store's. */
+void node_pin_root(struct node *n, const uint8_t root[KEY_BYTES]);
+
 /* The root key of the trust domain this node joined as a peer (its parent
  * link is a peer agreement), or NULL. */
 const uint8_t *node_peer_root(const struct node *n);
