@@ -11,6 +11,13 @@ const struct cli_cmd cli_cmds[] = {
 	{"init", cmd_init_main, "create a node: key file, store, config"},
 	{"id", cmd_id_main, "print the node's key, org path and root key"},
 	{"member", cmd_member_main, "the member registry: add, update, import, list, show"},
+	{"dues", cmd_record_main, "dues per member and month (fen): add, update, list, show, import, export"},
+	{"meeting", cmd_record_main, "meetings (three meetings and one lesson) with attendance"},
+	{"study", cmd_record_main, "study time and exam results per member"},
+	{"points", cmd_record_main, "points-based assessment per member and month"},
+	{"request", cmd_record_main, "residents' service requests with progress notes"},
+	{"notice", cmd_record_main, "notices sent down to every level below"},
+	{"ack", cmd_record_main, "acknowledge a notice received from above"},
 	{"log", cmd_log_main, "print the signed history, entry by entry"},
 	{"verify", cmd_verify_main, "re-check every signature, chain and record in the store"},
 	{"invite", cmd_invite_main, "make a one-time join token for a child, peer or auditor"},
@@ -29,7 +36,7 @@ static void usage(FILE *f)
 		   "Strata keeps an organization's records as signed, hash-chained feeds in a\n"
 		   "local store, one node per org unit.\n\ncommands:\n");
 	for (const struct cli_cmd *c = cli_cmds; c->name; c++)
-		fprintf(f, "  %-8s %s\n", c->name, c->summary);
+		fprintf(f, "  %-9s %s\n", c->name, c->summary);
 	fprintf(f, "\n"
 		   "Every command takes -d DIR (default: $STRATA_DIR, then the current directory)\n"
 		   "and --help; commands that print data take --json.\n\n"

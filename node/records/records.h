@@ -21,7 +21,9 @@
 
 #include <jansson.h>
 
+#include "node/records/fields.h"
 #include "protocol/protocol.h"
+#include "storage/store.h"
 
 /* One collection: its name on the wire, the feed it travels in, its
  * protobuf message, and its deterministic validation. */
@@ -29,9 +31,19 @@ struct record_type {
 	const char *collection;
 	const char *feed;
 	const ProtobufCMessageDescriptor *descriptor;
-	/* Checks a decoded value stored under key; fills e and returns
-	 * -EINVAL if it is not acceptable. */
+	/* Types with their own code (member, cert): checks a decoded value
+	 * stored under key; fills e and returns -EINVAL if not acceptable. */
 	int (*validate)(const ProtobufCMessage *m, const uint8_t *key, size_t key_len, struct err *e);
+	/* Types run by the generic engine (fields.c): the field table, and the
+	 * rules beyond it. validate is then NULL. */
+	const struct record_field *fields;
+	size_t n_fields;
+	const char *noun;    /* "dues payment": for messages and help */
+	const char *summary; /* one line for `strata --help` */
+	/* Deterministic rules across fields (may be NULL). */
+	int (*validate_extra)(const ProtobufCMessage *m, struct err *e);
+	/* Input rules that need this node's store (may be NULL). */
+	int (*check_input)(const ProtobufCMessage *m, struct store_txn *t, const uint8_t owner[32], struct err *e);
 };
 
 /* The registered type of a collection, or NULL. */
@@ -44,6 +56,42 @@ const struct record_type *const *record_types(size_t *n);
  * checks the collection travels in FEED. 0, or -EINVAL with a reason. */
 int record_check(const char *collection, const char *feed, const uint8_t *key, size_t key_len,
 		 const uint8_t *value, size_t value_len, struct err *e) WUR;
+
+/* --- the generic record engine (fields.c) --- */
+
+/* A new, empty message of type t (record_free frees it). */
+ProtobufCMessage *record_new(const struct record_type *t);
+void record_free(ProtobufCMessage *m);
+
+/* The field of t called name, or NULL. */
+const struct record_field *record_field_find(const struct record_type *t, const char *name);
+
+/* Sets field f of m from text ("" clears an optional field; a FIELD_NOTES
+ * value is appended; FIELD_MEMBERS replaces the list). -EINVAL, -ENOMEM. */
+int record_set(const struct record_type *t, ProtobufCMessage *m, const struct record_field *f, const char *text,
+	       struct err *e) WUR;
+
+/* Writes field f of m as text into buf (repeated values joined by ','; notes
+ * by " | "). Returns 1 if it has a value, else 0 with buf empty. */
+int record_get_text(const struct record_type *t, const ProtobufCMessage *m, const struct record_field *f, char *buf,
+		    size_t cap);
+
+/* The record's key: its FIELD_KEY fields joined by '/'. */
+int record_key(const struct record_type *t, const ProtobufCMessage *m, char *buf, size_t cap, struct err *e) WUR;
+
+/* Deterministic checks of every field, of the key it is stored under (if
+ * key is not NULL) and of t->validate_extra. */
+int record_check_fields(const struct record_type *t, const ProtobufCMessage *m, const uint8_t *key, size_t key_len,
+			struct err *e) WUR;
+
+/* The checks of a record typed by a person at node OWNER: the above, no
+ * FIELD_PAST date in the future, every member field naming a member of
+ * OWNER's registry (-ESRCH), and t->check_input. */
+int record_check_input(const struct record_type *t, const ProtobufCMessage *m, struct store_txn *txn,
+		       const uint8_t owner[32], struct err *e) WUR;
+
+/* The record as a JSON object of its fields (new reference). */
+json_t *record_json(const struct record_type *t, const ProtobufCMessage *m);
 
 /* --- shared checks --- */
 
@@ -108,6 +156,16 @@ json_t *member_to_json(const Strata__Member *m);
 
 /* Prints the member as "key: value" lines. */
 void member_print(FILE *f, const Strata__Member *m);
+
+/* --- the record types of the generic engine, one file each --- */
+
+extern const struct record_type record_dues;    /* dues.c */
+extern const struct record_type record_meeting; /* meeting.c */
+extern const struct record_type record_study;   /* study.c */
+extern const struct record_type record_points;  /* points.c */
+extern const struct record_type record_request; /* request.c */
+extern const struct record_type record_notice;  /* notice.c */
+extern const struct record_type record_ack;     /* notice.c */
 
 /* --- certificates (collection "cert", feed "trust", key = subject) --- */
 

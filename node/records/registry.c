@@ -12,6 +12,13 @@
 static const struct record_type *const types[] = {
 	&record_member,
 	&record_cert,
+	&record_dues,
+	&record_meeting,
+	&record_study,
+	&record_points,
+	&record_request,
+	&record_notice,
+	&record_ack,
 };
 
 const struct record_type *record_type_find(const char *collection)
@@ -54,7 +61,7 @@ int record_check(const char *collection, const char *feed, const uint8_t *key, s
 		err_set(e, "%s value has %u unknown field(s)", collection, m->n_unknown_fields);
 		ret = -EINVAL;
 	} else {
-		ret = t->validate(m, key, key_len, e);
+		ret = t->validate ? t->validate(m, key, key_len, e) : record_check_fields(t, m, key, key_len, e);
 	}
 	protobuf_c_message_free_unpacked(m, NULL);
 	return ret;

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Dues (collection "dues", feed "up", key member/period): one member's dues
+ * for one month, in fen. Unpaid until it has a paid date.
+ */
+#include <errno.h>
+
+#include "node/records/records.h"
+
+static const struct record_field fields[] = {
+	{"member", FIELD_MEMBER, FIELD_REQUIRED | FIELD_KEY, 0, "member id"},
+	{"period", FIELD_PERIOD, FIELD_REQUIRED | FIELD_KEY, 0, "month, YYYY-MM"},
+	{"amount", FIELD_COUNT, FIELD_REQUIRED, 0, "amount due in fen (1 yuan = 100 fen)"},
+	{"paid", FIELD_DATE, FIELD_PAST, 0, "date paid, YYYY-MM-DD (absent: unpaid)"},
+	{"method", FIELD_TEXT, 0, 32, "how it was paid: cash, wechat, bank, ..."},
+};
+
+static int dues_extra(const ProtobufCMessage *msg, struct err *e)
+{
+	const Strata__Dues *d = (const Strata__Dues *)msg;
+
+	if (d->method && !d->paid) {
+		err_set(e, "dues: %s %s has a payment method but no paid date", d->member, d->period);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const struct record_type record_dues = {
+	.collection = "dues",
+	.feed = "up",
+	.descriptor = &strata__dues__descriptor,
+	.fields = fields,
+	.n_fields = sizeof fields / sizeof fields[0],
+	.noun = "dues record",
+	.summary = "dues per member and month: add, update, import, export, list, show",
+	.validate_extra = dues_extra,
+};

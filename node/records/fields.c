@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The generic record engine: reads and writes a record's fields through its
+ * protobuf descriptor, guided by the record type's field table (fields.h).
+ * Messages made here are allocated with malloc, field by field, exactly as
+ * protobuf-c's default allocator would, so protobuf_c_message_free_unpacked
+ * frees them.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/records/records.h"
+
+ProtobufCMessage *record_new(const struct record_type *t)
+{
+	ProtobufCMessage *m = calloc(1, t->descriptor->sizeof_message);
+
+	if (m)
+		t->descriptor->message_init(m);
+	return m;
+}
+
+void record_free(ProtobufCMessage *m)
+{
+	if (m)
+		protobuf_c_message_free_unpacked(m, NULL);
+}
+
+const struct record_field *record_field_find(const struct record_type *t, const char *name)
+{
+	for (size_t i = 0; i < t->n_fields; i++)
+		if (strcmp(t->fields[i].name, name) == 0)
+			return &t->fields[i];
+	return NULL;
+}
+
+static const ProtobufCFieldDescriptor *pb_field(const struct record_type *t, const struct record_field *f)
+{
+	return protobuf_c_message_descriptor_get_field_by_name(t->descriptor, f->name);
+}
+
+static void *at(const ProtobufCMessage *m, unsigned offset)
+{
+	return (char *)m + offset;
+}
+
+/* "KIND_PARTY_LECTURE" -> "party-lecture": the part after the first '_'. */
+static void enum_word(char *out, size_t cap, const char *name)
+{
+	const char *p = strchr(name, '_');
+	size_t i = 0;
+
+	for (p = p ? p + 1 : name; *p && i + 1 < cap; p++)
+		out[i++] = *p == '_' ? '-' : (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+	out[i] = '\0';
+}
+
+static int enum_parse(const ProtobufCEnumDescriptor *ed, const char *word, int *out)
+{
+	char w[64];
+
+	for (unsigned i = 0; i < ed->n_values; i++) {
+		enum_word(w, sizeof w, ed->values[i].name);
+		if (strcmp(w, word) == 0) {
+			*out = ed->values[i].value;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static void enum_choices(char *out, size_t cap, const ProtobufCEnumDescriptor *ed)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < ed->n_values && n + 2 < cap; i++) {
+		char w[64];
+
+		enum_word(w, sizeof w, ed->values[i].name);
+		n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? ", " : "", w);
+	}
+}
+
+static bool period_valid(const char *s)
+{
+	char d[11];
+
+	if (strlen(s) != 7)
+		return false;
+	snprintf(d, sizeof d, "%s-01", s);
+	return date_valid(d);
+}
+
+static bool has_value(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd)
+{
+	switch (fd->label) {
+	case PROTOBUF_C_LABEL_REPEATED:
+		return *(size_t *)at(m, fd->quantifier_offset) > 0;
+	case PROTOBUF_C_LABEL_OPTIONAL:
+		if (fd->type == PROTOBUF_C_TYPE_STRING)
+			return *(char **)at(m, fd->offset) != NULL;
+		return *(protobuf_c_boolean *)at(m, fd->quantifier_offset) != 0;
+	default:
+		if (fd->type == PROTOBUF_C_TYPE_STRING)
+			return *(char **)at(m, fd->offset) != NULL && **(char **)at(m, fd->offset);
+		return true;
+	}
+}
+
+/* Appends copies of the strings of a comma-separated (or single) value. */
+static int push_strings(ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd, const char *text, bool split,
+			bool replace)
+{
+	size_t *n = at(m, fd->quantifier_offset);
+	char ***arr = at(m, fd->offset);
+	char *copy = strdup(text), *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	if (replace) {
+		for (size_t i = 0; i < *n; i++)
+			free((*arr)[i]);
+		*n = 0;
+	}
+	for (char *tok = split ? strtok_r(copy, ",", &save) : copy; tok; tok = split ? strtok_r(NULL, ",", &save) : NULL) {
+		char **grown;
+
+		while (*tok == ' ')
+			tok++;
+		if (!*tok)
+			continue;
+		if (!(grown = realloc(*arr, (*n + 1) * sizeof *grown)) || !(grown[*n] = strdup(tok))) {
+			if (grown)
+				*arr = grown;
+			free(copy);
+			return -ENOMEM;
+		}
+		*arr = grown;
+		(*n)++;
+	}
+	free(copy);
+	return 0;
+}
+
+int record_set(const struct record_type *t, ProtobufCMessage *m, const struct record_field *f, const char *text,
+	       struct err *e)
+{
+	const ProtobufCFieldDescriptor *fd = pb_field(t, f);
+	char *end;
+
+	if (!fd) {
+		err_set(e, "%s has no field %s", t->collection, f->name);
+		return -EINVAL;
+	}
+	if (f->type == FIELD_MEMBERS || f->type == FIELD_NOTES) {
+		if (f->type == FIELD_NOTES && (!*text || !text_valid(text, strlen(text)))) {
+			err_set(e, "%s must be text", f->name);
+			return -EINVAL;
+		}
+		return push_strings(m, fd, text, f->type == FIELD_MEMBERS, f->type == FIELD_MEMBERS) < 0 ? -ENOMEM : 0;
+	}
+	if (!*text && !(f->flags & FIELD_REQUIRED) && fd->label == PROTOBUF_C_LABEL_OPTIONAL) {
+		/* an empty value clears an optional field */
+		if (fd->type == PROTOBUF_C_TYPE_STRING) {
+			free(*(char **)at(m, fd->offset));
+			*(char **)at(m, fd->offset) = NULL;
+		} else {
+			*(protobuf_c_boolean *)at(m, fd->quantifier_offset) = 0;
+		}
+		return 0;
+	}
+	switch (fd->type) {
+	case PROTOBUF_C_TYPE_STRING: {
+		char *copy = strdup(text);
+
+		if (!copy)
+			return -ENOMEM;
+		free(*(char **)at(m, fd->offset));
+		*(char **)at(m, fd->offset) = copy;
+		break;
+	}
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64: {
+		long long v;
+
+		errno = 0;
+		v = strtoll(text, &end, 10);
+		if (!*text || *end || errno) {
+			err_set(e, "%s \"%s\" is not a whole number", f->name, text);
+			return -EINVAL;
+		}
+		*(int64_t *)at(m, fd->offset) = v;
+		if (fd->label == PROTOBUF_C_LABEL_OPTIONAL)
+			*(protobuf_c_boolean *)at(m, fd->quantifier_offset) = 1;
+		break;
+	}
+	case PROTOBUF_C_TYPE_ENUM: {
+		int v;
+
+		if (enum_parse(fd->descriptor, text, &v) < 0) {
+			char choices[400];
+
+			enum_choices(choices, sizeof choices, fd->descriptor);
+			err_set(e, "%s \"%s\" is not one of %s", f->name, text, choices);
+			return -EINVAL;
+		}
+		*(int *)at(m, fd->offset) = v;
+		if (fd->label == PROTOBUF_C_LABEL_OPTIONAL)
+			*(protobuf_c_boolean *)at(m, fd->quantifier_offset) = 1;
+		break;
+	}
+	default:
+		err_set(e, "%s: field %s has a type the record engine does not handle", t->collection, f->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int record_get_text(const struct record_type *t, const ProtobufCMessage *m, const struct record_field *f, char *buf,
+		    size_t cap)
+{
+	const ProtobufCFieldDescriptor *fd = pb_field(t, f);
+
+	buf[0] = '\0';
+	if (!fd || !has_value(m, fd))
+		return 0;
+	if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+		size_t n = *(size_t *)at(m, fd->quantifier_offset), used = 0;
+		char **arr = *(char ***)at(m, fd->offset);
+
+		for (size_t i = 0; i < n && used + 1 < cap; i++)
+			used += (size_t)snprintf(buf + used, cap - used, "%s%s", i ? (f->type == FIELD_NOTES ? " | " : ",") : "",
+						 arr[i]);
+		return 1;
+	}
+	switch (fd->type) {
+	case PROTOBUF_C_TYPE_STRING:
+		snprintf(buf, cap, "%s", *(char **)at(m, fd->offset));
+		break;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+		snprintf(buf, cap, "%" PRId64, *(int64_t *)at(m, fd->offset));
+		break;
+	case PROTOBUF_C_TYPE_ENUM: {
+		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(fd->descriptor, *(int *)at(m, fd->offset));
+
+		if (v)
+			enum_word(buf, cap, v->name);
+		break;
+	}
+	default:
+		break;
+	}
+	return 1;
+}
+
+int record_key(const struct record_type *t, const ProtobufCMessage *m, char *buf, size_t cap, struct err *e)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < t->n_fields; i++) {
+		char part[256];
+
+		if (!(t->fields[i].flags & FIELD_KEY))
+			continue;
+		if (!record_get_text(t, m, &t->fields[i], part, sizeof part) || !part[0]) {
+			err_set(e, "%s: %s is missing", t->collection, t->fields[i].name);
+			return -EINVAL;
+		}
+		if (strchr(part, '/')) {
+			err_set(e, "%s: %s \"%s\" may not contain '/'", t->collection, t->fields[i].name, part);
+			return -EINVAL;
+		}
+		used += (size_t)snprintf(buf + used, cap > used ? cap - used : 0, "%s%s", used ? "/" : "", part);
+	}
+	if (used >= cap || used > LIMIT_KEY_BYTES) {
+		err_set(e, "%s: the record key is too long", t->collection);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool id_like(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      c == '.'))
+			return false;
+	}
+	return true;
+}
+
+/* Checks one scalar value of a field. */
+static int check_value(const struct record_type *t, const struct record_field *f, const char *v, struct err *e)
+{
+	switch (f->type) {
+	case FIELD_TEXT:
+	case FIELD_NOTES:
+		if (!*v || strlen(v) > (f->max ? f->max : 1000) || !text_valid(v, strlen(v))) {
+			err_set(e, "%s: %s must be 1-%zu bytes of text", t->collection, f->name, f->max ? f->max : 1000);
+			return -EINVAL;
+		}
+		return 0;
+	case FIELD_DATE:
+		if (!date_valid(v)) {
+			err_set(e, "%s: %s \"%s\" is not a real date (YYYY-MM-DD)", t->collection, f->name, v);
+			return -EINVAL;
+		}
+		return 0;
+	case FIELD_PERIOD:
+		if (!period_valid(v)) {
+			err_set(e, "%s: %s \"%s\" is not a period (YYYY-MM)", t->collection, f->name, v);
+			return -EINVAL;
+		}
+		return 0;
+	case FIELD_COUNT:
+		if (*v == '-') {
+			err_set(e, "%s: %s %s may not be negative", t->collection, f->name, v);
+			return -EINVAL;
+		}
+		return 0;
+	case FIELD_MEMBER:
+	case FIELD_MEMBERS:
+		if (!id_like(v)) {
+			err_set(e, "%s: %s \"%s\" is not a member id", t->collection, f->name, v);
+			return -EINVAL;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int record_check_fields(const struct record_type *t, const ProtobufCMessage *m, const uint8_t *key, size_t key_len,
+			struct err *e)
+{
+	char buf[4096], k[LIMIT_KEY_BYTES + 64];
+	int ret;
+
+	for (size_t i = 0; i < t->n_fields; i++) {
+		const struct record_field *f = &t->fields[i];
+		const ProtobufCFieldDescriptor *fd = pb_field(t, f);
+
+		if (!fd)
+			continue;
+		if (!has_value(m, fd)) {
+			if (f->flags & FIELD_REQUIRED) {
+				err_set(e, "%s: %s is missing", t->collection, f->name);
+				return -EINVAL;
+			}
+			continue;
+		}
+		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(size_t *)at(m, fd->quantifier_offset);
+			char **arr = *(char ***)at(m, fd->offset);
+
+			for (size_t j = 0; j < n; j++)
+				if ((ret = check_value(t, f, arr[j], e)) < 0)
+					return ret;
+			continue;
+		}
+		if (fd->type == PROTOBUF_C_TYPE_ENUM &&
+		    !protobuf_c_enum_descriptor_get_value(fd->descriptor, *(int *)at(m, fd->offset))) {
+			err_set(e, "%s: %s has an unknown value %d", t->collection, f->name, *(int *)at(m, fd->offset));
+			return -EINVAL;
+		}
+		record_get_text(t, m, f, buf, sizeof buf);
+		if ((ret = check_value(t, f, buf, e)) < 0)
+			return ret;
+	}
+	if (key) {
+		if ((ret = record_key(t, m, k, sizeof k, e)) < 0)
+			return ret;
+		if (strlen(k) != key_len || memcmp(k, key, key_len) != 0) {
+			err_set(e, "%s %s is stored under another key", t->collection, k);
+			return -EINVAL;
+		}
+	}
+	return t->validate_extra ? t->validate_extra(m, e) : 0;
+}
+
+static int member_exists(struct store_txn *txn, const uint8_t *owner, const char *id, struct err *e)
+{
+	const uint8_t *v;
+	size_t vl;
+	struct err ignore = {0};
+	int ret = store_state_get(txn, "member", owner, (const uint8_t *)id, strlen(id), &v, &vl, NULL, &ignore);
+
+	if (ret == -ENOENT) {
+		err_set(e, "member %s is not in this branch's registry", id);
+		return -ESRCH;
+	}
+	if (ret < 0)
+		err_set(e, "%s", ignore.msg);
+	return ret;
+}
+
+int record_check_input(const struct record_type *t, const ProtobufCMessage *m, struct store_txn *txn,
+		       const uint8_t owner[32], struct err *e)
+{
+	char today[11], buf[4096];
+	int ret = record_check_fields(t, m, NULL, 0, e);
+
+	if (ret < 0)
+		return ret;
+	date_today(today);
+	for (size_t i = 0; i < t->n_fields; i++) {
+		const struct record_field *f = &t->fields[i];
+		const ProtobufCFieldDescriptor *fd = pb_field(t, f);
+
+		if (!fd || !has_value(m, fd))
+			continue;
+		if (f->type == FIELD_DATE && (f->flags & FIELD_PAST)) {
+			record_get_text(t, m, f, buf, sizeof buf);
+			if (strcmp(buf, today) > 0) {
+				err_set(e, "%s: %s %s is in the future", t->collection, f->name, buf);
+				return -EINVAL;
+			}
+		}
+		if (f->type == FIELD_MEMBER) {
+			record_get_text(t, m, f, buf, sizeof buf);
+			if ((ret = member_exists(txn, owner, buf, e)) < 0)
+				return ret;
+		}
+		if (f->type == FIELD_MEMBERS) {
+			size_t n = *(size_t *)at(m, fd->quantifier_offset);
+			char **arr = *(char ***)at(m, fd->offset);
+
+			for (size_t j = 0; j < n; j++)
+				if ((ret = member_exists(txn, owner, arr[j], e)) < 0)
+					return ret;
+		}
+	}
+	return t->check_input ? t->check_input(m, txn, owner, e) : 0;
+}
+
+json_t *record_json(const struct record_type *t, const ProtobufCMessage *m)
+{
+	json_t *o = json_object();
+	char buf[4096];
+
+	for (size_t i = 0; i < t->n_fields; i++) {
+		const struct record_field *f = &t->fields[i];
+		const ProtobufCFieldDescriptor *fd = pb_field(t, f);
+
+		if (!fd)
+			continue;
+		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+			json_t *a = json_array();
+			size_t n = *(size_t *)at(m, fd->quantifier_offset);
+			char **arr = *(char ***)at(m, fd->offset);
+
+			for (size_t j = 0; j < n; j++)
+				json_array_append_new(a, json_string(arr[j]));
+			json_object_set_new(o, f->name, a);
+			continue;
+		}
+		if (!record_get_text(t, m, f, buf, sizeof buf))
+			json_object_set_new(o, f->name, json_null());
+		else if (fd->type == PROTOBUF_C_TYPE_INT64 || fd->type == PROTOBUF_C_TYPE_SINT64)
+			json_object_set_new(o, f->name, json_integer(*(int64_t *)at(m, fd->offset)));
+		else
+			json_object_set_new(o, f->name, json_string(buf));
+	}
+	return o;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Record fields: a table per record type that says, for each protobuf field,
+ * what kind of value it holds, so that one generic engine (fields.c) can
+ * parse it from a command-line option or a CSV column, check it, print it,
+ * and turn it into JSON. A new record type is then its message in
+ * strata.proto and one file in node/records/ with its table and its own
+ * rules. Included by records.h.
+ */
+#ifndef STRATA_FIELDS_H
+#define STRATA_FIELDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum field_type {
+	FIELD_TEXT,    /* text, 1..max bytes, no control characters */
+	FIELD_DATE,    /* YYYY-MM-DD, a real date */
+	FIELD_PERIOD,  /* YYYY-MM */
+	FIELD_COUNT,   /* an integer >= 0 (fen, minutes, a score) */
+	FIELD_INT,     /* any integer (points may be deducted) */
+	FIELD_ENUM,    /* a word of the field's protobuf enum (KIND_PARTY_LECTURE: party-lecture) */
+	FIELD_MEMBER,  /* a member id of this node's registry */
+	FIELD_MEMBERS, /* repeated: member ids, comma-separated on input */
+	FIELD_NOTES,   /* repeated text; an update appends one */
+};
+
+enum field_flags {
+	FIELD_REQUIRED = 1 << 0, /* must be given on add and in every CSV row */
+	FIELD_KEY = 1 << 1,      /* part of the record key (key fields joined by '/') */
+	FIELD_PAST = 1 << 2,     /* a date typed by a person may not be in the future */
+};
+
+struct record_field {
+	const char *name; /* the protobuf field; also --NAME, the CSV column, the JSON key */
+	enum field_type type;
+	unsigned flags;
+	size_t max;       /* FIELD_TEXT: most bytes */
+	const char *help; /* one line for --help */
+};
+
+#endif

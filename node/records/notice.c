@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Notices (collection "notice", feed "down", key id): documents and work
+ * deployments a level sends to every level below it; and their
+ * acknowledgements (collection "ack", feed "report", key sender/notice),
+ * which go back up, so the sender sees who acknowledged and who is late.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "node/records/records.h"
+
+static const struct record_field notice_fields[] = {
+	{"id", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, "notice id"},
+	{"title", FIELD_TEXT, FIELD_REQUIRED, 200, "title"},
+	{"body", FIELD_TEXT, 0, 20000, "text"},
+	{"due", FIELD_DATE, 0, 0, "acknowledge by, YYYY-MM-DD"},
+};
+
+const struct record_type record_notice = {
+	.collection = "notice",
+	.feed = "down",
+	.descriptor = &strata__notice__descriptor,
+	.fields = notice_fields,
+	.n_fields = sizeof notice_fields / sizeof notice_fields[0],
+	.noun = "notice",
+	.summary = "notices sent down to every level below: add, list, show",
+};
+
+static const struct record_field ack_fields[] = {
+	{"sender", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, "key of the node that sent the notice (64 hex)"},
+	{"notice", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, "notice id"},
+	{"acked", FIELD_DATE, FIELD_REQUIRED | FIELD_PAST, 0, "date acknowledged, YYYY-MM-DD"},
+};
+
+static int ack_extra(const ProtobufCMessage *msg, struct err *e)
+{
+	const Strata__NoticeAck *a = (const Strata__NoticeAck *)msg;
+	uint8_t key[KEY_BYTES];
+
+	if (hex_decode(key, KEY_BYTES, a->sender) < 0) {
+		err_set(e, "ack: sender must be a node key of 64 hex characters");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Only a notice this node holds can be acknowledged. */
+static int ack_input(const ProtobufCMessage *msg, struct store_txn *t, const uint8_t owner[32], struct err *e)
+{
+	const Strata__NoticeAck *a = (const Strata__NoticeAck *)msg;
+	uint8_t sender[KEY_BYTES];
+	const uint8_t *v;
+	size_t vl;
+	struct err ignore = {0};
+
+	(void)owner;
+	if (hex_decode(sender, KEY_BYTES, a->sender) < 0 ||
+	    store_state_get(t, "notice", sender, (const uint8_t *)a->notice, strlen(a->notice), &v, &vl, NULL,
+			    &ignore) < 0) {
+		err_set(e, "ack: this node holds no notice %s from %.16s…", a->notice, a->sender);
+		return -ESRCH;
+	}
+	return 0;
+}
+
+const struct record_type record_ack = {
+	.collection = "ack",
+	.feed = "report",
+	.descriptor = &strata__notice_ack__descriptor,
+	.fields = ack_fields,
+	.n_fields = sizeof ack_fields / sizeof ack_fields[0],
+	.noun = "acknowledgement",
+	.summary = "acknowledge a notice received from above",
+	.validate_extra = ack_extra,
+	.check_input = ack_input,
+};

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Points (collection "points", feed "up", key member/period): points-based
+ * assessment of a member's work in a month; a deduction is negative.
+ */
+#include "node/records/records.h"
+
+static const struct record_field fields[] = {
+	{"member", FIELD_MEMBER, FIELD_REQUIRED | FIELD_KEY, 0, "member id"},
+	{"period", FIELD_PERIOD, FIELD_REQUIRED | FIELD_KEY, 0, "month, YYYY-MM"},
+	{"points", FIELD_INT, FIELD_REQUIRED, 0, "points (negative for a deduction)"},
+	{"reason", FIELD_TEXT, FIELD_REQUIRED, 200, "why"},
+};
+
+const struct record_type record_points = {
+	.collection = "points",
+	.feed = "up",
+	.descriptor = &strata__points__descriptor,
+	.fields = fields,
+	.n_fields = sizeof fields / sizeof fields[0],
+	.noun = "points record",
+	.summary = "points-based assessment per member and month",
+};

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Residents' service requests (collection "request", feed "up", key id): a
+ * request to the community, with its status and dated progress notes. A
+ * closed request has a closed date, not before it was opened.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "node/records/records.h"
+
+static const struct record_field fields[] = {
+	{"id", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, "request id"},
+	{"title", FIELD_TEXT, FIELD_REQUIRED, 200, "title"},
+	{"description", FIELD_TEXT, 0, 2000, "description"},
+	{"contact", FIELD_TEXT, 0, 100, "resident's contact"},
+	{"opened", FIELD_DATE, FIELD_REQUIRED | FIELD_PAST, 0, "date opened, YYYY-MM-DD"},
+	{"status", FIELD_ENUM, FIELD_REQUIRED, 0, "open, in-progress, closed"},
+	{"notes", FIELD_NOTES, 0, 500, "a progress note, \"YYYY-MM-DD: text\" (appended)"},
+	{"closed", FIELD_DATE, FIELD_PAST, 0, "date closed, YYYY-MM-DD"},
+};
+
+static int request_extra(const ProtobufCMessage *msg, struct err *e)
+{
+	const Strata__Request *r = (const Strata__Request *)msg;
+	bool closed = r->status == STRATA__REQUEST_STATUS__REQUEST_CLOSED;
+
+	if (closed && !r->closed) {
+		err_set(e, "request %s: a closed request needs its closed date", r->id);
+		return -EINVAL;
+	}
+	if (!closed && r->closed) {
+		err_set(e, "request %s: only a closed request has a closed date", r->id);
+		return -EINVAL;
+	}
+	if (r->closed && strcmp(r->closed, r->opened) < 0) {
+		err_set(e, "request %s: closed %s before it was opened %s", r->id, r->closed, r->opened);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const struct record_type record_request = {
+	.collection = "request",
+	.feed = "up",
+	.descriptor = &strata__request__descriptor,
+	.fields = fields,
+	.n_fields = sizeof fields / sizeof fields[0],
+	.noun = "service request",
+	.summary = "residents' service requests with progress: add, update, list, show, ...",
+	.validate_extra = request_extra,
+};
