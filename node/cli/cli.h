@@ -85,7 +85,8 @@ int cmd_status_main(int argc, char **argv);
 int cmd_export_main(int argc, char **argv);
 int cmd_import_main(int argc, char **argv);
 int cmd_audit_main(int argc, char **argv);
-int cmd_record_main(int argc, char **argv); /* every type of the generic record engine */
+int cmd_record_main(int argc, char **argv);
+int cmd_report_main(int argc, char **argv); /* every type of the generic record engine */
 
 /* member subcommands (cmd_member*.c) */
 int member_import_main(int argc, char **argv);

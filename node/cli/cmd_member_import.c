@@ -18,6 +18,7 @@
 #include "node/core/node.h"
 #include "node/records/records.h"
 #include "node/sync/sync.h"
+#include "protocol/arena.h"
 
 #define MAX_ERRORS_SHOWN 50
 
@@ -44,6 +45,9 @@ struct import {
 	size_t ncols;
 	struct row **rows;
 	size_t nrows, cap;
+	/* The rows live until the command ends: allocated from large blocks,
+	 * not one malloc each (209,000 of them for a city's registry). */
+	struct arena row_mem;
 	struct bad *bad;
 	size_t nbad, bad_cap;
 	int oom;
@@ -136,7 +140,7 @@ static int on_row(const struct csv_row *r, void *arg)
 	}
 	id_len = strlen(m.id);
 	val_len = strata__member__get_packed_size(&m);
-	if (!(row = malloc(sizeof *row + id_len + 1 + val_len))) {
+	if (!(row = arena_alloc(&im->row_mem, sizeof *row + id_len + 1 + val_len))) {
 		im->oom = 1;
 		return 0;
 	}
@@ -151,7 +155,6 @@ static int on_row(const struct csv_row *r, void *arg)
 		struct row **rows = realloc(im->rows, cap * sizeof *rows);
 
 		if (!rows) {
-			free(row);
 			im->oom = 1;
 			return 0;
 		}
@@ -266,6 +269,7 @@ int member_import_main(int argc, char **argv)
 	int opt, ret, code = EXIT_OK;
 
 	cli_common_init(&c);
+	arena_init(&im.row_mem, NULL, 0, 1 << 20);
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -364,8 +368,7 @@ int member_import_main(int argc, char **argv)
 		       unchanged);
 out:
 	node_writer_abort(&w);
-	for (size_t i = 0; i < im.nrows; i++)
-		free(im.rows[i]);
+	arena_release(&im.row_mem);
 	free(im.rows);
 	for (size_t i = 0; i < im.nbad; i++)
 		free(im.bad[i].msg);

@@ -18,6 +18,7 @@ const struct cli_cmd cli_cmds[] = {
 	{"request", cmd_record_main, "residents' service requests with progress notes"},
 	{"notice", cmd_record_main, "notices sent down to every level below"},
 	{"ack", cmd_record_main, "acknowledge a notice received from above"},
+	{"report", cmd_report_main, "one-click reports: submit, show (--tree), accept, return"},
 	{"log", cmd_log_main, "print the signed history, entry by entry"},
 	{"verify", cmd_verify_main, "re-check every signature, chain and record in the store"},
 	{"invite", cmd_invite_main, "make a one-time join token for a child, peer or auditor"},

@@ -71,6 +71,16 @@ static int on_key(void *arg, const char *section, const char *key, const char *v
 		st->c->parent_is_peer = strcmp(value, "peer") == 0;
 		return 1;
 	}
+	if (strcmp(section, "report") == 0 && strcmp(key, "deadline_day") == 0) {
+		unsigned long v = strtoul(value, &end, 10);
+
+		if (*value == '\0' || *end || v < 1 || v > 28) {
+			err_set(st->e, "deadline_day must be a day from 1 to 28, not \"%s\"", value);
+			return 0;
+		}
+		st->c->report_deadline_day = (unsigned)v;
+		return 1;
+	}
 	if (strcmp(section, "write") == 0 && strcmp(key, "ops_per_changeset") == 0) {
 		unsigned long v = strtoul(value, &end, 10);
 
@@ -94,6 +104,7 @@ int node_config_load(struct node_config *c, const char *dir, struct err *e)
 
 	memset(c, 0, sizeof *c);
 	c->ops_per_changeset = NODE_OPS_PER_CHANGESET;
+	c->report_deadline_day = 5;
 	snprintf(path, sizeof path, "%s/%s", dir, NODE_CONF_FILE);
 	if (!(f = fopen(path, "r"))) {
 		if (errno == ENOENT)

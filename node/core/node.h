@@ -32,6 +32,8 @@ struct node_config {
 	unsigned up_depth;           /* [node] up_depth: levels above its author an up feed
 					travels through this node; 0 = no limit */
 	unsigned ops_per_changeset;  /* [write] ops_per_changeset, 1..10000 */
+	unsigned report_deadline_day; /* [report] deadline_day: a period's report is due by
+					 this day of the next month (1..28, default 5) */
 	char parent_endpoint[256];   /* [parent] endpoint (empty: no parent) */
 	bool parent_is_peer;         /* [parent] role = peer: the link is a peer agreement */
 	uint8_t parent_key[KEY_BYTES]; /* [parent] key */

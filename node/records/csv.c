@@ -20,7 +20,14 @@ struct csv_state {
 	size_t row_line;  /* the line the current row started on */
 	size_t nrows;     /* rows seen, the header included */
 	struct csv_row row;
-	size_t cap;
+	size_t cap;       /* of row.fields and off */
+	/* The current row's fields, NUL-terminated one after the other in one
+	 * buffer that lives as long as the read, rather than a malloc and a
+	 * free per field; off[i] is where field i starts. row.fields points
+	 * into text only once the row is complete, as text may move. */
+	char *text;
+	size_t text_len, text_cap;
+	size_t *off;
 	int (*header)(const struct csv_row *r, void *arg, struct err *e);
 	int (*on_row)(const struct csv_row *r, void *arg);
 	void *arg;
@@ -33,7 +40,6 @@ static void on_field(void *data, size_t len, void *st_)
 {
 	struct csv_state *st = st_;
 	const char *s = data ? data : "";
-	char *copy;
 
 	if (st->ret)
 		return;
@@ -53,30 +59,40 @@ static void on_field(void *data, size_t len, void *st_)
 	if (st->row.n == st->cap) {
 		size_t cap = st->cap ? 2 * st->cap : 16;
 		char **f = realloc(st->row.fields, cap * sizeof *f);
+		size_t *o = f ? realloc(st->off, cap * sizeof *o) : NULL;
 
-		if (!f) {
-			st->ret = -ENOMEM;
-			err_set(st->e, "out of memory reading %s", st->path);
-			return;
-		}
-		st->row.fields = f;
+		if (f)
+			st->row.fields = f;
+		if (!o)
+			goto oom;
+		st->off = o;
 		st->cap = cap;
 	}
-	if (!(copy = malloc(len + 1))) {
-		st->ret = -ENOMEM;
-		err_set(st->e, "out of memory reading %s", st->path);
-		return;
+	if (len + 1 > st->text_cap - st->text_len) {
+		/* No overflow: the row so far and this field are both in memory. */
+		size_t need = st->text_len + len + 1;
+		size_t cap = st->text_cap > need / 2 ? 2 * st->text_cap : need < 256 ? 256 : need;
+		char *t;
+
+		if (!(t = realloc(st->text, cap)))
+			goto oom;
+		st->text = t;
+		st->text_cap = cap;
 	}
-	memcpy(copy, s, len);
-	copy[len] = '\0';
-	st->row.fields[st->row.n++] = copy;
+	memcpy(st->text + st->text_len, s, len);
+	st->text[st->text_len + len] = '\0';
+	st->off[st->row.n++] = st->text_len;
+	st->text_len += len + 1;
+	return;
+oom:
+	st->ret = -ENOMEM;
+	err_set(st->e, "out of memory reading %s", st->path);
 }
 
-static void row_clear(struct csv_row *r)
+static void row_clear(struct csv_state *st)
 {
-	for (size_t i = 0; i < r->n; i++)
-		free(r->fields[i]);
-	r->n = 0;
+	st->row.n = 0;
+	st->text_len = 0;
 }
 
 static void on_row(int term, void *st_)
@@ -85,6 +101,8 @@ static void on_row(int term, void *st_)
 
 	(void)term;
 	if (!st->ret) {
+		for (size_t i = 0; i < st->row.n; i++)
+			st->row.fields[i] = st->text + st->off[i];
 		st->row.line = st->row_line;
 		st->row.bad = st->bad[0] ? st->bad : NULL;
 		if (st->nrows++ == 0) {
@@ -99,7 +117,7 @@ static void on_row(int term, void *st_)
 		}
 	}
 	st->bad[0] = '\0';
-	row_clear(&st->row);
+	row_clear(st);
 }
 
 int csv_read(const char *path, int (*header)(const struct csv_row *r, void *arg, struct err *e),
@@ -147,8 +165,9 @@ int csv_read(const char *path, int (*header)(const struct csv_row *r, void *arg,
 		st.ret = -EINVAL;
 	}
 	ret = st.ret;
-	row_clear(&st.row);
 	free(st.row.fields);
+	free(st.off);
+	free(st.text);
 	csv_free(&p);
 	free(buf);
 	fclose(f);

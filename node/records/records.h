@@ -166,6 +166,8 @@ extern const struct record_type record_points;  /* points.c */
 extern const struct record_type record_request; /* request.c */
 extern const struct record_type record_notice;  /* notice.c */
 extern const struct record_type record_ack;     /* notice.c */
+extern const struct record_type record_report;  /* report.c */
+extern const struct record_type record_approval; /* report.c */
 
 /* --- certificates (collection "cert", feed "trust", key = subject) --- */
 

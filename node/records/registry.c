@@ -5,9 +5,15 @@
  * collection's validation, and travels in that collection's feed.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "node/records/records.h"
+#include "protocol/arena.h"
+
+/* Stack memory for unpacking one value: a record of ordinary size unpacks
+ * in a few hundred bytes. */
+#define SCRATCH_BYTES 2048
 
 static const struct record_type *const types[] = {
 	&record_member,
@@ -19,6 +25,8 @@ static const struct record_type *const types[] = {
 	&record_request,
 	&record_notice,
 	&record_ack,
+	&record_report,
+	&record_approval,
 };
 
 const struct record_type *record_type_find(const char *collection)
@@ -39,6 +47,8 @@ int record_check(const char *collection, const char *feed, const uint8_t *key, s
 		 const uint8_t *value, size_t value_len, struct err *e)
 {
 	const struct record_type *t = record_type_find(collection);
+	max_align_t scratch[SCRATCH_BYTES / sizeof(max_align_t)];
+	struct arena a;
 	ProtobufCMessage *m;
 	int ret;
 
@@ -52,17 +62,20 @@ int record_check(const char *collection, const char *feed, const uint8_t *key, s
 	}
 	if (!value) /* an erased value: nothing left to check */
 		return 0;
-	m = protobuf_c_message_unpack(t->descriptor, NULL, value_len, value);
+	/* Ingest runs this on every put: the unpacked value's small
+	 * allocations come from the stack, and a larger value (up to
+	 * LIMIT_VALUE_BYTES) spills into malloc'd blocks, all freed below. */
+	arena_init(&a, scratch, sizeof scratch, 4 * value_len + 1024);
+	m = protobuf_c_message_unpack(t->descriptor, &a.pb, value_len, value);
 	if (!m) {
 		err_set(e, "%s value does not decode as a %s record", collection, t->descriptor->short_name);
-		return -EINVAL;
-	}
-	if (m->n_unknown_fields) {
+		ret = -EINVAL;
+	} else if (m->n_unknown_fields) {
 		err_set(e, "%s value has %u unknown field(s)", collection, m->n_unknown_fields);
 		ret = -EINVAL;
 	} else {
 		ret = t->validate ? t->validate(m, key, key_len, e) : record_check_fields(t, m, key, key_len, e);
 	}
-	protobuf_c_message_free_unpacked(m, NULL);
+	arena_release(&a);
 	return ret;
 }

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * strata report submit|show|accept|return: one-click upward reporting.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/cli/cli.h"
+#include "node/core/node.h"
+#include "node/report/report.h"
+#include "node/sync/sync.h"
+
+static void help(FILE *f)
+{
+	fprintf(f,
+		"usage: strata report submit [-d DIR] --period YYYY-MM [--json]\n"
+		"       strata report show   [-d DIR] --period YYYY-MM [--tree] [--json]\n"
+		"       strata report accept [-d DIR] --period YYYY-MM --from ORG/PATH [--comment TEXT]\n"
+		"       strata report return [-d DIR] --period YYYY-MM --from ORG/PATH --comment TEXT\n\n"
+		"submit computes this node's standard figures for the month (members by\n"
+		"category and status, new members, dues paid and members unpaid, meetings by\n"
+		"kind and attendance, study minutes, points, requests opened, closed and still\n"
+		"open, notices acknowledged and late), adds the latest report of each child,\n"
+		"signs it naming the exact feed heads it was computed from, and the link\n"
+		"carries it up. Submitting again supersedes it; the history keeps both.\n"
+		"show lists, per child (--tree: every level below), whether it reported, on\n"
+		"time or late (by day [report] deadline_day of the next month, default 5),\n"
+		"accepted or returned, its figures, and whether they match a recomputation\n"
+		"from the heads it names. accept and return send a signed decision down.\n");
+}
+
+static void print_figures(const char *label, json_t *f, int indent)
+{
+	json_t *rate = json_object_get(f, "attendance_rate"), *med = json_object_get(f, "request_close_days_median");
+	char att[16] = "n/a";
+
+	if (json_is_real(rate))
+		snprintf(att, sizeof att, "%.0f%%", json_real_value(rate) * 100);
+	printf("%*s%-6s members %lld (full %lld, probationary %lld; active %lld, lapsed %lld), new %lld; dues paid %lld "
+	       "(%.2f yuan), unpaid %lld;\n",
+	       indent, "", label, (long long)(json_integer_value(json_object_get(f, "members_full")) +
+					      json_integer_value(json_object_get(f, "members_probationary"))),
+	       (long long)json_integer_value(json_object_get(f, "members_full")),
+	       (long long)json_integer_value(json_object_get(f, "members_probationary")),
+	       (long long)json_integer_value(json_object_get(f, "members_active")),
+	       (long long)json_integer_value(json_object_get(f, "members_lapsed")),
+	       (long long)json_integer_value(json_object_get(f, "members_new")),
+	       (long long)json_integer_value(json_object_get(f, "dues_paid")),
+	       (double)json_integer_value(json_object_get(f, "dues_paid_amount")) / 100.0,
+	       (long long)json_integer_value(json_object_get(f, "members_unpaid")));
+	printf("%*s       meetings %lld/%lld/%lld/%lld (congress/committee/group/lecture), attendance %s; study %lld "
+	       "min; points %lld; requests opened %lld, closed %lld, open %lld",
+	       indent, "", (long long)json_integer_value(json_object_get(f, "meetings_branch_congress")),
+	       (long long)json_integer_value(json_object_get(f, "meetings_committee")),
+	       (long long)json_integer_value(json_object_get(f, "meetings_group")),
+	       (long long)json_integer_value(json_object_get(f, "meetings_lecture")), att,
+	       (long long)json_integer_value(json_object_get(f, "study_minutes")),
+	       (long long)json_integer_value(json_object_get(f, "points")),
+	       (long long)json_integer_value(json_object_get(f, "requests_opened")),
+	       (long long)json_integer_value(json_object_get(f, "requests_closed")),
+	       (long long)json_integer_value(json_object_get(f, "requests_open")));
+	if (json_is_integer(med))
+		printf(" (median %lld days to close)", (long long)json_integer_value(med));
+	printf("; notices acked %lld, late %lld\n", (long long)json_integer_value(json_object_get(f, "notices_acked")),
+	       (long long)json_integer_value(json_object_get(f, "notices_late")));
+}
+
+static void print_node(json_t *o, int indent)
+{
+	json_t *kids = json_object_get(o, "children"), *k, *ap = json_object_get(o, "approval");
+	size_t i;
+
+	printf("%*s%s", indent, "", json_string_value(json_object_get(o, "name")));
+	if (!json_is_true(json_object_get(o, "reported"))) {
+		printf(indent ? "  NOT REPORTED%s\n" : "  (no report of its own yet)%s\n",
+		       json_is_true(json_object_get(o, "on_time")) || !indent ? "" : ", LATE");
+	} else {
+		printf("  report #%lld submitted %s, %s", (long long)json_integer_value(json_object_get(o, "report_seq")),
+		       json_string_value(json_object_get(o, "submitted")),
+		       json_is_true(json_object_get(o, "on_time")) ? "on time" : "LATE");
+		if (json_is_string(ap))
+			printf(", %s", json_string_value(ap));
+		else if (json_is_object(ap))
+			printf(", %s%s%s%s", json_string_value(json_object_get(ap, "decision")),
+			       json_object_get(ap, "comment") ? " (\"" : "",
+			       json_object_get(ap, "comment") ? json_string_value(json_object_get(ap, "comment")) : "",
+			       json_object_get(ap, "comment") ? "\")" : "");
+		if (json_object_get(o, "check"))
+			printf(", figures %s", json_string_value(json_object_get(o, "check")));
+		printf("\n");
+		if (json_object_get(o, "mismatch"))
+			printf("%*s  MISMATCH: %s\n", indent, "", json_string_value(json_object_get(o, "mismatch")));
+		print_figures("own", json_object_get(o, "own"), indent + 2);
+		print_figures("total", json_object_get(o, "total"), indent + 2);
+	}
+	json_array_foreach(kids, i, k) print_node(k, indent + 2);
+}
+
+int cmd_report_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"dir", required_argument, NULL, 'd'},     {"period", required_argument, NULL, 'p'},
+		{"from", required_argument, NULL, 'f'},    {"comment", required_argument, NULL, 'c'},
+		{"tree", no_argument, NULL, 't'},          {"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+	};
+	struct cli_common c;
+	const char *verb, *period = NULL, *from = NULL, *comment = NULL;
+	char what[32];
+	bool tree = false;
+	struct node *n = NULL;
+	struct err e = {0};
+	int opt, ret;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		help(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	verb = argv[1];
+	snprintf(what, sizeof what, "report %s", verb);
+	if (strcmp(verb, "submit") && strcmp(verb, "show") && strcmp(verb, "accept") && strcmp(verb, "return"))
+		return cli_usage("report", "unknown subcommand \"%s\" (submit, show, accept, return)", verb);
+	cli_common_init(&c);
+	optind = 0;
+	argc--, argv++;
+	while ((opt = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd': c.dir = optarg; break;
+		case 'p': period = optarg; break;
+		case 'f': from = optarg; break;
+		case 'c': comment = optarg; break;
+		case 't': tree = true; break;
+		case 'j': c.json = true; break;
+		case 'h': help(stdout); return EXIT_OK;
+		default: return cli_usage(what, "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage(what, "unexpected argument \"%s\"", argv[optind]);
+	if (!period)
+		return cli_usage(what, "--period YYYY-MM is required");
+	if ((!strcmp(verb, "accept") || !strcmp(verb, "return")) && !from)
+		return cli_usage(what, "--from ORG/PATH (the child whose report it is) is required");
+	if (!strcmp(verb, "return") && !comment)
+		return cli_usage(what, "--comment is required: say what to fix");
+	if ((ret = node_open(&n, c.dir, strcmp(verb, "show") ? 0 : NODE_RDONLY | NODE_NO_KEY, &e)) < 0)
+		return cli_fail_err(what, ret, &e);
+	if (!strcmp(verb, "submit")) {
+		struct report_result r;
+
+		if ((ret = report_submit(n, period, &r, &e)) == 0) {
+			json_t *own = figures_json(&r.own), *total = figures_json(&r.total);
+
+			sync_notify(node_dir(n));
+			if (c.json) {
+				cli_json_print(json_pack("{s:s, s:s, s:I, s:I, s:o, s:o}", "node", node_name(n), "period", period,
+							 "seq", (json_int_t)r.seq, "children", (json_int_t)r.children, "own",
+							 own, "total", total));
+			} else {
+				printf("submitted the report of %s for %s (report #%llu; %zu child report%s rolled up)\n",
+				       node_name(n), period, (unsigned long long)r.seq, r.children, r.children == 1 ? "" : "s");
+				print_figures("own", own, 2);
+				print_figures("total", total, 2);
+				json_decref(own);
+				json_decref(total);
+			}
+			figures_clear(&r.own);
+			figures_clear(&r.total);
+		}
+	} else if (!strcmp(verb, "show")) {
+		json_t *j = NULL;
+
+		if ((ret = report_view(n, period, tree, &j, &e)) == 0) {
+			if (c.json)
+				cli_json_print(j);
+			else {
+				printf("period %s, reports due by %s\n", period, json_string_value(json_object_get(j, "deadline")));
+				print_node(json_object_get(j, "node"), 0);
+				json_decref(j);
+			}
+		}
+	} else {
+		bool accept = !strcmp(verb, "accept");
+
+		if ((ret = report_decide(n, period, from, accept, comment, &e)) == 0) {
+			sync_notify(node_dir(n));
+			printf("%s the report of %s for %s\n", accept ? "accepted" : "returned", from, period);
+		}
+	}
+	node_close(&n);
+	return ret < 0 ? cli_fail_err(what, ret, &e) : EXIT_OK;
+}

@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The standard figures of a node for a period, from its records. The same
+ * computation runs on two sources: the records in state (when a node
+ * reports) and the records replayed from its `up` feed up to a given head
+ * (when the level above checks a report), so that both must agree.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/records/records.h"
+#include "node/report/report.h"
+
+/* One record as a source yields it: pointers valid for the transaction. */
+struct rec {
+	const char *collection;
+	const uint8_t *owner;
+	const uint8_t *key;
+	size_t key_len;
+	const uint8_t *value;
+	size_t value_len;
+	size_t order; /* replay: position in the log, the last one wins */
+};
+
+struct recs {
+	struct rec *v;
+	size_t n, cap;
+};
+
+static int push(struct recs *r, const struct rec *x)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 256;
+		struct rec *v = realloc(r->v, cap * sizeof *v);
+
+		if (!v)
+			return -ENOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n++] = *x;
+	return 0;
+}
+
+void figures_clear(struct figures *f)
+{
+	free(f->close_days);
+	memset(f, 0, sizeof *f);
+}
+
+bool report_period_valid(const char *p)
+{
+	char d[11];
+
+	if (!p || strlen(p) != 7)
+		return false;
+	snprintf(d, sizeof d, "%s-01", p);
+	return date_valid(d);
+}
+
+/* Days since 1970-01-01 of a valid YYYY-MM-DD (H. Hinnant's algorithm). */
+static long days_of(const char *s)
+{
+	long y = strtol(s, NULL, 10), m = strtol(s + 5, NULL, 10), d = strtol(s + 8, NULL, 10);
+	long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static bool in_period(const char *date, const char *period)
+{
+	return date && strncmp(date, period, 7) == 0;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Computes from records grouped by collection (any order within). */
+static int compute(const struct recs *r, const char *period, const char *today, bool notices, const uint8_t *owner,
+		   struct store_txn *t, struct figures *f, struct err *e)
+{
+	char end[11], **paid = NULL;
+	size_t npaid = 0;
+	int ret = 0;
+
+	memset(f, 0, sizeof *f);
+	snprintf(end, sizeof end, "%s-31", period); /* the last day, as far as string order goes */
+	if (!(paid = calloc(r->n ? r->n : 1, sizeof *paid)))
+		goto oom;
+	/* Dues first: who paid for the period. */
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rec *x = &r->v[i];
+		Strata__Dues *d;
+
+		if (strcmp(x->collection, "dues") != 0 || !(d = strata__dues__unpack(NULL, x->value_len, x->value)))
+			continue;
+		if (strcmp(d->period, period) == 0 && d->paid) {
+			f->dues_paid++;
+			f->dues_paid_amount += d->amount;
+			if (!(paid[npaid++] = strdup(d->member)))
+				ret = -ENOMEM;
+		}
+		strata__dues__free_unpacked(d, NULL);
+	}
+	qsort(paid, npaid, sizeof *paid, str_cmp);
+	for (size_t i = 0; i < r->n && ret == 0; i++) {
+		const struct rec *x = &r->v[i];
+
+		if (strcmp(x->collection, "member") == 0) {
+			Strata__Member *m = strata__member__unpack(NULL, x->value_len, x->value);
+
+			if (!m)
+				continue;
+			f->members_full += m->category == STRATA__MEMBER_CATEGORY__CATEGORY_FULL;
+			f->members_probationary += m->category == STRATA__MEMBER_CATEGORY__CATEGORY_PROBATIONARY;
+			f->members_active += m->status == STRATA__MEMBER_STATUS__STATUS_ACTIVE;
+			f->members_lapsed += m->status == STRATA__MEMBER_STATUS__STATUS_LAPSED;
+			f->members_deceased += m->status == STRATA__MEMBER_STATUS__STATUS_DECEASED;
+			f->members_transferred += m->status == STRATA__MEMBER_STATUS__STATUS_TRANSFERRED;
+			f->members_new += in_period(m->joined, period);
+			if (m->status == STRATA__MEMBER_STATUS__STATUS_ACTIVE && strcmp(m->joined, end) <= 0) {
+				char *id = m->id;
+
+				f->members_unpaid += !bsearch(&id, paid, npaid, sizeof *paid, str_cmp);
+			}
+			strata__member__free_unpacked(m, NULL);
+		} else if (strcmp(x->collection, "meeting") == 0) {
+			Strata__Meeting *m = strata__meeting__unpack(NULL, x->value_len, x->value);
+
+			if (!m)
+				continue;
+			if (in_period(m->date, period)) {
+				f->meetings_branch_congress += m->kind == STRATA__MEETING_KIND__KIND_BRANCH_CONGRESS;
+				f->meetings_committee += m->kind == STRATA__MEETING_KIND__KIND_COMMITTEE_MEETING;
+				f->meetings_group += m->kind == STRATA__MEETING_KIND__KIND_GROUP_MEETING;
+				f->meetings_lecture += m->kind == STRATA__MEETING_KIND__KIND_PARTY_LECTURE;
+				f->attendance_present += m->n_present;
+				f->attendance_expected += m->n_present + m->n_absent;
+			}
+			strata__meeting__free_unpacked(m, NULL);
+		} else if (strcmp(x->collection, "study") == 0) {
+			Strata__Study *s = strata__study__unpack(NULL, x->value_len, x->value);
+
+			if (!s)
+				continue;
+			if (in_period(s->date, period))
+				f->study_minutes += (uint64_t)s->minutes;
+			strata__study__free_unpacked(s, NULL);
+		} else if (strcmp(x->collection, "points") == 0) {
+			Strata__Points *p = strata__points__unpack(NULL, x->value_len, x->value);
+
+			if (!p)
+				continue;
+			if (strcmp(p->period, period) == 0)
+				f->points += p->points;
+			strata__points__free_unpacked(p, NULL);
+		} else if (strcmp(x->collection, "request") == 0) {
+			Strata__Request *q = strata__request__unpack(NULL, x->value_len, x->value);
+
+			if (!q)
+				continue;
+			f->requests_opened += in_period(q->opened, period);
+			if (q->closed && in_period(q->closed, period)) {
+				uint32_t *v = realloc(f->close_days, (f->n_close_days + 1) * sizeof *v);
+
+				f->requests_closed++;
+				if (!v)
+					ret = -ENOMEM;
+				else {
+					f->close_days = v;
+					v[f->n_close_days++] = (uint32_t)(days_of(q->closed) - days_of(q->opened));
+				}
+			}
+			if (strcmp(q->opened, end) <= 0 && (!q->closed || strcmp(q->closed, end) > 0))
+				f->requests_open++;
+			strata__request__free_unpacked(q, NULL);
+		}
+	}
+	if (ret == 0 && notices) {
+		/* Notices from above due in the period: acknowledged by their due
+		 * date, or late once the due date has passed. */
+		for (size_t i = 0; i < r->n; i++) {
+			const struct rec *x = &r->v[i];
+			Strata__Notice *no;
+			char sender[KEY_HEX], ackkey[KEY_HEX + 80];
+			const uint8_t *v;
+			size_t vl;
+			struct err ignore = {0};
+			bool acked = false;
+
+			if (strcmp(x->collection, "notice") != 0 || !(no = strata__notice__unpack(NULL, x->value_len, x->value)))
+				continue;
+			if (no->due && in_period(no->due, period)) {
+				key_hex(sender, x->owner);
+				snprintf(ackkey, sizeof ackkey, "%s/%s", sender, no->id);
+				if (store_state_get(t, "ack", owner, (const uint8_t *)ackkey, strlen(ackkey), &v, &vl, NULL,
+						    &ignore) == 0) {
+					Strata__NoticeAck *a = strata__notice_ack__unpack(NULL, vl, v);
+
+					acked = a && strcmp(a->acked, no->due) <= 0;
+					if (a)
+						strata__notice_ack__free_unpacked(a, NULL);
+				}
+				if (acked)
+					f->notices_acked++;
+				else if (strcmp(no->due, today) < 0)
+					f->notices_late++;
+			}
+			strata__notice__free_unpacked(no, NULL);
+		}
+	}
+	for (size_t i = 0; i < npaid; i++)
+		free(paid[i]);
+	free(paid);
+	if (ret < 0)
+		goto oom;
+	return 0;
+oom:
+	err_set(e, "out of memory computing figures");
+	figures_clear(f);
+	return -ENOMEM;
+}
+
+/* --- sources --- */
+
+static const char *const own_collections[] = {"member", "dues", "meeting", "study", "points", "request"};
+
+static int collect_state(const struct store_record *sr, void *arg)
+{
+	struct rec x = {.collection = sr->collection,
+			.owner = sr->owner,
+			.key = sr->key,
+			.key_len = sr->key_len,
+			.value = sr->value,
+			.value_len = sr->value_len};
+
+	return push(arg, &x);
+}
+
+/* Notices from above: every notice this node holds not written by itself. */
+static int collect_notice(const struct store_record *sr, void *arg)
+{
+	struct recs *r = ((void **)arg)[0];
+	const uint8_t *owner = ((void **)arg)[1];
+
+	if (memcmp(sr->owner, owner, KEY_BYTES) == 0)
+		return 0;
+	return collect_state(sr, r);
+}
+
+int report_compute_state(struct node *n, struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *period,
+			 struct figures *f, struct err *e)
+{
+	struct recs r = {0};
+	char today[11];
+	void *args[2] = {&r, (void *)owner};
+	int ret = 0;
+
+	(void)n;
+	for (size_t i = 0; i < sizeof own_collections / sizeof own_collections[0] && ret == 0; i++)
+		ret = store_state_each(t, own_collections[i], owner, collect_state, &r, e);
+	if (ret == 0)
+		ret = store_state_each(t, "notice", NULL, collect_notice, args, e);
+	date_today(today);
+	if (ret == 0)
+		ret = compute(&r, period, today, true, owner, t, f, e);
+	free(r.v);
+	return ret;
+}
+
+struct replay {
+	struct recs *r;
+	const uint8_t *owner;
+	size_t order;
+	int ret;
+	struct changeset **keep; /* decoded entries: the records point into them */
+	size_t nkeep, capkeep;
+};
+
+static int replay_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes, size_t len, void *arg)
+{
+	struct replay *p = arg;
+	struct changeset *cs = NULL;
+	struct err ignore = {0};
+
+	(void)seq;
+	(void)hash;
+	if (changeset_decode(&cs, bytes, len, &ignore) < 0)
+		return 0; /* strata verify reports it; a report cannot be checked past it */
+	if (p->nkeep == p->capkeep) {
+		size_t cap = p->capkeep ? 2 * p->capkeep : 64;
+		struct changeset **v = realloc(p->keep, cap * sizeof *v);
+
+		if (!v) {
+			changeset_destroy(&cs);
+			return p->ret = -ENOMEM;
+		}
+		p->keep = v;
+		p->capkeep = cap;
+	}
+	p->keep[p->nkeep++] = cs;
+	for (size_t i = 0; i < cs->n_ops; i++) {
+		const struct op *op = &cs->ops[i];
+		struct rec x = {.collection = op->collection,
+				.owner = p->owner,
+				.key = op->key,
+				.key_len = op->key_len,
+				.value = op->kind == OP_PUT ? op->value : NULL,
+				.value_len = op->value_len,
+				.order = p->order++};
+
+		if (push(p->r, &x) < 0)
+			return p->ret = -ENOMEM;
+	}
+	return 0;
+}
+
+static int by_key_then_order(const void *a, const void *b)
+{
+	const struct rec *x = a, *y = b;
+	int c = strcmp(x->collection, y->collection);
+
+	if (c)
+		return c;
+	if (x->key_len != y->key_len)
+		return x->key_len < y->key_len ? -1 : 1;
+	if ((c = memcmp(x->key, y->key, x->key_len)))
+		return c;
+	return (x->order > y->order) - (x->order < y->order);
+}
+
+int report_compute_replay(struct node *n, struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *period,
+			  uint64_t up_seq, struct figures *f, struct err *e)
+{
+	struct recs all = {0}, latest = {0};
+	struct replay p = {.r = &all, .owner = owner};
+	struct store_head h;
+	struct err ignore = {0};
+	int ret;
+
+	(void)n;
+	memset(f, 0, sizeof *f);
+	ret = store_head_get(t, owner, "up", &h, &ignore);
+	if (ret < 0 && ret != -ENOENT)
+		return ret;
+	if (h.seq < up_seq) {
+		err_set(e, "this node holds the up feed up to #%llu, the report was computed at #%llu",
+			(unsigned long long)h.seq, (unsigned long long)up_seq);
+		return -ENOENT;
+	}
+	if (up_seq && (ret = store_log_each(t, owner, "up", 1, up_seq, replay_entry, &p, e)) < 0)
+		goto out;
+	if ((ret = p.ret) < 0)
+		goto out;
+	/* The last op of each key is the record's state at that head. */
+	if (all.n > 1)
+		qsort(all.v, all.n, sizeof *all.v, by_key_then_order);
+	for (size_t i = 0; i < all.n; i++) {
+		bool last = i + 1 == all.n || strcmp(all.v[i].collection, all.v[i + 1].collection) != 0 ||
+			    all.v[i].key_len != all.v[i + 1].key_len ||
+			    memcmp(all.v[i].key, all.v[i + 1].key, all.v[i].key_len) != 0;
+
+		if (last && all.v[i].value && (ret = push(&latest, &all.v[i])) < 0)
+			goto out;
+	}
+	ret = compute(&latest, period, "9999-12-31", false, owner, t, f, e);
+out:
+	if (ret == -ENOMEM)
+		err_set(e, "out of memory recomputing figures");
+	for (size_t i = 0; i < p.nkeep; i++)
+		changeset_destroy(&p.keep[i]);
+	free(p.keep);
+	free(all.v);
+	free(latest.v);
+	return ret;
+}
+
+/* --- comparing and printing --- */
+
+#define SCALARS(X)                                                                                                 \
+	X(members_full) X(members_probationary) X(members_active) X(members_lapsed) X(members_deceased)            \
+	X(members_transferred) X(members_new) X(dues_paid) X(dues_paid_amount) X(members_unpaid)                   \
+	X(meetings_branch_congress) X(meetings_committee) X(meetings_group) X(meetings_lecture)                    \
+	X(attendance_present) X(attendance_expected) X(study_minutes) X(points) X(requests_opened)                 \
+	X(requests_closed) X(requests_open) X(transfers_in) X(transfers_out)
+
+bool figures_diff(const struct figures *a, const struct figures *b, char *out, size_t cap)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+#define DIFF(name)                                                                                                 \
+	if ((int64_t)a->name != (int64_t)b->name && used < cap)                                                    \
+		used += (size_t)snprintf(out + used, cap - used, "%s%s %" PRId64 " (recomputed %" PRId64 ")",       \
+					 used ? ", " : "", #name, (int64_t)a->name, (int64_t)b->name);
+	SCALARS(DIFF)
+#undef DIFF
+	return used > 0;
+}
+
+static uint32_t median(const struct figures *f)
+{
+	uint32_t *v;
+	uint32_t m;
+
+	if (!f->n_close_days || !(v = malloc(f->n_close_days * sizeof *v)))
+		return 0;
+	memcpy(v, f->close_days, f->n_close_days * sizeof *v);
+	for (size_t i = 1; i < f->n_close_days; i++) /* small: insertion sort */
+		for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			uint32_t tmp = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = tmp;
+		}
+	m = v[f->n_close_days / 2];
+	free(v);
+	return m;
+}
+
+json_t *figures_json(const struct figures *f)
+{
+	json_t *o = json_object();
+
+#define JSON(name) json_object_set_new(o, #name, json_integer((json_int_t)f->name));
+	SCALARS(JSON)
+#undef JSON
+	json_object_set_new(o, "notices_acked", json_integer((json_int_t)f->notices_acked));
+	json_object_set_new(o, "notices_late", json_integer((json_int_t)f->notices_late));
+	json_object_set_new(o, "attendance_rate",
+			    f->attendance_expected ? json_real((double)f->attendance_present / (double)f->attendance_expected)
+						   : json_null());
+	json_object_set_new(o, "request_close_days_median", f->n_close_days ? json_integer(median(f)) : json_null());
+	return o;
+}
+
+void figures_to_proto(const struct figures *f, Strata__Figures *p)
+{
+	strata__figures__init(p);
+#define TO(name) p->name = f->name;
+	SCALARS(TO)
+#undef TO
+	p->notices_acked = f->notices_acked;
+	p->notices_late = f->notices_late;
+	p->n_close_days = f->n_close_days;
+	p->close_days = f->close_days;
+}
+
+int figures_add_proto(struct figures *f, const Strata__Figures *p)
+{
+	uint32_t *v;
+
+#define ADD(name) f->name += p->name;
+	SCALARS(ADD)
+#undef ADD
+	f->notices_acked += p->notices_acked;
+	f->notices_late += p->notices_late;
+	if (!p->n_close_days)
+		return 0;
+	if (!(v = realloc(f->close_days, (f->n_close_days + p->n_close_days) * sizeof *v)))
+		return -ENOMEM;
+	memcpy(v + f->n_close_days, p->close_days, p->n_close_days * sizeof *v);
+	f->close_days = v;
+	f->n_close_days += p->n_close_days;
+	return 0;
+}
+
+int figures_copy(struct figures *dst, const struct figures *src)
+{
+	*dst = *src;
+	dst->close_days = NULL;
+	if (src->n_close_days) {
+		if (!(dst->close_days = malloc(src->n_close_days * sizeof *dst->close_days)))
+			return -ENOMEM;
+		memcpy(dst->close_days, src->close_days, src->n_close_days * sizeof *dst->close_days);
+	}
+	return 0;
+}

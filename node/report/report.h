@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report: one-click upward reporting. The standard figures of a node for a
+ * period, computed from its own records; the roll-up of its children's
+ * reports; the signed report entry naming the exact heads it was computed
+ * from; the view of an upper level (who reported, on time or late, accepted
+ * or returned, the figures, and any report whose figures differ from a
+ * recomputation from the same heads); and accepting or returning a report.
+ */
+#ifndef STRATA_REPORT_H
+#define STRATA_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "node/core/node.h"
+
+/* The figures of one node's own records for a period (Figures in
+ * strata.proto); close_days is malloc'd (figures_clear frees it). */
+struct figures {
+	uint64_t members_full, members_probationary, members_active, members_lapsed, members_deceased,
+		members_transferred, members_new;
+	uint64_t dues_paid;
+	int64_t dues_paid_amount;
+	uint64_t members_unpaid;
+	uint64_t meetings_branch_congress, meetings_committee, meetings_group, meetings_lecture;
+	uint64_t attendance_present, attendance_expected;
+	uint64_t study_minutes;
+	int64_t points;
+	uint64_t requests_opened, requests_closed, requests_open;
+	uint32_t *close_days;
+	size_t n_close_days;
+	uint64_t notices_acked, notices_late;
+	uint64_t transfers_in, transfers_out;
+};
+
+void figures_clear(struct figures *f);
+
+/* Is p a period YYYY-MM? */
+bool report_period_valid(const char *p);
+
+/* Computes OWNER's own figures for PERIOD from the records in state (as of
+ * transaction t). */
+int report_compute_state(struct node *n, struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *period,
+			 struct figures *f, struct err *e) WUR;
+
+/* Recomputes OWNER's figures for PERIOD from its `up` feed replayed from
+ * seq 1 to up_seq: what its report should say if it was computed at that
+ * head. Notice figures depend on feeds an upper level may not hold and are
+ * left zero. -ENOENT if this node does not hold that much of the feed. */
+int report_compute_replay(struct node *n, struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *period,
+			  uint64_t up_seq, struct figures *f, struct err *e) WUR;
+
+/* The names of the figures that differ between a and b (notice figures
+ * excluded), comma-separated with both values, into out. true if any. */
+bool figures_diff(const struct figures *a, const struct figures *b, char *out, size_t cap);
+
+/* Conversions: f's close_days is shared with p (p must not outlive f);
+ * adding a Figures message to f (roll-up); a deep copy. */
+void figures_to_proto(const struct figures *f, Strata__Figures *p);
+int figures_add_proto(struct figures *f, const Strata__Figures *p) WUR;
+int figures_copy(struct figures *dst, const struct figures *src) WUR;
+
+/* The figures as JSON (new reference). */
+json_t *figures_json(const struct figures *f);
+
+/* What report_submit wrote. */
+struct report_result {
+	uint64_t seq;       /* the report entry in this node's report feed */
+	size_t children;    /* child reports rolled up */
+	struct figures own, total;
+};
+
+/* Computes and writes this node's report for PERIOD: its own figures, the
+ * roll-up of the latest report of each child for PERIOD, and the heads it
+ * was computed from; a later submit for the same period supersedes it (the
+ * history keeps both). Caller clears r's figures. */
+int report_submit(struct node *n, const char *period, struct report_result *r, struct err *e) WUR;
+
+/* The view of this node for PERIOD: its own report, and per child (and, with
+ * tree, per descendant whose reports reached it) reported or not, on time or
+ * late (the deadline is day deadline_day of the next month), accepted or
+ * returned, the figures, and a recomputation check. Caller owns the JSON. */
+int report_view(struct node *n, const char *period, bool tree, json_t **out, struct err *e) WUR;
+
+/* Accepts or returns (with a comment) the report of the child with org path
+ * CHILD for PERIOD: a signed approval in this node's down feed. -ESRCH if
+ * there is no such child or report. */
+int report_decide(struct node *n, const char *period, const char *child, bool accept, const char *comment,
+		  struct err *e) WUR;
+
+#endif

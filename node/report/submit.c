@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One click: a node's report for a period. Its own figures from its own
+ * records, plus the roll-up of the latest report of each child (and peer)
+ * for the period, computed and written in one write transaction so that
+ * the heads it names are exactly the data it was computed from.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/records/records.h"
+#include "node/report/report.h"
+
+struct rollup {
+	struct store_txn *t;
+	const char *period;
+	struct figures *total;
+	Strata__FeedHead *heads;
+	size_t n, cap;
+	int ret;
+};
+
+static int add_child(const struct store_record *r, void *arg)
+{
+	struct rollup *u = arg;
+	Strata__Certificate *c = strata__certificate__unpack(NULL, r->value_len, r->value);
+	Strata__Report *rep = NULL;
+	struct store_origin o;
+	const uint8_t *v;
+	size_t vl;
+	struct err ignore = {0};
+
+	if (!c)
+		return 0;
+	if ((c->role == STRATA__ROLE__ROLE_CHILD || c->role == STRATA__ROLE__ROLE_PEER) && c->subject.len == KEY_BYTES &&
+	    store_state_get(u->t, "report", c->subject.data, (const uint8_t *)u->period, strlen(u->period), &v, &vl, &o,
+			    &ignore) == 0 &&
+	    (rep = strata__report__unpack(NULL, vl, v))) {
+		if (u->n == u->cap) {
+			size_t cap = u->cap ? 2 * u->cap : 16;
+			Strata__FeedHead *h = realloc(u->heads, cap * sizeof *h);
+
+			if (!h) {
+				u->ret = -ENOMEM;
+				goto out;
+			}
+			u->heads = h;
+			u->cap = cap;
+		}
+		strata__feed_head__init(&u->heads[u->n]);
+		u->heads[u->n].author.len = KEY_BYTES;
+		u->heads[u->n].author.data = malloc(KEY_BYTES);
+		if (!u->heads[u->n].author.data) {
+			u->ret = -ENOMEM;
+			goto out;
+		}
+		memcpy(u->heads[u->n].author.data, c->subject.data, KEY_BYTES);
+		u->heads[u->n].feed = "report";
+		u->heads[u->n].seq = o.seq;
+		u->n++;
+		if (figures_add_proto(u->total, rep->total) < 0)
+			u->ret = -ENOMEM;
+	}
+out:
+	if (rep)
+		strata__report__free_unpacked(rep, NULL);
+	strata__certificate__free_unpacked(c, NULL);
+	return u->ret;
+}
+
+int report_submit(struct node *n, const char *period, struct report_result *r, struct err *e)
+{
+	Strata__Report rep = STRATA__REPORT__INIT;
+	Strata__Figures own = STRATA__FIGURES__INIT, total = STRATA__FIGURES__INIT;
+	Strata__FeedHead up = STRATA__FEED_HEAD__INIT, *own_heads[1], **child_heads = NULL;
+	struct rollup u = {.period = period};
+	struct node_writer *w = NULL;
+	struct store_head h;
+	struct err ignore = {0};
+	uint8_t *buf = NULL;
+	size_t len;
+	int ret;
+
+	memset(r, 0, sizeof *r);
+	if (!report_period_valid(period)) {
+		err_set(e, "period \"%s\" is not a month YYYY-MM", period);
+		return -EINVAL;
+	}
+	if ((ret = node_writer_begin(n, "report", &w, e)) < 0)
+		return ret;
+	u.t = node_writer_txn(w);
+	if ((ret = report_compute_state(n, u.t, node_id(n), period, &r->own, e)) < 0 ||
+	    (ret = figures_copy(&r->total, &r->own)) < 0)
+		goto out;
+	u.total = &r->total;
+	if ((ret = store_state_each(u.t, "cert", node_id(n), add_child, &u, e)) < 0 || (ret = u.ret) < 0)
+		goto out;
+	ret = store_head_get(u.t, node_id(n), "up", &h, &ignore);
+	if (ret < 0 && ret != -ENOENT)
+		goto out;
+	if (h.seq) {
+		up.author.data = (uint8_t *)node_id(n);
+		up.author.len = KEY_BYTES;
+		up.feed = "up";
+		up.seq = h.seq;
+		own_heads[0] = &up;
+		rep.n_heads = 1;
+		rep.heads = own_heads;
+	}
+	ret = -ENOMEM;
+	if (u.n && !(child_heads = calloc(u.n, sizeof *child_heads)))
+		goto out;
+	for (size_t i = 0; i < u.n; i++)
+		child_heads[i] = &u.heads[i];
+	rep.n_children = u.n;
+	rep.children = child_heads;
+	rep.period = (char *)period;
+	figures_to_proto(&r->own, &own);
+	figures_to_proto(&r->total, &total);
+	rep.own = &own;
+	rep.total = &total;
+	len = strata__report__get_packed_size(&rep);
+	if (!(buf = malloc(len)))
+		goto out;
+	strata__report__pack(&rep, buf);
+	if ((ret = node_writer_put(w, "report", (const uint8_t *)period, strlen(period), buf, len, e)) < 0 ||
+	    (ret = node_writer_commit(&w, NULL, &r->seq, e)) < 0)
+		goto out;
+	r->children = u.n;
+out:
+	if (ret == -ENOMEM)
+		err_set(e, "out of memory");
+	if (ret < 0) {
+		figures_clear(&r->own);
+		figures_clear(&r->total);
+	}
+	node_writer_abort(&w);
+	for (size_t i = 0; i < u.n; i++)
+		free(u.heads[i].author.data);
+	free(u.heads);
+	free(child_heads);
+	free(buf);
+	return ret;
+}

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a level sees of a period: its own report and, per child (with tree:
+ * per descendant whose reports reached it), reported or not, on time or
+ * late, accepted or returned, the figures, and whether the figures match a
+ * recomputation from the very heads the report names. Also the decision
+ * on a child's report (accept or return), a signed entry of the down feed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "node/records/records.h"
+#include "node/report/report.h"
+
+/* The end of the deadline day (UTC ms): day D of the month after PERIOD. */
+static uint64_t deadline_ms(const char *period, unsigned day)
+{
+	struct tm tm = {0};
+
+	tm.tm_year = atoi(period) - 1900;
+	tm.tm_mon = atoi(period + 5); /* the next month (0-based: this is +1) */
+	tm.tm_mday = (int)day + 1;
+	return (uint64_t)timegm(&tm) * 1000;
+}
+
+static void iso(char out[32], uint64_t ms)
+{
+	time_t s = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&s, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void figures_of(const Strata__Figures *p, struct figures *f)
+{
+	memset(f, 0, sizeof *f);
+	if (figures_add_proto(f, p) < 0)
+		figures_clear(f);
+}
+
+struct view {
+	struct node *n;
+	struct store_txn *t;
+	const char *period;
+	uint64_t deadline;
+	bool tree;
+	int ret;
+	struct err *e;
+};
+
+static json_t *node_json(struct view *v, const uint8_t key[KEY_BYTES], const uint8_t *issuer, const char *name,
+			 const char *role, unsigned depth);
+
+struct kids {
+	struct view *v;
+	const uint8_t *parent;
+	json_t *arr;
+	unsigned depth;
+};
+
+static int add_kid(const struct store_record *r, void *arg)
+{
+	struct kids *k = arg;
+	Strata__Certificate *c = strata__certificate__unpack(NULL, r->value_len, r->value);
+
+	if (!c)
+		return 0;
+	if ((c->role == STRATA__ROLE__ROLE_CHILD || c->role == STRATA__ROLE__ROLE_PEER) && c->subject.len == KEY_BYTES &&
+	    memcmp(c->subject.data, k->parent, KEY_BYTES) != 0)
+		json_array_append_new(k->arr, node_json(k->v, c->subject.data, k->parent, c->name,
+							cert_role_word(c->role), k->depth));
+	strata__certificate__free_unpacked(c, NULL);
+	return k->v->ret;
+}
+
+/* The approval this node's parent (issuer) wrote on its report. */
+static json_t *decision(struct view *v, const uint8_t *issuer, const uint8_t key[KEY_BYTES], uint64_t seq)
+{
+	char k[KEY_HEX + 16];
+	const uint8_t *val;
+	size_t vl;
+	struct err ignore = {0};
+	Strata__Approval *a;
+	json_t *j;
+
+	if (!issuer)
+		return json_null();
+	key_hex(k, key);
+	strcat(k, "/");
+	strncat(k, v->period, 7);
+	if (store_state_get(v->t, "approval", issuer, (const uint8_t *)k, strlen(k), &val, &vl, NULL, &ignore) < 0 ||
+	    !(a = strata__approval__unpack(NULL, vl, val)))
+		/* a decision travels down from its parent: further up it is not seen */
+		return memcmp(issuer, node_id(v->n), KEY_BYTES) == 0 ? json_string("pending") : json_null();
+	if (a->report_seq != seq)
+		j = json_string("pending (resubmitted after a decision)");
+	else
+		j = json_pack("{s:s, s:s?}", "decision",
+			      a->decision == STRATA__DECISION__DECISION_ACCEPTED ? "accepted" : "returned", "comment",
+			      a->comment);
+	strata__approval__free_unpacked(a, NULL);
+	return j;
+}
+
+static json_t *node_json(struct view *v, const uint8_t key[KEY_BYTES], const uint8_t *issuer, const char *name,
+			 const char *role, unsigned depth)
+{
+	json_t *o;
+	char hex[KEY_HEX];
+	const uint8_t *val;
+	size_t vl;
+	struct store_origin origin;
+	struct err ignore = {0};
+	Strata__Report *rep = NULL;
+
+	key_hex(hex, key);
+	o = json_pack("{s:s, s:s, s:s}", "name", name, "key", hex, "role", role);
+	if (store_state_get(v->t, "report", key, (const uint8_t *)v->period, strlen(v->period), &val, &vl, &origin,
+			    &ignore) == 0 &&
+	    (rep = strata__report__unpack(NULL, vl, val))) {
+		const uint8_t *env;
+		size_t env_len;
+		struct changeset *cs = NULL;
+		uint64_t when = 0;
+		char at[32];
+		struct figures own, total;
+
+		if (store_log_get(v->t, key, "report", origin.seq, &env, &env_len, NULL, &ignore) == 0 &&
+		    changeset_decode(&cs, env, env_len, &ignore) == 0)
+			when = cs->time_ms;
+		changeset_destroy(&cs);
+		iso(at, when);
+		figures_of(rep->own, &own);
+		figures_of(rep->total, &total);
+		json_object_set_new(o, "reported", json_true());
+		json_object_set_new(o, "report_seq", json_integer((json_int_t)origin.seq));
+		json_object_set_new(o, "submitted", json_string(at));
+		json_object_set_new(o, "on_time", json_boolean(when <= v->deadline));
+		json_object_set_new(o, "approval", decision(v, issuer, key, origin.seq));
+		json_object_set_new(o, "own", figures_json(&own));
+		json_object_set_new(o, "total", figures_json(&total));
+		json_object_set_new(o, "children_rolled_up", json_integer((json_int_t)rep->n_children));
+		/* Recompute the own figures from the up feed at the head the report names. */
+		if (depth > 0) {
+			uint64_t up_seq = 0;
+			struct figures again;
+			char diff[2048];
+			struct err why = {0};
+			int r;
+
+			for (size_t i = 0; i < rep->n_heads; i++)
+				if (strcmp(rep->heads[i]->feed, "up") == 0 && rep->heads[i]->author.len == KEY_BYTES &&
+				    memcmp(rep->heads[i]->author.data, key, KEY_BYTES) == 0)
+					up_seq = rep->heads[i]->seq;
+			r = report_compute_replay(v->n, v->t, key, v->period, up_seq, &again, &why);
+			if (r == 0) {
+				bool differs = figures_diff(&own, &again, diff, sizeof diff);
+
+				json_object_set_new(o, "check", json_string(differs ? "mismatch" : "matches"));
+				if (differs)
+					json_object_set_new(o, "mismatch", json_string(diff));
+			} else {
+				json_object_set_new(o, "check", json_string("not checked: this node does not hold its records"));
+			}
+			figures_clear(&again);
+		}
+		figures_clear(&own);
+		figures_clear(&total);
+		strata__report__free_unpacked(rep, NULL);
+	} else {
+		json_object_set_new(o, "reported", json_false());
+		json_object_set_new(o, "on_time", json_boolean(node_now_ms() <= v->deadline));
+	}
+	if (depth == 0 || v->tree) {
+		struct kids k = {.v = v, .parent = key, .arr = json_array(), .depth = depth + 1};
+
+		if (store_state_each(v->t, "cert", key, add_kid, &k, v->e) < 0 && !v->ret)
+			v->ret = -EIO;
+		json_object_set_new(o, "children", k.arr);
+	}
+	return o;
+}
+
+int report_view(struct node *n, const char *period, bool tree, json_t **out, struct err *e)
+{
+	struct view v = {.n = n, .period = period, .tree = tree, .e = e};
+	char when[32];
+	json_t *root;
+	int ret;
+
+	if (!report_period_valid(period)) {
+		err_set(e, "period \"%s\" is not a month YYYY-MM", period);
+		return -EINVAL;
+	}
+	v.deadline = deadline_ms(period, node_config(n)->report_deadline_day);
+	if ((ret = store_txn_begin(node_store(n), false, &v.t, e)) < 0)
+		return ret;
+	v.n = n;
+	root = node_json(&v, node_id(n), NULL, node_name(n), "self", 0);
+	store_txn_abort(&v.t);
+	if (v.ret < 0) {
+		json_decref(root);
+		return v.ret;
+	}
+	iso(when, v.deadline);
+	*out = json_pack("{s:s, s:s, s:o}", "period", period, "deadline", when, "node", root);
+	return 0;
+}
+
+struct find_child {
+	const char *name;
+	uint8_t key[KEY_BYTES];
+	bool found;
+};
+
+static int match_child(const struct store_record *r, void *arg)
+{
+	struct find_child *f = arg;
+	Strata__Certificate *c = strata__certificate__unpack(NULL, r->value_len, r->value);
+
+	if (!c)
+		return 0;
+	if (strcmp(c->name, f->name) == 0 && c->subject.len == KEY_BYTES) {
+		memcpy(f->key, c->subject.data, KEY_BYTES);
+		f->found = true;
+	}
+	strata__certificate__free_unpacked(c, NULL);
+	return f->found;
+}
+
+int report_decide(struct node *n, const char *period, const char *child, bool accept, const char *comment,
+		  struct err *e)
+{
+	Strata__Approval a = STRATA__APPROVAL__INIT;
+	struct find_child f = {.name = child};
+	struct node_writer *w = NULL;
+	struct store_origin o;
+	struct err ignore = {0};
+	const uint8_t *v;
+	size_t vl, len;
+	char key[KEY_HEX + 16];
+	uint8_t *buf = NULL;
+	int ret;
+
+	if (!report_period_valid(period)) {
+		err_set(e, "period \"%s\" is not a month YYYY-MM", period);
+		return -EINVAL;
+	}
+	if (comment && (!*comment || !text_valid(comment, strlen(comment)) || strlen(comment) > 2000)) {
+		err_set(e, "the comment must be 1-2000 bytes of text");
+		return -EINVAL;
+	}
+	if ((ret = node_writer_begin(n, "down", &w, e)) < 0)
+		return ret;
+	if ((ret = store_state_each(node_writer_txn(w), "cert", node_id(n), match_child, &f, e)) < 0)
+		goto out;
+	if (!f.found) {
+		ret = -ESRCH;
+		err_set(e, "%s is not a child of %s", child, node_name(n));
+		goto out;
+	}
+	if (store_state_get(node_writer_txn(w), "report", f.key, (const uint8_t *)period, strlen(period), &v, &vl, &o,
+			    &ignore) < 0) {
+		ret = -ESRCH;
+		err_set(e, "%s has not reported for %s", child, period);
+		goto out;
+	}
+	a.child.data = f.key;
+	a.child.len = KEY_BYTES;
+	a.period = (char *)period;
+	a.report_seq = o.seq;
+	a.decision = accept ? STRATA__DECISION__DECISION_ACCEPTED : STRATA__DECISION__DECISION_RETURNED;
+	a.comment = (char *)comment;
+	len = strata__approval__get_packed_size(&a);
+	if (!(buf = malloc(len))) {
+		ret = -ENOMEM;
+		err_set(e, "out of memory");
+		goto out;
+	}
+	strata__approval__pack(&a, buf);
+	key_hex(key, f.key);
+	strcat(key, "/");
+	strcat(key, period);
+	if ((ret = node_writer_put(w, "approval", (const uint8_t *)key, strlen(key), buf, len, e)) < 0 ||
+	    (ret = node_writer_commit(&w, NULL, NULL, e)) < 0)
+		goto out;
+out:
+	node_writer_abort(&w);
+	free(buf);
+	return ret;
+}
