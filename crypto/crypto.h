@@ -26,6 +26,7 @@
 #define DOMAIN_CHANGESET "strata/changeset/v1"
 #define DOMAIN_CERT "strata/cert/v1"
 #define DOMAIN_JOIN "strata/join/v1"
+#define DOMAIN_ROTATE "strata/rotate/v1"
 
 /* A human reason for a failure, filled once by the code that knows what
  * went wrong and printed by the caller. */

@@ -40,6 +40,10 @@ struct verify_hooks {
 	/* Checks that author may write feed (its certificate chain); may be
 	 * NULL. Non-zero fails the feed with e's reason. */
 	int (*authorize)(struct store_txn *t, const uint8_t author[32], const char *feed, struct err *e, void *arg);
+	/* Checks one entry's author at the entry's time (e.g. not revoked
+	 * then); may be NULL. Non-zero fails that entry with e's reason. */
+	int (*entry)(struct store_txn *t, const uint8_t author[32], const char *feed, uint64_t seq, uint64_t time_ms,
+		     struct err *e, void *arg);
 	/* Called now and then with entries done and the total; may be NULL. */
 	void (*progress)(size_t done, size_t total, void *arg);
 	void *arg;

@@ -144,7 +144,15 @@ static void fwd_progress(size_t done, size_t total, void *arg)
 
 static int scratch_authorize(struct store_txn *t, const uint8_t author[32], const char *feed, struct err *e, void *arg)
 {
-	return node_authorize(((const struct scratch_hooks *)arg)->n, t, author, feed, e);
+	return node_authorize(((const struct scratch_hooks *)arg)->n, t, author, feed, 0, e);
+}
+
+static int scratch_entry(struct store_txn *t, const uint8_t author[32], const char *feed, uint64_t seq,
+			 uint64_t time_ms, struct err *e, void *arg)
+{
+	(void)feed;
+	(void)seq;
+	return node_check_revoked(((const struct scratch_hooks *)arg)->n, t, author, time_ms, e);
 }
 
 int audit_bundle(const char *path, const uint8_t root[32], struct verify_counts *c, const struct verify_hooks *h,
@@ -152,7 +160,7 @@ int audit_bundle(const char *path, const uint8_t root[32], struct verify_counts 
 {
 	struct scratch_hooks sh = {.outer = h};
 	struct verify_hooks hooks = {
-		.failure = fwd_failure, .authorize = scratch_authorize, .progress = fwd_progress, .arg = &sh};
+		.failure = fwd_failure, .authorize = scratch_authorize, .entry = scratch_entry, .progress = fwd_progress, .arg = &sh};
 	char dir[] = "/tmp/strata-audit-XXXXXX";
 	struct node_init_opts o = {.name = "auditor"};
 	struct verify_counts store_counts, ingest = {0};

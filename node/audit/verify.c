@@ -139,6 +139,11 @@ static int on_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes, 
 		fail(w, hd->author, hd->feed, seq, "%s", e.msg);
 	else
 		w->c->signatures++;
+	if (w->h && w->h->entry) {
+		memset(&e, 0, sizeof e);
+		if (w->h->entry(w->t, cs->author, cs->feed, seq, cs->time_ms, &e, w->h->arg) != 0)
+			fail(w, hd->author, hd->feed, seq, "%s", e.msg);
+	}
 	if (memcmp(cs->hash, hash, HASH_BYTES) != 0)
 		fail(w, hd->author, hd->feed, seq, "stored entry hash does not match the entry");
 	if (w->chain_known && memcmp(cs->prev, w->prev, HASH_BYTES) != 0)

@@ -429,6 +429,24 @@ int bundle_next(struct bundle_reader *r, const uint8_t **env, size_t *len, const
 	}
 }
 
+/* An entry that conflicts with the stored one of its seq is equivocation:
+ * keep the proof and freeze the feed, as a link does. */
+static void keep_evidence(struct store_txn *t, const uint8_t *env, size_t len)
+{
+	struct changeset *cs = NULL;
+	struct err ignore = {0};
+	const uint8_t *stored;
+	size_t stored_len;
+	bool known;
+
+	/* best effort: the import stops at this entry with its own error anyway */
+	if (changeset_decode(&cs, env, len, &ignore) == 0 &&
+	    store_log_get(t, cs->author, cs->feed, cs->seq, &stored, &stored_len, NULL, &ignore) == 0 &&
+	    node_evidence_store(t, stored, stored_len, env, len, &known, &ignore) < 0)
+		known = false;
+	changeset_destroy(&cs);
+}
+
 int bundle_import(struct node *n, const char *path, struct bundle_counts *stored, size_t *duplicates, struct err *e)
 {
 	struct bundle_reader *r = NULL;
@@ -449,6 +467,8 @@ int bundle_import(struct node *n, const char *path, struct bundle_counts *stored
 		if (!t && (ret = store_txn_begin(node_store(n), true, &t, e)) < 0)
 			break;
 		ret = node_ingest(n, t, env, len, &why);
+		if (ret == -EBADE)
+			keep_evidence(t, env, len);
 		if (ret == -EALREADY) {
 			(*duplicates)++;
 		} else if (ret < 0) {

@@ -45,7 +45,16 @@ static void on_failure(const struct verify_failure *f, void *arg)
 
 static int on_authorize(struct store_txn *t, const uint8_t author[32], const char *feed, struct err *e, void *arg)
 {
-	return node_authorize(((struct audit_state *)arg)->n, t, author, feed, e);
+	return node_authorize(((struct audit_state *)arg)->n, t, author, feed, 0, e);
+}
+
+/* An entry signed by a revoked key at or after its revocation fails. */
+static int on_entry(struct store_txn *t, const uint8_t author[32], const char *feed, uint64_t seq, uint64_t time_ms,
+		    struct err *e, void *arg)
+{
+	(void)feed;
+	(void)seq;
+	return node_check_revoked(((struct audit_state *)arg)->n, t, author, time_ms, e);
 }
 
 static void on_progress(size_t done, size_t total, void *arg)
@@ -126,7 +135,7 @@ int cmd_audit_main(int argc, char **argv)
 	struct cli_common c;
 	struct audit_state st = {0};
 	struct verify_counts cnt = {0};
-	struct verify_hooks hooks = {.failure = on_failure, .authorize = on_authorize, .progress = on_progress, .arg = &st};
+	struct verify_hooks hooks = {.failure = on_failure, .authorize = on_authorize, .entry = on_entry, .progress = on_progress, .arg = &st};
 	struct err e = {0};
 	uint8_t root[KEY_BYTES];
 	const char *root_hex = NULL, *bundle = NULL, *what;

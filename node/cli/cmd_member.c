@@ -290,7 +290,15 @@ static int member_list(int argc, char **argv)
 	memset(st.last_owner, 0xff, sizeof st.last_owner);
 	if (a.c.json)
 		fputs("[", stdout);
-	ret = store_state_each(t, "member", a.own ? node_id(n) : NULL, list_one, &st, &e);
+	if (a.own) { /* this node's keys: the current one, then any it rotated away from */
+		uint8_t own[NODE_KEYS_MAX][KEY_BYTES];
+		size_t nown = node_own_keys(n, t, own, NODE_KEYS_MAX);
+
+		for (size_t i = 0; i < nown && ret == 0; i++)
+			ret = store_state_each(t, "member", own[i], list_one, &st, &e);
+	} else {
+		ret = store_state_each(t, "member", NULL, list_one, &st, &e);
+	}
 	if (a.c.json)
 		fputs(st.count ? "\n]\n" : "]\n", stdout);
 	else if (ret == 0)

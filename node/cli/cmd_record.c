@@ -180,6 +180,11 @@ static int add_or_update(const struct record_type *t, int argc, char **argv, boo
 		return ret - 1000;
 	if ((ret = key_given(&a)))
 		return ret;
+	/* protobuf-c gives a number or a word a default: a required one must be typed */
+	for (size_t i = 0; !update && i < t->n_fields; i++)
+		if ((t->fields[i].flags & FIELD_REQUIRED) && !a.value[i])
+			return cli_fail(a.what, EXIT_REJECTED, "%s: %s is missing (--%s)", t->collection, t->fields[i].name,
+					t->fields[i].name);
 	if (!(m = record_new(t)))
 		return cli_fail(a.what, EXIT_SYSTEM, "out of memory");
 	if ((ret = fill(&a, m, true, &e)) < 0 || (ret = record_key(t, m, key, sizeof key, &e)) < 0)
@@ -313,8 +318,17 @@ static bool matches(const struct walk *w, const ProtobufCMessage *m)
 		if (!want)
 			continue;
 		record_get_text(w->a->t, m, &w->a->t->fields[i], buf, sizeof buf);
-		if (w->a->t->fields[i].type == FIELD_MEMBERS ? !strstr(buf, want) : strcmp(buf, want) != 0)
+		if (w->a->t->fields[i].type == FIELD_MEMBERS) { /* one whole id of the list */
+			bool found = false;
+			char *save = NULL;
+
+			for (char *id = strtok_r(buf, ",", &save); id && !found; id = strtok_r(NULL, ",", &save))
+				found = strcmp(id, want) == 0;
+			if (!found)
+				return false;
+		} else if (strcmp(buf, want) != 0) {
 			return false;
+		}
 	}
 	return true;
 }
@@ -399,7 +413,15 @@ static int list_or_export(const struct record_type *t, int argc, char **argv, bo
 				fprintf(w.out, i + 1 < t->n_fields ? "%-12s " : "%s\n", t->fields[i].name);
 		}
 	}
-	ret = store_state_each(w.txn, t->collection, a.own ? node_id(n) : NULL, walk_one, &w, &e);
+	if (a.own) { /* this node's keys: the current one, then any it rotated away from */
+		uint8_t own[NODE_KEYS_MAX][KEY_BYTES];
+		size_t nown = node_own_keys(n, w.txn, own, NODE_KEYS_MAX);
+
+		for (size_t i = 0; i < nown && ret == 0; i++)
+			ret = store_state_each(w.txn, t->collection, own[i], walk_one, &w, &e);
+	} else {
+		ret = store_state_each(w.txn, t->collection, NULL, walk_one, &w, &e);
+	}
 	if (w.json)
 		fputs(w.count ? "\n]\n" : "]\n", w.out);
 	else if (!csv && ret == 0)
@@ -519,10 +541,32 @@ static int on_row(const struct csv_row *r, void *arg)
 		im->oom = 1;
 		return 0;
 	}
-	for (size_t i = 0; i < t->n_fields && !e.msg[0]; i++)
-		if (im->col_of[i] >= 0 && r->fields[im->col_of[i]][0] &&
-		    record_set(t, m, &t->fields[i], r->fields[im->col_of[i]], &e) < 0 && !e.msg[0])
+	for (size_t i = 0; i < t->n_fields && !e.msg[0]; i++) {
+		const char *cell = im->col_of[i] >= 0 ? r->fields[im->col_of[i]] : "";
+
+		if (!cell[0]) {
+			if (t->fields[i].flags & FIELD_REQUIRED)
+				err_set(&e, "%s: %s is missing", t->collection, t->fields[i].name);
+			continue;
+		}
+		if (t->fields[i].type == FIELD_NOTES) { /* export joins notes with " | " */
+			char *copy = strdup(cell), *p = copy, *sep;
+
+			while (copy && p && !e.msg[0]) {
+				if ((sep = strstr(p, " | ")))
+					*sep = '\0';
+				if (*p && record_set(t, m, &t->fields[i], p, &e) < 0 && !e.msg[0])
+					err_set(&e, "out of memory");
+				p = sep ? sep + 3 : NULL;
+			}
+			if (!copy)
+				err_set(&e, "out of memory");
+			free(copy);
+			continue;
+		}
+		if (record_set(t, m, &t->fields[i], cell, &e) < 0 && !e.msg[0])
 			err_set(&e, "out of memory");
+	}
 	if (!e.msg[0] && record_check_fields(t, m, NULL, 0, &e) == 0 && record_key(t, m, key, sizeof key, &e) == 0) {
 		if (im->nrows == im->cap) {
 			size_t cap = im->cap ? 2 * im->cap : 256;

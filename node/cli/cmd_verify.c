@@ -44,7 +44,16 @@ static void on_failure(const struct verify_failure *f, void *arg)
 
 static int on_authorize(struct store_txn *t, const uint8_t author[32], const char *feed, struct err *e, void *arg)
 {
-	return node_authorize(((struct verify_state *)arg)->n, t, author, feed, e);
+	return node_authorize(((struct verify_state *)arg)->n, t, author, feed, 0, e);
+}
+
+/* An entry signed by a revoked key at or after its revocation fails. */
+static int on_entry(struct store_txn *t, const uint8_t author[32], const char *feed, uint64_t seq, uint64_t time_ms,
+		    struct err *e, void *arg)
+{
+	(void)feed;
+	(void)seq;
+	return node_check_revoked(((struct verify_state *)arg)->n, t, author, time_ms, e);
 }
 
 static void on_progress(size_t done, size_t total, void *arg)
@@ -71,7 +80,7 @@ int cmd_verify_main(int argc, char **argv)
 	struct verify_state st = {0};
 	struct verify_counts cnt;
 	struct verify_hooks hooks = {
-		.failure = on_failure, .authorize = on_authorize, .progress = on_progress, .arg = &st};
+		.failure = on_failure, .authorize = on_authorize, .entry = on_entry, .progress = on_progress, .arg = &st};
 	struct node *n = NULL;
 	struct err e = {0};
 	int ret;

@@ -18,11 +18,14 @@ const struct cli_cmd cli_cmds[] = {
 	{"request", cmd_record_main, "residents' service requests with progress notes"},
 	{"notice", cmd_record_main, "notices sent down to every level below"},
 	{"ack", cmd_record_main, "acknowledge a notice received from above"},
+	{"transfer", cmd_transfer_main, "move a member to another branch: release, accept, refuse, list"},
 	{"report", cmd_report_main, "one-click reports: submit, show (--tree), accept, return"},
 	{"log", cmd_log_main, "print the signed history, entry by entry"},
 	{"verify", cmd_verify_main, "re-check every signature, chain and record in the store"},
 	{"invite", cmd_invite_main, "make a one-time join token for a child, peer or auditor"},
 	{"join", cmd_join_main, "enroll this node with its parent using a join token"},
+	{"revoke", cmd_revoke_main, "revoke the key of a node this node certified"},
+	{"rotate-key", cmd_rotate_main, "replace this node's key; the parent certifies the new one"},
 	{"serve", cmd_serve_main, "run the node: replicate with parent, children and peers"},
 	{"status", cmd_status_main, "links, feed heads, lag, last errors, evidence"},
 	{"export", cmd_export_main, "write feeds to a bundle file (no network, auditors)"},
@@ -37,7 +40,7 @@ static void usage(FILE *f)
 		   "Strata keeps an organization's records as signed, hash-chained feeds in a\n"
 		   "local store, one node per org unit.\n\ncommands:\n");
 	for (const struct cli_cmd *c = cli_cmds; c->name; c++)
-		fprintf(f, "  %-9s %s\n", c->name, c->summary);
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fprintf(f, "\n"
 		   "Every command takes -d DIR (default: $STRATA_DIR, then the current directory)\n"
 		   "and --help; commands that print data take --json.\n\n"

@@ -81,6 +81,14 @@ static int on_key(void *arg, const char *section, const char *key, const char *v
 		st->c->report_deadline_day = (unsigned)v;
 		return 1;
 	}
+	if (strcmp(section, "transfer") == 0 && strcmp(key, "approve") == 0) {
+		if (strcmp(value, "auto") != 0 && strcmp(value, "manual") != 0) {
+			err_set(st->e, "transfer approve must be auto or manual, not \"%s\"", value);
+			return 0;
+		}
+		st->c->transfer_manual = strcmp(value, "manual") == 0;
+		return 1;
+	}
 	if (strcmp(section, "write") == 0 && strcmp(key, "ops_per_changeset") == 0) {
 		unsigned long v = strtoul(value, &end, 10);
 
@@ -149,7 +157,12 @@ int node_config_write(const char *dir, const char *listen, struct err *e)
 		"\n"
 		"[write]\n"
 		"# ops in one change set of a bulk write (1..10000)\n"
-		"ops_per_changeset = %d\n",
+		"ops_per_changeset = %d\n"
+		"\n"
+		"# as the lowest common ancestor of two branches, forward a member transfer\n"
+		"# at once (auto) or only after `strata transfer approve` (manual)\n"
+		"# [transfer]\n"
+		"# approve = auto\n",
 		listen && *listen ? "" : "# where children and peers connect, e.g. tcp://0.0.0.0:7400\n# ",
 		listen && *listen ? listen : "tcp://127.0.0.1:7400", NODE_OPS_PER_CHANGESET);
 	if (fclose(f) != 0) {

@@ -89,7 +89,7 @@ int node_ingest_changeset(struct node *n, struct store_txn *t, const struct chan
 	int ret;
 
 	if ((!(flags & NODE_SIG_CHECKED) && (ret = changeset_verify(cs, e)) < 0) ||
-	    (ret = node_authorize(n, t, cs->author, cs->feed, e)) < 0)
+	    (ret = node_authorize(n, t, cs->author, cs->feed, cs->time_ms, e)) < 0)
 		goto out;
 	/* A duplicate is the common case on a link: answer it before the costly checks. */
 	ret = store_head_get(t, cs->author, cs->feed, &head, &ignore);
@@ -108,7 +108,7 @@ int node_ingest_changeset(struct node *n, struct store_txn *t, const struct chan
 			goto out;
 		}
 	}
-	if ((ret = check_ops(cs, e)) < 0)
+	if ((ret = check_ops(cs, e)) < 0 || (ret = trust_check(t, cs, e)) < 0)
 		goto out;
 	if (cs->n_ops && !(ops = calloc(cs->n_ops, sizeof *ops))) {
 		ret = -ENOMEM;

@@ -4,6 +4,7 @@
  * opening one. Creation leaves nothing behind when any step fails.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,44 @@ static int meta_copy(struct store_txn *t, const char *name, void *out, size_t wa
 	return 0;
 }
 
+/* strata rotate-key stopped after the store took the new key but before
+ * node.key did: the new key is in node.key.new; finish the swap. */
+static int finish_rotation(const char *dir, const char *key_path, const uint8_t id[KEY_BYTES])
+{
+	char new_path[4096];
+	struct keypair *kp = NULL;
+	struct err ignore = {0};
+	int ret = -ENOENT;
+
+	path_join(new_path, sizeof new_path, dir, NODE_KEY_NEW_FILE);
+	if (keypair_load(&kp, new_path, &ignore) == 0 && memcmp(keypair_public(kp), id, KEY_BYTES) == 0)
+		ret = node_key_replace(dir, key_path, new_path);
+	keypair_destroy(&kp);
+	return ret;
+}
+
+int node_key_replace(const char *dir, const char *key_path, const char *new_path)
+{
+	char zeros[128] = {0};
+	struct stat st;
+	int fd, dfd;
+
+	/* overwrite the old seed before its file goes away (best effort) */
+	if ((fd = open(key_path, O_WRONLY | O_CLOEXEC)) >= 0) {
+		if (fstat(fd, &st) == 0 && st.st_size > 0 && (size_t)st.st_size <= sizeof zeros &&
+		    write(fd, zeros, (size_t)st.st_size) == st.st_size)
+			(void)fsync(fd);
+		close(fd);
+	}
+	if (rename(new_path, key_path) < 0)
+		return -errno;
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
 int node_open(struct node **out, const char *dir, int flags, struct err *e)
 {
 	char store_dir[4096], key_path[4096];
@@ -221,6 +260,11 @@ int node_open(struct node **out, const char *dir, int flags, struct err *e)
 	if (!(flags & NODE_NO_KEY)) {
 		if ((ret = keypair_load(&n->key, key_path, e)) < 0)
 			goto out;
+		if (memcmp(keypair_public(n->key), n->id, KEY_BYTES) != 0 && finish_rotation(dir, key_path, n->id) == 0) {
+			keypair_destroy(&n->key);
+			if ((ret = keypair_load(&n->key, key_path, e)) < 0)
+				goto out;
+		}
 		if (memcmp(keypair_public(n->key), n->id, KEY_BYTES) != 0) {
 			ret = -EINVAL;
 			err_set(e, "%s does not hold the key of the node whose store is in %s", key_path, store_dir);

@@ -20,6 +20,7 @@
 #include "storage/store.h"
 
 #define NODE_KEY_FILE "node.key"
+#define NODE_KEY_NEW_FILE "node.key.new" /* strata rotate-key: the next key, until it is certified */
 #define NODE_CONF_FILE "strata.conf"
 #define NODE_STORE_DIR "store"
 #define NODE_NAME_MAX 255
@@ -32,6 +33,9 @@ struct node_config {
 	unsigned up_depth;           /* [node] up_depth: levels above its author an up feed
 					travels through this node; 0 = no limit */
 	unsigned ops_per_changeset;  /* [write] ops_per_changeset, 1..10000 */
+	bool transfer_manual;        /* [transfer] approve = manual: as the common ancestor of
+					the two branches, forward a transfer only after
+					`strata transfer approve` (default auto) */
 	unsigned report_deadline_day; /* [report] deadline_day: a period's report is due by
 					 this day of the next month (1..28, default 5) */
 	char parent_endpoint[256];   /* [parent] endpoint (empty: no parent) */
@@ -69,6 +73,12 @@ bool node_name_valid(const char *s);
 /* Opens the node in DIR. -ENOENT with "no Strata node in DIR (run strata
  * init)" if there is none. Caller owns *out (node_close). */
 int node_open(struct node **out, const char *dir, int flags, struct err *e) WUR;
+
+/* Replaces the key file KEY_PATH by NEW_PATH (a rename), overwriting the
+ * old seed first; syncs directory DIR. 0 or -errno. Used by rotate-key and
+ * by node_open to finish a rotation interrupted after the store took the
+ * new key (node.key.new holding the key meta "self" names). */
+int node_key_replace(const char *dir, const char *key_path, const char *new_path) WUR;
 
 /* Closes *n (wiping its key) and sets it to NULL. NULL-safe. */
 void node_close(struct node **n);
@@ -109,18 +119,68 @@ uint64_t node_now_ms(void);
 int trust_cert_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], uint8_t issuer[KEY_BYTES],
 		   Strata__Certificate **out, struct err *e) WUR;
 
-/* May AUTHOR write FEED here? This node and its pinned root always may;
+/* May AUTHOR write FEED here, in an entry dated time_ms? This node and its
+ * pinned root always may;
  * any other author needs a certificate allowing FEED, issued by a chain of
  * certified nodes (each below its issuer in the org tree) up to the root.
  * A node that joined another domain as a peer also accepts chains ending
  * at that domain's root, for the trust feed and the feeds its agreement
- * shares with it. 0, or -EACCES with the reason. */
+ * shares with it. Revocations: no certificate of the chain may have been
+ * issued at or after its issuer's revocation, and the author itself must
+ * not be revoked at time_ms (time_ms 0: the author's own revocation is not
+ * checked, e.g. by a caller that checks it per entry with
+ * node_check_revoked). 0, or -EACCES with the reason. */
 int node_authorize(const struct node *n, struct store_txn *t, const uint8_t author[KEY_BYTES], const char *feed,
-		   struct err *e) WUR;
+		   uint64_t time_ms, struct err *e) WUR;
+
+/* A key's revocation as this node's index holds it (the first valid one
+ * by the issuer of its certificate). */
+struct trust_revocation {
+	uint64_t revoked_ms;           /* signatures dated at or after this are refused */
+	uint8_t by[KEY_BYTES];         /* the issuer that revoked it */
+	bool has_successor;            /* a rotation: */
+	uint8_t successor[KEY_BYTES];  /* the key that replaced it */
+};
+
+/* The revocation of SUBJECT into *out. -ENOENT if it is not revoked. */
+int trust_revocation_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], struct trust_revocation *out,
+			 struct err *e) WUR;
+
+/* Is KEY revoked at at_ms (a revocation dated at or before it)? 0 if not;
+ * 1 with a sentence into out ("the key of NAME (hex…) was revoked by
+ * ISSUER at TIME (reason)"); a negative code (out holds why) if the index
+ * cannot be read. */
+int node_revocation_text(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], uint64_t at_ms,
+			 char *out, size_t cap);
+
+/* The same for an entry by KEY dated time_ms: 0 if not revoked then,
+ * -EACCES with that sentence and the entry's time if so. */
+int node_check_revoked(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], uint64_t time_ms,
+		       struct err *e) WUR;
+
+#define NODE_KEYS_MAX 16
+
+/* This node's keys into out: out[0] its current key, then the keys it
+ * rotated away from (meta "previous_keys"), newest first. Returns how many
+ * (at most max, at least 1 when max > 0). */
+size_t node_own_keys(const struct node *n, struct store_txn *t, uint8_t out[][KEY_BYTES], size_t max);
 
 /* The org path of KEY into out: this node's name, or its certificate's.
  * -ENOENT (out empty) for a key with no certificate here. */
 int node_key_name(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], char out[256]);
+
+/* --- equivocation --- */
+
+/* Checks that first and second are two validly signed entries of one
+ * (author, feed, seq) with different hashes; *out (may be NULL) receives
+ * the first, decoded (caller destroys). -EBADMSG/-EINVAL with a reason. */
+int node_evidence_check(const uint8_t *first, size_t first_len, const uint8_t *second, size_t second_len,
+			struct changeset **out, struct err *e) WUR;
+
+/* Keeps such a proof (index "evidence") and freezes the feed, in write
+ * transaction t; *known says whether the proof was already held. */
+int node_evidence_store(struct store_txn *t, const uint8_t *first, size_t first_len, const uint8_t *second,
+			size_t second_len, bool *known, struct err *e) WUR;
 
 /* Runs every check of DESIGN.md "Verification before anything is stored"
  * on one envelope and, if all hold, appends it in write transaction t:

@@ -59,9 +59,28 @@ int node_writer_begin(struct node *n, const char *feed, struct node_writer **out
 	w->n = n;
 	if ((ret = store_txn_begin(n->store, true, &w->txn, e)) < 0)
 		goto out;
-	ret = store_head_get(w->txn, n->id, feed, &h, e);
-	if (ret < 0 && ret != -ENOENT)
-		goto out;
+	{
+		const uint8_t *self;
+		size_t self_len;
+		struct err ignore = {0};
+
+		/* strata rotate-key may have replaced the key since this node was opened */
+		if (store_meta_get(w->txn, "self", &self, &self_len, &ignore) == 0 &&
+		    (self_len != KEY_BYTES || memcmp(self, n->id, KEY_BYTES) != 0)) {
+			ret = -ESTALE;
+			err_set(e, "this node's key was rotated while this command ran; run it again");
+			goto out;
+		}
+	}
+	{
+		struct err why = {0}; /* a feed not written yet is no error: keep e clean */
+
+		ret = store_head_get(w->txn, n->id, feed, &h, &why);
+		if (ret < 0 && ret != -ENOENT) {
+			err_set(e, "%s", why.msg);
+			goto out;
+		}
+	}
 	if (h.flags & STORE_FEED_FROZEN) {
 		ret = -EPERM;
 		err_set(e, "feed %s of this node is frozen after an equivocation; see strata status", feed);

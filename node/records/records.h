@@ -169,6 +169,24 @@ extern const struct record_type record_ack;     /* notice.c */
 extern const struct record_type record_report;  /* report.c */
 extern const struct record_type record_approval; /* report.c */
 
+/* --- transfers (transfer.c): release (up), forward (down), acceptance (up),
+ * outcome (down); see node/transfer/transfer.h --- */
+
+extern const struct record_type record_release;
+extern const struct record_type record_forward;
+extern const struct record_type record_acceptance;
+extern const struct record_type record_outcome;
+
+#define TRANSFER_ID_MAX 80                         /* "<member id>-<YYYYMMDD>[-N]" */
+#define TRANSFER_KEY_MAX (KEY_HEX - 1 + 1 + TRANSFER_ID_MAX) /* "<old key hex>/<id>" */
+
+/* Is s a transfer id: 1..TRANSFER_ID_MAX of [A-Za-z0-9._-]? */
+bool transfer_id_valid(const char *s);
+
+/* "<hex of from>/<id>", the key of a transfer's forward, acceptance and
+ * outcome. -EINVAL for an invalid id. */
+int transfer_key(char out[TRANSFER_KEY_MAX + 1], const uint8_t from[KEY_BYTES], const char *id) WUR;
+
 /* --- certificates (collection "cert", feed "trust", key = subject) --- */
 
 extern const struct record_type record_cert;
@@ -190,5 +208,17 @@ bool cert_shares(const Strata__Certificate *c, const char *feed);
 /* The word of a role, and the role of a word (child, peer, auditor). */
 const char *cert_role_word(Strata__Role r);
 int cert_role_parse(const char *s, Strata__Role *out, struct err *e) WUR;
+
+/* --- key lifecycle (revocation.c): collection "revocation" (key = the
+ * revoked key) and "rotation" (key = the new key), feed "trust" --- */
+
+extern const struct record_type record_revocation;
+extern const struct record_type record_rotation;
+
+#define ROTATION_PROOF_MSG_BYTES (3 * KEY_BYTES)
+
+/* The bytes a rotation proof signs (with DOMAIN_ROTATE): issuer | old | new. */
+void rotation_proof_message(uint8_t out[ROTATION_PROOF_MSG_BYTES], const uint8_t issuer[KEY_BYTES],
+			    const uint8_t old_key[KEY_BYTES], const uint8_t new_key[KEY_BYTES]);
 
 #endif

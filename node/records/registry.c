@@ -18,6 +18,8 @@
 static const struct record_type *const types[] = {
 	&record_member,
 	&record_cert,
+	&record_revocation,
+	&record_rotation,
 	&record_dues,
 	&record_meeting,
 	&record_study,
@@ -27,6 +29,10 @@ static const struct record_type *const types[] = {
 	&record_ack,
 	&record_report,
 	&record_approval,
+	&record_release,
+	&record_forward,
+	&record_acceptance,
+	&record_outcome,
 };
 
 const struct record_type *record_type_find(const char *collection)

@@ -200,7 +200,9 @@ int report_view(struct node *n, const char *period, bool tree, json_t **out, str
 	if ((ret = store_txn_begin(node_store(n), false, &v.t, e)) < 0)
 		return ret;
 	v.n = n;
-	root = node_json(&v, node_id(n), NULL, node_name(n), "self", 0);
+	/* its own report's decision comes from its parent, whose down feed reached it */
+	root = node_json(&v, node_id(n), node_config(n)->has_parent ? node_config(n)->parent_key : NULL, node_name(n),
+			 "self", 0);
 	store_txn_abort(&v.t);
 	if (v.ret < 0) {
 		json_decref(root);

@@ -22,6 +22,7 @@
 
 #include "node/records/records.h"
 #include "node/sync/sync_internal.h"
+#include "node/transfer/transfer.h"
 
 static volatile sig_atomic_t stopping;
 
@@ -69,6 +70,41 @@ static struct link *child_by_rid(struct daemon *d, const uint8_t *rid, size_t ri
 	return NULL;
 }
 
+bool daemon_own_key(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_BYTES])
+{
+	uint8_t own[NODE_KEYS_MAX][KEY_BYTES];
+	size_t n = node_own_keys(d->n, t, own, NODE_KEYS_MAX);
+
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(own[i], key, KEY_BYTES) == 0)
+			return true;
+	return false;
+}
+
+/* Drops every child link whose key is revoked now (a revocation written
+ * here or received), telling it why. */
+static void drop_revoked(struct daemon *d)
+{
+	struct store_txn *t = NULL;
+	struct err e = {0};
+
+	if (!d->nchildren || store_txn_begin(node_store(d->n), false, &t, &e) < 0)
+		return;
+	for (size_t i = 0; i < d->nchildren;) {
+		struct link *l = d->children[i];
+		char why[700];
+
+		if (node_revocation_text(d->n, t, l->key, node_now_ms(), why, sizeof why) > 0) {
+			link_send_error(l, EACCES, why, NULL, NULL, 0);
+			sync_log(d, "dropped the link from %s: %s", l->name, why);
+			child_remove(d, i);
+			continue;
+		}
+		i++;
+	}
+	store_txn_abort(&t);
+}
+
 /* A new connection said Hello: make its link from its certificate. */
 static struct link *child_add(struct daemon *d, const uint8_t key[KEY_BYTES], const uint8_t *rid, size_t rid_len)
 {
@@ -77,10 +113,16 @@ static struct link *child_add(struct daemon *d, const uint8_t key[KEY_BYTES], co
 	struct store_txn *t = NULL;
 	struct link *l = NULL;
 	struct err e = {0};
+	bool ok;
 
 	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0)
 		return NULL;
-	if (trust_cert_get(t, key, issuer, &c, &e) < 0 || memcmp(issuer, node_id(d->n), KEY_BYTES) != 0) {
+	ok = trust_cert_get(t, key, issuer, &c, &e) == 0 && daemon_own_key(d, t, issuer);
+	if (ok && node_revocation_text(d->n, t, key, node_now_ms(), e.msg, sizeof e.msg) > 0) {
+		sync_log(d, "refused the hello of %s: %s", c->name, e.msg);
+		ok = false;
+	}
+	if (!ok) {
 		store_txn_abort(&t);
 		if (c)
 			strata__certificate__free_unpacked(c, NULL);
@@ -143,6 +185,11 @@ static void on_router(struct daemon *d)
 		if (strncmp(uid, "invite:", 7) == 0) {
 			if (f->msg_case == STRATA__FRAME__MSG_JOIN)
 				join_on_frame(d, rid, rid_len, uid, f->join);
+			strata__frame__free_unpacked(f, NULL);
+			continue;
+		}
+		if (f->msg_case == STRATA__FRAME__MSG_ROTATE) {
+			rotate_on_frame(d, rid, rid_len, uid, f->rotate);
 			strata__frame__free_unpacked(f, NULL);
 			continue;
 		}
@@ -280,6 +327,11 @@ json_t *daemon_status(struct daemon *d)
 			 "listen", node_config(d->n)->listen, "links", links);
 }
 
+void daemon_note(void *d, const char *msg)
+{
+	sync_log(d, "%s", msg);
+}
+
 static void on_control(struct daemon *d)
 {
 	char req[32];
@@ -296,7 +348,11 @@ static void on_control(struct daemon *d)
 		free(s);
 		json_decref(j);
 	} else if (strcmp(req, "notify") == 0) {
+		struct err e = {0};
+
 		zmq_send(d->control, "ok", 2, 0);
+		if (transfer_process(d->n, daemon_note, d, &e) < 0) /* e.g. a bundle brought a release */
+			sync_log(d, "transfer step not taken: %s", e.msg);
 		daemon_pump_all(d);
 	} else {
 		zmq_send(d->control, "unknown request", 15, 0);
@@ -340,6 +396,7 @@ static void sweep(struct daemon *d)
 	}
 	if (now - d->last_sweep_ms >= 1000) {
 		d->last_sweep_ms = now;
+		drop_revoked(d); /* a revocation written by the CLI or received */
 		daemon_pump_all(d); /* entries written by the CLI without a notify, stalls that ended */
 	}
 }
@@ -481,6 +538,13 @@ int sync_serve(struct node *n, const struct sync_serve_opts *o, struct err *e)
 	key_hex(hex, node_id(n));
 	sync_log(&d, "ready: key %s%s%s%s%s", hex, node_config(n)->listen[0] ? ", listening on " : "",
 		 node_config(n)->listen, node_config(n)->has_parent ? ", parent at " : "", node_config(n)->parent_endpoint);
+	{
+		struct err te = {0};
+
+		/* transfer steps due since the daemon last ran */
+		if (transfer_process(n, daemon_note, &d, &te) < 0)
+			sync_log(&d, "transfer step not taken: %s", te.msg);
+	}
 	while (!stopping) {
 		zmq_pollitem_t items[5];
 		int ni = 0, zi = -1, ri = -1, di = -1, mi = -1, ci;

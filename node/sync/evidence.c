@@ -13,86 +13,23 @@
 #include "protocol/protocol.h"
 
 #define EVIDENCE_INDEX "evidence"
-
-static size_t evidence_key(uint8_t *buf, const struct changeset *cs)
-{
-	size_t fl = strlen(cs->feed);
-
-	memcpy(buf, cs->author, KEY_BYTES);
-	buf[KEY_BYTES] = (uint8_t)fl;
-	memcpy(buf + KEY_BYTES + 1, cs->feed, fl);
-	for (int i = 0; i < 8; i++)
-		buf[KEY_BYTES + 1 + fl + i] = (uint8_t)(cs->seq >> (56 - 8 * i));
-	return KEY_BYTES + 1 + fl + 8;
-}
-
-/* Checks that first and second prove an equivocation; fills *a with the
- * first, decoded. */
-static int evidence_check(const uint8_t *first, size_t first_len, const uint8_t *second, size_t second_len,
-			  struct changeset **a, struct err *e)
-{
-	struct changeset *b = NULL;
-	int ret;
-
-	if ((ret = changeset_decode(a, first, first_len, e)) < 0 || (ret = changeset_verify(*a, e)) < 0 ||
-	    (ret = changeset_decode(&b, second, second_len, e)) < 0 || (ret = changeset_verify(b, e)) < 0)
-		goto out;
-	if (memcmp((*a)->author, b->author, KEY_BYTES) != 0 || strcmp((*a)->feed, b->feed) != 0 ||
-	    (*a)->seq != b->seq) {
-		err_set(e, "the two entries are not of the same author, feed and seq");
-		ret = -EINVAL;
-	} else if (memcmp((*a)->hash, b->hash, HASH_BYTES) == 0) {
-		err_set(e, "the two entries are the same entry");
-		ret = -EINVAL;
-	}
-out:
-	changeset_destroy(&b);
-	if (ret < 0)
-		changeset_destroy(a);
-	return ret;
-}
-
 void evidence_record(struct daemon *d, const uint8_t *first, size_t first_len, const uint8_t *second,
 		     size_t second_len)
 {
 	Strata__Evidence ev = STRATA__EVIDENCE__INIT;
 	struct changeset *a = NULL;
 	struct store_txn *t = NULL;
-	uint8_t key[KEY_BYTES + 1 + LIMIT_NAME_BYTES + 8], *buf = NULL;
-	const uint8_t *old;
-	size_t klen, len, oldlen;
 	char who[KEY_HEX], name[256];
 	struct err e = {0};
-	bool known;
+	bool known = false;
 
-	if (evidence_check(first, first_len, second, second_len, &a, &e) < 0) {
+	if (node_evidence_check(first, first_len, second, second_len, &a, &e) < 0) {
 		sync_log(d, "not evidence of equivocation: %s", e.msg);
 		return;
 	}
-	klen = evidence_key(key, a);
-	ev.first.data = (uint8_t *)first;
-	ev.first.len = first_len;
-	ev.second.data = (uint8_t *)second;
-	ev.second.len = second_len;
-	len = strata__evidence__get_packed_size(&ev);
-	if (!(buf = malloc(len)))
-		goto out;
-	strata__evidence__pack(&ev, buf);
-	if (store_txn_begin(node_store(d->n), true, &t, &e) < 0)
+	if (store_txn_begin(node_store(d->n), true, &t, &e) < 0 ||
+	    node_evidence_store(t, first, first_len, second, second_len, &known, &e) < 0)
 		goto fail;
-	known = store_index_get(t, EVIDENCE_INDEX, key, klen, &old, &oldlen, &e) == 0;
-	memset(&e, 0, sizeof e);
-	if (!known && store_index_put(t, EVIDENCE_INDEX, key, klen, buf, len, &e) < 0)
-		goto fail;
-	{
-		struct store_head h;
-		int r = store_head_get(t, a->author, a->feed, &h, &e);
-
-		if (r == 0 && !(h.flags & STORE_FEED_FROZEN) &&
-		    store_feed_set_flags(t, a->author, a->feed, h.flags | STORE_FEED_FROZEN, &e) < 0)
-			goto fail;
-		memset(&e, 0, sizeof e);
-	}
 	node_key_name(d->n, t, a->author, name);
 	if (store_txn_commit(&t, &e) < 0)
 		goto fail;
@@ -105,6 +42,10 @@ void evidence_record(struct daemon *d, const uint8_t *first, size_t first_len, c
 	if (d->parent && d->parent->up) {
 		Strata__Frame f = STRATA__FRAME__INIT;
 
+		ev.first.data = (uint8_t *)first;
+		ev.first.len = first_len;
+		ev.second.data = (uint8_t *)second;
+		ev.second.len = second_len;
 		f.msg_case = STRATA__FRAME__MSG_EVIDENCE;
 		f.evidence = &ev;
 		link_send(d->parent, &f);
@@ -115,7 +56,6 @@ fail:
 out:
 	store_txn_abort(&t);
 	changeset_destroy(&a);
-	free(buf);
 }
 
 void evidence_on_frame(struct link *l, const Strata__Evidence *ev)

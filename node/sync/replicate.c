@@ -16,6 +16,7 @@
 
 #include "node/records/records.h"
 #include "node/sync/sync_internal.h"
+#include "node/transfer/transfer.h"
 #include "protocol/protocol.h"
 
 /* --- sending --- */
@@ -588,8 +589,12 @@ ack:
 			 l->name, stored, dups, refused);
 	for (size_t i = 0; i < nconf; i++)
 		evidence_record(d, conf[i].first, conf[i].first_len, conf[i].second, conf[i].second_len);
-	if (stored)
+	if (stored) {
+		/* the transfer steps this batch brought to this node (a release to
+		 * forward, an outcome to apply), then the live push */
+		transfer_after_batch(d->n, cs, res, n, daemon_note, d);
 		daemon_pump_all(d); /* live push to the other links */
+	}
 out:
 	for (size_t i = 0; i < n && cs; i++)
 		changeset_destroy(&cs[i]);

@@ -52,6 +52,22 @@ int sync_invite(struct node *n, const struct sync_invite_opts *o, char **token, 
  * the certified org path. */
 int sync_join(struct node *n, const char *token, int timeout_ms, struct err *e) WUR;
 
+/* What strata rotate-key did. */
+struct sync_rotation {
+	uint8_t old_key[KEY_BYTES];
+	uint8_t new_key[KEY_BYTES];
+	char name[256];      /* the org path, certified again for the new key */
+	bool resumed;        /* an interrupted rotation was finished */
+};
+
+/* Replaces node n's key (opened with its key; its daemon must not run,
+ * -EBUSY): a new key pair, a rotation record signed by the old key, then
+ * the parent (serving) certifies the new key and revokes the old one in one
+ * trust entry; the store and node.key take the new key. Resumes a rotation
+ * that stopped half-way (node.key.new). -EACCES when the parent refuses,
+ * -ETIMEDOUT, -EINVAL (no parent, no certificate). */
+int sync_rotate(struct node *n, int timeout_ms, struct sync_rotation *out, struct err *e) WUR;
+
 /* Tells a daemon running on DIR that the store changed (best effort, no
  * error when none runs). */
 void sync_notify(const char *dir);

@@ -106,9 +106,17 @@ int sync_token_parse(const char *text, Strata__JoinToken **out, struct err *e);
 void join_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
 		   const Strata__Join *j);
 
+/* --- key rotation (rotate.c): a child asks for its new key's certificate --- */
+void rotate_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
+		     const Strata__Rotate *r);
+
 /* --- links (daemon.c) --- */
+/* Is KEY this node's key, or one it rotated away from? */
+bool daemon_own_key(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_BYTES]);
 struct link *link_new(struct daemon *d, enum link_kind kind);
 void link_free(struct link **l);
 json_t *daemon_status(struct daemon *d);
+/* Logs one line about a transfer step (a transfer_note_fn; d is the daemon). */
+void daemon_note(void *d, const char *msg);
 
 #endif

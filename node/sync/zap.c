@@ -2,7 +2,8 @@
 /*
  * The ZAP handler (RFC 27): decides at the CURVE handshake who may connect.
  * Admitted are the keys this node certified (its children, peers and
- * auditors, found in its own trust feed's state) and the throwaway key of
+ * auditors, found in its own trust feed's state, or in the trust feed of a
+ * key it rotated away from), unless revoked, and the throwaway key of
  * an unused, unexpired join token, which may do nothing but join. Everyone
  * else is refused before a single message of theirs is read.
  */
@@ -50,13 +51,22 @@ static bool admit(struct daemon *d, const uint8_t curve[KEY_BYTES], char *user_i
 		snprintf(why, why_cap, "store unavailable: %.200s", e.msg);
 		return false;
 	}
-	if (store_state_each(t, "cert", node_id(d->n), match_cert, &f, &e) < 0) {
-		snprintf(why, why_cap, "cannot read certificates: %.200s", e.msg);
-		goto out;
+	{
+		/* certificates issued by this node's key, or by a key it rotated away from */
+		uint8_t own[NODE_KEYS_MAX][KEY_BYTES];
+		size_t nown = node_own_keys(d->n, t, own, NODE_KEYS_MAX);
+
+		for (size_t i = 0; i < nown && !f.found; i++)
+			if (store_state_each(t, "cert", own[i], match_cert, &f, &e) < 0) {
+				snprintf(why, why_cap, "cannot read certificates: %.200s", e.msg);
+				goto out;
+			}
 	}
 	if (f.found && memcmp(f.key, node_id(d->n), KEY_BYTES) != 0) {
 		char hex[KEY_HEX];
 
+		if (node_revocation_text(d->n, t, f.key, node_now_ms(), why, why_cap) > 0)
+			goto out;
 		key_hex(hex, f.key);
 		snprintf(user_id, cap, "key:%s", hex);
 		ok = true;

@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Key rotation. The child makes a new key pair (kept in node.key.new until
+ * it is certified), writes a "rotation" record in its trust feed with its
+ * old key, and connects to its parent as the old key, which is still
+ * certified, with Rotate { new key, proof }: the new key's signature over
+ * "strata/rotate/v1" NUL parent | old | new. The parent writes, in one
+ * entry of its trust feed, a certificate for the new key (same org path,
+ * role and feeds) and the revocation of the old key dated now with the new
+ * key as its successor, and answers with that entry. The child then makes
+ * the new key its own: meta "self", the old key appended to meta
+ * "previous_keys", and node.key replaced (the old seed overwritten).
+ *
+ * Entries the old key signed before the revocation stay valid everywhere;
+ * after it, the node writes with the new key, in new feeds (a feed is
+ * (author, name)). A rotation that stopped half-way resumes: node.key.new
+ * is kept, and if the parent already admits the new key the swap is simply
+ * finished.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <zmq.h>
+
+#include "node/records/records.h"
+#include "node/sync/sync_internal.h"
+
+/* --- parent side (in the daemon) --- */
+
+static void reply_error(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *who, const char *reason)
+{
+	struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
+
+	memcpy(tmp.rid, rid, rid_len);
+	snprintf(tmp.name, sizeof tmp.name, "a rotating node");
+	link_send_error(&tmp, EACCES, reason, NULL, NULL, 0);
+	sync_log(d, "refused a key rotation%s%s: %s", who ? " of " : "", who ? who : "", reason);
+}
+
+static int pack_put(struct node_writer *w, const char *collection, const uint8_t key[KEY_BYTES],
+		    const ProtobufCMessage *m, struct err *e)
+{
+	size_t len = protobuf_c_message_get_packed_size(m);
+	uint8_t *buf = malloc(len ? len : 1);
+	int ret;
+
+	if (!buf) {
+		err_set(e, "out of memory");
+		return -ENOMEM;
+	}
+	protobuf_c_message_pack(m, buf);
+	ret = node_writer_put(w, collection, key, KEY_BYTES, buf, len, e);
+	free(buf);
+	return ret;
+}
+
+void rotate_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
+		     const Strata__Rotate *r)
+{
+	uint8_t old[KEY_BYTES], issuer[KEY_BYTES], m[ROTATION_PROOF_MSG_BYTES];
+	Strata__Certificate *c = NULL, *other = NULL, nc = STRATA__CERTIFICATE__INIT;
+	Strata__Revocation rv = STRATA__REVOCATION__INIT;
+	struct node_writer *w = NULL;
+	struct store_txn *t;
+	const uint8_t *env;
+	size_t env_len;
+	uint64_t head = 0, now = node_now_ms();
+	char reason[700], old_hex[KEY_HEX], new_hex[KEY_HEX], why[80];
+	struct err e = {0};
+
+	if (strncmp(user_id, "key:", 4) != 0 || hex_decode(old, KEY_BYTES, user_id + 4) < 0) {
+		reply_error(d, rid, rid_len, NULL, "a rotation is asked for on a connection made with the current key");
+		return;
+	}
+	if (r->key.len != KEY_BYTES || r->proof.len != SIG_BYTES) {
+		reply_error(d, rid, rid_len, NULL, "malformed rotation request");
+		return;
+	}
+	if (node_writer_begin(d->n, "trust", &w, &e) < 0) {
+		snprintf(reason, sizeof reason, "the parent cannot write now: %s", e.msg);
+		reply_error(d, rid, rid_len, NULL, reason);
+		return;
+	}
+	t = node_writer_txn(w);
+	if (trust_cert_get(t, old, issuer, &c, &e) < 0 || !daemon_own_key(d, t, issuer)) {
+		reply_error(d, rid, rid_len, NULL, "this node did not certify the key asking for a rotation");
+		goto out;
+	}
+	if (node_revocation_text(d->n, t, old, now, reason, sizeof reason) > 0) {
+		reply_error(d, rid, rid_len, c->name, reason);
+		goto out;
+	}
+	rotation_proof_message(m, node_id(d->n), old, r->key.data);
+	if (sig_verify(r->key.data, DOMAIN_ROTATE, m, sizeof m, r->proof.data) < 0) {
+		reply_error(d, rid, rid_len, c->name, "the rotation proof does not verify: the new key did not sign it");
+		goto out;
+	}
+	if (memcmp(r->key.data, old, KEY_BYTES) == 0 || daemon_own_key(d, t, r->key.data) ||
+	    trust_cert_get(t, r->key.data, NULL, &other, &e) == 0 ||
+	    trust_revocation_get(t, r->key.data, &(struct trust_revocation){0}, &e) == 0) {
+		reply_error(d, rid, rid_len, c->name, "the new key is already known here; make another");
+		goto out;
+	}
+	memset(&e, 0, sizeof e);
+	/* the same certificate for the new key, and the old key's revocation */
+	nc.subject = r->key;
+	nc.name = c->name;
+	nc.role = c->role;
+	nc.n_feeds = c->n_feeds;
+	nc.feeds = c->feeds;
+	nc.n_receive = c->n_receive;
+	nc.receive = c->receive;
+	nc.issued_ms = now;
+	key_hex(new_hex, r->key.data);
+	snprintf(why, sizeof why, "key rotated to %.16s…", new_hex);
+	rv.subject.data = old;
+	rv.subject.len = KEY_BYTES;
+	rv.reason = why;
+	rv.revoked_ms = now;
+	rv.has_successor = 1;
+	rv.successor = r->key;
+	if (pack_put(w, "cert", r->key.data, &nc.base, &e) < 0 || pack_put(w, "revocation", old, &rv.base, &e) < 0 ||
+	    node_writer_commit(&w, NULL, &head, &e) < 0) {
+		snprintf(reason, sizeof reason, "the parent could not certify the new key: %s", e.msg);
+		reply_error(d, rid, rid_len, c->name, reason);
+		goto out;
+	}
+	/* Answer with the entry exactly as stored. */
+	if (store_txn_begin(node_store(d->n), false, &t, &e) == 0) {
+		if (store_log_get(t, node_id(d->n), "trust", head, &env, &env_len, NULL, &e) == 0) {
+			Strata__Frame f = STRATA__FRAME__INIT;
+			Strata__RotateReply rr = STRATA__ROTATE_REPLY__INIT;
+			struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
+
+			memcpy(tmp.rid, rid, rid_len);
+			rr.certificate.data = (uint8_t *)env;
+			rr.certificate.len = env_len;
+			f.msg_case = STRATA__FRAME__MSG_ROTATE_REPLY;
+			f.rotate_reply = &rr;
+			link_send(&tmp, &f);
+		}
+		store_txn_abort(&t);
+	}
+	key_hex(old_hex, old);
+	sync_log(d, "rotated the key of %s: %s revoked, %s certified", c->name, old_hex, new_hex);
+	daemon_pump_all(d);
+out:
+	node_writer_abort(&w);
+	if (c)
+		strata__certificate__free_unpacked(c, NULL);
+	if (other)
+		strata__certificate__free_unpacked(other, NULL);
+}
+
+/* --- child side (strata rotate-key) --- */
+
+/* Connects to the parent with a CURVE key pair and, with f, sends it and
+ * waits for a RotateReply or an Error (*reply, caller frees); without f,
+ * only waits for the handshake. 0; -EACCES when the parent refuses (at the
+ * handshake or with an Error); -ETIMEDOUT. */
+static int exchange(const struct node_config *cfg, const uint8_t curve_pk[KEY_BYTES], const uint8_t *curve_sk,
+		    const Strata__Frame *f, int timeout_ms, Strata__Frame **reply, struct err *e)
+{
+	static unsigned seq;
+	uint8_t server[KEY_BYTES], *packed = NULL;
+	void *ctx = NULL, *sock = NULL, *mon = NULL;
+	char mon_ep[64];
+	size_t packed_len = 0;
+	uint64_t deadline;
+	int ret = -EIO, linger = 0;
+
+	if (key_to_curve(server, cfg->parent_key) < 0) {
+		err_set(e, "the parent key in %s is not a valid key", NODE_CONF_FILE);
+		return -EINVAL;
+	}
+	if (f) {
+		packed_len = strata__frame__get_packed_size(f);
+		if (!(packed = malloc(packed_len))) {
+			err_set(e, "out of memory");
+			return -ENOMEM;
+		}
+		strata__frame__pack(f, packed);
+	}
+	snprintf(mon_ep, sizeof mon_ep, "inproc://rotate-monitor-%u", seq++);
+	if (!(ctx = zmq_ctx_new()) || !(sock = zmq_socket(ctx, ZMQ_DEALER))) {
+		err_set(e, "cannot create a ZeroMQ socket: %s", zmq_strerror(errno));
+		goto out;
+	}
+	zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+	zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server, KEY_BYTES);
+	zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, curve_pk, KEY_BYTES);
+	zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, curve_sk, KEY_BYTES);
+	if (zmq_socket_monitor(sock, mon_ep,
+			       ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+				       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0 ||
+	    !(mon = zmq_socket(ctx, ZMQ_PAIR)) || zmq_connect(mon, mon_ep) != 0) {
+		err_set(e, "cannot monitor the connection: %s", zmq_strerror(errno));
+		goto out;
+	}
+	zmq_setsockopt(mon, ZMQ_LINGER, &linger, sizeof linger);
+	if (zmq_connect(sock, cfg->parent_endpoint) != 0) {
+		err_set(e, "cannot connect to %s: %s", cfg->parent_endpoint, zmq_strerror(errno));
+		goto out;
+	}
+	if (packed && zmq_send(sock, packed, packed_len, 0) < 0) {
+		err_set(e, "cannot send the rotation request: %s", zmq_strerror(errno));
+		goto out;
+	}
+	deadline = node_now_ms() + (uint64_t)timeout_ms;
+	for (;;) {
+		zmq_pollitem_t items[] = {{sock, 0, ZMQ_POLLIN, 0}, {mon, 0, ZMQ_POLLIN, 0}};
+		uint64_t now = node_now_ms();
+		uint8_t rid[8];
+		size_t rid_len;
+		char uid[8];
+
+		if (now >= deadline) {
+			ret = -ETIMEDOUT;
+			err_set(e, "no answer from the parent at %s within %d s (is it running strata serve?)",
+				cfg->parent_endpoint, timeout_ms / 1000);
+			goto out;
+		}
+		if (zmq_poll(items, 2, (long)(deadline - now)) < 0)
+			continue;
+		if (items[1].revents & ZMQ_POLLIN) {
+			zmq_msg_t ev, addr;
+			uint16_t event = 0;
+
+			zmq_msg_init(&ev);
+			zmq_msg_init(&addr);
+			if (zmq_msg_recv(&ev, mon, 0) >= 6) {
+				memcpy(&event, zmq_msg_data(&ev), sizeof event);
+				if (zmq_msg_more(&ev))
+					zmq_msg_recv(&addr, mon, 0);
+			}
+			zmq_msg_close(&ev);
+			zmq_msg_close(&addr);
+			if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+				if (!f) {
+					ret = 0;
+					goto out;
+				}
+				continue;
+			}
+			ret = -EACCES;
+			err_set(e, "the parent at %s refused this key at the handshake (not certified by it, or "
+				   "revoked)",
+				cfg->parent_endpoint);
+			goto out;
+		}
+		if (!(items[0].revents & ZMQ_POLLIN))
+			continue;
+		if ((ret = frame_recv(sock, false, rid, &rid_len, uid, sizeof uid, reply, e)) < 0) {
+			if (ret == -EAGAIN)
+				continue;
+			goto out;
+		}
+		if ((*reply)->msg_case == STRATA__FRAME__MSG_ERROR) {
+			ret = -EACCES;
+			err_set(e, "the parent refused: %s", (*reply)->error->reason);
+			strata__frame__free_unpacked(*reply, NULL);
+			*reply = NULL;
+			goto out;
+		}
+		if ((*reply)->msg_case == STRATA__FRAME__MSG_ROTATE_REPLY) {
+			ret = 0;
+			goto out;
+		}
+		strata__frame__free_unpacked(*reply, NULL);
+		*reply = NULL;
+	}
+out:
+	if (mon)
+		zmq_close(mon);
+	if (sock) {
+		zmq_socket_monitor(sock, NULL, 0);
+		zmq_close(sock);
+	}
+	if (ctx)
+		zmq_ctx_term(ctx);
+	free(packed);
+	return ret;
+}
+
+/* Checks the parent's answer: an entry of the parent's trust feed that
+ * certifies NEW_KEY under this node's org path. */
+static int check_reply(const struct node *n, const uint8_t parent[KEY_BYTES], const uint8_t new_key[KEY_BYTES],
+		       const Strata__RotateReply *r, struct err *e)
+{
+	struct changeset *cs = NULL;
+	int ret;
+
+	if ((ret = changeset_decode(&cs, r->certificate.data, r->certificate.len, e)) < 0 ||
+	    (ret = changeset_verify(cs, e)) < 0)
+		goto out;
+	ret = -EBADMSG;
+	if (memcmp(cs->author, parent, KEY_BYTES) != 0 || strcmp(cs->feed, "trust") != 0) {
+		err_set(e, "the answer was not written by this node's parent");
+		goto out;
+	}
+	for (size_t i = 0; i < cs->n_ops; i++) {
+		const struct op *op = &cs->ops[i];
+		Strata__Certificate *c;
+
+		if (strcmp(op->collection, "cert") != 0 || op->key_len != KEY_BYTES ||
+		    memcmp(op->key, new_key, KEY_BYTES) != 0 || !op->value)
+			continue;
+		if (!(c = strata__certificate__unpack(NULL, op->value_len, op->value)))
+			break;
+		ret = strcmp(c->name, node_name(n)) == 0 ? 0 : -EBADMSG;
+		if (ret < 0)
+			err_set(e, "the new certificate names %s, not %s", c->name, node_name(n));
+		strata__certificate__free_unpacked(c, NULL);
+		goto out;
+	}
+	err_set(e, "the parent's answer holds no certificate for the new key");
+out:
+	changeset_destroy(&cs);
+	return ret;
+}
+
+/* Writes the rotation record with the old key, unless it is there. */
+static int write_rotation(struct node *n, const uint8_t parent[KEY_BYTES], const struct keypair *kp_new,
+			  struct err *e)
+{
+	Strata__Rotation rot = STRATA__ROTATION__INIT;
+	uint8_t m[ROTATION_PROOF_MSG_BYTES], proof[SIG_BYTES], *buf = NULL;
+	struct node_writer *w = NULL;
+	const uint8_t *v;
+	size_t len, vl;
+	struct err ignore = {0};
+	int ret;
+
+	if ((ret = node_writer_begin(n, "trust", &w, e)) < 0)
+		return ret;
+	if (store_state_get(node_writer_txn(w), "rotation", node_id(n), keypair_public(kp_new), KEY_BYTES, &v, &vl,
+			    NULL, &ignore) == 0) {
+		node_writer_abort(&w);
+		return 0;
+	}
+	rotation_proof_message(m, parent, node_id(n), keypair_public(kp_new));
+	if ((ret = keypair_sign(kp_new, DOMAIN_ROTATE, m, sizeof m, proof)) < 0) {
+		err_set(e, "cannot sign the rotation proof");
+		goto out;
+	}
+	rot.old_key.data = (uint8_t *)node_id(n);
+	rot.old_key.len = KEY_BYTES;
+	rot.new_key.data = (uint8_t *)keypair_public(kp_new);
+	rot.new_key.len = KEY_BYTES;
+	rot.issuer.data = (uint8_t *)parent;
+	rot.issuer.len = KEY_BYTES;
+	rot.proof.data = proof;
+	rot.proof.len = SIG_BYTES;
+	rot.rotated_ms = node_now_ms();
+	len = strata__rotation__get_packed_size(&rot);
+	ret = -ENOMEM;
+	if (!(buf = malloc(len))) {
+		err_set(e, "out of memory");
+		goto out;
+	}
+	strata__rotation__pack(&rot, buf);
+	if ((ret = node_writer_put(w, "rotation", keypair_public(kp_new), KEY_BYTES, buf, len, e)) < 0 ||
+	    (ret = node_writer_commit(&w, NULL, NULL, e)) < 0)
+		goto out;
+out:
+	free(buf);
+	node_writer_abort(&w);
+	return ret;
+}
+
+/* The store takes the new key: meta "self", and the old one first in
+ * "previous_keys". */
+static int adopt(struct node *n, const uint8_t new_key[KEY_BYTES], struct err *e)
+{
+	struct store_txn *t = NULL;
+	const uint8_t *v;
+	size_t len = 0;
+	uint8_t *prev = NULL;
+	struct err ignore = {0};
+	int ret;
+
+	if ((ret = store_txn_begin(node_store(n), true, &t, e)) < 0)
+		return ret;
+	if (store_meta_get(t, "previous_keys", &v, &len, &ignore) < 0)
+		len = 0;
+	if (!(prev = malloc(KEY_BYTES + len))) {
+		store_txn_abort(&t);
+		err_set(e, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(prev, node_id(n), KEY_BYTES);
+	if (len)
+		memcpy(prev + KEY_BYTES, v, len);
+	if ((ret = store_meta_put(t, "previous_keys", prev, KEY_BYTES + len, e)) < 0 ||
+	    (ret = store_meta_put(t, "self", new_key, KEY_BYTES, e)) < 0 || (ret = store_txn_commit(&t, e)) < 0) {
+		store_txn_abort(&t);
+		free(prev);
+		return ret;
+	}
+	free(prev);
+	return 0;
+}
+
+int sync_rotate(struct node *n, int timeout_ms, struct sync_rotation *out, struct err *e)
+{
+	const struct node_config *cfg = node_config(n);
+	char new_path[4200], key_path[4200], lock_path[4200];
+	struct keypair *kp_new = NULL;
+	Strata__Certificate *mine = NULL;
+	Strata__Frame f = STRATA__FRAME__INIT, *reply = NULL;
+	Strata__Rotate rq = STRATA__ROTATE__INIT;
+	uint8_t issuer[KEY_BYTES], m[ROTATION_PROOF_MSG_BYTES], proof[SIG_BYTES];
+	uint8_t new_pk[KEY_BYTES], old_pk[KEY_BYTES], curve_pk[KEY_BYTES], *curve_sk = sodium_malloc(KEY_BYTES);
+	struct store_txn *t = NULL;
+	bool certified = false;
+	int ret, lock_fd = -1;
+
+	memset(out, 0, sizeof *out);
+	if (!curve_sk) {
+		err_set(e, "out of memory");
+		return -ENOMEM;
+	}
+	snprintf(new_path, sizeof new_path, "%s/%s", node_dir(n), NODE_KEY_NEW_FILE);
+	snprintf(key_path, sizeof key_path, "%s/%s", node_dir(n), NODE_KEY_FILE);
+	snprintf(lock_path, sizeof lock_path, "%s/serve.lock", node_dir(n));
+	ret = -EINVAL;
+	if (!cfg->has_parent) {
+		err_set(e, "this node has no parent to certify a new key (a root cannot rotate its key)");
+		goto out;
+	}
+	/* The daemon holds the key it started with: it must not run meanwhile. */
+	if ((lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+	    flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		ret = -EBUSY;
+		err_set(e, "strata serve is running for %s: stop it, rotate the key, start it again", node_dir(n));
+		goto out;
+	}
+	if ((ret = store_txn_begin(node_store(n), false, &t, e)) < 0)
+		goto out;
+	ret = trust_cert_get(t, node_id(n), issuer, &mine, e);
+	if (ret == 0 && memcmp(issuer, cfg->parent_key, KEY_BYTES) != 0) {
+		ret = -EINVAL;
+		err_set(e, "this node's certificate was not issued by its parent in %s", NODE_CONF_FILE);
+	} else if (ret < 0) {
+		memset(e, 0, sizeof *e);
+		err_set(e, "this node holds no certificate of its own yet: it comes with the parent's trust feed "
+			   "after a join or a rotation; run strata serve until it has synced");
+		ret = -EINVAL;
+	}
+	store_txn_abort(&t);
+	if (ret < 0)
+		goto out;
+	memcpy(old_pk, node_id(n), KEY_BYTES);
+	if (keypair_load(&kp_new, new_path, e) == 0) {
+		out->resumed = true;
+	} else {
+		memset(e, 0, sizeof *e);
+		if ((ret = keypair_generate(&kp_new, e)) < 0 || (ret = keypair_save(kp_new, new_path, e)) < 0)
+			goto out;
+	}
+	memcpy(new_pk, keypair_public(kp_new), KEY_BYTES);
+	if ((ret = keypair_curve(kp_new, curve_pk, curve_sk)) < 0) {
+		err_set(e, "cannot derive the new key's CURVE keys");
+		goto out;
+	}
+	/* A resumed rotation: the parent may have certified the new key already. */
+	if (out->resumed && exchange(cfg, curve_pk, curve_sk, NULL, timeout_ms, NULL, e) == 0)
+		certified = true;
+	memset(e, 0, sizeof *e);
+	if (!certified) {
+		if (cert_allows(mine, "trust") && (ret = write_rotation(n, cfg->parent_key, kp_new, e)) < 0)
+			goto out;
+		rotation_proof_message(m, cfg->parent_key, old_pk, new_pk);
+		if ((ret = keypair_sign(kp_new, DOMAIN_ROTATE, m, sizeof m, proof)) < 0) {
+			err_set(e, "cannot sign the rotation proof");
+			goto out;
+		}
+		rq.key.data = new_pk;
+		rq.key.len = KEY_BYTES;
+		rq.proof.data = proof;
+		rq.proof.len = SIG_BYTES;
+		f.msg_case = STRATA__FRAME__MSG_ROTATE;
+		f.rotate = &rq;
+		if ((ret = node_curve_keys(n, curve_pk, curve_sk)) < 0) {
+			err_set(e, "cannot derive this node's CURVE keys");
+			goto out;
+		}
+		ret = exchange(cfg, curve_pk, curve_sk, &f, timeout_ms, &reply, e);
+		if (ret < 0 || (ret = check_reply(n, cfg->parent_key, new_pk, reply->rotate_reply, e)) < 0)
+			goto out;
+	}
+	if ((ret = adopt(n, new_pk, e)) < 0)
+		goto out;
+	if ((ret = node_key_replace(node_dir(n), key_path, new_path)) < 0) {
+		err_set(e, "the store took the new key but %s could not replace %s (%s); any strata command "
+			   "finishes the swap",
+			NODE_KEY_NEW_FILE, NODE_KEY_FILE, strerror(-ret));
+		goto out;
+	}
+	memcpy(out->old_key, old_pk, KEY_BYTES);
+	memcpy(out->new_key, new_pk, KEY_BYTES);
+	snprintf(out->name, sizeof out->name, "%s", mine->name);
+	ret = 0;
+out:
+	store_txn_abort(&t);
+	if (reply)
+		strata__frame__free_unpacked(reply, NULL);
+	if (mine)
+		strata__certificate__free_unpacked(mine, NULL);
+	keypair_destroy(&kp_new);
+	sodium_free(curve_sk);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	return ret;
+}
