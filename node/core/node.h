@@ -196,8 +196,14 @@ int node_evidence_store(struct store_txn *t, const uint8_t *first, size_t first_
 int node_ingest(struct node *n, struct store_txn *t, const uint8_t *env, size_t len, struct err *e) WUR;
 
 enum node_ingest_flags {
-	NODE_SIG_CHECKED = 1 << 0, /* the caller verified the signature (changeset_verify) */
+	NODE_SIG_CHECKED = 1 << 0,     /* the caller verified the signature (changeset_verify) */
+	NODE_RECORDS_CHECKED = 1 << 1, /* the caller ran node_check_records */
 };
+
+/* The checks of an entry's ops that need no store: known collections of
+ * its feed, valid records, no key twice. Thread-safe, so that a receiver
+ * can run them on several cores before storing in order. */
+int node_check_records(const struct changeset *cs, struct err *e) WUR;
 
 /* The same for an envelope the caller already decoded (changeset_decode);
  * flags lets a caller that verified signatures in parallel skip that step. */

@@ -415,37 +415,53 @@ static void mark_refused(struct link *l, const struct changeset *cs, uint64_t no
 		v->stalled_until = now + SYNC_STALL_MS;
 }
 
-/* Signatures are independent and Ed25519 verification is the CPU ceiling of
- * ingest: a batch's signatures are checked on two cores, the second half
- * by a short-lived worker thread, before the entries are stored in order. */
-struct sig_job {
+/* Everything about an entry that needs no store (decoding within limits,
+ * the signature, the records' rules) is independent of the other entries,
+ * and is the CPU cost of ingest: a batch is prepared on two cores, the
+ * second half by a short-lived worker thread, then stored in order. */
+struct prep_job {
+	const Strata__Entries *en;
 	struct changeset **cs;
 	int *res;
 	struct err *why;
-	size_t from, n, step;
+	size_t from, step;
 };
 
-static void *verify_sigs(void *arg)
+static void *prepare(void *arg)
 {
-	struct sig_job *j = arg;
+	struct prep_job *j = arg;
 
-	for (size_t i = j->from; i < j->n; i += j->step)
-		if (j->res[i] == -EAGAIN && changeset_verify(j->cs[i], &j->why[i]) < 0)
+	for (size_t i = j->from; i < j->en->n_envelopes; i += j->step) {
+		struct changeset *cs = NULL;
+		char who[17];
+
+		if ((j->res[i] = changeset_decode(&cs, j->en->envelopes[i].data, j->en->envelopes[i].len, &j->why[i])) < 0)
+			continue;
+		j->cs[i] = cs;
+		if (changeset_verify(cs, &j->why[i]) < 0) {
 			j->res[i] = -EBADMSG;
+		} else if (node_check_records(cs, &j->why[i]) < 0) {
+			hex_encode(who, cs->author, 8);
+			err_prefix(&j->why[i], "entry %s…/%s/%llu", who, cs->feed, (unsigned long long)cs->seq);
+			j->res[i] = -EINVAL;
+		} else {
+			j->res[i] = -EAGAIN; /* to store */
+		}
+	}
 	return NULL;
 }
 
-static void verify_batch(struct changeset **cs, int *res, struct err *why, size_t n)
+static void prepare_batch(const Strata__Entries *en, struct changeset **cs, int *res, struct err *why)
 {
-	struct sig_job a = {cs, res, why, 0, n, 2}, b = {cs, res, why, 1, n, 2};
+	struct prep_job a = {en, cs, res, why, 0, 2}, b = {en, cs, res, why, 1, 2};
 	pthread_t worker;
 
-	if (n < 8 || pthread_create(&worker, NULL, verify_sigs, &b) != 0) {
+	if (en->n_envelopes < 2 || pthread_create(&worker, NULL, prepare, &b) != 0) {
 		a.step = 1;
-		verify_sigs(&a);
+		prepare(&a);
 		return;
 	}
-	verify_sigs(&a);
+	prepare(&a);
 	pthread_join(worker, NULL);
 }
 
@@ -469,14 +485,10 @@ static void on_entries(struct link *l, const Strata__Entries *en)
 		goto out;
 	}
 	l->entries_received += n;
-	for (size_t i = 0; i < n; i++) {
-		res[i] = changeset_decode(&cs[i], en->envelopes[i].data, en->envelopes[i].len, &why[i]);
-		if (res[i] == 0) {
-			res[i] = -EAGAIN; /* to do */
+	prepare_batch(en, cs, res, why);
+	for (size_t i = 0; i < n; i++)
+		if (cs[i])
 			note_touched(&tv, &nt, cs[i]);
-		}
-	}
-	verify_batch(cs, res, why, n);
 	if (store_txn_begin(node_store(d->n), true, &t, &e) < 0) {
 		sync_log(d, "cannot write the store: %s", e.msg);
 		link_send_error(l, EIO, e.msg, NULL, NULL, 0);
@@ -499,7 +511,7 @@ static void on_entries(struct link *l, const Strata__Entries *en)
 				res[i] = -EPERM;
 				continue;
 			}
-			r = node_ingest_changeset(d->n, t, cs[i], NODE_SIG_CHECKED, &why[i]);
+			r = node_ingest_changeset(d->n, t, cs[i], NODE_SIG_CHECKED | NODE_RECORDS_CHECKED, &why[i]);
 			if (r == 0) {
 				stored++;
 				progress = true;
