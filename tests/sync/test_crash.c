@@ -21,7 +21,7 @@ TestSuite(sync_crash, .init = net_setup, .fini = net_teardown);
 #define ENTRIES (MEMBERS / OPS)
 #define KILLS 3
 
-Test(sync_crash, district_killed_during_catch_up_loses_nothing, .timeout = 280)
+Test(sync_crash, district_killed_during_catch_up_loses_nothing)
 {
 	struct net_node *city = net_node_init("city", "xiamen", true, true);
 	struct net_node *district = net_node_init("huli", "xiamen/huli", false, true);

@@ -112,7 +112,7 @@ static void expect_caught(struct fx *x)
 
 /* The fork is at the head: the restored street writes one entry, seq 3,
  * and says no more. Both sides then hold seq 3, but different ones. */
-Test(sync_equivocation, fork_at_the_head_is_detected_and_reaches_the_root, .timeout = 180)
+Test(sync_equivocation, fork_at_the_head_is_detected_and_reaches_the_root)
 {
 	struct fx x = {0};
 
@@ -126,7 +126,7 @@ Test(sync_equivocation, fork_at_the_head_is_detected_and_reaches_the_root, .time
 
 /* The fork below the head: the restored street writes seq 3 and 4, so its
  * first new entry does not chain onto what the district holds. */
-Test(sync_equivocation, fork_below_the_head_is_detected_and_reaches_the_root, .timeout = 180)
+Test(sync_equivocation, fork_below_the_head_is_detected_and_reaches_the_root)
 {
 	struct fx x = {0};
 

@@ -28,7 +28,7 @@ static bool same_heads(const struct store_head *a, size_t na, const struct store
 	return true;
 }
 
-Test(sync_handshake, uncertified_key_is_refused_and_nothing_it_sends_is_stored, .timeout = 120)
+Test(sync_handshake, uncertified_key_is_refused_and_nothing_it_sends_is_stored)
 {
 	struct net_node *city = net_node_init("city", "xiamen", true, true);
 	struct net_node *street = net_node_init("street", "xiamen/huli", false, false);

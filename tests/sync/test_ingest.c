@@ -96,7 +96,7 @@ static void forge(uint8_t **env, size_t *len)
 	cr_assert_not_null(*env);
 }
 
-Test(sync_ingest, valid_entries_are_stored_and_acknowledged, .timeout = 120)
+Test(sync_ingest, valid_entries_are_stored_and_acknowledged)
 {
 	struct fx x = {0};
 	struct net_client *c;
@@ -123,7 +123,7 @@ Test(sync_ingest, valid_entries_are_stored_and_acknowledged, .timeout = 120)
 	net_stop_all();
 }
 
-Test(sync_ingest, forged_signature_is_refused_with_an_error, .timeout = 120)
+Test(sync_ingest, forged_signature_is_refused_with_an_error)
 {
 	struct fx x = {0};
 	struct net_client *c;
@@ -150,7 +150,7 @@ Test(sync_ingest, forged_signature_is_refused_with_an_error, .timeout = 120)
 	net_stop_all();
 }
 
-Test(sync_ingest, broken_chain_is_refused_with_an_error, .timeout = 120)
+Test(sync_ingest, broken_chain_is_refused_with_an_error)
 {
 	struct fx x = {0};
 	struct net_client *c;
@@ -178,7 +178,7 @@ Test(sync_ingest, broken_chain_is_refused_with_an_error, .timeout = 120)
 	net_stop_all();
 }
 
-Test(sync_ingest, feed_the_certificate_does_not_allow_is_refused, .timeout = 120)
+Test(sync_ingest, feed_the_certificate_does_not_allow_is_refused)
 {
 	struct fx x = {0};
 	struct net_client *c;
@@ -204,7 +204,7 @@ Test(sync_ingest, feed_the_certificate_does_not_allow_is_refused, .timeout = 120
 	net_stop_all();
 }
 
-Test(sync_ingest, entry_by_a_key_the_client_does_not_own_is_refused, .timeout = 120)
+Test(sync_ingest, entry_by_a_key_the_client_does_not_own_is_refused)
 {
 	struct fx x = {0};
 	struct net_client *c;
@@ -236,7 +236,7 @@ Test(sync_ingest, entry_by_a_key_the_client_does_not_own_is_refused, .timeout = 
  * message, logged, and counted. Nothing is dropped silently." A second bad
  * entry of the same feed, refused for another reason a moment after the
  * first, must get its own Error too. */
-Test(sync_ingest, every_refusal_gets_its_own_error, .timeout = 120)
+Test(sync_ingest, every_refusal_gets_its_own_error)
 {
 	struct fx x = {0};
 	struct net_client *c;

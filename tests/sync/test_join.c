@@ -44,7 +44,7 @@ static bool conf_has_parent(const struct net_node *n)
 	return r;
 }
 
-Test(sync_join, expired_token_is_refused, .timeout = 120)
+Test(sync_join, expired_token_is_refused)
 {
 	struct net_node *city = net_node_init("city", "xiamen", true, true);
 	struct net_node *late = net_node_init("late", "xiamen/huli", false, false);
@@ -87,7 +87,7 @@ static void token_curve(const char *tok, uint8_t pk[KEY_BYTES], uint8_t sk[KEY_B
 
 /* A joining node whose clock is behind does not stop itself: the parent
  * must refuse the expired token's key at the handshake. */
-Test(sync_join, expired_token_is_refused_by_the_parent_too, .timeout = 120)
+Test(sync_join, expired_token_is_refused_by_the_parent_too)
 {
 	struct net_node *city = net_node_init("city", "xiamen", true, true);
 	struct net_node *late = net_node_init("late", "xiamen/huli", false, false);
@@ -119,7 +119,7 @@ Test(sync_join, expired_token_is_refused_by_the_parent_too, .timeout = 120)
 	net_stop_all();
 }
 
-Test(sync_join, used_token_is_refused_to_another_node, .timeout = 120)
+Test(sync_join, used_token_is_refused_to_another_node)
 {
 	struct net_node *city = net_node_init("city", "xiamen", true, true);
 	struct net_node *first = net_node_init("first", "xiamen/huli", false, false);

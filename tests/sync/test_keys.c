@@ -51,7 +51,7 @@ static int audit(const struct net_node *n, const struct net_node *root, char *ou
 	return status;
 }
 
-Test(sync_keys, revoked_street_is_cut_off_and_its_history_stays_valid, .timeout = 180)
+Test(sync_keys, revoked_street_is_cut_off_and_its_history_stays_valid)
 {
 	struct net_node *city = net_node_init("city", "xiamen", true, true);
 	struct net_node *huli = net_node_init("huli", "xiamen/huli", false, true);
@@ -194,7 +194,7 @@ static uint8_t *log_entry(const struct net_node *x, const uint8_t author[KEY_BYT
 	return copy;
 }
 
-Test(sync_keys, entry_signed_after_revocation_is_refused_and_fails_audit, .timeout = 120)
+Test(sync_keys, entry_signed_after_revocation_is_refused_and_fails_audit)
 {
 	struct net_node *city = net_node_init("city", "xiamen", true, true);
 	struct net_node *street = net_node_init("hetong", "xiamen/hetong", false, false);
@@ -284,7 +284,7 @@ static bool client_refused(struct net_node *server, struct keypair *kp, const st
 	return f == NULL;
 }
 
-Test(sync_keys, rotated_key_keeps_writing_and_history_audits_clean, .timeout = 180)
+Test(sync_keys, rotated_key_keeps_writing_and_history_audits_clean)
 {
 	struct net_node *city = net_node_init("city", "xiamen", true, true);
 	struct net_node *huli = net_node_init("huli", "xiamen/huli", false, true);

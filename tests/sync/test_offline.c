@@ -21,7 +21,7 @@ static void add_member(struct net_node *n, const char *id)
 	       "2018-05-04", NULL);
 }
 
-Test(sync_offline, street_offline_while_writing_catches_up, .timeout = 180)
+Test(sync_offline, street_offline_while_writing_catches_up)
 {
 	struct net_node *city = net_node_init("city", "xiamen", true, true);
 	struct net_node *district = net_node_init("siming", "xiamen/siming", false, true);

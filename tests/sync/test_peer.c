@@ -29,7 +29,7 @@ static bool has_head(void *arg)
 	return net_head(w->at, w->author->key, w->feed, NULL) >= w->seq;
 }
 
-Test(sync_peer, hospital_shares_only_what_its_agreement_names, .timeout = 240)
+Test(sync_peer, hospital_shares_only_what_its_agreement_names)
 {
 	struct net_node *city = net_node_init("city", "xiamen", true, true);
 	struct net_node *huli = net_node_init("huli", "xiamen/huli", false, true);

@@ -145,7 +145,7 @@ static void setup_node(void)
 	members(A);
 }
 
-Test(sync_records, dues_bad_input_is_refused_and_changes_nothing, .timeout = 120)
+Test(sync_records, dues_bad_input_is_refused_and_changes_nothing)
 {
 	setup_node();
 	OK(A->dir, "dues", "add", "--member", "GL01", "--period", "2026-11", "--amount", "500");
@@ -183,7 +183,7 @@ Test(sync_records, dues_bad_input_is_refused_and_changes_nothing, .timeout = 120
 		"--colour", "red");
 }
 
-Test(sync_records, meeting_bad_input_is_refused_and_changes_nothing, .timeout = 120)
+Test(sync_records, meeting_bad_input_is_refused_and_changes_nothing)
 {
 	setup_node();
 	OK(A->dir, "meeting", "add", "--id", "M1", "--kind", "group-meeting", "--date", "2026-11-03", "--topic", "学习",
@@ -214,7 +214,7 @@ Test(sync_records, meeting_bad_input_is_refused_and_changes_nothing, .timeout = 
 		"NOPE03");
 }
 
-Test(sync_records, study_and_points_bad_input_is_refused_and_changes_nothing, .timeout = 120)
+Test(sync_records, study_and_points_bad_input_is_refused_and_changes_nothing)
 {
 	setup_node();
 	OK(A->dir, "study", "add", "--id", "S1", "--member", "GL01", "--course", "党章", "--minutes", "60", "--date",
@@ -250,7 +250,7 @@ Test(sync_records, study_and_points_bad_input_is_refused_and_changes_nothing, .t
 		"2026-11", "--points", "3");
 }
 
-Test(sync_records, request_bad_input_is_refused_and_changes_nothing, .timeout = 120)
+Test(sync_records, request_bad_input_is_refused_and_changes_nothing)
 {
 	setup_node();
 	OK(A->dir, "request", "add", "--id", "R1", "--title", "楼道灯坏了", "--opened", "2026-11-05", "--status", "open");
@@ -280,7 +280,7 @@ Test(sync_records, request_bad_input_is_refused_and_changes_nothing, .timeout = 
 		"--status", "closed", "--closed", "2026-11-04");
 }
 
-Test(sync_records, notice_and_ack_bad_input_is_refused_and_changes_nothing, .timeout = 120)
+Test(sync_records, notice_and_ack_bad_input_is_refused_and_changes_nothing)
 {
 	struct net_node *other;
 	char hex[KEY_HEX];
@@ -315,7 +315,7 @@ Test(sync_records, notice_and_ack_bad_input_is_refused_and_changes_nothing, .tim
 	REFUSED(1, "--notice is required", "ack", "add", "--sender", other->hex, "--acked", "2026-11-01");
 }
 
-Test(sync_records, csv_import_with_bad_rows_names_every_line_and_imports_nothing, .timeout = 120)
+Test(sync_records, csv_import_with_bad_rows_names_every_line_and_imports_nothing)
 {
 	const char *dues, *meet;
 	char needle[512];
@@ -404,7 +404,7 @@ Test(sync_records, csv_import_with_bad_rows_names_every_line_and_imports_nothing
 		write_file("study2.csv", "id,member,course,date\nS1,GL01,c,2026-11-01\n"));
 }
 
-Test(sync_records, good_paths_update_notes_list_filters_own_and_reimport, .timeout = 120)
+Test(sync_records, good_paths_update_notes_list_filters_own_and_reimport)
 {
 	json_t *j, *l, *e;
 	struct net_run r;
@@ -532,7 +532,7 @@ static void many_records(const struct net_node *n)
 
 static const char *const round_trip_types[] = {"dues", "meeting", "study", "points", "request", "notice"};
 
-Test(sync_records, export_then_import_into_another_node_gives_the_same_records, .timeout = 120)
+Test(sync_records, export_then_import_into_another_node_gives_the_same_records)
 {
 	struct net_node *B;
 
@@ -570,7 +570,7 @@ Test(sync_records, export_then_import_into_another_node_gives_the_same_records, 
 
 /* BUG: a record with several notes (FIELD_NOTES) is
  * exported as one cell joined by " | " and imported back as one note. */
-Test(sync_records, export_then_import_keeps_every_note, .timeout = 60)
+Test(sync_records, export_then_import_keeps_every_note)
 {
 	struct net_node *B;
 	char path[256];
@@ -596,7 +596,7 @@ Test(sync_records, export_then_import_keeps_every_note, .timeout = 60)
 
 /* BUG: list --present/--absent matches a substring of the
  * member list, so GL1 finds meetings of GL10. */
-Test(sync_records, list_filter_on_a_member_list_matches_whole_ids, .timeout = 60)
+Test(sync_records, list_filter_on_a_member_list_matches_whole_ids)
 {
 	json_t *l;
 
@@ -636,7 +636,7 @@ Test(sync_records, list_filter_on_a_member_list_matches_whole_ids, .timeout = 60
 		net_run_free(&r_);                                                                                \
 	} while (0)
 
-Test(sync_records, required_numbers_and_words_cannot_be_left_out, .timeout = 60)
+Test(sync_records, required_numbers_and_words_cannot_be_left_out)
 {
 	struct snapshot before, after;
 	struct net_run r;
@@ -662,7 +662,7 @@ Test(sync_records, required_numbers_and_words_cannot_be_left_out, .timeout = 60)
  * (a fresh node) and then fails gives its own reason, not the "no feed
  * <key>/<feed>" that store_head_get leaves in the error on -ENOENT (err_set
  * keeps the first message): node_writer_begin must keep it out. */
-Test(sync_records, a_refusal_on_a_fresh_node_gives_its_own_reason, .timeout = 60)
+Test(sync_records, a_refusal_on_a_fresh_node_gives_its_own_reason)
 {
 	A = net_node_init("a", "xiamen/siming/gulangyu", true, false);
 	{

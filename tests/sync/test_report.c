@@ -727,7 +727,7 @@ static uint64_t write_lie(const struct branch *x, const struct fig *lie)
 	return rh.seq + 1;
 }
 
-Test(sync_report, figures_roll_up_street_district_city_and_a_lie_is_caught, .timeout = 300)
+Test(sync_report, figures_roll_up_street_district_city_and_a_lie_is_caught)
 {
 	struct net_node *city = net_node_init("city", "xiamen", true, true);
 	struct net_node *d[2] = {net_node_init("siming", "xiamen/siming", false, true),

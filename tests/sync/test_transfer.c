@@ -161,7 +161,7 @@ static void set_manual(const struct net_node *n)
 	cr_assert_eq(fclose(f), 0);
 }
 
-Test(sync_transfer, release_forward_accept_outcome, .timeout = 240)
+Test(sync_transfer, release_forward_accept_outcome)
 {
 	struct net_node *city = net_node_init("city", "xiamen", true, true);
 	struct net_node *d1 = net_node_init("siming", "xiamen/siming", false, true);

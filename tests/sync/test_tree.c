@@ -64,7 +64,7 @@ static bool links_settled(struct net_node *x, size_t want_links)
 	return ok;
 }
 
-Test(sync_tree, three_levels_converge_with_each_feed_where_it_belongs, .timeout = 240)
+Test(sync_tree, three_levels_converge_with_each_feed_where_it_belongs)
 {
 	struct net_node *city = net_node_init("city", "xiamen", true, true);
 	struct net_node *d[2] = {net_node_init("siming", "xiamen/siming", false, true),

@@ -25,7 +25,7 @@ static bool has_feed(void *arg)
 	return net_head(w->at, w->author->key, w->feed, NULL) > 0;
 }
 
-Test(sync_updepth, district_keeps_streets_records_below_up_depth, .timeout = 240)
+Test(sync_updepth, district_keeps_streets_records_below_up_depth)
 {
 	struct net_node *city = net_node_init("city", "xiamen", true, true);
 	struct net_node *huli = net_node_init("huli", "xiamen/huli", false, true);
