@@ -23,7 +23,8 @@ static void help(FILE *f)
 		"submit computes this node's standard figures for the month (members by\n"
 		"category and status, new members, dues paid and members unpaid, meetings by\n"
 		"kind and attendance, study minutes, points, requests opened, closed and still\n"
-		"open, notices acknowledged and late), adds the latest report of each child,\n"
+		"open, notices acknowledged and late, transfers out (members released in the\n"
+		"month) and in (transfers accepted in the month)), adds the latest report of each child,\n"
 		"signs it naming the exact feed heads it was computed from, and the link\n"
 		"carries it up. Submitting again supersedes it; the history keeps both.\n"
 		"show lists, per child (--tree: every level below), whether it reported, on\n"
@@ -64,8 +65,11 @@ static void print_figures(const char *label, json_t *f, int indent)
 	       (long long)json_integer_value(json_object_get(f, "requests_open")));
 	if (json_is_integer(med))
 		printf(" (median %lld days to close)", (long long)json_integer_value(med));
-	printf("; notices acked %lld, late %lld\n", (long long)json_integer_value(json_object_get(f, "notices_acked")),
-	       (long long)json_integer_value(json_object_get(f, "notices_late")));
+	printf("; notices acked %lld, late %lld; transfers in %lld, out %lld\n",
+	       (long long)json_integer_value(json_object_get(f, "notices_acked")),
+	       (long long)json_integer_value(json_object_get(f, "notices_late")),
+	       (long long)json_integer_value(json_object_get(f, "transfers_in")),
+	       (long long)json_integer_value(json_object_get(f, "transfers_out")));
 }
 
 static void print_node(json_t *o, int indent)

@@ -164,6 +164,22 @@ static int compute(const struct recs *r, const char *period, const char *today, 
 			if (strcmp(p->period, period) == 0)
 				f->points += p->points;
 			strata__points__free_unpacked(p, NULL);
+		} else if (strcmp(x->collection, "release") == 0) {
+			/* transfers out: members this branch released in the period */
+			Strata__Release *rl = strata__release__unpack(NULL, x->value_len, x->value);
+
+			if (!rl)
+				continue;
+			f->transfers_out += in_period(rl->date, period);
+			strata__release__free_unpacked(rl, NULL);
+		} else if (strcmp(x->collection, "acceptance") == 0) {
+			/* transfers in: transfers this branch accepted in the period */
+			Strata__Acceptance *ac = strata__acceptance__unpack(NULL, x->value_len, x->value);
+
+			if (!ac)
+				continue;
+			f->transfers_in += ac->decision == STRATA__TRANSFER_DECISION__TRANSFER_ACCEPTED && in_period(ac->date, period);
+			strata__acceptance__free_unpacked(ac, NULL);
 		} else if (strcmp(x->collection, "request") == 0) {
 			Strata__Request *q = strata__request__unpack(NULL, x->value_len, x->value);
 
@@ -233,7 +249,9 @@ oom:
 
 /* --- sources --- */
 
-static const char *const own_collections[] = {"member", "dues", "meeting", "study", "points", "request"};
+/* Every collection of a node's own up feed that a figure reads. */
+static const char *const own_collections[] = {"member", "dues",    "meeting",   "study",
+					      "points", "request", "release", "acceptance"};
 
 static int collect_state(const struct store_record *sr, void *arg)
 {
