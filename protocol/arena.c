@@ -5,6 +5,7 @@
 #include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "protocol/arena.h"
 
@@ -30,6 +31,9 @@
 #endif
 
 #define ALIGN alignof(max_align_t)
+/* A huge page on x86-64, and on arm64 with 4 KiB pages. Elsewhere the
+ * blocks are still valid mappings, only of ordinary pages. */
+#define HUGE_PAGE ((size_t)2 << 20)
 
 struct arena_block {
 	struct arena_block *next;
@@ -63,10 +67,46 @@ void arena_init(struct arena *a, void *buf, size_t len, size_t block_size)
 		POISON(buf, len);
 }
 
+void arena_init_huge(struct arena *a, size_t block_size)
+{
+	arena_init(a, NULL, 0, block_size);
+#ifndef ARENA_ASAN
+	a->huge = true;
+#endif
+}
+
 /* Bytes from p to the next multiple of ALIGN. */
 static size_t pad(const char *p)
 {
 	return (size_t)(-(uintptr_t)p & (ALIGN - 1));
+}
+
+/* A block of at least size bytes of data, in whole huge pages aligned to
+ * HUGE_PAGE (the kernel backs only aligned ones with huge pages). */
+static struct arena_block *map_block(size_t size)
+{
+	size_t len, head;
+	struct arena_block *b;
+	char *p;
+
+	if (size > SIZE_MAX / 2)
+		return NULL;
+	len = (sizeof *b + size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	p = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Mapped one huge page more than needed; give back what lies outside
+	 * the aligned part. */
+	head = (size_t)(-(uintptr_t)p & (HUGE_PAGE - 1));
+	if (head)
+		munmap(p, head);
+	munmap(p + head + len, HUGE_PAGE - head);
+	b = (struct arena_block *)(p + head);
+#ifdef MADV_HUGEPAGE
+	madvise(b, len, MADV_HUGEPAGE); /* only a hint: failing, the pages are ordinary */
+#endif
+	b->size = len - sizeof *b;
+	return b;
 }
 
 /* Makes a new current block with room for need bytes at least. */
@@ -77,10 +117,16 @@ static int grow(struct arena *a, size_t need)
 
 	if (size < need)
 		size = need;
-	if (size > SIZE_MAX - sizeof *b || !(b = malloc(sizeof *b + size)))
-		return -1;
+	if (a->huge) {
+		if (!(b = map_block(size)))
+			return -1;
+		size = b->size;
+	} else {
+		if (size > SIZE_MAX - sizeof *b || !(b = malloc(sizeof *b + size)))
+			return -1;
+		b->size = size;
+	}
 	b->next = a->blocks;
-	b->size = size;
 	a->blocks = b;
 	a->next = b->data;
 	a->end = b->data + size;
@@ -115,7 +161,10 @@ void arena_release(struct arena *a)
 	for (; b; b = next) {
 		next = b->next;
 		UNPOISON(b->data, b->size);
-		free(b);
+		if (a->huge)
+			munmap(b, sizeof *b + b->size);
+		else
+			free(b);
 	}
 	/* The caller's memory may be a stack frame that is about to be reused. */
 	if (a->buf)

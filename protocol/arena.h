@@ -16,6 +16,7 @@
 #ifndef STRATA_ARENA_H
 #define STRATA_ARENA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <protobuf-c/protobuf-c.h>
@@ -25,25 +26,33 @@ struct arena_block;
 struct arena {
 	ProtobufCAllocator pb;      /* allocator_data points to this arena */
 	char *next, *end;           /* free space in the current block */
-	struct arena_block *blocks; /* malloc'd blocks, newest first */
-	size_t block_size;          /* the size of the next block to malloc */
+	struct arena_block *blocks; /* its own blocks, newest first */
+	size_t block_size;          /* the size of the next block */
 	void *buf;                  /* the caller's first block, or NULL */
 	size_t buf_len;
+	bool huge;                  /* blocks are huge-page mappings */
 };
 
 /* Starts an arena that hands out buf[0..len) first (the caller's memory,
  * e.g. on the stack or inside a larger allocation; NULL and 0 for none),
  * then malloc'd blocks of block_size bytes, or larger for a larger request.
- * The caller picks block_size for its pattern: a block it expects to be
- * the only one sized to fit, or blocks small enough that malloc takes them
- * from its heap and not from mmap (under 128 KiB with glibc's defaults). */
+ * A caller that can estimate its total makes the first block hold it all. */
 void arena_init(struct arena *a, void *buf, size_t len, size_t block_size);
+
+/* Starts an arena for tens of megabytes that live long (the rows of a bulk
+ * import): its blocks of block_size bytes (or larger) are mappings of whole
+ * 2 MiB pages that the kernel is asked to back with transparent huge pages,
+ * so that filling them costs one page fault per 2 MiB instead of one per
+ * 4 KiB (a fault costs some 10 us on a virtual machine). Where the kernel
+ * has no huge pages to give, they are ordinary pages. Under AddressSanitizer
+ * the blocks are malloc'd, so that LeakSanitizer sees into them. */
+void arena_init_huge(struct arena *a, size_t block_size);
 
 /* n bytes aligned for any type (as malloc's), uninitialized, valid until
  * arena_release. NULL when out of memory. n may be 0. */
 void *arena_alloc(struct arena *a, size_t n);
 
-/* Frees every block the arena malloc'd. The arena must be initialized
+/* Frees every block the arena allocated. The arena must be initialized
  * again before it is used again. Safe on a zeroed struct arena. */
 void arena_release(struct arena *a);
 
