@@ -127,6 +127,16 @@ struct branch {
 static struct branch br[NB];
 static char today[11];
 
+/* Writes YYYY-MM-DD into a date field; the values are small by construction. */
+static void set_date(char out[static 11], int y, int mo, int d)
+{
+	char tmp[40];
+
+	cr_assert(y >= 1000 && y <= 9999 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31, "bad test date %d-%d-%d", y, mo, d);
+	snprintf(tmp, sizeof tmp, "%04d-%02d-%02d", y, mo, d);
+	memcpy(out, tmp, 11);
+}
+
 /* Deterministic data, different per node (b) and of n members: some
  * probationary, some joined in the period, one deceased, one transferred
  * on every other node, some lapsed (later, with `member update`); dues of
@@ -148,10 +158,9 @@ static void gen(struct branch *x, struct net_node *node, const char *prefix, int
 		snprintf(m->id, sizeof m->id, "%s%03d", prefix, i + 1);
 		m->prob = i % 4 == 3;
 		if (i % 5 == 2)
-			snprintf(m->joined, sizeof m->joined, "2026-11-%02d", 1 + (i * 3 + b) % 18);
+			set_date(m->joined, 2026, 11, 1 + (i * 3 + b) % 18);
 		else
-			snprintf(m->joined, sizeof m->joined, "%04d-%02d-%02d", 2005 + (i * 7 + b) % 20, 1 + (i + b) % 12,
-				 1 + (i * 5) % 28);
+			set_date(m->joined, 2005 + (i * 7 + b) % 20, 1 + (i + b) % 12, 1 + (i * 5) % 28);
 		m->st = i == n - 1 ? ST_DECEASED : i == n - 2 && b % 2 == 0 ? ST_TRANSFERRED : i % 6 == 1 ? ST_LAPSED
 													  : ST_ACTIVE;
 		if (i % 3 != 2) {
@@ -161,7 +170,7 @@ static void gen(struct branch *x, struct net_node *node, const char *prefix, int
 			snprintf(d->period, sizeof d->period, "%s", PERIOD);
 			d->amount = 200 + 50 * (i % 5) + 10 * b;
 			if ((i + b) % 2 == 0)
-				snprintf(d->paid, sizeof d->paid, "2026-11-%02d", 1 + i % 19);
+				set_date(d->paid, 2026, 11, 1 + i % 19);
 		}
 		if (i == 0) {
 			struct due *d = &x->due[x->nd++];
@@ -188,11 +197,11 @@ static void gen(struct branch *x, struct net_node *node, const char *prefix, int
 		snprintf(m->id, sizeof m->id, "M%d", k + 1);
 		m->kind = (b + k) % 4;
 		if (k == 0)
-			snprintf(m->date, sizeof m->date, "2026-11-%02d", 2 + b);
+			set_date(m->date, 2026, 11, 2 + b);
 		else if (k == 1)
-			snprintf(m->date, sizeof m->date, "2026-11-%02d", 12 + b);
+			set_date(m->date, 2026, 11, 12 + b);
 		else
-			snprintf(m->date, sizeof m->date, "2026-10-%02d", 20 + b);
+			set_date(m->date, 2026, 10, 20 + b);
 		for (int i = 0; i < n; i++) {
 			bool in = k == 0 ? true : k == 1 ? i < n / 2 : i % 2 == 0;
 			bool present = k == 0 ? i % 3 != 0 : i % 2 == 0;
@@ -212,12 +221,12 @@ static void gen(struct branch *x, struct net_node *node, const char *prefix, int
 	x->stud[2] = (struct stud){.id = "S3", .m = 2 % n, .minutes = 90, .score = 70, .date = "2026-10-30"};
 
 	x->req[x->nr] = (struct req){.id = "R1", .opened = "2026-11-03", .status = "closed", .close_by_update = true};
-	snprintf(x->req[x->nr++].closed, 11, "2026-11-%02d", 5 + b);
+	set_date(x->req[x->nr++].closed, 2026, 11, 5 + b);
 	x->req[x->nr] = (struct req){.id = "R2", .status = "in-progress"};
-	snprintf(x->req[x->nr++].opened, 11, "2026-11-%02d", 10 + b);
+	set_date(x->req[x->nr++].opened, 2026, 11, 10 + b);
 	x->req[x->nr] = (struct req){.id = "R3", .status = "closed"};
-	snprintf(x->req[x->nr].opened, 11, "2026-10-%02d", 20 + b);
-	snprintf(x->req[x->nr++].closed, 11, "2026-11-%02d", 2 + b);
+	set_date(x->req[x->nr].opened, 2026, 10, 20 + b);
+	set_date(x->req[x->nr++].closed, 2026, 11, 2 + b);
 	x->req[x->nr++] = (struct req){.id = "R4", .opened = "2026-09-01", .closed = "2026-10-15", .status = "closed"};
 	if (b % 2 == 0)
 		x->req[x->nr++] = (struct req){.id = "R5", .opened = "2026-08-10", .status = "open"};
