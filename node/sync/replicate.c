@@ -11,6 +11,8 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -417,127 +419,201 @@ static void mark_refused(struct link *l, const struct changeset *cs, uint64_t no
 
 /* Everything about an entry that needs no store (decoding within limits,
  * the signature, the records' rules) is independent of the other entries,
- * and is the CPU cost of ingest: a batch is prepared on two cores, the
- * second half by a short-lived worker thread, then stored in order. */
-struct prep_job {
+ * and is most of the CPU cost of ingest. So a batch is prepared on two
+ * cores while it is stored: a short-lived worker thread and this thread
+ * claim entries to prepare one by one, and this thread stores them in
+ * order as they become ready, preparing the next unclaimed one itself
+ * whenever the next to store is not ready yet. */
+struct prep {
 	const Strata__Entries *en;
 	struct changeset **cs;
 	int *res;
 	struct err *why;
-	size_t from, step;
+	atomic_size_t next;   /* the next entry nobody has claimed */
+	atomic_bool *ready;   /* entry i is prepared */
+	pthread_mutex_t mu;   /* with cv: waiting for an entry the worker holds */
+	pthread_cond_t cv;
 };
 
-static void *prepare(void *arg)
+static void prepare_one(struct prep *p, size_t i)
 {
-	struct prep_job *j = arg;
+	struct changeset *cs = NULL;
+	char who[17];
 
-	for (size_t i = j->from; i < j->en->n_envelopes; i += j->step) {
-		struct changeset *cs = NULL;
-		char who[17];
-
-		if ((j->res[i] = changeset_decode(&cs, j->en->envelopes[i].data, j->en->envelopes[i].len, &j->why[i])) < 0)
-			continue;
-		j->cs[i] = cs;
-		if (changeset_verify(cs, &j->why[i]) < 0) {
-			j->res[i] = -EBADMSG;
-		} else if (node_check_records(cs, &j->why[i]) < 0) {
-			hex_encode(who, cs->author, 8);
-			err_prefix(&j->why[i], "entry %s…/%s/%llu", who, cs->feed, (unsigned long long)cs->seq);
-			j->res[i] = -EINVAL;
-		} else {
-			j->res[i] = -EAGAIN; /* to store */
-		}
+	if ((p->res[i] = changeset_decode(&cs, p->en->envelopes[i].data, p->en->envelopes[i].len, &p->why[i])) < 0)
+		return;
+	p->cs[i] = cs;
+	if (changeset_verify(cs, &p->why[i]) < 0) {
+		p->res[i] = -EBADMSG;
+	} else if (node_check_records(cs, &p->why[i]) < 0) {
+		hex_encode(who, cs->author, 8);
+		err_prefix(&p->why[i], "entry %s…/%s/%llu", who, cs->feed, (unsigned long long)cs->seq);
+		p->res[i] = -EINVAL;
+	} else {
+		p->res[i] = -EAGAIN; /* to store */
 	}
+}
+
+/* Claims and prepares one entry; false when none is left. */
+static bool prepare_next(struct prep *p)
+{
+	size_t i = atomic_fetch_add(&p->next, 1);
+
+	if (i >= p->en->n_envelopes)
+		return false;
+	prepare_one(p, i);
+	atomic_store_explicit(&p->ready[i], true, memory_order_release);
+	pthread_mutex_lock(&p->mu);
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return true;
+}
+
+static void *prepare_worker(void *arg)
+{
+	while (prepare_next(arg))
+		;
 	return NULL;
 }
 
-static void prepare_batch(const Strata__Entries *en, struct changeset **cs, int *res, struct err *why)
+/* Returns when entry i is prepared, preparing others meanwhile. */
+static void prepared(struct prep *p, size_t i)
 {
-	struct prep_job a = {en, cs, res, why, 0, 2}, b = {en, cs, res, why, 1, 2};
-	pthread_t worker;
+	while (!atomic_load_explicit(&p->ready[i], memory_order_acquire))
+		if (!prepare_next(p)) { /* all claimed: the worker holds i */
+			pthread_mutex_lock(&p->mu);
+			while (!atomic_load_explicit(&p->ready[i], memory_order_acquire))
+				pthread_cond_wait(&p->cv, &p->mu);
+			pthread_mutex_unlock(&p->mu);
+		}
+}
 
-	if (en->n_envelopes < 2 || pthread_create(&worker, NULL, prepare, &b) != 0) {
-		a.step = 1;
-		prepare(&a);
-		return;
+/* What storing a batch gathers. */
+struct batch_store {
+	struct link *l;
+	struct store_txn *t;
+	struct changeset **cs;
+	int *res;
+	struct err *why;
+	struct conflict *conf;
+	size_t nconf;
+	uint32_t stored, dups;
+	uint64_t now;
+	bool fatal;
+	struct err fatal_why;
+};
+
+/* Stores prepared entry i if it is still to store; true when it was. */
+static bool store_one(struct batch_store *b, size_t i)
+{
+	struct link *l = b->l;
+	struct changeset **cs = b->cs;
+	int *res = b->res;
+	struct err *why = b->why;
+	int r;
+
+	if (!cs[i] || (res[i] != -EAGAIN && res[i] != -EACCES && res[i] != -ERANGE))
+		return false;
+	if (res[i] != -EAGAIN && recently_refused(l, cs[i], b->now))
+		return false;
+	memset(&why[i], 0, sizeof why[i]);
+	if (!route_accept(l->d, b->t, l, cs[i]->author, cs[i]->feed)) {
+		err_set(&why[i], "feed %s of this author does not come through this link", cs[i]->feed);
+		res[i] = -EPERM;
+		return false;
 	}
-	prepare(&a);
-	pthread_join(worker, NULL);
+	r = node_ingest_changeset(l->d->n, b->t, cs[i], NODE_SIG_CHECKED | NODE_RECORDS_CHECKED, &why[i]);
+	res[i] = r;
+	if (r == 0) {
+		b->stored++;
+		return true;
+	}
+	if (r == -EALREADY) {
+		b->dups++;
+	} else if (r == -EBADE) {
+		const uint8_t *by;
+		size_t bl;
+		struct err ignore = {0};
+
+		if (store_log_get(b->t, cs[i]->author, cs[i]->feed, cs[i]->seq, &by, &bl, NULL, &ignore) == 0) {
+			struct conflict *c = &b->conf[b->nconf++];
+
+			c->first = dup_bytes(by, bl);
+			c->first_len = bl;
+			c->second = dup_bytes(cs[i]->envelope, cs[i]->envelope_len);
+			c->second_len = cs[i]->envelope_len;
+		} else { /* its prev differs from our head: ask for the entry before */
+			send_want(l, cs[i]->author, cs[i]->feed, cs[i]->seq - 1);
+		}
+	} else if (r == -ENOSPC || r == -EIO || r == -ENOMEM) {
+		b->fatal = true;
+		b->fatal_why = why[i];
+	}
+	return false;
 }
 
 static void on_entries(struct link *l, const Strata__Entries *en)
 {
 	struct daemon *d = l->d;
-	size_t n = en->n_envelopes, nconf = 0, nt = 0;
+	size_t n = en->n_envelopes, nt = 0;
 	struct changeset **cs = calloc(n ? n : 1, sizeof *cs);
 	int *res = calloc(n ? n : 1, sizeof *res);
 	struct err *why = calloc(n ? n : 1, sizeof *why);
 	struct conflict *conf = calloc(n ? n : 1, sizeof *conf);
+	atomic_bool *ready = calloc(n ? n : 1, sizeof *ready);
 	struct touched *tv = NULL;
 	struct store_txn *t = NULL;
+	struct batch_store b = {.l = l, .cs = cs, .res = res, .why = why, .conf = conf, .now = node_now_ms()};
+	struct prep p = {.en = en, .cs = cs, .res = res, .why = why, .ready = ready};
 	uint32_t stored = 0, dups = 0, refused = 0;
-	uint64_t now = node_now_ms();
+	size_t nconf = 0;
 	struct err e = {0};
-	bool progress, fatal = false;
+	pthread_t worker;
+	uint64_t now = b.now;
+	bool progress, threaded = false, fatal = false;
 
-	if (!cs || !res || !why || !conf) {
+	if (!cs || !res || !why || !conf || !ready) {
 		sync_log(d, "out of memory receiving a batch from %s", l->name);
 		goto out;
 	}
 	l->entries_received += n;
-	prepare_batch(en, cs, res, why);
-	for (size_t i = 0; i < n; i++)
-		if (cs[i])
-			note_touched(&tv, &nt, cs[i]);
 	if (store_txn_begin(node_store(d->n), true, &t, &e) < 0) {
 		sync_log(d, "cannot write the store: %s", e.msg);
 		link_send_error(l, EIO, e.msg, NULL, NULL, 0);
 		goto out;
 	}
-	/* Entries may depend on each other (a certificate, then its subject's
-	 * entries): retry what failed while anything succeeds. */
-	do {
+	b.t = t;
+	atomic_init(&p.next, 0);
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	threaded = n >= 2 && pthread_create(&worker, NULL, prepare_worker, &p) == 0;
+	/* The first pass stores in order as entries become ready. Entries may
+	 * depend on each other (a certificate, then its subject's entries):
+	 * then retry what failed while anything succeeds. */
+	progress = false;
+	for (size_t i = 0; i < n; i++) {
+		prepared(&p, i);
+		if (!b.fatal && store_one(&b, i))
+			progress = true;
+	}
+	if (threaded)
+		pthread_join(worker, NULL);
+	pthread_cond_destroy(&p.cv);
+	pthread_mutex_destroy(&p.mu);
+	while (progress && !b.fatal) {
 		progress = false;
-		for (size_t i = 0; i < n && !fatal; i++) {
-			int r;
-
-			if (res[i] != -EAGAIN && res[i] != -EACCES && res[i] != -ERANGE)
-				continue;
-			if (res[i] != -EAGAIN && recently_refused(l, cs[i], now))
-				continue;
-			memset(&why[i], 0, sizeof why[i]);
-			if (!route_accept(d, t, l, cs[i]->author, cs[i]->feed)) {
-				err_set(&why[i], "feed %s of this author does not come through this link", cs[i]->feed);
-				res[i] = -EPERM;
-				continue;
-			}
-			r = node_ingest_changeset(d->n, t, cs[i], NODE_SIG_CHECKED | NODE_RECORDS_CHECKED, &why[i]);
-			if (r == 0) {
-				stored++;
+		for (size_t i = 0; i < n && !b.fatal; i++)
+			if (store_one(&b, i))
 				progress = true;
-			} else if (r == -EALREADY) {
-				dups++;
-			} else if (r == -EBADE) {
-				const uint8_t *b;
-				size_t bl;
-				struct err ignore = {0};
-
-				if (store_log_get(t, cs[i]->author, cs[i]->feed, cs[i]->seq, &b, &bl, NULL, &ignore) == 0) {
-					conf[nconf].first = dup_bytes(b, bl);
-					conf[nconf].first_len = bl;
-					conf[nconf].second = dup_bytes(cs[i]->envelope, cs[i]->envelope_len);
-					conf[nconf].second_len = cs[i]->envelope_len;
-					nconf++;
-				} else { /* its prev differs from our head: ask for the entry before */
-					send_want(l, cs[i]->author, cs[i]->feed, cs[i]->seq - 1);
-				}
-			} else if (r == -ENOSPC || r == -EIO || r == -ENOMEM) {
-				fatal = true;
-				e = why[i];
-			}
-			res[i] = r;
-		}
-	} while (progress && !fatal);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (cs[i])
+			note_touched(&tv, &nt, cs[i]);
+	stored = b.stored;
+	dups = b.dups;
+	nconf = b.nconf;
+	e = b.fatal_why;
+	fatal = b.fatal;
 	if (fatal) {
 		store_txn_abort(&t);
 		sync_log(d, "batch from %s not stored: %s", l->name, e.msg);
@@ -618,6 +694,7 @@ out:
 	free(res);
 	free(why);
 	free(conf);
+	free(ready);
 	free(tv);
 }
 
