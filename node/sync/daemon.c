@@ -176,8 +176,12 @@ static void on_router(struct daemon *d)
 			struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
 
 			memcpy(tmp.rid, rid, rid_len);
-			if ((l = child_by_rid(d, rid, rid_len)))
+			if ((l = child_by_rid(d, rid, rid_len))) {
 				snprintf(tmp.name, sizeof tmp.name, "%s", l->name);
+				l->last_rx_ms = node_now_ms(); /* garbage, but not silence */
+			}
+			if (!refusal_allow(l ? &l->refusals : &d->strangers, node_now_ms()))
+				continue;
 			sync_log(d, "refused a message from %s: %s", tmp.name[0] ? tmp.name : "a connection", e.msg);
 			link_send_error(&tmp, EBADMSG, e.msg, NULL, NULL, 0);
 			continue;
@@ -203,7 +207,8 @@ static void on_router(struct daemon *d)
 			struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
 
 			memcpy(tmp.rid, rid, rid_len);
-			link_send_error(&tmp, ENOTCONN, "say hello first", NULL, NULL, 0);
+			if (refusal_allow(&d->strangers, node_now_ms()))
+				link_send_error(&tmp, ENOTCONN, "say hello first", NULL, NULL, 0);
 		}
 		strata__frame__free_unpacked(f, NULL);
 	}
@@ -257,6 +262,20 @@ static void on_monitor(struct daemon *d)
 			sync_log(d, "the parent refused this node's key at the handshake (not certified by it?)");
 		}
 	}
+	zmq_msg_close(&ev);
+	zmq_msg_close(&addr);
+}
+
+static void on_router_monitor(struct daemon *d)
+{
+	zmq_msg_t ev, addr;
+
+	zmq_msg_init(&ev);
+	zmq_msg_init(&addr);
+	if (zmq_msg_recv(&ev, d->router_monitor, ZMQ_DONTWAIT) >= 6 && zmq_msg_recv(&addr, d->router_monitor, 0) >= 0 &&
+	    refusal_allow(&d->strangers, node_now_ms()))
+		sync_log(d, "a connection to this node closed: its peer left, or broke the transport's rules "
+			    "(a message over the %u MiB frame limit, say)", SYNC_FRAME_MAX >> 20);
 	zmq_msg_close(&ev);
 	zmq_msg_close(&addr);
 }
@@ -374,6 +393,7 @@ static void sweep(struct daemon *d)
 {
 	uint64_t now = node_now_ms();
 
+	refusal_flush(d, &d->strangers, "connections that had not said Hello", now);
 	if (d->parent && d->parent->up) {
 		if (now - d->parent->last_rx_ms > SYNC_DEAD_MS) {
 			sync_log(d, "parent %s silent for %d s; waiting for it", d->parent->name, SYNC_DEAD_MS / 1000);
@@ -385,7 +405,9 @@ static void sweep(struct daemon *d)
 	for (size_t i = 0; i < d->nchildren;) {
 		struct link *l = d->children[i];
 
+		refusal_flush(d, &l->refusals, l->name, now);
 		if (now - l->last_rx_ms > SYNC_DEAD_MS) {
+			refusal_flush(d, &l->refusals, l->name, now + SYNC_REFUSAL_WINDOW_MS);
 			sync_log(d, "link from %s is down (silent for %d s)", l->name, SYNC_DEAD_MS / 1000);
 			child_remove(d, i);
 			continue;
@@ -429,6 +451,15 @@ static int setup_sockets(struct daemon *d, struct err *e)
 		if (zmq_bind(d->router, c->listen) != 0) {
 			err_set(e, "cannot listen on %s: %s", c->listen, zmq_strerror(errno));
 			return -EADDRINUSE;
+		}
+		/* The transport closes a connection that breaks its rules (a
+		 * message over SYNC_FRAME_MAX) without telling the socket why;
+		 * its monitor at least says that it did. */
+		if (zmq_socket_monitor(d->router, "inproc://listener-monitor", ZMQ_EVENT_DISCONNECTED) != 0 ||
+		    !(d->router_monitor = zmq_socket(d->ctx, ZMQ_PAIR)) ||
+		    zmq_connect(d->router_monitor, "inproc://listener-monitor") != 0) {
+			err_set(e, "cannot monitor the listener: %s", zmq_strerror(errno));
+			return -EIO;
 		}
 	}
 	if (c->has_parent) {
@@ -546,12 +577,14 @@ int sync_serve(struct node *n, const struct sync_serve_opts *o, struct err *e)
 			sync_log(&d, "transfer step not taken: %s", te.msg);
 	}
 	while (!stopping) {
-		zmq_pollitem_t items[5];
-		int ni = 0, zi = -1, ri = -1, di = -1, mi = -1, ci;
+		zmq_pollitem_t items[6];
+		int ni = 0, zi = -1, ri = -1, rmi = -1, di = -1, mi = -1, ci;
 
 		items[zi = ni++] = (zmq_pollitem_t){d.zap, 0, ZMQ_POLLIN, 0};
-		if (d.router)
+		if (d.router) {
 			items[ri = ni++] = (zmq_pollitem_t){d.router, 0, ZMQ_POLLIN, 0};
+			items[rmi = ni++] = (zmq_pollitem_t){d.router_monitor, 0, ZMQ_POLLIN, 0};
+		}
 		if (d.dealer) {
 			items[di = ni++] = (zmq_pollitem_t){d.dealer, 0, ZMQ_POLLIN, 0};
 			items[mi = ni++] = (zmq_pollitem_t){d.monitor, 0, ZMQ_POLLIN, 0};
@@ -570,6 +603,8 @@ int sync_serve(struct node *n, const struct sync_serve_opts *o, struct err *e)
 			on_monitor(&d);
 		if (ri >= 0 && items[ri].revents & ZMQ_POLLIN)
 			on_router(&d);
+		if (rmi >= 0 && items[rmi].revents & ZMQ_POLLIN)
+			on_router_monitor(&d);
 		if (di >= 0 && items[di].revents & ZMQ_POLLIN)
 			on_dealer(&d);
 		if (items[ci].revents & ZMQ_POLLIN)
@@ -583,7 +618,10 @@ out:
 		unlink(d.control_path);
 	if (d.dealer)
 		zmq_socket_monitor(d.dealer, NULL, 0);
-	for (void **s = (void *[]){d.monitor, d.dealer, d.router, d.control, d.zap}, **end = s + 5; s < end; s++)
+	if (d.router_monitor)
+		zmq_socket_monitor(d.router, NULL, 0);
+	for (void **s = (void *[]){d.monitor, d.router_monitor, d.dealer, d.router, d.control, d.zap}, **end = s + 6;
+	     s < end; s++)
 		if (*s)
 			zmq_close(*s);
 	if (d.ctx)

@@ -25,3 +25,28 @@ void sync_log(const struct daemon *d, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 }
+
+bool refusal_allow(struct refusal_limit *r, uint64_t now)
+{
+	if (now - r->window_ms >= SYNC_REFUSAL_WINDOW_MS && !r->suppressed) {
+		r->window_ms = now;
+		r->logged = 0;
+	}
+	if (r->logged < SYNC_REFUSAL_BURST) {
+		r->logged++;
+		return true;
+	}
+	r->suppressed++;
+	return false;
+}
+
+void refusal_flush(const struct daemon *d, struct refusal_limit *r, const char *who, uint64_t now)
+{
+	if (!r->suppressed || now - r->window_ms < SYNC_REFUSAL_WINDOW_MS)
+		return;
+	sync_log(d, "%lu more refused messages from %s in the last %u s (only the first %u logged and answered)",
+		 r->suppressed, who, (unsigned)((now - r->window_ms + 999) / 1000), SYNC_REFUSAL_BURST);
+	r->suppressed = 0;
+	r->logged = 0;
+	r->window_ms = now;
+}

@@ -749,7 +749,8 @@ void link_on_frame(struct link *l, Strata__Frame *f)
 	l->last_rx_ms = node_now_ms();
 	if (!l->up && f->msg_case != STRATA__FRAME__MSG_HELLO && f->msg_case != STRATA__FRAME__MSG_PING &&
 	    f->msg_case != STRATA__FRAME__MSG_ERROR) {
-		link_send_error(l, ENOTCONN, "say hello first", NULL, NULL, 0);
+		if (refusal_allow(&l->refusals, l->last_rx_ms))
+			link_send_error(l, ENOTCONN, "say hello first", NULL, NULL, 0);
 		return;
 	}
 	switch (f->msg_case) {
@@ -761,7 +762,10 @@ void link_on_frame(struct link *l, Strata__Frame *f)
 	case STRATA__FRAME__MSG_EVIDENCE: evidence_on_frame(l, f->evidence); break;
 	case STRATA__FRAME__MSG_PING: break;
 	default:
-		link_send_error(l, EPROTO, "unexpected message on an established link", NULL, NULL, 0);
+		if (refusal_allow(&l->refusals, l->last_rx_ms)) {
+			sync_log(l->d, "refused a message from %s: unexpected on an established link", l->name);
+			link_send_error(l, EPROTO, "unexpected message on an established link", NULL, NULL, 0);
+		}
 		break;
 	}
 }

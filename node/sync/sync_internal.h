@@ -17,11 +17,22 @@
 #define SYNC_PING_MS 3000             /* send a ping when idle this long */
 #define SYNC_DEAD_MS 10000            /* a link silent this long is down */
 #define SYNC_STALL_MS 10000           /* a refused feed waits this long before a retry */
+#define SYNC_REFUSAL_BURST 20         /* refused messages logged and answered per source... */
+#define SYNC_REFUSAL_WINDOW_MS 10000  /* ...in each window of this long; the rest are counted */
 #define SYNC_FRAME_MAX (LIMIT_ENVELOPE_BYTES + (2u << 20)) /* largest frame accepted */
 
 enum link_kind { LINK_PARENT, LINK_CHILD };
 
 struct daemon;
+
+/* Refusals of one source (a link, or every connection without one): a
+ * peer sending garbage as fast as it can must not turn into a log line and
+ * an Error frame per message. */
+struct refusal_limit {
+	uint64_t window_ms;         /* when the current window began */
+	unsigned logged;            /* refusals logged in it */
+	unsigned long suppressed;   /* refusals counted but not logged in it */
+};
 
 struct link {
 	struct daemon *d;
@@ -41,12 +52,15 @@ struct link {
 	char last_error[512];
 	uint64_t last_error_ms;
 	Strata__Certificate *cert;  /* child links: the subject's certificate */
+	struct refusal_limit refusals;
 };
 
 struct daemon {
 	struct node *n;
 	const struct sync_serve_opts *o;
 	void *ctx, *zap, *router, *dealer, *monitor, *control;
+	void *router_monitor;       /* transport events of the listener */
+	struct refusal_limit strangers; /* refusals of connections with no link yet */
 	char control_path[4200];
 	struct link *parent;
 	struct link **children;
@@ -59,6 +73,11 @@ struct daemon {
 
 /* --- log (log.c) --- */
 void sync_log(const struct daemon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Counts one refusal of source r (named who); true when it should be logged
+ * and answered, false when this window's burst is spent. */
+bool refusal_allow(struct refusal_limit *r, uint64_t now);
+/* Once r's window has ended, logs how many refusals of who went unlogged. */
+void refusal_flush(const struct daemon *d, struct refusal_limit *r, const char *who, uint64_t now);
 
 /* --- frames (wire.c) --- */
 /* Packs f and sends it on a link (ROUTER: with its routing id). */
