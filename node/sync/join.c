@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include <sodium.h>
-#include <zmq.h>
 
 #include "node/records/records.h"
 #include "node/sync/sync_internal.h"
@@ -203,12 +202,10 @@ int sync_join(struct node *n, const char *token, int timeout_ms, struct err *e)
 	Strata__Frame f = STRATA__FRAME__INIT, *reply = NULL;
 	Strata__Join j = STRATA__JOIN__INIT;
 	uint8_t *curve_sk = sodium_malloc(KEY_BYTES), curve_pk[KEY_BYTES], server[KEY_BYTES], proof[SIG_BYTES];
-	uint8_t *msg = NULL, *packed = NULL;
-	void *ctx = NULL, *sock = NULL, *mon = NULL;
+	uint8_t *msg = NULL;
 	struct store_txn *t = NULL;
-	size_t msg_len, packed_len;
-	uint64_t deadline;
-	int ret = -ENOMEM, linger = 0;
+	size_t msg_len;
+	int ret = -ENOMEM;
 
 	if (!curve_sk) {
 		err_set(e, "out of memory");
@@ -254,75 +251,17 @@ int sync_join(struct node *n, const char *token, int timeout_ms, struct err *e)
 	j.proof.len = SIG_BYTES;
 	f.msg_case = STRATA__FRAME__MSG_JOIN;
 	f.join = &j;
-	packed_len = strata__frame__get_packed_size(&f);
-	if (!(packed = malloc(packed_len)))
+	if ((ret = sync_exchange(&(struct sync_exchange){.endpoint = tok->endpoint,
+							.server_curve = server,
+							.curve_pk = curve_pk,
+							.curve_sk = curve_sk,
+							.request = &f,
+							.answer = STRATA__FRAME__MSG_JOIN_REPLY,
+							.what = "join request",
+							.refusal = "the token (already used, expired, or not issued by it)",
+							.timeout_ms = timeout_ms},
+				 &reply, e)) < 0)
 		goto out;
-	strata__frame__pack(&f, packed);
-	ret = -EIO;
-	if (!(ctx = zmq_ctx_new()) || !(sock = zmq_socket(ctx, ZMQ_DEALER))) {
-		err_set(e, "cannot create a ZeroMQ socket: %s", zmq_strerror(errno));
-		goto out;
-	}
-	zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
-	zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server, KEY_BYTES);
-	zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, curve_pk, KEY_BYTES);
-	zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, curve_sk, KEY_BYTES);
-	if (zmq_socket_monitor(sock, "inproc://join-monitor", ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-								   ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-								   ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0 ||
-	    !(mon = zmq_socket(ctx, ZMQ_PAIR)) || zmq_connect(mon, "inproc://join-monitor") != 0) {
-		err_set(e, "cannot monitor the connection: %s", zmq_strerror(errno));
-		goto out;
-	}
-	zmq_setsockopt(mon, ZMQ_LINGER, &linger, sizeof linger);
-	if (zmq_connect(sock, tok->endpoint) != 0) {
-		err_set(e, "cannot connect to %s: %s", tok->endpoint, zmq_strerror(errno));
-		goto out;
-	}
-	if (zmq_send(sock, packed, packed_len, 0) < 0) {
-		err_set(e, "cannot send the join request: %s", zmq_strerror(errno));
-		goto out;
-	}
-	deadline = node_now_ms() + (uint64_t)timeout_ms;
-	for (;;) {
-		zmq_pollitem_t items[] = {{sock, 0, ZMQ_POLLIN, 0}, {mon, 0, ZMQ_POLLIN, 0}};
-		uint64_t now = node_now_ms();
-		uint8_t rid[256];
-		size_t rid_len;
-		char uid[8];
-
-		if (now >= deadline) {
-			ret = -ETIMEDOUT;
-			err_set(e, "no answer from the parent at %s within %d s (is it running strata serve?)",
-				tok->endpoint, timeout_ms / 1000);
-			goto out;
-		}
-		if (zmq_poll(items, 2, (long)(deadline - now)) < 0)
-			continue;
-		if (items[1].revents & ZMQ_POLLIN) {
-			ret = -EACCES;
-			err_set(e, "the parent at %s refused the token at the handshake (already used, expired, or "
-				   "not issued by it)",
-				tok->endpoint);
-			goto out;
-		}
-		if (!(items[0].revents & ZMQ_POLLIN))
-			continue;
-		if ((ret = frame_recv(sock, false, rid, &rid_len, uid, sizeof uid, &reply, e)) < 0) {
-			if (ret == -EAGAIN)
-				continue;
-			goto out;
-		}
-		if (reply->msg_case == STRATA__FRAME__MSG_ERROR) {
-			ret = -EACCES;
-			err_set(e, "the parent refused: %s", reply->error->reason);
-			goto out;
-		}
-		if (reply->msg_case == STRATA__FRAME__MSG_JOIN_REPLY)
-			break;
-		strata__frame__free_unpacked(reply, NULL);
-		reply = NULL;
-	}
 	if ((ret = check_reply(n, tok, reply->join_reply, e)) < 0)
 		goto out;
 	if ((ret = store_txn_begin(node_store(n), true, &t, e)) < 0 ||
@@ -341,16 +280,7 @@ out:
 		sodium_memzero(tok->secret.data, tok->secret.len);
 		strata__join_token__free_unpacked(tok, NULL);
 	}
-	if (mon)
-		zmq_close(mon);
-	if (sock) {
-		zmq_socket_monitor(sock, NULL, 0);
-		zmq_close(sock);
-	}
-	if (ctx)
-		zmq_ctx_term(ctx);
 	sodium_free(curve_sk);
 	free(msg);
-	free(packed);
 	return ret;
 }

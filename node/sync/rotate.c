@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #include <sodium.h>
-#include <zmq.h>
 
 #include "node/records/records.h"
 #include "node/sync/sync_internal.h"
@@ -160,130 +159,31 @@ out:
 /* --- child side (strata rotate-key) --- */
 
 /* Connects to the parent with a CURVE key pair and, with f, sends it and
- * waits for a RotateReply or an Error (*reply, caller frees); without f,
- * only waits for the handshake. 0; -EACCES when the parent refuses (at the
- * handshake or with an Error); -ETIMEDOUT. */
+ * waits for a RotateReply (*reply, caller frees); without f, only waits for
+ * the handshake (reply may be NULL). As sync_exchange. */
 static int exchange(const struct node_config *cfg, const uint8_t curve_pk[KEY_BYTES], const uint8_t *curve_sk,
 		    const Strata__Frame *f, int timeout_ms, Strata__Frame **reply, struct err *e)
 {
-	static unsigned seq;
-	uint8_t server[KEY_BYTES], *packed = NULL;
-	void *ctx = NULL, *sock = NULL, *mon = NULL;
-	char mon_ep[64];
-	size_t packed_len = 0;
-	uint64_t deadline;
-	int ret = -EIO, linger = 0;
+	uint8_t server[KEY_BYTES];
+	Strata__Frame *unused = NULL;
+	int ret;
 
 	if (key_to_curve(server, cfg->parent_key) < 0) {
 		err_set(e, "the parent key in %s is not a valid key", NODE_CONF_FILE);
 		return -EINVAL;
 	}
-	if (f) {
-		packed_len = strata__frame__get_packed_size(f);
-		if (!(packed = malloc(packed_len))) {
-			err_set(e, "out of memory");
-			return -ENOMEM;
-		}
-		strata__frame__pack(f, packed);
-	}
-	snprintf(mon_ep, sizeof mon_ep, "inproc://rotate-monitor-%u", seq++);
-	if (!(ctx = zmq_ctx_new()) || !(sock = zmq_socket(ctx, ZMQ_DEALER))) {
-		err_set(e, "cannot create a ZeroMQ socket: %s", zmq_strerror(errno));
-		goto out;
-	}
-	zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
-	zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server, KEY_BYTES);
-	zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, curve_pk, KEY_BYTES);
-	zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, curve_sk, KEY_BYTES);
-	if (zmq_socket_monitor(sock, mon_ep,
-			       ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-				       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0 ||
-	    !(mon = zmq_socket(ctx, ZMQ_PAIR)) || zmq_connect(mon, mon_ep) != 0) {
-		err_set(e, "cannot monitor the connection: %s", zmq_strerror(errno));
-		goto out;
-	}
-	zmq_setsockopt(mon, ZMQ_LINGER, &linger, sizeof linger);
-	if (zmq_connect(sock, cfg->parent_endpoint) != 0) {
-		err_set(e, "cannot connect to %s: %s", cfg->parent_endpoint, zmq_strerror(errno));
-		goto out;
-	}
-	if (packed && zmq_send(sock, packed, packed_len, 0) < 0) {
-		err_set(e, "cannot send the rotation request: %s", zmq_strerror(errno));
-		goto out;
-	}
-	deadline = node_now_ms() + (uint64_t)timeout_ms;
-	for (;;) {
-		zmq_pollitem_t items[] = {{sock, 0, ZMQ_POLLIN, 0}, {mon, 0, ZMQ_POLLIN, 0}};
-		uint64_t now = node_now_ms();
-		uint8_t rid[8];
-		size_t rid_len;
-		char uid[8];
-
-		if (now >= deadline) {
-			ret = -ETIMEDOUT;
-			err_set(e, "no answer from the parent at %s within %d s (is it running strata serve?)",
-				cfg->parent_endpoint, timeout_ms / 1000);
-			goto out;
-		}
-		if (zmq_poll(items, 2, (long)(deadline - now)) < 0)
-			continue;
-		if (items[1].revents & ZMQ_POLLIN) {
-			zmq_msg_t ev, addr;
-			uint16_t event = 0;
-
-			zmq_msg_init(&ev);
-			zmq_msg_init(&addr);
-			if (zmq_msg_recv(&ev, mon, 0) >= 6) {
-				memcpy(&event, zmq_msg_data(&ev), sizeof event);
-				if (zmq_msg_more(&ev))
-					zmq_msg_recv(&addr, mon, 0);
-			}
-			zmq_msg_close(&ev);
-			zmq_msg_close(&addr);
-			if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-				if (!f) {
-					ret = 0;
-					goto out;
-				}
-				continue;
-			}
-			ret = -EACCES;
-			err_set(e, "the parent at %s refused this key at the handshake (not certified by it, or "
-				   "revoked)",
-				cfg->parent_endpoint);
-			goto out;
-		}
-		if (!(items[0].revents & ZMQ_POLLIN))
-			continue;
-		if ((ret = frame_recv(sock, false, rid, &rid_len, uid, sizeof uid, reply, e)) < 0) {
-			if (ret == -EAGAIN)
-				continue;
-			goto out;
-		}
-		if ((*reply)->msg_case == STRATA__FRAME__MSG_ERROR) {
-			ret = -EACCES;
-			err_set(e, "the parent refused: %s", (*reply)->error->reason);
-			strata__frame__free_unpacked(*reply, NULL);
-			*reply = NULL;
-			goto out;
-		}
-		if ((*reply)->msg_case == STRATA__FRAME__MSG_ROTATE_REPLY) {
-			ret = 0;
-			goto out;
-		}
-		strata__frame__free_unpacked(*reply, NULL);
-		*reply = NULL;
-	}
-out:
-	if (mon)
-		zmq_close(mon);
-	if (sock) {
-		zmq_socket_monitor(sock, NULL, 0);
-		zmq_close(sock);
-	}
-	if (ctx)
-		zmq_ctx_term(ctx);
-	free(packed);
+	ret = sync_exchange(&(struct sync_exchange){.endpoint = cfg->parent_endpoint,
+						    .server_curve = server,
+						    .curve_pk = curve_pk,
+						    .curve_sk = curve_sk,
+						    .request = f,
+						    .answer = STRATA__FRAME__MSG_ROTATE_REPLY,
+						    .what = "rotation request",
+						    .refusal = "this key (not certified by it, or revoked)",
+						    .timeout_ms = timeout_ms},
+			    reply ? reply : &unused, e);
+	if (unused)
+		strata__frame__free_unpacked(unused, NULL);
 	return ret;
 }
 

@@ -91,6 +91,23 @@ int frame_recv(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *use
 void link_send_error(struct link *l, int code, const char *reason, const uint8_t *author, const char *feed,
 		     uint64_t seq);
 
+/* --- a request to a parent outside the daemon (exchange.c) --- */
+struct sync_exchange {
+	const char *endpoint;
+	const uint8_t *server_curve;   /* the parent's CURVE public key */
+	const uint8_t *curve_pk, *curve_sk; /* this side's CURVE key pair */
+	const Strata__Frame *request;  /* NULL: only the handshake is wanted */
+	Strata__Frame__MsgCase answer; /* the frame that answers it */
+	const char *what;              /* "join request", for errors */
+	const char *refusal;           /* what a refused handshake means, e.g. "the token (...)" */
+	int timeout_ms;
+};
+/* Connects, sends x->request and waits for x->answer (*reply, caller
+ * frees); without a request returns once the handshake succeeds. 0;
+ * -EACCES when the parent refuses (at the handshake or with an Error, whose
+ * reason e gets); -ETIMEDOUT; -EIO. */
+int sync_exchange(const struct sync_exchange *x, Strata__Frame **reply, struct err *e);
+
 /* --- routing (route.c) --- */
 /* May node d->n send feed (author, feed) on link l? */
 bool route_send(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
