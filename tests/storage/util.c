@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers shared by the storage tests (see util.h). */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "testproc.h"
 #include "util.h"
 
 char test_dir[64];
@@ -21,33 +20,10 @@ void test_dir_make(void)
 	unsetenv("STRATA_MAP_SIZE");
 }
 
-static void remove_tree(const char *path)
-{
-	struct stat sb;
-	if (lstat(path, &sb) < 0)
-		return;
-	if (S_ISDIR(sb.st_mode)) {
-		DIR *d = opendir(path);
-		struct dirent *de;
-		while (d && (de = readdir(d))) {
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-				continue;
-			char sub[4096];
-			snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-			remove_tree(sub);
-		}
-		if (d)
-			closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
-
 void test_dir_remove(void)
 {
 	if (test_dir[0])
-		remove_tree(test_dir);
+		spawn_remove_tree(test_dir);
 	test_dir[0] = '\0';
 }
 
