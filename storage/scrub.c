@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Scrubbing: overwriting what LMDB no longer uses, so that an erased value
+ * is gone from data.mdb's bytes. LMDB never writes a page in place: a
+ * commit writes new copies and puts the old pages on its free list (the
+ * free database, dbi 0, txnid -> page numbers), where they keep their
+ * bytes until a later write happens to reuse them. A free page is safe to
+ * overwrite once no snapshot can read it: LMDB itself reuses the pages
+ * freed by transaction T only when every reader is past T, and so do we,
+ * while holding the writer lock so that no writer reuses them under us.
+ * The pages' content matters to nobody: a reused page is written whole.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "storage/store_internal.h"
+
+#define SCRUB_CHUNK (1u << 20)
+
+/* The oldest snapshot any reader slot holds, from mdb_reader_list's lines
+ * "pid thread txnid" ("-" for a slot between transactions). */
+static int oldest_reader(const char *msg, void *ctx)
+{
+	size_t *oldest = ctx;
+	unsigned long long txnid;
+	size_t tid;
+	int pid;
+
+	if (sscanf(msg, "%d %zx %llu", &pid, &tid, &txnid) == 3 && (size_t)txnid < *oldest)
+		*oldest = (size_t)txnid;
+	return 0;
+}
+
+static int zero_range(int fd, const uint8_t *zeros, off_t at, size_t len, const char *dir, struct err *e)
+{
+	while (len) {
+		size_t n = len < SCRUB_CHUNK ? len : SCRUB_CHUNK;
+		ssize_t w = pwrite(fd, zeros, n, at);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int err = w < 0 ? errno : EIO;
+			err_set(e, "store %s: overwriting free pages of data.mdb: %s", dir, strerror(err));
+			return -err;
+		}
+		at += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Commits a write so that what the caller's last commit freed becomes free
+ * for every snapshot after it. */
+static int bump(struct store *s, struct err *e)
+{
+	struct store_txn *t = NULL;
+	uint8_t when[8];
+	int ret;
+
+	if ((ret = store_txn_begin(s, true, &t, e)) < 0)
+		return ret;
+	be64_put(when, (uint64_t)time(NULL));
+	if ((ret = store_meta_put(t, "scrubbed", when, sizeof when, e)) < 0) {
+		store_txn_abort(&t);
+		return ret;
+	}
+	return store_txn_commit(&t, e);
+}
+
+int store_scrub(struct store *s, struct store_scrub_counts *c, struct err *e)
+{
+	MDB_txn *w = NULL, *r = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	MDB_stat st;
+	MDB_envinfo info;
+	struct stat sb;
+	uint8_t *zeros = NULL;
+	size_t oldest;
+	int fd, rc, ret = -EINVAL;
+
+	if (!s || !c) {
+		err_set(e, "store_scrub: bad arguments");
+		return -EINVAL;
+	}
+	memset(c, 0, sizeof *c);
+	if (s->flags & STORE_RDONLY) {
+		err_set(e, "store %s: opened read-only, cannot scrub", s->dir);
+		return -EROFS;
+	}
+	if ((ret = bump(s, e)) < 0)
+		return ret;
+	/* The writer lock, held (and nothing written) until the end. */
+	if ((ret = lmdb_err(mdb_txn_begin(s->env, NULL, 0, &w), e, "store %s: scrubbing", s->dir)) < 0) {
+		w = NULL;
+		goto out;
+	}
+	/* The free database can only be read in a read transaction; MDB_NOTLS
+	 * lets this thread hold one beside the write transaction. */
+	if ((ret = lmdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &r), e, "store %s: scrubbing", s->dir)) < 0) {
+		r = NULL;
+		goto out;
+	}
+	oldest = mdb_txn_id(w) - 1;
+	if ((ret = lmdb_err(mdb_reader_list(s->env, oldest_reader, &oldest), e, "store %s: listing readers",
+			    s->dir)) < 0 ||
+	    (ret = lmdb_err(mdb_env_stat(s->env, &st), e, "store %s", s->dir)) < 0 ||
+	    (ret = lmdb_err(mdb_env_info(s->env, &info), e, "store %s", s->dir)) < 0 ||
+	    (ret = lmdb_err(mdb_env_get_fd(s->env, &fd), e, "store %s", s->dir)) < 0)
+		goto out;
+	if (!(zeros = calloc(1, SCRUB_CHUNK > st.ms_psize ? SCRUB_CHUNK : st.ms_psize))) {
+		err_set(e, "store %s: out of memory", s->dir);
+		ret = -ENOMEM;
+		goto out;
+	}
+	if ((ret = lmdb_err(mdb_cursor_open(r, 0, &cur), e, "store %s: reading the free list", s->dir)) < 0)
+		goto out;
+	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == MDB_SUCCESS) {
+		size_t txnid, n;
+		const size_t *ids = v.mv_data; /* count, then page numbers */
+
+		if (k.mv_size != sizeof txnid || v.mv_size < sizeof *ids) {
+			err_set(e, "store %s: the free list is malformed: data.mdb is corrupt", s->dir);
+			ret = -EIO;
+			goto out;
+		}
+		memcpy(&txnid, k.mv_data, sizeof txnid);
+		memcpy(&n, ids, sizeof n);
+		if (n > v.mv_size / sizeof *ids - 1) {
+			err_set(e, "store %s: the free list is malformed: data.mdb is corrupt", s->dir);
+			ret = -EIO;
+			goto out;
+		}
+		if (txnid >= oldest) { /* a reader may still see these */
+			c->held += n;
+			continue;
+		}
+		for (size_t i = 1; i <= n; i++) {
+			size_t pg;
+
+			memcpy(&pg, &ids[i], sizeof pg);
+			if (pg < 2 || pg > info.me_last_pgno)
+				continue; /* never a meta page */
+			if ((ret = zero_range(fd, zeros, (off_t)pg * st.ms_psize, st.ms_psize, s->dir, e)) < 0)
+				goto out;
+			c->pages++;
+		}
+	}
+	if (rc != MDB_NOTFOUND && (ret = lmdb_err(rc, e, "store %s: reading the free list", s->dir)) < 0)
+		goto out;
+	/* Past the last page: what an aborted, spilled transaction wrote. */
+	if (fstat(fd, &sb) < 0) {
+		ret = -errno;
+		err_set(e, "store %s: data.mdb: %s", s->dir, strerror(errno));
+		goto out;
+	}
+	{
+		off_t end = (off_t)(info.me_last_pgno + 1) * st.ms_psize;
+
+		if (sb.st_size > end) {
+			if ((ret = zero_range(fd, zeros, end, (size_t)(sb.st_size - end), s->dir, e)) < 0)
+				goto out;
+			c->tail = (size_t)(sb.st_size - end);
+		}
+	}
+	if (fdatasync(fd) < 0) {
+		ret = -errno;
+		err_set(e, "store %s: syncing data.mdb: %s", s->dir, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	if (r)
+		mdb_txn_abort(r);
+	if (w)
+		mdb_txn_abort(w);
+	free(zeros);
+	return ret;
+}
