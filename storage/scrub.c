@@ -83,7 +83,7 @@ int store_scrub(struct store *s, struct store_scrub_counts *c, struct err *e)
 	MDB_envinfo info;
 	struct stat sb;
 	uint8_t *zeros = NULL;
-	size_t oldest;
+	size_t oldest, bumped;
 	int fd, rc, ret = -EINVAL;
 
 	if (!s || !c) {
@@ -108,7 +108,7 @@ int store_scrub(struct store *s, struct store_scrub_counts *c, struct err *e)
 		r = NULL;
 		goto out;
 	}
-	oldest = mdb_txn_id(w) - 1;
+	bumped = oldest = mdb_txn_id(w) - 1;
 	if ((ret = lmdb_err(mdb_reader_list(s->env, oldest_reader, &oldest), e, "store %s: listing readers",
 			    s->dir)) < 0 ||
 	    (ret = lmdb_err(mdb_env_stat(s->env, &st), e, "store %s", s->dir)) < 0 ||
@@ -138,6 +138,8 @@ int store_scrub(struct store *s, struct store_scrub_counts *c, struct err *e)
 			ret = -EIO;
 			goto out;
 		}
+		if (txnid >= bumped)
+			continue; /* freed by the bump: they hold only what is live now */
 		if (txnid >= oldest) { /* a reader may still see these */
 			c->held += n;
 			continue;

@@ -87,6 +87,7 @@ int cmd_import_main(int argc, char **argv);
 int cmd_audit_main(int argc, char **argv);
 int cmd_revoke_main(int argc, char **argv);
 int cmd_rotate_main(int argc, char **argv);
+int cmd_erase_main(int argc, char **argv);
 int cmd_transfer_main(int argc, char **argv);
 int cmd_record_main(int argc, char **argv);
 int cmd_report_main(int argc, char **argv); /* every type of the generic record engine */

@@ -131,6 +131,10 @@ static int load(const struct record_type *t, struct store_txn *txn, const uint8_
 		err_set(e, "%s", why.msg);
 		return ret;
 	}
+	if (vl == 0) {
+		err_set(e, "%s %s was erased (strata erase): its value is kept nowhere", t->noun, key);
+		return -ESRCH;
+	}
 	if (!(*out = protobuf_c_message_unpack(t->descriptor, NULL, vl, v))) {
 		err_set(e, "stored %s %s does not decode; run strata verify", t->noun, key);
 		return -EIO;

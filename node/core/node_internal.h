@@ -17,6 +17,7 @@ struct node {
 	struct keypair *key; /* NULL when opened with NODE_NO_KEY */
 	struct store *store;
 	struct node_config config;
+	bool scrub_due; /* an erase may have left old bytes in free pages (node_scrub) */
 };
 
 /* Reads DIR/strata.conf into *c (defaults for what it does not set). */
@@ -33,5 +34,10 @@ int trust_index_apply(struct store_txn *t, const struct changeset *cs, struct er
  * (or its successor by rotation) revokes it, a rotation is written by the
  * old key it names, and neither is ever deleted. -EACCES/-EINVAL. */
 int trust_check(struct store_txn *t, const struct changeset *cs, struct err *e);
+
+/* After an entry is appended (same transaction): applies the erase
+ * requests among its ops (erase.c). Only fails for a store that cannot be
+ * read or written (-EIO, -ENOSPC, -ENOMEM): the caller aborts t. */
+int erase_apply(struct node *n, struct store_txn *t, const struct changeset *cs, struct err *e);
 
 #endif
