@@ -9,8 +9,18 @@
  * freed by transaction T only when every reader is past T, and so do we,
  * while holding the writer lock so that no writer reuses them under us.
  * The pages' content matters to nobody: a reused page is written whole.
+ *
+ * Live pages carry old bytes too: a branch or leaf page keeps its records
+ * at both ends and leaves the middle (from mp_lower to mp_upper) unused,
+ * and LMDB fills a page it copies from a recycled page buffer without
+ * clearing that middle, so bytes of pages the process handled earlier end
+ * up there. Readers never read it, so it is zeroed in every page with a
+ * valid header, free or live. The walk goes through the file page by page
+ * (skipping the continuation pages of a live overflow run), so a scrub
+ * reads the whole data.mdb once.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +32,36 @@
 #include "storage/store_internal.h"
 
 #define SCRUB_CHUNK (1u << 20)
+
+/* LMDB's page header (lmdb 0.9, mdb.c): pgno (size_t), pad (u16), flags
+ * (u16), lower and upper (u16 each) or, for an overflow page, the number of
+ * pages of its run (u32); offsets count from the page's start. */
+#define PG_HDR (sizeof(size_t) + 8)
+#define PG_BRANCH 0x01
+#define PG_LEAF 0x02
+#define PG_OVERFLOW 0x04
+#define PG_META 0x08
+#define PG_LEAF2 0x20
+
+struct free_page {
+	size_t pgno;
+	bool safe; /* no snapshot can read it */
+};
+
+static int free_cmp(const void *a, const void *b)
+{
+	const struct free_page *x = a, *y = b;
+
+	return x->pgno < y->pgno ? -1 : x->pgno > y->pgno;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
 
 /* The oldest snapshot any reader slot holds, from mdb_reader_list's lines
  * "pid thread txnid" ("-" for a slot between transactions). */
@@ -74,6 +114,67 @@ static int bump(struct store *s, struct err *e)
 	return store_txn_commit(&t, e);
 }
 
+/* One pass over pages 2..last: safe free pages zeroed whole, the unused
+ * middle of every branch and leaf page zeroed. */
+static int walk_pages(int fd, const uint8_t *zeros, size_t psize, size_t last, const struct free_page *fp,
+		      size_t nfree, struct store_scrub_counts *c, const char *dir, struct err *e)
+{
+	uint8_t *page = malloc(psize);
+	size_t f = 0;
+	int ret = 0;
+
+	if (!page) {
+		err_set(e, "store %s: out of memory", dir);
+		return -ENOMEM;
+	}
+	for (size_t pg = 2; pg <= last && ret == 0; pg++) {
+		size_t pgno;
+		uint16_t flags, lower, upper;
+		uint32_t run;
+		ssize_t got;
+		bool is_free, safe = false;
+
+		while (f < nfree && fp[f].pgno < pg)
+			f++;
+		is_free = f < nfree && fp[f].pgno == pg;
+		if (is_free)
+			safe = fp[f].safe;
+		if (safe) {
+			if ((ret = zero_range(fd, zeros, (off_t)(pg * psize), psize, dir, e)) == 0)
+				c->pages++;
+			continue;
+		}
+		do
+			got = pread(fd, page, psize, (off_t)(pg * psize));
+		while (got < 0 && errno == EINTR);
+		if (got != (ssize_t)psize) {
+			err_set(e, "store %s: reading page %zu of data.mdb: %s", dir, pg,
+				got < 0 ? strerror(errno) : "short read");
+			ret = got < 0 ? -errno : -EIO;
+			break;
+		}
+		memcpy(&pgno, page, sizeof pgno);
+		memcpy(&flags, page + sizeof(size_t) + 2, 2);
+		memcpy(&lower, page + sizeof(size_t) + 4, 2);
+		memcpy(&upper, page + sizeof(size_t) + 6, 2);
+		memcpy(&run, page + sizeof(size_t) + 4, 4);
+		if (pgno != pg)
+			continue; /* no header: a free page's old bytes, held by a reader */
+		if ((flags & PG_OVERFLOW) && !is_free) {
+			if (run > 1)
+				pg += run - 1; /* its continuation pages hold a live value */
+			continue;
+		}
+		if (!(flags & (PG_BRANCH | PG_LEAF)) || (flags & (PG_META | PG_LEAF2 | PG_OVERFLOW)) ||
+		    lower < PG_HDR || lower > upper || upper > psize || all_zero(page + lower, upper - lower))
+			continue;
+		if ((ret = zero_range(fd, zeros, (off_t)(pg * psize + lower), upper - lower, dir, e)) == 0)
+			c->gaps++;
+	}
+	free(page);
+	return ret;
+}
+
 int store_scrub(struct store *s, struct store_scrub_counts *c, struct err *e)
 {
 	MDB_txn *w = NULL, *r = NULL;
@@ -83,7 +184,8 @@ int store_scrub(struct store *s, struct store_scrub_counts *c, struct err *e)
 	MDB_envinfo info;
 	struct stat sb;
 	uint8_t *zeros = NULL;
-	size_t oldest, bumped;
+	size_t oldest, bumped, nfree = 0, capfree = 0;
+	struct free_page *fp = NULL;
 	int fd, rc, ret = -EINVAL;
 
 	if (!s || !c) {
@@ -95,7 +197,11 @@ int store_scrub(struct store *s, struct store_scrub_counts *c, struct err *e)
 		err_set(e, "store %s: opened read-only, cannot scrub", s->dir);
 		return -EROFS;
 	}
-	if ((ret = bump(s, e)) < 0)
+	/* This process's recycled page buffers still hold copies of pages from
+	 * before the erase, and LMDB copies a page into one without clearing
+	 * its unused middle: drop them, so that what is written from here on
+	 * (the bump, and later writes) carries no old bytes. */
+	if ((ret = store_reopen(s, e)) < 0 || (ret = bump(s, e)) < 0)
 		return ret;
 	/* The writer lock, held (and nothing written) until the end. */
 	if ((ret = lmdb_err(mdb_txn_begin(s->env, NULL, 0, &w), e, "store %s: scrubbing", s->dir)) < 0) {
@@ -138,24 +244,32 @@ int store_scrub(struct store *s, struct store_scrub_counts *c, struct err *e)
 			ret = -EIO;
 			goto out;
 		}
-		if (txnid >= bumped)
-			continue; /* freed by the bump: they hold only what is live now */
-		if (txnid >= oldest) { /* a reader may still see these */
+		/* Pages the bump freed hold only what is live now; pages a reader
+		 * may still see are left whole (their unused middles are zeroed). */
+		if (txnid < bumped && txnid >= oldest)
 			c->held += n;
-			continue;
+		if (nfree + n > capfree) {
+			size_t cap = 2 * (nfree + n) + 64;
+			struct free_page *p = realloc(fp, cap * sizeof *p);
+
+			if (!p) {
+				err_set(e, "store %s: out of memory", s->dir);
+				ret = -ENOMEM;
+				goto out;
+			}
+			fp = p;
+			capfree = cap;
 		}
 		for (size_t i = 1; i <= n; i++) {
-			size_t pg;
-
-			memcpy(&pg, &ids[i], sizeof pg);
-			if (pg < 2 || pg > info.me_last_pgno)
-				continue; /* never a meta page */
-			if ((ret = zero_range(fd, zeros, (off_t)pg * st.ms_psize, st.ms_psize, s->dir, e)) < 0)
-				goto out;
-			c->pages++;
+			memcpy(&fp[nfree].pgno, &ids[i], sizeof fp[nfree].pgno);
+			fp[nfree++].safe = txnid < oldest && txnid < bumped;
 		}
 	}
 	if (rc != MDB_NOTFOUND && (ret = lmdb_err(rc, e, "store %s: reading the free list", s->dir)) < 0)
+		goto out;
+	if (nfree)
+		qsort(fp, nfree, sizeof *fp, free_cmp);
+	if ((ret = walk_pages(fd, zeros, st.ms_psize, info.me_last_pgno, fp, nfree, c, s->dir, e)) < 0)
 		goto out;
 	/* Past the last page: what an aborted, spilled transaction wrote. */
 	if (fstat(fd, &sb) < 0) {
@@ -186,5 +300,6 @@ out:
 	if (w)
 		mdb_txn_abort(w);
 	free(zeros);
+	free(fp);
 	return ret;
 }

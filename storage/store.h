@@ -190,6 +190,7 @@ int store_state_count(struct store_txn *t, const char *collection, const uint8_t
 struct store_scrub_counts {
 	size_t pages;   /* free pages overwritten with zeros */
 	size_t held;    /* free pages left alone: a reader may still see them */
+	size_t gaps;    /* pages whose unused middle held old bytes, zeroed */
 	size_t tail;    /* bytes zeroed past the last page */
 };
 
@@ -200,7 +201,9 @@ struct store_scrub_counts {
  * is then free for every later snapshot), then, holding the writer lock so
  * that no writer in any process reuses pages meanwhile, overwrites with
  * zeros every free page that no open read transaction (of any process) can
- * still see, and the file past its last page, and syncs the file. Pages a
+ * still see, the unused middle of every branch and leaf page (where LMDB
+ * leaves bytes of recycled page buffers), and the file past its last page,
+ * and syncs the file. It reads the whole file: seconds for gigabytes. Pages a
  * reader may still see are counted in held: call again once it ends. The
  * caller holds no transaction of s. Limits: a filesystem may keep old
  * blocks (copy-on-write filesystems, SSD remapping) and a copy of the file
