@@ -200,10 +200,14 @@ int cmd_audit_main(int argc, char **argv)
 			printf("... and %zu more failures\n", st.shown - MAX_FAILURES_SHOWN);
 		if (st.erased_shown > MAX_FAILURES_SHOWN)
 			printf("... and %zu more erased values\n", st.erased_shown - MAX_FAILURES_SHOWN);
+		char erased[48] = "";
+
+		if (cnt.erased)
+			snprintf(erased, sizeof erased, ", %zu erased", cnt.erased);
 		printf("%s %s %s against root %.16s…: %zu feeds (authors certified), %zu entries, %zu signatures, "
-		       "%zu values, %zu erased, %zu state records; %zu failure%s\n",
+		       "%zu values%s, %zu state records; %zu failure%s\n",
 		       ret == 0 ? "audited" : "AUDIT FAILED:", bundle ? "bundle" : "store", what, root_hex, cnt.feeds,
-		       cnt.entries, cnt.signatures, cnt.values, cnt.erased, cnt.state, cnt.failures,
+		       cnt.entries, cnt.signatures, cnt.values, erased, cnt.state, cnt.failures,
 		       cnt.failures == 1 ? "" : "s");
 	}
 	return ret == 0 ? EXIT_OK : EXIT_VERIFY;

@@ -130,10 +130,14 @@ int cmd_verify_main(int argc, char **argv)
 			printf("... and %zu more failures\n", st.shown - MAX_FAILURES_SHOWN);
 		if (st.erased_shown > MAX_FAILURES_SHOWN)
 			printf("... and %zu more erased values\n", st.erased_shown - MAX_FAILURES_SHOWN);
-		printf("%s: %zu feed%s, %zu entries, %zu signatures, %zu ops, %zu values, %zu erased, %zu state records; "
+		char erased[48] = "";
+
+		if (cnt.erased) /* only then: the line stays as it was for stores without */
+			snprintf(erased, sizeof erased, ", %zu erased", cnt.erased);
+		printf("%s: %zu feed%s, %zu entries, %zu signatures, %zu ops, %zu values%s, %zu state records; "
 		       "%zu failure%s\n",
 		       ret == 0 ? "verified" : "FAILED", cnt.feeds, cnt.feeds == 1 ? "" : "s", cnt.entries,
-		       cnt.signatures, cnt.ops, cnt.values, cnt.erased, cnt.state, cnt.failures,
+		       cnt.signatures, cnt.ops, cnt.values, erased, cnt.state, cnt.failures,
 		       cnt.failures == 1 ? "" : "s");
 	}
 	return ret == 0 ? EXIT_OK : EXIT_VERIFY;
