@@ -196,18 +196,21 @@ struct store_scrub_counts {
 
 /* Makes bytes that committed writes replaced (an erased value) gone from
  * data.mdb, not just unreachable. LMDB copies pages on write, so the old
- * page stays in the file, on LMDB's free list, until reused. This commits
- * one small write (meta "scrubbed": every page the caller's commits freed
- * is then free for every later snapshot), then, holding the writer lock so
+ * page stays in the file, on LMDB's free list, until reused; and it copies
+ * pages into recycled buffers without clearing their unused middle. This
+ * reopens s's environment in place (dropping those buffers), commits one
+ * small write (meta "scrubbed": every page the caller's commits freed is
+ * then free for every later snapshot), then, holding the writer lock so
  * that no writer in any process reuses pages meanwhile, overwrites with
  * zeros every free page that no open read transaction (of any process) can
- * still see, the unused middle of every branch and leaf page (where LMDB
- * leaves bytes of recycled page buffers), and the file past its last page,
- * and syncs the file. It reads the whole file: seconds for gigabytes. Pages a
- * reader may still see are counted in held: call again once it ends. The
- * caller holds no transaction of s. Limits: a filesystem may keep old
- * blocks (copy-on-write filesystems, SSD remapping) and a copy of the file
- * (backups, an export) keeps what it held. -EROFS for a read-only store. */
+ * still see, the unused middle of every branch and leaf page, and the file
+ * past its last page, and syncs the file. It reads the whole file once:
+ * seconds for gigabytes. Pages a reader may still see are counted in held:
+ * call again once it ends. The caller holds no transaction of s (and no
+ * pointer into its map). Limits: a filesystem may keep old blocks
+ * (copy-on-write filesystems, SSD remapping) and a copy of the file
+ * (backups, an export) keeps what it held. -EROFS for a read-only store;
+ * if reopening fails, s is unusable and the error says why. */
 int store_scrub(struct store *s, struct store_scrub_counts *c, struct err *e) WUR;
 
 /* --- meta --- */
