@@ -141,26 +141,41 @@ static int strip_one(struct store_txn *t, const uint8_t author[KEY_BYTES], const
 	return ret;
 }
 
-static int mark_scrub_due(struct node *n, struct store_txn *t, struct err *e)
+static uint64_t meta_u64(struct store_txn *t, const char *name)
 {
 	const uint8_t *v;
 	size_t len;
-	uint8_t buf[8];
-	uint64_t due = 0;
+	uint64_t x = 0;
 	struct err ignore = {0};
 
-	if (store_meta_get(t, "scrub_due", &v, &len, &ignore) == 0 && len == 8)
+	if (store_meta_get(t, name, &v, &len, &ignore) == 0 && len == 8)
 		for (int i = 0; i < 8; i++)
-			due = due << 8 | v[i];
-	due++;
-	for (int i = 7; i >= 0; i--, due >>= 8)
-		buf[i] = (uint8_t)due;
-	n->scrub_due = true;
-	return store_meta_put(t, "scrub_due", buf, sizeof buf, e);
+			x = x << 8 | v[i];
+	return x;
+}
+
+static int meta_put_u64(struct store_txn *t, const char *name, uint64_t x, struct err *e)
+{
+	uint8_t buf[8];
+
+	for (int i = 7; i >= 0; i--, x >>= 8)
+		buf[i] = (uint8_t)x;
+	return store_meta_put(t, name, buf, sizeof buf, e);
+}
+
+/* meta scrub_due: erases applied since the last complete scrub (reset by
+ * it); meta erase_gen: erases ever applied here, so that every process
+ * with the store open learns that it must scrub too (node_scrub). */
+static int mark_scrub_due(struct store_txn *t, struct err *e)
+{
+	int ret = meta_put_u64(t, "scrub_due", meta_u64(t, "scrub_due") + 1, e);
+
+	return ret < 0 ? ret : meta_put_u64(t, "erase_gen", meta_u64(t, "erase_gen") + 1, e);
 }
 
 int erase_apply(struct node *n, struct store_txn *t, const struct changeset *cs, struct err *e)
 {
+	(void)n;
 	for (size_t i = 0; i < cs->n_ops; i++) {
 		const struct op *op = &cs->ops[i];
 		char collection[LIMIT_NAME_BYTES + 1];
@@ -199,59 +214,57 @@ int erase_apply(struct node *n, struct store_txn *t, const struct changeset *cs,
 			err_set(e, "%s", ignore.msg);
 			return ret;
 		}
-		if (changed && (ret = mark_scrub_due(n, t, e)) < 0)
+		if (changed && (ret = mark_scrub_due(t, e)) < 0)
 			return ret;
 	}
 	return 0;
 }
 
-static uint64_t scrub_due_read(struct node *n, struct err *e, int *ret)
+int node_erase_gen(struct node *n, uint64_t *gen, struct err *e)
 {
 	struct store_txn *t = NULL;
-	const uint8_t *v;
-	size_t len;
-	uint64_t due = 0;
-	struct err ignore = {0};
+	int ret = store_txn_begin(n->store, false, &t, e);
 
-	if ((*ret = store_txn_begin(n->store, false, &t, e)) < 0)
-		return 0;
-	if (store_meta_get(t, "scrub_due", &v, &len, &ignore) == 0 && len == 8)
-		for (int i = 0; i < 8; i++)
-			due = due << 8 | v[i];
+	if (ret == 0)
+		*gen = meta_u64(t, "erase_gen");
 	store_txn_abort(&t);
-	return due;
+	return ret;
 }
 
 int node_scrub(struct node *n, struct store_scrub_counts *c, struct err *e)
 {
 	struct store_scrub_counts one, sum = {0};
 	struct store_txn *t = NULL;
-	uint64_t due;
-	int ret = 0;
+	uint64_t due, gen;
+	int ret;
 
 	if (c)
 		memset(c, 0, sizeof *c);
-	if (!n->scrub_due)
+	if (!n->scrub_due) /* opened read-only */
 		return 0;
-	due = scrub_due_read(n, e, &ret);
-	if (ret < 0)
+	if ((ret = store_txn_begin(n->store, false, &t, e)) < 0)
 		return ret;
-	if (due == 0) {
-		n->scrub_due = false;
+	due = meta_u64(t, "scrub_due");
+	gen = meta_u64(t, "erase_gen");
+	store_txn_abort(&t);
+	/* Nothing left by a crash, and no erase since this process opened the
+	 * store or last scrubbed: its page buffers hold no erased bytes. */
+	if (due == 0 && gen == n->erase_gen)
 		return 0;
-	}
 	/* A read transaction of another process (a link pump, a listing) may
 	 * hold old pages for a moment: try again shortly. */
 	for (int i = 0; i < SCRUB_TRIES; i++) {
 		if ((ret = store_scrub(n->store, &one, e)) < 0)
 			return ret;
 		sum.pages += one.pages;
+		sum.gaps += one.gaps;
 		sum.tail += one.tail;
 		sum.held = one.held;
 		if (one.held == 0)
 			break;
 		usleep(SCRUB_WAIT_US);
 	}
+	n->erase_gen = gen; /* reopened since: later writes carry no old bytes */
 	if (c)
 		*c = sum;
 	if (sum.held) {
@@ -260,27 +273,15 @@ int node_scrub(struct node *n, struct store_scrub_counts *c, struct err *e)
 			sum.held);
 		return -EAGAIN;
 	}
+	if (due == 0)
+		return 1;
 	/* Done, unless another erase came in meanwhile. */
 	if ((ret = store_txn_begin(n->store, true, &t, e)) < 0)
 		return ret;
-	{
-		const uint8_t *v;
-		size_t len;
-		uint64_t now = 0;
-		static const uint8_t zero[8];
-		struct err ignore = {0};
-
-		if (store_meta_get(t, "scrub_due", &v, &len, &ignore) == 0 && len == 8)
-			for (int i = 0; i < 8; i++)
-				now = now << 8 | v[i];
-		if (now == due) {
-			if ((ret = store_meta_put(t, "scrub_due", zero, sizeof zero, e)) < 0 ||
-			    (ret = store_txn_commit(&t, e)) < 0) {
-				store_txn_abort(&t);
-				return ret;
-			}
-			n->scrub_due = false;
-		}
+	if (meta_u64(t, "scrub_due") == due &&
+	    ((ret = meta_put_u64(t, "scrub_due", 0, e)) < 0 || (ret = store_txn_commit(&t, e)) < 0)) {
+		store_txn_abort(&t);
+		return ret;
 	}
 	store_txn_abort(&t);
 	return 1;

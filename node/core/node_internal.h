@@ -17,7 +17,8 @@ struct node {
 	struct keypair *key; /* NULL when opened with NODE_NO_KEY */
 	struct store *store;
 	struct node_config config;
-	bool scrub_due; /* an erase may have left old bytes in free pages (node_scrub) */
+	bool scrub_due;    /* writable: node_scrub may have work (meta scrub_due, erase_gen) */
+	uint64_t erase_gen; /* meta erase_gen when this process last opened or scrubbed the store */
 };
 
 /* Reads DIR/strata.conf into *c (defaults for what it does not set). */

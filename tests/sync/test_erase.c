@@ -169,6 +169,9 @@ Test(sync_erase, erased_value_leaves_every_store_and_audits_clean)
 	net_run_free(&r);
 	assert_refused(street, "request", "R17", "erased already");
 
+	/* The street's daemon saw the erase its CLI applied and scrubbed too: its
+	 * own recycled page buffers may hold the old bytes. */
+	NET_WAIT(NET_DEADLINE_MS, net_log_has(street, "erased values scrubbed"), "the street's daemon to scrub");
 	/* The erase request reaches every level above; each strips and scrubs. */
 	NET_WAIT(NET_DEADLINE_MS, net_head(huli, street->key, "up", NULL) == 4, "the erase at the district");
 	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, "up", NULL) == 4, "the erase at the city");
