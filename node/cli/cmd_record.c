@@ -341,10 +341,12 @@ static int walk_one(const struct store_record *r, void *arg)
 {
 	struct walk *w = arg;
 	const struct record_type *t = w->a->t;
-	ProtobufCMessage *m = protobuf_c_message_unpack(t->descriptor, NULL, r->value_len, r->value);
+	ProtobufCMessage *m;
 	char buf[8192];
 
-	if (!m)
+	if (r->value_len == 0) /* erased (strata erase): nothing to show */
+		return 0;
+	if (!(m = protobuf_c_message_unpack(t->descriptor, NULL, r->value_len, r->value)))
 		return 0;
 	if (memcmp(w->last_owner, r->owner, KEY_BYTES) != 0) {
 		memcpy(w->last_owner, r->owner, KEY_BYTES);
