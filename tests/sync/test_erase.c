@@ -13,7 +13,8 @@
  * second erase) exit 2 and change nothing. A value missing without an erase
  * request fails verify.
  *
- * A second test carries the erase by bundle alone: an importing node that
+ * A member among hundreds written in one (large) entry is erased alone.
+ * Another test carries the erase by bundle alone: an importing node that
  * held the value strips it, and one that never saw it gets it stripped.
  */
 #include <criterion/criterion.h>
@@ -71,8 +72,9 @@ static void write_requests(const struct net_node *n)
 }
 
 /* `strata verify --json` at n: asserts it passes and lists `erased` erased
- * values, each of request R17 by author. */
-static void assert_verifies_erased(const struct net_node *n, const uint8_t author[KEY_BYTES], size_t erased)
+ * values of (collection, key) by author, at seqs 1, 2, ... */
+static void assert_verifies_erased_of(const struct net_node *n, const uint8_t author[KEY_BYTES], const char *collection,
+				      const char *key, size_t erased)
 {
 	struct net_run r;
 	json_t *j, *list;
@@ -92,12 +94,17 @@ static void assert_verifies_erased(const struct net_node *n, const uint8_t autho
 
 		cr_assert_str_eq(json_string_value(json_object_get(x, "author")), hex, "%s", r.out);
 		cr_assert_str_eq(json_string_value(json_object_get(x, "feed")), "up", "%s", r.out);
-		cr_assert_str_eq(json_string_value(json_object_get(x, "collection")), "request", "%s", r.out);
-		cr_assert_str_eq(json_string_value(json_object_get(x, "key")), "R17", "%s", r.out);
+		cr_assert_str_eq(json_string_value(json_object_get(x, "collection")), collection, "%s", r.out);
+		cr_assert_str_eq(json_string_value(json_object_get(x, "key")), key, "%s", r.out);
 		cr_assert_eq(json_integer_value(json_object_get(x, "seq")), (json_int_t)i + 1, "%s", r.out);
 	}
 	net_release(j);
 	net_run_free(&r);
+}
+
+static void assert_verifies_erased(const struct net_node *n, const uint8_t author[KEY_BYTES], size_t erased)
+{
+	assert_verifies_erased_of(n, author, "request", "R17", erased);
 }
 
 /* `strata audit -d DIR --root ROOT`: asserts it passes and says "2 erased". */
@@ -279,5 +286,44 @@ Test(sync_erase, erase_travels_by_bundle_and_a_lost_value_fails_verify)
 	cr_assert_eq(r.status, 3, "verify of a store that lost a value: exit %d\n%s%s", r.status, r.out, r.err);
 	cr_assert(net_has(r.out, "/up #3: op 0: the value of request \"R18\" is missing without an erase request"),
 		  "%s", r.out);
+	net_run_free(&r);
+}
+
+/* A member among 300 written in one change set (an envelope in LMDB's
+ * overflow pages) is erased alone: its phone leaves data.mdb, the other
+ * members' stay, and the store verifies. */
+Test(sync_erase, member_of_a_bulk_entry_is_erased_alone)
+{
+	struct net_node *branch = net_node_init("branch", "xiamen", true, false);
+	char csv[256], id[16];
+	struct net_run r;
+	FILE *f;
+
+	net_path(csv, "members.csv");
+	cr_assert_not_null(f = fopen(csv, "w"));
+	fprintf(f, "id,name,category,joined,phone\n");
+	for (int i = 1; i <= 300; i++)
+		fprintf(f, "M%04d,Member %d,full,2020-01-01,%s\n", i, i, i == 150 ? PHONE : "13800000000");
+	fclose(f);
+	net_ok("member", "import", "-d", branch->dir, csv, NULL);
+	cr_assert_eq(net_head(branch, branch->key, "up", NULL), 1, "the 300 members are not one entry");
+	cr_assert_gt(phone_in(branch), 0);
+
+	net_run(&r, "erase", "-d", branch->dir, "--collection", "member", "--key", "M0150", NULL);
+	cr_assert_eq(r.status, 0, "erase: exit %d %s%s", r.status, r.out, r.err);
+	cr_assert(net_has(r.out, "gone from 1 entry"), "%s", r.out);
+	net_run_free(&r);
+	cr_assert_eq(phone_in(branch), 0, "the erased member's phone is still in data.mdb");
+	assert_verifies_erased_of(branch, branch->key, "member", "M0150", 1);
+	cr_assert_eq(net_count(branch, "member", branch->key), 300, "the erased member's record is gone");
+	net_run(&r, "member", "list", "-d", branch->dir, "--json", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(!net_has(r.out, "M0150") && net_has(r.out, "M0151") && net_has(r.out, "13800000000"),
+		  "the listing after the erase:\n%.2000s", r.out);
+	net_run_free(&r);
+	snprintf(id, sizeof id, "M0150");
+	net_run(&r, "member", "show", "-d", branch->dir, "--id", id, NULL);
+	cr_assert_eq(r.status, 2, "show of an erased member: exit %d", r.status);
+	cr_assert(net_has(r.err, "erased"), "%s", r.err);
 	net_run_free(&r);
 }
