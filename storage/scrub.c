@@ -186,7 +186,7 @@ int store_scrub(struct store *s, struct store_scrub_counts *c, struct err *e)
 	uint8_t *zeros = NULL;
 	size_t oldest, bumped, nfree = 0, capfree = 0;
 	struct free_page *fp = NULL;
-	int fd, rc, ret = -EINVAL;
+	int fd, rc, dead = 0, ret = -EINVAL;
 
 	if (!s || !c) {
 		err_set(e, "store_scrub: bad arguments");
@@ -215,7 +215,9 @@ int store_scrub(struct store *s, struct store_scrub_counts *c, struct err *e)
 		goto out;
 	}
 	bumped = oldest = mdb_txn_id(w) - 1;
-	if ((ret = lmdb_err(mdb_reader_list(s->env, oldest_reader, &oldest), e, "store %s: listing readers",
+	/* A reader slot left by a process that died would hold pages forever. */
+	if ((ret = lmdb_err(mdb_reader_check(s->env, &dead), e, "store %s: clearing stale readers", s->dir)) < 0 ||
+	    (ret = lmdb_err(mdb_reader_list(s->env, oldest_reader, &oldest), e, "store %s: listing readers",
 			    s->dir)) < 0 ||
 	    (ret = lmdb_err(mdb_env_stat(s->env, &st), e, "store %s", s->dir)) < 0 ||
 	    (ret = lmdb_err(mdb_env_info(s->env, &info), e, "store %s", s->dir)) < 0 ||
@@ -267,6 +269,11 @@ int store_scrub(struct store *s, struct store_scrub_counts *c, struct err *e)
 	}
 	if (rc != MDB_NOTFOUND && (ret = lmdb_err(rc, e, "store %s: reading the free list", s->dir)) < 0)
 		goto out;
+	if (c->held) {
+		/* The caller comes back once the reader is done: one walk then. */
+		ret = 0;
+		goto out;
+	}
 	if (nfree)
 		qsort(fp, nfree, sizeof *fp, free_cmp);
 	if ((ret = walk_pages(fd, zeros, st.ms_psize, info.me_last_pgno, fp, nfree, c, s->dir, e)) < 0)

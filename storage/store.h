@@ -205,8 +205,9 @@ struct store_scrub_counts {
  * zeros every free page that no open read transaction (of any process) can
  * still see, the unused middle of every branch and leaf page, and the file
  * past its last page, and syncs the file. It reads the whole file once:
- * seconds for gigabytes. Pages a reader may still see are counted in held:
- * call again once it ends. The caller holds no transaction of s (and no
+ * seconds for gigabytes. If pages a reader may still see are among them,
+ * it stops before overwriting anything and counts them in held: call again
+ * once the reader is done. The caller holds no transaction of s (and no
  * pointer into its map). Limits: a filesystem may keep old blocks
  * (copy-on-write filesystems, SSD remapping) and a copy of the file
  * (backups, an export) keeps what it held. -EROFS for a read-only store;

@@ -10,9 +10,11 @@
  * a node that sends these entries on sends them stripped.
  *
  * LMDB copies pages on write: the old bytes stay in data.mdb's free pages
- * after the commit. So an applied erase leaves the store "scrub due" (meta
- * scrub_due, a counter, and a flag in memory), and node_scrub, called after
- * the commit, overwrites them (store_scrub).
+ * after the commit, and in page buffers LMDB recycles. So an applied erase
+ * bumps meta scrub_due (until a complete scrub) and erase_gen (for ever),
+ * and node_scrub, called after commits, overwrites them (store_scrub) in
+ * this process, and in every other process with the store open once it
+ * sees erase_gen move.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,7 +24,7 @@
 #include "node/core/node_internal.h"
 #include "node/records/records.h"
 
-#define SCRUB_TRIES 10
+#define SCRUB_TRIES 5
 #define SCRUB_WAIT_US 20000
 
 static bool has_bytes(const uint8_t *p, size_t len, const uint8_t *needle, size_t nl)

@@ -222,7 +222,7 @@ int node_erase_holders(struct store_txn *t, const uint8_t owner[KEY_BYTES], cons
  * process, or by one that died before scrubbing), or since this process
  * opened the store or last scrubbed (its recycled page buffers may hold
  * erased bytes), overwrites what the old bytes left in data.mdb
- * (store_scrub, which reopens the store), retrying for about 200 ms while
+ * (store_scrub, which reopens the store), retrying for about 100 ms while
  * read transactions hold some pages. 0 when nothing was due, 1 when done
  * (c, may be NULL, says what it did), -EAGAIN when pages are still held
  * (it stays due: call again), or another negative code. No transaction of

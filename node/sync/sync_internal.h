@@ -53,6 +53,8 @@ struct daemon {
 	size_t nchildren, cap;
 	uint64_t batch_seq;
 	uint64_t started_ms, last_sweep_ms;
+	uint64_t last_scrub_ms;      /* daemon_scrub: when it last ran */
+	bool scrub_held;             /* and a reader held pages then */
 	uint8_t curve_pk[KEY_BYTES];
 	uint8_t *curve_sk;          /* sodium_malloc'd */
 };
