@@ -161,6 +161,15 @@ int store_log_replace(struct store_txn *t, const uint8_t author[32], const char 
 		goto out;
 	/* copy the hash out: the put below may move the page it lives on */
 	memcpy(hash, v.mv_data, STORE_HASH_LEN);
+	/* Zero the old bytes in place first (same size: LMDB overwrites the
+	 * value where it is, in this transaction's copy of the page). A put of
+	 * another size moves the page's other records over the old one and may
+	 * leave part of it in the page's unused space, written to the file. */
+	v.mv_data = NULL;
+	rc = mdb_put(t->txn, t->s->log, &k, &v, MDB_RESERVE);
+	if ((ret = lmdb_err(rc, e, "store %s: replacing %s #%" PRIu64, t->s->dir, label, seq)) < 0)
+		goto out;
+	memset(v.mv_data, 0, v.mv_size);
 	v.mv_size = STORE_HASH_LEN + len;
 	v.mv_data = NULL;
 	rc = mdb_put(t->txn, t->s->log, &k, &v, MDB_RESERVE);

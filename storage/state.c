@@ -109,6 +109,53 @@ int store_state_apply(struct store *s, MDB_txn *txn, const uint8_t author[32], c
 	return -EINVAL;
 }
 
+int store_state_erase(struct store_txn *t, const char *collection, const uint8_t owner[32], const uint8_t *key,
+		      size_t key_len, struct err *e)
+{
+	uint8_t kbuf[STORE_KEY_MAX], origin[ORIGIN_MIN + 255];
+	const uint8_t *val;
+	size_t val_len, olen;
+	MDB_val k, v;
+	int ret = -EINVAL;
+
+	if (!t || !owner) {
+		err_set(e, "store_state_erase: bad arguments");
+		goto out;
+	}
+	if ((ret = store_txn_writable(t, "erasing a state value", e)) < 0 ||
+	    (ret = state_key(t->s, kbuf, collection, owner, key, key_len, e)) < 0)
+		goto out;
+	k.mv_size = (size_t)ret;
+	k.mv_data = kbuf;
+	int rc = mdb_get(t->txn, t->s->state, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		err_set(e, "store %s: no such record in collection %s", t->s->dir, collection);
+		ret = -ENOENT;
+		goto out;
+	}
+	if ((ret = lmdb_err(rc, e, "store %s: reading state of collection %s", t->s->dir, collection)) < 0 ||
+	    (ret = origin_decode(t->s, &v, NULL, &val, &val_len, collection, e)) < 0)
+		goto out;
+	olen = v.mv_size - val_len;
+	memcpy(origin, v.mv_data, olen);
+	/* As in store_log_replace: zero in place, then shrink, so that no part
+	 * of the value is left in the page's unused space. */
+	v.mv_data = NULL;
+	rc = mdb_put(t->txn, t->s->state, &k, &v, MDB_RESERVE);
+	if ((ret = lmdb_err(rc, e, "store %s: erasing a value of collection %s", t->s->dir, collection)) < 0)
+		goto out;
+	memset(v.mv_data, 0, v.mv_size);
+	v.mv_size = olen;
+	v.mv_data = NULL;
+	rc = mdb_put(t->txn, t->s->state, &k, &v, MDB_RESERVE);
+	if ((ret = lmdb_err(rc, e, "store %s: erasing a value of collection %s", t->s->dir, collection)) < 0)
+		goto out;
+	memcpy(v.mv_data, origin, olen);
+	ret = 0;
+out:
+	return ret;
+}
+
 int store_state_get(struct store_txn *t, const char *collection, const uint8_t owner[32],
 		    const uint8_t *key, size_t key_len, const uint8_t **val, size_t *val_len,
 		    struct store_origin *origin, struct err *e)

@@ -261,6 +261,27 @@ out:
 	return ret;
 }
 
+int store_reopen(struct store *s, struct err *e)
+{
+	struct store *fresh = NULL;
+	int ret;
+
+	/* One environment per directory per process: close before opening. */
+	mdb_env_close(s->env);
+	s->env = NULL;
+	if ((ret = store_open(&fresh, s->dir, s->flags & ~STORE_CREATE, e)) < 0)
+		return ret;
+	s->env = fresh->env;
+	s->feeds = fresh->feeds;
+	s->log = fresh->log;
+	s->state = fresh->state;
+	s->meta = fresh->meta;
+	s->index = fresh->index;
+	s->max_key = fresh->max_key;
+	free(fresh);
+	return 0;
+}
+
 void store_close(struct store **s)
 {
 	if (!s || !*s)

@@ -168,6 +168,12 @@ struct store_record {
 	struct store_origin origin;
 };
 
+/* Removes the value of (collection, owner, key), keeping the record and its
+ * origin (an erased value: the record reads back with value_len 0). The old
+ * bytes are zeroed in the page before it shrinks. -ENOENT if no record. */
+int store_state_erase(struct store_txn *t, const char *collection, const uint8_t owner[32], const uint8_t *key,
+		      size_t key_len, struct err *e) WUR;
+
 /* Calls fn for each record of a collection, of one owner if owner is not
  * NULL (else of every owner), in key order. A non-zero return from fn stops
  * the walk and is returned. */
@@ -177,6 +183,36 @@ int store_state_each(struct store_txn *t, const char *collection, const uint8_t 
 /* Counts the records of a collection (of one owner if not NULL). */
 int store_state_count(struct store_txn *t, const char *collection, const uint8_t *owner,
 		      size_t *count, struct err *e) WUR;
+
+/* --- erasure --- */
+
+/* What store_scrub did. */
+struct store_scrub_counts {
+	size_t pages;   /* free pages overwritten with zeros */
+	size_t held;    /* free pages left alone: a reader may still see them */
+	size_t gaps;    /* pages whose unused middle held old bytes, zeroed */
+	size_t tail;    /* bytes zeroed past the last page */
+};
+
+/* Makes bytes that committed writes replaced (an erased value) gone from
+ * data.mdb, not just unreachable. LMDB copies pages on write, so the old
+ * page stays in the file, on LMDB's free list, until reused; and it copies
+ * pages into recycled buffers without clearing their unused middle. This
+ * reopens s's environment in place (dropping those buffers), commits one
+ * small write (meta "scrubbed": every page the caller's commits freed is
+ * then free for every later snapshot), then, holding the writer lock so
+ * that no writer in any process reuses pages meanwhile, overwrites with
+ * zeros every free page that no open read transaction (of any process) can
+ * still see, the unused middle of every branch and leaf page, and the file
+ * past its last page, and syncs the file. It reads the whole file once:
+ * seconds for gigabytes. If pages a reader may still see are among them,
+ * it stops before overwriting anything and counts them in held: call again
+ * once the reader is done. The caller holds no transaction of s (and no
+ * pointer into its map). Limits: a filesystem may keep old blocks
+ * (copy-on-write filesystems, SSD remapping) and a copy of the file
+ * (backups, an export) keeps what it held. -EROFS for a read-only store;
+ * if reopening fails, s is unusable and the error says why. */
+int store_scrub(struct store *s, struct store_scrub_counts *c, struct err *e) WUR;
 
 /* --- meta --- */
 

@@ -66,6 +66,12 @@ int store_head_write(struct store *s, MDB_txn *txn, const struct store_head *h, 
 int store_state_apply(struct store *s, MDB_txn *txn, const uint8_t author[32], const char *feed,
 		      size_t feed_len, uint64_t seq, const struct store_op *op, struct err *e);
 
+/* Closes and opens s's environment again, in place (no transaction of s
+ * may be open): LMDB then forgets the page buffers it recycles between
+ * write transactions, which hold copies of pages written before. On
+ * failure s has no environment and the error says why. */
+int store_reopen(struct store *s, struct err *e);
+
 /* -EROFS with a reason unless t is a write transaction. */
 int store_txn_writable(const struct store_txn *t, const char *what, struct err *e);
 

@@ -18,6 +18,11 @@ int store_txn_begin(struct store *s, bool write, struct store_txn **out, struct 
 		err_set(e, "store_txn_begin: bad arguments");
 		goto out;
 	}
+	if (!s->env) {
+		err_set(e, "store %s: unusable after it failed to reopen (restart the command or daemon)", s->dir);
+		ret = -EIO;
+		goto out;
+	}
 	if (write && (s->flags & STORE_RDONLY)) {
 		err_set(e, "store %s: opened read-only, cannot write", s->dir);
 		ret = -EROFS;

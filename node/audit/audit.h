@@ -3,7 +3,9 @@
  * audit: re-checking what a store holds, trusting nothing it says about
  * itself: every entry's signature over its exact bytes, every chain from
  * seq 1, every value against its hash and its collection's validation, and
- * the materialized state against a replay of the log.
+ * the materialized state against a replay of the log. A value may be absent
+ * only where its owner erased it: an erase request (collection "erase")
+ * later in the same feed names it; any other missing value is a failure.
  */
 #ifndef STRATA_AUDIT_H
 #define STRATA_AUDIT_H
@@ -21,6 +23,7 @@ struct verify_counts {
 	size_t signatures;   /* signatures that verified */
 	size_t ops;
 	size_t values;       /* values hashed and validated */
+	size_t erased;       /* values absent because their owner erased them */
 	size_t state;        /* state records compared with the log */
 	size_t failures;
 };
@@ -34,7 +37,21 @@ struct verify_failure {
 	const char *reason;
 };
 
+/* A value that is absent because an erase request of its owner, later in
+ * the same feed, names it: reported, not a failure. */
+struct verify_erased {
+	const uint8_t *author;
+	const char *feed;
+	uint64_t seq;          /* the entry that held the value */
+	const char *collection;
+	const uint8_t *key;
+	size_t key_len;
+	uint64_t erase_seq;    /* the entry of the erase request */
+};
+
 struct verify_hooks {
+	/* Called for every erased value; may be NULL. */
+	void (*erased)(const struct verify_erased *x, void *arg);
 	/* Called for every failure; may be NULL. */
 	void (*failure)(const struct verify_failure *f, void *arg);
 	/* Checks that author may write feed (its certificate chain); may be

@@ -134,6 +134,14 @@ static void fwd_failure(const struct verify_failure *f, void *arg)
 		s->outer->failure(f, s->outer->arg);
 }
 
+static void fwd_erased(const struct verify_erased *x, void *arg)
+{
+	const struct scratch_hooks *s = arg;
+
+	if (s->outer && s->outer->erased)
+		s->outer->erased(x, s->outer->arg);
+}
+
 static void fwd_progress(size_t done, size_t total, void *arg)
 {
 	const struct scratch_hooks *s = arg;
@@ -160,7 +168,7 @@ int audit_bundle(const char *path, const uint8_t root[32], struct verify_counts 
 {
 	struct scratch_hooks sh = {.outer = h};
 	struct verify_hooks hooks = {
-		.failure = fwd_failure, .authorize = scratch_authorize, .entry = scratch_entry, .progress = fwd_progress, .arg = &sh};
+		.failure = fwd_failure, .erased = fwd_erased, .authorize = scratch_authorize, .entry = scratch_entry, .progress = fwd_progress, .arg = &sh};
 	char dir[] = "/tmp/strata-audit-XXXXXX";
 	struct node_init_opts o = {.name = "auditor"};
 	struct verify_counts store_counts, ingest = {0};

@@ -110,6 +110,34 @@ static void check_state(struct walk *w, const struct changeset *cs, size_t i)
 		     i, op->collection, (int)op->key_len, (const char *)op->key);
 }
 
+/* A put without its value: erased by its owner, or a failure. */
+static void check_erased(struct walk *w, const struct changeset *cs, size_t i)
+{
+	const struct op *op = &cs->ops[i];
+	char ekey[LIMIT_KEY_BYTES + 1];
+	const uint8_t *v;
+	size_t vl;
+	struct store_origin o;
+	struct err e = {0};
+	int ret;
+
+	if (erase_key_make(ekey, sizeof ekey, op->collection, op->key, op->key_len, &e) < 0 ||
+	    (ret = store_state_get(w->t, "erase", cs->author, (const uint8_t *)ekey, strlen(ekey), &v, &vl, &o, &e)) < 0 ||
+	    strcmp(o.feed, cs->feed) != 0 || o.seq <= cs->seq) {
+		fail(w, cs->author, cs->feed, cs->seq, "op %zu: the value of %s \"%.*s\" is missing without an erase request",
+		     i, op->collection, (int)op->key_len, (const char *)op->key);
+		return;
+	}
+	w->c->erased++;
+	if (w->h && w->h->erased) {
+		struct verify_erased x = {.author = cs->author, .feed = cs->feed, .seq = cs->seq,
+					  .collection = op->collection, .key = op->key, .key_len = op->key_len,
+					  .erase_seq = o.seq};
+
+		w->h->erased(&x, w->h->arg);
+	}
+}
+
 static int on_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes, size_t len, void *arg)
 {
 	struct walk *w = arg;
@@ -155,6 +183,8 @@ static int on_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes, 
 		const struct op *op = &cs->ops[i];
 
 		w->c->ops++;
+		if (op->kind == OP_PUT && !op->value)
+			check_erased(w, cs, i);
 		if (op->kind == OP_PUT && op->value) {
 			memset(&e, 0, sizeof e);
 			if (record_check(op->collection, cs->feed, op->key, op->key_len, op->value, op->value_len,

@@ -505,5 +505,14 @@ int bundle_import(struct node *n, const char *path, struct bundle_counts *stored
 		}
 	}
 	bundle_close(&r);
+	if (stored->entries) {
+		struct err why = {0};
+
+		/* An erase request among the entries: its old bytes out of data.mdb
+		 * (best effort: what a reader held stays due, and the next
+		 * import, erase or the daemon's sweep scrubs it). */
+		if (node_scrub(n, NULL, &why) < 0)
+			why.msg[0] = '\0';
+	}
 	return ret < 0 ? ret : 0;
 }

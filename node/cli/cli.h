@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -70,6 +71,15 @@ void cli_progress_done(const char *what);
 /* Writes a short form of a 32-byte key ("1a2b3c4d5e6f7a8b…") into out[20]. */
 void cli_key_short(char out[20], const unsigned char *key);
 
+/* A record key as text when it is text, else as hex, into out. */
+const char *cli_record_key_text(char *out, size_t cap, const uint8_t *key, size_t len);
+
+/* An erased value found by verify or audit (node/audit): as JSON (a new
+ * reference) and as one line "ERASED author…/feed #seq: ...". */
+struct verify_erased;
+json_t *cli_erased_json(const struct verify_erased *x);
+void cli_erased_print(const struct verify_erased *x);
+
 /* The command table, for `strata help`. */
 extern const struct cli_cmd cli_cmds[];
 
@@ -87,6 +97,7 @@ int cmd_import_main(int argc, char **argv);
 int cmd_audit_main(int argc, char **argv);
 int cmd_revoke_main(int argc, char **argv);
 int cmd_rotate_main(int argc, char **argv);
+int cmd_erase_main(int argc, char **argv);
 int cmd_transfer_main(int argc, char **argv);
 int cmd_record_main(int argc, char **argv);
 int cmd_report_main(int argc, char **argv); /* every type of the generic record engine */

@@ -19,8 +19,19 @@ struct audit_state {
 	struct node *n;
 	bool json;
 	json_t *failures;
-	size_t shown;
+	json_t *erased;
+	size_t shown, erased_shown;
 };
+
+static void on_erased(const struct verify_erased *x, void *arg)
+{
+	struct audit_state *st = arg;
+
+	if (st->json)
+		json_array_append_new(st->erased, cli_erased_json(x));
+	else if (st->erased_shown++ < MAX_FAILURES_SHOWN)
+		cli_erased_print(x);
+}
 
 static void on_failure(const struct verify_failure *f, void *arg)
 {
@@ -120,8 +131,10 @@ static void help(FILE *f)
 		   "root key given: every signature over the exact bytes, every hash chain from\n"
 		   "seq 1, every author's certificate chain to ROOTKEY allowing its feed, every\n"
 		   "record against its rules and its value hash, the records against a replay of\n"
-		   "the log, and no equivocation. Prints what it checked and every failure with\n"
-		   "its feed and seq. Exit 0 when everything holds, 3 on any failure.\n\n"
+		   "the log, and no equivocation. A value erased by its owner (strata erase)\n"
+		   "is listed as ERASED, not a failure; any other missing value fails. Prints\n"
+		   "what it checked and every failure with its feed and seq. Exit 0 when\n"
+		   "everything holds, 3 on any failure.\n\n"
 		   "  --root ROOTKEY  the trust domain's root key, 64 hex (strata id at the root)\n");
 }
 
@@ -135,7 +148,7 @@ int cmd_audit_main(int argc, char **argv)
 	struct cli_common c;
 	struct audit_state st = {0};
 	struct verify_counts cnt = {0};
-	struct verify_hooks hooks = {.failure = on_failure, .authorize = on_authorize, .entry = on_entry, .progress = on_progress, .arg = &st};
+	struct verify_hooks hooks = {.failure = on_failure, .erased = on_erased, .authorize = on_authorize, .entry = on_entry, .progress = on_progress, .arg = &st};
 	struct err e = {0};
 	uint8_t root[KEY_BYTES];
 	const char *root_hex = NULL, *bundle = NULL, *what;
@@ -162,30 +175,40 @@ int cmd_audit_main(int argc, char **argv)
 	if (hex_decode(root, KEY_BYTES, root_hex) < 0)
 		return cli_usage("audit", "--root must be 64 hex characters");
 	st.json = c.json;
-	if (c.json)
+	if (c.json) {
 		st.failures = json_array();
+		st.erased = json_array();
+	}
 	what = bundle ? bundle : c.dir;
 	ret = bundle ? audit_bundle(bundle, root, &cnt, &hooks, &e) : audit_store(&st, c.dir, root, &cnt, &hooks, &e);
 	cli_progress_done("auditing");
 	node_close(&st.n);
 	if (ret < 0 && ret != -EBADMSG) {
 		json_decref(st.failures);
+		json_decref(st.erased);
 		return cli_fail_err("audit", ret, &e);
 	}
 	if (c.json) {
-		cli_json_print(json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "audited", what,
-					 "kind", bundle ? "bundle" : "store", "root", root_hex, "ok", ret == 0, "feeds",
-					 (json_int_t)cnt.feeds, "entries", (json_int_t)cnt.entries, "signatures",
-					 (json_int_t)cnt.signatures, "values", (json_int_t)cnt.values, "state_records",
-					 (json_int_t)cnt.state, "failure_count", (json_int_t)cnt.failures, "failures",
-					 st.failures));
+		cli_json_print(json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "audited",
+					 what, "kind", bundle ? "bundle" : "store", "root", root_hex, "ok", ret == 0,
+					 "feeds", (json_int_t)cnt.feeds, "entries", (json_int_t)cnt.entries, "signatures",
+					 (json_int_t)cnt.signatures, "values", (json_int_t)cnt.values, "erased_values",
+					 (json_int_t)cnt.erased, "state_records", (json_int_t)cnt.state, "failure_count",
+					 (json_int_t)cnt.failures, "erased", st.erased, "failures", st.failures));
 	} else {
 		if (st.shown > MAX_FAILURES_SHOWN)
 			printf("... and %zu more failures\n", st.shown - MAX_FAILURES_SHOWN);
+		if (st.erased_shown > MAX_FAILURES_SHOWN)
+			printf("... and %zu more erased values\n", st.erased_shown - MAX_FAILURES_SHOWN);
+		char erased[48] = "";
+
+		if (cnt.erased)
+			snprintf(erased, sizeof erased, ", %zu erased", cnt.erased);
 		printf("%s %s %s against root %.16s…: %zu feeds (authors certified), %zu entries, %zu signatures, "
-		       "%zu values, %zu state records; %zu failure%s\n",
+		       "%zu values%s, %zu state records; %zu failure%s\n",
 		       ret == 0 ? "audited" : "AUDIT FAILED:", bundle ? "bundle" : "store", what, root_hex, cnt.feeds,
-		       cnt.entries, cnt.signatures, cnt.values, cnt.state, cnt.failures, cnt.failures == 1 ? "" : "s");
+		       cnt.entries, cnt.signatures, cnt.values, erased, cnt.state, cnt.failures,
+		       cnt.failures == 1 ? "" : "s");
 	}
 	return ret == 0 ? EXIT_OK : EXIT_VERIFY;
 }

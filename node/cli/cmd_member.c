@@ -101,6 +101,10 @@ static int member_get(struct store_txn *t, const struct node *n, const char *id,
 		err_set(e, "%s", why.msg);
 		return ret;
 	}
+	if (vl == 0) {
+		err_set(e, "member %s was erased (strata erase): its record is kept nowhere", id);
+		return -ESRCH;
+	}
 	if (!(*out = strata__member__unpack(NULL, vl, v))) {
 		err_set(e, "stored member %s does not decode; run strata verify", id);
 		return -EIO;
@@ -228,9 +232,11 @@ struct list_state {
 static int list_one(const struct store_record *r, void *arg)
 {
 	struct list_state *st = arg;
-	Strata__Member *m = strata__member__unpack(NULL, r->value_len, r->value);
+	Strata__Member *m;
 
-	if (!m) {
+	if (r->value_len == 0) /* erased (strata erase) */
+		return 0;
+	if (!(m = strata__member__unpack(NULL, r->value_len, r->value))) {
 		fprintf(stderr, "strata: member list: stored member %.*s does not decode; run strata verify\n",
 			(int)r->key_len, (const char *)r->key);
 		return 0;

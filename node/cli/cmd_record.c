@@ -131,6 +131,10 @@ static int load(const struct record_type *t, struct store_txn *txn, const uint8_
 		err_set(e, "%s", why.msg);
 		return ret;
 	}
+	if (vl == 0) {
+		err_set(e, "%s %s was erased (strata erase): its value is kept nowhere", t->noun, key);
+		return -ESRCH;
+	}
 	if (!(*out = protobuf_c_message_unpack(t->descriptor, NULL, vl, v))) {
 		err_set(e, "stored %s %s does not decode; run strata verify", t->noun, key);
 		return -EIO;
@@ -337,10 +341,12 @@ static int walk_one(const struct store_record *r, void *arg)
 {
 	struct walk *w = arg;
 	const struct record_type *t = w->a->t;
-	ProtobufCMessage *m = protobuf_c_message_unpack(t->descriptor, NULL, r->value_len, r->value);
+	ProtobufCMessage *m;
 	char buf[8192];
 
-	if (!m)
+	if (r->value_len == 0) /* erased (strata erase): nothing to show */
+		return 0;
+	if (!(m = protobuf_c_message_unpack(t->descriptor, NULL, r->value_len, r->value)))
 		return 0;
 	if (memcmp(w->last_owner, r->owner, KEY_BYTES) != 0) {
 		memcpy(w->last_owner, r->owner, KEY_BYTES);

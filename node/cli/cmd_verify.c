@@ -18,8 +18,19 @@ struct verify_state {
 	struct node *n;
 	bool json;
 	json_t *failures;
-	size_t shown;
+	json_t *erased;
+	size_t shown, erased_shown;
 };
+
+static void on_erased(const struct verify_erased *x, void *arg)
+{
+	struct verify_state *st = arg;
+
+	if (st->json)
+		json_array_append_new(st->erased, cli_erased_json(x));
+	else if (st->erased_shown++ < MAX_FAILURES_SHOWN)
+		cli_erased_print(x);
+}
 
 static void on_failure(const struct verify_failure *f, void *arg)
 {
@@ -70,8 +81,10 @@ static void help(FILE *f)
 		   "by its author over its exact bytes, chains to the entry before it, has an\n"
 		   "author whose certificate chain to the pinned root allows the feed, and\n"
 		   "holds only valid records whose values match their hashes; and the current\n"
-		   "records equal a replay of the log. Prints what it checked and every\n"
-		   "failure with its feed and seq. Exit 0 when everything holds, 3 if not.\n");
+		   "records equal a replay of the log. A value may be missing only where its\n"
+		   "owner erased it (strata erase): those are listed as ERASED, not failures.\n"
+		   "Prints what it checked and every failure with its feed and seq. Exit 0\n"
+		   "when everything holds, 3 if not.\n");
 }
 
 int cmd_verify_main(int argc, char **argv)
@@ -80,7 +93,7 @@ int cmd_verify_main(int argc, char **argv)
 	struct verify_state st = {0};
 	struct verify_counts cnt;
 	struct verify_hooks hooks = {
-		.failure = on_failure, .authorize = on_authorize, .entry = on_entry, .progress = on_progress, .arg = &st};
+		.failure = on_failure, .erased = on_erased, .authorize = on_authorize, .entry = on_entry, .progress = on_progress, .arg = &st};
 	struct node *n = NULL;
 	struct err e = {0};
 	int ret;
@@ -88,10 +101,13 @@ int cmd_verify_main(int argc, char **argv)
 	if ((ret = cli_parse_common("verify", argc, argv, &c, help, 0, "")) >= 0)
 		return ret;
 	st.json = c.json;
-	if (c.json)
+	if (c.json) {
 		st.failures = json_array();
+		st.erased = json_array();
+	}
 	if ((ret = node_open(&n, c.dir, NODE_RDONLY | NODE_NO_KEY, &e)) < 0) {
 		json_decref(st.failures);
+		json_decref(st.erased);
 		return cli_fail_err("verify", ret, &e);
 	}
 	st.n = n;
@@ -100,21 +116,29 @@ int cmd_verify_main(int argc, char **argv)
 	node_close(&n);
 	if (ret < 0 && ret != -EBADMSG) {
 		json_decref(st.failures);
+		json_decref(st.erased);
 		return cli_fail_err("verify", ret, &e);
 	}
 	if (c.json) {
-		cli_json_print(json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "ok", ret == 0, "feeds",
+		cli_json_print(json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "ok", ret == 0, "feeds",
 					 (json_int_t)cnt.feeds, "entries", (json_int_t)cnt.entries, "signatures",
 					 (json_int_t)cnt.signatures, "ops", (json_int_t)cnt.ops, "values",
-					 (json_int_t)cnt.values, "state_records", (json_int_t)cnt.state, "failures",
-					 st.failures));
+					 (json_int_t)cnt.values, "erased_values", (json_int_t)cnt.erased, "state_records",
+					 (json_int_t)cnt.state, "erased", st.erased, "failures", st.failures));
 	} else {
 		if (st.shown > MAX_FAILURES_SHOWN)
 			printf("... and %zu more failures\n", st.shown - MAX_FAILURES_SHOWN);
-		printf("%s: %zu feed%s, %zu entries, %zu signatures, %zu ops, %zu values, %zu state records; "
+		if (st.erased_shown > MAX_FAILURES_SHOWN)
+			printf("... and %zu more erased values\n", st.erased_shown - MAX_FAILURES_SHOWN);
+		char erased[48] = "";
+
+		if (cnt.erased) /* only then: the line stays as it was for stores without */
+			snprintf(erased, sizeof erased, ", %zu erased", cnt.erased);
+		printf("%s: %zu feed%s, %zu entries, %zu signatures, %zu ops, %zu values%s, %zu state records; "
 		       "%zu failure%s\n",
 		       ret == 0 ? "verified" : "FAILED", cnt.feeds, cnt.feeds == 1 ? "" : "s", cnt.entries,
-		       cnt.signatures, cnt.ops, cnt.values, cnt.state, cnt.failures, cnt.failures == 1 ? "" : "s");
+		       cnt.signatures, cnt.ops, cnt.values, erased, cnt.state, cnt.failures,
+		       cnt.failures == 1 ? "" : "s");
 	}
 	return ret == 0 ? EXIT_OK : EXIT_VERIFY;
 }

@@ -25,6 +25,7 @@ const struct cli_cmd cli_cmds[] = {
 	{"invite", cmd_invite_main, "make a one-time join token for a child, peer or auditor"},
 	{"join", cmd_join_main, "enroll this node with its parent using a join token"},
 	{"revoke", cmd_revoke_main, "revoke the key of a node this node certified"},
+	{"erase", cmd_erase_main, "remove a record's value from every store that holds it"},
 	{"rotate-key", cmd_rotate_main, "replace this node's key; the parent certifies the new one"},
 	{"serve", cmd_serve_main, "run the node: replicate with parent, children and peers"},
 	{"status", cmd_status_main, "links, feed heads, lag, last errors, evidence"},

@@ -49,7 +49,10 @@ static int check_ops(const struct changeset *cs, struct err *e)
 		if (op->kind == OP_PUT)
 			ret = record_check(op->collection, cs->feed, op->key, op->key_len, op->value,
 					   op->value_len, e);
-		else if (strcmp(rt->feed, cs->feed) != 0) {
+		else if (!rt->feed) {
+			err_set(e, "%s records are never deleted", op->collection);
+			ret = -EINVAL;
+		} else if (strcmp(rt->feed, cs->feed) != 0) {
 			err_set(e, "collection %s travels in feed %s, not %s", op->collection, rt->feed, cs->feed);
 			ret = -EINVAL;
 		}
@@ -143,8 +146,9 @@ int node_ingest_changeset(struct node *n, struct store_txn *t, const struct chan
 		.n_ops = cs->n_ops,
 		.ops = ops,
 	};
-	if ((ret = store_append(t, &en, e)) == 0)
-		ret = trust_index_apply(t, cs, e);
+	if ((ret = store_append(t, &en, e)) == 0 && (ret = trust_index_apply(t, cs, e)) == 0 &&
+	    (ret = erase_apply(n, t, cs, e)) < 0 && ret != -ENOSPC && ret != -ENOMEM)
+		ret = -EIO; /* the entry is appended in t already: the caller must abort */
 out:
 	if (ret < 0 && ret != -EALREADY) {
 		char who[17];

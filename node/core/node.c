@@ -235,6 +235,9 @@ int node_open(struct node **out, const char *dir, int flags, struct err *e)
 		goto out;
 	if ((ret = store_open(&n->store, store_dir, (flags & NODE_RDONLY) ? STORE_RDONLY : 0, e)) < 0)
 		goto out;
+	n->scrub_due = !(flags & NODE_RDONLY); /* node_scrub reads meta scrub_due */
+	if ((ret = node_erase_gen(n, &n->erase_gen, e)) < 0)
+		goto out;
 	if ((ret = store_txn_begin(n->store, false, &t, e)) < 0)
 		goto out;
 	if ((ret = meta_copy(t, "self", n->id, KEY_BYTES, NULL, e)) < 0 ||

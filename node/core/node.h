@@ -210,6 +210,28 @@ int node_check_records(const struct changeset *cs, struct err *e) WUR;
 int node_ingest_changeset(struct node *n, struct store_txn *t, const struct changeset *cs, int flags,
 			  struct err *e) WUR;
 
+/* --- erasure (erase.c) --- */
+
+/* Counts the stored entries of OWNER's FEED that still hold a value of
+ * (collection, key): what an erase request would strip. */
+int node_erase_holders(struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *feed,
+		       const char *collection, const uint8_t *key, size_t key_len, size_t *count, struct err *e) WUR;
+
+/* Call after committing entries, and now and then in a long-running
+ * process: if an erase was applied since the last complete scrub (by any
+ * process, or by one that died before scrubbing), or since this process
+ * opened the store or last scrubbed (its recycled page buffers may hold
+ * erased bytes), overwrites what the old bytes left in data.mdb
+ * (store_scrub, which reopens the store), retrying for about 100 ms while
+ * read transactions hold some pages. 0 when nothing was due, 1 when done
+ * (c, may be NULL, says what it did), -EAGAIN when pages are still held
+ * (it stays due: call again), or another negative code. No transaction of
+ * n's store may be open. */
+int node_scrub(struct node *n, struct store_scrub_counts *c, struct err *e) WUR;
+
+/* Erases ever applied to n's store (meta erase_gen) into *gen. */
+int node_erase_gen(struct node *n, uint64_t *gen, struct err *e) WUR;
+
 /* A writer turns local puts and deletes on one feed into signed change sets
  * of up to ops_per_changeset ops each, ingested through node_ingest. It
  * holds a write transaction, and commits durably every

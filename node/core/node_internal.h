@@ -17,6 +17,8 @@ struct node {
 	struct keypair *key; /* NULL when opened with NODE_NO_KEY */
 	struct store *store;
 	struct node_config config;
+	bool scrub_due;    /* writable: node_scrub may have work (meta scrub_due, erase_gen) */
+	uint64_t erase_gen; /* meta erase_gen when this process last opened or scrubbed the store */
 };
 
 /* Reads DIR/strata.conf into *c (defaults for what it does not set). */
@@ -33,5 +35,10 @@ int trust_index_apply(struct store_txn *t, const struct changeset *cs, struct er
  * (or its successor by rotation) revokes it, a rotation is written by the
  * old key it names, and neither is ever deleted. -EACCES/-EINVAL. */
 int trust_check(struct store_txn *t, const struct changeset *cs, struct err *e);
+
+/* After an entry is appended (same transaction): applies the erase
+ * requests among its ops (erase.c). Only fails for a store that cannot be
+ * read or written (-EIO, -ENOSPC, -ENOMEM): the caller aborts t. */
+int erase_apply(struct node *n, struct store_txn *t, const struct changeset *cs, struct err *e);
 
 #endif

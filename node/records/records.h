@@ -29,7 +29,10 @@
  * protobuf message, and its deterministic validation. */
 struct record_type {
 	const char *collection;
-	const char *feed;
+	const char *feed;  /* NULL: it travels in the feed feed_of names */
+	/* Types without a feed of their own (erase): the feed a record under
+	 * key travels in, or NULL (the reason in e) for a key no feed takes. */
+	const char *(*feed_of)(const uint8_t *key, size_t key_len, struct err *e);
 	const ProtobufCMessageDescriptor *descriptor;
 	/* Types with their own code (member, cert): checks a decoded value
 	 * stored under key; fills e and returns -EINVAL if not acceptable. */
@@ -220,5 +223,21 @@ extern const struct record_type record_rotation;
 /* The bytes a rotation proof signs (with DOMAIN_ROTATE): issuer | old | new. */
 void rotation_proof_message(uint8_t out[ROTATION_PROOF_MSG_BYTES], const uint8_t issuer[KEY_BYTES],
 			    const uint8_t old_key[KEY_BYTES], const uint8_t new_key[KEY_BYTES]);
+
+/* --- erase requests (erase.c): collection "erase", in the feed of the
+ * record it names, key "<collection>/<record key>" --- */
+
+extern const struct record_type record_erase;
+
+/* Splits an erase key into the collection it names (checked: known, not a
+ * trust record, not an erase) and the record key (*rec_key points into
+ * key). -EINVAL with a reason. */
+int erase_key_split(const uint8_t *key, size_t key_len, char collection[LIMIT_NAME_BYTES + 1],
+		    const uint8_t **rec_key, size_t *rec_len, struct err *e) WUR;
+
+/* Writes "<collection>/<key>" NUL into out; its length, or -E2BIG when it
+ * would pass LIMIT_KEY_BYTES or cap. */
+int erase_key_make(char *out, size_t cap, const char *collection, const uint8_t *key, size_t key_len,
+		   struct err *e) WUR;
 
 #endif

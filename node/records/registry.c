@@ -33,6 +33,7 @@ static const struct record_type *const types[] = {
 	&record_forward,
 	&record_acceptance,
 	&record_outcome,
+	&record_erase,
 };
 
 const struct record_type *record_type_find(const char *collection)
@@ -62,8 +63,13 @@ int record_check(const char *collection, const char *feed, const uint8_t *key, s
 		err_set(e, "unknown collection \"%s\"", collection);
 		return -EINVAL;
 	}
-	if (strcmp(t->feed, feed) != 0) {
-		err_set(e, "collection %s travels in feed %s, not %s", collection, t->feed, feed);
+	const char *want = t->feed ? t->feed : t->feed_of(key, key_len, e);
+
+	if (!want)
+		return -EINVAL;
+	if (strcmp(want, feed) != 0) {
+		err_set(e, "collection %s%s travels in feed %s, not %s", collection, t->feed ? "" : " of this key", want,
+			feed);
 		return -EINVAL;
 	}
 	if (!value) /* an erased value: nothing left to check */

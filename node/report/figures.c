@@ -23,6 +23,7 @@ struct rec {
 	const uint8_t *value;
 	size_t value_len;
 	size_t order; /* replay: position in the log, the last one wins */
+	bool erased;  /* replay: a put whose value its owner erased */
 };
 
 struct recs {
@@ -335,7 +336,8 @@ static int replay_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *byt
 				.key_len = op->key_len,
 				.value = op->kind == OP_PUT ? op->value : NULL,
 				.value_len = op->value_len,
-				.order = p->order++};
+				.order = p->order++,
+				.erased = op->kind == OP_PUT && !op->value};
 
 		if (push(p->r, &x) < 0)
 			return p->ret = -ENOMEM;
@@ -388,6 +390,13 @@ int report_compute_replay(struct node *n, struct store_txn *t, const uint8_t own
 			    all.v[i].key_len != all.v[i + 1].key_len ||
 			    memcmp(all.v[i].key, all.v[i + 1].key, all.v[i].key_len) != 0;
 
+		if (last && all.v[i].erased) {
+			/* What the report counted of it is gone with its value. */
+			err_set(e, "%s %.*s it may count was erased since (strata erase)", all.v[i].collection,
+				(int)all.v[i].key_len, (const char *)all.v[i].key);
+			ret = -ENODATA;
+			goto out;
+		}
 		if (last && all.v[i].value && (ret = push(&latest, &all.v[i])) < 0)
 			goto out;
 	}

@@ -50,7 +50,9 @@ int report_compute_state(struct node *n, struct store_txn *t, const uint8_t owne
 /* Recomputes OWNER's figures for PERIOD from its `up` feed replayed from
  * seq 1 to up_seq: what its report should say if it was computed at that
  * head. Notice figures depend on feeds an upper level may not hold and are
- * left zero. -ENOENT if this node does not hold that much of the feed. */
+ * left zero. -ENOENT if this node does not hold that much of the feed;
+ * -ENODATA (the reason names it) if a record's value at that head was
+ * erased since, so that the figures cannot be recomputed. */
 int report_compute_replay(struct node *n, struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *period,
 			  uint64_t up_seq, struct figures *f, struct err *e) WUR;
 

@@ -163,6 +163,11 @@ static json_t *node_json(struct view *v, const uint8_t key[KEY_BYTES], const uin
 				json_object_set_new(o, "check", json_string(differs ? "mismatch" : "matches"));
 				if (differs)
 					json_object_set_new(o, "mismatch", json_string(diff));
+			} else if (r == -ENODATA) {
+				char why_text[700];
+
+				snprintf(why_text, sizeof why_text, "not checked: %s", why.msg);
+				json_object_set_new(o, "check", json_string(why_text));
 			} else {
 				json_object_set_new(o, "check", json_string("not checked: this node does not hold its records"));
 			}

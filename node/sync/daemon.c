@@ -389,6 +389,23 @@ static void send_ping(struct link *l)
 	link_send(l, &f);
 }
 
+void daemon_scrub(struct daemon *d)
+{
+	struct store_scrub_counts c;
+	struct err e = {0};
+	int r = node_scrub(d->n, &c, &e);
+
+	d->last_scrub_ms = node_now_ms();
+	d->scrub_held = r == -EAGAIN;
+
+	if (r == 1)
+		sync_log(d, "erased values scrubbed: %zu freed page(s) of data.mdb overwritten", c.pages);
+	else if (r == -EAGAIN && d->o->verbose)
+		sync_log(d, "scrub of erased values deferred: %s", e.msg);
+	else if (r < 0 && r != -EAGAIN)
+		sync_log(d, "scrubbing erased values failed: %s", e.msg);
+}
+
 static void sweep(struct daemon *d)
 {
 	uint64_t now = node_now_ms();
@@ -420,6 +437,10 @@ static void sweep(struct daemon *d)
 		d->last_sweep_ms = now;
 		drop_revoked(d); /* a revocation written by the CLI or received */
 		daemon_pump_all(d); /* entries written by the CLI without a notify, stalls that ended */
+		/* an erase whose scrub a reader held off (then every 5 s), one the
+		 * CLI applied, or one a process that died left due */
+		if (now - d->last_scrub_ms >= (d->scrub_held ? 5000 : 1000))
+			daemon_scrub(d);
 	}
 }
 

@@ -629,6 +629,7 @@ static void on_entries(struct link *l, const Strata__Entries *en)
 		stored = dups = 0;
 		goto ack;
 	}
+	daemon_scrub(d); /* after an erase in this batch: its old bytes out of data.mdb */
 	/* Report refusals: the first of each feed (the rest are its consequences). */
 	for (size_t i = 0; i < n; i++) {
 		if (res[i] == 0 || res[i] == -EALREADY)

@@ -67,6 +67,8 @@ struct daemon {
 	size_t nchildren, cap;
 	uint64_t batch_seq;
 	uint64_t started_ms, last_sweep_ms;
+	uint64_t last_scrub_ms;      /* daemon_scrub: when it last ran */
+	bool scrub_held;             /* and a reader held pages then */
 	uint8_t curve_pk[KEY_BYTES];
 	uint8_t *curve_sk;          /* sodium_malloc'd */
 };
@@ -152,6 +154,9 @@ bool daemon_own_key(struct daemon *d, struct store_txn *t, const uint8_t key[KEY
 struct link *link_new(struct daemon *d, enum link_kind kind);
 void link_free(struct link **l);
 json_t *daemon_status(struct daemon *d);
+/* Overwrites what erased values left in free pages, if an erase was
+ * applied (node_scrub); logs what it did. Call with no transaction open. */
+void daemon_scrub(struct daemon *d);
 /* Logs one line about a transfer step (a transfer_note_fn; d is the daemon). */
 void daemon_note(void *d, const char *msg);
 

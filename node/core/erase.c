@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Applying erase requests. An erase is a record (collection "erase", key
+ * "<collection>/<record key>") that the owner of a record writes in the
+ * feed the record was written in; every node that stores it, locally, from
+ * a link or from a bundle (all through node_ingest), removes that record's
+ * value from every earlier entry of that feed and from state, in the same
+ * transaction. Only the frame around each signed body changes
+ * (changeset_strip_value), so signatures, hashes and chains still verify;
+ * a node that sends these entries on sends them stripped.
+ *
+ * LMDB copies pages on write: the old bytes stay in data.mdb's free pages
+ * after the commit, and in page buffers LMDB recycles. So an applied erase
+ * bumps meta scrub_due (until a complete scrub) and erase_gen (for ever),
+ * and node_scrub, called after commits, overwrites them (store_scrub) in
+ * this process, and in every other process with the store open once it
+ * sees erase_gen move.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "node/core/node_internal.h"
+#include "node/records/records.h"
+
+#define SCRUB_TRIES 5
+#define SCRUB_WAIT_US 20000
+
+static bool has_bytes(const uint8_t *p, size_t len, const uint8_t *needle, size_t nl)
+{
+	for (size_t i = 0; i + nl <= len; i++)
+		if (p[i] == needle[0] && memcmp(p + i, needle, nl) == 0)
+			return true;
+	return false;
+}
+
+/* The op of cs that puts (collection, key) with a value, or -1. */
+static long holding_op(const struct changeset *cs, const char *collection, const uint8_t *key, size_t key_len)
+{
+	for (size_t i = 0; i < cs->n_ops; i++) {
+		const struct op *op = &cs->ops[i];
+
+		if (op->kind == OP_PUT && op->value && op->key_len == key_len && !memcmp(op->key, key, key_len) &&
+		    !strcmp(op->collection, collection))
+			return (long)i;
+	}
+	return -1;
+}
+
+struct holders {
+	const char *collection;
+	const uint8_t *key;
+	size_t key_len;
+	uint64_t *seqs;
+	size_t n, cap;
+	int err;
+	struct err *e;
+};
+
+static int find_holder(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes, size_t len, void *arg)
+{
+	struct holders *h = arg;
+	struct changeset *cs = NULL;
+	long op;
+
+	(void)hash;
+	/* Most entries do not mention the key at all: skip them undecoded. */
+	if (!has_bytes(bytes, len, h->key, h->key_len))
+		return 0;
+	if (changeset_decode(&cs, bytes, len, h->e) < 0) {
+		err_prefix(h->e, "stored entry #%llu does not decode (run strata verify)", (unsigned long long)seq);
+		h->err = -EIO;
+		return 1;
+	}
+	op = holding_op(cs, h->collection, h->key, h->key_len);
+	changeset_destroy(&cs);
+	if (op < 0)
+		return 0;
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? 2 * h->cap : 8;
+		uint64_t *p = realloc(h->seqs, cap * sizeof *p);
+
+		if (!p) {
+			err_set(h->e, "out of memory");
+			h->err = -ENOMEM;
+			return 1;
+		}
+		h->seqs = p;
+		h->cap = cap;
+	}
+	h->seqs[h->n++] = seq;
+	return 0;
+}
+
+/* The seqs (1..before-1) of owner's feed whose entries still hold a value
+ * of (collection, key). */
+static int holders_find(struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *feed, uint64_t before,
+			struct holders *h, struct err *e)
+{
+	int ret;
+
+	h->e = e;
+	if (before <= 1)
+		return 0;
+	ret = store_log_each(t, owner, feed, 1, before - 1, find_holder, h, e);
+	return h->err ? h->err : ret < 0 ? ret : 0;
+}
+
+int node_erase_holders(struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *feed,
+		       const char *collection, const uint8_t *key, size_t key_len, size_t *count, struct err *e)
+{
+	struct holders h = {.collection = collection, .key = key, .key_len = key_len};
+	int ret = holders_find(t, owner, feed, UINT64_MAX, &h, e);
+
+	*count = h.n;
+	free(h.seqs);
+	return ret;
+}
+
+/* Strips the value of (collection, key) from stored entry seq. */
+static int strip_one(struct store_txn *t, const uint8_t author[KEY_BYTES], const char *feed, uint64_t seq,
+		     const char *collection, const uint8_t *key, size_t key_len, struct err *e)
+{
+	struct changeset *cs = NULL;
+	const uint8_t *b;
+	uint8_t *out = NULL;
+	size_t bl, out_len;
+	long op;
+	int ret;
+
+	if ((ret = store_log_get(t, author, feed, seq, &b, &bl, NULL, e)) < 0)
+		return ret == -ENOENT ? -EIO : ret;
+	if ((ret = changeset_decode(&cs, b, bl, e)) < 0) {
+		err_prefix(e, "stored entry #%llu", (unsigned long long)seq);
+		return -EIO;
+	}
+	if ((op = holding_op(cs, collection, key, key_len)) >= 0 &&
+	    (ret = changeset_strip_value(cs, (size_t)op, &out, &out_len, e)) == 0)
+		ret = store_log_replace(t, author, feed, seq, out, out_len, e);
+	free(out);
+	changeset_destroy(&cs);
+	return ret;
+}
+
+static uint64_t meta_u64(struct store_txn *t, const char *name)
+{
+	const uint8_t *v;
+	size_t len;
+	uint64_t x = 0;
+	struct err ignore = {0};
+
+	if (store_meta_get(t, name, &v, &len, &ignore) == 0 && len == 8)
+		for (int i = 0; i < 8; i++)
+			x = x << 8 | v[i];
+	return x;
+}
+
+static int meta_put_u64(struct store_txn *t, const char *name, uint64_t x, struct err *e)
+{
+	uint8_t buf[8];
+
+	for (int i = 7; i >= 0; i--, x >>= 8)
+		buf[i] = (uint8_t)x;
+	return store_meta_put(t, name, buf, sizeof buf, e);
+}
+
+/* meta scrub_due: erases applied since the last complete scrub (reset by
+ * it); meta erase_gen: erases ever applied here, so that every process
+ * with the store open learns that it must scrub too (node_scrub). */
+static int mark_scrub_due(struct store_txn *t, struct err *e)
+{
+	int ret = meta_put_u64(t, "scrub_due", meta_u64(t, "scrub_due") + 1, e);
+
+	return ret < 0 ? ret : meta_put_u64(t, "erase_gen", meta_u64(t, "erase_gen") + 1, e);
+}
+
+int erase_apply(struct node *n, struct store_txn *t, const struct changeset *cs, struct err *e)
+{
+	(void)n;
+	for (size_t i = 0; i < cs->n_ops; i++) {
+		const struct op *op = &cs->ops[i];
+		char collection[LIMIT_NAME_BYTES + 1];
+		struct holders h = {0};
+		const uint8_t *key, *val;
+		size_t key_len, val_len;
+		struct store_origin o;
+		struct err ignore = {0};
+		bool changed = false;
+		int ret;
+
+		if (op->kind != OP_PUT || strcmp(op->collection, record_erase.collection) != 0)
+			continue;
+		/* checked by ingest (record_check) already */
+		if (erase_key_split(op->key, op->key_len, collection, &key, &key_len, e) < 0)
+			return -EINVAL;
+		h.collection = collection;
+		h.key = key;
+		h.key_len = key_len;
+		if ((ret = holders_find(t, cs->author, cs->feed, cs->seq, &h, e)) < 0) {
+			free(h.seqs);
+			return ret;
+		}
+		for (size_t k = 0; k < h.n && ret == 0; k++)
+			ret = strip_one(t, cs->author, cs->feed, h.seqs[k], collection, key, key_len, e);
+		changed = h.n > 0;
+		free(h.seqs);
+		if (ret < 0)
+			return ret;
+		ret = store_state_get(t, collection, cs->author, key, key_len, &val, &val_len, &o, &ignore);
+		if (ret == 0 && val_len > 0 && strcmp(o.feed, cs->feed) == 0 && o.seq < cs->seq) {
+			if ((ret = store_state_erase(t, collection, cs->author, key, key_len, e)) < 0)
+				return ret;
+			changed = true;
+		} else if (ret < 0 && ret != -ENOENT) {
+			err_set(e, "%s", ignore.msg);
+			return ret;
+		}
+		if (changed && (ret = mark_scrub_due(t, e)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+int node_erase_gen(struct node *n, uint64_t *gen, struct err *e)
+{
+	struct store_txn *t = NULL;
+	int ret = store_txn_begin(n->store, false, &t, e);
+
+	if (ret == 0)
+		*gen = meta_u64(t, "erase_gen");
+	store_txn_abort(&t);
+	return ret;
+}
+
+int node_scrub(struct node *n, struct store_scrub_counts *c, struct err *e)
+{
+	struct store_scrub_counts one, sum = {0};
+	struct store_txn *t = NULL;
+	uint64_t due, gen;
+	int ret;
+
+	if (c)
+		memset(c, 0, sizeof *c);
+	if (!n->scrub_due) /* opened read-only */
+		return 0;
+	if ((ret = store_txn_begin(n->store, false, &t, e)) < 0)
+		return ret;
+	due = meta_u64(t, "scrub_due");
+	gen = meta_u64(t, "erase_gen");
+	store_txn_abort(&t);
+	/* Nothing left by a crash, and no erase since this process opened the
+	 * store or last scrubbed: its page buffers hold no erased bytes. */
+	if (due == 0 && gen == n->erase_gen)
+		return 0;
+	/* A read transaction of another process (a link pump, a listing) may
+	 * hold old pages for a moment: try again shortly. */
+	for (int i = 0; i < SCRUB_TRIES; i++) {
+		if ((ret = store_scrub(n->store, &one, e)) < 0)
+			return ret;
+		sum.pages += one.pages;
+		sum.gaps += one.gaps;
+		sum.tail += one.tail;
+		sum.held = one.held;
+		if (one.held == 0)
+			break;
+		usleep(SCRUB_WAIT_US);
+	}
+	n->erase_gen = gen; /* reopened since: later writes carry no old bytes */
+	if (c)
+		*c = sum;
+	if (sum.held) {
+		err_set(e, "%zu free page(s) of data.mdb are still readable by an open read transaction; "
+			   "they are overwritten at the next scrub",
+			sum.held);
+		return -EAGAIN;
+	}
+	if (due == 0)
+		return 1;
+	/* Done, unless another erase came in meanwhile. */
+	if ((ret = store_txn_begin(n->store, true, &t, e)) < 0)
+		return ret;
+	if (meta_u64(t, "scrub_due") == due &&
+	    ((ret = meta_put_u64(t, "scrub_due", 0, e)) < 0 || (ret = store_txn_commit(&t, e)) < 0)) {
+		store_txn_abort(&t);
+		return ret;
+	}
+	store_txn_abort(&t);
+	return 1;
+}
