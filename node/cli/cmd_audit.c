@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "node/audit/audit.h"
+#include "node/audit/history.h"
 #include "node/cli/cli.h"
 #include "node/core/node.h"
 
@@ -89,7 +90,7 @@ static int on_evidence(const uint8_t *key, size_t key_len, const uint8_t *val, s
 }
 
 static int audit_store(struct audit_state *st, const char *dir, const uint8_t root[KEY_BYTES], struct verify_counts *c,
-		       struct verify_hooks *h, struct err *e)
+		       struct audit_history_counts *x, struct verify_hooks *h, struct err *e)
 {
 	struct store_txn *t = NULL;
 	struct verify_counts ev = {0};
@@ -109,7 +110,10 @@ static int audit_store(struct audit_state *st, const char *dir, const uint8_t ro
 	}
 	store_txn_abort(&t);
 	c->failures += ev.failures;
-	return c->failures ? -EBADMSG : 0;
+	ret = audit_history(st->n, x, h, e);
+	if (ret < 0 && ret != -EBADMSG)
+		return ret;
+	return c->failures || x->failures ? -EBADMSG : 0;
 }
 
 static void help(FILE *f)
@@ -120,8 +124,11 @@ static void help(FILE *f)
 		   "root key given: every signature over the exact bytes, every hash chain from\n"
 		   "seq 1, every author's certificate chain to ROOTKEY allowing its feed, every\n"
 		   "record against its rules and its value hash, the records against a replay of\n"
-		   "the log, and no equivocation. Prints what it checked and every failure with\n"
-		   "its feed and seq. Exit 0 when everything holds, 3 on any failure.\n\n"
+		   "the log, no equivocation, transfers (every acceptance and forward names a\n"
+		   "real release, no member active at two branches at once) and every report\n"
+		   "recomputed from the heads it names. Prints what it checked and every\n"
+		   "failure with its feed and seq. Exit 0 when everything holds, 3 on any\n"
+		   "failure.\n\n"
 		   "  --root ROOTKEY  the trust domain's root key, 64 hex (strata id at the root)\n");
 }
 
@@ -135,6 +142,7 @@ int cmd_audit_main(int argc, char **argv)
 	struct cli_common c;
 	struct audit_state st = {0};
 	struct verify_counts cnt = {0};
+	struct audit_history_counts hist = {0};
 	struct verify_hooks hooks = {.failure = on_failure, .authorize = on_authorize, .entry = on_entry, .progress = on_progress, .arg = &st};
 	struct err e = {0};
 	uint8_t root[KEY_BYTES];
@@ -165,7 +173,8 @@ int cmd_audit_main(int argc, char **argv)
 	if (c.json)
 		st.failures = json_array();
 	what = bundle ? bundle : c.dir;
-	ret = bundle ? audit_bundle(bundle, root, &cnt, &hooks, &e) : audit_store(&st, c.dir, root, &cnt, &hooks, &e);
+	ret = bundle ? audit_bundle_history(bundle, root, &cnt, &hist, &hooks, &e)
+		     : audit_store(&st, c.dir, root, &cnt, &hist, &hooks, &e);
 	cli_progress_done("auditing");
 	node_close(&st.n);
 	if (ret < 0 && ret != -EBADMSG) {
@@ -173,19 +182,26 @@ int cmd_audit_main(int argc, char **argv)
 		return cli_fail_err("audit", ret, &e);
 	}
 	if (c.json) {
-		cli_json_print(json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "audited", what,
-					 "kind", bundle ? "bundle" : "store", "root", root_hex, "ok", ret == 0, "feeds",
-					 (json_int_t)cnt.feeds, "entries", (json_int_t)cnt.entries, "signatures",
-					 (json_int_t)cnt.signatures, "values", (json_int_t)cnt.values, "state_records",
-					 (json_int_t)cnt.state, "failure_count", (json_int_t)cnt.failures, "failures",
+		cli_json_print(json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+					 "audited", what, "kind", bundle ? "bundle" : "store", "root", root_hex, "ok",
+					 ret == 0, "feeds", (json_int_t)cnt.feeds, "entries", (json_int_t)cnt.entries,
+					 "signatures", (json_int_t)cnt.signatures, "certificates",
+					 (json_int_t)hist.certificates, "values", (json_int_t)cnt.values, "state_records",
+					 (json_int_t)cnt.state, "transfers", (json_int_t)hist.transfers, "reports",
+					 (json_int_t)hist.reports, "reports_unchecked", (json_int_t)hist.reports_unchecked,
+					 "failure_count", (json_int_t)(cnt.failures + hist.failures), "failures",
 					 st.failures));
 	} else {
 		if (st.shown > MAX_FAILURES_SHOWN)
 			printf("... and %zu more failures\n", st.shown - MAX_FAILURES_SHOWN);
 		printf("%s %s %s against root %.16s…: %zu feeds (authors certified), %zu entries, %zu signatures, "
-		       "%zu values, %zu state records; %zu failure%s\n",
+		       "%zu certificates, %zu values, %zu state records, %zu transfer steps, %zu reports recomputed",
 		       ret == 0 ? "audited" : "AUDIT FAILED:", bundle ? "bundle" : "store", what, root_hex, cnt.feeds,
-		       cnt.entries, cnt.signatures, cnt.values, cnt.state, cnt.failures, cnt.failures == 1 ? "" : "s");
+		       cnt.entries, cnt.signatures, hist.certificates, cnt.values, cnt.state, hist.transfers,
+		       hist.reports);
+		if (hist.reports_unchecked)
+			printf(" (%zu not: their up feed is not held here)", hist.reports_unchecked);
+		printf("; %zu failure%s\n", cnt.failures + hist.failures, cnt.failures + hist.failures == 1 ? "" : "s");
 	}
 	return ret == 0 ? EXIT_OK : EXIT_VERIFY;
 }
