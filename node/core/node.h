@@ -119,6 +119,11 @@ uint64_t node_now_ms(void);
 int trust_cert_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], uint8_t issuer[KEY_BYTES],
 		   Strata__Certificate **out, struct err *e) WUR;
 
+/* Did this node join as an auditor (its own certificate's role)? An
+ * auditor receives every feed that reaches its level and writes no data
+ * feeds. */
+bool node_is_auditor(const struct node *n, struct store_txn *t);
+
 /* May AUTHOR write FEED here, in an entry dated time_ms? This node and its
  * pinned root always may;
  * any other author needs a certificate allowing FEED, issued by a chain of

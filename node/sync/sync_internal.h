@@ -55,6 +55,7 @@ struct daemon {
 	uint64_t started_ms, last_sweep_ms;
 	uint8_t curve_pk[KEY_BYTES];
 	uint8_t *curve_sk;          /* sodium_malloc'd */
+	int self_auditor;           /* joined as an auditor: 1, not: -1, own certificate not seen yet: 0 */
 };
 
 /* --- log (log.c) --- */

@@ -730,7 +730,7 @@ Test(sync_audit, auditor_node_receives_everything_and_writes_nothing)
 	NET_WAIT(NET_DEADLINE_MS, caught_up(huli, hetong, "up") && caught_up(huli, hetong, "report") &&
 		 caught_up(huli, city, "down"), "the district to hold everything");
 	n = net_heads(huli, &heads);
-	cr_assert_gt(n, 6);
+	cr_assert_geq(n, 5, "the district holds %zu feeds", n);
 	for (size_t i = 0; i < n; i++)
 		NET_WAIT(NET_DEADLINE_MS, net_head(aud, heads[i].author, heads[i].feed, NULL) == heads[i].seq,
 			 "the auditor to hold feed %s #%llu", heads[i].feed, (unsigned long long)heads[i].seq);
