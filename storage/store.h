@@ -31,6 +31,8 @@
 enum store_open_flags {
 	STORE_CREATE = 1 << 0,   /* create the environment if missing */
 	STORE_RDONLY = 1 << 1,   /* read-only (audits, listings) */
+	STORE_NOSYNC = 1 << 2,   /* commits are not flushed to disk: scratch stores
+				    (an audit's) that a crash may lose whole */
 };
 
 enum store_feed_flags {
@@ -177,6 +179,12 @@ int store_state_each(struct store_txn *t, const char *collection, const uint8_t 
 /* Counts the records of a collection (of one owner if not NULL). */
 int store_state_count(struct store_txn *t, const char *collection, const uint8_t *owner,
 		      size_t *count, struct err *e) WUR;
+
+/* Drops this process's mappings of the store's pages (they stay in the
+ * page cache and come back on the next access): a long read of a big store
+ * (an audit's) keeps its resident memory bounded. Pointers into the map
+ * stay valid. */
+void store_map_release(struct store *s);
 
 /* --- meta --- */
 

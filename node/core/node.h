@@ -53,6 +53,7 @@ struct node;
 enum node_open_flags {
 	NODE_RDONLY = 1 << 0, /* open the store read-only */
 	NODE_NO_KEY = 1 << 1, /* do not load the secret key (read-only commands) */
+	NODE_NOSYNC = 1 << 2, /* a scratch node (an audit's): commits are not flushed to disk */
 };
 
 /* What `strata init` sets up. */
