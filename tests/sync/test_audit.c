@@ -432,6 +432,39 @@ static uint64_t write_lying_report(const struct net_node *x, const char *dir, co
 	return rh.seq + 1;
 }
 
+/* In the copy DIR of a node's store, appends to (x's key, feed) the next
+ * entry, signed by x, putting one record. Returns its seq. */
+static uint64_t append_put(const char *dir, const struct net_node *x, const char *feed, const char *collection,
+			   const char *key, const uint8_t *val, size_t vlen)
+{
+	struct keypair *kp = net_node_keypair(x);
+	struct node *n = NULL;
+	struct store_txn *t = NULL;
+	struct store_head h;
+	struct changeset_builder *b = NULL;
+	struct err e = {0};
+	uint8_t *env = NULL;
+	size_t elen;
+	int ret;
+
+	cr_assert_eq(node_open(&n, dir, NODE_NO_KEY, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_txn_begin(node_store(n), true, &t, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_head_get(t, x->key, feed, &h, &e), 0, "%s", e.msg);
+	cr_assert_eq(changeset_builder_new(&b, feed, h.seq + 1, h.hash, (uint64_t)time(NULL) * 1000 + 1000, &e), 0,
+		     "%s", e.msg);
+	ret = changeset_builder_put(b, collection, (const uint8_t *)key, strlen(key), val, vlen, &e);
+	if (ret == 0)
+		ret = changeset_builder_finish(b, kp, &env, &elen, NULL, &e);
+	changeset_builder_destroy(&b);
+	cr_assert_eq(ret, 0, "%s", e.msg);
+	ret = node_ingest(n, t, env, elen, &e);
+	free(env);
+	cr_assert_eq(ret, 0, "ingest into %s: %s", dir, e.msg);
+	cr_assert_eq(store_txn_commit(&t, &e), 0, "%s", e.msg);
+	node_close(&n);
+	return h.seq + 1;
+}
+
 /* A certificate for subject as a child named name, in a trust entry seq 1
  * signed by issuer kp. */
 static void forged_cert(const struct keypair *kp, const uint8_t subject[KEY_BYTES], const char *name, uint8_t **env,
@@ -681,6 +714,41 @@ Test(sync_audit, clean_network_audits_clean_and_each_tamper_fails_at_its_entry)
 	copy_of(hetong, "hetong-value", dir);
 	flip_stored_value(dir, hetong->key, "up", 2);
 	assert_fails_at(dir, true, city, hetong->key, "up", 2, "hash");
+
+	/* Transfers, in a copy of the district's store (it holds the release,
+	 * its forward and the acceptance): jinshan accepts a transfer nobody
+	 * released, and hetong puts the member it released active again after
+	 * jinshan accepted it. */
+	copy_of(huli, "huli-transfers", dir);
+	{
+		Strata__Acceptance a = STRATA__ACCEPTANCE__INIT;
+		Strata__Member m = STRATA__MEMBER__INIT;
+		uint8_t hash[HASH_BYTES], val[512];
+		char key[KEY_HEX + 64], fake[64], hex[KEY_HEX];
+		uint64_t acc, again;
+
+		memset(hash, 0x5a, sizeof hash);
+		snprintf(fake, sizeof fake, "HT000002-%s", day);
+		key_hex(hex, hetong->key);
+		snprintf(key, sizeof key, "%s/%s", hex, fake);
+		a.from.data = hetong->key;
+		a.from.len = KEY_BYTES;
+		a.id = fake;
+		a.release_hash.data = hash;
+		a.release_hash.len = HASH_BYTES;
+		a.decision = STRATA__TRANSFER_DECISION__TRANSFER_ACCEPTED;
+		a.member_id = "HT000002";
+		a.date = "2026-11-01";
+		acc = append_put(dir, jinshan, "up", "acceptance", key, val, strata__acceptance__pack(&a, val));
+		m.id = "HT000001";
+		m.name = "黄志明";
+		m.category = STRATA__MEMBER_CATEGORY__CATEGORY_FULL;
+		m.status = STRATA__MEMBER_STATUS__STATUS_ACTIVE;
+		m.joined = "2019-03-12";
+		again = append_put(dir, hetong, "up", "member", "HT000001", val, strata__member__pack(&m, val));
+		assert_fails_at(dir, true, city, jinshan->key, "up", acc, "has no release");
+		assert_fails_at(dir, true, city, hetong->key, "up", again, "active at two branches at once");
+	}
 
 	/* A report whose figures were changed, signed by its author: only the
 	 * recomputation from the heads it names catches it, in the store and in
