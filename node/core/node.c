@@ -233,8 +233,8 @@ int node_open(struct node **out, const char *dir, int flags, struct err *e)
 	}
 	if ((ret = node_config_load(&n->config, dir, e)) < 0)
 		goto out;
-	if ((ret = store_open(&n->store, store_dir, ((flags & NODE_RDONLY) ? STORE_RDONLY : 0) | ((flags & NODE_NOSYNC) ? STORE_NOSYNC : 0),
-			      e)) < 0)
+	if ((ret = store_open(&n->store, store_dir,
+			      ((flags & NODE_RDONLY) ? STORE_RDONLY : 0) | ((flags & NODE_NOSYNC) ? STORE_NOSYNC : 0), e)) < 0)
 		goto out;
 	if ((ret = store_txn_begin(n->store, false, &t, e)) < 0)
 		goto out;
