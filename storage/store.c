@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -173,7 +174,7 @@ int store_open(struct store **out, const char *dir, int flags, struct err *e)
 	bool create = flags & STORE_CREATE;
 	size_t mapsize;
 
-	if (!out || !dir || !*dir || (flags & ~(STORE_CREATE | STORE_RDONLY)) || (rdonly && create)) {
+	if (!out || !dir || !*dir || (flags & ~(STORE_CREATE | STORE_RDONLY | STORE_NOSYNC)) || (rdonly && create)) {
 		err_set(e, "store_open: bad arguments");
 		goto out;
 	}
@@ -220,7 +221,7 @@ int store_open(struct store **out, const char *dir, int flags, struct err *e)
 		goto out;
 	/* MDB_NOTLS: reader slots belong to transactions, not threads, so the
 	 * daemon's threads may hand read transactions around. */
-	unsigned envflags = MDB_NOTLS | (rdonly ? MDB_RDONLY : 0);
+	unsigned envflags = MDB_NOTLS | (rdonly ? MDB_RDONLY : 0) | (flags & STORE_NOSYNC ? MDB_NOSYNC : 0);
 	if ((ret = lmdb_err(mdb_env_open(s->env, dir, envflags, 0600), e, "store %s", dir)) < 0)
 		goto out;
 	if ((ret = check_size(s, path, e)) < 0)
@@ -290,4 +291,41 @@ void store_close(struct store **s)
 		mdb_env_close((*s)->env);
 	free(*s);
 	*s = NULL;
+}
+
+/* LMDB does not say where it mapped data.mdb (mdb_env_info gives an
+ * address only with MDB_FIXEDMAP): the process's map list does. */
+static void find_map(struct store *s)
+{
+	char line[4600], want[4200];
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	snprintf(want, sizeof want, "%s/data.mdb", s->dir);
+	while (f && fgets(line, sizeof line, f)) {
+		unsigned long lo, hi;
+		int path_at = 0;
+		size_t l;
+
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &path_at) < 2 || !path_at)
+			continue;
+		l = strlen(line + path_at);
+		if (l && line[path_at + l - 1] == '\n')
+			line[path_at + l - 1] = '\0';
+		if (strcmp(line + path_at, want) == 0 && hi - lo > s->map_len) {
+			s->map = (void *)lo;
+			s->map_len = hi - lo;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+void store_map_release(struct store *s)
+{
+	/* the map is a read-only shared file mapping (no MDB_WRITEMAP):
+	 * dropping its pages loses nothing */
+	if (!s->map)
+		find_map(s);
+	if (s->map)
+		madvise(s->map, s->map_len, MADV_DONTNEED);
 }

@@ -31,6 +31,8 @@
 enum store_open_flags {
 	STORE_CREATE = 1 << 0,   /* create the environment if missing */
 	STORE_RDONLY = 1 << 1,   /* read-only (audits, listings) */
+	STORE_NOSYNC = 1 << 2,   /* commits are not flushed to disk: scratch stores
+				    (an audit's) that a crash may lose whole */
 };
 
 enum store_feed_flags {
@@ -213,6 +215,12 @@ struct store_scrub_counts {
  * (backups, an export) keeps what it held. -EROFS for a read-only store;
  * if reopening fails, s is unusable and the error says why. */
 int store_scrub(struct store *s, struct store_scrub_counts *c, struct err *e) WUR;
+
+/* Drops this process's mappings of the store's pages (they stay in the
+ * page cache and come back on the next access): a long read of a big store
+ * (an audit's) keeps its resident memory bounded. Pointers into the map
+ * stay valid. */
+void store_map_release(struct store *s);
 
 /* --- meta --- */
 

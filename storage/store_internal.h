@@ -28,6 +28,8 @@ struct store {
 	MDB_dbi feeds, log, state, meta, index;
 	int flags;
 	size_t max_key; /* mdb_env_get_maxkeysize */
+	void *map;      /* data.mdb's mapping, found on the first store_map_release */
+	size_t map_len;
 	char dir[];     /* for reasons: "store DIR: ..." */
 };
 

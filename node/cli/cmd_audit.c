@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "node/audit/audit.h"
+#include "node/audit/history.h"
 #include "node/cli/cli.h"
 #include "node/core/node.h"
 
@@ -100,7 +101,7 @@ static int on_evidence(const uint8_t *key, size_t key_len, const uint8_t *val, s
 }
 
 static int audit_store(struct audit_state *st, const char *dir, const uint8_t root[KEY_BYTES], struct verify_counts *c,
-		       struct verify_hooks *h, struct err *e)
+		       struct audit_history_counts *x, struct verify_hooks *h, struct err *e)
 {
 	struct store_txn *t = NULL;
 	struct verify_counts ev = {0};
@@ -120,7 +121,10 @@ static int audit_store(struct audit_state *st, const char *dir, const uint8_t ro
 	}
 	store_txn_abort(&t);
 	c->failures += ev.failures;
-	return c->failures ? -EBADMSG : 0;
+	ret = audit_history(st->n, x, h, e);
+	if (ret < 0 && ret != -EBADMSG)
+		return ret;
+	return c->failures || x->failures ? -EBADMSG : 0;
 }
 
 static void help(FILE *f)
@@ -131,10 +135,12 @@ static void help(FILE *f)
 		   "root key given: every signature over the exact bytes, every hash chain from\n"
 		   "seq 1, every author's certificate chain to ROOTKEY allowing its feed, every\n"
 		   "record against its rules and its value hash, the records against a replay of\n"
-		   "the log, and no equivocation. A value erased by its owner (strata erase)\n"
-		   "is listed as ERASED, not a failure; any other missing value fails. Prints\n"
-		   "what it checked and every failure with its feed and seq. Exit 0 when\n"
-		   "everything holds, 3 on any failure.\n\n"
+		   "the log, no equivocation, transfers (every acceptance and forward names a\n"
+		   "real release, no member active at two branches at once) and every report\n"
+		   "recomputed from the heads it names. A value erased by its owner (strata\n"
+		   "erase) is listed as ERASED, not a failure; any other missing value fails.\n"
+		   "Prints what it checked and every failure with its feed and seq. Exit 0\n"
+		   "when everything holds, 3 on any failure.\n\n"
 		   "  --root ROOTKEY  the trust domain's root key, 64 hex (strata id at the root)\n");
 }
 
@@ -148,7 +154,9 @@ int cmd_audit_main(int argc, char **argv)
 	struct cli_common c;
 	struct audit_state st = {0};
 	struct verify_counts cnt = {0};
-	struct verify_hooks hooks = {.failure = on_failure, .erased = on_erased, .authorize = on_authorize, .entry = on_entry, .progress = on_progress, .arg = &st};
+	struct audit_history_counts hist = {0};
+	struct verify_hooks hooks = {.failure = on_failure, .erased = on_erased, .authorize = on_authorize,
+				     .entry = on_entry, .progress = on_progress, .arg = &st};
 	struct err e = {0};
 	uint8_t root[KEY_BYTES];
 	const char *root_hex = NULL, *bundle = NULL, *what;
@@ -180,7 +188,8 @@ int cmd_audit_main(int argc, char **argv)
 		st.erased = json_array();
 	}
 	what = bundle ? bundle : c.dir;
-	ret = bundle ? audit_bundle(bundle, root, &cnt, &hooks, &e) : audit_store(&st, c.dir, root, &cnt, &hooks, &e);
+	ret = bundle ? audit_bundle_history(bundle, root, &cnt, &hist, &hooks, &e)
+		     : audit_store(&st, c.dir, root, &cnt, &hist, &hooks, &e);
 	cli_progress_done("auditing");
 	node_close(&st.n);
 	if (ret < 0 && ret != -EBADMSG) {
@@ -189,12 +198,17 @@ int cmd_audit_main(int argc, char **argv)
 		return cli_fail_err("audit", ret, &e);
 	}
 	if (c.json) {
-		cli_json_print(json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "audited",
-					 what, "kind", bundle ? "bundle" : "store", "root", root_hex, "ok", ret == 0,
-					 "feeds", (json_int_t)cnt.feeds, "entries", (json_int_t)cnt.entries, "signatures",
-					 (json_int_t)cnt.signatures, "values", (json_int_t)cnt.values, "erased_values",
-					 (json_int_t)cnt.erased, "state_records", (json_int_t)cnt.state, "failure_count",
-					 (json_int_t)cnt.failures, "erased", st.erased, "failures", st.failures));
+		cli_json_print(json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, "
+					 "s:o}",
+					 "audited", what, "kind", bundle ? "bundle" : "store", "root", root_hex, "ok",
+					 ret == 0, "feeds", (json_int_t)cnt.feeds, "entries", (json_int_t)cnt.entries,
+					 "signatures", (json_int_t)cnt.signatures, "certificates",
+					 (json_int_t)hist.certificates, "values", (json_int_t)cnt.values, "erased_values",
+					 (json_int_t)cnt.erased, "state_records", (json_int_t)cnt.state, "transfers",
+					 (json_int_t)hist.transfers, "reports", (json_int_t)hist.reports,
+					 "reports_unchecked", (json_int_t)hist.reports_unchecked, "failure_count",
+					 (json_int_t)(cnt.failures + hist.failures), "erased", st.erased, "failures",
+					 st.failures));
 	} else {
 		if (st.shown > MAX_FAILURES_SHOWN)
 			printf("... and %zu more failures\n", st.shown - MAX_FAILURES_SHOWN);
@@ -205,10 +219,13 @@ int cmd_audit_main(int argc, char **argv)
 		if (cnt.erased)
 			snprintf(erased, sizeof erased, ", %zu erased", cnt.erased);
 		printf("%s %s %s against root %.16s…: %zu feeds (authors certified), %zu entries, %zu signatures, "
-		       "%zu values%s, %zu state records; %zu failure%s\n",
+		       "%zu certificates, %zu values%s, %zu state records, %zu transfer steps, %zu reports recomputed",
 		       ret == 0 ? "audited" : "AUDIT FAILED:", bundle ? "bundle" : "store", what, root_hex, cnt.feeds,
-		       cnt.entries, cnt.signatures, cnt.values, erased, cnt.state, cnt.failures,
-		       cnt.failures == 1 ? "" : "s");
+		       cnt.entries, cnt.signatures, hist.certificates, cnt.values, erased, cnt.state, hist.transfers,
+		       hist.reports);
+		if (hist.reports_unchecked)
+			printf(" (%zu not: their up feed is not held here)", hist.reports_unchecked);
+		printf("; %zu failure%s\n", cnt.failures + hist.failures, cnt.failures + hist.failures == 1 ? "" : "s");
 	}
 	return ret == 0 ? EXIT_OK : EXIT_VERIFY;
 }

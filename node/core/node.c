@@ -233,7 +233,8 @@ int node_open(struct node **out, const char *dir, int flags, struct err *e)
 	}
 	if ((ret = node_config_load(&n->config, dir, e)) < 0)
 		goto out;
-	if ((ret = store_open(&n->store, store_dir, (flags & NODE_RDONLY) ? STORE_RDONLY : 0, e)) < 0)
+	if ((ret = store_open(&n->store, store_dir,
+			      ((flags & NODE_RDONLY) ? STORE_RDONLY : 0) | ((flags & NODE_NOSYNC) ? STORE_NOSYNC : 0), e)) < 0)
 		goto out;
 	n->scrub_due = !(flags & NODE_RDONLY); /* node_scrub reads meta scrub_due */
 	if ((ret = node_erase_gen(n, &n->erase_gen, e)) < 0)

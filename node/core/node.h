@@ -53,6 +53,7 @@ struct node;
 enum node_open_flags {
 	NODE_RDONLY = 1 << 0, /* open the store read-only */
 	NODE_NO_KEY = 1 << 1, /* do not load the secret key (read-only commands) */
+	NODE_NOSYNC = 1 << 2, /* a scratch node (an audit's): commits are not flushed to disk */
 };
 
 /* What `strata init` sets up. */
@@ -118,6 +119,11 @@ uint64_t node_now_ms(void);
  * strata__certificate__free_unpacked) and its issuer. -ENOENT if none. */
 int trust_cert_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], uint8_t issuer[KEY_BYTES],
 		   Strata__Certificate **out, struct err *e) WUR;
+
+/* Did this node join as an auditor (its own certificate's role)? An
+ * auditor receives every feed that reaches its level and writes no data
+ * feeds. */
+bool node_is_auditor(const struct node *n, struct store_txn *t);
 
 /* May AUTHOR write FEED here, in an entry dated time_ms? This node and its
  * pinned root always may;

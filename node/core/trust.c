@@ -37,6 +37,19 @@ int trust_cert_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], uint8_
 	return 0;
 }
 
+bool node_is_auditor(const struct node *n, struct store_txn *t)
+{
+	Strata__Certificate *c = NULL;
+	struct err ignore = {0};
+	bool auditor;
+
+	if (trust_cert_get(t, n->id, NULL, &c, &ignore) < 0)
+		return false;
+	auditor = c->role == STRATA__ROLE__ROLE_AUDITOR;
+	strata__certificate__free_unpacked(c, NULL);
+	return auditor;
+}
+
 int trust_revocation_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], struct trust_revocation *out,
 			 struct err *e)
 {

@@ -72,6 +72,12 @@ int node_writer_begin(struct node *n, const char *feed, struct node_writer **out
 			goto out;
 		}
 	}
+	if (strcmp(feed, "trust") != 0 && node_is_auditor(n, w->txn)) {
+		ret = -EACCES;
+		err_set(e, "%s is an auditor: it receives every feed that reaches its level and writes no data feeds "
+			   "(nothing written to %s)", n->name, feed);
+		goto out;
+	}
 	{
 		struct err why = {0}; /* a feed not written yet is no error: keep e clean */
 

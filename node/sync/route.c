@@ -58,6 +58,20 @@ static bool agreement_allows(struct daemon *d, struct store_txn *t, const char *
 	return ok;
 }
 
+/* Did this node join its parent as an auditor? Known once its own
+ * certificate (in its parent's trust feed) has arrived. */
+static bool self_auditor(struct daemon *d, struct store_txn *t)
+{
+	Strata__Certificate *c = NULL;
+	struct err ignore = {0};
+
+	if (d->self_auditor == 0 && trust_cert_get(t, node_id(d->n), NULL, &c, &ignore) == 0) {
+		d->self_auditor = c->role == STRATA__ROLE__ROLE_AUDITOR ? 1 : -1;
+		strata__certificate__free_unpacked(c, NULL);
+	}
+	return d->self_auditor > 0;
+}
+
 bool route_send(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
 		const char *feed)
 {
@@ -67,6 +81,8 @@ bool route_send(struct daemon *d, struct store_txn *t, const struct link *l, con
 		return memcmp(author, node_id(d->n), KEY_BYTES) == 0 && agreement_allows(d, t, feed);
 	if (strcmp(feed, "trust") == 0)
 		return true;
+	if (l->kind == LINK_PARENT && self_auditor(d, t))
+		return false; /* an auditor writes no data feeds */
 	if (l->kind == LINK_PARENT) {
 		bool up = strcmp(feed, "up") == 0;
 
@@ -102,6 +118,8 @@ bool route_accept(struct daemon *d, struct store_txn *t, const struct link *l, c
 		return true;
 	if (l->kind == LINK_PARENT && l->role == STRATA__ROLE__ROLE_PEER) /* node_authorize checks the agreement */
 		return strcmp(feed, "down") == 0 && memcmp(author, node_id(d->n), KEY_BYTES) != 0;
+	if (l->kind == LINK_PARENT && self_auditor(d, t)) /* everything that reaches its parent's level */
+		return memcmp(author, node_id(d->n), KEY_BYTES) != 0;
 	if (l->kind == LINK_PARENT) /* the parent brings down feeds of our ancestors */
 		return strcmp(feed, "down") == 0 && memcmp(author, node_id(d->n), KEY_BYTES) != 0 &&
 		       self_or_above(d, t, author);

@@ -71,6 +71,7 @@ struct daemon {
 	bool scrub_held;             /* and a reader held pages then */
 	uint8_t curve_pk[KEY_BYTES];
 	uint8_t *curve_sk;          /* sodium_malloc'd */
+	int self_auditor;           /* joined as an auditor: 1, not: -1, own certificate not seen yet: 0 */
 };
 
 /* --- log (log.c) --- */
