@@ -68,6 +68,10 @@ int link_send(struct link *l, const Strata__Frame *f);
  * strata__frame__free_unpacked. -EAGAIN if nothing to read, -EBADMSG. */
 int frame_recv(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
 	       Strata__Frame **out, struct err *e);
+/* Decodes one received message as a Frame: bounded in size, no unknown
+ * fields, a known message. Caller frees *out with
+ * strata__frame__free_unpacked. -EBADMSG with the reason. */
+int frame_decode(const uint8_t *data, size_t len, Strata__Frame **out, struct err *e);
 /* Sends an Error frame for a refused entry. */
 void link_send_error(struct link *l, int code, const char *reason, const uint8_t *author, const char *feed,
 		     uint64_t seq);
@@ -114,6 +118,14 @@ void rotate_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const
 /* Is KEY this node's key, or one it rotated away from? */
 bool daemon_own_key(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_BYTES]);
 struct link *link_new(struct daemon *d, enum link_kind kind);
+/* Handles a frame that arrived on the ROUTER from the connection with
+ * routing id RID and ZAP user id UID ("key:HEX" or "invite:HEX"): a join,
+ * a rotation, or a link's frame (a Hello from a certified key opens the
+ * link). Does not take f. */
+void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *uid,
+			   Strata__Frame *f);
+/* Frees every child link (the daemon's links at its end). */
+void daemon_drop_children(struct daemon *d);
 void link_free(struct link **l);
 json_t *daemon_status(struct daemon *d);
 /* Logs one line about a transfer step (a transfer_note_fn; d is the daemon). */
