@@ -4,7 +4,8 @@
  * `strata TYPE import` of each record type of the generic engine, run as
  * the CLI runs them (their *_main functions) on the bytes as the file,
  * into the scratch node (made once, with three members so that records can
- * name them). An import is all or nothing: when it fails, the node's feeds
+ * name them; closed while an importer opens it, as LMDB wants one
+ * environment per process). An import is all or nothing: when it fails, the node's feeds
  * must be exactly as before.
  *
  * Input: one byte choosing the importer (bit 7: member import with
@@ -52,6 +53,7 @@ static void heads_digest(uint8_t out[HASH_BYTES])
 	if (store_txn_begin(node_store(scratch_node()), false, &t, &e) < 0 || store_heads_each(t, add_head, out, &e) < 0)
 		abort();
 	store_txn_abort(&t);
+	scratch_close();
 }
 
 static int run(const char *cmd, bool dry)
@@ -73,6 +75,7 @@ static void setup(void)
 	const struct record_type *const *all = record_types(&nt);
 
 	scratch_node();
+	scratch_close();
 	if (!freopen("/dev/null", "w", stdout)) /* the importers' reports */
 		abort();
 	for (size_t i = 0; i < nt && ntypes < sizeof types / sizeof types[0]; i++)

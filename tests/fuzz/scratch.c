@@ -116,6 +116,10 @@ struct node *scratch_node(void)
 
 	if (node)
 		return node;
+	if (dir[0]) {
+		must(node_open(&node, dir, 0, &e), &e, "open again");
+		return node;
+	}
 	snprintf(dir, sizeof dir, "%s/strata-fuzz-XXXXXX", base);
 	if (!mkdtemp(dir)) {
 		perror(dir);
@@ -165,6 +169,11 @@ struct node *scratch_node(void)
 		must(store_txn_commit(&t, &e), &e, "commit");
 	}
 	return node;
+}
+
+void scratch_close(void)
+{
+	node_close(&node);
 }
 
 const char *scratch_dir(void)

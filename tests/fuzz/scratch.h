@@ -45,6 +45,11 @@ void scratch_invite_curve(uint8_t out[KEY_BYTES]);
  * and removed at exit. Aborts if it cannot be made. */
 struct node *scratch_node(void);
 
+/* Closes the scratch node (keeping its directory; scratch_node() opens it
+ * again), for a target that runs code opening the node itself: LMDB must
+ * not have one environment open twice in one process. */
+void scratch_close(void);
+
 /* The scratch node's directory (valid after scratch_node()). */
 const char *scratch_dir(void);
 
