@@ -176,8 +176,10 @@ int audit_bundle(const char *path, const uint8_t root[32], struct verify_counts 
 		goto out;
 	node_pin_root(n, root);
 	sh.n = n;
-	if ((ret = ingest_all(n, path, &ingest, &hooks, e)) < 0)
+	if ((ret = ingest_all(n, path, &ingest, &hooks, e)) < 0) {
+		c->failures = ingest.failures; /* a damaged bundle: its failures were reported, count them */
 		goto out;
+	}
 	ret = verify_store(node_store(n), &store_counts, &hooks, e);
 	if (ret < 0 && ret != -EBADMSG)
 		goto out;

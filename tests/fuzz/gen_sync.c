@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Writes the seed corpora of fuzz_frame, fuzz_bundle, fuzz_token and
- * fuzz_csv into DIR/frame, DIR/bundle, DIR/token and DIR/csv (the CSV
+ * Writes the seed corpora of fuzz_frame, fuzz_bundle, fuzz_audit, fuzz_token
+ * and fuzz_csv into DIR/<name> (the CSV
  * files behind the byte that picks the importer): valid messages signed with the
  * scratch node's fixed keys (scratch.h), so that they get past the
  * signature and trust checks into the handlers, and one of each common way
@@ -382,7 +382,7 @@ static void put_frame_record(struct buf *b, const Strata__Frame *f)
 }
 
 /* magic, header (version), frames, end (count) */
-static void bundle(const char *name, uint32_t version, const Strata__Frame *const *f, size_t n, uint64_t count,
+static void bundle_in(const char *sub, const char *name, uint32_t version, const Strata__Frame *const *f, size_t n, uint64_t count,
 		   bool end)
 {
 	Strata__BundleHeader h = STRATA__BUNDLE_HEADER__INIT;
@@ -408,9 +408,11 @@ static void bundle(const char *name, uint32_t version, const Strata__Frame *cons
 		ef.end = &be;
 		put_frame_record(&b, &ef);
 	}
-	write_file("bundle", name, &b);
+	write_file(sub, name, &b);
 	free(b.d);
 }
+
+#define bundle(...) bundle_in("bundle", __VA_ARGS__)
 
 static void bundles(const struct env *e1, const struct env *e2, const struct env *fork1, const struct env *e3)
 {
@@ -450,6 +452,66 @@ static void bundles(const struct env *e1, const struct env *e2, const struct env
 	put(&b, "\x00\x00\x01\x00\x08\x01", 6);
 	write_file("bundle", "bad_truncated_header", &b);
 	free(b.d);
+}
+
+/* The root's first trust entry: its own certificate and the child's, so
+ * that an audit against the root key can authorize the child's entries. */
+static struct env trust_entry(void)
+{
+	static char *all[] = {"up", "report", "down", "trust"};
+	struct keypair *kp = scratch_keypair(SCRATCH_ROOT);
+	struct changeset_builder *b = NULL;
+	struct env v = {0};
+	struct err e = {{0}};
+	const struct {
+		enum scratch_key k;
+		const char *name;
+		Strata__Role role;
+	} certs[] = {{SCRATCH_ROOT, SCRATCH_ROOT_NAME, STRATA__ROLE__ROLE_ROOT},
+		     {SCRATCH_CHILD, SCRATCH_CHILD_NAME, STRATA__ROLE__ROLE_CHILD}};
+
+	check(changeset_builder_new(&b, "trust", 1, NULL, 1600000000000ull, &e), &e);
+	for (size_t i = 0; i < 2; i++) {
+		Strata__Certificate c = STRATA__CERTIFICATE__INIT;
+		uint8_t key[KEY_BYTES], buf[256];
+
+		scratch_public(certs[i].k, key);
+		c.subject = (ProtobufCBinaryData){KEY_BYTES, key};
+		c.name = (char *)certs[i].name;
+		c.role = certs[i].role;
+		c.feeds = all;
+		c.n_feeds = 4;
+		c.issued_ms = 1600000000000ull;
+		check(changeset_builder_put(b, "cert", key, KEY_BYTES, buf, strata__certificate__pack(&c, buf), &e), &e);
+	}
+	check(changeset_builder_finish(b, kp, &v.d, &v.n, v.hash, &e), &e);
+	changeset_builder_destroy(&b);
+	keypair_destroy(&kp);
+	return v;
+}
+
+static void audits(const struct env *e1, const struct env *e2, const struct env *fork1, const struct env *e3)
+{
+	struct env tr = trust_entry();
+	Strata__Frame f = STRATA__FRAME__INIT, g = STRATA__FRAME__INIT;
+	Strata__Entries en;
+	Strata__Evidence ev = STRATA__EVIDENCE__INIT;
+	ProtobufCBinaryData v[4] = {bin(&tr), bin(e1), bin(e2), bin(e3)};
+
+	f = entries_frame(&en, v, 4, 0);
+	ev.first = bin(e1);
+	ev.second = bin(fork1);
+	g.msg_case = STRATA__FRAME__MSG_EVIDENCE;
+	g.evidence = &ev;
+	bundle_in("audit", "valid_trust_and_entries", 1, (const Strata__Frame *[]){&f}, 1, 4, true);
+	bundle_in("audit", "valid_with_evidence", 1, (const Strata__Frame *[]){&f, &g}, 2, 4, true);
+	v[2] = bin(fork1);
+	bundle_in("audit", "bad_fork", 1, (const Strata__Frame *[]){&f}, 1, 4, true);
+	f = entries_frame(&en, v + 1, 3, 0);
+	bundle_in("audit", "bad_no_trust", 1, (const Strata__Frame *[]){&f}, 1, 3, true);
+	v[2] = bin(e2);
+	bundle_in("audit", "bad_end_count", 1, (const Strata__Frame *[]){&f}, 1, 9, true);
+	free(tr.d);
 }
 
 /* --- join tokens and short texts (first byte: the parser) --- */
@@ -568,6 +630,7 @@ int main(int argc, char **argv)
 	keypair_destroy(&kp);
 	frames(&e1, &e2, &fork1, &e3);
 	bundles(&e1, &e2, &fork1, &e3);
+	audits(&e1, &e2, &fork1, &e3);
 	tokens();
 	csvs();
 	free(e1.d);
