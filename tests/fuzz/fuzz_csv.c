@@ -5,8 +5,8 @@
  * the CLI runs them (their *_main functions) on the bytes as the file,
  * into the scratch node (made once, with three members so that records can
  * name them; closed while an importer opens it, as LMDB wants one
- * environment per process). An import is all or nothing: when it fails, the node's feeds
- * must be exactly as before.
+ * environment per process). An import is all or nothing: when it fails,
+ * the store must have committed nothing.
  *
  * Input: one byte choosing the importer (bit 7: member import with
  * --dry-run; the low 7 bits modulo 1 + the number of record types: 0 the
@@ -34,26 +34,24 @@ static void write_file(const uint8_t *d, size_t n)
 		abort();
 }
 
-static int add_head(const struct store_head *h, void *arg)
+/* The start of the store's data file, which holds LMDB's two meta pages:
+ * any commit changes one of them (its transaction id), and an import that
+ * fails or a dry run must commit nothing. Reading the file rather than
+ * opening the node keeps the target fast: the importers open it anyway. */
+#define STORE_HEAD_BYTES 65536
+
+static size_t store_head(uint8_t *out)
 {
-	uint8_t *sum = arg;
+	char p[600];
+	FILE *f;
+	size_t n;
 
-	/* an order-independent digest of every (author, feed, seq, hash) */
-	for (size_t i = 0; i < HASH_BYTES; i++)
-		sum[i] ^= h->hash[i] ^ (uint8_t)(h->seq >> (8 * (i % 8)));
-	return 0;
-}
-
-static void heads_digest(uint8_t out[HASH_BYTES])
-{
-	struct store_txn *t = NULL;
-	struct err e = {{0}};
-
-	memset(out, 0, HASH_BYTES);
-	if (store_txn_begin(node_store(scratch_node()), false, &t, &e) < 0 || store_heads_each(t, add_head, out, &e) < 0)
+	snprintf(p, sizeof p, "%s/%s/data.mdb", scratch_dir(), NODE_STORE_DIR);
+	if (!(f = fopen(p, "rb")))
 		abort();
-	store_txn_abort(&t);
-	scratch_close();
+	n = fread(out, 1, STORE_HEAD_BYTES, f);
+	fclose(f);
+	return n;
 }
 
 static int run(const char *cmd, bool dry)
@@ -89,8 +87,8 @@ static void setup(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
-	uint8_t before[HASH_BYTES], after[HASH_BYTES];
-	size_t which;
+	static uint8_t before[STORE_HEAD_BYTES], after[STORE_HEAD_BYTES];
+	size_t which, nb, na;
 	bool dry;
 	int code;
 
@@ -101,10 +99,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	which = (d[0] & 0x7f) % (1 + ntypes);
 	dry = which == 0 && (d[0] & 0x80);
 	write_file(d + 1, n - 1);
-	heads_digest(before);
+	nb = store_head(before);
 	code = run(which ? types[which - 1]->collection : "member", dry);
-	heads_digest(after);
-	if ((code != 0 || dry) && memcmp(before, after, HASH_BYTES) != 0) {
+	na = store_head(after);
+	if ((code != 0 || dry) && (na != nb || memcmp(before, after, nb) != 0)) {
 		fprintf(stderr, "fuzz_csv: a %s import that %s changed the store\n",
 			which ? types[which - 1]->collection : "member", dry ? "was a dry run" : "failed");
 		abort();
