@@ -109,10 +109,18 @@ void zap_handle(struct daemon *d);
 int sync_token_parse(const char *text, Strata__JoinToken **out, struct err *e);
 void join_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
 		   const Strata__Join *j);
+/* The joining node's check of the parent's JoinReply: an entry signed by
+ * the token's parent that certifies this node's key under its org path,
+ * and the token's root. 0, or a negative code with the reason. */
+int join_check_reply(const struct node *n, const Strata__JoinToken *tok, const Strata__JoinReply *r, struct err *e);
 
 /* --- key rotation (rotate.c): a child asks for its new key's certificate --- */
 void rotate_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
 		     const Strata__Rotate *r);
+/* The rotating node's check of the parent's RotateReply: an entry of
+ * PARENT's trust feed that certifies NEW_KEY under this node's org path. */
+int rotate_check_reply(const struct node *n, const uint8_t parent[KEY_BYTES], const uint8_t new_key[KEY_BYTES],
+		       const Strata__RotateReply *r, struct err *e);
 
 /* --- links (daemon.c) --- */
 /* Is KEY this node's key, or one it rotated away from? */

@@ -16,6 +16,10 @@
  * 1 the certified child r/c, 2 the certified peer, 3 the invitation, 4 the
  * child r/d (which may rotate its key), 5 an unknown key, 6-7 no user id;
  * bit 3: a valid Hello first, so that the link is up), then frames, each a 2-byte big-endian length and that many bytes.
+ * With bit 4 set the frames are instead answers to this node's own join
+ * or rotation, as the parent SCRATCH_PARENT sends them: a JoinReply goes
+ * to join_check_reply (for a token naming that parent as parent and root),
+ * a RotateReply to rotate_check_reply (for the new key SCRATCH_NEWKEY).
  * Link state is dropped after each input; the store keeps what was stored.
  */
 #include <stdio.h>
@@ -35,6 +39,8 @@ static struct daemon daemon_;
 static const struct sync_serve_opts opts = {.verbose = true};
 static uint8_t parent_key[KEY_BYTES];
 static uint8_t conn_key[6][KEY_BYTES]; /* the key of each connection (3: the invitation's CURVE key) */
+static uint8_t new_key[KEY_BYTES], secret[SEED_BYTES];
+static Strata__JoinToken token = STRATA__JOIN_TOKEN__INIT; /* this node's join, to SCRATCH_PARENT */
 
 static void *sink;
 
@@ -75,6 +81,14 @@ static void setup(void)
 	scratch_invite_curve(conn_key[3]);
 	scratch_public(SCRATCH_ROTATOR, conn_key[4]);
 	scratch_public(SCRATCH_NEWKEY, conn_key[5]);
+	memcpy(new_key, conn_key[5], KEY_BYTES);
+	token.endpoint = "tcp://127.0.0.1:7399";
+	token.parent = (ProtobufCBinaryData){KEY_BYTES, parent_key};
+	token.root = (ProtobufCBinaryData){KEY_BYTES, parent_key};
+	token.secret = (ProtobufCBinaryData){SEED_BYTES, secret};
+	token.expires_ms = 4102444800000ull;
+	token.name = SCRATCH_ROOT_NAME;
+	token.role = STRATA__ROLE__ROLE_CHILD;
 	atexit(daemon_cleanup); /* runs before the node's cleanup */
 }
 
@@ -101,6 +115,20 @@ static Strata__Frame *hello_from(const uint8_t key[KEY_BYTES])
 	f.msg_case = STRATA__FRAME__MSG_HELLO;
 	f.hello = &h;
 	return &f;
+}
+
+/* What sync_join and sync_rotate do with the parent's answer. */
+static void answer(Strata__Frame *f)
+{
+	struct err e = {{0}};
+	int ret = 0;
+
+	if (f->msg_case == STRATA__FRAME__MSG_JOIN_REPLY)
+		ret = join_check_reply(daemon_.n, &token, f->join_reply, &e);
+	else if (f->msg_case == STRATA__FRAME__MSG_ROTATE_REPLY)
+		ret = rotate_check_reply(daemon_.n, parent_key, new_key, f->rotate_reply, &e);
+	if (ret < 0 && !e.msg[0])
+		abort(); /* every refusal has a reason */
 }
 
 static void deliver(unsigned conn, const char *uid, Strata__Frame *f)
@@ -137,7 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		memcpy(uid, "key:", 4);
 		hex_encode(uid + 4, key, KEY_BYTES);
 	}
-	if (d[0] & 8)
+	if ((d[0] & 0x18) == 8)
 		deliver(conn, uid, hello_from(key));
 	for (size_t at = 1; at + 2 <= n && frames < MAX_FRAMES; frames++) {
 		size_t len = (size_t)d[at] << 8 | d[at + 1];
@@ -148,7 +176,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		if (len > n - at)
 			len = n - at;
 		if (frame_decode(d + at, len, &f, &e) == 0) {
-			deliver(conn, uid, f);
+			if (d[0] & 0x10)
+				answer(f);
+			else
+				deliver(conn, uid, f);
 			strata__frame__free_unpacked(f, NULL);
 		} else if (!e.msg[0]) {
 			abort(); /* every refusal has a reason */

@@ -361,6 +361,72 @@ static void frames(const struct env *e1, const struct env *e2, const struct env 
 	}
 }
 
+/* An entry of the parent's trust feed certifying SUBJECT as "r", signed by BY. */
+static struct env parent_cert(enum scratch_key by, enum scratch_key subject, uint64_t seq)
+{
+	static char *all[] = {"up", "report", "down", "trust"};
+	struct keypair *kp = scratch_keypair(by);
+	struct changeset_builder *b = NULL;
+	Strata__Certificate c = STRATA__CERTIFICATE__INIT;
+	uint8_t key[KEY_BYTES], buf[256];
+	struct env v = {0};
+	struct err e = {{0}};
+
+	scratch_public(subject, key);
+	c.subject = (ProtobufCBinaryData){KEY_BYTES, key};
+	c.name = SCRATCH_ROOT_NAME;
+	c.role = STRATA__ROLE__ROLE_CHILD;
+	c.feeds = all;
+	c.n_feeds = 4;
+	c.issued_ms = 1600000000000ull;
+	check(changeset_builder_new(&b, "trust", seq, NULL, 1600000000000ull, &e), &e);
+	check(changeset_builder_put(b, "cert", key, KEY_BYTES, buf, strata__certificate__pack(&c, buf), &e), &e);
+	check(changeset_builder_finish(b, kp, &v.d, &v.n, v.hash, &e), &e);
+	changeset_builder_destroy(&b);
+	keypair_destroy(&kp);
+	return v;
+}
+
+/* The parent's answers to this node's join and rotation (bit 4 of the
+ * connection byte). */
+static void answers(void)
+{
+	struct env joined = parent_cert(SCRATCH_PARENT, SCRATCH_ROOT, 1);
+	struct env rotated = parent_cert(SCRATCH_PARENT, SCRATCH_NEWKEY, 1);
+	struct env forged = parent_cert(SCRATCH_CHILD, SCRATCH_ROOT, 1);
+	uint8_t parent[KEY_BYTES], child[KEY_BYTES];
+	Strata__Frame f = STRATA__FRAME__INIT;
+	Strata__JoinReply jr = STRATA__JOIN_REPLY__INIT;
+	Strata__RotateReply rr = STRATA__ROTATE_REPLY__INIT;
+	const uint8_t ANSWER = 0x10;
+
+	scratch_public(SCRATCH_PARENT, parent);
+	scratch_public(SCRATCH_CHILD, child);
+	jr.certificate = bin(&joined);
+	jr.root = (ProtobufCBinaryData){KEY_BYTES, parent};
+	f.msg_case = STRATA__FRAME__MSG_JOIN_REPLY;
+	f.join_reply = &jr;
+	frame_seed("answer_join_valid", ANSWER, (const Strata__Frame *[]){&f}, 1);
+	jr.root.data = child;
+	frame_seed("bad_answer_join_other_root", ANSWER, (const Strata__Frame *[]){&f}, 1);
+	jr.root.data = parent;
+	jr.certificate = bin(&forged);
+	frame_seed("bad_answer_join_not_the_parent", ANSWER, (const Strata__Frame *[]){&f}, 1);
+	jr.certificate = bin(&rotated);
+	frame_seed("bad_answer_join_other_key", ANSWER, (const Strata__Frame *[]){&f}, 1);
+	rr.certificate = bin(&rotated);
+	f.msg_case = STRATA__FRAME__MSG_ROTATE_REPLY;
+	f.rotate_reply = &rr;
+	frame_seed("answer_rotate_valid", ANSWER, (const Strata__Frame *[]){&f}, 1);
+	rr.certificate = bin(&joined);
+	frame_seed("bad_answer_rotate_old_key", ANSWER, (const Strata__Frame *[]){&f}, 1);
+	rr.certificate.len /= 2;
+	frame_seed("bad_answer_rotate_truncated", ANSWER, (const Strata__Frame *[]){&f}, 1);
+	free(joined.d);
+	free(rotated.d);
+	free(forged.d);
+}
+
 /* --- bundles --- */
 
 static void put_record(struct buf *b, const uint8_t *d, size_t n)
@@ -629,6 +695,7 @@ int main(int argc, char **argv)
 	e3 = up_entry(kp, 3, e2.hash, "M0103", "Xu Lei");
 	keypair_destroy(&kp);
 	frames(&e1, &e2, &fork1, &e3);
+	answers();
 	bundles(&e1, &e2, &fork1, &e3);
 	audits(&e1, &e2, &fork1, &e3);
 	tokens();
