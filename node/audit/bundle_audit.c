@@ -433,8 +433,10 @@ int audit_bundle_history(const char *path, const uint8_t root[32], struct verify
 		goto out;
 	node_pin_root(n, root);
 	sh.n = n;
-	if ((ret = ingest_all(n, path, &ingest, &hooks, e)) < 0)
+	if ((ret = ingest_all(n, path, &ingest, &hooks, e)) < 0) {
+		c->failures = ingest.failures; /* a damaged bundle: its failures were reported, count them */
 		goto out;
+	}
 	store_map_release(node_store(n));
 	trimmer_start(&tr, node_store(n));
 	ret = verify_store(node_store(n), &store_counts, &hooks, e);

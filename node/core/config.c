@@ -19,11 +19,38 @@ struct conf_state {
 	struct node_config *c;
 	struct err *e;
 	bool parent_key_seen, parent_endpoint_seen;
+	FILE *f;
+	int lineno;   /* lines read so far, counted as inih counts them */
+	int err_line; /* the line of the first setting refused, 0 if none */
 };
+
+/* fgets for inih, counting its lines: inih goes on after an error and
+ * returns the line of the first one, which may be a line that is no INI at
+ * all before the setting our handler refused; the count tells which. */
+static char *read_line(char *str, int num, void *arg)
+{
+	struct conf_state *st = arg;
+	char *r = fgets(str, num, st->f);
+
+	if (r)
+		st->lineno++;
+	return r;
+}
+
+static int check_key(struct conf_state *st, const char *section, const char *key, const char *value);
 
 static int on_key(void *arg, const char *section, const char *key, const char *value)
 {
 	struct conf_state *st = arg;
+	int ok = check_key(st, section, key, value);
+
+	if (!ok && !st->err_line)
+		st->err_line = st->lineno;
+	return ok;
+}
+
+static int check_key(struct conf_state *st, const char *section, const char *key, const char *value)
+{
 	char *end;
 
 	if (strcmp(section, "node") == 0 && strcmp(key, "listen") == 0) {
@@ -120,13 +147,17 @@ int node_config_load(struct node_config *c, const char *dir, struct err *e)
 		err_set(e, "cannot read %s: %s", path, strerror(errno));
 		return -EIO;
 	}
-	rc = ini_parse_file(f, on_key, &st);
+	st.f = f;
+	rc = ini_parse_stream(read_line, &st, on_key, &st);
 	fclose(f);
 	if (rc > 0) {
-		if (e && e->msg[0])
+		if (st.err_line == rc) {
 			err_prefix(e, "%s:%d", path, rc); /* the handler said what */
-		else
+		} else { /* the first error is no INI line; a refused setting may follow */
+			if (e)
+				e->msg[0] = '\0';
 			err_set(e, "%s:%d: not an INI line", path, rc);
+		}
 		return -EINVAL;
 	}
 	if (rc < 0) {

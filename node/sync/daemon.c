@@ -162,7 +162,7 @@ fail:
 static void on_router(struct daemon *d)
 {
 	for (int budget = 0; budget < 64; budget++) {
-		uint8_t rid[256], key[KEY_BYTES];
+		uint8_t rid[256];
 		size_t rid_len = 0;
 		char uid[80];
 		Strata__Frame *f = NULL;
@@ -186,32 +186,48 @@ static void on_router(struct daemon *d)
 			link_send_error(&tmp, EBADMSG, e.msg, NULL, NULL, 0);
 			continue;
 		}
-		if (strncmp(uid, "invite:", 7) == 0) {
-			if (f->msg_case == STRATA__FRAME__MSG_JOIN)
-				join_on_frame(d, rid, rid_len, uid, f->join);
-			strata__frame__free_unpacked(f, NULL);
-			continue;
-		}
-		if (f->msg_case == STRATA__FRAME__MSG_ROTATE) {
-			rotate_on_frame(d, rid, rid_len, uid, f->rotate);
-			strata__frame__free_unpacked(f, NULL);
-			continue;
-		}
-		l = child_by_rid(d, rid, rid_len);
-		if (!l && f->msg_case == STRATA__FRAME__MSG_HELLO && strncmp(uid, "key:", 4) == 0 &&
-		    hex_decode(key, KEY_BYTES, uid + 4) == 0)
-			l = child_add(d, key, rid, rid_len);
-		if (l)
-			link_on_frame(l, f);
-		else if (f->msg_case != STRATA__FRAME__MSG_PING) {
-			struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
-
-			memcpy(tmp.rid, rid, rid_len);
-			if (refusal_allow(&d->strangers, node_now_ms()))
-				link_send_error(&tmp, ENOTCONN, "say hello first", NULL, NULL, 0);
-		}
+		daemon_on_child_frame(d, rid, rid_len, uid, f);
 		strata__frame__free_unpacked(f, NULL);
 	}
+}
+
+void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *uid,
+			   Strata__Frame *f)
+{
+	uint8_t key[KEY_BYTES];
+	struct link *l;
+
+	if (strncmp(uid, "invite:", 7) == 0) {
+		if (f->msg_case == STRATA__FRAME__MSG_JOIN)
+			join_on_frame(d, rid, rid_len, uid, f->join);
+		return;
+	}
+	if (f->msg_case == STRATA__FRAME__MSG_ROTATE) {
+		rotate_on_frame(d, rid, rid_len, uid, f->rotate);
+		return;
+	}
+	l = child_by_rid(d, rid, rid_len);
+	if (!l && f->msg_case == STRATA__FRAME__MSG_HELLO && strncmp(uid, "key:", 4) == 0 &&
+	    hex_decode(key, KEY_BYTES, uid + 4) == 0)
+		l = child_add(d, key, rid, rid_len);
+	if (l)
+		link_on_frame(l, f);
+	else if (f->msg_case != STRATA__FRAME__MSG_PING) {
+		struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
+
+		memcpy(tmp.rid, rid, rid_len);
+		if (refusal_allow(&d->strangers, node_now_ms()))
+			link_send_error(&tmp, ENOTCONN, "say hello first", NULL, NULL, 0);
+	}
+}
+
+void daemon_drop_children(struct daemon *d)
+{
+	for (size_t i = 0; i < d->nchildren; i++)
+		link_free(&d->children[i]);
+	free(d->children);
+	d->children = NULL;
+	d->nchildren = d->cap = 0;
 }
 
 static void on_dealer(struct daemon *d)
@@ -648,9 +664,7 @@ out:
 	if (d.ctx)
 		zmq_ctx_term(d.ctx);
 	link_free(&d.parent);
-	for (size_t i = 0; i < d.nchildren; i++)
-		link_free(&d.children[i]);
-	free(d.children);
+	daemon_drop_children(&d);
 	sodium_free(d.curve_sk);
 	if (lock_fd >= 0)
 		close(lock_fd);

@@ -156,9 +156,7 @@ out:
 
 /* --- child side (strata join) --- */
 
-/* Checks the parent's answer: an entry signed by the parent that certifies
- * this node's key under its org path. */
-static int check_reply(const struct node *n, const Strata__JoinToken *tok, const Strata__JoinReply *r, struct err *e)
+int join_check_reply(const struct node *n, const Strata__JoinToken *tok, const Strata__JoinReply *r, struct err *e)
 {
 	struct changeset *cs = NULL;
 	int ret;
@@ -262,7 +260,7 @@ int sync_join(struct node *n, const char *token, int timeout_ms, struct err *e)
 							.timeout_ms = timeout_ms},
 				 &reply, e)) < 0)
 		goto out;
-	if ((ret = check_reply(n, tok, reply->join_reply, e)) < 0)
+	if ((ret = join_check_reply(n, tok, reply->join_reply, e)) < 0)
 		goto out;
 	if ((ret = store_txn_begin(node_store(n), true, &t, e)) < 0 ||
 	    (ret = store_meta_put(t, tok->role == STRATA__ROLE__ROLE_PEER ? "peer_root" : "root", tok->root.data,

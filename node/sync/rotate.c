@@ -187,9 +187,7 @@ static int exchange(const struct node_config *cfg, const uint8_t curve_pk[KEY_BY
 	return ret;
 }
 
-/* Checks the parent's answer: an entry of the parent's trust feed that
- * certifies NEW_KEY under this node's org path. */
-static int check_reply(const struct node *n, const uint8_t parent[KEY_BYTES], const uint8_t new_key[KEY_BYTES],
+int rotate_check_reply(const struct node *n, const uint8_t parent[KEY_BYTES], const uint8_t new_key[KEY_BYTES],
 		       const Strata__RotateReply *r, struct err *e)
 {
 	struct changeset *cs = NULL;
@@ -391,7 +389,7 @@ int sync_rotate(struct node *n, int timeout_ms, struct sync_rotation *out, struc
 			goto out;
 		}
 		ret = exchange(cfg, curve_pk, curve_sk, &f, timeout_ms, &reply, e);
-		if (ret < 0 || (ret = check_reply(n, cfg->parent_key, new_pk, reply->rotate_reply, e)) < 0)
+		if (ret < 0 || (ret = rotate_check_reply(n, cfg->parent_key, new_pk, reply->rotate_reply, e)) < 0)
 			goto out;
 	}
 	if ((ret = adopt(n, new_pk, e)) < 0)

@@ -90,6 +90,10 @@ int link_send(struct link *l, const Strata__Frame *f);
  * strata__frame__free_unpacked. -EAGAIN if nothing to read, -EBADMSG. */
 int frame_recv(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
 	       Strata__Frame **out, struct err *e);
+/* Decodes one received message as a Frame: bounded in size, no unknown
+ * fields, a known message. Caller frees *out with
+ * strata__frame__free_unpacked. -EBADMSG with the reason. */
+int frame_decode(const uint8_t *data, size_t len, Strata__Frame **out, struct err *e);
 /* Sends an Error frame for a refused entry. */
 void link_send_error(struct link *l, int code, const char *reason, const uint8_t *author, const char *feed,
 		     uint64_t seq);
@@ -144,15 +148,31 @@ void zap_handle(struct daemon *d);
 int sync_token_parse(const char *text, Strata__JoinToken **out, struct err *e);
 void join_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
 		   const Strata__Join *j);
+/* The joining node's check of the parent's JoinReply: an entry signed by
+ * the token's parent that certifies this node's key under its org path,
+ * and the token's root. 0, or a negative code with the reason. */
+int join_check_reply(const struct node *n, const Strata__JoinToken *tok, const Strata__JoinReply *r, struct err *e);
 
 /* --- key rotation (rotate.c): a child asks for its new key's certificate --- */
 void rotate_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
 		     const Strata__Rotate *r);
+/* The rotating node's check of the parent's RotateReply: an entry of
+ * PARENT's trust feed that certifies NEW_KEY under this node's org path. */
+int rotate_check_reply(const struct node *n, const uint8_t parent[KEY_BYTES], const uint8_t new_key[KEY_BYTES],
+		       const Strata__RotateReply *r, struct err *e);
 
 /* --- links (daemon.c) --- */
 /* Is KEY this node's key, or one it rotated away from? */
 bool daemon_own_key(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_BYTES]);
 struct link *link_new(struct daemon *d, enum link_kind kind);
+/* Handles a frame that arrived on the ROUTER from the connection with
+ * routing id RID and ZAP user id UID ("key:HEX" or "invite:HEX"): a join,
+ * a rotation, or a link's frame (a Hello from a certified key opens the
+ * link). Does not take f. */
+void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *uid,
+			   Strata__Frame *f);
+/* Frees every child link (the daemon's links at its end). */
+void daemon_drop_children(struct daemon *d);
 void link_free(struct link **l);
 json_t *daemon_status(struct daemon *d);
 /* Overwrites what erased values left in free pages, if an erase was

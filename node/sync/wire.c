@@ -44,7 +44,7 @@ int frame_recv(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *use
 {
 	zmq_msg_t msg;
 	const char *uid;
-	int n, more;
+	int n, more, ret;
 	size_t more_len = sizeof more;
 
 	*out = NULL;
@@ -71,14 +71,19 @@ int frame_recv(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *use
 	}
 	uid = zmq_msg_gets(&msg, "User-Id");
 	snprintf(user_id, uid_cap, "%s", uid ? uid : "");
-	if (zmq_msg_size(&msg) > SYNC_FRAME_MAX) {
-		err_set(e, "frame of %zu bytes exceeds the limit of %u", zmq_msg_size(&msg), SYNC_FRAME_MAX);
-		zmq_msg_close(&msg);
+	ret = frame_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), out, e);
+	zmq_msg_close(&msg);
+	return ret;
+}
+
+int frame_decode(const uint8_t *data, size_t len, Strata__Frame **out, struct err *e)
+{
+	*out = NULL;
+	if (len > SYNC_FRAME_MAX) {
+		err_set(e, "frame of %zu bytes exceeds the limit of %u", len, SYNC_FRAME_MAX);
 		return -EBADMSG;
 	}
-	*out = strata__frame__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
-	zmq_msg_close(&msg);
-	if (!*out) {
+	if (!(*out = strata__frame__unpack(NULL, len, data))) {
 		err_set(e, "frame does not decode");
 		return -EBADMSG;
 	}

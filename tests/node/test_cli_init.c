@@ -362,6 +362,13 @@ Test(node_cli_init, bad_config_is_rejected_with_its_line)
 	cr_assert(has(r.err, "ops_per_changeset"), "%s", r.err);
 	run_free(&r);
 
+	/* the first error is the line that is no INI, not the setting after it */
+	write_str(p, "garbage\n[node]\ncolour = blue\n");
+	run_strata(&r, "member", "list", "-d", test_node, NULL);
+	cr_assert_eq(r.status, 2, "exit %d: %s", r.status, r.err);
+	cr_assert(has(r.err, "strata.conf:1: not an INI line"), "%s", r.err);
+	run_free(&r);
+
 	write_str(p, "[write]\nops_per_changeset = 10000\n");
 	run_strata(&r, "member", "list", "-d", test_node, NULL);
 	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
