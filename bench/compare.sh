@@ -91,7 +91,7 @@ NOSYNC=$BUILD/bench/libstrata-nosync.so
 B=$BUILD/bench
 [ -x /usr/bin/time ] || { log "installing the Debian package time"; apt-get install -y time >&2; }
 
-WORK=$BUILD/bench-compare
+WORK=${COMPARE_WORK:-$BUILD/bench-compare} # several runs at once need their own
 rm -rf "$WORK"
 mkdir -p "$WORK"
 RES=$WORK/results.jsonl
