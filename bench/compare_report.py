@@ -99,14 +99,21 @@ def comparison(d, n):
     r2 = rate(rb)
     wire_mb = div(rb["wire_bytes"] / 1e6, rb["wall_s"]) if rb else None
     store_mb = div(wb["store_bytes"] / 1e6, rb["wall_s"]) if rb and wb else None
+    # the same without the start (daemon start, CURVE handshake, Hello):
+    # what the link sustains once entries flow
+    flow_s = rb["wall_s"] - rb["first_s"] if rb and rb["wall_s"] > rb["first_s"] else None
+    wire_flow = div(rb["wire_bytes"] / 1e6, flow_s) if rb else None
+    store_flow = div(wb["store_bytes"] / 1e6, flow_s) if rb and wb else None
     add("replicate to a 2nd node, batched entries", "records/s", r2,
         hc.get("replicate_per_s"), best_pd,
-        frac=div(wire_mb, zmq_big), limit="ZeroMQ CURVE MB/s, 1 MiB frames: %s (Strata: %s MB/s on the wire)" % (fmt(zmq_big), fmt(wire_mb)),
+        frac=div(wire_mb, zmq_big), limit="ZeroMQ CURVE MB/s, 1 MiB frames: %s (Strata: %s MB/s on the wire; %s once the first entry is in: %s %%)" % (
+            fmt(zmq_big), fmt(wire_mb), fmt(wire_flow), fmt(100 * div(wire_flow, zmq_big) if wire_flow and zmq_big else None)),
         target=">= 0.50")
     rows.append({"figure": "  the same against LMDB", "unit": "", "strata": None, "hypercore": None, "pouchdb": None,
                  "lead_over_hypercore": None, "lead_over_pouchdb": None,
                  "fraction_of_limit": div(store_mb, lmdb_big),
-                 "limit": "LMDB durable MB/s, 8 x 125 KB commits: %s (Strata: %s MB/s of sender's store)" % (fmt(lmdb_big), fmt(store_mb)),
+                 "limit": "LMDB durable MB/s, 8 x 125 KB commits: %s (Strata: %s MB/s of sender's store; %s once the first entry is in: %s %%)" % (
+                     fmt(lmdb_big), fmt(store_mb), fmt(store_flow), fmt(100 * div(store_flow, lmdb_big) if store_flow and lmdb_big else None)),
                  "target": ">= 0.50"})
     add("  PouchDB replication, local / over HTTP", "docs/s", None, None, None)
     rows[-1]["pouchdb_local_http"] = [pd.get("local_replicate_per_s"), pd.get("http_replicate_per_s")]
