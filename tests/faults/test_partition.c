@@ -51,8 +51,11 @@ static size_t log_size(const struct net_node *n)
 static bool parent_connected(const struct net_node *n)
 {
 	json_t *st = net_node_status(n);
-	json_t *l = json_array_get(json_object_get(st, "links"), 0);
-	bool up = json_is_true(json_object_get(l, "connected"));
+	json_t *l = json_array_get(json_object_get(json_object_get(st, "daemon"), "links"), 0);
+	bool up;
+
+	cr_assert(json_is_object(l), "no parent link in the status of %s", n->label);
+	up = json_is_true(json_object_get(l, "connected"));
 
 	net_release(st);
 	return up;
