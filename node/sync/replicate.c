@@ -194,7 +194,7 @@ void link_pump(struct link *l)
 	uint64_t now = node_now_ms();
 	struct err e = {0};
 
-	if (!l->up || l->inflight >= SYNC_WINDOW)
+	if (!l->up || l->inflight >= SYNC_WINDOW || l->paused_until > now)
 		return;
 	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0 ||
 	    store_heads_each(t, collect_head, &heads, &e) < 0) {
@@ -571,6 +571,7 @@ static void on_entries(struct link *l, const Strata__Entries *en)
 	pthread_t worker;
 	uint64_t now = b.now;
 	bool progress, threaded = false, fatal = false;
+	int ret;
 
 	if (!cs || !res || !why || !conf || !ready) {
 		sync_log(d, "out of memory receiving a batch from %s", l->name);
@@ -622,9 +623,9 @@ static void on_entries(struct link *l, const Strata__Entries *en)
 		stored = dups = 0;
 		goto ack;
 	}
-	if (store_txn_commit(&t, &e) < 0) {
+	if ((ret = store_txn_commit(&t, &e)) < 0) {
 		sync_log(d, "batch from %s not stored: %s", l->name, e.msg);
-		link_send_error(l, EIO, e.msg, NULL, NULL, 0);
+		link_send_error(l, -ret, e.msg, NULL, NULL, 0); /* ENOSPC: the sender pauses */
 		refused = (uint32_t)n;
 		stored = dups = 0;
 		goto ack;
@@ -736,6 +737,14 @@ static void on_error(struct link *l, const Strata__Error *er)
 	l->last_error_ms = node_now_ms();
 	l->refusals_received++;
 	sync_log(d, "%s refused: %s", l->name, er->reason);
+	if (!er->has_author && (er->code == ENOSPC || er->code == EIO)) {
+		/* It could store nothing of a batch (its disk is full): resending
+		 * at once would only be refused again, as fast as the link goes.
+		 * Wait, then send again what it lacks; the sweep pumps every link
+		 * each second. */
+		l->paused_until = node_now_ms() + SYNC_PAUSE_MS;
+		return;
+	}
 	if (er->has_author && er->author.len == KEY_BYTES && er->feed &&
 	    (v = feedmap_get(&l->sent, er->author.data, er->feed))) {
 		if (er->has_seq && er->seq && er->seq - 1 < v->seq)

@@ -17,6 +17,7 @@
 #define SYNC_PING_MS 3000             /* send a ping when idle this long */
 #define SYNC_DEAD_MS 10000            /* a link silent this long is down */
 #define SYNC_STALL_MS 10000           /* a refused feed waits this long before a retry */
+#define SYNC_PAUSE_MS 5000            /* a peer that cannot store (disk full) is sent nothing this long */
 #define SYNC_FRAME_MAX (LIMIT_ENVELOPE_BYTES + (2u << 20)) /* largest frame accepted */
 
 enum link_kind { LINK_PARENT, LINK_CHILD };
@@ -35,6 +36,7 @@ struct link {
 	bool hello_sent;
 	uint64_t since_ms, last_rx_ms, last_tx_ms;
 	unsigned inflight;
+	uint64_t paused_until;      /* the other side cannot store now (its disk is full): send nothing until then */
 	struct feedmap sent;        /* what the other side holds or was sent, by feed */
 	struct feedmap refused;     /* feeds refused from this link lately (receiver side) */
 	uint64_t entries_sent, entries_received, refusals_sent, refusals_received, batches;

@@ -196,3 +196,92 @@ Test(faults_diskfull, cli_writes_on_a_full_disk_fail_cleanly_and_resume)
 	net_ok("member", "import", "-d", n->dir, c, NULL);
 	assert_readable(&net, n, members + 3000);
 }
+
+static bool says_disk_full(const char *s)
+{
+	return net_has(s, "disk") && net_has(s, "full");
+}
+
+static bool log_count_ge(const struct net_node *n, const char *needle, size_t want)
+{
+	char *s = net_read_file(n->log);
+	size_t count = 0;
+
+	for (const char *p = s; (p = strstr(p, needle)); p++)
+		count++;
+	free(s);
+	return count >= want;
+}
+
+static size_t log_count(const struct net_node *n, const char *needle)
+{
+	char *s = net_read_file(n->log);
+	size_t count = 0;
+
+	for (const char *p = s; (p = strstr(p, needle)); p++)
+		count++;
+	free(s);
+	return count;
+}
+
+static const char *parent_error(const struct net_node *n)
+{
+	json_t *st = net_node_status(n);
+	const char *e = json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(st, "daemon"), "links"), 0), "last_error"));
+
+	return net_own(strdup(e ? e : ""), free);
+}
+
+Test(faults_diskfull, serving_node_on_a_full_disk_refuses_then_catches_up)
+{
+	struct net_node *city, *district, *street;
+	struct fault_net net;
+	char csv[256];
+	uint64_t head, held;
+	size_t refusals;
+
+	mount_small_disk("huli");
+	city = net_node_init("city", "xiamen", true, true);
+	district = net_node_init("huli", "xiamen/huli", false, true);
+	street = net_node_init("jinshan", "xiamen/huli/jinshan", false, false);
+	net = (struct fault_net){.node = {city, district, street}, .parent = {-1, 0, 1}, .n = 3};
+	net_node_start(city);
+	net_node_join(district, city, NULL);
+	net_node_start(district);
+	net_node_join(street, district, NULL);
+	net_node_set_ops(street, 100);
+	net_node_start(street);
+	net_ok("member", "add", "-d", street->dir, "--id", "JA000001", "--name", "郑文君", "--category", "full",
+	       "--joined", "1950-07-01", NULL);
+	fault_wait_converged(&net, NET_DEADLINE_MS);
+
+	/* The district's disk fills; the street writes on. */
+	fill(district->dir, "filler", 0);
+	held = net_head(district, street->key, "up", NULL);
+	net_gen_members(net_path(csv, "members.csv"), 3000, "JS", 5);
+	net_ok("member", "import", "-d", street->dir, csv, NULL);
+	head = net_head(street, street->key, "up", NULL);
+	cr_assert_eq(head, held + 30);
+	NET_WAIT(NET_DEADLINE_MS, log_count_ge(district, "not stored", 1), "the district to refuse a batch");
+	cr_assert(net_log_has(district, "the disk holding the store is full"), "the district's log does not say why:\n%s",
+		  net_diag());
+	NET_WAIT(NET_DEADLINE_MS, says_disk_full(parent_error(street)),
+		 "the street to be told the district's disk is full (last error: %s)", parent_error(street));
+	/* a full disk is no reason to spin: a few refusals, not thousands */
+	refusals = log_count(district, "not stored");
+	net_sleep_ms(3000);
+	refusals = log_count(district, "not stored") - refusals;
+	cr_assert_leq(refusals, 10, "the district refused %zu batches in 3 s: the street resends without pause",
+		      refusals);
+	cr_assert_eq(net_head(district, street->key, "up", NULL), held, "half a batch stored on a full disk");
+	cr_assert_eq(net_head(street, street->key, "up", NULL), head, "the sender lost entries");
+	cr_assert_eq(net_node_verify(district, NULL, 0), 0, "the district's store does not verify on a full disk");
+
+	/* Space returns: the catch-up completes by itself. */
+	unfill(district->dir, "filler");
+	fault_wait_converged(&net, 2 * NET_DEADLINE_MS);
+	cr_assert_eq(net_count(city, "member", street->key), 3001);
+	net_stop_all();
+	fault_verify_all(&net);
+	fault_audit_all(&net);
+}
