@@ -281,6 +281,28 @@ Test(faults_diskfull, serving_node_on_a_full_disk_refuses_then_catches_up)
 	unfill(district->dir, "filler");
 	fault_wait_converged(&net, 2 * NET_DEADLINE_MS);
 	cr_assert_eq(net_count(city, "member", street->key), 3001);
+
+	/* A full LMDB map must look the same to the sender: refused with the
+	 * reason, a pause, the catch-up once the map is larger. */
+	net_node_stop(district);
+	setenv("STRATA_MAP_SIZE", "4096", 1); /* LMDB keeps the pages in use, no more */
+	net_node_start(district);
+	unsetenv("STRATA_MAP_SIZE");
+	net_gen_members(net_path(csv, "more.csv"), 3000, "JM", 6);
+	net_ok("member", "import", "-d", street->dir, csv, NULL);
+	head = net_head(street, street->key, "up", NULL);
+	NET_WAIT(NET_DEADLINE_MS, net_has(parent_error(street), "STRATA_MAP_SIZE"),
+		 "the street to be told the district's map is full (last error: %s)", parent_error(street));
+	refusals = log_count(district, "not stored");
+	net_sleep_ms(3000);
+	refusals = log_count(district, "not stored") - refusals;
+	cr_assert_leq(refusals, 10, "the district refused %zu batches in 3 s with a full map", refusals);
+	cr_assert_lt(net_head(district, street->key, "up", NULL), head, "the map never filled");
+	cr_assert_eq(net_node_verify(district, NULL, 0), 0, "the district's store does not verify with a full map");
+	net_node_stop(district);
+	net_node_start(district);
+	fault_wait_converged(&net, 2 * NET_DEADLINE_MS);
+	cr_assert_eq(net_count(city, "member", street->key), 6001);
 	net_stop_all();
 	fault_verify_all(&net);
 	fault_audit_all(&net);
