@@ -305,7 +305,9 @@ static void on_hello(struct link *l, const Strata__Hello *h)
 		sync_log(d, "link %s %s is up", l->kind == LINK_PARENT ? "to parent" : "from", l->name);
 	l->up = true;
 	l->since_ms = node_now_ms();
-	if (!l->hello_sent)
+	/* A child that says hello again reset its side (it found the link
+	 * dead while the connection lived on): it needs our heads again. */
+	if (!l->hello_sent || l->kind == LINK_CHILD)
 		link_send_hello(l);
 	if (l->kind == LINK_PARENT)
 		evidence_send_all(l);
@@ -737,6 +739,13 @@ static void on_error(struct link *l, const Strata__Error *er)
 	l->last_error_ms = node_now_ms();
 	l->refusals_received++;
 	sync_log(d, "%s refused: %s", l->name, er->reason);
+	if (er->code == ENOTCONN && l->kind == LINK_PARENT) {
+		/* The parent dropped this link (silent too long) while the
+		 * connection lived on: start over with a hello. */
+		link_reset(l);
+		link_send_hello(l);
+		return;
+	}
 	if (!er->has_author && (er->code == ENOSPC || er->code == EIO)) {
 		/* It could store nothing of a batch (its disk is full): resending
 		 * at once would only be refused again, as fast as the link goes.

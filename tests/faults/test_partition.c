@@ -178,3 +178,25 @@ Test(faults_partition, street_cut_and_blackholed_then_converges)
 	cr_log_info("%u partition cycles (cut and blackhole), %zu committed entries checked at every holder", cycles,
 		    fault_commits_check(c, &net));
 }
+
+/* A link one side found dead (silent past SYNC_DEAD_MS: its loop stalled
+ * on a loaded machine) while ZeroMQ kept the connection: no reconnection
+ * comes, so the child says hello again on the same connection, and the
+ * parent must answer it, or the link stays wedged for good (seen in
+ * faults_crash under ASan: the city stopped thousands of entries short). */
+Test(faults_partition, a_hello_again_on_a_live_connection_is_answered)
+{
+	struct net_node *city = net_node_init("city", "xiamen", true, true);
+	struct net_node *street = net_node_init("hetong", "xiamen/hetong", false, false);
+	struct net_client *c;
+
+	net_node_start(city);
+	net_node_join(street, city, NULL);
+	c = net_client_new_kp(city, net_node_keypair(street));
+	net_client_hello(c, street->key, street->path);
+	cr_assert_not_null(net_client_expect(c, STRATA__FRAME__MSG_HELLO, 10000 * NET_SLOW), "no hello back");
+	net_client_hello(c, street->key, street->path);
+	cr_assert_not_null(net_client_expect(c, STRATA__FRAME__MSG_HELLO, 10000 * NET_SLOW),
+			   "a second hello on the same connection went unanswered");
+	net_client_free(&c);
+}
