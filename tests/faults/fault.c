@@ -188,6 +188,7 @@ struct fault_relay {
 	char endpoint[64];
 	pthread_t thread;
 	atomic_int mode;
+	atomic_int applied; /* the mode the relay's loop works in now */
 	atomic_uint accepted;
 	atomic_bool stop;
 	struct relay_pair pair[RELAY_PAIRS];
@@ -267,6 +268,7 @@ static void *relay_main(void *arg)
 					pair_close(r, 0);
 			last = mode;
 		}
+		atomic_store(&r->applied, mode);
 		if (mode == FAULT_PASS)
 			for (size_t i = 0; i < r->npairs;) {
 				if (r->pair[i].fd[1] < 0 && (r->pair[i].fd[1] = connect_upstream(r->to_port)) < 0) {
@@ -345,6 +347,7 @@ struct fault_relay *fault_relay_new(unsigned to_port)
 	cr_assert_not_null(r);
 	r->to_port = to_port;
 	atomic_init(&r->mode, FAULT_PASS);
+	atomic_init(&r->applied, FAULT_PASS);
 	atomic_init(&r->accepted, 0);
 	atomic_init(&r->stop, false);
 	r->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -368,8 +371,13 @@ const char *fault_relay_endpoint(const struct fault_relay *r)
 
 void fault_relay_set(struct fault_relay *r, enum fault_relay_mode m)
 {
+	uint64_t deadline = net_now_ms() + 10000;
+
 	atomic_store(&r->mode, (int)m);
-	net_sleep_ms(60); /* one turn of the relay's loop */
+	while (atomic_load(&r->applied) != (int)m) {
+		cr_assert_lt(net_now_ms(), deadline, "the relay did not switch modes within 10 s");
+		net_sleep_ms(5);
+	}
 }
 
 unsigned fault_relay_accepted(const struct fault_relay *r)

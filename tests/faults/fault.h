@@ -77,7 +77,7 @@ struct fault_relay *fault_relay_new(unsigned to_port);
 /* Its endpoint, "tcp://127.0.0.1:PORT". */
 const char *fault_relay_endpoint(const struct fault_relay *r);
 
-/* Switches its mode (takes effect within 50 ms). */
+/* Switches its mode; returns once the relay works in it. */
 void fault_relay_set(struct fault_relay *r, enum fault_relay_mode m);
 
 /* Connections accepted so far. */

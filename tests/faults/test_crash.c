@@ -25,8 +25,8 @@
 
 TestSuite(faults_crash, .init = net_setup, .fini = net_teardown);
 
-#define IMPORT_MEMBERS 400 /* per import round, 5 to a change set: 80 change sets, 5 commits */
-#define BACKLOG_MEMBERS 600 /* per catch-up round, 1 to a change set: two batches */
+#define IMPORT_MEMBERS 240 /* per import round, 5 to a change set: 48 change sets, 3 commits */
+#define BACKLOG_MEMBERS 300 /* per catch-up round, 1 to a change set */
 
 enum kind { CATCH_UP, IMPORT, REPORT, KINDS };
 
