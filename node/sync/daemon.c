@@ -382,7 +382,7 @@ static void sweep(struct daemon *d)
 		} else if (now - d->parent->last_tx_ms > SYNC_PING_MS) {
 			send_ping(d->parent);
 		}
-	} else if (d->parent && now - d->parent->last_tx_ms > SYNC_PING_MS) {
+	} else if (d->parent && now - d->parent->last_tx_ms > SYNC_PING_MS && now - d->parent->hello_ms > SYNC_PING_MS) {
 		/* Not replicating, yet ZeroMQ may still hold the connection: a
 		 * loop that stalled past SYNC_DEAD_MS (a huge batch, a loaded
 		 * machine) reset the link while ZeroMQ's own heartbeats kept it,

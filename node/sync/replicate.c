@@ -98,8 +98,10 @@ void link_send_hello(struct link *l)
 	h.heads = hp;
 	f.msg_case = STRATA__FRAME__MSG_HELLO;
 	f.hello = &h;
-	if (link_send(l, &f) == 0)
+	if (link_send(l, &f) == 0) {
 		l->hello_sent = true;
+		l->hello_ms = node_now_ms();
+	}
 out:
 	store_txn_abort(&t);
 	free(hv);
@@ -741,9 +743,13 @@ static void on_error(struct link *l, const Strata__Error *er)
 	sync_log(d, "%s refused: %s", l->name, er->reason);
 	if (er->code == ENOTCONN && l->kind == LINK_PARENT) {
 		/* The parent dropped this link (silent too long) while the
-		 * connection lived on: start over with a hello. */
-		link_reset(l);
-		link_send_hello(l);
+		 * connection lived on: start over with a hello. At most one per
+		 * SYNC_PING_MS: a parent that refuses the hello itself (a revoked
+		 * key) answers each one with this same error. */
+		if (node_now_ms() - l->hello_ms > SYNC_PING_MS) {
+			link_reset(l);
+			link_send_hello(l);
+		}
 		return;
 	}
 	if (!er->has_author && (er->code == ENOSPC || er->code == EIO)) {

@@ -35,6 +35,7 @@ struct link {
 	bool up;                    /* Hello received: replicating */
 	bool hello_sent;
 	uint64_t since_ms, last_rx_ms, last_tx_ms;
+	uint64_t hello_ms;          /* when this side last said hello */
 	unsigned inflight;
 	uint64_t paused_until;      /* the other side cannot store now (its disk is full): send nothing until then */
 	struct feedmap sent;        /* what the other side holds or was sent, by feed */
