@@ -6,8 +6,14 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
 
 #include "storage/store_internal.h"
+
+/* A commit that fails with EIO while less than this is free on the store's
+ * filesystem ran out of space (LMDB's short write). */
+#define STORE_DISK_FULL_BYTES ((unsigned long long)1 << 20)
 
 int store_txn_begin(struct store *s, bool write, struct store_txn **out, struct err *e)
 {
@@ -49,6 +55,29 @@ out:
 	return ret;
 }
 
+/* Writing pages to a full filesystem fails in LMDB either with ENOSPC (no
+ * byte written) or, after a short write, with EIO ("short write,
+ * filesystem full?"). Both must read as a full disk, so that the CLI and a
+ * replication peer say what to do about it; the transaction is aborted
+ * either way and the meta page was not written, so nothing of it is
+ * visible. Returns -ENOSPC with the reason when the store's filesystem is
+ * (nearly) full, 0 when it has room (a real I/O error). */
+static int disk_full(const struct store *s, int rc, struct err *e)
+{
+	struct statvfs sv;
+	unsigned long long avail;
+
+	if (statvfs(s->dir, &sv) < 0)
+		return 0;
+	avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
+	if (rc == EIO && avail >= STORE_DISK_FULL_BYTES)
+		return 0;
+	err_set(e, "store %s: commit: the disk holding the store is full (%llu KiB free): %s; nothing of this "
+		   "transaction was written; free space and retry",
+		s->dir, avail / 1024, strerror(rc));
+	return -ENOSPC;
+}
+
 int store_txn_commit(struct store_txn **t, struct err *e)
 {
 	if (!t || !*t) {
@@ -59,7 +88,9 @@ int store_txn_commit(struct store_txn **t, struct err *e)
 	*t = NULL;
 	/* mdb_txn_commit frees the transaction whether or not it succeeds */
 	int rc = mdb_txn_commit(x->txn);
-	int ret = lmdb_err(rc, e, "store %s: commit", x->s->dir);
+	int ret = rc == EIO || rc == ENOSPC ? disk_full(x->s, rc, e) : 0;
+	if (ret == 0)
+		ret = lmdb_err(rc, e, "store %s: commit", x->s->dir);
 	free(x);
 	return ret;
 }

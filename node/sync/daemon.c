@@ -431,9 +431,19 @@ static void sweep(struct daemon *d)
 		if (now - d->parent->last_rx_ms > SYNC_DEAD_MS) {
 			sync_log(d, "parent %s silent for %d s; waiting for it", d->parent->name, SYNC_DEAD_MS / 1000);
 			link_reset(d->parent);
+			d->parent->last_tx_ms = now;
 		} else if (now - d->parent->last_tx_ms > SYNC_PING_MS) {
 			send_ping(d->parent);
 		}
+	} else if (d->parent && now - d->parent->last_tx_ms > SYNC_PING_MS && now - d->parent->hello_ms > SYNC_PING_MS) {
+		/* Not replicating, yet ZeroMQ may still hold the connection: a
+		 * loop that stalled past SYNC_DEAD_MS (a huge batch, a loaded
+		 * machine) reset the link while ZeroMQ's own heartbeats kept it,
+		 * so no reconnection will come to say hello again. Say it now,
+		 * and again while unanswered; with ZMQ_IMMEDIATE it goes nowhere
+		 * when there is no connection. */
+		link_send_hello(d->parent);
+		d->parent->last_tx_ms = now;
 	}
 	for (size_t i = 0; i < d->nchildren;) {
 		struct link *l = d->children[i];

@@ -98,8 +98,10 @@ void link_send_hello(struct link *l)
 	h.heads = hp;
 	f.msg_case = STRATA__FRAME__MSG_HELLO;
 	f.hello = &h;
-	if (link_send(l, &f) == 0)
+	if (link_send(l, &f) == 0) {
 		l->hello_sent = true;
+		l->hello_ms = node_now_ms();
+	}
 out:
 	store_txn_abort(&t);
 	free(hv);
@@ -194,7 +196,7 @@ void link_pump(struct link *l)
 	uint64_t now = node_now_ms();
 	struct err e = {0};
 
-	if (!l->up || l->inflight >= SYNC_WINDOW)
+	if (!l->up || l->inflight >= SYNC_WINDOW || l->paused_until > now)
 		return;
 	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0 ||
 	    store_heads_each(t, collect_head, &heads, &e) < 0) {
@@ -305,7 +307,9 @@ static void on_hello(struct link *l, const Strata__Hello *h)
 		sync_log(d, "link %s %s is up", l->kind == LINK_PARENT ? "to parent" : "from", l->name);
 	l->up = true;
 	l->since_ms = node_now_ms();
-	if (!l->hello_sent)
+	/* A child that says hello again reset its side (it found the link
+	 * dead while the connection lived on): it needs our heads again. */
+	if (!l->hello_sent || l->kind == LINK_CHILD)
 		link_send_hello(l);
 	if (l->kind == LINK_PARENT)
 		evidence_send_all(l);
@@ -571,6 +575,7 @@ static void on_entries(struct link *l, const Strata__Entries *en)
 	pthread_t worker;
 	uint64_t now = b.now;
 	bool progress, threaded = false, fatal = false;
+	int ret;
 
 	if (!cs || !res || !why || !conf || !ready) {
 		sync_log(d, "out of memory receiving a batch from %s", l->name);
@@ -622,9 +627,9 @@ static void on_entries(struct link *l, const Strata__Entries *en)
 		stored = dups = 0;
 		goto ack;
 	}
-	if (store_txn_commit(&t, &e) < 0) {
+	if ((ret = store_txn_commit(&t, &e)) < 0) {
 		sync_log(d, "batch from %s not stored: %s", l->name, e.msg);
-		link_send_error(l, EIO, e.msg, NULL, NULL, 0);
+		link_send_error(l, -ret, e.msg, NULL, NULL, 0); /* ENOSPC: the sender pauses */
 		refused = (uint32_t)n;
 		stored = dups = 0;
 		goto ack;
@@ -737,6 +742,25 @@ static void on_error(struct link *l, const Strata__Error *er)
 	l->last_error_ms = node_now_ms();
 	l->refusals_received++;
 	sync_log(d, "%s refused: %s", l->name, er->reason);
+	if (er->code == ENOTCONN && l->kind == LINK_PARENT) {
+		/* The parent dropped this link (silent too long) while the
+		 * connection lived on: start over with a hello. At most one per
+		 * SYNC_PING_MS: a parent that refuses the hello itself (a revoked
+		 * key) answers each one with this same error. */
+		if (node_now_ms() - l->hello_ms > SYNC_PING_MS) {
+			link_reset(l);
+			link_send_hello(l);
+		}
+		return;
+	}
+	if (!er->has_author && (er->code == ENOSPC || er->code == EIO)) {
+		/* It could store nothing of a batch (its disk is full): resending
+		 * at once would only be refused again, as fast as the link goes.
+		 * Wait, then send again what it lacks; the sweep pumps every link
+		 * each second. */
+		l->paused_until = node_now_ms() + SYNC_PAUSE_MS;
+		return;
+	}
 	if (er->has_author && er->author.len == KEY_BYTES && er->feed &&
 	    (v = feedmap_get(&l->sent, er->author.data, er->feed))) {
 		if (er->has_seq && er->seq && er->seq - 1 < v->seq)

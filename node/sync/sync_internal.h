@@ -19,6 +19,7 @@
 #define SYNC_STALL_MS 10000           /* a refused feed waits this long before a retry */
 #define SYNC_REFUSAL_BURST 20         /* refused messages logged and answered per source... */
 #define SYNC_REFUSAL_WINDOW_MS 10000  /* ...in each window of this long; the rest are counted */
+#define SYNC_PAUSE_MS 5000            /* a peer that cannot store (disk full) is sent nothing this long */
 #define SYNC_FRAME_MAX (LIMIT_ENVELOPE_BYTES + (2u << 20)) /* largest frame accepted */
 
 enum link_kind { LINK_PARENT, LINK_CHILD };
@@ -45,7 +46,9 @@ struct link {
 	bool up;                    /* Hello received: replicating */
 	bool hello_sent;
 	uint64_t since_ms, last_rx_ms, last_tx_ms;
+	uint64_t hello_ms;          /* when this side last said hello */
 	unsigned inflight;
+	uint64_t paused_until;      /* the other side cannot store now (its disk is full): send nothing until then */
 	struct feedmap sent;        /* what the other side holds or was sent, by feed */
 	struct feedmap refused;     /* feeds refused from this link lately (receiver side) */
 	uint64_t entries_sent, entries_received, refusals_sent, refusals_received, batches;
