@@ -150,7 +150,14 @@ int cmd_report_main(int argc, char **argv)
 		return cli_usage(what, "--from ORG/PATH (the child whose report it is) is required");
 	if (!strcmp(verb, "return") && !comment)
 		return cli_usage(what, "--comment is required: say what to fix");
-	if ((ret = node_open(&n, c.dir, strcmp(verb, "show") ? 0 : NODE_RDONLY | NODE_NO_KEY, &e)) < 0)
+	/* show writes nothing but its index of recomputations (report_view):
+	 * read-write if it may, else read-only (it then recomputes each time) */
+	ret = node_open(&n, c.dir, strcmp(verb, "show") ? 0 : NODE_NO_KEY, &e);
+	if (ret < 0 && !strcmp(verb, "show")) {
+		e = (struct err){0};
+		ret = node_open(&n, c.dir, NODE_RDONLY | NODE_NO_KEY, &e);
+	}
+	if (ret < 0)
 		return cli_fail_err(what, ret, &e);
 	if (!strcmp(verb, "submit")) {
 		struct report_result r;

@@ -83,7 +83,10 @@ int report_submit(struct node *n, const char *period, struct report_result *r, s
 /* The view of this node for PERIOD: its own report, and per child (and, with
  * tree, per descendant whose reports reached it) reported or not, on time or
  * late (the deadline is day deadline_day of the next month), accepted or
- * returned, the figures, and a recomputation check. Caller owns the JSON. */
+ * returned, the figures, and a recomputation check. A recomputation is
+ * done once per (descendant, period, up head) and kept in an index of the
+ * store when n's store is writable (else redone at every view). Caller
+ * owns the JSON. */
 int report_view(struct node *n, const char *period, bool tree, json_t **out, struct err *e) WUR;
 
 /* Accepts or returns (with a comment) the report of the child with org path
