@@ -10,7 +10,9 @@
  * (zhonghua in siming releases, the city forwards as the lowest common
  * ancestor, jinshan in huli accepts, zhonghua marks the member
  * transferred), so transfers in and out and the member counts change at
- * both ends. Every figure at every level, own and total, is checked
+ * both ends; a district, which holds its streets' registries, refuses
+ * attendance and dues of their members (not its own) and changes nothing.
+ * Every figure at every level, own and total, is checked
  * against an independent computation from this file's own input data
  * (following the definitions of node/report/figures.c), as read by `strata
  * report show --tree --json` at the city and at the districts. Finally a
@@ -860,6 +862,33 @@ Test(sync_report, figures_roll_up_street_district_city_and_a_lie_is_caught)
 		S2->mem[S2->n] = *m;
 		S2->mem[S2->n++].st = ST_ACTIVE;
 		m->st = ST_TRANSFERRED;
+	}
+
+	/* A district holds its streets' registries, yet records only its own
+	 * members: attendance or dues of a member of another branch are refused
+	 * with a clear error and change nothing. */
+	{
+		const char *other = S0->mem[2].id;
+		uint64_t up;
+		size_t meetings, dues;
+		struct net_run r;
+
+		NET_WAIT(NET_DEADLINE_MS, !status_is(d[0], s[0], other, "absent"), "siming to hold zhonghua's %s", other);
+		up = net_head(d[0], d[0]->key, "up", NULL);
+		meetings = net_count(d[0], "meeting", d[0]->key);
+		dues = net_count(d[0], "dues", d[0]->key);
+		net_run(&r, "meeting", "add", "-d", d[0]->dir, "--id", "M9", "--kind", "group-meeting", "--date",
+			"2026-11-20", "--topic", "t", "--present", D0->mem[0].id, "--absent", other, NULL);
+		cr_assert(r.status == 2 && net_has(r.err, "is not in this branch's registry") && net_has(r.err, other),
+			  "attendance of another branch's member at siming: exit %d: %s", r.status, r.err);
+		net_run_free(&r);
+		net_run(&r, "dues", "add", "-d", d[0]->dir, "--member", other, "--period", PERIOD, "--amount", "100", NULL);
+		cr_assert(r.status == 2 && net_has(r.err, "is not in this branch's registry") && net_has(r.err, other),
+			  "dues of another branch's member at siming: exit %d: %s", r.status, r.err);
+		net_run_free(&r);
+		cr_assert_eq(net_head(d[0], d[0]->key, "up", NULL), up, "a refused record changed siming's up feed");
+		cr_assert_eq(net_count(d[0], "meeting", d[0]->key), meetings);
+		cr_assert_eq(net_count(d[0], "dues", d[0]->key), dues);
 	}
 
 	/* A notice from the city, due in the period and past; another due
