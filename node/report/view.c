@@ -310,6 +310,51 @@ int report_view(struct node *n, const char *period, bool tree, json_t **out, str
 	return 0;
 }
 
+/* --- recomputations kept as reports arrive --- */
+
+static int fill_one(const struct store_record *r, void *arg)
+{
+	struct view *v = arg;
+	Strata__Report *rep;
+	char period[8];
+	uint64_t up_seq = 0;
+	struct figures f;
+	struct err ignore = {0};
+
+	if (memcmp(r->owner, node_id(v->n), KEY_BYTES) == 0 || r->key_len != 7 ||
+	    !(rep = strata__report__unpack(NULL, r->value_len, r->value)))
+		return 0;
+	memcpy(period, r->key, 7);
+	period[7] = '\0';
+	for (size_t i = 0; i < rep->n_heads; i++)
+		if (strcmp(rep->heads[i]->feed, "up") == 0 && rep->heads[i]->author.len == KEY_BYTES &&
+		    memcmp(rep->heads[i]->author.data, r->owner, KEY_BYTES) == 0)
+			up_seq = rep->heads[i]->seq;
+	strata__report__free_unpacked(rep, NULL);
+	if (!report_period_valid(period))
+		return 0;
+	v->period = period;
+	/* held already, or computed and queued; -ENOENT (the up feed has not
+	 * arrived that far yet) is left to a later view */
+	if (recompute(v, r->owner, up_seq, &f, &ignore) == 0)
+		figures_clear(&f);
+	v->period = NULL;
+	return 0;
+}
+
+int report_checks_fill(struct node *n, const uint8_t *author, struct err *e)
+{
+	struct view v = {.n = n, .e = e};
+	int ret;
+
+	if ((ret = store_txn_begin(node_store(n), false, &v.t, e)) < 0)
+		return ret;
+	ret = store_state_each(v.t, "report", author, fill_one, &v, e);
+	store_txn_abort(&v.t);
+	memo_save(&v);
+	return ret < 0 ? ret : 0;
+}
+
 struct find_child {
 	const char *name;
 	uint8_t key[KEY_BYTES];
