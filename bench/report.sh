@@ -335,6 +335,15 @@ measure "$STRATA" report submit -d "$WORK/$(dname 1)" --period "$PERIOD"
 sub_d=("${WALLS[@]}") sub_d_rss=("${RSSS[@]}") sub_d_cpu=("${CPUS[@]}")
 measure "$STRATA" report submit -d "$WORK/city" --period "$PERIOD"
 sub_c=("${WALLS[@]}") sub_c_rss=("${RSSS[@]}") sub_c_cpu=("${CPUS[@]}")
+# A branch's new report reaching the city (here by bundle: the timed submits
+# above wrote new ones): the import stores it and checks it, once.
+log "timing: the city imports $(bname 1 1)'s latest report (and checks it), once"
+"$STRATA" export -d "$B1" -o "$WORK/b1-new.bundle" >/dev/null
+t0=$EPOCHREALTIME
+/usr/bin/time -f '%M %U %S' -o "$WORK/time.out" "$STRATA" import -d "$WORK/city" "$WORK/b1-new.bundle" >"$WORK/import.out"
+imp_ms=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", (b - a) * 1000 }')
+read -r imp_rss u sy <"$WORK/time.out"
+imp_cpu=$(awk -v u="$u" -v s="$sy" 'BEGIN { printf "%.0f", (u + s) * 1000 }')
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)
@@ -358,3 +367,5 @@ WALLS=("${show_c[@]}") RSSS=("${show_c_rss[@]}") CPUS=("${show_c_cpu[@]}"); resu
 WALLS=("${show_cj[@]}") RSSS=("${show_cj_rss[@]}") CPUS=("${show_cj_cpu[@]}"); result "report show --tree --json, city" "" 
 WALLS=("${sub_d[@]}") RSSS=("${sub_d_rss[@]}") CPUS=("${sub_d_cpu[@]}"); result "report submit, district ($BRANCHES branches)" ""
 WALLS=("${sub_c[@]}") RSSS=("${sub_c_rss[@]}") CPUS=("${sub_c_cpu[@]}"); result "report submit, city ($DISTRICTS districts)" ""
+WALLS=("$imp_ms") RSSS=("$imp_rss") CPUS=("$imp_cpu"); result "import at the city of a branch's new report" ""
+row "  ($(sed 's/ from .*;/;/' "$WORK/import.out"); the import checks the report)" "" "" ""
