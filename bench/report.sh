@@ -35,7 +35,8 @@ usage: bench/report.sh [--quick] [--districts D] [--branches B] [--members N]
   --jobs J        parallel setup jobs (default 2)
   --port P        first TCP port on 127.0.0.1 (default 27600; D+1 are used,
                   the next free ones are taken)
-  --keep          keep the network in build-bench/report-work/ afterwards
+  --keep          keep the network in build-bench/report-work/ (--quick:
+                  report-work-quick/) afterwards
   --reuse         measure again the network a --keep run left there, if it
                   has these sizes (skips the setup; implies --keep)
 
@@ -94,7 +95,7 @@ if [ ! -x /usr/bin/time ]; then
 	apt-get install -y time >&2
 fi
 
-WORK=$BUILD/report-work
+WORK=$BUILD/report-work$([ "$QUICK" = 0 ] || echo -quick) # --quick keeps its own
 SIZES="$DISTRICTS $BRANCHES $MEMBERS"
 SETUP=1
 if [ "$REUSE" = 1 ] && [ -f "$WORK/setup.done" ] && [ "$(head -n 1 "$WORK/setup.done")" = "$SIZES" ]; then
