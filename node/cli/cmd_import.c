@@ -8,6 +8,7 @@
 
 #include "node/bundle/bundle.h"
 #include "node/cli/cli.h"
+#include "node/report/report.h"
 #include "node/sync/sync.h"
 
 static void help(FILE *f)
@@ -36,6 +37,14 @@ int cmd_import_main(int argc, char **argv)
 		return cli_fail_err("import", ret, &e);
 	}
 	ret = bundle_import(n, argv[optind], &cnt, &dups, &e);
+	if (cnt.entries) {
+		/* the reports it brought are checked now, not at the first view */
+		struct err fe = {0};
+
+		if (report_checks_fill(n, NULL, &fe) < 0)
+			fprintf(stderr, "strata: import: the reports' checks were not kept (a view will redo them): %s\n",
+				fe.msg);
+	}
 	node_close(&n);
 	if (cnt.entries)
 		sync_notify(c.dir);

@@ -85,8 +85,19 @@ int report_submit(struct node *n, const char *period, struct report_result *r, s
 /* The view of this node for PERIOD: its own report, and per child (and, with
  * tree, per descendant whose reports reached it) reported or not, on time or
  * late (the deadline is day deadline_day of the next month), accepted or
- * returned, the figures, and a recomputation check. Caller owns the JSON. */
+ * returned, the figures, and a recomputation check. A recomputation is
+ * done once per (descendant, period, up head) and kept in an index of the
+ * store when n's store is writable (else redone at every view). Caller
+ * owns the JSON. */
 int report_view(struct node *n, const char *period, bool tree, json_t **out, struct err *e) WUR;
+
+/* Computes and keeps (in the index report_view reads) the recomputation
+ * check of every report of AUTHOR (NULL: of every node but n) that n holds
+ * and has not checked yet, if n holds the up feed it names; run as reports
+ * arrive (strata import, the daemon) so that a view need not. A report
+ * whose up feed has not arrived is left to the view. 0, or -errno of the
+ * store (a failure to keep them only costs a later view the time). */
+int report_checks_fill(struct node *n, const uint8_t *author, struct err *e) WUR;
 
 /* Accepts or returns (with a comment) the report of the child with org path
  * CHILD for PERIOD: a signed approval in this node's down feed. -ESRCH if

@@ -42,6 +42,22 @@ static void figures_of(const Strata__Figures *p, struct figures *f)
 		figures_clear(f);
 }
 
+/* Recomputations already done, by (author, period, up head): a pure
+ * function of signed, immutable log entries, so it is computed once and
+ * kept in an index instead of replaying every descendant's up feed at each
+ * `report show` (a city holds about a thousand of them). The last byte of
+ * the key is the version of the figure definitions: a change to figures.c
+ * that alters a recomputation must bump it. */
+#define CHECK_INDEX "report-check"
+#define CHECK_VERSION 1
+#define CHECK_KEY_BYTES (KEY_BYTES + 7 + 8 + 1)
+
+struct memo {
+	uint8_t key[CHECK_KEY_BYTES];
+	uint8_t *val;
+	size_t len;
+};
+
 struct view {
 	struct node *n;
 	struct store_txn *t;
@@ -50,7 +66,87 @@ struct view {
 	bool tree;
 	int ret;
 	struct err *e;
+	struct memo *memo; /* recomputations to keep once the view is read */
+	size_t n_memo, cap_memo;
 };
+
+static void check_key(uint8_t k[CHECK_KEY_BYTES], const uint8_t author[KEY_BYTES], const char *period, uint64_t seq)
+{
+	memcpy(k, author, KEY_BYTES);
+	memcpy(k + KEY_BYTES, period, 7);
+	for (int i = 0; i < 8; i++)
+		k[KEY_BYTES + 7 + i] = (uint8_t)(seq >> (56 - 8 * i));
+	k[CHECK_KEY_BYTES - 1] = CHECK_VERSION;
+}
+
+/* The figures of KEY's up feed replayed to UP_SEQ for the period: from the
+ * index if an earlier view computed them, else replayed (and queued for
+ * the index). -ENOENT if this node does not hold that much of the feed. */
+static int recompute(struct view *v, const uint8_t key[KEY_BYTES], uint64_t up_seq, struct figures *f,
+		     struct err *e)
+{
+	uint8_t k[CHECK_KEY_BYTES];
+	const uint8_t *val;
+	size_t vl;
+	struct err ignore = {0};
+	Strata__Figures *p, tmp;
+	struct memo *m;
+	int ret;
+
+	check_key(k, key, v->period, up_seq);
+	if (store_index_get(v->t, CHECK_INDEX, k, sizeof k, &val, &vl, &ignore) == 0 &&
+	    (p = strata__figures__unpack(NULL, vl, val))) {
+		memset(f, 0, sizeof *f);
+		ret = figures_add_proto(f, p);
+		strata__figures__free_unpacked(p, NULL);
+		if (ret == 0)
+			return 0;
+		figures_clear(f);
+	}
+	if ((ret = report_compute_replay(v->n, v->t, key, v->period, up_seq, f, e)) < 0)
+		return ret;
+	if (v->n_memo == v->cap_memo) {
+		size_t cap = v->cap_memo ? 2 * v->cap_memo : 64;
+
+		if (!(m = realloc(v->memo, cap * sizeof *m)))
+			return 0; /* only the index is lost */
+		v->memo = m;
+		v->cap_memo = cap;
+	}
+	m = &v->memo[v->n_memo];
+	memcpy(m->key, k, sizeof k);
+	figures_to_proto(f, &tmp);
+	m->len = strata__figures__get_packed_size(&tmp);
+	if ((m->val = malloc(m->len ? m->len : 1))) {
+		strata__figures__pack(&tmp, m->val);
+		v->n_memo++;
+	}
+	return 0;
+}
+
+/* Keeps the queued recomputations, best effort: a store opened read-only,
+ * or any failure, only means the next view replays them again. */
+static void memo_save(struct view *v)
+{
+	struct store_txn *t = NULL;
+	struct err ignore = {0};
+	size_t i;
+
+	if (v->n_memo && store_txn_begin(node_store(v->n), true, &t, &ignore) == 0) {
+		for (i = 0; i < v->n_memo; i++)
+			if (store_index_put(t, CHECK_INDEX, v->memo[i].key, CHECK_KEY_BYTES, v->memo[i].val, v->memo[i].len,
+					    &ignore) < 0)
+				break;
+		if (i == v->n_memo && store_txn_commit(&t, &ignore) == 0)
+			t = NULL;
+		store_txn_abort(&t);
+	}
+	for (i = 0; i < v->n_memo; i++)
+		free(v->memo[i].val);
+	free(v->memo);
+	v->memo = NULL;
+	v->n_memo = v->cap_memo = 0;
+}
 
 static json_t *node_json(struct view *v, const uint8_t key[KEY_BYTES], const uint8_t *issuer, const char *name,
 			 const char *role, unsigned depth);
@@ -156,7 +252,7 @@ static json_t *node_json(struct view *v, const uint8_t key[KEY_BYTES], const uin
 				if (strcmp(rep->heads[i]->feed, "up") == 0 && rep->heads[i]->author.len == KEY_BYTES &&
 				    memcmp(rep->heads[i]->author.data, key, KEY_BYTES) == 0)
 					up_seq = rep->heads[i]->seq;
-			r = report_compute_replay(v->n, v->t, key, v->period, up_seq, &again, &why);
+			r = recompute(v, key, up_seq, &again, &why);
 			if (r == 0) {
 				bool differs = figures_diff(&own, &again, diff, sizeof diff);
 
@@ -209,6 +305,7 @@ int report_view(struct node *n, const char *period, bool tree, json_t **out, str
 	root = node_json(&v, node_id(n), node_config(n)->has_parent ? node_config(n)->parent_key : NULL, node_name(n),
 			 "self", 0);
 	store_txn_abort(&v.t);
+	memo_save(&v);
 	if (v.ret < 0) {
 		json_decref(root);
 		return v.ret;
@@ -216,6 +313,51 @@ int report_view(struct node *n, const char *period, bool tree, json_t **out, str
 	iso(when, v.deadline);
 	*out = json_pack("{s:s, s:s, s:o}", "period", period, "deadline", when, "node", root);
 	return 0;
+}
+
+/* --- recomputations kept as reports arrive --- */
+
+static int fill_one(const struct store_record *r, void *arg)
+{
+	struct view *v = arg;
+	Strata__Report *rep;
+	char period[8];
+	uint64_t up_seq = 0;
+	struct figures f;
+	struct err ignore = {0};
+
+	if (memcmp(r->owner, node_id(v->n), KEY_BYTES) == 0 || r->key_len != 7 ||
+	    !(rep = strata__report__unpack(NULL, r->value_len, r->value)))
+		return 0;
+	memcpy(period, r->key, 7);
+	period[7] = '\0';
+	for (size_t i = 0; i < rep->n_heads; i++)
+		if (strcmp(rep->heads[i]->feed, "up") == 0 && rep->heads[i]->author.len == KEY_BYTES &&
+		    memcmp(rep->heads[i]->author.data, r->owner, KEY_BYTES) == 0)
+			up_seq = rep->heads[i]->seq;
+	strata__report__free_unpacked(rep, NULL);
+	if (!report_period_valid(period))
+		return 0;
+	v->period = period;
+	/* held already, or computed and queued; -ENOENT (the up feed has not
+	 * arrived that far yet) is left to a later view */
+	if (recompute(v, r->owner, up_seq, &f, &ignore) == 0)
+		figures_clear(&f);
+	v->period = NULL;
+	return 0;
+}
+
+int report_checks_fill(struct node *n, const uint8_t *author, struct err *e)
+{
+	struct view v = {.n = n, .e = e};
+	int ret;
+
+	if ((ret = store_txn_begin(node_store(n), false, &v.t, e)) < 0)
+		return ret;
+	ret = store_state_each(v.t, "report", author, fill_one, &v, e);
+	store_txn_abort(&v.t);
+	memo_save(&v);
+	return ret < 0 ? ret : 0;
 }
 
 struct find_child {

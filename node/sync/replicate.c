@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "node/records/records.h"
+#include "node/report/report.h"
 #include "node/sync/sync_internal.h"
 #include "node/transfer/transfer.h"
 #include "protocol/protocol.h"
@@ -687,6 +688,20 @@ ack:
 		/* the transfer steps this batch brought to this node (a release to
 		 * forward, an outcome to apply), then the live push */
 		transfer_after_batch(d->n, cs, res, n, daemon_note, d);
+		/* the reports this batch brought: check them now, not at the
+		 * first view (one author's reports are checked once a batch) */
+		for (size_t i = 0; i < n; i++) {
+			bool seen = false;
+			struct err re = {0};
+
+			if (res[i] != 0 || !cs[i] || strcmp(cs[i]->feed, "report") != 0)
+				continue;
+			for (size_t k = 0; k < i && !seen; k++)
+				seen = res[k] == 0 && cs[k] && strcmp(cs[k]->feed, "report") == 0 &&
+				       memcmp(cs[k]->author, cs[i]->author, KEY_BYTES) == 0;
+			if (!seen && report_checks_fill(d->n, cs[i]->author, &re) < 0)
+				sync_log(d, "report checks not kept: %s", re.msg);
+		}
 		daemon_pump_all(d); /* live push to the other links */
 	}
 out:

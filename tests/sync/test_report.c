@@ -6,7 +6,13 @@
  * adds meetings and service requests, and acknowledges (or not) a notice
  * sent down by the city; reports go up street -> district -> city; a
  * district accepts one report and returns another, which is fixed and
- * submitted again. Every figure at every level, own and total, is checked
+ * submitted again. Before the reports, a member moves across districts
+ * (zhonghua in siming releases, the city forwards as the lowest common
+ * ancestor, jinshan in huli accepts, zhonghua marks the member
+ * transferred), so transfers in and out and the member counts change at
+ * both ends; a district, which holds its streets' registries, refuses
+ * attendance and dues of their members (not its own) and changes nothing.
+ * Every figure at every level, own and total, is checked
  * against an independent computation from this file's own input data
  * (following the definitions of node/report/figures.c), as read by `strata
  * report show --tree --json` at the city and at the districts. Finally a
@@ -122,6 +128,10 @@ struct branch {
 	int np;
 	struct req req[5];
 	int nr;
+	char released[2][11]; /* dates of this node's releases (transfers out) */
+	int nrel;
+	char accepted[2][11]; /* dates of the transfers it accepted (in) */
+	int nacc;
 };
 
 static struct branch br[NB];
@@ -285,6 +295,10 @@ static void own_figures(const struct branch *x, struct fig *f)
 	for (int k = 0; k < x->np; k++)
 		if (strcmp(x->pts[k].period, PERIOD) == 0)
 			f->v[F_POINTS] += x->pts[k].points;
+	for (int k = 0; k < x->nrel; k++)
+		f->v[F_TOUT] += in_period(x->released[k]);
+	for (int k = 0; k < x->nacc; k++)
+		f->v[F_TIN] += in_period(x->accepted[k]);
 	for (int k = 0; k < x->nr; k++) {
 		const struct req *q = &x->req[k];
 
@@ -589,6 +603,42 @@ static bool holds(const struct net_node *at, const struct net_node *x)
 	return net_head(at, x->key, "up", NULL) == up && net_head(at, x->key, "report", NULL) == rep;
 }
 
+/* The status of member id in owner's registry as node `at` holds it, read
+ * from its store opened read-only: "active", "transferred", "other" or
+ * "absent". */
+static const char *member_status(const struct net_node *at, const struct net_node *owner, const char *id)
+{
+	static char status[32];
+	char path[512];
+	struct store *st = NULL;
+	struct store_txn *t = NULL;
+	struct err e = {0};
+	const uint8_t *v;
+	size_t len;
+	Strata__Member *m = NULL;
+
+	snprintf(path, sizeof path, "%s/store", at->dir);
+	cr_assert_eq(store_open(&st, path, STORE_RDONLY, &e), 0, "open the store of %s: %s", at->label, e.msg);
+	if (store_txn_begin(st, false, &t, &e) == 0 &&
+	    store_state_get(t, "member", owner->key, (const uint8_t *)id, strlen(id), &v, &len, NULL, &e) == 0)
+		m = strata__member__unpack(NULL, len, v);
+	snprintf(status, sizeof status, "%s",
+		 !m ? "absent"
+		 : m->status == STRATA__MEMBER_STATUS__STATUS_ACTIVE ? "active"
+		 : m->status == STRATA__MEMBER_STATUS__STATUS_TRANSFERRED ? "transferred"
+									 : "other");
+	if (m)
+		strata__member__free_unpacked(m, NULL);
+	store_txn_abort(&t);
+	store_close(&st);
+	return status;
+}
+
+static bool status_is(const struct net_node *at, const struct net_node *owner, const char *id, const char *want)
+{
+	return strcmp(member_status(at, owner, id), want) == 0;
+}
+
 /* ---- the report feed's history, read from a store ---- */
 
 struct history {
@@ -782,6 +832,64 @@ Test(sync_report, figures_roll_up_street_district_city_and_a_lie_is_caught)
 	}
 	for (int i = 0; i < NB; i++)
 		write_data(&br[i]);
+
+	/* A member moves across districts: zhonghua (siming) releases ZH001 to
+	 * jinshan (huli); the city, their lowest common ancestor, forwards it;
+	 * jinshan accepts; the outcome comes back down and zhonghua marks the
+	 * member transferred. The test's input follows: a release at zhonghua,
+	 * an acceptance at jinshan, the member transferred at the one and
+	 * active (same category and joined date, no dues) at the other. */
+	{
+		struct mem *m = &S0->mem[0];
+		const char *released = "2026-11-16", *accepted = "2026-11-17";
+		char id[32];
+
+		cr_assert_eq(m->st, ST_ACTIVE);
+		snprintf(id, sizeof id, "%s-20261116", m->id);
+		NET_WAIT(NET_DEADLINE_MS, net_has_cert(s[0], s[2]->key), "zhonghua to hold jinshan's certificate");
+		net_ok("transfer", "release", "-d", s[0]->dir, "--member", m->id, "--to", s[2]->path, "--date", released,
+		       NULL);
+		NET_WAIT(NET_DEADLINE_MS, net_count(s[2], "forward", city->key) == 1, "the city's forward of %s to reach %s",
+			 id, s[2]->label);
+		cr_assert_str_eq(member_status(s[2], s[2], m->id), "absent");
+		net_ok("transfer", "accept", "-d", s[2]->dir, "--id", id, "--from", s[0]->path, "--date", accepted, NULL);
+		NET_WAIT(NET_DEADLINE_MS, status_is(s[0], s[0], m->id, "transferred"), "zhonghua to mark %s transferred",
+			 m->id);
+		cr_assert_str_eq(member_status(s[2], s[2], m->id), "active");
+		snprintf(S0->released[S0->nrel++], sizeof S0->released[0], "%s", released);
+		snprintf(S2->accepted[S2->nacc++], sizeof S2->accepted[0], "%s", accepted);
+		cr_assert_lt(S2->n, MAXM);
+		S2->mem[S2->n] = *m;
+		S2->mem[S2->n++].st = ST_ACTIVE;
+		m->st = ST_TRANSFERRED;
+	}
+
+	/* A district holds its streets' registries, yet records only its own
+	 * members: attendance or dues of a member of another branch are refused
+	 * with a clear error and change nothing. */
+	{
+		const char *other = S0->mem[2].id;
+		uint64_t up;
+		size_t meetings, dues;
+		struct net_run r;
+
+		NET_WAIT(NET_DEADLINE_MS, !status_is(d[0], s[0], other, "absent"), "siming to hold zhonghua's %s", other);
+		up = net_head(d[0], d[0]->key, "up", NULL);
+		meetings = net_count(d[0], "meeting", d[0]->key);
+		dues = net_count(d[0], "dues", d[0]->key);
+		net_run(&r, "meeting", "add", "-d", d[0]->dir, "--id", "M9", "--kind", "group-meeting", "--date",
+			"2026-11-20", "--topic", "t", "--present", D0->mem[0].id, "--absent", other, NULL);
+		cr_assert(r.status == 2 && net_has(r.err, "is not in this branch's registry") && net_has(r.err, other),
+			  "attendance of another branch's member at siming: exit %d: %s", r.status, r.err);
+		net_run_free(&r);
+		net_run(&r, "dues", "add", "-d", d[0]->dir, "--member", other, "--period", PERIOD, "--amount", "100", NULL);
+		cr_assert(r.status == 2 && net_has(r.err, "is not in this branch's registry") && net_has(r.err, other),
+			  "dues of another branch's member at siming: exit %d: %s", r.status, r.err);
+		net_run_free(&r);
+		cr_assert_eq(net_head(d[0], d[0]->key, "up", NULL), up, "a refused record changed siming's up feed");
+		cr_assert_eq(net_count(d[0], "meeting", d[0]->key), meetings);
+		cr_assert_eq(net_count(d[0], "dues", d[0]->key), dues);
+	}
 
 	/* A notice from the city, due in the period and past; another due
 	 * later. It reaches every level below; some acknowledge it. */
@@ -987,7 +1095,16 @@ Test(sync_report, figures_roll_up_street_district_city_and_a_lie_is_caught)
 	}
 
 	/* The figures mean something: a sanity look at the sums. */
-	cr_assert_eq(total[0].v[F_FULL] + total[0].v[F_PROB], 4 + 5 + 6 + 12 + 9 + 15 + 7);
+	/* (the member who moved is counted at both ends: transferred, active) */
+	cr_assert_eq(total[0].v[F_FULL] + total[0].v[F_PROB], 4 + 5 + 6 + 12 + 9 + 15 + 7 + 1);
+	cr_assert_eq(own[3].v[F_TOUT], 1);
+	cr_assert_eq(own[5].v[F_TIN], 1);
+	cr_assert_eq(total[1].v[F_TOUT], 1);
+	cr_assert_eq(total[1].v[F_TIN], 0);
+	cr_assert_eq(total[2].v[F_TIN], 1);
+	cr_assert_eq(total[2].v[F_TOUT], 0);
+	cr_assert_eq(total[0].v[F_TIN], 1);
+	cr_assert_eq(total[0].v[F_TOUT], 1);
 	cr_assert_eq(total[0].v[F_ACKED], 3);
 	cr_assert_eq(total[0].v[F_LATE], 3);
 	cr_assert_gt(total[0].v[F_UNPAID], 0);
