@@ -13,7 +13,7 @@
 
 #define SYNC_WINDOW 4                 /* batches in flight per link */
 #define SYNC_BATCH_ENTRIES 512        /* entries in one batch at most */
-#define SYNC_BATCH_BYTES (4u << 20)   /* bytes of entries in one batch at most */
+#define SYNC_BATCH_BYTES (1u << 20)   /* bytes of entries in one batch at most */
 #define SYNC_PING_MS 3000             /* send a ping when idle this long */
 #define SYNC_DEAD_MS 10000            /* a link silent this long is down */
 #define SYNC_STALL_MS 10000           /* a refused feed waits this long before a retry */
