@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "crypto/crypto.h"
+#include "node/audit/audit.h"
 
 /* Exit codes, the same for every command (documented in `strata --help`). */
 enum cli_exit {
@@ -79,6 +80,24 @@ const char *cli_record_key_text(char *out, size_t cap, const uint8_t *key, size_
 struct verify_erased;
 json_t *cli_erased_json(const struct verify_erased *x);
 void cli_erased_print(const struct verify_erased *x);
+
+/* What verify and audit print of a walk over a store (check_print.c):
+ * failures and erased values, for people or (json) gathered in arrays. */
+struct check_print {
+	struct node *n;         /* authors are checked against its trust */
+	bool json;
+	json_t *failures, *erased; /* with json: arrays, owned until handed on */
+	size_t shown, erased_shown;
+	const char *doing;      /* the progress word: "verifying" */
+	const char *storewide;  /* before a failure with no author: "store: " */
+};
+/* Sets p up and returns the hooks for verify_store / audit_bundle (their
+ * arg is p; set p->n before they run). */
+struct verify_hooks check_print_init(struct check_print *p, bool json, const char *doing, const char *storewide);
+/* Prints "... and N more" for what went beyond the first 100. */
+void check_print_more(const struct check_print *p);
+/* Releases the JSON arrays (on an error path). */
+void check_print_free(struct check_print *p);
 
 /* The command table, for `strata help`. */
 extern const struct cli_cmd cli_cmds[];

@@ -14,67 +14,6 @@
 #include "node/cli/cli.h"
 #include "node/core/node.h"
 
-#define MAX_FAILURES_SHOWN 100
-
-struct audit_state {
-	struct node *n;
-	bool json;
-	json_t *failures;
-	json_t *erased;
-	size_t shown, erased_shown;
-};
-
-static void on_erased(const struct verify_erased *x, void *arg)
-{
-	struct audit_state *st = arg;
-
-	if (st->json)
-		json_array_append_new(st->erased, cli_erased_json(x));
-	else if (st->erased_shown++ < MAX_FAILURES_SHOWN)
-		cli_erased_print(x);
-}
-
-static void on_failure(const struct verify_failure *f, void *arg)
-{
-	struct audit_state *st = arg;
-	char author[KEY_HEX] = "";
-
-	if (f->author)
-		key_hex(author, f->author);
-	if (st->json) {
-		json_array_append_new(st->failures,
-				      json_pack("{s:s?, s:s, s:I, s:s}", "author", f->author ? author : NULL, "feed",
-						f->feed, "seq", (json_int_t)f->seq, "reason", f->reason));
-		return;
-	}
-	if (st->shown++ >= MAX_FAILURES_SHOWN)
-		return;
-	if (f->author)
-		printf("FAIL %.16s…/%s #%" PRIu64 ": %s\n", author, f->feed, f->seq, f->reason);
-	else
-		printf("FAIL %s\n", f->reason);
-}
-
-static int on_authorize(struct store_txn *t, const uint8_t author[32], const char *feed, struct err *e, void *arg)
-{
-	return node_authorize(((struct audit_state *)arg)->n, t, author, feed, 0, e);
-}
-
-/* An entry signed by a revoked key at or after its revocation fails. */
-static int on_entry(struct store_txn *t, const uint8_t author[32], const char *feed, uint64_t seq, uint64_t time_ms,
-		    struct err *e, void *arg)
-{
-	(void)feed;
-	(void)seq;
-	return node_check_revoked(((struct audit_state *)arg)->n, t, author, time_ms, e);
-}
-
-static void on_progress(size_t done, size_t total, void *arg)
-{
-	(void)arg;
-	cli_progress("auditing", done, total);
-}
-
 /* Evidence of equivocation the store holds is a failure of its author. */
 static int on_evidence(const uint8_t *key, size_t key_len, const uint8_t *val, size_t len, void *arg)
 {
@@ -100,7 +39,7 @@ static int on_evidence(const uint8_t *key, size_t key_len, const uint8_t *val, s
 	return 0;
 }
 
-static int audit_store(struct audit_state *st, const char *dir, const uint8_t root[KEY_BYTES], struct verify_counts *c,
+static int audit_store(struct check_print *st, const char *dir, const uint8_t root[KEY_BYTES], struct verify_counts *c,
 		       struct audit_history_counts *x, struct verify_hooks *h, struct err *e)
 {
 	struct store_txn *t = NULL;
@@ -152,11 +91,10 @@ int cmd_audit_main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct cli_common c;
-	struct audit_state st = {0};
+	struct check_print st;
 	struct verify_counts cnt = {0};
 	struct audit_history_counts hist = {0};
-	struct verify_hooks hooks = {.failure = on_failure, .erased = on_erased, .authorize = on_authorize,
-				     .entry = on_entry, .progress = on_progress, .arg = &st};
+	struct verify_hooks hooks;
 	struct err e = {0};
 	uint8_t root[KEY_BYTES];
 	const char *root_hex = NULL, *bundle = NULL, *what;
@@ -182,19 +120,14 @@ int cmd_audit_main(int argc, char **argv)
 		return cli_usage("audit", "--root ROOTKEY is required: the auditor pins the root");
 	if (hex_decode(root, KEY_BYTES, root_hex) < 0)
 		return cli_usage("audit", "--root must be 64 hex characters");
-	st.json = c.json;
-	if (c.json) {
-		st.failures = json_array();
-		st.erased = json_array();
-	}
+	hooks = check_print_init(&st, c.json, "auditing", "");
 	what = bundle ? bundle : c.dir;
 	ret = bundle ? audit_bundle_history(bundle, root, &cnt, &hist, &hooks, &e)
 		     : audit_store(&st, c.dir, root, &cnt, &hist, &hooks, &e);
 	cli_progress_done("auditing");
 	node_close(&st.n);
 	if (ret < 0 && ret != -EBADMSG) {
-		json_decref(st.failures);
-		json_decref(st.erased);
+		check_print_free(&st);
 		return cli_fail_err("audit", ret, &e);
 	}
 	if (c.json) {
@@ -210,10 +143,7 @@ int cmd_audit_main(int argc, char **argv)
 					 (json_int_t)(cnt.failures + hist.failures), "erased", st.erased, "failures",
 					 st.failures));
 	} else {
-		if (st.shown > MAX_FAILURES_SHOWN)
-			printf("... and %zu more failures\n", st.shown - MAX_FAILURES_SHOWN);
-		if (st.erased_shown > MAX_FAILURES_SHOWN)
-			printf("... and %zu more erased values\n", st.erased_shown - MAX_FAILURES_SHOWN);
+		check_print_more(&st);
 		char erased[48] = "";
 
 		if (cnt.erased)

@@ -140,26 +140,6 @@ void cli_key_short(char out[20], const unsigned char *key)
 	strcpy(out + 16, "…"); /* 3 bytes of UTF-8 and the NUL */
 }
 
-json_t *cli_erased_json(const struct verify_erased *x)
-{
-	char author[KEY_HEX], key[2 * LIMIT_KEY_BYTES + 1];
-
-	key_hex(author, x->author);
-	cli_record_key_text(key, sizeof key, x->key, x->key_len);
-	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:I}", "author", author, "feed", x->feed, "seq", (json_int_t)x->seq,
-			 "collection", x->collection, "key", key, "erase_seq", (json_int_t)x->erase_seq);
-}
-
-void cli_erased_print(const struct verify_erased *x)
-{
-	char author[20], key[2 * LIMIT_KEY_BYTES + 1];
-
-	cli_key_short(author, x->author);
-	cli_record_key_text(key, sizeof key, x->key, x->key_len);
-	printf("ERASED %s/%s #%llu: the value of %s \"%s\" (erase request #%llu)\n", author, x->feed,
-	       (unsigned long long)x->seq, x->collection, key, (unsigned long long)x->erase_seq);
-}
-
 const char *cli_record_key_text(char *out, size_t cap, const uint8_t *key, size_t len)
 {
 	if (text_valid((const char *)key, len) && len < cap) {

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What `strata verify` and `strata audit` share: the hooks that check each
+ * author against the node's trust (certificate chains, revocations at the
+ * entry's time) and print what the walk finds, failures and erased values,
+ * for people (the first MAX_SHOWN of each) or as JSON arrays.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "node/audit/audit.h"
+#include "node/cli/cli.h"
+#include "node/core/node.h"
+
+#define MAX_SHOWN 100
+
+json_t *cli_erased_json(const struct verify_erased *x)
+{
+	char author[KEY_HEX], key[2 * LIMIT_KEY_BYTES + 1];
+
+	key_hex(author, x->author);
+	cli_record_key_text(key, sizeof key, x->key, x->key_len);
+	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:I}", "author", author, "feed", x->feed, "seq", (json_int_t)x->seq,
+			 "collection", x->collection, "key", key, "erase_seq", (json_int_t)x->erase_seq);
+}
+
+void cli_erased_print(const struct verify_erased *x)
+{
+	char author[20], key[2 * LIMIT_KEY_BYTES + 1];
+
+	cli_key_short(author, x->author);
+	cli_record_key_text(key, sizeof key, x->key, x->key_len);
+	printf("ERASED %s/%s #%llu: the value of %s \"%s\" (erase request #%llu)\n", author, x->feed,
+	       (unsigned long long)x->seq, x->collection, key, (unsigned long long)x->erase_seq);
+}
+
+static void on_erased(const struct verify_erased *x, void *arg)
+{
+	struct check_print *p = arg;
+
+	if (p->json)
+		json_array_append_new(p->erased, cli_erased_json(x));
+	else if (p->erased_shown++ < MAX_SHOWN)
+		cli_erased_print(x);
+}
+
+static void on_failure(const struct verify_failure *f, void *arg)
+{
+	struct check_print *p = arg;
+	char author[KEY_HEX] = "";
+
+	if (f->author)
+		key_hex(author, f->author);
+	if (p->json) {
+		json_array_append_new(p->failures,
+				      json_pack("{s:s?, s:s, s:I, s:s}", "author", f->author ? author : NULL, "feed",
+						f->feed, "seq", (json_int_t)f->seq, "reason", f->reason));
+		return;
+	}
+	if (p->shown++ >= MAX_SHOWN)
+		return;
+	if (f->author)
+		printf("FAIL %.16s…/%s #%" PRIu64 ": %s\n", author, f->feed, f->seq, f->reason);
+	else
+		printf("FAIL %s%s\n", p->storewide, f->reason);
+}
+
+static int on_authorize(struct store_txn *t, const uint8_t author[32], const char *feed, struct err *e, void *arg)
+{
+	return node_authorize(((struct check_print *)arg)->n, t, author, feed, 0, e);
+}
+
+/* An entry signed by a revoked key at or after its revocation fails. */
+static int on_entry(struct store_txn *t, const uint8_t author[32], const char *feed, uint64_t seq, uint64_t time_ms,
+		    struct err *e, void *arg)
+{
+	(void)feed;
+	(void)seq;
+	return node_check_revoked(((struct check_print *)arg)->n, t, author, time_ms, e);
+}
+
+static void on_progress(size_t done, size_t total, void *arg)
+{
+	cli_progress(((struct check_print *)arg)->doing, done, total);
+}
+
+struct verify_hooks check_print_init(struct check_print *p, bool json, const char *doing, const char *storewide)
+{
+	*p = (struct check_print){.json = json, .doing = doing, .storewide = storewide};
+	if (json) {
+		p->failures = json_array();
+		p->erased = json_array();
+	}
+	return (struct verify_hooks){.failure = on_failure, .erased = on_erased, .authorize = on_authorize,
+				     .entry = on_entry, .progress = on_progress, .arg = p};
+}
+
+void check_print_more(const struct check_print *p)
+{
+	if (p->shown > MAX_SHOWN)
+		printf("... and %zu more failures\n", p->shown - MAX_SHOWN);
+	if (p->erased_shown > MAX_SHOWN)
+		printf("... and %zu more erased values\n", p->erased_shown - MAX_SHOWN);
+}
+
+void check_print_free(struct check_print *p)
+{
+	json_decref(p->failures);
+	json_decref(p->erased);
+	p->failures = p->erased = NULL;
+}
