@@ -159,6 +159,24 @@ fail:
 	return NULL;
 }
 
+/* The next frame of a socket: the one read ahead if there is one. */
+static int next_frame(struct daemon *d, bool router, uint8_t *rid, size_t *rid_len, char *uid, size_t uid_cap,
+		      Strata__Frame **f, struct err *e)
+{
+	struct frame_ahead *a = router ? &d->ahead_router : &d->ahead_dealer;
+
+	if (!a->has)
+		return frame_recv(router ? d->router : d->dealer, router, rid, rid_len, uid, uid_cap, f, e);
+	a->has = false;
+	memcpy(rid, a->rid, a->rid_len < 256 ? a->rid_len : 0);
+	*rid_len = a->rid_len;
+	snprintf(uid, uid_cap, "%s", a->uid);
+	*f = a->f;
+	a->f = NULL;
+	*e = a->e;
+	return a->ret;
+}
+
 static void on_router(struct daemon *d)
 {
 	for (int budget = 0; budget < 64; budget++) {
@@ -168,7 +186,7 @@ static void on_router(struct daemon *d)
 		Strata__Frame *f = NULL;
 		struct link *l;
 		struct err e = {0};
-		int ret = frame_recv(d->router, true, rid, &rid_len, uid, sizeof uid, &f, &e);
+		int ret = next_frame(d, true, rid, &rid_len, uid, sizeof uid, &f, &e);
 
 		if (ret == -EAGAIN)
 			return;
@@ -233,12 +251,12 @@ void daemon_drop_children(struct daemon *d)
 static void on_dealer(struct daemon *d)
 {
 	for (int budget = 0; budget < 64; budget++) {
-		uint8_t rid[8];
-		size_t rid_len;
-		char uid[8];
+		uint8_t rid[256];
+		size_t rid_len = 0;
+		char uid[80];
 		Strata__Frame *f = NULL;
 		struct err e = {0};
-		int ret = frame_recv(d->dealer, false, rid, &rid_len, uid, sizeof uid, &f, &e);
+		int ret = next_frame(d, false, rid, &rid_len, uid, sizeof uid, &f, &e);
 
 		if (ret == -EAGAIN)
 			return;
@@ -637,7 +655,8 @@ int sync_serve(struct node *n, const struct sync_serve_opts *o, struct err *e)
 			items[mi = ni++] = (zmq_pollitem_t){d.monitor, 0, ZMQ_POLLIN, 0};
 		}
 		items[ci = ni++] = (zmq_pollitem_t){d.control, 0, ZMQ_POLLIN, 0};
-		if (zmq_poll(items, ni, 250) < 0) {
+		/* a frame read ahead is dispatched without waiting */
+		if (zmq_poll(items, ni, d.ahead_router.has || d.ahead_dealer.has ? 0 : 250) < 0) {
 			if (errno == EINTR)
 				continue;
 			err_set(e, "polling failed: %s", zmq_strerror(errno));
@@ -648,11 +667,11 @@ int sync_serve(struct node *n, const struct sync_serve_opts *o, struct err *e)
 			zap_handle(&d);
 		if (mi >= 0 && items[mi].revents & ZMQ_POLLIN)
 			on_monitor(&d);
-		if (ri >= 0 && items[ri].revents & ZMQ_POLLIN)
+		if (ri >= 0 && (items[ri].revents & ZMQ_POLLIN || d.ahead_router.has))
 			on_router(&d);
 		if (rmi >= 0 && items[rmi].revents & ZMQ_POLLIN)
 			on_router_monitor(&d);
-		if (di >= 0 && items[di].revents & ZMQ_POLLIN)
+		if (di >= 0 && (items[di].revents & ZMQ_POLLIN || d.ahead_dealer.has))
 			on_dealer(&d);
 		if (items[ci].revents & ZMQ_POLLIN)
 			on_control(&d);

@@ -557,31 +557,126 @@ static bool store_one(struct batch_store *b, size_t i)
 	return false;
 }
 
-static void on_entries(struct link *l, const Strata__Entries *en)
+/* One received batch (rbatch): its entries as they are prepared, and the worker
+ * preparing them beside this thread. */
+struct rbatch {
+	const Strata__Entries *en;
+	size_t n;
+	struct changeset **cs;
+	int *res;
+	struct err *why;
+	struct conflict *conf;
+	atomic_bool *ready;
+	struct prep p;
+	pthread_t worker;
+	bool threaded, started;
+};
+
+/* Allocates b for en and starts its worker; false when out of memory (b
+ * is then empty, batch_free is still right). */
+static bool batch_start(struct rbatch *b, const Strata__Entries *en)
+{
+	size_t n = en->n_envelopes, k = n ? n : 1;
+
+	memset(b, 0, sizeof *b);
+	b->en = en;
+	b->n = n;
+	b->cs = calloc(k, sizeof *b->cs);
+	b->res = calloc(k, sizeof *b->res);
+	b->why = calloc(k, sizeof *b->why);
+	b->conf = calloc(k, sizeof *b->conf);
+	b->ready = calloc(k, sizeof *b->ready);
+	if (!b->cs || !b->res || !b->why || !b->conf || !b->ready)
+		return false;
+	b->p = (struct prep){.en = en, .cs = b->cs, .res = b->res, .why = b->why, .ready = b->ready};
+	atomic_init(&b->p.next, 0);
+	pthread_mutex_init(&b->p.mu, NULL);
+	pthread_cond_init(&b->p.cv, NULL);
+	b->started = true;
+	b->threaded = n >= 2 && pthread_create(&b->worker, NULL, prepare_worker, &b->p) == 0;
+	return true;
+}
+
+/* Waits for the worker (every entry claimed is then prepared). */
+static void batch_join(struct rbatch *b)
+{
+	if (b->threaded)
+		pthread_join(b->worker, NULL);
+	b->threaded = false;
+	if (b->started) {
+		pthread_cond_destroy(&b->p.cv);
+		pthread_mutex_destroy(&b->p.mu);
+	}
+	b->started = false;
+}
+
+static void batch_free(struct rbatch *b)
+{
+	batch_join(b);
+	for (size_t i = 0; i < b->n && b->cs; i++)
+		changeset_destroy(&b->cs[i]);
+	free(b->cs);
+	free(b->res);
+	free(b->why);
+	free(b->conf);
+	free(b->ready);
+	memset(b, 0, sizeof *b);
+}
+
+/* Reads the link's next frame while a batch is being committed: when it is
+ * the next Entries batch of the same link, it is returned (the caller
+ * starts preparing it, on the other core, during the commit); anything
+ * else is kept for the socket's loop, which dispatches it first. */
+static Strata__Frame *read_ahead(struct link *l)
 {
 	struct daemon *d = l->d;
-	size_t n = en->n_envelopes, nt = 0;
-	struct changeset **cs = calloc(n ? n : 1, sizeof *cs);
-	int *res = calloc(n ? n : 1, sizeof *res);
-	struct err *why = calloc(n ? n : 1, sizeof *why);
-	struct conflict *conf = calloc(n ? n : 1, sizeof *conf);
-	atomic_bool *ready = calloc(n ? n : 1, sizeof *ready);
+	bool router = l->kind == LINK_CHILD;
+	struct frame_ahead *a = router ? &d->ahead_router : &d->ahead_dealer;
+	void *sock = router ? d->router : d->dealer;
+	Strata__Frame *f;
+
+	if (a->has || !sock)
+		return NULL;
+	memset(&a->e, 0, sizeof a->e);
+	a->rid_len = 0;
+	a->uid[0] = '\0';
+	a->ret = frame_recv(sock, router, a->rid, &a->rid_len, a->uid, sizeof a->uid, &a->f, &a->e);
+	if (a->ret == -EAGAIN)
+		return NULL;
+	if (a->ret == 0 && a->f->msg_case == STRATA__FRAME__MSG_ENTRIES &&
+	    (!router || (a->rid_len == l->rid_len && memcmp(a->rid, l->rid, l->rid_len) == 0 &&
+			 strncmp(a->uid, "key:", 4) == 0))) {
+		f = a->f;
+		a->f = NULL;
+		return f;
+	}
+	a->has = true;
+	return NULL;
+}
+
+/* Stores batch b from link l in one transaction and acknowledges it. Before
+ * the commit it reads ahead (read_ahead): *next gets the link's next batch,
+ * already being prepared in nb. */
+static void store_batch(struct link *l, struct rbatch *bt, Strata__Frame **next, struct rbatch *nb)
+{
+	struct daemon *d = l->d;
+	const Strata__Entries *en = bt->en;
+	size_t n = bt->n, nt = 0;
+	struct changeset **cs = bt->cs;
+	int *res = bt->res;
+	struct err *why = bt->why;
+	struct conflict *conf = bt->conf;
 	struct touched *tv = NULL;
 	struct store_txn *t = NULL;
 	struct batch_store b = {.l = l, .cs = cs, .res = res, .why = why, .conf = conf, .now = node_now_ms()};
-	struct prep p = {.en = en, .cs = cs, .res = res, .why = why, .ready = ready};
+	struct prep *p = &bt->p;
 	uint32_t stored = 0, dups = 0, refused = 0;
 	size_t nconf = 0;
 	struct err e = {0};
-	pthread_t worker;
 	uint64_t now = b.now;
-	bool progress, threaded = false, fatal = false;
+	bool progress, fatal = false;
 	int ret;
 
-	if (!cs || !res || !why || !conf || !ready) {
-		sync_log(d, "out of memory receiving a batch from %s", l->name);
-		goto out;
-	}
 	l->entries_received += n;
 	if (store_txn_begin(node_store(d->n), true, &t, &e) < 0) {
 		sync_log(d, "cannot write the store: %s", e.msg);
@@ -589,23 +684,16 @@ static void on_entries(struct link *l, const Strata__Entries *en)
 		goto out;
 	}
 	b.t = t;
-	atomic_init(&p.next, 0);
-	pthread_mutex_init(&p.mu, NULL);
-	pthread_cond_init(&p.cv, NULL);
-	threaded = n >= 2 && pthread_create(&worker, NULL, prepare_worker, &p) == 0;
 	/* The first pass stores in order as entries become ready. Entries may
 	 * depend on each other (a certificate, then its subject's entries):
 	 * then retry what failed while anything succeeds. */
 	progress = false;
 	for (size_t i = 0; i < n; i++) {
-		prepared(&p, i);
+		prepared(p, i);
 		if (!b.fatal && store_one(&b, i))
 			progress = true;
 	}
-	if (threaded)
-		pthread_join(worker, NULL);
-	pthread_cond_destroy(&p.cv);
-	pthread_mutex_destroy(&p.mu);
+	batch_join(bt);
 	while (progress && !b.fatal) {
 		progress = false;
 		for (size_t i = 0; i < n && !b.fatal; i++)
@@ -627,6 +715,13 @@ static void on_entries(struct link *l, const Strata__Entries *en)
 		refused = (uint32_t)n;
 		stored = dups = 0;
 		goto ack;
+	}
+	/* The link's next batch, prepared on the other core while this commits. */
+	if ((*next = read_ahead(l)) && !batch_start(nb, (*next)->entries)) {
+		batch_free(nb);
+		sync_log(d, "out of memory receiving a batch from %s", l->name);
+		strata__frame__free_unpacked(*next, NULL);
+		*next = NULL;
 	}
 	if ((ret = store_txn_commit(&t, &e)) < 0) {
 		sync_log(d, "batch from %s not stored: %s", l->name, e.msg);
@@ -705,18 +800,40 @@ ack:
 		daemon_pump_all(d); /* live push to the other links */
 	}
 out:
-	for (size_t i = 0; i < n && cs; i++)
-		changeset_destroy(&cs[i]);
+	store_txn_abort(&t);
 	for (size_t i = 0; i < nconf; i++) {
 		free(conf[i].first);
 		free(conf[i].second);
 	}
-	free(cs);
-	free(res);
-	free(why);
-	free(conf);
-	free(ready);
 	free(tv);
+}
+
+static void on_entries(struct link *l, const Strata__Entries *en)
+{
+	struct rbatch bs[2], *cur = &bs[0], *nb = &bs[1];
+	Strata__Frame *ahead = NULL, *next = NULL;
+
+	if (!batch_start(cur, en)) {
+		batch_free(cur);
+		sync_log(l->d, "out of memory receiving a batch from %s", l->name);
+		return;
+	}
+	/* While the link has its next batch waiting, take it in turn here. */
+	for (;;) {
+		struct rbatch *t;
+
+		next = NULL;
+		store_batch(l, cur, &next, nb);
+		batch_free(cur);
+		if (ahead)
+			strata__frame__free_unpacked(ahead, NULL);
+		if (!(ahead = next))
+			break;
+		l->last_rx_ms = node_now_ms();
+		t = cur;
+		cur = nb;
+		nb = t;
+	}
 }
 
 static void on_ack(struct link *l, const Strata__Ack *a)

@@ -58,11 +58,25 @@ struct link {
 	struct refusal_limit refusals;
 };
 
+/* A frame read ahead of its turn (replicate.c reads a link's next frame
+ * while a batch commits): the socket's loop dispatches it before reading
+ * more. */
+struct frame_ahead {
+	bool has;
+	int ret;                    /* frame_recv's result; < 0: e says why */
+	uint8_t rid[256];
+	size_t rid_len;
+	char uid[80];
+	Strata__Frame *f;
+	struct err e;
+};
+
 struct daemon {
 	struct node *n;
 	const struct sync_serve_opts *o;
 	void *ctx, *zap, *router, *dealer, *monitor, *control;
 	void *router_monitor;       /* transport events of the listener */
+	struct frame_ahead ahead_router, ahead_dealer;
 	struct refusal_limit strangers; /* refusals of connections with no link yet */
 	char control_path[4200];
 	struct link *parent;
