@@ -93,9 +93,10 @@ static int write_one(struct node *n, const char *id, double *t_before, double *t
 	Strata__Member m;
 	struct node_writer *w = NULL;
 	uint8_t buf[512];
+	const struct member_text t = {.id = id, .name = "Latency Probe", .category = "full", .joined = "2020-01-01"};
 	int ret;
 
-	if ((ret = member_from_text(&m, id, "Latency Probe", "full", NULL, "2020-01-01", NULL, NULL, NULL, e)) < 0)
+	if ((ret = member_from_text(&m, &t, e)) < 0)
 		return ret;
 	size_t len = strata__member__get_packed_size(&m);
 	if (len > sizeof buf) {

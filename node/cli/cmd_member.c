@@ -19,9 +19,10 @@ static void help(FILE *f)
 	fprintf(f,
 		"usage: strata member add    [-d DIR] --id ID --name NAME --category full|probationary\n"
 		"                            --joined YYYY-MM-DD [--status S] [--phone P] [--birth YYYY-MM-DD]\n"
-		"                            [--gender female|male|other] [--json]\n"
+		"                            [--gender female|male|other] [--address TEXT] [--json]\n"
 		"       strata member update [-d DIR] --id ID [--name ..] [--category ..] [--status ..]\n"
-		"                            [--joined ..] [--phone ..] [--birth ..] [--gender ..] [--json]\n"
+		"                            [--joined ..] [--phone ..] [--birth ..] [--gender ..]\n"
+		"                            [--address ..] [--json]\n"
 		"       strata member import [-d DIR] FILE.csv [--dry-run] [--json]\n"
 		"       strata member list   [-d DIR] [--own] [--status S] [--category C] [--json]\n"
 		"       strata member show   [-d DIR] --id ID [--json]\n\n"
@@ -32,14 +33,14 @@ static void help(FILE *f)
 		"records reached it, with the branch (BRANCH column, \"branch\" in JSON);\n"
 		"--own lists this node's own members only.\n"
 		"CSV: a header row naming the columns id,name,category,joined and optionally\n"
-		"status,phone,birth,gender, in any order (see strata member import --help).\n");
+		"status,phone,birth,gender,address, in any order (see strata member import --help).\n");
 }
 
-enum { O_ID = 256, O_NAME, O_CATEGORY, O_STATUS, O_JOINED, O_PHONE, O_BIRTH, O_GENDER, O_JSON, O_OWN };
+enum { O_ID = 256, O_NAME, O_CATEGORY, O_STATUS, O_JOINED, O_PHONE, O_BIRTH, O_GENDER, O_ADDRESS, O_JSON, O_OWN };
 
 struct member_args {
 	struct cli_common c;
-	const char *id, *name, *category, *status, *joined, *phone, *birth, *gender;
+	const char *id, *name, *category, *status, *joined, *phone, *birth, *gender, *address;
 	bool own;
 };
 
@@ -48,7 +49,8 @@ static const struct option member_opts[] = {
 	{"name", required_argument, NULL, O_NAME},     {"category", required_argument, NULL, O_CATEGORY},
 	{"status", required_argument, NULL, O_STATUS}, {"joined", required_argument, NULL, O_JOINED},
 	{"phone", required_argument, NULL, O_PHONE},   {"birth", required_argument, NULL, O_BIRTH},
-	{"gender", required_argument, NULL, O_GENDER}, {"json", no_argument, NULL, O_JSON},
+	{"gender", required_argument, NULL, O_GENDER}, {"address", required_argument, NULL, O_ADDRESS},
+	{"json", no_argument, NULL, O_JSON},
 	{"own", no_argument, NULL, O_OWN},
 	{"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
 };
@@ -73,6 +75,7 @@ static int parse(const char *what, int argc, char **argv, struct member_args *a)
 		case O_PHONE: a->phone = optarg; break;
 		case O_BIRTH: a->birth = optarg; break;
 		case O_GENDER: a->gender = optarg; break;
+		case O_ADDRESS: a->address = optarg; break;
 		case O_JSON: a->c.json = true; break;
 		case O_OWN: a->own = true; break;
 		case 'h': help(stdout); return 1000 + EXIT_OK;
@@ -160,7 +163,11 @@ static int member_add(int argc, char **argv)
 		return ret - 1000;
 	if (!a.id || !a.name || !a.category || !a.joined)
 		return cli_usage("member add", "--id, --name, --category and --joined are required");
-	if (member_from_text(&m, a.id, a.name, a.category, a.status, a.joined, a.phone, a.birth, a.gender, &e) < 0)
+	const struct member_text t = {.id = a.id,         .name = a.name,   .category = a.category,
+				      .status = a.status, .joined = a.joined, .phone = a.phone,
+				      .birth = a.birth,   .gender = a.gender, .address = a.address};
+
+	if (member_from_text(&m, &t, &e) < 0)
 		return cli_fail("member add", EXIT_REJECTED, "%s", e.msg);
 	if ((ret = node_open(&n, a.c.dir, 0, &e)) < 0 || (ret = node_writer_begin(n, "up", &w, &e)) < 0)
 		goto out;
@@ -196,16 +203,24 @@ static int member_update(int argc, char **argv)
 		return ret - 1000;
 	if (!a.id)
 		return cli_usage("member update", "--id is required");
-	if (!a.name && !a.category && !a.status && !a.joined && !a.phone && !a.birth && !a.gender)
+	if (!a.name && !a.category && !a.status && !a.joined && !a.phone && !a.birth && !a.gender && !a.address)
 		return cli_usage("member update", "nothing to change: give at least one field");
 	if ((ret = node_open(&n, a.c.dir, 0, &e)) < 0 || (ret = node_writer_begin(n, "up", &w, &e)) < 0 ||
 	    (ret = member_get(node_writer_txn(w), n, a.id, &old, NULL, &e)) < 0)
 		goto out;
-	ret = member_from_text(&m, a.id, a.name ? a.name : old->name,
-			       a.category ? a.category : member_category_word(old->category),
-			       a.status ? a.status : member_status_word(old->status), a.joined ? a.joined : old->joined,
-			       a.phone ? a.phone : old->phone, a.birth ? a.birth : old->birth,
-			       a.gender ? a.gender : (old->has_gender ? member_gender_word(old->gender) : NULL), &e);
+	const struct member_text t = {
+		.id = a.id,
+		.name = a.name ? a.name : old->name,
+		.category = a.category ? a.category : member_category_word(old->category),
+		.status = a.status ? a.status : member_status_word(old->status),
+		.joined = a.joined ? a.joined : old->joined,
+		.phone = a.phone ? a.phone : old->phone,
+		.birth = a.birth ? a.birth : old->birth,
+		.gender = a.gender ? a.gender : (old->has_gender ? member_gender_word(old->gender) : NULL),
+		.address = a.address ? a.address : old->address,
+	};
+
+	ret = member_from_text(&m, &t, &e);
 	if (ret < 0)
 		goto out;
 	ret = member_write("updated", n, &w, &m, a.c.json, &e);

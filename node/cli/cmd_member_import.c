@@ -25,9 +25,9 @@
 
 #define MAX_ERRORS_SHOWN 50
 
-enum col { C_ID, C_NAME, C_CATEGORY, C_JOINED, C_STATUS, C_PHONE, C_BIRTH, C_GENDER, C_COUNT };
+enum col { C_ID, C_NAME, C_CATEGORY, C_JOINED, C_STATUS, C_PHONE, C_BIRTH, C_GENDER, C_ADDRESS, C_COUNT };
 static const char *const col_names[C_COUNT] = {"id", "name", "category", "joined",
-					       "status", "phone", "birth", "gender"};
+					       "status", "phone", "birth", "gender", "address"};
 #define REQUIRED_COLS 4 /* the first four */
 
 struct row {
@@ -91,7 +91,7 @@ static int on_header(const struct csv_row *r, void *arg, struct err *e)
 			c++;
 		if (c == C_COUNT) {
 			err_set(e, "%s:%zu: unknown column \"%s\" (columns: id,name,category,joined and optionally "
-				   "status,phone,birth,gender)",
+				   "status,phone,birth,gender,address)",
 				im->path, r->line, r->fields[i]);
 			return -EINVAL;
 		}
@@ -136,9 +136,13 @@ static int on_row(const struct csv_row *r, void *arg)
 		add_bad(im, r->line, e.msg);
 		return 0;
 	}
-	if (member_from_text(&m, field(im, r, C_ID), field(im, r, C_NAME), field(im, r, C_CATEGORY),
-			     field(im, r, C_STATUS), field(im, r, C_JOINED), field(im, r, C_PHONE),
-			     field(im, r, C_BIRTH), field(im, r, C_GENDER), &e) < 0) {
+	const struct member_text t = {
+		.id = field(im, r, C_ID),         .name = field(im, r, C_NAME),   .category = field(im, r, C_CATEGORY),
+		.status = field(im, r, C_STATUS), .joined = field(im, r, C_JOINED), .phone = field(im, r, C_PHONE),
+		.birth = field(im, r, C_BIRTH),   .gender = field(im, r, C_GENDER), .address = field(im, r, C_ADDRESS),
+	};
+
+	if (member_from_text(&m, &t, &e) < 0) {
 		add_bad(im, r->line, e.msg);
 		return 0;
 	}
@@ -242,7 +246,7 @@ static void help(FILE *f)
 		"Imports members from a CSV file (UTF-8, comma-separated, RFC 4180 quoting).\n"
 		"The header row names the columns, in any order:\n"
 		"  id,name,category,joined            required\n"
-		"  status,phone,birth,gender          optional (status defaults to active)\n"
+		"  status,phone,birth,gender,address  optional (status defaults to active)\n"
 		"Dates are YYYY-MM-DD; category is full or probationary; gender is female,\n"
 		"male or other.\n\n"
 		"The whole file is checked first. If any row is bad (a wrong date, an unknown\n"

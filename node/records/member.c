@@ -12,6 +12,7 @@
 #define MEMBER_ID_MAX 64
 #define MEMBER_NAME_MAX 200
 #define MEMBER_PHONE_MAX 32
+#define MEMBER_ADDRESS_MAX 300
 
 static const char *const category_words[] = {[STRATA__MEMBER_CATEGORY__CATEGORY_FULL] = "full",
 					      [STRATA__MEMBER_CATEGORY__CATEGORY_PROBATIONARY] =
@@ -163,6 +164,11 @@ static int member_validate(const ProtobufCMessage *msg, const uint8_t *key, size
 		err_set(e, "member %s: unknown gender %d", m->id, (int)m->gender);
 		return -EINVAL;
 	}
+	if (m->address && (!*m->address || strlen(m->address) > MEMBER_ADDRESS_MAX ||
+			   !text_valid(m->address, strlen(m->address)))) {
+		err_set(e, "member %s: address must be 1-%d bytes of text", m->id, MEMBER_ADDRESS_MAX);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -192,35 +198,39 @@ int member_check_input(const Strata__Member *m, struct err *e)
 	return 0;
 }
 
-int member_from_text(Strata__Member *m, const char *id, const char *name, const char *category,
-		     const char *status, const char *joined, const char *phone, const char *birth,
-		     const char *gender, struct err *e)
+static const char *given(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+int member_from_text(Strata__Member *m, const struct member_text *t, struct err *e)
 {
 	strata__member__init(m);
-	m->id = (char *)id;
-	m->name = (char *)name;
-	m->joined = (char *)joined;
-	m->phone = phone && *phone ? (char *)phone : NULL;
-	m->birth = birth && *birth ? (char *)birth : NULL;
-	if (!id || !*id) {
+	m->id = (char *)t->id;
+	m->name = (char *)t->name;
+	m->joined = (char *)t->joined;
+	m->phone = (char *)given(t->phone);
+	m->birth = (char *)given(t->birth);
+	m->address = (char *)given(t->address);
+	if (!given(t->id)) {
 		err_set(e, "member id is missing");
 		return -EINVAL;
 	}
-	if (!name || !*name) {
-		err_set(e, "member %s: name is missing", id);
+	if (!given(t->name)) {
+		err_set(e, "member %s: name is missing", t->id);
 		return -EINVAL;
 	}
-	if (!joined || !*joined) {
-		err_set(e, "member %s: joined date is missing", id);
+	if (!given(t->joined)) {
+		err_set(e, "member %s: joined date is missing", t->id);
 		return -EINVAL;
 	}
-	if (member_category_parse(category, &m->category, e) < 0)
+	if (member_category_parse(t->category, &m->category, e) < 0)
 		return -EINVAL;
 	m->status = STRATA__MEMBER_STATUS__STATUS_ACTIVE;
-	if (status && *status && member_status_parse(status, &m->status, e) < 0)
+	if (given(t->status) && member_status_parse(t->status, &m->status, e) < 0)
 		return -EINVAL;
-	if (gender && *gender) {
-		if (member_gender_parse(gender, &m->gender, e) < 0)
+	if (given(t->gender)) {
+		if (member_gender_parse(t->gender, &m->gender, e) < 0)
 			return -EINVAL;
 		m->has_gender = 1;
 	}
@@ -238,6 +248,7 @@ json_t *member_to_json(const Strata__Member *m)
 	json_object_set_new(o, "phone", m->phone ? json_string(m->phone) : json_null());
 	json_object_set_new(o, "birth", m->birth ? json_string(m->birth) : json_null());
 	json_object_set_new(o, "gender", m->has_gender ? json_string(member_gender_word(m->gender)) : json_null());
+	json_object_set_new(o, "address", m->address ? json_string(m->address) : json_null());
 	return o;
 }
 
@@ -251,4 +262,6 @@ void member_print(FILE *f, const Strata__Member *m)
 		fprintf(f, "birth:     %s\n", m->birth);
 	if (m->has_gender)
 		fprintf(f, "gender:    %s\n", member_gender_word(m->gender));
+	if (m->address)
+		fprintf(f, "address:   %s\n", m->address);
 }

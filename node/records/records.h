@@ -138,11 +138,14 @@ extern const struct record_type record_member;
  * member_validate: dates not in the future, birth before joining. */
 int member_check_input(const Strata__Member *m, struct err *e) WUR;
 
-/* Fills *m (its strings point into the given strings) from text fields;
- * NULL for an absent optional field. status NULL means active. */
-int member_from_text(Strata__Member *m, const char *id, const char *name, const char *category,
-		     const char *status, const char *joined, const char *phone, const char *birth,
-		     const char *gender, struct err *e) WUR;
+/* A member as typed or read from CSV: NULL (or "") for an absent optional
+ * field; status NULL means active. */
+struct member_text {
+	const char *id, *name, *category, *status, *joined, *phone, *birth, *gender, *address;
+};
+
+/* Fills *m (its strings point into t's strings) and checks it as input. */
+int member_from_text(Strata__Member *m, const struct member_text *t, struct err *e) WUR;
 
 /* Parses a category / status / gender word. -EINVAL with a reason. */
 int member_category_parse(const char *s, Strata__MemberCategory *out, struct err *e) WUR;

@@ -358,8 +358,8 @@ Test(node_cli_import, columns_in_any_order_with_optional_ones)
 	json_t *a, *m;
 
 	tmp_path(csv, "o.csv");
-	write_str(csv, "gender,joined,status,id,category,name\n"
-		       "other,2015-07-08,transferred,X1,probationary,Lin Xia\n");
+	write_str(csv, "gender,joined,address,status,id,category,name\n"
+		       "other,2015-07-08,\"7 Lujiang Rd, Apt 3\",transferred,X1,probationary,Lin Xia\n");
 	import(&r, csv);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	run_free(&r);
@@ -373,6 +373,7 @@ Test(node_cli_import, columns_in_any_order_with_optional_ones)
 	cr_assert_str_eq(str(m, "status"), "transferred");
 	cr_assert_str_eq(str(m, "joined"), "2015-07-08");
 	cr_assert_str_eq(str(m, "gender"), "other");
+	cr_assert_str_eq(str(m, "address"), "7 Lujiang Rd, Apt 3");
 	cr_assert(json_is_null(json_object_get(m, "phone")));
 	json_decref(a);
 	run_free(&r);

@@ -68,6 +68,7 @@ static void assert_full_member(json_t *j)
 	cr_assert_str_eq(str(j, "phone"), "+86 139-1234-5678");
 	cr_assert_str_eq(str(j, "birth"), "1970-05-06");
 	cr_assert_str_eq(str(j, "gender"), "female");
+	cr_assert_str_eq(str(j, "address"), "思明区中山路 12号, Xiamen");
 }
 
 Test(node_cli_member, add_show_list_round_trip_every_field)
@@ -77,7 +78,8 @@ Test(node_cli_member, add_show_list_round_trip_every_field)
 
 	run_strata(&r, "member", "add", "-d", test_node, "--id", "M-001.a", "--name", "王秀英 (Wang Xiuying)",
 		   "--category", "probationary", "--status", "lapsed", "--joined", "2001-02-28", "--phone",
-		   "+86 139-1234-5678", "--birth", "1970-05-06", "--gender", "female", "--json", NULL);
+		   "+86 139-1234-5678", "--birth", "1970-05-06", "--gender", "female", "--address",
+		   "思明区中山路 12号, Xiamen", "--json", NULL);
 	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
 	j = run_json(&r);
 	assert_full_member(j);
@@ -96,6 +98,7 @@ Test(node_cli_member, add_show_list_round_trip_every_field)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(has(r.out, "name:      王秀英 (Wang Xiuying)\n"), "%s", r.out);
 	cr_assert(has(r.out, "phone:     +86 139-1234-5678\n"), "%s", r.out);
+	cr_assert(has(r.out, "address:   思明区中山路 12号, Xiamen\n"), "%s", r.out);
 	cr_assert(has(r.out, "written:   up #1"), "%s", r.out);
 	run_free(&r);
 
@@ -194,7 +197,7 @@ struct bad_case {
  * update, exits 2 with its reason, and the log and the member stay. */
 Test(node_cli_member, bad_fields_are_rejected_and_the_log_is_unchanged)
 {
-	static char future[11], tomorrow[11];
+	static char future[11], tomorrow[11], long_address[302];
 	struct bad_case bad[] = {
 		{"--joined", "2026-02-30", "not a real date"},
 		{"--joined", "2023-02-29", "not a real date"},
@@ -213,12 +216,15 @@ Test(node_cli_member, bad_fields_are_rejected_and_the_log_is_unchanged)
 		{"--phone", "139+1234", "not a phone number"},
 		{"--phone", "123456789012345678901234567890123", "not a phone number"},
 		{"--name", "tab\tok but newline\nnot", "name"},
+		{"--address", "line one\nline two", "address must be 1-300 bytes of text"},
+		{"--address", long_address, "address must be 1-300 bytes of text"},
 	};
 	struct run r;
 	json_t *before, *after;
 
 	date_in_days(future, 400);
 	date_in_days(tomorrow, 2);
+	memset(long_address, 'a', 301); /* one byte over */
 	run_strata(&r, "member", "add", "-d", test_node, "--id", "M1", "--name", "Wang", "--category", "full",
 		   "--joined", "2020-06-01", "--birth", "1980-01-01", "--phone", "13912345678", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
