@@ -126,6 +126,14 @@ static int check_key(struct conf_state *st, const char *section, const char *key
 		st->c->ops_per_changeset = (unsigned)v;
 		return 1;
 	}
+	if (strcmp(section, "sync") == 0 && strcmp(key, "compress") == 0) {
+		if (strcmp(value, "zstd") != 0 && strcmp(value, "none") != 0) {
+			err_set(st->e, "sync compress must be zstd or none, not \"%s\"", value);
+			return 0;
+		}
+		st->c->compress_off = strcmp(value, "none") == 0;
+		return 1;
+	}
 	err_set(st->e, "unknown setting [%s] %s", section, key);
 	return 0;
 }
@@ -189,6 +197,11 @@ int node_config_write(const char *dir, const char *listen, struct err *e)
 		"[write]\n"
 		"# ops in one change set of a bulk write (1..10000)\n"
 		"ops_per_changeset = %d\n"
+		"\n"
+		"# batches of entries sent to a parent or child: zstd-compressed (zstd) when\n"
+		"# the other side reads it, or as they are (none)\n"
+		"# [sync]\n"
+		"# compress = zstd\n"
 		"\n"
 		"# as the lowest common ancestor of two branches, forward a member transfer\n"
 		"# at once (auto) or only after `strata transfer approve` (manual)\n"

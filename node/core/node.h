@@ -33,6 +33,8 @@ struct node_config {
 	unsigned up_depth;           /* [node] up_depth: levels above its author an up feed
 					travels through this node; 0 = no limit */
 	unsigned ops_per_changeset;  /* [write] ops_per_changeset, 1..10000 */
+	bool compress_off;           /* [sync] compress = none: send batches uncompressed
+					(default zstd, to a peer that reads it) */
 	bool transfer_manual;        /* [transfer] approve = manual: as the common ancestor of
 					the two branches, forward a transfer only after
 					`strata transfer approve` (default auto) */

@@ -329,13 +329,15 @@ static json_t *link_json(struct daemon *d, struct link *l, struct store_txn *t, 
 		v = feedmap_find(&l->sent, heads[i].author, heads[i].feed);
 		lag += heads[i].seq - (v && v->seq < heads[i].seq ? v->seq : (v ? heads[i].seq : 0));
 	}
-	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I}", "kind",
+	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:b, s:I, s:I}", "kind",
 			 l->kind == LINK_PARENT ? "parent" : "child", "role", cert_role_word(l->role), "name", l->name,
 			 "key", hex, "connected", l->up, "since_ms", (json_int_t)l->since_ms, "last_rx_ms",
 			 (json_int_t)l->last_rx_ms, "entries_sent", (json_int_t)l->entries_sent, "entries_received",
 			 (json_int_t)l->entries_received, "refusals_sent", (json_int_t)l->refusals_sent,
 			 "refusals_received", (json_int_t)l->refusals_received, "lag", (json_int_t)lag, "last_error",
-			 l->last_error, "last_error_ms", (json_int_t)l->last_error_ms);
+			 l->last_error, "last_error_ms", (json_int_t)l->last_error_ms, "zstd",
+			 l->zstd && !node_config(d->n)->compress_off, "batch_bytes", (json_int_t)l->batch_bytes,
+			 "batch_wire_bytes", (json_int_t)l->batch_wire_bytes);
 }
 
 static int copy_head(const struct store_head *h, void *arg)
@@ -694,6 +696,7 @@ out:
 		zmq_ctx_term(d.ctx);
 	link_free(&d.parent);
 	daemon_drop_children(&d);
+	wire_free(&d);
 	sodium_free(d.curve_sk);
 	if (lock_fd >= 0)
 		close(lock_fd);

@@ -45,6 +45,7 @@ struct link {
 	size_t rid_len;
 	bool up;                    /* Hello received: replicating */
 	bool hello_sent;
+	bool zstd;                  /* the other side's Hello accepts zstd-compressed frames */
 	uint64_t since_ms, last_rx_ms, last_tx_ms;
 	uint64_t hello_ms;          /* when this side last said hello */
 	unsigned inflight;
@@ -52,6 +53,7 @@ struct link {
 	struct feedmap sent;        /* what the other side holds or was sent, by feed */
 	struct feedmap refused;     /* feeds refused from this link lately (receiver side) */
 	uint64_t entries_sent, entries_received, refusals_sent, refusals_received, batches;
+	uint64_t batch_bytes, batch_wire_bytes; /* Entries frames sent: packed, and as sent (compressed) */
 	char last_error[512];
 	uint64_t last_error_ms;
 	Strata__Certificate *cert;  /* child links: the subject's certificate */
@@ -88,6 +90,7 @@ struct daemon {
 	bool scrub_held;             /* and a reader held pages then */
 	uint8_t curve_pk[KEY_BYTES];
 	uint8_t *curve_sk;          /* sodium_malloc'd */
+	void *zstd_cctx;            /* ZSTD_CCtx of link_send, made on first use */
 	int self_auditor;           /* joined as an auditor: 1, not: -1, own certificate not seen yet: 0 */
 };
 
@@ -100,7 +103,9 @@ bool refusal_allow(struct refusal_limit *r, uint64_t now);
 void refusal_flush(const struct daemon *d, struct refusal_limit *r, const char *who, uint64_t now);
 
 /* --- frames (wire.c) --- */
-/* Packs f and sends it on a link (ROUTER: with its routing id). */
+/* Packs f and sends it on a link (ROUTER: with its routing id). An Entries
+ * frame goes zstd-compressed when the other side accepts it, this node's
+ * [sync] compress is not none, and it gets smaller. */
 int link_send(struct link *l, const Strata__Frame *f);
 /* Reads one frame from sock; rid and rid_len get the routing id (ROUTER),
  * user_id the ZAP user id of the connection. Caller frees *out with
@@ -108,9 +113,12 @@ int link_send(struct link *l, const Strata__Frame *f);
 int frame_recv(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
 	       Strata__Frame **out, struct err *e);
 /* Decodes one received message as a Frame: bounded in size, no unknown
- * fields, a known message. Caller frees *out with
+ * fields, a known message; a zstd frame is decompressed (its stated size
+ * bounded by SYNC_FRAME_MAX) and the Frame inside returned. Caller frees *out with
  * strata__frame__free_unpacked. -EBADMSG with the reason. */
 int frame_decode(const uint8_t *data, size_t len, Strata__Frame **out, struct err *e);
+/* Frees the daemon's compression context. */
+void wire_free(struct daemon *d);
 /* Sends an Error frame for a refused entry. */
 void link_send_error(struct link *l, int code, const char *reason, const uint8_t *author, const char *feed,
 		     uint64_t seq);

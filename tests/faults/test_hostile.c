@@ -18,6 +18,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <zstd.h>
+
 #include "net.h"
 
 TestSuite(faults_hostile, .init = net_setup, .fini = net_teardown);
@@ -258,6 +260,138 @@ Test(faults_hostile, silent_connections_hold_nothing_up)
 		 "the city did not declare the silent link down");
 	honest_link_works(&x, "after the silent link was dropped");
 	close(fd);
+	net_client_free(&c);
+	net_stop_all();
+}
+
+/* Frame{zstd = z}, packed (owned by the fixture). */
+static uint8_t *zstd_frame(const void *z, size_t zlen, size_t *len)
+{
+	Strata__Frame f = STRATA__FRAME__INIT;
+	uint8_t *out;
+
+	f.msg_case = STRATA__FRAME__MSG_ZSTD;
+	f.zstd.data = (uint8_t *)z;
+	f.zstd.len = zlen;
+	*len = strata__frame__get_packed_size(&f);
+	out = net_own(malloc(*len), free);
+	strata__frame__pack(&f, out);
+	return out;
+}
+
+/* plain compressed in one zstd frame (owned by the fixture); with_size
+ * false leaves the content size out, as a stream does. */
+static uint8_t *zstd_of(const void *plain, size_t len, bool with_size, size_t *zlen)
+{
+	size_t cap = ZSTD_compressBound(len);
+	uint8_t *z = net_own(malloc(cap), free);
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	ZSTD_inBuffer in = {plain, len, 0};
+	ZSTD_outBuffer out = {z, cap, 0};
+	size_t r;
+
+	cr_assert_not_null(cc);
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, with_size);
+	if (with_size)
+		ZSTD_CCtx_setPledgedSrcSize(cc, len);
+	r = ZSTD_compressStream2(cc, &out, &in, ZSTD_e_end);
+	cr_assert(!ZSTD_isError(r) && r == 0, "zstd: %s", ZSTD_isError(r) ? ZSTD_getErrorName(r) : "not flushed");
+	ZSTD_freeCCtx(cc);
+	*zlen = out.pos;
+	return z;
+}
+
+/* Sends Frame{zstd = z} and expects an Error whose reason has want. */
+static void refused_with(struct net_client *c, const void *z, size_t zlen, const char *want)
+{
+	Strata__Frame *f;
+	size_t len;
+	const uint8_t *raw = zstd_frame(z, zlen, &len);
+
+	net_client_send_raw(c, raw, len);
+	f = net_client_expect(c, STRATA__FRAME__MSG_ERROR, WAIT_MS);
+	cr_assert_not_null(f, "no Error for a compressed frame (%s):\n%s", want, net_diag());
+	cr_assert(net_has(f->error->reason, want), "the Error says \"%s\", not \"%s\"", f->error->reason, want);
+	net_release(f);
+}
+
+/* zstd-compressed frames (Hello accept "zstd") from a hostile client: one
+ * that does not decompress, one without its size, one stating more than
+ * the frame limit (a bomb: 19 MiB of zeros in a few hundred bytes), a
+ * compressed frame inside another, and a forged entry inside a valid one
+ * are refused with their reason; a valid compressed batch is stored. */
+Test(faults_hostile, compressed_frames_are_bounded_and_checked)
+{
+	struct fx x = {0};
+	struct net_client *c;
+	Strata__Frame ef = STRATA__FRAME__INIT, *f;
+	Strata__Entries en = STRATA__ENTRIES__INIT;
+	uint8_t *env[2], *plain, *z, *raw, h1[HASH_BYTES];
+	size_t len[2], plain_len, zlen, raw_len, bomb = 19u << 20;
+
+	network(&x);
+	c = connect_hello(&x);
+
+	/* a valid batch of two entries, compressed */
+	net_entry(x.hk, "up", 1, NULL, "H0000001", &env[0], &len[0], h1);
+	net_entry(x.hk, "up", 2, h1, "H0000002", &env[1], &len[1], NULL);
+	en.batch = 1;
+	en.n_envelopes = 2;
+	en.envelopes = (ProtobufCBinaryData[]){{len[0], env[0]}, {len[1], env[1]}};
+	ef.msg_case = STRATA__FRAME__MSG_ENTRIES;
+	ef.entries = &en;
+	plain_len = strata__frame__get_packed_size(&ef);
+	plain = net_own(malloc(plain_len), free);
+	strata__frame__pack(&ef, plain);
+	z = zstd_of(plain, plain_len, true, &zlen);
+	raw = zstd_frame(z, zlen, &raw_len);
+	net_client_send_raw(c, raw, raw_len);
+	f = net_client_expect(c, STRATA__FRAME__MSG_ACK, WAIT_MS);
+	cr_assert_not_null(f, "no Ack of a compressed batch:\n%s", net_diag());
+	cr_assert_eq(f->ack->stored, 2, "a compressed batch stored %u of 2 entries", f->ack->stored);
+	net_release(f);
+
+	/* not zstd at all, and a valid one cut short */
+	refused_with(c, "not zstd at all", 15, "not a zstd frame that states its size");
+	refused_with(c, z, zlen - 3, "does not decompress");
+	/* no stated size */
+	z = zstd_of(plain, plain_len, false, &zlen);
+	refused_with(c, z, zlen, "not a zstd frame that states its size");
+	/* a bomb */
+	uint8_t *zeros = net_own(calloc(1, bomb), free);
+
+	z = zstd_of(zeros, bomb, true, &zlen);
+	cr_assert_lt(zlen, (size_t)4096, "the bomb compressed to %zu bytes", zlen);
+	refused_with(c, z, zlen, "exceeds the limit");
+	/* nested */
+	z = zstd_of(plain, plain_len, true, &zlen);
+	raw = zstd_frame(z, zlen, &raw_len);
+	z = zstd_of(raw, raw_len, true, &zlen);
+	refused_with(c, z, zlen, "holds another compressed frame");
+
+	/* a forged entry (a flipped signature byte) inside a valid compressed batch */
+	uint8_t *forged;
+	size_t flen;
+
+	net_entry(x.hk, "up", 3, NULL, "H0000003", &forged, &flen, NULL);
+	forged[flen - 1] ^= 1;
+	en.batch = 2;
+	en.n_envelopes = 1;
+	en.envelopes = (ProtobufCBinaryData[]){{flen, forged}};
+	plain_len = strata__frame__get_packed_size(&ef);
+	plain = net_own(malloc(plain_len), free);
+	strata__frame__pack(&ef, plain);
+	z = zstd_of(plain, plain_len, true, &zlen);
+	raw = zstd_frame(z, zlen, &raw_len);
+	net_client_send_raw(c, raw, raw_len);
+	f = net_client_expect(c, STRATA__FRAME__MSG_ACK, WAIT_MS);
+	cr_assert_not_null(f, "no Ack of a compressed batch with a forged entry:\n%s", net_diag());
+	cr_assert_eq(f->ack->stored, 0, "a forged entry was stored");
+	net_release(f);
+
+	cr_assert_eq(net_head(x.city, x.h->key, "up", NULL), 2, "the city holds more of the hostile client than its 2 valid entries");
+	NET_WAIT(WAIT_MS, net_log_has(x.city, "compressed frame"), "the city's log does not say why it refused");
+	honest_link_works(&x, "after the compressed frames");
 	net_client_free(&c);
 	net_stop_all();
 }

@@ -14,6 +14,8 @@
 
 #include <sodium.h>
 
+#include <zstd.h>
+
 #include "node/bundle/bundle.h"
 #include "node/records/records.h"
 #include "tests/fuzz/scratch.h"
@@ -225,6 +227,25 @@ static void frames(const struct env *e1, const struct env *e2, const struct env 
 	v[1] = bin(e2);
 	f = entries_frame(&en, v, 2, 1);
 	frame_seed("entries_child_chain", C_CHILD | HELLO_FIRST, (const Strata__Frame *[]){&f}, 1);
+	{ /* the same, zstd-compressed as link_send sends it to a peer that accepts zstd */
+		size_t plen = strata__frame__get_packed_size(&f), zcap = ZSTD_compressBound(plen), zn;
+		uint8_t *plain = malloc(plen), *z = malloc(zcap);
+		Strata__Frame zf = STRATA__FRAME__INIT;
+
+		if (!plain || !z)
+			abort();
+		strata__frame__pack(&f, plain);
+		zn = ZSTD_compress(z, zcap, plain, plen, 1);
+		if (ZSTD_isError(zn))
+			abort();
+		zf.msg_case = STRATA__FRAME__MSG_ZSTD;
+		zf.zstd = (ProtobufCBinaryData){zn, z};
+		frame_seed("entries_child_chain_zstd", C_CHILD | HELLO_FIRST, (const Strata__Frame *[]){&zf}, 1);
+		zf.zstd.len = zn - 4;
+		frame_seed("bad_entries_zstd_truncated", C_CHILD | HELLO_FIRST, (const Strata__Frame *[]){&zf}, 1);
+		free(plain);
+		free(z);
+	}
 	frame_seed("bad_entries_before_hello", C_CHILD, (const Strata__Frame *[]){&f}, 1);
 	frame_seed("bad_entries_from_peer", C_PEER | HELLO_FIRST, (const Strata__Frame *[]){&f}, 1);
 	frame_seed("bad_entries_from_parent", C_PARENT | HELLO_FIRST, (const Strata__Frame *[]){&f}, 1);
