@@ -285,9 +285,10 @@ strata_peers() { # N SINGLE_N
 	cp -a "$R/city" "$R/city2"
 	rm -f "$R/district2.log" "$R/city2.log"
 
-	# writes: one member per change set (ns of them), and 1,000 per change set (n)
-	"$GEN" --count "$ns" --seed 21 --prefix A >"$WORK/a.csv"
-	"$GEN" --count "$n" --seed 22 --prefix B >"$WORK/b.csv"
+	# writes: one member per change set (ns of them), and 1,000 per change set
+	# (n): the peers' 200-byte records (bench/peers/common.js), as member rows
+	node "$ROOT/bench/peers/strata_csv.js" --count "$ns" >"$WORK/a.csv"
+	node "$ROOT/bench/peers/strata_csv.js" --count "$n" >"$WORK/b.csv"
 	local l0
 	l0=$(load)
 	log "strata, N=$n: member import of $ns members as one-op change sets (durable)"

@@ -107,4 +107,14 @@ void changeset_builder_destroy(struct changeset_builder **b);
 int changeset_strip_value(const struct changeset *cs, size_t op, uint8_t **out, size_t *out_len,
 			  struct err *e) WUR;
 
+/* Prev elision for replication (changeset_elide.c): in envelopes[0..n)
+ * sent in order, zeroes each prev that is the hash of the body of the
+ * envelope before it (same author and feed, the seq before), in place;
+ * returns how many. changesets_prev_restore puts back every zero prev that
+ * follows such an envelope, in place, and returns how many; it trusts
+ * nothing, so an elision it cannot undo leaves bytes that the decoder and
+ * the signature check refuse. Other envelopes are left as they are. */
+size_t changesets_prev_elide(ProtobufCBinaryData *env, size_t n);
+size_t changesets_prev_restore(ProtobufCBinaryData *env, size_t n);
+
 #endif

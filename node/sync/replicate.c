@@ -97,8 +97,8 @@ void link_send_hello(struct link *l)
 	h.name = (char *)node_name(d->n);
 	h.n_heads = n;
 	h.heads = hp;
-	h.n_accept = 1;
-	h.accept = (char *[]){"zstd"};
+	h.n_accept = 2;
+	h.accept = (char *[]){"zstd", "elide"};
 	f.msg_case = STRATA__FRAME__MSG_HELLO;
 	f.hello = &h;
 	if (link_send(l, &f) == 0) {
@@ -279,9 +279,11 @@ static void on_hello(struct link *l, const Strata__Hello *h)
 	}
 	if (l->kind == LINK_PARENT)
 		snprintf(l->name, sizeof l->name, "%s", h->name);
-	l->zstd = false;
-	for (size_t i = 0; i < h->n_accept; i++)
+	l->zstd = l->elide = false;
+	for (size_t i = 0; i < h->n_accept; i++) {
 		l->zstd |= strcmp(h->accept[i], "zstd") == 0;
+		l->elide |= strcmp(h->accept[i], "elide") == 0;
+	}
 	feedmap_clear(&l->sent);
 	l->inflight = 0;
 	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0) {

@@ -46,6 +46,7 @@ struct link {
 	bool up;                    /* Hello received: replicating */
 	bool hello_sent;
 	bool zstd;                  /* the other side's Hello accepts zstd-compressed frames */
+	bool elide;                 /* and restores elided prevs (changesets_prev_restore) */
 	uint64_t since_ms, last_rx_ms, last_tx_ms;
 	uint64_t hello_ms;          /* when this side last said hello */
 	unsigned inflight;

@@ -22,10 +22,11 @@
 #define WIRE_ZSTD_MIN 1024 /* smaller frames go as they are */
 
 /* f packed and zstd-compressed, wrapped in a Frame of its own: *out_len
- * bytes at *out inside the malloc'd block *base. 0, or < 0 to send f as it
- * is (-EAGAIN: it would not get smaller). */
-static int compress_frame(struct daemon *d, const Strata__Frame *f, size_t len, uint8_t **base, uint8_t **out,
-			  size_t *out_len)
+ * bytes at *out inside the malloc'd block *base; with elide, f's envelopes
+ * are packed with their derivable prevs zeroed (changesets_prev_elide).
+ * 0, or < 0 to send f as it is (-EAGAIN: it would not get smaller). */
+static int compress_frame(struct daemon *d, const Strata__Frame *f, bool elide, size_t len, uint8_t **base,
+			  uint8_t **out, size_t *out_len)
 {
 	enum { ROOM = 16 }; /* the outer Frame's tag and length go in front */
 	uint8_t *plain = NULL, *buf = NULL, head[ROOM];
@@ -36,7 +37,26 @@ static int compress_frame(struct daemon *d, const Strata__Frame *f, size_t len, 
 		return -ENOMEM;
 	if (!(plain = malloc(len)) || !(buf = malloc(ROOM + bound)))
 		goto out;
-	strata__frame__pack(f, plain);
+	if (elide) { /* on a copy: f's envelopes are the stored bytes */
+		const Strata__Entries *en = f->entries;
+		Strata__Entries copy = *en;
+		Strata__Frame fc = *f;
+		uint8_t *at = buf; /* buf is larger than all the envelopes */
+
+		if (!(copy.envelopes = malloc((en->n_envelopes ? en->n_envelopes : 1) * sizeof *copy.envelopes)))
+			goto out;
+		for (size_t i = 0; i < en->n_envelopes; i++) {
+			memcpy(at, en->envelopes[i].data, en->envelopes[i].len);
+			copy.envelopes[i] = (ProtobufCBinaryData){en->envelopes[i].len, at};
+			at += en->envelopes[i].len;
+		}
+		changesets_prev_elide(copy.envelopes, copy.n_envelopes);
+		fc.entries = &copy;
+		strata__frame__pack(&fc, plain);
+		free(copy.envelopes);
+	} else {
+		strata__frame__pack(f, plain);
+	}
 	n = ZSTD_compressCCtx(d->zstd_cctx, buf + ROOM, bound, plain, len, WIRE_ZSTD_LEVEL);
 	if (ZSTD_isError(n) || n + ROOM >= len) {
 		ret = -EAGAIN;
@@ -75,7 +95,7 @@ int link_send(struct link *l, const Strata__Frame *f)
 	if (!sock)
 		return -ENOTCONN;
 	if (f->msg_case == STRATA__FRAME__MSG_ENTRIES && l->zstd && len >= WIRE_ZSTD_MIN &&
-	    !node_config(l->d->n)->compress_off && compress_frame(l->d, f, len, &zbase, &z, &zlen) == 0) {
+	    !node_config(l->d->n)->compress_off && compress_frame(l->d, f, l->elide, len, &zbase, &z, &zlen) == 0) {
 		if (zmq_msg_init_data(&msg, z, zlen, free_base, zbase) != 0) {
 			free(zbase);
 			return -ENOMEM;
@@ -163,6 +183,14 @@ static int decode_plain(const uint8_t *data, size_t len, Strata__Frame **out, st
 	return 0;
 }
 
+/* A sender may elide prevs a receiver can derive: put them back before
+ * anything looks at the entries. */
+static void restore_prevs(Strata__Frame *f)
+{
+	if (f && f->msg_case == STRATA__FRAME__MSG_ENTRIES)
+		changesets_prev_restore(f->entries->envelopes, f->entries->n_envelopes);
+}
+
 int frame_decode(const uint8_t *data, size_t len, Strata__Frame **out, struct err *e)
 {
 	Strata__Frame *z;
@@ -178,6 +206,7 @@ int frame_decode(const uint8_t *data, size_t len, Strata__Frame **out, struct er
 	}
 	if ((ret = decode_plain(data, len, &z, e)) < 0 || z->msg_case != STRATA__FRAME__MSG_ZSTD) {
 		*out = z;
+		restore_prevs(z);
 		return ret;
 	}
 	/* One-shot decompression into a buffer of the stated size: a frame
@@ -204,6 +233,7 @@ int frame_decode(const uint8_t *data, size_t len, Strata__Frame **out, struct er
 			*out = NULL;
 			ret = -EBADMSG;
 		}
+		restore_prevs(*out);
 		free(plain);
 	}
 	strata__frame__free_unpacked(z, NULL);
