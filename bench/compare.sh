@@ -207,6 +207,14 @@ catch_up() { # SENDER_DIR RECEIVER_DIR HEAD TIMEOUT_S
 	CU_FIRST=$(awk -v a="$t0" -v b="$first" 'BEGIN { printf "%.3f", b - a }')
 }
 store_bytes() { stat -c %s "$1/store/data.mdb"; }
+# The sender's parent link from its `strata status --json`: the Entries
+# frames it sent, packed (batch_bytes) and as sent (batch_wire_bytes, zstd),
+# as two JSON members.
+batch_bytes() { # DIR
+	"$STRATA" status -d "$1" --json | python3 -c 'import json, sys
+l = [l for l in json.load(sys.stdin)["daemon"]["links"] if l["kind"] == "parent"][0]
+print("\"batch_bytes\": %d, \"batch_wire_bytes\": %d" % (l["batch_bytes"], l["batch_wire_bytes"]))'
+}
 
 # --- limits ----------------------------------------------------------------
 # The frame sizes are Strata's: a one-op entry is ~300 bytes, a batch is at
@@ -317,7 +325,7 @@ strata_peers() { # N SINGLE_N
 		catch_up "$R/$s" "$R/district" "$h" 1800
 		local w
 		w=$(wire_bytes "$pd")
-		emit "{\"kind\": \"strata\", \"n\": $n, \"name\": \"replicate_$s\", \"records\": $recs, \"head\": $h, \"wall_s\": $CU_WALL, \"first_s\": $CU_FIRST, \"receiver_cpu_s\": $CU_RECV_CPU, \"sender_cpu_s\": $CU_SEND_CPU, \"receiver_peak_rss_kib\": $(status_kib "$RECV_PID" VmHWM), \"receiver_rss_anon_kib\": $(status_kib "$RECV_PID" RssAnon), \"sender_peak_rss_kib\": $(status_kib "$CU_SEND_PID" VmHWM), \"wire_bytes\": $w, \"load\": $(jstr "$l0 -> $(load)")}"
+		emit "{\"kind\": \"strata\", \"n\": $n, \"name\": \"replicate_$s\", \"records\": $recs, \"head\": $h, \"wall_s\": $CU_WALL, \"first_s\": $CU_FIRST, \"receiver_cpu_s\": $CU_RECV_CPU, \"sender_cpu_s\": $CU_SEND_CPU, \"receiver_peak_rss_kib\": $(status_kib "$RECV_PID" VmHWM), \"receiver_rss_anon_kib\": $(status_kib "$RECV_PID" RssAnon), \"sender_peak_rss_kib\": $(status_kib "$CU_SEND_PID" VmHWM), \"wire_bytes\": $w, $(batch_bytes "$R/$s"), \"load\": $(jstr "$l0 -> $(load)")}"
 		stop_daemon "$CU_SEND_PID"
 		stop_daemon "$RECV_PID"
 	done

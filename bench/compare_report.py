@@ -104,10 +104,14 @@ def comparison(d, n):
     flow_s = rb["wall_s"] - rb["first_s"] if rb and rb["wall_s"] > rb["first_s"] else None
     wire_flow = div(rb["wire_bytes"] / 1e6, flow_s) if rb else None
     store_flow = div(wb["store_bytes"] / 1e6, flow_s) if rb and wb else None
+    # Against ZeroMQ, the batches as packed (before zstd): what the link
+    # would carry without compression. The wire figure is smaller.
+    batch_mb = div(rb["batch_bytes"] / 1e6, rb["wall_s"]) if rb and rb.get("batch_bytes") else None
+    batch_flow = div(rb["batch_bytes"] / 1e6, flow_s) if rb and rb.get("batch_bytes") and flow_s else None
     add("replicate to a 2nd node, batched entries", "records/s", r2,
         hc.get("replicate_per_s"), best_pd,
-        frac=div(wire_mb, zmq_big), limit="ZeroMQ CURVE MB/s, 1 MiB frames: %s (Strata: %s MB/s on the wire; %s once the first entry is in: %s %%)" % (
-            fmt(zmq_big), fmt(wire_mb), fmt(wire_flow), fmt(100 * div(wire_flow, zmq_big) if wire_flow and zmq_big else None)),
+        frac=div(batch_mb, zmq_big), limit="ZeroMQ CURVE MB/s, 1 MiB frames: %s (Strata: %s MB/s of batches as packed, %s once the first entry is in: %s %%; %s MB/s on the wire after zstd)" % (
+            fmt(zmq_big), fmt(batch_mb), fmt(batch_flow), fmt(100 * div(batch_flow, zmq_big) if batch_flow and zmq_big else None), fmt(wire_mb)),
         target=">= 0.50")
     rows.append({"figure": "  the same against LMDB", "unit": "", "strata": None, "hypercore": None, "pouchdb": None,
                  "lead_over_hypercore": None, "lead_over_pouchdb": None,
