@@ -25,7 +25,8 @@
 #define NODE_STORE_DIR "store"
 #define NODE_NAME_MAX 255
 #define NODE_OPS_PER_CHANGESET 1000 /* default ops in one change set of a bulk write */
-#define NODE_CHANGESETS_PER_TXN 16  /* change sets per durable commit of a bulk write */
+#define NODE_OPS_PER_TXN 16000      /* ops per durable commit of a bulk write */
+#define NODE_BYTES_PER_TXN (64u << 20) /* or sooner, once its change sets hold this many bytes */
 
 /* Settings read from strata.conf. */
 struct node_config {
@@ -242,9 +243,10 @@ int node_erase_gen(struct node *n, uint64_t *gen, struct err *e) WUR;
 
 /* A writer turns local puts and deletes on one feed into signed change sets
  * of up to ops_per_changeset ops each, ingested through node_ingest. It
- * holds a write transaction, and commits durably every
- * NODE_CHANGESETS_PER_TXN change sets so that a bulk write's memory stays
- * bounded: a failure or crash in a bulk write keeps the whole change sets
+ * holds a write transaction, and commits durably after every change set that
+ * brings the uncommitted ops to NODE_OPS_PER_TXN or their bytes to
+ * NODE_BYTES_PER_TXN, so that a bulk write's memory stays bounded and one
+ * fdatasync serves many small change sets: a failure or crash in a bulk write keeps the whole change sets
  * committed before it (node_writer_ops_committed says how many ops) and
  * nothing after. A write of fewer ops is all or nothing. Opaque. */
 struct node_writer;

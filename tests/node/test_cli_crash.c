@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * node_cli_crash: `strata member import` killed with SIGKILL in the middle
- * of a bulk write. The writer commits every NODE_CHANGESETS_PER_TXN (16)
- * change sets, so the store must hold whole checkpoints only, verify clean,
+ * of a bulk write. The writer commits every NODE_OPS_PER_TXN (16,000) ops,
+ * here every 160 change sets of 100, so the store must hold whole
+ * checkpoints only, verify clean,
  * hold exactly the members of the entries it has, and the same import run
  * again must finish the job.
  */
@@ -102,7 +103,7 @@ static void kill_import_at(uint64_t at, unsigned long seed)
 	store_close(&s);
 
 	cr_assert_geq(head, seen);
-	cr_assert(head % NODE_CHANGESETS_PER_TXN == 0 || head == CHANGESETS,
+	cr_assert(head % (NODE_OPS_PER_TXN / PER_CS) == 0 || head == CHANGESETS,
 		  "head #%llu is not a whole checkpoint", (unsigned long long)head);
 	cr_assert_eq(node_verify(test_node), 0, "the store does not verify after the kill at #%llu",
 		     (unsigned long long)head);
