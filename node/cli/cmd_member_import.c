@@ -4,8 +4,12 @@
  * as far as input goes. The whole file is read and checked first (every bad
  * line is reported, and then nothing is written); ids already in the
  * registry with the same values are skipped, so an interrupted import can
- * simply be run again; then the rows are written in id order (sequential
- * keys are what LMDB writes fastest) as change sets of up to 1,000 ops.
+ * simply be run again. Then the file is read a second time and its rows are
+ * written in file order as change sets of up to 1,000 ops. Between the two
+ * passes only each row's id, line and a hash of its record are kept (about
+ * 50 bytes a row, not the record), so a million-row file needs some 60 MB;
+ * a row that reads differently the second time (the file changed) stops the
+ * import there, keeping whole change sets only, as an interruption does.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,11 +34,14 @@ static const char *const col_names[C_COUNT] = {"id", "name", "category", "joined
 					       "status", "phone", "birth", "gender", "address"};
 #define REQUIRED_COLS 4 /* the first four */
 
+#define ROW_HASH 16 /* bytes of BLAKE2b-256 of the packed Member kept per row */
+
 struct row {
 	size_t line;
-	size_t id_len, val_len;
+	size_t id_len;
 	bool skip; /* already in the registry with these values */
-	char data[]; /* id, NUL, packed Member */
+	uint8_t hash[ROW_HASH];
+	char data[]; /* id, NUL */
 };
 
 struct bad {
@@ -47,7 +54,17 @@ struct import {
 	int col_of[C_COUNT];  /* column index of each field, -1 if absent */
 	size_t ncols;
 	struct row **rows;
+	struct row **order;  /* the rows in file order (rows is sorted by id) */
 	size_t nrows, cap;
+	/* the second pass: writing */
+	bool writing;
+	size_t next;         /* index in order of the next row read */
+	struct node_writer *w;
+	uint8_t *val;        /* the packed Member being written */
+	size_t val_cap;
+	size_t written, todo;
+	int ret;             /* < 0: the second pass stopped; err says why */
+	struct err err;
 	/* The rows live until the command ends: allocated from blocks of huge
 	 * pages, not one malloc each (209,000 of them, 27 MB, for a city's
 	 * registry). */
@@ -116,6 +133,48 @@ static const char *field(const struct import *im, const struct csv_row *r, enum 
 	return im->col_of[c] >= 0 ? r->fields[im->col_of[c]] : NULL;
 }
 
+/* The packed record of a row in im->val (grown as needed) and its hash. */
+static int pack_row(struct import *im, const Strata__Member *m, size_t *len, uint8_t hash[HASH_BYTES])
+{
+	*len = strata__member__get_packed_size(m);
+	if (*len > im->val_cap) {
+		uint8_t *v = realloc(im->val, *len);
+
+		if (!v)
+			return -ENOMEM;
+		im->val = v;
+		im->val_cap = *len;
+	}
+	strata__member__pack(m, im->val);
+	hash_blake2b(hash, im->val, *len);
+	return 0;
+}
+
+/* Second pass: the row must read as it did the first time; then it is
+ * written unless it is already in the registry. */
+static void write_row(struct import *im, const struct csv_row *r, const Strata__Member *m, const char *bad)
+{
+	struct row *row = im->next < im->nrows ? im->order[im->next] : NULL;
+	uint8_t hash[HASH_BYTES];
+	size_t len;
+
+	im->next++;
+	if (!row || bad || row->line != r->line || strcmp(row->data, m->id) != 0 ||
+	    pack_row(im, m, &len, hash) < 0 || memcmp(hash, row->hash, ROW_HASH) != 0) {
+		err_set(&im->err, "%s:%zu: the file changed while it was imported (this row reads differently now)",
+			im->path, r->line);
+		im->ret = -EINVAL;
+		return;
+	}
+	if (row->skip)
+		return;
+	if ((im->ret = node_writer_put(im->w, "member", (const uint8_t *)m->id, row->id_len, im->val, len,
+				       &im->err)) < 0)
+		return;
+	if (++im->written % 1000 == 0)
+		cli_progress("importing members", im->written, im->todo);
+}
+
 static int on_row(const struct csv_row *r, void *arg)
 {
 	struct import *im = arg;
@@ -123,41 +182,49 @@ static int on_row(const struct csv_row *r, void *arg)
 	Strata__Member m;
 	struct row *row;
 	size_t id_len, val_len;
+	uint8_t hash[HASH_BYTES];
+	const char *bad = NULL;
 
-	if (im->oom)
+	if (im->oom || im->ret < 0)
 		return 0;
 	if (r->bad) {
-		add_bad(im, r->line, r->bad);
-		return 0;
-	}
-	if (r->n != im->ncols) {
+		bad = r->bad;
+	} else if (r->n != im->ncols) {
 		snprintf(e.msg, sizeof e.msg, "has %zu column%s, the header has %zu", r->n, r->n == 1 ? "" : "s",
 			 im->ncols);
-		add_bad(im, r->line, e.msg);
+		bad = e.msg;
+	} else {
+		const struct member_text t = {
+			.id = field(im, r, C_ID),         .name = field(im, r, C_NAME),
+			.category = field(im, r, C_CATEGORY), .status = field(im, r, C_STATUS),
+			.joined = field(im, r, C_JOINED), .phone = field(im, r, C_PHONE),
+			.birth = field(im, r, C_BIRTH),   .gender = field(im, r, C_GENDER),
+			.address = field(im, r, C_ADDRESS),
+		};
+
+		/* the second reading only has to hash as the checked first one did */
+		if ((im->writing ? member_fill_text(&m, &t, &e) : member_from_text(&m, &t, &e)) < 0)
+			bad = e.msg;
+	}
+	if (im->writing) {
+		write_row(im, r, &m, bad);
 		return 0;
 	}
-	const struct member_text t = {
-		.id = field(im, r, C_ID),         .name = field(im, r, C_NAME),   .category = field(im, r, C_CATEGORY),
-		.status = field(im, r, C_STATUS), .joined = field(im, r, C_JOINED), .phone = field(im, r, C_PHONE),
-		.birth = field(im, r, C_BIRTH),   .gender = field(im, r, C_GENDER), .address = field(im, r, C_ADDRESS),
-	};
-
-	if (member_from_text(&m, &t, &e) < 0) {
-		add_bad(im, r->line, e.msg);
+	if (bad) {
+		add_bad(im, r->line, bad);
 		return 0;
 	}
 	id_len = strlen(m.id);
-	val_len = strata__member__get_packed_size(&m);
-	if (!(row = arena_alloc(&im->row_mem, sizeof *row + id_len + 1 + val_len))) {
+	if (pack_row(im, &m, &val_len, hash) < 0 ||
+	    !(row = arena_alloc(&im->row_mem, sizeof *row + id_len + 1))) {
 		im->oom = 1;
 		return 0;
 	}
 	row->line = r->line;
 	row->id_len = id_len;
-	row->val_len = val_len;
 	row->skip = false;
+	memcpy(row->hash, hash, ROW_HASH);
 	memcpy(row->data, m.id, id_len + 1);
-	strata__member__pack(&m, (uint8_t *)row->data + id_len + 1);
 	if (im->nrows == im->cap) {
 		size_t cap = im->cap ? 2 * im->cap : 1024;
 		struct row **rows = realloc(im->rows, cap * sizeof *rows);
@@ -188,11 +255,6 @@ static int bad_cmp(const void *a, const void *b)
 	return (x->line > y->line) - (x->line < y->line);
 }
 
-static const uint8_t *row_value(const struct row *r)
-{
-	return (const uint8_t *)r->data + r->id_len + 1;
-}
-
 /* Duplicate ids within the file, and ids the registry already holds. */
 static int check_ids(struct import *im, struct node *n, size_t *unchanged, struct err *e)
 {
@@ -200,6 +262,11 @@ static int check_ids(struct import *im, struct node *n, size_t *unchanged, struc
 	char msg[300];
 	int ret;
 
+	if (!(im->order = malloc((im->nrows ? im->nrows : 1) * sizeof *im->order))) {
+		err_set(e, "%s: out of memory", im->path);
+		return -ENOMEM;
+	}
+	memcpy(im->order, im->rows, im->nrows * sizeof *im->rows);
 	if (im->nrows > 1)
 		qsort(im->rows, im->nrows, sizeof *im->rows, row_cmp);
 	for (size_t i = 1; i < im->nrows; i++)
@@ -226,7 +293,10 @@ static int check_ids(struct import *im, struct node *n, size_t *unchanged, struc
 			store_txn_abort(&t);
 			return ret;
 		}
-		if (vl == r->val_len && memcmp(v, row_value(r), vl) == 0) {
+		uint8_t h[HASH_BYTES];
+
+		hash_blake2b(h, v, vl);
+		if (memcmp(h, r->hash, ROW_HASH) == 0) {
 			r->skip = true;
 			(*unchanged)++;
 			continue;
@@ -269,7 +339,6 @@ int member_import_main(int argc, char **argv)
 	struct cli_common c;
 	struct import im = {0};
 	struct node *n = NULL;
-	struct node_writer *w = NULL;
 	struct err e = {0};
 	size_t unchanged = 0, written = 0, changesets = 0, todo;
 	uint64_t head = 0;
@@ -331,26 +400,26 @@ int member_import_main(int argc, char **argv)
 	}
 	todo = im.nrows - unchanged;
 	if (!dry && todo) {
-		if ((ret = node_writer_begin(n, "up", &w, &e)) < 0) {
+		if ((ret = node_writer_begin(n, "up", &im.w, &e)) < 0) {
 			code = cli_fail_err("member import", ret, &e);
 			goto out;
 		}
-		for (size_t i = 0; i < im.nrows; i++) {
-			struct row *r = im.rows[i];
-
-			if (r->skip)
-				continue;
-			if ((ret = node_writer_put(w, "member", (const uint8_t *)r->data, r->id_len, row_value(r),
-						   r->val_len, &e)) < 0)
-				break;
-			if (++written % 1000 == 0)
-				cli_progress("importing members", written, todo);
+		im.writing = true;
+		im.todo = todo;
+		ret = csv_read(im.path, on_header, on_row, &im, &e);
+		if (ret >= 0 && im.ret < 0)
+			ret = im.ret, e = im.err;
+		else if (ret >= 0 && im.next != im.nrows) {
+			err_set(&e, "%s: the file changed while it was imported (%zu rows now, %zu before)", im.path,
+				im.next, im.nrows);
+			ret = -EINVAL;
 		}
 		if (ret >= 0) {
-			ret = node_writer_commit(&w, &changesets, &head, &e);
+			ret = node_writer_commit(&im.w, &changesets, &head, &e);
+			written = todo;
 		} else {
-			written = node_writer_ops_committed(w);
-			node_writer_abort(&w);
+			written = node_writer_ops_committed(im.w);
+			node_writer_abort(&im.w);
 		}
 		if (written || ret >= 0)
 			sync_notify(c.dir);
@@ -360,7 +429,7 @@ int member_import_main(int argc, char **argv)
 			err_prefix(&e, "%s: stopped after %zu of %zu members (whole change sets; run the same import "
 				       "again to finish)",
 				   im.path, written, todo);
-			code = cli_fail_err("member import", ret, &e);
+			code = cli_fail_err("member import", ret == -ENOENT ? -EIO : ret, &e);
 			goto out;
 		}
 	}
@@ -386,9 +455,11 @@ int member_import_main(int argc, char **argv)
 		       todo == 1 ? "" : "s", im.path, changesets, changesets == 1 ? "" : "s", (unsigned long long)head,
 		       unchanged);
 out:
-	node_writer_abort(&w);
+	node_writer_abort(&im.w);
 	arena_release(&im.row_mem);
 	free(im.rows);
+	free(im.order);
+	free(im.val);
 	for (size_t i = 0; i < im.nbad; i++)
 		free(im.bad[i].msg);
 	free(im.bad);

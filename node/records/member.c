@@ -203,7 +203,7 @@ static const char *given(const char *s)
 	return s && *s ? s : NULL;
 }
 
-int member_from_text(Strata__Member *m, const struct member_text *t, struct err *e)
+int member_fill_text(Strata__Member *m, const struct member_text *t, struct err *e)
 {
 	strata__member__init(m);
 	m->id = (char *)t->id;
@@ -234,7 +234,14 @@ int member_from_text(Strata__Member *m, const struct member_text *t, struct err 
 			return -EINVAL;
 		m->has_gender = 1;
 	}
-	return member_check_input(m, e);
+	return 0;
+}
+
+int member_from_text(Strata__Member *m, const struct member_text *t, struct err *e)
+{
+	int ret = member_fill_text(m, t, e);
+
+	return ret < 0 ? ret : member_check_input(m, e);
 }
 
 json_t *member_to_json(const Strata__Member *m)

@@ -146,6 +146,9 @@ struct member_text {
 
 /* Fills *m (its strings point into t's strings) and checks it as input. */
 int member_from_text(Strata__Member *m, const struct member_text *t, struct err *e) WUR;
+/* The same without member_check_input: only for text already checked once
+ * (an import's second reading, whose records must hash as they did). */
+int member_fill_text(Strata__Member *m, const struct member_text *t, struct err *e) WUR;
 
 /* Parses a category / status / gender word. -EINVAL with a reason. */
 int member_category_parse(const char *s, Strata__MemberCategory *out, struct err *e) WUR;

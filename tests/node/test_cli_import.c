@@ -6,9 +6,14 @@
  * quoting and line numbers, --dry-run.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "run.h"
 
@@ -590,4 +595,61 @@ Test(node_cli_import, one_op_per_change_set_crosses_checkpoints)
 		cr_assert_eq(ops[i], 1);
 	cr_assert_eq(node_member_count(test_node), 40);
 	cr_assert_eq(node_verify(test_node), 0);
+}
+
+/* Writes s to the FIFO once the importer opens it for reading (within 10 s,
+ * while pid runs). */
+static void feed_fifo(const char *fifo, const char *s, pid_t pid)
+{
+	int fd = -1, status;
+
+	for (int i = 0; i < 1000 && fd < 0; i++) {
+		fd = open(fifo, O_WRONLY | O_NONBLOCK);
+		if (fd < 0) {
+			cr_assert_eq(errno, ENXIO, "open %s: %s", fifo, strerror(errno));
+			cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "the import ended before reading %s", fifo);
+			usleep(10000);
+		}
+	}
+	cr_assert_geq(fd, 0, "the import did not open %s", fifo);
+	cr_assert_eq(fcntl(fd, F_SETFL, 0), 0);
+	cr_assert_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+	close(fd);
+}
+
+/* The file is read twice (checked, then written): a row that reads
+ * differently the second time stops the import, and nothing half-written
+ * stays. A FIFO gives the importer one file, then another. */
+Test(node_cli_import, a_file_that_changes_between_the_passes_stops_the_import)
+{
+	char fifo[256], csv[256];
+	const char *first = "id,name,category,joined\nF1,Wang Wei,full,2020-01-01\nF2,Li Na,full,2020-01-02\n"
+			    "F3,Zhao Lei,full,2020-01-03\n";
+	const char *second = "id,name,category,joined\nF1,Wang Wei,full,2020-01-01\nF2,Li Na,full,2020-01-02\n"
+			     "F3,Zhao Lei,probationary,2020-01-03\n";
+	struct run r;
+	pid_t pid;
+	int status;
+
+	node_set_ops_per_changeset(test_node, 1);
+	tmp_path(fifo, "members.fifo");
+	cr_assert_eq(mkfifo(fifo, 0600), 0, "mkfifo: %s", strerror(errno));
+	pid = run_strata_bg("member", "import", "-d", test_node, fifo, NULL);
+	feed_fifo(fifo, first, pid);
+	feed_fifo(fifo, second, pid);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "the import of a changed file ended with status %d",
+		  status);
+	cr_assert_eq(node_member_count(test_node), 0, "rows of a file that changed were kept");
+	cr_assert_eq(node_log_len(test_node, NULL, 0), 0);
+	cr_assert_eq(node_verify(test_node), 0);
+
+	/* the file as it is now imports whole */
+	tmp_path(csv, "members.csv");
+	write_str(csv, second);
+	import(&r, csv);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	cr_assert(has(r.out, "imported 3 members"), "%s", r.out);
+	run_free(&r);
+	cr_assert_eq(node_member_count(test_node), 3);
 }
