@@ -279,6 +279,9 @@ strata_peers() { # N SINGLE_N
 	"$STRATA" init -d "$R/sB" --name xiamen/d1/sb >/dev/null
 	set_ops "$R/sA" 1
 	set_ops "$R/sB" 1000
+	# every link here is on 127.0.0.1, where [sync] compress = auto sends
+	# batches as they are: ask for zstd, as between hosts
+	for d in city district sA sB; do printf '\n[sync]\ncompress = zstd\n' >>"$R/$d/strata.conf"; done
 	serve "$R/city"
 	local city_pid=$SERVE_PID
 	"$STRATA" join -d "$R/district" "$("$STRATA" invite -d "$R/city" --name xiamen/d1 --expires 1h)" >/dev/null

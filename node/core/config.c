@@ -127,11 +127,16 @@ static int check_key(struct conf_state *st, const char *section, const char *key
 		return 1;
 	}
 	if (strcmp(section, "sync") == 0 && strcmp(key, "compress") == 0) {
-		if (strcmp(value, "zstd") != 0 && strcmp(value, "none") != 0) {
-			err_set(st->e, "sync compress must be zstd or none, not \"%s\"", value);
+		if (strcmp(value, "auto") == 0) {
+			st->c->compress = NODE_COMPRESS_AUTO;
+		} else if (strcmp(value, "zstd") == 0) {
+			st->c->compress = NODE_COMPRESS_ZSTD;
+		} else if (strcmp(value, "none") == 0) {
+			st->c->compress = NODE_COMPRESS_NONE;
+		} else {
+			err_set(st->e, "sync compress must be auto, zstd or none, not \"%s\"", value);
 			return 0;
 		}
-		st->c->compress_off = strcmp(value, "none") == 0;
 		return 1;
 	}
 	err_set(st->e, "unknown setting [%s] %s", section, key);
@@ -198,10 +203,10 @@ int node_config_write(const char *dir, const char *listen, struct err *e)
 		"# ops in one change set of a bulk write (1..10000)\n"
 		"ops_per_changeset = %d\n"
 		"\n"
-		"# batches of entries sent to a parent or child: zstd-compressed (zstd) when\n"
-		"# the other side reads it, or as they are (none)\n"
+		"# batches of entries sent to a parent or child that reads zstd: compressed\n"
+		"# except on a loopback link (auto), always (zstd), or never (none)\n"
 		"# [sync]\n"
-		"# compress = zstd\n"
+		"# compress = auto\n"
 		"\n"
 		"# as the lowest common ancestor of two branches, forward a member transfer\n"
 		"# at once (auto) or only after `strata transfer approve` (manual)\n"

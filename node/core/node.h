@@ -34,8 +34,11 @@ struct node_config {
 	unsigned up_depth;           /* [node] up_depth: levels above its author an up feed
 					travels through this node; 0 = no limit */
 	unsigned ops_per_changeset;  /* [write] ops_per_changeset, 1..10000 */
-	bool compress_off;           /* [sync] compress = none: send batches uncompressed
-					(default zstd, to a peer that reads it) */
+	enum node_compress {         /* [sync] compress: batches sent to a peer that reads zstd */
+		NODE_COMPRESS_AUTO = 0,  /* compressed, except on a loopback link (the default) */
+		NODE_COMPRESS_ZSTD,      /* always compressed */
+		NODE_COMPRESS_NONE,      /* never */
+	} compress;
 	bool transfer_manual;        /* [transfer] approve = manual: as the common ancestor of
 					the two branches, forward a transfer only after
 					`strata transfer approve` (default auto) */

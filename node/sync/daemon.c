@@ -336,7 +336,7 @@ static json_t *link_json(struct daemon *d, struct link *l, struct store_txn *t, 
 			 (json_int_t)l->entries_received, "refusals_sent", (json_int_t)l->refusals_sent,
 			 "refusals_received", (json_int_t)l->refusals_received, "lag", (json_int_t)lag, "last_error",
 			 l->last_error, "last_error_ms", (json_int_t)l->last_error_ms, "zstd",
-			 l->zstd && !node_config(d->n)->compress_off, "batch_bytes", (json_int_t)l->batch_bytes,
+			 link_compresses(l), "batch_bytes", (json_int_t)l->batch_bytes,
 			 "batch_wire_bytes", (json_int_t)l->batch_wire_bytes);
 }
 

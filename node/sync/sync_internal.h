@@ -118,6 +118,9 @@ int frame_recv(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *use
  * bounded by SYNC_FRAME_MAX) and the Frame inside returned. Caller frees *out with
  * strata__frame__free_unpacked. -EBADMSG with the reason. */
 int frame_decode(const uint8_t *data, size_t len, Strata__Frame **out, struct err *e);
+/* Whether batches to l go compressed: l reads zstd and [sync] compress is
+ * zstd, or auto and the link is not a loopback one. */
+bool link_compresses(const struct link *l);
 /* Frees the daemon's compression context. */
 void wire_free(struct daemon *d);
 /* Sends an Error frame for a refused entry. */

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sync_compress: batches of entries go zstd-compressed to a parent that
- * reads them (its Hello accepts "zstd"), and as they are from a street
- * whose strata.conf says [sync] compress = none. Either way every entry
- * arrives exactly: the same heads, the same members, and verify passes.
+ * reads them (its Hello accepts "zstd") from a street whose strata.conf says
+ * [sync] compress = zstd, and as they are from one that says none, and from
+ * one left at auto (the default), since its parent is on 127.0.0.1. Either
+ * way every entry arrives exactly: the same heads, the same members, and
+ * verify passes.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -27,55 +29,63 @@ static json_t *parent_link(const struct net_node *n)
 	return NULL;
 }
 
+static void set_compress(const struct net_node *n, const char *v)
+{
+	char conf[300];
+	FILE *f;
+
+	snprintf(conf, sizeof conf, "%s/strata.conf", n->dir);
+	cr_assert_not_null(f = fopen(conf, "a"));
+	fprintf(f, "\n[sync]\ncompress = %s\n", v);
+	fclose(f);
+}
+
 static long long num(json_t *o, const char *k)
 {
 	return json_integer_value(json_object_get(o, k));
 }
 
-Test(sync_compress, batches_go_compressed_unless_the_config_says_none)
+Test(sync_compress, batches_go_compressed_as_the_config_says)
 {
 	struct net_node *city = net_node_init("city", "xiamen", true, true);
 	struct net_node *a = net_node_init("a", "xiamen/a", false, false);
 	struct net_node *b = net_node_init("b", "xiamen/b", false, false);
-	char csv[256], conf[300], out[2048];
-	json_t *la, *lb;
-	uint64_t ha, hb;
-	FILE *f;
+	struct net_node *c = net_node_init("c", "xiamen/c", false, false);
+	struct net_node *streets[3] = {a, b, c};
+	char csv[256], out[2048];
+	json_t *la, *lb, *lc;
 
 	net_node_start(city);
-	net_node_join(a, city, NULL);
-	net_node_join(b, city, NULL);
-	snprintf(conf, sizeof conf, "%s/strata.conf", b->dir);
-	cr_assert_not_null(f = fopen(conf, "a"));
-	fputs("\n[sync]\ncompress = none\n", f);
-	fclose(f);
-	/* one-op change sets: batches of many small entries */
-	net_node_set_ops(a, 1);
-	net_node_set_ops(b, 1);
 	net_gen_members(net_path(csv, "members.csv"), 1500, "M", 7);
-	net_ok("member", "import", "-d", a->dir, csv, NULL);
-	net_ok("member", "import", "-d", b->dir, csv, NULL);
-	ha = net_head(a, a->key, "up", NULL);
-	hb = net_head(b, b->key, "up", NULL);
-	cr_assert_eq(ha, 1500);
-	cr_assert_eq(hb, 1500);
-
-	net_node_start(a);
-	net_node_start(b);
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, a->key, "up", NULL) == ha && net_head(city, b->key, "up", NULL) == hb,
-		 "the city to hold both streets' 1,500 entries");
-	cr_assert_eq(net_count(city, "member", a->key), 1500);
-	cr_assert_eq(net_count(city, "member", b->key), 1500);
+	for (int i = 0; i < 3; i++) {
+		net_node_join(streets[i], city, NULL);
+		/* one-op change sets: batches of many small entries */
+		net_node_set_ops(streets[i], 1);
+		net_ok("member", "import", "-d", streets[i]->dir, csv, NULL);
+		cr_assert_eq(net_head(streets[i], streets[i]->key, "up", NULL), 1500);
+	}
+	set_compress(a, "zstd");
+	set_compress(b, "none");
+	for (int i = 0; i < 3; i++)
+		net_node_start(streets[i]);
+	for (int i = 0; i < 3; i++) {
+		NET_WAIT(NET_DEADLINE_MS, net_head(city, streets[i]->key, "up", NULL) == 1500,
+			 "the city to hold %s's 1,500 entries", streets[i]->label);
+		cr_assert_eq(net_count(city, "member", streets[i]->key), 1500);
+	}
 
 	la = parent_link(a);
 	lb = parent_link(b);
+	lc = parent_link(c);
 	cr_assert(json_is_true(json_object_get(la, "zstd")), "a does not compress to the city");
 	cr_assert(json_is_false(json_object_get(lb, "zstd")), "b compresses although its config says none");
+	cr_assert(json_is_false(json_object_get(lc, "zstd")), "c compresses on a loopback link with compress = auto");
 	cr_assert_gt(num(la, "batch_bytes"), 1500 * 100, "a sent %lld bytes of batches", num(la, "batch_bytes"));
 	cr_assert_lt(num(la, "batch_wire_bytes"), num(la, "batch_bytes") * 9 / 10,
 		     "a's batches did not get smaller: %lld of %lld bytes", num(la, "batch_wire_bytes"),
 		     num(la, "batch_bytes"));
 	cr_assert_eq(num(lb, "batch_wire_bytes"), num(lb, "batch_bytes"), "b's batches were changed on the wire");
+	cr_assert_eq(num(lc, "batch_wire_bytes"), num(lc, "batch_bytes"), "c's batches were changed on the wire");
 	cr_assert_gt(num(lb, "batch_bytes"), 1500 * 100);
 
 	net_stop_all();
@@ -95,6 +105,6 @@ Test(sync_compress, a_bad_compress_setting_is_refused)
 	fclose(f);
 	net_run(&r, "serve", "-d", city->dir, NULL);
 	cr_assert_neq(r.status, 0, "serve started with compress = gzip");
-	cr_assert(net_has(r.err, "sync compress must be zstd or none, not \"gzip\""), "%s", r.err);
+	cr_assert(net_has(r.err, "sync compress must be auto, zstd or none, not \"gzip\""), "%s", r.err);
 	net_run_free(&r);
 }
