@@ -266,7 +266,8 @@ static int check_ids(struct import *im, struct node *n, size_t *unchanged, struc
 		err_set(e, "%s: out of memory", im->path);
 		return -ENOMEM;
 	}
-	memcpy(im->order, im->rows, im->nrows * sizeof *im->rows);
+	if (im->nrows)
+		memcpy(im->order, im->rows, im->nrows * sizeof *im->rows);
 	if (im->nrows > 1)
 		qsort(im->rows, im->nrows, sizeof *im->rows, row_cmp);
 	for (size_t i = 1; i < im->nrows; i++)
