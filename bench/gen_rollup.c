@@ -330,38 +330,19 @@ out:
 
 /* --- a district's feeds into the bundle --- */
 
-struct heads {
-	struct store_head *v;
-	size_t n, cap;
-};
-
-static int collect(const struct store_head *h, void *arg)
-{
-	struct heads *a = arg;
-
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 256;
-		struct store_head *v = realloc(a->v, cap * sizeof *v);
-
-		if (!v)
-			return -ENOMEM;
-		a->v = v;
-		a->cap = cap;
-	}
-	a->v[a->n++] = *h;
-	return 0;
-}
-
 /* Everything district D holds that the city does not: its trust feed first
  * (the branches' certificates, before the entries they vouch for), then
  * its own report feed, then its branches' feeds. */
 static int emit_district(struct node *d, const uint8_t city[KEY_BYTES], struct out *o, struct err *e)
 {
 	struct store_txn *t = NULL;
-	struct heads hs = {0};
+	struct {
+		struct store_head *v;
+		size_t n;
+	} hs = {0};
 	int ret;
 
-	if ((ret = store_txn_begin(node_store(d), false, &t, e)) < 0 || (ret = store_heads_each(t, collect, &hs, e)) < 0)
+	if ((ret = store_txn_begin(node_store(d), false, &t, e)) < 0 || (ret = store_heads_list(t, &hs.v, &hs.n, e)) < 0)
 		goto out;
 	for (int pass = 0; pass < 3; pass++)
 		for (size_t i = 0; i < hs.n; i++) {

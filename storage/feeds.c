@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "storage/store_internal.h"
@@ -166,4 +167,43 @@ out:
 	if (c)
 		mdb_cursor_close(c);
 	return ret;
+}
+
+struct head_list {
+	struct store_head *v;
+	size_t n, cap;
+};
+
+static int append_head(const struct store_head *h, void *arg)
+{
+	struct head_list *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct store_head *v = realloc(l->v, cap * sizeof *v);
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *h;
+	return 0;
+}
+
+int store_heads_list(struct store_txn *t, struct store_head **out, size_t *n, struct err *e)
+{
+	struct head_list l = {0};
+	int ret = store_heads_each(t, append_head, &l, e);
+
+	if (ret == -ENOMEM)
+		err_set(e, "out of memory listing feeds");
+	if (ret < 0) {
+		free(l.v);
+		l.v = NULL;
+		l.n = 0;
+	}
+	*out = l.v;
+	*n = l.n;
+	return ret < 0 ? ret : 0;
 }

@@ -125,6 +125,11 @@ int store_feed_set_flags(struct store_txn *t, const uint8_t author[32], const ch
 int store_heads_each(struct store_txn *t, int (*fn)(const struct store_head *h, void *arg),
 		     void *arg, struct err *e) WUR;
 
+/* Every feed head in key order, as an array: *out (malloc'd, caller frees;
+ * NULL when there are none) of *n heads. 0, -ENOMEM, or store_heads_each's
+ * error. */
+int store_heads_list(struct store_txn *t, struct store_head **out, size_t *n, struct err *e) WUR;
+
 /* Reads the entry at seq of a feed: *bytes and *len point into the map and
  * stay valid until the transaction ends; hash (may be NULL) receives the
  * stored entry hash. -ENOENT if absent. */

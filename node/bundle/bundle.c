@@ -105,28 +105,6 @@ static int add_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes,
 	return 0;
 }
 
-struct heads {
-	struct store_head *v;
-	size_t n, cap;
-};
-
-static int collect(const struct store_head *h, void *arg)
-{
-	struct heads *a = arg;
-
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 64;
-		struct store_head *v = realloc(a->v, cap * sizeof *v);
-
-		if (!v)
-			return -ENOMEM;
-		a->v = v;
-		a->cap = cap;
-	}
-	a->v[a->n++] = *h;
-	return 0;
-}
-
 struct ranked {
 	size_t i, rank;
 };
@@ -172,7 +150,10 @@ int bundle_export(struct node *n, const struct bundle_filter *flt, const char *p
 	Strata__BundleEnd end = STRATA__BUNDLE_END__INIT;
 	Strata__Frame f = STRATA__FRAME__INIT;
 	struct writer w = {.path = path, .c = c, .e = e};
-	struct heads heads = {0};
+	struct {
+		struct store_head *v;
+		size_t n;
+	} heads = {0};
 	struct ranked *order = NULL;
 	struct store_txn *t = NULL;
 	char tmp[4200];
@@ -187,7 +168,7 @@ int bundle_export(struct node *n, const struct bundle_filter *flt, const char *p
 		return -errno;
 	}
 	if ((ret = store_txn_begin(node_store(n), false, &t, e)) < 0 ||
-	    (ret = store_heads_each(t, collect, &heads, e)) < 0)
+	    (ret = store_heads_list(t, &heads.v, &heads.n, e)) < 0)
 		goto out;
 	ret = -ENOMEM;
 	if (!(order = calloc(heads.n ? heads.n : 1, sizeof *order)))

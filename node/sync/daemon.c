@@ -340,37 +340,17 @@ static json_t *link_json(struct daemon *d, struct link *l, struct store_txn *t, 
 			 "batch_wire_bytes", (json_int_t)l->batch_wire_bytes);
 }
 
-static int copy_head(const struct store_head *h, void *arg)
-{
-	struct {
-		struct store_head *v;
-		size_t n, cap;
-	} *a = arg;
-
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 32;
-		struct store_head *v = realloc(a->v, cap * sizeof *v);
-
-		if (!v)
-			return -ENOMEM;
-		a->v = v;
-		a->cap = cap;
-	}
-	a->v[a->n++] = *h;
-	return 0;
-}
-
 json_t *daemon_status(struct daemon *d)
 {
 	struct {
 		struct store_head *v;
-		size_t n, cap;
+		size_t n;
 	} heads = {0};
 	struct store_txn *t = NULL;
 	struct err e = {0};
 	json_t *links = json_array();
 
-	if (store_txn_begin(node_store(d->n), false, &t, &e) == 0 && store_heads_each(t, copy_head, &heads, &e) < 0)
+	if (store_txn_begin(node_store(d->n), false, &t, &e) == 0 && store_heads_list(t, &heads.v, &heads.n, &e) < 0)
 		store_txn_abort(&t);
 	if (d->parent)
 		json_array_append_new(links, link_json(d, d->parent, t, heads.v, heads.n));

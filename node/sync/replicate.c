@@ -24,28 +24,6 @@
 
 /* --- sending --- */
 
-struct head_list {
-	struct store_head *v;
-	size_t n, cap;
-};
-
-static int collect_head(const struct store_head *h, void *arg)
-{
-	struct head_list *l = arg;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		struct store_head *v = realloc(l->v, cap * sizeof *v);
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = *h;
-	return 0;
-}
-
 void link_reset(struct link *l)
 {
 	l->up = false;
@@ -60,14 +38,17 @@ void link_send_hello(struct link *l)
 	struct daemon *d = l->d;
 	Strata__Frame f = STRATA__FRAME__INIT;
 	Strata__Hello h = STRATA__HELLO__INIT;
-	struct head_list heads = {0};
+	struct {
+		struct store_head *v;
+		size_t n;
+	} heads = {0};
 	Strata__Head *hv = NULL, **hp = NULL;
 	struct store_txn *t = NULL;
 	struct err e = {0};
 	size_t n = 0;
 
 	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0 ||
-	    store_heads_each(t, collect_head, &heads, &e) < 0) {
+	    store_heads_list(t, &heads.v, &heads.n, &e) < 0) {
 		sync_log(d, "cannot read heads for a hello: %s", e.msg);
 		goto out;
 	}
@@ -191,7 +172,10 @@ static int by_depth(const void *a, const void *b)
 void link_pump(struct link *l)
 {
 	struct daemon *d = l->d;
-	struct head_list heads = {0};
+	struct {
+		struct store_head *v;
+		size_t n;
+	} heads = {0};
 	struct store_txn *t = NULL;
 	struct batch b = {0};
 	struct ranked *trust = NULL;
@@ -202,7 +186,7 @@ void link_pump(struct link *l)
 	if (!l->up || l->inflight >= SYNC_WINDOW || l->paused_until > now)
 		return;
 	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0 ||
-	    store_heads_each(t, collect_head, &heads, &e) < 0) {
+	    store_heads_list(t, &heads.v, &heads.n, &e) < 0) {
 		sync_log(d, "cannot read heads: %s", e.msg);
 		goto out;
 	}

@@ -2,6 +2,7 @@
 /* storage_append: store_append's checks and what a refused entry leaves. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -120,6 +121,18 @@ Test(storage_append, seq_1_to_n_and_heads)
 	cr_assert_eq(c.h[1].seq, 100);
 	cr_assert_eq(memcmp(c.h[2].author, B, 32), 0);
 	cr_assert_eq(c.h[2].seq, 3);
+
+	/* the same as an array */
+	struct store_head *list = NULL;
+	size_t nlist = 0;
+	cr_assert_eq(store_heads_list(t, &list, &nlist, E()), 0, "%s", test_err.msg);
+	cr_assert_eq(nlist, 3);
+	for (size_t i = 0; i < nlist; i++)
+		cr_assert(memcmp(list[i].author, c.h[i].author, 32) == 0 && strcmp(list[i].feed, c.h[i].feed) == 0 &&
+				  list[i].seq == c.h[i].seq && memcmp(list[i].hash, c.h[i].hash, 32) == 0 &&
+				  list[i].flags == c.h[i].flags,
+			  "head %zu differs", i);
+	free(list);
 
 	/* early stop returns fn's value */
 	struct heads d = {.stop_at = 2};
