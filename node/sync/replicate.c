@@ -549,7 +549,9 @@ static bool store_one(struct batch_store *b, size_t i)
 }
 
 /* One received batch (rbatch): its entries as they are prepared, and the worker
- * preparing them beside this thread. */
+ * preparing them beside this thread. A batch read ahead during the previous
+ * commit arrives undecoded (raw): the worker decodes it first, so the
+ * decompression and unpacking of the next batch overlap the commit too. */
 struct rbatch {
 	const Strata__Entries *en;
 	size_t n;
@@ -561,15 +563,20 @@ struct rbatch {
 	struct prep p;
 	pthread_t worker;
 	bool threaded, started;
+	/* read ahead: the message, its decoding (f owned here), and whether
+	 * the worker is done decoding (under p.mu, signalled on p.cv) */
+	bool has_raw, decoded;
+	zmq_msg_t raw;
+	Strata__Frame *f;
+	int dret;
+	struct err de;
 };
 
-/* Allocates b for en and starts its worker; false when out of memory (b
- * is then empty, batch_free is still right). */
-static bool batch_start(struct rbatch *b, const Strata__Entries *en)
+/* The per-entry arrays of b for en; false when out of memory. */
+static bool batch_alloc(struct rbatch *b, const Strata__Entries *en)
 {
 	size_t n = en->n_envelopes, k = n ? n : 1;
 
-	memset(b, 0, sizeof *b);
 	b->en = en;
 	b->n = n;
 	b->cs = calloc(k, sizeof *b->cs);
@@ -579,13 +586,83 @@ static bool batch_start(struct rbatch *b, const Strata__Entries *en)
 	b->ready = calloc(k, sizeof *b->ready);
 	if (!b->cs || !b->res || !b->why || !b->conf || !b->ready)
 		return false;
-	b->p = (struct prep){.en = en, .cs = b->cs, .res = b->res, .why = b->why, .ready = b->ready};
+	b->p.en = en;
+	b->p.cs = b->cs;
+	b->p.res = b->res;
+	b->p.why = b->why;
+	b->p.ready = b->ready;
+	return true;
+}
+
+static void batch_init(struct rbatch *b)
+{
+	memset(b, 0, sizeof *b);
 	atomic_init(&b->p.next, 0);
 	pthread_mutex_init(&b->p.mu, NULL);
 	pthread_cond_init(&b->p.cv, NULL);
 	b->started = true;
-	b->threaded = n >= 2 && pthread_create(&b->worker, NULL, prepare_worker, &b->p) == 0;
+}
+
+/* Allocates b for en and starts its worker; false when out of memory (b
+ * is then empty, batch_free is still right). */
+static bool batch_start(struct rbatch *b, const Strata__Entries *en)
+{
+	batch_init(b);
+	if (!batch_alloc(b, en))
+		return false;
+	b->decoded = true;
+	b->threaded = b->n >= 2 && pthread_create(&b->worker, NULL, prepare_worker, &b->p) == 0;
 	return true;
+}
+
+/* Decodes b's message: an Entries frame gets its arrays. Then wakes
+ * batch_decoded. */
+static void batch_decode(struct rbatch *b)
+{
+	b->dret = frame_decode(zmq_msg_data(&b->raw), zmq_msg_size(&b->raw), &b->f, &b->de);
+	if (b->dret == 0 && b->f->msg_case == STRATA__FRAME__MSG_ENTRIES && !batch_alloc(b, b->f->entries)) {
+		err_set(&b->de, "out of memory for a batch of %zu entries", b->f->entries->n_envelopes);
+		b->dret = -ENOMEM;
+	}
+	pthread_mutex_lock(&b->p.mu);
+	b->decoded = true;
+	pthread_cond_broadcast(&b->p.cv);
+	pthread_mutex_unlock(&b->p.mu);
+}
+
+static void *decode_worker(void *arg)
+{
+	struct rbatch *b = arg;
+
+	batch_decode(b);
+	if (b->dret == 0 && b->en)
+		while (prepare_next(&b->p))
+			;
+	return NULL;
+}
+
+/* Starts b from a message read ahead (taken over from *raw): its worker
+ * decodes and prepares it while this thread commits the batch before. */
+static void batch_start_raw(struct rbatch *b, zmq_msg_t *raw)
+{
+	batch_init(b);
+	zmq_msg_init(&b->raw);
+	zmq_msg_move(&b->raw, raw);
+	zmq_msg_close(raw);
+	b->has_raw = true;
+	b->threaded = pthread_create(&b->worker, NULL, decode_worker, b) == 0;
+	if (!b->threaded)
+		batch_decode(b);
+}
+
+/* Waits until b is decoded; true when it is an Entries batch to store. */
+static bool batch_decoded(struct rbatch *b)
+{
+	pthread_mutex_lock(&b->p.mu);
+	while (!b->decoded)
+		pthread_cond_wait(&b->p.cv, &b->p.mu);
+	pthread_mutex_unlock(&b->p.mu);
+	return b->dret == 0 && b->en;
 }
 
 /* Waits for the worker (every entry claimed is then prepared). */
@@ -611,44 +688,70 @@ static void batch_free(struct rbatch *b)
 	free(b->why);
 	free(b->conf);
 	free(b->ready);
+	if (b->f)
+		strata__frame__free_unpacked(b->f, NULL);
+	if (b->has_raw)
+		zmq_msg_close(&b->raw);
 	memset(b, 0, sizeof *b);
 }
 
-/* Reads the link's next frame while a batch is being committed: when it is
- * the next Entries batch of the same link, it is returned (the caller
- * starts preparing it, on the other core, during the commit); anything
- * else is kept for the socket's loop, which dispatches it first. */
-static Strata__Frame *read_ahead(struct link *l)
+/* Reads the link's next frame while a batch is being committed, without
+ * decoding it: when it comes from the same link (and, on a ROUTER, from
+ * the same certified key), nb is started on it and true returned; the
+ * worker decodes and prepares it during the commit. Anything else is
+ * decoded here and kept for the socket's loop, which dispatches it first. */
+static bool read_ahead(struct link *l, struct rbatch *nb)
 {
 	struct daemon *d = l->d;
 	bool router = l->kind == LINK_CHILD;
 	struct frame_ahead *a = router ? &d->ahead_router : &d->ahead_dealer;
 	void *sock = router ? d->router : d->dealer;
-	Strata__Frame *f;
+	zmq_msg_t raw;
 
 	if (a->has || !sock)
-		return NULL;
+		return false;
 	memset(&a->e, 0, sizeof a->e);
+	a->f = NULL;
 	a->rid_len = 0;
 	a->uid[0] = '\0';
-	a->ret = frame_recv(sock, router, a->rid, &a->rid_len, a->uid, sizeof a->uid, &a->f, &a->e);
+	a->ret = frame_recv_raw(sock, router, a->rid, &a->rid_len, a->uid, sizeof a->uid, &raw);
 	if (a->ret == -EAGAIN)
-		return NULL;
-	if (a->ret == 0 && a->f->msg_case == STRATA__FRAME__MSG_ENTRIES &&
-	    (!router || (a->rid_len == l->rid_len && memcmp(a->rid, l->rid, l->rid_len) == 0 &&
-			 strncmp(a->uid, "key:", 4) == 0))) {
-		f = a->f;
-		a->f = NULL;
-		return f;
+		return false;
+	if (a->ret == 0 && (!router || (a->rid_len == l->rid_len && memcmp(a->rid, l->rid, l->rid_len) == 0 &&
+					strncmp(a->uid, "key:", 4) == 0))) {
+		batch_start_raw(nb, &raw);
+		return true;
+	}
+	if (a->ret == 0) {
+		a->ret = frame_decode(zmq_msg_data(&raw), zmq_msg_size(&raw), &a->f, &a->e);
+		zmq_msg_close(&raw);
 	}
 	a->has = true;
-	return NULL;
+	return false;
+}
+
+/* A batch read ahead that is not Entries after all (another message, or
+ * one that does not decode): handed to the socket's loop, as read_ahead
+ * hands what it does not take. */
+static void read_ahead_return(struct link *l, struct rbatch *nb)
+{
+	struct daemon *d = l->d;
+	struct frame_ahead *a = l->kind == LINK_CHILD ? &d->ahead_router : &d->ahead_dealer;
+
+	batch_join(nb);
+	a->ret = nb->dret;
+	a->e = nb->de;
+	if (nb->dret == 0) { /* else nb->f, if any, is freed with nb */
+		a->f = nb->f;
+		nb->f = NULL;
+	}
+	a->has = true;
 }
 
 /* Stores batch b from link l in one transaction and acknowledges it. Before
- * the commit it reads ahead (read_ahead): *next gets the link's next batch,
- * already being prepared in nb. */
-static void store_batch(struct link *l, struct rbatch *bt, Strata__Frame **next, struct rbatch *nb)
+ * the commit it reads ahead (read_ahead): *next is true when the link's next
+ * batch was read, and nb is being decoded and prepared. */
+static void store_batch(struct link *l, struct rbatch *bt, bool *next, struct rbatch *nb)
 {
 	struct daemon *d = l->d;
 	const Strata__Entries *en = bt->en;
@@ -707,13 +810,9 @@ static void store_batch(struct link *l, struct rbatch *bt, Strata__Frame **next,
 		stored = dups = 0;
 		goto ack;
 	}
-	/* The link's next batch, prepared on the other core while this commits. */
-	if ((*next = read_ahead(l)) && !batch_start(nb, (*next)->entries)) {
-		batch_free(nb);
-		sync_log(d, "out of memory receiving a batch from %s", l->name);
-		strata__frame__free_unpacked(*next, NULL);
-		*next = NULL;
-	}
+	/* The link's next batch, decoded and prepared on the other core while
+	 * this commits. */
+	*next = read_ahead(l, nb);
 	if ((ret = store_txn_commit(&t, &e)) < 0) {
 		sync_log(d, "batch from %s not stored: %s", l->name, e.msg);
 		link_send_error(l, -ret, e.msg, NULL, NULL, 0); /* ENOSPC: the sender pauses */
@@ -802,7 +901,6 @@ out:
 static void on_entries(struct link *l, const Strata__Entries *en)
 {
 	struct rbatch bs[2], *cur = &bs[0], *nb = &bs[1];
-	Strata__Frame *ahead = NULL, *next = NULL;
 
 	if (!batch_start(cur, en)) {
 		batch_free(cur);
@@ -812,15 +910,18 @@ static void on_entries(struct link *l, const Strata__Entries *en)
 	/* While the link has its next batch waiting, take it in turn here. */
 	for (;;) {
 		struct rbatch *t;
+		bool next = false;
 
-		next = NULL;
 		store_batch(l, cur, &next, nb);
 		batch_free(cur);
-		if (ahead)
-			strata__frame__free_unpacked(ahead, NULL);
-		if (!(ahead = next))
+		if (!next)
 			break;
 		l->last_rx_ms = node_now_ms();
+		if (!batch_decoded(nb)) {
+			read_ahead_return(l, nb);
+			batch_free(nb);
+			break;
+		}
 		t = cur;
 		cur = nb;
 		nb = t;

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <zmq.h>
+
 #include "node/core/node.h"
 #include "node/sync/feedmap.h"
 #include "node/sync/sync.h"
@@ -113,6 +115,10 @@ int link_send(struct link *l, const Strata__Frame *f);
  * strata__frame__free_unpacked. -EAGAIN if nothing to read, -EBADMSG. */
 int frame_recv(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
 	       Strata__Frame **out, struct err *e);
+/* frame_recv without the decoding: *msg gets the frame's one part, which the
+ * caller closes (zmq_msg_close) after frame_decode. 0, -EAGAIN, -errno. */
+int frame_recv_raw(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
+		   zmq_msg_t *msg);
 /* Decodes one received message as a Frame: bounded in size, no unknown
  * fields, a known message; a zstd frame is decompressed (its stated size
  * bounded by SYNC_FRAME_MAX) and the Frame inside returned. Caller frees *out with

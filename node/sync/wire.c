@@ -156,26 +156,24 @@ void wire_free(struct daemon *d)
 	d->zstd_cctx = NULL;
 }
 
-int frame_recv(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
-	       Strata__Frame **out, struct err *e)
+int frame_recv_raw(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
+		   zmq_msg_t *msg)
 {
-	zmq_msg_t msg;
 	const char *uid;
-	int n, more, ret;
+	int n, more;
 	size_t more_len = sizeof more;
 
-	*out = NULL;
 	if (router) {
 		n = zmq_recv(sock, rid, 255, ZMQ_DONTWAIT);
 		if (n < 0)
 			return errno == EAGAIN ? -EAGAIN : -errno;
 		*rid_len = (size_t)(n > 255 ? 255 : n);
 	}
-	zmq_msg_init(&msg);
-	if (zmq_msg_recv(&msg, sock, router ? 0 : ZMQ_DONTWAIT) < 0) {
+	zmq_msg_init(msg);
+	if (zmq_msg_recv(msg, sock, router ? 0 : ZMQ_DONTWAIT) < 0) {
 		int err = errno;
 
-		zmq_msg_close(&msg);
+		zmq_msg_close(msg);
 		return err == EAGAIN ? -EAGAIN : -err;
 	}
 	/* Drain any extra parts: a frame is exactly one part. */
@@ -186,8 +184,20 @@ int frame_recv(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *use
 		zmq_msg_recv(&extra, sock, 0);
 		zmq_msg_close(&extra);
 	}
-	uid = zmq_msg_gets(&msg, "User-Id");
+	uid = zmq_msg_gets(msg, "User-Id");
 	snprintf(user_id, uid_cap, "%s", uid ? uid : "");
+	return 0;
+}
+
+int frame_recv(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
+	       Strata__Frame **out, struct err *e)
+{
+	zmq_msg_t msg;
+	int ret;
+
+	*out = NULL;
+	if ((ret = frame_recv_raw(sock, router, rid, rid_len, user_id, uid_cap, &msg)) < 0)
+		return ret;
 	ret = frame_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), out, e);
 	zmq_msg_close(&msg);
 	return ret;

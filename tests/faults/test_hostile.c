@@ -395,3 +395,106 @@ Test(faults_hostile, compressed_frames_are_bounded_and_checked)
 	net_client_free(&c);
 	net_stop_all();
 }
+
+/* Packs Entries{batch, envelopes} as a plain frame (owned by the fixture). */
+static uint8_t *entries_frame(uint64_t batch, uint8_t *const *env, const size_t *len, size_t n, size_t *out_len)
+{
+	Strata__Frame ef = STRATA__FRAME__INIT;
+	Strata__Entries en = STRATA__ENTRIES__INIT;
+	ProtobufCBinaryData *bd = net_own(calloc(n, sizeof *bd), free);
+	uint8_t *out;
+
+	for (size_t i = 0; i < n; i++)
+		bd[i] = (ProtobufCBinaryData){len[i], env[i]};
+	en.batch = batch;
+	en.n_envelopes = n;
+	en.envelopes = bd;
+	ef.msg_case = STRATA__FRAME__MSG_ENTRIES;
+	ef.entries = &en;
+	*out_len = strata__frame__get_packed_size(&ef);
+	out = net_own(malloc(*out_len), free);
+	strata__frame__pack(&ef, out);
+	return out;
+}
+
+/* Frames sent back to back behind a batch arrive while it commits, and the
+ * city reads them ahead to prepare the next batch on its other core: a
+ * frame that does not decompress, a valid message that is not a batch (a
+ * Want), and batches after them must each be handled exactly as when they
+ * come one at a time. Every batch is acknowledged, the bad frame refused
+ * with its reason, the Want answered, and nothing is lost or stored twice. */
+Test(faults_hostile, frames_behind_a_batch_are_each_handled)
+{
+	struct fx x = {0};
+	struct net_client *c;
+	enum { N1 = 400, N2 = 3, N3 = 2, N = N1 + N2 + N3 };
+	uint8_t *env[N], prev[HASH_BYTES], *raw;
+	size_t len[N], raw_len, zlen, acks = 0, stored = 0, errors = 0, entries_back = 0;
+	char id[32];
+	Strata__Frame wf = STRATA__FRAME__INIT, *f;
+	Strata__Want w = STRATA__WANT__INIT;
+	uint64_t deadline;
+
+	network(&x);
+	c = connect_hello(&x);
+	for (size_t i = 0; i < N; i++) {
+		snprintf(id, sizeof id, "B%07zu", i + 1);
+		net_entry(x.hk, "up", i + 1, i ? prev : NULL, id, &env[i], &len[i], prev);
+	}
+	/* batch 1: big enough that the rest arrives during its commit */
+	raw = entries_frame(1, env, len, N1, &raw_len);
+	net_client_send_raw(c, raw, raw_len);
+	/* a frame that does not decompress */
+	raw = entries_frame(99, env, len, 2, &raw_len);
+	{
+		const uint8_t *z = zstd_of(raw, raw_len, true, &zlen);
+		const uint8_t *bad = zstd_frame(z, zlen - 3, &raw_len);
+
+		net_client_send_raw(c, bad, raw_len);
+	}
+	/* batch 2, compressed */
+	raw = entries_frame(2, env + N1, len + N1, N2, &raw_len);
+	{
+		const uint8_t *z = zstd_of(raw, raw_len, true, &zlen);
+
+		raw = zstd_frame(z, zlen, &raw_len);
+	}
+	net_client_send_raw(c, raw, raw_len);
+	/* a Want of the client's own feed from its first entry: not a batch */
+	w.author.data = x.h->key;
+	w.author.len = KEY_BYTES;
+	w.feed = "up";
+	w.from = 1;
+	w.to = 0;
+	wf.msg_case = STRATA__FRAME__MSG_WANT;
+	wf.want = &w;
+	net_client_send(c, &wf);
+	/* batch 3 */
+	raw = entries_frame(3, env + N1 + N2, len + N1 + N2, N3, &raw_len);
+	net_client_send_raw(c, raw, raw_len);
+
+	deadline = net_now_ms() + 4 * WAIT_MS;
+	while (acks < 3 && net_now_ms() < deadline) {
+		if (!(f = net_client_recv(c, 200)))
+			continue;
+		if (f->msg_case == STRATA__FRAME__MSG_ACK) {
+			acks++;
+			stored += f->ack->stored;
+		} else if (f->msg_case == STRATA__FRAME__MSG_ERROR) {
+			cr_assert(net_has(f->error->reason, "does not decompress"),
+				  "an Error other than for the broken frame: \"%s\"", f->error->reason);
+			errors++;
+		} else if (f->msg_case == STRATA__FRAME__MSG_ENTRIES) {
+			entries_back += f->entries->n_envelopes;
+		}
+		net_release(f);
+	}
+	cr_assert_eq(acks, 3, "%zu of 3 batches were acknowledged:\n%s", acks, net_diag());
+	cr_assert_eq(stored, (size_t)N, "the batches stored %zu of %d entries", stored, N);
+	cr_assert_eq(errors, 1, "the frame that does not decompress got %zu Errors", errors);
+	cr_assert_eq(net_head(x.city, x.h->key, "up", NULL), (uint64_t)N, "the city's head of the client is not %d", N);
+	NET_WAIT(WAIT_MS, net_log_has(x.city, "does not decompress"), "the city's log does not say why it refused");
+	honest_link_works(&x, "after frames behind a batch");
+	net_client_free(&c);
+	net_stop_all();
+}
