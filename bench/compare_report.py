@@ -84,9 +84,16 @@ def comparison(d, n):
         frac=div(w1, cap[0]), limit=cap[1])
     wbr = rate(wb)
     wb_mb = div(wb["store_bytes"] / 1e6, wb["wall_s"]) if wb else None
+    # LMDB alone storing what the batched street's store holds, in durable
+    # 1 MiB commits (strata-lmdb-replay, fastest of three): the ceiling of
+    # writing or receiving those records on this disk.
+    rp = (s.get("lmdb_replay_sB") or {}).get("r")
+    rp_s = rp and rp.get("seconds")
+    rp_txt = ("LMDB alone storing the same records (strata-lmdb-replay): %s s, %s records/s" % (
+        "%.3f" % rp_s, fmt(div(rp["records"], rp_s)))) if rp_s else "LMDB alone storing the same records: not measured"
     add("write, batched (1,000 per entry / append / bulkDocs)", "records/s", wbr,
         hc.get("write_batched_per_s"), pd.get("write_batched_per_s"),
-        frac=div(wb_mb, lmdb_big), limit="LMDB durable MB/s, 8 x 125 KB commits: %s (Strata: %s MB/s of store)" % (fmt(lmdb_big), fmt(wb_mb)))
+        frac=div(rp_s, wb and wb["wall_s"]), limit=rp_txt + " (%s MB/s of store)" % fmt(wb_mb))
     add("writer peak RSS (batched write)", "MiB", mib(wb and wb["peak_rss_kib"]),
         mib(hc.get("writer_peak_rss_kib_after_writes")), mib(pd.get("writer_peak_rss_kib")), higher_better=False)
 
@@ -108,17 +115,30 @@ def comparison(d, n):
     # would carry without compression. The wire figure is smaller.
     batch_mb = div(rb["batch_bytes"] / 1e6, rb["wall_s"]) if rb and rb.get("batch_bytes") else None
     batch_flow = div(rb["batch_bytes"] / 1e6, flow_s) if rb and rb.get("batch_bytes") and flow_s else None
+    # Batched replication is bound by the lower of two limits in series: the
+    # link carrying the batches and the receiver's store keeping them. Here
+    # LMDB is the lower by far (ZeroMQ CURVE would carry the packed batches
+    # 5-10 times faster than LMDB can store them), so the target is judged
+    # against LMDB storing the same records; ZeroMQ is shown beside it.
+    rec_b = div(rb and rb.get("batch_bytes"), rb and rb["records"])
+    zmq_recs = div(zmq_big * 1e6, rec_b) if zmq_big and rec_b else None
     add("replicate to a 2nd node, batched entries", "records/s", r2,
         hc.get("replicate_per_s"), best_pd,
-        frac=div(batch_mb, zmq_big), limit="ZeroMQ CURVE MB/s, 1 MiB frames: %s (Strata: %s MB/s of batches as packed, %s once the first entry is in: %s %%; %s MB/s on the wire after zstd)" % (
-            fmt(zmq_big), fmt(batch_mb), fmt(batch_flow), fmt(100 * div(batch_flow, zmq_big) if batch_flow and zmq_big else None), fmt(wire_mb)),
+        frac=div(rp_s, rb and rb["wall_s"]),
+        limit=rp_txt + "; once the first entry is in: %s %%" % fmt(100 * div(rp_s, flow_s) if rp_s and flow_s else None),
         target=">= 0.50")
-    rows.append({"figure": "  the same against LMDB", "unit": "", "strata": None, "hypercore": None, "pouchdb": None,
+    rows.append({"figure": "  the same against ZeroMQ", "unit": "", "strata": None, "hypercore": None, "pouchdb": None,
+                 "lead_over_hypercore": None, "lead_over_pouchdb": None,
+                 "fraction_of_limit": div(r2, zmq_recs),
+                 "limit": "ZeroMQ CURVE, 1 MiB frames: %s MB/s = %s records/s of batches as packed (%s B a record); not the bound (Strata: %s MB/s as packed, %s once the first entry is in; %s MB/s on the wire after zstd)" % (
+                     fmt(zmq_big), fmt(zmq_recs), fmt(rec_b), fmt(batch_mb), fmt(batch_flow), fmt(wire_mb)),
+                 "target": None})
+    rows.append({"figure": "  the same against LMDB's 8 x 125 KB shape", "unit": "", "strata": None, "hypercore": None, "pouchdb": None,
                  "lead_over_hypercore": None, "lead_over_pouchdb": None,
                  "fraction_of_limit": div(store_mb, lmdb_big),
                  "limit": "LMDB durable MB/s, 8 x 125 KB commits: %s (Strata: %s MB/s of sender's store; %s once the first entry is in: %s %%)" % (
                      fmt(lmdb_big), fmt(store_mb), fmt(store_flow), fmt(100 * div(store_flow, lmdb_big) if store_flow and lmdb_big else None)),
-                 "target": ">= 0.50"})
+                 "target": None})
     add("  PouchDB replication, local / over HTTP", "docs/s", None, None, None)
     rows[-1]["pouchdb_local_http"] = [pd.get("local_replicate_per_s"), pd.get("http_replicate_per_s")]
     add("bytes on the wire per record, one per entry", "B", div(ra and ra["wire_bytes"], ra and ra["records"]),
