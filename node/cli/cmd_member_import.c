@@ -168,8 +168,9 @@ static void write_row(struct import *im, const struct csv_row *r, const Strata__
 	}
 	if (row->skip)
 		return;
-	if ((im->ret = node_writer_put(im->w, "member", (const uint8_t *)m->id, row->id_len, im->val, len,
-				       &im->err)) < 0)
+	/* hash is the full BLAKE2b-256 of the value: the op's value hash */
+	if ((im->ret = node_writer_put_hashed(im->w, "member", (const uint8_t *)m->id, row->id_len, im->val, len,
+					      hash, &im->err)) < 0)
 		return;
 	if (++im->written % 1000 == 0)
 		cli_progress("importing members", im->written, im->todo);
