@@ -430,7 +430,7 @@ int member_import_main(int argc, char **argv)
 	}
 	todo = im.nrows - unchanged;
 	if (!dry && todo) {
-		if ((ret = node_writer_begin(n, "up", &im.w, &e)) < 0) {
+		if ((ret = node_writer_begin_bulk(n, "up", &im.w, &e)) < 0) {
 			code = cli_fail_err("member import", ret, &e);
 			goto out;
 		}
