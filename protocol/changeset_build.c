@@ -134,8 +134,9 @@ static int arena_put(struct changeset_builder *b, const void *p, size_t n, bool 
 	return 0;
 }
 
+/* value_hash: the value's hash if the caller has it, else NULL. */
 static int add(struct changeset_builder *b, enum op_kind kind, const char *collection, const uint8_t *key,
-	       size_t key_len, const uint8_t *value, size_t value_len, struct err *e)
+	       size_t key_len, const uint8_t *value, size_t value_len, const uint8_t *value_hash, struct err *e)
 {
 	if (b->finished) {
 		err_set(e, "change set: already finished");
@@ -197,7 +198,10 @@ static int add(struct changeset_builder *b, enum op_kind kind, const char *colle
 		if (arena_put(b, value, value_len, false, &o->val) < 0)
 			goto nomem;
 		o->val_len = value_len;
-		hash_blake2b(o->value_hash, value, value_len);
+		if (value_hash)
+			memcpy(o->value_hash, value_hash, HASH_BYTES);
+		else
+			hash_blake2b(o->value_hash, value, value_len);
 	}
 	b->n_ops++;
 	b->body_bytes = body;
@@ -212,13 +216,20 @@ nomem:
 int changeset_builder_put(struct changeset_builder *b, const char *collection, const uint8_t *key,
 			  size_t key_len, const uint8_t *value, size_t value_len, struct err *e)
 {
-	return add(b, OP_PUT, collection, key, key_len, value, value_len, e);
+	return add(b, OP_PUT, collection, key, key_len, value, value_len, NULL, e);
+}
+
+int changeset_builder_put_hashed(struct changeset_builder *b, const char *collection, const uint8_t *key,
+				 size_t key_len, const uint8_t *value, size_t value_len,
+				 const uint8_t value_hash[HASH_BYTES], struct err *e)
+{
+	return add(b, OP_PUT, collection, key, key_len, value, value_len, value_hash, e);
 }
 
 int changeset_builder_delete(struct changeset_builder *b, const char *collection, const uint8_t *key,
 			     size_t key_len, struct err *e)
 {
-	return add(b, OP_DELETE, collection, key, key_len, NULL, 0, e);
+	return add(b, OP_DELETE, collection, key, key_len, NULL, 0, NULL, e);
 }
 
 size_t changeset_builder_ops(const struct changeset_builder *b)

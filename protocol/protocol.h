@@ -85,6 +85,15 @@ int changeset_builder_new(struct changeset_builder **out, const char *feed, uint
 int changeset_builder_put(struct changeset_builder *b, const char *collection, const uint8_t *key,
 			  size_t key_len, const uint8_t *value, size_t value_len, struct err *e) WUR;
 
+/* changeset_builder_put for a caller that has already hashed the value:
+ * value_hash is its BLAKE2b-256 (hash_blake2b), taken as given, so that a
+ * bulk writer that hashed each value for its own checks does not hash it
+ * twice. A wrong hash is not caught here; changeset_decode refuses the
+ * envelope, as it would any other. */
+int changeset_builder_put_hashed(struct changeset_builder *b, const char *collection, const uint8_t *key,
+				 size_t key_len, const uint8_t *value, size_t value_len,
+				 const uint8_t value_hash[HASH_BYTES], struct err *e) WUR;
+
 /* Adds delete(collection, key). -E2BIG past a limit. */
 int changeset_builder_delete(struct changeset_builder *b, const char *collection, const uint8_t *key,
 			     size_t key_len, struct err *e) WUR;

@@ -168,8 +168,9 @@ static void write_row(struct import *im, const struct csv_row *r, const Strata__
 	}
 	if (row->skip)
 		return;
-	if ((im->ret = node_writer_put(im->w, "member", (const uint8_t *)m->id, row->id_len, im->val, len,
-				       &im->err)) < 0)
+	/* hash is the full BLAKE2b-256 of the value: the op's value hash */
+	if ((im->ret = node_writer_put_hashed(im->w, "member", (const uint8_t *)m->id, row->id_len, im->val, len,
+					      hash, &im->err)) < 0)
 		return;
 	if (++im->written % 1000 == 0)
 		cli_progress("importing members", im->written, im->todo);
@@ -255,6 +256,13 @@ static int bad_cmp(const void *a, const void *b)
 	return (x->line > y->line) - (x->line < y->line);
 }
 
+static int stop_at_first(const struct store_record *r, void *arg)
+{
+	(void)r;
+	(void)arg;
+	return 1;
+}
+
 /* Duplicate ids within the file, and ids the registry already holds. */
 static int check_ids(struct import *im, struct node *n, size_t *unchanged, struct err *e)
 {
@@ -262,23 +270,44 @@ static int check_ids(struct import *im, struct node *n, size_t *unchanged, struc
 	char msg[300];
 	int ret;
 
-	if (!(im->order = malloc((im->nrows ? im->nrows : 1) * sizeof *im->order))) {
-		err_set(e, "%s: out of memory", im->path);
-		return -ENOMEM;
-	}
-	if (im->nrows)
-		memcpy(im->order, im->rows, im->nrows * sizeof *im->rows);
-	if (im->nrows > 1)
-		qsort(im->rows, im->nrows, sizeof *im->rows, row_cmp);
-	for (size_t i = 1; i < im->nrows; i++)
-		if (strcmp(im->rows[i]->data, im->rows[i - 1]->data) == 0) {
-			snprintf(msg, sizeof msg, "duplicate id %.64s (first on line %zu)", im->rows[i]->data,
-				 im->rows[i - 1]->line);
-			add_bad(im, im->rows[i]->line, msg);
+	size_t sorted = im->nrows ? 1 : 0;
+
+	/* A registry's export is mostly in id order already. Rows strictly
+	 * increasing by id have no duplicates and need no sort, and file order
+	 * is id order: rows serves as order, no 1.7 MB copy and sort for
+	 * 209,000 rows. */
+	while (sorted < im->nrows && strcmp(im->rows[sorted - 1]->data, im->rows[sorted]->data) < 0)
+		sorted++;
+	if (sorted == im->nrows) {
+		im->order = im->rows;
+	} else {
+		if (!(im->order = malloc(im->nrows * sizeof *im->order))) {
+			err_set(e, "%s: out of memory", im->path);
+			return -ENOMEM;
 		}
+		memcpy(im->order, im->rows, im->nrows * sizeof *im->rows);
+		qsort(im->rows, im->nrows, sizeof *im->rows, row_cmp);
+		for (size_t i = 1; i < im->nrows; i++)
+			if (strcmp(im->rows[i]->data, im->rows[i - 1]->data) == 0) {
+				snprintf(msg, sizeof msg, "duplicate id %.64s (first on line %zu)", im->rows[i]->data,
+					 im->rows[i - 1]->line);
+				add_bad(im, im->rows[i]->line, msg);
+			}
+	}
+	*unchanged = 0;
 	if ((ret = store_txn_begin(node_store(n), false, &t, e)) < 0)
 		return ret;
-	*unchanged = 0;
+	/* A first import into an empty registry, the usual case for a large
+	 * file, has nothing to look up. */
+	ret = store_state_each(t, "member", node_id(n), stop_at_first, NULL, e);
+	if (ret == 0) {
+		store_txn_abort(&t);
+		return 0;
+	}
+	if (ret < 0) {
+		store_txn_abort(&t);
+		return ret;
+	}
 	for (size_t i = 0; i < im->nrows; i++) {
 		struct row *r = im->rows[i];
 		const uint8_t *v;
@@ -401,7 +430,7 @@ int member_import_main(int argc, char **argv)
 	}
 	todo = im.nrows - unchanged;
 	if (!dry && todo) {
-		if ((ret = node_writer_begin(n, "up", &im.w, &e)) < 0) {
+		if ((ret = node_writer_begin_bulk(n, "up", &im.w, &e)) < 0) {
 			code = cli_fail_err("member import", ret, &e);
 			goto out;
 		}
@@ -458,8 +487,9 @@ int member_import_main(int argc, char **argv)
 out:
 	node_writer_abort(&im.w);
 	arena_release(&im.row_mem);
+	if (im.order != im.rows)
+		free(im.order);
 	free(im.rows);
-	free(im.order);
 	free(im.val);
 	for (size_t i = 0; i < im.nbad; i++)
 		free(im.bad[i].msg);

@@ -257,19 +257,37 @@ struct node_writer;
 /* Begins writing to FEED of this node (needs the key). Caller owns *out. */
 int node_writer_begin(struct node *n, const char *feed, struct node_writer **out, struct err *e) WUR;
 
-/* The writer's transaction, for reads that must see the writer's view. */
+/* node_writer_begin for a bulk write, on two threads: the caller's builds,
+ * signs and decodes each change set while a thread of the writer's own
+ * checks, appends and commits the one before (LMDB's write transaction
+ * lives on that thread from begin to end). What is checked, stored and
+ * committed is exactly what node_writer_begin's writer does; a failure in
+ * the store thread is returned by a later put or by commit. Between begin
+ * and commit or abort the caller must not use n otherwise, and
+ * node_writer_txn returns NULL. */
+int node_writer_begin_bulk(struct node *n, const char *feed, struct node_writer **out, struct err *e) WUR;
+
+/* The writer's transaction, for reads that must see the writer's view
+ * (NULL for a bulk writer). */
 struct store_txn *node_writer_txn(struct node_writer *w);
 
 /* Adds put(collection, key) = value; may seal and ingest a change set. */
 int node_writer_put(struct node_writer *w, const char *collection, const uint8_t *key, size_t key_len,
 		    const uint8_t *value, size_t value_len, struct err *e) WUR;
 
+/* node_writer_put with the value's BLAKE2b-256 already taken by the caller
+ * (see changeset_builder_put_hashed): one hash less per op for a bulk write
+ * that hashed its values anyway. Ingest still checks it against the value. */
+int node_writer_put_hashed(struct node_writer *w, const char *collection, const uint8_t *key, size_t key_len,
+			   const uint8_t *value, size_t value_len, const uint8_t value_hash[HASH_BYTES],
+			   struct err *e) WUR;
+
 /* Adds delete(collection, key); may seal and ingest a change set. */
 int node_writer_delete(struct node_writer *w, const char *collection, const uint8_t *key,
 		       size_t key_len, struct err *e) WUR;
 
 /* Ops durably committed so far by this writer (before its final commit). */
-size_t node_writer_ops_committed(const struct node_writer *w);
+size_t node_writer_ops_committed(struct node_writer *w);
 
 /* Seals the last change set and commits what is left durably, frees *w.
  * On failure nothing since the last checkpoint is stored. changesets (may be NULL)

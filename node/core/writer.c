@@ -7,14 +7,32 @@
  * stays bounded (16 change sets of 1,000 ops, or 16,000 of one op: an
  * fdatasync each costs as much as signing and checking ten one-op change
  * sets); each commit holds only whole, verified change sets.
+ *
+ * A bulk writer (node_writer_begin_bulk) splits that work over two threads:
+ * the caller's builds, signs and decodes change set k+1 while a store
+ * thread checks and appends change set k and commits. The store thread owns
+ * the write transaction from begin to end (LMDB ties a write transaction to
+ * the thread that began it); the checks and the order are node_ingest's,
+ * and before an abort the store thread first finishes what it was handed,
+ * so that exactly the change sets a one-thread writer would have committed
+ * are committed.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "node/core/node_internal.h"
 #include "protocol/protocol.h"
+
+/* Change sets handed to the store thread, at most this many at a time. */
+#define BULK_QUEUE 2
+
+struct bulk_job {
+	struct changeset *cs;
+	size_t ops, bytes;
+};
 
 struct node_writer {
 	struct node *n;
@@ -28,6 +46,21 @@ struct node_writer {
 	size_t bytes_open;   /* envelope bytes of those */
 	size_t ops_open;     /* ops added since the last commit */
 	size_t ops_committed;
+	/* A bulk writer's store thread. The fields below, and txn and the
+	 * counters above, belong to it once it runs; shared ones under mu. */
+	bool bulk;
+	bool thread_started;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct bulk_job q[BULK_QUEUE];
+	size_t q_head, q_len;
+	bool busy;       /* a job is taken off q and not done */
+	bool ready;      /* the transaction is begun (or failed: wret) */
+	enum { BULK_RUN, BULK_COMMIT, BULK_ABORT } end;
+	bool done;       /* the thread has committed or aborted */
+	int wret;        /* the store thread's first failure */
+	struct err werr;
 };
 
 uint64_t node_now_ms(void)
@@ -38,30 +71,17 @@ uint64_t node_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int node_writer_begin(struct node *n, const char *feed, struct node_writer **out, struct err *e)
+/* Begins w's write transaction and checks that n may write w->feed; reads
+ * the feed's head. */
+static int writer_open(struct node_writer *w, struct err *e)
 {
-	struct node_writer *w = calloc(1, sizeof *w);
+	struct node *n = w->n;
+	const char *feed = w->feed;
 	struct store_head h;
-	int ret = -ENOMEM;
+	int ret;
 
-	if (!w) {
-		err_set(e, "out of memory");
-		goto out;
-	}
-	if (!n->key) {
-		ret = -EPERM;
-		err_set(e, "node opened without its key cannot write");
-		goto out;
-	}
-	if (strlen(feed) > LIMIT_NAME_BYTES) {
-		ret = -EINVAL;
-		err_set(e, "feed name %s is too long", feed);
-		goto out;
-	}
-	strcpy(w->feed, feed);
-	w->n = n;
 	if ((ret = store_txn_begin(n->store, true, &w->txn, e)) < 0)
-		goto out;
+		return ret;
 	{
 		const uint8_t *self;
 		size_t self_len;
@@ -97,6 +117,64 @@ int node_writer_begin(struct node *n, const char *feed, struct node_writer **out
 	}
 	w->head_seq = h.seq;
 	memcpy(w->head_hash, h.hash, HASH_BYTES);
+	ret = 0;
+out:
+	return ret;
+}
+
+static void *bulk_main(void *arg);
+
+static int writer_begin(struct node *n, const char *feed, bool bulk, struct node_writer **out, struct err *e)
+{
+	struct node_writer *w = calloc(1, sizeof *w);
+	int ret = -ENOMEM;
+
+	if (!w) {
+		err_set(e, "out of memory");
+		goto out;
+	}
+	if (!n->key) {
+		ret = -EPERM;
+		err_set(e, "node opened without its key cannot write");
+		goto out;
+	}
+	if (strlen(feed) > LIMIT_NAME_BYTES) {
+		ret = -EINVAL;
+		err_set(e, "feed name %s is too long", feed);
+		goto out;
+	}
+	strcpy(w->feed, feed);
+	w->n = n;
+	if (!bulk) {
+		if ((ret = writer_open(w, e)) < 0)
+			goto out;
+	} else {
+		if (pthread_mutex_init(&w->mu, NULL) != 0) {
+			err_set(e, "out of memory");
+			goto out;
+		}
+		if (pthread_cond_init(&w->cv, NULL) != 0) {
+			pthread_mutex_destroy(&w->mu);
+			err_set(e, "out of memory");
+			goto out;
+		}
+		w->bulk = true;
+		if (pthread_create(&w->thread, NULL, bulk_main, w) != 0) {
+			ret = -EAGAIN;
+			err_set(e, "cannot start a thread for the store");
+			goto out;
+		}
+		w->thread_started = true;
+		pthread_mutex_lock(&w->mu);
+		while (!w->ready)
+			pthread_cond_wait(&w->cv, &w->mu);
+		ret = w->wret;
+		if (ret < 0)
+			*e = w->werr;
+		pthread_mutex_unlock(&w->mu);
+		if (ret < 0)
+			goto out;
+	}
 	*out = w;
 	w = NULL;
 	ret = 0;
@@ -105,9 +183,155 @@ out:
 	return ret;
 }
 
+int node_writer_begin(struct node *n, const char *feed, struct node_writer **out, struct err *e)
+{
+	return writer_begin(n, feed, false, out, e);
+}
+
+int node_writer_begin_bulk(struct node *n, const char *feed, struct node_writer **out, struct err *e)
+{
+	return writer_begin(n, feed, true, out, e);
+}
+
 struct store_txn *node_writer_txn(struct node_writer *w)
 {
-	return w->txn;
+	return w->bulk ? NULL : w->txn;
+}
+
+/* Commits what is sealed and opens the next transaction, bounding memory. */
+static int checkpoint(struct node_writer *w, struct err *e);
+
+/* The store thread: begins the transaction, then ingests the change sets it
+ * is handed, in order, with checkpoints as a one-thread writer has them;
+ * at the end commits or aborts. After a failure it only drops what it is
+ * handed; the failure is reported on the caller's next seal or commit. */
+static void *bulk_main(void *arg)
+{
+	struct node_writer *w = arg;
+	struct err e = {0};
+	int ret = writer_open(w, &e);
+
+	pthread_mutex_lock(&w->mu);
+	w->ready = true;
+	if (ret < 0) {
+		w->wret = ret;
+		w->werr = e;
+	}
+	pthread_cond_broadcast(&w->cv);
+	for (;;) {
+		struct bulk_job job;
+
+		while (w->q_len == 0 && w->end == BULK_RUN)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->q_len == 0)
+			break;
+		job = w->q[w->q_head];
+		w->q_head = (w->q_head + 1) % BULK_QUEUE;
+		w->q_len--;
+		w->busy = true;
+		ret = w->wret;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		if (ret == 0) {
+			ret = node_ingest_changeset(w->n, w->txn, job.cs, 0, &e);
+			if (ret == 0) {
+				w->ops_open += job.ops;
+				w->bytes_open += job.bytes;
+				w->uncommitted++;
+				ret = checkpoint(w, &e);
+			}
+		}
+		changeset_destroy(&job.cs);
+		pthread_mutex_lock(&w->mu);
+		if (ret < 0 && w->wret == 0) {
+			w->wret = ret;
+			w->werr = e;
+		}
+		w->busy = false;
+		pthread_cond_broadcast(&w->cv);
+	}
+	ret = w->wret;
+	bool commit = w->end == BULK_COMMIT;
+	pthread_mutex_unlock(&w->mu);
+	if (ret == 0 && commit) {
+		ret = store_txn_commit(&w->txn, &e);
+		if (ret == 0)
+			w->ops_committed += w->ops_open;
+	}
+	store_txn_abort(&w->txn);
+	pthread_mutex_lock(&w->mu);
+	if (ret < 0 && w->wret == 0) {
+		w->wret = ret;
+		w->werr = e;
+	}
+	w->done = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Signs and decodes the open change set (on the caller's thread) and hands
+ * it to the store thread, which checks and appends it as node_ingest does. */
+static int bulk_seal(struct node_writer *w, struct err *e)
+{
+	struct changeset *cs = NULL;
+	uint8_t *env = NULL;
+	size_t len = 0, ops = changeset_builder_ops(w->b);
+	int ret;
+
+	pthread_mutex_lock(&w->mu);
+	ret = w->wret;
+	if (ret < 0)
+		*e = w->werr;
+	pthread_mutex_unlock(&w->mu);
+	if (ret < 0)
+		return ret;
+	ret = changeset_builder_finish(w->b, w->n->key, &env, &len, w->head_hash, e);
+	changeset_builder_destroy(&w->b);
+	if (ret < 0)
+		return ret;
+	ret = changeset_decode(&cs, env, len, e);
+	free(env);
+	if (ret < 0)
+		return ret;
+	pthread_mutex_lock(&w->mu);
+	while (w->q_len == BULK_QUEUE && w->wret == 0)
+		pthread_cond_wait(&w->cv, &w->mu);
+	if ((ret = w->wret) < 0) {
+		*e = w->werr;
+	} else {
+		w->q[(w->q_head + w->q_len) % BULK_QUEUE] = (struct bulk_job){.cs = cs, .ops = ops, .bytes = len};
+		w->q_len++;
+		cs = NULL;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	changeset_destroy(&cs);
+	if (ret < 0)
+		return ret;
+	w->head_seq++;
+	w->sealed++;
+	return 0;
+}
+
+/* Ends a bulk writer's store thread: it finishes what it was handed, then
+ * commits (how == BULK_COMMIT, if nothing failed) or aborts. Its result. */
+static int bulk_end(struct node_writer *w, int how, struct err *e)
+{
+	int ret;
+
+	if (!w->thread_started)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	w->end = how;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	w->thread_started = false;
+	ret = w->wret;
+	if (ret < 0 && e)
+		*e = w->werr;
+	return ret;
 }
 
 /* Signs the open change set and ingests it. */
@@ -119,6 +343,8 @@ static int seal(struct node_writer *w, struct err *e)
 
 	if (!w->b || changeset_builder_ops(w->b) == 0)
 		return 0;
+	if (w->bulk)
+		return bulk_seal(w, e);
 	ret = changeset_builder_finish(w->b, w->n->key, &env, &len, w->head_hash, e);
 	changeset_builder_destroy(&w->b);
 	if (ret < 0)
@@ -156,7 +382,7 @@ static int room(struct node_writer *w, size_t need, struct err *e)
 
 	if (w->b && (changeset_builder_ops(w->b) >= w->n->config.ops_per_changeset ||
 		     changeset_builder_bytes(w->b) + need > LIMIT_ENVELOPE_BYTES / 2)) {
-		if ((ret = seal(w, e)) < 0 || (ret = checkpoint(w, e)) < 0)
+		if ((ret = seal(w, e)) < 0 || (!w->bulk && (ret = checkpoint(w, e)) < 0))
 			return ret;
 	}
 	if (!w->b)
@@ -171,7 +397,22 @@ int node_writer_put(struct node_writer *w, const char *collection, const uint8_t
 
 	if (ret < 0 || (ret = changeset_builder_put(w->b, collection, key, key_len, value, value_len, e)) < 0)
 		return ret;
-	w->ops_open++;
+	if (!w->bulk)
+		w->ops_open++;
+	return 0;
+}
+
+int node_writer_put_hashed(struct node_writer *w, const char *collection, const uint8_t *key, size_t key_len,
+			   const uint8_t *value, size_t value_len, const uint8_t value_hash[HASH_BYTES],
+			   struct err *e)
+{
+	int ret = room(w, key_len + value_len + 64, e);
+
+	if (ret < 0 ||
+	    (ret = changeset_builder_put_hashed(w->b, collection, key, key_len, value, value_len, value_hash, e)) < 0)
+		return ret;
+	if (!w->bulk)
+		w->ops_open++;
 	return 0;
 }
 
@@ -182,13 +423,25 @@ int node_writer_delete(struct node_writer *w, const char *collection, const uint
 
 	if (ret < 0 || (ret = changeset_builder_delete(w->b, collection, key, key_len, e)) < 0)
 		return ret;
-	w->ops_open++;
+	if (!w->bulk)
+		w->ops_open++;
 	return 0;
 }
 
-size_t node_writer_ops_committed(const struct node_writer *w)
+size_t node_writer_ops_committed(struct node_writer *w)
 {
-	return w->ops_committed;
+	size_t n;
+
+	if (!w->thread_started)
+		return w->ops_committed;
+	/* What a one-thread writer would have committed by now: wait until
+	 * the store thread has done what it was handed. */
+	pthread_mutex_lock(&w->mu);
+	while ((w->q_len || w->busy) && !w->done)
+		pthread_cond_wait(&w->cv, &w->mu);
+	n = w->ops_committed;
+	pthread_mutex_unlock(&w->mu);
+	return n;
 }
 
 int node_writer_commit(struct node_writer **wp, size_t *changesets, uint64_t *head, struct err *e)
@@ -196,8 +449,12 @@ int node_writer_commit(struct node_writer **wp, size_t *changesets, uint64_t *he
 	struct node_writer *w = *wp;
 	int ret;
 
-	if ((ret = seal(w, e)) < 0 || (ret = store_txn_commit(&w->txn, e)) < 0)
+	if (w->bulk) {
+		if ((ret = seal(w, e)) < 0 || (ret = bulk_end(w, BULK_COMMIT, e)) < 0)
+			goto out;
+	} else if ((ret = seal(w, e)) < 0 || (ret = store_txn_commit(&w->txn, e)) < 0) {
 		goto out;
+	}
 	if (changesets)
 		*changesets = w->sealed;
 	if (head)
@@ -211,6 +468,13 @@ void node_writer_abort(struct node_writer **w)
 {
 	if (!w || !*w)
 		return;
+	if ((*w)->bulk) {
+		bulk_end(*w, BULK_ABORT, NULL);
+		for (size_t i = 0; i < (*w)->q_len; i++)
+			changeset_destroy(&(*w)->q[((*w)->q_head + i) % BULK_QUEUE].cs);
+		pthread_cond_destroy(&(*w)->cv);
+		pthread_mutex_destroy(&(*w)->mu);
+	}
 	store_txn_abort(&(*w)->txn);
 	changeset_builder_destroy(&(*w)->b);
 	free(*w);

@@ -216,6 +216,47 @@ Test(node_cli_import, overlapping_import_adds_only_the_new_rows)
 	cr_assert_eq(node_verify(test_node), 0);
 }
 
+/* Rows out of id order (the import takes a shortcut for a file already in
+ * id order): all imported, written in file order, and a second run finds
+ * them all present. */
+Test(node_cli_import, rows_out_of_id_order_import_in_file_order)
+{
+	static const char csv_text[] = "id,name,category,joined\n"
+				       "M3,Wang Fang,full,2020-01-03\n"
+				       "M1,Li Na,full,2020-01-01\n"
+				       "M2,Zhang Wei,probationary,2020-01-02\n";
+	char csv[256];
+	struct run r;
+	json_t *a;
+
+	write_file(tmp_path(csv, "m.csv"), csv_text, strlen(csv_text));
+	import(&r, csv);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(has(r.out, "imported 3 members"), "%s", r.out);
+	run_free(&r);
+	run_strata(&r, "log", "-d", test_node, "--feed", "up", "--ops", "--json", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	{
+		const char *k3 = strstr(r.out, "\"key\":\"M3\""), *k1 = strstr(r.out, "\"key\":\"M1\""),
+			   *k2 = strstr(r.out, "\"key\":\"M2\"");
+
+		cr_assert(k3 && k1 && k2 && k3 < k1 && k1 < k2, "not in file order: %s", r.out);
+	}
+	run_free(&r);
+	run_strata(&r, "member", "list", "-d", test_node, "--json", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	a = run_json(&r);
+	run_free(&r);
+	cr_assert_eq(json_array_size(a), 3);
+	json_decref(a);
+	import(&r, csv);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(has(r.out, "imported 0 members"), "%s", r.out);
+	cr_assert(has(r.out, "3 already present"), "%s", r.out);
+	run_free(&r);
+	cr_assert_eq(node_verify(test_node), 0);
+}
+
 /* Every kind of bad row in one file: each line is named with its reason,
  * the count is right, and nothing is written. */
 Test(node_cli_import, bad_rows_are_all_reported_and_nothing_is_imported)
