@@ -25,6 +25,15 @@
 #define LIMIT_NAME_BYTES 32u              /* a collection or feed name */
 #define LIMIT_VALUE_BYTES (64u << 10)     /* one record value */
 
+/* Feed names (DESIGN.md, "Feeds and where they flow"). The audience is a
+ * property of the feed: `notice` is split from `down` so that a peer whose
+ * agreement names notices receives no report approval or transfer step. */
+#define FEED_UP "up"         /* records, to ancestors */
+#define FEED_REPORT "report" /* reports and acks, to ancestors and agreed peers */
+#define FEED_DOWN "down"     /* approvals, returns, transfer steps: descendants only */
+#define FEED_NOTICE "notice" /* notices: descendants and agreed peers */
+#define FEED_TRUST "trust"   /* certificates, revocations, rotations */
+
 enum op_kind { OP_PUT = 1, OP_DELETE = 2 };
 
 /* One decoded op. Pointers point into the changeset that holds it. */

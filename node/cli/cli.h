@@ -64,6 +64,13 @@ int cli_usage(const char *what, const char *fmt, ...) __attribute__((format(prin
 /* Writes j to stdout as indented JSON and a newline; takes the reference. */
 void cli_json_print(json_t *j);
 
+struct node;
+struct store_txn;
+/* Adds "pinned_roots" and "agreements" (peer agreements, either side) to J;
+ * prints them as text (agreement_print.c). */
+int cli_agreements_add(json_t *j, struct node *n, struct store_txn *t, struct err *e);
+void cli_agreements_print(json_t *j);
+
 /* Progress on a terminal: "\rWHAT  45% [#####     ] 94000/209000". Does
  * nothing when stderr is not a terminal. cli_progress_done ends the line. */
 void cli_progress(const char *what, size_t done, size_t total);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * strata id: the node's identity: key, org path, root key.
+ * strata id: the node's identity: key, org path, root key, and the peer
+ * agreements it holds with the roots it pinned.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,13 +13,18 @@ static void help(FILE *f)
 {
 	fprintf(f, "usage: strata id [-d DIR] [--json]\n\n"
 		   "Prints the node key (64 hex characters; also its id on the network), its\n"
-		   "org path and the root key of its trust domain.\n");
+		   "org path and the root key of its trust domain; then the pinned roots (its\n"
+		   "own domain's and, on a peer, its host domain's) and every peer agreement:\n"
+		   "on a peer, what it publishes to its host and receives from it; on a host,\n"
+		   "the same for each peer it invited.\n");
 }
 
 int cmd_id_main(int argc, char **argv)
 {
 	struct cli_common c;
 	struct node *n = NULL;
+	struct store_txn *t = NULL;
+	json_t *j;
 	struct err e = {0};
 	char key[KEY_HEX], root[KEY_HEX] = "";
 	int ret;
@@ -30,14 +36,22 @@ int cmd_id_main(int argc, char **argv)
 	key_hex(key, node_id(n));
 	if (node_root(n))
 		key_hex(root, node_root(n));
+	j = json_pack("{s:s, s:s}", "key", key, "name", node_name(n));
+	json_object_set_new(j, "root", node_root(n) ? json_string(root) : json_null());
+	if ((ret = store_txn_begin(node_store(n), false, &t, &e)) < 0 || (ret = cli_agreements_add(j, n, t, &e)) < 0) {
+		store_txn_abort(&t);
+		json_decref(j);
+		node_close(&n);
+		return cli_fail_err("id", ret, &e);
+	}
+	store_txn_abort(&t);
 	if (c.json) {
-		json_t *j = json_pack("{s:s, s:s}", "key", key, "name", node_name(n));
-
-		json_object_set_new(j, "root", node_root(n) ? json_string(root) : json_null());
 		cli_json_print(j);
 	} else {
 		printf("key:  %s\nname: %s\nroot: %s%s\n", key, node_name(n), node_root(n) ? root : "none yet",
 		       node_root(n) && strcmp(root, key) == 0 ? " (this node)" : "");
+		cli_agreements_print(j);
+		json_decref(j);
 	}
 	node_close(&n);
 	return EXIT_OK;

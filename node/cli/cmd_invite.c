@@ -21,14 +21,22 @@ static void help(FILE *f)
 		   "Prints one line: a join token for the node that will hold ORG/PATH. Give it to\n"
 		   "that node's operator, who runs strata join -d DIR TOKEN while this node runs\n"
 		   "strata serve. The token works once, until it expires.\n\n"
-		   "  --name ORG/PATH     a child's path must be below this node's, e.g. xiamen/huli/hetong\n"
+		   "  --name ORG/PATH     a child's path must be below this node's, e.g. xiamen/huli/hetong;\n"
+		   "                      a peer's must lie outside this domain's tree, e.g. xmfy-hospital\n"
 		   "  --role ROLE         child (default), peer (another trust domain under an agreement,\n"
 		   "                      e.g. a hospital) or auditor (read-only)\n"
 		   "  --expires DURATION  how long the token is valid: 30m, 12h, 7d (default 7d)\n"
 		   "  --endpoint URL      where the new node connects (default: [node] listen)\n"
 		   "  --publish FEEDS     feeds the new node may publish, comma-separated\n"
-		   "                      (child: up,report,down,trust; peer: report)\n"
-		   "  --receive FEEDS     peers: feeds this node shares with it (default: down)\n");
+		   "                      (child: default up,report,down,notice,trust;\n"
+		   "                      peer: report, the default, or nothing; auditor: none)\n"
+		   "  --receive FEEDS     peers only: feeds this node shares with it: notice (the\n"
+		   "                      default) or nothing. up, report and down carry data about\n"
+		   "                      this domain's members, residents and units and are refused.\n\n"
+		   "A peer agreement: the peer publishes its signed reports to this node, which\n"
+		   "shows them beside its own but never adds them to its total or forwards them;\n"
+		   "this node sends it notices (its own and those from above it). Both sides show\n"
+		   "the agreement and the pinned roots with strata id and strata status.\n");
 }
 
 /* "30m", "12h", "7d", "90s" -> milliseconds; 0 on a bad value. */

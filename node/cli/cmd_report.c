@@ -104,6 +104,9 @@ static void print_node(json_t *o, int indent)
 		print_figures("total", json_object_get(o, "total"), indent + 2);
 	}
 	json_array_foreach(kids, i, k) print_node(k, indent + 2);
+	if (json_array_size(json_object_get(o, "peers")))
+		printf("%*speers (their figures are not part of the total above):\n", indent + 2, "");
+	json_array_foreach(json_object_get(o, "peers"), i, k) print_node(k, indent + 4);
 }
 
 int cmd_report_main(int argc, char **argv)

@@ -62,6 +62,7 @@ static void print_human(json_t *j)
 	       json_string_value(json_object_get(j, "key")));
 	v = json_object_get(j, "root");
 	printf("root:   %s\n", json_is_string(v) ? json_string_value(v) : "none yet");
+	cli_agreements_print(j);
 	if (!json_is_object(daemon)) {
 		printf("daemon: not running\n");
 	} else {
@@ -107,7 +108,8 @@ static void help(FILE *f)
 	fprintf(f, "usage: strata status [-d DIR] [--json]\n\n"
 		   "Shows the node's identity; if its daemon runs, every link (connected or\n"
 		   "not, entries behind = lag, counts, last error); the head of every feed it\n"
-		   "holds; and any evidence of equivocation.\n");
+		   "holds; and any evidence of equivocation. Like strata id, it shows the\n"
+		   "pinned roots and every peer agreement (what each side publishes and receives).\n");
 }
 
 int cmd_status_main(int argc, char **argv)
@@ -115,7 +117,7 @@ int cmd_status_main(int argc, char **argv)
 	struct cli_common c;
 	struct status st = {0};
 	struct err e = {0};
-	json_t *daemon = NULL, *j;
+	json_t *daemon = NULL, *j, *agreements;
 	char key[KEY_HEX], root[KEY_HEX];
 	int ret;
 
@@ -128,10 +130,13 @@ int cmd_status_main(int argc, char **argv)
 	}
 	st.feeds = json_array();
 	st.evidence = json_array();
-	if ((ret = store_heads_each(st.t, on_head, &st, &e)) < 0 ||
+	agreements = json_object();
+	if ((ret = cli_agreements_add(agreements, st.n, st.t, &e)) < 0 ||
+	    (ret = store_heads_each(st.t, on_head, &st, &e)) < 0 ||
 	    (ret = store_index_each(st.t, "evidence", on_evidence, &st, &e)) < 0) {
 		json_decref(st.feeds);
 		json_decref(st.evidence);
+		json_decref(agreements);
 		store_txn_abort(&st.t);
 		node_close(&st.n);
 		return cli_fail_err("status", ret, &e);
@@ -146,6 +151,8 @@ int cmd_status_main(int argc, char **argv)
 	j = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "name", node_name(st.n), "key", key, "root",
 		      node_root(st.n) ? json_string(root) : json_null(), "daemon", daemon, "feeds", st.feeds, "evidence",
 		      st.evidence);
+	json_object_update(j, agreements); /* pinned_roots, agreements */
+	json_decref(agreements);
 	node_close(&st.n);
 	if (c.json)
 		cli_json_print(j);

@@ -180,6 +180,29 @@ size_t node_own_keys(const struct node *n, struct store_txn *t, uint8_t out[][KE
 /* The org path of KEY into out: this node's name, or its certificate's.
  * -ENOENT (out empty) for a key with no certificate here. */
 int node_key_name(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], char out[256]);
+/* Is KEY this node or a key certified as a child or root, so that its org
+ * path places it in the tree? A peer's or an auditor's path never does.
+ * OUT gets its org path (or "" when unknown) either way. */
+bool node_key_in_tree(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], char out[256]);
+
+/* --- peer agreements (agreement.c) --- */
+
+/* One agreement: this node is the peer (of the host KEY, whose domain root
+ * HOST_ROOT it pinned), or the host (of the peer KEY). CERT is the
+ * certificate the host issued the peer: feeds = what the peer publishes,
+ * receive = what the host shares with it; NULL while it has not arrived. */
+struct node_agreement {
+	bool this_is_peer;
+	uint8_t key[KEY_BYTES];
+	char name[256];
+	uint8_t host_root[KEY_BYTES];
+	const Strata__Certificate *cert;
+};
+
+/* Calls FN for every peer agreement this node holds, as a peer first, then
+ * as a host; stops at FN's first non-zero return and returns it. */
+int node_agreements_each(const struct node *n, struct store_txn *t,
+			 int (*fn)(const struct node_agreement *a, void *arg), void *arg, struct err *e) WUR;
 
 /* --- equivocation --- */
 

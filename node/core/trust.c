@@ -177,6 +177,25 @@ int node_key_name(const struct node *n, struct store_txn *t, const uint8_t key[K
 	return 0;
 }
 
+bool node_key_in_tree(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], char out[256])
+{
+	Strata__Certificate *c = NULL;
+	struct err ignore = {0};
+	bool in;
+
+	out[0] = '\0';
+	if (memcmp(key, n->id, KEY_BYTES) == 0) {
+		strcpy(out, n->name);
+		return true;
+	}
+	if (trust_cert_get(t, key, NULL, &c, &ignore) < 0)
+		return false;
+	snprintf(out, 256, "%s", c->name);
+	in = c->role == STRATA__ROLE__ROLE_CHILD || c->role == STRATA__ROLE__ROLE_ROOT;
+	strata__certificate__free_unpacked(c, NULL);
+	return in;
+}
+
 static void short_hex(char out[17], const uint8_t *key)
 {
 	hex_encode(out, key, 8);

@@ -32,8 +32,23 @@ int cert_role_parse(const char *s, Strata__Role *out, struct err *e)
 
 bool feed_name_known(const char *s)
 {
-	return strcmp(s, "up") == 0 || strcmp(s, "report") == 0 || strcmp(s, "down") == 0 ||
-	       strcmp(s, "trust") == 0;
+	return strcmp(s, FEED_UP) == 0 || strcmp(s, FEED_REPORT) == 0 || strcmp(s, FEED_DOWN) == 0 ||
+	       strcmp(s, FEED_NOTICE) == 0 || strcmp(s, FEED_TRUST) == 0;
+}
+
+/* A peer publishes signed reports only: its members' records stay in its
+ * own domain, and its certificates travel only as far as they prove it. */
+bool feed_peer_may_publish(const char *s)
+{
+	return strcmp(s, FEED_REPORT) == 0;
+}
+
+/* A peer receives notices only: every other feed of the hierarchy carries
+ * data about members, residents or units (up: records; report: the units'
+ * figures; down: approvals, returns and transfer steps). */
+bool feed_peer_may_receive(const char *s)
+{
+	return strcmp(s, FEED_NOTICE) == 0;
 }
 
 bool org_path_valid(const char *s)
@@ -107,14 +122,22 @@ const struct record_type record_cert = {
 
 bool cert_allows(const Strata__Certificate *c, const char *feed)
 {
+	bool peer = c->role == STRATA__ROLE__ROLE_PEER;
+
+	if (peer && !feed_peer_may_publish(feed) && strcmp(feed, FEED_TRUST) != 0)
+		return false; /* an agreement from before the limits were enforced */
 	for (size_t i = 0; i < c->n_feeds; i++)
-		if (strcmp(c->feeds[i], feed) == 0)
+		if (strcmp(c->feeds[i], feed) == 0 ||
+		    /* notices were part of `down` until it was split by audience */
+		    (!peer && strcmp(feed, FEED_NOTICE) == 0 && strcmp(c->feeds[i], FEED_DOWN) == 0))
 			return true;
 	return false;
 }
 
 bool cert_shares(const Strata__Certificate *c, const char *feed)
 {
+	if (!feed_peer_may_receive(feed))
+		return false; /* an agreement from before the limits were enforced */
 	for (size_t i = 0; i < c->n_receive; i++)
 		if (strcmp(c->receive[i], feed) == 0)
 			return true;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Notices (collection "notice", feed "down", key id): documents and work
- * deployments a level sends to every level below it; and their
+ * Notices (collection "notice", feed "notice", key id): documents and work
+ * deployments a level sends to every level below it and to the peers whose
+ * agreement names notices (a feed of their own, so that a peer never
+ * receives the approvals and transfer steps of `down`); and their
  * acknowledgements (collection "ack", feed "report", key sender/notice),
  * which go back up, so the sender sees who acknowledged and who is late.
  */
@@ -19,7 +21,7 @@ static const struct record_field notice_fields[] = {
 
 const struct record_type record_notice = {
 	.collection = "notice",
-	.feed = "down",
+	.feed = FEED_NOTICE,
 	.descriptor = &strata__notice__descriptor,
 	.fields = notice_fields,
 	.n_fields = sizeof notice_fields / sizeof notice_fields[0],

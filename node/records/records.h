@@ -202,6 +202,10 @@ extern const struct record_type record_cert;
 
 /* Is s one of the feeds Strata knows: up, report, down, trust? */
 bool feed_name_known(const char *s);
+/* The feeds a peer agreement may name: published by the peer (report) and
+ * received by it (notice). */
+bool feed_peer_may_publish(const char *s);
+bool feed_peer_may_receive(const char *s);
 
 /* Is s a valid org path: 1..255 bytes of [a-z0-9_-] segments joined by '/'? */
 bool org_path_valid(const char *s);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One click: a node's report for a period. Its own figures from its own
- * records, plus the roll-up of the latest report of each child (and peer)
- * for the period, computed and written in one write transaction so that
+ * records, plus the roll-up of the latest report of each child for the
+ * period (a peer's report is not part of the total: a peer is another
+ * organization, whose figures the host shows beside its own, never in them), computed and written in one write transaction so that
  * the heads it names are exactly the data it was computed from.
  */
 #include <errno.h>
@@ -33,7 +34,7 @@ static int add_child(const struct store_record *r, void *arg)
 
 	if (!c)
 		return 0;
-	if ((c->role == STRATA__ROLE__ROLE_CHILD || c->role == STRATA__ROLE__ROLE_PEER) && c->subject.len == KEY_BYTES &&
+	if (c->role == STRATA__ROLE__ROLE_CHILD && c->subject.len == KEY_BYTES &&
 	    store_state_get(u->t, "report", c->subject.data, (const uint8_t *)u->period, strlen(u->period), &v, &vl, &o,
 			    &ignore) == 0 &&
 	    (rep = strata__report__unpack(NULL, vl, v))) {

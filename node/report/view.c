@@ -5,6 +5,7 @@
  * late, accepted or returned, the figures, and whether the figures match a
  * recomputation from the very heads the report names. Also the decision
  * on a child's report (accept or return), a signed entry of the down feed.
+ * Peers' reports are listed apart ("peers"): they are not in the total.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -156,6 +157,7 @@ struct kids {
 	const uint8_t *parent;
 	json_t *arr;
 	unsigned depth;
+	Strata__Role role; /* children, or peers (listed apart, outside the total) */
 };
 
 static int add_kid(const struct store_record *r, void *arg)
@@ -165,8 +167,7 @@ static int add_kid(const struct store_record *r, void *arg)
 
 	if (!c)
 		return 0;
-	if ((c->role == STRATA__ROLE__ROLE_CHILD || c->role == STRATA__ROLE__ROLE_PEER) && c->subject.len == KEY_BYTES &&
-	    memcmp(c->subject.data, k->parent, KEY_BYTES) != 0)
+	if (c->role == k->role && c->subject.len == KEY_BYTES && memcmp(c->subject.data, k->parent, KEY_BYTES) != 0)
 		json_array_append_new(k->arr, node_json(k->v, c->subject.data, k->parent, c->name,
 							cert_role_word(c->role), k->depth));
 	strata__certificate__free_unpacked(c, NULL);
@@ -277,11 +278,17 @@ static json_t *node_json(struct view *v, const uint8_t key[KEY_BYTES], const uin
 		json_object_set_new(o, "on_time", json_boolean(node_now_ms() <= v->deadline));
 	}
 	if (depth == 0 || v->tree) {
-		struct kids k = {.v = v, .parent = key, .arr = json_array(), .depth = depth + 1};
+		struct kids k = {.v = v, .parent = key, .arr = json_array(), .depth = depth + 1,
+				 .role = STRATA__ROLE__ROLE_CHILD};
+		struct kids p = {.v = v, .parent = key, .arr = json_array(), .depth = depth + 1,
+				 .role = STRATA__ROLE__ROLE_PEER};
 
-		if (store_state_each(v->t, "cert", key, add_kid, &k, v->e) < 0 && !v->ret)
+		if ((store_state_each(v->t, "cert", key, add_kid, &k, v->e) < 0 ||
+		     store_state_each(v->t, "cert", key, add_kid, &p, v->e) < 0) &&
+		    !v->ret)
 			v->ret = -EIO;
 		json_object_set_new(o, "children", k.arr);
+		json_object_set_new(o, "peers", p.arr);
 	}
 	return o;
 }
@@ -373,7 +380,9 @@ static int match_child(const struct store_record *r, void *arg)
 
 	if (!c)
 		return 0;
-	if (strcmp(c->name, f->name) == 0 && c->subject.len == KEY_BYTES) {
+	/* a peer's report is shown, not decided on: a decision travels in
+	 * `down`, which never reaches a peer */
+	if (strcmp(c->name, f->name) == 0 && c->subject.len == KEY_BYTES && c->role == STRATA__ROLE__ROLE_CHILD) {
 		memcpy(f->key, c->subject.data, KEY_BYTES);
 		f->found = true;
 	}

@@ -17,9 +17,82 @@
 
 #define TOKEN_PREFIX "strata-join:"
 
-static char *default_child_feeds[] = {"up", "report", "down", "trust"};
-static char *default_peer_feeds[] = {"report"};
-static char *default_peer_receive[] = {"down"};
+static char *default_child_feeds[] = {FEED_UP, FEED_REPORT, FEED_DOWN, FEED_NOTICE, FEED_TRUST};
+static char *default_peer_feeds[] = {FEED_REPORT};
+static char *default_peer_receive[] = {FEED_NOTICE};
+
+#define FEEDS_KNOWN "up, report, down, notice, trust"
+
+/* Why a peer agreement cannot name FEED in the given direction. */
+static const char *peer_refusal(const char *feed, bool publish)
+{
+	if (strcmp(feed, FEED_TRUST) == 0)
+		return "trust is not part of an agreement: certificates travel as far as they prove a key, and a peer's "
+		       "own trust feed stays in its domain";
+	if (publish)
+		return strcmp(feed, FEED_UP) == 0 ? "up would bring the peer's members' records into this domain"
+		       : strcmp(feed, FEED_DOWN) == 0 || strcmp(feed, FEED_NOTICE) == 0
+			       ? "a peer sends no notices, approvals or transfer steps into this domain"
+			       : "this node would refuse it";
+	return strcmp(feed, FEED_UP) == 0       ? "up carries the records of this domain's members and residents"
+	       : strcmp(feed, FEED_DOWN) == 0   ? "down carries report approvals, returns and transfer steps about "
+						  "members and units of this domain"
+	       : strcmp(feed, FEED_REPORT) == 0 ? "report carries the figures of this domain's units"
+					        : "this node would not send it";
+}
+
+/* Refuses an invitation that could not work: feeds the role cannot use, a
+ * peer whose agreement would carry data about this domain's members,
+ * residents or units, a peer whose org path would place it in the tree. */
+static int check_invite(struct node *n, struct store_txn *t, const struct sync_invite_opts *o, struct err *e)
+{
+	char root_name[256] = "";
+
+	for (size_t i = 0; i < o->n_feeds + o->n_receive; i++) {
+		const char *f = i < o->n_feeds ? o->feeds[i] : o->receive[i - o->n_feeds];
+
+		if (!feed_name_known(f)) {
+			err_set(e, "unknown feed \"%s\" (" FEEDS_KNOWN ")", f);
+			return -EINVAL;
+		}
+	}
+	if (o->role == STRATA__ROLE__ROLE_AUDITOR && (o->feeds || o->receive)) {
+		err_set(e, "an auditor publishes nothing and receives every feed that reaches this node: "
+			   "--publish and --receive do not apply");
+		return -EINVAL;
+	}
+	if (o->role == STRATA__ROLE__ROLE_CHILD && o->receive) {
+		err_set(e, "--receive is for peers: a child receives down, notice and trust from its parent");
+		return -EINVAL;
+	}
+	if (o->role != STRATA__ROLE__ROLE_PEER)
+		return 0;
+	for (size_t i = 0; i < o->n_feeds; i++)
+		if (!feed_peer_may_publish(o->feeds[i])) {
+			err_set(e, "a peer publishes only report, not %s: %s", o->feeds[i], peer_refusal(o->feeds[i], true));
+			return -EINVAL;
+		}
+	for (size_t i = 0; i < o->n_receive; i++)
+		if (!feed_peer_may_receive(o->receive[i])) {
+			err_set(e, "a peer receives only notice, not %s: %s", o->receive[i],
+				peer_refusal(o->receive[i], false));
+			return -EINVAL;
+		}
+	/* the root's path is a prefix of ours; before its certificate has
+	 * arrived, its first segment stands for it */
+	if (node_key_name(n, t, node_root(n), root_name) < 0) {
+		snprintf(root_name, sizeof root_name, "%s", node_name(n));
+		root_name[strcspn(root_name, "/")] = '\0';
+	}
+	if (strcmp(o->name, root_name) == 0 || org_path_under(o->name, root_name) ||
+	    strcmp(o->name, node_name(n)) == 0 || org_path_under(o->name, node_name(n))) {
+		err_set(e, "a peer's org path must not lie in this domain's tree (%s): \"%s\" would look like a branch; "
+			   "use its own name, e.g. xmfy-hospital",
+			root_name, o->name);
+		return -EINVAL;
+	}
+	return 0;
+}
 
 int sync_invite(struct node *n, const struct sync_invite_opts *o, char **token, struct err *e)
 {
@@ -55,16 +128,8 @@ int sync_invite(struct node *n, const struct sync_invite_opts *o, char **token, 
 		err_set(e, "a child of %s must have an org path below it, like %s/NAME", node_name(n), node_name(n));
 		goto out;
 	}
-	for (size_t i = 0; i < o->n_feeds; i++)
-		if (!feed_name_known(o->feeds[i])) {
-			err_set(e, "unknown feed \"%s\" (up, report, down, trust)", o->feeds[i]);
-			goto out;
-		}
-	for (size_t i = 0; i < o->n_receive; i++)
-		if (!feed_name_known(o->receive[i])) {
-			err_set(e, "unknown feed \"%s\" (up, report, down, trust)", o->receive[i]);
-			goto out;
-		}
+	if ((ret = store_txn_begin(node_store(n), true, &t, e)) < 0 || (ret = check_invite(n, t, o, e)) < 0)
+		goto out;
 	randombytes_buf(secret, SEED_BYTES);
 	crypto_box_seed_keypair(curve_pk, curve_sk, secret);
 	inv.name = (char *)o->name;
@@ -75,7 +140,7 @@ int sync_invite(struct node *n, const struct sync_invite_opts *o, char **token, 
 		inv.n_feeds = o->n_feeds;
 	} else if (o->role == STRATA__ROLE__ROLE_CHILD) {
 		inv.feeds = default_child_feeds;
-		inv.n_feeds = 4;
+		inv.n_feeds = sizeof default_child_feeds / sizeof default_child_feeds[0];
 	} else if (o->role == STRATA__ROLE__ROLE_PEER) {
 		inv.feeds = default_peer_feeds;
 		inv.n_feeds = 1;
@@ -93,8 +158,7 @@ int sync_invite(struct node *n, const struct sync_invite_opts *o, char **token, 
 		goto out;
 	}
 	strata__invite__pack(&inv, rec);
-	if ((ret = store_txn_begin(node_store(n), true, &t, e)) < 0 ||
-	    (ret = store_index_put(t, "invite", curve_pk, KEY_BYTES, rec, len, e)) < 0 ||
+	if ((ret = store_index_put(t, "invite", curve_pk, KEY_BYTES, rec, len, e)) < 0 ||
 	    (ret = store_txn_commit(&t, e)) < 0)
 		goto out;
 	tok.endpoint = (char *)endpoint;

@@ -2,10 +2,13 @@
 /*
  * Routing: which feeds go on which link (DESIGN.md, "Feeds and where they
  * flow"). `trust` goes everywhere; `up` and `report` go to the parent when
- * their author is this node or below it (`up` at most up_depth levels above
- * its author); `down` goes to children when its author is this node or
- * above it; a peer gets only the feeds its certificate shares. Receiving is
- * the mirror image: a link may only bring what its sender may send us.
+ * their author is this node or below it in the tree (`up` at most up_depth
+ * levels above its author); `down` and `notice` go to children when their
+ * author is this node or above it. A peer gets only the feeds its
+ * certificate shares, and only `notice` can be shared: `down` carries
+ * approvals, returns and transfer steps and never reaches a peer. A peer is
+ * never "below" anyone, whatever its org path says. Receiving is the
+ * mirror image: a link may only bring what its sender may send us.
  */
 #include <string.h>
 
@@ -21,13 +24,19 @@ static size_t depth(const char *name)
 	return n;
 }
 
-/* Is KEY's org path NAME, or below it? */
+/* Is KEY's org path NAME, or below it in the tree? A peer or an auditor is
+ * in nobody's subtree, whatever path it was given. */
 static bool at_or_below(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_BYTES], const char *name,
 			char *key_name)
 {
-	if (node_key_name(d->n, t, key, key_name) < 0)
+	if (!node_key_in_tree(d->n, t, key, key_name))
 		return false;
 	return strcmp(key_name, name) == 0 || org_path_under(key_name, name);
+}
+
+static bool downward(const char *feed)
+{
+	return strcmp(feed, FEED_DOWN) == 0 || strcmp(feed, FEED_NOTICE) == 0;
 }
 
 /* Is KEY this node or one of its ancestors? */
@@ -37,7 +46,7 @@ static bool self_or_above(struct daemon *d, struct store_txn *t, const uint8_t k
 
 	if (memcmp(key, node_id(d->n), KEY_BYTES) == 0)
 		return true;
-	if (node_key_name(d->n, t, key, key_name) < 0)
+	if (!node_key_in_tree(d->n, t, key, key_name))
 		return false;
 	return org_path_under(node_name(d->n), key_name);
 }
@@ -79,14 +88,14 @@ bool route_send(struct daemon *d, struct store_txn *t, const struct link *l, con
 
 	if (l->kind == LINK_PARENT && l->role == STRATA__ROLE__ROLE_PEER)
 		return memcmp(author, node_id(d->n), KEY_BYTES) == 0 && agreement_allows(d, t, feed);
-	if (strcmp(feed, "trust") == 0)
+	if (strcmp(feed, FEED_TRUST) == 0)
 		return true;
 	if (l->kind == LINK_PARENT && self_auditor(d, t))
 		return false; /* an auditor writes no data feeds */
 	if (l->kind == LINK_PARENT) {
-		bool up = strcmp(feed, "up") == 0;
+		bool up = strcmp(feed, FEED_UP) == 0;
 
-		if (!up && strcmp(feed, "report") != 0)
+		if (!up && strcmp(feed, FEED_REPORT) != 0)
 			return false;
 		if (!at_or_below(d, t, author, node_name(d->n), author_name))
 			return false;
@@ -97,16 +106,12 @@ bool route_send(struct daemon *d, struct store_txn *t, const struct link *l, con
 		return true;
 	}
 	/* child links */
-	if (l->role == STRATA__ROLE__ROLE_PEER) {
-		if (!l->cert || !cert_shares(l->cert, feed))
-			return false;
-		if (strcmp(feed, "down") == 0)
-			return self_or_above(d, t, author);
-		return at_or_below(d, t, author, node_name(d->n), author_name);
-	}
+	if (l->role == STRATA__ROLE__ROLE_PEER) /* cert_shares names notices at most */
+		return l->cert && cert_shares(l->cert, feed) && strcmp(feed, FEED_NOTICE) == 0 &&
+		       self_or_above(d, t, author);
 	if (l->role == STRATA__ROLE__ROLE_AUDITOR) /* everything that reaches this level */
 		return true;
-	return strcmp(feed, "down") == 0 && self_or_above(d, t, author);
+	return downward(feed) && self_or_above(d, t, author);
 }
 
 bool route_accept(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
@@ -114,19 +119,19 @@ bool route_accept(struct daemon *d, struct store_txn *t, const struct link *l, c
 {
 	char author_name[256];
 
-	if (strcmp(feed, "trust") == 0)
+	if (strcmp(feed, FEED_TRUST) == 0)
 		return true;
 	if (l->kind == LINK_PARENT && l->role == STRATA__ROLE__ROLE_PEER) /* node_authorize checks the agreement */
-		return strcmp(feed, "down") == 0 && memcmp(author, node_id(d->n), KEY_BYTES) != 0;
+		return strcmp(feed, FEED_NOTICE) == 0 && memcmp(author, node_id(d->n), KEY_BYTES) != 0;
 	if (l->kind == LINK_PARENT && self_auditor(d, t)) /* everything that reaches its parent's level */
 		return memcmp(author, node_id(d->n), KEY_BYTES) != 0;
 	if (l->kind == LINK_PARENT) /* the parent brings down feeds of our ancestors */
-		return strcmp(feed, "down") == 0 && memcmp(author, node_id(d->n), KEY_BYTES) != 0 &&
+		return downward(feed) && memcmp(author, node_id(d->n), KEY_BYTES) != 0 &&
 		       self_or_above(d, t, author);
 	if (l->role == STRATA__ROLE__ROLE_AUDITOR)
 		return false; /* auditors write no data feeds */
 	if (l->role == STRATA__ROLE__ROLE_PEER)
 		return memcmp(author, l->key, KEY_BYTES) == 0 && l->cert && cert_allows(l->cert, feed);
-	return (strcmp(feed, "up") == 0 || strcmp(feed, "report") == 0) &&
+	return (strcmp(feed, FEED_UP) == 0 || strcmp(feed, FEED_REPORT) == 0) &&
 	       at_or_below(d, t, author, l->name, author_name);
 }

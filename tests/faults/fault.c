@@ -472,7 +472,7 @@ static bool flows_to(const struct fault_net *net, int m, int a, const char *feed
 		return true;
 	if (strcmp(feed, "up") == 0 || strcmp(feed, "report") == 0)
 		return is_ancestor(net, m, a);
-	if (strcmp(feed, "down") == 0)
+	if (strcmp(feed, "down") == 0 || strcmp(feed, "notice") == 0)
 		return is_ancestor(net, a, m);
 	return false;
 }

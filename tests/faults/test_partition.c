@@ -92,7 +92,7 @@ static void assert_partitioned(struct fault_net *net, uint64_t street_up_before,
 
 	cr_assert_eq(net_head(district, street->key, "up", NULL), street_up_before,
 		     "the street's entries crossed a cut link");
-	cr_assert_eq(net_head(street, district->key, "down", NULL), down_before,
+	cr_assert_eq(net_head(street, district->key, "notice", NULL), down_before,
 		     "the district's notices crossed a cut link");
 }
 
@@ -140,7 +140,7 @@ Test(faults_partition, street_cut_and_blackholed_then_converges)
 		 * ZeroMQ sees the disconnect at once. */
 		soff = log_size(street);
 		up = net_head(street, street->key, "up", NULL);
-		down = net_head(district, district->key, "down", NULL);
+		down = net_head(district, district->key, "notice", NULL);
 		fault_relay_set(relay, FAULT_CUT);
 		NET_WAIT(NET_DEADLINE_MS, log_has_after(street, soff, "is down"),
 			 "the street to see its parent link down after a cut");
@@ -158,7 +158,7 @@ Test(faults_partition, street_cut_and_blackholed_then_converges)
 		soff = log_size(street);
 		doff = log_size(district);
 		up = net_head(street, street->key, "up", NULL);
-		down = net_head(district, district->key, "down", NULL);
+		down = net_head(district, district->key, "notice", NULL);
 		fault_relay_set(relay, FAULT_HOLD);
 		write_both_sides(&net, c, cycle, "hold");
 		NET_WAIT(NET_DEADLINE_MS + 10000 * NET_SLOW, log_has_after(street, soff, "is down") ||

@@ -796,7 +796,7 @@ Test(sync_audit, auditor_node_receives_everything_and_writes_nothing)
 
 	/* It receives every feed that reaches the district, to the same head. */
 	NET_WAIT(NET_DEADLINE_MS, caught_up(huli, hetong, "up") && caught_up(huli, hetong, "report") &&
-		 caught_up(huli, city, "down"), "the district to hold everything");
+		 caught_up(huli, city, "notice"), "the district to hold everything");
 	n = net_heads(huli, &heads);
 	cr_assert_geq(n, 5, "the district holds %zu feeds", n);
 	for (size_t i = 0; i < n; i++)

@@ -23,7 +23,7 @@ static const char *const collections[] = {"member", "dues", "meeting", "study", 
 
 /* What a refused command must leave as it was. */
 struct snapshot {
-	uint64_t up, report, down;
+	uint64_t up, report, down, notice;
 	size_t count[NCOLL];
 };
 
@@ -34,6 +34,7 @@ static void snap(const struct net_node *n, struct snapshot *s)
 	s->up = net_head(n, n->key, "up", NULL);
 	s->report = net_head(n, n->key, "report", NULL);
 	s->down = net_head(n, n->key, "down", NULL);
+	s->notice = net_head(n, n->key, "notice", NULL);
 	for (size_t i = 0; i < NCOLL; i++)
 		s->count[i] = net_count(n, collections[i], NULL);
 }
@@ -51,6 +52,7 @@ static void expect_refused(struct net_run *r, int code, const char *needle, cons
 		     (unsigned long long)before->up, (unsigned long long)after.up);
 	cr_assert_eq(after.report, before->report, "strata %s changed the report feed", cmd);
 	cr_assert_eq(after.down, before->down, "strata %s changed the down feed", cmd);
+	cr_assert_eq(after.notice, before->notice, "strata %s changed the notice feed", cmd);
 	for (size_t i = 0; i < NCOLL; i++)
 		cr_assert_eq(after.count[i], before->count[i], "strata %s changed the number of %s records (%zu -> %zu)",
 			     cmd, collections[i], before->count[i], after.count[i]);
@@ -679,9 +681,10 @@ Test(sync_records, a_refusal_on_a_fresh_node_gives_its_own_reason)
 		net_run(&r, "notice", "update", "-d", A->dir, "--id", "N1", "--title", "t", NULL);
 		cr_assert_eq(r.status, 2, "%s", r.err);
 		cr_assert(net_has(r.err, "no notice N1 at this node"),
-			  "notice update of a missing notice on a node with no down feed yet says: %s", r.err);
+			  "notice update of a missing notice on a node with no notice feed yet says: %s", r.err);
 		net_run_free(&r);
 		cr_assert_eq(net_head(A, A->key, "up", NULL), 0);
 		cr_assert_eq(net_head(A, A->key, "down", NULL), 0);
+		cr_assert_eq(net_head(A, A->key, "notice", NULL), 0);
 	}
 }
