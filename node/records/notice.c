@@ -22,6 +22,7 @@ static const struct record_field notice_fields[] = {
 const struct record_type record_notice = {
 	.collection = "notice",
 	.feed = FEED_NOTICE,
+	.legacy_feed = FEED_DOWN, /* stores from before the split */
 	.descriptor = &strata__notice__descriptor,
 	.fields = notice_fields,
 	.n_fields = sizeof notice_fields / sizeof notice_fields[0],

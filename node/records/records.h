@@ -30,6 +30,9 @@
 struct record_type {
 	const char *collection;
 	const char *feed;  /* NULL: it travels in the feed feed_of names */
+	/* A feed it was written in before its own feed split off (notice:
+	 * down): entries already signed there still check; new ones go to feed. */
+	const char *legacy_feed;
 	/* Types without a feed of their own (erase): the feed a record under
 	 * key travels in, or NULL (the reason in e) for a key no feed takes. */
 	const char *(*feed_of)(const uint8_t *key, size_t key_len, struct err *e);

@@ -67,7 +67,7 @@ int record_check(const char *collection, const char *feed, const uint8_t *key, s
 
 	if (!want)
 		return -EINVAL;
-	if (strcmp(want, feed) != 0) {
+	if (strcmp(want, feed) != 0 && !(t->legacy_feed && strcmp(t->legacy_feed, feed) == 0)) {
 		err_set(e, "collection %s%s travels in feed %s, not %s", collection, t->feed ? "" : " of this key", want,
 			feed);
 		return -EINVAL;
