@@ -106,7 +106,7 @@ static void check_shown(struct net_node *at, const char *cmd, const char *as, st
 		     n_roots);
 	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(roots, n_roots - 1), "key")), root_hex,
 			 "%s", where);
-	json_decref(j);
+	net_release(j);
 
 	net_run(&r, cmd, "-d", at->dir, NULL);
 	cr_assert_eq(r.status, 0, "%s (text): %s", where, r.err);
@@ -162,7 +162,7 @@ Test(sync_peer, reports_beside_the_total_and_both_sides_show_the_agreement)
 	cr_assert_eq(json_array_size(peers), 1, "the district lists %zu peers, not 1", json_array_size(peers));
 	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(peers, 0), "name")), hosp->path);
 	cr_assert_eq(total_active(json_array_get(peers, 0)), 40, "the hospital's own figures are shown apart");
-	json_decref(j);
+	net_release(j);
 	{
 		struct net_run r;
 
@@ -213,7 +213,7 @@ static const char *transfer_state(struct net_node *n, const char *member)
 	json_array_foreach(arr, i, t) if (strncmp(json_string_value(json_object_get(t, "id")), member,
 						  strlen(member)) == 0)
 		snprintf(state, sizeof state, "%s", json_string_value(json_object_get(t, "state")));
-	json_decref(arr);
+	net_release(arr);
 	return state;
 }
 
@@ -313,7 +313,7 @@ Test(sync_peer, store_holds_nothing_outside_the_agreement)
 
 		cr_assert_not_null(id, "hetong lists no transfer");
 		net_ok("transfer", "accept", "-d", ht->dir, "--id", id, "--from", js->path, NULL);
-		json_decref(arr);
+		net_release(arr);
 	}
 	NET_WAIT(NET_DEADLINE_MS, transfer_completed(js), "the transfer to complete at jinshan");
 
