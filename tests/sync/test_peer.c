@@ -6,9 +6,10 @@
  *     further up; the district lists them apart ("peers") and never adds
  *     them to its own total;
  *   - it receives notices (their own feed) and nothing else: no report
- *     approval, no transfer step, no member or resident record. Its store,
- *     read byte by byte, holds none of the domain's phone numbers, names or
- *     transfer reasons;
+ *     approval, no transfer step, no member or resident record, not even
+ *     from a bundle. Its store, read byte by byte, holds none of the
+ *     domain's phone numbers, names or transfer reasons; its acks of the
+ *     notices go back;
  *   - invite refuses every agreement that cannot work or would carry data
  *     about members, residents or units, and a peer path inside the tree;
  *   - both sides show the agreement and the pinned roots (id, status).
@@ -327,6 +328,21 @@ Test(sync_peer, store_holds_nothing_outside_the_agreement)
 	NET_WAIT(NET_DEADLINE_MS, net_count(hosp, "notice", huli->key) == 1 && net_count(hosp, "notice", city->key) == 1,
 		 "the hospital to hold the district's and the city's notices");
 	NET_WAIT(NET_DEADLINE_MS, net_count(js, "approval", huli->key) == 1, "the approval at the street");
+	/* The hospital acknowledges the district's notice: the ack goes back. */
+	net_ok("ack", "add", "-d", hosp->dir, "--sender", huli->hex, "--notice", "N1", "--acked", "2026-11-20", NULL);
+	NET_WAIT(NET_DEADLINE_MS, net_count(huli, "ack", hosp->key) == 1, "the hospital's ack at the district");
+	/* A bundle of the district's down feed is refused at the hospital too. */
+	{
+		char bundle[256];
+
+		net_ok("export", "-d", huli->dir, "-o", net_path(bundle, "huli.bundle"), "--feeds", "trust,down", NULL);
+		net_run(&r, "import", "-d", hosp->dir, bundle, NULL);
+		cr_assert_eq(r.status, 2, "importing the district's down feed at the hospital: exit %d: %s", r.status,
+			     r.err);
+		cr_assert(net_has(r.err, "does not share feed down"), "the refusal does not name the agreement: %s",
+			  r.err);
+		net_run_free(&r);
+	}
 	net_sleep_ms(1000); /* let anything that should not travel have its chance */
 
 	/* Nothing of down, up or the units' reports at the hospital. */
