@@ -52,7 +52,7 @@ int cli_agreements_add(json_t *j, struct node *n, struct store_txn *t, struct er
 	}
 	if (node_peer_root(n)) {
 		key_hex(hex, node_peer_root(n));
-		json_array_append_new(roots, json_pack("{s:s, s:s}", "key", hex, "domain", "host (as a peer)"));
+		json_array_append_new(roots, json_pack("{s:s, s:s}", "key", hex, "domain", "host"));
 	}
 	json_object_set_new(j, "pinned_roots", roots);
 	json_object_set_new(j, "agreements", agreements);
@@ -84,8 +84,10 @@ void cli_agreements_print(json_t *j)
 	else
 		printf("\n");
 	json_array_foreach(json_object_get(j, "pinned_roots"), i, v)
-		printf("  %s  %s domain\n", json_string_value(json_object_get(v, "key")),
-		       json_string_value(json_object_get(v, "domain")));
+		printf("  %s  %s\n", json_string_value(json_object_get(v, "key")),
+		       strcmp(json_string_value(json_object_get(v, "domain")), "own") == 0
+			       ? "this node's own domain"
+			       : "its host's domain (this node is a peer there)");
 	printf("peer agreements:%s\n", json_array_size(json_object_get(j, "agreements")) ? "" : " none");
 	json_array_foreach(json_object_get(j, "agreements"), i, v) {
 		bool peer = strcmp(json_string_value(json_object_get(v, "as")), "peer") == 0;

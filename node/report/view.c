@@ -237,7 +237,9 @@ static json_t *node_json(struct view *v, const uint8_t key[KEY_BYTES], const uin
 		json_object_set_new(o, "report_seq", json_integer((json_int_t)origin.seq));
 		json_object_set_new(o, "submitted", json_string(at));
 		json_object_set_new(o, "on_time", json_boolean(when <= v->deadline));
-		json_object_set_new(o, "approval", decision(v, issuer, key, origin.seq));
+		/* a peer's report is not decided on (a decision travels in down) */
+		json_object_set_new(o, "approval",
+				    strcmp(role, "peer") == 0 ? json_null() : decision(v, issuer, key, origin.seq));
 		json_object_set_new(o, "own", figures_json(&own));
 		json_object_set_new(o, "total", figures_json(&total));
 		json_object_set_new(o, "children_rolled_up", json_integer((json_int_t)rep->n_children));

@@ -163,6 +163,8 @@ Test(sync_peer, reports_beside_the_total_and_both_sides_show_the_agreement)
 	cr_assert_eq(json_array_size(peers), 1, "the district lists %zu peers, not 1", json_array_size(peers));
 	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(peers, 0), "name")), hosp->path);
 	cr_assert_eq(total_active(json_array_get(peers, 0)), 40, "the hospital's own figures are shown apart");
+	cr_assert(json_is_null(json_object_get(json_array_get(peers, 0), "approval")),
+		  "a peer's report is shown as awaiting a decision the district cannot send");
 	net_release(j);
 	{
 		struct net_run r;
