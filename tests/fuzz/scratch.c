@@ -105,7 +105,7 @@ static void put_cert(struct node_writer *w, enum scratch_key k, const char *name
 
 struct node *scratch_node(void)
 {
-	static char *all[] = {"up", "report", "down", "trust"}, *report[] = {"report"}, *down[] = {"down"};
+	static char *all[] = {"up", "report", "down", "trust"}, *report[] = {"report"}, *notice[] = {"notice"};
 	char path[512], store_dir[512];
 	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 	struct keypair *kp;
@@ -149,7 +149,7 @@ struct node *scratch_node(void)
 	put_cert(w, SCRATCH_ROOT, SCRATCH_ROOT_NAME, STRATA__ROLE__ROLE_ROOT, all, 4, NULL, 0);
 	put_cert(w, SCRATCH_CHILD, SCRATCH_CHILD_NAME, STRATA__ROLE__ROLE_CHILD, all, 4, NULL, 0);
 	put_cert(w, SCRATCH_ROTATOR, SCRATCH_ROTATOR_NAME, STRATA__ROLE__ROLE_CHILD, all, 4, NULL, 0);
-	put_cert(w, SCRATCH_PEER, SCRATCH_PEER_NAME, STRATA__ROLE__ROLE_PEER, report, 1, down, 1);
+	put_cert(w, SCRATCH_PEER, SCRATCH_PEER_NAME, STRATA__ROLE__ROLE_PEER, report, 1, notice, 1);
 	must(node_writer_commit(&w, NULL, NULL, &e), &e, "trust entry");
 
 	/* an unused invitation for r/j, as sync_invite records one */
