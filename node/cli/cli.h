@@ -16,6 +16,7 @@
 
 #include "crypto/crypto.h"
 #include "node/audit/audit.h"
+#include "node/records/numbers.h"
 
 /* Exit codes, the same for every command (documented in `strata --help`). */
 enum cli_exit {
@@ -31,6 +32,10 @@ struct cli_cmd {
 	int (*main)(int argc, char **argv);
 	const char *summary;
 };
+
+/* --timeout SECONDS of the commands that wait for a parent (join, rotate-key). */
+#define CLI_TIMEOUT_MIN_S 1
+#define CLI_TIMEOUT_MAX_S 3600
 
 /* Options every command takes. */
 struct cli_common {
