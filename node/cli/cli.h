@@ -66,6 +66,11 @@ int cli_exit_for(int ret);
 /* Prints a usage error with a hint to --help; returns EXIT_USAGE. */
 int cli_usage(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Opens path for writing (created or truncated) with mode 0600 whatever
+ * the umask: for files that hold personal data or secrets. NULL and errno
+ * on failure. */
+FILE *cli_open_private(const char *path);
+
 /* Writes j to stdout as indented JSON and a newline; takes the reference. */
 void cli_json_print(json_t *j);
 
