@@ -2,14 +2,16 @@
 /*
  * node_cli_secrets: the files Strata writes that hold secrets or personal
  * data get mode 0600 whatever the umask (strata.conf, a token file, a
- * bundle, a CSV export), a strata.conf that group or others can access is
+ * bundle, a CSV export, the daemon's control socket), a strata.conf that group or others can access is
  * refused with the fix named, and --expires is capped after its unit.
  */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "run.h"
@@ -145,4 +147,34 @@ Test(node_cli_secrets, token_file_bundle_and_export_are_0600_under_umask_000)
 	fclose(f);
 	text[n] = '\0';
 	cr_assert(strncmp(text, "strata-join:", 12) == 0 && n > 100 && text[n - 1] == '\n', "%s", text);
+}
+
+/* The daemon's control socket is bound with the umask's mode (0777 under
+ * umask 000); it is set to 0600 at once. Polls until it is 0600 or 10 s
+ * have passed (a wait for the daemon, not a timed assertion). */
+Test(node_cli_secrets, control_socket_is_0600_under_umask_000)
+{
+	char sock[512];
+	struct stat sb;
+	mode_t old;
+	pid_t pid;
+	int st;
+	bool ok = false;
+	struct run r;
+
+	run_strata(&r, "init", "-d", test_node, "--name", "xiamen", "--root", "--listen", "tcp://127.0.0.1:0", NULL);
+	cr_assert_eq(r.status, 0, "init: %s", r.err);
+	run_free(&r);
+	snprintf(sock, sizeof sock, "%s/control.sock", test_node);
+	old = umask(0);
+	pid = run_strata_bg("serve", "-d", test_node, NULL);
+	umask(old);
+	for (int i = 0; i < 1000 && !ok; i++) {
+		ok = stat(sock, &sb) == 0 && (sb.st_mode & 0777) == 0600;
+		if (!ok)
+			usleep(10 * 1000);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	cr_assert(ok, "control.sock has mode %04o under umask 000", (unsigned)(sb.st_mode & 0777));
 }
