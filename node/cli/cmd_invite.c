@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "node/cli/cli.h"
 #include "node/core/node.h"
 #include "node/records/records.h"
@@ -166,9 +168,12 @@ int cmd_invite_main(int argc, char **argv)
 		code = cli_fail_err("invite", ret, &e);
 		goto out;
 	}
-	if (output && (code = token_file_write(fd, output, token)) != EXIT_OK)
-		goto out;
-	fd = -1;
+	if (output) {
+		code = token_file_write(fd, output, token); /* closes fd, and removes the file on failure */
+		fd = -1;
+		if (code != EXIT_OK)
+			goto out;
+	}
 	if (c.json && output)
 		cli_json_print(json_pack("{s:s, s:s, s:s, s:I}", "token_file", output, "name", io.name, "role",
 					 cert_role_word(io.role), "expires_ms", (json_int_t)(node_now_ms() + io.ttl_ms)));
@@ -185,6 +190,8 @@ out:
 		close(fd);
 		unlink(output);
 	}
+	if (token)
+		sodium_memzero(token, strlen(token));
 	free(token);
 	free(io.feeds);
 	free(io.receive);
