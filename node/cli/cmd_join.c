@@ -35,7 +35,7 @@ static void help(FILE *f)
 		   "certified completes its enrollment with the same token (while it is valid)\n"
 		   "or a new one for the same org path.\n\n"
 		   "  --token-file FILE  read the token from FILE (refused if group or others\n"
-		   "                     can read it)\n"
+		   "                     have any access to it)\n"
 		   "  --timeout SECONDS  how long to wait for the parent, %d to %d (default 15)\n",
 		CLI_TIMEOUT_MIN_S, CLI_TIMEOUT_MAX_S);
 }
