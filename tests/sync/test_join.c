@@ -356,3 +356,25 @@ Test(sync_join, a_join_whose_answer_was_lost_completes_when_run_again)
 	NET_WAIT(NET_DEADLINE_MS, net_log_has(city, "link from xiamen/huli is up"), "huli's link to come up");
 	net_stop_all();
 }
+
+/* The crossing with revocation: enrollment is idempotent for a key in good
+ * standing only. A revoked key that runs join again with a new token for
+ * its old org path is refused, and nothing new is certified. */
+Test(sync_join, a_revoked_key_cannot_rejoin_by_running_join_again)
+{
+	struct net_node *city = net_node_init("city", "xiamen", true, true);
+	struct net_node *huli = net_node_init("huli", "xiamen/huli", false, false);
+	struct net_run r;
+	char *tok;
+
+	net_node_start(city);
+	net_node_join(huli, city, NULL);
+	net_ok("revoke", "-d", city->dir, "--name", huli->path, "--reason", "office closed", NULL);
+	tok = invite(city, huli->path, "1h");
+	join_with_file(&r, huli, tok, "5");
+	cr_assert_neq(r.status, 0, "a revoked key enrolled again: %s", r.out);
+	cr_assert(net_has(r.err, "revoked"), "the refusal does not say the key was revoked: %s", r.err);
+	net_run_free(&r);
+	NET_WAIT(NET_DEADLINE_MS, net_log_has(city, "this key was revoked here"), "the city to log the refusal");
+	net_stop_all();
+}
