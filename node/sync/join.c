@@ -4,9 +4,10 @@
  * sends Join: its real key, the org path, and a signature proving it holds
  * the real secret key. The parent checks the invitation once more, writes
  * the child's certificate to its trust feed and marks the invitation used
- * in the same transaction, and answers with the signed certificate entry.
- * The child then pins the root, records its parent, and reconnects with its
- * real key (strata serve).
+ * by that key in the same transaction, and answers with the signed
+ * certificate entry. The child then pins the root, records its parent, and
+ * reconnects with its real key (strata serve). Both sides are idempotent
+ * per key: a join whose answer was lost completes when run again.
  */
 #include <errno.h>
 #include <poll.h>
@@ -356,7 +357,6 @@ int sync_join(struct node *n, const char *token, int timeout_ms, struct err *e)
 	}
 	if ((ret = sync_token_parse(token, &tok, e)) < 0)
 		goto out;
-	ret = -EINVAL;
 	if ((ret = join_fits(n, tok, e)) < 0)
 		goto out;
 	ret = -EINVAL;
@@ -385,7 +385,7 @@ int sync_join(struct node *n, const char *token, int timeout_ms, struct err *e)
 							.request = &f,
 							.answer = STRATA__FRAME__MSG_JOIN_REPLY,
 							.what = "join request",
-							.refusal = "the token (already used, expired, or not issued by it)",
+							.refusal = "the token (expired, or not issued by it)",
 							.timeout_ms = timeout_ms},
 				 &reply, e)) < 0)
 		goto out;
