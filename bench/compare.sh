@@ -284,11 +284,11 @@ strata_peers() { # N SINGLE_N
 	for d in city district sA sB; do printf '\n[sync]\ncompress = zstd\n' >>"$R/$d/strata.conf"; done
 	serve "$R/city"
 	local city_pid=$SERVE_PID
-	"$STRATA" join -d "$R/district" "$("$STRATA" invite -d "$R/city" --name xiamen/d1 --expires 1h)" >/dev/null
+	"$STRATA" invite -d "$R/city" --name xiamen/d1 --expires 1h | "$STRATA" join -d "$R/district" >/dev/null
 	serve "$R/district"
 	local dist_pid=$SERVE_PID
 	for s in sA sB; do
-		"$STRATA" join -d "$R/$s" "$("$STRATA" invite -d "$R/district" --name "xiamen/d1/${s,,}" --expires 1h)" >/dev/null
+		"$STRATA" invite -d "$R/district" --name "xiamen/d1/${s,,}" --expires 1h | "$STRATA" join -d "$R/$s" >/dev/null
 	done
 	stop_daemon "$dist_pid"
 	stop_daemon "$city_pid"
@@ -410,7 +410,7 @@ run_scale() {
 	set_ops "$R/s" 1
 	serve "$R/city"
 	local city_pid=$SERVE_PID
-	"$STRATA" join -d "$R/s" "$("$STRATA" invite -d "$R/city" --name xiamen/s --expires 1h)" >/dev/null
+	"$STRATA" invite -d "$R/city" --name xiamen/s --expires 1h | "$STRATA" join -d "$R/s" >/dev/null
 	stop_daemon "$city_pid"
 	local have=0 seed=31
 	for n in $SCALE; do

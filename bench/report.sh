@@ -199,8 +199,7 @@ done | xargs -P "$JOBS" -n 2 sh -c 'LD_PRELOAD=$0 "$1" init -d "$2/$3" --name "$
 log "certificates: $DISTRICTS districts join the city, serving on 127.0.0.1:$P_CITY"
 serve "$WORK/city"
 for d in $(seq "$DISTRICTS"); do
-	tok=$(s invite -d "$WORK/city" --name "xiamen/$(dname "$d")")
-	s join -d "$WORK/$(dname "$d")" "$tok" >/dev/null
+	s invite -d "$WORK/city" --name "xiamen/$(dname "$d")" | s join -d "$WORK/$(dname "$d")" >/dev/null
 done
 stop_daemon "$SERVE_PID"
 # A join hands over the certificate; the chain above it travels in the
@@ -212,8 +211,7 @@ for d in $(seq "$DISTRICTS"); do
 	log "certificates: $BRANCHES branches join $(dname "$d") ($(since "$T_SETUP") s into setup)"
 	serve "$dd"
 	for b in $(seq "$BRANCHES"); do
-		tok=$(s invite -d "$dd" --name "xiamen/$(dname "$d")/b$(printf %04d "$b")")
-		s join -d "$WORK/$(bname "$d" "$b")" "$tok" >/dev/null
+		s invite -d "$dd" --name "xiamen/$(dname "$d")/b$(printf %04d "$b")" | s join -d "$WORK/$(bname "$d" "$b")" >/dev/null
 	done
 	stop_daemon "$SERVE_PID"
 done

@@ -7,9 +7,11 @@
  * a BundleEnd with the number of entries.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "node/bundle/bundle.h"
@@ -159,13 +161,18 @@ int bundle_export(struct node *n, const struct bundle_filter *flt, const char *p
 	char tmp[4200];
 	uint8_t *buf = NULL;
 	size_t len;
-	int ret;
+	int ret, fd;
 
 	memset(c, 0, sizeof *c);
 	snprintf(tmp, sizeof tmp, "%s.partial", path);
-	if (!(w.f = fopen(tmp, "wb"))) {
+	/* 0600 whatever the umask: a bundle holds members' personal data */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 || fchmod(fd, 0600) < 0 ||
+	    !(w.f = fdopen(fd, "wb"))) {
+		ret = -errno;
 		err_set(e, "cannot create %s: %s", tmp, strerror(errno));
-		return -errno;
+		if (fd >= 0)
+			close(fd);
+		return ret;
 	}
 	if ((ret = store_txn_begin(node_store(n), false, &t, e)) < 0 ||
 	    (ret = store_heads_list(t, &heads.v, &heads.n, e)) < 0)

@@ -16,6 +16,7 @@
 
 #include "crypto/crypto.h"
 #include "node/audit/audit.h"
+#include "node/records/numbers.h"
 
 /* Exit codes, the same for every command (documented in `strata --help`). */
 enum cli_exit {
@@ -31,6 +32,10 @@ struct cli_cmd {
 	int (*main)(int argc, char **argv);
 	const char *summary;
 };
+
+/* --timeout SECONDS of the commands that wait for a parent (join, rotate-key). */
+#define CLI_TIMEOUT_MIN_S 1
+#define CLI_TIMEOUT_MAX_S 3600
 
 /* Options every command takes. */
 struct cli_common {
@@ -60,6 +65,11 @@ int cli_exit_for(int ret);
 
 /* Prints a usage error with a hint to --help; returns EXIT_USAGE. */
 int cli_usage(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Opens path for writing (created or truncated) with mode 0600 whatever
+ * the umask: for files that hold personal data or secrets. NULL and errno
+ * on failure. */
+FILE *cli_open_private(const char *path);
 
 /* Writes j to stdout as indented JSON and a newline; takes the reference. */
 void cli_json_print(json_t *j);

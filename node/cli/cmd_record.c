@@ -400,7 +400,7 @@ static int list_or_export(const struct record_type *t, int argc, char **argv, bo
 	w.csv = csv;
 	w.json = !csv && a.c.json;
 	w.out = stdout;
-	if (csv && a.output && !(w.out = fopen(a.output, "w")))
+	if (csv && a.output && !(w.out = cli_open_private(a.output)))
 		return cli_fail(a.what, EXIT_SYSTEM, "cannot write %s: %s", a.output, strerror(errno));
 	if ((ret = node_open(&n, a.c.dir, NODE_RDONLY | NODE_NO_KEY, &e)) < 0 ||
 	    (ret = store_txn_begin(node_store(n), false, &w.txn, &e)) < 0)

@@ -36,8 +36,8 @@ int cmd_rotate_main(int argc, char **argv)
 	struct sync_rotation r;
 	struct node *n = NULL;
 	struct err e = {0};
-	char old_hex[KEY_HEX], new_hex[KEY_HEX], *end;
-	long timeout_s = 15;
+	char old_hex[KEY_HEX], new_hex[KEY_HEX];
+	uint64_t timeout_s = 15;
 	int opt, ret;
 
 	cli_common_init(&c);
@@ -46,9 +46,9 @@ int cmd_rotate_main(int argc, char **argv)
 		switch (opt) {
 		case 'd': c.dir = optarg; break;
 		case 't':
-			timeout_s = strtol(optarg, &end, 10);
-			if (*end || timeout_s < 1 || timeout_s > 3600)
-				return cli_usage("rotate-key", "--timeout must be 1 to 3600 seconds");
+			if (num_parse(optarg, CLI_TIMEOUT_MIN_S, CLI_TIMEOUT_MAX_S, &timeout_s) < 0)
+				return cli_usage("rotate-key", "--timeout must be a number of seconds from %d to %d, not \"%s\"",
+						 CLI_TIMEOUT_MIN_S, CLI_TIMEOUT_MAX_S, optarg);
 			break;
 		case 'j': c.json = true; break;
 		case 'h': help(stdout); return EXIT_OK;

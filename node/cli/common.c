@@ -4,11 +4,13 @@
  * and the progress line.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "node/audit/audit.h"
@@ -149,4 +151,20 @@ const char *cli_record_key_text(char *out, size_t cap, const uint8_t *key, size_
 		hex_encode(out, key, len < (cap - 1) / 2 ? len : (cap - 1) / 2);
 	}
 	return out;
+}
+
+FILE *cli_open_private(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), saved;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fchmod(fd, 0600) < 0 || !(f = fdopen(fd, "w"))) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return NULL;
+	}
+	return f;
 }

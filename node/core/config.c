@@ -6,14 +6,17 @@
  * leave a setting at its default.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ini.h>
 
 #include "node/core/node_internal.h"
+#include "node/records/numbers.h"
 
 struct conf_state {
 	struct node_config *c;
@@ -51,8 +54,6 @@ static int on_key(void *arg, const char *section, const char *key, const char *v
 
 static int check_key(struct conf_state *st, const char *section, const char *key, const char *value)
 {
-	char *end;
-
 	if (strcmp(section, "node") == 0 && strcmp(key, "listen") == 0) {
 		if (strlen(value) >= sizeof st->c->listen) {
 			err_set(st->e, "listen endpoint is too long");
@@ -62,9 +63,9 @@ static int check_key(struct conf_state *st, const char *section, const char *key
 		return 1;
 	}
 	if (strcmp(section, "node") == 0 && strcmp(key, "up_depth") == 0) {
-		unsigned long v = strtoul(value, &end, 10);
+		uint64_t v;
 
-		if (*value == '\0' || *end || v > 64) {
+		if (num_parse(value, 0, 64, &v) < 0) {
 			err_set(st->e, "up_depth must be a number from 0 (no limit) to 64, not \"%s\"", value);
 			return 0;
 		}
@@ -99,9 +100,9 @@ static int check_key(struct conf_state *st, const char *section, const char *key
 		return 1;
 	}
 	if (strcmp(section, "report") == 0 && strcmp(key, "deadline_day") == 0) {
-		unsigned long v = strtoul(value, &end, 10);
+		uint64_t v;
 
-		if (*value == '\0' || *end || v < 1 || v > 28) {
+		if (num_parse(value, 1, 28, &v) < 0) {
 			err_set(st->e, "deadline_day must be a day from 1 to 28, not \"%s\"", value);
 			return 0;
 		}
@@ -117,9 +118,9 @@ static int check_key(struct conf_state *st, const char *section, const char *key
 		return 1;
 	}
 	if (strcmp(section, "write") == 0 && strcmp(key, "ops_per_changeset") == 0) {
-		unsigned long v = strtoul(value, &end, 10);
+		uint64_t v;
 
-		if (*value == '\0' || *end || v < 1 || v > 10000) {
+		if (num_parse(value, 1, 10000, &v) < 0) {
 			err_set(st->e, "ops_per_changeset must be a number from 1 to 10000, not \"%s\"", value);
 			return 0;
 		}
@@ -143,6 +144,42 @@ static int check_key(struct conf_state *st, const char *section, const char *key
 	return 0;
 }
 
+/* Opens strata.conf for reading and checks it as node.key is checked: a
+ * regular file that group and others can neither read nor write, since it
+ * names the parent (endpoint and key) that this node trusts. 1 and *f
+ * open, 0 if there is no file, or a negative errno with the reason. */
+static int config_open(const char *path, FILE **f, struct err *e)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), ret;
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0; /* every setting at its default */
+		ret = errno == EACCES ? -EACCES : -EIO;
+		err_set(e, "cannot read %s: %s", path, strerror(errno));
+		return ret;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		err_set(e, "%s is not a regular file", path);
+		close(fd);
+		return -EINVAL;
+	}
+	if (st.st_mode & 077) {
+		err_set(e, "%s has mode %04o: group or others can access it, and it names the parent this node "
+			   "trusts; run chmod 600 %s",
+			path, (unsigned)(st.st_mode & 07777), path);
+		close(fd);
+		return -EPERM;
+	}
+	if (!(*f = fdopen(fd, "r"))) {
+		err_set(e, "cannot read %s: %s", path, strerror(errno));
+		close(fd);
+		return -EIO;
+	}
+	return 1;
+}
+
 int node_config_load(struct node_config *c, const char *dir, struct err *e)
 {
 	char path[4096];
@@ -154,12 +191,8 @@ int node_config_load(struct node_config *c, const char *dir, struct err *e)
 	c->ops_per_changeset = NODE_OPS_PER_CHANGESET;
 	c->report_deadline_day = 5;
 	snprintf(path, sizeof path, "%s/%s", dir, NODE_CONF_FILE);
-	if (!(f = fopen(path, "r"))) {
-		if (errno == ENOENT)
-			return 0; /* every setting at its default */
-		err_set(e, "cannot read %s: %s", path, strerror(errno));
-		return -EIO;
-	}
+	if ((rc = config_open(path, &f, e)) <= 0)
+		return rc;
 	st.f = f;
 	rc = ini_parse_stream(read_line, &st, on_key, &st);
 	fclose(f);
@@ -184,11 +217,20 @@ int node_config_write(const char *dir, const char *listen, struct err *e)
 {
 	char path[4096];
 	FILE *f;
+	int fd, ret;
 
 	snprintf(path, sizeof path, "%s/%s", dir, NODE_CONF_FILE);
-	if (!(f = fopen(path, "wx"))) {
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
+		ret = -errno;
 		err_set(e, "cannot create %s: %s", path, strerror(errno));
-		return -errno;
+		return ret;
+	}
+	if (fchmod(fd, 0600) < 0 || !(f = fdopen(fd, "w"))) { /* the umask may take bits away, never add */
+		ret = -errno;
+		err_set(e, "cannot create %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return ret;
 	}
 	fprintf(f,
 		"# Strata node settings (INI). See docs/OPERATIONS.md.\n"
@@ -221,33 +263,141 @@ int node_config_write(const char *dir, const char *listen, struct err *e)
 	return 0;
 }
 
+#define CONF_TMP_SUFFIX ".tmp"
+
+/* Creates DIR/strata.conf.tmp, mode 0600 whatever the umask. */
+static int conf_tmp_create(const char *tmp, struct err *e)
+{
+	int fd, ret;
+
+	(void)unlink(tmp); /* left by a crash: it was never the config */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0 ||
+	    fchmod(fd, 0600) < 0) {
+		ret = -errno;
+		err_set(e, "cannot write %s: %s", tmp, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		return ret;
+	}
+	return fd;
+}
+
+int node_config_check_writable(const char *dir, struct err *e)
+{
+	struct node_config c;
+	char tmp[4200];
+	int fd, ret;
+
+	if ((ret = node_config_load(&c, dir, e)) < 0)
+		return ret;
+	snprintf(tmp, sizeof tmp, "%s/%s%s", dir, NODE_CONF_FILE, CONF_TMP_SUFFIX);
+	if ((fd = conf_tmp_create(tmp, e)) < 0)
+		return fd;
+	close(fd);
+	unlink(tmp);
+	return 0;
+}
+
+/* The current text of path (malloc'd; "" when there is none). */
+static int conf_slurp(const char *path, char **out, size_t *len, struct err *e)
+{
+	FILE *f;
+	int ret;
+	size_t cap = 4096, n;
+
+	*len = 0;
+	if (!(*out = malloc(cap)))
+		return -ENOMEM;
+	if ((ret = config_open(path, &f, e)) <= 0)
+		return ret;
+	while ((n = fread(*out + *len, 1, cap - *len, f)) > 0) {
+		*len += n;
+		if (*len == cap) {
+			char *p = cap < (1u << 20) ? realloc(*out, cap *= 2) : NULL;
+
+			if (!p) {
+				fclose(f);
+				err_set(e, "%s is too large", path);
+				return -EFBIG;
+			}
+			*out = p;
+		}
+	}
+	ret = ferror(f) ? -EIO : 0;
+	if (ret < 0)
+		err_set(e, "cannot read %s", path);
+	fclose(f);
+	return ret;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Writes old text and the [parent] section to the temporary file and
+ * renames it over path, syncing the file and the directory. */
+static int conf_replace(const char *dir, const char *path, const char *old, size_t old_len, const char *add,
+			struct err *e)
+{
+	char tmp[4200];
+	int fd, dfd, ret;
+
+	snprintf(tmp, sizeof tmp, "%s%s", path, CONF_TMP_SUFFIX);
+	if ((fd = conf_tmp_create(tmp, e)) < 0)
+		return fd;
+	if ((ret = write_all(fd, old, old_len)) < 0 || (ret = write_all(fd, add, strlen(add))) < 0 ||
+	    (fsync(fd) < 0 && (ret = -errno)) || (rename(tmp, path) < 0 && (ret = -errno))) {
+		err_set(e, "cannot write %s: %s", path, strerror(-ret));
+		close(fd);
+		unlink(tmp);
+		return ret;
+	}
+	close(fd);
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(dfd); /* the rename is durable; the file itself already is */
+		close(dfd);
+	}
+	return 0;
+}
+
 int node_config_set_parent(const char *dir, const char *endpoint, const uint8_t key[KEY_BYTES], bool peer,
 			   struct err *e)
 {
 	struct node_config c;
-	char path[4096], hex[KEY_HEX];
-	FILE *f;
+	char path[4096], hex[KEY_HEX], add[1024], *old = NULL;
+	size_t old_len = 0;
 	int ret;
 
 	if ((ret = node_config_load(&c, dir, e)) < 0)
 		return ret;
 	if (c.has_parent) {
+		if (strcmp(c.parent_endpoint, endpoint) == 0 && memcmp(c.parent_key, key, KEY_BYTES) == 0 &&
+		    c.parent_is_peer == peer)
+			return 0; /* written by an earlier run of the same join */
 		err_set(e, "%s/%s already names a parent (%s)", dir, NODE_CONF_FILE, c.parent_endpoint);
 		return -EEXIST;
 	}
 	snprintf(path, sizeof path, "%s/%s", dir, NODE_CONF_FILE);
-	if (!(f = fopen(path, "a"))) {
-		err_set(e, "cannot write %s: %s", path, strerror(errno));
-		return -EIO;
-	}
 	key_hex(hex, key);
-	fprintf(f, "\n# set by strata join\n[parent]\nendpoint = %s\nkey = %s\n%s", endpoint, hex,
-		peer ? "# a peer agreement: this node belongs to another trust domain\nrole = peer\n" : "");
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		fclose(f);
-		err_set(e, "cannot write %s: %s", path, strerror(errno));
-		return -EIO;
-	}
-	fclose(f);
-	return 0;
+	snprintf(add, sizeof add, "\n# set by strata join\n[parent]\nendpoint = %s\nkey = %s\n%s", endpoint, hex,
+		 peer ? "# a peer agreement: this node belongs to another trust domain\nrole = peer\n" : "");
+	if ((ret = conf_slurp(path, &old, &old_len, e)) >= 0)
+		ret = conf_replace(dir, path, old, old_len, add, e);
+	else if (ret == -ENOMEM)
+		err_set(e, "out of memory");
+	free(old);
+	return ret;
 }

@@ -50,9 +50,16 @@ struct node_config {
 	bool has_parent;
 };
 
-/* Appends a [parent] section to DIR/strata.conf. -EEXIST if one is there. */
+/* Adds a [parent] section to DIR/strata.conf: the whole file is written
+ * anew (mode 0600) and renamed over the old one, so a failure leaves it as
+ * it was. 0 also when the same parent is there already (a join run again);
+ * -EEXIST if another one is. */
 int node_config_set_parent(const char *dir, const char *endpoint, const uint8_t key[KEY_BYTES], bool peer,
 			   struct err *e) WUR;
+
+/* Can node_config_set_parent write DIR/strata.conf? It loads (mode
+ * checked) and a file can be made beside it. 0, or why not. */
+int node_config_check_writable(const char *dir, struct err *e) WUR;
 
 struct node;
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -553,6 +554,10 @@ static int setup_sockets(struct daemon *d, struct err *e)
 	unlink(d->control_path); /* a stale socket of a daemon that died: the lock says none runs */
 	if (!(d->control = zmq_socket(d->ctx, ZMQ_REP)) || zmq_bind(d->control, endpoint) != 0) {
 		err_set(e, "cannot create the control socket %s: %s", d->control_path, zmq_strerror(errno));
+		return -EIO;
+	}
+	if (chmod(d->control_path, 0600) < 0) { /* bind() took its mode from the umask */
+		err_set(e, "cannot set mode 0600 on the control socket %s: %s", d->control_path, strerror(errno));
 		return -EIO;
 	}
 	zmq_setsockopt(d->control, ZMQ_LINGER, &linger, sizeof linger);

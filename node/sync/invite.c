@@ -120,6 +120,11 @@ int sync_invite(struct node *n, const struct sync_invite_opts *o, char **token, 
 		err_set(e, "this node has joined no trust domain yet, so it cannot invite");
 		goto out;
 	}
+	if (o->ttl_ms < SYNC_INVITE_TTL_MIN_MS || o->ttl_ms > SYNC_INVITE_TTL_MAX_MS) {
+		ret = -ERANGE;
+		err_set(e, "a join token is valid for 1 second to 30 days");
+		goto out;
+	}
 	if (!org_path_valid(o->name)) {
 		err_set(e, "org path \"%s\" is not valid", o->name);
 		goto out;

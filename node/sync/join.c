@@ -4,9 +4,10 @@
  * sends Join: its real key, the org path, and a signature proving it holds
  * the real secret key. The parent checks the invitation once more, writes
  * the child's certificate to its trust feed and marks the invitation used
- * in the same transaction, and answers with the signed certificate entry.
- * The child then pins the root, records its parent, and reconnects with its
- * real key (strata serve).
+ * by that key in the same transaction, and answers with the signed
+ * certificate entry. The child then pins the root, records its parent, and
+ * reconnects with its real key (strata serve). Both sides are idempotent
+ * per key: a join whose answer was lost completes when run again.
  */
 #include <errno.h>
 #include <poll.h>
@@ -46,19 +47,166 @@ static void reply_error(struct daemon *d, const uint8_t *rid, size_t rid_len, co
 	sync_log(d, "refused a join: %s", reason);
 }
 
-void join_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id, const Strata__Join *j)
+/* Answers with this node's trust entry at seq, exactly as stored. */
+static void reply_cert(struct daemon *d, const uint8_t *rid, size_t rid_len, uint64_t seq)
 {
-	uint8_t curve[KEY_BYTES], *msg = NULL, *cert_buf = NULL, *inv_buf = NULL;
-	Strata__Invite *inv = NULL;
-	Strata__Certificate c = STRATA__CERTIFICATE__INIT;
-	struct node_writer *w = NULL;
 	struct store_txn *t;
-	const uint8_t *v, *env;
-	size_t len, msg_len, cert_len, inv_len, env_len;
-	uint64_t head = 0;
-	char hex[KEY_HEX], reason[600];
+	const uint8_t *env;
+	size_t env_len;
+	struct err e = {0};
+
+	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0)
+		return;
+	if (store_log_get(t, node_id(d->n), "trust", seq, &env, &env_len, NULL, &e) == 0) {
+		Strata__Frame f = STRATA__FRAME__INIT;
+		Strata__JoinReply r = STRATA__JOIN_REPLY__INIT;
+		struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
+
+		memcpy(tmp.rid, rid, rid_len);
+		r.certificate.data = (uint8_t *)env;
+		r.certificate.len = env_len;
+		r.root.data = (uint8_t *)node_root(d->n);
+		r.root.len = KEY_BYTES;
+		f.msg_case = STRATA__FRAME__MSG_JOIN_REPLY;
+		f.join_reply = &r;
+		link_send(&tmp, &f);
+	}
+	store_txn_abort(&t);
+}
+
+/* Does KEY hold a certificate from this node already? 1 if not; 0 if it
+ * holds one for the invitation's org path and role and is not revoked: a
+ * join whose answer was lost, to be answered again with that entry (*seq);
+ * -1 with the reason otherwise. */
+static int certified_before(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_BYTES],
+			    const Strata__Invite *inv, uint64_t *seq, char *reason, size_t cap)
+{
+	struct store_origin origin;
+	Strata__Certificate *c;
+	const uint8_t *v;
+	size_t len;
 	struct err e = {0};
 	int ret;
+
+	if (memcmp(key, node_id(d->n), KEY_BYTES) == 0) {
+		snprintf(reason, cap, "this key is the parent's own");
+		return -1;
+	}
+	if (store_state_get(t, "cert", node_id(d->n), key, KEY_BYTES, &v, &len, &origin, &e) < 0)
+		return 1;
+	if (!(c = strata__certificate__unpack(NULL, len, v))) {
+		snprintf(reason, cap, "the certificate stored for this key is malformed");
+		return -1;
+	}
+	ret = -1;
+	if (strcmp(c->name, inv->name) != 0 || c->role != inv->role)
+		snprintf(reason, cap, "this key is already certified here as %.200s (%s)", c->name,
+			 cert_role_word(c->role));
+	else if (node_check_revoked(d->n, t, key, node_now_ms(), &e) < 0)
+		snprintf(reason, cap, "this key was revoked here: %.400s", e.msg);
+	else if (strcmp(origin.feed, "trust") != 0)
+		snprintf(reason, cap, "the certificate of this key is not in the trust feed");
+	else
+		ret = 0, *seq = origin.seq;
+	strata__certificate__free_unpacked(c, NULL);
+	return ret;
+}
+
+/* Checks the invitation and the proof. 0, or -1 with the reason. */
+static int join_check(struct daemon *d, const Strata__Join *j, const Strata__Invite *inv, char *reason, size_t cap)
+{
+	uint8_t *msg;
+	size_t msg_len;
+	int ret;
+
+	if (inv->expires_ms <= node_now_ms()) {
+		snprintf(reason, cap, "this join token has expired");
+		return -1;
+	}
+	if (strcmp(j->name, inv->name) != 0) {
+		snprintf(reason, cap, "the token is for %.200s, not %.200s", inv->name, j->name);
+		return -1;
+	}
+	if (!(msg = proof_message(node_id(d->n), j->key.data, j->name, &msg_len))) {
+		snprintf(reason, cap, "the parent is out of memory");
+		return -1;
+	}
+	ret = sig_verify(j->key.data, DOMAIN_JOIN, msg, msg_len, j->proof.data);
+	free(msg);
+	if (ret < 0) {
+		snprintf(reason, cap, "the join proof does not verify: the joining node does not hold its key");
+		return -1;
+	}
+	/* Bound to one key: once used, a token serves only the key it enrolled. */
+	if (inv->has_used_ms && (inv->used_by.len != KEY_BYTES || memcmp(inv->used_by.data, j->key.data, KEY_BYTES))) {
+		snprintf(reason, cap, "this join token was already used");
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes the certificate (unless the key holds one: *seq says where) and
+ * marks the invitation used by this key, in one transaction. */
+static int join_commit(struct node_writer **w, const Strata__Join *j, Strata__Invite *inv,
+		       const uint8_t curve[KEY_BYTES], bool certified, uint64_t *seq, struct err *e)
+{
+	Strata__Certificate c = STRATA__CERTIFICATE__INIT;
+	uint8_t *cert_buf = NULL, *inv_buf = NULL;
+	size_t cert_len, inv_len;
+	uint64_t head = 0;
+	int ret = -ENOMEM;
+
+	c.subject = j->key;
+	c.name = inv->name;
+	c.role = inv->role;
+	c.n_feeds = inv->n_feeds;
+	c.feeds = inv->feeds;
+	c.n_receive = inv->n_receive;
+	c.receive = inv->receive;
+	c.issued_ms = node_now_ms();
+	cert_len = strata__certificate__get_packed_size(&c);
+	if (!inv->has_used_ms) {
+		inv->has_used_ms = 1;
+		inv->used_ms = c.issued_ms;
+	}
+	if (!inv->has_used_by) { /* else it is this key already (join_check) */
+		inv->has_used_by = 1;
+		inv->used_by = j->key;
+	}
+	inv_len = strata__invite__get_packed_size(inv);
+	if (!(cert_buf = malloc(cert_len)) || !(inv_buf = malloc(inv_len))) {
+		err_set(e, "out of memory");
+		goto out;
+	}
+	strata__certificate__pack(&c, cert_buf);
+	strata__invite__pack(inv, inv_buf);
+	if ((!certified && (ret = node_writer_put(*w, "cert", j->key.data, KEY_BYTES, cert_buf, cert_len, e)) < 0) ||
+	    (ret = store_index_put(node_writer_txn(*w), "invite", curve, KEY_BYTES, inv_buf, inv_len, e)) < 0 ||
+	    (ret = node_writer_commit(w, NULL, &head, e)) < 0)
+		goto out;
+	if (!certified)
+		*seq = head;
+out:
+	free(cert_buf);
+	free(inv_buf);
+	return ret;
+}
+
+/* A Join from a connection admitted with a token's key. A key that holds
+ * a certificate for the same org path already (its earlier join committed
+ * here and the answer was lost) is answered with that certificate again,
+ * with the same token or a new one: enrollment is idempotent per key. */
+void join_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id, const Strata__Join *j)
+{
+	uint8_t curve[KEY_BYTES];
+	Strata__Invite *inv = NULL;
+	struct node_writer *w = NULL;
+	const uint8_t *v;
+	size_t len;
+	uint64_t seq = 0;
+	char hex[KEY_HEX], reason[600];
+	struct err e = {0};
+	int known;
 
 	if (strncmp(user_id, "invite:", 7) != 0 || hex_decode(curve, KEY_BYTES, user_id + 7) < 0) {
 		reply_error(d, rid, rid_len, "join is only for connections made with a join token");
@@ -73,85 +221,36 @@ void join_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const c
 		reply_error(d, rid, rid_len, reason);
 		return;
 	}
-	t = node_writer_txn(w);
-	if (store_index_get(t, "invite", curve, KEY_BYTES, &v, &len, &e) < 0 ||
+	if (store_index_get(node_writer_txn(w), "invite", curve, KEY_BYTES, &v, &len, &e) < 0 ||
 	    !(inv = strata__invite__unpack(NULL, len, v))) {
 		reply_error(d, rid, rid_len, "no such invitation");
 		goto out;
 	}
-	if (inv->has_used_ms || inv->expires_ms <= node_now_ms()) {
-		reply_error(d, rid, rid_len, inv->has_used_ms ? "this join token was already used" : "this join token has expired");
-		goto out;
-	}
-	if (strcmp(j->name, inv->name) != 0) {
-		snprintf(reason, sizeof reason, "the token is for %s, not %s", inv->name, j->name);
+	if (join_check(d, j, inv, reason, sizeof reason) < 0 ||
+	    (known = certified_before(d, node_writer_txn(w), j->key.data, inv, &seq, reason, sizeof reason)) < 0) {
 		reply_error(d, rid, rid_len, reason);
 		goto out;
 	}
-	if (!(msg = proof_message(node_id(d->n), j->key.data, j->name, &msg_len)) ||
-	    sig_verify(j->key.data, DOMAIN_JOIN, msg, msg_len, j->proof.data) < 0) {
-		reply_error(d, rid, rid_len, "the join proof does not verify: the joining node does not hold its key");
-		goto out;
-	}
-	if (memcmp(j->key.data, node_id(d->n), KEY_BYTES) == 0 ||
-	    store_state_get(t, "cert", node_id(d->n), j->key.data, KEY_BYTES, &v, &len, NULL, &e) == 0) {
-		reply_error(d, rid, rid_len, "this key is already certified here");
-		goto out;
-	}
-	memset(&e, 0, sizeof e);
-	c.subject = j->key;
-	c.name = inv->name;
-	c.role = inv->role;
-	c.n_feeds = inv->n_feeds;
-	c.feeds = inv->feeds;
-	c.n_receive = inv->n_receive;
-	c.receive = inv->receive;
-	c.issued_ms = node_now_ms();
-	cert_len = strata__certificate__get_packed_size(&c);
-	inv->has_used_ms = 1;
-	inv->used_ms = c.issued_ms;
-	inv_len = strata__invite__get_packed_size(inv);
-	if (!(cert_buf = malloc(cert_len)) || !(inv_buf = malloc(inv_len))) {
-		reply_error(d, rid, rid_len, "the parent is out of memory");
-		goto out;
-	}
-	strata__certificate__pack(&c, cert_buf);
-	strata__invite__pack(inv, inv_buf);
-	if ((ret = node_writer_put(w, "cert", j->key.data, KEY_BYTES, cert_buf, cert_len, &e)) < 0 ||
-	    (ret = store_index_put(t, "invite", curve, KEY_BYTES, inv_buf, inv_len, &e)) < 0 ||
-	    (ret = node_writer_commit(&w, NULL, &head, &e)) < 0) {
+	if (join_commit(&w, j, inv, curve, known == 0, &seq, &e) < 0) {
 		snprintf(reason, sizeof reason, "the parent could not certify: %s", e.msg);
 		reply_error(d, rid, rid_len, reason);
 		goto out;
 	}
-	/* Answer with the certificate entry exactly as stored. */
-	if (store_txn_begin(node_store(d->n), false, &t, &e) == 0) {
-		if (store_log_get(t, node_id(d->n), "trust", head, &env, &env_len, NULL, &e) == 0) {
-			Strata__Frame f = STRATA__FRAME__INIT;
-			Strata__JoinReply r = STRATA__JOIN_REPLY__INIT;
-			struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
-
-			memcpy(tmp.rid, rid, rid_len);
-			r.certificate.data = (uint8_t *)env;
-			r.certificate.len = env_len;
-			r.root.data = (uint8_t *)node_root(d->n);
-			r.root.len = KEY_BYTES;
-			f.msg_case = STRATA__FRAME__MSG_JOIN_REPLY;
-			f.join_reply = &r;
-			link_send(&tmp, &f);
-		}
-		store_txn_abort(&t);
-	}
+	reply_cert(d, rid, rid_len, seq);
 	key_hex(hex, j->key.data);
-	sync_log(d, "enrolled %s as %s (key %s)", inv->name, cert_role_word(inv->role), hex);
+	sync_log(d, "%s %s as %s (key %s)", known == 0 ? "answered again the enrollment of" : "enrolled", inv->name,
+		 cert_role_word(inv->role), hex);
 	daemon_pump_all(d);
 out:
 	node_writer_abort(&w);
-	if (inv)
+	if (inv) {
+		/* used_by points into j: not the unpacker's to free */
+		if (inv->used_by.data == j->key.data) {
+			inv->used_by.data = NULL;
+			inv->used_by.len = 0;
+		}
 		strata__invite__free_unpacked(inv, NULL);
-	free(msg);
-	free(cert_buf);
-	free(inv_buf);
+	}
 }
 
 /* --- child side (strata join) --- */
@@ -194,6 +293,53 @@ out:
 	return ret;
 }
 
+static bool same_key(const uint8_t *a, const uint8_t *b)
+{
+	return a && b && memcmp(a, b, KEY_BYTES) == 0;
+}
+
+/* Does the token fit this node? A child or auditor token is for a node of
+ * no trust domain yet; a peer token for the root of another domain. A node
+ * that already holds what this token would give it (an earlier run of the
+ * same join stopped part-way) goes on. Checked before the parent is asked,
+ * so that a token that cannot work is not used up and nothing is written. */
+static int join_fits(struct node *n, const Strata__JoinToken *tok, struct err *e)
+{
+	const struct node_config *c = node_config(n);
+	const uint8_t *root = node_root(n), *peer_root = node_peer_root(n);
+	bool peer = tok->role == STRATA__ROLE__ROLE_PEER, self_root = same_key(root, node_id(n));
+
+	if (tok->expires_ms <= node_now_ms()) {
+		err_set(e, "the join token has expired; ask the parent for a new one");
+		return -EINVAL;
+	}
+	if (strcmp(tok->name, node_name(n)) != 0) {
+		err_set(e, "the token is for %s, but this node is %s", tok->name, node_name(n));
+		return -EINVAL;
+	}
+	if (peer && !self_root) {
+		err_set(e, "this is a peer token, for the root of another trust domain (a node made with strata init "
+			   "--root), but this node %s; ask the parent for a child token (strata invite --role child)",
+			root ? "belongs to a trust domain as a child" : "is no root (it was made without --root)");
+		return -EINVAL;
+	}
+	if (peer && peer_root && !same_key(peer_root, tok->root.data)) {
+		err_set(e, "this node already has a peer agreement");
+		return -EINVAL;
+	}
+	if (!peer && root && (self_root || !same_key(root, tok->root.data))) {
+		err_set(e, "this node already belongs to a trust domain (it is a root or has joined); a root "
+			   "joins another domain only as a peer (strata invite --role peer)");
+		return -EINVAL;
+	}
+	if (c->has_parent && (!same_key(c->parent_key, tok->parent.data) || strcmp(c->parent_endpoint, tok->endpoint) ||
+			      c->parent_is_peer != peer)) {
+		err_set(e, "this node already has a parent in %s", NODE_CONF_FILE);
+		return -EINVAL;
+	}
+	return node_config_check_writable(node_dir(n), e);
+}
+
 int sync_join(struct node *n, const char *token, int timeout_ms, struct err *e)
 {
 	Strata__JoinToken *tok = NULL;
@@ -211,26 +357,9 @@ int sync_join(struct node *n, const char *token, int timeout_ms, struct err *e)
 	}
 	if ((ret = sync_token_parse(token, &tok, e)) < 0)
 		goto out;
+	if ((ret = join_fits(n, tok, e)) < 0)
+		goto out;
 	ret = -EINVAL;
-	if (tok->expires_ms <= node_now_ms()) {
-		err_set(e, "the join token has expired; ask the parent for a new one");
-		goto out;
-	}
-	if (strcmp(tok->name, node_name(n)) != 0) {
-		err_set(e, "the token is for %s, but this node is %s", tok->name, node_name(n));
-		goto out;
-	}
-	if (tok->role == STRATA__ROLE__ROLE_PEER ? node_peer_root(n) != NULL : node_root(n) != NULL) {
-		err_set(e, tok->role == STRATA__ROLE__ROLE_PEER
-				   ? "this node already has a peer agreement"
-				   : "this node already belongs to a trust domain (it is a root or has joined); a root "
-				     "joins another domain only as a peer (strata invite --role peer)");
-		goto out;
-	}
-	if (node_config(n)->has_parent) {
-		err_set(e, "this node already has a parent in %s", NODE_CONF_FILE);
-		goto out;
-	}
 	crypto_box_seed_keypair(curve_pk, curve_sk, tok->secret.data);
 	if (key_to_curve(server, tok->parent.data) < 0) {
 		err_set(e, "the token's parent key is not a valid key");
@@ -256,20 +385,24 @@ int sync_join(struct node *n, const char *token, int timeout_ms, struct err *e)
 							.request = &f,
 							.answer = STRATA__FRAME__MSG_JOIN_REPLY,
 							.what = "join request",
-							.refusal = "the token (already used, expired, or not issued by it)",
+							.refusal = "the token (expired, or not issued by it)",
 							.timeout_ms = timeout_ms},
 				 &reply, e)) < 0)
 		goto out;
 	if ((ret = join_check_reply(n, tok, reply->join_reply, e)) < 0)
 		goto out;
+	/* Both halves or neither, as far as a file and a store allow: the
+	 * config is renamed into place before the store commits; either one
+	 * alone is what a run again of this join completes (join_fits). */
 	if ((ret = store_txn_begin(node_store(n), true, &t, e)) < 0 ||
 	    (ret = store_meta_put(t, tok->role == STRATA__ROLE__ROLE_PEER ? "peer_root" : "root", tok->root.data,
 				  KEY_BYTES, e)) < 0 ||
 	    (ret = store_meta_put(t, "parent", tok->parent.data, KEY_BYTES, e)) < 0 ||
+	    (ret = node_config_set_parent(node_dir(n), tok->endpoint, tok->parent.data,
+					  tok->role == STRATA__ROLE__ROLE_PEER, e)) < 0 ||
 	    (ret = store_txn_commit(&t, e)) < 0)
-		goto out;
-	ret = node_config_set_parent(node_dir(n), tok->endpoint, tok->parent.data, tok->role == STRATA__ROLE__ROLE_PEER,
-				     e);
+		err_prefix(e, "the parent certified this node, but it could not record that (run strata join again "
+			      "with the same token to finish)");
 out:
 	store_txn_abort(&t);
 	if (reply)

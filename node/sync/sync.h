@@ -34,7 +34,7 @@ int sync_serve(struct node *n, const struct sync_serve_opts *o, struct err *e) W
 struct sync_invite_opts {
 	const char *name;        /* the org path the child will hold */
 	Strata__Role role;       /* child, peer or auditor */
-	uint64_t ttl_ms;         /* validity from now */
+	uint64_t ttl_ms;         /* validity from now: 1 s to SYNC_INVITE_TTL_MAX_MS */
 	const char *endpoint;    /* where the child connects; NULL: the listen endpoint */
 	char **feeds;            /* feeds the subject may publish; NULL: by role */
 	size_t n_feeds;
@@ -42,14 +42,39 @@ struct sync_invite_opts {
 	size_t n_receive;
 };
 
+/* The longest a join token stays valid: a token is a bearer secret, so its
+ * window is short enough that a lost one expires before it is found. */
+#define SYNC_INVITE_TTL_MIN_MS 1000ull
+#define SYNC_INVITE_TTL_MAX_MS (30ull * 24 * 3600 * 1000)
+
+/* The longest text read as a join token (a token is about 200 bytes). */
+#define SYNC_TOKEN_MAX 4096
+
+/* Environment variable `strata join` reads the token from. */
+#define SYNC_TOKEN_ENV "STRATA_JOIN_TOKEN"
+
 /* Records a one-time invitation and returns its token (malloc'd text,
- * "strata-join:..."), to be given to the child out of band. */
+ * "strata-join:..."), to be given to the child out of band. -ERANGE if
+ * ttl_ms is outside SYNC_INVITE_TTL_MIN_MS..SYNC_INVITE_TTL_MAX_MS. */
 int sync_invite(struct node *n, const struct sync_invite_opts *o, char **token, struct err *e) WUR;
+
+/* Reads a join token (sync_token_read): from the file at path, which must
+ * be a regular file that only its owner can read (else -EPERM saying how to
+ * fix it), or, with path NULL, from fd (standard input). The first line,
+ * without surrounding white space, up to SYNC_TOKEN_MAX bytes; a NUL or
+ * other control byte in it is refused. *out is sodium_malloc'd: release it
+ * with sync_token_free. */
+int sync_token_read(const char *path, int fd, char **out, struct err *e) WUR;
+void sync_token_free(char *token);
 
 /* Enrolls node n with the parent named in TOKEN: proves it holds its key,
  * receives its certificate, pins the root and records the parent in
- * strata.conf. The parent must be serving. *cert_name (malloc'd) receives
- * the certified org path. */
+ * strata.conf. The parent must be serving. Checks first that the token
+ * fits this node (a peer token only for the root of another domain, a child
+ * token only for a node of no domain) and that strata.conf can be written,
+ * so a refusal changes nothing. Idempotent: a join interrupted after the
+ * parent certified this key completes when run again with the same token
+ * (within its window) or a new one for the same org path. */
 int sync_join(struct node *n, const char *token, int timeout_ms, struct err *e) WUR;
 
 /* What strata rotate-key did. */

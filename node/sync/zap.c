@@ -75,10 +75,11 @@ static bool admit(struct daemon *d, const uint8_t curve[KEY_BYTES], char *user_i
 	if (store_index_get(t, "invite", curve, KEY_BYTES, &v, &len, &e) == 0) {
 		Strata__Invite *inv = strata__invite__unpack(NULL, len, v);
 
+		/* A used token is still admitted within its window: only the key it
+		 * enrolled may use it again (join_on_frame), to finish a join
+		 * whose answer was lost. */
 		if (!inv)
 			snprintf(why, why_cap, "invitation record is malformed");
-		else if (inv->has_used_ms)
-			snprintf(why, why_cap, "join token for %s was already used", inv->name);
 		else if (inv->expires_ms <= node_now_ms())
 			snprintf(why, why_cap, "join token for %s has expired", inv->name);
 		else {

@@ -83,6 +83,12 @@ static uint64_t now_ms(void)
 
 void spawn_run(struct spawn_result *r, const char *out_file, char *const argv[], unsigned timeout_ms)
 {
+	spawn_run_in(r, NULL, out_file, argv, timeout_ms);
+}
+
+void spawn_run_in(struct spawn_result *r, const char *in_file, const char *out_file, char *const argv[],
+		  unsigned timeout_ms)
+{
 	int po[2] = {-1, -1}, pe[2];
 	posix_spawn_file_actions_t fa;
 	struct sink out = {.fd = -1}, err = {.fd = -1};
@@ -95,7 +101,7 @@ void spawn_run(struct spawn_result *r, const char *out_file, char *const argv[],
 	if (!out_file)
 		cr_assert_eq(pipe(po), 0);
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, in_file ? in_file : "/dev/null", O_RDONLY, 0);
 	if (out_file) {
 		posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	} else {

@@ -32,6 +32,10 @@ const char *spawn_build_path(char *buf, size_t cap, const char *rel);
  * test. Asserts that the process could be started. */
 void spawn_run(struct spawn_result *r, const char *out_file, char *const argv[], unsigned timeout_ms);
 
+/* The same with stdin read from in_file (NULL: /dev/null). */
+void spawn_run_in(struct spawn_result *r, const char *in_file, const char *out_file, char *const argv[],
+		  unsigned timeout_ms);
+
 /* A wait status as struct spawn_result.status: the exit code, or 128 + the
  * signal. */
 int spawn_status(int st);

@@ -53,7 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		snprintf(path, sizeof path, "%s/%s", dir, NODE_CONF_FILE);
 		atexit(cleanup);
 	}
-	if (!(f = fopen(path, "wb")) || (n && fwrite(d, 1, n, f) != n) || fclose(f) != 0)
+	if (!(f = fopen(path, "wb")) || (n && fwrite(d, 1, n, f) != n) || fclose(f) != 0 ||
+	    chmod(path, 0600) != 0) /* strata.conf is refused unless only its owner can access it */
 		abort();
 	if (node_config_load(&c, dir, &e) < 0) {
 		if (!e.msg[0])

@@ -2,14 +2,22 @@
 /*
  * Fuzz target for the small parsers of text a person pastes or types: a
  * join token (sync_token_parse, what `strata join` reads first), hex keys,
- * dates, org paths and UTF-8 text checks. The first byte chooses the
- * parser; the rest, NUL-terminated, is the text.
+ * dates, org paths and UTF-8 text checks, durations and numbers
+ * (numbers.h: --expires, --timeout, strata.conf), and a token read from a
+ * file (sync_token_read, then parsed). The first byte chooses the parser;
+ * the rest, NUL-terminated (as a file: the bytes as they are), is the text.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
+#include "node/records/numbers.h"
 #include "node/records/records.h"
 #include "node/sync/sync_internal.h"
 
@@ -69,6 +77,95 @@ static void text(const char *s, size_t len)
 		abort();
 }
 
+static bool all_digits(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return len > 0;
+}
+
+static void duration(const char *s)
+{
+	uint64_t ms = 0, again = 0;
+	size_t len = strlen(s);
+	char back[32];
+	int ret = duration_parse(s, 1000, 30ull * 24 * 3600 * 1000, &ms);
+
+	if (ret != 0 && ret != -EINVAL && ret != -ERANGE)
+		abort();
+	if (ret != 0)
+		return;
+	/* digits and one unit, within the range after the unit */
+	if (len < 2 || !strchr("smhd", s[len - 1]) || !all_digits(s, len - 1) || ms < 1000 ||
+	    ms > 30ull * 24 * 3600 * 1000)
+		abort();
+	duration_format(back, sizeof back, ms);
+	if (duration_parse(back, 1000, 30ull * 24 * 3600 * 1000, &again) != 0 || again != ms)
+		abort();
+}
+
+static void number(const char *s)
+{
+	uint64_t v = 0;
+	char back[32];
+	const char *p = s;
+	int ret = num_parse(s, 0, UINT64_MAX, &v);
+
+	if (ret != 0 && ret != -EINVAL && ret != -ERANGE)
+		abort();
+	if (ret == -ERANGE && !all_digits(s, strlen(s)))
+		abort(); /* only a number can be out of range */
+	if (ret != 0)
+		return;
+	if (!all_digits(s, strlen(s)))
+		abort();
+	while (p[0] == '0' && p[1])
+		p++;
+	snprintf(back, sizeof back, "%llu", (unsigned long long)v);
+	if (strcmp(back, p) != 0)
+		abort();
+	if (num_parse(s, 1, 64, &v) == 0 && (v < 1 || v > 64))
+		abort();
+}
+
+/* The bytes as a token file: read with the mode checked, then parsed. */
+static void token_file(const uint8_t *d, size_t n)
+{
+	static char path[300];
+	struct err e = {{0}};
+	char *tok = NULL;
+	int fd, ret;
+
+	if (!path[0]) {
+		const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+
+		snprintf(path, sizeof path, "%s/strata-fuzz-token-%ld", base, (long)getpid());
+	}
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 || fchmod(fd, 0600) < 0 ||
+	    (n && write(fd, d, n) != (ssize_t)n) || close(fd) < 0)
+		abort();
+	ret = sync_token_read(path, -1, &tok, &e);
+	if (ret == 0) {
+		size_t len = strlen(tok);
+
+		if (!len || len > SYNC_TOKEN_MAX || tok[0] == ' ' || tok[len - 1] == ' ')
+			abort();
+		for (size_t i = 0; i < len; i++)
+			if ((unsigned char)tok[i] < 0x20 || tok[i] == 0x7f)
+				abort();
+		token(tok);
+		sync_token_free(tok);
+	} else if (!e.msg[0] || tok) {
+		abort();
+	}
+	/* the same bytes in a file that others can read are refused */
+	memset(&e, 0, sizeof e);
+	if (chmod(path, 0644) < 0 || sync_token_read(path, -1, &tok, &e) != -EPERM || tok)
+		abort();
+	unlink(path);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	char *s;
@@ -81,11 +178,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		abort();
 	memcpy(s, d + 1, n - 1);
 	s[n - 1] = '\0';
-	switch (d[0] % 4) {
+	switch (d[0] % 7) {
 	case 0: token(s); break;
 	case 1: hex(s); break;
 	case 2: date(s); break;
-	default: text(s, n - 1); break;
+	case 3: text(s, n - 1); break;
+	case 4: duration(s); break;
+	case 5: number(s); break;
+	default: token_file(d + 1, n - 1); break;
 	}
 	free(s);
 	return 0;

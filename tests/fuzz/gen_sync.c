@@ -621,6 +621,10 @@ static void token_seed(const char *name, const Strata__JoinToken *t)
 
 	sodium_bin2base64(text + 12, sizeof text - 12, raw, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	text_seed(name, 0, text);
+	if (strcmp(name, "token_valid") == 0) { /* as strata invite -o writes it */
+		strcat(text, "\n");
+		text_seed("token_file_valid", 6, text);
+	}
 }
 
 static void tokens(void)
@@ -651,6 +655,15 @@ static void tokens(void)
 	text_seed("text_org_path", 3, "xiamen/huli/hetong");
 	text_seed("bad_text_utf8", 3, "caf\xc3");
 	text_seed("bad_text_overlong", 3, "\xc0\xaf/x");
+	text_seed("duration_30d", 4, "30d");
+	text_seed("duration_90s", 4, "90s");
+	text_seed("bad_duration_863000_years", 4, "315360000d");
+	text_seed("bad_duration_no_unit", 4, "7");
+	text_seed("number_64", 5, "64");
+	text_seed("bad_number_overflow", 5, "18446744073709551616");
+	text_seed("bad_number_sign", 5, "-1");
+	text_seed("token_file_crlf", 6, "  strata-join:AAAA\r\nmore\n");
+	text_seed("bad_token_file_control", 6, "strata-join:AA\x01" "AA\n");
 }
 
 /* --- CSV imports (first byte: 0 members, 0x80 members --dry-run, then

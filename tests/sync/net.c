@@ -255,16 +255,32 @@ const char *net_gen(void)
 
 /* Runs argv; stdout to out_file if not NULL, else captured; the output is
  * the fixture's. */
-static void run_argv(struct net_run *r, const char *out_file, char *const argv[])
+static void run_argv_in(struct net_run *r, const char *in_file, const char *out_file, char *const argv[])
 {
 	struct spawn_result sr;
 
-	spawn_run(&sr, out_file, argv, CLI_TIMEOUT_MS * NET_SLOW);
+	spawn_run_in(&sr, in_file, out_file, argv, CLI_TIMEOUT_MS * NET_SLOW);
 	r->status = sr.status;
 	r->out = net_own(sr.out, free);
 	r->err = net_own(sr.err, free);
 	r->out_len = sr.out_len;
 	r->err_len = sr.err_len;
+}
+
+static void run_argv(struct net_run *r, const char *out_file, char *const argv[])
+{
+	run_argv_in(r, NULL, out_file, argv);
+}
+
+void net_run_in(struct net_run *r, const char *in_file, const char *arg, ...)
+{
+	char *argv[MAX_ARGS];
+	va_list ap;
+
+	va_start(ap, arg);
+	spawn_argv(argv, net_strata(), arg, ap);
+	va_end(ap);
+	run_argv_in(r, in_file, NULL, argv);
 }
 
 static void strata_argv(char **argv, const char *arg, va_list ap)
@@ -441,7 +457,7 @@ struct net_node *net_node_init(const char *label, const char *path, bool root, b
 
 void net_node_join(struct net_node *child, struct net_node *parent, ...)
 {
-	char *argv[MAX_ARGS], *token;
+	char *argv[MAX_ARGS], *token, file[300];
 	struct net_run r;
 	size_t n = 0;
 	va_list ap;
@@ -467,11 +483,25 @@ void net_node_join(struct net_node *child, struct net_node *parent, ...)
 	cr_assert(token && strncmp(token, "strata-join:", 12) == 0, "invite printed no token: %s", r.out);
 	token = net_own(strdup(token), free);
 	net_run_free(&r);
-	net_run(&r, "join", "-d", child->dir, token, NULL);
+	snprintf(file, sizeof file, "%s.token", child->dir);
+	net_write_secret(file, token);
+	net_run(&r, "join", "-d", child->dir, "--token-file", file, NULL);
 	cr_assert_eq(r.status, 0, "join %s to %s: exit %d: %s\n%s", child->path, parent->path, r.status, r.err,
 		     net_diag());
 	net_run_free(&r);
+	unlink(file);
 	net_release(token);
+}
+
+void net_write_secret(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	cr_assert(fd >= 0, "cannot create %s: %s", path, strerror(errno));
+	cr_assert_eq(fchmod(fd, 0600), 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	cr_assert_eq(write(fd, "\n", 1), 1);
+	cr_assert_eq(close(fd), 0);
 }
 
 static bool log_ready_after(const struct net_node *n, size_t off)

@@ -117,6 +117,8 @@ const char *net_gen(void);
 /* Runs `strata ARG...` (NULL-terminated), stdin from /dev/null, capturing
  * both outputs; fails the test if it cannot start or runs over 120 s. */
 void net_run(struct net_run *r, const char *arg, ...) __attribute__((sentinel));
+/* The same with stdin read from in_file. */
+void net_run_in(struct net_run *r, const char *in_file, const char *arg, ...) __attribute__((sentinel));
 void net_run_free(struct net_run *r);
 
 /* Parses r->out as JSON (asserting); owned by the fixture (net_release). */
@@ -150,6 +152,9 @@ struct net_node *net_node_init(const char *label, const char *path, bool root, b
 /* Enrolls child with parent (running): `strata invite` (with the extra
  * invite arguments, NULL-terminated) then `strata join`, asserting both. */
 void net_node_join(struct net_node *child, struct net_node *parent, ...) __attribute__((sentinel));
+
+/* Writes text and a newline to path, mode 0600 (a join token file). */
+void net_write_secret(const char *path, const char *text);
 
 /* Starts `strata serve -d DIR`, stderr appended to its log, and waits until
  * the log says it is ready (fails the test with the log if it dies). */
