@@ -155,9 +155,12 @@ int cmd_erase_main(int argc, char **argv)
 		code = cli_fail("erase", EXIT_REJECTED, "%s", e.msg);
 		goto out;
 	}
+	free(buf);
+	buf = NULL;
+	/* The request itself, with the residues of the values it strips. */
 	if ((ret = node_open(&n, c.dir, 0, &e)) < 0 || (ret = node_writer_begin(n, rt->feed, &w, &e)) < 0 ||
-	    (ret = node_erase_holders(node_writer_txn(w), node_id(n), rt->feed, collection, (const uint8_t *)key,
-				      strlen(key), &holders, &e)) < 0) {
+	    (ret = node_erase_request(node_writer_txn(w), node_id(n), rt->feed, collection, (const uint8_t *)key,
+				      strlen(key), reason, er.erased_ms, &buf, &len, &holders, &e)) < 0) {
 		code = cli_fail_err("erase", ret, &e);
 		goto out;
 	}
