@@ -44,7 +44,10 @@ static void help(FILE *f)
 		   "the log, no equivocation, transfers (every acceptance and forward names a\n"
 		   "real release, no member active at two branches at once) and every report\n"
 		   "recomputed from the heads it names. A value erased by its owner (strata\n"
-		   "erase) is listed as ERASED, not a failure; any other missing value fails.\n"
+		   "erase) is listed as ERASED, not a failure; a report that counted it is\n"
+		   "recomputed from the residue its erase request keeps (the fields the figures\n"
+		   "read); any other missing value fails. Kept evidence of equivocation fails\n"
+		   "its feed, as in strata verify.\n"
 		   "Prints what it checked and every failure with its feed and seq. Exit 0\n"
 		   "when everything holds, 3 on any failure.\n\n"
 		   "  --root ROOTKEY  the trust domain's root key, 64 hex (strata id at the root)\n");
