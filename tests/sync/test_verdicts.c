@@ -228,3 +228,61 @@ Test(sync_verdicts, verify_and_audit_agree_on_an_equivocation)
 	assert_equivocation_fails("verify", city, NULL, street, 3);
 	assert_equivocation_fails("audit", city, city, street, 3);
 }
+
+/* A crossing: the old branch erases a released member's record and the
+ * release that copied it. The transfer's steps still fit together in the
+ * audit (the acceptance names a release whose residue the erase request
+ * keeps) and the report that counted the release is recomputed. (The
+ * forward the city wrote copies the member too: only the city can erase
+ * that one, docs/PROTOCOL.md "Erasure", Limits.) */
+Test(sync_verdicts, erase_of_a_transferred_member_audits_clean)
+{
+	struct net_node *city = net_node_init("city", "xiamen", true, true);
+	struct net_node *a = net_node_init("hetong", "xiamen/hetong", false, false);
+	struct net_node *b = net_node_init("jinshan", "xiamen/jinshan", false, false);
+	char period[32], today[32], day[32], id[64];
+
+	net_node_start(city);
+	net_node_join(a, city, NULL);
+	net_node_join(b, city, NULL);
+	net_node_start(a);
+	net_node_start(b);
+	now_as(period, "%Y-%m");
+	now_as(today, "%Y-%m-%d");
+	net_ok("member", "add", "-d", a->dir, "--id", "M1", "--name", "王小明", "--category", "full", "--joined",
+	       "2020-05-01", "--phone", PHONE, NULL);
+	net_ok("member", "add", "-d", a->dir, "--id", "M2", "--name", "李华", "--category", "full", "--joined",
+	       "2019-03-12", NULL);
+	snprintf(id, sizeof id, "M1-%s", now_as(day, "%Y%m%d"));
+	NET_WAIT(NET_DEADLINE_MS, net_has_cert(a, b->key), "hetong to know jinshan's certificate");
+	net_ok("transfer", "release", "-d", a->dir, "--member", "M1", "--to", b->path, NULL);
+	NET_WAIT(NET_DEADLINE_MS, net_count(b, "forward", city->key) == 1, "the forward to reach jinshan");
+	net_ok("transfer", "accept", "-d", b->dir, "--id", id, "--from", a->path, NULL);
+	NET_WAIT(NET_DEADLINE_MS, caught_up(city, b, "up"), "the acceptance at the city");
+	net_ok("report", "submit", "-d", a->dir, "--period", period, NULL); /* counts the release */
+	NET_WAIT(NET_DEADLINE_MS, caught_up(city, a, "report") && caught_up(city, a, "up"), "hetong's report at the city");
+
+	net_ok("erase", "-d", a->dir, "--collection", "release", "--key", id, NULL);
+	net_ok("erase", "-d", a->dir, "--collection", "member", "--key", "M1", NULL);
+	NET_WAIT(NET_DEADLINE_MS, caught_up(city, a, "up"), "the erase requests at the city");
+	net_stop_all();
+
+	{
+		struct net_run r;
+		json_t *j;
+
+		net_run(&r, "audit", "-d", city->dir, "--root", city->hex, "--json", NULL);
+		cr_assert_eq(r.status, 0, "audit of the city: exit %d\n%s%s", r.status, r.out, r.err);
+		j = net_run_json(&r);
+		cr_assert_eq(json_integer_value(json_object_get(j, "failure_count")), 0, "%s", r.out);
+		cr_assert_geq(json_integer_value(json_object_get(j, "transfers")), 2, "%s", r.out);
+		cr_assert_geq(json_integer_value(json_object_get(j, "reports")), 1, "%s", r.out);
+		cr_assert_eq(json_integer_value(json_object_get(j, "reports_unchecked")), 0, "%s", r.out);
+		cr_assert_geq(json_integer_value(json_object_get(j, "erased_values")), 2, "%s", r.out);
+		net_release(j);
+		net_run_free(&r);
+		net_run(&r, "audit", "-d", a->dir, "--root", city->hex, NULL);
+		cr_assert_eq(r.status, 0, "audit of hetong: exit %d\n%s%s", r.status, r.out, r.err);
+		net_run_free(&r);
+	}
+}
