@@ -25,6 +25,7 @@ struct verify_counts {
 	size_t values;       /* values hashed and validated */
 	size_t erased;       /* values absent because their owner erased them */
 	size_t state;        /* state records compared with the log */
+	size_t evidence;     /* kept proofs of equivocation (each a failure) */
 	size_t failures;
 };
 
@@ -75,6 +76,13 @@ struct verify_hooks {
  * counted), or another negative code if the store could not be read. */
 int verify_store(struct store *s, struct verify_counts *c, const struct verify_hooks *h,
 		 struct err *e) WUR;
+
+/* Reports every proof of equivocation the store keeps (index "evidence")
+ * as a failure of its feed at its seq, checking the proof again (a proof
+ * that does not hold is a failure too); counted in c->evidence and
+ * c->failures. verify_store calls it, so that `verify` and `audit` agree.
+ * 0, or a negative code if the index could not be read (e). */
+int verify_evidence(struct store_txn *t, struct verify_counts *c, const struct verify_hooks *h, struct err *e) WUR;
 
 /* Audits a bundle file against ROOT alone: its entries go, in order and with
  * every check of the network, into a scratch store in a temporary directory

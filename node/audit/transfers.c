@@ -15,7 +15,8 @@
  *     outcome reaches the old branch its record stays active: that is the
  *     protocol's window, not a failure.
  * Records are read from state (verify_store has checked state against the
- * log), the entries' hashes and times from the log.
+ * log), the entries' hashes and times from the log; an erased release from
+ * the residue its erase request keeps.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -132,13 +133,37 @@ static int entry_of(struct gather *g, const uint8_t *author, const char *feed, u
 	return 0;
 }
 
+/* An erased release: its residue in the owner's erase request (id, the
+ * member's id, the new branch, the date: what the checks read), or NULL. */
+static Strata__Release *erased_release(struct gather *g, const struct store_record *r)
+{
+	char ekey[LIMIT_KEY_BYTES + 1];
+	const uint8_t *v;
+	size_t vl;
+	struct err ignore = {0};
+	Strata__Erasure *er;
+	Strata__Release *m = NULL;
+	const Strata__ErasedResidue *hit = NULL;
+
+	if (r->value_len != 0 || erase_key_make(ekey, sizeof ekey, "release", r->key, r->key_len, &ignore) < 0 ||
+	    store_state_get(g->t, "erase", r->owner, (const uint8_t *)ekey, strlen(ekey), &v, &vl, NULL, &ignore) < 0 ||
+	    !(er = strata__erasure__unpack(NULL, vl, v)))
+		return NULL;
+	for (size_t i = 0; i < er->n_residues && er->residues[i]->seq <= r->origin.seq; i++)
+		hit = er->residues[i];
+	if (hit)
+		m = strata__release__unpack(NULL, hit->value.len, hit->value.data);
+	strata__erasure__free_unpacked(er, NULL);
+	return m;
+}
+
 static int on_release(const struct store_record *r, void *arg)
 {
 	struct gather *g = arg;
 	Strata__Release *m = strata__release__unpack(NULL, r->value_len, r->value);
 	struct release *x;
 
-	if (!m) /* an erased or undecodable value: verify_store reports what is wrong */
+	if (!m && !(m = erased_release(g, r))) /* undecodable: verify_store reports what is wrong */
 		return 0;
 	if (!(g->rel = grow(x = g->rel, &g->caprel, g->nrel, sizeof *x))) {
 		g->rel = x;

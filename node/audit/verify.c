@@ -7,6 +7,7 @@
  * The materialized state must equal a replay of the log: every put that is
  * a key's latest op is in state with the same value and origin, every key
  * whose latest op is a delete is absent, and state holds nothing else.
+ * A proof of equivocation the store keeps fails its feed (equivocation.c).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -270,7 +271,8 @@ int verify_store(struct store *s, struct verify_counts *c, const struct verify_h
 	if ((ret = store_txn_begin(s, false, &w.t, e)) < 0)
 		return ret;
 	if ((ret = store_heads_each(w.t, count_total, &w, e)) < 0 ||
-	    (ret = store_heads_each(w.t, on_feed, &w, e)) < 0 || (ret = count_state(w.t, &state_total, e)) < 0)
+	    (ret = store_heads_each(w.t, on_feed, &w, e)) < 0 || (ret = count_state(w.t, &state_total, e)) < 0 ||
+	    (ret = verify_evidence(w.t, c, h, e)) < 0)
 		goto out;
 	if (state_total != w.matched) {
 		w.head = NULL;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Bundle files: writing a node's feeds to a file and reading them back.
+ * Bundle files: writing a node's feeds to a file, and importing one
+ * (reading is bundle_read.c).
  * Layout (docs/PROTOCOL.md, "Bundles"): BUNDLE_MAGIC, then records of a
  * 4-byte big-endian length and a message: a BundleHeader, Frames holding
  * Entries (at most 512 envelopes or 1 MiB each), and a final Frame holding
@@ -19,7 +20,6 @@
 
 #define BUNDLE_BATCH_ENTRIES 512
 #define BUNDLE_BATCH_BYTES (1u << 20)
-#define BUNDLE_RECORD_MAX (LIMIT_ENVELOPE_BYTES + (2u << 20))
 
 /* --- writing --- */
 
@@ -249,174 +249,6 @@ out:
 	return ret;
 }
 
-/* --- reading --- */
-
-struct bundle_reader {
-	FILE *f;
-	char *path;
-	Strata__BundleHeader *header;
-	Strata__Frame *frame;   /* the current Entries frame */
-	size_t next;            /* next envelope in it */
-	size_t entries;         /* entries returned so far */
-	bool ended;
-	uint8_t *buf;
-	size_t cap;
-};
-
-/* Reads one length-prefixed record into r->buf. 1, 0 at a clean EOF, -EBADMSG. */
-static int read_record(struct bundle_reader *r, size_t *len, struct err *e)
-{
-	uint8_t be[4];
-	size_t got = fread(be, 1, 4, r->f);
-
-	if (got == 0 && feof(r->f))
-		return 0;
-	if (got != 4) {
-		err_set(e, "%s: truncated after entry %zu", r->path, r->entries);
-		return -EBADMSG;
-	}
-	*len = (size_t)be[0] << 24 | (size_t)be[1] << 16 | (size_t)be[2] << 8 | be[3];
-	if (*len > BUNDLE_RECORD_MAX) {
-		err_set(e, "%s: a record of %zu bytes after entry %zu exceeds the limit", r->path, *len, r->entries);
-		return -EBADMSG;
-	}
-	if (*len > r->cap) {
-		uint8_t *b = realloc(r->buf, *len);
-
-		if (!b) {
-			err_set(e, "out of memory");
-			return -ENOMEM;
-		}
-		r->buf = b;
-		r->cap = *len;
-	}
-	if (fread(r->buf, 1, *len, r->f) != *len) {
-		err_set(e, "%s: truncated after entry %zu", r->path, r->entries);
-		return -EBADMSG;
-	}
-	return 1;
-}
-
-int bundle_open(struct bundle_reader **out, const char *path, struct err *e)
-{
-	struct bundle_reader *r = calloc(1, sizeof *r);
-	char magic[BUNDLE_MAGIC_LEN];
-	size_t len = 0;
-	int ret = -ENOMEM;
-
-	if (!r || !(r->path = strdup(path))) {
-		err_set(e, "out of memory");
-		goto out;
-	}
-	if (!(r->f = fopen(path, "rb"))) {
-		ret = -errno;
-		err_set(e, "cannot open %s: %s", path, strerror(errno));
-		goto out;
-	}
-	ret = -EINVAL;
-	if (fread(magic, 1, sizeof magic, r->f) != sizeof magic || memcmp(magic, BUNDLE_MAGIC, sizeof magic) != 0) {
-		err_set(e, "%s is not a Strata bundle (version 1)", path);
-		goto out;
-	}
-	if ((ret = read_record(r, &len, e)) <= 0 ||
-	    !(r->header = strata__bundle_header__unpack(NULL, len, r->buf)) || r->header->version != 1 ||
-	    r->header->node.len != KEY_BYTES || (r->header->has_root && r->header->root.len != KEY_BYTES)) {
-		err_set(e, "%s: the bundle header is damaged or of an unknown version", path);
-		ret = -EINVAL;
-		goto out;
-	}
-	*out = r;
-	r = NULL;
-	ret = 0;
-out:
-	bundle_close(&r);
-	return ret;
-}
-
-void bundle_close(struct bundle_reader **r)
-{
-	if (!r || !*r)
-		return;
-	if ((*r)->f)
-		fclose((*r)->f);
-	if ((*r)->header)
-		strata__bundle_header__free_unpacked((*r)->header, NULL);
-	if ((*r)->frame)
-		strata__frame__free_unpacked((*r)->frame, NULL);
-	free((*r)->buf);
-	free((*r)->path);
-	free(*r);
-	*r = NULL;
-}
-
-const Strata__BundleHeader *bundle_header(const struct bundle_reader *r)
-{
-	return r->header;
-}
-
-size_t bundle_entry_index(const struct bundle_reader *r)
-{
-	return r->entries;
-}
-
-int bundle_next(struct bundle_reader *r, const uint8_t **env, size_t *len, const Strata__Evidence **evidence,
-		struct err *e)
-{
-	for (;;) {
-		size_t rl = 0;
-		int ret;
-
-		if (r->frame && r->frame->msg_case == STRATA__FRAME__MSG_ENTRIES &&
-		    r->next < r->frame->entries->n_envelopes) {
-			ProtobufCBinaryData *b = &r->frame->entries->envelopes[r->next++];
-
-			*env = b->data;
-			*len = b->len;
-			r->entries++;
-			return 1;
-		}
-		if (r->ended)
-			return 0;
-		if (r->frame) {
-			strata__frame__free_unpacked(r->frame, NULL);
-			r->frame = NULL;
-		}
-		if ((ret = read_record(r, &rl, e)) < 0)
-			return ret;
-		if (ret == 0) {
-			err_set(e, "%s: truncated after entry %zu (no end record)", r->path, r->entries);
-			return -EBADMSG;
-		}
-		r->next = 0;
-		if (!(r->frame = strata__frame__unpack(NULL, rl, r->buf))) {
-			err_set(e, "%s: a damaged record after entry %zu", r->path, r->entries);
-			return -EBADMSG;
-		}
-		switch (r->frame->msg_case) {
-		case STRATA__FRAME__MSG_ENTRIES:
-			continue;
-		case STRATA__FRAME__MSG_EVIDENCE:
-			if (evidence) {
-				*evidence = r->frame->evidence;
-				*len = 0;
-				return 1;
-			}
-			continue;
-		case STRATA__FRAME__MSG_END:
-			if (r->frame->end->entries != r->entries) {
-				err_set(e, "%s: the end record counts %llu entries, the bundle holds %zu", r->path,
-					(unsigned long long)r->frame->end->entries, r->entries);
-				return -EBADMSG;
-			}
-			r->ended = true;
-			return 0;
-		default:
-			err_set(e, "%s: an unexpected record after entry %zu", r->path, r->entries);
-			return -EBADMSG;
-		}
-	}
-}
-
 /* An entry that conflicts with the stored one of its seq is equivocation:
  * keep the proof and freeze the feed, as a link does. */
 static void keep_evidence(struct store_txn *t, const uint8_t *env, size_t len)
@@ -460,7 +292,12 @@ int bundle_import(struct node *n, const char *path, struct bundle_counts *stored
 		if (ret == -EALREADY) {
 			(*duplicates)++;
 		} else if (ret < 0) {
-			err_set(e, "%s: entry %zu: %s", path, bundle_entry_index(r), why.msg);
+			size_t frame;
+			uint64_t at;
+
+			bundle_entry_place(r, &frame, &at);
+			err_set(e, "%s: entry %zu: %s (frame %zu, at byte %llu)", path, bundle_entry_index(r), why.msg, frame,
+				(unsigned long long)at);
 			if (ret == -ENOSPC || ret == -EIO || ret == -ENOMEM) {
 				store_txn_abort(&t); /* this batch is lost, the ones before it are committed */
 				stored->entries -= in_txn;

@@ -56,6 +56,11 @@ int bundle_next(struct bundle_reader *r, const uint8_t **env, size_t *len, const
 /* Position of the last entry read: its index in the bundle (from 1). */
 size_t bundle_entry_index(const struct bundle_reader *r);
 
+/* Where the last entry read is in the file: its frame (records after the
+ * header, from 1) and the byte offset of its envelope (of its record when
+ * that cannot be told). */
+void bundle_entry_place(const struct bundle_reader *r, size_t *frame, uint64_t *offset);
+
 /* Imports a bundle into node n: every entry through node_ingest, in order,
  * committed in batches. Duplicates are no-ops (a bundle imports twice
  * safely). At the first bad entry everything before it stays committed,

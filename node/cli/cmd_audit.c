@@ -14,52 +14,19 @@
 #include "node/cli/cli.h"
 #include "node/core/node.h"
 
-/* Evidence of equivocation the store holds is a failure of its author. */
-static int on_evidence(const uint8_t *key, size_t key_len, const uint8_t *val, size_t len, void *arg)
-{
-	struct verify_counts *c = ((void **)arg)[1];
-	struct verify_hooks *h = ((void **)arg)[0];
-	char feed[64];
-	uint64_t seq = 0;
-	size_t fl;
-
-	(void)val;
-	(void)len;
-	if (key_len < KEY_BYTES + 1 || key_len != KEY_BYTES + 1 + (fl = key[KEY_BYTES]) + 8 || fl >= sizeof feed)
-		return 0;
-	memcpy(feed, key + KEY_BYTES + 1, fl);
-	feed[fl] = '\0';
-	for (int i = 0; i < 8; i++)
-		seq = seq << 8 | key[KEY_BYTES + 1 + fl + i];
-	c->failures++;
-	h->failure(&(struct verify_failure){.author = key, .feed = feed, .seq = seq,
-					      .reason = "equivocation: two different signed entries for this seq "
-							"(the proof is in the store; strata status lists it)"},
-		   h->arg);
-	return 0;
-}
-
 static int audit_store(struct check_print *st, const char *dir, const uint8_t root[KEY_BYTES], struct verify_counts *c,
 		       struct audit_history_counts *x, struct verify_hooks *h, struct err *e)
 {
-	struct store_txn *t = NULL;
-	struct verify_counts ev = {0};
-	void *args[2] = {h, &ev};
 	int ret;
 
 	if ((ret = node_open(&st->n, dir, NODE_RDONLY | NODE_NO_KEY, e)) < 0)
 		return ret;
 	node_pin_root(st->n, root);
+	/* Every check of `strata verify` (kept evidence of equivocation too),
+	 * then the history checks. */
 	ret = verify_store(node_store(st->n), c, h, e);
 	if (ret < 0 && ret != -EBADMSG)
 		return ret;
-	if (store_txn_begin(node_store(st->n), false, &t, e) < 0 ||
-	    store_index_each(t, "evidence", on_evidence, args, e) < 0) {
-		store_txn_abort(&t);
-		return -EIO;
-	}
-	store_txn_abort(&t);
-	c->failures += ev.failures;
 	ret = audit_history(st->n, x, h, e);
 	if (ret < 0 && ret != -EBADMSG)
 		return ret;
@@ -77,7 +44,10 @@ static void help(FILE *f)
 		   "the log, no equivocation, transfers (every acceptance and forward names a\n"
 		   "real release, no member active at two branches at once) and every report\n"
 		   "recomputed from the heads it names. A value erased by its owner (strata\n"
-		   "erase) is listed as ERASED, not a failure; any other missing value fails.\n"
+		   "erase) is listed as ERASED, not a failure; a report that counted it is\n"
+		   "recomputed from the residue its erase request keeps (the fields the figures\n"
+		   "read); any other missing value fails. Kept evidence of equivocation fails\n"
+		   "its feed, as in strata verify.\n"
 		   "Prints what it checked and every failure with its feed and seq. Exit 0\n"
 		   "when everything holds, 3 on any failure.\n\n"
 		   "  --root ROOTKEY  the trust domain's root key, 64 hex (strata id at the root)\n");
@@ -154,7 +124,9 @@ int cmd_audit_main(int argc, char **argv)
 		       cnt.entries, cnt.signatures, hist.certificates, cnt.values, erased, cnt.state, hist.transfers,
 		       hist.reports);
 		if (hist.reports_unchecked)
-			printf(" (%zu not: their up feed is not held here)", hist.reports_unchecked);
+			printf(" (%zu not: their up feed is not held here, or a value they counted was erased "
+			       "without a residue)",
+			       hist.reports_unchecked);
 		printf("; %zu failure%s\n", cnt.failures + hist.failures, cnt.failures + hist.failures == 1 ? "" : "s");
 	}
 	return ret == 0 ? EXIT_OK : EXIT_VERIFY;

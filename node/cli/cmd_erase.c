@@ -33,7 +33,10 @@ static void help(FILE *f)
 		   "verify and strata audit report the value as erased. The record itself (its\n"
 		   "key, who wrote it, when) stays; listings leave it out, show and update say\n"
 		   "it was erased. A later add of the same key writes a new value, which is not\n"
-		   "erased.\n\n"
+		   "erased. The request keeps the value's residue, only the fields the report\n"
+		   "figures read (a member's category, status and join date; a request's\n"
+		   "dates; no names, phone numbers or text), so that reports computed over the\n"
+		   "value are still recomputed by the levels above (docs/PROTOCOL.md).\n\n"
 		   "Only the node that wrote the record may erase it (exit 2 otherwise); a\n"
 		   "record that does not exist or is erased already is refused (exit 2), and\n"
 		   "a refusal changes nothing. Not erased: copies made outside the stores\n"
@@ -155,9 +158,12 @@ int cmd_erase_main(int argc, char **argv)
 		code = cli_fail("erase", EXIT_REJECTED, "%s", e.msg);
 		goto out;
 	}
+	free(buf);
+	buf = NULL;
+	/* The request itself, with the residues of the values it strips. */
 	if ((ret = node_open(&n, c.dir, 0, &e)) < 0 || (ret = node_writer_begin(n, rt->feed, &w, &e)) < 0 ||
-	    (ret = node_erase_holders(node_writer_txn(w), node_id(n), rt->feed, collection, (const uint8_t *)key,
-				      strlen(key), &holders, &e)) < 0) {
+	    (ret = node_erase_request(node_writer_txn(w), node_id(n), rt->feed, collection, (const uint8_t *)key,
+				      strlen(key), reason, er.erased_ms, &buf, &len, &holders, &e)) < 0) {
 		code = cli_fail_err("erase", ret, &e);
 		goto out;
 	}

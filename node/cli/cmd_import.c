@@ -18,7 +18,10 @@ static void help(FILE *f)
 		   "network applies (signature, certificate chain, hash chain, records) before it\n"
 		   "is stored. Entries already held are skipped, so importing twice is harmless.\n"
 		   "At the first bad entry, everything before it stays imported, nothing after it\n"
-		   "is read, and the error names the entry and the reason (exit 2).\n");
+		   "is read, and the error names the entry, its frame and byte offset and the\n"
+		   "reason (exit 2). A file cut short or with a damaged frame keeps every whole\n"
+		   "entry before the damage and names the byte where it starts; importing an\n"
+		   "intact copy afterwards completes it.\n");
 }
 
 int cmd_import_main(int argc, char **argv)

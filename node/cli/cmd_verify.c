@@ -22,6 +22,8 @@ static void help(FILE *f)
 		   "holds only valid records whose values match their hashes; and the current\n"
 		   "records equal a replay of the log. A value may be missing only where its\n"
 		   "owner erased it (strata erase): those are listed as ERASED, not failures.\n"
+		   "A proof of equivocation the store keeps (two signed entries for one seq,\n"
+		   "strata status lists it) fails its feed at that seq, as in strata audit.\n"
 		   "Prints what it checked and every failure with its feed and seq. Exit 0\n"
 		   "when everything holds, 3 if not.\n");
 }

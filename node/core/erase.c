@@ -118,6 +118,150 @@ int node_erase_holders(struct store_txn *t, const uint8_t owner[KEY_BYTES], cons
 	return ret;
 }
 
+/* Residues of an erase request being built. */
+struct residues {
+	Strata__ErasedResidue *v;
+	Strata__ErasedResidue **ptr;
+	size_t n, cap;
+};
+
+static void residues_free(struct residues *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->v[i].value.data);
+	free(r->v);
+	free(r->ptr);
+}
+
+/* Appends (seq, value), taking value; dropped if it repeats the last one. */
+static int residue_add(struct residues *r, uint64_t seq, uint8_t *value, size_t len)
+{
+	Strata__ErasedResidue *x;
+
+	if (r->n && r->v[r->n - 1].value.len == len && memcmp(r->v[r->n - 1].value.data, value, len) == 0) {
+		free(value);
+		return 0;
+	}
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 8;
+
+		if (!(x = realloc(r->v, cap * sizeof *x))) {
+			free(value);
+			return -ENOMEM;
+		}
+		r->v = x;
+		r->cap = cap;
+	}
+	x = &r->v[r->n++];
+	strata__erased_residue__init(x);
+	x->seq = seq;
+	x->value.data = value;
+	x->value.len = len;
+	return 0;
+}
+
+/* The residues of an earlier erase request of the key (its values were
+ * stripped then), kept first. */
+static int residues_earlier(struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *ekey,
+			    struct residues *r)
+{
+	const uint8_t *v;
+	size_t vl;
+	struct err ignore = {0};
+	Strata__Erasure *old;
+	int ret = 0;
+
+	if (store_state_get(t, record_erase.collection, owner, (const uint8_t *)ekey, strlen(ekey), &v, &vl, NULL,
+			    &ignore) < 0 ||
+	    !(old = strata__erasure__unpack(NULL, vl, v)))
+		return 0;
+	for (size_t i = 0; i < old->n_residues && ret == 0; i++) {
+		const ProtobufCBinaryData *b = &old->residues[i]->value;
+		uint8_t *copy = malloc(b->len ? b->len : 1);
+
+		if (!copy)
+			ret = -ENOMEM;
+		else {
+			memcpy(copy, b->data, b->len);
+			ret = residue_add(r, old->residues[i]->seq, copy, b->len);
+		}
+	}
+	strata__erasure__free_unpacked(old, NULL);
+	return ret;
+}
+
+/* The residue of the value entry seq holds for (collection, key). */
+static int residue_of_entry(struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *feed, uint64_t seq,
+			    const char *collection, const uint8_t *key, size_t key_len, struct residues *r,
+			    struct err *e)
+{
+	struct changeset *cs = NULL;
+	const uint8_t *b;
+	uint8_t *res = NULL;
+	size_t bl, rl = 0;
+	long op;
+	int ret;
+
+	if ((ret = store_log_get(t, owner, feed, seq, &b, &bl, NULL, e)) < 0)
+		return ret == -ENOENT ? -EIO : ret;
+	if (changeset_decode(&cs, b, bl, e) < 0) {
+		err_prefix(e, "stored entry #%llu", (unsigned long long)seq);
+		return -EIO;
+	}
+	if ((op = holding_op(cs, collection, key, key_len)) >= 0 &&
+	    (ret = record_residue(collection, cs->ops[op].value, cs->ops[op].value_len, &res, &rl, e)) == 1)
+		ret = residue_add(r, seq, res, rl);
+	changeset_destroy(&cs);
+	if (ret == -ENOMEM)
+		err_set(e, "out of memory");
+	return ret < 0 ? ret : 0;
+}
+
+int node_erase_request(struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *feed,
+		       const char *collection, const uint8_t *key, size_t key_len, const char *reason,
+		       uint64_t erased_ms, uint8_t **out, size_t *out_len, size_t *holders, struct err *e)
+{
+	Strata__Erasure er = STRATA__ERASURE__INIT;
+	struct holders h = {.collection = collection, .key = key, .key_len = key_len};
+	struct residues r = {0};
+	char ekey[LIMIT_KEY_BYTES + 1];
+	int ret;
+
+	*out = NULL;
+	*holders = 0;
+	if ((ret = erase_key_make(ekey, sizeof ekey, collection, key, key_len, e)) < 0 ||
+	    (ret = holders_find(t, owner, feed, UINT64_MAX, &h, e)) < 0)
+		goto out;
+	*holders = h.n;
+	if ((ret = residues_earlier(t, owner, ekey, &r)) < 0)
+		goto oom;
+	for (size_t i = 0; i < h.n && ret == 0; i++)
+		ret = residue_of_entry(t, owner, feed, h.seqs[i], collection, key, key_len, &r, e);
+	if (ret < 0)
+		goto out;
+	if (r.n && !(r.ptr = calloc(r.n, sizeof *r.ptr)))
+		goto oom;
+	for (size_t i = 0; i < r.n; i++)
+		r.ptr[i] = &r.v[i];
+	er.reason = (char *)reason;
+	er.erased_ms = erased_ms;
+	er.n_residues = r.n;
+	er.residues = r.ptr;
+	*out_len = strata__erasure__get_packed_size(&er);
+	if (!(*out = malloc(*out_len ? *out_len : 1)))
+		goto oom;
+	strata__erasure__pack(&er, *out);
+	ret = 0;
+	goto out;
+oom:
+	err_set(e, "out of memory");
+	ret = -ENOMEM;
+out:
+	residues_free(&r);
+	free(h.seqs);
+	return ret;
+}
+
 /* Strips the value of (collection, key) from stored entry seq. */
 static int strip_one(struct store_txn *t, const uint8_t author[KEY_BYTES], const char *feed, uint64_t seq,
 		     const char *collection, const uint8_t *key, size_t key_len, struct err *e)

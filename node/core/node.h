@@ -259,6 +259,16 @@ int node_ingest_changeset(struct node *n, struct store_txn *t, const struct chan
 int node_erase_holders(struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *feed,
 		       const char *collection, const uint8_t *key, size_t key_len, size_t *count, struct err *e) WUR;
 
+/* Builds the value of an erase request of OWNER's (collection, key) in
+ * FEED: Erasure { reason (may be NULL), erased_ms, residues }, with the
+ * residue (record_residue) of every value it will strip, in entry order,
+ * one per change, after those of an earlier erase request of the same key
+ * (a value put again after it). *out (malloc'd) and *out_len; *holders:
+ * the entries that still hold a value. 0, or a negative code (e). */
+int node_erase_request(struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *feed,
+		       const char *collection, const uint8_t *key, size_t key_len, const char *reason,
+		       uint64_t erased_ms, uint8_t **out, size_t *out_len, size_t *holders, struct err *e) WUR;
+
 /* Call after committing entries, and now and then in a long-running
  * process: if an erase was applied since the last complete scrub (by any
  * process, or by one that died before scrubbing), or since this process

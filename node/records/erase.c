@@ -8,6 +8,7 @@
  * What it does to a store, and who may write it, is node/core/erase.c's.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "node/records/records.h"
@@ -68,6 +69,37 @@ static const char *erase_feed_of(const uint8_t *key, size_t key_len, struct err 
 	return record_type_find(collection)->feed;
 }
 
+/* Residues in ascending seq order, each exactly the residue of itself
+ * (record_residue): nothing but the fields the figures read, so that an
+ * erase request cannot carry on what it erases. */
+static int residues_validate(const Strata__Erasure *r, const char *collection, struct err *e)
+{
+	for (size_t i = 0; i < r->n_residues; i++) {
+		const Strata__ErasedResidue *x = r->residues[i];
+		uint8_t *again = NULL;
+		size_t len = 0;
+		int ret;
+
+		if (x->seq == 0 || (i > 0 && x->seq <= r->residues[i - 1]->seq)) {
+			err_set(e, "erase request residue %zu: seqs must ascend from 1", i + 1);
+			return -EINVAL;
+		}
+		ret = record_residue(collection, x->value.data, x->value.len, &again, &len, e);
+		if (ret == 1 && (len != x->value.len || memcmp(again, x->value.data, len) != 0))
+			ret = -EINVAL;
+		free(again);
+		if (ret == -ENOMEM)
+			return ret;
+		if (ret != 1) {
+			err_set(e, "erase request residue %zu (entry #%llu) is not a %s residue: it may hold only what "
+				   "the figures read",
+				i + 1, (unsigned long long)x->seq, collection);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int erase_validate(const ProtobufCMessage *msg, const uint8_t *key, size_t key_len, struct err *e)
 {
 	const Strata__Erasure *r = (const Strata__Erasure *)msg;
@@ -86,7 +118,7 @@ static int erase_validate(const ProtobufCMessage *msg, const uint8_t *key, size_
 		err_set(e, "erase reason is longer than %d bytes or not plain UTF-8 text", REASON_MAX);
 		return -EINVAL;
 	}
-	return 0;
+	return key ? residues_validate(r, collection, e) : 0;
 }
 
 const struct record_type record_erase = {

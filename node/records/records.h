@@ -253,4 +253,18 @@ int erase_key_split(const uint8_t *key, size_t key_len, char collection[LIMIT_NA
 int erase_key_make(char *out, size_t cap, const char *collection, const uint8_t *key, size_t key_len,
 		   struct err *e) WUR;
 
+/* --- residues of erased values (residue.c) --- */
+
+/* The residue of a COLLECTION value: the same message with only the fields
+ * the standard figures read (node/report/figures.c) kept and every other
+ * field cleared (required strings empty), packed into *out (malloc'd). 1
+ * with a residue, 0 for a collection no figure reads (*out NULL), -EINVAL
+ * when the value does not decode, -ENOMEM. An erase request carries the
+ * residues of the values it erases, so reports stay checkable. */
+int record_residue(const char *collection, const uint8_t *value, size_t len, uint8_t **out, size_t *out_len,
+		   struct err *e) WUR;
+
+/* Whether the figures read COLLECTION's values (it has a residue). */
+bool record_has_residue(const char *collection);
+
 #endif

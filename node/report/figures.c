@@ -23,6 +23,7 @@ struct rec {
 	const uint8_t *value;
 	size_t value_len;
 	size_t order; /* replay: position in the log, the last one wins */
+	uint64_t seq; /* replay: the entry */
 	bool erased;  /* replay: a put whose value its owner erased */
 };
 
@@ -304,6 +305,8 @@ struct replay {
 	int ret;
 	struct changeset **keep; /* decoded entries: the records point into them */
 	size_t nkeep, capkeep;
+	Strata__Erasure **erasures; /* erase requests whose residues records point into */
+	size_t nerasures;
 };
 
 static int replay_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes, size_t len, void *arg)
@@ -312,7 +315,6 @@ static int replay_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *byt
 	struct changeset *cs = NULL;
 	struct err ignore = {0};
 
-	(void)seq;
 	(void)hash;
 	if (changeset_decode(&cs, bytes, len, &ignore) < 0)
 		return 0; /* strata verify reports it; a report cannot be checked past it */
@@ -337,6 +339,7 @@ static int replay_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *byt
 				.value = op->kind == OP_PUT ? op->value : NULL,
 				.value_len = op->value_len,
 				.order = p->order++,
+				.seq = seq,
 				.erased = op->kind == OP_PUT && !op->value};
 
 		if (push(p->r, &x) < 0)
@@ -357,6 +360,68 @@ static int by_key_then_order(const void *a, const void *b)
 	if ((c = memcmp(x->key, y->key, x->key_len)))
 		return c;
 	return (x->order > y->order) - (x->order < y->order);
+}
+
+/* Did an erase request of x's key come after x in the replayed entries? */
+static bool erased_in_range(const struct recs *all, const struct rec *x, const char *ekey)
+{
+	size_t el = strlen(ekey);
+
+	for (size_t i = 0; i < all->n; i++) {
+		const struct rec *y = &all->v[i];
+
+		if (y->order > x->order && y->key_len == el && strcmp(y->collection, "erase") == 0 &&
+		    memcmp(y->key, ekey, el) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A record whose last put (as of the report's head) its owner erased
+ * since: what the report counted of it is its residue in the erase request
+ * (node/records/residue.c). 1 with x's value set to the residue (kept
+ * alive in p), 0 when it counts for nothing (the figures do not read its
+ * collection, or the erase came before the report's head: the report was
+ * computed without it), -ENODATA when the erase request carries no residue
+ * for it (e says which). */
+static int erased_value(struct store_txn *t, struct replay *p, const struct recs *all, struct rec *x, struct err *e)
+{
+	char ekey[LIMIT_KEY_BYTES + 1];
+	const uint8_t *v = NULL;
+	size_t vl = 0;
+	struct err ignore = {0};
+	Strata__Erasure *er = NULL, **more;
+	const Strata__ErasedResidue *hit = NULL;
+
+	if (!record_has_residue(x->collection))
+		return 0;
+	if (erase_key_make(ekey, sizeof ekey, x->collection, x->key, x->key_len, &ignore) < 0)
+		goto none;
+	if (erased_in_range(all, x, ekey))
+		return 0;
+	if (store_state_get(t, "erase", p->owner, (const uint8_t *)ekey, strlen(ekey), &v, &vl, NULL, &ignore) < 0 ||
+	    !(er = strata__erasure__unpack(NULL, vl, v)))
+		goto none;
+	if (!(more = realloc(p->erasures, (p->nerasures + 1) * sizeof *more))) {
+		strata__erasure__free_unpacked(er, NULL);
+		err_set(e, "out of memory recomputing figures");
+		return -ENOMEM;
+	}
+	p->erasures = more;
+	p->erasures[p->nerasures++] = er;
+	for (size_t i = 0; i < er->n_residues && er->residues[i]->seq <= x->seq; i++)
+		hit = er->residues[i];
+	if (!hit)
+		goto none;
+	x->value = hit->value.data;
+	x->value_len = hit->value.len;
+	x->erased = false;
+	return 1;
+none:
+	/* What the report counted of it is gone with its value. */
+	err_set(e, "%s %.*s it may count was erased since (strata erase) by a request that keeps no residue of it",
+		x->collection, (int)x->key_len, (const char *)x->key);
+	return -ENODATA;
 }
 
 int report_compute_replay(struct node *n, struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *period,
@@ -390,13 +455,8 @@ int report_compute_replay(struct node *n, struct store_txn *t, const uint8_t own
 			    all.v[i].key_len != all.v[i + 1].key_len ||
 			    memcmp(all.v[i].key, all.v[i + 1].key, all.v[i].key_len) != 0;
 
-		if (last && all.v[i].erased) {
-			/* What the report counted of it is gone with its value. */
-			err_set(e, "%s %.*s it may count was erased since (strata erase)", all.v[i].collection,
-				(int)all.v[i].key_len, (const char *)all.v[i].key);
-			ret = -ENODATA;
+		if (last && all.v[i].erased && (ret = erased_value(t, &p, &all, &all.v[i], e)) < 0)
 			goto out;
-		}
 		if (last && all.v[i].value && (ret = push(&latest, &all.v[i])) < 0)
 			goto out;
 	}
@@ -407,109 +467,10 @@ out:
 	for (size_t i = 0; i < p.nkeep; i++)
 		changeset_destroy(&p.keep[i]);
 	free(p.keep);
+	for (size_t i = 0; i < p.nerasures; i++)
+		strata__erasure__free_unpacked(p.erasures[i], NULL);
+	free(p.erasures);
 	free(all.v);
 	free(latest.v);
 	return ret;
-}
-
-/* --- comparing and printing --- */
-
-#define SCALARS(X)                                                                                                 \
-	X(members_full) X(members_probationary) X(members_active) X(members_lapsed) X(members_deceased)            \
-	X(members_transferred) X(members_new) X(dues_paid) X(dues_paid_amount) X(members_unpaid)                   \
-	X(meetings_branch_congress) X(meetings_committee) X(meetings_group) X(meetings_lecture)                    \
-	X(attendance_present) X(attendance_expected) X(study_minutes) X(points) X(requests_opened)                 \
-	X(requests_closed) X(requests_open) X(transfers_in) X(transfers_out)
-
-bool figures_diff(const struct figures *a, const struct figures *b, char *out, size_t cap)
-{
-	size_t used = 0;
-
-	out[0] = '\0';
-#define DIFF(name)                                                                                                 \
-	if ((int64_t)a->name != (int64_t)b->name && used < cap)                                                    \
-		used += (size_t)snprintf(out + used, cap - used, "%s%s %" PRId64 " (recomputed %" PRId64 ")",       \
-					 used ? ", " : "", #name, (int64_t)a->name, (int64_t)b->name);
-	SCALARS(DIFF)
-#undef DIFF
-	return used > 0;
-}
-
-static uint32_t median(const struct figures *f)
-{
-	uint32_t *v;
-	uint32_t m;
-
-	if (!f->n_close_days || !(v = malloc(f->n_close_days * sizeof *v)))
-		return 0;
-	memcpy(v, f->close_days, f->n_close_days * sizeof *v);
-	for (size_t i = 1; i < f->n_close_days; i++) /* small: insertion sort */
-		for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			uint32_t tmp = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = tmp;
-		}
-	m = v[f->n_close_days / 2];
-	free(v);
-	return m;
-}
-
-json_t *figures_json(const struct figures *f)
-{
-	json_t *o = json_object();
-
-#define JSON(name) json_object_set_new(o, #name, json_integer((json_int_t)f->name));
-	SCALARS(JSON)
-#undef JSON
-	json_object_set_new(o, "notices_acked", json_integer((json_int_t)f->notices_acked));
-	json_object_set_new(o, "notices_late", json_integer((json_int_t)f->notices_late));
-	json_object_set_new(o, "attendance_rate",
-			    f->attendance_expected ? json_real((double)f->attendance_present / (double)f->attendance_expected)
-						   : json_null());
-	json_object_set_new(o, "request_close_days_median", f->n_close_days ? json_integer(median(f)) : json_null());
-	return o;
-}
-
-void figures_to_proto(const struct figures *f, Strata__Figures *p)
-{
-	strata__figures__init(p);
-#define TO(name) p->name = f->name;
-	SCALARS(TO)
-#undef TO
-	p->notices_acked = f->notices_acked;
-	p->notices_late = f->notices_late;
-	p->n_close_days = f->n_close_days;
-	p->close_days = f->close_days;
-}
-
-int figures_add_proto(struct figures *f, const Strata__Figures *p)
-{
-	uint32_t *v;
-
-#define ADD(name) f->name += p->name;
-	SCALARS(ADD)
-#undef ADD
-	f->notices_acked += p->notices_acked;
-	f->notices_late += p->notices_late;
-	if (!p->n_close_days)
-		return 0;
-	if (!(v = realloc(f->close_days, (f->n_close_days + p->n_close_days) * sizeof *v)))
-		return -ENOMEM;
-	memcpy(v + f->n_close_days, p->close_days, p->n_close_days * sizeof *v);
-	f->close_days = v;
-	f->n_close_days += p->n_close_days;
-	return 0;
-}
-
-int figures_copy(struct figures *dst, const struct figures *src)
-{
-	*dst = *src;
-	dst->close_days = NULL;
-	if (src->n_close_days) {
-		if (!(dst->close_days = malloc(src->n_close_days * sizeof *dst->close_days)))
-			return -ENOMEM;
-		memcpy(dst->close_days, src->close_days, src->n_close_days * sizeof *dst->close_days);
-	}
-	return 0;
 }

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Equivocation in `strata verify` and `strata audit`: every proof the store
+ * keeps (index "evidence", written by a link or an import that met a second
+ * signed entry for a seq it held) is a failure of the feed it names, at its
+ * seq, so that both commands give the same verdict on the same store. The
+ * proof is checked again from its two envelopes alone (both decode, both
+ * verify under their author's key, same author, feed and seq, different
+ * hashes); a kept proof that does not hold is a failure too, of the store.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "node/audit/audit.h"
+#include "protocol/protocol.h"
+
+#define EVIDENCE_INDEX "evidence"
+
+struct ev_walk {
+	struct verify_counts *c;
+	const struct verify_hooks *h;
+};
+
+static void ev_fail(struct ev_walk *w, const uint8_t *author, const char *feed, uint64_t seq, const char *reason)
+{
+	struct verify_failure f = {.author = author, .feed = feed, .seq = seq, .reason = reason};
+
+	w->c->failures++;
+	if (w->h && w->h->failure)
+		w->h->failure(&f, w->h->arg);
+}
+
+/* Checks one envelope of a proof; the decoded entry in *cs. */
+static int proof_entry(const ProtobufCBinaryData *b, struct changeset **cs, struct err *e)
+{
+	int ret = changeset_decode(cs, b->data, b->len, e);
+
+	return ret < 0 ? ret : changeset_verify(*cs, e);
+}
+
+/* Why the proof (a, b) does not prove equivocation at (author, feed, seq),
+ * or NULL when it does. */
+static const char *proof_fault(const Strata__Evidence *ev, const uint8_t *author, const char *feed, uint64_t seq,
+			       char *buf, size_t cap)
+{
+	struct changeset *a = NULL, *b = NULL;
+	struct err e = {0};
+	const char *why = NULL;
+
+	if (proof_entry(&ev->first, &a, &e) < 0 || proof_entry(&ev->second, &b, &e) < 0) {
+		snprintf(buf, cap, "kept evidence of equivocation does not verify: %s", e.msg);
+		why = buf;
+	} else if (memcmp(a->author, author, KEY_BYTES) || memcmp(b->author, author, KEY_BYTES) || strcmp(a->feed, feed) ||
+		   strcmp(b->feed, feed) || a->seq != seq || b->seq != seq) {
+		why = "kept evidence of equivocation holds entries of another author, feed or seq than it is kept under";
+	} else if (memcmp(a->hash, b->hash, HASH_BYTES) == 0) {
+		why = "kept evidence of equivocation holds the same entry twice";
+	}
+	changeset_destroy(&a);
+	changeset_destroy(&b);
+	return why;
+}
+
+static int on_evidence(const uint8_t *key, size_t key_len, const uint8_t *val, size_t len, void *arg)
+{
+	struct ev_walk *w = arg;
+	char feed[LIMIT_NAME_BYTES + 1], why[700];
+	Strata__Evidence *ev;
+	const char *fault;
+	uint64_t seq = 0;
+	size_t fl;
+
+	if (key_len < KEY_BYTES + 1 || (fl = key[KEY_BYTES]) > LIMIT_NAME_BYTES || key_len != KEY_BYTES + 1 + fl + 8) {
+		ev_fail(w, NULL, "", 0, "a kept evidence record has a malformed key");
+		return 0;
+	}
+	memcpy(feed, key + KEY_BYTES + 1, fl);
+	feed[fl] = '\0';
+	for (int i = 0; i < 8; i++)
+		seq = seq << 8 | key[KEY_BYTES + 1 + fl + i];
+	w->c->evidence++;
+	if (!(ev = strata__evidence__unpack(NULL, len, val))) {
+		ev_fail(w, key, feed, seq, "kept evidence of equivocation does not decode");
+		return 0;
+	}
+	fault = proof_fault(ev, key, feed, seq, why, sizeof why);
+	strata__evidence__free_unpacked(ev, NULL);
+	ev_fail(w, key, feed, seq,
+		fault ? fault
+		      : "equivocation: two different signed entries for this seq (the proof is in the store; "
+			"strata status lists it)");
+	return 0;
+}
+
+int verify_evidence(struct store_txn *t, struct verify_counts *c, const struct verify_hooks *h, struct err *e)
+{
+	struct ev_walk w = {.c = c, .h = h};
+
+	return store_index_each(t, EVIDENCE_INDEX, on_evidence, &w, e);
+}
