@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "node/sync/sync_internal.h"
+#include "node/transfer/transfer.h"
 
 static void want_own(struct link *l, const char *feed, uint64_t from)
 {
@@ -75,6 +76,9 @@ static void fence_update(struct daemon *d, const struct link *l, bool fetching)
 			sync_log(d, "cannot lift the write fence: %s", e.msg);
 		else
 			sync_log(d, "write fence lifted: %s confirmed the heads of this node's own feeds", l->name);
+		/* transfer steps the fence held back (at start, or from a batch) */
+		if (transfer_process(d->n, daemon_note, d, &e) < 0)
+			sync_log(d, "transfer step not taken: %s", e.msg);
 	}
 }
 
