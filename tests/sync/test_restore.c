@@ -144,11 +144,12 @@ Test(sync_restore, backup_during_a_live_catch_up_converges)
 
 	tree(&city, &district, &branch);
 	net_node_stop(branch);
-	net_node_set_ops(branch, 50);
-	net_gen_members(net_path(csv, "members.csv"), 3000, "JX", 7);
+	net_node_set_ops(branch, 10);
+	net_gen_members(net_path(csv, "members.csv"), 10000, "JX", 7);
 	net_ok("member", "import", "-d", branch->dir, csv, NULL);
 	head = net_head(branch, branch->key, "up", NULL);
 	net_node_start(branch); /* the district catches up... */
+	NET_WAIT(NET_DEADLINE_MS, net_head(district, branch->key, "up", NULL) > 1, "the catch-up to begin");
 	net_ok("backup", "-d", district->dir, "-o", net_path(bak, "huli.bak"), NULL); /* ...while this copies */
 	add_member(district, "HL000001");
 	NET_WAIT(NET_DEADLINE_MS, net_head(city, district->key, "up", NULL) == 1, "the district's up #1 at the city");
@@ -157,13 +158,15 @@ Test(sync_restore, backup_during_a_live_catch_up_converges)
 	net_node_stop(district);
 	net_ok("restore", "-d", district->dir, "-i", bak, NULL);
 	cr_assert_eq(net_head(district, district->key, "up", NULL), 0, "the backup already held the district's entry");
+	cr_log_info("the backup held the branch's up feed to #%llu of #%llu",
+		    (unsigned long long)net_head(district, branch->key, "up", NULL), (unsigned long long)head);
 	net_node_start(district);
 	add_member(district, "HL000002");
 	cr_assert_eq(net_head(district, district->key, "up", NULL), 2, "the district's write after the restore");
 	NET_WAIT(NET_DEADLINE_MS, net_head(district, branch->key, "up", NULL) == head, "the branch's entries again");
 	NET_WAIT(NET_DEADLINE_MS, net_head(city, district->key, "up", NULL) == 2, "the district's up #2 at the city");
-	cr_assert_eq(net_count(city, "member", NULL), 3001 + 2);
-	cr_assert_eq(net_count(district, "member", NULL), 3001 + 2);
+	cr_assert_eq(net_count(city, "member", NULL), 10001 + 2);
+	cr_assert_eq(net_count(district, "member", NULL), 10001 + 2);
 	net_stop_all();
 	expect_no_fork((struct net_node *[]){city, district, branch}, 3);
 }
