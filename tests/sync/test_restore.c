@@ -8,6 +8,7 @@
  * ignored its own feeds in its parent's Hello ("lag 0"), reused the seq of
  * the entry it had lost, and its feed froze at every level above it.
  */
+#define _GNU_SOURCE /* memmem */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,4 +230,56 @@ Test(sync_restore, fence_lift_is_the_override)
 	cr_assert(net_has(r.err, "not of this node's key"), "%s", r.err);
 	net_run_free(&r);
 	cr_assert_eq(net_head(branch, branch->key, "up", NULL), 2, "a refused restore changed the store");
+}
+
+#define PHONE "13912345678"
+
+/* Occurrences of PHONE in n's data.mdb. */
+static size_t phone_in(const struct net_node *n)
+{
+	char path[300];
+	char *data;
+	size_t count = 0, len;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/store/data.mdb", n->dir);
+	cr_assert(f = fopen(path, "rb"), "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	len = (size_t)ftell(f);
+	rewind(f);
+	cr_assert(data = malloc(len ? len : 1));
+	cr_assert_eq(fread(data, 1, len, f), len);
+	fclose(f);
+	for (char *p = data; (p = memmem(p, len - (size_t)(p - data), PHONE, strlen(PHONE))); p++)
+		count++;
+	free(data);
+	return count;
+}
+
+/* Crossing with erase: a backup taken before an erase holds the value; once
+ * restored and serving, the branch fetches its own erase request back from
+ * the district and erases the value again. */
+Test(sync_restore, an_erase_after_the_backup_is_applied_again)
+{
+	struct net_node *city, *district, *branch;
+	char bak[256], out[2048];
+	uint64_t head;
+
+	tree(&city, &district, &branch);
+	net_ok("request", "add", "-d", branch->dir, "--id", "R17", "--title", "leaking roof", "--contact",
+	       "Mr Wang " PHONE, "--opened", "2026-11-01", "--status", "open", NULL);
+	net_ok("backup", "-d", branch->dir, "-o", net_path(bak, "jinshan.bak"), NULL);
+	net_ok("erase", "-d", branch->dir, "--collection", "request", "--key", "R17", "--reason", "the resident asked",
+	       NULL);
+	head = net_head(branch, branch->key, "up", NULL);
+	NET_WAIT(NET_DEADLINE_MS, net_head(district, branch->key, "up", NULL) == head, "the erase at the district");
+	net_node_stop(branch);
+	net_ok("restore", "-d", branch->dir, "-i", bak, NULL);
+	cr_assert_gt(phone_in(branch), 0, "the backup does not hold the value: the test cannot fail");
+	net_node_start(branch);
+	NET_WAIT(NET_DEADLINE_MS, net_head(branch, branch->key, "up", NULL) == head, "the branch to fetch its erase");
+	NET_WAIT(NET_DEADLINE_MS, phone_in(branch) == 0, "the value to be erased again in the restored store");
+	net_stop_all();
+	cr_assert_eq(net_node_verify(branch, out, sizeof out), 0, "verify: %s", out);
+	expect_no_fork((struct net_node *[]){city, district, branch}, 3);
 }
