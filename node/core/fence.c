@@ -177,13 +177,19 @@ int node_fence_lift(struct node *n, struct err *e)
 	return in_txn(n, do_lift, NULL, e);
 }
 
+struct start {
+	bool alone;
+	struct node_fence *out;
+};
+
 static int do_start(struct node *n, struct store_txn *t, const void *arg, struct err *e)
 {
-	struct node_fence *f = (struct node_fence *)arg;
+	const struct start *st = arg;
+	struct node_fence *f = st->out;
 	char boot[NODE_BOOT_ID_MAX];
 	int ret;
 
-	if (f->set) /* --alone */
+	if (st->alone)
 		return fence_clear(t, e);
 	if (!node_has_holders(n, t))
 		return fence_clear(t, e); /* nobody to ask */
@@ -200,14 +206,10 @@ static int do_start(struct node *n, struct store_txn *t, const void *arg, struct
 
 int node_fence_serve_start(struct node *n, bool alone, struct node_fence *out, struct err *e)
 {
-	int ret;
+	struct start st = {.alone = alone, .out = out};
 
 	memset(out, 0, sizeof *out);
-	out->set = alone;
-	ret = in_txn(n, do_start, out, e);
-	if (alone)
-		out->set = false;
-	return ret;
+	return in_txn(n, do_start, &st, e);
 }
 
 const char *node_fence_why(const char *reason)

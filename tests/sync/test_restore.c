@@ -90,12 +90,17 @@ Test(sync_restore, restored_branch_fetches_its_own_newer_entry)
 	cr_assert(net_has(r.err, "put back from a backup") && net_has(r.err, "strata serve"), "%s", r.err);
 	net_run_free(&r);
 	cr_assert_eq(net_head(branch, branch->key, "up", NULL), 1, "the refused write changed the store");
+	net_run(&r, "status", "-d", branch->dir, NULL);
+	cr_assert(r.status == 0 && net_has(r.out, "writes: fenced: its store was put back from a backup"), "%s%s",
+		  r.out, r.err);
+	net_run_free(&r);
 
 	/* serving: the write waits for the fetch, then continues at #3 */
 	net_node_start(branch);
 	add_member(branch, "JS000003");
 	cr_assert_eq(net_head(branch, branch->key, "up", NULL), 3, "the write after the restore is not up #3");
 	cr_assert_eq(net_count(branch, "member", branch->key), 3, "the branch lost a member");
+	cr_assert(json_is_null(json_object_get(net_node_status(branch), "write_fence")), "still fenced after the fetch");
 	NET_WAIT(NET_DEADLINE_MS, net_head(city, branch->key, "up", NULL) == 3, "the branch's up #3 at the city");
 	cr_assert_eq(net_head(district, branch->key, "up", NULL), 3);
 	net_stop_all();
