@@ -614,10 +614,7 @@ int sync_serve(struct node *n, const struct sync_serve_opts *o, struct err *e)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	key_hex(hex, node_id(n));
-	sync_log(&d, "ready: key %s%s%s%s%s", hex, node_config(n)->listen[0] ? ", listening on " : "",
-		 node_config(n)->listen, node_config(n)->has_parent ? ", parent at " : "", node_config(n)->parent_endpoint);
-	{
+	{ /* before "ready": a write that waits for ready sees the fence as it is */
 		struct node_fence f;
 		struct err fe = {0};
 
@@ -629,6 +626,9 @@ int sync_serve(struct node *n, const struct sync_serve_opts *o, struct err *e)
 		else if (o->alone)
 			sync_log(&d, "--alone: writes allowed without asking any link for this node's own heads");
 	}
+	key_hex(hex, node_id(n));
+	sync_log(&d, "ready: key %s%s%s%s%s", hex, node_config(n)->listen[0] ? ", listening on " : "",
+		 node_config(n)->listen, node_config(n)->has_parent ? ", parent at " : "", node_config(n)->parent_endpoint);
 	{
 		struct err te = {0};
 

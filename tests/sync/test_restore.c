@@ -114,6 +114,7 @@ Test(sync_restore, restored_branch_fetches_its_own_newer_entry)
 Test(sync_restore, snapshot_put_back_after_a_reboot_does_not_fork)
 {
 	struct net_node *city, *district, *branch;
+	struct net_run r;
 	char snap[256];
 
 	tree(&city, &district, &branch);
@@ -128,6 +129,11 @@ Test(sync_restore, snapshot_put_back_after_a_reboot_does_not_fork)
 	cr_assert_eq(net_head(branch, branch->key, "up", NULL), 1);
 
 	setenv("STRATA_BOOT_ID", "8d1c0e9a-restored-from-a-snapshot", 1);
+	net_run(&r, "member", "add", "-d", branch->dir, "--id", "JS000003", "--name", "陈建国", "--category", "full",
+		"--joined", "2021-07-01", NULL); /* before serve: nobody to ask yet */
+	cr_assert(r.status == 4 && net_has(r.err, "machine restarted"), "a write after the reboot: %d %s", r.status,
+		  r.err);
+	net_run_free(&r);
 	net_node_start(branch);
 	add_member(branch, "JS000003"); /* at once: it waits for the fence */
 	unsetenv("STRATA_BOOT_ID");
