@@ -49,6 +49,10 @@ struct store_txn;
  * (-EPROTONOSUPPORT). Caller owns *out (store_close). */
 int store_open(struct store **out, const char *dir, int flags, struct err *e) WUR;
 
+/* Writes a consistent, compacted copy of s (one snapshot; other writers go
+ * on) as a data.mdb file to fd, then syncs fd. 0 or a negative code. */
+int store_copy_fd(struct store *s, int fd, struct err *e) WUR;
+
 /* Closes *s and sets it to NULL. NULL-safe. Transactions must be ended. */
 void store_close(struct store **s);
 

@@ -121,6 +121,9 @@ extern const struct cli_cmd cli_cmds[];
 
 int cmd_init_main(int argc, char **argv);
 int cmd_id_main(int argc, char **argv);
+int cmd_backup_main(int argc, char **argv);
+int cmd_restore_main(int argc, char **argv);
+int cmd_fence_main(int argc, char **argv);
 int cmd_member_main(int argc, char **argv);
 int cmd_log_main(int argc, char **argv);
 int cmd_verify_main(int argc, char **argv);

@@ -11,13 +11,20 @@
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata serve [-d DIR] [--verbose]\n\n"
+	fprintf(f, "usage: strata serve [-d DIR] [--verbose] [--alone]\n\n"
 		   "Runs the node: accepts its children and peers on the listen endpoint of\n"
 		   "strata.conf, connects to its parent if it has one, and replicates feeds both\n"
 		   "ways, verifying every entry before it is stored. Logs to stderr; prints a line\n"
 		   "with \"ready\" once it accepts connections. Stops cleanly on SIGTERM or SIGINT.\n"
 		   "One daemon per node directory.\n\n"
-		   "  --verbose  log every batch sent and received\n");
+		   "At every hello it reads the heads its links hold of this node's own feeds and\n"
+		   "fetches what its store lacks (a store put back from a backup is behind). After\n"
+		   "strata restore, or when the machine restarted since the links last confirmed\n"
+		   "those heads, writes wait until the parent (without a parent: a child) has\n"
+		   "confirmed them (see strata fence).\n\n"
+		   "  --verbose  log every batch sent and received\n"
+		   "  --alone    lift the write fence at start: only for a node that knows no link\n"
+		   "             holds newer entries of its feeds\n");
 }
 
 int cmd_serve_main(int argc, char **argv)
@@ -25,6 +32,7 @@ int cmd_serve_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"dir", required_argument, NULL, 'd'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"alone", no_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -40,6 +48,7 @@ int cmd_serve_main(int argc, char **argv)
 		switch (opt) {
 		case 'd': c.dir = optarg; break;
 		case 'v': so.verbose = true; break;
+		case 'a': so.alone = true; break;
 		case 'h': help(stdout); return EXIT_OK;
 		default: return cli_usage("serve", "unknown option");
 		}

@@ -63,6 +63,9 @@ static void print_human(json_t *j)
 	v = json_object_get(j, "root");
 	printf("root:   %s\n", json_is_string(v) ? json_string_value(v) : "none yet");
 	cli_agreements_print(j);
+	v = json_object_get(j, "write_fence");
+	if (json_is_string(v)) /* restored or rebooted: it signs nothing until its links confirm its heads */
+		printf("writes: fenced: %s (see strata fence)\n", node_fence_why(json_string_value(v)));
 	if (!json_is_object(daemon)) {
 		printf("daemon: not running\n");
 	} else {
@@ -108,14 +111,16 @@ static void help(FILE *f)
 	fprintf(f, "usage: strata status [-d DIR] [--json]\n\n"
 		   "Shows the node's identity; if its daemon runs, every link (connected or\n"
 		   "not, entries behind = lag, counts, last error); the head of every feed it\n"
-		   "holds; and any evidence of equivocation. Like strata id, it shows the\n"
-		   "pinned roots and every peer agreement (what each side publishes and receives).\n");
+		   "holds; any evidence of equivocation; whether writes are fenced after a\n"
+		   "restore (see strata fence). Like strata id, it shows the pinned roots and\n"
+		   "every peer agreement (what each side publishes and receives).\n");
 }
 
 int cmd_status_main(int argc, char **argv)
 {
 	struct cli_common c;
 	struct status st = {0};
+	struct node_fence fence = {0};
 	struct err e = {0};
 	json_t *daemon = NULL, *j, *agreements;
 	char key[KEY_HEX], root[KEY_HEX];
@@ -141,6 +146,8 @@ int cmd_status_main(int argc, char **argv)
 		node_close(&st.n);
 		return cli_fail_err("status", ret, &e);
 	}
+	if (node_fence_read(st.n, st.t, &fence, &e) < 0)
+		fence.set = false;
 	store_txn_abort(&st.t);
 	memset(&e, 0, sizeof e);
 	if (sync_status(c.dir, 2000, &daemon, &e) < 0)
@@ -153,6 +160,7 @@ int cmd_status_main(int argc, char **argv)
 		      st.evidence);
 	json_object_update(j, agreements); /* pinned_roots, agreements */
 	json_decref(agreements);
+	json_object_set_new(j, "write_fence", fence.set ? json_string(fence.reason) : json_null());
 	node_close(&st.n);
 	if (c.json)
 		cli_json_print(j);

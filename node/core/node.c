@@ -237,6 +237,7 @@ int node_open(struct node **out, const char *dir, int flags, struct err *e)
 			      ((flags & NODE_RDONLY) ? STORE_RDONLY : 0) | ((flags & NODE_NOSYNC) ? STORE_NOSYNC : 0), e)) < 0)
 		goto out;
 	n->scrub_due = !(flags & NODE_RDONLY); /* node_scrub reads meta scrub_due */
+	n->fence_wait_ms = fence_wait_default();
 	if ((ret = node_erase_gen(n, &n->erase_gen, e)) < 0)
 		goto out;
 	if ((ret = store_txn_begin(n->store, false, &t, e)) < 0)

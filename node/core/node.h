@@ -23,6 +23,7 @@
 #define NODE_KEY_NEW_FILE "node.key.new" /* strata rotate-key: the next key, until it is certified */
 #define NODE_CONF_FILE "strata.conf"
 #define NODE_STORE_DIR "store"
+#define NODE_SERVE_LOCK_FILE "serve.lock" /* held by the running strata serve */
 #define NODE_NAME_MAX 255
 #define NODE_OPS_PER_CHANGESET 1000 /* default ops in one change set of a bulk write */
 #define NODE_OPS_PER_TXN 16000      /* ops per durable commit of a bulk write */
@@ -325,6 +326,67 @@ int node_writer_put_hashed(struct node_writer *w, const char *collection, const 
 /* Adds delete(collection, key); may seal and ingest a change set. */
 int node_writer_delete(struct node_writer *w, const char *collection, const uint8_t *key,
 		       size_t key_len, struct err *e) WUR;
+
+/* --- the write fence (fence.c): never sign at a seq that may be used --- */
+
+#define NODE_FENCE_RESTORED "restored" /* strata restore put a backup back */
+#define NODE_FENCE_REBOOTED "rebooted" /* the boot id changed since the heads were confirmed */
+#define NODE_FENCE_BEHIND "behind"     /* a link announced newer entries of an own feed */
+#define NODE_FENCE_WAIT_MS 20000       /* how long a CLI write waits for a running daemon to lift it */
+#define NODE_BOOT_ID_MAX 64
+
+struct node_fence {
+	bool set;            /* writes are refused */
+	char reason[32];     /* one of NODE_FENCE_* */
+	uint64_t since_ms;   /* when it was set (0: computed from the boot id) */
+};
+
+/* Reads the fence of n's store: the one set (meta write_fence), or, if
+ * none, a boot id that changed since the heads were last confirmed (for a
+ * node whose feeds a link holds). 0 or a negative code. */
+int node_fence_read(const struct node *n, struct store_txn *t, struct node_fence *f, struct err *e) WUR;
+
+/* 0 if n may sign now; -EBUSY with a sentence that says why not and what
+ * to do. Every writer calls it in its write transaction. */
+int node_fence_check(const struct node *n, struct store_txn *t, struct err *e) WUR;
+
+/* Sets the fence (in write transaction t / in a transaction of its own). */
+int node_fence_put(struct store_txn *t, const char *reason, struct err *e) WUR;
+int node_fence_set(struct node *n, const char *reason, struct err *e) WUR;
+
+/* Lifts the fence and records the boot id: the heads are confirmed (by a
+ * link, or by an operator who knows the node is alone). */
+int node_fence_lift(struct node *n, struct err *e) WUR;
+
+/* At the start of strata serve: alone lifts any fence; a node with nobody
+ * to ask (node_has_holders false) is never fenced; a changed boot id sets
+ * the fence. *out receives the fence that stays. */
+int node_fence_serve_start(struct node *n, bool alone, struct node_fence *out, struct err *e) WUR;
+
+/* Does any link hold n's feeds: a parent, or a node n certified? */
+bool node_has_holders(const struct node *n, struct store_txn *t);
+
+/* A sentence for a fence reason. */
+const char *node_fence_why(const char *reason);
+
+/* How long node_writer_begin waits for a running daemon to lift a fence
+ * (default NODE_FENCE_WAIT_MS; the daemon itself sets 0: it never waits). */
+void node_set_fence_wait(struct node *n, unsigned ms);
+
+/* Waits (up to that time) while the fence is set and a daemon runs. */
+void node_fence_wait(struct node *n);
+
+/* --- backup and restore (backup.c) --- */
+
+/* Writes a consistent, compacted copy of n's live store to the new file
+ * PATH (mode 0600; -EEXIST if it exists). *bytes receives its size. */
+int node_backup(struct node *n, const char *path, uint64_t *bytes, struct err *e) WUR;
+
+/* Puts the backup file PATH back as the store of the node in DIR, with
+ * the fence set (NODE_FENCE_RESTORED). Refuses (-EBUSY) while strata serve
+ * runs for DIR, and (-EINVAL) a file that is not a store of this node's
+ * key. The old store is replaced atomically; nothing changes on failure. */
+int node_restore(const char *dir, const char *path, struct err *e) WUR;
 
 /* Ops durably committed so far by this writer (before its final commit). */
 size_t node_writer_ops_committed(struct node_writer *w);

@@ -19,7 +19,12 @@ struct node {
 	struct node_config config;
 	bool scrub_due;    /* writable: node_scrub may have work (meta scrub_due, erase_gen) */
 	uint64_t erase_gen; /* meta erase_gen when this process last opened or scrubbed the store */
+	unsigned fence_wait_ms; /* node_writer_begin waits this long for a daemon to lift the fence */
 };
+
+/* How long a writer waits for a running daemon to lift the write fence:
+ * STRATA_FENCE_WAIT (seconds, 0..3600) or NODE_FENCE_WAIT_MS (fence.c). */
+unsigned fence_wait_default(void);
 
 /* Reads DIR/strata.conf into *c (defaults for what it does not set). */
 int node_config_load(struct node_config *c, const char *dir, struct err *e);

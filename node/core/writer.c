@@ -95,6 +95,8 @@ static int writer_open(struct node_writer *w, struct err *e)
 			goto out;
 		}
 	}
+	if ((ret = node_fence_check(n, w->txn, e)) < 0)
+		goto out;
 	if (strcmp(feed, "trust") != 0 && node_is_auditor(n, w->txn)) {
 		ret = -EACCES;
 		err_set(e, "%s is an auditor: it receives every feed that reaches its level and writes no data feeds "
@@ -145,6 +147,7 @@ static int writer_begin(struct node *n, const char *feed, bool bulk, struct node
 	}
 	strcpy(w->feed, feed);
 	w->n = n;
+	node_fence_wait(n); /* a daemon that just started may be about to lift the fence */
 	if (!bulk) {
 		if ((ret = writer_open(w, e)) < 0)
 			goto out;

@@ -594,6 +594,7 @@ int sync_serve(struct node *n, const struct sync_serve_opts *o, struct err *e)
 	if ((ret = lock_dir(n, &lock_fd, e)) < 0)
 		return ret;
 	d.started_ms = node_now_ms();
+	node_set_fence_wait(n, 0); /* the daemon lifts the fence: it never waits for it */
 	if (!(d.curve_sk = sodium_malloc(KEY_BYTES)) || node_curve_keys(n, d.curve_pk, d.curve_sk) < 0) {
 		err_set(e, "cannot derive the node's CURVE keys");
 		ret = -EIO;
@@ -618,6 +619,18 @@ int sync_serve(struct node *n, const struct sync_serve_opts *o, struct err *e)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	{ /* before "ready": a write that waits for ready sees the fence as it is */
+		struct node_fence f;
+		struct err fe = {0};
+
+		if (node_fence_serve_start(n, o->alone, &f, &fe) < 0)
+			sync_log(&d, "cannot read the write fence: %s", fe.msg);
+		else if (f.set)
+			sync_log(&d, "write fence: %s; writes wait until the links confirm the heads of this node's "
+				     "own feeds", node_fence_why(f.reason));
+		else if (o->alone)
+			sync_log(&d, "--alone: writes allowed without asking any link for this node's own heads");
+	}
 	key_hex(hex, node_id(n));
 	sync_log(&d, "ready: key %s%s%s%s%s", hex, node_config(n)->listen[0] ? ", listening on " : "",
 		 node_config(n)->listen, node_config(n)->has_parent ? ", parent at " : "", node_config(n)->parent_endpoint);

@@ -144,9 +144,15 @@ static bool fill_from(struct link *l, struct store_txn *t, const struct store_he
 
 	if (h->flags & STORE_FEED_FROZEN)
 		return false; /* an equivocating feed goes no further */
-	if (!(v = feedmap_get(&l->sent, h->author, h->feed)) || v->seq >= h->seq || v->stalled_until > now)
+	if (!(v = feedmap_get(&l->sent, h->author, h->feed)))
 		return false;
-	if (!route_send(l->d, t, l, h->author, h->feed))
+	if (v->seq >= h->seq) {
+		v->give_back = false; /* it holds all of its own feed again */
+		return false;
+	}
+	if (v->stalled_until > now)
+		return false;
+	if (!route_send(l->d, t, l, h->author, h->feed) && !heads_give_back(l, v, h->author))
 		return false;
 	b->last_seq = v->seq;
 	ret = store_log_each(t, h->author, h->feed, v->seq + 1, h->seq, add_entry, b, &e);
@@ -305,6 +311,7 @@ static void on_hello(struct link *l, const Strata__Hello *h)
 		link_send_hello(l);
 	if (l->kind == LINK_PARENT)
 		evidence_send_all(l);
+	heads_on_hello(l, h); /* our own feeds, where it holds more than we do */
 	link_pump(l);
 }
 
@@ -513,7 +520,10 @@ static bool store_one(struct batch_store *b, size_t i)
 	if (res[i] != -EAGAIN && recently_refused(l, cs[i], b->now))
 		return false;
 	memset(&why[i], 0, sizeof why[i]);
-	if (!route_accept(l->d, b->t, l, cs[i]->author, cs[i]->feed)) {
+	/* Our own entries come back from any link (heads.c): signed by our
+	 * key, they are ours, and a conflicting one is our own equivocation. */
+	if (memcmp(cs[i]->author, node_id(l->d->n), KEY_BYTES) != 0 &&
+	    !route_accept(l->d, b->t, l, cs[i]->author, cs[i]->feed)) {
 		err_set(&why[i], "feed %s of this author does not come through this link", cs[i]->feed);
 		res[i] = -EPERM;
 		return false;
@@ -926,6 +936,8 @@ static void on_entries(struct link *l, const Strata__Entries *en)
 		cur = nb;
 		nb = t;
 	}
+	if (l->n_own)
+		heads_settle(l); /* the own entries it was fetching may be in */
 }
 
 static void on_ack(struct link *l, const Strata__Ack *a)
@@ -953,6 +965,9 @@ static void on_want(struct link *l, const Strata__Want *w)
 	if ((v = feedmap_get(&l->sent, w->author.data, w->feed))) {
 		v->seq = w->from - 1;
 		v->stalled_until = 0;
+		/* a node asking for its own feed: its store was put back (heads.c) */
+		if (memcmp(w->author.data, l->key, KEY_BYTES) == 0)
+			v->give_back = true;
 	}
 	link_pump(l);
 }

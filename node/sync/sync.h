@@ -23,6 +23,7 @@
 
 struct sync_serve_opts {
 	bool verbose; /* log every batch, not only connections and refusals */
+	bool alone;   /* lift the write fence at start: no link holds newer entries of our feeds */
 };
 
 /* Runs the daemon for node n until SIGTERM or SIGINT; logs to stderr and

@@ -22,6 +22,7 @@
 #define SYNC_REFUSAL_BURST 20         /* refused messages logged and answered per source... */
 #define SYNC_REFUSAL_WINDOW_MS 10000  /* ...in each window of this long; the rest are counted */
 #define SYNC_PAUSE_MS 5000            /* a peer that cannot store (disk full) is sent nothing this long */
+#define SYNC_OWN_FEEDS 8              /* own feeds a link may announce ahead of us, tracked */
 #define SYNC_FRAME_MAX (LIMIT_ENVELOPE_BYTES + (2u << 20)) /* largest frame accepted */
 
 enum link_kind { LINK_PARENT, LINK_CHILD };
@@ -60,6 +61,11 @@ struct link {
 	char last_error[512];
 	uint64_t last_error_ms;
 	Strata__Certificate *cert;  /* child links: the subject's certificate */
+	struct own_ahead {          /* own feeds this link holds further than our store: being fetched */
+		char feed[LIMIT_NAME_BYTES + 1];
+		uint64_t seq;
+	} own[SYNC_OWN_FEEDS];
+	size_t n_own;
 	struct refusal_limit refusals;
 };
 
@@ -95,6 +101,7 @@ struct daemon {
 	uint8_t *curve_sk;          /* sodium_malloc'd */
 	void *zstd_cctx;            /* ZSTD_CCtx of link_send, made on first use */
 	int self_auditor;           /* joined as an auditor: 1, not: -1, own certificate not seen yet: 0 */
+	bool heads_confirmed;       /* a link holding our feeds told their heads and we hold them (heads.c) */
 };
 
 /* --- log (log.c) --- */
@@ -164,6 +171,16 @@ void link_send_hello(struct link *l);
 void link_pump(struct link *l);
 void daemon_pump_all(struct daemon *d);
 void link_on_frame(struct link *l, Strata__Frame *f);
+
+/* --- own heads (heads.c): a restored store fetches its own entries --- */
+/* Called with a link's Hello: asks for the entries of our own feeds that
+ * it holds beyond our store, and fences or unfences writes. */
+void heads_on_hello(struct link *l, const Strata__Hello *h);
+/* After a batch from l was stored: settles what it was fetching. */
+void heads_settle(struct link *l);
+/* May link l get entries of feed (author, feed) that routing would not
+ * send it: its own, which it asked back (a Want after a restore)? */
+bool heads_give_back(const struct link *l, struct feedmap_val *v, const uint8_t author[KEY_BYTES]);
 
 /* --- evidence (evidence.c) --- */
 /* Records a proof that two envelopes of one (author, feed, seq) differ,
