@@ -27,7 +27,7 @@ static void help(FILE *f)
 		   "  --expires DURATION  how long the token is valid: 30m, 12h, 7d (default 7d)\n"
 		   "  --endpoint URL      where the new node connects (default: [node] listen)\n"
 		   "  --publish FEEDS     feeds the new node may publish, comma-separated\n"
-		   "                      (child: up,report,down,trust; peer: report)\n"
+		   "                      (child: up,report,down,trust,private; peer: report)\n"
 		   "  --receive FEEDS     peers: feeds this node shares with it (default: down)\n");
 }
 

@@ -190,6 +190,7 @@ static int parse(int argc, char **argv, struct status_args *a)
 	unsigned long v;
 	int opt;
 
+	memset(a, 0, sizeof *a);
 	cli_common_init(&a->c);
 	a->o.link_down_ms = (uint64_t)SYNC_CHECK_LINK_DOWN_S * 1000;
 	a->o.disk_free_pct = SYNC_CHECK_DISK_FREE_PCT;

@@ -33,7 +33,7 @@ int cert_role_parse(const char *s, Strata__Role *out, struct err *e)
 bool feed_name_known(const char *s)
 {
 	return strcmp(s, "up") == 0 || strcmp(s, "report") == 0 || strcmp(s, "down") == 0 ||
-	       strcmp(s, "trust") == 0;
+	       strcmp(s, "trust") == 0 || strcmp(s, FEED_PRIVATE) == 0;
 }
 
 bool org_path_valid(const char *s)

@@ -25,6 +25,11 @@
 #include "protocol/protocol.h"
 #include "storage/store.h"
 
+/* The feed of personal data that stays at its author unless [privacy]
+ * contact_levels lets it travel up (docs/OPERATIONS.md, "What travels how
+ * far"). */
+#define FEED_PRIVATE "private"
+
 /* One collection: its name on the wire, the feed it travels in, its
  * protobuf message, and its deterministic validation. */
 struct record_type {
@@ -47,6 +52,10 @@ struct record_type {
 	int (*validate_extra)(const ProtobufCMessage *m, struct err *e);
 	/* Input rules that need this node's store (may be NULL). */
 	int (*check_input)(const ProtobufCMessage *m, struct store_txn *t, const uint8_t owner[32], struct err *e);
+	/* A type with the same key fields whose other fields are typed with
+	 * this one's (e.g. a request's contact) but travel in its own feed,
+	 * so that each audience gets only what it needs (may be NULL). */
+	const struct record_type *companion;
 };
 
 /* The registered type of a collection, or NULL. */
@@ -173,6 +182,7 @@ extern const struct record_type record_meeting; /* meeting.c */
 extern const struct record_type record_study;   /* study.c */
 extern const struct record_type record_points;  /* points.c */
 extern const struct record_type record_request; /* request.c */
+extern const struct record_type record_request_contact; /* request.c: its companion */
 extern const struct record_type record_notice;  /* notice.c */
 extern const struct record_type record_ack;     /* notice.c */
 extern const struct record_type record_report;  /* report.c */
@@ -200,7 +210,7 @@ int transfer_key(char out[TRANSFER_KEY_MAX + 1], const uint8_t from[KEY_BYTES], 
 
 extern const struct record_type record_cert;
 
-/* Is s one of the feeds Strata knows: up, report, down, trust? */
+/* Is s one of the feeds Strata knows: up, report, down, trust, private? */
 bool feed_name_known(const char *s);
 
 /* Is s a valid org path: 1..255 bytes of [a-z0-9_-] segments joined by '/'? */

@@ -17,7 +17,7 @@
 
 #define TOKEN_PREFIX "strata-join:"
 
-static char *default_child_feeds[] = {"up", "report", "down", "trust"};
+static char *default_child_feeds[] = {"up", "report", "down", "trust", FEED_PRIVATE};
 static char *default_peer_feeds[] = {"report"};
 static char *default_peer_receive[] = {"down"};
 
@@ -75,7 +75,7 @@ int sync_invite(struct node *n, const struct sync_invite_opts *o, char **token, 
 		inv.n_feeds = o->n_feeds;
 	} else if (o->role == STRATA__ROLE__ROLE_CHILD) {
 		inv.feeds = default_child_feeds;
-		inv.n_feeds = 4;
+		inv.n_feeds = sizeof default_child_feeds / sizeof default_child_feeds[0];
 	} else if (o->role == STRATA__ROLE__ROLE_PEER) {
 		inv.feeds = default_peer_feeds;
 		inv.n_feeds = 1;
