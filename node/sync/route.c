@@ -74,17 +74,21 @@ static bool self_auditor(struct daemon *d, struct store_txn *t)
 
 /* The private feed (residents' contacts) goes only up the tree, from its
  * author or a node below this one, while the parent stands at most
- * [privacy] contact_levels above its author; never to a child, a peer or
- * an auditor. */
+ * [privacy] contact_levels (and up_depth, if set) above its author; never
+ * to a child, a peer or an auditor. */
 static bool private_reaches(struct daemon *d, struct store_txn *t, const struct link *l,
 			    const uint8_t author[KEY_BYTES])
 {
 	char author_name[256];
+	size_t levels;
 
 	if (l->kind != LINK_PARENT || l->role == STRATA__ROLE__ROLE_PEER || self_auditor(d, t) ||
 	    !at_or_below(d, t, author, node_name(d->n), author_name))
 		return false;
-	return depth(author_name) + 1 - depth(node_name(d->n)) <= node_config(d->n)->contact_levels;
+	levels = depth(author_name) + 1 - depth(node_name(d->n));
+	/* never further than the author's up feed, which carries the requests */
+	return levels <= node_config(d->n)->contact_levels &&
+	       (!node_config(d->n)->up_depth || levels <= node_config(d->n)->up_depth);
 }
 
 bool route_send(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
