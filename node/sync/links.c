@@ -213,11 +213,11 @@ int sync_check(struct node *n, const json_t *links, const struct sync_check_opts
 		if (!state || strcmp(state, "connected") == 0)
 			continue;
 		if (!json_is_integer(since))
-			problem(p, "link %s (%s) is %s, and no daemon (strata serve) has run since this node joined",
+			problem(p, "link %s (%s): %s, and no daemon (strata serve) has run since this node joined",
 				json_string_value(json_object_get(v, "name")), json_string_value(json_object_get(v, "role")),
 				state);
 		else if (now > s && now - s > o->link_down_ms)
-			problem(p, "link %s (%s) is %s for %llu s (threshold %llu s)",
+			problem(p, "link %s (%s): %s, down for %llu s (threshold %llu s)",
 				json_string_value(json_object_get(v, "name")), json_string_value(json_object_get(v, "role")),
 				state, (unsigned long long)((now - s) / 1000), (unsigned long long)(o->link_down_ms / 1000));
 	}
