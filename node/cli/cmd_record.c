@@ -235,44 +235,6 @@ static int put_companion(const struct rec_args *a, struct node_writer *w, struct
 	return put(w, c, *cm, key, e);
 }
 
-/* The companion record of t under (owner, key) as held here (decoded:
- * record_free), or NULL: none, erased, or not held here. */
-static ProtobufCMessage *companion_get(const struct record_type *t, struct store_txn *txn, const uint8_t *owner,
-				       const uint8_t *key, size_t key_len)
-{
-	const uint8_t *v;
-	size_t vl;
-
-	if (!t->companion || store_state_get(txn, t->companion->collection, owner, key, key_len, &v, &vl, NULL,
-					     &(struct err){0}) < 0 || vl == 0)
-		return NULL;
-	return protobuf_c_message_unpack(t->companion->descriptor, NULL, vl, v);
-}
-
-/* Adds the companion's own fields of cm (may be NULL) to j. */
-static void companion_json(const struct record_type *t, const ProtobufCMessage *cm, json_t *j)
-{
-	const char *k;
-	json_t *cj, *v;
-
-	if (!cm || !(cj = record_json(t->companion, cm)))
-		return;
-	json_object_foreach(cj, k, v)
-		if (!json_object_get(j, k))
-			json_object_set(j, k, v);
-	json_decref(cj);
-}
-
-/* Its fields that are not key fields (columns of a listing). */
-static size_t companion_cols(const struct record_type *t)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; t->companion && i < t->companion->n_fields; i++)
-		n += !(t->companion->fields[i].flags & FIELD_KEY);
-	return n;
-}
-
 static void print_record(const struct record_type *t, const ProtobufCMessage *m, bool skip_key)
 {
 	char buf[8192];
@@ -336,7 +298,7 @@ static int add_or_update(const struct record_type *t, int argc, char **argv, boo
 	if (a.c.json) {
 		json_t *j = record_json(t, m);
 
-		companion_json(t, cm, j);
+		record_companion_json(t, cm, j);
 		json_object_set_new(j, "feed", json_string(t->feed));
 		json_object_set_new(j, "seq", json_integer((json_int_t)head));
 		if (cm)
@@ -391,11 +353,11 @@ static int rec_show(const struct record_type *t, int argc, char **argv)
 	    (ret = store_txn_begin(node_store(n), false, &txn, &e)) < 0 ||
 	    (ret = load(t, txn, node_id(n), key, &m, &o, &e)) < 0)
 		goto out;
-	cm = companion_get(t, txn, node_id(n), (const uint8_t *)key, strlen(key));
+	cm = record_companion_get(t, txn, node_id(n), (const uint8_t *)key, strlen(key));
 	if (a.c.json) {
 		json_t *j = record_json(t, m);
 
-		companion_json(t, cm, j);
+		record_companion_json(t, cm, j);
 		json_object_set_new(j, "feed", json_string(o.feed));
 		json_object_set_new(j, "seq", json_integer((json_int_t)o.seq));
 		cli_json_print(j);
@@ -484,14 +446,14 @@ static int walk_one(const struct store_record *r, void *arg)
 			hex_encode(w->branch, r->owner, 8);
 	}
 	if (matches(w, m)) {
-		ProtobufCMessage *cm = companion_get(t, w->txn, r->owner, r->key, r->key_len);
-		size_t ncomp = companion_cols(t);
+		ProtobufCMessage *cm = record_companion_get(t, w->txn, r->owner, r->key, r->key_len);
+		size_t ncomp = record_companion_cols(t);
 
 		if (w->json) {
 			json_t *j = record_json(t, m);
+			char *s;
 
-			companion_json(t, cm, j);			char *s;
-
+			record_companion_json(t, cm, j);
 			if (!w->a->own)
 				json_object_set_new(j, "branch", json_string(w->branch));
 			s = json_dumps(j, JSON_COMPACT);
@@ -560,7 +522,7 @@ static int list_or_export(const struct record_type *t, int argc, char **argv, bo
 	else if (csv || t->n_fields) {
 		if (!a.own)
 			fprintf(w.out, csv ? "branch," : "%-24s ", "BRANCH");
-		size_t ncomp = companion_cols(t);
+		size_t ncomp = record_companion_cols(t);
 
 		for (size_t i = 0; i < t->n_fields; i++) {
 			if (csv)

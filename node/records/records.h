@@ -105,6 +105,19 @@ int record_check_input(const struct record_type *t, const ProtobufCMessage *m, s
 /* The record as a JSON object of its fields (new reference). */
 json_t *record_json(const struct record_type *t, const ProtobufCMessage *m);
 
+/* --- a type's companion record (companion.c) --- */
+
+/* The companion record of t under (owner, key) as txn holds it (caller
+ * frees with record_free), or NULL: t has none, none is held, or erased. */
+ProtobufCMessage *record_companion_get(const struct record_type *t, struct store_txn *txn, const uint8_t owner[32],
+				       const uint8_t *key, size_t key_len);
+
+/* Adds the fields of companion record cm (may be NULL) that j lacks to j. */
+void record_companion_json(const struct record_type *t, const ProtobufCMessage *cm, json_t *j);
+
+/* How many fields of t's companion are not key fields (0 without one). */
+size_t record_companion_cols(const struct record_type *t);
+
 /* --- shared checks --- */
 
 /* Is s a real calendar date written YYYY-MM-DD (years 1800..9999)? */
