@@ -42,7 +42,8 @@ static void help(FILE *f)
 		   "a refusal changes nothing. Not erased: copies made outside the stores\n"
 		   "(bundle files exported before, backups), other records that copied the\n"
 		   "value (a transfer's release copies the member), and disk blocks a\n"
-		   "copy-on-write filesystem or an SSD keeps.\n\n"
+		   "copy-on-write filesystem or an SSD keeps. Erasing a request erases its\n"
+		   "resident's contact (request_contact, feed private) with it.\n\n"
 		   "  --collection NAME  the record's collection:");
 	for (size_t i = 0; i < n; i++)
 		if (types[i]->feed && strcmp(types[i]->feed, "trust") != 0)
@@ -100,6 +101,28 @@ static int nothing_to_erase(struct node *n, struct store_txn *t, const struct re
 	return cli_fail("erase", EXIT_REJECTED, "this node wrote no %s %s", rt->noun, key);
 }
 
+/* The record's companion (a request's contact, in its own feed) goes with
+ * it, in the same transaction: w moves to the companion's feed. *held gets
+ * how many of its entries held a value (0: nothing written). */
+static int erase_companion(struct node *n, struct node_writer *w, const struct record_type *rt, const char *key,
+			   const uint8_t *buf, size_t len, size_t *held, struct err *e)
+{
+	const struct record_type *c = rt->companion;
+	char ekey[LIMIT_KEY_BYTES + 1];
+	int ret;
+
+	*held = 0;
+	if (!c)
+		return 0;
+	if ((ret = node_erase_holders(node_writer_txn(w), node_id(n), c->feed, c->collection, (const uint8_t *)key,
+				      strlen(key), held, e)) < 0 || *held == 0)
+		return ret;
+	if ((ret = erase_key_make(ekey, sizeof ekey, c->collection, (const uint8_t *)key, strlen(key), e)) < 0 ||
+	    (ret = node_writer_switch(w, c->feed, NULL, e)) < 0)
+		return ret;
+	return node_writer_put(w, "erase", (const uint8_t *)ekey, strlen(ekey), buf, len, e);
+}
+
 int cmd_erase_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -117,7 +140,7 @@ int cmd_erase_main(int argc, char **argv)
 	struct store_scrub_counts sc = {0};
 	Strata__Erasure er = STRATA__ERASURE__INIT;
 	uint8_t *buf = NULL;
-	size_t holders = 0, len;
+	size_t holders = 0, cheld = 0, len;
 	uint64_t head = 0;
 	struct err e = {0};
 	int opt, ret, code = EXIT_SYSTEM, scrub;
@@ -172,7 +195,9 @@ int cmd_erase_main(int argc, char **argv)
 		goto out;
 	}
 	if ((ret = node_writer_put(w, "erase", (const uint8_t *)ekey, strlen(ekey), buf, len, &e)) < 0 ||
-	    (ret = node_writer_commit(&w, NULL, &head, &e)) < 0) {
+	    (ret = node_writer_switch(w, rt->feed, &head, &e)) < 0 || /* seals: head is the erase request's */
+	    (ret = erase_companion(n, w, rt, key, buf, len, &cheld, &e)) < 0 ||
+	    (ret = node_writer_commit(&w, NULL, NULL, &e)) < 0) {
 		code = cli_fail_err("erase", ret, &e);
 		goto out;
 	}
@@ -186,13 +211,16 @@ int cmd_erase_main(int argc, char **argv)
 	if (scrub == -EAGAIN)
 		fprintf(stderr, "strata: erase: note: %s (the next erase, import or the daemon does it)\n", e.msg);
 	if (c.json) {
-		cli_json_print(json_pack("{s:s, s:s, s:s, s:I, s:I, s:s?, s:I, s:I}", "collection", collection, "key", key,
-					 "feed", rt->feed, "seq", (json_int_t)head, "entries", (json_int_t)holders,
+		cli_json_print(json_pack("{s:s, s:s, s:s, s:I, s:I, s:s?, s:I, s:I, s:I}", "collection", collection, "key",
+					 key, "feed", rt->feed, "seq", (json_int_t)head, "entries", (json_int_t)holders,
 					 "reason", reason, "scrubbed_pages", (json_int_t)sc.pages, "held_pages",
-					 (json_int_t)sc.held));
+					 (json_int_t)sc.held, "companion_entries", (json_int_t)cheld));
 	} else {
 		printf("erased %s %s: its value is gone from %zu entr%s of feed %s (erase request %s #%llu)\n", rt->noun,
 		       key, holders, holders == 1 ? "y" : "ies", rt->feed, rt->feed, (unsigned long long)head);
+		if (cheld)
+			printf("and its %s from %zu entr%s of feed %s\n", rt->companion->noun, cheld,
+			       cheld == 1 ? "y" : "ies", rt->companion->feed);
 	}
 	code = EXIT_OK;
 out:

@@ -20,7 +20,9 @@ static void help(FILE *f)
 		   "receiver meets every certificate before the entries it vouches for. The file\n"
 		   "is written under a temporary name and renamed when complete.\n\n"
 		   "  -o FILE             the bundle to write\n"
-		   "  --feeds LIST        only these feeds (trust is needed to verify the others)\n"
+		   "  --feeds LIST        only these feeds (trust is needed to verify the others);\n"
+		   "                      without it every feed but " FEED_PRIVATE " (residents' contacts,\n"
+		   "                      which leave the node only when named here)\n"
 		   "  --since HEADS.json  only what the receiver lacks: HEADS.json is the output of\n"
 		   "                      strata status --json on the receiving node\n");
 }
@@ -90,10 +92,18 @@ int cmd_export_main(int argc, char **argv)
 		for (char *tok = strtok(feeds, ","); tok; tok = strtok(NULL, ",")) {
 			if (!feed_name_known(tok)) {
 				free(flt.feeds);
-				return cli_usage("export", "unknown feed \"%s\" (up, report, down, trust)", tok);
+				return cli_usage("export", "unknown feed \"%s\" (up, report, down, trust, %s)", tok,
+						 FEED_PRIVATE);
 			}
 			flt.feeds[flt.n_feeds++] = tok;
 		}
+	} else { /* personal data leaves only when asked for */
+		static const char *const all[] = {"trust", "up", "report", "down"};
+
+		if (!(flt.feeds = calloc(4, sizeof *flt.feeds)))
+			return cli_fail("export", EXIT_SYSTEM, "out of memory");
+		for (size_t i = 0; i < 4; i++)
+			flt.feeds[flt.n_feeds++] = (char *)all[i];
 	}
 	if (since_path) {
 		if (!(heads = json_load_file(since_path, 0, &je)) || !json_is_array(json_object_get(heads, "feeds"))) {

@@ -37,7 +37,7 @@ static void help(FILE *f)
 		   "                      e.g. 30m, 12h, 7d; 1s to 30d (default 7d)\n"
 		   "  --endpoint URL      where the new node connects (default: [node] listen)\n"
 		   "  --publish FEEDS     feeds the new node may publish, comma-separated\n"
-		   "                      (child: default up,report,down,notice,trust;\n"
+		   "                      (child: default up,report,down,notice,trust,private;\n"
 		   "                      peer: report, the default, or nothing; auditor: none)\n"
 		   "  --receive FEEDS     peers only: feeds this node shares with it: notice (the\n"
 		   "                      default) or nothing. up, report and down carry data about\n"

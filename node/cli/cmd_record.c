@@ -23,6 +23,7 @@ struct rec_args {
 	char what[64];              /* "dues add" */
 	struct cli_common c;
 	const char *value[MAX_FIELDS]; /* option per field, NULL if not given */
+	const char *cvalue[MAX_FIELDS]; /* the same for the fields of t->companion */
 	bool own;
 	const char *output;         /* export -o */
 	const char *file;           /* import FILE */
@@ -46,6 +47,18 @@ static void help(FILE *f, const struct record_type *t)
 		fprintf(f, "  --%-12s %s%s%s\n", t->fields[i].name, t->fields[i].help,
 			t->fields[i].flags & FIELD_KEY ? " [key]" : "",
 			t->fields[i].flags & FIELD_REQUIRED ? " [required]" : "");
+	for (size_t i = 0; t->companion && i < t->companion->n_fields; i++)
+		if (!(t->companion->fields[i].flags & FIELD_KEY))
+			fprintf(f, "  --%-12s %s\n", t->companion->fields[i].name, t->companion->fields[i].help);
+	if (t->companion)
+		fprintf(f, "\n--%s is a record of its own (%s, in feed %s), written and\n"
+			   "shown with the %s; list and export show it where it is held, import\n"
+			   "reads its column. It stays at this node unless [privacy] contact_levels\n"
+			   "in strata.conf lets it travel up (docs/OPERATIONS.md, \"What travels how\n"
+			   "far\"). strata erase of the %s erases it too; alone:\n"
+			   "strata erase --collection %s --key KEY.\n",
+			t->companion->fields[t->companion->n_fields - 1].name, t->companion->collection,
+			t->companion->feed, t->noun, t->noun, t->companion->collection);
 }
 
 static int parse(const struct record_type *t, const char *verb, int argc, char **argv, struct rec_args *a)
@@ -60,6 +73,9 @@ static int parse(const struct record_type *t, const char *verb, int argc, char *
 	cli_common_init(&a->c);
 	for (size_t i = 0; i < t->n_fields && i < MAX_FIELDS; i++)
 		opts[n++] = (struct option){t->fields[i].name, required_argument, NULL, 1000 + (int)i};
+	for (size_t i = 0; t->companion && i < t->companion->n_fields && n < MAX_FIELDS + 2; i++)
+		if (!(t->companion->fields[i].flags & FIELD_KEY) && (!strcmp(verb, "add") || !strcmp(verb, "update")))
+			opts[n++] = (struct option){t->companion->fields[i].name, required_argument, NULL, 2000 + (int)i};
 	opts[n++] = (struct option){"dir", required_argument, NULL, 'd'};
 	opts[n++] = (struct option){"json", no_argument, NULL, 'j'};
 	opts[n++] = (struct option){"own", no_argument, NULL, 'O'};
@@ -68,6 +84,10 @@ static int parse(const struct record_type *t, const char *verb, int argc, char *
 	opts[n] = (struct option){NULL, 0, NULL, 0};
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "d:o:h", opts, NULL)) != -1) {
+		if (opt >= 2000) {
+			a->cvalue[opt - 2000] = optarg;
+			continue;
+		}
 		if (opt >= 1000) {
 			a->value[opt - 1000] = optarg;
 			continue;
@@ -159,12 +179,68 @@ static int put(struct node_writer *w, const struct record_type *t, const Protobu
 	return ret;
 }
 
-static void print_record(const struct record_type *t, const ProtobufCMessage *m)
+/* --- the companion record (a request's contact): its own feed --- */
+
+/* The companion's arguments: its key fields from a's, its other fields
+ * from a->cvalue. true if any of those was given. */
+static bool companion_args(const struct rec_args *a, struct rec_args *ca)
+{
+	const struct record_type *c = a->t->companion;
+	bool given = false;
+
+	memset(ca, 0, sizeof *ca);
+	if (!c)
+		return false;
+	ca->t = c;
+	ca->c = a->c;
+	snprintf(ca->what, sizeof ca->what, "%s", a->what);
+	for (size_t j = 0; j < c->n_fields && j < MAX_FIELDS; j++) {
+		if (c->fields[j].flags & FIELD_KEY) {
+			const struct record_field *f = record_field_find(a->t, c->fields[j].name);
+
+			ca->value[j] = f ? a->value[f - a->t->fields] : NULL;
+		} else if ((ca->value[j] = a->cvalue[j])) {
+			given = true;
+		}
+	}
+	return given;
+}
+
+/* Switches w to the companion's feed (*head: the head of the feed left)
+ * and writes the companion record under key: the one held (if any) with
+ * the given fields set. *cm receives it. */
+static int put_companion(const struct rec_args *a, struct node_writer *w, struct node *n, const char *key,
+			 ProtobufCMessage **cm, uint64_t *head, struct err *e)
+{
+	const struct record_type *c = a->t->companion;
+	struct rec_args ca;
+	int ret;
+
+	companion_args(a, &ca);
+	if ((ret = node_writer_switch(w, c->feed, head, e)) < 0)
+		return ret;
+	ret = load(c, node_writer_txn(w), node_id(n), key, cm, NULL, e);
+	if (ret == -ESRCH) { /* none yet, or erased: a new value */
+		memset(e, 0, sizeof *e);
+		if (!(*cm = record_new(c))) {
+			err_set(e, "out of memory");
+			return -ENOMEM;
+		}
+	} else if (ret < 0) {
+		return ret;
+	}
+	if ((ret = fill(&ca, *cm, false, e)) < 0 ||
+	    (ret = record_check_input(c, *cm, node_writer_txn(w), node_id(n), e)) < 0)
+		return ret;
+	return put(w, c, *cm, key, e);
+}
+
+static void print_record(const struct record_type *t, const ProtobufCMessage *m, bool skip_key)
 {
 	char buf[8192];
 
 	for (size_t i = 0; i < t->n_fields; i++)
-		if (record_get_text(t, m, &t->fields[i], buf, sizeof buf))
+		if (!(skip_key && t->fields[i].flags & FIELD_KEY) && record_get_text(t, m, &t->fields[i], buf, sizeof buf))
 			printf("%-12s %s\n", t->fields[i].name, buf);
 }
 
@@ -174,9 +250,10 @@ static int add_or_update(const struct record_type *t, int argc, char **argv, boo
 	struct rec_args a;
 	struct node *n = NULL;
 	struct node_writer *w = NULL;
-	ProtobufCMessage *m = NULL, *old = NULL;
+	ProtobufCMessage *m = NULL, *old = NULL, *cm = NULL;
+	struct rec_args ca;
 	char key[LIMIT_KEY_BYTES + 64];
-	uint64_t head = 0;
+	uint64_t head = 0, chead = 0;
 	struct err e = {0};
 	int ret = parse(t, update ? "update" : "add", argc, argv, &a);
 
@@ -213,21 +290,31 @@ static int add_or_update(const struct record_type *t, int argc, char **argv, boo
 	memset(&e, 0, sizeof e);
 	if ((ret = fill(&a, m, false, &e)) < 0 ||
 	    (ret = record_check_input(t, m, node_writer_txn(w), node_id(n), &e)) < 0 ||
-	    (ret = put(w, t, m, key, &e)) < 0 || (ret = node_writer_commit(&w, NULL, &head, &e)) < 0)
+	    (ret = put(w, t, m, key, &e)) < 0 ||
+	    (companion_args(&a, &ca) && (ret = put_companion(&a, w, n, key, &cm, &head, &e)) < 0) ||
+	    (ret = node_writer_commit(&w, NULL, cm ? &chead : &head, &e)) < 0)
 		goto out;
 	sync_notify(node_dir(n));
 	if (a.c.json) {
 		json_t *j = record_json(t, m);
 
+		record_companion_json(t, cm, j);
 		json_object_set_new(j, "feed", json_string(t->feed));
 		json_object_set_new(j, "seq", json_integer((json_int_t)head));
+		if (cm)
+			json_object_set_new(j, "companion", json_pack("{s:s, s:s, s:I}", "collection", t->companion->collection,
+								      "feed", t->companion->feed, "seq", (json_int_t)chead));
 		cli_json_print(j);
+	} else if (cm) {
+		printf("%s %s %s (%s #%llu) and its %s (%s #%llu)\n", update ? "updated" : "added", t->noun, key, t->feed,
+		       (unsigned long long)head, t->companion->noun, t->companion->feed, (unsigned long long)chead);
 	} else {
 		printf("%s %s %s (%s #%llu)\n", update ? "updated" : "added", t->noun, key, t->feed,
 		       (unsigned long long)head);
 	}
 out:
 	node_writer_abort(&w);
+	record_free(cm);
 	record_free(m);
 	record_free(old);
 	node_close(&n);
@@ -249,7 +336,7 @@ static int rec_show(const struct record_type *t, int argc, char **argv)
 	struct rec_args a;
 	struct node *n = NULL;
 	struct store_txn *txn = NULL;
-	ProtobufCMessage *m = NULL, *probe = NULL;
+	ProtobufCMessage *m = NULL, *probe = NULL, *cm = NULL;
 	struct store_origin o;
 	char key[LIMIT_KEY_BYTES + 64];
 	struct err e = {0};
@@ -266,17 +353,22 @@ static int rec_show(const struct record_type *t, int argc, char **argv)
 	    (ret = store_txn_begin(node_store(n), false, &txn, &e)) < 0 ||
 	    (ret = load(t, txn, node_id(n), key, &m, &o, &e)) < 0)
 		goto out;
+	cm = record_companion_get(t, txn, node_id(n), (const uint8_t *)key, strlen(key));
 	if (a.c.json) {
 		json_t *j = record_json(t, m);
 
+		record_companion_json(t, cm, j);
 		json_object_set_new(j, "feed", json_string(o.feed));
 		json_object_set_new(j, "seq", json_integer((json_int_t)o.seq));
 		cli_json_print(j);
 	} else {
-		print_record(t, m);
+		print_record(t, m, false);
+		if (cm)
+			print_record(t->companion, cm, true);
 		printf("%-12s %s #%llu\n", "written", o.feed, (unsigned long long)o.seq);
 	}
 out:
+	record_free(cm);
 	record_free(m);
 	record_free(probe);
 	store_txn_abort(&txn);
@@ -354,10 +446,14 @@ static int walk_one(const struct store_record *r, void *arg)
 			hex_encode(w->branch, r->owner, 8);
 	}
 	if (matches(w, m)) {
+		ProtobufCMessage *cm = record_companion_get(t, w->txn, r->owner, r->key, r->key_len);
+		size_t ncomp = record_companion_cols(t);
+
 		if (w->json) {
 			json_t *j = record_json(t, m);
 			char *s;
 
+			record_companion_json(t, cm, j);
 			if (!w->a->own)
 				json_object_set_new(j, "branch", json_string(w->branch));
 			s = json_dumps(j, JSON_COMPACT);
@@ -375,12 +471,26 @@ static int walk_one(const struct store_record *r, void *arg)
 				record_get_text(t, m, &t->fields[i], buf, sizeof buf);
 				if (w->csv) {
 					csv_cell(w->out, buf);
-					fputc(i + 1 < t->n_fields ? ',' : '\n', w->out);
+					fputc(i + 1 < t->n_fields + ncomp ? ',' : '\n', w->out);
 				} else {
-					fprintf(w->out, i + 1 < t->n_fields ? "%-12s " : "%s\n", buf);
+					fprintf(w->out, i + 1 < t->n_fields + ncomp ? "%-12s " : "%s\n", buf);
+				}
+			}
+			for (size_t i = 0, k = 0; ncomp && i < t->companion->n_fields; i++) {
+				if (t->companion->fields[i].flags & FIELD_KEY)
+					continue;
+				buf[0] = '\0';
+				if (cm)
+					record_get_text(t->companion, cm, &t->companion->fields[i], buf, sizeof buf);
+				if (w->csv) {
+					csv_cell(w->out, buf);
+					fputc(++k < ncomp ? ',' : '\n', w->out);
+				} else {
+					fprintf(w->out, ++k < ncomp ? "%-12s " : "%s\n", buf);
 				}
 			}
 		}
+		record_free(cm);
 		w->count++;
 	}
 	record_free(m);
@@ -412,12 +522,18 @@ static int list_or_export(const struct record_type *t, int argc, char **argv, bo
 	else if (csv || t->n_fields) {
 		if (!a.own)
 			fprintf(w.out, csv ? "branch," : "%-24s ", "BRANCH");
+		size_t ncomp = record_companion_cols(t);
+
 		for (size_t i = 0; i < t->n_fields; i++) {
 			if (csv)
-				fprintf(w.out, "%s%c", t->fields[i].name, i + 1 < t->n_fields ? ',' : '\n');
+				fprintf(w.out, "%s%c", t->fields[i].name, i + 1 < t->n_fields + ncomp ? ',' : '\n');
 			else
-				fprintf(w.out, i + 1 < t->n_fields ? "%-12s " : "%s\n", t->fields[i].name);
+				fprintf(w.out, i + 1 < t->n_fields + ncomp ? "%-12s " : "%s\n", t->fields[i].name);
 		}
+		for (size_t i = 0, k = 0; ncomp && i < t->companion->n_fields; i++)
+			if (!(t->companion->fields[i].flags & FIELD_KEY))
+				fprintf(w.out, csv ? (++k < ncomp ? "%s," : "%s\n") : (++k < ncomp ? "%-12s " : "%s\n"),
+					t->companion->fields[i].name);
 	}
 	if (a.own) { /* this node's keys: the current one, then any it rotated away from */
 		uint8_t own[NODE_KEYS_MAX][KEY_BYTES];
@@ -462,12 +578,15 @@ struct row {
 	char *key;
 	uint8_t *value;
 	size_t len;
+	uint8_t *cvalue;  /* its companion record (a request's contact), or NULL */
+	size_t clen;
 	bool skip;
 };
 
 struct import {
 	const struct rec_args *a;
 	int col_of[MAX_FIELDS];
+	int ccol_of[MAX_FIELDS]; /* the companion's fields: their own columns, or its key's */
 	size_t ncols;
 	struct row *rows;
 	size_t nrows, cap;
@@ -499,10 +618,18 @@ static int on_header(const struct csv_row *r, void *arg, struct err *e)
 	const struct record_type *t = im->a->t;
 
 	for (size_t i = 0; i < MAX_FIELDS; i++)
-		im->col_of[i] = -1;
+		im->col_of[i] = im->ccol_of[i] = -1;
 	for (size_t c = 0; c < r->n; c++) {
-		const struct record_field *f = record_field_find(t, r->fields[c]);
+		const struct record_field *f = record_field_find(t, r->fields[c]), *cf;
 
+		if (!f && t->companion && (cf = record_field_find(t->companion, r->fields[c]))) {
+			if (im->ccol_of[cf - t->companion->fields] >= 0) {
+				err_set(e, "%s:%zu: column \"%s\" appears twice", im->a->file, r->line, r->fields[c]);
+				return -EINVAL;
+			}
+			im->ccol_of[cf - t->companion->fields] = (int)c;
+			continue;
+		}
 		if (!f) {
 			err_set(e, "%s:%zu: unknown column \"%s\" (see strata %s --help)", im->a->file, r->line, r->fields[c],
 				t->collection);
@@ -513,6 +640,8 @@ static int on_header(const struct csv_row *r, void *arg, struct err *e)
 			return -EINVAL;
 		}
 		im->col_of[f - t->fields] = (int)c;
+		if (t->companion && (cf = record_field_find(t->companion, r->fields[c])))
+			im->ccol_of[cf - t->companion->fields] = (int)c; /* a key field they share */
 	}
 	for (size_t i = 0; i < t->n_fields; i++)
 		if ((t->fields[i].flags & FIELD_REQUIRED) && im->col_of[i] < 0) {
@@ -523,6 +652,38 @@ static int on_header(const struct csv_row *r, void *arg, struct err *e)
 	return 0;
 }
 
+/* The row's companion record, packed into *out (malloc'd), if any of its
+ * own columns is filled; else *out NULL. -EINVAL with the reason. */
+static int row_companion(struct import *im, const struct csv_row *r, uint8_t **out, size_t *len, struct err *e)
+{
+	const struct record_type *c = im->a->t->companion;
+	ProtobufCMessage *cm;
+	bool any = false;
+	int ret = 0;
+
+	*out = NULL;
+	for (size_t j = 0; c && j < c->n_fields; j++)
+		any |= !(c->fields[j].flags & FIELD_KEY) && im->ccol_of[j] >= 0 && r->fields[im->ccol_of[j]][0];
+	if (!any)
+		return 0;
+	if (!(cm = record_new(c))) {
+		err_set(e, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t j = 0; j < c->n_fields && ret == 0; j++)
+		if (im->ccol_of[j] >= 0 && r->fields[im->ccol_of[j]][0])
+			ret = record_set(c, cm, &c->fields[j], r->fields[im->ccol_of[j]], e);
+	if (ret == 0 && (ret = record_check_fields(c, cm, NULL, 0, e)) == 0) {
+		*len = protobuf_c_message_get_packed_size(cm);
+		if ((*out = malloc(*len ? *len : 1)))
+			protobuf_c_message_pack(cm, *out);
+		else
+			ret = -ENOMEM, err_set(e, "out of memory");
+	}
+	record_free(cm);
+	return ret;
+}
+
 static int on_row(const struct csv_row *r, void *arg)
 {
 	struct import *im = arg;
@@ -531,6 +692,8 @@ static int on_row(const struct csv_row *r, void *arg)
 	struct err e = {0};
 	char key[LIMIT_KEY_BYTES + 64];
 	struct row *row;
+	uint8_t *cvalue = NULL;
+	size_t clen = 0;
 
 	if (im->oom)
 		return 0;
@@ -573,7 +736,8 @@ static int on_row(const struct csv_row *r, void *arg)
 		if (record_set(t, m, &t->fields[i], cell, &e) < 0 && !e.msg[0])
 			err_set(&e, "out of memory");
 	}
-	if (!e.msg[0] && record_check_fields(t, m, NULL, 0, &e) == 0 && record_key(t, m, key, sizeof key, &e) == 0) {
+	if (!e.msg[0] && record_check_fields(t, m, NULL, 0, &e) == 0 && record_key(t, m, key, sizeof key, &e) == 0 &&
+	    row_companion(im, r, &cvalue, &clen, &e) == 0) {
 		if (im->nrows == im->cap) {
 			size_t cap = im->cap ? 2 * im->cap : 256;
 			struct row *v = realloc(im->rows, cap * sizeof *v);
@@ -589,12 +753,16 @@ static int on_row(const struct csv_row *r, void *arg)
 		row = &im->rows[im->nrows];
 		row->line = r->line;
 		row->skip = false;
+		row->cvalue = cvalue;
+		row->clen = clen;
+		cvalue = NULL;
 		row->len = protobuf_c_message_get_packed_size(m);
 		row->key = strdup(key);
 		row->value = malloc(row->len ? row->len : 1);
 		if (!row->key || !row->value) {
 			free(row->key);
 			free(row->value);
+			free(row->cvalue);
 			im->oom = 1;
 		} else {
 			protobuf_c_message_pack(m, row->value);
@@ -603,6 +771,7 @@ static int on_row(const struct csv_row *r, void *arg)
 	}
 	if (e.msg[0])
 		add_bad(im, r->line, e.msg);
+	free(cvalue);
 	record_free(m);
 	return 0;
 }
@@ -613,6 +782,21 @@ static int row_cmp(const void *x, const void *y)
 	int c = strcmp(a->key, b->key);
 
 	return c ? c : (a->line > b->line) - (a->line < b->line);
+}
+
+/* Does the store hold row r's companion as the row has it (or has the row
+ * none)? */
+static bool companion_same(const struct record_type *t, struct store_txn *txn, const uint8_t *owner,
+			   const struct row *r)
+{
+	const uint8_t *v;
+	size_t vl;
+
+	if (!r->cvalue)
+		return true;
+	return store_state_get(txn, t->companion->collection, owner, (const uint8_t *)r->key, strlen(r->key), &v, &vl,
+			       NULL, &(struct err){0}) == 0 &&
+	       vl == r->clen && memcmp(v, r->cvalue, vl) == 0;
 }
 
 /* Duplicates in the file; input checks against the store; present ones. */
@@ -637,7 +821,7 @@ static int check_rows(struct import *im, struct node *n, struct store_txn *txn, 
 		}
 		if (store_state_get(txn, t->collection, node_id(n), (const uint8_t *)r->key, strlen(r->key), &v, &vl, NULL,
 				    &e) == 0) {
-			if (vl == r->len && memcmp(v, r->value, vl) == 0) {
+			if (vl == r->len && memcmp(v, r->value, vl) == 0 && companion_same(t, txn, node_id(n), r)) {
 				r->skip = true;
 				(*unchanged)++;
 			} else {
@@ -708,6 +892,17 @@ static int rec_import(const struct record_type *t, int argc, char **argv)
 			break;
 		written++;
 	}
+	for (size_t i = 0, first = 1; ret == 0 && i < im.nrows; i++) { /* the companions, in their own feed */
+		struct row *r = &im.rows[i];
+
+		if (r->skip || !r->cvalue)
+			continue;
+		if (first && (ret = node_writer_switch(w, t->companion->feed, NULL, &e)) < 0)
+			break;
+		first = 0;
+		ret = node_writer_put(w, t->companion->collection, (const uint8_t *)r->key, strlen(r->key), r->cvalue,
+				      r->clen, &e);
+	}
 	if (ret < 0 || (ret = node_writer_commit(&w, &changesets, &head, &e)) < 0) {
 		code = cli_fail_err(a.what, ret, &e);
 		goto out;
@@ -721,6 +916,7 @@ out:
 	for (size_t i = 0; i < im.nrows; i++) {
 		free(im.rows[i].key);
 		free(im.rows[i].value);
+		free(im.rows[i].cvalue);
 	}
 	free(im.rows);
 	for (size_t i = 0; i < im.nbad; i++)

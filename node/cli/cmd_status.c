@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * strata status: the node's links (from its running daemon), its feed heads
- * and any evidence of equivocation it holds.
+ * strata status: the node's links (every configured one, from its running
+ * daemon or as the store keeps them), its feed heads and any evidence of
+ * equivocation it holds; --check for monitoring.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "node/cli/cli.h"
 #include "node/core/node.h"
@@ -53,6 +57,53 @@ static int on_evidence(const uint8_t *key, size_t key_len, const uint8_t *val, s
 	return 0;
 }
 
+static void when(char out[32], const json_t *ms)
+{
+	time_t s = (time_t)(json_integer_value(ms) / 1000);
+	struct tm tm;
+
+	if (!json_is_integer(ms)) {
+		snprintf(out, 32, "-");
+		return;
+	}
+	gmtime_r(&s, &tm);
+	strftime(out, 32, "%Y-%m-%d %H:%M:%SZ", &tm);
+}
+
+/* Every configured link: role, name, state since when, last seen, last
+ * error; the running daemon's figures (lag, counts) under it. */
+static void print_links(json_t *j)
+{
+	json_t *v;
+	size_t i;
+
+	if (json_array_size(json_object_get(j, "links")) == 0) {
+		printf("links:  none (no parent, nobody certified)\n");
+		return;
+	}
+	printf("links:\n  %-8s %-32s %-16s %-21s %-21s\n", "ROLE", "NAME", "STATE", "SINCE", "LAST SEEN");
+	json_array_foreach(json_object_get(j, "links"), i, v) {
+		json_t *live = json_object_get(v, "daemon"), *err = json_object_get(v, "last_error");
+		char since[32], seen[32];
+
+		when(since, json_object_get(v, "since_ms"));
+		when(seen, json_object_get(v, "last_seen_ms"));
+		printf("  %-8s %-32s %-16s %-21s %-21s\n", json_string_value(json_object_get(v, "role")),
+		       json_string_value(json_object_get(v, "name")), json_string_value(json_object_get(v, "state")),
+		       since, seen);
+		if (json_is_object(live))
+			printf("           lag %" JSON_INTEGER_FORMAT " sent %" JSON_INTEGER_FORMAT
+			       " received %" JSON_INTEGER_FORMAT "\n",
+			       json_integer_value(json_object_get(live, "lag")),
+			       json_integer_value(json_object_get(live, "entries_sent")),
+			       json_integer_value(json_object_get(live, "entries_received")));
+		if (json_is_string(err)) {
+			when(since, json_object_get(v, "last_error_ms"));
+			printf("           last error (%s): %s\n", since, json_string_value(err));
+		}
+	}
+}
+
 static void print_human(json_t *j)
 {
 	json_t *daemon = json_object_get(j, "daemon"), *v;
@@ -66,25 +117,13 @@ static void print_human(json_t *j)
 	v = json_object_get(j, "write_fence");
 	if (json_is_string(v)) /* restored or rebooted: it signs nothing until its links confirm its heads */
 		printf("writes: fenced: %s (see strata fence)\n", node_fence_why(json_string_value(v)));
-	if (!json_is_object(daemon)) {
-		printf("daemon: not running\n");
-	} else {
+	if (!json_is_object(daemon))
+		printf("daemon: not running (links as it last saw them)\n");
+	else
 		printf("daemon: running, pid %d%s%s\n", (int)json_integer_value(json_object_get(daemon, "pid")),
 		       *json_string_value(json_object_get(daemon, "listen")) ? ", listening on " : "",
 		       json_string_value(json_object_get(daemon, "listen")));
-		json_array_foreach(json_object_get(daemon, "links"), i, v) {
-			const char *err = json_string_value(json_object_get(v, "last_error"));
-
-			printf("  %-6s %-32s %-12s lag %-6" JSON_INTEGER_FORMAT " sent %-8" JSON_INTEGER_FORMAT
-			       " received %-8" JSON_INTEGER_FORMAT "%s%s\n",
-			       json_string_value(json_object_get(v, "kind")), json_string_value(json_object_get(v, "name")),
-			       json_is_true(json_object_get(v, "connected")) ? "connected" : "disconnected",
-			       json_integer_value(json_object_get(v, "lag")),
-			       json_integer_value(json_object_get(v, "entries_sent")),
-			       json_integer_value(json_object_get(v, "entries_received")), err && *err ? "  last error: " : "",
-			       err ? err : "");
-		}
-	}
+	print_links(j);
 	printf("feeds:\n  %-32s %-8s %8s\n", "AUTHOR", "FEED", "HEAD");
 	json_array_foreach(json_object_get(j, "feeds"), i, v) {
 		const char *name = json_string_value(json_object_get(v, "name"));
@@ -108,65 +147,181 @@ static void print_human(json_t *j)
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata status [-d DIR] [--json]\n\n"
-		   "Shows the node's identity; if its daemon runs, every link (connected or\n"
-		   "not, entries behind = lag, counts, last error); the head of every feed it\n"
-		   "holds; any evidence of equivocation; whether writes are fenced after a\n"
-		   "restore (see strata fence). Like strata id, it shows the pinned roots and\n"
-		   "every peer agreement (what each side publishes and receives).\n");
+	fprintf(f, "usage: strata status [-d DIR] [--json] [--check [--link-down SECONDS] [--disk-free PERCENT]]\n\n"
+		   "Shows the node's identity; every configured link (the parent, and every\n"
+		   "child, peer and auditor this node certified and has not revoked), connected\n"
+		   "or not: its role, state (connected, disconnected, never connected), since\n"
+		   "when, when the other side was last heard and the last error; while the\n"
+		   "daemon runs also entries behind (lag) and counts. Without a running daemon\n"
+		   "the links are shown as it last kept them in the store. Then the head of\n"
+		   "every feed the node holds, any evidence of equivocation, whether writes are\n"
+		   "fenced after a restore (see strata fence), and, like strata id, the pinned\n"
+		   "roots and every peer agreement. Times are UTC.\n\n"
+		   "  --check              for cron and monitoring: also check, print every\n"
+		   "                       problem found and exit 3 if there is any (0 if none):\n"
+		   "                       a link not connected for longer than --link-down,\n"
+		   "                       a frozen feed, a nearly full disk, fenced writes\n"
+		   "  --link-down SECONDS  how long a link may be down (default %d)\n"
+		   "  --disk-free PERCENT  the least free space on the store's filesystem, in\n"
+		   "                       percent of its size (default %d)\n",
+		SYNC_CHECK_LINK_DOWN_S, SYNC_CHECK_DISK_FREE_PCT);
+}
+
+struct status_args {
+	struct cli_common c;
+	bool check;
+	struct sync_check_opts o;
+};
+
+static int number(const char *what, const char *s, unsigned long max, unsigned long *out)
+{
+	char *end = NULL;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (errno || !*s || *end || *s == '-' || *out > max)
+		return cli_usage("status", "%s must be a whole number from 0 to %lu, not \"%s\"", what, max, s);
+	return 0;
+}
+
+/* -1 to go on, else the exit code. */
+static int parse(int argc, char **argv, struct status_args *a)
+{
+	static const struct option opts[] = {
+		{"dir", required_argument, NULL, 'd'},   {"json", no_argument, NULL, 'j'},
+		{"check", no_argument, NULL, 'c'},       {"link-down", required_argument, NULL, 'L'},
+		{"disk-free", required_argument, NULL, 'F'}, {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	unsigned long v;
+	int opt;
+
+	memset(a, 0, sizeof *a);
+	cli_common_init(&a->c);
+	a->o.link_down_ms = (uint64_t)SYNC_CHECK_LINK_DOWN_S * 1000;
+	a->o.disk_free_pct = SYNC_CHECK_DISK_FREE_PCT;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd': a->c.dir = optarg; break;
+		case 'j': a->c.json = true; break;
+		case 'c': a->check = true; break;
+		case 'L':
+			if (number("--link-down", optarg, 10UL * 365 * 86400, &v))
+				return EXIT_USAGE;
+			a->o.link_down_ms = (uint64_t)v * 1000;
+			break;
+		case 'F':
+			if (number("--disk-free", optarg, 100, &v))
+				return EXIT_USAGE;
+			a->o.disk_free_pct = (unsigned)v;
+			break;
+		case 'h': help(stdout); return EXIT_OK;
+		default: return cli_usage("status", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage("status", "unexpected argument \"%s\"", argv[optind]);
+	return -1;
+}
+
+/* Feeds and evidence into st (a read transaction of its own). */
+static int read_store(struct status *st, struct err *e)
+{
+	int ret;
+
+	if ((ret = store_txn_begin(node_store(st->n), false, &st->t, e)) < 0)
+		return ret;
+	st->feeds = json_array();
+	st->evidence = json_array();
+	if ((ret = store_heads_each(st->t, on_head, st, e)) < 0 ||
+	    (ret = store_index_each(st->t, "evidence", on_evidence, st, e)) < 0) {
+		json_decref(st->feeds);
+		json_decref(st->evidence);
+		st->feeds = st->evidence = NULL;
+	}
+	store_txn_abort(&st->t);
+	return ret;
+}
+
+static void print_check(json_t *problems)
+{
+	size_t i;
+	json_t *v;
+
+	if (json_array_size(problems) == 0)
+		printf("check: ok\n");
+	json_array_foreach(problems, i, v)
+		printf("CHECK FAILED: %s\n", json_string_value(v));
+}
+
+/* The peer agreements and the write fence (a read transaction of its own). */
+static int read_extras(struct status *st, json_t *agreements, struct node_fence *fence, struct err *e)
+{
+	int ret;
+
+	if ((ret = store_txn_begin(node_store(st->n), false, &st->t, e)) < 0)
+		return ret;
+	ret = cli_agreements_add(agreements, st->n, st->t, e);
+	if (ret >= 0 && node_fence_read(st->n, st->t, fence, &(struct err){0}) < 0)
+		fence->set = false;
+	store_txn_abort(&st->t);
+	return ret;
 }
 
 int cmd_status_main(int argc, char **argv)
 {
-	struct cli_common c;
+	struct status_args a;
 	struct status st = {0};
 	struct node_fence fence = {0};
 	struct err e = {0};
-	json_t *daemon = NULL, *j, *agreements;
+	json_t *daemon = NULL, *links = NULL, *problems = NULL, *j, *agreements = json_object();
 	char key[KEY_HEX], root[KEY_HEX];
-	int ret;
+	int ret, code = EXIT_OK;
 
-	if ((ret = cli_parse_common("status", argc, argv, &c, help, 0, "")) >= 0)
+	if ((ret = parse(argc, argv, &a)) >= 0)
 		return ret;
-	if ((ret = node_open(&st.n, c.dir, NODE_NO_KEY | NODE_RDONLY, &e)) < 0 ||
-	    (ret = store_txn_begin(node_store(st.n), false, &st.t, &e)) < 0) {
+	if ((ret = node_open(&st.n, a.c.dir, NODE_NO_KEY | NODE_RDONLY, &e)) < 0 || (ret = read_store(&st, &e)) < 0) {
 		node_close(&st.n);
 		return cli_fail_err("status", ret, &e);
 	}
-	st.feeds = json_array();
-	st.evidence = json_array();
-	agreements = json_object();
-	if ((ret = cli_agreements_add(agreements, st.n, st.t, &e)) < 0 ||
-	    (ret = store_heads_each(st.t, on_head, &st, &e)) < 0 ||
-	    (ret = store_index_each(st.t, "evidence", on_evidence, &st, &e)) < 0) {
+	if (sync_status(a.c.dir, 2000, &daemon, &(struct err){0}) < 0)
+		daemon = json_null();
+	if ((ret = read_extras(&st, agreements, &fence, &e)) < 0 || (ret = sync_links(st.n, daemon, &links, &e)) < 0 ||
+	    (a.check && (ret = sync_check(st.n, links, &a.o, &problems, &e)) < 0)) {
+		json_decref(daemon);
+		json_decref(links);
 		json_decref(st.feeds);
 		json_decref(st.evidence);
 		json_decref(agreements);
-		store_txn_abort(&st.t);
 		node_close(&st.n);
 		return cli_fail_err("status", ret, &e);
 	}
-	if (node_fence_read(st.n, st.t, &fence, &e) < 0)
-		fence.set = false;
-	store_txn_abort(&st.t);
-	memset(&e, 0, sizeof e);
-	if (sync_status(c.dir, 2000, &daemon, &e) < 0)
-		daemon = json_null();
 	key_hex(key, node_id(st.n));
 	if (node_root(st.n))
 		key_hex(root, node_root(st.n));
-	j = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "name", node_name(st.n), "key", key, "root",
-		      node_root(st.n) ? json_string(root) : json_null(), "daemon", daemon, "feeds", st.feeds, "evidence",
-		      st.evidence);
+	j = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "name", node_name(st.n), "key", key, "root",
+		      node_root(st.n) ? json_string(root) : json_null(), "daemon", daemon, "links", links, "feeds",
+		      st.feeds, "evidence", st.evidence);
 	json_object_update(j, agreements); /* pinned_roots, agreements */
 	json_decref(agreements);
 	json_object_set_new(j, "write_fence", fence.set ? json_string(fence.reason) : json_null());
+	if (problems && fence.set)
+		json_array_append_new(problems, json_sprintf("writes are fenced: %s (see strata fence)",
+							     node_fence_why(fence.reason)));
 	node_close(&st.n);
-	if (c.json)
+	if (problems) {
+		code = json_array_size(problems) ? EXIT_VERIFY : EXIT_OK;
+		json_object_set_new(j, "check", json_pack("{s:b, s:O}", "ok", code == EXIT_OK, "problems", problems));
+	}
+	if (a.c.json) {
 		cli_json_print(j);
-	else {
+	} else {
 		print_human(j);
 		json_decref(j);
+		if (problems)
+			print_check(problems);
 	}
-	return EXIT_OK;
+	json_decref(problems);
+	return code;
 }

@@ -72,6 +72,17 @@ static int check_key(struct conf_state *st, const char *section, const char *key
 		st->c->up_depth = (unsigned)v;
 		return 1;
 	}
+	if (strcmp(section, "privacy") == 0 && strcmp(key, "contact_levels") == 0) {
+		uint64_t v;
+
+		if (num_parse(value, 0, 64, &v) < 0) {
+			err_set(st->e, "contact_levels must be a number from 0 (stays at its author) to 64, not \"%s\"",
+				value);
+			return 0;
+		}
+		st->c->contact_levels = (unsigned)v;
+		return 1;
+	}
 	if (strcmp(section, "parent") == 0 && strcmp(key, "endpoint") == 0) {
 		if (strlen(value) >= sizeof st->c->parent_endpoint || strncmp(value, "tcp://", 6) != 0) {
 			err_set(st->e, "parent endpoint \"%s\" must be tcp://HOST:PORT", value);
@@ -253,7 +264,13 @@ int node_config_write(const char *dir, const char *listen, struct err *e)
 		"# as the lowest common ancestor of two branches, forward a member transfer\n"
 		"# at once (auto) or only after `strata transfer approve` (manual)\n"
 		"# [transfer]\n"
-		"# approve = auto\n",
+		"# approve = auto\n"
+		"\n"
+		"# residents' contacts (feed private) stay at the node that wrote them; this\n"
+		"# node passes them up while its parent stands at most this many levels above\n"
+		"# their author (set it on every node on the way)\n"
+		"# [privacy]\n"
+		"# contact_levels = 0\n",
 		listen && *listen ? "" : "# where children and peers connect, e.g. tcp://0.0.0.0:7400\n# ",
 		listen && *listen ? listen : "tcp://127.0.0.1:7400", NODE_OPS_PER_CHANGESET);
 	if (fclose(f) != 0) {

@@ -35,6 +35,8 @@ struct node_config {
 	unsigned up_depth;           /* [node] up_depth: levels above its author an up feed
 					travels through this node; 0 = no limit */
 	unsigned ops_per_changeset;  /* [write] ops_per_changeset, 1..10000 */
+	unsigned contact_levels;     /* [privacy] contact_levels: levels above its author a
+					private feed travels through this node; 0 = none */
 	enum node_compress {         /* [sync] compress: batches sent to a peer that reads zstd */
 		NODE_COMPRESS_AUTO = 0,  /* compressed, except on a loopback link (the default) */
 		NODE_COMPRESS_ZSTD,      /* always compressed */
@@ -387,6 +389,13 @@ int node_backup(struct node *n, const char *path, uint64_t *bytes, struct err *e
  * runs for DIR, and (-EINVAL) a file that is not a store of this node's
  * key. The old store is replaced atomically; nothing changes on failure. */
 int node_restore(const char *dir, const char *path, struct err *e) WUR;
+
+/* Seals the open change set and goes on writing to this node's FEED, in
+ * the same transaction: records of two feeds (a request and its contact)
+ * are committed together or not at all. head (may be NULL) receives the
+ * head seq of the feed left. Not for a bulk writer (-EINVAL); -EPERM if
+ * FEED is frozen. */
+int node_writer_switch(struct node_writer *w, const char *feed, uint64_t *head, struct err *e) WUR;
 
 /* Ops durably committed so far by this writer (before its final commit). */
 size_t node_writer_ops_committed(struct node_writer *w);

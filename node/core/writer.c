@@ -431,6 +431,38 @@ int node_writer_delete(struct node_writer *w, const char *collection, const uint
 	return 0;
 }
 
+int node_writer_switch(struct node_writer *w, const char *feed, uint64_t *head, struct err *e)
+{
+	struct store_head h;
+	struct err why = {0};
+	int ret;
+
+	if (w->bulk || strlen(feed) > LIMIT_NAME_BYTES) {
+		err_set(e, "node_writer_switch: %s", w->bulk ? "not for a bulk writer" : "feed name too long");
+		return -EINVAL;
+	}
+	if ((ret = seal(w, e)) < 0)
+		return ret;
+	if (head)
+		*head = w->head_seq;
+	ret = store_head_get(w->txn, w->n->id, feed, &h, &why);
+	if (ret < 0 && ret != -ENOENT) {
+		err_set(e, "%s", why.msg);
+		return ret;
+	}
+	if (ret == 0 && h.flags & STORE_FEED_FROZEN) {
+		err_set(e, "feed %s of this node is frozen after an equivocation; see strata status", feed);
+		return -EPERM;
+	}
+	strcpy(w->feed, feed);
+	w->head_seq = ret == 0 ? h.seq : 0;
+	if (ret == 0)
+		memcpy(w->head_hash, h.hash, HASH_BYTES);
+	else
+		memset(w->head_hash, 0, HASH_BYTES);
+	return 0;
+}
+
 size_t node_writer_ops_committed(struct node_writer *w)
 {
 	size_t n;

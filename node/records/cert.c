@@ -33,7 +33,7 @@ int cert_role_parse(const char *s, Strata__Role *out, struct err *e)
 bool feed_name_known(const char *s)
 {
 	return strcmp(s, FEED_UP) == 0 || strcmp(s, FEED_REPORT) == 0 || strcmp(s, FEED_DOWN) == 0 ||
-	       strcmp(s, FEED_NOTICE) == 0 || strcmp(s, FEED_TRUST) == 0;
+	       strcmp(s, FEED_NOTICE) == 0 || strcmp(s, FEED_TRUST) == 0 || strcmp(s, FEED_PRIVATE) == 0;
 }
 
 /* A peer publishes signed reports only: its members' records stay in its

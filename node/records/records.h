@@ -25,6 +25,11 @@
 #include "protocol/protocol.h"
 #include "storage/store.h"
 
+/* The feed of personal data that stays at its author unless [privacy]
+ * contact_levels lets it travel up (docs/OPERATIONS.md, "What travels how
+ * far"). */
+#define FEED_PRIVATE "private"
+
 /* One collection: its name on the wire, the feed it travels in, its
  * protobuf message, and its deterministic validation. */
 struct record_type {
@@ -50,6 +55,10 @@ struct record_type {
 	int (*validate_extra)(const ProtobufCMessage *m, struct err *e);
 	/* Input rules that need this node's store (may be NULL). */
 	int (*check_input)(const ProtobufCMessage *m, struct store_txn *t, const uint8_t owner[32], struct err *e);
+	/* A type with the same key fields whose other fields are typed with
+	 * this one's (e.g. a request's contact) but travel in its own feed,
+	 * so that each audience gets only what it needs (may be NULL). */
+	const struct record_type *companion;
 };
 
 /* The registered type of a collection, or NULL. */
@@ -98,6 +107,19 @@ int record_check_input(const struct record_type *t, const ProtobufCMessage *m, s
 
 /* The record as a JSON object of its fields (new reference). */
 json_t *record_json(const struct record_type *t, const ProtobufCMessage *m);
+
+/* --- a type's companion record (companion.c) --- */
+
+/* The companion record of t under (owner, key) as txn holds it (caller
+ * frees with record_free), or NULL: t has none, none is held, or erased. */
+ProtobufCMessage *record_companion_get(const struct record_type *t, struct store_txn *txn, const uint8_t owner[32],
+				       const uint8_t *key, size_t key_len);
+
+/* Adds the fields of companion record cm (may be NULL) that j lacks to j. */
+void record_companion_json(const struct record_type *t, const ProtobufCMessage *cm, json_t *j);
+
+/* How many fields of t's companion are not key fields (0 without one). */
+size_t record_companion_cols(const struct record_type *t);
 
 /* --- shared checks --- */
 
@@ -176,6 +198,7 @@ extern const struct record_type record_meeting; /* meeting.c */
 extern const struct record_type record_study;   /* study.c */
 extern const struct record_type record_points;  /* points.c */
 extern const struct record_type record_request; /* request.c */
+extern const struct record_type record_request_contact; /* request.c: its companion */
 extern const struct record_type record_notice;  /* notice.c */
 extern const struct record_type record_ack;     /* notice.c */
 extern const struct record_type record_report;  /* report.c */
@@ -203,7 +226,7 @@ int transfer_key(char out[TRANSFER_KEY_MAX + 1], const uint8_t from[KEY_BYTES], 
 
 extern const struct record_type record_cert;
 
-/* Is s one of the feeds Strata knows: up, report, down, trust? */
+/* Is s one of the feeds Strata knows: up, report, down, trust, private? */
 bool feed_name_known(const char *s);
 /* The feeds a peer agreement may name: published by the peer (report) and
  * received by it (notice). */

@@ -25,6 +25,7 @@ static const struct record_type *const types[] = {
 	&record_study,
 	&record_points,
 	&record_request,
+	&record_request_contact,
 	&record_notice,
 	&record_ack,
 	&record_report,

@@ -3,6 +3,12 @@
  * Residents' service requests (collection "request", feed "up", key id): a
  * request to the community, with its status and dated progress notes. A
  * closed request has a closed date, not before it was opened.
+ *
+ * How to reach the resident is not part of it: the levels above need the
+ * request's progress, not the resident's phone number. The contact is a
+ * record of its own (collection "request_contact", feed "private", same
+ * key), typed with the request (--contact), that stays at the node serving
+ * the resident unless its [privacy] contact_levels says otherwise.
  */
 #include <errno.h>
 #include <string.h>
@@ -13,7 +19,6 @@ static const struct record_field fields[] = {
 	{"id", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, "request id"},
 	{"title", FIELD_TEXT, FIELD_REQUIRED, 200, "title"},
 	{"description", FIELD_TEXT, 0, 2000, "description"},
-	{"contact", FIELD_TEXT, 0, 100, "resident's contact"},
 	{"opened", FIELD_DATE, FIELD_REQUIRED | FIELD_PAST, 0, "date opened, YYYY-MM-DD"},
 	{"status", FIELD_ENUM, FIELD_REQUIRED, 0, "open, in-progress, closed"},
 	{"notes", FIELD_NOTES, 0, 500, "a progress note, \"YYYY-MM-DD: text\" (appended)"},
@@ -49,4 +54,21 @@ const struct record_type record_request = {
 	.noun = "service request",
 	.summary = "residents' service requests with progress: add, update, list, show, ...",
 	.validate_extra = request_extra,
+	.companion = &record_request_contact,
+};
+
+static const struct record_field contact_fields[] = {
+	{"id", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, "request id"},
+	{"contact", FIELD_TEXT, 0, 100,
+	 "resident's name and phone number; stays at this node (feed " FEED_PRIVATE ", [privacy] contact_levels)"},
+};
+
+const struct record_type record_request_contact = {
+	.collection = "request_contact",
+	.feed = FEED_PRIVATE,
+	.descriptor = &strata__request_contact__descriptor,
+	.fields = contact_fields,
+	.n_fields = sizeof contact_fields / sizeof contact_fields[0],
+	.noun = "resident's contact",
+	.summary = "how to reach the resident of a request (typed with strata request)",
 };

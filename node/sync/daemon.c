@@ -57,8 +57,10 @@ void link_free(struct link **l)
 	*l = NULL;
 }
 
-static void child_remove(struct daemon *d, size_t i)
+/* Drops child link i; why (may be NULL) becomes its last error. */
+static void child_remove(struct daemon *d, size_t i, const char *why)
 {
+	linkstate_gone(d, d->children[i], why);
 	link_free(&d->children[i]);
 	d->children[i] = d->children[--d->nchildren];
 }
@@ -98,7 +100,7 @@ static void drop_revoked(struct daemon *d)
 		if (node_revocation_text(d->n, t, l->key, node_now_ms(), why, sizeof why) > 0) {
 			link_send_error(l, EACCES, why, NULL, NULL, 0);
 			sync_log(d, "dropped the link from %s: %s", l->name, why);
-			child_remove(d, i);
+			child_remove(d, i, why);
 			continue;
 		}
 		i++;
@@ -133,7 +135,7 @@ static struct link *child_add(struct daemon *d, const uint8_t key[KEY_BYTES], co
 	for (size_t i = 0; i < d->nchildren; i++)
 		if (memcmp(d->children[i]->key, key, KEY_BYTES) == 0) {
 			sync_log(d, "%s reconnected; dropping its old connection", d->children[i]->name);
-			child_remove(d, i);
+			child_remove(d, i, NULL);
 			break;
 		}
 	if (d->nchildren == d->cap) {
@@ -286,8 +288,12 @@ static void on_monitor(struct daemon *d)
 			d->parent->last_rx_ms = node_now_ms();
 			link_send_hello(d->parent);
 		} else if (event == ZMQ_EVENT_DISCONNECTED) {
-			if (d->parent->up)
+			if (d->parent->up) {
 				sync_log(d, "link to parent %s is down; reconnecting", d->parent->name);
+				snprintf(d->parent->last_error, sizeof d->parent->last_error,
+					 "the connection closed: reconnecting");
+				d->parent->last_error_ms = node_now_ms();
+			}
 			link_reset(d->parent);
 		} else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && node_now_ms() - last_auth_log > 30000) {
 			last_auth_log = node_now_ms();
@@ -359,8 +365,8 @@ json_t *daemon_status(struct daemon *d)
 		json_array_append_new(links, link_json(d, d->children[i], t, heads.v, heads.n));
 	store_txn_abort(&t);
 	free(heads.v);
-	return json_pack("{s:i, s:I, s:s, s:o}", "pid", (int)getpid(), "started_ms", (json_int_t)d->started_ms,
-			 "listen", node_config(d->n)->listen, "links", links);
+	return json_pack("{s:i, s:I, s:s, s:o, s:o}", "pid", (int)getpid(), "started_ms", (json_int_t)d->started_ms,
+			 "listen", node_config(d->n)->listen, "links", links, "link_states", linkstate_json(d));
 }
 
 void daemon_note(void *d, const char *msg)
@@ -431,6 +437,9 @@ static void sweep(struct daemon *d)
 	if (d->parent && d->parent->up) {
 		if (now - d->parent->last_rx_ms > SYNC_DEAD_MS) {
 			sync_log(d, "parent %s silent for %d s; waiting for it", d->parent->name, SYNC_DEAD_MS / 1000);
+			snprintf(d->parent->last_error, sizeof d->parent->last_error,
+				 "silent for %d s: waiting for it to come back", SYNC_DEAD_MS / 1000);
+			d->parent->last_error_ms = now;
 			link_reset(d->parent);
 			d->parent->last_tx_ms = now;
 		} else if (now - d->parent->last_tx_ms > SYNC_PING_MS) {
@@ -453,7 +462,10 @@ static void sweep(struct daemon *d)
 		if (now - l->last_rx_ms > SYNC_DEAD_MS) {
 			refusal_flush(d, &l->refusals, l->name, now + SYNC_REFUSAL_WINDOW_MS);
 			sync_log(d, "link from %s is down (silent for %d s)", l->name, SYNC_DEAD_MS / 1000);
-			child_remove(d, i);
+			snprintf(l->last_error, sizeof l->last_error, "silent for %d s: the link was dropped",
+				 SYNC_DEAD_MS / 1000);
+			l->last_error_ms = now;
+			child_remove(d, i, NULL);
 			continue;
 		}
 		if (now - l->last_tx_ms > SYNC_PING_MS)
@@ -468,6 +480,7 @@ static void sweep(struct daemon *d)
 		 * CLI applied, or one a process that died left due */
 		if (now - d->last_scrub_ms >= (d->scrub_held ? 5000 : 1000))
 			daemon_scrub(d);
+		linkstate_flush(d, false); /* what status shows when the daemon is gone */
 	}
 }
 
@@ -613,6 +626,7 @@ int sync_serve(struct node *n, const struct sync_serve_opts *o, struct err *e)
 	}
 	if ((ret = setup_sockets(&d, e)) < 0)
 		goto out;
+	linkstate_load(&d);
 	sodium_memzero(d.curve_sk, KEY_BYTES); /* the sockets hold their own copies */
 	stopping = 0;
 	sigemptyset(&sa.sa_mask);
@@ -680,6 +694,8 @@ int sync_serve(struct node *n, const struct sync_serve_opts *o, struct err *e)
 	if (stopping)
 		sync_log(&d, "stopping on %s", stopping == SIGTERM ? "SIGTERM" : "SIGINT");
 out:
+	linkstate_flush(&d, true);
+	linkstate_free(&d);
 	if (d.control_path[0])
 		unlink(d.control_path);
 	if (d.dealer)

@@ -17,11 +17,11 @@
 
 #define TOKEN_PREFIX "strata-join:"
 
-static char *default_child_feeds[] = {FEED_UP, FEED_REPORT, FEED_DOWN, FEED_NOTICE, FEED_TRUST};
+static char *default_child_feeds[] = {FEED_UP, FEED_REPORT, FEED_DOWN, FEED_NOTICE, FEED_TRUST, FEED_PRIVATE};
 static char *default_peer_feeds[] = {FEED_REPORT};
 static char *default_peer_receive[] = {FEED_NOTICE};
 
-#define FEEDS_KNOWN "up, report, down, notice, trust"
+#define FEEDS_KNOWN "up, report, down, notice, trust, private"
 
 /* Why a peer agreement cannot name FEED in the given direction. */
 static const char *peer_refusal(const char *feed, bool publish)
@@ -29,6 +29,8 @@ static const char *peer_refusal(const char *feed, bool publish)
 	if (strcmp(feed, FEED_TRUST) == 0)
 		return "trust is not part of an agreement: certificates travel as far as they prove a key, and a peer's "
 		       "own trust feed stays in its domain";
+	if (strcmp(feed, FEED_PRIVATE) == 0)
+		return "private holds residents' contact details, which never leave the unit's own tree";
 	if (publish)
 		return strcmp(feed, FEED_UP) == 0 ? "up would bring the peer's members' records into this domain"
 		       : strcmp(feed, FEED_DOWN) == 0 || strcmp(feed, FEED_NOTICE) == 0

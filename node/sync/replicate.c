@@ -26,6 +26,8 @@
 
 void link_reset(struct link *l)
 {
+	if (l->up && l->d)
+		linkstate_note(l->d, l, node_now_ms()); /* its last-seen time, before it goes */
 	l->up = false;
 	l->hello_sent = false;
 	l->inflight = 0;

@@ -81,10 +81,32 @@ static bool self_auditor(struct daemon *d, struct store_txn *t)
 	return d->self_auditor > 0;
 }
 
+/* The private feed (residents' contacts) goes only up the tree, from its
+ * author or a node below this one, while the parent stands at most
+ * [privacy] contact_levels (and up_depth, if set) above its author; never
+ * to a child, a peer or an auditor. */
+static bool private_reaches(struct daemon *d, struct store_txn *t, const struct link *l,
+			    const uint8_t author[KEY_BYTES])
+{
+	char author_name[256];
+	size_t levels;
+
+	if (l->kind != LINK_PARENT || l->role == STRATA__ROLE__ROLE_PEER || self_auditor(d, t) ||
+	    !at_or_below(d, t, author, node_name(d->n), author_name))
+		return false;
+	levels = depth(author_name) + 1 - depth(node_name(d->n));
+	/* never further than the author's up feed, which carries the requests */
+	return levels <= node_config(d->n)->contact_levels &&
+	       (!node_config(d->n)->up_depth || levels <= node_config(d->n)->up_depth);
+}
+
 bool route_send(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
 		const char *feed)
 {
 	char author_name[256];
+
+	if (strcmp(feed, FEED_PRIVATE) == 0)
+		return private_reaches(d, t, l, author);
 
 	if (l->kind == LINK_PARENT && l->role == STRATA__ROLE__ROLE_PEER)
 		return memcmp(author, node_id(d->n), KEY_BYTES) == 0 && agreement_allows(d, t, feed);
@@ -132,6 +154,6 @@ bool route_accept(struct daemon *d, struct store_txn *t, const struct link *l, c
 		return false; /* auditors write no data feeds */
 	if (l->role == STRATA__ROLE__ROLE_PEER)
 		return memcmp(author, l->key, KEY_BYTES) == 0 && l->cert && cert_allows(l->cert, feed);
-	return (strcmp(feed, FEED_UP) == 0 || strcmp(feed, FEED_REPORT) == 0) &&
+	return (strcmp(feed, FEED_UP) == 0 || strcmp(feed, FEED_REPORT) == 0 || strcmp(feed, FEED_PRIVATE) == 0) &&
 	       at_or_below(d, t, author, l->name, author_name);
 }

@@ -20,6 +20,7 @@
 
 #define SYNC_PROTOCOL_VERSION 1
 #define SYNC_CONTROL_SOCKET "control.sock"
+#define LINKSTATE_INDEX "links" /* link key -> its last known state (JSON) */
 
 struct sync_serve_opts {
 	bool verbose; /* log every batch, not only connections and refusals */
@@ -101,5 +102,30 @@ void sync_notify(const char *dir);
 /* Asks the daemon running on DIR for its status (links, counters). -ENOTCONN
  * when no daemon answers within timeout_ms. Caller owns *out. */
 int sync_status(const char *dir, int timeout_ms, json_t **out, struct err *e) WUR;
+
+/* What `strata status --check` checks, and its thresholds. */
+struct sync_check_opts {
+	uint64_t link_down_ms;    /* a link down longer than this fails */
+	unsigned disk_free_pct;   /* less free space than this on the store's filesystem fails */
+};
+#define SYNC_CHECK_LINK_DOWN_S 3600 /* defaults of strata status --check */
+#define SYNC_CHECK_DISK_FREE_PCT 10
+
+/* Every configured link of node n: the parent, and every child, peer and
+ * auditor this node certified (with any of its keys) and has not revoked,
+ * connected or not, with its state, since when, last seen and last error
+ * (from the running daemon, else as the store keeps them). A JSON array
+ * (caller owns *out) of objects {kind, role, name, key, state
+ * ("connected", "disconnected", "never connected"), since_ms,
+ * last_seen_ms, last_error, last_error_ms, daemon: the daemon's own figures
+ * or null}. daemon (may be NULL) is the daemon's sync_status answer. */
+int sync_links(struct node *n, const json_t *daemon, json_t **out, struct err *e) WUR;
+
+/* The problems `strata status --check` reports for node n, given its links
+ * (sync_links) and feeds: links down past o->link_down_ms, frozen feeds, a
+ * nearly full disk. A JSON array of sentences (caller owns *out); empty
+ * when all is well. */
+int sync_check(struct node *n, const json_t *links, const struct sync_check_opts *o, json_t **out,
+	       struct err *e) WUR;
 
 #endif

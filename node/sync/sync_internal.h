@@ -67,6 +67,7 @@ struct link {
 	} own[SYNC_OWN_FEEDS];
 	size_t n_own;
 	struct refusal_limit refusals;
+	size_t ls_hint;             /* where its record in d->ls probably is (linkstate.c) */
 };
 
 /* A frame read ahead of its turn (replicate.c reads a link's next frame
@@ -80,6 +81,18 @@ struct frame_ahead {
 	char uid[80];
 	Strata__Frame *f;
 	struct err e;
+};
+
+/* What the daemon knows of one link, also kept in the store (linkstate.c). */
+struct link_state {
+	uint8_t key[KEY_BYTES];
+	bool up;
+	uint64_t since_ms;          /* up since, or down since */
+	uint64_t last_seen_ms;      /* last message from the other side (0: never) */
+	uint64_t last_error_ms;
+	char last_error[512];
+	bool dirty;                 /* changed since last written */
+	uint64_t saved_ms;          /* when last written */
 };
 
 struct daemon {
@@ -102,7 +115,28 @@ struct daemon {
 	void *zstd_cctx;            /* ZSTD_CCtx of link_send, made on first use */
 	int self_auditor;           /* joined as an auditor: 1, not: -1, own certificate not seen yet: 0 */
 	bool heads_confirmed;       /* a link holding our feeds told their heads and we hold them (heads.c) */
+	struct link_state *ls;      /* every link known, live or gone (linkstate.c) */
+	size_t n_ls, cap_ls;
+	uint64_t ls_log_ms;         /* when a failure to keep them was last logged */
 };
+
+/* --- the links' state in the store (linkstate.c) --- */
+/* Reads the records of index LINKSTATE_INDEX into d (every link down: the
+ * daemon is starting), adding the parent's if it has none. */
+void linkstate_load(struct daemon *d);
+/* Takes l's state (up or down, last seen, last error) into its record, in
+ * memory. */
+void linkstate_note(struct daemon *d, struct link *l, uint64_t now);
+/* l is being dropped (why: the reason, or NULL): its record goes down. */
+void linkstate_gone(struct daemon *d, struct link *l, const char *why);
+/* Notes every live link and writes the records that changed (stopping:
+ * every link down), in one write transaction; none may be open. */
+void linkstate_flush(struct daemon *d, bool stopping);
+void linkstate_free(struct daemon *d);
+/* Every link's record (after noting the live ones), for the daemon's status. */
+json_t *linkstate_json(struct daemon *d);
+/* Decodes a record of index LINKSTATE_INDEX into *out. -EBADMSG. */
+int linkstate_decode(const uint8_t *val, size_t len, struct link_state *out);
 
 /* --- log (log.c) --- */
 void sync_log(const struct daemon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
