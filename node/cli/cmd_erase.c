@@ -102,25 +102,33 @@ static int nothing_to_erase(struct node *n, struct store_txn *t, const struct re
 }
 
 /* The record's companion (a request's contact, in its own feed) goes with
- * it, in the same transaction: w moves to the companion's feed. *held gets
- * how many of its entries held a value (0: nothing written). */
+ * it, in the same transaction: w moves to the companion's feed, with an
+ * erase request of its own (the companion's residues, none for a contact:
+ * no figure reads it). *held gets how many of its entries held a value (0:
+ * nothing written). */
 static int erase_companion(struct node *n, struct node_writer *w, const struct record_type *rt, const char *key,
-			   const uint8_t *buf, size_t len, size_t *held, struct err *e)
+			   const char *reason, uint64_t erased_ms, size_t *held, struct err *e)
 {
 	const struct record_type *c = rt->companion;
 	char ekey[LIMIT_KEY_BYTES + 1];
+	uint8_t *buf = NULL;
+	size_t len = 0;
 	int ret;
 
 	*held = 0;
 	if (!c)
 		return 0;
-	if ((ret = node_erase_holders(node_writer_txn(w), node_id(n), c->feed, c->collection, (const uint8_t *)key,
-				      strlen(key), held, e)) < 0 || *held == 0)
-		return ret;
+	if ((ret = node_erase_request(node_writer_txn(w), node_id(n), c->feed, c->collection, (const uint8_t *)key,
+				      strlen(key), reason, erased_ms, &buf, &len, held, e)) < 0 ||
+	    *held == 0)
+		goto out;
 	if ((ret = erase_key_make(ekey, sizeof ekey, c->collection, (const uint8_t *)key, strlen(key), e)) < 0 ||
 	    (ret = node_writer_switch(w, c->feed, NULL, e)) < 0)
-		return ret;
-	return node_writer_put(w, "erase", (const uint8_t *)ekey, strlen(ekey), buf, len, e);
+		goto out;
+	ret = node_writer_put(w, "erase", (const uint8_t *)ekey, strlen(ekey), buf, len, e);
+out:
+	free(buf);
+	return ret;
 }
 
 int cmd_erase_main(int argc, char **argv)
@@ -196,7 +204,7 @@ int cmd_erase_main(int argc, char **argv)
 	}
 	if ((ret = node_writer_put(w, "erase", (const uint8_t *)ekey, strlen(ekey), buf, len, &e)) < 0 ||
 	    (ret = node_writer_switch(w, rt->feed, &head, &e)) < 0 || /* seals: head is the erase request's */
-	    (ret = erase_companion(n, w, rt, key, buf, len, &cheld, &e)) < 0 ||
+	    (ret = erase_companion(n, w, rt, key, reason, er.erased_ms, &cheld, &e)) < 0 ||
 	    (ret = node_writer_commit(&w, NULL, NULL, &e)) < 0) {
 		code = cli_fail_err("erase", ret, &e);
 		goto out;
