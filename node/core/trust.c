@@ -17,6 +17,7 @@
 
 #define TRUST_INDEX "cert"
 #define REVOKED_INDEX "revoked" /* subject -> revoked_ms (u64 BE) | revoker (32) [| successor (32)] */
+#define PREDECESSOR_INDEX "predecessor" /* successor -> the key it replaced by rotation (32) */
 #define TRUST_MAX_DEPTH 16
 
 int trust_cert_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], uint8_t issuer[KEY_BYTES],
@@ -439,7 +440,61 @@ static int revocation_apply(struct store_txn *t, const struct changeset *cs, con
 	for (int i = 0; i < 8; i++)
 		rec[i] = (uint8_t)(when >> (56 - 8 * i));
 	memcpy(rec + 8, cs->author, KEY_BYTES);
-	return store_index_put(t, REVOKED_INDEX, op->key, KEY_BYTES, rec, len, e);
+	if ((ret = store_index_put(t, REVOKED_INDEX, op->key, KEY_BYTES, rec, len, e)) < 0)
+		return ret;
+	/* The successor takes over the unit's records (unit.c) only when the
+	 * same issuer (or its successor) certified it, and only once. */
+	if (len == 8 + 2 * KEY_BYTES && effective_issuer(t, rec + 8 + KEY_BYTES, cs->author) &&
+	    memcmp(rec + 8 + KEY_BYTES, op->key, KEY_BYTES) != 0) {
+		ret = store_index_get(t, PREDECESSOR_INDEX, rec + 8 + KEY_BYTES, KEY_BYTES, &v, &vl, &ignore);
+		if (ret == -ENOENT)
+			return store_index_put(t, PREDECESSOR_INDEX, rec + 8 + KEY_BYTES, KEY_BYTES, op->key, KEY_BYTES,
+					       e);
+		if (ret < 0) {
+			err_set(e, "%s", ignore.msg);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+size_t node_key_chain(struct store_txn *t, const uint8_t key[KEY_BYTES], uint8_t out[][KEY_BYTES], size_t max)
+{
+	const uint8_t *v;
+	size_t len, k = 0;
+	struct err ignore = {0};
+
+	if (max == 0)
+		return 0;
+	memcpy(out[k++], key, KEY_BYTES);
+	while (k < max && store_index_get(t, PREDECESSOR_INDEX, out[k - 1], KEY_BYTES, &v, &len, &ignore) == 0 &&
+	       len == KEY_BYTES) {
+		bool seen = false;
+
+		for (size_t i = 0; i < k; i++)
+			seen = seen || memcmp(out[i], v, KEY_BYTES) == 0;
+		if (seen) /* a loop cannot be made by honest issuers; stop */
+			break;
+		memcpy(out[k++], v, KEY_BYTES);
+	}
+	return k;
+}
+
+int node_key_successor(struct store_txn *t, const uint8_t key[KEY_BYTES], uint8_t out[KEY_BYTES])
+{
+	struct trust_revocation r;
+	const uint8_t *v;
+	size_t len;
+	struct err ignore = {0};
+
+	if (trust_revocation_get(t, key, &r, &ignore) < 0 || !r.has_successor)
+		return -ENOENT;
+	/* only a successor whose predecessor link was recorded */
+	if (store_index_get(t, PREDECESSOR_INDEX, r.successor, KEY_BYTES, &v, &len, &ignore) < 0 || len != KEY_BYTES ||
+	    memcmp(v, key, KEY_BYTES) != 0)
+		return -ENOENT;
+	memcpy(out, r.successor, KEY_BYTES);
+	return 0;
 }
 
 int trust_index_apply(struct store_txn *t, const struct changeset *cs, struct err *e)

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sync_rotate_records: a unit keeps its records across a key rotation
+ * (node/core/unit.c, docs/PROTOCOL.md "Ownership across key rotations").
+ *
+ * A street writes members and dues with its first key, rotates it, and
+ * then shows, updates, reports and erases what the old key wrote, adds dues
+ * for a member the old key wrote; the district and the city take it, count
+ * every member once under the street, and audit and verify clean.
+ *
+ * The way out of a frozen feed (docs/OPERATIONS.md): a street whose up feed
+ * the district froze on an equivocation rotates its key and keeps working:
+ * its records stay editable, its new writes reach the district, and the
+ * evidence stays held and reported by audit.
+ */
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net.h"
+
+TestSuite(sync_rotate_records, .init = net_setup, .fini = net_teardown);
+
+#define PERIOD "2026-11"
+
+static void add_member(struct net_node *n, const char *id, const char *name, const char *phone)
+{
+	net_ok("member", "add", "-d", n->dir, "--id", id, "--name", name, "--category", "full", "--joined",
+	       "2021-07-01", "--phone", phone, NULL);
+}
+
+/* Rotates the (stopped) node's key; new_key receives the new one. */
+static void rotate(struct net_node *n, uint8_t new_key[KEY_BYTES])
+{
+	struct net_run r;
+	json_t *j;
+
+	net_run(&r, "rotate-key", "-d", n->dir, "--json", NULL);
+	cr_assert_eq(r.status, 0, "rotate-key at %s: exit %d: %s", n->label, r.status, r.err);
+	j = net_run_json(&r);
+	cr_assert_eq(hex_decode(new_key, KEY_BYTES, json_string_value(json_object_get(j, "new_key"))), 0);
+	net_release(j);
+	net_run_free(&r);
+}
+
+/* Runs strata ARGS at n and returns stdout+stderr; asserts the exit code. */
+static void expect(int status, char *out, size_t cap, const char *arg, ...) __attribute__((sentinel));
+
+static void run_in(struct net_run *r, const char **argv);
+
+static void expect(int status, char *out, size_t cap, const char *arg, ...)
+{
+	const char *argv[32] = {0};
+	struct net_run r;
+	va_list ap;
+	size_t n = 0;
+
+	argv[n++] = arg;
+	va_start(ap, arg);
+	while (n < 16 && (argv[n] = va_arg(ap, const char *)))
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	run_in(&r, argv);
+	snprintf(out, cap, "%s%s", r.out, r.err);
+	cr_assert_eq(r.status, status, "strata %s %s: exit %d, expected %d:\n%s", argv[0], argv[1] ? argv[1] : "",
+		     r.status, status, out);
+	net_run_free(&r);
+}
+
+static void run_in(struct net_run *r, const char **a)
+{
+	/* net_run is variadic: pass up to 16 arguments through */
+	net_run(r, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14],
+		a[15], NULL);
+}
+
+/* How many times phone is in the bytes of the node's data.mdb. */
+static size_t phone_in(const struct net_node *n, const char *phone)
+{
+	char path[300];
+	FILE *f;
+	size_t count = 0, len, pl = strlen(phone);
+	uint8_t *buf;
+
+	snprintf(path, sizeof path, "%s/store/data.mdb", n->dir);
+	cr_assert_not_null(f = fopen(path, "rb"), "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	len = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	cr_assert_not_null(buf = malloc(len ? len : 1));
+	cr_assert_eq(fread(buf, 1, len, f), len);
+	fclose(f);
+	for (size_t i = 0; i + pl <= len; i++)
+		count += memcmp(buf + i, phone, pl) == 0;
+	free(buf);
+	return count;
+}
+
+static int audit(const struct net_node *n, const struct net_node *root, char *out, size_t cap)
+{
+	struct net_run r;
+	int status;
+
+	net_run(&r, "audit", "-d", n->dir, "--root", root->hex, NULL);
+	status = r.status;
+	snprintf(out, cap, "%s%s", r.out, r.err);
+	net_run_free(&r);
+	return status;
+}
+
+/* The child named path in `report show --json` at `at`: how many times it
+ * is listed, and (the last one) its own figures' members_full and check. */
+static int child_in_view(const struct net_node *at, const char *path, json_int_t *members, char *check, size_t cap)
+{
+	struct net_run r;
+	json_t *j, *kids, *k;
+	size_t i;
+	int found = 0;
+
+	net_run(&r, "report", "show", "-d", at->dir, "--period", PERIOD, "--json", NULL);
+	cr_assert_eq(r.status, 0, "report show at %s: %s", at->label, r.err);
+	j = net_run_json(&r);
+	kids = json_object_get(json_object_get(j, "node"), "children");
+	json_array_foreach(kids, i, k) {
+		if (strcmp(json_string_value(json_object_get(k, "name")), path) != 0)
+			continue;
+		found++;
+		*members = json_integer_value(json_object_get(json_object_get(k, "own"), "members_full"));
+		snprintf(check, cap, "%s", json_string_value(json_object_get(k, "check")) ?: "(none)");
+	}
+	net_release(j);
+	net_run_free(&r);
+	return found;
+}
+
+static size_t count_unit(const struct net_node *at, const char *collection, const uint8_t *a, const uint8_t *b)
+{
+	return net_count(at, collection, a) + net_count(at, collection, b);
+}
+
+Test(sync_rotate_records, rotated_unit_keeps_editing_and_reporting_its_records)
+{
+	struct net_node *city = net_node_init("city", "xiamen", true, true);
+	struct net_node *huli = net_node_init("huli", "xiamen/huli", false, true);
+	struct net_node *street = net_node_init("hetong", "xiamen/huli/hetong", false, false);
+	uint8_t old_key[KEY_BYTES], new_key[KEY_BYTES];
+	char out[16384], check[2048];
+	json_int_t members = -1;
+	uint64_t up, rep;
+
+	net_node_start(city);
+	net_node_join(huli, city, NULL);
+	net_node_start(huli);
+	net_node_join(street, huli, NULL);
+	net_node_start(street);
+	add_member(street, "HT000001", "郑文君", "13800000001");
+	add_member(street, "HT000002", "林海燕", "13800000002");
+	add_member(street, "HT000003", "陈建国", "13800000003");
+	net_ok("dues", "add", "-d", street->dir, "--member", "HT000001", "--period", PERIOD, "--amount", "1000", NULL);
+	memcpy(old_key, street->key, KEY_BYTES);
+	up = net_head(street, old_key, "up", NULL);
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, old_key, "up", NULL) == up, "the street's records at the city");
+	net_node_stop(street);
+	rotate(street, new_key);
+
+	/* Before the street serves again: its records are its own. */
+	expect(0, out, sizeof out, "member", "show", "-d", street->dir, "--id", "HT000001", NULL);
+	cr_assert(net_has(out, "郑文君"), "member show after the rotation: %s", out);
+	expect(0, out, sizeof out, "member", "update", "-d", street->dir, "--id", "HT000002", "--name", "林海艳", NULL);
+	expect(0, out, sizeof out, "dues", "add", "-d", street->dir, "--member", "HT000002", "--period", PERIOD,
+	       "--amount", "1000", NULL);
+	expect(0, out, sizeof out, "dues", "update", "-d", street->dir, "--member", "HT000001", "--period", PERIOD,
+	       "--paid", "2026-11-05", NULL);
+	expect(0, out, sizeof out, "dues", "show", "-d", street->dir, "--member", "HT000001", "--period", PERIOD, NULL);
+	cr_assert(net_has(out, "2026-11-05"), "dues show after the update: %s", out);
+	/* An unknown member is still refused, naming it. */
+	expect(2, out, sizeof out, "dues", "add", "-d", street->dir, "--member", "HT999999", "--period", PERIOD,
+	       "--amount", "1000", NULL);
+	cr_assert(net_has(out, "HT999999"), "the refusal does not name the member: %s", out);
+	/* One record per member at the street, whichever key wrote it last. */
+	cr_assert_eq(count_unit(street, "member", old_key, new_key), 3);
+	cr_assert_eq(net_count(street, "member", new_key), 1, "the update is not the new key's");
+	cr_assert_eq(count_unit(street, "dues", old_key, new_key), 2);
+	expect(0, out, sizeof out, "member", "list", "-d", street->dir, "--own", NULL);
+	cr_assert(net_has(out, "3 members") && net_has(out, "林海艳") && !net_has(out, "林海燕"),
+		  "member list --own after the update: %s", out);
+
+	net_node_start(street);
+	expect(0, out, sizeof out, "report", "submit", "-d", street->dir, "--period", PERIOD, NULL);
+	up = net_head(street, new_key, "up", NULL);
+	rep = net_head(street, new_key, "report", NULL);
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, new_key, "up", NULL) == up && net_head(city, new_key, "report", NULL) == rep,
+		 "the new key's entries at the city");
+
+	/* The district and the city count each member once, under the street. */
+	for (int i = 0; i < 2; i++) {
+		struct net_node *at = i ? city : huli;
+
+		cr_assert_eq(count_unit(at, "member", old_key, new_key), 3, "members of the street at %s", at->label);
+		cr_assert_eq(count_unit(at, "dues", old_key, new_key), 2, "dues of the street at %s", at->label);
+	}
+	cr_assert_eq(child_in_view(huli, street->path, &members, check, sizeof check), 1,
+		     "the street is not listed once in the district's report view");
+	cr_assert_eq(members, 3, "the street's report counts %lld full members", (long long)members);
+	cr_assert_str_eq(check, "matches", "the district's recomputation of the street's report");
+	expect(0, out, sizeof out, "report", "submit", "-d", huli->dir, "--period", PERIOD, "--json", NULL);
+	cr_assert(net_has(out, "\"members_full\": 3"), "the district's total: %s", out);
+	cr_assert_eq(audit(city, city, out, sizeof out), 0, "audit at the city: %s", out);
+	cr_assert_eq(audit(huli, city, out, sizeof out), 0, "audit at the district: %s", out);
+	cr_assert_eq(net_node_verify(huli, out, sizeof out), 0, "verify at the district: %s", out);
+	cr_assert_eq(net_node_verify(street, out, sizeof out), 0, "verify at the street: %s", out);
+
+	/* Erasing a record the old key wrote: gone at the street and above. */
+	expect(0, out, sizeof out, "erase", "-d", street->dir, "--collection", "member", "--key", "HT000003", NULL);
+	expect(2, out, sizeof out, "member", "show", "-d", street->dir, "--id", "HT000003", NULL);
+	cr_assert(net_has(out, "erased"), "member show of the erased member: %s", out);
+	up = net_head(street, new_key, "up", NULL);
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, new_key, "up", NULL) == up, "the erase at the city");
+	net_stop_all();
+	for (int i = 0; i < 3; i++) {
+		struct net_node *at = i == 0 ? street : i == 1 ? huli : city;
+		cr_assert_eq(phone_in(at, "13800000003"), 0, "the erased phone number is still in %s's data.mdb",
+			     at->label);
+		cr_assert_gt(phone_in(at, "13800000001"), 0, "%s lost a phone number that was not erased", at->label);
+		cr_assert_eq(net_node_verify(at, out, sizeof out), 0, "verify at %s after the erase: %s", at->label, out);
+	}
+}
