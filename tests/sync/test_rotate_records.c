@@ -228,3 +228,108 @@ Test(sync_rotate_records, rotated_unit_keeps_editing_and_reporting_its_records)
 		cr_assert_eq(net_node_verify(at, out, sizeof out), 0, "verify at %s after the erase: %s", at->label, out);
 	}
 }
+
+/* Does `strata status --json` of n show evidence on (author, feed, seq)? */
+static bool has_evidence(const struct net_node *n, const uint8_t author[KEY_BYTES], const char *feed, uint64_t seq)
+{
+	json_t *st = net_node_status(n), *v;
+	char hex[KEY_HEX];
+	bool found = false;
+	size_t i;
+
+	key_hex(hex, author);
+	json_array_foreach(json_object_get(st, "evidence"), i, v) {
+		const char *a = json_string_value(json_object_get(v, "author"));
+		const char *f = json_string_value(json_object_get(v, "feed"));
+
+		if (a && f && strcmp(a, hex) == 0 && strcmp(f, feed) == 0 &&
+		    (uint64_t)json_integer_value(json_object_get(v, "seq")) == seq)
+			found = true;
+	}
+	net_release(st);
+	return found;
+}
+
+/* The street's up feed forks at #3 (its directory put back at a copy taken
+ * at #2, then a different #3 written): the district freezes the feed and
+ * keeps the proof. The street then takes the documented way out: it stops,
+ * rotates its key and serves again. */
+Test(sync_rotate_records, frozen_feed_way_out_is_a_rotation)
+{
+	struct net_node *city = net_node_init("city", "xiamen", true, true);
+	struct net_node *huli = net_node_init("huli", "xiamen/huli", false, true);
+	struct net_node *street = net_node_init("jinshan", "xiamen/huli/jinshan", false, false);
+	uint8_t old_key[KEY_BYTES], new_key[KEY_BYTES];
+	char snapshot[256], out[16384], new_hex[KEY_HEX], fail_new[40];
+	uint32_t flags = 0;
+	uint64_t up;
+
+	net_node_start(city);
+	net_node_join(huli, city, NULL);
+	net_node_start(huli);
+	net_node_join(street, huli, NULL);
+	net_node_start(street);
+	memcpy(old_key, street->key, KEY_BYTES);
+	add_member(street, "JS000001", "郑文君", "13800000001");
+	add_member(street, "JS000002", "林海燕", "13800000002");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, old_key, "up", NULL) == 2, "the city to hold up #2 of the street");
+	net_node_stop(street);
+	net_copy_tree(street->dir, net_path(snapshot, "jinshan-at-2"));
+	net_node_start(street);
+	add_member(street, "JS000003", "陈建国", "13800000003");
+	NET_WAIT(NET_DEADLINE_MS, net_head(huli, old_key, "up", NULL) == 3, "the district to hold up #3 of the street");
+	net_node_stop(street);
+	net_remove_tree(street->dir);
+	net_copy_tree(snapshot, street->dir);
+	add_member(street, "JS000004", "黄志强", "13800000004"); /* a different up #3 */
+	net_node_start(street);
+	NET_WAIT(NET_DEADLINE_MS, has_evidence(huli, old_key, "up", 3), "the district to hold the proof of the fork");
+	net_head(huli, old_key, "up", &flags);
+	cr_assert(flags & STORE_FEED_FROZEN, "the district did not freeze the street's up feed");
+
+	/* The way out: stop, rotate the key, serve again. */
+	net_node_stop(street);
+	rotate(street, new_key);
+	net_node_start(street);
+
+	/* Every record the street holds is still its own to edit. */
+	expect(0, out, sizeof out, "member", "show", "-d", street->dir, "--id", "JS000001", NULL);
+	expect(0, out, sizeof out, "member", "update", "-d", street->dir, "--id", "JS000004", "--status", "lapsed", NULL);
+	expect(0, out, sizeof out, "member", "update", "-d", street->dir, "--id", "JS000002", "--name", "林海艳", NULL);
+	expect(0, out, sizeof out, "dues", "add", "-d", street->dir, "--member", "JS000001", "--period", PERIOD,
+	       "--amount", "1000", NULL);
+	expect(0, out, sizeof out, "member", "add", "-d", street->dir, "--id", "JS000005", "--name", "吴秀兰",
+	       "--category", "full", "--joined", "2022-03-01", NULL);
+	expect(0, out, sizeof out, "member", "list", "-d", street->dir, "--own", NULL);
+	cr_assert(net_has(out, "4 members"), "member list --own after the way out: %s", out);
+
+	/* New writes reach the district and the city, under the new key. */
+	up = net_head(street, new_key, "up", NULL);
+	cr_assert_eq(up, 4, "the new key wrote %llu entries, expected 4", (unsigned long long)up);
+	NET_WAIT(NET_DEADLINE_MS, net_head(huli, new_key, "up", NULL) == up && net_head(city, new_key, "up", NULL) == up,
+		 "the new key's entries at the district and the city");
+	cr_assert_eq(net_count(huli, "member", new_key), 3, "the district does not hold the new key's members");
+	cr_assert_eq(net_count(huli, "dues", new_key), 1);
+	/* JS000002 was updated by the new key: the old record is superseded. */
+	cr_assert_eq(net_count(huli, "member", old_key), 2, "the district's old-key records (JS000001, JS000003)");
+
+	/* The evidence is still held, frozen, and reported by audit; nothing
+	 * written under the new key fails. */
+	cr_assert(has_evidence(huli, old_key, "up", 3), "the district lost the proof");
+	NET_WAIT(NET_DEADLINE_MS, has_evidence(city, old_key, "up", 3), "the proof to reach the city");
+	net_head(huli, old_key, "up", &flags);
+	cr_assert(flags & STORE_FEED_FROZEN, "the old key's up feed is no longer frozen at the district");
+	key_hex(new_hex, new_key);
+	snprintf(fail_new, sizeof fail_new, "FAIL %.16s", new_hex);
+	for (int i = 0; i < 2; i++) {
+		struct net_node *at = i ? city : huli;
+
+		audit(at, city, out, sizeof out);
+		cr_assert(net_has(out, "equivocation") || net_has(out, "EQUIVOCATION"),
+			  "audit at %s does not report the equivocation:\n%s", at->label, out);
+		cr_assert(!net_has(out, fail_new),
+			  "audit at %s fails something of the new key:\n%s", at->label, out);
+	}
+	cr_assert_eq(net_node_verify(street, out, sizeof out), 0, "verify at the street: %s", out);
+	net_stop_all();
+}
