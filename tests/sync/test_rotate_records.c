@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "net.h"
+#include "node/core/node.h"
 
 TestSuite(sync_rotate_records, .init = net_setup, .fini = net_teardown);
 
@@ -332,4 +333,105 @@ Test(sync_rotate_records, frozen_feed_way_out_is_a_rotation)
 	}
 	cr_assert_eq(net_node_verify(street, out, sizeof out), 0, "verify at the street: %s", out);
 	net_stop_all();
+}
+
+static int ingest(const char *dir, const uint8_t *env, size_t len, struct err *e)
+{
+	struct node *n = NULL;
+	struct store_txn *t = NULL;
+	int ret;
+
+	cr_assert_eq(node_open(&n, dir, NODE_NO_KEY, e), 0, "%s", e->msg);
+	cr_assert_eq(store_txn_begin(node_store(n), true, &t, e), 0, "%s", e->msg);
+	ret = node_ingest(n, t, env, len, e);
+	if (ret == 0)
+		cr_assert_eq(store_txn_commit(&t, e), 0, "%s", e->msg);
+	store_txn_abort(&t);
+	node_close(&n);
+	return ret;
+}
+
+/* Copies entries from+1..to of (author, feed) from x's store into dir. */
+static void copy_entries(const struct net_node *x, const char *dir, const uint8_t author[KEY_BYTES], const char *feed,
+			 uint64_t from, uint64_t to)
+{
+	for (uint64_t seq = from + 1; seq <= to; seq++) {
+		struct store *s = NULL;
+		struct store_txn *t = NULL;
+		struct err e = {0};
+		const uint8_t *b;
+		uint8_t *env;
+		size_t len;
+		char sd[300];
+
+		snprintf(sd, sizeof sd, "%s/store", x->dir);
+		cr_assert_eq(store_open(&s, sd, STORE_RDONLY, &e), 0, "%s", e.msg);
+		cr_assert_eq(store_txn_begin(s, false, &t, &e), 0, "%s", e.msg);
+		cr_assert_eq(store_log_get(t, author, feed, seq, &b, &len, NULL, &e), 0, "%s", e.msg);
+		env = malloc(len);
+		cr_assert_not_null(env);
+		memcpy(env, b, len);
+		store_txn_abort(&t);
+		store_close(&s);
+		cr_assert_eq(ingest(dir, env, len, &e), 0, "%s #%llu into %s: %s", feed, (unsigned long long)seq, dir,
+			     e.msg);
+		free(env);
+	}
+}
+
+/* The old key's last entry reaches a store only after the new key's
+ * entries that rewrote its records: it changes nothing there, and the
+ * store ends as the one that took them in order. */
+Test(sync_rotate_records, old_key_entry_arriving_late_does_not_undo_the_new_key)
+{
+	struct net_node *city = net_node_init("city", "xiamen", true, true);
+	struct net_node *street = net_node_init("hetong", "xiamen/hetong", false, false);
+	struct net_node early;
+	uint8_t old_key[KEY_BYTES], new_key[KEY_BYTES];
+	char out[8192];
+	uint64_t up;
+
+	net_node_start(city);
+	net_node_join(street, city, NULL);
+	net_node_start(street);
+	memcpy(old_key, street->key, KEY_BYTES);
+	add_member(street, "HT000001", "郑文君", "13800000001");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, old_key, "up", NULL) == 1, "the member at the city");
+	/* A store that took the old key's up #1 and no more. */
+	net_node_stop(city);
+	early = *city;
+	net_copy_tree(city->dir, net_path(early.dir, "city-early"));
+	snprintf(early.label, sizeof early.label, "city-early");
+	net_node_start(city);
+	net_ok("dues", "add", "-d", street->dir, "--member", "HT000001", "--period", PERIOD, "--amount", "1000", NULL);
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, old_key, "up", NULL) == 2, "the dues at the city");
+	net_node_stop(street);
+	rotate(street, new_key);
+	net_node_start(street);
+	net_ok("dues", "update", "-d", street->dir, "--member", "HT000001", "--period", PERIOD, "--paid", "2026-11-05",
+	       NULL);
+	net_ok("member", "update", "-d", street->dir, "--id", "HT000001", "--name", "郑文俊", NULL);
+	up = net_head(street, new_key, "up", NULL);
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, new_key, "up", NULL) == up, "the new key's entries at the city");
+	net_stop_all();
+
+	/* Into the early store: the city's trust entries (the new key's
+	 * certificate, the old key's revocation), the street's rotation
+	 * record, the new key's entries, and only then the old key's up #2. */
+	copy_entries(city, early.dir, city->key, "trust", net_head(&early, city->key, "trust", NULL),
+		     net_head(city, city->key, "trust", NULL));
+	copy_entries(city, early.dir, old_key, "trust", net_head(&early, old_key, "trust", NULL),
+		     net_head(city, old_key, "trust", NULL));
+	copy_entries(city, early.dir, new_key, "up", 0, up);
+	copy_entries(city, early.dir, old_key, "up", 1, 2);
+
+	for (int i = 0; i < 2; i++) {
+		const struct net_node *at = i ? &early : city;
+
+		cr_assert_eq(net_count(at, "dues", old_key), 0, "%s: the old key's dues record came back", at->label);
+		cr_assert_eq(net_count(at, "dues", new_key), 1, "%s: the new key's dues record", at->label);
+		cr_assert_eq(net_count(at, "member", old_key), 0, "%s: the old key's member record", at->label);
+		cr_assert_eq(net_count(at, "member", new_key), 1, "%s: the new key's member record", at->label);
+		cr_assert_eq(net_node_verify(at, out, sizeof out), 0, "verify at %s: %s", at->label, out);
+	}
 }
