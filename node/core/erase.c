@@ -211,8 +211,50 @@ static int erase_in_feed(struct store_txn *t, const uint8_t owner[KEY_BYTES], co
 	return 0;
 }
 
+/* An entry of a key replaced by rotation that arrives after its successor
+ * erased one of its values (unit.c): the value goes at once, from the
+ * entry and from state. *changed as above. */
+static int erase_late(struct store_txn *t, const struct changeset *cs, bool *changed, struct err *e)
+{
+	uint8_t by[KEY_BYTES];
+	char ekey[LIMIT_KEY_BYTES + 1];
+	struct err ignore = {0};
+	int ret;
+
+	if (node_key_successor(t, cs->author, by) < 0)
+		return 0;
+	for (size_t i = 0; i < cs->n_ops; i++) {
+		const struct op *op = &cs->ops[i];
+		const uint8_t *v;
+		size_t vl;
+		struct store_origin o;
+
+		if (op->kind != OP_PUT || !op->value ||
+		    erase_key_make(ekey, sizeof ekey, op->collection, op->key, op->key_len, &ignore) < 0 ||
+		    !store_state_superseded(t, "erase", cs->author, (const uint8_t *)ekey, strlen(ekey), by) ||
+		    store_state_get(t, "erase", by, (const uint8_t *)ekey, strlen(ekey), &v, &vl, &o, &ignore) < 0 ||
+		    strcmp(o.feed, cs->feed) != 0)
+			continue;
+		if ((ret = strip_one(t, cs->author, cs->feed, cs->seq, op->collection, op->key, op->key_len, e)) < 0)
+			return ret;
+		*changed = true;
+		if (store_state_get(t, op->collection, cs->author, op->key, op->key_len, &v, &vl, &o, &ignore) == 0 &&
+		    vl > 0 && strcmp(o.feed, cs->feed) == 0 && o.seq == cs->seq &&
+		    (ret = store_state_erase(t, op->collection, cs->author, op->key, op->key_len, e)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
 int erase_apply(struct node *n, struct store_txn *t, const struct changeset *cs, struct err *e)
 {
+	bool late = false;
+	int r;
+
+	if (strcmp(cs->feed, "trust") != 0 && (r = erase_late(t, cs, &late, e)) < 0)
+		return r;
+	if (late && (r = mark_scrub_due(t, e)) < 0)
+		return r;
 	uint8_t pred[NODE_KEYS_MAX][KEY_BYTES];
 	size_t np = SIZE_MAX;
 

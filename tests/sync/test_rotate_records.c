@@ -8,6 +8,9 @@
  * for a member the old key wrote; the district and the city take it, count
  * every member once under the street, and audit and verify clean.
  *
+ * An entry of the old key that reaches a store after the new key's entries
+ * changes nothing the new key wrote, and loses a value the new key erased.
+ *
  * The way out of a frozen feed (docs/OPERATIONS.md): a street whose up feed
  * the district froze on an equivocation rotates its key and keeps working:
  * its records stay editable, its new writes reach the district, and the
@@ -211,6 +214,7 @@ Test(sync_rotate_records, rotated_unit_keeps_editing_and_reporting_its_records)
 	cr_assert(net_has(out, "\"members_full\": 3"), "the district's total: %s", out);
 	cr_assert_eq(audit(city, city, out, sizeof out), 0, "audit at the city: %s", out);
 	cr_assert_eq(audit(huli, city, out, sizeof out), 0, "audit at the district: %s", out);
+	cr_assert_eq(audit(street, city, out, sizeof out), 0, "audit at the street: %s", out);
 	cr_assert_eq(net_node_verify(huli, out, sizeof out), 0, "verify at the district: %s", out);
 	cr_assert_eq(net_node_verify(street, out, sizeof out), 0, "verify at the street: %s", out);
 
@@ -351,31 +355,40 @@ static int ingest(const char *dir, const uint8_t *env, size_t len, struct err *e
 	return ret;
 }
 
+/* The envelope of (author, feed, seq) in x's store (fixture-owned). */
+static uint8_t *log_entry(const struct net_node *x, const uint8_t author[KEY_BYTES], const char *feed, uint64_t seq,
+			  size_t *len)
+{
+	struct store *s = NULL;
+	struct store_txn *t = NULL;
+	struct err e = {0};
+	const uint8_t *b;
+	uint8_t *env;
+	char sd[300];
+
+	snprintf(sd, sizeof sd, "%s/store", x->dir);
+	cr_assert_eq(store_open(&s, sd, STORE_RDONLY, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_txn_begin(s, false, &t, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_log_get(t, author, feed, seq, &b, len, NULL, &e), 0, "%s", e.msg);
+	env = net_own(malloc(*len), free);
+	memcpy(env, b, *len);
+	store_txn_abort(&t);
+	store_close(&s);
+	return env;
+}
+
 /* Copies entries from+1..to of (author, feed) from x's store into dir. */
 static void copy_entries(const struct net_node *x, const char *dir, const uint8_t author[KEY_BYTES], const char *feed,
 			 uint64_t from, uint64_t to)
 {
 	for (uint64_t seq = from + 1; seq <= to; seq++) {
-		struct store *s = NULL;
-		struct store_txn *t = NULL;
 		struct err e = {0};
-		const uint8_t *b;
-		uint8_t *env;
 		size_t len;
-		char sd[300];
+		uint8_t *env = log_entry(x, author, feed, seq, &len);
 
-		snprintf(sd, sizeof sd, "%s/store", x->dir);
-		cr_assert_eq(store_open(&s, sd, STORE_RDONLY, &e), 0, "%s", e.msg);
-		cr_assert_eq(store_txn_begin(s, false, &t, &e), 0, "%s", e.msg);
-		cr_assert_eq(store_log_get(t, author, feed, seq, &b, &len, NULL, &e), 0, "%s", e.msg);
-		env = malloc(len);
-		cr_assert_not_null(env);
-		memcpy(env, b, len);
-		store_txn_abort(&t);
-		store_close(&s);
 		cr_assert_eq(ingest(dir, env, len, &e), 0, "%s #%llu into %s: %s", feed, (unsigned long long)seq, dir,
 			     e.msg);
-		free(env);
+		net_release(env);
 	}
 }
 
@@ -387,7 +400,8 @@ Test(sync_rotate_records, old_key_entry_arriving_late_does_not_undo_the_new_key)
 	struct net_node *city = net_node_init("city", "xiamen", true, true);
 	struct net_node *street = net_node_init("hetong", "xiamen/hetong", false, false);
 	struct net_node early;
-	uint8_t old_key[KEY_BYTES], new_key[KEY_BYTES];
+	uint8_t old_key[KEY_BYTES], new_key[KEY_BYTES], *late[2];
+	size_t late_len[2];
 	char out[8192];
 	uint64_t up;
 
@@ -404,13 +418,18 @@ Test(sync_rotate_records, old_key_entry_arriving_late_does_not_undo_the_new_key)
 	snprintf(early.label, sizeof early.label, "city-early");
 	net_node_start(city);
 	net_ok("dues", "add", "-d", street->dir, "--member", "HT000001", "--period", PERIOD, "--amount", "1000", NULL);
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, old_key, "up", NULL) == 2, "the dues at the city");
+	add_member(street, "HT000002", "林海燕", "13800000002");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, old_key, "up", NULL) == 3, "the dues and HT000002 at the city");
+	/* the old key's entries as they travelled, before any erase */
+	late[0] = log_entry(city, old_key, "up", 2, &late_len[0]);
+	late[1] = log_entry(city, old_key, "up", 3, &late_len[1]);
 	net_node_stop(street);
 	rotate(street, new_key);
 	net_node_start(street);
 	net_ok("dues", "update", "-d", street->dir, "--member", "HT000001", "--period", PERIOD, "--paid", "2026-11-05",
 	       NULL);
 	net_ok("member", "update", "-d", street->dir, "--id", "HT000001", "--name", "郑文俊", NULL);
+	net_ok("erase", "-d", street->dir, "--collection", "member", "--key", "HT000002", NULL);
 	up = net_head(street, new_key, "up", NULL);
 	NET_WAIT(NET_DEADLINE_MS, net_head(city, new_key, "up", NULL) == up, "the new key's entries at the city");
 	net_stop_all();
@@ -423,15 +442,22 @@ Test(sync_rotate_records, old_key_entry_arriving_late_does_not_undo_the_new_key)
 	copy_entries(city, early.dir, old_key, "trust", net_head(&early, old_key, "trust", NULL),
 		     net_head(city, old_key, "trust", NULL));
 	copy_entries(city, early.dir, new_key, "up", 0, up);
-	copy_entries(city, early.dir, old_key, "up", 1, 2);
+	for (int i = 0; i < 2; i++) { /* #3 still holds the phone the new key erased */
+		struct err e = {0};
+
+		cr_assert_eq(ingest(early.dir, late[i], late_len[i], &e), 0, "the old key's up #%d: %s", i + 2, e.msg);
+	}
 
 	for (int i = 0; i < 2; i++) {
 		const struct net_node *at = i ? &early : city;
 
 		cr_assert_eq(net_count(at, "dues", old_key), 0, "%s: the old key's dues record came back", at->label);
 		cr_assert_eq(net_count(at, "dues", new_key), 1, "%s: the new key's dues record", at->label);
-		cr_assert_eq(net_count(at, "member", old_key), 0, "%s: the old key's member record", at->label);
+		/* HT000001 rewritten by the new key; HT000002 kept, its value erased */
+		cr_assert_eq(net_count(at, "member", old_key), 1, "%s: the old key's member records", at->label);
 		cr_assert_eq(net_count(at, "member", new_key), 1, "%s: the new key's member record", at->label);
+		cr_assert_eq(phone_in(at, "13800000002"), 0, "%s: the erased phone is in data.mdb", at->label);
+		cr_assert_gt(phone_in(at, "13800000001"), 0, "%s: lost a phone that was not erased", at->label);
 		cr_assert_eq(net_node_verify(at, out, sizeof out), 0, "verify at %s: %s", at->label, out);
 	}
 }
