@@ -153,7 +153,7 @@ int node_ingest_changeset(struct node *n, struct store_txn *t, const struct chan
 		.ops = ops,
 	};
 	if ((ret = store_append(t, &en, e)) == 0 && (ret = trust_index_apply(t, cs, e)) == 0 &&
-	    (ret = unit_apply(n, t, cs, skip, e)) == 0 && (ret = erase_apply(n, t, cs, e)) < 0 && ret != -ENOSPC &&
+	    ((ret = unit_apply(n, t, cs, skip, e)) < 0 || (ret = erase_apply(n, t, cs, e)) < 0) && ret != -ENOSPC &&
 	    ret != -ENOMEM)
 		ret = -EIO; /* the entry is appended in t already: the caller must abort */
 out:

@@ -8,9 +8,11 @@
  * transaction that appends it:
  *   - their state records of that key are removed, so the unit holds at
  *     most one record per (collection, key), whichever key wrote it last;
- *   - a mark (store_state_supersede) remembers it, so that an entry of the predecessor that
- *     arrives late (it is older: it was signed before the revocation)
- *     changes nothing in state, whatever order the feeds reach a node in.
+ *   - a mark (store_state_supersede) remembers it, so that an entry of
+ *     the predecessor that arrives late (it is older: it was signed
+ *     before the revocation) changes nothing in state, whatever order the
+ *     feeds reach a node in (and loses any value the successor erased:
+ *     erase.c).
  * The trust feed is outside this rule: certificates and revocations keep
  * their own rules (trust.c). The log keeps every entry as signed: an
  * auditor re-derives all of this from the trust feeds and the log
