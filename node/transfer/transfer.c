@@ -225,8 +225,9 @@ static int match_name(const struct store_record *r, void *arg)
 
 	if (!r->value || r->key_len != KEY_BYTES || !(c = strata__certificate__unpack(NULL, r->value_len, r->value)))
 		return 0;
-	/* the certificate that counts is the indexed one (the first issuer keeps a key) */
-	if (strcmp(c->name, b->name) == 0 &&
+	/* the certificate that counts is the indexed one (the first issuer keeps a key);
+	 * a key replaced by rotation is its unit's old key: the unit goes by its current one */
+	if (strcmp(c->name, b->name) == 0 && node_key_successor(b->t, r->key, issuer) < 0 &&
 	    (c->role == STRATA__ROLE__ROLE_CHILD || c->role == STRATA__ROLE__ROLE_ROOT) &&
 	    trust_cert_get(b->t, r->key, issuer, &indexed, &ignore) == 0 && same(issuer, r->owner) &&
 	    (!b->found || !same(b->key, r->key))) {

@@ -140,6 +140,27 @@ static int child_in_view(const struct net_node *at, const char *path, json_int_t
 	return found;
 }
 
+/* Is transfer id listed at n in state want? */
+static bool transfer_state_is(const struct net_node *n, const char *id, const char *want)
+{
+	struct net_run r;
+	json_t *arr, *t;
+	size_t i;
+	bool found = false;
+
+	net_run(&r, "transfer", "list", "-d", n->dir, "--json", NULL);
+	cr_assert_eq(r.status, 0, "transfer list at %s: %s", n->label, r.err);
+	arr = net_run_json(&r);
+	json_array_foreach(arr, i, t) {
+		if (strcmp(json_string_value(json_object_get(t, "id")), id) == 0 &&
+		    strcmp(json_string_value(json_object_get(t, "state")), want) == 0)
+			found = true;
+	}
+	net_release(arr);
+	net_run_free(&r);
+	return found;
+}
+
 static size_t count_unit(const struct net_node *at, const char *collection, const uint8_t *a, const uint8_t *b)
 {
 	return net_count(at, collection, a) + net_count(at, collection, b);
@@ -150,8 +171,11 @@ Test(sync_rotate_records, rotated_unit_keeps_editing_and_reporting_its_records)
 	struct net_node *city = net_node_init("city", "xiamen", true, true);
 	struct net_node *huli = net_node_init("huli", "xiamen/huli", false, true);
 	struct net_node *street = net_node_init("hetong", "xiamen/huli/hetong", false, false);
+	struct net_node *other = net_node_init("jinshan", "xiamen/huli/jinshan", false, false);
 	uint8_t old_key[KEY_BYTES], new_key[KEY_BYTES];
-	char out[16384], check[2048];
+	char out[16384], check[2048], id[128];
+	uint64_t parent_trust;
+	json_t *j;
 	json_int_t members = -1;
 	uint64_t up, rep;
 
@@ -160,6 +184,8 @@ Test(sync_rotate_records, rotated_unit_keeps_editing_and_reporting_its_records)
 	net_node_start(huli);
 	net_node_join(street, huli, NULL);
 	net_node_start(street);
+	net_node_join(other, huli, NULL);
+	net_node_start(other);
 	add_member(street, "HT000001", "郑文君", "13800000001");
 	add_member(street, "HT000002", "林海燕", "13800000002");
 	add_member(street, "HT000003", "陈建国", "13800000003");
@@ -168,7 +194,11 @@ Test(sync_rotate_records, rotated_unit_keeps_editing_and_reporting_its_records)
 	up = net_head(street, old_key, "up", NULL);
 	NET_WAIT(NET_DEADLINE_MS, net_head(city, old_key, "up", NULL) == up, "the street's records at the city");
 	net_node_stop(street);
+	parent_trust = net_head(street, huli->key, "trust", NULL);
 	rotate(street, new_key);
+	/* The street keeps the district's answer: it knows its keys' chain. */
+	cr_assert_eq(net_head(street, huli->key, "trust", NULL), parent_trust + 1,
+		     "the street did not keep the district's entry certifying its new key");
 
 	/* Before the street serves again: its records are its own. */
 	expect(0, out, sizeof out, "member", "show", "-d", street->dir, "--id", "HT000001", NULL);
@@ -217,6 +247,22 @@ Test(sync_rotate_records, rotated_unit_keeps_editing_and_reporting_its_records)
 	cr_assert_eq(audit(street, city, out, sizeof out), 0, "audit at the street: %s", out);
 	cr_assert_eq(net_node_verify(huli, out, sizeof out), 0, "verify at the district: %s", out);
 	cr_assert_eq(net_node_verify(street, out, sizeof out), 0, "verify at the street: %s", out);
+
+	/* A member the old key wrote moves to another street: the new key
+	 * releases it, the district forwards, the other street accepts, and
+	 * the outcome marks it transferred at the street. */
+	expect(0, out, sizeof out, "transfer", "release", "-d", street->dir, "--member", "HT000001", "--to",
+	       other->path, "--json", NULL);
+	cr_assert_not_null(j = json_loads(out, 0, NULL), "transfer release --json: %s", out);
+	snprintf(id, sizeof id, "%s", json_string_value(json_object_get(j, "id")) ?: "");
+	json_decref(j);
+	NET_WAIT(NET_DEADLINE_MS, transfer_state_is(other, id, "forwarded"), "the forward of %s to reach %s", id,
+		 other->label);
+	net_ok("transfer", "accept", "-d", other->dir, "--id", id, "--from", street->path, NULL);
+	NET_WAIT(NET_DEADLINE_MS, transfer_state_is(street, id, "completed"), "the outcome of %s at the street", id);
+	expect(0, out, sizeof out, "member", "show", "-d", street->dir, "--id", "HT000001", NULL);
+	cr_assert(net_has(out, "transferred"), "HT000001 is not marked transferred at the street: %s", out);
+	cr_assert_eq(count_unit(street, "member", old_key, new_key), 3);
 
 	/* Erasing a record the old key wrote: gone at the street and above. */
 	expect(0, out, sizeof out, "erase", "-d", street->dir, "--collection", "member", "--key", "HT000003", NULL);
