@@ -41,6 +41,10 @@ int trust_check(struct store_txn *t, const struct changeset *cs, struct err *e);
  * read or written (-EIO, -ENOSPC, -ENOMEM): the caller aborts t. */
 int erase_apply(struct node *n, struct store_txn *t, const struct changeset *cs, struct err *e);
 
+/* Index of the rotation chain (trust.c writes it, unit.c reads it):
+ * successor key -> the key it replaced (32 bytes). */
+#define PREDECESSOR_INDEX "predecessor"
+
 /* Ownership across key rotations (unit.c). Before an entry is appended:
  * skip[i] set for each op that a successor of its author has superseded
  * already (it must not change state). After: the successor's ops remove

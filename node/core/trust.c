@@ -17,7 +17,6 @@
 
 #define TRUST_INDEX "cert"
 #define REVOKED_INDEX "revoked" /* subject -> revoked_ms (u64 BE) | revoker (32) [| successor (32)] */
-#define PREDECESSOR_INDEX "predecessor" /* successor -> the key it replaced by rotation (32) */
 #define TRUST_MAX_DEPTH 16
 
 int trust_cert_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], uint8_t issuer[KEY_BYTES],
@@ -455,45 +454,6 @@ static int revocation_apply(struct store_txn *t, const struct changeset *cs, con
 			return ret;
 		}
 	}
-	return 0;
-}
-
-size_t node_key_chain(struct store_txn *t, const uint8_t key[KEY_BYTES], uint8_t out[][KEY_BYTES], size_t max)
-{
-	const uint8_t *v;
-	size_t len, k = 0;
-	struct err ignore = {0};
-
-	if (max == 0)
-		return 0;
-	memcpy(out[k++], key, KEY_BYTES);
-	while (k < max && store_index_get(t, PREDECESSOR_INDEX, out[k - 1], KEY_BYTES, &v, &len, &ignore) == 0 &&
-	       len == KEY_BYTES) {
-		bool seen = false;
-
-		for (size_t i = 0; i < k; i++)
-			seen = seen || memcmp(out[i], v, KEY_BYTES) == 0;
-		if (seen) /* a loop cannot be made by honest issuers; stop */
-			break;
-		memcpy(out[k++], v, KEY_BYTES);
-	}
-	return k;
-}
-
-int node_key_successor(struct store_txn *t, const uint8_t key[KEY_BYTES], uint8_t out[KEY_BYTES])
-{
-	struct trust_revocation r;
-	const uint8_t *v;
-	size_t len;
-	struct err ignore = {0};
-
-	if (trust_revocation_get(t, key, &r, &ignore) < 0 || !r.has_successor)
-		return -ENOENT;
-	/* only a successor whose predecessor link was recorded */
-	if (store_index_get(t, PREDECESSOR_INDEX, r.successor, KEY_BYTES, &v, &len, &ignore) < 0 || len != KEY_BYTES ||
-	    memcmp(v, key, KEY_BYTES) != 0)
-		return -ENOENT;
-	memcpy(out, r.successor, KEY_BYTES);
 	return 0;
 }
 

@@ -26,6 +26,45 @@
 
 #define TRUST_FEED "trust"
 
+size_t node_key_chain(struct store_txn *t, const uint8_t key[KEY_BYTES], uint8_t out[][KEY_BYTES], size_t max)
+{
+	const uint8_t *v;
+	size_t len, k = 0;
+	struct err ignore = {0};
+
+	if (max == 0)
+		return 0;
+	memcpy(out[k++], key, KEY_BYTES);
+	while (k < max && store_index_get(t, PREDECESSOR_INDEX, out[k - 1], KEY_BYTES, &v, &len, &ignore) == 0 &&
+	       len == KEY_BYTES) {
+		bool seen = false;
+
+		for (size_t i = 0; i < k; i++)
+			seen = seen || memcmp(out[i], v, KEY_BYTES) == 0;
+		if (seen) /* a loop cannot be made by honest issuers; stop */
+			break;
+		memcpy(out[k++], v, KEY_BYTES);
+	}
+	return k;
+}
+
+int node_key_successor(struct store_txn *t, const uint8_t key[KEY_BYTES], uint8_t out[KEY_BYTES])
+{
+	struct trust_revocation r;
+	const uint8_t *v;
+	size_t len;
+	struct err ignore = {0};
+
+	if (trust_revocation_get(t, key, &r, &ignore) < 0 || !r.has_successor)
+		return -ENOENT;
+	/* only a successor whose predecessor link was recorded */
+	if (store_index_get(t, PREDECESSOR_INDEX, r.successor, KEY_BYTES, &v, &len, &ignore) < 0 || len != KEY_BYTES ||
+	    memcmp(v, key, KEY_BYTES) != 0)
+		return -ENOENT;
+	memcpy(out, r.successor, KEY_BYTES);
+	return 0;
+}
+
 size_t node_unit_keys(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES],
 		      uint8_t out[][KEY_BYTES], size_t max)
 {
