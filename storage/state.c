@@ -156,6 +156,69 @@ out:
 	return ret;
 }
 
+#define SUPERSEDED_INDEX "superseded"
+
+/* The "superseded" index key of (owner, collection, key); its length. */
+static int superseded_key(uint8_t *buf, size_t cap, const char *collection, const uint8_t *owner, const uint8_t *key,
+			  size_t key_len)
+{
+	size_t cl = strlen(collection) + 1;
+
+	if (STORE_AUTHOR_LEN + cl + key_len > cap)
+		return -EINVAL;
+	memcpy(buf, owner, STORE_AUTHOR_LEN);
+	memcpy(buf + STORE_AUTHOR_LEN, collection, cl);
+	if (key_len)
+		memcpy(buf + STORE_AUTHOR_LEN + cl, key, key_len);
+	return (int)(STORE_AUTHOR_LEN + cl + key_len);
+}
+
+int store_state_supersede(struct store_txn *t, const char *collection, const uint8_t owner[32], const uint8_t *key,
+			  size_t key_len, const uint8_t by[32], struct err *e)
+{
+	uint8_t kbuf[STORE_KEY_MAX], mbuf[STORE_KEY_MAX];
+	MDB_val k;
+	int ret, ml, rc;
+
+	if (!t || !owner || !by || !collection) {
+		err_set(e, "store_state_supersede: bad arguments");
+		return -EINVAL;
+	}
+	if ((ret = store_txn_writable(t, "superseding a state record", e)) < 0 ||
+	    (ret = state_key(t->s, kbuf, collection, owner, key, key_len, e)) < 0)
+		return ret;
+	if ((ml = superseded_key(mbuf, sizeof mbuf, collection, owner, key, key_len)) < 0) {
+		err_set(e, "store %s: a key of collection %s is too long to mark", t->s->dir, collection);
+		return ml;
+	}
+	k.mv_size = (size_t)ret;
+	k.mv_data = kbuf;
+	rc = mdb_del(t->txn, t->s->state, &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		rc = MDB_SUCCESS;
+	if ((ret = lmdb_err(rc, e, "store %s: deleting state of collection %s", t->s->dir, collection)) < 0)
+		return ret;
+	return store_index_put(t, SUPERSEDED_INDEX, mbuf, (size_t)ml, by, STORE_AUTHOR_LEN, e);
+}
+
+int store_state_superseded(struct store_txn *t, const char *collection, const uint8_t owner[32], const uint8_t *key,
+			   size_t key_len, uint8_t by[32])
+{
+	uint8_t mbuf[STORE_KEY_MAX];
+	const uint8_t *v;
+	size_t vl;
+	struct err ignore = {0};
+	int ml;
+
+	if (!t || !owner || !collection ||
+	    (ml = superseded_key(mbuf, sizeof mbuf, collection, owner, key, key_len)) < 0 ||
+	    store_index_get(t, SUPERSEDED_INDEX, mbuf, (size_t)ml, &v, &vl, &ignore) < 0 || vl != STORE_AUTHOR_LEN)
+		return 0;
+	if (by)
+		memcpy(by, v, STORE_AUTHOR_LEN);
+	return 1;
+}
+
 int store_state_get(struct store_txn *t, const char *collection, const uint8_t owner[32],
 		    const uint8_t *key, size_t key_len, const uint8_t **val, size_t *val_len,
 		    struct store_origin *origin, struct err *e)

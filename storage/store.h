@@ -185,6 +185,19 @@ struct store_record {
 int store_state_erase(struct store_txn *t, const char *collection, const uint8_t owner[32], const uint8_t *key,
 		      size_t key_len, struct err *e) WUR;
 
+/* Ownership across key rotations: key BY, which replaced OWNER (its
+ * successor by rotation), wrote (collection, key). Removes OWNER's state
+ * record of that key, if any, and marks it superseded by BY (index
+ * "superseded": owner | collection NUL key -> BY), in write transaction t.
+ * node/core/unit.c decides when; docs/PROTOCOL.md states the rule. */
+int store_state_supersede(struct store_txn *t, const char *collection, const uint8_t owner[32], const uint8_t *key,
+			  size_t key_len, const uint8_t by[32], struct err *e) WUR;
+
+/* 1 if OWNER's (collection, key) was superseded (the successor that did
+ * into by, which may be NULL), 0 if not. */
+int store_state_superseded(struct store_txn *t, const char *collection, const uint8_t owner[32], const uint8_t *key,
+			   size_t key_len, uint8_t by[32]);
+
 /* Calls fn for each record of a collection, of one owner if owner is not
  * NULL (else of every owner), in key order. A non-zero return from fn stops
  * the walk and is returned. */

@@ -82,6 +82,9 @@ static void check_state(struct walk *w, const struct changeset *cs, size_t i)
 		return;
 	}
 	if (ret == -ENOENT) {
+		/* a successor of the author by rotation wrote this key since */
+		if (store_state_superseded(w->t, op->collection, cs->author, op->key, op->key_len, NULL))
+			return;
 		if (op->kind == OP_PUT && keyset_add(&w->pending, pk, pkl) < 0)
 			w->fatal = -ENOMEM;
 		return;
@@ -122,9 +125,18 @@ static void check_erased(struct walk *w, const struct changeset *cs, size_t i)
 	struct err e = {0};
 	int ret;
 
-	if (erase_key_make(ekey, sizeof ekey, op->collection, op->key, op->key_len, &e) < 0 ||
-	    (ret = store_state_get(w->t, "erase", cs->author, (const uint8_t *)ekey, strlen(ekey), &v, &vl, &o, &e)) < 0 ||
-	    strcmp(o.feed, cs->feed) != 0 || o.seq <= cs->seq) {
+	uint8_t by[KEY_BYTES];
+	bool later = false;
+
+	/* The erase request is the author's, or (a record of a key rotated
+	 * away from) its successor's: docs/PROTOCOL.md. */
+	if (erase_key_make(ekey, sizeof ekey, op->collection, op->key, op->key_len, &e) >= 0 &&
+	    store_state_superseded(w->t, "erase", cs->author, (const uint8_t *)ekey, strlen(ekey), by))
+		later = store_state_get(w->t, "erase", by, (const uint8_t *)ekey, strlen(ekey), &v, &vl, &o, &e) == 0;
+	if (!later &&
+	    (erase_key_make(ekey, sizeof ekey, op->collection, op->key, op->key_len, &e) < 0 ||
+	     (ret = store_state_get(w->t, "erase", cs->author, (const uint8_t *)ekey, strlen(ekey), &v, &vl, &o, &e)) < 0 ||
+	     strcmp(o.feed, cs->feed) != 0 || o.seq <= cs->seq)) {
 		fail(w, cs->author, cs->feed, cs->seq, "op %zu: the value of %s \"%.*s\" is missing without an erase request",
 		     i, op->collection, (int)op->key_len, (const char *)op->key);
 		return;

@@ -75,6 +75,23 @@ static int find_other(const struct store_record *r, void *arg)
 	return 0;
 }
 
+/* How many entries of this unit's feed (written by any of its keys, the
+ * ones it rotated away from too) hold a value of (collection, key). */
+static int own_holders(struct node *n, struct store_txn *t, const char *feed, const char *collection,
+		       const char *key, size_t *count, struct err *e)
+{
+	uint8_t own[NODE_KEYS_MAX][KEY_BYTES];
+	size_t nown = node_own_keys(n, t, own, NODE_KEYS_MAX), one;
+	int ret = 0;
+
+	*count = 0;
+	for (size_t i = 0; i < nown && ret == 0; i++)
+		if ((ret = node_erase_holders(t, own[i], feed, collection, (const uint8_t *)key, strlen(key), &one, e)) ==
+		    0)
+			*count += one;
+	return ret;
+}
+
 /* Why there is nothing of this node's to erase: exit code and message. */
 static int nothing_to_erase(struct node *n, struct store_txn *t, const struct record_type *rt, const char *key,
 			    const char *ekey)
@@ -194,7 +211,8 @@ int cmd_erase_main(int argc, char **argv)
 	/* The request itself, with the residues of the values it strips. */
 	if ((ret = node_open(&n, c.dir, 0, &e)) < 0 || (ret = node_writer_begin(n, rt->feed, &w, &e)) < 0 ||
 	    (ret = node_erase_request(node_writer_txn(w), node_id(n), rt->feed, collection, (const uint8_t *)key,
-				      strlen(key), reason, er.erased_ms, &buf, &len, &holders, &e)) < 0) {
+				      strlen(key), reason, er.erased_ms, &buf, &len, &holders, &e)) < 0 ||
+	    (ret = own_holders(n, node_writer_txn(w), rt->feed, collection, key, &holders, &e)) < 0) {
 		code = cli_fail_err("erase", ret, &e);
 		goto out;
 	}

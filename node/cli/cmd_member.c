@@ -94,7 +94,7 @@ static int member_get(struct store_txn *t, const struct node *n, const char *id,
 	const uint8_t *v;
 	size_t vl;
 	struct err why = {0};
-	int ret = store_state_get(t, "member", node_id(n), (const uint8_t *)id, strlen(id), &v, &vl, o, &why);
+	int ret = node_own_state_get(n, t, "member", (const uint8_t *)id, strlen(id), &v, &vl, o, NULL, &why);
 
 	if (ret == -ENOENT) {
 		err_set(e, "no member with id %s in this node's registry", id);

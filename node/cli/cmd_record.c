@@ -134,14 +134,25 @@ static int key_given(const struct rec_args *a)
 	return 0;
 }
 
-/* Reads the record under key owned by owner; -ESRCH if absent. */
-static int load(const struct record_type *t, struct store_txn *txn, const uint8_t *owner, const char *key,
+/* record_check_input against this unit's registry: every key it holds
+ * (node_own_keys), so that records written before a rotation count. */
+static int check_input(const struct record_type *t, const ProtobufCMessage *m, struct store_txn *txn,
+		       const struct node *n, struct err *e)
+{
+	uint8_t own[NODE_KEYS_MAX][KEY_BYTES];
+	size_t nown = node_own_keys(n, txn, own, NODE_KEYS_MAX);
+
+	return record_check_input(t, m, txn, (const uint8_t(*)[32])own, nown, e);
+}
+
+/* Reads this unit's record under key; -ESRCH if absent. */
+static int load(const struct record_type *t, struct store_txn *txn, const struct node *n, const char *key,
 		ProtobufCMessage **out, struct store_origin *o, struct err *e)
 {
 	const uint8_t *v;
 	size_t vl;
 	struct err why = {0};
-	int ret = store_state_get(txn, t->collection, owner, (const uint8_t *)key, strlen(key), &v, &vl, o, &why);
+	int ret = node_own_state_get(n, txn, t->collection, (const uint8_t *)key, strlen(key), &v, &vl, o, NULL, &why);
 
 	if (ret == -ENOENT) {
 		err_set(e, "no %s %s at this node", t->noun, key);
@@ -219,7 +230,7 @@ static int put_companion(const struct rec_args *a, struct node_writer *w, struct
 	companion_args(a, &ca);
 	if ((ret = node_writer_switch(w, c->feed, head, e)) < 0)
 		return ret;
-	ret = load(c, node_writer_txn(w), node_id(n), key, cm, NULL, e);
+	ret = load(c, node_writer_txn(w), n, key, cm, NULL, e);
 	if (ret == -ESRCH) { /* none yet, or erased: a new value */
 		memset(e, 0, sizeof *e);
 		if (!(*cm = record_new(c))) {
@@ -230,7 +241,7 @@ static int put_companion(const struct rec_args *a, struct node_writer *w, struct
 		return ret;
 	}
 	if ((ret = fill(&ca, *cm, false, e)) < 0 ||
-	    (ret = record_check_input(c, *cm, node_writer_txn(w), node_id(n), e)) < 0)
+	    (ret = check_input(c, *cm, node_writer_txn(w), n, e)) < 0)
 		return ret;
 	return put(w, c, *cm, key, e);
 }
@@ -272,7 +283,7 @@ static int add_or_update(const struct record_type *t, int argc, char **argv, boo
 		goto out;
 	if ((ret = node_open(&n, a.c.dir, 0, &e)) < 0 || (ret = node_writer_begin(n, t->feed, &w, &e)) < 0)
 		goto out;
-	ret = load(t, node_writer_txn(w), node_id(n), key, &old, NULL, &e);
+	ret = load(t, node_writer_txn(w), n, key, &old, NULL, &e);
 	if (update) {
 		if (ret < 0)
 			goto out;
@@ -289,7 +300,7 @@ static int add_or_update(const struct record_type *t, int argc, char **argv, boo
 	}
 	memset(&e, 0, sizeof e);
 	if ((ret = fill(&a, m, false, &e)) < 0 ||
-	    (ret = record_check_input(t, m, node_writer_txn(w), node_id(n), &e)) < 0 ||
+	    (ret = check_input(t, m, node_writer_txn(w), n, &e)) < 0 ||
 	    (ret = put(w, t, m, key, &e)) < 0 ||
 	    (companion_args(&a, &ca) && (ret = put_companion(&a, w, n, key, &cm, &head, &e)) < 0) ||
 	    (ret = node_writer_commit(&w, NULL, cm ? &chead : &head, &e)) < 0)
@@ -351,7 +362,7 @@ static int rec_show(const struct record_type *t, int argc, char **argv)
 	if ((ret = fill(&a, probe, true, &e)) < 0 || (ret = record_key(t, probe, key, sizeof key, &e)) < 0 ||
 	    (ret = node_open(&n, a.c.dir, NODE_RDONLY | NODE_NO_KEY, &e)) < 0 ||
 	    (ret = store_txn_begin(node_store(n), false, &txn, &e)) < 0 ||
-	    (ret = load(t, txn, node_id(n), key, &m, &o, &e)) < 0)
+	    (ret = load(t, txn, n, key, &m, &o, &e)) < 0)
 		goto out;
 	cm = record_companion_get(t, txn, node_id(n), (const uint8_t *)key, strlen(key));
 	if (a.c.json) {
@@ -819,8 +830,8 @@ static int check_rows(struct import *im, struct node *n, struct store_txn *txn, 
 			add_bad(im, r->line, msg);
 			continue;
 		}
-		if (store_state_get(txn, t->collection, node_id(n), (const uint8_t *)r->key, strlen(r->key), &v, &vl, NULL,
-				    &e) == 0) {
+		if (node_own_state_get(n, txn, t->collection, (const uint8_t *)r->key, strlen(r->key), &v, &vl, NULL,
+				       NULL, &e) == 0) {
 			if (vl == r->len && memcmp(v, r->value, vl) == 0 && companion_same(t, txn, node_id(n), r)) {
 				r->skip = true;
 				(*unchanged)++;
@@ -834,7 +845,7 @@ static int check_rows(struct import *im, struct node *n, struct store_txn *txn, 
 		memset(&e, 0, sizeof e);
 		if (!(m = protobuf_c_message_unpack(t->descriptor, NULL, r->len, r->value)))
 			continue;
-		if (record_check_input(t, m, txn, node_id(n), &e) < 0)
+		if (check_input(t, m, txn, n, &e) < 0)
 			add_bad(im, r->line, e.msg);
 		record_free(m);
 	}

@@ -20,8 +20,12 @@ static void help(FILE *f)
 		   "certifies the new key with the same org path, role and feeds and revokes the\n"
 		   "old key from now on, in one entry of its trust feed. The node then signs with\n"
 		   "the new key, in new feeds; everything the old key signed before stays valid\n"
-		   "and audits clean, and the old key can no longer connect. The old secret key\n"
-		   "is overwritten and removed. If it stops half-way, run it again: it resumes.\n\n"
+		   "and audits clean, and the old key can no longer connect. The unit keeps its\n"
+		   "records: what the old key wrote is shown, updated, erased and reported by\n"
+		   "the new key, and counted once above. The old secret key is overwritten and\n"
+		   "removed. If it stops half-way, run it again: it resumes.\n\n"
+		   "It is also the way out of a feed frozen by an equivocation (the node's\n"
+		   "directory put back from an old copy): see docs/OPERATIONS.md.\n\n"
 		   "  --timeout SECONDS  how long to wait for the parent (default 15)\n");
 }
 

@@ -17,6 +17,7 @@
  * sees erase_gen move.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -319,17 +320,93 @@ static int mark_scrub_due(struct store_txn *t, struct err *e)
 	return ret < 0 ? ret : meta_put_u64(t, "erase_gen", meta_u64(t, "erase_gen") + 1, e);
 }
 
+/* Removes the value of (collection, key) from the entries of owner's feed
+ * before seq `before` and from owner's state record, if written by that
+ * feed before it. *changed tells whether anything was removed. */
+static int erase_in_feed(struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *feed, uint64_t before,
+			 const char *collection, const uint8_t *key, size_t key_len, bool *changed, struct err *e)
+{
+	struct holders h = {.collection = collection, .key = key, .key_len = key_len};
+	const uint8_t *val;
+	size_t val_len;
+	struct store_origin o;
+	struct err ignore = {0};
+	int ret;
+
+	if ((ret = holders_find(t, owner, feed, before, &h, e)) < 0) {
+		free(h.seqs);
+		return ret;
+	}
+	for (size_t k = 0; k < h.n && ret == 0; k++)
+		ret = strip_one(t, owner, feed, h.seqs[k], collection, key, key_len, e);
+	*changed = *changed || h.n > 0;
+	free(h.seqs);
+	if (ret < 0)
+		return ret;
+	ret = store_state_get(t, collection, owner, key, key_len, &val, &val_len, &o, &ignore);
+	if (ret == 0 && val_len > 0 && strcmp(o.feed, feed) == 0 && o.seq < before) {
+		if ((ret = store_state_erase(t, collection, owner, key, key_len, e)) < 0)
+			return ret;
+		*changed = true;
+	} else if (ret < 0 && ret != -ENOENT) {
+		err_set(e, "%s", ignore.msg);
+		return ret;
+	}
+	return 0;
+}
+
+/* An entry of a key replaced by rotation that arrives after its successor
+ * erased one of its values (unit.c): the value goes at once, from the
+ * entry and from state. *changed as above. */
+static int erase_late(struct store_txn *t, const struct changeset *cs, bool *changed, struct err *e)
+{
+	uint8_t by[KEY_BYTES];
+	char ekey[LIMIT_KEY_BYTES + 1];
+	struct err ignore = {0};
+	int ret;
+
+	if (node_key_successor(t, cs->author, by) < 0)
+		return 0;
+	for (size_t i = 0; i < cs->n_ops; i++) {
+		const struct op *op = &cs->ops[i];
+		const uint8_t *v;
+		size_t vl;
+		struct store_origin o;
+
+		if (op->kind != OP_PUT || !op->value ||
+		    erase_key_make(ekey, sizeof ekey, op->collection, op->key, op->key_len, &ignore) < 0 ||
+		    !store_state_superseded(t, "erase", cs->author, (const uint8_t *)ekey, strlen(ekey), by) ||
+		    store_state_get(t, "erase", by, (const uint8_t *)ekey, strlen(ekey), &v, &vl, &o, &ignore) < 0 ||
+		    strcmp(o.feed, cs->feed) != 0)
+			continue;
+		if ((ret = strip_one(t, cs->author, cs->feed, cs->seq, op->collection, op->key, op->key_len, e)) < 0)
+			return ret;
+		*changed = true;
+		if (store_state_get(t, op->collection, cs->author, op->key, op->key_len, &v, &vl, &o, &ignore) == 0 &&
+		    vl > 0 && strcmp(o.feed, cs->feed) == 0 && o.seq == cs->seq &&
+		    (ret = store_state_erase(t, op->collection, cs->author, op->key, op->key_len, e)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
 int erase_apply(struct node *n, struct store_txn *t, const struct changeset *cs, struct err *e)
 {
-	(void)n;
+	bool late = false;
+	int r;
+
+	if (strcmp(cs->feed, "trust") != 0 && (r = erase_late(t, cs, &late, e)) < 0)
+		return r;
+	if (late && (r = mark_scrub_due(t, e)) < 0)
+		return r;
+	uint8_t pred[NODE_KEYS_MAX][KEY_BYTES];
+	size_t np = SIZE_MAX;
+
 	for (size_t i = 0; i < cs->n_ops; i++) {
 		const struct op *op = &cs->ops[i];
 		char collection[LIMIT_NAME_BYTES + 1];
-		struct holders h = {0};
-		const uint8_t *key, *val;
-		size_t key_len, val_len;
-		struct store_origin o;
-		struct err ignore = {0};
+		const uint8_t *key;
+		size_t key_len;
 		bool changed = false;
 		int ret;
 
@@ -338,28 +415,16 @@ int erase_apply(struct node *n, struct store_txn *t, const struct changeset *cs,
 		/* checked by ingest (record_check) already */
 		if (erase_key_split(op->key, op->key_len, collection, &key, &key_len, e) < 0)
 			return -EINVAL;
-		h.collection = collection;
-		h.key = key;
-		h.key_len = key_len;
-		if ((ret = holders_find(t, cs->author, cs->feed, cs->seq, &h, e)) < 0) {
-			free(h.seqs);
+		if ((ret = erase_in_feed(t, cs->author, cs->feed, cs->seq, collection, key, key_len, &changed, e)) < 0)
 			return ret;
-		}
-		for (size_t k = 0; k < h.n && ret == 0; k++)
-			ret = strip_one(t, cs->author, cs->feed, h.seqs[k], collection, key, key_len, e);
-		changed = h.n > 0;
-		free(h.seqs);
-		if (ret < 0)
-			return ret;
-		ret = store_state_get(t, collection, cs->author, key, key_len, &val, &val_len, &o, &ignore);
-		if (ret == 0 && val_len > 0 && strcmp(o.feed, cs->feed) == 0 && o.seq < cs->seq) {
-			if ((ret = store_state_erase(t, collection, cs->author, key, key_len, e)) < 0)
+		/* The unit's records written by the keys it rotated away from are
+		 * its own too (unit.c): their values go as well. */
+		if (np == SIZE_MAX)
+			np = unit_predecessors(n, t, cs->author, pred, NODE_KEYS_MAX);
+		for (size_t p = 0; p < np; p++)
+			if ((ret = erase_in_feed(t, pred[p], cs->feed, UINT64_MAX, collection, key, key_len, &changed,
+						 e)) < 0)
 				return ret;
-			changed = true;
-		} else if (ret < 0 && ret != -ENOENT) {
-			err_set(e, "%s", ignore.msg);
-			return ret;
-		}
 		if (changed && (ret = mark_scrub_due(t, e)) < 0)
 			return ret;
 	}

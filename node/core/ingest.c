@@ -92,6 +92,8 @@ int node_ingest_changeset(struct node *n, struct store_txn *t, const struct chan
 			  struct err *e)
 {
 	struct store_op *ops = NULL;
+	bool *skip = NULL;
+	size_t n_state = 0;
 	struct store_head head;
 	struct err ignore = {0};
 	int ret;
@@ -118,15 +120,19 @@ int node_ingest_changeset(struct node *n, struct store_txn *t, const struct chan
 	}
 	if ((!(flags & NODE_RECORDS_CHECKED) && (ret = check_ops(cs, e)) < 0) || (ret = trust_check(t, cs, e)) < 0)
 		goto out;
-	if (cs->n_ops && !(ops = calloc(cs->n_ops, sizeof *ops))) {
+	if (cs->n_ops && (!(ops = calloc(cs->n_ops, sizeof *ops)) || !(skip = calloc(cs->n_ops, sizeof *skip)))) {
 		ret = -ENOMEM;
 		err_set(e, "out of memory");
 		goto out;
 	}
+	if (cs->n_ops && (ret = unit_filter(n, t, cs, skip, e)) < 0)
+		goto out;
 	for (size_t i = 0; i < cs->n_ops; i++) {
 		const struct op *op = &cs->ops[i];
 
-		ops[i] = (struct store_op){
+		if (skip[i]) /* a successor of the author wrote this key since */
+			continue;
+		ops[n_state++] = (struct store_op){
 			.kind = op->kind == OP_PUT ? STORE_PUT : STORE_DELETE,
 			.collection = op->collection,
 			.key = op->key,
@@ -143,11 +149,12 @@ int node_ingest_changeset(struct node *n, struct store_txn *t, const struct chan
 		.hash = cs->hash,
 		.bytes = cs->envelope,
 		.len = cs->envelope_len,
-		.n_ops = cs->n_ops,
+		.n_ops = n_state,
 		.ops = ops,
 	};
 	if ((ret = store_append(t, &en, e)) == 0 && (ret = trust_index_apply(t, cs, e)) == 0 &&
-	    (ret = erase_apply(n, t, cs, e)) < 0 && ret != -ENOSPC && ret != -ENOMEM)
+	    ((ret = unit_apply(n, t, cs, skip, e)) < 0 || (ret = erase_apply(n, t, cs, e)) < 0) && ret != -ENOSPC &&
+	    ret != -ENOMEM)
 		ret = -EIO; /* the entry is appended in t already: the caller must abort */
 out:
 	if (ret < 0 && ret != -EALREADY) {
@@ -157,6 +164,7 @@ out:
 		err_prefix(e, "entry %s…/%s/%llu", who, cs->feed, (unsigned long long)cs->seq);
 	}
 	free(ops);
+	free(skip);
 	return ret;
 }
 

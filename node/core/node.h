@@ -187,6 +187,30 @@ int node_check_revoked(const struct node *n, struct store_txn *t, const uint8_t 
  * (at most max, at least 1 when max > 0). */
 size_t node_own_keys(const struct node *n, struct store_txn *t, uint8_t out[][KEY_BYTES], size_t max);
 
+/* KEY and the keys it replaced by rotation, into out: out[0] = KEY, then
+ * its predecessor, and so on (newest first), as the signed revocations
+ * with a successor in the trust feeds held here say (index "predecessor").
+ * A unit's records are owned by this whole chain (docs/PROTOCOL.md,
+ * "Ownership across key rotations"). Returns how many (at least 1). */
+size_t node_key_chain(struct store_txn *t, const uint8_t key[KEY_BYTES], uint8_t out[][KEY_BYTES], size_t max);
+
+/* The key that replaced KEY by rotation (recorded as its successor), into
+ * out; -ENOENT if none. */
+int node_key_successor(struct store_txn *t, const uint8_t key[KEY_BYTES], uint8_t out[KEY_BYTES]);
+
+/* The keys of the unit KEY belongs to, KEY first, then the keys it
+ * replaced, newest first: at this node's own key what it knows of its own
+ * rotations (node_own_keys), elsewhere node_key_chain. How many. */
+size_t node_unit_keys(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES],
+		      uint8_t out[][KEY_BYTES], size_t max);
+
+/* Reads this unit's record (collection, key), whichever of this node's
+ * keys (node_own_keys) wrote it last; owner (may be NULL) receives that
+ * key. As store_state_get: -ENOENT if the unit holds no such record. */
+int node_own_state_get(const struct node *n, struct store_txn *t, const char *collection, const uint8_t *key,
+		       size_t key_len, const uint8_t **val, size_t *val_len, struct store_origin *origin,
+		       uint8_t owner[KEY_BYTES], struct err *e) WUR;
+
 /* The org path of KEY into out: this node's name, or its certificate's.
  * -ENOENT (out empty) for a key with no certificate here. */
 int node_key_name(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], char out[256]);

@@ -46,4 +46,21 @@ int trust_check(struct store_txn *t, const struct changeset *cs, struct err *e);
  * read or written (-EIO, -ENOSPC, -ENOMEM): the caller aborts t. */
 int erase_apply(struct node *n, struct store_txn *t, const struct changeset *cs, struct err *e);
 
+/* Index of the rotation chain (trust.c writes it, unit.c reads it):
+ * successor key -> the key it replaced (32 bytes). */
+#define PREDECESSOR_INDEX "predecessor"
+
+/* Ownership across key rotations (unit.c). Before an entry is appended:
+ * skip[i] set for each op that a successor of its author has superseded
+ * already (it must not change state). After: the successor's ops remove
+ * its predecessors' state records of the same keys and mark them. */
+int unit_filter(struct node *n, struct store_txn *t, const struct changeset *cs, bool *skip, struct err *e);
+int unit_apply(struct node *n, struct store_txn *t, const struct changeset *cs, const bool *skip, struct err *e);
+
+/* The keys that AUTHOR replaced by rotation, newest first, into out (at
+ * this node's own key, its own record of them; elsewhere the trust
+ * feeds'); how many. */
+size_t unit_predecessors(struct node *n, struct store_txn *t, const uint8_t author[KEY_BYTES],
+			 uint8_t out[][KEY_BYTES], size_t max);
+
 #endif

@@ -458,7 +458,22 @@ static int revocation_apply(struct store_txn *t, const struct changeset *cs, con
 	for (int i = 0; i < 8; i++)
 		rec[i] = (uint8_t)(when >> (56 - 8 * i));
 	memcpy(rec + 8, cs->author, KEY_BYTES);
-	return store_index_put(t, REVOKED_INDEX, op->key, KEY_BYTES, rec, len, e);
+	if ((ret = store_index_put(t, REVOKED_INDEX, op->key, KEY_BYTES, rec, len, e)) < 0)
+		return ret;
+	/* The successor takes over the unit's records (unit.c) only when the
+	 * same issuer (or its successor) certified it, and only once. */
+	if (len == 8 + 2 * KEY_BYTES && effective_issuer(t, rec + 8 + KEY_BYTES, cs->author) &&
+	    memcmp(rec + 8 + KEY_BYTES, op->key, KEY_BYTES) != 0) {
+		ret = store_index_get(t, PREDECESSOR_INDEX, rec + 8 + KEY_BYTES, KEY_BYTES, &v, &vl, &ignore);
+		if (ret == -ENOENT)
+			return store_index_put(t, PREDECESSOR_INDEX, rec + 8 + KEY_BYTES, KEY_BYTES, op->key, KEY_BYTES,
+					       e);
+		if (ret < 0) {
+			err_set(e, "%s", ignore.msg);
+			return ret;
+		}
+	}
+	return 0;
 }
 
 int trust_index_apply(struct store_txn *t, const struct changeset *cs, struct err *e)

@@ -390,13 +390,17 @@ int record_check_fields(const struct record_type *t, const ProtobufCMessage *m, 
 	return t->validate_extra ? t->validate_extra(m, e) : 0;
 }
 
-static int member_exists(struct store_txn *txn, const uint8_t *owner, const char *id, struct err *e)
+/* Is member ID in the registry of the unit whose keys are owners? */
+static int member_exists(struct store_txn *txn, const uint8_t (*owners)[32], size_t n_owners, const char *id,
+			 struct err *e)
 {
 	const uint8_t *v;
 	size_t vl;
 	struct err ignore = {0};
-	int ret = store_state_get(txn, "member", owner, (const uint8_t *)id, strlen(id), &v, &vl, NULL, &ignore);
+	int ret = -ENOENT;
 
+	for (size_t i = 0; i < n_owners && ret == -ENOENT; i++)
+		ret = store_state_get(txn, "member", owners[i], (const uint8_t *)id, strlen(id), &v, &vl, NULL, &ignore);
 	if (ret == -ENOENT) {
 		err_set(e, "member %s is not in this branch's registry", id);
 		return -ESRCH;
@@ -407,7 +411,7 @@ static int member_exists(struct store_txn *txn, const uint8_t *owner, const char
 }
 
 int record_check_input(const struct record_type *t, const ProtobufCMessage *m, struct store_txn *txn,
-		       const uint8_t owner[32], struct err *e)
+		       const uint8_t (*owners)[32], size_t n_owners, struct err *e)
 {
 	char today[11], buf[4096];
 	int ret = record_check_fields(t, m, NULL, 0, e);
@@ -430,7 +434,7 @@ int record_check_input(const struct record_type *t, const ProtobufCMessage *m, s
 		}
 		if (f->type == FIELD_MEMBER) {
 			record_get_text(t, m, f, buf, sizeof buf);
-			if ((ret = member_exists(txn, owner, buf, e)) < 0)
+			if ((ret = member_exists(txn, owners, n_owners, buf, e)) < 0)
 				return ret;
 		}
 		if (f->type == FIELD_MEMBERS) {
@@ -438,11 +442,11 @@ int record_check_input(const struct record_type *t, const ProtobufCMessage *m, s
 			char **arr = *(char ***)at(m, fd->offset);
 
 			for (size_t j = 0; j < n; j++)
-				if ((ret = member_exists(txn, owner, arr[j], e)) < 0)
+				if ((ret = member_exists(txn, owners, n_owners, arr[j], e)) < 0)
 					return ret;
 		}
 	}
-	return t->check_input ? t->check_input(m, txn, owner, e) : 0;
+	return t->check_input && n_owners ? t->check_input(m, txn, owners[0], e) : 0;
 }
 
 json_t *record_json(const struct record_type *t, const ProtobufCMessage *m)

@@ -99,11 +99,13 @@ int record_key(const struct record_type *t, const ProtobufCMessage *m, char *buf
 int record_check_fields(const struct record_type *t, const ProtobufCMessage *m, const uint8_t *key, size_t key_len,
 			struct err *e) WUR;
 
-/* The checks of a record typed by a person at node OWNER: the above, no
- * FIELD_PAST date in the future, every member field naming a member of
- * OWNER's registry (-ESRCH), and t->check_input. */
+/* The checks of a record typed by a person at a unit whose keys are
+ * OWNERS (its current key first, then the keys it rotated away from): the
+ * above, no FIELD_PAST date in the future, every member field naming a
+ * member of the unit's registry, written by any of its keys (-ESRCH), and
+ * t->check_input (with owners[0]). */
 int record_check_input(const struct record_type *t, const ProtobufCMessage *m, struct store_txn *txn,
-		       const uint8_t owner[32], struct err *e) WUR;
+		       const uint8_t (*owners)[32], size_t n_owners, struct err *e) WUR;
 
 /* The record as a JSON object of its fields (new reference). */
 json_t *record_json(const struct record_type *t, const ProtobufCMessage *m);

@@ -286,9 +286,14 @@ int report_compute_state(struct node *n, struct store_txn *t, const uint8_t owne
 	void *args[2] = {&r, (void *)owner};
 	int ret = 0;
 
-	(void)n;
-	for (size_t i = 0; i < sizeof own_collections / sizeof own_collections[0] && ret == 0; i++)
-		ret = store_state_each(t, own_collections[i], owner, collect_state, &r, e);
+	uint8_t keys[NODE_KEYS_MAX][KEY_BYTES];
+	size_t nkeys = node_unit_keys(n, t, owner, keys, NODE_KEYS_MAX);
+
+	/* The unit's records, whichever of its keys wrote them (at most one
+	 * holds each: node/core/unit.c). */
+	for (size_t k = 0; k < nkeys && ret == 0; k++)
+		for (size_t i = 0; i < sizeof own_collections / sizeof own_collections[0] && ret == 0; i++)
+			ret = store_state_each(t, own_collections[i], keys[k], collect_state, &r, e);
 	if (ret == 0)
 		ret = store_state_each(t, "notice", NULL, collect_notice, args, e);
 	date_today(today);
@@ -433,15 +438,28 @@ int report_compute_replay(struct node *n, struct store_txn *t, const uint8_t own
 	struct err ignore = {0};
 	int ret;
 
-	(void)n;
+	uint8_t keys[NODE_KEYS_MAX][KEY_BYTES];
+	size_t nkeys = node_unit_keys(n, t, owner, keys, NODE_KEYS_MAX);
+
 	memset(f, 0, sizeof *f);
+	/* The keys the unit rotated away from first, oldest first, each to
+	 * its end (a replaced key writes no more): what they wrote is the
+	 * unit's, and what a later key wrote of the same record wins. */
+	for (size_t k = nkeys; k-- > 1;) {
+		struct store_head ph;
+
+		if (store_head_get(t, keys[k], "up", &ph, &ignore) == 0 && ph.seq &&
+		    (ret = store_log_each(t, keys[k], "up", 1, ph.seq, replay_entry, &p, e)) < 0)
+			goto out;
+	}
 	ret = store_head_get(t, owner, "up", &h, &ignore);
 	if (ret < 0 && ret != -ENOENT)
-		return ret;
+		goto out;
 	if (h.seq < up_seq) {
 		err_set(e, "this node holds the up feed up to #%llu, the report was computed at #%llu",
 			(unsigned long long)h.seq, (unsigned long long)up_seq);
-		return -ENOENT;
+		ret = -ENOENT;
+		goto out;
 	}
 	if (up_seq && (ret = store_log_each(t, owner, "up", 1, up_seq, replay_entry, &p, e)) < 0)
 		goto out;

@@ -76,6 +76,12 @@ struct report_result {
 	struct figures own, total;
 };
 
+/* The report for period of the unit KEY belongs to, by whichever of its
+ * keys (node_unit_keys, newest first) wrote one: *val, *val_len and origin
+ * as store_state_get, author receives that key. -ENOENT if none. */
+int report_unit_get(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], const char *period,
+		    const uint8_t **val, size_t *val_len, struct store_origin *origin, uint8_t author[KEY_BYTES]);
+
 /* Computes and writes this node's report for PERIOD: its own figures, the
  * roll-up of the latest report of each child for PERIOD, and the heads it
  * was computed from; a later submit for the same period supersedes it (the

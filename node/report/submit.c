@@ -14,6 +14,7 @@
 #include "node/report/report.h"
 
 struct rollup {
+	struct node *node;
 	struct store_txn *t;
 	const char *period;
 	struct figures *total;
@@ -21,6 +22,22 @@ struct rollup {
 	size_t n, cap;
 	int ret;
 };
+
+int report_unit_get(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], const char *period,
+		    const uint8_t **val, size_t *val_len, struct store_origin *origin, uint8_t author[KEY_BYTES])
+{
+	uint8_t keys[NODE_KEYS_MAX][KEY_BYTES];
+	size_t nkeys = node_unit_keys(n, t, key, keys, NODE_KEYS_MAX);
+	struct err ignore = {0};
+
+	for (size_t i = 0; i < nkeys; i++)
+		if (store_state_get(t, "report", keys[i], (const uint8_t *)period, strlen(period), val, val_len, origin,
+				    &ignore) == 0) {
+			memcpy(author, keys[i], KEY_BYTES);
+			return 0;
+		}
+	return -ENOENT;
+}
 
 static int add_child(const struct store_record *r, void *arg)
 {
@@ -30,13 +47,15 @@ static int add_child(const struct store_record *r, void *arg)
 	struct store_origin o;
 	const uint8_t *v;
 	size_t vl;
-	struct err ignore = {0};
+	uint8_t author[KEY_BYTES];
 
 	if (!c)
 		return 0;
+	/* a child unit counts once (a peer's figures never do): under its current key, with the report any of
+	 * its keys wrote last (report_unit_get) */
 	if (c->role == STRATA__ROLE__ROLE_CHILD && c->subject.len == KEY_BYTES &&
-	    store_state_get(u->t, "report", c->subject.data, (const uint8_t *)u->period, strlen(u->period), &v, &vl, &o,
-			    &ignore) == 0 &&
+	    node_key_successor(u->t, c->subject.data, author) < 0 &&
+	    report_unit_get(u->node, u->t, c->subject.data, u->period, &v, &vl, &o, author) == 0 &&
 	    (rep = strata__report__unpack(NULL, vl, v))) {
 		if (u->n == u->cap) {
 			size_t cap = u->cap ? 2 * u->cap : 16;
@@ -56,7 +75,7 @@ static int add_child(const struct store_record *r, void *arg)
 			u->ret = -ENOMEM;
 			goto out;
 		}
-		memcpy(u->heads[u->n].author.data, c->subject.data, KEY_BYTES);
+		memcpy(u->heads[u->n].author.data, author, KEY_BYTES);
 		u->heads[u->n].feed = "report";
 		u->heads[u->n].seq = o.seq;
 		u->n++;
@@ -75,7 +94,9 @@ int report_submit(struct node *n, const char *period, struct report_result *r, s
 	Strata__Report rep = STRATA__REPORT__INIT;
 	Strata__Figures own = STRATA__FIGURES__INIT, total = STRATA__FIGURES__INIT;
 	Strata__FeedHead up = STRATA__FEED_HEAD__INIT, *own_heads[1], **child_heads = NULL;
-	struct rollup u = {.period = period};
+	struct rollup u = {.node = n, .period = period};
+	uint8_t mine[NODE_KEYS_MAX][KEY_BYTES];
+	size_t nmine;
 	struct node_writer *w = NULL;
 	struct store_head h;
 	struct err ignore = {0};
@@ -95,8 +116,11 @@ int report_submit(struct node *n, const char *period, struct report_result *r, s
 	    (ret = figures_copy(&r->total, &r->own)) < 0)
 		goto out;
 	u.total = &r->total;
-	if ((ret = store_state_each(u.t, "cert", node_id(n), add_child, &u, e)) < 0 || (ret = u.ret) < 0)
-		goto out;
+	/* children certified by any of this unit's keys */
+	nmine = node_own_keys(n, u.t, mine, NODE_KEYS_MAX);
+	for (size_t i = 0; i < nmine; i++)
+		if ((ret = store_state_each(u.t, "cert", mine[i], add_child, &u, e)) < 0 || (ret = u.ret) < 0)
+			goto out;
 	ret = store_head_get(u.t, node_id(n), "up", &h, &ignore);
 	if (ret < 0 && ret != -ENOENT)
 		goto out;

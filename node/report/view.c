@@ -167,7 +167,9 @@ static int add_kid(const struct store_record *r, void *arg)
 
 	if (!c)
 		return 0;
-	if (c->role == k->role && c->subject.len == KEY_BYTES && memcmp(c->subject.data, k->parent, KEY_BYTES) != 0)
+	/* a key replaced by rotation is shown as its unit's current key */
+	if (c->role == k->role && c->subject.len == KEY_BYTES && memcmp(c->subject.data, k->parent, KEY_BYTES) != 0 &&
+	    node_key_successor(k->v->t, c->subject.data, (uint8_t[KEY_BYTES]){0}) < 0)
 		json_array_append_new(k->arr, node_json(k->v, c->subject.data, k->parent, c->name,
 							cert_role_word(c->role), k->depth));
 	strata__certificate__free_unpacked(c, NULL);
@@ -213,11 +215,12 @@ static json_t *node_json(struct view *v, const uint8_t key[KEY_BYTES], const uin
 	struct store_origin origin;
 	struct err ignore = {0};
 	Strata__Report *rep = NULL;
+	uint8_t author[KEY_BYTES], keys[NODE_KEYS_MAX][KEY_BYTES];
+	size_t nkeys = node_unit_keys(v->n, v->t, key, keys, NODE_KEYS_MAX);
 
 	key_hex(hex, key);
 	o = json_pack("{s:s, s:s, s:s}", "name", name, "key", hex, "role", role);
-	if (store_state_get(v->t, "report", key, (const uint8_t *)v->period, strlen(v->period), &val, &vl, &origin,
-			    &ignore) == 0 &&
+	if (report_unit_get(v->n, v->t, key, v->period, &val, &vl, &origin, author) == 0 &&
 	    (rep = strata__report__unpack(NULL, vl, val))) {
 		const uint8_t *env;
 		size_t env_len;
@@ -226,7 +229,7 @@ static json_t *node_json(struct view *v, const uint8_t key[KEY_BYTES], const uin
 		char at[32];
 		struct figures own, total;
 
-		if (store_log_get(v->t, key, "report", origin.seq, &env, &env_len, NULL, &ignore) == 0 &&
+		if (store_log_get(v->t, author, "report", origin.seq, &env, &env_len, NULL, &ignore) == 0 &&
 		    changeset_decode(&cs, env, env_len, &ignore) == 0)
 			when = cs->time_ms;
 		changeset_destroy(&cs);
@@ -239,7 +242,7 @@ static json_t *node_json(struct view *v, const uint8_t key[KEY_BYTES], const uin
 		json_object_set_new(o, "on_time", json_boolean(when <= v->deadline));
 		/* a peer's report is not decided on (a decision travels in down) */
 		json_object_set_new(o, "approval",
-				    strcmp(role, "peer") == 0 ? json_null() : decision(v, issuer, key, origin.seq));
+				    strcmp(role, "peer") == 0 ? json_null() : decision(v, issuer, author, origin.seq));
 		json_object_set_new(o, "own", figures_json(&own));
 		json_object_set_new(o, "total", figures_json(&total));
 		json_object_set_new(o, "children_rolled_up", json_integer((json_int_t)rep->n_children));
@@ -253,9 +256,9 @@ static json_t *node_json(struct view *v, const uint8_t key[KEY_BYTES], const uin
 
 			for (size_t i = 0; i < rep->n_heads; i++)
 				if (strcmp(rep->heads[i]->feed, "up") == 0 && rep->heads[i]->author.len == KEY_BYTES &&
-				    memcmp(rep->heads[i]->author.data, key, KEY_BYTES) == 0)
+				    memcmp(rep->heads[i]->author.data, author, KEY_BYTES) == 0)
 					up_seq = rep->heads[i]->seq;
-			r = recompute(v, key, up_seq, &again, &why);
+			r = recompute(v, author, up_seq, &again, &why);
 			if (r == 0) {
 				bool differs = figures_diff(&own, &again, diff, sizeof diff);
 
@@ -285,10 +288,12 @@ static json_t *node_json(struct view *v, const uint8_t key[KEY_BYTES], const uin
 		struct kids p = {.v = v, .parent = key, .arr = json_array(), .depth = depth + 1,
 				 .role = STRATA__ROLE__ROLE_PEER};
 
-		if ((store_state_each(v->t, "cert", key, add_kid, &k, v->e) < 0 ||
-		     store_state_each(v->t, "cert", key, add_kid, &p, v->e) < 0) &&
-		    !v->ret)
-			v->ret = -EIO;
+		/* children and peers certified by any of the unit's keys */
+		for (size_t i = 0; i < nkeys; i++)
+			if ((store_state_each(v->t, "cert", keys[i], add_kid, &k, v->e) < 0 ||
+			     store_state_each(v->t, "cert", keys[i], add_kid, &p, v->e) < 0) &&
+			    !v->ret)
+				v->ret = -EIO;
 		json_object_set_new(o, "children", k.arr);
 		json_object_set_new(o, "peers", p.arr);
 	}
@@ -370,6 +375,7 @@ int report_checks_fill(struct node *n, const uint8_t *author, struct err *e)
 }
 
 struct find_child {
+	struct store_txn *t;
 	const char *name;
 	uint8_t key[KEY_BYTES];
 	bool found;
@@ -384,7 +390,8 @@ static int match_child(const struct store_record *r, void *arg)
 		return 0;
 	/* a peer's report is shown, not decided on: a decision travels in
 	 * `down`, which never reaches a peer */
-	if (strcmp(c->name, f->name) == 0 && c->subject.len == KEY_BYTES && c->role == STRATA__ROLE__ROLE_CHILD) {
+	if (strcmp(c->name, f->name) == 0 && c->subject.len == KEY_BYTES && c->role == STRATA__ROLE__ROLE_CHILD &&
+	    node_key_successor(f->t, c->subject.data, (uint8_t[KEY_BYTES]){0}) < 0) {
 		memcpy(f->key, c->subject.data, KEY_BYTES);
 		f->found = true;
 	}
@@ -399,11 +406,11 @@ int report_decide(struct node *n, const char *period, const char *child, bool ac
 	struct find_child f = {.name = child};
 	struct node_writer *w = NULL;
 	struct store_origin o;
-	struct err ignore = {0};
 	const uint8_t *v;
 	size_t vl, len;
 	char key[KEY_HEX + 16];
-	uint8_t *buf = NULL;
+	uint8_t *buf = NULL, own[NODE_KEYS_MAX][KEY_BYTES];
+	size_t nown;
 	int ret;
 
 	if (!report_period_valid(period)) {
@@ -416,15 +423,18 @@ int report_decide(struct node *n, const char *period, const char *child, bool ac
 	}
 	if ((ret = node_writer_begin(n, "down", &w, e)) < 0)
 		return ret;
-	if ((ret = store_state_each(node_writer_txn(w), "cert", node_id(n), match_child, &f, e)) < 0)
-		goto out;
+	f.t = node_writer_txn(w);
+	nown = node_own_keys(n, f.t, own, NODE_KEYS_MAX);
+	for (size_t i = 0; i < nown && !f.found; i++)
+		if ((ret = store_state_each(f.t, "cert", own[i], match_child, &f, e)) < 0)
+			goto out;
 	if (!f.found) {
 		ret = -ESRCH;
 		err_set(e, "%s is not a child of %s", child, node_name(n));
 		goto out;
 	}
-	if (store_state_get(node_writer_txn(w), "report", f.key, (const uint8_t *)period, strlen(period), &v, &vl, &o,
-			    &ignore) < 0) {
+	/* the report of the child's unit, by whichever key wrote it */
+	if (report_unit_get(n, f.t, f.key, period, &v, &vl, &o, f.key) < 0) {
 		ret = -ESRCH;
 		err_set(e, "%s has not reported for %s", child, period);
 		goto out;

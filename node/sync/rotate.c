@@ -271,6 +271,22 @@ out:
 	return ret;
 }
 
+/* Keeps the parent's answer (its trust entry certifying the new key and
+ * revoking the old one with the new as successor) when it is the next
+ * entry of the parent's trust feed here, so that this store knows the
+ * chain of its keys at once (node_key_chain: transfers, reports); else it
+ * comes with the parent's trust feed when strata serve runs. */
+static void keep_reply(struct node *n, const Strata__RotateReply *r)
+{
+	struct store_txn *t = NULL;
+	struct err ignore = {0};
+
+	if (store_txn_begin(node_store(n), true, &t, &ignore) < 0)
+		return;
+	if (node_ingest(n, t, r->certificate.data, r->certificate.len, &ignore) < 0 || store_txn_commit(&t, &ignore) < 0)
+		store_txn_abort(&t);
+}
+
 /* The store takes the new key: meta "self", and the old one first in
  * "previous_keys". */
 static int adopt(struct node *n, const uint8_t new_key[KEY_BYTES], struct err *e)
@@ -391,6 +407,7 @@ int sync_rotate(struct node *n, int timeout_ms, struct sync_rotation *out, struc
 		ret = exchange(cfg, curve_pk, curve_sk, &f, timeout_ms, &reply, e);
 		if (ret < 0 || (ret = rotate_check_reply(n, cfg->parent_key, new_pk, reply->rotate_reply, e)) < 0)
 			goto out;
+		keep_reply(n, reply->rotate_reply);
 	}
 	if ((ret = adopt(n, new_pk, e)) < 0)
 		goto out;

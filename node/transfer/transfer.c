@@ -43,6 +43,25 @@ static void name_of(struct node *n, struct store_txn *t, const uint8_t key[KEY_B
 	}
 }
 
+/* Reads (collection, key) of the unit owner belongs to, whichever of its
+ * keys wrote it (node_key_chain: a unit keeps its records across key
+ * rotations); the key that did into *by (may be NULL). As store_state_get. */
+static int unit_get(struct store_txn *t, const char *collection, const uint8_t owner[KEY_BYTES], const char *key,
+		    const uint8_t **v, size_t *vl, struct store_origin *o, uint8_t *by, struct err *e)
+{
+	uint8_t keys[NODE_KEYS_MAX][KEY_BYTES];
+	size_t nkeys = node_key_chain(t, owner, keys, NODE_KEYS_MAX);
+	int ret = -ENOENT;
+
+	for (size_t i = 0; i < nkeys && ret == -ENOENT; i++) {
+		memset(e, 0, sizeof *e);
+		ret = store_state_get(t, collection, keys[i], (const uint8_t *)key, strlen(key), v, vl, o, e);
+		if (ret == 0 && by)
+			memcpy(by, keys[i], KEY_BYTES);
+	}
+	return ret;
+}
+
 /* Reads and decodes (collection, owner, key). -ENOENT if absent. */
 static int get_rec(struct store_txn *t, const struct record_type *rt, const uint8_t owner[KEY_BYTES], const char *key,
 		   void **out, struct store_origin *o, struct err *e)
@@ -50,7 +69,7 @@ static int get_rec(struct store_txn *t, const struct record_type *rt, const uint
 	const uint8_t *v;
 	size_t vl;
 	struct err why = {0};
-	int ret = store_state_get(t, rt->collection, owner, (const uint8_t *)key, strlen(key), &v, &vl, o, &why);
+	int ret = unit_get(t, rt->collection, owner, key, &v, &vl, o, NULL, &why);
 
 	*out = NULL;
 	if (ret < 0) {
@@ -77,7 +96,7 @@ static bool has_rec(struct store_txn *t, const char *collection, const uint8_t o
 	size_t vl;
 	struct err ignore = {0};
 
-	return store_state_get(t, collection, owner, (const uint8_t *)key, strlen(key), &v, &vl, NULL, &ignore) == 0;
+	return unit_get(t, collection, owner, key, &v, &vl, NULL, NULL, &ignore) == 0;
 }
 
 /* The hash of the entry that last wrote (collection, owner, key). */
@@ -87,11 +106,12 @@ static int entry_hash(struct store_txn *t, const char *collection, const uint8_t
 	const uint8_t *v, *b;
 	size_t vl, bl;
 	struct store_origin o;
-	int ret = store_state_get(t, collection, owner, (const uint8_t *)key, strlen(key), &v, &vl, &o, e);
+	uint8_t by[KEY_BYTES];
+	int ret = unit_get(t, collection, owner, key, &v, &vl, &o, by, e);
 
 	if (ret < 0)
 		return ret;
-	return store_log_get(t, owner, o.feed, o.seq, &b, &bl, hash, e);
+	return store_log_get(t, by, o.feed, o.seq, &b, &bl, hash, e);
 }
 
 static int put_msg(struct node_writer *w, const char *collection, const char *key, const ProtobufCMessage *m,
@@ -205,8 +225,9 @@ static int match_name(const struct store_record *r, void *arg)
 
 	if (!r->value || r->key_len != KEY_BYTES || !(c = strata__certificate__unpack(NULL, r->value_len, r->value)))
 		return 0;
-	/* the certificate that counts is the indexed one (the first issuer keeps a key) */
-	if (strcmp(c->name, b->name) == 0 &&
+	/* the certificate that counts is the indexed one (the first issuer keeps a key);
+	 * a key replaced by rotation is its unit's old key: the unit goes by its current one */
+	if (strcmp(c->name, b->name) == 0 && node_key_successor(b->t, r->key, issuer) < 0 &&
 	    (c->role == STRATA__ROLE__ROLE_CHILD || c->role == STRATA__ROLE__ROLE_ROOT) &&
 	    trust_cert_get(b->t, r->key, issuer, &indexed, &ignore) == 0 && same(issuer, r->owner) &&
 	    (!b->found || !same(b->key, r->key))) {

@@ -231,3 +231,34 @@ Test(storage_state, each_order_owner_filter_stop)
 	cr_assert_eq(store_state_count(t, "", NULL, &n, E()), -EINVAL);
 	store_txn_abort(&t);
 }
+
+/* A successor key's write removes its predecessor's record of that key and
+ * marks it; other keys and other owners are untouched. */
+Test(storage_state, supersede_removes_and_marks)
+{
+	struct store_txn *t;
+	uint8_t by[32], C[32];
+	struct store_op a[] = {put("member", "m1", "one"), put("member", "m2", "two")};
+
+	fake_author(C, 3);
+	cr_assert_eq(store_txn_begin(S, true, &t, E()), 0);
+	append(t, A, "up", 1, a, 2);
+	cr_assert_eq(store_state_superseded(t, "member", A, (const uint8_t *)"m1", 2, by), 0);
+	cr_assert_eq(store_state_supersede(t, "member", A, (const uint8_t *)"m1", 2, B, E()), 0, "%s", test_err.msg);
+	/* a key never written is marked as well (its late put must not count) */
+	cr_assert_eq(store_state_supersede(t, "member", A, (const uint8_t *)"m9", 2, B, E()), 0, "%s", test_err.msg);
+	expect(t, "member", A, "m1", NULL, NULL, 0);
+	expect(t, "member", A, "m2", "two", "up", 1);
+	cr_assert_eq(store_state_superseded(t, "member", A, (const uint8_t *)"m1", 2, by), 1);
+	cr_assert_eq(memcmp(by, B, 32), 0, "the mark does not name the successor");
+	cr_assert_eq(store_state_superseded(t, "member", A, (const uint8_t *)"m9", 2, NULL), 1);
+	cr_assert_eq(store_state_superseded(t, "member", A, (const uint8_t *)"m2", 2, NULL), 0);
+	cr_assert_eq(store_state_superseded(t, "dues", A, (const uint8_t *)"m1", 2, NULL), 0);
+	cr_assert_eq(store_state_superseded(t, "member", C, (const uint8_t *)"m1", 2, NULL), 0);
+	cr_assert_eq(store_txn_commit(&t, E()), 0);
+	/* read-only: a mark is read, never written */
+	cr_assert_eq(store_txn_begin(S, false, &t, E()), 0);
+	cr_assert_eq(store_state_superseded(t, "member", A, (const uint8_t *)"m1", 2, NULL), 1);
+	cr_assert_neq(store_state_supersede(t, "member", A, (const uint8_t *)"m2", 2, B, E()), 0);
+	store_txn_abort(&t);
+}
