@@ -72,7 +72,7 @@ cleanup() { [ "$KEEP" = 1 ] || rm -rf "$WORK"; }
 trap cleanup EXIT
 
 "$STRATA" init -d "$WORK/node" --name xiamen --root >/dev/null
-KEY=$("$STRATA" id -d "$WORK/node" --json | sed -n 's/.*"key": "\([0-9a-f]*\)".*/\1/p')
+KEY=$("$STRATA" id -d "$WORK/node" --json | sed -n 's/.*"key": "\([0-9a-f]*\)".*/\1/p' | head -n1)
 log "signing a bundle of $N one-op change sets (setup)"
 t0=$EPOCHREALTIME
 "$GEN" --node "$WORK/node" --count "$N" --out "$WORK/audit.strata" >/dev/null

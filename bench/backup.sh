@@ -106,7 +106,7 @@ free_port() { local p=$1; while port_busy "$p"; do p=$((p + 1)); done; echo "$p"
 s() { LD_PRELOAD=$NOSYNC "$STRATA" "$@"; } # setup commands: no fsync
 ms_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", (b - a) * 1000 }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-key_of() { "$STRATA" id -d "$1" --json | sed -n 's/.*"key": "\([0-9a-f]*\)".*/\1/p'; }
+key_of() { "$STRATA" id -d "$1" --json | sed -n 's/.*"key": "\([0-9a-f]*\)".*/\1/p' | head -n1; }
 
 # --- setup (not measured) ---------------------------------------------------
 P=$(free_port "$PORT")

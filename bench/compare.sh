@@ -164,7 +164,7 @@ serve_n() { # DIR: serve, counting the "ready" lines of earlier runs in the same
 	k=$(grep -c ': ready' "$dir.log" 2>/dev/null || true)
 	serve "$dir" $((${k:-0} + 1))
 }
-node_key() { "$STRATA" id -d "$1" --json | sed -n 's/.*"key": *"\([0-9a-f]*\)".*/\1/p'; }
+node_key() { "$STRATA" id -d "$1" --json | sed -n 's/.*"key": *"\([0-9a-f]*\)".*/\1/p' | head -n1; }
 up_head() { sed -n 's/.*(up head #\([0-9]*\)).*/\1/p' "$WORK/last.out"; }
 set_ops() { # DIR OPS_PER_CHANGESET
 	sed -i "s/^ops_per_changeset = [0-9]*\$/ops_per_changeset = $2/" "$1/strata.conf"
