@@ -43,7 +43,8 @@ static void reply_error(struct daemon *d, const uint8_t *rid, size_t rid_len, co
 	memcpy(tmp.rid, rid, rid_len);
 	snprintf(tmp.name, sizeof tmp.name, "a joining node");
 	link_send_error(&tmp, EACCES, reason, NULL, NULL, 0);
-	sync_log(d, "refused a join: %s", reason);
+	if (frame_refusal_allow(d, node_now_ms()))
+		sync_log(d, "refused a join: %s", reason);
 }
 
 void join_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id, const Strata__Join *j)
