@@ -177,6 +177,7 @@ const struct record_type record_member = {
 	.feed = "up",
 	.descriptor = &strata__member__descriptor,
 	.validate = member_validate,
+	.noun = "member",
 };
 
 int member_check_input(const Strata__Member *m, struct err *e)
