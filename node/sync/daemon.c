@@ -107,9 +107,10 @@ static void drop_revoked(struct daemon *d)
 }
 
 /* A new connection said Hello: make its link from its certificate. NULL
- * with the reason in why when the key may not open a link (revoked, say). */
+ * with the reason in why and an errno-style code: EACCES when the key may
+ * not open a link (revoked, say), EIO when this node failed (try again). */
 static struct link *child_add(struct daemon *d, const uint8_t key[KEY_BYTES], const uint8_t *rid, size_t rid_len,
-			      char *why, size_t why_cap)
+			      char *why, size_t why_cap, int *code)
 {
 	Strata__Certificate *c = NULL;
 	uint8_t issuer[KEY_BYTES];
@@ -118,9 +119,11 @@ static struct link *child_add(struct daemon *d, const uint8_t key[KEY_BYTES], co
 	struct err e = {0};
 	bool ok;
 
+	*code = EIO;
 	snprintf(why, why_cap, "this node cannot read its store");
 	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0)
 		return NULL;
+	*code = EACCES;
 	ok = trust_cert_get(t, key, issuer, &c, &e) == 0 && daemon_own_key(d, t, issuer);
 	if (!ok)
 		snprintf(why, why_cap, "this node holds no certificate of its own for the key");
@@ -133,6 +136,7 @@ static struct link *child_add(struct daemon *d, const uint8_t key[KEY_BYTES], co
 		return NULL;
 	}
 	store_txn_abort(&t);
+	*code = EIO;
 	for (size_t i = 0; i < d->nchildren; i++)
 		if (memcmp(d->children[i]->key, key, KEY_BYTES) == 0) {
 			sync_log(d, "%s reconnected; dropping its old connection", d->children[i]->name);
@@ -238,6 +242,7 @@ void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len,
 {
 	uint8_t key[KEY_BYTES];
 	char why[700] = "";
+	int code = 0;
 	struct link *l;
 
 	d->frame_uid = uid; /* the source of refusals made while handling f */
@@ -253,7 +258,7 @@ void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len,
 	l = child_by_rid(d, rid, rid_len);
 	if (!l && f->msg_case == STRATA__FRAME__MSG_HELLO && strncmp(uid, "key:", 4) == 0 &&
 	    hex_decode(key, KEY_BYTES, uid + 4) == 0)
-		l = child_add(d, key, rid, rid_len, why, sizeof why);
+		l = child_add(d, key, rid, rid_len, why, sizeof why, &code);
 	if (l) {
 		link_on_frame(l, f);
 	} else if (f->msg_case != STRATA__FRAME__MSG_PING && frame_refusal_allow(d, node_now_ms())) {
@@ -262,7 +267,7 @@ void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len,
 		memcpy(tmp.rid, rid, rid_len);
 		if (why[0]) { /* a hello this node refuses: say why, not "say hello first" */
 			sync_log(d, "refused the hello of %s: %s", f->hello->name ? f->hello->name : uid, why);
-			link_send_error(&tmp, EACCES, why, NULL, NULL, 0);
+			link_send_error(&tmp, code, why, NULL, NULL, 0);
 		} else {
 			link_send_error(&tmp, ENOTCONN, "say hello first", NULL, NULL, 0);
 		}
