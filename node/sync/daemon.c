@@ -249,10 +249,12 @@ void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len,
 	if (strncmp(uid, "invite:", 7) == 0) {
 		if (f->msg_case == STRATA__FRAME__MSG_JOIN)
 			join_on_frame(d, rid, rid_len, uid, f->join);
+		d->frame_uid = NULL;
 		return;
 	}
 	if (f->msg_case == STRATA__FRAME__MSG_ROTATE) {
 		rotate_on_frame(d, rid, rid_len, uid, f->rotate);
+		d->frame_uid = NULL;
 		return;
 	}
 	l = child_by_rid(d, rid, rid_len);
