@@ -106,11 +106,17 @@ static void drop_revoked(struct daemon *d)
 	store_txn_abort(&t);
 }
 
+/* The reasons child_add did not make a link. */
+struct refused_hello {
+	char who[256];              /* the org path of the key's certificate, or the key */
+	char why[700];
+	int code;                   /* EACCES: the key may not open a link (revoked, say); EIO: this node failed */
+};
+
 /* A new connection said Hello: make its link from its certificate. NULL
- * with the reason in why and an errno-style code: EACCES when the key may
- * not open a link (revoked, say), EIO when this node failed (try again). */
+ * with the reasons in rh. */
 static struct link *child_add(struct daemon *d, const uint8_t key[KEY_BYTES], const uint8_t *rid, size_t rid_len,
-			      char *why, size_t why_cap, int *code)
+			      struct refused_hello *rh)
 {
 	Strata__Certificate *c = NULL;
 	uint8_t issuer[KEY_BYTES];
@@ -119,15 +125,18 @@ static struct link *child_add(struct daemon *d, const uint8_t key[KEY_BYTES], co
 	struct err e = {0};
 	bool ok;
 
-	*code = EIO;
-	snprintf(why, why_cap, "this node cannot read its store");
+	key_hex(rh->who, key);
+	rh->code = EIO;
+	snprintf(rh->why, sizeof rh->why, "this node cannot read its store");
 	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0)
 		return NULL;
-	*code = EACCES;
+	rh->code = EACCES;
 	ok = trust_cert_get(t, key, issuer, &c, &e) == 0 && daemon_own_key(d, t, issuer);
+	if (c)
+		snprintf(rh->who, sizeof rh->who, "%s", c->name);
 	if (!ok)
-		snprintf(why, why_cap, "this node holds no certificate of its own for the key");
-	else if (node_revocation_text(d->n, t, key, node_now_ms(), why, why_cap) > 0)
+		snprintf(rh->why, sizeof rh->why, "this node holds no certificate of its own for the key");
+	else if (node_revocation_text(d->n, t, key, node_now_ms(), rh->why, sizeof rh->why) > 0)
 		ok = false;
 	if (!ok) {
 		store_txn_abort(&t);
@@ -136,7 +145,7 @@ static struct link *child_add(struct daemon *d, const uint8_t key[KEY_BYTES], co
 		return NULL;
 	}
 	store_txn_abort(&t);
-	*code = EIO;
+	rh->code = EIO;
 	for (size_t i = 0; i < d->nchildren; i++)
 		if (memcmp(d->children[i]->key, key, KEY_BYTES) == 0) {
 			sync_log(d, "%s reconnected; dropping its old connection", d->children[i]->name);
@@ -163,7 +172,7 @@ static struct link *child_add(struct daemon *d, const uint8_t key[KEY_BYTES], co
 	d->children[d->nchildren++] = l;
 	return l;
 fail:
-	snprintf(why, why_cap, "this node is out of memory");
+	snprintf(rh->why, sizeof rh->why, "this node is out of memory");
 	strata__certificate__free_unpacked(c, NULL);
 	return NULL;
 }
@@ -241,8 +250,7 @@ void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len,
 			   Strata__Frame *f)
 {
 	uint8_t key[KEY_BYTES];
-	char why[700] = "";
-	int code = 0;
+	struct refused_hello rh = {.code = 0};
 	struct link *l;
 
 	d->frame_uid = uid; /* the source of refusals made while handling f */
@@ -260,16 +268,16 @@ void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len,
 	l = child_by_rid(d, rid, rid_len);
 	if (!l && f->msg_case == STRATA__FRAME__MSG_HELLO && strncmp(uid, "key:", 4) == 0 &&
 	    hex_decode(key, KEY_BYTES, uid + 4) == 0)
-		l = child_add(d, key, rid, rid_len, why, sizeof why, &code);
+		l = child_add(d, key, rid, rid_len, &rh);
 	if (l) {
 		link_on_frame(l, f);
 	} else if (f->msg_case != STRATA__FRAME__MSG_PING && frame_refusal_allow(d, node_now_ms())) {
 		struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
 
 		memcpy(tmp.rid, rid, rid_len);
-		if (why[0]) { /* a hello this node refuses: say why, not "say hello first" */
-			sync_log(d, "refused the hello of %s: %s", f->hello->name ? f->hello->name : uid, why);
-			link_send_error(&tmp, code, why, NULL, NULL, 0);
+		if (rh.code) { /* a hello this node refuses: say why, not "say hello first" */
+			sync_log(d, "refused the hello of %s: %s", rh.who, rh.why);
+			link_send_error(&tmp, rh.code, rh.why, NULL, NULL, 0);
 		} else {
 			link_send_error(&tmp, ENOTCONN, "say hello first", NULL, NULL, 0);
 		}
