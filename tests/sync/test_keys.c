@@ -405,6 +405,6 @@ Test(sync_keys, revoked_street_that_stays_connected_is_told_why_and_not_refused_
 			last_error = json_string_value(json_object_get(v, "last_error"));
 	cr_assert_not_null(last_error, "the street's status shows no parent link");
 	cr_assert(net_has(last_error, "revoked"), "the street's last error does not say it was revoked: %s", last_error);
-	json_decref(st);
+	/* st is the fixture's */
 	net_stop_all();
 }
