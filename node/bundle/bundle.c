@@ -164,8 +164,9 @@ int bundle_export(struct node *n, const struct bundle_filter *flt, const char *p
 	memset(c, 0, sizeof *c);
 	snprintf(tmp, sizeof tmp, "%s.partial", path);
 	if (!(w.f = fopen(tmp, "wb"))) {
+		ret = err_os(errno);
 		err_set(e, "cannot create %s: %s", tmp, strerror(errno));
-		return -errno;
+		return ret;
 	}
 	if ((ret = store_txn_begin(node_store(n), false, &t, e)) < 0 ||
 	    (ret = store_heads_list(t, &heads.v, &heads.n, e)) < 0)
@@ -302,7 +303,7 @@ int bundle_open(struct bundle_reader **out, const char *path, struct err *e)
 		goto out;
 	}
 	if (!(r->f = fopen(path, "rb"))) {
-		ret = -errno;
+		ret = err_os(errno);
 		err_set(e, "cannot open %s: %s", path, strerror(errno));
 		goto out;
 	}

@@ -55,7 +55,7 @@ static int mkdir_parents(const char *dir, struct err *e)
 			int err = errno;
 
 			err_set(e, "cannot create %s: %s", path, strerror(err));
-			return err == EACCES ? -EIO : -err;
+			return err_os(err);
 		}
 		*p = '/';
 	}
@@ -130,7 +130,7 @@ int node_create(const char *dir, const struct node_init_opts *o, struct err *e)
 	if ((ret = mkdir_parents(dir, e)) < 0)
 		goto out;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		ret = -errno;
+		ret = err_os(errno);
 		err_set(e, "cannot create %s: %s", dir, strerror(errno));
 		goto out;
 	}

@@ -115,3 +115,33 @@ Test(node_cli_messages, erase_names_what_it_erased)
 		  r.err);
 	run_free(&r);
 }
+
+/* Files the user may not read or write, named on the command line: the
+ * same system error (exit 4), not a rejected input (exit 2). */
+Test(node_cli_messages, unreadable_or_unwritable_files_are_system_errors)
+{
+	char csv[256], out[300], locked[256];
+	struct run r;
+
+	skip_without_setpriv();
+	cr_assert_eq(chmod(test_tmp, 0777), 0);
+	run_other(&r, "init", "-d", test_node, "--name", "xiamen/huli", NULL); /* the other user's own node */
+	cr_assert_eq(r.status, 0, "init: exit %d: %s", r.status, r.err);
+	run_free(&r);
+	write_str(tmp_path(csv, "members.csv"), "id,name,category,joined\nM1,Wang,full,2020-01-01\n");
+	cr_assert_eq(chmod(csv, geteuid() == 0 ? 0600 : 0), 0);
+	run_other(&r, "member", "import", "-d", test_node, csv, NULL);
+	cr_assert(r.status == 4 && has(r.err, "Permission denied"), "import of an unreadable file: exit %d: %s", r.status,
+		  r.err);
+	run_free(&r);
+	cr_assert_eq(mkdir(tmp_path(locked, "locked"), 0700), 0);
+	if (geteuid() != 0)
+		cr_assert_eq(chmod(locked, 0500), 0);
+	snprintf(out, sizeof out, "%s/x.bundle", locked);
+	run_other(&r, "export", "-d", test_node, "-o", out, NULL);
+	cr_assert(r.status == 4 && has(r.err, "Permission denied"), "export into a folder it may not write: exit %d: %s",
+		  r.status, r.err);
+	run_free(&r);
+	chmod(locked, 0700);
+	chmod(csv, 0600);
+}
