@@ -115,13 +115,13 @@ struct refused_hello {
 
 /* A new connection said Hello: make its link from its certificate. NULL
  * with the reasons in rh. */
-static struct link *child_add(struct daemon *d, const uint8_t key[KEY_BYTES], const uint8_t *rid, size_t rid_len,
-			      struct refused_hello *rh)
+/* May KEY open a link? Its certificate (caller frees *c) if so; NULL with
+ * the reasons in rh if not. */
+static Strata__Certificate *key_may_link(struct daemon *d, const uint8_t key[KEY_BYTES], struct refused_hello *rh)
 {
 	Strata__Certificate *c = NULL;
 	uint8_t issuer[KEY_BYTES];
 	struct store_txn *t = NULL;
-	struct link *l = NULL;
 	struct err e = {0};
 	bool ok;
 
@@ -138,13 +138,22 @@ static struct link *child_add(struct daemon *d, const uint8_t key[KEY_BYTES], co
 		snprintf(rh->why, sizeof rh->why, "this node holds no certificate of its own for the key");
 	else if (node_revocation_text(d->n, t, key, node_now_ms(), rh->why, sizeof rh->why) > 0)
 		ok = false;
-	if (!ok) {
-		store_txn_abort(&t);
-		if (c)
-			strata__certificate__free_unpacked(c, NULL);
-		return NULL;
-	}
 	store_txn_abort(&t);
+	if (!ok && c) {
+		strata__certificate__free_unpacked(c, NULL);
+		c = NULL;
+	}
+	return c;
+}
+
+static struct link *child_add(struct daemon *d, const uint8_t key[KEY_BYTES], const uint8_t *rid, size_t rid_len,
+			      struct refused_hello *rh)
+{
+	Strata__Certificate *c = key_may_link(d, key, rh);
+	struct link *l = NULL;
+
+	if (!c)
+		return NULL;
 	rh->code = EIO;
 	for (size_t i = 0; i < d->nchildren; i++)
 		if (memcmp(d->children[i]->key, key, KEY_BYTES) == 0) {
@@ -275,8 +284,20 @@ void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len,
 		struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
 
 		memcpy(tmp.rid, rid, rid_len);
-		if (rh.code) { /* a hello this node refuses: say why, not "say hello first" */
-			sync_log(d, "refused the hello of %s: %s", rh.who, rh.why);
+		/* Another frame of a key that may not link (an Ack still in
+		 * flight when a revoked link was dropped): the reason, not "say
+		 * hello first", which would bring a hello the node refuses. */
+		if (!rh.code && strncmp(uid, "key:", 4) == 0 && hex_decode(key, KEY_BYTES, uid + 4) == 0) {
+			Strata__Certificate *c = key_may_link(d, key, &rh);
+
+			if (c)
+				strata__certificate__free_unpacked(c, NULL);
+			if (c || rh.code != EACCES)
+				rh.code = 0; /* it may link, or this node cannot tell now */
+		}
+		if (rh.code) { /* a key this node refuses: say why, not "say hello first" */
+			sync_log(d, "refused %s of %s: %s", f->msg_case == STRATA__FRAME__MSG_HELLO ? "the hello" : "a message",
+				 rh.who, rh.why);
 			link_send_error(&tmp, rh.code, rh.why, NULL, NULL, 0);
 		} else {
 			link_send_error(&tmp, ENOTCONN, "say hello first", NULL, NULL, 0);
