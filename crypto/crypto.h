@@ -8,6 +8,7 @@
 #ifndef STRATA_CRYPTO_H
 #define STRATA_CRYPTO_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +38,15 @@ struct err {
 /* Sets e->msg from a printf format unless a reason is already there (the
  * first, innermost reason wins). NULL-safe. */
 void err_set(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A failed system call's errno as a return code. The file system's
+ * "permission denied" (EACCES, EPERM) becomes -EIO: callers read -EACCES
+ * and -EPERM as refusals by Strata's own rules (exit 2), and a file the user
+ * may not read or write is a system error (exit 4). */
+static inline int err_os(int errnum)
+{
+	return errnum == EACCES || errnum == EPERM ? -EIO : -errnum;
+}
 
 /* Prepends "PREFIX: " to an existing reason, for callers that add context
  * such as a file name. NULL-safe. */

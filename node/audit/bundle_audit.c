@@ -426,8 +426,10 @@ int audit_bundle_history(const char *path, const uint8_t root[32], struct verify
 
 	memset(c, 0, sizeof *c);
 	if (!mkdtemp(dir)) {
-		err_set(e, "cannot create a scratch directory: %s", strerror(errno));
-		return -errno;
+		int err = errno;
+
+		err_set(e, "cannot create a scratch directory: %s", strerror(err));
+		return err_os(err);
 	}
 	if ((ret = node_create(dir, &o, e)) < 0 || (ret = node_open(&n, dir, NODE_NO_KEY | NODE_NOSYNC, e)) < 0)
 		goto out;

@@ -168,7 +168,7 @@ int bundle_export(struct node *n, const struct bundle_filter *flt, const char *p
 	/* 0600 whatever the umask: a bundle holds members' personal data */
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 || fchmod(fd, 0600) < 0 ||
 	    !(w.f = fdopen(fd, "wb"))) {
-		ret = -errno;
+		ret = err_os(errno);
 		err_set(e, "cannot create %s: %s", tmp, strerror(errno));
 		if (fd >= 0)
 			close(fd);

@@ -165,7 +165,7 @@ int bundle_open(struct bundle_reader **out, const char *path, struct err *e)
 		goto out;
 	}
 	if (!(r->f = fopen(path, "rb"))) {
-		ret = -errno;
+		ret = err_os(errno);
 		err_set(e, "cannot open %s: %s", path, strerror(errno));
 		goto out;
 	}

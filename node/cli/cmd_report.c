@@ -90,11 +90,12 @@ static void print_node(json_t *o, int indent)
 		       json_is_true(json_object_get(o, "on_time")) ? "on time" : "LATE");
 		if (json_is_string(ap))
 			printf(", %s", json_string_value(ap));
-		else if (json_is_object(ap))
-			printf(", %s%s%s%s", json_string_value(json_object_get(ap, "decision")),
-			       json_object_get(ap, "comment") ? " (\"" : "",
-			       json_object_get(ap, "comment") ? json_string_value(json_object_get(ap, "comment")) : "",
-			       json_object_get(ap, "comment") ? "\")" : "");
+		else if (json_is_object(ap)) {
+			const char *comment = json_string_value(json_object_get(ap, "comment")); /* NULL: none */
+
+			printf(", %s%s%s%s", json_string_value(json_object_get(ap, "decision")), comment ? " (\"" : "",
+			       comment ? comment : "", comment ? "\")" : "");
+		}
 		if (json_object_get(o, "check"))
 			printf(", figures %s", json_string_value(json_object_get(o, "check")));
 		printf("\n");

@@ -35,6 +35,33 @@ static bool exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+/* Creates the folders above dir that do not exist yet, mode 0700 (as
+ * mkdir -p; /var/lib/strata before /var/lib/strata/huli, say). */
+static int mkdir_parents(const char *dir, struct err *e)
+{
+	char path[4096];
+	size_t len = strlen(dir);
+
+	if (len >= sizeof path) {
+		err_set(e, "node directory name too long: %zu bytes", len);
+		return -ENAMETOOLONG;
+	}
+	memcpy(path, dir, len + 1);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/' || p[-1] == '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+			int err = errno;
+
+			err_set(e, "cannot create %s: %s", path, strerror(err));
+			return err_os(err);
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
 static void remove_store_dir(const char *store_dir)
 {
 	char p[4096];
@@ -100,8 +127,10 @@ int node_create(const char *dir, const struct node_init_opts *o, struct err *e)
 			o->name ? o->name : "");
 		goto out;
 	}
+	if ((ret = mkdir_parents(dir, e)) < 0)
+		goto out;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		ret = -errno;
+		ret = err_os(errno);
 		err_set(e, "cannot create %s: %s", dir, strerror(errno));
 		goto out;
 	}
@@ -226,16 +255,34 @@ int node_open(struct node **out, const char *dir, int flags, struct err *e)
 	}
 	path_join(store_dir, sizeof store_dir, dir, NODE_STORE_DIR);
 	path_join(key_path, sizeof key_path, dir, NODE_KEY_FILE);
-	if (!exists(store_dir)) {
-		ret = -ENOENT;
-		err_set(e, "no Strata node in %s (run strata init, or pass -d DIR or set STRATA_DIR)", dir);
+	{
+		struct stat st;
+
+		if (stat(store_dir, &st) < 0) {
+			int err = errno;
+
+			if (err == ENOENT || err == ENOTDIR) {
+				ret = -ENOENT;
+				err_set(e, "no Strata node in %s (run strata init, or pass -d DIR or set STRATA_DIR)", dir);
+			} else { /* a system error (exit 4), not a refusal by the node's rules (EACCES: exit 2) */
+				ret = -EIO;
+				err_set(e, "cannot open the node in %s: %s%s", dir, strerror(err),
+					err == EACCES ? " (it belongs to another user? run strata as that user)" : "");
+			}
+			goto out;
+		}
+	}
+	/* The file system's "permission denied" is a system error; EACCES from
+	 * here on would read as a refusal by the node's rules. */
+	if ((ret = node_config_load(&n->config, dir, e)) < 0) {
+		ret = ret == -EACCES ? -EIO : ret;
 		goto out;
 	}
-	if ((ret = node_config_load(&n->config, dir, e)) < 0)
-		goto out;
 	if ((ret = store_open(&n->store, store_dir,
-			      ((flags & NODE_RDONLY) ? STORE_RDONLY : 0) | ((flags & NODE_NOSYNC) ? STORE_NOSYNC : 0), e)) < 0)
+			      ((flags & NODE_RDONLY) ? STORE_RDONLY : 0) | ((flags & NODE_NOSYNC) ? STORE_NOSYNC : 0), e)) < 0) {
+		ret = ret == -EACCES ? -EIO : ret;
 		goto out;
+	}
 	n->scrub_due = !(flags & NODE_RDONLY); /* node_scrub reads meta scrub_due */
 	n->fence_wait_ms = fence_wait_default();
 	if ((ret = node_erase_gen(n, &n->erase_gen, e)) < 0)
@@ -263,8 +310,10 @@ int node_open(struct node **out, const char *dir, int flags, struct err *e)
 	n->has_peer_root = ret == 0;
 	store_txn_abort(&t);
 	if (!(flags & NODE_NO_KEY)) {
-		if ((ret = keypair_load(&n->key, key_path, e)) < 0)
+		if ((ret = keypair_load(&n->key, key_path, e)) < 0) {
+			ret = ret == -EACCES ? -EIO : ret;
 			goto out;
+		}
 		if (memcmp(keypair_public(n->key), n->id, KEY_BYTES) != 0 && finish_rotation(dir, key_path, n->id) == 0) {
 			keypair_destroy(&n->key);
 			if ((ret = keypair_load(&n->key, key_path, e)) < 0)

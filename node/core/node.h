@@ -79,16 +79,19 @@ struct node_init_opts {
 	const char *listen; /* may be NULL */
 };
 
-/* Creates a node in DIR (created if missing; must not already hold a node):
+/* Creates a node in DIR (created with its missing parents, mode 0700; must not already hold a node):
  * a new key, the store, the config. -EEXIST if DIR already has a node,
- * -EINVAL for a bad org path. Nothing is left behind on failure. */
+ * -EINVAL for a bad org path. Nothing is left behind on failure (but the
+ * parent folders it made). */
 int node_create(const char *dir, const struct node_init_opts *o, struct err *e) WUR;
 
 /* Is s a valid org path: 1..255 bytes of segments [a-z0-9_-] joined by '/'? */
 bool node_name_valid(const char *s);
 
 /* Opens the node in DIR. -ENOENT with "no Strata node in DIR (run strata
- * init)" if there is none. Caller owns *out (node_close). */
+ * init)" if there is none; -EIO when the file system denies access (another
+ * user's node, a read-only store): EACCES is kept for refusals by the
+ * node's rules. Caller owns *out (node_close). */
 int node_open(struct node **out, const char *dir, int flags, struct err *e) WUR;
 
 /* Replaces the key file KEY_PATH by NEW_PATH (a rename), overwriting the

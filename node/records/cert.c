@@ -118,6 +118,7 @@ const struct record_type record_cert = {
 	.feed = "trust",
 	.descriptor = &strata__certificate__descriptor,
 	.validate = cert_validate,
+	.noun = "certificate",
 };
 
 bool cert_allows(const Strata__Certificate *c, const char *feed)

@@ -132,7 +132,7 @@ int csv_read(const char *path, int (*header)(const struct csv_row *r, void *arg,
 	int ret;
 
 	if (!f) {
-		ret = -errno;
+		ret = err_os(errno);
 		err_set(e, "cannot open %s: %s", path, strerror(errno));
 		return ret;
 	}

@@ -55,6 +55,7 @@ const struct record_type record_report = {
 	.feed = "report",
 	.descriptor = &strata__report__descriptor,
 	.validate = report_validate,
+	.noun = "report",
 };
 
 static int approval_validate(const ProtobufCMessage *msg, const uint8_t *key, size_t key_len, struct err *e)
@@ -89,4 +90,5 @@ const struct record_type record_approval = {
 	.feed = "down",
 	.descriptor = &strata__approval__descriptor,
 	.validate = approval_validate,
+	.noun = "report decision",
 };

@@ -83,6 +83,7 @@ const struct record_type record_revocation = {
 	.feed = "trust",
 	.descriptor = &strata__revocation__descriptor,
 	.validate = revocation_validate,
+	.noun = "revocation",
 };
 
 const struct record_type record_rotation = {
@@ -90,4 +91,5 @@ const struct record_type record_rotation = {
 	.feed = "trust",
 	.descriptor = &strata__rotation__descriptor,
 	.validate = rotation_validate,
+	.noun = "key rotation",
 };

@@ -198,7 +198,7 @@ static json_t *decision(struct view *v, const uint8_t *issuer, const uint8_t key
 	if (a->report_seq != seq)
 		j = json_string("pending (resubmitted after a decision)");
 	else
-		j = json_pack("{s:s, s:s?}", "decision",
+		j = json_pack("{s:s, s:s*}", "decision", /* no comment given: no key, not null */
 			      a->decision == STRATA__DECISION__DECISION_ACCEPTED ? "accepted" : "returned", "comment",
 			      a->comment);
 	strata__approval__free_unpacked(a, NULL);

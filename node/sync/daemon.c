@@ -42,6 +42,7 @@ struct link *link_new(struct daemon *d, enum link_kind kind)
 	l->kind = kind;
 	l->role = STRATA__ROLE__ROLE_CHILD;
 	l->last_rx_ms = node_now_ms();
+	l->fd = -1;
 	return l;
 }
 
@@ -108,30 +109,55 @@ static void drop_revoked(struct daemon *d)
 	store_txn_abort(&t);
 }
 
-/* A new connection said Hello: make its link from its certificate. */
-static struct link *child_add(struct daemon *d, const uint8_t key[KEY_BYTES], const uint8_t *rid, size_t rid_len)
+/* The reasons child_add did not make a link. */
+struct refused_hello {
+	char who[256];              /* the org path of the key's certificate, or the key */
+	char why[700];
+	int code;                   /* EACCES: the key may not open a link (revoked, say); EIO: this node failed */
+};
+
+/* A new connection said Hello: make its link from its certificate. NULL
+ * with the reasons in rh. */
+/* May KEY open a link? Its certificate (caller frees *c) if so; NULL with
+ * the reasons in rh if not. */
+static Strata__Certificate *key_may_link(struct daemon *d, const uint8_t key[KEY_BYTES], struct refused_hello *rh)
 {
 	Strata__Certificate *c = NULL;
 	uint8_t issuer[KEY_BYTES];
 	struct store_txn *t = NULL;
-	struct link *l = NULL;
 	struct err e = {0};
 	bool ok;
 
+	key_hex(rh->who, key);
+	rh->code = EIO;
+	snprintf(rh->why, sizeof rh->why, "this node cannot read its store");
 	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0)
 		return NULL;
+	rh->code = EACCES;
 	ok = trust_cert_get(t, key, issuer, &c, &e) == 0 && daemon_own_key(d, t, issuer);
-	if (ok && node_revocation_text(d->n, t, key, node_now_ms(), e.msg, sizeof e.msg) > 0) {
-		sync_log(d, "refused the hello of %s: %s", c->name, e.msg);
+	if (c)
+		snprintf(rh->who, sizeof rh->who, "%s", c->name);
+	if (!ok)
+		snprintf(rh->why, sizeof rh->why, "this node holds no certificate of its own for the key");
+	else if (node_revocation_text(d->n, t, key, node_now_ms(), rh->why, sizeof rh->why) > 0)
 		ok = false;
-	}
-	if (!ok) {
-		store_txn_abort(&t);
-		if (c)
-			strata__certificate__free_unpacked(c, NULL);
-		return NULL;
-	}
 	store_txn_abort(&t);
+	if (!ok && c) {
+		strata__certificate__free_unpacked(c, NULL);
+		c = NULL;
+	}
+	return c;
+}
+
+static struct link *child_add(struct daemon *d, const uint8_t key[KEY_BYTES], const uint8_t *rid, size_t rid_len,
+			      struct refused_hello *rh)
+{
+	Strata__Certificate *c = key_may_link(d, key, rh);
+	struct link *l = NULL;
+
+	if (!c)
+		return NULL;
+	rh->code = EIO;
 	for (size_t i = 0; i < d->nchildren; i++)
 		if (memcmp(d->children[i]->key, key, KEY_BYTES) == 0) {
 			sync_log(d, "%s reconnected; dropping its old connection", d->children[i]->name);
@@ -158,19 +184,33 @@ static struct link *child_add(struct daemon *d, const uint8_t key[KEY_BYTES], co
 	d->children[d->nchildren++] = l;
 	return l;
 fail:
+	snprintf(rh->why, sizeof rh->why, "this node is out of memory");
 	strata__certificate__free_unpacked(c, NULL);
 	return NULL;
 }
 
-/* The next frame of a socket: the one read ahead if there is one. */
+/* The next frame of a socket: the one read ahead if there is one. *fd
+ * gets the connection's socket, -1 if unknown. */
 static int next_frame(struct daemon *d, bool router, uint8_t *rid, size_t *rid_len, char *uid, size_t uid_cap,
-		      Strata__Frame **f, struct err *e)
+		      Strata__Frame **f, int *fd, struct err *e)
 {
 	struct frame_ahead *a = router ? &d->ahead_router : &d->ahead_dealer;
 
-	if (!a->has)
-		return frame_recv(router ? d->router : d->dealer, router, rid, rid_len, uid, uid_cap, f, e);
+	*f = NULL;
+	*fd = -1;
+	if (!a->has) {
+		zmq_msg_t msg;
+		int ret = frame_recv_raw(router ? d->router : d->dealer, router, rid, rid_len, uid, uid_cap, &msg);
+
+		if (ret < 0)
+			return ret;
+		*fd = zmq_msg_get(&msg, ZMQ_SRCFD);
+		ret = frame_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), f, e);
+		zmq_msg_close(&msg);
+		return ret;
+	}
 	a->has = false;
+	*fd = a->fd;
 	memcpy(rid, a->rid, a->rid_len < 256 ? a->rid_len : 0);
 	*rid_len = a->rid_len;
 	snprintf(uid, uid_cap, "%s", a->uid);
@@ -189,25 +229,31 @@ static void on_router(struct daemon *d)
 		Strata__Frame *f = NULL;
 		struct link *l;
 		struct err e = {0};
-		int ret = next_frame(d, true, rid, &rid_len, uid, sizeof uid, &f, &e);
+		int fd, ret = next_frame(d, true, rid, &rid_len, uid, sizeof uid, &f, &fd, &e);
 
 		if (ret == -EAGAIN)
 			return;
 		if (ret < 0) {
 			struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
+			bool allow;
 
 			memcpy(tmp.rid, rid, rid_len);
 			if ((l = child_by_rid(d, rid, rid_len))) {
 				snprintf(tmp.name, sizeof tmp.name, "%s", l->name);
 				l->last_rx_ms = node_now_ms(); /* garbage, but not silence */
 			}
-			if (!refusal_allow(l ? &l->refusals : &d->strangers, node_now_ms()))
+			d->frame_uid = uid;
+			allow = l ? link_refusal_allow(l, node_now_ms()) : frame_refusal_allow(d, node_now_ms());
+			d->frame_uid = NULL;
+			if (!allow)
 				continue;
 			sync_log(d, "refused a message from %s: %s", tmp.name[0] ? tmp.name : "a connection", e.msg);
 			link_send_error(&tmp, EBADMSG, e.msg, NULL, NULL, 0);
 			continue;
 		}
 		daemon_on_child_frame(d, rid, rid_len, uid, f);
+		if (fd >= 0 && (l = child_by_rid(d, rid, rid_len)))
+			l->fd = fd;
 		strata__frame__free_unpacked(f, NULL);
 	}
 }
@@ -216,30 +262,51 @@ void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len,
 			   Strata__Frame *f)
 {
 	uint8_t key[KEY_BYTES];
+	struct refused_hello rh = {.code = 0};
 	struct link *l;
 
+	d->frame_uid = uid; /* the source of refusals made while handling f */
 	if (strncmp(uid, "invite:", 7) == 0) {
 		if (f->msg_case == STRATA__FRAME__MSG_JOIN)
 			join_on_frame(d, rid, rid_len, uid, f->join);
+		d->frame_uid = NULL;
 		return;
 	}
 	if (f->msg_case == STRATA__FRAME__MSG_ROTATE) {
 		rotate_on_frame(d, rid, rid_len, uid, f->rotate);
+		d->frame_uid = NULL;
 		return;
 	}
 	l = child_by_rid(d, rid, rid_len);
 	if (!l && f->msg_case == STRATA__FRAME__MSG_HELLO && strncmp(uid, "key:", 4) == 0 &&
 	    hex_decode(key, KEY_BYTES, uid + 4) == 0)
-		l = child_add(d, key, rid, rid_len);
-	if (l)
+		l = child_add(d, key, rid, rid_len, &rh);
+	if (l) {
 		link_on_frame(l, f);
-	else if (f->msg_case != STRATA__FRAME__MSG_PING) {
+	} else if (f->msg_case != STRATA__FRAME__MSG_PING && frame_refusal_allow(d, node_now_ms())) {
 		struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
 
 		memcpy(tmp.rid, rid, rid_len);
-		if (refusal_allow(&d->strangers, node_now_ms()))
+		/* Another frame of a key that may not link (an Ack still in
+		 * flight when a revoked link was dropped): the reason, not "say
+		 * hello first", which would bring a hello the node refuses. */
+		if (!rh.code && strncmp(uid, "key:", 4) == 0 && hex_decode(key, KEY_BYTES, uid + 4) == 0) {
+			Strata__Certificate *c = key_may_link(d, key, &rh);
+
+			if (c)
+				strata__certificate__free_unpacked(c, NULL);
+			if (c || rh.code != EACCES)
+				rh.code = 0; /* it may link, or this node cannot tell now */
+		}
+		if (rh.code) { /* a key this node refuses: say why, not "say hello first" */
+			sync_log(d, "refused %s of %s: %s", f->msg_case == STRATA__FRAME__MSG_HELLO ? "the hello" : "a message",
+				 rh.who, rh.why);
+			link_send_error(&tmp, rh.code, rh.why, NULL, NULL, 0);
+		} else {
 			link_send_error(&tmp, ENOTCONN, "say hello first", NULL, NULL, 0);
+		}
 	}
+	d->frame_uid = NULL;
 }
 
 void daemon_drop_children(struct daemon *d)
@@ -259,12 +326,13 @@ static void on_dealer(struct daemon *d)
 		char uid[80];
 		Strata__Frame *f = NULL;
 		struct err e = {0};
-		int ret = next_frame(d, false, rid, &rid_len, uid, sizeof uid, &f, &e);
+		int fd, ret = next_frame(d, false, rid, &rid_len, uid, sizeof uid, &f, &fd, &e);
 
 		if (ret == -EAGAIN)
 			return;
 		if (ret < 0) {
-			sync_log(d, "refused a message from the parent: %s", e.msg);
+			if (link_refusal_allow(d->parent, node_now_ms()))
+				sync_log(d, "refused a message from the parent: %s", e.msg);
 			continue;
 		}
 		link_on_frame(d->parent, f);
@@ -307,16 +375,34 @@ static void on_monitor(struct daemon *d)
 	zmq_msg_close(&addr);
 }
 
+/* The transport closed a connection (its peer left, the network broke, or
+ * the peer broke the transport's rules: a message over SYNC_FRAME_MAX).
+ * ZeroMQ does not say which, nor whose: the event names the socket, which
+ * the link that last read from it recorded. A connection without a link
+ * (a join, a rotation, a refused hello) is not logged: what it did is. */
 static void on_router_monitor(struct daemon *d)
 {
 	zmq_msg_t ev, addr;
 
 	zmq_msg_init(&ev);
 	zmq_msg_init(&addr);
-	if (zmq_msg_recv(&ev, d->router_monitor, ZMQ_DONTWAIT) >= 6 && zmq_msg_recv(&addr, d->router_monitor, 0) >= 0 &&
-	    refusal_allow(&d->strangers, node_now_ms()))
-		sync_log(d, "a connection to this node closed: its peer left, or broke the transport's rules "
-			    "(a message over the %u MiB frame limit, say)", SYNC_FRAME_MAX >> 20);
+	if (zmq_msg_recv(&ev, d->router_monitor, ZMQ_DONTWAIT) >= 6 && zmq_msg_recv(&addr, d->router_monitor, 0) >= 0) {
+		uint32_t fd;
+
+		memcpy(&fd, (const uint8_t *)zmq_msg_data(&ev) + 2, sizeof fd);
+		for (size_t i = 0; i < d->nchildren; i++) {
+			struct link *l = d->children[i];
+
+			if (l->fd < 0 || (uint32_t)l->fd != fd)
+				continue;
+			l->fd = -1;
+			if (link_refusal_allow(l, node_now_ms()))
+				sync_log(d, "the connection of %s closed: its node left or its network broke, or it "
+					    "broke the transport's rules (a message over the %u MiB frame limit)",
+					 l->name, SYNC_FRAME_MAX >> 20);
+			break;
+		}
+	}
 	zmq_msg_close(&ev);
 	zmq_msg_close(&addr);
 }
@@ -433,7 +519,7 @@ static void sweep(struct daemon *d)
 {
 	uint64_t now = node_now_ms();
 
-	refusal_flush(d, &d->strangers, "connections that had not said Hello", now);
+	refusal_flush(d, now);
 	if (d->parent && d->parent->up) {
 		if (now - d->parent->last_rx_ms > SYNC_DEAD_MS) {
 			sync_log(d, "parent %s silent for %d s; waiting for it", d->parent->name, SYNC_DEAD_MS / 1000);
@@ -445,7 +531,8 @@ static void sweep(struct daemon *d)
 		} else if (now - d->parent->last_tx_ms > SYNC_PING_MS) {
 			send_ping(d->parent);
 		}
-	} else if (d->parent && now - d->parent->last_tx_ms > SYNC_PING_MS && now - d->parent->hello_ms > SYNC_PING_MS) {
+	} else if (d->parent && now - d->parent->last_tx_ms > SYNC_PING_MS &&
+		   now - d->parent->hello_ms > (d->parent->refused_hello ? SYNC_REFUSED_RETRY_MS : SYNC_PING_MS)) {
 		/* Not replicating, yet ZeroMQ may still hold the connection: a
 		 * loop that stalled past SYNC_DEAD_MS (a huge batch, a loaded
 		 * machine) reset the link while ZeroMQ's own heartbeats kept it,
@@ -458,9 +545,7 @@ static void sweep(struct daemon *d)
 	for (size_t i = 0; i < d->nchildren;) {
 		struct link *l = d->children[i];
 
-		refusal_flush(d, &l->refusals, l->name, now);
 		if (now - l->last_rx_ms > SYNC_DEAD_MS) {
-			refusal_flush(d, &l->refusals, l->name, now + SYNC_REFUSAL_WINDOW_MS);
 			sync_log(d, "link from %s is down (silent for %d s)", l->name, SYNC_DEAD_MS / 1000);
 			snprintf(l->last_error, sizeof l->last_error, "silent for %d s: the link was dropped",
 				 SYNC_DEAD_MS / 1000);

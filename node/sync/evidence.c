@@ -60,6 +60,17 @@ out:
 
 void evidence_on_frame(struct link *l, const Strata__Evidence *ev)
 {
+	struct changeset *a = NULL;
+	struct err e = {0};
+
+	/* What a link sends as evidence and is not: a refusal of that link,
+	 * logged at its bounded rate (evidence_record logs every one). */
+	if (node_evidence_check(ev->first.data, ev->first.len, ev->second.data, ev->second.len, &a, &e) < 0) {
+		if (link_refusal_allow(l, node_now_ms()))
+			sync_log(l->d, "refused evidence from %s: not evidence of equivocation: %s", l->name, e.msg);
+		return;
+	}
+	changeset_destroy(&a);
 	evidence_record(l->d, ev->first.data, ev->first.len, ev->second.data, ev->second.len);
 }
 

@@ -44,7 +44,8 @@ static void reply_error(struct daemon *d, const uint8_t *rid, size_t rid_len, co
 	memcpy(tmp.rid, rid, rid_len);
 	snprintf(tmp.name, sizeof tmp.name, "a joining node");
 	link_send_error(&tmp, EACCES, reason, NULL, NULL, 0);
-	sync_log(d, "refused a join: %s", reason);
+	if (frame_refusal_allow(d, node_now_ms()))
+		sync_log(d, "refused a join: %s", reason);
 }
 
 /* Answers with this node's trust entry at seq, exactly as stored. */

@@ -5,6 +5,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "node/sync/sync_internal.h"
@@ -26,8 +27,42 @@ void sync_log(const struct daemon *d, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-bool refusal_allow(struct refusal_limit *r, uint64_t now)
+/* The slot of source id: its own, a free one, or one whose window ended
+ * with nothing left to report; else the shared last slot. */
+static struct refusal_source *source_slot(struct daemon *d, const char *id, uint64_t now)
 {
+	struct refusal_source *free_slot = NULL;
+
+	for (size_t i = 0; i < SYNC_REFUSAL_SOURCES; i++) {
+		struct refusal_source *s = &d->sources[i];
+
+		if (s->id[0] && strcmp(s->id, id) == 0)
+			return s;
+		if (!free_slot && (!s->id[0] || (!s->suppressed && now - s->window_ms >= SYNC_REFUSAL_WINDOW_MS)))
+			free_slot = s;
+	}
+	if (free_slot) {
+		memset(free_slot, 0, sizeof *free_slot);
+		snprintf(free_slot->id, sizeof free_slot->id, "%s", id);
+		free_slot->window_ms = now;
+		return free_slot;
+	}
+	free_slot = &d->sources[SYNC_REFUSAL_SOURCES];
+	if (!free_slot->id[0]) {
+		snprintf(free_slot->id, sizeof free_slot->id, "*");
+		snprintf(free_slot->label, sizeof free_slot->label, "other sources (more than %u at once)",
+			 SYNC_REFUSAL_SOURCES);
+		free_slot->window_ms = now;
+	}
+	return free_slot;
+}
+
+bool refusal_allow(struct daemon *d, const char *id, const char *label, uint64_t now)
+{
+	struct refusal_source *r = source_slot(d, id && id[0] ? id : "unknown", now);
+
+	if (r != &d->sources[SYNC_REFUSAL_SOURCES])
+		snprintf(r->label, sizeof r->label, "%s", label ? label : r->id);
 	if (now - r->window_ms >= SYNC_REFUSAL_WINDOW_MS && !r->suppressed) {
 		r->window_ms = now;
 		r->logged = 0;
@@ -40,13 +75,39 @@ bool refusal_allow(struct refusal_limit *r, uint64_t now)
 	return false;
 }
 
-void refusal_flush(const struct daemon *d, struct refusal_limit *r, const char *who, uint64_t now)
+bool link_refusal_allow(struct link *l, uint64_t now)
 {
-	if (!r->suppressed || now - r->window_ms < SYNC_REFUSAL_WINDOW_MS)
-		return;
-	sync_log(d, "%lu more refused messages from %s in the last %u s (only the first %u logged and answered)",
-		 r->suppressed, who, (unsigned)((now - r->window_ms + 999) / 1000), SYNC_REFUSAL_BURST);
-	r->suppressed = 0;
-	r->logged = 0;
-	r->window_ms = now;
+	char id[8 + KEY_HEX];
+
+	memcpy(id, "key:", 4);
+	key_hex(id + 4, l->key);
+	return refusal_allow(l->d, id, l->name, now);
+}
+
+bool frame_refusal_allow(struct daemon *d, uint64_t now)
+{
+	const char *uid = d->frame_uid ? d->frame_uid : "";
+	char label[120];
+
+	/* "key:HEX" names a certified key, "invite:HEX" a join token's key */
+	snprintf(label, sizeof label, "%s %.64s", strncmp(uid, "invite:", 7) == 0 ? "the join key" : "the key",
+		 strchr(uid, ':') ? strchr(uid, ':') + 1 : uid);
+	return refusal_allow(d, uid, label, now);
+}
+
+void refusal_flush(struct daemon *d, uint64_t now)
+{
+	for (size_t i = 0; i <= SYNC_REFUSAL_SOURCES; i++) {
+		struct refusal_source *r = &d->sources[i];
+
+		if (!r->id[0] || now - r->window_ms < SYNC_REFUSAL_WINDOW_MS)
+			continue;
+		if (r->suppressed)
+			sync_log(d, "%lu more refusals from %s suppressed in the last %u s (only the first %u of a "
+				    "window are logged and answered)",
+				 r->suppressed, r->label, (unsigned)((now - r->window_ms + 999) / 1000), SYNC_REFUSAL_BURST);
+		r->id[0] = '\0';
+		r->suppressed = 0;
+		r->logged = 0;
+	}
 }

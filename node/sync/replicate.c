@@ -266,7 +266,8 @@ static void on_hello(struct link *l, const Strata__Hello *h)
 	if (h->node.len != KEY_BYTES || memcmp(h->node.data, l->key, KEY_BYTES) != 0) {
 		link_send_error(l, EACCES, "hello names a key other than the one this connection authenticated", NULL,
 				NULL, 0);
-		sync_log(d, "refused a hello from %s: it names another key", l->name);
+		if (link_refusal_allow(l, node_now_ms()))
+			sync_log(d, "refused a hello from %s: it names another key", l->name);
 		return;
 	}
 	if (l->kind == LINK_PARENT)
@@ -306,6 +307,7 @@ static void on_hello(struct link *l, const Strata__Hello *h)
 	if (!l->up)
 		sync_log(d, "link %s %s is up", l->kind == LINK_PARENT ? "to parent" : "from", l->name);
 	l->up = true;
+	l->refused_hello = false;
 	l->since_ms = node_now_ms();
 	/* A child that says hello again reset its side (it found the link
 	 * dead while the connection lived on): it needs our heads again. */
@@ -729,6 +731,7 @@ static bool read_ahead(struct link *l, struct rbatch *nb)
 	a->ret = frame_recv_raw(sock, router, a->rid, &a->rid_len, a->uid, sizeof a->uid, &raw);
 	if (a->ret == -EAGAIN)
 		return false;
+	a->fd = a->ret == 0 ? zmq_msg_get(&raw, ZMQ_SRCFD) : -1;
 	if (a->ret == 0 && (!router || (a->rid_len == l->rid_len && memcmp(a->rid, l->rid, l->rid_len) == 0 &&
 					strncmp(a->uid, "key:", 4) == 0))) {
 		batch_start_raw(nb, &raw);
@@ -840,7 +843,8 @@ static void store_batch(struct link *l, struct rbatch *bt, bool *next, struct rb
 		refused++;
 		if (!cs[i]) {
 			link_send_error(l, EBADMSG, why[i].msg, NULL, NULL, 0);
-			sync_log(d, "refused an entry from %s: %s", l->name, why[i].msg);
+			if (link_refusal_allow(l, now))
+				sync_log(d, "refused an entry from %s: %s", l->name, why[i].msg);
 			continue;
 		}
 		{
@@ -871,7 +875,8 @@ static void store_batch(struct link *l, struct rbatch *bt, bool *next, struct rb
 			continue;
 		}
 		link_send_error(l, -res[i], why[i].msg, cs[i]->author, cs[i]->feed, cs[i]->seq);
-		sync_log(d, "refused from %s: %s", l->name, why[i].msg);
+		if (link_refusal_allow(l, now))
+			sync_log(d, "refused from %s: %s", l->name, why[i].msg);
 		mark_refused(l, cs[i], now);
 	}
 ack:
@@ -982,13 +987,22 @@ static void on_error(struct link *l, const Strata__Error *er)
 	snprintf(l->last_error, sizeof l->last_error, "%s", er->reason);
 	l->last_error_ms = node_now_ms();
 	l->refusals_received++;
-	sync_log(d, "%s refused: %s", l->name, er->reason);
+	if (link_refusal_allow(l, l->last_error_ms))
+		sync_log(d, "%s refused: %s", l->name, er->reason);
+	if (er->code == EACCES && !er->has_author && l->kind == LINK_PARENT) {
+		/* The parent refused this node itself (its key was revoked, say):
+		 * stop replicating, and ask again only after a long wait, not with
+		 * every ping (sweep). */
+		link_reset(l);
+		l->refused_hello = true;
+		return;
+	}
 	if (er->code == ENOTCONN && l->kind == LINK_PARENT) {
 		/* The parent dropped this link (silent too long) while the
 		 * connection lived on: start over with a hello. At most one per
-		 * SYNC_PING_MS: a parent that refuses the hello itself (a revoked
-		 * key) answers each one with this same error. */
-		if (node_now_ms() - l->hello_ms > SYNC_PING_MS) {
+		 * SYNC_PING_MS, and none while a refused hello waits (a parent
+		 * that refuses the hello itself answers EACCES, above). */
+		if (!l->refused_hello && node_now_ms() - l->hello_ms > SYNC_PING_MS) {
 			link_reset(l);
 			link_send_hello(l);
 		}
@@ -1015,7 +1029,7 @@ void link_on_frame(struct link *l, Strata__Frame *f)
 	l->last_rx_ms = node_now_ms();
 	if (!l->up && f->msg_case != STRATA__FRAME__MSG_HELLO && f->msg_case != STRATA__FRAME__MSG_PING &&
 	    f->msg_case != STRATA__FRAME__MSG_ERROR) {
-		if (refusal_allow(&l->refusals, l->last_rx_ms))
+		if (link_refusal_allow(l, l->last_rx_ms))
 			link_send_error(l, ENOTCONN, "say hello first", NULL, NULL, 0);
 		return;
 	}
@@ -1028,7 +1042,7 @@ void link_on_frame(struct link *l, Strata__Frame *f)
 	case STRATA__FRAME__MSG_EVIDENCE: evidence_on_frame(l, f->evidence); break;
 	case STRATA__FRAME__MSG_PING: break;
 	default:
-		if (refusal_allow(&l->refusals, l->last_rx_ms)) {
+		if (link_refusal_allow(l, l->last_rx_ms)) {
 			sync_log(l->d, "refused a message from %s: unexpected on an established link", l->name);
 			link_send_error(l, EPROTO, "unexpected message on an established link", NULL, NULL, 0);
 		}

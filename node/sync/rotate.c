@@ -38,7 +38,8 @@ static void reply_error(struct daemon *d, const uint8_t *rid, size_t rid_len, co
 	memcpy(tmp.rid, rid, rid_len);
 	snprintf(tmp.name, sizeof tmp.name, "a rotating node");
 	link_send_error(&tmp, EACCES, reason, NULL, NULL, 0);
-	sync_log(d, "refused a key rotation%s%s: %s", who ? " of " : "", who ? who : "", reason);
+	if (frame_refusal_allow(d, node_now_ms()))
+		sync_log(d, "refused a key rotation%s%s: %s", who ? " of " : "", who ? who : "", reason);
 }
 
 static int pack_put(struct node_writer *w, const char *collection, const uint8_t key[KEY_BYTES],

@@ -21,6 +21,8 @@
 #define SYNC_STALL_MS 10000           /* a refused feed waits this long before a retry */
 #define SYNC_REFUSAL_BURST 20         /* refused messages logged and answered per source... */
 #define SYNC_REFUSAL_WINDOW_MS 10000  /* ...in each window of this long; the rest are counted */
+#define SYNC_REFUSAL_SOURCES 64       /* sources counted apart at once; beyond, one count for the rest */
+#define SYNC_REFUSED_RETRY_MS 60000   /* a parent that refused this node's hello is asked again after this */
 #define SYNC_PAUSE_MS 5000            /* a peer that cannot store (disk full) is sent nothing this long */
 #define SYNC_OWN_FEEDS 8              /* own feeds a link may announce ahead of us, tracked */
 #define SYNC_FRAME_MAX (LIMIT_ENVELOPE_BYTES + (2u << 20)) /* largest frame accepted */
@@ -29,10 +31,14 @@ enum link_kind { LINK_PARENT, LINK_CHILD };
 
 struct daemon;
 
-/* Refusals of one source (a link, or every connection without one): a
- * peer sending garbage as fast as it can must not turn into a log line and
- * an Error frame per message. */
-struct refusal_limit {
+/* Refusals of one source: a peer refused at the handshake counts by its IP
+ * address, an authenticated connection by its key, so that a source sending
+ * garbage (or handshakes with random keys) as fast as it can turns neither
+ * into a log line and an Error frame per message, nor into a fresh
+ * allowance per connection. */
+struct refusal_source {
+	char id[80];                /* "ip:ADDRESS" or the ZAP user id ("key:HEX", "invite:HEX"); "" = free */
+	char label[120];            /* how the log names it */
 	uint64_t window_ms;         /* when the current window began */
 	unsigned logged;            /* refusals logged in it */
 	unsigned long suppressed;   /* refusals counted but not logged in it */
@@ -66,8 +72,9 @@ struct link {
 		uint64_t seq;
 	} own[SYNC_OWN_FEEDS];
 	size_t n_own;
-	struct refusal_limit refusals;
 	size_t ls_hint;             /* where its record in d->ls probably is (linkstate.c) */
+	int fd;                     /* child links: the connection's socket (ZMQ_SRCFD), -1 unknown */
+	bool refused_hello;         /* parent link: the parent refused the last hello (EACCES) */
 };
 
 /* A frame read ahead of its turn (replicate.c reads a link's next frame
@@ -79,6 +86,7 @@ struct frame_ahead {
 	uint8_t rid[256];
 	size_t rid_len;
 	char uid[80];
+	int fd;                     /* the connection's socket (ZMQ_SRCFD) */
 	Strata__Frame *f;
 	struct err e;
 };
@@ -101,7 +109,8 @@ struct daemon {
 	void *ctx, *zap, *router, *dealer, *monitor, *control;
 	void *router_monitor;       /* transport events of the listener */
 	struct frame_ahead ahead_router, ahead_dealer;
-	struct refusal_limit strangers; /* refusals of connections with no link yet */
+	struct refusal_source sources[SYNC_REFUSAL_SOURCES + 1]; /* the last: every source beyond */
+	const char *frame_uid;      /* ZAP user id of the connection whose frame is being handled */
 	char control_path[4200];
 	struct link *parent;
 	struct link **children;
@@ -140,11 +149,18 @@ int linkstate_decode(const uint8_t *val, size_t len, struct link_state *out);
 
 /* --- log (log.c) --- */
 void sync_log(const struct daemon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Counts one refusal of source r (named who); true when it should be logged
- * and answered, false when this window's burst is spent. */
-bool refusal_allow(struct refusal_limit *r, uint64_t now);
-/* Once r's window has ended, logs how many refusals of who went unlogged. */
-void refusal_flush(const struct daemon *d, struct refusal_limit *r, const char *who, uint64_t now);
+/* Counts one refusal of the source ID (see struct refusal_source; LABEL
+ * names it in the log, NULL: ID); true when it should be logged and
+ * answered, false when this window's burst of the source is spent. */
+bool refusal_allow(struct daemon *d, const char *id, const char *label, uint64_t now);
+/* The same for what a link's other side sent: counted by its key. */
+bool link_refusal_allow(struct link *l, uint64_t now);
+/* The same for the connection whose frame is being handled (d->frame_uid). */
+bool frame_refusal_allow(struct daemon *d, uint64_t now);
+/* Logs, for each source whose window has ended with refusals left
+ * unlogged, "N more refusals from X suppressed", and forgets sources
+ * whose window ended. */
+void refusal_flush(struct daemon *d, uint64_t now);
 
 /* --- frames (wire.c) --- */
 /* Packs f and sends it on a link (ROUTER: with its routing id). An Entries

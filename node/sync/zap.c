@@ -125,8 +125,15 @@ void zap_handle(struct daemon *d)
 		ok = admit(d, zmq_msg_data(&part[6]), user_id, sizeof user_id, why, sizeof why);
 	else
 		snprintf(why, sizeof why, "only CURVE connections are accepted");
-	if (!ok)
-		sync_log(d, "refused a connection from %s: %s", address, why);
+	if (!ok) {
+		char id[80];
+
+		/* counted by address: a client making handshakes with a new
+		 * random key each time is still one source */
+		snprintf(id, sizeof id, "ip:%s", address);
+		if (refusal_allow(d, id, address[0] ? address : "a local connection", node_now_ms()))
+			sync_log(d, "refused a connection from %s: %s", address[0] ? address : "a local connection", why);
+	}
 	zmq_send(d->zap, "1.0", 3, ZMQ_SNDMORE);
 	zmq_send(d->zap, zmq_msg_data(&part[1]), zmq_msg_size(&part[1]), ZMQ_SNDMORE);
 	zmq_send(d->zap, ok ? "200" : "400", 3, ZMQ_SNDMORE);

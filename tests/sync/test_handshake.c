@@ -96,3 +96,58 @@ Test(sync_handshake, uncertified_key_is_refused_and_nothing_it_sends_is_stored)
 	net_client_free(&c);
 	net_stop_all();
 }
+
+static size_t count_lines(const struct net_node *n, const char *needle)
+{
+	char *s = net_read_file(n->log);
+	size_t k = 0;
+
+	for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+		k++;
+	free(s);
+	return k;
+}
+
+struct summary {
+	const struct net_node *n;
+};
+
+static bool has_summary(void *arg)
+{
+	return net_log_has(((struct summary *)arg)->n, "more refusals from 127.0.0.1 suppressed");
+}
+
+/* One client making handshake after handshake, each with a new random
+ * CURVE key (issue 12, item 8: 4,000 log lines in 10 s before): the node
+ * counts refusals by the client's address, not by key, so it logs the
+ * first 20 of the window and then one line saying how many more there were. */
+Test(sync_handshake, handshakes_with_random_keys_are_logged_at_a_bounded_rate)
+{
+	struct net_node *city = net_node_init("city", "xiamen", true, true);
+	struct summary sm = {city};
+	struct net_client *c[24];
+	size_t refused;
+
+	net_node_start(city);
+	/* Each client retries its refused handshake every 100 ms (ZeroMQ's
+	 * reconnection): a few hundred handshakes in 2 s. */
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		uint8_t pk_z85[41], sk_z85[41], pk[KEY_BYTES], sk[KEY_BYTES];
+
+		cr_assert_eq(zmq_curve_keypair((char *)pk_z85, (char *)sk_z85), 0);
+		cr_assert_not_null(zmq_z85_decode(pk, (char *)pk_z85));
+		cr_assert_not_null(zmq_z85_decode(sk, (char *)sk_z85));
+		c[i] = net_client_new(city, pk, sk);
+	}
+	net_sleep_ms(2000);
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+		net_client_free(&c[i]);
+	/* Every handshake was refused, and each refusal counted: the summary
+	 * comes once the 10 s window ends. */
+	cr_assert(net_wait_until(has_summary, &sm, 15000 * NET_SLOW), "no summary of the suppressed refusals:\n%s",
+		  net_diag());
+	refused = count_lines(city, "refused a connection from 127.0.0.1");
+	cr_assert_geq(refused, 1, "no refusal was logged:\n%s", net_diag());
+	cr_assert_leq(refused, 20, "%zu refusals of one address logged in one window (20 at most)", refused);
+	net_stop_all();
+}

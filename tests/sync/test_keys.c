@@ -362,3 +362,49 @@ Test(sync_keys, rotated_key_keeps_writing_and_history_audits_clean)
 	cr_assert_eq(net_node_verify(huli, out, sizeof out), 0, "verify at the district: %s", out);
 	net_stop_all();
 }
+
+static size_t count_lines(const struct net_node *n, const char *needle)
+{
+	char *s = net_read_file(n->log);
+	size_t k = 0;
+
+	for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+		k++;
+	free(s);
+	return k;
+}
+
+/* A revoked street whose daemon stays connected (issue 12, items 8 and 9):
+ * it was said hello, refused, every 3 s without end, each refusal logged by
+ * the district, and its status said "say hello first". Now the district
+ * answers a refused hello with the reason, and the street stops replicating
+ * and asks again only after a minute. The wait spans the street's 10 s
+ * silence timeout, after which the old street said hello every 3 s. */
+Test(sync_keys, revoked_street_that_stays_connected_is_told_why_and_not_refused_every_3_s)
+{
+	struct net_node *huli = net_node_init("huli", "xiamen/huli", true, true);
+	struct net_node *street = net_node_init("hetong", "xiamen/huli/hetong", false, false);
+	json_t *st, *v;
+	const char *last_error = NULL;
+	size_t i, refusals;
+
+	net_node_start(huli);
+	net_node_join(street, huli, NULL);
+	net_node_start(street);
+	NET_WAIT(NET_DEADLINE_MS, net_log_has(street, "link to parent xiamen/huli is up"), "the street's link");
+	net_ok("revoke", "-d", huli->dir, "--name", street->path, "--reason", "office closed", NULL);
+	NET_WAIT(NET_DEADLINE_MS, net_log_has(huli, "dropped the link from xiamen/huli/hetong"),
+		 "the district to drop the revoked street");
+	net_sleep_ms(18000);
+	refusals = count_lines(huli, "refused the hello of xiamen/huli/hetong");
+	cr_assert_leq(refusals, 1, "the district refused the revoked street's hello %zu times in 18 s:\n%s", refusals,
+		      net_diag());
+	st = net_node_status(street);
+	json_array_foreach(json_object_get(json_object_get(st, "daemon"), "links"), i, v)
+		if (strcmp(json_string_value(json_object_get(v, "kind")), "parent") == 0)
+			last_error = json_string_value(json_object_get(v, "last_error"));
+	cr_assert_not_null(last_error, "the street's status shows no parent link");
+	cr_assert(net_has(last_error, "revoked"), "the street's last error does not say it was revoked: %s", last_error);
+	/* st is the fixture's */
+	net_stop_all();
+}

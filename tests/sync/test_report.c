@@ -967,6 +967,17 @@ Test(sync_report, figures_roll_up_street_district_city_and_a_lie_is_caught)
 	o = json_object_get(j, "node");
 	check_node(kid(o, s[0]), S0, &own[3], &total[3], "matches", "siming");
 	check_decision(kid(o, s[0]), "accepted", NULL, "siming");
+	/* accepted without a comment: the text says so, not `accepted ("(null)")` (issue 12, item 9) */
+	cr_assert_null(json_object_get(json_object_get(kid(o, s[0]), "approval"), "comment"),
+		       "a decision without a comment shows one: %s", dump(json_object_get(kid(o, s[0]), "approval")));
+	{
+		struct net_run r;
+
+		net_run(&r, "report", "show", "-d", d[0]->dir, "--period", PERIOD, NULL);
+		cr_assert(r.status == 0 && net_has(r.out, ", accepted") && !net_has(r.out, "(null)"),
+			  "report show at siming: exit %d:\n%s", r.status, r.out);
+		net_run_free(&r);
+	}
 	check_node(kid(o, s[1]), S1, &own[4], &total[4], "matches", "siming");
 	check_decision(kid(o, s[1]), "returned", comment, "siming");
 	cr_assert_eq(json_integer_value(json_object_get(kid(o, s[1]), "report_seq")), (json_int_t)seq[4]);
