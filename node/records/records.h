@@ -115,15 +115,16 @@ bool text_valid(const char *s, size_t len);
 /* Reads a CSV file (RFC 4180 quoting) with a header row. header() is
  * called once with the header; a non-zero return stops the read and is
  * returned. row() is called for every data row with its fields (trimmed,
- * NUL-terminated, already checked to be valid UTF-8 text) and the line it
- * starts on; its return value is ignored, so that the caller can collect
- * every bad row; a row with a field that is not UTF-8 comes with r->bad
- * set (and that field empty). Empty lines are skipped and a UTF-8
+ * NUL-terminated, already checked to be valid UTF-8 text without control
+ * bytes other than TAB, so that no field holds a NUL and a field's C string
+ * is all of it) and the line it starts on; its return value is ignored, so
+ * that the caller can collect every bad row; a row with a field that is not
+ * such text comes with r->bad set, naming the column (and that field empty). Empty lines are skipped and a UTF-8
  * byte-order mark is ignored. -ENOENT/-EIO reading the file, -EINVAL on a
  * syntax error or a bad header ("FILE:LINE: reason"). */
 struct csv_row {
 	size_t line;     /* 1-based line the row starts on */
-	const char *bad; /* NULL, or why the row cannot be read (a field not UTF-8) */
+	const char *bad; /* NULL, or why the row cannot be read (a field not text) */
 	size_t n;        /* number of fields */
 	char **fields;   /* n NUL-terminated fields, owned by the reader */
 };
