@@ -64,6 +64,11 @@ int cli_usage(const char *what, const char *fmt, ...) __attribute__((format(prin
 /* Writes j to stdout as indented JSON and a newline; takes the reference. */
 void cli_json_print(json_t *j);
 
+/* json_dumpf with C1 controls and bidirectional overrides in strings
+ * written \uXXXX too (jansson escapes only C0): untrusted text in JSON
+ * output cannot act on a terminal either. */
+void cli_json_dumpf(const json_t *j, FILE *f, size_t flags);
+
 /* Progress on a terminal: "\rWHAT  45% [#####     ] 94000/209000". Does
  * nothing when stderr is not a terminal. cli_progress_done ends the line. */
 void cli_progress(const char *what, size_t done, size_t total);

@@ -364,7 +364,7 @@ static int report_bad(struct import *im)
 	if (im->nbad > 1)
 		qsort(im->bad, im->nbad, sizeof *im->bad, bad_cmp);
 	for (size_t i = 0; i < im->nbad && i < MAX_ERRORS_SHOWN; i++)
-		fprintf(stderr, "strata: member import: %s:%zu: %s\n", im->path, im->bad[i].line, im->bad[i].msg);
+		fprintf(stderr, "strata: member import: %s:%zu: %s\n", im->path, im->bad[i].line, esc(im->bad[i].msg));
 	if (im->nbad > MAX_ERRORS_SHOWN)
 		fprintf(stderr, "strata: member import: ... and %zu more bad rows\n", im->nbad - MAX_ERRORS_SHOWN);
 	return cli_fail("member import", EXIT_REJECTED, "%s: %zu bad row%s; nothing imported", im->path, im->nbad,

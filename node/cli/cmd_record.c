@@ -165,7 +165,7 @@ static void print_record(const struct record_type *t, const ProtobufCMessage *m)
 
 	for (size_t i = 0; i < t->n_fields; i++)
 		if (record_get_text(t, m, &t->fields[i], buf, sizeof buf))
-			printf("%-12s %s\n", t->fields[i].name, buf);
+			printf("%-12s %s\n", t->fields[i].name, esc(buf));
 }
 
 /* add and update share everything but where the record starts from. */
@@ -223,7 +223,7 @@ static int add_or_update(const struct record_type *t, int argc, char **argv, boo
 		json_object_set_new(j, "seq", json_integer((json_int_t)head));
 		cli_json_print(j);
 	} else {
-		printf("%s %s %s (%s #%llu)\n", update ? "updated" : "added", t->noun, key, t->feed,
+		printf("%s %s %s (%s #%llu)\n", update ? "updated" : "added", t->noun, esc(key), t->feed,
 		       (unsigned long long)head);
 	}
 out:
@@ -356,13 +356,10 @@ static int walk_one(const struct store_record *r, void *arg)
 	if (matches(w, m)) {
 		if (w->json) {
 			json_t *j = record_json(t, m);
-			char *s;
-
 			if (!w->a->own)
 				json_object_set_new(j, "branch", json_string(w->branch));
-			s = json_dumps(j, JSON_COMPACT);
-			fprintf(w->out, "%s%s", w->count ? ",\n" : "\n", s ? s : "null");
-			free(s);
+			fputs(w->count ? ",\n" : "\n", w->out);
+			cli_json_dumpf(j, w->out, JSON_COMPACT);
 			json_decref(j);
 		} else {
 			if (!w->a->own) {
@@ -377,7 +374,7 @@ static int walk_one(const struct store_record *r, void *arg)
 					csv_cell(w->out, buf);
 					fputc(i + 1 < t->n_fields ? ',' : '\n', w->out);
 				} else {
-					fprintf(w->out, i + 1 < t->n_fields ? "%-12s " : "%s\n", buf);
+					fprintf(w->out, i + 1 < t->n_fields ? "%-12s " : "%s\n", esc(buf));
 				}
 			}
 		}
@@ -691,7 +688,7 @@ static int rec_import(const struct record_type *t, int argc, char **argv)
 					im.bad_line[j] = l, im.bad[j] = s;
 				}
 		for (size_t i = 0; i < im.nbad && i < MAX_ERRORS_SHOWN; i++)
-			fprintf(stderr, "strata: %s: %s:%zu: %s\n", a.what, a.file, im.bad_line[i], im.bad[i]);
+			fprintf(stderr, "strata: %s: %s:%zu: %s\n", a.what, a.file, im.bad_line[i], esc(im.bad[i]));
 		if (im.nbad > MAX_ERRORS_SHOWN)
 			fprintf(stderr, "strata: %s: ... and %zu more bad rows\n", a.what, im.nbad - MAX_ERRORS_SHOWN);
 		code = cli_fail(a.what, EXIT_REJECTED, "%s: %zu bad row%s; nothing imported", a.file, im.nbad,

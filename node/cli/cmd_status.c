@@ -73,12 +73,12 @@ static void print_human(json_t *j)
 
 			printf("  %-6s %-32s %-12s lag %-6" JSON_INTEGER_FORMAT " sent %-8" JSON_INTEGER_FORMAT
 			       " received %-8" JSON_INTEGER_FORMAT "%s%s\n",
-			       json_string_value(json_object_get(v, "kind")), json_string_value(json_object_get(v, "name")),
+			       json_string_value(json_object_get(v, "kind")), esc(json_string_value(json_object_get(v, "name"))),
 			       json_is_true(json_object_get(v, "connected")) ? "connected" : "disconnected",
 			       json_integer_value(json_object_get(v, "lag")),
 			       json_integer_value(json_object_get(v, "entries_sent")),
 			       json_integer_value(json_object_get(v, "entries_received")), err && *err ? "  last error: " : "",
-			       err ? err : "");
+			       err ? esc(err) : ""); /* a peer's words: escaped */
 		}
 	}
 	printf("feeds:\n  %-32s %-8s %8s\n", "AUTHOR", "FEED", "HEAD");
@@ -86,7 +86,7 @@ static void print_human(json_t *j)
 		const char *name = json_string_value(json_object_get(v, "name"));
 		char shown[64];
 
-		snprintf(shown, sizeof shown, "%s", *name ? name : json_string_value(json_object_get(v, "author")));
+		snprintf(shown, sizeof shown, "%s", esc(*name ? name : json_string_value(json_object_get(v, "author"))));
 		printf("  %-32s %-8s %8" JSON_INTEGER_FORMAT "%s\n", shown, json_string_value(json_object_get(v, "feed")),
 		       json_integer_value(json_object_get(v, "seq")),
 		       json_is_true(json_object_get(v, "frozen")) ? "  FROZEN (equivocation)" : "");
@@ -97,7 +97,7 @@ static void print_human(json_t *j)
 	}
 	printf("evidence of equivocation (two signed entries for one seq):\n");
 	json_array_foreach(json_object_get(j, "evidence"), i, v)
-		printf("  %s (%.16s…) %s #%" JSON_INTEGER_FORMAT "\n", json_string_value(json_object_get(v, "name")),
+		printf("  %s (%.16s…) %s #%" JSON_INTEGER_FORMAT "\n", esc(json_string_value(json_object_get(v, "name"))),
 		       json_string_value(json_object_get(v, "author")), json_string_value(json_object_get(v, "feed")),
 		       json_integer_value(json_object_get(v, "seq")));
 }

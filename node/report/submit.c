@@ -59,8 +59,10 @@ static int add_child(const struct store_record *r, void *arg)
 		u->heads[u->n].feed = "report";
 		u->heads[u->n].seq = o.seq;
 		u->n++;
-		if (figures_add_proto(u->total, rep->total) < 0)
-			u->ret = -ENOMEM;
+		int r = figures_add_proto(u->total, rep->total);
+
+		if (r < 0)
+			u->ret = r; /* -ERANGE: a figure beyond FIGURE_MAX */
 	}
 out:
 	if (rep)
@@ -94,8 +96,13 @@ int report_submit(struct node *n, const char *period, struct report_result *r, s
 	    (ret = figures_copy(&r->total, &r->own)) < 0)
 		goto out;
 	u.total = &r->total;
-	if ((ret = store_state_each(u.t, "cert", node_id(n), add_child, &u, e)) < 0 || (ret = u.ret) < 0)
+	if ((ret = store_state_each(u.t, "cert", node_id(n), add_child, &u, e)) < 0 || (ret = u.ret) < 0) {
+		if (ret == -ERANGE)
+			err_set(e, "the figures of %s with the child reports add up to more than %lld, the most a figure "
+				   "may be; nothing written",
+				period, FIGURE_MAX);
 		goto out;
+	}
 	ret = store_head_get(u.t, node_id(n), "up", &h, &ignore);
 	if (ret < 0 && ret != -ENOENT)
 		goto out;
