@@ -241,3 +241,38 @@ Test(node_cli_untrusted, roll_up_sums_at_the_max_are_checked_not_wrapped)
 	cr_assert_eq(sum.members_full, 0);
 	figures_clear(&sum);
 }
+
+/* A received value is checked as protobuf-c unpacks it, strings as C
+ * strings: a NUL inside one (which no CSV, option or peer may smuggle in)
+ * must make the value invalid, not hide what follows it. */
+Test(node_cli_untrusted, a_received_string_with_a_nul_is_refused_at_ingest)
+{
+	const struct member_text t = {.id = "M7", .name = "LiXEVIL", .category = "full", .joined = "2020-01-01"};
+	struct node *n = NULL;
+	struct node_writer *w = NULL;
+	struct err e = {0};
+	Strata__Member m;
+	uint8_t buf[512], *x;
+	size_t len;
+	int ret;
+
+	cr_assert_eq(keys_init(), 0);
+	cr_assert_eq(member_from_text(&m, &t, &e), 0, "%s", e.msg);
+	len = strata__member__get_packed_size(&m);
+	cr_assert(len <= sizeof buf);
+	strata__member__pack(&m, buf);
+	x = memchr(buf, 'X', len);
+	cr_assert_not_null(x);
+	*x = '\0'; /* name "Li\0EVIL" */
+	cr_assert_eq(node_open(&n, test_node, 0, &e), 0, "%s", e.msg);
+	ret = node_writer_begin(n, "up", &w, &e);
+	if (ret == 0)
+		ret = node_writer_put(w, "member", (const uint8_t *)"M7", 2, buf, len, &e);
+	if (ret == 0)
+		ret = node_writer_commit(&w, NULL, NULL, &e);
+	node_writer_abort(&w);
+	node_close(&n);
+	cr_assert_eq(ret, -EINVAL, "%d %s", ret, e.msg);
+	cr_assert(has(e.msg, "not in canonical form"), "%s", e.msg);
+	cr_assert_eq(node_member_count(test_node), 0);
+}
