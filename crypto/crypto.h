@@ -104,6 +104,25 @@ int key_to_curve(uint8_t curve_pk[KEY_BYTES], const uint8_t pk[KEY_BYTES]) WUR;
 /* BLAKE2b-256 of IN (unkeyed). */
 void hash_blake2b(uint8_t out[HASH_BYTES], const uint8_t *in, size_t len);
 
+/* --- printing untrusted text (escape.c) --- */
+
+/* Each input byte becomes at most this many output bytes (\xNN). */
+#define TEXT_ESCAPE_EXPANSION 4
+
+/* Writes len bytes of untrusted text into out (cap bytes, NUL-terminated)
+ * ready for a terminal or a log: printable UTF-8 as is; control bytes,
+ * C1 controls, bidirectional overrides and invalid UTF-8 as \xNN per byte.
+ * Cut at a whole character with "..." if it does not
+ * fit (cap >= 4 * len + 1 always does). Returns the length written. */
+size_t text_escape(char *out, size_t cap, const void *s, size_t len);
+
+/* text_escape into one of 8 per-thread buffers of 1 KiB, for printf
+ * arguments: esc(a), esc(b) in one call are both valid; the ninth call
+ * reuses the first buffer. esc_n for bytes with a length (a record key).
+ * NULL gives "(none)". */
+const char *esc(const char *s);
+const char *esc_n(const void *s, size_t len);
+
 /* --- hex --- */
 
 /* Writes 2*n lowercase hex characters and a NUL to out. */

@@ -14,6 +14,7 @@
 
 #include "node/audit/history.h"
 #include "node/report/report.h"
+#include "node/records/records.h"
 
 struct walk {
 	struct node *n;
@@ -36,8 +37,10 @@ static void fail(struct walk *w, uint64_t seq, const char *reason)
 static void figures_of(const Strata__Figures *p, struct figures *f, int *ret)
 {
 	memset(f, 0, sizeof *f);
-	if (p && figures_add_proto(f, p) < 0)
-		*ret = -ENOMEM;
+	int r;
+
+	if (p && (r = figures_add_proto(f, p)) < 0)
+		*ret = r;
 }
 
 /* Adds to sum the total of the child report (child, "report", seq) for
@@ -61,8 +64,8 @@ static int add_child(struct walk *w, const Strata__FeedHead *fh, const char *per
 		if (op->kind != OP_PUT || !op->value || strcmp(op->collection, "report") != 0 ||
 		    !(r = strata__report__unpack(NULL, op->value_len, op->value)))
 			continue;
-		if (strcmp(r->period, period) == 0)
-			found = figures_add_proto(sum, r->total) < 0 ? -ENOMEM : 1;
+		if (strcmp(r->period, period) == 0 && (found = figures_add_proto(sum, r->total)) == 0)
+			found = 1; /* else -ERANGE (beyond FIGURE_MAX) or -ENOMEM */
 		strata__report__free_unpacked(r, NULL);
 	}
 	changeset_destroy(&cs);
@@ -104,7 +107,16 @@ static void check_report(struct walk *w, uint64_t seq, const Strata__Report *rep
 	if (ret == 0 && figures_copy(&sum, &own) < 0)
 		ret = -ENOMEM;
 	for (size_t i = 0; ret == 0 && i < rep->n_children; i++) {
-		if ((r = add_child(w, rep->children[i], rep->period, &sum)) < 0)
+		if ((r = add_child(w, rep->children[i], rep->period, &sum)) == -ERANGE) {
+			snprintf(reason, sizeof reason,
+				 "report %s: its own figures plus the %zu child report(s) it names add up to more than "
+				 "%lld, the most a figure may be",
+				 rep->period, rep->n_children, FIGURE_MAX);
+			fail(w, seq, reason);
+			children_held = false;
+			break;
+		}
+		if (r < 0)
 			ret = r;
 		children_held &= r == 1;
 	}

@@ -31,7 +31,7 @@ void cli_erased_print(const struct verify_erased *x)
 	cli_key_short(author, x->author);
 	cli_record_key_text(key, sizeof key, x->key, x->key_len);
 	printf("ERASED %s/%s #%llu: the value of %s \"%s\" (erase request #%llu)\n", author, x->feed,
-	       (unsigned long long)x->seq, x->collection, key, (unsigned long long)x->erase_seq);
+	       (unsigned long long)x->seq, x->collection, esc(key), (unsigned long long)x->erase_seq);
 }
 
 static void on_erased(const struct verify_erased *x, void *arg)
@@ -60,9 +60,9 @@ static void on_failure(const struct verify_failure *f, void *arg)
 	if (p->shown++ >= MAX_SHOWN)
 		return;
 	if (f->author)
-		printf("FAIL %.16s…/%s #%" PRIu64 ": %s\n", author, f->feed, f->seq, f->reason);
+		printf("FAIL %.16s…/%s #%" PRIu64 ": %s\n", author, f->feed, f->seq, esc(f->reason));
 	else
-		printf("FAIL %s%s\n", p->storewide, f->reason);
+		printf("FAIL %s%s\n", p->storewide, esc(f->reason));
 }
 
 static int on_authorize(struct store_txn *t, const uint8_t author[32], const char *feed, struct err *e, void *arg)

@@ -80,6 +80,10 @@ struct store_txn;
  * prints them as text (agreement_print.c). */
 int cli_agreements_add(json_t *j, struct node *n, struct store_txn *t, struct err *e);
 void cli_agreements_print(json_t *j);
+/* json_dumpf with C1 controls and bidirectional overrides in strings
+ * written \uXXXX too (jansson escapes only C0): untrusted text in JSON
+ * output cannot act on a terminal either. */
+void cli_json_dumpf(const json_t *j, FILE *f, size_t flags);
 
 /* Progress on a terminal: "\rWHAT  45% [#####     ] 94000/209000". Does
  * nothing when stderr is not a terminal. cli_progress_done ends the line. */

@@ -91,7 +91,7 @@ static int on_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes, 
 		json_t *j = entry_json(cs);
 
 		fputs(st->count ? ",\n" : "\n", stdout);
-		json_dumpf(j, stdout, JSON_COMPACT);
+		cli_json_dumpf(j, stdout, JSON_COMPACT);
 		json_decref(j);
 	} else {
 		iso_time(when, cs->time_ms);
@@ -104,7 +104,7 @@ static int on_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes, 
 			char key[2 * LIMIT_KEY_BYTES + 1];
 
 			printf("    %-6s %s %s%s\n", op->kind == OP_PUT ? "put" : "delete", op->collection,
-			       key_text(key, sizeof key, op),
+			       esc(key_text(key, sizeof key, op)),
 			       op->kind == OP_PUT && !op->value ? " (value erased)" : "");
 		}
 	}

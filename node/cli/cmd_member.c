@@ -145,7 +145,7 @@ static int member_write(const char *what, struct node *n, struct node_writer **w
 		json_object_set_new(j, "seq", json_integer((json_int_t)head));
 		cli_json_print(j);
 	} else {
-		printf("%s member %s (up #%llu)\n", what, m->id, (unsigned long long)head);
+		printf("%s member %s (up #%llu)\n", what, esc(m->id), (unsigned long long)head);
 	}
 	return 0;
 }
@@ -252,8 +252,8 @@ static int list_one(const struct store_record *r, void *arg)
 	if (r->value_len == 0) /* erased (strata erase) */
 		return 0;
 	if (!(m = strata__member__unpack(NULL, r->value_len, r->value))) {
-		fprintf(stderr, "strata: member list: stored member %.*s does not decode; run strata verify\n",
-			(int)r->key_len, (const char *)r->key);
+		fprintf(stderr, "strata: member list: stored member %s does not decode; run strata verify\n",
+			esc_n(r->key, r->key_len));
 		return 0;
 	}
 	if (memcmp(st->last_owner, r->owner, KEY_BYTES) != 0) {
@@ -268,7 +268,7 @@ static int list_one(const struct store_record *r, void *arg)
 			if (!st->own)
 				json_object_set_new(j, "branch", json_string(st->branch));
 			fputs(st->count ? ",\n" : "\n", stdout);
-			json_dumpf(j, stdout, JSON_COMPACT);
+			cli_json_dumpf(j, stdout, JSON_COMPACT);
 			json_decref(j);
 		} else {
 			if (!st->count && st->own)
@@ -277,9 +277,10 @@ static int list_one(const struct store_record *r, void *arg)
 				printf("%-28s %-12s %-12s %-11s %-10s %s\n", "BRANCH", "ID", "CATEGORY", "STATUS", "JOINED",
 				       "NAME");
 			if (!st->own)
-				printf("%-28s ", st->branch);
-			printf("%-12s %-12s %-11s %-10s %s\n", m->id, member_category_word(m->category),
-			       member_status_word(m->status), m->joined, m->name);
+				printf("%-28s ", esc(st->branch));
+			/* a member received from a branch below is untrusted text */
+			printf("%-12s %-12s %-11s %-10s %s\n", esc(m->id), member_category_word(m->category),
+			       member_status_word(m->status), esc(m->joined), esc(m->name));
 		}
 		st->count++;
 	}

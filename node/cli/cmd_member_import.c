@@ -10,6 +10,13 @@
  * 50 bytes a row, not the record), so a million-row file needs some 60 MB;
  * a row that reads differently the second time (the file changed) stops the
  * import there, keeping whole change sets only, as an interruption does.
+ *
+ * Other writers may run at the same time (a second import, member add, the
+ * daemon). The registry checks read the head of feed "up" in the same read
+ * transaction, and the writer begins only from that head: if another writer
+ * appended in between, the checks are made again (so the same file
+ * imported twice at once finds its members present the second time, and a
+ * conflicting file is refused), never written over.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,6 +35,8 @@
 #include "protocol/arena.h"
 
 #define MAX_ERRORS_SHOWN 50
+/* Checks against the registry redone when another writer got in first. */
+#define CHECK_ATTEMPTS 5
 
 enum col { C_ID, C_NAME, C_CATEGORY, C_JOINED, C_STATUS, C_PHONE, C_BIRTH, C_GENDER, C_ADDRESS, C_COUNT };
 static const char *const col_names[C_COUNT] = {"id", "name", "category", "joined",
@@ -263,13 +272,10 @@ static int stop_at_first(const struct store_record *r, void *arg)
 	return 1;
 }
 
-/* Duplicate ids within the file, and ids the registry already holds. */
-static int check_ids(struct import *im, struct node *n, size_t *unchanged, struct err *e)
+/* Duplicate ids within the file; sets im->order. */
+static int sort_rows(struct import *im, struct err *e)
 {
-	struct store_txn *t = NULL;
 	char msg[300];
-	int ret;
-
 	size_t sorted = im->nrows ? 1 : 0;
 
 	/* A registry's export is mostly in id order already. Rows strictly
@@ -280,39 +286,53 @@ static int check_ids(struct import *im, struct node *n, size_t *unchanged, struc
 		sorted++;
 	if (sorted == im->nrows) {
 		im->order = im->rows;
-	} else {
-		if (!(im->order = malloc(im->nrows * sizeof *im->order))) {
-			err_set(e, "%s: out of memory", im->path);
-			return -ENOMEM;
-		}
-		memcpy(im->order, im->rows, im->nrows * sizeof *im->rows);
-		qsort(im->rows, im->nrows, sizeof *im->rows, row_cmp);
-		for (size_t i = 1; i < im->nrows; i++)
-			if (strcmp(im->rows[i]->data, im->rows[i - 1]->data) == 0) {
-				snprintf(msg, sizeof msg, "duplicate id %.64s (first on line %zu)", im->rows[i]->data,
-					 im->rows[i - 1]->line);
-				add_bad(im, im->rows[i]->line, msg);
-			}
-	}
-	*unchanged = 0;
-	if ((ret = store_txn_begin(node_store(n), false, &t, e)) < 0)
-		return ret;
-	/* A first import into an empty registry, the usual case for a large
-	 * file, has nothing to look up. */
-	ret = store_state_each(t, "member", node_id(n), stop_at_first, NULL, e);
-	if (ret == 0) {
-		store_txn_abort(&t);
 		return 0;
 	}
-	if (ret < 0) {
-		store_txn_abort(&t);
-		return ret;
+	if (!(im->order = malloc(im->nrows * sizeof *im->order))) {
+		err_set(e, "%s: out of memory", im->path);
+		return -ENOMEM;
 	}
+	memcpy(im->order, im->rows, im->nrows * sizeof *im->rows);
+	qsort(im->rows, im->nrows, sizeof *im->rows, row_cmp);
+	for (size_t i = 1; i < im->nrows; i++)
+		if (strcmp(im->rows[i]->data, im->rows[i - 1]->data) == 0) {
+			snprintf(msg, sizeof msg, "duplicate id %.64s (first on line %zu)", im->rows[i]->data,
+				 im->rows[i - 1]->line);
+			add_bad(im, im->rows[i]->line, msg);
+		}
+	return 0;
+}
+
+/* Ids the registry already holds, in one read transaction that also reads
+ * the head of feed "up" into *from: the writer refuses to begin if the
+ * head has moved since (another writer got in between), and the import
+ * checks again. Marks rows to skip; may be called again. */
+static int check_ids(struct import *im, struct node *n, size_t *unchanged, struct store_head *from,
+		     struct err *e)
+{
+	struct store_txn *t = NULL;
+	struct err ignore = {0};
+	char msg[300];
+	int ret;
+
+	*unchanged = 0;
+	for (size_t i = 0; i < im->nrows; i++)
+		im->rows[i]->skip = false;
+	if ((ret = store_txn_begin(node_store(n), false, &t, e)) < 0)
+		return ret;
+	if ((ret = store_head_get(t, node_id(n), "up", from, &ignore)) < 0 && ret != -ENOENT) {
+		err_set(e, "%s", ignore.msg);
+		goto out;
+	}
+	/* A first import into an empty registry, the usual case for a large
+	 * file, has nothing to look up. */
+	if ((ret = store_state_each(t, "member", node_id(n), stop_at_first, NULL, e)) <= 0)
+		goto out;
 	for (size_t i = 0; i < im->nrows; i++) {
 		struct row *r = im->rows[i];
 		const uint8_t *v;
 		size_t vl;
-		struct err ignore = {0};
+		uint8_t h[HASH_BYTES];
 
 		ret = store_state_get(t, "member", node_id(n), (const uint8_t *)r->data, r->id_len, &v, &vl, NULL,
 				      &ignore);
@@ -320,11 +340,8 @@ static int check_ids(struct import *im, struct node *n, size_t *unchanged, struc
 			continue;
 		if (ret < 0) {
 			err_set(e, "%s", ignore.msg);
-			store_txn_abort(&t);
-			return ret;
+			goto out;
 		}
-		uint8_t h[HASH_BYTES];
-
 		hash_blake2b(h, v, vl);
 		if (memcmp(h, r->hash, ROW_HASH) == 0) {
 			r->skip = true;
@@ -335,8 +352,23 @@ static int check_ids(struct import *im, struct node *n, size_t *unchanged, struc
 			 r->data);
 		add_bad(im, r->line, msg);
 	}
+	ret = 0;
+out:
 	store_txn_abort(&t);
-	return 0;
+	return ret;
+}
+
+/* Lists the bad rows (in line order) and returns the exit code. */
+static int report_bad(struct import *im)
+{
+	if (im->nbad > 1)
+		qsort(im->bad, im->nbad, sizeof *im->bad, bad_cmp);
+	for (size_t i = 0; i < im->nbad && i < MAX_ERRORS_SHOWN; i++)
+		fprintf(stderr, "strata: member import: %s:%zu: %s\n", im->path, im->bad[i].line, esc(im->bad[i].msg));
+	if (im->nbad > MAX_ERRORS_SHOWN)
+		fprintf(stderr, "strata: member import: ... and %zu more bad rows\n", im->nbad - MAX_ERRORS_SHOWN);
+	return cli_fail("member import", EXIT_REJECTED, "%s: %zu bad row%s; nothing imported", im->path, im->nbad,
+			im->nbad == 1 ? "" : "s");
 }
 
 static void help(FILE *f)
@@ -354,7 +386,8 @@ static void help(FILE *f)
 		"line is listed and nothing is imported (exit 2). Members already in the\n"
 		"registry with exactly the same values are skipped, so an import that was\n"
 		"interrupted can be run again; a member already there with other values is an\n"
-		"error (use strata member update).\n\n"
+		"error (use strata member update). Imports and other writers may run at the\n"
+		"same time: these checks are made again if another writer got in first.\n\n"
 		"  --dry-run  check the file and report, write nothing\n"
 		"  --json     print the result as JSON\n");
 }
@@ -409,31 +442,43 @@ int member_import_main(int argc, char **argv)
 		code = cli_fail_err("member import", ret == -ENOENT ? -EIO : ret, &e);
 		goto out;
 	}
-	if (!im.oom && (ret = check_ids(&im, n, &unchanged, &e)) < 0) {
+	if (!im.oom && (ret = sort_rows(&im, &e)) < 0) {
 		code = cli_fail_err("member import", ret, &e);
 		goto out;
 	}
-	if (im.oom) {
-		code = cli_fail("member import", EXIT_SYSTEM, "%s: out of memory", im.path);
-		goto out;
-	}
-	if (im.nbad) {
-		if (im.nbad > 1)
-			qsort(im.bad, im.nbad, sizeof *im.bad, bad_cmp);
-		for (size_t i = 0; i < im.nbad && i < MAX_ERRORS_SHOWN; i++)
-			fprintf(stderr, "strata: member import: %s:%zu: %s\n", im.path, im.bad[i].line, im.bad[i].msg);
-		if (im.nbad > MAX_ERRORS_SHOWN)
-			fprintf(stderr, "strata: member import: ... and %zu more bad rows\n", im.nbad - MAX_ERRORS_SHOWN);
-		code = cli_fail("member import", EXIT_REJECTED, "%s: %zu bad row%s; nothing imported", im.path,
-				im.nbad, im.nbad == 1 ? "" : "s");
-		goto out;
-	}
-	todo = im.nrows - unchanged;
-	if (!dry && todo) {
-		if ((ret = node_writer_begin_bulk(n, "up", &im.w, &e)) < 0) {
+	/* Check against the registry, then begin writing from the head those
+	 * checks saw; another writer in between (a second import, member add)
+	 * makes the checks stale: check again. */
+	for (int attempt = 1;; attempt++) {
+		struct store_head from;
+
+		if (!im.oom && (ret = check_ids(&im, n, &unchanged, &from, &e)) < 0) {
 			code = cli_fail_err("member import", ret, &e);
 			goto out;
 		}
+		if (im.oom) {
+			code = cli_fail("member import", EXIT_SYSTEM, "%s: out of memory", im.path);
+			goto out;
+		}
+		if (im.nbad) {
+			code = report_bad(&im);
+			goto out;
+		}
+		todo = im.nrows - unchanged;
+		if (dry || !todo)
+			break;
+		ret = node_writer_begin_bulk(n, "up", &from, &im.w, &e);
+		if (ret == -EAGAIN && attempt < CHECK_ATTEMPTS) {
+			memset(&e, 0, sizeof e);
+			continue;
+		}
+		if (ret < 0) {
+			code = cli_fail_err("member import", ret, &e);
+			goto out;
+		}
+		break;
+	}
+	if (!dry && todo) {
 		im.writing = true;
 		im.todo = todo;
 		ret = csv_read(im.path, on_header, on_row, &im, &e);

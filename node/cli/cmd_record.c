@@ -252,7 +252,7 @@ static void print_record(const struct record_type *t, const ProtobufCMessage *m,
 
 	for (size_t i = 0; i < t->n_fields; i++)
 		if (!(skip_key && t->fields[i].flags & FIELD_KEY) && record_get_text(t, m, &t->fields[i], buf, sizeof buf))
-			printf("%-12s %s\n", t->fields[i].name, buf);
+			printf("%-12s %s\n", t->fields[i].name, esc(buf));
 }
 
 /* add and update share everything but where the record starts from. */
@@ -320,7 +320,7 @@ static int add_or_update(const struct record_type *t, int argc, char **argv, boo
 		printf("%s %s %s (%s #%llu) and its %s (%s #%llu)\n", update ? "updated" : "added", t->noun, key, t->feed,
 		       (unsigned long long)head, t->companion->noun, t->companion->feed, (unsigned long long)chead);
 	} else {
-		printf("%s %s %s (%s #%llu)\n", update ? "updated" : "added", t->noun, key, t->feed,
+		printf("%s %s %s (%s #%llu)\n", update ? "updated" : "added", t->noun, esc(key), t->feed,
 		       (unsigned long long)head);
 	}
 out:
@@ -462,14 +462,11 @@ static int walk_one(const struct store_record *r, void *arg)
 
 		if (w->json) {
 			json_t *j = record_json(t, m);
-			char *s;
-
 			record_companion_json(t, cm, j);
 			if (!w->a->own)
 				json_object_set_new(j, "branch", json_string(w->branch));
-			s = json_dumps(j, JSON_COMPACT);
-			fprintf(w->out, "%s%s", w->count ? ",\n" : "\n", s ? s : "null");
-			free(s);
+			fputs(w->count ? ",\n" : "\n", w->out);
+			cli_json_dumpf(j, w->out, JSON_COMPACT);
 			json_decref(j);
 		} else {
 			if (!w->a->own) {
@@ -484,7 +481,7 @@ static int walk_one(const struct store_record *r, void *arg)
 					csv_cell(w->out, buf);
 					fputc(i + 1 < t->n_fields + ncomp ? ',' : '\n', w->out);
 				} else {
-					fprintf(w->out, i + 1 < t->n_fields + ncomp ? "%-12s " : "%s\n", buf);
+					fprintf(w->out, i + 1 < t->n_fields + ncomp ? "%-12s " : "%s\n", esc(buf));
 				}
 			}
 			for (size_t i = 0, k = 0; ncomp && i < t->companion->n_fields; i++) {
@@ -497,7 +494,7 @@ static int walk_one(const struct store_record *r, void *arg)
 					csv_cell(w->out, buf);
 					fputc(++k < ncomp ? ',' : '\n', w->out);
 				} else {
-					fprintf(w->out, ++k < ncomp ? "%-12s " : "%s\n", buf);
+					fprintf(w->out, ++k < ncomp ? "%-12s " : "%s\n", esc(buf));
 				}
 			}
 		}
@@ -886,7 +883,7 @@ static int rec_import(const struct record_type *t, int argc, char **argv)
 					im.bad_line[j] = l, im.bad[j] = s;
 				}
 		for (size_t i = 0; i < im.nbad && i < MAX_ERRORS_SHOWN; i++)
-			fprintf(stderr, "strata: %s: %s:%zu: %s\n", a.what, a.file, im.bad_line[i], im.bad[i]);
+			fprintf(stderr, "strata: %s: %s:%zu: %s\n", a.what, a.file, im.bad_line[i], esc(im.bad[i]));
 		if (im.nbad > MAX_ERRORS_SHOWN)
 			fprintf(stderr, "strata: %s: ... and %zu more bad rows\n", a.what, im.nbad - MAX_ERRORS_SHOWN);
 		code = cli_fail(a.what, EXIT_REJECTED, "%s: %zu bad row%s; nothing imported", a.file, im.nbad,

@@ -80,7 +80,7 @@ static void print_node(json_t *o, int indent)
 	json_t *kids = json_object_get(o, "children"), *k, *ap = json_object_get(o, "approval");
 	size_t i;
 
-	printf("%*s%s", indent, "", json_string_value(json_object_get(o, "name")));
+	printf("%*s%s", indent, "", esc(json_string_value(json_object_get(o, "name"))));
 	if (!json_is_true(json_object_get(o, "reported"))) {
 		printf(indent ? "  NOT REPORTED%s\n" : "  (no report of its own yet)%s\n",
 		       json_is_true(json_object_get(o, "on_time")) || !indent ? "" : ", LATE");
@@ -94,13 +94,13 @@ static void print_node(json_t *o, int indent)
 			const char *comment = json_string_value(json_object_get(ap, "comment")); /* NULL: none */
 
 			printf(", %s%s%s%s", json_string_value(json_object_get(ap, "decision")), comment ? " (\"" : "",
-			       comment ? comment : "", comment ? "\")" : "");
+			       comment ? esc(comment) : "", comment ? "\")" : "");
 		}
 		if (json_object_get(o, "check"))
 			printf(", figures %s", json_string_value(json_object_get(o, "check")));
 		printf("\n");
 		if (json_object_get(o, "mismatch"))
-			printf("%*s  MISMATCH: %s\n", indent, "", json_string_value(json_object_get(o, "mismatch")));
+			printf("%*s  MISMATCH: %s\n", indent, "", esc(json_string_value(json_object_get(o, "mismatch"))));
 		print_figures("own", json_object_get(o, "own"), indent + 2);
 		print_figures("total", json_object_get(o, "total"), indent + 2);
 	}

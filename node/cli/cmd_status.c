@@ -89,7 +89,7 @@ static void print_links(json_t *j)
 		when(since, json_object_get(v, "since_ms"));
 		when(seen, json_object_get(v, "last_seen_ms"));
 		printf("  %-8s %-32s %-16s %-21s %-21s\n", json_string_value(json_object_get(v, "role")),
-		       json_string_value(json_object_get(v, "name")), json_string_value(json_object_get(v, "state")),
+		       esc(json_string_value(json_object_get(v, "name"))), json_string_value(json_object_get(v, "state")),
 		       since, seen);
 		if (json_is_object(live))
 			printf("           lag %" JSON_INTEGER_FORMAT " sent %" JSON_INTEGER_FORMAT
@@ -99,7 +99,7 @@ static void print_links(json_t *j)
 			       json_integer_value(json_object_get(live, "entries_received")));
 		if (json_is_string(err)) {
 			when(since, json_object_get(v, "last_error_ms"));
-			printf("           last error (%s): %s\n", since, json_string_value(err));
+			printf("           last error (%s): %s\n", since, esc(json_string_value(err))); /* a peer's words */
 		}
 	}
 }
@@ -129,7 +129,7 @@ static void print_human(json_t *j)
 		const char *name = json_string_value(json_object_get(v, "name"));
 		char shown[64];
 
-		snprintf(shown, sizeof shown, "%s", *name ? name : json_string_value(json_object_get(v, "author")));
+		snprintf(shown, sizeof shown, "%s", esc(*name ? name : json_string_value(json_object_get(v, "author"))));
 		printf("  %-32s %-8s %8" JSON_INTEGER_FORMAT "%s\n", shown, json_string_value(json_object_get(v, "feed")),
 		       json_integer_value(json_object_get(v, "seq")),
 		       json_is_true(json_object_get(v, "frozen")) ? "  FROZEN (equivocation)" : "");
@@ -140,7 +140,7 @@ static void print_human(json_t *j)
 	}
 	printf("evidence of equivocation (two signed entries for one seq):\n");
 	json_array_foreach(json_object_get(j, "evidence"), i, v)
-		printf("  %s (%.16s…) %s #%" JSON_INTEGER_FORMAT "\n", json_string_value(json_object_get(v, "name")),
+		printf("  %s (%.16s…) %s #%" JSON_INTEGER_FORMAT "\n", esc(json_string_value(json_object_get(v, "name"))),
 		       json_string_value(json_object_get(v, "author")), json_string_value(json_object_get(v, "feed")),
 		       json_integer_value(json_object_get(v, "seq")));
 }

@@ -260,8 +260,8 @@ static int do_list(int argc, char **argv)
 					   : v[i].forwarded[0] ? v[i].forwarded
 							       : v[i].released;
 
-			printf("%-22s %-12s %-26s %-26s %-10s %-10s %s%s\n", v[i].id, v[i].member, v[i].from_name,
-			       v[i].to_name, transfer_state_word(v[i].state), v[i].released[0] ? v[i].released : "-",
+			printf("%-22s %-12s %-26s %-26s %-10s %-10s %s%s\n", esc(v[i].id), esc(v[i].member),
+			       esc(v[i].from_name), esc(v[i].to_name), transfer_state_word(v[i].state), v[i].released[0] ? v[i].released : "-",
 			       last[0] ? last : "-", v[i].awaiting_approval ? "  (awaiting approval here)" : "");
 		}
 		printf("%zu transfer%s\n", count, count == 1 ? "" : "s");

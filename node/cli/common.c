@@ -54,13 +54,26 @@ int cli_parse_common(const char *what, int argc, char **argv, struct cli_common 
 	return -1;
 }
 
+/* Prints a message that may quote untrusted text (a CSV cell, an id, a
+ * token, a peer's error) escaped: text_escape, crypto/escape.c. */
+static void print_escaped(const char *fmt, va_list ap)
+{
+	char msg[2048], out[4 * sizeof msg];
+	int n = vsnprintf(msg, sizeof msg, fmt, ap);
+
+	if (n < 0)
+		return;
+	text_escape(out, sizeof out, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+	fputs(out, stderr);
+}
+
 int cli_fail(const char *what, int code, const char *fmt, ...)
 {
 	va_list ap;
 
 	fprintf(stderr, "strata: %s: ", what);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	print_escaped(fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	return code;
@@ -97,10 +110,37 @@ int cli_usage(const char *what, const char *fmt, ...)
 
 	fprintf(stderr, "strata: %s: ", what);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	print_escaped(fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\n(see strata %s --help)\n", what);
 	return EXIT_USAGE;
+}
+
+void cli_json_dumpf(const json_t *j, FILE *f, size_t flags)
+{
+	char *s = json_dumps(j, flags);
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	/* jansson escapes C0 controls; C1 controls and the bidirectional
+	 * overrides it writes as UTF-8. Outside strings JSON is ASCII, so
+	 * these sequences are inside strings, where \uXXXX means the same. */
+	for (; *p; p++) {
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			fprintf(f, "\\u%04x", p[1]);
+			p++;
+		} else if (p[0] == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
+					    (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9))) {
+			fprintf(f, "\\u%04x", 0x2000 | (p[1] & 0x3f) << 6 | (p[2] & 0x3f));
+			p += 2;
+		} else {
+			fputc(*p, f);
+		}
+	}
+	free(s);
 }
 
 void cli_json_print(json_t *j)
@@ -109,7 +149,7 @@ void cli_json_print(json_t *j)
 		fputs("null\n", stdout);
 		return;
 	}
-	json_dumpf(j, stdout, JSON_INDENT(2));
+	cli_json_dumpf(j, stdout, JSON_INDENT(2));
 	fputc('\n', stdout);
 	json_decref(j);
 }

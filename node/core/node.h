@@ -321,7 +321,11 @@ int node_erase_gen(struct node *n, uint64_t *gen, struct err *e) WUR;
  * NODE_BYTES_PER_TXN, so that a bulk write's memory stays bounded and one
  * fdatasync serves many small change sets: a failure or crash in a bulk write keeps the whole change sets
  * committed before it (node_writer_ops_committed says how many ops) and
- * nothing after. A write of fewer ops is all or nothing. Opaque. */
+ * nothing after. A write of fewer ops is all or nothing. If another
+ * writer appends to the same feed between two such commits, the writer
+ * stops with -EAGAIN (what it checked at the start no longer holds): checks
+ * that decide what to write belong in node_writer_txn, which no other
+ * writer can change under them. Opaque. */
 struct node_writer;
 
 /* Begins writing to FEED of this node (needs the key). Caller owns *out. */
@@ -334,8 +338,12 @@ int node_writer_begin(struct node *n, const char *feed, struct node_writer **out
  * committed is exactly what node_writer_begin's writer does; a failure in
  * the store thread is returned by a later put or by commit. Between begin
  * and commit or abort the caller must not use n otherwise, and
- * node_writer_txn returns NULL. */
-int node_writer_begin_bulk(struct node *n, const char *feed, struct node_writer **out, struct err *e) WUR;
+ * node_writer_txn returns NULL: a caller checks its input in a read
+ * transaction before and passes the feed's head it read there as from
+ * (may be NULL); if the head is another now, begin fails with -EAGAIN and
+ * writes nothing, and the caller checks again. */
+int node_writer_begin_bulk(struct node *n, const char *feed, const struct store_head *from,
+			   struct node_writer **out, struct err *e) WUR;
 
 /* The writer's transaction, for reads that must see the writer's view
  * (NULL for a bulk writer). */

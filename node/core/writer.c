@@ -16,6 +16,18 @@
  * and before an abort the store thread first finishes what it was handed,
  * so that exactly the change sets a one-thread writer would have committed
  * are committed.
+ *
+ * Concurrent writers. LMDB lets one write transaction run at a time, so
+ * checks a caller makes in node_writer_txn hold for what it writes, as
+ * long as it is one transaction. Two things break that, and both are
+ * refused with -EAGAIN rather than written over: a bulk writer whose
+ * caller checked its input in an earlier read transaction (it passes the
+ * feed's head it saw: if another writer appended since, the checks are
+ * stale), and a checkpoint, which commits and begins anew, letting another
+ * writer in between (if it appended to this feed, everything checked at
+ * the start is stale, and the change sets signed for the old head would
+ * clash with its entries). A feed's state is written only through its own
+ * feed's entries, so its head (seq and hash) stands for all of it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -61,6 +73,8 @@ struct node_writer {
 	bool done;       /* the thread has committed or aborted */
 	int wret;        /* the store thread's first failure */
 	struct err werr;
+	/* The feed's head the caller's checks saw (bulk writer), or NULL. */
+	const struct store_head *from;
 };
 
 uint64_t node_now_ms(void)
@@ -77,7 +91,7 @@ static int writer_open(struct node_writer *w, struct err *e)
 {
 	struct node *n = w->n;
 	const char *feed = w->feed;
-	struct store_head h;
+	struct store_head h = {0};
 	int ret;
 
 	if ((ret = store_txn_begin(n->store, true, &w->txn, e)) < 0)
@@ -117,6 +131,13 @@ static int writer_open(struct node_writer *w, struct err *e)
 		err_set(e, "feed %s of this node is frozen after an equivocation; see strata status", feed);
 		goto out;
 	}
+	if (w->from && (h.seq != w->from->seq || memcmp(h.hash, w->from->hash, HASH_BYTES) != 0)) {
+		ret = -EAGAIN;
+		err_set(e, "another writer appended to feed %s of this node (#%llu now, #%llu when the input was "
+			   "checked); nothing written",
+			feed, (unsigned long long)h.seq, (unsigned long long)w->from->seq);
+		goto out;
+	}
 	w->head_seq = h.seq;
 	memcpy(w->head_hash, h.hash, HASH_BYTES);
 	ret = 0;
@@ -126,7 +147,8 @@ out:
 
 static void *bulk_main(void *arg);
 
-static int writer_begin(struct node *n, const char *feed, bool bulk, struct node_writer **out, struct err *e)
+static int writer_begin(struct node *n, const char *feed, bool bulk, const struct store_head *from,
+			struct node_writer **out, struct err *e)
 {
 	struct node_writer *w = calloc(1, sizeof *w);
 	int ret = -ENOMEM;
@@ -148,6 +170,7 @@ static int writer_begin(struct node *n, const char *feed, bool bulk, struct node
 	strcpy(w->feed, feed);
 	w->n = n;
 	node_fence_wait(n); /* a daemon that just started may be about to lift the fence */
+	w->from = from;
 	if (!bulk) {
 		if ((ret = writer_open(w, e)) < 0)
 			goto out;
@@ -188,12 +211,13 @@ out:
 
 int node_writer_begin(struct node *n, const char *feed, struct node_writer **out, struct err *e)
 {
-	return writer_begin(n, feed, false, out, e);
+	return writer_begin(n, feed, false, NULL, out, e);
 }
 
-int node_writer_begin_bulk(struct node *n, const char *feed, struct node_writer **out, struct err *e)
+int node_writer_begin_bulk(struct node *n, const char *feed, const struct store_head *from,
+			   struct node_writer **out, struct err *e)
 {
-	return writer_begin(n, feed, true, out, e);
+	return writer_begin(n, feed, true, from, out, e);
 }
 
 struct store_txn *node_writer_txn(struct node_writer *w)
@@ -368,15 +392,35 @@ static int checkpoint(struct node_writer *w, struct err *e)
 {
 	int ret;
 
+	struct store_head before, after;
+	struct err why = {0};
+
 	if (w->ops_open < NODE_OPS_PER_TXN && w->bytes_open < NODE_BYTES_PER_TXN)
 		return 0;
+	/* this writer has appended: the feed has a head */
+	if ((ret = store_head_get(w->txn, w->n->id, w->feed, &before, &why)) < 0) {
+		err_set(e, "%s", why.msg);
+		return ret;
+	}
 	if ((ret = store_txn_commit(&w->txn, e)) < 0)
 		return ret;
 	w->uncommitted = 0;
 	w->bytes_open = 0;
 	w->ops_committed += w->ops_open;
 	w->ops_open = 0;
-	return store_txn_begin(w->n->store, true, &w->txn, e);
+	if ((ret = store_txn_begin(w->n->store, true, &w->txn, e)) < 0)
+		return ret;
+	if ((ret = store_head_get(w->txn, w->n->id, w->feed, &after, &why)) < 0) {
+		err_set(e, "%s", why.msg);
+		return ret;
+	}
+	if (after.seq != before.seq || memcmp(after.hash, before.hash, HASH_BYTES) != 0) {
+		err_set(e, "another writer appended to feed %s of this node while this write ran (#%llu now, #%llu "
+			   "when this write last committed)",
+			w->feed, (unsigned long long)after.seq, (unsigned long long)before.seq);
+		return -EAGAIN;
+	}
+	return 0;
 }
 
 static int room(struct node_writer *w, size_t need, struct err *e)

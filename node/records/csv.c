@@ -33,8 +33,38 @@ struct csv_state {
 	void *arg;
 	struct err *e;
 	int ret;          /* first fatal error */
-	char bad[80];     /* why the current row is unreadable, or empty */
+	char bad[100];    /* why the current row is unreadable, or empty */
 };
+
+/* A cell must be UTF-8 text without control bytes: a NUL would cut the
+ * value short wherever it is used as a C string (an id "A\0B" stored as
+ * "A"), and ESC and the like would reach the operator's terminal. TAB is
+ * text, as for every record field; CR and LF inside a quoted cell are
+ * refused like the rest (no record field takes them). C1 controls
+ * (U+0080..U+009F) are refused too: some terminals act on them. Says why
+ * in bad, naming the column (1-based) and the byte's offset in the cell. */
+static bool cell_bad(const char *s, size_t len, size_t col, char *bad, size_t cap)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len; i++) {
+		if ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f) {
+			snprintf(bad, cap, "column %zu holds control byte \\x%02X at byte %zu (not allowed in a cell)", col,
+				 p[i], i + 1);
+			return true;
+		}
+		if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) {
+			snprintf(bad, cap, "column %zu holds control character U+%04X at byte %zu (not allowed in a cell)",
+				 col, p[i + 1], i + 1);
+			return true;
+		}
+	}
+	if (!utf8_valid(s, len)) {
+		snprintf(bad, cap, "column %zu is not valid UTF-8 text", col);
+		return true;
+	}
+	return false;
+}
 
 static void on_field(void *data, size_t len, void *st_)
 {
@@ -50,9 +80,7 @@ static void on_field(void *data, size_t len, void *st_)
 			nl += s[i] == '\n';
 		st->row_line = st->line - nl;
 	}
-	if (!utf8_valid(s, len)) {
-		if (!st->bad[0])
-			snprintf(st->bad, sizeof st->bad, "column %zu is not valid UTF-8 text", st->row.n + 1);
+	if (!st->bad[0] && cell_bad(s, len, st->row.n + 1, st->bad, sizeof st->bad)) {
 		s = "";
 		len = 0;
 	}

@@ -10,7 +10,7 @@
 static const struct record_field fields[] = {
 	{"member", FIELD_MEMBER, FIELD_REQUIRED | FIELD_KEY, 0, "member id"},
 	{"period", FIELD_PERIOD, FIELD_REQUIRED | FIELD_KEY, 0, "month, YYYY-MM"},
-	{"amount", FIELD_COUNT, FIELD_REQUIRED, 0, "amount due in fen (1 yuan = 100 fen)"},
+	{"amount", FIELD_COUNT, FIELD_REQUIRED, RECORD_AMOUNT_MAX, "amount due in fen (1 yuan = 100 fen), at most 100000000"},
 	{"paid", FIELD_DATE, FIELD_PAST, 0, "date paid, YYYY-MM-DD (absent: unpaid)"},
 	{"method", FIELD_TEXT, 0, 32, "how it was paid: cash, wechat, bank, ..."},
 };

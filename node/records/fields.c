@@ -342,6 +342,20 @@ static int check_value(const struct record_type *t, const struct record_field *f
 	}
 }
 
+/* A number must lie in its field's range (records.h), which keeps every
+ * sum a report makes of them within FIGURE_MAX. */
+static int check_number(const struct record_type *t, const struct record_field *f, int64_t v, struct err *e)
+{
+	long long max = f->max ? (long long)f->max : RECORD_NUMBER_MAX;
+	long long min = f->type == FIELD_INT ? -max : 0;
+
+	if (v < min || v > max) {
+		err_set(e, "%s: %s %" PRId64 " is out of range (%lld..%lld)", t->collection, f->name, v, min, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int record_check_fields(const struct record_type *t, const ProtobufCMessage *m, const uint8_t *key, size_t key_len,
 			struct err *e)
 {
@@ -377,6 +391,9 @@ int record_check_fields(const struct record_type *t, const ProtobufCMessage *m, 
 		}
 		record_get_text(t, m, f, buf, sizeof buf);
 		if ((ret = check_value(t, f, buf, e)) < 0)
+			return ret;
+		if ((fd->type == PROTOBUF_C_TYPE_INT64 || fd->type == PROTOBUF_C_TYPE_SINT64) &&
+		    (ret = check_number(t, f, *(const int64_t *)at(m, fd->offset), e)) < 0)
 			return ret;
 	}
 	if (key) {

@@ -17,8 +17,8 @@ enum field_type {
 	FIELD_TEXT,    /* text, 1..max bytes, no control characters */
 	FIELD_DATE,    /* YYYY-MM-DD, a real date */
 	FIELD_PERIOD,  /* YYYY-MM */
-	FIELD_COUNT,   /* an integer >= 0 (fen, minutes, a score) */
-	FIELD_INT,     /* any integer (points may be deducted) */
+	FIELD_COUNT,   /* an integer 0..max (fen, minutes, a score) */
+	FIELD_INT,     /* an integer -max..max (points may be deducted) */
 	FIELD_ENUM,    /* a word of the field's protobuf enum (KIND_PARTY_LECTURE: party-lecture) */
 	FIELD_MEMBER,  /* a member id of this node's registry */
 	FIELD_MEMBERS, /* repeated: member ids, comma-separated on input */
@@ -35,7 +35,8 @@ struct record_field {
 	const char *name; /* the protobuf field; also --NAME, the CSV column, the JSON key */
 	enum field_type type;
 	unsigned flags;
-	size_t max;       /* FIELD_TEXT: most bytes */
+	size_t max;       /* FIELD_TEXT: most bytes; FIELD_COUNT, FIELD_INT: largest
+			     size (RECORD_NUMBER_MAX if 0), records.h */
 	const char *help; /* one line for --help */
 };
 

@@ -8,7 +8,7 @@
 static const struct record_field fields[] = {
 	{"member", FIELD_MEMBER, FIELD_REQUIRED | FIELD_KEY, 0, "member id"},
 	{"period", FIELD_PERIOD, FIELD_REQUIRED | FIELD_KEY, 0, "month, YYYY-MM"},
-	{"points", FIELD_INT, FIELD_REQUIRED, 0, "points (negative for a deduction)"},
+	{"points", FIELD_INT, FIELD_REQUIRED, RECORD_POINTS_MAX, "points (negative for a deduction), -1000000..1000000"},
 	{"reason", FIELD_TEXT, FIELD_REQUIRED, 200, "why"},
 };
 

@@ -134,7 +134,7 @@ void date_today(char out[11]);
 /* Is s valid UTF-8 (shortest forms, no surrogates)? */
 bool utf8_valid(const char *s, size_t len);
 
-/* Is s valid UTF-8 with no control characters (tab allowed)? */
+/* Is s valid UTF-8 with no control characters (C0 but tab, DEL, C1)? */
 bool text_valid(const char *s, size_t len);
 
 /* --- CSV --- */
@@ -142,15 +142,16 @@ bool text_valid(const char *s, size_t len);
 /* Reads a CSV file (RFC 4180 quoting) with a header row. header() is
  * called once with the header; a non-zero return stops the read and is
  * returned. row() is called for every data row with its fields (trimmed,
- * NUL-terminated, already checked to be valid UTF-8 text) and the line it
- * starts on; its return value is ignored, so that the caller can collect
- * every bad row; a row with a field that is not UTF-8 comes with r->bad
- * set (and that field empty). Empty lines are skipped and a UTF-8
+ * NUL-terminated, already checked to be valid UTF-8 text without control
+ * bytes other than TAB, so that no field holds a NUL and a field's C string
+ * is all of it) and the line it starts on; its return value is ignored, so
+ * that the caller can collect every bad row; a row with a field that is not
+ * such text comes with r->bad set, naming the column (and that field empty). Empty lines are skipped and a UTF-8
  * byte-order mark is ignored. -ENOENT/-EIO reading the file, -EINVAL on a
  * syntax error or a bad header ("FILE:LINE: reason"). */
 struct csv_row {
 	size_t line;     /* 1-based line the row starts on */
-	const char *bad; /* NULL, or why the row cannot be read (a field not UTF-8) */
+	const char *bad; /* NULL, or why the row cannot be read (a field not text) */
 	size_t n;        /* number of fields */
 	char **fields;   /* n NUL-terminated fields, owned by the reader */
 };
@@ -192,6 +193,28 @@ json_t *member_to_json(const Strata__Member *m);
 
 /* Prints the member as "key: value" lines. */
 void member_print(FILE *f, const Strata__Member *m);
+
+/* --- numeric ranges (docs/PROTOCOL.md "Record validation") ---
+ *
+ * Every number a record holds has a range, checked wherever a record is
+ * validated (typed, imported or received), and every report figure is at
+ * most FIGURE_MAX in size: 10^15, so that two of them never overflow an
+ * int64_t, a sum that would pass FIGURE_MAX is refused (checked addition,
+ * figures.c) rather than wrapped, and every figure is exact in a JSON
+ * number (< 2^53). FIGURE_MAX is far beyond a real roll-up: all the dues
+ * of 100 million members at the most a record holds are 10^16 fen in a
+ * year, 8.3 * 10^14 in a month. */
+#define RECORD_AMOUNT_MAX 100000000LL    /* fen in one dues record: 1,000,000 yuan */
+#define RECORD_MINUTES_MAX (24 * 60)     /* minutes in one study record: a day */
+#define RECORD_SCORE_MAX 100             /* an exam score */
+#define RECORD_POINTS_MAX 1000000LL      /* points in one record, either sign */
+#define RECORD_NUMBER_MAX 1000000000LL   /* any other whole number a field holds */
+#define FIGURE_MAX 1000000000000000LL    /* any report figure, either sign: 10^15 */
+#define FIGURE_CLOSE_DAYS_MAX 3000000    /* days to close one request: more than 1800..9999 */
+
+/* Are all of a report's figures within their ranges? -EINVAL naming the
+ * first one that is not. */
+int figures_check(const Strata__Figures *f, const char *what, struct err *e) WUR;
 
 /* --- the record types of the generic engine, one file each --- */
 

@@ -86,6 +86,14 @@ int record_check(const char *collection, const char *feed, const uint8_t *key, s
 	} else if (m->n_unknown_fields) {
 		err_set(e, "%s value has %u unknown field(s)", collection, m->n_unknown_fields);
 		ret = -EINVAL;
+	} else if (protobuf_c_message_get_packed_size(m) != value_len) {
+		/* Every check below reads strings as C strings: a NUL inside one
+		 * would hide what follows it from them (an id "A\0B" checked as
+		 * "A"). protobuf-c packs such a string up to the NUL, so the
+		 * value packs shorter than it came; a value Strata wrote packs
+		 * back to its own length. */
+		err_set(e, "%s value is not in canonical form (a text field holding a NUL byte?)", collection);
+		ret = -EINVAL;
 	} else {
 		ret = t->validate ? t->validate(m, key, key_len, e) : record_check_fields(t, m, key, key_len, e);
 	}

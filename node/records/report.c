@@ -31,6 +31,41 @@ static int heads_ok(Strata__FeedHead **h, size_t n, const char *what, struct err
 	return 0;
 }
 
+/* The figures of strata.proto's Figures, every one at most FIGURE_MAX. */
+#define FIGURES_U64(X)                                                                                            \
+	X(members_full) X(members_probationary) X(members_active) X(members_lapsed) X(members_deceased)            \
+	X(members_transferred) X(members_new) X(dues_paid) X(members_unpaid) X(meetings_branch_congress)          \
+	X(meetings_committee) X(meetings_group) X(meetings_lecture) X(attendance_present)                        \
+	X(attendance_expected) X(study_minutes) X(requests_opened) X(requests_closed) X(requests_open)            \
+	X(notices_acked) X(notices_late) X(transfers_in) X(transfers_out)
+
+int figures_check(const Strata__Figures *f, const char *what, struct err *e)
+{
+	const char *bad = NULL;
+
+#define CHECK(name)                                                                                                \
+	if (!bad && f->name > (uint64_t)FIGURE_MAX)                                                                \
+		bad = #name;
+	FIGURES_U64(CHECK)
+#undef CHECK
+	if (!bad && (f->dues_paid_amount < 0 || f->dues_paid_amount > FIGURE_MAX))
+		bad = "dues_paid_amount";
+	if (!bad && (f->points < -FIGURE_MAX || f->points > FIGURE_MAX))
+		bad = "points";
+	for (size_t i = 0; !bad && i < f->n_close_days; i++)
+		if (f->close_days[i] > FIGURE_CLOSE_DAYS_MAX) {
+			err_set(e, "report: %s close_days %u is out of range (0..%d)", what, f->close_days[i],
+				FIGURE_CLOSE_DAYS_MAX);
+			return -EINVAL;
+		}
+	if (bad) {
+		err_set(e, "report: %s figure %s is out of range (at most %lld in size%s)", what, bad, FIGURE_MAX,
+			strcmp(bad, "points") == 0 ? ", either sign" : ", not negative");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int report_validate(const ProtobufCMessage *msg, const uint8_t *key, size_t key_len, struct err *e)
 {
 	const Strata__Report *r = (const Strata__Report *)msg;
@@ -45,7 +80,9 @@ static int report_validate(const ProtobufCMessage *msg, const uint8_t *key, size
 		return -EINVAL;
 	}
 	if ((ret = heads_ok(r->heads, r->n_heads, "head", e)) < 0 ||
-	    (ret = heads_ok(r->children, r->n_children, "child report", e)) < 0)
+	    (ret = heads_ok(r->children, r->n_children, "child report", e)) < 0 ||
+	    (r->own && (ret = figures_check(r->own, "own", e)) < 0) ||
+	    (r->total && (ret = figures_check(r->total, "total", e)) < 0))
 		return ret;
 	return 0;
 }

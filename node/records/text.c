@@ -97,6 +97,10 @@ static bool utf8_check(const char *s, size_t len, bool controls_ok)
 		if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) || cp > 0x10ffff ||
 		    (cp >= 0xd800 && cp <= 0xdfff))
 			return false;
+		/* C1 controls are control characters too (some terminals act on
+		 * U+009B as on ESC [), and a CSV cell refuses them */
+		if (!controls_ok && cp >= 0x80 && cp <= 0x9f)
+			return false;
 		p += need + 1;
 	}
 	return true;

@@ -87,6 +87,17 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Are all of f's figures within FIGURE_MAX (records.h)? -ERANGE if not. */
+static int figures_range(const struct figures *f, struct err *e)
+{
+	Strata__Figures p;
+
+	figures_to_proto(f, &p);
+	if (figures_check(&p, "computed", e) < 0)
+		return -ERANGE;
+	return 0;
+}
+
 /* Computes from records grouped by collection (any order within). */
 static int compute(const struct recs *r, const char *period, const char *today, bool notices, const uint8_t *owner,
 		   struct store_txn *t, struct figures *f, struct err *e)
@@ -108,7 +119,8 @@ static int compute(const struct recs *r, const char *period, const char *today, 
 			continue;
 		if (strcmp(d->period, period) == 0 && d->paid) {
 			f->dues_paid++;
-			f->dues_paid_amount += d->amount;
+			if (__builtin_add_overflow(f->dues_paid_amount, d->amount, &f->dues_paid_amount))
+				ret = -ERANGE;
 			if (!(paid[npaid++] = strdup(d->member)))
 				ret = -ENOMEM;
 		}
@@ -146,8 +158,10 @@ static int compute(const struct recs *r, const char *period, const char *today, 
 				f->meetings_committee += m->kind == STRATA__MEETING_KIND__KIND_COMMITTEE_MEETING;
 				f->meetings_group += m->kind == STRATA__MEETING_KIND__KIND_GROUP_MEETING;
 				f->meetings_lecture += m->kind == STRATA__MEETING_KIND__KIND_PARTY_LECTURE;
-				f->attendance_present += m->n_present;
-				f->attendance_expected += m->n_present + m->n_absent;
+				if (__builtin_add_overflow(f->attendance_present, m->n_present, &f->attendance_present) ||
+				    __builtin_add_overflow(f->attendance_expected, m->n_present, &f->attendance_expected) ||
+				    __builtin_add_overflow(f->attendance_expected, m->n_absent, &f->attendance_expected))
+					ret = -ERANGE;
 			}
 			strata__meeting__free_unpacked(m, NULL);
 		} else if (strcmp(x->collection, "study") == 0) {
@@ -156,7 +170,9 @@ static int compute(const struct recs *r, const char *period, const char *today, 
 			if (!s)
 				continue;
 			if (in_period(s->date, period))
-				f->study_minutes += (uint64_t)s->minutes;
+				if (s->minutes < 0 ||
+				    __builtin_add_overflow(f->study_minutes, (uint64_t)s->minutes, &f->study_minutes))
+					ret = -ERANGE;
 			strata__study__free_unpacked(s, NULL);
 		} else if (strcmp(x->collection, "points") == 0) {
 			Strata__Points *p = strata__points__unpack(NULL, x->value_len, x->value);
@@ -164,7 +180,8 @@ static int compute(const struct recs *r, const char *period, const char *today, 
 			if (!p)
 				continue;
 			if (strcmp(p->period, period) == 0)
-				f->points += p->points;
+				if (__builtin_add_overflow(f->points, p->points, &f->points))
+					ret = -ERANGE;
 			strata__points__free_unpacked(p, NULL);
 		} else if (strcmp(x->collection, "release") == 0) {
 			/* transfers out: members this branch released in the period */
@@ -240,6 +257,12 @@ static int compute(const struct recs *r, const char *period, const char *today, 
 	for (size_t i = 0; i < npaid; i++)
 		free(paid[i]);
 	free(paid);
+	if (ret == -ERANGE || (ret == 0 && figures_range(f, e) < 0)) {
+		if (ret == -ERANGE)
+			err_set(e, "a figure of %s is too large to add up (more than %lld)", period, FIGURE_MAX);
+		figures_clear(f);
+		return -ERANGE;
+	}
 	if (ret < 0)
 		goto oom;
 	return 0;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/records/records.h"
 #include "node/report/report.h"
 
 /* --- comparing and printing --- */
@@ -87,11 +88,27 @@ int figures_add_proto(struct figures *f, const Strata__Figures *p)
 {
 	uint32_t *v;
 
-#define ADD(name) f->name += p->name;
+	Strata__Figures sum;
+	struct err ignore = {0};
+
+	/* Each figure of f and p is within FIGURE_MAX (ingest checks received
+	 * reports; figures_range checks computed ones): a sum of two cannot
+	 * overflow, and one beyond FIGURE_MAX is refused, not wrapped. */
+	figures_to_proto(f, &sum);
+#define ADD(name)                                                                                                  \
+	if (__builtin_add_overflow(f->name, p->name, &sum.name))                                                   \
+		return -ERANGE;
 	SCALARS(ADD)
+	ADD(notices_acked)
+	ADD(notices_late)
 #undef ADD
-	f->notices_acked += p->notices_acked;
-	f->notices_late += p->notices_late;
+	if (figures_check(&sum, "", &ignore) < 0)
+		return -ERANGE;
+#define SET(name) f->name = sum.name;
+	SCALARS(SET)
+	SET(notices_acked)
+	SET(notices_late)
+#undef SET
 	if (!p->n_close_days)
 		return 0;
 	if (!(v = realloc(f->close_days, (f->n_close_days + p->n_close_days) * sizeof *v)))

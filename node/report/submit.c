@@ -79,8 +79,10 @@ static int add_child(const struct store_record *r, void *arg)
 		u->heads[u->n].feed = "report";
 		u->heads[u->n].seq = o.seq;
 		u->n++;
-		if (figures_add_proto(u->total, rep->total) < 0)
-			u->ret = -ENOMEM;
+		int r = figures_add_proto(u->total, rep->total);
+
+		if (r < 0)
+			u->ret = r; /* -ERANGE: a figure beyond FIGURE_MAX */
 	}
 out:
 	if (rep)
@@ -119,8 +121,13 @@ int report_submit(struct node *n, const char *period, struct report_result *r, s
 	/* children certified by any of this unit's keys */
 	nmine = node_own_keys(n, u.t, mine, NODE_KEYS_MAX);
 	for (size_t i = 0; i < nmine; i++)
-		if ((ret = store_state_each(u.t, "cert", mine[i], add_child, &u, e)) < 0 || (ret = u.ret) < 0)
+		if ((ret = store_state_each(u.t, "cert", mine[i], add_child, &u, e)) < 0 || (ret = u.ret) < 0) {
+			if (ret == -ERANGE)
+				err_set(e, "the figures of %s with the child reports add up to more than %lld, the most a "
+					   "figure may be; nothing written",
+					period, FIGURE_MAX);
 			goto out;
+		}
 	ret = store_head_get(u.t, node_id(n), "up", &h, &ignore);
 	if (ret < 0 && ret != -ENOENT)
 		goto out;

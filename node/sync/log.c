@@ -15,16 +15,21 @@ void sync_log(const struct daemon *d, const char *fmt, ...)
 	struct timespec ts;
 	struct tm tm;
 	char when[32];
+	char msg[2048], out[4 * sizeof msg];
 	va_list ap;
+	int n;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ldZ %s: ", when, ts.tv_nsec / 1000000, node_name(d->n));
+	/* a line may quote what a peer sent (names, error strings): escaped */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n < 0)
+		n = 0;
+	text_escape(out, sizeof out, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+	fprintf(stderr, "%s.%03ldZ %s: %s\n", when, ts.tv_nsec / 1000000, node_name(d->n), out);
 }
 
 /* The slot of source id: its own, a free one, or one whose window ended

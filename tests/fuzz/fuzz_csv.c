@@ -6,7 +6,9 @@
  * into the scratch node (made once, with three members so that records can
  * name them; closed while an importer opens it, as LMDB wants one
  * environment per process). An import is all or nothing: when it fails,
- * the store must have committed nothing.
+ * the store must have committed nothing. A file holding a control byte
+ * (other than TAB and the line ends CR and LF) has it in some cell, and a
+ * cell with a control byte is refused: such an import must fail.
  *
  * Input: one byte choosing the importer (bit 7: member import with
  * --dry-run; the low 7 bits modulo 1 + the number of record types: 0 the
@@ -85,6 +87,15 @@ static void setup(void)
 		abort();
 }
 
+/* A control byte that no CSV syntax takes: it can only sit in a cell. */
+static bool has_control(const uint8_t *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((d[i] < 0x20 && d[i] != '\t' && d[i] != '\r' && d[i] != '\n') || d[i] == 0x7f)
+			return true;
+	return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	static uint8_t before[STORE_HEAD_BYTES], after[STORE_HEAD_BYTES];
@@ -105,6 +116,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	if ((code != 0 || dry) && (na != nb || memcmp(before, after, nb) != 0)) {
 		fprintf(stderr, "fuzz_csv: a %s import that %s changed the store\n",
 			which ? types[which - 1]->collection : "member", dry ? "was a dry run" : "failed");
+		abort();
+	}
+	if (code == 0 && has_control(d + 1, n - 1)) {
+		fprintf(stderr, "fuzz_csv: a %s import took a file with a control byte\n",
+			which ? types[which - 1]->collection : "member");
 		abort();
 	}
 	return 0;

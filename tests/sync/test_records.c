@@ -164,6 +164,11 @@ Test(sync_records, dues_bad_input_is_refused_and_changes_nothing)
 		"--amount", "-100");
 	REFUSED(2, "amount \"12.5\" is not a whole number", "dues", "add", "--member", "GL02", "--period", "2026-11",
 		"--amount", "12.5");
+	/* issue 12: amounts are bounded so that no sum of them can overflow */
+	REFUSED(2, "amount 100000001 is out of range (0..100000000)", "dues", "add", "--member", "GL02", "--period",
+		"2026-11", "--amount", "100000001");
+	REFUSED(2, "amount 9223372036854775807 is out of range (0..100000000)", "dues", "add", "--member", "GL02",
+		"--period", "2026-11", "--amount", "9223372036854775807");
 	REFUSED(2, "paid \"2026-02-30\" is not a real date", "dues", "add", "--member", "GL02", "--period", "2026-11",
 		"--amount", "100", "--paid", "2026-02-30");
 	REFUSED(2, "paid 2999-01-01 is in the future", "dues", "add", "--member", "GL02", "--period", "2026-11",
@@ -229,11 +234,11 @@ Test(sync_records, study_and_points_bad_input_is_refused_and_changes_nothing)
 		"--minutes", "30", "--date", "2999-01-01");
 	REFUSED(2, "date \"2026-02-30\" is not a real date", "study", "add", "--id", "S2", "--member", "GL01", "--course",
 		"c", "--minutes", "30", "--date", "2026-02-30");
-	REFUSED(2, "score 101 is above 100", "study", "add", "--id", "S2", "--member", "GL01", "--course", "c",
+	REFUSED(2, "score 101 is out of range (0..100)", "study", "add", "--id", "S2", "--member", "GL01", "--course", "c",
 		"--minutes", "30", "--score", "101", "--date", "2026-11-04");
 	REFUSED(2, "minutes -30 may not be negative", "study", "add", "--id", "S2", "--member", "GL01", "--course", "c",
 		"--minutes", "-30", "--date", "2026-11-04");
-	REFUSED(2, "1441 minutes is more than a day", "study", "add", "--id", "S2", "--member", "GL01", "--course", "c",
+	REFUSED(2, "minutes 1441 is out of range (0..1440)", "study", "add", "--id", "S2", "--member", "GL01", "--course", "c",
 		"--minutes", "1441", "--date", "2026-11-04");
 	REFUSED(2, "study record S1 already exists", "study", "add", "--id", "S1", "--member", "GL01", "--course", "党章",
 		"--minutes", "60", "--date", "2026-11-04");
@@ -245,6 +250,8 @@ Test(sync_records, study_and_points_bad_input_is_refused_and_changes_nothing)
 		"2026-13", "--points", "3", "--reason", "r");
 	REFUSED(2, "points \"ten\" is not a whole number", "points", "add", "--member", "GL02", "--period", "2026-11",
 		"--points", "ten", "--reason", "r");
+	REFUSED(2, "points -1000001 is out of range (-1000000..1000000)", "points", "add", "--member", "GL02", "--period",
+		"2026-11", "--points", "-1000001", "--reason", "r");
 	REFUSED(2, "reason is missing", "points", "add", "--member", "GL02", "--period", "2026-11", "--points", "3");
 	REFUSED(2, "points record GL01/2026-11 already exists", "points", "add", "--member", "GL01", "--period",
 		"2026-11", "--points", "3", "--reason", "r");
