@@ -42,7 +42,7 @@ int cmd_fence_main(int argc, char **argv)
 	struct err e = {0};
 	bool lift = false;
 	size_t erased = 0;
-	int opt, ret;
+	int opt, ret, lifted = 0;
 
 	cli_common_init(&c);
 	optind = 0;
@@ -59,13 +59,15 @@ int cmd_fence_main(int argc, char **argv)
 		return cli_usage("fence", "unexpected argument \"%s\"", argv[optind]);
 	/* lifting may sign: the companion erases the node owes (node_fence_lift) */
 	if ((ret = node_open(&n, c.dir, lift ? 0 : NODE_NO_KEY | NODE_RDONLY, &e)) < 0 ||
-	    (lift && (ret = node_fence_lift(n, &erased, &e)) < 0) ||
+	    (lift && (ret = lifted = node_fence_lift(n, &erased, &e)) < 0) ||
 	    (ret = store_txn_begin(node_store(n), false, &t, &e)) < 0 || (ret = node_fence_read(n, t, &f, &e)) < 0) {
 		store_txn_abort(&t);
 		node_close(&n);
 		return cli_fail_err("fence", ret, &e);
 	}
 	store_txn_abort(&t);
+	if (lifted == 1) /* lifted, but the owed erases were not written */
+		fprintf(stderr, "strata: fence: note: %s\n", e.msg);
 	if (c.json)
 		cli_json_print(json_pack("{s:b, s:s, s:I, s:I}", "fenced", f.set, "reason", f.set ? f.reason : "",
 					 "since_ms", (json_int_t)f.since_ms, "companions_erased", (json_int_t)erased));

@@ -111,6 +111,31 @@ static int companion_owed(struct owed_list *l, struct owed *o, uint64_t erased_m
 	return 0;
 }
 
+/* Has the companion an erase request of this node's signed at or after
+ * erased_ms (strata erase writes both in one commit)? Then every value it
+ * held before is stripped already: the common case, decided without
+ * reading the companion feed. */
+static int covered(struct owed_list *l, const struct owed *o, uint64_t erased_ms, bool *cov)
+{
+	char ekey[LIMIT_KEY_BYTES + 1];
+	const uint8_t *v;
+	size_t vl;
+	struct store_origin org;
+	uint64_t ms;
+	int ret;
+
+	*cov = false;
+	if (erase_key_make(ekey, sizeof ekey, o->c->collection, o->key, o->key_len, &(struct err){0}) < 0 ||
+	    store_state_get(l->t, record_erase.collection, l->self, (const uint8_t *)ekey, strlen(ekey), &v, &vl, &org,
+			    &(struct err){0}) < 0 ||
+	    strcmp(org.feed, o->c->feed) != 0)
+		return 0;
+	if ((ret = entry_time(l->t, l->self, org.feed, org.seq, &ms, l->e)) < 0)
+		return ret;
+	*cov = ms >= erased_ms;
+	return 0;
+}
+
 /* store_state_each over this node's erase requests: collects the owed. */
 static int collect(const struct store_record *r, void *arg)
 {
@@ -122,7 +147,7 @@ static int collect(const struct store_record *r, void *arg)
 	struct owed o = {0};
 	Strata__Erasure *er;
 	uint64_t erased_ms;
-	bool owed;
+	bool owed = false, cov = false;
 	int ret;
 
 	if (erase_key_split(r->key, r->key_len, collection, &key, &key_len, &(struct err){0}) < 0 ||
@@ -132,7 +157,7 @@ static int collect(const struct store_record *r, void *arg)
 	memcpy(o.key, key, key_len);
 	o.key_len = key_len;
 	if ((ret = entry_time(l->t, l->self, r->origin.feed, r->origin.seq, &erased_ms, l->e)) < 0 ||
-	    (ret = companion_owed(l, &o, erased_ms, &owed)) < 0) {
+	    (ret = covered(l, &o, erased_ms, &cov)) < 0 || (!cov && (ret = companion_owed(l, &o, erased_ms, &owed)) < 0)) {
 		l->err = ret;
 		return 1;
 	}

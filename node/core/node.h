@@ -359,7 +359,8 @@ int node_fence_set(struct node *n, const char *reason, struct err *e) WUR;
 /* Lifts the fence and records the boot id: the heads are confirmed (by a
  * link, or by an operator who knows the node is alone). In the same
  * transaction it writes the companion erases this node owes (see
- * node_erase_owed); *erased gets how many. */
+ * node_erase_owed); *erased gets how many. 1 (with why in e) if it lifted
+ * but could not write them. */
 int node_fence_lift(struct node *n, size_t *erased, struct err *e) WUR;
 
 /* Writes the erase request of every companion value (a request's contact,

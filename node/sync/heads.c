@@ -74,10 +74,14 @@ static void fence_update(struct daemon *d, const struct link *l, bool fetching)
 	} else if (!fetching && f.set && d->heads_confirmed) {
 		size_t erased = 0;
 
-		if (node_fence_lift(d->n, &erased, &e) < 0)
+		int lifted = node_fence_lift(d->n, &erased, &e);
+
+		if (lifted < 0)
 			sync_log(d, "cannot lift the write fence: %s", e.msg);
 		else
 			sync_log(d, "write fence lifted: %s confirmed the heads of this node's own feeds", l->name);
+		if (lifted == 1)
+			sync_log(d, "%s", e.msg);
 		if (erased) /* companions of records whose erase came back (node_erase_owed) */
 			sync_log(d, "erased again %zu companion record(s) of records this node had erased", erased);
 		/* transfer steps the fence held back (at start, or from a batch) */
