@@ -304,8 +304,8 @@ Test(sync_restore, an_erase_after_the_backup_is_applied_again)
 	net_node_start(branch);
 	NET_WAIT(NET_DEADLINE_MS, net_head(branch, branch->key, "up", NULL) == head, "the branch to fetch its erase");
 	NET_WAIT(NET_DEADLINE_MS, phone_in(branch) == 0, "the value to be erased again in the restored store");
+	NET_WAIT(NET_DEADLINE_MS, net_log_has(branch, "erased again 1 companion"), "the branch to log the erase");
 	cr_assert_eq(net_head(branch, branch->key, "private", NULL), 2, "the contact's erase written once");
-	cr_assert(net_log_has(branch, "erased again 1 companion"), "%s", net_diag());
 	net_run(&r, "request", "show", "-d", branch->dir, "--id", "R17", NULL);
 	cr_assert(!net_has(r.out, PHONE) && !net_has(r.err, PHONE), "%s%s", r.out, r.err);
 	net_run_free(&r);
