@@ -20,7 +20,10 @@ static void help(FILE *f)
 		   "is fenced and why.\n\n"
 		   "  --lift  allow writes now. Only for a node that knows no link holds newer\n"
 		   "          entries of its feeds (it is alone, or they were lost with the link):\n"
-		   "          an entry signed again at a used seq freezes the feed everywhere\n");
+		   "          an entry signed again at a used seq freezes the feed everywhere.\n"
+		   "          In the same step it erases again the contact of every request\n"
+		   "          this node erased whose contact is still held (its erase was in the\n"
+		   "          private feed, lost with a restore), as strata serve does.\n");
 }
 
 int cmd_fence_main(int argc, char **argv)
@@ -38,7 +41,8 @@ int cmd_fence_main(int argc, char **argv)
 	struct store_txn *t = NULL;
 	struct err e = {0};
 	bool lift = false;
-	int opt, ret;
+	size_t erased = 0;
+	int opt, ret, lifted = 0;
 
 	cli_common_init(&c);
 	optind = 0;
@@ -53,22 +57,28 @@ int cmd_fence_main(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage("fence", "unexpected argument \"%s\"", argv[optind]);
-	if ((ret = node_open(&n, c.dir, NODE_NO_KEY | (lift ? 0 : NODE_RDONLY), &e)) < 0 ||
-	    (lift && (ret = node_fence_lift(n, &e)) < 0) ||
+	/* lifting may sign: the companion erases the node owes (node_fence_lift) */
+	if ((ret = node_open(&n, c.dir, lift ? 0 : NODE_NO_KEY | NODE_RDONLY, &e)) < 0 ||
+	    (lift && (ret = lifted = node_fence_lift(n, &erased, &e)) < 0) ||
 	    (ret = store_txn_begin(node_store(n), false, &t, &e)) < 0 || (ret = node_fence_read(n, t, &f, &e)) < 0) {
 		store_txn_abort(&t);
 		node_close(&n);
 		return cli_fail_err("fence", ret, &e);
 	}
 	store_txn_abort(&t);
+	if (lifted == 1) /* lifted, but the owed erases were not written */
+		fprintf(stderr, "strata: fence: note: %s\n", e.msg);
 	if (c.json)
-		cli_json_print(json_pack("{s:b, s:s, s:I}", "fenced", f.set, "reason", f.set ? f.reason : "",
-					 "since_ms", (json_int_t)f.since_ms));
+		cli_json_print(json_pack("{s:b, s:s, s:I, s:I}", "fenced", f.set, "reason", f.set ? f.reason : "",
+					 "since_ms", (json_int_t)f.since_ms, "companions_erased", (json_int_t)erased));
 	else if (f.set)
 		printf("%s is fenced: %s; it signs nothing until strata serve has fetched its own feeds' heads\n",
 		       node_name(n), node_fence_why(f.reason));
 	else
 		printf("%s is not fenced: it may write%s\n", node_name(n), lift ? " (fence lifted)" : "");
+	if (erased && !c.json)
+		printf("erased again %zu companion record(s) (a request's contact) of records this node had erased\n",
+		       erased);
 	node_close(&n);
 	return EXIT_OK;
 }

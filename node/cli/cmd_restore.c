@@ -21,6 +21,11 @@ static void help(FILE *f)
 		   "writes are allowed again. Until then writes wait while strata serve runs, and\n"
 		   "are refused (exit 4) otherwise. A node that knows no link holds its feeds\n"
 		   "runs strata fence --lift (or strata serve --alone).\n\n"
+		   "Feed private (residents' contacts) is held by no link unless [privacy]\n"
+		   "contact_levels sends it up: contacts written after the backup are lost. An\n"
+		   "erase made after the backup is not: the request's erase comes back from the\n"
+		   "links, and when the fence is lifted the node erases the request's contact\n"
+		   "again (a new erase request in feed private).\n\n"
 		   "  -i, --input PATH  the backup file\n");
 }
 
@@ -55,5 +60,7 @@ int cmd_restore_main(int argc, char **argv)
 		return cli_fail_err("restore", ret, &e);
 	printf("store of %s restored from %s; writes wait until strata serve has fetched what its links "
 	       "hold of its own feeds\n", c.dir, in);
+	fprintf(stderr, "strata: restore: note: feed private (residents' contacts) comes back from no link unless "
+			"[privacy] contact_levels sends it up: contacts written after this backup are lost\n");
 	return EXIT_OK;
 }

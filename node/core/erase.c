@@ -119,6 +119,22 @@ int node_erase_holders(struct store_txn *t, const uint8_t owner[KEY_BYTES], cons
 	return ret;
 }
 
+int erase_holder_seqs(struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *feed, const char *collection,
+		      const uint8_t *key, size_t key_len, uint64_t **seqs, size_t *count, struct err *e)
+{
+	struct holders h = {.collection = collection, .key = key, .key_len = key_len};
+	int ret = holders_find(t, owner, feed, UINT64_MAX, &h, e);
+
+	if (ret < 0) {
+		free(h.seqs);
+		h.seqs = NULL;
+		h.n = 0;
+	}
+	*seqs = h.seqs;
+	*count = h.n;
+	return ret;
+}
+
 /* Residues of an erase request being built. */
 struct residues {
 	Strata__ErasedResidue *v;

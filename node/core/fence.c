@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "node/core/node_internal.h"
+#include "node/records/records.h" /* FEED_PRIVATE */
 
 #define FENCE_META "write_fence"  /* "REASON SINCE_MS"; empty: no fence */
 #define BOOT_META "heads_boot"    /* boot id under which the heads were last confirmed */
@@ -172,9 +173,46 @@ int node_fence_set(struct node *n, const char *reason, struct err *e)
 	return in_txn(n, do_set, reason, e);
 }
 
-int node_fence_lift(struct node *n, struct err *e)
+/* The fence comes off in the transaction that writes the companion erases
+ * this node owes (erase_owed.c: a restored store has fetched its request's
+ * erase back, but its contact's erase was in the private feed that nobody
+ * else holds), so that no other write comes between: a contact added again
+ * right after the lift is not mistaken for the erased one. A node that
+ * cannot sign here (opened without its key, an auditor, a frozen private
+ * feed, a key rotated meanwhile) just lifts, and so does one whose erases
+ * failed (returns 1 with why): a fence nobody could lift would stop every
+ * write; strata serve checks again at its next start. */
+int node_fence_lift(struct node *n, size_t *erased, struct err *e)
 {
-	return in_txn(n, do_lift, NULL, e);
+	struct node_writer *w = NULL;
+	struct store_scrub_counts sc;
+	struct err why = {0};
+	int ret;
+
+	*erased = 0;
+	if (!n->key)
+		return in_txn(n, do_lift, NULL, e);
+	if ((ret = writer_begin_lifting(n, FEED_PRIVATE, &w, &why)) == -EACCES || ret == -EPERM || ret == -ESTALE)
+		return in_txn(n, do_lift, NULL, e);
+	if (ret < 0) {
+		*e = why;
+		return ret;
+	}
+	if ((ret = fence_clear(node_writer_txn(w), e)) < 0) {
+		node_writer_abort(&w);
+		return ret;
+	}
+	if ((ret = erase_owed_write(n, w, erased, &why)) < 0 || (ret = node_writer_commit(&w, NULL, NULL, &why)) < 0) {
+		node_writer_abort(&w);
+		*erased = 0;
+		if ((ret = in_txn(n, do_lift, NULL, e)) < 0)
+			return ret;
+		err_set(e, "the companion erases this node owes were not written: %s", why.msg);
+		return 1;
+	}
+	if (*erased && node_scrub(n, &sc, &why) == -EAGAIN)
+		why = (struct err){0}; /* done at the next scrub */
+	return 0;
 }
 
 struct start {

@@ -392,8 +392,18 @@ int node_fence_put(struct store_txn *t, const char *reason, struct err *e) WUR;
 int node_fence_set(struct node *n, const char *reason, struct err *e) WUR;
 
 /* Lifts the fence and records the boot id: the heads are confirmed (by a
- * link, or by an operator who knows the node is alone). */
-int node_fence_lift(struct node *n, struct err *e) WUR;
+ * link, or by an operator who knows the node is alone). In the same
+ * transaction it writes the companion erases this node owes (see
+ * node_erase_owed); *erased gets how many. 1 (with why in e) if it lifted
+ * but could not write them. */
+int node_fence_lift(struct node *n, size_t *erased, struct err *e) WUR;
+
+/* Writes the erase request of every companion value (a request's contact,
+ * feed private) that this node still holds although it erased the record
+ * (its request) after signing it: after a restore, the record's erase
+ * comes back from the links, the companion's does not (erase_owed.c).
+ * *written gets how many; -EBUSY while the fence holds. */
+int node_erase_owed(struct node *n, size_t *written, struct err *e) WUR;
 
 /* At the start of strata serve: alone lifts any fence; a node with nobody
  * to ask (node_has_holders false) is never fenced; a changed boot id sets

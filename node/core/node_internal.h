@@ -63,4 +63,17 @@ int unit_apply(struct node *n, struct store_txn *t, const struct changeset *cs, 
 size_t unit_predecessors(struct node *n, struct store_txn *t, const uint8_t author[KEY_BYTES],
 			 uint8_t out[][KEY_BYTES], size_t max);
 
+/* The seqs of owner's FEED whose entries still hold a value of
+ * (collection, key), ascending; caller frees *seqs (erase.c). */
+int erase_holder_seqs(struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *feed, const char *collection,
+		      const uint8_t *key, size_t key_len, uint64_t **seqs, size_t *count, struct err *e);
+
+/* Writes through w (any feed; it is left on the companion's) the companion
+ * erase requests this node owes (erase_owed.c): *written gets how many. */
+int erase_owed_write(struct node *n, struct node_writer *w, size_t *written, struct err *e);
+
+/* node_writer_begin for the writer that lifts the fence in its own
+ * transaction (fence.c): no fence check, no wait (writer.c). */
+int writer_begin_lifting(struct node *n, const char *feed, struct node_writer **out, struct err *e);
+
 #endif

@@ -729,6 +729,14 @@ int sync_serve(struct node *n, const struct sync_serve_opts *o, struct err *e)
 				     "own feeds", node_fence_why(f.reason));
 		else if (o->alone)
 			sync_log(&d, "--alone: writes allowed without asking any link for this node's own heads");
+		if (!f.set) { /* may sign: a lift without the key (fence --lift) left them owed */
+			size_t erased = 0;
+
+			if (node_erase_owed(n, &erased, &fe) < 0)
+				sync_log(&d, "companion erases not written: %s", fe.msg);
+			else if (erased)
+				sync_log(&d, "erased again %zu companion record(s) of records this node had erased", erased);
+		}
 	}
 	key_hex(hex, node_id(n));
 	sync_log(&d, "ready: key %s%s%s%s%s", hex, node_config(n)->listen[0] ? ", listening on " : "",

@@ -72,10 +72,18 @@ static void fence_update(struct daemon *d, const struct link *l, bool fetching)
 			sync_log(d, "write fence set: %s holds newer entries of this node's own feeds; fetching them",
 				 l->name);
 	} else if (!fetching && f.set && d->heads_confirmed) {
-		if (node_fence_lift(d->n, &e) < 0)
+		size_t erased = 0;
+
+		int lifted = node_fence_lift(d->n, &erased, &e);
+
+		if (lifted < 0)
 			sync_log(d, "cannot lift the write fence: %s", e.msg);
 		else
 			sync_log(d, "write fence lifted: %s confirmed the heads of this node's own feeds", l->name);
+		if (lifted == 1)
+			sync_log(d, "%s", e.msg);
+		if (erased) /* companions of records whose erase came back (node_erase_owed) */
+			sync_log(d, "erased again %zu companion record(s) of records this node had erased", erased);
 		/* transfer steps the fence held back (at start, or from a batch) */
 		if (transfer_process(d->n, daemon_note, d, &e) < 0)
 			sync_log(d, "transfer step not taken: %s", e.msg);
