@@ -275,7 +275,7 @@ int cmd_status_main(int argc, char **argv)
 	struct status st = {0};
 	struct node_fence fence = {0};
 	struct err e = {0};
-	json_t *daemon = NULL, *links = NULL, *problems = NULL, *j, *agreements = json_object();
+	json_t *daemon = NULL, *links = NULL, *problems = NULL, *j, *agreements;
 	char key[KEY_HEX], root[KEY_HEX];
 	int ret, code = EXIT_OK;
 
@@ -287,6 +287,7 @@ int cmd_status_main(int argc, char **argv)
 	}
 	if (sync_status(a.c.dir, 2000, &daemon, &(struct err){0}) < 0)
 		daemon = json_null();
+	agreements = json_object();
 	if ((ret = read_extras(&st, agreements, &fence, &e)) < 0 || (ret = sync_links(st.n, daemon, &links, &e)) < 0 ||
 	    (a.check && (ret = sync_check(st.n, links, &a.o, &problems, &e)) < 0)) {
 		json_decref(daemon);
