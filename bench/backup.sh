@@ -114,7 +114,7 @@ s init -d "$WORK/city" --name xiamen --root --listen "tcp://127.0.0.1:$P" >/dev/
 s init -d "$WORK/branch" --name xiamen/hetong >/dev/null
 serve "$WORK/city" "$NOSYNC"
 CITY_PID=$SERVE_PID
-s join -d "$WORK/branch" "$(s invite -d "$WORK/city" --name xiamen/hetong)" >/dev/null
+s invite -d "$WORK/city" --name xiamen/hetong | s join -d "$WORK/branch" >/dev/null
 log "importing $MEMBERS members at the branch"
 "$GEN" --count "$MEMBERS" >"$WORK/members.csv"
 s member import -d "$WORK/branch" "$WORK/members.csv" >/dev/null
