@@ -193,6 +193,27 @@ char *net_read_file(const char *path)
 	return buf;
 }
 
+size_t net_store_count(const struct net_node *n, const char *needle)
+{
+	char path[300];
+	FILE *f;
+	uint8_t *buf;
+	size_t len, count = 0, nl = strlen(needle);
+
+	snprintf(path, sizeof path, "%s/store/data.mdb", n->dir);
+	cr_assert_not_null(f = fopen(path, "rb"), "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	len = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	cr_assert_not_null(buf = malloc(len ? len : 1));
+	cr_assert_eq(fread(buf, 1, len, f), len);
+	fclose(f);
+	for (size_t i = 0; nl && i + nl <= len; i++)
+		count += buf[i] == (uint8_t)needle[0] && memcmp(buf + i, needle, nl) == 0;
+	free(buf);
+	return count;
+}
+
 bool net_log_has(const struct net_node *n, const char *needle)
 {
 	char *s = net_read_file(n->log);

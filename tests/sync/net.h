@@ -136,6 +136,10 @@ bool net_has(const char *s, const char *needle);
 /* Reads a whole file (malloc'd, NUL-terminated; "" if missing). */
 char *net_read_file(const char *path);
 
+/* How many times the bytes of needle occur in n's store/data.mdb, read raw:
+ * for tests that a value (a phone number, a name) is or is not stored. */
+size_t net_store_count(const struct net_node *n, const char *needle);
+
 /* `cp -a src dst` (asserting), and removing a tree. */
 void net_copy_tree(const char *src, const char *dst);
 void net_remove_tree(const char *path);

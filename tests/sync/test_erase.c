@@ -53,10 +53,7 @@ static size_t file_count(const char *path)
 /* How many times PHONE is in the node's data.mdb. */
 static size_t phone_in(const struct net_node *n)
 {
-	char path[300];
-
-	snprintf(path, sizeof path, "%s/store/data.mdb", n->dir);
-	return file_count(path);
+	return net_store_count(n, PHONE);
 }
 
 /* Writes request R17 (the phone in its contact, then in a progress note)

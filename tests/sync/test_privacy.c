@@ -20,29 +20,6 @@ TestSuite(sync_privacy, .init = net_setup, .fini = net_teardown);
 #define NAME "王秀英"
 #define PHONE2 "13787654321"
 
-/* How many times needle is in the node's data.mdb. */
-static size_t in_store(const struct net_node *n, const char *needle)
-{
-	char path[300];
-	char *buf;
-	size_t len, count = 0, nl = strlen(needle);
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/store/data.mdb", n->dir);
-	cr_assert_not_null(f = fopen(path, "rb"), "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	len = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	cr_assert_not_null(buf = malloc(len ? len : 1));
-	cr_assert_eq(fread(buf, 1, len, f), len);
-	fclose(f);
-	for (size_t i = 0; i + nl <= len; i++)
-		if (memcmp(buf + i, needle, nl) == 0)
-			count++;
-	free(buf);
-	return count;
-}
-
 /* The request `id` as `request list --json` at n shows it, or NULL. */
 static json_t *listed(const struct net_node *n, const char *id)
 {
@@ -101,7 +78,7 @@ Test(sync_privacy, contact_stays_at_the_branch_unless_configured)
 	NET_WAIT(NET_DEADLINE_MS, status_is(street, "R1", "in-progress"), "the street to see R1 in progress");
 
 	/* the branch keeps the contact; the levels above see the progress only */
-	cr_assert_gt(in_store(branch, PHONE), 0, "the phone is not in the branch's store: the test cannot fail");
+	cr_assert_gt(net_store_count(branch, PHONE), 0, "the phone is not in the branch's store: the test cannot fail");
 	j = listed(branch, "R1");
 	cr_assert_str_eq(json_string_value(json_object_get(j, "contact")), NAME " " PHONE);
 	net_run(&r, "request", "show", "-d", branch->dir, "--id", "R1", NULL);
@@ -112,8 +89,8 @@ Test(sync_privacy, contact_stays_at_the_branch_unless_configured)
 		cr_assert_null(json_object_get(j, "contact"), "%s lists a contact", above[i]->label);
 		cr_assert_eq(json_array_size(json_object_get(j, "notes")), 1, "%s does not see the progress note",
 			     above[i]->label);
-		cr_assert_eq(in_store(above[i], PHONE), 0, "the phone is in %s's data.mdb", above[i]->label);
-		cr_assert_eq(in_store(above[i], NAME), 0, "the resident's name is in %s's data.mdb", above[i]->label);
+		cr_assert_eq(net_store_count(above[i], PHONE), 0, "the phone is in %s's data.mdb", above[i]->label);
+		cr_assert_eq(net_store_count(above[i], NAME), 0, "the resident's name is in %s's data.mdb", above[i]->label);
 	}
 	/* the report's request figures are recomputed above from the up feed alone */
 	net_run(&r, "report", "show", "-d", city->dir, "--period", "2026-11", "--tree", "--json", NULL);
@@ -139,15 +116,15 @@ Test(sync_privacy, contact_stays_at_the_branch_unless_configured)
 	net_node_start(branch);
 	net_ok("request", "add", "-d", branch->dir, "--id", "R2", "--title", "漏水", "--contact", "李先生 " PHONE2,
 	       "--opened", "2026-11-05", "--status", "open", NULL);
-	NET_WAIT(NET_DEADLINE_MS, in_store(city, PHONE2) > 0, "the contact of R2 to reach the city");
+	NET_WAIT(NET_DEADLINE_MS, net_store_count(city, PHONE2) > 0, "the contact of R2 to reach the city");
 	NET_WAIT(NET_DEADLINE_MS, (j = listed(city, "R2")) && json_object_get(j, "contact"),
 		 "the city to list R2's contact");
-	cr_assert_gt(in_store(street, PHONE2), 0);
+	cr_assert_gt(net_store_count(street, PHONE2), 0);
 
 	/* erasing the request erases its contact with it */
 	net_ok("erase", "-d", branch->dir, "--collection", "request", "--key", "R1", NULL);
-	cr_assert_eq(in_store(branch, PHONE), 0, "the phone is in the branch's data.mdb after the erase");
-	NET_WAIT(NET_DEADLINE_MS, in_store(city, PHONE) == 0 && in_store(city, NAME) == 0,
+	cr_assert_eq(net_store_count(branch, PHONE), 0, "the phone is in the branch's data.mdb after the erase");
+	NET_WAIT(NET_DEADLINE_MS, net_store_count(city, PHONE) == 0 && net_store_count(city, NAME) == 0,
 		 "the contact of R1, which travelled once allowed, to leave the city's store");
 	net_stop_all();
 	net_run(&r, "verify", "-d", branch->dir, NULL);

@@ -46,23 +46,7 @@ static bool caught_up(const struct net_node *n, const struct net_node *of, const
 /* How many times PHONE is in n's data.mdb. */
 static size_t phone_in(const struct net_node *n)
 {
-	char path[300];
-	char *buf;
-	FILE *f;
-	size_t len, count = 0;
-
-	snprintf(path, sizeof path, "%s/store/data.mdb", n->dir);
-	cr_assert_not_null(f = fopen(path, "rb"), "%s", path);
-	fseek(f, 0, SEEK_END);
-	len = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	cr_assert_not_null(buf = malloc(len + 1));
-	cr_assert_eq(fread(buf, 1, len, f), len);
-	fclose(f);
-	for (size_t i = 0; i + strlen(PHONE) <= len; i++)
-		count += memcmp(buf + i, PHONE, strlen(PHONE)) == 0;
-	free(buf);
-	return count;
+	return net_store_count(n, PHONE);
 }
 
 /* `strata audit TARGET --root ROOT --json` (-d when dir) passes with no
