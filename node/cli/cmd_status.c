@@ -14,6 +14,7 @@
 
 #include "node/cli/cli.h"
 #include "node/core/node.h"
+#include "node/records/numbers.h"
 #include "node/sync/sync.h"
 
 struct status {
@@ -173,14 +174,11 @@ struct status_args {
 	struct sync_check_opts o;
 };
 
-static int number(const char *what, const char *s, unsigned long max, unsigned long *out)
+static int number(const char *what, const char *s, uint64_t max, uint64_t *out)
 {
-	char *end = NULL;
-
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	if (errno || !*s || *end || *s == '-' || *out > max)
-		return cli_usage("status", "%s must be a whole number from 0 to %lu, not \"%s\"", what, max, s);
+	if (num_parse(s, 0, max, out) < 0)
+		return cli_usage("status", "%s must be a whole number from 0 to %llu, not \"%s\"", what,
+				 (unsigned long long)max, s);
 	return 0;
 }
 
@@ -193,7 +191,7 @@ static int parse(int argc, char **argv, struct status_args *a)
 		{"disk-free", required_argument, NULL, 'F'}, {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	unsigned long v;
+	uint64_t v;
 	int opt;
 
 	memset(a, 0, sizeof *a);
@@ -207,7 +205,7 @@ static int parse(int argc, char **argv, struct status_args *a)
 		case 'j': a->c.json = true; break;
 		case 'c': a->check = true; break;
 		case 'L':
-			if (number("--link-down", optarg, 10UL * 365 * 86400, &v))
+			if (number("--link-down", optarg, 10ULL * 365 * 86400, &v))
 				return EXIT_USAGE;
 			a->o.link_down_ms = (uint64_t)v * 1000;
 			break;

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "node/core/node_internal.h"
+#include "node/records/numbers.h"
 #include "node/records/records.h" /* FEED_PRIVATE */
 
 #define FENCE_META "write_fence"  /* "REASON SINCE_MS"; empty: no fence */
@@ -294,13 +295,11 @@ static bool daemon_running(const struct node *n)
 unsigned fence_wait_default(void)
 {
 	const char *env = getenv("STRATA_FENCE_WAIT");
-	char *end;
-	unsigned long s;
+	uint64_t s;
 
-	if (!env || !*env)
+	if (!env || num_parse(env, 0, 3600, &s) < 0)
 		return NODE_FENCE_WAIT_MS;
-	s = strtoul(env, &end, 10);
-	return *end || s > 3600 ? NODE_FENCE_WAIT_MS : (unsigned)s * 1000;
+	return (unsigned)s * 1000;
 }
 
 void node_set_fence_wait(struct node *n, unsigned ms)
