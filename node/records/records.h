@@ -229,7 +229,7 @@ extern const struct record_type record_ack;     /* notice.c */
 extern const struct record_type record_report;  /* report.c */
 extern const struct record_type record_approval; /* report.c */
 
-/* --- transfers (transfer.c): release (up), forward (down), acceptance (up),
+/* --- transfers (transfer_records.c): release (up), forward (down), acceptance (up),
  * outcome (down); see node/transfer/transfer.h --- */
 
 extern const struct record_type record_release;
@@ -285,7 +285,7 @@ extern const struct record_type record_rotation;
 void rotation_proof_message(uint8_t out[ROTATION_PROOF_MSG_BYTES], const uint8_t issuer[KEY_BYTES],
 			    const uint8_t old_key[KEY_BYTES], const uint8_t new_key[KEY_BYTES]);
 
-/* --- erase requests (erase.c): collection "erase", in the feed of the
+/* --- erase requests (erase_request.c): collection "erase", in the feed of the
  * record it names, key "<collection>/<record key>" --- */
 
 extern const struct record_type record_erase;

@@ -2,7 +2,7 @@
 /*
  * transfer: moving a member from one branch to another as a two-party
  * protocol (DESIGN.md "Authority"), every step a signed entry of its taker's
- * feeds (records in node/records/transfer.c):
+ * feeds (records in node/records/transfer_records.c):
  *
  *   1. the old branch A releases the member to branch B      release    (A, up)
  *   2. the lowest common ancestor L of A and B forwards it    forward    (L, down)
