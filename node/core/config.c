@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,105 +53,139 @@ static int on_key(void *arg, const char *section, const char *key, const char *v
 	return ok;
 }
 
+/* --- the settings: one handler each, found by (section, key) --- */
+
+/* A number setting: its range and where it goes. */
+struct num_setting {
+	const char *name, *range; /* "up_depth", "a number from 0 (no limit) to 64" */
+	uint64_t min, max;
+	size_t offset; /* of the unsigned in struct node_config */
+};
+
+static const struct num_setting num_settings[] = {
+	{"up_depth", "a number from 0 (no limit) to 64", 0, 64, offsetof(struct node_config, up_depth)},
+	{"contact_levels", "a number from 0 (stays at its author) to 64", 0, 64,
+	 offsetof(struct node_config, contact_levels)},
+	{"deadline_day", "a day from 1 to 28", 1, 28, offsetof(struct node_config, report_deadline_day)},
+	{"ops_per_changeset", "a number from 1 to 10000", 1, 10000, offsetof(struct node_config, ops_per_changeset)},
+};
+
+static int set_num(struct conf_state *st, const char *key, const char *value)
+{
+	for (size_t i = 0; i < sizeof num_settings / sizeof num_settings[0]; i++) {
+		const struct num_setting *n = &num_settings[i];
+		uint64_t v;
+
+		if (strcmp(n->name, key) != 0)
+			continue;
+		if (num_parse(value, n->min, n->max, &v) < 0) {
+			err_set(st->e, "%s must be %s, not \"%s\"", n->name, n->range, value);
+			return 0;
+		}
+		*(unsigned *)((char *)st->c + n->offset) = (unsigned)v;
+		return 1;
+	}
+	return 0; /* not reached: the table below names only these keys */
+}
+
+/* A setting that is one of two words; *out is true for the second. */
+static int set_choice(struct conf_state *st, const char *what, const char *value, const char *no, const char *yes,
+		      bool *out)
+{
+	if (strcmp(value, no) != 0 && strcmp(value, yes) != 0) {
+		err_set(st->e, "%s must be %s or %s, not \"%s\"", what, no, yes, value);
+		return 0;
+	}
+	*out = strcmp(value, yes) == 0;
+	return 1;
+}
+
+static int set_listen(struct conf_state *st, const char *key, const char *value)
+{
+	(void)key;
+	if (strlen(value) >= sizeof st->c->listen) {
+		err_set(st->e, "listen endpoint is too long");
+		return 0;
+	}
+	strcpy(st->c->listen, value);
+	return 1;
+}
+
+static int set_parent_endpoint(struct conf_state *st, const char *key, const char *value)
+{
+	(void)key;
+	if (strlen(value) >= sizeof st->c->parent_endpoint || strncmp(value, "tcp://", 6) != 0) {
+		err_set(st->e, "parent endpoint \"%s\" must be tcp://HOST:PORT", value);
+		return 0;
+	}
+	strcpy(st->c->parent_endpoint, value);
+	st->c->has_parent = st->parent_key_seen;
+	st->parent_endpoint_seen = true;
+	return 1;
+}
+
+static int set_parent_key(struct conf_state *st, const char *key, const char *value)
+{
+	(void)key;
+	if (hex_decode(st->c->parent_key, KEY_BYTES, value) < 0) {
+		err_set(st->e, "parent key must be 64 hex characters");
+		return 0;
+	}
+	st->parent_key_seen = true;
+	st->c->has_parent = st->parent_endpoint_seen;
+	return 1;
+}
+
+static int set_parent_role(struct conf_state *st, const char *key, const char *value)
+{
+	(void)key;
+	return set_choice(st, "parent role", value, "child", "peer", &st->c->parent_is_peer);
+}
+
+static int set_transfer_approve(struct conf_state *st, const char *key, const char *value)
+{
+	(void)key;
+	return set_choice(st, "transfer approve", value, "auto", "manual", &st->c->transfer_manual);
+}
+
+static int set_compress(struct conf_state *st, const char *key, const char *value)
+{
+	(void)key;
+	if (strcmp(value, "auto") == 0) {
+		st->c->compress = NODE_COMPRESS_AUTO;
+	} else if (strcmp(value, "zstd") == 0) {
+		st->c->compress = NODE_COMPRESS_ZSTD;
+	} else if (strcmp(value, "none") == 0) {
+		st->c->compress = NODE_COMPRESS_NONE;
+	} else {
+		err_set(st->e, "sync compress must be auto, zstd or none, not \"%s\"", value);
+		return 0;
+	}
+	return 1;
+}
+
+/* Every setting strata.conf may hold (docs/OPERATIONS.md lists them). */
+static const struct setting {
+	const char *section, *key;
+	int (*set)(struct conf_state *st, const char *key, const char *value);
+} settings[] = {
+	{"node", "listen", set_listen},
+	{"node", "up_depth", set_num},
+	{"privacy", "contact_levels", set_num},
+	{"parent", "endpoint", set_parent_endpoint},
+	{"parent", "key", set_parent_key},
+	{"parent", "role", set_parent_role},
+	{"report", "deadline_day", set_num},
+	{"transfer", "approve", set_transfer_approve},
+	{"write", "ops_per_changeset", set_num},
+	{"sync", "compress", set_compress},
+};
+
 static int check_key(struct conf_state *st, const char *section, const char *key, const char *value)
 {
-	if (strcmp(section, "node") == 0 && strcmp(key, "listen") == 0) {
-		if (strlen(value) >= sizeof st->c->listen) {
-			err_set(st->e, "listen endpoint is too long");
-			return 0;
-		}
-		strcpy(st->c->listen, value);
-		return 1;
-	}
-	if (strcmp(section, "node") == 0 && strcmp(key, "up_depth") == 0) {
-		uint64_t v;
-
-		if (num_parse(value, 0, 64, &v) < 0) {
-			err_set(st->e, "up_depth must be a number from 0 (no limit) to 64, not \"%s\"", value);
-			return 0;
-		}
-		st->c->up_depth = (unsigned)v;
-		return 1;
-	}
-	if (strcmp(section, "privacy") == 0 && strcmp(key, "contact_levels") == 0) {
-		uint64_t v;
-
-		if (num_parse(value, 0, 64, &v) < 0) {
-			err_set(st->e, "contact_levels must be a number from 0 (stays at its author) to 64, not \"%s\"",
-				value);
-			return 0;
-		}
-		st->c->contact_levels = (unsigned)v;
-		return 1;
-	}
-	if (strcmp(section, "parent") == 0 && strcmp(key, "endpoint") == 0) {
-		if (strlen(value) >= sizeof st->c->parent_endpoint || strncmp(value, "tcp://", 6) != 0) {
-			err_set(st->e, "parent endpoint \"%s\" must be tcp://HOST:PORT", value);
-			return 0;
-		}
-		strcpy(st->c->parent_endpoint, value);
-		st->c->has_parent = st->parent_key_seen;
-		st->parent_endpoint_seen = true;
-		return 1;
-	}
-	if (strcmp(section, "parent") == 0 && strcmp(key, "key") == 0) {
-		if (hex_decode(st->c->parent_key, KEY_BYTES, value) < 0) {
-			err_set(st->e, "parent key must be 64 hex characters");
-			return 0;
-		}
-		st->parent_key_seen = true;
-		st->c->has_parent = st->parent_endpoint_seen;
-		return 1;
-	}
-	if (strcmp(section, "parent") == 0 && strcmp(key, "role") == 0) {
-		if (strcmp(value, "peer") != 0 && strcmp(value, "child") != 0) {
-			err_set(st->e, "parent role must be child or peer, not \"%s\"", value);
-			return 0;
-		}
-		st->c->parent_is_peer = strcmp(value, "peer") == 0;
-		return 1;
-	}
-	if (strcmp(section, "report") == 0 && strcmp(key, "deadline_day") == 0) {
-		uint64_t v;
-
-		if (num_parse(value, 1, 28, &v) < 0) {
-			err_set(st->e, "deadline_day must be a day from 1 to 28, not \"%s\"", value);
-			return 0;
-		}
-		st->c->report_deadline_day = (unsigned)v;
-		return 1;
-	}
-	if (strcmp(section, "transfer") == 0 && strcmp(key, "approve") == 0) {
-		if (strcmp(value, "auto") != 0 && strcmp(value, "manual") != 0) {
-			err_set(st->e, "transfer approve must be auto or manual, not \"%s\"", value);
-			return 0;
-		}
-		st->c->transfer_manual = strcmp(value, "manual") == 0;
-		return 1;
-	}
-	if (strcmp(section, "write") == 0 && strcmp(key, "ops_per_changeset") == 0) {
-		uint64_t v;
-
-		if (num_parse(value, 1, 10000, &v) < 0) {
-			err_set(st->e, "ops_per_changeset must be a number from 1 to 10000, not \"%s\"", value);
-			return 0;
-		}
-		st->c->ops_per_changeset = (unsigned)v;
-		return 1;
-	}
-	if (strcmp(section, "sync") == 0 && strcmp(key, "compress") == 0) {
-		if (strcmp(value, "auto") == 0) {
-			st->c->compress = NODE_COMPRESS_AUTO;
-		} else if (strcmp(value, "zstd") == 0) {
-			st->c->compress = NODE_COMPRESS_ZSTD;
-		} else if (strcmp(value, "none") == 0) {
-			st->c->compress = NODE_COMPRESS_NONE;
-		} else {
-			err_set(st->e, "sync compress must be auto, zstd or none, not \"%s\"", value);
-			return 0;
-		}
-		return 1;
-	}
+	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+		if (strcmp(settings[i].section, section) == 0 && strcmp(settings[i].key, key) == 0)
+			return settings[i].set(st, key, value);
 	err_set(st->e, "unknown setting [%s] %s", section, key);
 	return 0;
 }
