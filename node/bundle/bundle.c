@@ -145,10 +145,39 @@ static size_t rank_of(struct node *n, struct store_txn *t, const struct store_he
 	return (strcmp(h->feed, "trust") == 0 ? 0 : 1000) + depth;
 }
 
+/* The magic and the header record: this node, its root, the time. */
+static int write_header(struct node *n, struct writer *w, const char *tmp)
+{
+	Strata__BundleHeader hd = STRATA__BUNDLE_HEADER__INIT;
+	uint8_t *buf;
+	size_t len;
+	int ret = 0;
+
+	hd.version = 1;
+	hd.node.data = (uint8_t *)node_id(n);
+	hd.node.len = KEY_BYTES;
+	hd.name = (char *)node_name(n);
+	if (node_root(n)) {
+		hd.has_root = 1;
+		hd.root.data = (uint8_t *)node_root(n);
+		hd.root.len = KEY_BYTES;
+	}
+	hd.created_ms = node_now_ms();
+	len = strata__bundle_header__get_packed_size(&hd);
+	if (!(buf = malloc(len)))
+		return -ENOMEM;
+	strata__bundle_header__pack(&hd, buf);
+	if (fwrite(BUNDLE_MAGIC, 1, BUNDLE_MAGIC_LEN, w->f) != BUNDLE_MAGIC_LEN || put_record(w, buf, len) < 0) {
+		err_set(w->e, "cannot write %s: %s", tmp, strerror(errno));
+		ret = -EIO;
+	}
+	free(buf);
+	return ret;
+}
+
 int bundle_export(struct node *n, const struct bundle_filter *flt, const char *path, struct bundle_counts *c,
 		  struct err *e)
 {
-	Strata__BundleHeader hd = STRATA__BUNDLE_HEADER__INIT;
 	Strata__BundleEnd end = STRATA__BUNDLE_END__INIT;
 	Strata__Frame f = STRATA__FRAME__INIT;
 	struct writer w = {.path = path, .c = c, .e = e};
@@ -159,8 +188,6 @@ int bundle_export(struct node *n, const struct bundle_filter *flt, const char *p
 	struct ranked *order = NULL;
 	struct store_txn *t = NULL;
 	char tmp[4200];
-	uint8_t *buf = NULL;
-	size_t len;
 	int ret, fd;
 
 	memset(c, 0, sizeof *c);
@@ -183,25 +210,8 @@ int bundle_export(struct node *n, const struct bundle_filter *flt, const char *p
 	for (size_t i = 0; i < heads.n; i++)
 		order[i] = (struct ranked){.i = i, .rank = rank_of(n, t, &heads.v[i])};
 	qsort(order, heads.n, sizeof *order, by_rank);
-	hd.version = 1;
-	hd.node.data = (uint8_t *)node_id(n);
-	hd.node.len = KEY_BYTES;
-	hd.name = (char *)node_name(n);
-	if (node_root(n)) {
-		hd.has_root = 1;
-		hd.root.data = (uint8_t *)node_root(n);
-		hd.root.len = KEY_BYTES;
-	}
-	hd.created_ms = node_now_ms();
-	len = strata__bundle_header__get_packed_size(&hd);
-	if (!(buf = malloc(len)))
+	if ((ret = write_header(n, &w, tmp)) < 0)
 		goto out;
-	strata__bundle_header__pack(&hd, buf);
-	if (fwrite(BUNDLE_MAGIC, 1, BUNDLE_MAGIC_LEN, w.f) != BUNDLE_MAGIC_LEN || put_record(&w, buf, len) < 0) {
-		err_set(e, "cannot write %s: %s", tmp, strerror(errno));
-		ret = -EIO;
-		goto out;
-	}
 	for (size_t k = 0; k < heads.n; k++) {
 		const struct store_head *h = &heads.v[order[k].i];
 		uint64_t from = 0;
@@ -242,7 +252,6 @@ out:
 	}
 	if (ret < 0)
 		unlink(tmp);
-	free(buf);
 	free(order);
 	free(w.env);
 	free(heads.v);
