@@ -25,8 +25,11 @@
 
 TestSuite(sync_transfer, .init = net_setup, .fini = net_teardown);
 
+/* Room for an org path in `via` below. */
+#define VIA_MAX 256
+
 /* The state of transfer id in `strata transfer list --json` at node n ("" if
- * not listed); via (may be NULL, 256 bytes) receives its common ancestor. */
+ * not listed); via (may be NULL, VIA_MAX bytes) receives its common ancestor. */
 static const char *state_at(const struct net_node *n, const char *id, char *via)
 {
 	static char state[32];
@@ -42,7 +45,7 @@ static const char *state_at(const struct net_node *n, const char *id, char *via)
 	{
 		snprintf(state, sizeof state, "%s", json_string_value(json_object_get(t, "state")));
 		if (via)
-			snprintf(via, 256, "%s", json_is_string(json_object_get(t, "via"))
+			snprintf(via, VIA_MAX, "%s", json_is_string(json_object_get(t, "via"))
 							 ? json_string_value(json_object_get(t, "via"))
 							 : "");
 	}
@@ -161,51 +164,60 @@ static void set_manual(const struct net_node *n)
 	cr_assert_eq(fclose(f), 0);
 }
 
-Test(sync_transfer, release_forward_accept_outcome)
+/* The transfer network: a city, two districts, two streets under each. */
+struct tnet {
+	struct net_node *city, *d1, *d2, *a, *a2, *b, *b2;
+	char today[11], id1[64], id2[64];
+};
+
+static void tnet_start(struct tnet *t)
 {
-	struct net_node *city = net_node_init("city", "xiamen", true, true);
-	struct net_node *d1 = net_node_init("siming", "xiamen/siming", false, true);
-	struct net_node *d2 = net_node_init("huli", "xiamen/huli", false, true);
-	struct net_node *a = net_node_init("zhonghua", "xiamen/siming/zhonghua", false, false);
-	struct net_node *a2 = net_node_init("xiagang", "xiamen/siming/xiagang", false, false);
-	struct net_node *b = net_node_init("jinshan", "xiamen/huli/jinshan", false, false);
-	struct net_node *b2 = net_node_init("jiangtou", "xiamen/huli/jiangtou", false, false);
-	struct net_node *all[] = {city, d1, d2, a, a2, b, b2};
-	char today[11], id1[64], id2[64], via[256], out[4096];
 	time_t now = time(NULL);
 	struct tm tm;
-	uint64_t b2_up;
 
+	t->city = net_node_init("city", "xiamen", true, true);
+	t->d1 = net_node_init("siming", "xiamen/siming", false, true);
+	t->d2 = net_node_init("huli", "xiamen/huli", false, true);
+	t->a = net_node_init("zhonghua", "xiamen/siming/zhonghua", false, false);
+	t->a2 = net_node_init("xiagang", "xiamen/siming/xiagang", false, false);
+	t->b = net_node_init("jinshan", "xiamen/huli/jinshan", false, false);
+	t->b2 = net_node_init("jiangtou", "xiamen/huli/jiangtou", false, false);
 	gmtime_r(&now, &tm);
-	strftime(today, sizeof today, "%Y%m%d", &tm);
-	snprintf(id1, sizeof id1, "ZH001-%s", today);
-	snprintf(id2, sizeof id2, "ZH002-%s", today);
+	strftime(t->today, sizeof t->today, "%Y%m%d", &tm);
+	snprintf(t->id1, sizeof t->id1, "ZH001-%s", t->today);
+	snprintf(t->id2, sizeof t->id2, "ZH002-%s", t->today);
 
-	set_manual(d1); /* the district approves its own transfers by hand */
-	net_node_start(city);
-	net_node_join(d1, city, NULL);
-	net_node_start(d1);
-	net_node_join(d2, city, NULL);
-	net_node_start(d2);
-	net_node_join(a, d1, NULL);
-	net_node_start(a);
-	net_node_join(a2, d1, NULL);
-	net_node_start(a2);
-	net_node_join(b, d2, NULL);
-	net_node_start(b);
-	net_node_join(b2, d2, NULL);
-	net_node_start(b2);
-	add_member(a, "ZH001", "林海燕");
-	add_member(a, "ZH002", "陈建国");
-	add_member(a, "ZH003", "王秀英");
-	net_ok("member", "update", "-d", a->dir, "--id", "ZH003", "--status", "lapsed", NULL);
-	net_ok("member", "add", "-d", a->dir, "--id", "ZH004", "--name", "黄志明", "--category", "probationary",
+	set_manual(t->d1); /* the district approves its own transfers by hand */
+	net_node_start(t->city);
+	net_node_join(t->d1, t->city, NULL);
+	net_node_start(t->d1);
+	net_node_join(t->d2, t->city, NULL);
+	net_node_start(t->d2);
+	net_node_join(t->a, t->d1, NULL);
+	net_node_start(t->a);
+	net_node_join(t->a2, t->d1, NULL);
+	net_node_start(t->a2);
+	net_node_join(t->b, t->d2, NULL);
+	net_node_start(t->b);
+	net_node_join(t->b2, t->d2, NULL);
+	net_node_start(t->b2);
+	add_member(t->a, "ZH001", "林海燕");
+	add_member(t->a, "ZH002", "陈建国");
+	add_member(t->a, "ZH003", "王秀英");
+	net_ok("member", "update", "-d", t->a->dir, "--id", "ZH003", "--status", "lapsed", NULL);
+	net_ok("member", "add", "-d", t->a->dir, "--id", "ZH004", "--name", "黄志明", "--category", "probationary",
 	       "--joined", "2024-01-15", NULL);
-	NET_WAIT(NET_DEADLINE_MS, knows_cert(a, b) && knows_cert(a, a2) && knows_cert(b, a) && knows_cert(b2, a),
+	NET_WAIT(NET_DEADLINE_MS,
+		 knows_cert(t->a, t->b) && knows_cert(t->a, t->a2) && knows_cert(t->b, t->a) && knows_cert(t->b2, t->a),
 		 "every street to hold the others' certificates");
+}
 
-	/* Bad releases: refused, nothing written. */
+/* Bad releases: refused, nothing written. */
+static void bad_releases(struct tnet *t)
+{
+	struct net_node *a = t->a, *b = t->b;
 	uint64_t a_up = net_head(a, a->key, "up", NULL);
+
 	REFUSED("no member with id NOPE", "transfer", "release", "-d", a->dir, "--member", "NOPE", "--to",
 		b->path);
 	REFUSED("no branch named xiamen/huli/nowhere", "transfer", "release", "-d", a->dir, "--member", "ZH001",
@@ -214,8 +226,17 @@ Test(sync_transfer, release_forward_accept_outcome)
 	REFUSED("is this branch", "transfer", "release", "-d", a->dir, "--member", "ZH001", "--to", a->path);
 	REFUSED("only an active member", "transfer", "release", "-d", a->dir, "--member", "ZH003", "--to", b->path);
 	cr_assert_eq(net_head(a, a->key, "up", NULL), a_up, "a refused release wrote an entry");
+}
 
-	/* Across districts: the city forwards on its own. */
+/* Across districts: the city forwards on its own; only the addressee
+ * accepts; the outcome marks the member transferred at the old branch. */
+static void across_districts(struct tnet *t)
+{
+	struct net_node *city = t->city, *a = t->a, *b = t->b, *b2 = t->b2;
+	const char *id1 = t->id1;
+	char via[VIA_MAX];
+	uint64_t b2_up;
+
 	net_ok("transfer", "release", "-d", a->dir, "--member", "ZH001", "--to", b->path, NULL);
 	REFUSED("already being transferred", "transfer", "release", "-d", a->dir, "--member", "ZH001", "--to",
 		b2->path);
@@ -250,8 +271,14 @@ Test(sync_transfer, release_forward_accept_outcome)
 	cr_assert_str_eq(state_at(b2, id1, NULL), "", "a bystander lists a transfer it has no part in");
 	cr_assert_str_eq(status_at(b, "ZH001"), "active");
 	REFUSED("only an active member", "transfer", "release", "-d", a->dir, "--member", "ZH001", "--to", b2->path);
+}
 
-	/* A refusal leaves the member at the old branch. */
+/* A refusal leaves the member at the old branch. */
+static void refused(struct tnet *t)
+{
+	struct net_node *city = t->city, *a = t->a, *b = t->b;
+	const char *id2 = t->id2;
+
 	net_ok("transfer", "release", "-d", a->dir, "--member", "ZH002", "--to", b->path, "--reason", "moved house",
 	       NULL);
 	NET_WAIT(NET_DEADLINE_MS, holds(b, "forward", city, tkey(a, id2)), "the forward of %s to reach %s", id2,
@@ -263,12 +290,16 @@ Test(sync_transfer, release_forward_accept_outcome)
 	cr_assert_str_eq(state_at(b, id2, NULL), "refused");
 	cr_assert_str_eq(status_at(a, "ZH002"), "active");
 	cr_assert_str_eq(status_at(b, "ZH002"), "absent");
+}
 
-	/* Within one district: the district is the common ancestor, and it
-	 * approves by hand. */
-	char id4[64];
+/* Within one district: the district is the common ancestor, and it
+ * approves by hand. */
+static void within_district(struct tnet *t)
+{
+	struct net_node *city = t->city, *d1 = t->d1, *a = t->a, *a2 = t->a2;
+	char id4[64], via[VIA_MAX];
 
-	snprintf(id4, sizeof id4, "ZH004-%s", today);
+	snprintf(id4, sizeof id4, "ZH004-%s", t->today);
 	net_ok("transfer", "release", "-d", a->dir, "--member", "ZH004", "--to", a2->path, NULL);
 	NET_WAIT(NET_DEADLINE_MS, holds(d1, "release", a, id4), "the release of %s to reach %s", id4, d1->label);
 	net_sleep_ms(300 * NET_SLOW); /* time enough for a forward that should not come */
@@ -290,12 +321,18 @@ Test(sync_transfer, release_forward_accept_outcome)
 	NET_WAIT(NET_DEADLINE_MS, strcmp(status_of(city, a, "ZH004"), "transferred") == 0,
 		 "the city to see ZH004 transferred at %s", a->label);
 	cr_assert_str_eq(state_at(city, id4, NULL), "completed");
+}
 
-	/* From a street to its own district: the district is the common
-	 * ancestor and the new branch, and takes both steps. */
+/* From a street to its own district (the district is the common ancestor
+ * and the new branch, and takes both steps), and from a district to a
+ * street below it (the district, the old branch, forwards its own release
+ * at once). */
+static void up_and_down(struct tnet *t)
+{
+	struct net_node *d1 = t->d1, *d2 = t->d2, *a2 = t->a2, *b2 = t->b2;
 	char id5[64], id6[64];
 
-	snprintf(id5, sizeof id5, "XG100-%s", today);
+	snprintf(id5, sizeof id5, "XG100-%s", t->today);
 	net_ok("transfer", "release", "-d", a2->dir, "--member", "XG100", "--to", d1->path, NULL);
 	NET_WAIT(NET_DEADLINE_MS, holds(d1, "release", a2, id5), "the release of %s to reach %s", id5, d1->label);
 	net_ok("transfer", "approve", "-d", d1->dir, "--id", id5, "--from", a2->path, NULL);
@@ -304,9 +341,7 @@ Test(sync_transfer, release_forward_accept_outcome)
 	cr_assert_str_eq(state_at(d1, id5, NULL), "completed");
 	NET_WAIT(NET_DEADLINE_MS, status_is(a2, "XG100", "transferred"), "%s to mark XG100 transferred", a2->label);
 
-	/* From a district to a street below it: the district, the old branch,
-	 * forwards its own release at once. */
-	snprintf(id6, sizeof id6, "HL001-%s", today);
+	snprintf(id6, sizeof id6, "HL001-%s", t->today);
 	add_member(d2, "HL001", "郑丽华");
 	net_ok("transfer", "release", "-d", d2->dir, "--member", "HL001", "--to", b2->path, NULL);
 	cr_assert(holds(d2, "forward", d2, tkey(d2, id6)), "%s did not forward its own release at once", d2->label);
@@ -315,8 +350,25 @@ Test(sync_transfer, release_forward_accept_outcome)
 	net_ok("transfer", "accept", "-d", b2->dir, "--id", id6, "--from", d2->path, NULL);
 	NET_WAIT(NET_DEADLINE_MS, status_is(d2, "HL001", "transferred"), "%s to mark HL001 transferred", d2->label);
 	cr_assert_str_eq(status_at(b2, "HL001"), "active");
+}
+
+/* One network through every route a transfer can take (one test: the
+ * seven daemons take most of its time). */
+Test(sync_transfer, release_forward_accept_outcome)
+{
+	struct tnet t;
+	char out[4096];
+
+	tnet_start(&t);
+	bad_releases(&t);
+	across_districts(&t);
+	refused(&t);
+	within_district(&t);
+	up_and_down(&t);
 
 	/* Every signature, chain and record checks out everywhere. */
+	struct net_node *all[] = {t.city, t.d1, t.d2, t.a, t.a2, t.b, t.b2};
+
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		cr_assert_eq(net_node_verify(all[i], out, sizeof out), 0, "verify %s: %s", all[i]->label, out);
 	net_stop_all();
