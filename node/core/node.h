@@ -136,8 +136,8 @@ uint64_t node_now_ms(void);
 
 /* Reads the certificate of SUBJECT from the index: *out (caller frees with
  * strata__certificate__free_unpacked) and its issuer. -ENOENT if none. */
-int trust_cert_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], uint8_t issuer[KEY_BYTES],
-		   Strata__Certificate **out, struct err *e) WUR;
+int node_cert_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], uint8_t issuer[KEY_BYTES],
+		  Strata__Certificate **out, struct err *e) WUR;
 
 /* Did this node join as an auditor (its own certificate's role)? An
  * auditor receives every feed that reaches its level and writes no data
@@ -160,7 +160,7 @@ int node_authorize(const struct node *n, struct store_txn *t, const uint8_t auth
 
 /* A key's revocation as this node's index holds it (the first valid one
  * by the issuer of its certificate). */
-struct trust_revocation {
+struct node_revocation {
 	uint64_t revoked_ms;           /* signatures dated at or after this are refused */
 	uint8_t by[KEY_BYTES];         /* the issuer that revoked it */
 	bool has_successor;            /* a rotation: */
@@ -168,8 +168,8 @@ struct trust_revocation {
 };
 
 /* The revocation of SUBJECT into *out. -ENOENT if it is not revoked. */
-int trust_revocation_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], struct trust_revocation *out,
-			 struct err *e) WUR;
+int node_revocation_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], struct node_revocation *out,
+			struct err *e) WUR;
 
 /* Is KEY revoked at at_ms (a revocation dated at or before it)? 0 if not;
  * 1 with a sentence into out ("the key of NAME (hex…) was revoked by

@@ -19,8 +19,8 @@
 #define REVOKED_INDEX "revoked" /* subject -> revoked_ms (u64 BE) | revoker (32) [| successor (32)] */
 #define TRUST_MAX_DEPTH 16
 
-int trust_cert_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], uint8_t issuer[KEY_BYTES],
-		   Strata__Certificate **out, struct err *e)
+int node_cert_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], uint8_t issuer[KEY_BYTES],
+		  Strata__Certificate **out, struct err *e)
 {
 	const uint8_t *v;
 	size_t len;
@@ -43,15 +43,15 @@ bool node_is_auditor(const struct node *n, struct store_txn *t)
 	struct err ignore = {0};
 	bool auditor;
 
-	if (trust_cert_get(t, n->id, NULL, &c, &ignore) < 0)
+	if (node_cert_get(t, n->id, NULL, &c, &ignore) < 0)
 		return false;
 	auditor = c->role == STRATA__ROLE__ROLE_AUDITOR;
 	strata__certificate__free_unpacked(c, NULL);
 	return auditor;
 }
 
-int trust_revocation_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], struct trust_revocation *out,
-			 struct err *e)
+int node_revocation_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], struct node_revocation *out,
+			struct err *e)
 {
 	const uint8_t *v;
 	size_t len;
@@ -88,12 +88,12 @@ static void fmt_ms(char out[40], uint64_t ms)
 int node_revocation_text(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], uint64_t at_ms,
 			 char *out, size_t cap)
 {
-	struct trust_revocation r;
+	struct node_revocation r;
 	struct err ignore = {0};
 	char name[256], by[256], who[17], when[40], reason[300] = "";
 	const uint8_t *v;
 	size_t len;
-	int ret = trust_revocation_get(t, key, &r, &ignore);
+	int ret = node_revocation_get(t, key, &r, &ignore);
 
 	if (ret == -ENOENT || (ret == 0 && r.revoked_ms > at_ms))
 		return 0;
@@ -168,7 +168,7 @@ int node_key_name(const struct node *n, struct store_txn *t, const uint8_t key[K
 		strcpy(out, n->name);
 		return 0;
 	}
-	if (trust_cert_get(t, key, NULL, &c, &ignore) < 0) {
+	if (node_cert_get(t, key, NULL, &c, &ignore) < 0) {
 		out[0] = '\0';
 		return -ENOENT;
 	}
@@ -188,7 +188,7 @@ bool node_key_in_tree(const struct node *n, struct store_txn *t, const uint8_t k
 		strcpy(out, n->name);
 		return true;
 	}
-	if (trust_cert_get(t, key, NULL, &c, &ignore) < 0)
+	if (node_cert_get(t, key, NULL, &c, &ignore) < 0)
 		return false;
 	snprintf(out, 256, "%s", c->name);
 	in = c->role == STRATA__ROLE__ROLE_CHILD || c->role == STRATA__ROLE__ROLE_ROOT;
@@ -246,10 +246,10 @@ static int peer_allows(const struct node *n, struct store_txn *t, const char *fe
 static int issued_before_revocation(const struct node *n, struct store_txn *t, const uint8_t issuer[KEY_BYTES],
 				    const char *issuer_name, const char *child_name, uint64_t issued_ms, struct err *e)
 {
-	struct trust_revocation r;
+	struct node_revocation r;
 	struct err ignore = {0};
 	char who[17], when[40];
-	int ret = trust_revocation_get(t, issuer, &r, &ignore);
+	int ret = node_revocation_get(t, issuer, &r, &ignore);
 
 	(void)n;
 	if (ret == -ENOENT || (ret == 0 && r.revoked_ms > issued_ms))
@@ -288,7 +288,7 @@ int node_authorize(const struct node *n, struct store_txn *t, const uint8_t auth
 	}
 	memcpy(subject, author, KEY_BYTES);
 	for (int depth = 0; depth < TRUST_MAX_DEPTH; depth++) {
-		ret = trust_cert_get(t, subject, issuer, &c, e);
+		ret = node_cert_get(t, subject, issuer, &c, e);
 		if (ret == -ENOENT) {
 			char at[17];
 
@@ -356,18 +356,18 @@ static bool effective_issuer(struct store_txn *t, const uint8_t subject[KEY_BYTE
 		return false;
 	memcpy(k, v, KEY_BYTES);
 	for (int i = 0; i < TRUST_MAX_DEPTH; i++) {
-		struct trust_revocation r;
+		struct node_revocation r;
 
 		if (memcmp(k, author, KEY_BYTES) == 0)
 			return true;
-		if (trust_revocation_get(t, k, &r, &ignore) < 0 || !r.has_successor)
+		if (node_revocation_get(t, k, &r, &ignore) < 0 || !r.has_successor)
 			return false;
 		memcpy(k, r.successor, KEY_BYTES);
 	}
 	return false;
 }
 
-int trust_check(struct store_txn *t, const struct changeset *cs, struct err *e)
+int node_trust_check(struct store_txn *t, const struct changeset *cs, struct err *e)
 {
 	if (strcmp(cs->feed, "trust") != 0)
 		return 0;
@@ -476,7 +476,7 @@ static int revocation_apply(struct store_txn *t, const struct changeset *cs, con
 	return 0;
 }
 
-int trust_index_apply(struct store_txn *t, const struct changeset *cs, struct err *e)
+int node_trust_index_apply(struct store_txn *t, const struct changeset *cs, struct err *e)
 {
 	int ret;
 

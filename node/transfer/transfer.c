@@ -180,7 +180,7 @@ static int chain_of(struct node *n, struct store_txn *t, const uint8_t key[KEY_B
 
 		if (root && same(cur, root))
 			return 0;
-		if (trust_cert_get(t, cur, issuer, &cert, &ignore) < 0)
+		if (node_cert_get(t, cur, issuer, &cert, &ignore) < 0)
 			return -ENOENT;
 		ok = cert->role == STRATA__ROLE__ROLE_CHILD || cert->role == STRATA__ROLE__ROLE_ROOT;
 		strata__certificate__free_unpacked(cert, NULL);
@@ -229,7 +229,7 @@ static int match_name(const struct store_record *r, void *arg)
 	 * a key replaced by rotation is its unit's old key: the unit goes by its current one */
 	if (strcmp(c->name, b->name) == 0 && node_key_successor(b->t, r->key, issuer) < 0 &&
 	    (c->role == STRATA__ROLE__ROLE_CHILD || c->role == STRATA__ROLE__ROLE_ROOT) &&
-	    trust_cert_get(b->t, r->key, issuer, &indexed, &ignore) == 0 && same(issuer, r->owner) &&
+	    node_cert_get(b->t, r->key, issuer, &indexed, &ignore) == 0 && same(issuer, r->owner) &&
 	    (!b->found || !same(b->key, r->key))) {
 		memcpy(b->key, r->key, KEY_BYTES);
 		b->found++;
