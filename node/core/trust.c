@@ -64,8 +64,7 @@ int node_revocation_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], s
 		return -EIO;
 	}
 	memset(out, 0, sizeof *out);
-	for (int i = 0; i < 8; i++)
-		out->revoked_ms = out->revoked_ms << 8 | v[i];
+	out->revoked_ms = be64_get(v);
 	memcpy(out->by, v + 8, KEY_BYTES);
 	if ((out->has_successor = len == 8 + 2 * KEY_BYTES))
 		memcpy(out->successor, v + 8 + KEY_BYTES, KEY_BYTES);
@@ -494,8 +493,7 @@ static int revocation_apply(struct store_txn *t, const struct changeset *cs, con
 		}
 		strata__revocation__free_unpacked(r, NULL);
 	}
-	for (int i = 0; i < 8; i++)
-		rec[i] = (uint8_t)(when >> (56 - 8 * i));
+	be64_put(rec, when);
 	memcpy(rec + 8, cs->author, KEY_BYTES);
 	if ((ret = store_index_put(t, REVOKED_INDEX, op->key, KEY_BYTES, rec, len, e)) < 0)
 		return ret;
