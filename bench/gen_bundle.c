@@ -22,7 +22,9 @@
 
 static int put_record(FILE *f, const uint8_t *data, size_t len)
 {
-	uint8_t be[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
+	uint8_t be[4];
+
+	be32_put(be, (uint32_t)len);
 
 	return fwrite(be, 1, 4, f) == 4 && fwrite(data, 1, len, f) == len ? 0 : -EIO;
 }

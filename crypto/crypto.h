@@ -2,8 +2,9 @@
 /*
  * crypto: the bottom module of Strata. Node keys and key files, Ed25519
  * signatures with a domain prefix per message type, BLAKE2b-256, the
- * Ed25519 -> Curve25519 conversion used for ZeroMQ CURVE, hex codecs, and
- * struct err, the error carrier every module fills. Depends on libsodium only.
+ * Ed25519 -> Curve25519 conversion used for ZeroMQ CURVE, hex codecs,
+ * big-endian integers, and struct err, the error carrier every module
+ * fills. Depends on libsodium only.
  */
 #ifndef STRATA_CRYPTO_H
 #define STRATA_CRYPTO_H
@@ -134,5 +135,44 @@ int hex_decode(uint8_t *out, size_t n, const char *hex) WUR;
 
 /* Shorthand: the 64-hex form of a 32-byte key into out[KEY_HEX]. */
 void key_hex(char out[KEY_HEX], const uint8_t key[KEY_BYTES]);
+
+/* --- byte order --- */
+
+/* Big-endian integers in keys and values (sequence numbers, times,
+ * lengths), so that LMDB's byte order is numeric order. The one copy of
+ * these loops: every module reads and writes them through these. */
+static inline void be64_put(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static inline uint64_t be64_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static inline void be32_put(uint8_t *p, uint32_t v)
+{
+	for (int i = 3; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static inline uint32_t be32_get(const uint8_t *p)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < 4; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
 
 #endif

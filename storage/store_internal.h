@@ -77,38 +77,6 @@ int store_reopen(struct store *s, struct err *e);
 /* -EROFS with a reason unless t is a write transaction. */
 int store_txn_writable(const struct store_txn *t, const char *what, struct err *e);
 
-static inline void be64_put(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
-static inline uint64_t be64_get(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static inline void be32_put(uint8_t *p, uint32_t v)
-{
-	for (int i = 3; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
-static inline uint32_t be32_get(const uint8_t *p)
-{
-	uint32_t v = 0;
-	for (int i = 0; i < 4; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 /* feeds key: author(32) | feed name. buf holds STORE_KEY_MAX. */
 static inline size_t feed_key(uint8_t *buf, const uint8_t author[32], const char *feed,
 			      size_t feed_len)

@@ -77,8 +77,7 @@ static int on_evidence(const uint8_t *key, size_t key_len, const uint8_t *val, s
 	}
 	memcpy(feed, key + KEY_BYTES + 1, fl);
 	feed[fl] = '\0';
-	for (int i = 0; i < 8; i++)
-		seq = seq << 8 | key[KEY_BYTES + 1 + fl + i];
+	seq = be64_get(key + KEY_BYTES + 1 + fl);
 	w->c->evidence++;
 	if (!(ev = strata__evidence__unpack(NULL, len, val))) {
 		ev_fail(w, key, feed, seq, "kept evidence of equivocation does not decode");

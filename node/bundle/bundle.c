@@ -35,7 +35,9 @@ struct writer {
 
 static int put_record(struct writer *w, const uint8_t *buf, size_t len)
 {
-	uint8_t be[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
+	uint8_t be[4];
+
+	be32_put(be, (uint32_t)len);
 
 	if (fwrite(be, 1, 4, w->f) != 4 || fwrite(buf, 1, len, w->f) != len) {
 		err_set(w->e, "cannot write %s: %s", w->path, strerror(errno));

@@ -58,7 +58,7 @@ static int read_record(struct bundle_reader *r, size_t *len, struct err *e)
 			(unsigned long long)r->rec_off, r->frames + 1, r->entries);
 		return -EBADMSG;
 	}
-	*len = (size_t)be[0] << 24 | (size_t)be[1] << 16 | (size_t)be[2] << 8 | be[3];
+	*len = be32_get(be);
 	if (*len > BUNDLE_RECORD_MAX) {
 		err_set(e, "%s: a record of %zu bytes at byte %llu (frame %zu, after entry %zu) exceeds the limit",
 			r->path, *len, (unsigned long long)r->rec_off, r->frames + 1, r->entries);

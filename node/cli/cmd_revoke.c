@@ -142,12 +142,12 @@ int cmd_revoke_main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < f.n; i++) {
 		Strata__Revocation r = STRATA__REVOCATION__INIT;
-		struct trust_revocation old;
+		struct node_revocation old;
 		struct err ignore = {0};
 		char hex[KEY_HEX];
 		size_t len;
 
-		if (trust_revocation_get(t, f.subjects[i], &old, &ignore) == 0)
+		if (node_revocation_get(t, f.subjects[i], &old, &ignore) == 0)
 			continue; /* revoked already, or rotated away */
 		r.subject.data = f.subjects[i];
 		r.subject.len = KEY_BYTES;

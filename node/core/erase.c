@@ -312,8 +312,7 @@ static uint64_t meta_u64(struct store_txn *t, const char *name)
 	struct err ignore = {0};
 
 	if (store_meta_get(t, name, &v, &len, &ignore) == 0 && len == 8)
-		for (int i = 0; i < 8; i++)
-			x = x << 8 | v[i];
+		x = be64_get(v);
 	return x;
 }
 
@@ -321,8 +320,7 @@ static int meta_put_u64(struct store_txn *t, const char *name, uint64_t x, struc
 {
 	uint8_t buf[8];
 
-	for (int i = 7; i >= 0; i--, x >>= 8)
-		buf[i] = (uint8_t)x;
+	be64_put(buf, x);
 	return store_meta_put(t, name, buf, sizeof buf, e);
 }
 

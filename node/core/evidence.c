@@ -20,8 +20,7 @@ static size_t evidence_key(uint8_t *buf, const struct changeset *cs)
 	memcpy(buf, cs->author, KEY_BYTES);
 	buf[KEY_BYTES] = (uint8_t)fl;
 	memcpy(buf + KEY_BYTES + 1, cs->feed, fl);
-	for (int i = 0; i < 8; i++)
-		buf[KEY_BYTES + 1 + fl + i] = (uint8_t)(cs->seq >> (56 - 8 * i));
+	be64_put(buf + KEY_BYTES + 1 + fl, cs->seq);
 	return KEY_BYTES + 1 + fl + 8;
 }
 

@@ -118,7 +118,7 @@ int node_ingest_changeset(struct node *n, struct store_txn *t, const struct chan
 			goto out;
 		}
 	}
-	if ((!(flags & NODE_RECORDS_CHECKED) && (ret = check_ops(cs, e)) < 0) || (ret = trust_check(t, cs, e)) < 0)
+	if ((!(flags & NODE_RECORDS_CHECKED) && (ret = check_ops(cs, e)) < 0) || (ret = node_trust_check(t, cs, e)) < 0)
 		goto out;
 	if (cs->n_ops && (!(ops = calloc(cs->n_ops, sizeof *ops)) || !(skip = calloc(cs->n_ops, sizeof *skip)))) {
 		ret = -ENOMEM;
@@ -152,7 +152,7 @@ int node_ingest_changeset(struct node *n, struct store_txn *t, const struct chan
 		.n_ops = n_state,
 		.ops = ops,
 	};
-	if ((ret = store_append(t, &en, e)) == 0 && (ret = trust_index_apply(t, cs, e)) == 0 &&
+	if ((ret = store_append(t, &en, e)) == 0 && (ret = node_trust_index_apply(t, cs, e)) == 0 &&
 	    ((ret = unit_apply(n, t, cs, skip, e)) < 0 || (ret = erase_apply(n, t, cs, e)) < 0) && ret != -ENOSPC &&
 	    ret != -ENOMEM)
 		ret = -EIO; /* the entry is appended in t already: the caller must abort */

@@ -136,8 +136,35 @@ uint64_t node_now_ms(void);
 
 /* Reads the certificate of SUBJECT from the index: *out (caller frees with
  * strata__certificate__free_unpacked) and its issuer. -ENOENT if none. */
-int trust_cert_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], uint8_t issuer[KEY_BYTES],
-		   Strata__Certificate **out, struct err *e) WUR;
+int node_cert_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], uint8_t issuer[KEY_BYTES],
+		  Strata__Certificate **out, struct err *e) WUR;
+
+/* A walk up a certificate chain as the index holds it (the first issuer
+ * of a key keeps it: node_trust_index_apply): KEY's certificate, then its
+ * issuer's, and so on; the one walk under node_authorize and every caller
+ * that needs a key's issuers. At most NODE_CHAIN_MAX certificates. */
+#define NODE_CHAIN_MAX 16
+struct node_chain {
+	uint8_t subject[KEY_BYTES];   /* the key whose certificate this step read */
+	uint8_t issuer[KEY_BYTES];    /* the key that issued it */
+	Strata__Certificate *cert;    /* that certificate, owned by the walk */
+	int depth;                    /* 0: KEY's own certificate */
+};
+
+/* Starts a walk at KEY (no certificate read yet). */
+void node_chain_begin(struct node_chain *w, const uint8_t key[KEY_BYTES]);
+
+/* Steps up: 0 with the next certificate in w (the first call reads KEY's).
+ * -ENOENT when w->subject, at w->depth, holds no certificate; -ELOOP when
+ * the last certificate read was self-issued (subject = issuer) or
+ * NODE_CHAIN_MAX were read; another negative code (e says why) if the
+ * index cannot be read. Whether a link may certify the one below, and
+ * where the chain should end (a root), is the caller's to judge. After a
+ * negative return the walk is over. */
+int node_chain_next(struct store_txn *t, struct node_chain *w, struct err *e) WUR;
+
+/* Frees what the walk holds; call it however the walk ended. */
+void node_chain_end(struct node_chain *w);
 
 /* Did this node join as an auditor (its own certificate's role)? An
  * auditor receives every feed that reaches its level and writes no data
@@ -160,7 +187,7 @@ int node_authorize(const struct node *n, struct store_txn *t, const uint8_t auth
 
 /* A key's revocation as this node's index holds it (the first valid one
  * by the issuer of its certificate). */
-struct trust_revocation {
+struct node_revocation {
 	uint64_t revoked_ms;           /* signatures dated at or after this are refused */
 	uint8_t by[KEY_BYTES];         /* the issuer that revoked it */
 	bool has_successor;            /* a rotation: */
@@ -168,8 +195,8 @@ struct trust_revocation {
 };
 
 /* The revocation of SUBJECT into *out. -ENOENT if it is not revoked. */
-int trust_revocation_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], struct trust_revocation *out,
-			 struct err *e) WUR;
+int node_revocation_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], struct node_revocation *out,
+			struct err *e) WUR;
 
 /* Is KEY revoked at at_ms (a revocation dated at or before it)? 0 if not;
  * 1 with a sentence into out ("the key of NAME (hex…) was revoked by

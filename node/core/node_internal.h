@@ -34,12 +34,12 @@ int node_config_write(const char *dir, const char *listen, struct err *e);
 
 /* Keeps the certificate index in step with an appended trust entry (same
  * transaction), and the "revoked" index with its revocations. */
-int trust_index_apply(struct store_txn *t, const struct changeset *cs, struct err *e);
+int node_trust_index_apply(struct store_txn *t, const struct changeset *cs, struct err *e);
 
 /* Before a trust entry is appended: only the issuer of a key's certificate
  * (or its successor by rotation) revokes it, a rotation is written by the
  * old key it names, and neither is ever deleted. -EACCES/-EINVAL. */
-int trust_check(struct store_txn *t, const struct changeset *cs, struct err *e);
+int node_trust_check(struct store_txn *t, const struct changeset *cs, struct err *e);
 
 /* After an entry is appended (same transaction): applies the erase
  * requests among its ops (erase.c). Only fails for a store that cannot be

@@ -17,10 +17,10 @@
 
 #define TRUST_INDEX "cert"
 #define REVOKED_INDEX "revoked" /* subject -> revoked_ms (u64 BE) | revoker (32) [| successor (32)] */
-#define TRUST_MAX_DEPTH 16
+#define SUCCESSORS_MAX 16 /* rotations followed from one key */
 
-int trust_cert_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], uint8_t issuer[KEY_BYTES],
-		   Strata__Certificate **out, struct err *e)
+int node_cert_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], uint8_t issuer[KEY_BYTES],
+		  Strata__Certificate **out, struct err *e)
 {
 	const uint8_t *v;
 	size_t len;
@@ -43,15 +43,15 @@ bool node_is_auditor(const struct node *n, struct store_txn *t)
 	struct err ignore = {0};
 	bool auditor;
 
-	if (trust_cert_get(t, n->id, NULL, &c, &ignore) < 0)
+	if (node_cert_get(t, n->id, NULL, &c, &ignore) < 0)
 		return false;
 	auditor = c->role == STRATA__ROLE__ROLE_AUDITOR;
 	strata__certificate__free_unpacked(c, NULL);
 	return auditor;
 }
 
-int trust_revocation_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], struct trust_revocation *out,
-			 struct err *e)
+int node_revocation_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], struct node_revocation *out,
+			struct err *e)
 {
 	const uint8_t *v;
 	size_t len;
@@ -64,8 +64,7 @@ int trust_revocation_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], 
 		return -EIO;
 	}
 	memset(out, 0, sizeof *out);
-	for (int i = 0; i < 8; i++)
-		out->revoked_ms = out->revoked_ms << 8 | v[i];
+	out->revoked_ms = be64_get(v);
 	memcpy(out->by, v + 8, KEY_BYTES);
 	if ((out->has_successor = len == 8 + 2 * KEY_BYTES))
 		memcpy(out->successor, v + 8 + KEY_BYTES, KEY_BYTES);
@@ -88,12 +87,12 @@ static void fmt_ms(char out[40], uint64_t ms)
 int node_revocation_text(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], uint64_t at_ms,
 			 char *out, size_t cap)
 {
-	struct trust_revocation r;
+	struct node_revocation r;
 	struct err ignore = {0};
 	char name[256], by[256], who[17], when[40], reason[300] = "";
 	const uint8_t *v;
 	size_t len;
-	int ret = trust_revocation_get(t, key, &r, &ignore);
+	int ret = node_revocation_get(t, key, &r, &ignore);
 
 	if (ret == -ENOENT || (ret == 0 && r.revoked_ms > at_ms))
 		return 0;
@@ -168,7 +167,7 @@ int node_key_name(const struct node *n, struct store_txn *t, const uint8_t key[K
 		strcpy(out, n->name);
 		return 0;
 	}
-	if (trust_cert_get(t, key, NULL, &c, &ignore) < 0) {
+	if (node_cert_get(t, key, NULL, &c, &ignore) < 0) {
 		out[0] = '\0';
 		return -ENOENT;
 	}
@@ -188,7 +187,7 @@ bool node_key_in_tree(const struct node *n, struct store_txn *t, const uint8_t k
 		strcpy(out, n->name);
 		return true;
 	}
-	if (trust_cert_get(t, key, NULL, &c, &ignore) < 0)
+	if (node_cert_get(t, key, NULL, &c, &ignore) < 0)
 		return false;
 	snprintf(out, 256, "%s", c->name);
 	in = c->role == STRATA__ROLE__ROLE_CHILD || c->role == STRATA__ROLE__ROLE_ROOT;
@@ -246,10 +245,10 @@ static int peer_allows(const struct node *n, struct store_txn *t, const char *fe
 static int issued_before_revocation(const struct node *n, struct store_txn *t, const uint8_t issuer[KEY_BYTES],
 				    const char *issuer_name, const char *child_name, uint64_t issued_ms, struct err *e)
 {
-	struct trust_revocation r;
+	struct node_revocation r;
 	struct err ignore = {0};
 	char who[17], when[40];
-	int ret = trust_revocation_get(t, issuer, &r, &ignore);
+	int ret = node_revocation_get(t, issuer, &r, &ignore);
 
 	(void)n;
 	if (ret == -ENOENT || (ret == 0 && r.revoked_ms > issued_ms))
@@ -265,14 +264,80 @@ static int issued_before_revocation(const struct node *n, struct store_txn *t, c
 	return -EACCES;
 }
 
+void node_chain_begin(struct node_chain *w, const uint8_t key[KEY_BYTES])
+{
+	memset(w, 0, sizeof *w);
+	memcpy(w->subject, key, KEY_BYTES);
+	w->depth = -1;
+}
+
+int node_chain_next(struct store_txn *t, struct node_chain *w, struct err *e)
+{
+	if (w->cert) {
+		strata__certificate__free_unpacked(w->cert, NULL);
+		w->cert = NULL;
+		if (memcmp(w->issuer, w->subject, KEY_BYTES) == 0)
+			return -ELOOP; /* self-certified: the chain goes no higher */
+		memcpy(w->subject, w->issuer, KEY_BYTES);
+	} else if (w->depth >= 0) {
+		return -ENOENT; /* broken already */
+	}
+	if (w->depth + 1 >= NODE_CHAIN_MAX)
+		return -ELOOP;
+	w->depth++;
+	return node_cert_get(t, w->subject, w->issuer, &w->cert, e);
+}
+
+void node_chain_end(struct node_chain *w)
+{
+	if (w->cert)
+		strata__certificate__free_unpacked(w->cert, NULL);
+	w->cert = NULL;
+}
+
+/* What node_authorize remembers of the certificate one link below. */
+struct chain_child {
+	char name[256];
+	Strata__Role role;
+	uint64_t issued_ms;
+};
+
+/* Does the link W of the chain of author WHO (hex) hold? At depth 0 its
+ * certificate must allow FEED; above, it certifies CHILD, the key below. */
+static int link_allows(const struct node *n, struct store_txn *t, const struct node_chain *w, const char *who,
+		       const char *feed, const struct chain_child *child, struct err *e)
+{
+	const Strata__Certificate *c = w->cert;
+	int ret;
+
+	if (w->depth == 0) {
+		if (cert_allows(c, feed))
+			return 0;
+		err_set(e, "the certificate of %s (%s…) does not allow feed %s", c->name, who, feed);
+		return -EACCES;
+	}
+	if (c->role != STRATA__ROLE__ROLE_CHILD && c->role != STRATA__ROLE__ROLE_ROOT) {
+		err_set(e, "%s (%s) may not certify others", c->name, cert_role_word(c->role));
+		return -EACCES;
+	}
+	/* what a revoked key certified before its revocation stays valid */
+	if ((ret = issued_before_revocation(n, t, w->subject, c->name, child->name, child->issued_ms, e)) < 0)
+		return ret;
+	/* children live below their issuer; peers and auditors are named freely */
+	if (c->role == STRATA__ROLE__ROLE_CHILD && child->role == STRATA__ROLE__ROLE_CHILD &&
+	    !org_path_under(child->name, c->name)) {
+		err_set(e, "%s certified %s, which is not below it", c->name, child->name);
+		return -EACCES;
+	}
+	return 0;
+}
+
 int node_authorize(const struct node *n, struct store_txn *t, const uint8_t author[KEY_BYTES], const char *feed,
 		   uint64_t time_ms, struct err *e)
 {
-	uint8_t subject[KEY_BYTES], issuer[KEY_BYTES];
-	Strata__Certificate *c = NULL;
-	char who[17], child_name[256] = "";
-	Strata__Role child_role = STRATA__ROLE__ROLE_CHILD;
-	uint64_t child_issued = 0;
+	struct node_chain w;
+	struct chain_child child = {.role = STRATA__ROLE__ROLE_CHILD};
+	char who[17], at[17];
 	int ret = 0;
 
 	if (time_ms && (ret = node_check_revoked(n, t, author, time_ms, e)) < 0)
@@ -286,60 +351,33 @@ int node_authorize(const struct node *n, struct store_txn *t, const uint8_t auth
 		err_set(e, "author %s… is not this node, and this node has joined no trust domain yet", who);
 		return -EACCES;
 	}
-	memcpy(subject, author, KEY_BYTES);
-	for (int depth = 0; depth < TRUST_MAX_DEPTH; depth++) {
-		ret = trust_cert_get(t, subject, issuer, &c, e);
-		if (ret == -ENOENT) {
-			char at[17];
-
-			short_hex(at, subject);
-			if (depth)
-				err_set(e, "the certificate chain of author %s… breaks at %s…: no certificate", who, at);
-			else
-				err_set(e, "author %s… holds no certificate in this trust domain", who);
-			return -EACCES;
-		}
-		if (ret < 0)
-			return ret;
-		if (depth == 0 && !cert_allows(c, feed)) {
-			err_set(e, "the certificate of %s (%s…) does not allow feed %s", c->name, who, feed);
-			ret = -EACCES;
+	node_chain_begin(&w, author);
+	while ((ret = node_chain_next(t, &w, e)) == 0) {
+		if ((ret = link_allows(n, t, &w, who, feed, &child, e)) < 0)
+			goto out;
+		snprintf(child.name, sizeof child.name, "%s", w.cert->name);
+		child.role = w.cert->role;
+		child.issued_ms = w.cert->issued_ms;
+		if (n->has_root && memcmp(w.issuer, n->root, KEY_BYTES) == 0)
+			goto out;
+		if (n->has_peer_root && memcmp(w.issuer, n->peer_root, KEY_BYTES) == 0) {
+			ret = peer_allows(n, t, feed, who, e);
 			goto out;
 		}
-		if (depth > 0 && c->role != STRATA__ROLE__ROLE_CHILD && c->role != STRATA__ROLE__ROLE_ROOT) {
-			err_set(e, "%s (%s) may not certify others", c->name, cert_role_word(c->role));
-			ret = -EACCES;
-			goto out;
-		}
-		/* what a revoked key certified before its revocation stays valid */
-		if (depth > 0 &&
-		    (ret = issued_before_revocation(n, t, subject, c->name, child_name, child_issued, e)) < 0)
-			goto out;
-		/* children live below their issuer; peers and auditors are named freely */
-		if (depth > 0 && c->role == STRATA__ROLE__ROLE_CHILD && child_role == STRATA__ROLE__ROLE_CHILD &&
-		    !org_path_under(child_name, c->name)) {
-			err_set(e, "%s certified %s, which is not below it", c->name, child_name);
-			ret = -EACCES;
-			goto out;
-		}
-		snprintf(child_name, sizeof child_name, "%s", c->name);
-		child_role = c->role;
-		child_issued = c->issued_ms;
-		strata__certificate__free_unpacked(c, NULL);
-		c = NULL;
-		if (n->has_root && memcmp(issuer, n->root, KEY_BYTES) == 0)
-			return 0;
-		if (n->has_peer_root && memcmp(issuer, n->peer_root, KEY_BYTES) == 0)
-			return peer_allows(n, t, feed, who, e);
-		if (memcmp(issuer, subject, KEY_BYTES) == 0)
-			break; /* a self-certified key that is not our root */
-		memcpy(subject, issuer, KEY_BYTES);
 	}
-	err_set(e, "the certificate chain of author %s… does not reach this domain's root", who);
-	ret = -EACCES;
+	if (ret == -ENOENT) {
+		short_hex(at, w.subject);
+		if (w.depth)
+			err_set(e, "the certificate chain of author %s… breaks at %s…: no certificate", who, at);
+		else
+			err_set(e, "author %s… holds no certificate in this trust domain", who);
+		ret = -EACCES;
+	} else if (ret == -ELOOP) {
+		err_set(e, "the certificate chain of author %s… does not reach this domain's root", who);
+		ret = -EACCES;
+	}
 out:
-	if (c)
-		strata__certificate__free_unpacked(c, NULL);
+	node_chain_end(&w);
 	return ret;
 }
 
@@ -355,19 +393,19 @@ static bool effective_issuer(struct store_txn *t, const uint8_t subject[KEY_BYTE
 	if (store_index_get(t, TRUST_INDEX, subject, KEY_BYTES, &v, &len, &ignore) < 0 || len < KEY_BYTES)
 		return false;
 	memcpy(k, v, KEY_BYTES);
-	for (int i = 0; i < TRUST_MAX_DEPTH; i++) {
-		struct trust_revocation r;
+	for (int i = 0; i < SUCCESSORS_MAX; i++) {
+		struct node_revocation r;
 
 		if (memcmp(k, author, KEY_BYTES) == 0)
 			return true;
-		if (trust_revocation_get(t, k, &r, &ignore) < 0 || !r.has_successor)
+		if (node_revocation_get(t, k, &r, &ignore) < 0 || !r.has_successor)
 			return false;
 		memcpy(k, r.successor, KEY_BYTES);
 	}
 	return false;
 }
 
-int trust_check(struct store_txn *t, const struct changeset *cs, struct err *e)
+int node_trust_check(struct store_txn *t, const struct changeset *cs, struct err *e)
 {
 	if (strcmp(cs->feed, "trust") != 0)
 		return 0;
@@ -455,8 +493,7 @@ static int revocation_apply(struct store_txn *t, const struct changeset *cs, con
 		}
 		strata__revocation__free_unpacked(r, NULL);
 	}
-	for (int i = 0; i < 8; i++)
-		rec[i] = (uint8_t)(when >> (56 - 8 * i));
+	be64_put(rec, when);
 	memcpy(rec + 8, cs->author, KEY_BYTES);
 	if ((ret = store_index_put(t, REVOKED_INDEX, op->key, KEY_BYTES, rec, len, e)) < 0)
 		return ret;
@@ -476,7 +513,7 @@ static int revocation_apply(struct store_txn *t, const struct changeset *cs, con
 	return 0;
 }
 
-int trust_index_apply(struct store_txn *t, const struct changeset *cs, struct err *e)
+int node_trust_index_apply(struct store_txn *t, const struct changeset *cs, struct err *e)
 {
 	int ret;
 

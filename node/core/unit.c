@@ -50,12 +50,12 @@ size_t node_key_chain(struct store_txn *t, const uint8_t key[KEY_BYTES], uint8_t
 
 int node_key_successor(struct store_txn *t, const uint8_t key[KEY_BYTES], uint8_t out[KEY_BYTES])
 {
-	struct trust_revocation r;
+	struct node_revocation r;
 	const uint8_t *v;
 	size_t len;
 	struct err ignore = {0};
 
-	if (trust_revocation_get(t, key, &r, &ignore) < 0 || !r.has_successor)
+	if (node_revocation_get(t, key, &r, &ignore) < 0 || !r.has_successor)
 		return -ENOENT;
 	/* only a successor whose predecessor link was recorded */
 	if (store_index_get(t, PREDECESSOR_INDEX, r.successor, KEY_BYTES, &v, &len, &ignore) < 0 || len != KEY_BYTES ||

@@ -75,8 +75,7 @@ static void check_key(uint8_t k[CHECK_KEY_BYTES], const uint8_t author[KEY_BYTES
 {
 	memcpy(k, author, KEY_BYTES);
 	memcpy(k + KEY_BYTES, period, 7);
-	for (int i = 0; i < 8; i++)
-		k[KEY_BYTES + 7 + i] = (uint8_t)(seq >> (56 - 8 * i));
+	be64_put(k + KEY_BYTES + 7, seq);
 	k[CHECK_KEY_BYTES - 1] = CHECK_VERSION;
 }
 

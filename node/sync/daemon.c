@@ -134,7 +134,7 @@ static Strata__Certificate *key_may_link(struct daemon *d, const uint8_t key[KEY
 	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0)
 		return NULL;
 	rh->code = EACCES;
-	ok = trust_cert_get(t, key, issuer, &c, &e) == 0 && daemon_own_key(d, t, issuer);
+	ok = node_cert_get(t, key, issuer, &c, &e) == 0 && daemon_own_key(d, t, issuer);
 	if (c)
 		snprintf(rh->who, sizeof rh->who, "%s", c->name);
 	if (!ok)

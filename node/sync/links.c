@@ -146,7 +146,7 @@ int sync_links(struct node *n, const json_t *daemon, json_t **out, struct err *e
 		char name[256];
 		uint64_t joined = 0;
 
-		if (trust_cert_get(g.t, node_id(n), NULL, &mine, &(struct err){0}) == 0) {
+		if (node_cert_get(g.t, node_id(n), NULL, &mine, &(struct err){0}) == 0) {
 			joined = mine->issued_ms; /* never connected since it joined */
 			strata__certificate__free_unpacked(mine, NULL);
 		}

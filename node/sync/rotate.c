@@ -87,7 +87,7 @@ void rotate_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const
 		return;
 	}
 	t = node_writer_txn(w);
-	if (trust_cert_get(t, old, issuer, &c, &e) < 0 || !daemon_own_key(d, t, issuer)) {
+	if (node_cert_get(t, old, issuer, &c, &e) < 0 || !daemon_own_key(d, t, issuer)) {
 		reply_error(d, rid, rid_len, NULL, "this node did not certify the key asking for a rotation");
 		goto out;
 	}
@@ -101,8 +101,8 @@ void rotate_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const
 		goto out;
 	}
 	if (memcmp(r->key.data, old, KEY_BYTES) == 0 || daemon_own_key(d, t, r->key.data) ||
-	    trust_cert_get(t, r->key.data, NULL, &other, &e) == 0 ||
-	    trust_revocation_get(t, r->key.data, &(struct trust_revocation){0}, &e) == 0) {
+	    node_cert_get(t, r->key.data, NULL, &other, &e) == 0 ||
+	    node_revocation_get(t, r->key.data, &(struct node_revocation){0}, &e) == 0) {
 		reply_error(d, rid, rid_len, c->name, "the new key is already known here; make another");
 		goto out;
 	}
@@ -357,7 +357,7 @@ int sync_rotate(struct node *n, int timeout_ms, struct sync_rotation *out, struc
 	}
 	if ((ret = store_txn_begin(node_store(n), false, &t, e)) < 0)
 		goto out;
-	ret = trust_cert_get(t, node_id(n), issuer, &mine, e);
+	ret = node_cert_get(t, node_id(n), issuer, &mine, e);
 	if (ret == 0 && memcmp(issuer, cfg->parent_key, KEY_BYTES) != 0) {
 		ret = -EINVAL;
 		err_set(e, "this node's certificate was not issued by its parent in %s", NODE_CONF_FILE);

@@ -74,7 +74,7 @@ static bool self_auditor(struct daemon *d, struct store_txn *t)
 	Strata__Certificate *c = NULL;
 	struct err ignore = {0};
 
-	if (d->self_auditor == 0 && trust_cert_get(t, node_id(d->n), NULL, &c, &ignore) == 0) {
+	if (d->self_auditor == 0 && node_cert_get(t, node_id(d->n), NULL, &c, &ignore) == 0) {
 		d->self_auditor = c->role == STRATA__ROLE__ROLE_AUDITOR ? 1 : -1;
 		strata__certificate__free_unpacked(c, NULL);
 	}

@@ -11,7 +11,7 @@
 
 #include "node/transfer/transfer.h"
 
-#define CHAIN_MAX 17 /* a certificate chain is at most 16 links (trust.c) */
+#define CHAIN_MAX (NODE_CHAIN_MAX + 1) /* a key and the issuers of its chain */
 #define CLOSED_INDEX "transfer-closed" /* own releases whose outcome was applied */
 
 /* --- small helpers --- */
@@ -168,27 +168,26 @@ struct chain {
 static int chain_of(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], struct chain *c)
 {
 	const uint8_t *root = node_root(n);
+	struct node_chain w;
+	struct err ignore = {0};
+	int ret = -ENOENT;
 
 	c->n = 0;
 	memcpy(c->k[c->n++], key, KEY_BYTES);
+	node_chain_begin(&w, key);
 	while (c->n < CHAIN_MAX) {
-		const uint8_t *cur = c->k[c->n - 1];
-		uint8_t issuer[KEY_BYTES];
-		Strata__Certificate *cert = NULL;
-		struct err ignore = {0};
-		bool ok;
-
-		if (root && same(cur, root))
-			return 0;
-		if (trust_cert_get(t, cur, issuer, &cert, &ignore) < 0)
-			return -ENOENT;
-		ok = cert->role == STRATA__ROLE__ROLE_CHILD || cert->role == STRATA__ROLE__ROLE_ROOT;
-		strata__certificate__free_unpacked(cert, NULL);
-		if (!ok || same(issuer, cur))
-			return -ENOENT;
-		memcpy(c->k[c->n++], issuer, KEY_BYTES);
+		if (root && same(c->k[c->n - 1], root)) {
+			ret = 0;
+			break;
+		}
+		if (node_chain_next(t, &w, &ignore) < 0 ||
+		    (w.cert->role != STRATA__ROLE__ROLE_CHILD && w.cert->role != STRATA__ROLE__ROLE_ROOT) ||
+		    same(w.issuer, w.subject))
+			break;
+		memcpy(c->k[c->n++], w.issuer, KEY_BYTES);
 	}
-	return -ENOENT;
+	node_chain_end(&w);
+	return ret;
 }
 
 /* The lowest common ancestor of a and b (either may be it). -ENOENT if
@@ -229,7 +228,7 @@ static int match_name(const struct store_record *r, void *arg)
 	 * a key replaced by rotation is its unit's old key: the unit goes by its current one */
 	if (strcmp(c->name, b->name) == 0 && node_key_successor(b->t, r->key, issuer) < 0 &&
 	    (c->role == STRATA__ROLE__ROLE_CHILD || c->role == STRATA__ROLE__ROLE_ROOT) &&
-	    trust_cert_get(b->t, r->key, issuer, &indexed, &ignore) == 0 && same(issuer, r->owner) &&
+	    node_cert_get(b->t, r->key, issuer, &indexed, &ignore) == 0 && same(issuer, r->owner) &&
 	    (!b->found || !same(b->key, r->key))) {
 		memcpy(b->key, r->key, KEY_BYTES);
 		b->found++;

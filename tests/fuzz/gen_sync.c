@@ -452,7 +452,9 @@ static void answers(void)
 
 static void put_record(struct buf *b, const uint8_t *d, size_t n)
 {
-	uint8_t be[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+	uint8_t be[4];
+
+	be32_put(be, (uint32_t)n);
 
 	put(b, be, 4);
 	put(b, d, n);

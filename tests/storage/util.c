@@ -70,8 +70,7 @@ void fake_hash(uint8_t out[32], const uint8_t author[32], const char *feed, uint
 	uint32_t f = 2166136261u;
 	for (const char *p = feed; *p; p++)
 		f = (f ^ (uint8_t)*p) * 16777619u;
-	for (int i = 0; i < 8; i++)
-		out[i] = (uint8_t)(seq >> (56 - 8 * i));
+	be64_put(out, seq);
 	out[8] = variant;
 	for (int i = 0; i < 4; i++)
 		out[9 + i] = (uint8_t)(f >> (8 * i));

@@ -58,11 +58,6 @@ static void bundle_free(void *p)
 	free(b);
 }
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static void bundle_add(struct bundle *b, const uint8_t *env, size_t len)
 {
 	b->env = realloc(b->env, (b->n + 1) * sizeof *b->env);
@@ -91,7 +86,7 @@ static struct bundle *bundle_read(const char *path)
 	fclose(f);
 	cr_assert(len >= MAGIC_LEN && memcmp(buf, MAGIC, MAGIC_LEN) == 0, "%s is not a bundle", path);
 	for (bool first = true; off < len; first = false) {
-		uint32_t rl = be32(buf + off);
+		uint32_t rl = be32_get(buf + off);
 		Strata__Frame *fr;
 
 		off += 4;
@@ -118,7 +113,9 @@ static struct bundle *bundle_read(const char *path)
 
 static void put_record(FILE *f, const uint8_t *data, size_t len)
 {
-	uint8_t be[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
+	uint8_t be[4];
+
+	be32_put(be, (uint32_t)len);
 
 	cr_assert_eq(fwrite(be, 1, 4, f), 4);
 	cr_assert_eq(fwrite(data, 1, len, f), len);

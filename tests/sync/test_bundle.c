@@ -97,11 +97,6 @@ static void write_all(const char *path, const void *data, size_t len)
 	cr_assert_eq(fclose(f), 0);
 }
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Parses a complete, well-formed bundle file (asserting that it is one),
  * decoding each envelope's body for its author, feed and seq. */
 static struct parsed *bundle_parse(const char *path)
@@ -117,7 +112,7 @@ static struct parsed *bundle_parse(const char *path)
 		Strata__Frame *f;
 
 		cr_assert_leq(off + 4, len, "%s: a record length is cut at %zu", path, off);
-		rl = be32(buf + off);
+		rl = be32_get(buf + off);
 		off += 4;
 		cr_assert_leq(off + rl, len, "%s: a record of %u bytes at %zu runs past the end", path, rl, off);
 		if (first) {
@@ -183,7 +178,9 @@ static struct parsed *bundle_parse(const char *path)
 
 static void put_record(FILE *f, const uint8_t *data, size_t len)
 {
-	uint8_t be[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
+	uint8_t be[4];
+
+	be32_put(be, (uint32_t)len);
 
 	cr_assert_eq(fwrite(be, 1, 4, f), 4);
 	cr_assert_eq(fwrite(data, 1, len, f), len);
@@ -752,7 +749,7 @@ Test(sync_bundle, truncated_bundle_keeps_entries_before_the_cut)
 
 		while (off < bl) {
 			last = off;
-			off += 4 + be32(buf + off);
+			off += 4 + be32_get(buf + off);
 		}
 		cr_assert_eq(off, len);
 		net_release(buf);
@@ -885,7 +882,7 @@ Test(sync_bundle, damaged_frame_keeps_its_whole_entries)
 
 		while (off < len) {
 			last = off;
-			off += 4 + be32(buf + off);
+			off += 4 + be32_get(buf + off);
 		}
 		end_at = last;
 		truncate_copy(file, end_at, net_path(cut, "noend.bundle"));
