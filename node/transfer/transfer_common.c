@@ -157,7 +157,7 @@ int transfer_check_date(const char *given, char date[TRANSFER_DATE_MAX], struct 
 
 	date_today(today);
 	snprintf(date, TRANSFER_DATE_MAX, "%s", given ? given : today);
-	if (!date_valid(date) || strlen(given ? given : today) != 10) {
+	if (!date_valid(date) || strlen(given ? given : today) != TRANSFER_DATE_MAX - 1) {
 		err_set(e, "date \"%s\" is not a real date (YYYY-MM-DD)", given);
 		return -EINVAL;
 	}
