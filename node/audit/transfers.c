@@ -346,10 +346,10 @@ static int scan_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes
 	return 0;
 }
 
-static int check(struct gather *g)
+/* Every forward names a real release and sends it where the release does. */
+static void check_forwards(struct gather *g)
 {
 	char name[256], name2[256];
-	int ret;
 
 	for (size_t i = 0; i < g->nfwd; i++) {
 		struct forward *f = &g->fwd[i];
@@ -360,24 +360,40 @@ static int check(struct gather *g)
 			fail(g, f->by, "down", f->seq, "the forward of transfer %s sends it to %s, but the release names %s",
 			     f->id, who(g, f->to, name), who(g, r->to, name2));
 	}
+}
+
+/* An acceptance of a release this store does not hold: it must match a
+ * forward held here (the new branch's side of the tree). */
+static void check_unheld(struct gather *g, const struct acceptance *a)
+{
+	char name[256];
+	bool forwarded = false;
+
+	if (holds_up(g, a->from))
+		return; /* reported */
+	for (size_t k = 0; k < g->nfwd; k++)
+		forwarded |= memcmp(g->fwd[k].from, a->from, KEY_BYTES) == 0 && strcmp(g->fwd[k].id, a->id) == 0 &&
+			     memcmp(g->fwd[k].to, a->by, KEY_BYTES) == 0 &&
+			     memcmp(g->fwd[k].release_hash, a->release_hash, HASH_BYTES) == 0;
+	if (!forwarded)
+		fail(g, a->by, "up", a->seq, "the acceptance of transfer %s from %s names a release this "
+		     "store holds neither in the old branch's up feed nor in a forward to it", a->id,
+		     who(g, a->from, name));
+}
+
+/* Every acceptance names a real release made to its author, and a release
+ * is accepted at most once (marking each release with its acceptance). */
+static void check_acceptances(struct gather *g)
+{
+	char name[256], name2[256];
+
 	for (size_t i = 0; i < g->nacc; i++) {
 		struct acceptance *a = &g->acc[i];
 		struct release *r = check_names_release(g, "the acceptance", a->by, "up", a->seq, a->from, a->id,
 							a->release_hash);
-		bool forwarded = false;
 
 		if (!r) {
-			if (holds_up(g, a->from))
-				continue; /* reported */
-			for (size_t k = 0; k < g->nfwd; k++)
-				forwarded |= memcmp(g->fwd[k].from, a->from, KEY_BYTES) == 0 &&
-					     strcmp(g->fwd[k].id, a->id) == 0 &&
-					     memcmp(g->fwd[k].to, a->by, KEY_BYTES) == 0 &&
-					     memcmp(g->fwd[k].release_hash, a->release_hash, HASH_BYTES) == 0;
-			if (!forwarded)
-				fail(g, a->by, "up", a->seq, "the acceptance of transfer %s from %s names a release this "
-				     "store holds neither in the old branch's up feed nor in a forward to it", a->id,
-				     who(g, a->from, name));
+			check_unheld(g, a);
 			continue;
 		}
 		if (memcmp(r->to, a->by, KEY_BYTES) != 0) {
@@ -397,7 +413,13 @@ static int check(struct gather *g)
 		}
 		r->accepted = (int)i + 1;
 	}
-	/* A member released twice from one branch must have come back between. */
+}
+
+/* A member released twice from one branch must have come back between. */
+static void check_released_twice(struct gather *g)
+{
+	char name[256], name2[256];
+
 	for (size_t i = 0; i < g->nrel; i++)
 		for (size_t k = 0; k < g->nrel; k++) {
 			const struct release *r1 = &g->rel[i], *r2 = &g->rel[k];
@@ -418,6 +440,15 @@ static int check(struct gather *g)
 			     "(transfer %s) while %s still held it from transfer %s", r1->member,
 			     who(g, r1->from, name), r2->id, who(g, g->acc[r1->accepted - 1].by, name2), r1->id);
 		}
+}
+
+static int check(struct gather *g)
+{
+	int ret;
+
+	check_forwards(g);
+	check_acceptances(g);
+	check_released_twice(g);
 	/* The old branch must not put a member active after its acceptance elsewhere. */
 	for (size_t i = 0; i < g->nrel; i++) {
 		struct scan s = {.g = g, .branch = g->rel[i].from};

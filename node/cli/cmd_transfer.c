@@ -60,8 +60,9 @@ static const struct option opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/* 0, or an exit code + 1000 to return at once. */
-static int parse(const char *what, int argc, char **argv, struct transfer_args *a)
+/* Parses argv into a. false when the command ends here (--help, a usage
+ * error), with its exit code in *code. */
+static bool parse(const char *what, int argc, char **argv, struct transfer_args *a, int *code)
 {
 	int opt;
 
@@ -79,13 +80,15 @@ static int parse(const char *what, int argc, char **argv, struct transfer_args *
 		case O_FROM: a->from = optarg; break;
 		case O_MEMBER_ID: a->member_id = optarg; break;
 		case O_JSON: a->c.json = true; break;
-		case 'h': help(stdout); return 1000 + EXIT_OK;
-		default: return 1000 + cli_usage(what, "unknown option");
+		case 'h': help(stdout); *code = EXIT_OK; return false;
+		default: *code = cli_usage(what, "unknown option"); return false;
 		}
 	}
-	if (optind != argc)
-		return 1000 + cli_usage(what, "unexpected argument \"%s\"", argv[optind]);
-	return 0;
+	if (optind != argc) {
+		*code = cli_usage(what, "unexpected argument \"%s\"", argv[optind]);
+		return false;
+	}
+	return true;
 }
 
 static void on_note(void *arg, const char *msg)
@@ -112,10 +115,10 @@ static int do_release(int argc, char **argv)
 	struct transfer_release_opts o;
 	char id[TRANSFER_ID_MAX + 1];
 	struct err e = {0};
-	int ret = parse("transfer release", argc, argv, &a);
+	int ret;
 
-	if (ret)
-		return ret - 1000;
+	if (!parse("transfer release", argc, argv, &a, &ret))
+		return ret;
 	if (!a.member || !a.to)
 		return cli_usage("transfer release", "--member and --to are required");
 	if (a.id || a.from || a.member_id)
@@ -142,10 +145,10 @@ static int do_decide(int argc, char **argv, bool accept)
 	struct transfer_decide_opts o;
 	char member_id[65] = "";
 	struct err e = {0};
-	int ret = parse(what, argc, argv, &a);
+	int ret;
 
-	if (ret)
-		return ret - 1000;
+	if (!parse(what, argc, argv, &a, &ret))
+		return ret;
 	if (!a.id || !a.from)
 		return cli_usage(what, "--id and --from are required");
 	if (a.member || a.to)
@@ -188,10 +191,10 @@ static int do_approve(int argc, char **argv)
 	struct transfer_args a;
 	struct node *n = NULL;
 	struct err e = {0};
-	int ret = parse("transfer approve", argc, argv, &a);
+	int ret;
 
-	if (ret)
-		return ret - 1000;
+	if (!parse("transfer approve", argc, argv, &a, &ret))
+		return ret;
 	if (!a.id || !a.from)
 		return cli_usage("transfer approve", "--id and --from are required");
 	if ((ret = node_open(&n, a.c.dir, 0, &e)) < 0 || (ret = transfer_approve(n, a.from, a.id, &e)) < 0)
@@ -218,10 +221,10 @@ static int do_list(int argc, char **argv)
 	struct transfer_view *v = NULL;
 	size_t count = 0;
 	struct err e = {0};
-	int ret = parse("transfer list", argc, argv, &a);
+	int ret;
 
-	if (ret)
-		return ret - 1000;
+	if (!parse("transfer list", argc, argv, &a, &ret))
+		return ret;
 	if ((ret = node_open(&n, a.c.dir, NODE_RDONLY | NODE_NO_KEY, &e)) < 0 ||
 	    (ret = transfer_list(n, &v, &count, &e)) < 0)
 		goto out;

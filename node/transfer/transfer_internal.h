@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the files of node/transfer share, not part of transfer.h: reading
+ * and writing the transfer records, positions in the tree, and the single
+ * steps the automatic scan and `strata transfer` both take. Each step
+ * function checks and writes in one write transaction of its own.
+ */
+#ifndef STRATA_TRANSFER_INTERNAL_H
+#define STRATA_TRANSFER_INTERNAL_H
+
+#include "node/transfer/transfer.h"
+
+#define TRANSFER_CHAIN_MAX (NODE_CHAIN_MAX + 1) /* a key and the issuers of its chain */
+#define TRANSFER_CLOSED_INDEX "transfer-closed" /* own releases whose outcome was applied */
+#define TRANSFER_NAME_MAX 256 /* an org path and its '\0' (node_key_name) */
+#define TRANSFER_DATE_MAX 11  /* "YYYY-MM-DD" and its '\0' */
+#define TRANSFER_REASON_MAX 500 /* bytes of a release's or an answer's reason */
+
+/* --- transfer_common.c --- */
+
+/* Formats one line for note (may be NULL: nothing). */
+void transfer_note(transfer_note_fn note, void *arg, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Are two keys the same? */
+bool transfer_same(const uint8_t *a, const uint8_t *b);
+
+/* KEY's org path if known here, else the start of its hex and "…". */
+void transfer_name_of(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], char out[TRANSFER_NAME_MAX]);
+
+/* Reads and decodes (collection rt, the unit of owner, key), whichever of
+ * the unit's keys wrote it. -ENOENT if absent (e left empty), -EIO if it
+ * does not decode. Free *out with transfer_free_rec. */
+int transfer_get_rec(struct store_txn *t, const struct record_type *rt, const uint8_t owner[KEY_BYTES],
+		     const char *key, void **out, struct store_origin *o, struct err *e);
+void transfer_free_rec(void *m);
+
+/* Does the unit of owner hold (collection, key)? */
+bool transfer_has_rec(struct store_txn *t, const char *collection, const uint8_t owner[KEY_BYTES], const char *key);
+
+/* The hash of the entry that last wrote (collection, owner's unit, key). */
+int transfer_entry_hash(struct store_txn *t, const char *collection, const uint8_t owner[KEY_BYTES], const char *key,
+			uint8_t hash[HASH_BYTES], struct err *e);
+
+/* Packs m and puts it at (collection, key) in w's change set. */
+int transfer_put_msg(struct node_writer *w, const char *collection, const char *key, const ProtobufCMessage *m,
+		     struct err *e);
+
+/* node_writer_begin, leaving e empty on success. */
+int transfer_begin(struct node *n, const char *feed, struct node_writer **w, struct err *e);
+
+/* Splits "<hex>/<id>" into the old branch's key and the id. -EINVAL if it
+ * is not one. */
+int transfer_split_key(const uint8_t *key, size_t len, uint8_t from[KEY_BYTES], char id[TRANSFER_ID_MAX + 1]);
+
+/* A date a person gave (NULL: today) into date: -EINVAL, e filled, when it
+ * is not a real YYYY-MM-DD date or is in the future. */
+int transfer_check_date(const char *given, char date[TRANSFER_DATE_MAX], struct err *e);
+
+/* A reason a person gave: NULL, or 1..TRANSFER_REASON_MAX bytes of text;
+ * -EINVAL, e filled, otherwise. */
+int transfer_check_reason(const char *reason, struct err *e);
+
+/* --- transfer_tree.c --- */
+
+/* The lowest common ancestor of a and b (either may be it). -ENOENT if
+ * either is not a node of this domain. */
+int transfer_lca(struct node *n, struct store_txn *t, const uint8_t a[KEY_BYTES], const uint8_t b[KEY_BYTES],
+		 uint8_t out[KEY_BYTES]);
+
+/* --- the single steps: 1 when written, 0 when there is nothing to do, or
+ * a negative code with e filled --- */
+
+/* transfer_forward.c: forwards release ID of FROM as the common ancestor;
+ * with strict, nothing to do (already forwarded, not the common ancestor)
+ * is an error too. */
+int transfer_forward_one(struct node *n, const uint8_t from[KEY_BYTES], const char *id, bool approved, bool strict,
+			 transfer_note_fn note, void *arg, struct err *e);
+
+/* transfer_outcome.c: passes down the decision of the acceptance KEY by
+ * TO, of a transfer this node forwarded. */
+int transfer_outcome_one(struct node *n, const uint8_t to[KEY_BYTES], const char *key, transfer_note_fn note,
+			 void *arg, struct err *e);
+
+/* transfer_outcome.c: as the old branch, applies the outcome of own
+ * release ID once (the member marked transferred if accepted). */
+int transfer_close_one(struct node *n, const char *id, transfer_note_fn note, void *arg, struct err *e);
+
+#endif

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Positions in the tree (transfer_internal.h, transfer.h): a node's chain of
+ * certificates up to the root, the lowest common ancestor of two branches,
+ * and finding a branch by org path or key.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/transfer/transfer_internal.h"
+
+struct chain {
+	uint8_t k[TRANSFER_CHAIN_MAX][KEY_BYTES];
+	size_t n;
+};
+
+/* KEY and its issuers up to this domain's root, each a child (or the
+ * root). -ENOENT when the chain breaks or ends elsewhere. */
+static int chain_of(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], struct chain *c)
+{
+	const uint8_t *root = node_root(n);
+	struct node_chain w;
+	struct err ignore = {0};
+	int ret = -ENOENT;
+
+	c->n = 0;
+	memcpy(c->k[c->n++], key, KEY_BYTES);
+	node_chain_begin(&w, key);
+	while (c->n < TRANSFER_CHAIN_MAX) {
+		if (root && transfer_same(c->k[c->n - 1], root)) {
+			ret = 0;
+			break;
+		}
+		if (node_chain_next(t, &w, &ignore) < 0 ||
+		    (w.cert->role != STRATA__ROLE__ROLE_CHILD && w.cert->role != STRATA__ROLE__ROLE_ROOT) ||
+		    transfer_same(w.issuer, w.subject))
+			break;
+		memcpy(c->k[c->n++], w.issuer, KEY_BYTES);
+	}
+	node_chain_end(&w);
+	return ret;
+}
+
+/* The lowest common ancestor of a and b (either may be it). -ENOENT if
+ * either is not a node of this domain. */
+int transfer_lca(struct node *n, struct store_txn *t, const uint8_t a[KEY_BYTES], const uint8_t b[KEY_BYTES],
+		 uint8_t out[KEY_BYTES])
+{
+	struct chain ca, cb;
+
+	if (chain_of(n, t, a, &ca) < 0 || chain_of(n, t, b, &cb) < 0)
+		return -ENOENT;
+	for (size_t i = 0; i < ca.n; i++)
+		for (size_t j = 0; j < cb.n; j++)
+			if (transfer_same(ca.k[i], cb.k[j])) {
+				memcpy(out, ca.k[i], KEY_BYTES);
+				return 0;
+			}
+	return -ENOENT;
+}
+
+struct by_name {
+	struct store_txn *t;
+	const char *name;
+	uint8_t key[KEY_BYTES];
+	size_t found;
+};
+
+static int match_name(const struct store_record *r, void *arg)
+{
+	struct by_name *b = arg;
+	Strata__Certificate *c, *indexed = NULL;
+	uint8_t issuer[KEY_BYTES];
+	struct err ignore = {0};
+
+	if (!r->value || r->key_len != KEY_BYTES || !(c = strata__certificate__unpack(NULL, r->value_len, r->value)))
+		return 0;
+	/* the certificate that counts is the indexed one (the first issuer keeps a key);
+	 * a key replaced by rotation is its unit's old key: the unit goes by its current one */
+	if (strcmp(c->name, b->name) == 0 && node_key_successor(b->t, r->key, issuer) < 0 &&
+	    (c->role == STRATA__ROLE__ROLE_CHILD || c->role == STRATA__ROLE__ROLE_ROOT) &&
+	    node_cert_get(b->t, r->key, issuer, &indexed, &ignore) == 0 && transfer_same(issuer, r->owner) &&
+	    (!b->found || !transfer_same(b->key, r->key))) {
+		memcpy(b->key, r->key, KEY_BYTES);
+		b->found++;
+	}
+	if (indexed)
+		strata__certificate__free_unpacked(indexed, NULL);
+	strata__certificate__free_unpacked(c, NULL);
+	return 0;
+}
+
+int transfer_resolve(struct node *n, struct store_txn *t, const char *who, uint8_t key[KEY_BYTES], char *name,
+		     struct err *e)
+{
+	struct chain c;
+	char buf[TRANSFER_NAME_MAX];
+	int ret;
+
+	if (strlen(who) == KEY_HEX - 1 && hex_decode(key, KEY_BYTES, who) == 0) {
+		if (node_key_name(n, t, key, buf) < 0) {
+			err_set(e, "no node with key %.16s… is known here", who);
+			return -ESRCH;
+		}
+	} else if (!org_path_valid(who)) {
+		err_set(e, "\"%s\" is neither an org path nor a node key", who);
+		return -EINVAL;
+	} else if (strcmp(who, node_name(n)) == 0) {
+		memcpy(key, node_id(n), KEY_BYTES);
+		snprintf(buf, sizeof buf, "%s", who);
+	} else {
+		struct by_name b = {.t = t, .name = who};
+
+		if ((ret = store_state_each(t, "cert", NULL, match_name, &b, e)) < 0)
+			return ret;
+		if (!b.found) {
+			err_set(e, "no branch named %s is known here", who);
+			return -ESRCH;
+		}
+		if (b.found > 1) {
+			err_set(e, "%zu nodes are named %s; give the node's key instead", b.found, who);
+			return -EINVAL;
+		}
+		memcpy(key, b.key, KEY_BYTES);
+		snprintf(buf, sizeof buf, "%s", who);
+	}
+	if (chain_of(n, t, key, &c) < 0) {
+		err_set(e, "%s is not a branch of this trust domain", buf);
+		return -ESRCH;
+	}
+	if (name)
+		snprintf(name, TRANSFER_NAME_MAX, "%s", buf);
+	return 0;
+}
