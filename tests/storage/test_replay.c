@@ -164,39 +164,44 @@ static int flatten_head(const struct store_head *h, void *arg)
 	return 0;
 }
 
-Test(storage_replay, state_is_replay_of_log)
+/* Random ops of feed f into d (idx: their collections). */
+static void random_ops(struct decoded *d, uint8_t idx[MAX_OPS], int f)
 {
-	uint8_t authors[N_AUTHORS][32];
-	uint64_t heads[N_AUTHORS][N_FEEDS] = {{0}};
-	for (int a = 0; a < N_AUTHORS; a++)
-		fake_author(authors[a], (uint8_t)(a + 1));
+	d->n = rnd(MAX_OPS + 1);
+	for (size_t k = 0; k < d->n; k++) {
+		struct store_op *op = &d->ops[k];
+		idx[k] = (uint8_t)rnd(N_COLLS);
+		op->collection = colls[idx[k]];
+		op->kind = rnd(4) == 0 ? STORE_DELETE : STORE_PUT;
+		/* keys of different feeds of one author never collide,
+		 * so the per-feed replay order gives the same state */
+		snprintf(d->keys[k], sizeof d->keys[k], "%s-%u", feeds[f], rnd(12));
+		op->key = (const uint8_t *)d->keys[k];
+		op->key_len = strlen(d->keys[k]);
+		if (op->kind == STORE_PUT) {
+			op->value_len = rnd(20);
+			for (size_t b = 0; b < op->value_len; b++)
+				d->vals[k][b] = (uint8_t)rnd(256);
+			op->value = op->value_len ? d->vals[k] : NULL;
+		}
+	}
+}
 
-	struct store *src = test_open(STORE_CREATE);
+/* 15 transactions of 20 random entries by random authors and feeds into
+ * src; returns how many were appended. */
+static size_t append_random_log(struct store *src, uint8_t authors[N_AUTHORS][32])
+{
+	uint64_t heads[N_AUTHORS][N_FEEDS] = {{0}};
 	size_t appended = 0;
+
 	for (int txn = 0; txn < 15; txn++) {
 		struct store_txn *t = test_begin(src, true);
 		for (int i = 0; i < 20; i++) {
 			int a = (int)rnd(N_AUTHORS), f = (int)rnd(N_FEEDS);
 			uint64_t seq = ++heads[a][f];
-			struct decoded d = {.n = rnd(MAX_OPS + 1)};
+			struct decoded d = {0};
 			uint8_t idx[MAX_OPS];
-			for (size_t k = 0; k < d.n; k++) {
-				struct store_op *op = &d.ops[k];
-				idx[k] = (uint8_t)rnd(N_COLLS);
-				op->collection = colls[idx[k]];
-				op->kind = rnd(4) == 0 ? STORE_DELETE : STORE_PUT;
-				/* keys of different feeds of one author never collide,
-				 * so the per-feed replay order gives the same state */
-				snprintf(d.keys[k], sizeof d.keys[k], "%s-%u", feeds[f], rnd(12));
-				op->key = (const uint8_t *)d.keys[k];
-				op->key_len = strlen(d.keys[k]);
-				if (op->kind == STORE_PUT) {
-					op->value_len = rnd(20);
-					for (size_t b = 0; b < op->value_len; b++)
-						d.vals[k][b] = (uint8_t)rnd(256);
-					op->value = op->value_len ? d.vals[k] : NULL;
-				}
-			}
+			random_ops(&d, idx, f);
 			uint8_t env[512];
 			size_t len = encode(env, &d, idx);
 			uint8_t prev[32] = {0}, hash[32];
@@ -212,18 +217,12 @@ Test(storage_replay, state_is_replay_of_log)
 		}
 		test_commit(&t);
 	}
+	return appended;
+}
 
-	/* rebuild into a second store, in another directory */
-	char dst_dir[128];
-	snprintf(dst_dir, sizeof dst_dir, "%s/rebuilt", test_dir);
-	struct store *dst = NULL;
-	cr_assert_eq(store_open(&dst, dst_dir, STORE_CREATE, E()), 0, "%s", test_err.msg);
-	struct rebuild_heads rh = {.src = test_begin(src, false), .dst = test_begin(dst, true)};
-	cr_assert_eq(store_heads_each(rh.src, replay_feed, &rh, E()), 0, "%s", test_err.msg);
-	cr_assert_eq(rh.entries, appended);
-	store_txn_abort(&rh.src);
-	test_commit(&rh.dst);
-
+/* src and dst hold the same state records and the same heads. */
+static void assert_same_store(struct store *src, struct store *dst)
+{
 	static struct flat fa, fb;
 	flatten_store(src, &fa);
 	flatten_store(dst, &fb);
@@ -243,16 +242,20 @@ Test(storage_replay, state_is_replay_of_log)
 		cr_assert_str_eq(fa.rec[i], fb.rec[i]);
 	store_txn_abort(&ta);
 	store_txn_abort(&tb);
+}
 
-	/* a store whose state went wrong would be caught: change one value */
+/* A store whose state went wrong would be caught: change one value in dst. */
+static void assert_tamper_is_seen(struct store *src, struct store *dst, const uint8_t author[32])
+{
+	static struct flat fa, fb;
 	struct store_txn *t = test_begin(dst, true);
 	struct store_head h;
-	cr_assert_eq(store_head_get(t, authors[0], feeds[0], &h, E()), 0);
+	cr_assert_eq(store_head_get(t, author, feeds[0], &h, E()), 0);
 	struct store_op op = {.kind = STORE_PUT, .collection = "docs",
 			      .key = (const uint8_t *)"f-1", .key_len = 3,
 			      .value = (const uint8_t *)"tampered", .value_len = 8};
 	struct test_entry te;
-	test_entry_make(&te, authors[0], feeds[0], h.seq + 1, 0, &op, 1);
+	test_entry_make(&te, author, feeds[0], h.seq + 1, 0, &op, 1);
 	memcpy(te.prev, h.hash, 32);
 	cr_assert_eq(store_append(t, &te.en, E()), 0, "%s", test_err.msg);
 	test_commit(&t);
@@ -262,7 +265,30 @@ Test(storage_replay, state_is_replay_of_log)
 	for (size_t i = 0; !differ && i < fa.n; i++)
 		differ = strcmp(fa.rec[i], fb.rec[i]) != 0;
 	cr_assert(differ);
+}
 
+Test(storage_replay, state_is_replay_of_log)
+{
+	uint8_t authors[N_AUTHORS][32];
+	for (int a = 0; a < N_AUTHORS; a++)
+		fake_author(authors[a], (uint8_t)(a + 1));
+
+	struct store *src = test_open(STORE_CREATE);
+	size_t appended = append_random_log(src, authors);
+
+	/* rebuild into a second store, in another directory */
+	char dst_dir[128];
+	snprintf(dst_dir, sizeof dst_dir, "%s/rebuilt", test_dir);
+	struct store *dst = NULL;
+	cr_assert_eq(store_open(&dst, dst_dir, STORE_CREATE, E()), 0, "%s", test_err.msg);
+	struct rebuild_heads rh = {.src = test_begin(src, false), .dst = test_begin(dst, true)};
+	cr_assert_eq(store_heads_each(rh.src, replay_feed, &rh, E()), 0, "%s", test_err.msg);
+	cr_assert_eq(rh.entries, appended);
+	store_txn_abort(&rh.src);
+	test_commit(&rh.dst);
+
+	assert_same_store(src, dst);
+	assert_tamper_is_seen(src, dst, authors[0]);
 	store_close(&src);
 	store_close(&dst);
 }

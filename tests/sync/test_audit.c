@@ -507,90 +507,113 @@ static const char *now_as(char out[32], const char *fmt)
 	return out;
 }
 
-Test(sync_audit, clean_network_audits_clean_and_each_tamper_fails_at_its_entry)
-{
-	struct net_node *city = net_node_init("city", "xiamen", true, true);
-	struct net_node *huli = net_node_init("huli", "xiamen/huli", false, true);
-	struct net_node *hetong = net_node_init("hetong", "xiamen/huli/hetong", false, false);
-	struct net_node *jinshan = net_node_init("jinshan", "xiamen/huli/jinshan", false, false);
-	struct net_node *all[] = {city, huli, hetong, jinshan};
-	char period[32], day[32], id[64], clean[256], bad[256], dir[256];
-	struct bundle *b;
-	json_t *j;
-	uint64_t lie;
+/* The network every audit check below reads: a city, its district huli and
+ * two streets; hetong released a member to jinshan and every level
+ * reported for period (day: today). clean: the city's export. */
+struct audited {
+	struct net_node *city, *huli, *hetong, *jinshan;
+	char period[32], day[32], clean[256];
+};
 
-	net_node_start(city);
-	net_node_join(huli, city, NULL);
-	net_node_start(huli);
-	net_node_join(hetong, huli, NULL);
-	net_node_join(jinshan, huli, NULL);
-	net_node_set_ops(hetong, 3); /* hetong's up feed: several entries */
-	net_node_start(hetong);
-	net_node_start(jinshan);
-	import_members(hetong, "hetong.csv", 12, "HT", 1);
-	import_members(jinshan, "jinshan.csv", 5, "JS", 2);
-	import_members(huli, "huli.csv", 3, "HL", 3);
+/* Members, a transfer and reports at every level; then everything stops. */
+static void audited_network(struct audited *x)
+{
+	char id[64];
+
+	net_node_start(x->city);
+	net_node_join(x->huli, x->city, NULL);
+	net_node_start(x->huli);
+	net_node_join(x->hetong, x->huli, NULL);
+	net_node_join(x->jinshan, x->huli, NULL);
+	net_node_set_ops(x->hetong, 3); /* hetong's up feed: several entries */
+	net_node_start(x->hetong);
+	net_node_start(x->jinshan);
+	import_members(x->hetong, "hetong.csv", 12, "HT", 1);
+	import_members(x->jinshan, "jinshan.csv", 5, "JS", 2);
+	import_members(x->huli, "huli.csv", 3, "HL", 3);
 
 	/* A member moves from hetong to jinshan: the district forwards. */
-	snprintf(id, sizeof id, "HT000001-%s", now_as(day, "%Y%m%d"));
-	NET_WAIT(NET_DEADLINE_MS, net_has_cert(hetong, jinshan->key), "hetong to know jinshan's certificate");
-	net_ok("transfer", "release", "-d", hetong->dir, "--member", "HT000001", "--to", jinshan->path, NULL);
-	NET_WAIT(NET_DEADLINE_MS, net_count(jinshan, "forward", huli->key) == 1, "the forward to reach jinshan");
-	net_ok("transfer", "accept", "-d", jinshan->dir, "--id", id, "--from", hetong->path, NULL);
-	NET_WAIT(NET_DEADLINE_MS, strcmp(member_status(hetong, "HT000001"), "other") == 0,
+	snprintf(id, sizeof id, "HT000001-%s", now_as(x->day, "%Y%m%d"));
+	NET_WAIT(NET_DEADLINE_MS, net_has_cert(x->hetong, x->jinshan->key), "hetong to know jinshan's certificate");
+	net_ok("transfer", "release", "-d", x->hetong->dir, "--member", "HT000001", "--to", x->jinshan->path, NULL);
+	NET_WAIT(NET_DEADLINE_MS, net_count(x->jinshan, "forward", x->huli->key) == 1, "the forward to reach jinshan");
+	net_ok("transfer", "accept", "-d", x->jinshan->dir, "--id", id, "--from", x->hetong->path, NULL);
+	NET_WAIT(NET_DEADLINE_MS, strcmp(member_status(x->hetong, "HT000001"), "other") == 0,
 		 "hetong to mark HT000001 transferred");
-	cr_assert_str_eq(member_status(jinshan, "HT000001"), "active");
+	cr_assert_str_eq(member_status(x->jinshan, "HT000001"), "active");
 
 	/* Reports, street -> district -> city. */
-	now_as(period, "%Y-%m");
-	net_ok("report", "submit", "-d", hetong->dir, "--period", period, NULL);
-	net_ok("report", "submit", "-d", jinshan->dir, "--period", period, NULL);
-	NET_WAIT(NET_DEADLINE_MS, caught_up(huli, hetong, "report") && caught_up(huli, jinshan, "report") &&
-		 caught_up(huli, hetong, "up") && caught_up(huli, jinshan, "up"), "the street reports at the district");
-	net_ok("report", "submit", "-d", huli->dir, "--period", period, NULL);
-	NET_WAIT(NET_DEADLINE_MS, caught_up(city, huli, "report") && caught_up(city, hetong, "up") &&
-		 caught_up(city, jinshan, "up") && caught_up(city, huli, "up") && caught_up(city, hetong, "report"),
+	now_as(x->period, "%Y-%m");
+	net_ok("report", "submit", "-d", x->hetong->dir, "--period", x->period, NULL);
+	net_ok("report", "submit", "-d", x->jinshan->dir, "--period", x->period, NULL);
+	NET_WAIT(NET_DEADLINE_MS,
+		 caught_up(x->huli, x->hetong, "report") && caught_up(x->huli, x->jinshan, "report") &&
+			 caught_up(x->huli, x->hetong, "up") && caught_up(x->huli, x->jinshan, "up"),
+		 "the street reports at the district");
+	net_ok("report", "submit", "-d", x->huli->dir, "--period", x->period, NULL);
+	NET_WAIT(NET_DEADLINE_MS,
+		 caught_up(x->city, x->huli, "report") && caught_up(x->city, x->hetong, "up") &&
+			 caught_up(x->city, x->jinshan, "up") && caught_up(x->city, x->huli, "up") &&
+			 caught_up(x->city, x->hetong, "report"),
 		 "everything at the city");
-	net_ok("report", "submit", "-d", city->dir, "--period", period, NULL);
-	NET_WAIT(NET_DEADLINE_MS, caught_up(jinshan, huli, "down") && caught_up(hetong, huli, "down"),
+	net_ok("report", "submit", "-d", x->city->dir, "--period", x->period, NULL);
+	NET_WAIT(NET_DEADLINE_MS, caught_up(x->jinshan, x->huli, "down") && caught_up(x->hetong, x->huli, "down"),
 		 "the district's down feed at the streets");
 	net_stop_all();
+}
 
-	/* Every store audits clean, and says what it checked. */
+/* Every store audits clean, and says what it checked. */
+static void stores_audit_clean(struct audited *x)
+{
+	struct net_node *all[] = {x->city, x->huli, x->hetong, x->jinshan};
+	json_t *j;
+
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-		j = assert_clean(all[i]->dir, true, city);
+		j = assert_clean(all[i]->dir, true, x->city);
 		cr_assert_gt(jint(j, "certificates"), 0, "%s", all[i]->label);
 		cr_assert_gt(jint(j, "reports"), 0, "%s: no report recomputed", all[i]->label);
 		cr_assert_eq(jint(j, "reports_unchecked"), 0, "%s", all[i]->label);
 		net_release(j);
 	}
-	j = assert_clean(huli->dir, true, city);
+	j = assert_clean(x->huli->dir, true, x->city);
 	cr_assert_eq(jint(j, "transfers"), 2, "the district checks its forward and the acceptance");
 	net_release(j);
-	j = assert_clean(city->dir, true, city);
+	j = assert_clean(x->city->dir, true, x->city);
 	cr_assert_eq(jint(j, "transfers"), 1, "the city checks the acceptance (the forward is in the district's down feed)");
 	cr_assert_eq(jint(j, "reports"), 4, "the city recomputes the report of every level");
 	cr_assert_geq(jint(j, "certificates"), 4);
 	net_release(j);
 	/* jinshan does not hold hetong's up feed: its acceptance checks against the forward */
-	j = assert_clean(jinshan->dir, true, city);
+	j = assert_clean(x->jinshan->dir, true, x->city);
 	cr_assert_geq(jint(j, "transfers"), 2);
 	net_release(j);
+}
+
+static void bundle_audits_clean(struct audited *x)
+{
+	json_t *j;
 
 	/* The city's bundle audits clean on a machine with no node. */
-	net_path(clean, "city.strata");
-	net_ok("export", "-d", city->dir, "-o", clean, NULL);
-	j = assert_clean(clean, false, city);
+	net_path(x->clean, "city.strata");
+	net_ok("export", "-d", x->city->dir, "-o", x->clean, NULL);
+	j = assert_clean(x->clean, false, x->city);
 	cr_assert_eq(jint(j, "transfers"), 1);
 	cr_assert_eq(jint(j, "reports"), 4);
 	net_release(j);
-	cr_assert_geq(net_head(city, hetong->key, "up", NULL), 4, "hetong's up feed is too short to tamper with");
+	cr_assert_geq(net_head(x->city, x->hetong->key, "up", NULL), 4, "hetong's up feed is too short to tamper with");
+}
+
+/* Flipped bytes in a body and in a value of a bundle. */
+static void flipped_body_and_value_fail(struct audited *x)
+{
+	char bad[256];
+	struct bundle *b;
 
 	/* A flipped byte in a body (the low bit of its time): the signature fails. */
 	net_path(bad, "body.strata");
-	b = clean_copy(clean);
+	b = clean_copy(x->clean);
 	{
-		size_t i = bundle_find(b, hetong->key, "up", 2);
+		size_t i = bundle_find(b, x->hetong->key, "up", 2);
 		Strata__Envelope *ev = strata__envelope__unpack(NULL, b->len[i], b->env[i]);
 		Strata__ChangeSetBody *body = strata__change_set_body__unpack(NULL, ev->body.len, ev->body.data);
 		uint8_t *nb;
@@ -607,14 +630,14 @@ Test(sync_audit, clean_network_audits_clean_and_each_tamper_fails_at_its_entry)
 	}
 	bundle_write(bad, b);
 	net_release(b);
-	assert_fails_at(bad, false, city, hetong->key, "up", 2, "signature");
-	assert_fails_at(bad, false, city, hetong->key, "up", 3, "follows a bad entry");
+	assert_fails_at(bad, false, x->city, x->hetong->key, "up", 2, "signature");
+	assert_fails_at(bad, false, x->city, x->hetong->key, "up", 3, "follows a bad entry");
 
 	/* A flipped byte in a value: it no longer hashes to its op's value hash. */
 	net_path(bad, "value.strata");
-	b = clean_copy(clean);
+	b = clean_copy(x->clean);
 	{
-		size_t i = bundle_find(b, hetong->key, "up", 2);
+		size_t i = bundle_find(b, x->hetong->key, "up", 2);
 		Strata__Envelope *ev = strata__envelope__unpack(NULL, b->len[i], b->env[i]);
 
 		cr_assert_gt(ev->n_values, 0);
@@ -624,13 +647,20 @@ Test(sync_audit, clean_network_audits_clean_and_each_tamper_fails_at_its_entry)
 	}
 	bundle_write(bad, b);
 	net_release(b);
-	assert_fails_at(bad, false, city, hetong->key, "up", 2, "hash");
+	assert_fails_at(bad, false, x->city, x->hetong->key, "up", 2, "hash");
+}
+
+/* A flipped signature byte, a missing entry, two entries swapped. */
+static void flipped_signature_missing_and_swapped_fail(struct audited *x)
+{
+	char bad[256];
+	struct bundle *b;
 
 	/* A flipped byte in a signature. */
 	net_path(bad, "signature.strata");
-	b = clean_copy(clean);
+	b = clean_copy(x->clean);
 	{
-		size_t i = bundle_find(b, jinshan->key, "up", 1);
+		size_t i = bundle_find(b, x->jinshan->key, "up", 1);
 		Strata__Envelope *ev = strata__envelope__unpack(NULL, b->len[i], b->env[i]);
 
 		ev->signature.data[7] ^= 0x80;
@@ -639,13 +669,13 @@ Test(sync_audit, clean_network_audits_clean_and_each_tamper_fails_at_its_entry)
 	}
 	bundle_write(bad, b);
 	net_release(b);
-	assert_fails_at(bad, false, city, jinshan->key, "up", 1, "signature");
+	assert_fails_at(bad, false, x->city, x->jinshan->key, "up", 1, "signature");
 
 	/* An entry removed from the middle: named as missing. */
 	net_path(bad, "removed.strata");
-	b = clean_copy(clean);
+	b = clean_copy(x->clean);
 	{
-		size_t i = bundle_find(b, hetong->key, "up", 3);
+		size_t i = bundle_find(b, x->hetong->key, "up", 3);
 
 		free(b->env[i]);
 		memmove(b->env + i, b->env + i + 1, (b->n - i - 1) * sizeof *b->env);
@@ -654,13 +684,13 @@ Test(sync_audit, clean_network_audits_clean_and_each_tamper_fails_at_its_entry)
 	}
 	bundle_write(bad, b);
 	net_release(b);
-	assert_fails_at(bad, false, city, hetong->key, "up", 3, "is missing");
+	assert_fails_at(bad, false, x->city, x->hetong->key, "up", 3, "is missing");
 
 	/* Two entries swapped: #3 before #2. */
 	net_path(bad, "swapped.strata");
-	b = clean_copy(clean);
+	b = clean_copy(x->clean);
 	{
-		size_t i = bundle_find(b, hetong->key, "up", 2), k = bundle_find(b, hetong->key, "up", 3);
+		size_t i = bundle_find(b, x->hetong->key, "up", 2), k = bundle_find(b, x->hetong->key, "up", 3);
 		uint8_t *te = b->env[i];
 		size_t tl = b->len[i];
 
@@ -671,12 +701,19 @@ Test(sync_audit, clean_network_audits_clean_and_each_tamper_fails_at_its_entry)
 	}
 	bundle_write(bad, b);
 	net_release(b);
-	assert_fails_at(bad, false, city, hetong->key, "up", 2, "out of order");
+	assert_fails_at(bad, false, x->city, x->hetong->key, "up", 2, "out of order");
+}
+
+/* A forged certificate and an equivocation. */
+static void forged_certificate_and_fork_fail(struct audited *x)
+{
+	char bad[256];
+	struct bundle *b;
 
 	/* A forged certificate: an outsider certifies a key into the district,
 	 * and that key writes a member. */
 	net_path(bad, "forged.strata");
-	b = clean_copy(clean);
+	b = clean_copy(x->clean);
 	{
 		struct keypair *forger = net_keypair_new(), *fake = net_keypair_new();
 		uint8_t *env;
@@ -688,35 +725,41 @@ Test(sync_audit, clean_network_audits_clean_and_each_tamper_fails_at_its_entry)
 		bundle_add(b, env, len);
 		bundle_write(bad, b);
 		net_release(b);
-		assert_fails_at(bad, false, city, keypair_public(forger), "trust", 1, "no certificate");
-		assert_fails_at(bad, false, city, keypair_public(fake), "up", 1, "certificate");
+		assert_fails_at(bad, false, x->city, keypair_public(forger), "trust", 1, "no certificate");
+		assert_fails_at(bad, false, x->city, keypair_public(fake), "up", 1, "certificate");
 	}
 
 	/* An equivocation: hetong signs a second, different entry #2. */
 	net_path(bad, "fork.strata");
-	b = clean_copy(clean);
+	b = clean_copy(x->clean);
 	{
 		uint8_t prev[HASH_BYTES], *env;
 		size_t len;
 
-		entry_hash(city, hetong->key, "up", 1, prev);
-		net_entry(net_node_keypair(hetong), "up", 2, prev, "HT999999", &env, &len, NULL);
+		entry_hash(x->city, x->hetong->key, "up", 1, prev);
+		net_entry(net_node_keypair(x->hetong), "up", 2, prev, "HT999999", &env, &len, NULL);
 		bundle_add(b, env, len);
 	}
 	bundle_write(bad, b);
 	net_release(b);
-	assert_fails_at(bad, false, city, hetong->key, "up", 2, "equivocation");
+	assert_fails_at(bad, false, x->city, x->hetong->key, "up", 2, "equivocation");
+}
+
+/* Tampered copies of stores: a stored value, and transfers. */
+static void tampered_stores_fail(struct audited *x)
+{
+	char dir[256];
 
 	/* A flipped byte in a value in a copy of hetong's store. */
-	copy_of(hetong, "hetong-value", dir);
-	flip_stored_value(dir, hetong->key, "up", 2);
-	assert_fails_at(dir, true, city, hetong->key, "up", 2, "hash");
+	copy_of(x->hetong, "hetong-value", dir);
+	flip_stored_value(dir, x->hetong->key, "up", 2);
+	assert_fails_at(dir, true, x->city, x->hetong->key, "up", 2, "hash");
 
 	/* Transfers, in a copy of the district's store (it holds the release,
 	 * its forward and the acceptance): jinshan accepts a transfer nobody
 	 * released, and hetong puts the member it released active again after
 	 * jinshan accepted it. */
-	copy_of(huli, "huli-transfers", dir);
+	copy_of(x->huli, "huli-transfers", dir);
 	{
 		Strata__Acceptance a = STRATA__ACCEPTANCE__INIT;
 		Strata__Member m = STRATA__MEMBER__INIT;
@@ -725,10 +768,10 @@ Test(sync_audit, clean_network_audits_clean_and_each_tamper_fails_at_its_entry)
 		uint64_t acc, again;
 
 		memset(hash, 0x5a, sizeof hash);
-		snprintf(fake, sizeof fake, "HT000002-%s", day);
-		key_hex(hex, hetong->key);
+		snprintf(fake, sizeof fake, "HT000002-%s", x->day);
+		key_hex(hex, x->hetong->key);
 		snprintf(key, sizeof key, "%s/%s", hex, fake);
-		a.from.data = hetong->key;
+		a.from.data = x->hetong->key;
 		a.from.len = KEY_BYTES;
 		a.id = fake;
 		a.release_hash.data = hash;
@@ -736,34 +779,58 @@ Test(sync_audit, clean_network_audits_clean_and_each_tamper_fails_at_its_entry)
 		a.decision = STRATA__TRANSFER_DECISION__TRANSFER_ACCEPTED;
 		a.member_id = "HT000002";
 		a.date = "2026-11-01";
-		acc = append_put(dir, jinshan, "up", "acceptance", key, val, strata__acceptance__pack(&a, val));
+		acc = append_put(dir, x->jinshan, "up", "acceptance", key, val, strata__acceptance__pack(&a, val));
 		m.id = "HT000001";
 		m.name = "黄志明";
 		m.category = STRATA__MEMBER_CATEGORY__CATEGORY_FULL;
 		m.status = STRATA__MEMBER_STATUS__STATUS_ACTIVE;
 		m.joined = "2019-03-12";
-		again = append_put(dir, hetong, "up", "member", "HT000001", val, strata__member__pack(&m, val));
-		assert_fails_at(dir, true, city, jinshan->key, "up", acc, "has no release");
-		assert_fails_at(dir, true, city, hetong->key, "up", again, "active at two branches at once");
+		again = append_put(dir, x->hetong, "up", "member", "HT000001", val, strata__member__pack(&m, val));
+		assert_fails_at(dir, true, x->city, x->jinshan->key, "up", acc, "has no release");
+		assert_fails_at(dir, true, x->city, x->hetong->key, "up", again, "active at two branches at once");
 	}
+}
+
+static void lying_report_fails(struct audited *x)
+{
+	char dir[256];
+	uint64_t lie;
 
 	/* A report whose figures were changed, signed by its author: only the
 	 * recomputation from the heads it names catches it, in the store and in
 	 * a bundle of it. */
-	copy_of(hetong, "hetong-lie", dir);
-	lie = write_lying_report(hetong, dir, period);
-	assert_fails_at(dir, true, city, hetong->key, "report", lie, "members_full");
+	copy_of(x->hetong, "hetong-lie", dir);
+	lie = write_lying_report(x->hetong, dir, x->period);
+	assert_fails_at(dir, true, x->city, x->hetong->key, "report", lie, "members_full");
 	{
 		char lied[256];
 		struct net_run r;
 
 		net_path(lied, "lie.strata");
 		net_ok("export", "-d", dir, "-o", lied, NULL);
-		assert_fails_at(lied, false, city, hetong->key, "report", lie, "differ from a recomputation");
-		net_run(&r, "audit", lied, "--root", city->hex, NULL);
+		assert_fails_at(lied, false, x->city, x->hetong->key, "report", lie, "differ from a recomputation");
+		net_run(&r, "audit", lied, "--root", x->city->hex, NULL);
 		cr_assert(!net_has(r.out, "/report #1:"), "the honest report failed too:\n%s", r.out);
 		net_run_free(&r);
 	}
+}
+
+Test(sync_audit, clean_network_audits_clean_and_each_tamper_fails_at_its_entry)
+{
+	struct audited x;
+
+	x.city = net_node_init("city", "xiamen", true, true);
+	x.huli = net_node_init("huli", "xiamen/huli", false, true);
+	x.hetong = net_node_init("hetong", "xiamen/huli/hetong", false, false);
+	x.jinshan = net_node_init("jinshan", "xiamen/huli/jinshan", false, false);
+	audited_network(&x);
+	stores_audit_clean(&x);
+	bundle_audits_clean(&x);
+	flipped_body_and_value_fail(&x);
+	flipped_signature_missing_and_swapped_fail(&x);
+	forged_certificate_and_fork_fail(&x);
+	tampered_stores_fail(&x);
+	lying_report_fails(&x);
 }
 
 /* ---- an auditor node ---- */

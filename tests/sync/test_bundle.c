@@ -676,127 +676,138 @@ Test(sync_bundle, damaged_first_entry_stores_nothing)
 	cr_assert_str_eq(heads_text(city), before, "a refused first entry changed the city's heads");
 }
 
-Test(sync_bundle, truncated_bundle_keeps_entries_before_the_cut)
-{
+/* The nodes and files the truncation checks share: a street's 30 entries
+ * exported in three frames (three, record offsets in starts) and by the
+ * exporter itself (file), imported into three copies of the city. */
+struct cuts {
 	struct net_node *city, *street, *c2, *c3;
-	struct parsed *b;
+	char file[256], three[256];
+	size_t starts[8];
+};
+
+/* Cut in the middle of the third Entries record: the two frames before
+ * it, and the entries of the third that are whole before the cut. */
+static void cut_inside_a_record(struct cuts *x)
+{
 	struct imported im;
-	char file[256], three[256], cut[256];
-	size_t starts[8], ns;
+	char cut[256];
 
-	city_and_street(&city, &street, 300, 10);
-	b = street_bundle(city, street, file);
-	c2 = copy_node(city, "city2");
-	c3 = copy_node(city, "city3");
-
-	/* Three frames of ten: header, 3 Entries records, the end record. */
-	ns = bundle_write(net_path(three, "three.bundle"), b, 10, 0, NULL, 0, starts, 8);
-	cr_assert_eq(ns, 5);
-
-	/* Cut in the middle of the third Entries record: the two frames before
-	 * it, and the entries of the third that are whole before the cut. */
-	truncate_copy(three, starts[3] + (starts[4] - starts[3]) / 2, net_path(cut, "mid.bundle"));
-	import_json(&im, city, cut);
+	truncate_copy(x->three, x->starts[3] + (x->starts[4] - x->starts[3]) / 2, net_path(cut, "mid.bundle"));
+	import_json(&im, x->city, cut);
 	cr_assert_eq(im.status, 2, "a truncated bundle imported with exit %d: %s", im.status, im.err);
 	cr_assert(!im.complete);
 	cr_assert(net_has(im.err, "truncated") && net_has(im.err, "inside frame 3"), "%s", im.err);
 	cr_assert(im.stored > 20 && im.stored < 30, "stored %zu: %s", im.stored, im.err);
-	cr_assert_eq(net_head(city, street->key, "up", NULL), im.stored);
-	cr_assert_eq(net_count(city, "member", street->key), 10 * im.stored);
+	cr_assert_eq(net_head(x->city, x->street->key, "up", NULL), im.stored);
+	cr_assert_eq(net_count(x->city, "member", x->street->key), 10 * im.stored);
+}
 
-	/* Cut between two frames: the two before it, and where it ends. */
-	truncate_copy(three, starts[3], net_path(cut, "between.bundle"));
-	import_json(&im, c3, cut);
+/* Cut between two frames: the two before it, and where it ends; then cut
+ * inside a record's length. */
+static void cut_between_frames_and_inside_a_length(struct cuts *x)
+{
+	struct imported im;
+	char cut[256], where[64];
+
+	truncate_copy(x->three, x->starts[3], net_path(cut, "between.bundle"));
+	import_json(&im, x->c3, cut);
 	cr_assert_eq(im.status, 2, "exit %d: %s", im.status, im.err);
 	cr_assert_eq(im.stored, 20);
-	{
-		char where[64];
+	snprintf(where, sizeof where, "truncated at byte %zu after entry 20", x->starts[3]);
+	cr_assert(net_has(im.err, where), "the error does not say \"%s\": %s", where, im.err);
 
-		snprintf(where, sizeof where, "truncated at byte %zu after entry 20", starts[3]);
-		cr_assert(net_has(im.err, where), "the error does not say \"%s\": %s", where, im.err);
-	}
-
-	/* Cut inside a record's length. */
-	truncate_copy(three, starts[3] + 2, net_path(cut, "len.bundle"));
-	import_json(&im, c2, cut);
+	truncate_copy(x->three, x->starts[3] + 2, net_path(cut, "len.bundle"));
+	import_json(&im, x->c2, cut);
 	cr_assert_eq(im.status, 2, "exit %d: %s", im.status, im.err);
 	cr_assert(net_has(im.err, "truncated"), "%s", im.err);
-	cr_assert_eq(net_head(c2, street->key, "up", NULL), 20);
+	cr_assert_eq(net_head(x->c2, x->street->key, "up", NULL), 20);
+}
 
-	/* Cut exactly before the end record: every entry arrived, but the file
-	 * is incomplete and says so. */
-	{
-		size_t had = net_head(city, street->key, "up", NULL);
+/* Cut exactly before the end record: every entry arrived, but the file
+ * is incomplete and says so; the same for the exporter's own file. */
+static void cut_before_the_end_record(struct cuts *x)
+{
+	size_t had = net_head(x->city, x->street->key, "up", NULL), bl, off = MAGIC_LEN, last = 0;
+	struct imported im;
+	char cut[256], cut2[256];
+	uint8_t *buf;
 
-		truncate_copy(three, starts[4], net_path(cut, "noend.bundle"));
-		import_json(&im, city, cut);
-		cr_assert_eq(im.status, 2, "a bundle without its end record imported with exit %d: %s", im.status,
-			     im.err);
-		cr_assert(!im.complete);
-		cr_assert(net_has(im.err, "truncated"), "%s", im.err);
-		cr_assert_eq(im.stored, 30 - had);
-		cr_assert_eq(im.duplicates, had);
+	truncate_copy(x->three, x->starts[4], net_path(cut, "noend.bundle"));
+	import_json(&im, x->city, cut);
+	cr_assert_eq(im.status, 2, "a bundle without its end record imported with exit %d: %s", im.status, im.err);
+	cr_assert(!im.complete);
+	cr_assert(net_has(im.err, "truncated"), "%s", im.err);
+	cr_assert_eq(im.stored, 30 - had);
+	cr_assert_eq(im.duplicates, had);
+	cr_assert_eq(net_head(x->city, x->street->key, "up", NULL), 30);
+
+	buf = read_all(x->file, &bl);
+	while (off < bl) {
+		last = off;
+		off += 4 + be32_get(buf + off);
 	}
-	cr_assert_eq(net_head(city, street->key, "up", NULL), 30);
+	cr_assert_eq(off, file_size(x->file));
+	net_release(buf);
+	truncate_copy(x->file, last, net_path(cut2, "noend2.bundle"));
+	import_json(&im, x->c3, cut2);
+	cr_assert_eq(im.status, 2, "exit %d: %s", im.status, im.err);
+	cr_assert(net_has(im.err, "truncated"), "%s", im.err);
+	cr_assert_eq(net_head(x->c3, x->street->key, "up", NULL), 30);
+}
 
-	/* The exporter's own file cut before its end record. */
-	{
-		size_t len = file_size(file);
-		char cut2[256];
-		size_t bl;
-		uint8_t *buf = read_all(file, &bl);
-		size_t off = MAGIC_LEN, last = 0;
+/* An end record that miscounts: the entries before it are in, the file is
+ * refused. A record length over the limit (18 MiB) right after the header.
+ * A header only: truncated after entry 0, nothing stored. */
+static void bad_end_huge_record_and_header_only(struct cuts *x)
+{
+	const uint8_t be[8] = {0x7f, 0xff, 0xff, 0xff, 1, 2, 3, 4};
+	struct imported im;
+	char cut[256], *before;
+	FILE *f;
 
-		while (off < bl) {
-			last = off;
-			off += 4 + be32_get(buf + off);
-		}
-		cr_assert_eq(off, len);
-		net_release(buf);
-		truncate_copy(file, last, net_path(cut2, "noend2.bundle"));
-		import_json(&im, c3, cut2);
-		cr_assert_eq(im.status, 2, "exit %d: %s", im.status, im.err);
-		cr_assert(net_has(im.err, "truncated"), "%s", im.err);
-		cr_assert_eq(net_head(c3, street->key, "up", NULL), 30);
-	}
-
-	/* An end record that miscounts: the entries before it are in, the
-	 * file is refused. */
-	truncate_copy(three, starts[4], net_path(cut, "miscount.bundle"));
+	truncate_copy(x->three, x->starts[4], net_path(cut, "miscount.bundle"));
 	append_end(cut, 29);
-	import_json(&im, c2, cut);
+	import_json(&im, x->c2, cut);
 	cr_assert_eq(im.status, 2, "a bundle whose end record miscounts imported with exit %d: %s", im.status, im.err);
 	cr_assert(!im.complete);
 	cr_assert(net_has(im.err, "end record"), "%s", im.err);
 	cr_assert_eq(im.stored, 10);
-	cr_assert_eq(net_head(c2, street->key, "up", NULL), 30);
+	cr_assert_eq(net_head(x->c2, x->street->key, "up", NULL), 30);
 
-	/* A record length over the limit (18 MiB) right after the header. */
-	truncate_copy(three, starts[1], net_path(cut, "huge.bundle"));
-	{
-		FILE *f = fopen(cut, "ab");
-		const uint8_t be[8] = {0x7f, 0xff, 0xff, 0xff, 1, 2, 3, 4};
-
-		cr_assert_not_null(f);
-		cr_assert_eq(fwrite(be, 1, sizeof be, f), sizeof be);
-		cr_assert_eq(fclose(f), 0);
-	}
-	import_json(&im, c3, cut);
+	truncate_copy(x->three, x->starts[1], net_path(cut, "huge.bundle"));
+	f = fopen(cut, "ab");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(be, 1, sizeof be, f), sizeof be);
+	cr_assert_eq(fclose(f), 0);
+	import_json(&im, x->c3, cut);
 	cr_assert_eq(im.status, 2, "a record of 2 GiB: exit %d: %s", im.status, im.err);
 	cr_assert(net_has(im.err, "exceeds the limit"), "%s", im.err);
 
-	/* A header only: truncated after entry 0, nothing stored. */
-	truncate_copy(three, starts[1], net_path(cut, "head.bundle"));
-	{
-		char *before = heads_text(c2);
+	truncate_copy(x->three, x->starts[1], net_path(cut, "head.bundle"));
+	before = heads_text(x->c2);
+	import_json(&im, x->c2, cut);
+	cr_assert_eq(im.status, 2, "exit %d: %s", im.status, im.err);
+	cr_assert(net_has(im.err, "truncated"), "%s", im.err);
+	cr_assert_str_eq(heads_text(x->c2), before);
+}
 
-		import_json(&im, c2, cut);
-		cr_assert_eq(im.status, 2, "exit %d: %s", im.status, im.err);
-		cr_assert(net_has(im.err, "truncated"), "%s", im.err);
-		cr_assert_str_eq(heads_text(c2), before);
-	}
-	assert_verifies(city);
-	assert_verifies(c2);
+Test(sync_bundle, truncated_bundle_keeps_entries_before_the_cut)
+{
+	struct cuts x;
+	struct parsed *b;
+
+	city_and_street(&x.city, &x.street, 300, 10);
+	b = street_bundle(x.city, x.street, x.file);
+	x.c2 = copy_node(x.city, "city2");
+	x.c3 = copy_node(x.city, "city3");
+	/* Three frames of ten: header, 3 Entries records, the end record. */
+	cr_assert_eq(bundle_write(net_path(x.three, "three.bundle"), b, 10, 0, NULL, 0, x.starts, 8), 5);
+	cut_inside_a_record(&x);
+	cut_between_frames_and_inside_a_length(&x);
+	cut_before_the_end_record(&x);
+	bad_end_huge_record_and_header_only(&x);
+	assert_verifies(x.city);
+	assert_verifies(x.c2);
 }
 
 /* The offset in the file (buf, len) of the field that holds envelope i of

@@ -144,121 +144,160 @@ static size_t count_unit(const struct net_node *at, const char *collection, cons
 	return net_count(at, collection, a) + net_count(at, collection, b);
 }
 
-Test(sync_rotate_records, rotated_unit_keeps_editing_and_reporting_its_records)
-{
-	struct net_node *city = net_node_init("city", "xiamen", true, true);
-	struct net_node *huli = net_node_init("huli", "xiamen/huli", false, true);
-	struct net_node *street = net_node_init("hetong", "xiamen/huli/hetong", false, false);
-	struct net_node *other = net_node_init("jinshan", "xiamen/huli/jinshan", false, false);
+/* The network of the rotation test: the street rotates from old_key to
+ * new_key; other is a second street under the same district. */
+struct rot {
+	struct net_node *city, *huli, *street, *other;
 	uint8_t old_key[KEY_BYTES], new_key[KEY_BYTES];
-	char out[16384], check[2048], id[128];
-	uint64_t parent_trust;
-	json_t *j;
+	char out[16384];
+};
+
+/* The street's records reach the city; then it rotates its key offline. */
+static void street_writes_then_rotates(struct rot *x)
+{
+	uint64_t up, parent_trust;
+
+	net_node_start(x->city);
+	net_node_join(x->huli, x->city, NULL);
+	net_node_start(x->huli);
+	net_node_join(x->street, x->huli, NULL);
+	net_node_start(x->street);
+	net_node_join(x->other, x->huli, NULL);
+	net_node_start(x->other);
+	add_member(x->street, "HT000001", "郑文君", "13800000001");
+	add_member(x->street, "HT000002", "林海燕", "13800000002");
+	add_member(x->street, "HT000003", "陈建国", "13800000003");
+	net_ok("dues", "add", "-d", x->street->dir, "--member", "HT000001", "--period", PERIOD, "--amount", "1000", NULL);
+	memcpy(x->old_key, x->street->key, KEY_BYTES);
+	up = net_head(x->street, x->old_key, "up", NULL);
+	NET_WAIT(NET_DEADLINE_MS, net_head(x->city, x->old_key, "up", NULL) == up, "the street's records at the city");
+	net_node_stop(x->street);
+	parent_trust = net_head(x->street, x->huli->key, "trust", NULL);
+	rotate(x->street, x->new_key);
+	/* The street keeps the district's answer: it knows its keys' chain. */
+	cr_assert_eq(net_head(x->street, x->huli->key, "trust", NULL), parent_trust + 1,
+		     "the street did not keep the district's entry certifying its new key");
+}
+
+static void street_edits_its_records_after_the_rotation(struct rot *x)
+{
+	/* Before the street serves again: its records are its own. */
+	expect(0, x->out, sizeof x->out, "member", "show", "-d", x->street->dir, "--id", "HT000001", NULL);
+	cr_assert(net_has(x->out, "郑文君"), "member show after the rotation: %s", x->out);
+	expect(0, x->out, sizeof x->out, "member", "update", "-d", x->street->dir, "--id", "HT000002", "--name",
+	       "林海艳", NULL);
+	expect(0, x->out, sizeof x->out, "dues", "add", "-d", x->street->dir, "--member", "HT000002", "--period", PERIOD,
+	       "--amount", "1000", NULL);
+	expect(0, x->out, sizeof x->out, "dues", "update", "-d", x->street->dir, "--member", "HT000001", "--period",
+	       PERIOD, "--paid", "2026-11-05", NULL);
+	expect(0, x->out, sizeof x->out, "dues", "show", "-d", x->street->dir, "--member", "HT000001", "--period",
+	       PERIOD, NULL);
+	cr_assert(net_has(x->out, "2026-11-05"), "dues show after the update: %s", x->out);
+	/* An unknown member is still refused, naming it. */
+	expect(2, x->out, sizeof x->out, "dues", "add", "-d", x->street->dir, "--member", "HT999999", "--period", PERIOD,
+	       "--amount", "1000", NULL);
+	cr_assert(net_has(x->out, "HT999999"), "the refusal does not name the member: %s", x->out);
+	/* One record per member at the street, whichever key wrote it last. */
+	cr_assert_eq(count_unit(x->street, "member", x->old_key, x->new_key), 3);
+	cr_assert_eq(net_count(x->street, "member", x->new_key), 1, "the update is not the new key's");
+	cr_assert_eq(count_unit(x->street, "dues", x->old_key, x->new_key), 2);
+	expect(0, x->out, sizeof x->out, "member", "list", "-d", x->street->dir, "--own", NULL);
+	cr_assert(net_has(x->out, "3 members") && net_has(x->out, "林海艳") && !net_has(x->out, "林海燕"),
+		  "member list --own after the update: %s", x->out);
+}
+
+static void reports_count_the_rotated_unit_once(struct rot *x)
+{
+	char check[2048];
 	json_int_t members = -1;
 	uint64_t up, rep;
 
-	net_node_start(city);
-	net_node_join(huli, city, NULL);
-	net_node_start(huli);
-	net_node_join(street, huli, NULL);
-	net_node_start(street);
-	net_node_join(other, huli, NULL);
-	net_node_start(other);
-	add_member(street, "HT000001", "郑文君", "13800000001");
-	add_member(street, "HT000002", "林海燕", "13800000002");
-	add_member(street, "HT000003", "陈建国", "13800000003");
-	net_ok("dues", "add", "-d", street->dir, "--member", "HT000001", "--period", PERIOD, "--amount", "1000", NULL);
-	memcpy(old_key, street->key, KEY_BYTES);
-	up = net_head(street, old_key, "up", NULL);
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, old_key, "up", NULL) == up, "the street's records at the city");
-	net_node_stop(street);
-	parent_trust = net_head(street, huli->key, "trust", NULL);
-	rotate(street, new_key);
-	/* The street keeps the district's answer: it knows its keys' chain. */
-	cr_assert_eq(net_head(street, huli->key, "trust", NULL), parent_trust + 1,
-		     "the street did not keep the district's entry certifying its new key");
-
-	/* Before the street serves again: its records are its own. */
-	expect(0, out, sizeof out, "member", "show", "-d", street->dir, "--id", "HT000001", NULL);
-	cr_assert(net_has(out, "郑文君"), "member show after the rotation: %s", out);
-	expect(0, out, sizeof out, "member", "update", "-d", street->dir, "--id", "HT000002", "--name", "林海艳", NULL);
-	expect(0, out, sizeof out, "dues", "add", "-d", street->dir, "--member", "HT000002", "--period", PERIOD,
-	       "--amount", "1000", NULL);
-	expect(0, out, sizeof out, "dues", "update", "-d", street->dir, "--member", "HT000001", "--period", PERIOD,
-	       "--paid", "2026-11-05", NULL);
-	expect(0, out, sizeof out, "dues", "show", "-d", street->dir, "--member", "HT000001", "--period", PERIOD, NULL);
-	cr_assert(net_has(out, "2026-11-05"), "dues show after the update: %s", out);
-	/* An unknown member is still refused, naming it. */
-	expect(2, out, sizeof out, "dues", "add", "-d", street->dir, "--member", "HT999999", "--period", PERIOD,
-	       "--amount", "1000", NULL);
-	cr_assert(net_has(out, "HT999999"), "the refusal does not name the member: %s", out);
-	/* One record per member at the street, whichever key wrote it last. */
-	cr_assert_eq(count_unit(street, "member", old_key, new_key), 3);
-	cr_assert_eq(net_count(street, "member", new_key), 1, "the update is not the new key's");
-	cr_assert_eq(count_unit(street, "dues", old_key, new_key), 2);
-	expect(0, out, sizeof out, "member", "list", "-d", street->dir, "--own", NULL);
-	cr_assert(net_has(out, "3 members") && net_has(out, "林海艳") && !net_has(out, "林海燕"),
-		  "member list --own after the update: %s", out);
-
-	net_node_start(street);
-	expect(0, out, sizeof out, "report", "submit", "-d", street->dir, "--period", PERIOD, NULL);
-	up = net_head(street, new_key, "up", NULL);
-	rep = net_head(street, new_key, "report", NULL);
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, new_key, "up", NULL) == up && net_head(city, new_key, "report", NULL) == rep,
+	net_node_start(x->street);
+	expect(0, x->out, sizeof x->out, "report", "submit", "-d", x->street->dir, "--period", PERIOD, NULL);
+	up = net_head(x->street, x->new_key, "up", NULL);
+	rep = net_head(x->street, x->new_key, "report", NULL);
+	NET_WAIT(NET_DEADLINE_MS,
+		 net_head(x->city, x->new_key, "up", NULL) == up && net_head(x->city, x->new_key, "report", NULL) == rep,
 		 "the new key's entries at the city");
 
 	/* The district and the city count each member once, under the street. */
 	for (int i = 0; i < 2; i++) {
-		struct net_node *at = i ? city : huli;
+		struct net_node *at = i ? x->city : x->huli;
 
-		cr_assert_eq(count_unit(at, "member", old_key, new_key), 3, "members of the street at %s", at->label);
-		cr_assert_eq(count_unit(at, "dues", old_key, new_key), 2, "dues of the street at %s", at->label);
+		cr_assert_eq(count_unit(at, "member", x->old_key, x->new_key), 3, "members of the street at %s", at->label);
+		cr_assert_eq(count_unit(at, "dues", x->old_key, x->new_key), 2, "dues of the street at %s", at->label);
 	}
-	cr_assert_eq(child_in_view(huli, street->path, &members, check, sizeof check), 1,
+	cr_assert_eq(child_in_view(x->huli, x->street->path, &members, check, sizeof check), 1,
 		     "the street is not listed once in the district's report view");
 	cr_assert_eq(members, 3, "the street's report counts %lld full members", (long long)members);
 	cr_assert_str_eq(check, "matches", "the district's recomputation of the street's report");
-	expect(0, out, sizeof out, "report", "submit", "-d", huli->dir, "--period", PERIOD, "--json", NULL);
-	cr_assert(net_has(out, "\"members_full\": 3"), "the district's total: %s", out);
-	cr_assert_eq(audit(city, city, out, sizeof out), 0, "audit at the city: %s", out);
-	cr_assert_eq(audit(huli, city, out, sizeof out), 0, "audit at the district: %s", out);
-	cr_assert_eq(audit(street, city, out, sizeof out), 0, "audit at the street: %s", out);
-	cr_assert_eq(net_node_verify(huli, out, sizeof out), 0, "verify at the district: %s", out);
-	cr_assert_eq(net_node_verify(street, out, sizeof out), 0, "verify at the street: %s", out);
+	expect(0, x->out, sizeof x->out, "report", "submit", "-d", x->huli->dir, "--period", PERIOD, "--json", NULL);
+	cr_assert(net_has(x->out, "\"members_full\": 3"), "the district's total: %s", x->out);
+	cr_assert_eq(audit(x->city, x->city, x->out, sizeof x->out), 0, "audit at the city: %s", x->out);
+	cr_assert_eq(audit(x->huli, x->city, x->out, sizeof x->out), 0, "audit at the district: %s", x->out);
+	cr_assert_eq(audit(x->street, x->city, x->out, sizeof x->out), 0, "audit at the street: %s", x->out);
+	cr_assert_eq(net_node_verify(x->huli, x->out, sizeof x->out), 0, "verify at the district: %s", x->out);
+	cr_assert_eq(net_node_verify(x->street, x->out, sizeof x->out), 0, "verify at the street: %s", x->out);
+}
+
+static void new_key_transfers_a_member_the_old_key_wrote(struct rot *x)
+{
+	char id[128];
+	json_t *j;
 
 	/* A member the old key wrote moves to another street: the new key
 	 * releases it, the district forwards, the other street accepts, and
 	 * the outcome marks it transferred at the street. */
-	expect(0, out, sizeof out, "transfer", "release", "-d", street->dir, "--member", "HT000001", "--to",
-	       other->path, "--json", NULL);
-	cr_assert_not_null(j = json_loads(out, 0, NULL), "transfer release --json: %s", out);
+	expect(0, x->out, sizeof x->out, "transfer", "release", "-d", x->street->dir, "--member", "HT000001", "--to",
+	       x->other->path, "--json", NULL);
+	cr_assert_not_null(j = json_loads(x->out, 0, NULL), "transfer release --json: %s", x->out);
 	snprintf(id, sizeof id, "%s", json_string_value(json_object_get(j, "id")) ?: "");
 	json_decref(j);
-	NET_WAIT(NET_DEADLINE_MS, transfer_state_is(other, id, "forwarded"), "the forward of %s to reach %s", id,
-		 other->label);
-	net_ok("transfer", "accept", "-d", other->dir, "--id", id, "--from", street->path, NULL);
-	NET_WAIT(NET_DEADLINE_MS, transfer_state_is(street, id, "completed"), "the outcome of %s at the street", id);
-	expect(0, out, sizeof out, "member", "show", "-d", street->dir, "--id", "HT000001", NULL);
-	cr_assert(net_has(out, "transferred"), "HT000001 is not marked transferred at the street: %s", out);
-	cr_assert_eq(count_unit(street, "member", old_key, new_key), 3);
+	NET_WAIT(NET_DEADLINE_MS, transfer_state_is(x->other, id, "forwarded"), "the forward of %s to reach %s", id,
+		 x->other->label);
+	net_ok("transfer", "accept", "-d", x->other->dir, "--id", id, "--from", x->street->path, NULL);
+	NET_WAIT(NET_DEADLINE_MS, transfer_state_is(x->street, id, "completed"), "the outcome of %s at the street", id);
+	expect(0, x->out, sizeof x->out, "member", "show", "-d", x->street->dir, "--id", "HT000001", NULL);
+	cr_assert(net_has(x->out, "transferred"), "HT000001 is not marked transferred at the street: %s", x->out);
+	cr_assert_eq(count_unit(x->street, "member", x->old_key, x->new_key), 3);
+}
+
+static void new_key_erases_a_record_the_old_key_wrote(struct rot *x)
+{
+	uint64_t up;
 
 	/* Erasing a record the old key wrote: gone at the street and above. */
-	expect(0, out, sizeof out, "erase", "-d", street->dir, "--collection", "member", "--key", "HT000003", NULL);
-	expect(2, out, sizeof out, "member", "show", "-d", street->dir, "--id", "HT000003", NULL);
-	cr_assert(net_has(out, "erased"), "member show of the erased member: %s", out);
-	up = net_head(street, new_key, "up", NULL);
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, new_key, "up", NULL) == up, "the erase at the city");
+	expect(0, x->out, sizeof x->out, "erase", "-d", x->street->dir, "--collection", "member", "--key", "HT000003", NULL);
+	expect(2, x->out, sizeof x->out, "member", "show", "-d", x->street->dir, "--id", "HT000003", NULL);
+	cr_assert(net_has(x->out, "erased"), "member show of the erased member: %s", x->out);
+	up = net_head(x->street, x->new_key, "up", NULL);
+	NET_WAIT(NET_DEADLINE_MS, net_head(x->city, x->new_key, "up", NULL) == up, "the erase at the city");
 	net_stop_all();
 	for (int i = 0; i < 3; i++) {
-		struct net_node *at = i == 0 ? street : i == 1 ? huli : city;
+		struct net_node *at = i == 0 ? x->street : i == 1 ? x->huli : x->city;
 		cr_assert_eq(net_store_count(at, "13800000003"), 0, "the erased phone number is still in %s's data.mdb",
 			     at->label);
 		cr_assert_gt(net_store_count(at, "13800000001"), 0, "%s lost a phone number that was not erased", at->label);
-		cr_assert_eq(net_node_verify(at, out, sizeof out), 0, "verify at %s after the erase: %s", at->label, out);
+		cr_assert_eq(net_node_verify(at, x->out, sizeof x->out), 0, "verify at %s after the erase: %s", at->label, x->out);
 		/* crossing with reports over erased values: the street's report
 		 * counted HT000003, written by the old key, erased by the new */
-		cr_assert_eq(audit(at, city, out, sizeof out), 0, "audit at %s after the erase: %s", at->label, out);
+		cr_assert_eq(audit(at, x->city, x->out, sizeof x->out), 0, "audit at %s after the erase: %s", at->label, x->out);
 	}
+}
+
+Test(sync_rotate_records, rotated_unit_keeps_editing_and_reporting_its_records)
+{
+	struct rot x;
+
+	x.city = net_node_init("city", "xiamen", true, true);
+	x.huli = net_node_init("huli", "xiamen/huli", false, true);
+	x.street = net_node_init("hetong", "xiamen/huli/hetong", false, false);
+	x.other = net_node_init("jinshan", "xiamen/huli/jinshan", false, false);
+	street_writes_then_rotates(&x);
+	street_edits_its_records_after_the_rotation(&x);
+	reports_count_the_rotated_unit_once(&x);
+	new_key_transfers_a_member_the_old_key_wrote(&x);
+	new_key_erases_a_record_the_old_key_wrote(&x);
 }
 
 /* Does `strata status --json` of n show evidence on (author, feed, seq)? */
