@@ -145,6 +145,12 @@ int cmd_transfer_main(int argc, char **argv);
 int cmd_record_main(int argc, char **argv);
 int cmd_report_main(int argc, char **argv); /* every type of the generic record engine */
 
+/* Prints an import's bad rows (the first 50) and the refusal in e, and
+ * returns its exit code (cmd_record.c). */
+struct domain_import_result;
+int cli_report_bad(const char *what, const char *file, const struct domain_import_result *r, int ret,
+		   const struct err *e);
+
 /* member subcommands (cmd_member*.c) */
 int member_import_main(int argc, char **argv);
 
