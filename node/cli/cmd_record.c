@@ -15,7 +15,6 @@
 #include "node/sync/sync.h"
 
 #define MAX_FIELDS DOMAIN_FIELDS_MAX
-#define MAX_ERRORS_SHOWN 50
 #define WHAT_CAP 64
 #define TEXT_CAP 8192 /* one field as text */
 
@@ -321,17 +320,6 @@ static int rec_export(const struct record_type *t, int argc, char **argv)
 }
 
 /* --- import --- */
-
-/* Lists the bad rows and returns the exit code for the refusal in e. */
-int cli_report_bad(const char *what, const char *file, const struct domain_import_result *r, int ret,
-		   const struct err *e)
-{
-	for (size_t i = 0; i < r->nbad && i < MAX_ERRORS_SHOWN; i++)
-		fprintf(stderr, "strata: %s: %s:%zu: %s\n", what, file, r->bad[i].line, esc(r->bad[i].msg));
-	if (r->nbad > MAX_ERRORS_SHOWN)
-		fprintf(stderr, "strata: %s: ... and %zu more bad rows\n", what, r->nbad - MAX_ERRORS_SHOWN);
-	return cli_fail_err(what, ret, e);
-}
 
 static int rec_import(const struct record_type *t, int argc, char **argv)
 {

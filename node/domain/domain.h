@@ -165,4 +165,20 @@ struct domain_import_opts {
 int domain_import(const char *dir, const struct record_type *t, const char *path,
 		  const struct domain_import_opts *o, struct domain_import_result *r, struct err *e) WUR;
 
+/* The import of members (collection "member"), made for registries of
+ * hundreds of thousands: the file is read twice, keeping between the
+ * readings only each row's id, line and a hash of its record, and written
+ * by the bulk writer (node_writer_begin_bulk) in change sets of up to 1,000
+ * ops, beginning only at the head of feed up its checks read: if another
+ * writer got in between, the checks are made again. Its rows and columns
+ * are those of domain_import for record_member, with the messages of
+ * `strata member import --help`. All or nothing on bad rows, as
+ * domain_import (-EINVAL, r->bad); a file that changes between the readings
+ * (-EINVAL) or a write that fails stops it after whole change sets:
+ * r->written says how many members are in (run it again to finish), and e
+ * says so. On success r->written is every member not already present (none
+ * on a dry run) and r->head the head of feed up. */
+int domain_member_import(const char *dir, const char *path, const struct domain_import_opts *o,
+			 struct domain_import_result *r, struct err *e) WUR;
+
 #endif

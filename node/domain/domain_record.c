@@ -51,7 +51,10 @@ int domain_load(const struct record_type *t, struct store_txn *txn, const struct
 	int ret = node_own_state_get(n, txn, t->collection, (const uint8_t *)key, strlen(key), &v, &vl, o, NULL, &why);
 
 	if (ret == -ENOENT) {
-		err_set(e, "no %s %s at this node", t->noun, key);
+		if (t->msg_absent)
+			err_set(e, t->msg_absent, key);
+		else
+			err_set(e, "no %s %s at this node", t->noun, key);
 		return -ESRCH;
 	}
 	if (ret < 0) {
@@ -59,7 +62,10 @@ int domain_load(const struct record_type *t, struct store_txn *txn, const struct
 		return ret;
 	}
 	if (vl == 0) {
-		err_set(e, "%s %s was erased (strata erase): its value is kept nowhere", t->noun, key);
+		if (t->msg_erased)
+			err_set(e, t->msg_erased, key);
+		else
+			err_set(e, "%s %s was erased (strata erase): its value is kept nowhere", t->noun, key);
 		return -ESRCH;
 	}
 	if (!(*out = protobuf_c_message_unpack(t->descriptor, NULL, vl, v))) {

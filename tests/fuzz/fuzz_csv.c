@@ -2,8 +2,9 @@
 /*
  * Fuzz target for every CSV importer: `strata member import` and
  * `strata TYPE import` of each record type of the generic engine, run as
- * the CLI runs them (member_import_main; domain_import for the record
- * types, as `strata TYPE import` calls it) on the bytes as the file,
+ * the CLI runs them (domain_member_import and domain_import, the library
+ * functions `strata member import` and `strata TYPE import` call) on the
+ * bytes as the file,
  * into the scratch node (made once, with three members so that records can
  * name them; closed while an importer opens it, as LMDB wants one
  * environment per process). An import is all or nothing: when it fails,
@@ -19,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/cli/cli.h"
 #include "node/domain/domain.h"
 #include "node/records/records.h"
 #include "tests/fuzz/scratch.h"
@@ -60,16 +60,15 @@ static size_t store_head(uint8_t *out)
 
 static int run(const char *cmd, bool dry)
 {
-	char *argv[] = {(char *)cmd, "import", "-d", (char *)scratch_dir(), path, dry ? "--dry-run" : NULL, NULL};
-
 	struct domain_import_opts o = {.dry_run = dry};
 	struct domain_import_result r;
 	struct err e = {0};
 	int ret;
 
 	if (strcmp(cmd, "member") == 0)
-		return member_import_main(dry ? 5 : 4, argv + 1);
-	ret = domain_import(scratch_dir(), record_type_find(cmd), path, &o, &r, &e);
+		ret = domain_member_import(scratch_dir(), path, &o, &r, &e);
+	else
+		ret = domain_import(scratch_dir(), record_type_find(cmd), path, &o, &r, &e);
 	domain_import_result_release(&r);
 	return ret < 0 ? 1 : 0;
 }
@@ -85,8 +84,6 @@ static void setup(void)
 
 	scratch_node();
 	scratch_close();
-	if (!freopen("/dev/null", "w", stdout)) /* the importers' reports */
-		abort();
 	for (size_t i = 0; i < nt && ntypes < sizeof types / sizeof types[0]; i++)
 		if (all[i]->fields)
 			types[ntypes++] = all[i];
