@@ -120,9 +120,6 @@ void check_print_more(const struct check_print *p);
 /* Releases the JSON arrays (on an error path). */
 void check_print_free(struct check_print *p);
 
-/* The command table, for `strata help`. */
-extern const struct cli_cmd cli_cmds[];
-
 int cmd_init_main(int argc, char **argv);
 int cmd_id_main(int argc, char **argv);
 int cmd_backup_main(int argc, char **argv);
