@@ -35,11 +35,9 @@ static void help(FILE *f)
 		"status,phone,birth,gender,address, in any order (see strata member import --help).\n");
 }
 
-/* The options of the fields, in the order of member's field table
- * (node/records/member.c): option O_FIELD + i sets field i. */
-enum { O_FIELD = 256, O_JSON = O_FIELD + DOMAIN_FIELDS_MAX, O_OWN };
-enum { F_ID, F_NAME, F_CATEGORY, F_STATUS, F_JOINED };
-#define N_MEMBER_FIELDS 9
+/* Every option named after a field of member's table (node/records/member.c)
+ * is O_FIELD: the field of its name receives the value. */
+enum { O_FIELD = 256, O_JSON, O_OWN };
 
 struct member_args {
 	struct cli_common c;
@@ -48,29 +46,39 @@ struct member_args {
 };
 
 static const struct option member_opts[] = {
-	{"dir", required_argument, NULL, 'd'},              {"id", required_argument, NULL, O_FIELD + 0},
-	{"name", required_argument, NULL, O_FIELD + 1},     {"category", required_argument, NULL, O_FIELD + 2},
-	{"status", required_argument, NULL, O_FIELD + 3},   {"joined", required_argument, NULL, O_FIELD + 4},
-	{"phone", required_argument, NULL, O_FIELD + 5},    {"birth", required_argument, NULL, O_FIELD + 6},
-	{"gender", required_argument, NULL, O_FIELD + 7},   {"address", required_argument, NULL, O_FIELD + 8},
+	{"dir", required_argument, NULL, 'd'},          {"id", required_argument, NULL, O_FIELD},
+	{"name", required_argument, NULL, O_FIELD},     {"category", required_argument, NULL, O_FIELD},
+	{"status", required_argument, NULL, O_FIELD},   {"joined", required_argument, NULL, O_FIELD},
+	{"phone", required_argument, NULL, O_FIELD},    {"birth", required_argument, NULL, O_FIELD},
+	{"gender", required_argument, NULL, O_FIELD},   {"address", required_argument, NULL, O_FIELD},
 	{"json", no_argument, NULL, O_JSON},
 	{"own", no_argument, NULL, O_OWN},
 	{"help", no_argument, NULL, 'h'},                   {NULL, 0, NULL, 0},
 };
 
+/* The value given for member field NAME, or NULL. */
+static const char *given(const struct member_args *a, const char *name)
+{
+	const struct record_field *f = record_field_find(&record_member, name);
+
+	return f ? a->in.value[f - record_member.fields] : NULL;
+}
+
 /* Parses the options of add/update/list/show. 0, or an exit code + 1000
  * (help printed or usage error) to return at once. */
 static int parse(const char *what, int argc, char **argv, struct member_args *a)
 {
-	int opt;
+	int opt, index = 0;
 
 	memset(a, 0, sizeof *a);
 	a->in.t = &record_member;
 	cli_common_init(&a->c);
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, "d:h", member_opts, NULL)) != -1) {
-		if (opt >= O_FIELD && opt < O_FIELD + N_MEMBER_FIELDS) {
-			a->in.value[opt - O_FIELD] = optarg;
+	while ((opt = getopt_long(argc, argv, "d:h", member_opts, &index)) != -1) {
+		const struct record_field *f;
+
+		if (opt == O_FIELD && (f = record_field_find(&record_member, member_opts[index].name))) {
+			a->in.value[f - record_member.fields] = optarg;
 			continue;
 		}
 		switch (opt) {
@@ -105,7 +113,7 @@ static int member_add(int argc, char **argv)
 
 	if (ret)
 		return ret - 1000;
-	if (!a.in.value[F_ID] || !a.in.value[F_NAME] || !a.in.value[F_CATEGORY] || !a.in.value[F_JOINED])
+	if (!given(&a, "id") || !given(&a, "name") || !given(&a, "category") || !given(&a, "joined"))
 		return cli_usage("member add", "--id, --name, --category and --joined are required");
 	if ((ret = domain_record_add(a.c.dir, &a.in, &r, &e)) < 0)
 		return cli_fail_err("member add", ret, &e);
@@ -124,10 +132,10 @@ static int member_update(int argc, char **argv)
 
 	if (ret)
 		return ret - 1000;
-	if (!a.in.value[F_ID])
+	if (!given(&a, "id"))
 		return cli_usage("member update", "--id is required");
-	for (size_t i = F_NAME; i < N_MEMBER_FIELDS; i++)
-		any |= a.in.value[i] != NULL;
+	for (size_t i = 0; i < record_member.n_fields; i++)
+		any |= !(record_member.fields[i].flags & FIELD_KEY) && a.in.value[i];
 	if (!any)
 		return cli_usage("member update", "nothing to change: give at least one field");
 	if ((ret = domain_record_update(a.c.dir, &a.in, &r, &e)) < 0)
@@ -189,12 +197,13 @@ static int member_list(int argc, char **argv)
 
 	if (ret)
 		return ret - 1000;
-	if (a.in.value[F_STATUS] && member_status_parse(a.in.value[F_STATUS], &status, &e) < 0)
+	if (given(&a, "status") && member_status_parse(given(&a, "status"), &status, &e) < 0)
 		return cli_fail("member list", EXIT_USAGE, "%s", e.msg);
-	if (a.in.value[F_CATEGORY] && member_category_parse(a.in.value[F_CATEGORY], &category, &e) < 0)
+	if (given(&a, "category") && member_category_parse(given(&a, "category"), &category, &e) < 0)
 		return cli_fail("member list", EXIT_USAGE, "%s", e.msg);
-	q.value[F_STATUS] = a.in.value[F_STATUS];
-	q.value[F_CATEGORY] = a.in.value[F_CATEGORY];
+	/* list filters on these two only, as it always has */
+	q.value[record_field_find(&record_member, "status") - record_member.fields] = given(&a, "status");
+	q.value[record_field_find(&record_member, "category") - record_member.fields] = given(&a, "category");
 	q.own = a.own;
 	ret = domain_record_each(a.c.dir, &q, list_one, &st, &count, &e);
 	if (a.c.json && st.started)
@@ -213,7 +222,7 @@ static int member_show(int argc, char **argv)
 
 	if (ret)
 		return ret - 1000;
-	if (!a.in.value[F_ID])
+	if (!given(&a, "id"))
 		return cli_usage("member show", "--id is required");
 	if ((ret = domain_record_get(a.c.dir, &a.in, &r, &e)) < 0) {
 		domain_record_release(&r);
