@@ -48,27 +48,43 @@ void domain_import_result_release(struct domain_import_result *r)
 	r->nbad = 0;
 }
 
-static void add_bad(struct import *im, size_t line, const char *msg)
+int domain_bad_add(struct domain_import_result *r, size_t *cap, size_t line, const char *msg)
 {
-	struct domain_import_result *r = im->res;
+	if (r->nbad == *cap) {
+		size_t c = *cap ? 2 * *cap : 16;
+		struct domain_bad *b = realloc(r->bad, c * sizeof *b);
 
-	if (r->nbad == im->bad_cap) {
-		size_t cap = im->bad_cap ? 2 * im->bad_cap : 16;
-		struct domain_bad *b = realloc(r->bad, cap * sizeof *b);
-
-		if (!b) {
-			im->oom = 1;
-			return;
-		}
+		if (!b)
+			return -ENOMEM;
 		r->bad = b;
-		im->bad_cap = cap;
+		*cap = c;
 	}
 	r->bad[r->nbad].line = line;
-	if (!(r->bad[r->nbad].msg = strdup(msg))) {
-		im->oom = 1;
-		return;
-	}
+	if (!(r->bad[r->nbad].msg = strdup(msg)))
+		return -ENOMEM;
 	r->nbad++;
+	return 0;
+}
+
+static int bad_cmp(const void *a, const void *b)
+{
+	const struct domain_bad *x = a, *y = b;
+
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+int domain_bad_refuse(struct domain_import_result *r, const char *path, struct err *e)
+{
+	if (r->nbad > 1)
+		qsort(r->bad, r->nbad, sizeof *r->bad, bad_cmp);
+	err_set(e, "%s: %zu bad row%s; nothing imported", path, r->nbad, r->nbad == 1 ? "" : "s");
+	return -EINVAL;
+}
+
+static void add_bad(struct import *im, size_t line, const char *msg)
+{
+	if (domain_bad_add(im->res, &im->bad_cap, line, msg) < 0)
+		im->oom = 1;
 }
 
 /* Column c of the header names field name: of t, or of its companion. */
@@ -279,13 +295,6 @@ static int row_cmp(const void *x, const void *y)
 	return c ? c : (a->line > b->line) - (a->line < b->line);
 }
 
-static int bad_cmp(const void *a, const void *b)
-{
-	const struct domain_bad *x = a, *y = b;
-
-	return (x->line > y->line) - (x->line < y->line);
-}
-
 /* Does the store hold row r's companion as the row has it (or has the row
  * none)? */
 static bool companion_same(const struct record_type *t, struct store_txn *txn, const uint8_t *owner,
@@ -403,9 +412,7 @@ static int check_and_write(struct import *im, struct node *n, const struct domai
 	if (ret < 0 || (ret = check_rows(im, n, dry ? rd : node_writer_txn(w))) < 0)
 		goto out;
 	if (r->nbad) {
-		qsort(r->bad, r->nbad, sizeof *r->bad, bad_cmp);
-		err_set(e, "%s: %zu bad row%s; nothing imported", im->path, r->nbad, r->nbad == 1 ? "" : "s");
-		ret = -EINVAL;
+		ret = domain_bad_refuse(r, im->path, e);
 		goto out;
 	}
 	if (dry)

@@ -25,4 +25,12 @@ int domain_load(const struct record_type *t, struct store_txn *txn, const struct
 int domain_put(struct node_writer *w, const struct record_type *t, const ProtobufCMessage *m, const char *key,
 	       struct err *e) WUR;
 
+/* An import's bad row: line and message added to r->bad (*cap: its
+ * room). -ENOMEM. */
+int domain_bad_add(struct domain_import_result *r, size_t *cap, size_t line, const char *msg) WUR;
+
+/* The refusal of a file with bad rows: r->bad sorted by line, e saying
+ * "PATH: N bad rows; nothing imported". Returns -EINVAL. */
+int domain_bad_refuse(struct domain_import_result *r, const char *path, struct err *e);
+
 #endif

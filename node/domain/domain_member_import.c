@@ -77,25 +77,8 @@ struct import {
 
 static void add_bad(struct import *im, size_t line, const char *msg)
 {
-	struct domain_import_result *r = im->res;
-
-	if (r->nbad == im->bad_cap) {
-		size_t cap = im->bad_cap ? 2 * im->bad_cap : 16;
-		struct domain_bad *b = realloc(r->bad, cap * sizeof *b);
-
-		if (!b) {
-			im->oom = 1;
-			return;
-		}
-		r->bad = b;
-		im->bad_cap = cap;
-	}
-	r->bad[r->nbad].line = line;
-	if (!(r->bad[r->nbad].msg = strdup(msg))) {
+	if (domain_bad_add(im->res, &im->bad_cap, line, msg) < 0)
 		im->oom = 1;
-		return;
-	}
-	r->nbad++;
 }
 
 static int on_header(const struct csv_row *r, void *arg, struct err *e)
@@ -252,13 +235,6 @@ static int row_cmp(const void *a, const void *b)
 	return c ? c : (x->line > y->line) - (x->line < y->line);
 }
 
-static int bad_cmp(const void *a, const void *b)
-{
-	const struct domain_bad *x = a, *y = b;
-
-	return (x->line > y->line) - (x->line < y->line);
-}
-
 static int stop_at_first(const struct store_record *r, void *arg)
 {
 	(void)r;
@@ -352,17 +328,6 @@ out:
 	return ret;
 }
 
-/* The bad rows in line order, and the refusal. */
-static int refuse(struct import *im, struct err *e)
-{
-	struct domain_import_result *r = im->res;
-
-	if (r->nbad > 1)
-		qsort(r->bad, r->nbad, sizeof *r->bad, bad_cmp);
-	err_set(e, "%s: %zu bad row%s; nothing imported", im->path, r->nbad, r->nbad == 1 ? "" : "s");
-	return -EINVAL;
-}
-
 /* Check against the registry, then begin writing from the head those
  * checks saw; another writer in between (a second import, member add)
  * makes the checks stale: check again. im->w is NULL when there is
@@ -382,7 +347,7 @@ static int check_and_begin(struct import *im, struct node *n, bool dry, struct e
 			return -ENOMEM;
 		}
 		if (r->nbad)
-			return refuse(im, e);
+			return domain_bad_refuse(r, im->path, e);
 		im->todo = im->nrows - r->unchanged;
 		if (dry || !im->todo)
 			return 0;
