@@ -23,6 +23,7 @@ static void help(FILE *f)
 		"                            [--joined ..] [--phone ..] [--birth ..] [--gender ..]\n"
 		"                            [--address ..] [--json]\n"
 		"       strata member import [-d DIR] FILE.csv [--dry-run] [--json]\n"
+		"       strata member export [-d DIR] [-o FILE.csv] [--own]\n"
 		"       strata member list   [-d DIR] [--own] [--status S] [--category C] [--json]\n"
 		"       strata member show   [-d DIR] --id ID [--json]\n\n"
 		"The member registry of this node. Every change is a signed entry of the\n"
@@ -249,8 +250,10 @@ int cmd_member_main(int argc, char **argv)
 		help(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
+	if (strcmp(argv[1], "export") == 0) /* the engine's export: member's columns, as import reads them */
+		return cmd_record_main(argc, argv);
 	for (const struct cli_cmd *s = subs; s->name; s++)
 		if (strcmp(s->name, argv[1]) == 0)
 			return s->main(argc - 1, argv + 1);
-	return cli_usage("member", "unknown subcommand \"%s\" (add, update, import, list, show)", argv[1]);
+	return cli_usage("member", "unknown subcommand \"%s\" (add, update, import, export, list, show)", argv[1]);
 }
