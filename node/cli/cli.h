@@ -120,9 +120,6 @@ void check_print_more(const struct check_print *p);
 /* Releases the JSON arrays (on an error path). */
 void check_print_free(struct check_print *p);
 
-/* The command table, for `strata help`. */
-extern const struct cli_cmd cli_cmds[];
-
 int cmd_init_main(int argc, char **argv);
 int cmd_id_main(int argc, char **argv);
 int cmd_backup_main(int argc, char **argv);
@@ -144,6 +141,12 @@ int cmd_erase_main(int argc, char **argv);
 int cmd_transfer_main(int argc, char **argv);
 int cmd_record_main(int argc, char **argv);
 int cmd_report_main(int argc, char **argv); /* every type of the generic record engine */
+
+/* Prints an import's bad rows (the first 50) and the refusal in e, and
+ * returns its exit code (cmd_record.c). */
+struct domain_import_result;
+int cli_report_bad(const char *what, const char *file, const struct domain_import_result *r, int ret,
+		   const struct err *e);
 
 /* member subcommands (cmd_member*.c) */
 int member_import_main(int argc, char **argv);

@@ -15,6 +15,9 @@
 
 #include "node/audit/audit.h"
 #include "node/cli/cli.h"
+#include "node/domain/domain.h"
+
+#define CLI_BAD_ROWS_SHOWN 50 /* an import's bad rows listed; then "... and N more" */
 #include "node/records/records.h"
 
 void cli_common_init(struct cli_common *c)
@@ -207,4 +210,15 @@ FILE *cli_open_private(const char *path)
 		return NULL;
 	}
 	return f;
+}
+
+/* Lists the bad rows and returns the exit code for the refusal in e. */
+int cli_report_bad(const char *what, const char *file, const struct domain_import_result *r, int ret,
+		   const struct err *e)
+{
+	for (size_t i = 0; i < r->nbad && i < CLI_BAD_ROWS_SHOWN; i++)
+		fprintf(stderr, "strata: %s: %s:%zu: %s\n", what, file, r->bad[i].line, esc(r->bad[i].msg));
+	if (r->nbad > CLI_BAD_ROWS_SHOWN)
+		fprintf(stderr, "strata: %s: ... and %zu more bad rows\n", what, r->nbad - CLI_BAD_ROWS_SHOWN);
+	return cli_fail_err(what, ret, e);
 }

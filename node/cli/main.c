@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * strata: the entry point and the one table of commands.
+ * strata: the entry point and the one table of commands: the fixed ones,
+ * and one command per record type a person types (record_types()), so that
+ * a new type gets its command, --help, import and export from its file in
+ * node/records alone.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,18 +15,16 @@
 #endif
 
 #include "node/cli/cli.h"
+#include "node/records/records.h"
 
-const struct cli_cmd cli_cmds[] = {
+/* The commands before and after the record types'. */
+static const struct cli_cmd first_cmds[] = {
 	{"init", cmd_init_main, "create a node: key file, store, config"},
 	{"id", cmd_id_main, "print the node's key, org path and root key"},
-	{"member", cmd_member_main, "the member registry: add, update, import, list, show"},
-	{"dues", cmd_record_main, "dues per member and month (fen): add, update, list, show, import, export"},
-	{"meeting", cmd_record_main, "meetings (three meetings and one lesson) with attendance"},
-	{"study", cmd_record_main, "study time and exam results per member"},
-	{"points", cmd_record_main, "points-based assessment per member and month"},
-	{"request", cmd_record_main, "residents' service requests with progress notes"},
-	{"notice", cmd_record_main, "notices sent down to every level below"},
-	{"ack", cmd_record_main, "acknowledge a notice received from above"},
+	{NULL, NULL, NULL},
+};
+
+static const struct cli_cmd last_cmds[] = {
 	{"transfer", cmd_transfer_main, "move a member to another branch: release, accept, refuse, list"},
 	{"report", cmd_report_main, "one-click reports: submit, show (--tree), accept, return"},
 	{"log", cmd_log_main, "print the signed history, entry by entry"},
@@ -44,13 +45,86 @@ const struct cli_cmd cli_cmds[] = {
 	{NULL, NULL, NULL},
 };
 
+/* Record types whose command has a file of its own (its help and printing);
+ * every other type typed by a person is run by cmd_record_main. */
+static const struct cli_cmd own_record_cmds[] = {
+	{"member", cmd_member_main, NULL},
+	{NULL, NULL, NULL},
+};
+
+/* Is t a type a person types with a command of its own: it has a field
+ * table and a summary, and is not another type's companion (written with
+ * that type's command)? */
+static bool typed_record(const struct record_type *t, const struct record_type *const *all, size_t n)
+{
+	if (!t->fields || !t->summary)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (all[i]->companion == t)
+			return false;
+	return true;
+}
+
+/* Calls fn for every command in the order of `strata --help`: the first
+ * ones, one per record type (record_types()), the last ones. A non-zero
+ * return stops and is returned. */
+static int each_cmd(int (*fn)(const struct cli_cmd *c, void *arg), void *arg)
+{
+	size_t n;
+	const struct record_type *const *all = record_types(&n);
+	int ret = 0;
+
+	for (const struct cli_cmd *c = first_cmds; !ret && c->name; c++)
+		ret = fn(c, arg);
+	for (size_t i = 0; !ret && i < n; i++) {
+		struct cli_cmd c = {all[i]->collection, cmd_record_main, all[i]->summary};
+
+		if (!typed_record(all[i], all, n))
+			continue;
+		for (const struct cli_cmd *o = own_record_cmds; o->name; o++)
+			if (strcmp(o->name, c.name) == 0)
+				c.main = o->main;
+		ret = fn(&c, arg);
+	}
+	for (const struct cli_cmd *c = last_cmds; !ret && c->name; c++)
+		ret = fn(c, arg);
+	return ret;
+}
+
+static int print_cmd(const struct cli_cmd *c, void *arg)
+{
+	fprintf(arg, "  %-10s %s\n", c->name, c->summary);
+	return 0;
+}
+
+/* The command a name runs. */
+struct find {
+	const char *name;
+	struct cli_cmd found;
+};
+
+static int find_cmd(const struct cli_cmd *c, void *arg)
+{
+	struct find *f = arg;
+
+	if (strcmp(c->name, f->name) != 0)
+		return 0;
+	f->found = *c;
+	return 1;
+}
+
+static const struct cli_cmd *cli_cmd_find(const char *name, struct find *f)
+{
+	f->name = name;
+	return each_cmd(find_cmd, f) ? &f->found : NULL;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: strata COMMAND [-d DIR] [options]\n\n"
 		   "Strata keeps an organization's records as signed, hash-chained feeds in a\n"
 		   "local store, one node per org unit.\n\ncommands:\n");
-	for (const struct cli_cmd *c = cli_cmds; c->name; c++)
-		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	each_cmd(print_cmd, f);
 	fprintf(f, "\n"
 		   "Every command takes -d DIR (default: $STRATA_DIR, then the current directory)\n"
 		   "and --help; commands that print data take --json.\n\n"
@@ -110,6 +184,9 @@ static void malloc_policy(void)
 
 int main(int argc, char **argv)
 {
+	const struct cli_cmd *c;
+	struct find f;
+
 	malloc_policy();
 	if (keys_init() < 0) {
 		fprintf(stderr, "strata: libsodium could not start\n");
@@ -120,12 +197,11 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
-		if (argc > 2 && strcmp(argv[1], "help") == 0)
-			for (const struct cli_cmd *c = cli_cmds; c->name; c++)
-				if (strcmp(c->name, argv[2]) == 0) {
-					char *args[] = {argv[2], "--help", NULL};
-					return c->main(2, args);
-				}
+		if (argc > 2 && strcmp(argv[1], "help") == 0 && (c = cli_cmd_find(argv[2], &f))) {
+			char *args[] = {argv[2], "--help", NULL};
+
+			return c->main(2, args);
+		}
 		usage(stdout);
 		return EXIT_OK;
 	}
@@ -133,9 +209,8 @@ int main(int argc, char **argv)
 		printf("strata %s\n", STRATA_VERSION);
 		return EXIT_OK;
 	}
-	for (const struct cli_cmd *c = cli_cmds; c->name; c++)
-		if (strcmp(c->name, argv[1]) == 0)
-			return c->main(argc - 1, argv + 1);
+	if ((c = cli_cmd_find(argv[1], &f)))
+		return c->main(argc - 1, argv + 1);
 	fprintf(stderr, "strata: unknown command \"%s\"\n\n", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

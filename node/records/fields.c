@@ -330,6 +330,12 @@ static int check_value(const struct record_type *t, const struct record_field *f
 			return -EINVAL;
 		}
 		return 0;
+	case FIELD_PHONE:
+		if (!phone_valid(v)) {
+			err_set(e, "%s: %s \"%s\" is not a phone number", t->collection, f->name, v);
+			return -EINVAL;
+		}
+		return 0;
 	case FIELD_MEMBER:
 	case FIELD_MEMBERS:
 		if (!id_like(v)) {
@@ -362,6 +368,8 @@ int record_check_fields(const struct record_type *t, const ProtobufCMessage *m, 
 	char buf[4096], k[LIMIT_KEY_BYTES + 64];
 	int ret;
 
+	if (t->validate) /* a type with its own rules (member): they are its field checks */
+		return (ret = t->validate(m, key, key_len, e)) < 0 ? ret : t->validate_extra ? t->validate_extra(m, e) : 0;
 	for (size_t i = 0; i < t->n_fields; i++) {
 		const struct record_field *f = &t->fields[i];
 		const ProtobufCFieldDescriptor *fd = pb_field(t, f);

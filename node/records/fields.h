@@ -23,6 +23,7 @@ enum field_type {
 	FIELD_MEMBER,  /* a member id of this node's registry */
 	FIELD_MEMBERS, /* repeated: member ids, comma-separated on input */
 	FIELD_NOTES,   /* repeated text; an update appends one */
+	FIELD_PHONE,   /* a phone number (phone_valid) */
 };
 
 enum field_flags {

@@ -11,7 +11,6 @@
 
 #define MEMBER_ID_MAX 64
 #define MEMBER_NAME_MAX 200
-#define MEMBER_PHONE_MAX 32
 #define MEMBER_ADDRESS_MAX 300
 
 static const char *const category_words[] = {[STRATA__MEMBER_CATEGORY__CATEGORY_FULL] = "full",
@@ -99,11 +98,11 @@ static bool id_valid(const char *s)
 	return true;
 }
 
-static bool phone_valid(const char *s)
+bool phone_valid(const char *s)
 {
 	size_t n = strlen(s), digits = 0;
 
-	if (n == 0 || n > MEMBER_PHONE_MAX)
+	if (n == 0 || n > PHONE_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
@@ -172,9 +171,33 @@ static int member_validate(const ProtobufCMessage *msg, const uint8_t *key, size
 	return 0;
 }
 
+/* Today's rules for a member typed by a person: no date in the future. */
+static int member_input_rule(const ProtobufCMessage *m, struct store_txn *t, const uint8_t owner[32], struct err *e);
+
+/* The field table: what add, update, show, list, export and import read and
+ * write (node/domain). Its checks are member_validate's, with their own
+ * messages; CSV columns and JSON keys in this order. */
+static const struct record_field member_fields[] = {
+	{"id", FIELD_TEXT, FIELD_KEY | FIELD_REQUIRED, MEMBER_ID_MAX, "member id: letters, digits, '-', '_', '.'"},
+	{"name", FIELD_TEXT, FIELD_REQUIRED, MEMBER_NAME_MAX, "name"},
+	{"category", FIELD_ENUM, FIELD_REQUIRED, 0, "full or probationary"},
+	{"status", FIELD_ENUM, 0, 0, "active (the default), lapsed, deceased, transferred"},
+	{"joined", FIELD_DATE, FIELD_REQUIRED, 0, "date joined, YYYY-MM-DD"},
+	{"phone", FIELD_PHONE, 0, PHONE_MAX, "phone number"},
+	{"birth", FIELD_DATE, 0, 0, "date of birth, YYYY-MM-DD, before joined"},
+	{"gender", FIELD_ENUM, 0, 0, "female, male or other"},
+	{"address", FIELD_TEXT, 0, MEMBER_ADDRESS_MAX, "home address"},
+};
+
 const struct record_type record_member = {
 	.collection = "member",
 	.feed = "up",
+	.fields = member_fields,
+	.n_fields = sizeof member_fields / sizeof member_fields[0],
+	.summary = "the member registry: add, update, import, list, show",
+	.check_input = member_input_rule,
+	.msg_absent = "no member with id %s in this node's registry",
+	.msg_erased = "member %s was erased (strata erase): its record is kept nowhere",
 	.descriptor = &strata__member__descriptor,
 	.validate = member_validate,
 	.noun = "member",
@@ -182,18 +205,25 @@ const struct record_type record_member = {
 
 int member_check_input(const Strata__Member *m, struct err *e)
 {
-	char today[11];
 	int ret = member_validate(&m->base, NULL, 0, e);
 
-	if (ret < 0)
-		return ret;
+	return ret < 0 ? ret : member_input_rule(&m->base, NULL, NULL, e);
+}
+
+static int member_input_rule(const ProtobufCMessage *m, struct store_txn *t, const uint8_t owner[32], struct err *e)
+{
+	const Strata__Member *mb = (const Strata__Member *)m;
+	char today[11];
+
+	(void)t;
+	(void)owner;
 	date_today(today);
-	if (strcmp(m->joined, today) > 0) {
-		err_set(e, "member %s: joined date %s is in the future", m->id, m->joined);
+	if (strcmp(mb->joined, today) > 0) {
+		err_set(e, "member %s: joined date %s is in the future", mb->id, mb->joined);
 		return -EINVAL;
 	}
-	if (m->birth && strcmp(m->birth, today) > 0) {
-		err_set(e, "member %s: birth date %s is in the future", m->id, m->birth);
+	if (mb->birth && strcmp(mb->birth, today) > 0) {
+		err_set(e, "member %s: birth date %s is in the future", mb->id, mb->birth);
 		return -EINVAL;
 	}
 	return 0;

@@ -55,6 +55,10 @@ struct record_type {
 	int (*validate_extra)(const ProtobufCMessage *m, struct err *e);
 	/* Input rules that need this node's store (may be NULL). */
 	int (*check_input)(const ProtobufCMessage *m, struct store_txn *t, const uint8_t owner[32], struct err *e);
+	/* The type's own sentences (printf formats of the key) for a record
+	 * this node does not hold / holds erased (may be NULL: "no NOUN KEY at
+	 * this node", "NOUN KEY was erased ...: its value is kept nowhere"). */
+	const char *msg_absent, *msg_erased;
 	/* A type with the same key fields whose other fields are typed with
 	 * this one's (e.g. a request's contact) but travel in its own feed,
 	 * so that each audience gets only what it needs (may be NULL). */
@@ -95,7 +99,8 @@ int record_get_text(const struct record_type *t, const ProtobufCMessage *m, cons
 int record_key(const struct record_type *t, const ProtobufCMessage *m, char *buf, size_t cap, struct err *e) WUR;
 
 /* Deterministic checks of every field, of the key it is stored under (if
- * key is not NULL) and of t->validate_extra. */
+ * key is not NULL) and of t->validate_extra; for a type with its own
+ * validate (member), that instead of the field checks. */
 int record_check_fields(const struct record_type *t, const ProtobufCMessage *m, const uint8_t *key, size_t key_len,
 			struct err *e) WUR;
 
@@ -136,6 +141,11 @@ bool utf8_valid(const char *s, size_t len);
 
 /* Is s valid UTF-8 with no control characters (C0 but tab, DEL, C1)? */
 bool text_valid(const char *s, size_t len);
+
+/* Is s a phone number: 1..PHONE_MAX bytes of digits (at least 3), '-', ' ',
+ * and a leading '+'? (member.c) */
+#define PHONE_MAX 32
+bool phone_valid(const char *s);
 
 /* --- CSV --- */
 
