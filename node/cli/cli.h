@@ -75,10 +75,8 @@ FILE *cli_open_private(const char *path);
 void cli_json_print(json_t *j);
 
 struct node;
-struct store_txn;
-/* Adds "pinned_roots" and "agreements" (peer agreements, either side) to J;
- * prints them as text (agreement_print.c). */
-int cli_agreements_add(json_t *j, struct node *n, struct store_txn *t, struct err *e);
+/* Prints "pinned_roots" and "agreements" of J (node_agreements_add) as
+ * text (agreement_print.c). */
 void cli_agreements_print(json_t *j);
 /* json_dumpf with C1 controls and bidirectional overrides in strings
  * written \uXXXX too (jansson escapes only C0): untrusted text in JSON

@@ -23,7 +23,6 @@ int cmd_id_main(int argc, char **argv)
 {
 	struct cli_common c;
 	struct node *n = NULL;
-	struct store_txn *t = NULL;
 	json_t *j;
 	struct err e = {0};
 	char key[KEY_HEX], root[KEY_HEX] = "";
@@ -38,13 +37,11 @@ int cmd_id_main(int argc, char **argv)
 		key_hex(root, node_root(n));
 	j = json_pack("{s:s, s:s}", "key", key, "name", node_name(n));
 	json_object_set_new(j, "root", node_root(n) ? json_string(root) : json_null());
-	if ((ret = store_txn_begin(node_store(n), false, &t, &e)) < 0 || (ret = cli_agreements_add(j, n, t, &e)) < 0) {
-		store_txn_abort(&t);
+	if ((ret = node_agreements_json(n, j, &e)) < 0) {
 		json_decref(j);
 		node_close(&n);
 		return cli_fail_err("id", ret, &e);
 	}
-	store_txn_abort(&t);
 	if (c.json) {
 		cli_json_print(j);
 	} else {

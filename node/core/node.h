@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "crypto/crypto.h"
 #include "protocol/protocol.h"
 #include "storage/store.h"
@@ -241,6 +243,32 @@ struct node_agreement {
 int node_agreements_each(const struct node *n, struct store_txn *t,
 			 int (*fn)(const struct node_agreement *a, void *arg), void *arg, struct err *e) WUR;
 
+/* Adds "pinned_roots" ([{key, domain: "own"|"host"}]) and "agreements"
+ * ([{as: "peer"|"host", with, key, host_root (on a peer), publishes,
+ * receives (feed arrays, null while the certificate has not arrived)}]) to
+ * J, as of read transaction t / a read transaction of its own. */
+int node_agreements_add(const struct node *n, struct store_txn *t, json_t *j, struct err *e) WUR;
+int node_agreements_json(struct node *n, json_t *j, struct err *e) WUR;
+
+/* --- what a node holds, for listings (overview.c) --- */
+
+/* Reads, in one read transaction, what `strata status` shows of the store
+ * into *out (a new object, caller owns): "feeds" (every head: author, name,
+ * feed, seq, frozen), "evidence" (every kept proof of equivocation: author,
+ * name, feed, seq), "pinned_roots" and "agreements" (node_agreements_add),
+ * "write_fence" (the fence's reason, or null). 0, or a negative code (e)
+ * with *out NULL. */
+int node_overview(struct node *n, json_t **out, struct err *e) WUR;
+
+/* Calls fn for every stored entry, feed by feed (in the order of the feeds
+ * table), each in seq order from 1; only FEED's when feed is not NULL. cs
+ * is the decoded entry, valid during the call; an entry that does not
+ * decode is passed as cs NULL with why. A non-zero return of fn stops the
+ * walk and is returned; a negative code (e) if the store cannot be read. */
+int node_log_each(struct node *n, const char *feed,
+		  int (*fn)(const struct changeset *cs, uint64_t seq, const struct err *why, void *arg), void *arg,
+		  struct err *e) WUR;
+
 /* --- equivocation --- */
 
 /* Checks that first and second are two validly signed entries of one
@@ -253,6 +281,35 @@ int node_evidence_check(const uint8_t *first, size_t first_len, const uint8_t *s
  * transaction t; *known says whether the proof was already held. */
 int node_evidence_store(struct store_txn *t, const uint8_t *first, size_t first_len, const uint8_t *second,
 			size_t second_len, bool *known, struct err *e) WUR;
+
+/* The kept proofs (evidence.c owns their layout): index NODE_EVIDENCE_INDEX,
+ * key author(32) | feed length(1) | feed | seq (u64 BE), value a packed
+ * Strata__Evidence (the two envelopes). */
+#define NODE_EVIDENCE_INDEX "evidence"
+#define NODE_EVIDENCE_KEY_MAX (KEY_BYTES + 1 + LIMIT_NAME_BYTES + 8)
+
+struct node_evidence_key {
+	uint8_t author[KEY_BYTES];
+	char feed[LIMIT_NAME_BYTES + 1];
+	uint64_t seq;
+};
+
+/* Writes the key of the proof at (author, feed, seq) into out; its length,
+ * or 0 for a feed name that is empty or longer than LIMIT_NAME_BYTES. */
+size_t node_evidence_key_encode(uint8_t out[NODE_EVIDENCE_KEY_MAX], const uint8_t author[KEY_BYTES], const char *feed,
+				uint64_t seq);
+
+/* Decodes such a key into *out: 0, or -EBADMSG when it is malformed
+ * (out is then undefined). */
+int node_evidence_key_decode(const uint8_t *key, size_t len, struct node_evidence_key *out) WUR;
+
+/* Calls fn for every kept proof in key order: k its decoded key (NULL when
+ * the stored key is malformed), val the packed Strata__Evidence. Stops at
+ * fn's first non-zero return and returns it; a negative code (e) if the
+ * index cannot be read. */
+int node_evidence_each(struct store_txn *t,
+		       int (*fn)(const struct node_evidence_key *k, const uint8_t *val, size_t len, void *arg), void *arg,
+		       struct err *e) WUR;
 
 /* Runs every check of DESIGN.md "Verification before anything is stored"
  * on one envelope and, if all hold, appends it in write transaction t:
@@ -382,6 +439,9 @@ struct node_fence {
  * none, a boot id that changed since the heads were last confirmed (for a
  * node whose feeds a link holds). 0 or a negative code. */
 int node_fence_read(const struct node *n, struct store_txn *t, struct node_fence *f, struct err *e) WUR;
+
+/* The same in a read transaction of its own (overview.c). */
+int node_fence_get(struct node *n, struct node_fence *f, struct err *e) WUR;
 
 /* 0 if n may sign now; -EBUSY with a sentence that says why not and what
  * to do. Every writer calls it in its write transaction. */
