@@ -103,15 +103,14 @@ void cli_erased_print(const struct verify_erased *x);
 /* What verify and audit print of a walk over a store (check_print.c):
  * failures and erased values, for people or (json) gathered in arrays. */
 struct check_print {
-	struct node *n;         /* authors are checked against its trust */
 	bool json;
 	json_t *failures, *erased; /* with json: arrays, owned until handed on */
 	size_t shown, erased_shown;
 	const char *doing;      /* the progress word: "verifying" */
 	const char *storewide;  /* before a failure with no author: "store: " */
 };
-/* Sets p up and returns the hooks for verify_store / audit_bundle (their
- * arg is p; set p->n before they run). */
+/* Sets p up and returns the hooks for verify_node / audit_node /
+ * audit_bundle (their arg is p). */
 struct verify_hooks check_print_init(struct check_print *p, bool json, const char *doing, const char *storewide);
 /* Prints "... and N more" for what went beyond the first 100. */
 void check_print_more(const struct check_print *p);

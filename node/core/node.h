@@ -187,6 +187,28 @@ int node_check_revoked(const struct node *n, struct store_txn *t, const uint8_t 
 
 #define NODE_KEYS_MAX 16
 
+/* --- strata revoke (revoke.c) --- */
+
+#define NODE_REVOKE_MAX 16 /* keys one revoke withdraws at most (a name certified again) */
+
+/* What node_revoke wrote. */
+struct node_revoke_result {
+	uint8_t keys[NODE_REVOKE_MAX][KEY_BYTES]; /* the keys revoked, in the order written */
+	size_t n;
+	uint64_t revoked_ms;                      /* the revocations' time */
+};
+
+/* Revokes every key this unit (any of its keys, node_own_keys) certified
+ * for org path NAME that is not revoked yet: one revocation each in this
+ * node's trust feed, one commit (reason may be NULL). The caller then
+ * tells a running daemon (sync_notify). Refusals change nothing: -EINVAL
+ * (not an org path, or a reason over the limits), -EPERM (another node
+ * certified NAME: only the issuer may revoke), -ESRCH (no certificate for
+ * NAME is known here), -EEXIST (revoked already), -EBUSY (the write
+ * fence), or the writer's codes; e says why. */
+int node_revoke(struct node *n, const char *name, const char *reason, struct node_revoke_result *out,
+		struct err *e) WUR;
+
 /* This node's keys into out: out[0] its current key, then the keys it
  * rotated away from (meta "previous_keys"), newest first. Returns how many
  * (at most max, at least 1 when max > 0). */
@@ -355,6 +377,36 @@ int node_erase_holders(struct store_txn *t, const uint8_t owner[KEY_BYTES], cons
 int node_erase_request(struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *feed,
 		       const char *collection, const uint8_t *key, size_t key_len, const char *reason,
 		       uint64_t erased_ms, uint8_t **out, size_t *out_len, size_t *holders, struct err *e) WUR;
+
+/* --- strata erase (erase_op.c) --- */
+
+/* The checks of an erase that need no store: a known collection that may
+ * be erased (not trust records, not erase requests), a key, a reason
+ * within limits. 0, -EINVAL with the reason, -ENOMEM. node_erase runs them
+ * too; a front end may run them before it opens the node. */
+int node_erase_check(const char *collection, const char *key, const char *reason, struct err *e) WUR;
+
+/* What node_erase wrote. */
+struct node_erase_result {
+	const char *feed;           /* the record's feed */
+	uint64_t seq;               /* the erase request's entry in it */
+	size_t entries;             /* entries of that feed whose value it removes */
+	const char *companion_feed; /* the companion's feed when its value went too, else NULL */
+	size_t companion_entries;   /* entries of the companion's feed whose value it removes */
+};
+
+/* Erases the value of this unit's record (collection, key; reason may be
+ * NULL) from every store that holds it: an erase request signed by this
+ * node goes into the record's feed, and one for its companion (a request's
+ * contact, feed private) into the companion's, in one transaction; ingest
+ * removes the values from this store in the same commit. The caller then
+ * tells a running daemon (sync_notify) and overwrites the freed pages
+ * (node_scrub). Refusals change nothing: -EINVAL (node_erase_check),
+ * -EEXIST (erased already), -EPERM (another node wrote the record),
+ * -ESRCH (this node wrote no such record), -EBUSY (the write fence), or
+ * the writer's codes; e says why. *out is zeroed on failure. */
+int node_erase(struct node *n, const char *collection, const char *key, const char *reason,
+	       struct node_erase_result *out, struct err *e) WUR;
 
 /* Call after committing entries, and now and then in a long-running
  * process: if an erase was applied since the last complete scrub (by any
