@@ -89,7 +89,7 @@ static void fail(struct gather *g, const uint8_t *author, const char *feed, uint
 }
 
 /* A readable name for key: its org path if the store knows it, else hex. */
-static const char *who(struct gather *g, const uint8_t key[KEY_BYTES], char out[256])
+static const char *who(struct gather *g, const uint8_t key[KEY_BYTES], char out[NODE_NAME_MAX + 1])
 {
 	char hex[KEY_HEX];
 
@@ -267,7 +267,7 @@ static struct release *check_names_release(struct gather *g, const char *what, c
 					   const uint8_t hash[HASH_BYTES])
 {
 	struct release *r = find_release(g, from, id);
-	char name[256], hex[KEY_HEX], rhex[KEY_HEX];
+	char name[NODE_NAME_MAX + 1], hex[KEY_HEX], rhex[KEY_HEX];
 
 	g->c->transfers++;
 	key_hex(hex, hash);
@@ -328,7 +328,7 @@ static int scan_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes
 		for (size_t k = 0; m->status == STRATA__MEMBER_STATUS__STATUS_ACTIVE && k < g->nrel; k++) {
 			const struct release *r = &g->rel[k];
 			const struct acceptance *a;
-			char name[256];
+			char name[NODE_NAME_MAX + 1];
 
 			if (!r->accepted || memcmp(r->from, s->branch, KEY_BYTES) != 0 || strcmp(r->member, m->id) != 0)
 				continue;
@@ -348,7 +348,7 @@ static int scan_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes
 
 static int check(struct gather *g)
 {
-	char name[256], name2[256];
+	char name[NODE_NAME_MAX + 1], name2[NODE_NAME_MAX + 1];
 	int ret;
 
 	for (size_t i = 0; i < g->nfwd; i++) {

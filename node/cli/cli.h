@@ -37,6 +37,11 @@ struct cli_cmd {
 #define CLI_TIMEOUT_MIN_S 1
 #define CLI_TIMEOUT_MAX_S 3600
 
+/* What an option parser returns when the command goes on; any other
+ * return is the exit code to return at once (help printed: EXIT_OK, or a
+ * usage error). Exit codes are never negative. */
+#define CLI_GO_ON (-1)
+
 /* Options every command takes. */
 struct cli_common {
 	const char *dir; /* -d DIR, else $STRATA_DIR, else "." */
@@ -48,7 +53,7 @@ void cli_common_init(struct cli_common *c);
 
 /* Parses a command that takes only -d DIR, --json and --help, and exactly
  * nargs positional arguments (described by args_desc for errors). Returns
- * -1 to go on (the arguments are argv[optind...]), else the exit code to
+ * CLI_GO_ON (the arguments are argv[optind...]), else the exit code to
  * return at once (help printed, or a usage error). */
 int cli_parse_common(const char *what, int argc, char **argv, struct cli_common *c, void (*help)(FILE *f),
 		     int nargs, const char *args_desc);

@@ -28,7 +28,7 @@ int cmd_id_main(int argc, char **argv)
 	char key[KEY_HEX], root[KEY_HEX] = "";
 	int ret;
 
-	if ((ret = cli_parse_common("id", argc, argv, &c, help, 0, "")) >= 0)
+	if ((ret = cli_parse_common("id", argc, argv, &c, help, 0, "")) != CLI_GO_ON)
 		return ret;
 	if ((ret = node_open(&n, c.dir, NODE_NO_KEY | NODE_RDONLY, &e)) < 0)
 		return cli_fail_err("id", ret, &e);

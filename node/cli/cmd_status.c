@@ -141,7 +141,7 @@ static int number(const char *what, const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-/* -1 to go on, else the exit code. */
+/* CLI_GO_ON, else the exit code to return at once. */
 static int parse(int argc, char **argv, struct status_args *a)
 {
 	static const struct option opts[] = {
@@ -179,7 +179,7 @@ static int parse(int argc, char **argv, struct status_args *a)
 	}
 	if (optind != argc)
 		return cli_usage("status", "unexpected argument \"%s\"", argv[optind]);
-	return -1;
+	return CLI_GO_ON;
 }
 
 static void print_check(json_t *problems)
@@ -202,7 +202,7 @@ int cmd_status_main(int argc, char **argv)
 	char key[KEY_HEX], root[KEY_HEX];
 	int ret, code = EXIT_OK;
 
-	if ((ret = parse(argc, argv, &a)) >= 0)
+	if ((ret = parse(argc, argv, &a)) != CLI_GO_ON)
 		return ret;
 	if ((ret = node_open(&n, a.c.dir, NODE_NO_KEY | NODE_RDONLY, &e)) < 0 || (ret = node_overview(n, &held, &e)) < 0) {
 		node_close(&n);

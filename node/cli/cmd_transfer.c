@@ -60,7 +60,7 @@ static const struct option opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/* 0, or an exit code + 1000 to return at once. */
+/* CLI_GO_ON, or the exit code to return at once (help, a usage error). */
 static int parse(const char *what, int argc, char **argv, struct transfer_args *a)
 {
 	int opt;
@@ -79,13 +79,13 @@ static int parse(const char *what, int argc, char **argv, struct transfer_args *
 		case O_FROM: a->from = optarg; break;
 		case O_MEMBER_ID: a->member_id = optarg; break;
 		case O_JSON: a->c.json = true; break;
-		case 'h': help(stdout); return 1000 + EXIT_OK;
-		default: return 1000 + cli_usage(what, "unknown option");
+		case 'h': help(stdout); return EXIT_OK;
+		default: return cli_usage(what, "unknown option");
 		}
 	}
 	if (optind != argc)
-		return 1000 + cli_usage(what, "unexpected argument \"%s\"", argv[optind]);
-	return 0;
+		return cli_usage(what, "unexpected argument \"%s\"", argv[optind]);
+	return CLI_GO_ON;
 }
 
 static void on_note(void *arg, const char *msg)
@@ -114,8 +114,8 @@ static int do_release(int argc, char **argv)
 	struct err e = {0};
 	int ret = parse("transfer release", argc, argv, &a);
 
-	if (ret)
-		return ret - 1000;
+	if (ret != CLI_GO_ON)
+		return ret;
 	if (!a.member || !a.to)
 		return cli_usage("transfer release", "--member and --to are required");
 	if (a.id || a.from || a.member_id)
@@ -144,8 +144,8 @@ static int do_decide(int argc, char **argv, bool accept)
 	struct err e = {0};
 	int ret = parse(what, argc, argv, &a);
 
-	if (ret)
-		return ret - 1000;
+	if (ret != CLI_GO_ON)
+		return ret;
 	if (!a.id || !a.from)
 		return cli_usage(what, "--id and --from are required");
 	if (a.member || a.to)
@@ -190,8 +190,8 @@ static int do_approve(int argc, char **argv)
 	struct err e = {0};
 	int ret = parse("transfer approve", argc, argv, &a);
 
-	if (ret)
-		return ret - 1000;
+	if (ret != CLI_GO_ON)
+		return ret;
 	if (!a.id || !a.from)
 		return cli_usage("transfer approve", "--id and --from are required");
 	if ((ret = node_open(&n, a.c.dir, 0, &e)) < 0 || (ret = transfer_approve(n, a.from, a.id, &e)) < 0)
@@ -220,8 +220,8 @@ static int do_list(int argc, char **argv)
 	struct err e = {0};
 	int ret = parse("transfer list", argc, argv, &a);
 
-	if (ret)
-		return ret - 1000;
+	if (ret != CLI_GO_ON)
+		return ret;
 	if ((ret = node_open(&n, a.c.dir, NODE_RDONLY | NODE_NO_KEY, &e)) < 0 ||
 	    (ret = transfer_list(n, &v, &count, &e)) < 0)
 		goto out;

@@ -37,7 +37,7 @@ int cmd_verify_main(int argc, char **argv)
 	struct err e = {0};
 	int ret;
 
-	if ((ret = cli_parse_common("verify", argc, argv, &c, help, 0, "")) >= 0)
+	if ((ret = cli_parse_common("verify", argc, argv, &c, help, 0, "")) != CLI_GO_ON)
 		return ret;
 	hooks = check_print_init(&st, c.json, "verifying", "store: ");
 	ret = verify_node(c.dir, &cnt, &hooks, &e);

@@ -27,6 +27,7 @@
 #define NODE_STORE_DIR "store"
 #define NODE_SERVE_LOCK_FILE "serve.lock" /* held by the running strata serve */
 #define NODE_NAME_MAX 255
+#define NODE_PATH_MAX 4200 /* a path inside a node directory: the directory (PATH_MAX) and a file name */
 #define NODE_OPS_PER_CHANGESET 1000 /* default ops in one change set of a bulk write */
 #define NODE_OPS_PER_TXN 16000      /* ops per durable commit of a bulk write */
 #define NODE_BYTES_PER_TXN (64u << 20) /* or sooner, once its change sets hold this many bytes */
