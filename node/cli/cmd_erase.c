@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "node/cli/cli.h"
+#include "node/core/admin.h"
 #include "node/core/node.h"
 #include "node/records/records.h"
 #include "node/sync/sync.h"

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "node/cli/cli.h"
+#include "node/core/admin.h"
 #include "node/core/node.h"
 
 static void help(FILE *f)

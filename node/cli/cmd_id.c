@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "node/cli/cli.h"
+#include "node/core/admin.h"
 #include "node/core/node.h"
 
 static void help(FILE *f)

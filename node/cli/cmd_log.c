@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "node/cli/cli.h"
+#include "node/core/admin.h"
 #include "node/core/node.h"
 #include "node/records/records.h"
 #include "protocol/protocol.h"

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "node/cli/cli.h"
+#include "node/core/admin.h"
 #include "node/core/node.h"
 #include "node/records/numbers.h"
 #include "node/sync/sync.h"

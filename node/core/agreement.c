@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "node/core/admin.h"
 #include "node/core/node_internal.h"
 
 static json_t *feed_list(char **v, size_t n)

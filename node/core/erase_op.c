@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/core/admin.h"
 #include "node/core/node_internal.h"
 #include "node/records/records.h"
 

@@ -15,8 +15,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "crypto/crypto.h"
 #include "protocol/protocol.h"
 #include "storage/store.h"
@@ -188,28 +186,6 @@ int node_check_revoked(const struct node *n, struct store_txn *t, const uint8_t 
 
 #define NODE_KEYS_MAX 16
 
-/* --- strata revoke (revoke.c) --- */
-
-#define NODE_REVOKE_MAX 16 /* keys one revoke withdraws at most (a name certified again) */
-
-/* What node_revoke wrote. */
-struct node_revoke_result {
-	uint8_t keys[NODE_REVOKE_MAX][KEY_BYTES]; /* the keys revoked, in the order written */
-	size_t n;
-	uint64_t revoked_ms;                      /* the revocations' time */
-};
-
-/* Revokes every key this unit (any of its keys, node_own_keys) certified
- * for org path NAME that is not revoked yet: one revocation each in this
- * node's trust feed, one commit (reason may be NULL). The caller then
- * tells a running daemon (sync_notify). Refusals change nothing: -EINVAL
- * (not an org path, or a reason over the limits), -EPERM (another node
- * certified NAME: only the issuer may revoke), -ESRCH (no certificate for
- * NAME is known here), -EEXIST (revoked already), -EBUSY (the write
- * fence), or the writer's codes; e says why. */
-int node_revoke(struct node *n, const char *name, const char *reason, struct node_revoke_result *out,
-		struct err *e) WUR;
-
 /* This node's keys into out: out[0] its current key, then the keys it
  * rotated away from (meta "previous_keys"), newest first. Returns how many
  * (at most max, at least 1 when max > 0). */
@@ -265,32 +241,6 @@ struct node_agreement {
  * as a host; stops at FN's first non-zero return and returns it. */
 int node_agreements_each(const struct node *n, struct store_txn *t,
 			 int (*fn)(const struct node_agreement *a, void *arg), void *arg, struct err *e) WUR;
-
-/* Adds "pinned_roots" ([{key, domain: "own"|"host"}]) and "agreements"
- * ([{as: "peer"|"host", with, key, host_root (on a peer), publishes,
- * receives (feed arrays, null while the certificate has not arrived)}]) to
- * J, as of read transaction t / a read transaction of its own. */
-int node_agreements_add(const struct node *n, struct store_txn *t, json_t *j, struct err *e) WUR;
-int node_agreements_json(struct node *n, json_t *j, struct err *e) WUR;
-
-/* --- what a node holds, for listings (overview.c) --- */
-
-/* Reads, in one read transaction, what `strata status` shows of the store
- * into *out (a new object, caller owns): "feeds" (every head: author, name,
- * feed, seq, frozen), "evidence" (every kept proof of equivocation: author,
- * name, feed, seq), "pinned_roots" and "agreements" (node_agreements_add),
- * "write_fence" (the fence's reason, or null). 0, or a negative code (e)
- * with *out NULL. */
-int node_overview(struct node *n, json_t **out, struct err *e) WUR;
-
-/* Calls fn for every stored entry, feed by feed (in the order of the feeds
- * table), each in seq order from 1; only FEED's when feed is not NULL. cs
- * is the decoded entry, valid during the call; an entry that does not
- * decode is passed as cs NULL with why. A non-zero return of fn stops the
- * walk and is returned; a negative code (e) if the store cannot be read. */
-int node_log_each(struct node *n, const char *feed,
-		  int (*fn)(const struct changeset *cs, uint64_t seq, const struct err *why, void *arg), void *arg,
-		  struct err *e) WUR;
 
 /* --- equivocation --- */
 
@@ -379,36 +329,6 @@ int node_erase_request(struct store_txn *t, const uint8_t owner[KEY_BYTES], cons
 		       const char *collection, const uint8_t *key, size_t key_len, const char *reason,
 		       uint64_t erased_ms, uint8_t **out, size_t *out_len, size_t *holders, struct err *e) WUR;
 
-/* --- strata erase (erase_op.c) --- */
-
-/* The checks of an erase that need no store: a known collection that may
- * be erased (not trust records, not erase requests), a key, a reason
- * within limits. 0, -EINVAL with the reason, -ENOMEM. node_erase runs them
- * too; a front end may run them before it opens the node. */
-int node_erase_check(const char *collection, const char *key, const char *reason, struct err *e) WUR;
-
-/* What node_erase wrote. */
-struct node_erase_result {
-	const char *feed;           /* the record's feed */
-	uint64_t seq;               /* the erase request's entry in it */
-	size_t entries;             /* entries of that feed whose value it removes */
-	const char *companion_feed; /* the companion's feed when its value went too, else NULL */
-	size_t companion_entries;   /* entries of the companion's feed whose value it removes */
-};
-
-/* Erases the value of this unit's record (collection, key; reason may be
- * NULL) from every store that holds it: an erase request signed by this
- * node goes into the record's feed, and one for its companion (a request's
- * contact, feed private) into the companion's, in one transaction; ingest
- * removes the values from this store in the same commit. The caller then
- * tells a running daemon (sync_notify) and overwrites the freed pages
- * (node_scrub). Refusals change nothing: -EINVAL (node_erase_check),
- * -EEXIST (erased already), -EPERM (another node wrote the record),
- * -ESRCH (this node wrote no such record), -EBUSY (the write fence), or
- * the writer's codes; e says why. *out is zeroed on failure. */
-int node_erase(struct node *n, const char *collection, const char *key, const char *reason,
-	       struct node_erase_result *out, struct err *e) WUR;
-
 /* Call after committing entries, and now and then in a long-running
  * process: if an erase was applied since the last complete scrub (by any
  * process, or by one that died before scrubbing), or since this process
@@ -493,8 +413,6 @@ struct node_fence {
  * node whose feeds a link holds). 0 or a negative code. */
 int node_fence_read(const struct node *n, struct store_txn *t, struct node_fence *f, struct err *e) WUR;
 
-/* The same in a read transaction of its own (overview.c). */
-int node_fence_get(struct node *n, struct node_fence *f, struct err *e) WUR;
 
 /* 0 if n may sign now; -EBUSY with a sentence that says why not and what
  * to do. Every writer calls it in its write transaction. */

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "node/core/admin.h"
 #include "node/core/node_internal.h"
 
 struct overview {

@@ -17,6 +17,7 @@
 #include <criterion/criterion.h>
 
 #include "node/audit/history.h"
+#include "node/core/admin.h"
 #include "node/core/node.h"
 #include "node/records/records.h"
 
