@@ -87,7 +87,7 @@ static void report(const struct verify_hooks *h, struct verify_counts *c, const 
 static void remove_scratch(const char *dir)
 {
 	static const char *const files[] = {"store/data.mdb", "store/lock.mdb", "store", "node.key", "strata.conf"};
-	char p[4200];
+	char p[NODE_PATH_MAX];
 
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		snprintf(p, sizeof p, "%s/%s", dir, files[i]);
@@ -361,49 +361,6 @@ static void trimmer_stop(struct trimmer *tr)
 	tr->s = NULL;
 }
 
-/* The caller's hooks, with certificate chains checked in the scratch node. */
-struct scratch_hooks {
-	const struct verify_hooks *outer;
-	struct node *n;
-};
-
-static void fwd_failure(const struct verify_failure *f, void *arg)
-{
-	const struct scratch_hooks *s = arg;
-
-	if (s->outer && s->outer->failure)
-		s->outer->failure(f, s->outer->arg);
-}
-
-static void fwd_erased(const struct verify_erased *x, void *arg)
-{
-	const struct scratch_hooks *s = arg;
-
-	if (s->outer && s->outer->erased)
-		s->outer->erased(x, s->outer->arg);
-}
-
-static void fwd_progress(size_t done, size_t total, void *arg)
-{
-	const struct scratch_hooks *s = arg;
-
-	if (s->outer && s->outer->progress)
-		s->outer->progress(done, total, s->outer->arg);
-}
-
-static int scratch_authorize(struct store_txn *t, const uint8_t author[32], const char *feed, struct err *e, void *arg)
-{
-	return node_authorize(((const struct scratch_hooks *)arg)->n, t, author, feed, 0, e);
-}
-
-static int scratch_entry(struct store_txn *t, const uint8_t author[32], const char *feed, uint64_t seq,
-			 uint64_t time_ms, struct err *e, void *arg)
-{
-	(void)feed;
-	(void)seq;
-	return node_check_revoked(((const struct scratch_hooks *)arg)->n, t, author, time_ms, e);
-}
-
 int audit_bundle(const char *path, const uint8_t root[32], struct verify_counts *c, const struct verify_hooks *h,
 		 struct err *e)
 {
@@ -413,10 +370,8 @@ int audit_bundle(const char *path, const uint8_t root[32], struct verify_counts 
 int audit_bundle_history(const char *path, const uint8_t root[32], struct verify_counts *c,
 			 struct audit_history_counts *x, const struct verify_hooks *h, struct err *e)
 {
-	struct scratch_hooks sh = {.outer = h};
-	struct verify_hooks hooks = {
-		.failure = fwd_failure, .erased = fwd_erased, .authorize = scratch_authorize, .entry = scratch_entry,
-		.progress = fwd_progress, .arg = &sh, .signatures_verified = true}; /* by ingest_all, once each */
+	struct audit_trust_hooks th;
+	struct verify_hooks hooks;
 	char dir[] = "/tmp/strata-audit-XXXXXX";
 	struct node_init_opts o = {.name = "auditor"};
 	struct verify_counts store_counts, ingest = {0};
@@ -434,7 +389,10 @@ int audit_bundle_history(const char *path, const uint8_t root[32], struct verify
 	if ((ret = node_create(dir, &o, e)) < 0 || (ret = node_open(&n, dir, NODE_NO_KEY | NODE_NOSYNC, e)) < 0)
 		goto out;
 	node_pin_root(n, root);
-	sh.n = n;
+	/* certificate chains checked in the scratch node; signatures were
+	 * verified by ingest_all, once each */
+	hooks = audit_trust_hooks_init(&th, n, h);
+	hooks.signatures_verified = true;
 	if ((ret = ingest_all(n, path, &ingest, &hooks, e)) < 0) {
 		c->failures = ingest.failures; /* a damaged bundle: its failures were reported, count them */
 		goto out;

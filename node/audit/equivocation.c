@@ -13,9 +13,8 @@
 #include <string.h>
 
 #include "node/audit/audit.h"
+#include "node/core/node.h" /* the evidence key layout */
 #include "protocol/protocol.h"
-
-#define EVIDENCE_INDEX "evidence"
 
 struct ev_walk {
 	struct verify_counts *c;
@@ -62,30 +61,25 @@ static const char *proof_fault(const Strata__Evidence *ev, const uint8_t *author
 	return why;
 }
 
-static int on_evidence(const uint8_t *key, size_t key_len, const uint8_t *val, size_t len, void *arg)
+static int on_evidence(const struct node_evidence_key *k, const uint8_t *val, size_t len, void *arg)
 {
 	struct ev_walk *w = arg;
-	char feed[LIMIT_NAME_BYTES + 1], why[700];
+	char why[700];
 	Strata__Evidence *ev;
 	const char *fault;
-	uint64_t seq = 0;
-	size_t fl;
 
-	if (key_len < KEY_BYTES + 1 || (fl = key[KEY_BYTES]) > LIMIT_NAME_BYTES || key_len != KEY_BYTES + 1 + fl + 8) {
+	if (!k) {
 		ev_fail(w, NULL, "", 0, "a kept evidence record has a malformed key");
 		return 0;
 	}
-	memcpy(feed, key + KEY_BYTES + 1, fl);
-	feed[fl] = '\0';
-	seq = be64_get(key + KEY_BYTES + 1 + fl);
 	w->c->evidence++;
 	if (!(ev = strata__evidence__unpack(NULL, len, val))) {
-		ev_fail(w, key, feed, seq, "kept evidence of equivocation does not decode");
+		ev_fail(w, k->author, k->feed, k->seq, "kept evidence of equivocation does not decode");
 		return 0;
 	}
-	fault = proof_fault(ev, key, feed, seq, why, sizeof why);
+	fault = proof_fault(ev, k->author, k->feed, k->seq, why, sizeof why);
 	strata__evidence__free_unpacked(ev, NULL);
-	ev_fail(w, key, feed, seq,
+	ev_fail(w, k->author, k->feed, k->seq,
 		fault ? fault
 		      : "equivocation: two different signed entries for this seq (the proof is in the store; "
 			"strata status lists it)");
@@ -96,5 +90,5 @@ int verify_evidence(struct store_txn *t, struct verify_counts *c, const struct v
 {
 	struct ev_walk w = {.c = c, .h = h};
 
-	return store_index_each(t, EVIDENCE_INDEX, on_evidence, &w, e);
+	return node_evidence_each(t, on_evidence, &w, e);
 }

@@ -48,4 +48,30 @@ int audit_history(struct node *n, struct audit_history_counts *c, const struct v
 int audit_bundle_history(const char *path, const uint8_t root[32], struct verify_counts *c,
 			 struct audit_history_counts *x, const struct verify_hooks *h, struct err *e) WUR;
 
+/* The caller's hooks (outer, may be NULL: failures, erased values and
+ * progress are forwarded to it) with every author checked against n's
+ * trust: its certificate chain allowing the feed (node_authorize), and not
+ * revoked at each entry's time (node_check_revoked). th must outlive the
+ * hooks returned (their arg). */
+struct audit_trust_hooks {
+	const struct verify_hooks *outer;
+	struct node *n;
+};
+struct verify_hooks audit_trust_hooks_init(struct audit_trust_hooks *th, struct node *n,
+					   const struct verify_hooks *outer);
+
+/* `strata verify`: the store of the node in DIR (opened read-only, no key)
+ * through verify_store, every author checked against that node's own trust
+ * (audit_trust_hooks_init around h). Returns as verify_store does: 0,
+ * -EBADMSG when anything failed (each through h), another negative code
+ * (e) when the node cannot be opened or read. */
+int verify_node(const char *dir, struct verify_counts *c, const struct verify_hooks *h, struct err *e) WUR;
+
+/* `strata audit -d DIR`: the same with ROOT pinned as the only trusted
+ * root (whatever the store says), then audit_history; c and x receive the
+ * counts. 0 when everything holds, -EBADMSG when anything failed, another
+ * negative code when the audit could not run (e). */
+int audit_node(const char *dir, const uint8_t root[32], struct verify_counts *c, struct audit_history_counts *x,
+	       const struct verify_hooks *h, struct err *e) WUR;
+
 #endif

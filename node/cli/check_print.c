@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What `strata verify` and `strata audit` share: the hooks that check each
- * author against the node's trust (certificate chains, revocations at the
- * entry's time) and print what the walk finds, failures and erased values,
- * for people (the first MAX_SHOWN of each) or as JSON arrays.
+ * What `strata verify` and `strata audit` share: the hooks that print what
+ * the walk finds, failures and erased values, for people (the first
+ * MAX_SHOWN of each) or as JSON arrays. The trust checks of each author are
+ * the library's (audit_trust_hooks_init, node/audit/node_audit.c).
  */
 #include <inttypes.h>
 #include <stdio.h>
 
 #include "node/audit/audit.h"
 #include "node/cli/cli.h"
-#include "node/core/node.h"
+#include "protocol/protocol.h" /* LIMIT_KEY_BYTES */
 
 #define MAX_SHOWN 100
 
@@ -65,20 +65,6 @@ static void on_failure(const struct verify_failure *f, void *arg)
 		printf("FAIL %s%s\n", p->storewide, esc(f->reason));
 }
 
-static int on_authorize(struct store_txn *t, const uint8_t author[32], const char *feed, struct err *e, void *arg)
-{
-	return node_authorize(((struct check_print *)arg)->n, t, author, feed, 0, e);
-}
-
-/* An entry signed by a revoked key at or after its revocation fails. */
-static int on_entry(struct store_txn *t, const uint8_t author[32], const char *feed, uint64_t seq, uint64_t time_ms,
-		    struct err *e, void *arg)
-{
-	(void)feed;
-	(void)seq;
-	return node_check_revoked(((struct check_print *)arg)->n, t, author, time_ms, e);
-}
-
 static void on_progress(size_t done, size_t total, void *arg)
 {
 	cli_progress(((struct check_print *)arg)->doing, done, total);
@@ -91,8 +77,7 @@ struct verify_hooks check_print_init(struct check_print *p, bool json, const cha
 		p->failures = json_array();
 		p->erased = json_array();
 	}
-	return (struct verify_hooks){.failure = on_failure, .erased = on_erased, .authorize = on_authorize,
-				     .entry = on_entry, .progress = on_progress, .arg = p};
+	return (struct verify_hooks){.failure = on_failure, .erased = on_erased, .progress = on_progress, .arg = p};
 }
 
 void check_print_more(const struct check_print *p)

@@ -37,6 +37,11 @@ struct cli_cmd {
 #define CLI_TIMEOUT_MIN_S 1
 #define CLI_TIMEOUT_MAX_S 3600
 
+/* What an option parser returns when the command goes on; any other
+ * return is the exit code to return at once (help printed: EXIT_OK, or a
+ * usage error). Exit codes are never negative. */
+#define CLI_GO_ON (-1)
+
 /* Options every command takes. */
 struct cli_common {
 	const char *dir; /* -d DIR, else $STRATA_DIR, else "." */
@@ -48,7 +53,7 @@ void cli_common_init(struct cli_common *c);
 
 /* Parses a command that takes only -d DIR, --json and --help, and exactly
  * nargs positional arguments (described by args_desc for errors). Returns
- * -1 to go on (the arguments are argv[optind...]), else the exit code to
+ * CLI_GO_ON (the arguments are argv[optind...]), else the exit code to
  * return at once (help printed, or a usage error). */
 int cli_parse_common(const char *what, int argc, char **argv, struct cli_common *c, void (*help)(FILE *f),
 		     int nargs, const char *args_desc);
@@ -75,10 +80,8 @@ FILE *cli_open_private(const char *path);
 void cli_json_print(json_t *j);
 
 struct node;
-struct store_txn;
-/* Adds "pinned_roots" and "agreements" (peer agreements, either side) to J;
- * prints them as text (agreement_print.c). */
-int cli_agreements_add(json_t *j, struct node *n, struct store_txn *t, struct err *e);
+/* Prints "pinned_roots" and "agreements" of J (node_agreements_add) as
+ * text (agreement_print.c). */
 void cli_agreements_print(json_t *j);
 /* json_dumpf with C1 controls and bidirectional overrides in strings
  * written \uXXXX too (jansson escapes only C0): untrusted text in JSON
@@ -105,15 +108,14 @@ void cli_erased_print(const struct verify_erased *x);
 /* What verify and audit print of a walk over a store (check_print.c):
  * failures and erased values, for people or (json) gathered in arrays. */
 struct check_print {
-	struct node *n;         /* authors are checked against its trust */
 	bool json;
 	json_t *failures, *erased; /* with json: arrays, owned until handed on */
 	size_t shown, erased_shown;
 	const char *doing;      /* the progress word: "verifying" */
 	const char *storewide;  /* before a failure with no author: "store: " */
 };
-/* Sets p up and returns the hooks for verify_store / audit_bundle (their
- * arg is p; set p->n before they run). */
+/* Sets p up and returns the hooks for verify_node / audit_node /
+ * audit_bundle (their arg is p). */
 struct verify_hooks check_print_init(struct check_print *p, bool json, const char *doing, const char *storewide);
 /* Prints "... and N more" for what went beyond the first 100. */
 void check_print_more(const struct check_print *p);

@@ -12,26 +12,6 @@
 #include "node/audit/audit.h"
 #include "node/audit/history.h"
 #include "node/cli/cli.h"
-#include "node/core/node.h"
-
-static int audit_store(struct check_print *st, const char *dir, const uint8_t root[KEY_BYTES], struct verify_counts *c,
-		       struct audit_history_counts *x, struct verify_hooks *h, struct err *e)
-{
-	int ret;
-
-	if ((ret = node_open(&st->n, dir, NODE_RDONLY | NODE_NO_KEY, e)) < 0)
-		return ret;
-	node_pin_root(st->n, root);
-	/* Every check of `strata verify` (kept evidence of equivocation too),
-	 * then the history checks. */
-	ret = verify_store(node_store(st->n), c, h, e);
-	if (ret < 0 && ret != -EBADMSG)
-		return ret;
-	ret = audit_history(st->n, x, h, e);
-	if (ret < 0 && ret != -EBADMSG)
-		return ret;
-	return c->failures || x->failures ? -EBADMSG : 0;
-}
 
 static void help(FILE *f)
 {
@@ -93,9 +73,8 @@ int cmd_audit_main(int argc, char **argv)
 	hooks = check_print_init(&st, c.json, "auditing", "");
 	what = bundle ? bundle : c.dir;
 	ret = bundle ? audit_bundle_history(bundle, root, &cnt, &hist, &hooks, &e)
-		     : audit_store(&st, c.dir, root, &cnt, &hist, &hooks, &e);
+		     : audit_node(c.dir, root, &cnt, &hist, &hooks, &e);
 	cli_progress_done("auditing");
-	node_close(&st.n);
 	if (ret < 0 && ret != -EBADMSG) {
 		check_print_free(&st);
 		return cli_fail_err("audit", ret, &e);

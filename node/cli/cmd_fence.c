@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "node/cli/cli.h"
+#include "node/core/admin.h"
 #include "node/core/node.h"
 
 static void help(FILE *f)
@@ -38,7 +39,6 @@ int cmd_fence_main(int argc, char **argv)
 	struct cli_common c;
 	struct node *n = NULL;
 	struct node_fence f = {0};
-	struct store_txn *t = NULL;
 	struct err e = {0};
 	bool lift = false;
 	size_t erased = 0;
@@ -60,12 +60,10 @@ int cmd_fence_main(int argc, char **argv)
 	/* lifting may sign: the companion erases the node owes (node_fence_lift) */
 	if ((ret = node_open(&n, c.dir, lift ? 0 : NODE_NO_KEY | NODE_RDONLY, &e)) < 0 ||
 	    (lift && (ret = lifted = node_fence_lift(n, &erased, &e)) < 0) ||
-	    (ret = store_txn_begin(node_store(n), false, &t, &e)) < 0 || (ret = node_fence_read(n, t, &f, &e)) < 0) {
-		store_txn_abort(&t);
+	    (ret = node_fence_get(n, &f, &e)) < 0) {
 		node_close(&n);
 		return cli_fail_err("fence", ret, &e);
 	}
-	store_txn_abort(&t);
 	if (lifted == 1) /* lifted, but the owed erases were not written */
 		fprintf(stderr, "strata: fence: note: %s\n", e.msg);
 	if (c.json)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "node/cli/cli.h"
+#include "node/core/admin.h"
 #include "node/core/node.h"
 
 static void help(FILE *f)
@@ -23,13 +24,12 @@ int cmd_id_main(int argc, char **argv)
 {
 	struct cli_common c;
 	struct node *n = NULL;
-	struct store_txn *t = NULL;
 	json_t *j;
 	struct err e = {0};
 	char key[KEY_HEX], root[KEY_HEX] = "";
 	int ret;
 
-	if ((ret = cli_parse_common("id", argc, argv, &c, help, 0, "")) >= 0)
+	if ((ret = cli_parse_common("id", argc, argv, &c, help, 0, "")) != CLI_GO_ON)
 		return ret;
 	if ((ret = node_open(&n, c.dir, NODE_NO_KEY | NODE_RDONLY, &e)) < 0)
 		return cli_fail_err("id", ret, &e);
@@ -38,13 +38,11 @@ int cmd_id_main(int argc, char **argv)
 		key_hex(root, node_root(n));
 	j = json_pack("{s:s, s:s}", "key", key, "name", node_name(n));
 	json_object_set_new(j, "root", node_root(n) ? json_string(root) : json_null());
-	if ((ret = store_txn_begin(node_store(n), false, &t, &e)) < 0 || (ret = cli_agreements_add(j, n, t, &e)) < 0) {
-		store_txn_abort(&t);
+	if ((ret = node_agreements_json(n, j, &e)) < 0) {
 		json_decref(j);
 		node_close(&n);
 		return cli_fail_err("id", ret, &e);
 	}
-	store_txn_abort(&t);
 	if (c.json) {
 		cli_json_print(j);
 	} else {

@@ -33,7 +33,7 @@ int cmd_import_main(int argc, char **argv)
 	size_t dups = 0;
 	int ret;
 
-	if ((ret = cli_parse_common("import", argc, argv, &c, help, 1, "one bundle FILE")) >= 0)
+	if ((ret = cli_parse_common("import", argc, argv, &c, help, 1, "one bundle FILE")) != CLI_GO_ON)
 		return ret;
 	if ((ret = node_open(&n, c.dir, NODE_NO_KEY, &e)) < 0) {
 		node_close(&n);

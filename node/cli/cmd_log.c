@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "node/cli/cli.h"
+#include "node/core/admin.h"
 #include "node/core/node.h"
 #include "node/records/records.h"
 #include "protocol/protocol.h"
@@ -20,7 +21,6 @@ struct log_state {
 	const char *feed;
 	bool ops;
 	size_t count;
-	struct store_txn *t;
 	int bad;
 };
 
@@ -74,16 +74,13 @@ static json_t *entry_json(const struct changeset *cs)
 			 "signature", sig, "bytes", (json_int_t)cs->envelope_len, "ops", ops);
 }
 
-static int on_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes, size_t len, void *arg)
+static int on_entry(const struct changeset *cs, uint64_t seq, const struct err *why, void *arg)
 {
 	struct log_state *st = arg;
-	struct changeset *cs = NULL;
-	struct err e = {0};
 	char when[32], author[20], h[17];
 
-	(void)hash;
-	if (changeset_decode(&cs, bytes, len, &e) < 0) {
-		fprintf(stderr, "strata: log: entry #%" PRIu64 ": %s (run strata verify)\n", seq, e.msg);
+	if (!cs) {
+		fprintf(stderr, "strata: log: entry #%" PRIu64 ": %s (run strata verify)\n", seq, why->msg);
 		st->bad = 1;
 		return 0;
 	}
@@ -109,21 +106,7 @@ static int on_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes, 
 		}
 	}
 	st->count++;
-	changeset_destroy(&cs);
 	return 0;
-}
-
-static int on_feed(const struct store_head *h, void *arg)
-{
-	struct log_state *st = arg;
-	struct err e = {0};
-	int ret;
-
-	if (st->feed && strcmp(st->feed, h->feed) != 0)
-		return 0;
-	if ((ret = store_log_each(st->t, h->author, h->feed, 1, 0, on_entry, st, &e)) < 0)
-		fprintf(stderr, "strata: log: %s\n", e.msg);
-	return ret;
 }
 
 static void help(FILE *f)
@@ -162,17 +145,13 @@ int cmd_log_main(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage("log", "unexpected argument \"%s\"", argv[optind]);
-	if ((ret = node_open(&n, st.c.dir, NODE_RDONLY | NODE_NO_KEY, &e)) < 0 ||
-	    (ret = store_txn_begin(node_store(n), false, &st.t, &e)) < 0) {
-		node_close(&n);
+	if ((ret = node_open(&n, st.c.dir, NODE_RDONLY | NODE_NO_KEY, &e)) < 0)
 		return cli_fail_err("log", ret, &e);
-	}
 	if (st.c.json)
 		fputs("[", stdout);
-	ret = store_heads_each(st.t, on_feed, &st, &e);
+	ret = node_log_each(n, st.feed, on_entry, &st, &e);
 	if (st.c.json)
 		fputs(st.count ? "\n]\n" : "]\n", stdout);
-	store_txn_abort(&st.t);
 	node_close(&n);
 	if (ret < 0)
 		return cli_fail_err("log", ret, &e);

@@ -13,50 +13,10 @@
 #include <time.h>
 
 #include "node/cli/cli.h"
+#include "node/core/admin.h"
 #include "node/core/node.h"
 #include "node/records/numbers.h"
 #include "node/sync/sync.h"
-
-struct status {
-	struct node *n;
-	struct store_txn *t;
-	json_t *feeds, *evidence;
-};
-
-static int on_head(const struct store_head *h, void *arg)
-{
-	struct status *st = arg;
-	char name[256], hex[KEY_HEX];
-
-	node_key_name(st->n, st->t, h->author, name);
-	key_hex(hex, h->author);
-	json_array_append_new(st->feeds, json_pack("{s:s, s:s, s:s, s:I, s:b}", "author", hex, "name", name, "feed",
-						   h->feed, "seq", (json_int_t)h->seq, "frozen",
-						   (h->flags & STORE_FEED_FROZEN) != 0));
-	return 0;
-}
-
-static int on_evidence(const uint8_t *key, size_t key_len, const uint8_t *val, size_t len, void *arg)
-{
-	struct status *st = arg;
-	char name[256], hex[KEY_HEX], feed[64];
-	uint64_t seq = 0;
-	size_t fl;
-
-	(void)val;
-	(void)len;
-	if (key_len < KEY_BYTES + 1 || key_len != KEY_BYTES + 1 + (fl = key[KEY_BYTES]) + 8 || fl >= sizeof feed)
-		return 0;
-	memcpy(feed, key + KEY_BYTES + 1, fl);
-	feed[fl] = '\0';
-	for (int i = 0; i < 8; i++)
-		seq = seq << 8 | key[KEY_BYTES + 1 + fl + i];
-	node_key_name(st->n, st->t, key, name);
-	key_hex(hex, key);
-	json_array_append_new(st->evidence, json_pack("{s:s, s:s, s:s, s:I}", "author", hex, "name", name, "feed", feed,
-						      "seq", (json_int_t)seq));
-	return 0;
-}
 
 static void when(char out[32], const json_t *ms)
 {
@@ -182,7 +142,7 @@ static int number(const char *what, const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-/* -1 to go on, else the exit code. */
+/* CLI_GO_ON, else the exit code to return at once. */
 static int parse(int argc, char **argv, struct status_args *a)
 {
 	static const struct option opts[] = {
@@ -220,26 +180,7 @@ static int parse(int argc, char **argv, struct status_args *a)
 	}
 	if (optind != argc)
 		return cli_usage("status", "unexpected argument \"%s\"", argv[optind]);
-	return -1;
-}
-
-/* Feeds and evidence into st (a read transaction of its own). */
-static int read_store(struct status *st, struct err *e)
-{
-	int ret;
-
-	if ((ret = store_txn_begin(node_store(st->n), false, &st->t, e)) < 0)
-		return ret;
-	st->feeds = json_array();
-	st->evidence = json_array();
-	if ((ret = store_heads_each(st->t, on_head, st, e)) < 0 ||
-	    (ret = store_index_each(st->t, "evidence", on_evidence, st, e)) < 0) {
-		json_decref(st->feeds);
-		json_decref(st->evidence);
-		st->feeds = st->evidence = NULL;
-	}
-	store_txn_abort(&st->t);
-	return ret;
+	return CLI_GO_ON;
 }
 
 static void print_check(json_t *problems)
@@ -253,62 +194,43 @@ static void print_check(json_t *problems)
 		printf("CHECK FAILED: %s\n", json_string_value(v));
 }
 
-/* The peer agreements and the write fence (a read transaction of its own). */
-static int read_extras(struct status *st, json_t *agreements, struct node_fence *fence, struct err *e)
-{
-	int ret;
-
-	if ((ret = store_txn_begin(node_store(st->n), false, &st->t, e)) < 0)
-		return ret;
-	ret = cli_agreements_add(agreements, st->n, st->t, e);
-	if (ret >= 0 && node_fence_read(st->n, st->t, fence, &(struct err){0}) < 0)
-		fence->set = false;
-	store_txn_abort(&st->t);
-	return ret;
-}
-
 int cmd_status_main(int argc, char **argv)
 {
 	struct status_args a;
-	struct status st = {0};
-	struct node_fence fence = {0};
+	struct node *n = NULL;
 	struct err e = {0};
-	json_t *daemon = NULL, *links = NULL, *problems = NULL, *j, *agreements;
+	json_t *daemon = NULL, *links = NULL, *problems = NULL, *j, *held = NULL, *fence;
 	char key[KEY_HEX], root[KEY_HEX];
 	int ret, code = EXIT_OK;
 
-	if ((ret = parse(argc, argv, &a)) >= 0)
+	if ((ret = parse(argc, argv, &a)) != CLI_GO_ON)
 		return ret;
-	if ((ret = node_open(&st.n, a.c.dir, NODE_NO_KEY | NODE_RDONLY, &e)) < 0 || (ret = read_store(&st, &e)) < 0) {
-		node_close(&st.n);
+	if ((ret = node_open(&n, a.c.dir, NODE_NO_KEY | NODE_RDONLY, &e)) < 0 || (ret = node_overview(n, &held, &e)) < 0) {
+		node_close(&n);
 		return cli_fail_err("status", ret, &e);
 	}
 	if (sync_status(a.c.dir, 2000, &daemon, &(struct err){0}) < 0)
 		daemon = json_null();
-	agreements = json_object();
-	if ((ret = read_extras(&st, agreements, &fence, &e)) < 0 || (ret = sync_links(st.n, daemon, &links, &e)) < 0 ||
-	    (a.check && (ret = sync_check(st.n, links, &a.o, &problems, &e)) < 0)) {
+	if ((ret = sync_links(n, daemon, &links, &e)) < 0 ||
+	    (a.check && (ret = sync_check(n, links, &a.o, &problems, &e)) < 0)) {
 		json_decref(daemon);
 		json_decref(links);
-		json_decref(st.feeds);
-		json_decref(st.evidence);
-		json_decref(agreements);
-		node_close(&st.n);
+		json_decref(held);
+		node_close(&n);
 		return cli_fail_err("status", ret, &e);
 	}
-	key_hex(key, node_id(st.n));
-	if (node_root(st.n))
-		key_hex(root, node_root(st.n));
-	j = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "name", node_name(st.n), "key", key, "root",
-		      node_root(st.n) ? json_string(root) : json_null(), "daemon", daemon, "links", links, "feeds",
-		      st.feeds, "evidence", st.evidence);
-	json_object_update(j, agreements); /* pinned_roots, agreements */
-	json_decref(agreements);
-	json_object_set_new(j, "write_fence", fence.set ? json_string(fence.reason) : json_null());
-	if (problems && fence.set)
+	key_hex(key, node_id(n));
+	if (node_root(n))
+		key_hex(root, node_root(n));
+	j = json_pack("{s:s, s:s, s:o, s:o, s:o}", "name", node_name(n), "key", key, "root",
+		      node_root(n) ? json_string(root) : json_null(), "daemon", daemon, "links", links);
+	json_object_update(j, held); /* feeds, evidence, pinned_roots, agreements, write_fence */
+	json_decref(held);
+	fence = json_object_get(j, "write_fence");
+	if (problems && json_is_string(fence))
 		json_array_append_new(problems, json_sprintf("writes are fenced: %s (see strata fence)",
-							     node_fence_why(fence.reason)));
-	node_close(&st.n);
+							     node_fence_why(json_string_value(fence))));
+	node_close(&n);
 	if (problems) {
 		code = json_array_size(problems) ? EXIT_VERIFY : EXIT_OK;
 		json_object_set_new(j, "check", json_pack("{s:b, s:O}", "ok", code == EXIT_OK, "problems", problems));

@@ -60,9 +60,8 @@ static const struct option opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/* Parses argv into a. false when the command ends here (--help, a usage
- * error), with its exit code in *code. */
-static bool parse(const char *what, int argc, char **argv, struct transfer_args *a, int *code)
+/* CLI_GO_ON, or the exit code to return at once (help, a usage error). */
+static int parse(const char *what, int argc, char **argv, struct transfer_args *a)
 {
 	int opt;
 
@@ -80,15 +79,13 @@ static bool parse(const char *what, int argc, char **argv, struct transfer_args 
 		case O_FROM: a->from = optarg; break;
 		case O_MEMBER_ID: a->member_id = optarg; break;
 		case O_JSON: a->c.json = true; break;
-		case 'h': help(stdout); *code = EXIT_OK; return false;
-		default: *code = cli_usage(what, "unknown option"); return false;
+		case 'h': help(stdout); return EXIT_OK;
+		default: return cli_usage(what, "unknown option");
 		}
 	}
-	if (optind != argc) {
-		*code = cli_usage(what, "unexpected argument \"%s\"", argv[optind]);
-		return false;
-	}
-	return true;
+	if (optind != argc)
+		return cli_usage(what, "unexpected argument \"%s\"", argv[optind]);
+	return CLI_GO_ON;
 }
 
 static void on_note(void *arg, const char *msg)
@@ -115,9 +112,9 @@ static int do_release(int argc, char **argv)
 	struct transfer_release_opts o;
 	char id[TRANSFER_ID_MAX + 1];
 	struct err e = {0};
-	int ret;
+	int ret = parse("transfer release", argc, argv, &a);
 
-	if (!parse("transfer release", argc, argv, &a, &ret))
+	if (ret != CLI_GO_ON)
 		return ret;
 	if (!a.member || !a.to)
 		return cli_usage("transfer release", "--member and --to are required");
@@ -145,9 +142,9 @@ static int do_decide(int argc, char **argv, bool accept)
 	struct transfer_decide_opts o;
 	char member_id[65] = "";
 	struct err e = {0};
-	int ret;
+	int ret = parse(what, argc, argv, &a);
 
-	if (!parse(what, argc, argv, &a, &ret))
+	if (ret != CLI_GO_ON)
 		return ret;
 	if (!a.id || !a.from)
 		return cli_usage(what, "--id and --from are required");
@@ -191,9 +188,9 @@ static int do_approve(int argc, char **argv)
 	struct transfer_args a;
 	struct node *n = NULL;
 	struct err e = {0};
-	int ret;
+	int ret = parse("transfer approve", argc, argv, &a);
 
-	if (!parse("transfer approve", argc, argv, &a, &ret))
+	if (ret != CLI_GO_ON)
 		return ret;
 	if (!a.id || !a.from)
 		return cli_usage("transfer approve", "--id and --from are required");
@@ -221,9 +218,9 @@ static int do_list(int argc, char **argv)
 	struct transfer_view *v = NULL;
 	size_t count = 0;
 	struct err e = {0};
-	int ret;
+	int ret = parse("transfer list", argc, argv, &a);
 
-	if (!parse("transfer list", argc, argv, &a, &ret))
+	if (ret != CLI_GO_ON)
 		return ret;
 	if ((ret = node_open(&n, a.c.dir, NODE_RDONLY | NODE_NO_KEY, &e)) < 0 ||
 	    (ret = transfer_list(n, &v, &count, &e)) < 0)

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "node/audit/audit.h"
+#include "node/audit/history.h"
 #include "node/cli/cli.h"
-#include "node/core/node.h"
 
 static void help(FILE *f)
 {
@@ -34,21 +34,14 @@ int cmd_verify_main(int argc, char **argv)
 	struct check_print st;
 	struct verify_counts cnt;
 	struct verify_hooks hooks;
-	struct node *n = NULL;
 	struct err e = {0};
 	int ret;
 
-	if ((ret = cli_parse_common("verify", argc, argv, &c, help, 0, "")) >= 0)
+	if ((ret = cli_parse_common("verify", argc, argv, &c, help, 0, "")) != CLI_GO_ON)
 		return ret;
 	hooks = check_print_init(&st, c.json, "verifying", "store: ");
-	if ((ret = node_open(&n, c.dir, NODE_RDONLY | NODE_NO_KEY, &e)) < 0) {
-		check_print_free(&st);
-		return cli_fail_err("verify", ret, &e);
-	}
-	st.n = n;
-	ret = verify_store(node_store(n), &cnt, &hooks, &e);
+	ret = verify_node(c.dir, &cnt, &hooks, &e);
 	cli_progress_done("verifying");
-	node_close(&n);
 	if (ret < 0 && ret != -EBADMSG) {
 		check_print_free(&st);
 		return cli_fail_err("verify", ret, &e);

@@ -54,7 +54,7 @@ int cli_parse_common(const char *what, int argc, char **argv, struct cli_common 
 			return cli_usage(what, "unexpected argument \"%s\"", argv[optind]);
 		return cli_usage(what, "give exactly %s", args_desc);
 	}
-	return -1;
+	return CLI_GO_ON;
 }
 
 /* Prints a message that may quote untrusted text (a CSV cell, an id, a

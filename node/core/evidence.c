@@ -4,6 +4,8 @@
  * seq) with different hashes. A proof anyone can check with the author's
  * key alone; kept in index "evidence" under author | len | feed | seq, and
  * the feed frozen, in the caller's transaction. Used by links and bundles.
+ * This file owns that key layout: everyone else reads it through
+ * node_evidence_key_decode / node_evidence_each (node.h).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,17 +13,53 @@
 
 #include "node/core/node_internal.h"
 
-#define EVIDENCE_INDEX "evidence"
-
-static size_t evidence_key(uint8_t *buf, const struct changeset *cs)
+size_t node_evidence_key_encode(uint8_t out[NODE_EVIDENCE_KEY_MAX], const uint8_t author[KEY_BYTES], const char *feed,
+				uint64_t seq)
 {
-	size_t fl = strlen(cs->feed);
+	size_t fl = strlen(feed);
 
-	memcpy(buf, cs->author, KEY_BYTES);
-	buf[KEY_BYTES] = (uint8_t)fl;
-	memcpy(buf + KEY_BYTES + 1, cs->feed, fl);
-	be64_put(buf + KEY_BYTES + 1 + fl, cs->seq);
+	if (fl == 0 || fl > LIMIT_NAME_BYTES)
+		return 0;
+	memcpy(out, author, KEY_BYTES);
+	out[KEY_BYTES] = (uint8_t)fl;
+	memcpy(out + KEY_BYTES + 1, feed, fl);
+	be64_put(out + KEY_BYTES + 1 + fl, seq);
 	return KEY_BYTES + 1 + fl + 8;
+}
+
+int node_evidence_key_decode(const uint8_t *key, size_t len, struct node_evidence_key *out)
+{
+	size_t fl;
+
+	if (len < KEY_BYTES + 1 || (fl = key[KEY_BYTES]) > LIMIT_NAME_BYTES || len != KEY_BYTES + 1 + fl + 8)
+		return -EBADMSG;
+	memcpy(out->author, key, KEY_BYTES);
+	memcpy(out->feed, key + KEY_BYTES + 1, fl);
+	out->feed[fl] = '\0';
+	out->seq = be64_get(key + KEY_BYTES + 1 + fl);
+	return 0;
+}
+
+struct evidence_walk {
+	int (*fn)(const struct node_evidence_key *k, const uint8_t *val, size_t len, void *arg);
+	void *arg;
+};
+
+static int on_kept(const uint8_t *key, size_t key_len, const uint8_t *val, size_t len, void *arg)
+{
+	struct evidence_walk *w = arg;
+	struct node_evidence_key k;
+
+	return w->fn(node_evidence_key_decode(key, key_len, &k) == 0 ? &k : NULL, val, len, w->arg);
+}
+
+int node_evidence_each(struct store_txn *t,
+		       int (*fn)(const struct node_evidence_key *k, const uint8_t *val, size_t len, void *arg), void *arg,
+		       struct err *e)
+{
+	struct evidence_walk w = {.fn = fn, .arg = arg};
+
+	return store_index_each(t, NODE_EVIDENCE_INDEX, on_kept, &w, e);
 }
 
 int node_evidence_check(const uint8_t *first, size_t first_len, const uint8_t *second, size_t second_len,
@@ -54,7 +92,7 @@ int node_evidence_store(struct store_txn *t, const uint8_t *first, size_t first_
 {
 	Strata__Evidence ev = STRATA__EVIDENCE__INIT;
 	struct changeset *a = NULL;
-	uint8_t key[KEY_BYTES + 1 + LIMIT_NAME_BYTES + 8], *buf = NULL;
+	uint8_t key[NODE_EVIDENCE_KEY_MAX], *buf = NULL;
 	const uint8_t *old;
 	size_t klen, len, oldlen;
 	struct store_head h;
@@ -64,8 +102,12 @@ int node_evidence_store(struct store_txn *t, const uint8_t *first, size_t first_
 	*known = false;
 	if ((ret = node_evidence_check(first, first_len, second, second_len, &a, e)) < 0)
 		return ret;
-	klen = evidence_key(key, a);
-	*known = store_index_get(t, EVIDENCE_INDEX, key, klen, &old, &oldlen, &ignore) == 0;
+	if ((klen = node_evidence_key_encode(key, a->author, a->feed, a->seq)) == 0) {
+		err_set(e, "the entries' feed name is not a valid feed name");
+		ret = -EINVAL;
+		goto out;
+	}
+	*known = store_index_get(t, NODE_EVIDENCE_INDEX, key, klen, &old, &oldlen, &ignore) == 0;
 	if (!*known) {
 		ev.first.data = (uint8_t *)first;
 		ev.first.len = first_len;
@@ -78,7 +120,7 @@ int node_evidence_store(struct store_txn *t, const uint8_t *first, size_t first_
 			goto out;
 		}
 		strata__evidence__pack(&ev, buf);
-		if ((ret = store_index_put(t, EVIDENCE_INDEX, key, klen, buf, len, e)) < 0)
+		if ((ret = store_index_put(t, NODE_EVIDENCE_INDEX, key, klen, buf, len, e)) < 0)
 			goto out;
 	}
 	if (store_head_get(t, a->author, a->feed, &h, &ignore) == 0 && !(h.flags & STORE_FEED_FROZEN) &&

@@ -25,6 +25,7 @@
 #define NODE_STORE_DIR "store"
 #define NODE_SERVE_LOCK_FILE "serve.lock" /* held by the running strata serve */
 #define NODE_NAME_MAX 255
+#define NODE_PATH_MAX 4200 /* a path inside a node directory: the directory (PATH_MAX) and a file name */
 #define NODE_OPS_PER_CHANGESET 1000 /* default ops in one change set of a bulk write */
 #define NODE_OPS_PER_TXN 16000      /* ops per durable commit of a bulk write */
 #define NODE_BYTES_PER_TXN (64u << 20) /* or sooner, once its change sets hold this many bytes */
@@ -281,6 +282,35 @@ int node_evidence_check(const uint8_t *first, size_t first_len, const uint8_t *s
 int node_evidence_store(struct store_txn *t, const uint8_t *first, size_t first_len, const uint8_t *second,
 			size_t second_len, bool *known, struct err *e) WUR;
 
+/* The kept proofs (evidence.c owns their layout): index NODE_EVIDENCE_INDEX,
+ * key author(32) | feed length(1) | feed | seq (u64 BE), value a packed
+ * Strata__Evidence (the two envelopes). */
+#define NODE_EVIDENCE_INDEX "evidence"
+#define NODE_EVIDENCE_KEY_MAX (KEY_BYTES + 1 + LIMIT_NAME_BYTES + 8)
+
+struct node_evidence_key {
+	uint8_t author[KEY_BYTES];
+	char feed[LIMIT_NAME_BYTES + 1];
+	uint64_t seq;
+};
+
+/* Writes the key of the proof at (author, feed, seq) into out; its length,
+ * or 0 for a feed name that is empty or longer than LIMIT_NAME_BYTES. */
+size_t node_evidence_key_encode(uint8_t out[NODE_EVIDENCE_KEY_MAX], const uint8_t author[KEY_BYTES], const char *feed,
+				uint64_t seq);
+
+/* Decodes such a key into *out: 0, or -EBADMSG when it is malformed
+ * (out is then undefined). */
+int node_evidence_key_decode(const uint8_t *key, size_t len, struct node_evidence_key *out) WUR;
+
+/* Calls fn for every kept proof in key order: k its decoded key (NULL when
+ * the stored key is malformed), val the packed Strata__Evidence. Stops at
+ * fn's first non-zero return and returns it; a negative code (e) if the
+ * index cannot be read. */
+int node_evidence_each(struct store_txn *t,
+		       int (*fn)(const struct node_evidence_key *k, const uint8_t *val, size_t len, void *arg), void *arg,
+		       struct err *e) WUR;
+
 /* Runs every check of DESIGN.md "Verification before anything is stored"
  * on one envelope and, if all hold, appends it in write transaction t:
  * decoding within limits, the signature over the exact bytes, an author
@@ -409,6 +439,7 @@ struct node_fence {
  * none, a boot id that changed since the heads were last confirmed (for a
  * node whose feeds a link holds). 0 or a negative code. */
 int node_fence_read(const struct node *n, struct store_txn *t, struct node_fence *f, struct err *e) WUR;
+
 
 /* 0 if n may sign now; -EBUSY with a sentence that says why not and what
  * to do. Every writer calls it in its write transaction. */

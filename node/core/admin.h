@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * node core: the administrative operations a person takes on a node, one
+ * call each, and what a node holds read for listings. Every front end (the
+ * `strata` CLI, an HTTP API) calls these: they take an open node, write or
+ * read in transactions of their own, and hand back data (structs, JSON,
+ * decoded entries); none prints. A function that writes leaves telling a
+ * running daemon (sync_notify, node/sync) to its caller, which may not link
+ * the daemon.
+ */
+#ifndef STRATA_NODE_ADMIN_H
+#define STRATA_NODE_ADMIN_H
+
+#include <jansson.h>
+
+#include "node/core/node.h"
+
+/* --- strata erase (erase_op.c) --- */
+
+/* The checks of an erase that need no store: a known collection that may
+ * be erased (not trust records, not erase requests), a key, a reason
+ * within limits. 0, -EINVAL with the reason, -ENOMEM. node_erase runs them
+ * too; a front end may run them before it opens the node. */
+int node_erase_check(const char *collection, const char *key, const char *reason, struct err *e) WUR;
+
+/* What node_erase wrote. */
+struct node_erase_result {
+	const char *feed;           /* the record's feed */
+	uint64_t seq;               /* the erase request's entry in it */
+	size_t entries;             /* entries of that feed whose value it removes */
+	const char *companion_feed; /* the companion's feed when its value went too, else NULL */
+	size_t companion_entries;   /* entries of the companion's feed whose value it removes */
+};
+
+/* Erases the value of this unit's record (collection, key; reason may be
+ * NULL) from every store that holds it: an erase request signed by this
+ * node goes into the record's feed, and one for its companion (a request's
+ * contact, feed private) into the companion's, in one transaction; ingest
+ * removes the values from this store in the same commit. The caller then
+ * tells a running daemon (sync_notify) and overwrites the freed pages
+ * (node_scrub). Refusals change nothing: -EINVAL (node_erase_check),
+ * -EEXIST (erased already), -EPERM (another node wrote the record),
+ * -ESRCH (this node wrote no such record), -EBUSY (the write fence), or
+ * the writer's codes; e says why. *out is zeroed on failure. */
+int node_erase(struct node *n, const char *collection, const char *key, const char *reason,
+	       struct node_erase_result *out, struct err *e) WUR;
+
+/* --- strata revoke (revoke.c) --- */
+
+#define NODE_REVOKE_MAX 16 /* keys one revoke withdraws at most (a name certified again) */
+
+/* What node_revoke wrote. */
+struct node_revoke_result {
+	uint8_t keys[NODE_REVOKE_MAX][KEY_BYTES]; /* the keys revoked, in the order written */
+	size_t n;
+	uint64_t revoked_ms;                      /* the revocations' time */
+};
+
+/* Revokes every key this unit (any of its keys, node_own_keys) certified
+ * for org path NAME that is not revoked yet: one revocation each in this
+ * node's trust feed, one commit (reason may be NULL). The caller then
+ * tells a running daemon (sync_notify). Refusals change nothing: -EINVAL
+ * (not an org path, or a reason over the limits), -EPERM (another node
+ * certified NAME: only the issuer may revoke), -ESRCH (no certificate for
+ * NAME is known here), -EEXIST (revoked already), -EBUSY (the write
+ * fence), or the writer's codes; e says why. */
+int node_revoke(struct node *n, const char *name, const char *reason, struct node_revoke_result *out,
+		struct err *e) WUR;
+
+/* --- peer agreements as data (agreement.c, overview.c) --- */
+
+/* Adds "pinned_roots" ([{key, domain: "own"|"host"}]) and "agreements"
+ * ([{as: "peer"|"host", with, key, host_root (on a peer), publishes,
+ * receives (feed arrays, null while the certificate has not arrived)}]) to
+ * J, as of read transaction t / a read transaction of its own. */
+int node_agreements_add(const struct node *n, struct store_txn *t, json_t *j, struct err *e) WUR;
+int node_agreements_json(struct node *n, json_t *j, struct err *e) WUR;
+
+/* --- what a node holds, for listings (overview.c) --- */
+
+/* Reads, in one read transaction, what `strata status` shows of the store
+ * into *out (a new object, caller owns): "feeds" (every head: author, name,
+ * feed, seq, frozen), "evidence" (every kept proof of equivocation: author,
+ * name, feed, seq), "pinned_roots" and "agreements" (node_agreements_add),
+ * "write_fence" (the fence's reason, or null). 0, or a negative code (e)
+ * with *out NULL. */
+int node_overview(struct node *n, json_t **out, struct err *e) WUR;
+
+/* The write fence (node_fence_read) in a read transaction of its own. */
+int node_fence_get(struct node *n, struct node_fence *f, struct err *e) WUR;
+
+/* Calls fn for every stored entry, feed by feed (in the order of the feeds
+ * table), each in seq order from 1; only FEED's when feed is not NULL. cs
+ * is the decoded entry, valid during the call; an entry that does not
+ * decode is passed as cs NULL with why. A non-zero return of fn stops the
+ * walk and is returned; a negative code (e) if the store cannot be read. */
+int node_log_each(struct node *n, const char *feed,
+		  int (*fn)(const struct changeset *cs, uint64_t seq, const struct err *why, void *arg), void *arg,
+		  struct err *e) WUR;
+
+#endif
