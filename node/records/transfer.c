@@ -235,6 +235,13 @@ static int outcome_validate(const ProtobufCMessage *msg, const uint8_t *key, siz
 	return 0;
 }
 
+/* Report figures: transfers out, members this branch released in the
+ * period. */
+static void release_figures(struct figures_ctx *c, const ProtobufCMessage *msg)
+{
+	FIGURE_ADD(c, transfers_out, figure_in_period(c, ((const Strata__Release *)msg)->date));
+}
+
 const struct record_type record_release = {
 	.collection = "release",
 	.feed = "up",
@@ -242,6 +249,8 @@ const struct record_type record_release = {
 	.validate = release_validate,
 	.noun = "release",
 	.summary = "a member released by the old branch to another branch",
+	.figures = release_figures,
+	.residue = (const char *const[]){"id", "member", "to_name", "to", "date", NULL},
 };
 
 const struct record_type record_forward = {
@@ -253,6 +262,16 @@ const struct record_type record_forward = {
 	.summary = "a release passed down by the common ancestor of both branches",
 };
 
+/* Report figures: transfers in, transfers this branch accepted in the
+ * period. */
+static void acceptance_figures(struct figures_ctx *c, const ProtobufCMessage *msg)
+{
+	const Strata__Acceptance *a = (const Strata__Acceptance *)msg;
+
+	FIGURE_ADD(c, transfers_in,
+		   a->decision == STRATA__TRANSFER_DECISION__TRANSFER_ACCEPTED && figure_in_period(c, a->date));
+}
+
 const struct record_type record_acceptance = {
 	.collection = "acceptance",
 	.feed = "up",
@@ -260,6 +279,8 @@ const struct record_type record_acceptance = {
 	.validate = acceptance_validate,
 	.noun = "acceptance",
 	.summary = "the new branch's acceptance or refusal of a transfer",
+	.figures = acceptance_figures,
+	.residue = (const char *const[]){"from", "id", "release_hash", "decision", "member_id", "date", NULL},
 };
 
 const struct record_type record_outcome = {
