@@ -51,3 +51,4 @@ const struct record_type record_dues = {
 	.figures = dues_figures,
 	.residue = (const char *const[]){"member", "period", "amount", "paid", NULL},
 };
+RECORD_REGISTER(40, record_dues);

@@ -81,3 +81,4 @@ const struct record_type record_meeting = {
 	.figures_json = meeting_figures_json,
 	.residue = (const char *const[]){"id", "kind", "date", "present#", "absent#", NULL},
 };
+RECORD_REGISTER(50, record_meeting);

@@ -302,3 +302,5 @@ static void member_figures(struct figures_ctx *c, const ProtobufCMessage *msg)
 		record_free((ProtobufCMessage *)d);
 	}
 }
+
+RECORD_REGISTER(10, record_member);

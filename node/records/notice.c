@@ -54,6 +54,7 @@ const struct record_type record_notice = {
 	.figures = notice_figures,
 	.figures_received = (const char *const[]){"notices_acked", "notices_late", NULL},
 };
+RECORD_REGISTER(90, record_notice);
 
 static const struct record_field ack_fields[] = {
 	{"sender", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, "key of the node that sent the notice (64 hex)"},
@@ -103,3 +104,4 @@ const struct record_type record_ack = {
 	.validate_extra = ack_extra,
 	.check_input = ack_input,
 };
+RECORD_REGISTER(91, record_ack);

@@ -35,3 +35,4 @@ const struct record_type record_points = {
 	.figures_signed = (const char *const[]){"points", NULL},
 	.residue = (const char *const[]){"period", "points", NULL},
 };
+RECORD_REGISTER(70, record_points);

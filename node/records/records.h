@@ -86,6 +86,14 @@ struct record_type {
 	const char *const *residue;
 };
 
+/* Registers the record type NAME (a `const struct record_type` defined just
+ * above, at file scope in node/records/): node/meson.build compiles every
+ * file of node/records and generates the registry (record_types.h, by
+ * node/records/registry_gen.sh) from these lines, in ORDER (a positive
+ * number, unique; it is the order of record_types() and of --help). */
+#define RECORD_REGISTER(order, name)                                                                               \
+	_Static_assert((order) > 0 && sizeof(name) > 0, "RECORD_REGISTER(order > 0, a record type)")
+
 /* The registered type of a collection, or NULL. */
 const struct record_type *record_type_find(const char *collection);
 

@@ -113,6 +113,7 @@ const struct record_type record_report = {
 	.validate = report_validate,
 	.noun = "report",
 };
+RECORD_REGISTER(100, record_report);
 
 static int approval_validate(const ProtobufCMessage *msg, const uint8_t *key, size_t key_len, struct err *e)
 {
@@ -148,3 +149,4 @@ const struct record_type record_approval = {
 	.validate = approval_validate,
 	.noun = "report decision",
 };
+RECORD_REGISTER(101, record_approval);

@@ -97,6 +97,7 @@ const struct record_type record_request = {
 	.figures_json = request_figures_json,
 	.residue = (const char *const[]){"id", "opened", "status", "closed", NULL},
 };
+RECORD_REGISTER(80, record_request);
 
 static const struct record_field contact_fields[] = {
 	{"id", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, "request id"},
@@ -113,3 +114,4 @@ const struct record_type record_request_contact = {
 	.noun = "resident's contact",
 	.summary = "how to reach the resident of a request (typed with strata request)",
 };
+RECORD_REGISTER(81, record_request_contact);

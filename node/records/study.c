@@ -40,3 +40,4 @@ const struct record_type record_study = {
 	.figures = study_figures,
 	.residue = (const char *const[]){"id", "minutes", "date", NULL},
 };
+RECORD_REGISTER(60, record_study);

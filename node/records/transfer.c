@@ -252,6 +252,7 @@ const struct record_type record_release = {
 	.figures = release_figures,
 	.residue = (const char *const[]){"id", "member", "to_name", "to", "date", NULL},
 };
+RECORD_REGISTER(110, record_release);
 
 const struct record_type record_forward = {
 	.collection = "forward",
@@ -261,6 +262,7 @@ const struct record_type record_forward = {
 	.noun = "forwarded transfer",
 	.summary = "a release passed down by the common ancestor of both branches",
 };
+RECORD_REGISTER(111, record_forward);
 
 /* Report figures: transfers in, transfers this branch accepted in the
  * period. */
@@ -282,6 +284,7 @@ const struct record_type record_acceptance = {
 	.figures = acceptance_figures,
 	.residue = (const char *const[]){"from", "id", "release_hash", "decision", "member_id", "date", NULL},
 };
+RECORD_REGISTER(112, record_acceptance);
 
 const struct record_type record_outcome = {
 	.collection = "outcome",
@@ -291,3 +294,4 @@ const struct record_type record_outcome = {
 	.noun = "transfer outcome",
 	.summary = "the outcome of a transfer, passed down to the old branch",
 };
+RECORD_REGISTER(113, record_outcome);
