@@ -105,6 +105,31 @@ static void refused(const struct net_node *x, const char *year, const char *subj
 	cr_assert(net_has(e.msg, msg), "expected \"%s\", got \"%s\"", msg, e.msg);
 }
 
+/* strata appraisal import, list and export (the generic record command):
+ * a CSV row of 2025 imported, listed with the rest, exported back. */
+static void cli_import_list_export(const struct net_node *a)
+{
+	const char *row = "2025,A2,qualified,1,5,0,0,2025-12-01";
+	char csv[256], out[256], data[512];
+	struct net_run r;
+	FILE *f;
+
+	snprintf(data, sizeof data,
+		 "year,subject,grade,votes_excellent,votes_qualified,votes_basically_qualified,votes_unqualified,date\n%s\n",
+		 row);
+	cr_assert_not_null(f = fopen(net_path(csv, "appraisal.csv"), "w"));
+	fputs(data, f);
+	fclose(f);
+	net_ok("appraisal", "import", "-d", a->dir, csv, NULL);
+	net_run(&r, "appraisal", "list", "-d", a->dir, "--json", NULL);
+	cr_assert(r.status == 0 && net_has(r.out, "\"2025\"") && net_has(r.out, "\"branch\"") &&
+			  net_has(r.out, "\"basically-qualified\""),
+		  "appraisal list: exit %d\n%s%s", r.status, r.out, r.err);
+	net_run_free(&r);
+	net_ok("appraisal", "export", "-d", a->dir, "-o", net_path(out, "appraisal-out.csv"), NULL);
+	cr_assert(net_has(net_own(net_read_file(out), free), row), "the export lacks the imported row");
+}
+
 /* The "own" or "total" figures of `strata report submit --json` at x. */
 static json_t *submit(const struct net_node *x)
 {
@@ -165,6 +190,8 @@ Test(sync_appraisal, branches_report_the_distribution_the_street_rolls_up_and_an
 	add(a, "A2", "qualified", "1,11,0,0");
 	add(a, "A3", "basically-qualified", "0,3,8,1");
 	add(a, "branch", "excellent", "9,3,0,0");
+	if (cli_has_appraisal())
+		cli_import_list_export(a);
 	add(b, "B1", "excellent", "7,1,0,0");
 	add(b, "B2", "unqualified", "0,0,2,6");
 	add(b, "branch", "qualified", "2,6,0,0");
