@@ -125,4 +125,4 @@ const struct record_type record_appraisal = {
 	.figures = appraisal_figures,
 	.residue = (const char *const[]){"year", "subject", "grade", "date", NULL},
 };
-RECORD_REGISTER(75, record_appraisal);
+RECORD_REGISTER(250, record_appraisal);
