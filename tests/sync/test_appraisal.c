@@ -202,8 +202,8 @@ Test(sync_appraisal, branches_report_the_distribution_the_street_rolls_up_and_an
 	expect_fig(json_object_get(j, "own"), "appraisal_basically_qualified", 1, "a");
 	expect_fig(json_object_get(j, "own"), "appraisal_unqualified", 0, "a");
 	expect_fig(json_object_get(j, "own"), "branch_appraisal_excellent", 1, "a");
-	json_decref(j);
-	json_decref(submit(b));
+	net_release(j);
+	net_release(submit(b));
 
 	net_copy_tree(street->dir, net_path(bundle, "fresh")); /* a street that will never see A1's value */
 	for (int i = 0; i < 2; i++) {
@@ -218,7 +218,7 @@ Test(sync_appraisal, branches_report_the_distribution_the_street_rolls_up_and_an
 	expect_fig(json_object_get(j, "total"), "branch_appraisal_excellent", 1, "street total");
 	expect_fig(json_object_get(j, "total"), "branch_appraisal_qualified", 1, "street total");
 	expect_fig(json_object_get(j, "own"), "appraisal_excellent", 0, "street own");
-	json_decref(j);
+	net_release(j);
 	net_run(&r, "report", "show", "-d", street->dir, "--period", PERIOD, NULL);
 	cr_assert(r.status == 0 && net_has(r.out, "appraisal_excellent 2, appraisal_qualified 1") &&
 			  net_has(r.out, "branch_appraisal_excellent 1, branch_appraisal_qualified 1") &&
