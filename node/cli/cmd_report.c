@@ -36,6 +36,39 @@ static void help(FILE *f)
 		"from the heads it names. accept and return send a signed decision down.\n");
 }
 
+/* The figures print_figures' lines print; any other (a record type's own,
+ * listed in the JSON only when not zero) gets a line of its own. */
+static const char *const printed[] = {
+	"members_full", "members_probationary", "members_active", "members_lapsed", "members_deceased",
+	"members_transferred", "members_new", "dues_paid", "dues_paid_amount", "members_unpaid",
+	"meetings_branch_congress", "meetings_committee", "meetings_group", "meetings_lecture",
+	"attendance_present", "attendance_expected", "study_minutes", "points", "requests_opened",
+	"requests_closed", "requests_open", "transfers_in", "transfers_out", "notices_acked", "notices_late",
+	"attendance_rate", "request_close_days_median", NULL};
+
+static void print_more_figures(json_t *f, int indent)
+{
+	const char *k;
+	json_t *v;
+	size_t n = 0;
+
+	json_object_foreach(f, k, v) {
+		const char *const *p = printed;
+
+		while (*p && strcmp(*p, k) != 0)
+			p++;
+		if (*p || !json_is_integer(v))
+			continue;
+		if (n++ == 0)
+			printf("%*s      ", indent, "");
+		else
+			printf(",");
+		printf(" %s %lld", k, (long long)json_integer_value(v));
+	}
+	if (n)
+		printf("\n");
+}
+
 static void print_figures(const char *label, json_t *f, int indent)
 {
 	json_t *rate = json_object_get(f, "attendance_rate"), *med = json_object_get(f, "request_close_days_median");
@@ -73,6 +106,7 @@ static void print_figures(const char *label, json_t *f, int indent)
 	       (long long)json_integer_value(json_object_get(f, "notices_late")),
 	       (long long)json_integer_value(json_object_get(f, "transfers_in")),
 	       (long long)json_integer_value(json_object_get(f, "transfers_out")));
+	print_more_figures(f, indent);
 }
 
 static void print_node(json_t *o, int indent)

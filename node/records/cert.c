@@ -120,6 +120,7 @@ const struct record_type record_cert = {
 	.validate = cert_validate,
 	.noun = "certificate",
 };
+RECORD_REGISTER(20, record_cert);
 
 bool cert_allows(const Strata__Certificate *c, const char *feed)
 {

@@ -4,6 +4,7 @@
  * for one month, in fen. Unpaid until it has a paid date.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "node/records/records.h"
 
@@ -26,6 +27,18 @@ static int dues_extra(const ProtobufCMessage *msg, struct err *e)
 	return 0;
 }
 
+/* Report figures: the period's dues records with a paid date, and their
+ * amount (members_unpaid is member.c's). */
+static void dues_figures(struct figures_ctx *c, const ProtobufCMessage *msg)
+{
+	const Strata__Dues *d = (const Strata__Dues *)msg;
+
+	if (strcmp(d->period, c->period) != 0 || !d->paid)
+		return;
+	FIGURE_ADD(c, dues_paid, 1);
+	FIGURE_ADD(c, dues_paid_amount, d->amount);
+}
+
 const struct record_type record_dues = {
 	.collection = "dues",
 	.feed = "up",
@@ -35,4 +48,7 @@ const struct record_type record_dues = {
 	.noun = "dues record",
 	.summary = "dues per member and month: add, update, import, export, list, show",
 	.validate_extra = dues_extra,
+	.figures = dues_figures,
+	.residue = (const char *const[]){"member", "period", "amount", "paid", NULL},
 };
+RECORD_REGISTER(40, record_dues);

@@ -130,3 +130,4 @@ const struct record_type record_erase = {
 	.noun = "erase request",
 	.summary = "remove a record's value from every store that holds it",
 };
+RECORD_REGISTER(200, record_erase);

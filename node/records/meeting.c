@@ -44,6 +44,30 @@ static int meeting_extra(const ProtobufCMessage *msg, struct err *e)
 	return 0;
 }
 
+/* Report figures: the period's meetings by kind, and attendance summed
+ * over them (expected: present + absent). */
+static void meeting_figures(struct figures_ctx *c, const ProtobufCMessage *msg)
+{
+	const Strata__Meeting *m = (const Strata__Meeting *)msg;
+
+	if (!figure_in_period(c, m->date))
+		return;
+	FIGURE_ADD(c, meetings_branch_congress, m->kind == STRATA__MEETING_KIND__KIND_BRANCH_CONGRESS);
+	FIGURE_ADD(c, meetings_committee, m->kind == STRATA__MEETING_KIND__KIND_COMMITTEE_MEETING);
+	FIGURE_ADD(c, meetings_group, m->kind == STRATA__MEETING_KIND__KIND_GROUP_MEETING);
+	FIGURE_ADD(c, meetings_lecture, m->kind == STRATA__MEETING_KIND__KIND_PARTY_LECTURE);
+	FIGURE_ADD(c, attendance_present, m->n_present);
+	FIGURE_ADD(c, attendance_expected, m->n_present);
+	FIGURE_ADD(c, attendance_expected, m->n_absent);
+}
+
+static void meeting_figures_json(const Strata__Figures *f, json_t *o)
+{
+	json_object_set_new(o, "attendance_rate",
+			    f->attendance_expected ? json_real((double)f->attendance_present / (double)f->attendance_expected)
+						   : json_null());
+}
+
 const struct record_type record_meeting = {
 	.collection = "meeting",
 	.feed = "up",
@@ -53,4 +77,8 @@ const struct record_type record_meeting = {
 	.noun = "meeting",
 	.summary = "meetings and attendance: add, update, import, export, list, show",
 	.validate_extra = meeting_extra,
+	.figures = meeting_figures,
+	.figures_json = meeting_figures_json,
+	.residue = (const char *const[]){"id", "kind", "date", "present#", "absent#", NULL},
 };
+RECORD_REGISTER(50, record_meeting);

@@ -188,6 +188,7 @@ static const struct record_field member_fields[] = {
 	{"gender", FIELD_ENUM, 0, 0, "female, male or other"},
 	{"address", FIELD_TEXT, 0, MEMBER_ADDRESS_MAX, "home address"},
 };
+static void member_figures(struct figures_ctx *c, const ProtobufCMessage *msg);
 
 const struct record_type record_member = {
 	.collection = "member",
@@ -201,6 +202,8 @@ const struct record_type record_member = {
 	.descriptor = &strata__member__descriptor,
 	.validate = member_validate,
 	.noun = "member",
+	.figures = member_figures,
+	.residue = (const char *const[]){"id", "category", "status", "joined", NULL},
 };
 
 int member_check_input(const Strata__Member *m, struct err *e)
@@ -303,3 +306,30 @@ void member_print(FILE *f, const Strata__Member *m)
 	if (m->address)
 		fprintf(f, "address:   %s\n", m->address);
 }
+
+/* Report figures: members by category and status, joined in the period,
+ * and the active ones (joined by its end) whose dues record for it (key
+ * member/period) has no paid date. */
+static void member_figures(struct figures_ctx *c, const ProtobufCMessage *msg)
+{
+	const Strata__Member *m = (const Strata__Member *)msg;
+
+	FIGURE_ADD(c, members_full, m->category == STRATA__MEMBER_CATEGORY__CATEGORY_FULL);
+	FIGURE_ADD(c, members_probationary, m->category == STRATA__MEMBER_CATEGORY__CATEGORY_PROBATIONARY);
+	FIGURE_ADD(c, members_active, m->status == STRATA__MEMBER_STATUS__STATUS_ACTIVE);
+	FIGURE_ADD(c, members_lapsed, m->status == STRATA__MEMBER_STATUS__STATUS_LAPSED);
+	FIGURE_ADD(c, members_deceased, m->status == STRATA__MEMBER_STATUS__STATUS_DECEASED);
+	FIGURE_ADD(c, members_transferred, m->status == STRATA__MEMBER_STATUS__STATUS_TRANSFERRED);
+	FIGURE_ADD(c, members_new, figure_in_period(c, m->joined));
+	if (m->status == STRATA__MEMBER_STATUS__STATUS_ACTIVE && strcmp(m->joined, c->end) <= 0) {
+		char key[LIMIT_KEY_BYTES + 1];
+		Strata__Dues *d = NULL;
+
+		if ((size_t)snprintf(key, sizeof key, "%s/%s", m->id, c->period) < sizeof key)
+			d = (Strata__Dues *)c->find(c, "dues", key);
+		FIGURE_ADD(c, members_unpaid, !(d && d->paid && strcmp(d->period, c->period) == 0));
+		record_free((ProtobufCMessage *)d);
+	}
+}
+
+RECORD_REGISTER(10, record_member);

@@ -19,6 +19,29 @@ static const struct record_field notice_fields[] = {
 	{"due", FIELD_DATE, 0, 0, "acknowledge by, YYYY-MM-DD"},
 };
 
+/* Report figures of the notices a unit received from above, due in the
+ * period: acknowledged by their due date (its ack, key sender/id, in the
+ * unit's state), or late once the due date has passed. */
+static void notice_figures(struct figures_ctx *c, const ProtobufCMessage *msg)
+{
+	const Strata__Notice *no = (const Strata__Notice *)msg;
+	char key[KEY_HEX + LIMIT_KEY_BYTES + 1];
+	Strata__NoticeAck *a = NULL;
+	bool acked;
+
+	if (!no->due || !figure_in_period(c, no->due))
+		return;
+	key_hex(key, c->author);
+	if ((size_t)snprintf(key + KEY_HEX - 1, sizeof key - (KEY_HEX - 1), "/%s", no->id) < sizeof key - (KEY_HEX - 1))
+		a = (Strata__NoticeAck *)c->held(c, "ack", key);
+	acked = a && strcmp(a->acked, no->due) <= 0;
+	record_free((ProtobufCMessage *)a);
+	if (acked)
+		FIGURE_ADD(c, notices_acked, 1);
+	else if (strcmp(no->due, c->today) < 0)
+		FIGURE_ADD(c, notices_late, 1);
+}
+
 const struct record_type record_notice = {
 	.collection = "notice",
 	.feed = FEED_NOTICE,
@@ -28,7 +51,10 @@ const struct record_type record_notice = {
 	.n_fields = sizeof notice_fields / sizeof notice_fields[0],
 	.noun = "notice",
 	.summary = "notices sent down to every level below: add, list, show",
+	.figures = notice_figures,
+	.figures_received = (const char *const[]){"notices_acked", "notices_late", NULL},
 };
+RECORD_REGISTER(90, record_notice);
 
 static const struct record_field ack_fields[] = {
 	{"sender", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, "key of the node that sent the notice (64 hex)"},
@@ -78,3 +104,4 @@ const struct record_type record_ack = {
 	.validate_extra = ack_extra,
 	.check_input = ack_input,
 };
+RECORD_REGISTER(91, record_ack);

@@ -3,6 +3,8 @@
  * Points (collection "points", feed "up", key member/period): points-based
  * assessment of a member's work in a month; a deduction is negative.
  */
+#include <string.h>
+
 #include "node/records/records.h"
 
 static const struct record_field fields[] = {
@@ -12,6 +14,15 @@ static const struct record_field fields[] = {
 	{"reason", FIELD_TEXT, FIELD_REQUIRED, 200, "why"},
 };
 
+/* Report figures: the period's points, either sign. */
+static void points_figures(struct figures_ctx *c, const ProtobufCMessage *msg)
+{
+	const Strata__Points *p = (const Strata__Points *)msg;
+
+	if (strcmp(p->period, c->period) == 0)
+		FIGURE_ADD(c, points, p->points);
+}
+
 const struct record_type record_points = {
 	.collection = "points",
 	.feed = "up",
@@ -20,4 +31,8 @@ const struct record_type record_points = {
 	.n_fields = sizeof fields / sizeof fields[0],
 	.noun = "points record",
 	.summary = "points-based assessment per member and month",
+	.figures = points_figures,
+	.figures_signed = (const char *const[]){"points", NULL},
+	.residue = (const char *const[]){"period", "points", NULL},
 };
+RECORD_REGISTER(70, record_points);

@@ -30,6 +30,8 @@
  * far"). */
 #define FEED_PRIVATE "private"
 
+struct figures_ctx;
+
 /* One collection: its name on the wire, the feed it travels in, its
  * protobuf message, and its deterministic validation. */
 struct record_type {
@@ -63,7 +65,38 @@ struct record_type {
 	 * this one's (e.g. a request's contact) but travel in its own feed,
 	 * so that each audience gets only what it needs (may be NULL). */
 	const struct record_type *companion;
+
+	/* --- report figures and residues (node/report; docs/HACKING.md) --- */
+
+	/* Adds what one value of this type counts for c->period to c->f, by
+	 * field (FIGURE_ADD, FIGURE_APPEND); NULL: no figure reads the type. */
+	void (*figures)(struct figures_ctx *c, const ProtobufCMessage *m);
+	/* Set for a type whose figures count records the unit received from
+	 * above (notices), not its own: they are counted only from state, never
+	 * when the level above recomputes a report (which leaves these figures
+	 * zero, lists them last and does not compare them). The names of the
+	 * Figures fields it fills, NULL-terminated. */
+	const char *const *figures_received;
+	/* Figures this type fills that may be negative (points); every other
+	 * figure is at least 0. NULL-terminated names, or NULL. */
+	const char *const *figures_signed;
+	/* Figures derived from others for the JSON listing (a rate, a median):
+	 * adds them to o (may be NULL). */
+	void (*figures_json)(const Strata__Figures *f, json_t *o);
+	/* The residue an erase request keeps of a value (residue.c): the names
+	 * of the fields its figures read, NULL-terminated; "name#" keeps only
+	 * how many values a repeated field holds; a message field keeps that
+	 * message's type's residue. NULL: figures read nothing of it. */
+	const char *const *residue;
 };
+
+/* Registers the record type NAME (a `const struct record_type` defined just
+ * above, at file scope in node/records/): node/meson.build compiles every
+ * file of node/records and generates the registry (record_types.h, by
+ * node/records/registry_gen.sh) from these lines, in ORDER (a positive
+ * number, unique; it is the order of record_types() and of --help). */
+#define RECORD_REGISTER(order, name)                                                                               \
+	_Static_assert((order) > 0 && sizeof(name) > 0, "RECORD_REGISTER(order > 0, a record type)")
 
 /* The registered type of a collection, or NULL. */
 const struct record_type *record_type_find(const char *collection);
@@ -225,6 +258,47 @@ void member_print(FILE *f, const Strata__Member *m);
 /* Are all of a report's figures within their ranges? -EINVAL naming the
  * first one that is not. */
 int figures_check(const Strata__Figures *f, const char *what, struct err *e) WUR;
+
+/* --- report figures a type declares (tally.c; computed by node/report) ---
+ *
+ * A type's figures callback gets one decoded value and this context, and
+ * adds to the figures by field, FIGURE_ADD(c, members_new, 1): checked
+ * addition, the first overflow kept in c->ret. Figures of a new type are
+ * `optional` fields of message Figures (strata.proto), encoded only when
+ * not zero, so that reports without them keep their bytes. */
+struct figures_ctx {
+	Strata__Figures *f;    /* the figures being added to */
+	const char *period;    /* YYYY-MM */
+	const char *end;       /* "YYYY-MM-31": the period's last day as far as string order goes */
+	const char *today;     /* YYYY-MM-DD; "9999-12-31" when the level above recomputes */
+	const uint8_t *owner;  /* the unit's key (its current one) */
+	const uint8_t *author; /* the key that wrote the value being counted */
+	int ret;               /* 0, or the first -ERANGE / -ENOMEM of an add */
+	/* The value of (collection, key) among the values being counted (the
+	 * unit's own, at the same head), decoded (record_free), or NULL. */
+	ProtobufCMessage *(*find)(struct figures_ctx *c, const char *collection, const char *key);
+	/* The unit's own record (collection, key) in state, decoded
+	 * (record_free), or NULL; always NULL when recomputing. */
+	ProtobufCMessage *(*held)(struct figures_ctx *c, const char *collection, const char *key);
+	void *source; /* the computation's (node/report/figures.c) */
+};
+
+void figure_add_u64(struct figures_ctx *c, size_t offset, uint64_t n);
+void figure_add_i64(struct figures_ctx *c, size_t offset, int64_t n);
+void figure_append_u32(struct figures_ctx *c, size_t offset, uint32_t v);
+
+/* Adds n to the figure FIELD of c->f (an uint64 or int64 field). */
+#define FIGURE_ADD(c, field, n)                                                                                    \
+	_Generic(((Strata__Figures *)0)->field, uint64_t: figure_add_u64, int64_t: figure_add_i64)(                 \
+		(c), offsetof(Strata__Figures, field), (n))
+/* Appends v to the repeated uint32 figure FIELD of c->f. */
+#define FIGURE_APPEND(c, field, v) figure_append_u32((c), offsetof(Strata__Figures, field), (v))
+
+/* Is date (may be NULL) in c's period? */
+bool figure_in_period(const struct figures_ctx *c, const char *date);
+
+/* Days since 1970-01-01 of a valid YYYY-MM-DD. */
+long date_days(const char *s);
 
 /* --- the record types of the generic engine, one file each --- */
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The registry of record types, and the one check that ingest runs on
+ * The registry of record types (each file of node/records registers its
+ * own: records.h RECORD_REGISTER), and the one check that ingest runs on
  * every received value: it decodes as its collection's message, passes that
  * collection's validation, and travels in that collection's feed.
  */
@@ -15,27 +16,11 @@
  * in a few hundred bytes. */
 #define SCRATCH_BYTES 2048
 
-static const struct record_type *const types[] = {
-	&record_member,
-	&record_cert,
-	&record_revocation,
-	&record_rotation,
-	&record_dues,
-	&record_meeting,
-	&record_study,
-	&record_points,
-	&record_request,
-	&record_request_contact,
-	&record_notice,
-	&record_ack,
-	&record_report,
-	&record_approval,
-	&record_release,
-	&record_forward,
-	&record_acceptance,
-	&record_outcome,
-	&record_erase,
-};
+/* Every type a file of node/records registers (RECORD_REGISTER), in its
+ * order: generated at build time (node/meson.build). */
+#include "record_types.h"
+
+static const struct record_type *const types[] = {RECORD_TYPES};
 
 const struct record_type *record_type_find(const char *collection)
 {

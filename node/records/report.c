@@ -31,36 +31,55 @@ static int heads_ok(Strata__FeedHead **h, size_t n, const char *what, struct err
 	return 0;
 }
 
-/* The figures of strata.proto's Figures, every one at most FIGURE_MAX. */
-#define FIGURES_U64(X)                                                                                            \
-	X(members_full) X(members_probationary) X(members_active) X(members_lapsed) X(members_deceased)            \
-	X(members_transferred) X(members_new) X(dues_paid) X(members_unpaid) X(meetings_branch_congress)          \
-	X(meetings_committee) X(meetings_group) X(meetings_lecture) X(attendance_present)                        \
-	X(attendance_expected) X(study_minutes) X(requests_opened) X(requests_closed) X(requests_open)            \
-	X(notices_acked) X(notices_late) X(transfers_in) X(transfers_out)
+/* May figure NAME be negative (a type's .figures_signed names it)? */
+static bool figure_signed(const char *name)
+{
+	size_t n;
+	const struct record_type *const *types = record_types(&n);
 
+	for (size_t i = 0; i < n; i++)
+		for (const char *const *s = types[i]->figures_signed; s && *s; s++)
+			if (strcmp(*s, name) == 0)
+				return true;
+	return false;
+}
+
+/* Every field of message Figures: a single figure at most FIGURE_MAX in
+ * size (negative only if a type says it may be), a repeated one a list of
+ * day counts, each at most FIGURE_CLOSE_DAYS_MAX. */
 int figures_check(const Strata__Figures *f, const char *what, struct err *e)
 {
+	const ProtobufCMessageDescriptor *d = &strata__figures__descriptor;
 	const char *bad = NULL;
+	bool neg = false;
 
-#define CHECK(name)                                                                                                \
-	if (!bad && f->name > (uint64_t)FIGURE_MAX)                                                                \
-		bad = #name;
-	FIGURES_U64(CHECK)
-#undef CHECK
-	if (!bad && (f->dues_paid_amount < 0 || f->dues_paid_amount > FIGURE_MAX))
-		bad = "dues_paid_amount";
-	if (!bad && (f->points < -FIGURE_MAX || f->points > FIGURE_MAX))
-		bad = "points";
-	for (size_t i = 0; !bad && i < f->n_close_days; i++)
-		if (f->close_days[i] > FIGURE_CLOSE_DAYS_MAX) {
-			err_set(e, "report: %s close_days %u is out of range (0..%d)", what, f->close_days[i],
-				FIGURE_CLOSE_DAYS_MAX);
-			return -EINVAL;
-		}
+	for (unsigned i = 0; !bad && i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *fd = &d->fields[i];
+		int64_t v;
+
+		if (fd->label == PROTOBUF_C_LABEL_REPEATED)
+			continue;
+		memcpy(&v, (const char *)f + fd->offset, sizeof v);
+		neg = fd->type == PROTOBUF_C_TYPE_INT64 && figure_signed(fd->name);
+		if (fd->type == PROTOBUF_C_TYPE_UINT64 ? (uint64_t)v > (uint64_t)FIGURE_MAX
+						       : (v > FIGURE_MAX || v < (neg ? -FIGURE_MAX : 0)))
+			bad = fd->name;
+	}
+	for (unsigned i = 0; !bad && i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *fd = &d->fields[i];
+		size_t n = *(const size_t *)((const char *)f + fd->quantifier_offset);
+		const uint32_t *v = *(uint32_t *const *)((const char *)f + fd->offset);
+
+		for (size_t j = 0; fd->label == PROTOBUF_C_LABEL_REPEATED && j < n; j++)
+			if (v[j] > FIGURE_CLOSE_DAYS_MAX) {
+				err_set(e, "report: %s %s %u is out of range (0..%d)", what, fd->name, v[j],
+					FIGURE_CLOSE_DAYS_MAX);
+				return -EINVAL;
+			}
+	}
 	if (bad) {
 		err_set(e, "report: %s figure %s is out of range (at most %lld in size%s)", what, bad, FIGURE_MAX,
-			strcmp(bad, "points") == 0 ? ", either sign" : ", not negative");
+			neg ? ", either sign" : ", not negative");
 		return -EINVAL;
 	}
 	return 0;
@@ -94,6 +113,7 @@ const struct record_type record_report = {
 	.validate = report_validate,
 	.noun = "report",
 };
+RECORD_REGISTER(100, record_report);
 
 static int approval_validate(const ProtobufCMessage *msg, const uint8_t *key, size_t key_len, struct err *e)
 {
@@ -129,3 +149,4 @@ const struct record_type record_approval = {
 	.validate = approval_validate,
 	.noun = "report decision",
 };
+RECORD_REGISTER(101, record_approval);

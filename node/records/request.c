@@ -11,6 +11,7 @@
  * the resident unless its [privacy] contact_levels says otherwise.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "node/records/records.h"
@@ -45,6 +46,43 @@ static int request_extra(const ProtobufCMessage *msg, struct err *e)
 	return 0;
 }
 
+/* Report figures: requests opened and closed in the period (with the days
+ * each took to close), and those still open at its end. */
+static void request_figures(struct figures_ctx *c, const ProtobufCMessage *msg)
+{
+	const Strata__Request *q = (const Strata__Request *)msg;
+
+	FIGURE_ADD(c, requests_opened, figure_in_period(c, q->opened));
+	if (q->closed && figure_in_period(c, q->closed)) {
+		FIGURE_ADD(c, requests_closed, 1);
+		FIGURE_APPEND(c, close_days, (uint32_t)(date_days(q->closed) - date_days(q->opened)));
+	}
+	if (strcmp(q->opened, c->end) <= 0 && (!q->closed || strcmp(q->closed, c->end) > 0))
+		FIGURE_ADD(c, requests_open, 1);
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of the days to close (the upper one of an even count). */
+static void request_figures_json(const Strata__Figures *f, json_t *o)
+{
+	uint32_t *v = f->n_close_days ? malloc(f->n_close_days * sizeof *v) : NULL;
+	json_t *med = json_null();
+
+	if (v) {
+		memcpy(v, f->close_days, f->n_close_days * sizeof *v);
+		qsort(v, f->n_close_days, sizeof *v, u32_cmp);
+		med = json_integer(v[f->n_close_days / 2]);
+	}
+	free(v);
+	json_object_set_new(o, "request_close_days_median", med);
+}
+
 const struct record_type record_request = {
 	.collection = "request",
 	.feed = "up",
@@ -55,7 +93,11 @@ const struct record_type record_request = {
 	.summary = "residents' service requests with progress: add, update, list, show, ...",
 	.validate_extra = request_extra,
 	.companion = &record_request_contact,
+	.figures = request_figures,
+	.figures_json = request_figures_json,
+	.residue = (const char *const[]){"id", "opened", "status", "closed", NULL},
 };
+RECORD_REGISTER(80, record_request);
 
 static const struct record_field contact_fields[] = {
 	{"id", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, "request id"},
@@ -72,3 +114,4 @@ const struct record_type record_request_contact = {
 	.noun = "resident's contact",
 	.summary = "how to reach the resident of a request (typed with strata request)",
 };
+RECORD_REGISTER(81, record_request_contact);

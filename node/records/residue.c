@@ -4,12 +4,16 @@
  * store, but a report computed while the value was there counted it; the
  * level above recomputes every report from the entries it names. So the
  * erase request carries, for each erased entry, the value's residue: the
- * fields the standard figures read (node/report/figures.c: category,
- * status and dates of a member, a request's dates, a meeting's kind, date
- * and attendance counts, ...) and nothing else. Names, phone numbers,
- * addresses, free text and the ids of other members are cleared. Keep this
- * file in step with figures.c: a field a figure starts to read must be kept
- * here too, or reports over erased values stop matching.
+ * fields its type's report figures read, as the type declares them
+ * (struct record_type .residue, beside its .figures callback), and nothing
+ * else. Names, phone numbers, addresses, free text and the ids of other
+ * members are cleared (a required text left empty). A field a type's
+ * figures start to read must be added to its residue too, or reports over
+ * erased values stop matching.
+ *
+ * The residue is the same message re-encoded by protobuf-c (fields in
+ * number order, canonical packing): the same kept fields give the same
+ * bytes, whichever code chose them.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,210 +21,160 @@
 
 #include "node/records/records.h"
 
+/* The blocks one residue allocates: the message, a kept sub-message, the
+ * blank lists standing for repeated ids. */
+#define RESIDUE_BLOCKS_MAX 16
+
+struct blocks {
+	void *v[RESIDUE_BLOCKS_MAX];
+	size_t n;
+};
+
 static char blank[] = "";
 
-static int pack(const ProtobufCMessage *m, uint8_t **out, size_t *out_len, struct err *e)
+static void *block(struct blocks *b, size_t size)
 {
-	size_t len = protobuf_c_message_get_packed_size(m);
+	void *p;
 
-	if (!(*out = malloc(len ? len : 1))) {
-		err_set(e, "out of memory");
-		return -ENOMEM;
+	if (b->n == RESIDUE_BLOCKS_MAX || !(p = calloc(1, size ? size : 1)))
+		return NULL;
+	return b->v[b->n++] = p;
+}
+
+/* Bytes a field of this type takes in its message (not repeated). */
+static size_t field_size(const ProtobufCFieldDescriptor *fd)
+{
+	switch (fd->type) {
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return 8;
+	case PROTOBUF_C_TYPE_BOOL:
+		return sizeof(protobuf_c_boolean);
+	case PROTOBUF_C_TYPE_STRING:
+		return sizeof(char *);
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return sizeof(ProtobufCMessage *);
+	case PROTOBUF_C_TYPE_BYTES:
+		return sizeof(ProtobufCBinaryData);
+	default:
+		return 4;
 	}
-	*out_len = protobuf_c_message_pack(m, *out);
-	return 1;
 }
 
-static void member_residue(const Strata__Member *m, Strata__Member *r)
+/* 1 if names keeps the field ("name"), 2 if only its count ("name#"). */
+static int kept(const char *const *names, const char *field)
 {
-	strata__member__init(r);
-	r->id = m->id;
-	r->name = blank;
-	r->category = m->category;
-	r->status = m->status;
-	r->joined = m->joined;
+	size_t len = strlen(field);
+
+	for (; *names; names++)
+		if (strncmp(*names, field, len) == 0)
+			if ((*names)[len] == '\0' || ((*names)[len] == '#' && (*names)[len + 1] == '\0'))
+				return (*names)[len] ? 2 : 1;
+	return 0;
 }
 
-/* The blank strings standing for n member ids (a count is what is read). */
-static char **blanks(size_t n)
+static ProtobufCMessage *residue_of(const ProtobufCMessage *m, const char *const *keep, struct blocks *b);
+
+/* Sets field fd of residue r from m as keep says. -ENOMEM. */
+static int residue_field(const ProtobufCFieldDescriptor *fd, const ProtobufCMessage *m, ProtobufCMessage *r,
+			 const char *const *keep, struct blocks *b)
 {
-	char **v = calloc(n ? n : 1, sizeof *v);
+	const char *src = (const char *)m + fd->offset;
+	char *dst = (char *)r + fd->offset;
+	int how = kept(keep, fd->name);
 
-	for (size_t i = 0; v && i < n; i++)
-		v[i] = blank;
-	return v;
+	if (how == 0) {
+		if (fd->label == PROTOBUF_C_LABEL_REQUIRED && fd->type == PROTOBUF_C_TYPE_STRING)
+			*(char **)dst = blank;
+		return 0;
+	}
+	if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+		size_t n = *(const size_t *)((const char *)m + fd->quantifier_offset);
+		char **blanks;
+
+		*(size_t *)((char *)r + fd->quantifier_offset) = n;
+		if (how == 1) {
+			memcpy(dst, src, sizeof(void *));
+			return 0;
+		}
+		if (!(blanks = block(b, n * sizeof *blanks)))
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++)
+			blanks[i] = blank;
+		*(char ***)dst = blanks;
+		return 0;
+	}
+	if (fd->label == PROTOBUF_C_LABEL_OPTIONAL && fd->quantifier_offset)
+		memcpy((char *)r + fd->quantifier_offset, (const char *)m + fd->quantifier_offset,
+		       sizeof(protobuf_c_boolean));
+	if (fd->type == PROTOBUF_C_TYPE_MESSAGE && *(ProtobufCMessage *const *)src) {
+		/* A kept message keeps its own type's residue. */
+		const ProtobufCMessage *sub = *(ProtobufCMessage *const *)src;
+		size_t n;
+		const struct record_type *const *types = record_types(&n);
+		const char *const *subkeep = NULL;
+
+		for (size_t i = 0; i < n && !subkeep; i++)
+			if (types[i]->descriptor == sub->descriptor)
+				subkeep = types[i]->residue;
+		if (!subkeep)
+			subkeep = (const char *const[]){NULL};
+		return (*(ProtobufCMessage **)dst = residue_of(sub, subkeep, b)) ? 0 : -ENOMEM;
+	}
+	memcpy(dst, src, field_size(fd));
+	return 0;
 }
 
-static int member_value(const uint8_t *value, size_t len, uint8_t **out, size_t *out_len, struct err *e)
+/* A new message of m's type (in b) holding what keep names of m. */
+static ProtobufCMessage *residue_of(const ProtobufCMessage *m, const char *const *keep, struct blocks *b)
 {
-	Strata__Member *m = strata__member__unpack(NULL, len, value), r;
-	int ret;
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	ProtobufCMessage *r = block(b, d->sizeof_message);
 
-	if (!m)
-		return -EINVAL;
-	member_residue(m, &r);
-	ret = pack(&r.base, out, out_len, e);
-	strata__member__free_unpacked(m, NULL);
-	return ret;
+	if (!r)
+		return NULL;
+	d->message_init(r);
+	for (unsigned i = 0; i < d->n_fields; i++)
+		if (residue_field(&d->fields[i], m, r, keep, b) < 0)
+			return NULL;
+	return r;
 }
-
-static int dues_value(const uint8_t *value, size_t len, uint8_t **out, size_t *out_len, struct err *e)
-{
-	Strata__Dues *m = strata__dues__unpack(NULL, len, value), r = STRATA__DUES__INIT;
-	int ret;
-
-	if (!m)
-		return -EINVAL;
-	r.member = m->member;
-	r.period = m->period;
-	r.amount = m->amount;
-	r.paid = m->paid;
-	ret = pack(&r.base, out, out_len, e);
-	strata__dues__free_unpacked(m, NULL);
-	return ret;
-}
-
-static int meeting_value(const uint8_t *value, size_t len, uint8_t **out, size_t *out_len, struct err *e)
-{
-	Strata__Meeting *m = strata__meeting__unpack(NULL, len, value), r = STRATA__MEETING__INIT;
-	int ret = -ENOMEM;
-
-	if (!m)
-		return -EINVAL;
-	r.id = m->id;
-	r.kind = m->kind;
-	r.date = m->date;
-	r.topic = blank;
-	r.n_present = m->n_present;
-	r.n_absent = m->n_absent;
-	if ((r.present = blanks(m->n_present)) && (r.absent = blanks(m->n_absent)))
-		ret = pack(&r.base, out, out_len, e);
-	else
-		err_set(e, "out of memory");
-	free(r.present);
-	free(r.absent);
-	strata__meeting__free_unpacked(m, NULL);
-	return ret;
-}
-
-static int study_value(const uint8_t *value, size_t len, uint8_t **out, size_t *out_len, struct err *e)
-{
-	Strata__Study *m = strata__study__unpack(NULL, len, value), r = STRATA__STUDY__INIT;
-	int ret;
-
-	if (!m)
-		return -EINVAL;
-	r.id = m->id;
-	r.member = blank;
-	r.course = blank;
-	r.minutes = m->minutes;
-	r.date = m->date;
-	ret = pack(&r.base, out, out_len, e);
-	strata__study__free_unpacked(m, NULL);
-	return ret;
-}
-
-static int points_value(const uint8_t *value, size_t len, uint8_t **out, size_t *out_len, struct err *e)
-{
-	Strata__Points *m = strata__points__unpack(NULL, len, value), r = STRATA__POINTS__INIT;
-	int ret;
-
-	if (!m)
-		return -EINVAL;
-	r.member = blank;
-	r.period = m->period;
-	r.points = m->points;
-	r.reason = blank;
-	ret = pack(&r.base, out, out_len, e);
-	strata__points__free_unpacked(m, NULL);
-	return ret;
-}
-
-static int request_value(const uint8_t *value, size_t len, uint8_t **out, size_t *out_len, struct err *e)
-{
-	Strata__Request *m = strata__request__unpack(NULL, len, value), r = STRATA__REQUEST__INIT;
-	int ret;
-
-	if (!m)
-		return -EINVAL;
-	r.id = m->id;
-	r.title = blank;
-	r.opened = m->opened;
-	r.status = m->status;
-	r.closed = m->closed;
-	ret = pack(&r.base, out, out_len, e);
-	strata__request__free_unpacked(m, NULL);
-	return ret;
-}
-
-static int release_value(const uint8_t *value, size_t len, uint8_t **out, size_t *out_len, struct err *e)
-{
-	Strata__Release *m = strata__release__unpack(NULL, len, value), r = STRATA__RELEASE__INIT;
-	Strata__Member mr = STRATA__MEMBER__INIT;
-	int ret;
-
-	if (!m)
-		return -EINVAL;
-	if (m->member)
-		member_residue(m->member, &mr);
-	r.id = m->id;
-	r.member = &mr;
-	r.to_name = m->to_name;
-	r.to = m->to;
-	r.date = m->date;
-	ret = pack(&r.base, out, out_len, e);
-	strata__release__free_unpacked(m, NULL);
-	return ret;
-}
-
-static int acceptance_value(const uint8_t *value, size_t len, uint8_t **out, size_t *out_len, struct err *e)
-{
-	Strata__Acceptance *m = strata__acceptance__unpack(NULL, len, value), r = STRATA__ACCEPTANCE__INIT;
-	int ret;
-
-	if (!m)
-		return -EINVAL;
-	r.from = m->from;
-	r.id = m->id;
-	r.release_hash = m->release_hash;
-	r.decision = m->decision;
-	r.member_id = m->member_id;
-	r.date = m->date;
-	ret = pack(&r.base, out, out_len, e);
-	strata__acceptance__free_unpacked(m, NULL);
-	return ret;
-}
-
-static const struct {
-	const char *collection;
-	int (*fn)(const uint8_t *value, size_t len, uint8_t **out, size_t *out_len, struct err *e);
-} residues[] = {
-	{"member", member_value},   {"dues", dues_value},       {"meeting", meeting_value},
-	{"study", study_value},     {"points", points_value},   {"request", request_value},
-	{"release", release_value}, {"acceptance", acceptance_value},
-};
 
 int record_residue(const char *collection, const uint8_t *value, size_t len, uint8_t **out, size_t *out_len,
 		   struct err *e)
 {
+	const struct record_type *t = record_type_find(collection);
+	struct blocks b = {.n = 0};
+	ProtobufCMessage *m, *r;
+	int ret = 1;
+
 	*out = NULL;
 	*out_len = 0;
-	for (size_t i = 0; i < sizeof residues / sizeof residues[0]; i++) {
-		int ret;
-
-		if (strcmp(residues[i].collection, collection) != 0)
-			continue;
-		if ((ret = residues[i].fn(value, len, out, out_len, e)) == -EINVAL)
-			err_set(e, "the %s value does not decode", collection);
-		return ret;
+	if (!t || !t->residue)
+		return 0;
+	if (!(m = protobuf_c_message_unpack(t->descriptor, NULL, len, value))) {
+		err_set(e, "the %s value does not decode", collection);
+		return -EINVAL;
 	}
-	return 0;
+	if (!(r = residue_of(m, t->residue, &b)) || !(*out = malloc(protobuf_c_message_get_packed_size(r) + 1))) {
+		err_set(e, "out of memory");
+		ret = -ENOMEM;
+	} else {
+		*out_len = protobuf_c_message_pack(r, *out);
+	}
+	for (size_t i = 0; i < b.n; i++)
+		free(b.v[i]);
+	protobuf_c_message_free_unpacked(m, NULL);
+	return ret;
 }
 
 bool record_has_residue(const char *collection)
 {
-	for (size_t i = 0; i < sizeof residues / sizeof residues[0]; i++)
-		if (strcmp(residues[i].collection, collection) == 0)
-			return true;
-	return false;
+	const struct record_type *t = record_type_find(collection);
+
+	return t && t->residue;
 }

@@ -85,6 +85,7 @@ const struct record_type record_revocation = {
 	.validate = revocation_validate,
 	.noun = "revocation",
 };
+RECORD_REGISTER(30, record_revocation);
 
 const struct record_type record_rotation = {
 	.collection = "rotation",
@@ -93,3 +94,4 @@ const struct record_type record_rotation = {
 	.validate = rotation_validate,
 	.noun = "key rotation",
 };
+RECORD_REGISTER(31, record_rotation);

@@ -3,6 +3,8 @@
  * Study records (collection "study", feed "up", key id): a member's study
  * time on a course, and the exam score if there was one.
  */
+#include <errno.h>
+
 #include "node/records/records.h"
 
 static const struct record_field fields[] = {
@@ -14,6 +16,19 @@ static const struct record_field fields[] = {
 	{"date", FIELD_DATE, FIELD_REQUIRED | FIELD_PAST, 0, "date, YYYY-MM-DD"},
 };
 
+/* Report figures: minutes studied in the period. */
+static void study_figures(struct figures_ctx *c, const ProtobufCMessage *msg)
+{
+	const Strata__Study *s = (const Strata__Study *)msg;
+
+	if (!figure_in_period(c, s->date))
+		return;
+	if (s->minutes < 0)
+		c->ret = c->ret ? c->ret : -ERANGE;
+	else
+		FIGURE_ADD(c, study_minutes, (uint64_t)s->minutes);
+}
+
 const struct record_type record_study = {
 	.collection = "study",
 	.feed = "up",
@@ -22,4 +37,7 @@ const struct record_type record_study = {
 	.n_fields = sizeof fields / sizeof fields[0],
 	.noun = "study record",
 	.summary = "study time and exam results: add, update, import, export, list, show",
+	.figures = study_figures,
+	.residue = (const char *const[]){"id", "minutes", "date", NULL},
 };
+RECORD_REGISTER(60, record_study);

@@ -235,6 +235,13 @@ static int outcome_validate(const ProtobufCMessage *msg, const uint8_t *key, siz
 	return 0;
 }
 
+/* Report figures: transfers out, members this branch released in the
+ * period. */
+static void release_figures(struct figures_ctx *c, const ProtobufCMessage *msg)
+{
+	FIGURE_ADD(c, transfers_out, figure_in_period(c, ((const Strata__Release *)msg)->date));
+}
+
 const struct record_type record_release = {
 	.collection = "release",
 	.feed = "up",
@@ -242,7 +249,10 @@ const struct record_type record_release = {
 	.validate = release_validate,
 	.noun = "release",
 	.summary = "a member released by the old branch to another branch",
+	.figures = release_figures,
+	.residue = (const char *const[]){"id", "member", "to_name", "to", "date", NULL},
 };
+RECORD_REGISTER(110, record_release);
 
 const struct record_type record_forward = {
 	.collection = "forward",
@@ -252,6 +262,17 @@ const struct record_type record_forward = {
 	.noun = "forwarded transfer",
 	.summary = "a release passed down by the common ancestor of both branches",
 };
+RECORD_REGISTER(111, record_forward);
+
+/* Report figures: transfers in, transfers this branch accepted in the
+ * period. */
+static void acceptance_figures(struct figures_ctx *c, const ProtobufCMessage *msg)
+{
+	const Strata__Acceptance *a = (const Strata__Acceptance *)msg;
+
+	FIGURE_ADD(c, transfers_in,
+		   a->decision == STRATA__TRANSFER_DECISION__TRANSFER_ACCEPTED && figure_in_period(c, a->date));
+}
 
 const struct record_type record_acceptance = {
 	.collection = "acceptance",
@@ -260,7 +281,10 @@ const struct record_type record_acceptance = {
 	.validate = acceptance_validate,
 	.noun = "acceptance",
 	.summary = "the new branch's acceptance or refusal of a transfer",
+	.figures = acceptance_figures,
+	.residue = (const char *const[]){"from", "id", "release_hash", "decision", "member_id", "date", NULL},
 };
+RECORD_REGISTER(112, record_acceptance);
 
 const struct record_type record_outcome = {
 	.collection = "outcome",
@@ -270,3 +294,4 @@ const struct record_type record_outcome = {
 	.noun = "transfer outcome",
 	.summary = "the outcome of a transfer, passed down to the old branch",
 };
+RECORD_REGISTER(113, record_outcome);

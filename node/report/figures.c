@@ -47,12 +47,6 @@ static int push(struct recs *r, const struct rec *x)
 	return 0;
 }
 
-void figures_clear(struct figures *f)
-{
-	free(f->close_days);
-	memset(f, 0, sizeof *f);
-}
-
 bool report_period_valid(const char *p)
 {
 	char d[11];
@@ -63,220 +57,126 @@ bool report_period_valid(const char *p)
 	return date_valid(d);
 }
 
-/* Days since 1970-01-01 of a valid YYYY-MM-DD (H. Hinnant's algorithm). */
-static long days_of(const char *s)
-{
-	long y = strtol(s, NULL, 10), m = strtol(s + 5, NULL, 10), d = strtol(s + 8, NULL, 10);
-	long era, yoe, doy, doe;
+/* --- the values being counted, and the lookups a type's figures make --- */
 
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
+struct source {
+	const struct recs *r;
+	const struct rec **index; /* r by (collection, key), built at the first find */
+	struct store_txn *t;
+	bool live; /* from state: held() reads it */
+};
+
+static int rec_cmp(const struct rec *x, const char *collection, const uint8_t *key, size_t key_len)
+{
+	int c = strcmp(x->collection, collection);
+
+	if (c)
+		return c;
+	if (x->key_len != key_len)
+		return x->key_len < key_len ? -1 : 1;
+	return memcmp(x->key, key, key_len);
 }
 
-static bool in_period(const char *date, const char *period)
+static int index_cmp(const void *a, const void *b)
 {
-	return date && strncmp(date, period, 7) == 0;
+	const struct rec *x = *(const struct rec *const *)a, *y = *(const struct rec *const *)b;
+
+	return rec_cmp(x, y->collection, y->key, y->key_len);
 }
 
-static int str_cmp(const void *a, const void *b)
+static ProtobufCMessage *decode(const char *collection, const uint8_t *value, size_t len)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const struct record_type *t = record_type_find(collection);
+
+	return t && value ? protobuf_c_message_unpack(t->descriptor, NULL, len, value) : NULL;
 }
 
-/* Are all of f's figures within FIGURE_MAX (records.h)? -ERANGE if not. */
-static int figures_range(const struct figures *f, struct err *e)
+static ProtobufCMessage *find(struct figures_ctx *c, const char *collection, const char *key)
 {
-	Strata__Figures p;
+	struct source *s = c->source;
+	size_t lo = 0, hi = s->r->n, kl = strlen(key);
 
-	figures_to_proto(f, &p);
-	if (figures_check(&p, "computed", e) < 0)
-		return -ERANGE;
-	return 0;
+	if (!s->index) {
+		if (!(s->index = malloc((s->r->n ? s->r->n : 1) * sizeof *s->index))) {
+			c->ret = c->ret ? c->ret : -ENOMEM;
+			return NULL;
+		}
+		for (size_t i = 0; i < s->r->n; i++)
+			s->index[i] = &s->r->v[i];
+		qsort(s->index, s->r->n, sizeof *s->index, index_cmp);
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int cmp = rec_cmp(s->index[mid], collection, (const uint8_t *)key, kl);
+
+		if (cmp == 0)
+			return decode(collection, s->index[mid]->value, s->index[mid]->value_len);
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
-/* Computes from records grouped by collection (any order within). */
-static int compute(const struct recs *r, const char *period, const char *today, bool notices, const uint8_t *owner,
+static ProtobufCMessage *held(struct figures_ctx *c, const char *collection, const char *key)
+{
+	struct source *s = c->source;
+	const uint8_t *v;
+	size_t vl;
+	struct err ignore = {0};
+
+	if (!s->live || store_state_get(s->t, collection, c->owner, (const uint8_t *)key, strlen(key), &v, &vl, NULL,
+					&ignore) < 0)
+		return NULL;
+	return decode(collection, v, vl);
+}
+
+/* Computes from the values in r (those of one collection together), each
+ * counted by its type's .figures. */
+static int compute(const struct recs *r, const char *period, const char *today, bool live, const uint8_t *owner,
 		   struct store_txn *t, struct figures *f, struct err *e)
 {
-	char end[11], **paid = NULL;
-	size_t npaid = 0;
-	int ret = 0;
+	char end[11];
+	struct source s = {.r = r, .t = t, .live = live};
+	struct figures_ctx c = {.f = &f->p, .period = period, .end = end, .today = today, .owner = owner,
+				.find = find, .held = held, .source = &s};
+	const struct record_type *type = NULL;
 
 	memset(f, 0, sizeof *f);
 	snprintf(end, sizeof end, "%s-31", period); /* the last day, as far as string order goes */
-	if (!(paid = calloc(r->n ? r->n : 1, sizeof *paid)))
-		goto oom;
-	/* Dues first: who paid for the period. */
-	for (size_t i = 0; i < r->n; i++) {
+	for (size_t i = 0; i < r->n && c.ret == 0; i++) {
 		const struct rec *x = &r->v[i];
-		Strata__Dues *d;
+		ProtobufCMessage *m;
 
-		if (strcmp(x->collection, "dues") != 0 || !(d = strata__dues__unpack(NULL, x->value_len, x->value)))
+		if (!type || strcmp(type->collection, x->collection) != 0)
+			type = record_type_find(x->collection);
+		if (!type || !type->figures || (type->figures_received && !live) ||
+		    !(m = protobuf_c_message_unpack(type->descriptor, NULL, x->value_len, x->value)))
 			continue;
-		if (strcmp(d->period, period) == 0 && d->paid) {
-			f->dues_paid++;
-			if (__builtin_add_overflow(f->dues_paid_amount, d->amount, &f->dues_paid_amount))
-				ret = -ERANGE;
-			if (!(paid[npaid++] = strdup(d->member)))
-				ret = -ENOMEM;
-		}
-		strata__dues__free_unpacked(d, NULL);
+		c.author = x->owner;
+		type->figures(&c, m);
+		protobuf_c_message_free_unpacked(m, NULL);
 	}
-	qsort(paid, npaid, sizeof *paid, str_cmp);
-	for (size_t i = 0; i < r->n && ret == 0; i++) {
-		const struct rec *x = &r->v[i];
-
-		if (strcmp(x->collection, "member") == 0) {
-			Strata__Member *m = strata__member__unpack(NULL, x->value_len, x->value);
-
-			if (!m)
-				continue;
-			f->members_full += m->category == STRATA__MEMBER_CATEGORY__CATEGORY_FULL;
-			f->members_probationary += m->category == STRATA__MEMBER_CATEGORY__CATEGORY_PROBATIONARY;
-			f->members_active += m->status == STRATA__MEMBER_STATUS__STATUS_ACTIVE;
-			f->members_lapsed += m->status == STRATA__MEMBER_STATUS__STATUS_LAPSED;
-			f->members_deceased += m->status == STRATA__MEMBER_STATUS__STATUS_DECEASED;
-			f->members_transferred += m->status == STRATA__MEMBER_STATUS__STATUS_TRANSFERRED;
-			f->members_new += in_period(m->joined, period);
-			if (m->status == STRATA__MEMBER_STATUS__STATUS_ACTIVE && strcmp(m->joined, end) <= 0) {
-				char *id = m->id;
-
-				f->members_unpaid += !bsearch(&id, paid, npaid, sizeof *paid, str_cmp);
-			}
-			strata__member__free_unpacked(m, NULL);
-		} else if (strcmp(x->collection, "meeting") == 0) {
-			Strata__Meeting *m = strata__meeting__unpack(NULL, x->value_len, x->value);
-
-			if (!m)
-				continue;
-			if (in_period(m->date, period)) {
-				f->meetings_branch_congress += m->kind == STRATA__MEETING_KIND__KIND_BRANCH_CONGRESS;
-				f->meetings_committee += m->kind == STRATA__MEETING_KIND__KIND_COMMITTEE_MEETING;
-				f->meetings_group += m->kind == STRATA__MEETING_KIND__KIND_GROUP_MEETING;
-				f->meetings_lecture += m->kind == STRATA__MEETING_KIND__KIND_PARTY_LECTURE;
-				if (__builtin_add_overflow(f->attendance_present, m->n_present, &f->attendance_present) ||
-				    __builtin_add_overflow(f->attendance_expected, m->n_present, &f->attendance_expected) ||
-				    __builtin_add_overflow(f->attendance_expected, m->n_absent, &f->attendance_expected))
-					ret = -ERANGE;
-			}
-			strata__meeting__free_unpacked(m, NULL);
-		} else if (strcmp(x->collection, "study") == 0) {
-			Strata__Study *s = strata__study__unpack(NULL, x->value_len, x->value);
-
-			if (!s)
-				continue;
-			if (in_period(s->date, period))
-				if (s->minutes < 0 ||
-				    __builtin_add_overflow(f->study_minutes, (uint64_t)s->minutes, &f->study_minutes))
-					ret = -ERANGE;
-			strata__study__free_unpacked(s, NULL);
-		} else if (strcmp(x->collection, "points") == 0) {
-			Strata__Points *p = strata__points__unpack(NULL, x->value_len, x->value);
-
-			if (!p)
-				continue;
-			if (strcmp(p->period, period) == 0)
-				if (__builtin_add_overflow(f->points, p->points, &f->points))
-					ret = -ERANGE;
-			strata__points__free_unpacked(p, NULL);
-		} else if (strcmp(x->collection, "release") == 0) {
-			/* transfers out: members this branch released in the period */
-			Strata__Release *rl = strata__release__unpack(NULL, x->value_len, x->value);
-
-			if (!rl)
-				continue;
-			f->transfers_out += in_period(rl->date, period);
-			strata__release__free_unpacked(rl, NULL);
-		} else if (strcmp(x->collection, "acceptance") == 0) {
-			/* transfers in: transfers this branch accepted in the period */
-			Strata__Acceptance *ac = strata__acceptance__unpack(NULL, x->value_len, x->value);
-
-			if (!ac)
-				continue;
-			f->transfers_in += ac->decision == STRATA__TRANSFER_DECISION__TRANSFER_ACCEPTED && in_period(ac->date, period);
-			strata__acceptance__free_unpacked(ac, NULL);
-		} else if (strcmp(x->collection, "request") == 0) {
-			Strata__Request *q = strata__request__unpack(NULL, x->value_len, x->value);
-
-			if (!q)
-				continue;
-			f->requests_opened += in_period(q->opened, period);
-			if (q->closed && in_period(q->closed, period)) {
-				uint32_t *v = realloc(f->close_days, (f->n_close_days + 1) * sizeof *v);
-
-				f->requests_closed++;
-				if (!v)
-					ret = -ENOMEM;
-				else {
-					f->close_days = v;
-					v[f->n_close_days++] = (uint32_t)(days_of(q->closed) - days_of(q->opened));
-				}
-			}
-			if (strcmp(q->opened, end) <= 0 && (!q->closed || strcmp(q->closed, end) > 0))
-				f->requests_open++;
-			strata__request__free_unpacked(q, NULL);
-		}
+	free(s.index);
+	if (c.ret == -ENOMEM) {
+		err_set(e, "out of memory computing figures");
+		figures_clear(f);
+		return -ENOMEM;
 	}
-	if (ret == 0 && notices) {
-		/* Notices from above due in the period: acknowledged by their due
-		 * date, or late once the due date has passed. */
-		for (size_t i = 0; i < r->n; i++) {
-			const struct rec *x = &r->v[i];
-			Strata__Notice *no;
-			char sender[KEY_HEX], ackkey[KEY_HEX + 80];
-			const uint8_t *v;
-			size_t vl;
-			struct err ignore = {0};
-			bool acked = false;
-
-			if (strcmp(x->collection, "notice") != 0 || !(no = strata__notice__unpack(NULL, x->value_len, x->value)))
-				continue;
-			if (no->due && in_period(no->due, period)) {
-				key_hex(sender, x->owner);
-				snprintf(ackkey, sizeof ackkey, "%s/%s", sender, no->id);
-				if (store_state_get(t, "ack", owner, (const uint8_t *)ackkey, strlen(ackkey), &v, &vl, NULL,
-						    &ignore) == 0) {
-					Strata__NoticeAck *a = strata__notice_ack__unpack(NULL, vl, v);
-
-					acked = a && strcmp(a->acked, no->due) <= 0;
-					if (a)
-						strata__notice_ack__free_unpacked(a, NULL);
-				}
-				if (acked)
-					f->notices_acked++;
-				else if (strcmp(no->due, today) < 0)
-					f->notices_late++;
-			}
-			strata__notice__free_unpacked(no, NULL);
-		}
-	}
-	for (size_t i = 0; i < npaid; i++)
-		free(paid[i]);
-	free(paid);
-	if (ret == -ERANGE || (ret == 0 && figures_range(f, e) < 0)) {
-		if (ret == -ERANGE)
-			err_set(e, "a figure of %s is too large to add up (more than %lld)", period, FIGURE_MAX);
+	if (c.ret == -ERANGE) {
+		err_set(e, "a figure of %s is too large to add up (more than %lld)", period, FIGURE_MAX);
 		figures_clear(f);
 		return -ERANGE;
 	}
-	if (ret < 0)
-		goto oom;
+	if (figures_check(&f->p, "computed", e) < 0) {
+		figures_clear(f);
+		return -ERANGE;
+	}
 	return 0;
-oom:
-	err_set(e, "out of memory computing figures");
-	figures_clear(f);
-	return -ENOMEM;
 }
 
 /* --- sources --- */
-
-/* Every collection of a node's own up feed that a figure reads. */
-static const char *const own_collections[] = {"member", "dues",    "meeting",   "study",
-					      "points", "request", "release", "acceptance"};
 
 static int collect_state(const struct store_record *sr, void *arg)
 {
@@ -290,8 +190,9 @@ static int collect_state(const struct store_record *sr, void *arg)
 	return push(arg, &x);
 }
 
-/* Notices from above: every notice this node holds not written by itself. */
-static int collect_notice(const struct store_record *sr, void *arg)
+/* Records from above (notices): every one this node holds not written by
+ * itself. */
+static int collect_received(const struct store_record *sr, void *arg)
 {
 	struct recs *r = ((void **)arg)[0];
 	const uint8_t *owner = ((void **)arg)[1];
@@ -310,15 +211,20 @@ int report_compute_state(struct node *n, struct store_txn *t, const uint8_t owne
 	int ret = 0;
 
 	uint8_t keys[NODE_KEYS_MAX][KEY_BYTES];
-	size_t nkeys = node_unit_keys(n, t, owner, keys, NODE_KEYS_MAX);
+	size_t nkeys = node_unit_keys(n, t, owner, keys, NODE_KEYS_MAX), ntypes;
+	const struct record_type *const *types = record_types(&ntypes);
 
-	/* The unit's records, whichever of its keys wrote them (at most one
-	 * holds each: node/core/unit.c). */
+	/* The unit's records of every type its figures read (in its up feed:
+	 * what the level above replays), whichever of its keys wrote them (at
+	 * most one holds each: node/core/unit.c); then those received. */
 	for (size_t k = 0; k < nkeys && ret == 0; k++)
-		for (size_t i = 0; i < sizeof own_collections / sizeof own_collections[0] && ret == 0; i++)
-			ret = store_state_each(t, own_collections[i], keys[k], collect_state, &r, e);
-	if (ret == 0)
-		ret = store_state_each(t, "notice", NULL, collect_notice, args, e);
+		for (size_t i = 0; i < ntypes && ret == 0; i++)
+			if (types[i]->figures && !types[i]->figures_received && types[i]->feed &&
+			    strcmp(types[i]->feed, FEED_UP) == 0)
+				ret = store_state_each(t, types[i]->collection, keys[k], collect_state, &r, e);
+	for (size_t i = 0; i < ntypes && ret == 0; i++)
+		if (types[i]->figures && types[i]->figures_received)
+			ret = store_state_each(t, types[i]->collection, NULL, collect_received, args, e);
 	date_today(today);
 	if (ret == 0)
 		ret = compute(&r, period, today, true, owner, t, f, e);

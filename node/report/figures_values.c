@@ -2,7 +2,10 @@
 /*
  * The standard figures as values: compared (a report against its
  * recomputation), printed as JSON, carried in a report's protobuf, summed
- * and copied. Computing them is figures.c's.
+ * and copied. Every operation iterates message Figures' fields through
+ * protobuf-c's descriptor: a figure a record type adds (a new field and its
+ * .figures callback, node/records) is compared, listed, carried and rolled
+ * up with no line here. Computing them is figures.c's.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -13,120 +16,176 @@
 #include "node/records/records.h"
 #include "node/report/report.h"
 
-/* --- comparing and printing --- */
+#define FIELDS (strata__figures__descriptor.fields)
+#define N_FIELDS (strata__figures__descriptor.n_fields)
 
-#define SCALARS(X)                                                                                                 \
-	X(members_full) X(members_probationary) X(members_active) X(members_lapsed) X(members_deceased)            \
-	X(members_transferred) X(members_new) X(dues_paid) X(dues_paid_amount) X(members_unpaid)                   \
-	X(meetings_branch_congress) X(meetings_committee) X(meetings_group) X(meetings_lecture)                    \
-	X(attendance_present) X(attendance_expected) X(study_minutes) X(points) X(requests_opened)                 \
-	X(requests_closed) X(requests_open) X(transfers_in) X(transfers_out)
+static bool single(const ProtobufCFieldDescriptor *fd)
+{
+	return fd->label != PROTOBUF_C_LABEL_REPEATED &&
+	       (fd->type == PROTOBUF_C_TYPE_UINT64 || fd->type == PROTOBUF_C_TYPE_INT64);
+}
+
+/* The value of a single-valued figure, as int64_t (every one is within
+ * FIGURE_MAX). */
+static int64_t value_of(const Strata__Figures *p, const ProtobufCFieldDescriptor *fd)
+{
+	int64_t v;
+
+	memcpy(&v, (const char *)p + fd->offset, sizeof v);
+	return v;
+}
+
+static void set_value(Strata__Figures *p, const ProtobufCFieldDescriptor *fd, int64_t v)
+{
+	memcpy((char *)p + fd->offset, &v, sizeof v);
+}
+
+static size_t *count_of(Strata__Figures *p, const ProtobufCFieldDescriptor *fd)
+{
+	return (size_t *)((char *)p + fd->quantifier_offset);
+}
+
+static uint32_t **array_of(Strata__Figures *p, const ProtobufCFieldDescriptor *fd)
+{
+	return (uint32_t **)((char *)p + fd->offset);
+}
+
+/* Is name a figure of records received from above (.figures_received)? */
+static bool received(const char *name)
+{
+	size_t n;
+	const struct record_type *const *types = record_types(&n);
+
+	for (size_t i = 0; i < n; i++)
+		for (const char *const *r = types[i]->figures_received; r && *r; r++)
+			if (strcmp(*r, name) == 0)
+				return true;
+	return false;
+}
+
+void figures_clear(struct figures *f)
+{
+	for (unsigned i = 0; i < N_FIELDS; i++)
+		if (FIELDS[i].label == PROTOBUF_C_LABEL_REPEATED)
+			free(*array_of(&f->p, &FIELDS[i]));
+	memset(f, 0, sizeof *f);
+}
 
 bool figures_diff(const struct figures *a, const struct figures *b, char *out, size_t cap)
 {
 	size_t used = 0;
 
 	out[0] = '\0';
-#define DIFF(name)                                                                                                 \
-	if ((int64_t)a->name != (int64_t)b->name && used < cap)                                                    \
-		used += (size_t)snprintf(out + used, cap - used, "%s%s %" PRId64 " (recomputed %" PRId64 ")",       \
-					 used ? ", " : "", #name, (int64_t)a->name, (int64_t)b->name);
-	SCALARS(DIFF)
-#undef DIFF
+	for (unsigned i = 0; i < N_FIELDS; i++) {
+		const ProtobufCFieldDescriptor *fd = &FIELDS[i];
+		int64_t x, y;
+
+		if (!single(fd) || received(fd->name) || (x = value_of(&a->p, fd)) == (y = value_of(&b->p, fd)) ||
+		    used >= cap)
+			continue;
+		used += (size_t)snprintf(out + used, cap - used, "%s%s %" PRId64 " (recomputed %" PRId64 ")",
+					 used ? ", " : "", fd->name, x, y);
+	}
 	return used > 0;
 }
 
-static uint32_t median(const struct figures *f)
+static void json_set(json_t *o, const Strata__Figures *p, const ProtobufCFieldDescriptor *fd)
 {
-	uint32_t *v;
-	uint32_t m;
+	int64_t v = value_of(p, fd);
 
-	if (!f->n_close_days || !(v = malloc(f->n_close_days * sizeof *v)))
-		return 0;
-	memcpy(v, f->close_days, f->n_close_days * sizeof *v);
-	for (size_t i = 1; i < f->n_close_days; i++) /* small: insertion sort */
-		for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			uint32_t tmp = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = tmp;
-		}
-	m = v[f->n_close_days / 2];
-	free(v);
-	return m;
+	if (fd->label != PROTOBUF_C_LABEL_OPTIONAL || v)
+		json_object_set_new(o, fd->name, json_integer((json_int_t)v));
 }
 
 json_t *figures_json(const struct figures *f)
 {
 	json_t *o = json_object();
+	size_t n;
+	const struct record_type *const *types = record_types(&n);
 
-#define JSON(name) json_object_set_new(o, #name, json_integer((json_int_t)f->name));
-	SCALARS(JSON)
-#undef JSON
-	json_object_set_new(o, "notices_acked", json_integer((json_int_t)f->notices_acked));
-	json_object_set_new(o, "notices_late", json_integer((json_int_t)f->notices_late));
-	json_object_set_new(o, "attendance_rate",
-			    f->attendance_expected ? json_real((double)f->attendance_present / (double)f->attendance_expected)
-						   : json_null());
-	json_object_set_new(o, "request_close_days_median", f->n_close_days ? json_integer(median(f)) : json_null());
+	for (unsigned i = 0; i < N_FIELDS; i++)
+		if (single(&FIELDS[i]) && !received(FIELDS[i].name))
+			json_set(o, &f->p, &FIELDS[i]);
+	for (unsigned i = 0; i < N_FIELDS; i++)
+		if (single(&FIELDS[i]) && received(FIELDS[i].name))
+			json_set(o, &f->p, &FIELDS[i]);
+	for (size_t i = 0; i < n; i++)
+		if (types[i]->figures_json)
+			types[i]->figures_json(&f->p, o);
 	return o;
 }
 
 void figures_to_proto(const struct figures *f, Strata__Figures *p)
 {
-	strata__figures__init(p);
-#define TO(name) p->name = f->name;
-	SCALARS(TO)
-#undef TO
-	p->notices_acked = f->notices_acked;
-	p->notices_late = f->notices_late;
-	p->n_close_days = f->n_close_days;
-	p->close_days = f->close_days;
+	const Strata__Figures init = STRATA__FIGURES__INIT;
+
+	*p = f->p;
+	p->base = init.base;
+	for (unsigned i = 0; i < N_FIELDS; i++)
+		if (FIELDS[i].label == PROTOBUF_C_LABEL_OPTIONAL)
+			*(protobuf_c_boolean *)((char *)p + FIELDS[i].quantifier_offset) = value_of(p, &FIELDS[i]) != 0;
 }
 
 int figures_add_proto(struct figures *f, const Strata__Figures *p)
 {
-	uint32_t *v;
-
 	Strata__Figures sum;
 	struct err ignore = {0};
 
 	/* Each figure of f and p is within FIGURE_MAX (ingest checks received
-	 * reports; figures_range checks computed ones): a sum of two cannot
+	 * reports; figures.c checks computed ones): a sum of two cannot
 	 * overflow, and one beyond FIGURE_MAX is refused, not wrapped. */
 	figures_to_proto(f, &sum);
-#define ADD(name)                                                                                                  \
-	if (__builtin_add_overflow(f->name, p->name, &sum.name))                                                   \
-		return -ERANGE;
-	SCALARS(ADD)
-	ADD(notices_acked)
-	ADD(notices_late)
-#undef ADD
+	for (unsigned i = 0; i < N_FIELDS; i++) {
+		const ProtobufCFieldDescriptor *fd = &FIELDS[i];
+		int64_t v;
+
+		if (!single(fd))
+			continue;
+		if (__builtin_add_overflow(value_of(&f->p, fd), value_of(p, fd), &v))
+			return -ERANGE;
+		set_value(&sum, fd, v);
+	}
 	if (figures_check(&sum, "", &ignore) < 0)
 		return -ERANGE;
-#define SET(name) f->name = sum.name;
-	SCALARS(SET)
-	SET(notices_acked)
-	SET(notices_late)
-#undef SET
-	if (!p->n_close_days)
-		return 0;
-	if (!(v = realloc(f->close_days, (f->n_close_days + p->n_close_days) * sizeof *v)))
-		return -ENOMEM;
-	memcpy(v + f->n_close_days, p->close_days, p->n_close_days * sizeof *v);
-	f->close_days = v;
-	f->n_close_days += p->n_close_days;
+	for (unsigned i = 0; i < N_FIELDS; i++)
+		if (single(&FIELDS[i]))
+			set_value(&f->p, &FIELDS[i], value_of(&sum, &FIELDS[i]));
+	for (unsigned i = 0; i < N_FIELDS; i++) {
+		const ProtobufCFieldDescriptor *fd = &FIELDS[i];
+		size_t *n = count_of(&f->p, fd), add;
+		uint32_t *v;
+
+		if (fd->label != PROTOBUF_C_LABEL_REPEATED || !(add = *count_of((Strata__Figures *)p, fd)))
+			continue;
+		if (!(v = realloc(*array_of(&f->p, fd), (*n + add) * sizeof *v)))
+			return -ENOMEM;
+		memcpy(v + *n, *array_of((Strata__Figures *)p, fd), add * sizeof *v);
+		*array_of(&f->p, fd) = v;
+		*n += add;
+	}
 	return 0;
 }
 
 int figures_copy(struct figures *dst, const struct figures *src)
 {
 	*dst = *src;
-	dst->close_days = NULL;
-	if (src->n_close_days) {
-		if (!(dst->close_days = malloc(src->n_close_days * sizeof *dst->close_days)))
+	for (unsigned i = 0; i < N_FIELDS; i++)
+		if (FIELDS[i].label == PROTOBUF_C_LABEL_REPEATED) {
+			*array_of(&dst->p, &FIELDS[i]) = NULL;
+			*count_of(&dst->p, &FIELDS[i]) = 0;
+		}
+	for (unsigned i = 0; i < N_FIELDS; i++) {
+		const ProtobufCFieldDescriptor *fd = &FIELDS[i];
+		size_t n = *count_of((Strata__Figures *)&src->p, fd);
+		uint32_t *v;
+
+		if (fd->label != PROTOBUF_C_LABEL_REPEATED || !n)
+			continue;
+		if (!(v = malloc(n * sizeof *v)))
 			return -ENOMEM;
-		memcpy(dst->close_days, src->close_days, src->n_close_days * sizeof *dst->close_days);
+		memcpy(v, *array_of((Strata__Figures *)&src->p, fd), n * sizeof *v);
+		*array_of(&dst->p, fd) = v;
+		*count_of(&dst->p, fd) = n;
 	}
 	return 0;
 }

@@ -18,23 +18,13 @@
 
 #include "node/core/node.h"
 
-/* The figures of one node's own records for a period (Figures in
- * strata.proto); close_days is malloc'd (figures_clear frees it). */
+/* The figures of one node's own records for a period: message Figures
+ * (strata.proto) by field, each filled by the record type that declares it
+ * (struct record_type .figures); every operation below iterates the
+ * message's fields, so a new figure is a new field. Its repeated fields are
+ * malloc'd (figures_clear frees them). A zeroed struct is empty figures. */
 struct figures {
-	uint64_t members_full, members_probationary, members_active, members_lapsed, members_deceased,
-		members_transferred, members_new;
-	uint64_t dues_paid;
-	int64_t dues_paid_amount;
-	uint64_t members_unpaid;
-	uint64_t meetings_branch_congress, meetings_committee, meetings_group, meetings_lecture;
-	uint64_t attendance_present, attendance_expected;
-	uint64_t study_minutes;
-	int64_t points;
-	uint64_t requests_opened, requests_closed, requests_open;
-	uint32_t *close_days;
-	size_t n_close_days;
-	uint64_t notices_acked, notices_late;
-	uint64_t transfers_in, transfers_out;
+	Strata__Figures p;
 };
 
 void figures_clear(struct figures *f);
@@ -56,17 +46,22 @@ int report_compute_state(struct node *n, struct store_txn *t, const uint8_t owne
 int report_compute_replay(struct node *n, struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *period,
 			  uint64_t up_seq, struct figures *f, struct err *e) WUR;
 
-/* The names of the figures that differ between a and b (notice figures
- * excluded), comma-separated with both values, into out. true if any. */
+/* The names of the figures that differ between a and b (the single-valued
+ * ones, but those a recomputation leaves zero: .figures_received),
+ * comma-separated with both values, into out. true if any. */
 bool figures_diff(const struct figures *a, const struct figures *b, char *out, size_t cap);
 
-/* Conversions: f's close_days is shared with p (p must not outlive f);
- * adding a Figures message to f (roll-up); a deep copy. */
+/* Conversions: f's repeated figures are shared with p (p must not outlive
+ * f), and its optional ones set only when not zero (a report without them
+ * keeps its bytes); adding a Figures message to f (roll-up: checked
+ * addition, -ERANGE past FIGURE_MAX, -ENOMEM); a deep copy. */
 void figures_to_proto(const struct figures *f, Strata__Figures *p);
 int figures_add_proto(struct figures *f, const Strata__Figures *p) WUR;
 int figures_copy(struct figures *dst, const struct figures *src) WUR;
 
-/* The figures as JSON (new reference). */
+/* The figures as JSON (new reference): the single-valued ones in field
+ * order (an optional one only when not zero), then the received ones, then
+ * those the types derive (.figures_json). */
 json_t *figures_json(const struct figures *f);
 
 /* What report_submit wrote. */

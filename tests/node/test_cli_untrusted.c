@@ -224,12 +224,12 @@ Test(node_cli_untrusted, roll_up_sums_at_the_max_are_checked_not_wrapped)
 	child.points = -FIGURE_MAX;
 	child.study_minutes = FIGURE_MAX;
 	cr_assert_eq(figures_add_proto(&sum, &child), 0);
-	cr_assert_eq(sum.dues_paid_amount, FIGURE_MAX);
+	cr_assert_eq(sum.p.dues_paid_amount, FIGURE_MAX);
 	/* a second child at the max: the sum is refused and sum is unchanged */
 	cr_assert_eq(figures_add_proto(&sum, &child), -ERANGE);
-	cr_assert_eq(sum.dues_paid_amount, FIGURE_MAX);
-	cr_assert_eq(sum.points, -FIGURE_MAX);
-	cr_assert_eq(sum.study_minutes, (uint64_t)FIGURE_MAX);
+	cr_assert_eq(sum.p.dues_paid_amount, FIGURE_MAX);
+	cr_assert_eq(sum.p.points, -FIGURE_MAX);
+	cr_assert_eq(sum.p.study_minutes, (uint64_t)FIGURE_MAX);
 	/* the case: values that would wrap an int64_t */
 	child.dues_paid_amount = INT64_MAX;
 	cr_assert_eq(figures_add_proto(&sum, &child), -ERANGE);
@@ -238,7 +238,7 @@ Test(node_cli_untrusted, roll_up_sums_at_the_max_are_checked_not_wrapped)
 	child.study_minutes = 0;
 	child.members_full = UINT64_MAX;
 	cr_assert_eq(figures_add_proto(&sum, &child), -ERANGE);
-	cr_assert_eq(sum.members_full, 0);
+	cr_assert_eq(sum.p.members_full, 0);
 	figures_clear(&sum);
 }
 

@@ -786,27 +786,42 @@ static uint64_t write_lie(const struct branch *x, const struct fig *lie)
 	return rh.seq + 1;
 }
 
-Test(sync_report, figures_roll_up_street_district_city_and_a_lie_is_caught)
+/* The network of the roll-up test below and what its phases share: the
+ * test is one story (a month of a city), told in phases of a page each. */
+static struct {
+	struct net_node *city, *d[2], *s[4];
+	struct fig own[NB], total[NB];
+	uint64_t seq[NB];
+} R;
+
+static const char *const comment = "XG004 的11月党费未登记缴纳，请核实后重新上报";
+
+/* The names every phase uses for R and br. */
+#define PHASE_NAMES                                                                                                \
+	struct net_node *city = R.city, **d = R.d, **s = R.s;                                                      \
+	struct branch *C = &br[0], *D0 = &br[1], *D1 = &br[2], *S0 = &br[3], *S1 = &br[4], *S2 = &br[5],          \
+		      *S3 = &br[6];                                                                                \
+	struct fig *own = R.own, *total = R.total;                                                                 \
+	uint64_t *seq = R.seq;                                                                                     \
+	(void)city;                                                                                                \
+	(void)d;                                                                                                   \
+	(void)s;                                                                                                   \
+	(void)C;                                                                                                   \
+	(void)D0;                                                                                                  \
+	(void)D1;                                                                                                  \
+	(void)S0;                                                                                                  \
+	(void)S1;                                                                                                  \
+	(void)S2;                                                                                                  \
+	(void)S3;                                                                                                  \
+	(void)own;                                                                                                 \
+	(void)total;                                                                                               \
+	(void)seq
+
+static void start_network(void)
 {
-	struct net_node *city = net_node_init("city", "xiamen", true, true);
-	struct net_node *d[2] = {net_node_init("siming", "xiamen/siming", false, true),
-				 net_node_init("huli", "xiamen/huli", false, true)};
-	struct net_node *s[4] = {
-		net_node_init("zhonghua", "xiamen/siming/zhonghua", false, false),
-		net_node_init("xiagang", "xiamen/siming/xiagang", false, false),
-		net_node_init("jinshan", "xiamen/huli/jinshan", false, false),
-		net_node_init("jiangtou", "xiamen/huli/jiangtou", false, false),
-	};
-	struct branch *C = &br[0], *D0 = &br[1], *D1 = &br[2], *S0 = &br[3], *S1 = &br[4], *S2 = &br[5], *S3 = &br[6];
-	struct fig own[NB], total[NB], s1_first, lie;
-	uint64_t seq[NB], s1_first_seq, lie_seq;
-	struct history h;
-	json_t *j, *o, *dn[2];
+	PHASE_NAMES;
 	time_t now = time(NULL);
 	struct tm tm;
-	int fixed = -1;
-	char mismatch[512];
-	const char *comment = "XG004 的11月党费未登记缴纳，请核实后重新上报";
 
 	gmtime_r(&now, &tm);
 	strftime(today, sizeof today, "%Y-%m-%d", &tm);
@@ -832,6 +847,11 @@ Test(sync_report, figures_roll_up_street_district_city_and_a_lie_is_caught)
 	}
 	for (int i = 0; i < NB; i++)
 		write_data(&br[i]);
+}
+
+static void member_moves_across_districts(void)
+{
+	PHASE_NAMES;
 
 	/* A member moves across districts: zhonghua (siming) releases ZH001 to
 	 * jinshan (huli); the city, their lowest common ancestor, forwards it;
@@ -863,6 +883,11 @@ Test(sync_report, figures_roll_up_street_district_city_and_a_lie_is_caught)
 		S2->mem[S2->n++].st = ST_ACTIVE;
 		m->st = ST_TRANSFERRED;
 	}
+}
+
+static void district_refuses_other_branches_members(void)
+{
+	PHASE_NAMES;
 
 	/* A district holds its streets' registries, yet records only its own
 	 * members: attendance or dues of a member of another branch are refused
@@ -890,6 +915,11 @@ Test(sync_report, figures_roll_up_street_district_city_and_a_lie_is_caught)
 		cr_assert_eq(net_count(d[0], "meeting", d[0]->key), meetings);
 		cr_assert_eq(net_count(d[0], "dues", d[0]->key), dues);
 	}
+}
+
+static void notices_and_own_figures(void)
+{
+	PHASE_NAMES;
 
 	/* A notice from the city, due in the period and past; another due
 	 * later. It reaches every level below; some acknowledge it. */
@@ -908,6 +938,13 @@ Test(sync_report, figures_roll_up_street_district_city_and_a_lie_is_caught)
 		own_figures(&br[i], &own[i]);
 		total[i] = own[i];
 	}
+}
+
+static void streets_report_and_bad_decisions_are_refused(void)
+{
+	PHASE_NAMES;
+	json_t *j;
+	json_t *o;
 
 	/* The streets report, jiangtou last: until then its district shows it
 	 * has not. */
@@ -955,6 +992,13 @@ Test(sync_report, figures_roll_up_street_district_city_and_a_lie_is_caught)
 		cr_assert_eq(net_head(d[1], d[1]->key, "down", NULL), 0, "a refused decision wrote to huli's down feed");
 	}
 	seq[6] = submit(S3, &own[6], &total[6]);
+}
+
+static void districts_decide(void)
+{
+	PHASE_NAMES;
+	json_t *j;
+	json_t *o;
 
 	/* The districts decide: siming accepts zhonghua and returns xiagang
 	 * with a comment; huli accepts jiangtou and leaves jinshan pending. */
@@ -1001,6 +1045,16 @@ Test(sync_report, figures_roll_up_street_district_city_and_a_lie_is_caught)
 		  "(node/report/view.c report_view passes no issuer for the node itself)",
 		  dump(json_object_get(o, "approval")));
 	net_release(j);
+}
+
+static void returned_street_resubmits(void)
+{
+	PHASE_NAMES;
+	struct fig s1_first;
+	uint64_t s1_first_seq;
+	struct history h;
+	json_t *j;
+	int fixed = -1;
 
 	/* xiagang fixes its data: an unpaid dues record of an active member
 	 * is marked paid; it submits again. */
@@ -1046,6 +1100,14 @@ Test(sync_report, figures_roll_up_street_district_city_and_a_lie_is_caught)
 		cr_assert_eq(h.dues_paid[1], own[4].v[F_DUES_PAID]);
 		cr_assert_eq(h.unpaid[1], own[4].v[F_UNPAID]);
 	}
+}
+
+static void districts_and_city_report(void)
+{
+	PHASE_NAMES;
+	json_t *j;
+	json_t *o;
+	json_t *dn[2];
 
 	/* The districts report once their streets' latest reports arrived,
 	 * then the city. */
@@ -1089,6 +1151,13 @@ Test(sync_report, figures_roll_up_street_district_city_and_a_lie_is_caught)
 	check_approval_word(dn[0], "pending", "xiamen");
 	check_decision(dn[1], "accepted", NULL, "xiamen");
 	net_release(j);
+}
+
+static void district_views_and_sums(void)
+{
+	PHASE_NAMES;
+	json_t *j;
+	json_t *o;
 
 	/* Each district's view of its subtree. */
 	for (int i = 0; i < 2; i++) {
@@ -1121,6 +1190,16 @@ Test(sync_report, figures_roll_up_street_district_city_and_a_lie_is_caught)
 	cr_assert_gt(total[0].v[F_UNPAID], 0);
 	cr_assert_gt(total[0].v[F_NEW], 0);
 	cr_assert_gt(total[0].v[F_LAPSED], 0);
+}
+
+static void a_lying_report_is_caught(void)
+{
+	PHASE_NAMES;
+	struct fig lie;
+	uint64_t lie_seq;
+	json_t *j;
+	json_t *o;
+	char mismatch[512];
 
 	/* A report that lies: jiangtou's next report claims two more members
 	 * paid than its records say. Its district and the city recompute the
@@ -1165,5 +1244,26 @@ Test(sync_report, figures_roll_up_street_district_city_and_a_lie_is_caught)
 		cr_assert(net_has(r.out, "xiamen/huli/jinshan  report #") && net_has(r.out, "figures matches"), "%s", r.out);
 		net_run_free(&r);
 	}
+}
+
+Test(sync_report, figures_roll_up_street_district_city_and_a_lie_is_caught)
+{
+	R.city = net_node_init("city", "xiamen", true, true);
+	R.d[0] = net_node_init("siming", "xiamen/siming", false, true);
+	R.d[1] = net_node_init("huli", "xiamen/huli", false, true);
+	R.s[0] = net_node_init("zhonghua", "xiamen/siming/zhonghua", false, false);
+	R.s[1] = net_node_init("xiagang", "xiamen/siming/xiagang", false, false);
+	R.s[2] = net_node_init("jinshan", "xiamen/huli/jinshan", false, false);
+	R.s[3] = net_node_init("jiangtou", "xiamen/huli/jiangtou", false, false);
+	start_network();
+	member_moves_across_districts();
+	district_refuses_other_branches_members();
+	notices_and_own_figures();
+	streets_report_and_bad_decisions_are_refused();
+	districts_decide();
+	returned_street_resubmits();
+	districts_and_city_report();
+	district_views_and_sums();
+	a_lying_report_is_caught();
 	net_stop_all();
 }
