@@ -23,7 +23,6 @@
 
 #include "node/records/records.h"
 #include "node/sync/sync_internal.h"
-#include "node/transfer/transfer.h"
 
 static volatile sig_atomic_t stopping;
 
@@ -460,6 +459,13 @@ void daemon_note(void *d, const char *msg)
 	sync_log(d, "%s", msg);
 }
 
+void daemon_due(struct daemon *d)
+{
+	struct node_commit c = {.event = NODE_EVENT_DUE, .note = daemon_note, .note_arg = d};
+
+	node_observers_run(d->n, &c);
+}
+
 static void on_control(struct daemon *d)
 {
 	char req[32];
@@ -476,11 +482,8 @@ static void on_control(struct daemon *d)
 		free(s);
 		json_decref(j);
 	} else if (strcmp(req, "notify") == 0) {
-		struct err e = {0};
-
 		zmq_send(d->control, "ok", 2, 0);
-		if (transfer_process(d->n, daemon_note, d, &e) < 0) /* e.g. a bundle brought a release */
-			sync_log(d, "transfer step not taken: %s", e.msg);
+		daemon_due(d); /* e.g. a bundle brought a release */
 		daemon_pump_all(d);
 	} else {
 		zmq_send(d->control, "unknown request", 15, 0);
@@ -741,13 +744,7 @@ int sync_serve(struct node *n, const struct sync_serve_opts *o, struct err *e)
 	key_hex(hex, node_id(n));
 	sync_log(&d, "ready: key %s%s%s%s%s", hex, node_config(n)->listen[0] ? ", listening on " : "",
 		 node_config(n)->listen, node_config(n)->has_parent ? ", parent at " : "", node_config(n)->parent_endpoint);
-	{
-		struct err te = {0};
-
-		/* transfer steps due since the daemon last ran */
-		if (transfer_process(n, daemon_note, &d, &te) < 0)
-			sync_log(&d, "transfer step not taken: %s", te.msg);
-	}
+	daemon_due(&d); /* transfer steps due since the daemon last ran */
 	while (!stopping) {
 		zmq_pollitem_t items[6];
 		int ni = 0, zi = -1, ri = -1, rmi = -1, di = -1, mi = -1, ci;

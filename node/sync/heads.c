@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "node/sync/sync_internal.h"
-#include "node/transfer/transfer.h"
 
 static void want_own(struct link *l, const char *feed, uint64_t from)
 {
@@ -85,8 +84,7 @@ static void fence_update(struct daemon *d, const struct link *l, bool fetching)
 		if (erased) /* companions of records whose erase came back (node_erase_owed) */
 			sync_log(d, "erased again %zu companion record(s) of records this node had erased", erased);
 		/* transfer steps the fence held back (at start, or from a batch) */
-		if (transfer_process(d->n, daemon_note, d, &e) < 0)
-			sync_log(d, "transfer step not taken: %s", e.msg);
+		daemon_due(d);
 	}
 }
 

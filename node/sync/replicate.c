@@ -17,9 +17,7 @@
 #include <string.h>
 
 #include "node/records/records.h"
-#include "node/report/report.h"
 #include "node/sync/sync_internal.h"
-#include "node/transfer/transfer.h"
 #include "protocol/protocol.h"
 
 /* --- sending --- */
@@ -887,23 +885,12 @@ ack:
 	for (size_t i = 0; i < nconf; i++)
 		evidence_record(d, conf[i].first, conf[i].first_len, conf[i].second, conf[i].second_len);
 	if (stored) {
-		/* the transfer steps this batch brought to this node (a release to
-		 * forward, an outcome to apply), then the live push */
-		transfer_after_batch(d->n, cs, res, n, daemon_note, d);
-		/* the reports this batch brought: check them now, not at the
-		 * first view (one author's reports are checked once a batch) */
-		for (size_t i = 0; i < n; i++) {
-			bool seen = false;
-			struct err re = {0};
+		/* what the domain modules do with entries stored (node_observe:
+		 * transfer steps, report checks), then the live push */
+		struct node_commit c = {.event = NODE_EVENT_RECEIVED, .cs = cs, .res = res, .count = n,
+					.note = daemon_note, .note_arg = d};
 
-			if (res[i] != 0 || !cs[i] || strcmp(cs[i]->feed, "report") != 0)
-				continue;
-			for (size_t k = 0; k < i && !seen; k++)
-				seen = res[k] == 0 && cs[k] && strcmp(cs[k]->feed, "report") == 0 &&
-				       memcmp(cs[k]->author, cs[i]->author, KEY_BYTES) == 0;
-			if (!seen && report_checks_fill(d->n, cs[i]->author, &re) < 0)
-				sync_log(d, "report checks not kept: %s", re.msg);
-		}
+		node_observers_run(d->n, &c);
 		daemon_pump_all(d); /* live push to the other links */
 	}
 out:

@@ -280,7 +280,9 @@ json_t *daemon_status(struct daemon *d);
 /* Overwrites what erased values left in free pages, if an erase was
  * applied (node_scrub); logs what it did. Call with no transaction open. */
 void daemon_scrub(struct daemon *d);
-/* Logs one line about a transfer step (a transfer_note_fn; d is the daemon). */
+/* Logs one line an observer sends (a node_note_fn; d is the daemon). */
 void daemon_note(void *d, const char *msg);
+/* Runs the node's observers with NODE_EVENT_DUE (steps may be due). */
+void daemon_due(struct daemon *d);
 
 #endif
