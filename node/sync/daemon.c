@@ -31,32 +31,6 @@ static void on_signal(int sig)
 	stopping = sig;
 }
 
-struct link *link_new(struct daemon *d, enum link_kind kind)
-{
-	struct link *l = calloc(1, sizeof *l);
-
-	if (!l)
-		return NULL;
-	l->d = d;
-	l->kind = kind;
-	l->role = STRATA__ROLE__ROLE_CHILD;
-	l->last_rx_ms = node_now_ms();
-	l->fd = -1;
-	return l;
-}
-
-void link_free(struct link **l)
-{
-	if (!l || !*l)
-		return;
-	feedmap_clear(&(*l)->sent);
-	feedmap_clear(&(*l)->refused);
-	if ((*l)->cert)
-		strata__certificate__free_unpacked((*l)->cert, NULL);
-	free(*l);
-	*l = NULL;
-}
-
 /* Drops child link i; why (may be NULL) becomes its last error. */
 static void child_remove(struct daemon *d, size_t i, const char *why)
 {
@@ -233,21 +207,18 @@ static void on_router(struct daemon *d)
 		if (ret == -EAGAIN)
 			return;
 		if (ret < 0) {
-			struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
 			bool allow;
 
-			memcpy(tmp.rid, rid, rid_len);
-			if ((l = child_by_rid(d, rid, rid_len))) {
-				snprintf(tmp.name, sizeof tmp.name, "%s", l->name);
+			if ((l = child_by_rid(d, rid, rid_len)))
 				l->last_rx_ms = node_now_ms(); /* garbage, but not silence */
-			}
 			d->frame_uid = uid;
 			allow = l ? link_refusal_allow(l, node_now_ms()) : frame_refusal_allow(d, node_now_ms());
 			d->frame_uid = NULL;
 			if (!allow)
 				continue;
-			sync_log(d, "refused a message from %s: %s", tmp.name[0] ? tmp.name : "a connection", e.msg);
-			link_send_error(&tmp, EBADMSG, e.msg, NULL, NULL, 0);
+			sync_log(d, "refused a message from %s: %s", l && l->name[0] ? l->name : "a connection", e.msg);
+			/* not counted as the link's refusal: the frame was not its */
+			sync_conn_send_error(d, rid, rid_len, EBADMSG, e.msg);
 			continue;
 		}
 		daemon_on_child_frame(d, rid, rid_len, uid, f);
@@ -283,9 +254,6 @@ void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len,
 	if (l) {
 		link_on_frame(l, f);
 	} else if (f->msg_case != STRATA__FRAME__MSG_PING && frame_refusal_allow(d, node_now_ms())) {
-		struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
-
-		memcpy(tmp.rid, rid, rid_len);
 		/* Another frame of a key that may not link (an Ack still in
 		 * flight when a revoked link was dropped): the reason, not "say
 		 * hello first", which would bring a hello the node refuses. */
@@ -300,9 +268,9 @@ void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len,
 		if (rh.code) { /* a key this node refuses: say why, not "say hello first" */
 			sync_log(d, "refused %s of %s: %s", f->msg_case == STRATA__FRAME__MSG_HELLO ? "the hello" : "a message",
 				 rh.who, rh.why);
-			link_send_error(&tmp, rh.code, rh.why, NULL, NULL, 0);
+			sync_conn_send_error(d, rid, rid_len, rh.code, rh.why);
 		} else {
-			link_send_error(&tmp, ENOTCONN, "say hello first", NULL, NULL, 0);
+			sync_conn_send_error(d, rid, rid_len, ENOTCONN, "say hello first");
 		}
 	}
 	d->frame_uid = NULL;

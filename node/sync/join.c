@@ -39,11 +39,7 @@ static uint8_t *proof_message(const uint8_t parent[KEY_BYTES], const uint8_t chi
 
 static void reply_error(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *reason)
 {
-	struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
-
-	memcpy(tmp.rid, rid, rid_len);
-	snprintf(tmp.name, sizeof tmp.name, "a joining node");
-	link_send_error(&tmp, EACCES, reason, NULL, NULL, 0);
+	sync_conn_send_error(d, rid, rid_len, EACCES, reason);
 	if (frame_refusal_allow(d, node_now_ms()))
 		sync_log(d, "refused a join: %s", reason);
 }
@@ -61,16 +57,14 @@ static void reply_cert(struct daemon *d, const uint8_t *rid, size_t rid_len, uin
 	if (store_log_get(t, node_id(d->n), "trust", seq, &env, &env_len, NULL, &e) == 0) {
 		Strata__Frame f = STRATA__FRAME__INIT;
 		Strata__JoinReply r = STRATA__JOIN_REPLY__INIT;
-		struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
 
-		memcpy(tmp.rid, rid, rid_len);
 		r.certificate.data = (uint8_t *)env;
 		r.certificate.len = env_len;
 		r.root.data = (uint8_t *)node_root(d->n);
 		r.root.len = KEY_BYTES;
 		f.msg_case = STRATA__FRAME__MSG_JOIN_REPLY;
 		f.join_reply = &r;
-		link_send(&tmp, &f);
+		sync_conn_send(d, rid, rid_len, &f);
 	}
 	store_txn_abort(&t);
 }

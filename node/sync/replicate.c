@@ -22,17 +22,6 @@
 
 /* --- sending --- */
 
-void link_reset(struct link *l)
-{
-	if (l->up && l->d)
-		linkstate_note(l->d, l, node_now_ms()); /* its last-seen time, before it goes */
-	l->up = false;
-	l->hello_sent = false;
-	l->inflight = 0;
-	feedmap_clear(&l->sent);
-	feedmap_clear(&l->refused);
-}
-
 void link_send_hello(struct link *l)
 {
 	struct daemon *d = l->d;

@@ -33,11 +33,7 @@
 
 static void reply_error(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *who, const char *reason)
 {
-	struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
-
-	memcpy(tmp.rid, rid, rid_len);
-	snprintf(tmp.name, sizeof tmp.name, "a rotating node");
-	link_send_error(&tmp, EACCES, reason, NULL, NULL, 0);
+	sync_conn_send_error(d, rid, rid_len, EACCES, reason);
 	if (frame_refusal_allow(d, node_now_ms()))
 		sync_log(d, "refused a key rotation%s%s: %s", who ? " of " : "", who ? who : "", reason);
 }
@@ -135,14 +131,12 @@ void rotate_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const
 		if (store_log_get(t, node_id(d->n), "trust", head, &env, &env_len, NULL, &e) == 0) {
 			Strata__Frame f = STRATA__FRAME__INIT;
 			Strata__RotateReply rr = STRATA__ROTATE_REPLY__INIT;
-			struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
 
-			memcpy(tmp.rid, rid, rid_len);
 			rr.certificate.data = (uint8_t *)env;
 			rr.certificate.len = env_len;
 			f.msg_case = STRATA__FRAME__MSG_ROTATE_REPLY;
 			f.rotate_reply = &rr;
-			link_send(&tmp, &f);
+			sync_conn_send(d, rid, rid_len, &f);
 		}
 		store_txn_abort(&t);
 	}

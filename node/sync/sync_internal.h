@@ -11,6 +11,7 @@
 
 #include "node/core/node.h"
 #include "node/sync/feedmap.h"
+#include "node/sync/link.h"
 #include "node/sync/sync.h"
 
 #define SYNC_WINDOW 4                 /* batches in flight per link */
@@ -24,58 +25,7 @@
 #define SYNC_REFUSAL_SOURCES 64       /* sources counted apart at once; beyond, one count for the rest */
 #define SYNC_REFUSED_RETRY_MS 60000   /* a parent that refused this node's hello is asked again after this */
 #define SYNC_PAUSE_MS 5000            /* a peer that cannot store (disk full) is sent nothing this long */
-#define SYNC_OWN_FEEDS 8              /* own feeds a link may announce ahead of us, tracked */
 #define SYNC_FRAME_MAX (LIMIT_ENVELOPE_BYTES + (2u << 20)) /* largest frame accepted */
-
-enum link_kind { LINK_PARENT, LINK_CHILD };
-
-struct daemon;
-
-/* Refusals of one source: a peer refused at the handshake counts by its IP
- * address, an authenticated connection by its key, so that a source sending
- * garbage (or handshakes with random keys) as fast as it can turns neither
- * into a log line and an Error frame per message, nor into a fresh
- * allowance per connection. */
-struct refusal_source {
-	char id[80];                /* "ip:ADDRESS" or the ZAP user id ("key:HEX", "invite:HEX"); "" = free */
-	char label[120];            /* how the log names it */
-	uint64_t window_ms;         /* when the current window began */
-	unsigned logged;            /* refusals logged in it */
-	unsigned long suppressed;   /* refusals counted but not logged in it */
-};
-
-struct link {
-	struct daemon *d;
-	enum link_kind kind;
-	Strata__Role role;          /* child, peer or auditor (from its certificate) */
-	uint8_t key[KEY_BYTES];
-	char name[256];
-	uint8_t rid[256];           /* ROUTER routing id (child links) */
-	size_t rid_len;
-	bool up;                    /* Hello received: replicating */
-	bool hello_sent;
-	bool zstd;                  /* the other side's Hello accepts zstd-compressed frames */
-	bool elide;                 /* and restores elided prevs (changesets_prev_restore) */
-	uint64_t since_ms, last_rx_ms, last_tx_ms;
-	uint64_t hello_ms;          /* when this side last said hello */
-	unsigned inflight;
-	uint64_t paused_until;      /* the other side cannot store now (its disk is full): send nothing until then */
-	struct feedmap sent;        /* what the other side holds or was sent, by feed */
-	struct feedmap refused;     /* feeds refused from this link lately (receiver side) */
-	uint64_t entries_sent, entries_received, refusals_sent, refusals_received, batches;
-	uint64_t batch_bytes, batch_wire_bytes; /* Entries frames sent: packed, and as sent (compressed) */
-	char last_error[512];
-	uint64_t last_error_ms;
-	Strata__Certificate *cert;  /* child links: the subject's certificate */
-	struct own_ahead {          /* own feeds this link holds further than our store: being fetched */
-		char feed[LIMIT_NAME_BYTES + 1];
-		uint64_t seq;
-	} own[SYNC_OWN_FEEDS];
-	size_t n_own;
-	size_t ls_hint;             /* where its record in d->ls probably is (linkstate.c) */
-	int fd;                     /* child links: the connection's socket (ZMQ_SRCFD), -1 unknown */
-	bool refused_hello;         /* parent link: the parent refused the last hello (EACCES) */
-};
 
 /* A frame read ahead of its turn (replicate.c reads a link's next frame
  * while a batch commits): the socket's loop dispatches it before reading
@@ -83,7 +33,7 @@ struct link {
 struct frame_ahead {
 	bool has;
 	int ret;                    /* frame_recv's result; < 0: e says why */
-	uint8_t rid[256];
+	uint8_t rid[SYNC_RID_MAX];
 	size_t rid_len;
 	char uid[80];
 	int fd;                     /* the connection's socket (ZMQ_SRCFD) */
@@ -163,10 +113,6 @@ bool frame_refusal_allow(struct daemon *d, uint64_t now);
 void refusal_flush(struct daemon *d, uint64_t now);
 
 /* --- frames (wire.c) --- */
-/* Packs f and sends it on a link (ROUTER: with its routing id). An Entries
- * frame goes zstd-compressed when the other side accepts it, this node's
- * [sync] compress is not none, and it gets smaller. */
-int link_send(struct link *l, const Strata__Frame *f);
 /* Reads one frame from sock; rid and rid_len get the routing id (ROUTER),
  * user_id the ZAP user id of the connection. Caller frees *out with
  * strata__frame__free_unpacked. -EAGAIN if nothing to read, -EBADMSG. */
@@ -181,14 +127,15 @@ int frame_recv_raw(void *sock, bool router, uint8_t *rid, size_t *rid_len, char 
  * bounded by SYNC_FRAME_MAX) and the Frame inside returned. Caller frees *out with
  * strata__frame__free_unpacked. -EBADMSG with the reason. */
 int frame_decode(const uint8_t *data, size_t len, Strata__Frame **out, struct err *e);
-/* Whether batches to l go compressed: l reads zstd and [sync] compress is
- * zstd, or auto and the link is not a loopback one. */
-bool link_compresses(const struct link *l);
 /* Frees the daemon's compression context. */
 void wire_free(struct daemon *d);
-/* Sends an Error frame for a refused entry. */
-void link_send_error(struct link *l, int code, const char *reason, const uint8_t *author, const char *feed,
-		     uint64_t seq);
+/* f packed and zstd-compressed with d's context, wrapped in a Frame of its
+ * own: *out_len bytes at *out inside the malloc'd block *base; with elide,
+ * f's envelopes are packed with their derivable prevs zeroed. f packs to
+ * len bytes. 0, or < 0 to send f as it is (-EAGAIN: it would not get
+ * smaller). */
+int frame_compress(struct daemon *d, const Strata__Frame *f, bool elide, size_t len, uint8_t **base,
+		   uint8_t **out, size_t *out_len);
 
 /* --- a request to a parent outside the daemon (exchange.c) --- */
 struct sync_exchange {
@@ -216,7 +163,6 @@ bool route_accept(struct daemon *d, struct store_txn *t, const struct link *l, c
 		  const char *feed);
 
 /* --- replication (replicate.c) --- */
-void link_reset(struct link *l);
 void link_send_hello(struct link *l);
 void link_pump(struct link *l);
 void daemon_pump_all(struct daemon *d);
@@ -266,7 +212,6 @@ int rotate_check_reply(const struct node *n, const uint8_t parent[KEY_BYTES], co
 /* --- links (daemon.c) --- */
 /* Is KEY this node's key, or one it rotated away from? */
 bool daemon_own_key(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_BYTES]);
-struct link *link_new(struct daemon *d, enum link_kind kind);
 /* Handles a frame that arrived on the ROUTER from the connection with
  * routing id RID and ZAP user id UID ("key:HEX" or "invite:HEX"): a join,
  * a rotation, or a link's frame (a Hello from a certified key opens the
@@ -275,7 +220,6 @@ void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len,
 			   Strata__Frame *f);
 /* Frees every child link (the daemon's links at its end). */
 void daemon_drop_children(struct daemon *d);
-void link_free(struct link **l);
 json_t *daemon_status(struct daemon *d);
 /* Overwrites what erased values left in free pages, if an erase was
  * applied (node_scrub); logs what it did. Call with no transaction open. */
