@@ -237,14 +237,19 @@ void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len,
 
 	d->frame_uid = uid; /* the source of refusals made while handling f */
 	if (strncmp(uid, "invite:", 7) == 0) {
-		if (f->msg_case == STRATA__FRAME__MSG_JOIN)
-			join_on_frame(d, rid, rid_len, uid, f->join);
+		bool changed = f->msg_case == STRATA__FRAME__MSG_JOIN && join_on_frame(d, rid, rid_len, uid, f->join);
+
 		d->frame_uid = NULL;
+		if (changed)
+			daemon_pump_all(d); /* the new certificate, down the tree */
 		return;
 	}
 	if (f->msg_case == STRATA__FRAME__MSG_ROTATE) {
-		rotate_on_frame(d, rid, rid_len, uid, f->rotate);
+		bool changed = rotate_on_frame(d, rid, rid_len, uid, f->rotate);
+
 		d->frame_uid = NULL;
+		if (changed)
+			daemon_pump_all(d);
 		return;
 	}
 	l = child_by_rid(d, rid, rid_len);

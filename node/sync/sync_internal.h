@@ -194,15 +194,43 @@ void zap_handle(struct daemon *d);
 /* --- enrollment (invite.c, join.c) --- */
 /* Decodes a "strata-join:" token; caller wipes (*out)->secret and frees. */
 int sync_token_parse(const char *text, Strata__JoinToken **out, struct err *e);
-void join_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
+/* A Join from the connection RID (user id "invite:HEX"): true when it
+ * enrolled a key (the store changed). */
+bool join_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
 		   const Strata__Join *j);
 /* The joining node's check of the parent's JoinReply: an entry signed by
  * the token's parent that certifies this node's key under its org path,
  * and the token's root. 0, or a negative code with the reason. */
 int join_check_reply(const struct node *n, const Strata__JoinToken *tok, const Strata__JoinReply *r, struct err *e);
 
+/* --- the parent side of a certificate request (certify.c) --- */
+#define SYNC_REASON_MAX 700 /* a refusal's reason, with its NUL */
+
+/* A Join or a Rotate being answered. */
+struct sync_certify {
+	const char *what;  /* "a join", "a key rotation": the refusal is logged as "refused WHAT..." */
+	const char *who;   /* "... of WHO": the subject's org path once grant knows it, else NULL */
+	Strata__Frame__MsgCase reply; /* JOIN_REPLY (with the root) or ROTATE_REPLY */
+	/* Checks the request in *w's transaction (of this node's trust feed)
+	 * and writes what it grants, committing *w; *seq: the trust entry to
+	 * answer with. 0, or -1 with the reason. */
+	int (*grant)(struct daemon *d, struct node_writer **w, struct sync_certify *c, uint64_t *seq, char *reason,
+		     size_t cap);
+	void *arg;         /* grant's */
+};
+/* Runs c->grant in a write of the trust feed and answers the connection
+ * RID with the entry; or refuses (sync_certify_refuse). true when granted:
+ * the store changed (the caller logs what was granted). */
+bool sync_certify(struct daemon *d, const uint8_t *rid, size_t rid_len, struct sync_certify *c);
+/* Sends the connection an Error (EACCES, reason) and logs "refused WHAT[ of
+ * WHO]: reason" within the source's refusal allowance. */
+void sync_certify_refuse(struct daemon *d, const uint8_t *rid, size_t rid_len, const struct sync_certify *c,
+			 const char *reason);
+
 /* --- key rotation (rotate.c): a child asks for its new key's certificate --- */
-void rotate_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
+/* A Rotate from the connection RID (user id "key:HEX", the old key): true
+ * when it certified the new key (the store changed). */
+bool rotate_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
 		     const Strata__Rotate *r);
 /* The rotating node's check of the parent's RotateReply: an entry of
  * PARENT's trust feed that certifies NEW_KEY under this node's org path. */
