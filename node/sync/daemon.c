@@ -31,137 +31,6 @@ static void on_signal(int sig)
 	stopping = sig;
 }
 
-/* Drops child link i; why (may be NULL) becomes its last error. */
-static void child_remove(struct daemon *d, size_t i, const char *why)
-{
-	linkstate_gone(d, d->children[i], why);
-	link_free(&d->children[i]);
-	d->children[i] = d->children[--d->nchildren];
-}
-
-static struct link *child_by_rid(struct daemon *d, const uint8_t *rid, size_t rid_len)
-{
-	for (size_t i = 0; i < d->nchildren; i++)
-		if (d->children[i]->rid_len == rid_len && memcmp(d->children[i]->rid, rid, rid_len) == 0)
-			return d->children[i];
-	return NULL;
-}
-
-bool daemon_own_key(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_BYTES])
-{
-	uint8_t own[NODE_KEYS_MAX][KEY_BYTES];
-	size_t n = node_own_keys(d->n, t, own, NODE_KEYS_MAX);
-
-	for (size_t i = 0; i < n; i++)
-		if (memcmp(own[i], key, KEY_BYTES) == 0)
-			return true;
-	return false;
-}
-
-/* Drops every child link whose key is revoked now (a revocation written
- * here or received), telling it why. */
-static void drop_revoked(struct daemon *d)
-{
-	struct store_txn *t = NULL;
-	struct err e = {0};
-
-	if (!d->nchildren || store_txn_begin(node_store(d->n), false, &t, &e) < 0)
-		return;
-	for (size_t i = 0; i < d->nchildren;) {
-		struct link *l = d->children[i];
-		char why[700];
-
-		if (node_revocation_text(d->n, t, l->key, node_now_ms(), why, sizeof why) > 0) {
-			link_send_error(l, EACCES, why, NULL, NULL, 0);
-			sync_log(d, "dropped the link from %s: %s", l->name, why);
-			child_remove(d, i, why);
-			continue;
-		}
-		i++;
-	}
-	store_txn_abort(&t);
-}
-
-/* The reasons child_add did not make a link. */
-struct refused_hello {
-	char who[256];              /* the org path of the key's certificate, or the key */
-	char why[700];
-	int code;                   /* EACCES: the key may not open a link (revoked, say); EIO: this node failed */
-};
-
-/* A new connection said Hello: make its link from its certificate. NULL
- * with the reasons in rh. */
-/* May KEY open a link? Its certificate (caller frees *c) if so; NULL with
- * the reasons in rh if not. */
-static Strata__Certificate *key_may_link(struct daemon *d, const uint8_t key[KEY_BYTES], struct refused_hello *rh)
-{
-	Strata__Certificate *c = NULL;
-	uint8_t issuer[KEY_BYTES];
-	struct store_txn *t = NULL;
-	struct err e = {0};
-	bool ok;
-
-	key_hex(rh->who, key);
-	rh->code = EIO;
-	snprintf(rh->why, sizeof rh->why, "this node cannot read its store");
-	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0)
-		return NULL;
-	rh->code = EACCES;
-	ok = trust_cert_get(t, key, issuer, &c, &e) == 0 && daemon_own_key(d, t, issuer);
-	if (c)
-		snprintf(rh->who, sizeof rh->who, "%s", c->name);
-	if (!ok)
-		snprintf(rh->why, sizeof rh->why, "this node holds no certificate of its own for the key");
-	else if (node_revocation_text(d->n, t, key, node_now_ms(), rh->why, sizeof rh->why) > 0)
-		ok = false;
-	store_txn_abort(&t);
-	if (!ok && c) {
-		strata__certificate__free_unpacked(c, NULL);
-		c = NULL;
-	}
-	return c;
-}
-
-static struct link *child_add(struct daemon *d, const uint8_t key[KEY_BYTES], const uint8_t *rid, size_t rid_len,
-			      struct refused_hello *rh)
-{
-	Strata__Certificate *c = key_may_link(d, key, rh);
-	struct link *l = NULL;
-
-	if (!c)
-		return NULL;
-	rh->code = EIO;
-	for (size_t i = 0; i < d->nchildren; i++)
-		if (memcmp(d->children[i]->key, key, KEY_BYTES) == 0) {
-			sync_log(d, "%s reconnected; dropping its old connection", d->children[i]->name);
-			child_remove(d, i, NULL);
-			break;
-		}
-	if (d->nchildren == d->cap) {
-		size_t cap = d->cap ? 2 * d->cap : 8;
-		struct link **v = realloc(d->children, cap * sizeof *v);
-
-		if (!v)
-			goto fail;
-		d->children = v;
-		d->cap = cap;
-	}
-	if (!(l = link_new(d, LINK_CHILD)))
-		goto fail;
-	memcpy(l->key, key, KEY_BYTES);
-	memcpy(l->rid, rid, rid_len);
-	l->rid_len = rid_len;
-	l->role = c->role;
-	snprintf(l->name, sizeof l->name, "%s", c->name);
-	l->cert = c;
-	d->children[d->nchildren++] = l;
-	return l;
-fail:
-	snprintf(rh->why, sizeof rh->why, "this node is out of memory");
-	strata__certificate__free_unpacked(c, NULL);
-	return NULL;
-}
-
 /* The next frame of a socket: the one read ahead if there is one. *fd
  * gets the connection's socket, -1 if unknown. */
 static int next_frame(struct daemon *d, bool router, uint8_t *rid, size_t *rid_len, char *uid, size_t uid_cap,
@@ -209,7 +78,7 @@ static void on_router(struct daemon *d)
 		if (ret < 0) {
 			bool allow;
 
-			if ((l = child_by_rid(d, rid, rid_len)))
+			if ((l = sync_child_by_rid(d, rid, rid_len)))
 				l->last_rx_ms = node_now_ms(); /* garbage, but not silence */
 			d->frame_uid = uid;
 			allow = l ? link_refusal_allow(l, node_now_ms()) : frame_refusal_allow(d, node_now_ms());
@@ -222,72 +91,10 @@ static void on_router(struct daemon *d)
 			continue;
 		}
 		daemon_on_child_frame(d, rid, rid_len, uid, f);
-		if (fd >= 0 && (l = child_by_rid(d, rid, rid_len)))
+		if (fd >= 0 && (l = sync_child_by_rid(d, rid, rid_len)))
 			l->fd = fd;
 		strata__frame__free_unpacked(f, NULL);
 	}
-}
-
-void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *uid,
-			   Strata__Frame *f)
-{
-	uint8_t key[KEY_BYTES];
-	struct refused_hello rh = {.code = 0};
-	struct link *l;
-
-	d->frame_uid = uid; /* the source of refusals made while handling f */
-	if (strncmp(uid, "invite:", 7) == 0) {
-		bool changed = f->msg_case == STRATA__FRAME__MSG_JOIN && join_on_frame(d, rid, rid_len, uid, f->join);
-
-		d->frame_uid = NULL;
-		if (changed)
-			daemon_pump_all(d); /* the new certificate, down the tree */
-		return;
-	}
-	if (f->msg_case == STRATA__FRAME__MSG_ROTATE) {
-		bool changed = rotate_on_frame(d, rid, rid_len, uid, f->rotate);
-
-		d->frame_uid = NULL;
-		if (changed)
-			daemon_pump_all(d);
-		return;
-	}
-	l = child_by_rid(d, rid, rid_len);
-	if (!l && f->msg_case == STRATA__FRAME__MSG_HELLO && strncmp(uid, "key:", 4) == 0 &&
-	    hex_decode(key, KEY_BYTES, uid + 4) == 0)
-		l = child_add(d, key, rid, rid_len, &rh);
-	if (l) {
-		link_on_frame(l, f);
-	} else if (f->msg_case != STRATA__FRAME__MSG_PING && frame_refusal_allow(d, node_now_ms())) {
-		/* Another frame of a key that may not link (an Ack still in
-		 * flight when a revoked link was dropped): the reason, not "say
-		 * hello first", which would bring a hello the node refuses. */
-		if (!rh.code && strncmp(uid, "key:", 4) == 0 && hex_decode(key, KEY_BYTES, uid + 4) == 0) {
-			Strata__Certificate *c = key_may_link(d, key, &rh);
-
-			if (c)
-				strata__certificate__free_unpacked(c, NULL);
-			if (c || rh.code != EACCES)
-				rh.code = 0; /* it may link, or this node cannot tell now */
-		}
-		if (rh.code) { /* a key this node refuses: say why, not "say hello first" */
-			sync_log(d, "refused %s of %s: %s", f->msg_case == STRATA__FRAME__MSG_HELLO ? "the hello" : "a message",
-				 rh.who, rh.why);
-			sync_conn_send_error(d, rid, rid_len, rh.code, rh.why);
-		} else {
-			sync_conn_send_error(d, rid, rid_len, ENOTCONN, "say hello first");
-		}
-	}
-	d->frame_uid = NULL;
-}
-
-void daemon_drop_children(struct daemon *d)
-{
-	for (size_t i = 0; i < d->nchildren; i++)
-		link_free(&d->children[i]);
-	free(d->children);
-	d->children = NULL;
-	d->nchildren = d->cap = 0;
 }
 
 static void on_dealer(struct daemon *d)
@@ -379,54 +186,6 @@ static void on_router_monitor(struct daemon *d)
 	zmq_msg_close(&addr);
 }
 
-static json_t *link_json(struct daemon *d, struct link *l, struct store_txn *t, const struct store_head *heads,
-			 size_t nheads)
-{
-	char hex[KEY_HEX];
-	uint64_t lag = 0;
-
-	key_hex(hex, l->key);
-	for (size_t i = 0; t && i < nheads; i++) {
-		struct feedmap_val *v;
-
-		if (heads[i].flags & STORE_FEED_FROZEN || !route_send(d, t, l, heads[i].author, heads[i].feed))
-			continue;
-		v = feedmap_find(&l->sent, heads[i].author, heads[i].feed);
-		lag += heads[i].seq - (v && v->seq < heads[i].seq ? v->seq : (v ? heads[i].seq : 0));
-	}
-	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:b, s:I, s:I}", "kind",
-			 l->kind == LINK_PARENT ? "parent" : "child", "role", cert_role_word(l->role), "name", l->name,
-			 "key", hex, "connected", l->up, "since_ms", (json_int_t)l->since_ms, "last_rx_ms",
-			 (json_int_t)l->last_rx_ms, "entries_sent", (json_int_t)l->entries_sent, "entries_received",
-			 (json_int_t)l->entries_received, "refusals_sent", (json_int_t)l->refusals_sent,
-			 "refusals_received", (json_int_t)l->refusals_received, "lag", (json_int_t)lag, "last_error",
-			 l->last_error, "last_error_ms", (json_int_t)l->last_error_ms, "zstd",
-			 link_compresses(l), "batch_bytes", (json_int_t)l->batch_bytes,
-			 "batch_wire_bytes", (json_int_t)l->batch_wire_bytes);
-}
-
-json_t *daemon_status(struct daemon *d)
-{
-	struct {
-		struct store_head *v;
-		size_t n;
-	} heads = {0};
-	struct store_txn *t = NULL;
-	struct err e = {0};
-	json_t *links = json_array();
-
-	if (store_txn_begin(node_store(d->n), false, &t, &e) == 0 && store_heads_list(t, &heads.v, &heads.n, &e) < 0)
-		store_txn_abort(&t);
-	if (d->parent)
-		json_array_append_new(links, link_json(d, d->parent, t, heads.v, heads.n));
-	for (size_t i = 0; i < d->nchildren; i++)
-		json_array_append_new(links, link_json(d, d->children[i], t, heads.v, heads.n));
-	store_txn_abort(&t);
-	free(heads.v);
-	return json_pack("{s:i, s:I, s:s, s:o, s:o}", "pid", (int)getpid(), "started_ms", (json_int_t)d->started_ms,
-			 "listen", node_config(d->n)->listen, "links", links, "link_states", linkstate_json(d));
-}
-
 void daemon_note(void *d, const char *msg)
 {
 	sync_log(d, "%s", msg);
@@ -474,23 +233,6 @@ static void send_ping(struct link *l)
 	link_send(l, &f);
 }
 
-void daemon_scrub(struct daemon *d)
-{
-	struct store_scrub_counts c;
-	struct err e = {0};
-	int r = node_scrub(d->n, &c, &e);
-
-	d->last_scrub_ms = node_now_ms();
-	d->scrub_held = r == -EAGAIN;
-
-	if (r == 1)
-		sync_log(d, "erased values scrubbed: %zu freed page(s) of data.mdb overwritten", c.pages);
-	else if (r == -EAGAIN && d->o->verbose)
-		sync_log(d, "scrub of erased values deferred: %s", e.msg);
-	else if (r < 0 && r != -EAGAIN)
-		sync_log(d, "scrubbing erased values failed: %s", e.msg);
-}
-
 static void sweep(struct daemon *d)
 {
 	uint64_t now = node_now_ms();
@@ -526,7 +268,7 @@ static void sweep(struct daemon *d)
 			snprintf(l->last_error, sizeof l->last_error, "silent for %d s: the link was dropped",
 				 SYNC_DEAD_MS / 1000);
 			l->last_error_ms = now;
-			child_remove(d, i, NULL);
+			sync_child_remove(d, i, NULL);
 			continue;
 		}
 		if (now - l->last_tx_ms > SYNC_PING_MS)
@@ -535,7 +277,7 @@ static void sweep(struct daemon *d)
 	}
 	if (now - d->last_sweep_ms >= 1000) {
 		d->last_sweep_ms = now;
-		drop_revoked(d); /* a revocation written by the CLI or received */
+		sync_drop_revoked(d); /* a revocation written by the CLI or received */
 		daemon_pump_all(d); /* entries written by the CLI without a notify, stalls that ended */
 		/* an erase whose scrub a reader held off (then every 5 s), one the
 		 * CLI applied, or one a process that died left due */

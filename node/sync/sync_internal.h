@@ -167,6 +167,9 @@ void link_send_hello(struct link *l);
 void link_pump(struct link *l);
 void daemon_pump_all(struct daemon *d);
 void link_on_frame(struct link *l, Strata__Frame *f);
+/* An Entries frame on l (receive.c): the batch, and any the link sent
+ * after it that were read ahead, stored and answered. */
+void sync_on_entries(struct link *l, const Strata__Entries *en);
 
 /* --- own heads (heads.c): a restored store fetches its own entries --- */
 /* Called with a link's Hello: asks for the entries of our own feeds that
@@ -246,6 +249,12 @@ bool daemon_own_key(struct daemon *d, struct store_txn *t, const uint8_t key[KEY
  * link). Does not take f. */
 void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *uid,
 			   Strata__Frame *f);
+/* Drops child link i; why (may be NULL) becomes its last error (children.c). */
+void sync_child_remove(struct daemon *d, size_t i, const char *why);
+/* The child link with routing id RID, or NULL. */
+struct link *sync_child_by_rid(struct daemon *d, const uint8_t *rid, size_t rid_len);
+/* Drops the child links whose key was revoked since they opened. */
+void sync_drop_revoked(struct daemon *d);
 /* Frees every child link (the daemon's links at its end). */
 void daemon_drop_children(struct daemon *d);
 json_t *daemon_status(struct daemon *d);
