@@ -15,8 +15,8 @@
 /* Drops child link i; why (may be NULL) becomes its last error. */
 void sync_child_remove(struct daemon *d, size_t i, const char *why)
 {
-	linkstate_gone(d, d->children[i], why);
-	link_free(&d->children[i]);
+	sync_linkstate_gone(d, d->children[i], why);
+	sync_link_free(&d->children[i]);
 	d->children[i] = d->children[--d->nchildren];
 }
 
@@ -28,7 +28,7 @@ struct link *sync_child_by_rid(struct daemon *d, const uint8_t *rid, size_t rid_
 	return NULL;
 }
 
-bool daemon_own_key(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_BYTES])
+bool sync_own_key(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_BYTES])
 {
 	uint8_t own[NODE_KEYS_MAX][KEY_BYTES];
 	size_t n = node_own_keys(d->n, t, own, NODE_KEYS_MAX);
@@ -53,7 +53,7 @@ void sync_drop_revoked(struct daemon *d)
 		char why[700];
 
 		if (node_revocation_text(d->n, t, l->key, node_now_ms(), why, sizeof why) > 0) {
-			link_send_error(l, EACCES, why, NULL, NULL, 0);
+			sync_link_send_error(l, EACCES, why, NULL, NULL, 0);
 			sync_log(d, "dropped the link from %s: %s", l->name, why);
 			sync_child_remove(d, i, why);
 			continue;
@@ -88,7 +88,7 @@ static Strata__Certificate *key_may_link(struct daemon *d, const uint8_t key[KEY
 	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0)
 		return NULL;
 	rh->code = EACCES;
-	ok = trust_cert_get(t, key, issuer, &c, &e) == 0 && daemon_own_key(d, t, issuer);
+	ok = trust_cert_get(t, key, issuer, &c, &e) == 0 && sync_own_key(d, t, issuer);
 	if (c)
 		snprintf(rh->who, sizeof rh->who, "%s", c->name);
 	if (!ok)
@@ -127,7 +127,7 @@ static struct link *child_add(struct daemon *d, const uint8_t key[KEY_BYTES], co
 		d->children = v;
 		d->cap = cap;
 	}
-	if (!(l = link_new(d, LINK_CHILD)))
+	if (!(l = sync_link_new(d, LINK_CHILD)))
 		goto fail;
 	memcpy(l->key, key, KEY_BYTES);
 	memcpy(l->rid, rid, rid_len);
@@ -143,7 +143,7 @@ fail:
 	return NULL;
 }
 
-void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *uid,
+void sync_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *uid,
 			   Strata__Frame *f)
 {
 	uint8_t key[KEY_BYTES];
@@ -152,19 +152,19 @@ void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len,
 
 	d->frame_uid = uid; /* the source of refusals made while handling f */
 	if (strncmp(uid, "invite:", 7) == 0) {
-		bool changed = f->msg_case == STRATA__FRAME__MSG_JOIN && join_on_frame(d, rid, rid_len, uid, f->join);
+		bool changed = f->msg_case == STRATA__FRAME__MSG_JOIN && sync_join_on_frame(d, rid, rid_len, uid, f->join);
 
 		d->frame_uid = NULL;
 		if (changed)
-			daemon_pump_all(d); /* the new certificate, down the tree */
+			sync_pump_all(d); /* the new certificate, down the tree */
 		return;
 	}
 	if (f->msg_case == STRATA__FRAME__MSG_ROTATE) {
-		bool changed = rotate_on_frame(d, rid, rid_len, uid, f->rotate);
+		bool changed = sync_rotate_on_frame(d, rid, rid_len, uid, f->rotate);
 
 		d->frame_uid = NULL;
 		if (changed)
-			daemon_pump_all(d);
+			sync_pump_all(d);
 		return;
 	}
 	l = sync_child_by_rid(d, rid, rid_len);
@@ -172,8 +172,8 @@ void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len,
 	    hex_decode(key, KEY_BYTES, uid + 4) == 0)
 		l = child_add(d, key, rid, rid_len, &rh);
 	if (l) {
-		link_on_frame(l, f);
-	} else if (f->msg_case != STRATA__FRAME__MSG_PING && frame_refusal_allow(d, node_now_ms())) {
+		sync_link_on_frame(l, f);
+	} else if (f->msg_case != STRATA__FRAME__MSG_PING && sync_frame_refusal_allow(d, node_now_ms())) {
 		/* Another frame of a key that may not link (an Ack still in
 		 * flight when a revoked link was dropped): the reason, not "say
 		 * hello first", which would bring a hello the node refuses. */
@@ -196,10 +196,10 @@ void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len,
 	d->frame_uid = NULL;
 }
 
-void daemon_drop_children(struct daemon *d)
+void sync_drop_children(struct daemon *d)
 {
 	for (size_t i = 0; i < d->nchildren; i++)
-		link_free(&d->children[i]);
+		sync_link_free(&d->children[i]);
 	free(d->children);
 	d->children = NULL;
 	d->nchildren = d->cap = 0;

@@ -192,7 +192,7 @@ static int join_grant(struct daemon *d, struct node_writer **w, struct sync_cert
  * a certificate for the same org path already (its earlier join committed
  * here and the answer was lost) is answered with that certificate again,
  * with the same token or a new one: enrollment is idempotent per key. */
-bool join_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id, const Strata__Join *j)
+bool sync_join_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id, const Strata__Join *j)
 {
 	struct join_req q = {.j = j};
 	struct sync_certify c = {.what = "a join", .reply = STRATA__FRAME__MSG_JOIN_REPLY, .grant = join_grant,
@@ -226,7 +226,7 @@ bool join_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const c
 
 /* --- child side (strata join) --- */
 
-int join_check_reply(const struct node *n, const Strata__JoinToken *tok, const Strata__JoinReply *r, struct err *e)
+int sync_join_check_reply(const struct node *n, const Strata__JoinToken *tok, const Strata__JoinReply *r, struct err *e)
 {
 	struct changeset *cs = NULL;
 	int ret;
@@ -360,7 +360,7 @@ int sync_join(struct node *n, const char *token, int timeout_ms, struct err *e)
 							.timeout_ms = timeout_ms},
 				 &reply, e)) < 0)
 		goto out;
-	if ((ret = join_check_reply(n, tok, reply->join_reply, e)) < 0)
+	if ((ret = sync_join_check_reply(n, tok, reply->join_reply, e)) < 0)
 		goto out;
 	/* Both halves or neither, as far as a file and a store allow: the
 	 * config is renamed into place before the store commits; either one

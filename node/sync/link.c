@@ -13,7 +13,7 @@
 
 #define WIRE_ZSTD_MIN 1024 /* smaller frames go as they are */
 
-struct link *link_new(struct daemon *d, enum link_kind kind)
+struct link *sync_link_new(struct daemon *d, enum link_kind kind)
 {
 	struct link *l = calloc(1, sizeof *l);
 
@@ -27,27 +27,27 @@ struct link *link_new(struct daemon *d, enum link_kind kind)
 	return l;
 }
 
-void link_free(struct link **l)
+void sync_link_free(struct link **l)
 {
 	if (!l || !*l)
 		return;
-	feedmap_clear(&(*l)->sent);
-	feedmap_clear(&(*l)->refused);
+	sync_feedmap_clear(&(*l)->sent);
+	sync_feedmap_clear(&(*l)->refused);
 	if ((*l)->cert)
 		strata__certificate__free_unpacked((*l)->cert, NULL);
 	free(*l);
 	*l = NULL;
 }
 
-void link_reset(struct link *l)
+void sync_link_reset(struct link *l)
 {
 	if (l->up && l->d)
-		linkstate_note(l->d, l, node_now_ms()); /* its last-seen time, before it goes */
+		sync_linkstate_note(l->d, l, node_now_ms()); /* its last-seen time, before it goes */
 	l->up = false;
 	l->hello_sent = false;
 	l->inflight = 0;
-	feedmap_clear(&l->sent);
-	feedmap_clear(&l->refused);
+	sync_feedmap_clear(&l->sent);
+	sync_feedmap_clear(&l->refused);
 }
 
 /* Sends msg (closed in every case) on sock, after the routing id rid
@@ -86,7 +86,7 @@ static bool endpoint_local(const char *ep)
 	return false;
 }
 
-bool link_compresses(const struct link *l)
+bool sync_link_compresses(const struct link *l)
 {
 	const struct node_config *c = node_config(l->d->n);
 
@@ -99,7 +99,7 @@ bool link_compresses(const struct link *l)
 	return !endpoint_local(l->kind == LINK_PARENT ? c->parent_endpoint : c->listen);
 }
 
-int link_send(struct link *l, const Strata__Frame *f)
+int sync_link_send(struct link *l, const Strata__Frame *f)
 {
 	void *sock = l->kind == LINK_PARENT ? l->d->dealer : l->d->router;
 	size_t len = strata__frame__get_packed_size(f), zlen = 0;
@@ -109,8 +109,8 @@ int link_send(struct link *l, const Strata__Frame *f)
 
 	if (!sock)
 		return -ENOTCONN;
-	if (f->msg_case == STRATA__FRAME__MSG_ENTRIES && len >= WIRE_ZSTD_MIN && link_compresses(l) &&
-	    frame_compress(l->d, f, l->elide, len, &zbase, &z, &zlen) == 0) {
+	if (f->msg_case == STRATA__FRAME__MSG_ENTRIES && len >= WIRE_ZSTD_MIN && sync_link_compresses(l) &&
+	    sync_frame_compress(l->d, f, l->elide, len, &zbase, &z, &zlen) == 0) {
 		if (zmq_msg_init_data(&msg, z, zlen, free_base, zbase) != 0) {
 			free(zbase);
 			return -ENOMEM;
@@ -160,14 +160,14 @@ static void error_frame(Strata__Frame *f, Strata__Error *er, int code, const cha
 	f->error = er;
 }
 
-void link_send_error(struct link *l, int code, const char *reason, const uint8_t *author, const char *feed,
+void sync_link_send_error(struct link *l, int code, const char *reason, const uint8_t *author, const char *feed,
 		     uint64_t seq)
 {
 	Strata__Frame f = STRATA__FRAME__INIT;
 	Strata__Error er = STRATA__ERROR__INIT;
 
 	error_frame(&f, &er, code, reason, author, feed, seq);
-	link_send(l, &f);
+	sync_link_send(l, &f);
 	l->refusals_sent++;
 }
 

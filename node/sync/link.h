@@ -73,21 +73,21 @@ struct link {
 };
 
 /* A new link of daemon d, down, last heard from now. NULL: out of memory. */
-struct link *link_new(struct daemon *d, enum link_kind kind);
+struct link *sync_link_new(struct daemon *d, enum link_kind kind);
 /* Frees *l and sets it NULL (NULL: nothing). */
-void link_free(struct link **l);
+void sync_link_free(struct link **l);
 /* The link went down: forgets what the other side holds and was sent. */
-void link_reset(struct link *l);
+void sync_link_reset(struct link *l);
 /* Packs f and sends it on a link (ROUTER: with its routing id). An Entries
  * frame goes zstd-compressed when the other side accepts it, this node's
  * [sync] compress is not none, and it gets smaller. 0, -ENOTCONN, -errno. */
-int link_send(struct link *l, const Strata__Frame *f);
+int sync_link_send(struct link *l, const Strata__Frame *f);
 /* Whether batches to l go compressed: l reads zstd and [sync] compress is
  * zstd, or auto and the link is not a loopback one. */
-bool link_compresses(const struct link *l);
+bool sync_link_compresses(const struct link *l);
 /* Sends an Error frame (for a refused entry: author, feed, seq; else NULL,
  * NULL, 0) and counts it in l's refusals sent. */
-void link_send_error(struct link *l, int code, const char *reason, const uint8_t *author, const char *feed,
+void sync_link_send_error(struct link *l, int code, const char *reason, const uint8_t *author, const char *feed,
 		     uint64_t seq);
 /* Sends f on d's ROUTER to the connection with routing id RID, which is no
  * link (a join, a rotation, a refused hello or message). Never compressed. */

@@ -53,10 +53,10 @@ static bool known(struct gather *g, const uint8_t key[KEY_BYTES], const char *he
 
 	if (!g->states)
 		return store_index_get(g->t, LINKSTATE_INDEX, key, KEY_BYTES, &v, &len, &(struct err){0}) == 0 &&
-		       linkstate_decode(v, len, r) == 0;
+		       sync_linkstate_decode(v, len, r) == 0;
 	if (!(j = live_link(g->states, hex)) || !(s = json_dumps(j, JSON_COMPACT)))
 		return false;
-	ok = linkstate_decode((const uint8_t *)s, strlen(s), r) == 0;
+	ok = sync_linkstate_decode((const uint8_t *)s, strlen(s), r) == 0;
 	free(s);
 	return ok;
 }
@@ -253,9 +253,9 @@ static json_t *link_json(struct daemon *d, struct link *l, struct store_txn *t, 
 	for (size_t i = 0; t && i < nheads; i++) {
 		struct feedmap_val *v;
 
-		if (heads[i].flags & STORE_FEED_FROZEN || !route_send(d, t, l, heads[i].author, heads[i].feed))
+		if (heads[i].flags & STORE_FEED_FROZEN || !sync_route_send(d, t, l, heads[i].author, heads[i].feed))
 			continue;
-		v = feedmap_find(&l->sent, heads[i].author, heads[i].feed);
+		v = sync_feedmap_find(&l->sent, heads[i].author, heads[i].feed);
 		lag += heads[i].seq - (v && v->seq < heads[i].seq ? v->seq : (v ? heads[i].seq : 0));
 	}
 	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:b, s:I, s:I}", "kind",
@@ -265,11 +265,11 @@ static json_t *link_json(struct daemon *d, struct link *l, struct store_txn *t, 
 			 (json_int_t)l->entries_received, "refusals_sent", (json_int_t)l->refusals_sent,
 			 "refusals_received", (json_int_t)l->refusals_received, "lag", (json_int_t)lag, "last_error",
 			 l->last_error, "last_error_ms", (json_int_t)l->last_error_ms, "zstd",
-			 link_compresses(l), "batch_bytes", (json_int_t)l->batch_bytes,
+			 sync_link_compresses(l), "batch_bytes", (json_int_t)l->batch_bytes,
 			 "batch_wire_bytes", (json_int_t)l->batch_wire_bytes);
 }
 
-json_t *daemon_status(struct daemon *d)
+json_t *sync_daemon_status(struct daemon *d)
 {
 	struct {
 		struct store_head *v;
@@ -288,5 +288,5 @@ json_t *daemon_status(struct daemon *d)
 	store_txn_abort(&t);
 	free(heads.v);
 	return json_pack("{s:i, s:I, s:s, s:o, s:o}", "pid", (int)getpid(), "started_ms", (json_int_t)d->started_ms,
-			 "listen", node_config(d->n)->listen, "links", links, "link_states", linkstate_json(d));
+			 "listen", node_config(d->n)->listen, "links", links, "link_states", sync_linkstate_json(d));
 }

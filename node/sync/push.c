@@ -12,13 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/records/records.h"
 #include "node/sync/sync_internal.h"
 #include "protocol/protocol.h"
 
 /* --- sending --- */
 
-void link_send_hello(struct link *l)
+void sync_link_send_hello(struct link *l)
 {
 	struct daemon *d = l->d;
 	Strata__Frame f = STRATA__FRAME__INIT;
@@ -44,7 +43,7 @@ void link_send_hello(struct link *l)
 	for (size_t i = 0; i < heads.n; i++) {
 		struct store_head *sh = &heads.v[i];
 
-		if (!route_accept(d, t, l, sh->author, sh->feed))
+		if (!sync_route_accept(d, t, l, sh->author, sh->feed))
 			continue;
 		strata__head__init(&hv[n]);
 		hv[n].author.data = sh->author;
@@ -67,7 +66,7 @@ void link_send_hello(struct link *l)
 	h.accept = (char *[]){"zstd", "elide"};
 	f.msg_case = STRATA__FRAME__MSG_HELLO;
 	f.hello = &h;
-	if (link_send(l, &f) == 0) {
+	if (sync_link_send(l, &f) == 0) {
 		l->hello_sent = true;
 		l->hello_ms = node_now_ms();
 	}
@@ -129,7 +128,7 @@ static bool fill_from(struct link *l, struct store_txn *t, const struct store_he
 
 	if (h->flags & STORE_FEED_FROZEN)
 		return false; /* an equivocating feed goes no further */
-	if (!(v = feedmap_get(&l->sent, h->author, h->feed)))
+	if (!(v = sync_feedmap_get(&l->sent, h->author, h->feed)))
 		return false;
 	if (v->seq >= h->seq) {
 		v->give_back = false; /* it holds all of its own feed again */
@@ -137,7 +136,7 @@ static bool fill_from(struct link *l, struct store_txn *t, const struct store_he
 	}
 	if (v->stalled_until > now)
 		return false;
-	if (!route_send(l->d, t, l, h->author, h->feed) && !heads_give_back(l, v, h->author))
+	if (!sync_route_send(l->d, t, l, h->author, h->feed) && !sync_heads_give_back(l, v, h->author))
 		return false;
 	b->last_seq = v->seq;
 	ret = store_log_each(t, h->author, h->feed, v->seq + 1, h->seq, add_entry, b, &e);
@@ -160,7 +159,7 @@ static int by_depth(const void *a, const void *b)
 	return (x->depth > y->depth) - (x->depth < y->depth);
 }
 
-void link_pump(struct link *l)
+void sync_link_pump(struct link *l)
 {
 	struct daemon *d = l->d;
 	struct {
@@ -208,7 +207,7 @@ void link_pump(struct link *l)
 		en.envelopes = b.env;
 		f.msg_case = STRATA__FRAME__MSG_ENTRIES;
 		f.entries = &en;
-		if (link_send(l, &f) < 0) {
+		if (sync_link_send(l, &f) < 0) {
 			sync_log(d, "cannot send to %s; will resend after it reconnects", l->name);
 			l->up = false;
 			break;
@@ -226,10 +225,10 @@ out:
 	free(heads.v);
 }
 
-void daemon_pump_all(struct daemon *d)
+void sync_pump_all(struct daemon *d)
 {
 	if (d->parent)
-		link_pump(d->parent);
+		sync_link_pump(d->parent);
 	for (size_t i = 0; i < d->nchildren; i++)
-		link_pump(d->children[i]);
+		sync_link_pump(d->children[i]);
 }

@@ -113,7 +113,7 @@ bool sync_rbatch_start(struct rbatch *b, const Strata__Entries *en)
  * batch_decoded. */
 static void batch_decode(struct rbatch *b)
 {
-	b->dret = frame_decode(zmq_msg_data(&b->raw), zmq_msg_size(&b->raw), &b->f, &b->de);
+	b->dret = sync_frame_decode(zmq_msg_data(&b->raw), zmq_msg_size(&b->raw), &b->f, &b->de);
 	if (b->dret == 0 && b->f->msg_case == STRATA__FRAME__MSG_ENTRIES && !batch_alloc(b, b->f->entries)) {
 		err_set(&b->de, "out of memory for a batch of %zu entries", b->f->entries->n_envelopes);
 		b->dret = -ENOMEM;
@@ -208,7 +208,7 @@ bool sync_read_ahead(struct link *l, struct rbatch *nb)
 	a->f = NULL;
 	a->rid_len = 0;
 	a->uid[0] = '\0';
-	a->ret = frame_recv_raw(sock, router, a->rid, &a->rid_len, a->uid, sizeof a->uid, &raw);
+	a->ret = sync_frame_recv_raw(sock, router, a->rid, &a->rid_len, a->uid, sizeof a->uid, &raw);
 	if (a->ret == -EAGAIN)
 		return false;
 	a->fd = a->ret == 0 ? zmq_msg_get(&raw, ZMQ_SRCFD) : -1;
@@ -218,7 +218,7 @@ bool sync_read_ahead(struct link *l, struct rbatch *nb)
 		return true;
 	}
 	if (a->ret == 0) {
-		a->ret = frame_decode(zmq_msg_data(&raw), zmq_msg_size(&raw), &a->f, &a->e);
+		a->ret = sync_frame_decode(zmq_msg_data(&raw), zmq_msg_size(&raw), &a->f, &a->e);
 		zmq_msg_close(&raw);
 	}
 	a->has = true;

@@ -80,7 +80,7 @@ static void send_ack(struct link *l, uint64_t batch, uint32_t stored, uint32_t d
 	store_txn_abort(&t);
 	f.msg_case = STRATA__FRAME__MSG_ACK;
 	f.ack = &a;
-	link_send(l, &f);
+	sync_link_send(l, &f);
 	free(hv);
 	free(hp);
 	free(sh);
@@ -98,19 +98,19 @@ static void send_want(struct link *l, const uint8_t *author, const char *feed, u
 	w.to = 0;
 	f.msg_case = STRATA__FRAME__MSG_WANT;
 	f.want = &w;
-	link_send(l, &f);
+	sync_link_send(l, &f);
 }
 
 static bool recently_refused(struct link *l, const struct changeset *cs, uint64_t now)
 {
-	struct feedmap_val *v = feedmap_find(&l->refused, cs->author, cs->feed);
+	struct feedmap_val *v = sync_feedmap_find(&l->refused, cs->author, cs->feed);
 
 	return v && v->stalled_until > now;
 }
 
 static void mark_refused(struct link *l, const struct changeset *cs, uint64_t now)
 {
-	struct feedmap_val *v = feedmap_get(&l->refused, cs->author, cs->feed);
+	struct feedmap_val *v = sync_feedmap_get(&l->refused, cs->author, cs->feed);
 
 	if (v)
 		v->stalled_until = now + SYNC_STALL_MS;
@@ -148,7 +148,7 @@ static bool store_one(struct batch_store *b, size_t i)
 	/* Our own entries come back from any link (heads.c): signed by our
 	 * key, they are ours, and a conflicting one is our own equivocation. */
 	if (memcmp(cs[i]->author, node_id(l->d->n), KEY_BYTES) != 0 &&
-	    !route_accept(l->d, b->t, l, cs[i]->author, cs[i]->feed)) {
+	    !sync_route_accept(l->d, b->t, l, cs[i]->author, cs[i]->feed)) {
 		err_set(&why[i], "feed %s of this author does not come through this link", cs[i]->feed);
 		res[i] = -EPERM;
 		return false;
@@ -183,87 +183,47 @@ static bool store_one(struct batch_store *b, size_t i)
 	return false;
 }
 
-/* Stores batch b from link l in one transaction and acknowledges it. Before
- * the commit it reads ahead (read_ahead): *next is true when the link's next
- * batch was read, and nb is being decoded and prepared. */
-static void store_batch(struct link *l, struct rbatch *bt, bool *next, struct rbatch *nb)
+/* Stores the entries of bt in b's transaction. The first pass stores in
+ * order as entries become ready. Entries may depend on each other (a
+ * certificate, then its subject's entries): then retry what failed while
+ * anything succeeds. */
+static void store_all(struct batch_store *b, struct rbatch *bt)
 {
-	struct daemon *d = l->d;
-	const Strata__Entries *en = bt->en;
-	size_t n = bt->n, nt = 0;
-	struct changeset **cs = bt->cs;
-	int *res = bt->res;
-	struct err *why = bt->why;
-	struct conflict *conf = bt->conf;
-	struct touched *tv = NULL;
-	struct store_txn *t = NULL;
-	struct batch_store b = {.l = l, .cs = cs, .res = res, .why = why, .conf = conf, .now = node_now_ms()};
-	struct prep *p = &bt->p;
-	uint32_t stored = 0, dups = 0, refused = 0;
-	size_t nconf = 0;
-	struct err e = {0};
-	uint64_t now = b.now;
-	bool progress, fatal = false;
-	int ret;
+	bool progress = false;
 
-	l->entries_received += n;
-	if (store_txn_begin(node_store(d->n), true, &t, &e) < 0) {
-		sync_log(d, "cannot write the store: %s", e.msg);
-		link_send_error(l, EIO, e.msg, NULL, NULL, 0);
-		goto out;
-	}
-	b.t = t;
-	/* The first pass stores in order as entries become ready. Entries may
-	 * depend on each other (a certificate, then its subject's entries):
-	 * then retry what failed while anything succeeds. */
-	progress = false;
-	for (size_t i = 0; i < n; i++) {
-		sync_rbatch_prepared(p, i);
-		if (!b.fatal && store_one(&b, i))
+	for (size_t i = 0; i < bt->n; i++) {
+		sync_rbatch_prepared(&bt->p, i);
+		if (!b->fatal && store_one(b, i))
 			progress = true;
 	}
 	sync_rbatch_join(bt);
-	while (progress && !b.fatal) {
+	while (progress && !b->fatal) {
 		progress = false;
-		for (size_t i = 0; i < n && !b.fatal; i++)
-			if (store_one(&b, i))
+		for (size_t i = 0; i < bt->n && !b->fatal; i++)
+			if (store_one(b, i))
 				progress = true;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (cs[i])
-			note_touched(&tv, &nt, cs[i]);
-	stored = b.stored;
-	dups = b.dups;
-	nconf = b.nconf;
-	e = b.fatal_why;
-	fatal = b.fatal;
-	if (fatal) {
-		store_txn_abort(&t);
-		sync_log(d, "batch from %s not stored: %s", l->name, e.msg);
-		link_send_error(l, ENOSPC, e.msg, NULL, NULL, 0);
-		refused = (uint32_t)n;
-		stored = dups = 0;
-		goto ack;
-	}
-	/* The link's next batch, decoded and prepared on the other core while
-	 * this commits. */
-	*next = sync_read_ahead(l, nb);
-	if ((ret = store_txn_commit(&t, &e)) < 0) {
-		sync_log(d, "batch from %s not stored: %s", l->name, e.msg);
-		link_send_error(l, -ret, e.msg, NULL, NULL, 0); /* ENOSPC: the sender pauses */
-		refused = (uint32_t)n;
-		stored = dups = 0;
-		goto ack;
-	}
-	daemon_scrub(d); /* after an erase in this batch: its old bytes out of data.mdb */
-	/* Report refusals: the first of each feed (the rest are its consequences). */
+}
+
+/* Answers the refusals of a stored batch: the first of each feed (the
+ * rest are its consequences), a gap with a Want. Returns how many entries
+ * were refused. */
+static uint32_t answer_refusals(struct link *l, struct rbatch *bt, uint64_t now)
+{
+	struct daemon *d = l->d;
+	struct changeset **cs = bt->cs;
+	const int *res = bt->res;
+	const struct err *why = bt->why;
+	size_t n = bt->n;
+	uint32_t refused = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		if (res[i] == 0 || res[i] == -EALREADY)
 			continue;
 		refused++;
 		if (!cs[i]) {
-			link_send_error(l, EBADMSG, why[i].msg, NULL, NULL, 0);
-			if (link_refusal_allow(l, now))
+			sync_link_send_error(l, EBADMSG, why[i].msg, NULL, NULL, 0);
+			if (sync_link_refusal_allow(l, now))
 				sync_log(d, "refused an entry from %s: %s", l->name, why[i].msg);
 			continue;
 		}
@@ -294,26 +254,87 @@ static void store_batch(struct link *l, struct rbatch *bt, bool *next, struct rb
 			mark_refused(l, cs[i], now - SYNC_STALL_MS + 1000); /* one Want a second at most */
 			continue;
 		}
-		link_send_error(l, -res[i], why[i].msg, cs[i]->author, cs[i]->feed, cs[i]->seq);
-		if (link_refusal_allow(l, now))
+		sync_link_send_error(l, -res[i], why[i].msg, cs[i]->author, cs[i]->feed, cs[i]->seq);
+		if (sync_link_refusal_allow(l, now))
 			sync_log(d, "refused from %s: %s", l->name, why[i].msg);
 		mark_refused(l, cs[i], now);
 	}
+	return refused;
+}
+
+/* Stores batch b from link l in one transaction and acknowledges it. Before
+ * the commit it reads ahead (read_ahead): *next is true when the link's next
+ * batch was read, and nb is being decoded and prepared. */
+static void store_batch(struct link *l, struct rbatch *bt, bool *next, struct rbatch *nb)
+{
+	struct daemon *d = l->d;
+	const Strata__Entries *en = bt->en;
+	size_t n = bt->n, nt = 0;
+	struct changeset **cs = bt->cs;
+	int *res = bt->res;
+	struct err *why = bt->why;
+	struct conflict *conf = bt->conf;
+	struct touched *tv = NULL;
+	struct store_txn *t = NULL;
+	struct batch_store b = {.l = l, .cs = cs, .res = res, .why = why, .conf = conf, .now = node_now_ms()};
+	uint32_t stored = 0, dups = 0, refused = 0;
+	size_t nconf = 0;
+	struct err e = {0};
+	uint64_t now = b.now;
+	bool fatal = false;
+	int ret;
+
+	l->entries_received += n;
+	if (store_txn_begin(node_store(d->n), true, &t, &e) < 0) {
+		sync_log(d, "cannot write the store: %s", e.msg);
+		sync_link_send_error(l, EIO, e.msg, NULL, NULL, 0);
+		goto out;
+	}
+	b.t = t;
+	store_all(&b, bt);
+	for (size_t i = 0; i < n; i++)
+		if (cs[i])
+			note_touched(&tv, &nt, cs[i]);
+	stored = b.stored;
+	dups = b.dups;
+	nconf = b.nconf;
+	e = b.fatal_why;
+	fatal = b.fatal;
+	if (fatal) {
+		store_txn_abort(&t);
+		sync_log(d, "batch from %s not stored: %s", l->name, e.msg);
+		sync_link_send_error(l, ENOSPC, e.msg, NULL, NULL, 0);
+		refused = (uint32_t)n;
+		stored = dups = 0;
+		goto ack;
+	}
+	/* The link's next batch, decoded and prepared on the other core while
+	 * this commits. */
+	*next = sync_read_ahead(l, nb);
+	if ((ret = store_txn_commit(&t, &e)) < 0) {
+		sync_log(d, "batch from %s not stored: %s", l->name, e.msg);
+		sync_link_send_error(l, -ret, e.msg, NULL, NULL, 0); /* ENOSPC: the sender pauses */
+		refused = (uint32_t)n;
+		stored = dups = 0;
+		goto ack;
+	}
+	sync_scrub(d); /* after an erase in this batch: its old bytes out of data.mdb */
+	refused = answer_refusals(l, bt, now);
 ack:
 	send_ack(l, en->batch, stored, dups, refused, tv, nt);
 	if (d->o->verbose)
 		sync_log(d, "batch %llu from %s: %u stored, %u duplicates, %u refused", (unsigned long long)en->batch,
 			 l->name, stored, dups, refused);
 	for (size_t i = 0; i < nconf; i++)
-		evidence_record(d, conf[i].first, conf[i].first_len, conf[i].second, conf[i].second_len);
+		sync_evidence_record(d, conf[i].first, conf[i].first_len, conf[i].second, conf[i].second_len);
 	if (stored) {
 		/* what the domain modules do with entries stored (node_observe:
 		 * transfer steps, report checks), then the live push */
 		struct node_commit c = {.event = NODE_EVENT_RECEIVED, .cs = cs, .res = res, .count = n,
-					.note = daemon_note, .note_arg = d};
+					.note = sync_note, .note_arg = d};
 
 		node_observers_run(d->n, &c);
-		daemon_pump_all(d); /* live push to the other links */
+		sync_pump_all(d); /* live push to the other links */
 	}
 out:
 	store_txn_abort(&t);
@@ -353,11 +374,11 @@ void sync_on_entries(struct link *l, const Strata__Entries *en)
 		nb = t;
 	}
 	if (l->n_own)
-		heads_settle(l); /* the own entries it was fetching may be in */
+		sync_heads_settle(l); /* the own entries it was fetching may be in */
 }
 
 
-void daemon_scrub(struct daemon *d)
+void sync_scrub(struct daemon *d)
 {
 	struct store_scrub_counts c;
 	struct err e = {0};
@@ -372,4 +393,16 @@ void daemon_scrub(struct daemon *d)
 		sync_log(d, "scrub of erased values deferred: %s", e.msg);
 	else if (r < 0 && r != -EAGAIN)
 		sync_log(d, "scrubbing erased values failed: %s", e.msg);
+}
+
+void sync_note(void *d, const char *msg)
+{
+	sync_log(d, "%s", msg);
+}
+
+void sync_due(struct daemon *d)
+{
+	struct node_commit c = {.event = NODE_EVENT_DUE, .note = sync_note, .note_arg = d};
+
+	node_observers_run(d->n, &c);
 }

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/records/records.h"
 #include "node/sync/sync_internal.h"
 #include "protocol/protocol.h"
 
@@ -25,13 +24,13 @@ static void on_hello(struct link *l, const Strata__Hello *h)
 	struct err e = {0};
 
 	if (h->version != SYNC_PROTOCOL_VERSION) {
-		link_send_error(l, EPROTONOSUPPORT, "protocol version not supported (this node speaks 1)", NULL, NULL, 0);
+		sync_link_send_error(l, EPROTONOSUPPORT, "protocol version not supported (this node speaks 1)", NULL, NULL, 0);
 		return;
 	}
 	if (h->node.len != KEY_BYTES || memcmp(h->node.data, l->key, KEY_BYTES) != 0) {
-		link_send_error(l, EACCES, "hello names a key other than the one this connection authenticated", NULL,
+		sync_link_send_error(l, EACCES, "hello names a key other than the one this connection authenticated", NULL,
 				NULL, 0);
-		if (link_refusal_allow(l, node_now_ms()))
+		if (sync_link_refusal_allow(l, node_now_ms()))
 			sync_log(d, "refused a hello from %s: it names another key", l->name);
 		return;
 	}
@@ -42,7 +41,7 @@ static void on_hello(struct link *l, const Strata__Hello *h)
 		l->zstd |= strcmp(h->accept[i], "zstd") == 0;
 		l->elide |= strcmp(h->accept[i], "elide") == 0;
 	}
-	feedmap_clear(&l->sent);
+	sync_feedmap_clear(&l->sent);
 	l->inflight = 0;
 	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0) {
 		sync_log(d, "cannot read the store: %s", e.msg);
@@ -54,7 +53,7 @@ static void on_hello(struct link *l, const Strata__Hello *h)
 
 		if (hd->author.len != KEY_BYTES || strlen(hd->feed) > LIMIT_NAME_BYTES)
 			continue;
-		if ((v = feedmap_get(&l->sent, hd->author.data, hd->feed))) {
+		if ((v = sync_feedmap_get(&l->sent, hd->author.data, hd->feed))) {
 			uint8_t mine[HASH_BYTES];
 			const uint8_t *b;
 			size_t bl;
@@ -77,11 +76,11 @@ static void on_hello(struct link *l, const Strata__Hello *h)
 	/* A child that says hello again reset its side (it found the link
 	 * dead while the connection lived on): it needs our heads again. */
 	if (!l->hello_sent || l->kind == LINK_CHILD)
-		link_send_hello(l);
+		sync_link_send_hello(l);
 	if (l->kind == LINK_PARENT)
-		evidence_send_all(l);
-	heads_on_hello(l, h); /* our own feeds, where it holds more than we do */
-	link_pump(l);
+		sync_evidence_send_all(l);
+	sync_heads_on_hello(l, h); /* our own feeds, where it holds more than we do */
+	sync_link_pump(l);
 }
 
 static void on_ack(struct link *l, const Strata__Ack *a)
@@ -93,11 +92,11 @@ static void on_ack(struct link *l, const Strata__Ack *a)
 			const Strata__Head *h = a->heads[i];
 			struct feedmap_val *v;
 
-			if (h->author.len == KEY_BYTES && (v = feedmap_find(&l->sent, h->author.data, h->feed)) &&
+			if (h->author.len == KEY_BYTES && (v = sync_feedmap_find(&l->sent, h->author.data, h->feed)) &&
 			    h->seq < v->seq)
 				v->seq = h->seq; /* the truth, for when the stall ends */
 		}
-	link_pump(l);
+	sync_link_pump(l);
 }
 
 static void on_want(struct link *l, const Strata__Want *w)
@@ -106,14 +105,14 @@ static void on_want(struct link *l, const Strata__Want *w)
 
 	if (w->author.len != KEY_BYTES || w->from == 0 || strlen(w->feed) > LIMIT_NAME_BYTES)
 		return;
-	if ((v = feedmap_get(&l->sent, w->author.data, w->feed))) {
+	if ((v = sync_feedmap_get(&l->sent, w->author.data, w->feed))) {
 		v->seq = w->from - 1;
 		v->stalled_until = 0;
 		/* a node asking for its own feed: its store was put back (heads.c) */
 		if (memcmp(w->author.data, l->key, KEY_BYTES) == 0)
 			v->give_back = true;
 	}
-	link_pump(l);
+	sync_link_pump(l);
 }
 
 static void on_error(struct link *l, const Strata__Error *er)
@@ -124,13 +123,13 @@ static void on_error(struct link *l, const Strata__Error *er)
 	snprintf(l->last_error, sizeof l->last_error, "%s", er->reason);
 	l->last_error_ms = node_now_ms();
 	l->refusals_received++;
-	if (link_refusal_allow(l, l->last_error_ms))
+	if (sync_link_refusal_allow(l, l->last_error_ms))
 		sync_log(d, "%s refused: %s", l->name, er->reason);
 	if (er->code == EACCES && !er->has_author && l->kind == LINK_PARENT) {
 		/* The parent refused this node itself (its key was revoked, say):
 		 * stop replicating, and ask again only after a long wait, not with
 		 * every ping (sweep). */
-		link_reset(l);
+		sync_link_reset(l);
 		l->refused_hello = true;
 		return;
 	}
@@ -140,8 +139,8 @@ static void on_error(struct link *l, const Strata__Error *er)
 		 * SYNC_PING_MS, and none while a refused hello waits (a parent
 		 * that refuses the hello itself answers EACCES, above). */
 		if (!l->refused_hello && node_now_ms() - l->hello_ms > SYNC_PING_MS) {
-			link_reset(l);
-			link_send_hello(l);
+			sync_link_reset(l);
+			sync_link_send_hello(l);
 		}
 		return;
 	}
@@ -154,20 +153,20 @@ static void on_error(struct link *l, const Strata__Error *er)
 		return;
 	}
 	if (er->has_author && er->author.len == KEY_BYTES && er->feed &&
-	    (v = feedmap_get(&l->sent, er->author.data, er->feed))) {
+	    (v = sync_feedmap_get(&l->sent, er->author.data, er->feed))) {
 		if (er->has_seq && er->seq && er->seq - 1 < v->seq)
 			v->seq = er->seq - 1;
 		v->stalled_until = node_now_ms() + SYNC_STALL_MS;
 	}
 }
 
-void link_on_frame(struct link *l, Strata__Frame *f)
+void sync_link_on_frame(struct link *l, Strata__Frame *f)
 {
 	l->last_rx_ms = node_now_ms();
 	if (!l->up && f->msg_case != STRATA__FRAME__MSG_HELLO && f->msg_case != STRATA__FRAME__MSG_PING &&
 	    f->msg_case != STRATA__FRAME__MSG_ERROR) {
-		if (link_refusal_allow(l, l->last_rx_ms))
-			link_send_error(l, ENOTCONN, "say hello first", NULL, NULL, 0);
+		if (sync_link_refusal_allow(l, l->last_rx_ms))
+			sync_link_send_error(l, ENOTCONN, "say hello first", NULL, NULL, 0);
 		return;
 	}
 	switch (f->msg_case) {
@@ -176,12 +175,12 @@ void link_on_frame(struct link *l, Strata__Frame *f)
 	case STRATA__FRAME__MSG_ACK: on_ack(l, f->ack); break;
 	case STRATA__FRAME__MSG_WANT: on_want(l, f->want); break;
 	case STRATA__FRAME__MSG_ERROR: on_error(l, f->error); break;
-	case STRATA__FRAME__MSG_EVIDENCE: evidence_on_frame(l, f->evidence); break;
+	case STRATA__FRAME__MSG_EVIDENCE: sync_evidence_on_frame(l, f->evidence); break;
 	case STRATA__FRAME__MSG_PING: break;
 	default:
-		if (link_refusal_allow(l, l->last_rx_ms)) {
+		if (sync_link_refusal_allow(l, l->last_rx_ms)) {
 			sync_log(l->d, "refused a message from %s: unexpected on an established link", l->name);
-			link_send_error(l, EPROTO, "unexpected message on an established link", NULL, NULL, 0);
+			sync_link_send_error(l, EPROTO, "unexpected message on an established link", NULL, NULL, 0);
 		}
 		break;
 	}

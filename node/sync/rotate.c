@@ -65,7 +65,7 @@ static int rotate_check(struct daemon *d, struct store_txn *t, struct rotate_req
 	uint8_t issuer[KEY_BYTES], m[ROTATION_PROOF_MSG_BYTES];
 	struct err e = {0};
 
-	if (trust_cert_get(t, q->old, issuer, &q->c, &e) < 0 || !daemon_own_key(d, t, issuer)) {
+	if (trust_cert_get(t, q->old, issuer, &q->c, &e) < 0 || !sync_own_key(d, t, issuer)) {
 		snprintf(reason, cap, "this node did not certify the key asking for a rotation");
 		return -1;
 	}
@@ -77,7 +77,7 @@ static int rotate_check(struct daemon *d, struct store_txn *t, struct rotate_req
 		snprintf(reason, cap, "the rotation proof does not verify: the new key did not sign it");
 		return -1;
 	}
-	if (memcmp(r->key.data, q->old, KEY_BYTES) == 0 || daemon_own_key(d, t, r->key.data) ||
+	if (memcmp(r->key.data, q->old, KEY_BYTES) == 0 || sync_own_key(d, t, r->key.data) ||
 	    trust_cert_get(t, r->key.data, NULL, &q->other, &e) == 0 ||
 	    trust_revocation_get(t, r->key.data, &(struct trust_revocation){0}, &e) == 0) {
 		snprintf(reason, cap, "the new key is already known here; make another");
@@ -125,7 +125,7 @@ static int rotate_grant(struct daemon *d, struct node_writer **w, struct sync_ce
 	return 0;
 }
 
-bool rotate_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
+bool sync_rotate_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
 		     const Strata__Rotate *r)
 {
 	struct rotate_req q = {.r = r};
@@ -185,7 +185,7 @@ static int exchange(const struct node_config *cfg, const uint8_t curve_pk[KEY_BY
 	return ret;
 }
 
-int rotate_check_reply(const struct node *n, const uint8_t parent[KEY_BYTES], const uint8_t new_key[KEY_BYTES],
+int sync_rotate_check_reply(const struct node *n, const uint8_t parent[KEY_BYTES], const uint8_t new_key[KEY_BYTES],
 		       const Strata__RotateReply *r, struct err *e)
 {
 	struct changeset *cs = NULL;
@@ -318,17 +318,76 @@ static int adopt(struct node *n, const uint8_t new_key[KEY_BYTES], struct err *e
 	return 0;
 }
 
+/* This node's certificate (caller frees *mine), which its parent must have
+ * issued. 0, or -EINVAL (none yet, or another issuer), -errno of the store. */
+static int own_cert(struct node *n, Strata__Certificate **mine, struct err *e)
+{
+	const struct node_config *cfg = node_config(n);
+	uint8_t issuer[KEY_BYTES];
+	struct store_txn *t = NULL;
+	int ret;
+
+	if ((ret = store_txn_begin(node_store(n), false, &t, e)) < 0)
+		return ret;
+	ret = trust_cert_get(t, node_id(n), issuer, mine, e);
+	if (ret == 0 && memcmp(issuer, cfg->parent_key, KEY_BYTES) != 0) {
+		ret = -EINVAL;
+		err_set(e, "this node's certificate was not issued by its parent in %s", NODE_CONF_FILE);
+	} else if (ret < 0) {
+		memset(e, 0, sizeof *e);
+		err_set(e, "this node holds no certificate of its own yet: it comes with the parent's trust feed "
+			   "after a join or a rotation; run strata serve until it has synced");
+		ret = -EINVAL;
+	}
+	store_txn_abort(&t);
+	return ret;
+}
+
+/* Writes the rotation record (if this node writes a trust feed), then asks
+ * the parent, connecting as the old key, to certify kp_new; keeps its
+ * answer once checked. curve_pk/curve_sk are scratch space for the CURVE
+ * keys. 0, or a negative code with the reason. */
+static int ask_parent(struct node *n, const Strata__Certificate *mine, const struct keypair *kp_new,
+		      const uint8_t old_pk[KEY_BYTES], uint8_t curve_pk[KEY_BYTES], uint8_t *curve_sk, int timeout_ms,
+		      struct err *e)
+{
+	const struct node_config *cfg = node_config(n);
+	Strata__Frame f = STRATA__FRAME__INIT, *reply = NULL;
+	Strata__Rotate rq = STRATA__ROTATE__INIT;
+	uint8_t m[ROTATION_PROOF_MSG_BYTES], proof[SIG_BYTES];
+	const uint8_t *new_pk = keypair_public(kp_new);
+	int ret;
+
+	if (cert_allows(mine, "trust") && (ret = write_rotation(n, cfg->parent_key, kp_new, e)) < 0)
+		return ret;
+	rotation_proof_message(m, cfg->parent_key, old_pk, new_pk);
+	if ((ret = keypair_sign(kp_new, DOMAIN_ROTATE, m, sizeof m, proof)) < 0) {
+		err_set(e, "cannot sign the rotation proof");
+		return ret;
+	}
+	rq.key = (ProtobufCBinaryData){KEY_BYTES, (uint8_t *)new_pk};
+	rq.proof = (ProtobufCBinaryData){SIG_BYTES, proof};
+	f.msg_case = STRATA__FRAME__MSG_ROTATE;
+	f.rotate = &rq;
+	if ((ret = node_curve_keys(n, curve_pk, curve_sk)) < 0) {
+		err_set(e, "cannot derive this node's CURVE keys");
+		return ret;
+	}
+	ret = exchange(cfg, curve_pk, curve_sk, &f, timeout_ms, &reply, e);
+	if (ret == 0 && (ret = sync_rotate_check_reply(n, cfg->parent_key, new_pk, reply->rotate_reply, e)) == 0)
+		keep_reply(n, reply->rotate_reply);
+	if (reply)
+		strata__frame__free_unpacked(reply, NULL);
+	return ret;
+}
+
 int sync_rotate(struct node *n, int timeout_ms, struct sync_rotation *out, struct err *e)
 {
 	const struct node_config *cfg = node_config(n);
 	char new_path[4200], key_path[4200], lock_path[4200];
 	struct keypair *kp_new = NULL;
 	Strata__Certificate *mine = NULL;
-	Strata__Frame f = STRATA__FRAME__INIT, *reply = NULL;
-	Strata__Rotate rq = STRATA__ROTATE__INIT;
-	uint8_t issuer[KEY_BYTES], m[ROTATION_PROOF_MSG_BYTES], proof[SIG_BYTES];
 	uint8_t new_pk[KEY_BYTES], old_pk[KEY_BYTES], curve_pk[KEY_BYTES], *curve_sk = sodium_malloc(KEY_BYTES);
-	struct store_txn *t = NULL;
 	bool certified = false;
 	int ret, lock_fd = -1;
 
@@ -352,20 +411,7 @@ int sync_rotate(struct node *n, int timeout_ms, struct sync_rotation *out, struc
 		err_set(e, "strata serve is running for %s: stop it, rotate the key, start it again", node_dir(n));
 		goto out;
 	}
-	if ((ret = store_txn_begin(node_store(n), false, &t, e)) < 0)
-		goto out;
-	ret = trust_cert_get(t, node_id(n), issuer, &mine, e);
-	if (ret == 0 && memcmp(issuer, cfg->parent_key, KEY_BYTES) != 0) {
-		ret = -EINVAL;
-		err_set(e, "this node's certificate was not issued by its parent in %s", NODE_CONF_FILE);
-	} else if (ret < 0) {
-		memset(e, 0, sizeof *e);
-		err_set(e, "this node holds no certificate of its own yet: it comes with the parent's trust feed "
-			   "after a join or a rotation; run strata serve until it has synced");
-		ret = -EINVAL;
-	}
-	store_txn_abort(&t);
-	if (ret < 0)
+	if ((ret = own_cert(n, &mine, e)) < 0)
 		goto out;
 	memcpy(old_pk, node_id(n), KEY_BYTES);
 	if (keypair_load(&kp_new, new_path, e) == 0) {
@@ -384,29 +430,8 @@ int sync_rotate(struct node *n, int timeout_ms, struct sync_rotation *out, struc
 	if (out->resumed && exchange(cfg, curve_pk, curve_sk, NULL, timeout_ms, NULL, e) == 0)
 		certified = true;
 	memset(e, 0, sizeof *e);
-	if (!certified) {
-		if (cert_allows(mine, "trust") && (ret = write_rotation(n, cfg->parent_key, kp_new, e)) < 0)
-			goto out;
-		rotation_proof_message(m, cfg->parent_key, old_pk, new_pk);
-		if ((ret = keypair_sign(kp_new, DOMAIN_ROTATE, m, sizeof m, proof)) < 0) {
-			err_set(e, "cannot sign the rotation proof");
-			goto out;
-		}
-		rq.key.data = new_pk;
-		rq.key.len = KEY_BYTES;
-		rq.proof.data = proof;
-		rq.proof.len = SIG_BYTES;
-		f.msg_case = STRATA__FRAME__MSG_ROTATE;
-		f.rotate = &rq;
-		if ((ret = node_curve_keys(n, curve_pk, curve_sk)) < 0) {
-			err_set(e, "cannot derive this node's CURVE keys");
-			goto out;
-		}
-		ret = exchange(cfg, curve_pk, curve_sk, &f, timeout_ms, &reply, e);
-		if (ret < 0 || (ret = rotate_check_reply(n, cfg->parent_key, new_pk, reply->rotate_reply, e)) < 0)
-			goto out;
-		keep_reply(n, reply->rotate_reply);
-	}
+	if (!certified && (ret = ask_parent(n, mine, kp_new, old_pk, curve_pk, curve_sk, timeout_ms, e)) < 0)
+		goto out;
 	if ((ret = adopt(n, new_pk, e)) < 0)
 		goto out;
 	if ((ret = node_key_replace(node_dir(n), key_path, new_path)) < 0) {
@@ -420,9 +445,6 @@ int sync_rotate(struct node *n, int timeout_ms, struct sync_rotation *out, struc
 	snprintf(out->name, sizeof out->name, "%s", mine->name);
 	ret = 0;
 out:
-	store_txn_abort(&t);
-	if (reply)
-		strata__frame__free_unpacked(reply, NULL);
 	if (mine)
 		strata__certificate__free_unpacked(mine, NULL);
 	keypair_destroy(&kp_new);

@@ -22,7 +22,7 @@
 #define WIRE_ZSTD_LEVEL 1
 
 /* changesets_prev_elide does the eliding. */
-int frame_compress(struct daemon *d, const Strata__Frame *f, bool elide, size_t len, uint8_t **base,
+int sync_frame_compress(struct daemon *d, const Strata__Frame *f, bool elide, size_t len, uint8_t **base,
 		   uint8_t **out, size_t *out_len)
 {
 	enum { ROOM = 16 }; /* the outer Frame's tag and length go in front */
@@ -76,13 +76,13 @@ out:
 	return ret;
 }
 
-void wire_free(struct daemon *d)
+void sync_wire_free(struct daemon *d)
 {
 	ZSTD_freeCCtx(d->zstd_cctx);
 	d->zstd_cctx = NULL;
 }
 
-int frame_recv_raw(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
+int sync_frame_recv_raw(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
 		   zmq_msg_t *msg)
 {
 	const char *uid;
@@ -115,16 +115,16 @@ int frame_recv_raw(void *sock, bool router, uint8_t *rid, size_t *rid_len, char 
 	return 0;
 }
 
-int frame_recv(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
+int sync_frame_recv(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
 	       Strata__Frame **out, struct err *e)
 {
 	zmq_msg_t msg;
 	int ret;
 
 	*out = NULL;
-	if ((ret = frame_recv_raw(sock, router, rid, rid_len, user_id, uid_cap, &msg)) < 0)
+	if ((ret = sync_frame_recv_raw(sock, router, rid, rid_len, user_id, uid_cap, &msg)) < 0)
 		return ret;
-	ret = frame_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), out, e);
+	ret = sync_frame_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), out, e);
 	zmq_msg_close(&msg);
 	return ret;
 }
@@ -152,7 +152,7 @@ static void restore_prevs(Strata__Frame *f)
 		changesets_prev_restore(f->entries->envelopes, f->entries->n_envelopes);
 }
 
-int frame_decode(const uint8_t *data, size_t len, Strata__Frame **out, struct err *e)
+int sync_frame_decode(const uint8_t *data, size_t len, Strata__Frame **out, struct err *e)
 {
 	Strata__Frame *z;
 	unsigned long long size;
