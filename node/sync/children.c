@@ -144,7 +144,7 @@ fail:
 }
 
 void sync_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *uid,
-			   Strata__Frame *f)
+			 Strata__Frame *f)
 {
 	uint8_t key[KEY_BYTES];
 	struct refused_hello rh = {.code = 0};

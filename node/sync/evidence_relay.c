@@ -14,7 +14,7 @@
 
 #define EVIDENCE_INDEX "evidence"
 void sync_evidence_record(struct daemon *d, const uint8_t *first, size_t first_len, const uint8_t *second,
-		     size_t second_len)
+			  size_t second_len)
 {
 	Strata__Evidence ev = STRATA__EVIDENCE__INIT;
 	struct changeset *a = NULL;

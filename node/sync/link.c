@@ -161,7 +161,7 @@ static void error_frame(Strata__Frame *f, Strata__Error *er, int code, const cha
 }
 
 void sync_link_send_error(struct link *l, int code, const char *reason, const uint8_t *author, const char *feed,
-		     uint64_t seq)
+			  uint64_t seq)
 {
 	Strata__Frame f = STRATA__FRAME__INIT;
 	Strata__Error er = STRATA__ERROR__INIT;

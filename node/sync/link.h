@@ -88,7 +88,7 @@ bool sync_link_compresses(const struct link *l);
 /* Sends an Error frame (for a refused entry: author, feed, seq; else NULL,
  * NULL, 0) and counts it in l's refusals sent. */
 void sync_link_send_error(struct link *l, int code, const char *reason, const uint8_t *author, const char *feed,
-		     uint64_t seq);
+			  uint64_t seq);
 /* Sends f on d's ROUTER to the connection with routing id RID, which is no
  * link (a join, a rotation, a refused hello or message). Never compressed. */
 int sync_conn_send(struct daemon *d, const uint8_t *rid, size_t rid_len, const Strata__Frame *f);

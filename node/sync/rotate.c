@@ -126,7 +126,7 @@ static int rotate_grant(struct daemon *d, struct node_writer **w, struct sync_ce
 }
 
 bool sync_rotate_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
-		     const Strata__Rotate *r)
+			  const Strata__Rotate *r)
 {
 	struct rotate_req q = {.r = r};
 	struct sync_certify c = {.what = "a key rotation", .reply = STRATA__FRAME__MSG_ROTATE_REPLY,
@@ -186,7 +186,7 @@ static int exchange(const struct node_config *cfg, const uint8_t curve_pk[KEY_BY
 }
 
 int sync_rotate_check_reply(const struct node *n, const uint8_t parent[KEY_BYTES], const uint8_t new_key[KEY_BYTES],
-		       const Strata__RotateReply *r, struct err *e)
+			    const Strata__RotateReply *r, struct err *e)
 {
 	struct changeset *cs = NULL;
 	int ret;

@@ -101,7 +101,7 @@ static bool private_reaches(struct daemon *d, struct store_txn *t, const struct 
 }
 
 bool sync_route_send(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
-		const char *feed)
+		     const char *feed)
 {
 	char author_name[256];
 
@@ -137,7 +137,7 @@ bool sync_route_send(struct daemon *d, struct store_txn *t, const struct link *l
 }
 
 bool sync_route_accept(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
-		  const char *feed)
+		       const char *feed)
 {
 	char author_name[256];
 

@@ -117,11 +117,11 @@ void sync_refusal_flush(struct daemon *d, uint64_t now);
  * user_id the ZAP user id of the connection. Caller frees *out with
  * strata__frame__free_unpacked. -EAGAIN if nothing to read, -EBADMSG. */
 int sync_frame_recv(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
-	       Strata__Frame **out, struct err *e);
+		    Strata__Frame **out, struct err *e);
 /* sync_frame_recv without the decoding: *msg gets the frame's one part, which the
  * caller closes (zmq_msg_close) after sync_frame_decode. 0, -EAGAIN, -errno. */
 int sync_frame_recv_raw(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
-		   zmq_msg_t *msg);
+			zmq_msg_t *msg);
 /* Decodes one received message as a Frame: bounded in size, no unknown
  * fields, a known message; a zstd frame is decompressed (its stated size
  * bounded by SYNC_FRAME_MAX) and the Frame inside returned. Caller frees *out with
@@ -135,7 +135,7 @@ void sync_wire_free(struct daemon *d);
  * len bytes. 0, or < 0 to send f as it is (-EAGAIN: it would not get
  * smaller). */
 int sync_frame_compress(struct daemon *d, const Strata__Frame *f, bool elide, size_t len, uint8_t **base,
-		   uint8_t **out, size_t *out_len);
+			uint8_t **out, size_t *out_len);
 
 /* --- a request to a parent outside the daemon (exchange.c) --- */
 struct sync_exchange {
@@ -157,10 +157,10 @@ int sync_exchange(const struct sync_exchange *x, Strata__Frame **reply, struct e
 /* --- routing (route.c) --- */
 /* May node d->n send feed (author, feed) on link l? */
 bool sync_route_send(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
-		const char *feed);
+		     const char *feed);
 /* May link l send us feed (author, feed)? */
 bool sync_route_accept(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
-		  const char *feed);
+		       const char *feed);
 
 /* --- sending (push.c) --- */
 /* Sends l this node's Hello: the heads of every feed l may send us. */
@@ -193,7 +193,7 @@ bool sync_heads_give_back(const struct link *l, struct feedmap_val *v, const uin
 /* Records a proof that two envelopes of one (author, feed, seq) differ,
  * freezes the feed, logs an alarm and passes the proof to the parent. */
 void sync_evidence_record(struct daemon *d, const uint8_t *first, size_t first_len, const uint8_t *second,
-		     size_t second_len);
+			  size_t second_len);
 /* Handles an Evidence frame from a link: checks and records it. */
 void sync_evidence_on_frame(struct link *l, const Strata__Evidence *ev);
 /* Sends every stored proof to link l. */
@@ -208,7 +208,7 @@ int sync_token_parse(const char *text, Strata__JoinToken **out, struct err *e);
 /* A Join from the connection RID (user id "invite:HEX"): true when it
  * enrolled a key (the store changed). */
 bool sync_join_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
-		   const Strata__Join *j);
+			const Strata__Join *j);
 /* The joining node's check of the parent's JoinReply: an entry signed by
  * the token's parent that certifies this node's key under its org path,
  * and the token's root. 0, or a negative code with the reason. */
@@ -242,11 +242,11 @@ void sync_certify_refuse(struct daemon *d, const uint8_t *rid, size_t rid_len, c
 /* A Rotate from the connection RID (user id "key:HEX", the old key): true
  * when it certified the new key (the store changed). */
 bool sync_rotate_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
-		     const Strata__Rotate *r);
+			  const Strata__Rotate *r);
 /* The rotating node's check of the parent's RotateReply: an entry of
  * PARENT's trust feed that certifies NEW_KEY under this node's org path. */
 int sync_rotate_check_reply(const struct node *n, const uint8_t parent[KEY_BYTES], const uint8_t new_key[KEY_BYTES],
-		       const Strata__RotateReply *r, struct err *e);
+			    const Strata__RotateReply *r, struct err *e);
 
 /* --- the ROUTER side's links (children.c) --- */
 /* Is KEY this node's key, or one it rotated away from? */
@@ -256,7 +256,7 @@ bool sync_own_key(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_B
  * a rotation, or a link's frame (a Hello from a certified key opens the
  * link). Does not take f. */
 void sync_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *uid,
-			   Strata__Frame *f);
+			 Strata__Frame *f);
 /* Drops child link i; why (may be NULL) becomes its last error. */
 void sync_child_remove(struct daemon *d, size_t i, const char *why);
 /* The child link with routing id RID, or NULL. */

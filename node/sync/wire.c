@@ -23,7 +23,7 @@
 
 /* changesets_prev_elide does the eliding. */
 int sync_frame_compress(struct daemon *d, const Strata__Frame *f, bool elide, size_t len, uint8_t **base,
-		   uint8_t **out, size_t *out_len)
+			uint8_t **out, size_t *out_len)
 {
 	enum { ROOM = 16 }; /* the outer Frame's tag and length go in front */
 	uint8_t *plain = NULL, *buf = NULL, head[ROOM];
@@ -83,7 +83,7 @@ void sync_wire_free(struct daemon *d)
 }
 
 int sync_frame_recv_raw(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
-		   zmq_msg_t *msg)
+			zmq_msg_t *msg)
 {
 	const char *uid;
 	int n, more;
@@ -116,7 +116,7 @@ int sync_frame_recv_raw(void *sock, bool router, uint8_t *rid, size_t *rid_len, 
 }
 
 int sync_frame_recv(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
-	       Strata__Frame **out, struct err *e)
+		    Strata__Frame **out, struct err *e)
 {
 	zmq_msg_t msg;
 	int ret;
