@@ -7,7 +7,9 @@
 
 #include "node/cli/cli.h"
 #include "node/core/node.h"
+#include "node/report/report.h"
 #include "node/sync/sync.h"
+#include "node/transfer/transfer.h"
 
 static void help(FILE *f)
 {
@@ -58,6 +60,11 @@ int cmd_serve_main(int argc, char **argv)
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	if ((ret = node_open(&n, c.dir, 0, &e)) < 0)
 		return cli_fail_err("serve", ret, &e);
+	/* what the domain does with entries the daemon stores, in this order */
+	if ((ret = transfer_observe(n)) < 0 || (ret = report_observe(n)) < 0) {
+		node_close(&n);
+		return cli_fail("serve", ret, "cannot register the observers: out of memory");
+	}
 	ret = sync_serve(n, &so, &e);
 	node_close(&n);
 	return ret < 0 ? cli_fail_err("serve", ret, &e) : EXIT_OK;

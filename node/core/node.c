@@ -340,6 +340,7 @@ void node_close(struct node **n)
 		return;
 	keypair_destroy(&(*n)->key);
 	store_close(&(*n)->store);
+	free((*n)->observers);
 	free((*n)->dir);
 	free(*n);
 	*n = NULL;

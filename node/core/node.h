@@ -339,6 +339,47 @@ int node_check_records(const struct changeset *cs, struct err *e) WUR;
 int node_ingest_changeset(struct node *n, struct store_txn *t, const struct changeset *cs, int flags,
 			  struct err *e) WUR;
 
+/* --- observers (observe.c): domain modules reacting to stored entries --- */
+
+/* Where an observer says what it did, or why it could not (the daemon logs
+ * each line). */
+typedef void (*node_note_fn)(void *arg, const char *msg);
+
+enum node_event {
+	NODE_EVENT_RECEIVED, /* a batch of entries from another node was committed */
+	NODE_EVENT_DUE,      /* steps owed may be due now: the daemon started, the write
+	                      * fence was lifted, or another process changed the store
+	                      * (a command, a bundle import: sync_notify) */
+};
+
+/* What the observers are told after a commit. */
+struct node_commit {
+	enum node_event event;
+	struct changeset *const *cs; /* RECEIVED: the batch's entries (cs[i] NULL: undecodable) */
+	const int *res;              /* RECEIVED: res[i] == 0 when cs[i] was stored by this commit */
+	size_t count;                /* RECEIVED: entries in cs and res; DUE: 0 */
+	node_note_fn note;           /* may be NULL */
+	void *note_arg;
+};
+
+typedef void (*node_observer_fn)(struct node *n, const struct node_commit *c, void *arg);
+
+/* Registers fn(n, commit, arg) to run after commits of node n. Observers
+ * run in the order registered, on the thread that committed, with no
+ * transaction open; they may open their own (and write through the writer).
+ * Who composes the program registers them (strata serve: transfer, then
+ * report checks), never node/sync. -ENOMEM. */
+int node_observe(struct node *n, node_observer_fn fn, void *arg) WUR;
+
+/* Runs the observers of n. Called by whoever committed entries received
+ * from another node (the daemon, after a batch that stored at least one
+ * entry, once it answered the sender) with NODE_EVENT_RECEIVED, and with
+ * NODE_EVENT_DUE when steps may be due for another reason. Local commits
+ * (node_writer_commit, in the process of a command) do not run observers:
+ * a command only tells the daemon (sync_notify), whose NODE_EVENT_DUE runs
+ * them in the daemon. */
+void node_observers_run(struct node *n, const struct node_commit *c);
+
 /* --- erasure (erase.c) --- */
 
 /* Counts the stored entries of OWNER's FEED that still hold a value of

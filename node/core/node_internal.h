@@ -20,6 +20,8 @@ struct node {
 	bool scrub_due;    /* writable: node_scrub may have work (meta scrub_due, erase_gen) */
 	uint64_t erase_gen; /* meta erase_gen when this process last opened or scrubbed the store */
 	unsigned fence_wait_ms; /* node_writer_begin waits this long for a daemon to lift the fence */
+	struct node_observer *observers; /* observe.c: run after commits, in this order */
+	size_t n_observers;
 };
 
 /* How long a writer waits for a running daemon to lift the write fence:

@@ -100,6 +100,12 @@ int report_view(struct node *n, const char *period, bool tree, json_t **out, str
  * store (a failure to keep them only costs a later view the time). */
 int report_checks_fill(struct node *n, const uint8_t *author, struct err *e) WUR;
 
+/* Registers with node n (node_observe): after a batch received, the checks
+ * of the reports it stored (report_checks_fill once per author), a failure
+ * told to the commit's note as "report checks not kept: ...". For the
+ * program that runs the daemon. -ENOMEM. */
+int report_observe(struct node *n) WUR;
+
 /* Accepts or returns (with a comment) the report of the child with org path
  * CHILD for PERIOD: a signed approval in this node's down feed. -ESRCH if
  * there is no such child or report. */

@@ -21,172 +21,13 @@
 #include <sodium.h>
 #include <zmq.h>
 
-#include "node/records/records.h"
 #include "node/sync/sync_internal.h"
-#include "node/transfer/transfer.h"
 
 static volatile sig_atomic_t stopping;
 
 static void on_signal(int sig)
 {
 	stopping = sig;
-}
-
-struct link *link_new(struct daemon *d, enum link_kind kind)
-{
-	struct link *l = calloc(1, sizeof *l);
-
-	if (!l)
-		return NULL;
-	l->d = d;
-	l->kind = kind;
-	l->role = STRATA__ROLE__ROLE_CHILD;
-	l->last_rx_ms = node_now_ms();
-	l->fd = -1;
-	return l;
-}
-
-void link_free(struct link **l)
-{
-	if (!l || !*l)
-		return;
-	feedmap_clear(&(*l)->sent);
-	feedmap_clear(&(*l)->refused);
-	if ((*l)->cert)
-		strata__certificate__free_unpacked((*l)->cert, NULL);
-	free(*l);
-	*l = NULL;
-}
-
-/* Drops child link i; why (may be NULL) becomes its last error. */
-static void child_remove(struct daemon *d, size_t i, const char *why)
-{
-	linkstate_gone(d, d->children[i], why);
-	link_free(&d->children[i]);
-	d->children[i] = d->children[--d->nchildren];
-}
-
-static struct link *child_by_rid(struct daemon *d, const uint8_t *rid, size_t rid_len)
-{
-	for (size_t i = 0; i < d->nchildren; i++)
-		if (d->children[i]->rid_len == rid_len && memcmp(d->children[i]->rid, rid, rid_len) == 0)
-			return d->children[i];
-	return NULL;
-}
-
-bool daemon_own_key(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_BYTES])
-{
-	uint8_t own[NODE_KEYS_MAX][KEY_BYTES];
-	size_t n = node_own_keys(d->n, t, own, NODE_KEYS_MAX);
-
-	for (size_t i = 0; i < n; i++)
-		if (memcmp(own[i], key, KEY_BYTES) == 0)
-			return true;
-	return false;
-}
-
-/* Drops every child link whose key is revoked now (a revocation written
- * here or received), telling it why. */
-static void drop_revoked(struct daemon *d)
-{
-	struct store_txn *t = NULL;
-	struct err e = {0};
-
-	if (!d->nchildren || store_txn_begin(node_store(d->n), false, &t, &e) < 0)
-		return;
-	for (size_t i = 0; i < d->nchildren;) {
-		struct link *l = d->children[i];
-		char why[700];
-
-		if (node_revocation_text(d->n, t, l->key, node_now_ms(), why, sizeof why) > 0) {
-			link_send_error(l, EACCES, why, NULL, NULL, 0);
-			sync_log(d, "dropped the link from %s: %s", l->name, why);
-			child_remove(d, i, why);
-			continue;
-		}
-		i++;
-	}
-	store_txn_abort(&t);
-}
-
-/* The reasons child_add did not make a link. */
-struct refused_hello {
-	char who[256];              /* the org path of the key's certificate, or the key */
-	char why[700];
-	int code;                   /* EACCES: the key may not open a link (revoked, say); EIO: this node failed */
-};
-
-/* A new connection said Hello: make its link from its certificate. NULL
- * with the reasons in rh. */
-/* May KEY open a link? Its certificate (caller frees *c) if so; NULL with
- * the reasons in rh if not. */
-static Strata__Certificate *key_may_link(struct daemon *d, const uint8_t key[KEY_BYTES], struct refused_hello *rh)
-{
-	Strata__Certificate *c = NULL;
-	uint8_t issuer[KEY_BYTES];
-	struct store_txn *t = NULL;
-	struct err e = {0};
-	bool ok;
-
-	key_hex(rh->who, key);
-	rh->code = EIO;
-	snprintf(rh->why, sizeof rh->why, "this node cannot read its store");
-	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0)
-		return NULL;
-	rh->code = EACCES;
-	ok = node_cert_get(t, key, issuer, &c, &e) == 0 && daemon_own_key(d, t, issuer);
-	if (c)
-		snprintf(rh->who, sizeof rh->who, "%s", c->name);
-	if (!ok)
-		snprintf(rh->why, sizeof rh->why, "this node holds no certificate of its own for the key");
-	else if (node_revocation_text(d->n, t, key, node_now_ms(), rh->why, sizeof rh->why) > 0)
-		ok = false;
-	store_txn_abort(&t);
-	if (!ok && c) {
-		strata__certificate__free_unpacked(c, NULL);
-		c = NULL;
-	}
-	return c;
-}
-
-static struct link *child_add(struct daemon *d, const uint8_t key[KEY_BYTES], const uint8_t *rid, size_t rid_len,
-			      struct refused_hello *rh)
-{
-	Strata__Certificate *c = key_may_link(d, key, rh);
-	struct link *l = NULL;
-
-	if (!c)
-		return NULL;
-	rh->code = EIO;
-	for (size_t i = 0; i < d->nchildren; i++)
-		if (memcmp(d->children[i]->key, key, KEY_BYTES) == 0) {
-			sync_log(d, "%s reconnected; dropping its old connection", d->children[i]->name);
-			child_remove(d, i, NULL);
-			break;
-		}
-	if (d->nchildren == d->cap) {
-		size_t cap = d->cap ? 2 * d->cap : 8;
-		struct link **v = realloc(d->children, cap * sizeof *v);
-
-		if (!v)
-			goto fail;
-		d->children = v;
-		d->cap = cap;
-	}
-	if (!(l = link_new(d, LINK_CHILD)))
-		goto fail;
-	memcpy(l->key, key, KEY_BYTES);
-	memcpy(l->rid, rid, rid_len);
-	l->rid_len = rid_len;
-	l->role = c->role;
-	snprintf(l->name, sizeof l->name, "%s", c->name);
-	l->cert = c;
-	d->children[d->nchildren++] = l;
-	return l;
-fail:
-	snprintf(rh->why, sizeof rh->why, "this node is out of memory");
-	strata__certificate__free_unpacked(c, NULL);
-	return NULL;
 }
 
 /* The next frame of a socket: the one read ahead if there is one. *fd
@@ -200,12 +41,12 @@ static int next_frame(struct daemon *d, bool router, uint8_t *rid, size_t *rid_l
 	*fd = -1;
 	if (!a->has) {
 		zmq_msg_t msg;
-		int ret = frame_recv_raw(router ? d->router : d->dealer, router, rid, rid_len, uid, uid_cap, &msg);
+		int ret = sync_frame_recv_raw(router ? d->router : d->dealer, router, rid, rid_len, uid, uid_cap, &msg);
 
 		if (ret < 0)
 			return ret;
 		*fd = zmq_msg_get(&msg, ZMQ_SRCFD);
-		ret = frame_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), f, e);
+		ret = sync_frame_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), f, e);
 		zmq_msg_close(&msg);
 		return ret;
 	}
@@ -234,88 +75,25 @@ static void on_router(struct daemon *d)
 		if (ret == -EAGAIN)
 			return;
 		if (ret < 0) {
-			struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
 			bool allow;
 
-			memcpy(tmp.rid, rid, rid_len);
-			if ((l = child_by_rid(d, rid, rid_len))) {
-				snprintf(tmp.name, sizeof tmp.name, "%s", l->name);
+			if ((l = sync_child_by_rid(d, rid, rid_len)))
 				l->last_rx_ms = node_now_ms(); /* garbage, but not silence */
-			}
 			d->frame_uid = uid;
-			allow = l ? link_refusal_allow(l, node_now_ms()) : frame_refusal_allow(d, node_now_ms());
+			allow = l ? sync_link_refusal_allow(l, node_now_ms()) : sync_frame_refusal_allow(d, node_now_ms());
 			d->frame_uid = NULL;
 			if (!allow)
 				continue;
-			sync_log(d, "refused a message from %s: %s", tmp.name[0] ? tmp.name : "a connection", e.msg);
-			link_send_error(&tmp, EBADMSG, e.msg, NULL, NULL, 0);
+			sync_log(d, "refused a message from %s: %s", l && l->name[0] ? l->name : "a connection", e.msg);
+			/* not counted as the link's refusal: the frame was not its */
+			sync_conn_send_error(d, rid, rid_len, EBADMSG, e.msg);
 			continue;
 		}
-		daemon_on_child_frame(d, rid, rid_len, uid, f);
-		if (fd >= 0 && (l = child_by_rid(d, rid, rid_len)))
+		sync_on_child_frame(d, rid, rid_len, uid, f);
+		if (fd >= 0 && (l = sync_child_by_rid(d, rid, rid_len)))
 			l->fd = fd;
 		strata__frame__free_unpacked(f, NULL);
 	}
-}
-
-void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *uid,
-			   Strata__Frame *f)
-{
-	uint8_t key[KEY_BYTES];
-	struct refused_hello rh = {.code = 0};
-	struct link *l;
-
-	d->frame_uid = uid; /* the source of refusals made while handling f */
-	if (strncmp(uid, "invite:", 7) == 0) {
-		if (f->msg_case == STRATA__FRAME__MSG_JOIN)
-			join_on_frame(d, rid, rid_len, uid, f->join);
-		d->frame_uid = NULL;
-		return;
-	}
-	if (f->msg_case == STRATA__FRAME__MSG_ROTATE) {
-		rotate_on_frame(d, rid, rid_len, uid, f->rotate);
-		d->frame_uid = NULL;
-		return;
-	}
-	l = child_by_rid(d, rid, rid_len);
-	if (!l && f->msg_case == STRATA__FRAME__MSG_HELLO && strncmp(uid, "key:", 4) == 0 &&
-	    hex_decode(key, KEY_BYTES, uid + 4) == 0)
-		l = child_add(d, key, rid, rid_len, &rh);
-	if (l) {
-		link_on_frame(l, f);
-	} else if (f->msg_case != STRATA__FRAME__MSG_PING && frame_refusal_allow(d, node_now_ms())) {
-		struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
-
-		memcpy(tmp.rid, rid, rid_len);
-		/* Another frame of a key that may not link (an Ack still in
-		 * flight when a revoked link was dropped): the reason, not "say
-		 * hello first", which would bring a hello the node refuses. */
-		if (!rh.code && strncmp(uid, "key:", 4) == 0 && hex_decode(key, KEY_BYTES, uid + 4) == 0) {
-			Strata__Certificate *c = key_may_link(d, key, &rh);
-
-			if (c)
-				strata__certificate__free_unpacked(c, NULL);
-			if (c || rh.code != EACCES)
-				rh.code = 0; /* it may link, or this node cannot tell now */
-		}
-		if (rh.code) { /* a key this node refuses: say why, not "say hello first" */
-			sync_log(d, "refused %s of %s: %s", f->msg_case == STRATA__FRAME__MSG_HELLO ? "the hello" : "a message",
-				 rh.who, rh.why);
-			link_send_error(&tmp, rh.code, rh.why, NULL, NULL, 0);
-		} else {
-			link_send_error(&tmp, ENOTCONN, "say hello first", NULL, NULL, 0);
-		}
-	}
-	d->frame_uid = NULL;
-}
-
-void daemon_drop_children(struct daemon *d)
-{
-	for (size_t i = 0; i < d->nchildren; i++)
-		link_free(&d->children[i]);
-	free(d->children);
-	d->children = NULL;
-	d->nchildren = d->cap = 0;
 }
 
 static void on_dealer(struct daemon *d)
@@ -331,133 +109,13 @@ static void on_dealer(struct daemon *d)
 		if (ret == -EAGAIN)
 			return;
 		if (ret < 0) {
-			if (link_refusal_allow(d->parent, node_now_ms()))
+			if (sync_link_refusal_allow(d->parent, node_now_ms()))
 				sync_log(d, "refused a message from the parent: %s", e.msg);
 			continue;
 		}
-		link_on_frame(d->parent, f);
+		sync_link_on_frame(d->parent, f);
 		strata__frame__free_unpacked(f, NULL);
 	}
-}
-
-static void on_monitor(struct daemon *d)
-{
-	static uint64_t last_auth_log;
-	zmq_msg_t ev, addr;
-
-	zmq_msg_init(&ev);
-	zmq_msg_init(&addr);
-	if (zmq_msg_recv(&ev, d->monitor, ZMQ_DONTWAIT) >= 6 && zmq_msg_recv(&addr, d->monitor, 0) >= 0) {
-		uint16_t event;
-
-		memcpy(&event, zmq_msg_data(&ev), sizeof event);
-		if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-			link_reset(d->parent);
-			d->parent->last_rx_ms = node_now_ms();
-			link_send_hello(d->parent);
-		} else if (event == ZMQ_EVENT_DISCONNECTED) {
-			if (d->parent->up) {
-				sync_log(d, "link to parent %s is down; reconnecting", d->parent->name);
-				snprintf(d->parent->last_error, sizeof d->parent->last_error,
-					 "the connection closed: reconnecting");
-				d->parent->last_error_ms = node_now_ms();
-			}
-			link_reset(d->parent);
-		} else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && node_now_ms() - last_auth_log > 30000) {
-			last_auth_log = node_now_ms();
-			snprintf(d->parent->last_error, sizeof d->parent->last_error,
-				 "the parent refused this node's key at the handshake");
-			d->parent->last_error_ms = last_auth_log;
-			sync_log(d, "the parent refused this node's key at the handshake (not certified by it?)");
-		}
-	}
-	zmq_msg_close(&ev);
-	zmq_msg_close(&addr);
-}
-
-/* The transport closed a connection (its peer left, the network broke, or
- * the peer broke the transport's rules: a message over SYNC_FRAME_MAX).
- * ZeroMQ does not say which, nor whose: the event names the socket, which
- * the link that last read from it recorded. A connection without a link
- * (a join, a rotation, a refused hello) is not logged: what it did is. */
-static void on_router_monitor(struct daemon *d)
-{
-	zmq_msg_t ev, addr;
-
-	zmq_msg_init(&ev);
-	zmq_msg_init(&addr);
-	if (zmq_msg_recv(&ev, d->router_monitor, ZMQ_DONTWAIT) >= 6 && zmq_msg_recv(&addr, d->router_monitor, 0) >= 0) {
-		uint32_t fd;
-
-		memcpy(&fd, (const uint8_t *)zmq_msg_data(&ev) + 2, sizeof fd);
-		for (size_t i = 0; i < d->nchildren; i++) {
-			struct link *l = d->children[i];
-
-			if (l->fd < 0 || (uint32_t)l->fd != fd)
-				continue;
-			l->fd = -1;
-			if (link_refusal_allow(l, node_now_ms()))
-				sync_log(d, "the connection of %s closed: its node left or its network broke, or it "
-					    "broke the transport's rules (a message over the %u MiB frame limit)",
-					 l->name, SYNC_FRAME_MAX >> 20);
-			break;
-		}
-	}
-	zmq_msg_close(&ev);
-	zmq_msg_close(&addr);
-}
-
-static json_t *link_json(struct daemon *d, struct link *l, struct store_txn *t, const struct store_head *heads,
-			 size_t nheads)
-{
-	char hex[KEY_HEX];
-	uint64_t lag = 0;
-
-	key_hex(hex, l->key);
-	for (size_t i = 0; t && i < nheads; i++) {
-		struct feedmap_val *v;
-
-		if (heads[i].flags & STORE_FEED_FROZEN || !route_send(d, t, l, heads[i].author, heads[i].feed))
-			continue;
-		v = feedmap_find(&l->sent, heads[i].author, heads[i].feed);
-		lag += heads[i].seq - (v && v->seq < heads[i].seq ? v->seq : (v ? heads[i].seq : 0));
-	}
-	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:b, s:I, s:I}", "kind",
-			 l->kind == LINK_PARENT ? "parent" : "child", "role", cert_role_word(l->role), "name", l->name,
-			 "key", hex, "connected", l->up, "since_ms", (json_int_t)l->since_ms, "last_rx_ms",
-			 (json_int_t)l->last_rx_ms, "entries_sent", (json_int_t)l->entries_sent, "entries_received",
-			 (json_int_t)l->entries_received, "refusals_sent", (json_int_t)l->refusals_sent,
-			 "refusals_received", (json_int_t)l->refusals_received, "lag", (json_int_t)lag, "last_error",
-			 l->last_error, "last_error_ms", (json_int_t)l->last_error_ms, "zstd",
-			 link_compresses(l), "batch_bytes", (json_int_t)l->batch_bytes,
-			 "batch_wire_bytes", (json_int_t)l->batch_wire_bytes);
-}
-
-json_t *daemon_status(struct daemon *d)
-{
-	struct {
-		struct store_head *v;
-		size_t n;
-	} heads = {0};
-	struct store_txn *t = NULL;
-	struct err e = {0};
-	json_t *links = json_array();
-
-	if (store_txn_begin(node_store(d->n), false, &t, &e) == 0 && store_heads_list(t, &heads.v, &heads.n, &e) < 0)
-		store_txn_abort(&t);
-	if (d->parent)
-		json_array_append_new(links, link_json(d, d->parent, t, heads.v, heads.n));
-	for (size_t i = 0; i < d->nchildren; i++)
-		json_array_append_new(links, link_json(d, d->children[i], t, heads.v, heads.n));
-	store_txn_abort(&t);
-	free(heads.v);
-	return json_pack("{s:i, s:I, s:s, s:o, s:o}", "pid", (int)getpid(), "started_ms", (json_int_t)d->started_ms,
-			 "listen", node_config(d->n)->listen, "links", links, "link_states", linkstate_json(d));
-}
-
-void daemon_note(void *d, const char *msg)
-{
-	sync_log(d, "%s", msg);
 }
 
 static void on_control(struct daemon *d)
@@ -469,19 +127,16 @@ static void on_control(struct daemon *d)
 		return;
 	req[n < (int)sizeof req ? n : (int)sizeof req - 1] = '\0';
 	if (strcmp(req, "status") == 0) {
-		json_t *j = daemon_status(d);
+		json_t *j = sync_daemon_status(d);
 		char *s = json_dumps(j, JSON_COMPACT);
 
 		zmq_send(d->control, s ? s : "{}", s ? strlen(s) : 2, 0);
 		free(s);
 		json_decref(j);
 	} else if (strcmp(req, "notify") == 0) {
-		struct err e = {0};
-
 		zmq_send(d->control, "ok", 2, 0);
-		if (transfer_process(d->n, daemon_note, d, &e) < 0) /* e.g. a bundle brought a release */
-			sync_log(d, "transfer step not taken: %s", e.msg);
-		daemon_pump_all(d);
+		sync_due(d); /* e.g. a bundle brought a release */
+		sync_pump_all(d);
 	} else {
 		zmq_send(d->control, "unknown request", 15, 0);
 	}
@@ -495,38 +150,21 @@ static void send_ping(struct link *l)
 	p.time_ms = node_now_ms();
 	f.msg_case = STRATA__FRAME__MSG_PING;
 	f.ping = &p;
-	link_send(l, &f);
-}
-
-void daemon_scrub(struct daemon *d)
-{
-	struct store_scrub_counts c;
-	struct err e = {0};
-	int r = node_scrub(d->n, &c, &e);
-
-	d->last_scrub_ms = node_now_ms();
-	d->scrub_held = r == -EAGAIN;
-
-	if (r == 1)
-		sync_log(d, "erased values scrubbed: %zu freed page(s) of data.mdb overwritten", c.pages);
-	else if (r == -EAGAIN && d->o->verbose)
-		sync_log(d, "scrub of erased values deferred: %s", e.msg);
-	else if (r < 0 && r != -EAGAIN)
-		sync_log(d, "scrubbing erased values failed: %s", e.msg);
+	sync_link_send(l, &f);
 }
 
 static void sweep(struct daemon *d)
 {
 	uint64_t now = node_now_ms();
 
-	refusal_flush(d, now);
+	sync_refusal_flush(d, now);
 	if (d->parent && d->parent->up) {
 		if (now - d->parent->last_rx_ms > SYNC_DEAD_MS) {
 			sync_log(d, "parent %s silent for %d s; waiting for it", d->parent->name, SYNC_DEAD_MS / 1000);
 			snprintf(d->parent->last_error, sizeof d->parent->last_error,
 				 "silent for %d s: waiting for it to come back", SYNC_DEAD_MS / 1000);
 			d->parent->last_error_ms = now;
-			link_reset(d->parent);
+			sync_link_reset(d->parent);
 			d->parent->last_tx_ms = now;
 		} else if (now - d->parent->last_tx_ms > SYNC_PING_MS) {
 			send_ping(d->parent);
@@ -539,7 +177,7 @@ static void sweep(struct daemon *d)
 		 * so no reconnection will come to say hello again. Say it now,
 		 * and again while unanswered; with ZMQ_IMMEDIATE it goes nowhere
 		 * when there is no connection. */
-		link_send_hello(d->parent);
+		sync_link_send_hello(d->parent);
 		d->parent->last_tx_ms = now;
 	}
 	for (size_t i = 0; i < d->nchildren;) {
@@ -550,7 +188,7 @@ static void sweep(struct daemon *d)
 			snprintf(l->last_error, sizeof l->last_error, "silent for %d s: the link was dropped",
 				 SYNC_DEAD_MS / 1000);
 			l->last_error_ms = now;
-			child_remove(d, i, NULL);
+			sync_child_remove(d, i, NULL);
 			continue;
 		}
 		if (now - l->last_tx_ms > SYNC_PING_MS)
@@ -559,94 +197,114 @@ static void sweep(struct daemon *d)
 	}
 	if (now - d->last_sweep_ms >= 1000) {
 		d->last_sweep_ms = now;
-		drop_revoked(d); /* a revocation written by the CLI or received */
-		daemon_pump_all(d); /* entries written by the CLI without a notify, stalls that ended */
+		sync_drop_revoked(d); /* a revocation written by the CLI or received */
+		sync_pump_all(d); /* entries written by the CLI without a notify, stalls that ended */
 		/* an erase whose scrub a reader held off (then every 5 s), one the
 		 * CLI applied, or one a process that died left due */
 		if (now - d->last_scrub_ms >= (d->scrub_held ? 5000 : 1000))
-			daemon_scrub(d);
-		linkstate_flush(d, false); /* what status shows when the daemon is gone */
+			sync_scrub(d);
+		sync_linkstate_flush(d, false); /* what status shows when the daemon is gone */
 	}
+}
+
+/* The options the ROUTER and the DEALER share: frame size, queue bounds,
+ * heartbeats, no linger. */
+static void socket_common(void *sock)
+{
+	int hwm = 100000, ivl = 2000, timeout = 6000, linger = 0;
+	int64_t maxmsg = SYNC_FRAME_MAX;
+
+	zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+	zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+	zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+	zmq_setsockopt(sock, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
+	zmq_setsockopt(sock, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof timeout);
+	zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+}
+
+/* The ROUTER on [node] listen, a CURVE server checked by ZAP, and its monitor. */
+static int setup_listener(struct daemon *d, struct err *e)
+{
+	const struct node_config *c = node_config(d->n);
+	int one = 1;
+
+	if (!(d->router = zmq_socket(d->ctx, ZMQ_ROUTER)))
+		return -EIO;
+	zmq_setsockopt(d->router, ZMQ_CURVE_SERVER, &one, sizeof one);
+	zmq_setsockopt(d->router, ZMQ_CURVE_SECRETKEY, d->curve_sk, KEY_BYTES);
+	zmq_setsockopt(d->router, ZMQ_ZAP_DOMAIN, "strata", 6);
+	zmq_setsockopt(d->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+	socket_common(d->router);
+	if (zmq_bind(d->router, c->listen) != 0) {
+		err_set(e, "cannot listen on %s: %s", c->listen, zmq_strerror(errno));
+		return -EADDRINUSE;
+	}
+	/* The transport closes a connection that breaks its rules (a
+	 * message over SYNC_FRAME_MAX) without telling the socket why;
+	 * its monitor at least says that it did. */
+	if (zmq_socket_monitor(d->router, "inproc://listener-monitor", ZMQ_EVENT_DISCONNECTED) != 0 ||
+	    !(d->router_monitor = zmq_socket(d->ctx, ZMQ_PAIR)) ||
+	    zmq_connect(d->router_monitor, "inproc://listener-monitor") != 0) {
+		err_set(e, "cannot monitor the listener: %s", zmq_strerror(errno));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The DEALER to [parent] endpoint, a CURVE client, its monitor, and the
+ * parent link. */
+static int setup_parent(struct daemon *d, struct err *e)
+{
+	const struct node_config *c = node_config(d->n);
+	int one = 1, rc_ivl = 100, rc_max = 5000;
+	uint8_t server[KEY_BYTES];
+
+	if (key_to_curve(server, c->parent_key) < 0) {
+		err_set(e, "the parent key in %s is not a valid key", NODE_CONF_FILE);
+		return -EINVAL;
+	}
+	if (!(d->dealer = zmq_socket(d->ctx, ZMQ_DEALER)))
+		return -EIO;
+	zmq_setsockopt(d->dealer, ZMQ_CURVE_SERVERKEY, server, KEY_BYTES);
+	zmq_setsockopt(d->dealer, ZMQ_CURVE_PUBLICKEY, d->curve_pk, KEY_BYTES);
+	zmq_setsockopt(d->dealer, ZMQ_CURVE_SECRETKEY, d->curve_sk, KEY_BYTES);
+	zmq_setsockopt(d->dealer, ZMQ_IMMEDIATE, &one, sizeof one);
+	zmq_setsockopt(d->dealer, ZMQ_RECONNECT_IVL, &rc_ivl, sizeof rc_ivl);
+	zmq_setsockopt(d->dealer, ZMQ_RECONNECT_IVL_MAX, &rc_max, sizeof rc_max);
+	socket_common(d->dealer);
+	if (zmq_socket_monitor(d->dealer, "inproc://parent-monitor",
+			       ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0 ||
+	    !(d->monitor = zmq_socket(d->ctx, ZMQ_PAIR)) || zmq_connect(d->monitor, "inproc://parent-monitor") != 0) {
+		err_set(e, "cannot monitor the parent link: %s", zmq_strerror(errno));
+		return -EIO;
+	}
+	if (!(d->parent = sync_link_new(d, LINK_PARENT)))
+		return -ENOMEM;
+	memcpy(d->parent->key, c->parent_key, KEY_BYTES);
+	d->parent->role = c->parent_is_peer ? STRATA__ROLE__ROLE_PEER : STRATA__ROLE__ROLE_CHILD;
+	snprintf(d->parent->name, sizeof d->parent->name, "%.200s", c->parent_endpoint);
+	if (zmq_connect(d->dealer, c->parent_endpoint) != 0) {
+		err_set(e, "cannot connect to %s: %s", c->parent_endpoint, zmq_strerror(errno));
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int setup_sockets(struct daemon *d, struct err *e)
 {
 	const struct node_config *c = node_config(d->n);
-	int one = 1, hwm = 100000, ivl = 2000, timeout = 6000, linger = 0, rc_ivl = 100, rc_max = 5000;
-	int64_t maxmsg = SYNC_FRAME_MAX;
-	char endpoint[4300];
+	int linger = 0, ret;
+	char endpoint[sizeof d->control_path + 16];
 
 	/* The ZAP handler must exist before any CURVE server socket accepts. */
 	if (!(d->zap = zmq_socket(d->ctx, ZMQ_REP)) || zmq_bind(d->zap, "inproc://zeromq.zap.01") != 0) {
 		err_set(e, "cannot start the ZAP handler: %s", zmq_strerror(errno));
 		return -EIO;
 	}
-	if (c->listen[0]) {
-		if (!(d->router = zmq_socket(d->ctx, ZMQ_ROUTER)))
-			return -EIO;
-		zmq_setsockopt(d->router, ZMQ_CURVE_SERVER, &one, sizeof one);
-		zmq_setsockopt(d->router, ZMQ_CURVE_SECRETKEY, d->curve_sk, KEY_BYTES);
-		zmq_setsockopt(d->router, ZMQ_ZAP_DOMAIN, "strata", 6);
-		zmq_setsockopt(d->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
-		zmq_setsockopt(d->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-		zmq_setsockopt(d->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
-		zmq_setsockopt(d->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
-		zmq_setsockopt(d->router, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
-		zmq_setsockopt(d->router, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof timeout);
-		zmq_setsockopt(d->router, ZMQ_LINGER, &linger, sizeof linger);
-		if (zmq_bind(d->router, c->listen) != 0) {
-			err_set(e, "cannot listen on %s: %s", c->listen, zmq_strerror(errno));
-			return -EADDRINUSE;
-		}
-		/* The transport closes a connection that breaks its rules (a
-		 * message over SYNC_FRAME_MAX) without telling the socket why;
-		 * its monitor at least says that it did. */
-		if (zmq_socket_monitor(d->router, "inproc://listener-monitor", ZMQ_EVENT_DISCONNECTED) != 0 ||
-		    !(d->router_monitor = zmq_socket(d->ctx, ZMQ_PAIR)) ||
-		    zmq_connect(d->router_monitor, "inproc://listener-monitor") != 0) {
-			err_set(e, "cannot monitor the listener: %s", zmq_strerror(errno));
-			return -EIO;
-		}
-	}
-	if (c->has_parent) {
-		uint8_t server[KEY_BYTES];
-
-		if (key_to_curve(server, c->parent_key) < 0) {
-			err_set(e, "the parent key in %s is not a valid key", NODE_CONF_FILE);
-			return -EINVAL;
-		}
-		if (!(d->dealer = zmq_socket(d->ctx, ZMQ_DEALER)))
-			return -EIO;
-		zmq_setsockopt(d->dealer, ZMQ_CURVE_SERVERKEY, server, KEY_BYTES);
-		zmq_setsockopt(d->dealer, ZMQ_CURVE_PUBLICKEY, d->curve_pk, KEY_BYTES);
-		zmq_setsockopt(d->dealer, ZMQ_CURVE_SECRETKEY, d->curve_sk, KEY_BYTES);
-		zmq_setsockopt(d->dealer, ZMQ_IMMEDIATE, &one, sizeof one);
-		zmq_setsockopt(d->dealer, ZMQ_RECONNECT_IVL, &rc_ivl, sizeof rc_ivl);
-		zmq_setsockopt(d->dealer, ZMQ_RECONNECT_IVL_MAX, &rc_max, sizeof rc_max);
-		zmq_setsockopt(d->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-		zmq_setsockopt(d->dealer, ZMQ_SNDHWM, &hwm, sizeof hwm);
-		zmq_setsockopt(d->dealer, ZMQ_RCVHWM, &hwm, sizeof hwm);
-		zmq_setsockopt(d->dealer, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
-		zmq_setsockopt(d->dealer, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof timeout);
-		zmq_setsockopt(d->dealer, ZMQ_LINGER, &linger, sizeof linger);
-		if (zmq_socket_monitor(d->dealer, "inproc://parent-monitor",
-				       ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
-					       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0 ||
-		    !(d->monitor = zmq_socket(d->ctx, ZMQ_PAIR)) ||
-		    zmq_connect(d->monitor, "inproc://parent-monitor") != 0) {
-			err_set(e, "cannot monitor the parent link: %s", zmq_strerror(errno));
-			return -EIO;
-		}
-		if (!(d->parent = link_new(d, LINK_PARENT)))
-			return -ENOMEM;
-		memcpy(d->parent->key, c->parent_key, KEY_BYTES);
-		d->parent->role = c->parent_is_peer ? STRATA__ROLE__ROLE_PEER : STRATA__ROLE__ROLE_CHILD;
-		snprintf(d->parent->name, sizeof d->parent->name, "%.200s", c->parent_endpoint);
-		if (zmq_connect(d->dealer, c->parent_endpoint) != 0) {
-			err_set(e, "cannot connect to %s: %s", c->parent_endpoint, zmq_strerror(errno));
-			return -EINVAL;
-		}
-	}
+	if (c->listen[0] && (ret = setup_listener(d, e)) < 0)
+		return ret;
+	if (c->has_parent && (ret = setup_parent(d, e)) < 0)
+		return ret;
 	snprintf(d->control_path, sizeof d->control_path, "%s/%s", node_dir(d->n), SYNC_CONTROL_SOCKET);
 	snprintf(endpoint, sizeof endpoint, "ipc://%s", d->control_path);
 	unlink(d->control_path); /* a stale socket of a daemon that died: the lock says none runs */
@@ -682,6 +340,101 @@ static int lock_dir(struct node *n, int *fd, struct err *e)
 	return 0;
 }
 
+/* The write fence as the daemon starts (node_fence_serve_start), logged;
+ * when writes are allowed, the companion erases a lift without the key
+ * left owed. */
+static void fence_at_start(struct daemon *d)
+{
+	struct node_fence f;
+	struct err fe = {0};
+
+	if (node_fence_serve_start(d->n, d->o->alone, &f, &fe) < 0)
+		sync_log(d, "cannot read the write fence: %s", fe.msg);
+	else if (f.set)
+		sync_log(d, "write fence: %s; writes wait until the links confirm the heads of this node's "
+			     "own feeds", node_fence_why(f.reason));
+	else if (d->o->alone)
+		sync_log(d, "--alone: writes allowed without asking any link for this node's own heads");
+	if (!f.set) { /* may sign: a lift without the key (fence --lift) left them owed */
+		size_t erased = 0;
+
+		if (node_erase_owed(d->n, &erased, &fe) < 0)
+			sync_log(d, "companion erases not written: %s", fe.msg);
+		else if (erased)
+			sync_log(d, "erased again %zu companion record(s) of records this node had erased", erased);
+	}
+}
+
+/* The loop: poll every socket, dispatch what arrived, run the timers
+ * (sweep), until a signal. 0, or -EIO when polling fails. */
+static int run(struct daemon *d, struct err *e)
+{
+	int ret = 0;
+
+	while (!stopping) {
+		zmq_pollitem_t items[6];
+		int ni = 0, zi = -1, ri = -1, rmi = -1, di = -1, mi = -1, ci;
+
+		items[zi = ni++] = (zmq_pollitem_t){d->zap, 0, ZMQ_POLLIN, 0};
+		if (d->router) {
+			items[ri = ni++] = (zmq_pollitem_t){d->router, 0, ZMQ_POLLIN, 0};
+			items[rmi = ni++] = (zmq_pollitem_t){d->router_monitor, 0, ZMQ_POLLIN, 0};
+		}
+		if (d->dealer) {
+			items[di = ni++] = (zmq_pollitem_t){d->dealer, 0, ZMQ_POLLIN, 0};
+			items[mi = ni++] = (zmq_pollitem_t){d->monitor, 0, ZMQ_POLLIN, 0};
+		}
+		items[ci = ni++] = (zmq_pollitem_t){d->control, 0, ZMQ_POLLIN, 0};
+		/* a frame read ahead is dispatched without waiting */
+		if (zmq_poll(items, ni, d->ahead_router.has || d->ahead_dealer.has ? 0 : 250) < 0) {
+			if (errno == EINTR)
+				continue;
+			err_set(e, "polling failed: %s", zmq_strerror(errno));
+			ret = -EIO;
+			break;
+		}
+		if (items[zi].revents & ZMQ_POLLIN)
+			sync_zap_handle(d);
+		if (mi >= 0 && items[mi].revents & ZMQ_POLLIN)
+			sync_on_monitor(d);
+		if (ri >= 0 && (items[ri].revents & ZMQ_POLLIN || d->ahead_router.has))
+			on_router(d);
+		if (rmi >= 0 && items[rmi].revents & ZMQ_POLLIN)
+			sync_on_router_monitor(d);
+		if (di >= 0 && (items[di].revents & ZMQ_POLLIN || d->ahead_dealer.has))
+			on_dealer(d);
+		if (items[ci].revents & ZMQ_POLLIN)
+			on_control(d);
+		sweep(d);
+	}
+	return ret;
+}
+
+/* Frees what sync_serve made: the links' state written (every link down),
+ * the sockets closed, the keys wiped. */
+static void daemon_close(struct daemon *d)
+{
+	sync_linkstate_flush(d, true);
+	sync_linkstate_free(d);
+	if (d->control_path[0])
+		unlink(d->control_path);
+	if (d->dealer)
+		zmq_socket_monitor(d->dealer, NULL, 0);
+	if (d->router_monitor)
+		zmq_socket_monitor(d->router, NULL, 0);
+	for (void **s = (void *[]){d->monitor, d->router_monitor, d->dealer, d->router, d->control, d->zap},
+		  **end = s + 6;
+	     s < end; s++)
+		if (*s)
+			zmq_close(*s);
+	if (d->ctx)
+		zmq_ctx_term(d->ctx);
+	sync_link_free(&d->parent);
+	sync_drop_children(d);
+	sync_wire_free(d);
+	sodium_free(d->curve_sk);
+}
+
 int sync_serve(struct node *n, const struct sync_serve_opts *o, struct err *e)
 {
 	struct daemon d = {.n = n, .o = o};
@@ -711,100 +464,23 @@ int sync_serve(struct node *n, const struct sync_serve_opts *o, struct err *e)
 	}
 	if ((ret = setup_sockets(&d, e)) < 0)
 		goto out;
-	linkstate_load(&d);
+	sync_linkstate_load(&d);
 	sodium_memzero(d.curve_sk, KEY_BYTES); /* the sockets hold their own copies */
 	stopping = 0;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	{ /* before "ready": a write that waits for ready sees the fence as it is */
-		struct node_fence f;
-		struct err fe = {0};
-
-		if (node_fence_serve_start(n, o->alone, &f, &fe) < 0)
-			sync_log(&d, "cannot read the write fence: %s", fe.msg);
-		else if (f.set)
-			sync_log(&d, "write fence: %s; writes wait until the links confirm the heads of this node's "
-				     "own feeds", node_fence_why(f.reason));
-		else if (o->alone)
-			sync_log(&d, "--alone: writes allowed without asking any link for this node's own heads");
-		if (!f.set) { /* may sign: a lift without the key (fence --lift) left them owed */
-			size_t erased = 0;
-
-			if (node_erase_owed(n, &erased, &fe) < 0)
-				sync_log(&d, "companion erases not written: %s", fe.msg);
-			else if (erased)
-				sync_log(&d, "erased again %zu companion record(s) of records this node had erased", erased);
-		}
-	}
+	fence_at_start(&d); /* before "ready": a write that waits for ready sees the fence as it is */
 	key_hex(hex, node_id(n));
 	sync_log(&d, "ready: key %s%s%s%s%s", hex, node_config(n)->listen[0] ? ", listening on " : "",
 		 node_config(n)->listen, node_config(n)->has_parent ? ", parent at " : "", node_config(n)->parent_endpoint);
-	{
-		struct err te = {0};
-
-		/* transfer steps due since the daemon last ran */
-		if (transfer_process(n, daemon_note, &d, &te) < 0)
-			sync_log(&d, "transfer step not taken: %s", te.msg);
-	}
-	while (!stopping) {
-		zmq_pollitem_t items[6];
-		int ni = 0, zi = -1, ri = -1, rmi = -1, di = -1, mi = -1, ci;
-
-		items[zi = ni++] = (zmq_pollitem_t){d.zap, 0, ZMQ_POLLIN, 0};
-		if (d.router) {
-			items[ri = ni++] = (zmq_pollitem_t){d.router, 0, ZMQ_POLLIN, 0};
-			items[rmi = ni++] = (zmq_pollitem_t){d.router_monitor, 0, ZMQ_POLLIN, 0};
-		}
-		if (d.dealer) {
-			items[di = ni++] = (zmq_pollitem_t){d.dealer, 0, ZMQ_POLLIN, 0};
-			items[mi = ni++] = (zmq_pollitem_t){d.monitor, 0, ZMQ_POLLIN, 0};
-		}
-		items[ci = ni++] = (zmq_pollitem_t){d.control, 0, ZMQ_POLLIN, 0};
-		/* a frame read ahead is dispatched without waiting */
-		if (zmq_poll(items, ni, d.ahead_router.has || d.ahead_dealer.has ? 0 : 250) < 0) {
-			if (errno == EINTR)
-				continue;
-			err_set(e, "polling failed: %s", zmq_strerror(errno));
-			ret = -EIO;
-			break;
-		}
-		if (items[zi].revents & ZMQ_POLLIN)
-			zap_handle(&d);
-		if (mi >= 0 && items[mi].revents & ZMQ_POLLIN)
-			on_monitor(&d);
-		if (ri >= 0 && (items[ri].revents & ZMQ_POLLIN || d.ahead_router.has))
-			on_router(&d);
-		if (rmi >= 0 && items[rmi].revents & ZMQ_POLLIN)
-			on_router_monitor(&d);
-		if (di >= 0 && (items[di].revents & ZMQ_POLLIN || d.ahead_dealer.has))
-			on_dealer(&d);
-		if (items[ci].revents & ZMQ_POLLIN)
-			on_control(&d);
-		sweep(&d);
-	}
+	sync_due(&d); /* transfer steps due since the daemon last ran */
+	ret = run(&d, e);
 	if (stopping)
 		sync_log(&d, "stopping on %s", stopping == SIGTERM ? "SIGTERM" : "SIGINT");
 out:
-	linkstate_flush(&d, true);
-	linkstate_free(&d);
-	if (d.control_path[0])
-		unlink(d.control_path);
-	if (d.dealer)
-		zmq_socket_monitor(d.dealer, NULL, 0);
-	if (d.router_monitor)
-		zmq_socket_monitor(d.router, NULL, 0);
-	for (void **s = (void *[]){d.monitor, d.router_monitor, d.dealer, d.router, d.control, d.zap}, **end = s + 6;
-	     s < end; s++)
-		if (*s)
-			zmq_close(*s);
-	if (d.ctx)
-		zmq_ctx_term(d.ctx);
-	link_free(&d.parent);
-	daemon_drop_children(&d);
-	wire_free(&d);
-	sodium_free(d.curve_sk);
+	daemon_close(&d);
 	if (lock_fd >= 0)
 		close(lock_fd);
 	return ret;

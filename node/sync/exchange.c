@@ -32,6 +32,55 @@ static uint16_t monitor_event(void *mon)
 	return event;
 }
 
+/* Waits on sock (connected, the request sent) and its monitor for the
+ * handshake and x->answer, as sync_exchange. */
+static int await_answer(const struct sync_exchange *x, void *sock, void *mon, Strata__Frame **reply,
+			struct err *e)
+{
+	uint64_t deadline = node_now_ms() + (uint64_t)x->timeout_ms;
+	int ret;
+
+	for (;;) {
+		zmq_pollitem_t items[] = {{sock, 0, ZMQ_POLLIN, 0}, {mon, 0, ZMQ_POLLIN, 0}};
+		uint64_t now = node_now_ms();
+		uint8_t rid[8];
+		size_t rid_len;
+		char uid[8];
+
+		if (now >= deadline) {
+			err_set(e, "no answer from the parent at %s within %d s (is it running strata serve?)",
+				x->endpoint, x->timeout_ms / 1000);
+			return -ETIMEDOUT;
+		}
+		if (zmq_poll(items, 2, (long)(deadline - now)) < 0)
+			continue;
+		if (items[1].revents & ZMQ_POLLIN) {
+			if (monitor_event(mon) == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+				if (!x->request)
+					return 0;
+				continue;
+			}
+			err_set(e, "the parent at %s refused %s at the handshake", x->endpoint, x->refusal);
+			return -EACCES;
+		}
+		if (!(items[0].revents & ZMQ_POLLIN))
+			continue;
+		if ((ret = sync_frame_recv(sock, false, rid, &rid_len, uid, sizeof uid, reply, e)) < 0) {
+			if (ret == -EAGAIN)
+				continue;
+			return ret;
+		}
+		if ((*reply)->msg_case == STRATA__FRAME__MSG_ERROR) {
+			err_set(e, "the parent refused: %s", (*reply)->error->reason);
+			return -EACCES;
+		}
+		if ((*reply)->msg_case == x->answer)
+			return 0;
+		strata__frame__free_unpacked(*reply, NULL);
+		*reply = NULL;
+	}
+}
+
 int sync_exchange(const struct sync_exchange *x, Strata__Frame **reply, struct err *e)
 {
 	static unsigned seq;
@@ -39,7 +88,6 @@ int sync_exchange(const struct sync_exchange *x, Strata__Frame **reply, struct e
 	void *ctx = NULL, *sock = NULL, *mon = NULL;
 	char mon_ep[64];
 	size_t packed_len = 0;
-	uint64_t deadline;
 	int ret = -EIO, linger = 0;
 
 	*reply = NULL;
@@ -76,53 +124,7 @@ int sync_exchange(const struct sync_exchange *x, Strata__Frame **reply, struct e
 		err_set(e, "cannot send the %s: %s", x->what, zmq_strerror(errno));
 		goto out;
 	}
-	deadline = node_now_ms() + (uint64_t)x->timeout_ms;
-	for (;;) {
-		zmq_pollitem_t items[] = {{sock, 0, ZMQ_POLLIN, 0}, {mon, 0, ZMQ_POLLIN, 0}};
-		uint64_t now = node_now_ms();
-		uint8_t rid[8];
-		size_t rid_len;
-		char uid[8];
-
-		if (now >= deadline) {
-			ret = -ETIMEDOUT;
-			err_set(e, "no answer from the parent at %s within %d s (is it running strata serve?)",
-				x->endpoint, x->timeout_ms / 1000);
-			goto out;
-		}
-		if (zmq_poll(items, 2, (long)(deadline - now)) < 0)
-			continue;
-		if (items[1].revents & ZMQ_POLLIN) {
-			if (monitor_event(mon) == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-				if (!x->request) {
-					ret = 0;
-					goto out;
-				}
-				continue;
-			}
-			ret = -EACCES;
-			err_set(e, "the parent at %s refused %s at the handshake", x->endpoint, x->refusal);
-			goto out;
-		}
-		if (!(items[0].revents & ZMQ_POLLIN))
-			continue;
-		if ((ret = frame_recv(sock, false, rid, &rid_len, uid, sizeof uid, reply, e)) < 0) {
-			if (ret == -EAGAIN)
-				continue;
-			goto out;
-		}
-		if ((*reply)->msg_case == STRATA__FRAME__MSG_ERROR) {
-			ret = -EACCES;
-			err_set(e, "the parent refused: %s", (*reply)->error->reason);
-			goto out;
-		}
-		if ((*reply)->msg_case == x->answer) {
-			ret = 0;
-			goto out;
-		}
-		strata__frame__free_unpacked(*reply, NULL);
-		*reply = NULL;
-	}
+	ret = await_answer(x, sock, mon, reply, e);
 out:
 	if (ret < 0 && *reply) {
 		strata__frame__free_unpacked(*reply, NULL);

@@ -39,7 +39,7 @@ static struct feedmap_slot *probe(const struct feedmap *m, const uint8_t author[
 	}
 }
 
-struct feedmap_val *feedmap_find(const struct feedmap *m, const uint8_t author[32], const char *feed)
+struct feedmap_val *sync_feedmap_find(const struct feedmap *m, const uint8_t author[32], const char *feed)
 {
 	struct feedmap_slot *s;
 
@@ -68,7 +68,7 @@ static int grow(struct feedmap *m)
 	return 0;
 }
 
-struct feedmap_val *feedmap_get(struct feedmap *m, const uint8_t author[32], const char *feed)
+struct feedmap_val *sync_feedmap_get(struct feedmap *m, const uint8_t author[32], const char *feed)
 {
 	struct feedmap_slot *s;
 
@@ -87,7 +87,7 @@ struct feedmap_val *feedmap_get(struct feedmap *m, const uint8_t author[32], con
 	return &s->val;
 }
 
-void feedmap_clear(struct feedmap *m)
+void sync_feedmap_clear(struct feedmap *m)
 {
 	free(m->slots);
 	memset(m, 0, sizeof *m);

@@ -19,10 +19,10 @@ struct feedmap {
 };
 
 /* The value of (author, feed), created zeroed if absent; NULL on ENOMEM. */
-struct feedmap_val *feedmap_get(struct feedmap *m, const uint8_t author[32], const char *feed);
+struct feedmap_val *sync_feedmap_get(struct feedmap *m, const uint8_t author[32], const char *feed);
 /* The value if present, else NULL. */
-struct feedmap_val *feedmap_find(const struct feedmap *m, const uint8_t author[32], const char *feed);
+struct feedmap_val *sync_feedmap_find(const struct feedmap *m, const uint8_t author[32], const char *feed);
 /* Forgets everything; the map stays usable. */
-void feedmap_clear(struct feedmap *m);
+void sync_feedmap_clear(struct feedmap *m);
 
 #endif

@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "node/sync/sync_internal.h"
-#include "node/transfer/transfer.h"
 
 static void want_own(struct link *l, const char *feed, uint64_t from)
 {
@@ -29,7 +28,7 @@ static void want_own(struct link *l, const char *feed, uint64_t from)
 	w.from = from;
 	f.msg_case = STRATA__FRAME__MSG_WANT;
 	f.want = &w;
-	link_send(l, &f);
+	sync_link_send(l, &f);
 }
 
 /* Our head of own feed FEED (0 if none or unreadable). */
@@ -85,12 +84,11 @@ static void fence_update(struct daemon *d, const struct link *l, bool fetching)
 		if (erased) /* companions of records whose erase came back (node_erase_owed) */
 			sync_log(d, "erased again %zu companion record(s) of records this node had erased", erased);
 		/* transfer steps the fence held back (at start, or from a batch) */
-		if (transfer_process(d->n, daemon_note, d, &e) < 0)
-			sync_log(d, "transfer step not taken: %s", e.msg);
+		sync_due(d);
 	}
 }
 
-void heads_settle(struct link *l)
+void sync_heads_settle(struct link *l)
 {
 	struct daemon *d = l->d;
 	struct store_txn *t = NULL;
@@ -112,7 +110,7 @@ void heads_settle(struct link *l)
 	fence_update(d, l, any_fetching(d));
 }
 
-void heads_on_hello(struct link *l, const Strata__Hello *h)
+void sync_heads_on_hello(struct link *l, const Strata__Hello *h)
 {
 	struct daemon *d = l->d;
 	struct store_txn *t = NULL;
@@ -139,10 +137,10 @@ void heads_on_hello(struct link *l, const Strata__Hello *h)
 		want_own(l, hd->feed, mine + 1);
 	}
 	store_txn_abort(&t);
-	heads_settle(l);
+	sync_heads_settle(l);
 }
 
-bool heads_give_back(const struct link *l, struct feedmap_val *v, const uint8_t author[KEY_BYTES])
+bool sync_heads_give_back(const struct link *l, struct feedmap_val *v, const uint8_t author[KEY_BYTES])
 {
 	return v->give_back && memcmp(author, l->key, KEY_BYTES) == 0;
 }

@@ -96,6 +96,55 @@ static int check_invite(struct node *n, struct store_txn *t, const struct sync_i
 	return 0;
 }
 
+/* The checks of sync_invite that need no store. 0, -EINVAL, -ERANGE. */
+static int invite_valid(struct node *n, const struct sync_invite_opts *o, const char *endpoint, struct err *e)
+{
+	if (!endpoint[0]) {
+		err_set(e, "this node has no listen endpoint: set [node] listen in %s/%s or pass --endpoint",
+			node_dir(n), NODE_CONF_FILE);
+		return -EINVAL;
+	}
+	if (!node_root(n)) {
+		err_set(e, "this node has joined no trust domain yet, so it cannot invite");
+		return -EINVAL;
+	}
+	if (o->ttl_ms < SYNC_INVITE_TTL_MIN_MS || o->ttl_ms > SYNC_INVITE_TTL_MAX_MS) {
+		err_set(e, "a join token is valid for 1 second to 30 days");
+		return -ERANGE;
+	}
+	if (!org_path_valid(o->name)) {
+		err_set(e, "org path \"%s\" is not valid", o->name);
+		return -EINVAL;
+	}
+	if (o->role == STRATA__ROLE__ROLE_CHILD && !org_path_under(o->name, node_name(n))) {
+		err_set(e, "a child of %s must have an org path below it, like %s/NAME", node_name(n), node_name(n));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The feeds the invitation grants: o's, else the role's defaults. */
+static void invite_grants(Strata__Invite *inv, const struct sync_invite_opts *o)
+{
+	if (o->feeds) {
+		inv->feeds = o->feeds;
+		inv->n_feeds = o->n_feeds;
+	} else if (o->role == STRATA__ROLE__ROLE_CHILD) {
+		inv->feeds = default_child_feeds;
+		inv->n_feeds = sizeof default_child_feeds / sizeof default_child_feeds[0];
+	} else if (o->role == STRATA__ROLE__ROLE_PEER) {
+		inv->feeds = default_peer_feeds;
+		inv->n_feeds = 1;
+	}
+	if (o->receive) {
+		inv->receive = o->receive;
+		inv->n_receive = o->n_receive;
+	} else if (o->role == STRATA__ROLE__ROLE_PEER) {
+		inv->receive = default_peer_receive;
+		inv->n_receive = 1;
+	}
+}
+
 int sync_invite(struct node *n, const struct sync_invite_opts *o, char **token, struct err *e)
 {
 	Strata__Invite inv = STRATA__INVITE__INIT;
@@ -112,29 +161,8 @@ int sync_invite(struct node *n, const struct sync_invite_opts *o, char **token, 
 		err_set(e, "out of memory");
 		goto out;
 	}
-	ret = -EINVAL;
-	if (!endpoint[0]) {
-		err_set(e, "this node has no listen endpoint: set [node] listen in %s/%s or pass --endpoint",
-			node_dir(n), NODE_CONF_FILE);
+	if ((ret = invite_valid(n, o, endpoint, e)) < 0)
 		goto out;
-	}
-	if (!node_root(n)) {
-		err_set(e, "this node has joined no trust domain yet, so it cannot invite");
-		goto out;
-	}
-	if (o->ttl_ms < SYNC_INVITE_TTL_MIN_MS || o->ttl_ms > SYNC_INVITE_TTL_MAX_MS) {
-		ret = -ERANGE;
-		err_set(e, "a join token is valid for 1 second to 30 days");
-		goto out;
-	}
-	if (!org_path_valid(o->name)) {
-		err_set(e, "org path \"%s\" is not valid", o->name);
-		goto out;
-	}
-	if (o->role == STRATA__ROLE__ROLE_CHILD && !org_path_under(o->name, node_name(n))) {
-		err_set(e, "a child of %s must have an org path below it, like %s/NAME", node_name(n), node_name(n));
-		goto out;
-	}
 	if ((ret = store_txn_begin(node_store(n), true, &t, e)) < 0 || (ret = check_invite(n, t, o, e)) < 0)
 		goto out;
 	randombytes_buf(secret, SEED_BYTES);
@@ -142,23 +170,7 @@ int sync_invite(struct node *n, const struct sync_invite_opts *o, char **token, 
 	inv.name = (char *)o->name;
 	inv.role = o->role;
 	inv.expires_ms = node_now_ms() + o->ttl_ms;
-	if (o->feeds) {
-		inv.feeds = o->feeds;
-		inv.n_feeds = o->n_feeds;
-	} else if (o->role == STRATA__ROLE__ROLE_CHILD) {
-		inv.feeds = default_child_feeds;
-		inv.n_feeds = sizeof default_child_feeds / sizeof default_child_feeds[0];
-	} else if (o->role == STRATA__ROLE__ROLE_PEER) {
-		inv.feeds = default_peer_feeds;
-		inv.n_feeds = 1;
-	}
-	if (o->receive) {
-		inv.receive = o->receive;
-		inv.n_receive = o->n_receive;
-	} else if (o->role == STRATA__ROLE__ROLE_PEER) {
-		inv.receive = default_peer_receive;
-		inv.n_receive = 1;
-	}
+	invite_grants(&inv, o);
 	len = strata__invite__get_packed_size(&inv);
 	if (!(rec = malloc(len))) {
 		ret = -ENOMEM;

@@ -37,44 +37,6 @@ static uint8_t *proof_message(const uint8_t parent[KEY_BYTES], const uint8_t chi
 
 /* --- parent side (in the daemon) --- */
 
-static void reply_error(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *reason)
-{
-	struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
-
-	memcpy(tmp.rid, rid, rid_len);
-	snprintf(tmp.name, sizeof tmp.name, "a joining node");
-	link_send_error(&tmp, EACCES, reason, NULL, NULL, 0);
-	if (frame_refusal_allow(d, node_now_ms()))
-		sync_log(d, "refused a join: %s", reason);
-}
-
-/* Answers with this node's trust entry at seq, exactly as stored. */
-static void reply_cert(struct daemon *d, const uint8_t *rid, size_t rid_len, uint64_t seq)
-{
-	struct store_txn *t;
-	const uint8_t *env;
-	size_t env_len;
-	struct err e = {0};
-
-	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0)
-		return;
-	if (store_log_get(t, node_id(d->n), "trust", seq, &env, &env_len, NULL, &e) == 0) {
-		Strata__Frame f = STRATA__FRAME__INIT;
-		Strata__JoinReply r = STRATA__JOIN_REPLY__INIT;
-		struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
-
-		memcpy(tmp.rid, rid, rid_len);
-		r.certificate.data = (uint8_t *)env;
-		r.certificate.len = env_len;
-		r.root.data = (uint8_t *)node_root(d->n);
-		r.root.len = KEY_BYTES;
-		f.msg_case = STRATA__FRAME__MSG_JOIN_REPLY;
-		f.join_reply = &r;
-		link_send(&tmp, &f);
-	}
-	store_txn_abort(&t);
-}
-
 /* Does KEY hold a certificate from this node already? 1 if not; 0 if it
  * holds one for the invitation's org path and role and is not revoked: a
  * join whose answer was lost, to be answered again with that entry (*seq);
@@ -193,70 +155,78 @@ out:
 	return ret;
 }
 
+/* What join_grant works on. */
+struct join_req {
+	const Strata__Join *j;
+	uint8_t curve[KEY_BYTES]; /* the token's CURVE key: the invitation's index key */
+	Strata__Invite *inv;
+	int known;                /* 0: the key held its certificate already */
+};
+
+/* sync_certify's grant of a Join: the invitation, its checks, then the
+ * certificate and the invitation marked used. */
+static int join_grant(struct daemon *d, struct node_writer **w, struct sync_certify *c, uint64_t *seq, char *reason,
+		      size_t cap)
+{
+	struct join_req *q = c->arg;
+	const uint8_t *v;
+	size_t len;
+	struct err e = {0};
+
+	if (store_index_get(node_writer_txn(*w), "invite", q->curve, KEY_BYTES, &v, &len, &e) < 0 ||
+	    !(q->inv = strata__invite__unpack(NULL, len, v))) {
+		snprintf(reason, cap, "no such invitation");
+		return -1;
+	}
+	if (join_check(d, q->j, q->inv, reason, cap) < 0 ||
+	    (q->known = certified_before(d, node_writer_txn(*w), q->j->key.data, q->inv, seq, reason, cap)) < 0)
+		return -1;
+	if (join_commit(w, q->j, q->inv, q->curve, q->known == 0, seq, &e) < 0) {
+		snprintf(reason, cap, "the parent could not certify: %s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
 /* A Join from a connection admitted with a token's key. A key that holds
  * a certificate for the same org path already (its earlier join committed
  * here and the answer was lost) is answered with that certificate again,
  * with the same token or a new one: enrollment is idempotent per key. */
-void join_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id, const Strata__Join *j)
+bool sync_join_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id, const Strata__Join *j)
 {
-	uint8_t curve[KEY_BYTES];
-	Strata__Invite *inv = NULL;
-	struct node_writer *w = NULL;
-	const uint8_t *v;
-	size_t len;
-	uint64_t seq = 0;
-	char hex[KEY_HEX], reason[600];
-	struct err e = {0};
-	int known;
+	struct join_req q = {.j = j};
+	struct sync_certify c = {.what = "a join", .reply = STRATA__FRAME__MSG_JOIN_REPLY, .grant = join_grant,
+				 .arg = &q};
+	char hex[KEY_HEX];
+	bool granted = false;
 
-	if (strncmp(user_id, "invite:", 7) != 0 || hex_decode(curve, KEY_BYTES, user_id + 7) < 0) {
-		reply_error(d, rid, rid_len, "join is only for connections made with a join token");
-		return;
+	if (strncmp(user_id, "invite:", 7) != 0 || hex_decode(q.curve, KEY_BYTES, user_id + 7) < 0) {
+		sync_certify_refuse(d, rid, rid_len, &c, "join is only for connections made with a join token");
+		return false;
 	}
 	if (j->key.len != KEY_BYTES || j->proof.len != SIG_BYTES) {
-		reply_error(d, rid, rid_len, "malformed join request");
-		return;
+		sync_certify_refuse(d, rid, rid_len, &c, "malformed join request");
+		return false;
 	}
-	if (node_writer_begin(d->n, "trust", &w, &e) < 0) {
-		snprintf(reason, sizeof reason, "the parent cannot write now: %s", e.msg);
-		reply_error(d, rid, rid_len, reason);
-		return;
+	if ((granted = sync_certify(d, rid, rid_len, &c))) {
+		key_hex(hex, j->key.data);
+		sync_log(d, "%s %s as %s (key %s)", q.known == 0 ? "answered again the enrollment of" : "enrolled",
+			 q.inv->name, cert_role_word(q.inv->role), hex);
 	}
-	if (store_index_get(node_writer_txn(w), "invite", curve, KEY_BYTES, &v, &len, &e) < 0 ||
-	    !(inv = strata__invite__unpack(NULL, len, v))) {
-		reply_error(d, rid, rid_len, "no such invitation");
-		goto out;
-	}
-	if (join_check(d, j, inv, reason, sizeof reason) < 0 ||
-	    (known = certified_before(d, node_writer_txn(w), j->key.data, inv, &seq, reason, sizeof reason)) < 0) {
-		reply_error(d, rid, rid_len, reason);
-		goto out;
-	}
-	if (join_commit(&w, j, inv, curve, known == 0, &seq, &e) < 0) {
-		snprintf(reason, sizeof reason, "the parent could not certify: %s", e.msg);
-		reply_error(d, rid, rid_len, reason);
-		goto out;
-	}
-	reply_cert(d, rid, rid_len, seq);
-	key_hex(hex, j->key.data);
-	sync_log(d, "%s %s as %s (key %s)", known == 0 ? "answered again the enrollment of" : "enrolled", inv->name,
-		 cert_role_word(inv->role), hex);
-	daemon_pump_all(d);
-out:
-	node_writer_abort(&w);
-	if (inv) {
+	if (q.inv) {
 		/* used_by points into j: not the unpacker's to free */
-		if (inv->used_by.data == j->key.data) {
-			inv->used_by.data = NULL;
-			inv->used_by.len = 0;
+		if (q.inv->used_by.data == j->key.data) {
+			q.inv->used_by.data = NULL;
+			q.inv->used_by.len = 0;
 		}
-		strata__invite__free_unpacked(inv, NULL);
+		strata__invite__free_unpacked(q.inv, NULL);
 	}
+	return granted;
 }
 
 /* --- child side (strata join) --- */
 
-int join_check_reply(const struct node *n, const Strata__JoinToken *tok, const Strata__JoinReply *r, struct err *e)
+int sync_join_check_reply(const struct node *n, const Strata__JoinToken *tok, const Strata__JoinReply *r, struct err *e)
 {
 	struct changeset *cs = NULL;
 	int ret;
@@ -390,7 +360,7 @@ int sync_join(struct node *n, const char *token, int timeout_ms, struct err *e)
 							.timeout_ms = timeout_ms},
 				 &reply, e)) < 0)
 		goto out;
-	if ((ret = join_check_reply(n, tok, reply->join_reply, e)) < 0)
+	if ((ret = sync_join_check_reply(n, tok, reply->join_reply, e)) < 0)
 		goto out;
 	/* Both halves or neither, as far as a file and a store allow: the
 	 * config is renamed into place before the store commits; either one

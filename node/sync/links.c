@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/statvfs.h>
 
 #include "node/records/records.h"
@@ -52,10 +53,10 @@ static bool known(struct gather *g, const uint8_t key[KEY_BYTES], const char *he
 
 	if (!g->states)
 		return store_index_get(g->t, LINKSTATE_INDEX, key, KEY_BYTES, &v, &len, &(struct err){0}) == 0 &&
-		       linkstate_decode(v, len, r) == 0;
+		       sync_linkstate_decode(v, len, r) == 0;
 	if (!(j = live_link(g->states, hex)) || !(s = json_dumps(j, JSON_COMPACT)))
 		return false;
-	ok = linkstate_decode((const uint8_t *)s, strlen(s), r) == 0;
+	ok = sync_linkstate_decode((const uint8_t *)s, strlen(s), r) == 0;
 	free(s);
 	return ok;
 }
@@ -240,4 +241,52 @@ int sync_check(struct node *n, const json_t *links, const struct sync_check_opts
 	}
 	*out = p;
 	return 0;
+}
+
+static json_t *link_json(struct daemon *d, struct link *l, struct store_txn *t, const struct store_head *heads,
+			 size_t nheads)
+{
+	char hex[KEY_HEX];
+	uint64_t lag = 0;
+
+	key_hex(hex, l->key);
+	for (size_t i = 0; t && i < nheads; i++) {
+		struct feedmap_val *v;
+
+		if (heads[i].flags & STORE_FEED_FROZEN || !sync_route_send(d, t, l, heads[i].author, heads[i].feed))
+			continue;
+		v = sync_feedmap_find(&l->sent, heads[i].author, heads[i].feed);
+		lag += heads[i].seq - (v && v->seq < heads[i].seq ? v->seq : (v ? heads[i].seq : 0));
+	}
+	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:b, s:I, s:I}", "kind",
+			 l->kind == LINK_PARENT ? "parent" : "child", "role", cert_role_word(l->role), "name", l->name,
+			 "key", hex, "connected", l->up, "since_ms", (json_int_t)l->since_ms, "last_rx_ms",
+			 (json_int_t)l->last_rx_ms, "entries_sent", (json_int_t)l->entries_sent, "entries_received",
+			 (json_int_t)l->entries_received, "refusals_sent", (json_int_t)l->refusals_sent,
+			 "refusals_received", (json_int_t)l->refusals_received, "lag", (json_int_t)lag, "last_error",
+			 l->last_error, "last_error_ms", (json_int_t)l->last_error_ms, "zstd",
+			 sync_link_compresses(l), "batch_bytes", (json_int_t)l->batch_bytes,
+			 "batch_wire_bytes", (json_int_t)l->batch_wire_bytes);
+}
+
+json_t *sync_daemon_status(struct daemon *d)
+{
+	struct {
+		struct store_head *v;
+		size_t n;
+	} heads = {0};
+	struct store_txn *t = NULL;
+	struct err e = {0};
+	json_t *links = json_array();
+
+	if (store_txn_begin(node_store(d->n), false, &t, &e) == 0 && store_heads_list(t, &heads.v, &heads.n, &e) < 0)
+		store_txn_abort(&t);
+	if (d->parent)
+		json_array_append_new(links, link_json(d, d->parent, t, heads.v, heads.n));
+	for (size_t i = 0; i < d->nchildren; i++)
+		json_array_append_new(links, link_json(d, d->children[i], t, heads.v, heads.n));
+	store_txn_abort(&t);
+	free(heads.v);
+	return json_pack("{s:i, s:I, s:s, s:o, s:o}", "pid", (int)getpid(), "started_ms", (json_int_t)d->started_ms,
+			 "listen", node_config(d->n)->listen, "links", links, "link_states", sync_linkstate_json(d));
 }

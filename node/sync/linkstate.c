@@ -42,7 +42,7 @@ static struct link_state *find(struct daemon *d, const uint8_t key[KEY_BYTES], b
 	return &d->ls[d->n_ls++];
 }
 
-int linkstate_decode(const uint8_t *val, size_t len, struct link_state *out)
+int sync_linkstate_decode(const uint8_t *val, size_t len, struct link_state *out)
 {
 	json_error_t je;
 	json_t *j = json_loadb((const char *)val, len, 0, &je);
@@ -67,7 +67,7 @@ static int on_record(const uint8_t *key, size_t key_len, const uint8_t *val, siz
 	struct daemon *d = arg;
 	struct link_state s = {0}, *r;
 
-	if (key_len != KEY_BYTES || linkstate_decode(val, len, &s) < 0 || !(r = find(d, key, true)))
+	if (key_len != KEY_BYTES || sync_linkstate_decode(val, len, &s) < 0 || !(r = find(d, key, true)))
 		return 0;
 	memcpy(s.key, key, KEY_BYTES);
 	s.dirty = s.up; /* a daemon that died left it up: it went down when last seen */
@@ -79,7 +79,7 @@ static int on_record(const uint8_t *key, size_t key_len, const uint8_t *val, siz
 	return 0;
 }
 
-void linkstate_load(struct daemon *d)
+void sync_linkstate_load(struct daemon *d)
 {
 	struct store_txn *t = NULL;
 	struct err e = {0};
@@ -96,7 +96,7 @@ void linkstate_load(struct daemon *d)
 	}
 }
 
-void linkstate_note(struct daemon *d, struct link *l, uint64_t now)
+void sync_linkstate_note(struct daemon *d, struct link *l, uint64_t now)
 {
 	struct link_state *r = l->ls_hint < d->n_ls && !memcmp(d->ls[l->ls_hint].key, l->key, KEY_BYTES)
 				       ? &d->ls[l->ls_hint]
@@ -119,12 +119,12 @@ void linkstate_note(struct daemon *d, struct link *l, uint64_t now)
 	}
 }
 
-void linkstate_gone(struct daemon *d, struct link *l, const char *why)
+void sync_linkstate_gone(struct daemon *d, struct link *l, const char *why)
 {
 	uint64_t now = node_now_ms();
 	struct link_state *r;
 
-	linkstate_note(d, l, now);
+	sync_linkstate_note(d, l, now);
 	if (!(r = find(d, l->key, false)))
 		return;
 	if (r->up) {
@@ -146,7 +146,7 @@ static json_t *encode(const struct link_state *r)
 			 (json_int_t)r->last_error_ms);
 }
 
-void linkstate_flush(struct daemon *d, bool stopping)
+void sync_linkstate_flush(struct daemon *d, bool stopping)
 {
 	uint64_t now = node_now_ms();
 	struct store_txn *t = NULL;
@@ -155,9 +155,9 @@ void linkstate_flush(struct daemon *d, bool stopping)
 	int ret = 0;
 
 	if (d->parent)
-		linkstate_note(d, d->parent, now);
+		sync_linkstate_note(d, d->parent, now);
 	for (size_t i = 0; i < d->nchildren; i++)
-		linkstate_note(d, d->children[i], now);
+		sync_linkstate_note(d, d->children[i], now);
 	for (size_t i = 0; i < d->n_ls; i++) {
 		struct link_state *r = &d->ls[i];
 
@@ -202,16 +202,16 @@ fail:
 	}
 }
 
-json_t *linkstate_json(struct daemon *d)
+json_t *sync_linkstate_json(struct daemon *d)
 {
 	uint64_t now = node_now_ms();
 	json_t *a = json_array();
 	char hex[KEY_HEX];
 
 	if (d->parent)
-		linkstate_note(d, d->parent, now);
+		sync_linkstate_note(d, d->parent, now);
 	for (size_t i = 0; i < d->nchildren; i++)
-		linkstate_note(d, d->children[i], now);
+		sync_linkstate_note(d, d->children[i], now);
 	for (size_t i = 0; a && i < d->n_ls; i++) {
 		json_t *j = encode(&d->ls[i]);
 
@@ -222,7 +222,7 @@ json_t *linkstate_json(struct daemon *d)
 	return a;
 }
 
-void linkstate_free(struct daemon *d)
+void sync_linkstate_free(struct daemon *d)
 {
 	free(d->ls);
 	d->ls = NULL;

@@ -31,17 +31,6 @@
 
 /* --- parent side (in the daemon) --- */
 
-static void reply_error(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *who, const char *reason)
-{
-	struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
-
-	memcpy(tmp.rid, rid, rid_len);
-	snprintf(tmp.name, sizeof tmp.name, "a rotating node");
-	link_send_error(&tmp, EACCES, reason, NULL, NULL, 0);
-	if (frame_refusal_allow(d, node_now_ms()))
-		sync_log(d, "refused a key rotation%s%s: %s", who ? " of " : "", who ? who : "", reason);
-}
-
 static int pack_put(struct node_writer *w, const char *collection, const uint8_t key[KEY_BYTES],
 		    const ProtobufCMessage *m, struct err *e)
 {
@@ -59,102 +48,110 @@ static int pack_put(struct node_writer *w, const char *collection, const uint8_t
 	return ret;
 }
 
-void rotate_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
-		     const Strata__Rotate *r)
+/* What rotate_grant works on. */
+struct rotate_req {
+	const Strata__Rotate *r;
+	uint8_t old[KEY_BYTES];    /* the key asking: its connection's */
+	Strata__Certificate *c;    /* old's certificate */
+	Strata__Certificate *other;
+	char new_hex[KEY_HEX];
+};
+
+/* May the rotation be granted? 0, or -1 with the reason. */
+static int rotate_check(struct daemon *d, struct store_txn *t, struct rotate_req *q, struct sync_certify *c,
+			char *reason, size_t cap)
 {
-	uint8_t old[KEY_BYTES], issuer[KEY_BYTES], m[ROTATION_PROOF_MSG_BYTES];
-	Strata__Certificate *c = NULL, *other = NULL, nc = STRATA__CERTIFICATE__INIT;
-	Strata__Revocation rv = STRATA__REVOCATION__INIT;
-	struct node_writer *w = NULL;
-	struct store_txn *t;
-	const uint8_t *env;
-	size_t env_len;
-	uint64_t head = 0, now = node_now_ms();
-	char reason[700], old_hex[KEY_HEX], new_hex[KEY_HEX], why[80];
+	const Strata__Rotate *r = q->r;
+	uint8_t issuer[KEY_BYTES], m[ROTATION_PROOF_MSG_BYTES];
 	struct err e = {0};
 
-	if (strncmp(user_id, "key:", 4) != 0 || hex_decode(old, KEY_BYTES, user_id + 4) < 0) {
-		reply_error(d, rid, rid_len, NULL, "a rotation is asked for on a connection made with the current key");
-		return;
+	if (node_cert_get(t, q->old, issuer, &q->c, &e) < 0 || !sync_own_key(d, t, issuer)) {
+		snprintf(reason, cap, "this node did not certify the key asking for a rotation");
+		return -1;
 	}
-	if (r->key.len != KEY_BYTES || r->proof.len != SIG_BYTES) {
-		reply_error(d, rid, rid_len, NULL, "malformed rotation request");
-		return;
-	}
-	if (node_writer_begin(d->n, "trust", &w, &e) < 0) {
-		snprintf(reason, sizeof reason, "the parent cannot write now: %s", e.msg);
-		reply_error(d, rid, rid_len, NULL, reason);
-		return;
-	}
-	t = node_writer_txn(w);
-	if (node_cert_get(t, old, issuer, &c, &e) < 0 || !daemon_own_key(d, t, issuer)) {
-		reply_error(d, rid, rid_len, NULL, "this node did not certify the key asking for a rotation");
-		goto out;
-	}
-	if (node_revocation_text(d->n, t, old, now, reason, sizeof reason) > 0) {
-		reply_error(d, rid, rid_len, c->name, reason);
-		goto out;
-	}
-	rotation_proof_message(m, node_id(d->n), old, r->key.data);
+	c->who = q->c->name;
+	if (node_revocation_text(d->n, t, q->old, node_now_ms(), reason, cap) > 0)
+		return -1;
+	rotation_proof_message(m, node_id(d->n), q->old, r->key.data);
 	if (sig_verify(r->key.data, DOMAIN_ROTATE, m, sizeof m, r->proof.data) < 0) {
-		reply_error(d, rid, rid_len, c->name, "the rotation proof does not verify: the new key did not sign it");
-		goto out;
+		snprintf(reason, cap, "the rotation proof does not verify: the new key did not sign it");
+		return -1;
 	}
-	if (memcmp(r->key.data, old, KEY_BYTES) == 0 || daemon_own_key(d, t, r->key.data) ||
-	    node_cert_get(t, r->key.data, NULL, &other, &e) == 0 ||
+	if (memcmp(r->key.data, q->old, KEY_BYTES) == 0 || sync_own_key(d, t, r->key.data) ||
+	    node_cert_get(t, r->key.data, NULL, &q->other, &e) == 0 ||
 	    node_revocation_get(t, r->key.data, &(struct node_revocation){0}, &e) == 0) {
-		reply_error(d, rid, rid_len, c->name, "the new key is already known here; make another");
-		goto out;
+		snprintf(reason, cap, "the new key is already known here; make another");
+		return -1;
 	}
-	memset(&e, 0, sizeof e);
-	/* the same certificate for the new key, and the old key's revocation */
+	return 0;
+}
+
+/* sync_certify's grant of a Rotate: in one entry, the same certificate for
+ * the new key and the old key's revocation naming it as successor. */
+static int rotate_grant(struct daemon *d, struct node_writer **w, struct sync_certify *c, uint64_t *seq,
+			char *reason, size_t cap)
+{
+	struct rotate_req *q = c->arg;
+	const Strata__Rotate *r = q->r;
+	Strata__Certificate nc = STRATA__CERTIFICATE__INIT;
+	Strata__Revocation rv = STRATA__REVOCATION__INIT;
+	uint64_t now = node_now_ms();
+	char why[80];
+	struct err e = {0};
+
+	if (rotate_check(d, node_writer_txn(*w), q, c, reason, cap) < 0)
+		return -1;
 	nc.subject = r->key;
-	nc.name = c->name;
-	nc.role = c->role;
-	nc.n_feeds = c->n_feeds;
-	nc.feeds = c->feeds;
-	nc.n_receive = c->n_receive;
-	nc.receive = c->receive;
+	nc.name = q->c->name;
+	nc.role = q->c->role;
+	nc.n_feeds = q->c->n_feeds;
+	nc.feeds = q->c->feeds;
+	nc.n_receive = q->c->n_receive;
+	nc.receive = q->c->receive;
 	nc.issued_ms = now;
-	key_hex(new_hex, r->key.data);
-	snprintf(why, sizeof why, "key rotated to %.16s…", new_hex);
-	rv.subject.data = old;
+	key_hex(q->new_hex, r->key.data);
+	snprintf(why, sizeof why, "key rotated to %.16s…", q->new_hex);
+	rv.subject.data = q->old;
 	rv.subject.len = KEY_BYTES;
 	rv.reason = why;
 	rv.revoked_ms = now;
 	rv.has_successor = 1;
 	rv.successor = r->key;
-	if (pack_put(w, "cert", r->key.data, &nc.base, &e) < 0 || pack_put(w, "revocation", old, &rv.base, &e) < 0 ||
-	    node_writer_commit(&w, NULL, &head, &e) < 0) {
-		snprintf(reason, sizeof reason, "the parent could not certify the new key: %s", e.msg);
-		reply_error(d, rid, rid_len, c->name, reason);
-		goto out;
+	if (pack_put(*w, "cert", r->key.data, &nc.base, &e) < 0 || pack_put(*w, "revocation", q->old, &rv.base, &e) < 0 ||
+	    node_writer_commit(w, NULL, seq, &e) < 0) {
+		snprintf(reason, cap, "the parent could not certify the new key: %s", e.msg);
+		return -1;
 	}
-	/* Answer with the entry exactly as stored. */
-	if (store_txn_begin(node_store(d->n), false, &t, &e) == 0) {
-		if (store_log_get(t, node_id(d->n), "trust", head, &env, &env_len, NULL, &e) == 0) {
-			Strata__Frame f = STRATA__FRAME__INIT;
-			Strata__RotateReply rr = STRATA__ROTATE_REPLY__INIT;
-			struct link tmp = {.d = d, .kind = LINK_CHILD, .rid_len = rid_len};
+	return 0;
+}
 
-			memcpy(tmp.rid, rid, rid_len);
-			rr.certificate.data = (uint8_t *)env;
-			rr.certificate.len = env_len;
-			f.msg_case = STRATA__FRAME__MSG_ROTATE_REPLY;
-			f.rotate_reply = &rr;
-			link_send(&tmp, &f);
-		}
-		store_txn_abort(&t);
+bool sync_rotate_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
+			  const Strata__Rotate *r)
+{
+	struct rotate_req q = {.r = r};
+	struct sync_certify c = {.what = "a key rotation", .reply = STRATA__FRAME__MSG_ROTATE_REPLY,
+				 .grant = rotate_grant, .arg = &q};
+	char old_hex[KEY_HEX];
+	bool granted = false;
+
+	if (strncmp(user_id, "key:", 4) != 0 || hex_decode(q.old, KEY_BYTES, user_id + 4) < 0) {
+		sync_certify_refuse(d, rid, rid_len, &c,
+				    "a rotation is asked for on a connection made with the current key");
+		return false;
 	}
-	key_hex(old_hex, old);
-	sync_log(d, "rotated the key of %s: %s revoked, %s certified", c->name, old_hex, new_hex);
-	daemon_pump_all(d);
-out:
-	node_writer_abort(&w);
-	if (c)
-		strata__certificate__free_unpacked(c, NULL);
-	if (other)
-		strata__certificate__free_unpacked(other, NULL);
+	if (r->key.len != KEY_BYTES || r->proof.len != SIG_BYTES) {
+		sync_certify_refuse(d, rid, rid_len, &c, "malformed rotation request");
+		return false;
+	}
+	if ((granted = sync_certify(d, rid, rid_len, &c))) {
+		key_hex(old_hex, q.old);
+		sync_log(d, "rotated the key of %s: %s revoked, %s certified", q.c->name, old_hex, q.new_hex);
+	}
+	if (q.c)
+		strata__certificate__free_unpacked(q.c, NULL);
+	if (q.other)
+		strata__certificate__free_unpacked(q.other, NULL);
+	return granted;
 }
 
 /* --- child side (strata rotate-key) --- */
@@ -188,8 +185,8 @@ static int exchange(const struct node_config *cfg, const uint8_t curve_pk[KEY_BY
 	return ret;
 }
 
-int rotate_check_reply(const struct node *n, const uint8_t parent[KEY_BYTES], const uint8_t new_key[KEY_BYTES],
-		       const Strata__RotateReply *r, struct err *e)
+int sync_rotate_check_reply(const struct node *n, const uint8_t parent[KEY_BYTES], const uint8_t new_key[KEY_BYTES],
+			    const Strata__RotateReply *r, struct err *e)
 {
 	struct changeset *cs = NULL;
 	int ret;
@@ -321,17 +318,76 @@ static int adopt(struct node *n, const uint8_t new_key[KEY_BYTES], struct err *e
 	return 0;
 }
 
+/* This node's certificate (caller frees *mine), which its parent must have
+ * issued. 0, or -EINVAL (none yet, or another issuer), -errno of the store. */
+static int own_cert(struct node *n, Strata__Certificate **mine, struct err *e)
+{
+	const struct node_config *cfg = node_config(n);
+	uint8_t issuer[KEY_BYTES];
+	struct store_txn *t = NULL;
+	int ret;
+
+	if ((ret = store_txn_begin(node_store(n), false, &t, e)) < 0)
+		return ret;
+	ret = node_cert_get(t, node_id(n), issuer, mine, e);
+	if (ret == 0 && memcmp(issuer, cfg->parent_key, KEY_BYTES) != 0) {
+		ret = -EINVAL;
+		err_set(e, "this node's certificate was not issued by its parent in %s", NODE_CONF_FILE);
+	} else if (ret < 0) {
+		memset(e, 0, sizeof *e);
+		err_set(e, "this node holds no certificate of its own yet: it comes with the parent's trust feed "
+			   "after a join or a rotation; run strata serve until it has synced");
+		ret = -EINVAL;
+	}
+	store_txn_abort(&t);
+	return ret;
+}
+
+/* Writes the rotation record (if this node writes a trust feed), then asks
+ * the parent, connecting as the old key, to certify kp_new; keeps its
+ * answer once checked. curve_pk/curve_sk are scratch space for the CURVE
+ * keys. 0, or a negative code with the reason. */
+static int ask_parent(struct node *n, const Strata__Certificate *mine, const struct keypair *kp_new,
+		      const uint8_t old_pk[KEY_BYTES], uint8_t curve_pk[KEY_BYTES], uint8_t *curve_sk, int timeout_ms,
+		      struct err *e)
+{
+	const struct node_config *cfg = node_config(n);
+	Strata__Frame f = STRATA__FRAME__INIT, *reply = NULL;
+	Strata__Rotate rq = STRATA__ROTATE__INIT;
+	uint8_t m[ROTATION_PROOF_MSG_BYTES], proof[SIG_BYTES];
+	const uint8_t *new_pk = keypair_public(kp_new);
+	int ret;
+
+	if (cert_allows(mine, "trust") && (ret = write_rotation(n, cfg->parent_key, kp_new, e)) < 0)
+		return ret;
+	rotation_proof_message(m, cfg->parent_key, old_pk, new_pk);
+	if ((ret = keypair_sign(kp_new, DOMAIN_ROTATE, m, sizeof m, proof)) < 0) {
+		err_set(e, "cannot sign the rotation proof");
+		return ret;
+	}
+	rq.key = (ProtobufCBinaryData){KEY_BYTES, (uint8_t *)new_pk};
+	rq.proof = (ProtobufCBinaryData){SIG_BYTES, proof};
+	f.msg_case = STRATA__FRAME__MSG_ROTATE;
+	f.rotate = &rq;
+	if ((ret = node_curve_keys(n, curve_pk, curve_sk)) < 0) {
+		err_set(e, "cannot derive this node's CURVE keys");
+		return ret;
+	}
+	ret = exchange(cfg, curve_pk, curve_sk, &f, timeout_ms, &reply, e);
+	if (ret == 0 && (ret = sync_rotate_check_reply(n, cfg->parent_key, new_pk, reply->rotate_reply, e)) == 0)
+		keep_reply(n, reply->rotate_reply);
+	if (reply)
+		strata__frame__free_unpacked(reply, NULL);
+	return ret;
+}
+
 int sync_rotate(struct node *n, int timeout_ms, struct sync_rotation *out, struct err *e)
 {
 	const struct node_config *cfg = node_config(n);
 	char new_path[4200], key_path[4200], lock_path[4200];
 	struct keypair *kp_new = NULL;
 	Strata__Certificate *mine = NULL;
-	Strata__Frame f = STRATA__FRAME__INIT, *reply = NULL;
-	Strata__Rotate rq = STRATA__ROTATE__INIT;
-	uint8_t issuer[KEY_BYTES], m[ROTATION_PROOF_MSG_BYTES], proof[SIG_BYTES];
 	uint8_t new_pk[KEY_BYTES], old_pk[KEY_BYTES], curve_pk[KEY_BYTES], *curve_sk = sodium_malloc(KEY_BYTES);
-	struct store_txn *t = NULL;
 	bool certified = false;
 	int ret, lock_fd = -1;
 
@@ -355,20 +411,7 @@ int sync_rotate(struct node *n, int timeout_ms, struct sync_rotation *out, struc
 		err_set(e, "strata serve is running for %s: stop it, rotate the key, start it again", node_dir(n));
 		goto out;
 	}
-	if ((ret = store_txn_begin(node_store(n), false, &t, e)) < 0)
-		goto out;
-	ret = node_cert_get(t, node_id(n), issuer, &mine, e);
-	if (ret == 0 && memcmp(issuer, cfg->parent_key, KEY_BYTES) != 0) {
-		ret = -EINVAL;
-		err_set(e, "this node's certificate was not issued by its parent in %s", NODE_CONF_FILE);
-	} else if (ret < 0) {
-		memset(e, 0, sizeof *e);
-		err_set(e, "this node holds no certificate of its own yet: it comes with the parent's trust feed "
-			   "after a join or a rotation; run strata serve until it has synced");
-		ret = -EINVAL;
-	}
-	store_txn_abort(&t);
-	if (ret < 0)
+	if ((ret = own_cert(n, &mine, e)) < 0)
 		goto out;
 	memcpy(old_pk, node_id(n), KEY_BYTES);
 	if (keypair_load(&kp_new, new_path, e) == 0) {
@@ -387,29 +430,8 @@ int sync_rotate(struct node *n, int timeout_ms, struct sync_rotation *out, struc
 	if (out->resumed && exchange(cfg, curve_pk, curve_sk, NULL, timeout_ms, NULL, e) == 0)
 		certified = true;
 	memset(e, 0, sizeof *e);
-	if (!certified) {
-		if (cert_allows(mine, "trust") && (ret = write_rotation(n, cfg->parent_key, kp_new, e)) < 0)
-			goto out;
-		rotation_proof_message(m, cfg->parent_key, old_pk, new_pk);
-		if ((ret = keypair_sign(kp_new, DOMAIN_ROTATE, m, sizeof m, proof)) < 0) {
-			err_set(e, "cannot sign the rotation proof");
-			goto out;
-		}
-		rq.key.data = new_pk;
-		rq.key.len = KEY_BYTES;
-		rq.proof.data = proof;
-		rq.proof.len = SIG_BYTES;
-		f.msg_case = STRATA__FRAME__MSG_ROTATE;
-		f.rotate = &rq;
-		if ((ret = node_curve_keys(n, curve_pk, curve_sk)) < 0) {
-			err_set(e, "cannot derive this node's CURVE keys");
-			goto out;
-		}
-		ret = exchange(cfg, curve_pk, curve_sk, &f, timeout_ms, &reply, e);
-		if (ret < 0 || (ret = rotate_check_reply(n, cfg->parent_key, new_pk, reply->rotate_reply, e)) < 0)
-			goto out;
-		keep_reply(n, reply->rotate_reply);
-	}
+	if (!certified && (ret = ask_parent(n, mine, kp_new, old_pk, curve_pk, curve_sk, timeout_ms, e)) < 0)
+		goto out;
 	if ((ret = adopt(n, new_pk, e)) < 0)
 		goto out;
 	if ((ret = node_key_replace(node_dir(n), key_path, new_path)) < 0) {
@@ -423,9 +445,6 @@ int sync_rotate(struct node *n, int timeout_ms, struct sync_rotation *out, struc
 	snprintf(out->name, sizeof out->name, "%s", mine->name);
 	ret = 0;
 out:
-	store_txn_abort(&t);
-	if (reply)
-		strata__frame__free_unpacked(reply, NULL);
 	if (mine)
 		strata__certificate__free_unpacked(mine, NULL);
 	keypair_destroy(&kp_new);

@@ -100,8 +100,8 @@ static bool private_reaches(struct daemon *d, struct store_txn *t, const struct 
 	       (!node_config(d->n)->up_depth || levels <= node_config(d->n)->up_depth);
 }
 
-bool route_send(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
-		const char *feed)
+bool sync_route_send(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
+		     const char *feed)
 {
 	char author_name[256];
 
@@ -136,8 +136,8 @@ bool route_send(struct daemon *d, struct store_txn *t, const struct link *l, con
 	return downward(feed) && self_or_above(d, t, author);
 }
 
-bool route_accept(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
-		  const char *feed)
+bool sync_route_accept(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
+		       const char *feed)
 {
 	char author_name[256];
 

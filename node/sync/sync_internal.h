@@ -11,6 +11,7 @@
 
 #include "node/core/node.h"
 #include "node/sync/feedmap.h"
+#include "node/sync/link.h"
 #include "node/sync/sync.h"
 
 #define SYNC_WINDOW 4                 /* batches in flight per link */
@@ -24,66 +25,15 @@
 #define SYNC_REFUSAL_SOURCES 64       /* sources counted apart at once; beyond, one count for the rest */
 #define SYNC_REFUSED_RETRY_MS 60000   /* a parent that refused this node's hello is asked again after this */
 #define SYNC_PAUSE_MS 5000            /* a peer that cannot store (disk full) is sent nothing this long */
-#define SYNC_OWN_FEEDS 8              /* own feeds a link may announce ahead of us, tracked */
 #define SYNC_FRAME_MAX (LIMIT_ENVELOPE_BYTES + (2u << 20)) /* largest frame accepted */
-
-enum link_kind { LINK_PARENT, LINK_CHILD };
-
-struct daemon;
-
-/* Refusals of one source: a peer refused at the handshake counts by its IP
- * address, an authenticated connection by its key, so that a source sending
- * garbage (or handshakes with random keys) as fast as it can turns neither
- * into a log line and an Error frame per message, nor into a fresh
- * allowance per connection. */
-struct refusal_source {
-	char id[80];                /* "ip:ADDRESS" or the ZAP user id ("key:HEX", "invite:HEX"); "" = free */
-	char label[120];            /* how the log names it */
-	uint64_t window_ms;         /* when the current window began */
-	unsigned logged;            /* refusals logged in it */
-	unsigned long suppressed;   /* refusals counted but not logged in it */
-};
-
-struct link {
-	struct daemon *d;
-	enum link_kind kind;
-	Strata__Role role;          /* child, peer or auditor (from its certificate) */
-	uint8_t key[KEY_BYTES];
-	char name[256];
-	uint8_t rid[256];           /* ROUTER routing id (child links) */
-	size_t rid_len;
-	bool up;                    /* Hello received: replicating */
-	bool hello_sent;
-	bool zstd;                  /* the other side's Hello accepts zstd-compressed frames */
-	bool elide;                 /* and restores elided prevs (changesets_prev_restore) */
-	uint64_t since_ms, last_rx_ms, last_tx_ms;
-	uint64_t hello_ms;          /* when this side last said hello */
-	unsigned inflight;
-	uint64_t paused_until;      /* the other side cannot store now (its disk is full): send nothing until then */
-	struct feedmap sent;        /* what the other side holds or was sent, by feed */
-	struct feedmap refused;     /* feeds refused from this link lately (receiver side) */
-	uint64_t entries_sent, entries_received, refusals_sent, refusals_received, batches;
-	uint64_t batch_bytes, batch_wire_bytes; /* Entries frames sent: packed, and as sent (compressed) */
-	char last_error[512];
-	uint64_t last_error_ms;
-	Strata__Certificate *cert;  /* child links: the subject's certificate */
-	struct own_ahead {          /* own feeds this link holds further than our store: being fetched */
-		char feed[LIMIT_NAME_BYTES + 1];
-		uint64_t seq;
-	} own[SYNC_OWN_FEEDS];
-	size_t n_own;
-	size_t ls_hint;             /* where its record in d->ls probably is (linkstate.c) */
-	int fd;                     /* child links: the connection's socket (ZMQ_SRCFD), -1 unknown */
-	bool refused_hello;         /* parent link: the parent refused the last hello (EACCES) */
-};
 
 /* A frame read ahead of its turn (replicate.c reads a link's next frame
  * while a batch commits): the socket's loop dispatches it before reading
  * more. */
 struct frame_ahead {
 	bool has;
-	int ret;                    /* frame_recv's result; < 0: e says why */
-	uint8_t rid[256];
+	int ret;                    /* sync_frame_recv's result; < 0: e says why */
+	uint8_t rid[SYNC_RID_MAX];
 	size_t rid_len;
 	char uid[80];
 	int fd;                     /* the connection's socket (ZMQ_SRCFD) */
@@ -117,11 +67,11 @@ struct daemon {
 	size_t nchildren, cap;
 	uint64_t batch_seq;
 	uint64_t started_ms, last_sweep_ms;
-	uint64_t last_scrub_ms;      /* daemon_scrub: when it last ran */
+	uint64_t last_scrub_ms;      /* sync_scrub: when it last ran */
 	bool scrub_held;             /* and a reader held pages then */
 	uint8_t curve_pk[KEY_BYTES];
 	uint8_t *curve_sk;          /* sodium_malloc'd */
-	void *zstd_cctx;            /* ZSTD_CCtx of link_send, made on first use */
+	void *zstd_cctx;            /* ZSTD_CCtx of sync_link_send, made on first use */
 	int self_auditor;           /* joined as an auditor: 1, not: -1, own certificate not seen yet: 0 */
 	bool heads_confirmed;       /* a link holding our feeds told their heads and we hold them (heads.c) */
 	struct link_state *ls;      /* every link known, live or gone (linkstate.c) */
@@ -132,63 +82,60 @@ struct daemon {
 /* --- the links' state in the store (linkstate.c) --- */
 /* Reads the records of index LINKSTATE_INDEX into d (every link down: the
  * daemon is starting), adding the parent's if it has none. */
-void linkstate_load(struct daemon *d);
+void sync_linkstate_load(struct daemon *d);
 /* Takes l's state (up or down, last seen, last error) into its record, in
  * memory. */
-void linkstate_note(struct daemon *d, struct link *l, uint64_t now);
+void sync_linkstate_note(struct daemon *d, struct link *l, uint64_t now);
 /* l is being dropped (why: the reason, or NULL): its record goes down. */
-void linkstate_gone(struct daemon *d, struct link *l, const char *why);
+void sync_linkstate_gone(struct daemon *d, struct link *l, const char *why);
 /* Notes every live link and writes the records that changed (stopping:
  * every link down), in one write transaction; none may be open. */
-void linkstate_flush(struct daemon *d, bool stopping);
-void linkstate_free(struct daemon *d);
+void sync_linkstate_flush(struct daemon *d, bool stopping);
+void sync_linkstate_free(struct daemon *d);
 /* Every link's record (after noting the live ones), for the daemon's status. */
-json_t *linkstate_json(struct daemon *d);
+json_t *sync_linkstate_json(struct daemon *d);
 /* Decodes a record of index LINKSTATE_INDEX into *out. -EBADMSG. */
-int linkstate_decode(const uint8_t *val, size_t len, struct link_state *out);
+int sync_linkstate_decode(const uint8_t *val, size_t len, struct link_state *out);
 
-/* --- log (log.c) --- */
+/* --- log (daemon_log.c) --- */
 void sync_log(const struct daemon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Counts one refusal of the source ID (see struct refusal_source; LABEL
  * names it in the log, NULL: ID); true when it should be logged and
  * answered, false when this window's burst of the source is spent. */
-bool refusal_allow(struct daemon *d, const char *id, const char *label, uint64_t now);
+bool sync_refusal_allow(struct daemon *d, const char *id, const char *label, uint64_t now);
 /* The same for what a link's other side sent: counted by its key. */
-bool link_refusal_allow(struct link *l, uint64_t now);
+bool sync_link_refusal_allow(struct link *l, uint64_t now);
 /* The same for the connection whose frame is being handled (d->frame_uid). */
-bool frame_refusal_allow(struct daemon *d, uint64_t now);
+bool sync_frame_refusal_allow(struct daemon *d, uint64_t now);
 /* Logs, for each source whose window has ended with refusals left
  * unlogged, "N more refusals from X suppressed", and forgets sources
  * whose window ended. */
-void refusal_flush(struct daemon *d, uint64_t now);
+void sync_refusal_flush(struct daemon *d, uint64_t now);
 
 /* --- frames (wire.c) --- */
-/* Packs f and sends it on a link (ROUTER: with its routing id). An Entries
- * frame goes zstd-compressed when the other side accepts it, this node's
- * [sync] compress is not none, and it gets smaller. */
-int link_send(struct link *l, const Strata__Frame *f);
 /* Reads one frame from sock; rid and rid_len get the routing id (ROUTER),
  * user_id the ZAP user id of the connection. Caller frees *out with
  * strata__frame__free_unpacked. -EAGAIN if nothing to read, -EBADMSG. */
-int frame_recv(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
-	       Strata__Frame **out, struct err *e);
-/* frame_recv without the decoding: *msg gets the frame's one part, which the
- * caller closes (zmq_msg_close) after frame_decode. 0, -EAGAIN, -errno. */
-int frame_recv_raw(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
-		   zmq_msg_t *msg);
+int sync_frame_recv(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
+		    Strata__Frame **out, struct err *e);
+/* sync_frame_recv without the decoding: *msg gets the frame's one part, which the
+ * caller closes (zmq_msg_close) after sync_frame_decode. 0, -EAGAIN, -errno. */
+int sync_frame_recv_raw(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
+			zmq_msg_t *msg);
 /* Decodes one received message as a Frame: bounded in size, no unknown
  * fields, a known message; a zstd frame is decompressed (its stated size
  * bounded by SYNC_FRAME_MAX) and the Frame inside returned. Caller frees *out with
  * strata__frame__free_unpacked. -EBADMSG with the reason. */
-int frame_decode(const uint8_t *data, size_t len, Strata__Frame **out, struct err *e);
-/* Whether batches to l go compressed: l reads zstd and [sync] compress is
- * zstd, or auto and the link is not a loopback one. */
-bool link_compresses(const struct link *l);
+int sync_frame_decode(const uint8_t *data, size_t len, Strata__Frame **out, struct err *e);
 /* Frees the daemon's compression context. */
-void wire_free(struct daemon *d);
-/* Sends an Error frame for a refused entry. */
-void link_send_error(struct link *l, int code, const char *reason, const uint8_t *author, const char *feed,
-		     uint64_t seq);
+void sync_wire_free(struct daemon *d);
+/* f packed and zstd-compressed with d's context, wrapped in a Frame of its
+ * own: *out_len bytes at *out inside the malloc'd block *base; with elide,
+ * f's envelopes are packed with their derivable prevs zeroed. f packs to
+ * len bytes. 0, or < 0 to send f as it is (-EAGAIN: it would not get
+ * smaller). */
+int sync_frame_compress(struct daemon *d, const Strata__Frame *f, bool elide, size_t len, uint8_t **base,
+			uint8_t **out, size_t *out_len);
 
 /* --- a request to a parent outside the daemon (exchange.c) --- */
 struct sync_exchange {
@@ -209,78 +156,135 @@ int sync_exchange(const struct sync_exchange *x, Strata__Frame **reply, struct e
 
 /* --- routing (route.c) --- */
 /* May node d->n send feed (author, feed) on link l? */
-bool route_send(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
-		const char *feed);
+bool sync_route_send(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
+		     const char *feed);
 /* May link l send us feed (author, feed)? */
-bool route_accept(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
-		  const char *feed);
+bool sync_route_accept(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
+		       const char *feed);
 
-/* --- replication (replicate.c) --- */
-void link_reset(struct link *l);
-void link_send_hello(struct link *l);
-void link_pump(struct link *l);
-void daemon_pump_all(struct daemon *d);
-void link_on_frame(struct link *l, Strata__Frame *f);
+/* --- sending (push.c) --- */
+/* Sends l this node's Hello: the heads of every feed l may send us. */
+void sync_link_send_hello(struct link *l);
+/* Sends l what it lacks of the feeds routing lets it have, within the
+ * window of batches in flight. */
+void sync_link_pump(struct link *l);
+/* sync_link_pump on every link (after this node's store changed). */
+void sync_pump_all(struct daemon *d);
+
+/* --- a link's frames (replicate.c) --- */
+/* Handles one frame from l's other side (Hello, Entries, Ack, Want, Error,
+ * Evidence, Ping). Does not take f. */
+void sync_link_on_frame(struct link *l, Strata__Frame *f);
+/* An Entries frame on l (receive.c): the batch, and any the link sent
+ * after it that were read ahead, stored and answered. */
+void sync_on_entries(struct link *l, const Strata__Entries *en);
 
 /* --- own heads (heads.c): a restored store fetches its own entries --- */
 /* Called with a link's Hello: asks for the entries of our own feeds that
  * it holds beyond our store, and fences or unfences writes. */
-void heads_on_hello(struct link *l, const Strata__Hello *h);
+void sync_heads_on_hello(struct link *l, const Strata__Hello *h);
 /* After a batch from l was stored: settles what it was fetching. */
-void heads_settle(struct link *l);
+void sync_heads_settle(struct link *l);
 /* May link l get entries of feed (author, feed) that routing would not
  * send it: its own, which it asked back (a Want after a restore)? */
-bool heads_give_back(const struct link *l, struct feedmap_val *v, const uint8_t author[KEY_BYTES]);
+bool sync_heads_give_back(const struct link *l, struct feedmap_val *v, const uint8_t author[KEY_BYTES]);
 
-/* --- evidence (evidence.c) --- */
+/* --- evidence (evidence_relay.c) --- */
 /* Records a proof that two envelopes of one (author, feed, seq) differ,
  * freezes the feed, logs an alarm and passes the proof to the parent. */
-void evidence_record(struct daemon *d, const uint8_t *first, size_t first_len, const uint8_t *second,
-		     size_t second_len);
+void sync_evidence_record(struct daemon *d, const uint8_t *first, size_t first_len, const uint8_t *second,
+			  size_t second_len);
 /* Handles an Evidence frame from a link: checks and records it. */
-void evidence_on_frame(struct link *l, const Strata__Evidence *ev);
+void sync_evidence_on_frame(struct link *l, const Strata__Evidence *ev);
 /* Sends every stored proof to link l. */
-void evidence_send_all(struct link *l);
+void sync_evidence_send_all(struct link *l);
 
 /* --- ZAP (zap.c) --- */
-void zap_handle(struct daemon *d);
+void sync_zap_handle(struct daemon *d);
 
 /* --- enrollment (invite.c, join.c) --- */
 /* Decodes a "strata-join:" token; caller wipes (*out)->secret and frees. */
 int sync_token_parse(const char *text, Strata__JoinToken **out, struct err *e);
-void join_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
-		   const Strata__Join *j);
+/* A Join from the connection RID (user id "invite:HEX"): true when it
+ * enrolled a key (the store changed). */
+bool sync_join_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
+			const Strata__Join *j);
 /* The joining node's check of the parent's JoinReply: an entry signed by
  * the token's parent that certifies this node's key under its org path,
  * and the token's root. 0, or a negative code with the reason. */
-int join_check_reply(const struct node *n, const Strata__JoinToken *tok, const Strata__JoinReply *r, struct err *e);
+int sync_join_check_reply(const struct node *n, const Strata__JoinToken *tok, const Strata__JoinReply *r, struct err *e);
+
+/* --- the parent side of a certificate request (certify.c) --- */
+#define SYNC_REASON_MAX 700 /* a refusal's reason, with its NUL */
+
+/* A Join or a Rotate being answered. */
+struct sync_certify {
+	const char *what;  /* "a join", "a key rotation": the refusal is logged as "refused WHAT..." */
+	const char *who;   /* "... of WHO": the subject's org path once grant knows it, else NULL */
+	Strata__Frame__MsgCase reply; /* JOIN_REPLY (with the root) or ROTATE_REPLY */
+	/* Checks the request in *w's transaction (of this node's trust feed)
+	 * and writes what it grants, committing *w; *seq: the trust entry to
+	 * answer with. 0, or -1 with the reason. */
+	int (*grant)(struct daemon *d, struct node_writer **w, struct sync_certify *c, uint64_t *seq, char *reason,
+		     size_t cap);
+	void *arg;         /* grant's */
+};
+/* Runs c->grant in a write of the trust feed and answers the connection
+ * RID with the entry; or refuses (sync_certify_refuse). true when granted:
+ * the store changed (the caller logs what was granted). */
+bool sync_certify(struct daemon *d, const uint8_t *rid, size_t rid_len, struct sync_certify *c);
+/* Sends the connection an Error (EACCES, reason) and logs "refused WHAT[ of
+ * WHO]: reason" within the source's refusal allowance. */
+void sync_certify_refuse(struct daemon *d, const uint8_t *rid, size_t rid_len, const struct sync_certify *c,
+			 const char *reason);
 
 /* --- key rotation (rotate.c): a child asks for its new key's certificate --- */
-void rotate_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
-		     const Strata__Rotate *r);
+/* A Rotate from the connection RID (user id "key:HEX", the old key): true
+ * when it certified the new key (the store changed). */
+bool sync_rotate_on_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user_id,
+			  const Strata__Rotate *r);
 /* The rotating node's check of the parent's RotateReply: an entry of
  * PARENT's trust feed that certifies NEW_KEY under this node's org path. */
-int rotate_check_reply(const struct node *n, const uint8_t parent[KEY_BYTES], const uint8_t new_key[KEY_BYTES],
-		       const Strata__RotateReply *r, struct err *e);
+int sync_rotate_check_reply(const struct node *n, const uint8_t parent[KEY_BYTES], const uint8_t new_key[KEY_BYTES],
+			    const Strata__RotateReply *r, struct err *e);
 
-/* --- links (daemon.c) --- */
+/* --- the ROUTER side's links (children.c) --- */
 /* Is KEY this node's key, or one it rotated away from? */
-bool daemon_own_key(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_BYTES]);
-struct link *link_new(struct daemon *d, enum link_kind kind);
+bool sync_own_key(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_BYTES]);
 /* Handles a frame that arrived on the ROUTER from the connection with
  * routing id RID and ZAP user id UID ("key:HEX" or "invite:HEX"): a join,
  * a rotation, or a link's frame (a Hello from a certified key opens the
  * link). Does not take f. */
-void daemon_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *uid,
-			   Strata__Frame *f);
+void sync_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *uid,
+			 Strata__Frame *f);
+/* Drops child link i; why (may be NULL) becomes its last error. */
+void sync_child_remove(struct daemon *d, size_t i, const char *why);
+/* The child link with routing id RID, or NULL. */
+struct link *sync_child_by_rid(struct daemon *d, const uint8_t *rid, size_t rid_len);
+/* Drops the child links whose key was revoked since they opened. */
+void sync_drop_revoked(struct daemon *d);
 /* Frees every child link (the daemon's links at its end). */
-void daemon_drop_children(struct daemon *d);
-void link_free(struct link **l);
-json_t *daemon_status(struct daemon *d);
+void sync_drop_children(struct daemon *d);
+
+/* --- socket monitors (monitor.c) --- */
+/* Handles one event of the parent link's socket monitor: a handshake
+ * opens the link (Hello), a disconnection resets it. */
+void sync_on_monitor(struct daemon *d);
+/* Handles one event of the listener's socket monitor. */
+void sync_on_router_monitor(struct daemon *d);
+
+/* --- status (links.c) --- */
+/* The running daemon's figures: pid, start, listen endpoint, every live
+ * link and every link's kept state (the control socket's "status"). */
+json_t *sync_daemon_status(struct daemon *d);
+
+/* --- after a commit (receive.c) --- */
 /* Overwrites what erased values left in free pages, if an erase was
  * applied (node_scrub); logs what it did. Call with no transaction open. */
-void daemon_scrub(struct daemon *d);
-/* Logs one line about a transfer step (a transfer_note_fn; d is the daemon). */
-void daemon_note(void *d, const char *msg);
+void sync_scrub(struct daemon *d);
+/* Logs one line an observer sends (a node_note_fn; d is the daemon; receive.c). */
+void sync_note(void *d, const char *msg);
+/* Runs the node's observers with NODE_EVENT_DUE (steps may be due; receive.c). */
+void sync_due(struct daemon *d);
 
 #endif

@@ -20,14 +20,10 @@
  * compression only costs (a batched catch-up ran 25 % slower with it), so
  * [sync] compress = auto leaves loopback links alone. */
 #define WIRE_ZSTD_LEVEL 1
-#define WIRE_ZSTD_MIN 1024 /* smaller frames go as they are */
 
-/* f packed and zstd-compressed, wrapped in a Frame of its own: *out_len
- * bytes at *out inside the malloc'd block *base; with elide, f's envelopes
- * are packed with their derivable prevs zeroed (changesets_prev_elide).
- * 0, or < 0 to send f as it is (-EAGAIN: it would not get smaller). */
-static int compress_frame(struct daemon *d, const Strata__Frame *f, bool elide, size_t len, uint8_t **base,
-			  uint8_t **out, size_t *out_len)
+/* changesets_prev_elide does the eliding. */
+int sync_frame_compress(struct daemon *d, const Strata__Frame *f, bool elide, size_t len, uint8_t **base,
+			uint8_t **out, size_t *out_len)
 {
 	enum { ROOM = 16 }; /* the outer Frame's tag and length go in front */
 	uint8_t *plain = NULL, *buf = NULL, head[ROOM];
@@ -80,84 +76,14 @@ out:
 	return ret;
 }
 
-static void free_base(void *data, void *base)
-{
-	(void)data;
-	free(base);
-}
-
-/* A loopback (or in-host) endpoint: tcp://127.*, tcp://localhost, tcp://[::1], ipc://, inproc://. */
-static bool endpoint_local(const char *ep)
-{
-	static const char *const local[] = {"tcp://127.", "tcp://localhost:", "tcp://[::1]", "ipc://", "inproc://"};
-
-	for (size_t i = 0; i < sizeof local / sizeof local[0]; i++)
-		if (strncmp(ep, local[i], strlen(local[i])) == 0)
-			return true;
-	return false;
-}
-
-bool link_compresses(const struct link *l)
-{
-	const struct node_config *c = node_config(l->d->n);
-
-	if (!l->zstd || c->compress == NODE_COMPRESS_NONE)
-		return false;
-	if (c->compress == NODE_COMPRESS_ZSTD)
-		return true;
-	/* auto: a parent link goes where [parent] endpoint says; children come
-	 * in through [node] listen */
-	return !endpoint_local(l->kind == LINK_PARENT ? c->parent_endpoint : c->listen);
-}
-
-int link_send(struct link *l, const Strata__Frame *f)
-{
-	void *sock = l->kind == LINK_PARENT ? l->d->dealer : l->d->router;
-	size_t len = strata__frame__get_packed_size(f), zlen = 0;
-	uint8_t *zbase = NULL, *z = NULL;
-	zmq_msg_t msg;
-
-	if (!sock)
-		return -ENOTCONN;
-	if (f->msg_case == STRATA__FRAME__MSG_ENTRIES && len >= WIRE_ZSTD_MIN && link_compresses(l) &&
-	    compress_frame(l->d, f, l->elide, len, &zbase, &z, &zlen) == 0) {
-		if (zmq_msg_init_data(&msg, z, zlen, free_base, zbase) != 0) {
-			free(zbase);
-			return -ENOMEM;
-		}
-	} else {
-		if (zmq_msg_init_size(&msg, len) != 0)
-			return -ENOMEM;
-		strata__frame__pack(f, zmq_msg_data(&msg));
-	}
-	if (l->kind == LINK_CHILD && zmq_send(sock, l->rid, l->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-		int err = errno;
-
-		zmq_msg_close(&msg);
-		return -err;
-	}
-	if (zmq_msg_send(&msg, sock, ZMQ_DONTWAIT) < 0) {
-		int err = errno;
-
-		zmq_msg_close(&msg);
-		return -err;
-	}
-	l->last_tx_ms = node_now_ms();
-	if (f->msg_case == STRATA__FRAME__MSG_ENTRIES) {
-		l->batch_bytes += len;
-		l->batch_wire_bytes += z ? zlen : len;
-	}
-	return 0;
-}
-
-void wire_free(struct daemon *d)
+void sync_wire_free(struct daemon *d)
 {
 	ZSTD_freeCCtx(d->zstd_cctx);
 	d->zstd_cctx = NULL;
 }
 
-int frame_recv_raw(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
-		   zmq_msg_t *msg)
+int sync_frame_recv_raw(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
+			zmq_msg_t *msg)
 {
 	const char *uid;
 	int n, more;
@@ -189,16 +115,16 @@ int frame_recv_raw(void *sock, bool router, uint8_t *rid, size_t *rid_len, char 
 	return 0;
 }
 
-int frame_recv(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
-	       Strata__Frame **out, struct err *e)
+int sync_frame_recv(void *sock, bool router, uint8_t *rid, size_t *rid_len, char *user_id, size_t uid_cap,
+		    Strata__Frame **out, struct err *e)
 {
 	zmq_msg_t msg;
 	int ret;
 
 	*out = NULL;
-	if ((ret = frame_recv_raw(sock, router, rid, rid_len, user_id, uid_cap, &msg)) < 0)
+	if ((ret = sync_frame_recv_raw(sock, router, rid, rid_len, user_id, uid_cap, &msg)) < 0)
 		return ret;
-	ret = frame_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), out, e);
+	ret = sync_frame_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), out, e);
 	zmq_msg_close(&msg);
 	return ret;
 }
@@ -226,7 +152,7 @@ static void restore_prevs(Strata__Frame *f)
 		changesets_prev_restore(f->entries->envelopes, f->entries->n_envelopes);
 }
 
-int frame_decode(const uint8_t *data, size_t len, Strata__Frame **out, struct err *e)
+int sync_frame_decode(const uint8_t *data, size_t len, Strata__Frame **out, struct err *e)
 {
 	Strata__Frame *z;
 	unsigned long long size;
@@ -273,26 +199,4 @@ int frame_decode(const uint8_t *data, size_t len, Strata__Frame **out, struct er
 	}
 	strata__frame__free_unpacked(z, NULL);
 	return ret;
-}
-
-void link_send_error(struct link *l, int code, const char *reason, const uint8_t *author, const char *feed,
-		     uint64_t seq)
-{
-	Strata__Frame f = STRATA__FRAME__INIT;
-	Strata__Error er = STRATA__ERROR__INIT;
-
-	er.code = (uint32_t)code;
-	er.reason = (char *)reason;
-	if (author) {
-		er.has_author = 1;
-		er.author.data = (uint8_t *)author;
-		er.author.len = KEY_BYTES;
-	}
-	er.feed = (char *)feed;
-	er.has_seq = seq != 0;
-	er.seq = seq;
-	f.msg_case = STRATA__FRAME__MSG_ERROR;
-	f.error = &er;
-	link_send(l, &f);
-	l->refusals_sent++;
 }

@@ -76,7 +76,7 @@ static bool admit(struct daemon *d, const uint8_t curve[KEY_BYTES], char *user_i
 		Strata__Invite *inv = strata__invite__unpack(NULL, len, v);
 
 		/* A used token is still admitted within its window: only the key it
-		 * enrolled may use it again (join_on_frame), to finish a join
+		 * enrolled may use it again (sync_join_on_frame), to finish a join
 		 * whose answer was lost. */
 		if (!inv)
 			snprintf(why, why_cap, "invitation record is malformed");
@@ -99,7 +99,7 @@ out:
 	return ok;
 }
 
-void zap_handle(struct daemon *d)
+void sync_zap_handle(struct daemon *d)
 {
 	zmq_msg_t part[8];
 	int n = 0, more = 1;
@@ -131,7 +131,7 @@ void zap_handle(struct daemon *d)
 		/* counted by address: a client making handshakes with a new
 		 * random key each time is still one source */
 		snprintf(id, sizeof id, "ip:%s", address);
-		if (refusal_allow(d, id, address[0] ? address : "a local connection", node_now_ms()))
+		if (sync_refusal_allow(d, id, address[0] ? address : "a local connection", node_now_ms()))
 			sync_log(d, "refused a connection from %s: %s", address[0] ? address : "a local connection", why);
 	}
 	zmq_send(d->zap, "1.0", 3, ZMQ_SNDMORE);

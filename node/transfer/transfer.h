@@ -58,6 +58,12 @@ bool transfer_touches(const struct changeset *cs);
 void transfer_after_batch(struct node *n, struct changeset *const *cs, const int *res, size_t count,
 			  transfer_note_fn note, void *arg);
 
+/* Registers with node n (node_observe) the automatic steps: after a batch
+ * received, transfer_after_batch; when steps may be due (NODE_EVENT_DUE),
+ * transfer_process, a failure told to the commit's note as "transfer step
+ * not taken: ...". For the program that runs the daemon. -ENOMEM. */
+int transfer_observe(struct node *n) WUR;
+
 /* --- the steps a person takes --- */
 
 /* Finds the node WHO names, an org path or a 64-hex key, among the nodes of

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Fuzz target for everything a daemon does with a message from a link:
- * the wire layer's decoding (frame_decode, as frame_recv runs it) and then
- * the handler the daemon's loop would call: link_on_frame on the parent
+ * the wire layer's decoding (sync_frame_decode, as sync_frame_recv runs it) and then
+ * the handler the daemon's loop would call: sync_link_on_frame on the parent
  * link (on_hello, on_entries, on_ack, on_want, on_error, evidence, ping)
- * or, for the ROUTER, daemon_on_child_frame with the connection's ZAP user
+ * or, for the ROUTER, sync_on_child_frame with the connection's ZAP user
  * id (join, rotate, a Hello from a certified child or peer opening its
  * link, then the link's frames). The daemon is a real struct daemon over
  * the scratch node. Its sockets are inproc and go nowhere: the ROUTER has
@@ -18,8 +18,8 @@
  * bit 3: a valid Hello first, so that the link is up), then frames, each a 2-byte big-endian length and that many bytes.
  * With bit 4 set the frames are instead answers to this node's own join
  * or rotation, as the parent SCRATCH_PARENT sends them: a JoinReply goes
- * to join_check_reply (for a token naming that parent as parent and root),
- * a RotateReply to rotate_check_reply (for the new key SCRATCH_NEWKEY).
+ * to sync_join_check_reply (for a token naming that parent as parent and root),
+ * a RotateReply to sync_rotate_check_reply (for the new key SCRATCH_NEWKEY).
  * Link state is dropped after each input; the store keeps what was stored.
  */
 #include <stdio.h>
@@ -28,7 +28,9 @@
 
 #include <zmq.h>
 
+#include "node/report/report.h"
 #include "node/sync/sync_internal.h"
+#include "node/transfer/transfer.h"
 #include "tests/fuzz/scratch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
@@ -46,8 +48,8 @@ static void *sink;
 
 static void daemon_cleanup(void)
 {
-	link_free(&daemon_.parent);
-	daemon_drop_children(&daemon_);
+	sync_link_free(&daemon_.parent);
+	sync_drop_children(&daemon_);
 	zmq_close(daemon_.router);
 	zmq_close(daemon_.dealer);
 	zmq_close(sink);
@@ -65,6 +67,9 @@ static void drain(void)
 static void setup(void)
 {
 	daemon_.n = scratch_node();
+	/* what strata serve registers: transfer steps and report checks after a batch */
+	if (transfer_observe(daemon_.n) < 0 || report_observe(daemon_.n) < 0)
+		abort();
 	daemon_.o = &opts;
 	daemon_.started_ms = node_now_ms();
 	if (!(daemon_.ctx = zmq_ctx_new()) || !(daemon_.router = zmq_socket(daemon_.ctx, ZMQ_ROUTER)) ||
@@ -94,8 +99,8 @@ static void setup(void)
 
 static void new_parent(void)
 {
-	link_free(&daemon_.parent);
-	if (!(daemon_.parent = link_new(&daemon_, LINK_PARENT)))
+	sync_link_free(&daemon_.parent);
+	if (!(daemon_.parent = sync_link_new(&daemon_, LINK_PARENT)))
 		abort();
 	memcpy(daemon_.parent->key, parent_key, KEY_BYTES);
 	snprintf(daemon_.parent->name, sizeof daemon_.parent->name, "tcp://127.0.0.1:7399");
@@ -124,9 +129,9 @@ static void answer(Strata__Frame *f)
 	int ret = 0;
 
 	if (f->msg_case == STRATA__FRAME__MSG_JOIN_REPLY)
-		ret = join_check_reply(daemon_.n, &token, f->join_reply, &e);
+		ret = sync_join_check_reply(daemon_.n, &token, f->join_reply, &e);
 	else if (f->msg_case == STRATA__FRAME__MSG_ROTATE_REPLY)
-		ret = rotate_check_reply(daemon_.n, parent_key, new_key, f->rotate_reply, &e);
+		ret = sync_rotate_check_reply(daemon_.n, parent_key, new_key, f->rotate_reply, &e);
 	if (ret < 0 && !e.msg[0])
 		abort(); /* every refusal has a reason */
 }
@@ -136,9 +141,9 @@ static void deliver(unsigned conn, const char *uid, Strata__Frame *f)
 	static const uint8_t rid[] = {0, 0x6b, 0x8b, 0x45, 0x67};
 
 	if (conn == 0)
-		link_on_frame(daemon_.parent, f);
+		sync_link_on_frame(daemon_.parent, f);
 	else
-		daemon_on_child_frame(&daemon_, rid, sizeof rid, uid, f);
+		sync_on_child_frame(&daemon_, rid, sizeof rid, uid, f);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
@@ -175,7 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		at += 2;
 		if (len > n - at)
 			len = n - at;
-		if (frame_decode(d + at, len, &f, &e) == 0) {
+		if (sync_frame_decode(d + at, len, &f, &e) == 0) {
 			if (d[0] & 0x10)
 				answer(f);
 			else
@@ -186,7 +191,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		}
 		at += len;
 	}
-	daemon_drop_children(&daemon_);
+	sync_drop_children(&daemon_);
 	drain();
 	return 0;
 }

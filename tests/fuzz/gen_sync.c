@@ -227,7 +227,7 @@ static void frames(const struct env *e1, const struct env *e2, const struct env 
 	v[1] = bin(e2);
 	f = entries_frame(&en, v, 2, 1);
 	frame_seed("entries_child_chain", C_CHILD | HELLO_FIRST, (const Strata__Frame *[]){&f}, 1);
-	{ /* the same, zstd-compressed as link_send sends it to a peer that accepts zstd */
+	{ /* the same, zstd-compressed as sync_link_send sends it to a peer that accepts zstd */
 		size_t plen = strata__frame__get_packed_size(&f), zcap = ZSTD_compressBound(plen), zn;
 		uint8_t *plain = malloc(plen), *z = malloc(zcap);
 		Strata__Frame zf = STRATA__FRAME__INIT;

@@ -13,8 +13,8 @@
 #include "protocol/protocol.h"
 
 #define EVIDENCE_INDEX "evidence"
-void evidence_record(struct daemon *d, const uint8_t *first, size_t first_len, const uint8_t *second,
-		     size_t second_len)
+void sync_evidence_record(struct daemon *d, const uint8_t *first, size_t first_len, const uint8_t *second,
+			  size_t second_len)
 {
 	Strata__Evidence ev = STRATA__EVIDENCE__INIT;
 	struct changeset *a = NULL;
@@ -48,7 +48,7 @@ void evidence_record(struct daemon *d, const uint8_t *first, size_t first_len, c
 		ev.second.len = second_len;
 		f.msg_case = STRATA__FRAME__MSG_EVIDENCE;
 		f.evidence = &ev;
-		link_send(d->parent, &f);
+		sync_link_send(d->parent, &f);
 	}
 	goto out;
 fail:
@@ -58,20 +58,20 @@ out:
 	changeset_destroy(&a);
 }
 
-void evidence_on_frame(struct link *l, const Strata__Evidence *ev)
+void sync_evidence_on_frame(struct link *l, const Strata__Evidence *ev)
 {
 	struct changeset *a = NULL;
 	struct err e = {0};
 
 	/* What a link sends as evidence and is not: a refusal of that link,
-	 * logged at its bounded rate (evidence_record logs every one). */
+	 * logged at its bounded rate (sync_evidence_record logs every one). */
 	if (node_evidence_check(ev->first.data, ev->first.len, ev->second.data, ev->second.len, &a, &e) < 0) {
-		if (link_refusal_allow(l, node_now_ms()))
+		if (sync_link_refusal_allow(l, node_now_ms()))
 			sync_log(l->d, "refused evidence from %s: not evidence of equivocation: %s", l->name, e.msg);
 		return;
 	}
 	changeset_destroy(&a);
-	evidence_record(l->d, ev->first.data, ev->first.len, ev->second.data, ev->second.len);
+	sync_evidence_record(l->d, ev->first.data, ev->first.len, ev->second.data, ev->second.len);
 }
 
 struct send_arg {
@@ -90,12 +90,12 @@ static int send_one(const uint8_t *key, size_t key_len, const uint8_t *val, size
 		return 0;
 	f.msg_case = STRATA__FRAME__MSG_EVIDENCE;
 	f.evidence = ev;
-	link_send(l, &f);
+	sync_link_send(l, &f);
 	strata__evidence__free_unpacked(ev, NULL);
 	return 0;
 }
 
-void evidence_send_all(struct link *l)
+void sync_evidence_send_all(struct link *l)
 {
 	struct send_arg a = {.l = l};
 	struct store_txn *t = NULL;

@@ -62,7 +62,7 @@ static struct refusal_source *source_slot(struct daemon *d, const char *id, uint
 	return free_slot;
 }
 
-bool refusal_allow(struct daemon *d, const char *id, const char *label, uint64_t now)
+bool sync_refusal_allow(struct daemon *d, const char *id, const char *label, uint64_t now)
 {
 	struct refusal_source *r = source_slot(d, id && id[0] ? id : "unknown", now);
 
@@ -80,16 +80,16 @@ bool refusal_allow(struct daemon *d, const char *id, const char *label, uint64_t
 	return false;
 }
 
-bool link_refusal_allow(struct link *l, uint64_t now)
+bool sync_link_refusal_allow(struct link *l, uint64_t now)
 {
 	char id[8 + KEY_HEX];
 
 	memcpy(id, "key:", 4);
 	key_hex(id + 4, l->key);
-	return refusal_allow(l->d, id, l->name, now);
+	return sync_refusal_allow(l->d, id, l->name, now);
 }
 
-bool frame_refusal_allow(struct daemon *d, uint64_t now)
+bool sync_frame_refusal_allow(struct daemon *d, uint64_t now)
 {
 	const char *uid = d->frame_uid ? d->frame_uid : "";
 	char label[120];
@@ -97,10 +97,10 @@ bool frame_refusal_allow(struct daemon *d, uint64_t now)
 	/* "key:HEX" names a certified key, "invite:HEX" a join token's key */
 	snprintf(label, sizeof label, "%s %.64s", strncmp(uid, "invite:", 7) == 0 ? "the join key" : "the key",
 		 strchr(uid, ':') ? strchr(uid, ':') + 1 : uid);
-	return refusal_allow(d, uid, label, now);
+	return sync_refusal_allow(d, uid, label, now);
 }
 
-void refusal_flush(struct daemon *d, uint64_t now)
+void sync_refusal_flush(struct daemon *d, uint64_t now)
 {
 	for (size_t i = 0; i <= SYNC_REFUSAL_SOURCES; i++) {
 		struct refusal_source *r = &d->sources[i];
