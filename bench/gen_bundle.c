@@ -120,7 +120,7 @@ static int member_entry(const struct keypair *kp, uint64_t seq, uint8_t prev[HAS
 	m.status = STRATA__MEMBER_STATUS__STATUS_ACTIVE;
 	m.joined = joined;
 	vl = strata__member__pack(&m, val);
-	if ((ret = changeset_builder_new(&b, "up", seq, prev, 1795600000000ull + seq, e)) < 0)
+	if ((ret = changeset_builder_new(&b, FEED_UP, seq, prev, 1795600000000ull + seq, e)) < 0)
 		return ret;
 	if ((ret = changeset_builder_put(b, "member", (const uint8_t *)id, strlen(id), val, vl, e)) == 0)
 		ret = changeset_builder_finish(b, kp, env, len, prev, e);
@@ -188,7 +188,7 @@ usage:
 	{
 		struct trust_walk w = {f, fr};
 
-		if (store_log_each(t, node_id(n), "trust", 1, 0, on_trust, &w, &e) < 0 || flush(f, fr) < 0)
+		if (store_log_each(t, node_id(n), FEED_TRUST, 1, 0, on_trust, &w, &e) < 0 || flush(f, fr) < 0)
 			goto io;
 	}
 	for (uint64_t seq = 1; seq <= count; seq++) {

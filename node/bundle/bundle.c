@@ -144,7 +144,7 @@ static size_t rank_of(struct node *n, struct store_txn *t, const struct store_he
 	else
 		for (const char *p = name; *p; p++)
 			depth += *p == '/';
-	return (strcmp(h->feed, "trust") == 0 ? 0 : 1000) + depth;
+	return (strcmp(h->feed, FEED_TRUST) == 0 ? 0 : 1000) + depth;
 }
 
 /* The magic and the header record: this node, its root, the time. */

@@ -20,7 +20,7 @@ static int peer_allows(const struct node *n, struct store_txn *t, const char *fe
 	struct err ignore = {0};
 	bool ok;
 
-	if (strcmp(feed, "trust") == 0)
+	if (strcmp(feed, FEED_TRUST) == 0)
 		return 0;
 	if (node_peer_cert(n, t, &mine, &ignore) < 0) {
 		err_set(e, "author %s… is in the peer domain, whose agreement has not arrived yet", who);

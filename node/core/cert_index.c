@@ -121,7 +121,7 @@ int node_trust_index_apply(struct store_txn *t, const struct changeset *cs, stru
 {
 	int ret;
 
-	if (strcmp(cs->feed, "trust") != 0)
+	if (strcmp(cs->feed, FEED_TRUST) != 0)
 		return 0;
 	for (size_t i = 0; i < cs->n_ops; i++) {
 		const struct op *op = &cs->ops[i];

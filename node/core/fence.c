@@ -76,7 +76,7 @@ bool node_has_holders(const struct node *n, struct store_txn *t)
 
 	if (n->config.has_parent)
 		return true;
-	return store_head_get(t, n->id, "trust", &h, &ignore) == 0 && h.seq > 0;
+	return store_head_get(t, n->id, FEED_TRUST, &h, &ignore) == 0 && h.seq > 0;
 }
 
 static int meta_text(struct store_txn *t, const char *name, char *out, size_t cap, struct err *e)

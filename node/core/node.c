@@ -77,7 +77,7 @@ static void remove_store_dir(const char *store_dir)
  * the domain learns the root's org path the way it learns everyone's. */
 static int root_self_certify(const char *dir, const char *name, struct err *e)
 {
-	static char *feeds[] = {"up", "report", "down", "trust"};
+	static char *feeds[] = {FEED_UP, FEED_REPORT, FEED_DOWN, FEED_TRUST};
 	Strata__Certificate c = STRATA__CERTIFICATE__INIT;
 	struct node *n = NULL;
 	struct node_writer *w = NULL;
@@ -101,7 +101,7 @@ static int root_self_certify(const char *dir, const char *name, struct err *e)
 		goto out;
 	}
 	strata__certificate__pack(&c, buf);
-	if ((ret = node_writer_begin(n, "trust", &w, e)) < 0 ||
+	if ((ret = node_writer_begin(n, FEED_TRUST, &w, e)) < 0 ||
 	    (ret = node_writer_put(w, "cert", node_id(n), KEY_BYTES, buf, len, e)) < 0 ||
 	    (ret = node_writer_commit(&w, NULL, NULL, e)) < 0)
 		goto out;

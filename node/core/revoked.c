@@ -157,7 +157,7 @@ static bool effective_issuer(struct store_txn *t, const uint8_t subject[KEY_BYTE
 
 int node_trust_check(struct store_txn *t, const struct changeset *cs, struct err *e)
 {
-	if (strcmp(cs->feed, "trust") != 0)
+	if (strcmp(cs->feed, FEED_TRUST) != 0)
 		return 0;
 	for (size_t i = 0; i < cs->n_ops; i++) {
 		const struct op *op = &cs->ops[i];
