@@ -127,7 +127,7 @@ static int node_dir_remove(const char *dir, struct err *e)
 {
 	static const char *const files[] = {NODE_KEY_FILE, NODE_CONF_FILE, NODE_STORE_DIR "/data.mdb",
 					    NODE_STORE_DIR "/lock.mdb"};
-	char p[4200];
+	char p[NODE_PATH_MAX];
 
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		path_of(p, sizeof p, dir, files[i]);
@@ -385,7 +385,7 @@ static double now_s(void)
 
 static int district_build(const struct opts *op, struct node *city, unsigned di, struct out *o, struct err *e)
 {
-	char dir[4200], bdir[4200], name[64], bname[80];
+	char dir[NODE_PATH_MAX], bdir[NODE_PATH_MAX], name[64], bname[80];
 	struct node *d = NULL, *b = NULL;
 	struct report_result rr;
 	int ret;
@@ -478,7 +478,7 @@ int main(int argc, char **argv)
 	struct out o = {0};
 	struct node *city = NULL;
 	struct err e = {0};
-	char dir[4200], path[4200], tmp[4300];
+	char dir[NODE_PATH_MAX], path[NODE_PATH_MAX], tmp[NODE_PATH_MAX + 100]; /* path and a suffix */
 	uint8_t cid[KEY_BYTES], hdr[512];
 	double t0 = now_s();
 	int opt, ret = 1;

@@ -313,7 +313,7 @@ void store_close(struct store **s)
  * address only with MDB_FIXEDMAP): the process's map list does. */
 static void find_map(struct store *s)
 {
-	char line[4600], want[4200];
+	char line[STORE_PATH_MAX + 400], want[STORE_PATH_MAX]; /* a maps line: fields, then a path */
 	FILE *f = fopen("/proc/self/maps", "r");
 
 	snprintf(want, sizeof want, "%s/data.mdb", s->dir);

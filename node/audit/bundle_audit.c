@@ -87,7 +87,7 @@ static void report(const struct verify_hooks *h, struct verify_counts *c, const 
 static void remove_scratch(const char *dir)
 {
 	static const char *const files[] = {"store/data.mdb", "store/lock.mdb", "store", "node.key", "strata.conf"};
-	char p[4200];
+	char p[NODE_PATH_MAX];
 
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		snprintf(p, sizeof p, "%s/%s", dir, files[i]);

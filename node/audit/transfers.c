@@ -89,14 +89,14 @@ static void fail(struct gather *g, const uint8_t *author, const char *feed, uint
 }
 
 /* A readable name for key: its org path if the store knows it, else hex. */
-static const char *who(struct gather *g, const uint8_t key[KEY_BYTES], char out[256])
+static const char *who(struct gather *g, const uint8_t key[KEY_BYTES], char out[NODE_NAME_SIZE])
 {
 	char hex[KEY_HEX];
 
 	if (node_key_name(g->n, g->t, key, out) == 0 && out[0])
 		return out;
 	key_hex(hex, key);
-	snprintf(out, 256, "%.16s…", hex);
+	snprintf(out, NODE_NAME_SIZE, "%.16s…", hex);
 	return out;
 }
 
@@ -267,7 +267,7 @@ static struct release *check_names_release(struct gather *g, const char *what, c
 					   const uint8_t hash[HASH_BYTES])
 {
 	struct release *r = find_release(g, from, id);
-	char name[256], hex[KEY_HEX], rhex[KEY_HEX];
+	char name[NODE_NAME_SIZE], hex[KEY_HEX], rhex[KEY_HEX];
 
 	g->c->transfers++;
 	key_hex(hex, hash);
@@ -328,7 +328,7 @@ static int scan_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes
 		for (size_t k = 0; m->status == STRATA__MEMBER_STATUS__STATUS_ACTIVE && k < g->nrel; k++) {
 			const struct release *r = &g->rel[k];
 			const struct acceptance *a;
-			char name[256];
+			char name[NODE_NAME_SIZE];
 
 			if (!r->accepted || memcmp(r->from, s->branch, KEY_BYTES) != 0 || strcmp(r->member, m->id) != 0)
 				continue;
@@ -349,7 +349,7 @@ static int scan_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes
 /* Every forward names a real release and sends it where the release does. */
 static void check_forwards(struct gather *g)
 {
-	char name[256], name2[256];
+	char name[NODE_NAME_SIZE], name2[NODE_NAME_SIZE];
 
 	for (size_t i = 0; i < g->nfwd; i++) {
 		struct forward *f = &g->fwd[i];
@@ -366,7 +366,7 @@ static void check_forwards(struct gather *g)
  * forward held here (the new branch's side of the tree). */
 static void check_unheld(struct gather *g, const struct acceptance *a)
 {
-	char name[256];
+	char name[NODE_NAME_SIZE];
 	bool forwarded = false;
 
 	if (holds_up(g, a->from))
@@ -385,7 +385,7 @@ static void check_unheld(struct gather *g, const struct acceptance *a)
  * is accepted at most once (marking each release with its acceptance). */
 static void check_acceptances(struct gather *g)
 {
-	char name[256], name2[256];
+	char name[NODE_NAME_SIZE], name2[NODE_NAME_SIZE];
 
 	for (size_t i = 0; i < g->nacc; i++) {
 		struct acceptance *a = &g->acc[i];
@@ -418,7 +418,7 @@ static void check_acceptances(struct gather *g)
 /* A member released twice from one branch must have come back between. */
 static void check_released_twice(struct gather *g)
 {
-	char name[256], name2[256];
+	char name[NODE_NAME_SIZE], name2[NODE_NAME_SIZE];
 
 	for (size_t i = 0; i < g->nrel; i++)
 		for (size_t k = 0; k < g->nrel; k++) {

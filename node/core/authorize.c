@@ -68,7 +68,7 @@ void node_chain_end(struct node_chain *w)
 
 /* What node_authorize remembers of the certificate one link below. */
 struct chain_child {
-	char name[256];
+	char name[NODE_NAME_SIZE];
 	Strata__Role role;
 	uint64_t issued_ms;
 };

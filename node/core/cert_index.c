@@ -62,7 +62,8 @@ size_t node_own_keys(const struct node *n, struct store_txn *t, uint8_t out[][KE
 	return k;
 }
 
-int node_key_name(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], char out[256])
+int node_key_name(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES],
+		  char out[NODE_NAME_SIZE])
 {
 	Strata__Certificate *c = NULL;
 	struct err ignore = {0};
@@ -75,12 +76,13 @@ int node_key_name(const struct node *n, struct store_txn *t, const uint8_t key[K
 		out[0] = '\0';
 		return -ENOENT;
 	}
-	snprintf(out, 256, "%s", c->name);
+	snprintf(out, NODE_NAME_SIZE, "%s", c->name);
 	strata__certificate__free_unpacked(c, NULL);
 	return 0;
 }
 
-bool node_key_in_tree(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], char out[256])
+bool node_key_in_tree(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES],
+		  char out[NODE_NAME_SIZE])
 {
 	Strata__Certificate *c = NULL;
 	struct err ignore = {0};
@@ -93,7 +95,7 @@ bool node_key_in_tree(const struct node *n, struct store_txn *t, const uint8_t k
 	}
 	if (node_cert_get(t, key, NULL, &c, &ignore) < 0)
 		return false;
-	snprintf(out, 256, "%s", c->name);
+	snprintf(out, NODE_NAME_SIZE, "%s", c->name);
 	in = c->role == STRATA__ROLE__ROLE_CHILD || c->role == STRATA__ROLE__ROLE_ROOT;
 	strata__certificate__free_unpacked(c, NULL);
 	return in;

@@ -279,7 +279,7 @@ int node_fence_check(const struct node *n, struct store_txn *t, struct err *e)
 /* Is a daemon running for n (it holds DIR/serve.lock)? */
 static bool daemon_running(const struct node *n)
 {
-	char path[4200];
+	char path[NODE_PATH_MAX];
 	bool held = false;
 	int fd;
 

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@ static bool exists(const char *path)
  * mkdir -p; /var/lib/strata before /var/lib/strata/huli, say). */
 static int mkdir_parents(const char *dir, struct err *e)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	size_t len = strlen(dir);
 
 	if (len >= sizeof path) {
@@ -64,7 +65,7 @@ static int mkdir_parents(const char *dir, struct err *e)
 
 static void remove_store_dir(const char *store_dir)
 {
-	char p[4096];
+	char p[PATH_MAX];
 
 	path_join(p, sizeof p, store_dir, "data.mdb");
 	unlink(p);
@@ -114,7 +115,7 @@ out:
 
 int node_create(const char *dir, const struct node_init_opts *o, struct err *e)
 {
-	char key_path[4096], conf_path[4096], store_dir[4096];
+	char key_path[PATH_MAX], conf_path[PATH_MAX], store_dir[PATH_MAX];
 	struct keypair *kp = NULL;
 	struct store *s = NULL;
 	struct store_txn *t = NULL;
@@ -206,7 +207,7 @@ static int meta_copy(struct store_txn *t, const char *name, void *out, size_t wa
  * node.key did: the new key is in node.key.new; finish the swap. */
 static int finish_rotation(const char *dir, const char *key_path, const uint8_t id[KEY_BYTES])
 {
-	char new_path[4096];
+	char new_path[PATH_MAX];
 	struct keypair *kp = NULL;
 	struct err ignore = {0};
 	int ret = -ENOENT;
@@ -318,7 +319,7 @@ static int key_load(struct node *n, const char *key_path, const char *store_dir,
 
 int node_open(struct node **out, const char *dir, int flags, struct err *e)
 {
-	char store_dir[4096], key_path[4096];
+	char store_dir[PATH_MAX], key_path[PATH_MAX];
 	struct node *n = calloc(1, sizeof *n);
 	int ret = -ENOMEM;
 

@@ -57,7 +57,7 @@ int node_revocation_text(const struct node *n, struct store_txn *t, const uint8_
 {
 	struct node_revocation r;
 	struct err ignore = {0};
-	char name[256], by[256], who[17], when[40], reason[300] = "";
+	char name[NODE_NAME_SIZE], by[NODE_NAME_SIZE], who[17], when[40], reason[300] = "";
 	const uint8_t *v;
 	size_t len;
 	int ret = node_revocation_get(t, key, &r, &ignore);
