@@ -19,6 +19,7 @@
 
 #define MAGIC "STRATA-BUNDLE-1\n"
 #define PER_FRAME 1000
+#define MEMBER_BYTES_MAX 256 /* a generated Member packs into far less */
 
 static int put_record(FILE *f, const uint8_t *data, size_t len)
 {
@@ -107,7 +108,7 @@ static int member_entry(const struct keypair *kp, uint64_t seq, uint8_t prev[HAS
 	Strata__Member m = STRATA__MEMBER__INIT;
 	struct changeset_builder *b = NULL;
 	char id[24], joined[16];
-	uint8_t val[256];
+	uint8_t val[MEMBER_BYTES_MAX];
 	size_t vl;
 	int ret;
 
@@ -120,7 +121,7 @@ static int member_entry(const struct keypair *kp, uint64_t seq, uint8_t prev[HAS
 	m.status = STRATA__MEMBER_STATUS__STATUS_ACTIVE;
 	m.joined = joined;
 	vl = strata__member__pack(&m, val);
-	if ((ret = changeset_builder_new(&b, "up", seq, prev, 1795600000000ull + seq, e)) < 0)
+	if ((ret = changeset_builder_new(&b, FEED_UP, seq, prev, 1795600000000ull + seq, e)) < 0)
 		return ret;
 	if ((ret = changeset_builder_put(b, "member", (const uint8_t *)id, strlen(id), val, vl, e)) == 0)
 		ret = changeset_builder_finish(b, kp, env, len, prev, e);
@@ -145,7 +146,7 @@ int main(int argc, char **argv)
 	Strata__Frame m = STRATA__FRAME__INIT;
 	struct err e = {0};
 	uint8_t prev[HASH_BYTES] = {0}, hdr[512];
-	char key_path[4200];
+	char key_path[NODE_PATH_MAX];
 	FILE *f = NULL;
 	int opt, ret = 1;
 
@@ -188,7 +189,7 @@ usage:
 	{
 		struct trust_walk w = {f, fr};
 
-		if (store_log_each(t, node_id(n), "trust", 1, 0, on_trust, &w, &e) < 0 || flush(f, fr) < 0)
+		if (store_log_each(t, node_id(n), FEED_TRUST, 1, 0, on_trust, &w, &e) < 0 || flush(f, fr) < 0)
 			goto io;
 	}
 	for (uint64_t seq = 1; seq <= count; seq++) {

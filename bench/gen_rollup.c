@@ -127,7 +127,7 @@ static int node_dir_remove(const char *dir, struct err *e)
 {
 	static const char *const files[] = {NODE_KEY_FILE, NODE_CONF_FILE, NODE_STORE_DIR "/data.mdb",
 					    NODE_STORE_DIR "/lock.mdb"};
-	char p[4200];
+	char p[NODE_PATH_MAX];
 
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		path_of(p, sizeof p, dir, files[i]);
@@ -156,7 +156,7 @@ static int node_new(const char *dir, const char *name, bool root, struct node **
  * put in the parent's trust feed, one change set. */
 static int certify(struct node *parent, const uint8_t subject[KEY_BYTES], const char *name, struct err *e)
 {
-	static char *feeds[] = {"up", "report", "down", "trust"}; /* an invitation's default */
+	static char *feeds[] = {FEED_UP, FEED_REPORT, FEED_DOWN, FEED_TRUST}; /* an invitation's default */
 	Strata__Certificate c = STRATA__CERTIFICATE__INIT;
 	struct node_writer *w = NULL;
 	uint8_t buf[512];
@@ -175,7 +175,7 @@ static int certify(struct node *parent, const uint8_t subject[KEY_BYTES], const 
 		return -EINVAL;
 	}
 	strata__certificate__pack(&c, buf);
-	if ((ret = node_writer_begin(parent, "trust", &w, e)) == 0 &&
+	if ((ret = node_writer_begin(parent, FEED_TRUST, &w, e)) == 0 &&
 	    (ret = node_writer_put(w, "cert", subject, KEY_BYTES, buf, len, e)) == 0)
 		ret = node_writer_commit(&w, NULL, NULL, e);
 	node_writer_abort(&w);
@@ -280,7 +280,7 @@ static int branch_records(struct node *b, unsigned g, unsigned members, unsigned
 	char id[24], joined[24], key[64], per[16], paid[24];
 	int ret;
 
-	if ((ret = node_writer_begin(b, "up", &w, e)) < 0)
+	if ((ret = node_writer_begin(b, FEED_UP, &w, e)) < 0)
 		return ret;
 	for (unsigned i = 0; i < members; i++) {
 		Strata__Member m = STRATA__MEMBER__INIT;
@@ -300,7 +300,7 @@ static int branch_records(struct node *b, unsigned g, unsigned members, unsigned
 					   strata__member__pack(&m, buf), e)) < 0)
 			goto out;
 	}
-	if ((ret = node_writer_commit(&w, NULL, NULL, e)) < 0 || (ret = node_writer_begin(b, "up", &w, e)) < 0)
+	if ((ret = node_writer_commit(&w, NULL, NULL, e)) < 0 || (ret = node_writer_begin(b, FEED_UP, &w, e)) < 0)
 		goto out;
 	for (unsigned i = 0; i < members; i++) {
 		unsigned r = g * 131 + i;
@@ -350,7 +350,7 @@ static int emit_district(struct node *d, const uint8_t city[KEY_BYTES], struct o
 		for (size_t i = 0; i < hs.n; i++) {
 			const struct store_head *h = &hs.v[i];
 			bool mine = memcmp(h->author, node_id(d), KEY_BYTES) == 0;
-			int rank = mine ? (strcmp(h->feed, "trust") == 0 ? 0 : 1) : 2;
+			int rank = mine ? (strcmp(h->feed, FEED_TRUST) == 0 ? 0 : 1) : 2;
 
 			if (rank != pass || memcmp(h->author, city, KEY_BYTES) == 0 || h->seq == 0)
 				continue;
@@ -385,7 +385,7 @@ static double now_s(void)
 
 static int district_build(const struct opts *op, struct node *city, unsigned di, struct out *o, struct err *e)
 {
-	char dir[4200], bdir[4200], name[64], bname[80];
+	char dir[NODE_PATH_MAX], bdir[NODE_PATH_MAX], name[64], bname[80];
 	struct node *d = NULL, *b = NULL;
 	struct report_result rr;
 	int ret;
@@ -401,7 +401,7 @@ static int district_build(const struct opts *op, struct node *city, unsigned di,
 	if ((ret = node_open(&d, dir, NODE_NOSYNC, e)) < 0)
 		goto out;
 	/* the city's trust feed reaches the district, as its link would carry it */
-	if ((ret = copy_feed(city, d, node_id(city), "trust", e)) < 0)
+	if ((ret = copy_feed(city, d, node_id(city), FEED_TRUST, e)) < 0)
 		goto out;
 	for (unsigned bi = 1; bi <= op->branches; bi++) {
 		unsigned g = (di - 1) * op->branches + bi;
@@ -415,7 +415,7 @@ static int district_build(const struct opts *op, struct node *city, unsigned di,
 			goto out;
 		figures_clear(&rr.own);
 		figures_clear(&rr.total);
-		if ((ret = copy_feed(b, d, node_id(b), "up", e)) < 0 || (ret = copy_feed(b, d, node_id(b), "report", e)) < 0)
+		if ((ret = copy_feed(b, d, node_id(b), FEED_UP, e)) < 0 || (ret = copy_feed(b, d, node_id(b), FEED_REPORT, e)) < 0)
 			goto out;
 		node_close(&b);
 		if ((ret = node_dir_remove(bdir, e)) < 0)
@@ -478,7 +478,7 @@ int main(int argc, char **argv)
 	struct out o = {0};
 	struct node *city = NULL;
 	struct err e = {0};
-	char dir[4200], path[4200], tmp[4300];
+	char dir[NODE_PATH_MAX], path[NODE_PATH_MAX], tmp[NODE_PATH_MAX + 100]; /* path and a suffix */
 	uint8_t cid[KEY_BYTES], hdr[512];
 	double t0 = now_s();
 	int opt, ret = 1;

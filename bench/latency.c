@@ -74,7 +74,7 @@ static int head_of(struct store *s, const uint8_t *author, uint64_t *seq, struct
 
 	if ((ret = store_txn_begin(s, false, &t, e)) < 0)
 		return ret;
-	ret = store_head_get(t, author, "up", &h, e);
+	ret = store_head_get(t, author, FEED_UP, &h, e);
 	store_txn_abort(&t);
 	if (ret == -ENOENT) {
 		*seq = 0;
@@ -104,7 +104,7 @@ static int write_one(struct node *n, const char *id, double *t_before, double *t
 		return -EINVAL;
 	}
 	strata__member__pack(&m, buf);
-	if ((ret = node_writer_begin(n, "up", &w, e)) < 0)
+	if ((ret = node_writer_begin(n, FEED_UP, &w, e)) < 0)
 		return ret;
 	if ((ret = node_writer_put(w, "member", (const uint8_t *)id, strlen(id), buf, len, e)) < 0) {
 		node_writer_abort(&w);

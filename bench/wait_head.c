@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "crypto/crypto.h"
+#include "protocol/protocol.h"
 #include "storage/store.h"
 
 static double now_real(void)
@@ -67,7 +68,7 @@ int main(int argc, char **argv)
 		{"samples", required_argument, NULL, 's'},     {"sample-ms", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
 	};
-	const char *dir = NULL, *author_hex = NULL, *feed = "up", *samples_path = NULL;
+	const char *dir = NULL, *author_hex = NULL, *feed = FEED_UP, *samples_path = NULL;
 	double interval_ms = 1, timeout_s = 600, sample_ms = 250;
 	uint64_t want = 0;
 	uint8_t author[KEY_BYTES];

@@ -19,8 +19,11 @@
 
 #include <zmq.h>
 
+#define ENDPOINT_MAX 256   /* a bound endpoint, tcp://127.0.0.1:PORT */
+#define ROUTING_ID_MAX 256 /* ZeroMQ routing ids are 1..255 bytes */
+
 struct side {
-	char endpoint[256];
+	char endpoint[ENDPOINT_MAX];
 	char server_pk[41], client_pk[41], client_sk[41];
 	size_t bytes;
 	unsigned long count;
@@ -80,7 +83,7 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct side s = {.bytes = 300};
-	char server_sk[41], id[256], hello[16];
+	char server_sk[41], id[ROUTING_ID_MAX], hello[16];
 	double total_mb = 256, t0, t1, c0, cpu;
 	int json = 0, opt, ret = 1, one = 1, started = 0;
 	size_t idlen;

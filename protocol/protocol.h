@@ -33,6 +33,9 @@
 #define FEED_DOWN "down"     /* approvals, returns, transfer steps: descendants only */
 #define FEED_NOTICE "notice" /* notices: descendants and agreed peers */
 #define FEED_TRUST "trust"   /* certificates, revocations, rotations */
+/* personal data, which stays at its author unless [privacy] contact_levels
+ * lets it travel up (docs/OPERATIONS.md, "What travels how far") */
+#define FEED_PRIVATE "private"
 
 enum op_kind { OP_PUT = 1, OP_DELETE = 2 };
 

@@ -11,6 +11,8 @@
 
 #include "storage/store_internal.h"
 
+#define LMDB_ERR_CONTEXT_MAX 256 /* the caller's context ("store DIR: doing what"), cut beyond */
+
 struct lmdb_code {
 	int rc;
 	int err;
@@ -48,7 +50,7 @@ int lmdb_err(int rc, struct err *e, const char *fmt, ...)
 	if (rc == MDB_SUCCESS)
 		return 0;
 
-	char ctx[256];
+	char ctx[LMDB_ERR_CONTEXT_MAX];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(ctx, sizeof ctx, fmt, ap);

@@ -175,18 +175,148 @@ static int walk_pages(int fd, const uint8_t *zeros, size_t psize, size_t last, c
 	return ret;
 }
 
-int store_scrub(struct store *s, struct store_scrub_counts *c, struct err *e)
-{
-	MDB_txn *w = NULL, *r = NULL;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
+/* One scrub: the writer lock (w, nothing written until the end), a read
+ * transaction beside it for the free list (r), and what was read. */
+struct scrub {
+	struct store *s;
+	struct store_scrub_counts *c;
+	MDB_txn *w, *r;
+	size_t oldest;  /* the oldest snapshot a reader holds */
+	size_t bumped;  /* the transaction of the bump: what it freed is live data */
 	MDB_stat st;
 	MDB_envinfo info;
+	int fd;         /* data.mdb */
+	uint8_t *zeros; /* SCRUB_CHUNK (at least a page) of zeros */
+	struct free_page *fp;
+	size_t nfree, capfree;
+};
+
+/* Takes the writer lock and a read snapshot beside it, finds the oldest
+ * reader, the page size and the file. */
+static int scrub_begin(struct scrub *sc, struct err *e)
+{
+	struct store *s = sc->s;
+	int dead = 0, ret;
+
+	if ((ret = lmdb_err(mdb_txn_begin(s->env, NULL, 0, &sc->w), e, "store %s: scrubbing", s->dir)) < 0) {
+		sc->w = NULL;
+		return ret;
+	}
+	/* The free database can only be read in a read transaction; MDB_NOTLS
+	 * lets this thread hold one beside the write transaction. */
+	if ((ret = lmdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &sc->r), e, "store %s: scrubbing", s->dir)) < 0) {
+		sc->r = NULL;
+		return ret;
+	}
+	sc->bumped = sc->oldest = mdb_txn_id(sc->w) - 1;
+	/* A reader slot left by a process that died would hold pages forever. */
+	if ((ret = lmdb_err(mdb_reader_check(s->env, &dead), e, "store %s: clearing stale readers", s->dir)) < 0 ||
+	    (ret = lmdb_err(mdb_reader_list(s->env, oldest_reader, &sc->oldest), e, "store %s: listing readers",
+			    s->dir)) < 0 ||
+	    (ret = lmdb_err(mdb_env_stat(s->env, &sc->st), e, "store %s", s->dir)) < 0 ||
+	    (ret = lmdb_err(mdb_env_info(s->env, &sc->info), e, "store %s", s->dir)) < 0 ||
+	    (ret = lmdb_err(mdb_env_get_fd(s->env, &sc->fd), e, "store %s", s->dir)) < 0)
+		return ret;
+	if (!(sc->zeros = calloc(1, SCRUB_CHUNK > sc->st.ms_psize ? SCRUB_CHUNK : sc->st.ms_psize))) {
+		err_set(e, "store %s: out of memory", s->dir);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Adds the N pages of one free list record (freed by TXNID) to sc->fp. */
+static int free_pages_add(struct scrub *sc, size_t txnid, const size_t *ids, size_t n, struct err *e)
+{
+	/* Pages the bump freed hold only what is live now; pages a reader
+	 * may still see are left whole (their unused middles are zeroed). */
+	if (txnid < sc->bumped && txnid >= sc->oldest)
+		sc->c->held += n;
+	if (sc->nfree + n > sc->capfree) {
+		size_t cap = 2 * (sc->nfree + n) + 64;
+		struct free_page *p = realloc(sc->fp, cap * sizeof *p);
+
+		if (!p) {
+			err_set(e, "store %s: out of memory", sc->s->dir);
+			return -ENOMEM;
+		}
+		sc->fp = p;
+		sc->capfree = cap;
+	}
+	for (size_t i = 1; i <= n; i++) {
+		memcpy(&sc->fp[sc->nfree].pgno, &ids[i], sizeof sc->fp[sc->nfree].pgno);
+		sc->fp[sc->nfree++].safe = txnid < sc->oldest && txnid < sc->bumped;
+	}
+	return 0;
+}
+
+/* Reads the free database (txnid -> count, then page numbers) into sc->fp. */
+static int free_list_read(struct scrub *sc, struct err *e)
+{
+	const char *dir = sc->s->dir;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int rc, ret;
+
+	if ((ret = lmdb_err(mdb_cursor_open(sc->r, 0, &cur), e, "store %s: reading the free list", dir)) < 0)
+		return ret;
+	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == MDB_SUCCESS) {
+		size_t txnid, n;
+		const size_t *ids = v.mv_data; /* count, then page numbers */
+
+		if (k.mv_size != sizeof txnid || v.mv_size < sizeof *ids) {
+			err_set(e, "store %s: the free list is malformed: data.mdb is corrupt", dir);
+			ret = -EIO;
+			goto out;
+		}
+		memcpy(&txnid, k.mv_data, sizeof txnid);
+		memcpy(&n, ids, sizeof n);
+		if (n > v.mv_size / sizeof *ids - 1) {
+			err_set(e, "store %s: the free list is malformed: data.mdb is corrupt", dir);
+			ret = -EIO;
+			goto out;
+		}
+		if ((ret = free_pages_add(sc, txnid, ids, n, e)) < 0)
+			goto out;
+	}
+	ret = 0;
+	if (rc != MDB_NOTFOUND)
+		ret = lmdb_err(rc, e, "store %s: reading the free list", dir);
+out:
+	mdb_cursor_close(cur);
+	return ret;
+}
+
+/* Zeroes what lies past the last page (what an aborted, spilled
+ * transaction wrote), then syncs data.mdb. */
+static int scrub_tail(struct scrub *sc, struct err *e)
+{
+	const char *dir = sc->s->dir;
+	off_t end = (off_t)(sc->info.me_last_pgno + 1) * sc->st.ms_psize;
 	struct stat sb;
-	uint8_t *zeros = NULL;
-	size_t oldest, bumped, nfree = 0, capfree = 0;
-	struct free_page *fp = NULL;
-	int fd, rc, dead = 0, ret = -EINVAL;
+	int ret;
+
+	if (fstat(sc->fd, &sb) < 0) {
+		ret = -errno;
+		err_set(e, "store %s: data.mdb: %s", dir, strerror(errno));
+		return ret;
+	}
+	if (sb.st_size > end) {
+		if ((ret = zero_range(sc->fd, sc->zeros, end, (size_t)(sb.st_size - end), dir, e)) < 0)
+			return ret;
+		sc->c->tail = (size_t)(sb.st_size - end);
+	}
+	if (fdatasync(sc->fd) < 0) {
+		ret = -errno;
+		err_set(e, "store %s: syncing data.mdb: %s", dir, strerror(errno));
+		return ret;
+	}
+	return 0;
+}
+
+int store_scrub(struct store *s, struct store_scrub_counts *c, struct err *e)
+{
+	struct scrub sc = {.s = s, .c = c};
+	int ret;
 
 	if (!s || !c) {
 		err_set(e, "store_scrub: bad arguments");
@@ -203,110 +333,23 @@ int store_scrub(struct store *s, struct store_scrub_counts *c, struct err *e)
 	 * (the bump, and later writes) carries no old bytes. */
 	if ((ret = store_reopen(s, e)) < 0 || (ret = bump(s, e)) < 0)
 		return ret;
-	/* The writer lock, held (and nothing written) until the end. */
-	if ((ret = lmdb_err(mdb_txn_begin(s->env, NULL, 0, &w), e, "store %s: scrubbing", s->dir)) < 0) {
-		w = NULL;
+	if ((ret = scrub_begin(&sc, e)) < 0 || (ret = free_list_read(&sc, e)) < 0)
 		goto out;
-	}
-	/* The free database can only be read in a read transaction; MDB_NOTLS
-	 * lets this thread hold one beside the write transaction. */
-	if ((ret = lmdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &r), e, "store %s: scrubbing", s->dir)) < 0) {
-		r = NULL;
+	/* The caller comes back once the reader is done: one walk then. */
+	if (c->held)
 		goto out;
-	}
-	bumped = oldest = mdb_txn_id(w) - 1;
-	/* A reader slot left by a process that died would hold pages forever. */
-	if ((ret = lmdb_err(mdb_reader_check(s->env, &dead), e, "store %s: clearing stale readers", s->dir)) < 0 ||
-	    (ret = lmdb_err(mdb_reader_list(s->env, oldest_reader, &oldest), e, "store %s: listing readers",
-			    s->dir)) < 0 ||
-	    (ret = lmdb_err(mdb_env_stat(s->env, &st), e, "store %s", s->dir)) < 0 ||
-	    (ret = lmdb_err(mdb_env_info(s->env, &info), e, "store %s", s->dir)) < 0 ||
-	    (ret = lmdb_err(mdb_env_get_fd(s->env, &fd), e, "store %s", s->dir)) < 0)
+	if (sc.nfree)
+		qsort(sc.fp, sc.nfree, sizeof *sc.fp, free_cmp);
+	if ((ret = walk_pages(sc.fd, sc.zeros, sc.st.ms_psize, sc.info.me_last_pgno, sc.fp, sc.nfree, c, s->dir,
+			      e)) < 0)
 		goto out;
-	if (!(zeros = calloc(1, SCRUB_CHUNK > st.ms_psize ? SCRUB_CHUNK : st.ms_psize))) {
-		err_set(e, "store %s: out of memory", s->dir);
-		ret = -ENOMEM;
-		goto out;
-	}
-	if ((ret = lmdb_err(mdb_cursor_open(r, 0, &cur), e, "store %s: reading the free list", s->dir)) < 0)
-		goto out;
-	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == MDB_SUCCESS) {
-		size_t txnid, n;
-		const size_t *ids = v.mv_data; /* count, then page numbers */
-
-		if (k.mv_size != sizeof txnid || v.mv_size < sizeof *ids) {
-			err_set(e, "store %s: the free list is malformed: data.mdb is corrupt", s->dir);
-			ret = -EIO;
-			goto out;
-		}
-		memcpy(&txnid, k.mv_data, sizeof txnid);
-		memcpy(&n, ids, sizeof n);
-		if (n > v.mv_size / sizeof *ids - 1) {
-			err_set(e, "store %s: the free list is malformed: data.mdb is corrupt", s->dir);
-			ret = -EIO;
-			goto out;
-		}
-		/* Pages the bump freed hold only what is live now; pages a reader
-		 * may still see are left whole (their unused middles are zeroed). */
-		if (txnid < bumped && txnid >= oldest)
-			c->held += n;
-		if (nfree + n > capfree) {
-			size_t cap = 2 * (nfree + n) + 64;
-			struct free_page *p = realloc(fp, cap * sizeof *p);
-
-			if (!p) {
-				err_set(e, "store %s: out of memory", s->dir);
-				ret = -ENOMEM;
-				goto out;
-			}
-			fp = p;
-			capfree = cap;
-		}
-		for (size_t i = 1; i <= n; i++) {
-			memcpy(&fp[nfree].pgno, &ids[i], sizeof fp[nfree].pgno);
-			fp[nfree++].safe = txnid < oldest && txnid < bumped;
-		}
-	}
-	if (rc != MDB_NOTFOUND && (ret = lmdb_err(rc, e, "store %s: reading the free list", s->dir)) < 0)
-		goto out;
-	if (c->held) {
-		/* The caller comes back once the reader is done: one walk then. */
-		ret = 0;
-		goto out;
-	}
-	if (nfree)
-		qsort(fp, nfree, sizeof *fp, free_cmp);
-	if ((ret = walk_pages(fd, zeros, st.ms_psize, info.me_last_pgno, fp, nfree, c, s->dir, e)) < 0)
-		goto out;
-	/* Past the last page: what an aborted, spilled transaction wrote. */
-	if (fstat(fd, &sb) < 0) {
-		ret = -errno;
-		err_set(e, "store %s: data.mdb: %s", s->dir, strerror(errno));
-		goto out;
-	}
-	{
-		off_t end = (off_t)(info.me_last_pgno + 1) * st.ms_psize;
-
-		if (sb.st_size > end) {
-			if ((ret = zero_range(fd, zeros, end, (size_t)(sb.st_size - end), s->dir, e)) < 0)
-				goto out;
-			c->tail = (size_t)(sb.st_size - end);
-		}
-	}
-	if (fdatasync(fd) < 0) {
-		ret = -errno;
-		err_set(e, "store %s: syncing data.mdb: %s", s->dir, strerror(errno));
-		goto out;
-	}
-	ret = 0;
+	ret = scrub_tail(&sc, e);
 out:
-	if (cur)
-		mdb_cursor_close(cur);
-	if (r)
-		mdb_txn_abort(r);
-	if (w)
-		mdb_txn_abort(w);
-	free(zeros);
-	free(fp);
+	if (sc.r)
+		mdb_txn_abort(sc.r);
+	if (sc.w)
+		mdb_txn_abort(sc.w);
+	free(sc.zeros);
+	free(sc.fp);
 	return ret;
 }

@@ -164,21 +164,96 @@ out:
 	return ret;
 }
 
+/* Before LMDB opens DIR: creates it (create), or makes sure it holds a
+ * data.mdb that is not empty (path: DIR/data.mdb). */
+static int store_dir_ready(const char *dir, const char *path, bool create, struct err *e)
+{
+	struct stat sb;
+	int ret, src;
+
+	if (create) {
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			ret = -errno;
+			err_set(e, "store %s: cannot create the directory: %s", dir, strerror(errno));
+			return ret;
+		}
+		return 0;
+	}
+	/* an empty data.mdb is what a crash during creation leaves */
+	src = stat(path, &sb);
+	if (src < 0 && errno != ENOENT && errno != ENOTDIR) {
+		ret = -errno;
+		err_set(e, "store %s: %s: %s", dir, path, strerror(errno));
+		return ret;
+	} else if (src < 0 || sb.st_size == 0) {
+		err_set(e, "no Strata store in %s", dir);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* Opens s->env on s->dir with the store's flags and map size, checks the
+ * file's size and clears the reader slots of dead processes. */
+static int env_open(struct store *s, const char *path, size_t mapsize, struct err *e)
+{
+	const char *dir = s->dir;
+	bool rdonly = s->flags & STORE_RDONLY;
+	unsigned envflags;
+	int dead = 0, ret;
+
+	if ((ret = lmdb_err(mdb_env_create(&s->env), e, "store %s", dir)) < 0)
+		return ret;
+	if ((ret = lmdb_err(mdb_env_set_maxdbs(s->env, 16), e, "store %s", dir)) < 0)
+		return ret;
+	if ((ret = lmdb_err(mdb_env_set_mapsize(s->env, mapsize), e, "store %s", dir)) < 0)
+		return ret;
+	/* MDB_NOTLS: reader slots belong to transactions, not threads, so the
+	 * daemon's threads may hand read transactions around. */
+	envflags = MDB_NOTLS | (rdonly ? MDB_RDONLY : 0) | (s->flags & STORE_NOSYNC ? MDB_NOSYNC : 0);
+	if ((ret = lmdb_err(mdb_env_open(s->env, dir, envflags, 0600), e, "store %s", dir)) < 0)
+		return ret;
+	if ((ret = check_size(s, path, e)) < 0)
+		return ret;
+	return lmdb_err(mdb_reader_check(s->env, &dead), e, "store %s: clearing stale readers", dir);
+}
+
+/* Opens the named databases. A read transaction first, so opening does not
+ * wait for a writer; write only when something has to be created. */
+static int dbs_ready(struct store *s, struct err *e)
+{
+	bool rdonly = s->flags & STORE_RDONLY, create = s->flags & STORE_CREATE;
+	const char *missing = NULL;
+	int ret;
+
+	if ((ret = open_dbs(s, false, create, &missing, e)) < 0)
+		return ret;
+	if (missing && !rdonly)
+		return open_dbs(s, true, create, &missing, e);
+	if (missing) {
+		if (!strcmp(missing, "meta") || !strcmp(missing, "schema")) {
+			err_set(e, "no Strata store in %s (data.mdb holds no schema)", s->dir);
+			return -ENOENT;
+		}
+		err_set(e, "store %s is incomplete: database %s is missing", s->dir, missing);
+		return -EIO;
+	}
+	return 0;
+}
+
 int store_open(struct store **out, const char *dir, int flags, struct err *e)
 {
 	struct store *s = NULL;
 	char *path = NULL;
-	const char *missing = NULL;
 	int ret = -EINVAL;
 	bool rdonly = flags & STORE_RDONLY;
 	bool create = flags & STORE_CREATE;
-	size_t mapsize;
+	size_t mapsize, dlen;
 
 	if (!out || !dir || !*dir || (flags & ~(STORE_CREATE | STORE_RDONLY | STORE_NOSYNC)) || (rdonly && create)) {
 		err_set(e, "store_open: bad arguments");
 		goto out;
 	}
-	size_t dlen = strlen(dir);
+	dlen = strlen(dir);
 	ret = -ENOMEM;
 	if (!(s = calloc(1, sizeof *s + dlen + 1)) || !(path = malloc(dlen + sizeof "/data.mdb"))) {
 		err_set(e, "store %s: out of memory", dir);
@@ -188,71 +263,12 @@ int store_open(struct store **out, const char *dir, int flags, struct err *e)
 	s->flags = flags;
 	memcpy(path, dir, dlen);
 	memcpy(path + dlen, "/data.mdb", sizeof "/data.mdb");
-
-	if ((ret = map_size(&mapsize, e)) < 0)
+	if ((ret = map_size(&mapsize, e)) < 0 || (ret = store_dir_ready(dir, path, create, e)) < 0 ||
+	    (ret = env_open(s, path, mapsize, e)) < 0 || (ret = dbs_ready(s, e)) < 0)
 		goto out;
-
-	if (create) {
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-			ret = -errno;
-			err_set(e, "store %s: cannot create the directory: %s", dir, strerror(errno));
-			goto out;
-		}
-	} else {
-		/* an empty data.mdb is what a crash during creation leaves */
-		struct stat sb;
-		int src = stat(path, &sb);
-		if (src < 0 && errno != ENOENT && errno != ENOTDIR) {
-			ret = -errno;
-			err_set(e, "store %s: %s: %s", dir, path, strerror(errno));
-			goto out;
-		} else if (src < 0 || sb.st_size == 0) {
-			err_set(e, "no Strata store in %s", dir);
-			ret = -ENOENT;
-			goto out;
-		}
-	}
-
-	if ((ret = lmdb_err(mdb_env_create(&s->env), e, "store %s", dir)) < 0)
-		goto out;
-	if ((ret = lmdb_err(mdb_env_set_maxdbs(s->env, 16), e, "store %s", dir)) < 0)
-		goto out;
-	if ((ret = lmdb_err(mdb_env_set_mapsize(s->env, mapsize), e, "store %s", dir)) < 0)
-		goto out;
-	/* MDB_NOTLS: reader slots belong to transactions, not threads, so the
-	 * daemon's threads may hand read transactions around. */
-	unsigned envflags = MDB_NOTLS | (rdonly ? MDB_RDONLY : 0) | (flags & STORE_NOSYNC ? MDB_NOSYNC : 0);
-	if ((ret = lmdb_err(mdb_env_open(s->env, dir, envflags, 0600), e, "store %s", dir)) < 0)
-		goto out;
-	if ((ret = check_size(s, path, e)) < 0)
-		goto out;
-
-	int dead = 0;
-	if ((ret = lmdb_err(mdb_reader_check(s->env, &dead), e, "store %s: clearing stale readers",
-			    dir)) < 0)
-		goto out;
-
-	/* A read transaction first, so opening does not wait for a writer;
-	 * write only when something has to be created. */
-	if ((ret = open_dbs(s, false, create, &missing, e)) < 0)
-		goto out;
-	if (missing && !rdonly) {
-		if ((ret = open_dbs(s, true, create, &missing, e)) < 0)
-			goto out;
-	} else if (missing) {
-		if (!strcmp(missing, "meta") || !strcmp(missing, "schema")) {
-			err_set(e, "no Strata store in %s (data.mdb holds no schema)", dir);
-			ret = -ENOENT;
-		} else {
-			err_set(e, "store %s is incomplete: database %s is missing", dir, missing);
-			ret = -EIO;
-		}
-		goto out;
-	}
 	s->max_key = (size_t)mdb_env_get_maxkeysize(s->env);
 	if (s->max_key > STORE_KEY_MAX)
 		s->max_key = STORE_KEY_MAX;
-
 	*out = s;
 	s = NULL;
 	ret = 0;
@@ -297,7 +313,7 @@ void store_close(struct store **s)
  * address only with MDB_FIXEDMAP): the process's map list does. */
 static void find_map(struct store *s)
 {
-	char line[4600], want[4200];
+	char line[STORE_PATH_MAX + 400], want[STORE_PATH_MAX]; /* a maps line: fields, then a path */
 	FILE *f = fopen("/proc/self/maps", "r");
 
 	snprintf(want, sizeof want, "%s/data.mdb", s->dir);

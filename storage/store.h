@@ -27,6 +27,7 @@
 #include "crypto/crypto.h"
 
 #define STORE_SCHEMA 1 /* the schema version this build reads and writes */
+#define STORE_FEED_MAX 255 /* bytes of a feed name (without its NUL) */
 
 enum store_open_flags {
 	STORE_CREATE = 1 << 0,   /* create the environment if missing */
@@ -109,7 +110,7 @@ int store_append(struct store_txn *t, const struct store_entry *en, struct err *
 /* A feed head. seq 0 and a zero hash when the feed is unknown. */
 struct store_head {
 	uint8_t author[32];
-	char feed[256];
+	char feed[STORE_FEED_MAX + 1];
 	uint64_t seq;
 	uint8_t hash[32];
 	uint32_t flags;
@@ -157,7 +158,7 @@ int store_log_replace(struct store_txn *t, const uint8_t author[32], const char 
 
 /* Where a state value came from. */
 struct store_origin {
-	char feed[256];
+	char feed[STORE_FEED_MAX + 1];
 	uint64_t seq;
 };
 

@@ -17,11 +17,13 @@
 
 #define STORE_AUTHOR_LEN 32
 #define STORE_HASH_LEN 32
-#define STORE_FEED_MAX 255
 /* feeds value: head seq (8) | head hash (32) | flags (4) */
 #define STORE_HEAD_VAL_LEN (8 + STORE_HASH_LEN + 4)
 /* the largest key any of our databases uses; LMDB's default limit is 511 */
 #define STORE_KEY_MAX 512
+/* A buffer for a path in the store's directory: PATH_MAX (4096) and room
+ * for a file name of LMDB's ("/data.mdb"). */
+#define STORE_PATH_MAX 4200
 
 struct store {
 	MDB_env *env;

@@ -29,7 +29,7 @@ static void fail(struct walk *w, uint64_t seq, const char *reason)
 {
 	w->c->failures++;
 	if (w->h && w->h->failure)
-		w->h->failure(&(struct verify_failure){.author = w->head->author, .feed = "report", .seq = seq,
+		w->h->failure(&(struct verify_failure){.author = w->head->author, .feed = FEED_REPORT, .seq = seq,
 						       .reason = reason},
 			      w->h->arg);
 }
@@ -53,8 +53,8 @@ static int add_child(struct walk *w, const Strata__FeedHead *fh, const char *per
 	struct err ignore = {0};
 	int found = 0;
 
-	if (fh->author.len != KEY_BYTES || strcmp(fh->feed, "report") != 0 ||
-	    store_log_get(w->t, fh->author.data, "report", fh->seq, &bytes, &len, NULL, &ignore) < 0 ||
+	if (fh->author.len != KEY_BYTES || strcmp(fh->feed, FEED_REPORT) != 0 ||
+	    store_log_get(w->t, fh->author.data, FEED_REPORT, fh->seq, &bytes, &len, NULL, &ignore) < 0 ||
 	    changeset_decode(&cs, bytes, len, &ignore) < 0)
 		return 0;
 	for (size_t i = 0; i < cs->n_ops && !found; i++) {
@@ -85,7 +85,7 @@ static void check_report(struct walk *w, uint64_t seq, const Strata__Report *rep
 	figures_of(rep->own, &own, &ret);
 	figures_of(rep->total, &total, &ret);
 	for (size_t i = 0; i < rep->n_heads; i++)
-		if (strcmp(rep->heads[i]->feed, "up") == 0 && rep->heads[i]->author.len == KEY_BYTES &&
+		if (strcmp(rep->heads[i]->feed, FEED_UP) == 0 && rep->heads[i]->author.len == KEY_BYTES &&
 		    memcmp(rep->heads[i]->author.data, author, KEY_BYTES) == 0)
 			up_seq = rep->heads[i]->seq;
 	r = report_compute_replay(w->n, w->t, author, rep->period, up_seq, &again, &why);
@@ -163,10 +163,10 @@ static int on_feed(const struct store_head *h, void *arg)
 	struct walk *w = arg;
 	struct err ignore = {0};
 
-	if (strcmp(h->feed, "report") != 0)
+	if (strcmp(h->feed, FEED_REPORT) != 0)
 		return 0;
 	w->head = h;
-	if (store_log_each(w->t, h->author, "report", 1, h->seq, on_entry, w, &ignore) < 0 && !w->ret)
+	if (store_log_each(w->t, h->author, FEED_REPORT, 1, h->seq, on_entry, w, &ignore) < 0 && !w->ret)
 		return 0; /* a hole in the log: verify_store reports it */
 	return w->ret;
 }

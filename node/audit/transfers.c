@@ -89,14 +89,14 @@ static void fail(struct gather *g, const uint8_t *author, const char *feed, uint
 }
 
 /* A readable name for key: its org path if the store knows it, else hex. */
-static const char *who(struct gather *g, const uint8_t key[KEY_BYTES], char out[NODE_NAME_MAX + 1])
+static const char *who(struct gather *g, const uint8_t key[KEY_BYTES], char out[NODE_NAME_SIZE])
 {
 	char hex[KEY_HEX];
 
 	if (node_key_name(g->n, g->t, key, out) == 0 && out[0])
 		return out;
 	key_hex(hex, key);
-	snprintf(out, 256, "%.16s…", hex);
+	snprintf(out, NODE_NAME_SIZE, "%.16s…", hex);
 	return out;
 }
 
@@ -179,7 +179,7 @@ static int on_release(const struct store_record *r, void *arg)
 		memcpy(x->to, m->to.data, KEY_BYTES);
 	x->seq = r->origin.seq;
 	strata__release__free_unpacked(m, NULL);
-	if (strcmp(r->origin.feed, "up") == 0 && entry_of(g, r->owner, "up", x->seq, x->hash, NULL) == 0)
+	if (strcmp(r->origin.feed, FEED_UP) == 0 && entry_of(g, r->owner, FEED_UP, x->seq, x->hash, NULL) == 0)
 		g->nrel++;
 	return 0;
 }
@@ -210,7 +210,7 @@ static int on_acceptance(const struct store_record *r, void *arg)
 	x->accepted = m->decision == STRATA__TRANSFER_DECISION__TRANSFER_ACCEPTED;
 	x->seq = r->origin.seq;
 	strata__acceptance__free_unpacked(m, NULL);
-	if (strcmp(r->origin.feed, "up") == 0 && entry_of(g, r->owner, "up", x->seq, hash, &x->time_ms) == 0)
+	if (strcmp(r->origin.feed, FEED_UP) == 0 && entry_of(g, r->owner, FEED_UP, x->seq, hash, &x->time_ms) == 0)
 		g->nacc++;
 	return 0;
 }
@@ -257,7 +257,7 @@ static bool holds_up(struct gather *g, const uint8_t from[KEY_BYTES])
 	struct store_head hd;
 	struct err ignore = {0};
 
-	return store_head_get(g->t, from, "up", &hd, &ignore) == 0 && hd.seq > 0;
+	return store_head_get(g->t, from, FEED_UP, &hd, &ignore) == 0 && hd.seq > 0;
 }
 
 /* The release a step names by (from, id, hash): NULL, with the failure
@@ -267,7 +267,7 @@ static struct release *check_names_release(struct gather *g, const char *what, c
 					   const uint8_t hash[HASH_BYTES])
 {
 	struct release *r = find_release(g, from, id);
-	char name[NODE_NAME_MAX + 1], hex[KEY_HEX], rhex[KEY_HEX];
+	char name[NODE_NAME_SIZE], hex[KEY_HEX], rhex[KEY_HEX];
 
 	g->c->transfers++;
 	key_hex(hex, hash);
@@ -328,7 +328,7 @@ static int scan_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes
 		for (size_t k = 0; m->status == STRATA__MEMBER_STATUS__STATUS_ACTIVE && k < g->nrel; k++) {
 			const struct release *r = &g->rel[k];
 			const struct acceptance *a;
-			char name[NODE_NAME_MAX + 1];
+			char name[NODE_NAME_SIZE];
 
 			if (!r->accepted || memcmp(r->from, s->branch, KEY_BYTES) != 0 || strcmp(r->member, m->id) != 0)
 				continue;
@@ -349,15 +349,15 @@ static int scan_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes
 /* Every forward names a real release and sends it where the release does. */
 static void check_forwards(struct gather *g)
 {
-	char name[NODE_NAME_MAX + 1], name2[NODE_NAME_MAX + 1];
+	char name[NODE_NAME_SIZE], name2[NODE_NAME_SIZE];
 
 	for (size_t i = 0; i < g->nfwd; i++) {
 		struct forward *f = &g->fwd[i];
-		struct release *r = check_names_release(g, "the forward", f->by, "down", f->seq, f->from, f->id,
+		struct release *r = check_names_release(g, "the forward", f->by, FEED_DOWN, f->seq, f->from, f->id,
 							f->release_hash);
 
 		if (r && memcmp(r->to, f->to, KEY_BYTES) != 0)
-			fail(g, f->by, "down", f->seq, "the forward of transfer %s sends it to %s, but the release names %s",
+			fail(g, f->by, FEED_DOWN, f->seq, "the forward of transfer %s sends it to %s, but the release names %s",
 			     f->id, who(g, f->to, name), who(g, r->to, name2));
 	}
 }
@@ -366,7 +366,7 @@ static void check_forwards(struct gather *g)
  * forward held here (the new branch's side of the tree). */
 static void check_unheld(struct gather *g, const struct acceptance *a)
 {
-	char name[NODE_NAME_MAX + 1];
+	char name[NODE_NAME_SIZE];
 	bool forwarded = false;
 
 	if (holds_up(g, a->from))
@@ -376,7 +376,7 @@ static void check_unheld(struct gather *g, const struct acceptance *a)
 			     memcmp(g->fwd[k].to, a->by, KEY_BYTES) == 0 &&
 			     memcmp(g->fwd[k].release_hash, a->release_hash, HASH_BYTES) == 0;
 	if (!forwarded)
-		fail(g, a->by, "up", a->seq, "the acceptance of transfer %s from %s names a release this "
+		fail(g, a->by, FEED_UP, a->seq, "the acceptance of transfer %s from %s names a release this "
 		     "store holds neither in the old branch's up feed nor in a forward to it", a->id,
 		     who(g, a->from, name));
 }
@@ -385,11 +385,11 @@ static void check_unheld(struct gather *g, const struct acceptance *a)
  * is accepted at most once (marking each release with its acceptance). */
 static void check_acceptances(struct gather *g)
 {
-	char name[NODE_NAME_MAX + 1], name2[NODE_NAME_MAX + 1];
+	char name[NODE_NAME_SIZE], name2[NODE_NAME_SIZE];
 
 	for (size_t i = 0; i < g->nacc; i++) {
 		struct acceptance *a = &g->acc[i];
-		struct release *r = check_names_release(g, "the acceptance", a->by, "up", a->seq, a->from, a->id,
+		struct release *r = check_names_release(g, "the acceptance", a->by, FEED_UP, a->seq, a->from, a->id,
 							a->release_hash);
 
 		if (!r) {
@@ -397,7 +397,7 @@ static void check_acceptances(struct gather *g)
 			continue;
 		}
 		if (memcmp(r->to, a->by, KEY_BYTES) != 0) {
-			fail(g, a->by, "up", a->seq, "accepts transfer %s, which %s released to %s", a->id,
+			fail(g, a->by, FEED_UP, a->seq, "accepts transfer %s, which %s released to %s", a->id,
 			     who(g, a->from, name), who(g, r->to, name2));
 			continue;
 		}
@@ -406,7 +406,7 @@ static void check_acceptances(struct gather *g)
 		if (r->accepted) {
 			const struct acceptance *first = &g->acc[r->accepted - 1];
 
-			fail(g, a->by, "up", a->seq, "member %s of %s is active at two branches at once: transfer %s was "
+			fail(g, a->by, FEED_UP, a->seq, "member %s of %s is active at two branches at once: transfer %s was "
 			     "accepted here and by %s (up #%llu)", r->member, who(g, a->from, name), a->id,
 			     who(g, first->by, name2), (unsigned long long)first->seq);
 			continue;
@@ -418,7 +418,7 @@ static void check_acceptances(struct gather *g)
 /* A member released twice from one branch must have come back between. */
 static void check_released_twice(struct gather *g)
 {
-	char name[NODE_NAME_MAX + 1], name2[NODE_NAME_MAX + 1];
+	char name[NODE_NAME_SIZE], name2[NODE_NAME_SIZE];
 
 	for (size_t i = 0; i < g->nrel; i++)
 		for (size_t k = 0; k < g->nrel; k++) {
@@ -436,7 +436,7 @@ static void check_released_twice(struct gather *g)
 			if (back)
 				continue;
 			a2 = &g->acc[r2->accepted - 1];
-			fail(g, a2->by, "up", a2->seq, "member %s of %s is active at two branches at once: released again "
+			fail(g, a2->by, FEED_UP, a2->seq, "member %s of %s is active at two branches at once: released again "
 			     "(transfer %s) while %s still held it from transfer %s", r1->member,
 			     who(g, r1->from, name), r2->id, who(g, g->acc[r1->accepted - 1].by, name2), r1->id);
 		}
@@ -458,7 +458,7 @@ static int check(struct gather *g)
 			continue;
 		for (size_t k = 0; k < i; k++)
 			seen |= g->rel[k].accepted && memcmp(g->rel[k].from, s.branch, KEY_BYTES) == 0;
-		if (!seen && (ret = store_log_each(g->t, s.branch, "up", 1, 0, scan_entry, &s, g->e)) < 0)
+		if (!seen && (ret = store_log_each(g->t, s.branch, FEED_UP, 1, 0, scan_entry, &s, g->e)) < 0)
 			return ret;
 	}
 	return 0;

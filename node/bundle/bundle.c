@@ -136,7 +136,7 @@ static bool wanted(const struct bundle_filter *f, const char *feed)
  * every certificate before the entries it vouches for. */
 static size_t rank_of(struct node *n, struct store_txn *t, const struct store_head *h)
 {
-	char name[256];
+	char name[NODE_NAME_SIZE];
 	size_t depth = 1;
 
 	if (node_key_name(n, t, h->author, name) < 0)
@@ -144,7 +144,7 @@ static size_t rank_of(struct node *n, struct store_txn *t, const struct store_he
 	else
 		for (const char *p = name; *p; p++)
 			depth += *p == '/';
-	return (strcmp(h->feed, "trust") == 0 ? 0 : 1000) + depth;
+	return (strcmp(h->feed, FEED_TRUST) == 0 ? 0 : 1000) + depth;
 }
 
 /* The magic and the header record: this node, its root, the time. */
@@ -189,7 +189,7 @@ int bundle_export(struct node *n, const struct bundle_filter *flt, const char *p
 	} heads = {0};
 	struct ranked *order = NULL;
 	struct store_txn *t = NULL;
-	char tmp[4200];
+	char tmp[NODE_PATH_MAX];
 	int ret, fd;
 
 	memset(c, 0, sizeof *c);

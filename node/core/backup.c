@@ -137,7 +137,7 @@ out:
 /* Holds DIR/serve.lock: no strata serve runs for DIR, and none starts. */
 static int lock_serve(const char *dir, int *fd, struct err *e)
 {
-	char p[4200];
+	char p[NODE_PATH_MAX];
 
 	snprintf(p, sizeof p, "%s/%s", dir, NODE_SERVE_LOCK_FILE);
 	if ((*fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
@@ -157,7 +157,7 @@ static int lock_serve(const char *dir, int *fd, struct err *e)
  * there is none; removes what was there; syncs DIR. */
 static int swap_in(const char *dir, const char *new_dir, struct err *e)
 {
-	char store_dir[4200];
+	char store_dir[NODE_PATH_MAX];
 	struct stat st;
 	int dfd;
 
@@ -181,7 +181,7 @@ static int swap_in(const char *dir, const char *new_dir, struct err *e)
 
 int node_restore(const char *dir, const char *path, struct err *e)
 {
-	char key_path[4200], new_dir[4200], data[4300];
+	char key_path[NODE_PATH_MAX], new_dir[NODE_PATH_MAX], data[NODE_PATH_MAX + 100]; /* new_dir/data.mdb */
 	struct keypair *kp = NULL;
 	int ret, lock = -1;
 

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,7 +229,7 @@ static int config_open(const char *path, FILE **f, struct err *e)
 
 int node_config_load(struct node_config *c, const char *dir, struct err *e)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	struct conf_state st = {.c = c, .e = e};
 	FILE *f;
 	int rc;
@@ -261,7 +262,7 @@ int node_config_load(struct node_config *c, const char *dir, struct err *e)
 
 int node_config_write(const char *dir, const char *listen, struct err *e)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	FILE *f;
 	int fd, ret;
 
@@ -339,7 +340,7 @@ static int conf_tmp_create(const char *tmp, struct err *e)
 int node_config_check_writable(const char *dir, struct err *e)
 {
 	struct node_config c;
-	char tmp[4200];
+	char tmp[NODE_PATH_MAX];
 	int fd, ret;
 
 	if ((ret = node_config_load(&c, dir, e)) < 0)
@@ -404,7 +405,7 @@ static int write_all(int fd, const char *p, size_t len)
 static int conf_replace(const char *dir, const char *path, const char *old, size_t old_len, const char *add,
 			struct err *e)
 {
-	char tmp[4200];
+	char tmp[NODE_PATH_MAX];
 	int fd, dfd, ret;
 
 	snprintf(tmp, sizeof tmp, "%s%s", path, CONF_TMP_SUFFIX);
@@ -429,7 +430,7 @@ int node_config_set_parent(const char *dir, const char *endpoint, const uint8_t 
 			   struct err *e)
 {
 	struct node_config c;
-	char path[4096], hex[KEY_HEX], add[1024], *old = NULL;
+	char path[PATH_MAX], hex[KEY_HEX], add[1024], *old = NULL;
 	size_t old_len = 0;
 	int ret;
 

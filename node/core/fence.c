@@ -76,7 +76,7 @@ bool node_has_holders(const struct node *n, struct store_txn *t)
 
 	if (n->config.has_parent)
 		return true;
-	return store_head_get(t, n->id, "trust", &h, &ignore) == 0 && h.seq > 0;
+	return store_head_get(t, n->id, FEED_TRUST, &h, &ignore) == 0 && h.seq > 0;
 }
 
 static int meta_text(struct store_txn *t, const char *name, char *out, size_t cap, struct err *e)
@@ -279,7 +279,7 @@ int node_fence_check(const struct node *n, struct store_txn *t, struct err *e)
 /* Is a daemon running for n (it holds DIR/serve.lock)? */
 static bool daemon_running(const struct node *n)
 {
-	char path[4200];
+	char path[NODE_PATH_MAX];
 	bool held = false;
 	int fd;
 

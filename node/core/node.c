@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@ static bool exists(const char *path)
  * mkdir -p; /var/lib/strata before /var/lib/strata/huli, say). */
 static int mkdir_parents(const char *dir, struct err *e)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	size_t len = strlen(dir);
 
 	if (len >= sizeof path) {
@@ -64,7 +65,7 @@ static int mkdir_parents(const char *dir, struct err *e)
 
 static void remove_store_dir(const char *store_dir)
 {
-	char p[4096];
+	char p[PATH_MAX];
 
 	path_join(p, sizeof p, store_dir, "data.mdb");
 	unlink(p);
@@ -77,7 +78,7 @@ static void remove_store_dir(const char *store_dir)
  * the domain learns the root's org path the way it learns everyone's. */
 static int root_self_certify(const char *dir, const char *name, struct err *e)
 {
-	static char *feeds[] = {"up", "report", "down", "trust"};
+	static char *feeds[] = {FEED_UP, FEED_REPORT, FEED_DOWN, FEED_TRUST};
 	Strata__Certificate c = STRATA__CERTIFICATE__INIT;
 	struct node *n = NULL;
 	struct node_writer *w = NULL;
@@ -101,7 +102,7 @@ static int root_self_certify(const char *dir, const char *name, struct err *e)
 		goto out;
 	}
 	strata__certificate__pack(&c, buf);
-	if ((ret = node_writer_begin(n, "trust", &w, e)) < 0 ||
+	if ((ret = node_writer_begin(n, FEED_TRUST, &w, e)) < 0 ||
 	    (ret = node_writer_put(w, "cert", node_id(n), KEY_BYTES, buf, len, e)) < 0 ||
 	    (ret = node_writer_commit(&w, NULL, NULL, e)) < 0)
 		goto out;
@@ -114,7 +115,7 @@ out:
 
 int node_create(const char *dir, const struct node_init_opts *o, struct err *e)
 {
-	char key_path[4096], conf_path[4096], store_dir[4096];
+	char key_path[PATH_MAX], conf_path[PATH_MAX], store_dir[PATH_MAX];
 	struct keypair *kp = NULL;
 	struct store *s = NULL;
 	struct store_txn *t = NULL;
@@ -206,7 +207,7 @@ static int meta_copy(struct store_txn *t, const char *name, void *out, size_t wa
  * node.key did: the new key is in node.key.new; finish the swap. */
 static int finish_rotation(const char *dir, const char *key_path, const uint8_t id[KEY_BYTES])
 {
-	char new_path[4096];
+	char new_path[PATH_MAX];
 	struct keypair *kp = NULL;
 	struct err ignore = {0};
 	int ret = -ENOENT;
@@ -240,55 +241,37 @@ int node_key_replace(const char *dir, const char *key_path, const char *new_path
 	return 0;
 }
 
-int node_open(struct node **out, const char *dir, int flags, struct err *e)
+/* Is there a node store in DIR (its folder store_dir)? -ENOENT if not,
+ * -EIO when it cannot be looked at. */
+static int store_dir_check(const char *dir, const char *store_dir, struct err *e)
 {
-	char store_dir[4096], key_path[4096];
-	struct node *n = calloc(1, sizeof *n);
+	struct stat st;
+	int err;
+
+	if (stat(store_dir, &st) == 0)
+		return 0;
+	err = errno;
+	if (err == ENOENT || err == ENOTDIR) {
+		err_set(e, "no Strata node in %s (run strata init, or pass -d DIR or set STRATA_DIR)", dir);
+		return -ENOENT;
+	}
+	/* a system error (exit 4), not a refusal by the node's rules (EACCES: exit 2) */
+	err_set(e, "cannot open the node in %s: %s%s", dir, strerror(err),
+		err == EACCES ? " (it belongs to another user? run strata as that user)" : "");
+	return -EIO;
+}
+
+/* Reads the node's identity from store meta: self and name (required),
+ * root and peer_root (optional). */
+static int identity_load(struct node *n, const char *store_dir, struct err *e)
+{
 	struct store_txn *t = NULL;
 	struct err ignore = {0};
 	size_t name_len = 0;
-	int ret = -ENOMEM;
+	int ret;
 
-	if (!n || !(n->dir = strdup(dir))) {
-		err_set(e, "out of memory");
-		goto out;
-	}
-	path_join(store_dir, sizeof store_dir, dir, NODE_STORE_DIR);
-	path_join(key_path, sizeof key_path, dir, NODE_KEY_FILE);
-	{
-		struct stat st;
-
-		if (stat(store_dir, &st) < 0) {
-			int err = errno;
-
-			if (err == ENOENT || err == ENOTDIR) {
-				ret = -ENOENT;
-				err_set(e, "no Strata node in %s (run strata init, or pass -d DIR or set STRATA_DIR)", dir);
-			} else { /* a system error (exit 4), not a refusal by the node's rules (EACCES: exit 2) */
-				ret = -EIO;
-				err_set(e, "cannot open the node in %s: %s%s", dir, strerror(err),
-					err == EACCES ? " (it belongs to another user? run strata as that user)" : "");
-			}
-			goto out;
-		}
-	}
-	/* The file system's "permission denied" is a system error; EACCES from
-	 * here on would read as a refusal by the node's rules. */
-	if ((ret = node_config_load(&n->config, dir, e)) < 0) {
-		ret = ret == -EACCES ? -EIO : ret;
-		goto out;
-	}
-	if ((ret = store_open(&n->store, store_dir,
-			      ((flags & NODE_RDONLY) ? STORE_RDONLY : 0) | ((flags & NODE_NOSYNC) ? STORE_NOSYNC : 0), e)) < 0) {
-		ret = ret == -EACCES ? -EIO : ret;
-		goto out;
-	}
-	n->scrub_due = !(flags & NODE_RDONLY); /* node_scrub reads meta scrub_due */
-	n->fence_wait_ms = fence_wait_default();
-	if ((ret = node_erase_gen(n, &n->erase_gen, e)) < 0)
-		goto out;
 	if ((ret = store_txn_begin(n->store, false, &t, e)) < 0)
-		goto out;
+		return ret;
 	if ((ret = meta_copy(t, "self", n->id, KEY_BYTES, NULL, e)) < 0 ||
 	    (ret = meta_copy(t, "name", n->name, NODE_NAME_MAX, &name_len, e)) < 0) {
 		err_prefix(e, "store %s is not a complete node store", store_dir);
@@ -308,28 +291,67 @@ int node_open(struct node **out, const char *dir, int flags, struct err *e)
 		goto out;
 	}
 	n->has_peer_root = ret == 0;
+	ret = 0;
+out:
 	store_txn_abort(&t);
-	if (!(flags & NODE_NO_KEY)) {
-		if ((ret = keypair_load(&n->key, key_path, e)) < 0) {
-			ret = ret == -EACCES ? -EIO : ret;
-			goto out;
-		}
-		if (memcmp(keypair_public(n->key), n->id, KEY_BYTES) != 0 && finish_rotation(dir, key_path, n->id) == 0) {
-			keypair_destroy(&n->key);
-			if ((ret = keypair_load(&n->key, key_path, e)) < 0)
-				goto out;
-		}
-		if (memcmp(keypair_public(n->key), n->id, KEY_BYTES) != 0) {
-			ret = -EINVAL;
-			err_set(e, "%s does not hold the key of the node whose store is in %s", key_path, store_dir);
-			goto out;
-		}
+	return ret;
+}
+
+/* Loads the node's key from key_path, finishing a key rotation that
+ * stopped halfway; it must be the key the store names (n->id). */
+static int key_load(struct node *n, const char *key_path, const char *store_dir, struct err *e)
+{
+	int ret;
+
+	if ((ret = keypair_load(&n->key, key_path, e)) < 0)
+		return ret == -EACCES ? -EIO : ret;
+	if (memcmp(keypair_public(n->key), n->id, KEY_BYTES) != 0 && finish_rotation(n->dir, key_path, n->id) == 0) {
+		keypair_destroy(&n->key);
+		if ((ret = keypair_load(&n->key, key_path, e)) < 0)
+			return ret;
 	}
+	if (memcmp(keypair_public(n->key), n->id, KEY_BYTES) != 0) {
+		err_set(e, "%s does not hold the key of the node whose store is in %s", key_path, store_dir);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int node_open(struct node **out, const char *dir, int flags, struct err *e)
+{
+	char store_dir[PATH_MAX], key_path[PATH_MAX];
+	struct node *n = calloc(1, sizeof *n);
+	int ret = -ENOMEM;
+
+	if (!n || !(n->dir = strdup(dir))) {
+		err_set(e, "out of memory");
+		goto out;
+	}
+	path_join(store_dir, sizeof store_dir, dir, NODE_STORE_DIR);
+	path_join(key_path, sizeof key_path, dir, NODE_KEY_FILE);
+	if ((ret = store_dir_check(dir, store_dir, e)) < 0)
+		goto out;
+	/* The file system's "permission denied" is a system error; EACCES from
+	 * here on would read as a refusal by the node's rules. */
+	if ((ret = node_config_load(&n->config, dir, e)) < 0) {
+		ret = ret == -EACCES ? -EIO : ret;
+		goto out;
+	}
+	if ((ret = store_open(&n->store, store_dir,
+			      ((flags & NODE_RDONLY) ? STORE_RDONLY : 0) | ((flags & NODE_NOSYNC) ? STORE_NOSYNC : 0), e)) < 0) {
+		ret = ret == -EACCES ? -EIO : ret;
+		goto out;
+	}
+	n->scrub_due = !(flags & NODE_RDONLY); /* node_scrub reads meta scrub_due */
+	n->fence_wait_ms = fence_wait_default();
+	if ((ret = node_erase_gen(n, &n->erase_gen, e)) < 0 || (ret = identity_load(n, store_dir, e)) < 0)
+		goto out;
+	if (!(flags & NODE_NO_KEY) && (ret = key_load(n, key_path, store_dir, e)) < 0)
+		goto out;
 	*out = n;
 	n = NULL;
 	ret = 0;
 out:
-	store_txn_abort(&t);
 	node_close(&n);
 	return ret;
 }

@@ -25,14 +25,19 @@
 #define NODE_STORE_DIR "store"
 #define NODE_SERVE_LOCK_FILE "serve.lock" /* held by the running strata serve */
 #define NODE_NAME_MAX 255
-#define NODE_PATH_MAX 4200 /* a path inside a node directory: the directory (PATH_MAX) and a file name */
+#define NODE_NAME_SIZE (NODE_NAME_MAX + 1) /* a buffer for an org path (a node's name) and its NUL */
+/* A buffer for a path in or under a node directory: PATH_MAX (4096) and room
+ * for what is appended to it (a file name of ours, "/data.mdb", ".partial"),
+ * so that DIR/FILE of a directory PATH_MAX long is still not cut. */
+#define NODE_PATH_MAX 4200
+#define NODE_ENDPOINT_MAX 256 /* a buffer for a ZeroMQ endpoint of strata.conf and its NUL */
 #define NODE_OPS_PER_CHANGESET 1000 /* default ops in one change set of a bulk write */
 #define NODE_OPS_PER_TXN 16000      /* ops per durable commit of a bulk write */
 #define NODE_BYTES_PER_TXN (64u << 20) /* or sooner, once its change sets hold this many bytes */
 
 /* Settings read from strata.conf. */
 struct node_config {
-	char listen[256];            /* [node] listen: endpoint that accepts children */
+	char listen[NODE_ENDPOINT_MAX]; /* [node] listen: endpoint that accepts children */
 	unsigned up_depth;           /* [node] up_depth: levels above its author an up feed
 					travels through this node; 0 = no limit */
 	unsigned ops_per_changeset;  /* [write] ops_per_changeset, 1..10000 */
@@ -48,7 +53,7 @@ struct node_config {
 					`strata transfer approve` (default auto) */
 	unsigned report_deadline_day; /* [report] deadline_day: a period's report is due by
 					 this day of the next month (1..28, default 5) */
-	char parent_endpoint[256];   /* [parent] endpoint (empty: no parent) */
+	char parent_endpoint[NODE_ENDPOINT_MAX]; /* [parent] endpoint (empty: no parent) */
 	bool parent_is_peer;         /* [parent] role = peer: the link is a peer agreement */
 	uint8_t parent_key[KEY_BYTES]; /* [parent] key */
 	bool has_parent;
@@ -244,11 +249,13 @@ int node_own_state_get(const struct node *n, struct store_txn *t, const char *co
 
 /* The org path of KEY into out: this node's name, or its certificate's.
  * -ENOENT (out empty) for a key with no certificate here. */
-int node_key_name(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], char out[256]);
+int node_key_name(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES],
+		  char out[NODE_NAME_SIZE]);
 /* Is KEY this node or a key certified as a child or root, so that its org
  * path places it in the tree? A peer's or an auditor's path never does.
  * OUT gets its org path (or "" when unknown) either way. */
-bool node_key_in_tree(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], char out[256]);
+bool node_key_in_tree(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES],
+		  char out[NODE_NAME_SIZE]);
 
 /* --- peer agreements (agreement.c) --- */
 
@@ -259,7 +266,7 @@ bool node_key_in_tree(const struct node *n, struct store_txn *t, const uint8_t k
 struct node_agreement {
 	bool this_is_peer;
 	uint8_t key[KEY_BYTES];
-	char name[256];
+	char name[NODE_NAME_SIZE];
 	uint8_t host_root[KEY_BYTES];
 	const Strata__Certificate *cert;
 };

@@ -34,21 +34,39 @@ int node_config_load(struct node_config *c, const char *dir, struct err *e);
 /* Writes a fresh DIR/strata.conf with the given listen endpoint. */
 int node_config_write(const char *dir, const char *listen, struct err *e);
 
+/* The certificate index (cert_index.c writes it; revoked.c reads it too):
+ * subject key -> issuer key (32) | the Certificate message. */
+#define CERT_INDEX "cert"
+
 /* Keeps the certificate index in step with an appended trust entry (same
- * transaction), and the "revoked" index with its revocations. */
+ * transaction), and the "revoked" index with its revocations
+ * (cert_index.c). */
 int node_trust_index_apply(struct store_txn *t, const struct changeset *cs, struct err *e);
+
+/* Records one revocation op of a trust entry in the "revoked" index when
+ * its author is the issuer whose certificate this node's index holds (or
+ * that issuer's successor); the first revocation of a key stays, and a
+ * successor certified by the same issuer gets its "predecessor" (revoked.c). */
+int node_revocation_apply(struct store_txn *t, const struct changeset *cs, const struct op *op, struct err *e);
 
 /* Before a trust entry is appended: only the issuer of a key's certificate
  * (or its successor by rotation) revokes it, a rotation is written by the
- * old key it names, and neither is ever deleted. -EACCES/-EINVAL. */
+ * old key it names, and neither is ever deleted. -EACCES/-EINVAL (revoked.c). */
 int node_trust_check(struct store_txn *t, const struct changeset *cs, struct err *e);
+
+/* Was ISSUER (named issuer_name) revoked when it issued the certificate of
+ * child_name dated issued_ms? 0 if not; -EACCES with the sentence if so
+ * (what a revoked key certified before its revocation stays valid);
+ * another negative code if the index cannot be read (revoked.c). */
+int node_issued_before_revocation(struct store_txn *t, const uint8_t issuer[KEY_BYTES], const char *issuer_name,
+				  const char *child_name, uint64_t issued_ms, struct err *e);
 
 /* After an entry is appended (same transaction): applies the erase
  * requests among its ops (erase.c). Only fails for a store that cannot be
  * read or written (-EIO, -ENOSPC, -ENOMEM): the caller aborts t. */
 int erase_apply(struct node *n, struct store_txn *t, const struct changeset *cs, struct err *e);
 
-/* Index of the rotation chain (trust.c writes it, unit.c reads it):
+/* Index of the rotation chain (revoked.c writes it, unit.c reads it):
  * successor key -> the key it replaced (32 bytes). */
 #define PREDECESSOR_INDEX "predecessor"
 

@@ -3,7 +3,7 @@
  * `strata revoke` as one operation: withdraw the certificates this unit
  * issued for an org path. A revocation record goes into this node's trust
  * feed; from its time on every node refuses entries signed by the revoked
- * key (and certificates it issues) and its connections (trust.c). What it
+ * key (and certificates it issues) and its connections (revoked.c). What it
  * signed before stays valid.
  */
 #include <errno.h>

@@ -14,7 +14,7 @@
  *     feeds reach a node in (and loses any value the successor erased:
  *     erase.c).
  * The trust feed is outside this rule: certificates and revocations keep
- * their own rules (trust.c). The log keeps every entry as signed: an
+ * their own rules (revoked.c). The log keeps every entry as signed: an
  * auditor re-derives all of this from the trust feeds and the log
  * (node/audit/verify.c; docs/PROTOCOL.md, "Ownership across key
  * rotations").
@@ -24,7 +24,6 @@
 
 #include "node/core/node_internal.h"
 
-#define TRUST_FEED "trust"
 
 size_t node_key_chain(struct store_txn *t, const uint8_t key[KEY_BYTES], uint8_t out[][KEY_BYTES], size_t max)
 {
@@ -89,7 +88,7 @@ int unit_filter(struct node *n, struct store_txn *t, const struct changeset *cs,
 	(void)n;
 	(void)e;
 	memset(skip, 0, cs->n_ops * sizeof *skip);
-	if (strcmp(cs->feed, TRUST_FEED) == 0 || node_key_successor(t, cs->author, next) < 0)
+	if (strcmp(cs->feed, FEED_TRUST) == 0 || node_key_successor(t, cs->author, next) < 0)
 		return 0;
 	for (size_t i = 0; i < cs->n_ops; i++)
 		skip[i] = store_state_superseded(t, cs->ops[i].collection, cs->author, cs->ops[i].key,
@@ -103,7 +102,7 @@ int unit_apply(struct node *n, struct store_txn *t, const struct changeset *cs, 
 	size_t np;
 	int ret;
 
-	if (strcmp(cs->feed, TRUST_FEED) == 0 || !(np = unit_predecessors(n, t, cs->author, pred, NODE_KEYS_MAX)))
+	if (strcmp(cs->feed, FEED_TRUST) == 0 || !(np = unit_predecessors(n, t, cs->author, pred, NODE_KEYS_MAX)))
 		return 0;
 	for (size_t i = 0; i < cs->n_ops; i++) {
 		const struct op *op = &cs->ops[i];

@@ -25,11 +25,6 @@
 #include "protocol/protocol.h"
 #include "storage/store.h"
 
-/* The feed of personal data that stays at its author unless [privacy]
- * contact_levels lets it travel up (docs/OPERATIONS.md, "What travels how
- * far"). */
-#define FEED_PRIVATE "private"
-
 struct figures_ctx;
 
 /* One collection: its name on the wire, the feed it travels in, its

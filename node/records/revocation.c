@@ -7,7 +7,7 @@
  *   rotation (key = the new key): the old key names its successor, with the
  *     new key's signature proving that its holder asked for it.
  * Who may write them (the issuer, the old key) is checked at ingest in
- * node/core/trust.c, which also keeps the "revoked" index.
+ * node/core/revoked.c, which also keeps the "revoked" index.
  */
 #include <errno.h>
 #include <string.h>

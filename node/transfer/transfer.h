@@ -68,7 +68,7 @@ int transfer_observe(struct node *n) WUR;
 
 /* Finds the node WHO names, an org path or a 64-hex key, among the nodes of
  * this trust domain (role child or root, with a certificate chain to the
- * root). key receives its key, name (may be NULL, 256 bytes) its org path.
+ * root). key receives its key, name (may be NULL, NODE_NAME_SIZE bytes) its org path.
  * -ESRCH (unknown), -EINVAL (not a path or key, or named twice). */
 int transfer_resolve(struct node *n, struct store_txn *t, const char *who, uint8_t key[KEY_BYTES], char *name,
 		     struct err *e) WUR;
@@ -126,8 +126,8 @@ struct transfer_view {
 	char key[TRANSFER_KEY_MAX + 1];
 	char id[TRANSFER_ID_MAX + 1];
 	uint8_t from[KEY_BYTES], to[KEY_BYTES], lca[KEY_BYTES];
-	char from_name[256], to_name[256], lca_name[256]; /* lca_name "" until forwarded */
-	char member[65], name[256], new_member[65];
+	char from_name[NODE_NAME_SIZE], to_name[NODE_NAME_SIZE], lca_name[NODE_NAME_SIZE]; /* lca_name "" until forwarded */
+	char member[65], name[NODE_NAME_SIZE], new_member[65];
 	char released[11], forwarded[11], decided[11], completed[11]; /* "" until then */
 	char reason[501];       /* the release's reason, if given */
 	char answer[501];       /* the new branch's reason, if given and held here */

@@ -131,7 +131,7 @@ int transfer_decide(struct node *n, const struct transfer_decide_opts *o, char *
 		err_set(e, "\"%s\" is not a transfer id", o->id);
 		return -EINVAL;
 	}
-	if ((ret = transfer_check_reason(o->reason, e)) < 0 || (ret = transfer_begin(n, "up", &w, e)) < 0)
+	if ((ret = transfer_check_reason(o->reason, e)) < 0 || (ret = transfer_begin(n, FEED_UP, &w, e)) < 0)
 		return ret;
 	t = node_writer_txn(w);
 	if ((ret = transfer_resolve(n, t, o->from, from, from_name, e)) < 0 ||

@@ -29,7 +29,7 @@ int transfer_forward_one(struct node *n, const uint8_t from[KEY_BYTES], const ch
 		err_set(e, "\"%s\" is not a transfer id", id);
 		return -EINVAL;
 	}
-	if ((ret = transfer_begin(n, "down", &w, e)) < 0)
+	if ((ret = transfer_begin(n, FEED_DOWN, &w, e)) < 0)
 		return ret;
 	t = node_writer_txn(w);
 	transfer_name_of(n, t, from, from_name);

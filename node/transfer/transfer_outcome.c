@@ -25,7 +25,7 @@ int transfer_outcome_one(struct node *n, const uint8_t to[KEY_BYTES], const char
 	struct err ignore = {0};
 	int ret;
 
-	if ((ret = transfer_begin(n, "down", &w, e)) < 0)
+	if ((ret = transfer_begin(n, FEED_DOWN, &w, e)) < 0)
 		return ret;
 	t = node_writer_txn(w);
 	if (transfer_has_rec(t, "outcome", node_id(n), key) ||
@@ -90,7 +90,7 @@ int transfer_close_one(struct node *n, const char *id, transfer_note_fn note, vo
 
 	if (transfer_key(key, node_id(n), id) < 0)
 		return 0;
-	if ((ret = transfer_begin(n, "up", &w, e)) < 0)
+	if ((ret = transfer_begin(n, FEED_UP, &w, e)) < 0)
 		return ret;
 	t = node_writer_txn(w);
 	if (store_index_get(t, TRANSFER_CLOSED_INDEX, (const uint8_t *)id, strlen(id), &v, &vl, &ignore) == 0 ||

@@ -129,7 +129,7 @@ int transfer_release(struct node *n, const struct transfer_release_opts *o, char
 		err_set(e, "this node has joined no trust domain yet");
 		return -EINVAL;
 	}
-	if ((ret = transfer_begin(n, "up", &w, e)) < 0)
+	if ((ret = transfer_begin(n, FEED_UP, &w, e)) < 0)
 		return ret;
 	t = node_writer_txn(w);
 	if ((ret = release_member(n, t, o->member, &m, e)) < 0 ||

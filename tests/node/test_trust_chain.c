@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of certificate chains (node/core/trust.c): a root node in a
+ * Unit tests of certificate chains (node/core/authorize.c, cert_index.c, revoked.c): a root node in a
  * temporary directory, and the trust-feed entries of the keys below it,
  * signed here and put through node_ingest like any received entry:
  *
@@ -23,7 +23,7 @@
 
 #define T0 1700000000000ull       /* when the certificates are issued */
 #define T1 (T0 + 1000000)         /* when a revocation takes effect */
-#define CHAIN_INDEX "cert"        /* trust.c's index: subject -> issuer | certificate */
+#define CHAIN_INDEX "cert"        /* cert_index.c's index: subject -> issuer | certificate */
 #define PATH_CAP 512
 
 /* A key that writes its own trust feed here. */
