@@ -29,6 +29,21 @@ struct rec_args {
 	const char *file;           /* import FILE */
 };
 
+/* The column width of t's field names: 12, or the longest name (appraisal's
+ * votes_basically_qualified) so that help and show stay aligned. */
+static int name_width(const struct record_type *t)
+{
+	size_t w = 12;
+
+	for (size_t i = 0; i < t->n_fields; i++)
+		if (strlen(t->fields[i].name) > w)
+			w = strlen(t->fields[i].name);
+	for (size_t i = 0; t->companion && i < t->companion->n_fields; i++)
+		if (strlen(t->companion->fields[i].name) > w)
+			w = strlen(t->companion->fields[i].name);
+	return (int)w;
+}
+
 static void help(FILE *f, const struct record_type *t)
 {
 	fprintf(f,
@@ -44,12 +59,13 @@ static void help(FILE *f, const struct record_type *t)
 		"in a header row, in any order; an import with any bad row imports nothing.\n\nfields:\n",
 		t->collection, t->summary, t->feed);
 	for (size_t i = 0; i < t->n_fields; i++)
-		fprintf(f, "  --%-12s %s%s%s\n", t->fields[i].name, t->fields[i].help,
+		fprintf(f, "  --%-*s %s%s%s\n", name_width(t), t->fields[i].name, t->fields[i].help,
 			t->fields[i].flags & FIELD_KEY ? " [key]" : "",
 			t->fields[i].flags & FIELD_REQUIRED ? " [required]" : "");
 	for (size_t i = 0; t->companion && i < t->companion->n_fields; i++)
 		if (!(t->companion->fields[i].flags & FIELD_KEY))
-			fprintf(f, "  --%-12s %s\n", t->companion->fields[i].name, t->companion->fields[i].help);
+			fprintf(f, "  --%-*s %s\n", name_width(t), t->companion->fields[i].name,
+				t->companion->fields[i].help);
 	if (t->companion)
 		fprintf(f, "\n--%s is a record of its own (%s, in feed %s), written and\n"
 			   "shown with the %s; list and export show it where it is held, import\n"
@@ -127,7 +143,7 @@ static void print_record(const struct record_type *t, const ProtobufCMessage *m,
 
 	for (size_t i = 0; i < t->n_fields; i++)
 		if (!(skip_key && t->fields[i].flags & FIELD_KEY) && record_get_text(t, m, &t->fields[i], buf, sizeof buf))
-			printf("%-12s %s\n", t->fields[i].name, esc(buf));
+			printf("%-*s %s\n", name_width(t), t->fields[i].name, esc(buf));
 }
 
 /* add and update share everything but where the record starts from. */
