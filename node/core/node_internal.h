@@ -66,6 +66,11 @@ int node_issued_before_revocation(struct store_txn *t, const uint8_t issuer[KEY_
  * read or written (-EIO, -ENOSPC, -ENOMEM): the caller aborts t. */
 int erase_apply(struct node *n, struct store_txn *t, const struct changeset *cs, struct err *e);
 
+/* In erase_apply's transaction, after an erase removed a value: bumps meta
+ * scrub_due and erase_gen, so that node_scrub overwrites the old bytes
+ * (erase_scrub.c). */
+int erase_mark_scrub_due(struct store_txn *t, struct err *e);
+
 /* Index of the rotation chain (revoked.c writes it, unit.c reads it):
  * successor key -> the key it replaced (32 bytes). */
 #define PREDECESSOR_INDEX "predecessor"
