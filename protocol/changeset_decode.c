@@ -304,94 +304,117 @@ static int check_values(struct decoded *d, struct err *e)
 	return 0;
 }
 
-int changeset_decode(struct changeset **out, const uint8_t *buf, size_t len, struct err *e)
+/* Step 1, before anything is parsed or allocated: the size, and the count
+ * of the envelope's fields. */
+static int check_frame(const uint8_t *buf, size_t len, struct err *e)
 {
-	struct decoded *d = NULL;
 	size_t count, at;
-	int ret = -EBADMSG;
 
 	if (len > LIMIT_ENVELOPE_BYTES) {
 		err_set(e, "envelope: %zu bytes exceeds the limit of %u", len, LIMIT_ENVELOPE_BYTES);
-		goto out;
+		return -EBADMSG;
 	}
 	if (len == 0 || !buf) {
 		err_set(e, "envelope: empty");
-		goto out;
+		return -EBADMSG;
 	}
 	if (wire_count(buf, len, 3, &count, &at) < 0) {
 		err_set(e, "envelope: malformed protobuf at byte %zu", at);
-		goto out;
+		return -EBADMSG;
 	}
 	if (count > LIMIT_OPS) {
 		err_set(e, "envelope: %zu values exceeds the limit of %u", count, LIMIT_OPS);
-		goto out;
+		return -EBADMSG;
 	}
+	return 0;
+}
 
-	ret = -ENOMEM;
+/* Step 2: *dp, its arena, and the copy of the input in it. On failure *dp
+ * may still be set (the caller frees it). */
+static int decoded_new(struct decoded **dp, const uint8_t *buf, size_t len, struct err *e)
+{
+	struct decoded *d;
+
 	/* len is at most LIMIT_ENVELOPE_BYTES: no overflow. */
-	if (!(d = malloc(sizeof *d + first_block(len)))) {
+	if (!(d = *dp = malloc(sizeof *d + first_block(len)))) {
 		err_set(e, "envelope: out of memory");
-		goto out;
+		return -ENOMEM;
 	}
 	memset(d, 0, sizeof *d);
 	arena_init(&d->arena, d->space, first_block(len), first_block(len));
 	if (!(d->copy = arena_alloc(&d->arena, len))) {
 		err_set(e, "envelope: out of memory");
-		goto out;
+		return -ENOMEM;
 	}
 	memcpy(d->copy, buf, len);
+	return 0;
+}
 
-	ret = -EBADMSG;
+/* Step 3: the Envelope message, its unknown fields and its signature. */
+static int unpack_envelope(struct decoded *d, size_t len, struct err *e)
+{
 	d->env = strata__envelope__unpack(&d->arena.pb, len, d->copy);
 	if (!d->env) {
 		err_set(e, "envelope: not an Envelope message (a required field is missing, or a field "
 			   "has the wrong type)");
-		goto out;
+		return -EBADMSG;
 	}
 	if (check_unknown(&d->env->base, NULL, SIZE_MAX, e) < 0)
-		goto out;
+		return -EBADMSG;
 	if (d->env->signature.len != SIG_BYTES) {
 		err_set(e, "envelope: signature is %zu bytes, not %d", d->env->signature.len, SIG_BYTES);
-		goto out;
+		return -EBADMSG;
 	}
+	return 0;
+}
 
+/* Step 4: the body: its count of ops before it is unpacked, then every
+ * field of it, then its encoding. */
+static int unpack_body(struct decoded *d, struct err *e)
+{
 	const ProtobufCBinaryData *body = &d->env->body;
+	size_t count, at;
+
 	if (body->len == 0) {
 		err_set(e, "envelope: body is empty");
-		goto out;
+		return -EBADMSG;
 	}
 	if (wire_count(body->data, body->len, 6, &count, &at) < 0) {
 		err_set(e, "envelope: body: malformed protobuf at byte %zu", at);
-		goto out;
+		return -EBADMSG;
 	}
 	if (count > LIMIT_OPS) {
 		err_set(e, "envelope: body: %zu ops exceeds the limit of %u", count, LIMIT_OPS);
-		goto out;
+		return -EBADMSG;
 	}
 	d->body = strata__change_set_body__unpack(&d->arena.pb, body->len, body->data);
 	if (!d->body) {
 		err_set(e, "envelope: body: not a ChangeSetBody message (a required field is missing, "
 			   "or a field has the wrong type)");
-		goto out;
+		return -EBADMSG;
 	}
 	if (check_unknown(&d->body->base, "body", SIZE_MAX, e) < 0)
-		goto out;
+		return -EBADMSG;
 	if (check_body(d, e) < 0)
-		goto out;
+		return -EBADMSG;
 	/* Last among the body checks: the reasons above are more precise for
 	 * what they catch. This one catches duplicate or reordered fields,
 	 * overlong numbers and strings cut short by a NUL byte. */
 	if (canonical(&d->body->base, body->data, body->len, &at) < 0) {
 		err_set(e, "envelope: body is not in canonical encoding (differs at byte %zu)", at);
-		goto out;
+		return -EBADMSG;
 	}
+	return 0;
+}
 
-	ret = -ENOMEM;
+/* Step 5: the ops handed out, from the checked body (values: check_values). */
+static int ops_fill(struct decoded *d, struct err *e)
+{
 	if (d->body->n_ops) {
 		/* n_ops is at most LIMIT_OPS: no overflow. */
 		if (!(d->ops = arena_alloc(&d->arena, d->body->n_ops * sizeof *d->ops))) {
 			err_set(e, "envelope: out of memory");
-			goto out;
+			return -ENOMEM;
 		}
 		memset(d->ops, 0, d->body->n_ops * sizeof *d->ops);
 	}
@@ -405,15 +428,15 @@ int changeset_decode(struct changeset **out, const uint8_t *buf, size_t len, str
 		if (op->kind == OP_PUT)
 			memcpy(op->value_hash, o->value_hash.data, HASH_BYTES);
 	}
-	ret = -EBADMSG;
-	if (check_values(d, e) < 0)
-		goto out;
-	if (canonical(&d->env->base, d->copy, len, &at) < 0) {
-		err_set(e, "envelope: not in canonical encoding (differs at byte %zu)", at);
-		goto out;
-	}
+	return 0;
+}
 
+/* Last step, once everything is checked: the public change set. */
+static void changeset_fill(struct decoded *d, size_t len)
+{
+	const ProtobufCBinaryData *body = &d->env->body;
 	struct changeset *cs = &d->cs;
+
 	memcpy(cs->author, d->body->author.data, KEY_BYTES);
 	cs->feed = d->body->feed;
 	cs->seq = d->body->seq;
@@ -427,8 +450,28 @@ int changeset_decode(struct changeset **out, const uint8_t *buf, size_t len, str
 	hash_blake2b(cs->hash, body->data, body->len);
 	cs->envelope = d->copy;
 	cs->envelope_len = len;
+}
 
-	*out = cs;
+/* The checks run in this order, each step's before the next's: the first
+ * failure gives the error. */
+int changeset_decode(struct changeset **out, const uint8_t *buf, size_t len, struct err *e)
+{
+	struct decoded *d = NULL;
+	size_t at;
+	int ret;
+
+	if ((ret = check_frame(buf, len, e)) < 0 || (ret = decoded_new(&d, buf, len, e)) < 0 ||
+	    (ret = unpack_envelope(d, len, e)) < 0 || (ret = unpack_body(d, e)) < 0 || (ret = ops_fill(d, e)) < 0)
+		goto out;
+	ret = -EBADMSG;
+	if (check_values(d, e) < 0)
+		goto out;
+	if (canonical(&d->env->base, d->copy, len, &at) < 0) {
+		err_set(e, "envelope: not in canonical encoding (differs at byte %zu)", at);
+		goto out;
+	}
+	changeset_fill(d, len);
+	*out = &d->cs;
 	d = NULL;
 	ret = 0;
 out:
