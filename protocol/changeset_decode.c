@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "protocol/arena.h"
+#include "protocol/pb_wire.h"
 #include "protocol/protocol.h"
 
 /* The public struct first, so a struct changeset * is also one of these.
@@ -38,125 +39,6 @@ struct decoded {
 static size_t first_block(size_t len)
 {
 	return len * 5 + 4096;
-}
-
-/* Walks the top level of a protobuf message without allocating and counts
- * the occurrences of field `want`. -1 with *bad_at set if the bytes are not
- * a sequence of well-formed fields (groups included: protobuf-c refuses
- * them too). */
-static int wire_count(const uint8_t *p, size_t len, uint32_t want, size_t *count, size_t *bad_at)
-{
-	size_t i = 0;
-	*count = 0;
-	while (i < len) {
-		size_t start = i;
-		uint64_t v = 0;
-		unsigned shift = 0;
-		bool done = false;
-		/* The tag: a varint of at most 5 bytes. */
-		while (i < len && shift < 35) {
-			uint8_t b = p[i++];
-			v |= (uint64_t)(b & 0x7f) << shift;
-			shift += 7;
-			if (!(b & 0x80)) {
-				done = true;
-				break;
-			}
-		}
-		uint64_t field = v >> 3;
-		if (!done || field == 0 || field > 0x1fffffff)
-			goto bad;
-		if (field == want)
-			(*count)++;
-		switch (v & 7) {
-		case 0: /* varint: at most 10 bytes */
-			for (unsigned n = 0;; n++) {
-				if (i >= len || n == 10)
-					goto bad;
-				if (!(p[i++] & 0x80))
-					break;
-			}
-			break;
-		case 1:
-			if (len - i < 8)
-				goto bad;
-			i += 8;
-			break;
-		case 5:
-			if (len - i < 4)
-				goto bad;
-			i += 4;
-			break;
-		case 2: {
-			uint64_t l = 0;
-			shift = 0;
-			done = false;
-			while (i < len && shift < 70) {
-				uint8_t b = p[i++];
-				l |= (uint64_t)(b & 0x7f) << shift;
-				shift += 7;
-				if (!(b & 0x80)) {
-					done = true;
-					break;
-				}
-			}
-			if (!done || l > len - i)
-				goto bad;
-			i += (size_t)l;
-			break;
-		}
-		default:
-			goto bad;
-		}
-		continue;
-	bad:
-		*bad_at = start;
-		return -1;
-	}
-	return 0;
-}
-
-/* A ProtobufCBuffer that compares what is packed into it with given bytes. */
-struct cmp_buf {
-	ProtobufCBuffer base;
-	const uint8_t *want;
-	size_t len;
-	size_t pos;
-	bool differs;
-	size_t diff_at;
-};
-
-static void cmp_append(ProtobufCBuffer *buf, size_t len, const uint8_t *data)
-{
-	struct cmp_buf *c = (struct cmp_buf *)buf;
-	if (c->differs || len == 0)
-		return;
-	if (len <= c->len - c->pos && memcmp(c->want + c->pos, data, len) == 0) {
-		c->pos += len;
-		return;
-	}
-	for (size_t i = 0; i < len; i++) {
-		if (c->pos + i >= c->len || c->want[c->pos + i] != data[i]) {
-			c->differs = true;
-			c->diff_at = c->pos + i;
-			return;
-		}
-	}
-	c->pos += len;
-}
-
-/* 0 if packing msg gives exactly want; else the offset of the first
- * difference in *diff_at. */
-static int canonical(const ProtobufCMessage *msg, const uint8_t *want, size_t len, size_t *diff_at)
-{
-	struct cmp_buf c = {.base = {.append = cmp_append}, .want = want, .len = len};
-	protobuf_c_message_pack_to_buffer(msg, &c.base);
-	if (!c.differs && c.pos != len) {
-		c.differs = true;
-		c.diff_at = c.pos;
-	}
-	*diff_at = c.diff_at;
-	return c.differs ? -1 : 0;
 }
 
 static int check_unknown(const ProtobufCMessage *m, const char *where, size_t idx, struct err *e)
@@ -318,7 +200,7 @@ static int check_frame(const uint8_t *buf, size_t len, struct err *e)
 		err_set(e, "envelope: empty");
 		return -EBADMSG;
 	}
-	if (wire_count(buf, len, 3, &count, &at) < 0) {
+	if (pb_wire_count(buf, len, 3, &count, &at) < 0) {
 		err_set(e, "envelope: malformed protobuf at byte %zu", at);
 		return -EBADMSG;
 	}
@@ -379,7 +261,7 @@ static int unpack_body(struct decoded *d, struct err *e)
 		err_set(e, "envelope: body is empty");
 		return -EBADMSG;
 	}
-	if (wire_count(body->data, body->len, 6, &count, &at) < 0) {
+	if (pb_wire_count(body->data, body->len, 6, &count, &at) < 0) {
 		err_set(e, "envelope: body: malformed protobuf at byte %zu", at);
 		return -EBADMSG;
 	}
@@ -400,7 +282,7 @@ static int unpack_body(struct decoded *d, struct err *e)
 	/* Last among the body checks: the reasons above are more precise for
 	 * what they catch. This one catches duplicate or reordered fields,
 	 * overlong numbers and strings cut short by a NUL byte. */
-	if (canonical(&d->body->base, body->data, body->len, &at) < 0) {
+	if (pb_canonical(&d->body->base, body->data, body->len, &at) < 0) {
 		err_set(e, "envelope: body is not in canonical encoding (differs at byte %zu)", at);
 		return -EBADMSG;
 	}
@@ -466,7 +348,7 @@ int changeset_decode(struct changeset **out, const uint8_t *buf, size_t len, str
 	ret = -EBADMSG;
 	if (check_values(d, e) < 0)
 		goto out;
-	if (canonical(&d->env->base, d->copy, len, &at) < 0) {
+	if (pb_canonical(&d->env->base, d->copy, len, &at) < 0) {
 		err_set(e, "envelope: not in canonical encoding (differs at byte %zu)", at);
 		goto out;
 	}
