@@ -242,28 +242,15 @@ size_t changeset_builder_bytes(const struct changeset_builder *b)
 	return envelope_len(b->body_bytes, b->values_bytes);
 }
 
-int changeset_builder_finish(struct changeset_builder *b, const struct keypair *kp, uint8_t **env,
-			     size_t *env_len, uint8_t hash[HASH_BYTES], struct err *e)
+/* The builder's ops as protobuf messages into ops (pointed to by op_ptrs),
+ * and the values of its puts into vals (val_ptrs), each n_ops long; how
+ * many values. The messages point into b's arena. */
+static size_t wire_ops(const struct changeset_builder *b, Strata__Op *ops, Strata__Op **op_ptrs, Strata__Value *vals,
+		       Strata__Value **val_ptrs)
 {
-	Strata__Op *ops = NULL, **op_ptrs = NULL;
-	Strata__Value *vals = NULL, **val_ptrs = NULL;
-	uint8_t *body_buf = NULL, *env_buf = NULL;
-	uint8_t sig[SIG_BYTES];
-	size_t n = b->n_ops, n_vals = 0;
-	int ret = -EINVAL;
+	size_t n_vals = 0;
 
-	if (b->finished) {
-		err_set(e, "change set: already finished");
-		goto out;
-	}
-	ret = -ENOMEM;
-	/* +1: calloc(0) may return NULL. */
-	if (!(ops = calloc(n + 1, sizeof *ops)) || !(op_ptrs = calloc(n + 1, sizeof *op_ptrs)) ||
-	    !(vals = calloc(n + 1, sizeof *vals)) || !(val_ptrs = calloc(n + 1, sizeof *val_ptrs))) {
-		err_set(e, "change set: out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < b->n_ops; i++) {
 		const struct bop *o = &b->ops[i];
 		strata__op__init(&ops[i]);
 		ops[i].kind = o->kind == OP_PUT ? STRATA__OP_KIND__OP_PUT : STRATA__OP_KIND__OP_DELETE;
@@ -283,6 +270,15 @@ int changeset_builder_finish(struct changeset_builder *b, const struct keypair *
 		}
 		op_ptrs[i] = &ops[i];
 	}
+	return n_vals;
+}
+
+/* Packs the body of b's ops (op_ptrs) into *body_buf (the caller frees it)
+ * and signs it with kp into sig. */
+static int sign_body(struct changeset_builder *b, const struct keypair *kp, Strata__Op **op_ptrs,
+		     uint8_t **body_buf, size_t *body_len, uint8_t sig[SIG_BYTES], struct err *e)
+{
+	int ret;
 
 	Strata__ChangeSetBody body = STRATA__CHANGE_SET_BODY__INIT;
 	body.author.data = (uint8_t *)keypair_public(kp);
@@ -292,18 +288,46 @@ int changeset_builder_finish(struct changeset_builder *b, const struct keypair *
 	body.prev.data = b->prev;
 	body.prev.len = HASH_BYTES;
 	body.time_ms = b->time_ms;
-	body.n_ops = n;
+	body.n_ops = b->n_ops;
 	body.ops = op_ptrs;
-	size_t body_len = strata__change_set_body__get_packed_size(&body);
-	if (!(body_buf = malloc(body_len))) {
+	*body_len = strata__change_set_body__get_packed_size(&body);
+	if (!(*body_buf = malloc(*body_len))) {
+		err_set(e, "change set: out of memory");
+		return -ENOMEM;
+	}
+	strata__change_set_body__pack(&body, *body_buf);
+	if ((ret = keypair_sign(kp, DOMAIN_CHANGESET, *body_buf, *body_len, sig)) < 0) {
+		err_set(e, "change set: cannot sign");
+		return ret;
+	}
+	return 0;
+}
+
+int changeset_builder_finish(struct changeset_builder *b, const struct keypair *kp, uint8_t **env,
+			     size_t *env_len, uint8_t hash[HASH_BYTES], struct err *e)
+{
+	Strata__Op *ops = NULL, **op_ptrs = NULL;
+	Strata__Value *vals = NULL, **val_ptrs = NULL;
+	uint8_t *body_buf = NULL, *env_buf = NULL;
+	uint8_t sig[SIG_BYTES];
+	size_t n = b->n_ops, n_vals = 0, body_len = 0;
+	int ret = -EINVAL;
+
+	if (b->finished) {
+		err_set(e, "change set: already finished");
+		goto out;
+	}
+	ret = -ENOMEM;
+	/* +1: calloc(0) may return NULL. */
+	if (!(ops = calloc(n + 1, sizeof *ops)) || !(op_ptrs = calloc(n + 1, sizeof *op_ptrs)) ||
+	    !(vals = calloc(n + 1, sizeof *vals)) || !(val_ptrs = calloc(n + 1, sizeof *val_ptrs))) {
 		err_set(e, "change set: out of memory");
 		goto out;
 	}
-	strata__change_set_body__pack(&body, body_buf);
-	if ((ret = keypair_sign(kp, DOMAIN_CHANGESET, body_buf, body_len, sig)) < 0) {
-		err_set(e, "change set: cannot sign");
+	n_vals = wire_ops(b, ops, op_ptrs, vals, val_ptrs);
+
+	if ((ret = sign_body(b, kp, op_ptrs, &body_buf, &body_len, sig, e)) < 0)
 		goto out;
-	}
 
 	Strata__Envelope envelope = STRATA__ENVELOPE__INIT;
 	envelope.body.data = body_buf;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "protocol/arena.h"
+#include "protocol/pb_wire.h"
 #include "protocol/protocol.h"
 
 /* The public struct first, so a struct changeset * is also one of these.
@@ -38,125 +39,6 @@ struct decoded {
 static size_t first_block(size_t len)
 {
 	return len * 5 + 4096;
-}
-
-/* Walks the top level of a protobuf message without allocating and counts
- * the occurrences of field `want`. -1 with *bad_at set if the bytes are not
- * a sequence of well-formed fields (groups included: protobuf-c refuses
- * them too). */
-static int wire_count(const uint8_t *p, size_t len, uint32_t want, size_t *count, size_t *bad_at)
-{
-	size_t i = 0;
-	*count = 0;
-	while (i < len) {
-		size_t start = i;
-		uint64_t v = 0;
-		unsigned shift = 0;
-		bool done = false;
-		/* The tag: a varint of at most 5 bytes. */
-		while (i < len && shift < 35) {
-			uint8_t b = p[i++];
-			v |= (uint64_t)(b & 0x7f) << shift;
-			shift += 7;
-			if (!(b & 0x80)) {
-				done = true;
-				break;
-			}
-		}
-		uint64_t field = v >> 3;
-		if (!done || field == 0 || field > 0x1fffffff)
-			goto bad;
-		if (field == want)
-			(*count)++;
-		switch (v & 7) {
-		case 0: /* varint: at most 10 bytes */
-			for (unsigned n = 0;; n++) {
-				if (i >= len || n == 10)
-					goto bad;
-				if (!(p[i++] & 0x80))
-					break;
-			}
-			break;
-		case 1:
-			if (len - i < 8)
-				goto bad;
-			i += 8;
-			break;
-		case 5:
-			if (len - i < 4)
-				goto bad;
-			i += 4;
-			break;
-		case 2: {
-			uint64_t l = 0;
-			shift = 0;
-			done = false;
-			while (i < len && shift < 70) {
-				uint8_t b = p[i++];
-				l |= (uint64_t)(b & 0x7f) << shift;
-				shift += 7;
-				if (!(b & 0x80)) {
-					done = true;
-					break;
-				}
-			}
-			if (!done || l > len - i)
-				goto bad;
-			i += (size_t)l;
-			break;
-		}
-		default:
-			goto bad;
-		}
-		continue;
-	bad:
-		*bad_at = start;
-		return -1;
-	}
-	return 0;
-}
-
-/* A ProtobufCBuffer that compares what is packed into it with given bytes. */
-struct cmp_buf {
-	ProtobufCBuffer base;
-	const uint8_t *want;
-	size_t len;
-	size_t pos;
-	bool differs;
-	size_t diff_at;
-};
-
-static void cmp_append(ProtobufCBuffer *buf, size_t len, const uint8_t *data)
-{
-	struct cmp_buf *c = (struct cmp_buf *)buf;
-	if (c->differs || len == 0)
-		return;
-	if (len <= c->len - c->pos && memcmp(c->want + c->pos, data, len) == 0) {
-		c->pos += len;
-		return;
-	}
-	for (size_t i = 0; i < len; i++) {
-		if (c->pos + i >= c->len || c->want[c->pos + i] != data[i]) {
-			c->differs = true;
-			c->diff_at = c->pos + i;
-			return;
-		}
-	}
-	c->pos += len;
-}
-
-/* 0 if packing msg gives exactly want; else the offset of the first
- * difference in *diff_at. */
-static int canonical(const ProtobufCMessage *msg, const uint8_t *want, size_t len, size_t *diff_at)
-{
-	struct cmp_buf c = {.base = {.append = cmp_append}, .want = want, .len = len};
-	protobuf_c_message_pack_to_buffer(msg, &c.base);
-	if (!c.differs && c.pos != len) {
-		c.differs = true;
-		c.diff_at = c.pos;
-	}
-	*diff_at = c.diff_at;
-	return c.differs ? -1 : 0;
 }
 
 static int check_unknown(const ProtobufCMessage *m, const char *where, size_t idx, struct err *e)
@@ -304,94 +186,117 @@ static int check_values(struct decoded *d, struct err *e)
 	return 0;
 }
 
-int changeset_decode(struct changeset **out, const uint8_t *buf, size_t len, struct err *e)
+/* Step 1, before anything is parsed or allocated: the size, and the count
+ * of the envelope's fields. */
+static int check_frame(const uint8_t *buf, size_t len, struct err *e)
 {
-	struct decoded *d = NULL;
 	size_t count, at;
-	int ret = -EBADMSG;
 
 	if (len > LIMIT_ENVELOPE_BYTES) {
 		err_set(e, "envelope: %zu bytes exceeds the limit of %u", len, LIMIT_ENVELOPE_BYTES);
-		goto out;
+		return -EBADMSG;
 	}
 	if (len == 0 || !buf) {
 		err_set(e, "envelope: empty");
-		goto out;
+		return -EBADMSG;
 	}
-	if (wire_count(buf, len, 3, &count, &at) < 0) {
+	if (pb_wire_count(buf, len, 3, &count, &at) < 0) {
 		err_set(e, "envelope: malformed protobuf at byte %zu", at);
-		goto out;
+		return -EBADMSG;
 	}
 	if (count > LIMIT_OPS) {
 		err_set(e, "envelope: %zu values exceeds the limit of %u", count, LIMIT_OPS);
-		goto out;
+		return -EBADMSG;
 	}
+	return 0;
+}
 
-	ret = -ENOMEM;
+/* Step 2: *dp, its arena, and the copy of the input in it. On failure *dp
+ * may still be set (the caller frees it). */
+static int decoded_new(struct decoded **dp, const uint8_t *buf, size_t len, struct err *e)
+{
+	struct decoded *d;
+
 	/* len is at most LIMIT_ENVELOPE_BYTES: no overflow. */
-	if (!(d = malloc(sizeof *d + first_block(len)))) {
+	if (!(d = *dp = malloc(sizeof *d + first_block(len)))) {
 		err_set(e, "envelope: out of memory");
-		goto out;
+		return -ENOMEM;
 	}
 	memset(d, 0, sizeof *d);
 	arena_init(&d->arena, d->space, first_block(len), first_block(len));
 	if (!(d->copy = arena_alloc(&d->arena, len))) {
 		err_set(e, "envelope: out of memory");
-		goto out;
+		return -ENOMEM;
 	}
 	memcpy(d->copy, buf, len);
+	return 0;
+}
 
-	ret = -EBADMSG;
+/* Step 3: the Envelope message, its unknown fields and its signature. */
+static int unpack_envelope(struct decoded *d, size_t len, struct err *e)
+{
 	d->env = strata__envelope__unpack(&d->arena.pb, len, d->copy);
 	if (!d->env) {
 		err_set(e, "envelope: not an Envelope message (a required field is missing, or a field "
 			   "has the wrong type)");
-		goto out;
+		return -EBADMSG;
 	}
 	if (check_unknown(&d->env->base, NULL, SIZE_MAX, e) < 0)
-		goto out;
+		return -EBADMSG;
 	if (d->env->signature.len != SIG_BYTES) {
 		err_set(e, "envelope: signature is %zu bytes, not %d", d->env->signature.len, SIG_BYTES);
-		goto out;
+		return -EBADMSG;
 	}
+	return 0;
+}
 
+/* Step 4: the body: its count of ops before it is unpacked, then every
+ * field of it, then its encoding. */
+static int unpack_body(struct decoded *d, struct err *e)
+{
 	const ProtobufCBinaryData *body = &d->env->body;
+	size_t count, at;
+
 	if (body->len == 0) {
 		err_set(e, "envelope: body is empty");
-		goto out;
+		return -EBADMSG;
 	}
-	if (wire_count(body->data, body->len, 6, &count, &at) < 0) {
+	if (pb_wire_count(body->data, body->len, 6, &count, &at) < 0) {
 		err_set(e, "envelope: body: malformed protobuf at byte %zu", at);
-		goto out;
+		return -EBADMSG;
 	}
 	if (count > LIMIT_OPS) {
 		err_set(e, "envelope: body: %zu ops exceeds the limit of %u", count, LIMIT_OPS);
-		goto out;
+		return -EBADMSG;
 	}
 	d->body = strata__change_set_body__unpack(&d->arena.pb, body->len, body->data);
 	if (!d->body) {
 		err_set(e, "envelope: body: not a ChangeSetBody message (a required field is missing, "
 			   "or a field has the wrong type)");
-		goto out;
+		return -EBADMSG;
 	}
 	if (check_unknown(&d->body->base, "body", SIZE_MAX, e) < 0)
-		goto out;
+		return -EBADMSG;
 	if (check_body(d, e) < 0)
-		goto out;
+		return -EBADMSG;
 	/* Last among the body checks: the reasons above are more precise for
 	 * what they catch. This one catches duplicate or reordered fields,
 	 * overlong numbers and strings cut short by a NUL byte. */
-	if (canonical(&d->body->base, body->data, body->len, &at) < 0) {
+	if (pb_canonical(&d->body->base, body->data, body->len, &at) < 0) {
 		err_set(e, "envelope: body is not in canonical encoding (differs at byte %zu)", at);
-		goto out;
+		return -EBADMSG;
 	}
+	return 0;
+}
 
-	ret = -ENOMEM;
+/* Step 5: the ops handed out, from the checked body (values: check_values). */
+static int ops_fill(struct decoded *d, struct err *e)
+{
 	if (d->body->n_ops) {
 		/* n_ops is at most LIMIT_OPS: no overflow. */
 		if (!(d->ops = arena_alloc(&d->arena, d->body->n_ops * sizeof *d->ops))) {
 			err_set(e, "envelope: out of memory");
-			goto out;
+			return -ENOMEM;
 		}
 		memset(d->ops, 0, d->body->n_ops * sizeof *d->ops);
 	}
@@ -405,15 +310,15 @@ int changeset_decode(struct changeset **out, const uint8_t *buf, size_t len, str
 		if (op->kind == OP_PUT)
 			memcpy(op->value_hash, o->value_hash.data, HASH_BYTES);
 	}
-	ret = -EBADMSG;
-	if (check_values(d, e) < 0)
-		goto out;
-	if (canonical(&d->env->base, d->copy, len, &at) < 0) {
-		err_set(e, "envelope: not in canonical encoding (differs at byte %zu)", at);
-		goto out;
-	}
+	return 0;
+}
 
+/* Last step, once everything is checked: the public change set. */
+static void changeset_fill(struct decoded *d, size_t len)
+{
+	const ProtobufCBinaryData *body = &d->env->body;
 	struct changeset *cs = &d->cs;
+
 	memcpy(cs->author, d->body->author.data, KEY_BYTES);
 	cs->feed = d->body->feed;
 	cs->seq = d->body->seq;
@@ -427,8 +332,28 @@ int changeset_decode(struct changeset **out, const uint8_t *buf, size_t len, str
 	hash_blake2b(cs->hash, body->data, body->len);
 	cs->envelope = d->copy;
 	cs->envelope_len = len;
+}
 
-	*out = cs;
+/* The checks run in this order, each step's before the next's: the first
+ * failure gives the error. */
+int changeset_decode(struct changeset **out, const uint8_t *buf, size_t len, struct err *e)
+{
+	struct decoded *d = NULL;
+	size_t at;
+	int ret;
+
+	if ((ret = check_frame(buf, len, e)) < 0 || (ret = decoded_new(&d, buf, len, e)) < 0 ||
+	    (ret = unpack_envelope(d, len, e)) < 0 || (ret = unpack_body(d, e)) < 0 || (ret = ops_fill(d, e)) < 0)
+		goto out;
+	ret = -EBADMSG;
+	if (check_values(d, e) < 0)
+		goto out;
+	if (pb_canonical(&d->env->base, d->copy, len, &at) < 0) {
+		err_set(e, "envelope: not in canonical encoding (differs at byte %zu)", at);
+		goto out;
+	}
+	changeset_fill(d, len);
+	*out = &d->cs;
 	d = NULL;
 	ret = 0;
 out:

@@ -46,6 +46,36 @@ static int since(const uint8_t author[KEY_BYTES], const char *feed, uint64_t *se
 	return -ENOENT;
 }
 
+/* --feeds (comma-separated, cut in place) or every feed but the private
+ * one, into flt->feeds; EXIT_OK or the error's exit code. */
+static int feed_list(char *feeds, struct bundle_filter *flt)
+{
+	if (feeds) {
+		size_t cap = 1;
+
+		for (char *p = feeds; *p; p++)
+			cap += *p == ',';
+		if (!(flt->feeds = calloc(cap, sizeof *flt->feeds)))
+			return cli_fail("export", EXIT_SYSTEM, "out of memory");
+		for (char *tok = strtok(feeds, ","); tok; tok = strtok(NULL, ",")) {
+			if (!feed_name_known(tok)) {
+				free(flt->feeds);
+				return cli_usage("export", "unknown feed \"%s\" (up, report, down, trust, %s)", tok,
+						 FEED_PRIVATE);
+			}
+			flt->feeds[flt->n_feeds++] = tok;
+		}
+	} else { /* personal data leaves only when asked for */
+		static const char *const all[] = {"trust", "up", "report", "down"};
+
+		if (!(flt->feeds = calloc(4, sizeof *flt->feeds)))
+			return cli_fail("export", EXIT_SYSTEM, "out of memory");
+		for (size_t i = 0; i < 4; i++)
+			flt->feeds[flt->n_feeds++] = (char *)all[i];
+	}
+	return EXIT_OK;
+}
+
 int cmd_export_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -82,29 +112,8 @@ int cmd_export_main(int argc, char **argv)
 		return cli_usage("export", "unexpected argument \"%s\"", argv[optind]);
 	if (!out)
 		return cli_usage("export", "-o FILE is required");
-	if (feeds) {
-		size_t cap = 1;
-
-		for (char *p = feeds; *p; p++)
-			cap += *p == ',';
-		if (!(flt.feeds = calloc(cap, sizeof *flt.feeds)))
-			return cli_fail("export", EXIT_SYSTEM, "out of memory");
-		for (char *tok = strtok(feeds, ","); tok; tok = strtok(NULL, ",")) {
-			if (!feed_name_known(tok)) {
-				free(flt.feeds);
-				return cli_usage("export", "unknown feed \"%s\" (up, report, down, trust, %s)", tok,
-						 FEED_PRIVATE);
-			}
-			flt.feeds[flt.n_feeds++] = tok;
-		}
-	} else { /* personal data leaves only when asked for */
-		static const char *const all[] = {"trust", "up", "report", "down"};
-
-		if (!(flt.feeds = calloc(4, sizeof *flt.feeds)))
-			return cli_fail("export", EXIT_SYSTEM, "out of memory");
-		for (size_t i = 0; i < 4; i++)
-			flt.feeds[flt.n_feeds++] = (char *)all[i];
-	}
+	if ((code = feed_list(feeds, &flt)) != EXIT_OK)
+		return code;
 	if (since_path) {
 		if (!(heads = json_load_file(since_path, 0, &je)) || !json_is_array(json_object_get(heads, "feeds"))) {
 			code = cli_fail("export", EXIT_REJECTED, "%s:%d: not the output of strata status --json (%s)",

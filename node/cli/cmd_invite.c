@@ -115,6 +115,37 @@ static int split(char *s, char ***out, size_t *n)
 	return 0;
 }
 
+/* --expires: into io->ttl_ms; EXIT_OK or the usage error's code. */
+static int parse_expires(const char *arg, struct sync_invite_opts *io)
+{
+	char cap[32];
+	int ret = duration_parse(arg, SYNC_INVITE_TTL_MIN_MS, SYNC_INVITE_TTL_MAX_MS, &io->ttl_ms);
+
+	duration_format(cap, sizeof cap, SYNC_INVITE_TTL_MAX_MS);
+	if (ret == -ERANGE)
+		return cli_usage("invite", "--expires \"%s\" is outside 1s to %s: a join token is a secret, "
+				 "valid for %s at most", arg, cap, cap);
+	if (ret < 0)
+		return cli_usage("invite", "--expires \"%s\" is not a duration like 30m, 12h or 7d "
+				 "(a number and %s)", arg, DURATION_UNITS);
+	return EXIT_OK;
+}
+
+/* Prints the token (or where it was written), as JSON or as a line. */
+static void print_invitation(const struct sync_invite_opts *io, const char *token, const char *output, bool json)
+{
+	if (json && output)
+		cli_json_print(json_pack("{s:s, s:s, s:s, s:I}", "token_file", output, "name", io->name, "role",
+					 cert_role_word(io->role), "expires_ms", (json_int_t)(node_now_ms() + io->ttl_ms)));
+	else if (json)
+		cli_json_print(json_pack("{s:s, s:s, s:s, s:I}", "token", token, "name", io->name, "role",
+					 cert_role_word(io->role), "expires_ms", (json_int_t)(node_now_ms() + io->ttl_ms)));
+	else if (output)
+		printf("wrote the join token for %s to %s (mode 0600)\n", io->name, output);
+	else
+		printf("%s\n", token);
+}
+
 int cmd_invite_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -129,7 +160,7 @@ int cmd_invite_main(int argc, char **argv)
 	struct sync_invite_opts io = {.role = STRATA__ROLE__ROLE_CHILD, .ttl_ms = 7ull * 24 * 3600 * 1000};
 	struct node *n = NULL;
 	struct err e = {0};
-	char *token = NULL, *publish = NULL, *receive = NULL, *output = NULL, cap[32];
+	char *token = NULL, *publish = NULL, *receive = NULL, *output = NULL;
 	int opt, ret, code, fd = -1;
 
 	cli_common_init(&c);
@@ -143,14 +174,8 @@ int cmd_invite_main(int argc, char **argv)
 				return cli_usage("invite", "--role must be child, peer or auditor");
 			break;
 		case 'x':
-			ret = duration_parse(optarg, SYNC_INVITE_TTL_MIN_MS, SYNC_INVITE_TTL_MAX_MS, &io.ttl_ms);
-			duration_format(cap, sizeof cap, SYNC_INVITE_TTL_MAX_MS);
-			if (ret == -ERANGE)
-				return cli_usage("invite", "--expires \"%s\" is outside 1s to %s: a join token is a secret, "
-						 "valid for %s at most", optarg, cap, cap);
-			if (ret < 0)
-				return cli_usage("invite", "--expires \"%s\" is not a duration like 30m, 12h or 7d "
-						 "(a number and %s)", optarg, DURATION_UNITS);
+			if ((code = parse_expires(optarg, &io)) != EXIT_OK)
+				return code;
 			break;
 		case 'E': io.endpoint = optarg; break;
 		case 'p': publish = optarg; break;
@@ -182,16 +207,7 @@ int cmd_invite_main(int argc, char **argv)
 		if (code != EXIT_OK)
 			goto out;
 	}
-	if (c.json && output)
-		cli_json_print(json_pack("{s:s, s:s, s:s, s:I}", "token_file", output, "name", io.name, "role",
-					 cert_role_word(io.role), "expires_ms", (json_int_t)(node_now_ms() + io.ttl_ms)));
-	else if (c.json)
-		cli_json_print(json_pack("{s:s, s:s, s:s, s:I}", "token", token, "name", io.name, "role",
-					 cert_role_word(io.role), "expires_ms", (json_int_t)(node_now_ms() + io.ttl_ms)));
-	else if (output)
-		printf("wrote the join token for %s to %s (mode 0600)\n", io.name, output);
-	else
-		printf("%s\n", token);
+	print_invitation(&io, token, output, c.json);
 	code = EXIT_OK;
 out:
 	if (fd >= 0) { /* the invitation failed: no token file */

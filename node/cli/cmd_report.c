@@ -144,6 +144,65 @@ static void print_node(json_t *o, int indent)
 	json_array_foreach(json_object_get(o, "peers"), i, k) print_node(k, indent + 4);
 }
 
+/* report submit: submits and prints what was rolled up. */
+static int submit(struct node *n, const char *period, bool json, struct err *e)
+{
+	struct report_result r;
+	int ret;
+
+	if ((ret = report_submit(n, period, &r, e)) == 0) {
+		json_t *own = figures_json(&r.own), *total = figures_json(&r.total);
+
+		sync_notify(node_dir(n));
+		if (json) {
+			cli_json_print(json_pack("{s:s, s:s, s:I, s:I, s:o, s:o}", "node", node_name(n), "period", period,
+						 "seq", (json_int_t)r.seq, "children", (json_int_t)r.children, "own", own,
+						 "total", total));
+		} else {
+			printf("submitted the report of %s for %s (report #%llu; %zu child report%s rolled up)\n",
+			       node_name(n), period, (unsigned long long)r.seq, r.children, r.children == 1 ? "" : "s");
+			print_figures("own", own, 2);
+			print_figures("total", total, 2);
+			json_decref(own);
+			json_decref(total);
+		}
+		figures_clear(&r.own);
+		figures_clear(&r.total);
+	}
+	return ret;
+}
+
+/* report show: the view of period, as JSON or as a tree of lines. */
+static int show(struct node *n, const char *period, bool tree, bool json, struct err *e)
+{
+	json_t *j = NULL;
+	int ret;
+
+	if ((ret = report_view(n, period, tree, &j, e)) == 0) {
+		if (json)
+			cli_json_print(j);
+		else {
+			printf("period %s, reports due by %s\n", period, json_string_value(json_object_get(j, "deadline")));
+			print_node(json_object_get(j, "node"), 0);
+			json_decref(j);
+		}
+	}
+	return ret;
+}
+
+/* report accept / report return: decides on the report of child FROM. */
+static int decide(struct node *n, const char *period, const char *from, bool accept, const char *comment,
+		  struct err *e)
+{
+	int ret;
+
+	if ((ret = report_decide(n, period, from, accept, comment, e)) == 0) {
+		sync_notify(node_dir(n));
+		printf("%s the report of %s for %s\n", accept ? "accepted" : "returned", from, period);
+	}
+	return ret;
+}
+
 int cmd_report_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -209,48 +268,12 @@ int cmd_report_main(int argc, char **argv)
 	}
 	if (ret < 0)
 		return cli_fail_err(what, ret, &e);
-	if (!strcmp(verb, "submit")) {
-		struct report_result r;
-
-		if ((ret = report_submit(n, period, &r, &e)) == 0) {
-			json_t *own = figures_json(&r.own), *total = figures_json(&r.total);
-
-			sync_notify(node_dir(n));
-			if (c.json) {
-				cli_json_print(json_pack("{s:s, s:s, s:I, s:I, s:o, s:o}", "node", node_name(n), "period", period,
-							 "seq", (json_int_t)r.seq, "children", (json_int_t)r.children, "own",
-							 own, "total", total));
-			} else {
-				printf("submitted the report of %s for %s (report #%llu; %zu child report%s rolled up)\n",
-				       node_name(n), period, (unsigned long long)r.seq, r.children, r.children == 1 ? "" : "s");
-				print_figures("own", own, 2);
-				print_figures("total", total, 2);
-				json_decref(own);
-				json_decref(total);
-			}
-			figures_clear(&r.own);
-			figures_clear(&r.total);
-		}
-	} else if (!strcmp(verb, "show")) {
-		json_t *j = NULL;
-
-		if ((ret = report_view(n, period, tree, &j, &e)) == 0) {
-			if (c.json)
-				cli_json_print(j);
-			else {
-				printf("period %s, reports due by %s\n", period, json_string_value(json_object_get(j, "deadline")));
-				print_node(json_object_get(j, "node"), 0);
-				json_decref(j);
-			}
-		}
-	} else {
-		bool accept = !strcmp(verb, "accept");
-
-		if ((ret = report_decide(n, period, from, accept, comment, &e)) == 0) {
-			sync_notify(node_dir(n));
-			printf("%s the report of %s for %s\n", accept ? "accepted" : "returned", from, period);
-		}
-	}
+	if (!strcmp(verb, "submit"))
+		ret = submit(n, period, c.json, &e);
+	else if (!strcmp(verb, "show"))
+		ret = show(n, period, tree, c.json, &e);
+	else
+		ret = decide(n, period, from, !strcmp(verb, "accept"), comment, &e);
 	node_close(&n);
 	return ret < 0 ? cli_fail_err(what, ret, &e) : EXIT_OK;
 }

@@ -66,6 +66,11 @@ int node_issued_before_revocation(struct store_txn *t, const uint8_t issuer[KEY_
  * read or written (-EIO, -ENOSPC, -ENOMEM): the caller aborts t. */
 int erase_apply(struct node *n, struct store_txn *t, const struct changeset *cs, struct err *e);
 
+/* In erase_apply's transaction, after an erase removed a value: bumps meta
+ * scrub_due and erase_gen, so that node_scrub overwrites the old bytes
+ * (erase_scrub.c). */
+int erase_mark_scrub_due(struct store_txn *t, struct err *e);
+
 /* Index of the rotation chain (revoked.c writes it, unit.c reads it):
  * successor key -> the key it replaced (32 bytes). */
 #define PREDECESSOR_INDEX "predecessor"
@@ -95,5 +100,74 @@ int erase_owed_write(struct node *n, struct node_writer *w, size_t *written, str
 /* node_writer_begin for the writer that lifts the fence in its own
  * transaction (fence.c): no fence check, no wait (writer.c). */
 int writer_begin_lifting(struct node *n, const char *feed, struct node_writer **out, struct err *e);
+
+/* A writer (writer.c; the bulk writer's store thread in writer_bulk.c). */
+#include <pthread.h>
+
+/* Change sets handed to the store thread, at most this many at a time. */
+#define BULK_QUEUE 2
+
+struct bulk_job {
+	struct changeset *cs;
+	size_t ops, bytes;
+};
+
+struct node_writer {
+	struct node *n;
+	char feed[LIMIT_NAME_BYTES + 1];
+	struct store_txn *txn;
+	struct changeset_builder *b;
+	uint64_t head_seq;
+	uint8_t head_hash[HASH_BYTES];
+	size_t sealed;       /* change sets ingested so far */
+	size_t uncommitted;  /* of which not yet committed */
+	size_t bytes_open;   /* envelope bytes of those */
+	size_t ops_open;     /* ops added since the last commit */
+	size_t ops_committed;
+	/* A bulk writer's store thread. The fields below, and txn and the
+	 * counters above, belong to it once it runs; shared ones under mu. */
+	bool bulk;
+	bool lifting;        /* lifts the fence in txn: does not check it (fence.c) */
+	bool thread_started;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct bulk_job q[BULK_QUEUE];
+	size_t q_head, q_len;
+	bool busy;       /* a job is taken off q and not done */
+	bool ready;      /* the transaction is begun (or failed: wret) */
+	enum { BULK_RUN, BULK_COMMIT, BULK_ABORT } end;
+	bool done;       /* the thread has committed or aborted */
+	int wret;        /* the store thread's first failure */
+	struct err werr;
+	/* The feed's head the caller's checks saw (bulk writer), or NULL. */
+	const struct store_head *from;
+};
+
+/* Begins w's write transaction and checks that n may write w->feed; reads
+ * the feed's head (writer.c). */
+int writer_open(struct node_writer *w, struct err *e);
+
+/* Commits what is sealed and opens the next transaction, bounding memory
+ * (writer.c). */
+int writer_checkpoint(struct node_writer *w, struct err *e);
+
+/* Starts w's store thread and waits until it has begun the transaction
+ * (writer_open); its result (writer_bulk.c). */
+int writer_bulk_start(struct node_writer *w, struct err *e);
+
+/* Signs and decodes the open change set (on the caller's thread) and hands
+ * it to the store thread, which checks and appends it as node_ingest does. */
+int writer_bulk_seal(struct node_writer *w, struct err *e);
+
+/* Ends a bulk writer's store thread: it finishes what it was handed, then
+ * commits (how == BULK_COMMIT, if nothing failed) or aborts. Its result. */
+int writer_bulk_end(struct node_writer *w, int how, struct err *e);
+
+/* The ops the store thread has committed, once it has done what it was handed. */
+size_t writer_bulk_ops_committed(struct node_writer *w);
+
+/* Ends the store thread (aborting) and frees what it was handed. */
+void writer_bulk_release(struct node_writer *w);
 
 #endif

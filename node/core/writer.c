@@ -8,14 +8,8 @@
  * fdatasync each costs as much as signing and checking ten one-op change
  * sets); each commit holds only whole, verified change sets.
  *
- * A bulk writer (node_writer_begin_bulk) splits that work over two threads:
- * the caller's builds, signs and decodes change set k+1 while a store
- * thread checks and appends change set k and commits. The store thread owns
- * the write transaction from begin to end (LMDB ties a write transaction to
- * the thread that began it); the checks and the order are node_ingest's,
- * and before an abort the store thread first finishes what it was handed,
- * so that exactly the change sets a one-thread writer would have committed
- * are committed.
+ * A bulk writer (node_writer_begin_bulk) splits that work over two threads
+ * (writer_bulk.c).
  *
  * Concurrent writers. LMDB lets one write transaction run at a time, so
  * checks a caller makes in node_writer_txn hold for what it writes, as
@@ -30,53 +24,12 @@
  * feed's entries, so its head (seq and hash) stands for all of it.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "node/core/node_internal.h"
 #include "protocol/protocol.h"
-
-/* Change sets handed to the store thread, at most this many at a time. */
-#define BULK_QUEUE 2
-
-struct bulk_job {
-	struct changeset *cs;
-	size_t ops, bytes;
-};
-
-struct node_writer {
-	struct node *n;
-	char feed[LIMIT_NAME_BYTES + 1];
-	struct store_txn *txn;
-	struct changeset_builder *b;
-	uint64_t head_seq;
-	uint8_t head_hash[HASH_BYTES];
-	size_t sealed;       /* change sets ingested so far */
-	size_t uncommitted;  /* of which not yet committed */
-	size_t bytes_open;   /* envelope bytes of those */
-	size_t ops_open;     /* ops added since the last commit */
-	size_t ops_committed;
-	/* A bulk writer's store thread. The fields below, and txn and the
-	 * counters above, belong to it once it runs; shared ones under mu. */
-	bool bulk;
-	bool lifting;        /* lifts the fence in txn: does not check it (fence.c) */
-	bool thread_started;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct bulk_job q[BULK_QUEUE];
-	size_t q_head, q_len;
-	bool busy;       /* a job is taken off q and not done */
-	bool ready;      /* the transaction is begun (or failed: wret) */
-	enum { BULK_RUN, BULK_COMMIT, BULK_ABORT } end;
-	bool done;       /* the thread has committed or aborted */
-	int wret;        /* the store thread's first failure */
-	struct err werr;
-	/* The feed's head the caller's checks saw (bulk writer), or NULL. */
-	const struct store_head *from;
-};
 
 uint64_t node_now_ms(void)
 {
@@ -88,7 +41,7 @@ uint64_t node_now_ms(void)
 
 /* Begins w's write transaction and checks that n may write w->feed; reads
  * the feed's head. */
-static int writer_open(struct node_writer *w, struct err *e)
+int writer_open(struct node_writer *w, struct err *e)
 {
 	struct node *n = w->n;
 	const char *feed = w->feed;
@@ -112,7 +65,7 @@ static int writer_open(struct node_writer *w, struct err *e)
 	}
 	if (!w->lifting && (ret = node_fence_check(n, w->txn, e)) < 0)
 		goto out;
-	if (strcmp(feed, "trust") != 0 && node_is_auditor(n, w->txn)) {
+	if (strcmp(feed, FEED_TRUST) != 0 && node_is_auditor(n, w->txn)) {
 		ret = -EACCES;
 		err_set(e, "%s is an auditor: it receives every feed that reaches its level and writes no data feeds "
 			   "(nothing written to %s)", n->name, feed);
@@ -146,8 +99,6 @@ out:
 	return ret;
 }
 
-static void *bulk_main(void *arg);
-
 static int writer_begin(struct node *n, const char *feed, bool bulk, bool lifting, const struct store_head *from,
 			struct node_writer **out, struct err *e)
 {
@@ -174,36 +125,8 @@ static int writer_begin(struct node *n, const char *feed, bool bulk, bool liftin
 	w->lifting = lifting;
 	if (!lifting)
 		node_fence_wait(n); /* a daemon that just started may be about to lift the fence */
-	if (!bulk) {
-		if ((ret = writer_open(w, e)) < 0)
-			goto out;
-	} else {
-		if (pthread_mutex_init(&w->mu, NULL) != 0) {
-			err_set(e, "out of memory");
-			goto out;
-		}
-		if (pthread_cond_init(&w->cv, NULL) != 0) {
-			pthread_mutex_destroy(&w->mu);
-			err_set(e, "out of memory");
-			goto out;
-		}
-		w->bulk = true;
-		if (pthread_create(&w->thread, NULL, bulk_main, w) != 0) {
-			ret = -EAGAIN;
-			err_set(e, "cannot start a thread for the store");
-			goto out;
-		}
-		w->thread_started = true;
-		pthread_mutex_lock(&w->mu);
-		while (!w->ready)
-			pthread_cond_wait(&w->cv, &w->mu);
-		ret = w->wret;
-		if (ret < 0)
-			*e = w->werr;
-		pthread_mutex_unlock(&w->mu);
-		if (ret < 0)
-			goto out;
-	}
+	if ((ret = bulk ? writer_bulk_start(w, e) : writer_open(w, e)) < 0)
+		goto out;
 	*out = w;
 	w = NULL;
 	ret = 0;
@@ -233,142 +156,6 @@ struct store_txn *node_writer_txn(struct node_writer *w)
 	return w->bulk ? NULL : w->txn;
 }
 
-/* Commits what is sealed and opens the next transaction, bounding memory. */
-static int checkpoint(struct node_writer *w, struct err *e);
-
-/* The store thread: begins the transaction, then ingests the change sets it
- * is handed, in order, with checkpoints as a one-thread writer has them;
- * at the end commits or aborts. After a failure it only drops what it is
- * handed; the failure is reported on the caller's next seal or commit. */
-static void *bulk_main(void *arg)
-{
-	struct node_writer *w = arg;
-	struct err e = {0};
-	int ret = writer_open(w, &e);
-
-	pthread_mutex_lock(&w->mu);
-	w->ready = true;
-	if (ret < 0) {
-		w->wret = ret;
-		w->werr = e;
-	}
-	pthread_cond_broadcast(&w->cv);
-	for (;;) {
-		struct bulk_job job;
-
-		while (w->q_len == 0 && w->end == BULK_RUN)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->q_len == 0)
-			break;
-		job = w->q[w->q_head];
-		w->q_head = (w->q_head + 1) % BULK_QUEUE;
-		w->q_len--;
-		w->busy = true;
-		ret = w->wret;
-		pthread_cond_broadcast(&w->cv);
-		pthread_mutex_unlock(&w->mu);
-		if (ret == 0) {
-			ret = node_ingest_changeset(w->n, w->txn, job.cs, 0, &e);
-			if (ret == 0) {
-				w->ops_open += job.ops;
-				w->bytes_open += job.bytes;
-				w->uncommitted++;
-				ret = checkpoint(w, &e);
-			}
-		}
-		changeset_destroy(&job.cs);
-		pthread_mutex_lock(&w->mu);
-		if (ret < 0 && w->wret == 0) {
-			w->wret = ret;
-			w->werr = e;
-		}
-		w->busy = false;
-		pthread_cond_broadcast(&w->cv);
-	}
-	ret = w->wret;
-	bool commit = w->end == BULK_COMMIT;
-	pthread_mutex_unlock(&w->mu);
-	if (ret == 0 && commit) {
-		ret = store_txn_commit(&w->txn, &e);
-		if (ret == 0)
-			w->ops_committed += w->ops_open;
-	}
-	store_txn_abort(&w->txn);
-	pthread_mutex_lock(&w->mu);
-	if (ret < 0 && w->wret == 0) {
-		w->wret = ret;
-		w->werr = e;
-	}
-	w->done = true;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	return NULL;
-}
-
-/* Signs and decodes the open change set (on the caller's thread) and hands
- * it to the store thread, which checks and appends it as node_ingest does. */
-static int bulk_seal(struct node_writer *w, struct err *e)
-{
-	struct changeset *cs = NULL;
-	uint8_t *env = NULL;
-	size_t len = 0, ops = changeset_builder_ops(w->b);
-	int ret;
-
-	pthread_mutex_lock(&w->mu);
-	ret = w->wret;
-	if (ret < 0)
-		*e = w->werr;
-	pthread_mutex_unlock(&w->mu);
-	if (ret < 0)
-		return ret;
-	ret = changeset_builder_finish(w->b, w->n->key, &env, &len, w->head_hash, e);
-	changeset_builder_destroy(&w->b);
-	if (ret < 0)
-		return ret;
-	ret = changeset_decode(&cs, env, len, e);
-	free(env);
-	if (ret < 0)
-		return ret;
-	pthread_mutex_lock(&w->mu);
-	while (w->q_len == BULK_QUEUE && w->wret == 0)
-		pthread_cond_wait(&w->cv, &w->mu);
-	if ((ret = w->wret) < 0) {
-		*e = w->werr;
-	} else {
-		w->q[(w->q_head + w->q_len) % BULK_QUEUE] = (struct bulk_job){.cs = cs, .ops = ops, .bytes = len};
-		w->q_len++;
-		cs = NULL;
-		pthread_cond_broadcast(&w->cv);
-	}
-	pthread_mutex_unlock(&w->mu);
-	changeset_destroy(&cs);
-	if (ret < 0)
-		return ret;
-	w->head_seq++;
-	w->sealed++;
-	return 0;
-}
-
-/* Ends a bulk writer's store thread: it finishes what it was handed, then
- * commits (how == BULK_COMMIT, if nothing failed) or aborts. Its result. */
-static int bulk_end(struct node_writer *w, int how, struct err *e)
-{
-	int ret;
-
-	if (!w->thread_started)
-		return 0;
-	pthread_mutex_lock(&w->mu);
-	w->end = how;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
-	w->thread_started = false;
-	ret = w->wret;
-	if (ret < 0 && e)
-		*e = w->werr;
-	return ret;
-}
-
 /* Signs the open change set and ingests it. */
 static int seal(struct node_writer *w, struct err *e)
 {
@@ -379,7 +166,7 @@ static int seal(struct node_writer *w, struct err *e)
 	if (!w->b || changeset_builder_ops(w->b) == 0)
 		return 0;
 	if (w->bulk)
-		return bulk_seal(w, e);
+		return writer_bulk_seal(w, e);
 	ret = changeset_builder_finish(w->b, w->n->key, &env, &len, w->head_hash, e);
 	changeset_builder_destroy(&w->b);
 	if (ret < 0)
@@ -396,7 +183,7 @@ static int seal(struct node_writer *w, struct err *e)
 }
 
 /* Commits what is sealed and opens the next transaction, bounding memory. */
-static int checkpoint(struct node_writer *w, struct err *e)
+int writer_checkpoint(struct node_writer *w, struct err *e)
 {
 	int ret;
 
@@ -437,7 +224,7 @@ static int room(struct node_writer *w, size_t need, struct err *e)
 
 	if (w->b && (changeset_builder_ops(w->b) >= w->n->config.ops_per_changeset ||
 		     changeset_builder_bytes(w->b) + need > LIMIT_ENVELOPE_BYTES / 2)) {
-		if ((ret = seal(w, e)) < 0 || (!w->bulk && (ret = checkpoint(w, e)) < 0))
+		if ((ret = seal(w, e)) < 0 || (!w->bulk && (ret = writer_checkpoint(w, e)) < 0))
 			return ret;
 	}
 	if (!w->b)
@@ -517,18 +304,7 @@ int node_writer_switch(struct node_writer *w, const char *feed, uint64_t *head, 
 
 size_t node_writer_ops_committed(struct node_writer *w)
 {
-	size_t n;
-
-	if (!w->thread_started)
-		return w->ops_committed;
-	/* What a one-thread writer would have committed by now: wait until
-	 * the store thread has done what it was handed. */
-	pthread_mutex_lock(&w->mu);
-	while ((w->q_len || w->busy) && !w->done)
-		pthread_cond_wait(&w->cv, &w->mu);
-	n = w->ops_committed;
-	pthread_mutex_unlock(&w->mu);
-	return n;
+	return w->thread_started ? writer_bulk_ops_committed(w) : w->ops_committed;
 }
 
 int node_writer_commit(struct node_writer **wp, size_t *changesets, uint64_t *head, struct err *e)
@@ -537,7 +313,7 @@ int node_writer_commit(struct node_writer **wp, size_t *changesets, uint64_t *he
 	int ret;
 
 	if (w->bulk) {
-		if ((ret = seal(w, e)) < 0 || (ret = bulk_end(w, BULK_COMMIT, e)) < 0)
+		if ((ret = seal(w, e)) < 0 || (ret = writer_bulk_end(w, BULK_COMMIT, e)) < 0)
 			goto out;
 	} else if ((ret = seal(w, e)) < 0 || (ret = store_txn_commit(&w->txn, e)) < 0) {
 		goto out;
@@ -555,13 +331,8 @@ void node_writer_abort(struct node_writer **w)
 {
 	if (!w || !*w)
 		return;
-	if ((*w)->bulk) {
-		bulk_end(*w, BULK_ABORT, NULL);
-		for (size_t i = 0; i < (*w)->q_len; i++)
-			changeset_destroy(&(*w)->q[((*w)->q_head + i) % BULK_QUEUE].cs);
-		pthread_cond_destroy(&(*w)->cv);
-		pthread_mutex_destroy(&(*w)->mu);
-	}
+	if ((*w)->bulk)
+		writer_bulk_release(*w);
 	store_txn_abort(&(*w)->txn);
 	changeset_builder_destroy(&(*w)->b);
 	free(*w);

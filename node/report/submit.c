@@ -91,14 +91,37 @@ out:
 	return u->ret;
 }
 
+/* r->own: this unit's figures for u->period in u->t; r->total: those and
+ * the reports of its children (u gathers their heads). */
+static int roll_up(struct rollup *u, struct report_result *r, struct err *e)
+{
+	uint8_t mine[NODE_KEYS_MAX][KEY_BYTES];
+	size_t nmine;
+	int ret;
+
+	if ((ret = report_compute_state(u->node, u->t, node_id(u->node), u->period, &r->own, e)) < 0 ||
+	    (ret = figures_copy(&r->total, &r->own)) < 0)
+		return ret;
+	u->total = &r->total;
+	/* children certified by any of this unit's keys */
+	nmine = node_own_keys(u->node, u->t, mine, NODE_KEYS_MAX);
+	for (size_t i = 0; i < nmine; i++)
+		if ((ret = store_state_each(u->t, "cert", mine[i], add_child, u, e)) < 0 || (ret = u->ret) < 0) {
+			if (ret == -ERANGE)
+				err_set(e, "the figures of %s with the child reports add up to more than %lld, the most a "
+					   "figure may be; nothing written",
+					u->period, FIGURE_MAX);
+			return ret;
+		}
+	return 0;
+}
+
 int report_submit(struct node *n, const char *period, struct report_result *r, struct err *e)
 {
 	Strata__Report rep = STRATA__REPORT__INIT;
 	Strata__Figures own = STRATA__FIGURES__INIT, total = STRATA__FIGURES__INIT;
 	Strata__FeedHead up = STRATA__FEED_HEAD__INIT, *own_heads[1], **child_heads = NULL;
 	struct rollup u = {.node = n, .period = period};
-	uint8_t mine[NODE_KEYS_MAX][KEY_BYTES];
-	size_t nmine;
 	struct node_writer *w = NULL;
 	struct store_head h;
 	struct err ignore = {0};
@@ -114,20 +137,8 @@ int report_submit(struct node *n, const char *period, struct report_result *r, s
 	if ((ret = node_writer_begin(n, "report", &w, e)) < 0)
 		return ret;
 	u.t = node_writer_txn(w);
-	if ((ret = report_compute_state(n, u.t, node_id(n), period, &r->own, e)) < 0 ||
-	    (ret = figures_copy(&r->total, &r->own)) < 0)
+	if ((ret = roll_up(&u, r, e)) < 0)
 		goto out;
-	u.total = &r->total;
-	/* children certified by any of this unit's keys */
-	nmine = node_own_keys(n, u.t, mine, NODE_KEYS_MAX);
-	for (size_t i = 0; i < nmine; i++)
-		if ((ret = store_state_each(u.t, "cert", mine[i], add_child, &u, e)) < 0 || (ret = u.ret) < 0) {
-			if (ret == -ERANGE)
-				err_set(e, "the figures of %s with the child reports add up to more than %lld, the most a "
-					   "figure may be; nothing written",
-					period, FIGURE_MAX);
-			goto out;
-		}
 	ret = store_head_get(u.t, node_id(n), "up", &h, &ignore);
 	if (ret < 0 && ret != -ENOENT)
 		goto out;

@@ -204,6 +204,39 @@ static json_t *decision(struct view *v, const uint8_t *issuer, const uint8_t key
 	return j;
 }
 
+/* Recomputes the own figures from the up feed at the head the report rep
+ * (by author) names, and says in o whether they match its own. */
+static void check_json(struct view *v, json_t *o, const Strata__Report *rep, const uint8_t author[KEY_BYTES],
+		       const struct figures *own)
+{
+	uint64_t up_seq = 0;
+	struct figures again;
+	char diff[2048];
+	struct err why = {0};
+	int r;
+
+	for (size_t i = 0; i < rep->n_heads; i++)
+		if (strcmp(rep->heads[i]->feed, "up") == 0 && rep->heads[i]->author.len == KEY_BYTES &&
+		    memcmp(rep->heads[i]->author.data, author, KEY_BYTES) == 0)
+			up_seq = rep->heads[i]->seq;
+	r = recompute(v, author, up_seq, &again, &why);
+	if (r == 0) {
+		bool differs = figures_diff(own, &again, diff, sizeof diff);
+
+		json_object_set_new(o, "check", json_string(differs ? "mismatch" : "matches"));
+		if (differs)
+			json_object_set_new(o, "mismatch", json_string(diff));
+	} else if (r == -ENODATA) {
+		char why_text[700];
+
+		snprintf(why_text, sizeof why_text, "not checked: %s", why.msg);
+		json_object_set_new(o, "check", json_string(why_text));
+	} else {
+		json_object_set_new(o, "check", json_string("not checked: this node does not hold its records"));
+	}
+	figures_clear(&again);
+}
+
 static json_t *node_json(struct view *v, const uint8_t key[KEY_BYTES], const uint8_t *issuer, const char *name,
 			 const char *role, unsigned depth)
 {
@@ -245,35 +278,8 @@ static json_t *node_json(struct view *v, const uint8_t key[KEY_BYTES], const uin
 		json_object_set_new(o, "own", figures_json(&own));
 		json_object_set_new(o, "total", figures_json(&total));
 		json_object_set_new(o, "children_rolled_up", json_integer((json_int_t)rep->n_children));
-		/* Recompute the own figures from the up feed at the head the report names. */
-		if (depth > 0) {
-			uint64_t up_seq = 0;
-			struct figures again;
-			char diff[2048];
-			struct err why = {0};
-			int r;
-
-			for (size_t i = 0; i < rep->n_heads; i++)
-				if (strcmp(rep->heads[i]->feed, "up") == 0 && rep->heads[i]->author.len == KEY_BYTES &&
-				    memcmp(rep->heads[i]->author.data, author, KEY_BYTES) == 0)
-					up_seq = rep->heads[i]->seq;
-			r = recompute(v, author, up_seq, &again, &why);
-			if (r == 0) {
-				bool differs = figures_diff(&own, &again, diff, sizeof diff);
-
-				json_object_set_new(o, "check", json_string(differs ? "mismatch" : "matches"));
-				if (differs)
-					json_object_set_new(o, "mismatch", json_string(diff));
-			} else if (r == -ENODATA) {
-				char why_text[700];
-
-				snprintf(why_text, sizeof why_text, "not checked: %s", why.msg);
-				json_object_set_new(o, "check", json_string(why_text));
-			} else {
-				json_object_set_new(o, "check", json_string("not checked: this node does not hold its records"));
-			}
-			figures_clear(&again);
-		}
+		if (depth > 0)
+			check_json(v, o, rep, author, &own);
 		figures_clear(&own);
 		figures_clear(&total);
 		strata__report__free_unpacked(rep, NULL);
