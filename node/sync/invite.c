@@ -12,8 +12,8 @@
 
 #include <sodium.h>
 
-#include "node/records/records.h"
 #include "node/sync/sync_internal.h"
+#include "protocol/trust_rules.h"
 
 #define TOKEN_PREFIX "strata-join:"
 

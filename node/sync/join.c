@@ -16,8 +16,8 @@
 
 #include <sodium.h>
 
-#include "node/records/records.h"
 #include "node/sync/sync_internal.h"
+#include "protocol/trust_rules.h"
 
 /* The bytes a Join proof signs: parent key | child key | org path. */
 static uint8_t *proof_message(const uint8_t parent[KEY_BYTES], const uint8_t child[KEY_BYTES], const char *name,

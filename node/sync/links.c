@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include <sys/statvfs.h>
 
-#include "node/records/records.h"
 #include "node/sync/sync_internal.h"
+#include "protocol/trust_rules.h"
 
 struct gather {
 	struct node *n;

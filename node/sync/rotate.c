@@ -26,8 +26,8 @@
 
 #include <sodium.h>
 
-#include "node/records/records.h"
 #include "node/sync/sync_internal.h"
+#include "protocol/trust_rules.h"
 
 /* --- parent side (in the daemon) --- */
 

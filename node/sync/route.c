@@ -12,8 +12,8 @@
  */
 #include <string.h>
 
-#include "node/records/records.h"
 #include "node/sync/sync_internal.h"
+#include "protocol/trust_rules.h"
 
 static size_t depth(const char *name)
 {
