@@ -65,7 +65,7 @@ void sync_drop_revoked(struct daemon *d)
 
 /* The reasons child_add did not make a link. */
 struct refused_hello {
-	char who[256];              /* the org path of the key's certificate, or the key */
+	char who[NODE_NAME_SIZE];              /* the org path of the key's certificate, or the key */
 	char why[700];
 	int code;                   /* EACCES: the key may not open a link (revoked, say); EIO: this node failed */
 };

@@ -52,7 +52,7 @@ static int next_frame(struct daemon *d, bool router, uint8_t *rid, size_t *rid_l
 	}
 	a->has = false;
 	*fd = a->fd;
-	memcpy(rid, a->rid, a->rid_len < 256 ? a->rid_len : 0);
+	memcpy(rid, a->rid, a->rid_len < SYNC_RID_MAX ? a->rid_len : 0);
 	*rid_len = a->rid_len;
 	snprintf(uid, uid_cap, "%s", a->uid);
 	*f = a->f;
@@ -64,7 +64,7 @@ static int next_frame(struct daemon *d, bool router, uint8_t *rid, size_t *rid_l
 static void on_router(struct daemon *d)
 {
 	for (int budget = 0; budget < 64; budget++) {
-		uint8_t rid[256];
+		uint8_t rid[SYNC_RID_MAX];
 		size_t rid_len = 0;
 		char uid[80];
 		Strata__Frame *f = NULL;
@@ -99,7 +99,7 @@ static void on_router(struct daemon *d)
 static void on_dealer(struct daemon *d)
 {
 	for (int budget = 0; budget < 64; budget++) {
-		uint8_t rid[256];
+		uint8_t rid[SYNC_RID_MAX];
 		size_t rid_len = 0;
 		char uid[80];
 		Strata__Frame *f = NULL;
@@ -324,9 +324,9 @@ static int setup_sockets(struct daemon *d, struct err *e)
 /* One daemon per node directory: an exclusive lock on DIR/serve.lock. */
 static int lock_dir(struct node *n, int *fd, struct err *e)
 {
-	char path[4200];
+	char path[NODE_PATH_MAX];
 
-	snprintf(path, sizeof path, "%s/serve.lock", node_dir(n));
+	snprintf(path, sizeof path, "%s/" NODE_SERVE_LOCK_FILE, node_dir(n));
 	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
 		err_set(e, "cannot open %s: %s", path, strerror(errno));
 		return -errno;

@@ -19,7 +19,7 @@ void sync_evidence_record(struct daemon *d, const uint8_t *first, size_t first_l
 	Strata__Evidence ev = STRATA__EVIDENCE__INIT;
 	struct changeset *a = NULL;
 	struct store_txn *t = NULL;
-	char who[KEY_HEX], name[256];
+	char who[KEY_HEX], name[NODE_NAME_SIZE];
 	struct err e = {0};
 	bool known = false;
 

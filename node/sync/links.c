@@ -144,7 +144,7 @@ int sync_links(struct node *n, const json_t *daemon, json_t **out, struct err *e
 	}
 	if (cfg->has_parent) {
 		Strata__Certificate *mine = NULL;
-		char name[256];
+		char name[NODE_NAME_SIZE];
 		uint64_t joined = 0;
 
 		if (node_cert_get(g.t, node_id(n), NULL, &mine, &(struct err){0}) == 0) {
@@ -183,7 +183,7 @@ static int on_head(const struct store_head *h, void *arg)
 {
 	void **a = arg;
 	struct node *n = a[0];
-	char name[256], hex[KEY_HEX];
+	char name[NODE_NAME_SIZE], hex[KEY_HEX];
 
 	if (!(h->flags & STORE_FEED_FROZEN))
 		return 0;

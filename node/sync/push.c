@@ -109,7 +109,7 @@ static int add_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes,
 
 static size_t name_depth(struct daemon *d, struct store_txn *t, const uint8_t *key)
 {
-	char name[256];
+	char name[NODE_NAME_SIZE];
 	size_t n = 1;
 
 	if (node_key_name(d->n, t, key, name) < 0)
@@ -185,7 +185,7 @@ void sync_link_pump(struct link *l)
 	if (!(trust = calloc(heads.n ? heads.n : 1, sizeof *trust)))
 		goto out;
 	for (size_t i = 0; i < heads.n; i++)
-		if (strcmp(heads.v[i].feed, "trust") == 0)
+		if (strcmp(heads.v[i].feed, FEED_TRUST) == 0)
 			trust[ntrust++] = (struct ranked){.i = i, .depth = name_depth(d, t, heads.v[i].author)};
 	qsort(trust, ntrust, sizeof *trust, by_depth);
 	while (l->inflight < SYNC_WINDOW) {
@@ -198,7 +198,7 @@ void sync_link_pump(struct link *l)
 			full = fill_from(l, t, &heads.v[trust[i].i], &b, now);
 		had_trust = b.n > 0;
 		for (size_t i = 0; i < heads.n && !full && !had_trust; i++)
-			if (strcmp(heads.v[i].feed, "trust") != 0)
+			if (strcmp(heads.v[i].feed, FEED_TRUST) != 0)
 				full = fill_from(l, t, &heads.v[i], &b, now);
 		if (b.n == 0)
 			break;

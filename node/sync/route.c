@@ -42,7 +42,7 @@ static bool downward(const char *feed)
 /* Is KEY this node or one of its ancestors? */
 static bool self_or_above(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_BYTES])
 {
-	char key_name[256];
+	char key_name[NODE_NAME_SIZE];
 
 	if (memcmp(key, node_id(d->n), KEY_BYTES) == 0)
 		return true;
@@ -88,7 +88,7 @@ static bool self_auditor(struct daemon *d, struct store_txn *t)
 static bool private_reaches(struct daemon *d, struct store_txn *t, const struct link *l,
 			    const uint8_t author[KEY_BYTES])
 {
-	char author_name[256];
+	char author_name[NODE_NAME_SIZE];
 	size_t levels;
 
 	if (l->kind != LINK_PARENT || l->role == STRATA__ROLE__ROLE_PEER || self_auditor(d, t) ||
@@ -103,7 +103,7 @@ static bool private_reaches(struct daemon *d, struct store_txn *t, const struct 
 bool sync_route_send(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
 		     const char *feed)
 {
-	char author_name[256];
+	char author_name[NODE_NAME_SIZE];
 
 	if (strcmp(feed, FEED_PRIVATE) == 0)
 		return private_reaches(d, t, l, author);
@@ -139,7 +139,7 @@ bool sync_route_send(struct daemon *d, struct store_txn *t, const struct link *l
 bool sync_route_accept(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
 		       const char *feed)
 {
-	char author_name[256];
+	char author_name[NODE_NAME_SIZE];
 
 	if (strcmp(feed, FEED_TRUST) == 0)
 		return true;
