@@ -158,7 +158,7 @@ static void sweep(struct daemon *d)
 	uint64_t now = node_now_ms();
 
 	sync_refusal_flush(d, now);
-	if (d->parent && d->parent->up) {
+	if (d->parent && sync_link_up(d->parent)) {
 		if (now - d->parent->last_rx_ms > SYNC_DEAD_MS) {
 			sync_log(d, "parent %s silent for %d s; waiting for it", d->parent->name, SYNC_DEAD_MS / 1000);
 			snprintf(d->parent->last_error, sizeof d->parent->last_error,

@@ -39,7 +39,7 @@ void sync_evidence_record(struct daemon *d, const uint8_t *first, size_t first_l
 	sync_log(d, "ALARM: equivocation: %s (%s) signed two different entries for %s #%llu; the feed is frozen "
 		    "and the proof goes to the parent",
 		 name[0] ? name : "unknown", who, a->feed, (unsigned long long)a->seq);
-	if (d->parent && d->parent->up) {
+	if (d->parent && sync_link_up(d->parent)) {
 		Strata__Frame f = STRATA__FRAME__INIT;
 
 		ev.first.data = (uint8_t *)first;

@@ -105,7 +105,7 @@ void sync_heads_settle(struct link *l)
 	store_txn_abort(&t);
 	l->n_own = k;
 	/* the parent holds every feed we send up; without one, whoever links */
-	if (!k && l->up && (l->kind == LINK_PARENT || !node_config(d->n)->has_parent))
+	if (!k && sync_link_up(l) && (l->kind == LINK_PARENT || !node_config(d->n)->has_parent))
 		d->heads_confirmed = true;
 	fence_update(d, l, any_fetching(d));
 }

@@ -246,6 +246,7 @@ int sync_check(struct node *n, const json_t *links, const struct sync_check_opts
 static json_t *link_json(struct daemon *d, struct link *l, struct store_txn *t, const struct store_head *heads,
 			 size_t nheads)
 {
+	const struct link_counters *k = sync_link_counters(l);
 	char hex[KEY_HEX];
 	uint64_t lag = 0;
 
@@ -255,18 +256,18 @@ static json_t *link_json(struct daemon *d, struct link *l, struct store_txn *t, 
 
 		if (heads[i].flags & STORE_FEED_FROZEN || !sync_route_send(d, t, l, heads[i].author, heads[i].feed))
 			continue;
-		v = sync_feedmap_find(&l->sent, heads[i].author, heads[i].feed);
+		v = sync_link_sent_find(l, heads[i].author, heads[i].feed);
 		lag += heads[i].seq - (v && v->seq < heads[i].seq ? v->seq : (v ? heads[i].seq : 0));
 	}
 	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:b, s:I, s:I}", "kind",
 			 l->kind == LINK_PARENT ? "parent" : "child", "role", cert_role_word(l->role), "name", l->name,
-			 "key", hex, "connected", l->up, "since_ms", (json_int_t)l->since_ms, "last_rx_ms",
-			 (json_int_t)l->last_rx_ms, "entries_sent", (json_int_t)l->entries_sent, "entries_received",
-			 (json_int_t)l->entries_received, "refusals_sent", (json_int_t)l->refusals_sent,
-			 "refusals_received", (json_int_t)l->refusals_received, "lag", (json_int_t)lag, "last_error",
+			 "key", hex, "connected", sync_link_up(l), "since_ms", (json_int_t)l->since_ms, "last_rx_ms",
+			 (json_int_t)l->last_rx_ms, "entries_sent", (json_int_t)k->entries_sent, "entries_received",
+			 (json_int_t)k->entries_received, "refusals_sent", (json_int_t)k->refusals_sent,
+			 "refusals_received", (json_int_t)k->refusals_received, "lag", (json_int_t)lag, "last_error",
 			 l->last_error, "last_error_ms", (json_int_t)l->last_error_ms, "zstd",
-			 sync_link_compresses(l), "batch_bytes", (json_int_t)l->batch_bytes,
-			 "batch_wire_bytes", (json_int_t)l->batch_wire_bytes);
+			 sync_link_compresses(l), "batch_bytes", (json_int_t)k->batch_bytes,
+			 "batch_wire_bytes", (json_int_t)k->batch_wire_bytes);
 }
 
 json_t *sync_daemon_status(struct daemon *d)

@@ -107,10 +107,10 @@ void sync_linkstate_note(struct daemon *d, struct link *l, uint64_t now)
 	l->ls_hint = (size_t)(r - d->ls);
 	if (r->up != l->up) {
 		r->up = l->up;
-		r->since_ms = l->up && l->since_ms ? l->since_ms : now;
+		r->since_ms = sync_link_up(l) && l->since_ms ? l->since_ms : now;
 		r->dirty = true;
 	}
-	if (l->up)
+	if (sync_link_up(l))
 		r->last_seen_ms = l->last_rx_ms;
 	if (l->last_error_ms > r->last_error_ms) {
 		r->last_error_ms = l->last_error_ms;

@@ -26,7 +26,7 @@ void sync_on_monitor(struct daemon *d)
 			d->parent->last_rx_ms = node_now_ms();
 			sync_link_send_hello(d->parent);
 		} else if (event == ZMQ_EVENT_DISCONNECTED) {
-			if (d->parent->up) {
+			if (sync_link_up(d->parent)) {
 				sync_log(d, "link to parent %s is down; reconnecting", d->parent->name);
 				snprintf(d->parent->last_error, sizeof d->parent->last_error,
 					 "the connection closed: reconnecting");

@@ -128,7 +128,7 @@ static bool fill_from(struct link *l, struct store_txn *t, const struct store_he
 
 	if (h->flags & STORE_FEED_FROZEN)
 		return false; /* an equivocating feed goes no further */
-	if (!(v = sync_feedmap_get(&l->sent, h->author, h->feed)))
+	if (!(v = sync_link_sent_get(l, h->author, h->feed)))
 		return false;
 	if (v->seq >= h->seq) {
 		v->give_back = false; /* it holds all of its own feed again */
@@ -173,7 +173,7 @@ void sync_link_pump(struct link *l)
 	uint64_t now = node_now_ms();
 	struct err e = {0};
 
-	if (!l->up || l->inflight >= SYNC_WINDOW || l->paused_until > now)
+	if (!sync_link_up(l) || l->inflight >= SYNC_WINDOW || l->paused_until > now)
 		return;
 	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0 ||
 	    store_heads_list(t, &heads.v, &heads.n, &e) < 0) {
@@ -209,12 +209,12 @@ void sync_link_pump(struct link *l)
 		f.entries = &en;
 		if (sync_link_send(l, &f) < 0) {
 			sync_log(d, "cannot send to %s; will resend after it reconnects", l->name);
-			l->up = false;
+			sync_link_set_up(l, false);
 			break;
 		}
 		l->inflight++;
-		l->batches++;
-		l->entries_sent += b.n;
+		sync_link_count(l, LINK_BATCHES, 1);
+		sync_link_count(l, LINK_ENTRIES_SENT, b.n);
 		if (d->o->verbose)
 			sync_log(d, "sent batch %llu of %zu entries to %s", (unsigned long long)en.batch, b.n, l->name);
 	}

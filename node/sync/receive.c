@@ -103,14 +103,14 @@ static void send_want(struct link *l, const uint8_t *author, const char *feed, u
 
 static bool recently_refused(struct link *l, const struct changeset *cs, uint64_t now)
 {
-	struct feedmap_val *v = sync_feedmap_find(&l->refused, cs->author, cs->feed);
+	struct feedmap_val *v = sync_link_refused_find(l, cs->author, cs->feed);
 
 	return v && v->stalled_until > now;
 }
 
 static void mark_refused(struct link *l, const struct changeset *cs, uint64_t now)
 {
-	struct feedmap_val *v = sync_feedmap_get(&l->refused, cs->author, cs->feed);
+	struct feedmap_val *v = sync_link_refused_get(l, cs->author, cs->feed);
 
 	if (v)
 		v->stalled_until = now + SYNC_STALL_MS;
@@ -284,7 +284,7 @@ static void store_batch(struct link *l, struct rbatch *bt, bool *next, struct rb
 	bool fatal = false;
 	int ret;
 
-	l->entries_received += n;
+	sync_link_count(l, LINK_ENTRIES_RECEIVED, n);
 	if (store_txn_begin(node_store(d->n), true, &t, &e) < 0) {
 		sync_log(d, "cannot write the store: %s", e.msg);
 		sync_link_send_error(l, EIO, e.msg, NULL, NULL, 0);

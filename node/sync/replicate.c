@@ -41,7 +41,7 @@ static void on_hello(struct link *l, const Strata__Hello *h)
 		l->zstd |= strcmp(h->accept[i], "zstd") == 0;
 		l->elide |= strcmp(h->accept[i], "elide") == 0;
 	}
-	sync_feedmap_clear(&l->sent);
+	sync_link_sent_clear(l);
 	l->inflight = 0;
 	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0) {
 		sync_log(d, "cannot read the store: %s", e.msg);
@@ -53,7 +53,7 @@ static void on_hello(struct link *l, const Strata__Hello *h)
 
 		if (hd->author.len != KEY_BYTES || strlen(hd->feed) > LIMIT_NAME_BYTES)
 			continue;
-		if ((v = sync_feedmap_get(&l->sent, hd->author.data, hd->feed))) {
+		if ((v = sync_link_sent_get(l, hd->author.data, hd->feed))) {
 			uint8_t mine[HASH_BYTES];
 			const uint8_t *b;
 			size_t bl;
@@ -68,9 +68,9 @@ static void on_hello(struct link *l, const Strata__Hello *h)
 		}
 	}
 	store_txn_abort(&t);
-	if (!l->up)
+	if (!sync_link_up(l))
 		sync_log(d, "link %s %s is up", l->kind == LINK_PARENT ? "to parent" : "from", l->name);
-	l->up = true;
+	sync_link_set_up(l, true);
 	l->refused_hello = false;
 	l->since_ms = node_now_ms();
 	/* A child that says hello again reset its side (it found the link
@@ -92,7 +92,7 @@ static void on_ack(struct link *l, const Strata__Ack *a)
 			const Strata__Head *h = a->heads[i];
 			struct feedmap_val *v;
 
-			if (h->author.len == KEY_BYTES && (v = sync_feedmap_find(&l->sent, h->author.data, h->feed)) &&
+			if (h->author.len == KEY_BYTES && (v = sync_link_sent_find(l, h->author.data, h->feed)) &&
 			    h->seq < v->seq)
 				v->seq = h->seq; /* the truth, for when the stall ends */
 		}
@@ -105,7 +105,7 @@ static void on_want(struct link *l, const Strata__Want *w)
 
 	if (w->author.len != KEY_BYTES || w->from == 0 || strlen(w->feed) > LIMIT_NAME_BYTES)
 		return;
-	if ((v = sync_feedmap_get(&l->sent, w->author.data, w->feed))) {
+	if ((v = sync_link_sent_get(l, w->author.data, w->feed))) {
 		v->seq = w->from - 1;
 		v->stalled_until = 0;
 		/* a node asking for its own feed: its store was put back (heads.c) */
@@ -122,7 +122,7 @@ static void on_error(struct link *l, const Strata__Error *er)
 
 	snprintf(l->last_error, sizeof l->last_error, "%s", er->reason);
 	l->last_error_ms = node_now_ms();
-	l->refusals_received++;
+	sync_link_count(l, LINK_REFUSALS_RECEIVED, 1);
 	if (sync_link_refusal_allow(l, l->last_error_ms))
 		sync_log(d, "%s refused: %s", l->name, er->reason);
 	if (er->code == EACCES && !er->has_author && l->kind == LINK_PARENT) {
@@ -153,7 +153,7 @@ static void on_error(struct link *l, const Strata__Error *er)
 		return;
 	}
 	if (er->has_author && er->author.len == KEY_BYTES && er->feed &&
-	    (v = sync_feedmap_get(&l->sent, er->author.data, er->feed))) {
+	    (v = sync_link_sent_get(l, er->author.data, er->feed))) {
 		if (er->has_seq && er->seq && er->seq - 1 < v->seq)
 			v->seq = er->seq - 1;
 		v->stalled_until = node_now_ms() + SYNC_STALL_MS;
@@ -163,7 +163,7 @@ static void on_error(struct link *l, const Strata__Error *er)
 void sync_link_on_frame(struct link *l, Strata__Frame *f)
 {
 	l->last_rx_ms = node_now_ms();
-	if (!l->up && f->msg_case != STRATA__FRAME__MSG_HELLO && f->msg_case != STRATA__FRAME__MSG_PING &&
+	if (!sync_link_up(l) && f->msg_case != STRATA__FRAME__MSG_HELLO && f->msg_case != STRATA__FRAME__MSG_PING &&
 	    f->msg_case != STRATA__FRAME__MSG_ERROR) {
 		if (sync_link_refusal_allow(l, l->last_rx_ms))
 			sync_link_send_error(l, ENOTCONN, "say hello first", NULL, NULL, 0);
