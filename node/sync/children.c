@@ -52,9 +52,9 @@ void sync_drop_revoked(struct daemon *d)
 		struct link *l = d->children[i];
 		char why[700];
 
-		if (node_revocation_text(d->n, t, l->key, node_now_ms(), why, sizeof why) > 0) {
+		if (node_revocation_text(d->n, t, sync_link_key(l), node_now_ms(), why, sizeof why) > 0) {
 			sync_link_send_error(l, EACCES, why, NULL, NULL, 0);
-			sync_log(d, "dropped the link from %s: %s", l->name, why);
+			sync_log(d, "dropped the link from %s: %s", sync_link_name(l), why);
 			sync_child_remove(d, i, why);
 			continue;
 		}

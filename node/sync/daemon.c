@@ -84,7 +84,7 @@ static void on_router(struct daemon *d)
 			d->frame_uid = NULL;
 			if (!allow)
 				continue;
-			sync_log(d, "refused a message from %s: %s", l && l->name[0] ? l->name : "a connection", e.msg);
+			sync_log(d, "refused a message from %s: %s", l && sync_link_name(l)[0] ? sync_link_name(l) : "a connection", e.msg);
 			/* not counted as the link's refusal: the frame was not its */
 			sync_conn_send_error(d, rid, rid_len, EBADMSG, e.msg);
 			continue;
@@ -160,7 +160,7 @@ static void sweep(struct daemon *d)
 	sync_refusal_flush(d, now);
 	if (d->parent && sync_link_up(d->parent)) {
 		if (now - d->parent->last_rx_ms > SYNC_DEAD_MS) {
-			sync_log(d, "parent %s silent for %d s; waiting for it", d->parent->name, SYNC_DEAD_MS / 1000);
+			sync_log(d, "parent %s silent for %d s; waiting for it", sync_link_name(d->parent), SYNC_DEAD_MS / 1000);
 			snprintf(d->parent->last_error, sizeof d->parent->last_error,
 				 "silent for %d s: waiting for it to come back", SYNC_DEAD_MS / 1000);
 			d->parent->last_error_ms = now;
@@ -184,7 +184,7 @@ static void sweep(struct daemon *d)
 		struct link *l = d->children[i];
 
 		if (now - l->last_rx_ms > SYNC_DEAD_MS) {
-			sync_log(d, "link from %s is down (silent for %d s)", l->name, SYNC_DEAD_MS / 1000);
+			sync_log(d, "link from %s is down (silent for %d s)", sync_link_name(l), SYNC_DEAD_MS / 1000);
 			snprintf(l->last_error, sizeof l->last_error, "silent for %d s: the link was dropped",
 				 SYNC_DEAD_MS / 1000);
 			l->last_error_ms = now;

@@ -75,6 +75,26 @@ struct feedmap_val *sync_link_refused_find(const struct link *l, const uint8_t a
 	return sync_feedmap_find(&l->refused, author, feed);
 }
 
+enum link_kind sync_link_kind(const struct link *l)
+{
+	return l->kind;
+}
+
+const uint8_t *sync_link_key(const struct link *l)
+{
+	return l->key;
+}
+
+const char *sync_link_name(const struct link *l)
+{
+	return l->name;
+}
+
+Strata__Role sync_link_role(const struct link *l)
+{
+	return l->role;
+}
+
 bool sync_link_up(const struct link *l)
 {
 	return l->up;

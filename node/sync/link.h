@@ -110,6 +110,13 @@ void sync_link_sent_clear(struct link *l);
 /* A feed refused from this link lately (receiver side), the same way. */
 struct feedmap_val *sync_link_refused_get(struct link *l, const uint8_t author[KEY_BYTES], const char *feed);
 struct feedmap_val *sync_link_refused_find(const struct link *l, const uint8_t author[KEY_BYTES], const char *feed);
+/* Who is at the other end: kind, key, name (an org path, or the parent's
+ * endpoint until its Hello names it) and role. Set when the link is made
+ * (children.c, daemon.c) and by a Hello (replicate.c: the name). */
+enum link_kind sync_link_kind(const struct link *l);
+const uint8_t *sync_link_key(const struct link *l);
+const char *sync_link_name(const struct link *l);
+Strata__Role sync_link_role(const struct link *l);
 /* Is l up (its Hello received, replicating)? Set when a Hello arrives,
  * cleared when a send fails (what it holds is kept) or by sync_link_reset. */
 bool sync_link_up(const struct link *l);

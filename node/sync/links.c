@@ -250,7 +250,7 @@ static json_t *link_json(struct daemon *d, struct link *l, struct store_txn *t, 
 	char hex[KEY_HEX];
 	uint64_t lag = 0;
 
-	key_hex(hex, l->key);
+	key_hex(hex, sync_link_key(l));
 	for (size_t i = 0; t && i < nheads; i++) {
 		struct feedmap_val *v;
 
@@ -260,7 +260,8 @@ static json_t *link_json(struct daemon *d, struct link *l, struct store_txn *t, 
 		lag += heads[i].seq - (v && v->seq < heads[i].seq ? v->seq : (v ? heads[i].seq : 0));
 	}
 	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:b, s:I, s:I}", "kind",
-			 l->kind == LINK_PARENT ? "parent" : "child", "role", cert_role_word(l->role), "name", l->name,
+			 sync_link_kind(l) == LINK_PARENT ? "parent" : "child", "role", cert_role_word(sync_link_role(l)),
+			 "name", sync_link_name(l),
 			 "key", hex, "connected", sync_link_up(l), "since_ms", (json_int_t)l->since_ms, "last_rx_ms",
 			 (json_int_t)l->last_rx_ms, "entries_sent", (json_int_t)k->entries_sent, "entries_received",
 			 (json_int_t)k->entries_received, "refusals_sent", (json_int_t)k->refusals_sent,

@@ -141,7 +141,7 @@ static bool fill_from(struct link *l, struct store_txn *t, const struct store_he
 	b->last_seq = v->seq;
 	ret = store_log_each(t, h->author, h->feed, v->seq + 1, h->seq, add_entry, b, &e);
 	if (ret < 0) {
-		sync_log(l->d, "cannot read %s entries for %s: %s", h->feed, l->name, e.msg);
+		sync_log(l->d, "cannot read %s entries for %s: %s", h->feed, sync_link_name(l), e.msg);
 		return false;
 	}
 	v->seq = b->last_seq;
@@ -208,7 +208,7 @@ void sync_link_pump(struct link *l)
 		f.msg_case = STRATA__FRAME__MSG_ENTRIES;
 		f.entries = &en;
 		if (sync_link_send(l, &f) < 0) {
-			sync_log(d, "cannot send to %s; will resend after it reconnects", l->name);
+			sync_log(d, "cannot send to %s; will resend after it reconnects", sync_link_name(l));
 			sync_link_set_up(l, false);
 			break;
 		}
@@ -216,7 +216,7 @@ void sync_link_pump(struct link *l)
 		sync_link_count(l, LINK_BATCHES, 1);
 		sync_link_count(l, LINK_ENTRIES_SENT, b.n);
 		if (d->o->verbose)
-			sync_log(d, "sent batch %llu of %zu entries to %s", (unsigned long long)en.batch, b.n, l->name);
+			sync_log(d, "sent batch %llu of %zu entries to %s", (unsigned long long)en.batch, b.n, sync_link_name(l));
 	}
 out:
 	store_txn_abort(&t);
