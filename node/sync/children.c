@@ -23,7 +23,7 @@ void sync_child_remove(struct daemon *d, size_t i, const char *why)
 struct link *sync_child_by_rid(struct daemon *d, const uint8_t *rid, size_t rid_len)
 {
 	for (size_t i = 0; i < d->nchildren; i++)
-		if (d->children[i]->rid_len == rid_len && memcmp(d->children[i]->rid, rid, rid_len) == 0)
+		if (sync_link_has_rid(d->children[i], rid, rid_len))
 			return d->children[i];
 	return NULL;
 }

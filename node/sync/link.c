@@ -95,6 +95,16 @@ Strata__Role sync_link_role(const struct link *l)
 	return l->role;
 }
 
+bool sync_link_has_rid(const struct link *l, const uint8_t *rid, size_t rid_len)
+{
+	return l->rid_len == rid_len && memcmp(l->rid, rid, rid_len) == 0;
+}
+
+const Strata__Certificate *sync_link_cert(const struct link *l)
+{
+	return l->cert;
+}
+
 bool sync_link_up(const struct link *l)
 {
 	return l->up;

@@ -117,6 +117,10 @@ enum link_kind sync_link_kind(const struct link *l);
 const uint8_t *sync_link_key(const struct link *l);
 const char *sync_link_name(const struct link *l);
 Strata__Role sync_link_role(const struct link *l);
+/* Is rid the routing id of l (a child link's connection)? */
+bool sync_link_has_rid(const struct link *l, const uint8_t *rid, size_t rid_len);
+/* A child link's certificate (NULL: none; valid as long as l). */
+const Strata__Certificate *sync_link_cert(const struct link *l);
 /* Is l up (its Hello received, replicating)? Set when a Hello arrives,
  * cleared when a send fails (what it holds is kept) or by sync_link_reset. */
 bool sync_link_up(const struct link *l);

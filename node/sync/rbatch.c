@@ -212,7 +212,7 @@ bool sync_read_ahead(struct link *l, struct rbatch *nb)
 	if (a->ret == -EAGAIN)
 		return false;
 	a->fd = a->ret == 0 ? zmq_msg_get(&raw, ZMQ_SRCFD) : -1;
-	if (a->ret == 0 && (!router || (a->rid_len == l->rid_len && memcmp(a->rid, l->rid, l->rid_len) == 0 &&
+	if (a->ret == 0 && (!router || (sync_link_has_rid(l, a->rid, a->rid_len) &&
 					strncmp(a->uid, "key:", 4) == 0))) {
 		batch_start_raw(nb, &raw);
 		return true;

@@ -129,7 +129,7 @@ bool sync_route_send(struct daemon *d, struct store_txn *t, const struct link *l
 	}
 	/* child links */
 	if (sync_link_role(l) == STRATA__ROLE__ROLE_PEER) /* cert_shares names notices at most */
-		return l->cert && cert_shares(l->cert, feed) && strcmp(feed, FEED_NOTICE) == 0 &&
+		return sync_link_cert(l) && cert_shares(sync_link_cert(l), feed) && strcmp(feed, FEED_NOTICE) == 0 &&
 		       self_or_above(d, t, author);
 	if (sync_link_role(l) == STRATA__ROLE__ROLE_AUDITOR) /* everything that reaches this level */
 		return true;
@@ -154,7 +154,8 @@ bool sync_route_accept(struct daemon *d, struct store_txn *t, const struct link 
 	if (sync_link_role(l) == STRATA__ROLE__ROLE_AUDITOR)
 		return false; /* auditors write no data feeds */
 	if (sync_link_role(l) == STRATA__ROLE__ROLE_PEER)
-		return memcmp(author, sync_link_key(l), KEY_BYTES) == 0 && l->cert && cert_allows(l->cert, feed);
+		return memcmp(author, sync_link_key(l), KEY_BYTES) == 0 && sync_link_cert(l) &&
+		       cert_allows(sync_link_cert(l), feed);
 	return (strcmp(feed, FEED_UP) == 0 || strcmp(feed, FEED_REPORT) == 0 || strcmp(feed, FEED_PRIVATE) == 0) &&
 	       at_or_below(d, t, author, sync_link_name(l), author_name);
 }
