@@ -23,6 +23,7 @@
 
 #include "node/records/fields.h"
 #include "protocol/protocol.h"
+#include "protocol/trust_rules.h"
 #include "storage/store.h"
 
 struct figures_ctx;
@@ -330,27 +331,8 @@ int transfer_key(char out[TRANSFER_KEY_MAX + 1], const uint8_t from[KEY_BYTES], 
 
 extern const struct record_type record_cert;
 
-/* Is s one of the feeds Strata knows: up, report, down, trust, private? */
-bool feed_name_known(const char *s);
-/* The feeds a peer agreement may name: published by the peer (report) and
- * received by it (notice). */
-bool feed_peer_may_publish(const char *s);
-bool feed_peer_may_receive(const char *s);
-
-/* Is s a valid org path: 1..255 bytes of [a-z0-9_-] segments joined by '/'? */
-bool org_path_valid(const char *s);
-
-/* Is child strictly below parent ("a/b/c" under "a/b", not "a/bc")? */
-bool org_path_under(const char *child, const char *parent);
-
-/* Does the certificate let its subject publish FEED / does its issuer
- * share FEED with the subject (peers)? */
-bool cert_allows(const Strata__Certificate *c, const char *feed);
-bool cert_shares(const Strata__Certificate *c, const char *feed);
-
-/* The word of a role, and the role of a word (child, peer, auditor). */
-const char *cert_role_word(Strata__Role r);
-int cert_role_parse(const char *s, Strata__Role *out, struct err *e) WUR;
+/* Feed names, org paths, roles and what a certificate allows:
+ * protocol/trust_rules.h (included above). */
 
 /* --- key lifecycle (revocation.c): collection "revocation" (key = the
  * revoked key) and "rotation" (key = the new key), feed "trust" --- */
@@ -358,11 +340,8 @@ int cert_role_parse(const char *s, Strata__Role *out, struct err *e) WUR;
 extern const struct record_type record_revocation;
 extern const struct record_type record_rotation;
 
-#define ROTATION_PROOF_MSG_BYTES (3 * KEY_BYTES)
-
-/* The bytes a rotation proof signs (with DOMAIN_ROTATE): issuer | old | new. */
-void rotation_proof_message(uint8_t out[ROTATION_PROOF_MSG_BYTES], const uint8_t issuer[KEY_BYTES],
-			    const uint8_t old_key[KEY_BYTES], const uint8_t new_key[KEY_BYTES]);
+/* The bytes a rotation proof signs: rotation_proof_message,
+ * protocol/trust_rules.h. */
 
 /* --- erase requests (erase_request.c): collection "erase", in the feed of the
  * record it names, key "<collection>/<record key>" --- */

@@ -16,14 +16,6 @@
 
 #define REASON_MAX 256
 
-void rotation_proof_message(uint8_t out[ROTATION_PROOF_MSG_BYTES], const uint8_t issuer[KEY_BYTES],
-			    const uint8_t old_key[KEY_BYTES], const uint8_t new_key[KEY_BYTES])
-{
-	memcpy(out, issuer, KEY_BYTES);
-	memcpy(out + KEY_BYTES, old_key, KEY_BYTES);
-	memcpy(out + 2 * KEY_BYTES, new_key, KEY_BYTES);
-}
-
 static int revocation_validate(const ProtobufCMessage *msg, const uint8_t *key, size_t key_len, struct err *e)
 {
 	const Strata__Revocation *r = (const Strata__Revocation *)msg;

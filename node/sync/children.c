@@ -23,7 +23,7 @@ void sync_child_remove(struct daemon *d, size_t i, const char *why)
 struct link *sync_child_by_rid(struct daemon *d, const uint8_t *rid, size_t rid_len)
 {
 	for (size_t i = 0; i < d->nchildren; i++)
-		if (d->children[i]->rid_len == rid_len && memcmp(d->children[i]->rid, rid, rid_len) == 0)
+		if (sync_link_has_rid(d->children[i], rid, rid_len))
 			return d->children[i];
 	return NULL;
 }
@@ -52,9 +52,9 @@ void sync_drop_revoked(struct daemon *d)
 		struct link *l = d->children[i];
 		char why[700];
 
-		if (node_revocation_text(d->n, t, l->key, node_now_ms(), why, sizeof why) > 0) {
+		if (node_revocation_text(d->n, t, sync_link_key(l), node_now_ms(), why, sizeof why) > 0) {
 			sync_link_send_error(l, EACCES, why, NULL, NULL, 0);
-			sync_log(d, "dropped the link from %s: %s", l->name, why);
+			sync_log(d, "dropped the link from %s: %s", sync_link_name(l), why);
 			sync_child_remove(d, i, why);
 			continue;
 		}
@@ -65,7 +65,7 @@ void sync_drop_revoked(struct daemon *d)
 
 /* The reasons child_add did not make a link. */
 struct refused_hello {
-	char who[256];              /* the org path of the key's certificate, or the key */
+	char who[NODE_NAME_SIZE];              /* the org path of the key's certificate, or the key */
 	char why[700];
 	int code;                   /* EACCES: the key may not open a link (revoked, say); EIO: this node failed */
 };

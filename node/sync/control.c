@@ -17,7 +17,7 @@
 
 static int request(const char *dir, const char *what, int timeout_ms, char **reply, struct err *e)
 {
-	char path[4200], endpoint[4300];
+	char path[NODE_PATH_MAX], endpoint[NODE_PATH_MAX + 100]; /* "ipc://" and the path */
 	void *ctx = NULL, *sock = NULL;
 	struct stat st;
 	int linger = 0, ret = -ENOTCONN;

@@ -52,7 +52,7 @@ static int next_frame(struct daemon *d, bool router, uint8_t *rid, size_t *rid_l
 	}
 	a->has = false;
 	*fd = a->fd;
-	memcpy(rid, a->rid, a->rid_len < 256 ? a->rid_len : 0);
+	memcpy(rid, a->rid, a->rid_len < SYNC_RID_MAX ? a->rid_len : 0);
 	*rid_len = a->rid_len;
 	snprintf(uid, uid_cap, "%s", a->uid);
 	*f = a->f;
@@ -64,7 +64,7 @@ static int next_frame(struct daemon *d, bool router, uint8_t *rid, size_t *rid_l
 static void on_router(struct daemon *d)
 {
 	for (int budget = 0; budget < 64; budget++) {
-		uint8_t rid[256];
+		uint8_t rid[SYNC_RID_MAX];
 		size_t rid_len = 0;
 		char uid[80];
 		Strata__Frame *f = NULL;
@@ -84,7 +84,7 @@ static void on_router(struct daemon *d)
 			d->frame_uid = NULL;
 			if (!allow)
 				continue;
-			sync_log(d, "refused a message from %s: %s", l && l->name[0] ? l->name : "a connection", e.msg);
+			sync_log(d, "refused a message from %s: %s", l && sync_link_name(l)[0] ? sync_link_name(l) : "a connection", e.msg);
 			/* not counted as the link's refusal: the frame was not its */
 			sync_conn_send_error(d, rid, rid_len, EBADMSG, e.msg);
 			continue;
@@ -99,7 +99,7 @@ static void on_router(struct daemon *d)
 static void on_dealer(struct daemon *d)
 {
 	for (int budget = 0; budget < 64; budget++) {
-		uint8_t rid[256];
+		uint8_t rid[SYNC_RID_MAX];
 		size_t rid_len = 0;
 		char uid[80];
 		Strata__Frame *f = NULL;
@@ -158,9 +158,9 @@ static void sweep(struct daemon *d)
 	uint64_t now = node_now_ms();
 
 	sync_refusal_flush(d, now);
-	if (d->parent && d->parent->up) {
+	if (d->parent && sync_link_up(d->parent)) {
 		if (now - d->parent->last_rx_ms > SYNC_DEAD_MS) {
-			sync_log(d, "parent %s silent for %d s; waiting for it", d->parent->name, SYNC_DEAD_MS / 1000);
+			sync_log(d, "parent %s silent for %d s; waiting for it", sync_link_name(d->parent), SYNC_DEAD_MS / 1000);
 			snprintf(d->parent->last_error, sizeof d->parent->last_error,
 				 "silent for %d s: waiting for it to come back", SYNC_DEAD_MS / 1000);
 			d->parent->last_error_ms = now;
@@ -184,7 +184,7 @@ static void sweep(struct daemon *d)
 		struct link *l = d->children[i];
 
 		if (now - l->last_rx_ms > SYNC_DEAD_MS) {
-			sync_log(d, "link from %s is down (silent for %d s)", l->name, SYNC_DEAD_MS / 1000);
+			sync_log(d, "link from %s is down (silent for %d s)", sync_link_name(l), SYNC_DEAD_MS / 1000);
 			snprintf(l->last_error, sizeof l->last_error, "silent for %d s: the link was dropped",
 				 SYNC_DEAD_MS / 1000);
 			l->last_error_ms = now;
@@ -324,9 +324,9 @@ static int setup_sockets(struct daemon *d, struct err *e)
 /* One daemon per node directory: an exclusive lock on DIR/serve.lock. */
 static int lock_dir(struct node *n, int *fd, struct err *e)
 {
-	char path[4200];
+	char path[NODE_PATH_MAX];
 
-	snprintf(path, sizeof path, "%s/serve.lock", node_dir(n));
+	snprintf(path, sizeof path, "%s/" NODE_SERVE_LOCK_FILE, node_dir(n));
 	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
 		err_set(e, "cannot open %s: %s", path, strerror(errno));
 		return -errno;

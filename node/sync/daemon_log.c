@@ -85,8 +85,8 @@ bool sync_link_refusal_allow(struct link *l, uint64_t now)
 	char id[8 + KEY_HEX];
 
 	memcpy(id, "key:", 4);
-	key_hex(id + 4, l->key);
-	return sync_refusal_allow(l->d, id, l->name, now);
+	key_hex(id + 4, sync_link_key(l));
+	return sync_refusal_allow(l->d, id, sync_link_name(l), now);
 }
 
 bool sync_frame_refusal_allow(struct daemon *d, uint64_t now)

@@ -19,7 +19,7 @@ void sync_evidence_record(struct daemon *d, const uint8_t *first, size_t first_l
 	Strata__Evidence ev = STRATA__EVIDENCE__INIT;
 	struct changeset *a = NULL;
 	struct store_txn *t = NULL;
-	char who[KEY_HEX], name[256];
+	char who[KEY_HEX], name[NODE_NAME_SIZE];
 	struct err e = {0};
 	bool known = false;
 
@@ -39,7 +39,7 @@ void sync_evidence_record(struct daemon *d, const uint8_t *first, size_t first_l
 	sync_log(d, "ALARM: equivocation: %s (%s) signed two different entries for %s #%llu; the feed is frozen "
 		    "and the proof goes to the parent",
 		 name[0] ? name : "unknown", who, a->feed, (unsigned long long)a->seq);
-	if (d->parent && d->parent->up) {
+	if (d->parent && sync_link_up(d->parent)) {
 		Strata__Frame f = STRATA__FRAME__INIT;
 
 		ev.first.data = (uint8_t *)first;
@@ -67,7 +67,7 @@ void sync_evidence_on_frame(struct link *l, const Strata__Evidence *ev)
 	 * logged at its bounded rate (sync_evidence_record logs every one). */
 	if (node_evidence_check(ev->first.data, ev->first.len, ev->second.data, ev->second.len, &a, &e) < 0) {
 		if (sync_link_refusal_allow(l, node_now_ms()))
-			sync_log(l->d, "refused evidence from %s: not evidence of equivocation: %s", l->name, e.msg);
+			sync_log(l->d, "refused evidence from %s: not evidence of equivocation: %s", sync_link_name(l), e.msg);
 		return;
 	}
 	changeset_destroy(&a);

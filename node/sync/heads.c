@@ -69,7 +69,7 @@ static void fence_update(struct daemon *d, const struct link *l, bool fetching)
 			sync_log(d, "cannot set the write fence: %s", e.msg);
 		else
 			sync_log(d, "write fence set: %s holds newer entries of this node's own feeds; fetching them",
-				 l->name);
+				 sync_link_name(l));
 	} else if (!fetching && f.set && d->heads_confirmed) {
 		size_t erased = 0;
 
@@ -78,7 +78,7 @@ static void fence_update(struct daemon *d, const struct link *l, bool fetching)
 		if (lifted < 0)
 			sync_log(d, "cannot lift the write fence: %s", e.msg);
 		else
-			sync_log(d, "write fence lifted: %s confirmed the heads of this node's own feeds", l->name);
+			sync_log(d, "write fence lifted: %s confirmed the heads of this node's own feeds", sync_link_name(l));
 		if (lifted == 1)
 			sync_log(d, "%s", e.msg);
 		if (erased) /* companions of records whose erase came back (node_erase_owed) */
@@ -105,7 +105,7 @@ void sync_heads_settle(struct link *l)
 	store_txn_abort(&t);
 	l->n_own = k;
 	/* the parent holds every feed we send up; without one, whoever links */
-	if (!k && l->up && (l->kind == LINK_PARENT || !node_config(d->n)->has_parent))
+	if (!k && sync_link_up(l) && (sync_link_kind(l) == LINK_PARENT || !node_config(d->n)->has_parent))
 		d->heads_confirmed = true;
 	fence_update(d, l, any_fetching(d));
 }
@@ -129,7 +129,7 @@ void sync_heads_on_hello(struct link *l, const Strata__Hello *h)
 		    strlen(hd->feed) > LIMIT_NAME_BYTES || (mine = own_head(d, t, hd->feed)) >= hd->seq)
 			continue;
 		sync_log(d, "%s holds %s up to #%llu, this store up to #%llu: fetching them before signing again",
-			 l->name, hd->feed, (unsigned long long)hd->seq, (unsigned long long)mine);
+			 sync_link_name(l), hd->feed, (unsigned long long)hd->seq, (unsigned long long)mine);
 		if (l->n_own < SYNC_OWN_FEEDS) {
 			snprintf(l->own[l->n_own].feed, sizeof l->own[l->n_own].feed, "%s", hd->feed);
 			l->own[l->n_own++].seq = hd->seq;
@@ -142,5 +142,5 @@ void sync_heads_on_hello(struct link *l, const Strata__Hello *h)
 
 bool sync_heads_give_back(const struct link *l, struct feedmap_val *v, const uint8_t author[KEY_BYTES])
 {
-	return v->give_back && memcmp(author, l->key, KEY_BYTES) == 0;
+	return v->give_back && memcmp(author, sync_link_key(l), KEY_BYTES) == 0;
 }

@@ -12,8 +12,8 @@
 
 #include <sodium.h>
 
-#include "node/records/records.h"
 #include "node/sync/sync_internal.h"
+#include "protocol/trust_rules.h"
 
 #define TOKEN_PREFIX "strata-join:"
 
@@ -48,7 +48,7 @@ static const char *peer_refusal(const char *feed, bool publish)
  * residents or units, a peer whose org path would place it in the tree. */
 static int check_invite(struct node *n, struct store_txn *t, const struct sync_invite_opts *o, struct err *e)
 {
-	char root_name[256] = "";
+	char root_name[NODE_NAME_SIZE] = "";
 
 	for (size_t i = 0; i < o->n_feeds + o->n_receive; i++) {
 		const char *f = i < o->n_feeds ? o->feeds[i] : o->receive[i - o->n_feeds];

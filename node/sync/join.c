@@ -16,8 +16,8 @@
 
 #include <sodium.h>
 
-#include "node/records/records.h"
 #include "node/sync/sync_internal.h"
+#include "protocol/trust_rules.h"
 
 /* The bytes a Join proof signs: parent key | child key | org path. */
 static uint8_t *proof_message(const uint8_t parent[KEY_BYTES], const uint8_t child[KEY_BYTES], const char *name,
@@ -67,7 +67,7 @@ static int certified_before(struct daemon *d, struct store_txn *t, const uint8_t
 			 cert_role_word(c->role));
 	else if (node_check_revoked(d->n, t, key, node_now_ms(), &e) < 0)
 		snprintf(reason, cap, "this key was revoked here: %.400s", e.msg);
-	else if (strcmp(origin.feed, "trust") != 0)
+	else if (strcmp(origin.feed, FEED_TRUST) != 0)
 		snprintf(reason, cap, "the certificate of this key is not in the trust feed");
 	else
 		ret = 0, *seq = origin.seq;
@@ -235,7 +235,7 @@ int sync_join_check_reply(const struct node *n, const Strata__JoinToken *tok, co
 	    (ret = changeset_verify(cs, e)) < 0)
 		goto out;
 	ret = -EBADMSG;
-	if (memcmp(cs->author, tok->parent.data, KEY_BYTES) != 0 || strcmp(cs->feed, "trust") != 0) {
+	if (memcmp(cs->author, tok->parent.data, KEY_BYTES) != 0 || strcmp(cs->feed, FEED_TRUST) != 0) {
 		err_set(e, "the certificate was not written by the parent named in the token");
 		goto out;
 	}

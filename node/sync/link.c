@@ -50,6 +50,94 @@ void sync_link_reset(struct link *l)
 	sync_feedmap_clear(&l->refused);
 }
 
+struct feedmap_val *sync_link_sent_get(struct link *l, const uint8_t author[KEY_BYTES], const char *feed)
+{
+	return sync_feedmap_get(&l->sent, author, feed);
+}
+
+struct feedmap_val *sync_link_sent_find(const struct link *l, const uint8_t author[KEY_BYTES], const char *feed)
+{
+	return sync_feedmap_find(&l->sent, author, feed);
+}
+
+void sync_link_sent_clear(struct link *l)
+{
+	sync_feedmap_clear(&l->sent);
+}
+
+struct feedmap_val *sync_link_refused_get(struct link *l, const uint8_t author[KEY_BYTES], const char *feed)
+{
+	return sync_feedmap_get(&l->refused, author, feed);
+}
+
+struct feedmap_val *sync_link_refused_find(const struct link *l, const uint8_t author[KEY_BYTES], const char *feed)
+{
+	return sync_feedmap_find(&l->refused, author, feed);
+}
+
+enum link_kind sync_link_kind(const struct link *l)
+{
+	return l->kind;
+}
+
+const uint8_t *sync_link_key(const struct link *l)
+{
+	return l->key;
+}
+
+const char *sync_link_name(const struct link *l)
+{
+	return l->name;
+}
+
+Strata__Role sync_link_role(const struct link *l)
+{
+	return l->role;
+}
+
+bool sync_link_has_rid(const struct link *l, const uint8_t *rid, size_t rid_len)
+{
+	return l->rid_len == rid_len && memcmp(l->rid, rid, rid_len) == 0;
+}
+
+const Strata__Certificate *sync_link_cert(const struct link *l)
+{
+	return l->cert;
+}
+
+bool sync_link_up(const struct link *l)
+{
+	return l->up;
+}
+
+void sync_link_set_up(struct link *l, bool up)
+{
+	l->up = up;
+}
+
+void sync_link_count(struct link *l, enum link_count c, uint64_t n)
+{
+	switch (c) {
+	case LINK_ENTRIES_SENT:
+		l->count.entries_sent += n;
+		break;
+	case LINK_ENTRIES_RECEIVED:
+		l->count.entries_received += n;
+		break;
+	case LINK_REFUSALS_RECEIVED:
+		l->count.refusals_received += n;
+		break;
+	case LINK_BATCHES:
+		l->count.batches += n;
+		break;
+	}
+}
+
+const struct link_counters *sync_link_counters(const struct link *l)
+{
+	return &l->count;
+}
+
 /* Sends msg (closed in every case) on sock, after the routing id rid
  * (ROUTER; NULL: DEALER). 0 or -errno. */
 static int send_msg(void *sock, const uint8_t *rid, size_t rid_len, zmq_msg_t *msg)
@@ -124,8 +212,8 @@ int sync_link_send(struct link *l, const Strata__Frame *f)
 		return ret;
 	l->last_tx_ms = node_now_ms();
 	if (f->msg_case == STRATA__FRAME__MSG_ENTRIES) {
-		l->batch_bytes += len;
-		l->batch_wire_bytes += z ? zlen : len;
+		l->count.batch_bytes += len;
+		l->count.batch_wire_bytes += z ? zlen : len;
 	}
 	return 0;
 }
@@ -168,7 +256,7 @@ void sync_link_send_error(struct link *l, int code, const char *reason, const ui
 
 	error_frame(&f, &er, code, reason, author, feed, seq);
 	sync_link_send(l, &f);
-	l->refusals_sent++;
+	l->count.refusals_sent++;
 }
 
 void sync_conn_send_error(struct daemon *d, const uint8_t *rid, size_t rid_len, int code, const char *reason)

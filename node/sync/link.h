@@ -39,6 +39,18 @@ struct refusal_source {
 	unsigned long suppressed;   /* refusals counted but not logged in it */
 };
 
+/* What a link counts, for `strata status` (links.c). Written only through
+ * sync_link_count (and link.c's sends), read through sync_link_counters. */
+struct link_counters {
+	uint64_t entries_sent, entries_received, refusals_sent, refusals_received, batches;
+	uint64_t batch_bytes, batch_wire_bytes; /* Entries frames sent: packed, and as sent (compressed) */
+};
+
+enum link_count { LINK_ENTRIES_SENT, LINK_ENTRIES_RECEIVED, LINK_REFUSALS_RECEIVED, LINK_BATCHES };
+
+/* The fields marked "link.c" are reached only through the functions below;
+ * the others are still read and written by the files of node/sync (the
+ * handshake sets name, role, zstd, elide; the loop reads the times). */
 struct link {
 	struct daemon *d;
 	enum link_kind kind;
@@ -47,7 +59,7 @@ struct link {
 	char name[SYNC_LINK_NAME_MAX];
 	uint8_t rid[SYNC_RID_MAX];  /* ROUTER routing id (child links) */
 	size_t rid_len;
-	bool up;                    /* Hello received: replicating */
+	bool up;                    /* link.c: Hello received, replicating */
 	bool hello_sent;
 	bool zstd;                  /* the other side's Hello accepts zstd-compressed frames */
 	bool elide;                 /* and restores elided prevs (changesets_prev_restore) */
@@ -55,10 +67,9 @@ struct link {
 	uint64_t hello_ms;          /* when this side last said hello */
 	unsigned inflight;
 	uint64_t paused_until;      /* the other side cannot store now (its disk is full): send nothing until then */
-	struct feedmap sent;        /* what the other side holds or was sent, by feed */
-	struct feedmap refused;     /* feeds refused from this link lately (receiver side) */
-	uint64_t entries_sent, entries_received, refusals_sent, refusals_received, batches;
-	uint64_t batch_bytes, batch_wire_bytes; /* Entries frames sent: packed, and as sent (compressed) */
+	struct feedmap sent;        /* link.c: what the other side holds or was sent, by feed */
+	struct feedmap refused;     /* link.c: feeds refused from this link lately (receiver side) */
+	struct link_counters count; /* link.c */
 	char last_error[512];
 	uint64_t last_error_ms;
 	Strata__Certificate *cert;  /* child links: the subject's certificate */
@@ -89,6 +100,35 @@ bool sync_link_compresses(const struct link *l);
  * NULL, 0) and counts it in l's refusals sent. */
 void sync_link_send_error(struct link *l, int code, const char *reason, const uint8_t *author, const char *feed,
 			  uint64_t seq);
+/* What the other side holds or was sent of (author, feed): _get creates it
+ * zeroed when absent (NULL: out of memory), _find gives NULL then. The
+ * values stay valid until the next _get or _clear on the same link. */
+struct feedmap_val *sync_link_sent_get(struct link *l, const uint8_t author[KEY_BYTES], const char *feed);
+struct feedmap_val *sync_link_sent_find(const struct link *l, const uint8_t author[KEY_BYTES], const char *feed);
+/* Forgets what the other side holds (its Hello says it again). */
+void sync_link_sent_clear(struct link *l);
+/* A feed refused from this link lately (receiver side), the same way. */
+struct feedmap_val *sync_link_refused_get(struct link *l, const uint8_t author[KEY_BYTES], const char *feed);
+struct feedmap_val *sync_link_refused_find(const struct link *l, const uint8_t author[KEY_BYTES], const char *feed);
+/* Who is at the other end: kind, key, name (an org path, or the parent's
+ * endpoint until its Hello names it) and role. Set when the link is made
+ * (children.c, daemon.c) and by a Hello (replicate.c: the name). */
+enum link_kind sync_link_kind(const struct link *l);
+const uint8_t *sync_link_key(const struct link *l);
+const char *sync_link_name(const struct link *l);
+Strata__Role sync_link_role(const struct link *l);
+/* Is rid the routing id of l (a child link's connection)? */
+bool sync_link_has_rid(const struct link *l, const uint8_t *rid, size_t rid_len);
+/* A child link's certificate (NULL: none; valid as long as l). */
+const Strata__Certificate *sync_link_cert(const struct link *l);
+/* Is l up (its Hello received, replicating)? Set when a Hello arrives,
+ * cleared when a send fails (what it holds is kept) or by sync_link_reset. */
+bool sync_link_up(const struct link *l);
+void sync_link_set_up(struct link *l, bool up);
+/* Adds n to one of l's counters. */
+void sync_link_count(struct link *l, enum link_count c, uint64_t n);
+/* l's counters (valid as long as l). */
+const struct link_counters *sync_link_counters(const struct link *l);
 /* Sends f on d's ROUTER to the connection with routing id RID, which is no
  * link (a join, a rotation, a refused hello or message). Never compressed. */
 int sync_conn_send(struct daemon *d, const uint8_t *rid, size_t rid_len, const Strata__Frame *f);

@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include <sys/statvfs.h>
 
-#include "node/records/records.h"
 #include "node/sync/sync_internal.h"
+#include "protocol/trust_rules.h"
 
 struct gather {
 	struct node *n;
@@ -144,7 +144,7 @@ int sync_links(struct node *n, const json_t *daemon, json_t **out, struct err *e
 	}
 	if (cfg->has_parent) {
 		Strata__Certificate *mine = NULL;
-		char name[256];
+		char name[NODE_NAME_SIZE];
 		uint64_t joined = 0;
 
 		if (node_cert_get(g.t, node_id(n), NULL, &mine, &(struct err){0}) == 0) {
@@ -183,7 +183,7 @@ static int on_head(const struct store_head *h, void *arg)
 {
 	void **a = arg;
 	struct node *n = a[0];
-	char name[256], hex[KEY_HEX];
+	char name[NODE_NAME_SIZE], hex[KEY_HEX];
 
 	if (!(h->flags & STORE_FEED_FROZEN))
 		return 0;
@@ -246,27 +246,29 @@ int sync_check(struct node *n, const json_t *links, const struct sync_check_opts
 static json_t *link_json(struct daemon *d, struct link *l, struct store_txn *t, const struct store_head *heads,
 			 size_t nheads)
 {
+	const struct link_counters *k = sync_link_counters(l);
 	char hex[KEY_HEX];
 	uint64_t lag = 0;
 
-	key_hex(hex, l->key);
+	key_hex(hex, sync_link_key(l));
 	for (size_t i = 0; t && i < nheads; i++) {
 		struct feedmap_val *v;
 
 		if (heads[i].flags & STORE_FEED_FROZEN || !sync_route_send(d, t, l, heads[i].author, heads[i].feed))
 			continue;
-		v = sync_feedmap_find(&l->sent, heads[i].author, heads[i].feed);
+		v = sync_link_sent_find(l, heads[i].author, heads[i].feed);
 		lag += heads[i].seq - (v && v->seq < heads[i].seq ? v->seq : (v ? heads[i].seq : 0));
 	}
 	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:b, s:I, s:I}", "kind",
-			 l->kind == LINK_PARENT ? "parent" : "child", "role", cert_role_word(l->role), "name", l->name,
-			 "key", hex, "connected", l->up, "since_ms", (json_int_t)l->since_ms, "last_rx_ms",
-			 (json_int_t)l->last_rx_ms, "entries_sent", (json_int_t)l->entries_sent, "entries_received",
-			 (json_int_t)l->entries_received, "refusals_sent", (json_int_t)l->refusals_sent,
-			 "refusals_received", (json_int_t)l->refusals_received, "lag", (json_int_t)lag, "last_error",
+			 sync_link_kind(l) == LINK_PARENT ? "parent" : "child", "role", cert_role_word(sync_link_role(l)),
+			 "name", sync_link_name(l),
+			 "key", hex, "connected", sync_link_up(l), "since_ms", (json_int_t)l->since_ms, "last_rx_ms",
+			 (json_int_t)l->last_rx_ms, "entries_sent", (json_int_t)k->entries_sent, "entries_received",
+			 (json_int_t)k->entries_received, "refusals_sent", (json_int_t)k->refusals_sent,
+			 "refusals_received", (json_int_t)k->refusals_received, "lag", (json_int_t)lag, "last_error",
 			 l->last_error, "last_error_ms", (json_int_t)l->last_error_ms, "zstd",
-			 sync_link_compresses(l), "batch_bytes", (json_int_t)l->batch_bytes,
-			 "batch_wire_bytes", (json_int_t)l->batch_wire_bytes);
+			 sync_link_compresses(l), "batch_bytes", (json_int_t)k->batch_bytes,
+			 "batch_wire_bytes", (json_int_t)k->batch_wire_bytes);
 }
 
 json_t *sync_daemon_status(struct daemon *d)

@@ -88,8 +88,8 @@ void sync_linkstate_load(struct daemon *d)
 	    store_index_each(t, LINKSTATE_INDEX, on_record, d, &e) < 0)
 		sync_log(d, "cannot read the links' last state: %s", e.msg);
 	store_txn_abort(&t);
-	if (d->parent && !find(d, d->parent->key, false)) {
-		struct link_state *r = find(d, d->parent->key, true);
+	if (d->parent && !find(d, sync_link_key(d->parent), false)) {
+		struct link_state *r = find(d, sync_link_key(d->parent), true);
 
 		if (r)
 			r->since_ms = d->started_ms; /* waiting for it from now */
@@ -98,19 +98,19 @@ void sync_linkstate_load(struct daemon *d)
 
 void sync_linkstate_note(struct daemon *d, struct link *l, uint64_t now)
 {
-	struct link_state *r = l->ls_hint < d->n_ls && !memcmp(d->ls[l->ls_hint].key, l->key, KEY_BYTES)
+	struct link_state *r = l->ls_hint < d->n_ls && !memcmp(d->ls[l->ls_hint].key, sync_link_key(l), KEY_BYTES)
 				       ? &d->ls[l->ls_hint]
-				       : find(d, l->key, true);
+				       : find(d, sync_link_key(l), true);
 
 	if (!r)
 		return;
 	l->ls_hint = (size_t)(r - d->ls);
 	if (r->up != l->up) {
 		r->up = l->up;
-		r->since_ms = l->up && l->since_ms ? l->since_ms : now;
+		r->since_ms = sync_link_up(l) && l->since_ms ? l->since_ms : now;
 		r->dirty = true;
 	}
-	if (l->up)
+	if (sync_link_up(l))
 		r->last_seen_ms = l->last_rx_ms;
 	if (l->last_error_ms > r->last_error_ms) {
 		r->last_error_ms = l->last_error_ms;
@@ -125,7 +125,7 @@ void sync_linkstate_gone(struct daemon *d, struct link *l, const char *why)
 	struct link_state *r;
 
 	sync_linkstate_note(d, l, now);
-	if (!(r = find(d, l->key, false)))
+	if (!(r = find(d, sync_link_key(l), false)))
 		return;
 	if (r->up) {
 		r->up = false;

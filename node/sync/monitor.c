@@ -26,8 +26,8 @@ void sync_on_monitor(struct daemon *d)
 			d->parent->last_rx_ms = node_now_ms();
 			sync_link_send_hello(d->parent);
 		} else if (event == ZMQ_EVENT_DISCONNECTED) {
-			if (d->parent->up) {
-				sync_log(d, "link to parent %s is down; reconnecting", d->parent->name);
+			if (sync_link_up(d->parent)) {
+				sync_log(d, "link to parent %s is down; reconnecting", sync_link_name(d->parent));
 				snprintf(d->parent->last_error, sizeof d->parent->last_error,
 					 "the connection closed: reconnecting");
 				d->parent->last_error_ms = node_now_ms();
@@ -69,7 +69,7 @@ void sync_on_router_monitor(struct daemon *d)
 			if (sync_link_refusal_allow(l, node_now_ms()))
 				sync_log(d, "the connection of %s closed: its node left or its network broke, or it "
 					    "broke the transport's rules (a message over the %u MiB frame limit)",
-					 l->name, SYNC_FRAME_MAX >> 20);
+					 sync_link_name(l), SYNC_FRAME_MAX >> 20);
 			break;
 		}
 	}

@@ -109,7 +109,7 @@ static int add_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes,
 
 static size_t name_depth(struct daemon *d, struct store_txn *t, const uint8_t *key)
 {
-	char name[256];
+	char name[NODE_NAME_SIZE];
 	size_t n = 1;
 
 	if (node_key_name(d->n, t, key, name) < 0)
@@ -128,7 +128,7 @@ static bool fill_from(struct link *l, struct store_txn *t, const struct store_he
 
 	if (h->flags & STORE_FEED_FROZEN)
 		return false; /* an equivocating feed goes no further */
-	if (!(v = sync_feedmap_get(&l->sent, h->author, h->feed)))
+	if (!(v = sync_link_sent_get(l, h->author, h->feed)))
 		return false;
 	if (v->seq >= h->seq) {
 		v->give_back = false; /* it holds all of its own feed again */
@@ -141,7 +141,7 @@ static bool fill_from(struct link *l, struct store_txn *t, const struct store_he
 	b->last_seq = v->seq;
 	ret = store_log_each(t, h->author, h->feed, v->seq + 1, h->seq, add_entry, b, &e);
 	if (ret < 0) {
-		sync_log(l->d, "cannot read %s entries for %s: %s", h->feed, l->name, e.msg);
+		sync_log(l->d, "cannot read %s entries for %s: %s", h->feed, sync_link_name(l), e.msg);
 		return false;
 	}
 	v->seq = b->last_seq;
@@ -173,7 +173,7 @@ void sync_link_pump(struct link *l)
 	uint64_t now = node_now_ms();
 	struct err e = {0};
 
-	if (!l->up || l->inflight >= SYNC_WINDOW || l->paused_until > now)
+	if (!sync_link_up(l) || l->inflight >= SYNC_WINDOW || l->paused_until > now)
 		return;
 	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0 ||
 	    store_heads_list(t, &heads.v, &heads.n, &e) < 0) {
@@ -185,7 +185,7 @@ void sync_link_pump(struct link *l)
 	if (!(trust = calloc(heads.n ? heads.n : 1, sizeof *trust)))
 		goto out;
 	for (size_t i = 0; i < heads.n; i++)
-		if (strcmp(heads.v[i].feed, "trust") == 0)
+		if (strcmp(heads.v[i].feed, FEED_TRUST) == 0)
 			trust[ntrust++] = (struct ranked){.i = i, .depth = name_depth(d, t, heads.v[i].author)};
 	qsort(trust, ntrust, sizeof *trust, by_depth);
 	while (l->inflight < SYNC_WINDOW) {
@@ -198,7 +198,7 @@ void sync_link_pump(struct link *l)
 			full = fill_from(l, t, &heads.v[trust[i].i], &b, now);
 		had_trust = b.n > 0;
 		for (size_t i = 0; i < heads.n && !full && !had_trust; i++)
-			if (strcmp(heads.v[i].feed, "trust") != 0)
+			if (strcmp(heads.v[i].feed, FEED_TRUST) != 0)
 				full = fill_from(l, t, &heads.v[i], &b, now);
 		if (b.n == 0)
 			break;
@@ -208,15 +208,15 @@ void sync_link_pump(struct link *l)
 		f.msg_case = STRATA__FRAME__MSG_ENTRIES;
 		f.entries = &en;
 		if (sync_link_send(l, &f) < 0) {
-			sync_log(d, "cannot send to %s; will resend after it reconnects", l->name);
-			l->up = false;
+			sync_log(d, "cannot send to %s; will resend after it reconnects", sync_link_name(l));
+			sync_link_set_up(l, false);
 			break;
 		}
 		l->inflight++;
-		l->batches++;
-		l->entries_sent += b.n;
+		sync_link_count(l, LINK_BATCHES, 1);
+		sync_link_count(l, LINK_ENTRIES_SENT, b.n);
 		if (d->o->verbose)
-			sync_log(d, "sent batch %llu of %zu entries to %s", (unsigned long long)en.batch, b.n, l->name);
+			sync_log(d, "sent batch %llu of %zu entries to %s", (unsigned long long)en.batch, b.n, sync_link_name(l));
 	}
 out:
 	store_txn_abort(&t);

@@ -197,7 +197,7 @@ void sync_rbatch_free(struct rbatch *b)
 bool sync_read_ahead(struct link *l, struct rbatch *nb)
 {
 	struct daemon *d = l->d;
-	bool router = l->kind == LINK_CHILD;
+	bool router = sync_link_kind(l) == LINK_CHILD;
 	struct frame_ahead *a = router ? &d->ahead_router : &d->ahead_dealer;
 	void *sock = router ? d->router : d->dealer;
 	zmq_msg_t raw;
@@ -212,7 +212,7 @@ bool sync_read_ahead(struct link *l, struct rbatch *nb)
 	if (a->ret == -EAGAIN)
 		return false;
 	a->fd = a->ret == 0 ? zmq_msg_get(&raw, ZMQ_SRCFD) : -1;
-	if (a->ret == 0 && (!router || (a->rid_len == l->rid_len && memcmp(a->rid, l->rid, l->rid_len) == 0 &&
+	if (a->ret == 0 && (!router || (sync_link_has_rid(l, a->rid, a->rid_len) &&
 					strncmp(a->uid, "key:", 4) == 0))) {
 		batch_start_raw(nb, &raw);
 		return true;
@@ -231,7 +231,7 @@ bool sync_read_ahead(struct link *l, struct rbatch *nb)
 void sync_read_ahead_return(struct link *l, struct rbatch *nb)
 {
 	struct daemon *d = l->d;
-	struct frame_ahead *a = l->kind == LINK_CHILD ? &d->ahead_router : &d->ahead_dealer;
+	struct frame_ahead *a = sync_link_kind(l) == LINK_CHILD ? &d->ahead_router : &d->ahead_dealer;
 
 	sync_rbatch_join(nb);
 	a->ret = nb->dret;

@@ -103,14 +103,14 @@ static void send_want(struct link *l, const uint8_t *author, const char *feed, u
 
 static bool recently_refused(struct link *l, const struct changeset *cs, uint64_t now)
 {
-	struct feedmap_val *v = sync_feedmap_find(&l->refused, cs->author, cs->feed);
+	struct feedmap_val *v = sync_link_refused_find(l, cs->author, cs->feed);
 
 	return v && v->stalled_until > now;
 }
 
 static void mark_refused(struct link *l, const struct changeset *cs, uint64_t now)
 {
-	struct feedmap_val *v = sync_feedmap_get(&l->refused, cs->author, cs->feed);
+	struct feedmap_val *v = sync_link_refused_get(l, cs->author, cs->feed);
 
 	if (v)
 		v->stalled_until = now + SYNC_STALL_MS;
@@ -224,7 +224,7 @@ static uint32_t answer_refusals(struct link *l, struct rbatch *bt, uint64_t now)
 		if (!cs[i]) {
 			sync_link_send_error(l, EBADMSG, why[i].msg, NULL, NULL, 0);
 			if (sync_link_refusal_allow(l, now))
-				sync_log(d, "refused an entry from %s: %s", l->name, why[i].msg);
+				sync_log(d, "refused an entry from %s: %s", sync_link_name(l), why[i].msg);
 			continue;
 		}
 		{
@@ -256,7 +256,7 @@ static uint32_t answer_refusals(struct link *l, struct rbatch *bt, uint64_t now)
 		}
 		sync_link_send_error(l, -res[i], why[i].msg, cs[i]->author, cs[i]->feed, cs[i]->seq);
 		if (sync_link_refusal_allow(l, now))
-			sync_log(d, "refused from %s: %s", l->name, why[i].msg);
+			sync_log(d, "refused from %s: %s", sync_link_name(l), why[i].msg);
 		mark_refused(l, cs[i], now);
 	}
 	return refused;
@@ -284,7 +284,7 @@ static void store_batch(struct link *l, struct rbatch *bt, bool *next, struct rb
 	bool fatal = false;
 	int ret;
 
-	l->entries_received += n;
+	sync_link_count(l, LINK_ENTRIES_RECEIVED, n);
 	if (store_txn_begin(node_store(d->n), true, &t, &e) < 0) {
 		sync_log(d, "cannot write the store: %s", e.msg);
 		sync_link_send_error(l, EIO, e.msg, NULL, NULL, 0);
@@ -302,7 +302,7 @@ static void store_batch(struct link *l, struct rbatch *bt, bool *next, struct rb
 	fatal = b.fatal;
 	if (fatal) {
 		store_txn_abort(&t);
-		sync_log(d, "batch from %s not stored: %s", l->name, e.msg);
+		sync_log(d, "batch from %s not stored: %s", sync_link_name(l), e.msg);
 		sync_link_send_error(l, ENOSPC, e.msg, NULL, NULL, 0);
 		refused = (uint32_t)n;
 		stored = dups = 0;
@@ -312,7 +312,7 @@ static void store_batch(struct link *l, struct rbatch *bt, bool *next, struct rb
 	 * this commits. */
 	*next = sync_read_ahead(l, nb);
 	if ((ret = store_txn_commit(&t, &e)) < 0) {
-		sync_log(d, "batch from %s not stored: %s", l->name, e.msg);
+		sync_log(d, "batch from %s not stored: %s", sync_link_name(l), e.msg);
 		sync_link_send_error(l, -ret, e.msg, NULL, NULL, 0); /* ENOSPC: the sender pauses */
 		refused = (uint32_t)n;
 		stored = dups = 0;
@@ -324,7 +324,7 @@ ack:
 	send_ack(l, en->batch, stored, dups, refused, tv, nt);
 	if (d->o->verbose)
 		sync_log(d, "batch %llu from %s: %u stored, %u duplicates, %u refused", (unsigned long long)en->batch,
-			 l->name, stored, dups, refused);
+			 sync_link_name(l), stored, dups, refused);
 	for (size_t i = 0; i < nconf; i++)
 		sync_evidence_record(d, conf[i].first, conf[i].first_len, conf[i].second, conf[i].second_len);
 	if (stored) {
@@ -351,7 +351,7 @@ void sync_on_entries(struct link *l, const Strata__Entries *en)
 
 	if (!sync_rbatch_start(cur, en)) {
 		sync_rbatch_free(cur);
-		sync_log(l->d, "out of memory receiving a batch from %s", l->name);
+		sync_log(l->d, "out of memory receiving a batch from %s", sync_link_name(l));
 		return;
 	}
 	/* While the link has its next batch waiting, take it in turn here. */

@@ -27,21 +27,21 @@ static void on_hello(struct link *l, const Strata__Hello *h)
 		sync_link_send_error(l, EPROTONOSUPPORT, "protocol version not supported (this node speaks 1)", NULL, NULL, 0);
 		return;
 	}
-	if (h->node.len != KEY_BYTES || memcmp(h->node.data, l->key, KEY_BYTES) != 0) {
+	if (h->node.len != KEY_BYTES || memcmp(h->node.data, sync_link_key(l), KEY_BYTES) != 0) {
 		sync_link_send_error(l, EACCES, "hello names a key other than the one this connection authenticated", NULL,
 				NULL, 0);
 		if (sync_link_refusal_allow(l, node_now_ms()))
-			sync_log(d, "refused a hello from %s: it names another key", l->name);
+			sync_log(d, "refused a hello from %s: it names another key", sync_link_name(l));
 		return;
 	}
-	if (l->kind == LINK_PARENT)
+	if (sync_link_kind(l) == LINK_PARENT)
 		snprintf(l->name, sizeof l->name, "%s", h->name);
 	l->zstd = l->elide = false;
 	for (size_t i = 0; i < h->n_accept; i++) {
 		l->zstd |= strcmp(h->accept[i], "zstd") == 0;
 		l->elide |= strcmp(h->accept[i], "elide") == 0;
 	}
-	sync_feedmap_clear(&l->sent);
+	sync_link_sent_clear(l);
 	l->inflight = 0;
 	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0) {
 		sync_log(d, "cannot read the store: %s", e.msg);
@@ -53,7 +53,7 @@ static void on_hello(struct link *l, const Strata__Hello *h)
 
 		if (hd->author.len != KEY_BYTES || strlen(hd->feed) > LIMIT_NAME_BYTES)
 			continue;
-		if ((v = sync_feedmap_get(&l->sent, hd->author.data, hd->feed))) {
+		if ((v = sync_link_sent_get(l, hd->author.data, hd->feed))) {
 			uint8_t mine[HASH_BYTES];
 			const uint8_t *b;
 			size_t bl;
@@ -68,16 +68,16 @@ static void on_hello(struct link *l, const Strata__Hello *h)
 		}
 	}
 	store_txn_abort(&t);
-	if (!l->up)
-		sync_log(d, "link %s %s is up", l->kind == LINK_PARENT ? "to parent" : "from", l->name);
-	l->up = true;
+	if (!sync_link_up(l))
+		sync_log(d, "link %s %s is up", sync_link_kind(l) == LINK_PARENT ? "to parent" : "from", sync_link_name(l));
+	sync_link_set_up(l, true);
 	l->refused_hello = false;
 	l->since_ms = node_now_ms();
 	/* A child that says hello again reset its side (it found the link
 	 * dead while the connection lived on): it needs our heads again. */
-	if (!l->hello_sent || l->kind == LINK_CHILD)
+	if (!l->hello_sent || sync_link_kind(l) == LINK_CHILD)
 		sync_link_send_hello(l);
-	if (l->kind == LINK_PARENT)
+	if (sync_link_kind(l) == LINK_PARENT)
 		sync_evidence_send_all(l);
 	sync_heads_on_hello(l, h); /* our own feeds, where it holds more than we do */
 	sync_link_pump(l);
@@ -92,7 +92,7 @@ static void on_ack(struct link *l, const Strata__Ack *a)
 			const Strata__Head *h = a->heads[i];
 			struct feedmap_val *v;
 
-			if (h->author.len == KEY_BYTES && (v = sync_feedmap_find(&l->sent, h->author.data, h->feed)) &&
+			if (h->author.len == KEY_BYTES && (v = sync_link_sent_find(l, h->author.data, h->feed)) &&
 			    h->seq < v->seq)
 				v->seq = h->seq; /* the truth, for when the stall ends */
 		}
@@ -105,11 +105,11 @@ static void on_want(struct link *l, const Strata__Want *w)
 
 	if (w->author.len != KEY_BYTES || w->from == 0 || strlen(w->feed) > LIMIT_NAME_BYTES)
 		return;
-	if ((v = sync_feedmap_get(&l->sent, w->author.data, w->feed))) {
+	if ((v = sync_link_sent_get(l, w->author.data, w->feed))) {
 		v->seq = w->from - 1;
 		v->stalled_until = 0;
 		/* a node asking for its own feed: its store was put back (heads.c) */
-		if (memcmp(w->author.data, l->key, KEY_BYTES) == 0)
+		if (memcmp(w->author.data, sync_link_key(l), KEY_BYTES) == 0)
 			v->give_back = true;
 	}
 	sync_link_pump(l);
@@ -122,10 +122,10 @@ static void on_error(struct link *l, const Strata__Error *er)
 
 	snprintf(l->last_error, sizeof l->last_error, "%s", er->reason);
 	l->last_error_ms = node_now_ms();
-	l->refusals_received++;
+	sync_link_count(l, LINK_REFUSALS_RECEIVED, 1);
 	if (sync_link_refusal_allow(l, l->last_error_ms))
-		sync_log(d, "%s refused: %s", l->name, er->reason);
-	if (er->code == EACCES && !er->has_author && l->kind == LINK_PARENT) {
+		sync_log(d, "%s refused: %s", sync_link_name(l), er->reason);
+	if (er->code == EACCES && !er->has_author && sync_link_kind(l) == LINK_PARENT) {
 		/* The parent refused this node itself (its key was revoked, say):
 		 * stop replicating, and ask again only after a long wait, not with
 		 * every ping (sweep). */
@@ -133,7 +133,7 @@ static void on_error(struct link *l, const Strata__Error *er)
 		l->refused_hello = true;
 		return;
 	}
-	if (er->code == ENOTCONN && l->kind == LINK_PARENT) {
+	if (er->code == ENOTCONN && sync_link_kind(l) == LINK_PARENT) {
 		/* The parent dropped this link (silent too long) while the
 		 * connection lived on: start over with a hello. At most one per
 		 * SYNC_PING_MS, and none while a refused hello waits (a parent
@@ -153,7 +153,7 @@ static void on_error(struct link *l, const Strata__Error *er)
 		return;
 	}
 	if (er->has_author && er->author.len == KEY_BYTES && er->feed &&
-	    (v = sync_feedmap_get(&l->sent, er->author.data, er->feed))) {
+	    (v = sync_link_sent_get(l, er->author.data, er->feed))) {
 		if (er->has_seq && er->seq && er->seq - 1 < v->seq)
 			v->seq = er->seq - 1;
 		v->stalled_until = node_now_ms() + SYNC_STALL_MS;
@@ -163,7 +163,7 @@ static void on_error(struct link *l, const Strata__Error *er)
 void sync_link_on_frame(struct link *l, Strata__Frame *f)
 {
 	l->last_rx_ms = node_now_ms();
-	if (!l->up && f->msg_case != STRATA__FRAME__MSG_HELLO && f->msg_case != STRATA__FRAME__MSG_PING &&
+	if (!sync_link_up(l) && f->msg_case != STRATA__FRAME__MSG_HELLO && f->msg_case != STRATA__FRAME__MSG_PING &&
 	    f->msg_case != STRATA__FRAME__MSG_ERROR) {
 		if (sync_link_refusal_allow(l, l->last_rx_ms))
 			sync_link_send_error(l, ENOTCONN, "say hello first", NULL, NULL, 0);
@@ -179,7 +179,7 @@ void sync_link_on_frame(struct link *l, Strata__Frame *f)
 	case STRATA__FRAME__MSG_PING: break;
 	default:
 		if (sync_link_refusal_allow(l, l->last_rx_ms)) {
-			sync_log(l->d, "refused a message from %s: unexpected on an established link", l->name);
+			sync_log(l->d, "refused a message from %s: unexpected on an established link", sync_link_name(l));
 			sync_link_send_error(l, EPROTO, "unexpected message on an established link", NULL, NULL, 0);
 		}
 		break;

@@ -26,8 +26,8 @@
 
 #include <sodium.h>
 
-#include "node/records/records.h"
 #include "node/sync/sync_internal.h"
+#include "protocol/trust_rules.h"
 
 /* --- parent side (in the daemon) --- */
 
@@ -195,7 +195,7 @@ int sync_rotate_check_reply(const struct node *n, const uint8_t parent[KEY_BYTES
 	    (ret = changeset_verify(cs, e)) < 0)
 		goto out;
 	ret = -EBADMSG;
-	if (memcmp(cs->author, parent, KEY_BYTES) != 0 || strcmp(cs->feed, "trust") != 0) {
+	if (memcmp(cs->author, parent, KEY_BYTES) != 0 || strcmp(cs->feed, FEED_TRUST) != 0) {
 		err_set(e, "the answer was not written by this node's parent");
 		goto out;
 	}
@@ -232,7 +232,7 @@ static int write_rotation(struct node *n, const uint8_t parent[KEY_BYTES], const
 	struct err ignore = {0};
 	int ret;
 
-	if ((ret = node_writer_begin(n, "trust", &w, e)) < 0)
+	if ((ret = node_writer_begin(n, FEED_TRUST, &w, e)) < 0)
 		return ret;
 	if (store_state_get(node_writer_txn(w), "rotation", node_id(n), keypair_public(kp_new), KEY_BYTES, &v, &vl,
 			    NULL, &ignore) == 0) {
@@ -358,7 +358,7 @@ static int ask_parent(struct node *n, const Strata__Certificate *mine, const str
 	const uint8_t *new_pk = keypair_public(kp_new);
 	int ret;
 
-	if (cert_allows(mine, "trust") && (ret = write_rotation(n, cfg->parent_key, kp_new, e)) < 0)
+	if (cert_allows(mine, FEED_TRUST) && (ret = write_rotation(n, cfg->parent_key, kp_new, e)) < 0)
 		return ret;
 	rotation_proof_message(m, cfg->parent_key, old_pk, new_pk);
 	if ((ret = keypair_sign(kp_new, DOMAIN_ROTATE, m, sizeof m, proof)) < 0) {
@@ -384,7 +384,7 @@ static int ask_parent(struct node *n, const Strata__Certificate *mine, const str
 int sync_rotate(struct node *n, int timeout_ms, struct sync_rotation *out, struct err *e)
 {
 	const struct node_config *cfg = node_config(n);
-	char new_path[4200], key_path[4200], lock_path[4200];
+	char new_path[NODE_PATH_MAX], key_path[NODE_PATH_MAX], lock_path[NODE_PATH_MAX];
 	struct keypair *kp_new = NULL;
 	Strata__Certificate *mine = NULL;
 	uint8_t new_pk[KEY_BYTES], old_pk[KEY_BYTES], curve_pk[KEY_BYTES], *curve_sk = sodium_malloc(KEY_BYTES);
@@ -398,7 +398,7 @@ int sync_rotate(struct node *n, int timeout_ms, struct sync_rotation *out, struc
 	}
 	snprintf(new_path, sizeof new_path, "%s/%s", node_dir(n), NODE_KEY_NEW_FILE);
 	snprintf(key_path, sizeof key_path, "%s/%s", node_dir(n), NODE_KEY_FILE);
-	snprintf(lock_path, sizeof lock_path, "%s/serve.lock", node_dir(n));
+	snprintf(lock_path, sizeof lock_path, "%s/" NODE_SERVE_LOCK_FILE, node_dir(n));
 	ret = -EINVAL;
 	if (!cfg->has_parent) {
 		err_set(e, "this node has no parent to certify a new key (a root cannot rotate its key)");

@@ -12,8 +12,8 @@
  */
 #include <string.h>
 
-#include "node/records/records.h"
 #include "node/sync/sync_internal.h"
+#include "protocol/trust_rules.h"
 
 static size_t depth(const char *name)
 {
@@ -42,7 +42,7 @@ static bool downward(const char *feed)
 /* Is KEY this node or one of its ancestors? */
 static bool self_or_above(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_BYTES])
 {
-	char key_name[256];
+	char key_name[NODE_NAME_SIZE];
 
 	if (memcmp(key, node_id(d->n), KEY_BYTES) == 0)
 		return true;
@@ -88,10 +88,10 @@ static bool self_auditor(struct daemon *d, struct store_txn *t)
 static bool private_reaches(struct daemon *d, struct store_txn *t, const struct link *l,
 			    const uint8_t author[KEY_BYTES])
 {
-	char author_name[256];
+	char author_name[NODE_NAME_SIZE];
 	size_t levels;
 
-	if (l->kind != LINK_PARENT || l->role == STRATA__ROLE__ROLE_PEER || self_auditor(d, t) ||
+	if (sync_link_kind(l) != LINK_PARENT || sync_link_role(l) == STRATA__ROLE__ROLE_PEER || self_auditor(d, t) ||
 	    !at_or_below(d, t, author, node_name(d->n), author_name))
 		return false;
 	levels = depth(author_name) + 1 - depth(node_name(d->n));
@@ -103,18 +103,18 @@ static bool private_reaches(struct daemon *d, struct store_txn *t, const struct 
 bool sync_route_send(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
 		     const char *feed)
 {
-	char author_name[256];
+	char author_name[NODE_NAME_SIZE];
 
 	if (strcmp(feed, FEED_PRIVATE) == 0)
 		return private_reaches(d, t, l, author);
 
-	if (l->kind == LINK_PARENT && l->role == STRATA__ROLE__ROLE_PEER)
+	if (sync_link_kind(l) == LINK_PARENT && sync_link_role(l) == STRATA__ROLE__ROLE_PEER)
 		return memcmp(author, node_id(d->n), KEY_BYTES) == 0 && agreement_allows(d, t, feed);
 	if (strcmp(feed, FEED_TRUST) == 0)
 		return true;
-	if (l->kind == LINK_PARENT && self_auditor(d, t))
+	if (sync_link_kind(l) == LINK_PARENT && self_auditor(d, t))
 		return false; /* an auditor writes no data feeds */
-	if (l->kind == LINK_PARENT) {
+	if (sync_link_kind(l) == LINK_PARENT) {
 		bool up = strcmp(feed, FEED_UP) == 0;
 
 		if (!up && strcmp(feed, FEED_REPORT) != 0)
@@ -128,10 +128,10 @@ bool sync_route_send(struct daemon *d, struct store_txn *t, const struct link *l
 		return true;
 	}
 	/* child links */
-	if (l->role == STRATA__ROLE__ROLE_PEER) /* cert_shares names notices at most */
-		return l->cert && cert_shares(l->cert, feed) && strcmp(feed, FEED_NOTICE) == 0 &&
+	if (sync_link_role(l) == STRATA__ROLE__ROLE_PEER) /* cert_shares names notices at most */
+		return sync_link_cert(l) && cert_shares(sync_link_cert(l), feed) && strcmp(feed, FEED_NOTICE) == 0 &&
 		       self_or_above(d, t, author);
-	if (l->role == STRATA__ROLE__ROLE_AUDITOR) /* everything that reaches this level */
+	if (sync_link_role(l) == STRATA__ROLE__ROLE_AUDITOR) /* everything that reaches this level */
 		return true;
 	return downward(feed) && self_or_above(d, t, author);
 }
@@ -139,21 +139,23 @@ bool sync_route_send(struct daemon *d, struct store_txn *t, const struct link *l
 bool sync_route_accept(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
 		       const char *feed)
 {
-	char author_name[256];
+	char author_name[NODE_NAME_SIZE];
 
 	if (strcmp(feed, FEED_TRUST) == 0)
 		return true;
-	if (l->kind == LINK_PARENT && l->role == STRATA__ROLE__ROLE_PEER) /* node_authorize checks the agreement */
+	/* node_authorize checks the agreement */
+	if (sync_link_kind(l) == LINK_PARENT && sync_link_role(l) == STRATA__ROLE__ROLE_PEER)
 		return strcmp(feed, FEED_NOTICE) == 0 && memcmp(author, node_id(d->n), KEY_BYTES) != 0;
-	if (l->kind == LINK_PARENT && self_auditor(d, t)) /* everything that reaches its parent's level */
+	if (sync_link_kind(l) == LINK_PARENT && self_auditor(d, t)) /* everything that reaches its parent's level */
 		return memcmp(author, node_id(d->n), KEY_BYTES) != 0;
-	if (l->kind == LINK_PARENT) /* the parent brings down feeds of our ancestors */
+	if (sync_link_kind(l) == LINK_PARENT) /* the parent brings down feeds of our ancestors */
 		return downward(feed) && memcmp(author, node_id(d->n), KEY_BYTES) != 0 &&
 		       self_or_above(d, t, author);
-	if (l->role == STRATA__ROLE__ROLE_AUDITOR)
+	if (sync_link_role(l) == STRATA__ROLE__ROLE_AUDITOR)
 		return false; /* auditors write no data feeds */
-	if (l->role == STRATA__ROLE__ROLE_PEER)
-		return memcmp(author, l->key, KEY_BYTES) == 0 && l->cert && cert_allows(l->cert, feed);
+	if (sync_link_role(l) == STRATA__ROLE__ROLE_PEER)
+		return memcmp(author, sync_link_key(l), KEY_BYTES) == 0 && sync_link_cert(l) &&
+		       cert_allows(sync_link_cert(l), feed);
 	return (strcmp(feed, FEED_UP) == 0 || strcmp(feed, FEED_REPORT) == 0 || strcmp(feed, FEED_PRIVATE) == 0) &&
-	       at_or_below(d, t, author, l->name, author_name);
+	       at_or_below(d, t, author, sync_link_name(l), author_name);
 }

@@ -83,7 +83,7 @@ int sync_join(struct node *n, const char *token, int timeout_ms, struct err *e) 
 struct sync_rotation {
 	uint8_t old_key[KEY_BYTES];
 	uint8_t new_key[KEY_BYTES];
-	char name[256];      /* the org path, certified again for the new key */
+	char name[NODE_NAME_SIZE];      /* the org path, certified again for the new key */
 	bool resumed;        /* an interrupted rotation was finished */
 };
 

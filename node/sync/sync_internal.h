@@ -61,7 +61,7 @@ struct daemon {
 	struct frame_ahead ahead_router, ahead_dealer;
 	struct refusal_source sources[SYNC_REFUSAL_SOURCES + 1]; /* the last: every source beyond */
 	const char *frame_uid;      /* ZAP user id of the connection whose frame is being handled */
-	char control_path[4200];
+	char control_path[NODE_PATH_MAX];
 	struct link *parent;
 	struct link **children;
 	size_t nchildren, cap;
