@@ -132,7 +132,7 @@ static void write_row(struct import *im, const struct csv_row *r, const char *ke
 
 /* Reads row r into im->m and its key, with the type's reader; NULL or
  * why the row is bad (in e). */
-static const char *read_row(struct import *im, const struct csv_row *r, char *key, size_t cap, struct err *e)
+static const char *read_row(struct import *im, const struct csv_row *r, const char **key, struct err *e)
 {
 	const struct record_type *t = im->t;
 	const char *cell[DOMAIN_FIELDS_MAX];
@@ -147,7 +147,7 @@ static const char *read_row(struct import *im, const struct csv_row *r, char *ke
 		cell[i] = im->col_of[i] >= 0 ? r->fields[im->col_of[i]] : NULL;
 	memset(im->m, 0, t->descriptor->sizeof_message);
 	/* the second reading only has to hash as the checked first one did */
-	if (t->import_row(im->m, cell, im->writing, e) < 0 || record_key(t, im->m, key, cap, e) < 0)
+	if (t->import_row(im->m, cell, im->writing, key, e) < 0)
 		return e->msg;
 	return NULL;
 }
@@ -186,12 +186,11 @@ static int on_row(const struct csv_row *r, void *arg)
 {
 	struct import *im = arg;
 	struct err e = {0};
-	char key[DOMAIN_KEY_CAP];
-	const char *bad;
+	const char *key = NULL, *bad;
 
 	if (im->oom || im->ret < 0)
 		return 0;
-	bad = read_row(im, r, key, sizeof key, &e);
+	bad = read_row(im, r, &key, &e);
 	if (im->writing)
 		write_row(im, r, key, bad);
 	else if (bad)

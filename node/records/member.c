@@ -189,7 +189,8 @@ static const struct record_field member_fields[] = {
 	{"address", FIELD_TEXT, 0, MEMBER_ADDRESS_MAX, "home address"},
 };
 static void member_figures(struct figures_ctx *c, const ProtobufCMessage *msg);
-static int member_import_row(ProtobufCMessage *m, const char *const *cell, bool checked, struct err *e);
+static int member_import_row(ProtobufCMessage *m, const char *const *cell, bool checked, const char **key,
+			     struct err *e);
 
 const struct record_type record_member = {
 	.collection = "member",
@@ -285,7 +286,8 @@ int member_from_text(Strata__Member *m, const struct member_text *t, struct err 
 }
 
 /* A CSV row, its cells in member_fields' order. */
-static int member_import_row(ProtobufCMessage *m, const char *const *cell, bool checked, struct err *e)
+static int member_import_row(ProtobufCMessage *m, const char *const *cell, bool checked, const char **key,
+			     struct err *e)
 {
 	const struct member_text t = {
 		.id = cell[0],    .name = cell[1],  .category = cell[2], .status = cell[3], .joined = cell[4],
@@ -293,6 +295,7 @@ static int member_import_row(ProtobufCMessage *m, const char *const *cell, bool 
 	};
 	_Static_assert(sizeof member_fields / sizeof member_fields[0] == 9, "member_import_row reads 9 cells");
 
+	*key = t.id; /* the key is the id, checked by member_validate */
 	return checked ? member_fill_text((Strata__Member *)m, &t, e) : member_from_text((Strata__Member *)m, &t, e);
 }
 

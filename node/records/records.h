@@ -68,10 +68,12 @@ struct record_type {
 	 * whose strings may then point into cell, from cell[i], the text of
 	 * fields[i] (NULL: no such column), and checks it as input unless
 	 * checked (the row was checked once already: it need only read the
-	 * same). Its rules must not need the store: a type with a reader and no
+	 * same); *key: the record's key as record_key gives it (a string of m
+	 * or cell: no key built per row). Its rules must not need the store: a type with a reader and no
 	 * companion is imported by the bulk writer (domain.h). NULL: the field
 	 * table reads rows. */
-	int (*import_row)(ProtobufCMessage *m, const char *const *cell, bool checked, struct err *e);
+	int (*import_row)(ProtobufCMessage *m, const char *const *cell, bool checked, const char **key,
+			  struct err *e);
 	/* The type's wording of import messages (NULL: the engine's): the
 	 * columns a header may have, after "unknown column"; what a header
 	 * lacking a required column is told; a row with another number of cells
