@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * strata member import: a CSV of members into the registry, all or nothing
- * as far as input goes (node/domain, domain_member_import, says how). This
+ * as far as input goes (node/domain, domain_import, says how). This
  * file parses the options, reports progress on a terminal and prints.
  */
 #include <getopt.h>
@@ -104,7 +104,7 @@ int member_import_main(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_usage("member import", "give exactly one CSV file");
-	ret = domain_member_import(c.dir, argv[optind], &o, &r, &e);
+	ret = domain_import(c.dir, &record_member, argv[optind], &o, &r, &e);
 	if (r.written)
 		sync_notify(c.dir);
 	if (shown)

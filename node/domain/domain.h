@@ -157,28 +157,36 @@ struct domain_import_opts {
 /* Imports a CSV file (csv_read: a header row naming t's fields in any
  * order, plus the companion's) as records of type t: all or nothing. The
  * whole file is read and every row checked first (fields, key, duplicates in
- * the file, record_check_input, records already stored: with the same
+ * the file, the type's input rules, records already stored: with the same
  * values they are skipped, so an interrupted import can run again; with
  * other values the row is bad). With any bad row nothing is written and
  * -EINVAL is returned ("FILE: N bad rows; nothing imported"), r->bad listing
- * them. Fills *r. -EIO/-ENOENT reading the file, -EINVAL on a bad header. */
+ * them. Messages are the engine's unless the type words them itself
+ * (record_type msg_columns, msg_required, msg_row_cells, msg_duplicate).
+ * Fills *r. -EIO/-ENOENT reading the file, -EINVAL on a bad header.
+ *
+ * One function, two write strategies, chosen by the type's data (decided
+ * for issue 13: the bulk writer cannot carry companions, which go in
+ * another feed (node_writer_switch is not for a bulk writer), nor redo
+ * store-dependent input checks on rows it keeps only as hashes, so the two
+ * stay, behind one entry and one wording):
+ * - a type with its own row reader (record_type import_row, whose rules
+ *   need no store) and no companion (member) goes to the bulk writer, made
+ *   for registries of hundreds of thousands: the file is read twice,
+ *   keeping between the readings only each row's key, line and a hash of
+ *   its record, and written by node_writer_begin_bulk in change sets of up
+ *   to 1,000 ops, beginning only at the head of t->feed its checks read: if
+ *   another writer got in between, the checks are made again. A file that
+ *   changes between the readings (-EINVAL) or a write that fails (-EIO) stops
+ *   it after whole change sets: r->written says how many records are in
+ *   (run it again to finish), and e says so; a file that cannot be read is
+ *   -EIO. r->rows counts the rows only once the file is accepted.
+ * - every other type: rows are held in memory, checked against the store
+ *   (domain_check_input) and written, companions in their own feed, in one
+ *   write transaction, so that what was checked is what is written.
+ * On success r->written is every record not already present (none on a dry
+ * run) and r->head the head of t->feed. */
 int domain_import(const char *dir, const struct record_type *t, const char *path,
 		  const struct domain_import_opts *o, struct domain_import_result *r, struct err *e) WUR;
-
-/* The import of members (collection "member"), made for registries of
- * hundreds of thousands: the file is read twice, keeping between the
- * readings only each row's id, line and a hash of its record, and written
- * by the bulk writer (node_writer_begin_bulk) in change sets of up to 1,000
- * ops, beginning only at the head of feed up its checks read: if another
- * writer got in between, the checks are made again. Its rows and columns
- * are those of domain_import for record_member, with the messages of
- * `strata member import --help`. All or nothing on bad rows, as
- * domain_import (-EINVAL, r->bad); a file that changes between the readings
- * (-EINVAL) or a write that fails stops it after whole change sets:
- * r->written says how many members are in (run it again to finish), and e
- * says so. On success r->written is every member not already present (none
- * on a dry run) and r->head the head of feed up. */
-int domain_member_import(const char *dir, const char *path, const struct domain_import_opts *o,
-			 struct domain_import_result *r, struct err *e) WUR;
 
 #endif

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Import a CSV file as records of any type of the engine (domain.h): read
- * and check every row, then check them against the store and write them
- * in the same write transaction, so that what was checked is what is
- * written.
+ * Import a CSV file as records of any type of the engine (domain.h): the
+ * entry, the header and the wording every import shares, and the
+ * single-transaction strategy: read and check every row, then check them
+ * against the store and write them in the same write transaction, so that
+ * what was checked is what is written. The bulk strategy is
+ * domain_import_bulk.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -88,52 +90,85 @@ static void add_bad(struct import *im, size_t line, const char *msg)
 }
 
 /* Column c of the header names field name: of t, or of its companion. */
-static int header_column(struct import *im, const struct csv_row *r, size_t c, struct err *e)
+static int header_column(const struct record_type *t, const char *path, const struct csv_row *r, size_t c,
+			 int col_of[], int ccol_of[], struct err *e)
 {
-	const struct record_type *t = im->t;
 	const struct record_field *f = record_field_find(t, r->fields[c]), *cf;
 
 	if (!f && t->companion && (cf = record_field_find(t->companion, r->fields[c]))) {
-		if (im->ccol_of[cf - t->companion->fields] >= 0) {
-			err_set(e, "%s:%zu: column \"%s\" appears twice", im->path, r->line, r->fields[c]);
+		if (ccol_of[cf - t->companion->fields] >= 0) {
+			err_set(e, "%s:%zu: column \"%s\" appears twice", path, r->line, r->fields[c]);
 			return -EINVAL;
 		}
-		im->ccol_of[cf - t->companion->fields] = (int)c;
+		ccol_of[cf - t->companion->fields] = (int)c;
 		return 0;
 	}
+	if (!f && t->msg_columns) {
+		err_set(e, "%s:%zu: unknown column \"%s\" (%s)", path, r->line, r->fields[c], t->msg_columns);
+		return -EINVAL;
+	}
 	if (!f) {
-		err_set(e, "%s:%zu: unknown column \"%s\" (see strata %s --help)", im->path, r->line, r->fields[c],
+		err_set(e, "%s:%zu: unknown column \"%s\" (see strata %s --help)", path, r->line, r->fields[c],
 			t->collection);
 		return -EINVAL;
 	}
-	if (im->col_of[f - t->fields] >= 0) {
-		err_set(e, "%s:%zu: column \"%s\" appears twice", im->path, r->line, r->fields[c]);
+	if (col_of[f - t->fields] >= 0) {
+		err_set(e, "%s:%zu: column \"%s\" appears twice", path, r->line, r->fields[c]);
 		return -EINVAL;
 	}
-	im->col_of[f - t->fields] = (int)c;
+	col_of[f - t->fields] = (int)c;
 	if (t->companion && (cf = record_field_find(t->companion, r->fields[c])))
-		im->ccol_of[cf - t->companion->fields] = (int)c; /* a key field they share */
+		ccol_of[cf - t->companion->fields] = (int)c; /* a key field they share */
 	return 0;
+}
+
+int domain_import_header(const struct record_type *t, const char *path, const struct csv_row *r, int col_of[],
+			 int ccol_of[], size_t *ncols, struct err *e)
+{
+	int ret;
+
+	for (size_t i = 0; i < DOMAIN_FIELDS_MAX; i++)
+		col_of[i] = ccol_of[i] = -1;
+	for (size_t c = 0; c < r->n; c++)
+		if ((ret = header_column(t, path, r, c, col_of, ccol_of, e)) < 0)
+			return ret;
+	for (size_t i = 0; i < t->n_fields; i++)
+		if ((t->fields[i].flags & FIELD_REQUIRED) && col_of[i] < 0) {
+			err_set(e, "%s:%zu: the header has no \"%s\" column%s%s%s", path, r->line, t->fields[i].name,
+				t->msg_required ? " (" : "", t->msg_required ? t->msg_required : "",
+				t->msg_required ? ")" : "");
+			return -EINVAL;
+		}
+	*ncols = r->n;
+	return 0;
+}
+
+void domain_import_cells_msg(const struct record_type *t, size_t n, size_t ncols, char *msg, size_t cap)
+{
+	/* the engine's wording names no plural: "%.0s" takes the "s" unseen */
+	snprintf(msg, cap, t->msg_row_cells ? t->msg_row_cells : "has %zu columns%.0s, the header has %zu", n,
+		 n == 1 ? "" : "s", ncols);
+}
+
+void domain_import_duplicate_msg(const struct record_type *t, const char *key, size_t first, char *msg, size_t cap)
+{
+	if (t->msg_duplicate)
+		snprintf(msg, cap, t->msg_duplicate, key, first);
+	else
+		snprintf(msg, cap, "duplicate %s %.200s (first on line %zu)", t->noun, key, first);
+}
+
+void domain_import_exists_msg(const struct record_type *t, const char *key, char *msg, size_t cap)
+{
+	snprintf(msg, cap, "%s %.200s already exists with other values (use strata %s update)", t->noun, key,
+		 t->collection);
 }
 
 static int on_header(const struct csv_row *r, void *arg, struct err *e)
 {
 	struct import *im = arg;
-	const struct record_type *t = im->t;
-	int ret;
 
-	for (size_t i = 0; i < DOMAIN_FIELDS_MAX; i++)
-		im->col_of[i] = im->ccol_of[i] = -1;
-	for (size_t c = 0; c < r->n; c++)
-		if ((ret = header_column(im, r, c, e)) < 0)
-			return ret;
-	for (size_t i = 0; i < t->n_fields; i++)
-		if ((t->fields[i].flags & FIELD_REQUIRED) && im->col_of[i] < 0) {
-			err_set(e, "%s:%zu: the header has no \"%s\" column", im->path, r->line, t->fields[i].name);
-			return -EINVAL;
-		}
-	im->ncols = r->n;
-	return 0;
+	return domain_import_header(im->t, im->path, r, im->col_of, im->ccol_of, &im->ncols, e);
 }
 
 static int pack(const ProtobufCMessage *m, uint8_t **out, size_t *len, struct err *e)
@@ -268,7 +303,7 @@ static int on_row(const struct csv_row *r, void *arg)
 		return 0;
 	}
 	if (r->n != im->ncols) {
-		snprintf(e.msg, sizeof e.msg, "has %zu columns, the header has %zu", r->n, im->ncols);
+		domain_import_cells_msg(im->t, r->n, im->ncols, e.msg, sizeof e.msg);
 		add_bad(im, r->line, e.msg);
 		return 0;
 	}
@@ -327,8 +362,7 @@ static void check_row(struct import *im, struct node *n, struct store_txn *txn, 
 			r->skip = true;
 			im->res->unchanged++;
 		} else {
-			snprintf(msg, sizeof msg, "%s %.200s already exists with other values (use strata %s update)", t->noun,
-				 r->key, t->collection);
+			domain_import_exists_msg(t, r->key, msg, sizeof msg);
 			add_bad(im, r->line, msg);
 		}
 		return;
@@ -352,8 +386,7 @@ static int check_rows(struct import *im, struct node *n, struct store_txn *txn)
 		struct row *r = &im->rows[i];
 
 		if (i && strcmp(r->key, im->rows[i - 1].key) == 0) {
-			snprintf(msg, sizeof msg, "duplicate %s %.200s (first on line %zu)", im->t->noun, r->key,
-				 im->rows[i - 1].line);
+			domain_import_duplicate_msg(im->t, r->key, im->rows[i - 1].line, msg, sizeof msg);
 			add_bad(im, r->line, msg);
 			continue;
 		}
@@ -429,14 +462,14 @@ out:
 	return ret;
 }
 
-int domain_import(const char *dir, const struct record_type *t, const char *path, const struct domain_import_opts *o,
-		  struct domain_import_result *r, struct err *e)
+/* The single-transaction strategy. */
+static int import_held(const char *dir, const struct record_type *t, const char *path,
+		       const struct domain_import_opts *o, struct domain_import_result *r, struct err *e)
 {
 	struct import im = {.t = t, .path = path, .res = r};
 	struct node *n = NULL;
 	int ret;
 
-	memset(r, 0, sizeof *r);
 	if ((ret = node_open(&n, dir, o && o->dry_run ? NODE_NO_KEY : 0, e)) < 0 ||
 	    (ret = csv_read(path, on_header, on_row, &im, e)) < 0)
 		goto out;
@@ -455,4 +488,15 @@ out:
 	free(im.rows);
 	node_close(&n);
 	return ret;
+}
+
+int domain_import(const char *dir, const struct record_type *t, const char *path, const struct domain_import_opts *o,
+		  struct domain_import_result *r, struct err *e)
+{
+	memset(r, 0, sizeof *r);
+	/* The strategy is the type's data (domain.h): rows a reader of its own
+	 * checks without the store, and no companion in another feed. */
+	if (t->import_row && !t->companion)
+		return domain_import_bulk(dir, t, path, o, r, e);
+	return import_held(dir, t, path, o, r, e);
 }

@@ -33,4 +33,25 @@ int domain_bad_add(struct domain_import_result *r, size_t *cap, size_t line, con
  * "PATH: N bad rows; nothing imported". Returns -EINVAL. */
 int domain_bad_refuse(struct domain_import_result *r, const char *path, struct err *e);
 
+/* --- import (domain_import.c, domain_import_bulk.c) --- */
+
+/* Reads an import's header row: col_of[i] the column of t->fields[i] and
+ * ccol_of[j] of t->companion->fields[j] (-1: none), *ncols the header's
+ * cells. -EINVAL with the type's wording for an unknown, doubled or
+ * missing required column. */
+int domain_import_header(const struct record_type *t, const char *path, const struct csv_row *r, int col_of[],
+			 int ccol_of[], size_t *ncols, struct err *e) WUR;
+
+/* The type's wording (record_type msg_*) of a row with n cells under a
+ * header of ncols, of a key already on line first, of a key stored with
+ * other values. */
+void domain_import_cells_msg(const struct record_type *t, size_t n, size_t ncols, char *msg, size_t cap);
+void domain_import_duplicate_msg(const struct record_type *t, const char *key, size_t first, char *msg, size_t cap);
+void domain_import_exists_msg(const struct record_type *t, const char *key, char *msg, size_t cap);
+
+/* domain_import by the bulk writer, for a type with import_row and no
+ * companion (domain.h says how); *r already zeroed. */
+int domain_import_bulk(const char *dir, const struct record_type *t, const char *path,
+		       const struct domain_import_opts *o, struct domain_import_result *r, struct err *e) WUR;
+
 #endif

@@ -189,6 +189,8 @@ static const struct record_field member_fields[] = {
 	{"address", FIELD_TEXT, 0, MEMBER_ADDRESS_MAX, "home address"},
 };
 static void member_figures(struct figures_ctx *c, const ProtobufCMessage *msg);
+static int member_import_row(ProtobufCMessage *m, const char *const *cell, bool checked, const char **key,
+			     struct err *e);
 
 const struct record_type record_member = {
 	.collection = "member",
@@ -202,6 +204,11 @@ const struct record_type record_member = {
 	.descriptor = &strata__member__descriptor,
 	.validate = member_validate,
 	.noun = "member",
+	.import_row = member_import_row,
+	.msg_columns = "columns: id,name,category,joined and optionally status,phone,birth,gender,address",
+	.msg_required = "required: id,name,category,joined",
+	.msg_row_cells = "has %zu column%s, the header has %zu",
+	.msg_duplicate = "duplicate id %.64s (first on line %zu)",
 	.figures = member_figures,
 	.residue = (const char *const[]){"id", "category", "status", "joined", NULL},
 };
@@ -276,6 +283,20 @@ int member_from_text(Strata__Member *m, const struct member_text *t, struct err 
 	int ret = member_fill_text(m, t, e);
 
 	return ret < 0 ? ret : member_check_input(m, e);
+}
+
+/* A CSV row, its cells in member_fields' order. */
+static int member_import_row(ProtobufCMessage *m, const char *const *cell, bool checked, const char **key,
+			     struct err *e)
+{
+	const struct member_text t = {
+		.id = cell[0],    .name = cell[1],  .category = cell[2], .status = cell[3], .joined = cell[4],
+		.phone = cell[5], .birth = cell[6], .gender = cell[7],   .address = cell[8],
+	};
+	_Static_assert(sizeof member_fields / sizeof member_fields[0] == 9, "member_import_row reads 9 cells");
+
+	*key = t.id; /* the key is the id, checked by member_validate */
+	return checked ? member_fill_text((Strata__Member *)m, &t, e) : member_from_text((Strata__Member *)m, &t, e);
 }
 
 json_t *member_to_json(const Strata__Member *m)

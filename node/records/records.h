@@ -62,6 +62,26 @@ struct record_type {
 	 * so that each audience gets only what it needs (may be NULL). */
 	const struct record_type *companion;
 
+	/* --- CSV import (node/domain, domain_import) --- */
+
+	/* The type's own reader of one CSV row, faster than the field table and
+	 * with its own wording (member): fills m, a zeroed message of the type
+	 * whose strings may then point into cell, from cell[i], the text of
+	 * fields[i] (NULL: no such column), and checks it as input unless
+	 * checked (the row was checked once already: it need only read the
+	 * same); *key: the record's key as record_key gives it (a string of m
+	 * or cell: no key built per row). Its rules must not need the store: a type with a reader and no
+	 * companion is imported by the bulk writer (domain.h). NULL: the field
+	 * table reads rows. */
+	int (*import_row)(ProtobufCMessage *m, const char *const *cell, bool checked, const char **key,
+			  struct err *e);
+	/* The type's wording of import messages (NULL: the engine's): the
+	 * columns a header may have, after "unknown column"; what a header
+	 * lacking a required column is told; a row with another number of cells
+	 * (printf of its cells, "" or "s" for them, the header's); a key twice in
+	 * the file (printf of the key, the line it was first on). */
+	const char *msg_columns, *msg_required, *msg_row_cells, *msg_duplicate;
+
 	/* --- report figures and residues (node/report; docs/HACKING.md) --- */
 
 	/* Adds what one value of this type counts for c->period to c->f, by

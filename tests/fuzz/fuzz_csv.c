@@ -2,8 +2,8 @@
 /*
  * Fuzz target for every CSV importer: `strata member import` and
  * `strata TYPE import` of each record type of the generic engine, run as
- * the CLI runs them (domain_member_import and domain_import, the library
- * functions `strata member import` and `strata TYPE import` call) on the
+ * the CLI runs them (domain_import, the library function both call: the
+ * bulk writer for members, one transaction for the others) on the
  * bytes as the file,
  * into the scratch node (made once, with three members so that records can
  * name them; closed while an importer opens it, as LMDB wants one
@@ -65,10 +65,7 @@ static int run(const char *cmd, bool dry)
 	struct err e = {0};
 	int ret;
 
-	if (strcmp(cmd, "member") == 0)
-		ret = domain_member_import(scratch_dir(), path, &o, &r, &e);
-	else
-		ret = domain_import(scratch_dir(), record_type_find(cmd), path, &o, &r, &e);
+	ret = domain_import(scratch_dir(), record_type_find(cmd), path, &o, &r, &e);
 	domain_import_result_release(&r);
 	return ret < 0 ? 1 : 0;
 }

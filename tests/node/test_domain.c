@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -18,6 +20,7 @@
 #include "tests/node/run.h"
 
 #define TEXT_CAP 1024
+#define TMP_PATH_CAP 256 /* tmp_path's buffer */
 
 /* --- the field engine --- */
 
@@ -312,8 +315,7 @@ static int import(const struct record_type *t, const char *csv, bool dry, struct
 	tmp_path(path, "in.csv");
 	write_str(path, csv);
 	memset(e, 0, sizeof *e);
-	ret = t == &record_member ? domain_member_import(test_node, path, &o, r, e)
-				  : domain_import(test_node, t, path, &o, r, e);
+	ret = domain_import(test_node, t, path, &o, r, e);
 	return ret;
 }
 
@@ -377,6 +379,118 @@ Test(domain, record_import_all_or_nothing, .init = node_fixture, .fini = test_tm
 	cr_assert_eq(up_head(), 2);
 	cr_assert_eq(import(&record_dues, "member,period,amount\nM1,2026-01,501\n", false, &r, &e), -EINVAL);
 	cr_assert(has(r.bad[0].msg, "already exists with other values"), "%s", r.bad[0].msg);
+	domain_import_result_release(&r);
+}
+
+/* The unified importer (domain_import): the type's data picks the strategy. */
+
+Test(domain, import_writes_companions_in_their_feed, .init = node_fixture, .fini = test_tmp_remove)
+{
+	static const char csv[] = "id,title,opened,status,contact\n"
+				  "R1,Broken lamp,2026-01-05,open,Li Wei 13800000000\n"
+				  "R2,Leak,2026-01-06,open,\n";
+	struct domain_input in = {.t = &record_request, .value = {"R1"}};
+	struct domain_record got;
+	struct domain_import_result r;
+	struct err e;
+
+	cr_assert_eq(import(&record_request, csv, false, &r, &e), 0, "%s", e.msg);
+	cr_assert_eq(r.written, 2);
+	cr_assert_eq(count(&record_request), 2);
+	cr_assert_eq(domain_record_get(test_node, &in, &got, &e), 0, "%s", e.msg);
+	cr_assert_not_null(got.cm, "R1's contact was not written");
+	domain_record_release(&got);
+	in.value[0] = "R2";
+	cr_assert_eq(domain_record_get(test_node, &in, &got, &e), 0, "%s", e.msg);
+	cr_assert_null(got.cm, "R2 had no contact");
+	domain_record_release(&got);
+	cr_assert_eq(import(&record_request, csv, false, &r, &e), 0, "%s", e.msg);
+	cr_assert_eq(r.unchanged, 2, "companions compared as stored");
+	cr_assert_eq(import(&record_request,
+			    "id,title,opened,status,contact\nR1,Broken lamp,2026-01-05,open,Wang 139\n", false, &r, &e),
+		     -EINVAL, "another contact is another value");
+	cr_assert_str_eq(r.bad[0].msg,
+			 "service request R1 already exists with other values (use strata request update)");
+	domain_import_result_release(&r);
+}
+
+/* A CSV of n members M00001.. (descending: the file is not in key order). */
+static char *members_file(size_t n, bool descending)
+{
+	static const char header[] = "id,name,category,joined\n";
+	size_t cap = sizeof header + n * 64, used;
+	char *s = malloc(cap);
+
+	cr_assert_not_null(s);
+	used = (size_t)snprintf(s, cap, "%s", header);
+	for (size_t i = 0; i < n; i++)
+		used += (size_t)snprintf(s + used, cap - used, "M%05zu,Name %zu,full,2001-07-01\n",
+					 descending ? n - i : i + 1, i);
+	return s;
+}
+
+static void count_progress(size_t done, size_t total, void *arg)
+{
+	(void)done;
+	(void)total;
+	(*(size_t *)arg)++;
+}
+
+Test(domain, large_import_goes_through_the_bulk_writer, .init = node_fixture, .fini = test_tmp_remove)
+{
+	char *csv = members_file(2500, true), path[TMP_PATH_CAP];
+	size_t calls = 0;
+	struct domain_import_opts o = {.progress = count_progress, .arg = &calls};
+	struct domain_import_result r;
+	struct err e = {0};
+
+	tmp_path(path, "big.csv");
+	write_str(path, csv);
+	free(csv);
+	cr_assert_eq(domain_import(test_node, &record_member, path, &o, &r, &e), 0, "%s", e.msg);
+	cr_assert_eq(r.written, 2500);
+	cr_assert_eq(r.changesets, 3, "change sets of 1,000: %zu", r.changesets);
+	cr_assert_eq(r.head, 3);
+	cr_assert_eq(calls, 3, "every 1,000 written and at the end: %zu", calls);
+	cr_assert_eq(count(&record_member), 2500);
+	cr_assert_eq(domain_import(test_node, &record_member, path, &o, &r, &e), 0, "%s", e.msg);
+	cr_assert_eq(r.unchanged, 2500);
+	cr_assert_eq(r.written, 0);
+	cr_assert_eq(up_head(), 3);
+}
+
+/* Another writer (a child process adding M01500 with other values) runs
+ * while the import checks and writes: whichever gets in first, exactly one
+ * of them stores M01500, and a refused import stores nothing. */
+Test(domain, import_and_another_writer_never_both_win, .init = node_fixture, .fini = test_tmp_remove)
+{
+	char *csv = members_file(2000, false), path[TMP_PATH_CAP];
+	struct domain_import_result r;
+	struct err e = {0};
+	int status, ret;
+	pid_t pid;
+
+	tmp_path(path, "race.csv");
+	write_str(path, csv);
+	free(csv);
+	cr_assert_neq(pid = fork(), -1);
+	if (pid == 0) {
+		ret = add_member("M01500", "Other Name", "2001-07-01", &e);
+		_exit(ret == 0 ? 0 : ret == -EEXIST ? 1 : 2);
+	}
+	ret = domain_import(test_node, &record_member, path, NULL, &r, &e);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) < 2, "the other writer failed");
+	if (ret == 0) {
+		cr_assert_eq(WEXITSTATUS(status), 1, "both wrote M01500");
+		cr_assert_eq(count(&record_member), 2000);
+	} else {
+		cr_assert_eq(ret, -EINVAL, "%s", e.msg);
+		cr_assert_eq(WEXITSTATUS(status), 0);
+		cr_assert_str_eq(r.bad[0].msg,
+				 "member M01500 already exists with other values (use strata member update)");
+		cr_assert_eq(count(&record_member), 1, "a refused import wrote");
+	}
 	domain_import_result_release(&r);
 }
 

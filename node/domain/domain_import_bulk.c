@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The member import (domain.h, domain_member_import): a CSV of members into
- * the registry, all or nothing
- * as far as input goes. The whole file is read and checked first (every bad
+ * domain_import by the bulk writer (domain.h), for a type whose rows its
+ * own reader checks without the store (record_type import_row: member) and
+ * that has no companion: made for registries of hundreds of thousands, all
+ * or nothing as far as input goes. The whole file is read and checked first (every bad
  * line is reported, and then nothing is written); ids already in the
  * registry with the same values are skipped, so an interrupted import can
  * simply be run again. Then the file is read a second time and its rows are
@@ -13,7 +14,7 @@
  * import there, keeping whole change sets only, as an interruption does.
  *
  * Other writers may run at the same time (a second import, member add, the
- * daemon). The registry checks read the head of feed "up" in the same read
+ * daemon). The store checks read the head of the type's feed in the same read
  * transaction, and the writer begins only from that head: if another writer
  * appended in between, the checks are made again (so the same file
  * imported twice at once finds its members present the second time, and a
@@ -34,25 +35,23 @@
 /* Checks against the registry redone when another writer got in first. */
 #define CHECK_ATTEMPTS 5
 
-enum col { C_ID, C_NAME, C_CATEGORY, C_JOINED, C_STATUS, C_PHONE, C_BIRTH, C_GENDER, C_ADDRESS, C_COUNT };
-static const char *const col_names[C_COUNT] = {"id", "name", "category", "joined",
-					       "status", "phone", "birth", "gender", "address"};
-#define REQUIRED_COLS 4 /* the first four */
-
-#define ROW_HASH 16 /* bytes of BLAKE2b-256 of the packed Member kept per row */
+#define ROW_HASH 16 /* bytes of BLAKE2b-256 of the packed record kept per row */
 
 struct row {
 	size_t line;
 	size_t id_len;
 	bool skip; /* already in the registry with these values */
 	uint8_t hash[ROW_HASH];
-	char data[]; /* id, NUL */
+	char data[]; /* key, NUL */
 };
 
 struct import {
+	const struct record_type *t;
 	const char *path;
-	int col_of[C_COUNT];  /* column index of each field, -1 if absent */
+	int col_of[DOMAIN_FIELDS_MAX];  /* column index of each field, -1 if absent */
+	int ccol_of[DOMAIN_FIELDS_MAX]; /* (the type has no companion) */
 	size_t ncols;
+	ProtobufCMessage *m; /* the row being read: t->import_row fills it */
 	struct row **rows;
 	struct row **order;  /* the rows in file order (rows is sorted by id) */
 	size_t nrows, cap;
@@ -60,7 +59,7 @@ struct import {
 	bool writing;
 	size_t next;         /* index in order of the next row read */
 	struct node_writer *w;
-	uint8_t *val;        /* the packed Member being written */
+	uint8_t *val;        /* the packed record being written */
 	size_t val_cap;
 	size_t written, todo;
 	int ret;             /* < 0: the second pass stopped; err says why */
@@ -85,44 +84,13 @@ static int on_header(const struct csv_row *r, void *arg, struct err *e)
 {
 	struct import *im = arg;
 
-	for (int c = 0; c < C_COUNT; c++)
-		im->col_of[c] = -1;
-	for (size_t i = 0; i < r->n; i++) {
-		int c = 0;
-
-		while (c < C_COUNT && strcmp(r->fields[i], col_names[c]) != 0)
-			c++;
-		if (c == C_COUNT) {
-			err_set(e, "%s:%zu: unknown column \"%s\" (columns: id,name,category,joined and optionally "
-				   "status,phone,birth,gender,address)",
-				im->path, r->line, r->fields[i]);
-			return -EINVAL;
-		}
-		if (im->col_of[c] >= 0) {
-			err_set(e, "%s:%zu: column \"%s\" appears twice", im->path, r->line, r->fields[i]);
-			return -EINVAL;
-		}
-		im->col_of[c] = (int)i;
-	}
-	for (int c = 0; c < REQUIRED_COLS; c++)
-		if (im->col_of[c] < 0) {
-			err_set(e, "%s:%zu: the header has no \"%s\" column (required: id,name,category,joined)",
-				im->path, r->line, col_names[c]);
-			return -EINVAL;
-		}
-	im->ncols = r->n;
-	return 0;
-}
-
-static const char *field(const struct import *im, const struct csv_row *r, enum col c)
-{
-	return im->col_of[c] >= 0 ? r->fields[im->col_of[c]] : NULL;
+	return domain_import_header(im->t, im->path, r, im->col_of, im->ccol_of, &im->ncols, e);
 }
 
 /* The packed record of a row in im->val (grown as needed) and its hash. */
-static int pack_row(struct import *im, const Strata__Member *m, size_t *len, uint8_t hash[HASH_BYTES])
+static int pack_row(struct import *im, const ProtobufCMessage *m, size_t *len, uint8_t hash[HASH_BYTES])
 {
-	*len = strata__member__get_packed_size(m);
+	*len = protobuf_c_message_get_packed_size(m);
 	if (*len > im->val_cap) {
 		uint8_t *v = realloc(im->val, *len);
 
@@ -131,22 +99,22 @@ static int pack_row(struct import *im, const Strata__Member *m, size_t *len, uin
 		im->val = v;
 		im->val_cap = *len;
 	}
-	strata__member__pack(m, im->val);
+	protobuf_c_message_pack(m, im->val);
 	hash_blake2b(hash, im->val, *len);
 	return 0;
 }
 
 /* Second pass: the row must read as it did the first time; then it is
  * written unless it is already in the registry. */
-static void write_row(struct import *im, const struct csv_row *r, const Strata__Member *m, const char *bad)
+static void write_row(struct import *im, const struct csv_row *r, const char *key, const char *bad)
 {
 	struct row *row = im->next < im->nrows ? im->order[im->next] : NULL;
 	uint8_t hash[HASH_BYTES];
 	size_t len;
 
 	im->next++;
-	if (!row || bad || row->line != r->line || strcmp(row->data, m->id) != 0 ||
-	    pack_row(im, m, &len, hash) < 0 || memcmp(hash, row->hash, ROW_HASH) != 0) {
+	if (!row || bad || row->line != r->line || strcmp(row->data, key) != 0 ||
+	    pack_row(im, im->m, &len, hash) < 0 || memcmp(hash, row->hash, ROW_HASH) != 0) {
 		err_set(&im->err, "%s:%zu: the file changed while it was imported (this row reads differently now)",
 			im->path, r->line);
 		im->ret = -EINVAL;
@@ -155,75 +123,80 @@ static void write_row(struct import *im, const struct csv_row *r, const Strata__
 	if (row->skip)
 		return;
 	/* hash is the full BLAKE2b-256 of the value: the op's value hash */
-	if ((im->ret = node_writer_put_hashed(im->w, "member", (const uint8_t *)m->id, row->id_len, im->val, len,
-					      hash, &im->err)) < 0)
+	if ((im->ret = node_writer_put_hashed(im->w, im->t->collection, (const uint8_t *)key, row->id_len, im->val,
+					      len, hash, &im->err)) < 0)
 		return;
 	if (++im->written % DOMAIN_IMPORT_BATCH == 0 && im->o->progress)
 		im->o->progress(im->written, im->todo, im->o->arg);
 }
 
-static int on_row(const struct csv_row *r, void *arg)
+/* Reads row r into im->m and its key, with the type's reader; NULL or
+ * why the row is bad (in e). */
+static const char *read_row(struct import *im, const struct csv_row *r, const char **key, struct err *e)
 {
-	struct import *im = arg;
-	struct err e = {0};
-	Strata__Member m;
-	struct row *row;
-	size_t id_len, val_len;
+	const struct record_type *t = im->t;
+	const char *cell[DOMAIN_FIELDS_MAX];
+
+	if (r->bad)
+		return r->bad;
+	if (r->n != im->ncols) {
+		domain_import_cells_msg(t, r->n, im->ncols, e->msg, sizeof e->msg);
+		return e->msg;
+	}
+	for (size_t i = 0; i < t->n_fields; i++)
+		cell[i] = im->col_of[i] >= 0 ? r->fields[im->col_of[i]] : NULL;
+	memset(im->m, 0, t->descriptor->sizeof_message);
+	/* the second reading only has to hash as the checked first one did */
+	if (t->import_row(im->m, cell, im->writing, key, e) < 0)
+		return e->msg;
+	return NULL;
+}
+
+/* Keeps the row's key, line and hash (from the arena). */
+static void keep_row(struct import *im, const struct csv_row *r, const char *key)
+{
+	size_t id_len = strlen(key), val_len;
 	uint8_t hash[HASH_BYTES];
-	const char *bad = NULL;
+	struct row *row;
 
-	if (im->oom || im->ret < 0)
-		return 0;
-	if (r->bad) {
-		bad = r->bad;
-	} else if (r->n != im->ncols) {
-		snprintf(e.msg, sizeof e.msg, "has %zu column%s, the header has %zu", r->n, r->n == 1 ? "" : "s",
-			 im->ncols);
-		bad = e.msg;
-	} else {
-		const struct member_text t = {
-			.id = field(im, r, C_ID),         .name = field(im, r, C_NAME),
-			.category = field(im, r, C_CATEGORY), .status = field(im, r, C_STATUS),
-			.joined = field(im, r, C_JOINED), .phone = field(im, r, C_PHONE),
-			.birth = field(im, r, C_BIRTH),   .gender = field(im, r, C_GENDER),
-			.address = field(im, r, C_ADDRESS),
-		};
-
-		/* the second reading only has to hash as the checked first one did */
-		if ((im->writing ? member_fill_text(&m, &t, &e) : member_from_text(&m, &t, &e)) < 0)
-			bad = e.msg;
-	}
-	if (im->writing) {
-		write_row(im, r, &m, bad);
-		return 0;
-	}
-	if (bad) {
-		add_bad(im, r->line, bad);
-		return 0;
-	}
-	id_len = strlen(m.id);
-	if (pack_row(im, &m, &val_len, hash) < 0 ||
-	    !(row = arena_alloc(&im->row_mem, sizeof *row + id_len + 1))) {
+	if (pack_row(im, im->m, &val_len, hash) < 0 || !(row = arena_alloc(&im->row_mem, sizeof *row + id_len + 1))) {
 		im->oom = 1;
-		return 0;
+		return;
 	}
 	row->line = r->line;
 	row->id_len = id_len;
 	row->skip = false;
 	memcpy(row->hash, hash, ROW_HASH);
-	memcpy(row->data, m.id, id_len + 1);
+	memcpy(row->data, key, id_len + 1);
 	if (im->nrows == im->cap) {
 		size_t cap = im->cap ? 2 * im->cap : ROWS_FIRST_CAP;
 		struct row **rows = realloc(im->rows, cap * sizeof *rows);
 
 		if (!rows) {
 			im->oom = 1;
-			return 0;
+			return;
 		}
 		im->rows = rows;
 		im->cap = cap;
 	}
 	im->rows[im->nrows++] = row;
+}
+
+static int on_row(const struct csv_row *r, void *arg)
+{
+	struct import *im = arg;
+	struct err e = {0};
+	const char *key = NULL, *bad;
+
+	if (im->oom || im->ret < 0)
+		return 0;
+	bad = read_row(im, r, &key, &e);
+	if (im->writing)
+		write_row(im, r, key, bad);
+	else if (bad)
+		add_bad(im, r->line, bad);
+	else
+		keep_row(im, r, key);
 	return 0;
 }
 
@@ -242,7 +215,7 @@ static int stop_at_first(const struct store_record *r, void *arg)
 	return 1;
 }
 
-/* Duplicate ids within the file; sets im->order. */
+/* Duplicate keys within the file; sets im->order. */
 static int sort_rows(struct import *im, struct err *e)
 {
 	char msg[DOMAIN_MSG_CAP];
@@ -266,15 +239,14 @@ static int sort_rows(struct import *im, struct err *e)
 	qsort(im->rows, im->nrows, sizeof *im->rows, row_cmp);
 	for (size_t i = 1; i < im->nrows; i++)
 		if (strcmp(im->rows[i]->data, im->rows[i - 1]->data) == 0) {
-			snprintf(msg, sizeof msg, "duplicate id %.64s (first on line %zu)", im->rows[i]->data,
-				 im->rows[i - 1]->line);
+			domain_import_duplicate_msg(im->t, im->rows[i]->data, im->rows[i - 1]->line, msg, sizeof msg);
 			add_bad(im, im->rows[i]->line, msg);
 		}
 	return 0;
 }
 
-/* Ids the registry already holds, in one read transaction that also reads
- * the head of feed "up" into *from: the writer refuses to begin if the
+/* Keys the store already holds, in one read transaction that also reads
+ * the head of the type's feed into *from: the writer refuses to begin if the
  * head has moved since (another writer got in between), and the import
  * checks again. Marks rows to skip; may be called again. */
 static int check_ids(struct import *im, struct node *n, size_t *unchanged, struct store_head *from,
@@ -290,13 +262,13 @@ static int check_ids(struct import *im, struct node *n, size_t *unchanged, struc
 		im->rows[i]->skip = false;
 	if ((ret = store_txn_begin(node_store(n), false, &t, e)) < 0)
 		return ret;
-	if ((ret = store_head_get(t, node_id(n), "up", from, &ignore)) < 0 && ret != -ENOENT) {
+	if ((ret = store_head_get(t, node_id(n), im->t->feed, from, &ignore)) < 0 && ret != -ENOENT) {
 		err_set(e, "%s", ignore.msg);
 		goto out;
 	}
 	/* A first import into an empty registry, the usual case for a large
 	 * file, has nothing to look up. */
-	if ((ret = store_state_each(t, "member", node_id(n), stop_at_first, NULL, e)) <= 0)
+	if ((ret = store_state_each(t, im->t->collection, node_id(n), stop_at_first, NULL, e)) <= 0)
 		goto out;
 	for (size_t i = 0; i < im->nrows; i++) {
 		struct row *r = im->rows[i];
@@ -304,8 +276,8 @@ static int check_ids(struct import *im, struct node *n, size_t *unchanged, struc
 		size_t vl;
 		uint8_t h[HASH_BYTES];
 
-		ret = store_state_get(t, "member", node_id(n), (const uint8_t *)r->data, r->id_len, &v, &vl, NULL,
-				      &ignore);
+		ret = store_state_get(t, im->t->collection, node_id(n), (const uint8_t *)r->data, r->id_len, &v, &vl,
+				      NULL, &ignore);
 		if (ret == -ENOENT)
 			continue;
 		if (ret < 0) {
@@ -318,8 +290,7 @@ static int check_ids(struct import *im, struct node *n, size_t *unchanged, struc
 			(*unchanged)++;
 			continue;
 		}
-		snprintf(msg, sizeof msg, "member %.64s already exists with other values (use strata member update)",
-			 r->data);
+		domain_import_exists_msg(im->t, r->data, msg, sizeof msg);
 		add_bad(im, r->line, msg);
 	}
 	ret = 0;
@@ -351,7 +322,7 @@ static int check_and_begin(struct import *im, struct node *n, bool dry, struct e
 		im->todo = im->nrows - r->unchanged;
 		if (dry || !im->todo)
 			return 0;
-		ret = node_writer_begin_bulk(n, "up", &from, &im->w, e);
+		ret = node_writer_begin_bulk(n, im->t->feed, &from, &im->w, e);
 		if (ret == -EAGAIN && attempt < CHECK_ATTEMPTS) {
 			memset(e, 0, sizeof *e);
 			continue;
@@ -387,8 +358,8 @@ static int write_pass(struct import *im, struct err *e)
 	if (im->o->progress)
 		im->o->progress(ret < 0 ? r->written : im->todo, im->todo, im->o->arg);
 	if (ret < 0) {
-		err_prefix(e, "%s: stopped after %zu of %zu members (whole change sets; run the same import again to finish)",
-			   im->path, r->written, im->todo);
+		err_prefix(e, "%s: stopped after %zu of %zu %ss (whole change sets; run the same import again to finish)",
+			   im->path, r->written, im->todo, im->t->noun);
 		if (ret == -ENOENT)
 			ret = -EIO;
 	}
@@ -396,30 +367,34 @@ static int write_pass(struct import *im, struct err *e)
 }
 
 /* Nothing written: the feed's current head. */
-static uint64_t up_head(struct node *n)
+static uint64_t feed_head(struct node *n, const char *feed)
 {
 	struct store_txn *t = NULL;
 	struct store_head h;
 	struct err ignore = {0};
 	uint64_t seq = 0;
 
-	if (store_txn_begin(node_store(n), false, &t, &ignore) == 0 && store_head_get(t, node_id(n), "up", &h, &ignore) == 0)
+	if (store_txn_begin(node_store(n), false, &t, &ignore) == 0 && store_head_get(t, node_id(n), feed, &h, &ignore) == 0)
 		seq = h.seq;
 	store_txn_abort(&t);
 	return seq;
 }
 
-int domain_member_import(const char *dir, const char *path, const struct domain_import_opts *o,
-			 struct domain_import_result *r, struct err *e)
+int domain_import_bulk(const char *dir, const struct record_type *t, const char *path,
+		       const struct domain_import_opts *o, struct domain_import_result *r, struct err *e)
 {
 	static const struct domain_import_opts none = {0};
-	struct import im = {.path = path, .res = r, .o = o ? o : &none};
+	struct import im = {.t = t, .path = path, .res = r, .o = o ? o : &none};
 	bool dry = o && o->dry_run;
 	struct node *n = NULL;
 	int ret;
 
-	memset(r, 0, sizeof *r);
 	arena_init_huge(&im.row_mem, ROW_ARENA_BLOCK);
+	if (!(im.m = malloc(t->descriptor->sizeof_message))) {
+		err_set(e, "%s: out of memory", path);
+		ret = -ENOMEM;
+		goto out;
+	}
 	if ((ret = node_open(&n, dir, dry ? NODE_NO_KEY : 0, e)) < 0)
 		goto out;
 	if ((ret = csv_read(im.path, on_header, on_row, &im, e)) < 0) {
@@ -432,7 +407,7 @@ int domain_member_import(const char *dir, const char *path, const struct domain_
 	if (!dry && im.todo && (ret = write_pass(&im, e)) < 0)
 		goto out;
 	if (!r->changesets)
-		r->head = up_head(n);
+		r->head = feed_head(n, t->feed);
 out:
 	node_writer_abort(&im.w);
 	arena_release(&im.row_mem);
@@ -440,6 +415,7 @@ out:
 		free(im.order);
 	free(im.rows);
 	free(im.val);
+	free(im.m);
 	node_close(&n);
 	return ret;
 }
