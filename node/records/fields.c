@@ -14,6 +14,14 @@
 
 #include "node/records/records.h"
 
+#define ENUM_WORD_SIZE 64     /* an enum value as its word ("party-lecture") and its NUL */
+#define ENUM_CHOICES_SIZE 400 /* the words of one enum, ", "-separated, for an error */
+/* A scalar field as text while it is checked or turned into JSON. Shorter
+ * than the longest FIELD_TEXT a table allows (a notice's body, 20000): such
+ * a value is checked and listed cut to this (records.h RECORD_TEXT_SIZE is
+ * what the listings use). */
+#define CHECK_TEXT_SIZE 4096
+
 ProtobufCMessage *record_new(const struct record_type *t)
 {
 	ProtobufCMessage *m = calloc(1, t->descriptor->sizeof_message);
@@ -60,7 +68,7 @@ static void enum_word(char *out, size_t cap, const char *name)
 
 static int enum_parse(const ProtobufCEnumDescriptor *ed, const char *word, int *out)
 {
-	char w[64];
+	char w[ENUM_WORD_SIZE];
 
 	for (unsigned i = 0; i < ed->n_values; i++) {
 		enum_word(w, sizeof w, ed->values[i].name);
@@ -78,7 +86,7 @@ static void enum_choices(char *out, size_t cap, const ProtobufCEnumDescriptor *e
 
 	out[0] = '\0';
 	for (unsigned i = 0; i < ed->n_values && n + 2 < cap; i++) {
-		char w[64];
+		char w[ENUM_WORD_SIZE];
 
 		enum_word(w, sizeof w, ed->values[i].name);
 		n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? ", " : "", w);
@@ -87,7 +95,7 @@ static void enum_choices(char *out, size_t cap, const ProtobufCEnumDescriptor *e
 
 static bool period_valid(const char *s)
 {
-	char d[11];
+	char d[RECORD_DATE_SIZE];
 
 	if (strlen(s) != 7)
 		return false;
@@ -202,7 +210,7 @@ int record_set(const struct record_type *t, ProtobufCMessage *m, const struct re
 		int v;
 
 		if (enum_parse(fd->descriptor, text, &v) < 0) {
-			char choices[400];
+			char choices[ENUM_CHOICES_SIZE];
 
 			enum_choices(choices, sizeof choices, fd->descriptor);
 			err_set(e, "%s \"%s\" is not one of %s", f->name, text, choices);
@@ -264,7 +272,7 @@ int record_key(const struct record_type *t, const ProtobufCMessage *m, char *buf
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < t->n_fields; i++) {
-		char part[256];
+		char part[LIMIT_KEY_BYTES]; /* one key field: no longer than a whole key */
 
 		if (!(t->fields[i].flags & FIELD_KEY))
 			continue;
@@ -365,7 +373,7 @@ static int check_number(const struct record_type *t, const struct record_field *
 int record_check_fields(const struct record_type *t, const ProtobufCMessage *m, const uint8_t *key, size_t key_len,
 			struct err *e)
 {
-	char buf[4096], k[LIMIT_KEY_BYTES + 64];
+	char buf[CHECK_TEXT_SIZE], k[LIMIT_KEY_BYTES + 64];
 	int ret;
 
 	if (t->validate) /* a type with its own rules (member): they are its field checks */
@@ -416,7 +424,7 @@ int record_check_fields(const struct record_type *t, const ProtobufCMessage *m, 
 }
 
 /* Is member ID in the registry of the unit whose keys are owners? */
-static int member_exists(struct store_txn *txn, const uint8_t (*owners)[32], size_t n_owners, const char *id,
+static int member_exists(struct store_txn *txn, const uint8_t (*owners)[KEY_BYTES], size_t n_owners, const char *id,
 			 struct err *e)
 {
 	const uint8_t *v;
@@ -436,9 +444,9 @@ static int member_exists(struct store_txn *txn, const uint8_t (*owners)[32], siz
 }
 
 int record_check_input(const struct record_type *t, const ProtobufCMessage *m, struct store_txn *txn,
-		       const uint8_t (*owners)[32], size_t n_owners, struct err *e)
+		       const uint8_t (*owners)[KEY_BYTES], size_t n_owners, struct err *e)
 {
-	char today[11], buf[4096];
+	char today[RECORD_DATE_SIZE], buf[CHECK_TEXT_SIZE];
 	int ret = record_check_fields(t, m, NULL, 0, e);
 
 	if (ret < 0)
@@ -477,7 +485,7 @@ int record_check_input(const struct record_type *t, const ProtobufCMessage *m, s
 json_t *record_json(const struct record_type *t, const ProtobufCMessage *m)
 {
 	json_t *o = json_object();
-	char buf[4096];
+	char buf[CHECK_TEXT_SIZE];
 
 	for (size_t i = 0; i < t->n_fields; i++) {
 		const struct record_field *f = &t->fields[i];
