@@ -31,8 +31,8 @@ int report_unit_get(struct node *n, struct store_txn *t, const uint8_t key[KEY_B
 	struct err ignore = {0};
 
 	for (size_t i = 0; i < nkeys; i++)
-		if (store_state_get(t, "report", keys[i], (const uint8_t *)period, strlen(period), val, val_len, origin,
-				    &ignore) == 0) {
+		if (store_state_get(t, record_report.collection, keys[i], (const uint8_t *)period, strlen(period), val,
+				    val_len, origin, &ignore) == 0) {
 			memcpy(author, keys[i], KEY_BYTES);
 			return 0;
 		}
@@ -76,7 +76,7 @@ static int add_child(const struct store_record *r, void *arg)
 			goto out;
 		}
 		memcpy(u->heads[u->n].author.data, author, KEY_BYTES);
-		u->heads[u->n].feed = "report";
+		u->heads[u->n].feed = FEED_REPORT;
 		u->heads[u->n].seq = o.seq;
 		u->n++;
 		int r = figures_add_proto(u->total, rep->total);
@@ -111,7 +111,7 @@ int report_submit(struct node *n, const char *period, struct report_result *r, s
 		err_set(e, "period \"%s\" is not a month YYYY-MM", period);
 		return -EINVAL;
 	}
-	if ((ret = node_writer_begin(n, "report", &w, e)) < 0)
+	if ((ret = node_writer_begin(n, FEED_REPORT, &w, e)) < 0)
 		return ret;
 	u.t = node_writer_txn(w);
 	if ((ret = report_compute_state(n, u.t, node_id(n), period, &r->own, e)) < 0 ||
@@ -121,20 +121,20 @@ int report_submit(struct node *n, const char *period, struct report_result *r, s
 	/* children certified by any of this unit's keys */
 	nmine = node_own_keys(n, u.t, mine, NODE_KEYS_MAX);
 	for (size_t i = 0; i < nmine; i++)
-		if ((ret = store_state_each(u.t, "cert", mine[i], add_child, &u, e)) < 0 || (ret = u.ret) < 0) {
+		if ((ret = store_state_each(u.t, record_cert.collection, mine[i], add_child, &u, e)) < 0 || (ret = u.ret) < 0) {
 			if (ret == -ERANGE)
 				err_set(e, "the figures of %s with the child reports add up to more than %lld, the most a "
 					   "figure may be; nothing written",
 					period, FIGURE_MAX);
 			goto out;
 		}
-	ret = store_head_get(u.t, node_id(n), "up", &h, &ignore);
+	ret = store_head_get(u.t, node_id(n), FEED_UP, &h, &ignore);
 	if (ret < 0 && ret != -ENOENT)
 		goto out;
 	if (h.seq) {
 		up.author.data = (uint8_t *)node_id(n);
 		up.author.len = KEY_BYTES;
-		up.feed = "up";
+		up.feed = FEED_UP;
 		up.seq = h.seq;
 		own_heads[0] = &up;
 		rep.n_heads = 1;
@@ -156,7 +156,7 @@ int report_submit(struct node *n, const char *period, struct report_result *r, s
 	if (!(buf = malloc(len)))
 		goto out;
 	strata__report__pack(&rep, buf);
-	if ((ret = node_writer_put(w, "report", (const uint8_t *)period, strlen(period), buf, len, e)) < 0 ||
+	if ((ret = node_writer_put(w, record_report.collection, (const uint8_t *)period, strlen(period), buf, len, e)) < 0 ||
 	    (ret = node_writer_commit(&w, NULL, &r->seq, e)) < 0)
 		goto out;
 	r->children = u.n;
