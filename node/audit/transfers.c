@@ -146,7 +146,8 @@ static Strata__Release *erased_release(struct gather *g, const struct store_reco
 	const Strata__ErasedResidue *hit = NULL;
 
 	if (r->value_len != 0 || erase_key_make(ekey, sizeof ekey, "release", r->key, r->key_len, &ignore) < 0 ||
-	    store_state_get(g->t, "erase", r->owner, (const uint8_t *)ekey, strlen(ekey), &v, &vl, NULL, &ignore) < 0 ||
+	    store_state_get(g->t, record_erase.collection, r->owner, (const uint8_t *)ekey, strlen(ekey), &v, &vl, NULL,
+			    &ignore) < 0 ||
 	    !(er = strata__erasure__unpack(NULL, vl, v)))
 		return NULL;
 	for (size_t i = 0; i < er->n_residues && er->residues[i]->seq <= r->origin.seq; i++)
@@ -321,7 +322,7 @@ static int scan_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes
 		const struct op *op = &cs->ops[i];
 		Strata__Member *m;
 
-		if (op->kind != OP_PUT || !op->value || strcmp(op->collection, "member") != 0)
+		if (op->kind != OP_PUT || !op->value || strcmp(op->collection, record_member.collection) != 0)
 			continue;
 		if (!(m = strata__member__unpack(NULL, op->value_len, op->value)))
 			continue;
@@ -470,9 +471,9 @@ int audit_transfers(struct node *n, struct store_txn *t, struct audit_history_co
 	struct gather g = {.n = n, .t = t, .c = c, .h = h, .e = e};
 	int ret;
 
-	if ((ret = store_state_each(t, "release", NULL, on_release, &g, e)) < 0 ||
-	    (ret = store_state_each(t, "acceptance", NULL, on_acceptance, &g, e)) < 0 ||
-	    (ret = store_state_each(t, "forward", NULL, on_forward, &g, e)) < 0)
+	if ((ret = store_state_each(t, record_release.collection, NULL, on_release, &g, e)) < 0 ||
+	    (ret = store_state_each(t, record_acceptance.collection, NULL, on_acceptance, &g, e)) < 0 ||
+	    (ret = store_state_each(t, record_forward.collection, NULL, on_forward, &g, e)) < 0)
 		goto out;
 	ret = check(&g);
 out:
