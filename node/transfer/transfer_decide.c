@@ -49,7 +49,7 @@ static int decide_forward(struct node *n, struct store_txn *t, const struct tran
 	    (ret = transfer_get_rec(t, &record_forward, lca, key, (void **)f, NULL, e)) == -ENOENT) {
 		struct find_fwd ff = {.key = key};
 
-		if ((ret = store_state_each(t, "forward", NULL, find_forward, &ff, e)) < 0)
+		if ((ret = store_state_each(t, record_forward.collection, NULL, find_forward, &ff, e)) < 0)
 			return ret;
 		if (ff.found && strcmp(ff.to_name, node_name(n)) != 0) {
 			err_set(e, "transfer %s from %s is not addressed to this node (it goes to %s)", o->id, from_name,

@@ -120,9 +120,9 @@ static int run_phase(struct node *n, enum phase p, transfer_note_fn note, void *
 	if ((ret = store_txn_begin(node_store(n), false, &s.t, e)) < 0)
 		return ret;
 	switch (p) {
-	case PHASE_FORWARD: ret = store_state_each(s.t, "release", NULL, scan_release, &s, e); break;
-	case PHASE_OUTCOME: ret = store_state_each(s.t, "acceptance", NULL, scan_acceptance, &s, e); break;
-	case PHASE_CLOSE: ret = store_state_each(s.t, "release", node_id(n), scan_own, &s, e); break;
+	case PHASE_FORWARD: ret = store_state_each(s.t, record_release.collection, NULL, scan_release, &s, e); break;
+	case PHASE_OUTCOME: ret = store_state_each(s.t, record_acceptance.collection, NULL, scan_acceptance, &s, e); break;
+	case PHASE_CLOSE: ret = store_state_each(s.t, record_release.collection, node_id(n), scan_own, &s, e); break;
 	}
 	store_txn_abort(&s.t);
 	if (ret == 0 && s.oom) {

@@ -61,7 +61,7 @@ static int release_member(struct node *n, struct store_txn *t, const char *membe
 			member_status_word((*m)->status));
 		return -EINVAL;
 	}
-	if ((ret = store_state_each(t, "release", node_id(n), find_pending, &p, e)) < 0)
+	if ((ret = store_state_each(t, record_release.collection, node_id(n), find_pending, &p, e)) < 0)
 		return ret;
 	if (ret == 1) {
 		err_set(e, "member %s is already being transferred (transfer %s to %s)", member, p.id, p.to_name);

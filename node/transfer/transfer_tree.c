@@ -113,7 +113,7 @@ int transfer_resolve(struct node *n, struct store_txn *t, const char *who, uint8
 	} else {
 		struct by_name b = {.t = t, .name = who};
 
-		if ((ret = store_state_each(t, "cert", NULL, match_name, &b, e)) < 0)
+		if ((ret = store_state_each(t, record_cert.collection, NULL, match_name, &b, e)) < 0)
 			return ret;
 		if (!b.found) {
 			err_set(e, "no branch named %s is known here", who);
