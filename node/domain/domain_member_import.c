@@ -296,7 +296,7 @@ static int check_ids(struct import *im, struct node *n, size_t *unchanged, struc
 	}
 	/* A first import into an empty registry, the usual case for a large
 	 * file, has nothing to look up. */
-	if ((ret = store_state_each(t, "member", node_id(n), stop_at_first, NULL, e)) <= 0)
+	if ((ret = store_state_each(t, record_member.collection, node_id(n), stop_at_first, NULL, e)) <= 0)
 		goto out;
 	for (size_t i = 0; i < im->nrows; i++) {
 		struct row *r = im->rows[i];
@@ -304,7 +304,7 @@ static int check_ids(struct import *im, struct node *n, size_t *unchanged, struc
 		size_t vl;
 		uint8_t h[HASH_BYTES];
 
-		ret = store_state_get(t, "member", node_id(n), (const uint8_t *)r->data, r->id_len, &v, &vl, NULL,
+		ret = store_state_get(t, record_member.collection, node_id(n), (const uint8_t *)r->data, r->id_len, &v, &vl, NULL,
 				      &ignore);
 		if (ret == -ENOENT)
 			continue;
