@@ -9,7 +9,6 @@
 
 #include "node/records/records.h"
 
-#define MEMBER_ID_MAX 64
 #define MEMBER_NAME_MAX 200
 #define MEMBER_ADDRESS_MAX 300
 

@@ -204,6 +204,8 @@ int csv_read(const char *path, int (*header)(const struct csv_row *r, void *arg,
 
 extern const struct record_type record_member;
 
+#define MEMBER_ID_MAX 64 /* bytes of a member id */
+
 /* Checks input values typed by a person or read from CSV, beyond
  * member_validate: dates not in the future, birth before joining. */
 int member_check_input(const Strata__Member *m, struct err *e) WUR;
@@ -321,6 +323,7 @@ extern const struct record_type record_acceptance;
 extern const struct record_type record_outcome;
 
 #define TRANSFER_ID_MAX 80                         /* "<member id>-<YYYYMMDD>[-N]" */
+#define TRANSFER_REASON_MAX 500 /* bytes of a release's or an answer's reason */
 #define TRANSFER_KEY_MAX (KEY_HEX - 1 + 1 + TRANSFER_ID_MAX) /* "<old key hex>/<id>" */
 
 /* Is s a transfer id: 1..TRANSFER_ID_MAX of [A-Za-z0-9._-]? */

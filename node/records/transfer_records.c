@@ -15,8 +15,6 @@
 
 #include "node/records/records.h"
 
-#define TRANSFER_REASON_MAX 500
-
 bool transfer_id_valid(const char *s)
 {
 	size_t n = strlen(s);
