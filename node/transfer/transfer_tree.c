@@ -96,7 +96,7 @@ int transfer_resolve(struct node *n, struct store_txn *t, const char *who, uint8
 		     struct err *e)
 {
 	struct chain c;
-	char buf[TRANSFER_NAME_MAX];
+	char buf[NODE_NAME_SIZE];
 	int ret;
 
 	if (strlen(who) == KEY_HEX - 1 && hex_decode(key, KEY_BYTES, who) == 0) {
@@ -131,6 +131,6 @@ int transfer_resolve(struct node *n, struct store_txn *t, const char *who, uint8
 		return -ESRCH;
 	}
 	if (name)
-		snprintf(name, TRANSFER_NAME_MAX, "%s", buf);
+		snprintf(name, NODE_NAME_SIZE, "%s", buf);
 	return 0;
 }
