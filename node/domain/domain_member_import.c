@@ -290,7 +290,7 @@ static int check_ids(struct import *im, struct node *n, size_t *unchanged, struc
 		im->rows[i]->skip = false;
 	if ((ret = store_txn_begin(node_store(n), false, &t, e)) < 0)
 		return ret;
-	if ((ret = store_head_get(t, node_id(n), "up", from, &ignore)) < 0 && ret != -ENOENT) {
+	if ((ret = store_head_get(t, node_id(n), FEED_UP, from, &ignore)) < 0 && ret != -ENOENT) {
 		err_set(e, "%s", ignore.msg);
 		goto out;
 	}
@@ -351,7 +351,7 @@ static int check_and_begin(struct import *im, struct node *n, bool dry, struct e
 		im->todo = im->nrows - r->unchanged;
 		if (dry || !im->todo)
 			return 0;
-		ret = node_writer_begin_bulk(n, "up", &from, &im->w, e);
+		ret = node_writer_begin_bulk(n, FEED_UP, &from, &im->w, e);
 		if (ret == -EAGAIN && attempt < CHECK_ATTEMPTS) {
 			memset(e, 0, sizeof *e);
 			continue;
@@ -403,7 +403,8 @@ static uint64_t up_head(struct node *n)
 	struct err ignore = {0};
 	uint64_t seq = 0;
 
-	if (store_txn_begin(node_store(n), false, &t, &ignore) == 0 && store_head_get(t, node_id(n), "up", &h, &ignore) == 0)
+	if (store_txn_begin(node_store(n), false, &t, &ignore) == 0 &&
+	    store_head_get(t, node_id(n), FEED_UP, &h, &ignore) == 0)
 		seq = h.seq;
 	store_txn_abort(&t);
 	return seq;
