@@ -229,7 +229,7 @@ static uint64_t up_head(void)
 
 	cr_assert_eq(node_open(&n, test_node, NODE_RDONLY | NODE_NO_KEY, &e), 0, "%s", e.msg);
 	cr_assert_eq(store_txn_begin(node_store(n), false, &t, &e), 0, "%s", e.msg);
-	if (store_head_get(t, node_id(n), "up", &h, &e) < 0)
+	if (store_head_get(t, node_id(n), FEED_UP, &h, &e) < 0)
 		h.seq = 0;
 	store_txn_abort(&t);
 	node_close(&n);
