@@ -30,7 +30,7 @@
 struct release {
 	uint8_t from[KEY_BYTES];
 	char id[TRANSFER_ID_MAX + 1];
-	char member[65];
+	char member[MEMBER_ID_MAX + 1];
 	uint8_t to[KEY_BYTES];
 	uint64_t seq;
 	uint8_t hash[HASH_BYTES];
@@ -41,7 +41,7 @@ struct acceptance {
 	uint8_t by[KEY_BYTES];
 	uint8_t from[KEY_BYTES];
 	char id[TRANSFER_ID_MAX + 1];
-	char member[65]; /* the member's id at the new branch */
+	char member[MEMBER_ID_MAX + 1]; /* the member's id at the new branch */
 	uint8_t release_hash[HASH_BYTES];
 	bool accepted;
 	uint64_t seq, time_ms;
@@ -76,7 +76,7 @@ static void fail(struct gather *g, const uint8_t *author, const char *feed, uint
 
 static void fail(struct gather *g, const uint8_t *author, const char *feed, uint64_t seq, const char *fmt, ...)
 {
-	char reason[700];
+	char reason[AUDIT_REASON_SIZE];
 	va_list ap;
 
 	va_start(ap, fmt);

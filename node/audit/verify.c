@@ -19,6 +19,8 @@
 #include "node/audit/audit.h"
 #include "node/audit/keyset.h"
 #include "node/records/records.h"
+
+#define VERIFY_REASON_SIZE 600 /* one failure's reason, as handed to the hooks */
 #include "protocol/protocol.h"
 
 struct walk {
@@ -32,7 +34,7 @@ struct walk {
 	size_t matched;      /* state records that a log op accounts for */
 	size_t done, total;
 	struct keyset pending; /* puts absent from state: must be deleted later */
-	char reason[600];
+	char reason[VERIFY_REASON_SIZE];
 	int fatal;
 };
 
