@@ -16,6 +16,9 @@
 #include "crypto/crypto.h"
 #include "storage/store.h"
 
+/* A buffer for one failure's reason: an err message and the sentence around it. */
+#define AUDIT_REASON_SIZE 700
+
 /* What was checked. */
 struct verify_counts {
 	size_t feeds;

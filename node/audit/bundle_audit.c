@@ -196,7 +196,7 @@ static int ingest_one(struct node *n, struct store_txn *t, struct batch *b, size
 	struct changeset *cs = b->cs[i];
 	struct broken *x;
 	struct err *why = &b->why[i];
-	char reason[700];
+	char reason[AUDIT_REASON_SIZE];
 	int ret = b->res[i];
 
 	if (!cs) {

@@ -64,7 +64,7 @@ static const char *proof_fault(const Strata__Evidence *ev, const uint8_t *author
 static int on_evidence(const struct node_evidence_key *k, const uint8_t *val, size_t len, void *arg)
 {
 	struct ev_walk *w = arg;
-	char why[700];
+	char why[AUDIT_REASON_SIZE];
 	Strata__Evidence *ev;
 	const char *fault;
 

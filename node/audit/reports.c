@@ -61,7 +61,7 @@ static int add_child(struct walk *w, const Strata__FeedHead *fh, const char *per
 		const struct op *op = &cs->ops[i];
 		Strata__Report *r;
 
-		if (op->kind != OP_PUT || !op->value || strcmp(op->collection, "report") != 0 ||
+		if (op->kind != OP_PUT || !op->value || strcmp(op->collection, record_report.collection) != 0 ||
 		    !(r = strata__report__unpack(NULL, op->value_len, op->value)))
 			continue;
 		if (strcmp(r->period, period) == 0 && (found = figures_add_proto(sum, r->total)) == 0)
@@ -76,7 +76,7 @@ static void check_report(struct walk *w, uint64_t seq, const Strata__Report *rep
 {
 	const uint8_t *author = w->head->author;
 	struct figures own, total, again = {0}, sum = {0};
-	char diff[2048], reason[2300];
+	char diff[FIGURES_DIFF_SIZE], reason[FIGURES_DIFF_SIZE + 252]; /* the diff and the sentence around it */
 	struct err why = {0};
 	uint64_t up_seq = 0;
 	bool children_held = true;
@@ -147,7 +147,7 @@ static int on_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes, 
 		const struct op *op = &cs->ops[i];
 		Strata__Report *rep;
 
-		if (op->kind != OP_PUT || !op->value || strcmp(op->collection, "report") != 0)
+		if (op->kind != OP_PUT || !op->value || strcmp(op->collection, record_report.collection) != 0)
 			continue;
 		if (!(rep = strata__report__unpack(NULL, op->value_len, op->value)))
 			continue; /* verify_store's record check reports it */

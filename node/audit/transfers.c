@@ -30,7 +30,7 @@
 struct release {
 	uint8_t from[KEY_BYTES];
 	char id[TRANSFER_ID_MAX + 1];
-	char member[65];
+	char member[MEMBER_ID_MAX + 1];
 	uint8_t to[KEY_BYTES];
 	uint64_t seq;
 	uint8_t hash[HASH_BYTES];
@@ -41,7 +41,7 @@ struct acceptance {
 	uint8_t by[KEY_BYTES];
 	uint8_t from[KEY_BYTES];
 	char id[TRANSFER_ID_MAX + 1];
-	char member[65]; /* the member's id at the new branch */
+	char member[MEMBER_ID_MAX + 1]; /* the member's id at the new branch */
 	uint8_t release_hash[HASH_BYTES];
 	bool accepted;
 	uint64_t seq, time_ms;
@@ -76,7 +76,7 @@ static void fail(struct gather *g, const uint8_t *author, const char *feed, uint
 
 static void fail(struct gather *g, const uint8_t *author, const char *feed, uint64_t seq, const char *fmt, ...)
 {
-	char reason[700];
+	char reason[AUDIT_REASON_SIZE];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -146,7 +146,8 @@ static Strata__Release *erased_release(struct gather *g, const struct store_reco
 	const Strata__ErasedResidue *hit = NULL;
 
 	if (r->value_len != 0 || erase_key_make(ekey, sizeof ekey, "release", r->key, r->key_len, &ignore) < 0 ||
-	    store_state_get(g->t, "erase", r->owner, (const uint8_t *)ekey, strlen(ekey), &v, &vl, NULL, &ignore) < 0 ||
+	    store_state_get(g->t, record_erase.collection, r->owner, (const uint8_t *)ekey, strlen(ekey), &v, &vl, NULL,
+			    &ignore) < 0 ||
 	    !(er = strata__erasure__unpack(NULL, vl, v)))
 		return NULL;
 	for (size_t i = 0; i < er->n_residues && er->residues[i]->seq <= r->origin.seq; i++)
@@ -321,7 +322,7 @@ static int scan_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes
 		const struct op *op = &cs->ops[i];
 		Strata__Member *m;
 
-		if (op->kind != OP_PUT || !op->value || strcmp(op->collection, "member") != 0)
+		if (op->kind != OP_PUT || !op->value || strcmp(op->collection, record_member.collection) != 0)
 			continue;
 		if (!(m = strata__member__unpack(NULL, op->value_len, op->value)))
 			continue;
@@ -470,9 +471,9 @@ int audit_transfers(struct node *n, struct store_txn *t, struct audit_history_co
 	struct gather g = {.n = n, .t = t, .c = c, .h = h, .e = e};
 	int ret;
 
-	if ((ret = store_state_each(t, "release", NULL, on_release, &g, e)) < 0 ||
-	    (ret = store_state_each(t, "acceptance", NULL, on_acceptance, &g, e)) < 0 ||
-	    (ret = store_state_each(t, "forward", NULL, on_forward, &g, e)) < 0)
+	if ((ret = store_state_each(t, record_release.collection, NULL, on_release, &g, e)) < 0 ||
+	    (ret = store_state_each(t, record_acceptance.collection, NULL, on_acceptance, &g, e)) < 0 ||
+	    (ret = store_state_each(t, record_forward.collection, NULL, on_forward, &g, e)) < 0)
 		goto out;
 	ret = check(&g);
 out:

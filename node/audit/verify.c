@@ -19,6 +19,8 @@
 #include "node/audit/audit.h"
 #include "node/audit/keyset.h"
 #include "node/records/records.h"
+
+#define VERIFY_REASON_SIZE 600 /* one failure's reason, as handed to the hooks */
 #include "protocol/protocol.h"
 
 struct walk {
@@ -32,7 +34,7 @@ struct walk {
 	size_t matched;      /* state records that a log op accounts for */
 	size_t done, total;
 	struct keyset pending; /* puts absent from state: must be deleted later */
-	char reason[600];
+	char reason[VERIFY_REASON_SIZE];
 	int fatal;
 };
 
@@ -131,11 +133,13 @@ static void check_erased(struct walk *w, const struct changeset *cs, size_t i)
 	/* The erase request is the author's, or (a record of a key rotated
 	 * away from) its successor's: docs/PROTOCOL.md. */
 	if (erase_key_make(ekey, sizeof ekey, op->collection, op->key, op->key_len, &e) >= 0 &&
-	    store_state_superseded(w->t, "erase", cs->author, (const uint8_t *)ekey, strlen(ekey), by))
-		later = store_state_get(w->t, "erase", by, (const uint8_t *)ekey, strlen(ekey), &v, &vl, &o, &e) == 0;
+	    store_state_superseded(w->t, record_erase.collection, cs->author, (const uint8_t *)ekey, strlen(ekey), by))
+		later = store_state_get(w->t, record_erase.collection, by, (const uint8_t *)ekey, strlen(ekey), &v, &vl, &o,
+					&e) == 0;
 	if (!later &&
 	    (erase_key_make(ekey, sizeof ekey, op->collection, op->key, op->key_len, &e) < 0 ||
-	     (ret = store_state_get(w->t, "erase", cs->author, (const uint8_t *)ekey, strlen(ekey), &v, &vl, &o, &e)) < 0 ||
+	     (ret = store_state_get(w->t, record_erase.collection, cs->author, (const uint8_t *)ekey, strlen(ekey), &v, &vl,
+				    &o, &e)) < 0 ||
 	     strcmp(o.feed, cs->feed) != 0 || o.seq <= cs->seq)) {
 		fail(w, cs->author, cs->feed, cs->seq, "op %zu: the value of %s \"%.*s\" is missing without an erase request",
 		     i, op->collection, (int)op->key_len, (const char *)op->key);

@@ -26,7 +26,7 @@ json_t *cli_erased_json(const struct verify_erased *x)
 
 void cli_erased_print(const struct verify_erased *x)
 {
-	char author[20], key[2 * LIMIT_KEY_BYTES + 1];
+	char author[CLI_KEY_SHORT_SIZE], key[2 * LIMIT_KEY_BYTES + 1];
 
 	cli_key_short(author, x->author);
 	cli_record_key_text(key, sizeof key, x->key, x->key_len);
@@ -70,7 +70,7 @@ static void on_progress(size_t done, size_t total, void *arg)
 	cli_progress(((struct check_print *)arg)->doing, done, total);
 }
 
-struct verify_hooks check_print_init(struct check_print *p, bool json, const char *doing, const char *storewide)
+struct verify_hooks cli_check_print_init(struct check_print *p, bool json, const char *doing, const char *storewide)
 {
 	*p = (struct check_print){.json = json, .doing = doing, .storewide = storewide};
 	if (json) {
@@ -80,7 +80,7 @@ struct verify_hooks check_print_init(struct check_print *p, bool json, const cha
 	return (struct verify_hooks){.failure = on_failure, .erased = on_erased, .progress = on_progress, .arg = p};
 }
 
-void check_print_more(const struct check_print *p)
+void cli_check_print_more(const struct check_print *p)
 {
 	if (p->shown > MAX_SHOWN)
 		printf("... and %zu more failures\n", p->shown - MAX_SHOWN);
@@ -88,7 +88,7 @@ void check_print_more(const struct check_print *p)
 		printf("... and %zu more erased values\n", p->erased_shown - MAX_SHOWN);
 }
 
-void check_print_free(struct check_print *p)
+void cli_check_print_free(struct check_print *p)
 {
 	json_decref(p->failures);
 	json_decref(p->erased);

@@ -93,8 +93,11 @@ void cli_json_dumpf(const json_t *j, FILE *f, size_t flags);
 void cli_progress(const char *what, size_t done, size_t total);
 void cli_progress_done(const char *what);
 
-/* Writes a short form of a 32-byte key ("1a2b3c4d5e6f7a8b…") into out[20]. */
-void cli_key_short(char out[20], const unsigned char *key);
+/* Writes a short form of a 32-byte key ("1a2b3c4d5e6f7a8b…") into out. */
+#define CLI_KEY_SHORT_SIZE 20 /* 16 hex digits, "…" (3 bytes) and a NUL */
+void cli_key_short(char out[CLI_KEY_SHORT_SIZE], const unsigned char *key);
+
+#define CLI_TIME_SIZE 32 /* a time as text ("2026-01-02T03:04:05Z") and its NUL, with room */
 
 /* A record key as text when it is text, else as hex, into out. */
 const char *cli_record_key_text(char *out, size_t cap, const uint8_t *key, size_t len);
@@ -116,11 +119,11 @@ struct check_print {
 };
 /* Sets p up and returns the hooks for verify_node / audit_node /
  * audit_bundle (their arg is p). */
-struct verify_hooks check_print_init(struct check_print *p, bool json, const char *doing, const char *storewide);
+struct verify_hooks cli_check_print_init(struct check_print *p, bool json, const char *doing, const char *storewide);
 /* Prints "... and N more" for what went beyond the first 100. */
-void check_print_more(const struct check_print *p);
+void cli_check_print_more(const struct check_print *p);
 /* Releases the JSON arrays (on an error path). */
-void check_print_free(struct check_print *p);
+void cli_check_print_free(struct check_print *p);
 
 int cmd_init_main(int argc, char **argv);
 int cmd_id_main(int argc, char **argv);
@@ -151,6 +154,6 @@ int cli_report_bad(const char *what, const char *file, const struct domain_impor
 		   const struct err *e);
 
 /* member subcommands (cmd_member*.c) */
-int member_import_main(int argc, char **argv);
+int cmd_member_import_main(int argc, char **argv);
 
 #endif

@@ -70,13 +70,13 @@ int cmd_audit_main(int argc, char **argv)
 		return cli_usage("audit", "--root ROOTKEY is required: the auditor pins the root");
 	if (hex_decode(root, KEY_BYTES, root_hex) < 0)
 		return cli_usage("audit", "--root must be 64 hex characters");
-	hooks = check_print_init(&st, c.json, "auditing", "");
+	hooks = cli_check_print_init(&st, c.json, "auditing", "");
 	what = bundle ? bundle : c.dir;
 	ret = bundle ? audit_bundle_history(bundle, root, &cnt, &hist, &hooks, &e)
 		     : audit_node(c.dir, root, &cnt, &hist, &hooks, &e);
 	cli_progress_done("auditing");
 	if (ret < 0 && ret != -EBADMSG) {
-		check_print_free(&st);
+		cli_check_print_free(&st);
 		return cli_fail_err("audit", ret, &e);
 	}
 	if (c.json) {
@@ -92,7 +92,7 @@ int cmd_audit_main(int argc, char **argv)
 					 (json_int_t)(cnt.failures + hist.failures), "erased", st.erased, "failures",
 					 st.failures));
 	} else {
-		check_print_more(&st);
+		cli_check_print_more(&st);
 		char erased[48] = "";
 
 		if (cnt.erased)

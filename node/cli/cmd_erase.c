@@ -45,7 +45,7 @@ static void help(FILE *f)
 		   "resident's contact (request_contact, feed private) with it.\n\n"
 		   "  --collection NAME  the record's collection:");
 	for (size_t i = 0; i < n; i++)
-		if (types[i]->feed && strcmp(types[i]->feed, "trust") != 0)
+		if (types[i]->feed && strcmp(types[i]->feed, FEED_TRUST) != 0)
 			fprintf(f, " %s", types[i]->collection);
 	fprintf(f, "\n"
 		   "  --key KEY          the record's key (strata log --ops shows keys)\n"

@@ -60,13 +60,13 @@ static int feed_list(char *feeds, struct bundle_filter *flt)
 		for (char *tok = strtok(feeds, ","); tok; tok = strtok(NULL, ",")) {
 			if (!feed_name_known(tok)) {
 				free(flt->feeds);
-				return cli_usage("export", "unknown feed \"%s\" (up, report, down, trust, %s)", tok,
-						 FEED_PRIVATE);
+				return cli_usage("export", "unknown feed \"%s\" (%s, %s, %s, %s, %s)", tok, FEED_UP,
+						 FEED_REPORT, FEED_DOWN, FEED_TRUST, FEED_PRIVATE);
 			}
 			flt->feeds[flt->n_feeds++] = tok;
 		}
 	} else { /* personal data leaves only when asked for */
-		static const char *const all[] = {"trust", "up", "report", "down"};
+		static const char *const all[] = {FEED_TRUST, FEED_UP, FEED_REPORT, FEED_DOWN};
 
 		if (!(flt->feeds = calloc(4, sizeof *flt->feeds)))
 			return cli_fail("export", EXIT_SYSTEM, "out of memory");

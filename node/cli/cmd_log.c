@@ -24,13 +24,13 @@ struct log_state {
 	int bad;
 };
 
-static void iso_time(char out[32], uint64_t ms)
+static void iso_time(char out[CLI_TIME_SIZE], uint64_t ms)
 {
 	time_t s = (time_t)(ms / 1000);
 	struct tm tm;
 
 	gmtime_r(&s, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	strftime(out, CLI_TIME_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* A record key as text if it is text (member ids), else as hex (keys). */
@@ -77,7 +77,7 @@ static json_t *entry_json(const struct changeset *cs)
 static int on_entry(const struct changeset *cs, uint64_t seq, const struct err *why, void *arg)
 {
 	struct log_state *st = arg;
-	char when[32], author[20], h[17];
+	char when[CLI_TIME_SIZE], author[CLI_KEY_SHORT_SIZE], h[17];
 
 	if (!cs) {
 		fprintf(stderr, "strata: log: entry #%" PRIu64 ": %s (run strata verify)\n", seq, why->msg);

@@ -242,7 +242,7 @@ static int member_show(int argc, char **argv)
 int cmd_member_main(int argc, char **argv)
 {
 	static const struct cli_cmd subs[] = {
-		{"add", member_add, NULL},       {"update", member_update, NULL}, {"import", member_import_main, NULL},
+		{"add", member_add, NULL},       {"update", member_update, NULL}, {"import", cmd_member_import_main, NULL},
 		{"list", member_list, NULL},     {"show", member_show, NULL},     {NULL, NULL, NULL},
 	};
 

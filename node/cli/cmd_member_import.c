@@ -76,7 +76,7 @@ static void print_result(const char *path, const struct domain_import_result *r,
 		       (unsigned long long)r->head, r->unchanged);
 }
 
-int member_import_main(int argc, char **argv)
+int cmd_member_import_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"dir", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},

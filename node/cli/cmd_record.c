@@ -16,7 +16,6 @@
 
 #define MAX_FIELDS DOMAIN_FIELDS_MAX
 #define WHAT_CAP 64
-#define TEXT_CAP 8192 /* one field as text */
 
 struct rec_args {
 	const struct record_type *t;
@@ -139,7 +138,7 @@ static int key_given(const struct rec_args *a)
 
 static void print_record(const struct record_type *t, const ProtobufCMessage *m, bool skip_key)
 {
-	char buf[TEXT_CAP];
+	char buf[RECORD_TEXT_SIZE];
 
 	for (size_t i = 0; i < t->n_fields; i++)
 		if (!(skip_key && t->fields[i].flags & FIELD_KEY) && record_get_text(t, m, &t->fields[i], buf, sizeof buf))
@@ -244,7 +243,7 @@ static void list_row(const struct walk *w, const struct domain_row *r)
 {
 	const struct record_type *t = r->t;
 	size_t ncomp = record_companion_cols(t);
-	char buf[TEXT_CAP];
+	char buf[RECORD_TEXT_SIZE];
 
 	if (!w->a->own)
 		fprintf(w->out, "%-24s ", r->branch);

@@ -18,17 +18,17 @@
 #include "node/records/numbers.h"
 #include "node/sync/sync.h"
 
-static void when(char out[32], const json_t *ms)
+static void when(char out[CLI_TIME_SIZE], const json_t *ms)
 {
 	time_t s = (time_t)(json_integer_value(ms) / 1000);
 	struct tm tm;
 
 	if (!json_is_integer(ms)) {
-		snprintf(out, 32, "-");
+		snprintf(out, CLI_TIME_SIZE, "-");
 		return;
 	}
 	gmtime_r(&s, &tm);
-	strftime(out, 32, "%Y-%m-%d %H:%M:%SZ", &tm);
+	strftime(out, CLI_TIME_SIZE, "%Y-%m-%d %H:%M:%SZ", &tm);
 }
 
 /* Every configured link: role, name, state since when, last seen, last
@@ -45,7 +45,7 @@ static void print_links(json_t *j)
 	printf("links:\n  %-8s %-32s %-16s %-21s %-21s\n", "ROLE", "NAME", "STATE", "SINCE", "LAST SEEN");
 	json_array_foreach(json_object_get(j, "links"), i, v) {
 		json_t *live = json_object_get(v, "daemon"), *err = json_object_get(v, "last_error");
-		char since[32], seen[32];
+		char since[CLI_TIME_SIZE], seen[CLI_TIME_SIZE];
 
 		when(since, json_object_get(v, "since_ms"));
 		when(seen, json_object_get(v, "last_seen_ms"));

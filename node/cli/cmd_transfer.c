@@ -140,7 +140,7 @@ static int do_decide(int argc, char **argv, bool accept)
 	struct transfer_args a;
 	struct node *n = NULL;
 	struct transfer_decide_opts o;
-	char member_id[65] = "";
+	char member_id[MEMBER_ID_MAX + 1] = "";
 	struct err e = {0};
 	int ret = parse(what, argc, argv, &a);
 

@@ -39,11 +39,11 @@ int cmd_verify_main(int argc, char **argv)
 
 	if ((ret = cli_parse_common("verify", argc, argv, &c, help, 0, "")) != CLI_GO_ON)
 		return ret;
-	hooks = check_print_init(&st, c.json, "verifying", "store: ");
+	hooks = cli_check_print_init(&st, c.json, "verifying", "store: ");
 	ret = verify_node(c.dir, &cnt, &hooks, &e);
 	cli_progress_done("verifying");
 	if (ret < 0 && ret != -EBADMSG) {
-		check_print_free(&st);
+		cli_check_print_free(&st);
 		return cli_fail_err("verify", ret, &e);
 	}
 	if (c.json) {
@@ -53,7 +53,7 @@ int cmd_verify_main(int argc, char **argv)
 					 (json_int_t)cnt.values, "erased_values", (json_int_t)cnt.erased, "state_records",
 					 (json_int_t)cnt.state, "erased", st.erased, "failures", st.failures));
 	} else {
-		check_print_more(&st);
+		cli_check_print_more(&st);
 		char erased[48] = "";
 
 		if (cnt.erased) /* only then: the line stays as it was for stores without */

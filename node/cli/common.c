@@ -18,6 +18,7 @@
 #include "node/domain/domain.h"
 
 #define CLI_BAD_ROWS_SHOWN 50 /* an import's bad rows listed; then "... and N more" */
+#define MSG_SIZE 2048          /* a message before it is escaped */
 #include "node/records/records.h"
 
 void cli_common_init(struct cli_common *c)
@@ -61,7 +62,7 @@ int cli_parse_common(const char *what, int argc, char **argv, struct cli_common 
  * token, a peer's error) escaped: text_escape, crypto/escape.c. */
 static void print_escaped(const char *fmt, va_list ap)
 {
-	char msg[2048], out[4 * sizeof msg];
+	char msg[MSG_SIZE], out[TEXT_ESCAPE_EXPANSION * sizeof msg];
 	int n = vsnprintf(msg, sizeof msg, fmt, ap);
 
 	if (n < 0)
@@ -179,7 +180,7 @@ void cli_progress_done(const char *what)
 		fputc('\n', stderr);
 }
 
-void cli_key_short(char out[20], const unsigned char *key)
+void cli_key_short(char out[CLI_KEY_SHORT_SIZE], const unsigned char *key)
 {
 	hex_encode(out, key, 8);
 	strcpy(out + 16, "…"); /* 3 bytes of UTF-8 and the NUL */

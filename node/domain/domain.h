@@ -33,7 +33,6 @@
 
 #define DOMAIN_FIELDS_MAX 16                     /* fields of one record type */
 #define DOMAIN_KEY_CAP (LIMIT_KEY_BYTES + 64)   /* a record key as text, with room to see it is too long */
-#define DOMAIN_BRANCH_CAP 256                    /* a branch's name (node_key_name) */
 #define DOMAIN_IMPORT_BATCH 1000                 /* rows between two progress calls */
 
 /* Values typed for one record of type t: value[i] for t->fields[i] (NULL:

@@ -8,8 +8,6 @@
 #include "node/core/node.h"
 #include "node/domain/domain.h"
 
-#define FIELD_TEXT_CAP 8192 /* one field as text: the longest a field table allows, joined */
-
 struct walk {
 	const struct domain_filter *q;
 	struct node *n;
@@ -18,12 +16,12 @@ struct walk {
 	void *arg;
 	size_t count;
 	uint8_t last_owner[KEY_BYTES];
-	char branch[DOMAIN_BRANCH_CAP];
+	char branch[NODE_NAME_SIZE];
 };
 
 static bool matches(const struct domain_filter *q, const ProtobufCMessage *m)
 {
-	char buf[FIELD_TEXT_CAP];
+	char buf[RECORD_TEXT_SIZE];
 
 	for (size_t i = 0; i < q->t->n_fields && i < DOMAIN_FIELDS_MAX; i++) {
 		const char *want = q->value[i];
@@ -145,7 +143,7 @@ void domain_csv_row(FILE *f, const struct domain_row *r, bool branch)
 {
 	const struct record_type *t = r->t;
 	size_t ncomp = record_companion_cols(t);
-	char buf[FIELD_TEXT_CAP];
+	char buf[RECORD_TEXT_SIZE];
 
 	if (branch) {
 		csv_cell(f, r->branch);

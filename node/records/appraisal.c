@@ -57,7 +57,7 @@ static int64_t votes_for(const Strata__Appraisal *a)
 static int appraisal_extra(const ProtobufCMessage *msg, struct err *e)
 {
 	const Strata__Appraisal *a = (const Strata__Appraisal *)msg;
-	char first[11];
+	char first[RECORD_DATE_SIZE];
 
 	snprintf(first, sizeof first, "%.4s-01-01", a->year);
 	if (strlen(a->year) != 4 || !date_valid(first)) {
@@ -76,7 +76,7 @@ static int appraisal_extra(const ProtobufCMessage *msg, struct err *e)
 }
 
 /* A member appraised is one of this branch's registry. */
-static int appraisal_input(const ProtobufCMessage *msg, struct store_txn *t, const uint8_t owner[32], struct err *e)
+static int appraisal_input(const ProtobufCMessage *msg, struct store_txn *t, const uint8_t owner[KEY_BYTES], struct err *e)
 {
 	const Strata__Appraisal *a = (const Strata__Appraisal *)msg;
 	const uint8_t *v;

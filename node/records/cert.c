@@ -47,7 +47,7 @@ static int cert_validate(const ProtobufCMessage *msg, const uint8_t *key, size_t
 
 const struct record_type record_cert = {
 	.collection = "cert",
-	.feed = "trust",
+	.feed = FEED_TRUST,
 	.descriptor = &strata__certificate__descriptor,
 	.validate = cert_validate,
 	.noun = "certificate",

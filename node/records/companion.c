@@ -9,7 +9,7 @@
 
 #include "node/records/records.h"
 
-ProtobufCMessage *record_companion_get(const struct record_type *t, struct store_txn *txn, const uint8_t owner[32],
+ProtobufCMessage *record_companion_get(const struct record_type *t, struct store_txn *txn, const uint8_t owner[KEY_BYTES],
 				       const uint8_t *key, size_t key_len)
 {
 	const uint8_t *v;

@@ -14,6 +14,8 @@
 
 #include "node/records/records.h"
 
+#define CSV_WHY_SIZE 100 /* why a row is unreadable (cell_bad), with its NUL */
+
 struct csv_state {
 	const char *path;
 	size_t line;      /* the physical line being fed */
@@ -33,7 +35,7 @@ struct csv_state {
 	void *arg;
 	struct err *e;
 	int ret;          /* first fatal error */
-	char bad[100];    /* why the current row is unreadable, or empty */
+	char bad[CSV_WHY_SIZE]; /* why the current row is unreadable, or empty */
 };
 
 /* A cell must be UTF-8 text without control bytes: a NUL would cut the

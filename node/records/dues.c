@@ -41,7 +41,7 @@ static void dues_figures(struct figures_ctx *c, const ProtobufCMessage *msg)
 
 const struct record_type record_dues = {
 	.collection = "dues",
-	.feed = "up",
+	.feed = FEED_UP,
 	.descriptor = &strata__dues__descriptor,
 	.fields = fields,
 	.n_fields = sizeof fields / sizeof fields[0],

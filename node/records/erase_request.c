@@ -32,7 +32,7 @@ int erase_key_split(const uint8_t *key, size_t key_len, char collection[LIMIT_NA
 		err_set(e, "erase names unknown collection \"%s\"", collection);
 		return -EINVAL;
 	}
-	if (!t->feed || strcmp(t->feed, "trust") == 0) {
+	if (!t->feed || strcmp(t->feed, FEED_TRUST) == 0) {
 		err_set(e, "%s records cannot be erased", collection);
 		return -EINVAL;
 	}

@@ -14,6 +14,12 @@
 
 #include "node/records/fields_internal.h"
 
+#define ENUM_WORD_SIZE 64     /* an enum value as its word ("party-lecture") and its NUL */
+#define ENUM_CHOICES_SIZE 400 /* the words of one enum, ", "-separated, for an error */
+/* A scalar field that is not a string (a number, an enum word) as text
+ * while it is turned into JSON; strings are read whole. */
+#define CHECK_TEXT_SIZE 4096
+
 ProtobufCMessage *record_new(const struct record_type *t)
 {
 	ProtobufCMessage *m = calloc(1, t->descriptor->sizeof_message);
@@ -50,7 +56,7 @@ static void enum_word(char *out, size_t cap, const char *name)
 
 static int enum_parse(const ProtobufCEnumDescriptor *ed, const char *word, int *out)
 {
-	char w[64];
+	char w[ENUM_WORD_SIZE];
 
 	for (unsigned i = 0; i < ed->n_values; i++) {
 		enum_word(w, sizeof w, ed->values[i].name);
@@ -68,7 +74,7 @@ static void enum_choices(char *out, size_t cap, const ProtobufCEnumDescriptor *e
 
 	out[0] = '\0';
 	for (unsigned i = 0; i < ed->n_values && n + 2 < cap; i++) {
-		char w[64];
+		char w[ENUM_WORD_SIZE];
 
 		enum_word(w, sizeof w, ed->values[i].name);
 		n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? ", " : "", w);
@@ -166,7 +172,7 @@ int record_set(const struct record_type *t, ProtobufCMessage *m, const struct re
 		int v;
 
 		if (enum_parse(fd->descriptor, text, &v) < 0) {
-			char choices[400];
+			char choices[ENUM_CHOICES_SIZE];
 
 			enum_choices(choices, sizeof choices, fd->descriptor);
 			err_set(e, "%s \"%s\" is not one of %s", f->name, text, choices);
@@ -228,7 +234,7 @@ int record_key(const struct record_type *t, const ProtobufCMessage *m, char *buf
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < t->n_fields; i++) {
-		char part[256];
+		char part[LIMIT_KEY_BYTES]; /* one key field: no longer than a whole key */
 
 		if (!(t->fields[i].flags & FIELD_KEY))
 			continue;
@@ -252,7 +258,7 @@ int record_key(const struct record_type *t, const ProtobufCMessage *m, char *buf
 json_t *record_json(const struct record_type *t, const ProtobufCMessage *m)
 {
 	json_t *o = json_object();
-	char buf[4096];
+	char buf[CHECK_TEXT_SIZE];
 
 	for (size_t i = 0; i < t->n_fields; i++) {
 		const struct record_field *f = &t->fields[i];
@@ -274,6 +280,8 @@ json_t *record_json(const struct record_type *t, const ProtobufCMessage *m)
 			json_object_set_new(o, f->name, json_null());
 		else if (fd->type == PROTOBUF_C_TYPE_INT64 || fd->type == PROTOBUF_C_TYPE_SINT64)
 			json_object_set_new(o, f->name, json_integer(*(int64_t *)at(m, fd->offset)));
+		else if (fd->type == PROTOBUF_C_TYPE_STRING) /* whole, however long */
+			json_object_set_new(o, f->name, json_string(*(char *const *)at(m, fd->offset)));
 		else
 			json_object_set_new(o, f->name, json_string(buf));
 	}

@@ -90,7 +90,7 @@ static int check_number(const struct record_type *t, const struct record_field *
 int record_check_fields(const struct record_type *t, const ProtobufCMessage *m, const uint8_t *key, size_t key_len,
 			struct err *e)
 {
-	char buf[4096], k[LIMIT_KEY_BYTES + 64];
+	char buf[RECORD_TEXT_SIZE], k[LIMIT_KEY_BYTES + 64];
 	int ret;
 
 	if (t->validate) /* a type with its own rules (member): they are its field checks */
@@ -122,8 +122,16 @@ int record_check_fields(const struct record_type *t, const ProtobufCMessage *m, 
 			err_set(e, "%s: %s has an unknown value %d", t->collection, f->name, *(int *)at(m, fd->offset));
 			return -EINVAL;
 		}
-		record_get_text(t, m, f, buf, sizeof buf);
-		if ((ret = check_value(t, f, buf, e)) < 0)
+		/* A string is checked whole, not a copy cut to buf: a notice's body
+		 * may be 20000 bytes, and a cut inside a character or before a
+		 * control byte would judge the wrong text. */
+		if (fd->type == PROTOBUF_C_TYPE_STRING)
+			ret = check_value(t, f, *(char *const *)at(m, fd->offset), e);
+		else {
+			record_get_text(t, m, f, buf, sizeof buf);
+			ret = check_value(t, f, buf, e);
+		}
+		if (ret < 0)
 			return ret;
 		if ((fd->type == PROTOBUF_C_TYPE_INT64 || fd->type == PROTOBUF_C_TYPE_SINT64) &&
 		    (ret = check_number(t, f, *(const int64_t *)at(m, fd->offset), e)) < 0)
@@ -163,7 +171,7 @@ static int member_exists(struct store_txn *txn, const uint8_t (*owners)[32], siz
 int record_check_input(const struct record_type *t, const ProtobufCMessage *m, struct store_txn *txn,
 		       const uint8_t (*owners)[32], size_t n_owners, struct err *e)
 {
-	char today[11], buf[4096];
+	char today[RECORD_DATE_SIZE], buf[RECORD_TEXT_SIZE];
 	int ret = record_check_fields(t, m, NULL, 0, e);
 
 	if (ret < 0)

@@ -70,7 +70,7 @@ static void meeting_figures_json(const Strata__Figures *f, json_t *o)
 
 const struct record_type record_meeting = {
 	.collection = "meeting",
-	.feed = "up",
+	.feed = FEED_UP,
 	.descriptor = &strata__meeting__descriptor,
 	.fields = fields,
 	.n_fields = sizeof fields / sizeof fields[0],

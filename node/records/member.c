@@ -9,7 +9,6 @@
 
 #include "node/records/records.h"
 
-#define MEMBER_ID_MAX 64
 #define MEMBER_NAME_MAX 200
 #define MEMBER_ADDRESS_MAX 300
 
@@ -172,7 +171,7 @@ static int member_validate(const ProtobufCMessage *msg, const uint8_t *key, size
 }
 
 /* Today's rules for a member typed by a person: no date in the future. */
-static int member_input_rule(const ProtobufCMessage *m, struct store_txn *t, const uint8_t owner[32], struct err *e);
+static int member_input_rule(const ProtobufCMessage *m, struct store_txn *t, const uint8_t owner[KEY_BYTES], struct err *e);
 
 /* The field table: what add, update, show, list, export and import read and
  * write (node/domain). Its checks are member_validate's, with their own
@@ -194,7 +193,7 @@ static int member_import_row(ProtobufCMessage *m, const char *const *cell, bool 
 
 const struct record_type record_member = {
 	.collection = "member",
-	.feed = "up",
+	.feed = FEED_UP,
 	.fields = member_fields,
 	.n_fields = sizeof member_fields / sizeof member_fields[0],
 	.summary = "the member registry: add, update, import, list, show",
@@ -220,10 +219,10 @@ int member_check_input(const Strata__Member *m, struct err *e)
 	return ret < 0 ? ret : member_input_rule(&m->base, NULL, NULL, e);
 }
 
-static int member_input_rule(const ProtobufCMessage *m, struct store_txn *t, const uint8_t owner[32], struct err *e)
+static int member_input_rule(const ProtobufCMessage *m, struct store_txn *t, const uint8_t owner[KEY_BYTES], struct err *e)
 {
 	const Strata__Member *mb = (const Strata__Member *)m;
-	char today[11];
+	char today[RECORD_DATE_SIZE];
 
 	(void)t;
 	(void)owner;

@@ -15,7 +15,7 @@
 static const struct record_field notice_fields[] = {
 	{"id", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, "notice id"},
 	{"title", FIELD_TEXT, FIELD_REQUIRED, 200, "title"},
-	{"body", FIELD_TEXT, 0, 20000, "text"},
+	{"body", FIELD_TEXT, 0, RECORD_TEXT_MAX, "text"},
 	{"due", FIELD_DATE, 0, 0, "acknowledge by, YYYY-MM-DD"},
 };
 
@@ -75,7 +75,7 @@ static int ack_extra(const ProtobufCMessage *msg, struct err *e)
 }
 
 /* Only a notice this node holds can be acknowledged. */
-static int ack_input(const ProtobufCMessage *msg, struct store_txn *t, const uint8_t owner[32], struct err *e)
+static int ack_input(const ProtobufCMessage *msg, struct store_txn *t, const uint8_t owner[KEY_BYTES], struct err *e)
 {
 	const Strata__NoticeAck *a = (const Strata__NoticeAck *)msg;
 	uint8_t sender[KEY_BYTES];
@@ -95,7 +95,7 @@ static int ack_input(const ProtobufCMessage *msg, struct store_txn *t, const uin
 
 const struct record_type record_ack = {
 	.collection = "ack",
-	.feed = "report",
+	.feed = FEED_REPORT,
 	.descriptor = &strata__notice_ack__descriptor,
 	.fields = ack_fields,
 	.n_fields = sizeof ack_fields / sizeof ack_fields[0],

@@ -25,7 +25,7 @@ static void points_figures(struct figures_ctx *c, const ProtobufCMessage *msg)
 
 const struct record_type record_points = {
 	.collection = "points",
-	.feed = "up",
+	.feed = FEED_UP,
 	.descriptor = &strata__points__descriptor,
 	.fields = fields,
 	.n_fields = sizeof fields / sizeof fields[0],

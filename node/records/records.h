@@ -52,7 +52,7 @@ struct record_type {
 	/* Deterministic rules across fields (may be NULL). */
 	int (*validate_extra)(const ProtobufCMessage *m, struct err *e);
 	/* Input rules that need this node's store (may be NULL). */
-	int (*check_input)(const ProtobufCMessage *m, struct store_txn *t, const uint8_t owner[32], struct err *e);
+	int (*check_input)(const ProtobufCMessage *m, struct store_txn *t, const uint8_t owner[KEY_BYTES], struct err *e);
 	/* The type's own sentences (printf formats of the key) for a record
 	 * this node does not hold / holds erased (may be NULL: "no NOUN KEY at
 	 * this node", "NOUN KEY was erased ...: its value is kept nowhere"). */
@@ -141,6 +141,8 @@ int record_set(const struct record_type *t, ProtobufCMessage *m, const struct re
 
 /* Writes field f of m as text into buf (repeated values joined by ','; notes
  * by " | "). Returns 1 if it has a value, else 0 with buf empty. */
+#define RECORD_TEXT_MAX 20000 /* the longest text a field may hold (a notice's body) */
+#define RECORD_TEXT_SIZE (RECORD_TEXT_MAX + 1) /* one field as text, whole, with its NUL */
 int record_get_text(const struct record_type *t, const ProtobufCMessage *m, const struct record_field *f, char *buf,
 		    size_t cap);
 
@@ -159,7 +161,7 @@ int record_check_fields(const struct record_type *t, const ProtobufCMessage *m, 
  * member of the unit's registry, written by any of its keys (-ESRCH), and
  * t->check_input (with owners[0]). */
 int record_check_input(const struct record_type *t, const ProtobufCMessage *m, struct store_txn *txn,
-		       const uint8_t (*owners)[32], size_t n_owners, struct err *e) WUR;
+		       const uint8_t (*owners)[KEY_BYTES], size_t n_owners, struct err *e) WUR;
 
 /* The record as a JSON object of its fields (new reference). */
 json_t *record_json(const struct record_type *t, const ProtobufCMessage *m);
@@ -168,7 +170,7 @@ json_t *record_json(const struct record_type *t, const ProtobufCMessage *m);
 
 /* The companion record of t under (owner, key) as txn holds it (caller
  * frees with record_free), or NULL: t has none, none is held, or erased. */
-ProtobufCMessage *record_companion_get(const struct record_type *t, struct store_txn *txn, const uint8_t owner[32],
+ProtobufCMessage *record_companion_get(const struct record_type *t, struct store_txn *txn, const uint8_t owner[KEY_BYTES],
 				       const uint8_t *key, size_t key_len);
 
 /* Adds the fields of companion record cm (may be NULL) that j lacks to j. */
@@ -182,8 +184,11 @@ size_t record_companion_cols(const struct record_type *t);
 /* Is s a real calendar date written YYYY-MM-DD (years 1800..9999)? */
 bool date_valid(const char *s);
 
-/* Today's date as YYYY-MM-DD (UTC) into out[11]. */
-void date_today(char out[11]);
+/* A buffer for a date "YYYY-MM-DD" and its NUL. */
+#define RECORD_DATE_SIZE 11
+
+/* Today's date as YYYY-MM-DD (UTC) into out. */
+void date_today(char out[RECORD_DATE_SIZE]);
 
 /* Is s valid UTF-8 (shortest forms, no surrogates)? */
 bool utf8_valid(const char *s, size_t len);
@@ -220,6 +225,8 @@ int csv_read(const char *path, int (*header)(const struct csv_row *r, void *arg,
 /* --- members (collection "member", feed "up") --- */
 
 extern const struct record_type record_member;
+
+#define MEMBER_ID_MAX 64 /* bytes of a member id */
 
 /* Checks input values typed by a person or read from CSV, beyond
  * member_validate: dates not in the future, birth before joining. */
@@ -338,6 +345,7 @@ extern const struct record_type record_acceptance;
 extern const struct record_type record_outcome;
 
 #define TRANSFER_ID_MAX 80                         /* "<member id>-<YYYYMMDD>[-N]" */
+#define TRANSFER_REASON_MAX 500 /* bytes of a release's or an answer's reason */
 #define TRANSFER_KEY_MAX (KEY_HEX - 1 + 1 + TRANSFER_ID_MAX) /* "<old key hex>/<id>" */
 
 /* Is s a transfer id: 1..TRANSFER_ID_MAX of [A-Za-z0-9._-]? */

@@ -13,7 +13,7 @@
 
 static bool period_ok(const char *p)
 {
-	char d[11];
+	char d[RECORD_DATE_SIZE];
 
 	if (strlen(p) != 7)
 		return false;
@@ -108,7 +108,7 @@ static int report_validate(const ProtobufCMessage *msg, const uint8_t *key, size
 
 const struct record_type record_report = {
 	.collection = "report",
-	.feed = "report",
+	.feed = FEED_REPORT,
 	.descriptor = &strata__report__descriptor,
 	.validate = report_validate,
 	.noun = "report",
@@ -144,7 +144,7 @@ static int approval_validate(const ProtobufCMessage *msg, const uint8_t *key, si
 
 const struct record_type record_approval = {
 	.collection = "approval",
-	.feed = "down",
+	.feed = FEED_DOWN,
 	.descriptor = &strata__approval__descriptor,
 	.validate = approval_validate,
 	.noun = "report decision",

@@ -85,7 +85,7 @@ static void request_figures_json(const Strata__Figures *f, json_t *o)
 
 const struct record_type record_request = {
 	.collection = "request",
-	.feed = "up",
+	.feed = FEED_UP,
 	.descriptor = &strata__request__descriptor,
 	.fields = fields,
 	.n_fields = sizeof fields / sizeof fields[0],

@@ -72,7 +72,7 @@ static int rotation_validate(const ProtobufCMessage *msg, const uint8_t *key, si
 
 const struct record_type record_revocation = {
 	.collection = "revocation",
-	.feed = "trust",
+	.feed = FEED_TRUST,
 	.descriptor = &strata__revocation__descriptor,
 	.validate = revocation_validate,
 	.noun = "revocation",
@@ -81,7 +81,7 @@ RECORD_REGISTER(30, record_revocation);
 
 const struct record_type record_rotation = {
 	.collection = "rotation",
-	.feed = "trust",
+	.feed = FEED_TRUST,
 	.descriptor = &strata__rotation__descriptor,
 	.validate = rotation_validate,
 	.noun = "key rotation",

@@ -31,7 +31,7 @@ static void study_figures(struct figures_ctx *c, const ProtobufCMessage *msg)
 
 const struct record_type record_study = {
 	.collection = "study",
-	.feed = "up",
+	.feed = FEED_UP,
 	.descriptor = &strata__study__descriptor,
 	.fields = fields,
 	.n_fields = sizeof fields / sizeof fields[0],

@@ -35,7 +35,7 @@ bool date_valid(const char *s)
 /* From the day count since 1970-01-01, by Howard Hinnant's civil_from_days,
  * not gmtime_r and strftime: member_check_input asks once per row, and for
  * an import of 209,000 rows gmtime_r and strftime cost 2 % of the time. */
-void date_today(char out[11])
+void date_today(char out[RECORD_DATE_SIZE])
 {
 	long long z = (long long)time(NULL);
 	long long days = z / 86400 - (z % 86400 < 0), era, doe, yoe, doy, mp, y;

@@ -15,8 +15,6 @@
 
 #include "node/records/records.h"
 
-#define TRANSFER_REASON_MAX 500
-
 bool transfer_id_valid(const char *s)
 {
 	size_t n = strlen(s);
@@ -244,7 +242,7 @@ static void release_figures(struct figures_ctx *c, const ProtobufCMessage *msg)
 
 const struct record_type record_release = {
 	.collection = "release",
-	.feed = "up",
+	.feed = FEED_UP,
 	.descriptor = &strata__release__descriptor,
 	.validate = release_validate,
 	.noun = "release",
@@ -256,7 +254,7 @@ RECORD_REGISTER(110, record_release);
 
 const struct record_type record_forward = {
 	.collection = "forward",
-	.feed = "down",
+	.feed = FEED_DOWN,
 	.descriptor = &strata__forward__descriptor,
 	.validate = forward_validate,
 	.noun = "forwarded transfer",
@@ -276,7 +274,7 @@ static void acceptance_figures(struct figures_ctx *c, const ProtobufCMessage *ms
 
 const struct record_type record_acceptance = {
 	.collection = "acceptance",
-	.feed = "up",
+	.feed = FEED_UP,
 	.descriptor = &strata__acceptance__descriptor,
 	.validate = acceptance_validate,
 	.noun = "acceptance",
@@ -288,7 +286,7 @@ RECORD_REGISTER(112, record_acceptance);
 
 const struct record_type record_outcome = {
 	.collection = "outcome",
-	.feed = "down",
+	.feed = FEED_DOWN,
 	.descriptor = &strata__outcome__descriptor,
 	.validate = outcome_validate,
 	.noun = "transfer outcome",

@@ -49,7 +49,7 @@ static int push(struct recs *r, const struct rec *x)
 
 bool report_period_valid(const char *p)
 {
-	char d[11];
+	char d[RECORD_DATE_SIZE];
 
 	if (!p || strlen(p) != 7)
 		return false;
@@ -137,7 +137,7 @@ static ProtobufCMessage *held(struct figures_ctx *c, const char *collection, con
 static int compute(const struct recs *r, const char *period, const char *today, bool live, const uint8_t *owner,
 		   struct store_txn *t, struct figures *f, struct err *e)
 {
-	char end[11];
+	char end[RECORD_DATE_SIZE];
 	struct source s = {.r = r, .t = t, .live = live};
 	struct figures_ctx c = {.f = &f->p, .period = period, .end = end, .today = today, .owner = owner,
 				.find = find, .held = held, .source = &s};
@@ -206,7 +206,7 @@ int report_compute_state(struct node *n, struct store_txn *t, const uint8_t owne
 			 struct figures *f, struct err *e)
 {
 	struct recs r = {0};
-	char today[11];
+	char today[RECORD_DATE_SIZE];
 	void *args[2] = {&r, (void *)owner};
 	int ret = 0;
 
@@ -333,7 +333,8 @@ static int erased_value(struct store_txn *t, struct replay *p, const struct recs
 		goto none;
 	if (erased_in_range(all, x, ekey))
 		return 0;
-	if (store_state_get(t, "erase", p->owner, (const uint8_t *)ekey, strlen(ekey), &v, &vl, NULL, &ignore) < 0 ||
+	if (store_state_get(t, record_erase.collection, p->owner, (const uint8_t *)ekey, strlen(ekey), &v, &vl, NULL,
+			    &ignore) < 0 ||
 	    !(er = strata__erasure__unpack(NULL, vl, v)))
 		goto none;
 	if (!(more = realloc(p->erasures, (p->nerasures + 1) * sizeof *more))) {
@@ -377,11 +378,11 @@ int report_compute_replay(struct node *n, struct store_txn *t, const uint8_t own
 	for (size_t k = nkeys; k-- > 1;) {
 		struct store_head ph;
 
-		if (store_head_get(t, keys[k], "up", &ph, &ignore) == 0 && ph.seq &&
-		    (ret = store_log_each(t, keys[k], "up", 1, ph.seq, replay_entry, &p, e)) < 0)
+		if (store_head_get(t, keys[k], FEED_UP, &ph, &ignore) == 0 && ph.seq &&
+		    (ret = store_log_each(t, keys[k], FEED_UP, 1, ph.seq, replay_entry, &p, e)) < 0)
 			goto out;
 	}
-	ret = store_head_get(t, owner, "up", &h, &ignore);
+	ret = store_head_get(t, owner, FEED_UP, &h, &ignore);
 	if (ret < 0 && ret != -ENOENT)
 		goto out;
 	if (h.seq < up_seq) {
@@ -390,7 +391,7 @@ int report_compute_replay(struct node *n, struct store_txn *t, const uint8_t own
 		ret = -ENOENT;
 		goto out;
 	}
-	if (up_seq && (ret = store_log_each(t, owner, "up", 1, up_seq, replay_entry, &p, e)) < 0)
+	if (up_seq && (ret = store_log_each(t, owner, FEED_UP, 1, up_seq, replay_entry, &p, e)) < 0)
 		goto out;
 	if ((ret = p.ret) < 0)
 		goto out;

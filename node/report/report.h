@@ -29,6 +29,8 @@ struct figures {
 
 void figures_clear(struct figures *f);
 
+#define REPORT_PERIOD_SIZE 8 /* a buffer for a period "YYYY-MM" and its NUL */
+
 /* Is p a period YYYY-MM? */
 bool report_period_valid(const char *p);
 
@@ -49,6 +51,7 @@ int report_compute_replay(struct node *n, struct store_txn *t, const uint8_t own
 /* The names of the figures that differ between a and b (the single-valued
  * ones, but those a recomputation leaves zero: .figures_received),
  * comma-separated with both values, into out. true if any. */
+#define FIGURES_DIFF_SIZE 2048 /* a buffer for figures_diff's text (cut there if longer) */
 bool figures_diff(const struct figures *a, const struct figures *b, char *out, size_t cap);
 
 /* Conversions: f's repeated figures are shared with p (p must not outlive

@@ -31,8 +31,8 @@ int report_unit_get(struct node *n, struct store_txn *t, const uint8_t key[KEY_B
 	struct err ignore = {0};
 
 	for (size_t i = 0; i < nkeys; i++)
-		if (store_state_get(t, "report", keys[i], (const uint8_t *)period, strlen(period), val, val_len, origin,
-				    &ignore) == 0) {
+		if (store_state_get(t, record_report.collection, keys[i], (const uint8_t *)period, strlen(period), val,
+				    val_len, origin, &ignore) == 0) {
 			memcpy(author, keys[i], KEY_BYTES);
 			return 0;
 		}
@@ -76,7 +76,7 @@ static int add_child(const struct store_record *r, void *arg)
 			goto out;
 		}
 		memcpy(u->heads[u->n].author.data, author, KEY_BYTES);
-		u->heads[u->n].feed = "report";
+		u->heads[u->n].feed = FEED_REPORT;
 		u->heads[u->n].seq = o.seq;
 		u->n++;
 		int r = figures_add_proto(u->total, rep->total);
@@ -134,18 +134,18 @@ int report_submit(struct node *n, const char *period, struct report_result *r, s
 		err_set(e, "period \"%s\" is not a month YYYY-MM", period);
 		return -EINVAL;
 	}
-	if ((ret = node_writer_begin(n, "report", &w, e)) < 0)
+	if ((ret = node_writer_begin(n, FEED_REPORT, &w, e)) < 0)
 		return ret;
 	u.t = node_writer_txn(w);
 	if ((ret = roll_up(&u, r, e)) < 0)
 		goto out;
-	ret = store_head_get(u.t, node_id(n), "up", &h, &ignore);
+	ret = store_head_get(u.t, node_id(n), FEED_UP, &h, &ignore);
 	if (ret < 0 && ret != -ENOENT)
 		goto out;
 	if (h.seq) {
 		up.author.data = (uint8_t *)node_id(n);
 		up.author.len = KEY_BYTES;
-		up.feed = "up";
+		up.feed = FEED_UP;
 		up.seq = h.seq;
 		own_heads[0] = &up;
 		rep.n_heads = 1;
@@ -167,7 +167,7 @@ int report_submit(struct node *n, const char *period, struct report_result *r, s
 	if (!(buf = malloc(len)))
 		goto out;
 	strata__report__pack(&rep, buf);
-	if ((ret = node_writer_put(w, "report", (const uint8_t *)period, strlen(period), buf, len, e)) < 0 ||
+	if ((ret = node_writer_put(w, record_report.collection, (const uint8_t *)period, strlen(period), buf, len, e)) < 0 ||
 	    (ret = node_writer_commit(&w, NULL, &r->seq, e)) < 0)
 		goto out;
 	r->children = u.n;

@@ -16,6 +16,9 @@
 #include "node/records/records.h"
 #include "node/report/report.h"
 
+#define ISO_TIME_SIZE 32 /* "YYYY-MM-DDTHH:MM:SSZ" and its NUL, with room */
+#define WHY_TEXT_SIZE 700 /* "not checked: " and the reason */
+
 /* The end of the deadline day (UTC ms): day D of the month after PERIOD. */
 static uint64_t deadline_ms(const char *period, unsigned day)
 {
@@ -27,13 +30,13 @@ static uint64_t deadline_ms(const char *period, unsigned day)
 	return (uint64_t)timegm(&tm) * 1000;
 }
 
-static void iso(char out[32], uint64_t ms)
+static void iso(char out[ISO_TIME_SIZE], uint64_t ms)
 {
 	time_t s = (time_t)(ms / 1000);
 	struct tm tm;
 
 	gmtime_r(&s, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	strftime(out, ISO_TIME_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static void figures_of(const Strata__Figures *p, struct figures *f)
@@ -190,7 +193,8 @@ static json_t *decision(struct view *v, const uint8_t *issuer, const uint8_t key
 	key_hex(k, key);
 	strcat(k, "/");
 	strncat(k, v->period, 7);
-	if (store_state_get(v->t, "approval", issuer, (const uint8_t *)k, strlen(k), &val, &vl, NULL, &ignore) < 0 ||
+	if (store_state_get(v->t, record_approval.collection, issuer, (const uint8_t *)k, strlen(k), &val, &vl, NULL,
+			    &ignore) < 0 ||
 	    !(a = strata__approval__unpack(NULL, vl, val)))
 		/* a decision travels down from its parent: further up it is not seen */
 		return memcmp(issuer, node_id(v->n), KEY_BYTES) == 0 ? json_string("pending") : json_null();
@@ -211,12 +215,12 @@ static void check_json(struct view *v, json_t *o, const Strata__Report *rep, con
 {
 	uint64_t up_seq = 0;
 	struct figures again;
-	char diff[2048];
+	char diff[FIGURES_DIFF_SIZE];
 	struct err why = {0};
 	int r;
 
 	for (size_t i = 0; i < rep->n_heads; i++)
-		if (strcmp(rep->heads[i]->feed, "up") == 0 && rep->heads[i]->author.len == KEY_BYTES &&
+		if (strcmp(rep->heads[i]->feed, FEED_UP) == 0 && rep->heads[i]->author.len == KEY_BYTES &&
 		    memcmp(rep->heads[i]->author.data, author, KEY_BYTES) == 0)
 			up_seq = rep->heads[i]->seq;
 	r = recompute(v, author, up_seq, &again, &why);
@@ -227,7 +231,7 @@ static void check_json(struct view *v, json_t *o, const Strata__Report *rep, con
 		if (differs)
 			json_object_set_new(o, "mismatch", json_string(diff));
 	} else if (r == -ENODATA) {
-		char why_text[700];
+		char why_text[WHY_TEXT_SIZE];
 
 		snprintf(why_text, sizeof why_text, "not checked: %s", why.msg);
 		json_object_set_new(o, "check", json_string(why_text));
@@ -258,10 +262,10 @@ static json_t *node_json(struct view *v, const uint8_t key[KEY_BYTES], const uin
 		size_t env_len;
 		struct changeset *cs = NULL;
 		uint64_t when = 0;
-		char at[32];
+		char at[ISO_TIME_SIZE];
 		struct figures own, total;
 
-		if (store_log_get(v->t, author, "report", origin.seq, &env, &env_len, NULL, &ignore) == 0 &&
+		if (store_log_get(v->t, author, FEED_REPORT, origin.seq, &env, &env_len, NULL, &ignore) == 0 &&
 		    changeset_decode(&cs, env, env_len, &ignore) == 0)
 			when = cs->time_ms;
 		changeset_destroy(&cs);
@@ -295,8 +299,8 @@ static json_t *node_json(struct view *v, const uint8_t key[KEY_BYTES], const uin
 
 		/* children and peers certified by any of the unit's keys */
 		for (size_t i = 0; i < nkeys; i++)
-			if ((store_state_each(v->t, "cert", keys[i], add_kid, &k, v->e) < 0 ||
-			     store_state_each(v->t, "cert", keys[i], add_kid, &p, v->e) < 0) &&
+			if ((store_state_each(v->t, record_cert.collection, keys[i], add_kid, &k, v->e) < 0 ||
+			     store_state_each(v->t, record_cert.collection, keys[i], add_kid, &p, v->e) < 0) &&
 			    !v->ret)
 				v->ret = -EIO;
 		json_object_set_new(o, "children", k.arr);
@@ -308,7 +312,7 @@ static json_t *node_json(struct view *v, const uint8_t key[KEY_BYTES], const uin
 int report_view(struct node *n, const char *period, bool tree, json_t **out, struct err *e)
 {
 	struct view v = {.n = n, .period = period, .tree = tree, .e = e};
-	char when[32];
+	char when[ISO_TIME_SIZE];
 	json_t *root;
 	int ret;
 
@@ -340,7 +344,7 @@ static int fill_one(const struct store_record *r, void *arg)
 {
 	struct view *v = arg;
 	Strata__Report *rep;
-	char period[8];
+	char period[REPORT_PERIOD_SIZE];
 	uint64_t up_seq = 0;
 	struct figures f;
 	struct err ignore = {0};
@@ -351,7 +355,7 @@ static int fill_one(const struct store_record *r, void *arg)
 	memcpy(period, r->key, 7);
 	period[7] = '\0';
 	for (size_t i = 0; i < rep->n_heads; i++)
-		if (strcmp(rep->heads[i]->feed, "up") == 0 && rep->heads[i]->author.len == KEY_BYTES &&
+		if (strcmp(rep->heads[i]->feed, FEED_UP) == 0 && rep->heads[i]->author.len == KEY_BYTES &&
 		    memcmp(rep->heads[i]->author.data, r->owner, KEY_BYTES) == 0)
 			up_seq = rep->heads[i]->seq;
 	strata__report__free_unpacked(rep, NULL);
@@ -373,7 +377,7 @@ int report_checks_fill(struct node *n, const uint8_t *author, struct err *e)
 
 	if ((ret = store_txn_begin(node_store(n), false, &v.t, e)) < 0)
 		return ret;
-	ret = store_state_each(v.t, "report", author, fill_one, &v, e);
+	ret = store_state_each(v.t, record_report.collection, author, fill_one, &v, e);
 	store_txn_abort(&v.t);
 	memo_save(&v);
 	return ret < 0 ? ret : 0;
@@ -426,12 +430,12 @@ int report_decide(struct node *n, const char *period, const char *child, bool ac
 		err_set(e, "the comment must be 1-2000 bytes of text");
 		return -EINVAL;
 	}
-	if ((ret = node_writer_begin(n, "down", &w, e)) < 0)
+	if ((ret = node_writer_begin(n, FEED_DOWN, &w, e)) < 0)
 		return ret;
 	f.t = node_writer_txn(w);
 	nown = node_own_keys(n, f.t, own, NODE_KEYS_MAX);
 	for (size_t i = 0; i < nown && !f.found; i++)
-		if ((ret = store_state_each(f.t, "cert", own[i], match_child, &f, e)) < 0)
+		if ((ret = store_state_each(f.t, record_cert.collection, own[i], match_child, &f, e)) < 0)
 			goto out;
 	if (!f.found) {
 		ret = -ESRCH;
@@ -460,7 +464,7 @@ int report_decide(struct node *n, const char *period, const char *child, bool ac
 	key_hex(key, f.key);
 	strcat(key, "/");
 	strcat(key, period);
-	if ((ret = node_writer_put(w, "approval", (const uint8_t *)key, strlen(key), buf, len, e)) < 0 ||
+	if ((ret = node_writer_put(w, record_approval.collection, (const uint8_t *)key, strlen(key), buf, len, e)) < 0 ||
 	    (ret = node_writer_commit(&w, NULL, NULL, e)) < 0)
 		goto out;
 out:

@@ -105,7 +105,7 @@ struct transfer_decide_opts {
 
 /* Step 3: accepts (writing the member into this node's registry, active, in
  * the same change set) or refuses a transfer forwarded to this node.
- * member_id (may be NULL, 65 bytes) receives the id the member has here.
+ * member_id (may be NULL, MEMBER_ID_MAX + 1 bytes) receives the id the member has here.
  * Refuses (-ESRCH) a transfer not forwarded here, (-EACCES) one addressed
  * to another node, (-EINVAL) one already decided, an id taken here. */
 int transfer_decide(struct node *n, const struct transfer_decide_opts *o, char *member_id, struct err *e) WUR;
@@ -127,10 +127,11 @@ struct transfer_view {
 	char id[TRANSFER_ID_MAX + 1];
 	uint8_t from[KEY_BYTES], to[KEY_BYTES], lca[KEY_BYTES];
 	char from_name[NODE_NAME_SIZE], to_name[NODE_NAME_SIZE], lca_name[NODE_NAME_SIZE]; /* lca_name "" until forwarded */
-	char member[65], name[NODE_NAME_SIZE], new_member[65];
-	char released[11], forwarded[11], decided[11], completed[11]; /* "" until then */
-	char reason[501];       /* the release's reason, if given */
-	char answer[501];       /* the new branch's reason, if given and held here */
+	char member[MEMBER_ID_MAX + 1], name[NODE_NAME_SIZE], new_member[MEMBER_ID_MAX + 1];
+	/* "" until then */
+	char released[RECORD_DATE_SIZE], forwarded[RECORD_DATE_SIZE], decided[RECORD_DATE_SIZE], completed[RECORD_DATE_SIZE];
+	char reason[TRANSFER_REASON_MAX + 1]; /* the release's reason, if given */
+	char answer[TRANSFER_REASON_MAX + 1]; /* the new branch's reason, if given and held here */
 	enum transfer_state state;
 	bool approved;          /* forwarded after a person's approval */
 	bool awaiting_approval; /* this node is the common ancestor and approves by hand */

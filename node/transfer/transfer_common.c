@@ -12,9 +12,11 @@
 
 #include "node/transfer/transfer_internal.h"
 
+#define NOTE_SIZE 1024 /* one progress line for transfer_note_fn, with its NUL */
+
 void transfer_note(transfer_note_fn note, void *arg, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[NOTE_SIZE];
 	va_list ap;
 
 	if (!note)
@@ -30,7 +32,7 @@ bool transfer_same(const uint8_t *a, const uint8_t *b)
 	return memcmp(a, b, KEY_BYTES) == 0;
 }
 
-void transfer_name_of(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], char out[TRANSFER_NAME_MAX])
+void transfer_name_of(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], char out[NODE_NAME_SIZE])
 {
 	if (node_key_name(n, t, key, out) < 0) {
 		hex_encode(out, key, 8);
@@ -151,13 +153,13 @@ int transfer_split_key(const uint8_t *key, size_t len, uint8_t from[KEY_BYTES], 
 	return hex_decode(from, KEY_BYTES, hex) < 0 || !transfer_id_valid(id) ? -EINVAL : 0;
 }
 
-int transfer_check_date(const char *given, char date[TRANSFER_DATE_MAX], struct err *e)
+int transfer_check_date(const char *given, char date[RECORD_DATE_SIZE], struct err *e)
 {
-	char today[TRANSFER_DATE_MAX];
+	char today[RECORD_DATE_SIZE];
 
 	date_today(today);
-	snprintf(date, TRANSFER_DATE_MAX, "%s", given ? given : today);
-	if (!date_valid(date) || strlen(given ? given : today) != TRANSFER_DATE_MAX - 1) {
+	snprintf(date, RECORD_DATE_SIZE, "%s", given ? given : today);
+	if (!date_valid(date) || strlen(given ? given : today) != RECORD_DATE_SIZE - 1) {
 		err_set(e, "date \"%s\" is not a real date (YYYY-MM-DD)", given);
 		return -EINVAL;
 	}

@@ -13,7 +13,7 @@
 struct find_fwd {
 	const char *key;
 	uint8_t owner[KEY_BYTES];
-	char to_name[TRANSFER_NAME_MAX];
+	char to_name[NODE_NAME_SIZE];
 	bool found;
 };
 
@@ -49,7 +49,7 @@ static int decide_forward(struct node *n, struct store_txn *t, const struct tran
 	    (ret = transfer_get_rec(t, &record_forward, lca, key, (void **)f, NULL, e)) == -ENOENT) {
 		struct find_fwd ff = {.key = key};
 
-		if ((ret = store_state_each(t, "forward", NULL, find_forward, &ff, e)) < 0)
+		if ((ret = store_state_each(t, record_forward.collection, NULL, find_forward, &ff, e)) < 0)
 			return ret;
 		if (ff.found && strcmp(ff.to_name, node_name(n)) != 0) {
 			err_set(e, "transfer %s from %s is not addressed to this node (it goes to %s)", o->id, from_name,
@@ -107,11 +107,11 @@ static int decide_accept(struct node *n, struct node_writer *w, const struct tra
 	transfer_free_rec(existing);
 	a->decision = STRATA__TRANSFER_DECISION__TRANSFER_ACCEPTED;
 	a->member_id = (char *)new_id;
-	if ((ret = transfer_put_msg(w, "acceptance", key, &a->base, e)) < 0 ||
-	    (ret = transfer_put_msg(w, "member", new_id, &m.base, e)) < 0)
+	if ((ret = transfer_put_msg(w, record_acceptance.collection, key, &a->base, e)) < 0 ||
+	    (ret = transfer_put_msg(w, record_member.collection, new_id, &m.base, e)) < 0)
 		return ret;
 	if (member_id)
-		snprintf(member_id, 65, "%s", new_id);
+		snprintf(member_id, MEMBER_ID_MAX + 1, "%s", new_id);
 	return 0;
 }
 
@@ -122,7 +122,7 @@ int transfer_decide(struct node *n, const struct transfer_decide_opts *o, char *
 	Strata__Forward *f = NULL;
 	Strata__Acceptance a = STRATA__ACCEPTANCE__INIT;
 	uint8_t from[KEY_BYTES];
-	char key[TRANSFER_KEY_MAX + 1], from_name[TRANSFER_NAME_MAX], date[TRANSFER_DATE_MAX];
+	char key[TRANSFER_KEY_MAX + 1], from_name[NODE_NAME_SIZE], date[RECORD_DATE_SIZE];
 	int ret;
 
 	if ((ret = transfer_check_date(o->date, date, e)) < 0)
@@ -146,7 +146,7 @@ int transfer_decide(struct node *n, const struct transfer_decide_opts *o, char *
 	a.reason = (char *)o->reason;
 	if (!o->accept) {
 		a.decision = STRATA__TRANSFER_DECISION__TRANSFER_REFUSED;
-		ret = transfer_put_msg(w, "acceptance", key, &a.base, e);
+		ret = transfer_put_msg(w, record_acceptance.collection, key, &a.base, e);
 	} else {
 		ret = decide_accept(n, w, o, f, key, &a, member_id, e);
 	}

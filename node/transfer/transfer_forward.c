@@ -22,7 +22,7 @@ int transfer_forward_one(struct node *n, const uint8_t from[KEY_BYTES], const ch
 	Strata__Release *r = NULL;
 	Strata__Forward f = STRATA__FORWARD__INIT;
 	uint8_t lca[KEY_BYTES], hash[HASH_BYTES];
-	char key[TRANSFER_KEY_MAX + 1], today[TRANSFER_DATE_MAX], from_name[TRANSFER_NAME_MAX];
+	char key[TRANSFER_KEY_MAX + 1], today[RECORD_DATE_SIZE], from_name[NODE_NAME_SIZE];
 	int ret;
 
 	if (transfer_key(key, from, id) < 0) {
@@ -40,7 +40,7 @@ int transfer_forward_one(struct node *n, const uint8_t from[KEY_BYTES], const ch
 		}
 		goto out;
 	}
-	if (transfer_has_rec(t, "forward", node_id(n), key)) {
+	if (transfer_has_rec(t, record_forward.collection, node_id(n), key)) {
 		ret = 0;
 		if (strict) {
 			err_set(e, "transfer %s from %s is already forwarded", id, from_name);
@@ -58,7 +58,7 @@ int transfer_forward_one(struct node *n, const uint8_t from[KEY_BYTES], const ch
 		}
 		goto out;
 	}
-	if ((ret = transfer_entry_hash(t, "release", from, id, hash, e)) < 0)
+	if ((ret = transfer_entry_hash(t, record_release.collection, from, id, hash, e)) < 0)
 		goto out;
 	date_today(today);
 	f.from.data = (uint8_t *)from;
@@ -73,7 +73,8 @@ int transfer_forward_one(struct node *n, const uint8_t from[KEY_BYTES], const ch
 	f.date = today;
 	f.released = r->date;
 	f.reason = r->reason;
-	if ((ret = transfer_put_msg(w, "forward", key, &f.base, e)) < 0 || (ret = node_writer_commit(&w, NULL, NULL, e)) < 0)
+	if ((ret = transfer_put_msg(w, record_forward.collection, key, &f.base, e)) < 0 ||
+	    (ret = node_writer_commit(&w, NULL, NULL, e)) < 0)
 		goto out;
 	transfer_note(note, arg, "transfer %s: forwarded member %s from %s to %s%s", id, r->member->id, from_name, r->to_name,
 	       approved ? " (approved)" : "");

@@ -12,9 +12,6 @@
 
 #define TRANSFER_CHAIN_MAX (NODE_CHAIN_MAX + 1) /* a key and the issuers of its chain */
 #define TRANSFER_CLOSED_INDEX "transfer-closed" /* own releases whose outcome was applied */
-#define TRANSFER_NAME_MAX 256 /* an org path and its '\0' (node_key_name) */
-#define TRANSFER_DATE_MAX 11  /* "YYYY-MM-DD" and its '\0' */
-#define TRANSFER_REASON_MAX 500 /* bytes of a release's or an answer's reason */
 
 /* --- transfer_common.c --- */
 
@@ -25,7 +22,7 @@ void transfer_note(transfer_note_fn note, void *arg, const char *fmt, ...) __att
 bool transfer_same(const uint8_t *a, const uint8_t *b);
 
 /* KEY's org path if known here, else the start of its hex and "…". */
-void transfer_name_of(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], char out[TRANSFER_NAME_MAX]);
+void transfer_name_of(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], char out[NODE_NAME_SIZE]);
 
 /* Reads and decodes (collection rt, the unit of owner, key), whichever of
  * the unit's keys wrote it. -ENOENT if absent (e left empty), -EIO if it
@@ -54,7 +51,7 @@ int transfer_split_key(const uint8_t *key, size_t len, uint8_t from[KEY_BYTES], 
 
 /* A date a person gave (NULL: today) into date: -EINVAL, e filled, when it
  * is not a real YYYY-MM-DD date or is in the future. */
-int transfer_check_date(const char *given, char date[TRANSFER_DATE_MAX], struct err *e);
+int transfer_check_date(const char *given, char date[RECORD_DATE_SIZE], struct err *e);
 
 /* A reason a person gave: NULL, or 1..TRANSFER_REASON_MAX bytes of text;
  * -EINVAL, e filled, otherwise. */

@@ -238,10 +238,10 @@ int transfer_list(struct node *n, struct transfer_view **out, size_t *count, str
 	*count = 0;
 	if ((ret = store_txn_begin(node_store(n), false, &l.t, e)) < 0)
 		return ret;
-	if ((ret = store_state_each(l.t, "release", NULL, list_release, &l, e)) < 0 ||
-	    (ret = store_state_each(l.t, "acceptance", NULL, list_acceptance, &l, e)) < 0 ||
-	    (ret = store_state_each(l.t, "forward", NULL, list_forward, &l, e)) < 0 ||
-	    (ret = store_state_each(l.t, "outcome", NULL, list_outcome, &l, e)) < 0)
+	if ((ret = store_state_each(l.t, record_release.collection, NULL, list_release, &l, e)) < 0 ||
+	    (ret = store_state_each(l.t, record_acceptance.collection, NULL, list_acceptance, &l, e)) < 0 ||
+	    (ret = store_state_each(l.t, record_forward.collection, NULL, list_forward, &l, e)) < 0 ||
+	    (ret = store_state_each(l.t, record_outcome.collection, NULL, list_outcome, &l, e)) < 0)
 		goto out;
 	if (l.oom) {
 		err_set(e, "out of memory");

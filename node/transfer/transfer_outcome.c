@@ -21,14 +21,14 @@ int transfer_outcome_one(struct node *n, const uint8_t to[KEY_BYTES], const char
 	Strata__Acceptance *a = NULL;
 	Strata__Outcome o = STRATA__OUTCOME__INIT;
 	uint8_t hash[HASH_BYTES];
-	char today[TRANSFER_DATE_MAX], from_name[TRANSFER_NAME_MAX];
+	char today[RECORD_DATE_SIZE], from_name[NODE_NAME_SIZE];
 	struct err ignore = {0};
 	int ret;
 
 	if ((ret = transfer_begin(n, FEED_DOWN, &w, e)) < 0)
 		return ret;
 	t = node_writer_txn(w);
-	if (transfer_has_rec(t, "outcome", node_id(n), key) ||
+	if (transfer_has_rec(t, record_outcome.collection, node_id(n), key) ||
 	    transfer_get_rec(t, &record_forward, node_id(n), key, (void **)&f, NULL, &ignore) < 0 ||
 	    transfer_get_rec(t, &record_acceptance, to, key, (void **)&a, NULL, &ignore) < 0) {
 		ret = 0;
@@ -46,7 +46,7 @@ int transfer_outcome_one(struct node *n, const uint8_t to[KEY_BYTES], const char
 		ret = 0;
 		goto out;
 	}
-	if ((ret = transfer_entry_hash(t, "acceptance", to, key, hash, e)) < 0)
+	if ((ret = transfer_entry_hash(t, record_acceptance.collection, to, key, hash, e)) < 0)
 		goto out;
 	date_today(today);
 	o.from = f->from;
@@ -58,7 +58,8 @@ int transfer_outcome_one(struct node *n, const uint8_t to[KEY_BYTES], const char
 	o.decision = a->decision;
 	o.member_id = a->member_id;
 	o.date = today;
-	if ((ret = transfer_put_msg(w, "outcome", key, &o.base, e)) < 0 || (ret = node_writer_commit(&w, NULL, NULL, e)) < 0)
+	if ((ret = transfer_put_msg(w, record_outcome.collection, key, &o.base, e)) < 0 ||
+	    (ret = node_writer_commit(&w, NULL, NULL, e)) < 0)
 		goto out;
 	transfer_note(note, arg, "transfer %s: %s by %s; outcome passed down to %s", f->id,
 	       a->decision == STRATA__TRANSFER_DECISION__TRANSFER_ACCEPTED ? "accepted" : "refused", f->to_name,
@@ -100,7 +101,7 @@ int transfer_close_one(struct node *n, const char *id, transfer_note_fn note, vo
 		ret = 0;
 		goto out;
 	}
-	if ((ret = transfer_entry_hash(t, "release", node_id(n), id, hash, e)) < 0)
+	if ((ret = transfer_entry_hash(t, record_release.collection, node_id(n), id, hash, e)) < 0)
 		goto out;
 	if (o->release_hash.len != HASH_BYTES || memcmp(o->release_hash.data, hash, HASH_BYTES) != 0) {
 		transfer_note(note, arg, "transfer %s: the outcome names another release; ignored", id);
@@ -111,7 +112,7 @@ int transfer_close_one(struct node *n, const char *id, transfer_note_fn note, vo
 	    transfer_get_rec(t, &record_member, node_id(n), r->member->id, (void **)&m, NULL, &ignore) == 0 &&
 	    m->status == STRATA__MEMBER_STATUS__STATUS_ACTIVE) {
 		m->status = STRATA__MEMBER_STATUS__STATUS_TRANSFERRED;
-		if ((ret = transfer_put_msg(w, "member", m->id, &m->base, e)) < 0)
+		if ((ret = transfer_put_msg(w, record_member.collection, m->id, &m->base, e)) < 0)
 			goto out;
 		marked = true;
 	}

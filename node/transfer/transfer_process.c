@@ -59,7 +59,7 @@ static int scan_release(const struct store_record *r, void *arg)
 		return 0;
 	memcpy(id, r->key, r->key_len);
 	id[r->key_len] = '\0';
-	if (transfer_key(key, r->owner, id) < 0 || transfer_has_rec(s->t, "forward", node_id(s->n), key))
+	if (transfer_key(key, r->owner, id) < 0 || transfer_has_rec(s->t, record_forward.collection, node_id(s->n), key))
 		return 0;
 	if (!(rel = strata__release__unpack(NULL, r->value_len, r->value)))
 		return 0;
@@ -80,7 +80,8 @@ static int scan_acceptance(const struct store_record *r, void *arg)
 		return 0;
 	memcpy(key, r->key, r->key_len);
 	key[r->key_len] = '\0';
-	if (transfer_has_rec(s->t, "forward", node_id(s->n), key) && !transfer_has_rec(s->t, "outcome", node_id(s->n), key))
+	if (transfer_has_rec(s->t, record_forward.collection, node_id(s->n), key) &&
+	    !transfer_has_rec(s->t, record_outcome.collection, node_id(s->n), key))
 		push(s, r->owner, r->key, r->key_len);
 	return 0;
 }
@@ -103,7 +104,8 @@ static int scan_own(const struct store_record *r, void *arg)
 	id[r->key_len] = '\0';
 	if (transfer_key(key, r->owner, id) < 0 || !(rel = strata__release__unpack(NULL, r->value_len, r->value)))
 		return 0;
-	if (transfer_lca(s->n, s->t, r->owner, rel->to.data, lca) == 0 && transfer_has_rec(s->t, "outcome", lca, key))
+	if (transfer_lca(s->n, s->t, r->owner, rel->to.data, lca) == 0 &&
+	    transfer_has_rec(s->t, record_outcome.collection, lca, key))
 		push(s, r->owner, r->key, r->key_len);
 	strata__release__free_unpacked(rel, NULL);
 	return 0;
@@ -120,9 +122,9 @@ static int run_phase(struct node *n, enum phase p, transfer_note_fn note, void *
 	if ((ret = store_txn_begin(node_store(n), false, &s.t, e)) < 0)
 		return ret;
 	switch (p) {
-	case PHASE_FORWARD: ret = store_state_each(s.t, "release", NULL, scan_release, &s, e); break;
-	case PHASE_OUTCOME: ret = store_state_each(s.t, "acceptance", NULL, scan_acceptance, &s, e); break;
-	case PHASE_CLOSE: ret = store_state_each(s.t, "release", node_id(n), scan_own, &s, e); break;
+	case PHASE_FORWARD: ret = store_state_each(s.t, record_release.collection, NULL, scan_release, &s, e); break;
+	case PHASE_OUTCOME: ret = store_state_each(s.t, record_acceptance.collection, NULL, scan_acceptance, &s, e); break;
+	case PHASE_CLOSE: ret = store_state_each(s.t, record_release.collection, node_id(n), scan_own, &s, e); break;
 	}
 	store_txn_abort(&s.t);
 	if (ret == 0 && s.oom) {
@@ -185,8 +187,8 @@ int transfer_process(struct node *n, transfer_note_fn note, void *arg, struct er
 
 static bool transfer_collection(const char *c)
 {
-	return strcmp(c, "release") == 0 || strcmp(c, "forward") == 0 || strcmp(c, "acceptance") == 0 ||
-	       strcmp(c, "outcome") == 0;
+	return strcmp(c, record_release.collection) == 0 || strcmp(c, record_forward.collection) == 0 ||
+	       strcmp(c, record_acceptance.collection) == 0 || strcmp(c, record_outcome.collection) == 0;
 }
 
 bool transfer_touches(const struct changeset *cs)

@@ -15,7 +15,7 @@ struct pending {
 	struct store_txn *t;
 	const char *member;
 	char id[TRANSFER_ID_MAX + 1];
-	char to_name[TRANSFER_NAME_MAX];
+	char to_name[NODE_NAME_SIZE];
 };
 
 /* An own release of the member with no outcome yet. */
@@ -32,7 +32,8 @@ static int find_pending(const struct store_record *r, void *arg)
 	memcpy(id, r->key, r->key_len);
 	id[r->key_len] = '\0';
 	if (strcmp(rel->member->id, p->member) == 0 && transfer_key(key, r->owner, id) == 0 &&
-	    (transfer_lca(p->n, p->t, r->owner, rel->to.data, lca) < 0 || !transfer_has_rec(p->t, "outcome", lca, key))) {
+	    (transfer_lca(p->n, p->t, r->owner, rel->to.data, lca) < 0 ||
+	     !transfer_has_rec(p->t, record_outcome.collection, lca, key))) {
 		snprintf(p->id, sizeof p->id, "%s", id);
 		snprintf(p->to_name, sizeof p->to_name, "%s", rel->to_name);
 		stop = 1;
@@ -61,7 +62,7 @@ static int release_member(struct node *n, struct store_txn *t, const char *membe
 			member_status_word((*m)->status));
 		return -EINVAL;
 	}
-	if ((ret = store_state_each(t, "release", node_id(n), find_pending, &p, e)) < 0)
+	if ((ret = store_state_each(t, record_release.collection, node_id(n), find_pending, &p, e)) < 0)
 		return ret;
 	if (ret == 1) {
 		err_set(e, "member %s is already being transferred (transfer %s to %s)", member, p.id, p.to_name);
@@ -73,7 +74,7 @@ static int release_member(struct node *n, struct store_txn *t, const char *membe
 /* The new branch: a branch of this domain other than this node, with a
  * common ancestor. */
 static int release_destination(struct node *n, struct store_txn *t, const char *who, uint8_t to[KEY_BYTES],
-			       char to_name[TRANSFER_NAME_MAX], struct err *e)
+			       char to_name[NODE_NAME_SIZE], struct err *e)
 {
 	uint8_t lca[KEY_BYTES];
 	int ret;
@@ -102,7 +103,7 @@ static int release_id(struct node *n, struct store_txn *t, const char *member, c
 
 	snprintf(base, sizeof base, "%.64s-%.4s%.2s%.2s", member, date, date + 5, date + 8);
 	snprintf(id, TRANSFER_ID_MAX + 1, "%s", base);
-	for (unsigned k = 2; transfer_has_rec(t, "release", node_id(n), id); k++) {
+	for (unsigned k = 2; transfer_has_rec(t, record_release.collection, node_id(n), id); k++) {
 		if (k > 99) {
 			err_set(e, "too many transfers of member %s on %s", member, date);
 			return -EINVAL;
@@ -120,7 +121,7 @@ int transfer_release(struct node *n, const struct transfer_release_opts *o, char
 	Strata__Member *m = NULL;
 	Strata__Release r = STRATA__RELEASE__INIT;
 	uint8_t to[KEY_BYTES];
-	char to_name[TRANSFER_NAME_MAX], date[TRANSFER_DATE_MAX];
+	char to_name[NODE_NAME_SIZE], date[RECORD_DATE_SIZE];
 	int ret;
 
 	if ((ret = transfer_check_date(o->date, date, e)) < 0 || (ret = transfer_check_reason(o->reason, e)) < 0)
@@ -143,7 +144,8 @@ int transfer_release(struct node *n, const struct transfer_release_opts *o, char
 	r.to.len = KEY_BYTES;
 	r.date = date;
 	r.reason = (char *)o->reason;
-	if ((ret = transfer_put_msg(w, "release", id, &r.base, e)) < 0 || (ret = node_writer_commit(&w, NULL, NULL, e)) < 0)
+	if ((ret = transfer_put_msg(w, record_release.collection, id, &r.base, e)) < 0 ||
+	    (ret = node_writer_commit(&w, NULL, NULL, e)) < 0)
 		goto out;
 	ret = 0;
 out:

@@ -96,7 +96,7 @@ int transfer_resolve(struct node *n, struct store_txn *t, const char *who, uint8
 		     struct err *e)
 {
 	struct chain c;
-	char buf[TRANSFER_NAME_MAX];
+	char buf[NODE_NAME_SIZE];
 	int ret;
 
 	if (strlen(who) == KEY_HEX - 1 && hex_decode(key, KEY_BYTES, who) == 0) {
@@ -113,7 +113,7 @@ int transfer_resolve(struct node *n, struct store_txn *t, const char *who, uint8
 	} else {
 		struct by_name b = {.t = t, .name = who};
 
-		if ((ret = store_state_each(t, "cert", NULL, match_name, &b, e)) < 0)
+		if ((ret = store_state_each(t, record_cert.collection, NULL, match_name, &b, e)) < 0)
 			return ret;
 		if (!b.found) {
 			err_set(e, "no branch named %s is known here", who);
@@ -131,6 +131,6 @@ int transfer_resolve(struct node *n, struct store_txn *t, const char *who, uint8
 		return -ESRCH;
 	}
 	if (name)
-		snprintf(name, TRANSFER_NAME_MAX, "%s", buf);
+		snprintf(name, NODE_NAME_SIZE, "%s", buf);
 	return 0;
 }

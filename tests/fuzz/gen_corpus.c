@@ -81,7 +81,7 @@ int main(int argc, char **argv)
 	check(keypair_from_seed(&kp, seed, &e), &e);
 
 	/* The known-answer vector of docs/PROTOCOL-vectors.md. */
-	check(changeset_builder_new(&b, "up", 1, NULL, 1700000000000ull, &e), &e);
+	check(changeset_builder_new(&b, FEED_UP, 1, NULL, 1700000000000ull, &e), &e);
 	check(changeset_builder_put(b, "member", K("M0001"), 5, K("hello"), 5, &e), &e);
 	check(changeset_builder_finish(b, kp, &env, &len, hash, &e), &e);
 	changeset_builder_destroy(&b);
@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 	free(env);
 
 	/* seq 2 on the vector's chain: a put, a delete, an empty value. */
-	check(changeset_builder_new(&b, "up", 2, hash, 1700000000001ull, &e), &e);
+	check(changeset_builder_new(&b, FEED_UP, 2, hash, 1700000000001ull, &e), &e);
 	check(changeset_builder_put(b, "member", K("M0002"), 5, K("world"), 5, &e), &e);
 	check(changeset_builder_delete(b, "member", K("M0001"), 5, &e), &e);
 	check(changeset_builder_put(b, "dues", K("M0002/2026-01"), 13, NULL, 0, &e), &e);
@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 	free(mixed);
 
 	/* No ops at all, on another feed. */
-	check(changeset_builder_new(&b, "down", 1, NULL, 0, &e), &e);
+	check(changeset_builder_new(&b, FEED_DOWN, 1, NULL, 0, &e), &e);
 	check(changeset_builder_finish(b, kp, &env, &len, NULL, &e), &e);
 	changeset_builder_destroy(&b);
 	put_file("valid_no_ops", env, len);

@@ -96,7 +96,7 @@ static struct env up_entry(const struct keypair *kp, uint64_t seq, const uint8_t
 	struct env v = {0};
 	struct err e = {{0}};
 
-	check(changeset_builder_new(&b, "up", seq, prev, 1700000000000ull + seq, &e), &e);
+	check(changeset_builder_new(&b, FEED_UP, seq, prev, 1700000000000ull + seq, &e), &e);
 	member(b, id, name);
 	if (seq == 2)
 		check(changeset_builder_delete(b, "member", (const uint8_t *)"M0101", 5, &e), &e);
@@ -400,7 +400,7 @@ static struct env parent_cert(enum scratch_key by, enum scratch_key subject, uin
 	c.feeds = all;
 	c.n_feeds = 4;
 	c.issued_ms = 1600000000000ull;
-	check(changeset_builder_new(&b, "trust", seq, NULL, 1600000000000ull, &e), &e);
+	check(changeset_builder_new(&b, FEED_TRUST, seq, NULL, 1600000000000ull, &e), &e);
 	check(changeset_builder_put(b, "cert", key, KEY_BYTES, buf, strata__certificate__pack(&c, buf), &e), &e);
 	check(changeset_builder_finish(b, kp, &v.d, &v.n, v.hash, &e), &e);
 	changeset_builder_destroy(&b);
@@ -559,7 +559,7 @@ static struct env trust_entry(void)
 	} certs[] = {{SCRATCH_ROOT, SCRATCH_ROOT_NAME, STRATA__ROLE__ROLE_ROOT},
 		     {SCRATCH_CHILD, SCRATCH_CHILD_NAME, STRATA__ROLE__ROLE_CHILD}};
 
-	check(changeset_builder_new(&b, "trust", 1, NULL, 1600000000000ull, &e), &e);
+	check(changeset_builder_new(&b, FEED_TRUST, 1, NULL, 1600000000000ull, &e), &e);
 	for (size_t i = 0; i < 2; i++) {
 		Strata__Certificate c = STRATA__CERTIFICATE__INIT;
 		uint8_t key[KEY_BYTES], buf[256];

@@ -145,7 +145,7 @@ struct node *scratch_node(void)
 	must(node_open(&node, dir, 0, &e), &e, "open");
 
 	/* the root's own certificate, a child's and a peer's */
-	must(node_writer_begin(node, "trust", &w, &e), &e, "writer");
+	must(node_writer_begin(node, FEED_TRUST, &w, &e), &e, "writer");
 	put_cert(w, SCRATCH_ROOT, SCRATCH_ROOT_NAME, STRATA__ROLE__ROLE_ROOT, all, 4, NULL, 0);
 	put_cert(w, SCRATCH_CHILD, SCRATCH_CHILD_NAME, STRATA__ROLE__ROLE_CHILD, all, 4, NULL, 0);
 	put_cert(w, SCRATCH_ROTATOR, SCRATCH_ROTATOR_NAME, STRATA__ROLE__ROLE_CHILD, all, 4, NULL, 0);

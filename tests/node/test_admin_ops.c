@@ -84,7 +84,7 @@ static void put_request(const char *id, const char *contact)
 	r.status = STRATA__REQUEST_STATUS__REQUEST_OPEN;
 	c.id = (char *)id;
 	c.contact = (char *)contact;
-	cr_assert_eq(node_writer_begin(n, "up", &w, &e), 0, "%s", e.msg);
+	cr_assert_eq(node_writer_begin(n, FEED_UP, &w, &e), 0, "%s", e.msg);
 	cr_assert_eq(node_writer_put(w, "request", (const uint8_t *)id, strlen(id), rbuf,
 				     strata__request__pack(&r, rbuf), &e), 0, "%s", e.msg);
 	cr_assert_eq(node_writer_switch(w, FEED_PRIVATE, NULL, &e), 0, "%s", e.msg);
@@ -97,7 +97,7 @@ static void put_request(const char *id, const char *contact)
 static void certify(const char *name, uint8_t subject[KEY_BYTES])
 {
 	Strata__Certificate c = STRATA__CERTIFICATE__INIT;
-	char *feeds[] = {"up", "report"};
+	char *feeds[] = {FEED_UP, FEED_REPORT};
 	uint8_t buf[512];
 	struct node_writer *w = NULL;
 	struct err e = {0};
@@ -183,7 +183,7 @@ Test(admin_ops, erase_takes_the_companion)
 	cr_assert_eq(r.companion_entries, 1);
 	cr_assert_str_eq(r.companion_feed, FEED_PRIVATE);
 	ov = snapshot();
-	cr_assert_eq(head_of(ov, "up"), 2);
+	cr_assert_eq(head_of(ov, FEED_UP), 2);
 	cr_assert_eq(head_of(ov, FEED_PRIVATE), 2, "the contact's own erase request");
 	json_decref(ov);
 	/* a second erase of the same record is refused */
@@ -289,7 +289,7 @@ Test(admin_ops, overview_lists_heads_and_roots)
 	put_request("r1", "Sun");
 	put_request("r2", "Zhou");
 	ov = snapshot();
-	cr_assert_eq(head_of(ov, "up"), 2);
+	cr_assert_eq(head_of(ov, FEED_UP), 2);
 	cr_assert_eq(head_of(ov, FEED_PRIVATE), 2);
 	cr_assert_eq(json_array_size(json_object_get(ov, "evidence")), 0);
 	cr_assert(json_is_null(json_object_get(ov, "write_fence")));
@@ -331,7 +331,7 @@ Test(admin_ops, log_walks_every_feed_or_one)
 	cr_assert_eq(node_log_each(n, NULL, count_entry, &all, &e), 0, "%s", e.msg);
 	cr_assert_eq(all.bad, 0);
 	cr_assert_geq(all.entries, 4, "two entries in up and two in private (and the node's own trust)");
-	cr_assert_eq(node_log_each(n, "up", count_entry, &up, &e), 0, "%s", e.msg);
+	cr_assert_eq(node_log_each(n, FEED_UP, count_entry, &up, &e), 0, "%s", e.msg);
 	cr_assert_eq(up.entries, 2);
 	cr_assert_eq(up.ops, 2);
 	cr_assert_eq(up.last_seq, 2);
@@ -366,7 +366,7 @@ Test(admin_ops, verify_and_audit_a_node)
 	/* an entry's bytes overwritten: both report it through the hook */
 	cr_assert_eq(node_open(&n, dir, 0, &e), 0, "%s", e.msg);
 	cr_assert_eq(store_txn_begin(node_store(n), true, &t, &e), 0, "%s", e.msg);
-	cr_assert_eq(store_log_replace(t, node_id(n), "up", 1, junk, sizeof junk, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_log_replace(t, node_id(n), FEED_UP, 1, junk, sizeof junk, &e), 0, "%s", e.msg);
 	cr_assert_eq(store_txn_commit(&t, &e), 0, "%s", e.msg);
 	node_close(&n);
 	cr_assert_eq(verify_node(dir, &c, &h, &e), -EBADMSG, "%s", e.msg);

@@ -54,7 +54,7 @@ static uint64_t head_now(struct store *s, const uint8_t key[32])
 	int rc;
 
 	cr_assert_eq(store_txn_begin(s, false, &t, &e), 0, "%s", e.msg);
-	rc = store_head_get(t, key, "up", &h, &e);
+	rc = store_head_get(t, key, FEED_UP, &h, &e);
 	cr_assert(rc == 0 || rc == -ENOENT, "store_head_get: %s", e.msg);
 	store_txn_abort(&t);
 	return rc == 0 ? h.seq : 0;

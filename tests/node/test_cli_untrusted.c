@@ -189,7 +189,7 @@ static int write_report(int64_t amount, struct err *e)
 	len = strata__report__get_packed_size(&rep);
 	cr_assert(len <= sizeof buf);
 	strata__report__pack(&rep, buf);
-	ret = node_writer_begin(n, "report", &w, e);
+	ret = node_writer_begin(n, FEED_REPORT, &w, e);
 	if (ret == 0)
 		ret = node_writer_put(w, "report", (const uint8_t *)"2024-01", 7, buf, len, e);
 	if (ret == 0)
@@ -265,7 +265,7 @@ Test(node_cli_untrusted, a_received_string_with_a_nul_is_refused_at_ingest)
 	cr_assert_not_null(x);
 	*x = '\0'; /* name "Li\0EVIL" */
 	cr_assert_eq(node_open(&n, test_node, 0, &e), 0, "%s", e.msg);
-	ret = node_writer_begin(n, "up", &w, &e);
+	ret = node_writer_begin(n, FEED_UP, &w, &e);
 	if (ret == 0)
 		ret = node_writer_put(w, "member", (const uint8_t *)"M7", 2, buf, len, &e);
 	if (ret == 0)

@@ -144,7 +144,7 @@ static void flip(uint64_t seq, enum where w)
 	node_key(test_node, hex, key);
 	s = store_of_node(0);
 	t = begin(s, true);
-	rc = store_log_get(t, key, "up", seq, &bytes, &len, NULL, E());
+	rc = store_log_get(t, key, FEED_UP, seq, &bytes, &len, NULL, E());
 	cr_assert_eq(rc, 0, "store_log_get #%llu: %s", (unsigned long long)seq, test_err.msg);
 	cr_assert_eq(changeset_decode(&cs, bytes, len, E()), 0, "%s", test_err.msg);
 	copy = malloc(len);
@@ -174,7 +174,7 @@ static void flip(uint64_t seq, enum where w)
 		break;
 	}
 	copy[at - copy] ^= 0x01;
-	rc = store_log_replace(t, key, "up", seq, copy, len, E());
+	rc = store_log_replace(t, key, FEED_UP, seq, copy, len, E());
 	cr_assert_eq(rc, 0, "store_log_replace: %s", test_err.msg);
 	commit(&t);
 	store_close(&s);
@@ -275,7 +275,7 @@ static void head_of_up(const uint8_t key[32], uint64_t *seq, uint8_t hash[32])
 	struct store_txn *t = begin(s, false);
 	struct store_head h;
 
-	cr_assert_eq(store_head_get(t, key, "up", &h, E()), 0, "%s", test_err.msg);
+	cr_assert_eq(store_head_get(t, key, FEED_UP, &h, E()), 0, "%s", test_err.msg);
 	*seq = h.seq;
 	memcpy(hash, h.hash, 32);
 	store_txn_abort(&t);
@@ -288,7 +288,7 @@ static void append_raw(const uint8_t key[32], uint64_t seq, const uint8_t prev[3
 {
 	struct store *s = store_of_node(0);
 	struct store_txn *t = begin(s, true);
-	struct store_entry en = {.author = key, .feed = "up", .seq = seq, .prev = prev, .hash = hash,
+	struct store_entry en = {.author = key, .feed = FEED_UP, .seq = seq, .prev = prev, .hash = hash,
 				 .bytes = bytes, .len = len, .n_ops = n_ops, .ops = ops};
 	int rc = store_append(t, &en, E());
 
@@ -321,7 +321,7 @@ static void build(const struct keypair *kp, uint64_t seq, const uint8_t prev[32]
 {
 	struct changeset_builder *b = NULL;
 
-	cr_assert_eq(changeset_builder_new(&b, "up", seq, prev, 1700000000000ull, E()), 0, "%s", test_err.msg);
+	cr_assert_eq(changeset_builder_new(&b, FEED_UP, seq, prev, 1700000000000ull, E()), 0, "%s", test_err.msg);
 	if (value)
 		cr_assert_eq(changeset_builder_put(b, "member", (const uint8_t *)id, strlen(id), value, value_len, E()),
 			     0, "%s", test_err.msg);

@@ -90,6 +90,37 @@ Test(fields, text_and_date)
 	record_free(m);
 }
 
+/* A long text is checked and shown whole: a notice body of 4,094 bytes
+ * and a 3-byte character (the old 4,096-byte copy cut it inside the
+ * character and refused a valid body), a control byte past 4,096 refused,
+ * and the JSON holding all of it. */
+Test(fields, long_text_whole)
+{
+	static char body[RECORD_TEXT_MAX + 2];
+	const char *kv[] = {"id", "N1", "title", "Year-end review", NULL};
+	ProtobufCMessage *m = make(&record_notice, kv);
+	struct err e;
+	json_t *j;
+
+	memset(body, 'a', 4094);
+	strcpy(body + 4094, "\xe9\x80\x9a"); /* 通 */
+	cr_assert_eq(set_one(&record_notice, m, "body", body, &e), 0, "%s", e.msg);
+	cr_assert_eq(check(&record_notice, m, &e), 0, "a 4,097-byte body ending in 通: %s", e.msg);
+	j = record_json(&record_notice, m);
+	cr_assert_eq(strlen(json_string_value(json_object_get(j, "body"))), 4097, "the JSON cut the body");
+	json_decref(j);
+	memset(body, 'a', 5000);
+	body[4500] = '\x01';
+	body[5000] = '\0';
+	cr_assert_eq(set_one(&record_notice, m, "body", body, &e), 0);
+	cr_assert_eq(check(&record_notice, m, &e), -EINVAL, "a control byte at 4,500 passed");
+	memset(body, 'a', RECORD_TEXT_MAX + 1);
+	body[RECORD_TEXT_MAX + 1] = '\0';
+	cr_assert_eq(set_one(&record_notice, m, "body", body, &e), 0);
+	cr_assert_eq(check(&record_notice, m, &e), -EINVAL, "20,001 bytes passed");
+	record_free(m);
+}
+
 Test(fields, numbers_at_their_edges)
 {
 	const char *kv[] = {"member", "M1", "period", "2026-02", "amount", "0", NULL};
@@ -232,7 +263,7 @@ static uint64_t up_head(void)
 
 	cr_assert_eq(node_open(&n, test_node, NODE_RDONLY | NODE_NO_KEY, &e), 0, "%s", e.msg);
 	cr_assert_eq(store_txn_begin(node_store(n), false, &t, &e), 0, "%s", e.msg);
-	if (store_head_get(t, node_id(n), "up", &h, &e) < 0)
+	if (store_head_get(t, node_id(n), FEED_UP, &h, &e) < 0)
 		h.seq = 0;
 	store_txn_abort(&t);
 	node_close(&n);

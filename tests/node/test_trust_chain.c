@@ -71,7 +71,7 @@ static int trust_entry(struct author *a, uint64_t time_ms, const char *collectio
 	size_t env_len, len = 0;
 	int ret;
 
-	cr_assert_eq(changeset_builder_new(&b, "trust", a->seq + 1, a->seq ? a->prev : NULL, time_ms, e), 0);
+	cr_assert_eq(changeset_builder_new(&b, FEED_TRUST, a->seq + 1, a->seq ? a->prev : NULL, time_ms, e), 0);
 	if (m) {
 		val = pack(m, &len);
 		cr_assert_eq(changeset_builder_put(b, collection, key, KEY_BYTES, val, len, e), 0, "%s", e->msg);
@@ -101,14 +101,14 @@ static void root_entry(const char *collection, const uint8_t key[KEY_BYTES], con
 	uint8_t *val;
 	size_t len;
 
-	cr_assert_eq(node_writer_begin(n, "trust", &w, &e), 0, "%s", e.msg);
+	cr_assert_eq(node_writer_begin(n, FEED_TRUST, &w, &e), 0, "%s", e.msg);
 	val = pack(m, &len);
 	cr_assert_eq(node_writer_put(w, collection, key, KEY_BYTES, val, len, &e), 0, "%s", e.msg);
 	cr_assert_eq(node_writer_commit(&w, NULL, NULL, &e), 0, "%s", e.msg);
 	free(val);
 }
 
-static char *all_feeds[] = {"up", "report", "down", "trust"};
+static char *all_feeds[] = {FEED_UP, FEED_REPORT, FEED_DOWN, FEED_TRUST};
 
 static Strata__Certificate cert(const uint8_t subject[KEY_BYTES], const char *name, Strata__Role role,
 				uint64_t issued_ms)
@@ -237,10 +237,10 @@ Test(trust_chain, every_level_is_authorized_for_its_feeds)
 {
 	struct err e;
 
-	cr_assert_eq(authorize(pub(&branch), "up", T0, &e), 0, "%s", e.msg);
-	cr_assert_eq(authorize(pub(&district), "report", T0, &e), 0, "%s", e.msg);
-	cr_assert_eq(authorize(pub(&city), "trust", 0, &e), 0, "%s", e.msg);
-	cr_assert_eq(authorize(pub(&branch), "private", T0, &e), -EACCES);
+	cr_assert_eq(authorize(pub(&branch), FEED_UP, T0, &e), 0, "%s", e.msg);
+	cr_assert_eq(authorize(pub(&district), FEED_REPORT, T0, &e), 0, "%s", e.msg);
+	cr_assert_eq(authorize(pub(&city), FEED_TRUST, 0, &e), 0, "%s", e.msg);
+	cr_assert_eq(authorize(pub(&branch), FEED_PRIVATE, T0, &e), -EACCES);
 	cr_assert(strstr(e.msg, "does not allow feed private"), "%s", e.msg);
 }
 
@@ -250,10 +250,10 @@ Test(trust_chain, a_key_without_certificate_is_refused)
 	struct err e;
 
 	author_new(&stranger);
-	cr_assert_eq(authorize(pub(&stranger), "up", T0, &e), -EACCES);
+	cr_assert_eq(authorize(pub(&stranger), FEED_UP, T0, &e), -EACCES);
 	cr_assert(strstr(e.msg, "holds no certificate in this trust domain"), "%s", e.msg);
 	certify(NULL, pub(&stranger), "xm/huli", T0);
-	cr_assert_eq(authorize(pub(&stranger), "up", T0, &e), 0, "%s", e.msg);
+	cr_assert_eq(authorize(pub(&stranger), FEED_UP, T0, &e), 0, "%s", e.msg);
 	keypair_destroy(&stranger.kp);
 }
 
@@ -265,7 +265,7 @@ Test(trust_chain, a_missing_issuer_breaks_the_chain)
 
 	/* the city withdraws the district's certificate: the branch's chain breaks there */
 	cr_assert_eq(trust_entry(&city, T0, "cert", pub(&district), NULL, &e), 0, "%s", e.msg);
-	cr_assert_eq(authorize(pub(&branch), "up", T0, &e), -EACCES);
+	cr_assert_eq(authorize(pub(&branch), FEED_UP, T0, &e), -EACCES);
 	cr_assert(strstr(e.msg, "breaks at"), "%s", e.msg);
 	t = reader();
 	node_chain_begin(&w, pub(&branch));
@@ -293,10 +293,10 @@ Test(trust_chain, a_revoked_intermediate_keeps_what_it_certified_before)
 	cr_assert_not(got.has_successor);
 	store_txn_abort(&t);
 	/* the district's certificate was issued before: the branch still writes */
-	cr_assert_eq(authorize(pub(&branch), "up", T1 + 5, &e), 0, "%s", e.msg);
+	cr_assert_eq(authorize(pub(&branch), FEED_UP, T1 + 5, &e), 0, "%s", e.msg);
 	/* the city itself: before its revocation yes, from it on no */
-	cr_assert_eq(authorize(pub(&city), "up", T1 - 1, &e), 0, "%s", e.msg);
-	cr_assert_eq(authorize(pub(&city), "up", T1, &e), -EACCES);
+	cr_assert_eq(authorize(pub(&city), FEED_UP, T1 - 1, &e), 0, "%s", e.msg);
+	cr_assert_eq(authorize(pub(&city), FEED_UP, T1, &e), -EACCES);
 	cr_assert(strstr(e.msg, "was revoked by xm"), "%s", e.msg);
 }
 
@@ -309,11 +309,11 @@ Test(trust_chain, a_certificate_dated_after_its_issuers_revocation_is_refused)
 	author_new(&late);
 	/* signed in an entry dated before the revocation, but dated after it */
 	certify(&city, pub(&late), "xm/siming/d2", T1 + 1);
-	cr_assert_eq(authorize(pub(&late), "up", T0, &e), 0, "before the revocation it counts: %s", e.msg);
+	cr_assert_eq(authorize(pub(&late), FEED_UP, T0, &e), 0, "before the revocation it counts: %s", e.msg);
 	root_entry("revocation", pub(&city), &r.base);
-	cr_assert_eq(authorize(pub(&late), "up", T0, &e), -EACCES);
+	cr_assert_eq(authorize(pub(&late), FEED_UP, T0, &e), -EACCES);
 	cr_assert(strstr(e.msg, "after that key was revoked"), "%s", e.msg);
-	cr_assert_eq(authorize(pub(&district), "up", T0, &e), 0, "%s", e.msg);
+	cr_assert_eq(authorize(pub(&district), FEED_UP, T0, &e), 0, "%s", e.msg);
 	keypair_destroy(&late.kp);
 }
 
@@ -336,7 +336,7 @@ Test(trust_chain, a_rotation_successor_takes_over_as_issuer)
 	cr_assert_eq(node_key_chain(t, pub(&city2), keys, 4), 2);
 	cr_assert_eq(memcmp(keys[1], pub(&city), KEY_BYTES), 0);
 	store_txn_abort(&t);
-	cr_assert_eq(authorize(pub(&branch), "up", T1 + 5, &e), 0, "%s", e.msg);
+	cr_assert_eq(authorize(pub(&branch), FEED_UP, T1 + 5, &e), 0, "%s", e.msg);
 	/* the successor may revoke what its predecessor certified */
 	rd = revocation(pub(&district), T1 + 10, NULL);
 	cr_assert_eq(trust_entry(&city2, T1 + 10, "revocation", pub(&district), &rd.base, &e), 0, "%s", e.msg);
@@ -344,7 +344,7 @@ Test(trust_chain, a_rotation_successor_takes_over_as_issuer)
 	cr_assert_eq(node_revocation_get(t, pub(&district), &got, &e), 0, "%s", e.msg);
 	cr_assert_eq(memcmp(got.by, pub(&city2), KEY_BYTES), 0);
 	store_txn_abort(&t);
-	cr_assert_eq(authorize(pub(&district), "up", T1 + 10, &e), -EACCES);
+	cr_assert_eq(authorize(pub(&district), FEED_UP, T1 + 10, &e), -EACCES);
 	keypair_destroy(&city2.kp);
 }
 
@@ -358,7 +358,7 @@ Test(trust_chain, another_key_may_not_revoke)
 	certify(NULL, pub(&huli), "xm/huli", T0);
 	cr_assert_eq(trust_entry(&huli, T0, "revocation", pub(&district), &r.base, &e), -EACCES);
 	cr_assert(strstr(e.msg, "only the issuer of its certificate may revoke"), "%s", e.msg);
-	cr_assert_eq(authorize(pub(&district), "up", T1 + 1, &e), 0, "%s", e.msg);
+	cr_assert_eq(authorize(pub(&district), FEED_UP, T1 + 1, &e), 0, "%s", e.msg);
 	keypair_destroy(&huli.kp);
 }
 
@@ -405,7 +405,7 @@ Test(trust_chain, a_loop_ends_at_the_depth_bound_and_is_refused)
 	cr_assert_eq(steps, NODE_CHAIN_MAX);
 	node_chain_end(&w);
 	store_txn_abort(&t);
-	cr_assert_eq(authorize(pub(&a), "up", T0, &e), -EACCES);
+	cr_assert_eq(authorize(pub(&a), FEED_UP, T0, &e), -EACCES);
 	cr_assert(strstr(e.msg, "does not reach this domain's root"), "%s", e.msg);
 	keypair_destroy(&a.kp);
 	keypair_destroy(&b.kp);
@@ -418,7 +418,7 @@ Test(trust_chain, a_self_issued_key_that_is_not_the_root_is_refused)
 
 	author_new(&self);
 	index_put(pub(&self), pub(&self), "xm/self", STRATA__ROLE__ROLE_CHILD);
-	cr_assert_eq(authorize(pub(&self), "up", T0, &e), -EACCES);
+	cr_assert_eq(authorize(pub(&self), FEED_UP, T0, &e), -EACCES);
 	cr_assert(strstr(e.msg, "does not reach this domain's root"), "%s", e.msg);
 	keypair_destroy(&self.kp);
 }
@@ -426,7 +426,7 @@ Test(trust_chain, a_self_issued_key_that_is_not_the_root_is_refused)
 Test(trust_chain, links_that_may_not_certify_are_refused)
 {
 	Strata__Certificate pc = cert(NULL, "partner", STRATA__ROLE__ROLE_PEER, T0);
-	static char *peer_feeds[] = {"report", "trust"};
+	static char *peer_feeds[] = {FEED_REPORT, FEED_TRUST};
 	struct author peer, x, y;
 	struct err e = {{0}};
 
@@ -438,11 +438,11 @@ Test(trust_chain, links_that_may_not_certify_are_refused)
 	pc.n_feeds = 2;
 	root_entry("cert", pub(&peer), &pc.base);
 	certify(&peer, pub(&x), "partner/x", T0);
-	cr_assert_eq(authorize(pub(&x), "up", T0, &e), -EACCES);
+	cr_assert_eq(authorize(pub(&x), FEED_UP, T0, &e), -EACCES);
 	cr_assert(strstr(e.msg, "may not certify others"), "%s", e.msg);
 	/* a child names its children below itself */
 	certify(&city, pub(&y), "xm/huli/y", T0);
-	cr_assert_eq(authorize(pub(&y), "up", T0, &e), -EACCES);
+	cr_assert_eq(authorize(pub(&y), FEED_UP, T0, &e), -EACCES);
 	cr_assert(strstr(e.msg, "which is not below it"), "%s", e.msg);
 	keypair_destroy(&peer.kp);
 	keypair_destroy(&x.kp);

@@ -403,7 +403,7 @@ static uint64_t write_lying_report(const struct net_node *x, const char *dir, co
 
 	cr_assert_eq(node_open(&n, dir, NODE_NO_KEY, &e), 0, "%s", e.msg);
 	cr_assert_eq(store_txn_begin(node_store(n), true, &t, &e), 0, "%s", e.msg);
-	cr_assert_eq(store_head_get(t, x->key, "report", &rh, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_head_get(t, x->key, FEED_REPORT, &rh, &e), 0, "%s", e.msg);
 	cr_assert_eq(store_state_get(t, "report", x->key, (const uint8_t *)period, strlen(period), &v, &vl, NULL, &e), 0,
 		     "%s", e.msg);
 	cr_assert_not_null(rep = strata__report__unpack(NULL, vl, v));
@@ -413,7 +413,8 @@ static uint64_t write_lying_report(const struct net_node *x, const char *dir, co
 	cr_assert_not_null(val = malloc(len));
 	strata__report__pack(rep, val);
 	strata__report__free_unpacked(rep, NULL);
-	cr_assert_eq(changeset_builder_new(&b, "report", rh.seq + 1, rh.hash, (uint64_t)time(NULL) * 1000, &e), 0, "%s",
+	cr_assert_eq(changeset_builder_new(&b, FEED_REPORT, rh.seq + 1, rh.hash, (uint64_t)time(NULL) * 1000, &e), 0,
+		     "%s",
 		     e.msg);
 	ret = changeset_builder_put(b, "report", (const uint8_t *)period, strlen(period), val, len, &e);
 	if (ret == 0)
@@ -486,7 +487,7 @@ static void forged_cert(const struct keypair *kp, const uint8_t subject[KEY_BYTE
 	vl = strata__certificate__get_packed_size(&c);
 	cr_assert_not_null(v = malloc(vl));
 	strata__certificate__pack(&c, v);
-	cr_assert_eq(changeset_builder_new(&b, "trust", 1, zeros, c.issued_ms, &e), 0, "%s", e.msg);
+	cr_assert_eq(changeset_builder_new(&b, FEED_TRUST, 1, zeros, c.issued_ms, &e), 0, "%s", e.msg);
 	ret = changeset_builder_put(b, "cert", subject, KEY_BYTES, v, vl, &e);
 	if (ret == 0)
 		ret = changeset_builder_finish(b, kp, env, len, NULL, &e);
@@ -547,17 +548,17 @@ static void audited_network(struct audited *x)
 	net_ok("report", "submit", "-d", x->hetong->dir, "--period", x->period, NULL);
 	net_ok("report", "submit", "-d", x->jinshan->dir, "--period", x->period, NULL);
 	NET_WAIT(NET_DEADLINE_MS,
-		 caught_up(x->huli, x->hetong, "report") && caught_up(x->huli, x->jinshan, "report") &&
-			 caught_up(x->huli, x->hetong, "up") && caught_up(x->huli, x->jinshan, "up"),
+		 caught_up(x->huli, x->hetong, FEED_REPORT) && caught_up(x->huli, x->jinshan, FEED_REPORT) &&
+			 caught_up(x->huli, x->hetong, FEED_UP) && caught_up(x->huli, x->jinshan, FEED_UP),
 		 "the street reports at the district");
 	net_ok("report", "submit", "-d", x->huli->dir, "--period", x->period, NULL);
 	NET_WAIT(NET_DEADLINE_MS,
-		 caught_up(x->city, x->huli, "report") && caught_up(x->city, x->hetong, "up") &&
-			 caught_up(x->city, x->jinshan, "up") && caught_up(x->city, x->huli, "up") &&
-			 caught_up(x->city, x->hetong, "report"),
+		 caught_up(x->city, x->huli, FEED_REPORT) && caught_up(x->city, x->hetong, FEED_UP) &&
+			 caught_up(x->city, x->jinshan, FEED_UP) && caught_up(x->city, x->huli, FEED_UP) &&
+			 caught_up(x->city, x->hetong, FEED_REPORT),
 		 "everything at the city");
 	net_ok("report", "submit", "-d", x->city->dir, "--period", x->period, NULL);
-	NET_WAIT(NET_DEADLINE_MS, caught_up(x->jinshan, x->huli, "down") && caught_up(x->hetong, x->huli, "down"),
+	NET_WAIT(NET_DEADLINE_MS, caught_up(x->jinshan, x->huli, FEED_DOWN) && caught_up(x->hetong, x->huli, FEED_DOWN),
 		 "the district's down feed at the streets");
 	net_stop_all();
 }
@@ -600,7 +601,8 @@ static void bundle_audits_clean(struct audited *x)
 	cr_assert_eq(jint(j, "transfers"), 1);
 	cr_assert_eq(jint(j, "reports"), 4);
 	net_release(j);
-	cr_assert_geq(net_head(x->city, x->hetong->key, "up", NULL), 4, "hetong's up feed is too short to tamper with");
+	cr_assert_geq(net_head(x->city, x->hetong->key, FEED_UP, NULL), 4,
+		      "hetong's up feed is too short to tamper with");
 }
 
 /* Flipped bytes in a body and in a value of a bundle. */
@@ -613,7 +615,7 @@ static void flipped_body_and_value_fail(struct audited *x)
 	net_path(bad, "body.strata");
 	b = clean_copy(x->clean);
 	{
-		size_t i = bundle_find(b, x->hetong->key, "up", 2);
+		size_t i = bundle_find(b, x->hetong->key, FEED_UP, 2);
 		Strata__Envelope *ev = strata__envelope__unpack(NULL, b->len[i], b->env[i]);
 		Strata__ChangeSetBody *body = strata__change_set_body__unpack(NULL, ev->body.len, ev->body.data);
 		uint8_t *nb;
@@ -637,7 +639,7 @@ static void flipped_body_and_value_fail(struct audited *x)
 	net_path(bad, "value.strata");
 	b = clean_copy(x->clean);
 	{
-		size_t i = bundle_find(b, x->hetong->key, "up", 2);
+		size_t i = bundle_find(b, x->hetong->key, FEED_UP, 2);
 		Strata__Envelope *ev = strata__envelope__unpack(NULL, b->len[i], b->env[i]);
 
 		cr_assert_gt(ev->n_values, 0);
@@ -660,7 +662,7 @@ static void flipped_signature_missing_and_swapped_fail(struct audited *x)
 	net_path(bad, "signature.strata");
 	b = clean_copy(x->clean);
 	{
-		size_t i = bundle_find(b, x->jinshan->key, "up", 1);
+		size_t i = bundle_find(b, x->jinshan->key, FEED_UP, 1);
 		Strata__Envelope *ev = strata__envelope__unpack(NULL, b->len[i], b->env[i]);
 
 		ev->signature.data[7] ^= 0x80;
@@ -675,7 +677,7 @@ static void flipped_signature_missing_and_swapped_fail(struct audited *x)
 	net_path(bad, "removed.strata");
 	b = clean_copy(x->clean);
 	{
-		size_t i = bundle_find(b, x->hetong->key, "up", 3);
+		size_t i = bundle_find(b, x->hetong->key, FEED_UP, 3);
 
 		free(b->env[i]);
 		memmove(b->env + i, b->env + i + 1, (b->n - i - 1) * sizeof *b->env);
@@ -690,7 +692,7 @@ static void flipped_signature_missing_and_swapped_fail(struct audited *x)
 	net_path(bad, "swapped.strata");
 	b = clean_copy(x->clean);
 	{
-		size_t i = bundle_find(b, x->hetong->key, "up", 2), k = bundle_find(b, x->hetong->key, "up", 3);
+		size_t i = bundle_find(b, x->hetong->key, FEED_UP, 2), k = bundle_find(b, x->hetong->key, FEED_UP, 3);
 		uint8_t *te = b->env[i];
 		size_t tl = b->len[i];
 
@@ -721,7 +723,7 @@ static void forged_certificate_and_fork_fail(struct audited *x)
 
 		forged_cert(forger, keypair_public(fake), "xiamen/huli/fake", &env, &len);
 		bundle_add(b, env, len);
-		net_entry(fake, "up", 1, NULL, "FAKE01", &env, &len, NULL);
+		net_entry(fake, FEED_UP, 1, NULL, "FAKE01", &env, &len, NULL);
 		bundle_add(b, env, len);
 		bundle_write(bad, b);
 		net_release(b);
@@ -737,7 +739,7 @@ static void forged_certificate_and_fork_fail(struct audited *x)
 		size_t len;
 
 		entry_hash(x->city, x->hetong->key, "up", 1, prev);
-		net_entry(net_node_keypair(x->hetong), "up", 2, prev, "HT999999", &env, &len, NULL);
+		net_entry(net_node_keypair(x->hetong), FEED_UP, 2, prev, "HT999999", &env, &len, NULL);
 		bundle_add(b, env, len);
 	}
 	bundle_write(bad, b);
@@ -779,13 +781,13 @@ static void tampered_stores_fail(struct audited *x)
 		a.decision = STRATA__TRANSFER_DECISION__TRANSFER_ACCEPTED;
 		a.member_id = "HT000002";
 		a.date = "2026-11-01";
-		acc = append_put(dir, x->jinshan, "up", "acceptance", key, val, strata__acceptance__pack(&a, val));
+		acc = append_put(dir, x->jinshan, FEED_UP, "acceptance", key, val, strata__acceptance__pack(&a, val));
 		m.id = "HT000001";
 		m.name = "黄志明";
 		m.category = STRATA__MEMBER_CATEGORY__CATEGORY_FULL;
 		m.status = STRATA__MEMBER_STATUS__STATUS_ACTIVE;
 		m.joined = "2019-03-12";
-		again = append_put(dir, x->hetong, "up", "member", "HT000001", val, strata__member__pack(&m, val));
+		again = append_put(dir, x->hetong, FEED_UP, "member", "HT000001", val, strata__member__pack(&m, val));
 		assert_fails_at(dir, true, x->city, x->jinshan->key, "up", acc, "has no release");
 		assert_fails_at(dir, true, x->city, x->hetong->key, "up", again, "active at two branches at once");
 	}
@@ -859,8 +861,8 @@ Test(sync_audit, auditor_node_receives_everything_and_writes_nothing)
 	net_ok("report", "submit", "-d", hetong->dir, "--period", "2026-11", NULL);
 
 	/* It receives every feed that reaches the district, to the same head. */
-	NET_WAIT(NET_DEADLINE_MS, caught_up(huli, hetong, "up") && caught_up(huli, hetong, "report") &&
-		 caught_up(huli, city, "notice"), "the district to hold everything");
+	NET_WAIT(NET_DEADLINE_MS, caught_up(huli, hetong, FEED_UP) && caught_up(huli, hetong, FEED_REPORT) &&
+		 caught_up(huli, city, FEED_NOTICE), "the district to hold everything");
 	n = net_heads(huli, &heads);
 	cr_assert_geq(n, 5, "the district holds %zu feeds", n);
 	for (size_t i = 0; i < n; i++)
@@ -878,8 +880,8 @@ Test(sync_audit, auditor_node_receives_everything_and_writes_nothing)
 	cr_assert_eq(r.status, 2, "report submit at an auditor: exit %d\n%s%s", r.status, r.out, r.err);
 	cr_assert(net_has(r.err, "auditor"), "%s", r.err);
 	net_run_free(&r);
-	cr_assert_eq(net_head(aud, aud->key, "up", NULL), 0);
-	cr_assert_eq(net_head(aud, aud->key, "report", NULL), 0);
+	cr_assert_eq(net_head(aud, aud->key, FEED_UP, NULL), 0);
+	cr_assert_eq(net_head(aud, aud->key, FEED_REPORT, NULL), 0);
 
 	/* The district refuses entries the auditor's key signs. */
 	{
@@ -890,7 +892,7 @@ Test(sync_audit, auditor_node_receives_everything_and_writes_nothing)
 		size_t len;
 
 		net_client_hello(c, aud->key, aud->path);
-		net_entry(kp, "up", 1, NULL, "A1", &env, &len, NULL);
+		net_entry(kp, FEED_UP, 1, NULL, "A1", &env, &len, NULL);
 		net_client_entries(c, 1, &env, &len, 1, &rep, 10000 * NET_SLOW);
 		cr_assert(rep.n_errors > 0 || (rep.ack && rep.ack->ack->refused == 1),
 			  "the district did not refuse the auditor's entry");
@@ -898,7 +900,7 @@ Test(sync_audit, auditor_node_receives_everything_and_writes_nothing)
 		net_client_free(&c);
 	}
 	net_sleep_ms(300);
-	cr_assert_eq(net_head(huli, aud->key, "up", NULL), 0, "the district stored an entry of its auditor");
+	cr_assert_eq(net_head(huli, aud->key, FEED_UP, NULL), 0, "the district stored an entry of its auditor");
 
 	/* The auditor's own store audits clean against the root. */
 	net_stop_all();

@@ -303,8 +303,9 @@ static void city_and_street(struct net_node **city, struct net_node **street, un
 	net_node_set_ops(*street, ops);
 	net_gen_members(net_path(csv, "street.csv"), members, "ZH", 7);
 	net_ok("member", "import", "-d", (*street)->dir, csv, NULL);
-	cr_assert_eq(net_head(*street, (*street)->key, "up", NULL), members / ops);
-	cr_assert_eq(net_head(*city, (*street)->key, "up", NULL), 0, "the city got the street's entries over no network");
+	cr_assert_eq(net_head(*street, (*street)->key, FEED_UP, NULL), members / ops);
+	cr_assert_eq(net_head(*city, (*street)->key, FEED_UP, NULL), 0,
+		     "the city got the street's entries over no network");
 }
 
 /* `strata status --json` of n into the file name (under net_tmp). */
@@ -443,7 +444,7 @@ Test(sync_bundle, round_trip_since_and_twice)
 	cr_assert(im.complete);
 	cr_assert_eq(im.stored, 30, "stored %zu", im.stored);
 	cr_assert_eq(im.duplicates, 0);
-	cr_assert_eq(net_head(city, street->key, "up", NULL), 30);
+	cr_assert_eq(net_head(city, street->key, FEED_UP, NULL), 30);
 	cr_assert_eq(net_count(city, "member", street->key), 3000);
 	assert_verifies(city);
 
@@ -480,7 +481,7 @@ Test(sync_bundle, round_trip_since_and_twice)
 	cr_assert_eq(im.status, 0, "import: exit %d: %s", im.status, im.err);
 	cr_assert_eq(im.stored, 2);
 	cr_assert_eq(im.duplicates, 0);
-	cr_assert_eq(net_head(city, street->key, "up", NULL), 32);
+	cr_assert_eq(net_head(city, street->key, FEED_UP, NULL), 32);
 	cr_assert_eq(net_count(city, "member", street->key), 3002);
 
 	/* Nothing is left to send: an empty bundle, which imports. */
@@ -635,7 +636,7 @@ Test(sync_bundle, damaged_entry_keeps_everything_before)
 	cr_assert(net_has(im.error, "entry 20"), "the JSON error does not name entry 20: %s", im.error);
 	cr_assert(net_has(im.err, "(frame 1, at byte "), "the error does not say where entry 20 is: %s", im.err);
 	cr_assert_eq(im.stored, 19, "stored %zu", im.stored);
-	cr_assert_eq(net_head(city, street->key, "up", NULL), 19, "everything before entry 20, nothing after");
+	cr_assert_eq(net_head(city, street->key, FEED_UP, NULL), 19, "everything before entry 20, nothing after");
 	cr_assert_eq(net_count(city, "member", street->key), 190);
 	assert_verifies(city);
 
@@ -644,7 +645,7 @@ Test(sync_bundle, damaged_entry_keeps_everything_before)
 	cr_assert_eq(im.status, 0, "import: exit %d: %s", im.status, im.err);
 	cr_assert_eq(im.stored, 11);
 	cr_assert_eq(im.duplicates, 19);
-	cr_assert_eq(net_head(city, street->key, "up", NULL), 30);
+	cr_assert_eq(net_head(city, street->key, FEED_UP, NULL), 30);
 	cr_assert_eq(net_count(city, "member", street->key), 300);
 	assert_verifies(city);
 }
@@ -698,7 +699,7 @@ static void cut_inside_a_record(struct cuts *x)
 	cr_assert(!im.complete);
 	cr_assert(net_has(im.err, "truncated") && net_has(im.err, "inside frame 3"), "%s", im.err);
 	cr_assert(im.stored > 20 && im.stored < 30, "stored %zu: %s", im.stored, im.err);
-	cr_assert_eq(net_head(x->city, x->street->key, "up", NULL), im.stored);
+	cr_assert_eq(net_head(x->city, x->street->key, FEED_UP, NULL), im.stored);
 	cr_assert_eq(net_count(x->city, "member", x->street->key), 10 * im.stored);
 }
 
@@ -720,14 +721,14 @@ static void cut_between_frames_and_inside_a_length(struct cuts *x)
 	import_json(&im, x->c2, cut);
 	cr_assert_eq(im.status, 2, "exit %d: %s", im.status, im.err);
 	cr_assert(net_has(im.err, "truncated"), "%s", im.err);
-	cr_assert_eq(net_head(x->c2, x->street->key, "up", NULL), 20);
+	cr_assert_eq(net_head(x->c2, x->street->key, FEED_UP, NULL), 20);
 }
 
 /* Cut exactly before the end record: every entry arrived, but the file
  * is incomplete and says so; the same for the exporter's own file. */
 static void cut_before_the_end_record(struct cuts *x)
 {
-	size_t had = net_head(x->city, x->street->key, "up", NULL), bl, off = MAGIC_LEN, last = 0;
+	size_t had = net_head(x->city, x->street->key, FEED_UP, NULL), bl, off = MAGIC_LEN, last = 0;
 	struct imported im;
 	char cut[256], cut2[256];
 	uint8_t *buf;
@@ -739,7 +740,7 @@ static void cut_before_the_end_record(struct cuts *x)
 	cr_assert(net_has(im.err, "truncated"), "%s", im.err);
 	cr_assert_eq(im.stored, 30 - had);
 	cr_assert_eq(im.duplicates, had);
-	cr_assert_eq(net_head(x->city, x->street->key, "up", NULL), 30);
+	cr_assert_eq(net_head(x->city, x->street->key, FEED_UP, NULL), 30);
 
 	buf = read_all(x->file, &bl);
 	while (off < bl) {
@@ -752,7 +753,7 @@ static void cut_before_the_end_record(struct cuts *x)
 	import_json(&im, x->c3, cut2);
 	cr_assert_eq(im.status, 2, "exit %d: %s", im.status, im.err);
 	cr_assert(net_has(im.err, "truncated"), "%s", im.err);
-	cr_assert_eq(net_head(x->c3, x->street->key, "up", NULL), 30);
+	cr_assert_eq(net_head(x->c3, x->street->key, FEED_UP, NULL), 30);
 }
 
 /* An end record that miscounts: the entries before it are in, the file is
@@ -772,7 +773,7 @@ static void bad_end_huge_record_and_header_only(struct cuts *x)
 	cr_assert(!im.complete);
 	cr_assert(net_has(im.err, "end record"), "%s", im.err);
 	cr_assert_eq(im.stored, 10);
-	cr_assert_eq(net_head(x->c2, x->street->key, "up", NULL), 30);
+	cr_assert_eq(net_head(x->c2, x->street->key, FEED_UP, NULL), 30);
 
 	truncate_copy(x->three, x->starts[1], net_path(cut, "huge.bundle"));
 	f = fopen(cut, "ab");
@@ -855,7 +856,7 @@ Test(sync_bundle, damaged_frame_keeps_its_whole_entries)
 	cr_assert_eq(im.status, 2, "exit %d: %s", im.status, im.err);
 	cr_assert(!im.complete);
 	cr_assert_eq(im.stored, 12, "stored %zu of the 12 whole entries before the cut: %s", im.stored, im.err);
-	cr_assert_eq(net_head(city, street->key, "up", NULL), 12);
+	cr_assert_eq(net_head(city, street->key, FEED_UP, NULL), 12);
 	cr_assert_eq(net_count(city, "member", street->key), 120);
 	snprintf(where, sizeof where, "truncated at byte %zu, inside frame 1", at13);
 	cr_assert(net_has(im.err, where) && net_has(im.error, where), "the error does not say \"%s\": %s", where,
@@ -866,7 +867,7 @@ Test(sync_bundle, damaged_frame_keeps_its_whole_entries)
 	cr_assert_eq(im.status, 0, "exit %d: %s", im.status, im.err);
 	cr_assert_eq(im.stored, 18);
 	cr_assert_eq(im.duplicates, 12);
-	cr_assert_eq(net_head(city, street->key, "up", NULL), 30);
+	cr_assert_eq(net_head(city, street->key, FEED_UP, NULL), 30);
 	assert_verifies(city);
 
 	/* One byte flipped in the middle of the frame (the tag of entry 16's
@@ -878,12 +879,12 @@ Test(sync_bundle, damaged_frame_keeps_its_whole_entries)
 	import_json(&im, c2, bad);
 	cr_assert_eq(im.status, 2, "exit %d: %s", im.status, im.err);
 	cr_assert_eq(im.stored, 15, "stored %zu: %s", im.stored, im.err);
-	cr_assert_eq(net_head(c2, street->key, "up", NULL), 15);
+	cr_assert_eq(net_head(c2, street->key, FEED_UP, NULL), 15);
 	snprintf(where, sizeof where, "damaged at byte %zu, inside frame 1", at16);
 	cr_assert(net_has(im.err, where), "the error does not say \"%s\": %s", where, im.err);
 	import_json(&im, c2, file);
 	cr_assert_eq(im.status, 0, "exit %d: %s", im.status, im.err);
-	cr_assert_eq(net_head(c2, street->key, "up", NULL), 30);
+	cr_assert_eq(net_head(c2, street->key, FEED_UP, NULL), 30);
 	assert_verifies(c2);
 
 	/* Cut right after the frame, before the end record: all 30, and the
@@ -978,7 +979,7 @@ Test(sync_bundle, foreign_domain_is_refused)
 	cr_assert_eq(im.stored, 0);
 	cr_assert_str_eq(heads_text(city), before, "a foreign bundle changed the city");
 	cr_assert_eq(net_count(city, "member", NULL), 0);
-	cr_assert_eq(net_head(city, other->key, "up", NULL), 0);
+	cr_assert_eq(net_head(city, other->key, FEED_UP, NULL), 0);
 
 	/* Its up feed alone, without the foreign trust feed: still refused. */
 	entries = export_json(NULL, other->dir, net_path(file, "other-up.bundle"), "--feeds", "up");
@@ -1067,7 +1068,7 @@ Test(sync_bundle, large_bundle_spans_frames_and_batches)
 		size_t len;
 
 		snprintf(id, sizeof id, "ZH%06zu", i + 1);
-		net_entry(kp, "up", i + 1, i ? prev : NULL, id, &env, &len, prev);
+		net_entry(kp, FEED_UP, i + 1, i ? prev : NULL, id, &env, &len, prev);
 		b->env[i].data = malloc(len);
 		cr_assert_not_null(b->env[i].data);
 		memcpy(b->env[i].data, env, len);
@@ -1089,7 +1090,7 @@ Test(sync_bundle, large_bundle_spans_frames_and_batches)
 	import_json(&im, city, file);
 	cr_assert_eq(im.status, 0, "import: exit %d: %s", im.status, im.err);
 	cr_assert_eq(im.stored, n, "stored %zu", im.stored);
-	cr_assert_eq(net_head(city, street->key, "up", NULL), n);
+	cr_assert_eq(net_head(city, street->key, FEED_UP, NULL), n);
 	cr_assert_eq(net_count(city, "member", street->key), n);
 
 	cr_assert_eq(export_json(NULL, city->dir, net_path(exported, "city-up.bundle"), "--feeds", "up"), n);
@@ -1147,17 +1148,17 @@ Test(sync_bundle, fork_in_a_bundle_is_caught_as_equivocation)
 	cr_assert_eq(export_json(NULL, street->dir, net_path(file, "street.bundle"), NULL, NULL), 11);
 	import_json(&im, city, file);
 	cr_assert_eq(im.status, 0, "import: exit %d: %s", im.status, im.err);
-	cr_assert_eq(net_head(city, street->key, "up", NULL), 11);
+	cr_assert_eq(net_head(city, street->key, FEED_UP, NULL), 11);
 
 	add_member(restored, "ZH990002"); /* another up #11, signed by the same key */
-	cr_assert_eq(net_head(restored, street->key, "up", NULL), 11);
+	cr_assert_eq(net_head(restored, street->key, FEED_UP, NULL), 11);
 	cr_assert_eq(export_json(NULL, restored->dir, net_path(forked, "forked.bundle"), NULL, NULL), 11);
 	import_json(&im, city, forked);
 	cr_assert_eq(im.status, 2, "a bundle forking the city's chain imported with exit %d: %s", im.status, im.err);
 	cr_assert(net_has(im.err, "entry 11"), "the error does not name entry 11: %s", im.err);
 	cr_assert_eq(im.stored, 0);
 	cr_assert_eq(im.duplicates, 10);
-	cr_assert_eq(net_head(city, street->key, "up", NULL), 11);
+	cr_assert_eq(net_head(city, street->key, FEED_UP, NULL), 11);
 	cr_assert_eq(net_count(city, "member", street->key), 101);
 	/* The city's store now holds the proof: verify fails the feed there,
 	 * as audit does (docs/OPERATIONS.md, "Verdicts of verify and audit"). */
@@ -1168,12 +1169,12 @@ Test(sync_bundle, fork_in_a_bundle_is_caught_as_equivocation)
 		cr_assert(net_has(out, "/up #11: equivocation"), "%s", out);
 	}
 
-	net_head(city, street->key, "up", &flags);
+	net_head(city, street->key, FEED_UP, &flags);
 	cr_assert(flags & STORE_FEED_FROZEN,
 		  "the city imported a second signed up #11 of the street and did not freeze the feed "
 		  "(PROTOCOL.md, Equivocation: the receiver keeps both envelopes as evidence and freezes the feed); "
 		  "import said: %s", im.err);
-	cr_assert(has_evidence(city, street->key, "up", 11),
+	cr_assert(has_evidence(city, street->key, FEED_UP, 11),
 		  "the city's status shows no evidence of the street's two up #11");
 }
 
@@ -1200,7 +1201,7 @@ Test(sync_bundle, import_into_running_node_reaches_its_parent)
 	import_json(&im, district, file);
 	cr_assert_eq(im.status, 0, "import into a running district: exit %d: %s", im.status, im.err);
 	cr_assert_eq(im.stored, 20);
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, "up", NULL) == 20,
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, FEED_UP, NULL) == 20,
 		 "the street's entries, imported at the district, to reach the city");
 	NET_WAIT(NET_DEADLINE_MS, net_count(city, "member", street->key) == 200, "the city to hold the 200 members");
 	net_stop_all();

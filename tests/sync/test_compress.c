@@ -62,14 +62,14 @@ Test(sync_compress, batches_go_compressed_as_the_config_says)
 		/* one-op change sets: batches of many small entries */
 		net_node_set_ops(streets[i], 1);
 		net_ok("member", "import", "-d", streets[i]->dir, csv, NULL);
-		cr_assert_eq(net_head(streets[i], streets[i]->key, "up", NULL), 1500);
+		cr_assert_eq(net_head(streets[i], streets[i]->key, FEED_UP, NULL), 1500);
 	}
 	set_compress(a, "zstd");
 	set_compress(b, "none");
 	for (int i = 0; i < 3; i++)
 		net_node_start(streets[i]);
 	for (int i = 0; i < 3; i++) {
-		NET_WAIT(NET_DEADLINE_MS, net_head(city, streets[i]->key, "up", NULL) == 1500,
+		NET_WAIT(NET_DEADLINE_MS, net_head(city, streets[i]->key, FEED_UP, NULL) == 1500,
 			 "the city to hold %s's 1,500 entries", streets[i]->label);
 		cr_assert_eq(net_count(city, "member", streets[i]->key), 1500);
 	}

@@ -39,14 +39,14 @@ Test(sync_crash, district_killed_during_catch_up_loses_nothing)
 	net_node_start(street);
 	net_ok("member", "add", "-d", street->dir, "--id", "JS900001", "--name", "郑文君", "--category", "full",
 	       "--joined", "1950-07-01", NULL);
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, "up", NULL) == 1, "the first entry to reach the city");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, FEED_UP, NULL) == 1, "the first entry to reach the city");
 
 	/* The backlog: written while the district is down. */
 	net_node_stop(district);
-	at = net_head(district, street->key, "up", NULL);
+	at = net_head(district, street->key, FEED_UP, NULL);
 	net_gen_members(net_path(csv, "members.csv"), MEMBERS, "JS", 7);
 	net_ok("member", "import", "-d", street->dir, csv, NULL);
-	cr_assert_eq(net_head(street, street->key, "up", NULL), 1 + ENTRIES);
+	cr_assert_eq(net_head(street, street->key, FEED_UP, NULL), 1 + ENTRIES);
 
 	/* Kill the district each time it is part-way through the backlog. */
 	while (kills < KILLS) {
@@ -54,7 +54,7 @@ Test(sync_crash, district_killed_during_catch_up_loses_nothing)
 
 		net_node_start(district);
 		deadline = net_now_ms() + NET_DEADLINE_MS;
-		while ((seq = net_head(district, street->key, "up", NULL)) <= at && net_now_ms() < deadline)
+		while ((seq = net_head(district, street->key, FEED_UP, NULL)) <= at && net_now_ms() < deadline)
 			net_sleep_ms(2); /* a batch takes longer: we see each commit */
 		if (seq >= 1 + ENTRIES)
 			break; /* it got everything before we saw it in between */
@@ -62,7 +62,7 @@ Test(sync_crash, district_killed_during_catch_up_loses_nothing)
 			     NET_DEADLINE_MS, net_diag());
 		net_node_kill(district);
 		seen[kills++] = seq;
-		at = net_head(district, street->key, "up", NULL); /* what survived the kill */
+		at = net_head(district, street->key, FEED_UP, NULL); /* what survived the kill */
 		cr_assert_geq(at, seq, "the district lost committed entries in the kill: head %llu, was %llu",
 			      (unsigned long long)at, (unsigned long long)seq);
 	}
@@ -72,11 +72,11 @@ Test(sync_crash, district_killed_during_catch_up_loses_nothing)
 	if (!district->pid)
 		net_node_start(district);
 
-	NET_WAIT(3 * NET_DEADLINE_MS, net_head(city, street->key, "up", NULL) == 1 + ENTRIES,
+	NET_WAIT(3 * NET_DEADLINE_MS, net_head(city, street->key, FEED_UP, NULL) == 1 + ENTRIES,
 		 "the city to hold the street's whole up feed (#%d); it holds #%llu, the district #%llu", 1 + ENTRIES,
-		 (unsigned long long)net_head(city, street->key, "up", NULL),
-		 (unsigned long long)net_head(district, street->key, "up", NULL));
-	cr_assert_eq(net_head(district, street->key, "up", NULL), 1 + ENTRIES);
+		 (unsigned long long)net_head(city, street->key, FEED_UP, NULL),
+		 (unsigned long long)net_head(district, street->key, FEED_UP, NULL));
+	cr_assert_eq(net_head(district, street->key, FEED_UP, NULL), 1 + ENTRIES);
 	cr_assert_eq(net_count(city, "member", street->key), MEMBERS + 1, "the city holds %zu members of the street",
 		     net_count(city, "member", street->key));
 	cr_assert_eq(net_count(district, "member", street->key), MEMBERS + 1);

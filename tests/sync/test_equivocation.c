@@ -79,18 +79,20 @@ static void fork_street(struct fx *x)
 
 	add_member(x->street, "JS000001", "郑文君");
 	add_member(x->street, "JS000002", "林海燕");
-	NET_WAIT(NET_DEADLINE_MS, net_head(x->city, x->street->key, "up", NULL) == 2, "the city to hold up #2 of the street");
+	NET_WAIT(NET_DEADLINE_MS, net_head(x->city, x->street->key, FEED_UP, NULL) == 2,
+		 "the city to hold up #2 of the street");
 	net_node_stop(x->street);
 	net_copy_tree(x->street->dir, net_path(x->snapshot, "jinshan-at-2"));
 	net_node_start(x->street);
 	add_member(x->street, "JS000003", "陈建国");
-	NET_WAIT(NET_DEADLINE_MS, net_head(x->city, x->street->key, "up", NULL) == 3, "the city to hold up #3 of the street");
-	cr_assert_eq(net_head(x->district, x->street->key, "up", NULL), 3);
+	NET_WAIT(NET_DEADLINE_MS, net_head(x->city, x->street->key, FEED_UP, NULL) == 3,
+		 "the city to hold up #3 of the street");
+	cr_assert_eq(net_head(x->district, x->street->key, FEED_UP, NULL), 3);
 	net_node_stop(x->street);
 
 	net_remove_tree(x->street->dir);
 	net_copy_tree(x->snapshot, x->street->dir);
-	cr_assert_eq(net_head(x->street, x->street->key, "up", NULL), 2, "the restored street is not at up #2");
+	cr_assert_eq(net_head(x->street, x->street->key, FEED_UP, NULL), 2, "the restored street is not at up #2");
 }
 
 static void expect_caught(struct fx *x)
@@ -98,15 +100,16 @@ static void expect_caught(struct fx *x)
 	uint32_t flags = 0;
 
 	NET_WAIT(10000 * NET_SLOW, net_log_has(x->district, "ALARM"), "the district to raise an ALARM on the equivocation");
-	NET_WAIT(NET_DEADLINE_MS, has_evidence(x->district, x->street, "up", 3),
+	NET_WAIT(NET_DEADLINE_MS, has_evidence(x->district, x->street, FEED_UP, 3),
 		 "the district's status to show evidence on the street's up #3");
-	cr_assert(shows_frozen(x->district, x->street, "up"), "the district did not freeze the street's up feed:\n%s",
+	cr_assert(shows_frozen(x->district, x->street, FEED_UP),
+		  "the district did not freeze the street's up feed:\n%s",
 		  net_diag());
-	net_head(x->district, x->street->key, "up", &flags);
+	net_head(x->district, x->street->key, FEED_UP, &flags);
 	cr_assert(flags & STORE_FEED_FROZEN, "the district's store does not flag the street's up feed frozen");
-	NET_WAIT(NET_DEADLINE_MS, has_evidence(x->city, x->street, "up", 3),
+	NET_WAIT(NET_DEADLINE_MS, has_evidence(x->city, x->street, FEED_UP, 3),
 		 "the proof to reach the city (its status to show evidence on the street's up #3)");
-	cr_assert_eq(net_head(x->district, x->street->key, "up", NULL), 3,
+	cr_assert_eq(net_head(x->district, x->street->key, FEED_UP, NULL), 3,
 		     "the district appended to the street's feed after the equivocation");
 }
 
@@ -118,7 +121,7 @@ Test(sync_equivocation, fork_at_the_head_is_detected_and_reaches_the_root)
 
 	fork_street(&x);
 	add_member(x.street, "JS000004", "黄志强"); /* a different up #3 */
-	cr_assert_eq(net_head(x.street, x.street->key, "up", NULL), 3);
+	cr_assert_eq(net_head(x.street, x.street->key, FEED_UP, NULL), 3);
 	net_node_start(x.street);
 	expect_caught(&x);
 	net_stop_all();
@@ -133,7 +136,7 @@ Test(sync_equivocation, fork_below_the_head_is_detected_and_reaches_the_root)
 	fork_street(&x);
 	add_member(x.street, "JS000004", "黄志强"); /* a different up #3 */
 	add_member(x.street, "JS000005", "吴秀兰"); /* and #4 on top of it */
-	cr_assert_eq(net_head(x.street, x.street->key, "up", NULL), 4);
+	cr_assert_eq(net_head(x.street, x.street->key, FEED_UP, NULL), 4);
 	net_node_start(x.street);
 	expect_caught(&x);
 	net_stop_all();

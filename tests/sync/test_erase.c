@@ -126,7 +126,7 @@ static void assert_audits(const struct net_node *n, const struct net_node *root,
  * `why`, and checks that nothing was written. */
 static void assert_refused(const struct net_node *n, const char *collection, const char *key, const char *why)
 {
-	uint64_t head = net_head(n, n->key, "up", NULL);
+	uint64_t head = net_head(n, n->key, FEED_UP, NULL);
 	struct net_run r;
 
 	net_run(&r, "erase", "-d", n->dir, "--collection", collection, "--key", key, NULL);
@@ -135,7 +135,7 @@ static void assert_refused(const struct net_node *n, const char *collection, con
 	cr_assert(net_has(r.err, why), "erase %s %s at %s: the refusal does not say \"%s\": %s", collection, key,
 		  n->label, why, r.err);
 	net_run_free(&r);
-	cr_assert_eq(net_head(n, n->key, "up", NULL), head, "a refused erase at %s wrote an entry", n->label);
+	cr_assert_eq(net_head(n, n->key, FEED_UP, NULL), head, "a refused erase at %s wrote an entry", n->label);
 }
 
 Test(sync_erase, erased_value_leaves_every_store_and_audits_clean)
@@ -155,10 +155,10 @@ Test(sync_erase, erased_value_leaves_every_store_and_audits_clean)
 	net_node_join(street, huli, NULL);
 	net_node_start(street);
 	write_requests(street);
-	head = net_head(street, street->key, "up", NULL);
+	head = net_head(street, street->key, FEED_UP, NULL);
 	cr_assert_eq(head, 3);
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, "up", NULL) == head, "the requests at the city");
-	NET_WAIT(NET_DEADLINE_MS, net_head(huli, street->key, "up", NULL) == head, "the requests at the district");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, FEED_UP, NULL) == head, "the requests at the city");
+	NET_WAIT(NET_DEADLINE_MS, net_head(huli, street->key, FEED_UP, NULL) == head, "the requests at the district");
 	for (size_t i = 0; i < 3; i++)
 		cr_assert_gt(phone_in(all[i]), 0, "the phone is not in %s's store before the erase: the test cannot fail",
 			     all[i]->label);
@@ -183,8 +183,8 @@ Test(sync_erase, erased_value_leaves_every_store_and_audits_clean)
 	 * own recycled page buffers may hold the old bytes. */
 	NET_WAIT(NET_DEADLINE_MS, net_log_has(street, "erased values scrubbed"), "the street's daemon to scrub");
 	/* The erase request reaches every level above; each strips and scrubs. */
-	NET_WAIT(NET_DEADLINE_MS, net_head(huli, street->key, "up", NULL) == 4, "the erase at the district");
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, "up", NULL) == 4, "the erase at the city");
+	NET_WAIT(NET_DEADLINE_MS, net_head(huli, street->key, FEED_UP, NULL) == 4, "the erase at the district");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, FEED_UP, NULL) == 4, "the erase at the city");
 	for (size_t i = 0; i < 3; i++)
 		NET_WAIT(NET_DEADLINE_MS, phone_in(all[i]) == 0, "the phone to leave %s's data.mdb (%zu copies left)",
 			 all[i]->label, phone_in(all[i]));
@@ -233,10 +233,10 @@ static void strip_without_erase(const struct net_node *n, const uint8_t author[K
 	snprintf(dir, sizeof dir, "%s/store", n->dir);
 	cr_assert_eq(store_open(&s, dir, 0, &e), 0, "%s", e.msg);
 	cr_assert_eq(store_txn_begin(s, true, &t, &e), 0, "%s", e.msg);
-	cr_assert_eq(store_log_get(t, author, "up", seq, &b, &bl, NULL, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_log_get(t, author, FEED_UP, seq, &b, &bl, NULL, &e), 0, "%s", e.msg);
 	cr_assert_eq(changeset_decode(&cs, b, bl, &e), 0, "%s", e.msg);
 	cr_assert_eq(changeset_strip_value(cs, 0, &out, &out_len, &e), 0, "%s", e.msg);
-	cr_assert_eq(store_log_replace(t, author, "up", seq, out, out_len, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_log_replace(t, author, FEED_UP, seq, out, out_len, &e), 0, "%s", e.msg);
 	cr_assert_eq(store_txn_commit(&t, &e), 0, "%s", e.msg);
 	free(out);
 	changeset_destroy(&cs);
@@ -272,7 +272,7 @@ Test(sync_erase, erase_travels_by_bundle_and_a_lost_value_fails_verify)
 
 	/* The city held the value: the bundle's erase request strips it. */
 	net_ok("import", "-d", city->dir, after, NULL);
-	cr_assert_eq(net_head(city, street->key, "up", NULL), 4);
+	cr_assert_eq(net_head(city, street->key, FEED_UP, NULL), 4);
 	cr_assert_eq(phone_in(city), 0, "the phone is still in the city's data.mdb after importing the erase");
 	assert_verifies_erased(city, street->key, 2);
 	/* The report counted R17. The city checked it when it arrived (the
@@ -291,7 +291,7 @@ Test(sync_erase, erase_travels_by_bundle_and_a_lost_value_fails_verify)
 		snprintf(fresh.label, sizeof fresh.label, "fresh");
 		net_path(fresh.dir, "fresh");
 		net_ok("import", "-d", fresh.dir, after, NULL);
-		cr_assert_eq(net_head(&fresh, street->key, "up", NULL), 4);
+		cr_assert_eq(net_head(&fresh, street->key, FEED_UP, NULL), 4);
 		cr_assert_eq(phone_in(&fresh), 0);
 		assert_verifies_erased(&fresh, street->key, 2);
 		/* It recomputes the report that counted R17 from the residue the
@@ -333,7 +333,7 @@ Test(sync_erase, member_of_a_bulk_entry_is_erased_alone)
 		fprintf(f, "M%04d,Member %d,full,2020-01-01,%s\n", i, i, i == 150 ? PHONE : "13800000000");
 	fclose(f);
 	net_ok("member", "import", "-d", branch->dir, csv, NULL);
-	cr_assert_eq(net_head(branch, branch->key, "up", NULL), 1, "the 300 members are not one entry");
+	cr_assert_eq(net_head(branch, branch->key, FEED_UP, NULL), 1, "the 300 members are not one entry");
 	cr_assert_gt(phone_in(branch), 0);
 
 	net_run(&r, "erase", "-d", branch->dir, "--collection", "member", "--key", "M0150", NULL);

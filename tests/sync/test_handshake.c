@@ -60,7 +60,7 @@ Test(sync_handshake, uncertified_key_is_refused_and_nothing_it_sends_is_stored)
 		Strata__Entries en = STRATA__ENTRIES__INIT;
 		ProtobufCBinaryData b;
 
-		net_entry(kp, "up", 1, NULL, "X000001", &env, &len, NULL);
+		net_entry(kp, FEED_UP, 1, NULL, "X000001", &env, &len, NULL);
 		b.data = env;
 		b.len = len;
 		en.batch = 1;
@@ -82,7 +82,7 @@ Test(sync_handshake, uncertified_key_is_refused_and_nothing_it_sends_is_stored)
 	cr_assert(same_heads(before, nbefore, after, nafter), "the city's heads changed after an uncertified client "
 							       "sent to it (%zu feeds before, %zu after)",
 		  nbefore, nafter);
-	cr_assert_eq(net_head(city, keypair_public(kp), "up", NULL), 0, "the stranger's entry was stored");
+	cr_assert_eq(net_head(city, keypair_public(kp), FEED_UP, NULL), 0, "the stranger's entry was stored");
 	net_client_free(&c);
 
 	/* The control: the street's real key gets a Hello back. */

@@ -106,19 +106,19 @@ Test(sync_ingest, valid_entries_are_stored_and_acknowledged)
 
 	network(&x);
 	c = connect_as(&x, x.c1, x.k1);
-	net_entry(x.k1, "up", 1, NULL, "C1000001", &env[0], &len[0], h1);
-	net_entry(x.k1, "up", 2, h1, "C1000002", &env[1], &len[1], NULL);
+	net_entry(x.k1, FEED_UP, 1, NULL, "C1000001", &env[0], &len[0], h1);
+	net_entry(x.k1, FEED_UP, 2, h1, "C1000002", &env[1], &len[1], NULL);
 	send_batch(c, 1, env, len, 2, 2, 0, &r);
 	cr_assert_eq(r.n_errors, 0, "valid entries drew an Error: %s", r.errors[0]->error->reason);
 	net_reply_free(&r);
-	cr_assert_eq(net_head(x.city, x.c1->key, "up", NULL), 2);
+	cr_assert_eq(net_head(x.city, x.c1->key, FEED_UP, NULL), 2);
 	cr_assert_eq(net_count(x.city, "member", x.c1->key), 2);
 
 	/* The same again is a no-op, acknowledged as duplicates. */
 	send_batch(c, 2, env, len, 2, 0, 0, &r);
 	cr_assert_eq(r.ack->ack->duplicates, 2);
 	net_reply_free(&r);
-	cr_assert_eq(net_head(x.city, x.c1->key, "up", NULL), 2);
+	cr_assert_eq(net_head(x.city, x.c1->key, FEED_UP, NULL), 2);
 	net_client_free(&c);
 	net_stop_all();
 }
@@ -135,15 +135,15 @@ Test(sync_ingest, forged_signature_is_refused_with_an_error)
 	network(&x);
 	c = connect_as(&x, x.c1, x.k1);
 	/* One batch: a valid seq 1, then seq 2 with a flipped signature bit. */
-	net_entry(x.k1, "up", 1, NULL, "C1000001", &env[0], &len[0], h1);
-	net_entry(x.k1, "up", 2, h1, "C1000002", &env[1], &len[1], NULL);
+	net_entry(x.k1, FEED_UP, 1, NULL, "C1000001", &env[0], &len[0], h1);
+	net_entry(x.k1, FEED_UP, 2, h1, "C1000002", &env[1], &len[1], NULL);
 	forge(&env[1], &len[1]);
 	send_batch(c, 1, env, len, 2, 1, 1, &r);
-	er = error_for(&r, x.c1->key, "up", 2);
+	er = error_for(&r, x.c1->key, FEED_UP, 2);
 	cr_assert_eq(er->code, EBADMSG, "code %u for a forged signature: %s", er->code, er->reason);
 	cr_assert(net_has(er->reason, "signature"), "the reason does not say what is wrong: %s", er->reason);
 	net_reply_free(&r);
-	cr_assert_eq(net_head(x.city, x.c1->key, "up", NULL), 1, "the forged entry was stored");
+	cr_assert_eq(net_head(x.city, x.c1->key, FEED_UP, NULL), 1, "the forged entry was stored");
 	cr_assert_eq(net_count(x.city, "member", x.c1->key), 1);
 	NET_WAIT(NET_DEADLINE_MS, net_log_has(x.city, "refused from xiamen/c1"), "the city to log the refusal");
 	net_client_free(&c);
@@ -161,18 +161,18 @@ Test(sync_ingest, broken_chain_is_refused_with_an_error)
 
 	network(&x);
 	c = connect_as(&x, x.c1, x.k1);
-	net_entry(x.k1, "up", 1, NULL, "C1000001", &env[0], &len[0], h1);
+	net_entry(x.k1, FEED_UP, 1, NULL, "C1000001", &env[0], &len[0], h1);
 	send_batch(c, 1, env, len, 1, 1, 0, &r);
 	net_reply_free(&r);
 	/* seq 2 that names another entry than seq 1 as its prev */
 	memcpy(wrong, h1, HASH_BYTES);
 	wrong[0] ^= 1;
-	net_entry(x.k1, "up", 2, wrong, "C1000002", &env[1], &len[1], NULL);
+	net_entry(x.k1, FEED_UP, 2, wrong, "C1000002", &env[1], &len[1], NULL);
 	send_batch(c, 2, &env[1], &len[1], 1, 0, 1, &r);
-	er = error_for(&r, x.c1->key, "up", 2);
+	er = error_for(&r, x.c1->key, FEED_UP, 2);
 	cr_assert_eq(er->code, EBADE, "code %u for a broken chain: %s", er->code, er->reason);
 	net_reply_free(&r);
-	cr_assert_eq(net_head(x.city, x.c1->key, "up", NULL), 1, "the entry with a wrong prev was stored");
+	cr_assert_eq(net_head(x.city, x.c1->key, FEED_UP, NULL), 1, "the entry with a wrong prev was stored");
 	cr_assert_eq(net_count(x.city, "member", x.c1->key), 1);
 	net_client_free(&c);
 	net_stop_all();
@@ -191,15 +191,15 @@ Test(sync_ingest, feed_the_certificate_does_not_allow_is_refused)
 	/* c2 may publish `up` only: a `report` entry is refused, its `up` entry
 	 * in the same batch is stored. */
 	c = connect_as(&x, x.c2, x.k2);
-	net_entry(x.k2, "report", 1, NULL, NULL, &env[0], &len[0], NULL);
-	net_entry(x.k2, "up", 1, NULL, "C2000001", &env[1], &len[1], NULL);
+	net_entry(x.k2, FEED_REPORT, 1, NULL, NULL, &env[0], &len[0], NULL);
+	net_entry(x.k2, FEED_UP, 1, NULL, "C2000001", &env[1], &len[1], NULL);
 	send_batch(c, 1, env, len, 2, 1, 1, &r);
-	er = error_for(&r, x.c2->key, "report", 1);
+	er = error_for(&r, x.c2->key, FEED_REPORT, 1);
 	cr_assert_eq(er->code, EACCES, "code %u for a feed not allowed: %s", er->code, er->reason);
 	cr_assert(net_has(er->reason, "report"), "the reason does not name the feed: %s", er->reason);
 	net_reply_free(&r);
-	cr_assert_eq(net_head(x.city, x.c2->key, "report", NULL), 0, "the report entry was stored");
-	cr_assert_eq(net_head(x.city, x.c2->key, "up", NULL), 1, "the allowed up entry was not stored");
+	cr_assert_eq(net_head(x.city, x.c2->key, FEED_REPORT, NULL), 0, "the report entry was stored");
+	cr_assert_eq(net_head(x.city, x.c2->key, FEED_UP, NULL), 1, "the allowed up entry was not stored");
 	net_client_free(&c);
 	net_stop_all();
 }
@@ -218,16 +218,16 @@ Test(sync_ingest, entry_by_a_key_the_client_does_not_own_is_refused)
 	c = connect_as(&x, x.c1, x.k1);
 	/* Over c1's connection: an entry of a random key, one of c2 (another
 	 * certified node, its sibling), and c1's own. */
-	net_entry(stranger, "up", 1, NULL, "XX000001", &env[0], &len[0], NULL);
-	net_entry(x.k2, "up", 1, NULL, "C2000001", &env[1], &len[1], NULL);
-	net_entry(x.k1, "up", 1, NULL, "C1000001", &env[2], &len[2], NULL);
+	net_entry(stranger, FEED_UP, 1, NULL, "XX000001", &env[0], &len[0], NULL);
+	net_entry(x.k2, FEED_UP, 1, NULL, "C2000001", &env[1], &len[1], NULL);
+	net_entry(x.k1, FEED_UP, 1, NULL, "C1000001", &env[2], &len[2], NULL);
 	send_batch(c, 1, env, len, 3, 1, 2, &r);
-	error_for(&r, keypair_public(stranger), "up", 1);
-	error_for(&r, x.c2->key, "up", 1);
+	error_for(&r, keypair_public(stranger), FEED_UP, 1);
+	error_for(&r, x.c2->key, FEED_UP, 1);
 	net_reply_free(&r);
-	cr_assert_eq(net_head(x.city, keypair_public(stranger), "up", NULL), 0, "the stranger's entry was stored");
-	cr_assert_eq(net_head(x.city, x.c2->key, "up", NULL), 0, "c2's entry sent by c1 was stored");
-	cr_assert_eq(net_head(x.city, x.c1->key, "up", NULL), 1, "c1's own entry was not stored");
+	cr_assert_eq(net_head(x.city, keypair_public(stranger), FEED_UP, NULL), 0, "the stranger's entry was stored");
+	cr_assert_eq(net_head(x.city, x.c2->key, FEED_UP, NULL), 0, "c2's entry sent by c1 was stored");
+	cr_assert_eq(net_head(x.city, x.c1->key, FEED_UP, NULL), 1, "c1's own entry was not stored");
 	net_client_free(&c);
 	net_stop_all();
 }
@@ -246,21 +246,21 @@ Test(sync_ingest, every_refusal_gets_its_own_error)
 
 	network(&x);
 	c = connect_as(&x, x.c1, x.k1);
-	net_entry(x.k1, "up", 1, NULL, "C1000001", &env[0], &len[0], h1);
+	net_entry(x.k1, FEED_UP, 1, NULL, "C1000001", &env[0], &len[0], h1);
 	send_batch(c, 1, env, len, 1, 1, 0, &r);
 	net_reply_free(&r);
-	net_entry(x.k1, "up", 2, h1, "C1000002", &env[1], &len[1], NULL);
+	net_entry(x.k1, FEED_UP, 2, h1, "C1000002", &env[1], &len[1], NULL);
 	forge(&env[1], &len[1]);
 	send_batch(c, 2, &env[1], &len[1], 1, 0, 1, &r);
-	error_for(&r, x.c1->key, "up", 2);
+	error_for(&r, x.c1->key, FEED_UP, 2);
 	net_reply_free(&r);
 	memcpy(wrong, h1, HASH_BYTES);
 	wrong[0] ^= 1;
-	net_entry(x.k1, "up", 2, wrong, "C1000003", &env[2], &len[2], NULL);
+	net_entry(x.k1, FEED_UP, 2, wrong, "C1000003", &env[2], &len[2], NULL);
 	send_batch(c, 3, &env[2], &len[2], 1, 0, 1, &r);
-	error_for(&r, x.c1->key, "up", 2);
+	error_for(&r, x.c1->key, FEED_UP, 2);
 	net_reply_free(&r);
-	cr_assert_eq(net_head(x.city, x.c1->key, "up", NULL), 1);
+	cr_assert_eq(net_head(x.city, x.c1->key, FEED_UP, NULL), 1);
 	net_client_free(&c);
 	net_stop_all();
 }

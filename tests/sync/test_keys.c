@@ -66,9 +66,10 @@ Test(sync_keys, revoked_street_is_cut_off_and_its_history_stays_valid)
 	net_node_join(street, huli, NULL);
 	net_node_start(street);
 	import_members(street, "a.csv", 20, "HT", 1);
-	before = net_head(street, street->key, "up", NULL);
+	before = net_head(street, street->key, FEED_UP, NULL);
 	cr_assert_gt(before, 0);
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, "up", NULL) == before, "the street's members at the city");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, FEED_UP, NULL) == before,
+		 "the street's members at the city");
 
 	/* Only the issuer revokes: the city did not certify the street. */
 	net_run(&r, "revoke", "-d", city->dir, "--name", street->path, NULL);
@@ -98,17 +99,17 @@ Test(sync_keys, revoked_street_is_cut_off_and_its_history_stays_valid)
 		net_gen_members(net_path(csv, "b.csv"), 5, "HX", 2);
 		net_run(&r, "member", "import", "-d", street->dir, csv, NULL);
 		if (r.status == 0)
-			cr_assert_gt(net_head(street, street->key, "up", NULL), before);
+			cr_assert_gt(net_head(street, street->key, FEED_UP, NULL), before);
 		else
 			cr_assert(r.status == 2 && net_has(r.err, "revoked"), "import at the revoked street: exit %d %s",
 				  r.status, r.err);
 		net_run_free(&r);
 	}
-	trust = net_head(huli, huli->key, "trust", NULL);
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, huli->key, "trust", NULL) == trust, "the revocation at the city");
+	trust = net_head(huli, huli->key, FEED_TRUST, NULL);
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, huli->key, FEED_TRUST, NULL) == trust, "the revocation at the city");
 	net_sleep_ms(2500 * NET_SLOW);
-	cr_assert_eq(net_head(huli, street->key, "up", NULL), before, "the district took entries of a revoked key");
-	cr_assert_eq(net_head(city, street->key, "up", NULL), before, "the city took entries of a revoked key");
+	cr_assert_eq(net_head(huli, street->key, FEED_UP, NULL), before, "the district took entries of a revoked key");
+	cr_assert_eq(net_head(city, street->key, FEED_UP, NULL), before, "the city took entries of a revoked key");
 	cr_assert_eq(net_count(city, "member", street->key), 20, "the street's members from before the revocation");
 
 	/* A restarted street is refused at the handshake. */
@@ -147,7 +148,7 @@ static void entry_at(const struct keypair *kp, uint64_t seq, const uint8_t *prev
 	ml = strata__member__get_packed_size(&m);
 	cr_assert_lt(ml, sizeof mv);
 	strata__member__pack(&m, mv);
-	cr_assert_eq(changeset_builder_new(&b, "up", seq, prev ? prev : zeros, time_ms, &e), 0, "%s", e.msg);
+	cr_assert_eq(changeset_builder_new(&b, FEED_UP, seq, prev ? prev : zeros, time_ms, &e), 0, "%s", e.msg);
 	cr_assert_eq(changeset_builder_put(b, "member", (const uint8_t *)id, strlen(id), mv, ml, &e), 0, "%s", e.msg);
 	cr_assert_eq(changeset_builder_finish(b, kp, env, len, hash, &e), 0, "%s", e.msg);
 	changeset_builder_destroy(&b);
@@ -224,7 +225,7 @@ Test(sync_keys, entry_signed_after_revocation_is_refused_and_fails_audit)
 	memset(&e, 0, sizeof e);
 	cr_assert_eq(ingest(city->dir, env[1], len[1], &e), -EACCES, "an entry after the revocation was taken");
 	cr_assert(net_has(e.msg, "revoked"), "the refusal does not say the key was revoked: %s", e.msg);
-	cr_assert_eq(net_head(city, street->key, "up", NULL), 1);
+	cr_assert_eq(net_head(city, street->key, FEED_UP, NULL), 1);
 
 	/* A revocation by a certified key that did not certify the subject is
 	 * refused. */
@@ -240,7 +241,7 @@ Test(sync_keys, entry_signed_after_revocation_is_refused_and_fails_audit)
 		rv.revoked_ms = node_now_ms();
 		vl = strata__revocation__get_packed_size(&rv);
 		strata__revocation__pack(&rv, val);
-		cr_assert_eq(changeset_builder_new(&b, "trust", 1, zeros, node_now_ms(), &e), 0, "%s", e.msg);
+		cr_assert_eq(changeset_builder_new(&b, FEED_TRUST, 1, zeros, node_now_ms(), &e), 0, "%s", e.msg);
 		cr_assert_eq(changeset_builder_put(b, "revocation", street->key, KEY_BYTES, val, vl, &e), 0, "%s", e.msg);
 		cr_assert_eq(changeset_builder_finish(b, net_node_keypair(other), &env[2], &len[2], NULL, &e), 0, "%s",
 			     e.msg);
@@ -254,7 +255,7 @@ Test(sync_keys, entry_signed_after_revocation_is_refused_and_fails_audit)
 	/* A store that took both entries before the revocation reached it. */
 	cr_assert_eq(ingest(copy, env[0], len[0], &e), 0, "%s", e.msg);
 	cr_assert_eq(ingest(copy, env[1], len[1], &e), 0, "%s", e.msg);
-	rev = log_entry(city, city->key, "trust", net_head(city, city->key, "trust", NULL), &rev_len);
+	rev = log_entry(city, city->key, FEED_TRUST, net_head(city, city->key, FEED_TRUST, NULL), &rev_len);
 	cr_assert_eq(ingest(copy, rev, rev_len, &e), 0, "the revocation into the copy: %s", e.msg);
 
 	net_run(&r, "audit", "-d", copy, "--root", city->hex, NULL);
@@ -304,8 +305,8 @@ Test(sync_keys, rotated_key_keeps_writing_and_history_audits_clean)
 	import_members(street, "a.csv", 10, "HT", 1);
 	memcpy(old_key, street->key, KEY_BYTES);
 	old_kp = net_node_keypair(street);
-	old_up = net_head(street, old_key, "up", NULL);
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, old_key, "up", NULL) == old_up, "the street's members at the city");
+	old_up = net_head(street, old_key, FEED_UP, NULL);
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, old_key, FEED_UP, NULL) == old_up, "the street's members at the city");
 
 	/* The daemon must be stopped: rotate-key refuses while it runs. */
 	net_run(&r, "rotate-key", "-d", street->dir, NULL);
@@ -333,15 +334,17 @@ Test(sync_keys, rotated_key_keeps_writing_and_history_audits_clean)
 	cr_assert(net_log_has(huli, "rotated the key of xiamen/huli/hetong"), "the district did not log it");
 
 	/* The street goes on with the new key. */
-	old_trust = net_head(street, old_key, "trust", NULL); /* its rotation record */
+	old_trust = net_head(street, old_key, FEED_TRUST, NULL); /* its rotation record */
 	cr_assert_gt(old_trust, 0, "the old key wrote no rotation record");
 	net_node_start(street);
 	import_members(street, "b.csv", 5, "HN", 2);
-	new_up = net_head(street, new_key, "up", NULL);
+	new_up = net_head(street, new_key, FEED_UP, NULL);
 	cr_assert_gt(new_up, 0, "the street did not write with its new key");
-	cr_assert_eq(net_head(street, old_key, "up", NULL), old_up, "the old key wrote after the rotation");
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, new_key, "up", NULL) == new_up, "the new key's entries at the city");
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, old_key, "trust", NULL) == old_trust, "the rotation record at the city");
+	cr_assert_eq(net_head(street, old_key, FEED_UP, NULL), old_up, "the old key wrote after the rotation");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, new_key, FEED_UP, NULL) == new_up,
+		 "the new key's entries at the city");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, old_key, FEED_TRUST, NULL) == old_trust,
+		 "the rotation record at the city");
 	cr_assert_eq(net_count(city, "member", old_key), 10);
 	cr_assert_eq(net_count(city, "member", new_key), 5);
 

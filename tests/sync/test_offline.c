@@ -39,7 +39,8 @@ Test(sync_offline, street_offline_while_writing_catches_up)
 	net_node_start(street);
 	add_member(street, "ZH900001");
 	add_member(street, "ZH900002");
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, "up", NULL) == 2, "the street's first entries to reach the city");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, FEED_UP, NULL) == 2,
+		 "the street's first entries to reach the city");
 
 	/* Offline: the street keeps writing; the city restarts meanwhile and
 	 * the district writes too. */
@@ -52,17 +53,18 @@ Test(sync_offline, street_offline_while_writing_catches_up)
 	net_node_start(city);
 	add_member(street, "ZH900004");
 	net_ok("member", "update", "-d", street->dir, "--id", "ZH900001", "--status", "lapsed", NULL);
-	head = net_head(street, street->key, "up", NULL);
+	head = net_head(street, street->key, FEED_UP, NULL);
 	members = net_count(street, "member", street->key);
 	cr_assert_eq(head, 2 + 1 + 10 + 2, "the street wrote %llu entries", (unsigned long long)head);
 	cr_assert_eq(members, 1004);
-	cr_assert_eq(net_head(city, street->key, "up", NULL), 2, "the city got entries from a stopped street");
+	cr_assert_eq(net_head(city, street->key, FEED_UP, NULL), 2, "the city got entries from a stopped street");
 
 	net_node_start(street);
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, "up", NULL) == head,
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, FEED_UP, NULL) == head,
 		 "the city to hold everything the street wrote offline (up #%llu)", (unsigned long long)head);
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, district->key, "up", NULL) == 1, "the district's own entry to reach the city");
-	cr_assert_eq(net_head(district, street->key, "up", NULL), head);
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, district->key, FEED_UP, NULL) == 1,
+		 "the district's own entry to reach the city");
+	cr_assert_eq(net_head(district, street->key, FEED_UP, NULL), head);
 	cr_assert_eq(net_count(city, "member", street->key), members);
 	cr_assert_eq(net_count(district, "member", street->key), members);
 	cr_assert_eq(net_count(city, "member", NULL), members + 1);

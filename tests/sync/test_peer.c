@@ -182,13 +182,13 @@ Test(sync_peer, reports_beside_the_total_and_both_sides_show_the_agreement)
 
 	/* No further up than the agreement, and no member records either way. */
 	net_sleep_ms(1000);
-	cr_assert_eq(net_head(city, hosp->key, "report", NULL), 0, "the hospital's report reached the city");
-	cr_assert_eq(net_head(huli, hosp->key, "up", NULL), 0, "the hospital's up feed left its domain");
+	cr_assert_eq(net_head(city, hosp->key, FEED_REPORT, NULL), 0, "the hospital's report reached the city");
+	cr_assert_eq(net_head(huli, hosp->key, FEED_UP, NULL), 0, "the hospital's up feed left its domain");
 	cr_assert_eq(net_count(huli, "member", hosp->key), 0);
-	cr_assert_eq(net_head(hosp, street->key, "up", NULL), 0, "a street's up feed reached the hospital");
-	cr_assert_eq(net_head(hosp, street->key, "report", NULL), 0, "a street's report reached the hospital");
+	cr_assert_eq(net_head(hosp, street->key, FEED_UP, NULL), 0, "a street's up feed reached the hospital");
+	cr_assert_eq(net_head(hosp, street->key, FEED_REPORT, NULL), 0, "a street's report reached the hospital");
 	cr_assert_eq(net_count(hosp, "member", NULL), 40);
-	cr_assert_eq(net_head(huli, hosp->key, "trust", NULL), 0, "the hospital's own trust feed left its domain");
+	cr_assert_eq(net_head(huli, hosp->key, FEED_TRUST, NULL), 0, "the hospital's own trust feed left its domain");
 
 	/* Both sides show the agreement and the roots they pinned. */
 	check_shown(huli, "id", "host", hosp, city->hex, 1);
@@ -316,14 +316,14 @@ Test(sync_peer, store_holds_nothing_outside_the_agreement)
 	net_sleep_ms(1000); /* let anything that should not travel have its chance */
 
 	/* Nothing of down, up or the units' reports at the hospital. */
-	cr_assert_eq(net_head(hosp, huli->key, "down", NULL), 0, "the district's down feed reached the hospital");
-	cr_assert_eq(net_head(hosp, city->key, "down", NULL), 0, "the city's down feed reached the hospital");
+	cr_assert_eq(net_head(hosp, huli->key, FEED_DOWN, NULL), 0, "the district's down feed reached the hospital");
+	cr_assert_eq(net_head(hosp, city->key, FEED_DOWN, NULL), 0, "the city's down feed reached the hospital");
 	cr_assert_eq(net_count(hosp, "approval", NULL), 0, "a report approval reached the hospital");
 	cr_assert_eq(net_count(hosp, "forward", NULL), 0, "a transfer step reached the hospital");
 	cr_assert_eq(net_count(hosp, "outcome", NULL), 0, "a transfer step reached the hospital");
 	cr_assert_eq(net_count(hosp, "request", NULL), 0, "a resident's request reached the hospital");
 	cr_assert_eq(net_count(hosp, "member", NULL), 1, "another unit's member reached the hospital");
-	cr_assert_eq(net_head(hosp, js->key, "report", NULL), 0, "a street's report reached the hospital");
+	cr_assert_eq(net_head(hosp, js->key, FEED_REPORT, NULL), 0, "a street's report reached the hospital");
 	cr_assert_str_eq(transfer_state(hosp, "JS01"), "");
 
 	/* Byte by byte: no phone number, name or reason of the domain. */

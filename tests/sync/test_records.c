@@ -31,10 +31,10 @@ static struct net_node *A;
 
 static void snap(const struct net_node *n, struct snapshot *s)
 {
-	s->up = net_head(n, n->key, "up", NULL);
-	s->report = net_head(n, n->key, "report", NULL);
-	s->down = net_head(n, n->key, "down", NULL);
-	s->notice = net_head(n, n->key, "notice", NULL);
+	s->up = net_head(n, n->key, FEED_UP, NULL);
+	s->report = net_head(n, n->key, FEED_REPORT, NULL);
+	s->down = net_head(n, n->key, FEED_DOWN, NULL);
+	s->notice = net_head(n, n->key, FEED_NOTICE, NULL);
 	for (size_t i = 0; i < NCOLL; i++)
 		s->count[i] = net_count(n, collections[i], NULL);
 }
@@ -427,10 +427,10 @@ Test(sync_records, good_paths_update_notes_list_filters_own_and_reimport)
 	j = show_json(A, "dues", "--member", "GL01", "--period", "2026-11");
 	cr_assert(json_is_null(json_object_get(j, "paid")), "%s", dump(j));
 	cr_assert_eq(json_integer_value(json_object_get(j, "amount")), 500);
-	head = net_head(A, A->key, "up", NULL);
+	head = net_head(A, A->key, FEED_UP, NULL);
 	OK(A->dir, "dues", "update", "--member", "GL01", "--period", "2026-11", "--paid", "2026-11-05", "--method",
 	   "wechat");
-	cr_assert_eq(net_head(A, A->key, "up", NULL), head + 1);
+	cr_assert_eq(net_head(A, A->key, FEED_UP, NULL), head + 1);
 	j = show_json(A, "dues", "--member", "GL01", "--period", "2026-11");
 	cr_assert_str_eq(json_string_value(json_object_get(j, "paid")), "2026-11-05", "%s", dump(j));
 	cr_assert_str_eq(json_string_value(json_object_get(j, "method")), "wechat");
@@ -496,12 +496,12 @@ Test(sync_records, good_paths_update_notes_list_filters_own_and_reimport)
 				       "GL01,2026-11,10,\"志愿服务, 社区巡逻\"\n"
 				       "GL02,2026-11,-3,缺席学习\n");
 	OK(A->dir, "points", "import", csv);
-	head = net_head(A, A->key, "up", NULL);
+	head = net_head(A, A->key, FEED_UP, NULL);
 	net_run(&r, "points", "import", "-d", A->dir, csv, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(net_has(r.out, "imported 0 points records") && net_has(r.out, "2 already present"), "%s", r.out);
 	net_run_free(&r);
-	cr_assert_eq(net_head(A, A->key, "up", NULL), head);
+	cr_assert_eq(net_head(A, A->key, FEED_UP, NULL), head);
 	j = show_json(A, "points", "--member", "GL01", "--period", "2026-11");
 	cr_assert_str_eq(json_string_value(json_object_get(j, "reason")), "志愿服务, 社区巡逻");
 	j = show_json(A, "points", "--member", "GL02", "--period", "2026-11");
@@ -690,8 +690,8 @@ Test(sync_records, a_refusal_on_a_fresh_node_gives_its_own_reason)
 		cr_assert(net_has(r.err, "no notice N1 at this node"),
 			  "notice update of a missing notice on a node with no notice feed yet says: %s", r.err);
 		net_run_free(&r);
-		cr_assert_eq(net_head(A, A->key, "up", NULL), 0);
-		cr_assert_eq(net_head(A, A->key, "down", NULL), 0);
-		cr_assert_eq(net_head(A, A->key, "notice", NULL), 0);
+		cr_assert_eq(net_head(A, A->key, FEED_UP, NULL), 0);
+		cr_assert_eq(net_head(A, A->key, FEED_DOWN, NULL), 0);
+		cr_assert_eq(net_head(A, A->key, FEED_NOTICE, NULL), 0);
 	}
 }

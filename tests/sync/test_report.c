@@ -598,9 +598,9 @@ static void check_approval_word(json_t *o, const char *word, const char *viewer)
 /* Does AT hold x's up and report feeds as far as x itself? */
 static bool holds(const struct net_node *at, const struct net_node *x)
 {
-	uint64_t up = net_head(x, x->key, "up", NULL), rep = net_head(x, x->key, "report", NULL);
+	uint64_t up = net_head(x, x->key, FEED_UP, NULL), rep = net_head(x, x->key, FEED_REPORT, NULL);
 
-	return net_head(at, x->key, "up", NULL) == up && net_head(at, x->key, "report", NULL) == rep;
+	return net_head(at, x->key, FEED_UP, NULL) == up && net_head(at, x->key, FEED_REPORT, NULL) == rep;
 }
 
 /* The status of member id in owner's registry as node `at` holds it, read
@@ -693,7 +693,7 @@ static void history(const struct net_node *at, const struct net_node *author, st
 	cr_assert_eq(store_open(&s, path, STORE_RDONLY, &e), 0, "open the store of %s: %s", at->label, e.msg);
 	ret = store_txn_begin(s, false, &t, &e);
 	if (ret == 0)
-		ret = store_log_each(t, author->key, "report", 1, 0, history_entry, h, &e);
+		ret = store_log_each(t, author->key, FEED_REPORT, 1, 0, history_entry, h, &e);
 	store_txn_abort(&t);
 	store_close(&s);
 	cr_assert_eq(ret, 0, "reading %s's report feed at %s: %d %s", author->label, at->label, ret, e.msg);
@@ -753,8 +753,8 @@ static uint64_t write_lie(const struct branch *x, const struct fig *lie)
 
 	cr_assert_eq(node_open(&n, x->node->dir, NODE_NO_KEY, &e), 0, "node_open %s: %s", x->node->label, e.msg);
 	cr_assert_eq(store_txn_begin(node_store(n), true, &t, &e), 0, "%s", e.msg);
-	cr_assert_eq(store_head_get(t, x->node->key, "report", &rh, &e), 0, "%s", e.msg);
-	cr_assert_eq(store_head_get(t, x->node->key, "up", &uh, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_head_get(t, x->node->key, FEED_REPORT, &rh, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_head_get(t, x->node->key, FEED_UP, &uh, &e), 0, "%s", e.msg);
 
 	figures_proto(lie, &own);
 	up.author.data = x->node->key;
@@ -771,7 +771,8 @@ static uint64_t write_lie(const struct branch *x, const struct fig *lie)
 	cr_assert_not_null(val);
 	strata__report__pack(&rep, val);
 
-	cr_assert_eq(changeset_builder_new(&b, "report", rh.seq + 1, rh.hash, (uint64_t)time(NULL) * 1000, &e), 0, "%s",
+	cr_assert_eq(changeset_builder_new(&b, FEED_REPORT, rh.seq + 1, rh.hash, (uint64_t)time(NULL) * 1000, &e), 0,
+		     "%s",
 		     e.msg);
 	ret = changeset_builder_put(b, "report", (const uint8_t *)PERIOD, 7, val, vlen, &e);
 	if (ret == 0)
@@ -899,7 +900,7 @@ static void district_refuses_other_branches_members(void)
 		struct net_run r;
 
 		NET_WAIT(NET_DEADLINE_MS, !status_is(d[0], s[0], other, "absent"), "siming to hold zhonghua's %s", other);
-		up = net_head(d[0], d[0]->key, "up", NULL);
+		up = net_head(d[0], d[0]->key, FEED_UP, NULL);
 		meetings = net_count(d[0], "meeting", d[0]->key);
 		dues = net_count(d[0], "dues", d[0]->key);
 		net_run(&r, "meeting", "add", "-d", d[0]->dir, "--id", "M9", "--kind", "group-meeting", "--date",
@@ -911,7 +912,7 @@ static void district_refuses_other_branches_members(void)
 		cr_assert(r.status == 2 && net_has(r.err, "is not in this branch's registry") && net_has(r.err, other),
 			  "dues of another branch's member at siming: exit %d: %s", r.status, r.err);
 		net_run_free(&r);
-		cr_assert_eq(net_head(d[0], d[0]->key, "up", NULL), up, "a refused record changed siming's up feed");
+		cr_assert_eq(net_head(d[0], d[0]->key, FEED_UP, NULL), up, "a refused record changed siming's up feed");
 		cr_assert_eq(net_count(d[0], "meeting", d[0]->key), meetings);
 		cr_assert_eq(net_count(d[0], "dues", d[0]->key), dues);
 	}
@@ -989,7 +990,8 @@ static void streets_report_and_bad_decisions_are_refused(void)
 		cr_assert(r.status == 2 && net_has(r.err, "period \"2026-13\" is not a month YYYY-MM"),
 			  "submit of period 2026-13: exit %d: %s", r.status, r.err);
 		net_run_free(&r);
-		cr_assert_eq(net_head(d[1], d[1]->key, "down", NULL), 0, "a refused decision wrote to huli's down feed");
+		cr_assert_eq(net_head(d[1], d[1]->key, FEED_DOWN, NULL), 0,
+			     "a refused decision wrote to huli's down feed");
 	}
 	seq[6] = submit(S3, &own[6], &total[6]);
 }
@@ -1085,8 +1087,8 @@ static void returned_street_resubmits(void)
 
 	/* The history keeps both versions, at the street and at the district:
 	 * xiagang's report feed (it acknowledged nothing) holds exactly them. */
-	cr_assert_eq(net_head(s[1], s[1]->key, "report", NULL), 2);
-	cr_assert_eq(net_head(d[0], s[1]->key, "report", NULL), 2);
+	cr_assert_eq(net_head(s[1], s[1]->key, FEED_REPORT, NULL), 2);
+	cr_assert_eq(net_head(d[0], s[1]->key, FEED_REPORT, NULL), 2);
 	for (int at = 0; at < 2; at++) {
 		const struct net_node *where = at ? d[0] : s[1];
 

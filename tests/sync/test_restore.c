@@ -51,7 +51,8 @@ static void tree(struct net_node **city, struct net_node **district, struct net_
 	net_node_join(*branch, *district, NULL);
 	net_node_start(*branch);
 	add_member(*branch, "JS000001");
-	NET_WAIT(NET_DEADLINE_MS, net_head(*city, (*branch)->key, "up", NULL) == 1, "the branch's up #1 at the city");
+	NET_WAIT(NET_DEADLINE_MS, net_head(*city, (*branch)->key, FEED_UP, NULL) == 1,
+		 "the branch's up #1 at the city");
 }
 
 /* The issue's scenario, with the commands: a live backup, one more entry
@@ -72,7 +73,7 @@ Test(sync_restore, restored_branch_fetches_its_own_newer_entry)
 	cr_assert_eq(r.status, 2, "a backup overwrote a file: %s", r.err);
 	net_run_free(&r);
 	add_member(branch, "JS000002");
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, branch->key, "up", NULL) == 2, "the branch's up #2 at the city");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, branch->key, FEED_UP, NULL) == 2, "the branch's up #2 at the city");
 
 	net_run(&r, "restore", "-d", branch->dir, "-i", bak, NULL);
 	cr_assert_eq(r.status, 4, "restore ran under a serving daemon: %s", r.err);
@@ -80,7 +81,7 @@ Test(sync_restore, restored_branch_fetches_its_own_newer_entry)
 	net_run_free(&r);
 	net_node_stop(branch);
 	net_ok("restore", "-d", branch->dir, "-i", bak, NULL);
-	cr_assert_eq(net_head(branch, branch->key, "up", NULL), 1, "the restore did not put up #1 back");
+	cr_assert_eq(net_head(branch, branch->key, FEED_UP, NULL), 1, "the restore did not put up #1 back");
 
 	/* no daemon: nobody to ask, so the write is refused and says why */
 	net_run(&r, "member", "add", "-d", branch->dir, "--id", "JS000003", "--name", "陈建国", "--category", "full",
@@ -88,7 +89,7 @@ Test(sync_restore, restored_branch_fetches_its_own_newer_entry)
 	cr_assert_eq(r.status, 4, "a fenced write was not refused: %s", r.err);
 	cr_assert(net_has(r.err, "put back from a backup") && net_has(r.err, "strata serve"), "%s", r.err);
 	net_run_free(&r);
-	cr_assert_eq(net_head(branch, branch->key, "up", NULL), 1, "the refused write changed the store");
+	cr_assert_eq(net_head(branch, branch->key, FEED_UP, NULL), 1, "the refused write changed the store");
 	net_run(&r, "status", "-d", branch->dir, NULL);
 	cr_assert(r.status == 0 && net_has(r.out, "writes: fenced: its store was put back from a backup"), "%s%s",
 		  r.out, r.err);
@@ -97,11 +98,11 @@ Test(sync_restore, restored_branch_fetches_its_own_newer_entry)
 	/* serving: the write waits for the fetch, then continues at #3 */
 	net_node_start(branch);
 	add_member(branch, "JS000003");
-	cr_assert_eq(net_head(branch, branch->key, "up", NULL), 3, "the write after the restore is not up #3");
+	cr_assert_eq(net_head(branch, branch->key, FEED_UP, NULL), 3, "the write after the restore is not up #3");
 	cr_assert_eq(net_count(branch, "member", branch->key), 3, "the branch lost a member");
 	cr_assert(json_is_null(json_object_get(net_node_status(branch), "write_fence")), "still fenced after the fetch");
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, branch->key, "up", NULL) == 3, "the branch's up #3 at the city");
-	cr_assert_eq(net_head(district, branch->key, "up", NULL), 3);
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, branch->key, FEED_UP, NULL) == 3, "the branch's up #3 at the city");
+	cr_assert_eq(net_head(district, branch->key, FEED_UP, NULL), 3);
 	net_stop_all();
 	expect_no_fork((struct net_node *[]){city, district, branch}, 3);
 }
@@ -121,11 +122,11 @@ Test(sync_restore, snapshot_put_back_after_a_reboot_does_not_fork)
 	net_copy_tree(branch->dir, net_path(snap, "jinshan-snapshot"));
 	net_node_start(branch);
 	add_member(branch, "JS000002");
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, branch->key, "up", NULL) == 2, "the branch's up #2 at the city");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, branch->key, FEED_UP, NULL) == 2, "the branch's up #2 at the city");
 	net_node_stop(branch);
 	net_remove_tree(branch->dir);
 	net_copy_tree(snap, branch->dir);
-	cr_assert_eq(net_head(branch, branch->key, "up", NULL), 1);
+	cr_assert_eq(net_head(branch, branch->key, FEED_UP, NULL), 1);
 
 	setenv("STRATA_BOOT_ID", "8d1c0e9a-restored-from-a-snapshot", 1);
 	net_run(&r, "member", "add", "-d", branch->dir, "--id", "JS000003", "--name", "陈建国", "--category", "full",
@@ -136,8 +137,8 @@ Test(sync_restore, snapshot_put_back_after_a_reboot_does_not_fork)
 	net_node_start(branch);
 	add_member(branch, "JS000003"); /* at once: it waits for the fence */
 	unsetenv("STRATA_BOOT_ID");
-	cr_assert_eq(net_head(branch, branch->key, "up", NULL), 3, "the write after the snapshot is not up #3");
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, branch->key, "up", NULL) == 3, "the branch's up #3 at the city");
+	cr_assert_eq(net_head(branch, branch->key, FEED_UP, NULL), 3, "the write after the snapshot is not up #3");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, branch->key, FEED_UP, NULL) == 3, "the branch's up #3 at the city");
 	cr_assert(net_log_has(branch, "write fence lifted"), "%s", net_diag());
 	net_stop_all();
 	expect_no_fork((struct net_node *[]){city, district, branch}, 3);
@@ -158,24 +159,28 @@ Test(sync_restore, backup_during_a_live_catch_up_converges)
 	net_node_set_ops(branch, 10);
 	net_gen_members(net_path(csv, "members.csv"), 10000, "JX", 7);
 	net_ok("member", "import", "-d", branch->dir, csv, NULL);
-	head = net_head(branch, branch->key, "up", NULL);
+	head = net_head(branch, branch->key, FEED_UP, NULL);
 	net_node_start(branch); /* the district catches up... */
-	NET_WAIT(NET_DEADLINE_MS, net_head(district, branch->key, "up", NULL) > 1, "the catch-up to begin");
+	NET_WAIT(NET_DEADLINE_MS, net_head(district, branch->key, FEED_UP, NULL) > 1, "the catch-up to begin");
 	net_ok("backup", "-d", district->dir, "-o", net_path(bak, "huli.bak"), NULL); /* ...while this copies */
 	add_member(district, "HL000001");
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, district->key, "up", NULL) == 1, "the district's up #1 at the city");
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, branch->key, "up", NULL) == head, "the branch's entries at the city");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, district->key, FEED_UP, NULL) == 1,
+		 "the district's up #1 at the city");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, branch->key, FEED_UP, NULL) == head,
+		 "the branch's entries at the city");
 
 	net_node_stop(district);
 	net_ok("restore", "-d", district->dir, "-i", bak, NULL);
-	cr_assert_eq(net_head(district, district->key, "up", NULL), 0, "the backup already held the district's entry");
+	cr_assert_eq(net_head(district, district->key, FEED_UP, NULL), 0,
+		     "the backup already held the district's entry");
 	cr_log_info("the backup held the branch's up feed to #%llu of #%llu",
-		    (unsigned long long)net_head(district, branch->key, "up", NULL), (unsigned long long)head);
+		    (unsigned long long)net_head(district, branch->key, FEED_UP, NULL), (unsigned long long)head);
 	net_node_start(district);
 	add_member(district, "HL000002");
-	cr_assert_eq(net_head(district, district->key, "up", NULL), 2, "the district's write after the restore");
-	NET_WAIT(NET_DEADLINE_MS, net_head(district, branch->key, "up", NULL) == head, "the branch's entries again");
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, district->key, "up", NULL) == 2, "the district's up #2 at the city");
+	cr_assert_eq(net_head(district, district->key, FEED_UP, NULL), 2, "the district's write after the restore");
+	NET_WAIT(NET_DEADLINE_MS, net_head(district, branch->key, FEED_UP, NULL) == head, "the branch's entries again");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, district->key, FEED_UP, NULL) == 2,
+		 "the district's up #2 at the city");
 	cr_assert_eq(net_count(city, "member", NULL), 10001 + 2);
 	cr_assert_eq(net_count(district, "member", NULL), 10001 + 2);
 	net_stop_all();
@@ -193,7 +198,8 @@ Test(sync_restore, restore_then_write_while_the_parent_is_down)
 	tree(&city, &district, &branch);
 	net_ok("backup", "-d", branch->dir, "-o", net_path(bak, "jinshan.bak"), NULL);
 	add_member(branch, "JS000002");
-	NET_WAIT(NET_DEADLINE_MS, net_head(district, branch->key, "up", NULL) == 2, "the branch's up #2 at the district");
+	NET_WAIT(NET_DEADLINE_MS, net_head(district, branch->key, FEED_UP, NULL) == 2,
+		 "the branch's up #2 at the district");
 	net_node_stop(branch);
 	net_node_stop(district);
 	net_ok("restore", "-d", branch->dir, "-i", bak, NULL);
@@ -205,12 +211,12 @@ Test(sync_restore, restore_then_write_while_the_parent_is_down)
 	cr_assert_eq(r.status, 4, "a write with the parent down was not refused: %s", r.err);
 	cr_assert(net_has(r.err, "signs nothing until"), "%s", r.err);
 	net_run_free(&r);
-	cr_assert_eq(net_head(branch, branch->key, "up", NULL), 1);
+	cr_assert_eq(net_head(branch, branch->key, FEED_UP, NULL), 1);
 
 	net_node_start(district);
 	add_member(branch, "JS000003");
-	cr_assert_eq(net_head(branch, branch->key, "up", NULL), 3);
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, branch->key, "up", NULL) == 3, "the branch's up #3 at the city");
+	cr_assert_eq(net_head(branch, branch->key, FEED_UP, NULL), 3);
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, branch->key, FEED_UP, NULL) == 3, "the branch's up #3 at the city");
 	net_stop_all();
 	expect_no_fork((struct net_node *[]){city, district, branch}, 3);
 }
@@ -231,7 +237,7 @@ Test(sync_restore, fence_lift_is_the_override)
 	net_run_free(&r);
 	net_ok("fence", "-d", branch->dir, "--lift", NULL);
 	add_member(branch, "JS000002");
-	cr_assert_eq(net_head(branch, branch->key, "up", NULL), 2);
+	cr_assert_eq(net_head(branch, branch->key, FEED_UP, NULL), 2);
 	net_run(&r, "restore", "-d", branch->dir, "-i", net_path(bak, "nonexistent.bak"), NULL);
 	cr_assert_eq(r.status, 4, "%s", r.err);
 	net_run_free(&r);
@@ -239,7 +245,7 @@ Test(sync_restore, fence_lift_is_the_override)
 	cr_assert_eq(r.status, 2, "another node's store was restored: %s", r.err);
 	cr_assert(net_has(r.err, "not of this node's key"), "%s", r.err);
 	net_run_free(&r);
-	cr_assert_eq(net_head(branch, branch->key, "up", NULL), 2, "a refused restore changed the store");
+	cr_assert_eq(net_head(branch, branch->key, FEED_UP, NULL), 2, "a refused restore changed the store");
 }
 
 #define PHONE "13912345678"
@@ -271,18 +277,19 @@ Test(sync_restore, an_erase_after_the_backup_is_applied_again)
 	net_ok("backup", "-d", branch->dir, "-o", net_path(bak, "jinshan.bak"), NULL);
 	net_ok("erase", "-d", branch->dir, "--collection", "request", "--key", "R17", "--reason", "the resident asked",
 	       NULL);
-	head = net_head(branch, branch->key, "up", NULL);
-	cr_assert_eq(net_head(branch, branch->key, "private", NULL), 2, "the contact and its erase request");
-	NET_WAIT(NET_DEADLINE_MS, net_head(district, branch->key, "up", NULL) == head, "the erase at the district");
+	head = net_head(branch, branch->key, FEED_UP, NULL);
+	cr_assert_eq(net_head(branch, branch->key, FEED_PRIVATE, NULL), 2, "the contact and its erase request");
+	NET_WAIT(NET_DEADLINE_MS, net_head(district, branch->key, FEED_UP, NULL) == head, "the erase at the district");
 	net_node_stop(branch);
 	net_ok("restore", "-d", branch->dir, "-i", bak, NULL);
 	cr_assert_gt(phone_in(branch), 0, "the backup does not hold the value: the test cannot fail");
-	cr_assert_eq(net_head(branch, branch->key, "private", NULL), 1, "the backup holds the contact's erase");
+	cr_assert_eq(net_head(branch, branch->key, FEED_PRIVATE, NULL), 1, "the backup holds the contact's erase");
 	net_node_start(branch);
-	NET_WAIT(NET_DEADLINE_MS, net_head(branch, branch->key, "up", NULL) == head, "the branch to fetch its erase");
+	NET_WAIT(NET_DEADLINE_MS, net_head(branch, branch->key, FEED_UP, NULL) == head,
+		 "the branch to fetch its erase");
 	NET_WAIT(NET_DEADLINE_MS, phone_in(branch) == 0, "the value to be erased again in the restored store");
 	NET_WAIT(NET_DEADLINE_MS, net_log_has(branch, "erased again 1 companion"), "the branch to log the erase");
-	cr_assert_eq(net_head(branch, branch->key, "private", NULL), 2, "the contact's erase written once");
+	cr_assert_eq(net_head(branch, branch->key, FEED_PRIVATE, NULL), 2, "the contact's erase written once");
 	net_run(&r, "request", "show", "-d", branch->dir, "--id", "R17", NULL);
 	cr_assert(!net_has(r.out, PHONE) && !net_has(r.err, PHONE), "%s%s", r.out, r.err);
 	net_run_free(&r);
@@ -290,7 +297,7 @@ Test(sync_restore, an_erase_after_the_backup_is_applied_again)
 	/* added again with a new contact: not the erased one */
 	net_ok("request", "add", "-d", branch->dir, "--id", "R17", "--title", "leaking roof", "--contact",
 	       "Ms Li " PHONE2, "--opened", "2026-11-02", "--status", "open", NULL);
-	cr_assert_eq(net_head(branch, branch->key, "private", NULL), 3);
+	cr_assert_eq(net_head(branch, branch->key, FEED_PRIVATE, NULL), 3);
 	net_node_stop(branch);
 	net_node_start(branch);
 	net_run(&r, "fence", "-d", branch->dir, "--lift", "--json", NULL);
@@ -302,7 +309,8 @@ Test(sync_restore, an_erase_after_the_backup_is_applied_again)
 		cr_assert_eq(json_integer_value(json_object_get(j, "companions_erased")), 0, "%s", r.out);
 	}
 	net_run_free(&r);
-	cr_assert_eq(net_head(branch, branch->key, "private", NULL), 3, "a contact added after the erase was erased");
+	cr_assert_eq(net_head(branch, branch->key, FEED_PRIVATE, NULL), 3,
+		     "a contact added after the erase was erased");
 	cr_assert_gt(net_store_count(branch, PHONE2), 0, "the new contact is gone");
 	net_stop_all();
 	cr_assert_eq(net_node_verify(branch, out, sizeof out), 0, "verify: %s", out);

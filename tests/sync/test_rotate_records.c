@@ -169,13 +169,14 @@ static void street_writes_then_rotates(struct rot *x)
 	add_member(x->street, "HT000003", "陈建国", "13800000003");
 	net_ok("dues", "add", "-d", x->street->dir, "--member", "HT000001", "--period", PERIOD, "--amount", "1000", NULL);
 	memcpy(x->old_key, x->street->key, KEY_BYTES);
-	up = net_head(x->street, x->old_key, "up", NULL);
-	NET_WAIT(NET_DEADLINE_MS, net_head(x->city, x->old_key, "up", NULL) == up, "the street's records at the city");
+	up = net_head(x->street, x->old_key, FEED_UP, NULL);
+	NET_WAIT(NET_DEADLINE_MS, net_head(x->city, x->old_key, FEED_UP, NULL) == up,
+		 "the street's records at the city");
 	net_node_stop(x->street);
-	parent_trust = net_head(x->street, x->huli->key, "trust", NULL);
+	parent_trust = net_head(x->street, x->huli->key, FEED_TRUST, NULL);
 	rotate(x->street, x->new_key);
 	/* The street keeps the district's answer: it knows its keys' chain. */
-	cr_assert_eq(net_head(x->street, x->huli->key, "trust", NULL), parent_trust + 1,
+	cr_assert_eq(net_head(x->street, x->huli->key, FEED_TRUST, NULL), parent_trust + 1,
 		     "the street did not keep the district's entry certifying its new key");
 }
 
@@ -214,10 +215,11 @@ static void reports_count_the_rotated_unit_once(struct rot *x)
 
 	net_node_start(x->street);
 	expect(0, x->out, sizeof x->out, "report", "submit", "-d", x->street->dir, "--period", PERIOD, NULL);
-	up = net_head(x->street, x->new_key, "up", NULL);
-	rep = net_head(x->street, x->new_key, "report", NULL);
+	up = net_head(x->street, x->new_key, FEED_UP, NULL);
+	rep = net_head(x->street, x->new_key, FEED_REPORT, NULL);
 	NET_WAIT(NET_DEADLINE_MS,
-		 net_head(x->city, x->new_key, "up", NULL) == up && net_head(x->city, x->new_key, "report", NULL) == rep,
+		 net_head(x->city, x->new_key, FEED_UP, NULL) == up && net_head(x->city, x->new_key, FEED_REPORT,
+										NULL) == rep,
 		 "the new key's entries at the city");
 
 	/* The district and the city count each member once, under the street. */
@@ -270,8 +272,8 @@ static void new_key_erases_a_record_the_old_key_wrote(struct rot *x)
 	expect(0, x->out, sizeof x->out, "erase", "-d", x->street->dir, "--collection", "member", "--key", "HT000003", NULL);
 	expect(2, x->out, sizeof x->out, "member", "show", "-d", x->street->dir, "--id", "HT000003", NULL);
 	cr_assert(net_has(x->out, "erased"), "member show of the erased member: %s", x->out);
-	up = net_head(x->street, x->new_key, "up", NULL);
-	NET_WAIT(NET_DEADLINE_MS, net_head(x->city, x->new_key, "up", NULL) == up, "the erase at the city");
+	up = net_head(x->street, x->new_key, FEED_UP, NULL);
+	NET_WAIT(NET_DEADLINE_MS, net_head(x->city, x->new_key, FEED_UP, NULL) == up, "the erase at the city");
 	net_stop_all();
 	for (int i = 0; i < 3; i++) {
 		struct net_node *at = i == 0 ? x->street : i == 1 ? x->huli : x->city;
@@ -343,19 +345,21 @@ Test(sync_rotate_records, frozen_feed_way_out_is_a_rotation)
 	memcpy(old_key, street->key, KEY_BYTES);
 	add_member(street, "JS000001", "郑文君", "13800000001");
 	add_member(street, "JS000002", "林海燕", "13800000002");
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, old_key, "up", NULL) == 2, "the city to hold up #2 of the street");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, old_key, FEED_UP, NULL) == 2, "the city to hold up #2 of the street");
 	net_node_stop(street);
 	net_copy_tree(street->dir, net_path(snapshot, "jinshan-at-2"));
 	net_node_start(street);
 	add_member(street, "JS000003", "陈建国", "13800000003");
-	NET_WAIT(NET_DEADLINE_MS, net_head(huli, old_key, "up", NULL) == 3, "the district to hold up #3 of the street");
+	NET_WAIT(NET_DEADLINE_MS, net_head(huli, old_key, FEED_UP, NULL) == 3,
+		 "the district to hold up #3 of the street");
 	net_node_stop(street);
 	net_remove_tree(street->dir);
 	net_copy_tree(snapshot, street->dir);
 	add_member(street, "JS000004", "黄志强", "13800000004"); /* a different up #3 */
 	net_node_start(street);
-	NET_WAIT(NET_DEADLINE_MS, has_evidence(huli, old_key, "up", 3), "the district to hold the proof of the fork");
-	net_head(huli, old_key, "up", &flags);
+	NET_WAIT(NET_DEADLINE_MS, has_evidence(huli, old_key, FEED_UP, 3),
+		 "the district to hold the proof of the fork");
+	net_head(huli, old_key, FEED_UP, &flags);
 	cr_assert(flags & STORE_FEED_FROZEN, "the district did not freeze the street's up feed");
 
 	/* The way out: stop, rotate the key, serve again. */
@@ -375,9 +379,10 @@ Test(sync_rotate_records, frozen_feed_way_out_is_a_rotation)
 	cr_assert(net_has(out, "4 members"), "member list --own after the way out: %s", out);
 
 	/* New writes reach the district and the city, under the new key. */
-	up = net_head(street, new_key, "up", NULL);
+	up = net_head(street, new_key, FEED_UP, NULL);
 	cr_assert_eq(up, 4, "the new key wrote %llu entries, expected 4", (unsigned long long)up);
-	NET_WAIT(NET_DEADLINE_MS, net_head(huli, new_key, "up", NULL) == up && net_head(city, new_key, "up", NULL) == up,
+	NET_WAIT(NET_DEADLINE_MS, net_head(huli, new_key, FEED_UP, NULL) == up && net_head(city, new_key, FEED_UP,
+											   NULL) == up,
 		 "the new key's entries at the district and the city");
 	cr_assert_eq(net_count(huli, "member", new_key), 3, "the district does not hold the new key's members");
 	cr_assert_eq(net_count(huli, "dues", new_key), 1);
@@ -386,9 +391,9 @@ Test(sync_rotate_records, frozen_feed_way_out_is_a_rotation)
 
 	/* The evidence is still held, frozen, and reported by audit; nothing
 	 * written under the new key fails. */
-	cr_assert(has_evidence(huli, old_key, "up", 3), "the district lost the proof");
-	NET_WAIT(NET_DEADLINE_MS, has_evidence(city, old_key, "up", 3), "the proof to reach the city");
-	net_head(huli, old_key, "up", &flags);
+	cr_assert(has_evidence(huli, old_key, FEED_UP, 3), "the district lost the proof");
+	NET_WAIT(NET_DEADLINE_MS, has_evidence(city, old_key, FEED_UP, 3), "the proof to reach the city");
+	net_head(huli, old_key, FEED_UP, &flags);
 	cr_assert(flags & STORE_FEED_FROZEN, "the old key's up feed is no longer frozen at the district");
 	key_hex(new_hex, new_key);
 	snprintf(fail_new, sizeof fail_new, "FAIL %.16s", new_hex);
@@ -476,7 +481,7 @@ Test(sync_rotate_records, old_key_entry_arriving_late_does_not_undo_the_new_key)
 	net_node_start(street);
 	memcpy(old_key, street->key, KEY_BYTES);
 	add_member(street, "HT000001", "郑文君", "13800000001");
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, old_key, "up", NULL) == 1, "the member at the city");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, old_key, FEED_UP, NULL) == 1, "the member at the city");
 	/* A store that took the old key's up #1 and no more. */
 	net_node_stop(city);
 	early = *city;
@@ -485,10 +490,10 @@ Test(sync_rotate_records, old_key_entry_arriving_late_does_not_undo_the_new_key)
 	net_node_start(city);
 	net_ok("dues", "add", "-d", street->dir, "--member", "HT000001", "--period", PERIOD, "--amount", "1000", NULL);
 	add_member(street, "HT000002", "林海燕", "13800000002");
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, old_key, "up", NULL) == 3, "the dues and HT000002 at the city");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, old_key, FEED_UP, NULL) == 3, "the dues and HT000002 at the city");
 	/* the old key's entries as they travelled, before any erase */
-	late[0] = log_entry(city, old_key, "up", 2, &late_len[0]);
-	late[1] = log_entry(city, old_key, "up", 3, &late_len[1]);
+	late[0] = log_entry(city, old_key, FEED_UP, 2, &late_len[0]);
+	late[1] = log_entry(city, old_key, FEED_UP, 3, &late_len[1]);
 	net_node_stop(street);
 	rotate(street, new_key);
 	net_node_start(street);
@@ -496,18 +501,18 @@ Test(sync_rotate_records, old_key_entry_arriving_late_does_not_undo_the_new_key)
 	       NULL);
 	net_ok("member", "update", "-d", street->dir, "--id", "HT000001", "--name", "郑文俊", NULL);
 	net_ok("erase", "-d", street->dir, "--collection", "member", "--key", "HT000002", NULL);
-	up = net_head(street, new_key, "up", NULL);
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, new_key, "up", NULL) == up, "the new key's entries at the city");
+	up = net_head(street, new_key, FEED_UP, NULL);
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, new_key, FEED_UP, NULL) == up, "the new key's entries at the city");
 	net_stop_all();
 
 	/* Into the early store: the city's trust entries (the new key's
 	 * certificate, the old key's revocation), the street's rotation
 	 * record, the new key's entries, and only then the old key's up #2. */
-	copy_entries(city, early.dir, city->key, "trust", net_head(&early, city->key, "trust", NULL),
-		     net_head(city, city->key, "trust", NULL));
-	copy_entries(city, early.dir, old_key, "trust", net_head(&early, old_key, "trust", NULL),
-		     net_head(city, old_key, "trust", NULL));
-	copy_entries(city, early.dir, new_key, "up", 0, up);
+	copy_entries(city, early.dir, city->key, FEED_TRUST, net_head(&early, city->key, FEED_TRUST, NULL),
+		     net_head(city, city->key, FEED_TRUST, NULL));
+	copy_entries(city, early.dir, old_key, FEED_TRUST, net_head(&early, old_key, FEED_TRUST, NULL),
+		     net_head(city, old_key, FEED_TRUST, NULL));
+	copy_entries(city, early.dir, new_key, FEED_UP, 0, up);
 	for (int i = 0; i < 2; i++) { /* #3 still holds the phone the new key erased */
 		struct err e = {0};
 

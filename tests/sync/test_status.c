@@ -185,19 +185,19 @@ Test(sync_status, check_frozen_feed)
 	net_node_join(street, city, NULL);
 	net_node_start(street);
 	add_member(street, "JS000001");
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, "up", NULL) == 1, "the city to hold up #1");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, FEED_UP, NULL) == 1, "the city to hold up #1");
 	net_node_stop(street);
 	net_copy_tree(street->dir, net_path(copy, "street-at-1"));
 	net_node_start(street);
 	add_member(street, "JS000002");
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, "up", NULL) == 2, "the city to hold up #2");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, FEED_UP, NULL) == 2, "the city to hold up #2");
 	cr_assert_eq(check(city, "3600", "0", "check: ok"), 0);
 	net_node_stop(street);
 	net_remove_tree(street->dir);
 	net_copy_tree(copy, street->dir);
 	add_member(street, "JS000003"); /* a different up #2 */
 	net_node_start(street);
-	NET_WAIT(NET_DEADLINE_MS, (net_head(city, street->key, "up", &flags), flags & STORE_FEED_FROZEN),
+	NET_WAIT(NET_DEADLINE_MS, (net_head(city, street->key, FEED_UP, &flags), flags & STORE_FEED_FROZEN),
 		 "the city to freeze the street's up feed");
 	cr_assert_eq(check(city, "3600", "0", "frozen"), 3);
 	net_stop_all();

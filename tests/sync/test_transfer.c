@@ -216,7 +216,7 @@ static void tnet_start(struct tnet *t)
 static void bad_releases(struct tnet *t)
 {
 	struct net_node *a = t->a, *b = t->b;
-	uint64_t a_up = net_head(a, a->key, "up", NULL);
+	uint64_t a_up = net_head(a, a->key, FEED_UP, NULL);
 
 	REFUSED("no member with id NOPE", "transfer", "release", "-d", a->dir, "--member", "NOPE", "--to",
 		b->path);
@@ -225,7 +225,7 @@ static void bad_releases(struct tnet *t)
 	REFUSED("neither an org path", "transfer", "release", "-d", a->dir, "--member", "ZH001", "--to", "Xiamen Huli");
 	REFUSED("is this branch", "transfer", "release", "-d", a->dir, "--member", "ZH001", "--to", a->path);
 	REFUSED("only an active member", "transfer", "release", "-d", a->dir, "--member", "ZH003", "--to", b->path);
-	cr_assert_eq(net_head(a, a->key, "up", NULL), a_up, "a refused release wrote an entry");
+	cr_assert_eq(net_head(a, a->key, FEED_UP, NULL), a_up, "a refused release wrote an entry");
 }
 
 /* Across districts: the city forwards on its own; only the addressee
@@ -250,11 +250,11 @@ static void across_districts(struct tnet *t)
 	cr_assert_str_eq(status_at(b, "ZH001"), "absent");
 
 	/* Another street cannot accept it, nor B a transfer nobody forwarded. */
-	b2_up = net_head(b2, b2->key, "up", NULL);
+	b2_up = net_head(b2, b2->key, FEED_UP, NULL);
 	REFUSED("not addressed to this node", "transfer", "accept", "-d", b2->dir, "--id", id1, "--from", a->path);
 	REFUSED("has been forwarded to this node", "transfer", "accept", "-d", b->dir, "--id", "NOPE-20200101",
 		"--from", a->path);
-	cr_assert_eq(net_head(b2, b2->key, "up", NULL), b2_up, "a refused acceptance wrote an entry");
+	cr_assert_eq(net_head(b2, b2->key, FEED_UP, NULL), b2_up, "a refused acceptance wrote an entry");
 	cr_assert_str_eq(status_at(b2, "ZH001"), "absent");
 
 	/* B accepts: the member is active there at once... */

@@ -41,12 +41,12 @@ static bool holds_all(struct net_node **all, size_t n, struct net_node *x)
 		uint64_t want;
 
 		if (a == x || below(a->path, x->path)) {
-			want = net_head(a, a->key, "up", NULL);
-			if (want && net_head(x, a->key, "up", NULL) != want)
+			want = net_head(a, a->key, FEED_UP, NULL);
+			if (want && net_head(x, a->key, FEED_UP, NULL) != want)
 				return false;
 		}
-		want = net_head(a, a->key, "trust", NULL);
-		if (want && net_head(x, a->key, "trust", NULL) != want)
+		want = net_head(a, a->key, FEED_TRUST, NULL);
+		if (want && net_head(x, a->key, FEED_TRUST, NULL) != want)
 			return false;
 	}
 	return true;

@@ -57,7 +57,7 @@ Test(sync_updepth, district_keeps_streets_records_below_up_depth)
 	w.author = huli; /* the certificate of the street lives in the district's trust feed */
 	NET_WAIT(NET_DEADLINE_MS, has_feed(&w), "the city to hold the district's trust feed");
 	net_sleep_ms(1500);
-	cr_assert_eq(net_head(city, street->key, "up", NULL), 0,
+	cr_assert_eq(net_head(city, street->key, FEED_UP, NULL), 0,
 		     "the street's up feed went 2 levels up past a district with up_depth = 1");
 	cr_assert_eq(net_count(city, "member", NULL), 1);
 	cr_assert_eq(net_count(huli, "member", NULL), 26);

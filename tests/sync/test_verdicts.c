@@ -111,12 +111,12 @@ Test(sync_verdicts, report_over_an_erased_value_audits_clean)
 	       "2019-03-12", NULL);
 	net_ok("member", "update", "-d", street->dir, "--id", "M1", "--status", "lapsed", NULL);
 	net_ok("report", "submit", "-d", street->dir, "--period", period, NULL);
-	NET_WAIT(NET_DEADLINE_MS, caught_up(city, street, "report") && caught_up(city, street, "up"),
+	NET_WAIT(NET_DEADLINE_MS, caught_up(city, street, FEED_REPORT) && caught_up(city, street, FEED_UP),
 		 "the street's report at the city");
 	net_ok("report", "submit", "-d", city->dir, "--period", period, NULL);
 
 	net_ok("erase", "-d", street->dir, "--collection", "member", "--key", "M1", "--reason", "asked", NULL);
-	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, "up", NULL) == 4, "the erase request at the city");
+	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, FEED_UP, NULL) == 4, "the erase request at the city");
 	NET_WAIT(NET_DEADLINE_MS, phone_in(city) == 0 && phone_in(street) == 0, "the phone to leave both stores");
 	net_stop_all();
 
@@ -242,13 +242,14 @@ Test(sync_verdicts, erase_of_a_transferred_member_audits_clean)
 	net_ok("transfer", "release", "-d", a->dir, "--member", "M1", "--to", b->path, NULL);
 	NET_WAIT(NET_DEADLINE_MS, net_count(b, "forward", city->key) == 1, "the forward to reach jinshan");
 	net_ok("transfer", "accept", "-d", b->dir, "--id", id, "--from", a->path, NULL);
-	NET_WAIT(NET_DEADLINE_MS, caught_up(city, b, "up"), "the acceptance at the city");
+	NET_WAIT(NET_DEADLINE_MS, caught_up(city, b, FEED_UP), "the acceptance at the city");
 	net_ok("report", "submit", "-d", a->dir, "--period", period, NULL); /* counts the release */
-	NET_WAIT(NET_DEADLINE_MS, caught_up(city, a, "report") && caught_up(city, a, "up"), "hetong's report at the city");
+	NET_WAIT(NET_DEADLINE_MS, caught_up(city, a, FEED_REPORT) && caught_up(city, a, FEED_UP),
+		 "hetong's report at the city");
 
 	net_ok("erase", "-d", a->dir, "--collection", "release", "--key", id, NULL);
 	net_ok("erase", "-d", a->dir, "--collection", "member", "--key", "M1", NULL);
-	NET_WAIT(NET_DEADLINE_MS, caught_up(city, a, "up"), "the erase requests at the city");
+	NET_WAIT(NET_DEADLINE_MS, caught_up(city, a, FEED_UP), "the erase requests at the city");
 	net_stop_all();
 
 	{
