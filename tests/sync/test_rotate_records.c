@@ -274,6 +274,13 @@ static void new_key_erases_a_record_the_old_key_wrote(struct rot *x)
 	cr_assert(net_has(x->out, "erased"), "member show of the erased member: %s", x->out);
 	up = net_head(x->street, x->new_key, FEED_UP, NULL);
 	NET_WAIT(NET_DEADLINE_MS, net_head(x->city, x->new_key, FEED_UP, NULL) == up, "the erase at the city");
+	/* Each daemon scrubs the freed pages after the erase commits, later
+	 * when a reader holds them (up to seconds under load): wait for it
+	 * before stopping them, then check the files at rest. */
+	NET_WAIT(NET_DEADLINE_MS,
+		 net_store_count(x->street, "13800000003") == 0 && net_store_count(x->huli, "13800000003") == 0 &&
+			 net_store_count(x->city, "13800000003") == 0,
+		 "the erased phone number to be scrubbed at the street, the district and the city");
 	net_stop_all();
 	for (int i = 0; i < 3; i++) {
 		struct net_node *at = i == 0 ? x->street : i == 1 ? x->huli : x->city;
