@@ -458,6 +458,11 @@ struct store_txn *node_writer_txn(struct node_writer *w);
 int node_writer_put(struct node_writer *w, const char *collection, const uint8_t *key, size_t key_len,
 		    const uint8_t *value, size_t value_len, struct err *e) WUR;
 
+/* node_writer_put of message m packed (protobuf-c packing is canonical):
+ * the one place a record message becomes a value. -ENOMEM, or as above. */
+int node_writer_put_msg(struct node_writer *w, const char *collection, const uint8_t *key, size_t key_len,
+			const ProtobufCMessage *m, struct err *e) WUR;
+
 /* node_writer_put with the value's BLAKE2b-256 already taken by the caller
  * (see changeset_builder_put_hashed): one hash less per op for a bulk write
  * that hashed its values anyway. Ingest still checks it against the value. */

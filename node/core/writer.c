@@ -232,6 +232,23 @@ static int room(struct node_writer *w, size_t need, struct err *e)
 	return 0;
 }
 
+int node_writer_put_msg(struct node_writer *w, const char *collection, const uint8_t *key, size_t key_len,
+			const ProtobufCMessage *m, struct err *e)
+{
+	size_t len = protobuf_c_message_get_packed_size(m);
+	uint8_t *buf = malloc(len ? len : 1);
+	int ret;
+
+	if (!buf) {
+		err_set(e, "out of memory");
+		return -ENOMEM;
+	}
+	protobuf_c_message_pack(m, buf);
+	ret = node_writer_put(w, collection, key, key_len, buf, len, e);
+	free(buf);
+	return ret;
+}
+
 int node_writer_put(struct node_writer *w, const char *collection, const uint8_t *key, size_t key_len,
 		    const uint8_t *value, size_t value_len, struct err *e)
 {

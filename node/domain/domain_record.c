@@ -78,18 +78,7 @@ int domain_load(const struct record_type *t, struct store_txn *txn, const struct
 int domain_put(struct node_writer *w, const struct record_type *t, const ProtobufCMessage *m, const char *key,
 	       struct err *e)
 {
-	size_t len = protobuf_c_message_get_packed_size(m);
-	uint8_t *buf = malloc(len ? len : 1);
-	int ret;
-
-	if (!buf) {
-		err_set(e, "out of memory");
-		return -ENOMEM;
-	}
-	protobuf_c_message_pack(m, buf);
-	ret = node_writer_put(w, t->collection, (const uint8_t *)key, strlen(key), buf, len, e);
-	free(buf);
-	return ret;
+	return node_writer_put_msg(w, t->collection, (const uint8_t *)key, strlen(key), m, e);
 }
 
 /* The companion's values: its key fields from in's, its other fields from

@@ -34,18 +34,7 @@
 static int pack_put(struct node_writer *w, const char *collection, const uint8_t key[KEY_BYTES],
 		    const ProtobufCMessage *m, struct err *e)
 {
-	size_t len = protobuf_c_message_get_packed_size(m);
-	uint8_t *buf = malloc(len ? len : 1);
-	int ret;
-
-	if (!buf) {
-		err_set(e, "out of memory");
-		return -ENOMEM;
-	}
-	protobuf_c_message_pack(m, buf);
-	ret = node_writer_put(w, collection, key, KEY_BYTES, buf, len, e);
-	free(buf);
-	return ret;
+	return node_writer_put_msg(w, collection, key, KEY_BYTES, m, e);
 }
 
 /* What rotate_grant works on. */

@@ -114,18 +114,7 @@ int transfer_entry_hash(struct store_txn *t, const char *collection, const uint8
 int transfer_put_msg(struct node_writer *w, const char *collection, const char *key, const ProtobufCMessage *m,
 		     struct err *e)
 {
-	size_t len = protobuf_c_message_get_packed_size(m);
-	uint8_t *buf = malloc(len ? len : 1);
-	int ret;
-
-	if (!buf) {
-		err_set(e, "out of memory");
-		return -ENOMEM;
-	}
-	protobuf_c_message_pack(m, buf);
-	ret = node_writer_put(w, collection, (const uint8_t *)key, strlen(key), buf, len, e);
-	free(buf);
-	return ret;
+	return node_writer_put_msg(w, collection, (const uint8_t *)key, strlen(key), m, e);
 }
 
 /* node_writer_begin, leaving e empty on success (a feed's first entry
