@@ -12,18 +12,7 @@
 
 static bool id_like(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 64)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		      c == '.'))
-			return false;
-	}
-	return true;
+	return id_chars_valid(s, 64);
 }
 
 /* Checks one scalar value of a field. */

@@ -196,6 +196,9 @@ bool utf8_valid(const char *s, size_t len);
 /* Is s valid UTF-8 with no control characters (C0 but tab, DEL, C1)? */
 bool text_valid(const char *s, size_t len);
 
+/* Is s 1..max bytes of [A-Za-z0-9._-] (a member id, a transfer id)? */
+bool id_chars_valid(const char *s, size_t max);
+
 /* Is s a phone number: 1..PHONE_MAX bytes of digits (at least 3), '-', ' ',
  * and a leading '+'? (member.c) */
 #define PHONE_MAX 32

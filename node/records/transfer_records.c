@@ -17,18 +17,7 @@
 
 bool transfer_id_valid(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > TRANSFER_ID_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		      c == '.'))
-			return false;
-	}
-	return true;
+	return id_chars_valid(s, TRANSFER_ID_MAX);
 }
 
 int transfer_key(char out[TRANSFER_KEY_MAX + 1], const uint8_t from[KEY_BYTES], const char *id)
