@@ -119,6 +119,29 @@ static int on_approval(const struct store_record *r, void *arg)
 	return ret;
 }
 
+/* The owner's approvals of the unit's keys for w->period, read by key (a
+ * level may hold thousands of approvals: no walk over them). */
+static int approvals_of(struct walk *w, const uint8_t owner[KEY_BYTES], struct err *e)
+{
+	char key[KEY_HEX + REPORT_PERIOD_SIZE];
+	struct store_record r = {.collection = record_approval.collection, .owner = owner};
+	struct err ignore = {0};
+	int ret = 0;
+
+	(void)e;
+	for (size_t i = 0; i < w->nunit && ret == 0; i++) {
+		key_hex(key, w->unit[i]);
+		strcat(key, "/");
+		strcat(key, w->period);
+		r.key = (const uint8_t *)key;
+		r.key_len = strlen(key);
+		if (store_state_get(w->t, record_approval.collection, owner, r.key, r.key_len, &r.value, &r.value_len,
+				    &r.origin, &ignore) == 0)
+			ret = on_approval(&r, w);
+	}
+	return ret;
+}
+
 int report_decisions_each(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], const char *period,
 			  int (*fn)(const char *period, const struct report_decision *d, void *arg), void *arg,
 			  struct err *e)
@@ -141,7 +164,8 @@ int report_decisions_each(struct node *n, struct store_txn *t, const uint8_t key
 		w.owner_unit = c.issuer;
 		nabove = node_unit_keys(n, t, c.issuer, above, NODE_KEYS_MAX);
 		for (size_t i = 0; i < nabove && ret == 0; i++)
-			ret = store_state_each(t, record_approval.collection, above[i], on_approval, &w, e);
+			ret = period ? approvals_of(&w, above[i], e)
+				     : store_state_each(t, record_approval.collection, above[i], on_approval, &w, e);
 	}
 	node_chain_end(&c);
 	return ret;
