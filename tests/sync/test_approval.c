@@ -203,6 +203,13 @@ static void lock_refuses_changes(void)
 	expect(2, out, sizeof out, "dues", "import", "-d", N.hetong->dir, csv, NULL);
 	snprintf(want, sizeof want, "period %s was accepted by xiamen/huli/jinshan", PERIOD);
 	cr_assert(net_has(out, want), "dues import with a row in the accepted month: %s", out);
+	/* members too (the bulk importer): one joined in the accepted month */
+	net_path(csv, "members.csv");
+	cr_assert_not_null(f = fopen(csv, "w"));
+	fprintf(f, "id,name,category,joined\nHT8,陈建国,full,2018-01-02\nHT9,张三,probationary,%s\n", TODAY);
+	fclose(f);
+	expect(2, out, sizeof out, "member", "import", "-d", N.hetong->dir, csv, NULL);
+	cr_assert(net_has(out, want) && net_has(out, "(its joined)"), "member import with a join in the month: %s", out);
 	expect(2, out, sizeof out, "report", "submit", "-d", N.hetong->dir, "--period", PERIOD, NULL);
 	cr_assert(net_has(out, "not submitted: ") && net_has(out, want), "%s", out);
 	cr_assert_eq(net_head(N.hetong, N.hetong->key, FEED_UP, NULL), up, "a refused change wrote to hetong's up feed");
