@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * strata report submit|show|accept|return: one-click upward reporting.
+ * strata report submit|show|accept|return|reopen|history: one-click upward
+ * reporting and its approval.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,7 +23,9 @@ static void help(FILE *f)
 		"usage: strata report submit [-d DIR] --period YYYY-MM [--json]\n"
 		"       strata report show   [-d DIR] --period YYYY-MM [--tree] [--json]\n"
 		"       strata report accept [-d DIR] --period YYYY-MM --from ORG/PATH [--comment TEXT]\n"
-		"       strata report return [-d DIR] --period YYYY-MM --from ORG/PATH --comment TEXT\n\n"
+		"       strata report return [-d DIR] --period YYYY-MM --from ORG/PATH --comment TEXT\n"
+		"       strata report reopen [-d DIR] --period YYYY-MM --from ORG/PATH --comment TEXT\n"
+		"       strata report history [-d DIR] --period YYYY-MM [--unit ORG/PATH] [--json]\n\n"
 		"submit computes this node's standard figures for the month (members by\n"
 		"category and status, new members, dues paid and members unpaid, meetings by\n"
 		"kind and attendance, study minutes, points, requests opened, closed and still\n"
@@ -33,7 +36,17 @@ static void help(FILE *f)
 		"show lists, per child (--tree: every level below), whether it reported, on\n"
 		"time or late (by day [report] deadline_day of the next month, default 5),\n"
 		"accepted or returned, its figures, and whether they match a recomputation\n"
-		"from the heads it names. accept and return send a signed decision down.\n");
+		"from the heads it names. accept and return send a signed decision down;\n"
+		"only the parent of a unit decides on its reports. accept needs a report\n"
+		"submitted after the month ended and every unit below the child accepted by\n"
+		"it in that report (the refusal names the units missing). An accepted month\n"
+		"is locked at the child: records dated in it cannot be added or changed, nor\n"
+		"the report submitted again (erasing a person's data still works), until its\n"
+		"parent or a level above reopens it (reopen, with a comment; from further up\n"
+		"it reopens every level in between). A month not begun cannot be reported;\n"
+		"one under way is reported as provisional. Months are in the node's time\n"
+		"zone (TZ). history lists every submission and decision of a unit (default:\n"
+		"this node) for the month, oldest first.\n");
 }
 
 /* The figures print_figures' lines print; any other (a record type's own,
@@ -155,12 +168,15 @@ static int submit(struct node *n, const char *period, bool json, struct err *e)
 
 		sync_notify(node_dir(n));
 		if (json) {
-			cli_json_print(json_pack("{s:s, s:s, s:I, s:I, s:o, s:o}", "node", node_name(n), "period", period,
-						 "seq", (json_int_t)r.seq, "children", (json_int_t)r.children, "own", own,
+			cli_json_print(json_pack("{s:s, s:s, s:I, s:I, s:I, s:b, s:o, s:o}", "node", node_name(n), "period",
+						 period, "seq", (json_int_t)r.seq, "children", (json_int_t)r.children,
+						 "accepted", (json_int_t)r.accepted, "provisional", r.provisional, "own", own,
 						 "total", total));
 		} else {
-			printf("submitted the report of %s for %s (report #%llu; %zu child report%s rolled up)\n",
-			       node_name(n), period, (unsigned long long)r.seq, r.children, r.children == 1 ? "" : "s");
+			printf("submitted the report of %s for %s (report #%llu; %zu child report%s rolled up, %zu of them "
+			       "accepted)%s\n",
+			       node_name(n), period, (unsigned long long)r.seq, r.children, r.children == 1 ? "" : "s",
+			       r.accepted, r.provisional ? "; provisional: the month has not ended" : "");
 			print_figures("own", own, 2);
 			print_figures("total", total, 2);
 			json_decref(own);
@@ -190,17 +206,49 @@ static int show(struct node *n, const char *period, bool tree, bool json, struct
 	return ret;
 }
 
-/* report accept / report return: decides on the report of child FROM. */
-static int decide(struct node *n, const char *period, const char *from, bool accept, const char *comment,
+/* report accept / return / reopen: decides on the report of unit FROM. */
+static int decide(struct node *n, const char *period, const char *from, enum report_verb verb, const char *comment,
 		  struct err *e)
 {
+	static const char *const done[] = {"accepted", "returned", "reopened"};
 	int ret;
 
-	if ((ret = report_decide(n, period, from, accept, comment, e)) == 0) {
+	if ((ret = report_decide(n, period, from, verb, comment, e)) == 0) {
 		sync_notify(node_dir(n));
-		printf("%s the report of %s for %s\n", accept ? "accepted" : "returned", from, period);
+		printf("%s the report of %s for %s\n", done[verb], from, period);
 	}
 	return ret;
+}
+
+/* report history: every submission and decision, oldest first. */
+static int history(struct node *n, const char *period, const char *unit, bool json, struct err *e)
+{
+	json_t *h, *ev;
+	size_t i;
+	int ret;
+
+	if ((ret = report_history(n, unit, period, &h, e)) < 0)
+		return ret;
+	if (json) {
+		cli_json_print(json_pack("{s:s, s:s, s:o}", "unit", unit ? unit : node_name(n), "period", period,
+					 "history", h));
+		return 0;
+	}
+	printf("%s, %s:%s\n", unit ? unit : node_name(n), period, json_array_size(h) ? "" : " nothing submitted");
+	json_array_foreach(h, i, ev) {
+		const char *comment = json_string_value(json_object_get(ev, "comment"));
+
+		printf("  %s  %-9s report #%lld by %s", json_string_value(json_object_get(ev, "time")),
+		       json_string_value(json_object_get(ev, "event")), (long long)json_integer_value(json_object_get(ev, "seq")),
+		       esc(json_string_value(json_object_get(ev, "by"))));
+		if (json_is_true(json_object_get(ev, "provisional")))
+			printf(" (provisional)");
+		if (comment)
+			printf(": \"%s\"", esc(comment));
+		printf("\n");
+	}
+	json_decref(h);
+	return 0;
 }
 
 int cmd_report_main(int argc, char **argv)
@@ -209,10 +257,11 @@ int cmd_report_main(int argc, char **argv)
 		{"dir", required_argument, NULL, 'd'},     {"period", required_argument, NULL, 'p'},
 		{"from", required_argument, NULL, 'f'},    {"comment", required_argument, NULL, 'c'},
 		{"tree", no_argument, NULL, 't'},          {"json", no_argument, NULL, 'j'},
+		{"unit", required_argument, NULL, 'u'},
 		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
 	};
 	struct cli_common c;
-	const char *verb, *period = NULL, *from = NULL, *comment = NULL;
+	const char *verb, *period = NULL, *from = NULL, *comment = NULL, *unit = NULL;
 	char what[32];
 	bool tree = false;
 	struct node *n = NULL;
@@ -225,8 +274,10 @@ int cmd_report_main(int argc, char **argv)
 	}
 	verb = argv[1];
 	snprintf(what, sizeof what, "report %s", verb);
-	if (strcmp(verb, "submit") && strcmp(verb, "show") && strcmp(verb, "accept") && strcmp(verb, "return"))
-		return cli_usage("report", "unknown subcommand \"%s\" (submit, show, accept, return)", verb);
+	if (strcmp(verb, "submit") && strcmp(verb, "show") && strcmp(verb, "accept") && strcmp(verb, "return") &&
+	    strcmp(verb, "reopen") && strcmp(verb, "history"))
+		return cli_usage("report", "unknown subcommand \"%s\" (submit, show, accept, return, reopen, history)",
+				 verb);
 	cli_common_init(&c);
 	optind = 0;
 	argc--, argv++;
@@ -237,6 +288,7 @@ int cmd_report_main(int argc, char **argv)
 		case 'f': from = optarg; break;
 		case 'c': comment = optarg; break;
 		case 't': tree = true; break;
+		case 'u': unit = optarg; break;
 		case 'j': c.json = true; break;
 		case 'h': help(stdout); return EXIT_OK;
 		default: return cli_usage(what, "unknown option");
@@ -246,10 +298,14 @@ int cmd_report_main(int argc, char **argv)
 		return cli_usage(what, "unexpected argument \"%s\"", argv[optind]);
 	if (!period)
 		return cli_usage(what, "--period YYYY-MM is required");
-	if ((!strcmp(verb, "accept") || !strcmp(verb, "return")) && !from)
-		return cli_usage(what, "--from ORG/PATH (the child whose report it is) is required");
+	if ((!strcmp(verb, "accept") || !strcmp(verb, "return") || !strcmp(verb, "reopen")) && !from)
+		return cli_usage(what, "--from ORG/PATH (the unit whose report it is) is required");
 	if (!strcmp(verb, "return") && !comment)
 		return cli_usage(what, "--comment is required: say what to fix");
+	if (!strcmp(verb, "reopen") && !comment)
+		return cli_usage(what, "--comment is required: say why the month is reopened");
+	if (unit && strcmp(verb, "history"))
+		return cli_usage(what, "--unit is for report history");
 #ifdef __GLIBC__
 	/* A view that recomputes reports decodes every change set of each
 	 * descendant's up feed into buffers of a few hundred KiB, freed after
@@ -260,8 +316,12 @@ int cmd_report_main(int argc, char **argv)
 	mallopt(M_TRIM_THRESHOLD, 512 << 20);
 #endif
 	/* show writes nothing but its index of recomputations (report_view):
-	 * read-write if it may, else read-only (it then recomputes each time) */
-	ret = node_open(&n, c.dir, strcmp(verb, "show") ? 0 : NODE_NO_KEY, &e);
+	 * read-write if it may, else read-only (it then recomputes each time);
+	 * history only reads */
+	if (!strcmp(verb, "history"))
+		ret = node_open(&n, c.dir, NODE_RDONLY | NODE_NO_KEY, &e);
+	else
+		ret = node_open(&n, c.dir, strcmp(verb, "show") ? 0 : NODE_NO_KEY, &e);
 	if (ret < 0 && !strcmp(verb, "show")) {
 		e = (struct err){0};
 		ret = node_open(&n, c.dir, NODE_RDONLY | NODE_NO_KEY, &e);
@@ -272,8 +332,12 @@ int cmd_report_main(int argc, char **argv)
 		ret = submit(n, period, c.json, &e);
 	else if (!strcmp(verb, "show"))
 		ret = show(n, period, tree, c.json, &e);
+	else if (!strcmp(verb, "history"))
+		ret = history(n, period, unit, c.json, &e);
 	else
-		ret = decide(n, period, from, !strcmp(verb, "accept"), comment, &e);
+		ret = decide(n, period, from,
+			     !strcmp(verb, "accept") ? REPORT_ACCEPT : !strcmp(verb, "return") ? REPORT_RETURN : REPORT_REOPEN,
+			     comment, &e);
 	node_close(&n);
 	return ret < 0 ? cli_fail_err(what, ret, &e) : EXIT_OK;
 }

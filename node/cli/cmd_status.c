@@ -16,6 +16,7 @@
 #include "node/core/admin.h"
 #include "node/core/node.h"
 #include "node/records/numbers.h"
+#include "node/report/report.h"
 #include "node/sync/sync.h"
 
 static void when(char out[CLI_TIME_SIZE], const json_t *ms)
@@ -106,6 +107,28 @@ static void print_human(json_t *j)
 		       json_integer_value(json_object_get(v, "seq")));
 }
 
+#define STATUS_DECISIONS 3 /* the recent periods whose decision status shows */
+
+/* The latest decision on this unit's recent reports: who, when, comment. */
+static void print_decisions(json_t *j)
+{
+	size_t i;
+	json_t *v;
+
+	if (!json_array_size(j))
+		return;
+	printf("reports:\n");
+	json_array_foreach(j, i, v) {
+		const char *comment = json_string_value(json_object_get(v, "comment"));
+
+		printf("  %s report #%lld %s by %s on %s%s%s%s\n", json_string_value(json_object_get(v, "period")),
+		       (long long)json_integer_value(json_object_get(v, "report_seq")),
+		       json_string_value(json_object_get(v, "decision")), esc(json_string_value(json_object_get(v, "by"))),
+		       json_string_value(json_object_get(v, "time")), comment ? ": \"" : "", comment ? esc(comment) : "",
+		       comment ? "\"" : "");
+	}
+}
+
 static void help(FILE *f)
 {
 	fprintf(f, "usage: strata status [-d DIR] [--json] [--check [--link-down SECONDS] [--disk-free PERCENT]]\n\n"
@@ -117,7 +140,10 @@ static void help(FILE *f)
 		   "the links are shown as it last kept them in the store. Then the head of\n"
 		   "every feed the node holds, any evidence of equivocation, whether writes are\n"
 		   "fenced after a restore (see strata fence), and, like strata id, the pinned\n"
-		   "roots and every peer agreement. Times are UTC.\n\n"
+		   "roots and every peer agreement. Times are UTC. Last, the latest decision\n"
+		   "on this unit's reports of its %d most recent decided months (accepted,\n"
+		   "returned or reopened, by whom, when in local time, the comment; see\n"
+		   "strata report history).\n\n"
 		   "  --check              for cron and monitoring: also check, print every\n"
 		   "                       problem found and exit 3 if there is any (0 if none):\n"
 		   "                       a link not connected for longer than --link-down,\n"
@@ -125,7 +151,7 @@ static void help(FILE *f)
 		   "  --link-down SECONDS  how long a link may be down (default %d)\n"
 		   "  --disk-free PERCENT  the least free space on the store's filesystem, in\n"
 		   "                       percent of its size (default %d)\n",
-		SYNC_CHECK_LINK_DOWN_S, SYNC_CHECK_DISK_FREE_PCT);
+		STATUS_DECISIONS, SYNC_CHECK_LINK_DOWN_S, SYNC_CHECK_DISK_FREE_PCT);
 }
 
 struct status_args {
@@ -199,7 +225,7 @@ int cmd_status_main(int argc, char **argv)
 	struct status_args a;
 	struct node *n = NULL;
 	struct err e = {0};
-	json_t *daemon = NULL, *links = NULL, *problems = NULL, *j, *held = NULL, *fence;
+	json_t *daemon = NULL, *links = NULL, *problems = NULL, *j, *held = NULL, *fence, *decisions = NULL;
 	char key[KEY_HEX], root[KEY_HEX];
 	int ret, code = EXIT_OK;
 
@@ -226,6 +252,10 @@ int cmd_status_main(int argc, char **argv)
 		      node_root(n) ? json_string(root) : json_null(), "daemon", daemon, "links", links);
 	json_object_update(j, held); /* feeds, evidence, pinned_roots, agreements, write_fence */
 	json_decref(held);
+	/* a store that cannot say only shows no decisions */
+	if (report_recent_decisions(n, STATUS_DECISIONS, &decisions, &(struct err){0}) < 0)
+		decisions = json_array();
+	json_object_set_new(j, "report_decisions", decisions);
 	fence = json_object_get(j, "write_fence");
 	if (problems && json_is_string(fence))
 		json_array_append_new(problems, json_sprintf("writes are fenced: %s (see strata fence)",
@@ -239,6 +269,7 @@ int cmd_status_main(int argc, char **argv)
 		cli_json_print(j);
 	} else {
 		print_human(j);
+		print_decisions(json_object_get(j, "report_decisions"));
 		json_decref(j);
 		if (problems)
 			print_check(problems);

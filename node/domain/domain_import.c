@@ -14,6 +14,7 @@
 #include "node/core/node.h"
 #include "node/domain/domain.h"
 #include "node/domain/domain_internal.h"
+#include "node/report/report.h"
 
 #define ROWS_FIRST_CAP 256
 #define NOTES_SEP " | " /* export joins a record's notes so */
@@ -39,6 +40,7 @@ struct import {
 	struct domain_import_result *res;
 	size_t bad_cap;
 	int oom;
+	struct report_locks *locks; /* this unit's locked periods (domain_lock_check) */
 };
 
 void domain_import_result_release(struct domain_import_result *r)
@@ -370,7 +372,7 @@ static void check_row(struct import *im, struct node *n, struct store_txn *txn, 
 	memset(&e, 0, sizeof e);
 	if (!(m = protobuf_c_message_unpack(t->descriptor, NULL, r->len, r->value)))
 		return;
-	if (domain_check_input(t, m, txn, n, &e) < 0)
+	if (domain_check_input(t, m, txn, n, &e) < 0 || domain_lock_check(im->locks, t, m, &e) < 0)
 		add_bad(im, r->line, e.msg);
 	record_free(m);
 }
@@ -379,6 +381,12 @@ static void check_row(struct import *im, struct node *n, struct store_txn *txn, 
 static int check_rows(struct import *im, struct node *n, struct store_txn *txn)
 {
 	char msg[DOMAIN_MSG_CAP];
+	struct report_locks locks;
+	struct err e = {0};
+
+	if (report_locks_load(n, txn, &locks, &e) < 0)
+		return -ENOMEM; /* (or the store's error: the import is refused either way) */
+	im->locks = &locks;
 
 	if (im->nrows > 1)
 		qsort(im->rows, im->nrows, sizeof *im->rows, row_cmp);
@@ -392,6 +400,8 @@ static int check_rows(struct import *im, struct node *n, struct store_txn *txn)
 		}
 		check_row(im, n, txn, r);
 	}
+	report_locks_free(&locks);
+	im->locks = NULL;
 	return im->oom ? -ENOMEM : 0;
 }
 

@@ -28,6 +28,7 @@
 #include "node/core/node.h"
 #include "node/domain/domain.h"
 #include "node/domain/domain_internal.h"
+#include "node/report/report.h"
 #include "protocol/arena.h"
 
 #define ROWS_FIRST_CAP 1024
@@ -72,6 +73,7 @@ struct import {
 	const struct domain_import_opts *o;
 	size_t bad_cap;
 	int oom;
+	struct report_locks locks; /* this unit's locked periods (domain_lock_check) */
 };
 
 static void add_bad(struct import *im, size_t line, const char *msg)
@@ -191,6 +193,8 @@ static int on_row(const struct csv_row *r, void *arg)
 	if (im->oom || im->ret < 0)
 		return 0;
 	bad = read_row(im, r, &key, &e);
+	if (!bad && !im->writing && domain_lock_check(&im->locks, im->t, im->m, &e) < 0)
+		bad = e.msg;
 	if (im->writing)
 		write_row(im, r, key, bad);
 	else if (bad)
@@ -395,7 +399,7 @@ int domain_import_bulk(const char *dir, const struct record_type *t, const char 
 		ret = -ENOMEM;
 		goto out;
 	}
-	if ((ret = node_open(&n, dir, dry ? NODE_NO_KEY : 0, e)) < 0)
+	if ((ret = node_open(&n, dir, dry ? NODE_NO_KEY : 0, e)) < 0 || (ret = domain_locks_read(n, &im.locks, e)) < 0)
 		goto out;
 	if ((ret = csv_read(im.path, on_header, on_row, &im, e)) < 0) {
 		ret = ret == -ENOENT ? -EIO : ret;
@@ -409,6 +413,7 @@ int domain_import_bulk(const char *dir, const struct record_type *t, const char 
 	if (!r->changesets)
 		r->head = feed_head(n, t->feed);
 out:
+	report_locks_free(&im.locks);
 	node_writer_abort(&im.w);
 	arena_release(&im.row_mem);
 	if (im.order != im.rows)

@@ -33,6 +33,26 @@ int domain_bad_add(struct domain_import_result *r, size_t *cap, size_t line, con
  * "PATH: N bad rows; nothing imported". Returns -EINVAL. */
 int domain_bad_refuse(struct domain_import_result *r, const char *path, struct err *e);
 
+/* --- locks (domain_lock.c) --- */
+
+struct report_locks; /* node/report/report.h: report_locks_load */
+
+/* Which records count in a period, so that an accepted (locked) period
+ * refuses them: a record counts in the period of each of its dated fields
+ * (FIELD_DATE: its month; FIELD_PERIOD: that month), whatever its type, a
+ * member included (joined, birth). An update counts in the periods of the
+ * old values and of the new ones: callers check the record as stored and
+ * as it will be written. -EACCES naming the record, the field and the
+ * acceptance ("period P was accepted by ORG/PATH on DAY; ask it to
+ * reopen"); 0 if no dated value falls in a locked period (l NULL: none). */
+int domain_lock_check(const struct report_locks *l, const struct record_type *t, const ProtobufCMessage *m,
+		      struct err *e) WUR;
+
+/* report_locks_load in a read transaction of its own (the bulk importer
+ * reads its file before it writes: a lock that arrives in between is not
+ * seen, as a lock that arrives after the import). */
+int domain_locks_read(struct node *n, struct report_locks *l, struct err *e) WUR;
+
 /* --- import (domain_import.c, domain_import_bulk.c) --- */
 
 /* Reads an import's header row: col_of[i] the column of t->fields[i] and

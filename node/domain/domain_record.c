@@ -9,6 +9,7 @@
 #include "node/core/node.h"
 #include "node/domain/domain.h"
 #include "node/domain/domain_internal.h"
+#include "node/report/report.h"
 
 void domain_record_release(struct domain_record *r)
 {
@@ -175,14 +176,19 @@ static int write_record(const char *dir, const struct domain_input *in, bool upd
 	struct node_writer *w = NULL;
 	ProtobufCMessage *m = NULL, *cm = NULL;
 	uint64_t head = 0, chead = 0;
+	struct report_locks locks = {0};
 	int ret;
 
 	memset(out, 0, sizeof *out);
 	out->t = t;
+	/* locked periods: of the record as stored (update) and as written */
 	if ((ret = prepare(in, &m, out, e)) < 0 || (ret = node_open(&n, dir, 0, e)) < 0 ||
-	    (ret = node_writer_begin(n, t->feed, &w, e)) < 0 || (ret = start(t, w, n, update, &m, out->key, e)) < 0)
+	    (ret = node_writer_begin(n, t->feed, &w, e)) < 0 || (ret = start(t, w, n, update, &m, out->key, e)) < 0 ||
+	    (ret = report_locks_load(n, node_writer_txn(w), &locks, e)) < 0 ||
+	    (update && (ret = domain_lock_check(&locks, t, m, e)) < 0))
 		goto out;
-	if ((ret = fill(t, in->value, m, false, e)) < 0 || (ret = domain_check_input(t, m, node_writer_txn(w), n, e)) < 0 ||
+	if ((ret = fill(t, in->value, m, false, e)) < 0 || (ret = domain_lock_check(&locks, t, m, e)) < 0 ||
+	    (ret = domain_check_input(t, m, node_writer_txn(w), n, e)) < 0 ||
 	    (ret = domain_put(w, t, m, out->key, e)) < 0 ||
 	    (companion_values(in, cv) && (ret = put_companion(in, cv, w, n, out->key, &cm, &head, e)) < 0) ||
 	    (ret = node_writer_commit(&w, NULL, cm ? &chead : &head, e)) < 0)
@@ -194,6 +200,7 @@ static int write_record(const char *dir, const struct domain_input *in, bool upd
 	out->seq = head;
 	out->cseq = chead;
 out:
+	report_locks_free(&locks);
 	node_writer_abort(&w);
 	record_free(cm);
 	record_free(m);

@@ -31,6 +31,23 @@ static int heads_ok(Strata__FeedHead **h, size_t n, const char *what, struct err
 	return 0;
 }
 
+/* Each accepted child is one whose report the report rolls up. */
+static int accepted_ok(const Strata__Report *r, struct err *e)
+{
+	for (size_t i = 0; i < r->n_accepted; i++) {
+		bool named = false;
+
+		for (size_t k = 0; k < r->n_children && !named; k++)
+			named = r->accepted[i].len == KEY_BYTES && r->children[k]->author.len == KEY_BYTES &&
+				memcmp(r->accepted[i].data, r->children[k]->author.data, KEY_BYTES) == 0;
+		if (!named) {
+			err_set(e, "report: accepted child %zu is not among the child reports it rolls up", i);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* May figure NAME be negative (a type's .figures_signed names it)? */
 static bool figure_signed(const char *name)
 {
@@ -100,6 +117,7 @@ static int report_validate(const ProtobufCMessage *msg, const uint8_t *key, size
 	}
 	if ((ret = heads_ok(r->heads, r->n_heads, "head", e)) < 0 ||
 	    (ret = heads_ok(r->children, r->n_children, "child report", e)) < 0 ||
+	    (ret = accepted_ok(r, e)) < 0 ||
 	    (r->own && (ret = figures_check(r->own, "own", e)) < 0) ||
 	    (r->total && (ret = figures_check(r->total, "total", e)) < 0))
 		return ret;
@@ -124,8 +142,15 @@ static int approval_validate(const ProtobufCMessage *msg, const uint8_t *key, si
 		err_set(e, "approval: needs a child key, a period YYYY-MM and a report seq");
 		return -EINVAL;
 	}
-	if (a->decision != STRATA__DECISION__DECISION_ACCEPTED && a->decision != STRATA__DECISION__DECISION_RETURNED) {
+	if (a->decision != STRATA__DECISION__DECISION_ACCEPTED && a->decision != STRATA__DECISION__DECISION_RETURNED &&
+	    a->decision != STRATA__DECISION__DECISION_REOPENED) {
 		err_set(e, "approval: unknown decision %d", (int)a->decision);
+		return -EINVAL;
+	}
+	/* a reopen undoes an acceptance: it must say why (so must a return, but
+	 * entries written before this rule may lack it: only REOPENED is new) */
+	if (a->decision == STRATA__DECISION__DECISION_REOPENED && (!a->comment || !*a->comment)) {
+		err_set(e, "approval: a reopen needs a comment");
 		return -EINVAL;
 	}
 	if (a->comment && !text_valid(a->comment, strlen(a->comment))) {

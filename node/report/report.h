@@ -71,6 +71,8 @@ json_t *figures_json(const struct figures *f);
 struct report_result {
 	uint64_t seq;       /* the report entry in this node's report feed */
 	size_t children;    /* child reports rolled up */
+	size_t accepted;    /* of those, the ones this node had accepted (Report.accepted) */
+	bool provisional;   /* the period had not ended yet */
 	struct figures own, total;
 };
 
@@ -81,9 +83,12 @@ int report_unit_get(struct node *n, struct store_txn *t, const uint8_t key[KEY_B
 		    const uint8_t **val, size_t *val_len, struct store_origin *origin, uint8_t author[KEY_BYTES]);
 
 /* Computes and writes this node's report for PERIOD: its own figures, the
- * roll-up of the latest report of each child for PERIOD, and the heads it
- * was computed from; a later submit for the same period supersedes it (the
- * history keeps both). Caller clears r's figures. */
+ * roll-up of the latest report of each child for PERIOD, the heads it
+ * was computed from, and the children whose rolled-up report this node
+ * had accepted; a later submit for the same period supersedes it (the
+ * history keeps both). Refused (-EINVAL) for a period not begun yet, and
+ * (-EACCES, report_locked) while the period is locked; provisional during
+ * the period. Caller clears r's figures. */
 int report_submit(struct node *n, const char *period, struct report_result *r, struct err *e) WUR;
 
 /* The view of this node for PERIOD: its own report, and per child (and, with
@@ -109,10 +114,142 @@ int report_checks_fill(struct node *n, const uint8_t *author, struct err *e) WUR
  * program that runs the daemon. -ENOMEM. */
 int report_observe(struct node *n) WUR;
 
-/* Accepts or returns (with a comment) the report of the child with org path
- * CHILD for PERIOD: a signed approval in this node's down feed. -ESRCH if
- * there is no such child or report. */
-int report_decide(struct node *n, const char *period, const char *child, bool accept, const char *comment,
-		  struct err *e) WUR;
+/* --- periods (decision.c) ---
+ * A period is a month in the node's time zone: the process's local time
+ * (TZ, else the system's zone; docs/OPERATIONS.md). A report for a period
+ * that has not begun is refused; one for the period under way is allowed
+ * and marked provisional (submitted before the period ended; shown so by
+ * submit and history). A provisional report may be accepted: the month is
+ * then locked as it stands, records dated later in it included, until a
+ * reopen. */
+
+/* The first millisecond of PERIOD and the first one after it (UTC ms),
+ * local midnights. -EINVAL if period is not YYYY-MM. */
+int report_period_bounds(const char *period, uint64_t *start_ms, uint64_t *end_ms);
+
+#define REPORT_TIME_SIZE 32 /* "YYYY-MM-DD HH:MM" (local time) and its NUL, with room */
+void report_time_text(uint64_t ms, char out[REPORT_TIME_SIZE]);
+
+/* --- decisions (decision.c) ---
+ * A decision on a unit's report for a period is a signed Approval in the
+ * down feed of a level above it (docs/PROTOCOL.md): its parent accepts,
+ * returns or reopens; a level further up only reopens. Decisions are by
+ * unit: on any of its keys (node_unit_keys), by any key of the deciding
+ * unit. The one that counts is the latest by signed time. */
+
+#define REPORT_COMMENT_MAX 2000
+struct report_decision {
+	int decision;                 /* 0: none held; else STRATA__DECISION__DECISION_* */
+	uint64_t report_seq;          /* the report entry decided on */
+	uint64_t at_ms;               /* its signed time */
+	char by[NODE_NAME_SIZE];      /* the org path of the level that decided */
+	char comment[REPORT_COMMENT_MAX + 1];
+};
+
+/* "accepted", "returned", "reopened", or "pending" (0). */
+const char *report_decision_word(int decision);
+
+/* Calls fn for every decision this node holds on the unit KEY for PERIOD
+ * (NULL: every period), read from the approvals of the levels above it (up
+ * its certificate chain). A non-zero return of fn stops and is returned. */
+int report_decisions_each(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], const char *period,
+			  int (*fn)(const char *period, const struct report_decision *d, void *arg), void *arg,
+			  struct err *e) WUR;
+
+/* The latest of them into *d (d->decision 0: none). */
+int report_decision_get(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], const char *period,
+			struct report_decision *d, struct err *e) WUR;
+
+/* --- locks (decision.c) ---
+ * A period of this unit is locked while the latest decision on its report
+ * for it is ACCEPTED: records that count in it may not change (node/domain
+ * checks them: domain_lock_check) and its report may not be submitted
+ * again, until a REOPENED decision. Checked against the decisions this node
+ * holds (its parent's down feed, and the ones above). */
+struct report_lock {
+	char period[REPORT_PERIOD_SIZE];
+	struct report_decision d; /* the acceptance */
+};
+struct report_locks {
+	struct report_lock *v;
+	size_t n, cap;
+};
+
+/* The latest decision on this unit's report for each period that has
+ * one (in l, in no order; locked or not). */
+int report_decisions_all(struct node *n, struct store_txn *t, struct report_locks *l, struct err *e) WUR;
+/* This unit's locked periods. -ENOMEM, or the store's error. */
+int report_locks_load(struct node *n, struct store_txn *t, struct report_locks *l, struct err *e) WUR;
+void report_locks_free(struct report_locks *l);
+/* The lock of PERIOD, or NULL. */
+const struct report_lock *report_locks_find(const struct report_locks *l, const char *period);
+/* "period P was accepted by ORG/PATH on YYYY-MM-DD; ask it to reopen". */
+void report_lock_text(const struct report_lock *k, char *out, size_t cap);
+/* 0 if this unit's PERIOD is open; -EACCES with report_lock_text if locked. */
+int report_locked(struct node *n, struct store_txn *t, const char *period, struct err *e) WUR;
+
+/* --- acting on a report (approve.c) --- */
+
+/* Who may act on the report of the unit named UNIT (an org path) for
+ * PERIOD, as this node sees it. */
+struct report_authority {
+	char unit[NODE_NAME_SIZE];
+	uint8_t key[KEY_BYTES];        /* the unit's current key */
+	char parent[NODE_NAME_SIZE];   /* who accepts or returns its reports */
+	bool may_decide;               /* this node is its parent: accept, return, reopen */
+	bool may_reopen;               /* this node is its parent or a level above it */
+	bool reported;                 /* this node holds a report of it for the period */
+	uint64_t report_seq;           /* that report (the latest) */
+	uint64_t submitted_ms;         /* its signed time */
+	bool provisional;              /* submitted before the period ended */
+	struct report_decision latest; /* the latest decision this node holds */
+};
+
+/* Fills *a for UNIT (this node's own org path included). -ESRCH if this
+ * node knows no unit of that path in its tree; -EINVAL for a bad period. */
+int report_authority_get(struct node *n, const char *period, const char *unit, struct report_authority *a,
+			 struct err *e) WUR;
+
+/* The units below the unit KEY expected to report for PERIOD: its child
+ * units (not peers) whose first certificate was issued before the period
+ * ended and that are not revoked (a key replaced by rotation counts as its
+ * unit's current key). fn gets each one's org path and current key; a
+ * non-zero return stops and is returned. */
+int report_expected_each(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], const char *period,
+			 int (*fn)(const char *name, const uint8_t key[KEY_BYTES], void *arg), void *arg,
+			 struct err *e) WUR;
+
+enum report_verb { REPORT_ACCEPT, REPORT_RETURN, REPORT_REOPEN };
+
+/* A signed decision in this node's down feed on the report of the unit
+ * CHILD (org path) for PERIOD:
+ * - accept, return: only the child's parent (this node); the report must
+ *   exist. Accept also needs every unit expected below the child accepted by
+ *   the child in that very report (Report.accepted), else -EACCES naming
+ *   the units missing or not accepted. Return needs a comment.
+ * - reopen: the parent (the latest decision must be its acceptance) or
+ *   any level above (it does not hold the parent's decisions, which travel
+ *   down: any report may be reopened); needs a comment. A reopen from
+ *   further up also reopens each level in between that has a report for
+ *   the period, in the same change set, so that the figures can flow up
+ *   again.
+ * -ESRCH naming who can act when this node may not (or no such unit, or no
+ * report); -EINVAL for a bad period or comment. */
+int report_decide(struct node *n, const char *period, const char *child, enum report_verb verb,
+		  const char *comment, struct err *e) WUR;
+
+/* --- history and status (report_history.c) --- */
+
+/* Every submission of the unit UNIT (org path; NULL: this node) for
+ * PERIOD and every decision on it that this node holds, in signed-time
+ * order: a JSON array of {"time", "event" ("submitted", "accepted",
+ * "returned", "reopened"), "by", "seq" (the report), "comment"?,
+ * "provisional"?}. Caller owns *out. -ESRCH for an unknown unit. */
+int report_history(struct node *n, const char *unit, const char *period, json_t **out, struct err *e) WUR;
+
+/* The latest decision on each of this unit's most recent decided periods
+ * (at most max, newest first): a JSON array of {"period", "decision",
+ * "by", "time", "comment"?}. For `strata status`. */
+int report_recent_decisions(struct node *n, size_t max, json_t **out, struct err *e) WUR;
 
 #endif

@@ -20,6 +20,8 @@ struct rollup {
 	struct figures *total;
 	Strata__FeedHead *heads;
 	size_t n, cap;
+	ProtobufCBinaryData *accepted; /* the children whose rolled-up report this node accepted */
+	size_t n_accepted;
 	int ret;
 };
 
@@ -37,6 +39,28 @@ int report_unit_get(struct node *n, struct store_txn *t, const uint8_t key[KEY_B
 			return 0;
 		}
 	return -ENOENT;
+}
+
+/* Did this node accept the child's report AUTHOR SEQ (its latest decision
+ * on the unit of KEY for the period)? Then the report names it (u->accepted
+ * has room for every child head: same capacity). */
+static int note_accepted(struct rollup *u, const uint8_t key[KEY_BYTES], const uint8_t author[KEY_BYTES], uint64_t seq)
+{
+	struct report_decision d;
+	struct err ignore = {0};
+	ProtobufCBinaryData *a = realloc(u->accepted, u->cap * sizeof *a);
+
+	if (!a)
+		return -ENOMEM;
+	u->accepted = a;
+	if (report_decision_get(u->node, u->t, key, u->period, &d, &ignore) == 0 &&
+	    d.decision == STRATA__DECISION__DECISION_ACCEPTED && d.report_seq == seq) {
+		if (!(a[u->n_accepted].data = malloc(KEY_BYTES)))
+			return -ENOMEM;
+		memcpy(a[u->n_accepted].data, author, KEY_BYTES);
+		a[u->n_accepted++].len = KEY_BYTES;
+	}
+	return 0;
 }
 
 static int add_child(const struct store_record *r, void *arg)
@@ -79,6 +103,8 @@ static int add_child(const struct store_record *r, void *arg)
 		u->heads[u->n].feed = FEED_REPORT;
 		u->heads[u->n].seq = o.seq;
 		u->n++;
+		if ((u->ret = note_accepted(u, c->subject.data, author, o.seq)) < 0)
+			goto out;
 		int r = figures_add_proto(u->total, rep->total);
 
 		if (r < 0)
@@ -116,6 +142,25 @@ static int roll_up(struct rollup *u, struct report_result *r, struct err *e)
 	return 0;
 }
 
+/* A period that has begun (-EINVAL if not); *provisional while it runs. */
+static int period_open(const char *period, bool *provisional, struct err *e)
+{
+	uint64_t start, end, now = node_now_ms();
+	char at[REPORT_TIME_SIZE];
+
+	if (report_period_bounds(period, &start, &end) < 0) {
+		err_set(e, "period \"%s\" is not a month YYYY-MM", period);
+		return -EINVAL;
+	}
+	if (now < start) {
+		report_time_text(start, at);
+		err_set(e, "period %s has not begun (it begins %s): a report is for a month under way or past", period, at);
+		return -EINVAL;
+	}
+	*provisional = now < end;
+	return 0;
+}
+
 int report_submit(struct node *n, const char *period, struct report_result *r, struct err *e)
 {
 	Strata__Report rep = STRATA__REPORT__INIT;
@@ -130,13 +175,17 @@ int report_submit(struct node *n, const char *period, struct report_result *r, s
 	int ret;
 
 	memset(r, 0, sizeof *r);
-	if (!report_period_valid(period)) {
-		err_set(e, "period \"%s\" is not a month YYYY-MM", period);
-		return -EINVAL;
-	}
-	if ((ret = node_writer_begin(n, FEED_REPORT, &w, e)) < 0)
+	if ((ret = period_open(period, &r->provisional, e)) < 0 || (ret = node_writer_begin(n, FEED_REPORT, &w, e)) < 0)
 		return ret;
 	u.t = node_writer_txn(w);
+	if ((ret = report_locked(n, u.t, period, e)) < 0) {
+		char why[sizeof e->msg];
+
+		snprintf(why, sizeof why, "%s", e->msg);
+		memset(e, 0, sizeof *e);
+		err_set(e, "not submitted: %s", why);
+		goto out;
+	}
 	if ((ret = roll_up(&u, r, e)) < 0)
 		goto out;
 	ret = store_head_get(u.t, node_id(n), FEED_UP, &h, &ignore);
@@ -158,6 +207,8 @@ int report_submit(struct node *n, const char *period, struct report_result *r, s
 		child_heads[i] = &u.heads[i];
 	rep.n_children = u.n;
 	rep.children = child_heads;
+	rep.n_accepted = u.n_accepted;
+	rep.accepted = u.accepted;
 	rep.period = (char *)period;
 	figures_to_proto(&r->own, &own);
 	figures_to_proto(&r->total, &total);
@@ -171,6 +222,7 @@ int report_submit(struct node *n, const char *period, struct report_result *r, s
 	    (ret = node_writer_commit(&w, NULL, &r->seq, e)) < 0)
 		goto out;
 	r->children = u.n;
+	r->accepted = u.n_accepted;
 out:
 	if (ret == -ENOMEM)
 		err_set(e, "out of memory");
@@ -182,6 +234,9 @@ out:
 	for (size_t i = 0; i < u.n; i++)
 		free(u.heads[i].author.data);
 	free(u.heads);
+	for (size_t i = 0; i < u.n_accepted; i++)
+		free(u.accepted[i].data);
+	free(u.accepted);
 	free(child_heads);
 	free(buf);
 	return ret;

@@ -1112,7 +1112,11 @@ static void districts_and_city_report(void)
 	json_t *dn[2];
 
 	/* The districts report once their streets' latest reports arrived,
-	 * then the city. */
+	 * then the city. Huli accepts jinshan first: the city accepts huli
+	 * below, which needs every street of huli accepted in huli's report
+	 * (multi-level approval, issue 14; before it the city accepted huli
+	 * with jinshan pending). */
+	net_ok("report", "accept", "-d", d[1]->dir, "--period", PERIOD, "--from", s[2]->path, NULL);
 	for (int i = 0; i < 2; i++) {
 		NET_WAIT(NET_DEADLINE_MS, holds(d[i], s[2 * i]) && holds(d[i], s[2 * i + 1]),
 			 "%s to hold its streets' latest reports", d[i]->label);
