@@ -150,6 +150,10 @@ int cmd_report_main(int argc, char **argv); /* every type of the generic record 
 /* Prints an import's bad rows (the first 50) and the refusal in e, and
  * returns its exit code (cmd_record.c). */
 struct domain_import_result;
+/* What an import tells besides its count: that the file was read as
+ * GB18030 (stderr), and each record an --update changes, "updated KEY
+ * (line N): field: old → new; ..." (stdout; "would update" on a dry run). */
+void cli_import_notes(const char *what, const char *file, const struct domain_import_result *r, bool dry);
 int cli_report_bad(const char *what, const char *file, const struct domain_import_result *r, int ret,
 		   const struct err *e);
 

@@ -214,6 +214,16 @@ FILE *cli_open_private(const char *path)
 }
 
 /* Lists the bad rows and returns the exit code for the refusal in e. */
+void cli_import_notes(const char *what, const char *file, const struct domain_import_result *r, bool dry)
+{
+	if (r->gb18030)
+		fprintf(stderr, "strata: %s: %s is not UTF-8: read as GB18030 (GBK), as Chinese Excel saves \"CSV\"\n",
+			what, file);
+	for (size_t i = 0; i < r->nchanges; i++)
+		printf("%s %s (line %zu): %s\n", dry ? "would update" : "updated", esc(r->changes[i].key),
+		       r->changes[i].line, esc(r->changes[i].what));
+}
+
 int cli_report_bad(const char *what, const char *file, const struct domain_import_result *r, int ret,
 		   const struct err *e)
 {

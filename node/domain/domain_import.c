@@ -37,7 +37,8 @@ struct import {
 	struct row *rows;
 	size_t nrows, cap;
 	struct domain_import_result *res;
-	size_t bad_cap;
+	const struct domain_import_opts *o;
+	size_t bad_cap, change_cap;
 	int oom;
 };
 
@@ -48,6 +49,7 @@ void domain_import_result_release(struct domain_import_result *r)
 	free(r->bad);
 	r->bad = NULL;
 	r->nbad = 0;
+	domain_changes_release(r);
 }
 
 int domain_bad_add(struct domain_import_result *r, size_t *cap, size_t line, const char *msg)
@@ -93,15 +95,21 @@ static void add_bad(struct import *im, size_t line, const char *msg)
 static int header_column(const struct record_type *t, const char *path, const struct csv_row *r, size_t c,
 			 int col_of[], int ccol_of[], struct err *e)
 {
-	const struct record_field *f = record_field_find(t, r->fields[c]), *cf;
+	const struct record_field *f = record_field_named(t, r->fields[c]), *cf;
 
-	if (!f && t->companion && (cf = record_field_find(t->companion, r->fields[c]))) {
+	if (!f && t->companion && (cf = record_field_named(t->companion, r->fields[c]))) {
 		if (ccol_of[cf - t->companion->fields] >= 0) {
 			err_set(e, "%s:%zu: column \"%s\" appears twice", path, r->line, r->fields[c]);
 			return -EINVAL;
 		}
 		ccol_of[cf - t->companion->fields] = (int)c;
 		return 0;
+	}
+	if (!f && (strcmp(r->fields[c], "branch") == 0 || strcmp(r->fields[c], "单位") == 0)) {
+		err_set(e, "%s:%zu: column \"%s\" is from an export of every branch's records: export with --own to "
+			   "re-import this unit's own",
+			path, r->line, r->fields[c]);
+		return -EINVAL;
 	}
 	if (!f && t->msg_columns) {
 		err_set(e, "%s:%zu: unknown column \"%s\" (%s)", path, r->line, r->fields[c], t->msg_columns);
@@ -117,7 +125,7 @@ static int header_column(const struct record_type *t, const char *path, const st
 		return -EINVAL;
 	}
 	col_of[f - t->fields] = (int)c;
-	if (t->companion && (cf = record_field_find(t->companion, r->fields[c])))
+	if (t->companion && (cf = record_field_find(t->companion, f->name)))
 		ccol_of[cf - t->companion->fields] = (int)c; /* a key field they share */
 	return 0;
 }
@@ -160,8 +168,8 @@ void domain_import_duplicate_msg(const struct record_type *t, const char *key, s
 
 void domain_import_exists_msg(const struct record_type *t, const char *key, char *msg, size_t cap)
 {
-	snprintf(msg, cap, "%s %.200s already exists with other values (use strata %s update)", t->noun, key,
-		 t->collection);
+	snprintf(msg, cap, "%s %.200s already exists with other values (use strata %s update, or import --update)",
+		 t->noun, key, t->collection);
 }
 
 static int on_header(const struct csv_row *r, void *arg, struct err *e)
@@ -356,16 +364,24 @@ static void check_row(struct import *im, struct node *n, struct store_txn *txn, 
 	ProtobufCMessage *m;
 	char msg[DOMAIN_MSG_CAP];
 
+	/* an erased record (no value left) may be imported again, as add allows */
 	if (node_own_state_get(n, txn, t->collection, (const uint8_t *)r->key, strlen(r->key), &v, &vl, NULL, NULL, &e) ==
-	    0) {
+		    0 &&
+	    vl > 0) {
 		if (vl == r->len && memcmp(v, r->value, vl) == 0 && companion_same(t, txn, node_id(n), r)) {
 			r->skip = true;
 			im->res->unchanged++;
-		} else {
+			return;
+		}
+		if (!(im->o && im->o->update)) {
 			domain_import_exists_msg(t, r->key, msg, sizeof msg);
 			add_bad(im, r->line, msg);
+			return;
 		}
-		return;
+		/* --update: the row replaces the record, checked as input below */
+		im->res->updated++;
+		if (domain_change_add(im->res, &im->change_cap, t, r->key, r->line, v, vl, r->value, r->len) < 0)
+			im->oom = 1;
 	}
 	memset(&e, 0, sizeof e);
 	if (!(m = protobuf_c_message_unpack(t->descriptor, NULL, r->len, r->value)))
@@ -466,12 +482,12 @@ out:
 static int import_held(const char *dir, const struct record_type *t, const char *path,
 		       const struct domain_import_opts *o, struct domain_import_result *r, struct err *e)
 {
-	struct import im = {.t = t, .path = path, .res = r};
+	struct import im = {.t = t, .path = path, .res = r, .o = o};
 	struct node *n = NULL;
 	int ret;
 
 	if ((ret = node_open(&n, dir, o && o->dry_run ? NODE_NO_KEY : 0, e)) < 0 ||
-	    (ret = csv_read(path, on_header, on_row, &im, e)) < 0)
+	    (ret = csv_read_as(path, on_header, on_row, &im, &r->gb18030, e)) < 0)
 		goto out;
 	if (im.oom) {
 		err_set(e, "%s: out of memory", path);
@@ -495,8 +511,9 @@ int domain_import(const char *dir, const struct record_type *t, const char *path
 {
 	memset(r, 0, sizeof *r);
 	/* The strategy is the type's data (domain.h): rows a reader of its own
-	 * checks without the store, and no companion in another feed. */
-	if (t->import_row && !t->companion)
+	 * checks without the store, and no companion in another feed; an
+	 * update, which needs each row's values, holds them. */
+	if (t->import_row && !t->companion && !(o && o->update))
 		return domain_import_bulk(dir, t, path, o, r, e);
 	return import_held(dir, t, path, o, r, e);
 }

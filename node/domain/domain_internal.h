@@ -33,7 +33,14 @@ int domain_bad_add(struct domain_import_result *r, size_t *cap, size_t line, con
  * "PATH: N bad rows; nothing imported". Returns -EINVAL. */
 int domain_bad_refuse(struct domain_import_result *r, const char *path, struct err *e);
 
-/* --- import (domain_import.c, domain_import_bulk.c) --- */
+/* --- import (domain_import.c, domain_import_bulk.c, domain_import_update.c) --- */
+
+/* Adds to r->changes (*cap: its room) what the record of t packed as new
+ * changes in the stored old, under key, from line. -ENOMEM (also for a
+ * value that does not decode). */
+int domain_change_add(struct domain_import_result *r, size_t *cap, const struct record_type *t, const char *key,
+		      size_t line, const uint8_t *old, size_t old_len, const uint8_t *new, size_t new_len) WUR;
+void domain_changes_release(struct domain_import_result *r);
 
 /* Reads an import's header row: col_of[i] the column of t->fields[i] and
  * ccol_of[j] of t->companion->fields[j] (-1: none), *ncols the header's
