@@ -22,8 +22,8 @@ static void help(FILE *f)
 		"       strata member update [-d DIR] --id ID [--name ..] [--category ..] [--status ..]\n"
 		"                            [--joined ..] [--phone ..] [--birth ..] [--gender ..]\n"
 		"                            [--address ..] [--json]\n"
-		"       strata member import [-d DIR] FILE.csv [--dry-run] [--json]\n"
-		"       strata member export [-d DIR] [-o FILE.csv] [--own]\n"
+		"       strata member import [-d DIR] FILE.csv [--dry-run] [--update] [--json]\n"
+		"       strata member export [-d DIR] [-o FILE.csv] [--own] [--header en|zh]\n"
 		"       strata member list   [-d DIR] [--own] [--status S] [--category C] [--json]\n"
 		"       strata member show   [-d DIR] --id ID [--json]\n\n"
 		"The member registry of this node. Every change is a signed entry of the\n"
@@ -33,7 +33,9 @@ static void help(FILE *f)
 		"records reached it, with the branch (BRANCH column, \"branch\" in JSON);\n"
 		"--own lists this node's own members only.\n"
 		"CSV: a header row naming the columns id,name,category,joined and optionally\n"
-		"status,phone,birth,gender,address, in any order (see strata member import --help).\n");
+		"status,phone,birth,gender,address, in any order, or their Chinese names (see\n"
+		"strata member import --help). export writes UTF-8 with a BOM and CRLF (Excel);\n"
+		"--header zh: Chinese column names and values; --own re-imports unchanged.\n");
 }
 
 /* Every option named after a field of member's table (node/records/member.c)

@@ -45,6 +45,20 @@ static int name_width(const struct record_type *t)
 	return (int)w;
 }
 
+/* An enum field's words in Chinese, "支委会=committee-meeting, ...". */
+static void help_zh_words(FILE *f, const struct record_type *t, const struct record_field *fd)
+{
+	bool first = true;
+
+	for (const struct record_zh *z = t->zh; z && z->field; z++)
+		if (z->value && strcmp(z->field, fd->name) == 0) {
+			fprintf(f, "%s%s=%s", first ? "     " : ", ", z->zh, z->value);
+			first = false;
+		}
+	if (!first)
+		fputc('\n', f);
+}
+
 static void help(FILE *f, const struct record_type *t)
 {
 	fprintf(f,
@@ -65,10 +79,14 @@ static void help(FILE *f, const struct record_type *t)
 		"(what Excel opens), English column names unless --header zh; export --own\n"
 		"re-imports unchanged.\n\nfields:\n",
 		t->collection, t->summary, t->feed);
-	for (size_t i = 0; i < t->n_fields; i++)
-		fprintf(f, "  --%-*s %s%s%s\n", name_width(t), t->fields[i].name, t->fields[i].help,
+	for (size_t i = 0; i < t->n_fields; i++) {
+		const char *zh = record_field_zh(t, &t->fields[i]);
+
+		fprintf(f, "  --%-*s %s%s%s%s%s%s\n", name_width(t), t->fields[i].name, t->fields[i].help,
 			t->fields[i].flags & FIELD_KEY ? " [key]" : "",
-			t->fields[i].flags & FIELD_REQUIRED ? " [required]" : "");
+			t->fields[i].flags & FIELD_REQUIRED ? " [required]" : "", zh ? " (" : "", zh ? zh : "", zh ? ")" : "");
+		help_zh_words(f, t, &t->fields[i]);
+	}
 	for (size_t i = 0; t->companion && i < t->companion->n_fields; i++)
 		if (!(t->companion->fields[i].flags & FIELD_KEY))
 			fprintf(f, "  --%-*s %s\n", name_width(t), t->companion->fields[i].name,

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -410,4 +412,51 @@ Test(csv_excel, every_export_reimports_as_the_same_state, .init = node_fixture, 
 		tested++;
 	}
 	cr_assert_eq(tested, sizeof sample / sizeof sample[0], "a sample was not tested");
+	/* an export of every branch names the branch: refused, with the way */
+	{
+		struct domain_filter q = {.t = &record_member};
+		FILE *f = fopen(tmp_path(path, "all.csv"), "w");
+
+		cr_assert_not_null(f);
+		cr_assert_eq(domain_export(test_node, &q, f, NULL, &n, &e), 0, "%s", e.msg);
+		cr_assert_eq(fclose(f), 0);
+		cr_assert_eq(domain_import(fresh, &record_member, path, NULL, &r, &e), -EINVAL);
+		cr_assert(has(e.msg, "export with --own"), "%s", e.msg);
+	}
+}
+
+/* import --update beside another writer (a child adding the same dues
+ * record): whichever commits first, the other sees it; the import's
+ * values win either way and its changes say whether it found the child's. */
+Test(csv_excel, import_update_beside_another_writer, .init = node_fixture, .fini = test_tmp_remove)
+{
+	static const char dues[] = "member,period,amount\nM1,2026-02,20\n";
+	struct domain_import_opts up = {.update = true};
+	struct domain_import_result r;
+	struct err e = {0};
+	Strata__Dues *d;
+	int status;
+	pid_t pid;
+
+	cr_assert_eq(import_str(&record_member, "id,name,category,joined\nM1,Li,full,2001-07-01\n", NULL, &r, &e), 0,
+		     "%s", e.msg);
+	cr_assert_neq(pid = fork(), -1);
+	if (pid == 0) {
+		struct domain_input in = {.t = &record_dues, .value = {"M1", "2026-02", "10"}};
+		struct domain_record w;
+		int ret = domain_record_add(test_node, &in, &w, &e);
+
+		_exit(ret == 0 ? 0 : ret == -EEXIST ? 1 : 2);
+	}
+	cr_assert_eq(import_str(&record_dues, dues, &up, &r, &e), 0, "%s", e.msg);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) < 2, "the other writer failed");
+	if (WEXITSTATUS(status) == 0) /* the child first: the import changed its record */
+		cr_assert(r.nchanges == 1 && has(r.changes[0].what, "amount: 10.00 → 20.00"), "%zu changes", r.nchanges);
+	else
+		cr_assert_eq(r.nchanges, 0);
+	domain_import_result_release(&r);
+	d = (Strata__Dues *)get(test_node, &record_dues, (const char *const[]){"M1", "2026-02"});
+	cr_assert_eq(d->amount, 2000);
+	record_free(&d->base);
 }
