@@ -3,6 +3,7 @@
  * List and export the records of any type of the engine (domain.h).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,13 +27,21 @@ struct walk {
 
 static bool matches(const struct domain_filter *q, const ProtobufCMessage *m)
 {
-	char buf[RECORD_TEXT_SIZE];
+	char buf[RECORD_TEXT_SIZE], norm[RECORD_INPUT_SIZE];
+	struct err ignore = {0};
+	int64_t fen;
 
 	for (size_t i = 0; i < q->t->n_fields && i < DOMAIN_FIELDS_MAX; i++) {
 		const char *want = q->value[i];
 
 		if (!want)
 			continue;
+		/* the filter as the field reads input: 2026/1, 正式党员, 12.5 yuan */
+		want = record_input_text(q->t, &q->t->fields[i], want, norm, sizeof norm);
+		if (q->t->fields[i].type == FIELD_MONEY && record_yuan_parse("", want, INT64_MAX / 100, &fen, &ignore) == 0) {
+			record_yuan_text(fen, norm);
+			want = norm;
+		}
 		record_get_text(q->t, m, &q->t->fields[i], buf, sizeof buf);
 		if (q->t->fields[i].type == FIELD_MEMBERS) { /* one whole id of the list */
 			bool found = false;

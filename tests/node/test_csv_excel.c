@@ -234,6 +234,13 @@ Test(csv_excel, amounts_in_yuan)
 	record_free(m);
 }
 
+static int count_row(const struct domain_row *r, void *arg)
+{
+	(void)r;
+	(void)arg;
+	return 0;
+}
+
 /* import --update: rows that differ change the records (and say how),
  * --dry-run writes nothing; without --update they stay refused. */
 Test(csv_excel, import_update_prints_and_applies_changes, .init = node_fixture, .fini = test_tmp_remove)
@@ -265,6 +272,13 @@ Test(csv_excel, import_update_prints_and_applies_changes, .init = node_fixture, 
 	cr_assert_eq(r.written, 1);
 	cr_assert_eq(r.unchanged, 1);
 	domain_import_result_release(&r);
+	{ /* list filters read values as input does */
+		struct domain_filter q = {.t = &record_dues, .own = true, .value = {NULL, "2026/1", "13"}};
+		size_t n;
+
+		cr_assert_eq(domain_record_each(test_node, &q, count_row, NULL, &n, &e), 0, "%s", e.msg);
+		cr_assert_eq(n, 1, "the filter 2026/1, 13 yuan found %zu", n);
+	}
 	d = (Strata__Dues *)get(test_node, &record_dues, (const char *const[]){"M1", "2026-01"});
 	cr_assert_eq(d->amount, 1300);
 	cr_assert_str_eq(d->paid, "2026-01-05");
