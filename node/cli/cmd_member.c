@@ -194,17 +194,25 @@ static int member_list(int argc, char **argv)
 	struct domain_filter q = {.t = &record_member};
 	Strata__MemberStatus status;
 	Strata__MemberCategory category;
+	char words[2][RECORD_INPUT_SIZE];
 	struct err e = {0};
 	size_t count;
 	int ret = parse("member list", argc, argv, &a);
 
 	if (ret)
 		return ret - 1000;
+	/* list filters on these two only, as it always has; in English or Chinese (正常, 正式党员) */
+	for (size_t i = 0; i < 2; i++) {
+		const struct record_field *f = record_field_find(&record_member, i ? "category" : "status");
+
+		if (given(&a, f->name))
+			a.in.value[f - record_member.fields] =
+				record_input_text(&record_member, f, given(&a, f->name), words[i], sizeof words[i]);
+	}
 	if (given(&a, "status") && member_status_parse(given(&a, "status"), &status, &e) < 0)
 		return cli_fail("member list", EXIT_USAGE, "%s", e.msg);
 	if (given(&a, "category") && member_category_parse(given(&a, "category"), &category, &e) < 0)
 		return cli_fail("member list", EXIT_USAGE, "%s", e.msg);
-	/* list filters on these two only, as it always has */
 	q.value[record_field_find(&record_member, "status") - record_member.fields] = given(&a, "status");
 	q.value[record_field_find(&record_member, "category") - record_member.fields] = given(&a, "category");
 	q.own = a.own;

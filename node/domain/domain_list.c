@@ -179,13 +179,11 @@ static void field_cell(FILE *f, const struct record_type *t, const ProtobufCMess
 	csv_cell(f, z ? z : buf);
 }
 
-static void csv_row(FILE *f, const struct domain_row *r, bool branch, bool zh)
+/* buf: RECORD_TEXT_SIZE bytes. */
+static void csv_row(FILE *f, const struct domain_row *r, bool branch, bool zh, char *buf)
 {
 	const struct record_type *t = r->t, *c = t->companion;
-	char *buf = malloc(RECORD_TEXT_SIZE);
 
-	if (!buf)
-		return;
 	if (branch) {
 		csv_cell(f, r->branch);
 		fputc(',', f);
@@ -200,13 +198,13 @@ static void csv_row(FILE *f, const struct domain_row *r, bool branch, bool zh)
 			field_cell(f, c, r->cm, &c->fields[i], zh, buf, RECORD_TEXT_SIZE);
 		}
 	fputs(CSV_EOL, f);
-	free(buf);
 }
 
 struct export {
 	FILE *f;
 	const struct domain_filter *q;
 	const struct domain_export_opts *o;
+	char *buf; /* a field as text, RECORD_TEXT_SIZE */
 };
 
 static int export_row(const struct domain_row *r, void *arg)
@@ -218,7 +216,7 @@ static int export_row(const struct domain_row *r, void *arg)
 		fputs(CSV_BOM, x->f);
 		csv_header(x->f, x->q->t, !x->q->own, zh);
 	} else {
-		csv_row(x->f, r, !x->q->own, zh);
+		csv_row(x->f, r, !x->q->own, zh, x->buf);
 	}
 	return ferror(x->f) ? -EIO : 0;
 }
@@ -226,8 +224,16 @@ static int export_row(const struct domain_row *r, void *arg)
 int domain_export(const char *dir, const struct domain_filter *q, FILE *f, const struct domain_export_opts *o,
 		  size_t *count, struct err *e)
 {
-	struct export x = {.f = f, .q = q, .o = o};
-	int ret = domain_record_each(dir, q, export_row, &x, count, e);
+	struct export x = {.f = f, .q = q, .o = o, .buf = malloc(RECORD_TEXT_SIZE)};
+	int ret;
+
+	*count = 0;
+	if (!x.buf) {
+		err_set(e, "out of memory");
+		return -ENOMEM;
+	}
+	ret = domain_record_each(dir, q, export_row, &x, count, e);
+	free(x.buf);
 
 	if (ret == -EIO && !e->msg[0])
 		err_set(e, "cannot write the export: %s", strerror(errno));

@@ -421,6 +421,14 @@ Test(csv_excel, every_export_reimports_as_the_same_state, .init = node_fixture, 
 		b = state_of(fresh, t, &lb, &nb);
 		cr_assert(na == nb && la == lb && memcmp(a, b, la) == 0, "%s: the export re-imports as other records",
 			  t->collection);
+		/* the other language's export reads as the same records */
+		xo.zh = !xo.zh;
+		cr_assert_not_null(f = fopen(path, "w"));
+		cr_assert_eq(domain_export(test_node, &q, f, &xo, &rows, &e), 0, "%s", e.msg);
+		cr_assert_eq(fclose(f), 0);
+		cr_assert_eq(domain_import(fresh, t, path, NULL, &r, &e), 0, "%s export: %s", t->collection, e.msg);
+		cr_assert_eq(r.unchanged, rows, "%s: the %s export read as other values", t->collection,
+			     xo.zh ? "Chinese" : "English");
 		free(a);
 		free(b);
 		tested++;
