@@ -65,26 +65,12 @@ static void keep_memory(void)
 #endif
 }
 
-static json_t *changes_json(const struct domain_import_result *r)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < r->nchanges; i++)
-		json_array_append_new(a, json_pack("{s:s, s:I, s:s}", "id", r->changes[i].key, "line",
-						   (json_int_t)r->changes[i].line, "changes", r->changes[i].what));
-	return a;
-}
-
 static void print_result(const char *path, const struct domain_import_result *r, bool dry, bool json)
 {
 	size_t todo = r->rows - r->unchanged;
 
 	if (json)
-		cli_json_print(json_pack("{s:s, s:I, s:I, s:I, s:I, s:b, s:I, s:o, s:s}", "file", path, "rows",
-					 (json_int_t)r->rows, "imported", (json_int_t)(dry ? 0 : todo), "unchanged",
-					 (json_int_t)r->unchanged, "changesets", (json_int_t)r->changesets, "dry_run", dry,
-					 "updated", (json_int_t)r->updated, "changes", changes_json(r), "encoding",
-					 r->gb18030 ? "GB18030" : "UTF-8"));
+		cli_json_print(cli_import_json(path, r, dry));
 	else if (dry)
 		printf("%s: %zu rows are valid: %zu would be imported, %zu already present\n", path, r->rows, todo,
 		       r->unchanged);

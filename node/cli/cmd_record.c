@@ -66,7 +66,7 @@ static void help(FILE *f, const struct record_type *t)
 		"       strata %1$s update [-d DIR] --KEY-FIELDS ... --FIELD VALUE ... [--json]\n"
 		"       strata %1$s show   [-d DIR] --KEY-FIELDS ... [--json]\n"
 		"       strata %1$s list   [-d DIR] [--own] [--FIELD VALUE ...] [--json]\n"
-		"       strata %1$s import [-d DIR] FILE.csv [--dry-run] [--update]\n"
+		"       strata %1$s import [-d DIR] FILE.csv [--dry-run] [--update] [--json]\n"
 		"       strata %1$s export [-d DIR] [-o FILE.csv] [--own] [--header en|zh]\n\n"
 		"%2$s. Every change is a signed entry of this node's %3$s feed.\n"
 		"An upper node lists the records of every branch below it that reached it\n"
@@ -382,20 +382,23 @@ static int rec_import(const struct record_type *t, int argc, char **argv)
 	o.dry_run = a.dry;
 	o.update = a.update;
 	ret = domain_import(a.c.dir, t, a.file, &o, &r, &e);
-	cli_import_notes(a.what, a.file, &r, a.dry);
+	if (!a.c.json)
+		cli_import_notes(a.what, a.file, &r, a.dry);
 	if (ret < 0) {
 		code = cli_report_bad(a.what, a.file, &r, ret, &e);
 	} else {
 		if (r.written)
 			sync_notify(a.c.dir);
-		if (a.dry)
+		if (a.c.json)
+			cli_json_print(cli_import_json(a.file, &r, a.dry));
+		else if (a.dry)
 			printf("%s: %zu rows are valid: %zu would be imported, %zu already present\n", a.file, r.rows,
 			       r.rows - r.unchanged, r.unchanged);
 		else
 			printf("imported %zu %s record%s from %s in %zu change set%s; %zu already present\n", r.written,
 			       t->collection, r.written == 1 ? "" : "s", a.file, r.changesets, r.changesets == 1 ? "" : "s",
 			       r.unchanged);
-		if (a.update)
+		if (a.update && !a.c.json)
 			printf("%zu %s %s\n", r.updated, r.updated == 1 ? "record" : "records",
 			       a.dry ? "would be updated" : "updated");
 	}
