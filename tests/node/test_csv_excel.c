@@ -482,3 +482,37 @@ Test(csv_excel, import_update_beside_another_writer, .init = node_fixture, .fini
 	cr_assert_eq(d->amount, 2000);
 	record_free(&d->base);
 }
+
+/* What the CLI prints around it (the library's results are above): the
+ * encoding on stderr, each change of --update, an export in Chinese. */
+Test(csv_excel, the_cli_says_what_it_read_and_changed, .init = node_fixture, .fini = test_tmp_remove)
+{
+	size_t len;
+	char *gb = to_gb18030("编号,姓名,类别,入党日期\r\nM1,李伟,正式党员,2001/7/1\r\n", &len), path[PATH_CAP];
+	struct run r;
+
+	write_file(tmp_path(path, "gbk.csv"), gb, len);
+	free(gb);
+	run_strata(&r, "member", "import", "-d", test_node, path, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(has(r.err, "gbk.csv is not UTF-8: read as GB18030"), "%s", r.err);
+	run_free(&r);
+	write_str(tmp_path(path, "new.csv"), "编号,姓名,类别,入党日期\nM1,李伟伟,预备党员,2001-07-01\n");
+	run_strata(&r, "member", "import", "-d", test_node, path, "--update", "--dry-run", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(has(r.out, "would update M1 (line 2): name: 李伟 → 李伟伟; category: full → probationary"), "%s", r.out);
+	run_free(&r);
+	run_strata(&r, "member", "import", "-d", test_node, path, NULL);
+	cr_assert_eq(r.status, 2, "a changed row without --update: %s", r.out);
+	run_free(&r);
+	run_strata(&r, "member", "export", "-d", test_node, "--own", "--header", "zh", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strncmp(r.out, "\xef\xbb\xbf编号,姓名,类别,状态,入党日期", strlen("\xef\xbb\xbf编号,姓名,类别,状态,入党日期")) == 0,
+		  "%s", r.out);
+	cr_assert(has(r.out, "\r\nM1,李伟,正式党员,正常,2001-07-01,,,,\r\n"), "the dry run wrote, or: %s", r.out);
+	run_free(&r);
+	run_strata(&r, "dues", "add", "-d", test_node, "--member", "M1", "--period", "2026-01", "--amount", "12.505", NULL);
+	cr_assert_eq(r.status, 2);
+	cr_assert(has(r.err, "amount 12.505 has more than 2 decimals"), "%s", r.err);
+	run_free(&r);
+}
