@@ -43,6 +43,8 @@ int domain_change_add(struct domain_import_result *r, size_t *cap, const struct 
 	if (!a || !b || !x || !y || !(out = open_memstream(&what, &len)))
 		goto out;
 	diff_fields(out, t, a, b, x, y, &first);
+	if (first) /* the same record, another companion (a request's contact) */
+		fprintf(out, "%s: changed", t->companion ? t->companion->noun : "value");
 	if (fclose(out) != 0)
 		goto out;
 	if (r->nchanges == *cap) {
