@@ -171,14 +171,14 @@ NR == 1 { next }
 		print "member,period,amount,paid,method" > df
 	}
 	print > mf
-	amount = 1000 + (r % 50) * 10
+	amount = 1000 + (r % 50) * 10  # fen; the CSV has yuan (12.50)
 	for (p = 0; p < 12; p++) {
 		y = p == 0 ? 2025 : 2026; m = p == 0 ? 12 : p
 		per = sprintf("%04d-%02d", y, m)
 		if ((r * 7 + p) % 20 == 0)
-			printf "%s,%s,%d,,\n", $1, per, amount > df
+			printf "%s,%s,%d.%02d,,\n", $1, per, amount / 100, amount % 100 > df
 		else
-			printf "%s,%s,%d,%s-%02d,%s\n", $1, per, amount, per, 1 + (r + p) % 20, (r % 3 ? "wechat" : "cash") > df
+			printf "%s,%s,%d.%02d,%s-%02d,%s\n", $1, per, amount / 100, amount % 100, per, 1 + (r + p) % 20, (r % 3 ? "wechat" : "cash") > df
 	}
 }' "$WORK/members.csv"
 

@@ -150,6 +150,14 @@ int cmd_report_main(int argc, char **argv); /* every type of the generic record 
 /* Prints an import's bad rows (the first 50) and the refusal in e, and
  * returns its exit code (cmd_record.c). */
 struct domain_import_result;
+/* What an import tells besides its count: that the file was read as
+ * GB18030 (stderr), and each record an --update changes, "updated KEY
+ * (line N): field: old → new; ..." (stdout; "would update" on a dry run). */
+void cli_import_notes(const char *what, const char *file, const struct domain_import_result *r, bool dry);
+/* An import's result as JSON (new reference): file, rows, imported,
+ * unchanged, changesets, dry_run, updated, changes [{key, line, changes}],
+ * encoding ("UTF-8" or "GB18030"). */
+json_t *cli_import_json(const char *file, const struct domain_import_result *r, bool dry);
 int cli_report_bad(const char *what, const char *file, const struct domain_import_result *r, int ret,
 		   const struct err *e);
 

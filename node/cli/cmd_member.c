@@ -22,8 +22,8 @@ static void help(FILE *f)
 		"       strata member update [-d DIR] --id ID [--name ..] [--category ..] [--status ..]\n"
 		"                            [--joined ..] [--phone ..] [--birth ..] [--gender ..]\n"
 		"                            [--address ..] [--json]\n"
-		"       strata member import [-d DIR] FILE.csv [--dry-run] [--json]\n"
-		"       strata member export [-d DIR] [-o FILE.csv] [--own]\n"
+		"       strata member import [-d DIR] FILE.csv [--dry-run] [--update] [--json]\n"
+		"       strata member export [-d DIR] [-o FILE.csv] [--own] [--header en|zh]\n"
 		"       strata member list   [-d DIR] [--own] [--status S] [--category C] [--json]\n"
 		"       strata member show   [-d DIR] --id ID [--json]\n\n"
 		"The member registry of this node. Every change is a signed entry of the\n"
@@ -33,7 +33,9 @@ static void help(FILE *f)
 		"records reached it, with the branch (BRANCH column, \"branch\" in JSON);\n"
 		"--own lists this node's own members only.\n"
 		"CSV: a header row naming the columns id,name,category,joined and optionally\n"
-		"status,phone,birth,gender,address, in any order (see strata member import --help).\n");
+		"status,phone,birth,gender,address, in any order, or their Chinese names (see\n"
+		"strata member import --help). export writes UTF-8 with a BOM and CRLF (Excel);\n"
+		"--header zh: Chinese column names and values; --own re-imports unchanged.\n");
 }
 
 /* Every option named after a field of member's table (node/records/member.c)
@@ -192,17 +194,25 @@ static int member_list(int argc, char **argv)
 	struct domain_filter q = {.t = &record_member};
 	Strata__MemberStatus status;
 	Strata__MemberCategory category;
+	char words[2][RECORD_INPUT_SIZE];
 	struct err e = {0};
 	size_t count;
 	int ret = parse("member list", argc, argv, &a);
 
 	if (ret)
 		return ret - 1000;
+	/* list filters on these two only, as it always has; in English or Chinese (正常, 正式党员) */
+	for (size_t i = 0; i < 2; i++) {
+		const struct record_field *f = record_field_find(&record_member, i ? "category" : "status");
+
+		if (given(&a, f->name))
+			a.in.value[f - record_member.fields] =
+				record_input_text(&record_member, f, given(&a, f->name), words[i], sizeof words[i]);
+	}
 	if (given(&a, "status") && member_status_parse(given(&a, "status"), &status, &e) < 0)
 		return cli_fail("member list", EXIT_USAGE, "%s", e.msg);
 	if (given(&a, "category") && member_category_parse(given(&a, "category"), &category, &e) < 0)
 		return cli_fail("member list", EXIT_USAGE, "%s", e.msg);
-	/* list filters on these two only, as it always has */
 	q.value[record_field_find(&record_member, "status") - record_member.fields] = given(&a, "status");
 	q.value[record_field_find(&record_member, "category") - record_member.fields] = given(&a, "category");
 	q.own = a.own;

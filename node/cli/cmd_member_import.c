@@ -20,21 +20,27 @@
 static void help(FILE *f)
 {
 	fprintf(f,
-		"usage: strata member import [-d DIR] FILE.csv [--dry-run] [--json]\n\n"
-		"Imports members from a CSV file (UTF-8, comma-separated, RFC 4180 quoting).\n"
-		"The header row names the columns, in any order:\n"
-		"  id,name,category,joined            required\n"
-		"  status,phone,birth,gender,address  optional (status defaults to active)\n"
-		"Dates are YYYY-MM-DD; category is full or probationary; gender is female,\n"
-		"male or other.\n\n"
+		"usage: strata member import [-d DIR] FILE.csv [--dry-run] [--update] [--json]\n\n"
+		"Imports members from a CSV file (UTF-8, comma-separated, RFC 4180 quoting;\n"
+		"a file Excel saved in GBK is read as GB18030 and the command says so).\n"
+		"The header row names the columns, in any order, in English or Chinese:\n"
+		"  id,name,category,joined            required (编号,姓名,类别,入党日期)\n"
+		"  status,phone,birth,gender,address  optional (状态,电话,出生日期,性别,家庭住址;\n"
+		"                                     status defaults to active)\n"
+		"Dates are YYYY-MM-DD, 2026/3/5, 2026-3-5 or 2026年3月5日; category is full or\n"
+		"probationary (正式党员, 预备党员); gender is female, male or other (女, 男, 其他).\n\n"
 		"The whole file is checked first. If any row is bad (a wrong date, an unknown\n"
-		"category, a duplicate id, a missing column, text that is not UTF-8), every bad\n"
-		"line is listed and nothing is imported (exit 2). Members already in the\n"
-		"registry with exactly the same values are skipped, so an import that was\n"
-		"interrupted can be run again; a member already there with other values is an\n"
-		"error (use strata member update). Imports and other writers may run at the\n"
-		"same time: these checks are made again if another writer got in first.\n\n"
+		"category, a duplicate id, a missing column, a control byte), every bad line\n"
+		"is listed and nothing is imported (exit 2); a file neither UTF-8 nor GB18030\n"
+		"is refused whole. Members already in the registry with exactly the same\n"
+		"values are skipped, so an import that was interrupted can be run again; a\n"
+		"member already there with other values is an error (use strata member\n"
+		"update, or --update). Imports and other writers\n"
+		"may run at the same time: these checks are made again if another writer got\n"
+		"in first.\n\n"
 		"  --dry-run  check the file and report, write nothing\n"
+		"  --update   a member stored with other values is updated to the row (a column\n"
+		"             the file lacks clears that field); each change is printed\n"
 		"  --json     print the result as JSON\n");
 }
 
@@ -64,9 +70,7 @@ static void print_result(const char *path, const struct domain_import_result *r,
 	size_t todo = r->rows - r->unchanged;
 
 	if (json)
-		cli_json_print(json_pack("{s:s, s:I, s:I, s:I, s:I, s:b}", "file", path, "rows", (json_int_t)r->rows,
-					 "imported", (json_int_t)(dry ? 0 : todo), "unchanged", (json_int_t)r->unchanged,
-					 "changesets", (json_int_t)r->changesets, "dry_run", dry));
+		cli_json_print(cli_import_json(path, r, dry));
 	else if (dry)
 		printf("%s: %zu rows are valid: %zu would be imported, %zu already present\n", path, r->rows, todo,
 		       r->unchanged);
@@ -81,6 +85,7 @@ int cmd_member_import_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"dir", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},
 		{"dry-run", no_argument, NULL, 'n'},   {"help", no_argument, NULL, 'h'},
+		{"update", no_argument, NULL, 'U'},
 		{NULL, 0, NULL, 0},
 	};
 	struct cli_common c;
@@ -98,6 +103,7 @@ int cmd_member_import_main(int argc, char **argv)
 		case 'd': c.dir = optarg; break;
 		case 'j': c.json = true; break;
 		case 'n': o.dry_run = true; break;
+		case 'U': o.update = true; break;
 		case 'h': help(stdout); return EXIT_OK;
 		default: return cli_usage("member import", "unknown option");
 		}
@@ -109,6 +115,8 @@ int cmd_member_import_main(int argc, char **argv)
 		sync_notify(c.dir);
 	if (shown)
 		cli_progress_done(PROGRESS_WHAT);
+	if (!c.json)
+		cli_import_notes("member import", argv[optind], &r, o.dry_run);
 	if (ret < 0)
 		code = cli_report_bad("member import", argv[optind], &r, ret, &e);
 	else

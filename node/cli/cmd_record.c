@@ -24,6 +24,8 @@ struct rec_args {
 	struct domain_input in;     /* the option per field, NULL if not given */
 	bool own;
 	bool dry;                   /* import --dry-run */
+	bool update;                /* import --update */
+	bool zh;                    /* export --header zh */
 	const char *output;         /* export -o */
 	const char *file;           /* import FILE */
 };
@@ -43,6 +45,20 @@ static int name_width(const struct record_type *t)
 	return (int)w;
 }
 
+/* An enum field's words in Chinese, "支委会=committee-meeting, ...". */
+static void help_zh_words(FILE *f, const struct record_type *t, const struct record_field *fd)
+{
+	bool first = true;
+
+	for (const struct record_zh *z = t->zh; z && z->field; z++)
+		if (z->value && strcmp(z->field, fd->name) == 0) {
+			fprintf(f, "%s%s=%s", first ? "     " : ", ", z->zh, z->value);
+			first = false;
+		}
+	if (!first)
+		fputc('\n', f);
+}
+
 static void help(FILE *f, const struct record_type *t)
 {
 	fprintf(f,
@@ -50,17 +66,27 @@ static void help(FILE *f, const struct record_type *t)
 		"       strata %1$s update [-d DIR] --KEY-FIELDS ... --FIELD VALUE ... [--json]\n"
 		"       strata %1$s show   [-d DIR] --KEY-FIELDS ... [--json]\n"
 		"       strata %1$s list   [-d DIR] [--own] [--FIELD VALUE ...] [--json]\n"
-		"       strata %1$s import [-d DIR] FILE.csv [--dry-run]\n"
-		"       strata %1$s export [-d DIR] [-o FILE.csv] [--own]\n\n"
+		"       strata %1$s import [-d DIR] FILE.csv [--dry-run] [--update] [--json]\n"
+		"       strata %1$s export [-d DIR] [-o FILE.csv] [--own] [--header en|zh]\n\n"
 		"%2$s. Every change is a signed entry of this node's %3$s feed.\n"
 		"An upper node lists the records of every branch below it that reached it\n"
 		"(--own: its own). list filters on any field given. CSV files name the fields\n"
-		"in a header row, in any order; an import with any bad row imports nothing.\n\nfields:\n",
+		"in a header row, in any order, in English or Chinese (the names below and\n"
+		"README \"Excel\"); an import with any bad row imports nothing. A file from\n"
+		"Excel in GBK is read as GB18030; dates may be 2026/3/5 or 2026年3月5日.\n"
+		"import --update changes records stored with other values (and prints what\n"
+		"changes) instead of refusing them. export writes UTF-8 with a BOM and CRLF\n"
+		"(what Excel opens), English column names unless --header zh; export --own\n"
+		"re-imports unchanged.\n\nfields:\n",
 		t->collection, t->summary, t->feed);
-	for (size_t i = 0; i < t->n_fields; i++)
-		fprintf(f, "  --%-*s %s%s%s\n", name_width(t), t->fields[i].name, t->fields[i].help,
+	for (size_t i = 0; i < t->n_fields; i++) {
+		const char *zh = record_field_zh(t, &t->fields[i]);
+
+		fprintf(f, "  --%-*s %s%s%s%s%s%s\n", name_width(t), t->fields[i].name, t->fields[i].help,
 			t->fields[i].flags & FIELD_KEY ? " [key]" : "",
-			t->fields[i].flags & FIELD_REQUIRED ? " [required]" : "");
+			t->fields[i].flags & FIELD_REQUIRED ? " [required]" : "", zh ? " (" : "", zh ? zh : "", zh ? ")" : "");
+		help_zh_words(f, t, &t->fields[i]);
+	}
 	for (size_t i = 0; t->companion && i < t->companion->n_fields; i++)
 		if (!(t->companion->fields[i].flags & FIELD_KEY))
 			fprintf(f, "  --%-*s %s\n", name_width(t), t->companion->fields[i].name,
@@ -78,7 +104,7 @@ static void help(FILE *f, const struct record_type *t)
 
 static int parse(const struct record_type *t, const char *verb, int argc, char **argv, struct rec_args *a)
 {
-	struct option opts[MAX_FIELDS + 9];
+	struct option opts[MAX_FIELDS + 11];
 	size_t n = 0;
 	int opt;
 
@@ -96,6 +122,8 @@ static int parse(const struct record_type *t, const char *verb, int argc, char *
 	opts[n++] = (struct option){"own", no_argument, NULL, 'O'};
 	opts[n++] = (struct option){"output", required_argument, NULL, 'o'};
 	opts[n++] = (struct option){"dry-run", no_argument, NULL, 'n'};
+	opts[n++] = (struct option){"update", no_argument, NULL, 'U'};
+	opts[n++] = (struct option){"header", required_argument, NULL, 'H'};
 	opts[n++] = (struct option){"help", no_argument, NULL, 'h'};
 	opts[n] = (struct option){NULL, 0, NULL, 0};
 	optind = 0;
@@ -114,6 +142,12 @@ static int parse(const struct record_type *t, const char *verb, int argc, char *
 		case 'O': a->own = true; break;
 		case 'o': a->output = optarg; break;
 		case 'n': a->dry = true; break;
+		case 'U': a->update = true; break;
+		case 'H':
+			if (strcmp(optarg, "zh") != 0 && strcmp(optarg, "en") != 0)
+				return 1000 + cli_usage(a->what, "--header is zh or en");
+			a->zh = strcmp(optarg, "zh") == 0;
+			break;
 		case 'h': help(stdout, t); return 1000 + EXIT_OK;
 		default: return 1000 + cli_usage(a->what, "unknown option");
 		}
@@ -220,7 +254,7 @@ static int rec_show(const struct record_type *t, int argc, char **argv)
 struct walk {
 	const struct rec_args *a;
 	FILE *out;
-	bool csv, json;
+	bool csv, json; /* csv: export (domain_export writes it) */
 	bool started; /* the store opened: the header is out */
 	size_t count;
 };
@@ -269,8 +303,6 @@ static int walk_one(const struct domain_row *r, void *arg)
 		w->started = true;
 		if (w->json)
 			fputs("[", w->out);
-		else if (w->csv)
-			domain_csv_header(w->out, w->a->t, !w->a->own);
 		else if (w->a->t->n_fields)
 			list_header(w);
 		return 0;
@@ -281,8 +313,6 @@ static int walk_one(const struct domain_row *r, void *arg)
 		fputs(w->count ? ",\n" : "\n", w->out);
 		cli_json_dumpf(j, w->out, JSON_COMPACT);
 		json_decref(j);
-	} else if (w->csv) {
-		domain_csv_row(w->out, r, !w->a->own);
 	} else {
 		list_row(w, r);
 	}
@@ -309,7 +339,10 @@ static int list_or_export(const struct record_type *t, int argc, char **argv, bo
 	q.t = t;
 	q.own = a.own;
 	memcpy(q.value, a.in.value, sizeof q.value);
-	ret = domain_record_each(a.c.dir, &q, walk_one, &w, &count, &e);
+	if (csv)
+		ret = domain_export(a.c.dir, &q, w.out, &(struct domain_export_opts){.zh = a.zh}, &w.count, &e);
+	else
+		ret = domain_record_each(a.c.dir, &q, walk_one, &w, &count, &e);
 	if (w.json && w.started)
 		fputs(w.count ? "\n]\n" : "]\n", w.out);
 	else if (!csv && ret == 0)
@@ -347,19 +380,27 @@ static int rec_import(const struct record_type *t, int argc, char **argv)
 	if (ret)
 		return ret - 1000;
 	o.dry_run = a.dry;
+	o.update = a.update;
 	ret = domain_import(a.c.dir, t, a.file, &o, &r, &e);
+	if (!a.c.json)
+		cli_import_notes(a.what, a.file, &r, a.dry);
 	if (ret < 0) {
 		code = cli_report_bad(a.what, a.file, &r, ret, &e);
 	} else {
 		if (r.written)
 			sync_notify(a.c.dir);
-		if (a.dry)
+		if (a.c.json)
+			cli_json_print(cli_import_json(a.file, &r, a.dry));
+		else if (a.dry)
 			printf("%s: %zu rows are valid: %zu would be imported, %zu already present\n", a.file, r.rows,
 			       r.rows - r.unchanged, r.unchanged);
 		else
 			printf("imported %zu %s record%s from %s in %zu change set%s; %zu already present\n", r.written,
 			       t->collection, r.written == 1 ? "" : "s", a.file, r.changesets, r.changesets == 1 ? "" : "s",
 			       r.unchanged);
+		if (a.update && !a.c.json)
+			printf("%zu %s %s\n", r.updated, r.updated == 1 ? "record" : "records",
+			       a.dry ? "would be updated" : "updated");
 	}
 	domain_import_result_release(&r);
 	return code;

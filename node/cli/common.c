@@ -214,6 +214,29 @@ FILE *cli_open_private(const char *path)
 }
 
 /* Lists the bad rows and returns the exit code for the refusal in e. */
+json_t *cli_import_json(const char *file, const struct domain_import_result *r, bool dry)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < r->nchanges; i++)
+		json_array_append_new(a, json_pack("{s:s, s:I, s:s}", "key", r->changes[i].key, "line",
+						   (json_int_t)r->changes[i].line, "changes", r->changes[i].what));
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:b, s:I, s:o, s:s}", "file", file, "rows", (json_int_t)r->rows,
+			 "imported", (json_int_t)(dry ? 0 : r->rows - r->unchanged), "unchanged", (json_int_t)r->unchanged,
+			 "changesets", (json_int_t)r->changesets, "dry_run", dry, "updated", (json_int_t)r->updated,
+			 "changes", a, "encoding", r->gb18030 ? "GB18030" : "UTF-8");
+}
+
+void cli_import_notes(const char *what, const char *file, const struct domain_import_result *r, bool dry)
+{
+	if (r->gb18030)
+		fprintf(stderr, "strata: %s: %s is not UTF-8: read as GB18030 (GBK), as Chinese Excel saves \"CSV\"\n",
+			what, file);
+	for (size_t i = 0; i < r->nchanges; i++)
+		printf("%s %s (line %zu): %s\n", dry ? "would update" : "updated", esc(r->changes[i].key),
+		       r->changes[i].line, esc(r->changes[i].what));
+}
+
 int cli_report_bad(const char *what, const char *file, const struct domain_import_result *r, int ret,
 		   const struct err *e)
 {

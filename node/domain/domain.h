@@ -119,10 +119,23 @@ int domain_record_each(const char *dir, const struct domain_filter *q, int (*fn)
  * branch its "branch". */
 json_t *domain_row_json(const struct domain_row *r, bool branch);
 
-/* Writes the CSV header of t (with branch: a first "branch" column), the
- * same columns domain_import reads, and one row. */
-void domain_csv_header(FILE *f, const struct record_type *t, bool branch);
-void domain_csv_row(FILE *f, const struct domain_row *r, bool branch);
+struct domain_export_opts {
+	/* Chinese column names and enum words (each type's record_zh table)
+	 * instead of English; either reads back. Default English: the names
+	 * are also the --options and JSON keys, and scripts read them. */
+	bool zh;
+};
+
+/* Writes the records q selects to f as CSV, what Excel opens and saves
+ * back without asking: UTF-8 with a byte-order mark, CRLF line ends, a
+ * header row naming t's columns (and its companion's), with !q->own a
+ * first "branch" column (an import refuses it: export --own to re-import).
+ * Amounts in yuan, dates ISO, notes joined by " | ": domain_import reads
+ * every exported file back as the same records (o may be NULL). *count
+ * receives the rows written. Errors as domain_record_each; -EIO when f
+ * fails. */
+int domain_export(const char *dir, const struct domain_filter *q, FILE *f, const struct domain_export_opts *o,
+		  size_t *count, struct err *e) WUR;
 
 /* --- import --- */
 
@@ -130,6 +143,15 @@ void domain_csv_row(FILE *f, const struct domain_row *r, bool branch);
 struct domain_bad {
 	size_t line;
 	char *msg;
+};
+
+/* A row of an import --update that changes a stored record: its line, key,
+ * and what changes, "field: old → new" joined by "; " (an empty side is
+ * "(none)"). */
+struct domain_change {
+	size_t line;
+	char *key;
+	char *what;
 };
 
 struct domain_import_result {
@@ -140,13 +162,23 @@ struct domain_import_result {
 	uint64_t head;     /* the head of t->feed after the import */
 	struct domain_bad *bad; /* the bad rows in line order, when the import refused the file */
 	size_t nbad;
+	bool gb18030;      /* the file was not UTF-8 and was read as GB18030 (GBK): say so */
+	size_t updated;    /* with update: rows that change a stored record (written unless a dry run) */
+	struct domain_change *changes; /* those rows in key order, even on a dry run */
+	size_t nchanges;
 };
 
-/* Frees the bad rows. */
+/* Frees the bad rows and the changes. */
 void domain_import_result_release(struct domain_import_result *r);
 
 struct domain_import_opts {
 	bool dry_run; /* check only: write nothing (no key file needed) */
+	/* A row whose key is stored with other values changes it (r->changes
+	 * says how) instead of being bad: the row replaces the record, so a
+	 * column the file lacks clears that optional field. An import with
+	 * update holds its rows in memory (the single-transaction strategy),
+	 * for every type. */
+	bool update;
 	/* called every DOMAIN_IMPORT_BATCH rows written and once at the end
 	 * (may be NULL) */
 	void (*progress)(size_t done, size_t total, void *arg);
@@ -184,7 +216,12 @@ struct domain_import_opts {
  *   (domain_check_input) and written, companions in their own feed, in one
  *   write transaction, so that what was checked is what is written.
  * On success r->written is every record not already present (none on a dry
- * run) and r->head the head of t->feed. */
+ * run) and r->head the head of t->feed.
+ *
+ * Either strategy reads the file with csv_read_as (r->gb18030: it was read
+ * as GB18030), columns by English or Chinese name and cells through
+ * record_input_text (Chinese enum words, 2026/3/5); a record that was
+ * erased (strata erase) may be imported again, as add allows. */
 int domain_import(const char *dir, const struct record_type *t, const char *path,
 		  const struct domain_import_opts *o, struct domain_import_result *r, struct err *e) WUR;
 

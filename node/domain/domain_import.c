@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Import a CSV file as records of any type of the engine (domain.h): the
- * entry, the header and the wording every import shares, and the
- * single-transaction strategy: read and check every row, then check them
- * against the store and write them in the same write transaction, so that
- * what was checked is what is written. The bulk strategy is
- * domain_import_bulk.c.
+ * entry and the single-transaction strategy: read and check every row, then
+ * check them against the store and write them in the same write
+ * transaction, so that what was checked is what is written. The bulk
+ * strategy is domain_import_bulk.c; the header and wording every import
+ * shares, domain_import_header.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -38,132 +38,16 @@ struct import {
 	struct row *rows;
 	size_t nrows, cap;
 	struct domain_import_result *res;
-	size_t bad_cap;
+	const struct domain_import_opts *o;
+	size_t bad_cap, change_cap;
 	int oom;
 	struct report_locks *locks; /* this unit's locked periods (domain_lock_check) */
 };
-
-void domain_import_result_release(struct domain_import_result *r)
-{
-	for (size_t i = 0; i < r->nbad; i++)
-		free(r->bad[i].msg);
-	free(r->bad);
-	r->bad = NULL;
-	r->nbad = 0;
-}
-
-int domain_bad_add(struct domain_import_result *r, size_t *cap, size_t line, const char *msg)
-{
-	if (r->nbad == *cap) {
-		size_t c = *cap ? 2 * *cap : 16;
-		struct domain_bad *b = realloc(r->bad, c * sizeof *b);
-
-		if (!b)
-			return -ENOMEM;
-		r->bad = b;
-		*cap = c;
-	}
-	r->bad[r->nbad].line = line;
-	if (!(r->bad[r->nbad].msg = strdup(msg)))
-		return -ENOMEM;
-	r->nbad++;
-	return 0;
-}
-
-static int bad_cmp(const void *a, const void *b)
-{
-	const struct domain_bad *x = a, *y = b;
-
-	return (x->line > y->line) - (x->line < y->line);
-}
-
-int domain_bad_refuse(struct domain_import_result *r, const char *path, struct err *e)
-{
-	if (r->nbad > 1)
-		qsort(r->bad, r->nbad, sizeof *r->bad, bad_cmp);
-	err_set(e, "%s: %zu bad row%s; nothing imported", path, r->nbad, r->nbad == 1 ? "" : "s");
-	return -EINVAL;
-}
 
 static void add_bad(struct import *im, size_t line, const char *msg)
 {
 	if (domain_bad_add(im->res, &im->bad_cap, line, msg) < 0)
 		im->oom = 1;
-}
-
-/* Column c of the header names field name: of t, or of its companion. */
-static int header_column(const struct record_type *t, const char *path, const struct csv_row *r, size_t c,
-			 int col_of[], int ccol_of[], struct err *e)
-{
-	const struct record_field *f = record_field_find(t, r->fields[c]), *cf;
-
-	if (!f && t->companion && (cf = record_field_find(t->companion, r->fields[c]))) {
-		if (ccol_of[cf - t->companion->fields] >= 0) {
-			err_set(e, "%s:%zu: column \"%s\" appears twice", path, r->line, r->fields[c]);
-			return -EINVAL;
-		}
-		ccol_of[cf - t->companion->fields] = (int)c;
-		return 0;
-	}
-	if (!f && t->msg_columns) {
-		err_set(e, "%s:%zu: unknown column \"%s\" (%s)", path, r->line, r->fields[c], t->msg_columns);
-		return -EINVAL;
-	}
-	if (!f) {
-		err_set(e, "%s:%zu: unknown column \"%s\" (see strata %s --help)", path, r->line, r->fields[c],
-			t->collection);
-		return -EINVAL;
-	}
-	if (col_of[f - t->fields] >= 0) {
-		err_set(e, "%s:%zu: column \"%s\" appears twice", path, r->line, r->fields[c]);
-		return -EINVAL;
-	}
-	col_of[f - t->fields] = (int)c;
-	if (t->companion && (cf = record_field_find(t->companion, r->fields[c])))
-		ccol_of[cf - t->companion->fields] = (int)c; /* a key field they share */
-	return 0;
-}
-
-int domain_import_header(const struct record_type *t, const char *path, const struct csv_row *r, int col_of[],
-			 int ccol_of[], size_t *ncols, struct err *e)
-{
-	int ret;
-
-	for (size_t i = 0; i < DOMAIN_FIELDS_MAX; i++)
-		col_of[i] = ccol_of[i] = -1;
-	for (size_t c = 0; c < r->n; c++)
-		if ((ret = header_column(t, path, r, c, col_of, ccol_of, e)) < 0)
-			return ret;
-	for (size_t i = 0; i < t->n_fields; i++)
-		if ((t->fields[i].flags & FIELD_REQUIRED) && col_of[i] < 0) {
-			err_set(e, "%s:%zu: the header has no \"%s\" column%s%s%s", path, r->line, t->fields[i].name,
-				t->msg_required ? " (" : "", t->msg_required ? t->msg_required : "",
-				t->msg_required ? ")" : "");
-			return -EINVAL;
-		}
-	*ncols = r->n;
-	return 0;
-}
-
-void domain_import_cells_msg(const struct record_type *t, size_t n, size_t ncols, char *msg, size_t cap)
-{
-	/* the engine's wording names no plural: "%.0s" takes the "s" unseen */
-	snprintf(msg, cap, t->msg_row_cells ? t->msg_row_cells : "has %zu columns%.0s, the header has %zu", n,
-		 n == 1 ? "" : "s", ncols);
-}
-
-void domain_import_duplicate_msg(const struct record_type *t, const char *key, size_t first, char *msg, size_t cap)
-{
-	if (t->msg_duplicate)
-		snprintf(msg, cap, t->msg_duplicate, key, first);
-	else
-		snprintf(msg, cap, "duplicate %s %.200s (first on line %zu)", t->noun, key, first);
-}
-
-void domain_import_exists_msg(const struct record_type *t, const char *key, char *msg, size_t cap)
-{
-	snprintf(msg, cap, "%s %.200s already exists with other values (use strata %s update)", t->noun, key,
-		 t->collection);
 }
 
 static int on_header(const struct csv_row *r, void *arg, struct err *e)
@@ -358,16 +242,32 @@ static void check_row(struct import *im, struct node *n, struct store_txn *txn, 
 	ProtobufCMessage *m;
 	char msg[DOMAIN_MSG_CAP];
 
+	/* an erased record (no value left) may be imported again, as add allows */
 	if (node_own_state_get(n, txn, t->collection, (const uint8_t *)r->key, strlen(r->key), &v, &vl, NULL, NULL, &e) ==
-	    0) {
+		    0 &&
+	    vl > 0) {
 		if (vl == r->len && memcmp(v, r->value, vl) == 0 && companion_same(t, txn, node_id(n), r)) {
 			r->skip = true;
 			im->res->unchanged++;
-		} else {
+			return;
+		}
+		if (!(im->o && im->o->update)) {
 			domain_import_exists_msg(t, r->key, msg, sizeof msg);
 			add_bad(im, r->line, msg);
+			return;
 		}
-		return;
+		/* --update: the row replaces the record, checked as input below;
+		 * the record as stored counts in its months too (a lock) */
+		if ((m = protobuf_c_message_unpack(t->descriptor, NULL, vl, v)) &&
+		    domain_lock_check(im->locks, t, m, &e) < 0) {
+			add_bad(im, r->line, e.msg);
+			record_free(m);
+			return;
+		}
+		record_free(m);
+		im->res->updated++;
+		if (domain_change_add(im->res, &im->change_cap, t, r->key, r->line, v, vl, r->value, r->len) < 0)
+			im->oom = 1;
 	}
 	memset(&e, 0, sizeof e);
 	if (!(m = protobuf_c_message_unpack(t->descriptor, NULL, r->len, r->value)))
@@ -476,12 +376,12 @@ out:
 static int import_held(const char *dir, const struct record_type *t, const char *path,
 		       const struct domain_import_opts *o, struct domain_import_result *r, struct err *e)
 {
-	struct import im = {.t = t, .path = path, .res = r};
+	struct import im = {.t = t, .path = path, .res = r, .o = o};
 	struct node *n = NULL;
 	int ret;
 
 	if ((ret = node_open(&n, dir, o && o->dry_run ? NODE_NO_KEY : 0, e)) < 0 ||
-	    (ret = csv_read(path, on_header, on_row, &im, e)) < 0)
+	    (ret = csv_read_as(path, on_header, on_row, &im, &r->gb18030, e)) < 0)
 		goto out;
 	if (im.oom) {
 		err_set(e, "%s: out of memory", path);
@@ -505,8 +405,9 @@ int domain_import(const char *dir, const struct record_type *t, const char *path
 {
 	memset(r, 0, sizeof *r);
 	/* The strategy is the type's data (domain.h): rows a reader of its own
-	 * checks without the store, and no companion in another feed. */
-	if (t->import_row && !t->companion)
+	 * checks without the store, and no companion in another feed; an
+	 * update, which needs each row's values, holds them. */
+	if (t->import_row && !t->companion && !(o && o->update))
 		return domain_import_bulk(dir, t, path, o, r, e);
 	return import_held(dir, t, path, o, r, e);
 }

@@ -53,6 +53,8 @@ struct import {
 	int ccol_of[DOMAIN_FIELDS_MAX]; /* (the type has no companion) */
 	size_t ncols;
 	ProtobufCMessage *m; /* the row being read: t->import_row fills it */
+	/* its cells rewritten by record_input_text, which m may point into */
+	char norm[DOMAIN_FIELDS_MAX][RECORD_INPUT_SIZE];
 	struct row **rows;
 	struct row **order;  /* the rows in file order (rows is sorted by id) */
 	size_t nrows, cap;
@@ -138,6 +140,7 @@ static const char *read_row(struct import *im, const struct csv_row *r, const ch
 {
 	const struct record_type *t = im->t;
 	const char *cell[DOMAIN_FIELDS_MAX];
+	char (*norm)[RECORD_INPUT_SIZE] = im->norm;
 
 	if (r->bad)
 		return r->bad;
@@ -145,8 +148,11 @@ static const char *read_row(struct import *im, const struct csv_row *r, const ch
 		domain_import_cells_msg(t, r->n, im->ncols, e->msg, sizeof e->msg);
 		return e->msg;
 	}
+	/* the cells as the engine reads them: Chinese enum words, 2026/3/5 */
 	for (size_t i = 0; i < t->n_fields; i++)
-		cell[i] = im->col_of[i] >= 0 ? r->fields[im->col_of[i]] : NULL;
+		cell[i] = im->col_of[i] >= 0 ? record_input_text(t, &t->fields[i], r->fields[im->col_of[i]], norm[i],
+								  sizeof norm[i])
+					     : NULL;
 	memset(im->m, 0, t->descriptor->sizeof_message);
 	/* the second reading only has to hash as the checked first one did */
 	if (t->import_row(im->m, cell, im->writing, key, e) < 0)
@@ -288,6 +294,8 @@ static int check_ids(struct import *im, struct node *n, size_t *unchanged, struc
 			err_set(e, "%s", ignore.msg);
 			goto out;
 		}
+		if (vl == 0) /* erased: imported again, as add allows */
+			continue;
 		hash_blake2b(h, v, vl);
 		if (memcmp(h, r->hash, ROW_HASH) == 0) {
 			r->skip = true;
@@ -401,7 +409,7 @@ int domain_import_bulk(const char *dir, const struct record_type *t, const char 
 	}
 	if ((ret = node_open(&n, dir, dry ? NODE_NO_KEY : 0, e)) < 0 || (ret = domain_locks_read(n, &im.locks, e)) < 0)
 		goto out;
-	if ((ret = csv_read(im.path, on_header, on_row, &im, e)) < 0) {
+	if ((ret = csv_read_as(im.path, on_header, on_row, &im, &r->gb18030, e)) < 0) {
 		ret = ret == -ENOENT ? -EIO : ret;
 		goto out;
 	}

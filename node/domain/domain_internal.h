@@ -53,7 +53,14 @@ int domain_lock_check(const struct report_locks *l, const struct record_type *t,
  * seen, as a lock that arrives after the import). */
 int domain_locks_read(struct node *n, struct report_locks *l, struct err *e) WUR;
 
-/* --- import (domain_import.c, domain_import_bulk.c) --- */
+/* --- import (domain_import.c, domain_import_bulk.c, domain_import_update.c) --- */
+
+/* Adds to r->changes (*cap: its room) what the record of t packed as new
+ * changes in the stored old, under key, from line. -ENOMEM (also for a
+ * value that does not decode). */
+int domain_change_add(struct domain_import_result *r, size_t *cap, const struct record_type *t, const char *key,
+		      size_t line, const uint8_t *old, size_t old_len, const uint8_t *new, size_t new_len) WUR;
+void domain_changes_release(struct domain_import_result *r);
 
 /* Reads an import's header row: col_of[i] the column of t->fields[i] and
  * ccol_of[j] of t->companion->fields[j] (-1: none), *ncols the header's

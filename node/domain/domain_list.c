@@ -3,10 +3,16 @@
  * List and export the records of any type of the engine (domain.h).
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "node/core/node.h"
 #include "node/domain/domain.h"
+
+#define CSV_BOM "\xef\xbb\xbf" /* UTF-8's byte-order mark: Excel then opens the file as UTF-8 */
+#define CSV_EOL "\r\n"          /* RFC 4180's line end, what Excel writes */
+#define DOMAIN_BRANCH_ZH "单位"   /* the branch column of an export in Chinese */
 
 struct walk {
 	const struct domain_filter *q;
@@ -21,13 +27,21 @@ struct walk {
 
 static bool matches(const struct domain_filter *q, const ProtobufCMessage *m)
 {
-	char buf[RECORD_TEXT_SIZE];
+	char buf[RECORD_TEXT_SIZE], norm[RECORD_INPUT_SIZE];
+	struct err ignore = {0};
+	int64_t fen;
 
 	for (size_t i = 0; i < q->t->n_fields && i < DOMAIN_FIELDS_MAX; i++) {
 		const char *want = q->value[i];
 
 		if (!want)
 			continue;
+		/* the filter as the field reads input: 2026/1, 正式党员, 12.5 yuan */
+		want = record_input_text(q->t, &q->t->fields[i], want, norm, sizeof norm);
+		if (q->t->fields[i].type == FIELD_MONEY && record_yuan_parse("", want, INT64_MAX / 100, &fen, &ignore) == 0) {
+			record_yuan_text(fen, norm);
+			want = norm;
+		}
 		record_get_text(q->t, m, &q->t->fields[i], buf, sizeof buf);
 		if (q->t->fields[i].type == FIELD_MEMBERS) { /* one whole id of the list */
 			bool found = false;
@@ -126,41 +140,102 @@ static void csv_cell(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-void domain_csv_header(FILE *f, const struct record_type *t, bool branch)
+/* Field f's column name: English, or Chinese (where t has one) with zh. */
+static const char *column(const struct record_type *t, const struct record_field *f, bool zh)
 {
-	size_t ncomp = record_companion_cols(t);
+	const char *z = zh ? record_field_zh(t, f) : NULL;
 
-	if (branch)
-		fputs("branch,", f);
-	for (size_t i = 0; i < t->n_fields; i++)
-		fprintf(f, "%s%c", t->fields[i].name, i + 1 < t->n_fields + ncomp ? ',' : '\n');
-	for (size_t i = 0, k = 0; ncomp && i < t->companion->n_fields; i++)
-		if (!(t->companion->fields[i].flags & FIELD_KEY))
-			fprintf(f, ++k < ncomp ? "%s," : "%s\n", t->companion->fields[i].name);
+	return z ? z : f->name;
 }
 
-void domain_csv_row(FILE *f, const struct domain_row *r, bool branch)
+static void csv_header(FILE *f, const struct record_type *t, bool branch, bool zh)
 {
-	const struct record_type *t = r->t;
-	size_t ncomp = record_companion_cols(t);
-	char buf[RECORD_TEXT_SIZE];
+	const struct record_type *c = t->companion;
+
+	if (branch)
+		fprintf(f, "%s,", zh ? DOMAIN_BRANCH_ZH : "branch");
+	for (size_t i = 0; i < t->n_fields; i++) {
+		csv_cell(f, column(t, &t->fields[i], zh));
+		fputs(i + 1 < t->n_fields ? "," : "", f);
+	}
+	for (size_t i = 0; c && i < c->n_fields; i++)
+		if (!(c->fields[i].flags & FIELD_KEY)) {
+			fputc(',', f);
+			csv_cell(f, column(c, &c->fields[i], zh));
+		}
+	fputs(CSV_EOL, f);
+}
+
+/* Field f of m as a cell: an enum word in Chinese with zh. */
+static void field_cell(FILE *f, const struct record_type *t, const ProtobufCMessage *m, const struct record_field *fd,
+		       bool zh, char *buf, size_t cap)
+{
+	const char *z;
+
+	buf[0] = '\0';
+	if (m)
+		record_get_text(t, m, fd, buf, cap);
+	z = zh && fd->type == FIELD_ENUM && buf[0] ? record_enum_zh(t, fd, buf) : NULL;
+	csv_cell(f, z ? z : buf);
+}
+
+/* buf: RECORD_TEXT_SIZE bytes. */
+static void csv_row(FILE *f, const struct domain_row *r, bool branch, bool zh, char *buf)
+{
+	const struct record_type *t = r->t, *c = t->companion;
 
 	if (branch) {
 		csv_cell(f, r->branch);
 		fputc(',', f);
 	}
 	for (size_t i = 0; i < t->n_fields; i++) {
-		record_get_text(t, r->m, &t->fields[i], buf, sizeof buf);
-		csv_cell(f, buf);
-		fputc(i + 1 < t->n_fields + ncomp ? ',' : '\n', f);
+		field_cell(f, t, r->m, &t->fields[i], zh, buf, RECORD_TEXT_SIZE);
+		fputs(i + 1 < t->n_fields ? "," : "", f);
 	}
-	for (size_t i = 0, k = 0; ncomp && i < t->companion->n_fields; i++) {
-		if (t->companion->fields[i].flags & FIELD_KEY)
-			continue;
-		buf[0] = '\0';
-		if (r->cm)
-			record_get_text(t->companion, r->cm, &t->companion->fields[i], buf, sizeof buf);
-		csv_cell(f, buf);
-		fputc(++k < ncomp ? ',' : '\n', f);
+	for (size_t i = 0; c && i < c->n_fields; i++)
+		if (!(c->fields[i].flags & FIELD_KEY)) {
+			fputc(',', f);
+			field_cell(f, c, r->cm, &c->fields[i], zh, buf, RECORD_TEXT_SIZE);
+		}
+	fputs(CSV_EOL, f);
+}
+
+struct export {
+	FILE *f;
+	const struct domain_filter *q;
+	const struct domain_export_opts *o;
+	char *buf; /* a field as text, RECORD_TEXT_SIZE */
+};
+
+static int export_row(const struct domain_row *r, void *arg)
+{
+	struct export *x = arg;
+	bool zh = x->o && x->o->zh;
+
+	if (!r) { /* the store is open */
+		fputs(CSV_BOM, x->f);
+		csv_header(x->f, x->q->t, !x->q->own, zh);
+	} else {
+		csv_row(x->f, r, !x->q->own, zh, x->buf);
 	}
+	return ferror(x->f) ? -EIO : 0;
+}
+
+int domain_export(const char *dir, const struct domain_filter *q, FILE *f, const struct domain_export_opts *o,
+		  size_t *count, struct err *e)
+{
+	struct export x = {.f = f, .q = q, .o = o, .buf = malloc(RECORD_TEXT_SIZE)};
+	int ret;
+
+	*count = 0;
+	if (!x.buf) {
+		err_set(e, "out of memory");
+		return -ENOMEM;
+	}
+	ret = domain_record_each(dir, q, export_row, &x, count, e);
+	free(x.buf);
+
+	if (ret == -EIO && !e->msg[0])
+		err_set(e, "cannot write the export: %s", strerror(errno));
+	return ret;
 }

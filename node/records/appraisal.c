@@ -39,6 +39,23 @@ static const struct record_field fields[] = {
 	{"votes_unqualified", FIELD_COUNT, FIELD_REQUIRED, 0, "votes for unqualified"},
 	{"date", FIELD_DATE, FIELD_REQUIRED | FIELD_PAST, 0, "date held, YYYY-MM-DD, in the year"},
 };
+/* Chinese column names and enum words (fields.h struct record_zh): the
+ * first of a field or word is what an export in Chinese writes. */
+static const struct record_zh appraisal_zh[] = {
+	{"year", NULL, "年度"},
+	{"subject", NULL, "评议对象"},
+	{"grade", NULL, "等次"},
+	{"votes_excellent", NULL, "优秀票数"},
+	{"votes_qualified", NULL, "合格票数"},
+	{"votes_basically_qualified", NULL, "基本合格票数"},
+	{"votes_unqualified", NULL, "不合格票数"},
+	{"date", NULL, "评议日期"},
+	{"grade", "excellent", "优秀"},
+	{"grade", "qualified", "合格"},
+	{"grade", "basically-qualified", "基本合格"},
+	{"grade", "unqualified", "不合格"},
+	{NULL, NULL, NULL},
+};
 
 static int64_t votes_for(const Strata__Appraisal *a)
 {
@@ -118,6 +135,7 @@ const struct record_type record_appraisal = {
 	.descriptor = &strata__appraisal__descriptor,
 	.fields = fields,
 	.n_fields = sizeof fields / sizeof fields[0],
+	.zh = appraisal_zh,
 	.noun = "appraisal",
 	.summary = "democratic appraisal per year of each member and the branch: add, update, import, export, list",
 	.validate_extra = appraisal_extra,

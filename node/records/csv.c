@@ -6,6 +6,7 @@
  * a person needs to fix a file: "members.csv:17: ...".
  */
 #include <errno.h>
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,11 @@
 #include "node/records/records.h"
 
 #define CSV_WHY_SIZE 100 /* why a row is unreadable (cell_bad), with its NUL */
+#define CSV_ICONV_OUT 4  /* UTF-8 bytes per input byte at most from GB18030 (4 bytes in -> 4 out, 2 -> 3) */
+
+/* What Excel's "CSV UTF-8" is called in its Save As list, for the refusal
+ * of a file in neither encoding. */
+#define CSV_SAVE_AS "in Excel, Save As \"CSV UTF-8 (Comma delimited) (*.csv)\"; in WPS, save as CSV with encoding UTF-8"
 
 struct csv_state {
 	const char *path;
@@ -125,11 +131,25 @@ static void row_clear(struct csv_state *st)
 	st->text_len = 0;
 }
 
+static bool row_blank(const struct csv_state *st)
+{
+	for (size_t i = 0; i < st->row.n; i++)
+		if (st->text[st->off[i]])
+			return false;
+	return true;
+}
+
 static void on_row(int term, void *st_)
 {
 	struct csv_state *st = st_;
 
 	(void)term;
+	if (!st->ret && !st->bad[0] && row_blank(st)) {
+		/* Excel writes rows of commas for blank or formatted rows, and
+		 * blank lines at the end: no data, skipped wherever they are */
+		row_clear(st);
+		return;
+	}
 	if (!st->ret) {
 		for (size_t i = 0; i < st->row.n; i++)
 			st->row.fields[i] = st->text + st->off[i];
@@ -150,42 +170,175 @@ static void on_row(int term, void *st_)
 	row_clear(st);
 }
 
-int csv_read(const char *path, int (*header)(const struct csv_row *r, void *arg, struct err *e),
-	     int (*row)(const struct csv_row *r, void *arg), void *arg, struct err *e)
+/* The file's bytes as UTF-8: NULL if they already are (every line valid
+ * UTF-8; a multi-byte character never spans a line), else a malloc'd copy
+ * converted from GB18030 (which contains GBK and GB2312: what Chinese Excel
+ * and WPS write for "CSV"), its length in *len. -EINVAL for bytes that are
+ * neither, naming the first line that is not UTF-8. */
+static int as_utf8(FILE *f, const char *path, char **out, size_t *len, struct err *e)
 {
-	struct csv_state st = {.path = path, .header = header, .on_row = row, .arg = arg, .e = e};
-	struct csv_parser p;
+	char *line = NULL, *in = NULL, *o = NULL;
+	size_t cap = 0, bad_line = 0, n_in = 0, line_no = 0;
+	ssize_t n;
+	long size = 0;
+	iconv_t cd;
+	int ret = 0;
+
+	*out = NULL;
+	while ((n = getline(&line, &cap, f)) > 0 && !bad_line)
+		if (!utf8_valid(line, (size_t)n))
+			bad_line = line_no + 1;
+		else
+			line_no++;
+	free(line);
+	if (ferror(f) || fseek(f, 0, SEEK_SET) != 0) {
+		err_set(e, "cannot read %s: %s", path, strerror(errno));
+		return -EIO;
+	}
+	if (!bad_line)
+		return 0;
+	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+	    !(in = malloc((size_t)size + 1)) || fread(in, 1, (size_t)size, f) != (size_t)size) {
+		err_set(e, "cannot read %s: %s", path, in || size < 0 ? strerror(errno) : "out of memory");
+		free(in);
+		return in || size < 0 ? -EIO : -ENOMEM;
+	}
+	n_in = (size_t)size;
+	if (!(o = malloc(n_in * CSV_ICONV_OUT + 1)) || (cd = iconv_open("UTF-8", "GB18030")) == (iconv_t)-1) {
+		err_set(e, "cannot read %s: %s", path, o ? "no GB18030 converter (glibc iconv)" : "out of memory");
+		free(in);
+		free(o);
+		return o ? -EIO : -ENOMEM;
+	}
+	{
+		char *ip = in, *op = o;
+		size_t il = n_in, ol = n_in * CSV_ICONV_OUT;
+
+		if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1) {
+			size_t where = 1;
+
+			for (char *p = in; p < ip; p++)
+				where += *p == '\n';
+			err_set(e, "%s:%zu: the file is neither UTF-8 nor GB18030 (GBK) text; %s, and import that file", path,
+				where > bad_line ? where : bad_line, CSV_SAVE_AS);
+			ret = -EINVAL;
+		}
+		*len = (size_t)(op - o);
+	}
+	iconv_close(cd);
+	free(in);
+	if (ret < 0)
+		free(o);
+	else
+		*out = o;
+	return ret;
+}
+
+/* A file that cannot be read twice (a pipe, a FIFO): *f replaced by a
+ * stream over its bytes, held in *raw (malloc'd), so that as_utf8 can look
+ * before the parser reads. */
+static int slurp(FILE **f, char **raw, const char *path, struct err *e)
+{
+	size_t len = 0;
+	FILE *mem = open_memstream(raw, &len);
+	char chunk[BUFSIZ];
+	size_t n;
+
+	if (!mem) {
+		fclose(*f);
+		err_set(e, "out of memory reading %s", path);
+		return -ENOMEM;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, *f)) > 0)
+		fwrite(chunk, 1, n, mem);
+	if (ferror(*f) || fclose(mem) != 0) {
+		err_set(e, "cannot read %s: %s", path, strerror(errno));
+		fclose(*f);
+		free(*raw);
+		return -EIO;
+	}
+	fclose(*f);
+	if (!(*f = fmemopen(*raw, len ? len : 1, "r"))) {
+		free(*raw);
+		err_set(e, "out of memory reading %s", path);
+		return -ENOMEM;
+	}
+	if (!len)
+		fgetc(*f); /* fmemopen needs a size of at least 1: an empty file reads as empty */
+	return 0;
+}
+
+/* Feeds every line of f to the parser. */
+static void parse_lines(FILE *f, struct csv_parser *p, struct csv_state *st, struct err *e)
+{
 	char *buf = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	FILE *f = fopen(path, "r");
+
+	while (!st->ret && (n = getline(&buf, &cap, f)) > 0) {
+		const char *s = buf;
+
+		st->line++;
+		if (st->line == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+			s += 3, n -= 3;
+		if ((size_t)csv_parse(p, s, (size_t)n, on_field, on_row, st) != (size_t)n && !st->ret) {
+			err_set(e, "%s:%zu: %s", st->path, st->line, csv_strerror(csv_error(p)));
+			st->ret = -EINVAL;
+		}
+	}
+	if (!st->ret && ferror(f)) {
+		err_set(e, "cannot read %s: %s", st->path, strerror(errno));
+		st->ret = -EIO;
+	}
+	free(buf);
+}
+
+int csv_read(const char *path, int (*header)(const struct csv_row *r, void *arg, struct err *e),
+	     int (*row)(const struct csv_row *r, void *arg), void *arg, struct err *e)
+{
+	return csv_read_as(path, header, row, arg, NULL, e);
+}
+
+int csv_read_as(const char *path, int (*header)(const struct csv_row *r, void *arg, struct err *e),
+		int (*row)(const struct csv_row *r, void *arg), void *arg, bool *gb18030, struct err *e)
+{
+	struct csv_state st = {.path = path, .header = header, .on_row = row, .arg = arg, .e = e};
+	struct csv_parser p;
+	char *conv = NULL, *raw = NULL;
+	size_t conv_len = 0;
+	FILE *f = fopen(path, "r"), *in;
 	int ret;
 
+	if (gb18030)
+		*gb18030 = false;
 	if (!f) {
 		ret = err_os(errno);
 		err_set(e, "cannot open %s: %s", path, strerror(errno));
 		return ret;
 	}
-	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+	if (fseek(f, 0, SEEK_CUR) != 0 && (ret = slurp(&f, &raw, path, e)) < 0)
+		return ret;
+	if ((ret = as_utf8(f, path, &conv, &conv_len, e)) < 0) {
 		fclose(f);
+		free(raw);
+		return ret;
+	}
+	in = conv ? fmemopen(conv, conv_len ? conv_len : 1, "r") : f;
+	if (!in || csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+		if (in && in != f)
+			fclose(in);
+		free(conv);
+		fclose(f);
+		free(raw);
 		err_set(e, "out of memory reading %s", path);
 		return -ENOMEM;
 	}
-	while (!st.ret && (n = getline(&buf, &cap, f)) > 0) {
-		const char *s = buf;
-
-		st.line++;
-		if (st.line == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
-			s += 3, n -= 3;
-		if ((size_t)csv_parse(&p, s, (size_t)n, on_field, on_row, &st) != (size_t)n && !st.ret) {
-			err_set(e, "%s:%zu: %s", path, st.line, csv_strerror(csv_error(&p)));
-			st.ret = -EINVAL;
-		}
-	}
-	if (!st.ret && ferror(f)) {
-		err_set(e, "cannot read %s: %s", path, strerror(errno));
-		st.ret = -EIO;
-	}
+	if (gb18030)
+		*gb18030 = conv != NULL;
+	if (conv && !conv_len)
+		st.ret = 0; /* nothing converted: an empty file, said below */
+	else
+		parse_lines(in, &p, &st, e);
 	if (!st.ret && csv_fini(&p, on_field, on_row, &st) != 0 && !st.ret) {
 		err_set(e, "%s:%zu: unterminated quoted field", path, st.row_line ? st.row_line : st.line);
 		st.ret = -EINVAL;
@@ -199,7 +352,10 @@ int csv_read(const char *path, int (*header)(const struct csv_row *r, void *arg,
 	free(st.off);
 	free(st.text);
 	csv_free(&p);
-	free(buf);
+	if (in != f)
+		fclose(in);
+	free(conv);
 	fclose(f);
+	free(raw);
 	return ret;
 }

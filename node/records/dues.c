@@ -11,9 +11,21 @@
 static const struct record_field fields[] = {
 	{"member", FIELD_MEMBER, FIELD_REQUIRED | FIELD_KEY, 0, "member id"},
 	{"period", FIELD_PERIOD, FIELD_REQUIRED | FIELD_KEY, 0, "month, YYYY-MM"},
-	{"amount", FIELD_COUNT, FIELD_REQUIRED, RECORD_AMOUNT_MAX, "amount due in fen (1 yuan = 100 fen), at most 100000000"},
+	{"amount", FIELD_MONEY, FIELD_REQUIRED, RECORD_AMOUNT_MAX, "amount due in yuan: 12, 12.5 or 12.50 (stored as fen), at most 1000000"},
 	{"paid", FIELD_DATE, FIELD_PAST, 0, "date paid, YYYY-MM-DD (absent: unpaid)"},
 	{"method", FIELD_TEXT, 0, 32, "how it was paid: cash, wechat, bank, ..."},
+};
+/* Chinese column names and enum words (fields.h struct record_zh): the
+ * first of a field or word is what an export in Chinese writes. */
+static const struct record_zh dues_zh[] = {
+	{"member", NULL, "党员编号"},
+	{"member", NULL, "编号"},
+	{"period", NULL, "月份"},
+	{"amount", NULL, "金额"},
+	{"amount", NULL, "党费"},
+	{"paid", NULL, "缴纳日期"},
+	{"method", NULL, "缴纳方式"},
+	{NULL, NULL, NULL},
 };
 
 static int dues_extra(const ProtobufCMessage *msg, struct err *e)
@@ -45,6 +57,7 @@ const struct record_type record_dues = {
 	.descriptor = &strata__dues__descriptor,
 	.fields = fields,
 	.n_fields = sizeof fields / sizeof fields[0],
+	.zh = dues_zh,
 	.noun = "dues record",
 	.summary = "dues per member and month: add, update, import, export, list, show",
 	.validate_extra = dues_extra,

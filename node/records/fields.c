@@ -120,12 +120,13 @@ int record_set(const struct record_type *t, ProtobufCMessage *m, const struct re
 	       struct err *e)
 {
 	const ProtobufCFieldDescriptor *fd = pb_field(t, f);
-	char *end;
+	char *end, norm[RECORD_INPUT_SIZE];
 
 	if (!fd) {
 		err_set(e, "%s has no field %s", t->collection, f->name);
 		return -EINVAL;
 	}
+	text = record_input_text(t, f, text, norm, sizeof norm);
 	if (f->type == FIELD_MEMBERS || f->type == FIELD_NOTES) {
 		if (f->type == FIELD_NOTES && (!*text || !text_valid(text, strlen(text)))) {
 			err_set(e, "%s must be text", f->name);
@@ -156,10 +157,18 @@ int record_set(const struct record_type *t, ProtobufCMessage *m, const struct re
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64: {
 		long long v;
+		int64_t fen;
 
 		errno = 0;
 		v = strtoll(text, &end, 10);
-		if (!*text || *end || errno) {
+		if (f->type == FIELD_MONEY) {
+			char what[RECORD_INPUT_SIZE];
+
+			snprintf(what, sizeof what, "%s: %s", t->collection, f->name);
+			if (record_yuan_parse(what, text, f->max ? (long long)f->max : RECORD_NUMBER_MAX, &fen, e) < 0)
+				return -EINVAL;
+			v = fen;
+		} else if (!*text || *end || errno) {
 			err_set(e, "%s \"%s\" is not a whole number", f->name, text);
 			return -EINVAL;
 		}
@@ -213,7 +222,14 @@ int record_get_text(const struct record_type *t, const ProtobufCMessage *m, cons
 		break;
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
-		snprintf(buf, cap, "%" PRId64, *(int64_t *)at(m, fd->offset));
+		if (f->type == FIELD_MONEY) { /* fen, shown in yuan */
+			char yuan[RECORD_YUAN_SIZE];
+
+			record_yuan_text(*(int64_t *)at(m, fd->offset), yuan);
+			snprintf(buf, cap, "%s", yuan);
+		} else {
+			snprintf(buf, cap, "%" PRId64, *(int64_t *)at(m, fd->offset));
+		}
 		break;
 	case PROTOBUF_C_TYPE_ENUM: {
 		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(fd->descriptor, *(int *)at(m, fd->offset));
@@ -278,7 +294,7 @@ json_t *record_json(const struct record_type *t, const ProtobufCMessage *m)
 		}
 		if (!record_get_text(t, m, f, buf, sizeof buf))
 			json_object_set_new(o, f->name, json_null());
-		else if (fd->type == PROTOBUF_C_TYPE_INT64 || fd->type == PROTOBUF_C_TYPE_SINT64)
+		else if ((fd->type == PROTOBUF_C_TYPE_INT64 || fd->type == PROTOBUF_C_TYPE_SINT64) && f->type != FIELD_MONEY)
 			json_object_set_new(o, f->name, json_integer(*(int64_t *)at(m, fd->offset)));
 		else if (fd->type == PROTOBUF_C_TYPE_STRING) /* whole, however long */
 			json_object_set_new(o, f->name, json_string(*(char *const *)at(m, fd->offset)));

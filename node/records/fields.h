@@ -24,6 +24,7 @@ enum field_type {
 	FIELD_MEMBERS, /* repeated: member ids, comma-separated on input */
 	FIELD_NOTES,   /* repeated text; an update appends one */
 	FIELD_PHONE,   /* a phone number (phone_valid) */
+	FIELD_MONEY,   /* an amount of fen (int64), typed and shown in yuan: "12.5", "12.50", "12" (12.00 yuan) */
 };
 
 enum field_flags {
@@ -39,6 +40,18 @@ struct record_field {
 	size_t max;       /* FIELD_TEXT: most bytes; FIELD_COUNT, FIELD_INT: largest
 			     size (RECORD_NUMBER_MAX if 0), records.h */
 	const char *help; /* one line for --help */
+};
+
+/* A Chinese name beside an English one, in a table per record type next to
+ * its fields (record_type.zh, ended by an entry with field NULL): the
+ * column of field (value NULL), or one word of enum field (value: its
+ * English word, "party-lecture"). Input (a CSV header, a cell, an option's
+ * value) accepts either; the first entry of a (field, value) is the one an
+ * export in Chinese writes, later ones are aliases read the same. */
+struct record_zh {
+	const char *field;
+	const char *value;
+	const char *zh;
 };
 
 #endif

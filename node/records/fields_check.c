@@ -39,6 +39,7 @@ static int check_value(const struct record_type *t, const struct record_field *f
 		}
 		return 0;
 	case FIELD_COUNT:
+	case FIELD_MONEY:
 		if (*v == '-') {
 			err_set(e, "%s: %s %s may not be negative", t->collection, f->name, v);
 			return -EINVAL;
@@ -69,6 +70,11 @@ static int check_number(const struct record_type *t, const struct record_field *
 	long long max = f->max ? (long long)f->max : RECORD_NUMBER_MAX;
 	long long min = f->type == FIELD_INT ? -max : 0;
 
+	if ((v < min || v > max) && f->type == FIELD_MONEY) {
+		err_set(e, "%s: %s %" PRId64 ".%02" PRId64 " yuan is out of range (0..%lld.%02lld yuan)", t->collection,
+			f->name, v / 100, (v < 0 ? -v : v) % 100, max / 100, max % 100);
+		return -EINVAL;
+	}
 	if (v < min || v > max) {
 		err_set(e, "%s: %s %" PRId64 " is out of range (%lld..%lld)", t->collection, f->name, v, min, max);
 		return -EINVAL;

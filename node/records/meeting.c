@@ -18,6 +18,26 @@ static const struct record_field fields[] = {
 	{"absent", FIELD_MEMBERS, 0, 0, "members absent, comma-separated ids"},
 	{"notes", FIELD_NOTES, 0, 500, "a note, e.g. reasons of absence (appended)"},
 };
+/* Chinese column names and enum words (fields.h struct record_zh): the
+ * first of a field or word is what an export in Chinese writes. */
+static const struct record_zh meeting_zh[] = {
+	{"id", NULL, "编号"},
+	{"kind", NULL, "类型"},
+	{"kind", NULL, "会议类型"},
+	{"date", NULL, "日期"},
+	{"topic", NULL, "主题"},
+	{"present", NULL, "出席"},
+	{"absent", NULL, "缺席"},
+	{"notes", NULL, "备注"},
+	{"kind", "branch-congress", "支部党员大会"},
+	{"kind", "branch-congress", "党员大会"},
+	{"kind", "branch-congress", "组织生活会"},
+	{"kind", "committee-meeting", "支委会"},
+	{"kind", "committee-meeting", "支部委员会"},
+	{"kind", "group-meeting", "党小组会"},
+	{"kind", "party-lecture", "党课"},
+	{NULL, NULL, NULL},
+};
 
 static int meeting_extra(const ProtobufCMessage *msg, struct err *e)
 {
@@ -74,6 +94,7 @@ const struct record_type record_meeting = {
 	.descriptor = &strata__meeting__descriptor,
 	.fields = fields,
 	.n_fields = sizeof fields / sizeof fields[0],
+	.zh = meeting_zh,
 	.noun = "meeting",
 	.summary = "meetings and attendance: add, update, import, export, list, show",
 	.validate_extra = meeting_extra,

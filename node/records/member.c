@@ -187,6 +187,35 @@ static const struct record_field member_fields[] = {
 	{"gender", FIELD_ENUM, 0, 0, "female, male or other"},
 	{"address", FIELD_TEXT, 0, MEMBER_ADDRESS_MAX, "home address"},
 };
+/* Chinese column names and enum words (fields.h struct record_zh): the
+ * first of a field or word is what an export in Chinese writes. */
+static const struct record_zh member_zh[] = {
+	{"id", NULL, "编号"},
+	{"id", NULL, "党员编号"},
+	{"name", NULL, "姓名"},
+	{"category", NULL, "类别"},
+	{"category", NULL, "党员类别"},
+	{"status", NULL, "状态"},
+	{"joined", NULL, "入党日期"},
+	{"phone", NULL, "电话"},
+	{"phone", NULL, "联系电话"},
+	{"birth", NULL, "出生日期"},
+	{"gender", NULL, "性别"},
+	{"address", NULL, "家庭住址"},
+	{"address", NULL, "住址"},
+	{"category", "full", "正式党员"},
+	{"category", "probationary", "预备党员"},
+	{"status", "active", "正常"},
+	{"status", "lapsed", "失联"},
+	{"status", "deceased", "去世"},
+	{"status", "deceased", "已故"},
+	{"status", "transferred", "转出"},
+	{"status", "transferred", "已转出"},
+	{"gender", "female", "女"},
+	{"gender", "male", "男"},
+	{"gender", "other", "其他"},
+	{NULL, NULL, NULL},
+};
 static void member_figures(struct figures_ctx *c, const ProtobufCMessage *msg);
 static int member_import_row(ProtobufCMessage *m, const char *const *cell, bool checked, const char **key,
 			     struct err *e);
@@ -196,6 +225,7 @@ const struct record_type record_member = {
 	.feed = FEED_UP,
 	.fields = member_fields,
 	.n_fields = sizeof member_fields / sizeof member_fields[0],
+	.zh = member_zh,
 	.summary = "the member registry: add, update, import, list, show",
 	.check_input = member_input_rule,
 	.msg_absent = "no member with id %s in this node's registry",

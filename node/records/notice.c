@@ -18,6 +18,15 @@ static const struct record_field notice_fields[] = {
 	{"body", FIELD_TEXT, 0, RECORD_TEXT_MAX, "text"},
 	{"due", FIELD_DATE, 0, 0, "acknowledge by, YYYY-MM-DD"},
 };
+/* Chinese column names and enum words (fields.h struct record_zh): the
+ * first of a field or word is what an export in Chinese writes. */
+static const struct record_zh notice_zh[] = {
+	{"id", NULL, "编号"},
+	{"title", NULL, "标题"},
+	{"body", NULL, "正文"},
+	{"due", NULL, "截止日期"},
+	{NULL, NULL, NULL},
+};
 
 /* Report figures of the notices a unit received from above, due in the
  * period: acknowledged by their due date (its ack, key sender/id, in the
@@ -49,6 +58,7 @@ const struct record_type record_notice = {
 	.descriptor = &strata__notice__descriptor,
 	.fields = notice_fields,
 	.n_fields = sizeof notice_fields / sizeof notice_fields[0],
+	.zh = notice_zh,
 	.noun = "notice",
 	.summary = "notices sent down to every level below: add, list, show",
 	.figures = notice_figures,
@@ -60,6 +70,12 @@ static const struct record_field ack_fields[] = {
 	{"sender", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, "key of the node that sent the notice (64 hex)"},
 	{"notice", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, "notice id"},
 	{"acked", FIELD_DATE, FIELD_REQUIRED | FIELD_PAST, 0, "date acknowledged, YYYY-MM-DD"},
+};
+static const struct record_zh ack_zh[] = {
+	{"sender", NULL, "发送方"},
+	{"notice", NULL, "通知编号"},
+	{"acked", NULL, "确认日期"},
+	{NULL, NULL, NULL},
 };
 
 static int ack_extra(const ProtobufCMessage *msg, struct err *e)
@@ -99,6 +115,7 @@ const struct record_type record_ack = {
 	.descriptor = &strata__notice_ack__descriptor,
 	.fields = ack_fields,
 	.n_fields = sizeof ack_fields / sizeof ack_fields[0],
+	.zh = ack_zh,
 	.noun = "acknowledgement",
 	.summary = "acknowledge a notice received from above",
 	.validate_extra = ack_extra,

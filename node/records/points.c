@@ -13,6 +13,16 @@ static const struct record_field fields[] = {
 	{"points", FIELD_INT, FIELD_REQUIRED, RECORD_POINTS_MAX, "points (negative for a deduction), -1000000..1000000"},
 	{"reason", FIELD_TEXT, FIELD_REQUIRED, 200, "why"},
 };
+/* Chinese column names and enum words (fields.h struct record_zh): the
+ * first of a field or word is what an export in Chinese writes. */
+static const struct record_zh points_zh[] = {
+	{"member", NULL, "党员编号"},
+	{"member", NULL, "编号"},
+	{"period", NULL, "月份"},
+	{"points", NULL, "积分"},
+	{"reason", NULL, "事由"},
+	{NULL, NULL, NULL},
+};
 
 /* Report figures: the period's points, either sign. */
 static void points_figures(struct figures_ctx *c, const ProtobufCMessage *msg)
@@ -29,6 +39,7 @@ const struct record_type record_points = {
 	.descriptor = &strata__points__descriptor,
 	.fields = fields,
 	.n_fields = sizeof fields / sizeof fields[0],
+	.zh = points_zh,
 	.noun = "points record",
 	.summary = "points-based assessment per member and month",
 	.figures = points_figures,

@@ -61,6 +61,9 @@ struct record_type {
 	 * this one's (e.g. a request's contact) but travel in its own feed,
 	 * so that each audience gets only what it needs (may be NULL). */
 	const struct record_type *companion;
+	/* The Chinese names of its columns and enum words (fields.h struct
+	 * record_zh; may be NULL). */
+	const struct record_zh *zh;
 
 	/* --- CSV import (node/domain, domain_import) --- */
 
@@ -134,8 +137,40 @@ void record_free(ProtobufCMessage *m);
 /* The field of t called name, or NULL. */
 const struct record_field *record_field_find(const struct record_type *t, const char *name);
 
+/* The field of t whose column is name: its English name or a Chinese one
+ * (t->zh), or NULL. */
+const struct record_field *record_field_named(const struct record_type *t, const char *name);
+
+/* The Chinese name of field f (the first in t->zh), or NULL. */
+const char *record_field_zh(const struct record_type *t, const struct record_field *f);
+
+/* The Chinese of enum field f's English word, or NULL. */
+const char *record_enum_zh(const struct record_type *t, const struct record_field *f, const char *word);
+
+/* Input as people write it, in the form the engine reads: a Chinese enum
+ * word as its English word; a date written 2026/3/5, 2026-3-5, 2026.3.5 or
+ * 2026年3月5日 as 2026-03-05, a month 2026/3, 2026-3 or 2026年3月 as
+ * 2026-03. Returns text itself when it is already so (or not such a form:
+ * the field's check then says what is wrong), else buf (cap bytes:
+ * RECORD_DATE_SIZE or more) holding it. record_set applies it; a type's own
+ * row reader (member) gets its cells through it. */
+const char *record_input_text(const struct record_type *t, const struct record_field *f, const char *text, char *buf,
+			      size_t cap);
+#define RECORD_INPUT_SIZE 64 /* buf for record_input_text: an English enum word or a date */
+
+/* An amount in yuan ("12.5", "12.50", "12": digits, at most 2 decimals)
+ * as fen. -EINVAL naming field and what is wrong (more than 2 decimals,
+ * negative, not a number, beyond max fen). */
+int record_yuan_parse(const char *field, const char *text, long long max, int64_t *fen, struct err *e) WUR;
+
+/* fen as yuan, "12.50" (a minus sign before a negative amount). */
+#define RECORD_YUAN_SIZE 32
+void record_yuan_text(int64_t fen, char out[RECORD_YUAN_SIZE]);
+
 /* Sets field f of m from text ("" clears an optional field; a FIELD_NOTES
- * value is appended; FIELD_MEMBERS replaces the list). -EINVAL, -ENOMEM. */
+ * value is appended; FIELD_MEMBERS replaces the list), read through
+ * record_input_text (Chinese enum words, dates with '/' ...); a FIELD_MONEY
+ * value is yuan (record_yuan_parse). -EINVAL, -ENOMEM. */
 int record_set(const struct record_type *t, ProtobufCMessage *m, const struct record_field *f, const char *text,
 	       struct err *e) WUR;
 
@@ -213,8 +248,9 @@ bool phone_valid(const char *s);
  * bytes other than TAB, so that no field holds a NUL and a field's C string
  * is all of it) and the line it starts on; its return value is ignored, so
  * that the caller can collect every bad row; a row with a field that is not
- * such text comes with r->bad set, naming the column (and that field empty). Empty lines are skipped and a UTF-8
- * byte-order mark is ignored. -ENOENT/-EIO reading the file, -EINVAL on a
+ * such text comes with r->bad set, naming the column (and that field empty). Empty lines and rows of empty cells
+ * are skipped, a UTF-8 byte-order mark is ignored, CRLF ends a line, and a
+ * file that is not UTF-8 is read as GB18030 or refused (csv_read_as). -ENOENT/-EIO reading the file, -EINVAL on a
  * syntax error or a bad header ("FILE:LINE: reason"). */
 struct csv_row {
 	size_t line;     /* 1-based line the row starts on */
@@ -224,6 +260,15 @@ struct csv_row {
 };
 int csv_read(const char *path, int (*header)(const struct csv_row *r, void *arg, struct err *e),
 	     int (*row)(const struct csv_row *r, void *arg), void *arg, struct err *e) WUR;
+/* csv_read that also reads what Chinese Excel and WPS write for "CSV": a
+ * file that is not UTF-8 is read as GB18030 (GBK, GB2312) through glibc
+ * iconv, and *gb18030 (may be NULL) says so; a file in neither is refused
+ * whole (-EINVAL, "FILE:LINE: ... neither UTF-8 nor GB18030 ...", naming
+ * Excel's "CSV UTF-8" to save it as). Rows whose every cell is empty (blank
+ * lines, the rows of commas Excel writes) are skipped wherever they are.
+ * csv_read is this with gb18030 NULL. */
+int csv_read_as(const char *path, int (*header)(const struct csv_row *r, void *arg, struct err *e),
+		int (*row)(const struct csv_row *r, void *arg), void *arg, bool *gb18030, struct err *e) WUR;
 
 /* --- members (collection "member", feed "up") --- */
 

@@ -25,6 +25,21 @@ static const struct record_field fields[] = {
 	{"notes", FIELD_NOTES, 0, 500, "a progress note, \"YYYY-MM-DD: text\" (appended)"},
 	{"closed", FIELD_DATE, FIELD_PAST, 0, "date closed, YYYY-MM-DD"},
 };
+/* Chinese column names and enum words (fields.h struct record_zh): the
+ * first of a field or word is what an export in Chinese writes. */
+static const struct record_zh request_zh[] = {
+	{"id", NULL, "编号"},
+	{"title", NULL, "标题"},
+	{"description", NULL, "描述"},
+	{"opened", NULL, "受理日期"},
+	{"status", NULL, "状态"},
+	{"notes", NULL, "进展"},
+	{"closed", NULL, "办结日期"},
+	{"status", "open", "待办理"},
+	{"status", "in-progress", "办理中"},
+	{"status", "closed", "已办结"},
+	{NULL, NULL, NULL},
+};
 
 static int request_extra(const ProtobufCMessage *msg, struct err *e)
 {
@@ -89,6 +104,7 @@ const struct record_type record_request = {
 	.descriptor = &strata__request__descriptor,
 	.fields = fields,
 	.n_fields = sizeof fields / sizeof fields[0],
+	.zh = request_zh,
 	.noun = "service request",
 	.summary = "residents' service requests with progress: add, update, list, show, ...",
 	.validate_extra = request_extra,
@@ -104,6 +120,11 @@ static const struct record_field contact_fields[] = {
 	{"contact", FIELD_TEXT, 0, 100,
 	 "resident's name and phone number; stays at this node (feed " FEED_PRIVATE ", [privacy] contact_levels)"},
 };
+static const struct record_zh contact_zh[] = {
+	{"id", NULL, "编号"},
+	{"contact", NULL, "联系方式"},
+	{NULL, NULL, NULL},
+};
 
 const struct record_type record_request_contact = {
 	.collection = "request_contact",
@@ -111,6 +132,7 @@ const struct record_type record_request_contact = {
 	.descriptor = &strata__request_contact__descriptor,
 	.fields = contact_fields,
 	.n_fields = sizeof contact_fields / sizeof contact_fields[0],
+	.zh = contact_zh,
 	.noun = "resident's contact",
 	.summary = "how to reach the resident of a request (typed with strata request)",
 };

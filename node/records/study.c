@@ -15,6 +15,18 @@ static const struct record_field fields[] = {
 	{"score", FIELD_COUNT, 0, RECORD_SCORE_MAX, "exam score, 0-100"},
 	{"date", FIELD_DATE, FIELD_REQUIRED | FIELD_PAST, 0, "date, YYYY-MM-DD"},
 };
+/* Chinese column names and enum words (fields.h struct record_zh): the
+ * first of a field or word is what an export in Chinese writes. */
+static const struct record_zh study_zh[] = {
+	{"id", NULL, "编号"},
+	{"member", NULL, "党员编号"},
+	{"course", NULL, "课程"},
+	{"minutes", NULL, "时长(分钟)"},
+	{"minutes", NULL, "时长"},
+	{"score", NULL, "成绩"},
+	{"date", NULL, "日期"},
+	{NULL, NULL, NULL},
+};
 
 /* Report figures: minutes studied in the period. */
 static void study_figures(struct figures_ctx *c, const ProtobufCMessage *msg)
@@ -35,6 +47,7 @@ const struct record_type record_study = {
 	.descriptor = &strata__study__descriptor,
 	.fields = fields,
 	.n_fields = sizeof fields / sizeof fields[0],
+	.zh = study_zh,
 	.noun = "study record",
 	.summary = "study time and exam results: add, update, import, export, list, show",
 	.figures = study_figures,

@@ -695,6 +695,10 @@ static void csvs(void)
 		 "M0204,Ma Lin,full,2020-02-02\n"
 		 "M0001,Li Wei,probationary,2001-07-01\n"
 		 "M0205,\"unterminated,full,2020-02-02\n");
+	/* issue 14: what Excel writes (GBK), yuan and slashed dates, a file in neither encoding */
+	csv_seed("member_gbk", 0, "\xb1\xe0\xba\xc5,\xd0\xd5\xc3\xfb,\xc0\xe0\xb1\xf0,\xc8\xeb\xb5\xb3\xc8\xd5\xc6\xda\r\nM0210,\xc0\xee\xce\xb0,\xd5\xfd\xca\xbd\xb5\xb3\xd4\xb1,2001/7/1\r\n,,,\r\n");
+	csv_seed("dues_yuan_slashed", 1, "\xe5\x85\x9a\xe5\x91\x98\xe7\xbc\x96\xe5\x8f\xb7,\xe6\x9c\x88\xe4\xbb\xbd,\xe9\x87\x91\xe9\xa2\x9d,\xe7\xbc\xb4\xe7\xba\xb3\xe6\x97\xa5\xe6\x9c\x9f\nM0201,2026/1,12.5,2026\xe5\xb9\xb4""1\xe6\x9c\x88""3\xe6\x97\xa5\nM0202,2026-1,12.505,\n");
+	csv_seed("bad_member_latin1", 0, "id,name,category,joined\nM0211,M\xfc,full,2001-01-01\n");
 	csv_seed("bad_member_header", 0, "id,name,category,joined,id\nM0206,A,full,2020-01-01\n");
 	csv_seed("bad_member_utf8", 0, "id,name,category,joined\nM0207,\xff\xfe,full,2020-01-01\n");
 	csv_seed("bad_member_empty", 0, "");

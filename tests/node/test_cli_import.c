@@ -308,9 +308,11 @@ Test(node_cli_import, bad_rows_are_all_reported_and_nothing_is_imported)
 	cr_assert_eq(node_member_count(test_node), 1);
 }
 
-/* Text that is not UTF-8 (a latin-1 name) is one more bad row: it is named
- * with the other bad rows of the file, not instead of them. */
-Test(node_cli_import, latin1_row_is_reported_with_the_other_bad_rows)
+/* A file that is not UTF-8 is read as GB18030 (what Chinese Excel writes),
+ * and one that is neither (a latin-1 name whose bytes are no GB18030
+ * either) is refused whole, naming the first line that is not UTF-8 and
+ * how to save the file (issue 14; before, it was one more bad row). */
+Test(node_cli_import, latin1_file_is_refused_whole_naming_its_line)
 {
 	char csv[256];
 	struct run r;
@@ -324,10 +326,9 @@ Test(node_cli_import, latin1_row_is_reported_with_the_other_bad_rows)
 		       "M5,Zhao,full,2020-01-01\n"); /* 6 ok */
 	import(&r, csv);
 	cr_assert_eq(r.status, 2, "exit %d: %s", r.status, r.err);
-	cr_assert(names_line(r.err, csv, 4) && has(r.err, "UTF-8"), "%s", r.err);
-	cr_assert(names_line(r.err, csv, 3), "line 3 (bad date) not reported: %s", r.err);
-	cr_assert(names_line(r.err, csv, 5), "line 5 (unknown category) not reported: %s", r.err);
-	cr_assert_eq(bad_lines_named(r.err, csv), 3, "%s", r.err);
+	cr_assert(names_line(r.err, csv, 4) && has(r.err, "neither UTF-8 nor GB18030"), "%s", r.err);
+	cr_assert(has(r.err, "CSV UTF-8"), "the fix is not named: %s", r.err);
+	cr_assert_eq(bad_lines_named(r.err, csv), 1, "%s", r.err);
 	run_free(&r);
 	cr_assert_eq(node_log_len(test_node, NULL, 0), 0);
 	cr_assert_eq(node_member_count(test_node), 0);
@@ -339,7 +340,8 @@ Test(node_cli_import, latin1_alone_is_rejected_and_nothing_is_imported)
 	struct run r;
 
 	tmp_path(csv, "latin1.csv");
-	write_str(csv, "id,name,category,joined\nM1,Wang,full,2020-01-01\nM3,M\xfcller,full,2020-01-01\n");
+	/* "\xfc," is no GB18030 either ("M\xfcller" would read as GB18030) */
+	write_str(csv, "id,name,category,joined\nM1,Wang,full,2020-01-01\nM3,M\xfc,full,2020-01-01\n");
 	import(&r, csv);
 	cr_assert_eq(r.status, 2, "exit %d: %s", r.status, r.err);
 	cr_assert(names_line(r.err, csv, 3) && has(r.err, "UTF-8"), "%s", r.err);

@@ -130,17 +130,23 @@ Test(fields, numbers_at_their_edges)
 	struct err e;
 
 	cr_assert_eq(check(&record_dues, m, &e), 0, "%s", e.msg);
-	snprintf(v, sizeof v, "%lld", RECORD_AMOUNT_MAX);
+	/* amounts are typed in yuan (issue 14): the largest is RECORD_AMOUNT_MAX fen */
+	snprintf(v, sizeof v, "%lld", RECORD_AMOUNT_MAX / 100);
 	cr_assert_eq(set_one(&record_dues, m, "amount", v, &e), 0);
 	cr_assert_eq(check(&record_dues, m, &e), 0, "the largest amount: %s", e.msg);
-	snprintf(v, sizeof v, "%lld", RECORD_AMOUNT_MAX + 1);
-	cr_assert_eq(set_one(&record_dues, m, "amount", v, &e), 0);
+	cr_assert_eq(((Strata__Dues *)m)->amount, RECORD_AMOUNT_MAX);
+	snprintf(v, sizeof v, "%lld.01", RECORD_AMOUNT_MAX / 100);
+	cr_assert_eq(set_one(&record_dues, m, "amount", v, &e), -EINVAL, "an amount over the range was set");
+	cr_assert(has(e.msg, "out of range"), "%s", e.msg);
+	((Strata__Dues *)m)->amount = RECORD_AMOUNT_MAX + 1; /* as a received record could hold */
 	cr_assert_eq(check(&record_dues, m, &e), -EINVAL, "an amount over the range passed");
 	cr_assert(has(e.msg, "out of range"), "%s", e.msg);
-	cr_assert_eq(set_one(&record_dues, m, "amount", "-1", &e), 0);
-	cr_assert_eq(check(&record_dues, m, &e), -EINVAL, "a negative count passed");
+	((Strata__Dues *)m)->amount = -1;
+	cr_assert_eq(check(&record_dues, m, &e), -EINVAL, "a negative amount passed");
+	cr_assert_eq(set_one(&record_dues, m, "amount", "-1", &e), -EINVAL, "a negative amount was set");
+	cr_assert(has(e.msg, "may not be negative"), "%s", e.msg);
 	cr_assert_eq(set_one(&record_dues, m, "amount", "12x", &e), -EINVAL, "not a number was set");
-	cr_assert(has(e.msg, "is not a whole number"), "%s", e.msg);
+	cr_assert(has(e.msg, "is not an amount in yuan"), "%s", e.msg);
 	cr_assert_eq(set_one(&record_dues, m, "amount", "99999999999999999999", &e), -EINVAL, "overflow was set");
 	snprintf(v, sizeof v, "%lld", -RECORD_POINTS_MAX);
 	cr_assert_eq(set_one(&record_points, p, "points", v, &e), 0);
@@ -441,7 +447,7 @@ Test(domain, import_writes_companions_in_their_feed, .init = node_fixture, .fini
 			    "id,title,opened,status,contact\nR1,Broken lamp,2026-01-05,open,Wang 139\n", false, &r, &e),
 		     -EINVAL, "another contact is another value");
 	cr_assert_str_eq(r.bad[0].msg,
-			 "service request R1 already exists with other values (use strata request update)");
+			 "service request R1 already exists with other values (use strata request update, or import --update)");
 	domain_import_result_release(&r);
 }
 
@@ -519,20 +525,10 @@ Test(domain, import_and_another_writer_never_both_win, .init = node_fixture, .fi
 		cr_assert_eq(ret, -EINVAL, "%s", e.msg);
 		cr_assert_eq(WEXITSTATUS(status), 0);
 		cr_assert_str_eq(r.bad[0].msg,
-				 "member M01500 already exists with other values (use strata member update)");
+				 "member M01500 already exists with other values (use strata member update, or import --update)");
 		cr_assert_eq(count(&record_member), 1, "a refused import wrote");
 	}
 	domain_import_result_release(&r);
-}
-
-/* Writes each row as CSV to the FILE * in arg (the header at the start). */
-static int csv_row(const struct domain_row *r, void *arg)
-{
-	if (r)
-		domain_csv_row(arg, r, false);
-	else
-		domain_csv_header(arg, &record_dues, false);
-	return 0;
 }
 
 /* The CSV export, read back by the import: every row already present. */
@@ -541,6 +537,10 @@ Test(domain, export_reads_back, .init = node_fixture, .fini = test_tmp_remove)
 	static const char dues[] = "member,period,amount,paid,method\n"
 				   "M1,2026-01,500,2026-01-03,\"cash, \"\"in person\"\"\"\n"
 				   "M2,2026-01,300,,\n";
+	/* what Excel opens as UTF-8 (BOM, CRLF), amounts in yuan (issue 14) */
+	static const char exported[] = "\xef\xbb\xbfmember,period,amount,paid,method\r\n"
+				       "M1,2026-01,500.00,2026-01-03,\"cash, \"\"in person\"\"\"\r\n"
+				       "M2,2026-01,300.00,,\r\n";
 	struct domain_filter q = {.t = &record_dues, .own = true};
 	struct domain_import_result r;
 	struct err e = {0};
@@ -551,10 +551,10 @@ Test(domain, export_reads_back, .init = node_fixture, .fini = test_tmp_remove)
 	cr_assert_eq(import(&record_member, members_csv, false, &r, &e), 0, "%s", e.msg);
 	cr_assert_eq(import(&record_dues, dues, false, &r, &e), 0, "%s", e.msg);
 	cr_assert_not_null(f = open_memstream(&buf, &len));
-	cr_assert_eq(domain_record_each(test_node, &q, csv_row, f, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(domain_export(test_node, &q, f, NULL, &n, &e), 0, "%s", e.msg);
 	fclose(f);
 	cr_assert_eq(n, 2);
-	cr_assert_str_eq(buf, dues, "the export is not the file imported:\n%s", buf);
+	cr_assert_str_eq(buf, exported, "the export is not the file imported:\n%s", buf);
 	cr_assert_eq(import(&record_dues, buf, false, &r, &e), 0, "%s", e.msg);
 	cr_assert_eq(r.unchanged, 2, "the export read back as other values");
 	free(buf);

@@ -41,9 +41,9 @@ static void add_known_records(void)
 		  "2026-03-10");
 	STRATA_OK("member", "add", "--id", "M3", "--name", "Zhao", "--category", "full", "--joined", "2019-05-05",
 		  "--status", "lapsed");
-	STRATA_OK("dues", "add", "--member", "M1", "--period", PERIOD, "--amount", "5000", "--paid", "2026-03-05",
+	STRATA_OK("dues", "add", "--member", "M1", "--period", PERIOD, "--amount", "50", "--paid", "2026-03-05",
 		  "--method", "cash");
-	STRATA_OK("dues", "add", "--member", "M2", "--period", PERIOD, "--amount", "300");
+	STRATA_OK("dues", "add", "--member", "M2", "--period", PERIOD, "--amount", "3");
 	STRATA_OK("meeting", "add", "--id", "m1", "--kind", "group-meeting", "--date", "2026-03-12", "--topic", "t",
 		  "--present", "M1,M2", "--absent", "M3");
 	STRATA_OK("meeting", "add", "--id", "m2", "--kind", "branch-congress", "--date", "2026-02-01", "--topic", "t");

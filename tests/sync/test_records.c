@@ -154,7 +154,8 @@ Test(sync_records, dues_bad_input_is_refused_and_changes_nothing)
 
 	REFUSED(2, "member NOPE01 is not in this branch's registry", "dues", "add", "--member", "NOPE01", "--period",
 		"2026-11", "--amount", "100");
-	REFUSED(2, "period \"2026-1\" is not a period (YYYY-MM)", "dues", "add", "--member", "GL02", "--period", "2026-1",
+	/* 2026-1 reads as 2026-01 (issue 14: months as people write them) */
+	REFUSED(2, "period \"2026-1x\" is not a period (YYYY-MM)", "dues", "add", "--member", "GL02", "--period", "2026-1x",
 		"--amount", "100");
 	REFUSED(2, "period \"2026-13\" is not a period (YYYY-MM)", "dues", "add", "--member", "GL02", "--period",
 		"2026-13", "--amount", "100");
@@ -162,12 +163,12 @@ Test(sync_records, dues_bad_input_is_refused_and_changes_nothing)
 		"--amount", "100");
 	REFUSED(2, "amount -100 may not be negative", "dues", "add", "--member", "GL02", "--period", "2026-11",
 		"--amount", "-100");
-	REFUSED(2, "amount \"12.5\" is not a whole number", "dues", "add", "--member", "GL02", "--period", "2026-11",
-		"--amount", "12.5");
+	REFUSED(2, "amount 12.505 has more than 2 decimals", "dues", "add", "--member", "GL02", "--period", "2026-11",
+		"--amount", "12.505");
 	/* issue 12: amounts are bounded so that no sum of them can overflow */
-	REFUSED(2, "amount 100000001 is out of range (0..100000000)", "dues", "add", "--member", "GL02", "--period",
+	REFUSED(2, "amount 100000001 is out of range (0..1000000.00 yuan)", "dues", "add", "--member", "GL02", "--period",
 		"2026-11", "--amount", "100000001");
-	REFUSED(2, "amount 9223372036854775807 is out of range (0..100000000)", "dues", "add", "--member", "GL02",
+	REFUSED(2, "amount 9223372036854775807 is out of range (0..1000000.00 yuan)", "dues", "add", "--member", "GL02",
 		"--period", "2026-11", "--amount", "9223372036854775807");
 	REFUSED(2, "paid \"2026-02-30\" is not a real date", "dues", "add", "--member", "GL02", "--period", "2026-11",
 		"--amount", "100", "--paid", "2026-02-30");
@@ -333,14 +334,14 @@ Test(sync_records, csv_import_with_bad_rows_names_every_line_and_imports_nothing
 		const char *why;
 	} bad[] = {
 		{3, "member NOPE01 is not in this branch's registry"},
-		{4, "dues: period \"2026-1\" is not a period (YYYY-MM)"},
+		{4, "dues: period \"2026-1x\" is not a period (YYYY-MM)"},
 		{5, "dues: amount -5 may not be negative"},
 		{6, "dues: paid \"2026-02-30\" is not a real date"},
 		{7, "dues: paid 2999-01-01 is in the future"},
 		{8, "has 3 columns, the header has 5"},
 		{9, "duplicate dues record GL01/2026-11 (first on line 2)"},
 		{10, "dues: GL07 2026-11 has a payment method but no paid date"},
-		{11, "amount \"abc\" is not a whole number"},
+		{11, "dues: amount \"abc\" is not an amount in yuan"},
 		{12, "dues: period \"26-11\" is not a period"},
 		{13, "dues record GL02/2026-10 already exists with other values"},
 	};
@@ -350,7 +351,7 @@ Test(sync_records, csv_import_with_bad_rows_names_every_line_and_imports_nothing
 	dues = write_file("dues.csv", "member,period,amount,paid,method\n"
 				      "GL01,2026-11,500,2026-11-03,wechat\n"
 				      "NOPE01,2026-11,500,,\n"
-				      "GL02,2026-1,500,,\n"
+				      "GL02,2026-1x,500,,\n"
 				      "GL03,2026-11,-5,,\n"
 				      "GL04,2026-11,500,2026-02-30,\n"
 				      "GL05,2026-11,500,2999-01-01,cash\n"
@@ -426,7 +427,7 @@ Test(sync_records, good_paths_update_notes_list_filters_own_and_reimport)
 	OK(A->dir, "dues", "add", "--member", "GL01", "--period", "2026-11", "--amount", "500");
 	j = show_json(A, "dues", "--member", "GL01", "--period", "2026-11");
 	cr_assert(json_is_null(json_object_get(j, "paid")), "%s", dump(j));
-	cr_assert_eq(json_integer_value(json_object_get(j, "amount")), 500);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "amount")), "500.00", "yuan: %s", dump(j));
 	head = net_head(A, A->key, FEED_UP, NULL);
 	OK(A->dir, "dues", "update", "--member", "GL01", "--period", "2026-11", "--paid", "2026-11-05", "--method",
 	   "wechat");
@@ -434,7 +435,8 @@ Test(sync_records, good_paths_update_notes_list_filters_own_and_reimport)
 	j = show_json(A, "dues", "--member", "GL01", "--period", "2026-11");
 	cr_assert_str_eq(json_string_value(json_object_get(j, "paid")), "2026-11-05", "%s", dump(j));
 	cr_assert_str_eq(json_string_value(json_object_get(j, "method")), "wechat");
-	cr_assert_eq(json_integer_value(json_object_get(j, "amount")), 500, "the update kept the amount: %s", dump(j));
+	cr_assert_str_eq(json_string_value(json_object_get(j, "amount")), "500.00", "the update kept the amount: %s",
+			 dump(j));
 	cr_assert_eq(json_integer_value(json_object_get(j, "seq")), (json_int_t)head + 1);
 	/* ... and an empty value clears it again (method first: no method without a paid date) */
 	OK(A->dir, "dues", "update", "--member", "GL01", "--period", "2026-11", "--paid", "", "--method", "");

@@ -429,7 +429,7 @@ static void write_data(struct branch *x)
 	for (int k = 0; k < x->nd; k++) {
 		const struct due *d = &x->due[k];
 
-		fprintf(f, "%s,%s,%ld,%s,%s\n", x->mem[d->m].id, d->period, d->amount, d->paid,
+		fprintf(f, "%s,%s,%ld.%02ld,%s,%s\n", x->mem[d->m].id, d->period, d->amount / 100, d->amount % 100, d->paid,
 			d->paid[0] ? (k % 2 ? "cash" : "wechat") : "");
 	}
 	csv_close(f);
