@@ -135,12 +135,12 @@ static ProtobufCMessage *held(struct figures_ctx *c, const char *collection, con
 /* Computes from the values in r (those of one collection together), each
  * counted by its type's .figures. */
 static int compute(const struct recs *r, const char *period, const char *today, bool live, const uint8_t *owner,
-		   struct store_txn *t, struct figures *f, struct err *e)
+		   const char *joined, struct store_txn *t, struct figures *f, struct err *e)
 {
 	char end[RECORD_DATE_SIZE];
 	struct source s = {.r = r, .t = t, .live = live};
 	struct figures_ctx c = {.f = &f->p, .period = period, .end = end, .today = today, .owner = owner,
-				.find = find, .held = held, .source = &s};
+				.joined = joined, .find = find, .held = held, .source = &s};
 	const struct record_type *type = NULL;
 
 	memset(f, 0, sizeof *f);
@@ -226,8 +226,12 @@ int report_compute_state(struct node *n, struct store_txn *t, const uint8_t owne
 		if (types[i]->figures && types[i]->figures_received)
 			ret = store_state_each(t, types[i]->collection, NULL, collect_received, args, e);
 	date_today(today);
-	if (ret == 0)
-		ret = compute(&r, period, today, true, owner, t, f, e);
+	if (ret == 0) {
+		char joined[RECORD_DATE_SIZE];
+		bool known = node_unit_joined(n, t, owner, joined, sizeof joined) == 0;
+
+		ret = compute(&r, period, today, true, owner, known ? joined : NULL, t, f, e);
+	}
 	free(r.v);
 	return ret;
 }
@@ -408,7 +412,7 @@ int report_compute_replay(struct node *n, struct store_txn *t, const uint8_t own
 		if (last && all.v[i].value && (ret = push(&latest, &all.v[i])) < 0)
 			goto out;
 	}
-	ret = compute(&latest, period, "9999-12-31", false, owner, t, f, e);
+	ret = compute(&latest, period, "9999-12-31", false, owner, NULL, t, f, e);
 out:
 	if (ret == -ENOMEM)
 		err_set(e, "out of memory recomputing figures");
