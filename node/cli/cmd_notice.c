@@ -40,6 +40,8 @@ void cmd_record_help_more(FILE *f, const struct record_type *t)
 		      f);
 }
 
+#define NOTE_SIZE 96 /* "peer; not counted: joined after the due date" */
+
 struct opts {
 	struct cli_common c;
 	const char *from, *notice, *acked, *period;
@@ -115,10 +117,12 @@ static void status_print(const struct domain_notice_status *s)
 	printf("%-32s %-10s %-10s %-10s %s\n", "UNIT", "JOINED", "ANSWER", "ACKED", "NOTE");
 	for (size_t i = 0; i < s->n; i++) {
 		const struct domain_notice_unit *u = &s->units[i];
+		char note[NOTE_SIZE];
 
-		printf("%-32s %-10s %-10s %-10s %s%s%s\n", esc(u->name), u->joined[0] ? u->joined : "-",
-		       notice_answer_word(u->answer), u->acked[0] ? u->acked : "-", u->peer ? "peer " : "",
-		       u->expected ? "" : "not counted: ", u->expected ? "" : u->why);
+		snprintf(note, sizeof note, "%s%s%s%s", u->peer ? "peer" : "", u->peer && !u->expected ? "; " : "",
+			 u->expected ? "" : "not counted: ", u->expected ? "" : u->why);
+		printf("%-32s %-10s %-10s %-10s%s%s\n", esc(u->name), u->joined[0] ? u->joined : "-",
+		       notice_answer_word(u->answer), u->acked[0] ? u->acked : "-", note[0] ? " " : "", note);
 	}
 }
 

@@ -77,7 +77,7 @@ static int find_sender(const char *dir, const char *from, const char *id, uint8_
 	s->id = id;
 	s->from_is_key = strlen(from) == KEY_HEX - 1 && hex_decode(s->from_key, KEY_BYTES, from) == 0;
 	if (!s->from_is_key && !org_path_valid(from)) {
-		err_set(e, "notice ack: \"%s\" is neither an org path (e.g. xiamen/huli) nor a node key", from);
+		err_set(e, "\"%s\" is neither an org path (e.g. xiamen/huli) nor a node key", from);
 		free(s);
 		return -EINVAL;
 	}
@@ -90,15 +90,15 @@ static int find_sender(const char *dir, const char *from, const char *id, uint8_
 	if (s->nmatch == 1) {
 		memcpy(key, s->match, KEY_BYTES);
 	} else if (s->nmatch > 1) {
-		err_set(e, "notice ack: %zu nodes named %s sent a notice %s; give the sender's key instead", s->nmatch,
+		err_set(e, "%zu nodes named %s sent a notice %s; give the sender's key instead", s->nmatch,
 			from, id);
 		ret = -EINVAL;
 	} else {
 		if (s->others[0])
-			err_set(e, "notice ack: this node holds no notice %s from %s (notice %s came from %s)", id, from,
+			err_set(e, "this node holds no notice %s from %s (notice %s came from %s)", id, from,
 				id, s->others);
 		else
-			err_set(e, "notice ack: this node holds no notice %s from %s", id, from);
+			err_set(e, "this node holds no notice %s from %s", id, from);
 		ret = -ESRCH;
 	}
 out:
