@@ -14,6 +14,7 @@
  *   not, matching this test's own record of who acknowledged;
  * - a notice due before the units joined is counted against none of them:
  *   not in the sender's expected set, not in a branch's notices_late;
+ * - a branch's ack still counts after it rotated its key;
  * - `dues list --unpaid --period` lists exactly the members the report's
  *   members_unpaid counts, by this test's own table, also after a member is
  *   erased and after the branch rotated its key.
@@ -240,6 +241,26 @@ static void figures_count_joined_units_only(struct nn *x)
 	}
 }
 
+/* jinshan rotates its key: its ack, written by the old key, still counts
+ * in its figures and its --unacked list. */
+static void acks_survive_a_rotation(struct nn *x)
+{
+	char ids[128];
+	struct figures f = {0};
+	json_t *j;
+
+	net_node_stop(x->jinshan);
+	net_ok("rotate-key", "-d", x->jinshan->dir, NULL);
+	net_node_start(x->jinshan);
+	figures_of(x->jinshan, x->period, &f);
+	cr_assert_eq(f.p.notices_acked, 1, "jinshan's ack by its old key no longer counts");
+	cr_assert_eq(f.p.notices_late, 0);
+	figures_clear(&f);
+	j = RUN_JSON("notice", "list", "-d", x->jinshan->dir, "--unacked");
+	cr_assert_str_eq(ids_of(j, "id", ids, sizeof ids), "N0", "unacked at jinshan after its rotation");
+	net_release(j);
+}
+
 static void notices(struct nn *x)
 {
 	struct net_run r;
@@ -255,6 +276,7 @@ static void notices(struct nn *x)
 	unacked_at_branches(x);
 	status_at_city(x);
 	figures_count_joined_units_only(x);
+	acks_survive_a_rotation(x);
 	net_run(&r, "notice", "status", "-d", x->city->dir, "--notice", "N9", NULL);
 	cr_assert(r.status == 2 && net_has(r.err, "sent no notice N9"), "status of no notice: %d %s", r.status, r.err);
 	net_run_free(&r);
