@@ -83,7 +83,7 @@ const struct record_type record_notice = {
 	.fields = notice_fields,
 	.n_fields = sizeof notice_fields / sizeof notice_fields[0],
 	.noun = "notice",
-	.summary = "notices sent down to every level below: add, list, show",
+	.summary = "notices sent down to every level below: add, list [--unacked], show, ack, status",
 	.figures = notice_figures,
 	.figures_received = (const char *const[]){"notices_acked", "notices_late", NULL},
 };
@@ -133,7 +133,7 @@ const struct record_type record_ack = {
 	.fields = ack_fields,
 	.n_fields = sizeof ack_fields / sizeof ack_fields[0],
 	.noun = "acknowledgement",
-	.summary = "acknowledge a notice received from above",
+	.summary = "acknowledge a notice received from above (by org path: strata notice ack)",
 	.validate_extra = ack_extra,
 	.check_input = ack_input,
 };
