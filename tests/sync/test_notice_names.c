@@ -3,7 +3,8 @@
  * sync_notice_names: notices by name and unpaid dues, over real daemons (one
  * network, in stages). A city, a district, two branches:
  *
- *   xiamen ── xiamen/huli ── xiamen/huli/jinshan, xiamen/huli/hetong
+ *   xiamen ── xiamen/huli ── xiamen/huli/jinshan, xiamen/huli/hetong,
+ *                            xiamen/huli/xinlin (joins, never serves, revoked)
  *
  * - a branch acknowledges the city's notice by the city's org path (the key
  *   in hex still works); a wrong path is refused naming it and the sender
@@ -11,7 +12,8 @@
  * - `notice list --unacked` at a branch lists what it has not acknowledged,
  *   with the sender's org path;
  * - the city's `notice status` lists every unit below it, acknowledged or
- *   not, matching this test's own record of who acknowledged;
+ *   not, matching this test's own record of who acknowledged; a revoked
+ *   unit is listed, not expected;
  * - a notice due before the units joined is counted against none of them:
  *   not in the sender's expected set, not in a branch's notices_late;
  * - a branch's ack still counts after it rotated its key;
@@ -39,6 +41,7 @@ TestSuite(sync_notice_names, .init = net_setup, .fini = net_teardown);
 
 struct nn {
 	struct net_node *city, *huli, *jinshan, *hetong;
+	struct net_node *xinlin; /* joins, never serves, and is revoked */
 	char today[DAY_SIZE], period[REPORT_PERIOD_SIZE];
 };
 
@@ -70,9 +73,11 @@ static void nn_start(struct nn *x)
 	net_node_start(x->jinshan);
 	net_node_join(x->hetong, x->huli, NULL);
 	net_node_start(x->hetong);
+	x->xinlin = net_node_init("xinlin", "xiamen/huli/xinlin", false, false);
+	net_node_join(x->xinlin, x->huli, NULL);
 
-	struct net_node *all[] = {x->city, x->huli, x->jinshan, x->hetong};
-	NET_WAIT(NET_DEADLINE_MS, holds_certs(all, 4, all, 4), "every node to hold every certificate");
+	struct net_node *all[] = {x->city, x->huli, x->jinshan, x->hetong, x->xinlin};
+	NET_WAIT(NET_DEADLINE_MS, holds_certs(all, 4, all, 5), "every node to hold every certificate");
 }
 
 /* Runs strata ARGS, which must succeed, and returns its JSON output (owned
@@ -186,11 +191,30 @@ static void unacked_at_branches(struct nn *x)
 	}
 }
 
-/* The city's view of N1 and N0, by the same table. */
+/* Does the city's status of N1 list xinlin as revoked? */
+static bool xinlin_revoked(struct nn *x)
+{
+	json_t *j = RUN_JSON("notice", "status", "-d", x->city->dir, "--notice", "N1"), *u;
+	size_t i;
+	bool found = false;
+
+	json_array_foreach(json_object_get(j, "units"), i, u) if (strcmp(json_string_value(json_object_get(u, "unit")),
+									 x->xinlin->path) == 0) found =
+		json_is_false(json_object_get(u, "expected")) && json_is_string(json_object_get(u, "why")) &&
+		strcmp(json_string_value(json_object_get(u, "why")), "revoked") == 0;
+	net_release(j);
+	return found;
+}
+
+/* The city's view of N1 and N0, by the same table; xinlin, revoked, is
+ * listed and not expected. */
 static void status_at_city(struct nn *x)
 {
 	size_t n = sizeof n1_acks / sizeof n1_acks[0], acked = 0, i;
 	json_t *j, *u;
+
+	net_ok("revoke", "-d", x->huli->dir, "--name", x->xinlin->path, NULL);
+	NET_WAIT(NET_DEADLINE_MS, xinlin_revoked(x), "the city to list xinlin as revoked");
 
 	for (i = 0; i < n; i++)
 		if (n1_acks[i].acks) {
@@ -203,10 +227,13 @@ static void status_at_city(struct nn *x)
 	cr_assert_eq(json_integer_value(json_object_get(j, "expected")), (json_int_t)n);
 	cr_assert_eq(json_integer_value(json_object_get(j, "acked")), (json_int_t)acked);
 	cr_assert_eq(json_integer_value(json_object_get(j, "not_acked")), (json_int_t)(n - acked));
-	cr_assert_eq(json_array_size(json_object_get(j, "units")), n, "units listed");
+	cr_assert_eq(json_array_size(json_object_get(j, "units")), n + 1, "units listed (and xinlin)");
 	json_array_foreach(json_object_get(j, "units"), i, u) {
 		const char *unit = json_string_value(json_object_get(u, "unit"));
 		bool acks = false;
+
+		if (strcmp(unit, x->xinlin->path) == 0)
+			continue; /* revoked: xinlin_revoked */
 
 		for (size_t k = 0; k < n; k++)
 			if (strcmp(by_label(x, n1_acks[k].label)->path, unit) == 0)
@@ -219,7 +246,10 @@ static void status_at_city(struct nn *x)
 	j = RUN_JSON("notice", "status", "-d", x->city->dir, "--notice", "N0");
 	cr_assert_eq(json_integer_value(json_object_get(j, "expected")), 0);
 	json_array_foreach(json_object_get(j, "units"), i, u)
-		cr_assert_str_eq(json_string_value(json_object_get(u, "why")), "joined after the due date");
+		cr_assert_str_eq(json_string_value(json_object_get(u, "why")),
+				 strcmp(json_string_value(json_object_get(u, "unit")), x->xinlin->path) == 0
+					 ? "revoked"
+					 : "joined after the due date");
 	net_release(j);
 }
 
