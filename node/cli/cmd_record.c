@@ -389,5 +389,6 @@ int cmd_record_main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
 		if (strcmp(verbs[i].verb, argv[1]) == 0)
 			return verbs[i].fn(t, argc - 1, argv + 1);
-	return cli_usage(t->collection, "unknown subcommand \"%s\" (add, update, show, list, import, export)", argv[1]);
+	return cli_usage(t->collection, "unknown subcommand \"%s\" (add, update, show, list, import, export%s)", argv[1],
+			 t == &record_notice ? ", ack, status" : "");
 }

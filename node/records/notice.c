@@ -120,7 +120,9 @@ static int ack_input(const ProtobufCMessage *msg, struct store_txn *t, const uin
 	if (hex_decode(sender, KEY_BYTES, a->sender) < 0 ||
 	    store_state_get(t, "notice", sender, (const uint8_t *)a->notice, strlen(a->notice), &v, &vl, NULL,
 			    &ignore) < 0) {
-		err_set(e, "ack: this node holds no notice %s from %.16s…", a->notice, a->sender);
+		err_set(e, "ack: this node holds no notice %s from %.16s… (strata notice list --received lists those it "
+			   "holds; strata notice ack --from ORG-PATH names the sender by its path)",
+			a->notice, a->sender);
 		return -ESRCH;
 	}
 	return 0;
