@@ -161,6 +161,14 @@ json_t *cli_import_json(const char *file, const struct domain_import_result *r, 
 int cli_report_bad(const char *what, const char *file, const struct domain_import_result *r, int ret,
 		   const struct err *e);
 
+/* The verbs of notice and dues beyond the generic ones (cmd_notice.c):
+ * cmd_record_more runs one (argv[1] the verb) and returns its exit code, or
+ * CLI_GO_ON when it is not one of them; cmd_record_help_more prints their
+ * usage for the type's --help. */
+struct record_type;
+int cmd_record_more(const struct record_type *t, int argc, char **argv);
+void cmd_record_help_more(FILE *f, const struct record_type *t);
+
 /* member subcommands (cmd_member*.c) */
 int cmd_member_import_main(int argc, char **argv);
 

@@ -100,6 +100,7 @@ static void help(FILE *f, const struct record_type *t)
 			   "strata erase --collection %s --key KEY.\n",
 			t->companion->fields[t->companion->n_fields - 1].name, t->companion->collection,
 			t->companion->feed, t->noun, t->noun, t->companion->collection);
+	cmd_record_help_more(f, t); /* cmd_notice.c: notice ack/status/list --unacked, dues list --unpaid */
 }
 
 static int parse(const struct record_type *t, const char *verb, int argc, char **argv, struct rec_args *a)
@@ -416,6 +417,7 @@ int cmd_record_main(int argc, char **argv)
 		{"list", rec_list}, {"import", rec_import}, {"export", rec_export},
 	};
 	const struct record_type *t = record_type_find(argv[0]);
+	int ret;
 
 	if (!t || !t->fields)
 		return cli_fail(argv[0], EXIT_USAGE, "not a record type");
@@ -423,8 +425,11 @@ int cmd_record_main(int argc, char **argv)
 		help(argc < 2 ? stderr : stdout, t);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
+	if ((ret = cmd_record_more(t, argc, argv)) != CLI_GO_ON) /* cmd_notice.c */
+		return ret;
 	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
 		if (strcmp(verbs[i].verb, argv[1]) == 0)
 			return verbs[i].fn(t, argc - 1, argv + 1);
-	return cli_usage(t->collection, "unknown subcommand \"%s\" (add, update, show, list, import, export)", argv[1]);
+	return cli_usage(t->collection, "unknown subcommand \"%s\" (add, update, show, list, import, export%s)", argv[1],
+			 t == &record_notice ? ", ack, status" : "");
 }

@@ -26,7 +26,7 @@ static void help(FILE *f)
 		"       strata transfer refuse  [-d DIR] --id TRANSFER --from ORG/PATH [--reason TEXT]\n"
 		"                               [--date YYYY-MM-DD] [--json]\n"
 		"       strata transfer approve [-d DIR] --id TRANSFER --from ORG/PATH [--json]\n"
-		"       strata transfer list    [-d DIR] [--json]\n\n"
+		"       strata transfer list    [-d DIR] [--incoming] [--json]\n\n"
 		"Moves a member from one branch to another, every step a signed entry:\n"
 		"  release   the old branch releases an active member to another branch; the\n"
 		"            transfer id is MEMBER-YYYYMMDD. The member stays active here until\n"
@@ -41,14 +41,18 @@ static void help(FILE *f)
 		"            marks the member transferred.\n"
 		"The steps in brackets are taken by the daemons (strata serve) as entries arrive.\n"
 		"list shows every transfer this node takes part in or oversees, and its state:\n"
-		"released, forwarded, accepted, refused, completed.\n");
+		"released, forwarded, accepted, refused, completed; and its side here: outgoing\n"
+		"(the old branch and the units up to the common ancestor), via (the common\n"
+		"ancestor), incoming (the units down from it to the new branch, and the new\n"
+		"branch, which see it from the forward on). --incoming lists only those.\n");
 }
 
-enum { O_MEMBER = 256, O_TO, O_DATE, O_REASON, O_ID, O_FROM, O_MEMBER_ID, O_JSON };
+enum { O_MEMBER = 256, O_TO, O_DATE, O_REASON, O_ID, O_FROM, O_MEMBER_ID, O_JSON, O_INCOMING };
 
 struct transfer_args {
 	struct cli_common c;
 	const char *member, *to, *date, *reason, *id, *from, *member_id;
+	bool incoming; /* list --incoming */
 };
 
 static const struct option opts[] = {
@@ -57,6 +61,7 @@ static const struct option opts[] = {
 	{"reason", required_argument, NULL, O_REASON},  {"id", required_argument, NULL, O_ID},
 	{"from", required_argument, NULL, O_FROM},      {"member-id", required_argument, NULL, O_MEMBER_ID},
 	{"json", no_argument, NULL, O_JSON},            {"help", no_argument, NULL, 'h'},
+	{"incoming", no_argument, NULL, O_INCOMING},
 	{NULL, 0, NULL, 0},
 };
 
@@ -79,6 +84,7 @@ static int parse(const char *what, int argc, char **argv, struct transfer_args *
 		case O_FROM: a->from = optarg; break;
 		case O_MEMBER_ID: a->member_id = optarg; break;
 		case O_JSON: a->c.json = true; break;
+		case O_INCOMING: a->incoming = true; break;
 		case 'h': help(stdout); return EXIT_OK;
 		default: return cli_usage(what, "unknown option");
 		}
@@ -211,6 +217,46 @@ static json_t *str_or_null(const char *s)
 	return s && *s ? json_string(s) : json_null();
 }
 
+static json_t *view_json(const struct transfer_view *v)
+{
+	char from[KEY_HEX], to[KEY_HEX];
+	json_t *j;
+
+	key_hex(from, v->from);
+	key_hex(to, v->to);
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", v->id, "member", v->member, "name", v->name,
+		      "from", v->from_name, "from_key", from, "to", v->to_name, "to_key", to, "state",
+		      transfer_state_word(v->state));
+	json_object_set_new(j, "via", str_or_null(v->lca_name));
+	json_object_set_new(j, "side", str_or_null(transfer_side_word(v->side)));
+	json_object_set_new(j, "released", str_or_null(v->released));
+	json_object_set_new(j, "forwarded", str_or_null(v->forwarded));
+	json_object_set_new(j, "decided", str_or_null(v->decided));
+	json_object_set_new(j, "completed", str_or_null(v->completed));
+	json_object_set_new(j, "new_member", str_or_null(v->new_member));
+	json_object_set_new(j, "reason", str_or_null(v->reason));
+	json_object_set_new(j, "answer", str_or_null(v->answer));
+	json_object_set_new(j, "approved", json_boolean(v->approved));
+	json_object_set_new(j, "awaiting_approval", json_boolean(v->awaiting_approval));
+	return j;
+}
+
+static void view_print(const struct transfer_view *v, bool first)
+{
+	const char *last = v->completed[0] ? v->completed
+			   : v->decided[0]  ? v->decided
+			   : v->forwarded[0] ? v->forwarded
+					     : v->released;
+
+	if (first)
+		printf("%-22s %-12s %-26s %-26s %-10s %-10s %-10s %s\n", "ID", "MEMBER", "FROM", "TO", "STATE", "SIDE",
+		       "RELEASED", "LAST STEP");
+	printf("%-22s %-12s %-26s %-26s %-10s %-10s %-10s %s%s\n", esc(v->id), esc(v->member), esc(v->from_name),
+	       esc(v->to_name), transfer_state_word(v->state), v->side ? transfer_side_word(v->side) : "-",
+	       v->released[0] ? v->released : "-", last[0] ? last : "-",
+	       v->awaiting_approval ? "  (awaiting approval here)" : "");
+}
+
 static int do_list(int argc, char **argv)
 {
 	struct transfer_args a;
@@ -228,43 +274,17 @@ static int do_list(int argc, char **argv)
 	if (a.c.json) {
 		json_t *arr = json_array();
 
-		for (size_t i = 0; i < count; i++) {
-			char from[KEY_HEX], to[KEY_HEX];
-			json_t *j;
-
-			key_hex(from, v[i].from);
-			key_hex(to, v[i].to);
-			j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", v[i].id, "member", v[i].member, "name",
-				      v[i].name, "from", v[i].from_name, "from_key", from, "to", v[i].to_name, "to_key", to,
-				      "state", transfer_state_word(v[i].state));
-			json_object_set_new(j, "via", str_or_null(v[i].lca_name));
-			json_object_set_new(j, "released", str_or_null(v[i].released));
-			json_object_set_new(j, "forwarded", str_or_null(v[i].forwarded));
-			json_object_set_new(j, "decided", str_or_null(v[i].decided));
-			json_object_set_new(j, "completed", str_or_null(v[i].completed));
-			json_object_set_new(j, "new_member", str_or_null(v[i].new_member));
-			json_object_set_new(j, "reason", str_or_null(v[i].reason));
-			json_object_set_new(j, "answer", str_or_null(v[i].answer));
-			json_object_set_new(j, "approved", json_boolean(v[i].approved));
-			json_object_set_new(j, "awaiting_approval", json_boolean(v[i].awaiting_approval));
-			json_array_append_new(arr, j);
-		}
+		for (size_t i = 0; i < count; i++)
+			if (!a.incoming || v[i].side == TRANSFER_SIDE_INCOMING)
+				json_array_append_new(arr, view_json(&v[i]));
 		cli_json_print(arr);
 	} else {
-		if (count)
-			printf("%-22s %-12s %-26s %-26s %-10s %-10s %s\n", "ID", "MEMBER", "FROM", "TO", "STATE", "RELEASED",
-			       "LAST STEP");
-		for (size_t i = 0; i < count; i++) {
-			const char *last = v[i].completed[0] ? v[i].completed
-					   : v[i].decided[0]  ? v[i].decided
-					   : v[i].forwarded[0] ? v[i].forwarded
-							       : v[i].released;
+		size_t shown = 0;
 
-			printf("%-22s %-12s %-26s %-26s %-10s %-10s %s%s\n", esc(v[i].id), esc(v[i].member),
-			       esc(v[i].from_name), esc(v[i].to_name), transfer_state_word(v[i].state), v[i].released[0] ? v[i].released : "-",
-			       last[0] ? last : "-", v[i].awaiting_approval ? "  (awaiting approval here)" : "");
-		}
-		printf("%zu transfer%s\n", count, count == 1 ? "" : "s");
+		for (size_t i = 0; i < count; i++)
+			if (!a.incoming || v[i].side == TRANSFER_SIDE_INCOMING)
+				view_print(&v[i], shown++ == 0);
+		printf("%zu %stransfer%s\n", shown, a.incoming ? "incoming " : "", shown == 1 ? "" : "s");
 	}
 out:
 	free(v);

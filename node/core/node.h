@@ -240,6 +240,12 @@ int node_key_successor(struct store_txn *t, const uint8_t key[KEY_BYTES], uint8_
 size_t node_unit_keys(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES],
 		      uint8_t out[][KEY_BYTES], size_t max);
 
+/* The day (UTC, YYYY-MM-DD into out, cap at least 11) the unit of KEY
+ * joined: its first key's certificate was issued (node_unit_keys gives its
+ * keys, the oldest last). -ENOENT (out empty) when that certificate is not
+ * held here. */
+int node_unit_joined(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], char *out, size_t cap);
+
 /* Reads this unit's record (collection, key), whichever of this node's
  * keys (node_own_keys) wrote it last; owner (may be NULL) receives that
  * key. As store_state_get: -ENOENT if the unit holds no such record. */

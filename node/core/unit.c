@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "node/core/node_internal.h"
 
@@ -68,6 +69,26 @@ size_t node_unit_keys(const struct node *n, struct store_txn *t, const uint8_t k
 		      uint8_t out[][KEY_BYTES], size_t max)
 {
 	return memcmp(key, n->id, KEY_BYTES) == 0 ? node_own_keys(n, t, out, max) : node_key_chain(t, key, out, max);
+}
+
+int node_unit_joined(const struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], char *out, size_t cap)
+{
+	uint8_t keys[NODE_KEYS_MAX][KEY_BYTES], issuer[KEY_BYTES];
+	Strata__Certificate *c = NULL;
+	struct err ignore = {0};
+	size_t k = node_unit_keys(n, t, key, keys, NODE_KEYS_MAX);
+	time_t secs;
+	struct tm tm;
+
+	if (cap) /* the unit's first key is the last of its chain */
+		out[0] = '\0';
+	if (k == 0 || node_cert_get(t, keys[k - 1], issuer, &c, &ignore) < 0)
+		return -ENOENT;
+	secs = (time_t)(c->issued_ms / 1000);
+	strata__certificate__free_unpacked(c, NULL);
+	if (!gmtime_r(&secs, &tm) || strftime(out, cap, "%Y-%m-%d", &tm) == 0)
+		return -ENOENT;
+	return 0;
 }
 
 size_t unit_predecessors(struct node *n, struct store_txn *t, const uint8_t author[KEY_BYTES],

@@ -137,6 +137,29 @@ struct domain_export_opts {
 int domain_export(const char *dir, const struct domain_filter *q, FILE *f, const struct domain_export_opts *o,
 		  size_t *count, struct err *e) WUR;
 
+/* --- members with dues unpaid (domain_list.c) --- */
+
+/* A member the report's members_unpaid figure counts for a period. */
+struct domain_unpaid {
+	const Strata__Member *m; /* the member: active and joined by the period's end */
+	const Strata__Dues *d;   /* its dues record of the period (no paid date), or NULL: none */
+};
+
+/* Calls fn for every member of this unit whose dues of period (YYYY-MM)
+ * are unpaid, exactly those the figure members_unpaid of the unit's report
+ * of period counts (the one rule: dues_unpaid, node/records/dues.c), from
+ * the records of every key of the unit (before and after rotations),
+ * erased ones left out, in the store's order (by key, then member id);
+ * after a first call with u NULL once the store is open. fn's non-zero
+ * return stops the walk and is returned. *count: how many fn saw. Writes
+ * nothing; needs no key file. -EINVAL naming a bad period. */
+int domain_dues_unpaid(const char *dir, const char *period, int (*fn)(const struct domain_unpaid *u, void *arg),
+		       void *arg, size_t *count, struct err *e) WUR;
+
+/* The row as JSON (new reference): member, name, joined, and amount (fen)
+ * of its dues record, or null without one. */
+json_t *domain_unpaid_json(const struct domain_unpaid *u);
+
 /* --- import --- */
 
 /* A row refused by an import: its line and why. */

@@ -239,3 +239,85 @@ int domain_export(const char *dir, const struct domain_filter *q, FILE *f, const
 		err_set(e, "cannot write the export: %s", strerror(errno));
 	return ret;
 }
+
+/* --- members with dues unpaid --- */
+
+struct unpaid_walk {
+	struct node *n;
+	struct store_txn *txn;
+	const char *period;
+	char end[RECORD_DATE_SIZE];
+	int (*fn)(const struct domain_unpaid *u, void *arg);
+	void *arg;
+	size_t count;
+};
+
+static int unpaid_one(const struct store_record *r, void *arg)
+{
+	struct unpaid_walk *w = arg;
+	Strata__Member *m;
+	Strata__Dues *d = NULL;
+	char key[LIMIT_KEY_BYTES + 1];
+	const uint8_t *v;
+	size_t vl;
+	struct err ignore = {0};
+	int ret = 0;
+
+	if (r->value_len == 0 || !(m = strata__member__unpack(NULL, r->value_len, r->value)))
+		return 0; /* erased, or not decodable: the figure does not count it either */
+	if (dues_member_due(m, w->end)) {
+		if (dues_key(key, sizeof key, m->id, w->period) >= 0 &&
+		    node_own_state_get(w->n, w->txn, record_dues.collection, (const uint8_t *)key, strlen(key), &v, &vl,
+				       NULL, NULL, &ignore) == 0 && vl > 0)
+			d = strata__dues__unpack(NULL, vl, v);
+		if (dues_unpaid(m, d, w->period, w->end)) {
+			struct domain_unpaid u = {.m = m, .d = d};
+
+			ret = w->fn(&u, w->arg);
+			w->count++;
+		}
+	}
+	if (d)
+		strata__dues__free_unpacked(d, NULL);
+	strata__member__free_unpacked(m, NULL);
+	return ret;
+}
+
+int domain_dues_unpaid(const char *dir, const char *period, int (*fn)(const struct domain_unpaid *u, void *arg),
+		       void *arg, size_t *count, struct err *e)
+{
+	struct unpaid_walk w = {.period = period, .fn = fn, .arg = arg};
+	uint8_t own[NODE_KEYS_MAX][KEY_BYTES];
+	size_t nown;
+	int ret;
+
+	*count = 0;
+	snprintf(w.end, sizeof w.end, "%.7s-01", period ? period : "");
+	if (!period || strlen(period) != 7 || !date_valid(w.end)) {
+		err_set(e, "period \"%s\" is not a month written YYYY-MM", period ? period : "");
+		return -EINVAL;
+	}
+	snprintf(w.end, sizeof w.end, "%s-31", period); /* the period's last day, as the figure compares */
+	if ((ret = node_open(&w.n, dir, NODE_RDONLY | NODE_NO_KEY, e)) < 0 ||
+	    (ret = store_txn_begin(node_store(w.n), false, &w.txn, e)) < 0)
+		goto out;
+	if ((ret = fn(NULL, arg)) != 0)
+		goto out;
+	nown = node_own_keys(w.n, w.txn, own, NODE_KEYS_MAX);
+	for (size_t i = 0; i < nown && ret == 0; i++)
+		ret = store_state_each(w.txn, record_member.collection, own[i], unpaid_one, &w, e);
+	*count = w.count;
+out:
+	store_txn_abort(&w.txn);
+	node_close(&w.n);
+	return ret;
+}
+
+json_t *domain_unpaid_json(const struct domain_unpaid *u)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s}", "member", u->m->id, "name", u->m->name, "joined", u->m->joined);
+
+	if (j)
+		json_object_set_new(j, "amount", u->d ? json_integer((json_int_t)u->d->amount) : json_null());
+	return j;
+}

@@ -51,6 +51,27 @@ static void dues_figures(struct figures_ctx *c, const ProtobufCMessage *msg)
 	FIGURE_ADD(c, dues_paid_amount, d->amount);
 }
 
+/* Whether member m owes dues for the period ending end ("YYYY-MM-31"):
+ * active and joined by its end. The report's members_unpaid figure
+ * (member.c) and `strata dues list --unpaid` (node/domain) both ask this,
+ * then dues_unpaid, so that the list is exactly what the figure counts. */
+bool dues_member_due(const Strata__Member *m, const char *end)
+{
+	return m->status == STRATA__MEMBER_STATUS__STATUS_ACTIVE && strcmp(m->joined, end) <= 0;
+}
+
+bool dues_unpaid(const Strata__Member *m, const Strata__Dues *d, const char *period, const char *end)
+{
+	return dues_member_due(m, end) && !(d && d->paid && strcmp(d->period, period) == 0);
+}
+
+int dues_key(char *out, size_t cap, const char *member, const char *period)
+{
+	int n = snprintf(out, cap, "%s/%s", member, period);
+
+	return n >= 0 && (size_t)n < cap ? n : -E2BIG;
+}
+
 const struct record_type record_dues = {
 	.collection = "dues",
 	.feed = FEED_UP,
@@ -59,7 +80,7 @@ const struct record_type record_dues = {
 	.n_fields = sizeof fields / sizeof fields[0],
 	.zh = dues_zh,
 	.noun = "dues record",
-	.summary = "dues per member and month: add, update, import, export, list, show",
+	.summary = "dues per member and month: add, update, import, export, list [--unpaid], show",
 	.validate_extra = dues_extra,
 	.figures = dues_figures,
 	.residue = (const char *const[]){"member", "period", "amount", "paid", NULL},

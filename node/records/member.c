@@ -371,13 +371,13 @@ static void member_figures(struct figures_ctx *c, const ProtobufCMessage *msg)
 	FIGURE_ADD(c, members_deceased, m->status == STRATA__MEMBER_STATUS__STATUS_DECEASED);
 	FIGURE_ADD(c, members_transferred, m->status == STRATA__MEMBER_STATUS__STATUS_TRANSFERRED);
 	FIGURE_ADD(c, members_new, figure_in_period(c, m->joined));
-	if (m->status == STRATA__MEMBER_STATUS__STATUS_ACTIVE && strcmp(m->joined, c->end) <= 0) {
+	if (dues_member_due(m, c->end)) { /* dues.c: the rule `dues list --unpaid` shares */
 		char key[LIMIT_KEY_BYTES + 1];
 		Strata__Dues *d = NULL;
 
-		if ((size_t)snprintf(key, sizeof key, "%s/%s", m->id, c->period) < sizeof key)
-			d = (Strata__Dues *)c->find(c, "dues", key);
-		FIGURE_ADD(c, members_unpaid, !(d && d->paid && strcmp(d->period, c->period) == 0));
+		if (dues_key(key, sizeof key, m->id, c->period) >= 0)
+			d = (Strata__Dues *)c->find(c, record_dues.collection, key);
+		FIGURE_ADD(c, members_unpaid, dues_unpaid(m, d, c->period, c->end));
 		record_free((ProtobufCMessage *)d);
 	}
 }

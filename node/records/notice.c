@@ -28,26 +28,59 @@ static const struct record_zh notice_zh[] = {
 	{NULL, NULL, NULL},
 };
 
+bool notice_counts_for(const char *due, const char *joined)
+{
+	return !due || !joined || strcmp(joined, due) <= 0;
+}
+
+enum notice_answer notice_answer(const char *due, const char *acked, const char *today)
+{
+	if (acked && (!due || strcmp(acked, due) <= 0))
+		return NOTICE_ACKED;
+	if (acked)
+		return NOTICE_ACKED_LATE;
+	return due && strcmp(due, today) < 0 ? NOTICE_OVERDUE : NOTICE_OPEN;
+}
+
+const char *notice_answer_word(enum notice_answer a)
+{
+	static const char *const words[] = {"acked", "acked late", "not acked", "overdue"};
+
+	return (size_t)a < sizeof words / sizeof words[0] ? words[a] : "unknown";
+}
+
+int notice_ack_key(char *out, size_t cap, const uint8_t sender[KEY_BYTES], const char *id)
+{
+	int n;
+
+	if (cap < KEY_HEX)
+		return -E2BIG;
+	key_hex(out, sender);
+	n = snprintf(out + KEY_HEX - 1, cap - (KEY_HEX - 1), "/%s", id);
+	return n >= 0 && (size_t)n < cap - (KEY_HEX - 1) ? KEY_HEX - 1 + n : -E2BIG;
+}
+
 /* Report figures of the notices a unit received from above, due in the
  * period: acknowledged by their due date (its ack, key sender/id, in the
- * unit's state), or late once the due date has passed. */
+ * unit's state), or late once the due date has passed. A notice due before
+ * the unit joined does not count (notice_counts_for): it could not have
+ * answered. The sender's `notice status` judges by the same two rules. */
 static void notice_figures(struct figures_ctx *c, const ProtobufCMessage *msg)
 {
 	const Strata__Notice *no = (const Strata__Notice *)msg;
 	char key[KEY_HEX + LIMIT_KEY_BYTES + 1];
 	Strata__NoticeAck *a = NULL;
-	bool acked;
+	enum notice_answer ans;
 
-	if (!no->due || !figure_in_period(c, no->due))
+	if (!no->due || !figure_in_period(c, no->due) || !notice_counts_for(no->due, c->joined))
 		return;
-	key_hex(key, c->author);
-	if ((size_t)snprintf(key + KEY_HEX - 1, sizeof key - (KEY_HEX - 1), "/%s", no->id) < sizeof key - (KEY_HEX - 1))
+	if (notice_ack_key(key, sizeof key, c->author, no->id) >= 0)
 		a = (Strata__NoticeAck *)c->held(c, "ack", key);
-	acked = a && strcmp(a->acked, no->due) <= 0;
+	ans = notice_answer(no->due, a ? a->acked : NULL, c->today);
 	record_free((ProtobufCMessage *)a);
-	if (acked)
+	if (ans == NOTICE_ACKED)
 		FIGURE_ADD(c, notices_acked, 1);
-	else if (strcmp(no->due, c->today) < 0)
+	else if (ans != NOTICE_OPEN)
 		FIGURE_ADD(c, notices_late, 1);
 }
 
@@ -60,7 +93,7 @@ const struct record_type record_notice = {
 	.n_fields = sizeof notice_fields / sizeof notice_fields[0],
 	.zh = notice_zh,
 	.noun = "notice",
-	.summary = "notices sent down to every level below: add, list, show",
+	.summary = "notices sent down to every level below: add, list [--unacked], show, ack, status",
 	.figures = notice_figures,
 	.figures_received = (const char *const[]){"notices_acked", "notices_late", NULL},
 };
@@ -103,7 +136,9 @@ static int ack_input(const ProtobufCMessage *msg, struct store_txn *t, const uin
 	if (hex_decode(sender, KEY_BYTES, a->sender) < 0 ||
 	    store_state_get(t, "notice", sender, (const uint8_t *)a->notice, strlen(a->notice), &v, &vl, NULL,
 			    &ignore) < 0) {
-		err_set(e, "ack: this node holds no notice %s from %.16s…", a->notice, a->sender);
+		err_set(e, "ack: this node holds no notice %s from %.16s… (strata notice list --received lists those it "
+			   "holds; strata notice ack --from ORG-PATH names the sender by its path)",
+			a->notice, a->sender);
 		return -ESRCH;
 	}
 	return 0;
@@ -117,7 +152,7 @@ const struct record_type record_ack = {
 	.n_fields = sizeof ack_fields / sizeof ack_fields[0],
 	.zh = ack_zh,
 	.noun = "acknowledgement",
-	.summary = "acknowledge a notice received from above",
+	.summary = "acknowledge a notice received from above (by org path: strata notice ack)",
 	.validate_extra = ack_extra,
 	.check_input = ack_input,
 };

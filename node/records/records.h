@@ -344,6 +344,7 @@ struct figures_ctx {
 	const char *today;     /* YYYY-MM-DD; "9999-12-31" when the level above recomputes */
 	const uint8_t *owner;  /* the unit's key (its current one) */
 	const uint8_t *author; /* the key that wrote the value being counted */
+	const char *joined;    /* the day the unit joined (YYYY-MM-DD), or NULL: unknown or recomputing */
 	int ret;               /* 0, or the first -ERANGE / -ENOMEM of an add */
 	/* The value of (collection, key) among the values being counted (the
 	 * unit's own, at the same head), decoded (record_free), or NULL. */
@@ -374,6 +375,16 @@ long date_days(const char *s);
 /* --- the record types of the generic engine, one file each --- */
 
 extern const struct record_type record_dues;    /* dues.c */
+
+/* dues.c: the one rule of members_unpaid (member.c's figure) and of
+ * `strata dues list --unpaid`: a member owes dues for a period ending end
+ * ("YYYY-MM-31") when active and joined by then (dues_member_due), and is
+ * unpaid when it owes and d (its dues record member/period, or NULL when
+ * it has none or it was erased) has no paid date. dues_key: the key
+ * "member/period" into out; its length or -E2BIG. */
+bool dues_member_due(const Strata__Member *m, const char *end);
+bool dues_unpaid(const Strata__Member *m, const Strata__Dues *d, const char *period, const char *end);
+int dues_key(char *out, size_t cap, const char *member, const char *period) WUR;
 extern const struct record_type record_meeting; /* meeting.c */
 extern const struct record_type record_study;   /* study.c */
 extern const struct record_type record_points;  /* points.c */
@@ -381,6 +392,23 @@ extern const struct record_type record_request; /* request.c */
 extern const struct record_type record_request_contact; /* request.c: its companion */
 extern const struct record_type record_notice;  /* notice.c */
 extern const struct record_type record_ack;     /* notice.c */
+
+/* notice.c: the rules the unit's notices_acked/notices_late figures and the
+ * sender's `strata notice status` share. A notice counts for a unit unless
+ * it was due before the unit joined (joined, due: YYYY-MM-DD; NULL due or
+ * joined: it counts). How a unit answered a notice due on due (NULL: no
+ * due date) given its ack date (NULL: none) and today. */
+bool notice_counts_for(const char *due, const char *joined);
+enum notice_answer {
+	NOTICE_ACKED,      /* acknowledged by the due date (or with none) */
+	NOTICE_ACKED_LATE, /* acknowledged after it */
+	NOTICE_OPEN,       /* not acknowledged, not due yet (or no due date) */
+	NOTICE_OVERDUE,    /* not acknowledged, due date passed */
+};
+enum notice_answer notice_answer(const char *due, const char *acked, const char *today);
+const char *notice_answer_word(enum notice_answer a);
+/* "<hex of sender>/<id>", the key of an ack, into out; its length or -E2BIG. */
+int notice_ack_key(char *out, size_t cap, const uint8_t sender[KEY_BYTES], const char *id) WUR;
 extern const struct record_type record_report;  /* report.c */
 extern const struct record_type record_approval; /* report.c */
 

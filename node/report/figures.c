@@ -64,6 +64,8 @@ struct source {
 	const struct rec **index; /* r by (collection, key), built at the first find */
 	struct store_txn *t;
 	bool live; /* from state: held() reads it */
+	const uint8_t (*keys)[KEY_BYTES]; /* live: the unit's keys (node_unit_keys), held() reads under each */
+	size_t nkeys;
 };
 
 static int rec_cmp(const struct rec *x, const char *collection, const uint8_t *key, size_t key_len)
@@ -126,23 +128,31 @@ static ProtobufCMessage *held(struct figures_ctx *c, const char *collection, con
 	size_t vl;
 	struct err ignore = {0};
 
-	if (!s->live || store_state_get(s->t, collection, c->owner, (const uint8_t *)key, strlen(key), &v, &vl, NULL,
-					&ignore) < 0)
+	if (!s->live)
 		return NULL;
-	return decode(collection, v, vl);
+	/* whichever of the unit's keys wrote it (an ack before a key rotation) */
+	for (size_t k = 0; k < (s->nkeys ? s->nkeys : 1); k++)
+		if (store_state_get(s->t, collection, s->nkeys ? s->keys[k] : c->owner, (const uint8_t *)key, strlen(key),
+				    &v, &vl, NULL, &ignore) == 0)
+			return decode(collection, v, vl);
+	return NULL;
 }
 
 /* Computes from the values in r (those of one collection together), each
  * counted by its type's .figures. */
-static int compute(const struct recs *r, const char *period, const char *today, bool live, const uint8_t *owner,
-		   struct store_txn *t, struct figures *f, struct err *e)
+static int compute(const struct recs *r, const char *period, const char *today, const struct source *unit,
+		   const uint8_t *owner, const char *joined, struct store_txn *t, struct figures *f, struct err *e)
 {
 	char end[RECORD_DATE_SIZE];
-	struct source s = {.r = r, .t = t, .live = live};
+	struct source s = {.r = r, .t = t, .live = unit != NULL};
 	struct figures_ctx c = {.f = &f->p, .period = period, .end = end, .today = today, .owner = owner,
-				.find = find, .held = held, .source = &s};
+				.joined = joined, .find = find, .held = held, .source = &s};
 	const struct record_type *type = NULL;
 
+	if (unit) {
+		s.keys = unit->keys;
+		s.nkeys = unit->nkeys;
+	}
 	memset(f, 0, sizeof *f);
 	snprintf(end, sizeof end, "%s-31", period); /* the last day, as far as string order goes */
 	for (size_t i = 0; i < r->n && c.ret == 0; i++) {
@@ -151,7 +161,7 @@ static int compute(const struct recs *r, const char *period, const char *today, 
 
 		if (!type || strcmp(type->collection, x->collection) != 0)
 			type = record_type_find(x->collection);
-		if (!type || !type->figures || (type->figures_received && !live) ||
+		if (!type || !type->figures || (type->figures_received && !s.live) ||
 		    !(m = protobuf_c_message_unpack(type->descriptor, NULL, x->value_len, x->value)))
 			continue;
 		c.author = x->owner;
@@ -191,15 +201,21 @@ static int collect_state(const struct store_record *sr, void *arg)
 }
 
 /* Records from above (notices): every one this node holds not written by
- * itself. */
+ * itself (by none of its keys, before and after rotations). */
+struct received {
+	struct recs *r;
+	const uint8_t (*keys)[KEY_BYTES];
+	size_t nkeys;
+};
+
 static int collect_received(const struct store_record *sr, void *arg)
 {
-	struct recs *r = ((void **)arg)[0];
-	const uint8_t *owner = ((void **)arg)[1];
+	const struct received *a = arg;
 
-	if (memcmp(sr->owner, owner, KEY_BYTES) == 0)
-		return 0;
-	return collect_state(sr, r);
+	for (size_t k = 0; k < a->nkeys; k++)
+		if (memcmp(sr->owner, a->keys[k], KEY_BYTES) == 0)
+			return 0;
+	return collect_state(sr, a->r);
 }
 
 int report_compute_state(struct node *n, struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *period,
@@ -207,11 +223,12 @@ int report_compute_state(struct node *n, struct store_txn *t, const uint8_t owne
 {
 	struct recs r = {0};
 	char today[RECORD_DATE_SIZE];
-	void *args[2] = {&r, (void *)owner};
 	int ret = 0;
 
 	uint8_t keys[NODE_KEYS_MAX][KEY_BYTES];
 	size_t nkeys = node_unit_keys(n, t, owner, keys, NODE_KEYS_MAX), ntypes;
+	struct received args = {.r = &r, .keys = (const uint8_t(*)[KEY_BYTES])keys, .nkeys = nkeys};
+	struct source unit = {.keys = args.keys, .nkeys = nkeys};
 	const struct record_type *const *types = record_types(&ntypes);
 
 	/* The unit's records of every type its figures read (in its up feed:
@@ -224,10 +241,14 @@ int report_compute_state(struct node *n, struct store_txn *t, const uint8_t owne
 				ret = store_state_each(t, types[i]->collection, keys[k], collect_state, &r, e);
 	for (size_t i = 0; i < ntypes && ret == 0; i++)
 		if (types[i]->figures && types[i]->figures_received)
-			ret = store_state_each(t, types[i]->collection, NULL, collect_received, args, e);
+			ret = store_state_each(t, types[i]->collection, NULL, collect_received, &args, e);
 	date_today(today);
-	if (ret == 0)
-		ret = compute(&r, period, today, true, owner, t, f, e);
+	if (ret == 0) {
+		char joined[RECORD_DATE_SIZE];
+		bool known = node_unit_joined(n, t, owner, joined, sizeof joined) == 0;
+
+		ret = compute(&r, period, today, &unit, owner, known ? joined : NULL, t, f, e);
+	}
 	free(r.v);
 	return ret;
 }
@@ -408,7 +429,7 @@ int report_compute_replay(struct node *n, struct store_txn *t, const uint8_t own
 		if (last && all.v[i].value && (ret = push(&latest, &all.v[i])) < 0)
 			goto out;
 	}
-	ret = compute(&latest, period, "9999-12-31", false, owner, t, f, e);
+	ret = compute(&latest, period, "9999-12-31", NULL, owner, NULL, t, f, e);
 out:
 	if (ret == -ENOMEM)
 		err_set(e, "out of memory recomputing figures");

@@ -122,6 +122,18 @@ enum transfer_state {
 
 const char *transfer_state_word(enum transfer_state s);
 
+/* Where this node stands on a transfer's way (old branch, up to the common
+ * ancestor, down to the new branch). */
+enum transfer_side {
+	TRANSFER_SIDE_NONE,     /* above the common ancestor: it oversees it */
+	TRANSFER_SIDE_OUTGOING, /* the old branch, or between it and the common ancestor */
+	TRANSFER_SIDE_VIA,      /* the common ancestor */
+	TRANSFER_SIDE_INCOMING, /* the new branch, or between the common ancestor and it */
+};
+
+/* "", "outgoing", "via", "incoming". */
+const char *transfer_side_word(enum transfer_side s);
+
 struct transfer_view {
 	char key[TRANSFER_KEY_MAX + 1];
 	char id[TRANSFER_ID_MAX + 1];
@@ -136,11 +148,14 @@ struct transfer_view {
 	bool approved;          /* forwarded after a person's approval */
 	bool awaiting_approval; /* this node is the common ancestor and approves by hand */
 	bool has_release;       /* this node holds the release itself */
+	enum transfer_side side;
 };
 
 /* Every transfer this node takes part in or oversees (it holds the release
- * or the acceptance, or it is the old or the new branch), ordered by old
- * branch and id. Caller frees *out. */
+ * or the acceptance, or it is the old branch, or the new branch or on the
+ * way down to it from the common ancestor: an incoming transfer is listed
+ * there from its forward on), ordered by old branch and id, each with its
+ * side. Caller frees *out. */
 int transfer_list(struct node *n, struct transfer_view **out, size_t *count, struct err *e) WUR;
 
 #endif

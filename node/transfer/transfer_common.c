@@ -167,3 +167,34 @@ int transfer_check_reason(const char *reason, struct err *e)
 	}
 	return 0;
 }
+
+struct id_search {
+	const char *id;
+	bool step; /* keys "<hex>/<id>" (forward, acceptance, outcome), not "<id>" */
+};
+
+static int id_match(const struct store_record *r, void *arg)
+{
+	const struct id_search *q = arg;
+	size_t len = strlen(q->id);
+
+	if (!q->step)
+		return r->key_len == len && memcmp(r->key, q->id, len) == 0;
+	return r->key_len == KEY_HEX + len && r->key[KEY_HEX - 1] == '/' && memcmp(r->key + KEY_HEX, q->id, len) == 0;
+}
+
+bool transfer_id_held(struct store_txn *t, const char *id)
+{
+	const char *const steps[] = {record_forward.collection, record_acceptance.collection,
+				     record_outcome.collection};
+	struct id_search q = {.id = id};
+	struct err ignore = {0};
+
+	if (store_state_each(t, record_release.collection, NULL, id_match, &q, &ignore) == 1)
+		return true;
+	q.step = true;
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+		if (store_state_each(t, steps[i], NULL, id_match, &q, &ignore) == 1)
+			return true;
+	return false;
+}

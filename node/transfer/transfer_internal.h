@@ -64,6 +64,15 @@ int transfer_check_reason(const char *reason, struct err *e);
 int transfer_lca(struct node *n, struct store_txn *t, const uint8_t a[KEY_BYTES], const uint8_t b[KEY_BYTES],
 		 uint8_t out[KEY_BYTES]);
 
+/* Is this node KEY, or on KEY's chain of issuers up to the root? */
+bool transfer_at_or_above(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES]);
+
+/* transfer_common.c: does this node hold a transfer record of id ID (a
+ * release of any branch, or a forward, acceptance or outcome of any old
+ * branch)? A new release takes an id no transfer known here has, so that
+ * a member who comes back and leaves again on one day gets distinct ids. */
+bool transfer_id_held(struct store_txn *t, const char *id);
+
 /* --- the single steps: 1 when written, 0 when there is nothing to do, or
  * a negative code with e filled --- */
 

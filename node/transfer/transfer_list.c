@@ -18,6 +18,13 @@ const char *transfer_state_word(enum transfer_state s)
 	return (size_t)s < sizeof words / sizeof words[0] ? words[s] : "unknown";
 }
 
+const char *transfer_side_word(enum transfer_side s)
+{
+	static const char *const words[] = {"", "outgoing", "via", "incoming"};
+
+	return (size_t)s < sizeof words / sizeof words[0] ? words[s] : "";
+}
+
 struct listing {
 	struct node *n;
 	struct store_txn *t;
@@ -122,10 +129,11 @@ static int list_forward(const struct store_record *r, void *arg)
 
 	if (!f)
 		return 0;
-	/* a forward alone (a bystander below the common ancestor) is listed
-	 * only where it is addressed */
+	/* a forward alone is listed where it is addressed and on the way down
+	 * to there (the receiving district sees an incoming transfer), not at
+	 * a bystander below the common ancestor */
 	v = view_listed(l, key);
-	if (v || (f->to.len == KEY_BYTES && transfer_same(f->to.data, node_id(l->n))) ||
+	if (v || (f->to.len == KEY_BYTES && transfer_at_or_above(l->n, l->t, f->to.data)) ||
 	    transfer_same(from, node_id(l->n)))
 		v = view_for(l, key, from, id);
 	if (v) {
@@ -201,6 +209,25 @@ static int view_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->id, y->id);
 }
 
+/* Where this node stands on v's way, once its common ancestor is known
+ * (all zero while it is not). */
+static void view_side(struct node *n, struct store_txn *t, struct transfer_view *v)
+{
+	static const uint8_t none[KEY_BYTES];
+	bool lca = memcmp(v->lca, none, KEY_BYTES) != 0;
+
+	if (lca && transfer_same(v->lca, node_id(n)))
+		v->side = TRANSFER_SIDE_VIA;
+	else if (lca && transfer_at_or_above(n, t, v->lca))
+		v->side = TRANSFER_SIDE_NONE;
+	else if (transfer_at_or_above(n, t, v->from))
+		v->side = TRANSFER_SIDE_OUTGOING;
+	else if (transfer_at_or_above(n, t, v->to))
+		v->side = TRANSFER_SIDE_INCOMING;
+	else
+		v->side = TRANSFER_SIDE_NONE;
+}
+
 /* What the steps gathered do not say on their own: the old branch's name,
  * forwarded when only the forward is held, completed when the old branch's
  * registry says so, the common ancestor of a release not forwarded yet. */
@@ -227,6 +254,7 @@ static void view_finish(struct node *n, struct store_txn *t, struct transfer_vie
 		transfer_name_of(n, t, lca, v->lca_name);
 		v->awaiting_approval = transfer_same(lca, node_id(n)) && node_config(n)->transfer_manual;
 	}
+	view_side(n, t, v);
 }
 
 int transfer_list(struct node *n, struct transfer_view **out, size_t *count, struct err *e)

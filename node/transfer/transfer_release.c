@@ -94,16 +94,18 @@ static int release_destination(struct node *n, struct store_txn *t, const char *
 	return 0;
 }
 
-/* "<member>-<YYYYMMDD>", then -2, -3, ... if a release of this node holds
- * it (a refused transfer, or a member who came back the same day). */
-static int release_id(struct node *n, struct store_txn *t, const char *member, const char *date,
+/* "<member>-<YYYYMMDD>", then -2, -3, ... if a transfer known here holds it
+ * (transfer_id_held: a refused transfer, or a member who came back the same
+ * day, whose transfer here had that id at its old branch). The form of an
+ * id is unchanged, so ids already signed keep theirs. */
+static int release_id(struct store_txn *t, const char *member, const char *date,
 		      char id[TRANSFER_ID_MAX + 1], struct err *e)
 {
 	char base[TRANSFER_ID_MAX + 1];
 
 	snprintf(base, sizeof base, "%.64s-%.4s%.2s%.2s", member, date, date + 5, date + 8);
 	snprintf(id, TRANSFER_ID_MAX + 1, "%s", base);
-	for (unsigned k = 2; transfer_has_rec(t, record_release.collection, node_id(n), id); k++) {
+	for (unsigned k = 2; transfer_id_held(t, id); k++) {
 		if (k > 99) {
 			err_set(e, "too many transfers of member %s on %s", member, date);
 			return -EINVAL;
@@ -135,7 +137,7 @@ int transfer_release(struct node *n, const struct transfer_release_opts *o, char
 	t = node_writer_txn(w);
 	if ((ret = release_member(n, t, o->member, &m, e)) < 0 ||
 	    (ret = release_destination(n, t, o->to, to, to_name, e)) < 0 ||
-	    (ret = release_id(n, t, o->member, date, id, e)) < 0)
+	    (ret = release_id(t, o->member, date, id, e)) < 0)
 		goto out;
 	r.id = id;
 	r.member = m;

@@ -61,6 +61,18 @@ int transfer_lca(struct node *n, struct store_txn *t, const uint8_t a[KEY_BYTES]
 	return -ENOENT;
 }
 
+bool transfer_at_or_above(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES])
+{
+	struct chain c;
+
+	if (chain_of(n, t, key, &c) < 0)
+		return transfer_same(key, node_id(n));
+	for (size_t i = 0; i < c.n; i++)
+		if (transfer_same(c.k[i], node_id(n)))
+			return true;
+	return false;
+}
+
 struct by_name {
 	struct store_txn *t;
 	const char *name;

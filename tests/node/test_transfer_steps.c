@@ -317,6 +317,33 @@ Test(node_transfer_steps, release_forward_accept_outcome)
 	cr_assert_str_eq(state_at(city, id), "completed");
 	cr_assert_str_eq(state_at(a2, id), "", "a bystander lists a transfer it has no part in");
 	cr_assert(view_at(b, id, &v) && strcmp(v.new_member, "ZH001") == 0 && v.completed[0] && v.decided[0]);
+	cr_assert(view_at(d2, id, &v) && v.side == TRANSFER_SIDE_INCOMING, "the receiving district sees it incoming");
+}
+
+/* The receiving district (below the common ancestor, above the new branch)
+ * lists an incoming transfer from its forward on, before the new branch
+ * decides; each node says where it stands. */
+Test(node_transfer_steps, incoming_at_the_receiving_district)
+{
+	struct transfer_view v;
+	char id[TID_CAP];
+
+	tid(id, "ZH005", "");
+	add_member(a, "ZH005", STRATA__MEMBER_STATUS__STATUS_ACTIVE);
+	release_ok(a, "ZH005", b, NULL, id);
+	cr_assert_str_eq(state_at(d2, id), "", "the receiving district lists the transfer before the forward");
+	settle();
+	cr_assert(view_at(d2, id, &v), "the receiving district does not list the incoming transfer %s", id);
+	cr_assert_str_eq(transfer_state_word(v.state), "forwarded");
+	cr_assert_eq(v.side, TRANSFER_SIDE_INCOMING, "side %s at d2", transfer_side_word(v.side));
+	cr_assert_str_eq(v.from_name, a->path);
+	cr_assert_str_eq(v.to_name, b->path);
+	cr_assert_str_eq(v.member, "ZH005");
+	cr_assert(view_at(b, id, &v) && v.side == TRANSFER_SIDE_INCOMING, "side %s at b", transfer_side_word(v.side));
+	cr_assert(view_at(city, id, &v) && v.side == TRANSFER_SIDE_VIA, "side %s at the city", transfer_side_word(v.side));
+	cr_assert(view_at(d1, id, &v) && v.side == TRANSFER_SIDE_OUTGOING, "side %s at d1", transfer_side_word(v.side));
+	cr_assert(view_at(a, id, &v) && v.side == TRANSFER_SIDE_OUTGOING, "side %s at a", transfer_side_word(v.side));
+	cr_assert_str_eq(state_at(a2, id), "", "a bystander lists a transfer it has no part in");
 }
 
 Test(node_transfer_steps, refuse)
@@ -397,11 +424,17 @@ Test(node_transfer_steps, manual_approval)
 	cr_assert_str_eq(state_at(d1, id), "completed");
 }
 
+/* A to B and back to A on one day: two transfers, two ids (the second is
+ * MEMBER-YYYYMMDD-2 at b, which holds the first's forward), both complete;
+ * a third release that day takes -3. Before issue 14 the way back reused
+ * the first id. */
 Test(node_transfer_steps, back_the_same_day)
 {
-	char there[TID_CAP], idbuf[TID_CAP];
+	char there[TID_CAP], back[TID_CAP], again[TID_CAP];
 
 	tid(there, "ZH001", "");
+	tid(back, "ZH001", "-2");
+	tid(again, "ZH001", "-3");
 
 	add_member(a, "ZH001", STRATA__MEMBER_STATUS__STATUS_ACTIVE);
 	release_ok(a, "ZH001", b, NULL, there);
@@ -409,19 +442,24 @@ Test(node_transfer_steps, back_the_same_day)
 	decide_ok(b, a, there, true, NULL);
 	settle();
 	cr_assert_str_eq(status_of(a, a, "ZH001"), "transferred");
-	/* b sends the member back the same day; a takes it under its old id */
-	release_ok(b, "ZH001", a, NULL, there);
+	/* b sends the member back the same day under a new id; a takes it under its old member id */
+	release_ok(b, "ZH001", a, NULL, back);
 	settle();
-	decide_ok(a, b, there, true, NULL);
+	cr_assert_str_eq(state_from(a, b, back), "forwarded");
+	decide_ok(a, b, back, true, NULL);
 	settle();
 	cr_assert_str_eq(status_of(b, b, "ZH001"), "transferred");
 	cr_assert_str_eq(status_of(a, a, "ZH001"), "active", "the first outcome was applied again at a");
-	/* released again from a: the day's id is taken by a's first release */
-	release_ok(a, "ZH001", b, NULL, tid(idbuf, "ZH001", "-2"));
-	settle();
 	cr_assert_str_eq(state_from(a, a, there), "completed");
-	cr_assert_str_eq(state_from(a, b, there), "completed");
-	cr_assert_str_eq(state_from(b, a, tid(idbuf, "ZH001", "-2")), "forwarded");
+	cr_assert_str_eq(state_from(a, b, back), "completed");
+	cr_assert_str_eq(state_from(b, a, there), "completed");
+	cr_assert_str_eq(state_from(b, b, back), "completed");
+	cr_assert_str_eq(state_from(city, b, back), "completed");
+	cr_assert_str_eq(state_from(a, b, there), "", "a lists a transfer from b under the first id");
+	/* released again from a: both of the day's ids are known there */
+	release_ok(a, "ZH001", b, NULL, again);
+	settle();
+	cr_assert_str_eq(state_from(b, a, again), "forwarded");
 }
 
 /* Refused with ret, its message containing msg, and nothing written to

@@ -301,6 +301,25 @@ Test(sync_peer, store_holds_nothing_outside_the_agreement)
 	/* The hospital acknowledges the district's notice: the ack goes back. */
 	net_ok("ack", "add", "-d", hosp->dir, "--sender", huli->hex, "--notice", "N1", "--acked", "2026-11-20", NULL);
 	NET_WAIT(NET_DEADLINE_MS, net_count(huli, "ack", hosp->key) == 1, "the hospital's ack at the district");
+	/* The district's notice status lists the peer it shares notices with, acknowledged (issue 14). */
+	{
+		json_t *st, *u;
+		size_t i;
+		bool seen = false;
+
+		net_run(&r, "notice", "status", "-d", huli->dir, "--notice", "N1", "--json", NULL);
+		cr_assert_eq(r.status, 0, "notice status at the district: %s", r.err);
+		st = net_run_json(&r);
+		net_run_free(&r);
+		json_array_foreach(json_object_get(st, "units"), i, u) if (strcmp(json_string_value(json_object_get(u, "unit")),
+									     hosp->path) == 0)
+		{
+			seen = json_is_true(json_object_get(u, "peer")) && json_is_true(json_object_get(u, "expected")) &&
+			       strcmp(json_string_value(json_object_get(u, "answer")), "acked") == 0;
+		}
+		cr_assert(seen, "the hospital is not listed as a peer that acknowledged N1");
+		net_release(st);
+	}
 	/* A bundle of the district's down feed is refused at the hospital too. */
 	{
 		char bundle[256];

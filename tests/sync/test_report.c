@@ -312,8 +312,11 @@ static void own_figures(const struct branch *x, struct fig *f)
 	}
 	/* Notice N1 from the city is due in the period (N2 is not): acknowledged
 	 * by its due date, or late as the due date has passed. The city holds
-	 * no notice from above. */
-	if (!x->root) {
+	 * no notice from above. A notice due before a unit joined counts for it
+	 * neither way (issue 14): every unit of this test joins today, after
+	 * NOTICE_DUE, so N1 counts nowhere (sync_test_notice_names covers the
+	 * units it does count for). */
+	if (!x->root && strcmp(NOTICE_DUE, today) >= 0) {
 		if (x->ack && strcmp(x->ack, NOTICE_DUE) <= 0)
 			f->v[F_ACKED]++;
 		else if (strcmp(NOTICE_DUE, today) < 0)
@@ -1191,8 +1194,7 @@ static void district_views_and_sums(void)
 	cr_assert_eq(total[2].v[F_TOUT], 0);
 	cr_assert_eq(total[0].v[F_TIN], 1);
 	cr_assert_eq(total[0].v[F_TOUT], 1);
-	cr_assert_eq(total[0].v[F_ACKED], 3);
-	cr_assert_eq(total[0].v[F_LATE], 3);
+	cr_assert_eq(total[0].v[F_ACKED] + total[0].v[F_LATE], 0, "N1 was due before every unit joined");
 	cr_assert_gt(total[0].v[F_UNPAID], 0);
 	cr_assert_gt(total[0].v[F_NEW], 0);
 	cr_assert_gt(total[0].v[F_LAPSED], 0);
