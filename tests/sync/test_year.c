@@ -252,6 +252,25 @@ static bool t_status_is(int u, const char *status)
 	return yes;
 }
 
+/* Does `transfer list` at unit u show transfer id in state want? */
+static bool transfer_state_is(int u, const char *id, const char *want)
+{
+	struct net_run r;
+	json_t *arr, *t;
+	size_t i;
+	bool found = false;
+
+	net_run(&r, "transfer", "list", "-d", Y.n[u]->dir, "--json", NULL);
+	cr_assert_eq(r.status, 0, "transfer list at %s: %s", unit_def[u].label, r.err);
+	arr = net_run_json(&r);
+	json_array_foreach(arr, i, t)
+		found |= strcmp(json_string_value(json_object_get(t, "id")) ?: "", id) == 0 &&
+			 strcmp(json_string_value(json_object_get(t, "state")) ?: "", want) == 0;
+	net_release(arr);
+	net_run_free(&r);
+	return found;
+}
+
 /* ---- the stages ---- */
 
 static void stage_network(void)
@@ -300,9 +319,8 @@ static void move(int from, int to, const char *released, const char *accepted)
 		 unit_def[from].label, unit_def[to].label);
 	net_ok("transfer", "release", "-d", Y.n[from]->dir, "--member", t, "--to", unit_def[to].path, "--date", released,
 	       NULL);
-	/* each of the two receives one forward from the district */
-	NET_WAIT(NET_DEADLINE_MS, net_count(Y.n[to], "forward", Y.n[HULI]->key) == 1, "the forward of %s to reach %s",
-		 id, unit_def[to].label);
+	NET_WAIT(NET_DEADLINE_MS, transfer_state_is(to, id, "forwarded"), "the forward of %s to reach %s", id,
+		 unit_def[to].label);
 	net_ok("transfer", "accept", "-d", Y.n[to]->dir, "--id", id, "--from", unit_def[from].path, "--date", accepted,
 	       NULL);
 	NET_WAIT(NET_DEADLINE_MS, t_status_is(from, "transferred"), "%s to mark %s transferred", unit_def[from].label, t);
