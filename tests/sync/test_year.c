@@ -343,7 +343,7 @@ static void report_months(int u, int first, int last)
 
 /* The branches report their year; jiangtou/b1 all but November (late:
  * stage_late_unit); hetong/b2 its first six months, then hetong revokes
- * it: a report it signs afterwards never counts. */
+ * it: it can report no more, and its street holds no more of its reports. */
 static void stage_branches_report(void)
 {
 	struct net_run r;
@@ -356,7 +356,12 @@ static void stage_branches_report(void)
 	report_months(HT_B2, 0, JUNE - 1);
 	held = net_head(Y.n[HETONG], Y.n[HT_B2]->key, FEED_REPORT, NULL);
 	net_ok("revoke", "-d", Y.n[HETONG]->dir, "--name", unit_def[HT_B2].path, "--reason", "支部撤销", NULL);
+	/* once the revocation reached it, it refuses to sign, saying why */
+	NET_WAIT(NET_DEADLINE_MS, net_count(Y.n[HT_B2], "revocation", Y.n[HETONG]->key) == 1,
+		 "hetong/b2 to hold its revocation");
 	net_run(&r, "report", "submit", "-d", Y.n[HT_B2]->dir, "--period", period[JUNE], NULL);
+	cr_assert(r.status == 2 && net_has(r.err, "was revoked by huli/hetong"),
+		  "report submit at the revoked hetong/b2: exit %d: %s", r.status, r.err);
 	net_run_free(&r);
 	/* hetong/b1's next reports pass the same street after it */
 	report_months(HT_B1, JUNE, JUNE);
