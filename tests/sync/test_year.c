@@ -547,7 +547,7 @@ static void stage_district_reports(void)
 		submit(HULI, i);
 }
 
-Test(sync_year, a_district_reports_a_whole_year, .timeout = 240)
+Test(sync_year, a_district_reports_a_whole_year)
 {
 	for (int u = 0; u < JS_B2; u++) /* the network but jinshan/b2, with each unit's data */
 		join_and_start(u);
