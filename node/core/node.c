@@ -360,6 +360,7 @@ void node_close(struct node **n)
 {
 	if (!n || !*n)
 		return;
+	erase_scrub_close(*n); /* this process's writes since an erase elsewhere */
 	keypair_destroy(&(*n)->key);
 	store_close(&(*n)->store);
 	free((*n)->observers);

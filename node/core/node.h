@@ -106,7 +106,11 @@ int node_open(struct node **out, const char *dir, int flags, struct err *e) WUR;
  * new key (node.key.new holding the key meta "self" names). */
 int node_key_replace(const char *dir, const char *key_path, const char *new_path) WUR;
 
-/* Closes *n (wiping its key) and sets it to NULL. NULL-safe. */
+/* Closes *n (wiping its key) and sets it to NULL. NULL-safe. A writable
+ * handle first scrubs (node_scrub) when an erase was applied to the store
+ * since it opened or last scrubbed, in this or another process: its writes
+ * since may have carried the erased bytes back into data.mdb
+ * (erase_scrub.c). No transaction of n's store may be open. */
 void node_close(struct node **n);
 
 /* The node's public key (32 bytes), its org path, its directory, its root

@@ -71,6 +71,12 @@ int erase_apply(struct node *n, struct store_txn *t, const struct changeset *cs,
  * (erase_scrub.c). */
 int erase_mark_scrub_due(struct store_txn *t, struct err *e);
 
+/* node_close's last step on a writable handle: node_scrub if an erase was
+ * applied since it opened or last scrubbed, else nothing; when that scrub
+ * cannot finish, meta scrub_due stays bumped for the next one (erase_scrub.c
+ * says why). */
+void erase_scrub_close(struct node *n);
+
 /* Index of the rotation chain (revoked.c writes it, unit.c reads it):
  * successor key -> the key it replaced (32 bytes). */
 #define PREDECESSOR_INDEX "predecessor"
