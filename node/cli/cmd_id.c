@@ -12,7 +12,7 @@
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata id [-d DIR] [--json]\n\n"
+	cli_help(f, "usage: strata id [-d DIR] [--json]\n\n"
 		   "Prints the node key (64 hex characters; also its id on the network), its\n"
 		   "org path and the root key of its trust domain; then the pinned roots (its\n"
 		   "own domain's and, on a peer, its host domain's) and every peer agreement:\n"

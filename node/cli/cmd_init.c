@@ -11,7 +11,7 @@
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata init [-d DIR] --name ORG/PATH [--root] [--listen ENDPOINT] [--json]\n\n"
+	cli_help(f, "usage: strata init [-d DIR] --name ORG/PATH [--root] [--listen ENDPOINT] [--json]\n\n"
 		   "Creates a new node in DIR: a fresh Ed25519 key (DIR/node.key, mode 0600),\n"
 		   "an empty store (DIR/store) and a config file (DIR/strata.conf). DIR and\n"
 		   "the folders above it are created (mode 0700) if missing.\n\n"

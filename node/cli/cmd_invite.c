@@ -20,7 +20,7 @@
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata invite [-d DIR] --name ORG/PATH [--role child|peer|auditor]\n"
+	cli_help(f, "usage: strata invite [-d DIR] --name ORG/PATH [--role child|peer|auditor]\n"
 		   "                     [--expires DURATION] [--endpoint tcp://HOST:PORT]\n"
 		   "                     [--publish FEEDS] [--receive FEEDS] [-o FILE] [--json]\n\n"
 		   "Prints one line: a join token for the node that will hold ORG/PATH, or with\n"

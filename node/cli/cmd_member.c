@@ -13,9 +13,11 @@
 #include "node/domain/domain.h"
 #include "node/sync/sync.h"
 
+#define BRANCH_CELLS 28 /* the BRANCH column of member list, in terminal cells */
+
 static void help(FILE *f)
 {
-	fprintf(f,
+	cli_help(f,
 		"usage: strata member add    [-d DIR] --id ID --name NAME --category full|probationary\n"
 		"                            --joined YYYY-MM-DD [--status S] [--phone P] [--birth YYYY-MM-DD]\n"
 		"                            [--gender female|male|other] [--address TEXT] [--json]\n"
@@ -171,12 +173,17 @@ static int list_one(const struct domain_row *r, void *arg)
 		cli_json_dumpf(j, stdout, JSON_COMPACT);
 		json_decref(j);
 	} else {
-		if (!st->count && st->a->own)
-			printf("%-12s %-12s %-11s %-10s %s\n", "ID", "CATEGORY", "STATUS", "JOINED", "NAME");
-		else if (!st->count)
-			printf("%-28s %-12s %-12s %-11s %-10s %s\n", "BRANCH", "ID", "CATEGORY", "STATUS", "JOINED", "NAME");
+		if (!st->count) { /* headers may be translated: padded by display width */
+			if (!st->a->own)
+				cli_cell(stdout, _("BRANCH"), BRANCH_CELLS, false);
+			cli_cell(stdout, _("ID"), 12, false);
+			cli_cell(stdout, _("CATEGORY"), 12, false);
+			cli_cell(stdout, _("STATUS"), 11, false);
+			cli_cell(stdout, _("JOINED"), 10, false);
+			cli_cell(stdout, _("NAME"), 0, true);
+		}
 		if (!st->a->own)
-			printf("%-28s ", esc(r->branch));
+			cli_cell(stdout, esc(r->branch), BRANCH_CELLS, false);
 		/* a member received from a branch below is untrusted text */
 		printf("%-12s %-12s %-11s %-10s %s\n", esc(m->id), member_category_word(m->category),
 		       member_status_word(m->status), esc(m->joined), esc(m->name));

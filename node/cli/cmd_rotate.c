@@ -13,7 +13,7 @@
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata rotate-key [-d DIR] [--timeout SECONDS] [--json]\n\n"
+	cli_help(f, "usage: strata rotate-key [-d DIR] [--timeout SECONDS] [--json]\n\n"
 		   "Replaces this node's key while its parent runs strata serve (stop this\n"
 		   "node's own strata serve first, and start it again afterwards). A new key\n"
 		   "pair is made; the old key writes a rotation record naming it; the parent\n"

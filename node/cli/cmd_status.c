@@ -18,18 +18,17 @@
 #include "node/records/numbers.h"
 #include "node/sync/sync.h"
 
+/* A time of the JSON (ms, UTC) for people: local time (cli_time_local). */
 static void when(char out[CLI_TIME_SIZE], const json_t *ms)
 {
-	time_t s = (time_t)(json_integer_value(ms) / 1000);
-	struct tm tm;
-
-	if (!json_is_integer(ms)) {
+	if (!json_is_integer(ms) || json_integer_value(ms) < 0)
 		snprintf(out, CLI_TIME_SIZE, "-");
-		return;
-	}
-	gmtime_r(&s, &tm);
-	strftime(out, CLI_TIME_SIZE, "%Y-%m-%d %H:%M:%SZ", &tm);
+	else
+		cli_time_local(out, (uint64_t)json_integer_value(ms));
 }
+
+#define NAME_CELLS 32 /* the NAME and AUTHOR columns, in terminal cells */
+#define TIME_CELLS 25 /* "2026-03-05 14:30:00 +0800" */
 
 /* Every configured link: role, name, state since when, last seen, last
  * error; the running daemon's figures (lag, counts) under it. */
@@ -42,16 +41,22 @@ static void print_links(json_t *j)
 		printf("links:  none (no parent, nobody certified)\n");
 		return;
 	}
-	printf("links:\n  %-8s %-32s %-16s %-21s %-21s\n", "ROLE", "NAME", "STATE", "SINCE", "LAST SEEN");
+	printf(_("links:\n"));
+	fputs("  ", stdout); /* headers may be translated: padded by display width */
+	cli_cell(stdout, _("ROLE"), 8, false);
+	cli_cell(stdout, _("NAME"), NAME_CELLS, false);
+	cli_cell(stdout, _("STATE"), 16, false);
+	cli_cell(stdout, _("SINCE"), TIME_CELLS, false);
+	cli_cell(stdout, _("LAST SEEN"), 0, true);
 	json_array_foreach(json_object_get(j, "links"), i, v) {
 		json_t *live = json_object_get(v, "daemon"), *err = json_object_get(v, "last_error");
 		char since[CLI_TIME_SIZE], seen[CLI_TIME_SIZE];
 
 		when(since, json_object_get(v, "since_ms"));
 		when(seen, json_object_get(v, "last_seen_ms"));
-		printf("  %-8s %-32s %-16s %-21s %-21s\n", json_string_value(json_object_get(v, "role")),
-		       esc(json_string_value(json_object_get(v, "name"))), json_string_value(json_object_get(v, "state")),
-		       since, seen);
+		printf("  %-8s ", json_string_value(json_object_get(v, "role")));
+		cli_pad(stdout, esc(json_string_value(json_object_get(v, "name"))), NAME_CELLS);
+		printf(" %-16s %-*s %s\n", json_string_value(json_object_get(v, "state")), TIME_CELLS, since, seen);
 		if (json_is_object(live))
 			printf("           lag %" JSON_INTEGER_FORMAT " sent %" JSON_INTEGER_FORMAT
 			       " received %" JSON_INTEGER_FORMAT "\n",
@@ -85,13 +90,20 @@ static void print_human(json_t *j)
 		       *json_string_value(json_object_get(daemon, "listen")) ? ", listening on " : "",
 		       json_string_value(json_object_get(daemon, "listen")));
 	print_links(j);
-	printf("feeds:\n  %-32s %-8s %8s\n", "AUTHOR", "FEED", "HEAD");
+	printf(_("feeds:\n"));
+	fputs("  ", stdout);
+	cli_cell(stdout, _("AUTHOR"), NAME_CELLS, false);
+	cli_cell(stdout, _("FEED"), 8, false);
+	cli_pad_right(stdout, _("HEAD"), 8);
+	fputc('\n', stdout);
 	json_array_foreach(json_object_get(j, "feeds"), i, v) {
 		const char *name = json_string_value(json_object_get(v, "name"));
 		char shown[64];
 
 		snprintf(shown, sizeof shown, "%s", esc(*name ? name : json_string_value(json_object_get(v, "author"))));
-		printf("  %-32s %-8s %8" JSON_INTEGER_FORMAT "%s\n", shown, json_string_value(json_object_get(v, "feed")),
+		fputs("  ", stdout);
+		cli_pad(stdout, shown, NAME_CELLS);
+		printf(" %-8s %8" JSON_INTEGER_FORMAT "%s\n", json_string_value(json_object_get(v, "feed")),
 		       json_integer_value(json_object_get(v, "seq")),
 		       json_is_true(json_object_get(v, "frozen")) ? "  FROZEN (equivocation)" : "");
 	}
@@ -108,7 +120,7 @@ static void print_human(json_t *j)
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata status [-d DIR] [--json] [--check [--link-down SECONDS] [--disk-free PERCENT]]\n\n"
+	cli_help(f, "usage: strata status [-d DIR] [--json] [--check [--link-down SECONDS] [--disk-free PERCENT]]\n\n"
 		   "Shows the node's identity; every configured link (the parent, and every\n"
 		   "child, peer and auditor this node certified and has not revoked), connected\n"
 		   "or not: its role, state (connected, disconnected, never connected), since\n"
@@ -117,7 +129,7 @@ static void help(FILE *f)
 		   "the links are shown as it last kept them in the store. Then the head of\n"
 		   "every feed the node holds, any evidence of equivocation, whether writes are\n"
 		   "fenced after a restore (see strata fence), and, like strata id, the pinned\n"
-		   "roots and every peer agreement. Times are UTC.\n\n"
+		   "roots and every peer agreement. Times are local (TZ), with their offset.\n\n"
 		   "  --check              for cron and monitoring: also check, print every\n"
 		   "                       problem found and exit 3 if there is any (0 if none):\n"
 		   "                       a link not connected for longer than --link-down,\n"
