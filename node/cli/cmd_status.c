@@ -15,6 +15,7 @@
 #include "node/cli/cli.h"
 #include "node/core/admin.h"
 #include "node/core/node.h"
+#include "protocol/trust_rules.h"
 #include "node/records/numbers.h"
 #include "node/sync/sync.h"
 
@@ -29,6 +30,20 @@ static void when(char out[CLI_TIME_SIZE], const json_t *ms)
 
 #define NAME_CELLS 32 /* the NAME and AUTHOR columns, in terminal cells */
 #define TIME_CELLS 25 /* "2026-03-05 14:30:00 +0800" */
+/* an org path (escaped, cut) and its display name in brackets */
+#define SHOWN_NAME_SIZE (NODE_NAME_SIZE + DISPLAY_NAME_MAX * TEXT_ESCAPE_EXPANSION + 4)
+
+/* "org/path (display name)" of a link, feed or the node (display_name in
+ * its JSON: add_display_names), escaped: peers' names are untrusted. */
+static void shown_name(char out[SHOWN_NAME_SIZE], const json_t *o, const char *name)
+{
+	const char *dn = json_string_value(json_object_get(o, "display_name"));
+	if (dn)
+		snprintf(out, SHOWN_NAME_SIZE, "%.*s (%.*s)", NODE_NAME_MAX, esc(name),
+			 DISPLAY_NAME_MAX * TEXT_ESCAPE_EXPANSION, esc(dn));
+	else
+		snprintf(out, SHOWN_NAME_SIZE, "%.*s", NODE_NAME_MAX, esc(name));
+}
 
 /* Every configured link: role, name, state since when, last seen, last
  * error; the running daemon's figures (lag, counts) under it. */
@@ -50,13 +65,14 @@ static void print_links(json_t *j)
 	cli_cell(stdout, _("LAST SEEN"), 0, true);
 	json_array_foreach(json_object_get(j, "links"), i, v) {
 		json_t *live = json_object_get(v, "daemon"), *err = json_object_get(v, "last_error");
-		char since[CLI_TIME_SIZE], seen[CLI_TIME_SIZE];
+		char since[CLI_TIME_SIZE], seen[CLI_TIME_SIZE], name[SHOWN_NAME_SIZE];
 
 		when(since, json_object_get(v, "since_ms"));
 		when(seen, json_object_get(v, "last_seen_ms"));
 		printf("  %-8s ", json_string_value(json_object_get(v, "role")));
-		cli_pad(stdout, esc(json_string_value(json_object_get(v, "name"))), NAME_CELLS);
-		printf(" %-16s %-*s %s\n", json_string_value(json_object_get(v, "state")), TIME_CELLS, since, seen);
+		shown_name(name, v, json_string_value(json_object_get(v, "name")));
+		cli_cell(stdout, name, NAME_CELLS, false);
+		printf("%-16s %-*s %s\n", json_string_value(json_object_get(v, "state")), TIME_CELLS, since, seen);
 		if (json_is_object(live))
 			printf("           lag %" JSON_INTEGER_FORMAT " sent %" JSON_INTEGER_FORMAT
 			       " received %" JSON_INTEGER_FORMAT "\n",
@@ -75,8 +91,10 @@ static void print_human(json_t *j)
 	json_t *daemon = json_object_get(j, "daemon"), *v;
 	size_t i;
 
-	printf("node:   %s (%.16s…)\n", json_string_value(json_object_get(j, "name")),
-	       json_string_value(json_object_get(j, "key")));
+	char shown[SHOWN_NAME_SIZE];
+
+	shown_name(shown, j, json_string_value(json_object_get(j, "name")));
+	printf(_("node:   %s (%.16s…)\n"), shown, json_string_value(json_object_get(j, "key")));
 	v = json_object_get(j, "root");
 	printf("root:   %s\n", json_is_string(v) ? json_string_value(v) : "none yet");
 	cli_agreements_print(j);
@@ -98,12 +116,11 @@ static void print_human(json_t *j)
 	fputc('\n', stdout);
 	json_array_foreach(json_object_get(j, "feeds"), i, v) {
 		const char *name = json_string_value(json_object_get(v, "name"));
-		char shown[64];
 
-		snprintf(shown, sizeof shown, "%s", esc(*name ? name : json_string_value(json_object_get(v, "author"))));
+		shown_name(shown, v, *name ? name : json_string_value(json_object_get(v, "author")));
 		fputs("  ", stdout);
-		cli_pad(stdout, shown, NAME_CELLS);
-		printf(" %-8s %8" JSON_INTEGER_FORMAT "%s\n", json_string_value(json_object_get(v, "feed")),
+		cli_cell(stdout, shown, NAME_CELLS, false);
+		printf("%-8s %8" JSON_INTEGER_FORMAT "%s\n", json_string_value(json_object_get(v, "feed")),
 		       json_integer_value(json_object_get(v, "seq")),
 		       json_is_true(json_object_get(v, "frozen")) ? "  FROZEN (equivocation)" : "");
 	}
@@ -138,6 +155,23 @@ static void help(FILE *f)
 		   "  --disk-free PERCENT  the least free space on the store's filesystem, in\n"
 		   "                       percent of its size (default %d)\n",
 		SYNC_CHECK_LINK_DOWN_S, SYNC_CHECK_DISK_FREE_PCT);
+}
+
+/* Sets "display_name" on the node, every link and every feed whose unit
+ * has one (node_display_names). */
+static void add_display_names(json_t *j, const json_t *names)
+{
+	static const char *const lists[] = {"links", "feeds", "evidence"};
+	const char *dn = node_unit_display_name(names, json_string_value(json_object_get(j, "name")));
+	json_t *v;
+	size_t i;
+
+	if (dn)
+		json_object_set_new(j, "display_name", json_string(dn));
+	for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++)
+		json_array_foreach(json_object_get(j, lists[k]), i, v)
+			if ((dn = node_unit_display_name(names, json_string_value(json_object_get(v, "name")))))
+				json_object_set_new(v, "display_name", json_string(dn));
 }
 
 struct status_args {
@@ -211,13 +245,15 @@ int cmd_status_main(int argc, char **argv)
 	struct status_args a;
 	struct node *n = NULL;
 	struct err e = {0};
-	json_t *daemon = NULL, *links = NULL, *problems = NULL, *j, *held = NULL, *fence;
+	json_t *daemon = NULL, *links = NULL, *problems = NULL, *j, *held = NULL, *fence, *names = NULL;
 	char key[KEY_HEX], root[KEY_HEX];
 	int ret, code = EXIT_OK;
 
 	if ((ret = parse(argc, argv, &a)) != CLI_GO_ON)
 		return ret;
-	if ((ret = node_open(&n, a.c.dir, NODE_NO_KEY | NODE_RDONLY, &e)) < 0 || (ret = node_overview(n, &held, &e)) < 0) {
+	if ((ret = node_open(&n, a.c.dir, NODE_NO_KEY | NODE_RDONLY, &e)) < 0 || (ret = node_overview(n, &held, &e)) < 0 ||
+	    (ret = node_display_names(n, &names, &e)) < 0) {
+		json_decref(held);
 		node_close(&n);
 		return cli_fail_err("status", ret, &e);
 	}
@@ -225,6 +261,7 @@ int cmd_status_main(int argc, char **argv)
 		daemon = json_null();
 	if ((ret = sync_links(n, daemon, &links, &e)) < 0 ||
 	    (a.check && (ret = sync_check(n, links, &a.o, &problems, &e)) < 0)) {
+		json_decref(names);
 		json_decref(daemon);
 		json_decref(links);
 		json_decref(held);
@@ -238,6 +275,8 @@ int cmd_status_main(int argc, char **argv)
 		      node_root(n) ? json_string(root) : json_null(), "daemon", daemon, "links", links);
 	json_object_update(j, held); /* feeds, evidence, pinned_roots, agreements, write_fence */
 	json_decref(held);
+	add_display_names(j, names);
+	json_decref(names);
 	fence = json_object_get(j, "write_fence");
 	if (problems && json_is_string(fence))
 		json_array_append_new(problems, json_sprintf("writes are fenced: %s (see strata fence)",
