@@ -53,7 +53,7 @@ static void print_links(json_t *j)
 	size_t i;
 
 	if (json_array_size(json_object_get(j, "links")) == 0) {
-		printf("links:  none (no parent, nobody certified)\n");
+		printf(_("links:  none (no parent, nobody certified)\n"));
 		return;
 	}
 	printf(_("links:\n"));
@@ -81,7 +81,7 @@ static void print_links(json_t *j)
 			       json_integer_value(json_object_get(live, "entries_received")));
 		if (json_is_string(err)) {
 			when(since, json_object_get(v, "last_error_ms"));
-			printf("           last error (%s): %s\n", since, esc(json_string_value(err))); /* a peer's words */
+			printf(_("           last error (%s): %s\n"), since, esc(json_string_value(err))); /* a peer's words */
 		}
 	}
 }
@@ -96,16 +96,16 @@ static void print_human(json_t *j)
 	shown_name(shown, j, json_string_value(json_object_get(j, "name")));
 	printf(_("node:   %s (%.16s…)\n"), shown, json_string_value(json_object_get(j, "key")));
 	v = json_object_get(j, "root");
-	printf("root:   %s\n", json_is_string(v) ? json_string_value(v) : "none yet");
+	printf(_("root:   %s\n"), json_is_string(v) ? json_string_value(v) : _("none yet"));
 	cli_agreements_print(j);
 	v = json_object_get(j, "write_fence");
 	if (json_is_string(v)) /* restored or rebooted: it signs nothing until its links confirm its heads */
-		printf("writes: fenced: %s (see strata fence)\n", node_fence_why(json_string_value(v)));
+		printf(_("writes: fenced: %s (see strata fence)\n"), node_fence_why(json_string_value(v)));
 	if (!json_is_object(daemon))
-		printf("daemon: not running (links as it last saw them)\n");
+		printf(_("daemon: not running (links as it last saw them)\n"));
 	else
-		printf("daemon: running, pid %d%s%s\n", (int)json_integer_value(json_object_get(daemon, "pid")),
-		       *json_string_value(json_object_get(daemon, "listen")) ? ", listening on " : "",
+		printf(_("daemon: running, pid %d%s%s\n"), (int)json_integer_value(json_object_get(daemon, "pid")),
+		       *json_string_value(json_object_get(daemon, "listen")) ? _(", listening on ") : "",
 		       json_string_value(json_object_get(daemon, "listen")));
 	print_links(j);
 	printf(_("feeds:\n"));
@@ -125,10 +125,10 @@ static void print_human(json_t *j)
 		       json_is_true(json_object_get(v, "frozen")) ? "  FROZEN (equivocation)" : "");
 	}
 	if (json_array_size(json_object_get(j, "evidence")) == 0) {
-		printf("evidence: none\n");
+		printf(_("evidence: none\n"));
 		return;
 	}
-	printf("evidence of equivocation (two signed entries for one seq):\n");
+	printf(_("evidence of equivocation (two signed entries for one seq):\n"));
 	json_array_foreach(json_object_get(j, "evidence"), i, v)
 		printf("  %s (%.16s…) %s #%" JSON_INTEGER_FORMAT "\n", esc(json_string_value(json_object_get(v, "name"))),
 		       json_string_value(json_object_get(v, "author")), json_string_value(json_object_get(v, "feed")),
@@ -235,9 +235,9 @@ static void print_check(json_t *problems)
 	json_t *v;
 
 	if (json_array_size(problems) == 0)
-		printf("check: ok\n");
+		printf(_("check: ok\n"));
 	json_array_foreach(problems, i, v)
-		printf("CHECK FAILED: %s\n", json_string_value(v));
+		printf(_("CHECK FAILED: %s\n"), json_string_value(v));
 }
 
 int cmd_status_main(int argc, char **argv)

@@ -11,13 +11,15 @@
  * 3. else the install's localedir (STRATA_LOCALEDIR_INSTALLED, from meson).
  *
  * Which language: the usual LC_ALL / LC_MESSAGES / LANG (and LANGUAGE).
- * Only LC_MESSAGES is taken from the environment: numbers, dates and
- * sorting stay those of the C locale, so that `12.50` is read and written
- * the same in every locale, and the catalog is written out as UTF-8
- * whatever the locale's codeset. When the locale named is not installed on
+ * Only LC_MESSAGES and LC_CTYPE are taken from the environment (LC_CTYPE so
+ * that the C library's own messages, getopt's and strerror's, come out in
+ * the same language and codeset): numbers, dates and sorting stay those of
+ * the C locale, so that `12.50` is read and written the same in every
+ * locale, and Strata's catalog is written out as UTF-8 whatever the
+ * locale's codeset. When the locale named is not installed on
  * the machine (a Debian without `locales` has only C.UTF-8, and setlocale
  * refuses zh_CN.UTF-8), messages are still looked up in the language named:
- * LC_MESSAGES falls back to C.UTF-8 and LANGUAGE (which gettext honours
+ * LC_MESSAGES and LC_CTYPE fall back to C.UTF-8 and LANGUAGE (which gettext honours
  * in every locale but "C") is set to that name unless already set.
  */
 #include <libintl.h>
@@ -63,6 +65,8 @@ void cli_i18n_init(void)
 	const char *dir = getenv("STRATA_LOCALEDIR");
 	const char *want;
 
+	if (!setlocale(LC_CTYPE, ""))
+		setlocale(LC_CTYPE, "C.UTF-8");
 	if (!setlocale(LC_MESSAGES, "") && (want = wanted_messages_locale()) && strcmp(want, "C") != 0 &&
 	    strcmp(want, "POSIX") != 0 && setlocale(LC_MESSAGES, "C.UTF-8"))
 		setenv("LANGUAGE", want, 0);
