@@ -10,10 +10,13 @@
 #include <string.h>
 
 #include "node/cli/cli.h"
+#include "node/core/admin.h"
+#include "node/core/node.h"
 #include "node/domain/domain.h"
 #include "node/sync/sync.h"
 
 #define BRANCH_CELLS 28 /* the BRANCH column of member list, in terminal cells */
+#define BRANCH_SHOWN_SIZE 1024 /* an org path and its display name, escaped */
 
 static void help(FILE *f)
 {
@@ -150,6 +153,7 @@ static int member_update(int argc, char **argv)
 
 struct list_state {
 	const struct member_args *a;
+	json_t *names; /* units' display names (node_display_names), NULL: none */
 	bool started; /* the store opened: "[" is out */
 	size_t count;
 };
@@ -182,8 +186,14 @@ static int list_one(const struct domain_row *r, void *arg)
 			cli_cell(stdout, _("JOINED"), 10, false);
 			cli_cell(stdout, _("NAME"), 0, true);
 		}
-		if (!st->a->own)
-			cli_cell(stdout, esc(r->branch), BRANCH_CELLS, false);
+		if (!st->a->own) {
+			const char *dn = node_unit_display_name(st->names, r->branch);
+			char cell[BRANCH_SHOWN_SIZE];
+
+			snprintf(cell, sizeof cell, "%s%s%s%s", esc(r->branch), dn ? " (" : "", dn ? esc(dn) : "",
+				 dn ? ")" : "");
+			cli_cell(stdout, cell, BRANCH_CELLS, false);
+		}
 		/* a member received from a branch below is untrusted text */
 		printf("%-12s %-12s %-11s %-10s %s\n", esc(m->id), member_category_word(m->category),
 		       member_status_word(m->status), esc(m->joined), esc(m->name));
@@ -213,7 +223,16 @@ static int member_list(int argc, char **argv)
 	q.value[record_field_find(&record_member, "status") - record_member.fields] = given(&a, "status");
 	q.value[record_field_find(&record_member, "category") - record_member.fields] = given(&a, "category");
 	q.own = a.own;
+	if (!a.c.json && !a.own) { /* the branches' display names; without them, org paths alone */
+		struct node *n = NULL;
+
+		if (node_open(&n, a.c.dir, NODE_NO_KEY | NODE_RDONLY, &(struct err){0}) == 0 &&
+		    node_display_names(n, &st.names, &(struct err){0}) < 0)
+			st.names = NULL;
+		node_close(&n);
+	}
 	ret = domain_record_each(a.c.dir, &q, list_one, &st, &count, &e);
+	json_decref(st.names);
 	if (a.c.json && st.started)
 		fputs(st.count ? "\n]\n" : "]\n", stdout);
 	else if (!a.c.json && ret == 0)

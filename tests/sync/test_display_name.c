@@ -4,7 +4,8 @@
  * `strata invite --display-name` travels in its certificate: the parent's
  * and the child's `status` show it beside the org path (text and JSON),
  * the parent's links table stays aligned with it (display width), times
- * are local, and a key rotation keeps it. One network, in stages.
+ * are local, the parent's member list names the branch with it, and a
+ * key rotation keeps it. One network, in stages.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -38,6 +39,18 @@ static bool both_connected(const struct net_node *city)
 		n += strcmp(json_string_value(json_object_get(v, "state")), "connected") == 0;
 	net_release(st);
 	return n == 2;
+}
+
+/* Does the city's member list show the member with huli's display name? */
+static bool city_lists_member(const struct net_node *city)
+{
+	struct net_run r;
+	bool ok;
+
+	net_run(&r, "member", "list", "-d", city->dir, NULL);
+	ok = r.status == 0 && net_has(r.out, "xiamen/huli (湖里区)") && net_has(r.out, "H0001");
+	net_run_free(&r);
+	return ok;
 }
 
 static bool own_display_name_is(const struct net_node *n, const char *want)
@@ -131,6 +144,8 @@ Test(sync_display_name, shown_by_parent_and_child_and_kept_by_rotation)
 	net_node_join(siming, city, NULL);
 	net_node_start(huli);
 	net_node_start(siming);
+	net_ok("member", "add", "-d", huli->dir, "--id", "H0001", "--name", "郑文君", "--category", "full", "--joined",
+	       "2001-07-01", NULL);
 	NET_WAIT(NET_DEADLINE_MS, own_display_name_is(huli, "湖里区"), "the child to see its own display name");
 	NET_WAIT(NET_DEADLINE_MS, both_connected(city), "the city to see both children connected");
 	st = net_node_status(city);
@@ -141,6 +156,7 @@ Test(sync_display_name, shown_by_parent_and_child_and_kept_by_rotation)
 	cr_assert(net_has(r.out, "node:   xiamen/huli (湖里区)"), "the child's status:\n%s", r.out);
 	net_run_free(&r);
 	city_status_text(city);
+	NET_WAIT(NET_DEADLINE_MS, city_lists_member(city), "the city's member list to name the branch 湖里区");
 
 	/* a key rotation: the new certificate names the unit the same way */
 	before = net_store_count(city, "湖里区");
