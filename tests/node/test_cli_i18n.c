@@ -215,4 +215,7 @@ Test(node_cli_i18n, root_display_name_checked_at_init)
 	run_strata(&r, "status", "-d", test_node, NULL);
 	cr_assert(has(r.out, "node:   xiamen (厦门市)"), "%s", r.out);
 	run_free(&r);
+	run_strata(&r, "id", "-d", test_node, NULL);
+	cr_assert(has(r.out, "name: xiamen (厦门市)"), "%s", r.out);
+	run_free(&r);
 }
