@@ -19,7 +19,7 @@
 
 static void help(FILE *f)
 {
-	fprintf(f,
+	cli_help(f,
 		"usage: strata report submit [-d DIR] --period YYYY-MM [--json]\n"
 		"       strata report show   [-d DIR] --period YYYY-MM [--tree] [--json]\n"
 		"       strata report accept [-d DIR] --period YYYY-MM --from ORG/PATH [--comment TEXT]\n"

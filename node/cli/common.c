@@ -59,11 +59,12 @@ int cli_parse_common(const char *what, int argc, char **argv, struct cli_common 
 }
 
 /* Prints a message that may quote untrusted text (a CSV cell, an id, a
- * token, a peer's error) escaped: text_escape, crypto/escape.c. */
+ * token, a peer's error) escaped: text_escape, crypto/escape.c. The format
+ * is translated first (cli.h: _()). */
 static void print_escaped(const char *fmt, va_list ap)
 {
 	char msg[MSG_SIZE], out[TEXT_ESCAPE_EXPANSION * sizeof msg];
-	int n = vsnprintf(msg, sizeof msg, fmt, ap);
+	int n = vsnprintf(msg, sizeof msg, _(fmt), ap);
 
 	if (n < 0)
 		return;
@@ -116,7 +117,7 @@ int cli_usage(const char *what, const char *fmt, ...)
 	va_start(ap, fmt);
 	print_escaped(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n(see strata %s --help)\n", what);
+	fprintf(stderr, _("\n(see strata %s --help)\n"), what);
 	return EXIT_USAGE;
 }
 
@@ -243,6 +244,6 @@ int cli_report_bad(const char *what, const char *file, const struct domain_impor
 	for (size_t i = 0; i < r->nbad && i < CLI_BAD_ROWS_SHOWN; i++)
 		fprintf(stderr, "strata: %s: %s:%zu: %s\n", what, file, r->bad[i].line, esc(r->bad[i].msg));
 	if (r->nbad > CLI_BAD_ROWS_SHOWN)
-		fprintf(stderr, "strata: %s: ... and %zu more bad rows\n", what, r->nbad - CLI_BAD_ROWS_SHOWN);
+		fprintf(stderr, _("strata: %s: ... and %zu more bad rows\n"), what, r->nbad - CLI_BAD_ROWS_SHOWN);
 	return cli_fail_err(what, ret, e);
 }
