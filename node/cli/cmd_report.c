@@ -369,6 +369,8 @@ int cmd_report_main(int argc, char **argv)
 		return cli_usage(what, "unexpected argument \"%s\"", argv[optind]);
 	if (!period)
 		return cli_usage(what, "--period YYYY-MM is required");
+	if (summary && strcmp(verb, "show"))
+		return cli_usage(what, "--summary is an option of report show");
 	if ((!strcmp(verb, "accept") || !strcmp(verb, "return")) && !from)
 		return cli_usage(what, "--from ORG/PATH (the child whose report it is) is required");
 	if (!strcmp(verb, "return") && !comment)

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What a level sees of a period: its own report and, per child (with tree:
- * per descendant whose reports reached it), reported or not, on time or
- * late, accepted or returned, the figures, and whether the figures match a
- * recomputation from the very heads the report names. Also the decision
- * on a child's report (accept or return), a signed entry of the down feed.
- * Peers' reports are listed apart ("peers"): they are not in the total.
+ * What report show needs besides its walk (walk.c): the deadline of a
+ * period in local time, the index of recomputations (a report's figures
+ * recomputed from the heads it names, done once per report), and the
+ * decision on a child's report (accept or return), a signed entry of the
+ * down feed.
  */
 #include <errno.h>
 #include <stdio.h>
