@@ -27,7 +27,8 @@ struct report_ctx {
 	struct err *e;
 	uint8_t own[NODE_KEYS_MAX][KEY_BYTES]; /* this node's keys */
 	size_t n_own;
-	unsigned long since_release; /* units read since the map was last released */
+	unsigned long since_release; /* units read since the resident memory was last looked at */
+	unsigned long rss_bound;     /* bytes of resident memory above which the map is let go (0: never) */
 	struct report_memo *memo;    /* recomputations to keep */
 	size_t n_memo, cap_memo;
 };

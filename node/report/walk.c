@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "node/records/records.h"
 #include "node/report/view_internal.h"
@@ -27,10 +28,33 @@
 #define WHY_TEXT_SIZE 700     /* "not checked: " and the reason */
 #define WHY_NOT_SIZE 96       /* "revoked on YYYY-MM-DD" and the like */
 #define DAY_SIZE 16           /* "YYYY-MM-DD" and its NUL, with room */
-#define MAP_RELEASE_EVERY 512 /* units read between two releases of the store's map */
+/* The store's map is let go (store_map_release) when the resident memory
+ * passes a bound: the kernel maps 64 KiB around each page read
+ * (fault-around), and a view of a city reads a few pages per unit spread
+ * over the store, so that the map alone would grow past 300 MiB at 10,000
+ * branches. Each page read again after a release costs a page fault (dear
+ * on a virtual machine): the bound trades time for memory, and
+ * $STRATA_VIEW_RSS_MB moves it (0: never let go). docs/PERFORMANCE.md,
+ * "Issue 14". */
+#define RSS_BOUND_MB 40    /* the default bound; a view peaks about 15 MiB above it */
+#define RSS_CHECK_EVERY 32 /* units read between two looks */
 
 static int walk_unit(struct report_ctx *v, const uint8_t key[KEY_BYTES], const uint8_t *issuer,
 		     const Strata__Certificate *c, const char *name, unsigned depth);
+
+/* This process's resident memory (bytes; 0 if unknown). */
+static unsigned long resident_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long size, resident = 0;
+
+	if (f) {
+		if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	return resident * (unsigned long)sysconf(_SC_PAGESIZE);
+}
 
 static void local_day(char out[DAY_SIZE], uint64_t ms)
 {
@@ -352,19 +376,19 @@ static int walk_unit(struct report_ctx *v, const uint8_t key[KEY_BYTES], const u
 		strata__report__free_unpacked(rep, NULL);
 	ret = v->fn(&row, v->arg);
 	json_decref(row.unit);
-	/* a long walk touches pages all over the store: let them go, so that
-	 * its resident memory stays bounded (the read transaction stays) */
-	if (++v->since_release >= MAP_RELEASE_EVERY) {
-		store_map_release(node_store(v->n));
+	if (v->rss_bound && ++v->since_release >= RSS_CHECK_EVERY) {
 		v->since_release = 0;
+		if (resident_bytes() > v->rss_bound)
+			store_map_release(node_store(v->n));
 	}
 	if (ret || !row.lists)
 		return ret;
 	if ((ret = list_kids(v, keys, nkeys, key, depth, STRATA__ROLE__ROLE_CHILD)) != 0 ||
 	    (ret = event(v, REPORT_EV_PEERS, key, name, depth)) != 0 ||
-	    (ret = list_kids(v, keys, nkeys, key, depth, STRATA__ROLE__ROLE_PEER)) != 0)
+	    (ret = list_kids(v, keys, nkeys, key, depth, STRATA__ROLE__ROLE_PEER)) != 0 ||
+	    (ret = event(v, REPORT_EV_END, key, name, depth)) != 0)
 		return ret;
-	return event(v, REPORT_EV_END, key, name, depth);
+	return 0;
 }
 
 int report_walk(struct node *n, const char *period, const struct report_walk_opts *o, report_row_fn fn, void *arg,
@@ -385,6 +409,8 @@ int report_walk(struct node *n, const char *period, const struct report_walk_opt
 	if ((ret = store_txn_begin(node_store(n), false, &v.t, e)) < 0)
 		return ret;
 	v.n_own = node_own_keys(n, v.t, v.own, NODE_KEYS_MAX);
+	v.rss_bound = (getenv("STRATA_VIEW_RSS_MB") ? strtoul(getenv("STRATA_VIEW_RSS_MB"), NULL, 10) : RSS_BOUND_MB)
+		      << 20;
 	/* its own report's decision comes from its parent, whose down feed reached it */
 	ret = walk_unit(&v, node_id(n), NULL, NULL, node_name(n), 0);
 	store_txn_abort(&v.t);
