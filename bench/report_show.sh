@@ -3,7 +3,7 @@
 #
 # bench/report_show.sh: `strata report show` at a city of 10,000 branches
 # (issue 14): --tree and --summary, text and --json, each a median of RUNS
-# after one untimed warm-up: wall time and peak RSS (/usr/bin/time %M),
+# after one untimed warm-up: wall time, CPU time and peak RSS (/usr/bin/time),
 # printed beside the targets (under 1 s, under 64 MiB). The city is built
 # as bench/rollup.sh builds it (strata-gen-rollup under the no-fsync shim,
 # then `strata import` of the districts' bundle: setup, not timed), or
@@ -73,24 +73,27 @@ if [ -z "$CITY" ]; then
 	CITY=$WORK/net/city
 fi
 
-# Median wall (ms) and largest peak RSS (KiB) of RUNS runs; "n/a" if the
-# command fails (an old binary without --summary).
+# Median wall (ms), median CPU (user + sys, ms) and largest peak RSS (MiB)
+# of RUNS runs; "n/a" if the command fails (an old binary without --summary).
 measure() {
-	local walls=() rss=() i t0 t1 m
+	local walls=() cpus=() rss=() i t0 t1 r u s
 	if ! "$@" >/dev/null 2>"$WORK/err.out"; then
-		echo "n/a n/a"
+		echo "n/a n/a n/a"
 		return
 	fi
 	for i in $(seq "$RUNS"); do
 		t0=$EPOCHREALTIME
-		/usr/bin/time -f '%M' -o "$WORK/time.out" "$@" >/dev/null
+		/usr/bin/time -f '%M %U %S' -o "$WORK/time.out" "$@" >/dev/null
 		t1=$EPOCHREALTIME
+		read -r r u s <"$WORK/time.out"
 		walls+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) * 1000 }')")
-		rss+=("$(cat "$WORK/time.out")")
+		cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.0f", (u + s) * 1000 }')")
+		rss+=("$r")
 	done
-	m=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-	echo "$m $(printf '%s\n' "${rss[@]}" | sort -g | tail -n 1 | awk '{ printf "%.1f", $1 / 1024 }')"
+	echo "$(median "${walls[@]}") $(median "${cpus[@]}")" \
+		"$(printf '%s\n' "${rss[@]}" | sort -g | tail -n 1 | awk '{ printf "%.1f", $1 / 1024 }')"
 }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 units=$("$STRATA" report show -d "$CITY" --period "$PERIOD" --summary --json | jq '.total.expected' 2>/dev/null || echo "?")
 echo "Strata report show at a city of $BRANCHES branches ($units units expected), $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -99,16 +102,17 @@ echo "new: $STRATA (commit $(git -C "$ROOT" rev-parse --short HEAD))${OLD:+; old
 echo
 echo "new, unbounded: the same with STRATA_VIEW_RSS_MB=0 (the store's map is never let go: faster, more memory)"
 echo
-printf '%-28s %8s %8s %8s %8s %10s %10s %10s %11s\n' command "old ms" "old MiB" "new ms" "new MiB" "unb. ms" \
-	"unb. MiB" "target ms" "target MiB"
+printf '%-28s %14s %8s %14s %8s %14s %8s\n' command "old ms (cpu)" "old MiB" "new ms (cpu)" "new MiB" \
+	"unb. ms (cpu)" "unb. MiB"
 for args in "--tree" "--tree --json" "--summary" "--summary --json"; do
 	# shellcheck disable=SC2086
-	read -r nm nr <<<"$(measure "$STRATA" report show -d "$CITY" --period "$PERIOD" $args)"
+	read -r nm nc nr <<<"$(measure "$STRATA" report show -d "$CITY" --period "$PERIOD" $args)"
 	# shellcheck disable=SC2086
-	read -r um ur <<<"$(measure env STRATA_VIEW_RSS_MB=0 "$STRATA" report show -d "$CITY" --period "$PERIOD" $args)"
-	om=- or=-
+	read -r um uc ur <<<"$(measure env STRATA_VIEW_RSS_MB=0 "$STRATA" report show -d "$CITY" --period "$PERIOD" $args)"
+	om=- oc=- or=-
 	# shellcheck disable=SC2086
-	[ -z "$OLD" ] || read -r om or <<<"$(measure "$OLD" report show -d "$CITY" --period "$PERIOD" $args)"
-	printf '%-28s %8s %8s %8s %8s %10s %10s %10s %11s\n' "report show $args" "$om" "$or" "$nm" "$nr" "$um" "$ur" \
-		"< $TARGET_MS" "< $TARGET_MIB"
+	[ -z "$OLD" ] || read -r om oc or <<<"$(measure "$OLD" report show -d "$CITY" --period "$PERIOD" $args)"
+	printf '%-28s %14s %8s %14s %8s %14s %8s\n' "report show $args" "$om ($oc)" "$or" "$nm ($nc)" "$nr" \
+		"$um ($uc)" "$ur"
 done
+echo "targets: under $TARGET_MS ms and under $TARGET_MIB MiB (wall time; CPU user + sys in brackets)"

@@ -318,11 +318,50 @@ static void tree_view_agrees(void)
 	net_release(j);
 }
 
+/* The district decides: the view shows each decision, by whom and when,
+ * and the comment of a return (JSON and text). */
+static void decisions_are_shown(void)
+{
+	struct net_run r;
+	json_t *j, *a;
+
+	net_ok("report", "accept", "-d", S.huli->dir, "--period", S.period, "--from", S.s[ONTIME]->path, NULL);
+	net_ok("report", "return", "-d", S.huli->dir, "--period", S.period, "--from", S.s[LATE]->path, "--comment",
+	       "dues missing", NULL);
+	net_run(&r, "report", "show", "-d", S.huli->dir, "--period", S.period, "--json", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	j = net_run_json(&r);
+	net_run_free(&r);
+	for (int s = 0; s < 2; s++) {
+		json_t *kids = json_object_get(json_object_get(j, "node"), "children"), *k;
+		size_t i;
+
+		a = NULL;
+		json_array_foreach(kids, i, k)
+			if (strcmp(json_string_value(json_object_get(k, "name")), S.s[s ? LATE : ONTIME]->path) == 0)
+				a = json_object_get(k, "approval");
+		cr_assert(json_is_object(a), "the decision on %s: %s", labels[s ? LATE : ONTIME], json_dumps(kids, 0));
+		cr_assert_str_eq(json_string_value(json_object_get(a, "decision")), s ? "returned" : "accepted");
+		cr_assert_str_eq(json_string_value(json_object_get(a, "by")), S.huli->path);
+		cr_assert(json_is_string(json_object_get(a, "at")) && strlen(json_string_value(json_object_get(a, "at"))) == 20,
+			  "%s", json_dumps(a, 0));
+		if (s)
+			cr_assert_str_eq(json_string_value(json_object_get(a, "comment")), "dues missing");
+	}
+	net_release(j);
+	net_run(&r, "report", "show", "-d", S.huli->dir, "--period", S.period, NULL);
+	cr_assert(r.status == 0 && net_has(r.out, "accepted by xiamen/huli on ") &&
+			  net_has(r.out, "returned by xiamen/huli on ") && net_has(r.out, "(\"dues missing\")"),
+		  "the decisions in the text view:\n%s", r.out);
+	net_run_free(&r);
+}
+
 Test(sync_summary, reporting_rates_per_level_over_the_expected_set)
 {
 	network_in_the_period();
 	reports_and_changes_after_it();
 	summaries_match_the_tests_counts();
 	tree_view_agrees();
+	decisions_are_shown();
 	net_stop_all();
 }
