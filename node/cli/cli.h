@@ -88,6 +88,9 @@ void cli_agreements_print(json_t *j);
  * written \uXXXX too (jansson escapes only C0): untrusted text in JSON
  * output cannot act on a terminal either. */
 void cli_json_dumpf(const json_t *j, FILE *f, size_t flags);
+/* Writes JSON text s (whole UTF-8) to f as cli_json_dumpf writes its dump:
+ * C1 controls and bidirectional overrides inside strings as \uXXXX. */
+void cli_json_puts(const char *s, FILE *f);
 
 /* Progress on a terminal: "\rWHAT  45% [#####     ] 94000/209000". Does
  * nothing when stderr is not a terminal. cli_progress_done ends the line. */

@@ -124,12 +124,19 @@ int cli_usage(const char *what, const char *fmt, ...)
 void cli_json_dumpf(const json_t *j, FILE *f, size_t flags)
 {
 	char *s = json_dumps(j, flags);
-	const unsigned char *p = (const unsigned char *)s;
 
 	if (!s) {
 		fputs("null", f);
 		return;
 	}
+	cli_json_puts(s, f);
+	free(s);
+}
+
+void cli_json_puts(const char *s, FILE *f)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
 	/* jansson escapes C0 controls; C1 controls and the bidirectional
 	 * overrides it writes as UTF-8. Outside strings JSON is ASCII, so
 	 * these sequences are inside strings, where \uXXXX means the same. */
@@ -145,7 +152,6 @@ void cli_json_dumpf(const json_t *j, FILE *f, size_t flags)
 			fputc(*p, f);
 		}
 	}
-	free(s);
 }
 
 void cli_json_print(json_t *j)
