@@ -170,8 +170,10 @@ static void malloc_policy(void)
 	 * 48 MiB fills, ~0.5 s per command, most of the suite's time in the
 	 * tests that run many commands. The reserve only saves page faults, so
 	 * a perturbed process goes without it. */
-	if (perturb && *perturb && strcmp(perturb, "0") != 0)
+	if (perturb && *perturb && strcmp(perturb, "0") != 0) {
+		mallopt(M_MMAP_THRESHOLD, 8 << 20);
 		return;
+	}
 	/* two chunks of half the reserve from the heap (above the threshold
 	 * they would be mmaps), freed at once into its top */
 	mallopt(M_MMAP_THRESHOLD, HEAP_RESERVE);
