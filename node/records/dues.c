@@ -72,6 +72,16 @@ int dues_key(char *out, size_t cap, const char *member, const char *period)
 	return n >= 0 && (size_t)n < cap ? n : -E2BIG;
 }
 
+/* The amount paid in yuan beside the fen the signed figure keeps, so that
+ * every JSON a person reads shows money as the dues records do ("12.50"). */
+static void dues_figures_json(const Strata__Figures *f, json_t *o)
+{
+	char yuan[RECORD_YUAN_SIZE];
+
+	record_yuan_text(f->dues_paid_amount, yuan);
+	json_object_set_new(o, "dues_paid_yuan", json_string(yuan));
+}
+
 const struct record_type record_dues = {
 	.collection = "dues",
 	.feed = FEED_UP,
@@ -83,6 +93,7 @@ const struct record_type record_dues = {
 	.summary = "dues per member and month: add, update, import, export, list [--unpaid], show",
 	.validate_extra = dues_extra,
 	.figures = dues_figures,
+	.figures_json = dues_figures_json,
 	.residue = (const char *const[]){"member", "period", "amount", "paid", NULL},
 };
 RECORD_REGISTER(40, record_dues);

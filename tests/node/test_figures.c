@@ -188,7 +188,7 @@ Test(node_figures, json_lists_received_figures_last_then_derived_ones)
 	cr_assert_eq(figures_copy(&copy, &f), 0);
 	figures_clear(&f);
 	j = figures_json(&copy);
-	cr_expect_eq(json_object_size(j), 27, "25 figures, a rate and a median");
+	cr_expect_eq(json_object_size(j), 28, "25 figures, the amount in yuan, a rate and a median");
 	json_object_foreach(j, k, v) {
 		if (last && strcmp(last, "transfers_out") == 0)
 			cr_expect_str_eq(k, "notices_acked");
@@ -197,6 +197,8 @@ Test(node_figures, json_lists_received_figures_last_then_derived_ones)
 	cr_expect_str_eq(last, "request_close_days_median");
 	cr_expect_eq(json_integer_value(json_object_get(j, "request_close_days_median")), 3);
 	cr_expect_float_eq(json_real_value(json_object_get(j, "attendance_rate")), 2.0 / 3.0, 1e-9);
+	cr_expect_eq(copy.p.dues_paid_amount, 5000);
+	cr_expect_str_eq(json_string_value(json_object_get(j, "dues_paid_yuan")), "50.00", "fen shown as yuan");
 	json_decref(j);
 	figures_clear(&copy);
 	close_node(&o);
