@@ -15,6 +15,7 @@
 
 #include "node/cli/cli.h"
 #include "node/core/node.h"
+#include "node/core/admin.h"
 #include "node/report/report.h"
 #include "node/sync/sync.h"
 
@@ -171,13 +172,24 @@ static void print_decision(const struct report_row *r)
 		       d->has_comment ? esc(d->comment) : "", d->has_comment ? "\")" : "");
 }
 
+/* A unit's org path, and its display name when it has one (湖里区). */
+static void print_name(const char *name, const json_t *names)
+{
+	const char *dn = names ? node_unit_display_name(names, name) : NULL;
+
+	printf("%s", esc(name));
+	if (dn)
+		printf(" (%s)", esc(dn));
+}
+
 /* One unit of the view as lines at indentation INDENT. */
-static void print_unit(const struct report_row *r, int indent)
+static void print_unit(const struct report_row *r, int indent, const json_t *names)
 {
 	json_t *o = r->unit;
 	char at[SHOW_TIME_SIZE];
 
-	printf("%*s%s", indent, "", esc(r->name));
+	printf("%*s", indent, "");
+	print_name(r->name, names);
 	if (!json_is_true(json_object_get(o, "reported"))) {
 		if (!r->depth)
 			printf("  (no report of its own yet)\n");
@@ -203,6 +215,7 @@ static void print_unit(const struct report_row *r, int indent)
 
 /* The text view as the walk goes: children at +2, peers apart at +4. */
 struct show_text {
+	json_t *names; /* the units' display names (node_display_names), NULL: none */
 	int indent[SHOW_DEPTH];
 	bool peers_said[SHOW_DEPTH];
 };
@@ -223,7 +236,7 @@ static int print_row(const struct report_row *r, void *arg)
 	}
 	st->indent[d] = indent;
 	st->peers_said[d] = false;
-	print_unit(r, indent);
+	print_unit(r, indent, st->names);
 	return 0;
 }
 
@@ -237,11 +250,12 @@ static void put_stdout(const char *text, void *arg)
  * the walk finds them, then the counts per level. */
 static int print_missing(const struct report_row *r, void *arg)
 {
-	(void)arg;
+	printf(r->expected ? "  NOT REPORTED  " : "  not counted   ");
+	print_name(r->name, arg);
 	if (r->expected)
-		printf("  NOT REPORTED  %s (level %u)%s\n", esc(r->name), r->depth, r->overdue ? ", past the deadline" : "");
+		printf(" (level %u)%s\n", r->depth, r->overdue ? ", past the deadline" : "");
 	else
-		printf("  not counted   %s (level %u): %s\n", esc(r->name), r->depth, esc(r->why_not));
+		printf(" (level %u): %s\n", r->depth, esc(r->why_not));
 	return 0;
 }
 
@@ -253,14 +267,14 @@ static void print_counts(const char *label, const struct report_counts *c)
 	       (unsigned long long)c->missing, (unsigned long long)c->not_expected);
 }
 
-static int show_summary_text(struct node *n, const char *period, struct err *e)
+static int show_summary_text(struct node *n, const char *period, json_t *names, struct err *e)
 {
 	struct report_summary s;
 	char label[16];
 	int ret;
 
 	print_deadline(period, report_deadline_ms(period, node_config(n)->report_deadline_day));
-	if ((ret = report_summary(n, period, print_missing, NULL, &s, e)) < 0)
+	if ((ret = report_summary(n, period, print_missing, names, &s, e)) < 0)
 		return ret;
 	printf("%-6s %8s %8s %7s %8s %7s %6s %8s %12s\n", "level", "expected", "reported", "rate", "on time", "rate",
 	       "late", "missing", "not expected");
@@ -315,14 +329,20 @@ static int show(struct node *n, const char *period, bool tree, bool summary, boo
 		err_set(e, "period \"%s\" is not a month YYYY-MM", period);
 		return -EINVAL;
 	}
+	/* text names units by display name too: one read of the certificates
+	 * (a store that cannot say only shows org paths) */
+	if (!json && node_display_names(n, &st.names, &(struct err){0}) < 0)
+		st.names = NULL;
 	if (summary)
-		ret = json ? report_summary_write(n, period, put_stdout, NULL, e) : show_summary_text(n, period, e);
+		ret = json ? report_summary_write(n, period, put_stdout, NULL, e)
+			   : show_summary_text(n, period, st.names, e);
 	else if (json)
 		ret = report_view_write(n, period, tree, put_stdout, NULL, e);
 	else {
 		print_deadline(period, report_deadline_ms(period, node_config(n)->report_deadline_day));
 		ret = report_walk(n, period, &o, print_row, &st, NULL, e);
 	}
+	json_decref(st.names);
 	if (ret < 0)
 		fflush(stdout); /* what was written stays; the error follows on stderr */
 	return ret;

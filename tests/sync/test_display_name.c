@@ -157,6 +157,15 @@ Test(sync_display_name, shown_by_parent_and_child_and_kept_by_rotation)
 	net_run_free(&r);
 	city_status_text(city);
 	NET_WAIT(NET_DEADLINE_MS, city_lists_member(city), "the city's member list to name the branch 湖里区");
+	/* report show names the child by its display name too (text), and
+	 * --summary lists it as not reported by the same name */
+	net_run(&r, "report", "show", "-d", city->dir, "--period", "2026-01", NULL);
+	cr_assert(r.status == 0 && net_has(r.out, "xiamen/huli (湖里区)") && !net_has(r.out, "xiamen/siming ("),
+		  "report show:\n%s%s", r.out, r.err);
+	net_run_free(&r);
+	net_run(&r, "report", "show", "-d", city->dir, "--period", "2026-01", "--summary", NULL);
+	cr_assert(r.status == 0 && net_has(r.out, "xiamen/huli (湖里区)"), "report show --summary:\n%s%s", r.out, r.err);
+	net_run_free(&r);
 
 	/* a key rotation: the new certificate names the unit the same way */
 	before = net_store_count(city, "湖里区");
