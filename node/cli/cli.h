@@ -107,7 +107,9 @@ void cli_key_short(char out[CLI_KEY_SHORT_SIZE], const unsigned char *key);
  * for xgettext and is translated where it is printed. English is the
  * default; a message with no translation prints in English. */
 #define _(s) gettext(s)
+#ifndef N_
 #define N_(s) (s)
+#endif
 
 /* Sets up gettext once at start (main.c): LC_MESSAGES from the
  * environment, the catalog from $STRATA_LOCALEDIR, the build tree or the

@@ -78,19 +78,19 @@ static void help(FILE *f, const struct record_type *t)
 		"changes) instead of refusing them. export writes UTF-8 with a BOM and CRLF\n"
 		"(what Excel opens), English column names unless --header zh; export --own\n"
 		"re-imports unchanged.\n\nfields:\n",
-		t->collection, t->summary, t->feed);
+		t->collection, _(t->summary), t->feed);
 	for (size_t i = 0; i < t->n_fields; i++) {
 		const char *zh = record_field_zh(t, &t->fields[i]);
 
-		fprintf(f, "  --%-*s %s%s%s%s%s%s\n", name_width(t), t->fields[i].name, t->fields[i].help,
-			t->fields[i].flags & FIELD_KEY ? " [key]" : "",
-			t->fields[i].flags & FIELD_REQUIRED ? " [required]" : "", zh ? " (" : "", zh ? zh : "", zh ? ")" : "");
+		fprintf(f, "  --%-*s %s%s%s%s%s%s\n", name_width(t), t->fields[i].name, _(t->fields[i].help),
+			t->fields[i].flags & FIELD_KEY ? _(" [key]") : "",
+			t->fields[i].flags & FIELD_REQUIRED ? _(" [required]") : "", zh ? " (" : "", zh ? zh : "", zh ? ")" : "");
 		help_zh_words(f, t, &t->fields[i]);
 	}
 	for (size_t i = 0; t->companion && i < t->companion->n_fields; i++)
 		if (!(t->companion->fields[i].flags & FIELD_KEY))
 			fprintf(f, "  --%-*s %s\n", name_width(t), t->companion->fields[i].name,
-				t->companion->fields[i].help);
+				_(t->companion->fields[i].help));
 	if (t->companion)
 		cli_help(f, "\n--%s is a record of its own (%s, in feed %s), written and\n"
 			   "shown with the %s; list and export show it where it is held, import\n"

@@ -128,6 +128,6 @@ const struct record_type record_erase = {
 	.descriptor = &strata__erasure__descriptor,
 	.validate = erase_validate,
 	.noun = "erase request",
-	.summary = "remove a record's value from every store that holds it",
+	.summary = N_("remove a record's value from every store that holds it"),
 };
 RECORD_REGISTER(200, record_erase);

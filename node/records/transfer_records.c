@@ -235,7 +235,7 @@ const struct record_type record_release = {
 	.descriptor = &strata__release__descriptor,
 	.validate = release_validate,
 	.noun = "release",
-	.summary = "a member released by the old branch to another branch",
+	.summary = N_("a member released by the old branch to another branch"),
 	.figures = release_figures,
 	.residue = (const char *const[]){"id", "member", "to_name", "to", "date", NULL},
 };
@@ -247,7 +247,7 @@ const struct record_type record_forward = {
 	.descriptor = &strata__forward__descriptor,
 	.validate = forward_validate,
 	.noun = "forwarded transfer",
-	.summary = "a release passed down by the common ancestor of both branches",
+	.summary = N_("a release passed down by the common ancestor of both branches"),
 };
 RECORD_REGISTER(111, record_forward);
 
@@ -267,7 +267,7 @@ const struct record_type record_acceptance = {
 	.descriptor = &strata__acceptance__descriptor,
 	.validate = acceptance_validate,
 	.noun = "acceptance",
-	.summary = "the new branch's acceptance or refusal of a transfer",
+	.summary = N_("the new branch's acceptance or refusal of a transfer"),
 	.figures = acceptance_figures,
 	.residue = (const char *const[]){"from", "id", "release_hash", "decision", "member_id", "date", NULL},
 };
@@ -279,6 +279,6 @@ const struct record_type record_outcome = {
 	.descriptor = &strata__outcome__descriptor,
 	.validate = outcome_validate,
 	.noun = "transfer outcome",
-	.summary = "the outcome of a transfer, passed down to the old branch",
+	.summary = N_("the outcome of a transfer, passed down to the old branch"),
 };
 RECORD_REGISTER(113, record_outcome);
