@@ -69,7 +69,7 @@ static int read_token(const char *file, bool dash, char **token, struct err *e)
 		return ret;
 	}
 	if (!file && isatty(STDIN_FILENO))
-		fputs("join token (from strata invite): ", stderr);
+		fputs(_("join token (from strata invite): "), stderr);
 	return sync_token_read(file, STDIN_FILENO, token, e);
 }
 
@@ -90,11 +90,11 @@ static void print_joined(struct node *n, const struct cli_common *c)
 		cli_json_print(j);
 		return;
 	}
-	printf("joined: %s is certified by its %s at %s\nroot: %s\n", node_name(n),
+	printf(_("joined: %s is certified by its %s at %s\nroot: %s\n"), node_name(n),
 	       peer[0] ? "peer" : "parent", node_config(n)->parent_endpoint, root);
 	if (peer[0])
-		printf("peer root: %s\n", peer);
-	printf("next: strata serve -d %s\n", c->dir);
+		printf(_("peer root: %s\n"), peer);
+	printf(_("next: strata serve -d %s\n"), c->dir);
 }
 
 int cmd_join_main(int argc, char **argv)

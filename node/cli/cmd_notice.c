@@ -101,7 +101,7 @@ static int notice_ack(int argc, char **argv)
 	if (o.c.json)
 		cli_json_print(domain_record_json(&r));
 	else
-		printf("acknowledged notice %s from %s on %s (%s #%llu)\n", esc(o.notice), esc(o.from),
+		printf(_("acknowledged notice %s from %s on %s (%s #%llu)\n"), esc(o.notice), esc(o.from),
 		       ((const Strata__NoticeAck *)r.m)->acked, r.feed, (unsigned long long)r.seq);
 	domain_record_release(&r);
 	return EXIT_OK;
@@ -109,8 +109,8 @@ static int notice_ack(int argc, char **argv)
 
 static void status_print(const struct domain_notice_status *s)
 {
-	printf("notice %s  %s\n", esc(s->id), esc(s->title));
-	printf("due %s; %zu units expected: %zu acked, %zu acked late, %zu not acked yet, %zu overdue\n",
+	printf(_("notice %s  %s\n"), esc(s->id), esc(s->title));
+	printf(_("due %s; %zu units expected: %zu acked, %zu acked late, %zu not acked yet, %zu overdue\n"),
 	       s->due[0] ? s->due : "(none)", s->expected, s->acked, s->acked_late, s->open, s->overdue);
 	printf("%-32s %-10s %-10s %-10s %s\n", "UNIT", "JOINED", "ANSWER", "ACKED", "NOTE");
 	for (size_t i = 0; i < s->n; i++) {
@@ -119,8 +119,9 @@ static void status_print(const struct domain_notice_status *s)
 
 		snprintf(note, sizeof note, "%s%s%s%s", u->peer ? "peer" : "", u->peer && !u->expected ? "; " : "",
 			 u->expected ? "" : "not counted: ", u->expected ? "" : u->why);
-		printf("%-32s %-10s %-10s %-10s%s%s\n", esc(u->name), u->joined[0] ? u->joined : "-",
-		       notice_answer_word(u->answer), u->acked[0] ? u->acked : "-", note[0] ? " " : "", note);
+		printf("%-32s %-10s ", esc(u->name), u->joined[0] ? u->joined : "-");
+		cli_cell(stdout, _(notice_answer_word(u->answer)), 10, false);
+		printf("%-10s%s%s\n", u->acked[0] ? u->acked : "-", note[0] ? " " : "", note);
 	}
 }
 
@@ -174,9 +175,10 @@ static int received_row(const struct domain_notice_row *r, void *arg)
 			json_decref(j);
 		}
 	} else {
-		printf("%-24s %-12s %-10s %-10s %-10s %s%s\n", esc(r->from), esc(r->notice->id),
-		       r->notice->due ? r->notice->due : "-", notice_answer_word(r->answer), r->acked[0] ? r->acked : "-",
-		       esc(r->notice->title), r->counts ? "" : " (due before this unit joined: not counted)");
+		printf("%-24s %-12s %-10s ", esc(r->from), esc(r->notice->id), r->notice->due ? r->notice->due : "-");
+		cli_cell(stdout, _(notice_answer_word(r->answer)), 10, false);
+		printf("%-10s %s%s\n", r->acked[0] ? r->acked : "-", esc(r->notice->title),
+		       r->counts ? "" : _(" (due before this unit joined: not counted)"));
 	}
 	w->count++;
 	return 0;
@@ -199,7 +201,8 @@ static int notice_received(int argc, char **argv)
 	if (w.json)
 		fputs(count ? "\n]\n" : "]\n", stdout);
 	else
-		printf("%zu notice%s%s\n", count, count == 1 ? "" : "s", o.unacked ? " not acknowledged" : " received");
+		printf(o.unacked ? _("%zu notice%s not acknowledged\n") : _("%zu notice%s received\n"), count,
+		       count == 1 ? "" : "s");
 	return EXIT_OK;
 }
 
@@ -224,7 +227,7 @@ static int unpaid_row(const struct domain_unpaid *u, void *arg)
 		printf("%-16s %-16s %-10s %lld.%02lld\n", esc(u->m->id), esc(u->m->name), u->m->joined,
 		       (long long)(u->d->amount / 100), (long long)(u->d->amount % 100));
 	} else {
-		printf("%-16s %-16s %-10s %s\n", esc(u->m->id), esc(u->m->name), u->m->joined, "(no dues record)");
+		printf("%-16s %-16s %-10s %s\n", esc(u->m->id), esc(u->m->name), u->m->joined, _("(no dues record)"));
 	}
 	w->count++;
 	return 0;
@@ -248,7 +251,7 @@ static int dues_list_unpaid(int argc, char **argv)
 	if (w.json)
 		fputs(count ? "\n]\n" : "]\n", stdout);
 	else
-		printf("%zu member%s unpaid in %s\n", count, count == 1 ? "" : "s", o.period);
+		printf(_("%zu member%s unpaid in %s\n"), count, count == 1 ? "" : "s", o.period);
 	return EXIT_OK;
 }
 

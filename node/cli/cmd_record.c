@@ -204,10 +204,12 @@ static int add_or_update(const struct record_type *t, int argc, char **argv, boo
 	if (a.c.json)
 		cli_json_print(domain_record_json(&r));
 	else if (r.cseq)
-		printf("%s %s %s (%s #%llu) and its %s (%s #%llu)\n", update ? "updated" : "added", t->noun, r.key, t->feed,
+		printf(update ? _("updated %s %s (%s #%llu) and its %s (%s #%llu)\n")
+			      : _("added %s %s (%s #%llu) and its %s (%s #%llu)\n"),
+		       t->noun, r.key, t->feed,
 		       (unsigned long long)r.seq, t->companion->noun, t->companion->feed, (unsigned long long)r.cseq);
 	else
-		printf("%s %s %s (%s #%llu)\n", update ? "updated" : "added", t->noun, esc(r.key), t->feed,
+		printf(update ? _("updated %s %s (%s #%llu)\n") : _("added %s %s (%s #%llu)\n"), t->noun, esc(r.key), t->feed,
 		       (unsigned long long)r.seq);
 	domain_record_release(&r);
 	return EXIT_OK;
@@ -393,10 +395,10 @@ static int rec_import(const struct record_type *t, int argc, char **argv)
 		if (a.c.json)
 			cli_json_print(cli_import_json(a.file, &r, a.dry));
 		else if (a.dry)
-			printf("%s: %zu rows are valid: %zu would be imported, %zu already present\n", a.file, r.rows,
+			printf(_("%s: %zu rows are valid: %zu would be imported, %zu already present\n"), a.file, r.rows,
 			       r.rows - r.unchanged, r.unchanged);
 		else
-			printf("imported %zu %s record%s from %s in %zu change set%s; %zu already present\n", r.written,
+			printf(_("imported %zu %s record%s from %s in %zu change set%s; %zu already present\n"), r.written,
 			       t->collection, r.written == 1 ? "" : "s", a.file, r.changesets, r.changesets == 1 ? "" : "s",
 			       r.unchanged);
 		if (a.update && !a.c.json)

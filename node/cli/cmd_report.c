@@ -173,8 +173,8 @@ static int submit(struct node *n, const char *period, bool json, struct err *e)
 						 "accepted", (json_int_t)r.accepted, "provisional", r.provisional, "own", own,
 						 "total", total));
 		} else {
-			printf("submitted the report of %s for %s (report #%llu; %zu child report%s rolled up, %zu of them "
-			       "accepted)%s\n",
+			printf(_("submitted the report of %s for %s (report #%llu; %zu child report%s rolled up, %zu of them "
+			       "accepted)%s\n"),
 			       node_name(n), period, (unsigned long long)r.seq, r.children, r.children == 1 ? "" : "s",
 			       r.accepted, r.provisional ? "; provisional: the month has not ended" : "");
 			print_figures("own", own, 2);
@@ -210,12 +210,13 @@ static int show(struct node *n, const char *period, bool tree, bool json, struct
 static int decide(struct node *n, const char *period, const char *from, enum report_verb verb, const char *comment,
 		  struct err *e)
 {
-	static const char *const done[] = {"accepted", "returned", "reopened"};
+	static const char *const done[] = {N_("accepted the report of %s for %s\n"), N_("returned the report of %s for %s\n"),
+					    N_("reopened the report of %s for %s\n")};
 	int ret;
 
 	if ((ret = report_decide(n, period, from, verb, comment, e)) == 0) {
 		sync_notify(node_dir(n));
-		printf("%s the report of %s for %s\n", done[verb], from, period);
+		printf(_(done[verb]), from, period);
 	}
 	return ret;
 }

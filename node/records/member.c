@@ -15,10 +15,10 @@
 static const char *const category_words[] = {[STRATA__MEMBER_CATEGORY__CATEGORY_FULL] = "full",
 					      [STRATA__MEMBER_CATEGORY__CATEGORY_PROBATIONARY] =
 						      "probationary"};
-static const char *const status_words[] = {[STRATA__MEMBER_STATUS__STATUS_ACTIVE] = "active",
-					    [STRATA__MEMBER_STATUS__STATUS_LAPSED] = "lapsed",
-					    [STRATA__MEMBER_STATUS__STATUS_DECEASED] = "deceased",
-					    [STRATA__MEMBER_STATUS__STATUS_TRANSFERRED] = "transferred"};
+static const char *const status_words[] = {[STRATA__MEMBER_STATUS__STATUS_ACTIVE] = N_("active"),
+					    [STRATA__MEMBER_STATUS__STATUS_LAPSED] = N_("lapsed"),
+					    [STRATA__MEMBER_STATUS__STATUS_DECEASED] = N_("deceased"),
+					    [STRATA__MEMBER_STATUS__STATUS_TRANSFERRED] = N_("transferred")};
 static const char *const gender_words[] = {[STRATA__GENDER__GENDER_FEMALE] = "female",
 					    [STRATA__GENDER__GENDER_MALE] = "male",
 					    [STRATA__GENDER__GENDER_OTHER] = "other"};

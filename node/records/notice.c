@@ -44,7 +44,7 @@ enum notice_answer notice_answer(const char *due, const char *acked, const char 
 
 const char *notice_answer_word(enum notice_answer a)
 {
-	static const char *const words[] = {"acked", "acked late", "not acked", "overdue"};
+	static const char *const words[] = {N_("acked"), N_("acked late"), N_("not acked"), N_("overdue")};
 
 	return (size_t)a < sizeof words / sizeof words[0] ? words[a] : "unknown";
 }

@@ -99,7 +99,7 @@ static int check_member(const char *what, const Strata__Member *m, struct err *e
 	}
 	if (m->status != STRATA__MEMBER_STATUS__STATUS_ACTIVE) {
 		err_set(e, "%s: member %s is %s; only an active member is transferred", what, m->id,
-			member_status_word(m->status));
+			err_gettext(member_status_word(m->status)));
 		return -EINVAL;
 	}
 	return 0;
