@@ -109,10 +109,10 @@ int cmd_erase_main(int argc, char **argv)
 					 "reason", reason, "scrubbed_pages", (json_int_t)sc.pages, "held_pages",
 					 (json_int_t)sc.held, "companion_entries", (json_int_t)r.companion_entries));
 	} else {
-		printf(_("erased %s %s: its value is gone from %zu entr%s of feed %s (erase request %s #%llu)\n"), rt->noun,
+		printf(_("erased %s %s: its value is gone from %zu entr%s of feed %s (erase request %s #%llu)\n"), _(rt->noun),
 		       key, r.entries, r.entries == 1 ? "y" : "ies", r.feed, r.feed, (unsigned long long)r.seq);
 		if (r.companion_entries)
-			printf(_("and its %s from %zu entr%s of feed %s\n"), rt->companion->noun, r.companion_entries,
+			printf(_("and its %s from %zu entr%s of feed %s\n"), _(rt->companion->noun), r.companion_entries,
 			       r.companion_entries == 1 ? "y" : "ies", r.companion_feed);
 	}
 	code = EXIT_OK;

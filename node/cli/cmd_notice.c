@@ -112,14 +112,19 @@ static void status_print(const struct domain_notice_status *s)
 	printf(_("notice %s  %s\n"), esc(s->id), esc(s->title));
 	printf(_("due %s; %zu units expected: %zu acked, %zu acked late, %zu not acked yet, %zu overdue\n"),
 	       s->due[0] ? s->due : "(none)", s->expected, s->acked, s->acked_late, s->open, s->overdue);
-	printf("%-32s %-10s %-10s %-10s %s\n", "UNIT", "JOINED", "ANSWER", "ACKED", "NOTE");
+	cli_cell(stdout, _("UNIT"), 32, false);
+	cli_cell(stdout, C_("unit", "JOINED"), 10, false);
+	cli_cell(stdout, _("ANSWER"), 10, false);
+	cli_cell(stdout, _("ACKED"), 10, false);
+	cli_cell(stdout, _("NOTE"), 0, true);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct domain_notice_unit *u = &s->units[i];
 		char note[NOTE_SIZE];
 
 		snprintf(note, sizeof note, "%s%s%s%s", u->peer ? "peer" : "", u->peer && !u->expected ? "; " : "",
 			 u->expected ? "" : "not counted: ", u->expected ? "" : u->why);
-		printf("%-32s %-10s ", esc(u->name), u->joined[0] ? u->joined : "-");
+		cli_cell(stdout, esc(u->name), 32, false);
+		cli_cell(stdout, u->joined[0] ? u->joined : "-", 10, false);
 		cli_cell(stdout, _(notice_answer_word(u->answer)), 10, false);
 		printf("%-10s%s%s\n", u->acked[0] ? u->acked : "-", note[0] ? " " : "", note);
 	}
@@ -151,6 +156,16 @@ struct rows {
 	size_t count;
 };
 
+static void received_header(void)
+{
+	cli_cell(stdout, _("FROM"), 24, false);
+	cli_cell(stdout, _("ID"), 12, false);
+	cli_cell(stdout, _("DUE"), 10, false);
+	cli_cell(stdout, _("ANSWER"), 10, false);
+	cli_cell(stdout, _("ACKED"), 10, false);
+	cli_cell(stdout, _("TITLE"), 0, true);
+}
+
 static int received_row(const struct domain_notice_row *r, void *arg)
 {
 	struct rows *w = arg;
@@ -160,7 +175,7 @@ static int received_row(const struct domain_notice_row *r, void *arg)
 		if (w->json)
 			fputs("[", stdout);
 		else
-			printf("%-24s %-12s %-10s %-10s %-10s %s\n", "FROM", "ID", "DUE", "ANSWER", "ACKED", "TITLE");
+			received_header();
 		return 0;
 	}
 	if (w->json) {
@@ -206,6 +221,22 @@ static int notice_received(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* The columns of dues list --unpaid, by display width (names in Chinese). */
+static void unpaid_header(void)
+{
+	cli_cell(stdout, _("MEMBER"), 16, false);
+	cli_cell(stdout, C_("person", "NAME"), 16, false);
+	cli_cell(stdout, _("JOINED"), 10, false);
+	cli_cell(stdout, _("DUE (yuan)"), 0, true);
+}
+
+static void unpaid_cells(const struct domain_unpaid *u)
+{
+	cli_cell(stdout, esc(u->m->id), 16, false);
+	cli_cell(stdout, esc(u->m->name), 16, false);
+	cli_cell(stdout, u->m->joined, 10, false);
+}
+
 static int unpaid_row(const struct domain_unpaid *u, void *arg)
 {
 	struct rows *w = arg;
@@ -214,7 +245,7 @@ static int unpaid_row(const struct domain_unpaid *u, void *arg)
 		if (w->json)
 			fputs("[", stdout);
 		else
-			printf("%-16s %-16s %-10s %s\n", "MEMBER", "NAME", "JOINED", "DUE (yuan)");
+			unpaid_header();
 		return 0;
 	}
 	if (w->json) {
@@ -224,10 +255,11 @@ static int unpaid_row(const struct domain_unpaid *u, void *arg)
 		cli_json_dumpf(j, stdout, JSON_COMPACT);
 		json_decref(j);
 	} else if (u->d) {
-		printf("%-16s %-16s %-10s %lld.%02lld\n", esc(u->m->id), esc(u->m->name), u->m->joined,
-		       (long long)(u->d->amount / 100), (long long)(u->d->amount % 100));
+		unpaid_cells(u);
+		printf("%lld.%02lld\n", (long long)(u->d->amount / 100), (long long)(u->d->amount % 100));
 	} else {
-		printf("%-16s %-16s %-10s %s\n", esc(u->m->id), esc(u->m->name), u->m->joined, _("(no dues record)"));
+		unpaid_cells(u);
+		printf("%s\n", _("(no dues record)"));
 	}
 	w->count++;
 	return 0;

@@ -99,7 +99,7 @@ static void help(FILE *f, const struct record_type *t)
 			   "far\"). strata erase of the %s erases it too; alone:\n"
 			   "strata erase --collection %s --key KEY.\n",
 			t->companion->fields[t->companion->n_fields - 1].name, t->companion->collection,
-			t->companion->feed, t->noun, t->noun, t->companion->collection);
+			t->companion->feed, _(t->noun), _(t->noun), t->companion->collection);
 	cmd_record_help_more(f, t); /* cmd_notice.c: notice ack/status/list --unacked, dues list --unpaid */
 }
 
@@ -206,10 +206,10 @@ static int add_or_update(const struct record_type *t, int argc, char **argv, boo
 	else if (r.cseq)
 		printf(update ? _("updated %s %s (%s #%llu) and its %s (%s #%llu)\n")
 			      : _("added %s %s (%s #%llu) and its %s (%s #%llu)\n"),
-		       t->noun, r.key, t->feed,
-		       (unsigned long long)r.seq, t->companion->noun, t->companion->feed, (unsigned long long)r.cseq);
+		       _(t->noun), r.key, t->feed,
+		       (unsigned long long)r.seq, _(t->companion->noun), t->companion->feed, (unsigned long long)r.cseq);
 	else
-		printf(update ? _("updated %s %s (%s #%llu)\n") : _("added %s %s (%s #%llu)\n"), t->noun, esc(r.key), t->feed,
+		printf(update ? _("updated %s %s (%s #%llu)\n") : _("added %s %s (%s #%llu)\n"), _(t->noun), esc(r.key), t->feed,
 		       (unsigned long long)r.seq);
 	domain_record_release(&r);
 	return EXIT_OK;

@@ -241,6 +241,18 @@ static json_t *view_json(const struct transfer_view *v)
 	return j;
 }
 
+static void view_header(void)
+{
+	cli_cell(stdout, _("ID"), 22, false);
+	cli_cell(stdout, _("MEMBER"), 12, false);
+	cli_cell(stdout, _("FROM"), 26, false);
+	cli_cell(stdout, _("TO"), 26, false);
+	cli_cell(stdout, _("STATE"), 10, false);
+	cli_cell(stdout, _("SIDE"), 10, false);
+	cli_cell(stdout, _("RELEASED"), 10, false);
+	cli_cell(stdout, _("LAST STEP"), 0, true);
+}
+
 static void view_print(const struct transfer_view *v, bool first)
 {
 	const char *last = v->completed[0] ? v->completed
@@ -249,8 +261,7 @@ static void view_print(const struct transfer_view *v, bool first)
 					     : v->released;
 
 	if (first)
-		printf("%-22s %-12s %-26s %-26s %-10s %-10s %-10s %s\n", "ID", "MEMBER", "FROM", "TO", "STATE", "SIDE",
-		       "RELEASED", "LAST STEP");
+		view_header();
 	printf("%-22s %-12s %-26s %-26s ", esc(v->id), esc(v->member), esc(v->from_name), esc(v->to_name));
 	cli_cell(stdout, _(transfer_state_word(v->state)), 10, false);
 	cli_cell(stdout, v->side ? _(transfer_side_word(v->side)) : "-", 10, false);

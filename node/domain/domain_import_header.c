@@ -128,11 +128,11 @@ void domain_import_duplicate_msg(const struct record_type *t, const char *key, s
 	if (t->msg_duplicate)
 		snprintf(msg, cap, err_gettext(t->msg_duplicate), key, first);
 	else
-		snprintf(msg, cap, "duplicate %s %.200s (first on line %zu)", t->noun, key, first);
+		snprintf(msg, cap, "duplicate %s %.200s (first on line %zu)", err_gettext(t->noun), key, first);
 }
 
 void domain_import_exists_msg(const struct record_type *t, const char *key, char *msg, size_t cap)
 {
 	snprintf(msg, cap, "%s %.200s already exists with other values (use strata %s update, or import --update)",
-		 t->noun, key, t->collection);
+		 err_gettext(t->noun), key, t->collection);
 }

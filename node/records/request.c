@@ -105,7 +105,7 @@ const struct record_type record_request = {
 	.fields = fields,
 	.n_fields = sizeof fields / sizeof fields[0],
 	.zh = request_zh,
-	.noun = "service request",
+	.noun = N_("service request"),
 	.summary = N_("residents' service requests with progress: add, update, list, show, ..."),
 	.validate_extra = request_extra,
 	.companion = &record_request_contact,
@@ -133,7 +133,7 @@ const struct record_type record_request_contact = {
 	.fields = contact_fields,
 	.n_fields = sizeof contact_fields / sizeof contact_fields[0],
 	.zh = contact_zh,
-	.noun = "resident's contact",
+	.noun = N_("resident's contact"),
 	.summary = N_("how to reach the resident of a request (typed with strata request)"),
 };
 RECORD_REGISTER(81, record_request_contact);

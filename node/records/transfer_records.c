@@ -234,7 +234,7 @@ const struct record_type record_release = {
 	.feed = FEED_UP,
 	.descriptor = &strata__release__descriptor,
 	.validate = release_validate,
-	.noun = "release",
+	.noun = N_("release"),
 	.summary = N_("a member released by the old branch to another branch"),
 	.figures = release_figures,
 	.residue = (const char *const[]){"id", "member", "to_name", "to", "date", NULL},
@@ -246,7 +246,7 @@ const struct record_type record_forward = {
 	.feed = FEED_DOWN,
 	.descriptor = &strata__forward__descriptor,
 	.validate = forward_validate,
-	.noun = "forwarded transfer",
+	.noun = N_("forwarded transfer"),
 	.summary = N_("a release passed down by the common ancestor of both branches"),
 };
 RECORD_REGISTER(111, record_forward);
@@ -266,7 +266,7 @@ const struct record_type record_acceptance = {
 	.feed = FEED_UP,
 	.descriptor = &strata__acceptance__descriptor,
 	.validate = acceptance_validate,
-	.noun = "acceptance",
+	.noun = N_("acceptance"),
 	.summary = N_("the new branch's acceptance or refusal of a transfer"),
 	.figures = acceptance_figures,
 	.residue = (const char *const[]){"from", "id", "release_hash", "decision", "member_id", "date", NULL},
@@ -278,7 +278,7 @@ const struct record_type record_outcome = {
 	.feed = FEED_DOWN,
 	.descriptor = &strata__outcome__descriptor,
 	.validate = outcome_validate,
-	.noun = "transfer outcome",
+	.noun = N_("transfer outcome"),
 	.summary = N_("the outcome of a transfer, passed down to the old branch"),
 };
 RECORD_REGISTER(113, record_outcome);
