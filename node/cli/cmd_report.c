@@ -235,15 +235,18 @@ static int history(struct node *n, const char *period, const char *unit, bool js
 					 "history", h));
 		return 0;
 	}
-	printf("%s, %s:%s\n", unit ? unit : node_name(n), period, json_array_size(h) ? "" : " nothing submitted");
+	printf("%s, %s:%s\n", unit ? unit : node_name(n), period, json_array_size(h) ? "" : _(" nothing submitted"));
 	json_array_foreach(h, i, ev) {
 		const char *comment = json_string_value(json_object_get(ev, "comment"));
+		const char *event = json_string_value(json_object_get(ev, "event"));
 
-		printf("  %s  %-9s report #%lld by %s", json_string_value(json_object_get(ev, "time")),
-		       json_string_value(json_object_get(ev, "event")), (long long)json_integer_value(json_object_get(ev, "seq")),
+		/* the event word (report_history.c: N_) in the user's language */
+		printf("  %s  ", json_string_value(json_object_get(ev, "time")));
+		cli_cell(stdout, event && *event ? _(event) : "-", 9, false);
+		printf(_("report #%lld by %s"), (long long)json_integer_value(json_object_get(ev, "seq")),
 		       esc(json_string_value(json_object_get(ev, "by"))));
 		if (json_is_true(json_object_get(ev, "provisional")))
-			printf(" (provisional)");
+			printf("%s", _(" (provisional)"));
 		if (comment)
 			printf(": \"%s\"", esc(comment));
 		printf("\n");

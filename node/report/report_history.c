@@ -142,7 +142,7 @@ static json_t *events_json(struct node *n, const struct hist *h, uint64_t end)
 			key_hex(by, ev->author);
 		report_time_text(ev->time_ms, at);
 		o = json_pack("{s:s, s:I, s:s, s:s, s:I}", "time", at, "time_ms", (json_int_t)ev->time_ms, "event",
-			      ev->decision ? report_decision_word(ev->decision) : "submitted", "by", by, "seq",
+			      ev->decision ? report_decision_word(ev->decision) : N_("submitted"), "by", by, "seq",
 			      (json_int_t)ev->seq);
 		if (ev->comment)
 			json_object_set_new(o, "comment", json_string(ev->comment));
