@@ -246,7 +246,7 @@ static int member_list(int argc, char **argv)
 	if (a.c.json && st.started)
 		fputs(st.count ? "\n]\n" : "]\n", stdout);
 	else if (!a.c.json && ret == 0)
-		printf("%zu member%s\n", st.count, st.count == 1 ? "" : "s");
+		printf(_("%zu member%s\n"), st.count, st.count == 1 ? "" : "s");
 	return ret < 0 ? cli_fail_err("member list", ret, &e) : EXIT_OK;
 }
 

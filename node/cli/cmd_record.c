@@ -246,7 +246,8 @@ static int rec_show(const struct record_type *t, int argc, char **argv)
 		print_record(t, r.m, false);
 		if (r.cm)
 			print_record(t->companion, r.cm, true);
-		printf("%-12s %s #%llu\n", "written", r.feed, (unsigned long long)r.seq);
+		cli_cell(stdout, _("written"), 12, false);
+		printf("%s #%llu\n", r.feed, (unsigned long long)r.seq);
 	}
 	domain_record_release(&r);
 	return EXIT_OK;
@@ -349,9 +350,9 @@ static int list_or_export(const struct record_type *t, int argc, char **argv, bo
 	if (w.json && w.started)
 		fputs(w.count ? "\n]\n" : "]\n", w.out);
 	else if (!csv && ret == 0)
-		printf("%zu record%s\n", w.count, w.count == 1 ? "" : "s");
+		printf(_("%zu record%s\n"), w.count, w.count == 1 ? "" : "s");
 	if (csv && a.output && ret == 0)
-		fprintf(stderr, "exported %zu %s record%s to %s\n", w.count, t->collection, w.count == 1 ? "" : "s",
+		fprintf(stderr, _("exported %zu %s record%s to %s\n"), w.count, t->collection, w.count == 1 ? "" : "s",
 			a.output);
 	if (w.out != stdout && fclose(w.out) != 0 && ret == 0) {
 		err_set(&e, "cannot write %s: %s", a.output, strerror(errno));
@@ -402,8 +403,8 @@ static int rec_import(const struct record_type *t, int argc, char **argv)
 			       t->collection, r.written == 1 ? "" : "s", a.file, r.changesets, r.changesets == 1 ? "" : "s",
 			       r.unchanged);
 		if (a.update && !a.c.json)
-			printf("%zu %s %s\n", r.updated, r.updated == 1 ? "record" : "records",
-			       a.dry ? "would be updated" : "updated");
+			printf(a.dry ? _("%zu record%s would be updated\n") : _("%zu record%s updated\n"), r.updated,
+			       r.updated == 1 ? "" : "s");
 	}
 	domain_import_result_release(&r);
 	return code;
