@@ -280,3 +280,27 @@ Test(node_cli_i18n, report_and_import_refusals)
 	cr_assert(!has(r.out, "M1"), "a refused import wrote:\n%s", r.out);
 	run_free(&r);
 }
+
+/* The CLI's own lines and a table of library words: translated, and the
+ * columns still line up by display width. */
+Test(node_cli_i18n, status_lines_and_table_words)
+{
+	struct run r;
+
+	node_init("xiamen/huli/hetong");
+	RUN_IN("zh_CN.UTF-8", &r, "member", "add", "-d", test_node, "--id", "M1", "--name", "郑文君", "--category",
+	       "full", "--joined", "2001-07-01");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(has(r.out, "已添加党员 M1（up #1）"), "%s", r.out);
+	run_free(&r);
+	RUN_IN("zh_CN.UTF-8", &r, "dues", "list", "-d", test_node, "--unpaid", "--period", "2026-03");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(has(r.out, "（无党费记录）") && has(r.out, "2026-03 有 1 名党员未缴党费"), "%s", r.out);
+	cr_assert_eq(column_of(r.out, "姓名", "应缴（元）"), column_of(r.out, "M1 ", "（无党费记录）"), "%s", r.out);
+	cr_assert_eq(column_of(r.out, "姓名", "姓名"), column_of(r.out, "M1 ", "郑文君"), "%s", r.out);
+	run_free(&r);
+	RUN_IN("C", &r, "dues", "list", "-d", test_node, "--unpaid", "--period", "2026-03");
+	cr_assert(has(r.out, "DUE (yuan)") && has(r.out, "(no dues record)") && has(r.out, "1 member unpaid in 2026-03"),
+		  "%s", r.out);
+	run_free(&r);
+}
