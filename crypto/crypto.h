@@ -38,6 +38,15 @@ struct err {
 
 /* The gettext domain of every message Strata prints (po/). */
 #define ERR_TEXTDOMAIN "strata"
+/* Marks a string in a table (a record type's summary, field help, msg_*
+ * templates) for xgettext; it is translated where it is printed, with
+ * err_gettext or the CLI's _(). */
+#ifndef N_
+#define N_(s) (s)
+#endif
+/* s in the language of ERR_TEXTDOMAIN (dgettext; s itself when the program
+ * bound no catalog or it has no translation). */
+const char *err_gettext(const char *s);
 
 /* Sets e->msg from a printf format unless a reason is already there (the
  * first, innermost reason wins). NULL-safe. The format is translated first

@@ -43,3 +43,8 @@ void err_prefix(struct err *e, const char *fmt, ...)
 		e->msg[n + 2 + (len < room ? len : room)] = '\0';
 	}
 }
+
+const char *err_gettext(const char *s)
+{
+	return s ? dgettext(ERR_TEXTDOMAIN, s) : s;
+}

@@ -110,7 +110,14 @@ void cli_key_short(char out[CLI_KEY_SHORT_SIZE], const unsigned char *key);
  * for xgettext and is translated where it is printed. English is the
  * default; a message with no translation prints in English. */
 #define _(s) gettext(s)
+#ifndef N_
 #define N_(s) (s)
+#endif
+
+/* _() with a context, for a word that translates differently in two
+ * places (C_("unit", "JOINED"): a unit's join date, not a member's). */
+const char *cli_pgettext(const char *ctx_msgid, const char *msgid);
+#define C_(ctx, s) cli_pgettext(ctx "\004" s, s)
 
 /* Sets up gettext once at start (main.c): LC_MESSAGES from the
  * environment, the catalog from $STRATA_LOCALEDIR, the build tree or the

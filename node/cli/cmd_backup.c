@@ -59,7 +59,7 @@ int cmd_backup_main(int argc, char **argv)
 	if (c.json)
 		cli_json_print(json_pack("{s:s, s:I}", "path", out, "bytes", (json_int_t)bytes));
 	else
-		printf("backup of %s written to %s (%" PRIu64 " bytes)\n", node_name(n), out, bytes);
+		printf(_("backup of %s written to %s (%" PRIu64 " bytes)\n"), node_name(n), out, bytes);
 	node_close(&n);
 	return EXIT_OK;
 }

@@ -102,17 +102,17 @@ int cmd_erase_main(int argc, char **argv)
 		goto out;
 	}
 	if (scrub == -EAGAIN)
-		fprintf(stderr, "strata: erase: note: %s (the next erase, import or the daemon does it)\n", e.msg);
+		fprintf(stderr, _("strata: erase: note: %s (the next erase, import or the daemon does it)\n"), e.msg);
 	if (c.json) {
 		cli_json_print(json_pack("{s:s, s:s, s:s, s:I, s:I, s:s?, s:I, s:I, s:I}", "collection", collection, "key",
 					 key, "feed", r.feed, "seq", (json_int_t)r.seq, "entries", (json_int_t)r.entries,
 					 "reason", reason, "scrubbed_pages", (json_int_t)sc.pages, "held_pages",
 					 (json_int_t)sc.held, "companion_entries", (json_int_t)r.companion_entries));
 	} else {
-		printf("erased %s %s: its value is gone from %zu entr%s of feed %s (erase request %s #%llu)\n", rt->noun,
+		printf(_("erased %s %s: its value is gone from %zu entr%s of feed %s (erase request %s #%llu)\n"), _(rt->noun),
 		       key, r.entries, r.entries == 1 ? "y" : "ies", r.feed, r.feed, (unsigned long long)r.seq);
 		if (r.companion_entries)
-			printf("and its %s from %zu entr%s of feed %s\n", rt->companion->noun, r.companion_entries,
+			printf(_("and its %s from %zu entr%s of feed %s\n"), _(rt->companion->noun), r.companion_entries,
 			       r.companion_entries == 1 ? "y" : "ies", r.companion_feed);
 	}
 	code = EXIT_OK;

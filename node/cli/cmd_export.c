@@ -132,7 +132,7 @@ int cmd_export_main(int argc, char **argv)
 		cli_json_print(json_pack("{s:s, s:I, s:I, s:I}", "file", out, "feeds", (json_int_t)cnt.feeds, "entries",
 					 (json_int_t)cnt.entries, "bytes", (json_int_t)cnt.bytes));
 	else
-		printf("exported %zu entries of %zu feeds (%zu bytes) to %s\n", cnt.entries, cnt.feeds, cnt.bytes, out);
+		printf(_("exported %zu entries of %zu feeds (%zu bytes) to %s\n"), cnt.entries, cnt.feeds, cnt.bytes, out);
 out:
 	json_decref(heads);
 	free(flt.feeds);

@@ -70,12 +70,12 @@ int cmd_fence_main(int argc, char **argv)
 		cli_json_print(json_pack("{s:b, s:s, s:I, s:I}", "fenced", f.set, "reason", f.set ? f.reason : "",
 					 "since_ms", (json_int_t)f.since_ms, "companions_erased", (json_int_t)erased));
 	else if (f.set)
-		printf("%s is fenced: %s; it signs nothing until strata serve has fetched its own feeds' heads\n",
+		printf(_("%s is fenced: %s; it signs nothing until strata serve has fetched its own feeds' heads\n"),
 		       node_name(n), node_fence_why(f.reason));
 	else
-		printf("%s is not fenced: it may write%s\n", node_name(n), lift ? " (fence lifted)" : "");
+		printf(_("%s is not fenced: it may write%s\n"), node_name(n), lift ? _(" (fence lifted)") : "");
 	if (erased && !c.json)
-		printf("erased again %zu companion record(s) (a request's contact) of records this node had erased\n",
+		printf(_("erased again %zu companion record(s) (a request's contact) of records this node had erased\n"),
 		       erased);
 	node_close(&n);
 	return EXIT_OK;

@@ -45,7 +45,7 @@ int cmd_import_main(int argc, char **argv)
 		struct err fe = {0};
 
 		if (report_checks_fill(n, NULL, &fe) < 0)
-			fprintf(stderr, "strata: import: the reports' checks were not kept (a view will redo them): %s\n",
+			fprintf(stderr, _("strata: import: the reports' checks were not kept (a view will redo them): %s\n"),
 				fe.msg);
 	}
 	node_close(&n);
@@ -56,7 +56,7 @@ int cmd_import_main(int argc, char **argv)
 					 "stored", (json_int_t)cnt.entries, "duplicates", (json_int_t)dups, "error",
 					 ret < 0 ? e.msg : NULL));
 	else
-		printf("imported %zu new entries from %s; %zu already held\n", cnt.entries, argv[optind], dups);
+		printf(_("imported %zu new entries from %s; %zu already held\n"), cnt.entries, argv[optind], dups);
 	if (ret < 0)
 		return cli_fail_err("import", ret, &e);
 	return EXIT_OK;

@@ -25,7 +25,7 @@ static void help(FILE *f)
 		   "parent must be running strata serve. Then start this node with strata serve.\n\n"
 		   "The token is a secret until it is used. It is read from --token-file FILE\n"
 		   "(a file only its owner can read: mode 0600, as strata invite -o FILE writes\n"
-		   "it), else from $" SYNC_TOKEN_ENV ", else from standard input (- says so\n"
+		   "it), else from $%s, else from standard input (- says so\n"
 		   "explicitly), e.g.\n"
 		   "  strata join -d DIR --token-file huli.token\n"
 		   "  strata join -d DIR < huli.token\n"
@@ -37,7 +37,7 @@ static void help(FILE *f)
 		   "  --token-file FILE  read the token from FILE (refused if group or others\n"
 		   "                     have any access to it)\n"
 		   "  --timeout SECONDS  how long to wait for the parent, %d to %d (default 15)\n",
-		CLI_TIMEOUT_MIN_S, CLI_TIMEOUT_MAX_S);
+		SYNC_TOKEN_ENV, CLI_TIMEOUT_MIN_S, CLI_TIMEOUT_MAX_S);
 }
 
 /* The token from the file, the environment or standard input. */
@@ -69,7 +69,7 @@ static int read_token(const char *file, bool dash, char **token, struct err *e)
 		return ret;
 	}
 	if (!file && isatty(STDIN_FILENO))
-		fputs("join token (from strata invite): ", stderr);
+		fputs(_("join token (from strata invite): "), stderr);
 	return sync_token_read(file, STDIN_FILENO, token, e);
 }
 
@@ -90,11 +90,11 @@ static void print_joined(struct node *n, const struct cli_common *c)
 		cli_json_print(j);
 		return;
 	}
-	printf("joined: %s is certified by its %s at %s\nroot: %s\n", node_name(n),
+	printf(_("joined: %s is certified by its %s at %s\nroot: %s\n"), node_name(n),
 	       peer[0] ? "peer" : "parent", node_config(n)->parent_endpoint, root);
 	if (peer[0])
-		printf("peer root: %s\n", peer);
-	printf("next: strata serve -d %s\n", c->dir);
+		printf(_("peer root: %s\n"), peer);
+	printf(_("next: strata serve -d %s\n"), c->dir);
 }
 
 int cmd_join_main(int argc, char **argv)

@@ -109,7 +109,7 @@ static void print_written(const char *what, const struct member_args *a, const s
 	if (a->c.json)
 		cli_json_print(domain_record_json(r));
 	else
-		printf("%s member %s (up #%llu)\n", what, esc(r->key), (unsigned long long)r->seq);
+		printf(_(what), esc(r->key), (unsigned long long)r->seq);
 }
 
 static int member_add(int argc, char **argv)
@@ -125,7 +125,7 @@ static int member_add(int argc, char **argv)
 		return cli_usage("member add", "--id, --name, --category and --joined are required");
 	if ((ret = domain_record_add(a.c.dir, &a.in, &r, &e)) < 0)
 		return cli_fail_err("member add", ret, &e);
-	print_written("added", &a, &r);
+	print_written(N_("added member %s (up #%llu)\n"), &a, &r);
 	domain_record_release(&r);
 	return EXIT_OK;
 }
@@ -148,7 +148,7 @@ static int member_update(int argc, char **argv)
 		return cli_usage("member update", "nothing to change: give at least one field");
 	if ((ret = domain_record_update(a.c.dir, &a.in, &r, &e)) < 0)
 		return cli_fail_err("member update", ret, &e);
-	print_written("updated", &a, &r);
+	print_written(N_("updated member %s (up #%llu)\n"), &a, &r);
 	domain_record_release(&r);
 	return EXIT_OK;
 }
@@ -246,7 +246,7 @@ static int member_list(int argc, char **argv)
 	if (a.c.json && st.started)
 		fputs(st.count ? "\n]\n" : "]\n", stdout);
 	else if (!a.c.json && ret == 0)
-		printf("%zu member%s\n", st.count, st.count == 1 ? "" : "s");
+		printf(_("%zu member%s\n"), st.count, st.count == 1 ? "" : "s");
 	return ret < 0 ? cli_fail_err("member list", ret, &e) : EXIT_OK;
 }
 
@@ -269,7 +269,7 @@ static int member_show(int argc, char **argv)
 		cli_json_print(domain_record_json(&r));
 	} else {
 		member_print(stdout, (const Strata__Member *)r.m);
-		printf("written:   %s #%llu\n", r.feed, (unsigned long long)r.seq);
+		printf(_("written:   %s #%llu\n"), r.feed, (unsigned long long)r.seq);
 	}
 	domain_record_release(&r);
 	return EXIT_OK;

@@ -72,10 +72,10 @@ static void print_result(const char *path, const struct domain_import_result *r,
 	if (json)
 		cli_json_print(cli_import_json(path, r, dry));
 	else if (dry)
-		printf("%s: %zu rows are valid: %zu would be imported, %zu already present\n", path, r->rows, todo,
+		printf(_("%s: %zu rows are valid: %zu would be imported, %zu already present\n"), path, r->rows, todo,
 		       r->unchanged);
 	else
-		printf("imported %zu member%s from %s in %zu change set%s (up head #%llu); %zu already present\n", todo,
+		printf(_("imported %zu member%s from %s in %zu change set%s (up head #%llu); %zu already present\n"), todo,
 		       todo == 1 ? "" : "s", path, r->changesets, r->changesets == 1 ? "" : "s",
 		       (unsigned long long)r->head, r->unchanged);
 }

@@ -101,7 +101,7 @@ static int notice_ack(int argc, char **argv)
 	if (o.c.json)
 		cli_json_print(domain_record_json(&r));
 	else
-		printf("acknowledged notice %s from %s on %s (%s #%llu)\n", esc(o.notice), esc(o.from),
+		printf(_("acknowledged notice %s from %s on %s (%s #%llu)\n"), esc(o.notice), esc(o.from),
 		       ((const Strata__NoticeAck *)r.m)->acked, r.feed, (unsigned long long)r.seq);
 	domain_record_release(&r);
 	return EXIT_OK;
@@ -109,18 +109,24 @@ static int notice_ack(int argc, char **argv)
 
 static void status_print(const struct domain_notice_status *s)
 {
-	printf("notice %s  %s\n", esc(s->id), esc(s->title));
-	printf("due %s; %zu units expected: %zu acked, %zu acked late, %zu not acked yet, %zu overdue\n",
+	printf(_("notice %s  %s\n"), esc(s->id), esc(s->title));
+	printf(_("due %s; %zu units expected: %zu acked, %zu acked late, %zu not acked yet, %zu overdue\n"),
 	       s->due[0] ? s->due : "(none)", s->expected, s->acked, s->acked_late, s->open, s->overdue);
-	printf("%-32s %-10s %-10s %-10s %s\n", "UNIT", "JOINED", "ANSWER", "ACKED", "NOTE");
+	cli_cell(stdout, _("UNIT"), 32, false);
+	cli_cell(stdout, C_("unit", "JOINED"), 10, false);
+	cli_cell(stdout, _("ANSWER"), 10, false);
+	cli_cell(stdout, _("ACKED"), 10, false);
+	cli_cell(stdout, _("NOTE"), 0, true);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct domain_notice_unit *u = &s->units[i];
 		char note[NOTE_SIZE];
 
 		snprintf(note, sizeof note, "%s%s%s%s", u->peer ? "peer" : "", u->peer && !u->expected ? "; " : "",
 			 u->expected ? "" : "not counted: ", u->expected ? "" : u->why);
-		printf("%-32s %-10s %-10s %-10s%s%s\n", esc(u->name), u->joined[0] ? u->joined : "-",
-		       notice_answer_word(u->answer), u->acked[0] ? u->acked : "-", note[0] ? " " : "", note);
+		cli_cell(stdout, esc(u->name), 32, false);
+		cli_cell(stdout, u->joined[0] ? u->joined : "-", 10, false);
+		cli_cell(stdout, _(notice_answer_word(u->answer)), 10, false);
+		printf("%-10s%s%s\n", u->acked[0] ? u->acked : "-", note[0] ? " " : "", note);
 	}
 }
 
@@ -150,6 +156,16 @@ struct rows {
 	size_t count;
 };
 
+static void received_header(void)
+{
+	cli_cell(stdout, _("FROM"), 24, false);
+	cli_cell(stdout, _("ID"), 12, false);
+	cli_cell(stdout, _("DUE"), 10, false);
+	cli_cell(stdout, _("ANSWER"), 10, false);
+	cli_cell(stdout, _("ACKED"), 10, false);
+	cli_cell(stdout, _("TITLE"), 0, true);
+}
+
 static int received_row(const struct domain_notice_row *r, void *arg)
 {
 	struct rows *w = arg;
@@ -159,7 +175,7 @@ static int received_row(const struct domain_notice_row *r, void *arg)
 		if (w->json)
 			fputs("[", stdout);
 		else
-			printf("%-24s %-12s %-10s %-10s %-10s %s\n", "FROM", "ID", "DUE", "ANSWER", "ACKED", "TITLE");
+			received_header();
 		return 0;
 	}
 	if (w->json) {
@@ -174,9 +190,10 @@ static int received_row(const struct domain_notice_row *r, void *arg)
 			json_decref(j);
 		}
 	} else {
-		printf("%-24s %-12s %-10s %-10s %-10s %s%s\n", esc(r->from), esc(r->notice->id),
-		       r->notice->due ? r->notice->due : "-", notice_answer_word(r->answer), r->acked[0] ? r->acked : "-",
-		       esc(r->notice->title), r->counts ? "" : " (due before this unit joined: not counted)");
+		printf("%-24s %-12s %-10s ", esc(r->from), esc(r->notice->id), r->notice->due ? r->notice->due : "-");
+		cli_cell(stdout, _(notice_answer_word(r->answer)), 10, false);
+		printf("%-10s %s%s\n", r->acked[0] ? r->acked : "-", esc(r->notice->title),
+		       r->counts ? "" : _(" (due before this unit joined: not counted)"));
 	}
 	w->count++;
 	return 0;
@@ -199,8 +216,25 @@ static int notice_received(int argc, char **argv)
 	if (w.json)
 		fputs(count ? "\n]\n" : "]\n", stdout);
 	else
-		printf("%zu notice%s%s\n", count, count == 1 ? "" : "s", o.unacked ? " not acknowledged" : " received");
+		printf(o.unacked ? _("%zu notice%s not acknowledged\n") : _("%zu notice%s received\n"), count,
+		       count == 1 ? "" : "s");
 	return EXIT_OK;
+}
+
+/* The columns of dues list --unpaid, by display width (names in Chinese). */
+static void unpaid_header(void)
+{
+	cli_cell(stdout, _("MEMBER"), 16, false);
+	cli_cell(stdout, C_("person", "NAME"), 16, false);
+	cli_cell(stdout, _("JOINED"), 10, false);
+	cli_cell(stdout, _("DUE (yuan)"), 0, true);
+}
+
+static void unpaid_cells(const struct domain_unpaid *u)
+{
+	cli_cell(stdout, esc(u->m->id), 16, false);
+	cli_cell(stdout, esc(u->m->name), 16, false);
+	cli_cell(stdout, u->m->joined, 10, false);
 }
 
 static int unpaid_row(const struct domain_unpaid *u, void *arg)
@@ -211,7 +245,7 @@ static int unpaid_row(const struct domain_unpaid *u, void *arg)
 		if (w->json)
 			fputs("[", stdout);
 		else
-			printf("%-16s %-16s %-10s %s\n", "MEMBER", "NAME", "JOINED", "DUE (yuan)");
+			unpaid_header();
 		return 0;
 	}
 	if (w->json) {
@@ -221,10 +255,11 @@ static int unpaid_row(const struct domain_unpaid *u, void *arg)
 		cli_json_dumpf(j, stdout, JSON_COMPACT);
 		json_decref(j);
 	} else if (u->d) {
-		printf("%-16s %-16s %-10s %lld.%02lld\n", esc(u->m->id), esc(u->m->name), u->m->joined,
-		       (long long)(u->d->amount / 100), (long long)(u->d->amount % 100));
+		unpaid_cells(u);
+		printf("%lld.%02lld\n", (long long)(u->d->amount / 100), (long long)(u->d->amount % 100));
 	} else {
-		printf("%-16s %-16s %-10s %s\n", esc(u->m->id), esc(u->m->name), u->m->joined, "(no dues record)");
+		unpaid_cells(u);
+		printf("%s\n", _("(no dues record)"));
 	}
 	w->count++;
 	return 0;
@@ -248,7 +283,7 @@ static int dues_list_unpaid(int argc, char **argv)
 	if (w.json)
 		fputs(count ? "\n]\n" : "]\n", stdout);
 	else
-		printf("%zu member%s unpaid in %s\n", count, count == 1 ? "" : "s", o.period);
+		printf(_("%zu member%s unpaid in %s\n"), count, count == 1 ? "" : "s", o.period);
 	return EXIT_OK;
 }
 

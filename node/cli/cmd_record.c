@@ -78,19 +78,19 @@ static void help(FILE *f, const struct record_type *t)
 		"changes) instead of refusing them. export writes UTF-8 with a BOM and CRLF\n"
 		"(what Excel opens), English column names unless --header zh; export --own\n"
 		"re-imports unchanged.\n\nfields:\n",
-		t->collection, t->summary, t->feed);
+		t->collection, _(t->summary), t->feed);
 	for (size_t i = 0; i < t->n_fields; i++) {
 		const char *zh = record_field_zh(t, &t->fields[i]);
 
-		fprintf(f, "  --%-*s %s%s%s%s%s%s\n", name_width(t), t->fields[i].name, t->fields[i].help,
-			t->fields[i].flags & FIELD_KEY ? " [key]" : "",
-			t->fields[i].flags & FIELD_REQUIRED ? " [required]" : "", zh ? " (" : "", zh ? zh : "", zh ? ")" : "");
+		fprintf(f, "  --%-*s %s%s%s%s%s%s\n", name_width(t), t->fields[i].name, _(t->fields[i].help),
+			t->fields[i].flags & FIELD_KEY ? _(" [key]") : "",
+			t->fields[i].flags & FIELD_REQUIRED ? _(" [required]") : "", zh ? " (" : "", zh ? zh : "", zh ? ")" : "");
 		help_zh_words(f, t, &t->fields[i]);
 	}
 	for (size_t i = 0; t->companion && i < t->companion->n_fields; i++)
 		if (!(t->companion->fields[i].flags & FIELD_KEY))
 			fprintf(f, "  --%-*s %s\n", name_width(t), t->companion->fields[i].name,
-				t->companion->fields[i].help);
+				_(t->companion->fields[i].help));
 	if (t->companion)
 		cli_help(f, "\n--%s is a record of its own (%s, in feed %s), written and\n"
 			   "shown with the %s; list and export show it where it is held, import\n"
@@ -99,7 +99,7 @@ static void help(FILE *f, const struct record_type *t)
 			   "far\"). strata erase of the %s erases it too; alone:\n"
 			   "strata erase --collection %s --key KEY.\n",
 			t->companion->fields[t->companion->n_fields - 1].name, t->companion->collection,
-			t->companion->feed, t->noun, t->noun, t->companion->collection);
+			t->companion->feed, _(t->noun), _(t->noun), t->companion->collection);
 	cmd_record_help_more(f, t); /* cmd_notice.c: notice ack/status/list --unacked, dues list --unpaid */
 }
 
@@ -204,10 +204,12 @@ static int add_or_update(const struct record_type *t, int argc, char **argv, boo
 	if (a.c.json)
 		cli_json_print(domain_record_json(&r));
 	else if (r.cseq)
-		printf("%s %s %s (%s #%llu) and its %s (%s #%llu)\n", update ? "updated" : "added", t->noun, r.key, t->feed,
-		       (unsigned long long)r.seq, t->companion->noun, t->companion->feed, (unsigned long long)r.cseq);
+		printf(update ? _("updated %s %s (%s #%llu) and its %s (%s #%llu)\n")
+			      : _("added %s %s (%s #%llu) and its %s (%s #%llu)\n"),
+		       _(t->noun), r.key, t->feed,
+		       (unsigned long long)r.seq, _(t->companion->noun), t->companion->feed, (unsigned long long)r.cseq);
 	else
-		printf("%s %s %s (%s #%llu)\n", update ? "updated" : "added", t->noun, esc(r.key), t->feed,
+		printf(update ? _("updated %s %s (%s #%llu)\n") : _("added %s %s (%s #%llu)\n"), _(t->noun), esc(r.key), t->feed,
 		       (unsigned long long)r.seq);
 	domain_record_release(&r);
 	return EXIT_OK;
@@ -244,7 +246,8 @@ static int rec_show(const struct record_type *t, int argc, char **argv)
 		print_record(t, r.m, false);
 		if (r.cm)
 			print_record(t->companion, r.cm, true);
-		printf("%-12s %s #%llu\n", "written", r.feed, (unsigned long long)r.seq);
+		cli_cell(stdout, _("written"), 12, false);
+		printf("%s #%llu\n", r.feed, (unsigned long long)r.seq);
 	}
 	domain_record_release(&r);
 	return EXIT_OK;
@@ -347,9 +350,9 @@ static int list_or_export(const struct record_type *t, int argc, char **argv, bo
 	if (w.json && w.started)
 		fputs(w.count ? "\n]\n" : "]\n", w.out);
 	else if (!csv && ret == 0)
-		printf("%zu record%s\n", w.count, w.count == 1 ? "" : "s");
+		printf(_("%zu record%s\n"), w.count, w.count == 1 ? "" : "s");
 	if (csv && a.output && ret == 0)
-		fprintf(stderr, "exported %zu %s record%s to %s\n", w.count, t->collection, w.count == 1 ? "" : "s",
+		fprintf(stderr, _("exported %zu %s record%s to %s\n"), w.count, t->collection, w.count == 1 ? "" : "s",
 			a.output);
 	if (w.out != stdout && fclose(w.out) != 0 && ret == 0) {
 		err_set(&e, "cannot write %s: %s", a.output, strerror(errno));
@@ -393,15 +396,15 @@ static int rec_import(const struct record_type *t, int argc, char **argv)
 		if (a.c.json)
 			cli_json_print(cli_import_json(a.file, &r, a.dry));
 		else if (a.dry)
-			printf("%s: %zu rows are valid: %zu would be imported, %zu already present\n", a.file, r.rows,
+			printf(_("%s: %zu rows are valid: %zu would be imported, %zu already present\n"), a.file, r.rows,
 			       r.rows - r.unchanged, r.unchanged);
 		else
-			printf("imported %zu %s record%s from %s in %zu change set%s; %zu already present\n", r.written,
+			printf(_("imported %zu %s record%s from %s in %zu change set%s; %zu already present\n"), r.written,
 			       t->collection, r.written == 1 ? "" : "s", a.file, r.changesets, r.changesets == 1 ? "" : "s",
 			       r.unchanged);
 		if (a.update && !a.c.json)
-			printf("%zu %s %s\n", r.updated, r.updated == 1 ? "record" : "records",
-			       a.dry ? "would be updated" : "updated");
+			printf(a.dry ? _("%zu record%s would be updated\n") : _("%zu record%s updated\n"), r.updated,
+			       r.updated == 1 ? "" : "s");
 	}
 	domain_import_result_release(&r);
 	return code;

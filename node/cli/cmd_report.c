@@ -302,8 +302,8 @@ static int submit(struct node *n, const char *period, bool json, struct err *e)
 						 "accepted", (json_int_t)r.accepted, "provisional", r.provisional, "own", own,
 						 "total", total));
 		} else {
-			printf("submitted the report of %s for %s (report #%llu; %zu child report%s rolled up, %zu of them "
-			       "accepted)%s\n",
+			printf(_("submitted the report of %s for %s (report #%llu; %zu child report%s rolled up, %zu of them "
+			       "accepted)%s\n"),
 			       node_name(n), period, (unsigned long long)r.seq, r.children, r.children == 1 ? "" : "s",
 			       r.accepted, r.provisional ? "; provisional: the month has not ended" : "");
 			print_figures("own", own, 2);
@@ -352,12 +352,13 @@ static int show(struct node *n, const char *period, bool tree, bool summary, boo
 static int decide(struct node *n, const char *period, const char *from, enum report_verb verb, const char *comment,
 		  struct err *e)
 {
-	static const char *const done[] = {"accepted", "returned", "reopened"};
+	static const char *const done[] = {N_("accepted the report of %s for %s\n"), N_("returned the report of %s for %s\n"),
+					    N_("reopened the report of %s for %s\n")};
 	int ret;
 
 	if ((ret = report_decide(n, period, from, verb, comment, e)) == 0) {
 		sync_notify(node_dir(n));
-		printf("%s the report of %s for %s\n", done[verb], from, period);
+		printf(_(done[verb]), from, period);
 	}
 	return ret;
 }
@@ -376,15 +377,18 @@ static int history(struct node *n, const char *period, const char *unit, bool js
 					 "history", h));
 		return 0;
 	}
-	printf("%s, %s:%s\n", unit ? unit : node_name(n), period, json_array_size(h) ? "" : " nothing submitted");
+	printf("%s, %s:%s\n", unit ? unit : node_name(n), period, json_array_size(h) ? "" : _(" nothing submitted"));
 	json_array_foreach(h, i, ev) {
 		const char *comment = json_string_value(json_object_get(ev, "comment"));
+		const char *event = json_string_value(json_object_get(ev, "event"));
 
-		printf("  %s  %-9s report #%lld by %s", json_string_value(json_object_get(ev, "time")),
-		       json_string_value(json_object_get(ev, "event")), (long long)json_integer_value(json_object_get(ev, "seq")),
+		/* the event word (report_history.c: N_) in the user's language */
+		printf("  %s  ", json_string_value(json_object_get(ev, "time")));
+		cli_cell(stdout, event && *event ? _(event) : "-", 9, false);
+		printf(_("report #%lld by %s"), (long long)json_integer_value(json_object_get(ev, "seq")),
 		       esc(json_string_value(json_object_get(ev, "by"))));
 		if (json_is_true(json_object_get(ev, "provisional")))
-			printf(" (provisional)");
+			printf("%s", _(" (provisional)"));
 		if (comment)
 			printf(": \"%s\"", esc(comment));
 		printf("\n");

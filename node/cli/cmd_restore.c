@@ -58,9 +58,9 @@ int cmd_restore_main(int argc, char **argv)
 		return cli_usage("restore", "give the backup file with -i PATH");
 	if ((ret = node_restore(c.dir, in, &e)) < 0)
 		return cli_fail_err("restore", ret, &e);
-	printf("store of %s restored from %s; writes wait until strata serve has fetched what its links "
-	       "hold of its own feeds\n", c.dir, in);
-	fprintf(stderr, "strata: restore: note: feed private (residents' contacts) comes back from no link unless "
-			"[privacy] contact_levels sends it up: contacts written after this backup are lost\n");
+	printf(_("store of %s restored from %s; writes wait until strata serve has fetched what its links "
+	       "hold of its own feeds\n"), c.dir, in);
+	fprintf(stderr, _("strata: restore: note: feed private (residents' contacts) comes back from no link unless "
+			"[privacy] contact_levels sends it up: contacts written after this backup are lost\n"));
 	return EXIT_OK;
 }

@@ -78,7 +78,7 @@ int cmd_revoke_main(int argc, char **argv)
 	} else {
 		for (size_t i = 0; i < r.n; i++) {
 			key_hex(hex, r.keys[i]);
-			printf("revoked %s: key %s\n", name, hex);
+			printf(_("revoked %s: key %s\n"), name, hex);
 		}
 	}
 	return EXIT_OK;

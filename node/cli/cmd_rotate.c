@@ -73,7 +73,7 @@ int cmd_rotate_main(int argc, char **argv)
 		cli_json_print(json_pack("{s:s, s:s, s:s, s:b}", "name", r.name, "old_key", old_hex, "new_key", new_hex,
 					 "resumed", r.resumed));
 	else
-		printf("rotated the key of %s%s\n  old key %s (revoked)\n  new key %s\nstart strata serve again.\n",
+		printf(_("rotated the key of %s%s\n  old key %s (revoked)\n  new key %s\nstart strata serve again.\n"),
 		       r.name, r.resumed ? " (an interrupted rotation, finished)" : "", old_hex, new_hex);
 	return EXIT_OK;
 }

@@ -138,6 +138,18 @@ static void print_human(json_t *j)
 
 #define STATUS_DECISIONS 3 /* the recent periods whose decision status shows */
 
+/* A decision word of the JSON ("accepted", "returned", "reopened") in the
+ * user's language; JSON keeps the English word. */
+static const char *decision_word(const char *w)
+{
+	static const char *const words[] = {N_("accepted"), N_("returned"), N_("reopened")};
+
+	for (size_t i = 0; w && i < sizeof words / sizeof words[0]; i++)
+		if (strcmp(w, words[i]) == 0)
+			return _(words[i]);
+	return w ? w : "-";
+}
+
 /* The latest decision on this unit's recent reports: who, when, comment. */
 static void print_decisions(json_t *j)
 {
@@ -146,13 +158,13 @@ static void print_decisions(json_t *j)
 
 	if (!json_array_size(j))
 		return;
-	printf("reports:\n");
+	printf("%s", _("reports:\n"));
 	json_array_foreach(j, i, v) {
 		const char *comment = json_string_value(json_object_get(v, "comment"));
 
-		printf("  %s report #%lld %s by %s on %s%s%s%s\n", json_string_value(json_object_get(v, "period")),
+		printf(_("  %s report #%lld %s by %s on %s%s%s%s\n"), json_string_value(json_object_get(v, "period")),
 		       (long long)json_integer_value(json_object_get(v, "report_seq")),
-		       json_string_value(json_object_get(v, "decision")), esc(json_string_value(json_object_get(v, "by"))),
+		       decision_word(json_string_value(json_object_get(v, "decision"))), esc(json_string_value(json_object_get(v, "by"))),
 		       json_string_value(json_object_get(v, "time")), comment ? ": \"" : "", comment ? esc(comment) : "",
 		       comment ? "\"" : "");
 	}

@@ -107,7 +107,7 @@ static void follow_up(struct node *n)
 	struct err e = {0};
 
 	if (transfer_process(n, on_note, NULL, &e) < 0)
-		fprintf(stderr, "strata: transfer: a following step was not taken yet: %s\n", e.msg);
+		fprintf(stderr, _("strata: transfer: a following step was not taken yet: %s\n"), e.msg);
 	sync_notify(node_dir(n));
 }
 
@@ -133,7 +133,7 @@ static int do_release(int argc, char **argv)
 		cli_json_print(json_pack("{s:s, s:s, s:s, s:s}", "id", id, "member", a.member, "to", a.to, "state",
 					 "released"));
 	else
-		printf("released member %s to %s: transfer %s\n", a.member, a.to, id);
+		printf(_("released member %s to %s: transfer %s\n"), a.member, a.to, id);
 	follow_up(n);
 out:
 	node_close(&n);
@@ -169,9 +169,9 @@ static int do_decide(int argc, char **argv, bool accept)
 			json_object_set_new(j, "member", json_string(member_id));
 		cli_json_print(j);
 	} else if (accept) {
-		printf("accepted transfer %s from %s: member %s is active here\n", a.id, a.from, member_id);
+		printf(_("accepted transfer %s from %s: member %s is active here\n"), a.id, a.from, member_id);
 	} else {
-		printf("refused transfer %s from %s\n", a.id, a.from);
+		printf(_("refused transfer %s from %s\n"), a.id, a.from);
 	}
 	follow_up(n);
 out:
@@ -205,7 +205,7 @@ static int do_approve(int argc, char **argv)
 	if (a.c.json)
 		cli_json_print(json_pack("{s:s, s:s, s:s}", "id", a.id, "from", a.from, "state", "forwarded"));
 	else
-		printf("approved and forwarded transfer %s from %s\n", a.id, a.from);
+		printf(_("approved and forwarded transfer %s from %s\n"), a.id, a.from);
 	follow_up(n);
 out:
 	node_close(&n);
@@ -241,6 +241,18 @@ static json_t *view_json(const struct transfer_view *v)
 	return j;
 }
 
+static void view_header(void)
+{
+	cli_cell(stdout, _("ID"), 22, false);
+	cli_cell(stdout, _("MEMBER"), 12, false);
+	cli_cell(stdout, _("FROM"), 26, false);
+	cli_cell(stdout, _("TO"), 26, false);
+	cli_cell(stdout, _("STATE"), 10, false);
+	cli_cell(stdout, _("SIDE"), 10, false);
+	cli_cell(stdout, _("RELEASED"), 10, false);
+	cli_cell(stdout, _("LAST STEP"), 0, true);
+}
+
 static void view_print(const struct transfer_view *v, bool first)
 {
 	const char *last = v->completed[0] ? v->completed
@@ -249,12 +261,12 @@ static void view_print(const struct transfer_view *v, bool first)
 					     : v->released;
 
 	if (first)
-		printf("%-22s %-12s %-26s %-26s %-10s %-10s %-10s %s\n", "ID", "MEMBER", "FROM", "TO", "STATE", "SIDE",
-		       "RELEASED", "LAST STEP");
-	printf("%-22s %-12s %-26s %-26s %-10s %-10s %-10s %s%s\n", esc(v->id), esc(v->member), esc(v->from_name),
-	       esc(v->to_name), transfer_state_word(v->state), v->side ? transfer_side_word(v->side) : "-",
-	       v->released[0] ? v->released : "-", last[0] ? last : "-",
-	       v->awaiting_approval ? "  (awaiting approval here)" : "");
+		view_header();
+	printf("%-22s %-12s %-26s %-26s ", esc(v->id), esc(v->member), esc(v->from_name), esc(v->to_name));
+	cli_cell(stdout, _(transfer_state_word(v->state)), 10, false);
+	cli_cell(stdout, v->side ? _(transfer_side_word(v->side)) : "-", 10, false);
+	printf("%-10s %s%s\n", v->released[0] ? v->released : "-", last[0] ? last : "-",
+	       v->awaiting_approval ? _("  (awaiting approval here)") : "");
 }
 
 static int do_list(int argc, char **argv)
@@ -284,7 +296,7 @@ static int do_list(int argc, char **argv)
 		for (size_t i = 0; i < count; i++)
 			if (!a.incoming || v[i].side == TRANSFER_SIDE_INCOMING)
 				view_print(&v[i], shown++ == 0);
-		printf("%zu %stransfer%s\n", shown, a.incoming ? "incoming " : "", shown == 1 ? "" : "s");
+		printf(a.incoming ? _("%zu incoming transfer%s\n") : _("%zu transfer%s\n"), shown, shown == 1 ? "" : "s");
 	}
 out:
 	free(v);

@@ -237,10 +237,10 @@ json_t *cli_import_json(const char *file, const struct domain_import_result *r, 
 void cli_import_notes(const char *what, const char *file, const struct domain_import_result *r, bool dry)
 {
 	if (r->gb18030)
-		fprintf(stderr, "strata: %s: %s is not UTF-8: read as GB18030 (GBK), as Chinese Excel saves \"CSV\"\n",
+		fprintf(stderr, _("strata: %s: %s is not UTF-8: read as GB18030 (GBK), as Chinese Excel saves \"CSV\"\n"),
 			what, file);
 	for (size_t i = 0; i < r->nchanges; i++)
-		printf("%s %s (line %zu): %s\n", dry ? "would update" : "updated", esc(r->changes[i].key),
+		printf(dry ? _("would update %s (line %zu): %s\n") : _("updated %s (line %zu): %s\n"), esc(r->changes[i].key),
 		       r->changes[i].line, esc(r->changes[i].what));
 }
 

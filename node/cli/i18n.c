@@ -85,3 +85,10 @@ void cli_help(FILE *f, const char *fmt, ...)
 	vfprintf(f, gettext(fmt), ap);
 	va_end(ap);
 }
+
+const char *cli_pgettext(const char *ctx_msgid, const char *msgid)
+{
+	const char *t = gettext(ctx_msgid);
+
+	return t == ctx_msgid ? msgid : t;
+}

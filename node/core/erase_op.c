@@ -104,7 +104,7 @@ static int nothing_to_erase(struct node *n, struct store_txn *t, const struct re
 	struct err ignore = {0};
 
 	if (store_state_get(t, "erase", n->id, (const uint8_t *)ekey, strlen(ekey), &v, &vl, NULL, &ignore) == 0) {
-		err_set(e, "%s %s is erased already", rt->noun, key);
+		err_set(e, "%s %s is erased already", err_gettext(rt->noun), key);
 		return -EEXIST;
 	}
 	if (store_state_each(t, rt->collection, NULL, find_other, &o, e) < 0)
@@ -117,10 +117,10 @@ static int nothing_to_erase(struct node *n, struct store_txn *t, const struct re
 		err_set(e,
 			"%s %s here was written by %s (%s…), not by this node: only the node that wrote a record may "
 			"erase it",
-			rt->noun, key, name[0] ? name : "another node", hex);
+			err_gettext(rt->noun), key, name[0] ? name : "another node", hex);
 		return -EPERM;
 	}
-	err_set(e, "this node wrote no %s %s", rt->noun, key);
+	err_set(e, "this node wrote no %s %s", err_gettext(rt->noun), key);
 	return -ESRCH;
 }
 

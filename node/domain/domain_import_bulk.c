@@ -371,7 +371,7 @@ static int write_pass(struct import *im, struct err *e)
 		im->o->progress(ret < 0 ? r->written : im->todo, im->todo, im->o->arg);
 	if (ret < 0) {
 		err_prefix(e, "%s: stopped after %zu of %zu %ss (whole change sets; run the same import again to finish)",
-			   im->path, r->written, im->todo, im->t->noun);
+			   im->path, r->written, im->todo, err_gettext(im->t->noun));
 		if (ret == -ENOENT)
 			ret = -EIO;
 	}

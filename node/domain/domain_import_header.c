@@ -77,7 +77,7 @@ static int header_column(const struct record_type *t, const char *path, const st
 		return -EINVAL;
 	}
 	if (!f && t->msg_columns) {
-		err_set(e, "%s:%zu: unknown column \"%s\" (%s)", path, r->line, r->fields[c], t->msg_columns);
+		err_set(e, "%s:%zu: unknown column \"%s\" (%s)", path, r->line, r->fields[c], err_gettext(t->msg_columns));
 		return -EINVAL;
 	}
 	if (!f) {
@@ -108,7 +108,7 @@ int domain_import_header(const struct record_type *t, const char *path, const st
 	for (size_t i = 0; i < t->n_fields; i++)
 		if ((t->fields[i].flags & FIELD_REQUIRED) && col_of[i] < 0) {
 			err_set(e, "%s:%zu: the header has no \"%s\" column%s%s%s", path, r->line, t->fields[i].name,
-				t->msg_required ? " (" : "", t->msg_required ? t->msg_required : "",
+				t->msg_required ? " (" : "", t->msg_required ? err_gettext(t->msg_required) : "",
 				t->msg_required ? ")" : "");
 			return -EINVAL;
 		}
@@ -119,20 +119,20 @@ int domain_import_header(const struct record_type *t, const char *path, const st
 void domain_import_cells_msg(const struct record_type *t, size_t n, size_t ncols, char *msg, size_t cap)
 {
 	/* the engine's wording names no plural: "%.0s" takes the "s" unseen */
-	snprintf(msg, cap, t->msg_row_cells ? t->msg_row_cells : "has %zu columns%.0s, the header has %zu", n,
+	snprintf(msg, cap, err_gettext(t->msg_row_cells ? t->msg_row_cells : N_("has %zu columns%.0s, the header has %zu")), n,
 		 n == 1 ? "" : "s", ncols);
 }
 
 void domain_import_duplicate_msg(const struct record_type *t, const char *key, size_t first, char *msg, size_t cap)
 {
 	if (t->msg_duplicate)
-		snprintf(msg, cap, t->msg_duplicate, key, first);
+		snprintf(msg, cap, err_gettext(t->msg_duplicate), key, first);
 	else
-		snprintf(msg, cap, "duplicate %s %.200s (first on line %zu)", t->noun, key, first);
+		snprintf(msg, cap, "duplicate %s %.200s (first on line %zu)", err_gettext(t->noun), key, first);
 }
 
 void domain_import_exists_msg(const struct record_type *t, const char *key, char *msg, size_t cap)
 {
 	snprintf(msg, cap, "%s %.200s already exists with other values (use strata %s update, or import --update)",
-		 t->noun, key, t->collection);
+		 err_gettext(t->noun), key, t->collection);
 }

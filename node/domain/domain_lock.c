@@ -43,7 +43,7 @@ int domain_lock_check(const struct report_locks *l, const struct record_type *t,
 		if (record_key(t, m, key, sizeof key, &ignore) < 0)
 			key[0] = '\0';
 		report_lock_text(k, why, sizeof why);
-		err_set(e, "%s %s counts in %s (its %s): %s", t->noun, key, period, t->fields[i].name, why);
+		err_set(e, "%s %s counts in %s (its %s): %s", err_gettext(t->noun), key, period, t->fields[i].name, why);
 		return -EACCES;
 	}
 	return 0;

@@ -55,7 +55,7 @@ int domain_load(const struct record_type *t, struct store_txn *txn, const struct
 		if (t->msg_absent)
 			err_set(e, t->msg_absent, key);
 		else
-			err_set(e, "no %s %s at this node", t->noun, key);
+			err_set(e, "no %s %s at this node", err_gettext(t->noun), key);
 		return -ESRCH;
 	}
 	if (ret < 0) {
@@ -66,11 +66,11 @@ int domain_load(const struct record_type *t, struct store_txn *txn, const struct
 		if (t->msg_erased)
 			err_set(e, t->msg_erased, key);
 		else
-			err_set(e, "%s %s was erased (strata erase): its value is kept nowhere", t->noun, key);
+			err_set(e, "%s %s was erased (strata erase): its value is kept nowhere", err_gettext(t->noun), key);
 		return -ESRCH;
 	}
 	if (!(*out = protobuf_c_message_unpack(t->descriptor, NULL, vl, v))) {
-		err_set(e, "stored %s %s does not decode; run strata verify", t->noun, key);
+		err_set(e, "stored %s %s does not decode; run strata verify", err_gettext(t->noun), key);
 		return -EIO;
 	}
 	return 0;
@@ -158,7 +158,7 @@ static int start(const struct record_type *t, struct node_writer *w, struct node
 	} else if (ret == 0) {
 		record_free(old);
 		memset(e, 0, sizeof *e);
-		err_set(e, "%s %s already exists (use strata %s update)", t->noun, key, t->collection);
+		err_set(e, "%s %s already exists (use strata %s update)", err_gettext(t->noun), key, t->collection);
 		return -EEXIST;
 	} else if (ret != -ESRCH) {
 		return ret;

@@ -30,14 +30,14 @@
 #define SUBJECT_BRANCH "branch"
 
 static const struct record_field fields[] = {
-	{"year", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 4, "year appraised, YYYY"},
+	{"year", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 4, N_("year appraised, YYYY")},
 	{"subject", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, "member id, or \"branch\" for the branch itself"},
-	{"grade", FIELD_ENUM, FIELD_REQUIRED, 0, "excellent, qualified, basically-qualified, unqualified"},
-	{"votes_excellent", FIELD_COUNT, FIELD_REQUIRED, 0, "votes for excellent"},
-	{"votes_qualified", FIELD_COUNT, FIELD_REQUIRED, 0, "votes for qualified"},
-	{"votes_basically_qualified", FIELD_COUNT, FIELD_REQUIRED, 0, "votes for basically qualified"},
-	{"votes_unqualified", FIELD_COUNT, FIELD_REQUIRED, 0, "votes for unqualified"},
-	{"date", FIELD_DATE, FIELD_REQUIRED | FIELD_PAST, 0, "date held, YYYY-MM-DD, in the year"},
+	{"grade", FIELD_ENUM, FIELD_REQUIRED, 0, N_("excellent, qualified, basically-qualified, unqualified")},
+	{"votes_excellent", FIELD_COUNT, FIELD_REQUIRED, 0, N_("votes for excellent")},
+	{"votes_qualified", FIELD_COUNT, FIELD_REQUIRED, 0, N_("votes for qualified")},
+	{"votes_basically_qualified", FIELD_COUNT, FIELD_REQUIRED, 0, N_("votes for basically qualified")},
+	{"votes_unqualified", FIELD_COUNT, FIELD_REQUIRED, 0, N_("votes for unqualified")},
+	{"date", FIELD_DATE, FIELD_REQUIRED | FIELD_PAST, 0, N_("date held, YYYY-MM-DD, in the year")},
 };
 /* Chinese column names and enum words (fields.h struct record_zh): the
  * first of a field or word is what an export in Chinese writes. */
@@ -136,8 +136,8 @@ const struct record_type record_appraisal = {
 	.fields = fields,
 	.n_fields = sizeof fields / sizeof fields[0],
 	.zh = appraisal_zh,
-	.noun = "appraisal",
-	.summary = "democratic appraisal per year of each member and the branch: add, update, import, export, list",
+	.noun = N_("appraisal"),
+	.summary = N_("democratic appraisal per year of each member and the branch: add, update, import, export, list"),
 	.validate_extra = appraisal_extra,
 	.check_input = appraisal_input,
 	.figures = appraisal_figures,

@@ -54,6 +54,6 @@ const struct record_type record_cert = {
 	.feed = FEED_TRUST,
 	.descriptor = &strata__certificate__descriptor,
 	.validate = cert_validate,
-	.noun = "certificate",
+	.noun = N_("certificate"),
 };
 RECORD_REGISTER(20, record_cert);

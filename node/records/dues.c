@@ -9,11 +9,11 @@
 #include "node/records/records.h"
 
 static const struct record_field fields[] = {
-	{"member", FIELD_MEMBER, FIELD_REQUIRED | FIELD_KEY, 0, "member id"},
-	{"period", FIELD_PERIOD, FIELD_REQUIRED | FIELD_KEY, 0, "month, YYYY-MM"},
-	{"amount", FIELD_MONEY, FIELD_REQUIRED, RECORD_AMOUNT_MAX, "amount due in yuan: 12, 12.5 or 12.50 (stored as fen), at most 1000000"},
-	{"paid", FIELD_DATE, FIELD_PAST, 0, "date paid, YYYY-MM-DD (absent: unpaid)"},
-	{"method", FIELD_TEXT, 0, 32, "how it was paid: cash, wechat, bank, ..."},
+	{"member", FIELD_MEMBER, FIELD_REQUIRED | FIELD_KEY, 0, N_("member id")},
+	{"period", FIELD_PERIOD, FIELD_REQUIRED | FIELD_KEY, 0, N_("month, YYYY-MM")},
+	{"amount", FIELD_MONEY, FIELD_REQUIRED, RECORD_AMOUNT_MAX, N_("amount due in yuan: 12, 12.5 or 12.50 (stored as fen), at most 1000000")},
+	{"paid", FIELD_DATE, FIELD_PAST, 0, N_("date paid, YYYY-MM-DD (absent: unpaid)")},
+	{"method", FIELD_TEXT, 0, 32, N_("how it was paid: cash, wechat, bank, ...")},
 };
 /* Chinese column names and enum words (fields.h struct record_zh): the
  * first of a field or word is what an export in Chinese writes. */
@@ -89,8 +89,8 @@ const struct record_type record_dues = {
 	.fields = fields,
 	.n_fields = sizeof fields / sizeof fields[0],
 	.zh = dues_zh,
-	.noun = "dues record",
-	.summary = "dues per member and month: add, update, import, export, list [--unpaid], show",
+	.noun = N_("dues record"),
+	.summary = N_("dues per member and month: add, update, import, export, list [--unpaid], show"),
 	.validate_extra = dues_extra,
 	.figures = dues_figures,
 	.figures_json = dues_figures_json,

@@ -127,7 +127,7 @@ const struct record_type record_erase = {
 	.feed_of = erase_feed_of,
 	.descriptor = &strata__erasure__descriptor,
 	.validate = erase_validate,
-	.noun = "erase request",
-	.summary = "remove a record's value from every store that holds it",
+	.noun = N_("erase request"),
+	.summary = N_("remove a record's value from every store that holds it"),
 };
 RECORD_REGISTER(200, record_erase);

@@ -10,13 +10,13 @@
 #include "node/records/records.h"
 
 static const struct record_field fields[] = {
-	{"id", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, "meeting id"},
-	{"kind", FIELD_ENUM, FIELD_REQUIRED, 0, "branch-congress, committee-meeting, group-meeting, party-lecture"},
-	{"date", FIELD_DATE, FIELD_REQUIRED, 0, "date held, YYYY-MM-DD"},
-	{"topic", FIELD_TEXT, FIELD_REQUIRED, 200, "topic"},
-	{"present", FIELD_MEMBERS, 0, 0, "members present, comma-separated ids"},
-	{"absent", FIELD_MEMBERS, 0, 0, "members absent, comma-separated ids"},
-	{"notes", FIELD_NOTES, 0, 500, "a note, e.g. reasons of absence (appended)"},
+	{"id", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, N_("meeting id")},
+	{"kind", FIELD_ENUM, FIELD_REQUIRED, 0, N_("branch-congress, committee-meeting, group-meeting, party-lecture")},
+	{"date", FIELD_DATE, FIELD_REQUIRED, 0, N_("date held, YYYY-MM-DD")},
+	{"topic", FIELD_TEXT, FIELD_REQUIRED, 200, N_("topic")},
+	{"present", FIELD_MEMBERS, 0, 0, N_("members present, comma-separated ids")},
+	{"absent", FIELD_MEMBERS, 0, 0, N_("members absent, comma-separated ids")},
+	{"notes", FIELD_NOTES, 0, 500, N_("a note, e.g. reasons of absence (appended)")},
 };
 /* Chinese column names and enum words (fields.h struct record_zh): the
  * first of a field or word is what an export in Chinese writes. */
@@ -95,8 +95,8 @@ const struct record_type record_meeting = {
 	.fields = fields,
 	.n_fields = sizeof fields / sizeof fields[0],
 	.zh = meeting_zh,
-	.noun = "meeting",
-	.summary = "meetings and attendance: add, update, import, export, list, show",
+	.noun = N_("meeting"),
+	.summary = N_("meetings and attendance: add, update, import, export, list, show"),
 	.validate_extra = meeting_extra,
 	.figures = meeting_figures,
 	.figures_json = meeting_figures_json,

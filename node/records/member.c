@@ -15,10 +15,10 @@
 static const char *const category_words[] = {[STRATA__MEMBER_CATEGORY__CATEGORY_FULL] = "full",
 					      [STRATA__MEMBER_CATEGORY__CATEGORY_PROBATIONARY] =
 						      "probationary"};
-static const char *const status_words[] = {[STRATA__MEMBER_STATUS__STATUS_ACTIVE] = "active",
-					    [STRATA__MEMBER_STATUS__STATUS_LAPSED] = "lapsed",
-					    [STRATA__MEMBER_STATUS__STATUS_DECEASED] = "deceased",
-					    [STRATA__MEMBER_STATUS__STATUS_TRANSFERRED] = "transferred"};
+static const char *const status_words[] = {[STRATA__MEMBER_STATUS__STATUS_ACTIVE] = N_("active"),
+					    [STRATA__MEMBER_STATUS__STATUS_LAPSED] = N_("lapsed"),
+					    [STRATA__MEMBER_STATUS__STATUS_DECEASED] = N_("deceased"),
+					    [STRATA__MEMBER_STATUS__STATUS_TRANSFERRED] = N_("transferred")};
 static const char *const gender_words[] = {[STRATA__GENDER__GENDER_FEMALE] = "female",
 					    [STRATA__GENDER__GENDER_MALE] = "male",
 					    [STRATA__GENDER__GENDER_OTHER] = "other"};
@@ -177,15 +177,15 @@ static int member_input_rule(const ProtobufCMessage *m, struct store_txn *t, con
  * write (node/domain). Its checks are member_validate's, with their own
  * messages; CSV columns and JSON keys in this order. */
 static const struct record_field member_fields[] = {
-	{"id", FIELD_TEXT, FIELD_KEY | FIELD_REQUIRED, MEMBER_ID_MAX, "member id: letters, digits, '-', '_', '.'"},
-	{"name", FIELD_TEXT, FIELD_REQUIRED, MEMBER_NAME_MAX, "name"},
-	{"category", FIELD_ENUM, FIELD_REQUIRED, 0, "full or probationary"},
-	{"status", FIELD_ENUM, 0, 0, "active (the default), lapsed, deceased, transferred"},
-	{"joined", FIELD_DATE, FIELD_REQUIRED, 0, "date joined, YYYY-MM-DD"},
-	{"phone", FIELD_PHONE, 0, PHONE_MAX, "phone number"},
-	{"birth", FIELD_DATE, 0, 0, "date of birth, YYYY-MM-DD, before joined"},
-	{"gender", FIELD_ENUM, 0, 0, "female, male or other"},
-	{"address", FIELD_TEXT, 0, MEMBER_ADDRESS_MAX, "home address"},
+	{"id", FIELD_TEXT, FIELD_KEY | FIELD_REQUIRED, MEMBER_ID_MAX, N_("member id: letters, digits, '-', '_', '.'")},
+	{"name", FIELD_TEXT, FIELD_REQUIRED, MEMBER_NAME_MAX, N_("name")},
+	{"category", FIELD_ENUM, FIELD_REQUIRED, 0, N_("full or probationary")},
+	{"status", FIELD_ENUM, 0, 0, N_("active (the default), lapsed, deceased, transferred")},
+	{"joined", FIELD_DATE, FIELD_REQUIRED, 0, N_("date joined, YYYY-MM-DD")},
+	{"phone", FIELD_PHONE, 0, PHONE_MAX, N_("phone number")},
+	{"birth", FIELD_DATE, 0, 0, N_("date of birth, YYYY-MM-DD, before joined")},
+	{"gender", FIELD_ENUM, 0, 0, N_("female, male or other")},
+	{"address", FIELD_TEXT, 0, MEMBER_ADDRESS_MAX, N_("home address")},
 };
 /* Chinese column names and enum words (fields.h struct record_zh): the
  * first of a field or word is what an export in Chinese writes. */
@@ -226,18 +226,18 @@ const struct record_type record_member = {
 	.fields = member_fields,
 	.n_fields = sizeof member_fields / sizeof member_fields[0],
 	.zh = member_zh,
-	.summary = "the member registry: add, update, import, list, show",
+	.summary = N_("the member registry: add, update, import, list, show"),
 	.check_input = member_input_rule,
-	.msg_absent = "no member with id %s in this node's registry",
-	.msg_erased = "member %s was erased (strata erase): its record is kept nowhere",
+	.msg_absent = N_("no member with id %s in this node's registry"),
+	.msg_erased = N_("member %s was erased (strata erase): its record is kept nowhere"),
 	.descriptor = &strata__member__descriptor,
 	.validate = member_validate,
-	.noun = "member",
+	.noun = N_("member"),
 	.import_row = member_import_row,
-	.msg_columns = "columns: id,name,category,joined and optionally status,phone,birth,gender,address",
-	.msg_required = "required: id,name,category,joined",
-	.msg_row_cells = "has %zu column%s, the header has %zu",
-	.msg_duplicate = "duplicate id %.64s (first on line %zu)",
+	.msg_columns = N_("columns: id,name,category,joined and optionally status,phone,birth,gender,address"),
+	.msg_required = N_("required: id,name,category,joined"),
+	.msg_row_cells = N_("has %zu column%s, the header has %zu"),
+	.msg_duplicate = N_("duplicate id %.64s (first on line %zu)"),
 	.figures = member_figures,
 	.residue = (const char *const[]){"id", "category", "status", "joined", NULL},
 };

@@ -13,10 +13,10 @@
 #include "node/records/records.h"
 
 static const struct record_field notice_fields[] = {
-	{"id", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, "notice id"},
-	{"title", FIELD_TEXT, FIELD_REQUIRED, 200, "title"},
-	{"body", FIELD_TEXT, 0, RECORD_TEXT_MAX, "text"},
-	{"due", FIELD_DATE, 0, 0, "acknowledge by, YYYY-MM-DD"},
+	{"id", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, N_("notice id")},
+	{"title", FIELD_TEXT, FIELD_REQUIRED, 200, N_("title")},
+	{"body", FIELD_TEXT, 0, RECORD_TEXT_MAX, N_("text")},
+	{"due", FIELD_DATE, 0, 0, N_("acknowledge by, YYYY-MM-DD")},
 };
 /* Chinese column names and enum words (fields.h struct record_zh): the
  * first of a field or word is what an export in Chinese writes. */
@@ -44,7 +44,7 @@ enum notice_answer notice_answer(const char *due, const char *acked, const char 
 
 const char *notice_answer_word(enum notice_answer a)
 {
-	static const char *const words[] = {"acked", "acked late", "not acked", "overdue"};
+	static const char *const words[] = {N_("acked"), N_("acked late"), N_("not acked"), N_("overdue")};
 
 	return (size_t)a < sizeof words / sizeof words[0] ? words[a] : "unknown";
 }
@@ -92,17 +92,17 @@ const struct record_type record_notice = {
 	.fields = notice_fields,
 	.n_fields = sizeof notice_fields / sizeof notice_fields[0],
 	.zh = notice_zh,
-	.noun = "notice",
-	.summary = "notices sent down to every level below: add, list [--unacked], show, ack, status",
+	.noun = N_("notice"),
+	.summary = N_("notices sent down to every level below: add, list [--unacked], show, ack, status"),
 	.figures = notice_figures,
 	.figures_received = (const char *const[]){"notices_acked", "notices_late", NULL},
 };
 RECORD_REGISTER(90, record_notice);
 
 static const struct record_field ack_fields[] = {
-	{"sender", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, "key of the node that sent the notice (64 hex)"},
-	{"notice", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, "notice id"},
-	{"acked", FIELD_DATE, FIELD_REQUIRED | FIELD_PAST, 0, "date acknowledged, YYYY-MM-DD"},
+	{"sender", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, N_("key of the node that sent the notice (64 hex)")},
+	{"notice", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, N_("notice id")},
+	{"acked", FIELD_DATE, FIELD_REQUIRED | FIELD_PAST, 0, N_("date acknowledged, YYYY-MM-DD")},
 };
 static const struct record_zh ack_zh[] = {
 	{"sender", NULL, "发送方"},
@@ -151,8 +151,8 @@ const struct record_type record_ack = {
 	.fields = ack_fields,
 	.n_fields = sizeof ack_fields / sizeof ack_fields[0],
 	.zh = ack_zh,
-	.noun = "acknowledgement",
-	.summary = "acknowledge a notice received from above (by org path: strata notice ack)",
+	.noun = N_("acknowledgement"),
+	.summary = N_("acknowledge a notice received from above (by org path: strata notice ack)"),
 	.validate_extra = ack_extra,
 	.check_input = ack_input,
 };

@@ -8,10 +8,10 @@
 #include "node/records/records.h"
 
 static const struct record_field fields[] = {
-	{"member", FIELD_MEMBER, FIELD_REQUIRED | FIELD_KEY, 0, "member id"},
-	{"period", FIELD_PERIOD, FIELD_REQUIRED | FIELD_KEY, 0, "month, YYYY-MM"},
-	{"points", FIELD_INT, FIELD_REQUIRED, RECORD_POINTS_MAX, "points (negative for a deduction), -1000000..1000000"},
-	{"reason", FIELD_TEXT, FIELD_REQUIRED, 200, "why"},
+	{"member", FIELD_MEMBER, FIELD_REQUIRED | FIELD_KEY, 0, N_("member id")},
+	{"period", FIELD_PERIOD, FIELD_REQUIRED | FIELD_KEY, 0, N_("month, YYYY-MM")},
+	{"points", FIELD_INT, FIELD_REQUIRED, RECORD_POINTS_MAX, N_("points (negative for a deduction), -1000000..1000000")},
+	{"reason", FIELD_TEXT, FIELD_REQUIRED, 200, N_("why")},
 };
 /* Chinese column names and enum words (fields.h struct record_zh): the
  * first of a field or word is what an export in Chinese writes. */
@@ -40,8 +40,8 @@ const struct record_type record_points = {
 	.fields = fields,
 	.n_fields = sizeof fields / sizeof fields[0],
 	.zh = points_zh,
-	.noun = "points record",
-	.summary = "points-based assessment per member and month",
+	.noun = N_("points record"),
+	.summary = N_("points-based assessment per member and month"),
 	.figures = points_figures,
 	.figures_signed = (const char *const[]){"points", NULL},
 	.residue = (const char *const[]){"period", "points", NULL},

@@ -129,7 +129,7 @@ const struct record_type record_report = {
 	.feed = FEED_REPORT,
 	.descriptor = &strata__report__descriptor,
 	.validate = report_validate,
-	.noun = "report",
+	.noun = N_("report"),
 };
 RECORD_REGISTER(100, record_report);
 
@@ -172,6 +172,6 @@ const struct record_type record_approval = {
 	.feed = FEED_DOWN,
 	.descriptor = &strata__approval__descriptor,
 	.validate = approval_validate,
-	.noun = "report decision",
+	.noun = N_("report decision"),
 };
 RECORD_REGISTER(101, record_approval);

@@ -17,13 +17,13 @@
 #include "node/records/records.h"
 
 static const struct record_field fields[] = {
-	{"id", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, "request id"},
-	{"title", FIELD_TEXT, FIELD_REQUIRED, 200, "title"},
-	{"description", FIELD_TEXT, 0, 2000, "description"},
-	{"opened", FIELD_DATE, FIELD_REQUIRED | FIELD_PAST, 0, "date opened, YYYY-MM-DD"},
-	{"status", FIELD_ENUM, FIELD_REQUIRED, 0, "open, in-progress, closed"},
+	{"id", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, N_("request id")},
+	{"title", FIELD_TEXT, FIELD_REQUIRED, 200, N_("title")},
+	{"description", FIELD_TEXT, 0, 2000, N_("description")},
+	{"opened", FIELD_DATE, FIELD_REQUIRED | FIELD_PAST, 0, N_("date opened, YYYY-MM-DD")},
+	{"status", FIELD_ENUM, FIELD_REQUIRED, 0, N_("open, in-progress, closed")},
 	{"notes", FIELD_NOTES, 0, 500, "a progress note, \"YYYY-MM-DD: text\" (appended)"},
-	{"closed", FIELD_DATE, FIELD_PAST, 0, "date closed, YYYY-MM-DD"},
+	{"closed", FIELD_DATE, FIELD_PAST, 0, N_("date closed, YYYY-MM-DD")},
 };
 /* Chinese column names and enum words (fields.h struct record_zh): the
  * first of a field or word is what an export in Chinese writes. */
@@ -105,8 +105,8 @@ const struct record_type record_request = {
 	.fields = fields,
 	.n_fields = sizeof fields / sizeof fields[0],
 	.zh = request_zh,
-	.noun = "service request",
-	.summary = "residents' service requests with progress: add, update, list, show, ...",
+	.noun = N_("service request"),
+	.summary = N_("residents' service requests with progress: add, update, list, show, ..."),
 	.validate_extra = request_extra,
 	.companion = &record_request_contact,
 	.figures = request_figures,
@@ -116,9 +116,9 @@ const struct record_type record_request = {
 RECORD_REGISTER(80, record_request);
 
 static const struct record_field contact_fields[] = {
-	{"id", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, "request id"},
+	{"id", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, N_("request id")},
 	{"contact", FIELD_TEXT, 0, 100,
-	 "resident's name and phone number; stays at this node (feed " FEED_PRIVATE ", [privacy] contact_levels)"},
+	 N_("resident's name and phone number; stays at this node (feed private, [privacy] contact_levels)")},
 };
 static const struct record_zh contact_zh[] = {
 	{"id", NULL, "编号"},
@@ -133,7 +133,7 @@ const struct record_type record_request_contact = {
 	.fields = contact_fields,
 	.n_fields = sizeof contact_fields / sizeof contact_fields[0],
 	.zh = contact_zh,
-	.noun = "resident's contact",
-	.summary = "how to reach the resident of a request (typed with strata request)",
+	.noun = N_("resident's contact"),
+	.summary = N_("how to reach the resident of a request (typed with strata request)"),
 };
 RECORD_REGISTER(81, record_request_contact);

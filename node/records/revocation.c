@@ -75,7 +75,7 @@ const struct record_type record_revocation = {
 	.feed = FEED_TRUST,
 	.descriptor = &strata__revocation__descriptor,
 	.validate = revocation_validate,
-	.noun = "revocation",
+	.noun = N_("revocation"),
 };
 RECORD_REGISTER(30, record_revocation);
 
@@ -84,6 +84,6 @@ const struct record_type record_rotation = {
 	.feed = FEED_TRUST,
 	.descriptor = &strata__rotation__descriptor,
 	.validate = rotation_validate,
-	.noun = "key rotation",
+	.noun = N_("key rotation"),
 };
 RECORD_REGISTER(31, record_rotation);

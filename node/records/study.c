@@ -8,12 +8,12 @@
 #include "node/records/records.h"
 
 static const struct record_field fields[] = {
-	{"id", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, "study record id"},
-	{"member", FIELD_MEMBER, FIELD_REQUIRED, 0, "member id"},
-	{"course", FIELD_TEXT, FIELD_REQUIRED, 200, "course"},
-	{"minutes", FIELD_COUNT, FIELD_REQUIRED, RECORD_MINUTES_MAX, "minutes studied, 0-1440"},
-	{"score", FIELD_COUNT, 0, RECORD_SCORE_MAX, "exam score, 0-100"},
-	{"date", FIELD_DATE, FIELD_REQUIRED | FIELD_PAST, 0, "date, YYYY-MM-DD"},
+	{"id", FIELD_TEXT, FIELD_REQUIRED | FIELD_KEY, 64, N_("study record id")},
+	{"member", FIELD_MEMBER, FIELD_REQUIRED, 0, N_("member id")},
+	{"course", FIELD_TEXT, FIELD_REQUIRED, 200, N_("course")},
+	{"minutes", FIELD_COUNT, FIELD_REQUIRED, RECORD_MINUTES_MAX, N_("minutes studied, 0-1440")},
+	{"score", FIELD_COUNT, 0, RECORD_SCORE_MAX, N_("exam score, 0-100")},
+	{"date", FIELD_DATE, FIELD_REQUIRED | FIELD_PAST, 0, N_("date, YYYY-MM-DD")},
 };
 /* Chinese column names and enum words (fields.h struct record_zh): the
  * first of a field or word is what an export in Chinese writes. */
@@ -48,8 +48,8 @@ const struct record_type record_study = {
 	.fields = fields,
 	.n_fields = sizeof fields / sizeof fields[0],
 	.zh = study_zh,
-	.noun = "study record",
-	.summary = "study time and exam results: add, update, import, export, list, show",
+	.noun = N_("study record"),
+	.summary = N_("study time and exam results: add, update, import, export, list, show"),
 	.figures = study_figures,
 	.residue = (const char *const[]){"id", "minutes", "date", NULL},
 };

@@ -99,7 +99,7 @@ static int check_member(const char *what, const Strata__Member *m, struct err *e
 	}
 	if (m->status != STRATA__MEMBER_STATUS__STATUS_ACTIVE) {
 		err_set(e, "%s: member %s is %s; only an active member is transferred", what, m->id,
-			member_status_word(m->status));
+			err_gettext(member_status_word(m->status)));
 		return -EINVAL;
 	}
 	return 0;
@@ -234,8 +234,8 @@ const struct record_type record_release = {
 	.feed = FEED_UP,
 	.descriptor = &strata__release__descriptor,
 	.validate = release_validate,
-	.noun = "release",
-	.summary = "a member released by the old branch to another branch",
+	.noun = N_("release"),
+	.summary = N_("a member released by the old branch to another branch"),
 	.figures = release_figures,
 	.residue = (const char *const[]){"id", "member", "to_name", "to", "date", NULL},
 };
@@ -246,8 +246,8 @@ const struct record_type record_forward = {
 	.feed = FEED_DOWN,
 	.descriptor = &strata__forward__descriptor,
 	.validate = forward_validate,
-	.noun = "forwarded transfer",
-	.summary = "a release passed down by the common ancestor of both branches",
+	.noun = N_("forwarded transfer"),
+	.summary = N_("a release passed down by the common ancestor of both branches"),
 };
 RECORD_REGISTER(111, record_forward);
 
@@ -266,8 +266,8 @@ const struct record_type record_acceptance = {
 	.feed = FEED_UP,
 	.descriptor = &strata__acceptance__descriptor,
 	.validate = acceptance_validate,
-	.noun = "acceptance",
-	.summary = "the new branch's acceptance or refusal of a transfer",
+	.noun = N_("acceptance"),
+	.summary = N_("the new branch's acceptance or refusal of a transfer"),
 	.figures = acceptance_figures,
 	.residue = (const char *const[]){"from", "id", "release_hash", "decision", "member_id", "date", NULL},
 };
@@ -278,7 +278,7 @@ const struct record_type record_outcome = {
 	.feed = FEED_DOWN,
 	.descriptor = &strata__outcome__descriptor,
 	.validate = outcome_validate,
-	.noun = "transfer outcome",
-	.summary = "the outcome of a transfer, passed down to the old branch",
+	.noun = N_("transfer outcome"),
+	.summary = N_("the outcome of a transfer, passed down to the old branch"),
 };
 RECORD_REGISTER(113, record_outcome);

@@ -360,7 +360,7 @@ int report_decide(struct node *n, const char *period, const char *child, enum re
 	if (verb == REPORT_REOPEN && a.may_decide && a.latest.decision != STRATA__DECISION__DECISION_ACCEPTED) {
 		ret = -EACCES;
 		err_set(e, "nothing to reopen: the report of %s for %s is %s", child, period,
-			report_decision_word(a.latest.decision));
+			err_gettext(report_decision_word(a.latest.decision)));
 		goto out;
 	}
 	if ((ret = put_approval(w, author, period, o.seq, decision[verb],

@@ -47,10 +47,10 @@ void report_time_text(uint64_t ms, char out[REPORT_TIME_SIZE])
 const char *report_decision_word(int decision)
 {
 	switch (decision) {
-	case STRATA__DECISION__DECISION_ACCEPTED: return "accepted";
-	case STRATA__DECISION__DECISION_RETURNED: return "returned";
-	case STRATA__DECISION__DECISION_REOPENED: return "reopened";
-	default: return "pending";
+	case STRATA__DECISION__DECISION_ACCEPTED: return N_("accepted");
+	case STRATA__DECISION__DECISION_RETURNED: return N_("returned");
+	case STRATA__DECISION__DECISION_REOPENED: return N_("reopened");
+	default: return N_("pending");
 	}
 }
 

@@ -142,7 +142,7 @@ static json_t *events_json(struct node *n, const struct hist *h, uint64_t end)
 			key_hex(by, ev->author);
 		report_time_text(ev->time_ms, at);
 		o = json_pack("{s:s, s:I, s:s, s:s, s:I}", "time", at, "time_ms", (json_int_t)ev->time_ms, "event",
-			      ev->decision ? report_decision_word(ev->decision) : "submitted", "by", by, "seq",
+			      ev->decision ? report_decision_word(ev->decision) : N_("submitted"), "by", by, "seq",
 			      (json_int_t)ev->seq);
 		if (ev->comment)
 			json_object_set_new(o, "comment", json_string(ev->comment));
@@ -173,7 +173,8 @@ int report_history(struct node *n, const char *unit, const char *period, json_t 
 		key_hex(h.hex[i], h.keys[i]);
 	if ((ret = node_log_each(n, FEED_REPORT, on_entry, &h, e)) == 0 &&
 	    (ret = node_log_each(n, FEED_DOWN, on_entry, &h, e)) == 0) {
-		qsort(h.v, h.n, sizeof *h.v, event_cmp);
+		if (h.n)
+			qsort(h.v, h.n, sizeof *h.v, event_cmp);
 		*out = events_json(n, &h, end);
 	} else if (ret == -ENOMEM) {
 		err_set(e, "out of memory");
@@ -202,7 +203,8 @@ int report_recent_decisions(struct node *n, size_t max, json_t **out, struct err
 	store_txn_abort(&t);
 	if (ret < 0)
 		return ret;
-	qsort(l.v, l.n, sizeof *l.v, period_cmp);
+	if (l.n) /* qsort of NULL is undefined even for 0 elements (UBSan) */
+		qsort(l.v, l.n, sizeof *l.v, period_cmp);
 	*out = json_array();
 	for (size_t i = 0; i < l.n && i < max; i++) {
 		const struct report_decision *d = &l.v[i].d;

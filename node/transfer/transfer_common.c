@@ -75,7 +75,7 @@ int transfer_get_rec(struct store_txn *t, const struct record_type *rt, const ui
 		return ret;
 	}
 	if (!v || !(*out = protobuf_c_message_unpack(rt->descriptor, NULL, vl, v))) {
-		err_set(e, "the stored %s %s does not decode (erased?); run strata verify", rt->noun, key);
+		err_set(e, "the stored %s %s does not decode (erased?); run strata verify", err_gettext(rt->noun), key);
 		return -EIO;
 	}
 	return 0;

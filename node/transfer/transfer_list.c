@@ -13,14 +13,14 @@
 
 const char *transfer_state_word(enum transfer_state s)
 {
-	static const char *const words[] = {"released", "forwarded", "accepted", "refused", "completed"};
+	static const char *const words[] = {N_("released"), N_("forwarded"), N_("accepted"), N_("refused"), N_("completed")};
 
 	return (size_t)s < sizeof words / sizeof words[0] ? words[s] : "unknown";
 }
 
 const char *transfer_side_word(enum transfer_side s)
 {
-	static const char *const words[] = {"", "outgoing", "via", "incoming"};
+	static const char *const words[] = {"", N_("outgoing"), N_("via"), N_("incoming")};
 
 	return (size_t)s < sizeof words / sizeof words[0] ? words[s] : "";
 }

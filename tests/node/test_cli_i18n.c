@@ -219,3 +219,88 @@ Test(node_cli_i18n, root_display_name_checked_at_init)
 	cr_assert(has(r.out, "name: xiamen (厦门市)"), "%s", r.out);
 	run_free(&r);
 }
+
+/* A record type's help: the usage, its summary and field help from the
+ * type's table (node/records, marked N_ and translated where printed). */
+Test(node_cli_i18n, record_help_from_the_type_tables)
+{
+	struct run r;
+
+	RUN_IN("zh_CN.UTF-8", &r, "dues", "add", "--help");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(has(r.out, "用法：strata dues add") && has(r.out, "每名党员每月的党费"), "%s", r.out);
+	cr_assert(has(r.out, "应缴金额（元）") && has(r.out, "[必填]") && has(r.out, "list --unpaid 列出"), "%s", r.out);
+	cr_assert(!has(r.out, "amount due in yuan"), "a field's help stayed English:\n%s", r.out);
+	run_free(&r);
+	RUN_IN("zh_CN.UTF-8", &r, "notice", "--help");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(has(r.out, "向下级各层发送的通知") && has(r.out, "回执截止日期") && has(r.out, "ack 回执上级发来的通知"),
+		  "%s", r.out);
+	run_free(&r);
+	RUN_IN("C", &r, "dues", "add", "--help");
+	cr_assert(has(r.out, "dues per member and month") && has(r.out, "amount due in yuan") && !has(r.out, "党费"),
+		  "%s", r.out);
+	run_free(&r);
+	/* a macro once spliced into the text: now extracted and translated */
+	RUN_IN("zh_CN.UTF-8", &r, "join", "--help");
+	cr_assert(has(r.out, "令牌在使用前是机密") && has(r.out, "$STRATA_JOIN_TOKEN"), "%s", r.out);
+	run_free(&r);
+}
+
+/* Refusals of the report rules and of an import, in both languages; a
+ * lone root is enough: a future month, a unit that is not a child. */
+Test(node_cli_i18n, report_and_import_refusals)
+{
+	static const char *const locales[] = {"zh_CN.UTF-8", "C"};
+	static const char *const future[] = {"尚未开始", "has not begun"};
+	static const char *const child[] = {"不是 xiamen 的下级", "is not a child of xiamen"};
+	static const char *const date[] = {"不是有效日期", "is not a real date"};
+	char csv[256];
+	struct run r;
+
+	node_init("xiamen");
+	tmp_path(csv, "dues.csv");
+	write_str(csv, "member,period,amount,paid\r\nM1,2026-03,12.50,2026/3/45\r\n");
+	for (size_t i = 0; i < 2; i++) {
+		RUN_IN(locales[i], &r, "report", "submit", "-d", test_node, "--period", "2099-01");
+		cr_assert_eq(r.status, 2, "%s", r.err);
+		cr_assert(has(r.err, future[i]), "%s: %s", locales[i], r.err);
+		run_free(&r);
+		RUN_IN(locales[i], &r, "report", "accept", "-d", test_node, "--period", "2026-01", "--from",
+		       "xiamen/huli");
+		cr_assert_eq(r.status, 2, "%s", r.err);
+		cr_assert(has(r.err, child[i]), "%s: %s", locales[i], r.err);
+		run_free(&r);
+		RUN_IN(locales[i], &r, "dues", "import", "-d", test_node, csv);
+		cr_assert_eq(r.status, 2, "%s", r.err);
+		cr_assert(has(r.err, "2026-03-45") && has(r.err, date[i]), "%s: %s", locales[i], r.err);
+		run_free(&r);
+	}
+	run_strata(&r, "dues", "list", "-d", test_node, NULL);
+	cr_assert(!has(r.out, "M1"), "a refused import wrote:\n%s", r.out);
+	run_free(&r);
+}
+
+/* The CLI's own lines and a table of library words: translated, and the
+ * columns still line up by display width. */
+Test(node_cli_i18n, status_lines_and_table_words)
+{
+	struct run r;
+
+	node_init("xiamen/huli/hetong");
+	RUN_IN("zh_CN.UTF-8", &r, "member", "add", "-d", test_node, "--id", "M1", "--name", "郑文君", "--category",
+	       "full", "--joined", "2001-07-01");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(has(r.out, "已添加党员 M1（up #1）"), "%s", r.out);
+	run_free(&r);
+	RUN_IN("zh_CN.UTF-8", &r, "dues", "list", "-d", test_node, "--unpaid", "--period", "2026-03");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(has(r.out, "（无党费记录）") && has(r.out, "2026-03 有 1 名党员未缴党费"), "%s", r.out);
+	cr_assert_eq(column_of(r.out, "姓名", "应缴（元）"), column_of(r.out, "M1 ", "（无党费记录）"), "%s", r.out);
+	cr_assert_eq(column_of(r.out, "姓名", "姓名"), column_of(r.out, "M1 ", "郑文君"), "%s", r.out);
+	run_free(&r);
+	RUN_IN("C", &r, "dues", "list", "-d", test_node, "--unpaid", "--period", "2026-03");
+	cr_assert(has(r.out, "DUE (yuan)") && has(r.out, "(no dues record)") && has(r.out, "1 member unpaid in 2026-03"),
+		  "%s", r.out);
+	run_free(&r);
+}
