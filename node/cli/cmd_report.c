@@ -57,6 +57,10 @@ static void help(FILE *f)
 		"this node) for the month, oldest first.\n");
 }
 
+/* walk.c's check words, translated where printed */
+static const char *const check_words[] __attribute__((unused)) = {N_("matches"), N_("mismatch"),
+	N_("not checked: this node does not hold its records")};
+
 /* The figures print_figures' lines print; any other (a record type's own,
  * listed in the JSON only when not zero) gets a line of its own. */
 static const char *const printed[] = {
@@ -97,8 +101,8 @@ static void print_figures(const char *label, json_t *f, int indent)
 
 	if (json_is_real(rate))
 		snprintf(att, sizeof att, "%.0f%%", json_real_value(rate) * 100);
-	printf("%*s%-6s members %lld (full %lld, probationary %lld; active %lld, lapsed %lld), new %lld; dues paid %lld "
-	       "(%.2f yuan), unpaid %lld;\n",
+	printf(_("%*s%-6s members %lld (full %lld, probationary %lld; active %lld, lapsed %lld), new %lld; dues paid %lld "
+	         "(%.2f yuan), unpaid %lld;\n"),
 	       indent, "", label, (long long)(json_integer_value(json_object_get(f, "members_full")) +
 					      json_integer_value(json_object_get(f, "members_probationary"))),
 	       (long long)json_integer_value(json_object_get(f, "members_full")),
@@ -109,8 +113,8 @@ static void print_figures(const char *label, json_t *f, int indent)
 	       (long long)json_integer_value(json_object_get(f, "dues_paid")),
 	       (double)json_integer_value(json_object_get(f, "dues_paid_amount")) / 100.0,
 	       (long long)json_integer_value(json_object_get(f, "members_unpaid")));
-	printf("%*s       meetings %lld/%lld/%lld/%lld (congress/committee/group/lecture), attendance %s; study %lld "
-	       "min; points %lld; requests opened %lld, closed %lld, open %lld",
+	printf(_("%*s       meetings %lld/%lld/%lld/%lld (congress/committee/group/lecture), attendance %s; study %lld "
+	         "min; points %lld; requests opened %lld, closed %lld, open %lld"),
 	       indent, "", (long long)json_integer_value(json_object_get(f, "meetings_branch_congress")),
 	       (long long)json_integer_value(json_object_get(f, "meetings_committee")),
 	       (long long)json_integer_value(json_object_get(f, "meetings_group")),
@@ -121,8 +125,8 @@ static void print_figures(const char *label, json_t *f, int indent)
 	       (long long)json_integer_value(json_object_get(f, "requests_closed")),
 	       (long long)json_integer_value(json_object_get(f, "requests_open")));
 	if (json_is_integer(med))
-		printf(" (median %lld days to close)", (long long)json_integer_value(med));
-	printf("; notices acked %lld, late %lld; transfers in %lld, out %lld\n",
+		printf(_(" (median %lld days to close)"), (long long)json_integer_value(med));
+	printf(_("; notices acked %lld, late %lld; transfers in %lld, out %lld\n"),
 	       (long long)json_integer_value(json_object_get(f, "notices_acked")),
 	       (long long)json_integer_value(json_object_get(f, "notices_late")),
 	       (long long)json_integer_value(json_object_get(f, "transfers_in")),
@@ -150,24 +154,24 @@ static void print_deadline(const char *period, uint64_t deadline_ms)
 {
 	char day[SHOW_TIME_SIZE];
 
-	printf("period %s, reports due by the end of %s\n", period,
+	printf(_("period %s, reports due by the end of %s\n"), period,
 	       local_time(day, deadline_ms - 1000, "%Y-%m-%d (%Z)"));
 }
 
 static void print_decision(const struct report_row *r)
 {
-	static const char *const words[] = {"pending", "accepted", "returned", "reopened"};
+	static const char *const words[] = {N_("pending"), N_("accepted"), N_("returned"), N_("reopened")};
 	const struct report_decision *d = &r->decision;
 	char at[SHOW_TIME_SIZE];
 
 	if (r->peer || !r->decision_shown)
 		return;
 	if (!d->decision)
-		printf(", pending");
+		printf("%s", _(", pending"));
 	else if (d->stale)
-		printf(", pending (resubmitted after a decision)");
+		printf("%s", _(", pending (resubmitted after a decision)"));
 	else
-		printf(", %s by %s on %s%s%s%s", d->decision > 0 && d->decision <= 3 ? words[d->decision] : "decided",
+		printf(_(", %s by %s on %s%s%s%s"), d->decision > 0 && d->decision <= 3 ? _(words[d->decision]) : _("decided"),
 		       esc(d->by), local_time(at, d->at_ms, "%Y-%m-%d %H:%M"), d->has_comment ? " (\"" : "",
 		       d->has_comment ? esc(d->comment) : "", d->has_comment ? "\")" : "");
 }
@@ -192,25 +196,25 @@ static void print_unit(const struct report_row *r, int indent, const json_t *nam
 	print_name(r->name, names);
 	if (!json_is_true(json_object_get(o, "reported"))) {
 		if (!r->depth)
-			printf("  (no report of its own yet)\n");
+			printf("%s", _("  (no report of its own yet)\n"));
 		else if (!r->expected)
-			printf("  not expected (%s)\n", esc(r->why_not));
+			printf(_("  not expected (%s)\n"), esc(r->why_not));
 		else
-			printf("  NOT REPORTED%s\n", r->overdue ? ", past the deadline" : "");
+			printf(_("  NOT REPORTED%s\n"), r->overdue ? _(", past the deadline") : "");
 		return;
 	}
-	printf("  report #%llu submitted %s, %s", (unsigned long long)r->report_seq,
-	       local_time(at, r->submitted_ms, "%Y-%m-%d %H:%M"), r->status == REPORT_ON_TIME ? "on time" : "LATE");
+	printf(_("  report #%llu submitted %s, %s"), (unsigned long long)r->report_seq,
+	       local_time(at, r->submitted_ms, "%Y-%m-%d %H:%M"), r->status == REPORT_ON_TIME ? _("on time") : _("LATE"));
 	print_decision(r);
 	if (r->depth && !r->expected && !r->peer)
-		printf(", not expected (%s)", esc(r->why_not));
+		printf(_(", not expected (%s)"), esc(r->why_not));
 	if (json_object_get(o, "check"))
-		printf(", figures %s", json_string_value(json_object_get(o, "check")));
+		printf(_(", figures %s"), _(json_string_value(json_object_get(o, "check")))); /* walk.c's words */
 	printf("\n");
 	if (json_object_get(o, "mismatch"))
-		printf("%*s  MISMATCH: %s\n", indent, "", esc(json_string_value(json_object_get(o, "mismatch"))));
-	print_figures("own", json_object_get(o, "own"), indent + 2);
-	print_figures("total", json_object_get(o, "total"), indent + 2);
+		printf(_("%*s  MISMATCH: %s\n"), indent, "", esc(json_string_value(json_object_get(o, "mismatch"))));
+	print_figures(_("own"), json_object_get(o, "own"), indent + 2);
+	print_figures(_("total"), json_object_get(o, "total"), indent + 2);
 }
 
 /* The text view as the walk goes: children at +2, peers apart at +4. */
@@ -231,7 +235,7 @@ static int print_row(const struct report_row *r, void *arg)
 	if (d > 0) {
 		indent = st->indent[d - 1] + (r->peer ? 4 : 2);
 		if (r->peer && !st->peers_said[d - 1])
-			printf("%*speers (their figures are not part of the total above):\n", st->indent[d - 1] + 2, "");
+			printf(_("%*speers (their figures are not part of the total above):\n"), st->indent[d - 1] + 2, "");
 		st->peers_said[d - 1] |= r->peer;
 	}
 	st->indent[d] = indent;
@@ -250,18 +254,19 @@ static void put_stdout(const char *text, void *arg)
  * the walk finds them, then the counts per level. */
 static int print_missing(const struct report_row *r, void *arg)
 {
-	printf(r->expected ? "  NOT REPORTED  " : "  not counted   ");
+	printf("%s", r->expected ? _("  NOT REPORTED  ") : _("  not counted   "));
 	print_name(r->name, arg);
 	if (r->expected)
-		printf(" (level %u)%s\n", r->depth, r->overdue ? ", past the deadline" : "");
+		printf(_(" (level %u)%s\n"), r->depth, r->overdue ? _(", past the deadline") : "");
 	else
-		printf(" (level %u): %s\n", r->depth, esc(r->why_not));
+		printf(_(" (level %u): %s\n"), r->depth, esc(r->why_not));
 	return 0;
 }
 
 static void print_counts(const char *label, const struct report_counts *c)
 {
-	printf("%-6s %8llu %8llu %6.1f%% %8llu %6.1f%% %6llu %8llu %12llu\n", label, (unsigned long long)c->expected,
+	cli_pad(stdout, label, 6);
+	printf(" %8llu %8llu %6.1f%% %8llu %6.1f%% %6llu %8llu %12llu\n", (unsigned long long)c->expected,
 	       (unsigned long long)c->reported, 100 * report_rate(c->reported, c->expected),
 	       (unsigned long long)c->on_time, 100 * report_rate(c->on_time, c->expected), (unsigned long long)c->late,
 	       (unsigned long long)c->missing, (unsigned long long)c->not_expected);
@@ -276,13 +281,23 @@ static int show_summary_text(struct node *n, const char *period, json_t *names, 
 	print_deadline(period, report_deadline_ms(period, node_config(n)->report_deadline_day));
 	if ((ret = report_summary(n, period, print_missing, names, &s, e)) < 0)
 		return ret;
-	printf("%-6s %8s %8s %7s %8s %7s %6s %8s %12s\n", "level", "expected", "reported", "rate", "on time", "rate",
-	       "late", "missing", "not expected");
+	{ /* the header by display width, so that it stays over its columns in Chinese */
+		static const char *const head[] = {N_("expected"), N_("reported"), N_("rate"), N_("on time"), N_("rate"),
+						   N_("late"), N_("missing"), N_("not expected")};
+		static const size_t width[] = {8, 8, 7, 8, 7, 6, 8, 12};
+
+		cli_pad(stdout, _("level"), 6);
+		for (size_t i = 0; i < sizeof width / sizeof width[0]; i++) {
+			putchar(' ');
+			cli_pad_right(stdout, _(head[i]), width[i]);
+		}
+		putchar('\n');
+	}
 	for (unsigned d = 1; d <= s.levels; d++) {
 		snprintf(label, sizeof label, "%u", d);
 		print_counts(label, &s.level[d]);
 	}
-	print_counts("all", &s.total);
+	print_counts(_("all"), &s.total);
 	return 0;
 }
 
@@ -306,8 +321,8 @@ static int submit(struct node *n, const char *period, bool json, struct err *e)
 			       "accepted)%s\n"),
 			       node_name(n), period, (unsigned long long)r.seq, r.children, r.children == 1 ? "" : "s",
 			       r.accepted, r.provisional ? "; provisional: the month has not ended" : "");
-			print_figures("own", own, 2);
-			print_figures("total", total, 2);
+			print_figures(_("own"), own, 2);
+			print_figures(_("total"), total, 2);
 			json_decref(own);
 			json_decref(total);
 		}

@@ -304,3 +304,36 @@ Test(node_cli_i18n, status_lines_and_table_words)
 		  "%s", r.out);
 	run_free(&r);
 }
+
+/* report show in the user's language: the period line, the unit's own
+ * state, and the --summary table header over its columns (display width). */
+Test(node_cli_i18n, report_show_text)
+{
+	static const char *const locales[] = {"zh_CN.UTF-8", "C"};
+	static const char *const period[] = {"报告期 2026-01", "period 2026-01"};
+	static const char *const own[] = {"本级尚未上报", "no report of its own yet"};
+	static const char *const head[] = {"级别", "level"};
+	static const char *const all[] = {"全部", "all"};
+	struct run r;
+
+	node_init("xiamen");
+	for (size_t i = 0; i < 2; i++) {
+		RUN_IN(locales[i], &r, "report", "show", "-d", test_node, "--period", "2026-01");
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		cr_assert(has(r.out, period[i]) && has(r.out, own[i]), "%s:\n%s", locales[i], r.out);
+		cr_assert(i == 0 || !has(r.out, "报告期"), "Chinese under C:\n%s", r.out);
+		run_free(&r);
+		RUN_IN(locales[i], &r, "report", "show", "-d", test_node, "--period", "2026-01", "--summary");
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		cr_assert(has(r.out, head[i]), "%s:\n%s", locales[i], r.out);
+		/* the count under "all" starts where the header's first count column ends */
+		{
+			const char *word = i ? "expected" : "应报";
+
+			cr_assert_eq(column_of(r.out, all[i], "0"),
+				     column_of(r.out, head[i], word) + cells(word, word + strlen(word)) - 1,
+				     "%s: the summary is not aligned:\n%s", locales[i], r.out);
+		}
+		run_free(&r);
+	}
+}
