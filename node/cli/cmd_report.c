@@ -379,20 +379,53 @@ static int decide(struct node *n, const char *period, const char *from, enum rep
 }
 
 /* report history: every submission and decision, oldest first. */
+/* Who decides on the unit's reports and what this node may do (issue 14:
+ * who may act on which report is shown). */
+static json_t *authority_json(const struct report_authority *a)
+{
+	json_t *may = json_array();
+
+	if (a->may_decide) {
+		json_array_append_new(may, json_string("accept"));
+		json_array_append_new(may, json_string("return"));
+	}
+	if (a->may_reopen)
+		json_array_append_new(may, json_string("reopen"));
+	return json_pack("{s:s, s:o}", "decided_by", a->parent, "this_node_may", may);
+}
+
+static void authority_print(const struct report_authority *a)
+{
+	if (!a->parent[0])
+		printf("%s", _("  its reports are decided by no level above (a root)\n"));
+	else if (a->may_decide)
+		printf(_("  decided by %s: this node (accept, return, reopen)\n"), a->parent);
+	else if (a->may_reopen)
+		printf(_("  decided by %s; this node, above it, may reopen\n"), a->parent);
+	else
+		printf(_("  decided by %s; this node may not decide on it\n"), a->parent);
+}
+
 static int history(struct node *n, const char *period, const char *unit, bool json, struct err *e)
 {
+	struct report_authority a;
 	json_t *h, *ev;
 	size_t i;
 	int ret;
 
 	if ((ret = report_history(n, unit, period, &h, e)) < 0)
 		return ret;
+	if ((ret = report_authority_get(n, period, unit ? unit : node_name(n), &a, e)) < 0) {
+		json_decref(h);
+		return ret;
+	}
 	if (json) {
-		cli_json_print(json_pack("{s:s, s:s, s:o}", "unit", unit ? unit : node_name(n), "period", period,
-					 "history", h));
+		cli_json_print(json_pack("{s:s, s:s, s:o, s:o}", "unit", unit ? unit : node_name(n), "period", period,
+					 "history", h, "authority", authority_json(&a)));
 		return 0;
 	}
 	printf("%s, %s:%s\n", unit ? unit : node_name(n), period, json_array_size(h) ? "" : _(" nothing submitted"));
+	authority_print(&a);
 	json_array_foreach(h, i, ev) {
 		const char *comment = json_string_value(json_object_get(ev, "comment"));
 		const char *event = json_string_value(json_object_get(ev, "event"));

@@ -261,12 +261,22 @@ static void history_in_order(void)
 		cr_assert_str_eq(json_string_value(json_object_get(json_array_get(h, i), "event")), want[i], "%s", r.out);
 	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(h, 4), "by")), "xiamen/huli");
 	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(h, 1), "comment")), "HT2 的10月党费未登记");
+	/* who may act: at the branch itself, its parent decides and it may not */
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "authority"), "decided_by")),
+			 N.street->path, "%s", r.out);
+	cr_assert_eq(json_array_size(json_object_get(json_object_get(j, "authority"), "this_node_may")), 0, "%s", r.out);
 	net_release(j);
 	net_run_free(&r);
 	/* the district sees the street's unit history from its own store */
 	net_run(&r, "report", "history", "-d", N.district->dir, "--period", PERIOD, "--unit", N.street->path, NULL);
 	cr_assert(r.status == 0 && net_has(r.out, "accepted  report #") && net_has(r.out, "reopened  report #"), "%s%s",
 		  r.out, r.err);
+	cr_assert(net_has(r.out, "decided by xiamen/huli: this node (accept, return, reopen)"), "%s", r.out);
+	net_run_free(&r);
+	/* two levels down the district may only reopen */
+	net_run(&r, "report", "history", "-d", N.district->dir, "--period", PERIOD, "--unit", N.hetong->path, NULL);
+	cr_assert(r.status == 0 && net_has(r.out, "decided by xiamen/huli/jinshan; this node, above it, may reopen"),
+		  "%s%s", r.out, r.err);
 	net_run_free(&r);
 }
 
