@@ -4,13 +4,16 @@
  * "Tests"), over real daemons: the district huli (the root here), four
  * streets, and their branches (hetong has two, the others one). Every unit
  * imports its members (some joining in the year) and paid dues; the
- * district sends a notice that some units acknowledge in time, one late,
- * the others not at all; a member moves from hetong/b1 to jinshan/b1 and
- * back; hetong revokes its branch b2 after its first six months; jinshan
- * gets a new branch "in June" that reports from June on; jiangtou's branch
- * reports the last month after its street did (late), so the street
- * submits again; the district returns jiangtou's January and jiangtou
- * fixes and resubmits it. Then `report show --json` at the district is
+ * district sends two notices that some units acknowledge (by its org path)
+ * in time, one late, the others not at all; a member moves from hetong/b1
+ * to jinshan/b1 and back; hetong revokes its branch b2 after its first six
+ * months; jinshan gets a new branch "in June" that reports from June on;
+ * jiangtou's branch reports the last month after its street did (late), so
+ * the street submits again; the district returns jiangtou's January,
+ * jiangtou fixes and resubmits it, accepts its branch's and submits again,
+ * the district accepts it; the month is then locked at the branch below
+ * until the district reopens it, the branch adds its missing dues, and both
+ * levels are accepted again. Then `report show --json` at the district is
  * checked, for each of the twelve months, against this file's own counts
  * of every unit's own figures and of what each street's total rolled up.
  *
@@ -20,6 +23,16 @@
  * here from each month's deadline and the clock, like the view does.
  * "Joined in June" is the branch's first report (it joins the network
  * during the test; its certificate carries today's date).
+ *
+ * Every unit joins today (its certificate's date, UTC), and a notice due
+ * before a unit joined counts neither way for it (README "Notices"): N1,
+ * due in April, counts for no one (`notice status` lists every unit as
+ * "not counted: joined after the due date"); N2 is due today, so it counts
+ * in the month under way (CUR), which the units report (provisional) for
+ * it. No unit can be counted late for N2 (an ack is dated today at the
+ * latest, and not acknowledging is late only once the due date passed), so
+ * the late figure is asserted 0 from the same rule, not by example. A run
+ * across midnight UTC would see a different "today": not handled.
  *
  * One file over ~500 lines on purpose: one network, and the stages share
  * the model (Y) that every check reads; issue 14's features add stages here.
@@ -35,18 +48,20 @@
 TestSuite(sync_year, .init = net_setup, .fini = net_teardown);
 
 #define MONTHS 12
+#define CUR MONTHS  /* index of the month under way (N2 is due in it) */
 #define UNITS 11    /* the district, four streets, six branches */
-#define STREETS 4
 #define MEMBERS_MAX 8
 #define ID_CAP 16
+#define DATE_CAP 11 /* YYYY-MM-DD */
+#define NOTICES 2
+#define HIST_MAX 12 /* events of one unit's January */
 #define JUNE 6      /* index of 2026-06 in the year */
-#define NOTICE_MONTH 4 /* 2026-04: notice N1 is due on its 10th */
-#define FIXED_MONTH 1  /* 2026-01: jiangtou's, returned and fixed */
-#define FIXED_MEMBER 1 /* the member whose January dues were missing */
+#define FIXED_MONTH 1  /* 2026-01: returned and fixed at jiangtou, reopened at its branch */
+#define FIXED_MEMBER 1 /* the member whose January dues were missing (at both) */
 #define T_MEMBER 0  /* hetong/b1's member that moves and comes back */
 
-static const char *const period[MONTHS] = {"2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05",
-					   "2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11"};
+static const char *period[MONTHS + 1] = {"2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06",
+					 "2026-07", "2026-08", "2026-09", "2026-10", "2026-11", NULL /* CUR */};
 
 /* Units by index: 0 the district, 1..4 the streets, 5.. the branches. */
 enum { HULI, HETONG, JINSHAN, JIANGTOU, DIANQIAN, HT_B1, HT_B2, JS_B1, JT_B1, DQ_B1, JS_B2 };
@@ -68,6 +83,12 @@ static const struct {
 	{"js-b2", "huli/jinshan/b2", JINSHAN},   /* joined in June */
 };
 
+/* The district's notices; N2's due date is today (set_clock). */
+static struct {
+	const char *id, *title;
+	char due[DATE_CAP];
+} notice[NOTICES] = {{"N1", "关于开展4月主题党日活动的通知", "2026-04-10"}, {"N2", "关于报送年度工作总结的通知", ""}};
+
 /* The figures this test follows (the others stay 0 in its data). */
 enum { F_FULL, F_ACTIVE, F_TRANSFERRED, F_NEW, F_UNPAID, F_DUES_PAID, F_ACKED, F_LATE, F_TIN, F_TOUT, NFIG };
 
@@ -80,16 +101,26 @@ struct fig {
 	long long v[NFIG];
 };
 
+/* One step of a unit's January as `report history` lists it. */
+struct event {
+	const char *event, *comment;
+	int by;
+};
+
 static struct {
 	struct net_node *n[UNITS];
 	int nmem[UNITS];
-	char joined[UNITS][MEMBERS_MAX][11];
-	bool fixed;                   /* jiangtou paid its missing January dues */
-	bool t_moved;                 /* the member went to js-b1 and came back */
-	const char *ack[UNITS];       /* the date each unit acknowledged N1, or NULL */
-	bool reported[UNITS][MONTHS]; /* as the street holds it when it submits */
-	struct fig total[UNITS][MONTHS];
-	char out[4096];
+	char joined[UNITS][MEMBERS_MAX][DATE_CAP];
+	char today[DATE_CAP], cur[8];   /* UTC, at the start */
+	char joined_on[UNITS][DATE_CAP]; /* the unit's certificate date */
+	bool revoked[UNITS];
+	bool fixed[UNITS];              /* paid its missing January dues */
+	bool t_moved;                   /* the member went to js-b1 and came back */
+	const char *ack[NOTICES][UNITS]; /* the date each unit acknowledged, or NULL */
+	bool reported[UNITS][MONTHS + 1]; /* as the street holds it when it submits */
+	struct fig total[UNITS][MONTHS + 1];
+	struct event hist[UNITS][HIST_MAX];
+	int nhist[UNITS];
 } Y;
 
 static void member_id(char out[ID_CAP], int u, int j)
@@ -97,10 +128,29 @@ static void member_id(char out[ID_CAP], int u, int j)
 	snprintf(out, ID_CAP, "U%02dM%02d", u, j);
 }
 
-/* Member j of unit u pays its dues of month i unless this says not. */
+static void utc_date(char out[DATE_CAP])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(out, DATE_CAP, "%Y-%m-%d", &tm);
+}
+
+static void set_clock(void)
+{
+	utc_date(Y.today);
+	snprintf(Y.cur, sizeof Y.cur, "%.7s", Y.today);
+	period[CUR] = Y.cur;
+	memcpy(notice[1].due, Y.today, DATE_CAP);
+	cr_assert_gt(strcmp(Y.cur, period[MONTHS - 1]), 0, "the clock is before the end of the test's year");
+}
+
+/* Member j of unit u pays its dues of month i unless this says not (and
+ * none of the month under way yet). */
 static bool pays(int u, int i, int j)
 {
-	return (i + j + u) % 5 != 0 || (Y.fixed && u == JIANGTOU && i == FIXED_MONTH && j == FIXED_MEMBER);
+	return i < CUR && ((i + j + u) % 5 != 0 || (Y.fixed[u] && i == FIXED_MONTH && j == FIXED_MEMBER));
 }
 
 /* Has member j of unit u joined by the end of month i? */
@@ -110,6 +160,23 @@ static bool joined_by(int u, int j, int i)
 }
 
 /* ---- the test's own figures ---- */
+
+/* Unit u's answer to notice n, as notice.c words it. */
+static const char *answer_of(int n, int u)
+{
+	const char *a = Y.ack[n][u], *due = notice[n].due;
+
+	if (a)
+		return strcmp(a, due) <= 0 ? "acked" : "acked late";
+	return strcmp(due, Y.today) < 0 ? "overdue" : "not acked";
+}
+
+/* Does notice n count for unit u (README: below the sender, joined by the
+ * due date, not revoked)? */
+static bool notice_counts(int n, int u)
+{
+	return u != HULI && !Y.revoked[u] && strcmp(Y.joined_on[u], notice[n].due) <= 0;
+}
 
 static void own_figures(int u, int i, struct fig *f)
 {
@@ -131,12 +198,13 @@ static void own_figures(int u, int i, struct fig *f)
 		f->v[F_TOUT] += strcmp(period[i], u == HT_B1 ? "2026-08" : "2026-10") == 0;
 		f->v[F_TIN] += strcmp(period[i], u == HT_B1 ? "2026-10" : "2026-08") == 0;
 	}
-	if (i == NOTICE_MONTH && u != HULI) {
-		bool in_time = Y.ack[u] && strcmp(Y.ack[u], "2026-04-10") <= 0;
+	for (int n = 0; n < NOTICES; n++) /* in the month of its due date */
+		if (strncmp(notice[n].due, period[i], 7) == 0 && notice_counts(n, u)) {
+			const char *a = answer_of(n, u);
 
-		f->v[F_ACKED] += in_time;
-		f->v[F_LATE] += !in_time;
-	}
+			f->v[F_ACKED] += strcmp(a, "acked") == 0;
+			f->v[F_LATE] += strcmp(a, "acked late") == 0 || strcmp(a, "overdue") == 0;
+		}
 }
 
 static char *dump(json_t *v)
@@ -144,6 +212,11 @@ static char *dump(json_t *v)
 	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 
 	return net_own(s ? s : strdup("(null)"), free);
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
 }
 
 static void check_fig(json_t *j, const struct fig *f, const char *what, int u, int i)
@@ -158,6 +231,17 @@ static void check_fig(json_t *j, const struct fig *f, const char *what, int u, i
 	}
 }
 
+/* The JSON of a finished run that must have succeeded (owned: net_release). */
+static json_t *ok_json(struct net_run *r, const char *what)
+{
+	json_t *j;
+
+	cr_assert_eq(r->status, 0, "%s: exit %d: %s", what, r->status, r->err);
+	j = net_run_json(r);
+	net_run_free(r);
+	return j;
+}
+
 /* ---- writing through the CLI ---- */
 
 /* Unit u's members (2 to 4 from 2020, one joining in three of the months;
@@ -170,11 +254,11 @@ static void write_data(int u)
 
 	Y.nmem[u] = 0;
 	for (int j = 0; j < base; j++)
-		snprintf(Y.joined[u][Y.nmem[u]++], 11, "2020-01-01");
+		snprintf(Y.joined[u][Y.nmem[u]++], DATE_CAP, "2020-01-01");
 	for (int k = 0; k < 3; k++) {
 		int i = u == JS_B2 ? JUNE + 1 + 2 * k : u % 4 + 4 * k;
 
-		snprintf(Y.joined[u][Y.nmem[u]++], 11, "%s-15", period[i]);
+		snprintf(Y.joined[u][Y.nmem[u]++], DATE_CAP, "%s-15", period[i]);
 	}
 	snprintf(name, sizeof name, "%s-members.csv", unit_def[u].label);
 	cr_assert_not_null(f = fopen(net_path(path, name), "w"));
@@ -198,6 +282,13 @@ static void write_data(int u)
 	net_ok("dues", "import", "-d", Y.n[u]->dir, path, NULL);
 }
 
+/* Appends a step of unit u's January to the model of its history. */
+static void logged(int u, const char *event, int by, const char *comment)
+{
+	cr_assert_lt(Y.nhist[u], HIST_MAX);
+	Y.hist[u][Y.nhist[u]++] = (struct event){event, comment, by};
+}
+
 /* `report submit` of unit u for month i; checks its own figures and the
  * total it rolled up from what the street holds (Y.reported). */
 static void submit(int u, int i)
@@ -207,10 +298,7 @@ static void submit(int u, int i)
 	struct fig own;
 
 	net_run(&r, "report", "submit", "-d", Y.n[u]->dir, "--period", period[i], "--json", NULL);
-	cr_assert_eq(r.status, 0, "report submit at %s for %s: exit %d: %s", unit_def[u].label, period[i], r.status,
-		     r.err);
-	j = net_run_json(&r);
-	net_run_free(&r);
+	j = ok_json(&r, "report submit");
 	own_figures(u, i, &own);
 	Y.total[u][i] = own;
 	for (int c = 0; c < UNITS; c++)
@@ -220,12 +308,14 @@ static void submit(int u, int i)
 	check_fig(json_object_get(j, "own"), &own, "submitted own figures", u, i);
 	check_fig(json_object_get(j, "total"), &Y.total[u][i], "submitted total", u, i);
 	net_release(j);
+	if (i == FIXED_MONTH)
+		logged(u, "submitted", u, NULL);
 }
 
-/* Waits until parent holds u's report feed as far as u wrote it. */
-static void wait_reports(int u)
+/* Waits until unit at holds u's report feed as far as u wrote it. */
+static void wait_held(int at, int u)
 {
-	struct net_node *x = Y.n[u], *p = Y.n[unit_def[u].parent];
+	struct net_node *x = Y.n[u], *p = Y.n[at];
 	uint64_t rep = net_head(x, x->key, FEED_REPORT, NULL);
 
 	NET_WAIT(NET_DEADLINE_MS, net_head(p, x->key, FEED_REPORT, NULL) == rep, "%s to hold %s's reports (#%llu)",
@@ -237,6 +327,7 @@ static void join_and_start(int u)
 	Y.n[u] = net_node_init(unit_def[u].label, unit_def[u].path, u == HULI, u <= DIANQIAN);
 	if (u != HULI)
 		net_node_join(Y.n[u], Y.n[unit_def[u].parent], NULL);
+	utc_date(Y.joined_on[u]);
 	net_node_start(Y.n[u]);
 	write_data(u);
 }
@@ -264,43 +355,151 @@ static bool transfer_state_is(int u, const char *id, const char *want)
 	bool found = false;
 
 	net_run(&r, "transfer", "list", "-d", Y.n[u]->dir, "--json", NULL);
-	cr_assert_eq(r.status, 0, "transfer list at %s: %s", unit_def[u].label, r.err);
-	arr = net_run_json(&r);
+	arr = ok_json(&r, "transfer list");
 	json_array_foreach(arr, i, t)
-		found |= strcmp(json_string_value(json_object_get(t, "id")) ?: "", id) == 0 &&
-			 strcmp(json_string_value(json_object_get(t, "state")) ?: "", want) == 0;
+		found |= strcmp(str(t, "id") ?: "", id) == 0 && strcmp(str(t, "state") ?: "", want) == 0;
 	net_release(arr);
-	net_run_free(&r);
 	return found;
+}
+
+/* Submits months first..last of unit u and waits for its street. */
+static void report_months(int u, int first, int last)
+{
+	for (int i = first; i <= last; i++)
+		submit(u, i);
+	wait_held(unit_def[u].parent, u);
+	for (int i = first; i <= last; i++)
+		Y.reported[u][i] = true;
+}
+
+/* ---- notices ---- */
+
+/* `notice status` of notice n at the district against the model: every
+ * unit below listed once, its join date, answer, whether it counts and
+ * why not, and the counts of the units that do. */
+static void check_notice_status(int n)
+{
+	struct net_run r;
+	json_t *j, *o, *units;
+	size_t x, listed = 0;
+	long long want[5] = {0}; /* expected, acked, acked late, not acked, overdue */
+	static const char *const answers[] = {"acked", "acked late", "not acked", "overdue"};
+
+	net_run(&r, "notice", "status", "-d", Y.n[HULI]->dir, "--notice", notice[n].id, "--json", NULL);
+	j = ok_json(&r, "notice status");
+	units = json_object_get(j, "units");
+	for (int u = HETONG; u < UNITS; u++) {
+		bool found = false;
+
+		if (!Y.n[u])
+			continue;
+		listed++;
+		json_array_foreach(units, x, o) {
+			if (strcmp(str(o, "key") ?: "", Y.n[u]->hex) != 0)
+				continue;
+			found = true;
+			cr_assert_str_eq(str(o, "unit"), unit_def[u].path, "%s", dump(o));
+			cr_assert_str_eq(str(o, "joined"), Y.joined_on[u], "%s", dump(o));
+			cr_assert_str_eq(str(o, "answer"), answer_of(n, u), "%s %s: %s", notice[n].id, unit_def[u].label, dump(o));
+			cr_assert_str_eq(str(o, "acked") ?: "-", Y.ack[n][u] ?: "-", "%s", dump(o));
+			cr_assert_eq(json_is_true(json_object_get(o, "expected")), notice_counts(n, u), "%s %s: %s",
+				     notice[n].id, unit_def[u].label, dump(o));
+			cr_assert_str_eq(str(o, "why") ?: "", notice_counts(n, u) ? "" : Y.revoked[u] ? "revoked"
+									: "joined after the due date", "%s", dump(o));
+		}
+		cr_assert(found, "%s is not in notice status %s: %s", unit_def[u].label, notice[n].id, dump(j));
+		if (notice_counts(n, u)) {
+			want[0]++;
+			for (int a = 0; a < 4; a++)
+				want[1 + a] += strcmp(answer_of(n, u), answers[a]) == 0;
+		}
+	}
+	cr_assert_eq(json_array_size(units), listed, "%s", dump(j));
+	cr_assert(json_integer_value(json_object_get(j, "expected")) == want[0] &&
+			  json_integer_value(json_object_get(j, "acked")) == want[1] &&
+			  json_integer_value(json_object_get(j, "acked_late")) == want[2] &&
+			  json_integer_value(json_object_get(j, "not_acked")) == want[3] &&
+			  json_integer_value(json_object_get(j, "overdue")) == want[4],
+		  "notice status %s: expected %lld, acked %lld, late %lld, not acked %lld, overdue %lld: %s", notice[n].id,
+		  want[0], want[1], want[2], want[3], want[4], dump(j));
+	net_release(j);
+}
+
+/* `notice list --unacked` at unit u: the notices it has not acknowledged,
+ * from the district, each saying whether it counts for u. */
+static void check_unacked(int u)
+{
+	struct net_run r;
+	json_t *arr, *o;
+	size_t x;
+	int want = 0;
+
+	net_run(&r, "notice", "list", "-d", Y.n[u]->dir, "--unacked", "--json", NULL);
+	arr = ok_json(&r, "notice list --unacked");
+	for (int n = 0; n < NOTICES; n++) {
+		bool found = false;
+
+		if (Y.ack[n][u])
+			continue;
+		want++;
+		json_array_foreach(arr, x, o)
+			if (strcmp(str(o, "id") ?: "", notice[n].id) == 0) {
+				found = true;
+				cr_assert_str_eq(str(o, "from"), "huli", "%s", dump(o));
+				cr_assert_str_eq(str(o, "answer"), answer_of(n, u), "%s", dump(o));
+				cr_assert_eq(json_is_true(json_object_get(o, "counts")), notice_counts(n, u), "%s", dump(o));
+			}
+		cr_assert(found, "%s does not list %s as unacknowledged: %s", unit_def[u].label, notice[n].id, dump(arr));
+	}
+	cr_assert_eq(json_array_size(arr), (size_t)want, "at %s: %s", unit_def[u].label, dump(arr));
+	net_release(arr);
 }
 
 /* ---- the stages ---- */
 
-/* N1, due 2026-04-10, from the district to every unit below: hetong,
- * hetong/b1 and jinshan/b1 acknowledge in time, jiangtou/b1 after the due
- * date (late), the others never (late). */
+/* N1 (due 2026-04-10) and N2 (due today), from the district to every unit
+ * below. N1: hetong, hetong/b1 and jinshan/b1 acknowledge in time,
+ * jiangtou/b1 after the due date, the others never; none of it counts (all
+ * joined after April). N2: hetong, jinshan, hetong/b1 and dianqian/b1
+ * acknowledge (today, the default date); it counts in the month under way,
+ * which every unit below the district reports. */
 static void stage_notice(void)
 {
 	static const struct {
-		int u;
-		const char *date;
-	} acks[] = {{HETONG, "2026-04-08"}, {HT_B1, "2026-04-09"}, {JS_B1, "2026-04-10"}, {JT_B1, "2026-04-20"}};
+		int n, u;
+		const char *date; /* NULL: no --acked, today */
+	} acks[] = {{0, HETONG, "2026-04-08"}, {0, HT_B1, "2026-04-09"}, {0, JS_B1, "2026-04-10"}, {0, JT_B1, "2026-04-20"},
+		    {1, HETONG, NULL},         {1, JINSHAN, NULL},       {1, HT_B1, NULL},         {1, DQ_B1, NULL}};
 
-	net_ok("notice", "add", "-d", Y.n[HULI]->dir, "--id", "N1", "--title", "关于开展4月主题党日活动的通知",
-	       "--due", "2026-04-10", NULL);
+	for (int n = 0; n < NOTICES; n++)
+		net_ok("notice", "add", "-d", Y.n[HULI]->dir, "--id", notice[n].id, "--title", notice[n].title, "--due",
+		       notice[n].due, NULL);
 	for (int u = HETONG; u < JS_B2; u++)
-		NET_WAIT(NET_DEADLINE_MS, net_count(Y.n[u], "notice", Y.n[HULI]->key) == 1, "%s to hold notice N1",
+		NET_WAIT(NET_DEADLINE_MS, net_count(Y.n[u], "notice", Y.n[HULI]->key) == NOTICES, "%s to hold the notices",
 			 unit_def[u].label);
 	for (size_t k = 0; k < sizeof acks / sizeof acks[0]; k++) {
-		/* issue 14: notices by name — added when notices lands: acknowledge
-		 * with --sender huli (the org path) instead of the key, and check
-		 * at the district who has and has not acknowledged N1 (hetong,
-		 * ht-b1, js-b1 in time; jt-b1 late; the rest not at all), and at a
-		 * branch what it has not yet acknowledged. */
-		net_ok("ack", "add", "-d", Y.n[acks[k].u]->dir, "--sender", Y.n[HULI]->hex, "--notice", "N1", "--acked",
-		       acks[k].date, NULL);
-		Y.ack[acks[k].u] = acks[k].date;
+		const char *dir = Y.n[acks[k].u]->dir, *id = notice[acks[k].n].id;
+
+		if (acks[k].date)
+			net_ok("notice", "ack", "-d", dir, "--from", "huli", "--notice", id, "--acked", acks[k].date, NULL);
+		else
+			net_ok("notice", "ack", "-d", dir, "--from", "huli", "--notice", id, NULL);
+		Y.ack[acks[k].n][acks[k].u] = acks[k].date ?: Y.today;
 	}
+	for (int u = HETONG; u < JS_B2; u++) {
+		size_t want = (Y.ack[0][u] != NULL) + (Y.ack[1][u] != NULL);
+
+		NET_WAIT(NET_DEADLINE_MS, net_count(Y.n[HULI], "ack", Y.n[u]->key) == want, "huli to hold %zu acks of %s",
+			 want, unit_def[u].label);
+	}
+	for (int n = 0; n < NOTICES; n++)
+		check_notice_status(n);
+	check_unacked(JS_B1); /* N2 */
+	check_unacked(DQ_B1); /* N1, which does not count for it */
+	for (int u = HT_B1; u < JS_B2; u++)
+		report_months(u, CUR, CUR);
+	for (int u = HETONG; u <= DIANQIAN; u++)
+		report_months(u, CUR, CUR);
 }
 
 /* Moves T from hetong/b1 to jinshan/b1 in August (the district, their
@@ -331,16 +530,6 @@ static void stage_transfer_and_return(void)
 	Y.t_moved = true;
 }
 
-/* Submits months first..last of unit u and waits for its street. */
-static void report_months(int u, int first, int last)
-{
-	for (int i = first; i <= last; i++)
-		submit(u, i);
-	wait_reports(u);
-	for (int i = first; i <= last; i++)
-		Y.reported[u][i] = true;
-}
-
 /* The branches report their year; jiangtou/b1 all but November (late:
  * stage_late_unit); hetong/b2 its first six months, then hetong revokes
  * it: it can report no more, and its street holds no more of its reports. */
@@ -356,6 +545,7 @@ static void stage_branches_report(void)
 	report_months(HT_B2, 0, JUNE - 1);
 	held = net_head(Y.n[HETONG], Y.n[HT_B2]->key, FEED_REPORT, NULL);
 	net_ok("revoke", "-d", Y.n[HETONG]->dir, "--name", unit_def[HT_B2].path, "--reason", "支部撤销", NULL);
+	Y.revoked[HT_B2] = true;
 	/* once the revocation reached it, it refuses to sign, saying why */
 	NET_WAIT(NET_DEADLINE_MS, net_count(Y.n[HT_B2], "revocation", Y.n[HETONG]->key) == 1,
 		 "hetong/b2 to hold its revocation");
@@ -370,11 +560,17 @@ static void stage_branches_report(void)
 }
 
 /* jinshan/b2 joins "in June": its members from then on, its reports from
- * June to November. */
+ * June to November. Then the district's notice status again: hetong/b2
+ * "revoked", jinshan/b2 listed (not counted for N1, counted for N2). */
 static void stage_june_branch(void)
 {
 	join_and_start(JS_B2);
 	report_months(JS_B2, JUNE, MONTHS - 1);
+	NET_WAIT(NET_DEADLINE_MS, net_count(Y.n[HULI], "revocation", Y.n[HETONG]->key) == 1,
+		 "huli to hold hetong's revocation");
+	NET_WAIT(NET_DEADLINE_MS, net_has_cert(Y.n[HULI], Y.n[JS_B2]->key), "huli to hold jinshan/b2's certificate");
+	for (int n = 0; n < NOTICES; n++)
+		check_notice_status(n);
 }
 
 static void stage_streets_report(void)
@@ -395,20 +591,21 @@ static void stage_late_unit(void)
 		     "the late branch's report changed nothing in its street's total");
 }
 
+/* ---- views, decisions and history ---- */
+
 /* One child's entry in a view: reported, figures, the check, on time. */
 static void check_child(json_t *o, int u, int i, bool on_time)
 {
 	struct fig own;
 
-	cr_assert_str_eq(json_string_value(json_object_get(o, "name")), unit_def[u].path, "%s", dump(o));
+	cr_assert_str_eq(str(o, "name"), unit_def[u].path, "%s", dump(o));
 	cr_assert(json_is_true(json_object_get(o, "reported")), "%s for %s: %s", unit_def[u].label, period[i], dump(o));
 	cr_assert_eq(json_is_true(json_object_get(o, "on_time")), on_time, "%s for %s: %s", unit_def[u].label,
 		     period[i], dump(o));
 	own_figures(u, i, &own);
 	check_fig(json_object_get(o, "own"), &own, "own figures in the view", u, i);
 	check_fig(json_object_get(o, "total"), &Y.total[u][i], "total in the view", u, i);
-	cr_assert_str_eq(json_string_value(json_object_get(o, "check")), "matches", "%s for %s: %s", unit_def[u].label,
-			 period[i], dump(o));
+	cr_assert_str_eq(str(o, "check"), "matches", "%s for %s: %s", unit_def[u].label, period[i], dump(o));
 }
 
 /* The deadline of month i (the end of day 5 of the next month, UTC) as
@@ -428,7 +625,7 @@ static json_t *child(json_t *o, int u)
 	size_t x;
 
 	json_array_foreach(json_object_get(o, "children"), x, k)
-		if (strcmp(json_string_value(json_object_get(k, "key")) ?: "", Y.n[u]->hex) == 0)
+		if (strcmp(str(k, "key") ?: "", Y.n[u]->hex) == 0)
 			return k;
 	cr_assert_fail("%s is not among the children: %s", unit_def[u].label, dump(o));
 	return NULL;
@@ -437,65 +634,209 @@ static json_t *child(json_t *o, int u)
 static json_t *view(int at, int i)
 {
 	struct net_run r;
-	json_t *j;
 
 	net_run(&r, "report", "show", "-d", Y.n[at]->dir, "--period", period[i], "--tree", "--json", NULL);
-	cr_assert_eq(r.status, 0, "report show at %s for %s: %s", unit_def[at].label, period[i], r.err);
-	j = net_run_json(&r);
-	net_run_free(&r);
-	return j;
+	return ok_json(&r, "report show");
 }
 
 static const char *approval_word(json_t *o)
 {
 	json_t *a = json_object_get(o, "approval");
 
-	return json_is_string(a) ? json_string_value(a) : json_string_value(json_object_get(a, "decision"));
+	return json_is_string(a) ? json_string_value(a) : str(a, "decision");
 }
 
-/* The district returns jiangtou's January (one member's dues missing);
- * jiangtou records them and submits again. */
+/* The district's view of street u's January: its approval is the word
+ * want (comment NULL) or the decision want with that comment. Returns the
+ * report seq shown. */
+static long long check_approval(int u, const char *want, const char *comment)
+{
+	json_t *j = view(HULI, FIXED_MONTH), *o = child(json_object_get(j, "node"), u), *a = json_object_get(o, "approval");
+	long long seq = json_integer_value(json_object_get(o, "report_seq"));
+
+	if (!comment)
+		cr_assert_str_eq(json_string_value(a) ?: "", want, "%s's January at huli: %s", unit_def[u].label, dump(o));
+	else
+		cr_assert(json_is_object(a) && strcmp(str(a, "decision") ?: "", want) == 0 &&
+				  strcmp(str(a, "comment") ?: "", comment) == 0,
+			  "%s's January at huli, expected %s \"%s\": %s", unit_def[u].label, want, comment, dump(o));
+	net_release(j);
+	return seq;
+}
+
+/* `report VERB` of u's January at unit at, and the steps it adds to the
+ * model: a reopen from further up reopens the levels in between too. */
+static void decide(int at, const char *verb, int u, const char *comment)
+{
+	const char *word = strcmp(verb, "accept") == 0 ? "accepted" : strcmp(verb, "return") == 0 ? "returned" : "reopened";
+
+	net_ok("report", verb, "-d", Y.n[at]->dir, "--period", period[FIXED_MONTH], "--from", unit_def[u].path,
+	       "--comment", comment, NULL);
+	logged(u, word, at, comment);
+	for (int p = unit_def[u].parent; strcmp(verb, "reopen") == 0 && p != at; p = unit_def[p].parent)
+		logged(p, word, at, comment);
+}
+
+static json_t *history(int at, int u)
+{
+	struct net_run r;
+
+	net_run(&r, "report", "history", "-d", Y.n[at]->dir, "--period", period[FIXED_MONTH], "--unit", unit_def[u].path,
+		"--json", NULL);
+	return ok_json(&r, "report history");
+}
+
+static bool history_has(int at, int u, int n)
+{
+	json_t *j = history(at, u);
+	bool yes = json_array_size(json_object_get(j, "history")) >= (size_t)n;
+
+	net_release(j);
+	return yes;
+}
+
+/* `report history` of u's January at unit at (once it holds every step):
+ * the steps of the model, in order, with who and the comment. */
+static void check_history(int at, int u)
+{
+	json_t *j, *ev;
+	size_t x;
+
+	NET_WAIT(NET_DEADLINE_MS, history_has(at, u, Y.nhist[u]), "%s to hold the %d steps of %s's January",
+		 unit_def[at].label, Y.nhist[u], unit_def[u].label);
+	j = history(at, u);
+	cr_assert_eq(json_array_size(json_object_get(j, "history")), (size_t)Y.nhist[u], "%s", dump(j));
+	json_array_foreach(json_object_get(j, "history"), x, ev) {
+		const struct event *e = &Y.hist[u][x];
+
+		cr_assert(strcmp(str(ev, "event") ?: "", e->event) == 0 &&
+				  strcmp(str(ev, "by") ?: "", unit_def[e->by].path) == 0 &&
+				  strcmp(str(ev, "comment") ?: "", e->comment ?: "") == 0,
+			  "step %zu of %s's January at %s: expected %s by %s \"%s\": %s", x + 1, unit_def[u].label,
+			  unit_def[at].label, e->event, unit_def[e->by].path, e->comment ?: "", dump(j));
+	}
+	net_release(j);
+}
+
+/* `strata status --json` at unit u: the latest decision on its January. */
+static void check_status_decision(int u, const char *decision, int by, const char *comment, long long seq)
+{
+	struct net_run r;
+	json_t *j, *d;
+	size_t x;
+	bool found = false;
+
+	net_run(&r, "status", "-d", Y.n[u]->dir, "--json", NULL);
+	j = ok_json(&r, "status");
+	json_array_foreach(json_object_get(j, "report_decisions"), x, d)
+		if (strcmp(str(d, "period") ?: "", period[FIXED_MONTH]) == 0) {
+			found = true;
+			cr_assert(strcmp(str(d, "decision") ?: "", decision) == 0 &&
+					  strcmp(str(d, "by") ?: "", unit_def[by].path) == 0 &&
+					  strcmp(str(d, "comment") ?: "", comment) == 0 &&
+					  json_integer_value(json_object_get(d, "report_seq")) == seq,
+				  "status at %s: expected %s by %s (report #%lld): %s", unit_def[u].label, decision,
+				  unit_def[by].path, seq, dump(d));
+		}
+	cr_assert(found, "status at %s shows no decision on its January: %s", unit_def[u].label, dump(j));
+	net_release(j);
+}
+
+/* Unit u pays the missing January dues of its member FIXED_MEMBER. */
+static void pay_missing(int u)
+{
+	char id[ID_CAP];
+
+	member_id(id, u, FIXED_MEMBER);
+	cr_assert(!pays(u, FIXED_MONTH, FIXED_MEMBER), "the test's data: %s paid January", id);
+	net_ok("dues", "add", "-d", Y.n[u]->dir, "--member", id, "--period", period[FIXED_MONTH], "--amount", "50",
+	       "--paid", "2026-01-25", "--method", "cash", NULL);
+	Y.fixed[u] = true;
+}
+
+/* The district returns jiangtou's January (one member's dues missing): the
+ * view at the district and `status` at the street show it; jiangtou
+ * records them and submits again. */
 static void stage_return_and_resubmit(void)
 {
+	static const char *const why = "1月党费有1人未登记，请核实后重新上报";
 	struct fig before, after;
-	char id[ID_CAP];
-	json_t *j;
+	long long seq = check_approval(JIANGTOU, "pending", NULL);
 
 	own_figures(JIANGTOU, FIXED_MONTH, &before);
-	net_ok("report", "return", "-d", Y.n[HULI]->dir, "--period", period[FIXED_MONTH], "--from",
-	       unit_def[JIANGTOU].path, "--comment", "1月党费有1人未登记，请核实后重新上报", NULL);
-	NET_WAIT(NET_DEADLINE_MS, net_count(Y.n[JIANGTOU], "approval", Y.n[HULI]->key) == 1,
-		 "jiangtou to hold the district's decision");
-	member_id(id, JIANGTOU, FIXED_MEMBER);
-	cr_assert(!pays(JIANGTOU, FIXED_MONTH, FIXED_MEMBER), "the test's data: %s paid January", id);
-	net_ok("dues", "add", "-d", Y.n[JIANGTOU]->dir, "--member", id, "--period", period[FIXED_MONTH], "--amount", "50",
-	       "--paid", "2026-01-25", "--method", "cash", NULL);
-	Y.fixed = true;
+	decide(HULI, "return", JIANGTOU, why);
+	check_approval(JIANGTOU, "returned", why);
+	NET_WAIT(NET_DEADLINE_MS, net_log_has(Y.n[JIANGTOU], "returned by huli"), "jiangtou's log to show the return");
+	check_status_decision(JIANGTOU, "returned", HULI, why, seq);
+	pay_missing(JIANGTOU);
 	own_figures(JIANGTOU, FIXED_MONTH, &after);
 	cr_assert_eq(after.v[F_UNPAID], before.v[F_UNPAID] - 1);
 	report_months(JIANGTOU, FIXED_MONTH, FIXED_MONTH);
-	j = view(HULI, FIXED_MONTH);
-	cr_assert_str_eq(approval_word(child(json_object_get(j, "node"), JIANGTOU)),
-			 "pending (resubmitted after a decision)");
-	net_release(j);
+	check_approval(JIANGTOU, "pending (resubmitted after a decision)", NULL);
 }
 
-static void stage_lock_and_reopen(void)
+/* A dues add at unit u dated in its accepted January is refused, naming
+ * the level that accepted it (by), and changes nothing. */
+static void locked_add_refused(int u, int by)
 {
-	json_t *j;
+	char id[ID_CAP], reason[128];
+	size_t before = net_count(Y.n[u], "dues", Y.n[u]->key);
+	struct net_run r;
 
-	net_ok("report", "accept", "-d", Y.n[HULI]->dir, "--period", period[FIXED_MONTH], "--from",
-	       unit_def[JIANGTOU].path, "--comment", "好", NULL);
-	j = view(HULI, FIXED_MONTH);
-	cr_assert_str_eq(approval_word(child(json_object_get(j, "node"), JIANGTOU)), "accepted");
-	net_release(j);
-	/* issue 14: lock & reopen — added when approval lands: with January
-	 * accepted, `dues add` at jiangtou for 2026-01 is refused naming the
-	 * acceptance and changes nothing; the district reopens it (a signed
-	 * decision), jiangtou records the change and resubmits, the district
-	 * accepts again; and the district cannot accept its own January
-	 * before every street's is accepted (the refusal names the missing
-	 * ones). Update Y.fixed-style state and the counts below with it. */
+	member_id(id, u, FIXED_MEMBER);
+	net_run(&r, "dues", "add", "-d", Y.n[u]->dir, "--member", id, "--period", period[FIXED_MONTH], "--amount", "50",
+		"--paid", "2026-01-25", "--method", "cash", NULL);
+	snprintf(reason, sizeof reason, "period %s was accepted by %s", period[FIXED_MONTH], unit_def[by].path);
+	cr_assert(r.status != 0 && net_has(r.err, reason) && net_has(r.err, "ask it to reopen"),
+		  "dues add in the locked January at %s: exit %d: %s", unit_def[u].label, r.status, r.err);
+	net_run_free(&r);
+	cr_assert_eq(net_count(Y.n[u], "dues", Y.n[u]->key), before, "the refused dues add at %s changed its records",
+		     unit_def[u].label);
+}
+
+/* A level accepts a child only when the child accepted every unit below
+ * it that existed in the month, by certificate date (README "Approval"):
+ * every unit here joined this month, so that binds in the month under way
+ * only, where the district cannot accept jiangtou before jiangtou accepted
+ * its branch (the refusal names it). January it can: jiangtou accepts its
+ * branch's, submits again, the district accepts; January is then locked at
+ * the branch, by jiangtou's acceptance. */
+static void stage_lock(void)
+{
+	struct net_run r;
+
+	net_run(&r, "report", "accept", "-d", Y.n[HULI]->dir, "--period", period[CUR], "--from",
+		unit_def[JIANGTOU].path, "--comment", "好", NULL);
+	cr_assert(r.status != 0 && net_has(r.err, "cannot accept the report of huli/jiangtou") &&
+			  net_has(r.err, unit_def[JT_B1].path),
+		  "accepting jiangtou's %s before it accepted its branch: exit %d: %s", period[CUR], r.status, r.err);
+	net_run_free(&r);
+	decide(JIANGTOU, "accept", JT_B1, "一支部1月报表无误");
+	report_months(JIANGTOU, FIXED_MONTH, FIXED_MONTH);
+	decide(HULI, "accept", JIANGTOU, "好");
+	check_approval(JIANGTOU, "accepted", "好");
+	check_history(JT_B1, JT_B1); /* the branch holds its acceptance */
+	locked_add_refused(JT_B1, JIANGTOU);
+}
+
+/* The district reopens the branch's January (and so jiangtou's, the level
+ * in between); the branch adds its missing dues and submits again,
+ * jiangtou accepts it and submits again, the district accepts; both units'
+ * `report history` list every step in order. */
+static void stage_reopen(void)
+{
+	wait_held(HULI, JT_B1);
+	decide(HULI, "reopen", JT_B1, "补录1月党费");
+	check_history(JT_B1, JT_B1); /* the branch holds the reopen */
+	pay_missing(JT_B1);
+	report_months(JT_B1, FIXED_MONTH, FIXED_MONTH);
+	check_history(JIANGTOU, JIANGTOU); /* the street holds its own reopen */
+	decide(JIANGTOU, "accept", JT_B1, "补录无误");
+	report_months(JIANGTOU, FIXED_MONTH, FIXED_MONTH);
+	decide(HULI, "accept", JIANGTOU, "好");
+	check_approval(JIANGTOU, "accepted", "好");
+	check_history(JT_B1, JT_B1);
+	check_history(HULI, JIANGTOU);
 }
 
 /* Reporting rates as the tree shows them today: branches that reported
@@ -522,7 +863,8 @@ static void check_rates(json_t *node, int i)
 }
 
 /* Each month at the district: every street reported, its own figures and
- * the total it rolled up as this test counted them, the check, on time. */
+ * the total it rolled up as this test counted them, the check, on time,
+ * the decision (jiangtou's January accepted, the rest pending). */
 static void stage_district_views(void)
 {
 	for (int i = 0; i < MONTHS; i++) {
@@ -530,7 +872,7 @@ static void stage_district_views(void)
 		bool ahead = deadline_of(i, deadline);
 		json_t *j = view(HULI, i), *o = json_object_get(j, "node");
 
-		cr_assert_str_eq(json_string_value(json_object_get(j, "deadline")), deadline);
+		cr_assert_str_eq(str(j, "deadline"), deadline);
 		for (int s = HETONG; s <= DIANQIAN; s++) {
 			check_child(child(o, s), s, i, ahead);
 			cr_assert_str_eq(approval_word(child(o, s)), s == JIANGTOU && i == FIXED_MONTH ? "accepted" : "pending",
@@ -549,6 +891,7 @@ static void stage_district_reports(void)
 
 Test(sync_year, a_district_reports_a_whole_year)
 {
+	set_clock();
 	for (int u = 0; u < JS_B2; u++) /* the network but jinshan/b2, with each unit's data */
 		join_and_start(u);
 	stage_notice();
@@ -558,7 +901,8 @@ Test(sync_year, a_district_reports_a_whole_year)
 	stage_streets_report();
 	stage_late_unit();
 	stage_return_and_resubmit();
-	stage_lock_and_reopen();
+	stage_lock();
+	stage_reopen();
 	stage_district_views();
 	stage_district_reports();
 }
