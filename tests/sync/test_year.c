@@ -4,18 +4,19 @@
  * "Tests"), over real daemons: the district huli (the root here), four
  * streets, and their branches (hetong has two, the others one). Every unit
  * imports its members (some joining in the year) and paid dues; the
- * district sends two notices that some units acknowledge (by its org path)
- * in time, one late, the others not at all; a member moves from hetong/b1
- * to jinshan/b1 and back; hetong revokes its branch b2 after its first six
+ * district sends two notices that some units acknowledge, by its org
+ * path, in time, one late, the others not at all; a member moves from
+ * hetong/b1 to jinshan/b1 and back; hetong revokes its branch b2 after six
  * months; jinshan gets a new branch "in June" that reports from June on;
  * jiangtou's branch reports the last month after its street did (late), so
  * the street submits again; the district returns jiangtou's January,
- * jiangtou fixes and resubmits it, accepts its branch's and submits again,
- * the district accepts it; the month is then locked at the branch below
- * until the district reopens it, the branch adds its missing dues, and both
- * levels are accepted again. Then `report show --json` at the district is
- * checked, for each of the twelve months, against this file's own counts
- * of every unit's own figures and of what each street's total rolled up.
+ * jiangtou fixes and resubmits it, accepts its branch's January and
+ * submits again, the district accepts: January is locked at the branch
+ * until the district reopens it (and so jiangtou's), the branch pays the
+ * missing dues, both levels are accepted again, and `report history`
+ * lists every step. Then `report show --json` at the district is checked,
+ * for each of the twelve months, against this file's own counts of every
+ * unit's own figures and of what each street's total rolled up.
  *
  * The year is the twelve finished months 2025-12 .. 2026-11 (decision: a
  * finished month, so that the rules for the current and future periods do
@@ -24,15 +25,16 @@
  * "Joined in June" is the branch's first report (it joins the network
  * during the test; its certificate carries today's date).
  *
- * Every unit joins today (its certificate's date, UTC), and a notice due
- * before a unit joined counts neither way for it (README "Notices"): N1,
- * due in April, counts for no one (`notice status` lists every unit as
- * "not counted: joined after the due date"); N2 is due today, so it counts
- * in the month under way (CUR), which the units report (provisional) for
- * it. No unit can be counted late for N2 (an ack is dated today at the
- * latest, and not acknowledging is late only once the due date passed), so
- * the late figure is asserted 0 from the same rule, not by example. A run
- * across midnight UTC would see a different "today": not handled.
+ * Every unit joins today (its certificate's date, UTC): a notice due
+ * before a unit joined counts neither way for it, and a unit is expected
+ * below its parent only from the month its certificate was issued (README
+ * "Notices", "Approval"). So N1, due in April, counts for no one (`notice
+ * status` says why); N2, due today, counts in the month under way (CUR),
+ * which the units report (provisional) to show it; no unit can be late for
+ * N2 (an ack is dated today at the latest, and no answer is late only once
+ * the due date passed), which the model derives rather than states. The
+ * multi-level acceptance rule binds only in CUR too. A run across midnight
+ * UTC would see two "today"s: not handled.
  *
  * One file over ~500 lines on purpose: one network, and the stages share
  * the model (Y) that every check reads; issue 14's features add stages here.
@@ -54,11 +56,11 @@ TestSuite(sync_year, .init = net_setup, .fini = net_teardown);
 #define ID_CAP 16
 #define DATE_CAP 11 /* YYYY-MM-DD */
 #define NOTICES 2
-#define HIST_MAX 12 /* events of one unit's January */
-#define JUNE 6      /* index of 2026-06 in the year */
-#define FIXED_MONTH 1  /* 2026-01: returned and fixed at jiangtou, reopened at its branch */
+#define HIST_MAX 12    /* steps of one unit's January */
+#define JUNE 6         /* index of 2026-06 in the year */
+#define FIXED_MONTH 1  /* 2026-01: returned at jiangtou, reopened at its branch */
 #define FIXED_MEMBER 1 /* the member whose January dues were missing (at both) */
-#define T_MEMBER 0  /* hetong/b1's member that moves and comes back */
+#define T_MEMBER 0     /* hetong/b1's member that moves and comes back */
 
 static const char *period[MONTHS + 1] = {"2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06",
 					 "2026-07", "2026-08", "2026-09", "2026-10", "2026-11", NULL /* CUR */};
@@ -111,12 +113,12 @@ static struct {
 	struct net_node *n[UNITS];
 	int nmem[UNITS];
 	char joined[UNITS][MEMBERS_MAX][DATE_CAP];
-	char today[DATE_CAP], cur[8];   /* UTC, at the start */
-	char joined_on[UNITS][DATE_CAP]; /* the unit's certificate date */
+	char today[DATE_CAP], cur[8];     /* UTC, at the start */
+	char joined_on[UNITS][DATE_CAP];  /* the unit's certificate date */
 	bool revoked[UNITS];
-	bool fixed[UNITS];              /* paid its missing January dues */
-	bool t_moved;                   /* the member went to js-b1 and came back */
-	const char *ack[NOTICES][UNITS]; /* the date each unit acknowledged, or NULL */
+	bool fixed[UNITS];                /* paid its missing January dues */
+	bool t_moved;                     /* the member went to js-b1 and came back */
+	const char *ack[NOTICES][UNITS];  /* the date each unit acknowledged, or NULL */
 	bool reported[UNITS][MONTHS + 1]; /* as the street holds it when it submits */
 	struct fig total[UNITS][MONTHS + 1];
 	struct event hist[UNITS][HIST_MAX];
@@ -146,8 +148,8 @@ static void set_clock(void)
 	cr_assert_gt(strcmp(Y.cur, period[MONTHS - 1]), 0, "the clock is before the end of the test's year");
 }
 
-/* Member j of unit u pays its dues of month i unless this says not (and
- * none of the month under way yet). */
+/* Member j of unit u pays its dues of month i unless this says not (none
+ * of the month under way yet). */
 static bool pays(int u, int i, int j)
 {
 	return i < CUR && ((i + j + u) % 5 != 0 || (Y.fixed[u] && i == FIXED_MONTH && j == FIXED_MEMBER));
@@ -171,8 +173,8 @@ static const char *answer_of(int n, int u)
 	return strcmp(due, Y.today) < 0 ? "overdue" : "not acked";
 }
 
-/* Does notice n count for unit u (README: below the sender, joined by the
- * due date, not revoked)? */
+/* Does notice n count for unit u: below the sender, joined by the due
+ * date, not revoked? */
 static bool notice_counts(int n, int u)
 {
 	return u != HULI && !Y.revoked[u] && strcmp(Y.joined_on[u], notice[n].due) <= 0;
@@ -200,12 +202,12 @@ static void own_figures(int u, int i, struct fig *f)
 	}
 	for (int n = 0; n < NOTICES; n++) /* in the month of its due date */
 		if (strncmp(notice[n].due, period[i], 7) == 0 && notice_counts(n, u)) {
-			const char *a = answer_of(n, u);
-
-			f->v[F_ACKED] += strcmp(a, "acked") == 0;
-			f->v[F_LATE] += strcmp(a, "acked late") == 0 || strcmp(a, "overdue") == 0;
+			f->v[F_ACKED] += strcmp(answer_of(n, u), "acked") == 0;
+			f->v[F_LATE] += strcmp(answer_of(n, u), "acked late") == 0 || strcmp(answer_of(n, u), "overdue") == 0;
 		}
 }
+
+/* ---- reading JSON ---- */
 
 static char *dump(json_t *v)
 {
@@ -219,6 +221,35 @@ static const char *str(json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
+/* Is o's string k v ("" for NULL and for none)? */
+static bool is(json_t *o, const char *k, const char *v)
+{
+	return strcmp(str(o, k) ?: "", v ?: "") == 0;
+}
+
+/* The first object of the array whose string k is v, or NULL. */
+static json_t *find(json_t *arr, const char *k, const char *v)
+{
+	json_t *o;
+	size_t x;
+
+	json_array_foreach(arr, x, o)
+		if (is(o, k, v))
+			return o;
+	return NULL;
+}
+
+/* Runs `strata ARG...`, asserting exit 0; its JSON (net_release). */
+#define RUN_JSON(...)                                                                          \
+	({                                                                                     \
+		struct net_run r_;                                                             \
+		net_run(&r_, __VA_ARGS__, "--json", NULL);                                     \
+		cr_assert_eq(r_.status, 0, "strata %s: exit %d: %s", #__VA_ARGS__, r_.status, r_.err); \
+		json_t *j_ = net_run_json(&r_);                                                \
+		net_run_free(&r_);                                                             \
+		j_;                                                                            \
+	})
+
 static void check_fig(json_t *j, const struct fig *f, const char *what, int u, int i)
 {
 	cr_assert(json_is_object(j), "%s of %s for %s: none: %s", what, unit_def[u].label, period[i], dump(j));
@@ -229,17 +260,6 @@ static void check_fig(json_t *j, const struct fig *f, const char *what, int u, i
 			  "%s of %s for %s: %s is %s, expected %lld\n%s", what, unit_def[u].label, period[i], fig_name[k],
 			  dump(v), f->v[k], dump(j));
 	}
-}
-
-/* The JSON of a finished run that must have succeeded (owned: net_release). */
-static json_t *ok_json(struct net_run *r, const char *what)
-{
-	json_t *j;
-
-	cr_assert_eq(r->status, 0, "%s: exit %d: %s", what, r->status, r->err);
-	j = net_run_json(r);
-	net_run_free(r);
-	return j;
 }
 
 /* ---- writing through the CLI ---- */
@@ -255,11 +275,8 @@ static void write_data(int u)
 	Y.nmem[u] = 0;
 	for (int j = 0; j < base; j++)
 		snprintf(Y.joined[u][Y.nmem[u]++], DATE_CAP, "2020-01-01");
-	for (int k = 0; k < 3; k++) {
-		int i = u == JS_B2 ? JUNE + 1 + 2 * k : u % 4 + 4 * k;
-
-		snprintf(Y.joined[u][Y.nmem[u]++], DATE_CAP, "%s-15", period[i]);
-	}
+	for (int k = 0; k < 3; k++)
+		snprintf(Y.joined[u][Y.nmem[u]++], DATE_CAP, "%s-15", period[u == JS_B2 ? JUNE + 1 + 2 * k : u % 4 + 4 * k]);
 	snprintf(name, sizeof name, "%s-members.csv", unit_def[u].label);
 	cr_assert_not_null(f = fopen(net_path(path, name), "w"));
 	fprintf(f, "id,name,category,joined\n");
@@ -293,12 +310,9 @@ static void logged(int u, const char *event, int by, const char *comment)
  * total it rolled up from what the street holds (Y.reported). */
 static void submit(int u, int i)
 {
-	struct net_run r;
-	json_t *j;
+	json_t *j = RUN_JSON("report", "submit", "-d", Y.n[u]->dir, "--period", period[i]);
 	struct fig own;
 
-	net_run(&r, "report", "submit", "-d", Y.n[u]->dir, "--period", period[i], "--json", NULL);
-	j = ok_json(&r, "report submit");
 	own_figures(u, i, &own);
 	Y.total[u][i] = own;
 	for (int c = 0; c < UNITS; c++)
@@ -322,6 +336,16 @@ static void wait_held(int at, int u)
 		 p->label, x->label, (unsigned long long)rep);
 }
 
+/* Submits months first..last of unit u and waits for its street. */
+static void report_months(int u, int first, int last)
+{
+	for (int i = first; i <= last; i++)
+		submit(u, i);
+	wait_held(unit_def[u].parent, u);
+	for (int i = first; i <= last; i++)
+		Y.reported[u][i] = true;
+}
+
 static void join_and_start(int u)
 {
 	Y.n[u] = net_node_init(unit_def[u].label, unit_def[u].path, u == HULI, u <= DIANQIAN);
@@ -330,6 +354,103 @@ static void join_and_start(int u)
 	utc_date(Y.joined_on[u]);
 	net_node_start(Y.n[u]);
 	write_data(u);
+}
+
+/* ---- notices ---- */
+
+/* `notice status` of notice n at the district against the model: every
+ * unit below listed once, with its join date and answer, whether it counts
+ * and why not; and the counts of those that do. */
+static void check_notice_status(int n)
+{
+	static const char *const count[] = {"acked", "acked_late", "not_acked", "overdue"};
+	static const char *const answer[] = {"acked", "acked late", "not acked", "overdue"};
+	json_t *j = RUN_JSON("notice", "status", "-d", Y.n[HULI]->dir, "--notice", notice[n].id), *o;
+	long long want[5] = {0}; /* expected, then as count[] */
+	size_t listed = 0;
+
+	for (int u = HETONG; u < UNITS; u++) {
+		if (!Y.n[u])
+			continue;
+		listed++;
+		o = find(json_object_get(j, "units"), "key", Y.n[u]->hex);
+		cr_assert(o && is(o, "unit", unit_def[u].path) && is(o, "joined", Y.joined_on[u]) &&
+				  is(o, "answer", answer_of(n, u)) && is(o, "acked", Y.ack[n][u]) &&
+				  json_is_true(json_object_get(o, "expected")) == notice_counts(n, u) &&
+				  is(o, "why", notice_counts(n, u) ? NULL : Y.revoked[u] ? "revoked" : "joined after the due date"),
+			  "notice status %s, %s (joined %s, acked %s, counts %d): %s", notice[n].id, unit_def[u].label,
+			  Y.joined_on[u], Y.ack[n][u] ?: "-", notice_counts(n, u), dump(j));
+		want[0] += notice_counts(n, u);
+		for (int a = 0; a < 4; a++)
+			want[1 + a] += notice_counts(n, u) && strcmp(answer_of(n, u), answer[a]) == 0;
+	}
+	cr_assert_eq(json_array_size(json_object_get(j, "units")), listed, "%s", dump(j));
+	cr_assert_eq(json_integer_value(json_object_get(j, "expected")), want[0], "%s", dump(j));
+	for (int a = 0; a < 4; a++)
+		cr_assert_eq(json_integer_value(json_object_get(j, count[a])), want[1 + a], "%s: %s", count[a], dump(j));
+	net_release(j);
+}
+
+/* `notice list --unacked` at unit u: the notices from the district it has
+ * not acknowledged, each saying whether it counts for u. */
+static void check_unacked(int u)
+{
+	json_t *arr = RUN_JSON("notice", "list", "-d", Y.n[u]->dir, "--unacked"), *o;
+	size_t want = 0;
+
+	for (int n = 0; n < NOTICES; n++) {
+		if (Y.ack[n][u])
+			continue;
+		want++;
+		o = find(arr, "id", notice[n].id);
+		cr_assert(o && is(o, "from", "huli") && is(o, "answer", answer_of(n, u)) &&
+				  json_is_true(json_object_get(o, "counts")) == notice_counts(n, u),
+			  "%s's unacknowledged %s: %s", unit_def[u].label, notice[n].id, dump(arr));
+	}
+	cr_assert_eq(json_array_size(arr), want, "at %s: %s", unit_def[u].label, dump(arr));
+	net_release(arr);
+}
+
+/* ---- the stages ---- */
+
+/* N1 (due 2026-04-10) and N2 (due today), from the district to every unit
+ * below. N1: hetong, hetong/b1 and jinshan/b1 acknowledge in time,
+ * jiangtou/b1 after the due date, the others never. N2: hetong, jinshan,
+ * hetong/b1 and dianqian/b1 acknowledge today (the default date). Then
+ * every unit below the district reports the month under way (N2's). */
+static void stage_notice(void)
+{
+	static const struct {
+		int n, u;
+		const char *date; /* NULL: no --acked */
+	} acks[] = {{0, HETONG, "2026-04-08"}, {0, HT_B1, "2026-04-09"}, {0, JS_B1, "2026-04-10"}, {0, JT_B1, "2026-04-20"},
+		    {1, HETONG, NULL},         {1, JINSHAN, NULL},       {1, HT_B1, NULL},         {1, DQ_B1, NULL}};
+
+	for (int n = 0; n < NOTICES; n++)
+		net_ok("notice", "add", "-d", Y.n[HULI]->dir, "--id", notice[n].id, "--title", notice[n].title, "--due",
+		       notice[n].due, NULL);
+	for (int u = HETONG; u < JS_B2; u++)
+		NET_WAIT(NET_DEADLINE_MS, net_count(Y.n[u], "notice", Y.n[HULI]->key) == NOTICES, "%s to hold the notices",
+			 unit_def[u].label);
+	for (size_t k = 0; k < sizeof acks / sizeof acks[0]; k++) {
+		net_ok("notice", "ack", "-d", Y.n[acks[k].u]->dir, "--from", "huli", "--notice", notice[acks[k].n].id,
+		       acks[k].date ? "--acked" : NULL, acks[k].date, NULL);
+		Y.ack[acks[k].n][acks[k].u] = acks[k].date ?: Y.today;
+	}
+	for (int u = HETONG; u < JS_B2; u++) {
+		size_t want = (Y.ack[0][u] != NULL) + (Y.ack[1][u] != NULL);
+
+		NET_WAIT(NET_DEADLINE_MS, net_count(Y.n[HULI], "ack", Y.n[u]->key) == want, "huli to hold %zu acks of %s",
+			 want, unit_def[u].label);
+	}
+	for (int n = 0; n < NOTICES; n++)
+		check_notice_status(n);
+	check_unacked(JS_B1); /* N2 */
+	check_unacked(DQ_B1); /* N1, which does not count for it */
+	for (int u = HT_B1; u < JS_B2; u++)
+		report_months(u, CUR, CUR);
+	for (int u = HETONG; u <= DIANQIAN; u++)
+		report_months(u, CUR, CUR);
 }
 
 /* Is hetong/b1's member T shown with status at unit u? */
@@ -349,157 +470,11 @@ static bool t_status_is(int u, const char *status)
 /* Does `transfer list` at unit u show transfer id in state want? */
 static bool transfer_state_is(int u, const char *id, const char *want)
 {
-	struct net_run r;
-	json_t *arr, *t;
-	size_t i;
-	bool found = false;
+	json_t *arr = RUN_JSON("transfer", "list", "-d", Y.n[u]->dir), *t = find(arr, "id", id);
+	bool yes = t && is(t, "state", want);
 
-	net_run(&r, "transfer", "list", "-d", Y.n[u]->dir, "--json", NULL);
-	arr = ok_json(&r, "transfer list");
-	json_array_foreach(arr, i, t)
-		found |= strcmp(str(t, "id") ?: "", id) == 0 && strcmp(str(t, "state") ?: "", want) == 0;
 	net_release(arr);
-	return found;
-}
-
-/* Submits months first..last of unit u and waits for its street. */
-static void report_months(int u, int first, int last)
-{
-	for (int i = first; i <= last; i++)
-		submit(u, i);
-	wait_held(unit_def[u].parent, u);
-	for (int i = first; i <= last; i++)
-		Y.reported[u][i] = true;
-}
-
-/* ---- notices ---- */
-
-/* `notice status` of notice n at the district against the model: every
- * unit below listed once, its join date, answer, whether it counts and
- * why not, and the counts of the units that do. */
-static void check_notice_status(int n)
-{
-	struct net_run r;
-	json_t *j, *o, *units;
-	size_t x, listed = 0;
-	long long want[5] = {0}; /* expected, acked, acked late, not acked, overdue */
-	static const char *const answers[] = {"acked", "acked late", "not acked", "overdue"};
-
-	net_run(&r, "notice", "status", "-d", Y.n[HULI]->dir, "--notice", notice[n].id, "--json", NULL);
-	j = ok_json(&r, "notice status");
-	units = json_object_get(j, "units");
-	for (int u = HETONG; u < UNITS; u++) {
-		bool found = false;
-
-		if (!Y.n[u])
-			continue;
-		listed++;
-		json_array_foreach(units, x, o) {
-			if (strcmp(str(o, "key") ?: "", Y.n[u]->hex) != 0)
-				continue;
-			found = true;
-			cr_assert_str_eq(str(o, "unit"), unit_def[u].path, "%s", dump(o));
-			cr_assert_str_eq(str(o, "joined"), Y.joined_on[u], "%s", dump(o));
-			cr_assert_str_eq(str(o, "answer"), answer_of(n, u), "%s %s: %s", notice[n].id, unit_def[u].label, dump(o));
-			cr_assert_str_eq(str(o, "acked") ?: "-", Y.ack[n][u] ?: "-", "%s", dump(o));
-			cr_assert_eq(json_is_true(json_object_get(o, "expected")), notice_counts(n, u), "%s %s: %s",
-				     notice[n].id, unit_def[u].label, dump(o));
-			cr_assert_str_eq(str(o, "why") ?: "", notice_counts(n, u) ? "" : Y.revoked[u] ? "revoked"
-									: "joined after the due date", "%s", dump(o));
-		}
-		cr_assert(found, "%s is not in notice status %s: %s", unit_def[u].label, notice[n].id, dump(j));
-		if (notice_counts(n, u)) {
-			want[0]++;
-			for (int a = 0; a < 4; a++)
-				want[1 + a] += strcmp(answer_of(n, u), answers[a]) == 0;
-		}
-	}
-	cr_assert_eq(json_array_size(units), listed, "%s", dump(j));
-	cr_assert(json_integer_value(json_object_get(j, "expected")) == want[0] &&
-			  json_integer_value(json_object_get(j, "acked")) == want[1] &&
-			  json_integer_value(json_object_get(j, "acked_late")) == want[2] &&
-			  json_integer_value(json_object_get(j, "not_acked")) == want[3] &&
-			  json_integer_value(json_object_get(j, "overdue")) == want[4],
-		  "notice status %s: expected %lld, acked %lld, late %lld, not acked %lld, overdue %lld: %s", notice[n].id,
-		  want[0], want[1], want[2], want[3], want[4], dump(j));
-	net_release(j);
-}
-
-/* `notice list --unacked` at unit u: the notices it has not acknowledged,
- * from the district, each saying whether it counts for u. */
-static void check_unacked(int u)
-{
-	struct net_run r;
-	json_t *arr, *o;
-	size_t x;
-	int want = 0;
-
-	net_run(&r, "notice", "list", "-d", Y.n[u]->dir, "--unacked", "--json", NULL);
-	arr = ok_json(&r, "notice list --unacked");
-	for (int n = 0; n < NOTICES; n++) {
-		bool found = false;
-
-		if (Y.ack[n][u])
-			continue;
-		want++;
-		json_array_foreach(arr, x, o)
-			if (strcmp(str(o, "id") ?: "", notice[n].id) == 0) {
-				found = true;
-				cr_assert_str_eq(str(o, "from"), "huli", "%s", dump(o));
-				cr_assert_str_eq(str(o, "answer"), answer_of(n, u), "%s", dump(o));
-				cr_assert_eq(json_is_true(json_object_get(o, "counts")), notice_counts(n, u), "%s", dump(o));
-			}
-		cr_assert(found, "%s does not list %s as unacknowledged: %s", unit_def[u].label, notice[n].id, dump(arr));
-	}
-	cr_assert_eq(json_array_size(arr), (size_t)want, "at %s: %s", unit_def[u].label, dump(arr));
-	net_release(arr);
-}
-
-/* ---- the stages ---- */
-
-/* N1 (due 2026-04-10) and N2 (due today), from the district to every unit
- * below. N1: hetong, hetong/b1 and jinshan/b1 acknowledge in time,
- * jiangtou/b1 after the due date, the others never; none of it counts (all
- * joined after April). N2: hetong, jinshan, hetong/b1 and dianqian/b1
- * acknowledge (today, the default date); it counts in the month under way,
- * which every unit below the district reports. */
-static void stage_notice(void)
-{
-	static const struct {
-		int n, u;
-		const char *date; /* NULL: no --acked, today */
-	} acks[] = {{0, HETONG, "2026-04-08"}, {0, HT_B1, "2026-04-09"}, {0, JS_B1, "2026-04-10"}, {0, JT_B1, "2026-04-20"},
-		    {1, HETONG, NULL},         {1, JINSHAN, NULL},       {1, HT_B1, NULL},         {1, DQ_B1, NULL}};
-
-	for (int n = 0; n < NOTICES; n++)
-		net_ok("notice", "add", "-d", Y.n[HULI]->dir, "--id", notice[n].id, "--title", notice[n].title, "--due",
-		       notice[n].due, NULL);
-	for (int u = HETONG; u < JS_B2; u++)
-		NET_WAIT(NET_DEADLINE_MS, net_count(Y.n[u], "notice", Y.n[HULI]->key) == NOTICES, "%s to hold the notices",
-			 unit_def[u].label);
-	for (size_t k = 0; k < sizeof acks / sizeof acks[0]; k++) {
-		const char *dir = Y.n[acks[k].u]->dir, *id = notice[acks[k].n].id;
-
-		if (acks[k].date)
-			net_ok("notice", "ack", "-d", dir, "--from", "huli", "--notice", id, "--acked", acks[k].date, NULL);
-		else
-			net_ok("notice", "ack", "-d", dir, "--from", "huli", "--notice", id, NULL);
-		Y.ack[acks[k].n][acks[k].u] = acks[k].date ?: Y.today;
-	}
-	for (int u = HETONG; u < JS_B2; u++) {
-		size_t want = (Y.ack[0][u] != NULL) + (Y.ack[1][u] != NULL);
-
-		NET_WAIT(NET_DEADLINE_MS, net_count(Y.n[HULI], "ack", Y.n[u]->key) == want, "huli to hold %zu acks of %s",
-			 want, unit_def[u].label);
-	}
-	for (int n = 0; n < NOTICES; n++)
-		check_notice_status(n);
-	check_unacked(JS_B1); /* N2 */
-	check_unacked(DQ_B1); /* N1, which does not count for it */
-	for (int u = HT_B1; u < JS_B2; u++)
-		report_months(u, CUR, CUR);
-	for (int u = HETONG; u <= DIANQIAN; u++)
-		report_months(u, CUR, CUR);
+	return yes;
 }
 
 /* Moves T from hetong/b1 to jinshan/b1 in August (the district, their
@@ -560,8 +535,8 @@ static void stage_branches_report(void)
 }
 
 /* jinshan/b2 joins "in June": its members from then on, its reports from
- * June to November. Then the district's notice status again: hetong/b2
- * "revoked", jinshan/b2 listed (not counted for N1, counted for N2). */
+ * June to November. The district's notice status then lists hetong/b2 as
+ * revoked, and jinshan/b2 (counted for N2 only). */
 static void stage_june_branch(void)
 {
 	join_and_start(JS_B2);
@@ -598,14 +573,12 @@ static void check_child(json_t *o, int u, int i, bool on_time)
 {
 	struct fig own;
 
-	cr_assert_str_eq(str(o, "name"), unit_def[u].path, "%s", dump(o));
-	cr_assert(json_is_true(json_object_get(o, "reported")), "%s for %s: %s", unit_def[u].label, period[i], dump(o));
-	cr_assert_eq(json_is_true(json_object_get(o, "on_time")), on_time, "%s for %s: %s", unit_def[u].label,
-		     period[i], dump(o));
+	cr_assert(is(o, "name", unit_def[u].path) && json_is_true(json_object_get(o, "reported")) &&
+			  json_is_true(json_object_get(o, "on_time")) == on_time && is(o, "check", "matches"),
+		  "%s for %s (on time: %d): %s", unit_def[u].label, period[i], on_time, dump(o));
 	own_figures(u, i, &own);
 	check_fig(json_object_get(o, "own"), &own, "own figures in the view", u, i);
 	check_fig(json_object_get(o, "total"), &Y.total[u][i], "total in the view", u, i);
-	cr_assert_str_eq(str(o, "check"), "matches", "%s for %s: %s", unit_def[u].label, period[i], dump(o));
 }
 
 /* The deadline of month i (the end of day 5 of the next month, UTC) as
@@ -621,22 +594,15 @@ static bool deadline_of(int i, char out[32])
 
 static json_t *child(json_t *o, int u)
 {
-	json_t *k;
-	size_t x;
+	json_t *k = find(json_object_get(o, "children"), "key", Y.n[u]->hex);
 
-	json_array_foreach(json_object_get(o, "children"), x, k)
-		if (strcmp(str(k, "key") ?: "", Y.n[u]->hex) == 0)
-			return k;
-	cr_assert_fail("%s is not among the children: %s", unit_def[u].label, dump(o));
-	return NULL;
+	cr_assert(k, "%s is not among the children: %s", unit_def[u].label, dump(o));
+	return k;
 }
 
 static json_t *view(int at, int i)
 {
-	struct net_run r;
-
-	net_run(&r, "report", "show", "-d", Y.n[at]->dir, "--period", period[i], "--tree", "--json", NULL);
-	return ok_json(&r, "report show");
+	return RUN_JSON("report", "show", "-d", Y.n[at]->dir, "--period", period[i], "--tree");
 }
 
 static const char *approval_word(json_t *o)
@@ -654,12 +620,9 @@ static long long check_approval(int u, const char *want, const char *comment)
 	json_t *j = view(HULI, FIXED_MONTH), *o = child(json_object_get(j, "node"), u), *a = json_object_get(o, "approval");
 	long long seq = json_integer_value(json_object_get(o, "report_seq"));
 
-	if (!comment)
-		cr_assert_str_eq(json_string_value(a) ?: "", want, "%s's January at huli: %s", unit_def[u].label, dump(o));
-	else
-		cr_assert(json_is_object(a) && strcmp(str(a, "decision") ?: "", want) == 0 &&
-				  strcmp(str(a, "comment") ?: "", comment) == 0,
-			  "%s's January at huli, expected %s \"%s\": %s", unit_def[u].label, want, comment, dump(o));
+	cr_assert(comment ? json_is_object(a) && is(a, "decision", want) && is(a, "comment", comment)
+			  : strcmp(json_string_value(a) ?: "", want) == 0,
+		  "%s's January at huli, expected %s \"%s\": %s", unit_def[u].label, want, comment ?: "", dump(o));
 	net_release(j);
 	return seq;
 }
@@ -677,22 +640,14 @@ static void decide(int at, const char *verb, int u, const char *comment)
 		logged(p, word, at, comment);
 }
 
-static json_t *history(int at, int u)
+static size_t history_len(int at, int u)
 {
-	struct net_run r;
-
-	net_run(&r, "report", "history", "-d", Y.n[at]->dir, "--period", period[FIXED_MONTH], "--unit", unit_def[u].path,
-		"--json", NULL);
-	return ok_json(&r, "report history");
-}
-
-static bool history_has(int at, int u, int n)
-{
-	json_t *j = history(at, u);
-	bool yes = json_array_size(json_object_get(j, "history")) >= (size_t)n;
+	json_t *j = RUN_JSON("report", "history", "-d", Y.n[at]->dir, "--period", period[FIXED_MONTH], "--unit",
+			     unit_def[u].path);
+	size_t n = json_array_size(json_object_get(j, "history"));
 
 	net_release(j);
-	return yes;
+	return n;
 }
 
 /* `report history` of u's January at unit at (once it holds every step):
@@ -702,16 +657,15 @@ static void check_history(int at, int u)
 	json_t *j, *ev;
 	size_t x;
 
-	NET_WAIT(NET_DEADLINE_MS, history_has(at, u, Y.nhist[u]), "%s to hold the %d steps of %s's January",
+	NET_WAIT(NET_DEADLINE_MS, history_len(at, u) >= (size_t)Y.nhist[u], "%s to hold the %d steps of %s's January",
 		 unit_def[at].label, Y.nhist[u], unit_def[u].label);
-	j = history(at, u);
+	j = RUN_JSON("report", "history", "-d", Y.n[at]->dir, "--period", period[FIXED_MONTH], "--unit",
+		     unit_def[u].path);
 	cr_assert_eq(json_array_size(json_object_get(j, "history")), (size_t)Y.nhist[u], "%s", dump(j));
 	json_array_foreach(json_object_get(j, "history"), x, ev) {
 		const struct event *e = &Y.hist[u][x];
 
-		cr_assert(strcmp(str(ev, "event") ?: "", e->event) == 0 &&
-				  strcmp(str(ev, "by") ?: "", unit_def[e->by].path) == 0 &&
-				  strcmp(str(ev, "comment") ?: "", e->comment ?: "") == 0,
+		cr_assert(is(ev, "event", e->event) && is(ev, "by", unit_def[e->by].path) && is(ev, "comment", e->comment),
 			  "step %zu of %s's January at %s: expected %s by %s \"%s\": %s", x + 1, unit_def[u].label,
 			  unit_def[at].label, e->event, unit_def[e->by].path, e->comment ?: "", dump(j));
 	}
@@ -721,42 +675,40 @@ static void check_history(int at, int u)
 /* `strata status --json` at unit u: the latest decision on its January. */
 static void check_status_decision(int u, const char *decision, int by, const char *comment, long long seq)
 {
-	struct net_run r;
-	json_t *j, *d;
-	size_t x;
-	bool found = false;
+	json_t *j = RUN_JSON("status", "-d", Y.n[u]->dir);
+	json_t *d = find(json_object_get(j, "report_decisions"), "period", period[FIXED_MONTH]);
 
-	net_run(&r, "status", "-d", Y.n[u]->dir, "--json", NULL);
-	j = ok_json(&r, "status");
-	json_array_foreach(json_object_get(j, "report_decisions"), x, d)
-		if (strcmp(str(d, "period") ?: "", period[FIXED_MONTH]) == 0) {
-			found = true;
-			cr_assert(strcmp(str(d, "decision") ?: "", decision) == 0 &&
-					  strcmp(str(d, "by") ?: "", unit_def[by].path) == 0 &&
-					  strcmp(str(d, "comment") ?: "", comment) == 0 &&
-					  json_integer_value(json_object_get(d, "report_seq")) == seq,
-				  "status at %s: expected %s by %s (report #%lld): %s", unit_def[u].label, decision,
-				  unit_def[by].path, seq, dump(d));
-		}
-	cr_assert(found, "status at %s shows no decision on its January: %s", unit_def[u].label, dump(j));
+	cr_assert(d && is(d, "decision", decision) && is(d, "by", unit_def[by].path) && is(d, "comment", comment) &&
+			  json_integer_value(json_object_get(d, "report_seq")) == seq,
+		  "status at %s: expected %s by %s (report #%lld): %s", unit_def[u].label, decision, unit_def[by].path, seq,
+		  dump(j));
 	net_release(j);
 }
 
-/* Unit u pays the missing January dues of its member FIXED_MEMBER. */
-static void pay_missing(int u)
+/* `dues add` at unit u of its member FIXED_MEMBER's January dues. */
+static void add_missing(struct net_run *r, int u)
 {
 	char id[ID_CAP];
 
 	member_id(id, u, FIXED_MEMBER);
 	cr_assert(!pays(u, FIXED_MONTH, FIXED_MEMBER), "the test's data: %s paid January", id);
-	net_ok("dues", "add", "-d", Y.n[u]->dir, "--member", id, "--period", period[FIXED_MONTH], "--amount", "50",
-	       "--paid", "2026-01-25", "--method", "cash", NULL);
+	net_run(r, "dues", "add", "-d", Y.n[u]->dir, "--member", id, "--period", period[FIXED_MONTH], "--amount", "50",
+		"--paid", "2026-01-25", "--method", "cash", NULL);
+}
+
+static void pay_missing(int u)
+{
+	struct net_run r;
+
+	add_missing(&r, u);
+	cr_assert_eq(r.status, 0, "dues add at %s: %s", unit_def[u].label, r.err);
+	net_run_free(&r);
 	Y.fixed[u] = true;
 }
 
 /* The district returns jiangtou's January (one member's dues missing): the
- * view at the district and `status` at the street show it; jiangtou
- * records them and submits again. */
+ * view at the district, and `status` and the daemon's log at the street,
+ * show it; jiangtou records the dues and submits again. */
 static void stage_return_and_resubmit(void)
 {
 	static const char *const why = "1月党费有1人未登记，请核实后重新上报";
@@ -775,40 +727,22 @@ static void stage_return_and_resubmit(void)
 	check_approval(JIANGTOU, "pending (resubmitted after a decision)", NULL);
 }
 
-/* A dues add at unit u dated in its accepted January is refused, naming
- * the level that accepted it (by), and changes nothing. */
-static void locked_add_refused(int u, int by)
-{
-	char id[ID_CAP], reason[128];
-	size_t before = net_count(Y.n[u], "dues", Y.n[u]->key);
-	struct net_run r;
-
-	member_id(id, u, FIXED_MEMBER);
-	net_run(&r, "dues", "add", "-d", Y.n[u]->dir, "--member", id, "--period", period[FIXED_MONTH], "--amount", "50",
-		"--paid", "2026-01-25", "--method", "cash", NULL);
-	snprintf(reason, sizeof reason, "period %s was accepted by %s", period[FIXED_MONTH], unit_def[by].path);
-	cr_assert(r.status != 0 && net_has(r.err, reason) && net_has(r.err, "ask it to reopen"),
-		  "dues add in the locked January at %s: exit %d: %s", unit_def[u].label, r.status, r.err);
-	net_run_free(&r);
-	cr_assert_eq(net_count(Y.n[u], "dues", Y.n[u]->key), before, "the refused dues add at %s changed its records",
-		     unit_def[u].label);
-}
-
 /* A level accepts a child only when the child accepted every unit below
- * it that existed in the month, by certificate date (README "Approval"):
- * every unit here joined this month, so that binds in the month under way
- * only, where the district cannot accept jiangtou before jiangtou accepted
- * its branch (the refusal names it). January it can: jiangtou accepts its
- * branch's, submits again, the district accepts; January is then locked at
- * the branch, by jiangtou's acceptance. */
+ * it that existed in the month, by certificate date: every unit here
+ * joined this month, so that binds in the month under way only, where the
+ * district cannot accept jiangtou before jiangtou accepted its branch (the
+ * refusal names it). In January it can; jiangtou accepts its branch's
+ * January first, which locks it at the branch: a dues add dated in it is
+ * refused, naming the acceptance, and changes nothing. */
 static void stage_lock(void)
 {
 	struct net_run r;
+	size_t dues = net_count(Y.n[JT_B1], "dues", Y.n[JT_B1]->key);
 
 	net_run(&r, "report", "accept", "-d", Y.n[HULI]->dir, "--period", period[CUR], "--from",
 		unit_def[JIANGTOU].path, "--comment", "好", NULL);
 	cr_assert(r.status != 0 && net_has(r.err, "cannot accept the report of huli/jiangtou") &&
-			  net_has(r.err, unit_def[JT_B1].path),
+			  net_has(r.err, "huli/jiangtou/b1 (not accepted)"),
 		  "accepting jiangtou's %s before it accepted its branch: exit %d: %s", period[CUR], r.status, r.err);
 	net_run_free(&r);
 	decide(JIANGTOU, "accept", JT_B1, "一支部1月报表无误");
@@ -816,13 +750,20 @@ static void stage_lock(void)
 	decide(HULI, "accept", JIANGTOU, "好");
 	check_approval(JIANGTOU, "accepted", "好");
 	check_history(JT_B1, JT_B1); /* the branch holds its acceptance */
-	locked_add_refused(JT_B1, JIANGTOU);
+	add_missing(&r, JT_B1);
+	cr_assert(r.status != 0 && net_has(r.err, "period 2026-01 was accepted by huli/jiangtou") &&
+			  net_has(r.err, "ask it to reopen"),
+		  "dues add in the locked January at jiangtou/b1: exit %d: %s", r.status, r.err);
+	net_run_free(&r);
+	cr_assert_eq(net_count(Y.n[JT_B1], "dues", Y.n[JT_B1]->key), dues, "the refused dues add changed the records");
 }
 
 /* The district reopens the branch's January (and so jiangtou's, the level
- * in between); the branch adds its missing dues and submits again,
+ * in between); the branch pays the missing dues and submits again,
  * jiangtou accepts it and submits again, the district accepts; both units'
- * `report history` list every step in order. */
+ * `report history` list every step in order. (Between the reopen and the
+ * new acceptance the district's view words jiangtou's reopened January
+ * "returned": not asserted, reported.) */
 static void stage_reopen(void)
 {
 	wait_held(HULI, JT_B1);
