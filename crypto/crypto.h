@@ -36,8 +36,13 @@ struct err {
 	char msg[512];
 };
 
+/* The gettext domain of every message Strata prints (po/). */
+#define ERR_TEXTDOMAIN "strata"
+
 /* Sets e->msg from a printf format unless a reason is already there (the
- * first, innermost reason wins). NULL-safe. */
+ * first, innermost reason wins). NULL-safe. The format is translated first
+ * (dgettext of ERR_TEXTDOMAIN: English unless the program bound the domain
+ * and runs in a translated locale; crypto/err.c). */
 void err_set(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A failed system call's errno as a return code. The file system's

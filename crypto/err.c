@@ -3,6 +3,7 @@
  * struct err: one human reason per failure, written once by the code that
  * knows what went wrong, with optional context prepended by callers.
  */
+#include <libintl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,7 +16,7 @@ void err_set(struct err *e, const char *fmt, ...)
 	if (!e || e->msg[0])
 		return;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	vsnprintf(e->msg, sizeof e->msg, dgettext(ERR_TEXTDOMAIN, fmt), ap);
 	va_end(ap);
 }
 
@@ -30,7 +31,7 @@ void err_prefix(struct err *e, const char *fmt, ...)
 		return;
 	memcpy(old, e->msg, sizeof old);
 	va_start(ap, fmt);
-	w = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	w = vsnprintf(e->msg, sizeof e->msg, dgettext(ERR_TEXTDOMAIN, fmt), ap);
 	va_end(ap);
 	n = w < 0 ? 0 : (size_t)w;
 	if (old[0] && n + 2 < sizeof e->msg) {

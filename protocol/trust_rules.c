@@ -55,6 +55,17 @@ bool feed_peer_may_receive(const char *s)
 	return strcmp(s, FEED_NOTICE) == 0;
 }
 
+bool display_name_valid(const char *s)
+{
+	char shown[DISPLAY_NAME_MAX * TEXT_ESCAPE_EXPANSION + 1];
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > DISPLAY_NAME_MAX || s[0] == ' ' || s[n - 1] == ' ')
+		return false;
+	/* printable as it is: text_escape changes nothing */
+	return text_escape(shown, sizeof shown, s, n) == n && memcmp(shown, s, n) == 0;
+}
+
 bool org_path_valid(const char *s)
 {
 	size_t n = s ? strlen(s) : 0, seg = 0;

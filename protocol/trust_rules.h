@@ -38,6 +38,13 @@ bool feed_peer_may_receive(const char *s);
 /* Is s a valid org path: 1..255 bytes of [a-z0-9_-] segments joined by '/'? */
 bool org_path_valid(const char *s);
 
+/* A unit's display name (Certificate.display_name, "湖里区"): 1..DISPLAY_NAME_MAX
+ * bytes of valid UTF-8 with no control character, bidirectional override
+ * or invalid byte (what text_escape would change), and no space at either
+ * end. 64 bytes: 21 Chinese characters, more than any unit's name needs. */
+#define DISPLAY_NAME_MAX 64
+bool display_name_valid(const char *s);
+
 /* Is child strictly below parent ("a/b/c" under "a/b", not "a/bc")? */
 bool org_path_under(const char *child, const char *parent);
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include <jansson.h>
+#include <libintl.h>
 
 #include "crypto/crypto.h"
 #include "node/audit/audit.h"
@@ -87,6 +88,9 @@ void cli_agreements_print(json_t *j);
  * written \uXXXX too (jansson escapes only C0): untrusted text in JSON
  * output cannot act on a terminal either. */
 void cli_json_dumpf(const json_t *j, FILE *f, size_t flags);
+/* Writes JSON text s (whole UTF-8) to f as cli_json_dumpf writes its dump:
+ * C1 controls and bidirectional overrides inside strings as \uXXXX. */
+void cli_json_puts(const char *s, FILE *f);
 
 /* Progress on a terminal: "\rWHAT  45% [#####     ] 94000/209000". Does
  * nothing when stderr is not a terminal. cli_progress_done ends the line. */
@@ -97,7 +101,44 @@ void cli_progress_done(const char *what);
 #define CLI_KEY_SHORT_SIZE 20 /* 16 hex digits, "…" (3 bytes) and a NUL */
 void cli_key_short(char out[CLI_KEY_SHORT_SIZE], const unsigned char *key);
 
-#define CLI_TIME_SIZE 32 /* a time as text ("2026-01-02T03:04:05Z") and its NUL, with room */
+#define CLI_TIME_SIZE 32 /* a time as text ("2026-01-02 11:04:05 +0800") and its NUL, with room */
+
+/* --- the user's language (i18n.c) and what a person reads (display.c) --- */
+
+/* A message of the CLI in the user's language: _() looks it up in the
+ * catalog of ERR_TEXTDOMAIN (po/zh_CN.po), N_() marks a string in a table
+ * for xgettext and is translated where it is printed. English is the
+ * default; a message with no translation prints in English. */
+#define _(s) gettext(s)
+#define N_(s) (s)
+
+/* Sets up gettext once at start (main.c): LC_MESSAGES from the
+ * environment, the catalog from $STRATA_LOCALEDIR, the build tree or the
+ * install's localedir (i18n.c says which when). Never fails: without a
+ * catalog every message is English. */
+void cli_i18n_init(void);
+
+/* fprintf(f, _(fmt), ...): a command's --help text. */
+void cli_help(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The number of terminal cells UTF-8 text s takes: two for a Chinese (East
+ * Asian Wide or Fullwidth) character, none for a combining mark, one for
+ * anything else (an invalid byte included); the same in every locale.
+ * NULL counts as "". */
+size_t cli_width(const char *s);
+
+/* Writes s, then spaces up to width cells (none if s is wider): a column
+ * of a table, left-aligned; cli_pad_right puts the spaces first. */
+void cli_pad(FILE *f, const char *s, size_t width);
+void cli_pad_right(FILE *f, const char *s, size_t width);
+/* One cell of a table row: s padded to width cells and a space, or, for
+ * the last cell, s and the newline. */
+void cli_cell(FILE *f, const char *s, size_t width, bool last);
+
+/* A time (ms since the epoch) for people: the process's time zone (TZ)
+ * with its offset, "2026-03-05 14:30:00 +0800"; returns out. JSON output
+ * keeps UTC (ISO 8601 or ms), never this. */
+const char *cli_time_local(char out[CLI_TIME_SIZE], uint64_t ms);
 
 /* A record key as text when it is text, else as hex, into out. */
 const char *cli_record_key_text(char *out, size_t cap, const uint8_t *key, size_t len);

@@ -15,7 +15,7 @@
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata audit -d DIR --root ROOTKEY [--json]\n"
+	cli_help(f, "usage: strata audit -d DIR --root ROOTKEY [--json]\n"
 		   "       strata audit BUNDLE --root ROOTKEY [--json]\n\n"
 		   "Checks a node's store, or a bundle file (no node needed), trusting only the\n"
 		   "root key given: every signature over the exact bytes, every hash chain from\n"

@@ -11,7 +11,7 @@
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata backup [-d DIR] -o PATH [--json]\n\n"
+	cli_help(f, "usage: strata backup [-d DIR] -o PATH [--json]\n\n"
 		   "Writes a consistent copy of the node's store to the new file PATH (mode 0600;\n"
 		   "an existing file is never overwritten). It may run while strata serve and\n"
 		   "other commands write: the copy is one snapshot of the store (LMDB's own copy,\n"

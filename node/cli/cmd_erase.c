@@ -21,7 +21,7 @@ static void help(FILE *f)
 	size_t n;
 	const struct record_type *const *types = record_types(&n);
 
-	fprintf(f, "usage: strata erase [-d DIR] --collection NAME --key KEY [--reason TEXT] [--json]\n\n"
+	cli_help(f, "usage: strata erase [-d DIR] --collection NAME --key KEY [--reason TEXT] [--json]\n\n"
 		   "Removes the value of a record this node wrote (a resident's request with a\n"
 		   "phone number in it, say) from every store that holds it. An erase request\n"
 		   "signed by this node goes into the record's feed, after the record; every node\n"
@@ -47,7 +47,7 @@ static void help(FILE *f)
 	for (size_t i = 0; i < n; i++)
 		if (types[i]->feed && strcmp(types[i]->feed, FEED_TRUST) != 0)
 			fprintf(f, " %s", types[i]->collection);
-	fprintf(f, "\n"
+	cli_help(f, "\n"
 		   "  --key KEY          the record's key (strata log --ops shows keys)\n"
 		   "  --reason TEXT      why, kept in the request (at most 256 bytes)\n");
 }

@@ -14,7 +14,7 @@
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata export [-d DIR] -o FILE [--feeds up,report,...] [--since HEADS.json] [--json]\n\n"
+	cli_help(f, "usage: strata export [-d DIR] -o FILE [--feeds up,report,...] [--since HEADS.json] [--json]\n\n"
 		   "Writes the signed feeds this node holds into a bundle file, for a node with\n"
 		   "no network (strata import) or for an auditor. Trust feeds come first, so the\n"
 		   "receiver meets every certificate before the entries it vouches for. The file\n"

@@ -11,7 +11,7 @@
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata fence [-d DIR] [--lift] [--json]\n\n"
+	cli_help(f, "usage: strata fence [-d DIR] [--lift] [--json]\n\n"
 		   "A node never signs an entry at a seq it may have used before. After strata\n"
 		   "restore, or when the machine restarted since its links last confirmed the\n"
 		   "heads of its own feeds (a disk put back from a snapshot looks like that), or\n"

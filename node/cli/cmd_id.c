@@ -12,9 +12,10 @@
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata id [-d DIR] [--json]\n\n"
+	cli_help(f, "usage: strata id [-d DIR] [--json]\n\n"
 		   "Prints the node key (64 hex characters; also its id on the network), its\n"
-		   "org path and the root key of its trust domain; then the pinned roots (its\n"
+		   "org path (with its display name, if its certificate gives one) and the root\n"
+		   "key of its trust domain; then the pinned roots (its\n"
 		   "own domain's and, on a peer, its host domain's) and every peer agreement:\n"
 		   "on a peer, what it publishes to its host and receives from it; on a host,\n"
 		   "the same for each peer it invited.\n");
@@ -24,7 +25,8 @@ int cmd_id_main(int argc, char **argv)
 {
 	struct cli_common c;
 	struct node *n = NULL;
-	json_t *j;
+	json_t *j, *names = NULL;
+	const char *dn;
 	struct err e = {0};
 	char key[KEY_HEX], root[KEY_HEX] = "";
 	int ret;
@@ -38,16 +40,21 @@ int cmd_id_main(int argc, char **argv)
 		key_hex(root, node_root(n));
 	j = json_pack("{s:s, s:s}", "key", key, "name", node_name(n));
 	json_object_set_new(j, "root", node_root(n) ? json_string(root) : json_null());
-	if ((ret = node_agreements_json(n, j, &e)) < 0) {
+	if ((ret = node_agreements_json(n, j, &e)) < 0 || (ret = node_display_names(n, &names, &e)) < 0) {
 		json_decref(j);
 		node_close(&n);
 		return cli_fail_err("id", ret, &e);
 	}
+	if ((dn = node_unit_display_name(names, node_name(n)))) /* in its certificate: display_names.c */
+		json_object_set_new(j, "display_name", json_string(dn));
+	json_decref(names);
 	if (c.json) {
 		cli_json_print(j);
 	} else {
-		printf("key:  %s\nname: %s\nroot: %s%s\n", key, node_name(n), node_root(n) ? root : "none yet",
-		       node_root(n) && strcmp(root, key) == 0 ? " (this node)" : "");
+		dn = json_string_value(json_object_get(j, "display_name"));
+		printf(_("key:  %s\nname: %s%s%s%s\nroot: %s%s\n"), key, node_name(n), dn ? " (" : "", dn ? esc(dn) : "",
+		       dn ? ")" : "", node_root(n) ? root : _("none yet"),
+		       node_root(n) && strcmp(root, key) == 0 ? _(" (this node)") : "");
 		cli_agreements_print(j);
 		json_decref(j);
 	}

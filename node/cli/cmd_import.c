@@ -13,7 +13,7 @@
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata import [-d DIR] FILE [--json]\n\n"
+	cli_help(f, "usage: strata import [-d DIR] FILE [--json]\n\n"
 		   "Imports a bundle made by strata export. Every entry passes the checks the\n"
 		   "network applies (signature, certificate chain, hash chain, records) before it\n"
 		   "is stored. Entries already held are skipped, so importing twice is harmless.\n"

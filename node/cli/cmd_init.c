@@ -11,7 +11,8 @@
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata init [-d DIR] --name ORG/PATH [--root] [--listen ENDPOINT] [--json]\n\n"
+	cli_help(f, "usage: strata init [-d DIR] --name ORG/PATH [--root [--display-name TEXT]] [--listen ENDPOINT]\n"
+		   "                   [--json]\n\n"
 		   "Creates a new node in DIR: a fresh Ed25519 key (DIR/node.key, mode 0600),\n"
 		   "an empty store (DIR/store) and a config file (DIR/strata.conf). DIR and\n"
 		   "the folders above it are created (mode 0700) if missing.\n\n"
@@ -19,6 +20,9 @@ static void help(FILE *f)
 		   "                     e.g. xiamen/huli/hetong\n"
 		   "  --root             this node is the root of its trust domain (a city, say);\n"
 		   "                     other nodes join a parent later (strata join)\n"
+		   "  --display-name TEXT  with --root: the unit's name for people, e.g. 厦门市,\n"
+		   "                     shown beside its org path (at most 64 bytes); a child's\n"
+		   "                     is given by its parent: strata invite --display-name\n"
 		   "  --listen ENDPOINT  where children and peers connect, e.g. tcp://0.0.0.0:7400\n"
 		   "  --json             print the result as JSON\n");
 }
@@ -29,6 +33,7 @@ int cmd_init_main(int argc, char **argv)
 		{"dir", required_argument, NULL, 'd'}, {"name", required_argument, NULL, 'n'},
 		{"root", no_argument, NULL, 'r'},      {"listen", required_argument, NULL, 'l'},
 		{"json", no_argument, NULL, 'j'},      {"help", no_argument, NULL, 'h'},
+		{"display-name", required_argument, NULL, 'D'},
 		{NULL, 0, NULL, 0},
 	};
 	struct cli_common c;
@@ -46,6 +51,7 @@ int cmd_init_main(int argc, char **argv)
 		case 'n': o.name = optarg; break;
 		case 'r': o.root = true; break;
 		case 'l': o.listen = optarg; break;
+		case 'D': o.display_name = optarg; break;
 		case 'j': c.json = true; break;
 		case 'h': help(stdout); return EXIT_OK;
 		default: return cli_usage("init", "unknown option");
@@ -61,12 +67,13 @@ int cmd_init_main(int argc, char **argv)
 		return cli_fail_err("init", ret, &e);
 	key_hex(hex, node_id(n));
 	if (c.json)
-		cli_json_print(json_pack("{s:s, s:s, s:s, s:b}", "dir", c.dir, "name", node_name(n), "key", hex,
-					 "root", o.root));
+		cli_json_print(json_pack("{s:s, s:s, s:s, s:b, s:s?}", "dir", c.dir, "name", node_name(n), "key", hex,
+					 "root", o.root, "display_name", o.display_name));
 	else
-		printf("created node %s in %s\nkey: %s\n%s", node_name(n), c.dir, hex,
-		       o.root ? "root: this node (the root of its trust domain)\n"
-			      : "root: none yet (join a parent to enter its trust domain)\n");
+		printf(_("created node %s%s%s%s in %s\nkey: %s\n%s"), node_name(n), o.display_name ? " (" : "",
+		       o.display_name ? o.display_name : "", o.display_name ? ")" : "", c.dir, hex,
+		       o.root ? _("root: this node (the root of its trust domain)\n")
+			      : _("root: none yet (join a parent to enter its trust domain)\n"));
 	node_close(&n);
 	return EXIT_OK;
 }

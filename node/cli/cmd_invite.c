@@ -20,9 +20,10 @@
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata invite [-d DIR] --name ORG/PATH [--role child|peer|auditor]\n"
+	cli_help(f, "usage: strata invite [-d DIR] --name ORG/PATH [--role child|peer|auditor]\n"
 		   "                     [--expires DURATION] [--endpoint tcp://HOST:PORT]\n"
-		   "                     [--publish FEEDS] [--receive FEEDS] [-o FILE] [--json]\n\n"
+		   "                     [--publish FEEDS] [--receive FEEDS] [--display-name TEXT]\n"
+		   "                     [-o FILE] [--json]\n\n"
 		   "Prints one line: a join token for the node that will hold ORG/PATH, or with\n"
 		   "-o FILE writes it to a new file that only you can read (mode 0600). The token\n"
 		   "is a secret until it is used: pass it to that node's operator out of band,\n"
@@ -42,6 +43,10 @@ static void help(FILE *f)
 		   "  --receive FEEDS     peers only: feeds this node shares with it: notice (the\n"
 		   "                      default) or nothing. up, report and down carry data about\n"
 		   "                      this domain's members, residents and units and are refused.\n"
+		   "  --display-name TEXT the unit's name for people, e.g. 湖里区 (at most 64 bytes\n"
+		   "                      of printable text): written into its certificate, so the\n"
+		   "                      unit, this node and the levels above show it beside the\n"
+		   "                      org path (strata status); it stays across key rotations\n"
 		   "  -o, --output FILE   write the token to FILE (created, mode 0600) instead\n\n"
 		   "A peer agreement: the peer publishes its signed reports to this node, which\n"
 		   "shows them beside its own but never adds them to its total or forwards them;\n"
@@ -141,7 +146,7 @@ static void print_invitation(const struct sync_invite_opts *io, const char *toke
 		cli_json_print(json_pack("{s:s, s:s, s:s, s:I}", "token", token, "name", io->name, "role",
 					 cert_role_word(io->role), "expires_ms", (json_int_t)(node_now_ms() + io->ttl_ms)));
 	else if (output)
-		printf("wrote the join token for %s to %s (mode 0600)\n", io->name, output);
+		printf(_("wrote the join token for %s to %s (mode 0600)\n"), io->name, output);
 	else
 		printf("%s\n", token);
 }
@@ -153,7 +158,7 @@ int cmd_invite_main(int argc, char **argv)
 		{"role", required_argument, NULL, 'r'},    {"expires", required_argument, NULL, 'x'},
 		{"endpoint", required_argument, NULL, 'E'}, {"publish", required_argument, NULL, 'p'},
 		{"receive", required_argument, NULL, 'R'}, {"json", no_argument, NULL, 'j'},
-		{"output", required_argument, NULL, 'o'},
+		{"output", required_argument, NULL, 'o'},  {"display-name", required_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
 	};
 	struct cli_common c;
@@ -181,6 +186,7 @@ int cmd_invite_main(int argc, char **argv)
 		case 'p': publish = optarg; break;
 		case 'R': receive = optarg; break;
 		case 'o': output = optarg; break;
+		case 'D': io.display_name = optarg; break;
 		case 'j': c.json = true; break;
 		case 'h': help(stdout); return EXIT_OK;
 		default: return cli_usage("invite", "unknown option");

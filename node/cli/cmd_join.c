@@ -18,7 +18,7 @@
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata join [-d DIR] [--token-file FILE | -] [--timeout SECONDS] [--json]\n\n"
+	cli_help(f, "usage: strata join [-d DIR] [--token-file FILE | -] [--timeout SECONDS] [--json]\n\n"
 		   "Enrolls this node with the parent that made the join token (strata invite):\n"
 		   "proves it holds its key, receives its certificate, pins the trust domain's\n"
 		   "root key and writes the parent's endpoint and key into strata.conf. The\n"

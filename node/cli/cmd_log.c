@@ -24,15 +24,6 @@ struct log_state {
 	int bad;
 };
 
-static void iso_time(char out[CLI_TIME_SIZE], uint64_t ms)
-{
-	time_t s = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&s, &tm);
-	strftime(out, CLI_TIME_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* A record key as text if it is text (member ids), else as hex (keys). */
 static const char *key_text(char *buf, size_t cap, const struct op *op)
 {
@@ -91,7 +82,7 @@ static int on_entry(const struct changeset *cs, uint64_t seq, const struct err *
 		cli_json_dumpf(j, stdout, JSON_COMPACT);
 		json_decref(j);
 	} else {
-		iso_time(when, cs->time_ms);
+		cli_time_local(when, cs->time_ms); /* --json keeps time_ms */
 		cli_key_short(author, cs->author);
 		hex_encode(h, cs->hash, 8);
 		printf("%-8s #%-8" PRIu64 " %s  %5zu op%s  %zu bytes  hash %s  by %s\n", cs->feed, cs->seq, when,
@@ -111,7 +102,7 @@ static int on_entry(const struct changeset *cs, uint64_t seq, const struct err *
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata log [-d DIR] [--feed NAME] [--ops] [--json]\n\n"
+	cli_help(f, "usage: strata log [-d DIR] [--feed NAME] [--ops] [--json]\n\n"
 		   "Prints every stored entry, feed by feed in seq order: feed, seq, time,\n"
 		   "op count, size, entry hash and author.\n\n"
 		   "  --feed NAME  only this feed (up, report, down, trust)\n"

@@ -10,12 +10,17 @@
 #include <string.h>
 
 #include "node/cli/cli.h"
+#include "node/core/admin.h"
+#include "node/core/node.h"
 #include "node/domain/domain.h"
 #include "node/sync/sync.h"
 
+#define BRANCH_CELLS 28 /* the BRANCH column of member list, in terminal cells */
+#define BRANCH_SHOWN_SIZE 1024 /* an org path and its display name, escaped */
+
 static void help(FILE *f)
 {
-	fprintf(f,
+	cli_help(f,
 		"usage: strata member add    [-d DIR] --id ID --name NAME --category full|probationary\n"
 		"                            --joined YYYY-MM-DD [--status S] [--phone P] [--birth YYYY-MM-DD]\n"
 		"                            [--gender female|male|other] [--address TEXT] [--json]\n"
@@ -150,6 +155,7 @@ static int member_update(int argc, char **argv)
 
 struct list_state {
 	const struct member_args *a;
+	json_t *names; /* units' display names (node_display_names), NULL: none */
 	bool started; /* the store opened: "[" is out */
 	size_t count;
 };
@@ -173,12 +179,23 @@ static int list_one(const struct domain_row *r, void *arg)
 		cli_json_dumpf(j, stdout, JSON_COMPACT);
 		json_decref(j);
 	} else {
-		if (!st->count && st->a->own)
-			printf("%-12s %-12s %-11s %-10s %s\n", "ID", "CATEGORY", "STATUS", "JOINED", "NAME");
-		else if (!st->count)
-			printf("%-28s %-12s %-12s %-11s %-10s %s\n", "BRANCH", "ID", "CATEGORY", "STATUS", "JOINED", "NAME");
-		if (!st->a->own)
-			printf("%-28s ", esc(r->branch));
+		if (!st->count) { /* headers may be translated: padded by display width */
+			if (!st->a->own)
+				cli_cell(stdout, _("BRANCH"), BRANCH_CELLS, false);
+			cli_cell(stdout, _("ID"), 12, false);
+			cli_cell(stdout, _("CATEGORY"), 12, false);
+			cli_cell(stdout, _("STATUS"), 11, false);
+			cli_cell(stdout, _("JOINED"), 10, false);
+			cli_cell(stdout, _("NAME"), 0, true);
+		}
+		if (!st->a->own) {
+			const char *dn = node_unit_display_name(st->names, r->branch);
+			char cell[BRANCH_SHOWN_SIZE];
+
+			snprintf(cell, sizeof cell, "%s%s%s%s", esc(r->branch), dn ? " (" : "", dn ? esc(dn) : "",
+				 dn ? ")" : "");
+			cli_cell(stdout, cell, BRANCH_CELLS, false);
+		}
 		/* a member received from a branch below is untrusted text */
 		printf("%-12s %-12s %-11s %-10s %s\n", esc(m->id), member_category_word(m->category),
 		       member_status_word(m->status), esc(m->joined), esc(m->name));
@@ -216,7 +233,16 @@ static int member_list(int argc, char **argv)
 	q.value[record_field_find(&record_member, "status") - record_member.fields] = given(&a, "status");
 	q.value[record_field_find(&record_member, "category") - record_member.fields] = given(&a, "category");
 	q.own = a.own;
+	if (!a.c.json && !a.own) { /* the branches' display names; without them, org paths alone */
+		struct node *n = NULL;
+
+		if (node_open(&n, a.c.dir, NODE_NO_KEY | NODE_RDONLY, &(struct err){0}) == 0 &&
+		    node_display_names(n, &st.names, &(struct err){0}) < 0)
+			st.names = NULL;
+		node_close(&n);
+	}
 	ret = domain_record_each(a.c.dir, &q, list_one, &st, &count, &e);
+	json_decref(st.names);
 	if (a.c.json && st.started)
 		fputs(st.count ? "\n]\n" : "]\n", stdout);
 	else if (!a.c.json && ret == 0)

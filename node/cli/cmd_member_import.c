@@ -19,7 +19,7 @@
 
 static void help(FILE *f)
 {
-	fprintf(f,
+	cli_help(f,
 		"usage: strata member import [-d DIR] FILE.csv [--dry-run] [--update] [--json]\n\n"
 		"Imports members from a CSV file (UTF-8, comma-separated, RFC 4180 quoting;\n"
 		"a file Excel saved in GBK is read as GB18030 and the command says so).\n"

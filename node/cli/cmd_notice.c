@@ -22,7 +22,7 @@
 void cmd_record_help_more(FILE *f, const struct record_type *t)
 {
 	if (t == &record_notice)
-		fputs("       strata notice ack    [-d DIR] --from ORG-PATH|KEY --notice ID [--acked DATE] [--json]\n"
+		cli_help(f, "       strata notice ack    [-d DIR] --from ORG-PATH|KEY --notice ID [--acked DATE] [--json]\n"
 		      "       strata notice status [-d DIR] --notice ID [--json]\n"
 		      "       strata notice list   [-d DIR] --received|--unacked [--json]\n\n"
 		      "ack acknowledges a notice received from above, naming its sender by org path\n"
@@ -30,14 +30,12 @@ void cmd_record_help_more(FILE *f, const struct record_type *t)
 		      "sent, every unit below (and every peer it is shared with) and whether it\n"
 		      "acknowledged: units that joined after the due date, and revoked ones, are\n"
 		      "listed but not counted. list --received lists the notices received with\n"
-		      "their sender and answer; --unacked only those not acknowledged yet.\n",
-		      f);
+		      "their sender and answer; --unacked only those not acknowledged yet.\n");
 	else if (t == &record_dues)
-		fputs("       strata dues list     [-d DIR] --unpaid --period YYYY-MM [--json]\n\n"
+		cli_help(f, "       strata dues list     [-d DIR] --unpaid --period YYYY-MM [--json]\n\n"
 		      "list --unpaid lists the members whose dues of the month are unpaid: exactly\n"
 		      "those the report's members_unpaid counts (active, joined by the month's end,\n"
-		      "no dues record of the month with a paid date).\n",
-		      f);
+		      "no dues record of the month with a paid date).\n");
 }
 
 #define NOTE_SIZE 96 /* "peer; not counted: joined after the due date" */

@@ -61,7 +61,7 @@ static void help_zh_words(FILE *f, const struct record_type *t, const struct rec
 
 static void help(FILE *f, const struct record_type *t)
 {
-	fprintf(f,
+	cli_help(f,
 		"usage: strata %1$s add    [-d DIR] --FIELD VALUE ... [--json]\n"
 		"       strata %1$s update [-d DIR] --KEY-FIELDS ... --FIELD VALUE ... [--json]\n"
 		"       strata %1$s show   [-d DIR] --KEY-FIELDS ... [--json]\n"
@@ -92,7 +92,7 @@ static void help(FILE *f, const struct record_type *t)
 			fprintf(f, "  --%-*s %s\n", name_width(t), t->companion->fields[i].name,
 				t->companion->fields[i].help);
 	if (t->companion)
-		fprintf(f, "\n--%s is a record of its own (%s, in feed %s), written and\n"
+		cli_help(f, "\n--%s is a record of its own (%s, in feed %s), written and\n"
 			   "shown with the %s; list and export show it where it is held, import\n"
 			   "reads its column. It stays at this node unless [privacy] contact_levels\n"
 			   "in strata.conf lets it travel up (docs/OPERATIONS.md, \"What travels how\n"
@@ -266,12 +266,12 @@ static void list_header(const struct walk *w)
 	size_t ncomp = record_companion_cols(t);
 
 	if (!w->a->own)
-		fprintf(w->out, "%-24s ", "BRANCH");
+		cli_cell(w->out, _("BRANCH"), 24, false);
 	for (size_t i = 0; i < t->n_fields; i++)
-		fprintf(w->out, i + 1 < t->n_fields + ncomp ? "%-12s " : "%s\n", t->fields[i].name);
+		cli_cell(w->out, t->fields[i].name, 12, i + 1 == t->n_fields + ncomp);
 	for (size_t i = 0, k = 0; ncomp && i < t->companion->n_fields; i++)
 		if (!(t->companion->fields[i].flags & FIELD_KEY))
-			fprintf(w->out, ++k < ncomp ? "%-12s " : "%s\n", t->companion->fields[i].name);
+			cli_cell(w->out, t->companion->fields[i].name, 12, ++k == ncomp);
 }
 
 static void list_row(const struct walk *w, const struct domain_row *r)
@@ -281,10 +281,10 @@ static void list_row(const struct walk *w, const struct domain_row *r)
 	char buf[RECORD_TEXT_SIZE];
 
 	if (!w->a->own)
-		fprintf(w->out, "%-24s ", r->branch);
+		cli_cell(w->out, esc(r->branch), 24, false);
 	for (size_t i = 0; i < t->n_fields; i++) {
 		record_get_text(t, r->m, &t->fields[i], buf, sizeof buf);
-		fprintf(w->out, i + 1 < t->n_fields + ncomp ? "%-12s " : "%s\n", esc(buf));
+		cli_cell(w->out, esc(buf), 12, i + 1 == t->n_fields + ncomp);
 	}
 	for (size_t i = 0, k = 0; ncomp && i < t->companion->n_fields; i++) {
 		if (t->companion->fields[i].flags & FIELD_KEY)
@@ -292,7 +292,7 @@ static void list_row(const struct walk *w, const struct domain_row *r)
 		buf[0] = '\0';
 		if (r->cm)
 			record_get_text(t->companion, r->cm, &t->companion->fields[i], buf, sizeof buf);
-		fprintf(w->out, ++k < ncomp ? "%-12s " : "%s\n", esc(buf));
+		cli_cell(w->out, esc(buf), 12, ++k == ncomp);
 	}
 }
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "node/cli/cli.h"
 #include "node/core/node.h"
@@ -19,9 +20,9 @@
 
 static void help(FILE *f)
 {
-	fprintf(f,
+	cli_help(f,
 		"usage: strata report submit [-d DIR] --period YYYY-MM [--json]\n"
-		"       strata report show   [-d DIR] --period YYYY-MM [--tree] [--json]\n"
+		"       strata report show   [-d DIR] --period YYYY-MM [--tree | --summary] [--json]\n"
 		"       strata report accept [-d DIR] --period YYYY-MM --from ORG/PATH [--comment TEXT]\n"
 		"       strata report return [-d DIR] --period YYYY-MM --from ORG/PATH --comment TEXT\n"
 		"       strata report reopen [-d DIR] --period YYYY-MM --from ORG/PATH --comment TEXT\n"
@@ -34,9 +35,15 @@ static void help(FILE *f)
 		"signs it naming the exact feed heads it was computed from, and the link\n"
 		"carries it up. Submitting again supersedes it; the history keeps both.\n"
 		"show lists, per child (--tree: every level below), whether it reported, on\n"
-		"time or late (by day [report] deadline_day of the next month, default 5),\n"
-		"accepted or returned, its figures, and whether they match a recomputation\n"
-		"from the heads it names. accept and return send a signed decision down;\n"
+		"time or late (by the end of day [report] deadline_day of the next month,\n"
+		"default 5, in this machine's time zone, TZ), the latest decision on it\n"
+		"(accepted, returned or reopened, by whom, when, the comment), its figures,\n"
+		"and whether they match a recomputation from the heads it names. A unit\n"
+		"revoked before the period ended, or certified after it, is shown as not\n"
+		"expected; peers are listed apart. --summary: the reporting rates of every\n"
+		"level below (expected, reported, on time, late, missing) and the units that\n"
+		"have not reported.\n"
+		"accept and return send a signed decision down;\n"
 		"only the parent of a unit decides on its reports. accept needs a report\n"
 		"submitted after the month ended and every unit below the child accepted by\n"
 		"it in that report (the refusal names the units missing). An accepted month\n"
@@ -122,39 +129,147 @@ static void print_figures(const char *label, json_t *f, int indent)
 	print_more_figures(f, indent);
 }
 
-static void print_node(json_t *o, int indent)
+#define SHOW_TIME_SIZE 48 /* a local time "YYYY-MM-DD HH:MM" or a day with its zone, and its NUL */
+#define SHOW_DEPTH (REPORT_LEVELS_MAX + 2)
+
+/* ms as local time (human output; the JSON's times are UTC). */
+static const char *local_time(char out[SHOW_TIME_SIZE], uint64_t ms, const char *fmt)
 {
-	json_t *kids = json_object_get(o, "children"), *k, *ap = json_object_get(o, "approval");
-	size_t i;
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
 
-	printf("%*s%s", indent, "", esc(json_string_value(json_object_get(o, "name"))));
+	localtime_r(&t, &tm);
+	strftime(out, SHOW_TIME_SIZE, fmt, &tm);
+	return out;
+}
+
+/* "reports due by the end of 2026-12-05 (CST)": the deadline is the
+ * midnight after that day, local time. */
+static void print_deadline(const char *period, uint64_t deadline_ms)
+{
+	char day[SHOW_TIME_SIZE];
+
+	printf("period %s, reports due by the end of %s\n", period,
+	       local_time(day, deadline_ms - 1000, "%Y-%m-%d (%Z)"));
+}
+
+static void print_decision(const struct report_row *r)
+{
+	static const char *const words[] = {"pending", "accepted", "returned", "reopened"};
+	const struct report_decision *d = &r->decision;
+	char at[SHOW_TIME_SIZE];
+
+	if (r->peer || !r->decision_shown)
+		return;
+	if (!d->decision)
+		printf(", pending");
+	else if (d->stale)
+		printf(", pending (resubmitted after a decision)");
+	else
+		printf(", %s by %s on %s%s%s%s", d->decision > 0 && d->decision <= 3 ? words[d->decision] : "decided",
+		       esc(d->by), local_time(at, d->at_ms, "%Y-%m-%d %H:%M"), d->has_comment ? " (\"" : "",
+		       d->has_comment ? esc(d->comment) : "", d->has_comment ? "\")" : "");
+}
+
+/* One unit of the view as lines at indentation INDENT. */
+static void print_unit(const struct report_row *r, int indent)
+{
+	json_t *o = r->unit;
+	char at[SHOW_TIME_SIZE];
+
+	printf("%*s%s", indent, "", esc(r->name));
 	if (!json_is_true(json_object_get(o, "reported"))) {
-		printf(indent ? "  NOT REPORTED%s\n" : "  (no report of its own yet)%s\n",
-		       json_is_true(json_object_get(o, "on_time")) || !indent ? "" : ", LATE");
-	} else {
-		printf("  report #%lld submitted %s, %s", (long long)json_integer_value(json_object_get(o, "report_seq")),
-		       json_string_value(json_object_get(o, "submitted")),
-		       json_is_true(json_object_get(o, "on_time")) ? "on time" : "LATE");
-		if (json_is_string(ap))
-			printf(", %s", json_string_value(ap));
-		else if (json_is_object(ap)) {
-			const char *comment = json_string_value(json_object_get(ap, "comment")); /* NULL: none */
-
-			printf(", %s%s%s%s", json_string_value(json_object_get(ap, "decision")), comment ? " (\"" : "",
-			       comment ? esc(comment) : "", comment ? "\")" : "");
-		}
-		if (json_object_get(o, "check"))
-			printf(", figures %s", json_string_value(json_object_get(o, "check")));
-		printf("\n");
-		if (json_object_get(o, "mismatch"))
-			printf("%*s  MISMATCH: %s\n", indent, "", esc(json_string_value(json_object_get(o, "mismatch"))));
-		print_figures("own", json_object_get(o, "own"), indent + 2);
-		print_figures("total", json_object_get(o, "total"), indent + 2);
+		if (!r->depth)
+			printf("  (no report of its own yet)\n");
+		else if (!r->expected)
+			printf("  not expected (%s)\n", esc(r->why_not));
+		else
+			printf("  NOT REPORTED%s\n", r->overdue ? ", past the deadline" : "");
+		return;
 	}
-	json_array_foreach(kids, i, k) print_node(k, indent + 2);
-	if (json_array_size(json_object_get(o, "peers")))
-		printf("%*speers (their figures are not part of the total above):\n", indent + 2, "");
-	json_array_foreach(json_object_get(o, "peers"), i, k) print_node(k, indent + 4);
+	printf("  report #%llu submitted %s, %s", (unsigned long long)r->report_seq,
+	       local_time(at, r->submitted_ms, "%Y-%m-%d %H:%M"), r->status == REPORT_ON_TIME ? "on time" : "LATE");
+	print_decision(r);
+	if (r->depth && !r->expected && !r->peer)
+		printf(", not expected (%s)", esc(r->why_not));
+	if (json_object_get(o, "check"))
+		printf(", figures %s", json_string_value(json_object_get(o, "check")));
+	printf("\n");
+	if (json_object_get(o, "mismatch"))
+		printf("%*s  MISMATCH: %s\n", indent, "", esc(json_string_value(json_object_get(o, "mismatch"))));
+	print_figures("own", json_object_get(o, "own"), indent + 2);
+	print_figures("total", json_object_get(o, "total"), indent + 2);
+}
+
+/* The text view as the walk goes: children at +2, peers apart at +4. */
+struct show_text {
+	int indent[SHOW_DEPTH];
+	bool peers_said[SHOW_DEPTH];
+};
+
+static int print_row(const struct report_row *r, void *arg)
+{
+	struct show_text *st = arg;
+	unsigned d = r->depth;
+	int indent = 0;
+
+	if (r->event != REPORT_EV_UNIT || d >= SHOW_DEPTH)
+		return 0;
+	if (d > 0) {
+		indent = st->indent[d - 1] + (r->peer ? 4 : 2);
+		if (r->peer && !st->peers_said[d - 1])
+			printf("%*speers (their figures are not part of the total above):\n", st->indent[d - 1] + 2, "");
+		st->peers_said[d - 1] |= r->peer;
+	}
+	st->indent[d] = indent;
+	st->peers_said[d] = false;
+	print_unit(r, indent);
+	return 0;
+}
+
+static void put_stdout(const char *text, void *arg)
+{
+	(void)arg;
+	cli_json_puts(text, stdout);
+}
+
+/* report show --summary, text: the units not counted or not reported as
+ * the walk finds them, then the counts per level. */
+static int print_missing(const struct report_row *r, void *arg)
+{
+	(void)arg;
+	if (r->expected)
+		printf("  NOT REPORTED  %s (level %u)%s\n", esc(r->name), r->depth, r->overdue ? ", past the deadline" : "");
+	else
+		printf("  not counted   %s (level %u): %s\n", esc(r->name), r->depth, esc(r->why_not));
+	return 0;
+}
+
+static void print_counts(const char *label, const struct report_counts *c)
+{
+	printf("%-6s %8llu %8llu %6.1f%% %8llu %6.1f%% %6llu %8llu %12llu\n", label, (unsigned long long)c->expected,
+	       (unsigned long long)c->reported, 100 * report_rate(c->reported, c->expected),
+	       (unsigned long long)c->on_time, 100 * report_rate(c->on_time, c->expected), (unsigned long long)c->late,
+	       (unsigned long long)c->missing, (unsigned long long)c->not_expected);
+}
+
+static int show_summary_text(struct node *n, const char *period, struct err *e)
+{
+	struct report_summary s;
+	char label[16];
+	int ret;
+
+	print_deadline(period, report_deadline_ms(period, node_config(n)->report_deadline_day));
+	if ((ret = report_summary(n, period, print_missing, NULL, &s, e)) < 0)
+		return ret;
+	printf("%-6s %8s %8s %7s %8s %7s %6s %8s %12s\n", "level", "expected", "reported", "rate", "on time", "rate",
+	       "late", "missing", "not expected");
+	for (unsigned d = 1; d <= s.levels; d++) {
+		snprintf(label, sizeof label, "%u", d);
+		print_counts(label, &s.level[d]);
+	}
+	print_counts("all", &s.total);
+	return 0;
 }
 
 /* report submit: submits and prints what was rolled up. */
@@ -188,21 +303,28 @@ static int submit(struct node *n, const char *period, bool json, struct err *e)
 	return ret;
 }
 
-/* report show: the view of period, as JSON or as a tree of lines. */
-static int show(struct node *n, const char *period, bool tree, bool json, struct err *e)
+/* report show: the view of period, as JSON or as a tree of lines, or
+ * (summary) the reporting rates; all written as the walk goes. */
+static int show(struct node *n, const char *period, bool tree, bool summary, bool json, struct err *e)
 {
-	json_t *j = NULL;
+	struct report_walk_opts o = {.tree = tree, .figures = true};
+	struct show_text st = {0};
 	int ret;
 
-	if ((ret = report_view(n, period, tree, &j, e)) == 0) {
-		if (json)
-			cli_json_print(j);
-		else {
-			printf("period %s, reports due by %s\n", period, json_string_value(json_object_get(j, "deadline")));
-			print_node(json_object_get(j, "node"), 0);
-			json_decref(j);
-		}
+	if (!report_period_valid(period)) {
+		err_set(e, "period \"%s\" is not a month YYYY-MM", period);
+		return -EINVAL;
 	}
+	if (summary)
+		ret = json ? report_summary_write(n, period, put_stdout, NULL, e) : show_summary_text(n, period, e);
+	else if (json)
+		ret = report_view_write(n, period, tree, put_stdout, NULL, e);
+	else {
+		print_deadline(period, report_deadline_ms(period, node_config(n)->report_deadline_day));
+		ret = report_walk(n, period, &o, print_row, &st, NULL, e);
+	}
+	if (ret < 0)
+		fflush(stdout); /* what was written stays; the error follows on stderr */
 	return ret;
 }
 
@@ -258,12 +380,13 @@ int cmd_report_main(int argc, char **argv)
 		{"from", required_argument, NULL, 'f'},    {"comment", required_argument, NULL, 'c'},
 		{"tree", no_argument, NULL, 't'},          {"json", no_argument, NULL, 'j'},
 		{"unit", required_argument, NULL, 'u'},
+		{"summary", no_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
 	};
 	struct cli_common c;
 	const char *verb, *period = NULL, *from = NULL, *comment = NULL, *unit = NULL;
 	char what[32];
-	bool tree = false;
+	bool tree = false, summary = false;
 	struct node *n = NULL;
 	struct err e = {0};
 	int opt, ret;
@@ -289,6 +412,7 @@ int cmd_report_main(int argc, char **argv)
 		case 'c': comment = optarg; break;
 		case 't': tree = true; break;
 		case 'u': unit = optarg; break;
+		case 's': summary = true; break;
 		case 'j': c.json = true; break;
 		case 'h': help(stdout); return EXIT_OK;
 		default: return cli_usage(what, "unknown option");
@@ -298,6 +422,8 @@ int cmd_report_main(int argc, char **argv)
 		return cli_usage(what, "unexpected argument \"%s\"", argv[optind]);
 	if (!period)
 		return cli_usage(what, "--period YYYY-MM is required");
+	if (summary && strcmp(verb, "show"))
+		return cli_usage(what, "--summary is an option of report show");
 	if ((!strcmp(verb, "accept") || !strcmp(verb, "return") || !strcmp(verb, "reopen")) && !from)
 		return cli_usage(what, "--from ORG/PATH (the unit whose report it is) is required");
 	if (!strcmp(verb, "return") && !comment)
@@ -331,7 +457,7 @@ int cmd_report_main(int argc, char **argv)
 	if (!strcmp(verb, "submit"))
 		ret = submit(n, period, c.json, &e);
 	else if (!strcmp(verb, "show"))
-		ret = show(n, period, tree, c.json, &e);
+		ret = show(n, period, tree, summary, c.json, &e);
 	else if (!strcmp(verb, "history"))
 		ret = history(n, period, unit, c.json, &e);
 	else

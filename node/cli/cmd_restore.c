@@ -10,7 +10,7 @@
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata restore [-d DIR] -i PATH\n\n"
+	cli_help(f, "usage: strata restore [-d DIR] -i PATH\n\n"
 		   "Replaces the node's store by the backup file PATH (made by strata backup of\n"
 		   "this node: a backup of another key is refused). Stop strata serve first. The\n"
 		   "old store is replaced in one step; on any failure it stays as it was.\n\n"

@@ -17,7 +17,7 @@
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata revoke [-d DIR] --name ORG/PATH [--reason TEXT] [--json]\n\n"
+	cli_help(f, "usage: strata revoke [-d DIR] --name ORG/PATH [--reason TEXT] [--json]\n\n"
 		   "Revokes the key this node certified for ORG/PATH (a child, peer or auditor):\n"
 		   "a revocation goes into this node's trust feed and reaches the whole trust\n"
 		   "domain. Every node then refuses that key's entries dated from now on, the\n"

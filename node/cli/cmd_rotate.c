@@ -13,17 +13,18 @@
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata rotate-key [-d DIR] [--timeout SECONDS] [--json]\n\n"
+	cli_help(f, "usage: strata rotate-key [-d DIR] [--timeout SECONDS] [--json]\n\n"
 		   "Replaces this node's key while its parent runs strata serve (stop this\n"
 		   "node's own strata serve first, and start it again afterwards). A new key\n"
 		   "pair is made; the old key writes a rotation record naming it; the parent\n"
-		   "certifies the new key with the same org path, role and feeds and revokes the\n"
-		   "old key from now on, in one entry of its trust feed. The node then signs with\n"
-		   "the new key, in new feeds; everything the old key signed before stays valid\n"
-		   "and audits clean, and the old key can no longer connect. The unit keeps its\n"
-		   "records: what the old key wrote is shown, updated, erased and reported by\n"
-		   "the new key, and counted once above. The old secret key is overwritten and\n"
-		   "removed. If it stops half-way, run it again: it resumes.\n\n"
+		   "certifies the new key with the same org path, role, feeds and display name\n"
+		   "and revokes the old key from now on, in one entry of its trust feed. The\n"
+		   "node then signs with the new key, in new feeds; everything the old key\n"
+		   "signed before stays valid and audits clean, and the old key can no longer\n"
+		   "connect. The unit keeps its records: what the old key wrote is shown,\n"
+		   "updated, erased and reported by the new key, and counted once above. The\n"
+		   "old secret key is overwritten and removed. If it stops half-way, run it\n"
+		   "again: it resumes.\n\n"
 		   "It is also the way out of a feed frozen by an equivocation (the node's\n"
 		   "directory put back from an old copy): see docs/OPERATIONS.md.\n\n"
 		   "  --timeout SECONDS  how long to wait for the parent (default 15)\n");

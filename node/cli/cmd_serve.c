@@ -13,7 +13,7 @@
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata serve [-d DIR] [--verbose] [--alone]\n\n"
+	cli_help(f, "usage: strata serve [-d DIR] [--verbose] [--alone]\n\n"
 		   "Runs the node: accepts its children and peers on the listen endpoint of\n"
 		   "strata.conf, connects to its parent if it has one, and replicates feeds both\n"
 		   "ways, verifying every entry before it is stored. Logs to stderr; prints a line\n"

@@ -15,21 +15,35 @@
 #include "node/cli/cli.h"
 #include "node/core/admin.h"
 #include "node/core/node.h"
+#include "protocol/trust_rules.h"
 #include "node/records/numbers.h"
 #include "node/report/report.h"
 #include "node/sync/sync.h"
 
+/* A time of the JSON (ms, UTC) for people: local time (cli_time_local). */
 static void when(char out[CLI_TIME_SIZE], const json_t *ms)
 {
-	time_t s = (time_t)(json_integer_value(ms) / 1000);
-	struct tm tm;
-
-	if (!json_is_integer(ms)) {
+	if (!json_is_integer(ms) || json_integer_value(ms) < 0)
 		snprintf(out, CLI_TIME_SIZE, "-");
-		return;
-	}
-	gmtime_r(&s, &tm);
-	strftime(out, CLI_TIME_SIZE, "%Y-%m-%d %H:%M:%SZ", &tm);
+	else
+		cli_time_local(out, (uint64_t)json_integer_value(ms));
+}
+
+#define NAME_CELLS 32 /* the NAME and AUTHOR columns, in terminal cells */
+#define TIME_CELLS 25 /* "2026-03-05 14:30:00 +0800" */
+/* an org path (escaped, cut) and its display name in brackets */
+#define SHOWN_NAME_SIZE (NODE_NAME_SIZE + DISPLAY_NAME_MAX * TEXT_ESCAPE_EXPANSION + 4)
+
+/* "org/path (display name)" of a link, feed or the node (display_name in
+ * its JSON: add_display_names), escaped: peers' names are untrusted. */
+static void shown_name(char out[SHOWN_NAME_SIZE], const json_t *o, const char *name)
+{
+	const char *dn = json_string_value(json_object_get(o, "display_name"));
+	if (dn)
+		snprintf(out, SHOWN_NAME_SIZE, "%.*s (%.*s)", NODE_NAME_MAX, esc(name),
+			 DISPLAY_NAME_MAX * TEXT_ESCAPE_EXPANSION, esc(dn));
+	else
+		snprintf(out, SHOWN_NAME_SIZE, "%.*s", NODE_NAME_MAX, esc(name));
 }
 
 /* Every configured link: role, name, state since when, last seen, last
@@ -40,19 +54,26 @@ static void print_links(json_t *j)
 	size_t i;
 
 	if (json_array_size(json_object_get(j, "links")) == 0) {
-		printf("links:  none (no parent, nobody certified)\n");
+		printf(_("links:  none (no parent, nobody certified)\n"));
 		return;
 	}
-	printf("links:\n  %-8s %-32s %-16s %-21s %-21s\n", "ROLE", "NAME", "STATE", "SINCE", "LAST SEEN");
+	printf(_("links:\n"));
+	fputs("  ", stdout); /* headers may be translated: padded by display width */
+	cli_cell(stdout, _("ROLE"), 8, false);
+	cli_cell(stdout, _("NAME"), NAME_CELLS, false);
+	cli_cell(stdout, _("STATE"), 16, false);
+	cli_cell(stdout, _("SINCE"), TIME_CELLS, false);
+	cli_cell(stdout, _("LAST SEEN"), 0, true);
 	json_array_foreach(json_object_get(j, "links"), i, v) {
 		json_t *live = json_object_get(v, "daemon"), *err = json_object_get(v, "last_error");
-		char since[CLI_TIME_SIZE], seen[CLI_TIME_SIZE];
+		char since[CLI_TIME_SIZE], seen[CLI_TIME_SIZE], name[SHOWN_NAME_SIZE];
 
 		when(since, json_object_get(v, "since_ms"));
 		when(seen, json_object_get(v, "last_seen_ms"));
-		printf("  %-8s %-32s %-16s %-21s %-21s\n", json_string_value(json_object_get(v, "role")),
-		       esc(json_string_value(json_object_get(v, "name"))), json_string_value(json_object_get(v, "state")),
-		       since, seen);
+		printf("  %-8s ", json_string_value(json_object_get(v, "role")));
+		shown_name(name, v, json_string_value(json_object_get(v, "name")));
+		cli_cell(stdout, name, NAME_CELLS, false);
+		printf("%-16s %-*s %s\n", json_string_value(json_object_get(v, "state")), TIME_CELLS, since, seen);
 		if (json_is_object(live))
 			printf("           lag %" JSON_INTEGER_FORMAT " sent %" JSON_INTEGER_FORMAT
 			       " received %" JSON_INTEGER_FORMAT "\n",
@@ -61,7 +82,7 @@ static void print_links(json_t *j)
 			       json_integer_value(json_object_get(live, "entries_received")));
 		if (json_is_string(err)) {
 			when(since, json_object_get(v, "last_error_ms"));
-			printf("           last error (%s): %s\n", since, esc(json_string_value(err))); /* a peer's words */
+			printf(_("           last error (%s): %s\n"), since, esc(json_string_value(err))); /* a peer's words */
 		}
 	}
 }
@@ -71,36 +92,44 @@ static void print_human(json_t *j)
 	json_t *daemon = json_object_get(j, "daemon"), *v;
 	size_t i;
 
-	printf("node:   %s (%.16s…)\n", json_string_value(json_object_get(j, "name")),
-	       json_string_value(json_object_get(j, "key")));
+	char shown[SHOWN_NAME_SIZE];
+
+	shown_name(shown, j, json_string_value(json_object_get(j, "name")));
+	printf(_("node:   %s (%.16s…)\n"), shown, json_string_value(json_object_get(j, "key")));
 	v = json_object_get(j, "root");
-	printf("root:   %s\n", json_is_string(v) ? json_string_value(v) : "none yet");
+	printf(_("root:   %s\n"), json_is_string(v) ? json_string_value(v) : _("none yet"));
 	cli_agreements_print(j);
 	v = json_object_get(j, "write_fence");
 	if (json_is_string(v)) /* restored or rebooted: it signs nothing until its links confirm its heads */
-		printf("writes: fenced: %s (see strata fence)\n", node_fence_why(json_string_value(v)));
+		printf(_("writes: fenced: %s (see strata fence)\n"), node_fence_why(json_string_value(v)));
 	if (!json_is_object(daemon))
-		printf("daemon: not running (links as it last saw them)\n");
+		printf(_("daemon: not running (links as it last saw them)\n"));
 	else
-		printf("daemon: running, pid %d%s%s\n", (int)json_integer_value(json_object_get(daemon, "pid")),
-		       *json_string_value(json_object_get(daemon, "listen")) ? ", listening on " : "",
+		printf(_("daemon: running, pid %d%s%s\n"), (int)json_integer_value(json_object_get(daemon, "pid")),
+		       *json_string_value(json_object_get(daemon, "listen")) ? _(", listening on ") : "",
 		       json_string_value(json_object_get(daemon, "listen")));
 	print_links(j);
-	printf("feeds:\n  %-32s %-8s %8s\n", "AUTHOR", "FEED", "HEAD");
+	printf(_("feeds:\n"));
+	fputs("  ", stdout);
+	cli_cell(stdout, _("AUTHOR"), NAME_CELLS, false);
+	cli_cell(stdout, _("FEED"), 8, false);
+	cli_pad_right(stdout, _("HEAD"), 8);
+	fputc('\n', stdout);
 	json_array_foreach(json_object_get(j, "feeds"), i, v) {
 		const char *name = json_string_value(json_object_get(v, "name"));
-		char shown[64];
 
-		snprintf(shown, sizeof shown, "%s", esc(*name ? name : json_string_value(json_object_get(v, "author"))));
-		printf("  %-32s %-8s %8" JSON_INTEGER_FORMAT "%s\n", shown, json_string_value(json_object_get(v, "feed")),
+		shown_name(shown, v, *name ? name : json_string_value(json_object_get(v, "author")));
+		fputs("  ", stdout);
+		cli_cell(stdout, shown, NAME_CELLS, false);
+		printf("%-8s %8" JSON_INTEGER_FORMAT "%s\n", json_string_value(json_object_get(v, "feed")),
 		       json_integer_value(json_object_get(v, "seq")),
 		       json_is_true(json_object_get(v, "frozen")) ? "  FROZEN (equivocation)" : "");
 	}
 	if (json_array_size(json_object_get(j, "evidence")) == 0) {
-		printf("evidence: none\n");
+		printf(_("evidence: none\n"));
 		return;
 	}
-	printf("evidence of equivocation (two signed entries for one seq):\n");
+	printf(_("evidence of equivocation (two signed entries for one seq):\n"));
 	json_array_foreach(json_object_get(j, "evidence"), i, v)
 		printf("  %s (%.16s…) %s #%" JSON_INTEGER_FORMAT "\n", esc(json_string_value(json_object_get(v, "name"))),
 		       json_string_value(json_object_get(v, "author")), json_string_value(json_object_get(v, "feed")),
@@ -131,7 +160,7 @@ static void print_decisions(json_t *j)
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata status [-d DIR] [--json] [--check [--link-down SECONDS] [--disk-free PERCENT]]\n\n"
+	cli_help(f, "usage: strata status [-d DIR] [--json] [--check [--link-down SECONDS] [--disk-free PERCENT]]\n\n"
 		   "Shows the node's identity; every configured link (the parent, and every\n"
 		   "child, peer and auditor this node certified and has not revoked), connected\n"
 		   "or not: its role, state (connected, disconnected, never connected), since\n"
@@ -140,7 +169,7 @@ static void help(FILE *f)
 		   "the links are shown as it last kept them in the store. Then the head of\n"
 		   "every feed the node holds, any evidence of equivocation, whether writes are\n"
 		   "fenced after a restore (see strata fence), and, like strata id, the pinned\n"
-		   "roots and every peer agreement. Times are UTC. Last, the latest decision\n"
+		   "roots and every peer agreement. Times are local (TZ), with their offset. Last, the latest decision\n"
 		   "on this unit's reports of its %d most recent decided months (accepted,\n"
 		   "returned or reopened, by whom, when in local time, the comment; see\n"
 		   "strata report history).\n\n"
@@ -152,6 +181,23 @@ static void help(FILE *f)
 		   "  --disk-free PERCENT  the least free space on the store's filesystem, in\n"
 		   "                       percent of its size (default %d)\n",
 		STATUS_DECISIONS, SYNC_CHECK_LINK_DOWN_S, SYNC_CHECK_DISK_FREE_PCT);
+}
+
+/* Sets "display_name" on the node, every link and every feed whose unit
+ * has one (node_display_names). */
+static void add_display_names(json_t *j, const json_t *names)
+{
+	static const char *const lists[] = {"links", "feeds", "evidence"};
+	const char *dn = node_unit_display_name(names, json_string_value(json_object_get(j, "name")));
+	json_t *v;
+	size_t i;
+
+	if (dn)
+		json_object_set_new(j, "display_name", json_string(dn));
+	for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++)
+		json_array_foreach(json_object_get(j, lists[k]), i, v)
+			if ((dn = node_unit_display_name(names, json_string_value(json_object_get(v, "name")))))
+				json_object_set_new(v, "display_name", json_string(dn));
 }
 
 struct status_args {
@@ -215,9 +261,9 @@ static void print_check(json_t *problems)
 	json_t *v;
 
 	if (json_array_size(problems) == 0)
-		printf("check: ok\n");
+		printf(_("check: ok\n"));
 	json_array_foreach(problems, i, v)
-		printf("CHECK FAILED: %s\n", json_string_value(v));
+		printf(_("CHECK FAILED: %s\n"), json_string_value(v));
 }
 
 int cmd_status_main(int argc, char **argv)
@@ -225,13 +271,15 @@ int cmd_status_main(int argc, char **argv)
 	struct status_args a;
 	struct node *n = NULL;
 	struct err e = {0};
-	json_t *daemon = NULL, *links = NULL, *problems = NULL, *j, *held = NULL, *fence, *decisions = NULL;
+	json_t *daemon = NULL, *links = NULL, *problems = NULL, *j, *held = NULL, *fence, *decisions = NULL, *names = NULL;
 	char key[KEY_HEX], root[KEY_HEX];
 	int ret, code = EXIT_OK;
 
 	if ((ret = parse(argc, argv, &a)) != CLI_GO_ON)
 		return ret;
-	if ((ret = node_open(&n, a.c.dir, NODE_NO_KEY | NODE_RDONLY, &e)) < 0 || (ret = node_overview(n, &held, &e)) < 0) {
+	if ((ret = node_open(&n, a.c.dir, NODE_NO_KEY | NODE_RDONLY, &e)) < 0 || (ret = node_overview(n, &held, &e)) < 0 ||
+	    (ret = node_display_names(n, &names, &e)) < 0) {
+		json_decref(held);
 		node_close(&n);
 		return cli_fail_err("status", ret, &e);
 	}
@@ -239,6 +287,7 @@ int cmd_status_main(int argc, char **argv)
 		daemon = json_null();
 	if ((ret = sync_links(n, daemon, &links, &e)) < 0 ||
 	    (a.check && (ret = sync_check(n, links, &a.o, &problems, &e)) < 0)) {
+		json_decref(names);
 		json_decref(daemon);
 		json_decref(links);
 		json_decref(held);
@@ -256,6 +305,8 @@ int cmd_status_main(int argc, char **argv)
 	if (report_recent_decisions(n, STATUS_DECISIONS, &decisions, &(struct err){0}) < 0)
 		decisions = json_array();
 	json_object_set_new(j, "report_decisions", decisions);
+	add_display_names(j, names);
+	json_decref(names);
 	fence = json_object_get(j, "write_fence");
 	if (problems && json_is_string(fence))
 		json_array_append_new(problems, json_sprintf("writes are fenced: %s (see strata fence)",

@@ -18,7 +18,7 @@
 
 static void help(FILE *f)
 {
-	fprintf(f,
+	cli_help(f,
 		"usage: strata transfer release [-d DIR] --member ID --to ORG/PATH [--date YYYY-MM-DD]\n"
 		"                               [--reason TEXT] [--json]\n"
 		"       strata transfer accept  [-d DIR] --id TRANSFER --from ORG/PATH [--member-id ID]\n"

@@ -14,7 +14,7 @@
 
 static void help(FILE *f)
 {
-	fprintf(f, "usage: strata verify [-d DIR] [--json]\n\n"
+	cli_help(f, "usage: strata verify [-d DIR] [--json]\n\n"
 		   "Re-checks the whole store, trusting nothing it says about itself: every\n"
 		   "entry of every feed from seq 1 to its head is present, decodes, is signed\n"
 		   "by its author over its exact bytes, chains to the entry before it, has an\n"

@@ -59,11 +59,12 @@ int cli_parse_common(const char *what, int argc, char **argv, struct cli_common 
 }
 
 /* Prints a message that may quote untrusted text (a CSV cell, an id, a
- * token, a peer's error) escaped: text_escape, crypto/escape.c. */
+ * token, a peer's error) escaped: text_escape, crypto/escape.c. The format
+ * is translated first (cli.h: _()). */
 static void print_escaped(const char *fmt, va_list ap)
 {
 	char msg[MSG_SIZE], out[TEXT_ESCAPE_EXPANSION * sizeof msg];
-	int n = vsnprintf(msg, sizeof msg, fmt, ap);
+	int n = vsnprintf(msg, sizeof msg, _(fmt), ap);
 
 	if (n < 0)
 		return;
@@ -116,19 +117,26 @@ int cli_usage(const char *what, const char *fmt, ...)
 	va_start(ap, fmt);
 	print_escaped(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n(see strata %s --help)\n", what);
+	fprintf(stderr, _("\n(see strata %s --help)\n"), what);
 	return EXIT_USAGE;
 }
 
 void cli_json_dumpf(const json_t *j, FILE *f, size_t flags)
 {
 	char *s = json_dumps(j, flags);
-	const unsigned char *p = (const unsigned char *)s;
 
 	if (!s) {
 		fputs("null", f);
 		return;
 	}
+	cli_json_puts(s, f);
+	free(s);
+}
+
+void cli_json_puts(const char *s, FILE *f)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
 	/* jansson escapes C0 controls; C1 controls and the bidirectional
 	 * overrides it writes as UTF-8. Outside strings JSON is ASCII, so
 	 * these sequences are inside strings, where \uXXXX means the same. */
@@ -144,7 +152,6 @@ void cli_json_dumpf(const json_t *j, FILE *f, size_t flags)
 			fputc(*p, f);
 		}
 	}
-	free(s);
 }
 
 void cli_json_print(json_t *j)
@@ -243,6 +250,6 @@ int cli_report_bad(const char *what, const char *file, const struct domain_impor
 	for (size_t i = 0; i < r->nbad && i < CLI_BAD_ROWS_SHOWN; i++)
 		fprintf(stderr, "strata: %s: %s:%zu: %s\n", what, file, r->bad[i].line, esc(r->bad[i].msg));
 	if (r->nbad > CLI_BAD_ROWS_SHOWN)
-		fprintf(stderr, "strata: %s: ... and %zu more bad rows\n", what, r->nbad - CLI_BAD_ROWS_SHOWN);
+		fprintf(stderr, _("strata: %s: ... and %zu more bad rows\n"), what, r->nbad - CLI_BAD_ROWS_SHOWN);
 	return cli_fail_err(what, ret, e);
 }

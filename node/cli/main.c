@@ -17,31 +17,32 @@
 #include "node/cli/cli.h"
 #include "node/records/records.h"
 
-/* The commands before and after the record types'. */
+/* The commands before and after the record types'. Summaries are marked
+ * N_() and translated where `strata --help` prints them. */
 static const struct cli_cmd first_cmds[] = {
-	{"init", cmd_init_main, "create a node: key file, store, config"},
-	{"id", cmd_id_main, "print the node's key, org path and root key"},
+	{"init", cmd_init_main, N_("create a node: key file, store, config")},
+	{"id", cmd_id_main, N_("print the node's key, org path and root key")},
 	{NULL, NULL, NULL},
 };
 
 static const struct cli_cmd last_cmds[] = {
-	{"transfer", cmd_transfer_main, "move a member to another branch: release, accept, refuse, list"},
-	{"report", cmd_report_main, "one-click reports: submit, show (--tree), accept, return"},
-	{"log", cmd_log_main, "print the signed history, entry by entry"},
-	{"verify", cmd_verify_main, "re-check every signature, chain and record in the store"},
-	{"invite", cmd_invite_main, "make a one-time join token for a child, peer or auditor"},
-	{"join", cmd_join_main, "enroll this node with its parent using a join token"},
-	{"revoke", cmd_revoke_main, "revoke the key of a node this node certified"},
-	{"erase", cmd_erase_main, "remove a record's value from every store that holds it"},
-	{"rotate-key", cmd_rotate_main, "replace this node's key; the parent certifies the new one"},
-	{"serve", cmd_serve_main, "run the node: replicate with parent, children and peers"},
-	{"backup", cmd_backup_main, "write a consistent copy of the live store to a file"},
-	{"restore", cmd_restore_main, "put a backup back; writes wait until the links confirm the heads"},
-	{"fence", cmd_fence_main, "show or lift the write fence (after a restore or a snapshot)"},
-	{"status", cmd_status_main, "links, feed heads, lag, last errors, evidence"},
-	{"export", cmd_export_main, "write feeds to a bundle file (no network, auditors)"},
-	{"import", cmd_import_main, "read a bundle file, with the network's checks"},
-	{"audit", cmd_audit_main, "check a store or a bundle against a pinned root key"},
+	{"transfer", cmd_transfer_main, N_("move a member to another branch: release, accept, refuse, list")},
+	{"report", cmd_report_main, N_("one-click reports: submit, show (--tree), accept, return")},
+	{"log", cmd_log_main, N_("print the signed history, entry by entry")},
+	{"verify", cmd_verify_main, N_("re-check every signature, chain and record in the store")},
+	{"invite", cmd_invite_main, N_("make a one-time join token for a child, peer or auditor")},
+	{"join", cmd_join_main, N_("enroll this node with its parent using a join token")},
+	{"revoke", cmd_revoke_main, N_("revoke the key of a node this node certified")},
+	{"erase", cmd_erase_main, N_("remove a record's value from every store that holds it")},
+	{"rotate-key", cmd_rotate_main, N_("replace this node's key; the parent certifies the new one")},
+	{"serve", cmd_serve_main, N_("run the node: replicate with parent, children and peers")},
+	{"backup", cmd_backup_main, N_("write a consistent copy of the live store to a file")},
+	{"restore", cmd_restore_main, N_("put a backup back; writes wait until the links confirm the heads")},
+	{"fence", cmd_fence_main, N_("show or lift the write fence (after a restore or a snapshot)")},
+	{"status", cmd_status_main, N_("links, feed heads, lag, last errors, evidence")},
+	{"export", cmd_export_main, N_("write feeds to a bundle file (no network, auditors)")},
+	{"import", cmd_import_main, N_("read a bundle file, with the network's checks")},
+	{"audit", cmd_audit_main, N_("check a store or a bundle against a pinned root key")},
 	{NULL, NULL, NULL},
 };
 
@@ -93,7 +94,7 @@ static int each_cmd(int (*fn)(const struct cli_cmd *c, void *arg), void *arg)
 
 static int print_cmd(const struct cli_cmd *c, void *arg)
 {
-	fprintf(arg, "  %-10s %s\n", c->name, c->summary);
+	fprintf(arg, "  %-10s %s\n", c->name, _(c->summary));
 	return 0;
 }
 
@@ -121,11 +122,11 @@ static const struct cli_cmd *cli_cmd_find(const char *name, struct find *f)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: strata COMMAND [-d DIR] [options]\n\n"
+	cli_help(f, "usage: strata COMMAND [-d DIR] [options]\n\n"
 		   "Strata keeps an organization's records as signed, hash-chained feeds in a\n"
 		   "local store, one node per org unit.\n\ncommands:\n");
 	each_cmd(print_cmd, f);
-	fprintf(f, "\n"
+	cli_help(f, "\n"
 		   "Every command takes -d DIR (default: $STRATA_DIR, then the current directory)\n"
 		   "and --help; commands that print data take --json.\n\n"
 		   "exit codes: 0 ok, 1 usage error, 2 rejected input, 3 verification failure,\n"
@@ -197,8 +198,9 @@ int main(int argc, char **argv)
 	struct find f;
 
 	malloc_policy();
+	cli_i18n_init();
 	if (keys_init() < 0) {
-		fprintf(stderr, "strata: libsodium could not start\n");
+		fprintf(stderr, _("strata: libsodium could not start\n"));
 		return EXIT_SYSTEM;
 	}
 	if (argc < 2) {
@@ -220,7 +222,7 @@ int main(int argc, char **argv)
 	}
 	if ((c = cli_cmd_find(argv[1], &f)))
 		return c->main(argc - 1, argv + 1);
-	fprintf(stderr, "strata: unknown command \"%s\"\n\n", argv[1]);
+	fprintf(stderr, _("strata: unknown command \"%s\"\n\n"), argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;
 }

@@ -86,6 +86,18 @@ int node_agreements_json(struct node *n, json_t *j, struct err *e) WUR;
  * with *out NULL. */
 int node_overview(struct node *n, json_t **out, struct err *e) WUR;
 
+/* The display names of the units whose certificates this node holds
+ * (its own, its parent's and the root's, every unit below it, its peers):
+ * *out is a JSON object {org path: display name} (caller decrefs), built in
+ * one read of the store, for a listing to look names up in
+ * (node_unit_display_name). Units without one are not in it.
+ * display_names.c says where display names live and why. */
+int node_display_names(struct node *n, json_t **out, struct err *e) WUR;
+
+/* The display name of ORG_PATH in NAMES (node_display_names), or NULL if
+ * it has none. The result lives as long as NAMES. */
+const char *node_unit_display_name(const json_t *names, const char *org_path);
+
 /* The write fence (node_fence_read) in a read transaction of its own. */
 int node_fence_get(struct node *n, struct node_fence *f, struct err *e) WUR;
 

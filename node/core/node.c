@@ -76,7 +76,7 @@ static void remove_store_dir(const char *store_dir)
 
 /* The root's first trust entry: its own certificate, so that every node of
  * the domain learns the root's org path the way it learns everyone's. */
-static int root_self_certify(const char *dir, const char *name, struct err *e)
+static int root_self_certify(const char *dir, const char *name, const char *display_name, struct err *e)
 {
 	static char *feeds[] = {FEED_UP, FEED_REPORT, FEED_DOWN, FEED_TRUST};
 	Strata__Certificate c = STRATA__CERTIFICATE__INIT;
@@ -91,6 +91,7 @@ static int root_self_certify(const char *dir, const char *name, struct err *e)
 	c.subject.data = (uint8_t *)node_id(n);
 	c.subject.len = KEY_BYTES;
 	c.name = (char *)name;
+	c.display_name = (char *)display_name; /* NULL: the field is not encoded */
 	c.role = STRATA__ROLE__ROLE_ROOT;
 	c.n_feeds = 4;
 	c.feeds = feeds;
@@ -126,6 +127,15 @@ int node_create(const char *dir, const struct node_init_opts *o, struct err *e)
 		err_set(e, "org path \"%s\" is not valid: use lowercase segments of a-z, 0-9, '-' and '_' "
 			   "joined by '/', e.g. xiamen/huli/hetong",
 			o->name ? o->name : "");
+		goto out;
+	}
+	if (o->display_name && (!o->root || !display_name_valid(o->display_name))) {
+		if (!o->root)
+			err_set(e, "only a root takes its display name at init: a child's is given by its parent "
+				   "(strata invite --display-name)");
+		else
+			err_set(e, "display name \"%s\" is not valid: 1 to %d bytes of printable text, no space at "
+				   "either end", o->display_name, DISPLAY_NAME_MAX);
 		goto out;
 	}
 	if ((ret = mkdir_parents(dir, e)) < 0)
@@ -166,7 +176,7 @@ int node_create(const char *dir, const struct node_init_opts *o, struct err *e)
 		made_conf = true;
 	}
 	store_close(&s);
-	if (o->root && (ret = root_self_certify(dir, o->name, e)) < 0)
+	if (o->root && (ret = root_self_certify(dir, o->name, o->display_name, e)) < 0)
 		goto out;
 	ret = 0;
 out:

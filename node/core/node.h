@@ -83,6 +83,8 @@ struct node_init_opts {
 	const char *name;   /* org path, e.g. xiamen/huli/hetong */
 	bool root;          /* this node is the root of its trust domain */
 	const char *listen; /* may be NULL */
+	const char *display_name; /* a root's name for people ("厦门市"), in its own
+				   * certificate; NULL: none. display_name_valid */
 };
 
 /* Creates a node in DIR (created with its missing parents, mode 0700; must not already hold a node):

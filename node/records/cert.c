@@ -28,6 +28,10 @@ static int cert_validate(const ProtobufCMessage *msg, const uint8_t *key, size_t
 		err_set(e, "certificate org path \"%s\" is not valid", c->name);
 		return -EINVAL;
 	}
+	if (c->display_name && !display_name_valid(c->display_name)) {
+		err_set(e, "certificate display name is not valid (1 to %d bytes of printable UTF-8)", DISPLAY_NAME_MAX);
+		return -EINVAL;
+	}
 	if (!cert_role_known(c->role)) {
 		err_set(e, "certificate role %d is unknown", (int)c->role);
 		return -EINVAL;

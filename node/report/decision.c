@@ -113,6 +113,7 @@ static int on_approval(const struct store_record *r, void *arg)
 		if (node_key_name(w->n, w->t, w->owner_unit, d.by) < 0)
 			key_hex(d.by, w->owner_unit);
 		snprintf(d.comment, sizeof d.comment, "%s", a->comment ? a->comment : "");
+		d.has_comment = a->comment != NULL;
 		ret = w->fn(period, &d, w->arg);
 	}
 	strata__approval__free_unpacked(a, NULL);

@@ -100,6 +100,138 @@ int report_submit(struct node *n, const char *period, struct report_result *r, s
  * owns the JSON. */
 int report_view(struct node *n, const char *period, bool tree, json_t **out, struct err *e) WUR;
 
+/* --- report show, streamed (walk.c, view_json.c, summary.c) ---
+ * A view is a walk of the tree that hands each unit to a callback as it
+ * reads it, so that its memory is O(depth), not O(units): a city of 10,000
+ * branches is shown in well under 64 MiB (docs/PERFORMANCE.md, issue 14).
+ * report_view is the same walk gathered into one JSON tree. */
+
+/* The end of the day DAY of the month after PERIOD, in the node's local
+ * time zone (the TZ of the process, as mktime sees it), as unix ms: the
+ * deadline of PERIOD's reports (deadline_day of strata.conf). A DAY past
+ * the month's end runs on into the next (mktime normalises). 0 if PERIOD
+ * is not YYYY-MM. */
+uint64_t report_deadline_ms(const char *period, unsigned day);
+
+/* The first instant after PERIOD (midnight starting its next month), local
+ * time, as unix ms; 0 if PERIOD is not YYYY-MM. A unit is expected to
+ * report for PERIOD when it existed before this instant. */
+uint64_t report_period_end_ms(const char *period);
+
+/* Where a unit stands for the period. Not reported is MISSING whether or
+ * not the deadline has passed (report_row.overdue says which). */
+enum report_status { REPORT_ON_TIME, REPORT_LATE, REPORT_MISSING };
+
+
+/* The latest decision on a unit's report (0 decision: none seen here). */
+#define REPORT_COMMENT_MAX 2000 /* a decision's comment: 1-2000 bytes */
+#define REPORT_COMMENT_SIZE (REPORT_COMMENT_MAX + 1) /* ... and its NUL */
+
+/* A decision on a unit's report (message Approval, feed down of a level
+ * above): what report_decision_get and the view's walk read. */
+struct report_decision {
+	int decision;                 /* 0: none held; else STRATA__DECISION__DECISION_* */
+	uint64_t report_seq;          /* the report entry decided on */
+	bool stale;                   /* (view) on an earlier report: resubmitted since */
+	uint64_t at_ms;               /* its signed time */
+	char by[NODE_NAME_SIZE];      /* the org path of the level that decided */
+	char comment[REPORT_COMMENT_SIZE]; /* "" and has_comment false: none */
+	bool has_comment;
+};
+
+/* What the walk hands its callback: a unit (UNIT), then, when the unit
+ * lists its children (lists), each child's events, PEERS, each peer's
+ * events, END. */
+enum report_event { REPORT_EV_UNIT, REPORT_EV_PEERS, REPORT_EV_END };
+
+struct report_row {
+	enum report_event event;
+	unsigned depth;          /* 0: this node; 1: its children; ... */
+	bool lists;              /* UNIT: its children and peers follow */
+	bool peer;               /* a peer (listed apart, never expected) */
+	const char *name;        /* its org path */
+	const uint8_t *key;      /* its current key */
+	/* Expected to report for the period (a child or descendant that
+	 * existed before the period ended: its unit's first certificate,
+	 * across rotations, issued before then, and not revoked before
+	 * then; never a peer or an auditor). When not, why_not says why. */
+	bool expected;
+	const char *why_not;
+	enum report_status status;
+	bool overdue;            /* MISSING and the deadline has passed */
+	uint64_t submitted_ms;   /* reported: when its report was signed */
+	uint64_t report_seq;
+	struct report_decision decision; /* decision_shown: 0 for peers */
+	bool decision_shown;     /* false where no decision can be seen */
+	/* UNIT: its JSON object in report_view's shape, without "children"
+	 * and "peers" (NULL in a walk without figures); borrowed for the
+	 * call. */
+	json_t *unit;
+};
+
+/* Return 0 to go on; anything else stops the walk and is returned. */
+typedef int (*report_row_fn)(const struct report_row *row, void *arg);
+
+struct report_walk_opts {
+	bool tree;       /* every level below (else this node and its children) */
+	bool figures;    /* each row's JSON with figures and the recomputation
+			  * check (else row.unit is NULL: a summary's walk) */
+};
+
+/* Walks the view of PERIOD, calling fn per event in order (a depth-first
+ * walk: children before peers). Its resident memory stays near 40 MiB
+ * however large the tree: past that it lets the store's mapped pages go,
+ * at the cost of reading them again ($STRATA_VIEW_RSS_MB sets the bound
+ * in MiB; 0 never lets go: faster, the map grows with the tree). deadline_ms, if not NULL, receives the
+ * period's deadline first. -EINVAL for a bad period; the store's error;
+ * or fn's non-zero return. Keeps the recomputations it made (as
+ * report_view). */
+int report_walk(struct node *n, const char *period, const struct report_walk_opts *o, report_row_fn fn, void *arg,
+		uint64_t *deadline_ms, struct err *e) WUR;
+
+/* Where a JSON writer below puts its text: pieces of one document, each
+ * whole UTF-8 (a string is never cut). */
+typedef void (*report_put_fn)(const char *text, void *arg);
+
+/* Writes report_view's JSON through put as the walk goes, unit by unit
+ * (the same document, formatted as JSON_INDENT(2) would; a newline after
+ * it). An error midway leaves the document unfinished (the caller says
+ * so). */
+int report_view_write(struct node *n, const char *period, bool tree, report_put_fn put, void *arg,
+		      struct err *e) WUR;
+
+/* Reporting rates: counts per level below this node (level 1: children).
+ * Every level is walked. The node itself is not counted. */
+#define REPORT_LEVELS_MAX 16
+struct report_counts {
+	uint64_t expected, reported, on_time, late, missing;
+	uint64_t not_expected;   /* listed units left out of expected */
+};
+struct report_summary {
+	uint64_t deadline_ms, period_end_ms;
+	unsigned levels;                         /* deepest level seen */
+	struct report_counts level[REPORT_LEVELS_MAX + 1]; /* [1..levels] */
+	struct report_counts total;
+};
+
+/* A rate as a fraction of expected (0 when none is expected). */
+double report_rate(uint64_t part, uint64_t expected);
+
+/* Fills s for PERIOD; fn (may be NULL) is called with each unit that is
+ * expected and MISSING, and with each unit not expected (row.expected
+ * false), in walk order, before the counts are final. */
+int report_summary(struct node *n, const char *period, report_row_fn fn, void *arg, struct report_summary *s,
+		   struct err *e) WUR;
+
+/* The summary as JSON through put: {"period", "deadline", "not_reported": [
+ * {"name", "key", "level", "overdue"}...], "not_expected": [{"name", "key",
+ * "level", "why"}...], "levels": [{"level", "expected", "reported",
+ * "on_time", "late", "missing", "not_expected", "reporting_rate",
+ * "on_time_rate"}...], "total": {same but "level"}}. The lists are
+ * written as the walk goes (not_expected kept in a temporary file till
+ * the end). */
+int report_summary_write(struct node *n, const char *period, report_put_fn put, void *arg, struct err *e) WUR;
+
 /* Computes and keeps (in the index report_view reads) the recomputation
  * check of every report of AUTHOR (NULL: of every node but n) that n holds
  * and has not checked yet, if n holds the up feed it names; run as reports
@@ -137,14 +269,6 @@ void report_time_text(uint64_t ms, char out[REPORT_TIME_SIZE]);
  * unit: on any of its keys (node_unit_keys), by any key of the deciding
  * unit. The one that counts is the latest by signed time. */
 
-#define REPORT_COMMENT_MAX 2000
-struct report_decision {
-	int decision;                 /* 0: none held; else STRATA__DECISION__DECISION_* */
-	uint64_t report_seq;          /* the report entry decided on */
-	uint64_t at_ms;               /* its signed time */
-	char by[NODE_NAME_SIZE];      /* the org path of the level that decided */
-	char comment[REPORT_COMMENT_MAX + 1];
-};
 
 /* "accepted", "returned", "reopened", or "pending" (0). */
 const char *report_decision_word(int decision);

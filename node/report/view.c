@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What a level sees of a period: its own report and, per child (with tree:
- * per descendant whose reports reached it), reported or not, on time or
- * late, accepted or returned, the figures, and whether the figures match a
- * recomputation from the very heads the report names. Also the decision
- * on a child's report (accept or return), a signed entry of the down feed.
- * Peers' reports are listed apart ("peers"): they are not in the total.
+ * What report show needs besides its walk (walk.c): the deadline of a
+ * period in local time, the index of recomputations (a report's figures
+ * recomputed from the heads it names, done once per report), and the
+ * decision on a child's report (accept or return), a signed entry of the
+ * down feed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,36 +13,39 @@
 #include <time.h>
 
 #include "node/records/records.h"
-#include "node/report/report.h"
+#include "node/report/view_internal.h"
 
-#define ISO_TIME_SIZE 32 /* "YYYY-MM-DDTHH:MM:SSZ" and its NUL, with room */
-#define WHY_TEXT_SIZE 700 /* "not checked: " and the reason */
-
-/* The end of the deadline day (UTC ms): day D of the month after PERIOD. */
-static uint64_t deadline_ms(const char *period, unsigned day)
+/* The end of the deadline day: day DAY of the month after PERIOD, local
+ * time (issue 14: deadlines in the node's time zone, the TZ of the
+ * process; before, UTC). Midnight starting day DAY + 1, by mktime with
+ * the zone's own daylight saving (tm_isdst -1). */
+uint64_t report_deadline_ms(const char *period, unsigned day)
 {
 	struct tm tm = {0};
+	time_t s;
 
+	if (!report_period_valid(period))
+		return 0;
 	tm.tm_year = atoi(period) - 1900;
 	tm.tm_mon = atoi(period + 5); /* the next month (0-based: this is +1) */
 	tm.tm_mday = (int)day + 1;
-	return (uint64_t)timegm(&tm) * 1000;
+	tm.tm_isdst = -1;
+	s = mktime(&tm);
+	return s < 0 ? 0 : (uint64_t)s * 1000;
 }
 
-static void iso(char out[ISO_TIME_SIZE], uint64_t ms)
+uint64_t report_period_end_ms(const char *period)
+{
+	return report_deadline_ms(period, 0); /* day 0 of the next month ends at its first midnight */
+}
+
+void report_iso_utc(char out[REPORT_ISO_SIZE], uint64_t ms)
 {
 	time_t s = (time_t)(ms / 1000);
 	struct tm tm;
 
 	gmtime_r(&s, &tm);
-	strftime(out, ISO_TIME_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static void figures_of(const Strata__Figures *p, struct figures *f)
-{
-	memset(f, 0, sizeof *f);
-	if (figures_add_proto(f, p) < 0)
-		figures_clear(f);
+	strftime(out, REPORT_ISO_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* Recomputations already done, by (author, period, up head): a pure
@@ -56,22 +58,10 @@ static void figures_of(const Strata__Figures *p, struct figures *f)
 #define CHECK_VERSION 1
 #define CHECK_KEY_BYTES (KEY_BYTES + 7 + 8 + 1)
 
-struct memo {
+struct report_memo {
 	uint8_t key[CHECK_KEY_BYTES];
 	uint8_t *val;
 	size_t len;
-};
-
-struct view {
-	struct node *n;
-	struct store_txn *t;
-	const char *period;
-	uint64_t deadline;
-	bool tree;
-	int ret;
-	struct err *e;
-	struct memo *memo; /* recomputations to keep once the view is read */
-	size_t n_memo, cap_memo;
 };
 
 static void check_key(uint8_t k[CHECK_KEY_BYTES], const uint8_t author[KEY_BYTES], const char *period, uint64_t seq)
@@ -85,7 +75,7 @@ static void check_key(uint8_t k[CHECK_KEY_BYTES], const uint8_t author[KEY_BYTES
 /* The figures of KEY's up feed replayed to UP_SEQ for the period: from the
  * index if an earlier view computed them, else replayed (and queued for
  * the index). -ENOENT if this node does not hold that much of the feed. */
-static int recompute(struct view *v, const uint8_t key[KEY_BYTES], uint64_t up_seq, struct figures *f,
+int report_recompute(struct report_ctx *v, const uint8_t key[KEY_BYTES], uint64_t up_seq, struct figures *f,
 		     struct err *e)
 {
 	uint8_t k[CHECK_KEY_BYTES];
@@ -93,7 +83,7 @@ static int recompute(struct view *v, const uint8_t key[KEY_BYTES], uint64_t up_s
 	size_t vl;
 	struct err ignore = {0};
 	Strata__Figures *p, tmp;
-	struct memo *m;
+	struct report_memo *m;
 	int ret;
 
 	check_key(k, key, v->period, up_seq);
@@ -129,7 +119,7 @@ static int recompute(struct view *v, const uint8_t key[KEY_BYTES], uint64_t up_s
 
 /* Keeps the queued recomputations, best effort: a store opened read-only,
  * or any failure, only means the next view replays them again. */
-static void memo_save(struct view *v)
+void report_memo_save(struct report_ctx *v)
 {
 	struct store_txn *t = NULL;
 	struct err ignore = {0};
@@ -151,198 +141,11 @@ static void memo_save(struct view *v)
 	v->n_memo = v->cap_memo = 0;
 }
 
-static json_t *node_json(struct view *v, const uint8_t key[KEY_BYTES], const uint8_t *issuer, const char *name,
-			 const char *role, unsigned depth);
-
-struct kids {
-	struct view *v;
-	const uint8_t *parent;
-	json_t *arr;
-	unsigned depth;
-	Strata__Role role; /* children, or peers (listed apart, outside the total) */
-};
-
-static int add_kid(const struct store_record *r, void *arg)
-{
-	struct kids *k = arg;
-	Strata__Certificate *c = strata__certificate__unpack(NULL, r->value_len, r->value);
-
-	if (!c)
-		return 0;
-	/* a key replaced by rotation is shown as its unit's current key */
-	if (c->role == k->role && c->subject.len == KEY_BYTES && memcmp(c->subject.data, k->parent, KEY_BYTES) != 0 &&
-	    node_key_successor(k->v->t, c->subject.data, (uint8_t[KEY_BYTES]){0}) < 0)
-		json_array_append_new(k->arr, node_json(k->v, c->subject.data, k->parent, c->name,
-							cert_role_word(c->role), k->depth));
-	strata__certificate__free_unpacked(c, NULL);
-	return k->v->ret;
-}
-
-/* The approval this node's parent (issuer) wrote on its report. */
-static json_t *decision(struct view *v, const uint8_t *issuer, const uint8_t key[KEY_BYTES], uint64_t seq)
-{
-	char k[KEY_HEX + 16];
-	const uint8_t *val;
-	size_t vl;
-	struct err ignore = {0};
-	Strata__Approval *a;
-	json_t *j;
-
-	if (!issuer)
-		return json_null();
-	key_hex(k, key);
-	strcat(k, "/");
-	strncat(k, v->period, 7);
-	if (store_state_get(v->t, record_approval.collection, issuer, (const uint8_t *)k, strlen(k), &val, &vl, NULL,
-			    &ignore) < 0 ||
-	    !(a = strata__approval__unpack(NULL, vl, val)))
-		/* a decision travels down from its parent: further up it is not seen */
-		return memcmp(issuer, node_id(v->n), KEY_BYTES) == 0 ? json_string("pending") : json_null();
-	if (a->report_seq != seq)
-		j = json_string("pending (resubmitted after a decision)");
-	else
-		j = json_pack("{s:s, s:s*}", "decision", /* no comment given: no key, not null */
-			      a->decision == STRATA__DECISION__DECISION_ACCEPTED ? "accepted" : "returned", "comment",
-			      a->comment);
-	strata__approval__free_unpacked(a, NULL);
-	return j;
-}
-
-/* Recomputes the own figures from the up feed at the head the report rep
- * (by author) names, and says in o whether they match its own. */
-static void check_json(struct view *v, json_t *o, const Strata__Report *rep, const uint8_t author[KEY_BYTES],
-		       const struct figures *own)
-{
-	uint64_t up_seq = 0;
-	struct figures again;
-	char diff[FIGURES_DIFF_SIZE];
-	struct err why = {0};
-	int r;
-
-	for (size_t i = 0; i < rep->n_heads; i++)
-		if (strcmp(rep->heads[i]->feed, FEED_UP) == 0 && rep->heads[i]->author.len == KEY_BYTES &&
-		    memcmp(rep->heads[i]->author.data, author, KEY_BYTES) == 0)
-			up_seq = rep->heads[i]->seq;
-	r = recompute(v, author, up_seq, &again, &why);
-	if (r == 0) {
-		bool differs = figures_diff(own, &again, diff, sizeof diff);
-
-		json_object_set_new(o, "check", json_string(differs ? "mismatch" : "matches"));
-		if (differs)
-			json_object_set_new(o, "mismatch", json_string(diff));
-	} else if (r == -ENODATA) {
-		char why_text[WHY_TEXT_SIZE];
-
-		snprintf(why_text, sizeof why_text, "not checked: %s", why.msg);
-		json_object_set_new(o, "check", json_string(why_text));
-	} else {
-		json_object_set_new(o, "check", json_string("not checked: this node does not hold its records"));
-	}
-	figures_clear(&again);
-}
-
-static json_t *node_json(struct view *v, const uint8_t key[KEY_BYTES], const uint8_t *issuer, const char *name,
-			 const char *role, unsigned depth)
-{
-	json_t *o;
-	char hex[KEY_HEX];
-	const uint8_t *val;
-	size_t vl;
-	struct store_origin origin;
-	struct err ignore = {0};
-	Strata__Report *rep = NULL;
-	uint8_t author[KEY_BYTES], keys[NODE_KEYS_MAX][KEY_BYTES];
-	size_t nkeys = node_unit_keys(v->n, v->t, key, keys, NODE_KEYS_MAX);
-
-	key_hex(hex, key);
-	o = json_pack("{s:s, s:s, s:s}", "name", name, "key", hex, "role", role);
-	if (report_unit_get(v->n, v->t, key, v->period, &val, &vl, &origin, author) == 0 &&
-	    (rep = strata__report__unpack(NULL, vl, val))) {
-		const uint8_t *env;
-		size_t env_len;
-		struct changeset *cs = NULL;
-		uint64_t when = 0;
-		char at[ISO_TIME_SIZE];
-		struct figures own, total;
-
-		if (store_log_get(v->t, author, FEED_REPORT, origin.seq, &env, &env_len, NULL, &ignore) == 0 &&
-		    changeset_decode(&cs, env, env_len, &ignore) == 0)
-			when = cs->time_ms;
-		changeset_destroy(&cs);
-		iso(at, when);
-		figures_of(rep->own, &own);
-		figures_of(rep->total, &total);
-		json_object_set_new(o, "reported", json_true());
-		json_object_set_new(o, "report_seq", json_integer((json_int_t)origin.seq));
-		json_object_set_new(o, "submitted", json_string(at));
-		json_object_set_new(o, "on_time", json_boolean(when <= v->deadline));
-		/* a peer's report is not decided on (a decision travels in down) */
-		json_object_set_new(o, "approval",
-				    strcmp(role, "peer") == 0 ? json_null() : decision(v, issuer, author, origin.seq));
-		json_object_set_new(o, "own", figures_json(&own));
-		json_object_set_new(o, "total", figures_json(&total));
-		json_object_set_new(o, "children_rolled_up", json_integer((json_int_t)rep->n_children));
-		if (depth > 0)
-			check_json(v, o, rep, author, &own);
-		figures_clear(&own);
-		figures_clear(&total);
-		strata__report__free_unpacked(rep, NULL);
-	} else {
-		json_object_set_new(o, "reported", json_false());
-		json_object_set_new(o, "on_time", json_boolean(node_now_ms() <= v->deadline));
-	}
-	if (depth == 0 || v->tree) {
-		struct kids k = {.v = v, .parent = key, .arr = json_array(), .depth = depth + 1,
-				 .role = STRATA__ROLE__ROLE_CHILD};
-		struct kids p = {.v = v, .parent = key, .arr = json_array(), .depth = depth + 1,
-				 .role = STRATA__ROLE__ROLE_PEER};
-
-		/* children and peers certified by any of the unit's keys */
-		for (size_t i = 0; i < nkeys; i++)
-			if ((store_state_each(v->t, record_cert.collection, keys[i], add_kid, &k, v->e) < 0 ||
-			     store_state_each(v->t, record_cert.collection, keys[i], add_kid, &p, v->e) < 0) &&
-			    !v->ret)
-				v->ret = -EIO;
-		json_object_set_new(o, "children", k.arr);
-		json_object_set_new(o, "peers", p.arr);
-	}
-	return o;
-}
-
-int report_view(struct node *n, const char *period, bool tree, json_t **out, struct err *e)
-{
-	struct view v = {.n = n, .period = period, .tree = tree, .e = e};
-	char when[ISO_TIME_SIZE];
-	json_t *root;
-	int ret;
-
-	if (!report_period_valid(period)) {
-		err_set(e, "period \"%s\" is not a month YYYY-MM", period);
-		return -EINVAL;
-	}
-	v.deadline = deadline_ms(period, node_config(n)->report_deadline_day);
-	if ((ret = store_txn_begin(node_store(n), false, &v.t, e)) < 0)
-		return ret;
-	v.n = n;
-	/* its own report's decision comes from its parent, whose down feed reached it */
-	root = node_json(&v, node_id(n), node_config(n)->has_parent ? node_config(n)->parent_key : NULL, node_name(n),
-			 "self", 0);
-	store_txn_abort(&v.t);
-	memo_save(&v);
-	if (v.ret < 0) {
-		json_decref(root);
-		return v.ret;
-	}
-	iso(when, v.deadline);
-	*out = json_pack("{s:s, s:s, s:o}", "period", period, "deadline", when, "node", root);
-	return 0;
-}
-
 /* --- recomputations kept as reports arrive --- */
 
 static int fill_one(const struct store_record *r, void *arg)
 {
-	struct view *v = arg;
+	struct report_ctx *v = arg;
 	Strata__Report *rep;
 	char period[REPORT_PERIOD_SIZE];
 	uint64_t up_seq = 0;
@@ -364,7 +167,7 @@ static int fill_one(const struct store_record *r, void *arg)
 	v->period = period;
 	/* held already, or computed and queued; -ENOENT (the up feed has not
 	 * arrived that far yet) is left to a later view */
-	if (recompute(v, r->owner, up_seq, &f, &ignore) == 0)
+	if (report_recompute(v, r->owner, up_seq, &f, &ignore) == 0)
 		figures_clear(&f);
 	v->period = NULL;
 	return 0;
@@ -372,13 +175,13 @@ static int fill_one(const struct store_record *r, void *arg)
 
 int report_checks_fill(struct node *n, const uint8_t *author, struct err *e)
 {
-	struct view v = {.n = n, .e = e};
+	struct report_ctx v = {.n = n, .e = e};
 	int ret;
 
 	if ((ret = store_txn_begin(node_store(n), false, &v.t, e)) < 0)
 		return ret;
 	ret = store_state_each(v.t, record_report.collection, author, fill_one, &v, e);
 	store_txn_abort(&v.t);
-	memo_save(&v);
+	report_memo_save(&v);
 	return ret < 0 ? ret : 0;
 }

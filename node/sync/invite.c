@@ -116,6 +116,11 @@ static int invite_valid(struct node *n, const struct sync_invite_opts *o, const 
 		err_set(e, "org path \"%s\" is not valid", o->name);
 		return -EINVAL;
 	}
+	if (o->display_name && !display_name_valid(o->display_name)) {
+		err_set(e, "display name \"%s\" is not valid: 1 to %d bytes of printable text, no space at either end",
+			o->display_name, DISPLAY_NAME_MAX);
+		return -EINVAL;
+	}
 	if (o->role == STRATA__ROLE__ROLE_CHILD && !org_path_under(o->name, node_name(n))) {
 		err_set(e, "a child of %s must have an org path below it, like %s/NAME", node_name(n), node_name(n));
 		return -EINVAL;
@@ -168,6 +173,7 @@ int sync_invite(struct node *n, const struct sync_invite_opts *o, char **token, 
 	randombytes_buf(secret, SEED_BYTES);
 	crypto_box_seed_keypair(curve_pk, curve_sk, secret);
 	inv.name = (char *)o->name;
+	inv.display_name = (char *)o->display_name;
 	inv.role = o->role;
 	inv.expires_ms = node_now_ms() + o->ttl_ms;
 	invite_grants(&inv, o);

@@ -121,6 +121,7 @@ static int join_commit(struct node_writer **w, const Strata__Join *j, Strata__In
 
 	c.subject = j->key;
 	c.name = inv->name;
+	c.display_name = inv->display_name; /* NULL (an older invite): not encoded */
 	c.role = inv->role;
 	c.n_feeds = inv->n_feeds;
 	c.feeds = inv->feeds;

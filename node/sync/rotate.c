@@ -92,6 +92,7 @@ static int rotate_grant(struct daemon *d, struct node_writer **w, struct sync_ce
 		return -1;
 	nc.subject = r->key;
 	nc.name = q->c->name;
+	nc.display_name = q->c->display_name; /* the unit keeps its name for people */
 	nc.role = q->c->role;
 	nc.n_feeds = q->c->n_feeds;
 	nc.feeds = q->c->feeds;

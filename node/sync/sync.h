@@ -42,6 +42,8 @@ struct sync_invite_opts {
 	size_t n_feeds;
 	char **receive;          /* peers: feeds shared with the subject */
 	size_t n_receive;
+	const char *display_name; /* the unit's name for people, copied into its
+				   * certificate; NULL: none (display_name_valid) */
 };
 
 /* The longest a join token stays valid: a token is a bearer secret, so its
