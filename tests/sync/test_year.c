@@ -41,6 +41,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -61,6 +62,9 @@ TestSuite(sync_year, .init = net_setup, .fini = net_teardown);
 #define FIXED_MONTH 1  /* 2026-01: returned at jiangtou, reopened at its branch */
 #define FIXED_MEMBER 1 /* the member whose January dues were missing (at both) */
 #define T_MEMBER 0     /* hetong/b1's member that moves and comes back */
+#define JOINED_AT "2025-11-15"  /* the certificates of the network, before the year */
+#define JUNE_JOINED "2026-06-10" /* jinshan/b2's */
+#define REVOKED_AT "2026-06-20"  /* hetong/b2's revocation */
 
 static const char *period[MONTHS + 1] = {"2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06",
 					 "2026-07", "2026-08", "2026-09", "2026-10", "2026-11", NULL /* CUR */};
@@ -114,6 +118,7 @@ static struct {
 	int nmem[UNITS];
 	char joined[UNITS][MEMBERS_MAX][DATE_CAP];
 	char today[DATE_CAP], cur[8];     /* UTC, at the start */
+	char clock[256], clock_cmd[256];  /* the clock shim's files: all, one command */
 	char joined_on[UNITS][DATE_CAP];  /* the unit's certificate date */
 	bool revoked[UNITS];
 	char revoked_on[UNITS][DATE_CAP];
@@ -140,8 +145,53 @@ static void utc_date(char out[DATE_CAP])
 	strftime(out, DATE_CAP, "%Y-%m-%d", &tm);
 }
 
+/* Moves the clock of the processes reading file to noon UTC of date
+ * (NULL: the real clock), through the shim clock_shim.c. */
+static void clock_write(const char *file, const char *date)
+{
+	struct tm tm = {.tm_hour = 12};
+	long long shift = 0;
+	FILE *f;
+
+	if (date) {
+		tm.tm_year = atoi(date) - 1900;
+		tm.tm_mon = atoi(date + 5) - 1;
+		tm.tm_mday = atoi(date + 8);
+		shift = (long long)(timegm(&tm) - time(NULL));
+	}
+	cr_assert_not_null(f = fopen(file, "w"));
+	fprintf(f, "%lld\n", shift);
+	fclose(f);
+}
+
+/* The clock of every process the test starts, daemons included. */
+static void clock_at(const char *date)
+{
+	clock_write(Y.clock, date);
+}
+
+/* The clock of the commands the test starts from now on (not of the
+ * daemons running); NULL: back to clock_at's. */
+static void command_clock_at(const char *date)
+{
+	clock_write(Y.clock_cmd, date);
+	setenv("STRATA_TEST_CLOCK", date ? Y.clock_cmd : Y.clock, 1);
+}
+
+/* Today, the month under way; the clock shim on, at the real clock. */
 static void set_clock(void)
 {
+	char so[512];
+
+	cr_assert_not_null(getenv("STRATA_TEST_BUILDDIR"), "STRATA_TEST_BUILDDIR is not set");
+	net_path(Y.clock, "clock");
+	net_path(Y.clock_cmd, "clock-command");
+	clock_at(NULL);
+	snprintf(so, sizeof so, "%s/tests/sync/libstrata-test-clock.so", getenv("STRATA_TEST_BUILDDIR"));
+	setenv("STRATA_TEST_CLOCK", Y.clock, 1);
+	setenv("LD_PRELOAD", so, 1);
+	/* under ASan the shim is not the first library: allowed here */
+	setenv("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1:verify_asan_link_order=0", 1);
 	utc_date(Y.today);
 	snprintf(Y.cur, sizeof Y.cur, "%.7s", Y.today);
 	period[CUR] = Y.cur;
@@ -347,13 +397,16 @@ static void report_months(int u, int first, int last)
 		Y.reported[u][i] = true;
 }
 
-static void join_and_start(int u)
+/* Unit u joins on date (its certificate's), then its data is written now. */
+static void join_and_start(int u, const char *date)
 {
+	clock_at(date);
 	Y.n[u] = net_node_init(unit_def[u].label, unit_def[u].path, u == HULI, u <= DIANQIAN);
 	if (u != HULI)
 		net_node_join(Y.n[u], Y.n[unit_def[u].parent], NULL);
-	utc_date(Y.joined_on[u]);
 	net_node_start(Y.n[u]);
+	clock_at(NULL);
+	snprintf(Y.joined_on[u], DATE_CAP, "%s", date);
 	write_data(u);
 }
 
@@ -447,7 +500,7 @@ static void stage_notice(void)
 	for (int n = 0; n < NOTICES; n++)
 		check_notice_status(n);
 	check_unacked(JS_B1); /* N2 */
-	check_unacked(DQ_B1); /* N1, which does not count for it */
+	check_unacked(DQ_B1); /* N1 (overdue) and N2 */
 	for (int u = HT_B1; u < JS_B2; u++)
 		report_months(u, CUR, CUR);
 	for (int u = HETONG; u <= DIANQIAN; u++)
@@ -520,9 +573,14 @@ static void stage_branches_report(void)
 	report_months(DQ_B1, 0, MONTHS - 1);
 	report_months(HT_B2, 0, JUNE - 1);
 	held = net_head(Y.n[HETONG], Y.n[HT_B2]->key, FEED_REPORT, NULL);
+	/* dated REVOKED_AT by the command's clock only: at a jump of the
+	 * daemons' clocks their links drop, and hetong would refuse b2's
+	 * reconnection before b2 holds its revocation */
+	command_clock_at(REVOKED_AT);
 	net_ok("revoke", "-d", Y.n[HETONG]->dir, "--name", unit_def[HT_B2].path, "--reason", "支部撤销", NULL);
+	command_clock_at(NULL);
 	Y.revoked[HT_B2] = true;
-	utc_date(Y.revoked_on[HT_B2]);
+	snprintf(Y.revoked_on[HT_B2], DATE_CAP, "%s", REVOKED_AT);
 	/* once the revocation reached it, it refuses to sign, saying why */
 	NET_WAIT(NET_DEADLINE_MS, net_count(Y.n[HT_B2], "revocation", Y.n[HETONG]->key) == 1,
 		 "hetong/b2 to hold its revocation");
@@ -541,7 +599,7 @@ static void stage_branches_report(void)
  * revoked, and jinshan/b2 (counted for N2 only). */
 static void stage_june_branch(void)
 {
-	join_and_start(JS_B2);
+	join_and_start(JS_B2, JUNE_JOINED);
 	report_months(JS_B2, JUNE, MONTHS - 1);
 	NET_WAIT(NET_DEADLINE_MS, net_count(Y.n[HULI], "revocation", Y.n[HETONG]->key) == 1,
 		 "huli to hold hetong's revocation");
@@ -898,7 +956,7 @@ Test(sync_year, a_district_reports_a_whole_year)
 {
 	set_clock();
 	for (int u = 0; u < JS_B2; u++) /* the network but jinshan/b2, with each unit's data */
-		join_and_start(u);
+		join_and_start(u, JOINED_AT);
 	stage_notice();
 	stage_transfer_and_return();
 	stage_branches_report();
