@@ -671,14 +671,14 @@ static const char *approval_word(json_t *o)
 }
 
 /* The district's view of street u's January: its approval is the word
- * want (comment NULL) or the decision want with that comment. Returns the
- * report seq shown. */
+ * want (comment NULL) or the decision want by huli with that comment.
+ * Returns the report seq shown. */
 static long long check_approval(int u, const char *want, const char *comment)
 {
 	json_t *j = view(HULI, FIXED_MONTH), *o = child(json_object_get(j, "node"), u), *a = json_object_get(o, "approval");
 	long long seq = json_integer_value(json_object_get(o, "report_seq"));
 
-	cr_assert(comment ? json_is_object(a) && is(a, "decision", want) && is(a, "comment", comment)
+	cr_assert(comment ? json_is_object(a) && is(a, "decision", want) && is(a, "comment", comment) && is(a, "by", "huli")
 			  : strcmp(json_string_value(a) ?: "", want) == 0,
 		  "%s's January at huli, expected %s \"%s\": %s", unit_def[u].label, want, comment ?: "", dump(o));
 	net_release(j);
@@ -824,13 +824,12 @@ static void stage_lock(void)
 /* The district reopens the branch's January (and so jiangtou's, the level
  * in between); the branch pays the missing dues and submits again,
  * jiangtou accepts it and submits again, the district accepts; both units'
- * `report history` list every step in order. (Between the reopen and the
- * new acceptance the district's view words jiangtou's reopened January
- * "returned": not asserted, reported.) */
+ * `report history` list every step in order. */
 static void stage_reopen(void)
 {
 	wait_held(HULI, JT_B1);
 	decide(HULI, "reopen", JT_B1, "补录1月党费");
+	check_approval(JIANGTOU, "reopened", "补录1月党费"); /* the level in between */
 	check_history(JT_B1, JT_B1); /* the branch holds the reopen */
 	pay_missing(JT_B1);
 	report_months(JT_B1, FIXED_MONTH, FIXED_MONTH);
