@@ -24,9 +24,10 @@
  * not apply). The network joins before it (2025-11-15), jinshan/b2 in June
  * and hetong/b2 is revoked in June: certificates and the revocation are
  * dated by the clock shim (clock_shim.c), which the expected sets of
- * notices, acceptance and summaries go by. The reports are all written
- * now, so "on time" is computed here from each month's deadline and the
- * clock, like the view does. N2 is due today: it counts in the month under
+ * notices, acceptance and summaries go by. Each month's reports are
+ * signed on day 2 of the next month (on time) by the clock of the command
+ * alone; from the late branch's November on, at the real clock (late), as
+ * are the resubmissions after decisions. N2 is due today: it counts in the month under
  * way (CUR), which the units report (provisional) for it; no unit can be
  * late for it (an ack is dated today at the latest, and no answer is late
  * only once the due date passed), which the model derives rather than
@@ -123,6 +124,8 @@ static struct {
 	bool t_moved;                     /* the member went to js-b1 and came back */
 	const char *ack[NOTICES][UNITS];  /* the date each unit acknowledged, or NULL */
 	bool reported[UNITS][MONTHS + 1]; /* as the street holds it when it submits */
+	bool on_time[UNITS][MONTHS + 1];  /* its latest report of the month */
+	bool late_phase;                  /* reports are submitted at the real clock */
 	struct fig total[UNITS][MONTHS + 1];
 	struct event hist[UNITS][HIST_MAX];
 	int nhist[UNITS];
@@ -358,8 +361,18 @@ static void logged(int u, const char *event, int by, const char *comment)
  * total it rolled up from what the street holds (Y.reported). */
 static void submit(int u, int i)
 {
-	json_t *j = RUN_JSON("report", "submit", "-d", Y.n[u]->dir, "--period", period[i]);
+	char day2[32];
+	json_t *j;
 	struct fig own;
+
+	/* before the late phase, on day 2 of the next month (the command's
+	 * clock: the report's time is its signer's) */
+	snprintf(day2, sizeof day2, "%.4d-%.2d-02", atoi(period[i]) + (atoi(period[i] + 5) == 12),
+		 atoi(period[i] + 5) % 12 + 1);
+	command_clock_at(i < CUR && !Y.late_phase ? day2 : NULL);
+	j = RUN_JSON("report", "submit", "-d", Y.n[u]->dir, "--period", period[i]);
+	command_clock_at(NULL);
+	Y.on_time[u][i] = i == CUR || !Y.late_phase;
 
 	own_figures(u, i, &own);
 	Y.total[u][i] = own;
@@ -618,6 +631,7 @@ static void stage_late_unit(void)
 {
 	struct fig before = Y.total[JIANGTOU][MONTHS - 1];
 
+	Y.late_phase = true; /* from here on */
 	report_months(JT_B1, MONTHS - 1, MONTHS - 1);
 	report_months(JIANGTOU, MONTHS - 1, MONTHS - 1);
 	cr_assert_gt(Y.total[JIANGTOU][MONTHS - 1].v[F_FULL], before.v[F_FULL],
@@ -863,7 +877,8 @@ static void check_summary(int i)
 
 	for (int u = HETONG; u < UNITS; u++) {
 		bool e = expected_in(u, i), r = Y.reported[u][i];
-		long long one[6] = {e, e && r, e && r && ahead, e && r && !ahead, e && !r, !e};
+		bool t = Y.on_time[u][i];
+		long long one[6] = {e, e && r, e && r && t, e && r && !t, e && !r, !e};
 
 		if (!Y.n[u])
 			continue;
@@ -895,12 +910,10 @@ static void check_summary(int i)
 
 /* The reporting rates at the district, for every month: the expected set
  * goes by the certificates' dates (hetong/b2 not from June, its revocation
- * month; jinshan/b2 from June) and in the month under way jinshan/b2,
- * which joined after the others reported it, is missing, not overdue. All
- * the year's reports are written now, after each month's deadline, so
- * every one is late (the late branch's November too): what the test can
- * honestly assert without moving the daemons' clocks per month, which
- * drops their links (see stage_branches_report). */
+ * month; jinshan/b2 from June); late are jiangtou/b1's and jiangtou's
+ * November and their resubmitted January; in the month under way
+ * jinshan/b2, which joined after the others reported it, is missing, not
+ * overdue. */
 static void stage_summaries(void)
 {
 	for (int i = 0; i <= CUR; i++)
@@ -914,12 +927,13 @@ static void stage_district_views(void)
 {
 	for (int i = 0; i < MONTHS; i++) {
 		char deadline[32];
-		bool ahead = deadline_of(i, deadline);
 		json_t *j = view(HULI, i), *o = json_object_get(j, "node");
+
+		(void)deadline_of(i, deadline);
 
 		cr_assert_str_eq(str(j, "deadline"), deadline);
 		for (int s = HETONG; s <= DIANQIAN; s++) {
-			check_child(child(o, s), s, i, ahead);
+			check_child(child(o, s), s, i, Y.on_time[s][i]);
 			cr_assert_str_eq(approval_word(child(o, s)), s == JIANGTOU && i == FIXED_MONTH ? "accepted" : "pending",
 					 "%s for %s", unit_def[s].label, period[i]);
 		}
