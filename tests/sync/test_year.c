@@ -511,7 +511,7 @@ static void stage_notice(void)
 	for (int n = 0; n < NOTICES; n++)
 		check_notice_status(n);
 	check_unacked(JS_B1); /* N2 */
-	check_unacked(DQ_B1); /* N1 (overdue) and N2 */
+	check_unacked(DQ_B1); /* N1, overdue */
 	for (int u = HT_B1; u < JS_B2; u++)
 		report_months(u, CUR, CUR);
 	for (int u = HETONG; u <= DIANQIAN; u++)
