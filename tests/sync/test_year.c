@@ -54,6 +54,7 @@ TestSuite(sync_year, .init = net_setup, .fini = net_teardown);
 #define MEMBERS_MAX 8
 #define ID_CAP 16
 #define DATE_CAP 11 /* YYYY-MM-DD */
+#define DATE_TEXT 24 /* one printed from ints (gcc's worst case is 19) */
 #define NOTICES 2
 #define HIST_MAX 12    /* steps of one unit's January */
 #define JUNE 6         /* index of 2026-06 in the year */
@@ -361,7 +362,7 @@ static void logged(int u, const char *event, int by, const char *comment)
  * total it rolled up from what the street holds (Y.reported). */
 static void submit(int u, int i)
 {
-	char day2[32];
+	char day2[DATE_TEXT];
 	json_t *j;
 	struct fig own;
 
