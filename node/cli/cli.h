@@ -156,6 +156,16 @@ struct verify_erased;
 json_t *cli_erased_json(const struct verify_erased *x);
 void cli_erased_print(const struct verify_erased *x);
 
+/* What `strata report` prints for people (report_print.c): a report's
+ * figures as two lines under LABEL at INDENT (the figures JSON of
+ * figures_json); report show as lines, as the walk goes (tree: every level);
+ * the --summary table with the units not reported. 0 or the walk's -errno
+ * (e says why; what was printed stays). */
+struct node;
+void cli_report_figures(const char *label, json_t *f, int indent);
+int cli_report_view_text(struct node *n, const char *period, bool tree, struct err *e) WUR;
+int cli_report_summary_text(struct node *n, const char *period, struct err *e) WUR;
+
 /* What verify and audit print of a walk over a store (check_print.c):
  * failures and erased values, for people or (json) gathered in arrays. */
 struct check_print {

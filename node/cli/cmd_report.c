@@ -57,249 +57,6 @@ static void help(FILE *f)
 		"this node) for the month, oldest first.\n");
 }
 
-/* walk.c's check words, translated where printed */
-static const char *const check_words[] __attribute__((unused)) = {N_("matches"), N_("mismatch"),
-	N_("not checked: this node does not hold its records")};
-
-/* The figures print_figures' lines print; any other (a record type's own,
- * listed in the JSON only when not zero) gets a line of its own. */
-static const char *const printed[] = {
-	"members_full", "members_probationary", "members_active", "members_lapsed", "members_deceased",
-	"members_transferred", "members_new", "dues_paid", "dues_paid_amount", "members_unpaid",
-	"meetings_branch_congress", "meetings_committee", "meetings_group", "meetings_lecture",
-	"attendance_present", "attendance_expected", "study_minutes", "points", "requests_opened",
-	"requests_closed", "requests_open", "transfers_in", "transfers_out", "notices_acked", "notices_late",
-	"attendance_rate", "request_close_days_median", NULL};
-
-static void print_more_figures(json_t *f, int indent)
-{
-	const char *k;
-	json_t *v;
-	size_t n = 0;
-
-	json_object_foreach(f, k, v) {
-		const char *const *p = printed;
-
-		while (*p && strcmp(*p, k) != 0)
-			p++;
-		if (*p || !json_is_integer(v))
-			continue;
-		if (n++ == 0)
-			printf("%*s      ", indent, "");
-		else
-			printf(",");
-		printf(" %s %lld", k, (long long)json_integer_value(v));
-	}
-	if (n)
-		printf("\n");
-}
-
-static void print_figures(const char *label, json_t *f, int indent)
-{
-	json_t *rate = json_object_get(f, "attendance_rate"), *med = json_object_get(f, "request_close_days_median");
-	char att[16] = "n/a";
-
-	if (json_is_real(rate))
-		snprintf(att, sizeof att, "%.0f%%", json_real_value(rate) * 100);
-	printf(_("%*s%-6s members %lld (full %lld, probationary %lld; active %lld, lapsed %lld), new %lld; dues paid %lld "
-	         "(%.2f yuan), unpaid %lld;\n"),
-	       indent, "", label, (long long)(json_integer_value(json_object_get(f, "members_full")) +
-					      json_integer_value(json_object_get(f, "members_probationary"))),
-	       (long long)json_integer_value(json_object_get(f, "members_full")),
-	       (long long)json_integer_value(json_object_get(f, "members_probationary")),
-	       (long long)json_integer_value(json_object_get(f, "members_active")),
-	       (long long)json_integer_value(json_object_get(f, "members_lapsed")),
-	       (long long)json_integer_value(json_object_get(f, "members_new")),
-	       (long long)json_integer_value(json_object_get(f, "dues_paid")),
-	       (double)json_integer_value(json_object_get(f, "dues_paid_amount")) / 100.0,
-	       (long long)json_integer_value(json_object_get(f, "members_unpaid")));
-	printf(_("%*s       meetings %lld/%lld/%lld/%lld (congress/committee/group/lecture), attendance %s; study %lld "
-	         "min; points %lld; requests opened %lld, closed %lld, open %lld"),
-	       indent, "", (long long)json_integer_value(json_object_get(f, "meetings_branch_congress")),
-	       (long long)json_integer_value(json_object_get(f, "meetings_committee")),
-	       (long long)json_integer_value(json_object_get(f, "meetings_group")),
-	       (long long)json_integer_value(json_object_get(f, "meetings_lecture")), att,
-	       (long long)json_integer_value(json_object_get(f, "study_minutes")),
-	       (long long)json_integer_value(json_object_get(f, "points")),
-	       (long long)json_integer_value(json_object_get(f, "requests_opened")),
-	       (long long)json_integer_value(json_object_get(f, "requests_closed")),
-	       (long long)json_integer_value(json_object_get(f, "requests_open")));
-	if (json_is_integer(med))
-		printf(_(" (median %lld days to close)"), (long long)json_integer_value(med));
-	printf(_("; notices acked %lld, late %lld; transfers in %lld, out %lld\n"),
-	       (long long)json_integer_value(json_object_get(f, "notices_acked")),
-	       (long long)json_integer_value(json_object_get(f, "notices_late")),
-	       (long long)json_integer_value(json_object_get(f, "transfers_in")),
-	       (long long)json_integer_value(json_object_get(f, "transfers_out")));
-	print_more_figures(f, indent);
-}
-
-#define SHOW_TIME_SIZE 48 /* a local time "YYYY-MM-DD HH:MM" or a day with its zone, and its NUL */
-#define SHOW_DEPTH (REPORT_LEVELS_MAX + 2)
-
-/* ms as local time (human output; the JSON's times are UTC). */
-static const char *local_time(char out[SHOW_TIME_SIZE], uint64_t ms, const char *fmt)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(out, SHOW_TIME_SIZE, fmt, &tm);
-	return out;
-}
-
-/* "reports due by the end of 2026-12-05 (CST)": the deadline is the
- * midnight after that day, local time. */
-static void print_deadline(const char *period, uint64_t deadline_ms)
-{
-	char day[SHOW_TIME_SIZE];
-
-	printf(_("period %s, reports due by the end of %s\n"), period,
-	       local_time(day, deadline_ms - 1000, "%Y-%m-%d (%Z)"));
-}
-
-static void print_decision(const struct report_row *r)
-{
-	static const char *const words[] = {N_("pending"), N_("accepted"), N_("returned"), N_("reopened")};
-	const struct report_decision *d = &r->decision;
-	char at[SHOW_TIME_SIZE];
-
-	if (r->peer || !r->decision_shown)
-		return;
-	if (!d->decision)
-		printf("%s", _(", pending"));
-	else if (d->stale)
-		printf("%s", _(", pending (resubmitted after a decision)"));
-	else
-		printf(_(", %s by %s on %s%s%s%s"), d->decision > 0 && d->decision <= 3 ? _(words[d->decision]) : _("decided"),
-		       esc(d->by), local_time(at, d->at_ms, "%Y-%m-%d %H:%M"), d->has_comment ? " (\"" : "",
-		       d->has_comment ? esc(d->comment) : "", d->has_comment ? "\")" : "");
-}
-
-/* A unit's org path, and its display name when it has one (湖里区). */
-static void print_name(const char *name, const json_t *names)
-{
-	const char *dn = names ? node_unit_display_name(names, name) : NULL;
-
-	printf("%s", esc(name));
-	if (dn)
-		printf(" (%s)", esc(dn));
-}
-
-/* One unit of the view as lines at indentation INDENT. */
-static void print_unit(const struct report_row *r, int indent, const json_t *names)
-{
-	json_t *o = r->unit;
-	char at[SHOW_TIME_SIZE];
-
-	printf("%*s", indent, "");
-	print_name(r->name, names);
-	if (!json_is_true(json_object_get(o, "reported"))) {
-		if (!r->depth)
-			printf("%s", _("  (no report of its own yet)\n"));
-		else if (!r->expected)
-			printf(_("  not expected (%s)\n"), esc(r->why_not));
-		else
-			printf(_("  NOT REPORTED%s\n"), r->overdue ? _(", past the deadline") : "");
-		return;
-	}
-	printf(_("  report #%llu submitted %s, %s"), (unsigned long long)r->report_seq,
-	       local_time(at, r->submitted_ms, "%Y-%m-%d %H:%M"), r->status == REPORT_ON_TIME ? _("on time") : _("LATE"));
-	print_decision(r);
-	if (r->depth && !r->expected && !r->peer)
-		printf(_(", not expected (%s)"), esc(r->why_not));
-	if (json_object_get(o, "check"))
-		printf(_(", figures %s"), _(json_string_value(json_object_get(o, "check")))); /* walk.c's words */
-	printf("\n");
-	if (json_object_get(o, "mismatch"))
-		printf(_("%*s  MISMATCH: %s\n"), indent, "", esc(json_string_value(json_object_get(o, "mismatch"))));
-	print_figures(_("own"), json_object_get(o, "own"), indent + 2);
-	print_figures(_("total"), json_object_get(o, "total"), indent + 2);
-}
-
-/* The text view as the walk goes: children at +2, peers apart at +4. */
-struct show_text {
-	json_t *names; /* the units' display names (node_display_names), NULL: none */
-	int indent[SHOW_DEPTH];
-	bool peers_said[SHOW_DEPTH];
-};
-
-static int print_row(const struct report_row *r, void *arg)
-{
-	struct show_text *st = arg;
-	unsigned d = r->depth;
-	int indent = 0;
-
-	if (r->event != REPORT_EV_UNIT || d >= SHOW_DEPTH)
-		return 0;
-	if (d > 0) {
-		indent = st->indent[d - 1] + (r->peer ? 4 : 2);
-		if (r->peer && !st->peers_said[d - 1])
-			printf(_("%*speers (their figures are not part of the total above):\n"), st->indent[d - 1] + 2, "");
-		st->peers_said[d - 1] |= r->peer;
-	}
-	st->indent[d] = indent;
-	st->peers_said[d] = false;
-	print_unit(r, indent, st->names);
-	return 0;
-}
-
-static void put_stdout(const char *text, void *arg)
-{
-	(void)arg;
-	cli_json_puts(text, stdout);
-}
-
-/* report show --summary, text: the units not counted or not reported as
- * the walk finds them, then the counts per level. */
-static int print_missing(const struct report_row *r, void *arg)
-{
-	printf("%s", r->expected ? _("  NOT REPORTED  ") : _("  not counted   "));
-	print_name(r->name, arg);
-	if (r->expected)
-		printf(_(" (level %u)%s\n"), r->depth, r->overdue ? _(", past the deadline") : "");
-	else
-		printf(_(" (level %u): %s\n"), r->depth, esc(r->why_not));
-	return 0;
-}
-
-static void print_counts(const char *label, const struct report_counts *c)
-{
-	cli_pad(stdout, label, 6);
-	printf(" %8llu %8llu %6.1f%% %8llu %6.1f%% %6llu %8llu %12llu\n", (unsigned long long)c->expected,
-	       (unsigned long long)c->reported, 100 * report_rate(c->reported, c->expected),
-	       (unsigned long long)c->on_time, 100 * report_rate(c->on_time, c->expected), (unsigned long long)c->late,
-	       (unsigned long long)c->missing, (unsigned long long)c->not_expected);
-}
-
-static int show_summary_text(struct node *n, const char *period, json_t *names, struct err *e)
-{
-	struct report_summary s;
-	char label[16];
-	int ret;
-
-	print_deadline(period, report_deadline_ms(period, node_config(n)->report_deadline_day));
-	if ((ret = report_summary(n, period, print_missing, names, &s, e)) < 0)
-		return ret;
-	{ /* the header by display width, so that it stays over its columns in Chinese */
-		static const char *const head[] = {N_("expected"), N_("reported"), N_("rate"), N_("on time"), N_("rate"),
-						   N_("late"), N_("missing"), N_("not expected")};
-		static const size_t width[] = {8, 8, 7, 8, 7, 6, 8, 12};
-
-		cli_pad(stdout, _("level"), 6);
-		for (size_t i = 0; i < sizeof width / sizeof width[0]; i++) {
-			putchar(' ');
-			cli_pad_right(stdout, _(head[i]), width[i]);
-		}
-		putchar('\n');
-	}
-	for (unsigned d = 1; d <= s.levels; d++) {
-		snprintf(label, sizeof label, "%u", d);
-		print_counts(label, &s.level[d]);
-	}
-	print_counts(_("all"), &s.total);
-	return 0;
-}
 
 /* report submit: submits and prints what was rolled up. */
 static int submit(struct node *n, const char *period, bool json, struct err *e)
@@ -321,8 +78,8 @@ static int submit(struct node *n, const char *period, bool json, struct err *e)
 			       "accepted)%s\n"),
 			       node_name(n), period, (unsigned long long)r.seq, r.children, r.children == 1 ? "" : "s",
 			       r.accepted, r.provisional ? "; provisional: the month has not ended" : "");
-			print_figures(_("own"), own, 2);
-			print_figures(_("total"), total, 2);
+			cli_report_figures(_("own"), own, 2);
+			cli_report_figures(_("total"), total, 2);
 			json_decref(own);
 			json_decref(total);
 		}
@@ -332,32 +89,26 @@ static int submit(struct node *n, const char *period, bool json, struct err *e)
 	return ret;
 }
 
+static void put_stdout(const char *text, void *arg)
+{
+	(void)arg;
+	cli_json_puts(text, stdout);
+}
+
 /* report show: the view of period, as JSON or as a tree of lines, or
  * (summary) the reporting rates; all written as the walk goes. */
 static int show(struct node *n, const char *period, bool tree, bool summary, bool json, struct err *e)
 {
-	struct report_walk_opts o = {.tree = tree, .figures = true};
-	struct show_text st = {0};
 	int ret;
 
 	if (!report_period_valid(period)) {
 		err_set(e, "period \"%s\" is not a month YYYY-MM", period);
 		return -EINVAL;
 	}
-	/* text names units by display name too: one read of the certificates
-	 * (a store that cannot say only shows org paths) */
-	if (!json && node_display_names(n, &st.names, &(struct err){0}) < 0)
-		st.names = NULL;
 	if (summary)
-		ret = json ? report_summary_write(n, period, put_stdout, NULL, e)
-			   : show_summary_text(n, period, st.names, e);
-	else if (json)
-		ret = report_view_write(n, period, tree, put_stdout, NULL, e);
-	else {
-		print_deadline(period, report_deadline_ms(period, node_config(n)->report_deadline_day));
-		ret = report_walk(n, period, &o, print_row, &st, NULL, e);
-	}
-	json_decref(st.names);
+		ret = json ? report_summary_write(n, period, put_stdout, NULL, e) : cli_report_summary_text(n, period, e);
+	else
+		ret = json ? report_view_write(n, period, tree, put_stdout, NULL, e) : cli_report_view_text(n, period, tree, e);
 	if (ret < 0)
 		fflush(stdout); /* what was written stays; the error follows on stderr */
 	return ret;
@@ -445,65 +196,103 @@ static int history(struct node *n, const char *period, const char *unit, bool js
 	return 0;
 }
 
-int cmd_report_main(int argc, char **argv)
+/* The options of one verb. */
+struct report_opts {
+	struct cli_common c;
+	const char *verb, *period, *from, *comment, *unit;
+	bool tree, summary;
+};
+
+/* What each verb requires and refuses; CLI_GO_ON or the usage exit. */
+static int check_options(const char *what, const struct report_opts *o)
+{
+	const char *verb = o->verb;
+
+	if (!o->period)
+		return cli_usage(what, "--period YYYY-MM is required");
+	if (o->summary && strcmp(verb, "show"))
+		return cli_usage(what, "--summary is an option of report show");
+	if ((!strcmp(verb, "accept") || !strcmp(verb, "return") || !strcmp(verb, "reopen")) && !o->from)
+		return cli_usage(what, "--from ORG/PATH (the unit whose report it is) is required");
+	if (!strcmp(verb, "return") && !o->comment)
+		return cli_usage(what, "--comment is required: say what to fix");
+	if (!strcmp(verb, "reopen") && !o->comment)
+		return cli_usage(what, "--comment is required: say why the month is reopened");
+	if (o->unit && strcmp(verb, "history"))
+		return cli_usage(what, "--unit is for report history");
+	return CLI_GO_ON;
+}
+
+/* Parses argv (after the verb); CLI_GO_ON or an exit code. */
+static int parse(int argc, char **argv, const char *what, struct report_opts *o)
 {
 	static const struct option opts[] = {
 		{"dir", required_argument, NULL, 'd'},     {"period", required_argument, NULL, 'p'},
 		{"from", required_argument, NULL, 'f'},    {"comment", required_argument, NULL, 'c'},
 		{"tree", no_argument, NULL, 't'},          {"json", no_argument, NULL, 'j'},
-		{"unit", required_argument, NULL, 'u'},
-		{"summary", no_argument, NULL, 's'},
+		{"unit", required_argument, NULL, 'u'},    {"summary", no_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
 	};
-	struct cli_common c;
-	const char *verb, *period = NULL, *from = NULL, *comment = NULL, *unit = NULL;
-	char what[32];
-	bool tree = false, summary = false;
-	struct node *n = NULL;
-	struct err e = {0};
-	int opt, ret;
+	int opt;
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		help(argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	verb = argv[1];
-	snprintf(what, sizeof what, "report %s", verb);
-	if (strcmp(verb, "submit") && strcmp(verb, "show") && strcmp(verb, "accept") && strcmp(verb, "return") &&
-	    strcmp(verb, "reopen") && strcmp(verb, "history"))
-		return cli_usage("report", "unknown subcommand \"%s\" (submit, show, accept, return, reopen, history)",
-				 verb);
-	cli_common_init(&c);
+	cli_common_init(&o->c);
 	optind = 0;
-	argc--, argv++;
 	while ((opt = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'd': c.dir = optarg; break;
-		case 'p': period = optarg; break;
-		case 'f': from = optarg; break;
-		case 'c': comment = optarg; break;
-		case 't': tree = true; break;
-		case 'u': unit = optarg; break;
-		case 's': summary = true; break;
-		case 'j': c.json = true; break;
+		case 'd': o->c.dir = optarg; break;
+		case 'p': o->period = optarg; break;
+		case 'f': o->from = optarg; break;
+		case 'c': o->comment = optarg; break;
+		case 't': o->tree = true; break;
+		case 'u': o->unit = optarg; break;
+		case 's': o->summary = true; break;
+		case 'j': o->c.json = true; break;
 		case 'h': help(stdout); return EXIT_OK;
 		default: return cli_usage(what, "unknown option");
 		}
 	}
 	if (optind != argc)
 		return cli_usage(what, "unexpected argument \"%s\"", argv[optind]);
-	if (!period)
-		return cli_usage(what, "--period YYYY-MM is required");
-	if (summary && strcmp(verb, "show"))
-		return cli_usage(what, "--summary is an option of report show");
-	if ((!strcmp(verb, "accept") || !strcmp(verb, "return") || !strcmp(verb, "reopen")) && !from)
-		return cli_usage(what, "--from ORG/PATH (the unit whose report it is) is required");
-	if (!strcmp(verb, "return") && !comment)
-		return cli_usage(what, "--comment is required: say what to fix");
-	if (!strcmp(verb, "reopen") && !comment)
-		return cli_usage(what, "--comment is required: say why the month is reopened");
-	if (unit && strcmp(verb, "history"))
-		return cli_usage(what, "--unit is for report history");
+	return check_options(what, o);
+}
+
+/* show writes nothing but its index of recomputations (report_view):
+ * read-write if it may, else read-only (it then recomputes each time);
+ * history only reads; the others sign. */
+static int open_for(const char *verb, const char *dir, struct node **n, struct err *e)
+{
+	int ret;
+
+	if (!strcmp(verb, "history"))
+		return node_open(n, dir, NODE_RDONLY | NODE_NO_KEY, e);
+	ret = node_open(n, dir, strcmp(verb, "show") ? 0 : NODE_NO_KEY, e);
+	if (ret < 0 && !strcmp(verb, "show")) {
+		*e = (struct err){0};
+		ret = node_open(n, dir, NODE_RDONLY | NODE_NO_KEY, e);
+	}
+	return ret;
+}
+
+int cmd_report_main(int argc, char **argv)
+{
+	struct report_opts o = {0};
+	char what[32];
+	struct node *n = NULL;
+	struct err e = {0};
+	int ret;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		help(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	o.verb = argv[1];
+	snprintf(what, sizeof what, "report %s", o.verb);
+	if (strcmp(o.verb, "submit") && strcmp(o.verb, "show") && strcmp(o.verb, "accept") && strcmp(o.verb, "return") &&
+	    strcmp(o.verb, "reopen") && strcmp(o.verb, "history"))
+		return cli_usage("report", "unknown subcommand \"%s\" (submit, show, accept, return, reopen, history)",
+				 o.verb);
+	if ((ret = parse(argc - 1, argv + 1, what, &o)) != CLI_GO_ON)
+		return ret;
 #ifdef __GLIBC__
 	/* A view that recomputes reports decodes every change set of each
 	 * descendant's up feed into buffers of a few hundred KiB, freed after
@@ -513,29 +302,19 @@ int cmd_report_main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	mallopt(M_TRIM_THRESHOLD, 512 << 20);
 #endif
-	/* show writes nothing but its index of recomputations (report_view):
-	 * read-write if it may, else read-only (it then recomputes each time);
-	 * history only reads */
-	if (!strcmp(verb, "history"))
-		ret = node_open(&n, c.dir, NODE_RDONLY | NODE_NO_KEY, &e);
-	else
-		ret = node_open(&n, c.dir, strcmp(verb, "show") ? 0 : NODE_NO_KEY, &e);
-	if (ret < 0 && !strcmp(verb, "show")) {
-		e = (struct err){0};
-		ret = node_open(&n, c.dir, NODE_RDONLY | NODE_NO_KEY, &e);
-	}
-	if (ret < 0)
+	if ((ret = open_for(o.verb, o.c.dir, &n, &e)) < 0)
 		return cli_fail_err(what, ret, &e);
-	if (!strcmp(verb, "submit"))
-		ret = submit(n, period, c.json, &e);
-	else if (!strcmp(verb, "show"))
-		ret = show(n, period, tree, summary, c.json, &e);
-	else if (!strcmp(verb, "history"))
-		ret = history(n, period, unit, c.json, &e);
+	if (!strcmp(o.verb, "submit"))
+		ret = submit(n, o.period, o.c.json, &e);
+	else if (!strcmp(o.verb, "show"))
+		ret = show(n, o.period, o.tree, o.summary, o.c.json, &e);
+	else if (!strcmp(o.verb, "history"))
+		ret = history(n, o.period, o.unit, o.c.json, &e);
 	else
-		ret = decide(n, period, from,
-			     !strcmp(verb, "accept") ? REPORT_ACCEPT : !strcmp(verb, "return") ? REPORT_RETURN : REPORT_REOPEN,
-			     comment, &e);
+		ret = decide(n, o.period, o.from,
+			     !strcmp(o.verb, "accept") ? REPORT_ACCEPT
+			     : !strcmp(o.verb, "return") ? REPORT_RETURN : REPORT_REOPEN,
+			     o.comment, &e);
 	node_close(&n);
 	return ret < 0 ? cli_fail_err(what, ret, &e) : EXIT_OK;
 }
