@@ -14,7 +14,7 @@ void sync_certify_refuse(struct daemon *d, const uint8_t *rid, size_t rid_len, c
 			 const char *reason)
 {
 	sync_conn_send_error(d, rid, rid_len, EACCES, reason);
-	if (sync_frame_refusal_allow(d, node_now_ms()))
+	if (sync_frame_refusal_allow(d, sync_clock_ms()))
 		sync_log(d, "refused %s%s%s: %s", c->what, c->who ? " of " : "", c->who ? c->who : "", reason);
 }
 

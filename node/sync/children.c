@@ -173,7 +173,7 @@ void sync_on_child_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, c
 		l = child_add(d, key, rid, rid_len, &rh);
 	if (l) {
 		sync_link_on_frame(l, f);
-	} else if (f->msg_case != STRATA__FRAME__MSG_PING && sync_frame_refusal_allow(d, node_now_ms())) {
+	} else if (f->msg_case != STRATA__FRAME__MSG_PING && sync_frame_refusal_allow(d, sync_clock_ms())) {
 		/* Another frame of a key that may not link (an Ack still in
 		 * flight when a revoked link was dropped): the reason, not "say
 		 * hello first", which would bring a hello the node refuses. */

@@ -78,9 +78,9 @@ static void on_router(struct daemon *d)
 			bool allow;
 
 			if ((l = sync_child_by_rid(d, rid, rid_len)))
-				l->last_rx_ms = node_now_ms(); /* garbage, but not silence */
+				sync_link_heard(l); /* garbage, but not silence */
 			d->frame_uid = uid;
-			allow = l ? sync_link_refusal_allow(l, node_now_ms()) : sync_frame_refusal_allow(d, node_now_ms());
+			allow = l ? sync_link_refusal_allow(l, sync_clock_ms()) : sync_frame_refusal_allow(d, sync_clock_ms());
 			d->frame_uid = NULL;
 			if (!allow)
 				continue;
@@ -109,7 +109,7 @@ static void on_dealer(struct daemon *d)
 		if (ret == -EAGAIN)
 			return;
 		if (ret < 0) {
-			if (sync_link_refusal_allow(d->parent, node_now_ms()))
+			if (sync_link_refusal_allow(d->parent, sync_clock_ms()))
 				sync_log(d, "refused a message from the parent: %s", e.msg);
 			continue;
 		}
@@ -155,22 +155,22 @@ static void send_ping(struct link *l)
 
 static void sweep(struct daemon *d)
 {
-	uint64_t now = node_now_ms();
+	uint64_t now = sync_clock_ms(), wall = node_now_ms();
 
 	sync_refusal_flush(d, now);
 	if (d->parent && sync_link_up(d->parent)) {
-		if (now - d->parent->last_rx_ms > SYNC_DEAD_MS) {
+		if (now - d->parent->rx_at > SYNC_DEAD_MS) {
 			sync_log(d, "parent %s silent for %d s; waiting for it", sync_link_name(d->parent), SYNC_DEAD_MS / 1000);
 			snprintf(d->parent->last_error, sizeof d->parent->last_error,
 				 "silent for %d s: waiting for it to come back", SYNC_DEAD_MS / 1000);
-			d->parent->last_error_ms = now;
+			d->parent->last_error_ms = wall;
 			sync_link_reset(d->parent);
-			d->parent->last_tx_ms = now;
-		} else if (now - d->parent->last_tx_ms > SYNC_PING_MS) {
+			d->parent->tx_at = now;
+		} else if (now - d->parent->tx_at > SYNC_PING_MS) {
 			send_ping(d->parent);
 		}
-	} else if (d->parent && now - d->parent->last_tx_ms > SYNC_PING_MS &&
-		   now - d->parent->hello_ms > (d->parent->refused_hello ? SYNC_REFUSED_RETRY_MS : SYNC_PING_MS)) {
+	} else if (d->parent && now - d->parent->tx_at > SYNC_PING_MS &&
+		   now - d->parent->hello_at > (d->parent->refused_hello ? SYNC_REFUSED_RETRY_MS : SYNC_PING_MS)) {
 		/* Not replicating, yet ZeroMQ may still hold the connection: a
 		 * loop that stalled past SYNC_DEAD_MS (a huge batch, a loaded
 		 * machine) reset the link while ZeroMQ's own heartbeats kept it,
@@ -178,20 +178,20 @@ static void sweep(struct daemon *d)
 		 * and again while unanswered; with ZMQ_IMMEDIATE it goes nowhere
 		 * when there is no connection. */
 		sync_link_send_hello(d->parent);
-		d->parent->last_tx_ms = now;
+		d->parent->tx_at = now;
 	}
 	for (size_t i = 0; i < d->nchildren;) {
 		struct link *l = d->children[i];
 
-		if (now - l->last_rx_ms > SYNC_DEAD_MS) {
+		if (now - l->rx_at > SYNC_DEAD_MS) {
 			sync_log(d, "link from %s is down (silent for %d s)", sync_link_name(l), SYNC_DEAD_MS / 1000);
 			snprintf(l->last_error, sizeof l->last_error, "silent for %d s: the link was dropped",
 				 SYNC_DEAD_MS / 1000);
-			l->last_error_ms = now;
+			l->last_error_ms = wall;
 			sync_child_remove(d, i, NULL);
 			continue;
 		}
-		if (now - l->last_tx_ms > SYNC_PING_MS)
+		if (now - l->tx_at > SYNC_PING_MS)
 			send_ping(l);
 		i++;
 	}

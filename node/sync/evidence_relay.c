@@ -66,7 +66,7 @@ void sync_evidence_on_frame(struct link *l, const Strata__Evidence *ev)
 	/* What a link sends as evidence and is not: a refusal of that link,
 	 * logged at its bounded rate (sync_evidence_record logs every one). */
 	if (node_evidence_check(ev->first.data, ev->first.len, ev->second.data, ev->second.len, &a, &e) < 0) {
-		if (sync_link_refusal_allow(l, node_now_ms()))
+		if (sync_link_refusal_allow(l, sync_clock_ms()))
 			sync_log(l->d, "refused evidence from %s: not evidence of equivocation: %s", sync_link_name(l), e.msg);
 		return;
 	}

@@ -37,12 +37,12 @@ static uint16_t monitor_event(void *mon)
 static int await_answer(const struct sync_exchange *x, void *sock, void *mon, Strata__Frame **reply,
 			struct err *e)
 {
-	uint64_t deadline = node_now_ms() + (uint64_t)x->timeout_ms;
+	uint64_t deadline = sync_clock_ms() + (uint64_t)x->timeout_ms;
 	int ret;
 
 	for (;;) {
 		zmq_pollitem_t items[] = {{sock, 0, ZMQ_POLLIN, 0}, {mon, 0, ZMQ_POLLIN, 0}};
-		uint64_t now = node_now_ms();
+		uint64_t now = sync_clock_ms();
 		uint8_t rid[8];
 		size_t rid_len;
 		char uid[8];

@@ -9,7 +9,7 @@
 
 struct feedmap_val {
 	uint64_t seq;     /* the peer has (or has been sent) every entry up to seq */
-	uint64_t stalled_until; /* refused: wait until then (ms), a Want or a new Hello */
+	uint64_t stalled_until; /* refused: wait until then (sync_clock_ms), a Want or a new Hello */
 	bool give_back;   /* the peer is the feed's author and asked for it back (a restored store) */
 };
 

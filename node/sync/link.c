@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <zmq.h>
 
@@ -22,9 +23,23 @@ struct link *sync_link_new(struct daemon *d, enum link_kind kind)
 	l->d = d;
 	l->kind = kind;
 	l->role = STRATA__ROLE__ROLE_CHILD;
-	l->last_rx_ms = node_now_ms();
+	sync_link_heard(l);
 	l->fd = -1;
 	return l;
+}
+
+uint64_t sync_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void sync_link_heard(struct link *l)
+{
+	l->last_rx_ms = node_now_ms();
+	l->rx_at = sync_clock_ms();
 }
 
 void sync_link_free(struct link **l)
@@ -210,7 +225,7 @@ int sync_link_send(struct link *l, const Strata__Frame *f)
 	}
 	if ((ret = send_msg(sock, l->kind == LINK_CHILD ? l->rid : NULL, l->rid_len, &msg)) < 0)
 		return ret;
-	l->last_tx_ms = node_now_ms();
+	l->tx_at = sync_clock_ms();
 	if (f->msg_case == STRATA__FRAME__MSG_ENTRIES) {
 		l->count.batch_bytes += len;
 		l->count.batch_wire_bytes += z ? zlen : len;

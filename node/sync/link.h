@@ -63,10 +63,14 @@ struct link {
 	bool hello_sent;
 	bool zstd;                  /* the other side's Hello accepts zstd-compressed frames */
 	bool elide;                 /* and restores elided prevs (changesets_prev_restore) */
-	uint64_t since_ms, last_rx_ms, last_tx_ms;
-	uint64_t hello_ms;          /* when this side last said hello */
+	uint64_t since_ms, last_rx_ms; /* wall clock (node_now_ms): shown and kept */
+	/* timers, on sync_clock_ms (monotonic: a clock stepped by NTP or by
+	 * hand neither drops a link nor pauses it for hours): */
+	uint64_t rx_at;             /* when the other side was last heard (sync_link_heard) */
+	uint64_t tx_at;             /* when this side last sent */
+	uint64_t hello_at;          /* when this side last said hello */
 	unsigned inflight;
-	uint64_t paused_until;      /* the other side cannot store now (its disk is full): send nothing until then */
+	uint64_t paused_until;      /* (sync_clock_ms) the other side cannot store now (its disk is full): send nothing until then */
 	struct feedmap sent;        /* link.c: what the other side holds or was sent, by feed */
 	struct feedmap refused;     /* link.c: feeds refused from this link lately (receiver side) */
 	struct link_counters count; /* link.c */

@@ -23,7 +23,7 @@ void sync_on_monitor(struct daemon *d)
 		memcpy(&event, zmq_msg_data(&ev), sizeof event);
 		if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
 			sync_link_reset(d->parent);
-			d->parent->last_rx_ms = node_now_ms();
+			sync_link_heard(d->parent);
 			sync_link_send_hello(d->parent);
 		} else if (event == ZMQ_EVENT_DISCONNECTED) {
 			if (sync_link_up(d->parent)) {
@@ -33,11 +33,11 @@ void sync_on_monitor(struct daemon *d)
 				d->parent->last_error_ms = node_now_ms();
 			}
 			sync_link_reset(d->parent);
-		} else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && node_now_ms() - last_auth_log > 30000) {
-			last_auth_log = node_now_ms();
+		} else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && sync_clock_ms() - last_auth_log > 30000) {
+			last_auth_log = sync_clock_ms();
 			snprintf(d->parent->last_error, sizeof d->parent->last_error,
 				 "the parent refused this node's key at the handshake");
-			d->parent->last_error_ms = last_auth_log;
+			d->parent->last_error_ms = node_now_ms();
 			sync_log(d, "the parent refused this node's key at the handshake (not certified by it?)");
 		}
 	}
@@ -66,7 +66,7 @@ void sync_on_router_monitor(struct daemon *d)
 			if (l->fd < 0 || (uint32_t)l->fd != fd)
 				continue;
 			l->fd = -1;
-			if (sync_link_refusal_allow(l, node_now_ms()))
+			if (sync_link_refusal_allow(l, sync_clock_ms()))
 				sync_log(d, "the connection of %s closed: its node left or its network broke, or it "
 					    "broke the transport's rules (a message over the %u MiB frame limit)",
 					 sync_link_name(l), SYNC_FRAME_MAX >> 20);

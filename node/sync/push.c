@@ -68,7 +68,7 @@ void sync_link_send_hello(struct link *l)
 	f.hello = &h;
 	if (sync_link_send(l, &f) == 0) {
 		l->hello_sent = true;
-		l->hello_ms = node_now_ms();
+		l->hello_at = sync_clock_ms();
 	}
 out:
 	store_txn_abort(&t);
@@ -170,7 +170,7 @@ void sync_link_pump(struct link *l)
 	struct batch b = {0};
 	struct ranked *trust = NULL;
 	size_t ntrust = 0;
-	uint64_t now = node_now_ms();
+	uint64_t now = sync_clock_ms();
 	struct err e = {0};
 
 	if (!sync_link_up(l) || l->inflight >= SYNC_WINDOW || l->paused_until > now)

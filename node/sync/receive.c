@@ -276,7 +276,7 @@ static void store_batch(struct link *l, struct rbatch *bt, bool *next, struct rb
 	struct conflict *conf = bt->conf;
 	struct touched *tv = NULL;
 	struct store_txn *t = NULL;
-	struct batch_store b = {.l = l, .cs = cs, .res = res, .why = why, .conf = conf, .now = node_now_ms()};
+	struct batch_store b = {.l = l, .cs = cs, .res = res, .why = why, .conf = conf, .now = sync_clock_ms()};
 	uint32_t stored = 0, dups = 0, refused = 0;
 	size_t nconf = 0;
 	struct err e = {0};
@@ -363,7 +363,7 @@ void sync_on_entries(struct link *l, const Strata__Entries *en)
 		sync_rbatch_free(cur);
 		if (!next)
 			break;
-		l->last_rx_ms = node_now_ms();
+		sync_link_heard(l);
 		if (!sync_rbatch_decoded(nb)) {
 			sync_read_ahead_return(l, nb);
 			sync_rbatch_free(nb);
@@ -384,7 +384,7 @@ void sync_scrub(struct daemon *d)
 	struct err e = {0};
 	int r = node_scrub(d->n, &c, &e);
 
-	d->last_scrub_ms = node_now_ms();
+	d->last_scrub_ms = sync_clock_ms();
 	d->scrub_held = r == -EAGAIN;
 
 	if (r == 1)

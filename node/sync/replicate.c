@@ -30,7 +30,7 @@ static void on_hello(struct link *l, const Strata__Hello *h)
 	if (h->node.len != KEY_BYTES || memcmp(h->node.data, sync_link_key(l), KEY_BYTES) != 0) {
 		sync_link_send_error(l, EACCES, "hello names a key other than the one this connection authenticated", NULL,
 				NULL, 0);
-		if (sync_link_refusal_allow(l, node_now_ms()))
+		if (sync_link_refusal_allow(l, sync_clock_ms()))
 			sync_log(d, "refused a hello from %s: it names another key", sync_link_name(l));
 		return;
 	}
@@ -123,7 +123,7 @@ static void on_error(struct link *l, const Strata__Error *er)
 	snprintf(l->last_error, sizeof l->last_error, "%s", er->reason);
 	l->last_error_ms = node_now_ms();
 	sync_link_count(l, LINK_REFUSALS_RECEIVED, 1);
-	if (sync_link_refusal_allow(l, l->last_error_ms))
+	if (sync_link_refusal_allow(l, sync_clock_ms()))
 		sync_log(d, "%s refused: %s", sync_link_name(l), er->reason);
 	if (er->code == EACCES && !er->has_author && sync_link_kind(l) == LINK_PARENT) {
 		/* The parent refused this node itself (its key was revoked, say):
@@ -138,7 +138,7 @@ static void on_error(struct link *l, const Strata__Error *er)
 		 * connection lived on: start over with a hello. At most one per
 		 * SYNC_PING_MS, and none while a refused hello waits (a parent
 		 * that refuses the hello itself answers EACCES, above). */
-		if (!l->refused_hello && node_now_ms() - l->hello_ms > SYNC_PING_MS) {
+		if (!l->refused_hello && sync_clock_ms() - l->hello_at > SYNC_PING_MS) {
 			sync_link_reset(l);
 			sync_link_send_hello(l);
 		}
@@ -149,23 +149,23 @@ static void on_error(struct link *l, const Strata__Error *er)
 		 * at once would only be refused again, as fast as the link goes.
 		 * Wait, then send again what it lacks; the sweep pumps every link
 		 * each second. */
-		l->paused_until = node_now_ms() + SYNC_PAUSE_MS;
+		l->paused_until = sync_clock_ms() + SYNC_PAUSE_MS;
 		return;
 	}
 	if (er->has_author && er->author.len == KEY_BYTES && er->feed &&
 	    (v = sync_link_sent_get(l, er->author.data, er->feed))) {
 		if (er->has_seq && er->seq && er->seq - 1 < v->seq)
 			v->seq = er->seq - 1;
-		v->stalled_until = node_now_ms() + SYNC_STALL_MS;
+		v->stalled_until = sync_clock_ms() + SYNC_STALL_MS;
 	}
 }
 
 void sync_link_on_frame(struct link *l, Strata__Frame *f)
 {
-	l->last_rx_ms = node_now_ms();
+	sync_link_heard(l);
 	if (!sync_link_up(l) && f->msg_case != STRATA__FRAME__MSG_HELLO && f->msg_case != STRATA__FRAME__MSG_PING &&
 	    f->msg_case != STRATA__FRAME__MSG_ERROR) {
-		if (sync_link_refusal_allow(l, l->last_rx_ms))
+		if (sync_link_refusal_allow(l, l->rx_at))
 			sync_link_send_error(l, ENOTCONN, "say hello first", NULL, NULL, 0);
 		return;
 	}
@@ -178,7 +178,7 @@ void sync_link_on_frame(struct link *l, Strata__Frame *f)
 	case STRATA__FRAME__MSG_EVIDENCE: sync_evidence_on_frame(l, f->evidence); break;
 	case STRATA__FRAME__MSG_PING: break;
 	default:
-		if (sync_link_refusal_allow(l, l->last_rx_ms)) {
+		if (sync_link_refusal_allow(l, l->rx_at)) {
 			sync_log(l->d, "refused a message from %s: unexpected on an established link", sync_link_name(l));
 			sync_link_send_error(l, EPROTO, "unexpected message on an established link", NULL, NULL, 0);
 		}

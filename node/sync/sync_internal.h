@@ -66,8 +66,9 @@ struct daemon {
 	struct link **children;
 	size_t nchildren, cap;
 	uint64_t batch_seq;
-	uint64_t started_ms, last_sweep_ms;
-	uint64_t last_scrub_ms;      /* sync_scrub: when it last ran */
+	uint64_t started_ms;         /* wall clock, shown */
+	uint64_t last_sweep_ms;      /* sync_clock_ms */
+	uint64_t last_scrub_ms;      /* sync_scrub: when it last ran (sync_clock_ms) */
 	bool scrub_held;             /* and a reader held pages then */
 	uint8_t curve_pk[KEY_BYTES];
 	uint8_t *curve_sk;          /* sodium_malloc'd */
@@ -102,6 +103,15 @@ void sync_log(const struct daemon *d, const char *fmt, ...) __attribute__((forma
 /* Counts one refusal of the source ID (see struct refusal_source; LABEL
  * names it in the log, NULL: ID); true when it should be logged and
  * answered, false when this window's burst of the source is spent. */
+/* The daemon's timers (liveness, pings, stalls, pauses, refusal windows)
+ * run on a monotonic clock, in ms: a wall clock stepped by NTP or by hand
+ * must neither drop every link nor pause one for hours. Wall time
+ * (node_now_ms) is only for what is signed, shown or kept. */
+uint64_t sync_clock_ms(void);
+
+/* Link l was heard from now: its liveness timer and the time shown. */
+void sync_link_heard(struct link *l);
+
 bool sync_refusal_allow(struct daemon *d, const char *id, const char *label, uint64_t now);
 /* The same for what a link's other side sent: counted by its key. */
 bool sync_link_refusal_allow(struct link *l, uint64_t now);

@@ -131,7 +131,7 @@ void sync_zap_handle(struct daemon *d)
 		/* counted by address: a client making handshakes with a new
 		 * random key each time is still one source */
 		snprintf(id, sizeof id, "ip:%s", address);
-		if (sync_refusal_allow(d, id, address[0] ? address : "a local connection", node_now_ms()))
+		if (sync_refusal_allow(d, id, address[0] ? address : "a local connection", sync_clock_ms()))
 			sync_log(d, "refused a connection from %s: %s", address[0] ? address : "a local connection", why);
 	}
 	zmq_send(d->zap, "1.0", 3, ZMQ_SNDMORE);

@@ -356,6 +356,26 @@ static void decisions_are_shown(void)
 	net_run_free(&r);
 }
 
+/* The wall clock stepped a month ahead and back (NTP, or by hand) while the
+ * daemons run: no link is dropped as "silent" (the daemon's timers are
+ * monotonic, sync_clock_ms), and a report written after still goes up.
+ * The test's own clock moves above (join, report dates) count too. */
+static void links_survive_clock_steps(void)
+{
+	clock_at(time(NULL) + 30 * 86400);
+	net_sleep_ms(2500); /* two sweeps and more */
+	clock_at(0);
+	net_sleep_ms(2500);
+	net_ok("member", "add", "-d", S.s[ONTIME]->dir, "--id", "CLK001", "--name", "钟", "--category", "full",
+	       "--joined", "2001-07-01", NULL);
+	NET_WAIT(NET_DEADLINE_MS,
+		 net_head(S.huli, S.s[ONTIME]->key, FEED_UP, NULL) == net_head(S.s[ONTIME], S.s[ONTIME]->key, FEED_UP, NULL),
+		 "a write after the clock steps to reach huli");
+	cr_assert(!net_log_has(S.huli, "silent for"), "a clock step dropped a link at huli:\n%s", net_diag());
+	cr_assert(!net_log_has(S.city, "silent for"), "a clock step dropped a link at the city:\n%s", net_diag());
+	cr_assert(!net_log_has(S.s[ONTIME], "silent for"), "a clock step dropped the street's link:\n%s", net_diag());
+}
+
 Test(sync_summary, reporting_rates_per_level_over_the_expected_set)
 {
 	network_in_the_period();
@@ -363,5 +383,6 @@ Test(sync_summary, reporting_rates_per_level_over_the_expected_set)
 	summaries_match_the_tests_counts();
 	tree_view_agrees();
 	decisions_are_shown();
+	links_survive_clock_steps();
 	net_stop_all();
 }
