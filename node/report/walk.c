@@ -2,8 +2,9 @@
 /*
  * report show's walk (issue 14): this node, then depth first each child
  * (with tree: each descendant whose certificate reached it) and each peer,
- * one row per unit handed to a callback as it is read, so that a view
- * holds O(depth) of memory, not the tree. Per unit: whether it is expected
+ * one row per unit handed to a callback as it is read, without building
+ * the tree: what it reads of the store was read first, in key order, into
+ * tables of O(units) (gather.c, gather_tree.c). Per unit: whether it is expected
  * to report for the period, its report (on time, late or missing, by the
  * deadline in the node's time zone), the latest decision on it by a level
  * above, and (with figures) the figures and the recomputation check.
