@@ -7,7 +7,7 @@
  * unit maps new pages (a fault maps a whole folio, up to ~1 MiB), and a
  * view of a city either holds most of the store's map or, letting it go,
  * maps the same pages again and again. So the walk first lists its units
- * (the certificates only: a small region), then reads what it will need
+ * (gather_tree.c: certificates, level by level), then reads what it will need
  * region by region, each in key order (sorted point reads move forward
  * through the B-tree), letting the map go behind it past the bound
  * (report_map_tick), into compact tables on the heap: O(units), a few

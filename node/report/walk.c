@@ -323,11 +323,12 @@ static int list_kids(struct report_ctx *v, const uint8_t keys[][KEY_BYTES], size
 	int ret;
 
 	/* children and peers certified by any of the unit's keys */
-	for (size_t i = 0; i < nkeys; i++)
-		if ((!report_tree_kids(v, keys[i], add_kid, &k, &ret) &&
-		     (ret = store_state_each(v->t, record_cert.collection, keys[i], add_kid, &k, v->e)) != 0) ||
-		    ret != 0)
+	for (size_t i = 0; i < nkeys; i++) {
+		if (!report_tree_kids(v, keys[i], add_kid, &k, &ret)) /* not listed first */
+			ret = store_state_each(v->t, record_cert.collection, keys[i], add_kid, &k, v->e);
+		if (ret != 0)
 			return ret;
+	}
 	return 0;
 }
 
