@@ -124,6 +124,19 @@ static uint8_t *dup_bytes(struct report_gather *g, const uint8_t *p, size_t len)
 	return d;
 }
 
+/* qsort and bsearch, but for no items (whose array may be NULL) */
+static void sort_items(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
+static void *find_item(const void *key, const void *base, size_t n, size_t size,
+		       int (*cmp)(const void *, const void *))
+{
+	return n ? bsearch(key, base, n, size, cmp) : NULL;
+}
+
 static int cmp_key(const void *a, const void *b)
 {
 	return memcmp(a, b, KEY_BYTES);
@@ -134,7 +147,7 @@ static size_t sort_keys(uint8_t (*k)[KEY_BYTES], size_t n)
 {
 	size_t m = 0;
 
-	qsort(k, n, KEY_BYTES, cmp_key);
+	sort_items(k, n, KEY_BYTES, cmp_key);
 	for (size_t i = 0; i < n; i++)
 		if (!m || memcmp(k[m - 1], k[i], KEY_BYTES) != 0)
 			memmove(k[m++], k[i], KEY_BYTES);
@@ -218,14 +231,14 @@ static int cmp_time(const void *a, const void *b)
 /* The times of the entries wanted from FROM on, in key order. */
 static void read_times(struct report_ctx *v, struct report_gather *g, size_t from)
 {
-	qsort(g->time + from, g->n_time - from, sizeof *g->time, cmp_time);
+	sort_items(g->time + from, g->n_time - from, sizeof *g->time, cmp_time);
 	for (size_t i = from; i < g->n_time; i++) {
 		struct g_time *t = &g->time[i];
 
 		t->ms = log_ms(v, t->author, t->feed == FEED_ID_DOWN ? FEED_DOWN : FEED_REPORT, t->seq);
 		report_map_tick(v);
 	}
-	qsort(g->time, g->n_time, sizeof *g->time, cmp_time);
+	sort_items(g->time, g->n_time, sizeof *g->time, cmp_time);
 }
 
 static int cmp_check(const void *a, const void *b)
@@ -248,7 +261,7 @@ static void read_checks(struct report_ctx *v, struct report_gather *g)
 		report_check_key(g->chk[g->n_chk++].key, g->rep[i].owner, v->period, report_up_seq(rep, g->rep[i].owner));
 		strata__report__free_unpacked(rep, NULL);
 	}
-	qsort(g->chk, g->n_chk, sizeof *g->chk, cmp_check);
+	sort_items(g->chk, g->n_chk, sizeof *g->chk, cmp_check);
 	for (size_t i = 0; i < g->n_chk && !g->ret; i++) {
 		const uint8_t *val;
 		struct err ignore = {0};
@@ -314,7 +327,7 @@ static void read_approvals(struct report_ctx *v, struct report_gather *g)
 	for (size_t i = 0; i < g->n_owners && !g->ret; i++)
 		if (store_state_each(v->t, record_approval.collection, g->owners[i], keep_approval, v, &ignore) < 0)
 			g->n_owners = i; /* the rest is read from the store as it comes */
-	qsort(g->apr, g->n_apr, sizeof *g->apr, cmp_approval);
+	sort_items(g->apr, g->n_apr, sizeof *g->apr, cmp_approval);
 }
 
 int report_gather(struct report_ctx *v)
@@ -376,7 +389,7 @@ int report_gather_report(struct report_ctx *v, const uint8_t keys[][KEY_BYTES], 
 	if (!v->g)
 		return 1;
 	for (size_t i = 0; i < nkeys; i++) {
-		const struct g_report *r = bsearch(keys[i], v->g->rep, v->g->n_rep, sizeof *r, cmp_key);
+		const struct g_report *r = find_item(keys[i], v->g->rep, v->g->n_rep, sizeof *r, cmp_key);
 
 		if (!r)
 			return 1;
@@ -400,7 +413,7 @@ int report_gather_time(struct report_ctx *v, const uint8_t author[KEY_BYTES], co
 		return 1;
 	memcpy(probe.author, author, KEY_BYTES);
 	probe.feed = strcmp(feed, FEED_DOWN) == 0 ? FEED_ID_DOWN : FEED_ID_REPORT;
-	if (!(t = bsearch(&probe, v->g->time, v->g->n_time, sizeof *t, cmp_time)))
+	if (!(t = find_item(&probe, v->g->time, v->g->n_time, sizeof *t, cmp_time)))
 		return 1;
 	*ms = t->ms;
 	return 0;
@@ -411,7 +424,7 @@ int report_gather_check(struct report_ctx *v, const uint8_t k[REPORT_CHECK_KEY_B
 {
 	const struct g_check *c;
 
-	if (!v->g || !(c = bsearch(k, v->g->chk, v->g->n_chk, sizeof *c, cmp_check)))
+	if (!v->g || !(c = find_item(k, v->g->chk, v->g->n_chk, sizeof *c, cmp_check)))
 		return 1;
 	if (!c->found)
 		return -ENOENT;
@@ -426,13 +439,13 @@ int report_gather_approval(struct report_ctx *v, const uint8_t owner[KEY_BYTES],
 	struct g_approval probe;
 	const struct g_approval *a;
 
-	if (!v->g || !bsearch(owner, v->g->owners, v->g->n_owners, KEY_BYTES, cmp_key))
+	if (!v->g || !find_item(owner, v->g->owners, v->g->n_owners, KEY_BYTES, cmp_key))
 		return 1;
 	if (strlen(key) >= sizeof probe.key)
 		return -ENOENT;
 	memcpy(probe.owner, owner, KEY_BYTES);
 	strcpy(probe.key, key);
-	if (!(a = bsearch(&probe, v->g->apr, v->g->n_apr, sizeof *a, cmp_approval)))
+	if (!(a = find_item(&probe, v->g->apr, v->g->n_apr, sizeof *a, cmp_approval)))
 		return -ENOENT;
 	*val = a->val;
 	*len = a->len;

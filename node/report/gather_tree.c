@@ -55,6 +55,19 @@ static bool grow(struct report_tree *r, void **p, size_t *cap, size_t n, size_t 
 	return true;
 }
 
+/* qsort and bsearch, but for no items (whose array may be NULL) */
+static void sort_items(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
+static void *find_item(const void *key, const void *base, size_t n, size_t size,
+		       int (*cmp)(const void *, const void *))
+{
+	return n ? bsearch(key, base, n, size, cmp) : NULL;
+}
+
 static int cmp_key(const void *a, const void *b)
 {
 	return memcmp(a, b, KEY_BYTES);
@@ -72,7 +85,7 @@ static size_t sort_keys(uint8_t (*k)[KEY_BYTES], size_t n)
 {
 	size_t m = 0;
 
-	qsort(k, n, KEY_BYTES, cmp_key);
+	sort_items(k, n, KEY_BYTES, cmp_key);
 	for (size_t i = 0; i < n; i++)
 		if (!m || memcmp(k[m - 1], k[i], KEY_BYTES) != 0)
 			memmove(k[m++], k[i], KEY_BYTES);
@@ -126,7 +139,7 @@ static int scan_level(struct report_ctx *v, uint8_t (*owners)[KEY_BYTES], size_t
 		return -ENOMEM;
 	r->scanned = q;
 	for (size_t i = 0; i < n; i++) {
-		if (bsearch(owners[i], r->scanned, before, KEY_BYTES, cmp_key))
+		if (find_item(owners[i], r->scanned, before, KEY_BYTES, cmp_key))
 			continue;
 		if ((ret = store_state_each(v->t, record_cert.collection, owners[i], keep_cert, v, &ignore)) != 0)
 			return ret < 0 && r->ret ? r->ret : ret;
@@ -164,7 +177,7 @@ static int level_units(struct report_ctx *v, const uint8_t (*units)[KEY_BYTES], 
 /* The certificate index's issuer of every unit listed, in key order. */
 static void read_issuers(struct report_ctx *v, struct report_tree *r)
 {
-	qsort(r->iss, r->n_iss, sizeof *r->iss, cmp_key);
+	sort_items(r->iss, r->n_iss, sizeof *r->iss, cmp_key);
 	for (size_t i = 0; i < r->n_iss; i++) {
 		Strata__Certificate *c = NULL;
 		struct err ignore = {0};
@@ -206,7 +219,7 @@ int report_tree_list(struct report_ctx *v)
 	free(owners);
 	if (!ret && !(ret = r->ret)) {
 		read_issuers(v, r);
-		qsort(r->cert, r->n_cert, sizeof *r->cert, cmp_cert);
+		sort_items(r->cert, r->n_cert, sizeof *r->cert, cmp_cert);
 	}
 	return ret ? ret : r->ret;
 }
@@ -218,7 +231,7 @@ bool report_tree_kids(struct report_ctx *v, const uint8_t owner[KEY_BYTES],
 	struct t_cert probe = {.order = 0};
 	size_t lo = 0, hi;
 
-	if (!r || !bsearch(owner, r->scanned, r->n_scanned, KEY_BYTES, cmp_key))
+	if (!r || !find_item(owner, r->scanned, r->n_scanned, KEY_BYTES, cmp_key))
 		return false;
 	*ret = 0;
 	memcpy(probe.owner, owner, KEY_BYTES);
@@ -244,7 +257,7 @@ int report_tree_issuer(struct report_ctx *v, const uint8_t subject[KEY_BYTES], u
 {
 	const struct t_issuer *i;
 
-	if (!v->tree || !(i = bsearch(subject, v->tree->iss, v->tree->n_iss, sizeof *i, cmp_key)))
+	if (!v->tree || !(i = find_item(subject, v->tree->iss, v->tree->n_iss, sizeof *i, cmp_key)))
 		return 1;
 	if (!i->found)
 		return -ENOENT;
