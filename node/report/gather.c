@@ -292,8 +292,8 @@ static int keep_approval(const struct store_record *r, void *arg)
 
 	report_map_tick(v);
 	/* "<child hex>/<period>": this period's only */
-	if (r->key_len >= REPORT_APPROVAL_KEY_SIZE || r->key_len <= pl + 1 || memchr(r->key, 0, r->key_len) || r->key[r->key_len - pl - 1] != '/' ||
-	    memcmp(r->key + r->key_len - pl, v->period, pl) != 0 ||
+	if (r->key_len >= REPORT_APPROVAL_KEY_SIZE || r->key_len <= pl + 1 || memchr(r->key, 0, r->key_len) ||
+	    r->key[r->key_len - pl - 1] != '/' || memcmp(r->key + r->key_len - pl, v->period, pl) != 0 ||
 	    !grow(g, (void **)&g->apr, &g->cap_apr, g->n_apr, sizeof *g->apr))
 		return 0;
 	a = &g->apr[g->n_apr++];
