@@ -140,16 +140,23 @@ void cli_json_puts(const char *s, FILE *f)
 	/* jansson escapes C0 controls; C1 controls and the bidirectional
 	 * overrides it writes as UTF-8. Outside strings JSON is ASCII, so
 	 * these sequences are inside strings, where \uXXXX means the same. */
-	for (; *p; p++) {
-		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+	while (*p) {
+		/* the bytes up to the next that may begin one: written at once
+		 * (report show --json writes megabytes through here) */
+		size_t run = strcspn((const char *)p, "\xc2\xe2");
+
+		if (run) {
+			fwrite(p, 1, run, f);
+			p += run;
+		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
 			fprintf(f, "\\u%04x", p[1]);
-			p++;
+			p += 2;
 		} else if (p[0] == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
 					    (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9))) {
 			fprintf(f, "\\u%04x", 0x2000 | (p[1] & 0x3f) << 6 | (p[2] & 0x3f));
-			p += 2;
+			p += 3;
 		} else {
-			fputc(*p, f);
+			fputc(*p++, f);
 		}
 	}
 }

@@ -54,22 +54,32 @@ void report_iso_utc(char out[REPORT_ISO_SIZE], uint64_t ms)
  * `report show` (a city holds about a thousand of them). The last byte of
  * the key is the version of the figure definitions: a change to figures.c
  * that alters a recomputation must bump it. */
-#define CHECK_INDEX "report-check"
 #define CHECK_VERSION 1
-#define CHECK_KEY_BYTES (KEY_BYTES + 7 + 8 + 1)
 
 struct report_memo {
-	uint8_t key[CHECK_KEY_BYTES];
+	uint8_t key[REPORT_CHECK_KEY_BYTES];
 	uint8_t *val;
 	size_t len;
 };
 
-static void check_key(uint8_t k[CHECK_KEY_BYTES], const uint8_t author[KEY_BYTES], const char *period, uint64_t seq)
+void report_check_key(uint8_t k[REPORT_CHECK_KEY_BYTES], const uint8_t author[KEY_BYTES], const char *period,
+		      uint64_t seq)
 {
 	memcpy(k, author, KEY_BYTES);
 	memcpy(k + KEY_BYTES, period, 7);
 	be64_put(k + KEY_BYTES + 7, seq);
-	k[CHECK_KEY_BYTES - 1] = CHECK_VERSION;
+	k[REPORT_CHECK_KEY_BYTES - 1] = CHECK_VERSION;
+}
+
+uint64_t report_up_seq(const Strata__Report *rep, const uint8_t author[KEY_BYTES])
+{
+	uint64_t up_seq = 0;
+
+	for (size_t i = 0; i < rep->n_heads; i++)
+		if (strcmp(rep->heads[i]->feed, FEED_UP) == 0 && rep->heads[i]->author.len == KEY_BYTES &&
+		    memcmp(rep->heads[i]->author.data, author, KEY_BYTES) == 0)
+			up_seq = rep->heads[i]->seq;
+	return up_seq;
 }
 
 /* The figures of KEY's up feed replayed to UP_SEQ for the period: from the
@@ -78,7 +88,7 @@ static void check_key(uint8_t k[CHECK_KEY_BYTES], const uint8_t author[KEY_BYTES
 int report_recompute(struct report_ctx *v, const uint8_t key[KEY_BYTES], uint64_t up_seq, struct figures *f,
 		     struct err *e)
 {
-	uint8_t k[CHECK_KEY_BYTES];
+	uint8_t k[REPORT_CHECK_KEY_BYTES];
 	const uint8_t *val;
 	size_t vl;
 	struct err ignore = {0};
@@ -86,9 +96,11 @@ int report_recompute(struct report_ctx *v, const uint8_t key[KEY_BYTES], uint64_
 	struct report_memo *m;
 	int ret;
 
-	check_key(k, key, v->period, up_seq);
-	if (store_index_get(v->t, CHECK_INDEX, k, sizeof k, &val, &vl, &ignore) == 0 &&
-	    (p = strata__figures__unpack(NULL, vl, val))) {
+	report_check_key(k, key, v->period, up_seq);
+	ret = report_gather_check(v, k, &val, &vl); /* 1: not gathered */
+	if (ret == 1)
+		ret = store_index_get(v->t, REPORT_CHECK_INDEX, k, sizeof k, &val, &vl, &ignore);
+	if (ret == 0 && (p = strata__figures__unpack(NULL, vl, val))) {
 		memset(f, 0, sizeof *f);
 		ret = figures_add_proto(f, p);
 		strata__figures__free_unpacked(p, NULL);
@@ -127,7 +139,7 @@ void report_memo_save(struct report_ctx *v)
 
 	if (v->n_memo && store_txn_begin(node_store(v->n), true, &t, &ignore) == 0) {
 		for (i = 0; i < v->n_memo; i++)
-			if (store_index_put(t, CHECK_INDEX, v->memo[i].key, CHECK_KEY_BYTES, v->memo[i].val, v->memo[i].len,
+			if (store_index_put(t, REPORT_CHECK_INDEX, v->memo[i].key, REPORT_CHECK_KEY_BYTES, v->memo[i].val, v->memo[i].len,
 					    &ignore) < 0)
 				break;
 		if (i == v->n_memo && store_txn_commit(&t, &ignore) == 0)
@@ -148,7 +160,7 @@ static int fill_one(const struct store_record *r, void *arg)
 	struct report_ctx *v = arg;
 	Strata__Report *rep;
 	char period[REPORT_PERIOD_SIZE];
-	uint64_t up_seq = 0;
+	uint64_t up_seq;
 	struct figures f;
 	struct err ignore = {0};
 
@@ -157,10 +169,7 @@ static int fill_one(const struct store_record *r, void *arg)
 		return 0;
 	memcpy(period, r->key, 7);
 	period[7] = '\0';
-	for (size_t i = 0; i < rep->n_heads; i++)
-		if (strcmp(rep->heads[i]->feed, FEED_UP) == 0 && rep->heads[i]->author.len == KEY_BYTES &&
-		    memcmp(rep->heads[i]->author.data, r->owner, KEY_BYTES) == 0)
-			up_seq = rep->heads[i]->seq;
+	up_seq = report_up_seq(rep, r->owner);
 	strata__report__free_unpacked(rep, NULL);
 	if (!report_period_valid(period))
 		return 0;

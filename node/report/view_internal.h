@@ -27,11 +27,82 @@ struct report_ctx {
 	struct err *e;
 	uint8_t own[NODE_KEYS_MAX][KEY_BYTES]; /* this node's keys */
 	size_t n_own;
-	unsigned long since_release; /* units read since the resident memory was last looked at */
+	unsigned long since_release; /* records read since the resident memory was last looked at */
 	unsigned long rss_bound;     /* bytes of resident memory above which the map is let go (0: never) */
 	struct report_memo *memo;    /* recomputations to keep */
 	size_t n_memo, cap_memo;
+	struct report_gather *g;     /* what the walk gathered first (gather.c), or NULL */
+	struct report_tree *tree;    /* the units listed first (gather_tree.c), or NULL */
 };
+
+/* The index of recomputations (view.c): key author | period | up seq (BE)
+ * | version of the figure definitions. */
+#define REPORT_CHECK_INDEX "report-check"
+#define REPORT_CHECK_KEY_BYTES (KEY_BYTES + 7 + 8 + 1)
+void report_check_key(uint8_t k[REPORT_CHECK_KEY_BYTES], const uint8_t author[KEY_BYTES], const char *period,
+		      uint64_t seq);
+
+/* The seq of AUTHOR's up feed that report REP names (0 if none). */
+uint64_t report_up_seq(const Strata__Report *rep, const uint8_t author[KEY_BYTES]);
+
+/* An approval's key: the child's key in hex, "/", the period; its NUL. */
+#define REPORT_APPROVAL_KEY_SIZE (KEY_HEX + REPORT_PERIOD_SIZE)
+
+/* --- gather.c: the store's records the walk needs, read in key order
+ * before it (the lookups below return 1 for a record not gathered: read
+ * it from the store) --- */
+
+/* Looks at the resident memory every few records read and lets the
+ * store's map go past v->rss_bound. */
+void report_map_tick(struct report_ctx *v);
+
+/* The tables (v->g), empty; -ENOMEM. Freed by report_gather_end
+ * (NULL-safe; v->g NULL after). */
+int report_gather_begin(struct report_ctx *v);
+void report_gather_end(struct report_ctx *v);
+
+/* gather_tree.c: lists the units level by level (their certificates read
+ * in key order per level, report_gather_unit for each), then the issuers
+ * of their certificates. 0 or -ENOMEM, or the store's error (then
+ * report_tree_end: the walk reads the store). */
+int report_tree_list(struct report_ctx *v);
+void report_tree_end(struct report_ctx *v);
+
+/* The certificates OWNER issued, to fn in key order as store_state_each
+ * (fn's non-zero return into *ret); false if OWNER's were not listed. */
+bool report_tree_kids(struct report_ctx *v, const uint8_t owner[KEY_BYTES],
+		      int (*fn)(const struct store_record *rec, void *arg), void *arg, int *ret);
+
+/* The certificate index's issuer of SUBJECT (as node_cert_get): 0,
+ * -ENOENT; 1: not listed. */
+int report_tree_issuer(struct report_ctx *v, const uint8_t subject[KEY_BYTES], uint8_t issuer[KEY_BYTES]);
+
+/* The listing of units gives the keys of a unit (LISTS: it lists others, so
+ * that decisions by it are read too). */
+void report_gather_unit(struct report_ctx *v, const uint8_t keys[][KEY_BYTES], size_t nkeys, bool lists);
+
+/* Reads what the units listed need, region by region in key order. 0 or
+ * -ENOMEM (then the walk reads the store: report_gather_end). */
+int report_gather(struct report_ctx *v);
+
+/* As report_unit_get for the unit whose keys are KEYS (newest first):
+ * *val (in the table), its seq, its author; -ENOENT; 1: not gathered. */
+int report_gather_report(struct report_ctx *v, const uint8_t keys[][KEY_BYTES], size_t nkeys, const uint8_t **val,
+			 size_t *len, uint64_t *seq, uint8_t author[KEY_BYTES]);
+
+/* When the entry (AUTHOR, FEED, SEQ) was signed into *ms (0 if it could
+ * not be read); 1: not gathered. */
+int report_gather_time(struct report_ctx *v, const uint8_t author[KEY_BYTES], const char *feed, uint64_t seq,
+		       uint64_t *ms);
+
+/* The recomputation at index key K: 0 with *val, -ENOENT; 1: not gathered. */
+int report_gather_check(struct report_ctx *v, const uint8_t k[REPORT_CHECK_KEY_BYTES], const uint8_t **val,
+			size_t *len);
+
+/* OWNER's approval record at KEY: 0 with *val and its seq; -ENOENT; 1:
+ * OWNER's decisions not gathered. */
+int report_gather_approval(struct report_ctx *v, const uint8_t owner[KEY_BYTES], const char *key, const uint8_t **val,
+			   size_t *len, uint64_t *seq);
 
 /* ms as "YYYY-MM-DDTHH:MM:SSZ" (UTC: the JSON's times). */
 void report_iso_utc(char out[REPORT_ISO_SIZE], uint64_t ms);

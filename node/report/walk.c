@@ -2,8 +2,9 @@
 /*
  * report show's walk (issue 14): this node, then depth first each child
  * (with tree: each descendant whose certificate reached it) and each peer,
- * one row per unit handed to a callback as it is read, so that a view
- * holds O(depth) of memory, not the tree. Per unit: whether it is expected
+ * one row per unit handed to a callback as it is read, without building
+ * the tree: what it reads of the store was read first, in key order, into
+ * tables of O(units) (gather.c, gather_tree.c). Per unit: whether it is expected
  * to report for the period, its report (on time, late or missing, by the
  * deadline in the node's time zone), the latest decision on it by a level
  * above, and (with figures) the figures and the recomputation check.
@@ -20,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "node/records/records.h"
 #include "node/report/view_internal.h"
@@ -28,33 +28,14 @@
 #define WHY_TEXT_SIZE 700     /* "not checked: " and the reason */
 #define WHY_NOT_SIZE 96       /* "revoked on YYYY-MM-DD" and the like */
 #define DAY_SIZE 16           /* "YYYY-MM-DD" and its NUL, with room */
-/* The store's map is let go (store_map_release) when the resident memory
- * passes a bound: the kernel maps 64 KiB around each page read
- * (fault-around), and a view of a city reads a few pages per unit spread
- * over the store, so that the map alone would grow past 300 MiB at 10,000
- * branches. Each page read again after a release costs a page fault (dear
- * on a virtual machine): the bound trades time for memory, and
- * $STRATA_VIEW_RSS_MB moves it (0: never let go). docs/PERFORMANCE.md,
- * "Issue 14". */
-#define RSS_BOUND_MB 40    /* the default bound; a view peaks about 15 MiB above it */
-#define RSS_CHECK_EVERY 32 /* units read between two looks */
+/* The store's map is let go (store_map_release, report_map_tick) when the
+ * resident memory passes a bound, $STRATA_VIEW_RSS_MB (0: never). The
+ * walk reads its big regions in key order first (gather.c), so that what
+ * it lets go it does not read again. docs/PERFORMANCE.md, "Issue 14". */
+#define RSS_BOUND_MB 40 /* the default bound */
 
 static int walk_unit(struct report_ctx *v, const uint8_t key[KEY_BYTES], const uint8_t *issuer,
 		     const Strata__Certificate *c, const char *name, unsigned depth);
-
-/* This process's resident memory (bytes; 0 if unknown). */
-static unsigned long resident_bytes(void)
-{
-	FILE *f = fopen("/proc/self/statm", "r");
-	unsigned long size, resident = 0;
-
-	if (f) {
-		if (fscanf(f, "%lu %lu", &size, &resident) != 2)
-			resident = 0;
-		fclose(f);
-	}
-	return resident * (unsigned long)sysconf(_SC_PAGESIZE);
-}
 
 static void local_day(char out[DAY_SIZE], uint64_t ms)
 {
@@ -102,17 +83,11 @@ static bool expected_of(struct report_ctx *v, const Strata__Certificate *c, cons
 static void check_json(struct report_ctx *v, json_t *o, const Strata__Report *rep, const uint8_t author[KEY_BYTES],
 		       const struct figures *own)
 {
-	uint64_t up_seq = 0;
 	struct figures again;
 	char diff[FIGURES_DIFF_SIZE];
 	struct err why = {0};
-	int r;
+	int r = report_recompute(v, author, report_up_seq(rep, author), &again, &why);
 
-	for (size_t i = 0; i < rep->n_heads; i++)
-		if (strcmp(rep->heads[i]->feed, FEED_UP) == 0 && rep->heads[i]->author.len == KEY_BYTES &&
-		    memcmp(rep->heads[i]->author.data, author, KEY_BYTES) == 0)
-			up_seq = rep->heads[i]->seq;
-	r = report_recompute(v, author, up_seq, &again, &why);
 	if (r == 0) {
 		bool differs = figures_diff(own, &again, diff, sizeof diff);
 
@@ -211,6 +186,8 @@ static uint64_t signed_ms(struct report_ctx *v, const uint8_t author[KEY_BYTES],
 	struct err ignore = {0};
 	uint64_t when = 0;
 
+	if (report_gather_time(v, author, feed, seq, &when) == 0)
+		return when;
 	if (store_log_get(v->t, author, feed, seq, &env, &env_len, NULL, &ignore) == 0 &&
 	    changeset_decode(&cs, env, env_len, &ignore) == 0)
 		when = cs->time_ms;
@@ -239,9 +216,12 @@ static void approvals_by(struct report_ctx *v, const uint8_t issuer[KEY_BYTES], 
 			Strata__Approval *a;
 			uint64_t at;
 
-			if (store_state_get(v->t, record_approval.collection, ikeys[i], (const uint8_t *)k, strlen(k), &val,
-					    &vl, &o, &ignore) < 0 ||
-			    !(a = strata__approval__unpack(NULL, vl, val)))
+			int got = report_gather_approval(v, ikeys[i], k, &val, &vl, &o.seq); /* 1: not gathered */
+
+			if (got == 1)
+				got = store_state_get(v->t, record_approval.collection, ikeys[i], (const uint8_t *)k, strlen(k),
+						      &val, &vl, &o, &ignore);
+			if (got < 0 || !(a = strata__approval__unpack(NULL, vl, val)))
 				continue;
 			at = signed_ms(v, ikeys[i], FEED_DOWN, o.seq);
 			if (!d->decision || at >= d->at_ms) {
@@ -258,23 +238,41 @@ static void approvals_by(struct report_ctx *v, const uint8_t issuer[KEY_BYTES], 
 	}
 }
 
+/* The issuer of SUBJECT's certificate in the index (node_cert_get). */
+static int issuer_of(struct report_ctx *v, const uint8_t subject[KEY_BYTES], uint8_t by[KEY_BYTES])
+{
+	Strata__Certificate *c = NULL;
+	struct err ignore = {0};
+	int ret = report_tree_issuer(v, subject, by); /* 1: not listed */
+
+	if (ret != 1)
+		return ret;
+	ret = node_cert_get(v->t, subject, by, &c, &ignore);
+	if (c)
+		strata__certificate__free_unpacked(c, NULL);
+	return ret;
+}
+
 void report_row_decision(struct report_ctx *v, const uint8_t ukeys[][KEY_BYTES], size_t nukeys, const uint8_t *issuer,
 			 uint64_t report_seq, struct report_decision *d, bool *shown)
 {
-	struct node_chain w;
-	struct err ignore = {0};
+	uint8_t subject[KEY_BYTES], by[KEY_BYTES];
 	const struct node_config *cfg = node_config(v->n);
 	bool any = false;
 
 	memset(d, 0, sizeof *d);
 	/* a decision travels down from the level that made it: the unit's
-	 * issuer, or a level above it (a reopen); every issuer up the chain */
-	node_chain_begin(&w, ukeys[0]);
-	while (node_chain_next(v->t, &w, &ignore) == 0 && memcmp(w.issuer, w.subject, KEY_BYTES) != 0) {
-		approvals_by(v, w.issuer, ukeys, nukeys, report_seq, d);
+	 * issuer, or a level above it (a reopen); every issuer up the chain
+	 * (node_chain_next's walk, its issuers listed first when they could
+	 * be: issuer_of) */
+	memcpy(subject, ukeys[0], KEY_BYTES);
+	for (int depth = 0; depth < NODE_CHAIN_MAX && issuer_of(v, subject, by) == 0 &&
+			    memcmp(by, subject, KEY_BYTES) != 0;
+	     depth++) {
+		approvals_by(v, by, ukeys, nukeys, report_seq, d);
 		any = true;
+		memcpy(subject, by, KEY_BYTES);
 	}
-	node_chain_end(&w);
 	if (!any && !issuer && cfg->has_parent)
 		approvals_by(v, cfg->parent_key, ukeys, nukeys, report_seq, d);
 	*shown = d->decision != 0;
@@ -324,9 +322,12 @@ static int list_kids(struct report_ctx *v, const uint8_t keys[][KEY_BYTES], size
 	int ret;
 
 	/* children and peers certified by any of the unit's keys */
-	for (size_t i = 0; i < nkeys; i++)
-		if ((ret = store_state_each(v->t, record_cert.collection, keys[i], add_kid, &k, v->e)) != 0)
+	for (size_t i = 0; i < nkeys; i++) {
+		if (!report_tree_kids(v, keys[i], add_kid, &k, &ret)) /* not listed first */
+			ret = store_state_each(v->t, record_cert.collection, keys[i], add_kid, &k, v->e);
+		if (ret != 0)
 			return ret;
+	}
 	return 0;
 }
 
@@ -366,21 +367,20 @@ static int walk_unit(struct report_ctx *v, const uint8_t key[KEY_BYTES], const u
 	Strata__Report *rep = NULL;
 	int ret;
 
-	if (report_unit_get(v->n, v->t, key, v->period, &val, &vl, &origin, author) == 0)
+	row.lists = depth == 0 || (v->o.tree && depth < REPORT_LEVELS_MAX);
+	ret = report_gather_report(v, keys, nkeys, &val, &vl, &origin.seq, author); /* 1: not gathered */
+	if (ret == 1)
+		ret = report_unit_get(v->n, v->t, key, v->period, &val, &vl, &origin, author);
+	if (ret == 0)
 		rep = strata__report__unpack(NULL, vl, val);
 	row_fill(v, &row, keys, nkeys, issuer, c, rep, author, origin.seq, why);
-	row.lists = depth == 0 || (v->o.tree && depth < REPORT_LEVELS_MAX);
 	if (v->o.figures)
 		row.unit = unit_json(v, &row, c ? cert_role_word(c->role) : "self", rep, author);
 	if (rep)
 		strata__report__free_unpacked(rep, NULL);
 	ret = v->fn(&row, v->arg);
 	json_decref(row.unit);
-	if (v->rss_bound && ++v->since_release >= RSS_CHECK_EVERY) {
-		v->since_release = 0;
-		if (resident_bytes() > v->rss_bound)
-			store_map_release(node_store(v->n));
-	}
+	report_map_tick(v);
 	if (ret || !row.lists)
 		return ret;
 	if ((ret = list_kids(v, keys, nkeys, key, depth, STRATA__ROLE__ROLE_CHILD)) != 0 ||
@@ -411,9 +411,17 @@ int report_walk(struct node *n, const char *period, const struct report_walk_opt
 	v.n_own = node_own_keys(n, v.t, v.own, NODE_KEYS_MAX);
 	v.rss_bound = (getenv("STRATA_VIEW_RSS_MB") ? strtoul(getenv("STRATA_VIEW_RSS_MB"), NULL, 10) : RSS_BOUND_MB)
 		      << 20;
+	/* first the units, then what they need in key order (gather.c); if
+	 * that fails for memory, the walk reads the store as it goes */
+	if (report_gather_begin(&v) < 0 || report_tree_list(&v) != 0 || report_gather(&v) < 0) {
+		report_gather_end(&v);
+		report_tree_end(&v);
+	}
 	/* its own report's decision comes from its parent, whose down feed reached it */
 	ret = walk_unit(&v, node_id(n), NULL, NULL, node_name(n), 0);
 	store_txn_abort(&v.t);
+	report_gather_end(&v);
+	report_tree_end(&v);
 	report_memo_save(&v);
 	return ret;
 }
