@@ -880,8 +880,13 @@ Test(sync_bundle, damaged_frame_keeps_its_whole_entries)
 	cr_assert_eq(im.status, 2, "exit %d: %s", im.status, im.err);
 	cr_assert_eq(im.stored, 15, "stored %zu: %s", im.stored, im.err);
 	cr_assert_eq(net_head(c2, street->key, FEED_UP, NULL), 15);
+	/* The flipped tag (0x12 ^ 0xff) starts a longer varint that runs into
+	 * the next bytes, random key and signature bytes among them: either the
+	 * frame stops decoding there, or it decodes and entry 16 does not. Both
+	 * name the place; either way the 15 entries before it are kept. */
 	snprintf(where, sizeof where, "damaged at byte %zu, inside frame 1", at16);
-	cr_assert(net_has(im.err, where), "the error does not say \"%s\": %s", where, im.err);
+	cr_assert(net_has(im.err, where) || (net_has(im.err, "entry 16: envelope: ") && net_has(im.err, "(frame 1, at byte")),
+		  "the error does not say \"%s\" nor which entry of frame 1 is damaged: %s", where, im.err);
 	import_json(&im, c2, file);
 	cr_assert_eq(im.status, 0, "exit %d: %s", im.status, im.err);
 	cr_assert_eq(net_head(c2, street->key, FEED_UP, NULL), 30);
