@@ -102,6 +102,13 @@ const char *record_input_text(const struct record_type *t, const struct record_f
 {
 	switch (f->type) {
 	case FIELD_ENUM:
+		/* every Chinese word has a byte past ASCII: an ASCII cell (the
+		 * English word, most cells of a large import) is taken as it is */
+		for (const char *c = text;; c++)
+			if (!*c)
+				return text;
+			else if ((unsigned char)*c >= 0x80)
+				break;
 		for (const struct record_zh *z = t->zh; z && z->field; z++)
 			if (z->value && strcmp(z->field, f->name) == 0 && strcmp(z->zh, text) == 0) {
 				snprintf(buf, cap, "%s", z->value);
