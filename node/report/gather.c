@@ -97,20 +97,36 @@ void report_map_tick(struct report_ctx *v)
 	}
 }
 
-/* Room for one more of *n items of SIZE in *p (capacity *cap). */
-static bool grow(struct report_gather *g, void **p, size_t *cap, size_t n, size_t size)
+/* The table helpers both gathering files use (view_internal.h). */
+bool report_grow(int *ret, void **p, size_t *cap, size_t n, size_t size)
 {
 	void *q;
 
 	if (n < *cap)
 		return true;
 	if (!(q = realloc(*p, (*cap ? 2 * *cap : 256) * size))) {
-		g->ret = -ENOMEM;
+		*ret = -ENOMEM;
 		return false;
 	}
 	*p = q;
 	*cap = *cap ? 2 * *cap : 256;
 	return true;
+}
+
+void report_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1) /* qsort of no items, whose array may be NULL, is undefined */
+		qsort(base, n, size, cmp);
+}
+
+void *report_find(const void *key, const void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	return n ? bsearch(key, base, n, size, cmp) : NULL;
+}
+
+int report_cmp_key(const void *a, const void *b)
+{
+	return memcmp(a, b, KEY_BYTES);
 }
 
 static uint8_t *dup_bytes(struct report_gather *g, const uint8_t *p, size_t len)
@@ -124,30 +140,11 @@ static uint8_t *dup_bytes(struct report_gather *g, const uint8_t *p, size_t len)
 	return d;
 }
 
-/* qsort and bsearch, but for no items (whose array may be NULL) */
-static void sort_items(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
-{
-	if (n > 1)
-		qsort(base, n, size, cmp);
-}
-
-static void *find_item(const void *key, const void *base, size_t n, size_t size,
-		       int (*cmp)(const void *, const void *))
-{
-	return n ? bsearch(key, base, n, size, cmp) : NULL;
-}
-
-static int cmp_key(const void *a, const void *b)
-{
-	return memcmp(a, b, KEY_BYTES);
-}
-
-/* Sorts and removes duplicates; how many are left. */
-static size_t sort_keys(uint8_t (*k)[KEY_BYTES], size_t n)
+size_t report_sort_keys(uint8_t (*k)[KEY_BYTES], size_t n)
 {
 	size_t m = 0;
 
-	sort_items(k, n, KEY_BYTES, cmp_key);
+	report_sort(k, n, KEY_BYTES, report_cmp_key);
 	for (size_t i = 0; i < n; i++)
 		if (!m || memcmp(k[m - 1], k[i], KEY_BYTES) != 0)
 			memmove(k[m++], k[i], KEY_BYTES);
@@ -159,9 +156,9 @@ void report_gather_unit(struct report_ctx *v, const uint8_t keys[][KEY_BYTES], s
 	struct report_gather *g = v->g;
 
 	for (size_t i = 0; i < nkeys; i++) {
-		if (grow(g, (void **)&g->units, &g->cap_units, g->n_units, KEY_BYTES))
+		if (report_grow(&g->ret, (void **)&g->units, &g->cap_units, g->n_units, KEY_BYTES))
 			memcpy(g->units[g->n_units++], keys[i], KEY_BYTES);
-		if (lists && v->o.figures && grow(g, (void **)&g->owners, &g->cap_owners, g->n_owners, KEY_BYTES))
+		if (lists && v->o.figures && report_grow(&g->ret, (void **)&g->owners, &g->cap_owners, g->n_owners, KEY_BYTES))
 			memcpy(g->owners[g->n_owners++], keys[i], KEY_BYTES);
 	}
 }
@@ -184,7 +181,7 @@ static uint64_t log_ms(struct report_ctx *v, const uint8_t author[KEY_BYTES], co
 
 static void want_time(struct report_gather *g, const uint8_t author[KEY_BYTES], int feed, uint64_t seq)
 {
-	if (grow(g, (void **)&g->time, &g->cap_time, g->n_time, sizeof *g->time)) {
+	if (report_grow(&g->ret, (void **)&g->time, &g->cap_time, g->n_time, sizeof *g->time)) {
 		memcpy(g->time[g->n_time].author, author, KEY_BYTES);
 		g->time[g->n_time].feed = feed;
 		g->time[g->n_time++].seq = seq;
@@ -231,14 +228,14 @@ static int cmp_time(const void *a, const void *b)
 /* The times of the entries wanted from FROM on, in key order. */
 static void read_times(struct report_ctx *v, struct report_gather *g, size_t from)
 {
-	sort_items(g->time + from, g->n_time - from, sizeof *g->time, cmp_time);
+	report_sort(g->time + from, g->n_time - from, sizeof *g->time, cmp_time);
 	for (size_t i = from; i < g->n_time; i++) {
 		struct g_time *t = &g->time[i];
 
 		t->ms = log_ms(v, t->author, t->feed == FEED_ID_DOWN ? FEED_DOWN : FEED_REPORT, t->seq);
 		report_map_tick(v);
 	}
-	sort_items(g->time, g->n_time, sizeof *g->time, cmp_time);
+	report_sort(g->time, g->n_time, sizeof *g->time, cmp_time);
 }
 
 static int cmp_check(const void *a, const void *b)
@@ -261,7 +258,7 @@ static void read_checks(struct report_ctx *v, struct report_gather *g)
 		report_check_key(g->chk[g->n_chk++].key, g->rep[i].owner, v->period, report_up_seq(rep, g->rep[i].owner));
 		strata__report__free_unpacked(rep, NULL);
 	}
-	sort_items(g->chk, g->n_chk, sizeof *g->chk, cmp_check);
+	report_sort(g->chk, g->n_chk, sizeof *g->chk, cmp_check);
 	for (size_t i = 0; i < g->n_chk && !g->ret; i++) {
 		const uint8_t *val;
 		struct err ignore = {0};
@@ -294,7 +291,7 @@ static int keep_approval(const struct store_record *r, void *arg)
 	/* "<child hex>/<period>": this period's only */
 	if (r->key_len >= REPORT_APPROVAL_KEY_SIZE || r->key_len <= pl + 1 || memchr(r->key, 0, r->key_len) ||
 	    r->key[r->key_len - pl - 1] != '/' || memcmp(r->key + r->key_len - pl, v->period, pl) != 0 ||
-	    !grow(g, (void **)&g->apr, &g->cap_apr, g->n_apr, sizeof *g->apr))
+	    !report_grow(&g->ret, (void **)&g->apr, &g->cap_apr, g->n_apr, sizeof *g->apr))
 		return 0;
 	a = &g->apr[g->n_apr++];
 	memset(a, 0, sizeof *a);
@@ -323,11 +320,11 @@ static void read_approvals(struct report_ctx *v, struct report_gather *g)
 	if (node_config(v->n)->has_parent)
 		report_gather_unit(v, keys,
 				   node_unit_keys(v->n, v->t, node_config(v->n)->parent_key, keys, NODE_KEYS_MAX), true);
-	g->n_owners = sort_keys(g->owners, g->n_owners);
+	g->n_owners = report_sort_keys(g->owners, g->n_owners);
 	for (size_t i = 0; i < g->n_owners && !g->ret; i++)
 		if (store_state_each(v->t, record_approval.collection, g->owners[i], keep_approval, v, &ignore) < 0)
 			g->n_owners = i; /* the rest is read from the store as it comes */
-	sort_items(g->apr, g->n_apr, sizeof *g->apr, cmp_approval);
+	report_sort(g->apr, g->n_apr, sizeof *g->apr, cmp_approval);
 }
 
 int report_gather(struct report_ctx *v)
@@ -335,7 +332,7 @@ int report_gather(struct report_ctx *v)
 	struct report_gather *g = v->g;
 	size_t times;
 
-	g->n_units = sort_keys(g->units, g->n_units);
+	g->n_units = report_sort_keys(g->units, g->n_units);
 	read_reports(v, g);
 	if (!g->ret)
 		read_times(v, g, 0);
@@ -389,7 +386,7 @@ int report_gather_report(struct report_ctx *v, const uint8_t keys[][KEY_BYTES], 
 	if (!v->g)
 		return 1;
 	for (size_t i = 0; i < nkeys; i++) {
-		const struct g_report *r = find_item(keys[i], v->g->rep, v->g->n_rep, sizeof *r, cmp_key);
+		const struct g_report *r = report_find(keys[i], v->g->rep, v->g->n_rep, sizeof *r, report_cmp_key);
 
 		if (!r)
 			return 1;
@@ -413,7 +410,7 @@ int report_gather_time(struct report_ctx *v, const uint8_t author[KEY_BYTES], co
 		return 1;
 	memcpy(probe.author, author, KEY_BYTES);
 	probe.feed = strcmp(feed, FEED_DOWN) == 0 ? FEED_ID_DOWN : FEED_ID_REPORT;
-	if (!(t = find_item(&probe, v->g->time, v->g->n_time, sizeof *t, cmp_time)))
+	if (!(t = report_find(&probe, v->g->time, v->g->n_time, sizeof *t, cmp_time)))
 		return 1;
 	*ms = t->ms;
 	return 0;
@@ -424,7 +421,7 @@ int report_gather_check(struct report_ctx *v, const uint8_t k[REPORT_CHECK_KEY_B
 {
 	const struct g_check *c;
 
-	if (!v->g || !(c = find_item(k, v->g->chk, v->g->n_chk, sizeof *c, cmp_check)))
+	if (!v->g || !(c = report_find(k, v->g->chk, v->g->n_chk, sizeof *c, cmp_check)))
 		return 1;
 	if (!c->found)
 		return -ENOENT;
@@ -439,13 +436,13 @@ int report_gather_approval(struct report_ctx *v, const uint8_t owner[KEY_BYTES],
 	struct g_approval probe;
 	const struct g_approval *a;
 
-	if (!v->g || !find_item(owner, v->g->owners, v->g->n_owners, KEY_BYTES, cmp_key))
+	if (!v->g || !report_find(owner, v->g->owners, v->g->n_owners, KEY_BYTES, report_cmp_key))
 		return 1;
 	if (strlen(key) >= sizeof probe.key)
 		return -ENOENT;
 	memcpy(probe.owner, owner, KEY_BYTES);
 	strcpy(probe.key, key);
-	if (!(a = find_item(&probe, v->g->apr, v->g->n_apr, sizeof *a, cmp_approval)))
+	if (!(a = report_find(&probe, v->g->apr, v->g->n_apr, sizeof *a, cmp_approval)))
 		return -ENOENT;
 	*val = a->val;
 	*len = a->len;

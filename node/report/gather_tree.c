@@ -40,56 +40,12 @@ struct report_tree {
 	int ret;
 };
 
-static bool grow(struct report_tree *r, void **p, size_t *cap, size_t n, size_t size)
-{
-	void *q;
-
-	if (n < *cap)
-		return true;
-	if (!(q = realloc(*p, (*cap ? 2 * *cap : 256) * size))) {
-		r->ret = -ENOMEM;
-		return false;
-	}
-	*p = q;
-	*cap = *cap ? 2 * *cap : 256;
-	return true;
-}
-
-/* qsort and bsearch, but for no items (whose array may be NULL) */
-static void sort_items(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
-{
-	if (n > 1)
-		qsort(base, n, size, cmp);
-}
-
-static void *find_item(const void *key, const void *base, size_t n, size_t size,
-		       int (*cmp)(const void *, const void *))
-{
-	return n ? bsearch(key, base, n, size, cmp) : NULL;
-}
-
-static int cmp_key(const void *a, const void *b)
-{
-	return memcmp(a, b, KEY_BYTES);
-}
-
 static int cmp_cert(const void *a, const void *b)
 {
 	const struct t_cert *x = a, *y = b;
 	int c = memcmp(x->owner, y->owner, KEY_BYTES);
 
 	return c ? c : x->order < y->order ? -1 : x->order > y->order;
-}
-
-static size_t sort_keys(uint8_t (*k)[KEY_BYTES], size_t n)
-{
-	size_t m = 0;
-
-	sort_items(k, n, KEY_BYTES, cmp_key);
-	for (size_t i = 0; i < n; i++)
-		if (!m || memcmp(k[m - 1], k[i], KEY_BYTES) != 0)
-			memmove(k[m++], k[i], KEY_BYTES);
-	return m;
 }
 
 /* Keeps a certificate, and its subject for the level below when the walk
@@ -102,7 +58,7 @@ static int keep_cert(const struct store_record *rec, void *arg)
 	struct t_cert *t;
 
 	report_map_tick(v);
-	if (!grow(r, (void **)&r->cert, &r->cap_cert, r->n_cert, sizeof *r->cert))
+	if (!report_grow(&r->ret, (void **)&r->cert, &r->cap_cert, r->n_cert, sizeof *r->cert))
 		return r->ret;
 	t = &r->cert[r->n_cert];
 	if (!(t->val = malloc(rec->value_len ? rec->value_len : 1))) {
@@ -119,7 +75,7 @@ static int keep_cert(const struct store_record *rec, void *arg)
 	if ((c->role == STRATA__ROLE__ROLE_CHILD || c->role == STRATA__ROLE__ROLE_PEER) && c->subject.len == KEY_BYTES &&
 	    memcmp(c->subject.data, rec->owner, KEY_BYTES) != 0 &&
 	    node_key_successor(v->t, c->subject.data, (uint8_t[KEY_BYTES]){0}) < 0 &&
-	    grow(r, (void **)&r->next, &r->cap_next, r->n_next, KEY_BYTES))
+	    report_grow(&r->ret, (void **)&r->next, &r->cap_next, r->n_next, KEY_BYTES))
 		memcpy(r->next[r->n_next++], c->subject.data, KEY_BYTES);
 	strata__certificate__free_unpacked(c, NULL);
 	return r->ret;
@@ -139,13 +95,13 @@ static int scan_level(struct report_ctx *v, uint8_t (*owners)[KEY_BYTES], size_t
 		return -ENOMEM;
 	r->scanned = q;
 	for (size_t i = 0; i < n; i++) {
-		if (find_item(owners[i], r->scanned, before, KEY_BYTES, cmp_key))
+		if (report_find(owners[i], r->scanned, before, KEY_BYTES, report_cmp_key))
 			continue;
 		if ((ret = store_state_each(v->t, record_cert.collection, owners[i], keep_cert, v, &ignore)) != 0)
 			return ret < 0 && r->ret ? r->ret : ret;
 		memcpy(r->scanned[r->n_scanned++], owners[i], KEY_BYTES);
 	}
-	r->n_scanned = sort_keys(r->scanned, r->n_scanned);
+	r->n_scanned = report_sort_keys(r->scanned, r->n_scanned);
 	return 0;
 }
 
@@ -170,14 +126,14 @@ static int level_units(struct report_ctx *v, const uint8_t (*units)[KEY_BYTES], 
 			*n_owners += nk;
 		}
 	}
-	*n_owners = sort_keys(*owners, *n_owners);
+	*n_owners = report_sort_keys(*owners, *n_owners);
 	return 0;
 }
 
 /* The certificate index's issuer of every unit listed, in key order. */
 static void read_issuers(struct report_ctx *v, struct report_tree *r)
 {
-	sort_items(r->iss, r->n_iss, sizeof *r->iss, cmp_key);
+	report_sort(r->iss, r->n_iss, sizeof *r->iss, report_cmp_key);
 	for (size_t i = 0; i < r->n_iss; i++) {
 		Strata__Certificate *c = NULL;
 		struct err ignore = {0};
@@ -203,7 +159,7 @@ int report_tree_list(struct report_ctx *v)
 		bool lists = depth == 0 || (v->o.tree && depth < REPORT_LEVELS_MAX);
 
 		for (size_t i = 0; i < n_level; i++)
-			if (grow(r, (void **)&r->iss, &r->cap_iss, r->n_iss, sizeof *r->iss))
+			if (report_grow(&r->ret, (void **)&r->iss, &r->cap_iss, r->n_iss, sizeof *r->iss))
 				memcpy(r->iss[r->n_iss++].subject, level[i], KEY_BYTES);
 		r->n_next = 0;
 		if ((ret = level_units(v, (const uint8_t (*)[KEY_BYTES])level, n_level, lists, &owners, &n_owners)) ||
@@ -219,7 +175,7 @@ int report_tree_list(struct report_ctx *v)
 	free(owners);
 	if (!ret && !(ret = r->ret)) {
 		read_issuers(v, r);
-		sort_items(r->cert, r->n_cert, sizeof *r->cert, cmp_cert);
+		report_sort(r->cert, r->n_cert, sizeof *r->cert, cmp_cert);
 	}
 	return ret ? ret : r->ret;
 }
@@ -231,7 +187,7 @@ bool report_tree_kids(struct report_ctx *v, const uint8_t owner[KEY_BYTES],
 	struct t_cert probe = {.order = 0};
 	size_t lo = 0, hi;
 
-	if (!r || !find_item(owner, r->scanned, r->n_scanned, KEY_BYTES, cmp_key))
+	if (!r || !report_find(owner, r->scanned, r->n_scanned, KEY_BYTES, report_cmp_key))
 		return false;
 	*ret = 0;
 	memcpy(probe.owner, owner, KEY_BYTES);
@@ -257,7 +213,7 @@ int report_tree_issuer(struct report_ctx *v, const uint8_t subject[KEY_BYTES], u
 {
 	const struct t_issuer *i;
 
-	if (!v->tree || !(i = find_item(subject, v->tree->iss, v->tree->n_iss, sizeof *i, cmp_key)))
+	if (!v->tree || !(i = report_find(subject, v->tree->iss, v->tree->n_iss, sizeof *i, report_cmp_key)))
 		return 1;
 	if (!i->found)
 		return -ENOENT;

@@ -56,6 +56,16 @@ uint64_t report_up_seq(const Strata__Report *rep, const uint8_t author[KEY_BYTES
  * store's map go past v->rss_bound. */
 void report_map_tick(struct report_ctx *v);
 
+/* Table helpers of gather.c and gather_tree.c: room for one more of n
+ * items in *p (capacity *cap; false and *ret -ENOMEM if none); qsort and
+ * bsearch that take no items (an array that may be NULL); keys by bytes. */
+bool report_grow(int *ret, void **p, size_t *cap, size_t n, size_t size);
+void report_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+void *report_find(const void *key, const void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+int report_cmp_key(const void *a, const void *b);
+/* Sorts keys and removes duplicates; how many are left. */
+size_t report_sort_keys(uint8_t (*k)[KEY_BYTES], size_t n);
+
 /* The tables (v->g), empty; -ENOMEM. Freed by report_gather_end
  * (NULL-safe; v->g NULL after). */
 int report_gather_begin(struct report_ctx *v);
