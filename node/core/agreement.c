@@ -110,6 +110,6 @@ int node_agreements_each(const struct node *n, struct store_txn *t,
 		if (ret)
 			return ret;
 	}
-	ret = store_state_each(t, "cert", n->id, on_cert, &x, e);
+	ret = store_state_each(t, CERT_COLLECTION, n->id, on_cert, &x, e);
 	return ret < 0 ? ret : x.ret;
 }

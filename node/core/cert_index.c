@@ -109,7 +109,7 @@ int node_peer_cert(const struct node *n, struct store_txn *t, Strata__Certificat
 
 	if (!n->has_peer_root || !n->config.has_parent)
 		return -ENOENT;
-	ret = store_state_get(t, "cert", n->config.parent_key, n->id, KEY_BYTES, &v, &len, NULL, e);
+	ret = store_state_get(t, CERT_COLLECTION, n->config.parent_key, n->id, KEY_BYTES, &v, &len, NULL, e);
 	if (ret < 0)
 		return ret;
 	if (!(*out = strata__certificate__unpack(NULL, len, v))) {
@@ -136,7 +136,7 @@ int node_trust_index_apply(struct store_txn *t, const struct changeset *cs, stru
 				return ret;
 			continue;
 		}
-		if (strcmp(op->collection, "cert") != 0 || op->key_len != KEY_BYTES)
+		if (strcmp(op->collection, CERT_COLLECTION) != 0 || op->key_len != KEY_BYTES)
 			continue;
 		ret = store_index_get(t, CERT_INDEX, op->key, KEY_BYTES, &v, &len, e);
 		if (ret < 0 && ret != -ENOENT)

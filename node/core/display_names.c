@@ -53,7 +53,7 @@ int node_display_names(struct node *n, json_t **out, struct err *e)
 		return -ENOMEM;
 	}
 	if ((ret = store_txn_begin(n->store, false, &t, e)) < 0 ||
-	    (ret = store_state_each(t, "cert", NULL, on_cert, &w, e)) < 0) {
+	    (ret = store_state_each(t, CERT_COLLECTION, NULL, on_cert, &w, e)) < 0) {
 		store_txn_abort(&t);
 		json_decref(w.map);
 		return ret;

@@ -104,7 +104,7 @@ static int root_self_certify(const char *dir, const char *name, const char *disp
 	}
 	strata__certificate__pack(&c, buf);
 	if ((ret = node_writer_begin(n, FEED_TRUST, &w, e)) < 0 ||
-	    (ret = node_writer_put(w, "cert", node_id(n), KEY_BYTES, buf, len, e)) < 0 ||
+	    (ret = node_writer_put(w, CERT_COLLECTION, node_id(n), KEY_BYTES, buf, len, e)) < 0 ||
 	    (ret = node_writer_commit(&w, NULL, NULL, e)) < 0)
 		goto out;
 out:

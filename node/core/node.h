@@ -236,6 +236,14 @@ size_t node_own_keys(const struct node *n, struct store_txn *t, uint8_t out[][KE
  * "Ownership across key rotations"). Returns how many (at least 1). */
 size_t node_key_chain(struct store_txn *t, const uint8_t key[KEY_BYTES], uint8_t out[][KEY_BYTES], size_t max);
 
+/* The current key of the unit (a child or a root of the tree, not a peer
+ * or an auditor) whose org path is NAME, by the certificates this store
+ * holds (the indexed one of each key: the first issuer keeps it; a key
+ * replaced by rotation stands for its unit's current one): how many units
+ * have that name (0: none known; more than 1: ambiguous, KEY is one of
+ * them), or the store's -errno. */
+int node_unit_named(struct store_txn *t, const char *name, uint8_t key[KEY_BYTES], struct err *e) WUR;
+
 /* The key that replaced KEY by rotation (recorded as its successor), into
  * out; -ENOENT if none. */
 int node_key_successor(struct store_txn *t, const uint8_t key[KEY_BYTES], uint8_t out[KEY_BYTES]);

@@ -37,6 +37,9 @@ int node_config_write(const char *dir, const char *listen, struct err *e);
 /* The certificate index (cert_index.c writes it; revoked.c reads it too):
  * subject key -> issuer key (32) | the Certificate message. */
 #define CERT_INDEX "cert"
+/* The state collection of certificates (node/records/cert.c, which core
+ * may not include): what trust entries put, key = subject key. */
+#define CERT_COLLECTION "cert"
 
 /* Keeps the certificate index in step with an appended trust entry (same
  * transaction), and the "revoked" index with its revocations

@@ -63,7 +63,7 @@ static int not_ours(struct node *n, struct store_txn *t, struct find *f, struct 
 	char issuer[NODE_NAME_MAX + 1] = "", hex[2 * 8 + 1];
 	struct err ignore = {0};
 
-	if (store_index_each(t, "cert", match_any, f, &ignore) == 0 && f->other) {
+	if (store_index_each(t, CERT_INDEX, match_any, f, &ignore) == 0 && f->other) {
 		hex_encode(hex, f->other_issuer, 8);
 		node_key_name(n, t, f->other_issuer, issuer);
 		err_set(e, "%s was certified by %s (%s…), not by this node: only the issuer of a certificate may revoke it",
@@ -108,7 +108,7 @@ static int find_own(struct node *n, struct store_txn *t, struct find *f, struct 
 
 	f->self = n->id;
 	for (size_t i = 0; i < nown; i++)
-		if ((ret = store_state_each(t, "cert", own[i], match_own, f, e)) < 0)
+		if ((ret = store_state_each(t, CERT_COLLECTION, own[i], match_own, f, e)) < 0)
 			return ret;
 	return 0;
 }

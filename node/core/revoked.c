@@ -199,7 +199,7 @@ int node_trust_check(struct store_txn *t, const struct changeset *cs, struct err
 			return -EACCES;
 		}
 		/* Only the issuer of the key's certificate (or its successor) may revoke it. */
-		if (store_state_get(t, "cert", cs->author, op->key, KEY_BYTES, &v, &len, NULL, &ignore) < 0 &&
+		if (store_state_get(t, CERT_COLLECTION, cs->author, op->key, KEY_BYTES, &v, &len, NULL, &ignore) < 0 &&
 		    !effective_issuer(t, op->key, cs->author)) {
 			char who[17];
 

@@ -157,3 +157,43 @@ int node_own_state_get(const struct node *n, struct store_txn *t, const char *co
 	}
 	return ret;
 }
+
+/* node_unit_named: one certificate of the state (a store_state_each call). */
+struct unit_named {
+	struct store_txn *t;
+	const char *name;
+	uint8_t *key;
+	size_t found;
+};
+
+static int unit_named_one(const struct store_record *r, void *arg)
+{
+	struct unit_named *b = arg;
+	Strata__Certificate *c, *indexed = NULL;
+	uint8_t issuer[KEY_BYTES], next[KEY_BYTES];
+	struct err ignore = {0};
+
+	if (!r->value || r->key_len != KEY_BYTES || !(c = strata__certificate__unpack(NULL, r->value_len, r->value)))
+		return 0;
+	/* the certificate that counts is the indexed one (the first issuer keeps a key);
+	 * a key replaced by rotation is its unit's old key: the unit goes by its current one */
+	if (strcmp(c->name, b->name) == 0 && node_key_successor(b->t, r->key, next) < 0 &&
+	    (c->role == STRATA__ROLE__ROLE_CHILD || c->role == STRATA__ROLE__ROLE_ROOT) &&
+	    node_cert_get(b->t, r->key, issuer, &indexed, &ignore) == 0 && memcmp(issuer, r->owner, KEY_BYTES) == 0 &&
+	    (!b->found || memcmp(b->key, r->key, KEY_BYTES) != 0)) {
+		memcpy(b->key, r->key, KEY_BYTES);
+		b->found++;
+	}
+	if (indexed)
+		strata__certificate__free_unpacked(indexed, NULL);
+	strata__certificate__free_unpacked(c, NULL);
+	return 0;
+}
+
+int node_unit_named(struct store_txn *t, const char *name, uint8_t key[KEY_BYTES], struct err *e)
+{
+	struct unit_named b = {.t = t, .name = name, .key = key};
+	int ret = store_state_each(t, CERT_COLLECTION, NULL, unit_named_one, &b, e);
+
+	return ret < 0 ? ret : (int)(b.found > 1000 ? 1000 : b.found) /* a count to say, kept small */;
+}

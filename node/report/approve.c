@@ -15,32 +15,6 @@
 
 #define MISSING_TEXT_SIZE 1200 /* the units a refused acceptance names, cut there */
 
-struct by_name {
-	struct store_txn *t;
-	const char *name;
-	uint8_t key[KEY_BYTES];
-	bool found;
-};
-
-static int match_name(const struct store_record *r, void *arg)
-{
-	struct by_name *f = arg;
-	Strata__Certificate *c = strata__certificate__unpack(NULL, r->value_len, r->value);
-
-	if (!c)
-		return 0;
-	/* a unit of the tree under its current key (a peer or an auditor is
-	 * not decided on: a decision travels in `down`) */
-	if (strcmp(c->name, f->name) == 0 && c->subject.len == KEY_BYTES &&
-	    (c->role == STRATA__ROLE__ROLE_CHILD || c->role == STRATA__ROLE__ROLE_ROOT) &&
-	    node_key_successor(f->t, c->subject.data, (uint8_t[KEY_BYTES]){0}) < 0) {
-		memcpy(f->key, c->subject.data, KEY_BYTES);
-		f->found = true;
-	}
-	strata__certificate__free_unpacked(c, NULL);
-	return f->found;
-}
-
 static bool own_key(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES])
 {
 	uint8_t own[NODE_KEYS_MAX][KEY_BYTES];
@@ -56,7 +30,7 @@ static bool own_key(struct node *n, struct store_txn *t, const uint8_t key[KEY_B
 static int authority(struct node *n, struct store_txn *t, const char *period, const char *unit,
 		     struct report_authority *a, struct err *e)
 {
-	struct by_name f = {.t = t, .name = unit};
+	uint8_t key[KEY_BYTES];
 	struct node_chain c;
 	struct err ignore = {0};
 	const uint8_t *v;
@@ -72,19 +46,20 @@ static int authority(struct node *n, struct store_txn *t, const char *period, co
 		return -EINVAL;
 	}
 	snprintf(a->unit, sizeof a->unit, "%s", unit);
-	if (strcmp(unit, node_name(n)) == 0) {
-		memcpy(f.key, node_id(n), KEY_BYTES);
-		f.found = true;
-	} else if ((ret = store_state_each(t, record_cert.collection, NULL, match_name, &f, e)) < 0) {
+	if (strcmp(unit, node_name(n)) == 0)
+		memcpy(key, node_id(n), KEY_BYTES);
+	else if ((ret = node_unit_named(t, unit, key, e)) < 0)
 		return ret;
-	}
-	if (!f.found) {
+	else if (ret == 0) {
 		err_set(e, "%s is not a child of %s, nor a unit below it that this node knows", unit, node_name(n));
 		return -ESRCH;
+	} else if (ret > 1) {
+		err_set(e, "%d units are named %s; this node cannot tell which", ret, unit);
+		return -EINVAL;
 	}
-	memcpy(a->key, f.key, KEY_BYTES);
+	memcpy(a->key, key, KEY_BYTES);
 	/* up its chain: is this node its parent, or further up? */
-	node_chain_begin(&c, f.key);
+	node_chain_begin(&c, key);
 	while (node_chain_next(t, &c, &ignore) == 0 && memcmp(c.subject, c.issuer, KEY_BYTES) != 0) {
 		if (c.depth == 0 && node_key_name(n, t, c.issuer, a->parent) < 0)
 			key_hex(a->parent, c.issuer);
@@ -95,7 +70,7 @@ static int authority(struct node *n, struct store_txn *t, const char *period, co
 		}
 	}
 	node_chain_end(&c);
-	if (report_unit_get(n, t, f.key, period, &v, &vl, &o, author) == 0) {
+	if (report_unit_get(n, t, key, period, &v, &vl, &o, author) == 0) {
 		a->reported = true;
 		a->report_seq = o.seq;
 		if (store_log_get(t, author, FEED_REPORT, o.seq, &v, &vl, NULL, &ignore) == 0) {
@@ -107,7 +82,7 @@ static int authority(struct node *n, struct store_txn *t, const char *period, co
 		}
 		a->provisional = a->submitted_ms < end;
 	}
-	return report_decision_get(n, t, f.key, period, &a->latest, e);
+	return report_decision_get(n, t, key, period, &a->latest, e);
 }
 
 int report_authority_get(struct node *n, const char *period, const char *unit, struct report_authority *a,

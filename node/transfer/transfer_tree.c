@@ -73,37 +73,6 @@ bool transfer_at_or_above(struct node *n, struct store_txn *t, const uint8_t key
 	return false;
 }
 
-struct by_name {
-	struct store_txn *t;
-	const char *name;
-	uint8_t key[KEY_BYTES];
-	size_t found;
-};
-
-static int match_name(const struct store_record *r, void *arg)
-{
-	struct by_name *b = arg;
-	Strata__Certificate *c, *indexed = NULL;
-	uint8_t issuer[KEY_BYTES];
-	struct err ignore = {0};
-
-	if (!r->value || r->key_len != KEY_BYTES || !(c = strata__certificate__unpack(NULL, r->value_len, r->value)))
-		return 0;
-	/* the certificate that counts is the indexed one (the first issuer keeps a key);
-	 * a key replaced by rotation is its unit's old key: the unit goes by its current one */
-	if (strcmp(c->name, b->name) == 0 && node_key_successor(b->t, r->key, issuer) < 0 &&
-	    (c->role == STRATA__ROLE__ROLE_CHILD || c->role == STRATA__ROLE__ROLE_ROOT) &&
-	    node_cert_get(b->t, r->key, issuer, &indexed, &ignore) == 0 && transfer_same(issuer, r->owner) &&
-	    (!b->found || !transfer_same(b->key, r->key))) {
-		memcpy(b->key, r->key, KEY_BYTES);
-		b->found++;
-	}
-	if (indexed)
-		strata__certificate__free_unpacked(indexed, NULL);
-	strata__certificate__free_unpacked(c, NULL);
-	return 0;
-}
-
 int transfer_resolve(struct node *n, struct store_txn *t, const char *who, uint8_t key[KEY_BYTES], char *name,
 		     struct err *e)
 {
@@ -123,19 +92,16 @@ int transfer_resolve(struct node *n, struct store_txn *t, const char *who, uint8
 		memcpy(key, node_id(n), KEY_BYTES);
 		snprintf(buf, sizeof buf, "%s", who);
 	} else {
-		struct by_name b = {.t = t, .name = who};
-
-		if ((ret = store_state_each(t, record_cert.collection, NULL, match_name, &b, e)) < 0)
+		if ((ret = node_unit_named(t, who, key, e)) < 0)
 			return ret;
-		if (!b.found) {
+		if (ret == 0) {
 			err_set(e, "no branch named %s is known here", who);
 			return -ESRCH;
 		}
-		if (b.found > 1) {
-			err_set(e, "%zu nodes are named %s; give the node's key instead", b.found, who);
+		if (ret > 1) {
+			err_set(e, "%d nodes are named %s; give the node's key instead", ret, who);
 			return -EINVAL;
 		}
-		memcpy(key, b.key, KEY_BYTES);
 		snprintf(buf, sizeof buf, "%s", who);
 	}
 	if (chain_of(n, t, key, &c) < 0) {
