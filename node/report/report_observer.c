@@ -46,11 +46,14 @@ static void note_decisions(struct node *n, const struct node_commit *c)
 	struct store_txn *t = NULL;
 	struct err ignore = {0};
 
-	if (!c->note || store_txn_begin(node_store(n), false, &t, &ignore) < 0)
+	if (!c->note)
 		return;
+	/* a read transaction only for a batch that brought a down entry: the
+	 * observer runs after every batch a link stores */
 	for (size_t i = 0; i < c->count; i++)
 		if (c->res[i] == 0 && c->cs[i] && strcmp(c->cs[i]->feed, FEED_DOWN) == 0 &&
-		    memcmp(c->cs[i]->author, node_id(n), KEY_BYTES) != 0)
+		    memcmp(c->cs[i]->author, node_id(n), KEY_BYTES) != 0 &&
+		    (t || store_txn_begin(node_store(n), false, &t, &ignore) == 0))
 			for (size_t k = 0; k < c->cs[i]->n_ops; k++)
 				note_decision(n, t, c->cs[i], &c->cs[i]->ops[k], c);
 	store_txn_abort(&t);
