@@ -27,6 +27,7 @@ static char PERIOD[8], PREV[8], TODAY[11];
 static struct {
 	struct net_node *city, *district, *street, *hetong, *lianhua, *gulang;
 	uint64_t first; /* hetong's first report */
+	char backup[256]; /* hetong's store before any acceptance */
 } N;
 
 /* Runs strata ARGS; asserts the exit status; out gets stdout+stderr. */
@@ -145,7 +146,8 @@ static void return_reaches_the_branch(void)
 	snprintf(want, sizeof want, "%s report #1 returned by xiamen/huli/jinshan on ", PERIOD);
 	cr_assert(net_has(out, want) &&
 			  net_has(out, "\"HT2 的10月党费未登记\""),
-		  "status at hetong: %s", out);
+		  "status at hetong: %s", out);	/* a backup from before any acceptance, for lock_survives_restore */
+	net_ok("backup", "-d", N.hetong->dir, "-o", net_path(N.backup, "hetong.backup"), NULL);
 }
 
 /* The district cannot accept the street while branches are missing. */
@@ -281,6 +283,24 @@ static void history_in_order(void)
 }
 
 /* After a key rotation the lock still applies to the unit. */
+/* Restored from the backup made before any acceptance, hetong learns the
+ * decisions again from its street (its down feed comes back with the links)
+ * and the accepted month is locked again once its write fence lifts. */
+static void lock_survives_restore(void)
+{
+	char out[4096];
+
+	net_node_stop(N.hetong);
+	expect(0, out, sizeof out, "restore", "-d", N.hetong->dir, "-i", N.backup, NULL);
+	net_node_start(N.hetong);
+	NET_WAIT(NET_DEADLINE_MS, has_down(N.hetong, N.street), "the street's decisions back at the restored hetong");
+	NET_WAIT(NET_DEADLINE_MS, json_is_null(json_object_get(net_node_status(N.hetong), "write_fence")),
+		 "the restored hetong's write fence to lift");
+	expect(2, out, sizeof out, "dues", "update", "-d", N.hetong->dir, "--member", "HT2", "--period", PERIOD,
+	       "--amount", "100", NULL);
+	cr_assert(net_has(out, "was accepted by xiamen/huli/jinshan"), "after the restore: %s", out);
+}
+
 static void lock_survives_rotation(void)
 {
 	char out[4096];
@@ -300,5 +320,6 @@ Test(sync_approval, accept_lock_reopen_history_across_levels, .timeout = 240)
 	lock_refuses_changes();
 	reopen_from_above();
 	history_in_order();
+	lock_survives_restore();
 	lock_survives_rotation();
 }
