@@ -154,6 +154,27 @@ int store_log_each(struct store_txn *t, const uint8_t author[32], const char *fe
 int store_log_replace(struct store_txn *t, const uint8_t author[32], const char *feed, uint64_t seq,
 		      const uint8_t *bytes, size_t len, struct err *e) WUR;
 
+/* --- the Merkle tree of a feed (crypto/tlog.h; docs/PROTOCOL.md
+ * "Checkpoints and proofs") ---
+ * store_append keeps each feed's frontier (the roots of its complete
+ * subtrees) in the feed's record after head seq | hash | flags, in the same
+ * transaction: popcount(seq) hashes of 32 bytes. A feed written before the
+ * tree existed has none; the first append or root that needs it rebuilds it
+ * from the entry hashes in `log` (O(head) once). */
+/* The tree hash of entries 1..size of a feed (1 <= size <= head): O(1)
+ * from the frontier at the head, O(size) reads of `log` below it.
+ * -ERANGE (size 0 or past the head, the reason names the head), -ENOENT. */
+int store_tree_root(struct store_txn *t, const uint8_t author[32], const char *feed, uint64_t size,
+		    uint8_t root[32], struct err *e) WUR;
+/* The inclusion proof of entry seq in the tree of size entries
+ * (1 <= seq <= size <= head): path (room for TLOG_PATH_MAX), *n_path. */
+int store_tree_inclusion(struct store_txn *t, const uint8_t author[32], const char *feed, uint64_t seq,
+			 uint64_t size, uint8_t path[][32], size_t *n_path, struct err *e) WUR;
+/* The consistency proof from the tree of m entries to the tree of n
+ * (1 <= m <= n <= head). */
+int store_tree_consistency(struct store_txn *t, const uint8_t author[32], const char *feed, uint64_t m,
+			   uint64_t n, uint8_t path[][32], size_t *n_path, struct err *e) WUR;
+
 /* --- state --- */
 
 /* Where a state value came from. */
