@@ -116,8 +116,11 @@ static int ack_extra(const ProtobufCMessage *msg, struct err *e)
 	const Strata__NoticeAck *a = (const Strata__NoticeAck *)msg;
 	uint8_t key[KEY_BYTES];
 
-	if (hex_decode(key, KEY_BYTES, a->sender) < 0) {
-		err_set(e, "ack: sender must be a node key of 64 hex characters");
+	/* Lowercase only: the key holds the sender as written, and every
+	 * reader (the figures, notice status) looks it up as key_hex writes
+	 * it; an uppercase sender would be an ack nobody finds. */
+	if (hex_decode(key, KEY_BYTES, a->sender) < 0 || strspn(a->sender, "0123456789abcdef") != 2 * KEY_BYTES) {
+		err_set(e, "ack: sender must be a node key of 64 lowercase hex characters");
 		return -EINVAL;
 	}
 	return 0;

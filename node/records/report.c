@@ -21,10 +21,14 @@ static bool period_ok(const char *p)
 	return date_valid(d);
 }
 
-static int heads_ok(Strata__FeedHead **h, size_t n, const char *what, struct err *e)
+/* Each head names a known feed (feed, if not NULL: that one; a child
+ * report is an entry of its author's report feed, and audit looks for it
+ * only there), a 32-byte author and a seq. */
+static int heads_ok(Strata__FeedHead **h, size_t n, const char *feed, const char *what, struct err *e)
 {
 	for (size_t i = 0; i < n; i++)
-		if (h[i]->author.len != KEY_BYTES || !feed_name_known(h[i]->feed) || h[i]->seq == 0) {
+		if (h[i]->author.len != KEY_BYTES || !feed_name_known(h[i]->feed) || h[i]->seq == 0 ||
+		    (feed && strcmp(h[i]->feed, feed) != 0)) {
 			err_set(e, "report: %s %zu is not a feed head", what, i);
 			return -EINVAL;
 		}
@@ -115,8 +119,8 @@ static int report_validate(const ProtobufCMessage *msg, const uint8_t *key, size
 		err_set(e, "report %s is stored under another key", r->period);
 		return -EINVAL;
 	}
-	if ((ret = heads_ok(r->heads, r->n_heads, "head", e)) < 0 ||
-	    (ret = heads_ok(r->children, r->n_children, "child report", e)) < 0 ||
+	if ((ret = heads_ok(r->heads, r->n_heads, NULL, "head", e)) < 0 ||
+	    (ret = heads_ok(r->children, r->n_children, FEED_REPORT, "child report", e)) < 0 ||
 	    (ret = accepted_ok(r, e)) < 0 ||
 	    (r->own && (ret = figures_check(r->own, "own", e)) < 0) ||
 	    (r->total && (ret = figures_check(r->total, "total", e)) < 0))
