@@ -48,7 +48,7 @@ int node_trust_index_apply(struct store_txn *t, const struct changeset *cs, stru
 
 /* Records one revocation op of a trust entry in the "revoked" index when
  * its author is the issuer whose certificate this node's index holds (or
- * that issuer's successor); the first revocation of a key stays, and a
+ * that issuer's successor); the earliest revoked_ms of a key counts, and a
  * successor certified by the same issuer gets its "predecessor" (revoked.c). */
 int node_revocation_apply(struct store_txn *t, const struct changeset *cs, const struct op *op, struct err *e);
 

@@ -211,12 +211,26 @@ int node_trust_check(struct store_txn *t, const struct changeset *cs, struct err
 	return 0;
 }
 
+/* The revocation of a key that counts, by signed data alone (so that a
+ * store, its export and any order of arrival agree): among the accepted
+ * revocations of the key (by its certificate's issuer or that issuer's
+ * successor), the one with the earliest revoked_ms (an erased value: its
+ * entry's time_ms); at equal times the smaller revoker key; at the same
+ * revoker, the first in its feed (docs/PROTOCOL.md "Revocation"). */
+static bool revocation_wins(uint64_t when, const uint8_t by[KEY_BYTES], const struct node_revocation *held)
+{
+	if (when != held->revoked_ms)
+		return when < held->revoked_ms;
+	return memcmp(by, held->by, KEY_BYTES) < 0;
+}
+
 int node_revocation_apply(struct store_txn *t, const struct changeset *cs, const struct op *op, struct err *e)
 {
 	uint8_t rec[8 + 2 * KEY_BYTES];
 	uint64_t when = cs->time_ms;
 	size_t len = 8 + KEY_BYTES;
 	Strata__Revocation *r = NULL;
+	struct node_revocation held;
 	const uint8_t *v;
 	size_t vl;
 	struct err ignore = {0};
@@ -224,13 +238,6 @@ int node_revocation_apply(struct store_txn *t, const struct changeset *cs, const
 
 	if (op->kind != OP_PUT || op->key_len != KEY_BYTES || !effective_issuer(t, op->key, cs->author))
 		return 0;
-	ret = store_index_get(t, REVOKED_INDEX, op->key, KEY_BYTES, &v, &vl, &ignore);
-	if (ret == 0)
-		return 0;
-	if (ret != -ENOENT) {
-		err_set(e, "%s", ignore.msg);
-		return ret;
-	}
 	/* an erased value: the entry's own time */
 	if (op->value && (r = strata__revocation__unpack(NULL, op->value_len, op->value))) {
 		when = r->revoked_ms;
@@ -239,6 +246,13 @@ int node_revocation_apply(struct store_txn *t, const struct changeset *cs, const
 			len += KEY_BYTES;
 		}
 		strata__revocation__free_unpacked(r, NULL);
+	}
+	ret = node_revocation_get(t, op->key, &held, &ignore);
+	if (ret == 0 && !revocation_wins(when, cs->author, &held))
+		return 0;
+	if (ret < 0 && ret != -ENOENT) {
+		err_set(e, "%s", ignore.msg);
+		return ret;
 	}
 	be64_put(rec, when);
 	memcpy(rec + 8, cs->author, KEY_BYTES);

@@ -496,3 +496,35 @@ Test(trust_chain, the_first_issuer_to_certify_a_key_keeps_it)
 	expect_indexed(pub(&district), pub(&huli), "xm/huli/d9");
 	keypair_destroy(&huli.kp);
 }
+
+/* The revocation that counts is chosen by signed data, not by arrival: the
+ * earliest revoked_ms (a store and its export, read in another order, agree). */
+Test(trust_chain, the_earliest_revocation_counts_whatever_came_first)
+{
+	Strata__Revocation late = revocation(pub(&city), T1 + 500, NULL);
+	Strata__Revocation early = revocation(pub(&city), T1, NULL);
+	struct node_revocation got;
+	struct store_txn *t;
+	struct err e = {{0}};
+
+	root_entry("revocation", pub(&city), &late.base);
+	t = reader();
+	cr_assert_eq(node_revocation_get(t, pub(&city), &got, &e), 0, "%s", e.msg);
+	cr_assert_eq(got.revoked_ms, T1 + 500);
+	store_txn_abort(&t);
+	cr_assert_eq(authorize(pub(&city), FEED_UP, T1 + 10, &e), 0, "%s", e.msg);
+
+	root_entry("revocation", pub(&city), &early.base);
+	t = reader();
+	cr_assert_eq(node_revocation_get(t, pub(&city), &got, &e), 0, "%s", e.msg);
+	cr_assert_eq(got.revoked_ms, T1, "the earlier revocation, written second, counts");
+	store_txn_abort(&t);
+	cr_assert_eq(authorize(pub(&city), FEED_UP, T1 + 10, &e), -EACCES);
+
+	/* a later one after it changes nothing */
+	root_entry("revocation", pub(&city), &late.base);
+	t = reader();
+	cr_assert_eq(node_revocation_get(t, pub(&city), &got, &e), 0, "%s", e.msg);
+	cr_assert_eq(got.revoked_ms, T1);
+	store_txn_abort(&t);
+}
