@@ -43,8 +43,14 @@ static void figures_of(const Strata__Figures *p, struct figures *f, int *ret)
 		*ret = r;
 }
 
+/* add_child: the entry a report names as a child's is held and holds no
+ * report of the period: the report names something that is not a report. */
+#define ADD_CHILD_NONE 2
+
 /* Adds to sum the total of the child report (child, "report", seq) for
- * period. 1 when added, 0 when this store does not hold it, <0 on error. */
+ * period. 1 when added, 0 when this store does not hold it (or the value
+ * was erased), ADD_CHILD_NONE when the entry holds no report of the
+ * period, <0 on error. */
 static int add_child(struct walk *w, const Strata__FeedHead *fh, const char *period, struct figures *sum)
 {
 	const uint8_t *bytes;
@@ -52,6 +58,7 @@ static int add_child(struct walk *w, const Strata__FeedHead *fh, const char *per
 	struct changeset *cs = NULL;
 	struct err ignore = {0};
 	int found = 0;
+	bool erased = false;
 
 	if (fh->author.len != KEY_BYTES || strcmp(fh->feed, FEED_REPORT) != 0 ||
 	    store_log_get(w->t, fh->author.data, FEED_REPORT, fh->seq, &bytes, &len, NULL, &ignore) < 0 ||
@@ -61,15 +68,18 @@ static int add_child(struct walk *w, const Strata__FeedHead *fh, const char *per
 		const struct op *op = &cs->ops[i];
 		Strata__Report *r;
 
-		if (op->kind != OP_PUT || !op->value || strcmp(op->collection, record_report.collection) != 0 ||
-		    !(r = strata__report__unpack(NULL, op->value_len, op->value)))
+		if (op->kind != OP_PUT || strcmp(op->collection, record_report.collection) != 0)
 			continue;
+		if (!op->value || !(r = strata__report__unpack(NULL, op->value_len, op->value))) {
+			erased = true; /* no value to read: the child's total stays unchecked */
+			continue;
+		}
 		if (strcmp(r->period, period) == 0 && (found = figures_add_proto(sum, r->total)) == 0)
 			found = 1; /* else -ERANGE (beyond FIGURE_MAX) or -ENOMEM */
 		strata__report__free_unpacked(r, NULL);
 	}
 	changeset_destroy(&cs);
-	return found;
+	return found || erased ? found : ADD_CHILD_NONE;
 }
 
 static void check_report(struct walk *w, uint64_t seq, const Strata__Report *rep)
@@ -115,6 +125,17 @@ static void check_report(struct walk *w, uint64_t seq, const Strata__Report *rep
 			fail(w, seq, reason);
 			children_held = false;
 			break;
+		}
+		if (r == ADD_CHILD_NONE) {
+			char who[17];
+
+			hex_encode(who, rep->children[i]->author.data, 8);
+			snprintf(reason, sizeof reason,
+				 "report %s: child report %zu it names (%s…/report #%llu) holds no report for %s",
+				 rep->period, i + 1, who, (unsigned long long)rep->children[i]->seq, rep->period);
+			fail(w, seq, reason);
+			children_held = false;
+			continue;
 		}
 		if (r < 0)
 			ret = r;

@@ -257,3 +257,51 @@ Test(node_figures, residues_keep_what_the_figures_read_in_the_bytes_of_before)
 	cr_expect_not(record_has_residue("notice"), "a notice is counted only live (from above): no residue");
 	close_node(&o);
 }
+
+/* A report whose child head names an entry that is held but holds no report
+ * of the period (here: this node's own report of another month) fails the
+ * audit; before, its total was left unchecked as if the child were not held. */
+Test(node_figures, audit_fails_a_child_head_that_holds_no_report_of_the_period)
+{
+	struct open_node o;
+	struct figures own;
+	struct store_head h;
+	struct node_writer *w = NULL;
+	Strata__Report r = STRATA__REPORT__INIT;
+	Strata__FeedHead child = STRATA__FEED_HEAD__INIT, *children[1] = {&child};
+	Strata__Figures fo = STRATA__FIGURES__INIT;
+	uint8_t buf[4096], key[32];
+	char hex[65];
+	size_t len;
+	struct run run;
+
+	STRATA_OK("report", "submit", "--period", "2026-02");
+	open_node(&o);
+	cr_assert_eq(store_head_get(o.t, node_id(o.n), FEED_REPORT, &h, &o.e), 0, "%s", o.e.msg);
+	cr_assert_eq(report_compute_state(o.n, o.t, node_id(o.n), PERIOD, &own, &o.e), 0, "%s", o.e.msg);
+	store_txn_abort(&o.t);
+	figures_to_proto(&own, &fo);
+	child.author.data = (uint8_t *)node_id(o.n);
+	child.author.len = KEY_BYTES;
+	child.feed = FEED_REPORT;
+	child.seq = h.seq; /* the February report: not a report of PERIOD */
+	r.period = PERIOD;
+	r.own = &fo;
+	r.total = &fo;
+	r.n_children = 1;
+	r.children = children;
+	len = strata__report__pack(&r, buf);
+	cr_assert_eq(node_writer_begin(o.n, FEED_REPORT, &w, &o.e), 0, "%s", o.e.msg);
+	cr_assert_eq(node_writer_put(w, "report", (const uint8_t *)PERIOD, strlen(PERIOD), buf, len, &o.e), 0, "%s",
+		     o.e.msg);
+	cr_assert_eq(node_writer_commit(&w, NULL, NULL, &o.e), 0, "%s", o.e.msg);
+	figures_clear(&own);
+	node_close(&o.n);
+
+	node_key(test_node, hex, key);
+	run_strata(&run, "audit", "-d", test_node, "--root", hex, NULL);
+	cr_assert_eq(run.status, 3, "%s%s", run.out, run.err);
+	cr_assert(has(run.out, "holds no report for 2026-03") || has(run.err, "holds no report for 2026-03"), "%s%s",
+		  run.out, run.err);
+	run_free(&run);
+}
