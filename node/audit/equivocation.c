@@ -17,6 +17,7 @@
 #include "protocol/protocol.h"
 
 struct ev_walk {
+	struct store_txn *t;
 	struct verify_counts *c;
 	const struct verify_hooks *h;
 };
@@ -41,7 +42,7 @@ static int proof_entry(const ProtobufCBinaryData *b, struct changeset **cs, stru
 /* Why the proof (a, b) does not prove equivocation at (author, feed, seq),
  * or NULL when it does. */
 static const char *proof_fault(const Strata__Evidence *ev, const uint8_t *author, const char *feed, uint64_t seq,
-			       char *buf, size_t cap)
+			       uint8_t ha[HASH_BYTES], uint8_t hb[HASH_BYTES], char *buf, size_t cap)
 {
 	struct changeset *a = NULL, *b = NULL;
 	struct err e = {0};
@@ -55,16 +56,65 @@ static const char *proof_fault(const Strata__Evidence *ev, const uint8_t *author
 		why = "kept evidence of equivocation holds entries of another author, feed or seq than it is kept under";
 	} else if (memcmp(a->hash, b->hash, HASH_BYTES) == 0) {
 		why = "kept evidence of equivocation holds the same entry twice";
+	} else {
+		memcpy(ha, a->hash, HASH_BYTES);
+		memcpy(hb, b->hash, HASH_BYTES);
 	}
 	changeset_destroy(&a);
 	changeset_destroy(&b);
 	return why;
 }
 
+int verify_author_name(struct store_txn *t, const uint8_t author[32], char *name)
+{
+	Strata__Certificate *c = NULL;
+	struct err ignore = {0};
+
+	name[0] = '\0';
+	if (node_cert_get(t, author, NULL, &c, &ignore) < 0)
+		return -ENOENT;
+	snprintf(name, NODE_NAME_SIZE, "%s", c->name);
+	strata__certificate__free_unpacked(c, NULL);
+	return 0;
+}
+
+/* A proof that holds: the author's name (its indexed certificate), the
+ * evidence hook, and the failure that names the author. */
+static void ev_holds(struct ev_walk *w, const struct verify_evidence *x)
+{
+	char who[KEY_HEX], a[KEY_HEX], b[KEY_HEX], reason[AUDIT_REASON_SIZE];
+
+	key_hex(who, x->author);
+	hex_encode(a, x->first_hash, 8);
+	hex_encode(b, x->second_hash, 8);
+	if (w->h && w->h->evidence)
+		w->h->evidence(x, w->h->arg);
+	snprintf(reason, sizeof reason,
+		 x->checkpoint ? "equivocation: author %s (%.16s…) signed two checkpoints of %s at size %llu with "
+				 "different roots (%s… and %s…)"
+			       : "equivocation: author %s (%.16s…) signed two entries at %s #%llu (hashes %s… and %s…)",
+		 x->name ? x->name : "without a known org path", who, x->feed, (unsigned long long)x->seq, a, b);
+	ev_fail(w, x->author, x->feed, x->seq, reason);
+}
+
+/* The author of a proof must hold a certificate chain allowing the feed,
+ * like any author of an entry (the trust hooks); NULL when it does. */
+static const char *ev_uncertified(struct ev_walk *w, const uint8_t *author, const char *feed, char *buf, size_t cap)
+{
+	struct err e = {0};
+
+	if (!w->h || !w->h->authorize || w->h->authorize(w->t, author, feed, &e, w->h->arg) == 0)
+		return NULL;
+	snprintf(buf, cap, "evidence of equivocation signed by a key without a certificate chain allowing %s: %s",
+		 feed, e.msg);
+	return buf;
+}
+
 static int on_evidence(const struct node_evidence_key *k, const uint8_t *val, size_t len, void *arg)
 {
 	struct ev_walk *w = arg;
-	char why[AUDIT_REASON_SIZE];
+	char why[AUDIT_REASON_SIZE], name[NODE_NAME_SIZE];
+	uint8_t ha[HASH_BYTES], hb[HASH_BYTES];
 	Strata__Evidence *ev;
 	const char *fault;
 
@@ -77,18 +127,27 @@ static int on_evidence(const struct node_evidence_key *k, const uint8_t *val, si
 		ev_fail(w, k->author, k->feed, k->seq, "kept evidence of equivocation does not decode");
 		return 0;
 	}
-	fault = proof_fault(ev, k->author, k->feed, k->seq, why, sizeof why);
+	fault = ev->checkpoint ? "kept evidence of a checkpoint is not checked by this version"
+			       : proof_fault(ev, k->author, k->feed, k->seq, ha, hb, why, sizeof why);
+	if (!fault)
+		fault = ev_uncertified(w, k->author, k->feed, why, sizeof why);
+	if (fault) {
+		ev_fail(w, k->author, k->feed, k->seq, fault);
+	} else {
+		struct verify_evidence x = {.author = k->author, .feed = k->feed, .seq = k->seq, .first_hash = ha,
+					    .second_hash = hb};
+
+		if (verify_author_name(w->t, k->author, name) == 0)
+			x.name = name;
+		ev_holds(w, &x);
+	}
 	strata__evidence__free_unpacked(ev, NULL);
-	ev_fail(w, k->author, k->feed, k->seq,
-		fault ? fault
-		      : "equivocation: two different signed entries for this seq (the proof is in the store; "
-			"strata status lists it)");
 	return 0;
 }
 
 int verify_evidence(struct store_txn *t, struct verify_counts *c, const struct verify_hooks *h, struct err *e)
 {
-	struct ev_walk w = {.c = c, .h = h};
+	struct ev_walk w = {.t = t, .c = c, .h = h};
 
 	return node_evidence_each(t, on_evidence, &w, e);
 }

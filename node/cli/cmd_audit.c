@@ -81,7 +81,7 @@ int cmd_audit_main(int argc, char **argv)
 	}
 	if (c.json) {
 		cli_json_print(json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, "
-					 "s:o}",
+					 "s:o, s:o}",
 					 "audited", what, "kind", bundle ? "bundle" : "store", "root", root_hex, "ok",
 					 ret == 0, "feeds", (json_int_t)cnt.feeds, "entries", (json_int_t)cnt.entries,
 					 "signatures", (json_int_t)cnt.signatures, "certificates",
@@ -90,7 +90,7 @@ int cmd_audit_main(int argc, char **argv)
 					 (json_int_t)hist.transfers, "reports", (json_int_t)hist.reports,
 					 "reports_unchecked", (json_int_t)hist.reports_unchecked, "failure_count",
 					 (json_int_t)(cnt.failures + hist.failures), "erased", st.erased, "failures",
-					 st.failures));
+					 st.failures, "evidence", st.evidence));
 	} else {
 		cli_check_print_more(&st);
 		char erased[48] = "";

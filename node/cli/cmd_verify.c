@@ -47,11 +47,12 @@ int cmd_verify_main(int argc, char **argv)
 		return cli_fail_err("verify", ret, &e);
 	}
 	if (c.json) {
-		cli_json_print(json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "ok", ret == 0, "feeds",
+		cli_json_print(json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "ok", ret == 0, "feeds",
 					 (json_int_t)cnt.feeds, "entries", (json_int_t)cnt.entries, "signatures",
 					 (json_int_t)cnt.signatures, "ops", (json_int_t)cnt.ops, "values",
 					 (json_int_t)cnt.values, "erased_values", (json_int_t)cnt.erased, "state_records",
-					 (json_int_t)cnt.state, "erased", st.erased, "failures", st.failures));
+					 (json_int_t)cnt.state, "erased", st.erased, "failures", st.failures,
+					 "evidence", st.evidence));
 	} else {
 		cli_check_print_more(&st);
 		char erased[48] = "";
