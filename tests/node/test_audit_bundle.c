@@ -1,0 +1,534 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What an auditor is handed (issue 15): a store of the root "xm" that holds
+ *
+ *   xm (this node, root) -> xm/s1 (street, T0) -> xm/s1/b1 (branch, T0 + 1)
+ *   xm/s1/b1 certifies xm/s1/b1/g1..g3 in its own trust feed
+ *   and, later (T0 + 100), the root certifies the branch's key itself as
+ *   xm/b9 allowed only `up` (the issue's "later root certificate")
+ *
+ * and its export. Stage by stage: the first-issuer rule gives `verify`,
+ * `audit` of the store and `audit` of its export the same verdict; the
+ * bundle's unsigned slack is refused by `strata audit` (exit 3, the reason
+ * and the byte) and by `strata import` (nothing after the refusal point);
+ * Evidence frames are checked (a real equivocation by the branch is
+ * reported and fails naming it; unrelated envelopes, garbage and an
+ * uncertified author fail with the frame's place).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/audit/history.h"
+#include "node/bundle/bundle.h"
+#include "node/core/node.h"
+#include "run.h"
+
+#define T0 1700000000000ull
+#define GROUPS 3 /* the branch's certificates of its groups: its trust entries */
+
+struct author {
+	struct keypair *kp;
+	uint64_t seq;
+	uint8_t prev[HASH_BYTES];
+};
+
+static char store_dir[256], target_dir[256], root_hex[65];
+static uint8_t root_key[KEY_BYTES];
+static struct author street, branch, stranger;
+/* The branch's trust entry #2 and another it signed for the same seq. */
+static uint8_t *fork_a, *fork_b, *fork_other;
+static size_t fork_a_len, fork_b_len, fork_other_len;
+
+static char *all_feeds[] = {FEED_UP, FEED_REPORT, FEED_DOWN, FEED_TRUST};
+
+static uint8_t *cert_value(const uint8_t *subject, const char *name, uint64_t issued_ms, bool up_only, size_t *len)
+{
+	Strata__Certificate c = STRATA__CERTIFICATE__INIT;
+	uint8_t *buf;
+
+	c.subject = (ProtobufCBinaryData){KEY_BYTES, (uint8_t *)subject};
+	c.name = (char *)name;
+	c.role = STRATA__ROLE__ROLE_CHILD;
+	c.feeds = all_feeds;
+	c.n_feeds = up_only ? 1 : 4;
+	c.issued_ms = issued_ms;
+	buf = malloc(strata__certificate__get_packed_size(&c));
+	cr_assert_not_null(buf);
+	*len = strata__certificate__pack(&c, buf);
+	return buf;
+}
+
+/* A's next trust entry certifying SUBJECT as NAME (not stored): its envelope. */
+static uint8_t *signed_cert(struct author *a, uint64_t seq, const uint8_t *subject, const char *name,
+			    uint64_t issued_ms, size_t *len, uint8_t hash[HASH_BYTES])
+{
+	struct changeset_builder *b = NULL;
+	struct err e = {{0}};
+	size_t vl;
+	uint8_t *v = cert_value(subject, name, issued_ms, false, &vl), *env = NULL;
+
+	cr_assert_eq(changeset_builder_new(&b, FEED_TRUST, seq, seq > 1 ? a->prev : NULL, issued_ms, &e), 0, "%s", e.msg);
+	cr_assert_eq(changeset_builder_put(b, "cert", subject, KEY_BYTES, v, vl, &e), 0, "%s", e.msg);
+	cr_assert_eq(changeset_builder_finish(b, a->kp, &env, len, hash, &e), 0, "%s", e.msg);
+	changeset_builder_destroy(&b);
+	free(v);
+	return env;
+}
+
+static void ingest(struct node *n, const uint8_t *env, size_t len)
+{
+	struct store_txn *t = NULL;
+	struct err e = {{0}};
+
+	cr_assert_eq(store_txn_begin(node_store(n), true, &t, &e), 0, "%s", e.msg);
+	cr_assert_eq(node_ingest(n, t, env, len, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_txn_commit(&t, &e), 0, "%s", e.msg);
+}
+
+/* A certifies SUBJECT as NAME in its next trust entry, stored in n; its
+ * envelope into *keep (may be NULL: freed). */
+static void certify(struct node *n, struct author *a, const uint8_t *subject, const char *name, uint64_t issued_ms,
+		    uint8_t **keep, size_t *keep_len)
+{
+	uint8_t hash[HASH_BYTES];
+	size_t len;
+	uint8_t *env = signed_cert(a, a->seq + 1, subject, name, issued_ms, &len, hash);
+
+	ingest(n, env, len);
+	a->seq++;
+	memcpy(a->prev, hash, HASH_BYTES);
+	if (keep) {
+		*keep = env;
+		*keep_len = len;
+	} else {
+		free(env);
+	}
+}
+
+/* The root (this node) certifies SUBJECT through its writer. */
+static void root_certifies(struct node *n, const uint8_t *subject, const char *name, uint64_t issued_ms, bool up_only)
+{
+	struct node_writer *w = NULL;
+	struct err e = {{0}};
+	size_t len;
+	uint8_t *v = cert_value(subject, name, issued_ms, up_only, &len);
+
+	cr_assert_eq(node_writer_begin(n, FEED_TRUST, &w, &e), 0, "%s", e.msg);
+	cr_assert_eq(node_writer_put(w, "cert", subject, KEY_BYTES, v, len, &e), 0, "%s", e.msg);
+	cr_assert_eq(node_writer_commit(&w, NULL, NULL, &e), 0, "%s", e.msg);
+	free(v);
+}
+
+static void author_new(struct author *a)
+{
+	struct err e = {{0}};
+
+	memset(a, 0, sizeof *a);
+	cr_assert_eq(keypair_generate(&a->kp, &e), 0, "%s", e.msg);
+}
+
+static void copy_dir(const char *from, const char *to)
+{
+	struct run r;
+	char *argv[] = {"/bin/cp", "-a", (char *)from, (char *)to, NULL};
+
+	run_argv(&r, NULL, argv);
+	cr_assert_eq(r.status, 0, "cp: %s", r.err);
+	run_free(&r);
+}
+
+static void setup(void)
+{
+	struct node_init_opts o = {.name = "xm", .root = true};
+	struct node *n = NULL;
+	struct err e = {{0}};
+	uint8_t hash[HASH_BYTES];
+	char name[64];
+
+	test_tmp_make();
+	tmp_path(store_dir, "xm");
+	tmp_path(target_dir, "target");
+	author_new(&street);
+	author_new(&branch);
+	author_new(&stranger);
+	cr_assert_eq(node_create(store_dir, &o, &e), 0, "%s", e.msg);
+	cr_assert_eq(node_open(&n, store_dir, 0, &e), 0, "%s", e.msg);
+	memcpy(root_key, node_id(n), KEY_BYTES);
+	key_hex(root_hex, root_key);
+	root_certifies(n, keypair_public(street.kp), "xm/s1", T0, false);
+	node_close(&n);
+	copy_dir(store_dir, target_dir); /* an importer of the same domain that has only the root's feed */
+	cr_assert_eq(node_open(&n, store_dir, 0, &e), 0, "%s", e.msg);
+	certify(n, &street, keypair_public(branch.kp), "xm/s1/b1", T0 + 1, NULL, NULL);
+	for (int i = 1; i <= GROUPS; i++) {
+		struct author g;
+
+		author_new(&g);
+		snprintf(name, sizeof name, "xm/s1/b1/g%d", i);
+		if (i == 2) /* what the branch also signed for its seq 2: an equivocation */
+			fork_b = signed_cert(&branch, 2, keypair_public(g.kp), "xm/s1/b1/g9", T0 + 3, &fork_b_len, hash);
+		certify(n, &branch, keypair_public(g.kp), name, T0 + 1 + i, i == 2 ? &fork_a : i == 3 ? &fork_other : NULL,
+			i == 2 ? &fork_a_len : &fork_other_len);
+		keypair_destroy(&g.kp);
+	}
+	root_certifies(n, keypair_public(branch.kp), "xm/b9", T0 + 100, true); /* later: the street keeps it */
+	node_close(&n);
+}
+
+static void teardown(void)
+{
+	keypair_destroy(&street.kp);
+	keypair_destroy(&branch.kp);
+	keypair_destroy(&stranger.kp);
+	free(fork_a);
+	free(fork_b);
+	free(fork_other);
+	fork_a = fork_b = fork_other = NULL;
+	test_tmp_remove();
+}
+
+TestSuite(audit_bundle, .init = setup, .fini = teardown);
+
+/* ---- helpers ---- */
+
+static void on_failure(const struct verify_failure *f, void *arg)
+{
+	char *log = arg;
+	size_t n = strlen(log);
+
+	if (n < 2000)
+		snprintf(log + n, 4096 - n, "%s #%llu: %s\n", f->feed, (unsigned long long)f->seq, f->reason);
+}
+
+static void export_to(const char *dir, const char *file)
+{
+	struct node *n = NULL;
+	struct bundle_counts c;
+	struct err e = {{0}};
+
+	cr_assert_eq(node_open(&n, dir, NODE_NO_KEY, &e), 0, "%s", e.msg);
+	cr_assert_eq(bundle_export(n, NULL, file, &c, &e), 0, "%s", e.msg);
+	node_close(&n);
+}
+
+/* Entries the store in DIR holds (the sum of its heads). */
+static uint64_t held(const char *dir)
+{
+	struct node *n = NULL;
+	struct store_txn *t = NULL;
+	struct store_head *h = NULL;
+	struct err e = {{0}};
+	size_t nh = 0;
+	uint64_t sum = 0;
+
+	cr_assert_eq(node_open(&n, dir, NODE_RDONLY | NODE_NO_KEY, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_txn_begin(node_store(n), false, &t, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_heads_list(t, &h, &nh, &e), 0, "%s", e.msg);
+	for (size_t i = 0; i < nh; i++)
+		sum += h[i].seq;
+	free(h);
+	store_txn_abort(&t);
+	node_close(&n);
+	return sum;
+}
+
+/* `strata audit FILE --root R --json`: its exit status, and the JSON. */
+static json_t *audit_cli(const char *what, bool dir, int *status)
+{
+	struct run r;
+	json_t *j;
+
+	if (dir)
+		run_strata(&r, "audit", "-d", what, "--root", root_hex, "--json", NULL);
+	else
+		run_strata(&r, "audit", what, "--root", root_hex, "--json", NULL);
+	*status = r.status;
+	j = run_json(&r);
+	run_free(&r);
+	return j;
+}
+
+/* The reason of the first failure of an audit's JSON that holds needle. */
+static const char *failure_with(json_t *j, const char *needle)
+{
+	json_t *f = json_object_get(j, "failures"), *x;
+	size_t i;
+
+	json_array_foreach(f, i, x) {
+		const char *s = json_string_value(json_object_get(x, "reason"));
+
+		if (s && strstr(s, needle))
+			return s;
+	}
+	cr_assert_fail("no failure says \"%s\": %s", needle, json_dumps(f, 0));
+	return NULL;
+}
+
+/* ---- stage 1: the first-issuer rule, three ways ---- */
+
+Test(audit_bundle, verify_audit_and_the_export_agree_on_a_later_root_certificate)
+{
+	struct verify_counts c = {0}, cb = {0};
+	struct audit_history_counts x = {0};
+	struct err e = {{0}};
+	char log[4096] = "", file[256];
+	struct verify_hooks h = {.failure = on_failure, .arg = log};
+	struct node *n = NULL;
+	struct store_txn *t = NULL;
+	Strata__Certificate *cert = NULL;
+	uint8_t by[KEY_BYTES];
+
+	/* the street's certificate (T0 + 1) keeps the branch, not the root's (T0 + 100) */
+	cr_assert_eq(node_open(&n, store_dir, NODE_RDONLY | NODE_NO_KEY, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_txn_begin(node_store(n), false, &t, &e), 0, "%s", e.msg);
+	cr_assert_eq(node_cert_get(t, keypair_public(branch.kp), by, &cert, &e), 0, "%s", e.msg);
+	cr_assert_eq(memcmp(by, keypair_public(street.kp), KEY_BYTES), 0, "the street keeps its branch");
+	cr_assert_str_eq(cert->name, "xm/s1/b1");
+	strata__certificate__free_unpacked(cert, NULL);
+	store_txn_abort(&t);
+	node_close(&n);
+
+	cr_assert_eq(verify_node(store_dir, &c, &h, &e), 0, "verify: %s%s", e.msg, log);
+	cr_assert_eq(c.failures, 0);
+	memset(&c, 0, sizeof c);
+	cr_assert_eq(audit_node(store_dir, root_key, &c, &x, &h, &e), 0, "audit of the store: %s%s", e.msg, log);
+	cr_assert_eq(c.failures + x.failures, 0);
+	/* the export lists the root's trust feed (with its later certificate) first */
+	export_to(store_dir, tmp_path(file, "xm.bundle"));
+	cr_assert_eq(audit_bundle_history(file, root_key, &cb, &x, &h, &e), 0, "audit of the export: %s%s", e.msg,
+		     log);
+	cr_assert_eq(cb.failures + x.failures, 0);
+	cr_assert_eq(cb.entries, c.entries, "the export's audit checked %zu entries, the store's %zu", cb.entries,
+		     c.entries);
+	cr_assert_geq(c.entries, 2 + 1 + GROUPS);
+}
+
+/* ---- bundles made by hand from an export ---- */
+
+/* What to write: the export's header and envelopes, framed PER a frame,
+ * with one kind of slack or some Evidence frames. */
+struct craft {
+	bool bad_magic, header_unknown, end_unknown;
+	size_t per_frame;          /* envelopes per Entries frame (0: all in one) */
+	size_t unknown_frame;      /* the Entries frame (from 1) given an unknown field */
+	size_t bad_batch_frame;    /* the Entries frame (from 1) whose batch is off by one */
+	long long entries_delta;   /* added to BundleEnd.entries */
+	const Strata__Evidence *const *evidence;
+	size_t n_evidence;
+	long long evidence_delta;  /* added to BundleEnd.evidence */
+	size_t checkpoints;        /* Checkpoint frames (their note is not read) */
+	bool no_checkpoint_count;  /* BundleEnd.checkpoints absent */
+	size_t trailing;           /* bytes after the end record */
+};
+
+struct loaded {
+	uint8_t *header;
+	size_t header_len;
+	ProtobufCBinaryData *env;
+	size_t n;
+};
+
+static uint8_t *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *d;
+
+	cr_assert_not_null(f, "%s", path);
+	fseek(f, 0, SEEK_END);
+	*len = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	d = malloc(*len + 1);
+	cr_assert(d && fread(d, 1, *len, f) == *len);
+	fclose(f);
+	return d;
+}
+
+static void load(const char *path, struct loaded *b)
+{
+	size_t len, pos = BUNDLE_MAGIC_LEN, rl;
+	uint8_t *d = read_all(path, &len);
+
+	memset(b, 0, sizeof *b);
+	rl = be32_get(d + pos);
+	b->header = malloc(rl);
+	memcpy(b->header, d + pos + 4, rl);
+	b->header_len = rl;
+	b->env = calloc(1024, sizeof *b->env);
+	for (pos += 4 + rl; pos < len; pos += 4 + rl) {
+		Strata__Frame *f;
+
+		rl = be32_get(d + pos);
+		cr_assert_not_null(f = strata__frame__unpack(NULL, rl, d + pos + 4));
+		if (f->msg_case == STRATA__FRAME__MSG_ENTRIES)
+			for (size_t i = 0; i < f->entries->n_envelopes && b->n < 1024; i++) {
+				ProtobufCBinaryData *x = &f->entries->envelopes[i];
+
+				b->env[b->n].data = malloc(x->len);
+				memcpy(b->env[b->n].data, x->data, x->len);
+				b->env[b->n++].len = x->len;
+			}
+		strata__frame__free_unpacked(f, NULL);
+	}
+	free(d);
+}
+
+static void loaded_free(struct loaded *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		free(b->env[i].data);
+	free(b->env);
+	free(b->header);
+}
+
+static void put_rec(FILE *f, const uint8_t *d, size_t n, const uint8_t *extra, size_t extra_len)
+{
+	uint8_t be[4];
+
+	be32_put(be, (uint32_t)(n + extra_len));
+	cr_assert(fwrite(be, 1, 4, f) == 4 && fwrite(d, 1, n, f) == n);
+	if (extra_len)
+		cr_assert(fwrite(extra, 1, extra_len, f) == extra_len);
+}
+
+static void put_frame(FILE *f, const Strata__Frame *fr, bool unknown)
+{
+	static const uint8_t field15[] = {0x78, 0x01}; /* Frame field 15, varint 1: no such field */
+	uint8_t *buf = malloc(strata__frame__get_packed_size(fr) + 1);
+	size_t n = strata__frame__pack(fr, buf);
+
+	put_rec(f, buf, n, field15, unknown ? sizeof field15 : 0);
+	free(buf);
+}
+
+static void put_end(FILE *f, const struct craft *c, const struct loaded *b)
+{
+	Strata__BundleEnd end = STRATA__BUNDLE_END__INIT;
+	uint8_t buf[64], rec[80];
+	size_t n, k = 0;
+
+	end.entries = (uint64_t)((long long)b->n + c->entries_delta);
+	end.has_evidence = 1;
+	end.evidence = (uint64_t)((long long)c->n_evidence + c->evidence_delta);
+	end.has_checkpoints = !c->no_checkpoint_count;
+	end.checkpoints = c->checkpoints;
+	n = strata__bundle_end__pack(&end, buf);
+	if (c->end_unknown) {
+		buf[n++] = 0x20; /* BundleEnd field 4, varint 1: no such field */
+		buf[n++] = 0x01;
+	}
+	rec[k++] = 0x52; /* Frame.end: field 10, length-delimited */
+	rec[k++] = (uint8_t)n;
+	memcpy(rec + k, buf, n);
+	put_rec(f, rec, k + n, NULL, 0);
+}
+
+static void craft(const char *path, const struct loaded *b, const struct craft *c)
+{
+	static const uint8_t field6[] = {0x30, 0x01}; /* BundleHeader field 6, varint 1 */
+	FILE *f = fopen(path, "wb");
+	size_t per = c->per_frame ? c->per_frame : b->n, k = 0;
+
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(c->bad_magic ? "STRATA-BUNDLE-2\n" : BUNDLE_MAGIC, 1, BUNDLE_MAGIC_LEN, f), BUNDLE_MAGIC_LEN);
+	put_rec(f, b->header, b->header_len, field6, c->header_unknown ? sizeof field6 : 0);
+	for (size_t i = 0; i < b->n; i += per) {
+		Strata__Frame fr = STRATA__FRAME__INIT;
+		Strata__Entries en = STRATA__ENTRIES__INIT;
+
+		k++;
+		en.n_envelopes = b->n - i < per ? b->n - i : per;
+		en.envelopes = b->env + i;
+		en.batch = i + en.n_envelopes + (k == c->bad_batch_frame);
+		fr.msg_case = STRATA__FRAME__MSG_ENTRIES;
+		fr.entries = &en;
+		put_frame(f, &fr, k == c->unknown_frame);
+	}
+	for (size_t i = 0; i < c->n_evidence; i++) {
+		Strata__Frame fr = STRATA__FRAME__INIT;
+
+		fr.msg_case = STRATA__FRAME__MSG_EVIDENCE;
+		fr.evidence = (Strata__Evidence *)c->evidence[i];
+		put_frame(f, &fr, false);
+	}
+	for (size_t i = 0; i < c->checkpoints; i++) {
+		Strata__Frame fr = STRATA__FRAME__INIT;
+		Strata__Checkpoint cp = STRATA__CHECKPOINT__INIT;
+
+		cp.note = (ProtobufCBinaryData){4, (uint8_t *)"note"};
+		fr.msg_case = STRATA__FRAME__MSG_CHECKPOINT;
+		fr.checkpoint = &cp;
+		put_frame(f, &fr, false);
+	}
+	put_end(f, c, b);
+	for (size_t i = 0; i < c->trailing; i++)
+		fputc(0, f);
+	cr_assert_eq(fclose(f), 0);
+}
+
+/* ---- stage 2: unsigned slack ---- */
+
+/* Audits and imports a bundle crafted with c: the audit exits 3 with a
+ * reason holding `why`; the import is refused with it too, and the target
+ * then holds `keeps` entries more than before. */
+static void refused(const char *name, const struct loaded *b, const struct craft *c, const char *why, uint64_t keeps)
+{
+	char file[256];
+	uint64_t before = held(target_dir);
+	struct run r;
+	json_t *j;
+	int st;
+
+	craft(tmp_path(file, name), b, c);
+	j = audit_cli(file, false, &st);
+	cr_assert_eq(st, 3, "%s: audit exit %d", name, st);
+	cr_assert(!json_is_true(json_object_get(j, "ok")));
+	failure_with(j, why);
+	json_decref(j);
+	run_strata(&r, "import", "-d", target_dir, file, NULL);
+	cr_assert_eq(r.status, 2, "%s: import exit %d: %s", name, r.status, r.err);
+	cr_assert(has(r.err, why), "%s: import says: %s", name, r.err);
+	run_free(&r);
+	cr_assert_eq(held(target_dir), before + keeps, "%s: the import kept %llu entries, not %llu", name,
+		     (unsigned long long)(held(target_dir) - before), (unsigned long long)keeps);
+}
+
+Test(audit_bundle, unsigned_slack_is_refused_with_its_place)
+{
+	struct loaded b;
+	char file[256];
+	uint64_t base = held(target_dir), all;
+	json_t *j;
+	int st;
+
+	export_to(store_dir, tmp_path(file, "xm.bundle"));
+	load(file, &b);
+	all = held(store_dir);
+	cr_assert_eq(b.n, all);
+	/* as exported and as crafted without slack: clean */
+	j = audit_cli(file, false, &st);
+	cr_assert_eq(st, 0, "%s", json_dumps(j, 0));
+	json_decref(j);
+	craft(tmp_path(file, "plain.bundle"), &b, &(struct craft){.per_frame = 2});
+	j = audit_cli(file, false, &st);
+	cr_assert_eq(st, 0, "%s", json_dumps(j, 0));
+	json_decref(j);
+
+	/* before any entry: nothing changes */
+	refused("magic", &b, &(struct craft){.bad_magic = true}, "is not a Strata bundle", 0);
+	refused("header", &b, &(struct craft){.header_unknown = true}, "header at byte 16 holds an unknown field", 0);
+	/* inside: what precedes the frame stays (frame 1: the root's 3 entries, base of them held already) */
+	refused("frame", &b, &(struct craft){.per_frame = 3, .unknown_frame = 2}, "frame 2 at byte", 3 - base);
+	refused("batch", &b, &(struct craft){.per_frame = 3, .bad_batch_frame = 2}, "its batch number is 7, not 6", 0);
+	/* at the end record: every entry was read and checked before it */
+	refused("entries", &b, &(struct craft){.entries_delta = 1}, "counts 8 entries, the bundle holds 7", all - 3);
+	refused("evidence", &b, &(struct craft){.evidence_delta = 1}, "counts 1 evidence frames, the bundle holds 0", 0);
+	refused("checkpoints", &b, &(struct craft){.checkpoints = 1, .no_checkpoint_count = true},
+		"counts 0 checkpoint frames, the bundle holds 1", 0);
+	refused("end", &b, &(struct craft){.end_unknown = true}, "holds an unknown field (number 4)", 0);
+	refused("trailing", &b, &(struct craft){.trailing = 5}, "5 bytes after the end record", 0);
+	cr_assert_eq(held(target_dir), all, "the target holds every entry after the refusals at the end");
+	loaded_free(&b);
+}
