@@ -532,3 +532,137 @@ Test(audit_bundle, unsigned_slack_is_refused_with_its_place)
 	cr_assert_eq(held(target_dir), all, "the target holds every entry after the refusals at the end");
 	loaded_free(&b);
 }
+
+/* ---- stage 3: Evidence frames ---- */
+
+static Strata__Evidence evidence_of(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	Strata__Evidence ev = STRATA__EVIDENCE__INIT;
+
+	ev.first = (ProtobufCBinaryData){al, (uint8_t *)a};
+	ev.second = (ProtobufCBinaryData){bl, (uint8_t *)b};
+	return ev;
+}
+
+/* The one evidence object an audit's JSON reports: the branch at trust #2. */
+static void expect_branch_evidence(json_t *j)
+{
+	json_t *ev = json_object_get(j, "evidence"), *x;
+	char branch_hex[KEY_HEX], a[2 * HASH_BYTES + 1], b[2 * HASH_BYTES + 1];
+	const char *reason;
+
+	key_hex(branch_hex, keypair_public(branch.kp));
+	cr_assert_eq(json_array_size(ev), 1, "evidence: %s", json_dumps(ev, 0));
+	x = json_array_get(ev, 0);
+	cr_assert_str_eq(json_string_value(json_object_get(x, "author")), branch_hex);
+	cr_assert_str_eq(json_string_value(json_object_get(x, "name")), "xm/s1/b1");
+	cr_assert_str_eq(json_string_value(json_object_get(x, "feed")), FEED_TRUST);
+	cr_assert_eq(json_integer_value(json_object_get(x, "seq")), 2);
+	{
+		struct changeset *cs = NULL;
+		struct err e = {{0}};
+
+		cr_assert_eq(changeset_decode(&cs, fork_a, fork_a_len, &e), 0, "%s", e.msg);
+		hex_encode(a, cs->hash, HASH_BYTES);
+		changeset_destroy(&cs);
+		cr_assert_eq(changeset_decode(&cs, fork_b, fork_b_len, &e), 0, "%s", e.msg);
+		hex_encode(b, cs->hash, HASH_BYTES);
+		changeset_destroy(&cs);
+	}
+	cr_assert_str_eq(json_string_value(json_object_get(x, "first_hash")), a);
+	cr_assert_str_eq(json_string_value(json_object_get(x, "second_hash")), b);
+	reason = failure_with(j, "equivocation: author xm/s1/b1");
+	cr_assert(strstr(reason, "signed two entries at trust #2"), "%s", reason);
+}
+
+/* Two entries at seq 1 of a key no certificate names. */
+static Strata__Evidence stranger_evidence(uint8_t **a, size_t *al, uint8_t **b, size_t *bl)
+{
+	uint8_t h[HASH_BYTES];
+
+	*a = signed_cert(&stranger, 1, keypair_public(street.kp), "xm/x1", T0, al, h);
+	*b = signed_cert(&stranger, 1, keypair_public(street.kp), "xm/x2", T0, bl, h);
+	return evidence_of(*a, *al, *b, *bl);
+}
+
+Test(audit_bundle, evidence_frames_are_checked_and_reported)
+{
+	struct loaded b;
+	char file[256];
+	uint8_t *sa, *sb;
+	size_t sal, sbl;
+	Strata__Evidence real = evidence_of(fork_a, fork_a_len, fork_b, fork_b_len),
+			 unrelated = evidence_of(fork_a, fork_a_len, fork_other, fork_other_len),
+			 garbage = evidence_of((const uint8_t *)"garbage", 7, (const uint8_t *)"junk", 4),
+			 same = evidence_of(fork_a, fork_a_len, fork_a, fork_a_len),
+			 stray = stranger_evidence(&sa, &sal, &sb, &sbl);
+	const char *why;
+	json_t *j;
+	int st;
+
+	export_to(store_dir, tmp_path(file, "xm.bundle"));
+	load(file, &b);
+	/* a real proof: reported, and the audit fails naming the branch */
+	craft(tmp_path(file, "real.bundle"), &b, &(struct craft){.evidence = (const Strata__Evidence *[]){&real},
+								  .n_evidence = 1});
+	j = audit_cli(file, false, &st);
+	cr_assert_eq(st, 3);
+	expect_branch_evidence(j);
+	cr_assert_eq(json_integer_value(json_object_get(j, "failure_count")), 1, "%s", json_dumps(j, 0));
+	json_decref(j);
+	/* proofs that prove nothing, and one by a key the root never certified */
+	craft(tmp_path(file, "bad.bundle"), &b,
+	      &(struct craft){.evidence = (const Strata__Evidence *[]){&unrelated, &garbage, &same, &stray},
+			      .n_evidence = 4});
+	j = audit_cli(file, false, &st);
+	cr_assert_eq(st, 3);
+	cr_assert_eq(json_array_size(json_object_get(j, "evidence")), 0, "%s", json_dumps(j, 0));
+	cr_assert_eq(json_integer_value(json_object_get(j, "failure_count")), 4, "%s", json_dumps(j, 0));
+	why = failure_with(j, "bundle frame 2 at byte ");
+	cr_assert(strstr(why, "not of the same author, feed and seq"), "%s", why);
+	why = failure_with(j, "bundle frame 3 at byte ");
+	cr_assert(strstr(why, "proves nothing"), "%s", why);
+	why = failure_with(j, "bundle frame 4 at byte ");
+	cr_assert(strstr(why, "the same entry"), "%s", why);
+	why = failure_with(j, "bundle frame 5 at byte ");
+	cr_assert(strstr(why, "without a certificate chain to the root"), "%s", why);
+	json_decref(j);
+	free(sa);
+	free(sb);
+	loaded_free(&b);
+}
+
+/* A store that keeps the proof: `audit -d`, `verify` and the audit of its
+ * export (which carries it as an Evidence frame) report the same. */
+Test(audit_bundle, a_store_that_keeps_evidence_reports_it_like_its_export)
+{
+	struct node *n = NULL;
+	struct store_txn *t = NULL;
+	struct err e = {{0}};
+	char file[256];
+	bool known;
+	struct run r;
+	json_t *j;
+	int st;
+
+	cr_assert_eq(node_open(&n, store_dir, NODE_NO_KEY, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_txn_begin(node_store(n), true, &t, &e), 0, "%s", e.msg);
+	cr_assert_eq(node_evidence_store(t, fork_a, fork_a_len, fork_b, fork_b_len, &known, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_txn_commit(&t, &e), 0, "%s", e.msg);
+	node_close(&n);
+	j = audit_cli(store_dir, true, &st);
+	cr_assert_eq(st, 3);
+	expect_branch_evidence(j);
+	json_decref(j);
+	run_strata(&r, "verify", "-d", store_dir, "--json", NULL);
+	cr_assert_eq(r.status, 3, "%s", r.err);
+	j = run_json(&r);
+	run_free(&r);
+	expect_branch_evidence(j);
+	json_decref(j);
+	export_to(store_dir, tmp_path(file, "kept.bundle"));
+	j = audit_cli(file, false, &st);
+	cr_assert_eq(st, 3);
+	expect_branch_evidence(j);
+	json_decref(j);
+}
