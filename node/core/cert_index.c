@@ -257,7 +257,7 @@ static int cert_apply(struct store_txn *t, const struct changeset *cs, const str
 {
 	const uint8_t *v;
 	size_t len;
-	bool yes = true;
+	bool yes = true, switched = false;
 	int ret = store_index_get(t, CERT_INDEX, op->key, KEY_BYTES, &v, &len, e);
 
 	if (ret < 0 && ret != -ENOENT)
@@ -277,12 +277,19 @@ static int cert_apply(struct store_txn *t, const struct changeset *cs, const str
 			return ret;
 		if (!yes)
 			return 0;
+		switched = true;
 	}
-	if (op->kind == OP_DELETE)
-		return ret == 0 ? index_recompute(t, op->key, e) : 0;
-	if (!op->value)
+	if (op->kind == OP_DELETE) {
+		if (ret != 0 || (ret = index_recompute(t, op->key, e)) < 0)
+			return ret == -ENOENT ? 0 : ret;
+		switched = true;
+	} else if (!op->value) {
 		return 0;
-	return index_put(t, op->key, cs->author, op->value, op->value_len, e);
+	} else if ((ret = index_put(t, op->key, cs->author, op->value, op->value_len, e)) < 0) {
+		return ret;
+	}
+	/* the keeping issuer changed: only its revocation (or its successor's) counts */
+	return switched ? node_revocation_recheck(t, op->key, e) : 0;
 }
 
 int node_trust_index_apply(struct store_txn *t, const struct changeset *cs, struct err *e)

@@ -498,6 +498,10 @@ Test(trust_chain, an_earlier_certificate_that_arrives_later_takes_the_key)
 {
 	struct author huli, k, tie;
 	const uint8_t *small, *big;
+	Strata__Revocation r;
+	struct node_revocation got;
+	struct store_txn *t;
+	struct err e = {{0}};
 
 	author_new(&huli);
 	author_new(&k);
@@ -505,8 +509,17 @@ Test(trust_chain, an_earlier_certificate_that_arrives_later_takes_the_key)
 	certify(NULL, pub(&huli), "xm/huli", T0);
 	certify(&huli, pub(&k), "xm/huli/k", T0 + 5);
 	expect_indexed(pub(&k), pub(&huli), "xm/huli/k");
+	r = revocation(pub(&k), T1, NULL);
+	cr_assert_eq(trust_entry(&huli, T1, "revocation", pub(&k), &r.base, &e), 0, "%s", e.msg);
+	t = reader();
+	cr_assert_eq(node_revocation_get(t, pub(&k), &got, &e), 0, "the keeper's revocation counts");
+	store_txn_abort(&t);
 	certify(&city, pub(&k), "xm/siming/k", T0 + 1); /* dated earlier, arrives later: switches */
 	expect_indexed(pub(&k), pub(&city), "xm/siming/k");
+	t = reader();
+	cr_assert_eq(node_revocation_get(t, pub(&k), &got, &e), -ENOENT, "huli no longer keeps k: its revocation "
+		     "does not count, as if city's certificate had come first");
+	store_txn_abort(&t);
 	certify(&huli, pub(&k), "xm/huli/k2", T0); /* huli's later update dated earlier still: huli's first is T0 now */
 	expect_indexed(pub(&k), pub(&huli), "xm/huli/k2");
 	/* the same issued_ms: the smaller issuer key keeps it, in either order */
