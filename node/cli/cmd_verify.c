@@ -24,8 +24,10 @@ static void help(FILE *f)
 		   "owner erased it (strata erase): those are listed as ERASED, not failures.\n"
 		   "A proof of equivocation the store keeps (two signed entries for one seq,\n"
 		   "strata status lists it) fails its feed at that seq, as in strata audit.\n"
-		   "Prints what it checked and every failure with its feed and seq. Exit 0\n"
-		   "when everything holds, 3 if not.\n");
+		   "Prints what it checked, every failure with its feed and seq, and every\n"
+		   "proof of equivocation (EVIDENCE).\n\n"
+		   "Exit codes: 0 everything holds; 3 any failure; 1 a usage error; 4 no\n"
+		   "node in DIR, or its store cannot be read.\n");
 }
 
 int cmd_verify_main(int argc, char **argv)
