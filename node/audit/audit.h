@@ -113,6 +113,28 @@ int verify_evidence(struct store_txn *t, struct verify_counts *c, const struct v
  * name (NODE_NAME_SIZE bytes): 0, or -ENOENT (name empty). */
 int verify_author_name(struct store_txn *t, const uint8_t author[32], char *name);
 
+/* Reports a proof that holds (x->name filled from the store's certificate
+ * index when NULL): h->evidence, then a failure naming the author,
+ * counted in c->failures. */
+void verify_evidence_holds(struct store_txn *t, const struct verify_evidence *x, struct verify_counts *c,
+			   const struct verify_hooks *h);
+
+/* What two conflicting checkpoints prove. */
+struct verify_checkpoint_proof {
+	uint8_t author[32];
+	char feed[33];
+	uint64_t size;
+	uint8_t first_root[32], second_root[32];
+};
+
+/* Checks Evidence with checkpoint set (its first and second bytes): both are signed notes
+ * (crypto/tlog.h) of one author's feed at one size with different roots,
+ * each with a valid Ed25519 signature of that author. 0 with *out, or
+ * -EINVAL with the reason in why (cap bytes). Whether the author is
+ * certified is the caller's to check. */
+int verify_checkpoint_proof(const uint8_t *first, size_t first_len, const uint8_t *second, size_t second_len,
+			    struct verify_checkpoint_proof *out, char *why, size_t cap);
+
 /* Audits a bundle file against ROOT alone: its entries go, in order and with
  * every check of the network, into a scratch store in a temporary directory
  * (removed afterwards) whose only trusted key is ROOT; a bad entry is

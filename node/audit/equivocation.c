@@ -14,6 +14,7 @@
 
 #include "node/audit/audit.h"
 #include "node/core/node.h" /* the evidence key layout */
+#include "crypto/tlog.h"
 #include "protocol/protocol.h"
 
 struct ev_walk {
@@ -78,23 +79,75 @@ int verify_author_name(struct store_txn *t, const uint8_t author[32], char *name
 	return 0;
 }
 
-/* A proof that holds: the author's name (its indexed certificate), the
- * evidence hook, and the failure that names the author. */
-static void ev_holds(struct ev_walk *w, const struct verify_evidence *x)
+void verify_evidence_holds(struct store_txn *t, const struct verify_evidence *x, struct verify_counts *c,
+			   const struct verify_hooks *h)
 {
-	char who[KEY_HEX], a[KEY_HEX], b[KEY_HEX], reason[AUDIT_REASON_SIZE];
+	char who[KEY_HEX], a[KEY_HEX], b[KEY_HEX], reason[AUDIT_REASON_SIZE], name[NODE_NAME_SIZE];
+	struct verify_evidence named = *x;
+	struct verify_failure f = {.author = x->author, .feed = x->feed, .seq = x->seq, .reason = reason};
 
+	if (!named.name && verify_author_name(t, x->author, name) == 0)
+		named.name = name;
 	key_hex(who, x->author);
 	hex_encode(a, x->first_hash, 8);
 	hex_encode(b, x->second_hash, 8);
-	if (w->h && w->h->evidence)
-		w->h->evidence(x, w->h->arg);
+	if (h && h->evidence)
+		h->evidence(&named, h->arg);
 	snprintf(reason, sizeof reason,
 		 x->checkpoint ? "equivocation: author %s (%.16s…) signed two checkpoints of %s at size %llu with "
 				 "different roots (%s… and %s…)"
 			       : "equivocation: author %s (%.16s…) signed two entries at %s #%llu (hashes %s… and %s…)",
-		 x->name ? x->name : "without a known org path", who, x->feed, (unsigned long long)x->seq, a, b);
-	ev_fail(w, x->author, x->feed, x->seq, reason);
+		 named.name ? named.name : "without a known org path", who, x->feed, (unsigned long long)x->seq, a, b);
+	c->failures++;
+	if (h && h->failure)
+		h->failure(&f, h->arg);
+}
+
+/* Did the note's author sign it (a valid Ed25519 line by cp.author)? */
+static bool author_signed(const struct note *n)
+{
+	for (size_t i = 0; i < n->n_sigs; i++)
+		if (n->sigs[i].alg == NOTE_ALG_ED25519 && memcmp(n->sigs[i].key, n->cp.author, KEY_BYTES) == 0 &&
+		    note_sig_verify(n, i))
+			return true;
+	return false;
+}
+
+int verify_checkpoint_proof(const uint8_t *first, size_t first_len, const uint8_t *second, size_t second_len,
+			    struct verify_checkpoint_proof *out, char *why, size_t cap)
+{
+	struct note a, b;
+	struct err e = {0};
+
+	if (note_parse((const char *)first, first_len, &a, &e) < 0 ||
+	    note_parse((const char *)second, second_len, &b, &e) < 0) {
+		snprintf(why, cap, "a checkpoint of the evidence is not a signed note: %s", e.msg);
+		return -EINVAL;
+	}
+	if (memcmp(a.cp.author, b.cp.author, KEY_BYTES) != 0 || strcmp(a.cp.feed, b.cp.feed) != 0 ||
+	    a.cp.size != b.cp.size) {
+		snprintf(why, cap, "the two checkpoints are not of one author's feed at one size");
+		return -EINVAL;
+	}
+	if (memcmp(a.cp.root, b.cp.root, TLOG_HASH_BYTES) == 0) {
+		snprintf(why, cap, "the two checkpoints have the same root: they agree");
+		return -EINVAL;
+	}
+	if (!author_signed(&a) || !author_signed(&b)) {
+		snprintf(why, cap, "a checkpoint of the evidence does not carry a valid signature of its author");
+		return -EINVAL;
+	}
+	memcpy(out->author, a.cp.author, KEY_BYTES);
+	snprintf(out->feed, sizeof out->feed, "%s", a.cp.feed);
+	out->size = a.cp.size;
+	memcpy(out->first_root, a.cp.root, TLOG_HASH_BYTES);
+	memcpy(out->second_root, b.cp.root, TLOG_HASH_BYTES);
+	return 0;
+}
+
+static void ev_holds(struct ev_walk *w, const struct verify_evidence *x)
+{
+	verify_evidence_holds(w->t, x, w->c, w->h);
 }
 
 /* The author of a proof must hold a certificate chain allowing the feed,
@@ -110,10 +163,36 @@ static const char *ev_uncertified(struct ev_walk *w, const uint8_t *author, cons
 	return buf;
 }
 
+/* Kept evidence of two checkpoints (Evidence.checkpoint): it must prove
+ * a conflict of the feed it is kept under, by a certified author. */
+static int kept_checkpoint(struct ev_walk *w, const struct node_evidence_key *k, Strata__Evidence *ev)
+{
+	struct verify_checkpoint_proof p;
+	char why[AUDIT_REASON_SIZE];
+	const char *fault = NULL;
+
+	if (verify_checkpoint_proof(ev->first.data, ev->first.len, ev->second.data, ev->second.len, &p, why, sizeof why) < 0)
+		fault = why;
+	else if (memcmp(p.author, k->author, KEY_BYTES) != 0 || strcmp(p.feed, k->feed) != 0)
+		fault = "kept evidence of checkpoints holds notes of another author or feed than it is kept under";
+	else
+		fault = ev_uncertified(w, p.author, p.feed, why, sizeof why);
+	if (fault) {
+		ev_fail(w, k->author, k->feed, k->seq, fault);
+	} else {
+		struct verify_evidence x = {.author = p.author, .feed = p.feed, .seq = p.size, .first_hash = p.first_root,
+					    .second_hash = p.second_root, .checkpoint = true};
+
+		ev_holds(w, &x);
+	}
+	strata__evidence__free_unpacked(ev, NULL);
+	return 0;
+}
+
 static int on_evidence(const struct node_evidence_key *k, const uint8_t *val, size_t len, void *arg)
 {
 	struct ev_walk *w = arg;
-	char why[AUDIT_REASON_SIZE], name[NODE_NAME_SIZE];
+	char why[AUDIT_REASON_SIZE];
 	uint8_t ha[HASH_BYTES], hb[HASH_BYTES];
 	Strata__Evidence *ev;
 	const char *fault;
@@ -127,8 +206,9 @@ static int on_evidence(const struct node_evidence_key *k, const uint8_t *val, si
 		ev_fail(w, k->author, k->feed, k->seq, "kept evidence of equivocation does not decode");
 		return 0;
 	}
-	fault = ev->checkpoint ? "kept evidence of a checkpoint is not checked by this version"
-			       : proof_fault(ev, k->author, k->feed, k->seq, ha, hb, why, sizeof why);
+	if (ev->checkpoint)
+		return kept_checkpoint(w, k, ev);
+	fault = proof_fault(ev, k->author, k->feed, k->seq, ha, hb, why, sizeof why);
 	if (!fault)
 		fault = ev_uncertified(w, k->author, k->feed, why, sizeof why);
 	if (fault) {
@@ -137,8 +217,6 @@ static int on_evidence(const struct node_evidence_key *k, const uint8_t *val, si
 		struct verify_evidence x = {.author = k->author, .feed = k->feed, .seq = k->seq, .first_hash = ha,
 					    .second_hash = hb};
 
-		if (verify_author_name(w->t, k->author, name) == 0)
-			x.name = name;
 		ev_holds(w, &x);
 	}
 	strata__evidence__free_unpacked(ev, NULL);

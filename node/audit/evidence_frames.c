@@ -85,6 +85,29 @@ static int check_entries(struct store_txn *t, const struct audit_ev_frame *x, co
 	return ret;
 }
 
+/* One Evidence frame of two checkpoints: reported at once when it holds
+ * (the store's evidence index keeps entry proofs only). */
+static void check_checkpoints(struct store_txn *t, const struct audit_ev_frame *x, const Strata__Evidence *ev,
+			      struct verify_counts *c, const struct verify_hooks *h)
+{
+	struct verify_checkpoint_proof p;
+	char why[AUDIT_REASON_SIZE];
+	struct err e = {0};
+
+	if (verify_checkpoint_proof(ev->first.data, ev->first.len, ev->second.data, ev->second.len, &p, why,
+				    sizeof why) < 0) {
+		ev_report(h, c, x, NULL, "an Evidence frame of checkpoints that proves nothing", why);
+	} else if (h && h->authorize && h->authorize(t, p.author, p.feed, &e, h->arg) != 0) {
+		ev_report(h, c, x, NULL, "evidence of checkpoints signed by a key without a certificate chain to the root",
+			  e.msg);
+	} else {
+		struct verify_evidence v = {.author = p.author, .feed = p.feed, .seq = p.size,
+					    .first_hash = p.first_root, .second_hash = p.second_root, .checkpoint = true};
+
+		verify_evidence_holds(t, &v, c, h);
+	}
+}
+
 int audit_ev_check(struct node *n, const struct audit_ev_frames *l, struct verify_counts *c,
 		   const struct verify_hooks *h, struct err *e)
 {
@@ -104,8 +127,7 @@ int audit_ev_check(struct node *n, const struct audit_ev_frames *l, struct verif
 			continue;
 		}
 		if (ev->checkpoint)
-			ev_report(h, c, x, NULL, "evidence of conflicting checkpoints",
-				  "not checked by this version of strata");
+			check_checkpoints(t, x, ev, c, h);
 		else
 			ret = check_entries(t, x, ev, c, h, e);
 		strata__evidence__free_unpacked(ev, NULL);

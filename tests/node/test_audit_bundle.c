@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/tlog.h"
 #include "node/audit/history.h"
 #include "node/bundle/bundle.h"
 #include "node/core/node.h"
@@ -665,4 +666,61 @@ Test(audit_bundle, a_store_that_keeps_evidence_reports_it_like_its_export)
 	cr_assert_eq(st, 3);
 	expect_branch_evidence(j);
 	json_decref(j);
+}
+
+/* Two checkpoints of the branch's trust feed at one size with different
+ * roots, both signed by it: reported like an equivocation. */
+static void signed_note(const struct author *a, uint8_t fill, char *out, size_t *len)
+{
+	struct checkpoint cp = {.size = GROUPS};
+	struct err e = {{0}};
+
+	memcpy(cp.author, keypair_public(a->kp), KEY_BYTES);
+	strcpy(cp.feed, FEED_TRUST);
+	memset(cp.root, fill, sizeof cp.root);
+	cr_assert_eq(note_sign_checkpoint(a->kp, &cp, out, len, &e), 0, "%s", e.msg);
+}
+
+Test(audit_bundle, conflicting_checkpoints_are_reported_like_an_equivocation)
+{
+	struct loaded b;
+	char file[256], n1[NOTE_MAX], n2[NOTE_MAX], n3[NOTE_MAX], n4[NOTE_MAX];
+	size_t l1, l2, l3, l4;
+	Strata__Evidence ck, agree, stray, uncertified;
+	json_t *j, *x;
+	int st;
+
+	signed_note(&branch, 0x11, n1, &l1);
+	signed_note(&branch, 0x22, n2, &l2);
+	signed_note(&stranger, 0x33, n3, &l3);
+	signed_note(&stranger, 0x44, n4, &l4);
+	ck = evidence_of((uint8_t *)n1, l1, (uint8_t *)n2, l2);
+	ck.has_checkpoint = ck.checkpoint = 1;
+	agree = evidence_of((uint8_t *)n1, l1, (uint8_t *)n1, l1);
+	agree.has_checkpoint = agree.checkpoint = 1;
+	stray = evidence_of((uint8_t *)n3, l3, (uint8_t *)n2, l2);
+	stray.has_checkpoint = stray.checkpoint = 1;
+	uncertified = evidence_of((uint8_t *)n3, l3, (uint8_t *)n4, l4);
+	uncertified.has_checkpoint = uncertified.checkpoint = 1;
+	export_to(store_dir, tmp_path(file, "xm.bundle"));
+	load(file, &b);
+	craft(tmp_path(file, "ck.bundle"), &b,
+	      &(struct craft){.evidence = (const Strata__Evidence *[]){&ck, &agree, &stray, &uncertified},
+			      .n_evidence = 4});
+	j = audit_cli(file, false, &st);
+	cr_assert_eq(st, 3);
+	cr_assert_eq(json_array_size(json_object_get(j, "evidence")), 1, "%s", json_dumps(j, 0));
+	x = json_array_get(json_object_get(j, "evidence"), 0);
+	cr_assert(json_is_true(json_object_get(x, "checkpoint")));
+	cr_assert_str_eq(json_string_value(json_object_get(x, "name")), "xm/s1/b1");
+	cr_assert_eq(json_integer_value(json_object_get(x, "seq")), GROUPS);
+	cr_assert_str_eq(json_string_value(json_object_get(x, "first_hash")),
+			 "1111111111111111111111111111111111111111111111111111111111111111");
+	failure_with(j, "equivocation: author xm/s1/b1");
+	cr_assert(strstr(failure_with(j, "bundle frame 3 at byte"), "the same root"));
+	cr_assert(strstr(failure_with(j, "bundle frame 4 at byte"), "not of one author's feed"));
+	cr_assert(strstr(failure_with(j, "bundle frame 5 at byte"), "without a certificate chain to the root"));
+	cr_assert_eq(json_integer_value(json_object_get(j, "failure_count")), 4, "%s", json_dumps(j, 0));
+	json_decref(j);
+	loaded_free(&b);
 }
