@@ -7,7 +7,6 @@
 
 #include "bundle_craft.h"
 
-
 uint8_t *read_all(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
