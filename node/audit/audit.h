@@ -135,6 +135,13 @@ struct verify_checkpoint_proof {
 int verify_checkpoint_proof(const uint8_t *first, size_t first_len, const uint8_t *second, size_t second_len,
 			    struct verify_checkpoint_proof *out, char *why, size_t cap);
 
+/* verify_checkpoint_proof, or else the other kind of checkpoint evidence
+ * (docs/PROTOCOL.md): first is a note validly signed by its author whose
+ * root differs from the tree of the entries t holds of that feed at that
+ * size (second_root = that tree's root; second is then not read). */
+int verify_checkpoint_evidence(struct store_txn *t, const uint8_t *first, size_t first_len, const uint8_t *second,
+			       size_t second_len, struct verify_checkpoint_proof *out, char *why, size_t cap);
+
 /* Audits a bundle file against ROOT alone: its entries go, in order and with
  * every check of the network, into a scratch store in a temporary directory
  * (removed afterwards) whose only trusted key is ROOT; a bad entry is

@@ -145,6 +145,28 @@ int verify_checkpoint_proof(const uint8_t *first, size_t first_len, const uint8_
 	return 0;
 }
 
+int verify_checkpoint_evidence(struct store_txn *t, const uint8_t *first, size_t first_len, const uint8_t *second,
+			       size_t second_len, struct verify_checkpoint_proof *out, char *why, size_t cap)
+{
+	struct note a;
+	struct err e = {0};
+	uint8_t root[TLOG_HASH_BYTES];
+
+	if (verify_checkpoint_proof(first, first_len, second, second_len, out, why, cap) == 0)
+		return 0;
+	/* the other kind: the author's note against the entries this store holds */
+	if (!t || note_parse((const char *)first, first_len, &a, &e) < 0 || !author_signed(&a) ||
+	    store_tree_root(t, a.cp.author, a.cp.feed, a.cp.size, root, &e) < 0 ||
+	    memcmp(root, a.cp.root, TLOG_HASH_BYTES) == 0)
+		return -EINVAL; /* why: the two notes' reason */
+	memcpy(out->author, a.cp.author, KEY_BYTES);
+	snprintf(out->feed, sizeof out->feed, "%s", a.cp.feed);
+	out->size = a.cp.size;
+	memcpy(out->first_root, a.cp.root, TLOG_HASH_BYTES);
+	memcpy(out->second_root, root, TLOG_HASH_BYTES);
+	return 0;
+}
+
 static void ev_holds(struct ev_walk *w, const struct verify_evidence *x)
 {
 	verify_evidence_holds(w->t, x, w->c, w->h);
@@ -171,7 +193,8 @@ static int kept_checkpoint(struct ev_walk *w, const struct node_evidence_key *k,
 	char why[AUDIT_REASON_SIZE];
 	const char *fault = NULL;
 
-	if (verify_checkpoint_proof(ev->first.data, ev->first.len, ev->second.data, ev->second.len, &p, why, sizeof why) < 0)
+	if (verify_checkpoint_evidence(w->t, ev->first.data, ev->first.len, ev->second.data, ev->second.len, &p, why,
+				       sizeof why) < 0)
 		fault = why;
 	else if (memcmp(p.author, k->author, KEY_BYTES) != 0 || strcmp(p.feed, k->feed) != 0)
 		fault = "kept evidence of checkpoints holds notes of another author or feed than it is kept under";

@@ -94,8 +94,8 @@ static void check_checkpoints(struct store_txn *t, const struct audit_ev_frame *
 	char why[AUDIT_REASON_SIZE];
 	struct err e = {0};
 
-	if (verify_checkpoint_proof(ev->first.data, ev->first.len, ev->second.data, ev->second.len, &p, why,
-				    sizeof why) < 0) {
+	if (verify_checkpoint_evidence(t, ev->first.data, ev->first.len, ev->second.data, ev->second.len, &p, why,
+				       sizeof why) < 0) {
 		ev_report(h, c, x, NULL, "an Evidence frame of checkpoints that proves nothing", why);
 	} else if (h && h->authorize && h->authorize(t, p.author, p.feed, &e, h->arg) != 0) {
 		ev_report(h, c, x, NULL, "evidence of checkpoints signed by a key without a certificate chain to the root",

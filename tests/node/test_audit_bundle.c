@@ -485,15 +485,25 @@ static void signed_note(const struct author *a, uint8_t fill, char *out, size_t 
 	memcpy(cp.author, keypair_public(a->kp), KEY_BYTES);
 	strcpy(cp.feed, FEED_TRUST);
 	memset(cp.root, fill, sizeof cp.root);
+	if (fill == 0) { /* the true root of the branch's trust feed, as the store holds it */
+		struct node *n = NULL;
+		struct store_txn *t = NULL;
+
+		cr_assert_eq(node_open(&n, store_dir, NODE_RDONLY | NODE_NO_KEY, &e), 0, "%s", e.msg);
+		cr_assert_eq(store_txn_begin(node_store(n), false, &t, &e), 0, "%s", e.msg);
+		cr_assert_eq(store_tree_root(t, cp.author, FEED_TRUST, GROUPS, cp.root, &e), 0, "%s", e.msg);
+		store_txn_abort(&t);
+		node_close(&n);
+	}
 	cr_assert_eq(note_sign_checkpoint(a->kp, &cp, out, len, &e), 0, "%s", e.msg);
 }
 
 Test(audit_bundle, conflicting_checkpoints_are_reported_like_an_equivocation)
 {
 	struct loaded b;
-	char file[256], n1[NOTE_MAX], n2[NOTE_MAX], n3[NOTE_MAX], n4[NOTE_MAX];
-	size_t l1, l2, l3, l4;
-	Strata__Evidence ck, agree, stray, uncertified;
+	char file[256], n1[NOTE_MAX], n2[NOTE_MAX], n3[NOTE_MAX], n4[NOTE_MAX], n0[NOTE_MAX];
+	size_t l1, l2, l3, l4, l0;
+	Strata__Evidence ck, agree, stray, uncertified, against;
 	json_t *j, *x;
 	int st;
 
@@ -501,22 +511,31 @@ Test(audit_bundle, conflicting_checkpoints_are_reported_like_an_equivocation)
 	signed_note(&branch, 0x22, n2, &l2);
 	signed_note(&stranger, 0x33, n3, &l3);
 	signed_note(&stranger, 0x44, n4, &l4);
+	signed_note(&branch, 0, n0, &l0); /* the true root */
 	ck = evidence_of((uint8_t *)n1, l1, (uint8_t *)n2, l2);
 	ck.has_checkpoint = ck.checkpoint = 1;
-	agree = evidence_of((uint8_t *)n1, l1, (uint8_t *)n1, l1);
+	agree = evidence_of((uint8_t *)n0, l0, (uint8_t *)n0, l0);
 	agree.has_checkpoint = agree.checkpoint = 1;
 	stray = evidence_of((uint8_t *)n3, l3, (uint8_t *)n2, l2);
 	stray.has_checkpoint = stray.checkpoint = 1;
 	uncertified = evidence_of((uint8_t *)n3, l3, (uint8_t *)n4, l4);
 	uncertified.has_checkpoint = uncertified.checkpoint = 1;
+	/* the other kind: one note of the branch against the entries the bundle holds */
+	against = evidence_of((uint8_t *)n1, l1, (const uint8_t *)"x", 1);
+	against.has_checkpoint = against.checkpoint = 1;
 	export_to(store_dir, tmp_path(file, "xm.bundle"));
 	load(file, &b);
 	craft(tmp_path(file, "ck.bundle"), &b,
-	      &(struct craft){.evidence = (const Strata__Evidence *[]){&ck, &agree, &stray, &uncertified},
-			      .n_evidence = 4});
+	      &(struct craft){.evidence = (const Strata__Evidence *[]){&ck, &agree, &stray, &uncertified, &against},
+			      .n_evidence = 5});
 	j = audit_cli(file, false, &st);
 	cr_assert_eq(st, 3);
-	cr_assert_eq(json_array_size(json_object_get(j, "evidence")), 1, "%s", json_dumps(j, 0));
+	cr_assert_eq(json_array_size(json_object_get(j, "evidence")), 2, "%s", json_dumps(j, 0));
+	x = json_array_get(json_object_get(j, "evidence"), 1); /* the note against the entries: their tree's root */
+	cr_assert_str_eq(json_string_value(json_object_get(x, "first_hash")),
+			 "1111111111111111111111111111111111111111111111111111111111111111");
+	cr_assert_str_neq(json_string_value(json_object_get(x, "second_hash")),
+			  "2222222222222222222222222222222222222222222222222222222222222222");
 	x = json_array_get(json_object_get(j, "evidence"), 0);
 	cr_assert(json_is_true(json_object_get(x, "checkpoint")));
 	cr_assert_str_eq(json_string_value(json_object_get(x, "name")), "xm/s1/b1");
@@ -527,7 +546,7 @@ Test(audit_bundle, conflicting_checkpoints_are_reported_like_an_equivocation)
 	cr_assert(strstr(failure_with(j, "bundle frame 3 at byte"), "the same root"));
 	cr_assert(strstr(failure_with(j, "bundle frame 4 at byte"), "not of one author's feed"));
 	cr_assert(strstr(failure_with(j, "bundle frame 5 at byte"), "without a certificate chain to the root"));
-	cr_assert_eq(json_integer_value(json_object_get(j, "failure_count")), 4, "%s", json_dumps(j, 0));
+	cr_assert_eq(json_integer_value(json_object_get(j, "failure_count")), 5, "%s", json_dumps(j, 0));
 	json_decref(j);
 	loaded_free(&b);
 }
