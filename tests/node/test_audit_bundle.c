@@ -276,6 +276,51 @@ Test(audit_bundle, verify_audit_and_the_export_agree_on_a_later_root_certificate
 	cr_assert_geq(c.entries, 2 + 1 + GROUPS);
 }
 
+/* Failures as "author-prefix/feed" lines, each once, sorted by arrival. */
+static void on_failure_feed(const struct verify_failure *f, void *arg)
+{
+	char *set = arg, line[64], who[KEY_HEX] = "-";
+	size_t n = strlen(set);
+
+	if (f->author)
+		key_hex(who, f->author);
+	snprintf(line, sizeof line, "%.16s/%s\n", who, f->feed);
+	if (!strstr(set, line) && n + strlen(line) < 1024)
+		strcat(set, line);
+}
+
+/* The root's certificate of the branch dated before the street's, arriving
+ * after the branch's entries: the index switches to it (up only), the
+ * entries already stored stay, and verify, audit of the store and audit of
+ * its export all fail the branch's trust feed, and nothing else. */
+Test(audit_bundle, an_earlier_root_certificate_arriving_later_fails_alike_three_ways)
+{
+	char dir[256], file[256], v[1024] = "", a[1024] = "", x[1024] = "", want[128], who[KEY_HEX];
+	struct verify_hooks hv = {.failure = on_failure_feed, .arg = v}, ha = {.failure = on_failure_feed, .arg = a},
+			    hx = {.failure = on_failure_feed, .arg = x};
+	struct verify_counts c;
+	struct audit_history_counts hist;
+	struct node *n = NULL;
+	struct err e = {{0}};
+	uint64_t before;
+
+	copy_dir(store_dir, tmp_path(dir, "xm2"));
+	before = held(dir);
+	cr_assert_eq(node_open(&n, dir, 0, &e), 0, "%s", e.msg);
+	root_certifies(n, keypair_public(branch.kp), "xm/b9", T0, true); /* T0 < the street's T0 + 1 */
+	node_close(&n);
+	cr_assert_eq(held(dir), before + 1, "the branch's entries stay");
+	key_hex(who, keypair_public(branch.kp));
+	snprintf(want, sizeof want, "%.16s/%s\n", who, FEED_TRUST);
+	cr_assert_eq(verify_node(dir, &c, &hv, &e), -EBADMSG, "%s", e.msg);
+	cr_assert_str_eq(v, want, "verify fails: %s", v);
+	cr_assert_eq(audit_node(dir, root_key, &c, &hist, &ha, &e), -EBADMSG, "%s", e.msg);
+	cr_assert_str_eq(a, want, "audit of the store fails: %s", a);
+	export_to(dir, tmp_path(file, "xm2.bundle"));
+	cr_assert_eq(audit_bundle_history(file, root_key, &c, &hist, &hx, &e), -EBADMSG, "%s", e.msg);
+	cr_assert_str_eq(x, want, "audit of the export fails: %s", x);
+}
+
 /* ---- stage 2: unsigned slack ---- */
 
 /* Audits and imports a bundle crafted with c: the audit exits 3 with a
