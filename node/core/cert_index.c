@@ -313,3 +313,96 @@ int node_trust_index_apply(struct store_txn *t, const struct changeset *cs, stru
 	}
 	return 0;
 }
+
+/* --- checking the index against the rule (strata verify) --- */
+
+struct cert_pair {
+	uint8_t subject[KEY_BYTES], issuer[KEY_BYTES];
+};
+
+struct pair_list {
+	struct cert_pair *v;
+	size_t n, cap;
+};
+
+static int collect_cert(const struct store_record *r, void *arg)
+{
+	struct pair_list *l = arg;
+
+	if (r->key_len != KEY_BYTES)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct cert_pair *v = realloc(l->v, cap * sizeof *v);
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	memcpy(l->v[l->n].subject, r->key, KEY_BYTES);
+	memcpy(l->v[l->n].issuer, r->owner, KEY_BYTES);
+	l->n++;
+	return 0;
+}
+
+static int by_subject(const void *a, const void *b)
+{
+	return memcmp(a, b, KEY_BYTES);
+}
+
+/* The issuer the rule picks among pairs v[0..n) (one subject). */
+static int rule_pick(struct store_txn *t, const struct cert_pair *v, size_t n, const uint8_t **best, struct err *e)
+{
+	uint64_t best_ms = 0, ms;
+	int ret;
+
+	*best = v[0].issuer;
+	if (n == 1)
+		return 0;
+	*best = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if ((ret = node_cert_first_ms(t, v[i].issuer, v[i].subject, &ms, e)) == -ENOENT)
+			continue;
+		if (ret < 0)
+			return ret;
+		if (!*best || node_cert_first_wins(ms, v[i].issuer, best_ms, *best)) {
+			*best = v[i].issuer;
+			best_ms = ms;
+		}
+	}
+	return 0;
+}
+
+int node_cert_index_check(struct store_txn *t,
+			  void (*bad)(const uint8_t subject[KEY_BYTES], const uint8_t *indexed, const uint8_t *rule,
+				      void *arg),
+			  void *arg, struct err *e)
+{
+	struct pair_list l = {0};
+	int ret = store_state_each(t, CERT_COLLECTION, NULL, collect_cert, &l, e);
+
+	if (ret == -ENOMEM)
+		err_set(e, "out of memory");
+	if (ret < 0)
+		goto out;
+	qsort(l.v, l.n, sizeof *l.v, by_subject);
+	for (size_t i = 0, j; i < l.n; i = j) {
+		const uint8_t *v, *rule;
+		size_t len;
+		struct err ignore = {0};
+
+		for (j = i + 1; j < l.n && memcmp(l.v[j].subject, l.v[i].subject, KEY_BYTES) == 0; j++)
+			;
+		if ((ret = rule_pick(t, &l.v[i], j - i, &rule, e)) < 0)
+			goto out;
+		if (store_index_get(t, CERT_INDEX, l.v[i].subject, KEY_BYTES, &v, &len, &ignore) < 0 || len < KEY_BYTES)
+			v = NULL;
+		if (!v != !rule || (v && memcmp(v, rule, KEY_BYTES) != 0))
+			bad(l.v[i].subject, v, rule, arg);
+	}
+	ret = 0;
+out:
+	free(l.v);
+	return ret;
+}

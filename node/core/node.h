@@ -166,6 +166,16 @@ bool node_cert_first_wins(uint64_t a_ms, const uint8_t a[KEY_BYTES], uint64_t b_
 int node_cert_first_ms(struct store_txn *t, const uint8_t issuer[KEY_BYTES], const uint8_t subject[KEY_BYTES],
 		       uint64_t *ms, struct err *e) WUR;
 
+/* Checks the certificate index against the rule, from the certificates
+ * the state holds: for every key some issuer certifies, bad() gets the
+ * issuer the index holds (NULL: none) and the one the rule picks when they
+ * differ (an index built in arrival order by a version before issue 15).
+ * 0, or a store error (e). */
+int node_cert_index_check(struct store_txn *t,
+			  void (*bad)(const uint8_t subject[KEY_BYTES], const uint8_t *indexed, const uint8_t *rule,
+				      void *arg),
+			  void *arg, struct err *e) WUR;
+
 /* A walk up a certificate chain as the index holds it (the first-issuer
  * rule picks the certificate of a key: node_cert_first_wins): KEY's certificate, then its
  * issuer's, and so on; the one walk under node_authorize and every caller

@@ -109,6 +109,42 @@ Test(audit_bundle, an_earlier_root_certificate_arriving_later_fails_alike_three_
 	cr_assert_str_eq(x, want, "audit of the export fails: %s", x);
 }
 
+/* A store indexed in arrival order by an older version (the root's later
+ * certificate of the branch indexed, as if it had come first): verify
+ * names the key and both issuers. */
+Test(audit_bundle, an_index_that_breaks_the_rule_fails_verify)
+{
+	char dir[256], log[4096] = "", hex[KEY_HEX];
+	struct verify_hooks h = {.failure = on_failure, .arg = log};
+	struct verify_counts c;
+	struct node *n = NULL;
+	struct store_txn *t = NULL;
+	struct err e = {{0}};
+	const uint8_t *v;
+	size_t len;
+	uint8_t *rec;
+
+	copy_dir(store_dir, tmp_path(dir, "old"));
+	cr_assert_eq(node_open(&n, dir, NODE_NO_KEY, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_txn_begin(node_store(n), true, &t, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_state_get(t, "cert", root_key, keypair_public(branch.kp), KEY_BYTES, &v, &len, NULL, &e), 0,
+		     "%s", e.msg);
+	cr_assert_not_null(rec = malloc(KEY_BYTES + len));
+	memcpy(rec, root_key, KEY_BYTES);
+	memcpy(rec + KEY_BYTES, v, len);
+	cr_assert_eq(store_index_put(t, "cert", keypair_public(branch.kp), KEY_BYTES, rec, KEY_BYTES + len, &e), 0,
+		     "%s", e.msg);
+	free(rec);
+	cr_assert_eq(store_txn_commit(&t, &e), 0, "%s", e.msg);
+	node_close(&n);
+	cr_assert_eq(verify_node(dir, &c, &h, &e), -EBADMSG, "%s", e.msg);
+	key_hex(hex, keypair_public(street.kp));
+	cr_assert(strstr(log, "the certificate index gives this key to issuer") && strstr(log, hex) == NULL &&
+		  strstr(log, "the first-issuer rule to"), "%s", log);
+	hex[16] = '\0';
+	cr_assert(strstr(log, hex), "the rule's issuer (the street) is named: %s", log);
+}
+
 /* ---- stage 2: unsigned slack ---- */
 
 /* Audits and imports a bundle crafted with c: the audit exits 3 with a
