@@ -386,7 +386,8 @@ int node_cert_index_check(struct store_txn *t,
 		err_set(e, "out of memory");
 	if (ret < 0)
 		goto out;
-	qsort(l.v, l.n, sizeof *l.v, by_subject);
+	if (l.n)
+		qsort(l.v, l.n, sizeof *l.v, by_subject);
 	for (size_t i = 0, j; i < l.n; i = j) {
 		const uint8_t *v, *rule;
 		size_t len;
