@@ -81,8 +81,9 @@ static void on_evidence(const struct verify_evidence *x, void *arg)
 						b, "checkpoint", x->checkpoint));
 		return;
 	}
-	printf("EVIDENCE %.16s… (%s)/%s #%" PRIu64 ": two %s signed by this author, %.16s… and %.16s…\n", author,
-	       x->name ? esc(x->name) : "?", x->feed, x->seq, x->checkpoint ? "checkpoints" : "entries", a, b);
+	printf("EVIDENCE %.16s… (%s)/%s %s%" PRIu64 ": two %s signed by this author, %.16s… and %.16s…\n", author,
+	       x->name ? esc(x->name) : "?", x->feed, x->checkpoint ? "at size " : "#", x->seq,
+	       x->checkpoint ? "checkpoints with different roots" : "entries", a, b);
 }
 
 static void on_progress(size_t done, size_t total, void *arg)
