@@ -102,6 +102,16 @@ const uint8_t *keypair_public(const struct keypair *kp);
 int keypair_sign(const struct keypair *kp, const char *domain, const uint8_t *msg, size_t len,
 		 uint8_t sig[SIG_BYTES]) WUR;
 
+/* Signs MSG itself, with no domain prefix, into sig: for formats whose
+ * bytes are fixed by another specification (C2SP signed notes and
+ * cosignatures, crypto/tlog.h), which start with bytes no domain-prefixed
+ * message of Strata starts with. Use keypair_sign for Strata's own
+ * messages. 0. */
+int keypair_sign_raw(const struct keypair *kp, const uint8_t *msg, size_t len, uint8_t sig[SIG_BYTES]) WUR;
+
+/* Verifies a signature made by keypair_sign_raw. 0 if valid, -EBADMSG. */
+int sig_verify_raw(const uint8_t pk[KEY_BYTES], const uint8_t *msg, size_t len, const uint8_t sig[SIG_BYTES]) WUR;
+
 /* The CURVE key pair of this node (Curve25519, converted from Ed25519).
  * curve_sk must be SEED_BYTES of memory the caller wipes after use. */
 int keypair_curve(const struct keypair *kp, uint8_t curve_pk[KEY_BYTES], uint8_t curve_sk[KEY_BYTES]) WUR;

@@ -64,6 +64,17 @@ int sig_verify(const uint8_t pk[KEY_BYTES], const char *domain, const uint8_t *m
 	return rc == 0 ? 0 : -EBADMSG;
 }
 
+int keypair_sign_raw(const struct keypair *kp, const uint8_t *msg, size_t len, uint8_t sig[SIG_BYTES])
+{
+	crypto_sign_ed25519_detached(sig, NULL, msg, len, kp->sk);
+	return 0;
+}
+
+int sig_verify_raw(const uint8_t pk[KEY_BYTES], const uint8_t *msg, size_t len, const uint8_t sig[SIG_BYTES])
+{
+	return crypto_sign_ed25519_verify_detached(sig, msg, len, pk) == 0 ? 0 : -EBADMSG;
+}
+
 int key_to_curve(uint8_t curve_pk[KEY_BYTES], const uint8_t pk[KEY_BYTES])
 {
 	return crypto_sign_ed25519_pk_to_curve25519(curve_pk, pk) == 0 ? 0 : -EINVAL;

@@ -140,5 +140,14 @@ int note_cosign(const struct keypair *kp, const struct note *n, uint64_t t, stru
 /* Writes n (body, empty line, its signature lines: the author's first,
  * then cosignatures by key order) into out (NOTE_MAX); *len its length. */
 int note_format(const struct note *n, char *out, size_t *len, struct err *e) WUR;
+/* The key id of a Strata key's lines of type alg (0x01 or 0x04):
+ * SHA-256("strata/<hex>" || 0x0A || alg || key)[:4]. */
+void note_key_id(const uint8_t key[KEY_BYTES], uint8_t alg, uint8_t out[4]);
+/* The C2SP verifier key of a Strata key's checkpoint signatures,
+ * "strata/<hex>+<key id hex>+<base64(0x01 || key)>" (what Go's
+ * note.NewVerifier reads), NUL-terminated into out (cap >= 160); returns
+ * its length. */
+#define NOTE_VKEY_MAX 160
+size_t note_vkey(char *out, size_t cap, const uint8_t key[KEY_BYTES]);
 
 #endif

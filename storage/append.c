@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Appending an entry: checks it against the feed head (frozen, duplicate,
- * conflict, gap, prev), then writes the log record, moves the head and
- * applies the entry's ops to state, all in a nested transaction so that a
- * refused or failed entry leaves the caller's transaction as it was.
+ * conflict, gap, prev), then writes the log record, moves the head with
+ * the feed's tree frontier (one leaf pushed: a SHA-256 or two) and applies
+ * the entry's ops to state, all in a nested transaction so that a refused
+ * or failed entry leaves the caller's transaction as it was.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -70,6 +71,8 @@ int store_append(struct store_txn *t, const struct store_entry *en, struct err *
 {
 	MDB_txn *child = NULL;
 	struct store_head h;
+	struct tlog_frontier f;
+	uint8_t leaf[TLOG_HASH_BYTES];
 	char label[300];
 	int ret = -EINVAL;
 
@@ -93,6 +96,8 @@ int store_append(struct store_txn *t, const struct store_entry *en, struct err *
 	}
 	if ((ret = append_check(s, child, en, flen, label, &h, e)) < 0)
 		goto out;
+	if ((ret = store_frontier_load(s, child, &h, flen, &f, NULL, e)) < 0)
+		goto out;
 
 	uint8_t kbuf[STORE_KEY_MAX];
 	MDB_val k = {.mv_size = log_key(kbuf, en->author, en->feed, flen, en->seq), .mv_data = kbuf};
@@ -113,7 +118,9 @@ int store_append(struct store_txn *t, const struct store_entry *en, struct err *
 
 	h.seq = en->seq;
 	memcpy(h.hash, en->hash, STORE_HASH_LEN);
-	rc = store_head_write(s, child, &h, flen);
+	tlog_leaf_hash(leaf, en->hash);
+	tlog_frontier_push(&f, leaf);
+	rc = store_head_write(s, child, &h, flen, &f);
 	if ((ret = lmdb_err(rc, e, "store %s: moving head of %s to #%" PRIu64, s->dir, label,
 			    en->seq)) < 0)
 		goto out;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Feed heads: the `feeds` database maps author | feed name to the feed's
- * head seq, head hash and flags. Appending moves a head (append.c); this
- * file reads heads, lists them and sets flags such as frozen.
+ * head seq, head hash, flags and (since issue 15) the frontier of its
+ * Merkle tree. Appending moves a head (append.c); this file reads heads,
+ * lists them and sets flags such as frozen; tree.c reads the frontier.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -29,12 +30,24 @@ int store_feed_check(const struct store *s, const char *feed, struct err *e)
 	return (int)n;
 }
 
+/* A record is 44 bytes (written before the tree) or 44 + 32 * popcount(seq). */
+static bool head_size_ok(const MDB_val *v)
+{
+	if (v->mv_size == STORE_HEAD_VAL_LEN)
+		return true;
+	if (v->mv_size < STORE_HEAD_VAL_LEN + TLOG_HASH_BYTES)
+		return false;
+	uint64_t seq = be64_get(v->mv_data);
+	return v->mv_size == STORE_HEAD_VAL_LEN + (size_t)__builtin_popcountll(seq) * TLOG_HASH_BYTES;
+}
+
 static int head_decode(struct store *s, const MDB_val *v, struct store_head *h, struct err *e)
 {
-	if (v->mv_size != STORE_HEAD_VAL_LEN) {
+	if (!head_size_ok(v)) {
 		char label[300];
 		store_feed_label(label, sizeof label, h->author, h->feed);
-		err_set(e, "store %s: head record of feed %s is %zu bytes, not %d: data.mdb is corrupt",
+		err_set(e, "store %s: head record of feed %s is %zu bytes, not %d (+ 32 per bit set in the "
+			   "head seq): data.mdb is corrupt",
 			s->dir, label, v->mv_size, STORE_HEAD_VAL_LEN);
 		return -EIO;
 	}
@@ -66,13 +79,23 @@ int store_head_read(struct store *s, MDB_txn *txn, const uint8_t author[32], con
 	return head_decode(s, &v, h, e);
 }
 
-int store_head_write(struct store *s, MDB_txn *txn, const struct store_head *h, size_t feed_len)
+int store_head_write(struct store *s, MDB_txn *txn, const struct store_head *h, size_t feed_len,
+		     const struct tlog_frontier *f)
 {
 	uint8_t kbuf[STORE_KEY_MAX];
-	uint8_t vbuf[STORE_HEAD_VAL_LEN];
+	uint8_t vbuf[STORE_HEAD_VAL_MAX];
 	MDB_val k = {.mv_size = feed_key(kbuf, h->author, h->feed, feed_len), .mv_data = kbuf};
-	MDB_val v = {.mv_size = sizeof vbuf, .mv_data = vbuf};
+	MDB_val v = {.mv_size = STORE_HEAD_VAL_LEN, .mv_data = vbuf}, old;
 
+	if (f) {
+		for (size_t i = 0; i < f->n; i++)
+			memcpy(vbuf + STORE_HEAD_VAL_LEN + i * TLOG_HASH_BYTES, f->h[i], TLOG_HASH_BYTES);
+		v.mv_size += f->n * TLOG_HASH_BYTES;
+	} else if (mdb_get(txn, s->feeds, &k, &old) == MDB_SUCCESS && head_size_ok(&old) &&
+		   be64_get(old.mv_data) == h->seq) {
+		memcpy(vbuf, old.mv_data, old.mv_size); /* the frontier stays */
+		v.mv_size = old.mv_size;
+	}
 	be64_put(vbuf, h->seq);
 	memcpy(vbuf + 8, h->hash, STORE_HASH_LEN);
 	be32_put(vbuf + 8 + STORE_HASH_LEN, h->flags);
@@ -121,7 +144,7 @@ int store_feed_set_flags(struct store_txn *t, const uint8_t author[32], const ch
 	if (ret < 0)
 		goto out;
 	h.flags = flags;
-	ret = lmdb_err(store_head_write(t->s, t->txn, &h, (size_t)n), e,
+	ret = lmdb_err(store_head_write(t->s, t->txn, &h, (size_t)n, NULL), e,
 		       "store %s: setting flags of feed %s", t->s->dir, label);
 out:
 	return ret;

@@ -158,9 +158,14 @@ int store_log_replace(struct store_txn *t, const uint8_t author[32], const char 
  * "Checkpoints and proofs") ---
  * store_append keeps each feed's frontier (the roots of its complete
  * subtrees) in the feed's record after head seq | hash | flags, in the same
- * transaction: popcount(seq) hashes of 32 bytes. A feed written before the
- * tree existed has none; the first append or root that needs it rebuilds it
- * from the entry hashes in `log` (O(head) once). */
+ * transaction: popcount(seq) hashes of 32 bytes, largest subtree first
+ * (record: seq u64 BE | head hash 32 | flags u32 BE | frontier). A feed
+ * written before the tree existed has a 44-byte record; a root at its head
+ * rebuilds the frontier from the entry hashes in `log` (O(head)) and the
+ * next append writes it into the record. Leaves are SHA-256(0x00 || the
+ * entry hash stored in `log`), which store_log_replace (erasure) keeps: an
+ * erase never changes a root. A store written by this version cannot be
+ * read by an older one (its feeds records are longer than 44 bytes). */
 /* The tree hash of entries 1..size of a feed (1 <= size <= head): O(1)
  * from the frontier at the head, O(size) reads of `log` below it.
  * -ERANGE (size 0 or past the head, the reason names the head), -ENOENT. */

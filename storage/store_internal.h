@@ -13,12 +13,16 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "crypto/tlog.h"
 #include "storage/store.h"
 
 #define STORE_AUTHOR_LEN 32
 #define STORE_HASH_LEN 32
-/* feeds value: head seq (8) | head hash (32) | flags (4) */
+/* feeds value: head seq (8) | head hash (32) | flags (4), then the tree's
+ * frontier: popcount(seq) hashes of 32 bytes (store.h "the Merkle tree").
+ * A record written before the tree existed stops after the flags. */
 #define STORE_HEAD_VAL_LEN (8 + STORE_HASH_LEN + 4)
+#define STORE_HEAD_VAL_MAX (STORE_HEAD_VAL_LEN + TLOG_HEIGHT_MAX * TLOG_HASH_BYTES)
 /* the largest key any of our databases uses; LMDB's default limit is 511 */
 #define STORE_KEY_MAX 512
 /* A buffer for a path in the store's directory: PATH_MAX (4096) and room
@@ -61,8 +65,18 @@ int store_feed_check(const struct store *s, const char *feed, struct err *e);
 int store_head_read(struct store *s, MDB_txn *txn, const uint8_t author[32], const char *feed,
 		    size_t feed_len, struct store_head *h, struct err *e);
 
-/* Writes the head record of (author, feed). Returns an LMDB code. */
-int store_head_write(struct store *s, MDB_txn *txn, const struct store_head *h, size_t feed_len);
+/* Writes the head record of (author, feed) with the frontier f (whose size
+ * is h->seq); f NULL keeps the stored record's frontier (same seq: flags
+ * only). Returns an LMDB code. */
+int store_head_write(struct store *s, MDB_txn *txn, const struct store_head *h, size_t feed_len,
+		     const struct tlog_frontier *f);
+
+/* --- tree.c --- */
+/* The frontier of the feed whose head h was just read in txn: from its
+ * record, or rebuilt from the entry hashes in `log` when the record is
+ * older than the tree (*rebuilt set). 0 or a negative errno with a reason. */
+int store_frontier_load(struct store *s, MDB_txn *txn, const struct store_head *h, size_t feed_len,
+			struct tlog_frontier *f, bool *rebuilt, struct err *e);
 
 /* Applies one op of an entry by author at (feed, seq) to state in txn:
  * a put stores the value with its origin, a delete removes the key (a

@@ -10,6 +10,7 @@
 #ifndef STRATA_AUDIT_H
 #define STRATA_AUDIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,11 +54,30 @@ struct verify_erased {
 	uint64_t erase_seq;    /* the entry of the erase request */
 };
 
+/* A proof that an author signed two conflicting things, that holds: two
+ * entries at one (feed, seq) with different hashes, both validly signed by
+ * a certified author (a proof the store keeps, or an Evidence frame of a
+ * bundle); or, with checkpoint set, two checkpoints (signed notes) of one
+ * feed at one size with different roots. Reported through the evidence
+ * hook, and a failure of the feed as well. */
+struct verify_evidence {
+	const uint8_t *author;
+	const char *name;          /* the author's org path by its certificate; NULL when unknown */
+	const char *feed;
+	uint64_t seq;              /* the seq (checkpoint: the size both notes state) */
+	const uint8_t *first_hash; /* the two entry hashes (checkpoint: the two roots), 32 bytes */
+	const uint8_t *second_hash;
+	bool checkpoint;
+};
+
 struct verify_hooks {
 	/* Called for every erased value; may be NULL. */
 	void (*erased)(const struct verify_erased *x, void *arg);
 	/* Called for every failure; may be NULL. */
 	void (*failure)(const struct verify_failure *f, void *arg);
+	/* Called for every proof of equivocation that holds (before its
+	 * failure); may be NULL. */
+	void (*evidence)(const struct verify_evidence *x, void *arg);
 	/* Checks that author may write feed (its certificate chain); may be
 	 * NULL. Non-zero fails the feed with e's reason. */
 	int (*authorize)(struct store_txn *t, const uint8_t author[32], const char *feed, struct err *e, void *arg);
@@ -82,10 +102,45 @@ int verify_store(struct store *s, struct verify_counts *c, const struct verify_h
 
 /* Reports every proof of equivocation the store keeps (index "evidence")
  * as a failure of its feed at its seq, checking the proof again (a proof
- * that does not hold is a failure too); counted in c->evidence and
- * c->failures. verify_store calls it, so that `verify` and `audit` agree.
+ * that does not hold is a failure too; with h->authorize, so is a proof by
+ * an author without a certificate chain allowing the feed); a proof that
+ * holds goes to h->evidence too. Counted in c->evidence and c->failures.
+ * verify_store calls it, so that `verify` and `audit` agree.
  * 0, or a negative code if the index could not be read (e). */
 int verify_evidence(struct store_txn *t, struct verify_counts *c, const struct verify_hooks *h, struct err *e) WUR;
+
+/* The org path of AUTHOR by the certificate the store indexes for it into
+ * name (NODE_NAME_SIZE bytes): 0, or -ENOENT (name empty). */
+int verify_author_name(struct store_txn *t, const uint8_t author[32], char *name);
+
+/* Reports a proof that holds (x->name filled from the store's certificate
+ * index when NULL): h->evidence, then a failure naming the author,
+ * counted in c->failures. */
+void verify_evidence_holds(struct store_txn *t, const struct verify_evidence *x, struct verify_counts *c,
+			   const struct verify_hooks *h);
+
+/* What two conflicting checkpoints prove. */
+struct verify_checkpoint_proof {
+	uint8_t author[32];
+	char feed[33];
+	uint64_t size;
+	uint8_t first_root[32], second_root[32];
+};
+
+/* Checks Evidence with checkpoint set (its first and second bytes): both are signed notes
+ * (crypto/tlog.h) of one author's feed at one size with different roots,
+ * each with a valid Ed25519 signature of that author. 0 with *out, or
+ * -EINVAL with the reason in why (cap bytes). Whether the author is
+ * certified is the caller's to check. */
+int verify_checkpoint_proof(const uint8_t *first, size_t first_len, const uint8_t *second, size_t second_len,
+			    struct verify_checkpoint_proof *out, char *why, size_t cap);
+
+/* verify_checkpoint_proof, or else the other kind of checkpoint evidence
+ * (docs/PROTOCOL.md): first is a note validly signed by its author whose
+ * root differs from the tree of the entries t holds of that feed at that
+ * size (second_root = that tree's root; second is then not read). */
+int verify_checkpoint_evidence(struct store_txn *t, const uint8_t *first, size_t first_len, const uint8_t *second,
+			       size_t second_len, struct verify_checkpoint_proof *out, char *why, size_t cap);
 
 /* Audits a bundle file against ROOT alone: its entries go, in order and with
  * every check of the network, into a scratch store in a temporary directory

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "node/audit/audit.h"
+#include "node/audit/evidence_frames.h"
 #include "node/audit/history.h"
 #include "node/bundle/bundle.h"
 #include "node/core/node.h"
@@ -161,15 +162,27 @@ static void batch_clear(struct batch *b, bool all)
 }
 
 /* Fills b from r: 1 with entries, 0 at the end, or -EBADMSG (the reason in
- * why; entries read before it are in b), -ENOMEM. */
-static int batch_read(struct batch *b, struct bundle_reader *r, struct err *why)
+ * why; entries read before it are in b), -ENOMEM. Evidence frames go to ev. */
+static int batch_read(struct batch *b, struct bundle_reader *r, struct audit_ev_frames *evs, struct err *why)
 {
+	const Strata__Evidence *ev = NULL;
 	const uint8_t *env;
 	size_t len;
 	int ret = 0;
 
-	while (b->n < BATCH && (ret = bundle_next(r, &env, &len, NULL, why)) > 0) {
+	while (b->n < BATCH && (ret = bundle_next(r, &env, &len, &ev, why)) > 0) {
 		size_t i = b->n;
+
+		if (ev) {
+			size_t frame;
+			uint64_t at;
+
+			bundle_entry_place(r, &frame, &at);
+			if (audit_ev_keep(evs, ev, frame, at) < 0)
+				return -ENOMEM;
+			ev = NULL;
+			continue;
+		}
 
 		if (b->cap[i] < len) {
 			uint8_t *p = realloc(b->env[i], len);
@@ -260,6 +273,7 @@ static int ingest_all(struct node *n, const char *path, struct verify_counts *c,
 	struct bundle_reader *r = NULL;
 	struct store_txn *t = NULL;
 	struct broken *broken = NULL;
+	struct audit_ev_frames evs = {0};
 	struct batch *b = calloc(1, sizeof *b);
 	size_t nbroken = 0, in_txn = 0;
 	int ret, rd;
@@ -268,12 +282,19 @@ static int ingest_all(struct node *n, const char *path, struct verify_counts *c,
 		err_set(e, "out of memory");
 		return -ENOMEM;
 	}
-	if ((ret = bundle_open(&r, path, e)) < 0)
+	if ((ret = bundle_open(&r, path, e)) == -EINVAL) {
+		/* not a bundle, another version, a bad header: the audit fails (exit 3) */
+		report(h, c, NULL, "", 0, e->msg);
+		memset(e, 0, sizeof *e);
+		ret = 0;
+		goto out;
+	}
+	if (ret < 0)
 		goto out;
 	do {
 		struct err why = {0};
 
-		if ((rd = batch_read(b, r, &why)) == -ENOMEM) {
+		if ((rd = batch_read(b, r, &evs, &why)) == -ENOMEM) {
 			err_set(e, "out of memory reading the bundle");
 			ret = -ENOMEM;
 			break;
@@ -295,8 +316,11 @@ static int ingest_all(struct node *n, const char *path, struct verify_counts *c,
 	} while (rd > 0 && ret >= 0);
 	if (ret >= 0 && t)
 		ret = store_txn_commit(&t, e);
+	if (ret >= 0)
+		ret = audit_ev_check(n, &evs, c, h, e);
 out:
 	store_txn_abort(&t);
+	audit_ev_free(&evs);
 	batch_clear(b, true);
 	free(b);
 	free(broken);

@@ -18,6 +18,14 @@ static void fwd_failure(const struct verify_failure *f, void *arg)
 		s->outer->failure(f, s->outer->arg);
 }
 
+static void fwd_evidence(const struct verify_evidence *x, void *arg)
+{
+	const struct audit_trust_hooks *s = arg;
+
+	if (s->outer && s->outer->evidence)
+		s->outer->evidence(x, s->outer->arg);
+}
+
 static void fwd_erased(const struct verify_erased *x, void *arg)
 {
 	const struct audit_trust_hooks *s = arg;
@@ -53,7 +61,8 @@ struct verify_hooks audit_trust_hooks_init(struct audit_trust_hooks *th, struct 
 {
 	th->outer = outer;
 	th->n = n;
-	return (struct verify_hooks){.failure = fwd_failure, .erased = fwd_erased, .authorize = trust_authorize,
+	return (struct verify_hooks){.failure = fwd_failure, .evidence = fwd_evidence, .erased = fwd_erased,
+				     .authorize = trust_authorize,
 				     .entry = trust_entry, .progress = fwd_progress, .arg = th};
 }
 

@@ -18,6 +18,7 @@
 
 #include "node/audit/audit.h"
 #include "node/audit/keyset.h"
+#include "node/core/node.h" /* the certificate index and its rule */
 #include "node/records/records.h"
 
 #define VERIFY_REASON_SIZE 600 /* one failure's reason, as handed to the hooks */
@@ -277,6 +278,23 @@ static int count_state(struct store_txn *t, size_t *total, struct err *e)
 	return 0;
 }
 
+/* The certificate index must hold, for every key, the certificate the
+ * first-issuer rule picks (node_cert_first_wins): every author above was
+ * judged by it. */
+static void on_bad_cert(const uint8_t subject[KEY_BYTES], const uint8_t *indexed, const uint8_t *rule, void *arg)
+{
+	struct walk *w = arg;
+	char a[KEY_HEX] = "none", b[KEY_HEX] = "none";
+
+	if (indexed)
+		key_hex(a, indexed);
+	if (rule)
+		key_hex(b, rule);
+	fail(w, subject, FEED_TRUST, 0,
+	     "the certificate index gives this key to issuer %.16s…, the first-issuer rule to %.16s… (an index kept "
+	     "in arrival order by an older version): its entries were judged by the wrong certificate", a, b);
+}
+
 int verify_store(struct store *s, struct verify_counts *c, const struct verify_hooks *h, struct err *e)
 {
 	struct walk w = {.c = c, .h = h};
@@ -288,7 +306,7 @@ int verify_store(struct store *s, struct verify_counts *c, const struct verify_h
 		return ret;
 	if ((ret = store_heads_each(w.t, count_total, &w, e)) < 0 ||
 	    (ret = store_heads_each(w.t, on_feed, &w, e)) < 0 || (ret = count_state(w.t, &state_total, e)) < 0 ||
-	    (ret = verify_evidence(w.t, c, h, e)) < 0)
+	    (ret = verify_evidence(w.t, c, h, e)) < 0 || (ret = node_cert_index_check(w.t, on_bad_cert, &w, e)) < 0)
 		goto out;
 	if (state_total != w.matched) {
 		w.head = NULL;

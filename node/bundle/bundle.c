@@ -4,8 +4,9 @@
  * (reading is bundle_read.c).
  * Layout (docs/PROTOCOL.md, "Bundles"): BUNDLE_MAGIC, then records of a
  * 4-byte big-endian length and a message: a BundleHeader, Frames holding
- * Entries (at most 512 envelopes or 1 MiB each), and a final Frame holding
- * a BundleEnd with the number of entries.
+ * Entries (at most 512 envelopes or 1 MiB each), one Frame holding an
+ * Evidence per proof of equivocation the store keeps, and a final Frame
+ * holding a BundleEnd with the number of entries and of Evidence frames.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -147,6 +148,37 @@ static size_t rank_of(struct node *n, struct store_txn *t, const struct store_he
 	return (strcmp(h->feed, FEED_TRUST) == 0 ? 0 : 1000) + depth;
 }
 
+/* One Evidence frame per proof the store keeps (index "evidence"), so an
+ * audit of the bundle reports what an audit of the store reports; counted
+ * in *count for BundleEnd.evidence. */
+struct ev_out {
+	struct writer *w;
+	const struct bundle_filter *flt;
+	uint64_t count;
+};
+
+static int put_evidence(const struct node_evidence_key *k, const uint8_t *val, size_t len, void *arg)
+{
+	struct ev_out *o = arg;
+	Strata__Frame f = STRATA__FRAME__INIT;
+	Strata__Evidence *ev = strata__evidence__unpack(NULL, len, val);
+	int ret;
+
+	if (!ev)
+		return 0; /* a kept record that does not decode: strata verify reports it */
+	if (k && !wanted(o->flt, k->feed)) {
+		strata__evidence__free_unpacked(ev, NULL);
+		return 0;
+	}
+	f.msg_case = STRATA__FRAME__MSG_EVIDENCE;
+	f.evidence = ev;
+	ret = put_frame(o->w, &f);
+	strata__evidence__free_unpacked(ev, NULL);
+	if (ret == 0)
+		o->count++;
+	return ret;
+}
+
 /* The magic and the header record: this node, its root, the time. */
 static int write_header(struct node *n, struct writer *w, const char *tmp)
 {
@@ -229,6 +261,14 @@ int bundle_export(struct node *n, const struct bundle_filter *flt, const char *p
 	}
 	if ((ret = flush_batch(&w)) < 0)
 		goto out;
+	{
+		struct ev_out evo = {.w = &w, .flt = flt};
+
+		if ((ret = node_evidence_each(t, put_evidence, &evo, e)) < 0)
+			goto out;
+		end.has_evidence = 1;
+		end.evidence = evo.count;
+	}
 	end.entries = c->entries;
 	f.msg_case = STRATA__FRAME__MSG_END;
 	f.end = &end;

@@ -41,7 +41,8 @@ int bundle_export(struct node *n, const struct bundle_filter *f, const char *pat
 struct bundle_reader;
 
 /* Opens PATH and reads its header (the exporter's key, name and root are
- * then available). -EINVAL: not a bundle, or of another version. */
+ * then available). -EINVAL: not a bundle, of another version, or a header
+ * that is damaged or holds an unknown field. */
 int bundle_open(struct bundle_reader **out, const char *path, struct err *e) WUR;
 void bundle_close(struct bundle_reader **r);
 const Strata__BundleHeader *bundle_header(const struct bundle_reader *r);
@@ -49,7 +50,12 @@ const Strata__BundleHeader *bundle_header(const struct bundle_reader *r);
 /* Reads the next entry's envelope bytes (valid until the next call): 1 with
  * an entry, 0 at a complete end, or -EBADMSG (a damaged or truncated
  * bundle, with where). Evidence frames are returned through *evidence (may
- * be NULL to skip them; valid until the next call) with *len 0. */
+ * be NULL to skip them; valid until the next call) with *len 0; Checkpoint
+ * frames are counted, not returned. The unsigned slack is refused with
+ * -EBADMSG and the byte offset (docs/PROTOCOL.md, "Bundles"): an unknown
+ * field in any frame, an Entries.batch that is not the running count of
+ * entries through its frame, an end record whose counts (entries,
+ * checkpoints, evidence when present) disagree, any byte after the end. */
 int bundle_next(struct bundle_reader *r, const uint8_t **env, size_t *len, const Strata__Evidence **evidence,
 		struct err *e) WUR;
 

@@ -35,6 +35,8 @@ struct bundle_reader {
 	uint64_t rec_off;       /* file offset of the current record's length */
 	uint64_t pos;           /* file offset of the next record */
 	size_t frames;          /* records read after the header */
+	size_t checkpoints;     /* Checkpoint frames read (counted, not interpreted here) */
+	size_t evidence;        /* Evidence frames read */
 	/* A damaged record: its whole envelopes (offsets into buf), then the
 	 * damage is reported. */
 	size_t *salv_off, *salv_len, salv_n, salv_next;
@@ -182,6 +184,13 @@ int bundle_open(struct bundle_reader **out, const char *path, struct err *e)
 		ret = -EINVAL;
 		goto out;
 	}
+	if (r->header->base.n_unknown_fields) {
+		err_set(e, "%s: the bundle header at byte %u holds an unknown field (number %u): refused, as every "
+			"unsigned byte of a bundle is (docs/PROTOCOL.md, \"Bundles\")", path, BUNDLE_MAGIC_LEN,
+			(unsigned)r->header->base.unknown_fields[0].tag);
+		ret = -EINVAL;
+		goto out;
+	}
 	*out = r;
 	r = NULL;
 	ret = 0;
@@ -270,6 +279,82 @@ static int next_frame(struct bundle_reader *r, struct err *e)
 	return 1;
 }
 
+/* The field number of the first unknown field of m, or 0. */
+static unsigned unknown_field(const ProtobufCMessage *m)
+{
+	return m && m->n_unknown_fields ? (unsigned)m->unknown_fields[0].tag : 0;
+}
+
+/* The unsigned slack of the frame just read (docs/PROTOCOL.md, "Bundles"):
+ * an unknown field in the Frame or the message it holds, and an Entries
+ * frame whose batch is not the running count of entries through it (what
+ * the exporter writes). 0, or -EBADMSG naming the frame and its byte. */
+static int frame_slack(struct bundle_reader *r, struct err *e)
+{
+	const Strata__Frame *f = r->frame;
+	const ProtobufCMessage *inner = NULL;
+	unsigned tag = unknown_field(&f->base);
+
+	switch (f->msg_case) {
+	case STRATA__FRAME__MSG_ENTRIES: inner = &f->entries->base; break;
+	case STRATA__FRAME__MSG_EVIDENCE: inner = &f->evidence->base; break;
+	case STRATA__FRAME__MSG_CHECKPOINT: inner = &f->checkpoint->base; break;
+	case STRATA__FRAME__MSG_END: inner = &f->end->base; break;
+	default: break;
+	}
+	if (!tag)
+		tag = unknown_field(inner);
+	if (tag) {
+		err_set(e, "%s: frame %zu at byte %llu holds an unknown field (number %u): refused, as every unsigned "
+			"byte of a bundle is (after entry %zu)", r->path, r->frames, (unsigned long long)r->rec_off, tag,
+			r->entries);
+		return -EBADMSG;
+	}
+	if (f->msg_case == STRATA__FRAME__MSG_ENTRIES && f->entries->batch != r->entries + f->entries->n_envelopes) {
+		err_set(e, "%s: frame %zu at byte %llu: its batch number is %llu, not %zu, the count of entries in the "
+			"bundle through this frame", r->path, r->frames, (unsigned long long)r->rec_off,
+			(unsigned long long)f->entries->batch, r->entries + f->entries->n_envelopes);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* The end record just read: its counts against what the bundle held, then
+ * nothing after it. 0, or -EBADMSG naming the byte. */
+static int end_check(struct bundle_reader *r, struct err *e)
+{
+	const Strata__BundleEnd *end = r->frame->end;
+	unsigned long long at = (unsigned long long)r->rec_off;
+	int c;
+
+	if (end->entries != r->entries) {
+		err_set(e, "%s: the end record at byte %llu counts %llu entries, the bundle holds %zu", r->path, at,
+			(unsigned long long)end->entries, r->entries);
+		return -EBADMSG;
+	}
+	/* checkpoints absent: none; evidence absent: not counted (older exporters) */
+	if ((end->has_checkpoints ? end->checkpoints : 0) != r->checkpoints) {
+		err_set(e, "%s: the end record at byte %llu counts %llu checkpoint frames, the bundle holds %zu", r->path,
+			at, (unsigned long long)(end->has_checkpoints ? end->checkpoints : 0), r->checkpoints);
+		return -EBADMSG;
+	}
+	if (end->has_evidence && end->evidence != r->evidence) {
+		err_set(e, "%s: the end record at byte %llu counts %llu evidence frames, the bundle holds %zu", r->path,
+			at, (unsigned long long)end->evidence, r->evidence);
+		return -EBADMSG;
+	}
+	if ((c = fgetc(r->f)) != EOF) {
+		long long more = 1;
+
+		if (fseek(r->f, 0, SEEK_END) == 0 && ftell(r->f) >= 0)
+			more = (long long)ftell(r->f) - (long long)r->pos;
+		err_set(e, "%s: %lld byte%s after the end record, from byte %llu: refused (nothing may follow it)", r->path,
+			more, more == 1 ? "" : "s", (unsigned long long)r->pos);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 int bundle_next(struct bundle_reader *r, const uint8_t **env, size_t *len, const Strata__Evidence **evidence,
 		struct err *e)
 {
@@ -307,22 +392,25 @@ int bundle_next(struct bundle_reader *r, const uint8_t **env, size_t *len, const
 				(unsigned long long)r->pos, r->entries);
 			return -EBADMSG;
 		}
+		if ((ret = frame_slack(r, e)) < 0)
+			return ret;
 		switch (r->frame->msg_case) {
 		case STRATA__FRAME__MSG_ENTRIES:
 			continue;
 		case STRATA__FRAME__MSG_EVIDENCE:
+			r->evidence++;
 			if (evidence) {
 				*evidence = r->frame->evidence;
 				*len = 0;
 				return 1;
 			}
 			continue;
+		case STRATA__FRAME__MSG_CHECKPOINT:
+			r->checkpoints++; /* counted for the end record, not interpreted here */
+			continue;
 		case STRATA__FRAME__MSG_END:
-			if (r->frame->end->entries != r->entries) {
-				err_set(e, "%s: the end record counts %llu entries, the bundle holds %zu", r->path,
-					(unsigned long long)r->frame->end->entries, r->entries);
-				return -EBADMSG;
-			}
+			if ((ret = end_check(r, e)) < 0)
+				return ret;
 			r->ended = true;
 			return 0;
 		default:

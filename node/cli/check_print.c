@@ -65,6 +65,27 @@ static void on_failure(const struct verify_failure *f, void *arg)
 		printf("FAIL %s%s\n", p->storewide, esc(f->reason));
 }
 
+/* A proof of equivocation that holds (its failure follows). */
+static void on_evidence(const struct verify_evidence *x, void *arg)
+{
+	struct check_print *p = arg;
+	char author[KEY_HEX], a[2 * HASH_BYTES + 1], b[2 * HASH_BYTES + 1];
+
+	key_hex(author, x->author);
+	hex_encode(a, x->first_hash, HASH_BYTES);
+	hex_encode(b, x->second_hash, HASH_BYTES);
+	if (p->json) {
+		json_array_append_new(p->evidence,
+				      json_pack("{s:s, s:s?, s:s, s:I, s:s, s:s, s:b}", "author", author, "name", x->name,
+						"feed", x->feed, "seq", (json_int_t)x->seq, "first_hash", a, "second_hash",
+						b, "checkpoint", x->checkpoint));
+		return;
+	}
+	printf("EVIDENCE %.16s… (%s)/%s %s%" PRIu64 ": two %s signed by this author, %.16s… and %.16s…\n", author,
+	       x->name ? esc(x->name) : "?", x->feed, x->checkpoint ? "at size " : "#", x->seq,
+	       x->checkpoint ? "checkpoints with different roots" : "entries", a, b);
+}
+
 static void on_progress(size_t done, size_t total, void *arg)
 {
 	cli_progress(((struct check_print *)arg)->doing, done, total);
@@ -76,8 +97,10 @@ struct verify_hooks cli_check_print_init(struct check_print *p, bool json, const
 	if (json) {
 		p->failures = json_array();
 		p->erased = json_array();
+		p->evidence = json_array();
 	}
-	return (struct verify_hooks){.failure = on_failure, .erased = on_erased, .progress = on_progress, .arg = p};
+	return (struct verify_hooks){.failure = on_failure, .evidence = on_evidence, .erased = on_erased,
+				     .progress = on_progress, .arg = p};
 }
 
 void cli_check_print_more(const struct check_print *p)
@@ -92,5 +115,6 @@ void cli_check_print_free(struct check_print *p)
 {
 	json_decref(p->failures);
 	json_decref(p->erased);
-	p->failures = p->erased = NULL;
+	json_decref(p->evidence);
+	p->failures = p->erased = p->evidence = NULL;
 }

@@ -171,6 +171,7 @@ int cli_report_summary_text(struct node *n, const char *period, struct err *e) W
 struct check_print {
 	bool json;
 	json_t *failures, *erased; /* with json: arrays, owned until handed on */
+	json_t *evidence;       /* with json: proofs of equivocation that hold */
 	size_t shown, erased_shown;
 	const char *doing;      /* the progress word: "verifying" */
 	const char *storewide;  /* before a failure with no author: "store: " */

@@ -27,9 +27,15 @@ static void help(FILE *f)
 		   "erase) is listed as ERASED, not a failure; a report that counted it is\n"
 		   "recomputed from the residue its erase request keeps (the fields the figures\n"
 		   "read); any other missing value fails. Kept evidence of equivocation fails\n"
-		   "its feed, as in strata verify.\n"
-		   "Prints what it checked and every failure with its feed and seq. Exit 0\n"
-		   "when everything holds, 3 on any failure.\n\n"
+		   "its feed, as in strata verify; so does an Evidence frame of a bundle that\n"
+		   "proves two entries at one seq by a certified author, and one that proves\n"
+		   "nothing fails the bundle. A bundle's unsigned framing must be exact: an\n"
+		   "unknown field, a wrong count or bytes after the end record fail it.\n"
+		   "Prints what it checked, every failure with its feed and seq, and every\n"
+		   "proof of equivocation (EVIDENCE).\n\n"
+		   "Exit codes: 0 everything holds; 3 any failure (a file that is not a\n"
+		   "bundle, of another version or with a damaged header included); 1 a usage\n"
+		   "error; 4 the node or the file cannot be read.\n\n"
 		   "  --root ROOTKEY  the trust domain's root key, 64 hex (strata id at the root)\n");
 }
 
@@ -81,7 +87,7 @@ int cmd_audit_main(int argc, char **argv)
 	}
 	if (c.json) {
 		cli_json_print(json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, "
-					 "s:o}",
+					 "s:o, s:o}",
 					 "audited", what, "kind", bundle ? "bundle" : "store", "root", root_hex, "ok",
 					 ret == 0, "feeds", (json_int_t)cnt.feeds, "entries", (json_int_t)cnt.entries,
 					 "signatures", (json_int_t)cnt.signatures, "certificates",
@@ -90,7 +96,7 @@ int cmd_audit_main(int argc, char **argv)
 					 (json_int_t)hist.transfers, "reports", (json_int_t)hist.reports,
 					 "reports_unchecked", (json_int_t)hist.reports_unchecked, "failure_count",
 					 (json_int_t)(cnt.failures + hist.failures), "erased", st.erased, "failures",
-					 st.failures));
+					 st.failures, "evidence", st.evidence));
 	} else {
 		cli_check_print_more(&st);
 		char erased[48] = "";

@@ -24,8 +24,10 @@ static void help(FILE *f)
 		   "owner erased it (strata erase): those are listed as ERASED, not failures.\n"
 		   "A proof of equivocation the store keeps (two signed entries for one seq,\n"
 		   "strata status lists it) fails its feed at that seq, as in strata audit.\n"
-		   "Prints what it checked and every failure with its feed and seq. Exit 0\n"
-		   "when everything holds, 3 if not.\n");
+		   "Prints what it checked, every failure with its feed and seq, and every\n"
+		   "proof of equivocation (EVIDENCE).\n\n"
+		   "Exit codes: 0 everything holds; 3 any failure; 1 a usage error; 4 no\n"
+		   "node in DIR, or its store cannot be read.\n");
 }
 
 int cmd_verify_main(int argc, char **argv)
@@ -47,11 +49,12 @@ int cmd_verify_main(int argc, char **argv)
 		return cli_fail_err("verify", ret, &e);
 	}
 	if (c.json) {
-		cli_json_print(json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "ok", ret == 0, "feeds",
+		cli_json_print(json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "ok", ret == 0, "feeds",
 					 (json_int_t)cnt.feeds, "entries", (json_int_t)cnt.entries, "signatures",
 					 (json_int_t)cnt.signatures, "ops", (json_int_t)cnt.ops, "values",
 					 (json_int_t)cnt.values, "erased_values", (json_int_t)cnt.erased, "state_records",
-					 (json_int_t)cnt.state, "erased", st.erased, "failures", st.failures));
+					 (json_int_t)cnt.state, "erased", st.erased, "failures", st.failures,
+					 "evidence", st.evidence));
 	} else {
 		cli_check_print_more(&st);
 		char erased[48] = "";

@@ -35,7 +35,10 @@ int node_checkpoint_get(struct store_txn *t, const uint8_t author[KEY_BYTES], co
  * held one when larger, merges signature lines into it when of the same
  * size and root, and updates the witnessed index when it holds a
  * cosignature. A note of the same size with another root is not kept
- * (-EBADE: the caller decides; witness.c makes it evidence). Write txn. */
+ * (-EBADE: the caller decides; witness.c makes it evidence), and nothing
+ * is written. A smaller note than the held one changes nothing. Returns 1
+ * when something was kept (new, larger, or new signature lines), 0 when
+ * the note brought nothing new. Write txn. */
 int node_checkpoint_put(struct store_txn *t, const struct note *n, struct err *e) WUR;
 /* Signs a checkpoint of this node's own feed at its head when the newest
  * held is smaller, and keeps it. 0 also when there was nothing to sign. */

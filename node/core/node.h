@@ -151,8 +151,33 @@ uint64_t node_now_ms(void);
 int node_cert_get(struct store_txn *t, const uint8_t subject[KEY_BYTES], uint8_t issuer[KEY_BYTES],
 		  Strata__Certificate **out, struct err *e) WUR;
 
-/* A walk up a certificate chain as the index holds it (the first issuer
- * of a key keeps it: node_trust_index_apply): KEY's certificate, then its
+/* The first-issuer rule (docs/PROTOCOL.md, "Trust: certificates"): of the
+ * issuers that certified one key, the one whose first certificate of it
+ * has the smallest issued_ms keeps the key (ties: the smaller issuer key,
+ * bytewise); that issuer's later certificates of the key update it. Does
+ * issuer A (first certificate dated a_ms) win over issuer B (b_ms)? The one
+ * decision the certificate index (ingest), and so verify and both audits,
+ * apply. */
+bool node_cert_first_wins(uint64_t a_ms, const uint8_t a[KEY_BYTES], uint64_t b_ms, const uint8_t b[KEY_BYTES]);
+
+/* The smallest issued_ms of ISSUER's certificates of SUBJECT in its trust
+ * feed's log (each put, later ones included): 0, -ENOENT when it holds
+ * none, or a store error (e). */
+int node_cert_first_ms(struct store_txn *t, const uint8_t issuer[KEY_BYTES], const uint8_t subject[KEY_BYTES],
+		       uint64_t *ms, struct err *e) WUR;
+
+/* Checks the certificate index against the rule, from the certificates
+ * the state holds: for every key some issuer certifies, bad() gets the
+ * issuer the index holds (NULL: none) and the one the rule picks when they
+ * differ (an index built in arrival order by a version before issue 15).
+ * 0, or a store error (e). */
+int node_cert_index_check(struct store_txn *t,
+			  void (*bad)(const uint8_t subject[KEY_BYTES], const uint8_t *indexed, const uint8_t *rule,
+				      void *arg),
+			  void *arg, struct err *e) WUR;
+
+/* A walk up a certificate chain as the index holds it (the first-issuer
+ * rule picks the certificate of a key: node_cert_first_wins): KEY's certificate, then its
  * issuer's, and so on; the one walk under node_authorize and every caller
  * that needs a key's issuers. At most NODE_CHAIN_MAX certificates. */
 #define NODE_CHAIN_MAX 16

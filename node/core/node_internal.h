@@ -51,6 +51,10 @@ int node_trust_index_apply(struct store_txn *t, const struct changeset *cs, stru
  * that issuer's successor); the earliest revoked_ms of a key counts, and a
  * successor certified by the same issuer gets its "predecessor" (revoked.c). */
 int node_revocation_apply(struct store_txn *t, const struct changeset *cs, const struct op *op, struct err *e);
+/* SUBJECT's indexed issuer changed (the first-issuer rule): a kept
+ * revocation of it by a key that may no longer revoke it is dropped, and
+ * the revocation the keeping issuer's state holds, if any, applied. */
+int node_revocation_recheck(struct store_txn *t, const uint8_t subject[KEY_BYTES], struct err *e);
 
 /* Before a trust entry is appended: only the issuer of a key's certificate
  * (or its successor by rotation) revokes it, a rotation is written by the

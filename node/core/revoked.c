@@ -273,3 +273,37 @@ int node_revocation_apply(struct store_txn *t, const struct changeset *cs, const
 	}
 	return 0;
 }
+
+int node_revocation_recheck(struct store_txn *t, const uint8_t subject[KEY_BYTES], struct err *e)
+{
+	const uint8_t *v, *holder;
+	size_t vl;
+	struct store_origin o;
+	struct changeset *entry = NULL;
+	struct err ignore = {0};
+	int ret = store_index_get(t, REVOKED_INDEX, subject, KEY_BYTES, &v, &vl, &ignore);
+
+	if (ret == 0 && vl >= 8 + KEY_BYTES && effective_issuer(t, subject, v + 8))
+		return 0; /* kept by a key that still may revoke it */
+	if (ret == 0 && (ret = store_index_del(t, REVOKED_INDEX, subject, KEY_BYTES, e)) < 0)
+		return ret;
+	if (store_index_get(t, CERT_INDEX, subject, KEY_BYTES, &holder, &vl, &ignore) < 0 || vl < KEY_BYTES)
+		return 0;
+	/* the issuer that keeps it now: its own revocation of it, if its state holds one */
+	if (store_state_get(t, "revocation", holder, subject, KEY_BYTES, &v, &vl, &o, &ignore) < 0)
+		return 0;
+	{
+		const uint8_t *bytes;
+		size_t len;
+		struct op op = {.kind = OP_PUT, .collection = "revocation", .key = subject, .key_len = KEY_BYTES,
+				.value = v, .value_len = vl};
+
+		/* the entry that wrote it: its author and time (an erased value counts from it) */
+		if (store_log_get(t, holder, o.feed, o.seq, &bytes, &len, NULL, &ignore) < 0 ||
+		    changeset_decode(&entry, bytes, len, &ignore) < 0)
+			return 0;
+		ret = node_revocation_apply(t, entry, &op, e);
+		changeset_destroy(&entry);
+	}
+	return ret;
+}

@@ -16,6 +16,7 @@
 
 #include <zstd.h>
 
+#include "crypto/tlog.h"
 #include "node/bundle/bundle.h"
 #include "node/records/records.h"
 #include "tests/fuzz/scratch.h"
@@ -489,8 +490,11 @@ static void bundle_in(const char *sub, const char *name, uint32_t version, const
 	h.root = (ProtobufCBinaryData){KEY_BYTES, node};
 	h.created_ms = 1700000000000ull;
 	put_record(&b, hb, strata__bundle_header__pack(&h, hb));
-	for (size_t i = 0; i < n; i++)
+	be.has_evidence = 1; /* as strata export counts them */
+	for (size_t i = 0; i < n; i++) {
 		put_frame_record(&b, f[i]);
+		be.evidence += f[i]->msg_case == STRATA__FRAME__MSG_EVIDENCE;
+	}
 	if (end) {
 		be.entries = count;
 		ef.msg_case = STRATA__FRAME__MSG_END;
@@ -503,6 +507,42 @@ static void bundle_in(const char *sub, const char *name, uint32_t version, const
 
 #define bundle(...) bundle_in("bundle", __VA_ARGS__)
 
+/* Unsigned slack a reader refuses: a byte after the end record, an
+ * unknown field in the header (both a valid bundle of f otherwise). */
+static void slack_seeds(const Strata__Frame *f)
+{
+	struct buf b = {0};
+	char path[4096];
+	FILE *in;
+	long n;
+
+	bundle("bad_trailing_byte", 1, (const Strata__Frame *[]){f}, 1, 3, true);
+	snprintf(path, sizeof path, "%s/bundle/bad_trailing_byte", root_dir);
+	if (!(in = fopen(path, "ab")) || fputc(0, in) == EOF || fclose(in) != 0)
+		exit(1);
+	bundle("bad_header_unknown_field", 1, (const Strata__Frame *[]){f}, 1, 3, true);
+	snprintf(path, sizeof path, "%s/bundle/bad_header_unknown_field", root_dir);
+	if (!(in = fopen(path, "rb")) || fseek(in, 0, SEEK_END) != 0 || (n = ftell(in)) < 0 || fseek(in, 0, SEEK_SET) != 0)
+		exit(1);
+	b.cap = (size_t)n + 2;
+	b.d = malloc(b.cap);
+	if (!b.d || fread(b.d, 1, (size_t)n, in) != (size_t)n || fclose(in) != 0)
+		exit(1);
+	/* the header record (after the magic): its length + 2, then field 6 varint 1 after it */
+	{
+		uint32_t hl = be32_get(b.d + BUNDLE_MAGIC_LEN);
+		size_t at = BUNDLE_MAGIC_LEN + 4 + hl;
+
+		memmove(b.d + at + 2, b.d + at, (size_t)n - at);
+		b.d[at] = 0x30;
+		b.d[at + 1] = 0x01;
+		be32_put(b.d + BUNDLE_MAGIC_LEN, hl + 2);
+		b.n = (size_t)n + 2;
+	}
+	write_file("bundle", "bad_header_unknown_field", &b);
+	free(b.d);
+}
+
 static void bundles(const struct env *e1, const struct env *e2, const struct env *fork1, const struct env *e3)
 {
 	Strata__Frame f = STRATA__FRAME__INIT, g = STRATA__FRAME__INIT, p = STRATA__FRAME__INIT;
@@ -512,7 +552,7 @@ static void bundles(const struct env *e1, const struct env *e2, const struct env
 	ProtobufCBinaryData v[3] = {bin(e1), bin(e2), bin(e3)};
 	struct buf b = {0};
 
-	f = entries_frame(&en, v, 3, 0);
+	f = entries_frame(&en, v, 3, 3); /* batch: the running count of entries, as the exporter writes it */
 	ev.first = bin(e1);
 	ev.second = bin(fork1);
 	g.msg_case = STRATA__FRAME__MSG_EVIDENCE;
@@ -529,6 +569,10 @@ static void bundles(const struct env *e1, const struct env *e2, const struct env
 	bundle("bad_fork", 1, (const Strata__Frame *[]){&f}, 1, 3, true);
 	v[1] = bin(e3);
 	bundle("bad_gap", 1, (const Strata__Frame *[]){&f}, 1, 3, true);
+	v[1] = bin(e2);
+	en.batch = 0; /* a batch that is not the running count (issue 15: unsigned slack is refused) */
+	bundle("bad_batch", 1, (const Strata__Frame *[]){&f}, 1, 3, true);
+	en.batch = 3;
 	/* not a bundle; a record longer than the limit; a truncated record */
 	put(&b, "STRATA-BUNDLE-2\n", 16);
 	write_file("bundle", "bad_magic", &b);
@@ -541,6 +585,7 @@ static void bundles(const struct env *e1, const struct env *e2, const struct env
 	put(&b, "\x00\x00\x01\x00\x08\x01", 6);
 	write_file("bundle", "bad_truncated_header", &b);
 	free(b.d);
+	slack_seeds(&f);
 }
 
 /* The root's first trust entry: its own certificate and the child's, so
@@ -579,6 +624,33 @@ static struct env trust_entry(void)
 	return v;
 }
 
+/* Evidence of two checkpoints of the child's up feed at size 3 with
+ * different roots, each signed by the child (issue 15), beside f. */
+static void checkpoint_evidence_seeds(const Strata__Frame *f)
+{
+	struct keypair *kp = scratch_keypair(SCRATCH_CHILD);
+	struct checkpoint cp = {.size = 3};
+	Strata__Evidence ev = STRATA__EVIDENCE__INIT;
+	Strata__Frame g = STRATA__FRAME__INIT;
+	char a[NOTE_MAX], b[NOTE_MAX];
+	size_t al, bl;
+	struct err e = {{0}};
+
+	memcpy(cp.author, keypair_public(kp), KEY_BYTES);
+	strcpy(cp.feed, FEED_UP);
+	memset(cp.root, 0x11, sizeof cp.root);
+	check(note_sign_checkpoint(kp, &cp, a, &al, &e), &e);
+	memset(cp.root, 0x22, sizeof cp.root);
+	check(note_sign_checkpoint(kp, &cp, b, &bl, &e), &e);
+	ev.first = (ProtobufCBinaryData){al, (uint8_t *)a};
+	ev.second = (ProtobufCBinaryData){bl, (uint8_t *)b};
+	ev.has_checkpoint = ev.checkpoint = 1;
+	g.msg_case = STRATA__FRAME__MSG_EVIDENCE;
+	g.evidence = &ev;
+	bundle_in("audit", "valid_checkpoint_evidence", 1, (const Strata__Frame *[]){f, &g}, 2, 4, true);
+	keypair_destroy(&kp);
+}
+
 static void audits(const struct env *e1, const struct env *e2, const struct env *fork1, const struct env *e3)
 {
 	struct env tr = trust_entry();
@@ -587,16 +659,19 @@ static void audits(const struct env *e1, const struct env *e2, const struct env 
 	Strata__Evidence ev = STRATA__EVIDENCE__INIT;
 	ProtobufCBinaryData v[4] = {bin(&tr), bin(e1), bin(e2), bin(e3)};
 
-	f = entries_frame(&en, v, 4, 0);
+	f = entries_frame(&en, v, 4, 4);
 	ev.first = bin(e1);
 	ev.second = bin(fork1);
 	g.msg_case = STRATA__FRAME__MSG_EVIDENCE;
 	g.evidence = &ev;
 	bundle_in("audit", "valid_trust_and_entries", 1, (const Strata__Frame *[]){&f}, 1, 4, true);
 	bundle_in("audit", "valid_with_evidence", 1, (const Strata__Frame *[]){&f, &g}, 2, 4, true);
+	checkpoint_evidence_seeds(&f);
+	ev.first = (ProtobufCBinaryData){7, (uint8_t *)"garbage"};
+	bundle_in("audit", "bad_evidence_garbage", 1, (const Strata__Frame *[]){&f, &g}, 2, 4, true);
 	v[2] = bin(fork1);
 	bundle_in("audit", "bad_fork", 1, (const Strata__Frame *[]){&f}, 1, 4, true);
-	f = entries_frame(&en, v + 1, 3, 0);
+	f = entries_frame(&en, v + 1, 3, 3);
 	bundle_in("audit", "bad_no_trust", 1, (const Strata__Frame *[]){&f}, 1, 3, true);
 	v[2] = bin(e2);
 	bundle_in("audit", "bad_end_count", 1, (const Strata__Frame *[]){&f}, 1, 9, true);

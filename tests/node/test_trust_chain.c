@@ -10,7 +10,7 @@
  * Then the chain walk (node_chain_*), node_authorize's verdicts, revocation
  * of an intermediate key, a rotation's successor, a certificate dated after
  * its issuer's revocation, broken and looping chains, and who keeps a key
- * that two issuers certify.
+ * that two issuers certify (the first-issuer rule).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -449,12 +449,14 @@ Test(trust_chain, links_that_may_not_certify_are_refused)
 	keypair_destroy(&y.kp);
 }
 
-/* What happens today when two issuers certify one key: the index keeps the
- * first issuer's certificate and follows only that issuer's later puts and
- * deletes; the second certificate stays in the second issuer's state and
- * is never promoted. After the first issuer deletes its certificate the
- * key has none until some issuer writes one anew; a revocation by the
- * second issuer is accepted (it certified the key) but changes nothing. */
+/* Two issuers certify one key: the first-issuer rule (node_cert_first_wins,
+ * docs/PROTOCOL.md "Trust: certificates") gives it to the issuer whose
+ * first certificate of it has the smallest issued_ms, ties to the smaller
+ * issuer key, whatever order they arrive in; that issuer's later
+ * certificates update it. A revocation by the other issuer is accepted (it
+ * certified the key) but changes nothing. When the keeping issuer deletes
+ * its certificate, the other's is promoted. (Before issue 15 the index kept
+ * the first to arrive, and never promoted the second.) */
 static void expect_indexed(const uint8_t *key, const uint8_t *issuer, const char *name)
 {
 	struct store_txn *t = reader();
@@ -463,38 +465,73 @@ static void expect_indexed(const uint8_t *key, const uint8_t *issuer, const char
 	struct err e = {{0}};
 
 	cr_assert_eq(node_cert_get(t, key, by, &c, &e), 0, "%s", e.msg);
-	cr_assert_eq(memcmp(by, issuer, KEY_BYTES), 0, "another issuer is indexed");
+	cr_assert_eq(memcmp(by, issuer, KEY_BYTES), 0, "another issuer is indexed for %s", name);
 	cr_assert_str_eq(c->name, name);
 	strata__certificate__free_unpacked(c, NULL);
 	store_txn_abort(&t);
 }
 
-Test(trust_chain, the_first_issuer_to_certify_a_key_keeps_it)
+Test(trust_chain, the_first_issuer_by_issued_ms_keeps_a_key)
 {
 	Strata__Revocation r = revocation(pub(&district), T1, NULL);
 	struct author huli;
 	struct store_txn *t;
-	Strata__Certificate *c = NULL;
 	struct node_revocation got;
 	struct err e = {{0}};
 
 	author_new(&huli);
 	certify(NULL, pub(&huli), "xm/huli", T0);
-	certify(&huli, pub(&district), "xm/huli/d9", T0);
+	certify(&huli, pub(&district), "xm/huli/d9", T0 + 5); /* later than city's (T0): loses */
 	expect_indexed(pub(&district), pub(&city), "xm/siming/d1");
-	certify(&city, pub(&district), "xm/siming/d1a", T0); /* its own issuer may change it */
+	certify(&city, pub(&district), "xm/siming/d1a", T0 + 10); /* its own issuer may change it */
 	expect_indexed(pub(&district), pub(&city), "xm/siming/d1a");
 	cr_assert_eq(trust_entry(&huli, T1, "revocation", pub(&district), &r.base, &e), 0, "%s", e.msg);
 	t = reader();
 	cr_assert_eq(node_revocation_get(t, pub(&district), &got, &e), -ENOENT, "not the indexed issuer's");
 	store_txn_abort(&t);
 	cr_assert_eq(trust_entry(&city, T0, "cert", pub(&district), NULL, &e), 0, "%s", e.msg);
-	t = reader();
-	cr_assert_eq(node_cert_get(t, pub(&district), NULL, &c, &e), -ENOENT, "the second is not promoted");
-	store_txn_abort(&t);
-	certify(&huli, pub(&district), "xm/huli/d9", T0);
-	expect_indexed(pub(&district), pub(&huli), "xm/huli/d9");
+	expect_indexed(pub(&district), pub(&huli), "xm/huli/d9"); /* the other certificate is promoted */
 	keypair_destroy(&huli.kp);
+}
+
+Test(trust_chain, an_earlier_certificate_that_arrives_later_takes_the_key)
+{
+	struct author huli, k, tie;
+	const uint8_t *small, *big;
+	Strata__Revocation r;
+	struct node_revocation got;
+	struct store_txn *t;
+	struct err e = {{0}};
+
+	author_new(&huli);
+	author_new(&k);
+	author_new(&tie);
+	certify(NULL, pub(&huli), "xm/huli", T0);
+	certify(&huli, pub(&k), "xm/huli/k", T0 + 5);
+	expect_indexed(pub(&k), pub(&huli), "xm/huli/k");
+	r = revocation(pub(&k), T1, NULL);
+	cr_assert_eq(trust_entry(&huli, T1, "revocation", pub(&k), &r.base, &e), 0, "%s", e.msg);
+	t = reader();
+	cr_assert_eq(node_revocation_get(t, pub(&k), &got, &e), 0, "the keeper's revocation counts");
+	store_txn_abort(&t);
+	certify(&city, pub(&k), "xm/siming/k", T0 + 1); /* dated earlier, arrives later: switches */
+	expect_indexed(pub(&k), pub(&city), "xm/siming/k");
+	t = reader();
+	cr_assert_eq(node_revocation_get(t, pub(&k), &got, &e), -ENOENT, "huli no longer keeps k: its revocation "
+		     "does not count, as if city's certificate had come first");
+	store_txn_abort(&t);
+	certify(&huli, pub(&k), "xm/huli/k2", T0); /* huli's later update dated earlier still: huli's first is T0 now */
+	expect_indexed(pub(&k), pub(&huli), "xm/huli/k2");
+	/* the same issued_ms: the smaller issuer key keeps it, in either order */
+	small = memcmp(pub(&city), pub(&huli), KEY_BYTES) < 0 ? pub(&city) : pub(&huli);
+	big = small == pub(&city) ? pub(&huli) : pub(&city);
+	certify(big == pub(&city) ? &city : &huli, pub(&tie), big == pub(&city) ? "xm/siming/t" : "xm/huli/t", T0 + 7);
+	certify(small == pub(&city) ? &city : &huli, pub(&tie), small == pub(&city) ? "xm/siming/t" : "xm/huli/t",
+		T0 + 7);
+	expect_indexed(pub(&tie), small, small == pub(&city) ? "xm/siming/t" : "xm/huli/t");
+	keypair_destroy(&huli.kp);
+	keypair_destroy(&k.kp);
+	keypair_destroy(&tie.kp);
 }
 
 /* The revocation that counts is chosen by signed data, not by arrival: the

@@ -239,6 +239,7 @@ static size_t bundle_write(const char *path, const struct parsed *b, size_t per_
 		put_frame(f, &fr);
 	}
 	end.entries = b->n;
+	end.has_evidence = 1; /* as the exporter counts them: none here */
 	fr.msg_case = STRATA__FRAME__MSG_END;
 	fr.end = &end;
 	if (n_starts < max)
