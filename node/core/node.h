@@ -483,13 +483,6 @@ int node_writer_put(struct node_writer *w, const char *collection, const uint8_t
 int node_writer_put_msg(struct node_writer *w, const char *collection, const uint8_t *key, size_t key_len,
 			const ProtobufCMessage *m, struct err *e) WUR;
 
-/* node_writer_put with the value's BLAKE2b-256 already taken by the caller
- * (see changeset_builder_put_hashed): one hash less per op for a bulk write
- * that hashed its values anyway. Ingest still checks it against the value. */
-int node_writer_put_hashed(struct node_writer *w, const char *collection, const uint8_t *key, size_t key_len,
-			   const uint8_t *value, size_t value_len, const uint8_t value_hash[HASH_BYTES],
-			   struct err *e) WUR;
-
 /* Adds delete(collection, key); may seal and ingest a change set. */
 int node_writer_delete(struct node_writer *w, const char *collection, const uint8_t *key,
 		       size_t key_len, struct err *e) WUR;
