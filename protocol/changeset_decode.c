@@ -87,13 +87,13 @@ static int check_name(const char *name, const char *what, size_t op, struct err 
  * salted commitments) or value_commit (salted); a delete has neither. */
 static int check_commit(const Strata__Op *o, size_t i, struct err *e)
 {
+	/* whole sentences, each its own message: they are translated */
 	if (o->kind != STRATA__OP_KIND__OP_PUT) {
-		if (o->has_value_hash || o->has_value_commit) {
-			err_set(e, "envelope: op %zu: delete carries a value %s", i,
-				o->has_value_hash ? "hash" : "commitment");
-			return -EBADMSG;
-		}
-		return 0;
+		if (o->has_value_hash)
+			err_set(e, "envelope: op %zu: delete carries a value hash", i);
+		else if (o->has_value_commit)
+			err_set(e, "envelope: op %zu: delete carries a value commitment", i);
+		return o->has_value_hash || o->has_value_commit ? -EBADMSG : 0;
 	}
 	if (o->has_value_hash && o->has_value_commit) {
 		err_set(e, "envelope: op %zu: put has both a value hash and a value commitment; it must have one", i);
@@ -103,10 +103,13 @@ static int check_commit(const Strata__Op *o, size_t i, struct err *e)
 		err_set(e, "envelope: op %zu: put has no value hash nor value commitment", i);
 		return -EBADMSG;
 	}
-	const ProtobufCBinaryData *c = o->has_value_hash ? &o->value_hash : &o->value_commit;
-	if (c->len != HASH_BYTES) {
-		err_set(e, "envelope: op %zu: value %s is %zu bytes, not %d", i,
-			o->has_value_hash ? "hash" : "commitment", c->len, HASH_BYTES);
+	if (o->has_value_hash && o->value_hash.len != HASH_BYTES) {
+		err_set(e, "envelope: op %zu: value hash is %zu bytes, not %d", i, o->value_hash.len, HASH_BYTES);
+		return -EBADMSG;
+	}
+	if (o->has_value_commit && o->value_commit.len != HASH_BYTES) {
+		err_set(e, "envelope: op %zu: value commitment is %zu bytes, not %d", i, o->value_commit.len,
+			HASH_BYTES);
 		return -EBADMSG;
 	}
 	return 0;
@@ -189,11 +192,13 @@ static int check_values(struct decoded *d, struct err *e)
 				v->data.len, LIMIT_VALUE_BYTES);
 			return -EBADMSG;
 		}
-		if (o->salted != v->has_salt) {
-			err_set(e, o->salted ? "envelope: op %u: value has no salt, but its put commits with one "
-					       "(value_commit)"
-					     : "envelope: op %u: value has a salt, but its put has an unsalted value hash",
+		if (o->salted && !v->has_salt) {
+			err_set(e, "envelope: op %u: value has no salt, but its put commits with one (value_commit)",
 				v->op);
+			return -EBADMSG;
+		}
+		if (!o->salted && v->has_salt) {
+			err_set(e, "envelope: op %u: value has a salt, but its put has an unsalted value hash", v->op);
 			return -EBADMSG;
 		}
 		if (v->has_salt && v->salt.len != SALT_BYTES) {
@@ -201,8 +206,10 @@ static int check_values(struct decoded *d, struct err *e)
 			return -EBADMSG;
 		}
 		if (!changeset_value_matches(o, v->data.data, v->data.len, v->has_salt ? v->salt.data : NULL)) {
-			err_set(e, "envelope: op %u: value %s does not match its value", v->op,
-				o->salted ? "commitment" : "hash");
+			if (o->salted)
+				err_set(e, "envelope: op %u: value commitment does not match its value", v->op);
+			else
+				err_set(e, "envelope: op %u: value hash does not match its value", v->op);
 			return -EBADMSG;
 		}
 		o->salt = v->has_salt ? v->salt.data : NULL;

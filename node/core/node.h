@@ -410,9 +410,13 @@ void node_observers_run(struct node *n, const struct node_commit *c);
 /* --- erasure (erase.c) --- */
 
 /* Counts the stored entries of OWNER's FEED that still hold a value of
- * (collection, key): what an erase request would strip. */
+ * (collection, key): what an erase request would strip; and, in *unsalted
+ * (if not NULL), how many of them commit to it without a salt (value_hash,
+ * written before salted commitments), from which a guessed value can
+ * still be confirmed after the erase. */
 int node_erase_holders(struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *feed,
-		       const char *collection, const uint8_t *key, size_t key_len, size_t *count, struct err *e) WUR;
+		       const char *collection, const uint8_t *key, size_t key_len, size_t *count, size_t *unsalted,
+		       struct err *e) WUR;
 
 /* Builds the value of an erase request of OWNER's (collection, key) in
  * FEED: Erasure { reason (may be NULL), erased_ms, residues }, with the
