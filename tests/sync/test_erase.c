@@ -413,6 +413,12 @@ Test(sync_erase, member_of_a_bulk_entry_is_erased_alone)
 	net_ok("member", "import", "-d", branch->dir, csv, NULL);
 	cr_assert_eq(net_head(branch, branch->key, FEED_UP, NULL), 1, "the 300 members are not one entry");
 	cr_assert_gt(phone_in(branch), 0);
+	/* the bulk writer salts every put too: strata log names the commitment */
+	net_run(&r, "log", "-d", branch->dir, "--feed", "up", "--json", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(net_has(r.out, "\"value_commit\"") && !net_has(r.out, "\"value_hash\""),
+		  "the bulk import wrote unsalted puts:\n%.600s", r.out);
+	net_run_free(&r);
 
 	net_run(&r, "erase", "-d", branch->dir, "--collection", "member", "--key", "M0150", NULL);
 	cr_assert_eq(r.status, 0, "erase: exit %d %s%s", r.status, r.out, r.err);
