@@ -25,87 +25,22 @@
 #include <string.h>
 
 #include "net.h"
+#include "salts.h"
 
 TestSuite(sync_erase, .init = net_setup, .fini = net_teardown);
 
 #define PHONE "13912345678"
 
-/* How many times needle (nl bytes) is in a file's bytes. */
-static size_t bytes_in_file(const char *path, const void *needle, size_t nl)
-{
-	FILE *f = fopen(path, "rb");
-	size_t n = 0, len;
-	uint8_t *buf;
-
-	cr_assert_not_null(f, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	len = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	cr_assert_not_null(buf = malloc(len ? len : 1));
-	cr_assert_eq(fread(buf, 1, len, f), len);
-	fclose(f);
-	for (size_t i = 0; i + nl <= len; i++)
-		if (memcmp(buf + i, needle, nl) == 0)
-			n++;
-	free(buf);
-	return n;
-}
-
 /* How many times PHONE is in a file's bytes. */
 static size_t file_count(const char *path)
 {
-	return bytes_in_file(path, PHONE, strlen(PHONE));
+	return net_file_count_bytes(path, PHONE, strlen(PHONE));
 }
 
-#define SALTS_MAX 4 /* R17's puts: added, updated */
-
-/* The salts of request R17's puts in author's up feed, read from n's store
- * (read-only, a daemon may run): each travels with its value, salted since
- * issue 15, and must leave every store with it. */
+/* The salts of request R17's puts in author's up feed at n. */
 static size_t r17_salts(const struct net_node *n, const uint8_t author[KEY_BYTES], uint8_t salts[][SALT_BYTES])
 {
-	struct store *st = NULL;
-	struct store_txn *t = NULL;
-	struct err e = {0};
-	char dir[300];
-	size_t count = 0;
-
-	snprintf(dir, sizeof dir, "%s/store", n->dir);
-	cr_assert_eq(store_open(&st, dir, STORE_RDONLY, &e), 0, "%s", e.msg);
-	cr_assert_eq(store_txn_begin(st, false, &t, &e), 0, "%s", e.msg);
-	for (uint64_t seq = 1;; seq++) {
-		struct changeset *cs = NULL;
-		const uint8_t *b;
-		size_t bl;
-
-		if (store_log_get(t, author, FEED_UP, seq, &b, &bl, NULL, &e) < 0)
-			break;
-		cr_assert_eq(changeset_decode(&cs, b, bl, &e), 0, "%s", e.msg);
-		for (size_t i = 0; i < cs->n_ops; i++)
-			if (cs->ops[i].kind == OP_PUT && !strcmp(cs->ops[i].collection, "request") &&
-			    cs->ops[i].key_len == 3 && !memcmp(cs->ops[i].key, "R17", 3)) {
-				cr_assert(cs->ops[i].salted && cs->ops[i].salt, "R17's put #%llu is not salted",
-					  (unsigned long long)seq);
-				cr_assert_lt(count, SALTS_MAX);
-				memcpy(salts[count++], cs->ops[i].salt, SALT_BYTES);
-			}
-		changeset_destroy(&cs);
-	}
-	store_txn_abort(&t);
-	store_close(&st);
-	return count;
-}
-
-/* How many of the salts are in n's data.mdb. */
-static size_t salts_in(const struct net_node *n, uint8_t salts[][SALT_BYTES], size_t count)
-{
-	char path[320];
-	size_t found = 0;
-
-	snprintf(path, sizeof path, "%s/store/data.mdb", n->dir);
-	for (size_t i = 0; i < count; i++)
-		found += bytes_in_file(path, salts[i], SALT_BYTES) > 0;
-	return found;
+	return net_salts_of(n, author, FEED_UP, "request", "R17", salts, NET_SALTS_MAX);
 }
 
 /* How many times PHONE is in the node's data.mdb. */
@@ -221,11 +156,11 @@ Test(sync_erase, erased_value_leaves_every_store_and_audits_clean)
 		cr_assert_gt(phone_in(all[i]), 0, "the phone is not in %s's store before the erase: the test cannot fail",
 			     all[i]->label);
 	/* The values travelled salted, each with its salt, to both levels above. */
-	uint8_t salts[SALTS_MAX][SALT_BYTES];
+	uint8_t salts[NET_SALTS_MAX][SALT_BYTES];
 	size_t n_salts = r17_salts(street, street->key, salts);
 	cr_assert_eq(n_salts, 2);
 	for (size_t i = 0; i < 3; i++)
-		cr_assert_eq(salts_in(all[i], salts, n_salts), n_salts, "R17's salts are not in %s's store", all[i]->label);
+		cr_assert_eq(net_salts_in(all[i], salts, n_salts), n_salts, "R17's salts are not in %s's store", all[i]->label);
 
 	/* Only the owner erases: the city holds R17 but did not write it. */
 	assert_refused(city, "request", "R17", "only the node that wrote a record may erase it");
@@ -252,7 +187,7 @@ Test(sync_erase, erased_value_leaves_every_store_and_audits_clean)
 	for (size_t i = 0; i < 3; i++) {
 		NET_WAIT(NET_DEADLINE_MS, phone_in(all[i]) == 0, "the phone to leave %s's data.mdb (%zu copies left)",
 			 all[i]->label, phone_in(all[i]));
-		NET_WAIT(NET_DEADLINE_MS, salts_in(all[i], salts, n_salts) == 0, "the salts to leave %s's data.mdb",
+		NET_WAIT(NET_DEADLINE_MS, net_salts_in(all[i], salts, n_salts) == 0, "the salts to leave %s's data.mdb",
 			 all[i]->label);
 	}
 
@@ -270,12 +205,12 @@ Test(sync_erase, erased_value_leaves_every_store_and_audits_clean)
 	net_ok("export", "-d", city->dir, "-o", net_path(file, "city.bundle"), NULL);
 	cr_assert_eq(file_count(file), 0, "the phone is in a bundle exported after the erase");
 	for (size_t i = 0; i < n_salts; i++)
-		cr_assert_eq(bytes_in_file(file, salts[i], SALT_BYTES), 0, "a salt is in a bundle exported after the erase");
+		cr_assert_eq(net_file_count_bytes(file, salts[i], SALT_BYTES), 0, "a salt is in a bundle exported after the erase");
 
 	net_stop_all();
 	for (size_t i = 0; i < 3; i++) {
 		cr_assert_eq(phone_in(all[i]), 0, "the phone came back into %s's data.mdb", all[i]->label);
-		cr_assert_eq(salts_in(all[i], salts, n_salts), 0, "a salt came back into %s's data.mdb", all[i]->label);
+		cr_assert_eq(net_salts_in(all[i], salts, n_salts), 0, "a salt came back into %s's data.mdb", all[i]->label);
 		assert_verifies_erased(all[i], street->key, 2);
 		assert_audits(all[i], city, i == 0 ? "3 erased" : "2 erased");
 	}
@@ -328,11 +263,11 @@ Test(sync_erase, erase_travels_by_bundle_and_a_lost_value_fails_verify)
 	net_ok("report", "submit", "-d", street->dir, "--period", "2026-11", NULL); /* counts R17 */
 	net_ok("export", "-d", street->dir, "-o", net_path(before, "before.bundle"), NULL);
 	cr_assert_gt(file_count(before), 0);
-	uint8_t salts[SALTS_MAX][SALT_BYTES];
+	uint8_t salts[NET_SALTS_MAX][SALT_BYTES];
 	size_t n_salts = r17_salts(street, street->key, salts);
 	cr_assert_eq(n_salts, 2);
 	for (size_t i = 0; i < n_salts; i++)
-		cr_assert_gt(bytes_in_file(before, salts[i], SALT_BYTES), 0, "the bundle lacks a value's salt");
+		cr_assert_gt(net_file_count_bytes(before, salts[i], SALT_BYTES), 0, "the bundle lacks a value's salt");
 	net_ok("import", "-d", city->dir, before, NULL);
 	cr_assert_gt(phone_in(city), 0);
 	net_run(&r, "report", "show", "-d", city->dir, "--period", "2026-11", "--tree", "--json", NULL);
@@ -345,13 +280,13 @@ Test(sync_erase, erase_travels_by_bundle_and_a_lost_value_fails_verify)
 	net_ok("export", "-d", street->dir, "-o", net_path(after, "after.bundle"), NULL);
 	cr_assert_eq(file_count(after), 0, "the phone is in a bundle exported after the erase");
 	for (size_t i = 0; i < n_salts; i++)
-		cr_assert_eq(bytes_in_file(after, salts[i], SALT_BYTES), 0, "a salt is in a bundle exported after the erase");
+		cr_assert_eq(net_file_count_bytes(after, salts[i], SALT_BYTES), 0, "a salt is in a bundle exported after the erase");
 
 	/* The city held the value: the bundle's erase request strips it. */
 	net_ok("import", "-d", city->dir, after, NULL);
 	cr_assert_eq(net_head(city, street->key, FEED_UP, NULL), 4);
 	cr_assert_eq(phone_in(city), 0, "the phone is still in the city's data.mdb after importing the erase");
-	cr_assert_eq(salts_in(city, salts, n_salts), 0, "a salt is still in the city's data.mdb after importing the erase");
+	cr_assert_eq(net_salts_in(city, salts, n_salts), 0, "a salt is still in the city's data.mdb after importing the erase");
 	assert_verifies_erased(city, street->key, 2);
 	/* The report counted R17. The city checked it when it arrived (the
 	 * check is kept: it depends only on signed entries, which the erase
