@@ -7,6 +7,7 @@
  * and frames it with its values into an envelope.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,43 @@
 #include "protocol/protocol.h"
 
 #define SALT_POOL 64 /* salts one random draw makes: 2 KiB */
+
+/* Salts are drawn SALT_POOL at a time: one getrandom call per salt cost
+ * more than building the rest of the op (bench/: member import). The pool
+ * is per thread, not per builder, so that a change set of one op does not
+ * draw 2 KiB for its one salt. Each salt is zeroed in the pool once taken:
+ * what is left there is never written anywhere. */
+static _Thread_local struct {
+	uint8_t salt[SALT_POOL][SALT_BYTES];
+	size_t left;
+} pool;
+
+/* A child of fork() must not draw the salts its parent still holds: two
+ * values with one salt, and erasing one of them would leave its salt
+ * beside the other. The forking thread's pool is emptied in the child. */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void pool_forget(void)
+{
+	sodium_memzero(&pool, sizeof pool);
+}
+
+static void atfork_register(void)
+{
+	(void)pthread_atfork(NULL, NULL, pool_forget);
+}
+
+static void salt_draw(uint8_t salt[SALT_BYTES])
+{
+	if (pool.left == 0) {
+		(void)pthread_once(&atfork_once, atfork_register);
+		randombytes_buf(pool.salt, sizeof pool.salt);
+		pool.left = SALT_POOL;
+	}
+	pool.left--;
+	memcpy(salt, pool.salt[pool.left], SALT_BYTES);
+	sodium_memzero(pool.salt[pool.left], SALT_BYTES);
+}
 
 /* changeset_test_salts: read by changeset_builder_new only. */
 static struct {
@@ -56,11 +94,6 @@ struct changeset_builder {
 	bool unsalted;            /* tests only: puts in the old form */
 	changeset_salt_fn *draw;  /* tests only: salts from here, not random */
 	void *draw_ctx;
-	/* Salts are drawn SALT_POOL at a time: one getrandom call per salt
-	 * cost more than building the rest of the op (bench/: member import).
-	 * Each is zeroed in the pool once taken; the rest at destroy. */
-	uint8_t pool[SALT_POOL][SALT_BYTES];
-	size_t pool_left;
 };
 
 static size_t varint_len(uint64_t v)
@@ -175,17 +208,10 @@ static void commit_put(struct changeset_builder *b, struct bop *o, size_t idx)
 		hash_blake2b(o->value_hash, value, o->val_len);
 		return;
 	}
-	if (b->draw) {
+	if (b->draw)
 		b->draw(b->draw_ctx, idx, o->salt);
-	} else {
-		if (b->pool_left == 0) {
-			randombytes_buf(b->pool, sizeof b->pool);
-			b->pool_left = SALT_POOL;
-		}
-		b->pool_left--;
-		memcpy(o->salt, b->pool[b->pool_left], SALT_BYTES);
-		sodium_memzero(b->pool[b->pool_left], SALT_BYTES);
-	}
+	else
+		salt_draw(o->salt);
 	changeset_value_commit(o->value_hash, o->salt, value, o->val_len);
 }
 
@@ -419,7 +445,6 @@ void changeset_builder_destroy(struct changeset_builder **b)
 		return;
 	free((*b)->ops);
 	free((*b)->arena);
-	sodium_memzero((*b)->pool, sizeof (*b)->pool);
 	free(*b);
 	*b = NULL;
 }

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -233,4 +235,43 @@ Test(protocol_salted, wrong_commitments_are_refused)
 		cr_assert_eq(changeset_decode(&cs, ebuf, n, &e), -EBADMSG, "case %zu decoded", i);
 		cr_assert(strstr(e.msg, cases[i].why), "case %zu: %s", i, e.msg);
 	}
+}
+
+/* The salt of the one put of a fresh salted change set. */
+static void next_salt(uint8_t salt[SALT_BYTES])
+{
+	size_t len;
+	uint8_t *env = build(false, &len);
+	struct changeset *cs = NULL;
+	struct err e = {{0}};
+
+	cr_assert_eq(changeset_decode(&cs, env, len, &e), 0, "%s", e.msg);
+	memcpy(salt, cs->ops[0].salt, SALT_BYTES);
+	changeset_destroy(&cs);
+	free(env);
+}
+
+/* Salts are drawn many at a time; a forked child must not use the ones
+ * its parent will: one salt on two values would let the erasure of one
+ * leave its salt beside the other. */
+Test(protocol_salted, a_forked_child_draws_other_salts)
+{
+	uint8_t parent[SALT_BYTES], child[SALT_BYTES];
+	int fd[2], status;
+	pid_t pid;
+
+	next_salt(parent); /* the pool is filled */
+	cr_assert_eq(pipe(fd), 0);
+	cr_assert_geq(pid = fork(), 0);
+	if (pid == 0) {
+		next_salt(child);
+		_exit(write(fd[1], child, SALT_BYTES) == SALT_BYTES ? 0 : 1);
+	}
+	next_salt(parent);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert_eq(read(fd[0], child, SALT_BYTES), SALT_BYTES);
+	close(fd[0]);
+	close(fd[1]);
+	cr_assert(memcmp(parent, child, SALT_BYTES) != 0, "parent and child drew the same salt");
 }
