@@ -117,9 +117,10 @@ int changeset_builder_new(struct changeset_builder **out, const char *feed, uint
 int changeset_builder_put(struct changeset_builder *b, const char *collection, const uint8_t *key,
 			  size_t key_len, const uint8_t *value, size_t value_len, struct err *e) WUR;
 
-/* Every put a builder adds is salted: a fresh salt of SALT_BYTES from
- * randombytes_buf, Op.value_commit = changeset_value_commit, the salt in
- * Value.salt beside the data.
+/* Every put a builder adds is salted: a fresh salt of SALT_BYTES (from
+ * libsodium's randombytes, drawn many at a time per thread; never two
+ * puts with one salt, a forked child included), Op.value_commit =
+ * changeset_value_commit, the salt in Value.salt beside the data.
  *
  * For tests and published vectors only; the product never calls this.
  * Builders made after it (changeset_builder_new) draw each put's salt
