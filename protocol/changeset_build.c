@@ -7,11 +7,73 @@
  * and frames it with its values into an envelope.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "protocol/protocol.h"
+
+#define SALT_POOL 64 /* salts one random draw makes: 2 KiB */
+
+/* Salts are drawn SALT_POOL at a time: one getrandom call per salt cost
+ * more than building the rest of the op (bench/: member import). The pool
+ * is per thread, not per builder, so that a change set of one op does not
+ * draw 2 KiB for its one salt. Each salt is zeroed in the pool once taken:
+ * what is left there is never written anywhere. */
+static _Thread_local struct {
+	uint8_t salt[SALT_POOL][SALT_BYTES];
+	size_t left;
+} pool;
+
+/* A child of fork() must not draw the salts its parent still holds: two
+ * values with one salt, and erasing one of them would leave its salt
+ * beside the other. The forking thread's pool is emptied in the child. */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void pool_forget(void)
+{
+	sodium_memzero(&pool, sizeof pool);
+}
+
+static void atfork_register(void)
+{
+	(void)pthread_atfork(NULL, NULL, pool_forget);
+}
+
+static void salt_draw(uint8_t salt[SALT_BYTES])
+{
+	if (pool.left == 0) {
+		uint8_t seed[randombytes_SEEDBYTES];
+
+		(void)pthread_once(&atfork_once, atfork_register);
+		/* a fresh 256-bit seed from the system, expanded with ChaCha20
+		 * in this process: 5 times cheaper than 2 KiB from getrandom */
+		randombytes_buf(seed, sizeof seed);
+		randombytes_buf_deterministic(pool.salt, sizeof pool.salt, seed);
+		sodium_memzero(seed, sizeof seed);
+		pool.left = SALT_POOL;
+	}
+	pool.left--;
+	memcpy(salt, pool.salt[pool.left], SALT_BYTES);
+	sodium_memzero(pool.salt[pool.left], SALT_BYTES);
+}
+
+/* changeset_test_salts: read by changeset_builder_new only. */
+static struct {
+	changeset_salt_fn *draw;
+	void *ctx;
+	bool unsalted;
+} test_salts;
+
+void changeset_test_salts(changeset_salt_fn *draw, void *ctx, bool unsalted)
+{
+	test_salts.draw = draw;
+	test_salts.ctx = ctx;
+	test_salts.unsalted = unsalted;
+}
 
 /* One collected op; offsets into the arena, which moves as it grows. */
 struct bop {
@@ -19,7 +81,8 @@ struct bop {
 	size_t coll; /* NUL-terminated */
 	size_t key, key_len;
 	size_t val, val_len;
-	uint8_t value_hash[HASH_BYTES];
+	uint8_t value_hash[HASH_BYTES]; /* the commitment: value_commit, or value_hash if unsalted */
+	uint8_t salt[SALT_BYTES];
 };
 
 struct changeset_builder {
@@ -34,6 +97,9 @@ struct changeset_builder {
 	size_t body_bytes;   /* encoded ChangeSetBody so far */
 	size_t values_bytes; /* encoded values fields so far */
 	bool finished;
+	bool unsalted;            /* tests only: puts in the old form */
+	changeset_salt_fn *draw;  /* tests only: salts from here, not random */
+	void *draw_ctx;
 };
 
 static size_t varint_len(uint64_t v)
@@ -103,6 +169,9 @@ int changeset_builder_new(struct changeset_builder **out, const char *feed, uint
 	b->seq = seq;
 	memcpy(b->prev, prev, HASH_BYTES);
 	b->time_ms = time_ms;
+	b->unsalted = test_salts.unsalted;
+	b->draw = test_salts.draw;
+	b->draw_ctx = test_salts.ctx;
 	b->body_bytes = ld_len(KEY_BYTES) + ld_len(strlen(feed)) + 1 + varint_len(seq) + ld_len(HASH_BYTES) +
 			1 + varint_len(time_ms);
 	*out = b;
@@ -134,9 +203,26 @@ static int arena_put(struct changeset_builder *b, const void *p, size_t n, bool 
 	return 0;
 }
 
-/* value_hash: the value's hash if the caller has it, else NULL. */
+/* The commitment of put o to its value (in the arena at o->val): a fresh
+ * salt and the keyed hash, or the old plain hash for a test's unsalted
+ * builder. */
+static void commit_put(struct changeset_builder *b, struct bop *o, size_t idx)
+{
+	const uint8_t *value = b->arena + o->val;
+
+	if (b->unsalted) {
+		hash_blake2b(o->value_hash, value, o->val_len);
+		return;
+	}
+	if (b->draw)
+		b->draw(b->draw_ctx, idx, o->salt);
+	else
+		salt_draw(o->salt);
+	changeset_value_commit(o->value_hash, o->salt, value, o->val_len);
+}
+
 static int add(struct changeset_builder *b, enum op_kind kind, const char *collection, const uint8_t *key,
-	       size_t key_len, const uint8_t *value, size_t value_len, const uint8_t *value_hash, struct err *e)
+	       size_t key_len, const uint8_t *value, size_t value_len, struct err *e)
 {
 	if (b->finished) {
 		err_set(e, "change set: already finished");
@@ -172,7 +258,7 @@ static int add(struct changeset_builder *b, enum op_kind kind, const char *colle
 	size_t body = b->body_bytes + ld_len(op_bytes);
 	size_t values = b->values_bytes;
 	if (kind == OP_PUT)
-		values += ld_len(1 + varint_len(b->n_ops) + ld_len(value_len));
+		values += ld_len(1 + varint_len(b->n_ops) + ld_len(value_len) + (b->unsalted ? 0 : ld_len(SALT_BYTES)));
 	size_t total = envelope_len(body, values);
 	if (total > LIMIT_ENVELOPE_BYTES) {
 		err_set(e, "change set: op %zu would make the envelope %zu bytes, over the limit of %u",
@@ -198,10 +284,7 @@ static int add(struct changeset_builder *b, enum op_kind kind, const char *colle
 		if (arena_put(b, value, value_len, false, &o->val) < 0)
 			goto nomem;
 		o->val_len = value_len;
-		if (value_hash)
-			memcpy(o->value_hash, value_hash, HASH_BYTES);
-		else
-			hash_blake2b(o->value_hash, value, value_len);
+		commit_put(b, o, b->n_ops);
 	}
 	b->n_ops++;
 	b->body_bytes = body;
@@ -216,20 +299,13 @@ nomem:
 int changeset_builder_put(struct changeset_builder *b, const char *collection, const uint8_t *key,
 			  size_t key_len, const uint8_t *value, size_t value_len, struct err *e)
 {
-	return add(b, OP_PUT, collection, key, key_len, value, value_len, NULL, e);
-}
-
-int changeset_builder_put_hashed(struct changeset_builder *b, const char *collection, const uint8_t *key,
-				 size_t key_len, const uint8_t *value, size_t value_len,
-				 const uint8_t value_hash[HASH_BYTES], struct err *e)
-{
-	return add(b, OP_PUT, collection, key, key_len, value, value_len, value_hash, e);
+	return add(b, OP_PUT, collection, key, key_len, value, value_len, e);
 }
 
 int changeset_builder_delete(struct changeset_builder *b, const char *collection, const uint8_t *key,
 			     size_t key_len, struct err *e)
 {
-	return add(b, OP_DELETE, collection, key, key_len, NULL, 0, NULL, e);
+	return add(b, OP_DELETE, collection, key, key_len, NULL, 0, e);
 }
 
 size_t changeset_builder_ops(const struct changeset_builder *b)
@@ -258,10 +334,19 @@ static size_t wire_ops(const struct changeset_builder *b, Strata__Op *ops, Strat
 		ops[i].key.data = b->arena + o->key;
 		ops[i].key.len = o->key_len;
 		if (o->kind == OP_PUT) {
-			ops[i].has_value_hash = 1;
-			ops[i].value_hash.data = (uint8_t *)o->value_hash;
-			ops[i].value_hash.len = HASH_BYTES;
+			ProtobufCBinaryData commit = {HASH_BYTES, (uint8_t *)o->value_hash};
+
 			strata__value__init(&vals[n_vals]);
+			if (b->unsalted) {
+				ops[i].has_value_hash = 1;
+				ops[i].value_hash = commit;
+			} else {
+				ops[i].has_value_commit = 1;
+				ops[i].value_commit = commit;
+				vals[n_vals].has_salt = 1;
+				vals[n_vals].salt.data = (uint8_t *)o->salt;
+				vals[n_vals].salt.len = SALT_BYTES;
+			}
 			vals[n_vals].op = (uint32_t)i;
 			vals[n_vals].data.data = b->arena + o->val;
 			vals[n_vals].data.len = o->val_len;

@@ -83,6 +83,38 @@ static int check_name(const char *name, const char *what, size_t op, struct err 
 	return -EBADMSG;
 }
 
+/* A put has exactly one commitment of 32 bytes: value_hash (written before
+ * salted commitments) or value_commit (salted); a delete has neither. */
+static int check_commit(const Strata__Op *o, size_t i, struct err *e)
+{
+	/* whole sentences, each its own message: they are translated */
+	if (o->kind != STRATA__OP_KIND__OP_PUT) {
+		if (o->has_value_hash)
+			err_set(e, "envelope: op %zu: delete carries a value hash", i);
+		else if (o->has_value_commit)
+			err_set(e, "envelope: op %zu: delete carries a value commitment", i);
+		return o->has_value_hash || o->has_value_commit ? -EBADMSG : 0;
+	}
+	if (o->has_value_hash && o->has_value_commit) {
+		err_set(e, "envelope: op %zu: put has both a value hash and a value commitment; it must have one", i);
+		return -EBADMSG;
+	}
+	if (!o->has_value_hash && !o->has_value_commit) {
+		err_set(e, "envelope: op %zu: put has no value hash nor value commitment", i);
+		return -EBADMSG;
+	}
+	if (o->has_value_hash && o->value_hash.len != HASH_BYTES) {
+		err_set(e, "envelope: op %zu: value hash is %zu bytes, not %d", i, o->value_hash.len, HASH_BYTES);
+		return -EBADMSG;
+	}
+	if (o->has_value_commit && o->value_commit.len != HASH_BYTES) {
+		err_set(e, "envelope: op %zu: value commitment is %zu bytes, not %d", i, o->value_commit.len,
+			HASH_BYTES);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 static int check_body(struct decoded *d, struct err *e)
 {
 	const Strata__ChangeSetBody *b = d->body;
@@ -127,20 +159,8 @@ static int check_body(struct decoded *d, struct err *e)
 				LIMIT_KEY_BYTES);
 			return -EBADMSG;
 		}
-		if (o->kind == STRATA__OP_KIND__OP_PUT) {
-			if (!o->has_value_hash) {
-				err_set(e, "envelope: op %zu: put has no value hash", i);
-				return -EBADMSG;
-			}
-			if (o->value_hash.len != HASH_BYTES) {
-				err_set(e, "envelope: op %zu: value hash is %zu bytes, not %d", i,
-					o->value_hash.len, HASH_BYTES);
-				return -EBADMSG;
-			}
-		} else if (o->has_value_hash) {
-			err_set(e, "envelope: op %zu: delete carries a value hash", i);
+		if (check_commit(o, i, e) < 0)
 			return -EBADMSG;
-		}
 	}
 	return 0;
 }
@@ -172,12 +192,27 @@ static int check_values(struct decoded *d, struct err *e)
 				v->data.len, LIMIT_VALUE_BYTES);
 			return -EBADMSG;
 		}
-		uint8_t h[HASH_BYTES];
-		hash_blake2b(h, v->data.data, v->data.len);
-		if (memcmp(h, o->value_hash, HASH_BYTES) != 0) {
-			err_set(e, "envelope: op %u: value hash does not match its value", v->op);
+		if (o->salted && !v->has_salt) {
+			err_set(e, "envelope: op %u: value has no salt, but its put commits with one (value_commit)",
+				v->op);
 			return -EBADMSG;
 		}
+		if (!o->salted && v->has_salt) {
+			err_set(e, "envelope: op %u: value has a salt, but its put has an unsalted value hash", v->op);
+			return -EBADMSG;
+		}
+		if (v->has_salt && v->salt.len != SALT_BYTES) {
+			err_set(e, "envelope: op %u: salt is %zu bytes, not %d", v->op, v->salt.len, SALT_BYTES);
+			return -EBADMSG;
+		}
+		if (!changeset_value_matches(o, v->data.data, v->data.len, v->has_salt ? v->salt.data : NULL)) {
+			if (o->salted)
+				err_set(e, "envelope: op %u: value commitment does not match its value", v->op);
+			else
+				err_set(e, "envelope: op %u: value hash does not match its value", v->op);
+			return -EBADMSG;
+		}
+		o->salt = v->has_salt ? v->salt.data : NULL;
 		/* protobuf-c leaves data NULL for an empty value; the op still
 		 * has its value, of zero bytes. */
 		o->value = v->data.data ? v->data.data : (const uint8_t *)"";
@@ -307,8 +342,10 @@ static int ops_fill(struct decoded *d, struct err *e)
 		op->collection = o->collection;
 		op->key = o->key.data;
 		op->key_len = o->key.len;
-		if (op->kind == OP_PUT)
-			memcpy(op->value_hash, o->value_hash.data, HASH_BYTES);
+		if (op->kind == OP_PUT) {
+			op->salted = o->has_value_commit;
+			memcpy(op->value_hash, op->salted ? o->value_commit.data : o->value_hash.data, HASH_BYTES);
+		}
 	}
 	return 0;
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Erasure: an envelope re-framed without one op's value. Only the frame is
+ * Erasure: an envelope re-framed without one op's value: the whole Value
+ * message goes, its data and its salt (the salt opens the op's
+ * commitment, so it must not outlive the value). Only the frame is
  * re-encoded; the body and signature bytes are carried over exactly, so the
  * signature, the entry hash and every chain through it still verify.
  */
@@ -34,6 +36,11 @@ int changeset_strip_value(const struct changeset *cs, size_t op, uint8_t **out, 
 		vals[n].op = (uint32_t)i;
 		vals[n].data.data = (uint8_t *)cs->ops[i].value;
 		vals[n].data.len = cs->ops[i].value_len;
+		if (cs->ops[i].salt) {
+			vals[n].has_salt = 1;
+			vals[n].salt.data = (uint8_t *)cs->ops[i].salt;
+			vals[n].salt.len = SALT_BYTES;
+		}
 		ptrs[n] = &vals[n];
 		n++;
 	}

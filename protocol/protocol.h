@@ -45,10 +45,28 @@ struct op {
 	const char *collection; /* NUL-terminated, 1..LIMIT_NAME_BYTES */
 	const uint8_t *key;
 	size_t key_len;         /* 1..LIMIT_KEY_BYTES */
-	uint8_t value_hash[HASH_BYTES]; /* puts only; zeros for deletes */
+	/* puts only, zeros for deletes: the commitment the body signs, which
+	 * is Op.value_commit (salted) or, for a put written before salted
+	 * commitments, Op.value_hash (BLAKE2b-256 of the value) */
+	uint8_t value_hash[HASH_BYTES];
 	const uint8_t *value;   /* NULL for deletes and erased values */
 	size_t value_len;
+	bool salted;            /* puts: the body has value_commit, not value_hash */
+	const uint8_t *salt;    /* SALT_BYTES beside a present salted value, else NULL */
 };
+
+/* A value's salt (Value.salt): fresh random bytes per put, erased with it. */
+#define SALT_BYTES 32
+
+/* The salted commitment of a value (Op.value_commit): BLAKE2b-256 keyed
+ * with the salt, libsodium crypto_generichash(out, 32, value, len, salt,
+ * 32). Without the salt, nobody can confirm a guessed value from it. */
+void changeset_value_commit(uint8_t out[HASH_BYTES], const uint8_t salt[SALT_BYTES], const uint8_t *value,
+			    size_t len);
+
+/* Does value (len bytes) match op's commitment: the keyed hash with salt
+ * for a salted put (salt NULL: false), the plain hash for an old one? */
+bool changeset_value_matches(const struct op *op, const uint8_t *value, size_t len, const uint8_t *salt);
 
 /* A decoded envelope. Every pointer stays valid until changeset_destroy. */
 struct changeset {
@@ -70,9 +88,11 @@ struct changeset {
 /* Decodes an envelope and checks its structure: sizes within the limits,
  * every required field present, no unknown field, author and prev and hash
  * lengths right, seq >= 1, seq 1 has an all-zero prev, feed and collection
- * names of [a-z0-9_-], ops of a known kind, puts with a value hash, deletes
- * without, values naming existing puts in increasing order and hashing to
- * their op's value hash. Does NOT check the signature (changeset_verify).
+ * names of [a-z0-9_-], ops of a known kind, puts with exactly one of a
+ * value hash (old puts) and a value commitment (salted), each 32 bytes,
+ * deletes with neither, values naming existing puts in increasing order,
+ * with a salt of SALT_BYTES iff their op is salted, and matching their
+ * op's commitment (changeset_value_matches). Does NOT check the signature (changeset_verify).
  * Copies buf; caller owns *out (changeset_destroy). -EBADMSG with a reason
  * on any failure, -ENOMEM. */
 int changeset_decode(struct changeset **out, const uint8_t *buf, size_t len, struct err *e) WUR;
@@ -97,14 +117,20 @@ int changeset_builder_new(struct changeset_builder **out, const char *feed, uint
 int changeset_builder_put(struct changeset_builder *b, const char *collection, const uint8_t *key,
 			  size_t key_len, const uint8_t *value, size_t value_len, struct err *e) WUR;
 
-/* changeset_builder_put for a caller that has already hashed the value:
- * value_hash is its BLAKE2b-256 (hash_blake2b), taken as given, so that a
- * bulk writer that hashed each value for its own checks does not hash it
- * twice. A wrong hash is not caught here; changeset_decode refuses the
- * envelope, as it would any other. */
-int changeset_builder_put_hashed(struct changeset_builder *b, const char *collection, const uint8_t *key,
-				 size_t key_len, const uint8_t *value, size_t value_len,
-				 const uint8_t value_hash[HASH_BYTES], struct err *e) WUR;
+/* Every put a builder adds is salted: a fresh salt of SALT_BYTES (from
+ * libsodium's randombytes, drawn many at a time per thread; never two
+ * puts with one salt, a forked child included), Op.value_commit =
+ * changeset_value_commit, the salt in Value.salt beside the data.
+ *
+ * For tests and published vectors only; the product never calls this.
+ * Builders made after it (changeset_builder_new) draw each put's salt
+ * from draw(ctx, op index, salt) instead (a fixed salt makes a change set
+ * reproducible), or, with unsalted true, write puts in the form before
+ * salted commitments (Op.value_hash, no salt), so that a test can hold a
+ * store with old entries. (NULL, NULL, false) restores the default. Not
+ * thread-safe: set it before any builder is made. */
+typedef void changeset_salt_fn(void *ctx, size_t op, uint8_t salt[SALT_BYTES]);
+void changeset_test_salts(changeset_salt_fn *draw, void *ctx, bool unsalted);
 
 /* Adds delete(collection, key). -E2BIG past a limit. */
 int changeset_builder_delete(struct changeset_builder *b, const char *collection, const uint8_t *key,
@@ -124,7 +150,8 @@ int changeset_builder_finish(struct changeset_builder *b, const struct keypair *
 void changeset_builder_destroy(struct changeset_builder **b);
 
 /* Re-frames an envelope without the value of op index `op` (for erasure):
- * the body and signature bytes are kept exactly. Caller frees *out. */
+ * the whole Value goes, its data and its salt; the body and signature
+ * bytes are kept exactly. Caller frees *out. */
 int changeset_strip_value(const struct changeset *cs, size_t op, uint8_t **out, size_t *out_len,
 			  struct err *e) WUR;
 

@@ -27,9 +27,15 @@ static void help(FILE *f)
 		   "signed by this node goes into the record's feed, after the record; every node\n"
 		   "that receives it (over a link or in a bundle) removes the value from every\n"
 		   "entry of that feed that holds it and from its current records, and\n"
-		   "overwrites the freed pages of its data.mdb. Signed bodies hold only each\n"
-		   "value's hash, so every signature and chain still verifies, and strata\n"
-		   "verify and strata audit report the value as erased. The record itself (its\n"
+		   "overwrites the freed pages of its data.mdb. Signed bodies hold only a\n"
+		   "commitment to each value, a hash keyed with a random salt that travels\n"
+		   "beside the value and is erased with it: every signature and chain still\n"
+		   "verifies, strata verify and strata audit report the value as erased, and\n"
+		   "nobody holding the signed bodies can confirm a guessed value. Entries\n"
+		   "written by a version before salted commitments hold the value's plain\n"
+		   "hash, which is signed and stays: from them a guessed value (a phone\n"
+		   "number, say) can still be confirmed; erase says how many there were\n"
+		   "(JSON \"unsalted\"). The record itself (its\n"
 		   "key, who wrote it, when) stays; listings leave it out, show and update say\n"
 		   "it was erased. A later add of the same key writes a new value, which is not\n"
 		   "erased. The request keeps the value's residue, only the fields the report\n"
@@ -50,6 +56,14 @@ static void help(FILE *f)
 	cli_help(f, "\n"
 		   "  --key KEY          the record's key (strata log --ops shows keys)\n"
 		   "  --reason TEXT      why, kept in the request (at most 256 bytes)\n");
+}
+
+/* What an erase of entries with an unsalted value hash leaves behind. */
+static const char *unsalted_warning(void)
+{
+	return _("they were written before salted commitments, and their signed bodies keep the value's "
+		 "plain hash, so a guessed value can still be confirmed from them. Entries written from this "
+		 "version on are salted: once erased, their value cannot be confirmed.");
 }
 
 int cmd_erase_main(int argc, char **argv)
@@ -104,16 +118,21 @@ int cmd_erase_main(int argc, char **argv)
 	if (scrub == -EAGAIN)
 		fprintf(stderr, _("strata: erase: note: %s (the next erase, import or the daemon does it)\n"), e.msg);
 	if (c.json) {
-		cli_json_print(json_pack("{s:s, s:s, s:s, s:I, s:I, s:s?, s:I, s:I, s:I}", "collection", collection, "key",
-					 key, "feed", r.feed, "seq", (json_int_t)r.seq, "entries", (json_int_t)r.entries,
-					 "reason", reason, "scrubbed_pages", (json_int_t)sc.pages, "held_pages",
-					 (json_int_t)sc.held, "companion_entries", (json_int_t)r.companion_entries));
+		cli_json_print(json_pack("{s:s, s:s, s:s, s:I, s:I, s:s?, s:I, s:I, s:I, s:I, s:s?}", "collection",
+					 collection, "key", key, "feed", r.feed, "seq", (json_int_t)r.seq, "entries",
+					 (json_int_t)r.entries, "reason", reason, "scrubbed_pages", (json_int_t)sc.pages,
+					 "held_pages", (json_int_t)sc.held, "companion_entries",
+					 (json_int_t)r.companion_entries, "unsalted", (json_int_t)r.unsalted, "warning",
+					 r.unsalted ? unsalted_warning() : NULL));
 	} else {
 		printf(_("erased %s %s: its value is gone from %zu entr%s of feed %s (erase request %s #%llu)\n"), _(rt->noun),
 		       key, r.entries, r.entries == 1 ? "y" : "ies", r.feed, r.feed, (unsigned long long)r.seq);
 		if (r.companion_entries)
 			printf(_("and its %s from %zu entr%s of feed %s\n"), _(rt->companion->noun), r.companion_entries,
 			       r.companion_entries == 1 ? "y" : "ies", r.companion_feed);
+		if (r.unsalted)
+			printf(_("warning: %zu entr%s of them committed to the value without a salt: %s\n"), r.unsalted,
+			       r.unsalted == 1 ? "y" : "ies", unsalted_warning());
 	}
 	code = EXIT_OK;
 out:

@@ -54,8 +54,9 @@ static json_t *entry_json(const struct changeset *cs)
 				      op->collection, "key", key_text(key, sizeof key, op));
 
 		if (op->kind == OP_PUT) {
+			/* the signed commitment, under the field name the body gives it */
 			hex_encode(vh, op->value_hash, HASH_BYTES);
-			json_object_set_new(o, "value_hash", json_string(vh));
+			json_object_set_new(o, op->salted ? "value_commit" : "value_hash", json_string(vh));
 			json_object_set_new(o, "value", op->value ? json_string("present") : json_string("erased"));
 		}
 		json_array_append_new(ops, o);

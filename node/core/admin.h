@@ -30,6 +30,12 @@ struct node_erase_result {
 	size_t entries;             /* entries of that feed whose value it removes */
 	const char *companion_feed; /* the companion's feed when its value went too, else NULL */
 	size_t companion_entries;   /* entries of the companion's feed whose value it removes */
+	/* Of entries + companion_entries: those whose put commits to the value
+	 * without a salt (value_hash, written before salted commitments). Their
+	 * signed hash stays, so a guessed value can still be confirmed from
+	 * it; puts written since are salted and cannot be (PROTOCOL.md,
+	 * "Erasure"). */
+	size_t unsalted;
 };
 
 /* Erases the value of this unit's record (collection, key; reason may be

@@ -45,6 +45,7 @@ struct holders {
 	size_t key_len;
 	uint64_t *seqs;
 	size_t n, cap;
+	size_t unsalted; /* of the n: puts committing with value_hash */
 	int err;
 	struct err *e;
 };
@@ -65,6 +66,8 @@ static int find_holder(uint64_t seq, const uint8_t hash[32], const uint8_t *byte
 		return 1;
 	}
 	op = holding_op(cs, h->collection, h->key, h->key_len);
+	if (op >= 0 && !cs->ops[op].salted)
+		h->unsalted++;
 	changeset_destroy(&cs);
 	if (op < 0)
 		return 0;
@@ -99,12 +102,15 @@ static int holders_find(struct store_txn *t, const uint8_t owner[KEY_BYTES], con
 }
 
 int node_erase_holders(struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *feed,
-		       const char *collection, const uint8_t *key, size_t key_len, size_t *count, struct err *e)
+		       const char *collection, const uint8_t *key, size_t key_len, size_t *count, size_t *unsalted,
+		       struct err *e)
 {
 	struct holders h = {.collection = collection, .key = key, .key_len = key_len};
 	int ret = holders_find(t, owner, feed, UINT64_MAX, &h, e);
 
 	*count = h.n;
+	if (unsalted)
+		*unsalted = h.unsalted;
 	free(h.seqs);
 	return ret;
 }

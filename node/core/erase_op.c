@@ -55,19 +55,22 @@ int node_erase_check(const char *collection, const char *key, const char *reason
 }
 
 /* How many entries of this unit's feed (written by any of its keys, the
- * ones it rotated away from too) hold a value of (collection, key). */
+ * ones it rotated away from too) hold a value of (collection, key), and
+ * how many of those are unsalted (added to *unsalted). */
 static int own_holders(struct node *n, struct store_txn *t, const char *feed, const char *collection,
-		       const char *key, size_t *count, struct err *e)
+		       const char *key, size_t *count, size_t *unsalted, struct err *e)
 {
 	uint8_t own[NODE_KEYS_MAX][KEY_BYTES];
-	size_t nown = node_own_keys(n, t, own, NODE_KEYS_MAX), one;
+	size_t nown = node_own_keys(n, t, own, NODE_KEYS_MAX), one, old;
 	int ret = 0;
 
 	*count = 0;
 	for (size_t i = 0; i < nown && ret == 0; i++)
-		if ((ret = node_erase_holders(t, own[i], feed, collection, (const uint8_t *)key, strlen(key), &one, e)) ==
-		    0)
+		if ((ret = node_erase_holders(t, own[i], feed, collection, (const uint8_t *)key, strlen(key), &one,
+					      &old, e)) == 0) {
 			*count += one;
+			*unsalted += old;
+		}
 	return ret;
 }
 
@@ -125,11 +128,12 @@ static int nothing_to_erase(struct node *n, struct store_txn *t, const struct re
 }
 
 /* One erase request of (collection, key) in feed, its residues read in w's
- * transaction; *held: the entries that held a value (0: nothing written).
- * switch_to: w is on another feed and moves to feed first. */
+ * transaction; *held: the entries that held a value (0: nothing written),
+ * of which unsalted ones are added to *unsalted. switch_to: w is on
+ * another feed and moves to feed first. */
 static int put_request(struct node *n, struct node_writer *w, bool switch_to, const char *feed,
 		       const char *collection, const char *key, const char *reason, uint64_t erased_ms, size_t *held,
-		       struct err *e)
+		       size_t *unsalted, struct err *e)
 {
 	char ekey[LIMIT_KEY_BYTES + 1];
 	uint8_t *buf = NULL;
@@ -138,7 +142,7 @@ static int put_request(struct node *n, struct node_writer *w, bool switch_to, co
 
 	if ((ret = node_erase_request(node_writer_txn(w), n->id, feed, collection, (const uint8_t *)key, strlen(key),
 				      reason, erased_ms, &buf, &len, held, e)) < 0 ||
-	    (ret = own_holders(n, node_writer_txn(w), feed, collection, key, held, e)) < 0 || *held == 0)
+	    (ret = own_holders(n, node_writer_txn(w), feed, collection, key, held, unsalted, e)) < 0 || *held == 0)
 		goto out;
 	if ((ret = erase_key_make(ekey, sizeof ekey, collection, (const uint8_t *)key, strlen(key), e)) < 0 ||
 	    (switch_to && (ret = node_writer_switch(w, feed, NULL, e)) < 0))
@@ -164,7 +168,8 @@ int node_erase(struct node *n, const char *collection, const char *key, const ch
 	out->feed = rt->feed;
 	if ((ret = erase_key_make(ekey, sizeof ekey, collection, (const uint8_t *)key, strlen(key), e)) < 0 ||
 	    (ret = node_writer_begin(n, rt->feed, &w, e)) < 0 ||
-	    (ret = put_request(n, w, false, rt->feed, collection, key, reason, erased_ms, &out->entries, e)) < 0)
+	    (ret = put_request(n, w, false, rt->feed, collection, key, reason, erased_ms, &out->entries,
+				&out->unsalted, e)) < 0)
 		goto out;
 	if (out->entries == 0) {
 		ret = nothing_to_erase(n, node_writer_txn(w), rt, key, ekey, e);
@@ -177,7 +182,8 @@ int node_erase(struct node *n, const char *collection, const char *key, const ch
 	 * feed, with an erase request of its own (the companion's residues,
 	 * none for a contact: no figure reads it). */
 	if ((c = rt->companion) &&
-	    (ret = put_request(n, w, true, c->feed, c->collection, key, reason, erased_ms, &out->companion_entries, e)) < 0)
+	    (ret = put_request(n, w, true, c->feed, c->collection, key, reason, erased_ms, &out->companion_entries,
+				&out->unsalted, e)) < 0)
 		goto out;
 	if (c && out->companion_entries)
 		out->companion_feed = c->feed;

@@ -435,9 +435,13 @@ void node_observers_run(struct node *n, const struct node_commit *c);
 /* --- erasure (erase.c) --- */
 
 /* Counts the stored entries of OWNER's FEED that still hold a value of
- * (collection, key): what an erase request would strip. */
+ * (collection, key): what an erase request would strip; and, in *unsalted
+ * (if not NULL), how many of them commit to it without a salt (value_hash,
+ * written before salted commitments), from which a guessed value can
+ * still be confirmed after the erase. */
 int node_erase_holders(struct store_txn *t, const uint8_t owner[KEY_BYTES], const char *feed,
-		       const char *collection, const uint8_t *key, size_t key_len, size_t *count, struct err *e) WUR;
+		       const char *collection, const uint8_t *key, size_t key_len, size_t *count, size_t *unsalted,
+		       struct err *e) WUR;
 
 /* Builds the value of an erase request of OWNER's (collection, key) in
  * FEED: Erasure { reason (may be NULL), erased_ms, residues }, with the
@@ -507,13 +511,6 @@ int node_writer_put(struct node_writer *w, const char *collection, const uint8_t
  * the one place a record message becomes a value. -ENOMEM, or as above. */
 int node_writer_put_msg(struct node_writer *w, const char *collection, const uint8_t *key, size_t key_len,
 			const ProtobufCMessage *m, struct err *e) WUR;
-
-/* node_writer_put with the value's BLAKE2b-256 already taken by the caller
- * (see changeset_builder_put_hashed): one hash less per op for a bulk write
- * that hashed its values anyway. Ingest still checks it against the value. */
-int node_writer_put_hashed(struct node_writer *w, const char *collection, const uint8_t *key, size_t key_len,
-			   const uint8_t *value, size_t value_len, const uint8_t value_hash[HASH_BYTES],
-			   struct err *e) WUR;
 
 /* Adds delete(collection, key); may seal and ingest a change set. */
 int node_writer_delete(struct node_writer *w, const char *collection, const uint8_t *key,

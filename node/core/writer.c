@@ -261,20 +261,6 @@ int node_writer_put(struct node_writer *w, const char *collection, const uint8_t
 	return 0;
 }
 
-int node_writer_put_hashed(struct node_writer *w, const char *collection, const uint8_t *key, size_t key_len,
-			   const uint8_t *value, size_t value_len, const uint8_t value_hash[HASH_BYTES],
-			   struct err *e)
-{
-	int ret = room(w, key_len + value_len + 64, e);
-
-	if (ret < 0 ||
-	    (ret = changeset_builder_put_hashed(w->b, collection, key, key_len, value, value_len, value_hash, e)) < 0)
-		return ret;
-	if (!w->bulk)
-		w->ops_open++;
-	return 0;
-}
-
 int node_writer_delete(struct node_writer *w, const char *collection, const uint8_t *key,
 		       size_t key_len, struct err *e)
 {

@@ -126,9 +126,10 @@ static void write_row(struct import *im, const struct csv_row *r, const char *ke
 	}
 	if (row->skip)
 		return;
-	/* hash is the full BLAKE2b-256 of the value: the op's value hash */
-	if ((im->ret = node_writer_put_hashed(im->w, im->t->collection, (const uint8_t *)key, row->id_len, im->val,
-					      len, hash, &im->err)) < 0)
+	/* the op commits to the value with a salted hash of its own (hash
+	 * above is the row's check, not the commitment) */
+	if ((im->ret = node_writer_put(im->w, im->t->collection, (const uint8_t *)key, row->id_len, im->val, len,
+				       &im->err)) < 0)
 		return;
 	if (++im->written % DOMAIN_IMPORT_BATCH == 0 && im->o->progress)
 		im->o->progress(im->written, im->todo, im->o->arg);

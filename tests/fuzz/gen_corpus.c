@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Writes the seed corpus of fuzz_envelope into DIR: a few valid envelopes
- * and one of each common way to be wrong. Deterministic (fixed seeds), so
+ * and one of each common way to be wrong, in both forms of a put's value
+ * commitment (value_hash before salted commitments, value_commit with a
+ * fixed salt here). Deterministic (fixed seeds and salts), so
  * running it again rewrites the same files:
  *   build/tests/fuzz/fuzz_gen_corpus tests/fuzz/corpus/envelope
  */
@@ -62,6 +64,64 @@ static void raw_seq0(const struct keypair *kp)
 	put_file("bad_seq0", e, strata__envelope__pack(&env, e));
 }
 
+static void fixed_salt(void *ctx, size_t op, uint8_t salt[SALT_BYTES])
+{
+	(void)ctx;
+	memset(salt, 0x5a + (int)op, SALT_BYTES);
+}
+
+/* env with its first value's salt changed: dropped (len 0 and !has),
+ * given a salt of len bytes, or added to an unsalted put's value. */
+static void salt_reframe(const char *name, const uint8_t *env, size_t len, bool has, size_t salt_len)
+{
+	Strata__Envelope *m = strata__envelope__unpack(NULL, len, env);
+	uint8_t salt[SALT_BYTES + 1], *out;
+
+	if (!m || m->n_values == 0)
+		exit(1);
+	ProtobufCBinaryData was = m->values[0]->salt;
+	protobuf_c_boolean had = m->values[0]->has_salt;
+
+	memset(salt, 0x33, sizeof salt);
+	m->values[0]->has_salt = has;
+	m->values[0]->salt = (ProtobufCBinaryData){salt_len, salt};
+	out = malloc(strata__envelope__get_packed_size(m));
+	put_file(name, out, strata__envelope__pack(m, out));
+	free(out);
+	m->values[0]->salt = was; /* free_unpacked frees the one it made */
+	m->values[0]->has_salt = had;
+	strata__envelope__free_unpacked(m, NULL);
+}
+
+/* Salted puts: valid, stripped, and each way their salt can be wrong. */
+static void salted(const struct keypair *kp, const uint8_t *legacy, size_t legacy_len)
+{
+	struct changeset_builder *b = NULL;
+	struct changeset *cs = NULL;
+	struct err e = {{0}};
+	uint8_t *env, *stripped;
+	size_t len, stripped_len;
+
+	changeset_test_salts(fixed_salt, NULL, false);
+	check(changeset_builder_new(&b, FEED_UP, 1, NULL, 1700000000000ull, &e), &e);
+	check(changeset_builder_put(b, "member", K("M0001"), 5, K("hello"), 5, &e), &e);
+	check(changeset_builder_put(b, "member", K("M0002"), 5, K("world"), 5, &e), &e);
+	check(changeset_builder_finish(b, kp, &env, &len, NULL, &e), &e);
+	changeset_builder_destroy(&b);
+	changeset_test_salts(NULL, NULL, false);
+	put_file("valid_salted", env, len);
+	check(changeset_decode(&cs, env, len, &e), &e);
+	check(changeset_strip_value(cs, 0, &stripped, &stripped_len, &e), &e);
+	put_file("valid_salted_stripped", stripped, stripped_len);
+	changeset_destroy(&cs);
+	free(stripped);
+	salt_reframe("bad_salt_missing", env, len, false, 0);
+	salt_reframe("bad_salt_short", env, len, true, SALT_BYTES - 1);
+	salt_reframe("bad_salt_wrong", env, len, true, SALT_BYTES);
+	salt_reframe("bad_salt_on_value_hash", legacy, legacy_len, true, SALT_BYTES);
+	free(env);
+}
+
 int main(int argc, char **argv)
 {
 	struct keypair *kp = NULL;
@@ -79,6 +139,8 @@ int main(int argc, char **argv)
 	check(keys_init(), &e);
 	memset(seed, 0x01, sizeof seed);
 	check(keypair_from_seed(&kp, seed, &e), &e);
+	/* The form before salted commitments first (value_hash). */
+	changeset_test_salts(NULL, NULL, true);
 
 	/* The known-answer vector of docs/PROTOCOL-vectors.md. */
 	check(changeset_builder_new(&b, FEED_UP, 1, NULL, 1700000000000ull, &e), &e);
@@ -102,6 +164,8 @@ int main(int argc, char **argv)
 	put_file("bad_truncated", env, len / 2);
 	put_file("bad_empty", env, 0);
 	free(c);
+	salted(kp, env, len);
+	changeset_test_salts(NULL, NULL, true);
 	free(env);
 
 	/* seq 2 on the vector's chain: a put, a delete, an empty value. */

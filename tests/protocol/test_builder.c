@@ -215,42 +215,56 @@ Test(protocol_builder, tracked_size_is_exact)
 	free(v);
 }
 
-/* put_hashed with the right hash makes the same envelope as put; with a
- * wrong one the envelope is refused on decode. */
-Test(protocol_builder, put_hashed_is_put_and_a_wrong_hash_is_refused)
+static void salt_of(void *ctx, size_t op, uint8_t salt[SALT_BYTES])
+{
+	memset(salt, *(const uint8_t *)ctx + (int)op, SALT_BYTES);
+}
+
+/* One put of value under the current test salts, as an envelope. */
+static uint8_t *one_put(const uint8_t *value, size_t vlen, size_t *len)
+{
+	struct changeset_builder *b = NULL;
+	struct err e = {{0}};
+	uint8_t *env = NULL;
+
+	cr_assert_eq(changeset_builder_new(&b, "up", 1, NULL, 1700000000000ull, &e), 0, "%s", e.msg);
+	cr_assert_eq(changeset_builder_put(b, "member", K("M1"), 2, value, vlen, &e), 0, "%s", e.msg);
+	cr_assert_eq(changeset_builder_finish(b, kp, &env, len, NULL, &e), 0, "%s", e.msg);
+	changeset_builder_destroy(&b);
+	return env;
+}
+
+/* Every put is salted with a fresh salt (two builds of one value differ),
+ * a fixed salt makes it reproducible, and the size the builder tracked is
+ * the size it wrote, salted or not. */
+Test(protocol_builder, puts_are_salted_fresh_each_time)
 {
 	static const uint8_t value[] = "\n\x02M1";
-	uint8_t h[HASH_BYTES], *env[3];
-	size_t len[3];
-
-	hash_blake2b(h, value, sizeof value - 1);
-	for (int round = 0; round < 3; round++) {
-		struct changeset_builder *b = NULL;
-		struct err e = {{0}};
-
-		cr_assert_eq(changeset_builder_new(&b, "up", 1, NULL, 1700000000000ull, &e), 0, "%s", e.msg);
-		if (round == 2)
-			h[0] ^= 1;
-		if (round == 0)
-			cr_assert_eq(changeset_builder_put(b, "member", K("M1"), 2, value, sizeof value - 1, &e), 0);
-		else
-			cr_assert_eq(changeset_builder_put_hashed(b, "member", K("M1"), 2, value, sizeof value - 1, h,
-								  &e),
-				     0);
-		cr_assert_eq(changeset_builder_finish(b, kp, &env[round], &len[round], NULL, &e), 0, "%s", e.msg);
-		changeset_builder_destroy(&b);
-	}
-	cr_assert_eq(len[1], len[0]);
-	cr_assert_arr_eq(env[1], env[0], len[0]);
-
+	uint8_t seed = 7, *env[4];
+	size_t len[4];
 	struct changeset *cs = NULL;
 	struct err e = {{0}};
 
-	cr_assert_eq(changeset_decode(&cs, env[2], len[2], &e), -EBADMSG);
-	cr_assert(strstr(e.msg, "value hash does not match"), "%s", e.msg);
-	cr_assert_null(cs);
-	for (int round = 0; round < 3; round++)
-		free(env[round]);
+	env[0] = one_put(value, sizeof value - 1, &len[0]);
+	env[1] = one_put(value, sizeof value - 1, &len[1]);
+	cr_assert_eq(len[0], len[1]);
+	cr_assert(memcmp(env[0], env[1], len[0]) != 0, "two salted puts of one value must differ");
+	changeset_test_salts(salt_of, &seed, false);
+	env[2] = one_put(value, sizeof value - 1, &len[2]);
+	env[3] = one_put(value, sizeof value - 1, &len[3]);
+	changeset_test_salts(NULL, NULL, false);
+	cr_assert_eq(len[2], len[3]);
+	cr_assert_arr_eq(env[2], env[3], len[2]);
+	cr_assert_eq(changeset_decode(&cs, env[2], len[2], &e), 0, "%s", e.msg);
+	cr_assert(cs->ops[0].salted);
+	cr_assert_not_null(cs->ops[0].salt);
+	cr_assert_eq(cs->ops[0].salt[0], 7);
+	uint8_t c[HASH_BYTES];
+	changeset_value_commit(c, cs->ops[0].salt, value, sizeof value - 1);
+	cr_assert_arr_eq(cs->ops[0].value_hash, c, HASH_BYTES);
+	changeset_destroy(&cs);
+	for (int i = 0; i < 4; i++)
+		free(env[i]);
 }
 
 /* CPU time, so that tests running beside this one do not count. */

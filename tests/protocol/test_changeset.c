@@ -79,7 +79,9 @@ Test(protocol_changeset, round_trip)
 	cr_assert_arr_eq(cs->ops[0].key, "M1", 2);
 	cr_assert_eq(cs->ops[0].value_len, 5);
 	cr_assert_arr_eq(cs->ops[0].value, "alpha", 5);
-	hash_blake2b(h, (const uint8_t *)"alpha", 5);
+	cr_assert(cs->ops[0].salted);
+	cr_assert_not_null(cs->ops[0].salt);
+	changeset_value_commit(h, cs->ops[0].salt, (const uint8_t *)"alpha", 5);
 	cr_assert_arr_eq(cs->ops[0].value_hash, h, HASH_BYTES);
 
 	cr_assert_eq(cs->ops[1].kind, OP_DELETE);
@@ -176,7 +178,7 @@ Test(protocol_changeset, every_flipped_byte_is_caught)
 				cr_assert_eq(rc, -EBADMSG, "byte %zu: rc %d", i, rc);
 				cr_assert_neq(e.msg[0], 0, "byte %zu: no reason", i);
 				if (in_value)
-					cr_assert(strstr(e.msg, "value hash does not match its value"),
+					cr_assert(strstr(e.msg, "value commitment does not match its value"),
 						  "byte %zu: %s", i, e.msg);
 			}
 			free(c);

@@ -635,7 +635,8 @@ static void flipped_body_and_value_fail(struct audited *x)
 	assert_fails_at(bad, false, x->city, x->hetong->key, "up", 2, "signature");
 	assert_fails_at(bad, false, x->city, x->hetong->key, "up", 3, "follows a bad entry");
 
-	/* A flipped byte in a value: it no longer hashes to its op's value hash. */
+	/* A flipped byte in a value: it no longer matches its op's commitment
+	 * (salted since issue 15: "value commitment does not match its value"). */
 	net_path(bad, "value.strata");
 	b = clean_copy(x->clean);
 	{
@@ -649,7 +650,7 @@ static void flipped_body_and_value_fail(struct audited *x)
 	}
 	bundle_write(bad, b);
 	net_release(b);
-	assert_fails_at(bad, false, x->city, x->hetong->key, "up", 2, "hash");
+	assert_fails_at(bad, false, x->city, x->hetong->key, "up", 2, "does not match its value");
 }
 
 /* A flipped signature byte, a missing entry, two entries swapped. */
@@ -755,7 +756,7 @@ static void tampered_stores_fail(struct audited *x)
 	/* A flipped byte in a value in a copy of hetong's store. */
 	copy_of(x->hetong, "hetong-value", dir);
 	flip_stored_value(dir, x->hetong->key, "up", 2);
-	assert_fails_at(dir, true, x->city, x->hetong->key, "up", 2, "hash");
+	assert_fails_at(dir, true, x->city, x->hetong->key, "up", 2, "does not match its value");
 
 	/* Transfers, in a copy of the district's store (it holds the release,
 	 * its forward and the acceptance): jinshan accepts a transfer nobody

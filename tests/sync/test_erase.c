@@ -7,8 +7,9 @@
  * The street erases it: the erase request travels up its feed, and then the
  * phone number is in no node's data.mdb (the files' bytes are searched),
  * while `strata verify` and `strata audit --root` pass everywhere and list
- * the two values as erased. A bundle exported afterwards holds the entries
- * stripped and audits clean. Refusals (a
+ * the two values as erased; nor is either value's salt (the values travel
+ * salted, each salt beside its value, and leave with it). A bundle exported
+ * afterwards holds the entries stripped, salts gone, and audits clean. Refusals (a
  * record of another node, an unknown key, a trust or unknown collection, a
  * second erase) exit 2 and change nothing. A value missing without an erase
  * request fails verify.
@@ -24,6 +25,7 @@
 #include <string.h>
 
 #include "net.h"
+#include "salts.h"
 
 TestSuite(sync_erase, .init = net_setup, .fini = net_teardown);
 
@@ -32,22 +34,13 @@ TestSuite(sync_erase, .init = net_setup, .fini = net_teardown);
 /* How many times PHONE is in a file's bytes. */
 static size_t file_count(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	size_t n = 0, len, pl = strlen(PHONE);
-	uint8_t *buf;
+	return net_file_count_bytes(path, PHONE, strlen(PHONE));
+}
 
-	cr_assert_not_null(f, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	len = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	cr_assert_not_null(buf = malloc(len ? len : 1));
-	cr_assert_eq(fread(buf, 1, len, f), len);
-	fclose(f);
-	for (size_t i = 0; i + pl <= len; i++)
-		if (memcmp(buf + i, PHONE, pl) == 0)
-			n++;
-	free(buf);
-	return n;
+/* The salts of request R17's puts in author's up feed at n. */
+static size_t r17_salts(const struct net_node *n, const uint8_t author[KEY_BYTES], uint8_t salts[][SALT_BYTES])
+{
+	return net_salts_of(n, author, FEED_UP, "request", "R17", salts, NET_SALTS_MAX);
 }
 
 /* How many times PHONE is in the node's data.mdb. */
@@ -162,6 +155,12 @@ Test(sync_erase, erased_value_leaves_every_store_and_audits_clean)
 	for (size_t i = 0; i < 3; i++)
 		cr_assert_gt(phone_in(all[i]), 0, "the phone is not in %s's store before the erase: the test cannot fail",
 			     all[i]->label);
+	/* The values travelled salted, each with its salt, to both levels above. */
+	uint8_t salts[NET_SALTS_MAX][SALT_BYTES];
+	size_t n_salts = r17_salts(street, street->key, salts);
+	cr_assert_eq(n_salts, 2);
+	for (size_t i = 0; i < 3; i++)
+		cr_assert_eq(net_salts_in(all[i], salts, n_salts), n_salts, "R17's salts are not in %s's store", all[i]->label);
 
 	/* Only the owner erases: the city holds R17 but did not write it. */
 	assert_refused(city, "request", "R17", "only the node that wrote a record may erase it");
@@ -185,9 +184,12 @@ Test(sync_erase, erased_value_leaves_every_store_and_audits_clean)
 	/* The erase request reaches every level above; each strips and scrubs. */
 	NET_WAIT(NET_DEADLINE_MS, net_head(huli, street->key, FEED_UP, NULL) == 4, "the erase at the district");
 	NET_WAIT(NET_DEADLINE_MS, net_head(city, street->key, FEED_UP, NULL) == 4, "the erase at the city");
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 3; i++) {
 		NET_WAIT(NET_DEADLINE_MS, phone_in(all[i]) == 0, "the phone to leave %s's data.mdb (%zu copies left)",
 			 all[i]->label, phone_in(all[i]));
+		NET_WAIT(NET_DEADLINE_MS, net_salts_in(all[i], salts, n_salts) == 0, "the salts to leave %s's data.mdb",
+			 all[i]->label);
+	}
 
 	/* The record stays, without its value; R18 is untouched. */
 	net_run(&r, "request", "show", "-d", street->dir, "--id", "R17", NULL);
@@ -202,10 +204,13 @@ Test(sync_erase, erased_value_leaves_every_store_and_audits_clean)
 	/* A bundle exported now holds no trace of the value either. */
 	net_ok("export", "-d", city->dir, "-o", net_path(file, "city.bundle"), NULL);
 	cr_assert_eq(file_count(file), 0, "the phone is in a bundle exported after the erase");
+	for (size_t i = 0; i < n_salts; i++)
+		cr_assert_eq(net_file_count_bytes(file, salts[i], SALT_BYTES), 0, "a salt is in a bundle exported after the erase");
 
 	net_stop_all();
 	for (size_t i = 0; i < 3; i++) {
 		cr_assert_eq(phone_in(all[i]), 0, "the phone came back into %s's data.mdb", all[i]->label);
+		cr_assert_eq(net_salts_in(all[i], salts, n_salts), 0, "a salt came back into %s's data.mdb", all[i]->label);
 		assert_verifies_erased(all[i], street->key, 2);
 		assert_audits(all[i], city, i == 0 ? "3 erased" : "2 erased");
 	}
@@ -258,6 +263,11 @@ Test(sync_erase, erase_travels_by_bundle_and_a_lost_value_fails_verify)
 	net_ok("report", "submit", "-d", street->dir, "--period", "2026-11", NULL); /* counts R17 */
 	net_ok("export", "-d", street->dir, "-o", net_path(before, "before.bundle"), NULL);
 	cr_assert_gt(file_count(before), 0);
+	uint8_t salts[NET_SALTS_MAX][SALT_BYTES];
+	size_t n_salts = r17_salts(street, street->key, salts);
+	cr_assert_eq(n_salts, 2);
+	for (size_t i = 0; i < n_salts; i++)
+		cr_assert_gt(net_file_count_bytes(before, salts[i], SALT_BYTES), 0, "the bundle lacks a value's salt");
 	net_ok("import", "-d", city->dir, before, NULL);
 	cr_assert_gt(phone_in(city), 0);
 	net_run(&r, "report", "show", "-d", city->dir, "--period", "2026-11", "--tree", "--json", NULL);
@@ -269,11 +279,14 @@ Test(sync_erase, erase_travels_by_bundle_and_a_lost_value_fails_verify)
 	cr_assert_eq(phone_in(street), 0, "the phone is still in the street's data.mdb after its erase");
 	net_ok("export", "-d", street->dir, "-o", net_path(after, "after.bundle"), NULL);
 	cr_assert_eq(file_count(after), 0, "the phone is in a bundle exported after the erase");
+	for (size_t i = 0; i < n_salts; i++)
+		cr_assert_eq(net_file_count_bytes(after, salts[i], SALT_BYTES), 0, "a salt is in a bundle exported after the erase");
 
 	/* The city held the value: the bundle's erase request strips it. */
 	net_ok("import", "-d", city->dir, after, NULL);
 	cr_assert_eq(net_head(city, street->key, FEED_UP, NULL), 4);
 	cr_assert_eq(phone_in(city), 0, "the phone is still in the city's data.mdb after importing the erase");
+	cr_assert_eq(net_salts_in(city, salts, n_salts), 0, "a salt is still in the city's data.mdb after importing the erase");
 	assert_verifies_erased(city, street->key, 2);
 	/* The report counted R17. The city checked it when it arrived (the
 	 * check is kept: it depends only on signed entries, which the erase
@@ -335,6 +348,12 @@ Test(sync_erase, member_of_a_bulk_entry_is_erased_alone)
 	net_ok("member", "import", "-d", branch->dir, csv, NULL);
 	cr_assert_eq(net_head(branch, branch->key, FEED_UP, NULL), 1, "the 300 members are not one entry");
 	cr_assert_gt(phone_in(branch), 0);
+	/* the bulk writer salts every put too: strata log names the commitment */
+	net_run(&r, "log", "-d", branch->dir, "--feed", "up", "--json", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(net_has(r.out, "\"value_commit\"") && !net_has(r.out, "\"value_hash\""),
+		  "the bulk import wrote unsalted puts:\n%.600s", r.out);
+	net_run_free(&r);
 
 	net_run(&r, "erase", "-d", branch->dir, "--collection", "member", "--key", "M0150", NULL);
 	cr_assert_eq(r.status, 0, "erase: exit %d %s%s", r.status, r.out, r.err);

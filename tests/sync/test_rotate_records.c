@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "net.h"
+#include "salts.h"
 #include "node/core/node.h"
 
 TestSuite(sync_rotate_records, .init = net_setup, .fini = net_teardown);
@@ -267,7 +268,12 @@ static void new_key_transfers_a_member_the_old_key_wrote(struct rot *x)
 static void new_key_erases_a_record_the_old_key_wrote(struct rot *x)
 {
 	uint64_t up;
+	uint8_t salts[NET_SALTS_MAX][SALT_BYTES];
+	size_t n_salts = net_salts_of(x->street, x->old_key, FEED_UP, "member", "HT000003", salts, NET_SALTS_MAX);
 
+	/* The old key's put is salted; its salt is at every level. */
+	cr_assert_eq(n_salts, 1);
+	cr_assert_eq(net_salts_in(x->city, salts, n_salts), 1, "the old key's salt never reached the city");
 	/* Erasing a record the old key wrote: gone at the street and above. */
 	expect(0, x->out, sizeof x->out, "erase", "-d", x->street->dir, "--collection", "member", "--key", "HT000003", NULL);
 	expect(2, x->out, sizeof x->out, "member", "show", "-d", x->street->dir, "--id", "HT000003", NULL);
@@ -285,6 +291,8 @@ static void new_key_erases_a_record_the_old_key_wrote(struct rot *x)
 	for (int i = 0; i < 3; i++) {
 		struct net_node *at = i == 0 ? x->street : i == 1 ? x->huli : x->city;
 		cr_assert_eq(net_store_count(at, "13800000003"), 0, "the erased phone number is still in %s's data.mdb",
+			     at->label);
+		cr_assert_eq(net_salts_in(at, salts, n_salts), 0, "the erased value's salt is still in %s's data.mdb",
 			     at->label);
 		cr_assert_gt(net_store_count(at, "13800000001"), 0, "%s lost a phone number that was not erased", at->label);
 		cr_assert_eq(net_node_verify(at, x->out, sizeof x->out), 0, "verify at %s after the erase: %s", at->label, x->out);
