@@ -277,7 +277,7 @@ def bundle(cs1):
     env = bytes.fromhex(cs1["envelope"])
     magic = b"STRATA-BUNDLE-1\n"
     header = f_varint(1, 1) + f_bytes(2, pk) + f_bytes(3, "xiamen") + f_bytes(4, pk) + f_varint(5, 1700000005000)
-    entries = f_varint(1, 0) + f_bytes(2, env)
+    entries = f_varint(1, 1) + f_bytes(2, env)
     frame = f_bytes(2, entries)
     end = f_bytes(10, f_varint(1, 1))
     records = [header, frame, end]
@@ -288,12 +288,12 @@ def bundle(cs1):
         at += 4 + len(r)
     return {"description": "A bundle file (docs/PROTOCOL.md \"Bundles\"): the 16-byte magic, then records, "
             "each a 4-byte big-endian length and that many bytes: a BundleHeader, a Frame holding Entries "
-            "(batch = the number of entries in the bundle before this frame, so 0 here; the envelope of "
+            "(batch = the running count of entries through this frame, so 1 here; the envelope of "
             "changeset.json put-v1), and a Frame holding BundleEnd { entries = 1 }. offset: where the record's "
             "length starts.",
             "vectors": [{"name": "one-entry", "kind": "bundle", "node_seed": hx(seed), "node": hx(pk),
                          "node_name": "xiamen", "root": hx(pk), "created_ms": 1700000005000, "version": 1,
-                         "envelopes": [cs1["envelope"]], "batch": 0, "end_entries": 1,
+                         "envelopes": [cs1["envelope"]], "batch": 1, "end_entries": 1,
                          "magic": hx(magic), "records": parsed, "file": hx(data)}]}
 
 
