@@ -267,35 +267,15 @@ Test(protocol_builder, puts_are_salted_fresh_each_time)
 		free(env[i]);
 }
 
-/* CPU time, so that tests running beside this one do not count. */
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-#if defined(__SANITIZE_ADDRESS__)
-#define SLOWDOWN 5.0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SLOWDOWN 5.0
-#endif
-#endif
-#ifndef SLOWDOWN
-#define SLOWDOWN 1.0
-#endif
-
 /* A city's import: 209,000 members in 209 change sets of 1,000, each built,
- * signed, decoded and verified. About 0.5 s of CPU here; the bound is loose
- * on purpose, to catch a quadratic slip, not a noisy machine. */
-Test(protocol_builder, city_import_is_fast, .timeout = 60)
+ * signed, decoded and verified, chained. Its speed is measured by bench/
+ * (bench/run: member import), never asserted here. */
+Test(protocol_builder, city_import_builds_chains_and_verifies, .timeout = 120)
 {
 	char key[16], value[160];
 	uint8_t prev[HASH_BYTES] = {0};
 	uint8_t **envs = calloc(209, sizeof *envs);
 	size_t *lens = calloc(209, sizeof *lens);
-	double t0 = now();
 	for (unsigned s = 0; s < 209; s++) {
 		struct changeset_builder *b = NULL;
 		struct err e = {{0}};
@@ -314,7 +294,6 @@ Test(protocol_builder, city_import_is_fast, .timeout = 60)
 		cr_assert_eq(changeset_builder_finish(b, kp, &envs[s], &lens[s], prev, &e), 0, "%s", e.msg);
 		changeset_builder_destroy(&b);
 	}
-	double t1 = now();
 	uint8_t want_prev[HASH_BYTES] = {0};
 	for (unsigned s = 0; s < 209; s++) {
 		struct changeset *cs = NULL;
@@ -327,10 +306,6 @@ Test(protocol_builder, city_import_is_fast, .timeout = 60)
 		changeset_destroy(&cs);
 		free(envs[s]);
 	}
-	double t2 = now();
-	fprintf(stderr, "city import: build+sign %.3f s, decode+verify %.3f s of CPU (209,000 ops)\n", t1 - t0,
-		t2 - t1);
-	cr_assert_lt(t2 - t0, 1.0 * SLOWDOWN, "build and decode took %.3f s of CPU", t2 - t0);
 	free(envs);
 	free(lens);
 }
