@@ -407,3 +407,66 @@ out:
 	free(l.v);
 	return ret;
 }
+
+/* --- stores indexed before the rule (node_open) --- */
+
+#define CERT_RULE_META "cert_rule" /* "1": the index follows node_cert_first_wins */
+
+struct subjects {
+	uint8_t (*v)[KEY_BYTES];
+	size_t n, cap;
+	int ret;
+};
+
+static void collect_bad(const uint8_t subject[KEY_BYTES], const uint8_t *indexed, const uint8_t *rule, void *arg)
+{
+	struct subjects *l = arg;
+
+	(void)indexed;
+	(void)rule;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		uint8_t(*v)[KEY_BYTES] = realloc(l->v, cap * sizeof *v);
+
+		if (!v) {
+			l->ret = -ENOMEM;
+			return;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	memcpy(l->v[l->n++], subject, KEY_BYTES);
+}
+
+int node_cert_index_upgrade(struct store *s, size_t *fixed, struct err *e)
+{
+	struct store_txn *t = NULL;
+	struct subjects l = {0};
+	const uint8_t *v;
+	size_t len;
+	struct err ignore = {0};
+	int ret;
+
+	*fixed = 0;
+	if ((ret = store_txn_begin(s, false, &t, e)) < 0)
+		return ret;
+	ret = store_meta_get(t, CERT_RULE_META, &v, &len, &ignore);
+	ret = ret == 0 && len == 1 && v[0] == '1';
+	store_txn_abort(&t);
+	if (ret)
+		return 0;
+	if ((ret = store_txn_begin(s, true, &t, e)) < 0)
+		return ret;
+	if ((ret = node_cert_index_check(t, collect_bad, &l, e)) == 0 && (ret = l.ret) == -ENOMEM)
+		err_set(e, "out of memory");
+	for (size_t i = 0; ret == 0 && i < l.n; i++)
+		if ((ret = index_recompute(t, l.v[i], e)) == 0)
+			ret = node_revocation_recheck(t, l.v[i], e);
+	if (ret == 0 && (ret = store_meta_put(t, CERT_RULE_META, (const uint8_t *)"1", 1, e)) == 0)
+		ret = store_txn_commit(&t, e);
+	store_txn_abort(&t);
+	free(l.v);
+	if (ret == 0)
+		*fixed = l.n;
+	return ret;
+}

@@ -353,6 +353,12 @@ int node_open(struct node **out, const char *dir, int flags, struct err *e)
 		goto out;
 	}
 	n->scrub_due = !(flags & NODE_RDONLY); /* node_scrub reads meta scrub_due */
+	if (!(flags & NODE_RDONLY)) {
+		size_t fixed;
+
+		if ((ret = node_cert_index_upgrade(n->store, &fixed, e)) < 0)
+			goto out;
+	}
 	n->fence_wait_ms = fence_wait_default();
 	if ((ret = node_erase_gen(n, &n->erase_gen, e)) < 0 || (ret = identity_load(n, store_dir, e)) < 0)
 		goto out;

@@ -166,6 +166,13 @@ bool node_cert_first_wins(uint64_t a_ms, const uint8_t a[KEY_BYTES], uint64_t b_
 int node_cert_first_ms(struct store_txn *t, const uint8_t issuer[KEY_BYTES], const uint8_t subject[KEY_BYTES],
 		       uint64_t *ms, struct err *e) WUR;
 
+/* A store whose certificate index was kept by an older rule (arrival
+ * order): re-derives, once, the index entries (and the revocations that
+ * follow them) that node_cert_first_wins picks otherwise, in one write
+ * transaction, and marks the store (meta "cert_rule"). *fixed: how many
+ * keys changed. node_open runs it for every writable open; 0 at once when
+ * the store is marked. */
+int node_cert_index_upgrade(struct store *s, size_t *fixed, struct err *e) WUR;
 /* Checks the certificate index against the rule, from the certificates
  * the state holds: for every key some issuer certifies, bad() gets the
  * issuer the index holds (NULL: none) and the one the rule picks when they

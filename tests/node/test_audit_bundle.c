@@ -143,6 +143,21 @@ Test(audit_bundle, an_index_that_breaks_the_rule_fails_verify)
 		  strstr(log, "the first-issuer rule to"), "%s", log);
 	hex[16] = '\0';
 	cr_assert(strstr(log, hex), "the rule's issuer (the street) is named: %s", log);
+
+	/* the store as an older version left it (meta cert_rule not "1"): the
+	 * next writable open re-derives the index, and verify passes */
+	cr_assert_eq(node_open(&n, dir, NODE_NO_KEY | NODE_RDONLY, &e), 0, "%s", e.msg);
+	node_close(&n);
+	cr_assert_eq(verify_node(dir, &c, &h, &e), -EBADMSG, "a read-only open changes nothing");
+	cr_assert_eq(node_open(&n, dir, NODE_NO_KEY, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_txn_begin(node_store(n), true, &t, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_meta_put(t, "cert_rule", (const uint8_t *)"0", 1, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_txn_commit(&t, &e), 0, "%s", e.msg);
+	node_close(&n);
+	cr_assert_eq(node_open(&n, dir, NODE_NO_KEY, &e), 0, "%s", e.msg);
+	node_close(&n);
+	log[0] = '\0';
+	cr_assert_eq(verify_node(dir, &c, &h, &e), 0, "the upgrade re-derived the index: %s %s", e.msg, log);
 }
 
 /* ---- stage 2: unsigned slack ---- */
