@@ -23,7 +23,7 @@
 
 static void help(FILE *f)
 {
-	cli_help(f, _("usage: strata prove -d DIR --feed AUTHOR/FEED --seq N [-o FILE] [--since NOTEFILE] [--json]\n\n"
+	cli_help(f, "usage: strata prove -d DIR --feed AUTHOR/FEED --seq N [-o FILE] [--since NOTEFILE] [--json]\n\n"
 		      "Writes a proof that entry N of a feed (a report, say) is in a checkpoint of that\n"
 		      "feed signed by its author and co-signed by a witness above it (its parent, or a\n"
 		      "level higher), so that an auditor checks it with `strata audit FILE --root KEY`\n"
@@ -40,7 +40,7 @@ static void help(FILE *f)
 		      "  --since NOTEFILE    also prove that the checkpoint extends an older one (a\n"
 		      "                      signed note of the same feed, e.g. from an earlier audit)\n"
 		      "  --json              print what was proved (needs -o FILE)\n"
-		      "Exit 0 when the proof was written, 2 when refused, 4 on a system error.\n"));
+		      "Exit 0 when the proof was written, 2 when refused, 4 on a system error.\n");
 }
 
 /* AUTHOR/FEED: the feed is after the last '/'. */
