@@ -280,7 +280,8 @@ static uint8_t *repack(const Strata__Proof *p, const uint8_t *extra, size_t extr
 	cr_assert_not_null(out);
 	memcpy(out, AUDIT_PROOF_MAGIC, AUDIT_PROOF_MAGIC_LEN);
 	strata__proof__pack(p, out + HDR);
-	memcpy(out + HDR + n, extra, extra_len);
+	if (extra_len)
+		memcpy(out + HDR + n, extra, extra_len);
 	be32_put(out + AUDIT_PROOF_MAGIC_LEN, (uint32_t)(n + (extra_in ? extra_len : 0)));
 	*len = HDR + n + extra_len;
 	return out;
