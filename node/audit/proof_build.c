@@ -318,7 +318,8 @@ int audit_proof_build(const char *dir, const struct audit_proof_request *rq, uin
 		return -ENOMEM;
 	}
 	b->feed = rq->feed;
-	if ((ret = node_open(&b->nd, dir, 0, e)) < 0)
+	/* read-only without the key; with it only when the root signs its own */
+	if ((ret = node_open(&b->nd, dir, NODE_RDONLY | NODE_NO_KEY, e)) < 0)
 		goto out;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if ((ret = store_txn_begin(node_store(b->nd), false, &b->t, e)) < 0)
@@ -328,7 +329,8 @@ int audit_proof_build(const char *dir, const struct audit_proof_request *rq, uin
 		if (ret != -EAGAIN)
 			break;
 		b->chain.n = 0;
-		if ((ret = sign_root_own(b->nd, rq->feed, e)) < 0)
+		node_close(&b->nd);
+		if ((ret = node_open(&b->nd, dir, 0, e)) < 0 || (ret = sign_root_own(b->nd, rq->feed, e)) < 0)
 			goto out;
 	}
 	if (ret < 0)

@@ -92,9 +92,12 @@ static json_t *info_json(const struct audit_proof_info *in)
 {
 	char hex[KEY_HEX], root[ROOT_B64];
 
+	char vkey[NOTE_VKEY_MAX];
+
 	key_hex(hex, in->author);
+	note_vkey(vkey, sizeof vkey, in->author);
 	sodium_bin2base64(root, sizeof root, in->root, TLOG_HASH_BYTES, sodium_base64_VARIANT_ORIGINAL);
-	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:b, s:I, s:I, s:I, s:I}", "author", hex, "author_name",
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:b, s:I, s:I, s:I, s:I}", "author", hex, "author_vkey", vkey, "author_name",
 			 in->author_name, "feed", in->feed, "seq", (json_int_t)in->seq, "size", (json_int_t)in->size,
 			 "root", root, "witnesses", witnesses_json(in), "root_own", in->root_own, "path_length",
 			 (json_int_t)in->n_path, "chain_entries", (json_int_t)in->n_chain, "since_size",
