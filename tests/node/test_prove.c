@@ -459,3 +459,39 @@ Test(prove, cli_prove_then_audit_the_proof)
 	cr_assert_eq(r.status, 1);
 	run_free(&r);
 }
+
+/* Erasure never changes a body: an entry whose value was stripped
+ * (store_log_replace, as node_erase does) is still proved, same root. */
+Test(prove, an_erased_value_keeps_the_proof)
+{
+	uint8_t *file = NULL, *stripped = NULL, root[KEY_BYTES];
+	const uint8_t *env;
+	size_t len, env_len, slen, before;
+	struct audit_proof_info info, chk;
+	struct changeset *cs = NULL;
+	struct store_txn *t = NULL;
+	struct err e = {{0}};
+
+	cr_assert_eq(build(d.hex, FEED_TRUST, 2, NULL, 0, &file, &len, &info, &e), 0, "%s", e.msg);
+	free(file);
+	before = len;
+	uint8_t root_before[TLOG_HASH_BYTES];
+	memcpy(root_before, info.root, TLOG_HASH_BYTES);
+	cr_assert_eq(node_open(&n, test_node, 0, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_txn_begin(node_store(n), true, &t, &e), 0);
+	cr_assert_eq(store_log_get(t, keypair_public(d.kp), FEED_TRUST, 2, &env, &env_len, NULL, &e), 0);
+	cr_assert_eq(changeset_decode(&cs, env, env_len, &e), 0, "%s", e.msg);
+	cr_assert_eq(changeset_strip_value(cs, 0, &stripped, &slen, &e), 0, "%s", e.msg);
+	cr_assert_lt(slen, env_len);
+	cr_assert_eq(store_log_replace(t, keypair_public(d.kp), FEED_TRUST, 2, stripped, slen, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_txn_commit(&t, &e), 0);
+	changeset_destroy(&cs);
+	free(stripped);
+	node_close(&n);
+	cr_assert_eq(build(d.hex, FEED_TRUST, 2, NULL, 0, &file, &len, &info, &e), 0, "%s", e.msg);
+	cr_assert_lt(len, before, "the erased value is not in the proof");
+	cr_assert_arr_eq(info.root, root_before, TLOG_HASH_BYTES);
+	root_key(root);
+	cr_assert_eq(audit_proof_check(file, len, root, &chk, &e), 0, "%s", e.msg);
+	free(file);
+}
