@@ -123,14 +123,19 @@ int cmd_export_main(int argc, char **argv)
 		flt.since = since;
 		flt.arg = heads;
 	}
-	if ((ret = node_open(&n, c.dir, NODE_RDONLY | NODE_NO_KEY, &e)) < 0 ||
+	/* with its key, to sign fresh checkpoints of its own feeds; a store it
+	 * cannot write exports the checkpoints it holds */
+	if (node_open(&n, c.dir, 0, &(struct err){0}) < 0)
+		node_close(&n);
+	if ((!n && (ret = node_open(&n, c.dir, NODE_RDONLY | NODE_NO_KEY, &e)) < 0) ||
 	    (ret = bundle_export(n, &flt, out, &cnt, &e)) < 0) {
 		code = cli_fail_err("export", ret, &e);
 		goto out;
 	}
 	if (c.json)
-		cli_json_print(json_pack("{s:s, s:I, s:I, s:I}", "file", out, "feeds", (json_int_t)cnt.feeds, "entries",
-					 (json_int_t)cnt.entries, "bytes", (json_int_t)cnt.bytes));
+		cli_json_print(json_pack("{s:s, s:I, s:I, s:I, s:I}", "file", out, "feeds", (json_int_t)cnt.feeds, "entries",
+					 (json_int_t)cnt.entries, "checkpoints", (json_int_t)cnt.checkpoints, "bytes",
+					 (json_int_t)cnt.bytes));
 	else
 		printf(_("exported %zu entries of %zu feeds (%zu bytes) to %s\n"), cnt.entries, cnt.feeds, cnt.bytes, out);
 out:

@@ -35,7 +35,8 @@ int cmd_import_main(int argc, char **argv)
 
 	if ((ret = cli_parse_common("import", argc, argv, &c, help, 1, "one bundle FILE")) != CLI_GO_ON)
 		return ret;
-	if ((ret = node_open(&n, c.dir, NODE_NO_KEY, &e)) < 0) {
+	/* with its key: it co-signs the checkpoints of the feeds it witnesses */
+	if ((ret = node_open(&n, c.dir, 0, &e)) < 0) {
 		node_close(&n);
 		return cli_fail_err("import", ret, &e);
 	}
@@ -52,9 +53,9 @@ int cmd_import_main(int argc, char **argv)
 	if (cnt.entries)
 		sync_notify(c.dir);
 	if (c.json)
-		cli_json_print(json_pack("{s:s, s:b, s:I, s:I, s:s?}", "file", argv[optind], "complete", ret == 0,
-					 "stored", (json_int_t)cnt.entries, "duplicates", (json_int_t)dups, "error",
-					 ret < 0 ? e.msg : NULL));
+		cli_json_print(json_pack("{s:s, s:b, s:I, s:I, s:I, s:s?}", "file", argv[optind], "complete", ret == 0,
+					 "stored", (json_int_t)cnt.entries, "duplicates", (json_int_t)dups, "checkpoints",
+					 (json_int_t)cnt.checkpoints, "error", ret < 0 ? e.msg : NULL));
 	else
 		printf(_("imported %zu new entries from %s; %zu already held\n"), cnt.entries, argv[optind], dups);
 	if (ret < 0)

@@ -78,6 +78,12 @@ struct daemon {
 	struct link_state *ls;      /* every link known, live or gone (linkstate.c) */
 	size_t n_ls, cap_ls;
 	uint64_t ls_log_ms;         /* when a failure to keep them was last logged */
+	/* checkpoints (ckpt_link.c) */
+	struct ckpt_in *ckpt_q;     /* notes received, taken in one write transaction */
+	size_t ckpt_n, ckpt_cap;
+	uint64_t ckpt_gen;          /* bumped when the notes held change */
+	struct feedmap ckpt_own;    /* own feeds: when last signed, whether one is due */
+	struct feedmap ckpt_alarm;  /* (author, feed) -> size of the inconsistent note alarmed */
 };
 
 /* --- the links' state in the store (linkstate.c) --- */
@@ -168,6 +174,10 @@ int sync_exchange(const struct sync_exchange *x, Strata__Frame **reply, struct e
 /* May node d->n send feed (author, feed) on link l? */
 bool sync_route_send(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
 		     const char *feed);
+/* Is l the way toward AUTHOR: AUTHOR itself, or a child link (not a peer or
+ * an auditor) with AUTHOR at or below it? A checkpoint of AUTHOR's feed goes
+ * there too, so that its witnesses' cosignatures come back to it. */
+bool sync_route_toward(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES]);
 /* May link l send us feed (author, feed)? */
 bool sync_route_accept(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
 		       const char *feed);
@@ -208,6 +218,28 @@ void sync_evidence_record(struct daemon *d, const uint8_t *first, size_t first_l
 void sync_evidence_on_frame(struct link *l, const Strata__Evidence *ev);
 /* Sends every stored proof to link l. */
 void sync_evidence_send_all(struct link *l);
+
+/* --- checkpoints on links (ckpt_link.c) --- */
+#define SYNC_CKPT_SIGN_MS 1000        /* a new checkpoint of an own feed at most this often */
+#define SYNC_CKPT_BATCH 256           /* received notes taken in one write transaction at most */
+/* A Checkpoint frame from l: queued, taken by sync_ckpt_flush. */
+void sync_ckpt_on_frame(struct link *l, const Strata__Checkpoint *c);
+/* Takes the queued notes in one write transaction (node_checkpoint_ingest),
+ * answers refusals, raises alarms for inconsistent ones, passes what changed on. */
+void sync_ckpt_flush(struct daemon *d);
+/* Sends l the held notes it has not got, of feeds routed to it (or toward
+ * their author) and that it holds up to the note's size; signs this node's
+ * own feeds first (at most once per SYNC_CKPT_SIGN_MS each). Call when l
+ * is caught up (nothing in flight). */
+void sync_ckpt_send(struct link *l);
+/* Each second: the own checkpoints that were due (the final one once the
+ * link is idle), and what other processes stored. */
+void sync_ckpt_sweep(struct daemon *d);
+/* Evidence frame holding checkpoint evidence, from l. */
+void sync_ckpt_evidence_on_frame(struct link *l, const Strata__Evidence *ev);
+/* The link went away: its queued notes are dropped. */
+void sync_ckpt_forget(struct daemon *d, const struct link *l);
+void sync_ckpt_free(struct daemon *d);
 
 /* --- ZAP (zap.c) --- */
 void sync_zap_handle(struct daemon *d);
