@@ -73,6 +73,12 @@ static int on_evidence(const struct node_evidence_key *k, const uint8_t *val, si
 		return 0;
 	}
 	w->c->evidence++;
+	if (k->checkpoint) { /* two notes, or one against the entries: witness.c checked it when it was kept */
+		ev_fail(w, k->author, k->feed, k->seq,
+			"inconsistent checkpoint: a checkpoint of this feed signed by its author at this size has "
+			"another root than its entries (the evidence is in the store; strata status lists it)");
+		return 0;
+	}
 	if (!(ev = strata__evidence__unpack(NULL, len, val))) {
 		ev_fail(w, k->author, k->feed, k->seq, "kept evidence of equivocation does not decode");
 		return 0;
