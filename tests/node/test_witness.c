@@ -40,34 +40,28 @@ static const uint8_t *pub(const struct author *a)
 
 static char *all_feeds[] = {FEED_UP, FEED_REPORT, FEED_DOWN, FEED_TRUST};
 
-/* BY (NULL: the root node) certifies SUBJECT as the child NAME. */
-static void certify(struct author *by, const uint8_t subject[KEY_BYTES], const char *name)
+/* BY (NULL: the root node) puts m under (collection, subject) in its trust feed. */
+static void trust_put(struct author *by, const char *collection, const uint8_t subject[KEY_BYTES],
+		      const ProtobufCMessage *m)
 {
-	Strata__Certificate c = STRATA__CERTIFICATE__INIT;
 	struct err e = {{0}};
 	uint8_t *val = NULL, *env = NULL, hash[HASH_BYTES];
 	size_t len, env_len;
 
-	c.subject = (ProtobufCBinaryData){KEY_BYTES, (uint8_t *)subject};
-	c.name = (char *)name;
-	c.role = STRATA__ROLE__ROLE_CHILD;
-	c.feeds = all_feeds;
-	c.n_feeds = 4;
-	c.issued_ms = T0;
-	val = malloc(protobuf_c_message_get_packed_size(&c.base) + 1);
-	len = protobuf_c_message_pack(&c.base, val);
+	val = malloc(protobuf_c_message_get_packed_size(m) + 1);
+	len = protobuf_c_message_pack(m, val);
 	if (!by) {
 		struct node_writer *w = NULL;
 
 		cr_assert_eq(node_writer_begin(n, FEED_TRUST, &w, &e), 0, "%s", e.msg);
-		cr_assert_eq(node_writer_put(w, "cert", subject, KEY_BYTES, val, len, &e), 0, "%s", e.msg);
+		cr_assert_eq(node_writer_put(w, collection, subject, KEY_BYTES, val, len, &e), 0, "%s", e.msg);
 		cr_assert_eq(node_writer_commit(&w, NULL, NULL, &e), 0, "%s", e.msg);
 	} else {
 		struct changeset_builder *b = NULL;
 		struct store_txn *t = NULL;
 
 		cr_assert_eq(changeset_builder_new(&b, FEED_TRUST, by->seq + 1, by->seq ? by->prev : NULL, T0, &e), 0);
-		cr_assert_eq(changeset_builder_put(b, "cert", subject, KEY_BYTES, val, len, &e), 0, "%s", e.msg);
+		cr_assert_eq(changeset_builder_put(b, collection, subject, KEY_BYTES, val, len, &e), 0, "%s", e.msg);
 		cr_assert_eq(changeset_builder_finish(b, by->kp, &env, &env_len, hash, &e), 0, "%s", e.msg);
 		changeset_builder_destroy(&b);
 		cr_assert_eq(store_txn_begin(node_store(n), true, &t, &e), 0, "%s", e.msg);
@@ -78,6 +72,20 @@ static void certify(struct author *by, const uint8_t subject[KEY_BYTES], const c
 	}
 	free(env);
 	free(val);
+}
+
+/* BY (NULL: the root node) certifies SUBJECT as the child NAME. */
+static void certify(struct author *by, const uint8_t subject[KEY_BYTES], const char *name)
+{
+	Strata__Certificate c = STRATA__CERTIFICATE__INIT;
+
+	c.subject = (ProtobufCBinaryData){KEY_BYTES, (uint8_t *)subject};
+	c.name = (char *)name;
+	c.role = STRATA__ROLE__ROLE_CHILD;
+	c.feeds = all_feeds;
+	c.n_feeds = 4;
+	c.issued_ms = T0;
+	trust_put(by, "cert", subject, &c.base);
 }
 
 static void setup(void)
@@ -371,4 +379,23 @@ Test(witness, unknown_author_refused)
 	cr_assert_eq(note_sign_checkpoint(stranger, &cp, note, &len, &e), 0, "%s", e.msg);
 	cr_assert_lt(ingest(note, len, &out, &e), 0, "a key without a chain to the root is refused");
 	keypair_destroy(&stranger);
+}
+
+Test(witness, revoked_author_is_not_cosigned)
+{
+	Strata__Revocation r = STRATA__REVOCATION__INIT;
+	char note[NOTE_MAX];
+	size_t len;
+	enum node_ckpt_outcome out;
+	struct note nt;
+	struct err e;
+
+	r.subject = (ProtobufCBinaryData){KEY_BYTES, (uint8_t *)pub(&branch)};
+	r.revoked_ms = T0 + 1000;
+	trust_put(&city, "revocation", pub(&branch), &r.base);
+	len = signed_note(branch.kp, 2, NULL, note);
+	cr_assert_eq(ingest(note, len, &out, &e), 0, "%s", e.msg);
+	cr_assert_eq(out, NODE_CKPT_STORED, "a revoked key's note over the entries held is kept (they verify)");
+	cr_assert(held(false, &nt));
+	cr_assert_not(signed_by(&nt, NOTE_ALG_COSIGNATURE, node_id(n)), "a witness co-signs no revoked key's note");
 }
