@@ -18,10 +18,13 @@
  *  - backup and restore: a branch restored from an old backup signs no
  *    checkpoint while fenced, and after its fence lifts its checkpoints
  *    agree with what the street co-signed;
+ *  - an erase: the co-signed root of the entries before it is unchanged;
  *  - an inconsistent checkpoint (a note with a wrong root, signed with the
  *    branch's key here) sent as the branch: refused with the reason, kept as
  *    evidence, the feed frozen, never co-signed, the alarm in the log and in
- *    status, the evidence passed to the district.
+ *    status, the evidence passed to the district;
+ *  - then a rotated key: its feeds get their own witnessed checkpoints, the
+ *    old key's stay. (A revoked key: tests/node/test_witness.c.)
  *
  * No test sets .timeout: every wait has its deadline.
  */
@@ -455,6 +458,32 @@ static void stage_inconsistent(struct net *x)
 	net_client_free(&c);
 }
 
+/* Stage 5: the way out of the frozen feed, a rotated key: the new key's
+ * feeds get checkpoints of their own, witnessed by every level; the old
+ * key's stay as they were. */
+static void stage_rotate(struct net *x)
+{
+	const struct net_node *all[] = {x->street, x->district, x->city, NULL};
+	struct net_node newer = *x->branch;
+	struct note before, after;
+	struct net_run r;
+	json_t *j;
+
+	cr_assert(held(x->city, x->branch->key, FEED_UP, true, &before));
+	net_run(&r, "rotate-key", "-d", x->branch->dir, "--json", NULL);
+	cr_assert_eq(r.status, 0, "rotate-key: exit %d: %s", r.status, r.err);
+	j = net_run_json(&r);
+	cr_assert_eq(hex_decode(newer.key, KEY_BYTES, json_string_value(json_object_get(j, "new_key"))), 0);
+	net_run_free(&r);
+	net_node_start(x->branch);
+	add_member(x->branch, "HT07");
+	NET_WAIT(NET_DEADLINE_MS, witnessed_by(x->city, &newer, FEED_UP, 1, all),
+		 "the new key's up feed to be checkpointed and co-signed by every witness");
+	cr_assert(held(x->city, x->branch->key, FEED_UP, true, &after));
+	cr_assert(after.cp.size == before.cp.size && memcmp(after.cp.root, before.cp.root, TLOG_HASH_BYTES) == 0,
+		  "the old key's witnessed checkpoint stays as it was");
+}
+
 Test(sync_checkpoint, witnesses_bundles_and_an_inconsistent_checkpoint)
 {
 	struct net x;
@@ -466,4 +495,5 @@ Test(sync_checkpoint, witnesses_bundles_and_an_inconsistent_checkpoint)
 	stage_erase(&x);
 	stage_restore(&x);
 	stage_inconsistent(&x);
+	stage_rotate(&x);
 }
