@@ -71,7 +71,7 @@ void sync_ckpt_forget(struct daemon *d, const struct link *l)
 /* Logs the alarm for an inconsistent note of (author, feed) at size once,
  * and passes it to the parent as evidence (the parent checks it against
  * the entries it holds). */
-static void alarm(struct daemon *d, const uint8_t *note, size_t len, bool logged_already)
+static void alarm(struct daemon *d, const uint8_t *note, size_t len)
 {
 	Strata__Evidence ev = STRATA__EVIDENCE__INIT;
 	Strata__Frame f = STRATA__FRAME__INIT;
@@ -83,7 +83,7 @@ static void alarm(struct daemon *d, const uint8_t *note, size_t len, bool logged
 	if (note_parse((const char *)note, len, &n, &(struct err){0}) < 0)
 		return;
 	if ((v = sync_feedmap_get(&d->ckpt_alarm, n.cp.author, n.cp.feed))) {
-		if (v->seq == n.cp.size || logged_already)
+		if (v->seq == n.cp.size)
 			return;
 		v->seq = n.cp.size;
 	}
@@ -127,7 +127,7 @@ static bool answer(struct daemon *d, struct ckpt_in *q)
 				sync_log(d, "refused a checkpoint from %s: %s", sync_link_name(l), q->why.msg);
 		}
 		if (q->out == NODE_CKPT_INCONSISTENT && q->ret == 0)
-			alarm(d, q->note, q->len, false);
+			alarm(d, q->note, q->len);
 		return q->out == NODE_CKPT_INCONSISTENT && q->ret == 0;
 	}
 	if (note_parse((const char *)q->note, q->len, &n, &(struct err){0}) == 0 &&
@@ -318,7 +318,12 @@ void sync_ckpt_send(struct link *l)
 
 void sync_ckpt_sweep(struct daemon *d)
 {
-	d->ckpt_gen++; /* notes another process stored (an import), due own ones */
+	/* Notes another process stored without a notify (an export signing
+	 * fresh ones): looked at every SYNC_CKPT_RESCAN sweeps; a notify
+	 * (an import) bumps the generation at once (sync_ckpt_changed). Own
+	 * checkpoints that were due are signed by sync_ckpt_send either way. */
+	if (++d->ckpt_sweeps % SYNC_CKPT_RESCAN == 0)
+		d->ckpt_gen++;
 	if (d->parent && d->parent->ckpt && sync_link_up(d->parent) && !d->parent->inflight)
 		sync_ckpt_send(d->parent);
 	for (size_t i = 0; i < d->nchildren; i++) {
@@ -327,6 +332,11 @@ void sync_ckpt_sweep(struct daemon *d)
 		if (l->ckpt && sync_link_up(l) && !l->inflight)
 			sync_ckpt_send(l);
 	}
+}
+
+void sync_ckpt_changed(struct daemon *d)
+{
+	d->ckpt_gen++;
 }
 
 void sync_ckpt_evidence_on_frame(struct link *l, const Strata__Evidence *ev)
@@ -348,7 +358,7 @@ void sync_ckpt_evidence_on_frame(struct link *l, const Strata__Evidence *ev)
 		return;
 	}
 	if (fresh)
-		alarm(d, ev->first.data, ev->first.len, false);
+		alarm(d, ev->first.data, ev->first.len);
 }
 
 void sync_ckpt_free(struct daemon *d)

@@ -135,6 +135,7 @@ static void on_control(struct daemon *d)
 		json_decref(j);
 	} else if (strcmp(req, "notify") == 0) {
 		zmq_send(d->control, "ok", 2, 0);
+		sync_ckpt_changed(d); /* e.g. a bundle brought checkpoints */
 		sync_due(d); /* e.g. a bundle brought a release */
 		sync_pump_all(d);
 	} else {

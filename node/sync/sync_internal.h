@@ -84,6 +84,7 @@ struct daemon {
 	uint64_t ckpt_gen;          /* bumped when the notes held change */
 	struct feedmap ckpt_own;    /* own feeds: when last signed, whether one is due */
 	struct feedmap ckpt_alarm;  /* (author, feed) -> size of the inconsistent note alarmed */
+	unsigned ckpt_sweeps;       /* sweeps since the daemon started (sync_ckpt_sweep) */
 };
 
 /* --- the links' state in the store (linkstate.c) --- */
@@ -222,6 +223,7 @@ void sync_evidence_send_all(struct link *l);
 /* --- checkpoints on links (ckpt_link.c) --- */
 #define SYNC_CKPT_SIGN_MS 1000        /* a new checkpoint of an own feed at most this often */
 #define SYNC_CKPT_BATCH 256           /* received notes taken in one write transaction at most */
+#define SYNC_CKPT_RESCAN 10           /* sweeps (seconds) between looks at notes stored by other processes */
 /* A Checkpoint frame from l: queued, taken by sync_ckpt_flush. */
 void sync_ckpt_on_frame(struct link *l, const Strata__Checkpoint *c);
 /* Takes the queued notes in one write transaction (node_checkpoint_ingest),
@@ -235,6 +237,8 @@ void sync_ckpt_send(struct link *l);
 /* Each second: the own checkpoints that were due (the final one once the
  * link is idle), and what other processes stored. */
 void sync_ckpt_sweep(struct daemon *d);
+/* Another process changed the store (a notify): the held notes may have. */
+void sync_ckpt_changed(struct daemon *d);
 /* Evidence frame holding checkpoint evidence, from l. */
 void sync_ckpt_evidence_on_frame(struct link *l, const Strata__Evidence *ev);
 /* The link went away: its queued notes are dropped. */
