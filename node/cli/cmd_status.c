@@ -56,7 +56,7 @@ static void print_witnessed(json_t *w)
 
 	if (!json_is_object(w))
 		return;
-	printf(_("  witnessed #%" JSON_INTEGER_FORMAT " by "), json_integer_value(json_object_get(w, "size")));
+	printf(_("  witnessed #%lld by "), (long long)json_integer_value(json_object_get(w, "size")));
 	json_array_foreach(json_object_get(w, "witnesses"), i, k) {
 		const char *name = json_string_value(json_object_get(k, "name"));
 
