@@ -288,7 +288,9 @@ static void bundle_cut(const char *in, const char *out, const uint8_t *author, c
 	cr_assert_eq(fwrite(buf, 1, MAGIC_LEN, f), MAGIC_LEN);
 	for (bool first = true; off < len; first = false) {
 		uint32_t rl = be32_get(buf + off);
-		Strata__Frame *fr;
+		Strata__Frame *fr, out = STRATA__FRAME__INIT;
+		Strata__Entries en = STRATA__ENTRIES__INIT;
+		ProtobufCBinaryData *keep_env = NULL;
 		uint8_t *packed, be[4];
 		size_t kept = 0;
 
@@ -300,6 +302,7 @@ static void bundle_cut(const char *in, const char *out, const uint8_t *author, c
 		cr_assert_not_null(fr = strata__frame__unpack(NULL, rl, buf + off + 4));
 		off += 4 + rl;
 		if (fr->msg_case == STRATA__FRAME__MSG_ENTRIES) {
+			cr_assert_not_null(keep_env = calloc(fr->entries->n_envelopes + 1, sizeof *keep_env));
 			for (size_t i = 0; i < fr->entries->n_envelopes; i++) {
 				struct changeset *cs = NULL;
 				struct err e = {{0}};
@@ -311,14 +314,19 @@ static void bundle_cut(const char *in, const char *out, const uint8_t *author, c
 				       cs->seq > keep;
 				changeset_destroy(&cs);
 				if (!drop)
-					fr->entries->envelopes[kept++] = fr->entries->envelopes[i];
+					keep_env[kept++] = fr->entries->envelopes[i];
 			}
-			fr->entries->n_envelopes = kept;
 			entries += kept;
 			if (!kept) {
+				free(keep_env);
 				strata__frame__free_unpacked(fr, NULL);
 				continue;
 			}
+			en.batch = entries;
+			en.n_envelopes = kept;
+			en.envelopes = keep_env;
+			out.msg_case = STRATA__FRAME__MSG_ENTRIES;
+			out.entries = &en;
 		} else if (fr->msg_case == STRATA__FRAME__MSG_CHECKPOINT) {
 			if (strip) {
 				strata__frame__free_unpacked(fr, NULL);
@@ -330,12 +338,15 @@ static void bundle_cut(const char *in, const char *out, const uint8_t *author, c
 			fr->end->has_checkpoints = 1;
 			fr->end->checkpoints = ckpts;
 		}
-		cr_assert_not_null(packed = malloc(strata__frame__get_packed_size(fr)));
-		rl = (uint32_t)strata__frame__pack(fr, packed);
+		if (!keep_env)
+			out = *fr;
+		cr_assert_not_null(packed = malloc(strata__frame__get_packed_size(&out)));
+		rl = (uint32_t)strata__frame__pack(&out, packed);
 		be32_put(be, rl);
 		cr_assert_eq(fwrite(be, 1, 4, f), 4);
 		cr_assert_eq(fwrite(packed, 1, rl, f), rl);
 		free(packed);
+		free(keep_env);
 		strata__frame__free_unpacked(fr, NULL);
 	}
 	fclose(f);
