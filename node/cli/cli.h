@@ -198,6 +198,11 @@ int cmd_status_main(int argc, char **argv);
 int cmd_export_main(int argc, char **argv);
 int cmd_import_main(int argc, char **argv);
 int cmd_audit_main(int argc, char **argv);
+int cmd_prove_main(int argc, char **argv);
+/* cmd_prove.c: does PATH start with the proof magic; the light audit of a
+ * proof file against ROOT (strata audit FILE --root KEY); an exit code. */
+bool cli_is_proof_file(const char *path);
+int cli_audit_proof(const char *path, const uint8_t root[KEY_BYTES], const char *root_hex, bool json);
 int cmd_revoke_main(int argc, char **argv);
 int cmd_rotate_main(int argc, char **argv);
 int cmd_erase_main(int argc, char **argv);

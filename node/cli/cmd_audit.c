@@ -17,7 +17,8 @@
 static void help(FILE *f)
 {
 	cli_help(f, "usage: strata audit -d DIR --root ROOTKEY [--checkpoint FILE]... [--json]\n"
-		   "       strata audit BUNDLE --root ROOTKEY [--checkpoint FILE]... [--json]\n\n"
+		   "       strata audit BUNDLE --root ROOTKEY [--checkpoint FILE]... [--json]\n"
+		   "       strata audit PROOF --root ROOTKEY [--json]   (a file of strata prove)\n\n"
 		   "Checks a node's store, or a bundle file (no node needed), trusting only the\n"
 		   "root key given: every signature over the exact bytes, every hash chain from\n"
 		   "seq 1, every author's certificate chain to ROOTKEY allowing its feed, every\n"
@@ -143,6 +144,8 @@ int cmd_audit_main(int argc, char **argv)
 		return cli_usage("audit", "--root ROOTKEY is required: the auditor pins the root");
 	if (hex_decode(root, KEY_BYTES, root_hex) < 0)
 		return cli_usage("audit", "--root must be 64 hex characters");
+	if (bundle && cli_is_proof_file(bundle)) /* a light proof (strata prove): cmd_prove.c */
+		return cli_audit_proof(bundle, root, root_hex, c.json);
 	hist.complete = &complete;
 	hooks = cli_check_print_init(&st, c.json, "auditing", "");
 	what = bundle ? bundle : c.dir;

@@ -43,6 +43,7 @@ static const struct cli_cmd last_cmds[] = {
 	{"export", cmd_export_main, N_("write feeds to a bundle file (no network, auditors)")},
 	{"import", cmd_import_main, N_("read a bundle file, with the network's checks")},
 	{"audit", cmd_audit_main, N_("check a store or a bundle against a pinned root key")},
+	{"prove", cmd_prove_main, N_("write a proof that an entry is in a witnessed checkpoint")},
 	{NULL, NULL, NULL},
 };
 
