@@ -14,7 +14,8 @@
  *  - bundles: the branch's export carries its checkpoints and audits clean
  *    with each feed's newest witnessed checkpoint; with its last up entries
  *    cut it fails against the carried checkpoint, and (checkpoints
- *    stripped) against --checkpoint FILE; a whole feed dropped fails;
+ *    stripped) against --checkpoint FILE; a whole feed dropped fails; the
+ *    district's trust feed cut before its revocation of a street fails;
  *  - backup and restore: a branch restored from an old backup signs no
  *    checkpoint while fenced, and after its fence lifts its checkpoints
  *    agree with what the street co-signed;
@@ -380,10 +381,30 @@ static void note_file(struct net *x, const char *path)
 	fclose(f);
 }
 
+/* The district revokes a street it certified for the purpose: its trust
+ * feed's last entry is the revocation; the branch holds it, and the
+ * district's checkpoint over it. Returns the district's trust head. */
+static uint64_t revoke_a_street(struct net *x)
+{
+	struct net_node *s2 = net_node_init("s2", "xiamen/huli/s2", false, false);
+	uint64_t head;
+	struct note nt;
+
+	net_node_join(s2, x->district, NULL);
+	net_ok("revoke", "-d", x->district->dir, "--name", s2->path, "--reason", "closed", NULL);
+	head = net_head(x->district, x->district->key, FEED_TRUST, NULL);
+	NET_WAIT(NET_DEADLINE_MS,
+		 held(x->branch, x->district->key, FEED_TRUST, false, &nt) && nt.cp.size == head &&
+			 net_head(x->branch, x->district->key, FEED_TRUST, NULL) == head,
+		 "the branch to hold the district's trust feed and its checkpoint up to the revocation");
+	return head;
+}
+
 /* Stage 3: the branch's export carries its checkpoints; cut, it fails. */
 static void stage_bundles(struct net *x)
 {
-	char whole[256], cut[256], bare[256], dropped[256], note[256];
+	char whole[256], cut[256], bare[256], dropped[256], note[256], trust[256];
+	uint64_t trust_head = revoke_a_street(x);
 	struct net_run r;
 	json_t *j;
 
@@ -417,6 +438,13 @@ static void stage_bundles(struct net *x)
 	audit(x, dropped, NULL, &r);
 	cr_assert_eq(r.status, 3, "a whole feed dropped fails: %s", r.out);
 	cr_assert(net_has(r.out, "holds 0 entries of"), "%s", r.out);
+	net_run_free(&r);
+
+	/* the district's trust feed cut before its revocation of a street */
+	bundle_cut(whole, net_path(trust, "trust.bundle"), x->district->key, FEED_TRUST, trust_head - 1, false);
+	audit(x, trust, NULL, &r);
+	cr_assert_eq(r.status, 3, "a trust feed cut before a revocation fails: %s", r.out);
+	cr_assert(net_has(r.out, "holds") && net_has(r.out, "xiamen/huli ("), "%s", r.out);
 	net_run_free(&r);
 }
 
