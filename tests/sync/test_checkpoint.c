@@ -25,7 +25,9 @@
  *    evidence, the feed frozen, never co-signed, the alarm in the log and in
  *    status, the evidence passed to the district;
  *  - then a rotated key: its feeds get their own witnessed checkpoints, the
- *    old key's stay. (A revoked key: tests/node/test_witness.c.)
+ *    old key's stay; a bundle carrying an inconsistent checkpoint: its import
+ *    ends with the reason, the evidence kept, the feed frozen. (A revoked
+ *    key: tests/node/test_witness.c.)
  *
  * No test sets .timeout: every wait has its deadline.
  */
@@ -47,6 +49,8 @@ TestSuite(sync_checkpoint, .init = net_setup, .fini = net_teardown);
 struct net {
 	struct net_node *city, *district, *street, *branch, *hosp;
 	uint8_t root[KEY_BYTES];
+	struct keypair *old_branch; /* the branch's key before its rotation */
+	char bundle[256];           /* the branch's export (stage 3) */
 };
 
 /* ---- reading a node's held notes (its store, read-only) ---- */
@@ -409,6 +413,7 @@ static void stage_bundles(struct net *x)
 	json_t *j;
 
 	net_path(whole, "branch.bundle");
+	snprintf(x->bundle, sizeof x->bundle, "%s", whole);
 	net_ok("export", "-d", x->branch->dir, "-o", whole, NULL);
 	audit(x, whole, NULL, &r);
 	cr_assert_eq(r.status, 0, "the branch's bundle audits clean: %s%s", r.out, r.err);
@@ -452,7 +457,7 @@ static void stage_bundles(struct net *x)
  * branch: refused, kept as evidence, the feed frozen, never co-signed. */
 static void stage_inconsistent(struct net *x)
 {
-	struct keypair *kp = net_node_keypair(x->branch);
+	struct keypair *kp = x->old_branch = net_node_keypair(x->branch);
 	struct net_client *c;
 	Strata__Frame f = STRATA__FRAME__INIT, *got;
 	Strata__Checkpoint ck = STRATA__CHECKPOINT__INIT;
@@ -523,6 +528,83 @@ static void stage_rotate(struct net *x)
 		  "the old key's witnessed checkpoint stays as it was");
 }
 
+/* Copies bundle IN to OUT with one more Checkpoint frame (NOTE) before its
+ * end record, which counts it. */
+static void bundle_add_note(const char *in, const char *out, const char *note, size_t note_len)
+{
+	FILE *f = fopen(in, "rb"), *o = fopen(out, "wb");
+	uint8_t *buf, be[4];
+	size_t len, off = MAGIC_LEN;
+
+	cr_assert(f && o);
+	fseek(f, 0, SEEK_END);
+	len = (size_t)ftell(f);
+	rewind(f);
+	cr_assert_not_null(buf = malloc(len));
+	cr_assert_eq(fread(buf, 1, len, f), len);
+	fclose(f);
+	cr_assert_eq(fwrite(buf, 1, MAGIC_LEN, o), MAGIC_LEN);
+	while (off < len) {
+		uint32_t rl = be32_get(buf + off);
+		Strata__Frame *fr = off == MAGIC_LEN ? NULL : strata__frame__unpack(NULL, rl, buf + off + 4);
+
+		if (fr && fr->msg_case == STRATA__FRAME__MSG_END) {
+			Strata__Frame cf = STRATA__FRAME__INIT;
+			Strata__Checkpoint ck = STRATA__CHECKPOINT__INIT;
+			uint8_t packed[NOTE_MAX + 64];
+			size_t n;
+
+			ck.note.data = (uint8_t *)note;
+			ck.note.len = note_len;
+			cf.msg_case = STRATA__FRAME__MSG_CHECKPOINT;
+			cf.checkpoint = &ck;
+			n = strata__frame__pack(&cf, packed);
+			be32_put(be, (uint32_t)n);
+			cr_assert(fwrite(be, 1, 4, o) == 4 && fwrite(packed, 1, n, o) == n);
+			fr->end->checkpoints++;
+			n = strata__frame__pack(fr, packed);
+			be32_put(be, (uint32_t)n);
+			cr_assert(fwrite(be, 1, 4, o) == 4 && fwrite(packed, 1, n, o) == n);
+		} else {
+			cr_assert_eq(fwrite(buf + off, 1, 4 + rl, o), 4 + rl);
+		}
+		if (fr)
+			strata__frame__free_unpacked(fr, NULL);
+		off += 4 + rl;
+	}
+	fclose(o);
+	free(buf);
+}
+
+/* Stage 6: a bundle carrying an inconsistent checkpoint (the old key's,
+ * a wrong root at size 2): its import at the city ends with the reason,
+ * the note kept as evidence, the feed frozen, status lists it. */
+static void stage_import(struct net *x)
+{
+	struct checkpoint cp = {0};
+	char text[NOTE_MAX], bad[256];
+	size_t len;
+	uint32_t flags = 0;
+	struct err e = {{0}};
+	struct net_run r;
+
+	memcpy(cp.author, keypair_public(x->old_branch), KEY_BYTES);
+	snprintf(cp.feed, sizeof cp.feed, "%s", FEED_UP);
+	cp.size = 2;
+	memset(cp.root, 0xa5, sizeof cp.root);
+	cr_assert_eq(note_sign_checkpoint(x->old_branch, &cp, text, &len, &e), 0, "%s", e.msg);
+	bundle_add_note(x->bundle, net_path(bad, "bad-note.bundle"), text, len);
+	net_run(&r, "import", "-d", x->city->dir, bad, NULL);
+	cr_assert_neq(r.status, 0, "an inconsistent checkpoint in a bundle is refused: %s", r.out);
+	cr_assert(net_has(r.err, "contradicts the entries held"), "%s", r.err);
+	net_run_free(&r);
+	net_head(x->city, cp.author, FEED_UP, &flags);
+	cr_assert(flags & STORE_FEED_FROZEN, "the feed is frozen at the city");
+	net_run(&r, "status", "-d", x->city->dir, NULL);
+	cr_assert(net_has(r.out, "inconsistent checkpoint"), "%s", r.out);
+	net_run_free(&r);
+}
+
 Test(sync_checkpoint, witnesses_bundles_and_an_inconsistent_checkpoint)
 {
 	struct net x;
@@ -535,4 +617,5 @@ Test(sync_checkpoint, witnesses_bundles_and_an_inconsistent_checkpoint)
 	stage_restore(&x);
 	stage_inconsistent(&x);
 	stage_rotate(&x);
+	stage_import(&x);
 }
