@@ -399,3 +399,43 @@ Test(witness, revoked_author_is_not_cosigned)
 	cr_assert(held(false, &nt));
 	cr_assert_not(signed_by(&nt, NOTE_ALG_COSIGNATURE, node_id(n)), "a witness co-signs no revoked key's note");
 }
+
+static int evidence(const char *a, size_t alen, const char *b, size_t blen, bool *fresh, struct err *e)
+{
+	struct store_txn *t = NULL;
+	int ret;
+
+	memset(e, 0, sizeof *e);
+	cr_assert_eq(store_txn_begin(node_store(n), true, &t, e), 0, "%s", e->msg);
+	ret = node_checkpoint_evidence(n, t, (const uint8_t *)a, alen, (const uint8_t *)b, blen, fresh, e);
+	if (ret == 0)
+		cr_assert_eq(store_txn_commit(&t, e), 0, "%s", e->msg);
+	store_txn_abort(&t);
+	return ret;
+}
+
+Test(witness, evidence_of_two_notes_of_one_size)
+{
+	char a[NOTE_MAX], b[NOTE_MAX];
+	uint8_t other[TLOG_HASH_BYTES];
+	size_t alen, blen;
+	bool fresh = false;
+	struct err e;
+
+	alen = signed_note(branch.kp, 2, NULL, a);
+	/* the same note twice proves nothing */
+	cr_assert_eq(evidence(a, alen, a, alen, &fresh, &e), -EINVAL);
+	cr_assert(strstr(e.msg, "not evidence"), "%s", e.msg);
+	/* a note that matches the entries, alone, proves nothing either */
+	cr_assert_eq(evidence(a, alen, NULL, 0, &fresh, &e), -EINVAL);
+	cr_assert_eq(feed_flags() & STORE_FEED_FROZEN, 0);
+	/* two notes of size 2 with different roots, both by the author: evidence anyone can check */
+	expected_root(2, other);
+	other[5] ^= 0x10;
+	blen = signed_note(branch.kp, 2, other, b);
+	cr_assert_eq(evidence(a, alen, b, blen, &fresh, &e), 0, "%s", e.msg);
+	cr_assert(fresh);
+	cr_assert_neq(feed_flags() & STORE_FEED_FROZEN, 0);
+	cr_assert_eq(evidence(a, alen, b, blen, &fresh, &e), 0, "%s", e.msg);
+	cr_assert_not(fresh, "held already");
+}
