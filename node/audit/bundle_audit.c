@@ -396,7 +396,7 @@ int audit_bundle_history(const char *path, const uint8_t root[32], struct verify
 	 * verified by ingest_all, once each */
 	hooks = audit_trust_hooks_init(&th, n, h);
 	hooks.signatures_verified = true;
-	if ((ret = ingest_all(n, path, x && x->complete ? &x->complete->carried : NULL, &ingest, &hooks, e)) < 0) {
+	if ((ret = ingest_all(n, path, hooks.complete ? &hooks.complete->carried : NULL, &ingest, &hooks, e)) < 0) {
 		c->failures = ingest.failures; /* a damaged bundle: its failures were reported, count them */
 		goto out;
 	}

@@ -13,12 +13,11 @@
 
 int audit_history(struct node *n, struct audit_history_counts *c, const struct verify_hooks *h, struct err *e)
 {
-	struct audit_completeness *complete = c->complete;
+	struct audit_completeness *complete = h ? h->complete : NULL;
 	struct store_txn *t = NULL;
 	int ret;
 
 	memset(c, 0, sizeof *c);
-	c->complete = complete;
 	if ((ret = store_txn_begin(node_store(n), false, &t, e)) < 0)
 		return ret;
 	if ((ret = store_state_count(t, "cert", NULL, &c->certificates, e)) < 0 ||

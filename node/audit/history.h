@@ -23,10 +23,6 @@ struct audit_history_counts {
 	size_t reports;           /* report entries recomputed from the heads they name */
 	size_t reports_unchecked; /* report entries whose up feed this store does not hold far enough */
 	size_t failures;
-	/* in/out, may be NULL: the checkpoints to check completeness against
-	 * (completeness.h); audit_history runs them last, its failures counted
-	 * in failures too */
-	struct audit_completeness *complete;
 };
 
 /* Checks transfers in the store of n as of read transaction t. Failures

@@ -146,8 +146,8 @@ int cmd_audit_main(int argc, char **argv)
 		return cli_usage("audit", "--root must be 64 hex characters");
 	if (bundle && cli_is_proof_file(bundle)) /* a light proof (strata prove): cmd_prove.c */
 		return cli_audit_proof(bundle, root, root_hex, c.json);
-	hist.complete = &complete;
 	hooks = cli_check_print_init(&st, c.json, "auditing", "");
+	hooks.complete = &complete;
 	what = bundle ? bundle : c.dir;
 	ret = bundle ? audit_bundle_history(bundle, root, &cnt, &hist, &hooks, &e)
 		     : audit_node(c.dir, root, &cnt, &hist, &hooks, &e);
