@@ -21,7 +21,11 @@ static void help(FILE *f)
 		   "is read, and the error names the entry, its frame and byte offset and the\n"
 		   "reason (exit 2). A file cut short or with a damaged frame keeps every whole\n"
 		   "entry before the damage and names the byte where it starts; importing an\n"
-		   "intact copy afterwards completes it.\n");
+		   "intact copy afterwards completes it. The bundle's signed checkpoints are\n"
+		   "checked against the entries held and kept (co-signed where this node is\n"
+		   "above their author); one whose signature fails, or whose root is not the\n"
+		   "tree of the entries held (kept as evidence, the feed frozen), ends the\n"
+		   "import with the reason.\n");
 }
 
 int cmd_import_main(int argc, char **argv)
