@@ -289,5 +289,9 @@ int note_parse(const char *text, size_t len, struct note *out, struct err *e)
 		err_set(e, "checkpoint note: no signature line");
 		return -EINVAL;
 	}
+	if (out->n_sigs == 0) {
+		err_set(e, "checkpoint note: no signature line by a Strata key (strata/<hex>)");
+		return -EINVAL;
+	}
 	return 0;
 }

@@ -125,7 +125,8 @@ int note_sign_checkpoint(const struct keypair *kp, const struct checkpoint *cp, 
 			 struct err *e) WUR;
 /* Parses a signed note: the exact format above, every byte accounted for
  * (no extension lines, no unknown signature line types for Strata names,
- * a line for a foreign name is kept out of n but allowed). -EINVAL with the
+ * a line for a foreign name is kept out of n but allowed; at least one
+ * line by a Strata key). -EINVAL with the
  * line and what is wrong. */
 int note_parse(const char *text, size_t len, struct note *out, struct err *e) WUR;
 /* Checks the signature sigs[i] of n against n->cp (the author's, or a

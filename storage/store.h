@@ -162,7 +162,8 @@ int store_log_replace(struct store_txn *t, const uint8_t author[32], const char 
  * (record: seq u64 BE | head hash 32 | flags u32 BE | frontier). A feed
  * written before the tree existed has a 44-byte record; a root at its head
  * rebuilds the frontier from the entry hashes in `log` (O(head)) and the
- * next append writes it into the record. Leaves are SHA-256(0x00 || the
+ * next append (or that root, in a write transaction) writes it into the
+ * record. Leaves are SHA-256(0x00 || the
  * entry hash stored in `log`), which store_log_replace (erasure) keeps: an
  * erase never changes a root. A store written by this version cannot be
  * read by an older one (its feeds records are longer than 44 bytes). */

@@ -6,7 +6,8 @@
  * tree never changes). The head's frontier lives in the feed's record
  * (feeds.c; append.c pushes one leaf per entry); a record written before
  * the tree existed has none, and it is rebuilt here from `log` (O(head),
- * once: the next append writes it back). Roots below the head and proofs
+ * once: the next append, or a root at the head in a write transaction,
+ * writes it back). Roots below the head and proofs
  * read the leaves they need from `log` (O(size): a rare command).
  */
 #include <errno.h>
@@ -150,11 +151,17 @@ int store_tree_root(struct store_txn *t, const uint8_t author[32], const char *f
 
 	if (ret < 0)
 		return ret;
+	bool rebuilt = false;
 	if (size == h.seq)
-		ret = store_frontier_load(t->s, t->txn, &h, l.flen, &f, NULL, e);
+		ret = store_frontier_load(t->s, t->txn, &h, l.flen, &f, &rebuilt, e);
 	else
 		ret = frontier_from_log(&l, size, &f);
 	if (ret < 0)
+		return ret;
+	/* an old record's frontier, rebuilt once: kept when the caller writes */
+	if (rebuilt && t->write &&
+	    (ret = lmdb_err(store_head_write(t->s, t->txn, &h, l.flen, &f), e, "store %s: keeping a feed's tree",
+			    t->s->dir)) < 0)
 		return ret;
 	tlog_frontier_root(&f, root);
 	return 0;

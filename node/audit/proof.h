@@ -66,7 +66,8 @@ struct audit_proof_request {
  * the node is that root and holds none that covers seq). *file (malloc'd,
  * caller frees) of *len bytes; *info what it proves. -ESRCH (no such
  * feed, entry or unit; or no checkpoint covers seq: e says the newest
- * witnessed size), -EINVAL (a bad request or since note, e says why),
+ * witnessed size; or the proof built does not check here, e.g. a witness
+ * whose chain this store lacks), -EINVAL (a bad request or since note),
  * -EBADE (the since note or a held note contradicts the entries held),
  * -ENOENT (no node in DIR), other negative codes on system errors. */
 int audit_proof_build(const char *dir, const struct audit_proof_request *rq, uint8_t **file, size_t *len,

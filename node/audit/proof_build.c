@@ -338,8 +338,8 @@ int audit_proof_build(const char *dir, const struct audit_proof_request *rq, uin
 	/* what the auditor will check, checked here first */
 	const uint8_t *root = node_root(b->nd);
 	if ((ret = audit_proof_check(*file, *len, root ? root : node_id(b->nd), info, e)) < 0) {
-		err_prefix(e, "the proof built here does not check");
-		ret = -EIO;
+		err_prefix(e, "the proof built here does not check"); /* e.g. its witness's chain is not held here */
+		ret = -ESRCH;
 	}
 out:
 	if (ret < 0) {

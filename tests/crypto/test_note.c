@@ -319,6 +319,10 @@ Test(note, c2sp_signed_note_example)
 	snprintf(with, sizeof with, "%s\xe2\x80\x94 example.com/foo %s\n", text, C2SP_SIG);
 	cr_assert_eq(note_parse(with, strlen(with), &n, &e), 0, "%s", e.msg);
 	cr_assert_eq(n.n_sigs, 1);
+	/* only foreign lines: nothing a Strata reader can use (found by fuzz_proof) */
+	char *dash = strstr(text, "\xe2\x80\x94");
+	snprintf(dash, sizeof text - (size_t)(dash - text), "\xe2\x80\x94 example.com/foo %s\n", C2SP_SIG);
+	refused(text, strlen(text), "no signature line by a Strata key");
 }
 
 /* C2SP tlog-cosignature's published example line (its witness key is not

@@ -193,6 +193,14 @@ static size_t record_len(void)
 	return n;
 }
 
+/* The old record again, for the append path. */
+static void make_old_again(void)
+{
+	store_close(&S);
+	write_old_record();
+	S = test_open(0);
+}
+
 Test(storage_tree, old_feeds_record_is_rebuilt_from_the_log)
 {
 	struct store_txn *t = test_begin(S, true);
@@ -214,6 +222,17 @@ Test(storage_tree, old_feeds_record_is_rebuilt_from_the_log)
 	store_txn_abort(&t);
 	t = test_begin(S, true);
 	cr_assert_eq(store_feed_set_flags(t, A, FEED, 0, E()), 0); /* keeps the old form */
+	test_commit(&t);
+	store_close(&S);
+	cr_assert_eq(record_len(), OLD_RECORD_LEN, "flags alone keep the old form");
+	S = test_open(0);
+	t = test_begin(S, true);
+	cr_assert_eq(store_tree_root(t, A, FEED, 23, root, E()), 0); /* a root at the head in a write txn */
+	test_commit(&t);
+	store_close(&S);
+	cr_assert_eq(record_len(), OLD_RECORD_LEN + 4 * 32, "23 = 0b10111: the frontier kept");
+	make_old_again();
+	t = test_begin(S, true);
 	test_append_range(t, A, FEED, 24, 24);
 	test_commit(&t);
 	t = test_begin(S, false);
