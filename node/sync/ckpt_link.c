@@ -10,7 +10,12 @@
  * sent is remembered per feed (size, length: a note grows only by lines)
  * and not sent again. This node's own feeds are signed first, at most once
  * per SYNC_CKPT_SIGN_MS each; one that had to wait is signed by the sweep
- * (the final one of a catch-up, once the link is idle). Received notes are
+ * (the final one of a catch-up, once the link is idle). A link looks only
+ * at the feeds whose notes changed since it last looked (a ring of the
+ * last SYNC_CKPT_RING changes), and at every held note after its Hello,
+ * while a note waits for its entries, after a notify and every
+ * SYNC_CKPT_RESCAN seconds (notes another process stored): at a city
+ * holding thousands of feeds a note received costs each link one lookup. Received notes are
  * queued and taken in one write transaction per turn of the loop
  * (node_checkpoint_ingest, which co-signs where this node is a witness).
  */
@@ -59,6 +64,15 @@ void sync_ckpt_on_frame(struct link *l, const Strata__Checkpoint *c)
 	d->ckpt_n++;
 	if (d->ckpt_n >= SYNC_CKPT_BATCH)
 		sync_ckpt_flush(d);
+}
+
+/* The notes of (author, feed) changed: the links look at them next time. */
+static void note_changed(struct daemon *d, const uint8_t author[KEY_BYTES], const char *feed)
+{
+	struct ckpt_change *c = &d->ckpt_ring[d->ckpt_seq++ % SYNC_CKPT_RING];
+
+	memcpy(c->author, author, KEY_BYTES);
+	snprintf(c->feed, sizeof c->feed, "%s", feed);
 }
 
 void sync_ckpt_forget(struct daemon *d, const struct link *l)
@@ -136,6 +150,8 @@ static bool answer(struct daemon *d, struct ckpt_in *q)
 		v->ckpt_size = n.cp.size; /* it has this one: not sent back as it is */
 		v->ckpt_len = q->len;
 	}
+	if (q->out == NODE_CKPT_STORED && note_parse((const char *)q->note, q->len, &n, &(struct err){0}) == 0)
+		note_changed(d, n.cp.author, n.cp.feed);
 	return q->out == NODE_CKPT_STORED;
 }
 
@@ -174,47 +190,46 @@ out:
 	for (size_t i = 0; i < n; i++)
 		free(d->ckpt_q[i].note);
 	d->ckpt_n = 0;
-	if (changed) {
-		d->ckpt_gen++;
+	if (changed)
 		sync_pump_all(d); /* passed on to the links that are caught up */
-	}
 }
 
 /* --- signing this node's own feeds --- */
 
+/* The feeds a node writes (protocol.h): its own feeds are looked up by
+ * name, not found among every head it holds (a city holds thousands). */
+static const char *const own_feeds[] = {FEED_UP, FEED_REPORT, FEED_DOWN, FEED_NOTICE, FEED_TRUST, FEED_PRIVATE};
+#define OWN_FEEDS (sizeof own_feeds / sizeof own_feeds[0])
+
 /* Own feeds whose newest held checkpoint is smaller than their head: the
- * ones whose last signature is SYNC_CKPT_SIGN_MS old are signed, the others
- * marked due. true when one was signed. */
-static bool sign_own(struct daemon *d)
+ * ones whose last signature is SYNC_CKPT_SIGN_MS old are signed (and noted
+ * as changed for the links), the others marked due. */
+static void sign_own(struct daemon *d)
 {
-	struct {
-		struct store_head *v;
-		size_t n;
-	} heads = {0};
-	char (*todo)[STORE_FEED_MAX + 1] = NULL;
-	size_t ntodo = 0, signed_n = 0;
+	const char *todo[OWN_FEEDS];
+	size_t ntodo = 0;
 	struct store_txn *t = NULL;
 	uint64_t now = sync_clock_ms();
 	struct err e = {0};
+	bool signed_all = false;
 
-	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0 || store_heads_list(t, &heads.v, &heads.n, &e) < 0 ||
+	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0 ||
 	    node_fence_check(d->n, t, &e) < 0) /* a restored store signs nothing before its fence lifts */
 		goto out;
-	if (!(todo = calloc(heads.n ? heads.n : 1, sizeof *todo)))
-		goto out;
-	for (size_t i = 0; i < heads.n; i++) {
-		const struct store_head *h = &heads.v[i];
+	for (size_t i = 0; i < OWN_FEEDS; i++) {
+		struct store_head h;
 		const uint8_t *b;
 		size_t len;
 		struct note held;
 		struct feedmap_val *v;
 
-		if (memcmp(h->author, node_id(d->n), KEY_BYTES) != 0 || !h->seq || (h->flags & STORE_FEED_FROZEN))
+		if (store_head_get(t, node_id(d->n), own_feeds[i], &h, &(struct err){0}) < 0 || !h.seq ||
+		    (h.flags & STORE_FEED_FROZEN))
 			continue;
-		if (node_checkpoint_get(t, h->author, h->feed, false, &b, &len, &(struct err){0}) == 0 &&
-		    note_parse((const char *)b, len, &held, &(struct err){0}) == 0 && held.cp.size >= h->seq)
+		if (node_checkpoint_get(t, h.author, h.feed, false, &b, &len, &(struct err){0}) == 0 &&
+		    note_parse((const char *)b, len, &held, &(struct err){0}) == 0 && held.cp.size >= h.seq)
 			continue;
-		if (!(v = sync_feedmap_get(&d->ckpt_own, h->author, h->feed)))
+		if (!(v = sync_feedmap_get(&d->ckpt_own, h.author, h.feed)))
 			continue;
 		if (v->signed_at && now - v->signed_at < SYNC_CKPT_SIGN_MS) {
 			v->sign_due = true;
@@ -222,7 +237,7 @@ static bool sign_own(struct daemon *d)
 		}
 		v->signed_at = now;
 		v->sign_due = false;
-		snprintf(todo[ntodo++], sizeof todo[0], "%s", h->feed);
+		todo[ntodo++] = own_feeds[i];
 	}
 	store_txn_abort(&t);
 	if (!ntodo || store_txn_begin(node_store(d->n), true, &t, &e) < 0)
@@ -230,15 +245,15 @@ static bool sign_own(struct daemon *d)
 	for (size_t i = 0; i < ntodo; i++)
 		if (node_checkpoint_sign_own(d->n, t, todo[i], &e) < 0)
 			goto out;
-	if (store_txn_commit(&t, &e) == 0)
-		signed_n = ntodo;
+	if (store_txn_commit(&t, &e) == 0) {
+		signed_all = true;
+		for (size_t i = 0; i < ntodo; i++)
+			note_changed(d, node_id(d->n), todo[i]);
+	}
 out:
-	if (e.msg[0] && ntodo && !signed_n)
+	if (e.msg[0] && ntodo && !signed_all)
 		sync_log(d, "cannot sign a checkpoint of this node's feeds: %s", e.msg);
 	store_txn_abort(&t);
-	free(todo);
-	free(heads.v);
-	return signed_n > 0;
 }
 
 /* --- sending --- */
@@ -296,24 +311,58 @@ static int send_note(const uint8_t author[KEY_BYTES], const char *feed, const ui
 	return 0;
 }
 
+/* Sends l the held notes of the feeds changed since it last looked
+ * (both indexes). */
+static int send_changed(struct send_walk *w, uint64_t from, uint64_t to, struct err *e)
+{
+	struct daemon *d = w->l->d;
+
+	for (uint64_t i = from; i < to; i++) {
+		const struct ckpt_change *c = &d->ckpt_ring[i % SYNC_CKPT_RING];
+
+		for (int k = 0; k < 2; k++) {
+			const uint8_t *note;
+			size_t len;
+			int ret = node_checkpoint_get(w->t, c->author, c->feed, k == 1, &note, &len, e);
+
+			if (ret == -ENOENT)
+				continue;
+			if (ret < 0)
+				return ret;
+			w->witnessed = k == 1;
+			send_note(c->author, c->feed, note, len, w);
+		}
+	}
+	return 0;
+}
+
 void sync_ckpt_send(struct link *l)
 {
 	struct daemon *d = l->d;
 	struct send_walk w = {.l = l};
+	uint64_t upto;
 	struct err e = {0};
+	int ret;
 
-	if (sign_own(d))
-		d->ckpt_gen++;
-	if (l->ckpt_gen == d->ckpt_gen)
-		return;
+	sign_own(d);
+	upto = d->ckpt_seq;
+	if (!l->ckpt_full && l->ckpt_seen == upto)
+		return; /* nothing changed since it last looked */
+	if (d->ckpt_seq - l->ckpt_seen > SYNC_CKPT_RING)
+		l->ckpt_full = true; /* more changed than remembered */
 	if (store_txn_begin(node_store(d->n), false, &w.t, &e) < 0)
 		return;
-	if (node_checkpoint_each(w.t, false, send_note, &w, &e) < 0 ||
-	    (w.witnessed = true, node_checkpoint_each(w.t, true, send_note, &w, &e) < 0))
+	if (l->ckpt_full)
+		ret = node_checkpoint_each(w.t, false, send_note, &w, &e) < 0 ||
+		      (w.witnessed = true, node_checkpoint_each(w.t, true, send_note, &w, &e) < 0);
+	else
+		ret = send_changed(&w, l->ckpt_seen, upto, &e) < 0;
+	if (ret)
 		sync_log(d, "cannot read the checkpoints held: %s", e.msg);
 	store_txn_abort(&w.t);
-	/* notes that wait for their entries are looked at again next time */
-	l->ckpt_gen = w.deferred ? d->ckpt_gen - 1 : d->ckpt_gen;
+	l->ckpt_seen = upto;
+	/* notes that wait for their entries: every note is looked at next time */
+	l->ckpt_full = w.deferred;
 }
 
 void sync_ckpt_sweep(struct daemon *d)
@@ -323,7 +372,7 @@ void sync_ckpt_sweep(struct daemon *d)
 	 * (an import) bumps the generation at once (sync_ckpt_changed). Own
 	 * checkpoints that were due are signed by sync_ckpt_send either way. */
 	if (++d->ckpt_sweeps % SYNC_CKPT_RESCAN == 0)
-		d->ckpt_gen++;
+		sync_ckpt_changed(d);
 	if (d->parent && d->parent->ckpt && sync_link_up(d->parent) && !d->parent->inflight)
 		sync_ckpt_send(d->parent);
 	for (size_t i = 0; i < d->nchildren; i++) {
@@ -336,7 +385,10 @@ void sync_ckpt_sweep(struct daemon *d)
 
 void sync_ckpt_changed(struct daemon *d)
 {
-	d->ckpt_gen++;
+	if (d->parent)
+		d->parent->ckpt_full = true;
+	for (size_t i = 0; i < d->nchildren; i++)
+		d->children[i]->ckpt_full = true;
 }
 
 void sync_ckpt_evidence_on_frame(struct link *l, const Strata__Evidence *ev)

@@ -42,7 +42,7 @@ static void on_hello(struct link *l, const Strata__Hello *h)
 		l->elide |= strcmp(h->accept[i], "elide") == 0;
 		l->ckpt |= strcmp(h->accept[i], "ckpt") == 0;
 	}
-	l->ckpt_gen = d->ckpt_gen - 1; /* its notes are looked at once it is caught up */
+	l->ckpt_full = true; /* every note is looked at once it is caught up */
 	sync_link_sent_clear(l);
 	l->inflight = 0;
 	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0) {

@@ -26,6 +26,10 @@
 #define SYNC_REFUSED_RETRY_MS 60000   /* a parent that refused this node's hello is asked again after this */
 #define SYNC_PAUSE_MS 5000            /* a peer that cannot store (disk full) is sent nothing this long */
 #define SYNC_FRAME_MAX (LIMIT_ENVELOPE_BYTES + (2u << 20)) /* largest frame accepted */
+#define SYNC_CKPT_SIGN_MS 1000        /* a new checkpoint of an own feed at most this often */
+#define SYNC_CKPT_BATCH 256           /* received notes taken in one write transaction at most */
+#define SYNC_CKPT_RESCAN 10           /* sweeps (seconds) between looks at notes stored by other processes */
+#define SYNC_CKPT_RING 1024           /* feeds whose notes changed, remembered for the links' next look */
 
 /* A frame read ahead of its turn (replicate.c reads a link's next frame
  * while a batch commits): the socket's loop dispatches it before reading
@@ -81,7 +85,11 @@ struct daemon {
 	/* checkpoints (ckpt_link.c) */
 	struct ckpt_in *ckpt_q;     /* notes received, taken in one write transaction */
 	size_t ckpt_n, ckpt_cap;
-	uint64_t ckpt_gen;          /* bumped when the notes held change */
+	uint64_t ckpt_seq;          /* notes changed so far; the last SYNC_CKPT_RING of them in ckpt_ring */
+	struct ckpt_change {
+		uint8_t author[KEY_BYTES];
+		char feed[LIMIT_NAME_BYTES + 1];
+	} ckpt_ring[SYNC_CKPT_RING];
 	struct feedmap ckpt_own;    /* own feeds: when last signed, whether one is due */
 	struct feedmap ckpt_alarm;  /* (author, feed) -> size of the inconsistent note alarmed */
 	unsigned ckpt_sweeps;       /* sweeps since the daemon started (sync_ckpt_sweep) */
@@ -221,9 +229,6 @@ void sync_evidence_on_frame(struct link *l, const Strata__Evidence *ev);
 void sync_evidence_send_all(struct link *l);
 
 /* --- checkpoints on links (ckpt_link.c) --- */
-#define SYNC_CKPT_SIGN_MS 1000        /* a new checkpoint of an own feed at most this often */
-#define SYNC_CKPT_BATCH 256           /* received notes taken in one write transaction at most */
-#define SYNC_CKPT_RESCAN 10           /* sweeps (seconds) between looks at notes stored by other processes */
 /* A Checkpoint frame from l: queued, taken by sync_ckpt_flush. */
 void sync_ckpt_on_frame(struct link *l, const Strata__Checkpoint *c);
 /* Takes the queued notes in one write transaction (node_checkpoint_ingest),
