@@ -213,6 +213,11 @@ static void sign_own(struct daemon *d)
 	struct err e = {0};
 	bool signed_all = false;
 
+	/* looked at once a second at most: a signature is no more frequent, and
+	 * a link that catches up calls this after every batch */
+	if (d->ckpt_own_at && now - d->ckpt_own_at < SYNC_CKPT_SIGN_MS)
+		return;
+	d->ckpt_own_at = now;
 	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0 ||
 	    node_fence_check(d->n, t, &e) < 0) /* a restored store signs nothing before its fence lifts */
 		goto out;

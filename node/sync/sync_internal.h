@@ -93,6 +93,7 @@ struct daemon {
 	struct feedmap ckpt_own;    /* own feeds: when last signed, whether one is due */
 	struct feedmap ckpt_alarm;  /* (author, feed) -> size of the inconsistent note alarmed */
 	unsigned ckpt_sweeps;       /* sweeps since the daemon started (sync_ckpt_sweep) */
+	uint64_t ckpt_own_at;       /* (sync_clock_ms) when the own feeds' checkpoints were last looked at */
 };
 
 /* --- the links' state in the store (linkstate.c) --- */
