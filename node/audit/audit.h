@@ -92,6 +92,10 @@ struct verify_hooks {
 	 * (an audit's scratch store, filled through node_ingest): counted as
 	 * verified, not verified again. */
 	bool signatures_verified;
+	/* in/out, may be NULL: the checkpoints an audit checks completeness
+	 * against (node/audit/completeness.h): audit_history runs them last and
+	 * counts their failures; the bundle audit adds the bundle's own. */
+	struct audit_completeness *complete;
 };
 
 /* Verifies the whole store in one read transaction. Returns 0 when every

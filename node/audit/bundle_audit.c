@@ -17,6 +17,7 @@
 
 #include "node/audit/audit.h"
 #include "node/audit/evidence_frames.h"
+#include "node/audit/completeness.h"
 #include "node/audit/history.h"
 #include "node/bundle/bundle.h"
 #include "node/core/node.h"
@@ -267,8 +268,8 @@ static int ingest_one(struct node *n, struct store_txn *t, struct batch *b, size
 }
 
 /* Takes every entry of the bundle into the scratch node. */
-static int ingest_all(struct node *n, const char *path, struct verify_counts *c, const struct verify_hooks *h,
-		      struct err *e)
+static int ingest_all(struct node *n, const char *path, struct audit_notes *carried, struct verify_counts *c,
+		      const struct verify_hooks *h, struct err *e)
 {
 	struct bundle_reader *r = NULL;
 	struct store_txn *t = NULL;
@@ -291,6 +292,8 @@ static int ingest_all(struct node *n, const char *path, struct verify_counts *c,
 	}
 	if (ret < 0)
 		goto out;
+	if (carried) /* its checkpoints, for audit_completeness */
+		bundle_on_checkpoint(r, audit_notes_collect, carried);
 	do {
 		struct err why = {0};
 
@@ -417,7 +420,7 @@ int audit_bundle_history(const char *path, const uint8_t root[32], struct verify
 	 * verified by ingest_all, once each */
 	hooks = audit_trust_hooks_init(&th, n, h);
 	hooks.signatures_verified = true;
-	if ((ret = ingest_all(n, path, &ingest, &hooks, e)) < 0) {
+	if ((ret = ingest_all(n, path, hooks.complete ? &hooks.complete->carried : NULL, &ingest, &hooks, e)) < 0) {
 		c->failures = ingest.failures; /* a damaged bundle: its failures were reported, count them */
 		goto out;
 	}

@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <string.h>
 
+#include "node/audit/completeness.h"
 #include "node/audit/history.h"
 
 int audit_history(struct node *n, struct audit_history_counts *c, const struct verify_hooks *h, struct err *e)
 {
+	struct audit_completeness *complete = h ? h->complete : NULL;
 	struct store_txn *t = NULL;
 	int ret;
 
@@ -21,6 +23,12 @@ int audit_history(struct node *n, struct audit_history_counts *c, const struct v
 	if ((ret = store_state_count(t, "cert", NULL, &c->certificates, e)) < 0 ||
 	    (ret = audit_transfers(n, t, c, h, e)) < 0 || (ret = audit_reports(n, t, c, h, e)) < 0)
 		goto out;
+	store_txn_abort(&t);
+	if (complete) { /* the checkpoints met: carried, given, held */
+		if ((ret = audit_completeness(n, complete, true, h, e)) < 0)
+			goto out;
+		c->failures += complete->failures;
+	}
 	ret = c->failures ? -EBADMSG : 0;
 out:
 	store_txn_abort(&t);

@@ -62,8 +62,8 @@ struct verify_hooks audit_trust_hooks_init(struct audit_trust_hooks *th, struct 
 	th->outer = outer;
 	th->n = n;
 	return (struct verify_hooks){.failure = fwd_failure, .evidence = fwd_evidence, .erased = fwd_erased,
-				     .authorize = trust_authorize,
-				     .entry = trust_entry, .progress = fwd_progress, .arg = th};
+				     .authorize = trust_authorize, .entry = trust_entry, .progress = fwd_progress,
+				     .arg = th, .complete = outer ? outer->complete : NULL};
 }
 
 int verify_node(const char *dir, struct verify_counts *c, const struct verify_hooks *h, struct err *e)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "node/bundle/bundle.h"
+#include "node/core/checkpoint.h"
 #include "node/records/records.h"
 
 #define BUNDLE_BATCH_ENTRIES 512
@@ -179,6 +180,64 @@ static int put_evidence(const struct node_evidence_key *k, const uint8_t *val, s
 	return ret;
 }
 
+/* Signs a fresh checkpoint of each of this node's own feeds that is
+ * exported, in one write transaction, when it can: a store opened
+ * read-only, without its key, or fenced after a restore exports the notes
+ * it holds as they are (the fence: it never signs before its heads are
+ * confirmed). */
+static void sign_own(struct node *n, const struct bundle_filter *flt)
+{
+	struct {
+		struct store_head *v;
+		size_t n;
+	} heads = {0};
+	struct store_txn *t = NULL;
+	struct err ignore = {0};
+	bool ok = true;
+
+	if (store_txn_begin(node_store(n), true, &t, &ignore) < 0)
+		return;
+	if (node_fence_check(n, t, &ignore) < 0 || store_heads_list(t, &heads.v, &heads.n, &ignore) < 0)
+		ok = false;
+	for (size_t i = 0; ok && i < heads.n; i++)
+		if (memcmp(heads.v[i].author, node_id(n), KEY_BYTES) == 0 && heads.v[i].seq && wanted(flt, heads.v[i].feed) &&
+		    !(heads.v[i].flags & STORE_FEED_FROZEN))
+			ok = node_checkpoint_sign_own(n, t, heads.v[i].feed, &ignore) >= 0;
+	if (ok)
+		ok = store_txn_commit(&t, &ignore) == 0;
+	store_txn_abort(&t);
+	free(heads.v);
+}
+
+/* After the entries: the held notes of each exported feed, the newest and
+ * the newest witnessed one when they differ (frozen feeds' too: an auditor
+ * sees what was held). */
+static int put_checkpoints(struct writer *w, struct store_txn *t, const struct store_head *h)
+{
+	const uint8_t *note[2] = {NULL, NULL};
+	size_t len[2] = {0, 0};
+
+	for (int k = 0; k < 2; k++) {
+		Strata__Frame f = STRATA__FRAME__INIT;
+		Strata__Checkpoint c = STRATA__CHECKPOINT__INIT;
+		struct err ignore = {0};
+		int ret;
+
+		if (node_checkpoint_get(t, h->author, h->feed, k == 1, &note[k], &len[k], &ignore) < 0)
+			continue;
+		if (k == 1 && note[0] && len[0] == len[1] && memcmp(note[0], note[1], len[0]) == 0)
+			continue;
+		c.note.data = (uint8_t *)note[k];
+		c.note.len = len[k];
+		f.msg_case = STRATA__FRAME__MSG_CHECKPOINT;
+		f.checkpoint = &c;
+		if ((ret = put_frame(w, &f)) < 0)
+			return ret;
+		w->c->checkpoints++;
+	}
+	return 0;
+}
+
 /* The magic and the header record: this node, its root, the time. */
 static int write_header(struct node *n, struct writer *w, const char *tmp)
 {
@@ -225,6 +284,7 @@ int bundle_export(struct node *n, const struct bundle_filter *flt, const char *p
 	int ret, fd;
 
 	memset(c, 0, sizeof *c);
+	sign_own(n, flt);
 	snprintf(tmp, sizeof tmp, "%s.partial", path);
 	/* 0600 whatever the umask: a bundle holds members' personal data */
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 || fchmod(fd, 0600) < 0 ||
@@ -269,7 +329,15 @@ int bundle_export(struct node *n, const struct bundle_filter *flt, const char *p
 		end.has_evidence = 1;
 		end.evidence = evo.count;
 	}
+	for (size_t k = 0; k < heads.n; k++) {
+		const struct store_head *h = &heads.v[order[k].i];
+
+		if (wanted(flt, h->feed) && (ret = put_checkpoints(&w, t, h)) < 0)
+			goto out;
+	}
 	end.entries = c->entries;
+	end.has_checkpoints = 1;
+	end.checkpoints = c->checkpoints;
 	f.msg_case = STRATA__FRAME__MSG_END;
 	f.end = &end;
 	if ((ret = put_frame(&w, &f)) < 0)
@@ -318,6 +386,49 @@ static void keep_evidence(struct store_txn *t, const uint8_t *env, size_t len)
 	changeset_destroy(&cs);
 }
 
+/* Checkpoints on import: each through node_checkpoint_ingest in the
+ * import's transaction, co-signed where this node witnesses the author. A
+ * note refused (a bad signature, an unknown author) or inconsistent with
+ * the entries held (kept as evidence, the feed frozen) ends the import with
+ * the reason, like a bad entry; one larger than the entries held is not
+ * kept (the bundle lacks those entries). */
+struct import_ckpt {
+	struct node *n;
+	struct store_txn **t;
+	const char *path;
+	struct bundle_counts *stored;
+};
+
+static int import_checkpoint(const uint8_t *note, size_t len, void *arg, struct err *e)
+{
+	struct import_ckpt *x = arg;
+	enum node_ckpt_outcome out;
+	struct err why = {0};
+	int ret;
+
+	if (!*x->t && (ret = store_txn_begin(node_store(x->n), true, x->t, e)) < 0)
+		return ret;
+	if ((ret = node_checkpoint_ingest(x->n, *x->t, note, len, true, &out, &why)) < 0) {
+		err_set(e, "%s: a checkpoint refused: %s", x->path, why.msg);
+		return ret;
+	}
+	if (out == NODE_CKPT_INCONSISTENT) {
+		struct note nt;
+
+		if (note_parse((const char *)note, len, &nt, &why) == 0) {
+			char who[KEY_HEX];
+
+			key_hex(who, nt.cp.author);
+			err_set(e, "%s: the checkpoint of %s/%s at size %llu contradicts the entries held: kept as evidence, "
+				"the feed is frozen", x->path, who, nt.cp.feed, (unsigned long long)nt.cp.size);
+		}
+		return -EBADE;
+	}
+	if (out != NODE_CKPT_AHEAD)
+		x->stored->checkpoints++;
+	return 0;
+}
+
 int bundle_import(struct node *n, const char *path, struct bundle_counts *stored, size_t *duplicates, struct err *e)
 {
 	struct bundle_reader *r = NULL;
@@ -328,8 +439,11 @@ int bundle_import(struct node *n, const char *path, struct bundle_counts *stored
 
 	memset(stored, 0, sizeof *stored);
 	*duplicates = 0;
+	struct import_ckpt ck = {.n = n, .t = &t, .path = path, .stored = stored};
+
 	if ((ret = bundle_open(&r, path, e)) < 0)
 		return ret;
+	bundle_on_checkpoint(r, import_checkpoint, &ck);
 	for (;;) {
 		struct err why = {0};
 

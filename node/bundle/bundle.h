@@ -29,6 +29,7 @@ struct bundle_filter {
 
 struct bundle_counts {
 	size_t feeds, entries, bytes;
+	size_t checkpoints;      /* Checkpoint frames written; taken on import (stored or already known) */
 };
 
 /* Writes the node's feeds (trust feeds first, the root's before its
@@ -58,6 +59,12 @@ const Strata__BundleHeader *bundle_header(const struct bundle_reader *r);
  * checkpoints, evidence when present) disagree, any byte after the end. */
 int bundle_next(struct bundle_reader *r, const uint8_t **env, size_t *len, const Strata__Evidence **evidence,
 		struct err *e) WUR;
+
+/* Checkpoint frames: bundle_next calls fn with each note (valid during the
+ * call) as it reads past it; a negative return ends bundle_next with it (e
+ * says why). Without fn they are skipped. */
+void bundle_on_checkpoint(struct bundle_reader *r, int (*fn)(const uint8_t *note, size_t len, void *arg, struct err *e),
+			  void *arg);
 
 /* Position of the last entry read: its index in the bundle (from 1). */
 size_t bundle_entry_index(const struct bundle_reader *r);

@@ -42,7 +42,17 @@ struct bundle_reader {
 	size_t *salv_off, *salv_len, salv_n, salv_next;
 	bool damaged;
 	struct err damage;
+	/* Checkpoint frames (bundle_on_checkpoint) */
+	int (*on_ckpt)(const uint8_t *note, size_t len, void *arg, struct err *e);
+	void *ckpt_arg;
 };
+
+void bundle_on_checkpoint(struct bundle_reader *r, int (*fn)(const uint8_t *note, size_t len, void *arg, struct err *e),
+			  void *arg)
+{
+	r->on_ckpt = fn;
+	r->ckpt_arg = arg;
+}
 
 /* Reads one length-prefixed record into r->buf. 1, 0 at a clean EOF,
  * -EBADMSG (r->got bytes of it were read), -ENOMEM. */
@@ -407,6 +417,9 @@ int bundle_next(struct bundle_reader *r, const uint8_t **env, size_t *len, const
 			continue;
 		case STRATA__FRAME__MSG_CHECKPOINT:
 			r->checkpoints++; /* counted for the end record, not interpreted here */
+			if (r->on_ckpt && (ret = r->on_ckpt(r->frame->checkpoint->note.data, r->frame->checkpoint->note.len,
+							    r->ckpt_arg, e)) < 0)
+				return ret;
 			continue;
 		case STRATA__FRAME__MSG_END:
 			if ((ret = end_check(r, e)) < 0)

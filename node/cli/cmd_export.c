@@ -17,7 +17,11 @@ static void help(FILE *f)
 	cli_help(f, "usage: strata export [-d DIR] -o FILE [--feeds up,report,...] [--since HEADS.json] [--json]\n\n"
 		   "Writes the signed feeds this node holds into a bundle file, for a node with\n"
 		   "no network (strata import) or for an auditor. Trust feeds come first, so the\n"
-		   "receiver meets every certificate before the entries it vouches for. The file\n"
+		   "receiver meets every certificate before the entries it vouches for. After\n"
+		   "the entries come the signed checkpoints of each feed (its size and Merkle\n"
+		   "root, with its witnesses' cosignatures), this node's own signed fresh at\n"
+		   "their heads (not while its writes are fenced after a restore), so that an\n"
+		   "auditor can tell a complete feed from a cut one. The file\n"
 		   "is written under a temporary name and renamed when complete.\n\n"
 		   "  -o FILE             the bundle to write\n"
 		   "  --feeds LIST        only these feeds (trust is needed to verify the others);\n"
@@ -123,14 +127,19 @@ int cmd_export_main(int argc, char **argv)
 		flt.since = since;
 		flt.arg = heads;
 	}
-	if ((ret = node_open(&n, c.dir, NODE_RDONLY | NODE_NO_KEY, &e)) < 0 ||
+	/* with its key, to sign fresh checkpoints of its own feeds; a store it
+	 * cannot write exports the checkpoints it holds */
+	if (node_open(&n, c.dir, 0, &(struct err){0}) < 0)
+		node_close(&n);
+	if ((!n && (ret = node_open(&n, c.dir, NODE_RDONLY | NODE_NO_KEY, &e)) < 0) ||
 	    (ret = bundle_export(n, &flt, out, &cnt, &e)) < 0) {
 		code = cli_fail_err("export", ret, &e);
 		goto out;
 	}
 	if (c.json)
-		cli_json_print(json_pack("{s:s, s:I, s:I, s:I}", "file", out, "feeds", (json_int_t)cnt.feeds, "entries",
-					 (json_int_t)cnt.entries, "bytes", (json_int_t)cnt.bytes));
+		cli_json_print(json_pack("{s:s, s:I, s:I, s:I, s:I}", "file", out, "feeds", (json_int_t)cnt.feeds, "entries",
+					 (json_int_t)cnt.entries, "checkpoints", (json_int_t)cnt.checkpoints, "bytes",
+					 (json_int_t)cnt.bytes));
 	else
 		printf(_("exported %zu entries of %zu feeds (%zu bytes) to %s\n"), cnt.entries, cnt.feeds, cnt.bytes, out);
 out:

@@ -21,7 +21,11 @@ static void help(FILE *f)
 		   "is read, and the error names the entry, its frame and byte offset and the\n"
 		   "reason (exit 2). A file cut short or with a damaged frame keeps every whole\n"
 		   "entry before the damage and names the byte where it starts; importing an\n"
-		   "intact copy afterwards completes it.\n");
+		   "intact copy afterwards completes it. The bundle's signed checkpoints are\n"
+		   "checked against the entries held and kept (co-signed where this node is\n"
+		   "above their author); one whose signature fails, or whose root is not the\n"
+		   "tree of the entries held (kept as evidence, the feed frozen), ends the\n"
+		   "import with the reason.\n");
 }
 
 int cmd_import_main(int argc, char **argv)
@@ -35,7 +39,8 @@ int cmd_import_main(int argc, char **argv)
 
 	if ((ret = cli_parse_common("import", argc, argv, &c, help, 1, "one bundle FILE")) != CLI_GO_ON)
 		return ret;
-	if ((ret = node_open(&n, c.dir, NODE_NO_KEY, &e)) < 0) {
+	/* with its key: it co-signs the checkpoints of the feeds it witnesses */
+	if ((ret = node_open(&n, c.dir, 0, &e)) < 0) {
 		node_close(&n);
 		return cli_fail_err("import", ret, &e);
 	}
@@ -52,9 +57,9 @@ int cmd_import_main(int argc, char **argv)
 	if (cnt.entries)
 		sync_notify(c.dir);
 	if (c.json)
-		cli_json_print(json_pack("{s:s, s:b, s:I, s:I, s:s?}", "file", argv[optind], "complete", ret == 0,
-					 "stored", (json_int_t)cnt.entries, "duplicates", (json_int_t)dups, "error",
-					 ret < 0 ? e.msg : NULL));
+		cli_json_print(json_pack("{s:s, s:b, s:I, s:I, s:I, s:s?}", "file", argv[optind], "complete", ret == 0,
+					 "stored", (json_int_t)cnt.entries, "duplicates", (json_int_t)dups, "checkpoints",
+					 (json_int_t)cnt.checkpoints, "error", ret < 0 ? e.msg : NULL));
 	else
 		printf(_("imported %zu new entries from %s; %zu already held\n"), cnt.entries, argv[optind], dups);
 	if (ret < 0)

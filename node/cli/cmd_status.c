@@ -48,6 +48,23 @@ static void shown_name(char out[SHOWN_NAME_SIZE], const json_t *o, const char *n
 
 /* Every configured link: role, name, state since when, last seen, last
  * error; the running daemon's figures (lag, counts) under it. */
+/* After an own feed's row: the newest checkpoint its witnesses co-signed. */
+static void print_witnessed(json_t *w)
+{
+	size_t i;
+	json_t *k;
+
+	if (!json_is_object(w))
+		return;
+	printf(_("  witnessed #%lld by "), (long long)json_integer_value(json_object_get(w, "size")));
+	json_array_foreach(json_object_get(w, "witnesses"), i, k) {
+		const char *name = json_string_value(json_object_get(k, "name"));
+
+		printf("%s%.*s", i ? ", " : "", name && name[0] ? 200 : 16,
+		       name && name[0] ? name : json_string_value(json_object_get(k, "key")));
+	}
+}
+
 static void print_links(json_t *j)
 {
 	json_t *v;
@@ -121,19 +138,32 @@ static void print_human(json_t *j)
 		shown_name(shown, v, *name ? name : json_string_value(json_object_get(v, "author")));
 		fputs("  ", stdout);
 		cli_cell(stdout, shown, NAME_CELLS, false);
-		printf("%-8s %8" JSON_INTEGER_FORMAT "%s\n", json_string_value(json_object_get(v, "feed")),
+		printf("%-8s %8" JSON_INTEGER_FORMAT "%s", json_string_value(json_object_get(v, "feed")),
 		       json_integer_value(json_object_get(v, "seq")),
 		       json_is_true(json_object_get(v, "frozen")) ? "  FROZEN (equivocation)" : "");
+		print_witnessed(json_object_get(v, "witnessed"));
+		fputc('\n', stdout);
 	}
 	if (json_array_size(json_object_get(j, "evidence")) == 0) {
 		printf(_("evidence: none\n"));
 		return;
 	}
-	printf(_("evidence of equivocation (two signed entries for one seq):\n"));
-	json_array_foreach(json_object_get(j, "evidence"), i, v)
-		printf("  %s (%.16s…) %s #%" JSON_INTEGER_FORMAT "\n", esc(json_string_value(json_object_get(v, "name"))),
-		       json_string_value(json_object_get(v, "author")), json_string_value(json_object_get(v, "feed")),
-		       json_integer_value(json_object_get(v, "seq")));
+	for (int ck = 0; ck < 2; ck++) {
+		bool head = false;
+
+		json_array_foreach(json_object_get(j, "evidence"), i, v) {
+			if (json_is_true(json_object_get(v, "checkpoint")) != (ck == 1))
+				continue;
+			if (!head)
+				printf(ck ? _("evidence of an inconsistent checkpoint (signed over other entries than those "
+					      "held; the feed is frozen):\n")
+					  : _("evidence of equivocation (two signed entries for one seq):\n"));
+			head = true;
+			printf(ck ? "  %s (%.16s…) %s size %" JSON_INTEGER_FORMAT "\n" : "  %s (%.16s…) %s #%" JSON_INTEGER_FORMAT "\n",
+			       esc(json_string_value(json_object_get(v, "name"))), json_string_value(json_object_get(v, "author")),
+			       json_string_value(json_object_get(v, "feed")), json_integer_value(json_object_get(v, "seq")));
+		}
+	}
 }
 
 #define STATUS_DECISIONS 3 /* the recent periods whose decision status shows */

@@ -67,5 +67,20 @@ enum node_ckpt_outcome {
  * whose root it did not compute itself. Write txn. */
 int node_checkpoint_ingest(struct node *nd, struct store_txn *t, const uint8_t *note, size_t len, bool cosign,
 			   enum node_ckpt_outcome *out, struct err *e) WUR;
+/* The checks of node_checkpoint_ingest without keeping anything (an
+ * audit's, in a read txn): *n the parsed note with only its author's
+ * signature and its witnesses' cosignatures (each verified); *out AHEAD,
+ * INCONSISTENT, or KNOWN (its root is the tree of the entries held). A
+ * refusal as node_checkpoint_ingest's. (witness.c) */
+int node_checkpoint_check(struct node *nd, struct store_txn *t, const uint8_t *note, size_t len, struct note *n,
+			  enum node_ckpt_outcome *out, struct err *e) WUR;
+/* Takes evidence of an inconsistent checkpoint (Evidence with checkpoint
+ * set) from a link or a bundle: FIRST a note signed by its author; SECOND
+ * another note by the author of the same feed and size with another root,
+ * or empty: then FIRST must contradict the entries held here. Keeps it
+ * (node_evidence_checkpoint_store) and freezes the feed; *fresh: it was not
+ * held before. -EINVAL when it proves nothing here. Write txn. (witness.c) */
+int node_checkpoint_evidence(struct node *nd, struct store_txn *t, const uint8_t *first, size_t first_len,
+			     const uint8_t *second, size_t second_len, bool *fresh, struct err *e) WUR;
 
 #endif

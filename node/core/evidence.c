@@ -31,7 +31,10 @@ int node_evidence_key_decode(const uint8_t *key, size_t len, struct node_evidenc
 {
 	size_t fl;
 
-	if (len < KEY_BYTES + 1 || (fl = key[KEY_BYTES]) > LIMIT_NAME_BYTES || len != KEY_BYTES + 1 + fl + 8)
+	if (len < KEY_BYTES + 1 || (fl = key[KEY_BYTES]) > LIMIT_NAME_BYTES)
+		return -EBADMSG;
+	out->checkpoint = len == KEY_BYTES + 1 + fl + 8 + 1 && key[len - 1] == NODE_EVIDENCE_CKPT_TAG;
+	if (len != KEY_BYTES + 1 + fl + 8 + out->checkpoint)
 		return -EBADMSG;
 	memcpy(out->author, key, KEY_BYTES);
 	memcpy(out->feed, key + KEY_BYTES + 1, fl);
@@ -131,4 +134,54 @@ out:
 	changeset_destroy(&a);
 	free(buf);
 	return ret;
+}
+
+/* Freezes (author, feed) if it is held and not frozen yet. */
+static int freeze(struct store_txn *t, const uint8_t author[KEY_BYTES], const char *feed, struct err *e)
+{
+	struct store_head h;
+	struct err ignore = {0};
+
+	if (store_head_get(t, author, feed, &h, &ignore) == 0 && !(h.flags & STORE_FEED_FROZEN))
+		return store_feed_set_flags(t, author, feed, h.flags | STORE_FEED_FROZEN, e);
+	return 0;
+}
+
+int node_evidence_checkpoint_store(struct store_txn *t, const uint8_t author[KEY_BYTES], const char *feed,
+				   uint64_t size, const uint8_t *first, size_t first_len, const uint8_t *second,
+				   size_t second_len, bool *known, struct err *e)
+{
+	Strata__Evidence ev = STRATA__EVIDENCE__INIT;
+	uint8_t key[NODE_EVIDENCE_KEY_MAX], *buf;
+	const uint8_t *old;
+	size_t klen, len, oldlen;
+	struct err ignore = {0};
+	int ret;
+
+	*known = false;
+	if ((klen = node_evidence_key_encode(key, author, feed, size)) == 0) {
+		err_set(e, "the checkpoint's feed name is not a valid feed name");
+		return -EINVAL;
+	}
+	key[klen++] = NODE_EVIDENCE_CKPT_TAG;
+	*known = store_index_get(t, NODE_EVIDENCE_INDEX, key, klen, &old, &oldlen, &ignore) == 0;
+	if (!*known) {
+		ev.first.data = (uint8_t *)first;
+		ev.first.len = first_len;
+		ev.second.data = (uint8_t *)second;
+		ev.second.len = second_len;
+		ev.has_checkpoint = 1;
+		ev.checkpoint = 1;
+		len = strata__evidence__get_packed_size(&ev);
+		if (!(buf = malloc(len))) {
+			err_set(e, "out of memory");
+			return -ENOMEM;
+		}
+		strata__evidence__pack(&ev, buf);
+		ret = store_index_put(t, NODE_EVIDENCE_INDEX, key, klen, buf, len, e);
+		free(buf);
+		if (ret < 0)
+			return ret;
+	}
+	return freeze(t, author, feed, e);
 }

@@ -343,14 +343,19 @@ int node_evidence_store(struct store_txn *t, const uint8_t *first, size_t first_
 
 /* The kept proofs (evidence.c owns their layout): index NODE_EVIDENCE_INDEX,
  * key author(32) | feed length(1) | feed | seq (u64 BE), value a packed
- * Strata__Evidence (the two envelopes). */
+ * Strata__Evidence (the two envelopes). Evidence of an inconsistent
+ * checkpoint (issue 15, node/core/witness.c) is kept under the same key
+ * with the checkpoint's size as seq and one more byte, NODE_EVIDENCE_CKPT_TAG,
+ * its value an Evidence with checkpoint set (the two notes). */
 #define NODE_EVIDENCE_INDEX "evidence"
-#define NODE_EVIDENCE_KEY_MAX (KEY_BYTES + 1 + LIMIT_NAME_BYTES + 8)
+#define NODE_EVIDENCE_KEY_MAX (KEY_BYTES + 1 + LIMIT_NAME_BYTES + 8 + 1)
+#define NODE_EVIDENCE_CKPT_TAG 'c'
 
 struct node_evidence_key {
 	uint8_t author[KEY_BYTES];
 	char feed[LIMIT_NAME_BYTES + 1];
-	uint64_t seq;
+	uint64_t seq;                  /* the entry's seq; a checkpoint's size */
+	bool checkpoint;               /* evidence of an inconsistent checkpoint */
 };
 
 /* Writes the key of the proof at (author, feed, seq) into out; its length,
@@ -361,6 +366,15 @@ size_t node_evidence_key_encode(uint8_t out[NODE_EVIDENCE_KEY_MAX], const uint8_
 /* Decodes such a key into *out: 0, or -EBADMSG when it is malformed
  * (out is then undefined). */
 int node_evidence_key_decode(const uint8_t *key, size_t len, struct node_evidence_key *out) WUR;
+
+/* Keeps evidence of an inconsistent checkpoint of (author, feed) at size:
+ * first the note, second another note of the author of that size (or
+ * empty: first contradicts the entries held), and freezes the feed, in
+ * write transaction t; *known says whether it was held already. The notes
+ * are checked by the caller (witness.c). */
+int node_evidence_checkpoint_store(struct store_txn *t, const uint8_t author[KEY_BYTES], const char *feed,
+				   uint64_t size, const uint8_t *first, size_t first_len, const uint8_t *second,
+				   size_t second_len, bool *known, struct err *e) WUR;
 
 /* Calls fn for every kept proof in key order: k its decoded key (NULL when
  * the stored key is malformed), val the packed Strata__Evidence. Stops at

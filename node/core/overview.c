@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "node/core/admin.h"
+#include "node/core/checkpoint.h"
 #include "node/core/node_internal.h"
 
 struct overview {
@@ -19,16 +20,46 @@ struct overview {
 	json_t *feeds, *evidence;
 };
 
+/* The held checkpoint of an own feed (witnessed: the newest co-signed
+ * one): {"size", "witnesses": [{"key", "name"}]}, or null. */
+static json_t *held_checkpoint(struct overview *o, const struct store_head *h, bool witnessed)
+{
+	const uint8_t *b;
+	size_t len;
+	struct note nt;
+	json_t *by;
+
+	if (node_checkpoint_get(o->t, h->author, h->feed, witnessed, &b, &len, &(struct err){0}) < 0 ||
+	    note_parse((const char *)b, len, &nt, &(struct err){0}) < 0)
+		return json_null();
+	by = json_array();
+	for (size_t i = 0; i < nt.n_sigs; i++) {
+		char name[NODE_NAME_MAX + 1] = "", hex[KEY_HEX];
+
+		if (nt.sigs[i].alg != NOTE_ALG_COSIGNATURE)
+			continue;
+		node_key_name(o->n, o->t, nt.sigs[i].key, name);
+		key_hex(hex, nt.sigs[i].key);
+		json_array_append_new(by, json_pack("{s:s, s:s}", "key", hex, "name", name));
+	}
+	return json_pack("{s:I, s:o}", "size", (json_int_t)nt.cp.size, "witnesses", by);
+}
+
 static int on_head(const struct store_head *h, void *arg)
 {
 	struct overview *o = arg;
 	char name[NODE_NAME_MAX + 1], hex[KEY_HEX];
+	json_t *j;
 
 	node_key_name(o->n, o->t, h->author, name);
 	key_hex(hex, h->author);
-	json_array_append_new(o->feeds, json_pack("{s:s, s:s, s:s, s:I, s:b}", "author", hex, "name", name, "feed",
-						  h->feed, "seq", (json_int_t)h->seq, "frozen",
-						  (h->flags & STORE_FEED_FROZEN) != 0));
+	j = json_pack("{s:s, s:s, s:s, s:I, s:b}", "author", hex, "name", name, "feed", h->feed, "seq",
+		      (json_int_t)h->seq, "frozen", (h->flags & STORE_FEED_FROZEN) != 0);
+	if (memcmp(h->author, o->n->id, KEY_BYTES) == 0) { /* own feeds: what the witnesses co-signed */
+		json_object_set_new(j, "checkpoint", held_checkpoint(o, h, false));
+		json_object_set_new(j, "witnessed", held_checkpoint(o, h, true));
+	}
+	json_array_append_new(o->feeds, j);
 	return 0;
 }
 
@@ -43,8 +74,8 @@ static int on_evidence(const struct node_evidence_key *k, const uint8_t *val, si
 		return 0;
 	node_key_name(o->n, o->t, k->author, name);
 	key_hex(hex, k->author);
-	json_array_append_new(o->evidence, json_pack("{s:s, s:s, s:s, s:I}", "author", hex, "name", name, "feed",
-						     k->feed, "seq", (json_int_t)k->seq));
+	json_array_append_new(o->evidence, json_pack("{s:s, s:s, s:s, s:I, s:b}", "author", hex, "name", name, "feed",
+						     k->feed, "seq", (json_int_t)k->seq, "checkpoint", k->checkpoint));
 	return 0;
 }
 

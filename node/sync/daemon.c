@@ -135,6 +135,7 @@ static void on_control(struct daemon *d)
 		json_decref(j);
 	} else if (strcmp(req, "notify") == 0) {
 		zmq_send(d->control, "ok", 2, 0);
+		sync_ckpt_changed(d); /* e.g. a bundle brought checkpoints */
 		sync_due(d); /* e.g. a bundle brought a release */
 		sync_pump_all(d);
 	} else {
@@ -199,6 +200,7 @@ static void sweep(struct daemon *d)
 		d->last_sweep_ms = now;
 		sync_drop_revoked(d); /* a revocation written by the CLI or received */
 		sync_pump_all(d); /* entries written by the CLI without a notify, stalls that ended */
+		sync_ckpt_sweep(d); /* own checkpoints due, notes other processes stored */
 		/* an erase whose scrub a reader held off (then every 5 s), one the
 		 * CLI applied, or one a process that died left due */
 		if (now - d->last_scrub_ms >= (d->scrub_held ? 5000 : 1000))
@@ -403,6 +405,7 @@ static int run(struct daemon *d, struct err *e)
 			sync_on_router_monitor(d);
 		if (di >= 0 && (items[di].revents & ZMQ_POLLIN || d->ahead_dealer.has))
 			on_dealer(d);
+		sync_ckpt_flush(d); /* the notes those frames brought, in one transaction */
 		if (items[ci].revents & ZMQ_POLLIN)
 			on_control(d);
 		sweep(d);
@@ -432,6 +435,7 @@ static void daemon_close(struct daemon *d)
 	sync_link_free(&d->parent);
 	sync_drop_children(d);
 	sync_wire_free(d);
+	sync_ckpt_free(d);
 	sodium_free(d->curve_sk);
 }
 

@@ -63,6 +63,10 @@ void sync_evidence_on_frame(struct link *l, const Strata__Evidence *ev)
 	struct changeset *a = NULL;
 	struct err e = {0};
 
+	if (ev->has_checkpoint && ev->checkpoint) {
+		sync_ckpt_evidence_on_frame(l, ev); /* two notes, or one against the entries held */
+		return;
+	}
 	/* What a link sends as evidence and is not: a refusal of that link,
 	 * logged at its bounded rate (sync_evidence_record logs every one). */
 	if (node_evidence_check(ev->first.data, ev->first.len, ev->second.data, ev->second.len, &a, &e) < 0) {

@@ -11,6 +11,14 @@ struct feedmap_val {
 	uint64_t seq;     /* the peer has (or has been sent) every entry up to seq */
 	uint64_t stalled_until; /* refused: wait until then (sync_clock_ms), a Want or a new Hello */
 	bool give_back;   /* the peer is the feed's author and asked for it back (a restored store) */
+	/* checkpoints (ckpt_link.c): what the peer got of the feed's held notes,
+	 * the newest and the witnessed one, by size and length (a note only
+	 * grows by signature lines); on the daemon's own map, when this node
+	 * last signed one of its own feed and whether one is due */
+	uint64_t ckpt_size, wit_size;
+	size_t ckpt_len, wit_len;
+	uint64_t signed_at;
+	bool sign_due;
 };
 
 struct feedmap {

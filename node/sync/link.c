@@ -46,6 +46,8 @@ void sync_link_free(struct link **l)
 {
 	if (!l || !*l)
 		return;
+	if ((*l)->d)
+		sync_ckpt_forget((*l)->d, *l); /* its notes not yet taken */
 	sync_feedmap_clear(&(*l)->sent);
 	sync_feedmap_clear(&(*l)->refused);
 	if ((*l)->cert)

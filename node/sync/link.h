@@ -63,6 +63,9 @@ struct link {
 	bool hello_sent;
 	bool zstd;                  /* the other side's Hello accepts zstd-compressed frames */
 	bool elide;                 /* and restores elided prevs (changesets_prev_restore) */
+	bool ckpt;                  /* and takes Checkpoint frames (ckpt_link.c) */
+	uint64_t ckpt_seen;         /* d->ckpt_seq when its notes were last looked at (ckpt_link.c) */
+	bool ckpt_full;             /* look at every held note next time, not only the changed ones */
 	uint64_t since_ms, last_rx_ms; /* wall clock (node_now_ms): shown and kept */
 	/* timers, on sync_clock_ms (monotonic: a clock stepped by NTP or by
 	 * hand neither drops a link nor pauses it for hours): */

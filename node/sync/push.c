@@ -62,8 +62,8 @@ void sync_link_send_hello(struct link *l)
 	h.name = (char *)node_name(d->n);
 	h.n_heads = n;
 	h.heads = hp;
-	h.n_accept = 2;
-	h.accept = (char *[]){"zstd", "elide"};
+	h.n_accept = 3;
+	h.accept = (char *[]){"zstd", "elide", "ckpt"};
 	f.msg_case = STRATA__FRAME__MSG_HELLO;
 	f.hello = &h;
 	if (sync_link_send(l, &f) == 0) {
@@ -223,6 +223,9 @@ out:
 	free(b.env);
 	free(trust);
 	free(heads.v);
+	/* caught up (everything sent was stored): the feeds' checkpoints */
+	if (l->inflight == 0 && l->ckpt && sync_link_up(l))
+		sync_ckpt_send(l);
 }
 
 void sync_pump_all(struct daemon *d)

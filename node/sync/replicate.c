@@ -36,11 +36,13 @@ static void on_hello(struct link *l, const Strata__Hello *h)
 	}
 	if (sync_link_kind(l) == LINK_PARENT)
 		snprintf(l->name, sizeof l->name, "%s", h->name);
-	l->zstd = l->elide = false;
+	l->zstd = l->elide = l->ckpt = false;
 	for (size_t i = 0; i < h->n_accept; i++) {
 		l->zstd |= strcmp(h->accept[i], "zstd") == 0;
 		l->elide |= strcmp(h->accept[i], "elide") == 0;
+		l->ckpt |= strcmp(h->accept[i], "ckpt") == 0;
 	}
+	l->ckpt_full = true; /* every note is looked at once it is caught up */
 	sync_link_sent_clear(l);
 	l->inflight = 0;
 	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0) {
@@ -176,6 +178,7 @@ void sync_link_on_frame(struct link *l, Strata__Frame *f)
 	case STRATA__FRAME__MSG_WANT: on_want(l, f->want); break;
 	case STRATA__FRAME__MSG_ERROR: on_error(l, f->error); break;
 	case STRATA__FRAME__MSG_EVIDENCE: sync_evidence_on_frame(l, f->evidence); break;
+	case STRATA__FRAME__MSG_CHECKPOINT: sync_ckpt_on_frame(l, f->checkpoint); break;
 	case STRATA__FRAME__MSG_PING: break;
 	default:
 		if (sync_link_refusal_allow(l, l->rx_at)) {

@@ -159,3 +159,13 @@ bool sync_route_accept(struct daemon *d, struct store_txn *t, const struct link 
 	return (strcmp(feed, FEED_UP) == 0 || strcmp(feed, FEED_REPORT) == 0 || strcmp(feed, FEED_PRIVATE) == 0) &&
 	       at_or_below(d, t, author, sync_link_name(l), author_name);
 }
+
+bool sync_route_toward(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES])
+{
+	char author_name[NODE_NAME_SIZE];
+
+	if (memcmp(author, sync_link_key(l), KEY_BYTES) == 0)
+		return true;
+	return sync_link_kind(l) == LINK_CHILD && sync_link_role(l) == STRATA__ROLE__ROLE_CHILD &&
+	       at_or_below(d, t, author, sync_link_name(l), author_name);
+}

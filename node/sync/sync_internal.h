@@ -26,6 +26,10 @@
 #define SYNC_REFUSED_RETRY_MS 60000   /* a parent that refused this node's hello is asked again after this */
 #define SYNC_PAUSE_MS 5000            /* a peer that cannot store (disk full) is sent nothing this long */
 #define SYNC_FRAME_MAX (LIMIT_ENVELOPE_BYTES + (2u << 20)) /* largest frame accepted */
+#define SYNC_CKPT_SIGN_MS 1000        /* a new checkpoint of an own feed at most this often */
+#define SYNC_CKPT_BATCH 256           /* received notes taken in one write transaction at most */
+#define SYNC_CKPT_RESCAN 10           /* sweeps (seconds) between looks at notes stored by other processes */
+#define SYNC_CKPT_RING 1024           /* feeds whose notes changed, remembered for the links' next look */
 
 /* A frame read ahead of its turn (replicate.c reads a link's next frame
  * while a batch commits): the socket's loop dispatches it before reading
@@ -78,6 +82,18 @@ struct daemon {
 	struct link_state *ls;      /* every link known, live or gone (linkstate.c) */
 	size_t n_ls, cap_ls;
 	uint64_t ls_log_ms;         /* when a failure to keep them was last logged */
+	/* checkpoints (ckpt_link.c) */
+	struct ckpt_in *ckpt_q;     /* notes received, taken in one write transaction */
+	size_t ckpt_n, ckpt_cap;
+	uint64_t ckpt_seq;          /* notes changed so far; the last SYNC_CKPT_RING of them in ckpt_ring */
+	struct ckpt_change {
+		uint8_t author[KEY_BYTES];
+		char feed[LIMIT_NAME_BYTES + 1];
+	} ckpt_ring[SYNC_CKPT_RING];
+	struct feedmap ckpt_own;    /* own feeds: when last signed, whether one is due */
+	struct feedmap ckpt_alarm;  /* (author, feed) -> size of the inconsistent note alarmed */
+	unsigned ckpt_sweeps;       /* sweeps since the daemon started (sync_ckpt_sweep) */
+	uint64_t ckpt_own_at;       /* (sync_clock_ms) when the own feeds' checkpoints were last looked at */
 };
 
 /* --- the links' state in the store (linkstate.c) --- */
@@ -168,6 +184,10 @@ int sync_exchange(const struct sync_exchange *x, Strata__Frame **reply, struct e
 /* May node d->n send feed (author, feed) on link l? */
 bool sync_route_send(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
 		     const char *feed);
+/* Is l the way toward AUTHOR: AUTHOR itself, or a child link (not a peer or
+ * an auditor) with AUTHOR at or below it? A checkpoint of AUTHOR's feed goes
+ * there too, so that its witnesses' cosignatures come back to it. */
+bool sync_route_toward(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES]);
 /* May link l send us feed (author, feed)? */
 bool sync_route_accept(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES],
 		       const char *feed);
@@ -208,6 +228,28 @@ void sync_evidence_record(struct daemon *d, const uint8_t *first, size_t first_l
 void sync_evidence_on_frame(struct link *l, const Strata__Evidence *ev);
 /* Sends every stored proof to link l. */
 void sync_evidence_send_all(struct link *l);
+
+/* --- checkpoints on links (ckpt_link.c) --- */
+/* A Checkpoint frame from l: queued, taken by sync_ckpt_flush. */
+void sync_ckpt_on_frame(struct link *l, const Strata__Checkpoint *c);
+/* Takes the queued notes in one write transaction (node_checkpoint_ingest),
+ * answers refusals, raises alarms for inconsistent ones, passes what changed on. */
+void sync_ckpt_flush(struct daemon *d);
+/* Sends l the held notes it has not got, of feeds routed to it (or toward
+ * their author) and that it holds up to the note's size; signs this node's
+ * own feeds first (at most once per SYNC_CKPT_SIGN_MS each). Call when l
+ * is caught up (nothing in flight). */
+void sync_ckpt_send(struct link *l);
+/* Each second: the own checkpoints that were due (the final one once the
+ * link is idle), and what other processes stored. */
+void sync_ckpt_sweep(struct daemon *d);
+/* Another process changed the store (a notify): the held notes may have. */
+void sync_ckpt_changed(struct daemon *d);
+/* Evidence frame holding checkpoint evidence, from l. */
+void sync_ckpt_evidence_on_frame(struct link *l, const Strata__Evidence *ev);
+/* The link went away: its queued notes are dropped. */
+void sync_ckpt_forget(struct daemon *d, const struct link *l);
+void sync_ckpt_free(struct daemon *d);
 
 /* --- ZAP (zap.c) --- */
 void sync_zap_handle(struct daemon *d);

@@ -53,6 +53,8 @@ struct parsed {
 	size_t n, frames;
 	uint64_t end_count;
 	bool has_end;
+	ProtobufCBinaryData ckpt[16];  /* issue 15: the exporter's Checkpoint frames, kept to write them back */
+	size_t n_ckpt;
 };
 
 static void parsed_free(void *p)
@@ -61,6 +63,8 @@ static void parsed_free(void *p)
 
 	for (size_t i = 0; i < b->n; i++)
 		free(b->env[i].data);
+	for (size_t i = 0; i < b->n_ckpt; i++)
+		free(b->ckpt[i].data);
 	free(b->env);
 	free(b->header);
 	free(b);
@@ -165,6 +169,14 @@ static struct parsed *bundle_parse(const char *path)
 				strata__change_set_body__free_unpacked(body, NULL);
 				strata__envelope__free_unpacked(ev, NULL);
 			}
+		} else if (f->msg_case == STRATA__FRAME__MSG_CHECKPOINT) {
+			/* issue 15: the exporter's checkpoints, after the entries */
+			cr_assert_gt(f->checkpoint->note.len, 0, "%s: an empty checkpoint", path);
+			cr_assert_lt(b->n_ckpt, sizeof b->ckpt / sizeof b->ckpt[0]);
+			b->ckpt[b->n_ckpt].data = malloc(f->checkpoint->note.len);
+			cr_assert_not_null(b->ckpt[b->n_ckpt].data);
+			memcpy(b->ckpt[b->n_ckpt].data, f->checkpoint->note.data, f->checkpoint->note.len);
+			b->ckpt[b->n_ckpt++].len = f->checkpoint->note.len;
 		} else {
 			cr_assert_fail("%s: an unexpected frame (case %d) in a bundle", path, (int)f->msg_case);
 		}
@@ -238,8 +250,18 @@ static size_t bundle_write(const char *path, const struct parsed *b, size_t per_
 			starts[n_starts++] = (size_t)ftell(f);
 		put_frame(f, &fr);
 	}
+	for (size_t i = 0; i < b->n_ckpt; i++) { /* the checkpoints, as the exporter writes them */
+		Strata__Checkpoint ck = STRATA__CHECKPOINT__INIT;
+
+		ck.note = b->ckpt[i];
+		fr.msg_case = STRATA__FRAME__MSG_CHECKPOINT;
+		fr.checkpoint = &ck;
+		put_frame(f, &fr);
+	}
 	end.entries = b->n;
 	end.has_evidence = 1; /* as the exporter counts them: none here */
+	end.has_checkpoints = 1;
+	end.checkpoints = b->n_ckpt;
 	fr.msg_case = STRATA__FRAME__MSG_END;
 	fr.end = &end;
 	if (n_starts < max)
