@@ -314,9 +314,9 @@ Test(sync_records, notice_and_ack_bad_input_is_refused_and_changes_nothing)
 	REFUSED(2, "ack: this node holds no notice N7 from", "ack", "add", "--sender", A->hex, "--notice", "N7",
 		"--acked", "2026-11-01");
 	hex[10] = 'x';
-	REFUSED(2, "sender must be a node key of 64 hex characters", "ack", "add", "--sender", hex, "--notice", "N1",
+	REFUSED(2, "sender must be a node key of 64 lowercase hex characters", "ack", "add", "--sender", hex, "--notice", "N1",
 		"--acked", "2026-11-01");
-	REFUSED(2, "sender must be a node key of 64 hex characters", "ack", "add", "--sender", "abcdef", "--notice", "N1",
+	REFUSED(2, "sender must be a node key of 64 lowercase hex characters", "ack", "add", "--sender", "abcdef", "--notice", "N1",
 		"--acked", "2026-11-01");
 	REFUSED(2, "acked 2999-01-01 is in the future", "ack", "add", "--sender", other->hex, "--notice", "N1",
 		"--acked", "2999-01-01");

@@ -172,8 +172,8 @@ static void assert_equivocation_fails(const char *cmd, const struct net_node *n,
 	net_release(j);
 	net_run_free(&r);
 
-	snprintf(line, sizeof line, "FAIL %.16s…/up #%llu: equivocation: two different signed entries",
-		 author->hex, (unsigned long long)seq);
+	snprintf(line, sizeof line, "FAIL %.16s…/up #%llu: equivocation: author xiamen/zhonghua (%.16s…) signed two entries at up #%llu",
+		 author->hex, (unsigned long long)seq, author->hex, (unsigned long long)seq);
 	if (root)
 		net_run(&r, cmd, "-d", n->dir, "--root", root->hex, NULL);
 	else
