@@ -46,8 +46,9 @@ static void ev_report(const struct verify_hooks *h, struct verify_counts *c, con
 	char reason[AUDIT_REASON_SIZE];
 	struct verify_failure f = {.feed = "", .reason = reason};
 
-	snprintf(reason, sizeof reason, "bundle frame %zu at byte %llu: %s: %s", x->frame,
-		 (unsigned long long)x->offset, what, why);
+	/* why may fill a reason of its own: the sentence is cut, never overrun */
+	snprintf(reason, sizeof reason, "bundle frame %zu at byte %llu: %s: %.*s", x->frame,
+		 (unsigned long long)x->offset, what, AUDIT_REASON_SIZE / 2, why);
 	if (cs) {
 		f.author = cs->author;
 		f.feed = cs->feed;
