@@ -268,11 +268,38 @@ static int write_header(struct node *n, struct writer *w, const char *tmp)
 	return ret;
 }
 
-int bundle_export(struct node *n, const struct bundle_filter *flt, const char *path, struct bundle_counts *c,
-		  struct err *e)
+/* After the entries: one Evidence frame per kept proof, the held notes
+ * of each exported feed (in the entries' order), then the end record with
+ * the three counts. */
+static int put_tail(struct writer *w, struct store_txn *t, const struct bundle_filter *flt,
+		    const struct store_head *heads, size_t n_heads, const struct ranked *order)
 {
 	Strata__BundleEnd end = STRATA__BUNDLE_END__INIT;
 	Strata__Frame f = STRATA__FRAME__INIT;
+	struct ev_out evo = {.w = w, .flt = flt};
+	int ret;
+
+	if ((ret = node_evidence_each(t, put_evidence, &evo, w->e)) < 0)
+		return ret;
+	for (size_t k = 0; k < n_heads; k++) {
+		const struct store_head *h = &heads[order[k].i];
+
+		if (wanted(flt, h->feed) && (ret = put_checkpoints(w, t, h)) < 0)
+			return ret;
+	}
+	end.entries = w->c->entries;
+	end.has_evidence = 1;
+	end.evidence = evo.count;
+	end.has_checkpoints = 1;
+	end.checkpoints = w->c->checkpoints;
+	f.msg_case = STRATA__FRAME__MSG_END;
+	f.end = &end;
+	return put_frame(w, &f);
+}
+
+int bundle_export(struct node *n, const struct bundle_filter *flt, const char *path, struct bundle_counts *c,
+		  struct err *e)
+{
 	struct writer w = {.path = path, .c = c, .e = e};
 	struct {
 		struct store_head *v;
@@ -319,28 +346,7 @@ int bundle_export(struct node *n, const struct bundle_filter *flt, const char *p
 		    (ret = w.ret) < 0)
 			goto out;
 	}
-	if ((ret = flush_batch(&w)) < 0)
-		goto out;
-	{
-		struct ev_out evo = {.w = &w, .flt = flt};
-
-		if ((ret = node_evidence_each(t, put_evidence, &evo, e)) < 0)
-			goto out;
-		end.has_evidence = 1;
-		end.evidence = evo.count;
-	}
-	for (size_t k = 0; k < heads.n; k++) {
-		const struct store_head *h = &heads.v[order[k].i];
-
-		if (wanted(flt, h->feed) && (ret = put_checkpoints(&w, t, h)) < 0)
-			goto out;
-	}
-	end.entries = c->entries;
-	end.has_checkpoints = 1;
-	end.checkpoints = c->checkpoints;
-	f.msg_case = STRATA__FRAME__MSG_END;
-	f.end = &end;
-	if ((ret = put_frame(&w, &f)) < 0)
+	if ((ret = flush_batch(&w)) < 0 || (ret = put_tail(&w, t, flt, heads.v, heads.n, order)) < 0)
 		goto out;
 	if (fflush(w.f) != 0 || fsync(fileno(w.f)) != 0) {
 		err_set(e, "cannot write %s: %s", tmp, strerror(errno));

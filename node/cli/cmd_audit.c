@@ -106,6 +106,58 @@ static void print_completeness(const struct audit_completeness *x)
 	}
 }
 
+/* What an audit prints at its end: the JSON object, or the summary line
+ * and the checkpoints per feed. */
+struct audit_result {
+	bool json, ok, bundle;
+	const char *what, *root_hex;
+	const struct verify_counts *cnt;
+	const struct audit_history_counts *hist;
+	struct check_print *st;
+	const struct audit_completeness *complete;
+};
+
+static void print_result(const struct audit_result *r)
+{
+	if (r->json) {
+		json_t *j = json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, "
+					 "s:o, s:o}",
+					 "audited", r->what, "kind", r->bundle ? "bundle" : "store", "root", r->root_hex, "ok",
+					 r->ok, "feeds", (json_int_t)r->cnt->feeds, "entries", (json_int_t)r->cnt->entries,
+					 "signatures", (json_int_t)r->cnt->signatures, "certificates",
+					 (json_int_t)r->hist->certificates, "values", (json_int_t)r->cnt->values, "erased_values",
+					 (json_int_t)r->cnt->erased, "state_records", (json_int_t)r->cnt->state, "transfers",
+					 (json_int_t)r->hist->transfers, "reports", (json_int_t)r->hist->reports,
+					 "reports_unchecked", (json_int_t)r->hist->reports_unchecked, "failure_count",
+					 (json_int_t)(r->cnt->failures + r->hist->failures), "erased", r->st->erased, "failures",
+					 r->st->failures, "evidence", r->st->evidence);
+
+		json_object_set_new(j, "checkpoints",
+				    r->complete->feeds ? json_incref(r->complete->feeds) : json_array());
+		json_object_set_new(j, "feeds_unchecked",
+				    r->complete->unchecked ? json_incref(r->complete->unchecked) : json_array());
+		cli_json_print(j);
+	} else {
+		cli_check_print_more(r->st);
+		char erased[48] = "";
+
+		if (r->cnt->erased)
+			snprintf(erased, sizeof erased, ", %zu erased", r->cnt->erased);
+		printf("%s %s %s against root %.16s…: %zu feeds (authors certified), %zu entries, %zu signatures, "
+		       "%zu certificates, %zu values%s, %zu state records, %zu transfer steps, %zu reports recomputed",
+		       r->ok ? "audited" : "AUDIT FAILED:", r->bundle ? "bundle" : "store", r->what, r->root_hex,
+		       r->cnt->feeds, r->cnt->entries, r->cnt->signatures, r->hist->certificates, r->cnt->values, erased,
+		       r->cnt->state, r->hist->transfers, r->hist->reports);
+		if (r->hist->reports_unchecked)
+			printf(" (%zu not: their up feed is not held here, or a value they counted was erased "
+			       "without a residue)",
+			       r->hist->reports_unchecked);
+		printf("; %zu failure%s\n", r->cnt->failures + r->hist->failures,
+		       r->cnt->failures + r->hist->failures == 1 ? "" : "s");
+		print_completeness(r->complete);
+	}
+}
+
 int cmd_audit_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -163,40 +215,9 @@ int cmd_audit_main(int argc, char **argv)
 		audit_completeness_free(&complete);
 		return cli_fail_err("audit", ret, &e);
 	}
-	if (c.json) {
-		json_t *j = json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, "
-					 "s:o, s:o}",
-					 "audited", what, "kind", bundle ? "bundle" : "store", "root", root_hex, "ok",
-					 ret == 0, "feeds", (json_int_t)cnt.feeds, "entries", (json_int_t)cnt.entries,
-					 "signatures", (json_int_t)cnt.signatures, "certificates",
-					 (json_int_t)hist.certificates, "values", (json_int_t)cnt.values, "erased_values",
-					 (json_int_t)cnt.erased, "state_records", (json_int_t)cnt.state, "transfers",
-					 (json_int_t)hist.transfers, "reports", (json_int_t)hist.reports,
-					 "reports_unchecked", (json_int_t)hist.reports_unchecked, "failure_count",
-					 (json_int_t)(cnt.failures + hist.failures), "erased", st.erased, "failures",
-					 st.failures, "evidence", st.evidence);
-
-		json_object_set_new(j, "checkpoints", complete.feeds ? json_incref(complete.feeds) : json_array());
-		json_object_set_new(j, "feeds_unchecked", complete.unchecked ? json_incref(complete.unchecked) : json_array());
-		cli_json_print(j);
-	} else {
-		cli_check_print_more(&st);
-		char erased[48] = "";
-
-		if (cnt.erased)
-			snprintf(erased, sizeof erased, ", %zu erased", cnt.erased);
-		printf("%s %s %s against root %.16s…: %zu feeds (authors certified), %zu entries, %zu signatures, "
-		       "%zu certificates, %zu values%s, %zu state records, %zu transfer steps, %zu reports recomputed",
-		       ret == 0 ? "audited" : "AUDIT FAILED:", bundle ? "bundle" : "store", what, root_hex, cnt.feeds,
-		       cnt.entries, cnt.signatures, hist.certificates, cnt.values, erased, cnt.state, hist.transfers,
-		       hist.reports);
-		if (hist.reports_unchecked)
-			printf(" (%zu not: their up feed is not held here, or a value they counted was erased "
-			       "without a residue)",
-			       hist.reports_unchecked);
-		printf("; %zu failure%s\n", cnt.failures + hist.failures, cnt.failures + hist.failures == 1 ? "" : "s");
-		print_completeness(&complete);
-	}
+	print_result(&(struct audit_result){.json = c.json, .ok = ret == 0, .what = what, .bundle = bundle != NULL,
+					    .root_hex = root_hex, .cnt = &cnt, .hist = &hist, .st = &st,
+					    .complete = &complete});
 	audit_completeness_free(&complete);
 	return ret == 0 ? EXIT_OK : EXIT_VERIFY;
 }
