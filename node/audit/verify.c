@@ -23,6 +23,7 @@
 
 #define VERIFY_REASON_SIZE 600 /* one failure's reason, as handed to the hooks */
 #include "protocol/protocol.h"
+#include "crypto/tlog.h"
 
 struct walk {
 	struct store_txn *t;
@@ -32,6 +33,7 @@ struct walk {
 	uint64_t expect_seq;
 	uint8_t prev[HASH_BYTES];
 	bool chain_known;    /* false right after a hole in the log */
+	struct tlog_frontier tree; /* the feed's Merkle tree, from the entries read */
 	size_t matched;      /* state records that a log op accounts for */
 	size_t done, total;
 	struct keyset pending; /* puts absent from state: must be deleted later */
@@ -172,6 +174,15 @@ static int on_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes, 
 		w->chain_known = false; /* the chain cannot be followed across the hole */
 	}
 	w->expect_seq = seq + 1;
+	{
+		/* the tree over the stored entry hashes (each checked against
+		 * its body below: a tampered body fails at its own seq, not
+		 * again at the tree) */
+		uint8_t leaf[TLOG_HASH_BYTES];
+
+		tlog_leaf_hash(leaf, hash);
+		tlog_frontier_push(&w->tree, leaf);
+	}
 	if (changeset_decode(&cs, bytes, len, &e) < 0) {
 		fail(w, hd->author, hd->feed, seq, "%s", e.msg);
 		memcpy(w->prev, hash, HASH_BYTES);
@@ -232,6 +243,24 @@ static int count_total(const struct store_head *h, void *arg)
 	return 0;
 }
 
+/* The tree the store keeps for the feed (its frontier, which checkpoints
+ * sign) against the tree of the entries just read: a store claims it too. */
+static void check_tree(struct walk *w, const struct store_head *h)
+{
+	uint8_t kept[TLOG_HASH_BYTES], read[TLOG_HASH_BYTES];
+	struct err e = {0};
+
+	if (!h->seq || w->tree.size != h->seq)
+		return;
+	tlog_frontier_root(&w->tree, read);
+	if (store_tree_root(w->t, h->author, h->feed, h->seq, kept, &e) < 0)
+		fail(w, h->author, h->feed, h->seq, "the feed's Merkle tree cannot be read: %s", e.msg);
+	else if (memcmp(kept, read, TLOG_HASH_BYTES) != 0)
+		fail(w, h->author, h->feed, h->seq,
+		     "the feed's Merkle tree kept in the store is not the tree of its entries: a checkpoint "
+		     "signed from it would not match");
+}
+
 static int on_feed(const struct store_head *h, void *arg)
 {
 	struct walk *w = arg;
@@ -247,6 +276,7 @@ static int on_feed(const struct store_head *h, void *arg)
 	w->expect_seq = 1;
 	memset(w->prev, 0, sizeof w->prev);
 	w->chain_known = true;
+	tlog_frontier_init(&w->tree);
 	ret = store_log_each(w->t, h->author, h->feed, 1, h->seq, on_entry, w, &e);
 	if (ret < 0 && !w->fatal) {
 		fail(w, h->author, h->feed, w->expect_seq, "cannot read the log: %s", e.msg);
@@ -257,6 +287,8 @@ static int on_feed(const struct store_head *h, void *arg)
 	if (w->expect_seq <= h->seq)
 		fail(w, h->author, h->feed, w->expect_seq, "entries %llu to %llu (the head) are missing from the log",
 		     (unsigned long long)w->expect_seq, (unsigned long long)h->seq);
+	else
+		check_tree(w, h);
 	keyset_each(&w->pending, report_pending, w);
 	keyset_clear(&w->pending);
 	return 0;

@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lmdb.h>
+
+#include "node/audit/audit.h"
 #include "node/core/checkpoint.h"
 #include "node/core/node.h"
 #include "node/records/records.h"
@@ -260,4 +263,56 @@ Test(checkpoint, a_node_without_its_key_cannot_sign)
 	store_txn_abort(&t);
 	node_close(&ro);
 	cr_assert_eq(node_open(&n, dir, 0, &e), 0, "%s", e.msg);
+}
+
+static void on_failure(const struct verify_failure *f, void *arg)
+{
+	char *log = arg;
+
+	snprintf(log + strlen(log), 4096 - strlen(log), "%s #%llu: %s\n", f->feed, (unsigned long long)f->seq,
+		 f->reason);
+}
+
+/* strata verify re-derives the tree a store keeps (what its checkpoints
+ * sign): a frontier that is not the tree of the entries fails the feed. */
+Test(checkpoint, verify_fails_a_kept_tree_that_is_not_the_tree_of_the_entries)
+{
+	char log[4096] = "";
+	struct verify_hooks h = {.failure = on_failure, .arg = log};
+	struct verify_counts c;
+	struct err e = {{0}};
+	uint8_t key[KEY_BYTES + sizeof FEED_TRUST - 1], val[512];
+	MDB_val k = {.mv_size = sizeof key, .mv_data = key}, v;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	char store_dir[PATH_CAP + 8];
+
+	for (int i = 0; i < 5; i++)
+		grow(i);
+	memcpy(key, node_id(n), KEY_BYTES);
+	memcpy(key + KEY_BYTES, FEED_TRUST, sizeof FEED_TRUST - 1);
+	cr_assert_eq(verify_store(node_store(n), &c, &h, &e), 0, "a clean store verifies: %s %s", e.msg, log);
+	node_close(&n);
+
+	snprintf(store_dir, sizeof store_dir, "%s/store", dir);
+	cr_assert_eq(mdb_env_create(&env), 0);
+	cr_assert_eq(mdb_env_set_maxdbs(env, 16), 0);
+	cr_assert_eq(mdb_env_set_mapsize(env, 1ull << 30), 0);
+	cr_assert_eq(mdb_env_open(env, store_dir, 0, 0600), 0);
+	cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	cr_assert_eq(mdb_dbi_open(txn, "feeds", 0, &dbi), 0);
+	cr_assert_eq(mdb_get(txn, dbi, &k, &v), 0);
+	cr_assert(v.mv_size > 44 && v.mv_size <= sizeof val, "a frontier after head | hash | flags");
+	memcpy(val, v.mv_data, v.mv_size);
+	val[44] ^= 1; /* one bit of the largest subtree's root */
+	v.mv_data = val;
+	cr_assert_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+	cr_assert_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	cr_assert_eq(node_open(&n, dir, 0, &e), 0, "%s", e.msg);
+	cr_assert_eq(verify_store(node_store(n), &c, &h, &e), -EBADMSG, "%s", e.msg);
+	cr_assert(strstr(log, "trust #") && strstr(log, "Merkle tree kept in the store is not the tree of its entries"),
+		  "%s", log);
 }
