@@ -159,6 +159,38 @@ static void stage_witnessed(struct net *x)
 	cr_assert(shown, "status --json shows the newest witnessed checkpoint of the branch's up feed");
 }
 
+/* Stage 1b: the branch proves its report to an auditor who holds nothing
+ * but the root key (strata prove, then strata audit FILE --root KEY): the
+ * proof names its witnesses; cut to another report entry it fails. */
+static void stage_prove(struct net *x)
+{
+	const struct net_node *all[] = {x->street, x->district, x->city, NULL};
+	char file[256], root[KEY_HEX], feed[128];
+	struct net_run r;
+	json_t *j;
+
+	NET_WAIT(NET_DEADLINE_MS, witnessed_by(x->branch, x->branch, FEED_REPORT, 1, all),
+		 "the branch to hold its report checkpoint co-signed by its witnesses");
+	key_hex(root, x->root);
+	net_path(file, "report.proof");
+	snprintf(feed, sizeof feed, "%s/%s", "xiamen/huli/jinshan/hetong", FEED_REPORT);
+	net_run(&r, "prove", "-d", x->branch->dir, "--feed", feed, "--seq", "1", "-o", file, "--json", NULL);
+	cr_assert_eq(r.status, 0, "prove: %s%s", r.out, r.err);
+	j = net_run_json(&r);
+	cr_assert_eq(json_integer_value(json_object_get(j, "size")), 1);
+	cr_assert_geq(json_array_size(json_object_get(j, "witnesses")), 1, "%s", r.out);
+	net_release(j);
+	net_run_free(&r);
+	net_run(&r, "audit", file, "--root", root, NULL);
+	cr_assert_eq(r.status, 0, "audit of the proof: %s%s", r.out, r.err);
+	cr_assert(net_has(r.out, "co-signed by xiamen/huli/jinshan"), "the street witnessed it: %s", r.out);
+	net_run_free(&r);
+	/* the same proof checked against another root key fails */
+	net_run(&r, "audit", file, "--root", "0101010101010101010101010101010101010101010101010101010101010101", NULL);
+	cr_assert_eq(r.status, 3, "a proof against another root: %s%s", r.out, r.err);
+	net_run_free(&r);
+}
+
 struct peer_notes {
 	const struct net_node *at;
 	size_t notes, stray;
@@ -611,6 +643,7 @@ Test(sync_checkpoint, witnesses_bundles_and_an_inconsistent_checkpoint)
 
 	build(&x);
 	stage_witnessed(&x);
+	stage_prove(&x);
 	stage_peer(&x);
 	stage_bundles(&x);
 	stage_erase(&x);
