@@ -193,15 +193,13 @@ char *net_read_file(const char *path)
 	return buf;
 }
 
-size_t net_store_count(const struct net_node *n, const char *needle)
+size_t net_file_count_bytes(const char *path, const void *needle, size_t nl)
 {
-	char path[300];
-	FILE *f;
+	FILE *f = fopen(path, "rb");
+	size_t n = 0, len;
 	uint8_t *buf;
-	size_t len, count = 0, nl = strlen(needle);
 
-	snprintf(path, sizeof path, "%s/store/data.mdb", n->dir);
-	cr_assert_not_null(f = fopen(path, "rb"), "cannot open %s", path);
+	cr_assert_not_null(f, "cannot open %s", path);
 	fseek(f, 0, SEEK_END);
 	len = (size_t)ftell(f);
 	fseek(f, 0, SEEK_SET);
@@ -209,9 +207,18 @@ size_t net_store_count(const struct net_node *n, const char *needle)
 	cr_assert_eq(fread(buf, 1, len, f), len);
 	fclose(f);
 	for (size_t i = 0; nl && i + nl <= len; i++)
-		count += buf[i] == (uint8_t)needle[0] && memcmp(buf + i, needle, nl) == 0;
+		if (memcmp(buf + i, needle, nl) == 0)
+			n++;
 	free(buf);
-	return count;
+	return n;
+}
+
+size_t net_store_count(const struct net_node *n, const char *needle)
+{
+	char path[300];
+
+	snprintf(path, sizeof path, "%s/store/data.mdb", n->dir);
+	return net_file_count_bytes(path, needle, strlen(needle));
 }
 
 bool net_log_has(const struct net_node *n, const char *needle)

@@ -139,6 +139,8 @@ char *net_read_file(const char *path);
 /* How many times the bytes of needle occur in n's store/data.mdb, read raw:
  * for tests that a value (a phone number, a name) is or is not stored. */
 size_t net_store_count(const struct net_node *n, const char *needle);
+/* How many times the len bytes of needle are in the file at path. */
+size_t net_file_count_bytes(const char *path, const void *needle, size_t len);
 
 /* `cp -a src dst` (asserting), and removing a tree. */
 void net_copy_tree(const char *src, const char *dst);

@@ -44,26 +44,6 @@ size_t net_salts_of(const struct net_node *n, const uint8_t author[KEY_BYTES], c
 	return count;
 }
 
-size_t net_file_count_bytes(const char *path, const void *needle, size_t nl)
-{
-	FILE *f = fopen(path, "rb");
-	size_t n = 0, len;
-	uint8_t *buf;
-
-	cr_assert_not_null(f, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	len = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	cr_assert_not_null(buf = malloc(len ? len : 1));
-	cr_assert_eq(fread(buf, 1, len, f), len);
-	fclose(f);
-	for (size_t i = 0; nl && i + nl <= len; i++)
-		if (memcmp(buf + i, needle, nl) == 0)
-			n++;
-	free(buf);
-	return n;
-}
-
 size_t net_salts_in(const struct net_node *n, uint8_t salts[][SALT_BYTES], size_t count)
 {
 	char path[320];

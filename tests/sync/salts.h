@@ -18,9 +18,6 @@
 size_t net_salts_of(const struct net_node *n, const uint8_t author[KEY_BYTES], const char *feed,
 		    const char *collection, const char *key, uint8_t salts[][SALT_BYTES], size_t max);
 
-/* How many times the len bytes of needle are in the file at path. */
-size_t net_file_count_bytes(const char *path, const void *needle, size_t len);
-
 /* How many of salts[0..count) are anywhere in n's store/data.mdb. */
 size_t net_salts_in(const struct net_node *n, uint8_t salts[][SALT_BYTES], size_t count);
 
