@@ -183,8 +183,8 @@ static int put_evidence(const struct node_evidence_key *k, const uint8_t *val, s
 /* Signs a fresh checkpoint of each of this node's own feeds that is
  * exported, in one write transaction, when it can: a store opened
  * read-only, without its key, or fenced after a restore exports the notes
- * it holds as they are (the fence: it never signs before its heads are
- * confirmed). */
+ * it holds as they are (node_checkpoint_sign_own keeps the fence and
+ * frozen feeds). */
 static void sign_own(struct node *n, const struct bundle_filter *flt)
 {
 	struct {
@@ -197,11 +197,10 @@ static void sign_own(struct node *n, const struct bundle_filter *flt)
 
 	if (store_txn_begin(node_store(n), true, &t, &ignore) < 0)
 		return;
-	if (node_fence_check(n, t, &ignore) < 0 || store_heads_list(t, &heads.v, &heads.n, &ignore) < 0)
+	if (store_heads_list(t, &heads.v, &heads.n, &ignore) < 0)
 		ok = false;
 	for (size_t i = 0; ok && i < heads.n; i++)
-		if (memcmp(heads.v[i].author, node_id(n), KEY_BYTES) == 0 && heads.v[i].seq && wanted(flt, heads.v[i].feed) &&
-		    !(heads.v[i].flags & STORE_FEED_FROZEN))
+		if (memcmp(heads.v[i].author, node_id(n), KEY_BYTES) == 0 && heads.v[i].seq && wanted(flt, heads.v[i].feed))
 			ok = node_checkpoint_sign_own(n, t, heads.v[i].feed, &ignore) >= 0;
 	if (ok)
 		ok = store_txn_commit(&t, &ignore) == 0;

@@ -177,6 +177,11 @@ int node_checkpoint_sign_own(struct node *nd, struct store_txn *t, const char *f
 		return 0; /* nothing written in that feed yet */
 	if (ret < 0)
 		return ret;
+	/* a frozen feed (equivocation) is signed no more, and a restored store
+	 * signs nothing before its fence lifts: the rules live here, so that
+	 * every caller (links, export, prove) keeps them */
+	if ((h.flags & STORE_FEED_FROZEN) || node_fence_check(nd, t, &(struct err){0}) < 0)
+		return 0;
 	ret = node_checkpoint_get(t, nd->id, feed, false, &held, &len, e);
 	if (ret == 0 && note_parse((const char *)held, len, &n, NULL) == 0 && n.cp.size >= h.seq)
 		return 0;

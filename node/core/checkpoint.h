@@ -41,7 +41,9 @@ int node_checkpoint_get(struct store_txn *t, const uint8_t author[KEY_BYTES], co
  * the note brought nothing new. Write txn. */
 int node_checkpoint_put(struct store_txn *t, const struct note *n, struct err *e) WUR;
 /* Signs a checkpoint of this node's own feed at its head when the newest
- * held is smaller, and keeps it. 0 also when there was nothing to sign. */
+ * held is smaller, and keeps it. 0 also when there was nothing to sign, or
+ * nothing may be signed: a frozen feed, or the write fence of a restored
+ * store (fence.c) still up. */
 int node_checkpoint_sign_own(struct node *nd, struct store_txn *t, const char *feed, struct err *e) WUR;
 /* Calls fn for every held note of one index, in key order. */
 int node_checkpoint_each(struct store_txn *t, bool witnessed,

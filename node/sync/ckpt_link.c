@@ -218,8 +218,9 @@ static void sign_own(struct daemon *d)
 	if (d->ckpt_own_at && now - d->ckpt_own_at < SYNC_CKPT_SIGN_MS)
 		return;
 	d->ckpt_own_at = now;
-	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0 ||
-	    node_fence_check(d->n, t, &e) < 0) /* a restored store signs nothing before its fence lifts */
+	/* node_checkpoint_sign_own keeps the fence and frozen feeds; looking
+	 * here first spares a write transaction a second while they hold */
+	if (store_txn_begin(node_store(d->n), false, &t, &e) < 0 || node_fence_check(d->n, t, &e) < 0)
 		goto out;
 	for (size_t i = 0; i < OWN_FEEDS; i++) {
 		struct store_head h;

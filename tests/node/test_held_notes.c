@@ -163,6 +163,35 @@ Test(checkpoint, sign_own_at_the_head_once_per_size)
 	store_txn_abort(&t);
 }
 
+/* The rules of signing live in node_checkpoint_sign_own, whoever calls it
+ * (links, export, prove): a fenced store and a frozen feed sign nothing. */
+Test(checkpoint, sign_own_signs_nothing_under_the_fence_or_in_a_frozen_feed)
+{
+	struct note a;
+	char text[NOTE_MAX];
+	size_t len, erased;
+	struct store_txn *t;
+	struct err e = {{0}};
+
+	grow(1);
+	t = txn(true);
+	cr_assert_eq(node_fence_put(t, NODE_FENCE_RESTORED, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_txn_commit(&t, &e), 0, "%s", e.msg);
+	sign_own();
+	cr_assert_not(held(false, &a, text, &len), "a fenced store signed a checkpoint");
+	cr_assert_eq(node_fence_lift(n, &erased, &e), 0, "%s", e.msg);
+	t = txn(true);
+	cr_assert_eq(store_feed_set_flags(t, node_id(n), FEED_TRUST, STORE_FEED_FROZEN, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_txn_commit(&t, &e), 0, "%s", e.msg);
+	sign_own();
+	cr_assert_not(held(false, &a, text, &len), "a frozen feed was signed");
+	t = txn(true);
+	cr_assert_eq(store_feed_set_flags(t, node_id(n), FEED_TRUST, 0, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_txn_commit(&t, &e), 0, "%s", e.msg);
+	sign_own();
+	cr_assert(held(false, &a, text, &len), "signed once the fence is lifted and the feed not frozen");
+}
+
 Test(checkpoint, keeping_rules_and_the_witnessed_index)
 {
 	struct note a, cos, got, old;
