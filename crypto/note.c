@@ -180,6 +180,14 @@ bool note_sig_verify(const struct note *n, size_t i)
 	return sig_verify_raw(s->key, (const uint8_t *)msg, mlen, s->sig) == 0;
 }
 
+bool note_author_signed(const struct note *n)
+{
+	for (size_t i = 0; i < n->n_sigs; i++)
+		if (n->sigs[i].alg == NOTE_ALG_ED25519 && memcmp(n->sigs[i].key, n->cp.author, KEY_BYTES) == 0)
+			return note_sig_verify(n, i); /* one line per key and type (note_parse) */
+	return false;
+}
+
 int note_add_sig(struct note *n, const struct note_sig *s, struct err *e)
 {
 	for (size_t i = 0; i < n->n_sigs; i++) {

@@ -132,6 +132,8 @@ int note_parse(const char *text, size_t len, struct note *out, struct err *e) WU
 /* Checks the signature sigs[i] of n against n->cp (the author's, or a
  * cosignature over n->cp). true when it verifies. */
 bool note_sig_verify(const struct note *n, size_t i);
+/* Does n carry a valid Ed25519 line by its author, n->cp.author? */
+bool note_author_signed(const struct note *n);
 /* Adds (or replaces, same key and type) a signature to n. -ENOSPC past
  * NOTE_SIGS_MAX. */
 int note_add_sig(struct note *n, const struct note_sig *s, struct err *e) WUR;

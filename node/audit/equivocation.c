@@ -103,15 +103,6 @@ void verify_evidence_holds(struct store_txn *t, const struct verify_evidence *x,
 		h->failure(&f, h->arg);
 }
 
-/* Did the note's author sign it (a valid Ed25519 line by cp.author)? */
-static bool author_signed(const struct note *n)
-{
-	for (size_t i = 0; i < n->n_sigs; i++)
-		if (n->sigs[i].alg == NOTE_ALG_ED25519 && memcmp(n->sigs[i].key, n->cp.author, KEY_BYTES) == 0 &&
-		    note_sig_verify(n, i))
-			return true;
-	return false;
-}
 
 int verify_checkpoint_proof(const uint8_t *first, size_t first_len, const uint8_t *second, size_t second_len,
 			    struct verify_checkpoint_proof *out, char *why, size_t cap)
@@ -133,7 +124,7 @@ int verify_checkpoint_proof(const uint8_t *first, size_t first_len, const uint8_
 		snprintf(why, cap, "the two checkpoints have the same root: they agree");
 		return -EINVAL;
 	}
-	if (!author_signed(&a) || !author_signed(&b)) {
+	if (!note_author_signed(&a) || !note_author_signed(&b)) {
 		snprintf(why, cap, "a checkpoint of the evidence does not carry a valid signature of its author");
 		return -EINVAL;
 	}
@@ -155,7 +146,7 @@ int verify_checkpoint_evidence(struct store_txn *t, const uint8_t *first, size_t
 	if (verify_checkpoint_proof(first, first_len, second, second_len, out, why, cap) == 0)
 		return 0;
 	/* the other kind: the author's note against the entries this store holds */
-	if (!t || note_parse((const char *)first, first_len, &a, &e) < 0 || !author_signed(&a) ||
+	if (!t || note_parse((const char *)first, first_len, &a, &e) < 0 || !note_author_signed(&a) ||
 	    store_tree_root(t, a.cp.author, a.cp.feed, a.cp.size, root, &e) < 0 ||
 	    memcmp(root, a.cp.root, TLOG_HASH_BYTES) == 0)
 		return -EINVAL; /* why: the two notes' reason */

@@ -176,7 +176,6 @@ static int chains(struct build *b, struct err *e)
 static int since(struct build *b, const uint8_t *text, size_t len, struct note *old, struct err *e)
 {
 	uint8_t root[TLOG_HASH_BYTES];
-	bool signed_ok = false;
 	int ret;
 
 	if ((ret = note_parse((const char *)text, len, old, e)) < 0) {
@@ -189,10 +188,7 @@ static int since(struct build *b, const uint8_t *text, size_t len, struct note *
 			b->label, old->cp.size, b->note.cp.size);
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < old->n_sigs; i++)
-		if (old->sigs[i].alg == NOTE_ALG_ED25519 && !memcmp(old->sigs[i].key, b->author, KEY_BYTES))
-			signed_ok = note_sig_verify(old, i);
-	if (!signed_ok) {
+	if (!note_author_signed(old)) { /* its author is b->author: checked above */
 		err_set(e, "--since: the note carries no valid signature by the author of %s", b->label);
 		return -EINVAL;
 	}

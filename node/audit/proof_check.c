@@ -238,14 +238,11 @@ static int check_paths(const Strata__Proof *p, const struct note *n, const struc
 	info->n_path = p->n_path;
 	if (!p->has_old_checkpoint)
 		return 0;
-	bool ok = false;
 	if (note_parse((const char *)p->old_checkpoint.data, p->old_checkpoint.len, &old, e) < 0) {
 		err_prefix(e, "the older checkpoint of the proof");
 		return -EBADMSG;
 	}
-	for (size_t i = 0; i < old.n_sigs; i++)
-		if (old.sigs[i].alg == NOTE_ALG_ED25519 && !memcmp(old.sigs[i].key, n->cp.author, KEY_BYTES))
-			ok = note_sig_verify(&old, i);
+	bool ok = note_author_signed(&old); /* its author must be n's: checked below */
 	for (size_t i = 0; i < p->n_consistency; i++)
 		memcpy(path[i], p->consistency[i].data, TLOG_HASH_BYTES);
 	if (!ok || memcmp(old.cp.author, n->cp.author, KEY_BYTES) != 0 || strcmp(old.cp.feed, n->cp.feed) != 0 ||
