@@ -143,11 +143,14 @@ static size_t scan_entries(const uint8_t *b, size_t len, size_t *off, size_t *el
 	return n;
 }
 
-/* The record in r->buf (r->got bytes) is cut short or does not decode:
- * keeps its whole envelopes to return, and the damage to report after. */
-static int salvage(struct bundle_reader *r, const char *what)
+/* The record in r->buf (r->got bytes) is cut short, does not decode, or
+ * holds a field the exporter never writes inside its Entries (what a
+ * flipped byte there most often makes: field != 0): keeps its whole
+ * envelopes before the damage to return, and the damage to report after. */
+static int salvage(struct bundle_reader *r, const char *what, unsigned field)
 {
 	size_t stop, n = scan_entries(r->buf, r->got, NULL, NULL, &stop);
+	char why[64] = "";
 
 	free(r->salv_off);
 	free(r->salv_len);
@@ -159,9 +162,11 @@ static int salvage(struct bundle_reader *r, const char *what)
 	r->salv_next = 0;
 	r->damaged = true;
 	memset(&r->damage, 0, sizeof r->damage);
-	err_set(&r->damage, "%s: %s at byte %llu, inside frame %zu (after entry %zu, %zu of them whole in that frame)",
+	if (field)
+		snprintf(why, sizeof why, ": an unknown field (number %u) there", field);
+	err_set(&r->damage, "%s: %s at byte %llu, inside frame %zu (after entry %zu, %zu of them whole in that frame)%s",
 		r->path, what, (unsigned long long)(r->rec_off + 4 + stop), r->frames, r->entries + r->salv_n,
-		r->salv_n);
+		r->salv_n, why);
 	return 0;
 }
 
@@ -282,7 +287,7 @@ static int next_frame(struct bundle_reader *r, struct err *e)
 	r->frames++;
 	if (ret < 0 || !(r->frame = strata__frame__unpack(NULL, rl, r->buf))) {
 		memset(e, 0, sizeof *e); /* the damage is reported after what is whole */
-		if ((ret = salvage(r, ret < 0 ? "truncated" : "damaged")) < 0)
+		if ((ret = salvage(r, ret < 0 ? "truncated" : "damaged", 0)) < 0)
 			err_set(e, "out of memory");
 		return ret;
 	}
@@ -298,7 +303,9 @@ static unsigned unknown_field(const ProtobufCMessage *m)
 /* The unsigned slack of the frame just read (docs/PROTOCOL.md, "Bundles"):
  * an unknown field in the Frame or the message it holds, and an Entries
  * frame whose batch is not the running count of entries through it (what
- * the exporter writes). 0, or -EBADMSG naming the frame and its byte. */
+ * the exporter writes). 0; 1 when the unknown field is inside the Entries,
+ * which is then salvaged like damage; -EBADMSG naming the frame and its
+ * byte; -ENOMEM. */
 static int frame_slack(struct bundle_reader *r, struct err *e)
 {
 	const Strata__Frame *f = r->frame;
@@ -311,6 +318,16 @@ static int frame_slack(struct bundle_reader *r, struct err *e)
 	case STRATA__FRAME__MSG_CHECKPOINT: inner = &f->checkpoint->base; break;
 	case STRATA__FRAME__MSG_END: inner = &f->end->base; break;
 	default: break;
+	}
+	if (!tag && f->msg_case == STRATA__FRAME__MSG_ENTRIES && (tag = unknown_field(inner))) {
+		/* inside the Entries: the envelopes before it are whole (issue 11) */
+		strata__frame__free_unpacked(r->frame, NULL);
+		r->frame = NULL;
+		if (salvage(r, "damaged", tag) < 0) {
+			err_set(e, "out of memory");
+			return -ENOMEM;
+		}
+		return 1;
 	}
 	if (!tag)
 		tag = unknown_field(inner);
@@ -404,6 +421,8 @@ int bundle_next(struct bundle_reader *r, const uint8_t **env, size_t *len, const
 		}
 		if ((ret = frame_slack(r, e)) < 0)
 			return ret;
+		if (ret == 1)
+			continue; /* damaged inside its Entries: salvaged like a record that does not decode */
 		switch (r->frame->msg_case) {
 		case STRATA__FRAME__MSG_ENTRIES:
 			continue;

@@ -79,6 +79,47 @@ static void put_frame(FILE *f, const Strata__Frame *fr, bool unknown)
 	free(buf);
 }
 
+static size_t put_varint(uint8_t *b, uint64_t v)
+{
+	size_t n = 0;
+
+	for (; v >= 0x80; v >>= 7)
+		b[n++] = (uint8_t)(v | 0x80);
+	b[n++] = (uint8_t)v;
+	return n;
+}
+
+/* An Entries frame as the exporter writes it, but with an unknown field
+ * (Entries field 3, varint 1) after its first envelope: what a flipped
+ * byte inside a frame most often decodes to. */
+static void put_entries_unknown(FILE *f, Strata__Entries *en)
+{
+	size_t all = en->n_envelopes, n, k = 0, size = 32;
+	uint8_t *inner, *rec;
+
+	for (size_t i = 0; i < all; i++)
+		size += en->envelopes[i].len + 12;
+	inner = malloc(size);
+	rec = malloc(size + 12);
+	en->n_envelopes = 1;
+	n = strata__entries__pack(en, inner);
+	inner[n++] = 0x18;
+	inner[n++] = 0x01;
+	for (size_t i = 1; i < all; i++) {
+		inner[n++] = 0x12;
+		n += put_varint(inner + n, en->envelopes[i].len);
+		memcpy(inner + n, en->envelopes[i].data, en->envelopes[i].len);
+		n += en->envelopes[i].len;
+	}
+	en->n_envelopes = all;
+	rec[k++] = 0x12; /* Frame.entries: field 2, length-delimited */
+	k += put_varint(rec + k, n);
+	memcpy(rec + k, inner, n);
+	put_rec(f, rec, k + n, NULL, 0);
+	free(inner);
+	free(rec);
+}
+
 static void put_end(FILE *f, const struct craft *c, const struct loaded *b)
 {
 	Strata__BundleEnd end = STRATA__BUNDLE_END__INIT;
@@ -120,7 +161,10 @@ void craft(const char *path, const struct loaded *b, const struct craft *c)
 		en.batch = i + en.n_envelopes + (k == c->bad_batch_frame);
 		fr.msg_case = STRATA__FRAME__MSG_ENTRIES;
 		fr.entries = &en;
-		put_frame(f, &fr, k == c->unknown_frame);
+		if (k == c->unknown_in_entries)
+			put_entries_unknown(f, &en);
+		else
+			put_frame(f, &fr, k == c->unknown_frame);
 	}
 	for (size_t i = 0; i < c->n_evidence; i++) {
 		Strata__Frame fr = STRATA__FRAME__INIT;

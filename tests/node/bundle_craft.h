@@ -19,6 +19,7 @@ struct craft {
 	bool bad_magic, header_unknown, end_unknown;
 	size_t per_frame;          /* envelopes per Entries frame (0: all in one) */
 	size_t unknown_frame;      /* the Entries frame (from 1) given an unknown field */
+	size_t unknown_in_entries; /* the Entries frame (from 1) given one after its first envelope */
 	size_t bad_batch_frame;    /* the Entries frame (from 1) whose batch is off by one */
 	long long entries_delta;   /* added to BundleEnd.entries */
 	const Strata__Evidence *const *evidence;

@@ -220,9 +220,13 @@ Test(audit_bundle, unsigned_slack_is_refused_with_its_place)
 	refused("header", &b, &(struct craft){.header_unknown = true}, "header at byte 16 holds an unknown field", 0);
 	/* inside: what precedes the frame stays (frame 1: the root's 3 entries, base of them held already) */
 	refused("frame", &b, &(struct craft){.per_frame = 3, .unknown_frame = 2}, "frame 2 at byte", 3 - base);
+	/* inside an Entries (a flipped byte there): the envelopes before it stay */
+	refused("entries field", &b, &(struct craft){.per_frame = 3, .unknown_in_entries = 2},
+		"an unknown field (number 3) there", 1);
 	refused("batch", &b, &(struct craft){.per_frame = 3, .bad_batch_frame = 2}, "its batch number is 7, not 6", 0);
-	/* at the end record: every entry was read and checked before it */
-	refused("entries", &b, &(struct craft){.entries_delta = 1}, "counts 8 entries, the bundle holds 7", all - 3);
+	/* at the end record: every entry was read and checked before it (the
+	 * target holds frame 1 and the first envelope of frame 2 by now) */
+	refused("entries", &b, &(struct craft){.entries_delta = 1}, "counts 8 entries, the bundle holds 7", all - 4);
 	refused("evidence", &b, &(struct craft){.evidence_delta = 1}, "counts 1 evidence frames, the bundle holds 0", 0);
 	/* the crafted Checkpoint frame holds no note: an import takes each note as
 	 * it reads it (co-signing where it witnesses), so it stops there first */
