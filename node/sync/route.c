@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Routing: which feeds go on which link (DESIGN.md, "Feeds and where they
- * flow"). `trust` goes everywhere; `up` and `report` go to the parent when
+ * flow"; docs/PROTOCOL.md, "Where trust flows"). `trust` is scoped to the
+ * tree (issue 16): a node's trust feed goes up to its ancestors and down
+ * to its subtree, so a node holds the trust feeds of its chain (the root
+ * down to itself), its own, and its subtree's, and nothing else; a peer
+ * child gets its host's chain, an auditor child everything its parent
+ * holds. `up` and `report` go to the parent when
  * their author is this node or below it in the tree (`up` at most up_depth
  * levels above its author); `down` and `notice` go to children when their
  * author is this node or above it. A peer gets only the feeds its
@@ -39,16 +44,71 @@ static bool downward(const char *feed)
 	return strcmp(feed, FEED_DOWN) == 0 || strcmp(feed, FEED_NOTICE) == 0;
 }
 
-/* Is KEY this node or one of its ancestors? */
+/* Is KEY this node or one of its ancestors (the pinned root included,
+ * before its own certificate is held)? */
 static bool self_or_above(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_BYTES])
 {
 	char key_name[NODE_NAME_SIZE];
 
-	if (memcmp(key, node_id(d->n), KEY_BYTES) == 0)
+	if (memcmp(key, node_id(d->n), KEY_BYTES) == 0 || memcmp(key, node_root(d->n), KEY_BYTES) == 0)
 		return true;
 	if (!node_key_in_tree(d->n, t, key, key_name))
 		return false;
 	return org_path_under(node_name(d->n), key_name);
+}
+
+static bool self_auditor(struct daemon *d, struct store_txn *t);
+
+/* On a node that joined another domain as a peer: is KEY on its host's
+ * chain (the host HOST or one of its ancestors, that domain's root
+ * included)? Those are the trust feeds the host sends it. */
+static bool host_chain(struct daemon *d, struct store_txn *t, const char *host, const uint8_t key[KEY_BYTES])
+{
+	char key_name[NODE_NAME_SIZE];
+
+	if (node_peer_root(d->n) && memcmp(key, node_peer_root(d->n), KEY_BYTES) == 0)
+		return true;
+	if (!node_key_in_tree(d->n, t, key, key_name))
+		return false;
+	return strcmp(key_name, host) == 0 || org_path_under(host, key_name);
+}
+
+/* The trust feed of AUTHOR on link L (docs/PROTOCOL.md, "Where trust
+ * flows"): up to the parent from this node and its subtree; down to a
+ * child or a peer from this node and its ancestors; everything to an
+ * auditor. A node that is a peer keeps its own trust feed home. */
+static bool trust_send(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES])
+{
+	char author_name[NODE_NAME_SIZE];
+
+	if (sync_link_kind(l) == LINK_PARENT)
+		return memcmp(author, node_id(d->n), KEY_BYTES) == 0 ||
+		       at_or_below(d, t, author, node_name(d->n), author_name);
+	if (sync_link_role(l) == STRATA__ROLE__ROLE_AUDITOR)
+		return true;
+	return self_or_above(d, t, author);
+}
+
+/* The mirror of trust_send: what a link may bring. From the parent: our
+ * ancestors' (from a host, the host's chain; to an auditor, everything);
+ * from a child: its subtree's; from a peer: nothing of ours to take (its
+ * trust feed stays in its own domain unless its agreement shares it). */
+static bool trust_accept(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES])
+{
+	char author_name[NODE_NAME_SIZE];
+
+	if (memcmp(author, node_id(d->n), KEY_BYTES) == 0)
+		return false;
+	if (sync_link_kind(l) == LINK_PARENT && sync_link_role(l) == STRATA__ROLE__ROLE_PEER)
+		return host_chain(d, t, sync_link_name(l), author);
+	if (sync_link_kind(l) == LINK_PARENT)
+		return self_auditor(d, t) || self_or_above(d, t, author);
+	if (sync_link_role(l) == STRATA__ROLE__ROLE_AUDITOR)
+		return false;
+	if (sync_link_role(l) == STRATA__ROLE__ROLE_PEER)
+		return memcmp(author, sync_link_key(l), KEY_BYTES) == 0 && sync_link_cert(l) &&
+		       cert_allows(sync_link_cert(l), FEED_TRUST);
+	return at_or_below(d, t, author, sync_link_name(l), author_name);
 }
 
 /* On a node that joined another domain as a peer: may it publish FEED to
@@ -111,7 +171,7 @@ bool sync_route_send(struct daemon *d, struct store_txn *t, const struct link *l
 	if (sync_link_kind(l) == LINK_PARENT && sync_link_role(l) == STRATA__ROLE__ROLE_PEER)
 		return memcmp(author, node_id(d->n), KEY_BYTES) == 0 && agreement_allows(d, t, feed);
 	if (strcmp(feed, FEED_TRUST) == 0)
-		return true;
+		return trust_send(d, t, l, author);
 	if (sync_link_kind(l) == LINK_PARENT && self_auditor(d, t))
 		return false; /* an auditor writes no data feeds */
 	if (sync_link_kind(l) == LINK_PARENT) {
@@ -142,7 +202,7 @@ bool sync_route_accept(struct daemon *d, struct store_txn *t, const struct link 
 	char author_name[NODE_NAME_SIZE];
 
 	if (strcmp(feed, FEED_TRUST) == 0)
-		return true;
+		return trust_accept(d, t, l, author);
 	/* node_authorize checks the agreement */
 	if (sync_link_kind(l) == LINK_PARENT && sync_link_role(l) == STRATA__ROLE__ROLE_PEER)
 		return strcmp(feed, FEED_NOTICE) == 0 && memcmp(author, node_id(d->n), KEY_BYTES) != 0;
