@@ -31,7 +31,8 @@ struct release {
 	uint8_t from[KEY_BYTES];
 	char id[TRANSFER_ID_MAX + 1];
 	char member[MEMBER_ID_MAX + 1];
-	uint8_t to[KEY_BYTES];
+	uint8_t to[KEY_BYTES]; /* zero: the old branch named only to_name (issue 16) */
+	char to_name[NODE_NAME_SIZE];
 	uint64_t seq;
 	uint8_t hash[HASH_BYTES];
 	int accepted; /* index of its accepted acceptance + 1, 0 if none */
@@ -52,6 +53,7 @@ struct forward {
 	uint8_t from[KEY_BYTES];
 	char id[TRANSFER_ID_MAX + 1];
 	uint8_t to[KEY_BYTES];
+	char to_name[NODE_NAME_SIZE];
 	uint8_t release_hash[HASH_BYTES];
 	uint64_t seq;
 };
@@ -178,6 +180,7 @@ static int on_release(const struct store_record *r, void *arg)
 	snprintf(x->member, sizeof x->member, "%s", m->member ? m->member->id : "");
 	if (m->to.len == KEY_BYTES)
 		memcpy(x->to, m->to.data, KEY_BYTES);
+	snprintf(x->to_name, sizeof x->to_name, "%s", m->to_name ? m->to_name : "");
 	x->seq = r->origin.seq;
 	strata__release__free_unpacked(m, NULL);
 	if (strcmp(r->origin.feed, FEED_UP) == 0 && entry_of(g, r->owner, FEED_UP, x->seq, x->hash, NULL) == 0)
@@ -237,6 +240,7 @@ static int on_forward(const struct store_record *r, void *arg)
 	snprintf(x->id, sizeof x->id, "%s", m->id);
 	if (m->to.len == KEY_BYTES)
 		memcpy(x->to, m->to.data, KEY_BYTES);
+	snprintf(x->to_name, sizeof x->to_name, "%s", m->to_name ? m->to_name : "");
 	if (m->release_hash.len == HASH_BYTES)
 		memcpy(x->release_hash, m->release_hash.data, HASH_BYTES);
 	x->seq = r->origin.seq;
@@ -347,7 +351,33 @@ static int scan_entry(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes
 	return 0;
 }
 
-/* Every forward names a real release and sends it where the release does. */
+static bool zero_key(const uint8_t k[KEY_BYTES])
+{
+	static const uint8_t zero[KEY_BYTES];
+
+	return memcmp(k, zero, KEY_BYTES) == 0;
+}
+
+/* Does release r go to the node BY? A release that names its new branch
+ * by org path only (to zero bytes: the old branch held no certificate of
+ * it) goes where the common ancestor's forward of it sends it; with no
+ * such forward held here, to the node whose certificate here has that
+ * path (none held: nothing to hold it against). */
+static bool release_goes_to(struct gather *g, const struct release *r, const uint8_t by[KEY_BYTES])
+{
+	char name[NODE_NAME_SIZE];
+
+	if (!zero_key(r->to))
+		return memcmp(r->to, by, KEY_BYTES) == 0;
+	for (size_t k = 0; k < g->nfwd; k++)
+		if (memcmp(g->fwd[k].from, r->from, KEY_BYTES) == 0 && strcmp(g->fwd[k].id, r->id) == 0 &&
+		    memcmp(g->fwd[k].release_hash, r->hash, HASH_BYTES) == 0)
+			return memcmp(g->fwd[k].to, by, KEY_BYTES) == 0;
+	return node_key_name(g->n, g->t, by, name) < 0 || strcmp(name, r->to_name) == 0;
+}
+
+/* Every forward names a real release and sends it where the release does
+ * (by key, or by org path where the release names only that). */
 static void check_forwards(struct gather *g)
 {
 	char name[NODE_NAME_SIZE], name2[NODE_NAME_SIZE];
@@ -357,7 +387,10 @@ static void check_forwards(struct gather *g)
 		struct release *r = check_names_release(g, "the forward", f->by, FEED_DOWN, f->seq, f->from, f->id,
 							f->release_hash);
 
-		if (r && memcmp(r->to, f->to, KEY_BYTES) != 0)
+		if (r && zero_key(r->to) && strcmp(r->to_name, f->to_name) != 0)
+			fail(g, f->by, FEED_DOWN, f->seq, "the forward of transfer %s sends it to %s, but the release names %s",
+			     f->id, f->to_name, r->to_name);
+		else if (r && !zero_key(r->to) && memcmp(r->to, f->to, KEY_BYTES) != 0)
 			fail(g, f->by, FEED_DOWN, f->seq, "the forward of transfer %s sends it to %s, but the release names %s",
 			     f->id, who(g, f->to, name), who(g, r->to, name2));
 	}
@@ -397,9 +430,9 @@ static void check_acceptances(struct gather *g)
 			check_unheld(g, a);
 			continue;
 		}
-		if (memcmp(r->to, a->by, KEY_BYTES) != 0) {
+		if (!release_goes_to(g, r, a->by)) {
 			fail(g, a->by, FEED_UP, a->seq, "accepts transfer %s, which %s released to %s", a->id,
-			     who(g, a->from, name), who(g, r->to, name2));
+			     who(g, a->from, name), zero_key(r->to) ? r->to_name : who(g, r->to, name2));
 			continue;
 		}
 		if (!a->accepted)

@@ -157,6 +157,11 @@ static int forward_validate(const ProtobufCMessage *msg, const uint8_t *key, siz
 		err_set(e, "forward %s: the old and the new branch are the same node", f->id);
 		return -EINVAL;
 	}
+	/* from_name (issue 16): the same rule as to_name, when present */
+	if (f->from_name && !org_path_valid(f->from_name)) {
+		err_set(e, "forward: old branch \"%s\" is not an org path", f->from_name);
+		return -EINVAL;
+	}
 	return 0;
 }
 

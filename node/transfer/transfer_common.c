@@ -32,6 +32,13 @@ bool transfer_same(const uint8_t *a, const uint8_t *b)
 	return memcmp(a, b, KEY_BYTES) == 0;
 }
 
+bool transfer_key_zero(const uint8_t *key)
+{
+	static const uint8_t zero[KEY_BYTES];
+
+	return memcmp(key, zero, KEY_BYTES) == 0;
+}
+
 void transfer_name_of(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], char out[NODE_NAME_SIZE])
 {
 	if (node_key_name(n, t, key, out) < 0) {

@@ -11,9 +11,86 @@
 
 #include "node/transfer/transfer_internal.h"
 
-/* Forwards release ID of FROM, checked in the writer's transaction. 1 when
- * written, 0 when there is nothing to do (already forwarded; with
- * strict, that is an error), negative on error. */
+#define WHY_SIZE 512 /* why the common ancestor refuses a transfer */
+
+/* The new branch of release r as the common ancestor resolves it: the key
+ * the old branch wrote, or, when it wrote zero bytes (it did not hold the
+ * certificate), the unit of to_name in this node's subtree, all of whose
+ * certificates it holds. 0 with to; 1 to refuse, why saying why; negative
+ * if the store cannot be read. */
+static int forward_to(struct node *n, struct store_txn *t, const uint8_t from[KEY_BYTES], const Strata__Release *r,
+		      uint8_t to[KEY_BYTES], char why[WHY_SIZE])
+{
+	struct node_revocation rev;
+	struct err ignore = {0};
+
+	if (transfer_key_zero(r->to.data))
+		return transfer_destination(n, t, from, r->to_name, to, why, WHY_SIZE);
+	memcpy(to, r->to.data, KEY_BYTES);
+	if (node_revocation_get(t, to, &rev, &ignore) == 0 && !rev.has_successor) {
+		snprintf(why, WHY_SIZE, err_gettext("the key of %s is revoked"), r->to_name);
+		return 1;
+	}
+	return 0;
+}
+
+/* Puts the common ancestor's refusal of release r: an outcome, refused,
+ * whose acceptance hash is 32 zero bytes (no acceptance: it was never
+ * forwarded), to the key found for to_name or zero bytes. The old branch
+ * applies it like any refusal: the member stays there. */
+static int forward_refuse(struct node_writer *w, const uint8_t from[KEY_BYTES], const char *id, const char *key,
+			  const uint8_t to[KEY_BYTES], const uint8_t hash[HASH_BYTES], struct err *e)
+{
+	static const uint8_t none[HASH_BYTES];
+	Strata__Outcome o = STRATA__OUTCOME__INIT;
+	char today[RECORD_DATE_SIZE];
+
+	date_today(today);
+	o.from.data = (uint8_t *)from;
+	o.from.len = KEY_BYTES;
+	o.id = (char *)id;
+	o.release_hash.data = (uint8_t *)hash;
+	o.release_hash.len = HASH_BYTES;
+	o.to.data = (uint8_t *)to;
+	o.to.len = KEY_BYTES;
+	o.acceptance_hash.data = (uint8_t *)none;
+	o.acceptance_hash.len = HASH_BYTES;
+	o.decision = STRATA__TRANSFER_DECISION__TRANSFER_REFUSED;
+	o.date = today;
+	return transfer_put_msg(w, record_outcome.collection, key, &o.base, e);
+}
+
+/* Is there nothing (left) to do for release r of FROM here: forwarded or
+ * refused already, or this node is not the common ancestor? 1 when so, e
+ * filled with why (for strict). */
+static int forward_done(struct node *n, struct store_txn *t, const uint8_t from[KEY_BYTES], const char *from_name,
+			const char *id, const char *key, const Strata__Release *r, struct err *e)
+{
+	uint8_t lca[KEY_BYTES];
+
+	if (transfer_has_rec(t, record_forward.collection, node_id(n), key)) {
+		err_set(e, "transfer %s from %s is already forwarded", id, from_name);
+		return 1;
+	}
+	if (transfer_has_rec(t, record_outcome.collection, node_id(n), key)) {
+		err_set(e, "transfer %s from %s was already refused here", id, from_name);
+		return 1;
+	}
+	if (r->to.len != KEY_BYTES || transfer_same(r->to.data, from) ||
+	    transfer_release_lca(n, t, from, r->to.data, r->to_name, lca) < 0 || !transfer_same(lca, node_id(n))) {
+		err_set(e, "this node is not the lowest common ancestor of %s and %s; that one forwards transfer %s",
+			from_name, r->to_name, id);
+		return 1;
+	}
+	return 0;
+}
+
+/* Forwards release ID of FROM, checked in the writer's transaction, or
+ * refuses it when its new branch is no unit of this subtree. Without
+ * approved, and with [transfer] approve = manual, only refuses. 1 when
+ * written, 0 when there is nothing to do (with strict, that is an error,
+ * and so is a refusal, which strict does not write: the daemon does),
+ * negative on error. */
 int transfer_forward_one(struct node *n, const uint8_t from[KEY_BYTES], const char *id, bool approved, bool strict,
 			 transfer_note_fn note, void *arg, struct err *e)
 {
@@ -21,8 +98,9 @@ int transfer_forward_one(struct node *n, const uint8_t from[KEY_BYTES], const ch
 	struct store_txn *t;
 	Strata__Release *r = NULL;
 	Strata__Forward f = STRATA__FORWARD__INIT;
-	uint8_t lca[KEY_BYTES], hash[HASH_BYTES];
-	char key[TRANSFER_KEY_MAX + 1], today[RECORD_DATE_SIZE], from_name[NODE_NAME_SIZE];
+	uint8_t hash[HASH_BYTES], to[KEY_BYTES];
+	char key[TRANSFER_KEY_MAX + 1], today[RECORD_DATE_SIZE], from_name[NODE_NAME_SIZE], why[WHY_SIZE] = "";
+	struct err done = {0};
 	int ret;
 
 	if (transfer_key(key, from, id) < 0) {
@@ -40,32 +118,42 @@ int transfer_forward_one(struct node *n, const uint8_t from[KEY_BYTES], const ch
 		}
 		goto out;
 	}
-	if (transfer_has_rec(t, record_forward.collection, node_id(n), key)) {
-		ret = 0;
-		if (strict) {
-			err_set(e, "transfer %s from %s is already forwarded", id, from_name);
-			ret = -EINVAL;
-		}
+	if (forward_done(n, t, from, from_name, id, key, r, &done)) {
+		ret = strict ? -EINVAL : 0;
+		if (strict)
+			*e = done;
 		goto out;
 	}
-	if (r->to.len != KEY_BYTES || transfer_same(r->to.data, from) || transfer_lca(n, t, from, r->to.data, lca) < 0 ||
-	    !transfer_same(lca, node_id(n))) {
-		ret = 0;
-		if (strict) {
-			err_set(e, "this node is not the lowest common ancestor of %s and %s; that one forwards transfer %s",
-				from_name, r->to_name, id);
-			ret = -EINVAL;
-		}
+	if ((ret = forward_to(n, t, from, r, to, why)) < 0) {
+		err_set(e, "%s", why);
 		goto out;
 	}
+	if (ret == 1 && strict) {
+		err_set(e, "cannot forward transfer %s from %s: %s (the daemon refuses it)", id, from_name, why);
+		ret = -ESRCH;
+		goto out;
+	}
+	if (ret == 0 && !approved && node_config(n)->transfer_manual)
+		goto out; /* forwarded by `strata transfer approve` */
 	if ((ret = transfer_entry_hash(t, record_release.collection, from, id, hash, e)) < 0)
 		goto out;
+	if (why[0]) {
+		if ((ret = forward_refuse(w, from, id, key, to, hash, e)) < 0 ||
+		    (ret = node_writer_commit(&w, NULL, NULL, e)) < 0)
+			goto out;
+		transfer_note(note, arg, "transfer %s of member %s from %s to %s: refused here, not forwarded: %s", id,
+			      r->member->id, from_name, r->to_name, why);
+		ret = 1;
+		goto out;
+	}
 	date_today(today);
 	f.from.data = (uint8_t *)from;
 	f.from.len = KEY_BYTES;
+	f.from_name = org_path_valid(from_name) ? from_name : NULL;
 	f.id = (char *)id;
 	f.to_name = r->to_name;
-	f.to = r->to;
+	f.to.data = to;
+	f.to.len = KEY_BYTES;
 	f.release_hash.data = hash;
 	f.release_hash.len = HASH_BYTES;
 	f.mode = approved ? STRATA__FORWARD_MODE__FORWARD_APPROVED : STRATA__FORWARD_MODE__FORWARD_AUTO;

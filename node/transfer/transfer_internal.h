@@ -21,6 +21,10 @@ void transfer_note(transfer_note_fn note, void *arg, const char *fmt, ...) __att
 /* Are two keys the same? */
 bool transfer_same(const uint8_t *a, const uint8_t *b);
 
+/* Is KEY 32 zero bytes (a release's new branch the old one did not know, an
+ * outcome's acceptance hash when the common ancestor refused)? */
+bool transfer_key_zero(const uint8_t *key);
+
 /* KEY's org path if known here, else the start of its hex and "…". */
 void transfer_name_of(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES], char out[NODE_NAME_SIZE]);
 
@@ -66,6 +70,28 @@ int transfer_lca(struct node *n, struct store_txn *t, const uint8_t a[KEY_BYTES]
 
 /* Is this node KEY, or on KEY's chain of issuers up to the root? */
 bool transfer_at_or_above(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES]);
+
+/* Is KEY this node, or on this node's chain of issuers up to the root? */
+bool transfer_on_own_chain(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES]);
+
+/* The lowest common ancestor of FROM and the new branch of a release (to:
+ * its key, or 32 zero bytes when the old branch did not hold its
+ * certificate; to_name: its org path). By the keys' chains where both are
+ * known here; else by org path: the deepest node of FROM's chain (FROM
+ * included) whose path is to_name or a prefix of it followed by '/'. The
+ * old branch, the nodes the release passes on its way up and the common
+ * ancestor all find the same node. -ENOENT if there is none here. */
+int transfer_release_lca(struct node *n, struct store_txn *t, const uint8_t from[KEY_BYTES],
+			 const uint8_t to[KEY_BYTES], const char *to_name, uint8_t out[KEY_BYTES]);
+
+/* At the common ancestor: the key of the unit named to_name, which it
+ * holds, its whole subtree's certificates being held here. 0 with key; 1
+ * when the transfer is to be refused (no such unit below this node, more
+ * than one, the old branch FROM itself, revoked), with the reason in why
+ * (cap bytes) and key the unit's key if one was found, else zero bytes; a
+ * negative code (why says) if the store cannot be read. */
+int transfer_destination(struct node *n, struct store_txn *t, const uint8_t from[KEY_BYTES],
+			 const char *to_name, uint8_t key[KEY_BYTES], char *why, size_t cap);
 
 /* transfer_common.c: does this node hold a transfer record of id ID (a
  * release of any branch, or a forward, acceptance or outcome of any old

@@ -139,6 +139,8 @@ static int list_forward(const struct store_record *r, void *arg)
 	if (v) {
 		set_member(v, f->member);
 		set_to(v, f->to_name, &f->to);
+		if (f->from_name && !v->from_name[0]) /* the new branch may hold no certificate of the old */
+			snprintf(v->from_name, sizeof v->from_name, "%s", f->from_name);
 		memcpy(v->lca, r->owner, KEY_BYTES);
 		transfer_name_of(l->n, l->t, r->owner, v->lca_name);
 		snprintf(v->forwarded, sizeof v->forwarded, "%s", f->date);
@@ -194,6 +196,16 @@ static int list_outcome(const struct store_record *r, void *arg)
 		if (o->member_id && !v->new_member[0])
 			snprintf(v->new_member, sizeof v->new_member, "%s", o->member_id);
 		snprintf(v->completed, sizeof v->completed, "%s", o->date);
+		if (transfer_key_zero(v->to) && o->to.len == KEY_BYTES) /* the old branch learns the key here */
+			memcpy(v->to, o->to.data, KEY_BYTES);
+		if (o->acceptance_hash.len == HASH_BYTES && transfer_key_zero(o->acceptance_hash.data)) {
+			/* refused by the common ancestor, never forwarded */
+			memcpy(v->lca, r->owner, KEY_BYTES);
+			transfer_name_of(l->n, l->t, r->owner, v->lca_name);
+			snprintf(v->answer, sizeof v->answer, err_gettext("refused by the common ancestor %s: %s is no "
+									  "unit below it, or is revoked"),
+				 v->lca_name, v->to_name);
+		}
 		v->state = o->decision == STRATA__TRANSFER_DECISION__TRANSFER_ACCEPTED ? TRANSFER_COMPLETED
 										       : TRANSFER_REFUSED;
 	}
@@ -235,7 +247,11 @@ static void view_finish(struct node *n, struct store_txn *t, struct transfer_vie
 {
 	uint8_t lca[KEY_BYTES];
 
-	transfer_name_of(n, t, v->from, v->from_name);
+	char name[NODE_NAME_SIZE];
+
+	/* the old branch's certificate where held, else the forward's from_name */
+	if (node_key_name(n, t, v->from, name) == 0 || !v->from_name[0])
+		transfer_name_of(n, t, v->from, v->from_name);
 	if (v->forwarded[0] && v->state == TRANSFER_RELEASED)
 		v->state = TRANSFER_FORWARDED;
 	/* an ancestor of the old branch that the outcome does not reach
@@ -249,10 +265,11 @@ static void view_finish(struct node *n, struct store_txn *t, struct transfer_vie
 			v->state = TRANSFER_COMPLETED;
 		transfer_free_rec(m);
 	}
-	if (!v->forwarded[0] && v->has_release && transfer_lca(n, t, v->from, v->to, lca) == 0) {
+	if (!v->forwarded[0] && v->has_release && transfer_release_lca(n, t, v->from, v->to, v->to_name, lca) == 0) {
 		memcpy(v->lca, lca, KEY_BYTES);
 		transfer_name_of(n, t, lca, v->lca_name);
-		v->awaiting_approval = transfer_same(lca, node_id(n)) && node_config(n)->transfer_manual;
+		v->awaiting_approval = v->state == TRANSFER_RELEASED && transfer_same(lca, node_id(n)) &&
+				       node_config(n)->transfer_manual;
 	}
 	view_side(n, t, v);
 }

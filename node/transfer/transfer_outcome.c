@@ -96,7 +96,7 @@ int transfer_close_one(struct node *n, const char *id, transfer_note_fn note, vo
 	t = node_writer_txn(w);
 	if (store_index_get(t, TRANSFER_CLOSED_INDEX, (const uint8_t *)id, strlen(id), &v, &vl, &ignore) == 0 ||
 	    transfer_get_rec(t, &record_release, node_id(n), id, (void **)&r, NULL, &ignore) < 0 ||
-	    transfer_lca(n, t, node_id(n), r->to.data, lca) < 0 ||
+	    r->to.len != KEY_BYTES || transfer_release_lca(n, t, node_id(n), r->to.data, r->to_name, lca) < 0 ||
 	    transfer_get_rec(t, &record_outcome, lca, key, (void **)&o, NULL, &ignore) < 0) {
 		ret = 0;
 		goto out;
@@ -123,6 +123,9 @@ int transfer_close_one(struct node *n, const char *id, transfer_note_fn note, vo
 	if (o->decision == STRATA__TRANSFER_DECISION__TRANSFER_ACCEPTED)
 		transfer_note(note, arg, "transfer %s: accepted by %s; member %s %s", id, r->to_name, r->member->id,
 		       marked ? "marked transferred" : "was no longer active here");
+	else if (o->acceptance_hash.len == HASH_BYTES && transfer_key_zero(o->acceptance_hash.data))
+		transfer_note(note, arg, "transfer %s: refused by the common ancestor, not forwarded (%s is no unit it "
+			      "holds, or is revoked); member %s stays here", id, r->to_name, r->member->id);
 	else
 		transfer_note(note, arg, "transfer %s: refused by %s; member %s stays here", id, r->to_name, r->member->id);
 	ret = 1;

@@ -47,7 +47,8 @@ static void push(struct scan *s, const uint8_t owner[KEY_BYTES], const uint8_t *
 	s->count++;
 }
 
-/* A release this node is the common ancestor of, not forwarded yet. */
+/* A release this node is the common ancestor of, neither forwarded nor
+ * refused yet. */
 static int scan_release(const struct store_record *r, void *arg)
 {
 	struct scan *s = arg;
@@ -59,11 +60,13 @@ static int scan_release(const struct store_record *r, void *arg)
 		return 0;
 	memcpy(id, r->key, r->key_len);
 	id[r->key_len] = '\0';
-	if (transfer_key(key, r->owner, id) < 0 || transfer_has_rec(s->t, record_forward.collection, node_id(s->n), key))
+	if (transfer_key(key, r->owner, id) < 0 || transfer_has_rec(s->t, record_forward.collection, node_id(s->n), key) ||
+	    transfer_has_rec(s->t, record_outcome.collection, node_id(s->n), key))
 		return 0;
 	if (!(rel = strata__release__unpack(NULL, r->value_len, r->value)))
 		return 0;
-	if (!transfer_same(rel->to.data, r->owner) && transfer_lca(s->n, s->t, r->owner, rel->to.data, lca) == 0 &&
+	if (rel->to.len == KEY_BYTES && !transfer_same(rel->to.data, r->owner) &&
+	    transfer_release_lca(s->n, s->t, r->owner, rel->to.data, rel->to_name, lca) == 0 &&
 	    transfer_same(lca, node_id(s->n)))
 		push(s, r->owner, r->key, r->key_len);
 	strata__release__free_unpacked(rel, NULL);
@@ -104,7 +107,8 @@ static int scan_own(const struct store_record *r, void *arg)
 	id[r->key_len] = '\0';
 	if (transfer_key(key, r->owner, id) < 0 || !(rel = strata__release__unpack(NULL, r->value_len, r->value)))
 		return 0;
-	if (transfer_lca(s->n, s->t, r->owner, rel->to.data, lca) == 0 &&
+	if (rel->to.len == KEY_BYTES &&
+	    transfer_release_lca(s->n, s->t, r->owner, rel->to.data, rel->to_name, lca) == 0 &&
 	    transfer_has_rec(s->t, record_outcome.collection, lca, key))
 		push(s, r->owner, r->key, r->key_len);
 	strata__release__free_unpacked(rel, NULL);
@@ -168,8 +172,8 @@ int transfer_process(struct node *n, transfer_note_fn note, void *arg, struct er
 		struct err why = {0};
 		int r;
 
-		if (p == PHASE_FORWARD && node_config(n)->transfer_manual)
-			continue; /* forwarded by `strata transfer approve` */
+		/* with [transfer] approve = manual the forward phase only
+		 * refuses (transfer_forward_one): a person approves the rest */
 		r = run_phase(n, p, note, arg, &why);
 		if (r >= 0)
 			taken += r;

@@ -32,7 +32,8 @@ static int find_pending(const struct store_record *r, void *arg)
 	memcpy(id, r->key, r->key_len);
 	id[r->key_len] = '\0';
 	if (strcmp(rel->member->id, p->member) == 0 && transfer_key(key, r->owner, id) == 0 &&
-	    (transfer_lca(p->n, p->t, r->owner, rel->to.data, lca) < 0 ||
+	    (rel->to.len != KEY_BYTES ||
+	     transfer_release_lca(p->n, p->t, r->owner, rel->to.data, rel->to_name, lca) < 0 ||
 	     !transfer_has_rec(p->t, record_outcome.collection, lca, key))) {
 		snprintf(p->id, sizeof p->id, "%s", id);
 		snprintf(p->to_name, sizeof p->to_name, "%s", rel->to_name);
@@ -71,14 +72,40 @@ static int release_member(struct node *n, struct store_txn *t, const char *membe
 	return 0;
 }
 
+/* A new branch given by an org path this node holds no certificate of
+ * (issue 16: it holds its chain's and its subtree's only): to is left 32
+ * zero bytes, for the common ancestor, found by path, to resolve. When
+ * that is this node, which holds its whole subtree, the path is no unit. */
+static int release_unknown(struct node *n, struct store_txn *t, const char *who, uint8_t to[KEY_BYTES],
+			   char to_name[NODE_NAME_SIZE], struct err *e)
+{
+	uint8_t lca[KEY_BYTES];
+
+	memset(to, 0, KEY_BYTES);
+	snprintf(to_name, NODE_NAME_SIZE, "%s", who);
+	if (transfer_release_lca(n, t, node_id(n), to, to_name, lca) < 0) {
+		err_set(e, "cannot release to %s: it and this branch have no common ancestor in this trust domain", who);
+		return -EINVAL;
+	}
+	if (transfer_same(lca, node_id(n))) {
+		err_set(e, "cannot release to %s: no branch named %s is known here", who, who);
+		return -ESRCH;
+	}
+	return 0;
+}
+
 /* The new branch: a branch of this domain other than this node, with a
- * common ancestor. */
+ * common ancestor; to receives its key, or zero bytes when only its org
+ * path is known here (release_unknown). */
 static int release_destination(struct node *n, struct store_txn *t, const char *who, uint8_t to[KEY_BYTES],
 			       char to_name[NODE_NAME_SIZE], struct err *e)
 {
 	uint8_t lca[KEY_BYTES];
+	struct err ignore = {0};
 	int ret;
 
+	if (org_path_valid(who) && strcmp(who, node_name(n)) != 0 && node_unit_named(t, who, lca, &ignore) == 0)
+		return release_unknown(n, t, who, to, to_name, e);
 	if ((ret = transfer_resolve(n, t, who, to, to_name, e)) < 0) {
 		err_prefix(e, "cannot release to %s", who);
 		return ret;

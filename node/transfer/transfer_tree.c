@@ -61,6 +61,89 @@ int transfer_lca(struct node *n, struct store_txn *t, const uint8_t a[KEY_BYTES]
 	return -ENOENT;
 }
 
+/* Is org path ABOVE the path NAME, or a prefix of it followed by '/'? */
+static bool path_at_or_above(const char *above, const char *name)
+{
+	size_t len = strlen(above);
+
+	return len && strncmp(above, name, len) == 0 && (name[len] == '\0' || name[len] == '/');
+}
+
+/* Where the key of the new branch is not known here (issue 16: a node
+ * holds the certificates of its chain and its subtree only), by org path:
+ * the deepest node of FROM's chain, FROM included, whose path is to_name
+ * or a prefix of it followed by '/'. Paths are certified, each node's
+ * under its issuer's, so this is the node the key walk would find. */
+static int lca_by_path(struct node *n, struct store_txn *t, const uint8_t from[KEY_BYTES], const char *to_name,
+		       uint8_t out[KEY_BYTES])
+{
+	struct chain c;
+	char name[NODE_NAME_SIZE];
+
+	if (!to_name || !org_path_valid(to_name) || chain_of(n, t, from, &c) < 0)
+		return -ENOENT;
+	for (size_t i = 0; i < c.n; i++)
+		if (node_key_name(n, t, c.k[i], name) == 0 && path_at_or_above(name, to_name)) {
+			memcpy(out, c.k[i], KEY_BYTES);
+			return 0;
+		}
+	return -ENOENT;
+}
+
+int transfer_release_lca(struct node *n, struct store_txn *t, const uint8_t from[KEY_BYTES],
+			 const uint8_t to[KEY_BYTES], const char *to_name, uint8_t out[KEY_BYTES])
+{
+	if (!transfer_key_zero(to) && transfer_lca(n, t, from, to, out) == 0)
+		return 0;
+	return lca_by_path(n, t, from, to_name, out);
+}
+
+bool transfer_on_own_chain(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES])
+{
+	struct chain c;
+
+	if (transfer_same(key, node_id(n)))
+		return true;
+	if (chain_of(n, t, node_id(n), &c) < 0)
+		return false;
+	for (size_t i = 0; i < c.n; i++)
+		if (transfer_same(c.k[i], key))
+			return true;
+	return false;
+}
+
+int transfer_destination(struct node *n, struct store_txn *t, const uint8_t from[KEY_BYTES],
+			 const char *to_name, uint8_t key[KEY_BYTES], char *why, size_t cap)
+{
+	struct node_revocation rev;
+	struct err ignore = {0};
+	int found = node_unit_named(t, to_name, key, &ignore);
+
+	if (found < 0) {
+		snprintf(why, cap, "%s", ignore.msg);
+		return found;
+	}
+	if (found == 0 || !transfer_at_or_above(n, t, key)) {
+		memset(key, 0, KEY_BYTES);
+		snprintf(why, cap, err_gettext("no unit named %s is enrolled below %s"), to_name, node_name(n));
+		return 1;
+	}
+	if (found > 1) {
+		memset(key, 0, KEY_BYTES);
+		snprintf(why, cap, err_gettext("%d units are named %s below %s"), found, to_name, node_name(n));
+		return 1;
+	}
+	if (transfer_same(key, from)) {
+		snprintf(why, cap, err_gettext("%s is the old branch itself"), to_name);
+		return 1;
+	}
+	if (node_revocation_get(t, key, &rev, &ignore) == 0) {
+		snprintf(why, cap, err_gettext("the key of %s is revoked"), to_name);
+		return 1;
+	}
+	return 0;
+}
+
 bool transfer_at_or_above(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES])
 {
 	struct chain c;

@@ -504,7 +504,11 @@ Test(node_transfer_steps, refusals)
 	add_member(a, "ZH001", STRATA__MEMBER_STATUS__STATUS_ACTIVE);
 	add_member(a, "ZH003", STRATA__MEMBER_STATUS__STATUS_LAPSED);
 	REFUSED(a, -ESRCH, "no member with id NOPE", release(a, "NOPE", b->path, NULL, e));
-	REFUSED(a, -ESRCH, "no branch named xiamen/huli/nowhere", release(a, "ZH001", "xiamen/huli/nowhere", NULL, e));
+	/* below this branch, whose subtree it holds: refused at once (another
+	 * street's path goes to the common ancestor: unknown_destination) */
+	REFUSED(a, -ESRCH, "no branch named xiamen/siming/zhonghua/nowhere",
+		release(a, "ZH001", "xiamen/siming/zhonghua/nowhere", NULL, e));
+	REFUSED(a, -EINVAL, "no common ancestor", release(a, "ZH001", "beijing/dongcheng", NULL, e));
 	REFUSED(a, -EINVAL, "neither an org path", release(a, "ZH001", "Xiamen Huli", NULL, e));
 	REFUSED(a, -EINVAL, "is this branch", release(a, "ZH001", a->path, NULL, e));
 	REFUSED(a, -EINVAL, "only an active member", release(a, "ZH003", b->path, NULL, e));
@@ -521,4 +525,35 @@ Test(node_transfer_steps, refusals)
 	cr_assert_str_eq(status_of(a2, a2, "ZH001"), "absent");
 	decide_ok(b, a, id, true, NULL);
 	REFUSED(b, -EINVAL, "already accepted", decide(b, a, id, true, NULL, e));
+}
+
+/* A destination the old branch holds no certificate of goes by org path to
+ * the common ancestor, which refuses one that is no unit below it: an
+ * outcome, refused, without a forward; the member stays, and can be
+ * released again. */
+Test(node_transfer_steps, unknown_destination)
+{
+	struct transfer_view v;
+	struct err e = {0};
+	char id[TID_CAP], again[TID_CAP];
+
+	tid(id, "ZH006", "");
+	add_member(a, "ZH006", STRATA__MEMBER_STATUS__STATUS_ACTIVE);
+	cr_assert_eq(release(a, "ZH006", "xiamen/huli/nowhere", NULL, &e), 0, "release: %s", e.msg);
+	cr_assert(view_at(a, id, &v) && strcmp(v.lca_name, city->path) == 0, "the release waits on \"%s\"",
+		  v.lca_name);
+	settle();
+	cr_assert(view_at(a, id, &v), "a does not list %s", id);
+	cr_assert_str_eq(transfer_state_word(v.state), "refused");
+	cr_assert(strstr(v.answer, "refused by the common ancestor xiamen") && strstr(v.answer, "xiamen/huli/nowhere"),
+		  "the reason at a: %s", v.answer);
+	cr_assert_str_eq(state_at(city, id), "refused");
+	cr_assert_str_eq(state_at(b, id), "", "a transfer never forwarded is listed at b");
+	cr_assert_str_eq(status_of(a, a, "ZH006"), "active");
+	memset(&e, 0, sizeof e);
+	cr_assert_eq(transfer_approve(city->n, a->path, id, &e), -EINVAL, "approved after the refusal");
+	cr_assert(strstr(e.msg, "already refused"), "%s", e.msg);
+	release_ok(a, "ZH006", b, NULL, tid(again, "ZH006", "-2"));
+	settle();
+	cr_assert_str_eq(state_from(b, a, again), "forwarded");
 }
