@@ -10,8 +10,14 @@
  *   - within one district, the district is the common ancestor; it approves
  *     by hand ([transfer] approve = manual) before the forward goes out;
  *   - bad input is refused with a clear error and writes nothing: an unknown
- *     member, an unknown destination, a member already being transferred,
- *     accepting a transfer addressed to another branch.
+ *     member, an unknown destination below the branch, a member already
+ *     being transferred, accepting a transfer addressed to another branch;
+ *   - trust scoped to the tree (issue 16): the streets of the two districts
+ *     hold no certificate of each other, before and after a transfer
+ *     between them completed (accepted and refused): the release names the
+ *     new branch by path, the city resolves it, the new branch knows the
+ *     old one from the forward; an org path that is no unit below the city
+ *     is refused by the city, with its reason, and the member stays.
  * `transfer list` at each node shows where each transfer stands, and
  * `strata verify` passes everywhere at the end.
  */
@@ -204,12 +210,17 @@ static void tnet_start(struct tnet *t)
 	add_member(t->a, "ZH001", "林海燕");
 	add_member(t->a, "ZH002", "陈建国");
 	add_member(t->a, "ZH003", "王秀英");
+	add_member(t->a, "ZH005", "刘淑珍");
 	net_ok("member", "update", "-d", t->a->dir, "--id", "ZH003", "--status", "lapsed", NULL);
 	net_ok("member", "add", "-d", t->a->dir, "--id", "ZH004", "--name", "黄志明", "--category", "probationary",
 	       "--joined", "2024-01-15", NULL);
+	/* what a transfer needs: each common ancestor holds both branches
+	 * (its subtree), each street the chain above it */
 	NET_WAIT(NET_DEADLINE_MS,
-		 knows_cert(t->a, t->b) && knows_cert(t->a, t->a2) && knows_cert(t->b, t->a) && knows_cert(t->b2, t->a),
-		 "every street to hold the others' certificates");
+		 knows_cert(t->city, t->a) && knows_cert(t->city, t->b) && knows_cert(t->city, t->b2) &&
+			 knows_cert(t->d1, t->a) && knows_cert(t->d1, t->a2) && knows_cert(t->d2, t->b2) &&
+			 knows_cert(t->b, t->d2) && knows_cert(t->a, t->d1),
+		 "the common ancestors to hold both branches' certificates");
 }
 
 /* Bad releases: refused, nothing written. */
@@ -220,8 +231,10 @@ static void bad_releases(struct tnet *t)
 
 	REFUSED("no member with id NOPE", "transfer", "release", "-d", a->dir, "--member", "NOPE", "--to",
 		b->path);
-	REFUSED("no branch named xiamen/huli/nowhere", "transfer", "release", "-d", a->dir, "--member", "ZH001",
-		"--to", "xiamen/huli/nowhere");
+	REFUSED("no branch named xiamen/siming/zhonghua/nowhere", "transfer", "release", "-d", a->dir, "--member",
+		"ZH001", "--to", "xiamen/siming/zhonghua/nowhere");
+	REFUSED("no common ancestor", "transfer", "release", "-d", a->dir, "--member", "ZH001", "--to",
+		"beijing/dongcheng");
 	REFUSED("neither an org path", "transfer", "release", "-d", a->dir, "--member", "ZH001", "--to", "Xiamen Huli");
 	REFUSED("is this branch", "transfer", "release", "-d", a->dir, "--member", "ZH001", "--to", a->path);
 	REFUSED("only an active member", "transfer", "release", "-d", a->dir, "--member", "ZH003", "--to", b->path);
@@ -290,6 +303,74 @@ static void refused(struct tnet *t)
 	cr_assert_str_eq(state_at(b, id2, NULL), "refused");
 	cr_assert_str_eq(status_at(a, "ZH002"), "active");
 	cr_assert_str_eq(status_at(b, "ZH002"), "absent");
+}
+
+/* The JSON object of transfer id in `transfer list --json` at n (a new
+ * reference; NULL if not listed). */
+static json_t *listed(const struct net_node *n, const char *id)
+{
+	struct net_run r;
+	json_t *arr, *t, *found = NULL;
+	size_t i;
+
+	net_run(&r, "transfer", "list", "-d", (char *)n->dir, "--json", NULL);
+	cr_assert_eq(r.status, 0, "transfer list at %s: %s", n->label, r.err);
+	arr = net_run_json(&r);
+	json_array_foreach(arr, i, t) if (strcmp(json_string_value(json_object_get(t, "id")), id) == 0) found =
+		json_incref(t);
+	net_release(arr);
+	net_run_free(&r);
+	return found;
+}
+
+/* Does the string field of listed transfer j equal want? */
+static bool field_is(json_t *j, const char *field, const char *want)
+{
+	return j && json_is_string(json_object_get(j, field)) &&
+	       strcmp(json_string_value(json_object_get(j, field)), want) == 0;
+}
+
+/* Trust scoped to the tree (issue 16): after the accepted and the refused
+ * transfer between the districts completed, neither street holds the
+ * other's certificate; the new branch names the old one by the path the
+ * forward carries, the old branch learned the new one's key from the
+ * outcome. A path that is no unit below the city: the city refuses it. */
+static void scoped(struct tnet *t)
+{
+	struct net_node *city = t->city, *a = t->a, *b = t->b, *b2 = t->b2;
+	char id5[64];
+	json_t *j;
+
+	cr_assert_str_eq(state_at(a, t->id1, NULL), "completed");
+	cr_assert_str_eq(state_at(a, t->id2, NULL), "refused");
+	cr_assert(!knows_cert(a, b) && !knows_cert(b, a), "%s and %s hold each other's certificate", a->label,
+		  b->label);
+	cr_assert(!knows_cert(a, b2) && !knows_cert(b2, a), "%s and %s hold each other's certificate", a->label,
+		  b2->label);
+	j = listed(b, t->id1);
+	cr_assert(field_is(j, "from", a->path) && field_is(j, "from_key", a->hex), "%s names the old branch %s (%s)",
+		  b->label, j ? json_string_value(json_object_get(j, "from")) : "-", a->path);
+	json_decref(j);
+	j = listed(a, t->id1);
+	cr_assert(field_is(j, "to", b->path) && field_is(j, "to_key", b->hex), "%s did not learn %s's key",
+		  a->label, b->label);
+	json_decref(j);
+
+	snprintf(id5, sizeof id5, "ZH005-%s", t->today);
+	net_ok("transfer", "release", "-d", a->dir, "--member", "ZH005", "--to", "xiamen/huli/nowhere", NULL);
+	NET_WAIT(NET_DEADLINE_MS, holds(a, "outcome", city, tkey(a, id5)), "the city's refusal of %s to reach %s", id5,
+		 a->label);
+	NET_WAIT(NET_DEADLINE_MS, strcmp(state_at(a, id5, NULL), "refused") == 0, "%s to see %s refused", a->label,
+		 id5);
+	j = listed(a, id5);
+	cr_assert(j && json_is_string(json_object_get(j, "answer")) &&
+			  net_has(json_string_value(json_object_get(j, "answer")), "xiamen/huli/nowhere"),
+		  "%s does not say why %s was refused", a->label, id5);
+	json_decref(j);
+	cr_assert(net_log_has(city, "no unit named xiamen/huli/nowhere is enrolled below xiamen"),
+		  "the city's log does not say why it refused %s", id5);
+	cr_assert(!holds(b, "forward", city, tkey(a, id5)), "the city forwarded a transfer to no unit");
+	cr_assert_str_eq(status_at(a, "ZH005"), "active");
 }
 
 /* Within one district: the district is the common ancestor, and it
@@ -363,6 +444,7 @@ Test(sync_transfer, release_forward_accept_outcome)
 	bad_releases(&t);
 	across_districts(&t);
 	refused(&t);
+	scoped(&t);
 	within_district(&t);
 	up_and_down(&t);
 

@@ -552,8 +552,11 @@ static void move(int from, int to, const char *released, const char *accepted)
 
 	member_id(t, HT_B1, T_MEMBER);
 	snprintf(id, sizeof id, "%s-%.4s%.2s%.2s", t, released, released + 5, released + 8);
-	NET_WAIT(NET_DEADLINE_MS, net_has_cert(Y.n[from], Y.n[to]->key), "%s to hold %s's certificate",
-		 unit_def[from].label, unit_def[to].label);
+	/* what the transfer needs (trust scoped to the tree, issue 16: the
+	 * branches hold no certificate of each other): their common ancestor,
+	 * the district, holding both */
+	NET_WAIT(NET_DEADLINE_MS, net_has_cert(Y.n[HULI], Y.n[from]->key) && net_has_cert(Y.n[HULI], Y.n[to]->key),
+		 "huli to hold %s's and %s's certificates", unit_def[from].label, unit_def[to].label);
 	net_ok("transfer", "release", "-d", Y.n[from]->dir, "--member", t, "--to", unit_def[to].path, "--date", released,
 	       NULL);
 	NET_WAIT(NET_DEADLINE_MS, transfer_state_is(to, id, "forwarded"), "the forward of %s to reach %s", id,
