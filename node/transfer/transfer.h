@@ -20,8 +20,26 @@
  * (transfer_after_batch, transfer_process); steps 1, 2 (manual) and 3 by a
  * person through `strata transfer`. Each step is checked and written in one
  * write transaction, so the daemon and the CLI taking the same step at once
- * write it once. L is the deepest node on both certificate chains, found
- * from the certificates every node holds (trust flows through the domain).
+ * write it once. L is the deepest node on both certificate chains.
+ *
+ * Trust scoped to the tree (issue 16, docs/PROTOCOL.md "Transfers"): a node
+ * holds the certificates of its chain and its subtree only, so A may not
+ * know B's key, nor B A's. Then:
+ *   - A's release names B by org path only (Release.to = 32 zero bytes,
+ *     to_name authoritative); where A holds B's certificate it writes the
+ *     key as before;
+ *   - L is found by org path where a key is unknown (transfer_internal.h,
+ *     transfer_release_lca): the deepest node of A's chain whose path is
+ *     B's or a prefix of it followed by '/'; A and every node on the way up
+ *     use the same rule, by keys where both chains are known;
+ *   - L, which holds its subtree's certificates, resolves the path when it
+ *     forwards (Forward.to is the real key, Forward.from_name A's path), or
+ *     refuses a path that is no unit below it, or a revoked one: an outcome,
+ *     refused, with an acceptance hash of 32 zero bytes, never forwarded;
+ *   - B takes A's key, the member and the release hash from the forward,
+ *     signed by its ancestor; --from matches from_name or A's key in hex;
+ *   - A matches the outcome to its release by id and release hash and
+ *     learns B's key from it.
  */
 #ifndef STRATA_TRANSFER_H
 #define STRATA_TRANSFER_H
@@ -40,7 +58,9 @@ typedef void (*transfer_note_fn)(void *arg, const char *msg);
 /* --- the automatic steps --- */
 
 /* Takes every step that is this node's to take now: forwards the releases
- * it is the common ancestor of (unless approval is manual), passes down the
+ * it is the common ancestor of (unless approval is manual), refuses those
+ * whose new branch is no unit below it or is revoked (also when approval is
+ * manual: there is nothing to approve), passes down the
  * outcome of every acceptance of a transfer it forwarded, and as the old
  * branch marks a member transferred once the accepted outcome arrives.
  * note (may be NULL) hears of each. Returns the number of steps taken, or a
@@ -68,7 +88,8 @@ int transfer_observe(struct node *n) WUR;
 
 /* Finds the node WHO names, an org path or a 64-hex key, among the nodes of
  * this trust domain (role child or root, with a certificate chain to the
- * root). key receives its key, name (may be NULL, NODE_NAME_SIZE bytes) its org path.
+ * root), by the certificates held here (its chain's and subtree's: issue
+ * 16). key receives its key, name (may be NULL, NODE_NAME_SIZE bytes) its org path.
  * -ESRCH (unknown), -EINVAL (not a path or key, or named twice). */
 int transfer_resolve(struct node *n, struct store_txn *t, const char *who, uint8_t key[KEY_BYTES], char *name,
 		     struct err *e) WUR;
@@ -82,20 +103,27 @@ struct transfer_release_opts {
 
 /* Step 1: releases an active member of this node to another branch. id
  * receives the transfer id ("<member>-<YYYYMMDD>", "-2"... when taken).
- * Refuses (-ESRCH) an unknown member, (-EINVAL) a member who is not active
- * or is already being transferred, a destination that is not a branch of
- * this domain or is this node, a bad date. Nothing is written then. */
+ * A destination given by an org path this node holds no certificate of is
+ * released by path (Release.to zero bytes) for the common ancestor to
+ * resolve or refuse. Refuses (-ESRCH) an unknown member, an unknown key,
+ * an org path below this node that is no unit of it, (-EINVAL) a member
+ * who is not active or is already being transferred, a destination that is
+ * this node or under no node of this node's chain, a bad date. Nothing is
+ * written then. */
 int transfer_release(struct node *n, const struct transfer_release_opts *o, char id[TRANSFER_ID_MAX + 1],
 		     struct err *e) WUR;
 
 /* Step 2 by hand: forwards the release ID of branch FROM (org path or key)
  * as its common ancestor with the destination. -ESRCH when this node holds
- * no such release, -EINVAL when it is not the common ancestor or already
- * forwarded it. */
+ * no such release, or its destination is no unit below this node (or is
+ * revoked: the reason in e, nothing written; the daemon refuses it),
+ * -EINVAL when it is not the common ancestor or already forwarded or
+ * refused it. */
 int transfer_approve(struct node *n, const char *from, const char *id, struct err *e) WUR;
 
 struct transfer_decide_opts {
-	const char *from;      /* the old branch: org path or key */
+	const char *from;      /* the old branch: org path (the forward's from_name, or its certificate's
+				* where held) or key in hex */
 	const char *id;        /* transfer id */
 	bool accept;           /* accept, or refuse */
 	const char *member_id; /* accept: the member's id here; NULL: the same as there */
