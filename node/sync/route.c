@@ -44,8 +44,9 @@ static bool downward(const char *feed)
 	return strcmp(feed, FEED_DOWN) == 0 || strcmp(feed, FEED_NOTICE) == 0;
 }
 
-/* Is KEY this node or one of its ancestors (the pinned root included,
- * before its own certificate is held)? */
+/* Is KEY this node (or an older key of its unit, before a rotation) or one
+ * of its ancestors (the pinned root included, before its own certificate
+ * is held)? */
 static bool self_or_above(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_BYTES])
 {
 	char key_name[NODE_NAME_SIZE];
@@ -54,7 +55,7 @@ static bool self_or_above(struct daemon *d, struct store_txn *t, const uint8_t k
 		return true;
 	if (!node_key_in_tree(d->n, t, key, key_name))
 		return false;
-	return org_path_under(node_name(d->n), key_name);
+	return strcmp(key_name, node_name(d->n)) == 0 || org_path_under(node_name(d->n), key_name);
 }
 
 static bool self_auditor(struct daemon *d, struct store_txn *t);
