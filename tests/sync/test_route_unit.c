@@ -5,7 +5,8 @@
  * The node under test is "r/m" (up_depth 2, contact_levels 1); its trust
  * feed certifies its ancestor "r", a child "r/m/a", a grandchild
  * "r/m/a/b", an outsider "x", a peer "p" (shares notice, may publish
- * report) and an auditor "u".
+ * report), an auditor "u", and "r/m" itself under an older key (o_key, as
+ * after a rotation).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -18,14 +19,14 @@
 
 #define DIR_MAX 512
 
-enum { K_R = 0xa1, K_A, K_B, K_X, K_P, K_U };
+enum { K_R = 0xa1, K_A, K_B, K_X, K_P, K_U, K_O };
 
 static char dir[DIR_MAX];
 static struct node *n;
 static struct daemon d;
 static struct store_txn *t;
 static uint8_t self[KEY_BYTES], r_key[KEY_BYTES], a_key[KEY_BYTES], b_key[KEY_BYTES], x_key[KEY_BYTES],
-	p_key[KEY_BYTES], u_key[KEY_BYTES];
+	p_key[KEY_BYTES], u_key[KEY_BYTES], o_key[KEY_BYTES];
 static char *all_feeds[] = {FEED_UP, FEED_REPORT, FEED_DOWN, FEED_TRUST}, *report_feed[] = {FEED_REPORT},
 	    *notice_feed[] = {FEED_NOTICE};
 static Strata__Certificate peer_cert = STRATA__CERTIFICATE__INIT, peer_cert_none = STRATA__CERTIFICATE__INIT;
@@ -84,6 +85,7 @@ static void setup(void)
 	memset(x_key, K_X, KEY_BYTES);
 	memset(p_key, K_P, KEY_BYTES);
 	memset(u_key, K_U, KEY_BYTES);
+	memset(o_key, K_O, KEY_BYTES);
 	cr_assert_geq(node_writer_begin(n, FEED_TRUST, &w, &e), 0, "%s", e.msg);
 	put_cert(w, r_key, "r", STRATA__ROLE__ROLE_ROOT);
 	put_cert(w, a_key, "r/m/a", STRATA__ROLE__ROLE_CHILD);
@@ -91,6 +93,7 @@ static void setup(void)
 	put_cert(w, x_key, "x", STRATA__ROLE__ROLE_CHILD);
 	put_cert(w, p_key, "p", STRATA__ROLE__ROLE_PEER);
 	put_cert(w, u_key, "u", STRATA__ROLE__ROLE_AUDITOR);
+	put_cert(w, o_key, "r/m", STRATA__ROLE__ROLE_CHILD); /* this unit's key before a rotation */
 	cr_assert_geq(node_writer_commit(&w, NULL, NULL, &e), 0, "%s", e.msg);
 	d.n = n;
 	peer_cert.receive = notice_feed;
@@ -131,7 +134,11 @@ Test(route, parent_gets_up_and_report_of_the_subtree_within_up_depth)
 	cr_expect_not(SEND(parent, r_key, FEED_REPORT), "the parent's own feed");
 	cr_expect_not(SEND(parent, self, FEED_DOWN));
 	cr_expect_not(SEND(parent, self, FEED_NOTICE));
-	cr_expect(SEND(parent, x_key, FEED_TRUST), "trust goes everywhere");
+	/* trust is scoped to the tree (issue 16): up from this node and its subtree */
+	cr_expect(SEND(parent, self, FEED_TRUST));
+	cr_expect(SEND(parent, b_key, FEED_TRUST), "the subtree's trust goes up whatever up_depth says");
+	cr_expect_not(SEND(parent, x_key, FEED_TRUST), "not in this node's subtree");
+	cr_expect_not(SEND(parent, r_key, FEED_TRUST), "the parent's own");
 }
 
 Test(route, child_gets_down_and_notice_of_this_node_and_above)
@@ -143,7 +150,13 @@ Test(route, child_gets_down_and_notice_of_this_node_and_above)
 	cr_expect_not(SEND(child, x_key, FEED_NOTICE), "outside the line of ancestors");
 	cr_expect_not(SEND(child, self, FEED_UP));
 	cr_expect_not(SEND(child, a_key, FEED_REPORT));
-	cr_expect(SEND(child, b_key, FEED_TRUST));
+	/* trust down: this node's and its ancestors' (the child's chain) */
+	cr_expect(SEND(child, self, FEED_TRUST));
+	cr_expect(SEND(child, r_key, FEED_TRUST));
+	cr_expect_not(SEND(child, b_key, FEED_TRUST), "below: it came from that subtree");
+	cr_expect_not(SEND(child, x_key, FEED_TRUST), "a cousin's: never down");
+	cr_expect(SEND(child, o_key, FEED_TRUST), "this unit's trust feed under its key before a rotation");
+	cr_expect(SEND(parent, o_key, FEED_TRUST));
 }
 
 Test(route, peer_gets_only_the_notices_its_agreement_shares)
@@ -155,6 +168,9 @@ Test(route, peer_gets_only_the_notices_its_agreement_shares)
 	cr_expect_not(SEND(peer, self, FEED_REPORT), "report is not shared with it");
 	cr_expect_not(SEND(peer_none, self, FEED_NOTICE), "an agreement that shares nothing");
 	cr_expect(SEND(peer, self, FEED_TRUST));
+	cr_expect(SEND(peer, r_key, FEED_TRUST), "the host's chain");
+	cr_expect_not(SEND(peer, a_key, FEED_TRUST), "not the host's subtree");
+	cr_expect_not(SEND(peer, x_key, FEED_TRUST));
 }
 
 Test(route, auditor_gets_everything_at_this_level)
@@ -163,6 +179,8 @@ Test(route, auditor_gets_everything_at_this_level)
 	cr_expect(SEND(auditor, a_key, FEED_REPORT));
 	cr_expect(SEND(auditor, self, FEED_DOWN));
 	cr_expect(SEND(auditor, x_key, FEED_NOTICE));
+	cr_expect(SEND(auditor, x_key, FEED_TRUST), "every trust feed this node holds");
+	cr_expect(SEND(auditor, b_key, FEED_TRUST));
 }
 
 Test(route, an_auditor_node_sends_its_parent_only_trust)
@@ -171,7 +189,9 @@ Test(route, an_auditor_node_sends_its_parent_only_trust)
 	cr_expect_not(SEND(parent, self, FEED_UP));
 	cr_expect_not(SEND(parent, a_key, FEED_REPORT));
 	cr_expect(SEND(parent, self, FEED_TRUST));
+	cr_expect_not(SEND(parent, x_key, FEED_TRUST));
 	cr_expect(ACCEPT(parent, r_key, FEED_UP), "it receives everything that reaches its parent");
+	cr_expect(ACCEPT(parent, x_key, FEED_TRUST), "trust included");
 	cr_expect_not(ACCEPT(parent, self, FEED_UP), "but never its own feeds");
 }
 
@@ -196,7 +216,10 @@ Test(route, parent_may_bring_down_feeds_of_ancestors)
 	cr_expect_not(ACCEPT(parent, self, FEED_DOWN), "this node's own feed comes from no one else");
 	cr_expect_not(ACCEPT(parent, x_key, FEED_DOWN), "not an ancestor");
 	cr_expect_not(ACCEPT(parent, r_key, FEED_UP));
-	cr_expect(ACCEPT(parent, x_key, FEED_TRUST));
+	cr_expect(ACCEPT(parent, r_key, FEED_TRUST), "an ancestor's trust");
+	cr_expect_not(ACCEPT(parent, x_key, FEED_TRUST), "not an ancestor's trust");
+	cr_expect_not(ACCEPT(parent, a_key, FEED_TRUST), "below this node: it comes up, not down");
+	cr_expect_not(ACCEPT(parent, self, FEED_TRUST));
 }
 
 Test(route, child_may_bring_up_feeds_of_its_subtree)
@@ -207,6 +230,10 @@ Test(route, child_may_bring_up_feeds_of_its_subtree)
 	cr_expect_not(ACCEPT(child, x_key, FEED_UP), "outside the child's subtree");
 	cr_expect_not(ACCEPT(child, self, FEED_UP));
 	cr_expect_not(ACCEPT(child, a_key, FEED_DOWN), "down flows the other way");
+	cr_expect(ACCEPT(child, a_key, FEED_TRUST));
+	cr_expect(ACCEPT(child, b_key, FEED_TRUST));
+	cr_expect_not(ACCEPT(child, x_key, FEED_TRUST), "outside the child's subtree");
+	cr_expect(ACCEPT(child, r_key, FEED_TRUST), "this node's chain: what an older child still sends up");
 }
 
 Test(route, peer_may_bring_its_own_agreed_feeds_and_an_auditor_none)
@@ -215,5 +242,7 @@ Test(route, peer_may_bring_its_own_agreed_feeds_and_an_auditor_none)
 	cr_expect_not(ACCEPT(peer, p_key, FEED_UP), "not in its certificate");
 	cr_expect_not(ACCEPT(peer, a_key, FEED_REPORT), "only its own feeds");
 	cr_expect_not(ACCEPT(auditor, u_key, FEED_UP), "an auditor writes no data feeds");
-	cr_expect(ACCEPT(auditor, u_key, FEED_TRUST));
+	cr_expect_not(ACCEPT(auditor, u_key, FEED_TRUST), "an auditor certifies no one here");
+	cr_expect_not(ACCEPT(peer, p_key, FEED_TRUST), "its trust feed stays in its domain (agreement without trust)");
+	cr_expect_not(ACCEPT(peer, r_key, FEED_TRUST));
 }
