@@ -870,7 +870,8 @@ static void member_moves_across_districts(void)
 
 		cr_assert_eq(m->st, ST_ACTIVE);
 		snprintf(id, sizeof id, "%s-20261116", m->id);
-		NET_WAIT(NET_DEADLINE_MS, net_has_cert(s[0], s[2]->key), "zhonghua to hold jinshan's certificate");
+		NET_WAIT(NET_DEADLINE_MS, net_has_cert(city, s[0]->key) && net_has_cert(city, s[2]->key),
+			 "the city to hold zhonghua's and jinshan's certificates");
 		net_ok("transfer", "release", "-d", s[0]->dir, "--member", m->id, "--to", s[2]->path, "--date", released,
 		       NULL);
 		NET_WAIT(NET_DEADLINE_MS, net_count(s[2], "forward", city->key) == 1, "the city's forward of %s to reach %s",
