@@ -387,12 +387,11 @@ static void check_forwards(struct gather *g)
 		struct release *r = check_names_release(g, "the forward", f->by, FEED_DOWN, f->seq, f->from, f->id,
 							f->release_hash);
 
-		if (r && zero_key(r->to) && strcmp(r->to_name, f->to_name) != 0)
+		bool by_path = r && zero_key(r->to);
+
+		if (r && (by_path ? strcmp(r->to_name, f->to_name) != 0 : memcmp(r->to, f->to, KEY_BYTES) != 0))
 			fail(g, f->by, FEED_DOWN, f->seq, "the forward of transfer %s sends it to %s, but the release names %s",
-			     f->id, f->to_name, r->to_name);
-		else if (r && !zero_key(r->to) && memcmp(r->to, f->to, KEY_BYTES) != 0)
-			fail(g, f->by, FEED_DOWN, f->seq, "the forward of transfer %s sends it to %s, but the release names %s",
-			     f->id, who(g, f->to, name), who(g, r->to, name2));
+			     f->id, by_path ? f->to_name : who(g, f->to, name), by_path ? r->to_name : who(g, r->to, name2));
 	}
 }
 

@@ -453,5 +453,17 @@ Test(sync_transfer, release_forward_accept_outcome)
 
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		cr_assert_eq(net_node_verify(all[i], out, sizeof out), 0, "verify %s: %s", all[i]->label, out);
+	/* and the steps fit together (audit "Transfers") where releases name
+	 * their new branch by path only: at the city (release, forward,
+	 * acceptance) and at the new branch (forward and acceptance only) */
+	struct net_node *audited[] = {t.city, t.b};
+
+	for (size_t i = 0; i < sizeof audited / sizeof audited[0]; i++) {
+		struct net_run r;
+
+		net_run(&r, "audit", "-d", audited[i]->dir, "--root", t.city->hex, NULL);
+		cr_assert_eq(r.status, 0, "audit %s: exit %d: %s%s", audited[i]->label, r.status, r.out, r.err);
+		net_run_free(&r);
+	}
 	net_stop_all();
 }
