@@ -71,7 +71,8 @@ int transfer_lca(struct node *n, struct store_txn *t, const uint8_t a[KEY_BYTES]
 /* Is this node KEY, or on KEY's chain of issuers up to the root? */
 bool transfer_at_or_above(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES]);
 
-/* Is KEY this node, or on this node's chain of issuers up to the root? */
+/* Is KEY this node, or on this node's chain of issuers up to the root
+ * (a key of one of those units: an older one, before a rotation, too)? */
 bool transfer_on_own_chain(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES]);
 
 /* The lowest common ancestor of FROM and the new branch of a release (to:

@@ -98,16 +98,29 @@ int transfer_release_lca(struct node *n, struct store_txn *t, const uint8_t from
 	return lca_by_path(n, t, from, to_name, out);
 }
 
+/* Is KEY one of the keys of the unit of U (U, or one U replaced by
+ * rotation: a forward an ancestor signed before it rotated)? */
+static bool unit_has_key(struct node *n, struct store_txn *t, const uint8_t u[KEY_BYTES], const uint8_t key[KEY_BYTES])
+{
+	uint8_t keys[NODE_KEYS_MAX][KEY_BYTES];
+	size_t nkeys = node_unit_keys(n, t, u, keys, NODE_KEYS_MAX);
+
+	for (size_t i = 0; i < nkeys; i++)
+		if (transfer_same(keys[i], key))
+			return true;
+	return false;
+}
+
 bool transfer_on_own_chain(struct node *n, struct store_txn *t, const uint8_t key[KEY_BYTES])
 {
 	struct chain c;
 
-	if (transfer_same(key, node_id(n)))
+	if (unit_has_key(n, t, node_id(n), key))
 		return true;
 	if (chain_of(n, t, node_id(n), &c) < 0)
 		return false;
 	for (size_t i = 0; i < c.n; i++)
-		if (transfer_same(c.k[i], key))
+		if (unit_has_key(n, t, c.k[i], key))
 			return true;
 	return false;
 }
