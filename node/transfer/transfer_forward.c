@@ -28,7 +28,7 @@ static int forward_to(struct node *n, struct store_txn *t, const uint8_t from[KE
 		return transfer_destination(n, t, from, r->to_name, to, why, WHY_SIZE);
 	memcpy(to, r->to.data, KEY_BYTES);
 	if (node_revocation_get(t, to, &rev, &ignore) == 0 && !rev.has_successor) {
-		snprintf(why, WHY_SIZE, err_gettext("the key of %s is revoked"), r->to_name);
+		snprintf(why, WHY_SIZE, err_gettext(N_("the key of %s is revoked")), r->to_name);
 		return 1;
 	}
 	return 0;

@@ -202,8 +202,8 @@ static int list_outcome(const struct store_record *r, void *arg)
 			/* refused by the common ancestor, never forwarded */
 			memcpy(v->lca, r->owner, KEY_BYTES);
 			transfer_name_of(l->n, l->t, r->owner, v->lca_name);
-			snprintf(v->answer, sizeof v->answer, err_gettext("refused by the common ancestor %s: %s is no "
-									  "unit below it, or is revoked"),
+			snprintf(v->answer, sizeof v->answer,
+				 err_gettext(N_("refused by the common ancestor %s: %s is no unit below it, or is revoked")),
 				 v->lca_name, v->to_name);
 		}
 		v->state = o->decision == STRATA__TRANSFER_DECISION__TRANSFER_ACCEPTED ? TRANSFER_COMPLETED

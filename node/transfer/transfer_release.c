@@ -84,11 +84,12 @@ static int release_unknown(struct node *n, struct store_txn *t, const char *who,
 	memset(to, 0, KEY_BYTES);
 	snprintf(to_name, NODE_NAME_SIZE, "%s", who);
 	if (transfer_release_lca(n, t, node_id(n), to, to_name, lca) < 0) {
-		err_set(e, "cannot release to %s: it and this branch have no common ancestor in this trust domain", who);
+		err_set(e, "%s and this branch have no common ancestor in this trust domain", who);
 		return -EINVAL;
 	}
 	if (transfer_same(lca, node_id(n))) {
-		err_set(e, "cannot release to %s: no branch named %s is known here", who, who);
+		err_set(e, "no branch named %s is known here", who);
+		err_prefix(e, "cannot release to %s", who);
 		return -ESRCH;
 	}
 	return 0;

@@ -138,20 +138,20 @@ int transfer_destination(struct node *n, struct store_txn *t, const uint8_t from
 	}
 	if (found == 0 || !transfer_at_or_above(n, t, key)) {
 		memset(key, 0, KEY_BYTES);
-		snprintf(why, cap, err_gettext("no unit named %s is enrolled below %s"), to_name, node_name(n));
+		snprintf(why, cap, err_gettext(N_("no unit named %s is enrolled below %s")), to_name, node_name(n));
 		return 1;
 	}
 	if (found > 1) {
 		memset(key, 0, KEY_BYTES);
-		snprintf(why, cap, err_gettext("%d units are named %s below %s"), found, to_name, node_name(n));
+		snprintf(why, cap, err_gettext(N_("%d units are named %s below %s")), found, to_name, node_name(n));
 		return 1;
 	}
 	if (transfer_same(key, from)) {
-		snprintf(why, cap, err_gettext("%s is the old branch itself"), to_name);
+		snprintf(why, cap, err_gettext(N_("%s is the old branch itself")), to_name);
 		return 1;
 	}
 	if (node_revocation_get(t, key, &rev, &ignore) == 0) {
-		snprintf(why, cap, err_gettext("the key of %s is revoked"), to_name);
+		snprintf(why, cap, err_gettext(N_("the key of %s is revoked")), to_name);
 		return 1;
 	}
 	return 0;
