@@ -231,6 +231,9 @@ static json_t *view_json(const struct transfer_view *v)
 	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", v->id, "member", v->member, "name", v->name,
 		      "from", v->from_name, "from_key", from, "to", v->to_name, "to_key", to, "state",
 		      transfer_state_word(v->state));
+	/* a release by org path only: the new branch's key unknown here until the outcome */
+	if (memcmp(v->to, (const uint8_t[KEY_BYTES]){0}, KEY_BYTES) == 0)
+		json_object_set_new(j, "to_key", json_null());
 	json_object_set_new(j, "via", str_or_null(v->lca_name));
 	json_object_set_new(j, "side", str_or_null(transfer_side_word(v->side)));
 	json_object_set_new(j, "released", str_or_null(v->released));

@@ -11,24 +11,19 @@
 
 #include "node/transfer/transfer_internal.h"
 
-#define WHY_SIZE 512 /* why the common ancestor refuses a transfer */
-
-/* The new branch of release r as the common ancestor resolves it: the key
- * the old branch wrote, or, when it wrote zero bytes (it did not hold the
- * certificate), the unit of to_name in this node's subtree, all of whose
- * certificates it holds. 0 with to; 1 to refuse, why saying why; negative
- * if the store cannot be read. */
-static int forward_to(struct node *n, struct store_txn *t, const uint8_t from[KEY_BYTES], const Strata__Release *r,
-		      uint8_t to[KEY_BYTES], char why[WHY_SIZE])
+/* transfer_internal.h: where release r goes, as the common ancestor
+ * resolves it, or why it refuses it. */
+int transfer_forward_to(struct node *n, struct store_txn *t, const uint8_t from[KEY_BYTES], const Strata__Release *r,
+			uint8_t to[KEY_BYTES], char why[TRANSFER_WHY_SIZE])
 {
 	struct node_revocation rev;
 	struct err ignore = {0};
 
 	if (transfer_key_zero(r->to.data))
-		return transfer_destination(n, t, from, r->to_name, to, why, WHY_SIZE);
+		return transfer_destination(n, t, from, r->to_name, to, why, TRANSFER_WHY_SIZE);
 	memcpy(to, r->to.data, KEY_BYTES);
 	if (node_revocation_get(t, to, &rev, &ignore) == 0 && !rev.has_successor) {
-		snprintf(why, WHY_SIZE, err_gettext(N_("the key of %s is revoked")), r->to_name);
+		snprintf(why, TRANSFER_WHY_SIZE, err_gettext(N_("the key of %s is revoked")), r->to_name);
 		return 1;
 	}
 	return 0;
@@ -99,7 +94,7 @@ int transfer_forward_one(struct node *n, const uint8_t from[KEY_BYTES], const ch
 	Strata__Release *r = NULL;
 	Strata__Forward f = STRATA__FORWARD__INIT;
 	uint8_t hash[HASH_BYTES], to[KEY_BYTES];
-	char key[TRANSFER_KEY_MAX + 1], today[RECORD_DATE_SIZE], from_name[NODE_NAME_SIZE], why[WHY_SIZE] = "";
+	char key[TRANSFER_KEY_MAX + 1], today[RECORD_DATE_SIZE], from_name[NODE_NAME_SIZE], why[TRANSFER_WHY_SIZE] = "";
 	struct err done = {0};
 	int ret;
 
@@ -124,7 +119,7 @@ int transfer_forward_one(struct node *n, const uint8_t from[KEY_BYTES], const ch
 			*e = done;
 		goto out;
 	}
-	if ((ret = forward_to(n, t, from, r, to, why)) < 0) {
+	if ((ret = transfer_forward_to(n, t, from, r, to, why)) < 0) {
 		err_set(e, "%s", why);
 		goto out;
 	}

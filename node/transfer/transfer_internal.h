@@ -100,6 +100,16 @@ int transfer_destination(struct node *n, struct store_txn *t, const uint8_t from
  * a member who comes back and leaves again on one day gets distinct ids. */
 bool transfer_id_held(struct store_txn *t, const char *id);
 
+#define TRANSFER_WHY_SIZE 512 /* why the common ancestor refuses a transfer */
+
+/* transfer_forward.c: the new branch of release r of FROM as the common
+ * ancestor resolves it: the key the old branch wrote, or, when it wrote
+ * zero bytes (it did not hold the certificate), the unit of to_name in
+ * this node's subtree, all of whose certificates it holds. 0 with to; 1 to
+ * refuse, why saying why; negative if the store cannot be read. */
+int transfer_forward_to(struct node *n, struct store_txn *t, const uint8_t from[KEY_BYTES], const Strata__Release *r,
+			uint8_t to[KEY_BYTES], char why[TRANSFER_WHY_SIZE]);
+
 /* --- the single steps: 1 when written, 0 when there is nothing to do, or
  * a negative code with e filled --- */
 

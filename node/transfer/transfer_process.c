@@ -53,8 +53,8 @@ static int scan_release(const struct store_record *r, void *arg)
 {
 	struct scan *s = arg;
 	Strata__Release *rel;
-	char key[TRANSFER_KEY_MAX + 1], id[TRANSFER_ID_MAX + 1];
-	uint8_t lca[KEY_BYTES];
+	char key[TRANSFER_KEY_MAX + 1], id[TRANSFER_ID_MAX + 1], why[TRANSFER_WHY_SIZE];
+	uint8_t lca[KEY_BYTES], to[KEY_BYTES];
 
 	if (!r->value || r->key_len > TRANSFER_ID_MAX)
 		return 0;
@@ -67,7 +67,9 @@ static int scan_release(const struct store_record *r, void *arg)
 		return 0;
 	if (rel->to.len == KEY_BYTES && !transfer_same(rel->to.data, r->owner) &&
 	    transfer_release_lca(s->n, s->t, r->owner, rel->to.data, rel->to_name, lca) == 0 &&
-	    transfer_same(lca, node_id(s->n)))
+	    transfer_same(lca, node_id(s->n)) &&
+	    /* with manual approval, only the ones to refuse (transfer_forward_one) */
+	    (!node_config(s->n)->transfer_manual || transfer_forward_to(s->n, s->t, r->owner, rel, to, why) == 1))
 		push(s, r->owner, r->key, r->key_len);
 	strata__release__free_unpacked(rel, NULL);
 	return 0;

@@ -68,3 +68,27 @@ Test(node_transfer_paths, revoked_destination)
 	cr_assert_str_eq(state_at(b, id), "", "forwarded to a revoked branch");
 	cr_assert_str_eq(status_of(a, a, "ZH007"), "active");
 }
+
+/* With [transfer] approve = manual at the common ancestor, a path that is
+ * no unit below it is refused all the same, by the automatic step (there
+ * is nothing to approve); approving it by hand says why and writes
+ * nothing. */
+Test(node_transfer_paths, unknown_destination_manual)
+{
+	struct transfer_view v;
+	struct err e = {0};
+	char id[TID_CAP];
+
+	set_manual(d1);
+	tid(id, "ZH008", "");
+	add_member(a, "ZH008", STRATA__MEMBER_STATUS__STATUS_ACTIVE);
+	cr_assert_eq(release(a, "ZH008", "xiamen/siming/nowhere", NULL, &e), 0, "release: %s", e.msg);
+	spread();
+	cr_assert_eq(transfer_approve(d1->n, a->path, id, &e), -ESRCH, "approved: %s", e.msg);
+	cr_assert(strstr(e.msg, "no unit named xiamen/siming/nowhere is enrolled below xiamen/siming"), "%s", e.msg);
+	cr_assert(view_at(d1, id, &v) && v.state == TRANSFER_RELEASED, "the refused approval wrote a step");
+	settle();
+	cr_assert_str_eq(state_at(a, id), "refused");
+	cr_assert(view_at(d1, id, &v) && !v.awaiting_approval, "d1 awaits its approval of a refused transfer");
+	cr_assert_str_eq(status_of(a, a, "ZH008"), "active");
+}

@@ -112,20 +112,6 @@ Test(node_transfer_steps, refuse)
 	cr_assert(strstr(e.msg, "already refused"), "%s", e.msg);
 }
 
-/* Appends [transfer] approve = manual to U's strata.conf and opens it again. */
-static void set_manual(struct unit *u)
-{
-	char path[PATH_CAP];
-	FILE *f;
-
-	node_close(&u->n);
-	snprintf(path, sizeof path, "%s/strata.conf", u->dir);
-	cr_assert_not_null(f = fopen(path, "a"));
-	fputs("\n[transfer]\napprove = manual\n", f);
-	cr_assert_eq(fclose(f), 0);
-	unit_open(u);
-}
-
 Test(node_transfer_steps, manual_approval)
 {
 	struct transfer_view v;

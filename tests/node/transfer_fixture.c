@@ -281,3 +281,17 @@ int release(struct unit *from, const char *member, const char *to, const char *d
 
 	return transfer_release(from->n, &o, id, e);
 }
+
+/* Appends [transfer] approve = manual to U's strata.conf and opens it again. */
+void set_manual(struct unit *u)
+{
+	char path[PATH_CAP];
+	FILE *f;
+
+	node_close(&u->n);
+	snprintf(path, sizeof path, "%s/strata.conf", u->dir);
+	cr_assert_not_null(f = fopen(path, "a"));
+	fputs("\n[transfer]\napprove = manual\n", f);
+	cr_assert_eq(fclose(f), 0);
+	unit_open(u);
+}

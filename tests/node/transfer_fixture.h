@@ -61,6 +61,8 @@ void release_ok(struct unit *from, const char *member, struct unit *to, const ch
 int decide(struct unit *at, struct unit *from, const char *id, bool accept, const char *member_id, struct err *e);
 void decide_ok(struct unit *at, struct unit *from, const char *id, bool accept, const char *member_id);
 struct store_head up_head(struct unit *u);
+/* Appends [transfer] approve = manual to U's strata.conf and opens it again. */
+void set_manual(struct unit *u);
 int release(struct unit *from, const char *member, const char *to, const char *date, struct err *e);
 
 /* Refused with ret, its message containing msg, and nothing written to

@@ -366,6 +366,7 @@ static void scoped(struct tnet *t)
 	cr_assert(j && json_is_string(json_object_get(j, "answer")) &&
 			  net_has(json_string_value(json_object_get(j, "answer")), "xiamen/huli/nowhere"),
 		  "%s does not say why %s was refused", a->label, id5);
+	cr_assert(json_is_null(json_object_get(j, "to_key")), "%s lists a key for a path that is no unit", a->label);
 	json_decref(j);
 	cr_assert(net_log_has(city, "no unit named xiamen/huli/nowhere is enrolled below xiamen"),
 		  "the city's log does not say why it refused %s", id5);
