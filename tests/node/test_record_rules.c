@@ -99,3 +99,37 @@ Test(record_rules, key_from_fields)
 	p.points = -1000001; /* beyond -RECORD_POINTS_MAX */
 	cr_assert_eq(check("points", "up", "M1/2026-03", &p.base, &e), -EINVAL);
 }
+
+/* A forward's from_name (field 11, issue 16) follows to_name's rule: absent
+ * (a forward written before it), or an org path. */
+Test(record_rules, forward_from_name)
+{
+	Strata__Forward f = STRATA__FORWARD__INIT;
+	Strata__Member m = STRATA__MEMBER__INIT;
+	uint8_t from[KEY_BYTES] = {1}, to[KEY_BYTES] = {2}, hash[HASH_BYTES] = {3};
+	char key[TRANSFER_KEY_MAX + 1];
+	struct err e;
+
+	m.id = "M1";
+	m.name = "林海燕";
+	m.category = STRATA__MEMBER_CATEGORY__CATEGORY_FULL;
+	m.status = STRATA__MEMBER_STATUS__STATUS_ACTIVE;
+	m.joined = "2015-07-01";
+	f.from = (ProtobufCBinaryData){KEY_BYTES, from};
+	f.id = "M1-20260301";
+	f.to_name = "xiamen/huli/jinshan";
+	f.to = (ProtobufCBinaryData){KEY_BYTES, to};
+	f.release_hash = (ProtobufCBinaryData){HASH_BYTES, hash};
+	f.mode = STRATA__FORWARD_MODE__FORWARD_AUTO;
+	f.member = &m;
+	f.date = f.released = "2026-03-01";
+	cr_assert_eq(transfer_key(key, from, f.id), 0);
+	cr_assert_eq(check("forward", "down", key, &f.base, &e), 0, "%s", e.msg);
+	f.from_name = "xiamen/siming/zhonghua";
+	cr_assert_eq(check("forward", "down", key, &f.base, &e), 0, "%s", e.msg);
+	f.from_name = "Xiamen Siming";
+	cr_assert_eq(check("forward", "down", key, &f.base, &e), -EINVAL);
+	cr_assert(strstr(e.msg, "is not an org path"), "%s", e.msg);
+	f.from_name = "";
+	cr_assert_eq(check("forward", "down", key, &f.base, &e), -EINVAL);
+}
