@@ -22,6 +22,11 @@ int transfer_forward_to(struct node *n, struct store_txn *t, const uint8_t from[
 	if (transfer_key_zero(r->to.data))
 		return transfer_destination(n, t, from, r->to_name, to, why, TRANSFER_WHY_SIZE);
 	memcpy(to, r->to.data, KEY_BYTES);
+	if (!transfer_at_or_above(n, t, to)) { /* a key the old branch held, no unit below here */
+		snprintf(why, TRANSFER_WHY_SIZE, err_gettext(N_("no unit named %s is enrolled below %s")), r->to_name,
+			 node_name(n));
+		return 1;
+	}
 	if (node_revocation_get(t, to, &rev, &ignore) == 0 && !rev.has_successor) {
 		snprintf(why, TRANSFER_WHY_SIZE, err_gettext(N_("the key of %s is revoked")), r->to_name);
 		return 1;
