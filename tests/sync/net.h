@@ -37,7 +37,7 @@
 #endif
 #define NET_DEADLINE_MS (20000 * NET_SLOW) /* the usual wait for convergence */
 
-#define NET_MAX_NODES 16
+#define NET_MAX_NODES 24
 
 /* One node directory and its daemon. */
 struct net_node {
