@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "node/bundle/bundle.h"
+#include "node/bundle/bundle_internal.h"
 #include "node/core/checkpoint.h"
 #include "node/records/records.h"
 
@@ -124,7 +124,7 @@ static int by_rank(const void *a, const void *b)
 	return (x->i > y->i) - (x->i < y->i);
 }
 
-static bool wanted(const struct bundle_filter *f, const char *feed)
+bool bundle_wanted(const struct bundle_filter *f, const char *feed)
 {
 	if (!f || !f->feeds)
 		return true;
@@ -167,7 +167,7 @@ static int put_evidence(const struct node_evidence_key *k, const uint8_t *val, s
 
 	if (!ev)
 		return 0; /* a kept record that does not decode: strata verify reports it */
-	if (k && !wanted(o->flt, k->feed)) {
+	if (k && !bundle_wanted(o->flt, k->feed)) {
 		strata__evidence__free_unpacked(ev, NULL);
 		return 0;
 	}
@@ -200,7 +200,7 @@ static void sign_own(struct node *n, const struct bundle_filter *flt)
 	if (store_heads_list(t, &heads.v, &heads.n, &ignore) < 0)
 		ok = false;
 	for (size_t i = 0; ok && i < heads.n; i++)
-		if (memcmp(heads.v[i].author, node_id(n), KEY_BYTES) == 0 && heads.v[i].seq && wanted(flt, heads.v[i].feed))
+		if (memcmp(heads.v[i].author, node_id(n), KEY_BYTES) == 0 && heads.v[i].seq && bundle_wanted(flt, heads.v[i].feed))
 			ok = node_checkpoint_sign_own(n, t, heads.v[i].feed, &ignore) >= 0;
 	if (ok)
 		ok = store_txn_commit(&t, &ignore) == 0;
@@ -283,7 +283,7 @@ static int put_tail(struct writer *w, struct store_txn *t, const struct bundle_f
 	for (size_t k = 0; k < n_heads; k++) {
 		const struct store_head *h = &heads[order[k].i];
 
-		if (wanted(flt, h->feed) && (ret = put_checkpoints(w, t, h)) < 0)
+		if (bundle_wanted(flt, h->feed) && (ret = put_checkpoints(w, t, h)) < 0)
 			return ret;
 	}
 	end.entries = w->c->entries;
@@ -306,6 +306,7 @@ int bundle_export(struct node *n, const struct bundle_filter *flt, const char *p
 	} heads = {0};
 	struct ranked *order = NULL;
 	struct store_txn *t = NULL;
+	bool *chains = NULL; /* trust feeds written for the chains when trust is filtered out */
 	char tmp[NODE_PATH_MAX];
 	int ret, fd;
 
@@ -322,7 +323,8 @@ int bundle_export(struct node *n, const struct bundle_filter *flt, const char *p
 		return ret;
 	}
 	if ((ret = store_txn_begin(node_store(n), false, &t, e)) < 0 ||
-	    (ret = store_heads_list(t, &heads.v, &heads.n, e)) < 0)
+	    (ret = store_heads_list(t, &heads.v, &heads.n, e)) < 0 ||
+	    (ret = bundle_chain_feeds(t, heads.v, heads.n, flt, &chains, e)) < 0)
 		goto out;
 	ret = -ENOMEM;
 	if (!(order = calloc(heads.n ? heads.n : 1, sizeof *order)))
@@ -336,7 +338,7 @@ int bundle_export(struct node *n, const struct bundle_filter *flt, const char *p
 		const struct store_head *h = &heads.v[order[k].i];
 		uint64_t from = 0;
 
-		if (!wanted(flt, h->feed))
+		if (!bundle_wanted(flt, h->feed) && !(chains && chains[order[k].i]))
 			continue;
 		if (flt && flt->since && flt->since(h->author, h->feed, &from, flt->arg) == 0 && from >= h->seq)
 			continue;
@@ -368,6 +370,7 @@ out:
 	if (ret < 0)
 		unlink(tmp);
 	free(order);
+	free(chains);
 	free(w.env);
 	free(heads.v);
 	return ret;

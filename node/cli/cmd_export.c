@@ -24,11 +24,13 @@ static void help(FILE *f)
 		   "auditor can tell a complete feed from a cut one. The file\n"
 		   "is written under a temporary name and renamed when complete.\n\n"
 		   "  -o FILE             the bundle to write\n"
-		   "  --feeds LIST        only these feeds (trust is needed to verify the others);\n"
-		   "                      without it every feed but " FEED_PRIVATE " (residents' contacts,\n"
+		   "  --feeds LIST        only these feeds, with the trust feeds of their authors'\n"
+		   "                      chains (so that the bundle verifies on its own);\n"
+		   "                      without it every feed but %s (residents' contacts,\n"
 		   "                      which leave the node only when named here)\n"
 		   "  --since HEADS.json  only what the receiver lacks: HEADS.json is the output of\n"
-		   "                      strata status --json on the receiving node\n");
+		   "                      strata status --json on the receiving node\n",
+		 FEED_PRIVATE);
 }
 
 static int since(const uint8_t author[KEY_BYTES], const char *feed, uint64_t *seq, void *arg)

@@ -519,6 +519,26 @@ Test(sync_bundle, round_trip_since_and_twice)
 	assert_verifies(city);
 }
 
+/* The trust entries at the head of bundle b, each by CHAIN (the one
+ * issuer of the chain in these tests), and every other entry an up
+ * entry: their count. */
+static size_t chain_trust(const struct parsed *b, const struct net_node *chain)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < b->n; i++) {
+		if (strcmp(b->env[i].feed, "trust") != 0) {
+			cr_assert_str_eq(b->env[i].feed, "up", "entry %zu of an up-only bundle", i + 1);
+			continue;
+		}
+		cr_assert_eq(n, i, "trust entry %zu after an up entry", i + 1);
+		cr_assert_eq(memcmp(b->env[i].author, chain->key, KEY_BYTES), 0, "trust entry %zu by another", i + 1);
+		n++;
+	}
+	cr_assert_gt(n, 0, "no trust entry for the chain");
+	return n;
+}
+
 Test(sync_bundle, feeds_filter_and_order)
 {
 	struct net_node *city, *street, *before;
@@ -530,15 +550,11 @@ Test(sync_bundle, feeds_filter_and_order)
 	city_and_street(&city, &street, 300, 10);
 	before = copy_node(city, "city-before");
 
-	/* --feeds up from the street: only its up feed. The city holds the
-	 * trust feeds, so it imports. */
+	/* --feeds up from the street: only its up feed (it never synced, so
+	 * it holds no trust feed of its chain to add; the city holds it). */
 	entries = export_json(&feeds, street->dir, net_path(file, "up.bundle"), "--feeds", "up");
 	cr_assert_eq(entries, 30);
 	cr_assert_eq(feeds, 1, "--feeds up exported %zu feeds", feeds);
-	b = bundle_parse(file);
-	for (size_t i = 0; i < b->n; i++)
-		cr_assert_str_eq(b->env[i].feed, "up", "entry %zu of an up-only bundle", i + 1);
-	net_release(b);
 	import_json(&im, city, file);
 	cr_assert_eq(im.status, 0, "import: exit %d: %s", im.status, im.err);
 	cr_assert_eq(im.stored, 30);
@@ -562,13 +578,14 @@ Test(sync_bundle, feeds_filter_and_order)
 	cr_assert_eq(all_feeds, 2);
 	net_release(b);
 
-	/* --feeds up from the city: the street's up feed, no trust entry. */
+	/* --feeds up from the city: the street's up feed and the trust feed
+	 * of its chain first (issue 16: a bundle carries the chains its
+	 * entries need, whatever --feeds leaves out). */
 	entries = export_json(&feeds, city->dir, net_path(file, "city-up.bundle"), "--feeds", "up");
-	cr_assert_eq(entries, 30);
-	cr_assert_eq(feeds, 1);
+	cr_assert_eq(entries, 30 + n_trust);
+	cr_assert_eq(feeds, 2);
 	b = bundle_parse(file);
-	for (size_t i = 0; i < b->n; i++)
-		cr_assert_str_eq(b->env[i].feed, "up", "entry %zu of an up-only bundle", i + 1);
+	cr_assert_eq(chain_trust(b, city), n_trust);
 	net_release(b);
 
 	/* --feeds trust, and a list naming both. */
@@ -1009,9 +1026,9 @@ Test(sync_bundle, foreign_domain_is_refused)
 	cr_assert_eq(net_count(city, "member", NULL), 0);
 	cr_assert_eq(net_head(city, other->key, FEED_UP, NULL), 0);
 
-	/* Its up feed alone, without the foreign trust feed: still refused. */
+	/* Its up feed (with its own trust feed, its chain): still refused. */
 	entries = export_json(NULL, other->dir, net_path(file, "other-up.bundle"), "--feeds", "up");
-	cr_assert_eq(entries, 5);
+	cr_assert_geq(entries, 6);
 	import_json(&im, city, file);
 	cr_assert_eq(im.status, 2, "exit %d: %s", im.status, im.err);
 	cr_assert(net_has(im.err, "certificate"), "%s", im.err);
@@ -1077,7 +1094,7 @@ Test(sync_bundle, large_bundle_spans_frames_and_batches)
 	Strata__BundleHeader hd = STRATA__BUNDLE_HEADER__INIT;
 	uint8_t prev[HASH_BYTES];
 	char file[256], exported[256];
-	size_t starts[16], n = 600;
+	size_t starts[16], n = 600, chain;
 
 	/* 600 entries of one member each, signed here with the street's key
 	 * (quicker than 600 change sets through the CLI): more than one
@@ -1121,14 +1138,16 @@ Test(sync_bundle, large_bundle_spans_frames_and_batches)
 	cr_assert_eq(net_head(city, street->key, FEED_UP, NULL), n);
 	cr_assert_eq(net_count(city, "member", street->key), n);
 
-	cr_assert_eq(export_json(NULL, city->dir, net_path(exported, "city-up.bundle"), "--feeds", "up"), n);
+	/* the up feed after the trust entries of its chain (the city's) */
+	chain = export_json(NULL, city->dir, net_path(exported, "city-up.bundle"), "--feeds", "up") - n;
 	out = bundle_parse(exported);
-	cr_assert_eq(out->n, n);
-	cr_assert_eq(out->frames, 2, "%zu entries exported in %zu frames", n, out->frames);
+	cr_assert_eq(out->n, n + chain);
+	cr_assert_eq(chain_trust(out, city), chain);
+	cr_assert_eq(out->frames, 2, "%zu entries exported in %zu frames", n + chain, out->frames);
 	for (size_t i = 0; i < n; i++)
-		cr_assert(out->env[i].seq == i + 1 && out->env[i].len == b->env[i].len &&
-			  memcmp(out->env[i].data, b->env[i].data, b->env[i].len) == 0,
-			  "exported entry %zu is not the %zuth entry signed", i + 1, i + 1);
+		cr_assert(out->env[chain + i].seq == i + 1 && out->env[chain + i].len == b->env[i].len &&
+			  memcmp(out->env[chain + i].data, b->env[i].data, b->env[i].len) == 0,
+			  "exported entry %zu is not the %zuth entry signed", chain + i + 1, i + 1);
 	import_json(&im, before, exported);
 	cr_assert_eq(im.status, 0, "import: exit %d: %s", im.status, im.err);
 	cr_assert_eq(im.stored, n);

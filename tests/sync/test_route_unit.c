@@ -131,7 +131,11 @@ Test(route, parent_gets_up_and_report_of_the_subtree_within_up_depth)
 	cr_expect_not(SEND(parent, r_key, FEED_REPORT), "the parent's own feed");
 	cr_expect_not(SEND(parent, self, FEED_DOWN));
 	cr_expect_not(SEND(parent, self, FEED_NOTICE));
-	cr_expect(SEND(parent, x_key, FEED_TRUST), "trust goes everywhere");
+	/* trust is scoped to the tree (issue 16): up from this node and its subtree */
+	cr_expect(SEND(parent, self, FEED_TRUST));
+	cr_expect(SEND(parent, b_key, FEED_TRUST), "the subtree's trust goes up whatever up_depth says");
+	cr_expect_not(SEND(parent, x_key, FEED_TRUST), "not in this node's subtree");
+	cr_expect_not(SEND(parent, r_key, FEED_TRUST), "the parent's own");
 }
 
 Test(route, child_gets_down_and_notice_of_this_node_and_above)
@@ -143,7 +147,11 @@ Test(route, child_gets_down_and_notice_of_this_node_and_above)
 	cr_expect_not(SEND(child, x_key, FEED_NOTICE), "outside the line of ancestors");
 	cr_expect_not(SEND(child, self, FEED_UP));
 	cr_expect_not(SEND(child, a_key, FEED_REPORT));
-	cr_expect(SEND(child, b_key, FEED_TRUST));
+	/* trust down: this node's and its ancestors' (the child's chain) */
+	cr_expect(SEND(child, self, FEED_TRUST));
+	cr_expect(SEND(child, r_key, FEED_TRUST));
+	cr_expect_not(SEND(child, b_key, FEED_TRUST), "below: it came from that subtree");
+	cr_expect_not(SEND(child, x_key, FEED_TRUST), "a cousin's: never down");
 }
 
 Test(route, peer_gets_only_the_notices_its_agreement_shares)
@@ -155,6 +163,9 @@ Test(route, peer_gets_only_the_notices_its_agreement_shares)
 	cr_expect_not(SEND(peer, self, FEED_REPORT), "report is not shared with it");
 	cr_expect_not(SEND(peer_none, self, FEED_NOTICE), "an agreement that shares nothing");
 	cr_expect(SEND(peer, self, FEED_TRUST));
+	cr_expect(SEND(peer, r_key, FEED_TRUST), "the host's chain");
+	cr_expect_not(SEND(peer, a_key, FEED_TRUST), "not the host's subtree");
+	cr_expect_not(SEND(peer, x_key, FEED_TRUST));
 }
 
 Test(route, auditor_gets_everything_at_this_level)
@@ -163,6 +174,8 @@ Test(route, auditor_gets_everything_at_this_level)
 	cr_expect(SEND(auditor, a_key, FEED_REPORT));
 	cr_expect(SEND(auditor, self, FEED_DOWN));
 	cr_expect(SEND(auditor, x_key, FEED_NOTICE));
+	cr_expect(SEND(auditor, x_key, FEED_TRUST), "every trust feed this node holds");
+	cr_expect(SEND(auditor, b_key, FEED_TRUST));
 }
 
 Test(route, an_auditor_node_sends_its_parent_only_trust)
@@ -171,7 +184,9 @@ Test(route, an_auditor_node_sends_its_parent_only_trust)
 	cr_expect_not(SEND(parent, self, FEED_UP));
 	cr_expect_not(SEND(parent, a_key, FEED_REPORT));
 	cr_expect(SEND(parent, self, FEED_TRUST));
+	cr_expect_not(SEND(parent, x_key, FEED_TRUST));
 	cr_expect(ACCEPT(parent, r_key, FEED_UP), "it receives everything that reaches its parent");
+	cr_expect(ACCEPT(parent, x_key, FEED_TRUST), "trust included");
 	cr_expect_not(ACCEPT(parent, self, FEED_UP), "but never its own feeds");
 }
 
@@ -196,7 +211,10 @@ Test(route, parent_may_bring_down_feeds_of_ancestors)
 	cr_expect_not(ACCEPT(parent, self, FEED_DOWN), "this node's own feed comes from no one else");
 	cr_expect_not(ACCEPT(parent, x_key, FEED_DOWN), "not an ancestor");
 	cr_expect_not(ACCEPT(parent, r_key, FEED_UP));
-	cr_expect(ACCEPT(parent, x_key, FEED_TRUST));
+	cr_expect(ACCEPT(parent, r_key, FEED_TRUST), "an ancestor's trust");
+	cr_expect_not(ACCEPT(parent, x_key, FEED_TRUST), "not an ancestor's trust");
+	cr_expect_not(ACCEPT(parent, a_key, FEED_TRUST), "below this node: it comes up, not down");
+	cr_expect_not(ACCEPT(parent, self, FEED_TRUST));
 }
 
 Test(route, child_may_bring_up_feeds_of_its_subtree)
@@ -207,6 +225,10 @@ Test(route, child_may_bring_up_feeds_of_its_subtree)
 	cr_expect_not(ACCEPT(child, x_key, FEED_UP), "outside the child's subtree");
 	cr_expect_not(ACCEPT(child, self, FEED_UP));
 	cr_expect_not(ACCEPT(child, a_key, FEED_DOWN), "down flows the other way");
+	cr_expect(ACCEPT(child, a_key, FEED_TRUST));
+	cr_expect(ACCEPT(child, b_key, FEED_TRUST));
+	cr_expect_not(ACCEPT(child, x_key, FEED_TRUST), "outside the child's subtree");
+	cr_expect_not(ACCEPT(child, r_key, FEED_TRUST), "an ancestor's: never from below");
 }
 
 Test(route, peer_may_bring_its_own_agreed_feeds_and_an_auditor_none)
@@ -215,5 +237,7 @@ Test(route, peer_may_bring_its_own_agreed_feeds_and_an_auditor_none)
 	cr_expect_not(ACCEPT(peer, p_key, FEED_UP), "not in its certificate");
 	cr_expect_not(ACCEPT(peer, a_key, FEED_REPORT), "only its own feeds");
 	cr_expect_not(ACCEPT(auditor, u_key, FEED_UP), "an auditor writes no data feeds");
-	cr_expect(ACCEPT(auditor, u_key, FEED_TRUST));
+	cr_expect_not(ACCEPT(auditor, u_key, FEED_TRUST), "an auditor certifies no one here");
+	cr_expect_not(ACCEPT(peer, p_key, FEED_TRUST), "its trust feed stays in its domain (agreement without trust)");
+	cr_expect_not(ACCEPT(peer, r_key, FEED_TRUST));
 }
