@@ -16,7 +16,10 @@
  *   4. a new leaf's join downloads its chain's trust feeds only;
  *   5. an existing store holding every trust feed (the old routing,
  *      simulated by importing the city's trust bundle into a stopped
- *      street) keeps working and forwards none of the foreign feeds.
+ *      street) keeps working and forwards none of the foreign feeds;
+ *   6. on the wire, a branch's link does not bring its street the trust
+ *      feed of a node outside the branch's subtree, whose certificate the
+ *      street knows: refused, naming why.
  * The expected holdings are computed here from the tree's shape (parent
  * indices), not from org paths.
  */
@@ -367,6 +370,50 @@ static void check_upgrade(void)
 			  "%s refused a trust feed a link offered:\n%s", label((int)x), net_diag());
 }
 
+/* --- stage 6: a link brings only what its sender may send --- */
+
+/* The next entry of a's trust feed, validly signed and chained by a. */
+static void next_trust_entry(int a, uint8_t **env, size_t *len)
+{
+	struct store_head *h = NULL;
+	size_t n = net_heads(places[a].n, &h);
+
+	for (size_t k = 0; k < n; k++)
+		if (strcmp(h[k].feed, FEED_TRUST) == 0 && memcmp(h[k].author, places[a].n->key, KEY_BYTES) == 0) {
+			net_entry(net_node_keypair(places[a].n), FEED_TRUST, h[k].seq + 1, h[k].hash, NULL, env, len,
+				  NULL);
+			net_release(h);
+			return;
+		}
+	cr_assert_fail("%s has no trust feed", label(a));
+}
+
+static void check_refused_on_the_wire(void)
+{
+	/* xiagang knows huli's certificate (in the city's trust feed) but does
+	 * not hold huli's trust feed, and its branch may not bring it */
+	const int street = 4, branch = 9, foreign = 2; /* xiagang, xiagang-b1, huli */
+	struct net_client *c;
+	struct net_reply rep;
+	uint8_t *env;
+	size_t len;
+	bool named = false;
+
+	net_node_stop(places[branch].n);
+	next_trust_entry(foreign, &env, &len);
+	c = net_client_new_kp(places[street].n, net_node_keypair(places[branch].n));
+	net_client_hello(c, places[branch].n->key, places[branch].n->path);
+	net_client_entries(c, 1, &env, &len, 1, &rep, 10000 * NET_SLOW);
+	for (size_t i = 0; i < rep.n_errors; i++)
+		named = named || net_has(rep.errors[i]->error->reason, "feed trust of this author does not come through this link");
+	cr_assert(named, "a branch brought its street the other district's trust entry, and no Error said why (%zu errors%s%s)",
+		  rep.n_errors, rep.n_errors ? ": " : "", rep.n_errors ? rep.errors[0]->error->reason : "");
+	net_reply_free(&rep);
+	net_client_free(&c);
+	cr_assert_eq(net_head(places[street].n, places[foreign].n->key, FEED_TRUST, NULL), 0,
+		     "%s stored %s's trust entry from its branch", label(street), label(foreign));
+}
+
 Test(sync_scope, trust_reaches_exactly_the_chain_and_the_subtree)
 {
 	uint64_t t0 = net_now_ms();
@@ -382,5 +429,6 @@ Test(sync_scope, trust_reaches_exactly_the_chain_and_the_subtree)
 	cr_log_info("sync_scope: new leaf checked at %llu ms", (unsigned long long)(net_now_ms() - t0));
 	check_upgrade();
 	cr_log_info("sync_scope: upgrade checked at %llu ms", (unsigned long long)(net_now_ms() - t0));
+	check_refused_on_the_wire();
 	net_stop_all();
 }
