@@ -45,7 +45,11 @@ static bool downward(const char *feed)
 }
 
 /* Is KEY this node or one of its ancestors (the pinned root included,
- * before its own certificate is held)? */
+ * before its own certificate is held)? This node includes its keys before
+ * a rotation (certified with its org path): their trust feed holds the
+ * certificates of the children they enrolled, which a child enrolled by
+ * the new key needs as much as the others (siblings), and their rotation
+ * record goes down like the rest of this node's feeds. */
 static bool self_or_above(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_BYTES])
 {
 	char key_name[NODE_NAME_SIZE];
@@ -54,7 +58,7 @@ static bool self_or_above(struct daemon *d, struct store_txn *t, const uint8_t k
 		return true;
 	if (!node_key_in_tree(d->n, t, key, key_name))
 		return false;
-	return org_path_under(node_name(d->n), key_name);
+	return strcmp(key_name, node_name(d->n)) == 0 || org_path_under(node_name(d->n), key_name);
 }
 
 static bool self_auditor(struct daemon *d, struct store_txn *t);

@@ -38,45 +38,62 @@ TestSuite(sync_scope, .init = net_setup, .fini = net_teardown);
 
 enum place_kind { IN_TREE, PEER, AUDITOR };
 
-/* A node of the network and where it hangs. */
+/* A key of the network: a node's, or a unit's previous key after a
+ * rotation (its own place, of the same unit, with a copy of the node). */
 struct place {
 	struct net_node *n;
 	int parent; /* index into places, NO_PARENT for the city */
 	enum place_kind kind;
+	int unit;  /* the place of the unit's current key (itself but for an old key) */
+	bool idle; /* an old key or a stopped node: holds nothing the test waits for */
 };
 
-static struct place places[NET_MAX_NODES];
+#define MAX_PLACES (NET_MAX_NODES + 4)
+static struct place places[MAX_PLACES];
 static size_t n_places;
-static int gone = NO_PARENT; /* the revoked branch, stopped in stage 3 */
+static int upgraded = NO_PARENT; /* stage 5's street, holding what it imported */
+static bool imported[MAX_PLACES];
 
 static int add_place(struct net_node *n, int parent, enum place_kind kind)
 {
-	places[n_places] = (struct place){n, parent, kind};
+	cr_assert_lt(n_places, MAX_PLACES);
+	places[n_places] = (struct place){n, parent, kind, (int)n_places, false};
 	return (int)n_places++;
 }
 
-/* Is a a strict ancestor of x in the tree? */
+/* Is a's unit a strict ancestor of x in the tree? */
 static bool ancestor(int a, int x)
 {
 	for (int p = places[x].parent; p != NO_PARENT; p = places[p].parent)
-		if (p == a)
+		if (p == places[a].unit)
 			return true;
 	return false;
 }
 
-/* The rule: may node x hold the trust feed of node a? */
+/* The rule: may node x hold the trust feed of key a? (A unit's keys, old
+ * and new, are that unit.) */
 static bool rule_gives(int x, int a)
 {
-	if (a == x)
+	if (places[a].unit == places[x].unit)
 		return true;
 	switch (places[x].kind) {
 	case AUDITOR: /* everything its parent holds */
 		return rule_gives(places[x].parent, a);
 	case PEER: /* its host's chain */
-		return places[a].kind == IN_TREE && (a == places[x].parent || ancestor(a, places[x].parent));
+		return places[a].kind == IN_TREE &&
+		       (places[a].unit == places[x].parent || ancestor(a, places[x].parent));
 	default: /* its chain and its subtree */
-		return places[a].kind == IN_TREE && (ancestor(a, x) || ancestor(x, a));
+		return places[a].kind == IN_TREE && (ancestor(a, x) || ancestor(places[x].unit, a));
 	}
+}
+
+/* Has x a stopped child (whose link is down)? */
+static bool idle_child(int x)
+{
+	for (size_t c = 0; c < n_places; c++)
+		if (places[c].parent == x && places[c].idle && places[c].unit == (int)c)
+			return true;
+	return false;
 }
 
 static const char *label(int i)
@@ -90,14 +107,19 @@ static uint64_t own_trust(int a)
 	return net_head(places[a].n, places[a].n->key, FEED_TRUST, NULL);
 }
 
+static char lacking[160]; /* what caught_up found missing last */
+
 /* Does x hold every trust feed the rule gives it, at its author's head? */
 static bool caught_up(int x)
 {
 	for (size_t a = 0; a < n_places; a++) {
-		uint64_t want = rule_gives(x, (int)a) ? own_trust((int)a) : 0;
+		uint64_t want = rule_gives(x, (int)a) ? own_trust((int)a) : 0, got;
 
-		if (want && net_head(places[x].n, places[a].n->key, FEED_TRUST, NULL) != want)
+		if (want && (got = net_head(places[x].n, places[a].n->key, FEED_TRUST, NULL)) != want) {
+			snprintf(lacking, sizeof lacking, "it holds %s's trust feed up to %llu of %llu", label((int)a),
+				 (unsigned long long)got, (unsigned long long)want);
 			return false;
+		}
 	}
 	return true;
 }
@@ -132,6 +154,15 @@ static void assert_exact(int x, const bool *extra)
 		want += rule_gives(x, (int)a) && own_trust((int)a) > 0;
 	cr_assert_eq(held, want, "%s holds %zu of the %zu trust feeds the rule gives it", label(x), held, want);
 	net_release(h);
+}
+
+/* Every running node holds exactly what the rule gives it (and the upgraded
+ * street what it imported). */
+static void assert_all_exact(void)
+{
+	for (size_t x = 0; x < n_places; x++)
+		if (!places[x].idle)
+			assert_exact((int)x, (int)x == upgraded ? imported : NULL);
 }
 
 static bool links_settled(const struct net_node *x)
@@ -195,8 +226,9 @@ static void add_peer_and_auditor(void)
 static void wait_all_caught_up(void)
 {
 	for (size_t x = 0; x < n_places; x++)
-		if ((int)x != gone)
-			NET_WAIT(NET_DEADLINE_MS, caught_up((int)x), "%s to hold the trust feeds the rule gives it", label((int)x));
+		if (!places[x].idle)
+			NET_WAIT(NET_DEADLINE_MS, caught_up((int)x), "%s to hold the trust feeds the rule gives it (%s)",
+				 label((int)x), lacking);
 }
 
 static void check_holdings(void)
@@ -229,11 +261,11 @@ static void city_notice_everywhere(const char *id)
 	net_ok("notice", "add", "-d", places[0].n->dir, "--id", id, "--title", "关于开展主题党日活动的通知", NULL);
 	h = net_head(places[0].n, places[0].n->key, FEED_NOTICE, NULL);
 	for (size_t x = 0; x < n_places; x++)
-		if ((int)x != gone)
+		if (!places[x].idle)
 			NET_WAIT(NET_DEADLINE_MS, net_head(places[x].n, places[0].n->key, FEED_NOTICE, NULL) == h,
 				 "%s to hold the city's notice %s", label((int)x), id);
 	for (int x = 0; x < FIRST_BRANCH; x++)
-		if (places[x].n->pid > 0 && x != places[gone].parent)
+		if (places[x].n->pid > 0 && !idle_child(x))
 			NET_WAIT(NET_DEADLINE_MS, links_settled(places[x].n), "%s's links to have nothing left to send",
 				 label(x));
 }
@@ -258,7 +290,7 @@ static void check_revocation(void)
 	cr_assert_eq(reached, 5, "the rule gives the revocation to %zu nodes, not 5 (the city, huli, jinshan, "
 				 "jinshan-b2, the auditor)", reached);
 	net_node_stop(places[revoked].n);
-	gone = revoked;
+	places[revoked].idle = true;
 	city_notice_everywhere("N1");
 	/* the sibling subtrees: the other district's, the other street's, the peer's */
 	for (size_t x = 0; x < n_places; x++)
@@ -266,7 +298,7 @@ static void check_revocation(void)
 			cr_assert_eq(net_head(places[x].n, places[street].n->key, FEED_TRUST, NULL), 0,
 				     "%s holds %s's trust feed (the revocation)", label((int)x), label(street));
 	for (size_t x = 0; x < n_places; x++)
-		if ((int)x != gone)
+		if (!places[x].idle)
 			assert_exact((int)x, NULL);
 }
 
@@ -318,7 +350,7 @@ static void check_new_leaf(void)
 		    (unsigned long long)entries, (unsigned long long)all);
 	/* its certificate went up its chain only */
 	for (size_t x = 0; x < n_places; x++)
-		if ((int)x != gone && (int)x != leaf)
+		if (!places[x].idle && (int)x != leaf)
 			cr_assert_eq(net_has_cert(places[x].n, places[leaf].n->key), rule_gives((int)x, street),
 				     "%s %s the new leaf's certificate", label((int)x),
 				     rule_gives((int)x, street) ? "lacks" : "holds");
@@ -329,7 +361,6 @@ static void check_new_leaf(void)
 static void check_upgrade(void)
 {
 	const int street = 3, child = 7; /* zhonghua, holding every trust feed; zhonghua-b1 */
-	bool extra[NET_MAX_NODES] = {false};
 	char bundle[256], out[4096];
 	struct net_run r;
 
@@ -337,10 +368,11 @@ static void check_upgrade(void)
 	net_node_stop(places[street].n);
 	net_ok("import", "-d", places[street].n->dir, bundle, NULL);
 	for (int a = 0; a < FIRST_BRANCH; a++) {
-		extra[a] = true;
+		imported[a] = true;
 		cr_assert_eq(net_head(places[street].n, places[a].n->key, FEED_TRUST, NULL), own_trust(a),
 			     "the import did not bring %s's trust feed", label(a));
 	}
+	upgraded = street;
 	net_node_start(places[street].n);
 
 	/* new entries both ways: members up from the street and its branch,
@@ -354,9 +386,7 @@ static void check_upgrade(void)
 		 "the upgraded street's and its branch's members to reach the city");
 	city_notice_everywhere("N2");
 	wait_all_caught_up();
-	for (size_t x = 0; x < n_places; x++)
-		if ((int)x != gone)
-			assert_exact((int)x, (int)x == street ? extra : NULL);
+	assert_all_exact();
 	for (int a = 0; a < FIRST_BRANCH; a++) /* nothing pruned */
 		cr_assert_eq(net_head(places[street].n, places[a].n->key, FEED_TRUST, NULL), own_trust(a),
 			     "the upgraded street lost %s's trust feed", label(a));
@@ -400,6 +430,7 @@ static void check_refused_on_the_wire(void)
 	bool named = false;
 
 	net_node_stop(places[branch].n);
+	places[branch].idle = true;
 	next_trust_entry(foreign, &env, &len);
 	c = net_client_new_kp(places[street].n, net_node_keypair(places[branch].n));
 	net_client_hello(c, places[branch].n->key, places[branch].n->path);
@@ -412,6 +443,86 @@ static void check_refused_on_the_wire(void)
 	net_client_free(&c);
 	cr_assert_eq(net_head(places[street].n, places[foreign].n->key, FEED_TRUST, NULL), 0,
 		     "%s stored %s's trust entry from its branch", label(street), label(foreign));
+}
+
+/* --- stage 7: a street's key rotation --- */
+
+static struct net_node old_key; /* the street's key before the rotation */
+
+/* Rotates the key of the (stopped) node at i: its old key becomes a place
+ * of the same unit. Returns that place. */
+static int rotate(int i)
+{
+	struct net_node *n = places[i].n;
+	struct net_run r;
+	json_t *j;
+	int old;
+
+	old_key = *n;
+	snprintf(old_key.label, sizeof old_key.label, "%.20s(old)", n->label);
+	old_key.pid = 0;
+	old = add_place(&old_key, places[i].parent, IN_TREE);
+	places[old].unit = i;
+	places[old].idle = true;
+	imported[old] = imported[i]; /* stage 5 imported the feed of the key it had */
+	imported[i] = false;
+	net_ok("rotate-key", "-d", n->dir, NULL);
+	net_run(&r, "id", "-d", n->dir, "--json", NULL);
+	j = net_run_json(&r);
+	cr_assert_eq(hex_decode(n->key, KEY_BYTES, json_string_value(json_object_get(j, "key"))), 0);
+	memcpy(n->hex, json_string_value(json_object_get(j, "key")), KEY_HEX);
+	net_release(j);
+	net_run_free(&r);
+	cr_assert(memcmp(n->key, old_key.key, KEY_BYTES) != 0, "rotate-key kept the key");
+	return old;
+}
+
+/* Gives the running children of i its new key, as docs/OPERATIONS.md says
+ * (`[parent] key` in their strata.conf), and restarts them. */
+static void tell_children(int i, int old)
+{
+	for (size_t c = 0; c < n_places; c++) {
+		char conf[300], *text, *at;
+		FILE *f;
+
+		if (places[c].parent != i || places[c].idle)
+			continue;
+		net_node_stop(places[c].n);
+		snprintf(conf, sizeof conf, "%s/strata.conf", places[c].n->dir);
+		text = net_own(net_read_file(conf), free);
+		cr_assert_not_null(at = strstr(text, places[old].n->hex), "%s's strata.conf does not name its parent's key",
+				   label((int)c));
+		memcpy(at, places[i].n->hex, KEY_HEX - 1);
+		cr_assert_not_null(f = fopen(conf, "w"));
+		fputs(text, f);
+		cr_assert_eq(fclose(f), 0);
+		net_release(text);
+		net_node_start(places[c].n);
+	}
+}
+
+static void check_rotation(void)
+{
+	const int street = 4, sibling = 10; /* xiagang; xiagang-b2, certified by its old key */
+	char path[2 * sizeof places[0].n->path];
+	int old, leaf;
+
+	net_node_stop(places[street].n);
+	old = rotate(street);
+	net_node_start(places[street].n);
+	tell_children(street, old);
+	cr_assert_gt(own_trust(old), 0, "the old key wrote no trust feed");
+	/* a new leaf of the rotated street: its certificate in the new key's feed */
+	snprintf(path, sizeof path, "%s/b4", places[street].n->path);
+	leaf = add_place(net_node_init("xiagang-b4", path, false, false), street, IN_TREE);
+	net_node_join(places[leaf].n, places[street].n, NULL);
+	net_node_start(places[leaf].n);
+	city_notice_everywhere("N3");
+	wait_all_caught_up();
+	assert_all_exact();
+	/* siblings across the rotation know each other */
+	cr_assert(net_has_cert(places[leaf].n, places[sibling].n->key), "the new leaf lacks its sibling's certificate");
+	cr_assert(net_has_cert(places[sibling].n, places[leaf].n->key), "a branch lacks its new sibling's certificate");
 }
 
 Test(sync_scope, trust_reaches_exactly_the_chain_and_the_subtree)
@@ -430,5 +541,7 @@ Test(sync_scope, trust_reaches_exactly_the_chain_and_the_subtree)
 	check_upgrade();
 	cr_log_info("sync_scope: upgrade checked at %llu ms", (unsigned long long)(net_now_ms() - t0));
 	check_refused_on_the_wire();
+	check_rotation();
+	cr_log_info("sync_scope: rotation checked at %llu ms", (unsigned long long)(net_now_ms() - t0));
 	net_stop_all();
 }
