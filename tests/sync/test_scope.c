@@ -19,9 +19,15 @@
  *      street) keeps working and forwards none of the foreign feeds;
  *   6. on the wire, a branch's link does not bring its street the trust
  *      feed of a node outside the branch's subtree, whose certificate the
- *      street knows: refused, naming why.
- * The expected holdings are computed here from the tree's shape (parent
- * indices), not from org paths.
+ *      street knows: refused, naming why;
+ *   7. a street rotates its key (and tells its children, as
+ *      docs/OPERATIONS.md says) and enrolls a new leaf: its old key's trust
+ *      feed, with the rotation record and the first children's
+ *      certificates, still goes down to all its children, the new leaf
+ *      included, and the rotation (in the district's trust feed) stays out
+ *      of the other district.
+ * The expected holdings are computed from the tree's shape (parent
+ * indices), not from org paths, in scope_places.c.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -417,4 +423,11 @@ Test(sync_scope, trust_reaches_exactly_the_chain_and_the_subtree)
 	check_rotation();
 	cr_log_info("sync_scope: rotation checked at %llu ms", (unsigned long long)(net_now_ms() - t0));
 	net_stop_all();
+	for (size_t x = 0; x < scope_n; x++) { /* every store, each holding only its part, verifies */
+		char out[4096];
+
+		if (scope_places[x].unit == (int)x)
+			cr_assert_eq(net_node_verify(node((int)x), out, sizeof out), 0, "verify %s: %s", scope_label((int)x),
+				     out);
+	}
 }
