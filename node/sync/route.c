@@ -44,12 +44,9 @@ static bool downward(const char *feed)
 	return strcmp(feed, FEED_DOWN) == 0 || strcmp(feed, FEED_NOTICE) == 0;
 }
 
-/* Is KEY this node or one of its ancestors (the pinned root included,
- * before its own certificate is held)? This node includes its keys before
- * a rotation (certified with its org path): their trust feed holds the
- * certificates of the children they enrolled, which a child enrolled by
- * the new key needs as much as the others (siblings), and their rotation
- * record goes down like the rest of this node's feeds. */
+/* Is KEY this node (or an older key of its unit, before a rotation) or one
+ * of its ancestors (the pinned root included, before its own certificate
+ * is held)? */
 static bool self_or_above(struct daemon *d, struct store_txn *t, const uint8_t key[KEY_BYTES])
 {
 	char key_name[NODE_NAME_SIZE];
@@ -95,7 +92,7 @@ static bool trust_send(struct daemon *d, struct store_txn *t, const struct link 
 
 /* The mirror of trust_send: what a link may bring. From the parent: our
  * ancestors' (from a host, the host's chain; to an auditor, everything);
- * from a child: its subtree's; from a peer: nothing of ours to take (its
+ * from a child: its subtree's (and our chain's: see below); from a peer: nothing of ours to take (its
  * trust feed stays in its own domain unless its agreement shares it). */
 static bool trust_accept(struct daemon *d, struct store_txn *t, const struct link *l, const uint8_t author[KEY_BYTES])
 {
@@ -112,7 +109,10 @@ static bool trust_accept(struct daemon *d, struct store_txn *t, const struct lin
 	if (sync_link_role(l) == STRATA__ROLE__ROLE_PEER)
 		return memcmp(author, sync_link_key(l), KEY_BYTES) == 0 && sync_link_cert(l) &&
 		       cert_allows(sync_link_cert(l), FEED_TRUST);
-	return at_or_below(d, t, author, sync_link_name(l), author_name);
+	/* from a child: its subtree's; and our own chain's, which a child
+	 * running a version before issue 16 still sends up: duplicates of
+	 * what we hold (or our own chain's newest), never a refusal */
+	return at_or_below(d, t, author, sync_link_name(l), author_name) || self_or_above(d, t, author);
 }
 
 /* On a node that joined another domain as a peer: may it publish FEED to

@@ -5,7 +5,8 @@
  * The node under test is "r/m" (up_depth 2, contact_levels 1); its trust
  * feed certifies its ancestor "r", a child "r/m/a", a grandchild
  * "r/m/a/b", an outsider "x", a peer "p" (shares notice, may publish
- * report) and an auditor "u".
+ * report), an auditor "u", and "r/m" itself under an older key (o_key, as
+ * after a rotation).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -18,14 +19,14 @@
 
 #define DIR_MAX 512
 
-enum { K_R = 0xa1, K_A, K_B, K_X, K_P, K_U };
+enum { K_R = 0xa1, K_A, K_B, K_X, K_P, K_U, K_O };
 
 static char dir[DIR_MAX];
 static struct node *n;
 static struct daemon d;
 static struct store_txn *t;
 static uint8_t self[KEY_BYTES], r_key[KEY_BYTES], a_key[KEY_BYTES], b_key[KEY_BYTES], x_key[KEY_BYTES],
-	p_key[KEY_BYTES], u_key[KEY_BYTES];
+	p_key[KEY_BYTES], u_key[KEY_BYTES], o_key[KEY_BYTES];
 static char *all_feeds[] = {FEED_UP, FEED_REPORT, FEED_DOWN, FEED_TRUST}, *report_feed[] = {FEED_REPORT},
 	    *notice_feed[] = {FEED_NOTICE};
 static Strata__Certificate peer_cert = STRATA__CERTIFICATE__INIT, peer_cert_none = STRATA__CERTIFICATE__INIT;
@@ -84,6 +85,7 @@ static void setup(void)
 	memset(x_key, K_X, KEY_BYTES);
 	memset(p_key, K_P, KEY_BYTES);
 	memset(u_key, K_U, KEY_BYTES);
+	memset(o_key, K_O, KEY_BYTES);
 	cr_assert_geq(node_writer_begin(n, FEED_TRUST, &w, &e), 0, "%s", e.msg);
 	put_cert(w, r_key, "r", STRATA__ROLE__ROLE_ROOT);
 	put_cert(w, a_key, "r/m/a", STRATA__ROLE__ROLE_CHILD);
@@ -91,6 +93,7 @@ static void setup(void)
 	put_cert(w, x_key, "x", STRATA__ROLE__ROLE_CHILD);
 	put_cert(w, p_key, "p", STRATA__ROLE__ROLE_PEER);
 	put_cert(w, u_key, "u", STRATA__ROLE__ROLE_AUDITOR);
+	put_cert(w, o_key, "r/m", STRATA__ROLE__ROLE_CHILD); /* this unit's key before a rotation */
 	cr_assert_geq(node_writer_commit(&w, NULL, NULL, &e), 0, "%s", e.msg);
 	d.n = n;
 	peer_cert.receive = notice_feed;
@@ -152,6 +155,8 @@ Test(route, child_gets_down_and_notice_of_this_node_and_above)
 	cr_expect(SEND(child, r_key, FEED_TRUST));
 	cr_expect_not(SEND(child, b_key, FEED_TRUST), "below: it came from that subtree");
 	cr_expect_not(SEND(child, x_key, FEED_TRUST), "a cousin's: never down");
+	cr_expect(SEND(child, o_key, FEED_TRUST), "this unit's trust feed under its key before a rotation");
+	cr_expect(SEND(parent, o_key, FEED_TRUST));
 }
 
 Test(route, peer_gets_only_the_notices_its_agreement_shares)
@@ -228,7 +233,7 @@ Test(route, child_may_bring_up_feeds_of_its_subtree)
 	cr_expect(ACCEPT(child, a_key, FEED_TRUST));
 	cr_expect(ACCEPT(child, b_key, FEED_TRUST));
 	cr_expect_not(ACCEPT(child, x_key, FEED_TRUST), "outside the child's subtree");
-	cr_expect_not(ACCEPT(child, r_key, FEED_TRUST), "an ancestor's: never from below");
+	cr_expect(ACCEPT(child, r_key, FEED_TRUST), "this node's chain: what an older child still sends up");
 }
 
 Test(route, peer_may_bring_its_own_agreed_feeds_and_an_auditor_none)

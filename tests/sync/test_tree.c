@@ -152,5 +152,18 @@ Test(sync_tree, three_levels_converge_with_each_feed_where_it_belongs)
 
 		cr_assert_eq(net_node_verify(all[i], out, sizeof out), 0, "verify %s: %s", all[i]->label, out);
 	}
+
+	/* An auditor's bundle of a district's up feeds alone carries the
+	 * chains they need (the city's and the district's trust feeds): its
+	 * audit against the root key, with nothing else, is clean. */
+	{
+		struct net_run r;
+		char bundle[256];
+
+		net_ok("export", "-d", d[0]->dir, "-o", net_path(bundle, "siming-up.bundle"), "--feeds", "up", NULL);
+		net_run(&r, "audit", bundle, "--root", city->hex, NULL);
+		cr_assert_eq(r.status, 0, "audit of siming's up feeds: exit %d: %s%s", r.status, r.out, r.err);
+		net_run_free(&r);
+	}
 	net_stop_all();
 }
