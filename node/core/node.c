@@ -138,6 +138,10 @@ int node_create(const char *dir, const struct node_init_opts *o, struct err *e)
 				   "either end", o->display_name, DISPLAY_NAME_MAX);
 		goto out;
 	}
+	if (o->level && !node_profile_find(o->level)) {
+		err_set(e, "level \"%s\" is not known: use %s", o->level, NODE_LEVEL_WORDS);
+		goto out;
+	}
 	if ((ret = mkdir_parents(dir, e)) < 0)
 		goto out;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
@@ -171,7 +175,7 @@ int node_create(const char *dir, const struct node_init_opts *o, struct err *e)
 	    (ret = store_txn_commit(&t, e)) < 0)
 		goto out;
 	if (!exists(conf_path)) {
-		if ((ret = node_config_write(dir, o->listen, e)) < 0)
+		if ((ret = node_config_write(dir, o->listen, node_profile_find(o->level), e)) < 0)
 			goto out;
 		made_conf = true;
 	}
