@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "node/core/node.h"
@@ -179,6 +180,44 @@ Test(node_profile, create_with_a_bad_level_makes_nothing_not_even_the_directory)
 		cr_assert_neq(access(tmp_path(dir, "new"), F_OK), 0, "--level \"%s\" left new/ behind", bad[i]);
 		tmp_path(dir, "new/node");
 	}
+}
+
+/* A strata.conf provisioned in DIR before init is kept: --level must agree
+ * with it, or init refuses before it makes a key or a store. */
+static void provision_conf(const char *dir, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof path, "%s/strata.conf", dir);
+	cr_assert_not_null(f = fopen(path, "w"));
+	cr_assert_eq(fchmod(fileno(f), 0600), 0);
+	fputs(text, f);
+	fclose(f);
+}
+
+Test(node_profile, init_keeps_a_provisioned_strata_conf_and_refuses_a_level_it_does_not_set)
+{
+	struct node_init_opts o = {.name = "xiamen/huli", .level = "city"};
+	struct node_config c;
+	struct err e = {0};
+	char p[512];
+
+	provision_conf(test_node, "[node]\nlevel = district\n");
+	cr_assert_eq(node_create(test_node, &o, &e), -EEXIST);
+	cr_assert(has(e.msg, "sets level district, not city"), "%s", e.msg);
+	snprintf(p, sizeof p, "%s/node.key", test_node);
+	cr_assert_neq(access(p, F_OK), 0, "a refused init left node.key");
+	snprintf(p, sizeof p, "%s/store", test_node);
+	cr_assert_neq(access(p, F_OK), 0, "a refused init left store/");
+	cr_assert_str_eq(conf_text(test_node), "[node]\nlevel = district\n");
+
+	o.level = "区"; /* the same level, in Chinese */
+	cr_assert_eq(node_create(test_node, &o, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(conf_text(test_node), "[node]\nlevel = district\n");
+	open_config(test_node, &c);
+	cr_assert_eq(c.level, NODE_LEVEL_DISTRICT);
 }
 
 /* Levels below a node of level L whose records reach it, by the routing
