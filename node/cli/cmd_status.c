@@ -104,6 +104,19 @@ static void print_links(json_t *j)
 	}
 }
 
+/* The deployment level and the settings it gave (node_holds_json). */
+static void print_level(json_t *j)
+{
+	const struct node_profile *p = node_profile_find(json_string_value(json_object_get(j, "level")));
+	unsigned up = (unsigned)json_integer_value(json_object_get(j, "up_depth"));
+	unsigned contacts = (unsigned)json_integer_value(json_object_get(j, "contact_levels"));
+
+	if (p)
+		printf(_("level:  %s (%s), up_depth %u, contact_levels %u\n"), p->word, p->zh, up, contacts);
+	else
+		printf(_("level:  none, up_depth %u, contact_levels %u\n"), up, contacts);
+}
+
 static void print_human(json_t *j)
 {
 	json_t *daemon = json_object_get(j, "daemon"), *v;
@@ -115,6 +128,7 @@ static void print_human(json_t *j)
 	printf(_("node:   %s (%.16s…)\n"), shown, json_string_value(json_object_get(j, "key")));
 	v = json_object_get(j, "root");
 	printf(_("root:   %s\n"), json_is_string(v) ? json_string_value(v) : _("none yet"));
+	print_level(j);
 	cli_agreements_print(j);
 	v = json_object_get(j, "write_fence");
 	if (json_is_string(v)) /* restored or rebooted: it signs nothing until its links confirm its heads */
@@ -315,6 +329,7 @@ int cmd_status_main(int argc, char **argv)
 	struct err e = {0};
 	json_t *daemon = NULL, *links = NULL, *problems = NULL, *j, *held = NULL, *fence, *decisions = NULL, *names = NULL;
 	char key[KEY_HEX], root[KEY_HEX];
+	struct node_holds holds;
 	int ret, code = EXIT_OK;
 
 	if ((ret = parse(argc, argv, &a)) != CLI_GO_ON)
@@ -343,6 +358,8 @@ int cmd_status_main(int argc, char **argv)
 		      node_root(n) ? json_string(root) : json_null(), "daemon", daemon, "links", links);
 	json_object_update(j, held); /* feeds, evidence, pinned_roots, agreements, write_fence */
 	json_decref(held);
+	node_holds_get(node_config(n), node_root(n) && memcmp(node_root(n), node_id(n), KEY_BYTES) == 0, &holds);
+	json_object_update_new(j, node_holds_json(&holds)); /* level, up_depth, contact_levels, holds, sends */
 	/* a store that cannot say only shows no decisions */
 	if (report_recent_decisions(n, STATUS_DECISIONS, &decisions, &(struct err){0}) < 0)
 		decisions = json_array();

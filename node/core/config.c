@@ -24,6 +24,7 @@ struct conf_state {
 	struct node_config *c;
 	struct err *e;
 	bool parent_key_seen, parent_endpoint_seen;
+	bool up_depth_set, contact_levels_set; /* else the level's profile gives them */
 	FILE *f;
 	int lineno;   /* lines read so far, counted as inih counts them */
 	int err_line; /* the line of the first setting refused, 0 if none */
@@ -84,6 +85,8 @@ static int set_num(struct conf_state *st, const char *key, const char *value)
 			return 0;
 		}
 		*(unsigned *)((char *)st->c + n->offset) = (unsigned)v;
+		st->up_depth_set |= n->offset == offsetof(struct node_config, up_depth);
+		st->contact_levels_set |= n->offset == offsetof(struct node_config, contact_levels);
 		return 1;
 	}
 	return 0; /* not reached: the table below names only these keys */
@@ -109,6 +112,19 @@ static int set_listen(struct conf_state *st, const char *key, const char *value)
 		return 0;
 	}
 	strcpy(st->c->listen, value);
+	return 1;
+}
+
+static int set_level(struct conf_state *st, const char *key, const char *value)
+{
+	const struct node_profile *p = node_profile_find(value);
+
+	(void)key;
+	if (!p) {
+		err_set(st->e, "level must be %s, not \"%s\"", NODE_LEVEL_WORDS, value);
+		return 0;
+	}
+	st->c->level = p->level;
 	return 1;
 }
 
@@ -171,6 +187,7 @@ static const struct setting {
 	int (*set)(struct conf_state *st, const char *key, const char *value);
 } settings[] = {
 	{"node", "listen", set_listen},
+	{"node", "level", set_level},
 	{"node", "up_depth", set_num},
 	{"privacy", "contact_levels", set_num},
 	{"parent", "endpoint", set_parent_endpoint},
@@ -257,10 +274,11 @@ int node_config_load(struct node_config *c, const char *dir, struct err *e)
 		err_set(e, "cannot read %s", path);
 		return -EIO;
 	}
+	node_profile_apply(c, st.up_depth_set, st.contact_levels_set);
 	return 0;
 }
 
-int node_config_write(const char *dir, const char *listen, struct err *e)
+int node_config_write(const char *dir, const char *listen, const struct node_profile *p, struct err *e)
 {
 	char path[PATH_MAX];
 	FILE *f;
@@ -282,11 +300,15 @@ int node_config_write(const char *dir, const char *listen, struct err *e)
 	fprintf(f,
 		"# Strata node settings (INI). See docs/OPERATIONS.md.\n"
 		"[node]\n"
+		"# the level this node serves: branch, street, district, city, province or\n"
+		"# national; its profile gives up_depth and contact_levels their defaults\n"
+		"# (docs/OPERATIONS.md \"Deployment profiles\")\n"
+		"%slevel = %s\n"
 		"%slisten = %s\n"
 		"# levels above its author that a descendant's up feed travels past this node\n"
-		"# (0 = no limit; a city with up_depth = 1 keeps its members' records, and its\n"
-		"# own parent receives only reports)\n"
-		"# up_depth = 0\n"
+		"# (0 = no limit; with up_depth = 1 its parent receives only this node's own\n"
+		"# records, and the reports of every unit)\n"
+		"# up_depth = %u\n"
 		"\n"
 		"[write]\n"
 		"# ops in one change set of a bulk write (1..10000)\n"
@@ -306,9 +328,11 @@ int node_config_write(const char *dir, const char *listen, struct err *e)
 		"# node passes them up while its parent stands at most this many levels above\n"
 		"# their author (set it on every node on the way)\n"
 		"# [privacy]\n"
-		"# contact_levels = 0\n",
+		"# contact_levels = %u\n",
+		p ? "" : "# ", p ? p->word : "street",
 		listen && *listen ? "" : "# where children and peers connect, e.g. tcp://0.0.0.0:7400\n# ",
-		listen && *listen ? listen : "tcp://127.0.0.1:7400", NODE_OPS_PER_CHANGESET);
+		listen && *listen ? listen : "tcp://127.0.0.1:7400", p ? p->up_depth : 0, NODE_OPS_PER_CHANGESET,
+		p ? p->contact_levels : 0);
 	if (fclose(f) != 0) {
 		err_set(e, "cannot write %s: %s", path, strerror(errno));
 		return -EIO;

@@ -114,6 +114,25 @@ out:
 	return ret;
 }
 
+/* A strata.conf put in DIR before init is kept as it is (node_create writes
+ * none): an init --level must then agree with the level it names, or the
+ * level asked for would silently not apply. */
+static int level_agrees(const char *dir, const char *conf_path, const struct node_profile *want, struct err *e)
+{
+	struct node_config c;
+	const struct node_profile *has;
+	int ret;
+
+	if ((ret = node_config_load(&c, dir, e)) < 0)
+		return ret;
+	if ((has = node_profile_get(c.level)) == want)
+		return 0;
+	err_set(e, "%s exists already and sets level %s, not %s: edit its [node] level, or remove it to have init "
+		   "write a new one",
+		conf_path, has ? has->word : "none", want->word);
+	return -EEXIST;
+}
+
 int node_create(const char *dir, const struct node_init_opts *o, struct err *e)
 {
 	char key_path[PATH_MAX], conf_path[PATH_MAX], store_dir[PATH_MAX];
@@ -138,6 +157,10 @@ int node_create(const char *dir, const struct node_init_opts *o, struct err *e)
 				   "either end", o->display_name, DISPLAY_NAME_MAX);
 		goto out;
 	}
+	if (o->level && !node_profile_find(o->level)) {
+		err_set(e, "level \"%s\" is not known: use %s", o->level, NODE_LEVEL_WORDS);
+		goto out;
+	}
 	if ((ret = mkdir_parents(dir, e)) < 0)
 		goto out;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
@@ -153,6 +176,8 @@ int node_create(const char *dir, const struct node_init_opts *o, struct err *e)
 		err_set(e, "%s already holds a Strata node", dir);
 		goto out;
 	}
+	if (o->level && exists(conf_path) && (ret = level_agrees(dir, conf_path, node_profile_find(o->level), e)) < 0)
+		goto out;
 	if ((ret = keypair_generate(&kp, e)) < 0 || (ret = keypair_save(kp, key_path, e)) < 0)
 		goto out;
 	made_key = true;
@@ -171,7 +196,7 @@ int node_create(const char *dir, const struct node_init_opts *o, struct err *e)
 	    (ret = store_txn_commit(&t, e)) < 0)
 		goto out;
 	if (!exists(conf_path)) {
-		if ((ret = node_config_write(dir, o->listen, e)) < 0)
+		if ((ret = node_config_write(dir, o->listen, node_profile_find(o->level), e)) < 0)
 			goto out;
 		made_conf = true;
 	}

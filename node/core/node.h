@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "crypto/crypto.h"
+#include "node/core/profile.h"
 #include "protocol/protocol.h"
 #include "storage/store.h"
 
@@ -38,6 +39,8 @@
 /* Settings read from strata.conf. */
 struct node_config {
 	char listen[NODE_ENDPOINT_MAX]; /* [node] listen: endpoint that accepts children */
+	enum node_level level;       /* [node] level: its profile gives up_depth and
+					contact_levels their defaults (profile.h) */
 	unsigned up_depth;           /* [node] up_depth: levels above its author an up feed
 					travels through this node; 0 = no limit */
 	unsigned ops_per_changeset;  /* [write] ops_per_changeset, 1..10000 */
@@ -85,11 +88,13 @@ struct node_init_opts {
 	const char *listen; /* may be NULL */
 	const char *display_name; /* a root's name for people ("厦门市"), in its own
 				   * certificate; NULL: none. display_name_valid */
+	const char *level;  /* NULL, or a level word (node_profile_find): written
+			     * to strata.conf as [node] level, in English */
 };
 
 /* Creates a node in DIR (created with its missing parents, mode 0700; must not already hold a node):
  * a new key, the store, the config. -EEXIST if DIR already has a node,
- * -EINVAL for a bad org path. Nothing is left behind on failure (but the
+ * -EINVAL for a bad org path or level (checked before anything is made). Nothing is left behind on failure (but the
  * parent folders it made). */
 int node_create(const char *dir, const struct node_init_opts *o, struct err *e) WUR;
 

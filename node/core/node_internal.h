@@ -31,8 +31,9 @@ unsigned fence_wait_default(void);
 /* Reads DIR/strata.conf into *c (defaults for what it does not set). */
 int node_config_load(struct node_config *c, const char *dir, struct err *e);
 
-/* Writes a fresh DIR/strata.conf with the given listen endpoint. */
-int node_config_write(const char *dir, const char *listen, struct err *e);
+/* Writes a fresh DIR/strata.conf with the given listen endpoint and level
+ * (P may be NULL: no level, a commented example). */
+int node_config_write(const char *dir, const char *listen, const struct node_profile *p, struct err *e);
 
 /* The certificate index (cert_index.c writes it; revoked.c reads it too):
  * subject key -> issuer key (32) | the Certificate message. */

@@ -35,6 +35,8 @@ static void check_loaded(const struct node_config *c)
 		abort();
 	if (c->has_parent && strncmp(c->parent_endpoint, "tcp://", 6) != 0)
 		abort();
+	if (c->level != NODE_LEVEL_NONE && !node_profile_get(c->level)) /* [node] level: a known one or none */
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)

@@ -141,7 +141,7 @@ struct node *scratch_node(void)
 	must(store_txn_commit(&t, &e), &e, "commit");
 	store_close(&s);
 	keypair_destroy(&kp);
-	must(node_config_write(dir, "tcp://127.0.0.1:7400", &e), &e, "config");
+	must(node_config_write(dir, "tcp://127.0.0.1:7400", NULL, &e), &e, "config");
 	must(node_open(&node, dir, 0, &e), &e, "open");
 
 	/* the root's own certificate, a child's and a peer's */

@@ -446,11 +446,17 @@ static void conf_set(const char *dir, const char *key, const char *line)
 
 struct net_node *net_node_init(const char *label, const char *path, bool root, bool listen)
 {
+	return net_node_init_level(label, path, root, listen, NULL);
+}
+
+struct net_node *net_node_init_level(const char *label, const char *path, bool root, bool listen, const char *level)
+{
 	struct net_node *n;
 	struct net_run r;
 	json_t *j;
 	const char *k;
-	char listen_arg[80];
+	char listen_arg[80], *argv[MAX_ARGS];
+	size_t a = 0;
 
 	cr_assert_lt(n_nodes, NET_MAX_NODES, "too many nodes");
 	n = &nodes[n_nodes++];
@@ -463,14 +469,26 @@ struct net_node *net_node_init(const char *label, const char *path, bool root, b
 	if (listen)
 		snprintf(n->listen, sizeof n->listen, "tcp://127.0.0.1:%u", free_port());
 	snprintf(listen_arg, sizeof listen_arg, "%s", n->listen);
-	if (root && listen)
-		net_ok("init", "-d", n->dir, "--name", path, "--root", "--listen", listen_arg, NULL);
-	else if (root)
-		net_ok("init", "-d", n->dir, "--name", path, "--root", NULL);
-	else if (listen)
-		net_ok("init", "-d", n->dir, "--name", path, "--listen", listen_arg, NULL);
-	else
-		net_ok("init", "-d", n->dir, "--name", path, NULL);
+	argv[a++] = (char *)net_strata();
+	argv[a++] = "init";
+	argv[a++] = "-d";
+	argv[a++] = n->dir;
+	argv[a++] = "--name";
+	argv[a++] = n->path;
+	if (root)
+		argv[a++] = "--root";
+	if (listen) {
+		argv[a++] = "--listen";
+		argv[a++] = listen_arg;
+	}
+	if (level) {
+		argv[a++] = "--level";
+		argv[a++] = (char *)level;
+	}
+	argv[a] = NULL;
+	run_argv(&r, NULL, argv);
+	cr_assert_eq(r.status, 0, "strata init %s: exit %d\nstdout: %s\nstderr: %s", label, r.status, r.out, r.err);
+	net_run_free(&r);
 	net_run(&r, "id", "-d", n->dir, "--json", NULL);
 	cr_assert_eq(r.status, 0, "id: exit %d: %s", r.status, r.err);
 	j = net_run_json(&r);

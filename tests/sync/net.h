@@ -37,7 +37,7 @@
 #endif
 #define NET_DEADLINE_MS (20000 * NET_SLOW) /* the usual wait for convergence */
 
-#define NET_MAX_NODES 16
+#define NET_MAX_NODES 24
 
 /* One node directory and its daemon. */
 struct net_node {
@@ -154,6 +154,8 @@ bool net_log_has(const struct net_node *n, const char *needle);
 /* `strata init` of a node LABEL with org path PATH; root: --root; listen:
  * a free port on 127.0.0.1. The key is read back with `strata id --json`. */
 struct net_node *net_node_init(const char *label, const char *path, bool root, bool listen);
+/* The same with `--level LEVEL` (deployment profiles; NULL: none). */
+struct net_node *net_node_init_level(const char *label, const char *path, bool root, bool listen, const char *level);
 
 /* Enrolls child with parent (running): `strata invite` (with the extra
  * invite arguments, NULL-terminated) then `strata join`, asserting both. */

@@ -4,10 +4,20 @@
  * member records (their `up` feeds) to itself, while its own `up` feed and
  * every trust feed still reach the city. That is how the top of a national
  * tree stays one machine.
+ *
+ * sync_updepth/profiles: the same, by the deployment profiles alone (strata
+ * init --level, node/core/profile.c): a city over a district, two streets
+ * and a branch under each. The district keeps its branches' member records
+ * (the city holds the streets' own records, two levels below, not the
+ * branches', three levels below) while every report reaches the city, and
+ * a transfer between the two streets' branches, whose common ancestor is
+ * the district, completes.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "net.h"
 
@@ -61,4 +71,127 @@ Test(sync_updepth, district_keeps_streets_records_below_up_depth)
 		     "the street's up feed went 2 levels up past a district with up_depth = 1");
 	cr_assert_eq(net_count(city, "member", NULL), 1);
 	cr_assert_eq(net_count(huli, "member", NULL), 26);
+}
+
+/* The profile network: city / district / two streets / a branch under each. */
+struct prof {
+	struct net_node *city, *huli, *s1, *s2, *b1, *b2;
+};
+
+static void prof_build(struct prof *p)
+{
+	p->city = net_node_init_level("city", "xiamen", true, true, "city");
+	p->huli = net_node_init_level("huli", "xiamen/huli", false, true, "区");
+	p->s1 = net_node_init_level("jinshan", "xiamen/huli/jinshan", false, true, "street");
+	p->s2 = net_node_init_level("jiangtou", "xiamen/huli/jiangtou", false, true, "街道");
+	p->b1 = net_node_init_level("jinshan-1", "xiamen/huli/jinshan/b1", false, false, "branch");
+	p->b2 = net_node_init_level("jiangtou-1", "xiamen/huli/jiangtou/b1", false, false, "支部");
+	net_node_start(p->city);
+	net_node_join(p->huli, p->city, NULL);
+	net_node_start(p->huli);
+	net_node_join(p->s1, p->huli, NULL);
+	net_node_start(p->s1);
+	net_node_join(p->s2, p->huli, NULL);
+	net_node_start(p->s2);
+	net_node_join(p->b1, p->s1, NULL);
+	net_node_start(p->b1);
+	net_node_join(p->b2, p->s2, NULL);
+	net_node_start(p->b2);
+}
+
+struct held {
+	struct net_node *at, *owner;
+	const char *collection;
+	size_t n;
+};
+
+static bool holds_n(void *arg)
+{
+	struct held *h = arg;
+
+	return net_count(h->at, h->collection, h->owner->key) >= h->n;
+}
+
+/* A member of b1 moves to b2: released at b1, forwarded by the district
+ * (the common ancestor, two levels above both), accepted at b2, and marked
+ * transferred at b1 once the outcome is back. */
+static void prof_transfer(struct prof *p)
+{
+	struct net_run r;
+	struct held h;
+	char id[64];
+	json_t *j;
+
+	net_run(&r, "transfer", "release", "-d", p->b1->dir, "--member", "JS000001", "--to", p->b2->path, "--json",
+		NULL);
+	cr_assert_eq(r.status, 0, "release: %s", r.err);
+	j = net_run_json(&r);
+	snprintf(id, sizeof id, "%s", json_string_value(json_object_get(j, "id")));
+	net_release(j);
+	net_run_free(&r);
+	h = (struct held){p->b2, p->huli, "forward", 1};
+	NET_WAIT(NET_DEADLINE_MS, holds_n(&h), "the district's forward of %s to reach the other street's branch", id);
+	net_ok("transfer", "accept", "-d", p->b2->dir, "--id", id, "--from", p->b1->path, NULL);
+	h = (struct held){p->b1, p->huli, "outcome", 1};
+	NET_WAIT(NET_DEADLINE_MS, holds_n(&h), "the outcome of %s to reach the old branch", id);
+	net_run(&r, "member", "show", "-d", p->b1->dir, "--id", "JS000001", "--json", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(net_has(r.out, "\"transferred\""), "the old branch still has the member: %s", r.out);
+	net_run_free(&r);
+	net_run(&r, "member", "show", "-d", p->b2->dir, "--id", "JS000001", "--json", NULL);
+	cr_assert_eq(r.status, 0, "the member is not at the new branch: %s", r.err);
+	cr_assert(net_has(r.out, "\"active\""), "%s", r.out);
+	net_run_free(&r);
+}
+
+/* The city's view of the month shows the branch's report, and says it
+ * cannot recompute it: it holds none of the records it was computed from. */
+static void prof_city_view(struct prof *p, const char *period)
+{
+	struct net_run r;
+
+	net_run(&r, "report", "show", "-d", p->city->dir, "--period", period, "--tree", "--json", NULL);
+	cr_assert_eq(r.status, 0, "report show at the city: %s", r.err);
+	cr_assert(net_has(r.out, p->b1->path), "%s", r.out);
+	cr_assert(net_has(r.out, "\"reported\": true"), "the branch's report is not shown as reported: %s", r.out);
+	cr_assert(net_has(r.out, "not checked: this node does not hold its records"), "%s", r.out);
+	net_run_free(&r);
+}
+
+Test(sync_updepth, profiles_keep_branch_records_at_the_district_and_reports_reach_the_city)
+{
+	struct prof p;
+	struct held h;
+	struct want w;
+	char csv[256], period[8];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	prof_build(&p);
+	net_gen_members(net_path(csv, "b1.csv"), 12, "JS", 7);
+	net_ok("member", "import", "-d", p.b1->dir, csv, NULL);
+	net_ok("member", "add", "-d", p.s1->dir, "--id", "JD000001", "--name", "陈建国", "--category", "full",
+	       "--joined", "2024-06-01", NULL);
+	h = (struct held){p.huli, p.b1, "member", 12};
+	NET_WAIT(NET_DEADLINE_MS, holds_n(&h), "the district to hold the branch's members");
+	h = (struct held){p.city, p.s1, "member", 1};
+	NET_WAIT(NET_DEADLINE_MS, holds_n(&h), "the city to hold the street's own record (two levels below)");
+
+	prof_transfer(&p);
+
+	gmtime_r(&now, &tm);
+	strftime(period, sizeof period, "%Y-%m", &tm);
+	net_ok("report", "submit", "-d", p.b1->dir, "--period", period, NULL);
+	w = (struct want){p.city, p.b1, "report"};
+	NET_WAIT(NET_DEADLINE_MS, has_feed(&w), "the branch's report to reach the city, three levels up");
+	/* its up feed went as far as the district: every entry of it, the release and the outcome's
+	 * mark included, and none to the city */
+	NET_WAIT(NET_DEADLINE_MS, net_head(p.huli, p.b1->key, FEED_UP, NULL) == net_head(p.b1, p.b1->key, FEED_UP, NULL),
+		 "the district to hold all of the branch's up feed");
+	cr_assert_eq(net_head(p.city, p.b1->key, FEED_UP, NULL), 0,
+		     "the branch's up feed went three levels up past a district with the district profile");
+	cr_assert_eq(net_head(p.city, p.b2->key, FEED_UP, NULL), 0);
+	cr_assert_eq(net_count(p.city, "member", p.b1->key), 0);
+	cr_assert_eq(net_count(p.city, "member", NULL), 1, "the city holds only the street's own member");
+	prof_city_view(&p, period);
 }
