@@ -8,16 +8,18 @@
 
 #include "node/core/node.h"
 
-/* From the leaves up. up_depth: 2 below the city (a unit's records reach its
- * parent and grandparent: the district keeps its branches' members and is
- * the common ancestor of transfers between its streets), 1 from the city up
- * (its parent receives only the city's own records, and reports).
+/* From the leaves up. up_depth: 3 below the city (a unit's records reach
+ * three levels up: a branch's members reach its street, district and city,
+ * so "a city keeps its members' records" (DESIGN.md) and the city, the
+ * common ancestor of a transfer between two districts, receives both
+ * sides), 1 from the city up (its parent receives only the city's own
+ * records, and reports: the province and the nation hold reports only).
  * contact_levels 0 everywhere: a resident's contact stays at the node that
  * serves the resident until an operator sends it up by hand. */
 static const struct node_profile profiles[] = {
-	{NODE_LEVEL_BRANCH, "branch", "支部", 2, 0},
-	{NODE_LEVEL_STREET, "street", "街道", 2, 0},
-	{NODE_LEVEL_DISTRICT, "district", "区", 2, 0},
+	{NODE_LEVEL_BRANCH, "branch", "支部", 3, 0},
+	{NODE_LEVEL_STREET, "street", "街道", 3, 0},
+	{NODE_LEVEL_DISTRICT, "district", "区", 3, 0},
 	{NODE_LEVEL_CITY, "city", "市", 1, 0},
 	{NODE_LEVEL_PROVINCE, "province", "省", 1, 0},
 	{NODE_LEVEL_NATIONAL, "national", "全国", 1, 0},

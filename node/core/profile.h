@@ -7,17 +7,16 @@
  * store is read.
  *
  * The rule the table keeps (decision, issue 16): a unit's records (its
- * `up` feed) travel two levels up, to its parent and its grandparent, and
- * no further than the city: in a city / district / street / branch tree the
- * district keeps its branches' member records, the city keeps its
- * districts' and streets' own records, and the province and the nation
- * receive a city's own records and the signed reports of everything below
- * (`report` always reaches the root). Transfers travel in `up` to the two
- * branches' lowest common ancestor, so under the profiles a transfer works
- * between branches of one street or of one district (the ancestor at most
- * two levels above them); one between two districts needs up_depth = 3 on
- * the districts (and on the streets in between), which then hand their
- * branches' records to the city.
+ * `up` feed) travel three levels up and no further than the city: in a
+ * city / district / street / branch tree the city keeps every member record
+ * of the city ("a city keeps its members' records", DESIGN.md), and the
+ * province and the nation receive a city's own records and the signed
+ * reports of everything below (`report` always reaches the root).
+ * Transfers travel in `up` to the two branches' lowest common ancestor, so
+ * under the profiles a transfer works between any two branches of one city
+ * (the ancestor at most three levels above them); one between two cities
+ * needs up_depth = 4 on the cities, which then hand those branches'
+ * records to the province.
  */
 #ifndef STRATA_NODE_PROFILE_H
 #define STRATA_NODE_PROFILE_H

@@ -49,17 +49,42 @@ Test(node_profile, every_word_english_and_chinese_names_its_level_and_nothing_el
 	cr_assert_null(node_profile_get(NODE_LEVEL_NONE));
 }
 
+/* Levels below a node of level L whose records reach it, by the routing
+ * rule itself (node/sync/route.c): the unit at level L-k forwards its own up
+ * feed, and each unit at L-k+i passes it on to its parent while that parent
+ * stands at most its up_depth (0: no limit) above the author. */
+static unsigned reach_below(enum node_level l)
+{
+	unsigned k = 0;
+
+	for (unsigned d = 1; d <= (unsigned)(l - NODE_LEVEL_BRANCH); d++) {
+		bool reaches = true;
+
+		for (unsigned i = 0; i < d; i++) {
+			unsigned up = node_profile_get(l - d + i)->up_depth;
+
+			reaches = reaches && (up == 0 || up >= i + 1);
+		}
+		if (!reaches)
+			break;
+		k = d;
+	}
+	return k;
+}
+
 /* The rule of profile.h, checked on the table: below the city a unit's
- * records reach its grandparent (a district decides transfers between its
- * streets' branches), a district does not hand its branches' records to
- * the city, and from the city up only a unit's own records go up. */
-Test(node_profile, the_table_keeps_members_at_the_district_and_reports_only_above_the_city)
+ * records reach three levels up (the city keeps its members' records and
+ * decides transfers between its districts' branches), the city does not
+ * hand them to the province, and from the city up only a unit's own
+ * records go up. */
+Test(node_profile, the_table_keeps_members_at_the_city_and_reports_only_above_it)
 {
 	const struct node_profile *street = node_profile_find("street"), *district = node_profile_find("district");
 
 	cr_assert_geq(street->up_depth, 2, "a branch's release would stop below its district");
-	cr_assert_geq(district->up_depth, 2, "a branch placed directly under a district would stop there");
-	cr_assert_lt(district->up_depth, 3, "the city would receive its branches' member records");
+	cr_assert_geq(district->up_depth, 3, "a branch's release would stop below its city");
+	cr_assert_eq(reach_below(NODE_LEVEL_CITY), 3, "the city does not receive its branches' member records");
+	cr_assert_eq(reach_below(NODE_LEVEL_PROVINCE), 1, "the province receives more than its cities' own records");
 	for (enum node_level l = NODE_LEVEL_CITY; l <= NODE_LEVEL_NATIONAL; l++)
 		cr_assert_eq(node_profile_get(l)->up_depth, 1, "%s sends more than its own records up",
 			     node_profile_get(l)->word);
@@ -220,29 +245,6 @@ Test(node_profile, init_keeps_a_provisioned_strata_conf_and_refuses_a_level_it_d
 	cr_assert_eq(c.level, NODE_LEVEL_DISTRICT);
 }
 
-/* Levels below a node of level L whose records reach it, by the routing
- * rule itself (node/sync/route.c): the unit at level L-k forwards its own up
- * feed, and each unit at L-k+i passes it on to its parent while that parent
- * stands at most its up_depth (0: no limit) above the author. */
-static unsigned reach_below(enum node_level l)
-{
-	unsigned k = 0;
-
-	for (unsigned d = 1; d <= (unsigned)(l - NODE_LEVEL_BRANCH); d++) {
-		bool reaches = true;
-
-		for (unsigned i = 0; i < d; i++) {
-			unsigned up = node_profile_get(l - d + i)->up_depth;
-
-			reaches = reaches && (up == 0 || up >= i + 1);
-		}
-		if (!reaches)
-			break;
-		k = d;
-	}
-	return k;
-}
-
 Test(node_profile, what_a_node_will_hold_follows_the_profiles_of_the_levels_below)
 {
 	struct node_config c = {0};
@@ -258,13 +260,13 @@ Test(node_profile, what_a_node_will_hold_follows_the_profiles_of_the_levels_belo
 			     h.profile->word, h.up_below, reach_below(l));
 		cr_assert_eq(h.contacts_below, 0, "%s", h.profile->word);
 	}
-	/* the city: its districts' and streets' records, not its branches' */
+	/* the city: its districts', streets' and branches' records */
 	c.level = NODE_LEVEL_CITY;
 	node_holds_get(&c, false, &h);
-	cr_assert_eq(h.up_below, 2);
+	cr_assert_eq(h.up_below, 3);
 	j = node_holds_json(&h);
 	cr_assert_str_eq(json_string_value(json_object_get(j, "level")), "city");
-	cr_assert_eq(json_integer_value(json_object_get(json_object_get(j, "holds"), "up_levels_below")), 2);
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(j, "holds"), "up_levels_below")), 3);
 	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "sends"), "report")), "root");
 	json_decref(j);
 	/* no level: the units below at the plain defaults send everything */
@@ -301,7 +303,7 @@ Test(node_profile, strata_init_level_through_the_binary)
 	run_free(&r);
 	run_strata(&r, "status", "-d", test_node, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert(has(r.out, "level:  district (区), up_depth 2"), "%s", r.out);
+	cr_assert(has(r.out, "level:  district (区), up_depth 3"), "%s", r.out);
 	run_free(&r);
 
 	/* the hint only without a level */

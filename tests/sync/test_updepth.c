@@ -6,12 +6,12 @@
  * tree stays one machine.
  *
  * sync_updepth/profiles: the same, by the deployment profiles alone (strata
- * init --level, node/core/profile.c): a city over a district, two streets
- * and a branch under each. The district keeps its branches' member records
- * (the city holds the streets' own records, two levels below, not the
- * branches', three levels below) while every report reaches the city, and
- * a transfer between the two streets' branches, whose common ancestor is
- * the district, completes.
+ * init --level, node/core/profile.c): a province over a city, a district,
+ * two streets and a branch under each. The city keeps its branches' member
+ * records (three levels below) and the province holds none of them (four
+ * levels below), while every report reaches the province, and a transfer
+ * between the two streets' branches, whose common ancestor is the
+ * district, completes.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -73,19 +73,23 @@ Test(sync_updepth, district_keeps_streets_records_below_up_depth)
 	cr_assert_eq(net_count(huli, "member", NULL), 26);
 }
 
-/* The profile network: city / district / two streets / a branch under each. */
+/* The profile network: province / city / district / two streets / a
+ * branch under each. */
 struct prof {
-	struct net_node *city, *huli, *s1, *s2, *b1, *b2;
+	struct net_node *prov, *city, *huli, *s1, *s2, *b1, *b2;
 };
 
 static void prof_build(struct prof *p)
 {
-	p->city = net_node_init_level("city", "xiamen", true, true, "city");
-	p->huli = net_node_init_level("huli", "xiamen/huli", false, true, "区");
-	p->s1 = net_node_init_level("jinshan", "xiamen/huli/jinshan", false, true, "street");
-	p->s2 = net_node_init_level("jiangtou", "xiamen/huli/jiangtou", false, true, "街道");
-	p->b1 = net_node_init_level("jinshan-1", "xiamen/huli/jinshan/b1", false, false, "branch");
-	p->b2 = net_node_init_level("jiangtou-1", "xiamen/huli/jiangtou/b1", false, false, "支部");
+	p->prov = net_node_init_level("fujian", "fujian", true, true, "province");
+	p->city = net_node_init_level("city", "fujian/xiamen", false, true, "市");
+	p->huli = net_node_init_level("huli", "fujian/xiamen/huli", false, true, "区");
+	p->s1 = net_node_init_level("jinshan", "fujian/xiamen/huli/jinshan", false, true, "street");
+	p->s2 = net_node_init_level("jiangtou", "fujian/xiamen/huli/jiangtou", false, true, "街道");
+	p->b1 = net_node_init_level("jinshan-1", "fujian/xiamen/huli/jinshan/b1", false, false, "branch");
+	p->b2 = net_node_init_level("jiangtou-1", "fujian/xiamen/huli/jiangtou/b1", false, false, "支部");
+	net_node_start(p->prov);
+	net_node_join(p->city, p->prov, NULL);
 	net_node_start(p->city);
 	net_node_join(p->huli, p->city, NULL);
 	net_node_start(p->huli);
@@ -144,21 +148,21 @@ static void prof_transfer(struct prof *p)
 	net_run_free(&r);
 }
 
-/* The city's view of the month shows the branch's report, and says it
+/* The province's view of the month shows the branch's report, and says it
  * cannot recompute it: it holds none of the records it was computed from. */
-static void prof_city_view(struct prof *p, const char *period)
+static void prof_province_view(struct prof *p, const char *period)
 {
 	struct net_run r;
 
-	net_run(&r, "report", "show", "-d", p->city->dir, "--period", period, "--tree", "--json", NULL);
-	cr_assert_eq(r.status, 0, "report show at the city: %s", r.err);
+	net_run(&r, "report", "show", "-d", p->prov->dir, "--period", period, "--tree", "--json", NULL);
+	cr_assert_eq(r.status, 0, "report show at the province: %s", r.err);
 	cr_assert(net_has(r.out, p->b1->path), "%s", r.out);
 	cr_assert(net_has(r.out, "\"reported\": true"), "the branch's report is not shown as reported: %s", r.out);
 	cr_assert(net_has(r.out, "not checked: this node does not hold its records"), "%s", r.out);
 	net_run_free(&r);
 }
 
-Test(sync_updepth, profiles_keep_branch_records_at_the_district_and_reports_reach_the_city)
+Test(sync_updepth, profiles_keep_branch_records_at_the_city_and_reports_reach_the_province)
 {
 	struct prof p;
 	struct held h;
@@ -176,22 +180,24 @@ Test(sync_updepth, profiles_keep_branch_records_at_the_district_and_reports_reac
 	NET_WAIT(NET_DEADLINE_MS, holds_n(&h), "the district to hold the branch's members");
 	h = (struct held){p.city, p.s1, "member", 1};
 	NET_WAIT(NET_DEADLINE_MS, holds_n(&h), "the city to hold the street's own record (two levels below)");
+	h = (struct held){p.city, p.b1, "member", 12};
+	NET_WAIT(NET_DEADLINE_MS, holds_n(&h), "the city to hold the branch's members (three levels below)");
 
 	prof_transfer(&p);
 
 	gmtime_r(&now, &tm);
 	strftime(period, sizeof period, "%Y-%m", &tm);
 	net_ok("report", "submit", "-d", p.b1->dir, "--period", period, NULL);
-	w = (struct want){p.city, p.b1, "report"};
-	NET_WAIT(NET_DEADLINE_MS, has_feed(&w), "the branch's report to reach the city, three levels up");
-	/* its up feed went as far as the district: every entry of it, the release and the outcome's
-	 * mark included, and none to the city */
-	NET_WAIT(NET_DEADLINE_MS, net_head(p.huli, p.b1->key, FEED_UP, NULL) == net_head(p.b1, p.b1->key, FEED_UP, NULL),
-		 "the district to hold all of the branch's up feed");
-	cr_assert_eq(net_head(p.city, p.b1->key, FEED_UP, NULL), 0,
-		     "the branch's up feed went three levels up past a district with the district profile");
-	cr_assert_eq(net_head(p.city, p.b2->key, FEED_UP, NULL), 0);
-	cr_assert_eq(net_count(p.city, "member", p.b1->key), 0);
-	cr_assert_eq(net_count(p.city, "member", NULL), 1, "the city holds only the street's own member");
-	prof_city_view(&p, period);
+	w = (struct want){p.prov, p.b1, "report"};
+	NET_WAIT(NET_DEADLINE_MS, has_feed(&w), "the branch's report to reach the province, four levels up");
+	/* its up feed went as far as the city: every entry of it, the release and the outcome's
+	 * mark included, and none to the province */
+	NET_WAIT(NET_DEADLINE_MS, net_head(p.city, p.b1->key, FEED_UP, NULL) == net_head(p.b1, p.b1->key, FEED_UP, NULL),
+		 "the city to hold all of the branch's up feed");
+	cr_assert_eq(net_head(p.prov, p.b1->key, FEED_UP, NULL), 0,
+		     "the branch's up feed went four levels up past a city with the city profile");
+	cr_assert_eq(net_head(p.prov, p.b2->key, FEED_UP, NULL), 0);
+	cr_assert_eq(net_head(p.prov, p.s1->key, FEED_UP, NULL), 0, "a street's records three levels up");
+	cr_assert_eq(net_count(p.prov, "member", NULL), 0, "the province holds no member record");
+	prof_province_view(&p, period);
 }
