@@ -20,7 +20,7 @@
  *
  * When: before a write transaction, if the map's free room (map size minus
  * the pages in use) is under its headroom (an eighth of the map, at least
- * conf.headroom, 256 MiB by default: more than one bounded write
+ * conf.headroom, 512 MiB by default: more than one bounded write
  * transaction uses, NODE_BYTES_PER_TXN); and after a transaction failed
  * with MDB_MAP_FULL (lmdb_err calls store_map_full, which marks the store),
  * at the next write transaction's begin, so that a retry succeeds. How

@@ -21,7 +21,7 @@
 /* Sparse: LMDB only reserves address space; the file grows as data does. */
 #define STORE_MAP_SIZE_DEFAULT ((size_t)64 << 30)
 
-#define STORE_HEADROOM_DEFAULT ((uint64_t)256 << 20) /* grow.c: least free room before a write */
+#define STORE_HEADROOM_DEFAULT ((uint64_t)512 << 20) /* grow.c: least free room before a write */
 
 /* The initial map size: STRATA_MAP_SIZE, else conf's, else the default;
  * rounded up to the OS page size, as LMDB wants. */

@@ -55,7 +55,7 @@ int store_open(struct store **out, const char *dir, int flags, struct err *e) WU
  * refuses a write past it. A store grows its map by itself (storage/grow.c):
  *   - before a write transaction, when the map's free room (map size minus
  *     the pages in use) is under its headroom: an eighth of the map, at
- *     least conf.headroom (256 MiB by default, more than one bounded write
+ *     least conf.headroom (512 MiB by default, more than one bounded write
  *     transaction of the node uses);
  *   - when a write failed with -ENOSPC for want of map (the reason says
  *     "it grows before the next write transaction: retry"), at the next
@@ -75,7 +75,7 @@ int store_open(struct store **out, const char *dir, int flags, struct err *e) WU
 struct store_map_conf {
 	uint64_t size;     /* initial map size in bytes; 0: 64 GiB. STRATA_MAP_SIZE overrides it */
 	uint64_t max;      /* ceiling in bytes; 0: what the free disk allows */
-	uint64_t headroom; /* least free room before a write; 0: 256 MiB (tests set less) */
+	uint64_t headroom; /* least free room before a write; 0: 512 MiB (tests set less) */
 };
 
 /* One growth, as handed to the grow callback. */
