@@ -16,7 +16,9 @@
  * default kind, set explicitly below), so that never waits for a grower
  * that waits for it; and a thread never grows while it holds a transaction
  * of the same store (held_by_me: a thread-local count per store), it leaves
- * the growth to its next begin with nothing held.
+ * the growth to its next begin with nothing held. A grower waits at most
+ * STORE_GROW_WAIT_S for the other threads' transactions to end, then gives
+ * up this growth (a later write tries again) rather than hang the node.
  *
  * When: before a write transaction, if the map's free room (map size minus
  * the pages in use) is under its headroom (an eighth of the map, at least
@@ -37,6 +39,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "storage/store_internal.h"
@@ -46,6 +49,7 @@
 #define STORE_DISK_KEEP_DIV 20                  /* or 1/20 (5 %) of the filesystem, if smaller */
 #define STORE_HELD_MAX 8 /* stores a thread holds transactions of at once, tracked one by one */
 #define STORE_META_GROWN "map_grown" /* meta: u64 BE, the growths of the map so far */
+#define STORE_GROW_WAIT_S 10 /* longest wait for this process's transactions to end before growing */
 
 /* The transactions this thread holds, per store. */
 struct held {
@@ -116,6 +120,19 @@ void store_unlock_shared(struct store *s)
 	pthread_rwlock_unlock(&s->grow_lock);
 }
 
+/* Takes s->grow_lock exclusive, waiting at most STORE_GROW_WAIT_S: a
+ * thread of this process that holds a transaction while it waits for the
+ * thread that grows (no path of Strata's is known to, but a deadlock would
+ * stop the node) only costs the growth, not the node. 0 or ETIMEDOUT. */
+static int lock_exclusive(struct store *s)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += STORE_GROW_WAIT_S;
+	return pthread_rwlock_timedwrlock(&s->grow_lock, &ts);
+}
+
 /* This process's map size and the bytes of the pages in use (the last page
  * of the newest snapshot, shared by every process). */
 static int map_now(struct store *s, uint64_t *map, uint64_t *used, uint64_t *psize)
@@ -184,7 +201,11 @@ static int grow(struct store *s, bool forced)
 	uint64_t map, used, psize, target;
 	int rc;
 
-	pthread_rwlock_wrlock(&s->grow_lock);
+	if (lock_exclusive(s) != 0) {
+		if (forced)
+			atomic_store(&s->grow_wanted, true); /* the next write tries again */
+		return 0;
+	}
 	atomic_store(&s->grow_wanted, false);
 	if ((rc = map_now(s, &map, &used, &psize)) || (!forced && map - used >= headroom(s, map)) || map == 0)
 		goto out;
@@ -230,7 +251,8 @@ int store_map_adopt(struct store *s)
 {
 	int rc;
 
-	pthread_rwlock_wrlock(&s->grow_lock);
+	if (lock_exclusive(s) != 0)
+		return MDB_MAP_RESIZED; /* the caller says: retry */
 	rc = mdb_env_set_mapsize(s->env, 0); /* the size another process recorded in the meta page */
 	s->map = NULL;
 	s->map_len = 0;
