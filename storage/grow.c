@@ -242,9 +242,12 @@ int store_map_before_write(struct store *s)
 		return 0; /* this thread's next begin with nothing held grows */
 	if (atomic_load(&s->grow_wanted))
 		return grow(s, true);
-	if (map_now(s, &map, &used, &psize) == 0 && map > used && map - used >= headroom(s, map))
-		return 0;
-	return grow(s, false);
+	/* the meta pages live in the map: read them holding it, as a
+	 * transaction does, so that no other thread remaps it meanwhile */
+	store_lock_shared(s);
+	bool roomy = map_now(s, &map, &used, &psize) == 0 && map > used && map - used >= headroom(s, map);
+	store_unlock_shared(s);
+	return roomy ? 0 : grow(s, false);
 }
 
 int store_map_adopt(struct store *s)

@@ -401,8 +401,10 @@ void store_map_release(struct store *s)
 {
 	/* the map is a read-only shared file mapping (no MDB_WRITEMAP):
 	 * dropping its pages loses nothing */
+	store_lock_shared(s); /* no growth remaps it meanwhile (grow.c) */
 	if (!s->map)
 		find_map(s);
 	if (s->map)
 		madvise(s->map, s->map_len, MADV_DONTNEED);
+	store_unlock_shared(s);
 }
