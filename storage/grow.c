@@ -207,7 +207,10 @@ static int grow(struct store *s, bool forced)
 		return 0;
 	}
 	atomic_store(&s->grow_wanted, false);
-	if ((rc = map_now(s, &map, &used, &psize)) || (!forced && map - used >= headroom(s, map)) || map == 0)
+	/* used may pass map when another process wrote past it: the next
+	 * begin adopts its size (MDB_MAP_RESIZED) */
+	if ((rc = map_now(s, &map, &used, &psize)) || map == 0 || used >= map ||
+	    (!forced && map - used >= headroom(s, map)))
 		goto out;
 	uint64_t ceiling = store_map_ceiling(s, used) / psize * psize;
 	target = map;
@@ -245,7 +248,7 @@ int store_map_before_write(struct store *s)
 	/* the meta pages live in the map: read them holding it, as a
 	 * transaction does, so that no other thread remaps it meanwhile */
 	store_lock_shared(s);
-	bool roomy = map_now(s, &map, &used, &psize) == 0 && map > used && map - used >= headroom(s, map);
+	bool roomy = map_now(s, &map, &used, &psize) == 0 && (used >= map || map - used >= headroom(s, map));
 	store_unlock_shared(s);
 	return roomy ? 0 : grow(s, false);
 }
