@@ -213,8 +213,10 @@ static int env_open(struct store *s, const char *path, size_t mapsize, struct er
 		return ret;
 	if ((ret = lmdb_err(mdb_env_set_mapsize(s->env, mapsize), e, "store %s", dir)) < 0)
 		return ret;
-	/* MDB_NOTLS: reader slots belong to transactions, not threads, so the
-	 * daemon's threads may hand read transactions around. */
+	/* MDB_NOTLS: reader slots belong to transactions, not threads, so a
+	 * thread may hold several read transactions, and a write beside them.
+	 * A transaction still ends in the thread that began it: grow.c counts
+	 * each thread's transactions to know when it may grow the map. */
 	envflags = MDB_NOTLS | (rdonly ? MDB_RDONLY : 0) | (s->flags & STORE_NOSYNC ? MDB_NOSYNC : 0);
 	if ((ret = lmdb_err(mdb_env_open(s->env, dir, envflags, 0600), e, "store %s", dir)) < 0)
 		return ret;

@@ -116,7 +116,9 @@ void store_close(struct store **s);
 
 /* Begins a transaction; a write transaction waits for any other writer, in
  * this or another process, and may first grow the map ("Growth of the
- * map"). Caller owns *out: end it with commit or abort. -EAGAIN when
+ * map"). Caller owns *out: end it with commit or abort, in the thread
+ * that began it (the map's growth counts each thread's transactions; a
+ * thread may hold several at once). -EAGAIN when
  * another process grew the map past this one's while this thread holds
  * another transaction of s (end it and retry). */
 int store_txn_begin(struct store *s, bool write, struct store_txn **out, struct err *e) WUR;
