@@ -12,7 +12,10 @@
 
 int store_copy_fd(struct store *s, int fd, struct err *e)
 {
+	/* its read transaction holds the map as one of ours does (grow.c) */
+	store_lock_shared(s);
 	int ret = lmdb_err(mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT), e, "store %s: copying", s->dir);
+	store_unlock_shared(s);
 
 	if (ret == 0 && fdatasync(fd) < 0) {
 		ret = -errno;

@@ -28,8 +28,6 @@ static const struct lmdb_code codes[] = {
 	{MDB_VERSION_MISMATCH, -EIO,
 	 "data.mdb was written by an incompatible LMDB version (MDB_VERSION_MISMATCH)"},
 	{MDB_INVALID, -EIO, "data.mdb is corrupt or not an LMDB file (MDB_INVALID)"},
-	{MDB_MAP_FULL, -ENOSPC,
-	 "the store is full: its map size is reached; raise STRATA_MAP_SIZE (MDB_MAP_FULL)"},
 	{MDB_DBS_FULL, -ENOSPC, "too many named databases (MDB_DBS_FULL)"},
 	{MDB_READERS_FULL, -EAGAIN, "too many readers of the store at once (MDB_READERS_FULL)"},
 	{MDB_TLS_FULL, -EAGAIN, "too many threads reading the store (MDB_TLS_FULL)"},
@@ -56,6 +54,8 @@ int lmdb_err(int rc, struct err *e, const char *fmt, ...)
 	vsnprintf(ctx, sizeof ctx, fmt, ap);
 	va_end(ap);
 
+	if (rc == MDB_MAP_FULL)
+		return store_map_full(ctx, e); /* grows, or names the ceiling to raise */
 	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
 		if (codes[i].rc == rc) {
 			err_set(e, "%s: %s", ctx, codes[i].what);

@@ -333,6 +333,7 @@ int store_scrub(struct store *s, struct store_scrub_counts *c, struct err *e)
 	 * (the bump, and later writes) carries no old bytes. */
 	if ((ret = store_reopen(s, e)) < 0 || (ret = bump(s, e)) < 0)
 		return ret;
+	store_lock_shared(s); /* its two transactions hold the map as ours do (grow.c) */
 	if ((ret = scrub_begin(&sc, e)) < 0 || (ret = free_list_read(&sc, e)) < 0)
 		goto out;
 	/* The caller comes back once the reader is done: one walk then. */
@@ -349,6 +350,7 @@ out:
 		mdb_txn_abort(sc.r);
 	if (sc.w)
 		mdb_txn_abort(sc.w);
+	store_unlock_shared(s);
 	free(sc.zeros);
 	free(sc.fp);
 	return ret;

@@ -21,21 +21,27 @@
 /* Sparse: LMDB only reserves address space; the file grows as data does. */
 #define STORE_MAP_SIZE_DEFAULT ((size_t)64 << 30)
 
-static int map_size(size_t *out, struct err *e)
+#define STORE_HEADROOM_DEFAULT ((uint64_t)512 << 20) /* grow.c: least free room before a write */
+
+/* The initial map size: STRATA_MAP_SIZE, else conf's, else the default;
+ * rounded up to the OS page size, as LMDB wants. */
+static int map_size(size_t *out, uint64_t conf, bool use_env, struct err *e)
 {
-	const char *v = getenv("STRATA_MAP_SIZE");
-	if (!v || !*v) {
-		*out = STORE_MAP_SIZE_DEFAULT;
-		return 0;
-	}
-	char *end = NULL;
-	errno = 0;
-	unsigned long long n = strtoull(v, &end, 10);
-	if (errno || *end || n == 0 || v[0] == '-' || n > SIZE_MAX / 2) {
-		err_set(e, "STRATA_MAP_SIZE=%s is not a size in bytes", v);
+	const char *v = use_env ? getenv("STRATA_MAP_SIZE") : NULL;
+	unsigned long long n = conf ? conf : STORE_MAP_SIZE_DEFAULT;
+
+	if (v && *v) {
+		char *end = NULL;
+		errno = 0;
+		n = strtoull(v, &end, 10);
+		if (errno || *end || n == 0 || v[0] == '-' || n > SIZE_MAX / 2) {
+			err_set(e, "STRATA_MAP_SIZE=%s is not a size in bytes", v);
+			return -EINVAL;
+		}
+	} else if (n > SIZE_MAX / 2) {
+		err_set(e, "[store] map_size = %llu is too large", n);
 		return -EINVAL;
 	}
-	/* LMDB wants a multiple of the OS page size */
 	long page = sysconf(_SC_PAGESIZE);
 	size_t p = page > 0 ? (size_t)page : 4096;
 	*out = ((size_t)n + p - 1) / p * p;
@@ -207,8 +213,10 @@ static int env_open(struct store *s, const char *path, size_t mapsize, struct er
 		return ret;
 	if ((ret = lmdb_err(mdb_env_set_mapsize(s->env, mapsize), e, "store %s", dir)) < 0)
 		return ret;
-	/* MDB_NOTLS: reader slots belong to transactions, not threads, so the
-	 * daemon's threads may hand read transactions around. */
+	/* MDB_NOTLS: reader slots belong to transactions, not threads, so a
+	 * thread may hold several read transactions, and a write beside them.
+	 * A transaction still ends in the thread that began it: grow.c counts
+	 * each thread's transactions to know when it may grow the map. */
 	envflags = MDB_NOTLS | (rdonly ? MDB_RDONLY : 0) | (s->flags & STORE_NOSYNC ? MDB_NOSYNC : 0);
 	if ((ret = lmdb_err(mdb_env_open(s->env, dir, envflags, 0600), e, "store %s", dir)) < 0)
 		return ret;
@@ -240,7 +248,35 @@ static int dbs_ready(struct store *s, struct err *e)
 	return 0;
 }
 
-int store_open(struct store **out, const char *dir, int flags, struct err *e)
+/* Sets up s (dir, flags, conf, lock) before LMDB opens it. */
+static int store_init(struct store *s, const char *dir, size_t dlen, int flags, const struct store_map_conf *conf,
+		      struct err *e)
+{
+	memcpy(s->dir, dir, dlen + 1);
+	s->flags = flags;
+	if (conf)
+		s->conf = *conf;
+	if (!s->conf.headroom)
+		s->conf.headroom = STORE_HEADROOM_DEFAULT;
+	if (s->conf.max && s->conf.size > s->conf.max) {
+		err_set(e, "store %s: [store] map_size (%llu bytes) is above map_max (%llu bytes)", dir,
+			(unsigned long long)s->conf.size, (unsigned long long)s->conf.max);
+		return -EINVAL;
+	}
+	/* the default initial size, within a ceiling below it */
+	if (!s->conf.size)
+		s->conf.size = s->conf.max && s->conf.max < STORE_MAP_SIZE_DEFAULT ? s->conf.max : STORE_MAP_SIZE_DEFAULT;
+	if (store_grow_lock_init(s) < 0) {
+		err_set(e, "store %s: out of memory", dir);
+		return -ENOMEM;
+	}
+	s->lock_ready = true;
+	return 0;
+}
+
+/* use_env: STRATA_MAP_SIZE overrides conf->size (not on a reopen). */
+static int open_at(struct store **out, const char *dir, int flags, const struct store_map_conf *conf, bool use_env,
+		   struct err *e)
 {
 	struct store *s = NULL;
 	char *path = NULL;
@@ -259,12 +295,11 @@ int store_open(struct store **out, const char *dir, int flags, struct err *e)
 		err_set(e, "store %s: out of memory", dir);
 		goto out;
 	}
-	memcpy(s->dir, dir, dlen + 1);
-	s->flags = flags;
 	memcpy(path, dir, dlen);
 	memcpy(path + dlen, "/data.mdb", sizeof "/data.mdb");
-	if ((ret = map_size(&mapsize, e)) < 0 || (ret = store_dir_ready(dir, path, create, e)) < 0 ||
-	    (ret = env_open(s, path, mapsize, e)) < 0 || (ret = dbs_ready(s, e)) < 0)
+	if ((ret = store_init(s, dir, dlen, flags, conf, e)) < 0 || (ret = map_size(&mapsize, s->conf.size, use_env, e)) < 0 ||
+	    (ret = store_dir_ready(dir, path, create, e)) < 0 || (ret = env_open(s, path, mapsize, e)) < 0 ||
+	    (ret = dbs_ready(s, e)) < 0)
 		goto out;
 	s->max_key = (size_t)mdb_env_get_maxkeysize(s->env);
 	if (s->max_key > STORE_KEY_MAX)
@@ -278,25 +313,51 @@ out:
 	return ret;
 }
 
+int store_open_map(struct store **out, const char *dir, int flags, const struct store_map_conf *conf,
+		   struct err *e)
+{
+	return open_at(out, dir, flags, conf, true, e);
+}
+
+int store_open(struct store **out, const char *dir, int flags, struct err *e)
+{
+	return store_open_map(out, dir, flags, NULL, e);
+}
+
 int store_reopen(struct store *s, struct err *e)
 {
 	struct store *fresh = NULL;
+	struct store_map_conf conf = s->conf;
+	MDB_envinfo info;
+	bool lock = !store_held_by_me(s);
 	int ret;
 
+	/* the map as it is now, not STRATA_MAP_SIZE's or the configured size */
+	if (mdb_env_info(s->env, &info) == 0)
+		conf.size = info.me_mapsize;
+	conf.max = 0; /* checked at the first open; the map may have outgrown a lowered one */
+	if (lock)
+		pthread_rwlock_wrlock(&s->grow_lock);
 	/* One environment per directory per process: close before opening. */
 	mdb_env_close(s->env);
 	s->env = NULL;
-	if ((ret = store_open(&fresh, s->dir, s->flags & ~STORE_CREATE, e)) < 0)
-		return ret;
-	s->env = fresh->env;
-	s->feeds = fresh->feeds;
-	s->log = fresh->log;
-	s->state = fresh->state;
-	s->meta = fresh->meta;
-	s->index = fresh->index;
-	s->max_key = fresh->max_key;
-	free(fresh);
-	return 0;
+	s->map = NULL;
+	s->map_len = 0;
+	ret = open_at(&fresh, s->dir, s->flags & ~STORE_CREATE, &conf, false, e);
+	if (ret == 0) {
+		s->env = fresh->env;
+		s->feeds = fresh->feeds;
+		s->log = fresh->log;
+		s->state = fresh->state;
+		s->meta = fresh->meta;
+		s->index = fresh->index;
+		s->max_key = fresh->max_key;
+		fresh->env = NULL;
+		store_close(&fresh);
+	}
+	if (lock)
+		pthread_rwlock_unlock(&s->grow_lock);
+	return ret;
 }
 
 void store_close(struct store **s)
@@ -305,6 +366,8 @@ void store_close(struct store **s)
 		return;
 	if ((*s)->env)
 		mdb_env_close((*s)->env);
+	if ((*s)->lock_ready)
+		pthread_rwlock_destroy(&(*s)->grow_lock);
 	free(*s);
 	*s = NULL;
 }
@@ -340,8 +403,10 @@ void store_map_release(struct store *s)
 {
 	/* the map is a read-only shared file mapping (no MDB_WRITEMAP):
 	 * dropping its pages loses nothing */
+	store_lock_shared(s); /* no growth remaps it meanwhile (grow.c) */
 	if (!s->map)
 		find_map(s);
 	if (s->map)
 		madvise(s->map, s->map_len, MADV_DONTNEED);
+	store_unlock_shared(s);
 }

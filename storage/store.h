@@ -50,6 +50,63 @@ struct store_txn;
  * (-EPROTONOSUPPORT). Caller owns *out (store_close). */
 int store_open(struct store **out, const char *dir, int flags, struct err *e) WUR;
 
+/* --- Growth of the map ---
+ * LMDB maps data.mdb into a fixed range of address space (the map) and
+ * refuses a write past it. A store grows its map by itself (storage/grow.c):
+ *   - before a write transaction, when the map's free room (map size minus
+ *     the pages in use) is under its headroom: an eighth of the map, at
+ *     least conf.headroom (512 MiB by default, more than one bounded write
+ *     transaction of the node uses);
+ *   - when a write failed with -ENOSPC for want of map (the reason says
+ *     "it grows before the next write transaction: retry"), at the next
+ *     write transaction's begin, so that a retry succeeds.
+ * A growth doubles the map until the headroom fits, at most up to the
+ * ceiling: conf.max, or with max 0 what the free disk allows (the file may
+ * grow while its filesystem keeps 1 GiB or 5 % free, whichever is less).
+ * At the ceiling a write that does not fit is refused with -ENOSPC and a
+ * reason naming [store] map_max (or the disk); nothing of it is written.
+ * Safe with concurrent readers (a transaction holds the store's lock
+ * shared, a growth takes it exclusive: growth waits for the transactions
+ * open in this process to end) and with other processes (one that finds
+ * data past its map adopts the larger size at its next begin). A thread
+ * holding a transaction never grows: its next begin with nothing held
+ * does. Each growth adds one to meta "map_grown" and calls the store's
+ * grow callback, if set. */
+struct store_map_conf {
+	uint64_t size;     /* initial map size in bytes; 0: 64 GiB. STRATA_MAP_SIZE overrides it */
+	uint64_t max;      /* ceiling in bytes; 0: what the free disk allows */
+	uint64_t headroom; /* least free room before a write; 0: 512 MiB (tests set less) */
+};
+
+/* One growth, as handed to the grow callback. */
+struct store_growth {
+	uint64_t from, to; /* map size before and after, bytes */
+	uint64_t used;     /* bytes of the pages in use */
+	uint64_t ceiling;  /* the ceiling it may grow to, bytes */
+	bool ceiling_disk; /* the ceiling is what the free disk allows (max 0) */
+};
+typedef void store_grow_fn(void *arg, const struct store_growth *g);
+
+/* store_open with the map's size, ceiling and headroom (NULL: defaults).
+ * A data.mdb larger than conf->size opens with the size it needs. -EINVAL
+ * (with a reason) for a size above a non-zero max. */
+int store_open_map(struct store **out, const char *dir, int flags, const struct store_map_conf *conf,
+		   struct err *e) WUR;
+
+/* Sets the callback called after each growth of s's map (in the thread
+ * that grew it, holding no transaction of s). Call before s is shared. */
+void store_on_grow(struct store *s, store_grow_fn *fn, void *arg);
+
+/* The map as this process sees it. */
+struct store_map_info {
+	uint64_t map_bytes;   /* the current map size */
+	uint64_t max_bytes;   /* its ceiling now: [store] map_max, or what the free disk allows */
+	bool max_from_disk;   /* max_bytes comes from the free disk (map_max 0) */
+	uint64_t used_bytes;  /* bytes of the pages in use */
+	uint64_t grown_total; /* growths of the map over the store's life (meta map_grown) */
+};
+int store_map_info(struct store *s, struct store_map_info *m, struct err *e) WUR;
+
 /* Writes a consistent, compacted copy of s (one snapshot; other writers go
  * on) as a data.mdb file to fd, then syncs fd. 0 or a negative code. */
 int store_copy_fd(struct store *s, int fd, struct err *e) WUR;
@@ -58,11 +115,17 @@ int store_copy_fd(struct store *s, int fd, struct err *e) WUR;
 void store_close(struct store **s);
 
 /* Begins a transaction; a write transaction waits for any other writer, in
- * this or another process. Caller owns *out: end it with commit or abort. */
+ * this or another process, and may first grow the map ("Growth of the
+ * map"). Caller owns *out: end it with commit or abort, in the thread
+ * that began it (the map's growth counts each thread's transactions; a
+ * thread may hold several at once). -EAGAIN when
+ * another process grew the map past this one's while this thread holds
+ * another transaction of s (end it and retry). */
 int store_txn_begin(struct store *s, bool write, struct store_txn **out, struct err *e) WUR;
 
 /* Commits (durably) and frees *t, sets *t NULL. On failure (-ENOSPC when
- * the disk or map is full, -EIO) nothing of the transaction is kept. */
+ * the disk or map is full, -EIO) nothing of the transaction is kept; for a
+ * full map that can still grow, retrying the transaction succeeds. */
 int store_txn_commit(struct store_txn **t, struct err *e) WUR;
 
 /* Aborts and frees *t, sets *t NULL. NULL-safe. */

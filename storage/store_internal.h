@@ -8,6 +8,8 @@
 #define STRATA_STORE_INTERNAL_H
 
 #include <lmdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +38,13 @@ struct store {
 	size_t max_key; /* mdb_env_get_maxkeysize */
 	void *map;      /* data.mdb's mapping, found on the first store_map_release */
 	size_t map_len;
+	struct store_map_conf conf; /* the map's size, ceiling and headroom (grow.c) */
+	pthread_rwlock_t grow_lock; /* shared by every open transaction, exclusive to resize */
+	bool lock_ready;
+	atomic_bool grow_wanted;    /* a write failed with MDB_MAP_FULL: grow before the next */
+	atomic_uint_fast64_t grown_unsaved; /* growths not yet counted in meta map_grown */
+	store_grow_fn *on_grow;
+	void *on_grow_arg;
 	char dir[];     /* for reasons: "store DIR: ..." */
 };
 
@@ -51,6 +60,29 @@ struct store_txn {
  * codes: MDB_NOTFOUND -> -ENOENT, MDB_MAP_FULL -> -ENOSPC, corruption ->
  * -EIO, MDB_READERS_FULL -> -EAGAIN, errno codes pass through negated. */
 int lmdb_err(int rc, struct err *e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* --- grow.c: the map's growth (store.h "Growth of the map") --- */
+/* The store whose write transaction this thread holds (set by
+ * store_txn_begin, cleared at its end): lmdb_err's MDB_MAP_FULL names it. */
+extern _Thread_local struct store *store_tl_writer;
+int store_grow_lock_init(struct store *s);
+/* Takes / drops s->grow_lock shared and counts it as held by this thread. */
+void store_lock_shared(struct store *s);
+void store_unlock_shared(struct store *s);
+/* Does this thread hold a transaction of s? */
+bool store_held_by_me(const struct store *s);
+/* Before a write transaction: grows the map when a write failed for want
+ * of room or its free room is under the headroom. An LMDB code. */
+int store_map_before_write(struct store *s);
+/* After MDB_MAP_RESIZED: adopts the map size another process set. */
+int store_map_adopt(struct store *s);
+/* The ceiling of the map: conf.max, or what the free disk allows. */
+uint64_t store_map_ceiling(const struct store *s, uint64_t used);
+/* MDB_MAP_FULL: marks the writer's store for growth and sets the reason
+ * (retry, or the ceiling and what to raise). -ENOSPC. */
+int store_map_full(const char *ctx, struct err *e);
+/* store_txn_begin without the growth check (grow.c's own count). */
+int store_txn_begin_raw(struct store *s, bool write, struct store_txn **out, struct err *e);
 
 /* Writes a short printable name of a feed, "1a2b3c4d/posts", for reasons. */
 void store_feed_label(char *out, size_t size, const uint8_t author[32], const char *feed);

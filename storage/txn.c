@@ -15,7 +15,37 @@
  * filesystem ran out of space (LMDB's short write). */
 #define STORE_DISK_FULL_BYTES ((unsigned long long)1 << 20)
 
-int store_txn_begin(struct store *s, bool write, struct store_txn **out, struct err *e)
+/* Begins LMDB's transaction holding s's grow lock shared (grow.c). After
+ * MDB_MAP_RESIZED (another process wrote past this one's map) adopts the
+ * larger map and tries again, unless this thread holds another transaction
+ * of s (adopting would wait for itself): then -EAGAIN. */
+static int txn_open(struct store *s, struct store_txn *t, struct err *e)
+{
+	bool others = store_held_by_me(s);
+	int rc;
+
+	for (int tries = 0;; tries++) {
+		store_lock_shared(s);
+		rc = mdb_txn_begin(s->env, NULL, t->write ? 0 : MDB_RDONLY, &t->txn);
+		if (rc == 0)
+			return 0;
+		store_unlock_shared(s);
+		t->txn = NULL;
+		if (rc != MDB_MAP_RESIZED || others || tries == 3)
+			break;
+		if ((rc = store_map_adopt(s)))
+			break;
+	}
+	if (rc == MDB_MAP_RESIZED && others) {
+		err_set(e, "store %s: another process grew the store while this thread holds a transaction of it; "
+			   "end it and retry",
+			s->dir);
+		return -EAGAIN;
+	}
+	return lmdb_err(rc, e, "store %s: beginning a %s transaction", s->dir, t->write ? "write" : "read");
+}
+
+int store_txn_begin_raw(struct store *s, bool write, struct store_txn **out, struct err *e)
 {
 	struct store_txn *t = NULL;
 	int ret = -EINVAL;
@@ -41,18 +71,32 @@ int store_txn_begin(struct store *s, bool write, struct store_txn **out, struct 
 	}
 	t->s = s;
 	t->write = write;
-	int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
-	if ((ret = lmdb_err(rc, e, "store %s: beginning a %s transaction", s->dir,
-			    write ? "write" : "read")) < 0) {
-		t->txn = NULL;
+	if ((ret = txn_open(s, t, e)) < 0)
 		goto out;
-	}
+	if (write)
+		store_tl_writer = s;
 	*out = t;
 	t = NULL;
 	ret = 0;
 out:
 	store_txn_abort(&t);
 	return ret;
+}
+
+int store_txn_begin(struct store *s, bool write, struct store_txn **out, struct err *e)
+{
+	/* a growth that fails leaves the map as it was: the write may fit */
+	if (s && write && s->env && !(s->flags & STORE_RDONLY))
+		(void)store_map_before_write(s);
+	return store_txn_begin_raw(s, write, out, e);
+}
+
+/* Ends t's hold of its store (the transaction itself is ended). */
+static void txn_release(struct store_txn *t)
+{
+	if (t->write && store_tl_writer == t->s)
+		store_tl_writer = NULL;
+	store_unlock_shared(t->s);
 }
 
 /* Writing pages to a full filesystem fails in LMDB either with ENOSPC (no
@@ -91,6 +135,7 @@ int store_txn_commit(struct store_txn **t, struct err *e)
 	int ret = rc == EIO || rc == ENOSPC ? disk_full(x->s, rc, e) : 0;
 	if (ret == 0)
 		ret = lmdb_err(rc, e, "store %s: commit", x->s->dir);
+	txn_release(x);
 	free(x);
 	return ret;
 }
@@ -99,8 +144,10 @@ void store_txn_abort(struct store_txn **t)
 {
 	if (!t || !*t)
 		return;
-	if ((*t)->txn)
+	if ((*t)->txn) {
 		mdb_txn_abort((*t)->txn);
+		txn_release(*t);
+	}
 	free(*t);
 	*t = NULL;
 }

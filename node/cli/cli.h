@@ -196,6 +196,7 @@ int cmd_invite_main(int argc, char **argv);
 int cmd_join_main(int argc, char **argv);
 int cmd_serve_main(int argc, char **argv);
 int cmd_status_main(int argc, char **argv);
+int cmd_metrics_main(int argc, char **argv);
 int cmd_export_main(int argc, char **argv);
 int cmd_import_main(int argc, char **argv);
 int cmd_audit_main(int argc, char **argv);

@@ -40,6 +40,7 @@ static const struct cli_cmd last_cmds[] = {
 	{"restore", cmd_restore_main, N_("put a backup back; writes wait until the links confirm the heads")},
 	{"fence", cmd_fence_main, N_("show or lift the write fence (after a restore or a snapshot)")},
 	{"status", cmd_status_main, N_("links, feed heads, lag, last errors, evidence")},
+	{"metrics", cmd_metrics_main, N_("print the store's size and growth as Prometheus metrics")},
 	{"export", cmd_export_main, N_("write feeds to a bundle file (no network, auditors)")},
 	{"import", cmd_import_main, N_("read a bundle file, with the network's checks")},
 	{"audit", cmd_audit_main, N_("check a store or a bundle against a pinned root key")},

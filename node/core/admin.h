@@ -82,13 +82,34 @@ int node_revoke(struct node *n, const char *name, const char *reason, struct nod
 int node_agreements_add(const struct node *n, struct store_txn *t, json_t *j, struct err *e) WUR;
 int node_agreements_json(struct node *n, json_t *j, struct err *e) WUR;
 
+/* --- the store's map and its growth (metrics.c; storage/store.h "Growth
+ * of the map") --- */
+
+/* Who hears of a growth of the store's map: fn gets one line, "store: map
+ * grown from A MiB to B MiB (C MiB used, ceiling D)", in whichever thread
+ * grew it (a daemon's log; without one the line goes to stderr, prefixed
+ * "strata: ", once per growth). Set it before other threads use n. */
+void node_on_store_grown(struct node *n, void (*fn)(void *arg, const char *line), void *arg);
+
+/* The store's map as JSON (the "store" object of `strata status --json`):
+ * {map_bytes, map_max_bytes, map_max_from_disk, used_bytes, map_grown_total}.
+ * NULL (e set) if the store cannot say. */
+json_t *node_store_json(struct node *n, struct err *e);
+
+/* Writes the node's metrics to f in the Prometheus text exposition format
+ * 0.0.4: strata_store_map_bytes, strata_store_map_max_bytes,
+ * strata_store_used_bytes (gauges) and strata_store_map_grown_total
+ * (counter). 0, or a negative code with the reason. */
+int node_metrics_write(struct node *n, FILE *f, struct err *e) WUR;
+
 /* --- what a node holds, for listings (overview.c) --- */
 
 /* Reads, in one read transaction, what `strata status` shows of the store
  * into *out (a new object, caller owns): "feeds" (every head: author, name,
  * feed, seq, frozen), "evidence" (every kept proof of equivocation: author,
  * name, feed, seq), "pinned_roots" and "agreements" (node_agreements_add),
- * "write_fence" (the fence's reason, or null). 0, or a negative code (e)
+ * "write_fence" (the fence's reason, or null), "store" (node_store_json, or
+ * null). 0, or a negative code (e)
  * with *out NULL. */
 int node_overview(struct node *n, json_t **out, struct err *e) WUR;
 

@@ -5,6 +5,7 @@
  * section or key is an error naming its line: a typo must not silently
  * leave a setting at its default.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -181,6 +182,36 @@ static int set_compress(struct conf_state *st, const char *key, const char *valu
 	return 1;
 }
 
+#define CONF_SIZE_MIN ((uint64_t)64 << 10) /* [store] sizes: a few LMDB pages at least */
+#define CONF_SIZE_MAX ((uint64_t)1 << 50) /* 1024T */
+
+/* [store] map_size and map_max: bytes, or a number with K, M, G or T
+ * (powers of 1024); map_max may be 0 (the free disk decides). */
+static int set_store_size(struct conf_state *st, const char *key, const char *value)
+{
+	static const char units[] = "KMGT";
+	bool is_max = strcmp(key, "map_max") == 0;
+	char *end = NULL;
+	uint64_t v;
+
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (end != value && *end && !end[1] && strchr(units, toupper((unsigned char)*end))) {
+		unsigned shift = 10 * (unsigned)(strchr(units, toupper((unsigned char)*end)) - units + 1);
+		v = v > (CONF_SIZE_MAX >> shift) ? CONF_SIZE_MAX + 1 : v << shift;
+		end++;
+	}
+	if (errno || end == value || *end || value[0] == '-' || v > CONF_SIZE_MAX ||
+	    (v < CONF_SIZE_MIN && !(is_max && v == 0))) {
+		err_set(st->e, "[store] %s must be a size in bytes or with K, M, G or T (powers of 1024), from 64K to "
+			       "1024T%s, not \"%s\"",
+			key, is_max ? ", or 0 (as the free disk allows)" : "", value);
+		return 0;
+	}
+	*(is_max ? &st->c->map_max : &st->c->map_size) = v;
+	return 1;
+}
+
 /* Every setting strata.conf may hold (docs/OPERATIONS.md lists them). */
 static const struct setting {
 	const char *section, *key;
@@ -197,6 +228,8 @@ static const struct setting {
 	{"transfer", "approve", set_transfer_approve},
 	{"write", "ops_per_changeset", set_num},
 	{"sync", "compress", set_compress},
+	{"store", "map_size", set_store_size},
+	{"store", "map_max", set_store_size},
 };
 
 static int check_key(struct conf_state *st, const char *section, const char *key, const char *value)
@@ -275,6 +308,11 @@ int node_config_load(struct node_config *c, const char *dir, struct err *e)
 		return -EIO;
 	}
 	node_profile_apply(c, st.up_depth_set, st.contact_levels_set);
+	if (c->map_max && c->map_size > c->map_max) {
+		err_set(e, "%s: [store] map_size (%llu bytes) is above map_max (%llu bytes)", path,
+			(unsigned long long)c->map_size, (unsigned long long)c->map_max);
+		return -EINVAL;
+	}
 	return 0;
 }
 

@@ -372,11 +372,13 @@ int node_open(struct node **out, const char *dir, int flags, struct err *e)
 		ret = ret == -EACCES ? -EIO : ret;
 		goto out;
 	}
-	if ((ret = store_open(&n->store, store_dir,
-			      ((flags & NODE_RDONLY) ? STORE_RDONLY : 0) | ((flags & NODE_NOSYNC) ? STORE_NOSYNC : 0), e)) < 0) {
+	if ((ret = store_open_map(&n->store, store_dir,
+				  ((flags & NODE_RDONLY) ? STORE_RDONLY : 0) | ((flags & NODE_NOSYNC) ? STORE_NOSYNC : 0),
+				  &(struct store_map_conf){.size = n->config.map_size, .max = n->config.map_max}, e)) < 0) {
 		ret = ret == -EACCES ? -EIO : ret;
 		goto out;
 	}
+	store_on_grow(n->store, node_store_grown, n); /* metrics.c: the log line */
 	n->scrub_due = !(flags & NODE_RDONLY); /* node_scrub reads meta scrub_due */
 	if (!(flags & NODE_RDONLY)) {
 		size_t fixed;

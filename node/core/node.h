@@ -60,6 +60,10 @@ struct node_config {
 	bool parent_is_peer;         /* [parent] role = peer: the link is a peer agreement */
 	uint8_t parent_key[KEY_BYTES]; /* [parent] key */
 	bool has_parent;
+	uint64_t map_size;           /* [store] map_size: the store's initial map in bytes
+					(0: 64 GiB; STRATA_MAP_SIZE overrides it) */
+	uint64_t map_max;            /* [store] map_max: the ceiling its map grows to
+					(0: as the free disk allows); storage/store.h */
 };
 
 /* Adds a [parent] section to DIR/strata.conf: the whole file is written

@@ -22,7 +22,13 @@ struct node {
 	unsigned fence_wait_ms; /* node_writer_begin waits this long for a daemon to lift the fence */
 	struct node_observer *observers; /* observe.c: run after commits, in this order */
 	size_t n_observers;
+	void (*grown_log)(void *arg, const char *line); /* metrics.c: node_on_store_grown */
+	void *grown_log_arg;
 };
+
+/* The store's grow callback (metrics.c): hands the log line to the
+ * node's logger, or writes it to stderr. */
+void node_store_grown(void *arg, const struct store_growth *g);
 
 /* How long a writer waits for a running daemon to lift the write fence:
  * STRATA_FENCE_WAIT (seconds, 0..3600) or NODE_FENCE_WAIT_MS (fence.c). */

@@ -99,6 +99,8 @@ int node_overview(struct node *n, json_t **out, struct err *e)
 		fence.set = false; /* shown as not fenced, as before the fence existed */
 	store_txn_abort(&o.t);
 	json_object_set_new(j, "write_fence", fence.set ? json_string(fence.reason) : json_null());
+	json_t *store = node_store_json(n, &(struct err){0});
+	json_object_set_new(j, "store", store ? store : json_null()); /* metrics.c */
 	*out = j;
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "node/core/admin.h"
 #include "node/sync/sync_internal.h"
 
 static volatile sig_atomic_t stopping;
@@ -449,6 +450,7 @@ int sync_serve(struct node *n, const struct sync_serve_opts *o, struct err *e)
 	if ((ret = lock_dir(n, &lock_fd, e)) < 0)
 		return ret;
 	d.started_ms = node_now_ms();
+	node_on_store_grown(n, sync_log_line, &d); /* the map's growths in this log */
 	node_set_fence_wait(n, 0); /* the daemon lifts the fence: it never waits for it */
 	if (!(d.curve_sk = sodium_malloc(KEY_BYTES)) || node_curve_keys(n, d.curve_pk, d.curve_sk) < 0) {
 		err_set(e, "cannot derive the node's CURVE keys");
@@ -485,6 +487,7 @@ int sync_serve(struct node *n, const struct sync_serve_opts *o, struct err *e)
 		sync_log(&d, "stopping on %s", stopping == SIGTERM ? "SIGTERM" : "SIGINT");
 out:
 	daemon_close(&d);
+	node_on_store_grown(n, NULL, NULL);
 	if (lock_fd >= 0)
 		close(lock_fd);
 	return ret;

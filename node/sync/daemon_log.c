@@ -32,6 +32,11 @@ void sync_log(const struct daemon *d, const char *fmt, ...)
 	fprintf(stderr, "%s.%03ldZ %s: %s\n", when, ts.tv_nsec / 1000000, node_name(d->n), out);
 }
 
+void sync_log_line(void *arg, const char *line)
+{
+	sync_log(arg, "%s", line);
+}
+
 /* The slot of source id: its own, a free one, or one whose window ended
  * with nothing left to report; else the shared last slot. */
 static struct refusal_source *source_slot(struct daemon *d, const char *id, uint64_t now)

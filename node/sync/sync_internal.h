@@ -116,6 +116,9 @@ int sync_linkstate_decode(const uint8_t *val, size_t len, struct link_state *out
 
 /* --- log (daemon_log.c) --- */
 void sync_log(const struct daemon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* sync_log of one line (arg: the daemon), for node_on_store_grown: the
+ * store's map growths appear in the daemon's log. */
+void sync_log_line(void *arg, const char *line);
 /* Counts one refusal of the source ID (see struct refusal_source; LABEL
  * names it in the log, NULL: ID); true when it should be logged and
  * answered, false when this window's burst of the source is spent. */

@@ -6,7 +6,7 @@
  * returns the same write succeeds without duplicates. A serving node whose
  * disk is full refuses a replicated batch with the same clear reason, the
  * sender keeps its entries, and the catch-up completes once space returns.
- * A full LMDB map (STRATA_MAP_SIZE) must behave the same way.
+ * A full LMDB map (at its ceiling, [store] map_max) must behave the same way.
  *
  * The tmpfs is mounted in a mount namespace of the test's own process
  * (Criterion runs each test in a child), so nothing shows on the host; the
@@ -188,11 +188,12 @@ Test(faults_diskfull, cli_writes_on_a_full_disk_fail_cleanly_and_resume)
 	members = 2000 + 3000 + 1;
 	cr_assert_eq(net_count(n, "member", n->key), members);
 
-	/* The LMDB map: the same story with STRATA_MAP_SIZE below what the
-	 * import needs (LMDB takes at least the pages already used). */
-	setenv("STRATA_MAP_SIZE", "4096", 1);
-	import_until_full(&net, n, c, members, 3000, "STRATA_MAP_SIZE", "map");
-	unsetenv("STRATA_MAP_SIZE");
+	/* The LMDB map: the same story with its ceiling below what the import
+	 * needs (LMDB takes at least the pages already used); raised to 0 (as
+	 * the disk allows), the map grows and the import goes through. */
+	net_node_set_map_max(n, "64K");
+	import_until_full(&net, n, c, members, 3000, "map_max", "map");
+	net_node_set_map_max(n, "0");
 	net_ok("member", "import", "-d", n->dir, c, NULL);
 	assert_readable(&net, n, members + 3000);
 }
@@ -285,13 +286,12 @@ Test(faults_diskfull, serving_node_on_a_full_disk_refuses_then_catches_up)
 	/* A full LMDB map must look the same to the sender: refused with the
 	 * reason, a pause, the catch-up once the map is larger. */
 	net_node_stop(district);
-	setenv("STRATA_MAP_SIZE", "4096", 1); /* LMDB keeps the pages in use, no more */
+	net_node_set_map_max(district, "64K"); /* LMDB keeps the pages in use, no more */
 	net_node_start(district);
-	unsetenv("STRATA_MAP_SIZE");
 	net_gen_members(net_path(csv, "more.csv"), 3000, "JM", 6);
 	net_ok("member", "import", "-d", street->dir, csv, NULL);
 	head = net_head(street, street->key, "up", NULL);
-	NET_WAIT(NET_DEADLINE_MS, net_has(parent_error(street), "STRATA_MAP_SIZE"),
+	NET_WAIT(NET_DEADLINE_MS, net_has(parent_error(street), "map_max"),
 		 "the street to be told the district's map is full (last error: %s)", parent_error(street));
 	refusals = log_count(district, "not stored");
 	net_sleep_ms(3000);
@@ -300,6 +300,7 @@ Test(faults_diskfull, serving_node_on_a_full_disk_refuses_then_catches_up)
 	cr_assert_lt(net_head(district, street->key, "up", NULL), head, "the map never filled");
 	cr_assert_eq(net_node_verify(district, NULL, 0), 0, "the district's store does not verify with a full map");
 	net_node_stop(district);
+	net_node_set_map_max(district, "0");
 	net_node_start(district);
 	fault_wait_converged(&net, 2 * NET_DEADLINE_MS);
 	cr_assert_eq(net_count(city, "member", street->key), 6001);

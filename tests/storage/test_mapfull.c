@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * storage_mapfull: a store whose map is full refuses with -ENOSPC, from
- * append or from commit, keeps every committed entry and stays readable;
- * a larger map lets it grow again.
+ * storage_mapfull: a store whose map reached its ceiling ([store] map_max)
+ * refuses with -ENOSPC, from append or from commit, with a reason naming
+ * map_max, keeps every committed entry and stays readable; a larger
+ * ceiling lets it grow again. (Before issue 16 the map did not grow and
+ * STRATA_MAP_SIZE was the limit; test_mapgrow.c tests the growth.)
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -58,9 +60,21 @@ static int check_body(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes
 	return 0;
 }
 
+/* Opens the store with a ceiling of max bytes. */
+static struct store *open_max(int flags, uint64_t max)
+{
+	struct store *s = NULL;
+	struct store_map_conf conf = {.max = max};
+	int rc = store_open_map(&s, test_dir, flags, &conf, E());
+	cr_assert_eq(rc, 0, "store_open_map: %d %s", rc, test_err.msg);
+	return s;
+}
+
+#define MAX_SMALL ((uint64_t)1 << 20)
+
 static void check_store(int flags, uint64_t committed)
 {
-	struct store *s = test_open(flags);
+	struct store *s = open_max(flags, MAX_SMALL);
 	struct store_txn *t = test_begin(s, false);
 	struct store_head h;
 	cr_assert_eq(store_head_get(t, A, "big", &h, E()), 0, "%s", test_err.msg);
@@ -79,7 +93,7 @@ Test(storage_mapfull, enospc_then_still_readable)
 {
 	fake_author(A, 1);
 	setenv("STRATA_MAP_SIZE", "1048576", 1);
-	struct store *s = test_open(STORE_CREATE);
+	struct store *s = open_max(STORE_CREATE, MAX_SMALL);
 	uint64_t committed = 0;
 	bool full = false, from_append = false;
 
@@ -90,7 +104,7 @@ Test(storage_mapfull, enospc_then_still_readable)
 			int rc = append_big(t, seq + 1);
 			if (rc == -ENOSPC) {
 				full = from_append = true;
-				cr_assert(strstr(test_err.msg, "STRATA_MAP_SIZE"), "%s", test_err.msg);
+				cr_assert(strstr(test_err.msg, "map_max"), "%s", test_err.msg);
 				break;
 			}
 			cr_assert_eq(rc, 0, "%d %s", rc, test_err.msg);
@@ -133,7 +147,7 @@ Test(storage_mapfull, enospc_then_still_readable)
 	check_store(STORE_RDONLY, committed);
 
 	/* still full with the small map */
-	s = test_open(0);
+	s = open_max(0, MAX_SMALL);
 	t = test_begin(s, true);
 	int rc = 0;
 	for (uint64_t seq = committed + 1; rc == 0 && seq < committed + 100; seq++)
@@ -142,9 +156,8 @@ Test(storage_mapfull, enospc_then_still_readable)
 	store_txn_abort(&t);
 	store_close(&s);
 
-	/* a larger map lets it grow */
-	setenv("STRATA_MAP_SIZE", "8388608", 1);
-	s = test_open(0);
+	/* a larger ceiling lets it grow */
+	s = open_max(0, 8 * MAX_SMALL);
 	t = test_begin(s, true);
 	for (uint64_t seq = committed + 1; seq <= committed + 20; seq++)
 		cr_assert_eq(append_big(t, seq), 0, "%s", test_err.msg);

@@ -685,6 +685,26 @@ void net_node_set_ops(struct net_node *n, unsigned ops)
 	conf_set(n->dir, "ops_per_changeset", line);
 }
 
+void net_node_set_map_max(struct net_node *n, const char *value)
+{
+	char path[512], line[64], *text;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/strata.conf", n->dir);
+	snprintf(line, sizeof line, "map_max = %s", value);
+	text = net_read_file(path);
+	bool has = strstr(text, "\nmap_max") != NULL;
+	free(text);
+	if (has) {
+		conf_set(n->dir, "map_max", line);
+		return;
+	}
+	f = fopen(path, "a");
+	cr_assert_not_null(f, "cannot write %s", path);
+	fprintf(f, "\n[store]\n%s\n", line);
+	cr_assert_eq(fclose(f), 0);
+}
+
 int net_node_verify(const struct net_node *n, char *out, size_t cap)
 {
 	struct net_run r;

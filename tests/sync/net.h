@@ -180,6 +180,9 @@ void net_stop_all(void);
 
 /* Sets [write] ops_per_changeset in the node's strata.conf. */
 void net_node_set_ops(struct net_node *n, unsigned ops);
+/* Sets [store] map_max (a size: "64K", "0") in the node's strata.conf,
+ * adding the section at its end the first time. */
+void net_node_set_map_max(struct net_node *n, const char *value);
 
 /* `strata verify -d DIR`: exit status; out (may be NULL) gets what it printed. */
 int net_node_verify(const struct net_node *n, char *out, size_t cap);
