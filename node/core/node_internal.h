@@ -35,6 +35,10 @@ void node_store_grown(void *arg, const struct store_growth *g);
 unsigned fence_wait_default(void);
 
 /* Reads DIR/strata.conf into *c (defaults for what it does not set). */
+/* Opens strata.conf at PATH for reading, checked as node.key is (a regular
+ * file no one else may read or write: it names the parent this node
+ * trusts): 1 with *f open, 0 when there is none, or a negative errno (e). */
+int node_config_open(const char *path, FILE **f, struct err *e);
 int node_config_load(struct node_config *c, const char *dir, struct err *e);
 
 /* Writes a fresh DIR/strata.conf with the given listen endpoint and level
