@@ -133,6 +133,31 @@ static int level_agrees(const char *dir, const char *conf_path, const struct nod
 	return -EEXIST;
 }
 
+/* The options of node_create, checked before anything is made. */
+static bool init_opts_valid(const struct node_init_opts *o, struct err *e)
+{
+	if (!node_name_valid(o->name)) {
+		err_set(e, "org path \"%s\" is not valid: use lowercase segments of a-z, 0-9, '-' and '_' "
+			   "joined by '/', e.g. xiamen/huli/hetong",
+			o->name ? o->name : "");
+		return false;
+	}
+	if (o->display_name && (!o->root || !display_name_valid(o->display_name))) {
+		if (!o->root)
+			err_set(e, "only a root takes its display name at init: a child's is given by its parent "
+				   "(strata invite --display-name)");
+		else
+			err_set(e, "display name \"%s\" is not valid: 1 to %d bytes of printable text, no space at "
+				   "either end", o->display_name, DISPLAY_NAME_MAX);
+		return false;
+	}
+	if (o->level && !node_profile_find(o->level)) {
+		err_set(e, "level \"%s\" is not known: use %s", o->level, NODE_LEVEL_WORDS);
+		return false;
+	}
+	return true;
+}
+
 int node_create(const char *dir, const struct node_init_opts *o, struct err *e)
 {
 	char key_path[PATH_MAX], conf_path[PATH_MAX], store_dir[PATH_MAX];
@@ -142,25 +167,8 @@ int node_create(const char *dir, const struct node_init_opts *o, struct err *e)
 	bool made_key = false, made_conf = false, made_store = false;
 	int ret = -EINVAL;
 
-	if (!node_name_valid(o->name)) {
-		err_set(e, "org path \"%s\" is not valid: use lowercase segments of a-z, 0-9, '-' and '_' "
-			   "joined by '/', e.g. xiamen/huli/hetong",
-			o->name ? o->name : "");
+	if (!init_opts_valid(o, e))
 		goto out;
-	}
-	if (o->display_name && (!o->root || !display_name_valid(o->display_name))) {
-		if (!o->root)
-			err_set(e, "only a root takes its display name at init: a child's is given by its parent "
-				   "(strata invite --display-name)");
-		else
-			err_set(e, "display name \"%s\" is not valid: 1 to %d bytes of printable text, no space at "
-				   "either end", o->display_name, DISPLAY_NAME_MAX);
-		goto out;
-	}
-	if (o->level && !node_profile_find(o->level)) {
-		err_set(e, "level \"%s\" is not known: use %s", o->level, NODE_LEVEL_WORDS);
-		goto out;
-	}
 	if ((ret = mkdir_parents(dir, e)) < 0)
 		goto out;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
