@@ -36,7 +36,6 @@
 #define TARGET_LEAF_CERT_BYTES (64 * 1024)
 #define TARGET_ROLLUP_S 60.0
 #define TARGET_ROLLUP_KIB (512 * 1024)
-#define RULE_SAMPLES 40
 
 const char *const scale_feed_name[SF_COUNT] = {FEED_TRUST, FEED_UP, FEED_REPORT, FEED_DOWN, FEED_NOTICE};
 static const char *const level_name[SCALE_MEASURED] = {"root", "city", "county", "street", "branch", "new leaf"};
@@ -226,90 +225,6 @@ out:
 	return ret;
 }
 
-/* --- traffic --- */
-
-/* The units other than A that hold A's feed F: the rule asked of A's
- * ancestors and of every descendant (level by level, a contiguous range
- * each); no other unit can (checked by rule_check). */
-static uint64_t receivers(const struct scale_tree *t, uint32_t a, enum scale_feed f)
-{
-	uint64_t n = 0;
-	uint32_t lo, hi;
-
-	for (uint32_t x = t->parent[a]; x != SCALE_NONE; x = t->parent[x])
-		n += scale_route_holds(t, x, a, f);
-	if (t->depth[a] == SL_BRANCH || !t->n_children[a])
-		return n;
-	lo = t->first_child[a];
-	hi = lo + t->n_children[a];
-	for (;;) {
-		for (uint32_t x = lo; x < hi; x++)
-			n += scale_route_holds(t, x, a, f);
-		if (t->depth[lo] == SL_BRANCH)
-			break;
-		while (lo < hi && !t->n_children[lo])
-			lo++;
-		while (hi > lo && !t->n_children[hi - 1])
-			hi--;
-		if (lo == hi)
-			break;
-		uint32_t nlo = t->first_child[lo], nhi = t->first_child[hi - 1] + t->n_children[hi - 1];
-
-		lo = nlo;
-		hi = nhi;
-	}
-	return n;
-}
-
-/* receivers() against the rule asked of every unit, for a sample of
- * authors at every level: false if they differ. */
-static bool rule_check(const struct scale_tree *t)
-{
-	for (int s = 0; s < RULE_SAMPLES; s++) {
-		int l = s % SL_COUNT;
-		uint32_t span = t->level_start[l + 1] - t->level_start[l];
-		uint32_t a = t->level_start[l] + (uint32_t)((s * 2654435761u) % span);
-
-		for (int f = 0; f < SF_COUNT; f++) {
-			uint64_t all = 0;
-
-			for (uint32_t x = 0; x < t->n_units; x++)
-				all += x != a && scale_route_holds(t, x, a, f);
-			if (all != receivers(t, a, f)) {
-				fprintf(stderr, "strata-bench-scale: rule check: unit %u feed %s: %llu vs %llu\n", a,
-					scale_feed_name[f], (unsigned long long)all, (unsigned long long)receivers(t, a, f));
-				return false;
-			}
-		}
-	}
-	return true;
-}
-
-struct traffic {
-	uint64_t entries[SF_COUNT], delivered[SF_COUNT];
-	uint64_t enroll, enroll_legacy, certs;
-};
-
-static void traffic(const struct scale_tree *t, struct traffic *tr)
-{
-	memset(tr, 0, sizeof *tr);
-	for (uint32_t a = 0; a < t->n_units; a++)
-		for (int f = 0; f < SF_COUNT; f++) {
-			uint64_t r;
-
-			if (!t->count[f][a])
-				continue;
-			r = receivers(t, a, f);
-			tr->entries[f] += t->count[f][a];
-			tr->delivered[f] += t->count[f][a] * r;
-			if (f == SF_TRUST) { /* enrollment: the certificates of a's children */
-				tr->certs += t->n_children[a];
-				tr->enroll += t->n_children[a] * r;
-				tr->enroll_legacy += (uint64_t)t->n_children[a] * (t->n_units - 1);
-			}
-		}
-}
-
 /* --- output --- */
 
 static double kib(uint64_t b)
@@ -354,23 +269,21 @@ static void print_header(const struct scale_tree *t, unsigned transfers, unsigne
 	printf(" %10s %10s\n", "all MiB", "data.mdb");
 }
 
-static void print_traffic(const struct scale_tree *t, const struct traffic *tr, bool rule_ok)
-{
-	double n = t->n_units;
-
-	printf("\ntraffic: entries delivered over the year, summed over the %u nodes (the rule%s)\n", t->n_units,
-	       rule_ok ? " checked against every unit for a sample of authors" : ": CHECK FAILED");
-	printf("%-8s %12s %16s %14s\n", "feed", "entries", "delivered", "delivered/N");
-	for (int f = 0; f < SF_COUNT; f++)
-		printf("%-8s %12llu %16llu %14.1f\n", scale_feed_name[f], (unsigned long long)tr->entries[f],
-		       (unsigned long long)tr->delivered[f], (double)tr->delivered[f] / n);
-	printf("enrollment: %llu certificates delivered %llu times: %.2f per unit   target: flat in N (N x depth)\n",
-	       (unsigned long long)tr->certs, (unsigned long long)tr->enroll, (double)tr->enroll / n);
-	printf("  (every trust feed everywhere, before issue 16: %llu, %.0f per unit, N^2)\n",
-	       (unsigned long long)tr->enroll_legacy, (double)tr->enroll_legacy / n);
-}
-
 /* --- main --- */
+
+/* The 1, 5 and 15 minute load averages into out (other work on the
+ * machine skews every time figure). */
+static void load_avg(char out[64])
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+	double a = 0, b = 0, c = 0;
+
+	if (!f || fscanf(f, "%lf %lf %lf", &a, &b, &c) != 3)
+		a = b = c = -1;
+	if (f)
+		fclose(f);
+	snprintf(out, 64, "%.2f %.2f %.2f", a, b, c);
+}
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -422,11 +335,11 @@ static int build(struct scale_tree *t, const struct run *r, struct err *e)
 
 static int measure(struct scale_tree *t, const struct run *r, struct err *e)
 {
-	char bundle[2 * NODE_PATH_MAX];
+	char bundle[2 * NODE_PATH_MAX], copy[2 * NODE_PATH_MAX];
 	struct scale_join j;
-	struct scale_rollup ru;
+	struct scale_rollup ru, rb;
 	struct scale_held h[SCALE_MEASURED];
-	struct traffic tr;
+	struct scale_traffic tr;
 	bool rule_ok;
 
 	if (scale_join_leaf(t, &j, e) < 0 || scale_flush(t, e) < 0)
@@ -434,15 +347,20 @@ static int measure(struct scale_tree *t, const struct run *r, struct err *e)
 	/* the roll-up runs in a fresh process on the root's store */
 	node_close(&t->m[SL_ROOT].n);
 	snprintf(bundle, sizeof bundle, "%s/rollup.bundle", r->out);
-	fprintf(stderr, "strata-bench-scale: the root's roll-up of %s\n", t->period[SCALE_MONTHS - 1]);
-	if (scale_rollup_run(r->self, t->m[SL_ROOT].dir, bundle, t->period[SCALE_MONTHS - 1], &ru, e) < 0 ||
+	snprintf(copy, sizeof copy, "%s/root-copy", r->out);
+	fprintf(stderr, "strata-bench-scale: the root's roll-up of %s, twice (a copy of its store for the second)\n",
+		t->period[SCALE_MONTHS - 1]);
+	if (scale_copy_node(t->m[SL_ROOT].dir, copy, e) < 0 ||
+	    scale_rollup_run(r->self, t->m[SL_ROOT].dir, bundle, t->period[SCALE_MONTHS - 1], false, &ru, e) < 0 ||
+	    scale_rollup_run(r->self, copy, bundle, t->period[SCALE_MONTHS - 1], true, &rb, e) < 0 ||
 	    node_open(&t->m[SL_ROOT].n, t->m[SL_ROOT].dir, NODE_NOSYNC, e) < 0)
 		return -1;
+	nftw(copy, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	for (int l = 0; l < SCALE_MEASURED; l++)
 		if (scale_held(&t->m[l], &h[l], e) < 0)
 			return -1;
-	rule_ok = rule_check(t);
-	traffic(t, &tr);
+	rule_ok = scale_rule_check(t);
+	scale_traffic(t, &tr);
 	print_header(t, r->transfers, r->revocations);
 	for (int l = 0; l < SCALE_MEASURED; l++)
 		print_held(t, l, &h[l]);
@@ -455,15 +373,22 @@ static int measure(struct scale_tree *t, const struct run *r, struct err *e)
 	       (unsigned long long)j.entries, kib(j.bytes), (unsigned long long)j.trust_entries, kib(j.trust_bytes),
 	       j.seconds);
 	printf("  its certificate reached %llu nodes (its ancestors and its street's branches)\n",
-	       (unsigned long long)receivers(t, t->parent[t->n_units], SF_TRUST) + 1);
-	print_traffic(t, &tr, rule_ok);
+	       (unsigned long long)scale_receivers(t, t->parent[t->n_units], SF_TRUST) + 1);
+	scale_print_traffic(t, &tr, rule_ok);
 	printf("\nroot month roll-up (%s, a fresh process: strata import of the month's %llu reports, report checks, "
 	       "report walk at one level, %llu units shown)\n",
 	       t->period[SCALE_MONTHS - 1], (unsigned long long)ru.entries, (unsigned long long)ru.rows);
 	printf("  import %.2f s, checks %.2f s, view %.2f s: %.2f s   target: < %.0f s%s\n", ru.import_s, ru.checks_s,
 	       ru.view_s, ru.total_s, TARGET_ROLLUP_S, ru.total_s < TARGET_ROLLUP_S ? "" : "  MISSED");
-	printf("  peak RSS %.1f MiB   target: < 512 MiB%s\n", ru.maxrss_kib / 1024.0,
-	       ru.maxrss_kib < TARGET_ROLLUP_KIB ? "" : "  MISSED");
+	printf("  peak RSS %.1f MiB (%.1f MiB after the import)   target: < 512 MiB%s\n", ru.maxrss_kib / 1024.0,
+	       ru.hwm_import_kib / 1024.0, ru.maxrss_kib < TARGET_ROLLUP_KIB ? "" : "  MISSED");
+	printf("  at the end: RssAnon %.1f MiB (the process's own memory), RssFile %.1f MiB (the store's mapped pages)\n",
+	       ru.anon_kib / 1024.0, ru.file_kib / 1024.0);
+	printf("the same on a copy, the import letting the map go past %d MiB (store_map_release, as report_walk does):\n",
+	       SCALE_RSS_BOUND_KIB / 1024);
+	printf("  import %.2f s, checks %.2f s, view %.2f s: %.2f s; peak RSS %.1f MiB (%.1f after the import)%s\n",
+	       rb.import_s, rb.checks_s, rb.view_s, rb.total_s, rb.maxrss_kib / 1024.0, rb.hwm_import_kib / 1024.0,
+	       rb.maxrss_kib < TARGET_ROLLUP_KIB ? "" : "  MISSED");
 	return 0;
 }
 
@@ -477,13 +402,14 @@ int main(int argc, char **argv)
 	struct run r = {.self = "/proc/self/exe", .up_depth = 3};
 	struct scale_tree t = {0};
 	struct err e = {0};
-	char out[NODE_PATH_MAX], self[NODE_PATH_MAX];
+	char out[NODE_PATH_MAX], self[NODE_PATH_MAX], load0[64], load1[64];
 	double t0 = scale_now_s();
 	ssize_t sl;
 	int opt, ret = 1;
 
-	if (argc == 5 && strcmp(argv[1], "--rollup") == 0)
-		return scale_rollup_child(argv[2], argv[3], argv[4]);
+	if (argc == 5 && (strcmp(argv[1], "--rollup") == 0 || strcmp(argv[1], "--rollup-bounded") == 0))
+		return scale_rollup_child(argv[2], argv[3], argv[4], strcmp(argv[1], "--rollup-bounded") == 0);
+	load_avg(load0);
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'n': r.units = (unsigned)strtoul(optarg, NULL, 10); break;
@@ -520,7 +446,9 @@ int main(int argc, char **argv)
 	if (tree_build(&t, r.units, &e) < 0 || periods_set(&t, &e) < 0 || build(&t, &r, &e) < 0 ||
 	    measure(&t, &r, &e) < 0)
 		goto fail;
-	printf("\nrun time %.1f s (generation and measurement)\n", scale_now_s() - t0);
+	load_avg(load1);
+	printf("\nrun time %.1f s (generation and measurement); load %s at the start, %s at the end\n",
+	       scale_now_s() - t0, load0, load1);
 	ret = 0;
 	goto out;
 fail:

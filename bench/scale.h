@@ -2,7 +2,7 @@
 /*
  * strata-bench-scale (issue 16, "Measured, then extrapolated"): what is
  * shared by its three files. scale.c: the tree, the routing rule, main and
- * the printed figures; scale_emit.c: the signed entries of every unit and
+ * the printed figures; scale_traffic.c: traffic from the rule; scale_emit.c: the signed entries of every unit and
  * their delivery to the measured stores; scale_measure.c: what a store
  * holds, a new leaf's join and the root's month roll-up.
  */
@@ -137,6 +137,22 @@ int scale_flush(struct scale_tree *t, struct err *e);
 int scale_deliver(struct scale_tree *t, uint32_t a, enum scale_feed f, const uint8_t *env, size_t len, int skip,
 		  struct err *e);
 
+/* --- scale_traffic.c --- */
+
+struct scale_traffic {
+	uint64_t entries[SF_COUNT], delivered[SF_COUNT];
+	uint64_t enroll, enroll_legacy, certs;
+};
+
+/* The units other than A that hold A's feed F (the rule asked of A's
+ * ancestors and descendants). */
+uint64_t scale_receivers(const struct scale_tree *t, uint32_t a, enum scale_feed f);
+/* scale_receivers against the rule asked of every unit, for a sample of
+ * authors at every level: false (and a line on stderr) if they differ. */
+bool scale_rule_check(const struct scale_tree *t);
+void scale_traffic(const struct scale_tree *t, struct scale_traffic *tr);
+void scale_print_traffic(const struct scale_tree *t, const struct scale_traffic *tr, bool rule_ok);
+
 /* --- scale_measure.c --- */
 
 struct scale_held {
@@ -160,17 +176,24 @@ struct scale_join {
 int scale_join_leaf(struct scale_tree *t, struct scale_join *j, struct err *e);
 
 /* The root's month roll-up, in a child process (this program re-executed
- * with --rollup): bundle import of the month's reports and the view. */
+ * with --rollup): bundle import of the month's reports (as `strata import`,
+ * or, bounded, the same ingest letting the store's map go past
+ * SCALE_RSS_BOUND_KIB), the report checks and the view. */
+#define SCALE_RSS_BOUND_KIB (256 * 1024)
 struct scale_rollup {
 	uint64_t entries;
 	double import_s, checks_s, view_s, total_s;
 	uint64_t rows;
-	long maxrss_kib;
+	long maxrss_kib;          /* peak RSS (wait4) */
+	long anon_kib, file_kib;  /* RssAnon and RssFile at the end of the roll-up */
+	long hwm_import_kib;      /* peak RSS after the import, before the checks */
 };
-int scale_rollup_run(const char *self, const char *dir, const char *bundle, const char *period, struct scale_rollup *r,
-		     struct err *e);
+int scale_rollup_run(const char *self, const char *dir, const char *bundle, const char *period, bool bounded,
+		     struct scale_rollup *r, struct err *e);
 /* The child's side: prints one line of figures on stdout. */
-int scale_rollup_child(const char *dir, const char *bundle, const char *period);
+int scale_rollup_child(const char *dir, const char *bundle, const char *period, bool bounded);
+/* Copies node directory src (key, config, data.mdb) to dst. */
+int scale_copy_node(const char *src, const char *dst, struct err *e);
 
 double scale_now_s(void);
 

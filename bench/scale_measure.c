@@ -223,6 +223,22 @@ int scale_join_leaf(struct scale_tree *t, struct scale_join *j, struct err *e)
 
 /* --- the root's month roll-up --- */
 
+/* A field of /proc/self/status in KiB (0 if absent). */
+static long status_kib(const char *field)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	size_t n = strlen(field);
+	long v = 0;
+
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, field, n) == 0 && line[n] == ':')
+			v = strtol(line + n + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
 static int count_row(const struct report_row *r, void *arg)
 {
 	if (r->event == REPORT_EV_UNIT)
@@ -230,7 +246,47 @@ static int count_row(const struct report_row *r, void *arg)
 	return 0;
 }
 
-int scale_rollup_child(const char *dir, const char *bundle, const char *period)
+/* What bundle_import does (node_ingest of each entry, committed in
+ * batches), and after each commit, once the process's RSS passes
+ * bound_kib, the store's map let go (store_map_release, as report_walk and
+ * the audit do): the mapped pages of a store are the kernel's to drop. */
+static int import_bounded(struct node *n, const char *bundle, long bound_kib, struct bundle_counts *c, struct err *e)
+{
+	struct bundle_reader *r = NULL;
+	struct store_txn *t = NULL;
+	const uint8_t *env;
+	size_t len, in_txn = 0;
+	int ret;
+
+	memset(c, 0, sizeof *c);
+	if ((ret = bundle_open(&r, bundle, e)) < 0)
+		return ret;
+	while ((ret = bundle_next(r, &env, &len, NULL, e)) > 0) {
+		struct err why = {0};
+
+		if (!t && (ret = store_txn_begin(node_store(n), true, &t, e)) < 0)
+			break;
+		if ((ret = node_ingest(n, t, env, len, &why)) < 0 && ret != -EALREADY) {
+			err_set(e, "entry %zu: %s", bundle_entry_index(r), why.msg);
+			break;
+		}
+		c->entries += ret == 0;
+		if (++in_txn < SCALE_BATCH)
+			continue;
+		if ((ret = store_txn_commit(&t, e)) < 0)
+			break;
+		in_txn = 0;
+		if (status_kib("VmRSS") > bound_kib)
+			store_map_release(node_store(n));
+	}
+	if (ret == 0 && t)
+		ret = store_txn_commit(&t, e);
+	store_txn_abort(&t);
+	bundle_close(&r);
+	return ret;
+}
+
+int scale_rollup_child(const char *dir, const char *bundle, const char *period, bool bounded)
 {
 	struct report_walk_opts o = {.tree = false, .figures = true};
 	struct bundle_counts cnt = {0};
@@ -239,19 +295,30 @@ int scale_rollup_child(const char *dir, const char *bundle, const char *period)
 	size_t dups = 0;
 	uint64_t rows = 0;
 	double t0 = scale_now_s(), t1, t2, t3;
+	long hwm_import;
 
-	if (keys_init() < 0 || node_open(&n, dir, 0, &e) < 0 || bundle_import(n, bundle, &cnt, &dups, &e) < 0)
+	if (keys_init() < 0 || node_open(&n, dir, 0, &e) < 0 ||
+	    (bounded ? import_bounded(n, bundle, SCALE_RSS_BOUND_KIB, &cnt, &e)
+		     : bundle_import(n, bundle, &cnt, &dups, &e)) < 0)
 		goto fail;
 	t1 = scale_now_s();
+	hwm_import = status_kib("VmHWM");
+	if (bounded)
+		store_map_release(node_store(n));
 	if (report_checks_fill(n, NULL, &e) < 0)
 		goto fail;
 	t2 = scale_now_s();
 	if (report_walk(n, period, &o, count_row, &rows, NULL, &e) < 0)
 		goto fail;
 	t3 = scale_now_s();
+	/* the map's pages count in RSS (RssFile) as the store is read and
+	 * written: what the kernel may drop under pressure; RssAnon is the
+	 * process's own memory */
+	long anon = status_kib("RssAnon"), file = status_kib("RssFile");
+
 	node_close(&n);
-	printf("entries %zu import %.3f checks %.3f view %.3f rows %llu\n", cnt.entries, t1 - t0, t2 - t1, t3 - t2,
-	       (unsigned long long)rows);
+	printf("entries %zu import %.3f checks %.3f view %.3f rows %llu anon %ld file %ld hwm_import %ld\n",
+	       cnt.entries, t1 - t0, t2 - t1, t3 - t2, (unsigned long long)rows, anon, file, hwm_import);
 	return 0;
 fail:
 	fprintf(stderr, "strata-bench-scale --rollup: %s\n", e.msg);
@@ -259,13 +326,14 @@ fail:
 	return 1;
 }
 
-int scale_rollup_run(const char *self, const char *dir, const char *bundle, const char *period, struct scale_rollup *r,
-		     struct err *e)
+int scale_rollup_run(const char *self, const char *dir, const char *bundle, const char *period, bool bounded,
+		     struct scale_rollup *r, struct err *e)
 {
 	int fd[2], st;
 	struct rusage ru;
 	char line[256] = "";
 	unsigned long long entries = 0, rows = 0;
+	long anon = 0, file = 0;
 	FILE *f;
 	pid_t pid;
 
@@ -278,7 +346,7 @@ int scale_rollup_run(const char *self, const char *dir, const char *bundle, cons
 		dup2(fd[1], STDOUT_FILENO);
 		close(fd[0]);
 		close(fd[1]);
-		execl(self, self, "--rollup", dir, bundle, period, (char *)NULL);
+		execl(self, self, bounded ? "--rollup-bounded" : "--rollup", dir, bundle, period, (char *)NULL);
 		_exit(127);
 	}
 	close(fd[1]);
@@ -288,8 +356,8 @@ int scale_rollup_run(const char *self, const char *dir, const char *bundle, cons
 		fclose(f);
 	}
 	if (wait4(pid, &st, 0, &ru) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
-	    sscanf(line, "entries %llu import %lf checks %lf view %lf rows %llu", &entries, &r->import_s, &r->checks_s,
-		   &r->view_s, &rows) != 5) {
+	    sscanf(line, "entries %llu import %lf checks %lf view %lf rows %llu anon %ld file %ld hwm_import %ld", &entries,
+		   &r->import_s, &r->checks_s, &r->view_s, &rows, &anon, &file, &r->hwm_import_kib) != 8) {
 		err_set(e, "the roll-up process failed (see above)");
 		return -EIO;
 	}
@@ -297,5 +365,52 @@ int scale_rollup_run(const char *self, const char *dir, const char *bundle, cons
 	r->rows = rows;
 	r->total_s = r->import_s + r->checks_s + r->view_s;
 	r->maxrss_kib = ru.ru_maxrss;
+	r->anon_kib = anon;
+	r->file_kib = file;
+	return 0;
+}
+
+static int copy_file(const char *src, const char *dst, struct err *e)
+{
+	FILE *in = fopen(src, "rb"), *out = in ? fopen(dst, "wb") : NULL;
+	static char buf[1 << 20];
+	size_t n;
+	int ret = in && out ? 0 : -EIO;
+
+	while (ret == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			ret = -EIO;
+	if (in && ferror(in))
+		ret = -EIO;
+	if (in)
+		fclose(in);
+	if (out && fclose(out) != 0)
+		ret = -EIO;
+	if (ret < 0)
+		err_set(e, "cannot copy %s to %s", src, dst);
+	return ret;
+}
+
+int scale_copy_node(const char *src, const char *dst, struct err *e)
+{
+	static const char *const files[] = {NODE_KEY_FILE, NODE_CONF_FILE, NODE_STORE_DIR "/data.mdb"};
+	char a[2 * NODE_PATH_MAX], b[2 * NODE_PATH_MAX];
+
+	snprintf(b, sizeof b, "%s/%s", dst, NODE_STORE_DIR);
+	if (mkdir(dst, 0700) < 0 || mkdir(b, 0700) < 0) {
+		err_set(e, "cannot create %s: %s", b, strerror(errno));
+		return -errno;
+	}
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(a, sizeof a, "%s/%s", src, files[i]);
+		snprintf(b, sizeof b, "%s/%s", dst, files[i]);
+		if (copy_file(a, b, e) < 0)
+			return -EIO;
+	}
+	for (size_t i = 0; i < 2; i++) { /* the key and the config: 0600, as strata init makes them */
+		snprintf(b, sizeof b, "%s/%s", dst, files[i]);
+		if (chmod(b, 0600) < 0)
+			return -errno;
+	}
 	return 0;
 }
