@@ -335,9 +335,9 @@ static int build(struct scale_tree *t, const struct run *r, struct err *e)
 
 static int measure(struct scale_tree *t, const struct run *r, struct err *e)
 {
-	char bundle[2 * NODE_PATH_MAX], copy[2 * NODE_PATH_MAX];
+	char bundle[2 * NODE_PATH_MAX];
 	struct scale_join j;
-	struct scale_rollup ru, rb;
+	struct scale_rollup ru;
 	struct scale_held h[SCALE_MEASURED];
 	struct scale_traffic tr;
 	bool rule_ok;
@@ -347,15 +347,10 @@ static int measure(struct scale_tree *t, const struct run *r, struct err *e)
 	/* the roll-up runs in a fresh process on the root's store */
 	node_close(&t->m[SL_ROOT].n);
 	snprintf(bundle, sizeof bundle, "%s/rollup.bundle", r->out);
-	snprintf(copy, sizeof copy, "%s/root-copy", r->out);
-	fprintf(stderr, "strata-bench-scale: the root's roll-up of %s, twice (a copy of its store for the second)\n",
-		t->period[SCALE_MONTHS - 1]);
-	if (scale_copy_node(t->m[SL_ROOT].dir, copy, e) < 0 ||
-	    scale_rollup_run(r->self, t->m[SL_ROOT].dir, bundle, t->period[SCALE_MONTHS - 1], false, &ru, e) < 0 ||
-	    scale_rollup_run(r->self, copy, bundle, t->period[SCALE_MONTHS - 1], true, &rb, e) < 0 ||
+	fprintf(stderr, "strata-bench-scale: the root's roll-up of %s\n", t->period[SCALE_MONTHS - 1]);
+	if (scale_rollup_run(r->self, t->m[SL_ROOT].dir, bundle, t->period[SCALE_MONTHS - 1], &ru, e) < 0 ||
 	    node_open(&t->m[SL_ROOT].n, t->m[SL_ROOT].dir, NODE_NOSYNC, e) < 0)
 		return -1;
-	nftw(copy, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	for (int l = 0; l < SCALE_MEASURED; l++)
 		if (scale_held(&t->m[l], &h[l], e) < 0)
 			return -1;
@@ -380,15 +375,12 @@ static int measure(struct scale_tree *t, const struct run *r, struct err *e)
 	       t->period[SCALE_MONTHS - 1], (unsigned long long)ru.entries, (unsigned long long)ru.rows);
 	printf("  import %.2f s, checks %.2f s, view %.2f s: %.2f s   target: < %.0f s%s\n", ru.import_s, ru.checks_s,
 	       ru.view_s, ru.total_s, TARGET_ROLLUP_S, ru.total_s < TARGET_ROLLUP_S ? "" : "  MISSED");
-	printf("  peak RSS %.1f MiB (%.1f MiB after the import)   target: < 512 MiB%s\n", ru.maxrss_kib / 1024.0,
+	printf("  peak RSS %.1f MiB (%.1f after the import)   target: < 512 MiB%s\n", ru.maxrss_kib / 1024.0,
 	       ru.hwm_import_kib / 1024.0, ru.maxrss_kib < TARGET_ROLLUP_KIB ? "" : "  MISSED");
-	printf("  at the end: RssAnon %.1f MiB (the process's own memory), RssFile %.1f MiB (the store's mapped pages)\n",
-	       ru.anon_kib / 1024.0, ru.file_kib / 1024.0);
-	printf("the same on a copy, the import letting the map go past %d MiB (store_map_release, as report_walk does):\n",
-	       SCALE_RSS_BOUND_KIB / 1024);
-	printf("  import %.2f s, checks %.2f s, view %.2f s: %.2f s; peak RSS %.1f MiB (%.1f after the import)%s\n",
-	       rb.import_s, rb.checks_s, rb.view_s, rb.total_s, rb.maxrss_kib / 1024.0, rb.hwm_import_kib / 1024.0,
-	       rb.maxrss_kib < TARGET_ROLLUP_KIB ? "" : "  MISSED");
+	printf("  of which the process's own memory (RssAnon, sampled peak) %.1f MiB%s; the store's mapped pages\n"
+	       "  (RssFile, sampled peak) %.1f MiB: page cache the kernel may drop, data.mdb is %.1f MiB\n",
+	       ru.anon_peak_kib / 1024.0, ru.anon_peak_kib < TARGET_ROLLUP_KIB ? "" : "  MISSED",
+	       ru.file_peak_kib / 1024.0, (double)h[SL_ROOT].mdb_bytes / 1048576.0);
 	return 0;
 }
 
@@ -407,8 +399,8 @@ int main(int argc, char **argv)
 	ssize_t sl;
 	int opt, ret = 1;
 
-	if (argc == 5 && (strcmp(argv[1], "--rollup") == 0 || strcmp(argv[1], "--rollup-bounded") == 0))
-		return scale_rollup_child(argv[2], argv[3], argv[4], strcmp(argv[1], "--rollup-bounded") == 0);
+	if (argc == 5 && strcmp(argv[1], "--rollup") == 0)
+		return scale_rollup_child(argv[2], argv[3], argv[4]);
 	load_avg(load0);
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {

@@ -176,10 +176,8 @@ struct scale_join {
 int scale_join_leaf(struct scale_tree *t, struct scale_join *j, struct err *e);
 
 /* The root's month roll-up, in a child process (this program re-executed
- * with --rollup): bundle import of the month's reports (as `strata import`,
- * or, bounded, the same ingest letting the store's map go past
- * SCALE_RSS_BOUND_KIB), the report checks and the view. */
-#define SCALE_RSS_BOUND_KIB (256 * 1024)
+ * with --rollup): bundle import of the month's reports and the report
+ * checks (as `strata import`), then the view at one level. */
 struct scale_rollup {
 	uint64_t entries;
 	double import_s, checks_s, view_s, total_s;
@@ -187,13 +185,12 @@ struct scale_rollup {
 	long maxrss_kib;          /* peak RSS (wait4) */
 	long anon_kib, file_kib;  /* RssAnon and RssFile at the end of the roll-up */
 	long hwm_import_kib;      /* peak RSS after the import, before the checks */
+	long anon_peak_kib, file_peak_kib; /* sampled peaks of RssAnon and RssFile */
 };
-int scale_rollup_run(const char *self, const char *dir, const char *bundle, const char *period, bool bounded,
+int scale_rollup_run(const char *self, const char *dir, const char *bundle, const char *period,
 		     struct scale_rollup *r, struct err *e);
 /* The child's side: prints one line of figures on stdout. */
-int scale_rollup_child(const char *dir, const char *bundle, const char *period, bool bounded);
-/* Copies node directory src (key, config, data.mdb) to dst. */
-int scale_copy_node(const char *src, const char *dst, struct err *e);
+int scale_rollup_child(const char *dir, const char *bundle, const char *period);
 
 double scale_now_s(void);
 

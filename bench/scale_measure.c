@@ -7,7 +7,7 @@
  * node_ingest, timed), and the root's month roll-up in a fresh process
  * (`strata import` of the month's reports: bundle_import and
  * report_checks_fill, then report_walk at one level), whose peak RSS
- * wait4 reports.
+ * wait4 reports, beside its RssAnon and RssFile sampled as it runs.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,12 +16,15 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bench/scale.h"
 #include "node/bundle/bundle.h"
 #include "node/report/report.h"
+
+#define SAMPLE_MS 20
 
 double scale_now_s(void)
 {
@@ -223,20 +226,28 @@ int scale_join_leaf(struct scale_tree *t, struct scale_join *j, struct err *e)
 
 /* --- the root's month roll-up --- */
 
-/* A field of /proc/self/status in KiB (0 if absent). */
-static long status_kib(const char *field)
+/* A field of /proc/PID/status in KiB (0 if absent). */
+static long status_of(const char *pid, const char *field)
 {
-	FILE *f = fopen("/proc/self/status", "r");
+	char path[64];
+	FILE *f;
 	char line[256];
 	size_t n = strlen(field);
 	long v = 0;
 
+	snprintf(path, sizeof path, "/proc/%s/status", pid);
+	f = fopen(path, "r");
 	while (f && fgets(line, sizeof line, f))
 		if (strncmp(line, field, n) == 0 && line[n] == ':')
 			v = strtol(line + n + 1, NULL, 10);
 	if (f)
 		fclose(f);
 	return v;
+}
+
+static long status_kib(const char *field)
+{
+	return status_of("self", field);
 }
 
 static int count_row(const struct report_row *r, void *arg)
@@ -246,47 +257,7 @@ static int count_row(const struct report_row *r, void *arg)
 	return 0;
 }
 
-/* What bundle_import does (node_ingest of each entry, committed in
- * batches), and after each commit, once the process's RSS passes
- * bound_kib, the store's map let go (store_map_release, as report_walk and
- * the audit do): the mapped pages of a store are the kernel's to drop. */
-static int import_bounded(struct node *n, const char *bundle, long bound_kib, struct bundle_counts *c, struct err *e)
-{
-	struct bundle_reader *r = NULL;
-	struct store_txn *t = NULL;
-	const uint8_t *env;
-	size_t len, in_txn = 0;
-	int ret;
-
-	memset(c, 0, sizeof *c);
-	if ((ret = bundle_open(&r, bundle, e)) < 0)
-		return ret;
-	while ((ret = bundle_next(r, &env, &len, NULL, e)) > 0) {
-		struct err why = {0};
-
-		if (!t && (ret = store_txn_begin(node_store(n), true, &t, e)) < 0)
-			break;
-		if ((ret = node_ingest(n, t, env, len, &why)) < 0 && ret != -EALREADY) {
-			err_set(e, "entry %zu: %s", bundle_entry_index(r), why.msg);
-			break;
-		}
-		c->entries += ret == 0;
-		if (++in_txn < SCALE_BATCH)
-			continue;
-		if ((ret = store_txn_commit(&t, e)) < 0)
-			break;
-		in_txn = 0;
-		if (status_kib("VmRSS") > bound_kib)
-			store_map_release(node_store(n));
-	}
-	if (ret == 0 && t)
-		ret = store_txn_commit(&t, e);
-	store_txn_abort(&t);
-	bundle_close(&r);
-	return ret;
-}
-
-int scale_rollup_child(const char *dir, const char *bundle, const char *period, bool bounded)
+int scale_rollup_child(const char *dir, const char *bundle, const char *period)
 {
 	struct report_walk_opts o = {.tree = false, .figures = true};
 	struct bundle_counts cnt = {0};
@@ -297,14 +268,10 @@ int scale_rollup_child(const char *dir, const char *bundle, const char *period, 
 	double t0 = scale_now_s(), t1, t2, t3;
 	long hwm_import;
 
-	if (keys_init() < 0 || node_open(&n, dir, 0, &e) < 0 ||
-	    (bounded ? import_bounded(n, bundle, SCALE_RSS_BOUND_KIB, &cnt, &e)
-		     : bundle_import(n, bundle, &cnt, &dups, &e)) < 0)
+	if (keys_init() < 0 || node_open(&n, dir, 0, &e) < 0 || bundle_import(n, bundle, &cnt, &dups, &e) < 0)
 		goto fail;
 	t1 = scale_now_s();
 	hwm_import = status_kib("VmHWM");
-	if (bounded)
-		store_map_release(node_store(n));
 	if (report_checks_fill(n, NULL, &e) < 0)
 		goto fail;
 	t2 = scale_now_s();
@@ -326,7 +293,30 @@ fail:
 	return 1;
 }
 
-int scale_rollup_run(const char *self, const char *dir, const char *bundle, const char *period, bool bounded,
+/* Samples the child's RssAnon and RssFile every SAMPLE_MS until it exits:
+ * its peak RSS (wait4) counts the store's mapped pages, which the kernel
+ * may drop, beside the process's own memory. */
+static void sample_until_exit(pid_t pid, struct scale_rollup *r)
+{
+	char p[32];
+	struct timespec nap = {0, SAMPLE_MS * 1000000L};
+
+	snprintf(p, sizeof p, "%d", (int)pid);
+	for (;;) {
+		long anon = status_of(p, "RssAnon"), file = status_of(p, "RssFile");
+		siginfo_t si = {0};
+
+		if (anon > r->anon_peak_kib)
+			r->anon_peak_kib = anon;
+		if (file > r->file_peak_kib)
+			r->file_peak_kib = file;
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == pid)
+			return;
+		nanosleep(&nap, NULL);
+	}
+}
+
+int scale_rollup_run(const char *self, const char *dir, const char *bundle, const char *period,
 		     struct scale_rollup *r, struct err *e)
 {
 	int fd[2], st;
@@ -346,10 +336,11 @@ int scale_rollup_run(const char *self, const char *dir, const char *bundle, cons
 		dup2(fd[1], STDOUT_FILENO);
 		close(fd[0]);
 		close(fd[1]);
-		execl(self, self, bounded ? "--rollup-bounded" : "--rollup", dir, bundle, period, (char *)NULL);
+		execl(self, self, "--rollup", dir, bundle, period, (char *)NULL);
 		_exit(127);
 	}
 	close(fd[1]);
+	sample_until_exit(pid, r); /* its one line fits in the pipe */
 	if ((f = fdopen(fd[0], "r"))) {
 		if (!fgets(line, sizeof line, f))
 			line[0] = 0;
@@ -367,50 +358,5 @@ int scale_rollup_run(const char *self, const char *dir, const char *bundle, cons
 	r->maxrss_kib = ru.ru_maxrss;
 	r->anon_kib = anon;
 	r->file_kib = file;
-	return 0;
-}
-
-static int copy_file(const char *src, const char *dst, struct err *e)
-{
-	FILE *in = fopen(src, "rb"), *out = in ? fopen(dst, "wb") : NULL;
-	static char buf[1 << 20];
-	size_t n;
-	int ret = in && out ? 0 : -EIO;
-
-	while (ret == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
-		if (fwrite(buf, 1, n, out) != n)
-			ret = -EIO;
-	if (in && ferror(in))
-		ret = -EIO;
-	if (in)
-		fclose(in);
-	if (out && fclose(out) != 0)
-		ret = -EIO;
-	if (ret < 0)
-		err_set(e, "cannot copy %s to %s", src, dst);
-	return ret;
-}
-
-int scale_copy_node(const char *src, const char *dst, struct err *e)
-{
-	static const char *const files[] = {NODE_KEY_FILE, NODE_CONF_FILE, NODE_STORE_DIR "/data.mdb"};
-	char a[2 * NODE_PATH_MAX], b[2 * NODE_PATH_MAX];
-
-	snprintf(b, sizeof b, "%s/%s", dst, NODE_STORE_DIR);
-	if (mkdir(dst, 0700) < 0 || mkdir(b, 0700) < 0) {
-		err_set(e, "cannot create %s: %s", b, strerror(errno));
-		return -errno;
-	}
-	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-		snprintf(a, sizeof a, "%s/%s", src, files[i]);
-		snprintf(b, sizeof b, "%s/%s", dst, files[i]);
-		if (copy_file(a, b, e) < 0)
-			return -EIO;
-	}
-	for (size_t i = 0; i < 2; i++) { /* the key and the config: 0600, as strata init makes them */
-		snprintf(b, sizeof b, "%s/%s", dst, files[i]);
-		if (chmod(b, 0600) < 0)
-			return -errno;
-	}
 	return 0;
 }
