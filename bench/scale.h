@@ -182,7 +182,8 @@ struct scale_rollup {
 	uint64_t entries;
 	double import_s, checks_s, view_s, total_s;
 	uint64_t rows;
-	long maxrss_kib;          /* peak RSS (wait4) */
+	long maxrss_kib;          /* peak RSS (VmHWM at its end) */
+	long fork_maxrss_kib;     /* wait4's ru_maxrss: with the pages fork copied before exec */
 	long anon_kib, file_kib;  /* RssAnon and RssFile at the end of the roll-up */
 	long hwm_import_kib;      /* peak RSS after the import, before the checks */
 	long anon_peak_kib, file_peak_kib; /* sampled peaks of RssAnon and RssFile */

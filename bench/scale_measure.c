@@ -7,9 +7,11 @@
  * node_ingest, timed), and the root's month roll-up in a fresh process
  * (`strata import` of the month's reports: bundle_import and
  * report_checks_fill, then report_walk at one level), whose peak RSS
- * wait4 reports, beside its RssAnon and RssFile sampled as it runs.
+ * (VmHWM) and RssAnon and RssFile, sampled as it runs.
  */
+#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,11 +283,11 @@ int scale_rollup_child(const char *dir, const char *bundle, const char *period)
 	/* the map's pages count in RSS (RssFile) as the store is read and
 	 * written: what the kernel may drop under pressure; RssAnon is the
 	 * process's own memory */
-	long anon = status_kib("RssAnon"), file = status_kib("RssFile");
+	long anon = status_kib("RssAnon"), file = status_kib("RssFile"), hwm = status_kib("VmHWM");
 
 	node_close(&n);
-	printf("entries %zu import %.3f checks %.3f view %.3f rows %llu anon %ld file %ld hwm_import %ld\n",
-	       cnt.entries, t1 - t0, t2 - t1, t3 - t2, (unsigned long long)rows, anon, file, hwm_import);
+	printf("entries %zu import %.3f checks %.3f view %.3f rows %llu anon %ld file %ld hwm_import %ld hwm %ld\n",
+	       cnt.entries, t1 - t0, t2 - t1, t3 - t2, (unsigned long long)rows, anon, file, hwm_import, hwm);
 	return 0;
 fail:
 	fprintf(stderr, "strata-bench-scale --rollup: %s\n", e.msg);
@@ -319,8 +321,9 @@ static void sample_until_exit(pid_t pid, struct scale_rollup *r)
 int scale_rollup_run(const char *self, const char *dir, const char *bundle, const char *period,
 		     struct scale_rollup *r, struct err *e)
 {
-	int fd[2], st;
+	int fd[2], ex[2], st;
 	struct rusage ru;
+	char c;
 	char line[256] = "";
 	unsigned long long entries = 0, rows = 0;
 	long anon = 0, file = 0;
@@ -328,7 +331,9 @@ int scale_rollup_run(const char *self, const char *dir, const char *bundle, cons
 	pid_t pid;
 
 	memset(r, 0, sizeof *r);
-	if (pipe(fd) < 0 || (pid = fork()) < 0) {
+	/* ex: closed by a successful exec, so that sampling starts in the new
+	 * program, not in the copy of this one fork made */
+	if (pipe(fd) < 0 || pipe2(ex, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
 		err_set(e, "cannot start the roll-up process: %s", strerror(errno));
 		return -errno;
 	}
@@ -336,9 +341,14 @@ int scale_rollup_run(const char *self, const char *dir, const char *bundle, cons
 		dup2(fd[1], STDOUT_FILENO);
 		close(fd[0]);
 		close(fd[1]);
+		close(ex[0]);
 		execl(self, self, "--rollup", dir, bundle, period, (char *)NULL);
 		_exit(127);
 	}
+	close(ex[1]);
+	while (read(ex[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(ex[0]);
 	close(fd[1]);
 	sample_until_exit(pid, r); /* its one line fits in the pipe */
 	if ((f = fdopen(fd[0], "r"))) {
@@ -347,15 +357,18 @@ int scale_rollup_run(const char *self, const char *dir, const char *bundle, cons
 		fclose(f);
 	}
 	if (wait4(pid, &st, 0, &ru) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
-	    sscanf(line, "entries %llu import %lf checks %lf view %lf rows %llu anon %ld file %ld hwm_import %ld", &entries,
-		   &r->import_s, &r->checks_s, &r->view_s, &rows, &anon, &file, &r->hwm_import_kib) != 8) {
+	    sscanf(line, "entries %llu import %lf checks %lf view %lf rows %llu anon %ld file %ld hwm_import %ld hwm %ld",
+		   &entries, &r->import_s, &r->checks_s, &r->view_s, &rows, &anon, &file, &r->hwm_import_kib,
+		   &r->maxrss_kib) != 9) {
 		err_set(e, "the roll-up process failed (see above)");
 		return -EIO;
 	}
 	r->entries = entries;
 	r->rows = rows;
 	r->total_s = r->import_s + r->checks_s + r->view_s;
-	r->maxrss_kib = ru.ru_maxrss;
+	/* the peak is VmHWM of the program the child became: ru.ru_maxrss
+	 * also counts the copy of this process that fork made before exec */
+	r->fork_maxrss_kib = ru.ru_maxrss;
 	r->anon_kib = anon;
 	r->file_kib = file;
 	return 0;
