@@ -156,6 +156,20 @@ nomem:
 	return -ENOMEM;
 }
 
+static void tree_free(struct scale_tree *t)
+{
+	for (int f = 0; f < SF_COUNT; f++) {
+		free(t->pos[f]);
+		free(t->count[f]);
+	}
+	free(t->parent);
+	free(t->first_child);
+	free(t->n_children);
+	free(t->depth);
+	free(t->seed);
+	free(t->pub);
+}
+
 /* The year measured: the 12 months before the current one (local time). */
 static int periods_set(struct scale_tree *t, struct err *e)
 {
@@ -453,5 +467,6 @@ out:
 	}
 	if (!r.keep && r.out && t.parent)
 		nftw(r.out, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tree_free(&t);
 	return ret;
 }
