@@ -69,7 +69,8 @@ bool scale_route_holds(const struct scale_tree *t, uint32_t x, uint32_t a, enum 
 		return true;
 	switch (f) {
 	case SF_TRUST: return scale_is_ancestor(t, a, x) || scale_is_ancestor(t, x, a);
-	case SF_UP: return scale_is_ancestor(t, x, a) && (unsigned)(t->depth[a] - t->depth[x]) <= t->up_depth;
+	case SF_UP: /* up_depth 0: no limit, as strata.conf says */
+		return scale_is_ancestor(t, x, a) && (!t->up_depth || (unsigned)(t->depth[a] - t->depth[x]) <= t->up_depth);
 	case SF_REPORT: return scale_is_ancestor(t, x, a);
 	case SF_DOWN:
 	case SF_NOTICE: return scale_is_ancestor(t, a, x);
@@ -249,19 +250,16 @@ static double kib(uint64_t b)
 static void print_held(const struct scale_tree *t, int l, const struct scale_held *h)
 {
 	char name[NODE_NAME_SIZE];
-	uint64_t te = 0, tb = 0;
+	uint64_t tb = 0;
 
 	scale_name(t, t->m_unit[l], name);
-	for (int f = 0; f < SF_COUNT; f++) {
-		te += h->entries[f];
+	for (int f = 0; f < SF_COUNT; f++)
 		tb += h->bytes[f];
-	}
 	printf("%-8s %-18s %8llu %9llu %10.1f", level_name[l], name, (unsigned long long)h->certs,
 	       (unsigned long long)h->entries[SF_TRUST], kib(h->bytes[SF_TRUST]));
 	for (int f = SF_UP; f < SF_COUNT; f++)
 		printf(" %9llu %10.1f", (unsigned long long)h->entries[f], kib(h->bytes[f]));
 	printf(" %10.1f %10.1f\n", kib(tb) / 1024.0, (double)h->mdb_bytes / 1048576.0);
-	(void)te;
 }
 
 static void print_header(const struct scale_tree *t, unsigned transfers, unsigned revocations)
@@ -314,8 +312,10 @@ static void usage(FILE *f)
 		   "N/1000 counties, N/100 streets, the rest branches) with a year of signed entries,\n"
 		   "keeps one real store per level on one root-to-leaf path and a new leaf, and prints\n"
 		   "what each stores, what the leaf downloads to join, the traffic per unit and the\n"
-		   "root's month roll-up beside issue 16's targets. DIR (default ./scale-N) must not\n"
-		   "exist; it is removed at the end unless --keep. docs/SCALE.md explains the figures.\n");
+		   "root's month roll-up beside issue 16's targets. --up-depth D: how many levels\n"
+		   "above its author a branch's up feed goes (default 3: a city keeps its branches'\n"
+		   "member records; 0: no limit). DIR (default ./scale-N) must not exist; it is\n"
+		   "removed at the end unless --keep. docs/SCALE.md explains the figures.\n");
 }
 
 struct run {

@@ -194,7 +194,7 @@ static int transfer(struct scale_tree *t, unsigned i, uint32_t b1, uint32_t b2, 
 	Strata__Outcome out = STRATA__OUTCOME__INIT;
 	uint32_t lca = common_ancestor(t, b1, b2);
 	uint8_t buf[1024], rh[HASH_BYTES], ah[HASH_BYTES];
-	char mid[16], joined[16], id[48], key[KEY_HEX + 48], to_name[NODE_NAME_SIZE], date[16], newid[16];
+	char mid[16], joined[16], id[48], key[KEY_HEX + 48], to_name[NODE_NAME_SIZE], date[24], newid[16];
 	uint64_t ts = t->period_end_ms[k] - 15 * SCALE_DAY_MS + i * 1000ull;
 	struct scale_op op = {"release", (const uint8_t *)id, 0, buf, 0};
 	int ret;
