@@ -69,8 +69,17 @@ bool scale_route_holds(const struct scale_tree *t, uint32_t x, uint32_t a, enum 
 		return true;
 	switch (f) {
 	case SF_TRUST: return scale_is_ancestor(t, a, x) || scale_is_ancestor(t, x, a);
-	case SF_UP: /* up_depth 0: no limit, as strata.conf says */
-		return scale_is_ancestor(t, x, a) && (!t->up_depth || (unsigned)(t->depth[a] - t->depth[x]) <= t->up_depth);
+	case SF_UP:
+		if (!scale_is_ancestor(t, x, a))
+			return false;
+		/* each unit y on the way forwards to its parent, up_depth of y's level permitting */
+		for (uint32_t y = a; t->depth[y] > t->depth[x]; y = t->parent[y]) {
+			unsigned ud = t->up_depth[t->depth[y]], levels = (unsigned)(t->depth[a] - t->depth[y]) + 1;
+
+			if (ud && levels > ud)
+				return false;
+		}
+		return true;
 	case SF_REPORT: return scale_is_ancestor(t, x, a);
 	case SF_DOWN:
 	case SF_NOTICE: return scale_is_ancestor(t, a, x);
@@ -269,11 +278,14 @@ static void print_header(const struct scale_tree *t, unsigned transfers, unsigne
 	for (uint32_t b = t->level_start[SL_BRANCH]; b < t->n_units; b++)
 		members += scale_members(b);
 	printf("strata-bench-scale: %u units (root 1, cities %u, counties %u, streets %u, branches %u), %llu members,\n"
-	       "  reports %s..%s (12 months) from every unit, %u transfers, %u revocations, up_depth %u\n\n",
+	       "  reports %s..%s (12 months) from every unit, %u transfers, %u revocations,\n"
+	       "  up_depth %s: branch %u, street %u, county %u, city %u, root %u (0: no limit)\n\n",
 	       t->n_units, t->level_start[2] - t->level_start[1], t->level_start[3] - t->level_start[2],
 	       t->level_start[4] - t->level_start[3], t->level_start[5] - t->level_start[4],
 	       (unsigned long long)members, t->period[0], t->period[SCALE_MONTHS - 1], transfers, revocations,
-	       t->up_depth);
+	       t->profiles ? "of the deployment profiles (strata init --level)" : "set by --up-depth",
+	       t->up_depth[SL_BRANCH], t->up_depth[SL_STREET], t->up_depth[SL_COUNTY], t->up_depth[SL_CITY],
+	       t->up_depth[SL_ROOT]);
 	printf("what each level stores (one real store per level on one path; entries / KiB by feed)\n");
 	printf("%-8s %-18s %8s %9s %10s", "level", "unit", "certs", "trust", "KiB");
 	for (int f = SF_UP; f < SF_COUNT; f++)
@@ -312,15 +324,17 @@ static void usage(FILE *f)
 		   "N/1000 counties, N/100 streets, the rest branches) with a year of signed entries,\n"
 		   "keeps one real store per level on one root-to-leaf path and a new leaf, and prints\n"
 		   "what each stores, what the leaf downloads to join, the traffic per unit and the\n"
-		   "root's month roll-up beside issue 16's targets. --up-depth D: how many levels\n"
-		   "above its author a branch's up feed goes (default 3: a city keeps its branches'\n"
-		   "member records; 0: no limit). DIR (default ./scale-N) must not exist; it is\n"
-		   "removed at the end unless --keep. docs/SCALE.md explains the figures.\n");
+		   "root's month roll-up beside issue 16's targets. --up-depth D: every unit's\n"
+		   "up_depth (0: no limit; 3: a city keeps its branches' member records); default:\n"
+		   "the deployment profiles' (branch, street, district 2; city, province 1: a\n"
+		   "district keeps its branches' records). DIR (default ./scale-N) must not exist;\n"
+		   "it is removed at the end unless --keep. docs/SCALE.md explains the figures.\n");
 }
 
 struct run {
 	const char *self, *out;
-	unsigned units, up_depth, transfers, revocations;
+	unsigned units, transfers, revocations;
+	int up_depth; /* -1: the profiles' */
 	bool keep;
 };
 
@@ -405,7 +419,7 @@ int main(int argc, char **argv)
 		{"up-depth", required_argument, NULL, 'u'}, {"keep", no_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
-	struct run r = {.self = "/proc/self/exe", .up_depth = 3};
+	struct run r = {.self = "/proc/self/exe", .up_depth = -1};
 	struct scale_tree t = {0};
 	struct err e = {0};
 	char out[NODE_PATH_MAX], self[NODE_PATH_MAX], load0[64], load1[64];
@@ -420,7 +434,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'n': r.units = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'o': r.out = optarg; break;
-		case 'u': r.up_depth = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'u': r.up_depth = (int)strtoul(optarg, NULL, 10); break;
 		case 'k': r.keep = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
@@ -440,7 +454,16 @@ int main(int argc, char **argv)
 	}
 	r.transfers = r.units / 400 > 4 ? r.units / 400 : 4;
 	r.revocations = r.units / 500 > 2 ? r.units / 500 : 2;
-	t.up_depth = r.up_depth;
+	/* the profiles (docs/OPERATIONS.md "Deployment profiles"): the bench's
+	 * root is a province, its counties districts */
+	{
+		static const unsigned profile[SL_COUNT] = {[SL_ROOT] = 1, [SL_CITY] = 1, [SL_COUNTY] = 2, [SL_STREET] = 2,
+							   [SL_BRANCH] = 2};
+
+		t.profiles = r.up_depth < 0;
+		for (int l = 0; l < SL_COUNT; l++)
+			t.up_depth[l] = t.profiles ? profile[l] : (unsigned)r.up_depth;
+	}
 	if (keys_init() < 0) {
 		err_set(&e, "libsodium does not initialize");
 		goto fail;

@@ -57,7 +57,10 @@ struct scale_tree {
 	uint8_t (*pub)[KEY_BYTES];
 	struct scale_pos *pos[SF_COUNT]; /* per unit */
 	uint32_t *count[SF_COUNT];       /* entries written per unit and feed (signed or not) */
-	unsigned up_depth;
+	/* up_depth of the units of each level (0: no limit): how many levels
+	 * above its author a unit of that level forwards an up feed */
+	unsigned up_depth[SL_COUNT];
+	bool profiles; /* up_depth from the deployment profiles (else one value) */
 	/* the measured stores: [level] on the path, [SL_COUNT] the new leaf */
 	struct scale_store m[SCALE_MEASURED];
 	uint32_t m_unit[SCALE_MEASURED];
