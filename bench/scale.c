@@ -456,8 +456,9 @@ int main(int argc, char **argv)
 	}
 	r.transfers = r.units / 400 > 4 ? r.units / 400 : 4;
 	r.revocations = r.units / 500 > 2 ? r.units / 500 : 2;
-	/* the profiles (docs/OPERATIONS.md "Deployment profiles"): the bench's
-	 * root is a province, its counties districts */
+	/* the profiles (node/core/profile.c, docs/OPERATIONS.md "Deployment
+	 * profiles"; written here as the bench's branch predates them): the
+	 * bench's root is a province, its counties districts */
 	{
 		static const unsigned profile[SL_COUNT] = {[SL_ROOT] = 1, [SL_CITY] = 1, [SL_COUNTY] = 2, [SL_STREET] = 2,
 							   [SL_BRANCH] = 2};
