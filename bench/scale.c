@@ -319,15 +319,16 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ft
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: strata-bench-scale --units N [--out DIR] [--up-depth D] [--keep]\n\n"
+	fprintf(f, "usage: strata-bench-scale --units N [--out DIR] [--up-depth D] [--rollup-memory MIB] [--keep]\n\n"
 		   "Builds a province-shaped tree of N units (200..1000000: a root, N/10000 cities,\n"
 		   "N/1000 counties, N/100 streets, the rest branches) with a year of signed entries,\n"
 		   "keeps one real store per level on one root-to-leaf path and a new leaf, and prints\n"
 		   "what each stores, what the leaf downloads to join, the traffic per unit and the\n"
 		   "root's month roll-up beside issue 16's targets. --up-depth D: every unit's\n"
-		   "up_depth (0: no limit; 3: a city keeps its branches' member records); default:\n"
-		   "the deployment profiles' (branch, street, district 2; city, province 1: a\n"
-		   "district keeps its branches' records). DIR (default ./scale-N) must not exist;\n"
+		   "up_depth (0: no limit); default: the deployment profiles' (node/core/profile.c:\n"
+		   "branch, street, district 3; city, province 1: a city keeps its members'\n"
+		   "records). The roll-up runs in a memory cgroup of MIB MiB (default 512, the\n"
+		   "target; 0: none; needs root). DIR (default ./scale-N) must not exist;\n"
 		   "it is removed at the end unless --keep. docs/SCALE.md explains the figures.\n");
 }
 
@@ -335,6 +336,7 @@ struct run {
 	const char *self, *out;
 	unsigned units, transfers, revocations;
 	int up_depth; /* -1: the profiles' */
+	unsigned rollup_mib; /* the roll-up's memory cgroup limit; 0: none */
 	bool keep;
 };
 
@@ -376,7 +378,7 @@ static int measure(struct scale_tree *t, const struct run *r, struct err *e)
 	node_close(&t->m[SL_ROOT].n);
 	snprintf(bundle, sizeof bundle, "%s/rollup.bundle", r->out);
 	fprintf(stderr, "strata-bench-scale: the root's roll-up of %s\n", t->period[SCALE_MONTHS - 1]);
-	if (scale_rollup_run(r->self, t->m[SL_ROOT].dir, bundle, t->period[SCALE_MONTHS - 1], &ru, e) < 0 ||
+	if (scale_rollup_run(r->self, t->m[SL_ROOT].dir, bundle, t->period[SCALE_MONTHS - 1], r->rollup_mib, &ru, e) < 0 ||
 	    node_open(&t->m[SL_ROOT].n, t->m[SL_ROOT].dir, NODE_NOSYNC, e) < 0)
 		return -1;
 	for (int l = 0; l < SCALE_MEASURED; l++)
@@ -411,6 +413,14 @@ static int measure(struct scale_tree *t, const struct run *r, struct err *e)
 	       "  (RssFile, sampled peak) %.1f MiB: page cache the kernel may drop, data.mdb is %.1f MiB\n",
 	       ru.anon_peak_kib / 1024.0, ru.anon_peak_kib < TARGET_ROLLUP_KIB ? "" : "  MISSED",
 	       ru.file_peak_kib / 1024.0, (double)h[SL_ROOT].mdb_bytes / 1048576.0);
+	if (ru.cg.mib)
+		printf("  run within a %u MiB memory cgroup (%s): completed, at most %.1f MiB charged to it (page cache "
+		       "included)%s   target: < 512 MiB%s\n",
+		       ru.cg.mib, ru.cg.v2 ? "v2" : "v1", ru.cg.peak_bytes / 1048576.0,
+		       ru.cg.failcnt > 0 ? ", the kernel reclaimed at the limit" : "",
+		       ru.cg.mib <= TARGET_ROLLUP_KIB / 1024 && ru.total_s < TARGET_ROLLUP_S ? "" : "  MISSED");
+	else
+		printf("  not run within a memory cgroup (--rollup-memory 0, or no writable cgroup hierarchy)\n");
 	return 0;
 }
 
@@ -419,9 +429,10 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"units", required_argument, NULL, 'n'}, {"out", required_argument, NULL, 'o'},
 		{"up-depth", required_argument, NULL, 'u'}, {"keep", no_argument, NULL, 'k'},
+		{"rollup-memory", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
-	struct run r = {.self = "/proc/self/exe", .up_depth = -1};
+	struct run r = {.self = "/proc/self/exe", .up_depth = -1, .rollup_mib = TARGET_ROLLUP_KIB / 1024};
 	struct scale_tree t = {0};
 	struct err e = {0};
 	char out[NODE_PATH_MAX], self[NODE_PATH_MAX], load0[64], load1[64];
@@ -438,6 +449,7 @@ int main(int argc, char **argv)
 		case 'o': r.out = optarg; break;
 		case 'u': r.up_depth = (int)strtoul(optarg, NULL, 10); break;
 		case 'k': r.keep = true; break;
+		case 'm': r.rollup_mib = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
 		}
@@ -457,15 +469,15 @@ int main(int argc, char **argv)
 	r.transfers = r.units / 400 > 4 ? r.units / 400 : 4;
 	r.revocations = r.units / 500 > 2 ? r.units / 500 : 2;
 	/* the profiles (node/core/profile.c, docs/OPERATIONS.md "Deployment
-	 * profiles"; written here as the bench's branch predates them): the
-	 * bench's root is a province, its counties districts */
+	 * profiles"): the bench's root is a province, its counties districts */
 	{
-		static const unsigned profile[SL_COUNT] = {[SL_ROOT] = 1, [SL_CITY] = 1, [SL_COUNTY] = 2, [SL_STREET] = 2,
-							   [SL_BRANCH] = 2};
+		static const char *const level_word[SL_COUNT] = {[SL_ROOT] = "province", [SL_CITY] = "city",
+								 [SL_COUNTY] = "district", [SL_STREET] = "street",
+								 [SL_BRANCH] = "branch"};
 
 		t.profiles = r.up_depth < 0;
 		for (int l = 0; l < SL_COUNT; l++)
-			t.up_depth[l] = t.profiles ? profile[l] : (unsigned)r.up_depth;
+			t.up_depth[l] = t.profiles ? node_profile_find(level_word[l])->up_depth : (unsigned)r.up_depth;
 	}
 	if (keys_init() < 0) {
 		err_set(&e, "libsodium does not initialize");

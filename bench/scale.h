@@ -181,7 +181,29 @@ int scale_join_leaf(struct scale_tree *t, struct scale_join *j, struct err *e);
 /* The root's month roll-up, in a child process (this program re-executed
  * with --rollup): bundle import of the month's reports and the report
  * checks (as `strata import`), then the view at one level. */
+/* A memory cgroup the roll-up runs in (scale_cgroup.c). */
+struct scale_cgroup {
+	char dir[NODE_PATH_MAX];
+	bool v2;
+	unsigned mib;             /* its limit; 0: none could be made */
+	long long peak_bytes;     /* the most charged to it (page cache included); -1 unknown */
+	long long failcnt;        /* v1: times the limit was hit (the kernel reclaimed); -1 unknown */
+};
+/* Makes a cgroup limited to MIB MiB: 0, or -1 (cg->mib 0) where none can
+ * be made (no root, no writable hierarchy, mib 0). */
+int scale_cgroup_make(struct scale_cgroup *cg, unsigned mib);
+/* Moves the calling process into it (a no-op without one): 0 or -1. */
+int scale_cgroup_enter(const struct scale_cgroup *cg);
+/* Reads its peak and removes it, once its processes have exited. */
+void scale_cgroup_done(struct scale_cgroup *cg);
+/* Drops the node's data.mdb from the page cache (written out first), so
+ * that the roll-up reads it from disk and its cgroup is charged for what it
+ * maps, as on a machine that just started. */
+void scale_drop_cache(const char *node_dir);
+
 struct scale_rollup {
+	struct scale_cgroup cg;   /* the memory ceiling it ran within */
+	int signal;               /* the signal that killed it (the limit's OOM killer), or 0 */
 	uint64_t entries;
 	double import_s, checks_s, view_s, total_s;
 	uint64_t rows;
@@ -191,7 +213,7 @@ struct scale_rollup {
 	long hwm_import_kib;      /* peak RSS after the import, before the checks */
 	long anon_peak_kib, file_peak_kib; /* sampled peaks of RssAnon and RssFile */
 };
-int scale_rollup_run(const char *self, const char *dir, const char *bundle, const char *period,
+int scale_rollup_run(const char *self, const char *dir, const char *bundle, const char *period, unsigned limit_mib,
 		     struct scale_rollup *r, struct err *e);
 /* The child's side: prints one line of figures on stdout. */
 int scale_rollup_child(const char *dir, const char *bundle, const char *period);

@@ -318,7 +318,7 @@ static void sample_until_exit(pid_t pid, struct scale_rollup *r)
 	}
 }
 
-int scale_rollup_run(const char *self, const char *dir, const char *bundle, const char *period,
+int scale_rollup_run(const char *self, const char *dir, const char *bundle, const char *period, unsigned limit_mib,
 		     struct scale_rollup *r, struct err *e)
 {
 	int fd[2], ex[2], st;
@@ -331,6 +331,8 @@ int scale_rollup_run(const char *self, const char *dir, const char *bundle, cons
 	pid_t pid;
 
 	memset(r, 0, sizeof *r);
+	scale_cgroup_make(&r->cg, limit_mib);
+	scale_drop_cache(dir);
 	/* ex: closed by a successful exec, so that sampling starts in the new
 	 * program, not in the copy of this one fork made */
 	if (pipe(fd) < 0 || pipe2(ex, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
@@ -342,6 +344,8 @@ int scale_rollup_run(const char *self, const char *dir, const char *bundle, cons
 		close(fd[0]);
 		close(fd[1]);
 		close(ex[0]);
+		if (scale_cgroup_enter(&r->cg) < 0)
+			_exit(125);
 		execl(self, self, "--rollup", dir, bundle, period, (char *)NULL);
 		_exit(127);
 	}
@@ -356,7 +360,16 @@ int scale_rollup_run(const char *self, const char *dir, const char *bundle, cons
 			line[0] = 0;
 		fclose(f);
 	}
-	if (wait4(pid, &st, 0, &ru) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
+	if (wait4(pid, &st, 0, &ru) < 0)
+		st = -1;
+	scale_cgroup_done(&r->cg);
+	if (st != -1 && WIFSIGNALED(st)) {
+		r->signal = WTERMSIG(st);
+		err_set(e, "the roll-up process was killed by signal %d%s", r->signal,
+			r->cg.mib ? " (out of memory within its cgroup's limit)" : "");
+		return -EIO;
+	}
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
 	    sscanf(line, "entries %llu import %lf checks %lf view %lf rows %llu anon %ld file %ld hwm_import %ld hwm %ld",
 		   &entries, &r->import_s, &r->checks_s, &r->view_s, &rows, &anon, &file, &r->hwm_import_kib,
 		   &r->maxrss_kib) != 9) {
