@@ -15,34 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/bench_bundle.h"
 #include "node/core/node.h"
 
 #define MAGIC "STRATA-BUNDLE-1\n"
 #define PER_FRAME 1000
 #define MEMBER_BYTES_MAX 256 /* a generated Member packs into far less */
-
-static int put_record(FILE *f, const uint8_t *data, size_t len)
-{
-	uint8_t be[4];
-
-	be32_put(be, (uint32_t)len);
-
-	return fwrite(be, 1, 4, f) == 4 && fwrite(data, 1, len, f) == len ? 0 : -EIO;
-}
-
-static int put_frame(FILE *f, const Strata__Frame *fr)
-{
-	size_t len = strata__frame__get_packed_size(fr);
-	uint8_t *buf = malloc(len);
-	int ret = -ENOMEM;
-
-	if (buf) {
-		strata__frame__pack(fr, buf);
-		ret = put_record(f, buf, len);
-		free(buf);
-	}
-	return ret;
-}
 
 /* Envelopes waiting for their frame. */
 struct frame {
@@ -53,19 +31,8 @@ struct frame {
 
 static int flush(FILE *f, struct frame *fr)
 {
-	Strata__Entries en = STRATA__ENTRIES__INIT;
-	Strata__Frame m = STRATA__FRAME__INIT;
-	int ret;
+	int ret = bench_put_entries(f, fr->v, fr->n, &fr->total);
 
-	if (!fr->n)
-		return 0;
-	fr->total += fr->n;
-	en.batch = fr->total;
-	en.n_envelopes = fr->n;
-	en.envelopes = fr->v;
-	m.msg_case = STRATA__FRAME__MSG_ENTRIES;
-	m.entries = &en;
-	ret = put_frame(f, &m);
 	for (size_t i = 0; i < fr->n; i++)
 		free(fr->v[i].data);
 	fr->n = 0;
@@ -184,7 +151,7 @@ usage:
 	h.root.len = KEY_BYTES;
 	h.has_root = 1;
 	h.created_ms = node_now_ms();
-	if (fwrite(MAGIC, 1, 16, f) != 16 || put_record(f, hdr, strata__bundle_header__pack(&h, hdr)) < 0)
+	if (fwrite(MAGIC, 1, 16, f) != 16 || bench_put_record(f, hdr, strata__bundle_header__pack(&h, hdr)) < 0)
 		goto io;
 	{
 		struct trust_walk w = {f, fr};
@@ -206,7 +173,7 @@ usage:
 	end.entries = fr->total;
 	m.msg_case = STRATA__FRAME__MSG_END;
 	m.end = &end;
-	if (put_frame(f, &m) < 0 || fclose(f) != 0) {
+	if (bench_put_frame(f, &m) < 0 || fclose(f) != 0) {
 		f = NULL;
 		goto io;
 	}

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_bundle.h"
 #include "node/bundle/bundle.h"
 #include "node/core/node.h"
 #include "node/records/records.h"
@@ -51,44 +52,12 @@ struct out {
 	uint64_t total;
 };
 
-static int out_record(struct out *o, const uint8_t *data, size_t len)
-{
-	uint8_t be[4];
-
-	be32_put(be, (uint32_t)len);
-
-	return fwrite(be, 1, 4, o->f) == 4 && fwrite(data, 1, len, o->f) == len ? 0 : -EIO;
-}
-
-static int out_frame(struct out *o, const Strata__Frame *fr)
-{
-	size_t len = strata__frame__get_packed_size(fr);
-	uint8_t *buf = malloc(len ? len : 1);
-	int ret = -ENOMEM;
-
-	if (buf) {
-		strata__frame__pack(fr, buf);
-		ret = out_record(o, buf, len);
-		free(buf);
-	}
-	return ret;
-}
-
 static int out_flush(struct out *o)
 {
-	Strata__Entries en = STRATA__ENTRIES__INIT;
-	Strata__Frame m = STRATA__FRAME__INIT;
+	size_t n = o->n;
 
-	if (!o->n)
-		return 0;
-	o->total += o->n;
-	en.batch = o->total;
-	en.n_envelopes = o->n;
-	en.envelopes = o->v;
-	m.msg_case = STRATA__FRAME__MSG_ENTRIES;
-	m.entries = &en;
 	o->n = o->bytes = 0;
-	return out_frame(o, &m);
+	return bench_put_entries(o->f, o->v, n, &o->total);
 }
 
 static int out_add(uint64_t seq, const uint8_t hash[32], const uint8_t *env, size_t len, void *arg)
@@ -549,7 +518,7 @@ bad:
 	h.has_root = 1;
 	h.created_ms = node_now_ms();
 	if (fwrite(BUNDLE_MAGIC, 1, BUNDLE_MAGIC_LEN, o.f) != BUNDLE_MAGIC_LEN ||
-	    out_record(&o, hdr, strata__bundle_header__pack(&h, hdr)) < 0) {
+	    bench_put_record(o.f, hdr, strata__bundle_header__pack(&h, hdr)) < 0) {
 		err_set(&e, "cannot write %s", tmp);
 		goto fail;
 	}
@@ -563,7 +532,7 @@ bad:
 	end.entries = o.total;
 	m.msg_case = STRATA__FRAME__MSG_END;
 	m.end = &end;
-	if (out_frame(&o, &m) < 0 || fclose(o.f) != 0) {
+	if (bench_put_frame(o.f, &m) < 0 || fclose(o.f) != 0) {
 		o.f = NULL;
 		err_set(&e, "cannot write %s", tmp);
 		goto fail;

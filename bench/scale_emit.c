@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/bench_bundle.h"
 #include "bench/scale.h"
 #include "node/bundle/bundle.h"
 #include "node/records/records.h"
@@ -32,43 +33,10 @@ struct out {
 	uint64_t total;
 };
 
-static int out_record(FILE *f, const uint8_t *data, size_t len)
-{
-	uint8_t be[4];
-
-	be32_put(be, (uint32_t)len);
-	return fwrite(be, 1, 4, f) == 4 && fwrite(data, 1, len, f) == len ? 0 : -EIO;
-}
-
-static int out_frame(FILE *f, const Strata__Frame *fr)
-{
-	size_t len = strata__frame__get_packed_size(fr);
-	uint8_t *buf = malloc(len ? len : 1);
-	int ret = -ENOMEM;
-
-	if (buf) {
-		strata__frame__pack(fr, buf);
-		ret = out_record(f, buf, len);
-		free(buf);
-	}
-	return ret;
-}
-
 static int out_flush(struct out *o)
 {
-	Strata__Entries en = STRATA__ENTRIES__INIT;
-	Strata__Frame m = STRATA__FRAME__INIT;
-	int ret;
+	int ret = bench_put_entries(o->f, o->v, o->n, &o->total);
 
-	if (!o->n)
-		return 0;
-	o->total += o->n;
-	en.batch = o->total;
-	en.n_envelopes = o->n;
-	en.envelopes = o->v;
-	m.msg_case = STRATA__FRAME__MSG_ENTRIES;
-	m.entries = &en;
-	ret = out_frame(o->f, &m);
 	for (size_t i = 0; i < o->n; i++)
 		free(o->v[i].data);
 	o->n = 0;
@@ -98,7 +66,7 @@ int scale_bundle_open(struct scale_tree *t, const char *path, struct err *e)
 	h.created_ms = t->now_ms;
 	t->rollup_out = o;
 	if (fwrite(BUNDLE_MAGIC, 1, BUNDLE_MAGIC_LEN, o->f) != BUNDLE_MAGIC_LEN ||
-	    out_record(o->f, hdr, strata__bundle_header__pack(&h, hdr)) < 0) {
+	    bench_put_record(o->f, hdr, strata__bundle_header__pack(&h, hdr)) < 0) {
 		err_set(e, "cannot write %s", path);
 		return -EIO;
 	}
@@ -128,7 +96,7 @@ int scale_bundle_close(struct scale_tree *t, struct err *e)
 	m.msg_case = STRATA__FRAME__MSG_END;
 	m.end = &end;
 	if (ret == 0)
-		ret = out_frame(o->f, &m);
+		ret = bench_put_frame(o->f, &m);
 	if (fclose(o->f) != 0 && ret == 0)
 		ret = -EIO;
 	free(o);
