@@ -117,6 +117,33 @@ static void print_level(json_t *j)
 		printf(_("level:  none, up_depth %u, contact_levels %u\n"), up, contacts);
 }
 
+/* BYTES as "12.3 MiB" or "64.0 GiB" into buf. */
+static const char *size_text(char *buf, size_t cap, json_int_t bytes)
+{
+	double v = (double)bytes / (1024.0 * 1024.0);
+
+	if (v >= 1024.0)
+		snprintf(buf, cap, "%.1f GiB", v / 1024.0);
+	else
+		snprintf(buf, cap, "%.1f MiB", v);
+	return buf;
+}
+
+/* The store's map and its growth (node_store_json), when the store says. */
+static void print_store(json_t *st)
+{
+	char used[32], map[32], max[32];
+
+	if (!json_is_object(st))
+		return;
+	printf(_("store:  %s used of a %s map, which grows by itself up to %s%s; grown %lld times\n"),
+	       size_text(used, sizeof used, json_integer_value(json_object_get(st, "used_bytes"))),
+	       size_text(map, sizeof map, json_integer_value(json_object_get(st, "map_bytes"))),
+	       size_text(max, sizeof max, json_integer_value(json_object_get(st, "map_max_bytes"))),
+	       json_is_true(json_object_get(st, "map_max_from_disk")) ? _(" (what the free disk allows)") : "",
+	       (long long)json_integer_value(json_object_get(st, "map_grown_total")));
+}
+
 static void print_human(json_t *j)
 {
 	json_t *daemon = json_object_get(j, "daemon"), *v;
@@ -129,6 +156,7 @@ static void print_human(json_t *j)
 	v = json_object_get(j, "root");
 	printf(_("root:   %s\n"), json_is_string(v) ? json_string_value(v) : _("none yet"));
 	print_level(j);
+	print_store(json_object_get(j, "store"));
 	cli_agreements_print(j);
 	v = json_object_get(j, "write_fence");
 	if (json_is_string(v)) /* restored or rebooted: it signs nothing until its links confirm its heads */

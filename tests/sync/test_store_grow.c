@@ -92,6 +92,16 @@ Test(sync_store_grow, map_grows_while_the_daemon_and_a_command_write)
 	cr_assert(json_is_object(store), "status --json has no store object");
 	cr_assert_eq(json_integer_value(json_object_get(store, "map_grown_total")), grown);
 	cr_assert_geq(json_integer_value(json_object_get(store, "map_bytes")), map);
+	/* and the person's view says the same */
+	{
+		char want[64];
+
+		snprintf(want, sizeof want, "grown %lld times", grown);
+		net_run(&r, "status", "-d", street->dir, NULL);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		cr_assert(net_has(r.out, "store:  ") && net_has(r.out, want), "status says: %s", r.out);
+		net_run_free(&r);
+	}
 }
 
 /* Runs `strata id` on n and expects a refusal naming WANT. */
