@@ -16,46 +16,19 @@
 
 TestSuite(storage_mapfull, .init = test_dir_make, .fini = test_dir_remove);
 
-#define BODY 3000
-#define VALUE 1000
-
 static uint8_t A[32];
-
-static void fill(uint8_t *buf, size_t n, uint64_t seq)
-{
-	for (size_t i = 0; i < n; i++)
-		buf[i] = (uint8_t)(seq * 131 + i);
-}
-
-static int append_big(struct store_txn *t, uint64_t seq)
-{
-	static uint8_t body[BODY], value[VALUE];
-	uint8_t prev[32] = {0}, hash[32];
-	char key[32];
-	if (seq > 1)
-		fake_hash(prev, A, "big", seq - 1, 0);
-	fake_hash(hash, A, "big", seq, 0);
-	fill(body, sizeof body, seq);
-	fill(value, sizeof value, seq + 7);
-	snprintf(key, sizeof key, "k%llu", (unsigned long long)seq);
-	struct store_op op = {.kind = STORE_PUT, .collection = "docs", .key = (const uint8_t *)key,
-			      .key_len = strlen(key), .value = value, .value_len = sizeof value};
-	struct store_entry en = {.author = A, .feed = "big", .seq = seq, .prev = prev, .hash = hash,
-				 .bytes = body, .len = sizeof body, .n_ops = 1, .ops = &op};
-	return store_append(t, &en, E());
-}
 
 static int check_body(uint64_t seq, const uint8_t hash[32], const uint8_t *bytes, size_t len,
 		      void *arg)
 {
 	uint64_t *n = arg;
-	uint8_t want[BODY], wh[32];
+	uint8_t want[TEST_BIG_BODY], wh[32];
 	CHECK(seq == *n + 1, "#%llu after #%llu", (unsigned long long)seq, (unsigned long long)*n);
 	*n = seq;
 	fake_hash(wh, A, "big", seq, 0);
 	CHECK(memcmp(hash, wh, 32) == 0, "hash of #%llu", (unsigned long long)seq);
-	fill(want, sizeof want, seq);
-	CHECK(len == BODY && memcmp(bytes, want, len) == 0, "bytes of #%llu",
+	test_big_fill(want, sizeof want, seq);
+	CHECK(len == TEST_BIG_BODY && memcmp(bytes, want, len) == 0, "bytes of #%llu",
 	      (unsigned long long)seq);
 	return 0;
 }
@@ -101,7 +74,7 @@ Test(storage_mapfull, enospc_then_still_readable)
 		struct store_txn *t = test_begin(s, true);
 		uint64_t seq = committed;
 		for (int i = 0; i < 10; i++) {
-			int rc = append_big(t, seq + 1);
+			int rc = test_append_big(t, A, seq + 1, E());
 			if (rc == -ENOSPC) {
 				full = from_append = true;
 				cr_assert(strstr(test_err.msg, "map_max"), "%s", test_err.msg);
@@ -151,7 +124,7 @@ Test(storage_mapfull, enospc_then_still_readable)
 	t = test_begin(s, true);
 	int rc = 0;
 	for (uint64_t seq = committed + 1; rc == 0 && seq < committed + 100; seq++)
-		rc = append_big(t, seq);
+		rc = test_append_big(t, A, seq, E());
 	cr_assert_eq(rc, -ENOSPC);
 	store_txn_abort(&t);
 	store_close(&s);
@@ -160,7 +133,7 @@ Test(storage_mapfull, enospc_then_still_readable)
 	s = open_max(0, 8 * MAX_SMALL);
 	t = test_begin(s, true);
 	for (uint64_t seq = committed + 1; seq <= committed + 20; seq++)
-		cr_assert_eq(append_big(t, seq), 0, "%s", test_err.msg);
+		cr_assert_eq(test_append_big(t, A, seq, E()), 0, "%s", test_err.msg);
 	test_commit(&t);
 	store_close(&s);
 	check_store(STORE_RDONLY, committed + 20);

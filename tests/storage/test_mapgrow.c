@@ -21,37 +21,9 @@
 
 TestSuite(storage_mapgrow, .init = test_dir_make, .fini = test_dir_remove);
 
-#define BODY 3000
-#define VALUE 1000
 #define SMALL ((uint64_t)1 << 20)     /* the initial map of every test */
 #define HEADROOM ((uint64_t)64 << 10) /* small, so that growth comes soon and a transaction can fill the map */
 #define PER_TXN 10
-
-static void fill(uint8_t *buf, size_t n, uint64_t seq)
-{
-	for (size_t i = 0; i < n; i++)
-		buf[i] = (uint8_t)(seq * 131 + i);
-}
-
-/* Appends entry seq of (author, "big"): 3000 bytes and a 1000-byte value. */
-static int append_big(struct store_txn *t, const uint8_t author[32], uint64_t seq, struct err *e)
-{
-	static _Thread_local uint8_t body[BODY], value[VALUE];
-	uint8_t prev[32] = {0}, hash[32];
-	char key[32];
-
-	if (seq > 1)
-		fake_hash(prev, author, "big", seq - 1, 0);
-	fake_hash(hash, author, "big", seq, 0);
-	fill(body, sizeof body, seq);
-	fill(value, sizeof value, seq + 7);
-	snprintf(key, sizeof key, "k%llu", (unsigned long long)seq);
-	struct store_op op = {.kind = STORE_PUT, .collection = "docs", .key = (const uint8_t *)key,
-			      .key_len = strlen(key), .value = value, .value_len = sizeof value};
-	struct store_entry en = {.author = author, .feed = "big", .seq = seq, .prev = prev, .hash = hash,
-				 .bytes = body, .len = sizeof body, .n_ops = 1, .ops = &op};
-	return store_append(t, &en, e);
-}
 
 static int grown_calls;
 static struct store_growth last_growth;
@@ -84,7 +56,7 @@ static int write_range(struct store *s, const uint8_t author[32], uint64_t from,
 		int ret = store_txn_begin(s, true, &t, e);
 
 		for (int i = 0; ret == 0 && i < PER_TXN && seq <= to; i++, seq++)
-			ret = append_big(t, author, seq, e);
+			ret = test_append_big(t, author, seq, e);
 		if (ret == 0)
 			ret = store_txn_commit(&t, e);
 		store_txn_abort(&t);
@@ -161,7 +133,7 @@ static void *read_loop(void *arg)
 		struct store_txn *t = NULL;
 		const uint8_t *b;
 		size_t len;
-		uint8_t want[BODY];
+		uint8_t want[TEST_BIG_BODY];
 
 		if (store_txn_begin(r->s, false, &t, &e) < 0 || store_log_get(t, r->author, "big", 1, &b, &len, NULL, &e) < 0) {
 			r->bad++;
@@ -173,8 +145,8 @@ static void *read_loop(void *arg)
 		pthread_cond_signal(&r->cv);
 		pthread_mutex_unlock(&r->mu);
 		usleep(5000);
-		fill(want, sizeof want, 1);
-		if (len != BODY || memcmp(b, want, len) != 0)
+		test_big_fill(want, sizeof want, 1);
+		if (len != TEST_BIG_BODY || memcmp(b, want, len) != 0)
 			r->bad++;
 		store_txn_abort(&t);
 		r->rounds++;
@@ -224,7 +196,7 @@ Test(storage_mapgrow, a_thread_holding_a_read_writes_then_grows_on_retry)
 	 * itself): the write goes on in the map it has, until it is full */
 	w = test_begin(s, true);
 	while (rc == 0 && seq < 2000)
-		if ((rc = append_big(w, a, seq + 1, E())) == 0)
+		if ((rc = test_append_big(w, a, seq + 1, E())) == 0)
 			seq++;
 	cr_assert_eq(rc, -ENOSPC, "a 1 MiB map took %llu entries of 4 KiB", (unsigned long long)seq);
 	cr_assert(strstr(test_err.msg, "retry"), "%s", test_err.msg);

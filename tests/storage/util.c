@@ -109,3 +109,28 @@ void test_append_range(struct store_txn *t, const uint8_t author[32], const char
 		CHECK(rc == 0, "append #%llu: %d %s", (unsigned long long)seq, rc, test_err.msg);
 	}
 }
+
+void test_big_fill(uint8_t *buf, size_t n, uint64_t seq)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (uint8_t)(seq * 131 + i);
+}
+
+int test_append_big(struct store_txn *t, const uint8_t author[32], uint64_t seq, struct err *e)
+{
+	static _Thread_local uint8_t body[TEST_BIG_BODY], value[TEST_BIG_VALUE];
+	uint8_t prev[32] = {0}, hash[32];
+	char key[32];
+
+	if (seq > 1)
+		fake_hash(prev, author, "big", seq - 1, 0);
+	fake_hash(hash, author, "big", seq, 0);
+	test_big_fill(body, sizeof body, seq);
+	test_big_fill(value, sizeof value, seq + 7);
+	snprintf(key, sizeof key, "k%llu", (unsigned long long)seq);
+	struct store_op op = {.kind = STORE_PUT, .collection = "docs", .key = (const uint8_t *)key,
+			      .key_len = strlen(key), .value = value, .value_len = sizeof value};
+	struct store_entry en = {.author = author, .feed = "big", .seq = seq, .prev = prev, .hash = hash,
+				 .bytes = body, .len = sizeof body, .n_ops = 1, .ops = &op};
+	return store_append(t, &en, e);
+}

@@ -60,4 +60,12 @@ void test_entry_make(struct test_entry *te, const uint8_t author[32], const char
 void test_append_range(struct store_txn *t, const uint8_t author[32], const char *feed,
 		       uint64_t from, uint64_t to);
 
+/* Entries big enough to fill a small map (test_mapfull, test_mapgrow): seq
+ * of (author, "big"), TEST_BIG_BODY bytes of body and a TEST_BIG_VALUE-byte
+ * value under docs/k<seq>, both filled by test_big_fill. Thread-safe. */
+#define TEST_BIG_BODY 3000
+#define TEST_BIG_VALUE 1000
+void test_big_fill(uint8_t *buf, size_t n, uint64_t seq);
+int test_append_big(struct store_txn *t, const uint8_t author[32], uint64_t seq, struct err *e);
+
 #endif
