@@ -12,23 +12,44 @@
 
 #include "node/bundle/bundle_internal.h"
 
-/* Marks in keep[] the trust feeds among heads whose author is KEY or
- * issued a certificate on KEY's chain. */
-static int mark_chain(struct store_txn *t, const struct store_head *heads, size_t n, const uint8_t key[KEY_BYTES],
-		      bool *keep, struct err *e)
+/* The keys whose trust feeds go in: a growing array, sorted at the end. */
+struct keyset {
+	uint8_t (*k)[KEY_BYTES];
+	size_t n, cap;
+};
+
+static int key_add(struct keyset *s, const uint8_t key[KEY_BYTES])
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		void *p = realloc(s->k, cap * KEY_BYTES);
+
+		if (!p)
+			return -ENOMEM;
+		s->k = p;
+		s->cap = cap;
+	}
+	memcpy(s->k[s->n++], key, KEY_BYTES);
+	return 0;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, KEY_BYTES);
+}
+
+/* KEY and every issuer on its chain into s. */
+static int add_chain(struct store_txn *t, const uint8_t key[KEY_BYTES], struct keyset *s, struct err *e)
 {
 	struct node_chain w;
 	int ret;
 
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(heads[i].feed, FEED_TRUST) == 0 && memcmp(heads[i].author, key, KEY_BYTES) == 0)
-			keep[i] = true;
+	if ((ret = key_add(s, key)) < 0)
+		return ret;
 	node_chain_begin(&w, key);
 	while ((ret = node_chain_next(t, &w, e)) == 0)
-		for (size_t i = 0; i < n; i++)
-			if (strcmp(heads[i].feed, FEED_TRUST) == 0 &&
-			    memcmp(heads[i].author, w.issuer, KEY_BYTES) == 0)
-				keep[i] = true;
+		if ((ret = key_add(s, w.issuer)) < 0)
+			break;
 	node_chain_end(&w);
 	/* the end of a chain (a root, no certificate): the audit judges it */
 	return ret == -ENOENT || ret == -ELOOP ? 0 : ret;
@@ -37,21 +58,26 @@ static int mark_chain(struct store_txn *t, const struct store_head *heads, size_
 int bundle_chain_feeds(struct store_txn *t, const struct store_head *heads, size_t n, const struct bundle_filter *f,
 		       bool **keep, struct err *e)
 {
+	struct keyset s = {0};
 	int ret = 0;
 
 	*keep = NULL;
 	if (bundle_wanted(f, FEED_TRUST))
 		return 0; /* every trust feed goes in anyway */
-	if (!(*keep = calloc(n ? n : 1, sizeof **keep))) {
-		err_set(e, "out of memory");
-		return -ENOMEM;
-	}
 	for (size_t i = 0; i < n && ret == 0; i++)
 		if (bundle_wanted(f, heads[i].feed))
-			ret = mark_chain(t, heads, n, heads[i].author, *keep, e);
-	if (ret < 0) {
-		free(*keep);
-		*keep = NULL;
+			ret = add_chain(t, heads[i].author, &s, e);
+	if (ret == 0 && !(*keep = calloc(n ? n : 1, sizeof **keep)))
+		ret = -ENOMEM;
+	if (ret == 0) {
+		if (s.n)
+			qsort(s.k, s.n, KEY_BYTES, key_cmp);
+		for (size_t i = 0; i < n && s.n; i++)
+			(*keep)[i] = strcmp(heads[i].feed, FEED_TRUST) == 0 &&
+				     bsearch(heads[i].author, s.k, s.n, KEY_BYTES, key_cmp);
 	}
+	if (ret == -ENOMEM)
+		err_set(e, "out of memory");
+	free(s.k);
 	return ret;
 }
